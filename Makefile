@@ -1,0 +1,56 @@
+# klastergeo: two commands on a fresh clone.
+#   make demo   create .venv, install, run the whole pipeline on the embedded demo -> maps/demo/
+#   make test   install the dev extras, lint, type-check and run the tests
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip
+PIP_FLAGS := --quiet --disable-pip-version-check
+SHARED_BOUNDARIES := ../shared/data/boundaries
+
+# Real boundaries: an explicit KLASTERGEO_DATA_DIR wins; otherwise use the shared copy beside
+# the checkout when it exists; otherwise klastergeo falls back to data/boundaries/.
+ifeq ($(origin KLASTERGEO_DATA_DIR), undefined)
+  ifneq ($(wildcard $(SHARED_BOUNDARIES)/desa.parquet),)
+    export KLASTERGEO_DATA_DIR := $(abspath $(SHARED_BOUNDARIES))
+  endif
+endif
+# esda compiles its numba kernels on first use; keep them out of the source tree.
+export NUMBA_CACHE_DIR ?= $(abspath .cache/numba)
+
+.PHONY: demo test lint typecheck pytest bench clean install dev
+
+$(VENV)/.stamp-run: pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) install $(PIP_FLAGS) --upgrade pip
+	$(PIP) install $(PIP_FLAGS) -c constraints.txt -e .
+	@touch $@
+
+$(VENV)/.stamp-dev: $(VENV)/.stamp-run
+	$(PIP) install $(PIP_FLAGS) -c constraints.txt -e '.[dev]'
+	@touch $@
+
+install: $(VENV)/.stamp-run
+dev: $(VENV)/.stamp-dev
+
+demo: $(VENV)/.stamp-run
+	$(BIN)/klastergeo demo --out maps/demo
+
+lint: $(VENV)/.stamp-dev
+	$(BIN)/ruff check src tests benchmarks cli.py
+	$(BIN)/ruff format --check src tests benchmarks cli.py
+
+typecheck: $(VENV)/.stamp-dev
+	$(BIN)/mypy
+
+pytest: $(VENV)/.stamp-dev
+	$(BIN)/pytest -n 2 --dist loadgroup
+
+test: lint typecheck pytest
+
+bench: $(VENV)/.stamp-dev
+	$(BIN)/python benchmarks/bench_records.py
+
+clean:
+	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache maps/demo

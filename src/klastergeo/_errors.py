@@ -1,0 +1,54 @@
+"""The few exceptions klastergeo raises for bad input.
+
+Every one is a ``ValueError``: the caller gave something the toolkit cannot use. The CLI
+maps them to exit code 2; anything else is an internal error (exit code 1). Messages name
+the input, the offending value(s) and what is accepted.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BoundaryError",
+    "ConfigError",
+    "DownloadError",
+    "KlastergeoError",
+    "ModelError",
+    "ValidationError",
+]
+
+
+class KlastergeoError(ValueError):
+    """Base class: the input (file, option, configuration) cannot be used as given."""
+
+
+class ConfigError(KlastergeoError):
+    """An option or configuration value is missing, unknown or out of range."""
+
+
+class ValidationError(KlastergeoError):
+    """Records cannot be read, or (with ``strict``) contain rejected rows."""
+
+
+class BoundaryError(KlastergeoError):
+    """Boundaries cannot be found or read, or the study area selects nothing."""
+
+
+class DownloadError(KlastergeoError):
+    """A boundary source file could not be fetched or failed its checksum."""
+
+
+class ModelError(KlastergeoError):
+    """A regression cannot be estimated with the given outcome and predictors."""
+
+
+def preview(values: object, limit: int = 5) -> str:
+    """Format the first few offending values for an error message.
+
+    >>> preview(["a", "b", "c", "d", "e", "f", "g"])
+    "'a', 'b', 'c', 'd', 'e', ... (7 in all)"
+    """
+    items = list(values)  # type: ignore[call-overload]
+    shown = ", ".join(repr(v) for v in items[:limit])
+    if len(items) > limit:
+        shown += f", ... ({len(items)} in all)"
+    return shown

@@ -1,0 +1,199 @@
+"""From firms to areas: assign each firm to one area, count per area x sector, LQ, H3 grid."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from numpy.typing import NDArray
+
+from klastergeo._errors import ConfigError
+from klastergeo._spatial import locate_points
+
+__all__ = [
+    "assign_areas",
+    "count_by_area",
+    "h3_cells",
+    "h3_grid",
+    "location_quotients",
+    "wide",
+]
+
+logger = logging.getLogger(__name__)
+
+VALUE_COLUMNS = ("workers", "output")
+
+
+def assign_areas(
+    records: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *, snap_m: float = 100.0
+) -> pd.Series:
+    """The code of the one area each firm lies in (missing where it lies in none).
+
+    A firm on a shared border or in an overlap of two areas goes to the area that sorts
+    first; a firm in a gap between areas goes to the nearest area within ``snap_m`` metres.
+
+    Returns a Series indexed like ``records`` (``area_code``, object dtype).
+
+    Examples
+    --------
+    >>> assign_areas(firms, villages).value_counts().head()  # doctest: +SKIP
+    """
+    geoms = (
+        areas.geometry
+        if areas.crs is not None and areas.crs.equals(records.crs)
+        else areas.geometry.to_crs(records.crs)
+    )
+    pos = locate_points(
+        records.geometry.x.to_numpy(), records.geometry.y.to_numpy(), geoms, snap_m=snap_m
+    )
+    codes = np.asarray(areas.index, dtype=object)
+    out = np.full(len(pos), None, dtype=object)
+    out[pos >= 0] = codes[pos[pos >= 0]]
+    missing = int((pos < 0).sum())
+    if missing:
+        logger.warning(
+            "%d firm(s) lie in no area (more than %g m from every area)", missing, snap_m
+        )
+    return pd.Series(out, index=records.index, name="area_code", dtype=object)
+
+
+def h3_cells(
+    lat: NDArray[np.floating], lon: NDArray[np.floating], resolution: int
+) -> NDArray[np.object_]:
+    """H3 cell (hex string) of each point, vectorised.
+
+    >>> h3_cells(np.array([-7.5]), np.array([110.8]), 8).tolist()  # doctest: +SKIP
+    ['88...']
+    """
+    from h3ronpy import cells_to_string
+    from h3ronpy.vector import coordinates_to_cells
+
+    cells = coordinates_to_cells(
+        np.asarray(lat, dtype=float), np.asarray(lon, dtype=float), resolution
+    )
+    return np.asarray(cells_to_string(cells).to_pylist(), dtype=object)
+
+
+def h3_grid(
+    outline: gpd.GeoDataFrame, resolution: int, *, extra_cells: Sequence[str] = ()
+) -> gpd.GeoDataFrame:
+    """Hexagons of one H3 resolution covering the study area outline.
+
+    Cells whose centre lies in the outline are included, plus ``extra_cells`` (the cells of
+    firms near the edge), so every firm has a cell and empty cells are kept.
+
+    Returns a GeoDataFrame indexed by cell (``area_code``) with ``name`` and hexagon
+    geometry in EPSG:4326.
+    """
+    import h3
+    from h3ronpy import cells_parse
+    from h3ronpy.vector import cells_to_wkb_polygons
+
+    shape = outline.to_crs(4326).geometry.union_all()
+    cells: set[str] = set()
+    for part in shapely.get_parts(shape):
+        cells.update(h3.geo_to_cells(part, resolution))
+    cells.update(str(c) for c in extra_cells)
+    if not cells:
+        raise ConfigError(f"resolution h3:{resolution} gives no cell inside the study area")
+    ids = np.asarray(sorted(cells), dtype=object)
+    wkb = cells_to_wkb_polygons(cells_parse(ids.tolist()))
+    geoms = shapely.from_wkb(np.asarray(wkb.to_pylist(), dtype=object))
+    logger.info("H3 grid: %d cells at resolution %d", len(ids), resolution)
+    return gpd.GeoDataFrame(
+        {"name": ids}, geometry=geoms, crs=4326, index=pd.Index(ids, name="area_code")
+    )
+
+
+def count_by_area(
+    records: pd.DataFrame,
+    areas: pd.Index,
+    *,
+    by: str = "area_code",
+    sectors: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Firms, workers and output per area x sector, with every combination present.
+
+    Parameters
+    ----------
+    records
+        Firms with columns ``by`` (area code), ``sector``, ``workers``, ``output``.
+    areas
+        All area codes of the study area; areas without firms get zeros.
+    sectors
+        Sectors to report (default: every sector present).
+
+    Returns
+    -------
+    DataFrame with a MultiIndex (``area_code``, ``sector``) and columns ``n_firms``,
+    ``workers``, ``output`` (sums; missing values count as 0).
+
+    Examples
+    --------
+    >>> count_by_area(firms, villages.index).loc[("33.11.11.2013", "31")]  # doctest: +SKIP
+    """
+    located = records.loc[records[by].notna()]
+    chosen = sorted(located["sector"].dropna().unique()) if sectors is None else list(sectors)
+    grouped = located.groupby([by, "sector"], sort=False, observed=True)
+    table = grouped.agg(
+        n_firms=("sector", "size"),
+        **{c: (c, "sum") for c in VALUE_COLUMNS if c in located.columns},
+    )
+    full = pd.MultiIndex.from_product(
+        [pd.Index(areas, name="area_code"), pd.Index(chosen, name="sector")]
+    )
+    table.index = table.index.set_names(["area_code", "sector"])
+    out = table.reindex(full, fill_value=0)
+    for column in VALUE_COLUMNS:
+        if column not in out.columns:
+            out[column] = 0.0
+    out["n_firms"] = out["n_firms"].astype(np.int64)
+    return out[["n_firms", *VALUE_COLUMNS]]
+
+
+def wide(counts: pd.DataFrame, column: str = "n_firms") -> pd.DataFrame:
+    """Areas x sectors matrix of one column of :func:`count_by_area`."""
+    return counts[column].unstack("sector", fill_value=0)
+
+
+def location_quotients(matrix: pd.DataFrame, *, totals: pd.Series | None = None) -> pd.DataFrame:
+    """Location quotient of every area x sector.
+
+    ``LQ[a, s] = (x[a, s] / x[a]) / (X[s] / X)``: the sector's share of the area against its
+    share of the whole study area. Above 1 the area is specialised in the sector.
+
+    Parameters
+    ----------
+    matrix
+        Areas x sectors counts (firms, workers or output).
+    totals
+        Per-area totals over *all* sectors, when ``matrix`` holds only some of them
+        (default: the row sums of ``matrix``).
+
+    Returns
+    -------
+    DataFrame like ``matrix``; NaN where an area has nothing at all.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"13": [8, 2], "31": [2, 8]}, index=["a", "b"])
+    >>> location_quotients(m)["13"].tolist()
+    [1.6, 0.4]
+    """
+    values = matrix.to_numpy(dtype=float)
+    area_total = (
+        totals.reindex(matrix.index).to_numpy(dtype=float)
+        if totals is not None
+        else values.sum(axis=1)
+    )
+    grand = area_total.sum()
+    sector_share = values.sum(axis=0) / grand if grand > 0 else np.full(values.shape[1], np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        area_share = values / area_total[:, None]
+        lq = area_share / sector_share[None, :]
+    lq[area_total == 0, :] = np.nan
+    return pd.DataFrame(lq, index=matrix.index, columns=matrix.columns)

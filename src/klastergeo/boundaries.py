@@ -1,0 +1,510 @@
+"""Administrative boundaries: find them, load a study area, download and convert the source.
+
+Indonesian boundaries come as GeoParquet files named after their level (``provinsi``,
+``kabupaten``, ``kecamatan``, ``desa``) with columns ``kode`` (dotted Kemendagri code),
+``nama``, ``kode_prov`` and ``geometry`` in EPSG:4326, as in ``data/boundaries/README.md``.
+Any other polygon file works too when its id column is named.
+
+Where boundaries are looked for, in order: the ``boundaries`` argument (``--boundaries``),
+the ``KLASTERGEO_DATA_DIR`` environment variable, ``data/boundaries/`` in the working
+directory. ``klastergeo boundaries download`` fills ``data/boundaries/`` from the public
+source (:func:`download`).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import os
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from numpy.typing import NDArray
+
+from klastergeo._errors import BoundaryError, DownloadError, preview
+from klastergeo._io import atomic_path
+from klastergeo.config import ADMIN_LEVELS, check_area_code
+
+__all__ = [
+    "SOURCE_COMMIT",
+    "SOURCE_REPOSITORY",
+    "download",
+    "level_of_code",
+    "load_areas",
+    "load_names",
+    "parse_wilayah_sql",
+    "resolve_source",
+    "source_files",
+    "study_area",
+]
+
+logger = logging.getLogger(__name__)
+
+ENV_DATA_DIR = "KLASTERGEO_DATA_DIR"
+ENV_BASE_URL = "KLASTERGEO_BOUNDARIES_URL"
+DEFAULT_DIR = Path("data") / "boundaries"
+SOURCE_REPOSITORY = "cahyadsn/wilayah_boundaries"
+SOURCE_COMMIT = "3c5a7960f4d227a38489094d84252bdbb3f978a5"
+DEFAULT_BASE_URL = f"https://raw.githubusercontent.com/{SOURCE_REPOSITORY}/{SOURCE_COMMIT}/"
+#: Grid the converted coordinates are snapped to (degrees), as in the shared data set.
+PRECISION = 1e-6
+
+
+def level_of_code(code: str) -> str:
+    """Administrative level of a Kemendagri code.
+
+    >>> level_of_code("33.11")
+    'kabupaten'
+    """
+    return ADMIN_LEVELS[len(str(code).split(".")) - 1]
+
+
+def resolve_source(boundaries: str | Path | None = None) -> Path:
+    """Find the boundaries: the argument, ``$KLASTERGEO_DATA_DIR``, then ``data/boundaries``.
+
+    Returns a directory of ``<level>.parquet`` files or a single polygon file.
+    """
+    tried: list[str] = []
+    candidates: list[tuple[str, str | os.PathLike[str] | None]] = [
+        ("--boundaries", boundaries),
+        (f"${ENV_DATA_DIR}", os.environ.get(ENV_DATA_DIR) or None),
+        ("data/boundaries", DEFAULT_DIR),
+    ]
+    for origin, candidate in candidates:
+        if candidate is None:
+            continue
+        path = Path(candidate).expanduser()
+        if path.is_file() or (path.is_dir() and any(path.glob("*.parquet"))):
+            logger.info("boundaries from %s (%s)", path, origin)
+            return path
+        tried.append(f"{origin} = {str(path)!r}")
+        if origin == "--boundaries":
+            raise BoundaryError(
+                f"boundaries {str(path)!r} is neither a polygon file nor a directory of "
+                "<level>.parquet files"
+            )
+    raise BoundaryError(
+        "no boundaries found (tried " + "; ".join(tried) + "). Pass --boundaries PATH, set "
+        f"{ENV_DATA_DIR}, or fetch them with: klastergeo boundaries download --area 33"
+    )
+
+
+def _level_file(source: Path, level: str) -> Path:
+    path = source / f"{level}.parquet"
+    if not path.exists():
+        present = sorted(p.stem for p in source.glob("*.parquet"))
+        raise BoundaryError(
+            f"no {level} boundaries in {str(source)!r} (found: {', '.join(present) or 'none'}); "
+            f"run: klastergeo boundaries download --level {level}"
+        )
+    return path
+
+
+def _prefix_mask(codes: pd.Series, area: str, *, dotted: bool = True) -> NDArray[np.bool_]:
+    text = codes.astype("string")
+    mask = (text == area) | text.str.startswith(area + ".") if dotted else text.str.startswith(area)
+    return mask.fillna(False).to_numpy(dtype=bool)
+
+
+def load_areas(
+    level: str = "desa",
+    *,
+    area: str | None = None,
+    source: str | Path | None = None,
+    id_col: str | None = None,
+    name_col: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Load the areas of one level, optionally only those within a study area.
+
+    Parameters
+    ----------
+    level
+        ``provinsi``, ``kabupaten``, ``kecamatan`` or ``desa`` (ignored for a single file).
+    area
+        Code prefix of the study area (``33``, ``33.11``); None for all areas.
+    source
+        Directory of ``<level>.parquet`` files or one polygon file (GeoPackage, GeoJSON,
+        Shapefile, GeoParquet); None resolves with :func:`resolve_source`.
+    id_col, name_col
+        Id and name columns of a polygon file (default ``kode``/``nama``).
+
+    Returns
+    -------
+    GeoDataFrame indexed by ``area_code`` (sorted) with ``name`` and ``geometry``
+    (EPSG:4326).
+
+    Examples
+    --------
+    >>> load_areas("kecamatan", area="33.11").loc["33.11.11", "name"]  # doctest: +SKIP
+    'Gatak'
+    """
+    path = resolve_source(source)
+    if path.is_dir():
+        if id_col is None and area is not None:
+            area = check_area_code(area)
+        filters = [("kode_prov", "=", area[:2])] if area and id_col is None else None
+        frame = gpd.read_parquet(_level_file(path, level), filters=filters)
+        id_col, name_col = id_col or "kode", name_col or "nama"
+    else:
+        frame = _read_polygon_file(path)
+        id_col = id_col or _guess(frame, ("kode", "code", "id", "area_code"), "id", path)
+        name_col = name_col or _guess(frame, ("nama", "name", "area_name"), None, path)
+    for column in (id_col, name_col):
+        if column is not None and column not in frame.columns:
+            raise BoundaryError(
+                f"boundaries {str(path)!r} have no column {column!r}; columns: "
+                f"{', '.join(map(str, frame.columns))}"
+            )
+    codes = frame[id_col].astype("string")
+    if area is not None:
+        frame = frame.loc[_prefix_mask(codes, area, dotted=path.is_dir() or "." in area)]
+        codes = frame[id_col].astype("string")
+        if frame.empty:
+            assert id_col is not None
+            raise BoundaryError(
+                f"area {area!r} selects no {level} in {str(path)!r}; codes look like "
+                f"{preview(_sample_codes(path, level, id_col))}"
+            )
+    out = gpd.GeoDataFrame(
+        {"name": (frame[name_col].astype(object) if name_col else codes.astype(object)).to_numpy()},
+        geometry=frame.geometry.to_numpy(),
+        index=pd.Index(codes.to_numpy(dtype=object), name="area_code"),
+        crs=frame.crs,
+    )
+    _check_areas(out, path)
+    if out.crs is None:
+        logger.warning("boundaries %s have no CRS; assuming EPSG:4326", path)
+        out = out.set_crs(4326)
+    elif out.crs.to_epsg() != 4326:
+        out = out.to_crs(4326)
+    return out.sort_index()
+
+
+def _read_polygon_file(path: Path) -> gpd.GeoDataFrame:
+    try:
+        if path.suffix.lower() in (".parquet", ".geoparquet"):
+            return gpd.read_parquet(path)
+        return gpd.read_file(path, engine="pyogrio")
+    except Exception as err:  # pyogrio/pyarrow raise many types for unreadable files
+        raise BoundaryError(f"cannot read boundaries {str(path)!r}: {err}") from err
+
+
+def _guess(frame: pd.DataFrame, names: Iterable[str], role: str | None, path: Path) -> str | None:
+    lower = {str(c).lower(): str(c) for c in frame.columns}
+    for name in names:
+        if name in lower:
+            return lower[name]
+    if role is None:
+        return None
+    raise BoundaryError(
+        f"boundaries {str(path)!r}: cannot tell the {role} column; pass --area-id-col "
+        f"(columns: {', '.join(map(str, frame.columns))})"
+    )
+
+
+def _sample_codes(path: Path, level: str, id_col: str) -> list[str]:
+    if path.is_dir():
+        table = pd.read_parquet(_level_file(path, level), columns=[id_col])
+    else:
+        table = pd.DataFrame(_read_polygon_file(path)[[id_col]])
+    return table[id_col].astype(str).head(5).tolist()
+
+
+def _check_areas(frame: gpd.GeoDataFrame, path: Path) -> None:
+    problems = []
+    if frame.index.hasnans:
+        problems.append(f"{int(frame.index.isna().sum())} areas without an id")
+    dupes = frame.index[frame.index.duplicated()].unique()
+    if len(dupes):
+        problems.append(f"repeated ids {preview(dupes)}")
+    kinds = set(frame.geom_type.dropna().unique()) - {"Polygon", "MultiPolygon"}
+    if kinds:
+        problems.append(f"non-polygon geometries ({', '.join(sorted(kinds))})")
+    if frame.geometry.isna().any():
+        problems.append(f"{int(frame.geometry.isna().sum())} areas without geometry")
+    if problems:
+        raise BoundaryError(f"boundaries {str(path)!r} cannot be used: " + "; ".join(problems))
+
+
+def load_names(
+    level: str, *, area: str | None = None, source: str | Path | None = None
+) -> pd.Series:
+    """Names of the areas of a level, indexed by code, without reading geometries.
+
+    >>> load_names("kecamatan", area="33.11")["33.11.11"]  # doctest: +SKIP
+    'Gatak'
+    """
+    path = resolve_source(source)
+    if not path.is_dir():
+        return pd.Series(dtype=object, name="name")
+    filters = [("kode_prov", "=", area[:2])] if area else None
+    table = pd.read_parquet(_level_file(path, level), columns=["kode", "nama"], filters=filters)
+    if area:
+        table = table.loc[_prefix_mask(table["kode"], area)]
+    return pd.Series(
+        table["nama"].to_numpy(dtype=object),
+        index=pd.Index(table["kode"].to_numpy(dtype=object), name="area_code"),
+        name="name",
+    ).sort_index()
+
+
+def study_area(area: str | None = None, *, source: str | Path | None = None) -> gpd.GeoDataFrame:
+    """The polygon(s) of the study area at its own level (all provinces when ``area`` is None).
+
+    ``33`` gives the province polygon, ``33.11`` the regency polygon. Used as the outline
+    of an H3 grid.
+    """
+    if area is None:
+        return load_areas("provinsi", source=source)
+    area = check_area_code(area)
+    assert area is not None
+    return load_areas(level_of_code(area), area=area, source=source)
+
+
+# --------------------------------------------------------------------------------------
+# The public source: SQL dumps of github.com/cahyadsn/wilayah_boundaries
+# --------------------------------------------------------------------------------------
+
+_QUOTED = r"'((?:[^'\\]|\\.|'')*)'"
+_NUMBER = r"(-?[\d.]+(?:[eE][-+]?\d+)?|NULL)"
+_ROW = re.compile(
+    r"\(\s*"
+    + _QUOTED
+    + r"\s*,\s*"
+    + _QUOTED
+    + r"\s*,\s*"
+    + _NUMBER
+    + r"\s*,\s*"
+    + _NUMBER
+    + r"\s*,\s*'(\[[^']*\])'\s*\)"
+)
+_UNESCAPE = re.compile(r"\\(.)|''")
+
+
+def _unescape(text: str) -> str:
+    return _UNESCAPE.sub(lambda m: m.group(1) if m.group(1) is not None else "'", text)
+
+
+def parse_wilayah_sql(text: str) -> gpd.GeoDataFrame:
+    """Parse one SQL dump of the wilayah_boundaries source into a GeoDataFrame.
+
+    Rows look like ``('33.01.01','Kedungreja',-7.51,108.77,'[[[lat,lng],...]]')``: the
+    ``path`` JSON holds rings, polygons or multipolygons with **[latitude, longitude]**
+    pairs, which are flipped to (x=longitude, y=latitude). Invalid rings are repaired
+    (polygonal parts only) and coordinates snapped to a 1e-6 degree grid.
+
+    Returns columns ``kode``, ``nama``, ``kode_prov``, ``geometry`` (EPSG:4326).
+    """
+    codes, names, geoms = [], [], []
+    for match in _ROW.finditer(text):
+        codes.append(_unescape(match.group(1)))
+        names.append(_unescape(match.group(2)))
+        geoms.append(_path_to_geometry(json.loads(match.group(5)), codes[-1]))
+    if not codes:
+        raise BoundaryError("no 'INSERT INTO wilayah_boundaries' rows found in the SQL text")
+    geometry = _repair(np.asarray(geoms, dtype=object))
+    frame = gpd.GeoDataFrame(
+        {"kode": codes, "nama": names, "kode_prov": [c[:2] for c in codes]},
+        geometry=geometry,
+        crs=4326,
+    )
+    empty = frame.geometry.is_empty | frame.geometry.isna()
+    if empty.any():
+        logger.warning(
+            "%d area(s) have no usable polygon after repair: %s",
+            int(empty.sum()),
+            preview(frame.loc[empty, "kode"]),
+        )
+    return frame[["kode", "nama", "geometry", "kode_prov"]]
+
+
+def _depth(value: object) -> int:
+    depth = 0
+    while isinstance(value, list) and value:
+        value = value[0]
+        depth += 1
+    return depth
+
+
+def _ring(points: list[list[float]]) -> NDArray[np.float64]:
+    array = np.asarray(points, dtype=float).reshape(-1, 2)[:, ::-1]  # [lat, lng] -> (x, y)
+    if len(array) and not np.array_equal(array[0], array[-1]):
+        array = np.vstack([array, array[:1]])
+    return array
+
+
+def _polygon(rings: list[list[list[float]]]) -> shapely.Polygon:
+    usable = [_ring(r) for r in rings if len(r) >= 3]
+    if not usable:
+        return shapely.Polygon()
+    return shapely.Polygon(usable[0], usable[1:])
+
+
+def _path_to_geometry(path: object, code: str) -> shapely.Geometry:
+    depth = _depth(path)
+    assert isinstance(path, list)
+    if depth == 2:
+        return _polygon([path])
+    if depth == 3:
+        return _polygon(path)
+    if depth == 4:
+        return shapely.MultiPolygon(
+            [p for p in (_polygon(rings) for rings in path) if not p.is_empty]
+        )
+    raise BoundaryError(
+        f"area {code!r}: path nesting depth {depth} is not a ring, polygon or multipolygon"
+    )
+
+
+def _repair(geoms: NDArray[np.object_]) -> NDArray[np.object_]:
+    """Make valid, keep polygonal parts only, snap to the 1e-6 grid."""
+    fixed = shapely.make_valid(geoms)
+    out = np.empty(len(fixed), dtype=object)
+    for i, geom in enumerate(fixed):
+        if geom.geom_type in ("Polygon", "MultiPolygon"):
+            out[i] = geom
+            continue
+        parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
+        polys = [q for p in parts for q in shapely.get_parts(p)]
+        out[i] = (
+            shapely.MultiPolygon(polys)
+            if len(polys) > 1
+            else (polys[0] if polys else shapely.Polygon())
+        )
+    snapped = shapely.set_precision(out, PRECISION)
+    return np.asarray(
+        [
+            g
+            if g.geom_type in ("Polygon", "MultiPolygon") or g.is_empty
+            else shapely.MultiPolygon([p for p in shapely.get_parts(g) if p.geom_type == "Polygon"])
+            for g in snapped
+        ],
+        dtype=object,
+    )
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One SQL file of the source, as listed in the manifest."""
+
+    path: str
+    size: int
+    sha256: str
+
+
+def _manifest(manifest: str | Path | None = None) -> dict[str, SourceFile]:
+    if manifest is None:
+        text = (
+            resources.files("klastergeo")
+            .joinpath("data/source-manifest.csv")
+            .read_text(encoding="utf-8")
+        )
+    else:
+        text = Path(manifest).read_text(encoding="utf-8")
+    rows = csv.DictReader(text.splitlines())
+    return {r["path"]: SourceFile(r["path"], int(r["bytes"]), r["sha256"]) for r in rows}
+
+
+def source_files(
+    level: str, area: str | None = None, *, manifest: str | Path | None = None
+) -> list[SourceFile]:
+    """The manifest entries holding ``level`` boundaries of ``area`` (all when None).
+
+    >>> [f.path for f in source_files("kecamatan", "34")]
+    ['db/kec/wilayah_boundaries_kec_34.sql']
+    """
+    if level not in ADMIN_LEVELS:
+        raise BoundaryError(f"level {level!r} is not one of {', '.join(ADMIN_LEVELS)}")
+    area = check_area_code(area)
+    files = _manifest(manifest)
+    prov = area[:2] if area else r"\d{2}"
+    kab = re.escape(area[:5]) if area and len(area) >= 5 else prov + r"\.\d{2}"
+    pattern = {
+        "provinsi": r"db/prov/wilayah_boundaries_prov_\d+\.sql",
+        "kabupaten": rf"db/kab/wilayah_boundaries_kab_{prov}\.sql",
+        "kecamatan": rf"db/kec/wilayah_boundaries_kec_{prov}\.sql",
+        "desa": rf"db/kel/{prov}/wilayah_boundaries_kel_{kab}\.sql",
+    }[level]
+    chosen = [f for p, f in sorted(files.items()) if re.fullmatch(pattern, p)]
+    if not chosen:
+        raise BoundaryError(f"the source has no {level} file for area {area!r}")
+    return chosen
+
+
+def download(
+    area: str | None = None,
+    *,
+    levels: Iterable[str] = ADMIN_LEVELS,
+    dest: str | Path = DEFAULT_DIR,
+    base_url: str | None = None,
+    cache_dir: str | Path | None = None,
+    manifest: str | Path | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> list[Path]:
+    """Fetch the source SQL files, check their sha256, convert them to GeoParquet.
+
+    Files come from ``base_url`` (default: the pinned commit on raw.githubusercontent.com,
+    or ``$KLASTERGEO_BOUNDARIES_URL``), are cached by pooch in ``cache_dir`` and checked
+    against the manifest. Each level is written to ``dest/<level>.parquet``; areas of
+    other provinces already in that file are kept.
+
+    Returns the written GeoParquet paths.
+    """
+    import pooch
+
+    area = check_area_code(area)
+    base = (base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL).rstrip("/") + "/"
+    cache = Path(cache_dir) if cache_dir else Path(pooch.os_cache("klastergeo")) / SOURCE_COMMIT
+    dest = Path(dest)
+    written = []
+    for level in levels:
+        files = source_files(level, area, manifest=manifest)
+        frames = []
+        for i, entry in enumerate(files):
+            if progress:
+                progress(f"{level}: {Path(entry.path).name}", i, len(files))
+            try:
+                local = pooch.retrieve(
+                    url=base + entry.path,
+                    known_hash=f"sha256:{entry.sha256}",
+                    fname=entry.path.replace("/", "__"),
+                    path=cache,
+                    progressbar=False,
+                )
+            except ValueError as err:  # pooch's checksum mismatch
+                raise DownloadError(
+                    f"{entry.path} from {base} failed its sha256 check ({err}); the mirror "
+                    "serves a different file than the pinned commit"
+                ) from err
+            except Exception as err:  # requests' connection and HTTP errors
+                raise DownloadError(f"cannot download {base + entry.path}: {err}") from err
+            frames.append(parse_wilayah_sql(Path(local).read_text(encoding="utf-8")))
+        if progress:
+            progress(f"{level}: converting", len(files), len(files))
+        new = pd.concat(frames, ignore_index=True)
+        if area is not None:
+            new = new.loc[_prefix_mask(new["kode"], area)]
+        written.append(
+            _merge_into(dest / f"{level}.parquet", gpd.GeoDataFrame(new, crs=4326), area)
+        )
+    return written
+
+
+def _merge_into(path: Path, new: gpd.GeoDataFrame, area: str | None) -> Path:
+    if path.exists() and area is not None:
+        old = gpd.read_parquet(path)
+        keep = old.loc[~_prefix_mask(old["kode"], area) & ~old["kode"].isin(new["kode"])]
+        new = gpd.GeoDataFrame(pd.concat([keep, new], ignore_index=True), crs=4326)
+    new = new.sort_values("kode").reset_index(drop=True)[["kode", "nama", "geometry", "kode_prov"]]
+    with atomic_path(path) as tmp:
+        new.to_parquet(tmp, index=False)
+    logger.info("wrote %d areas to %s", len(new), path)
+    return path

@@ -1,0 +1,654 @@
+"""Command-line interface: parse options, configure logging, call the library, report.
+
+Exit codes: 0 success, 2 bad input or configuration, 1 internal error.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from klastergeo import __version__
+from klastergeo._errors import ConfigError, KlastergeoError, ValidationError
+
+console = Console(stderr=True)
+out_console = Console()
+logger = logging.getLogger("klastergeo")
+
+app = typer.Typer(
+    name="klastergeo",
+    help="From a registry of georeferenced enterprises to a published map of sentra.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+boundaries_app = typer.Typer(
+    help="Find, inspect and download administrative boundaries.", no_args_is_help=True
+)
+app.add_typer(boundaries_app, name="boundaries")
+
+_STATE: dict[str, Any] = {"debug": False}
+
+
+def _version(value: bool) -> None:
+    if value:
+        out_console.print(f"klastergeo {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="More log output (-vv for debug).")
+    ] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only warnings and errors.")] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks of internal errors.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
+    if verbose == 0 and not quiet:
+        level = logging.WARNING  # progress bars speak for the steps; -v shows the details
+    handler = RichHandler(console=console, show_path=False, show_time=False, markup=False)
+    logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
+    logger.setLevel(level)
+    _STATE["debug"] = debug
+
+
+@contextmanager
+def _guard() -> Iterator[None]:
+    """Map bad input to exit code 2 and anything unexpected to exit code 1."""
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except KlastergeoError as err:
+        console.print(f"[bold red]error:[/] {err}", highlight=False)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted[/]")
+        raise typer.Exit(130) from None
+    except Exception as err:
+        if _STATE["debug"]:
+            console.print(traceback.format_exc(), highlight=False, markup=False)
+        console.print(
+            f"[bold red]internal error:[/] {type(err).__name__}: {err}\n"
+            "This is a bug in klastergeo; rerun with --debug for the traceback and "
+            "report it.",
+            highlight=False,
+        )
+        raise typer.Exit(1) from None
+
+
+class _RichReporter:
+    """Shows the pipeline's steps and per-sector progress as rich progress bars."""
+
+    def __init__(self, progress: Progress, steps: tuple[str, ...]) -> None:
+        self.progress = progress
+        self.overall = progress.add_task("klastergeo", total=len(steps))
+        self.detail: Any = None
+        self.steps = steps
+
+    def step(self, name: str) -> None:
+        done = self.steps.index(name) if name in self.steps else 0
+        self.progress.update(self.overall, completed=done, description=f"step: {name}")
+        if self.detail is not None:
+            self.progress.remove_task(self.detail)
+            self.detail = None
+
+    def advance(self, detail: str, done: int, total: int) -> None:
+        if self.detail is None:
+            self.detail = self.progress.add_task(detail, total=total)
+        self.progress.update(self.detail, completed=done, total=total, description=f"  {detail}")
+
+    def finish(self) -> None:
+        self.progress.update(self.overall, completed=len(self.steps), description="done")
+
+
+@contextmanager
+def _progress() -> Iterator[_RichReporter]:
+    from klastergeo.pipeline import STEPS
+
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(
+        *columns, console=console, transient=True, disable=not console.is_terminal
+    ) as progress:
+        reporter = _RichReporter(progress, STEPS)
+        yield reporter
+        reporter.finish()
+
+
+# Options shared by run and validate ------------------------------------------------------
+
+RecordsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--records",
+        "-r",
+        help="Enterprise registry: CSV, Excel, GeoPackage, GeoJSON, Shapefile or Parquet.",
+    ),
+]
+IdCol = Annotated[str | None, typer.Option("--id-col", help="Record id column.")]
+LatCol = Annotated[str | None, typer.Option("--lat-col", help="Latitude column.")]
+LonCol = Annotated[str | None, typer.Option("--lon-col", help="Longitude column.")]
+SectorCol = Annotated[str | None, typer.Option("--sector-col", help="KBLI code column.")]
+WorkersCol = Annotated[str | None, typer.Option("--workers-col", help="Workers column.")]
+OutputCol = Annotated[str | None, typer.Option("--output-col", help="Production value column.")]
+InvestmentCol = Annotated[str | None, typer.Option("--investment-col", help="Investment column.")]
+NameCol = Annotated[str | None, typer.Option("--name-col", help="Firm name column.")]
+Delimiter = Annotated[
+    str | None, typer.Option("--delimiter", help="CSV delimiter (default: sniffed).")
+]
+Encoding = Annotated[
+    str | None,
+    typer.Option(
+        "--encoding", help="CSV encoding (default: UTF-8 with or without BOM, else Windows-1252)."
+    ),
+]
+DecimalOpt = Annotated[
+    str | None, typer.Option("--decimal", help="Decimal mark: auto, '.' or ','.")
+]
+Sheet = Annotated[str | None, typer.Option("--sheet", help="Excel sheet name.")]
+Layer = Annotated[str | None, typer.Option("--layer", help="GIS layer name.")]
+SectorDigits = Annotated[
+    int | None,
+    typer.Option("--sector-digits", help="KBLI digits of a sector: 2 (division, default) to 5."),
+]
+Strict = Annotated[
+    bool | None,
+    typer.Option(
+        "--strict/--no-strict",
+        help="Any rejected or repaired record stops the run with exit code 2.",
+    ),
+]
+BoundariesOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--boundaries",
+        "-b",
+        help="Directory of "
+        "<level>.parquet boundaries or one polygon file (default: "
+        "$KLASTERGEO_DATA_DIR, then data/boundaries).",
+    ),
+]
+AreaOpt = Annotated[
+    str | None,
+    typer.Option("--area", "-a", help="Study area code prefix, e.g. 33 (Jawa Tengah) or 33.11."),
+]
+LevelOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--level", "-l", help="Unit of analysis: desa, kecamatan, kabupaten, provinsi or h3:RES."
+    ),
+]
+AreaIdCol = Annotated[
+    str | None,
+    typer.Option("--area-id-col", help="Id column of a polygon file given with --boundaries."),
+]
+AreaNameCol = Annotated[
+    str | None, typer.Option("--area-name-col", help="Name column of a polygon file.")
+]
+OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Output directory.")]
+
+
+def _record_overrides(
+    records: Path | None,
+    id_col: str | None,
+    lat_col: str | None,
+    lon_col: str | None,
+    sector_col: str | None,
+    workers_col: str | None,
+    output_col: str | None,
+    investment_col: str | None,
+    name_col: str | None,
+    delimiter: str | None,
+    encoding: str | None,
+    decimal: str | None,
+    sheet: str | None,
+    layer: str | None,
+    sector_digits: int | None,
+    strict: bool | None,
+) -> dict[str, Any]:
+    return {
+        "records.path": records,
+        "records.delimiter": delimiter,
+        "records.encoding": encoding,
+        "records.decimal": decimal,
+        "records.sheet": sheet,
+        "records.layer": layer,
+        "records.sector_digits": sector_digits,
+        "records.strict": strict,
+        "columns.id": id_col,
+        "columns.lat": lat_col,
+        "columns.lon": lon_col,
+        "columns.sector": sector_col,
+        "columns.workers": workers_col,
+        "columns.output": output_col,
+        "columns.investment": investment_col,
+        "columns.name": name_col,
+    }
+
+
+@app.command()
+def run(
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="TOML run configuration; flags override it."),
+    ] = None,
+    records: RecordsOpt = None,
+    id_col: IdCol = None,
+    lat_col: LatCol = None,
+    lon_col: LonCol = None,
+    sector_col: SectorCol = None,
+    workers_col: WorkersCol = None,
+    output_col: OutputCol = None,
+    investment_col: InvestmentCol = None,
+    name_col: NameCol = None,
+    delimiter: Delimiter = None,
+    encoding: Encoding = None,
+    decimal: DecimalOpt = None,
+    sheet: Sheet = None,
+    layer: Layer = None,
+    sector_digits: SectorDigits = None,
+    strict: Strict = None,
+    boundaries: BoundariesOpt = None,
+    area: AreaOpt = None,
+    level: LevelOpt = None,
+    area_id_col: AreaIdCol = None,
+    area_name_col: AreaNameCol = None,
+    out: OutOpt = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Seed of the permutations (default 0).")
+    ] = None,
+    permutations: Annotated[
+        int | None,
+        typer.Option(
+            "--permutations", help="Conditional permutations (default 999; 0 = analytical)."
+        ),
+    ] = None,
+    fdr: Annotated[
+        bool | None,
+        typer.Option(
+            "--fdr/--no-fdr", help="Control the false discovery rate (Benjamini-Hochberg)."
+        ),
+    ] = None,
+    weights: Annotated[str | None, typer.Option("--weights", help="queen, rook or knn.")] = None,
+    tolerance: Annotated[
+        float | None,
+        typer.Option("--tolerance", help="Contiguity snapping tolerance in metres (default 10)."),
+    ] = None,
+    islands: Annotated[
+        str | None,
+        typer.Option(
+            "--islands", help="Areas without neighbours: nearest (link to nearest area) or keep."
+        ),
+    ] = None,
+    min_firms: Annotated[
+        int | None,
+        typer.Option(
+            "--min-firms", help="Minimum firms of the sector in a sentra area (default 20)."
+        ),
+    ] = None,
+    lq_threshold: Annotated[
+        float | None,
+        typer.Option(
+            "--lq-threshold", help="Minimum location quotient of a sentra area (default 2)."
+        ),
+    ] = None,
+    predictors: Annotated[
+        str | None, typer.Option("--predictors", help="Comma-separated model predictors.")
+    ] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="Map language: id or en.")] = None,
+    tiles: Annotated[
+        str | None,
+        typer.Option(
+            "--tiles",
+            help="Base map: OpenStreetMap (default), 'CartoDB positron', 'Esri imagery' or none.",
+        ),
+    ] = None,
+) -> None:
+    """Run the whole pipeline: validate, aggregate, hot spots, sentra, models, map."""
+    from klastergeo.config import load_config
+    from klastergeo.pipeline import run as run_pipeline
+
+    with _guard():
+        overrides = _record_overrides(
+            records,
+            id_col,
+            lat_col,
+            lon_col,
+            sector_col,
+            workers_col,
+            output_col,
+            investment_col,
+            name_col,
+            delimiter,
+            encoding,
+            decimal,
+            sheet,
+            layer,
+            sector_digits,
+            strict,
+        )
+        overrides.update(
+            {
+                "area.boundaries": boundaries,
+                "area.code": area,
+                "area.level": level,
+                "area.id_col": area_id_col,
+                "area.name_col": area_name_col,
+                "out": out,
+                "analysis.seed": seed,
+                "analysis.permutations": permutations,
+                "analysis.fdr": fdr,
+                "analysis.weights": weights,
+                "analysis.tolerance_m": tolerance,
+                "analysis.islands": islands,
+                "sentra.min_firms": min_firms,
+                "sentra.lq_threshold": lq_threshold,
+                "model.predictors": predictors,
+                "map.lang": lang,
+                "map.tiles": tiles,
+            }
+        )
+        settings = load_config(config, overrides=overrides)
+        with _progress() as reporter:
+            result = run_pipeline(settings, reporter=reporter)
+        _print_summary(result.summary, result.sentra, result.out)
+
+
+@app.command()
+def validate(
+    records: RecordsOpt = None,
+    id_col: IdCol = None,
+    lat_col: LatCol = None,
+    lon_col: LonCol = None,
+    sector_col: SectorCol = None,
+    workers_col: WorkersCol = None,
+    output_col: OutputCol = None,
+    investment_col: InvestmentCol = None,
+    name_col: NameCol = None,
+    delimiter: Delimiter = None,
+    encoding: Encoding = None,
+    decimal: DecimalOpt = None,
+    sheet: Sheet = None,
+    layer: Layer = None,
+    sector_digits: SectorDigits = None,
+    strict: Strict = None,
+    boundaries: BoundariesOpt = None,
+    area: AreaOpt = None,
+    level: LevelOpt = None,
+    area_id_col: AreaIdCol = None,
+    out: OutOpt = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="TOML configuration.")
+    ] = None,
+) -> None:
+    """Check a registry: read it, validate every row, write rejected.csv and repaired.csv.
+
+    With --area (or --boundaries) the study area is checked too and swapped coordinates
+    are repaired.
+    """
+    from klastergeo import boundaries as bnd
+    from klastergeo import records as rec
+    from klastergeo._io import atomic_path, write_json
+    from klastergeo.config import load_config, parse_level
+
+    with _guard():
+        overrides = _record_overrides(
+            records,
+            id_col,
+            lat_col,
+            lon_col,
+            sector_col,
+            workers_col,
+            output_col,
+            investment_col,
+            name_col,
+            delimiter,
+            encoding,
+            decimal,
+            sheet,
+            layer,
+            sector_digits,
+            strict,
+        )
+        overrides.update(
+            {
+                "area.boundaries": boundaries,
+                "area.code": area,
+                "area.level": level,
+                "area.id_col": area_id_col,
+                "out": out,
+            }
+        )
+        settings = load_config(config, overrides=overrides)
+        if settings.records.path is None:
+            raise ConfigError("no records file given; pass --records PATH")
+        raw = rec.read_records(
+            settings.records.path,
+            delimiter=settings.records.delimiter,
+            encoding=settings.records.encoding,
+            sheet=settings.records.sheet,
+            layer=settings.records.layer,
+        )
+        areas = None
+        if settings.area.code or settings.area.boundaries:
+            kind, _ = parse_level(settings.area.level)
+            source = bnd.resolve_source(settings.area.boundaries)
+            if not source.is_dir():
+                areas = bnd.load_areas(
+                    area=settings.area.code, source=source, id_col=settings.area.id_col
+                )
+            elif kind == "h3":
+                areas = bnd.study_area(settings.area.code, source=source)
+            else:
+                areas = bnd.load_areas(kind, area=settings.area.code, source=source)
+        report = rec.validate_records(
+            raw,
+            columns=settings.columns,
+            areas=areas,
+            snap_m=settings.area.snap_m,
+            sector_digits=settings.records.sector_digits,
+            decimal=settings.records.decimal,
+        )
+        folder = Path(settings.out)
+        for name, frame in (("rejected.csv", report.rejected), ("repaired.csv", report.repaired)):
+            with atomic_path(folder / name) as tmp:
+                frame.to_csv(tmp, index=False)
+        write_json(folder / "validation.json", report.summary())
+        _print_records(report.summary())
+        out_console.print(f"reports written to [bold]{folder}[/]")
+        if settings.records.strict and (report.n_rejected or report.n_repaired):
+            raise ValidationError(
+                f"--strict: {report.n_rejected} rejected and {report.n_repaired} repaired record(s)"
+            )
+
+
+@app.command()
+def demo(
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Where the demo registry and its results go.")
+    ] = Path("maps/demo"),
+    boundaries: BoundariesOpt = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic registry.")] = 20261122,
+    background: Annotated[int, typer.Option("--background", help="Background firms.")] = 40_000,
+    permutations: Annotated[
+        int, typer.Option("--permutations", help="Permutations of the local statistics.")
+    ] = 999,
+) -> None:
+    """Generate the demo registry over Jawa Tengah and run the whole pipeline on it."""
+    from klastergeo import boundaries as bnd
+    from klastergeo import demo as demo_mod
+    from klastergeo.config import load_config
+    from klastergeo.pipeline import run as run_pipeline
+
+    with _guard():
+        source = _demo_boundaries(boundaries)
+        console.print(f"boundaries: {source}")
+        villages = bnd.load_areas("desa", area=demo_mod.DEMO_AREA, source=source)
+        generated = demo_mod.generate_registry(villages, n_background=background, seed=seed)
+        paths = demo_mod.write_registry(generated, out)
+        config_path = demo_mod.write_config(out, permutations=permutations)
+        console.print(
+            f"demo registry: {paths['registry']} ({len(generated.registry):,} rows); "
+            f"configuration: {config_path}"
+        )
+        settings = load_config(config_path, overrides={"area.boundaries": source})
+        with _progress() as reporter:
+            result = run_pipeline(settings, reporter=reporter)
+        _print_summary(result.summary, result.sentra, result.out)
+        scores, unmatched = demo_mod.score_recovery(generated.truth, result.sentra)
+        found = int(scores["found"].sum())
+        out_console.print(
+            f"planted sentra recovered: [bold]{found}/{len(scores)}[/]; "
+            f"reported sentra matching no planted one: {unmatched}"
+        )
+
+
+def _demo_boundaries(boundaries: Path | None) -> Path:
+    from klastergeo import boundaries as bnd
+
+    try:
+        return bnd.resolve_source(boundaries)
+    except KlastergeoError:
+        if boundaries is not None:
+            raise
+    console.print(
+        "no boundaries found; downloading Jawa Tengah (area 33) into "
+        f"{bnd.DEFAULT_DIR} from the public source ..."
+    )
+    bnd.download("33", levels=("kabupaten", "kecamatan", "desa"), dest=bnd.DEFAULT_DIR)
+    return bnd.DEFAULT_DIR
+
+
+@boundaries_app.command("download")
+def boundaries_download(
+    area: AreaOpt = None,
+    level: Annotated[
+        list[str] | None,
+        typer.Option("--level", "-l", help="Level(s) to fetch (repeatable; default all four)."),
+    ] = None,
+    dest: Annotated[Path, typer.Option("--dest", help="Where the GeoParquet files go.")] = Path(
+        "data/boundaries"
+    ),
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--base-url",
+            help="Mirror of the source "
+            "repository at the pinned commit (default: GitHub; or "
+            "$KLASTERGEO_BOUNDARIES_URL).",
+        ),
+    ] = None,
+    cache_dir: Annotated[
+        Path | None, typer.Option("--cache-dir", help="Cache of downloaded SQL files.")
+    ] = None,
+) -> None:
+    """Download boundaries from cahyadsn/wilayah_boundaries and convert them to GeoParquet."""
+    from klastergeo import boundaries as bnd
+    from klastergeo.config import ADMIN_LEVELS
+
+    with _guard():
+        levels = [v.strip() for item in (level or ADMIN_LEVELS) for v in item.split(",")]
+        for name in levels:
+            if name not in ADMIN_LEVELS:
+                raise ConfigError(f"--level {name!r} is not one of {', '.join(ADMIN_LEVELS)}")
+        with _progress() as reporter:
+
+            def progress(detail: str, done: int, total: int) -> None:
+                reporter.advance(detail, done, total)
+
+            written = bnd.download(
+                area,
+                levels=levels,
+                dest=dest,
+                base_url=base_url,
+                cache_dir=cache_dir,
+                progress=progress,
+            )
+        for path in written:
+            out_console.print(f"wrote {path}")
+
+
+@boundaries_app.command("info")
+def boundaries_info(boundaries: BoundariesOpt = None) -> None:
+    """Show where boundaries are found and which levels they hold."""
+    import pyarrow.parquet as pq
+
+    from klastergeo import boundaries as bnd
+
+    with _guard():
+        source = bnd.resolve_source(boundaries)
+        table = Table("level", "areas", "file")
+        files = sorted(source.glob("*.parquet")) if source.is_dir() else [source]
+        for path in files:
+            rows = pq.ParquetFile(path).metadata.num_rows if path.suffix == ".parquet" else "?"
+            table.add_row(path.stem, f"{rows:,}" if isinstance(rows, int) else rows, str(path))
+        out_console.print(f"boundaries from [bold]{source}[/]")
+        out_console.print(table)
+
+
+def _print_records(block: dict[str, Any]) -> None:
+    table = Table("records", "count", title="Data quality")
+    for key in ("read", "kept", "rejected", "repaired"):
+        table.add_row(key, f"{block[key]:,}")
+    for reason, n in block["by_reason"].items():
+        if n:
+            table.add_row(f"  {reason}", f"{n:,}")
+    out_console.print(table)
+
+
+def _print_summary(summary: dict[str, Any], sentra: Any, out: Path) -> None:
+    _print_records(summary["records"])
+    if len(sentra):
+        table = Table(
+            "sentra_id", "name", "sector", "firms", "areas", "LQ", title=f"Sentra ({len(sentra)})"
+        )
+        for row in sentra.itertuples():
+            table.add_row(
+                row.sentra_id,
+                row.name,
+                f"{row.sector} {row.sector_label}",
+                f"{row.n_firms:,}",
+                str(row.n_areas),
+                f"{row.lq:.1f}",
+            )
+        out_console.print(table)
+    else:
+        out_console.print("no sentra found")
+    timings = ", ".join(f"{k} {v:.1f}s" for k, v in summary["timings"].items())
+    out_console.print(f"timings: {timings}")
+    out_console.print(f"outputs: [bold]{out}[/] (map: {out / 'map.html'})")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``klastergeo`` console script."""
+    try:
+        app(args=argv, prog_name="klastergeo", standalone_mode=True)
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+        sys.exit(code)

@@ -1,0 +1,404 @@
+"""Run configuration: a TOML file and/or command-line flags, validated once.
+
+A configuration has one section per pipeline concept::
+
+    [records]                    # the enterprise registry
+    path = "registry.csv"        # CSV, Excel, GeoPackage, GeoJSON, Shapefile, (Geo)Parquet
+    decimal = "auto"             # "auto", "." or ","
+
+    [columns]                    # which input column holds what (auto-detected when absent)
+    id = "id_usaha"
+    lat = "lintang"
+    lon = "bujur"
+    sector = "kbli"
+
+    [area]
+    code = "33"                  # study area: a Kemendagri code prefix
+    level = "desa"               # desa | kecamatan | kabupaten | provinsi | h3:RES
+
+    [analysis]
+    permutations = 999
+    seed = 0
+
+    [sentra]
+    min_firms = 20
+
+Relative paths are resolved against the directory of the TOML file. Flags override the file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+from klastergeo._errors import ConfigError
+
+__all__ = [
+    "ADMIN_LEVELS",
+    "AnalysisOptions",
+    "AreaOptions",
+    "Columns",
+    "MapOptions",
+    "ModelOptions",
+    "ReadOptions",
+    "RunConfig",
+    "SentraOptions",
+    "load_config",
+    "parse_level",
+]
+
+#: Indonesian administrative levels, coarse to fine.
+ADMIN_LEVELS: tuple[str, ...] = ("provinsi", "kabupaten", "kecamatan", "desa")
+_LEVEL_ALIASES = {
+    "kelurahan": "desa",
+    "village": "desa",
+    "district": "kecamatan",
+    "kota": "kabupaten",
+    "regency": "kabupaten",
+    "province": "provinsi",
+}
+_AREA_CODE = re.compile(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$")
+
+Decimal = Literal["auto", ".", ","]
+WeightsKind = Literal["queen", "rook", "knn"]
+IslandPolicy = Literal["nearest", "keep"]
+LqMeasure = Literal["firms", "workers", "output"]
+ModelKind = Literal["lpm", "logit"]
+Lang = Literal["id", "en"]
+
+
+def parse_level(level: str) -> tuple[str, int | None]:
+    """Split an analysis level into its kind and H3 resolution.
+
+    >>> parse_level("desa")
+    ('desa', None)
+    >>> parse_level("h3:8")
+    ('h3', 8)
+    """
+    text = str(level).strip().lower()
+    if text.startswith("h3"):
+        match = re.fullmatch(r"h3:(\d{1,2})", text)
+        if not match or not 0 <= int(match.group(1)) <= 15:
+            raise ConfigError(
+                f"level {level!r} is not a valid H3 level; use h3:RES with RES 0..15 "
+                "(h3:7 is about 5 km2 a cell, h3:8 about 0.7 km2)"
+            )
+        return "h3", int(match.group(1))
+    text = _LEVEL_ALIASES.get(text, text)
+    if text not in ADMIN_LEVELS:
+        raise ConfigError(
+            f"level {level!r} is not known; use one of {', '.join(ADMIN_LEVELS)} or h3:RES"
+        )
+    return text, None
+
+
+def check_area_code(code: str | None) -> str | None:
+    """Validate a study-area code prefix such as ``33`` or ``33.11``."""
+    if code is None:
+        return None
+    text = str(code).strip()
+    if not _AREA_CODE.match(text):
+        raise ConfigError(
+            f"area {code!r} is not a Kemendagri code; use a province (33), regency (33.11), "
+            "district (33.11.11) or village (33.11.11.2013) code"
+        )
+    return text
+
+
+def _choice(name: str, value: object, allowed: object) -> None:
+    options = get_args(allowed)
+    if value not in options:
+        raise ConfigError(
+            f"{name}={value!r} is not accepted; use one of {', '.join(map(repr, options))}"
+        )
+
+
+def _positive(name: str, value: float, *, strict: bool = True, integer: bool = False) -> None:
+    bad = value <= 0 if strict else value < 0
+    if integer and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ConfigError(f"{name}={value!r} must be an integer")
+    if bad:
+        sign = "positive" if strict else "zero or positive"
+        raise ConfigError(f"{name}={value!r} must be {sign}")
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Which input column holds what; ``None`` means auto-detect (or absent, if optional)."""
+
+    id: str | None = None
+    lat: str | None = None
+    lon: str | None = None
+    sector: str | None = None
+    workers: str | None = None
+    output: str | None = None
+    investment: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read the registry file."""
+
+    path: Path | None = None
+    delimiter: str | None = None
+    encoding: str | None = None
+    decimal: Decimal = "auto"
+    sheet: str | None = None
+    layer: str | None = None
+    sector_digits: int = 2
+    strict: bool = False
+
+    def __post_init__(self) -> None:
+        _choice("records.decimal", self.decimal, Decimal)
+        if self.sector_digits not in (2, 3, 4, 5):
+            raise ConfigError(
+                f"records.sector_digits={self.sector_digits!r} is not a KBLI level; "
+                "use 2 (division), 3, 4 or 5"
+            )
+        if self.delimiter is not None and len(self.delimiter) != 1:
+            raise ConfigError(
+                f"records.delimiter={self.delimiter!r} must be one character such as ';'"
+            )
+
+
+@dataclass(frozen=True)
+class AreaOptions:
+    """Study area, boundaries and the unit of analysis."""
+
+    boundaries: Path | None = None
+    code: str | None = None
+    level: str = "desa"
+    id_col: str | None = None
+    name_col: str | None = None
+    snap_m: float = 100.0
+
+    def __post_init__(self) -> None:
+        parse_level(self.level)
+        if self.id_col is None:  # custom boundaries may use any id scheme
+            check_area_code(self.code)
+        _positive("area.snap_m", self.snap_m, strict=False)
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """Spatial weights and local statistics."""
+
+    seed: int = 0
+    permutations: int = 999
+    fdr: bool = False
+    alpha: float = 0.05
+    weights: WeightsKind = "queen"
+    tolerance_m: float = 10.0
+    k: int = 6
+    islands: IslandPolicy = "nearest"
+    min_sector_firms: int = 20
+    sectors: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _positive("analysis.permutations", self.permutations, strict=False, integer=True)
+        _positive("analysis.seed", self.seed, strict=False, integer=True)
+        if not 0 < self.alpha < 1:
+            raise ConfigError(f"analysis.alpha={self.alpha!r} must lie between 0 and 1")
+        _choice("analysis.weights", self.weights, WeightsKind)
+        _choice("analysis.islands", self.islands, IslandPolicy)
+        _positive("analysis.tolerance_m", self.tolerance_m, strict=False)
+        _positive("analysis.k", self.k, integer=True)
+        _positive("analysis.min_sector_firms", self.min_sector_firms, strict=False, integer=True)
+
+
+@dataclass(frozen=True)
+class SentraOptions:
+    """Rules that make an area part of a sector's sentra."""
+
+    min_firms: int = 20
+    lq_threshold: float = 2.0
+    confidence: int = 95
+    lq_measure: LqMeasure = "firms"
+
+    def __post_init__(self) -> None:
+        _positive("sentra.min_firms", self.min_firms, integer=True)
+        _positive("sentra.lq_threshold", self.lq_threshold, strict=False)
+        if self.confidence not in (90, 95, 99):
+            raise ConfigError(f"sentra.confidence={self.confidence!r}; use 90, 95 or 99")
+        _choice("sentra.lq_measure", self.lq_measure, LqMeasure)
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    """Cluster-probability models of 'firm lies in a sentra'."""
+
+    predictors: tuple[str, ...] = ()
+    kinds: tuple[ModelKind, ...] = ("lpm", "logit")
+    cutoff: float = 0.5
+
+    def __post_init__(self) -> None:
+        for kind in self.kinds:
+            _choice("model.kinds", kind, ModelKind)
+        if not 0 < self.cutoff < 1:
+            raise ConfigError(f"model.cutoff={self.cutoff!r} must lie between 0 and 1")
+
+
+@dataclass(frozen=True)
+class MapOptions:
+    """The interactive web map."""
+
+    lang: Lang = "id"
+    tiles: str = "OpenStreetMap"
+    title: str | None = None
+
+    def __post_init__(self) -> None:
+        _choice("map.lang", self.lang, Lang)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything a run needs. Build with :func:`load_config` or directly."""
+
+    records: ReadOptions = field(default_factory=ReadOptions)
+    columns: Columns = field(default_factory=Columns)
+    area: AreaOptions = field(default_factory=AreaOptions)
+    analysis: AnalysisOptions = field(default_factory=AnalysisOptions)
+    sentra: SentraOptions = field(default_factory=SentraOptions)
+    model: ModelOptions = field(default_factory=ModelOptions)
+    map: MapOptions = field(default_factory=MapOptions)
+    out: Path = Path("out")
+
+    def with_overrides(self, overrides: dict[str, Any]) -> RunConfig:
+        """Return a copy with ``{"section.key": value}`` overrides applied (None is skipped).
+
+        >>> RunConfig().with_overrides({"analysis.seed": 7}).analysis.seed
+        7
+        """
+        sections: dict[str, dict[str, Any]] = {}
+        top: dict[str, Any] = {}
+        for dotted, value in overrides.items():
+            if value is None:
+                continue
+            if "." in dotted:
+                section, key = dotted.split(".", 1)
+                sections.setdefault(section, {})[key] = value
+            else:
+                top[dotted] = value
+        changes: dict[str, Any] = {}
+        for section, values in sections.items():
+            current = getattr(self, section)
+            changes[section] = _build(type(current), values, section, base=current)
+        for key, value in top.items():
+            if key != "out":
+                raise ConfigError(f"unknown option {key!r}")
+            changes[key] = Path(value)
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-friendly dict (paths as strings), as written to ``summary.json``."""
+
+        def convert(value: Any) -> Any:
+            if isinstance(value, Path):
+                return str(value)
+            if isinstance(value, tuple):
+                return list(value)
+            return value
+
+        return {
+            f.name: (
+                {k: convert(v) for k, v in dataclasses.asdict(getattr(self, f.name)).items()}
+                if dataclasses.is_dataclass(getattr(self, f.name))
+                else convert(getattr(self, f.name))
+            )
+            for f in fields(self)
+        }
+
+
+_SECTIONS: dict[str, type] = {
+    "records": ReadOptions,
+    "columns": Columns,
+    "area": AreaOptions,
+    "analysis": AnalysisOptions,
+    "sentra": SentraOptions,
+    "model": ModelOptions,
+    "map": MapOptions,
+}
+_PATH_KEYS = {("records", "path"), ("area", "boundaries")}
+
+
+def _build(
+    cls: type, values: dict[str, Any], section: str, *, base: Any = None, root: Path | None = None
+) -> Any:
+    known = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise ConfigError(
+            f"[{section}] has unknown key(s) {', '.join(map(repr, unknown))}; "
+            f"known keys: {', '.join(known)}"
+        )
+    converted: dict[str, Any] = {}
+    for key, value in values.items():
+        if (section, key) in _PATH_KEYS and value is not None:
+            path = Path(value).expanduser()
+            if root is not None and not path.is_absolute():
+                path = root / path
+            value = path
+        elif isinstance(value, list):
+            value = tuple(str(v) if key in ("sectors", "predictors") else v for v in value)
+        elif key in ("sectors", "predictors", "kinds") and isinstance(value, str):
+            value = tuple(v.strip() for v in value.split(",") if v.strip())
+        converted[key] = value
+    try:
+        if base is not None:
+            return dataclasses.replace(base, **converted)
+        return cls(**converted)
+    except TypeError as err:
+        raise ConfigError(f"[{section}]: {err}") from err
+
+
+def load_config(
+    path: str | Path | None = None, *, overrides: dict[str, Any] | None = None
+) -> RunConfig:
+    """Read a TOML run configuration and apply flag overrides.
+
+    Parameters
+    ----------
+    path
+        A TOML file, or None for defaults only.
+    overrides
+        ``{"section.key": value}`` from the command line; None values are ignored.
+
+    Examples
+    --------
+    >>> load_config(None, overrides={"records.path": "firms.csv", "area.code": "33"}).area.code
+    '33'
+    """
+    config = RunConfig()
+    if path is not None:
+        file = Path(path)
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config file {str(file)!r} does not exist") from None
+        except tomllib.TOMLDecodeError as err:
+            raise ConfigError(f"config file {str(file)!r} is not valid TOML: {err}") from None
+        root = file.resolve().parent
+        unknown = sorted(set(data) - set(_SECTIONS) - {"out"})
+        if unknown:
+            raise ConfigError(
+                f"config file {str(file)!r} has unknown section(s) {', '.join(unknown)}; "
+                f"known sections: {', '.join(_SECTIONS)}"
+            )
+        changes: dict[str, Any] = {}
+        for section, cls in _SECTIONS.items():
+            if section in data:
+                if not isinstance(data[section], dict):
+                    raise ConfigError(f"[{section}] in {str(file)!r} must be a table")
+                changes[section] = _build(cls, data[section], section, root=root)
+        if "out" in data:
+            out = Path(data["out"])
+            changes["out"] = out if out.is_absolute() else root / out
+        config = dataclasses.replace(config, **changes)
+    if overrides:
+        config = config.with_overrides(overrides)
+    return config

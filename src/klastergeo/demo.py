@@ -1,0 +1,557 @@
+"""A seeded, realistic synthetic enterprise registry over Jawa Tengah's villages.
+
+The registry looks like what a Dinas Koperasi & UKM holds: one row per small firm with
+coordinates, KBLI code, workers, production value, investment and the attributes the source
+studies surveyed. It is written as a ``;``-delimited CSV with decimal commas and a UTF-8
+BOM, as Indonesian spreadsheets export it. It contains
+
+- background firms of many sectors in every village, denser in towns (kelurahan) and cities;
+- a *decoy*: Kota Semarang with many firms of every sector (dense, not specialised), which a
+  sentra method must not report;
+- planted sentra at the real places of the source studies (:data:`PLANTED`);
+- a known number of faulty rows of every kind (:data:`FAULTS`), so that validation can be
+  checked exactly.
+
+Firm attributes are drawn so that the studies' signs hold: sentra firms have lower natural-
+resource intensity and production value and better market access (Surakarta LPM), while
+scale, investment, partnership and innovation do not differ; export orientation follows a
+known logit in labour, firm age, largest-buyer network and promotion, with zero effects of
+training, equipment technology and supplier network (Tumang logit).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from numpy.typing import NDArray
+
+from klastergeo._errors import BoundaryError
+from klastergeo._io import atomic_path
+
+__all__ = [
+    "EXPORT_LOGIT",
+    "FAULTS",
+    "PLANTED",
+    "DemoRegistry",
+    "PlantedSentra",
+    "generate_registry",
+    "score_recovery",
+    "write_config",
+    "write_registry",
+]
+
+logger = logging.getLogger(__name__)
+
+DEMO_AREA = "33"  # Jawa Tengah
+DECOY_AREA = "33.74"  # Kota Semarang
+
+
+@dataclass(frozen=True)
+class PlantedSentra:
+    """A sentra planted in the demo: where, what, and how many firms per village."""
+
+    key: str
+    label: str
+    kbli: str
+    villages: tuple[tuple[str, int], ...]
+
+    @property
+    def sector(self) -> str:
+        return self.kbli[:2]
+
+    @property
+    def n_firms(self) -> int:
+        return sum(n for _, n in self.villages)
+
+
+#: The sentra of the source studies, at their real villages (Kemendagri codes).
+PLANTED: tuple[PlantedSentra, ...] = (
+    PlantedSentra(
+        "tumang",
+        "Kerajinan tembaga Tumang, Cepogo (Boyolali)",
+        "25999",
+        (("33.09.03.2013", 150), ("33.09.03.2010", 35), ("33.09.03.2012", 25)),
+    ),
+    PlantedSentra(
+        "trangsan",
+        "Mebel rotan Trangsan, Gatak (Sukoharjo)",
+        "31002",
+        (("33.11.11.2013", 220), ("33.11.11.2008", 45)),
+    ),
+    PlantedSentra(
+        "troso",
+        "Tenun ikat Troso, Pecangaan (Jepara)",
+        "13121",
+        (("33.20.02.2006", 200), ("33.20.02.2004", 30)),
+    ),
+    PlantedSentra(
+        "juwana",
+        "Kerajinan kuningan Juwana (Pati)",
+        "24320",
+        (("33.18.08.2022", 80), ("33.18.08.2021", 40)),
+    ),
+    PlantedSentra(
+        "pekalongan",
+        "Batik Pekalongan (Kota Pekalongan)",
+        "13134",
+        (("33.75.02.1004", 70), ("33.75.02.1002", 35), ("33.75.02.1007", 25)),
+    ),
+    PlantedSentra(
+        "laweyan",
+        "Batik Laweyan (Kota Surakarta)",
+        "13134",
+        (("33.72.01.1002", 90), ("33.72.01.1008", 30)),
+    ),
+    PlantedSentra(
+        "talang",
+        "Logam dan suku cadang Talang (Tegal)",
+        "29300",
+        (("33.28.12.2010", 100), ("33.28.12.2013", 30), ("33.28.11.2014", 40)),
+    ),
+)
+
+#: Faulty rows planted in the registry: validation reason -> number of rows.
+FAULTS: dict[str, int] = {
+    "missing_coordinates": 60,
+    "zero_coordinates": 30,
+    "out_of_range": 20,
+    "outside_study_area": 25,
+    "invalid_sector": 25,
+    "invalid_value": 10,
+    "duplicate_record": 30,
+    "duplicate_id": 20,
+}
+#: Rows whose latitude and longitude are swapped (repaired by validation, not rejected).
+SWAPPED = 40
+
+#: Background sector mix of small manufacturing firms: KBLI division -> (share, codes).
+SECTOR_MIX: dict[str, tuple[float, tuple[str, ...]]] = {
+    "10": (0.30, ("10710", "10392", "10794", "10771")),
+    "11": (0.02, ("11040",)),
+    "12": (0.02, ("12011",)),
+    "13": (0.06, ("13121", "13134", "13913")),
+    "14": (0.09, ("14111", "14120")),
+    "15": (0.02, ("15201", "15122")),
+    "16": (0.12, ("16220", "16291", "16292")),
+    "17": (0.01, ("17091",)),
+    "18": (0.02, ("18111",)),
+    "20": (0.01, ("20231",)),
+    "22": (0.02, ("22299",)),
+    "23": (0.10, ("23921", "23931", "23951")),
+    "24": (0.005, ("24320",)),
+    "25": (0.05, ("25999", "25930")),
+    "26": (0.005, ("26400",)),
+    "27": (0.005, ("27320",)),
+    "28": (0.01, ("28250",)),
+    "29": (0.005, ("29300",)),
+    "31": (0.06, ("31001", "31002")),
+    "32": (0.05, ("32901", "32902", "32114")),
+    "33": (0.02, ("33121",)),
+}
+
+#: True logit of export orientation (Tumang study): intercept and coefficients.
+EXPORT_LOGIT: dict[str, float] = {
+    "const": -4.0,
+    "tenaga_kerja": 0.25,
+    "umur_usaha": 0.08,
+    "jaringan_pembeli": 1.5,
+    "promosi": 1.2,
+    "pelatihan": 0.0,
+    "teknologi": 0.0,
+    "jaringan_pemasok": 0.0,
+}
+
+_NAME_PREFIX = np.array(["UD", "CV", "PD", "Industri Rumahan", "KUB", "UD", "CV", ""])
+_NAME_WORDS = np.array(
+    [
+        "Sumber",
+        "Rejeki",
+        "Jaya",
+        "Makmur",
+        "Abadi",
+        "Sentosa",
+        "Mulya",
+        "Barokah",
+        "Karya",
+        "Maju",
+        "Lancar",
+        "Sari",
+        "Sejahtera",
+        "Mandiri",
+        "Agung",
+        "Putra",
+        "Putri",
+        "Tunggal",
+        "Sinar",
+        "Harapan",
+        "Berkah",
+        "Indah",
+        "Utama",
+        "Mekar",
+        "Luhur",
+        "Rahayu",
+        "Santoso",
+        "Widodo",
+        "Manunggal",
+        "Gemilang",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class DemoRegistry:
+    """The generated registry (text values, as written) and its ground truth."""
+
+    registry: pd.DataFrame
+    truth: pd.DataFrame
+    expected_rejected: dict[str, int]
+    expected_repaired: int
+
+
+def _sample_in(
+    geoms: NDArray[np.object_], owner: NDArray[np.int64], rng: np.random.Generator
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Uniform random points inside ``geoms[owner]``, by vectorised rejection sampling."""
+    shapely.prepare(geoms)
+    bounds = shapely.bounds(geoms)
+    x = np.full(len(owner), np.nan)
+    y = np.full(len(owner), np.nan)
+    todo = np.arange(len(owner))
+    for _ in range(60):
+        if not len(todo):
+            break
+        b = bounds[owner[todo]]
+        cx = rng.uniform(b[:, 0], b[:, 2])
+        cy = rng.uniform(b[:, 1], b[:, 3])
+        ok = shapely.contains_xy(geoms[owner[todo]], cx, cy)
+        x[todo[ok]], y[todo[ok]] = cx[ok], cy[ok]
+        todo = todo[~ok]
+    if len(todo):  # slivers: fall back to a point surely inside
+        inside = shapely.point_on_surface(geoms[owner[todo]])
+        x[todo], y[todo] = shapely.get_x(inside), shapely.get_y(inside)
+    return x, y
+
+
+def _firm_attributes(
+    n: int, in_sentra: NDArray[np.bool_], rng: np.random.Generator
+) -> pd.DataFrame:
+    s = in_sentra
+    workers = np.maximum(
+        1, np.round(np.exp(rng.normal(np.where(s, 1.0, 1.2), np.where(s, 0.6, 0.8))))
+    ).astype(int)
+    productivity = np.exp(rng.normal(np.where(s, np.log(22.0), np.log(40.0)), 0.45, n))
+    output = np.round(workers * productivity, 1)  # Rp juta per year
+    investment = np.round(workers * np.exp(rng.normal(np.log(15.0), 0.8, n)), 1)
+    age = np.round(1 + rng.exponential(np.where(s, 12.0, 8.0)), 0).astype(int)
+    frame = pd.DataFrame(
+        {
+            "tenaga_kerja": workers,
+            "nilai_produksi": output,
+            "investasi": investment,
+            "umur_usaha": age,
+            "skala_ekonomi": rng.integers(1, 6, n),
+            "intensitas_sda": np.round(rng.beta(np.where(s, 3.0, 4.0), np.where(s, 4.0, 3.0)), 3),
+            "akses_pasar": np.clip(np.round(rng.normal(np.where(s, 3.6, 2.8), 0.8)), 1, 5).astype(
+                int
+            ),
+            "jaringan_kemitraan": rng.binomial(1, 0.35, n),
+            "inovasi": rng.binomial(1, 0.3, n),
+            "jaringan_pembeli": rng.binomial(1, np.where(s, 0.45, 0.2)),
+            "promosi": rng.binomial(1, np.where(s, 0.5, 0.3)),
+            "pelatihan": rng.binomial(1, 0.4, n),
+            "teknologi": rng.binomial(1, 0.35, n),
+            "jaringan_pemasok": rng.binomial(1, 0.5, n),
+        }
+    )
+    eta = np.full(n, EXPORT_LOGIT["const"])
+    for name, beta in EXPORT_LOGIT.items():
+        if name != "const":
+            eta = eta + beta * frame[name].to_numpy(dtype=float)
+    frame["ekspor"] = rng.binomial(1, 1.0 / (1.0 + np.exp(-eta)))
+    return frame
+
+
+def generate_registry(
+    villages: gpd.GeoDataFrame,
+    *,
+    n_background: int = 40_000,
+    n_decoy: int = 10_000,
+    seed: int = 20261122,
+) -> DemoRegistry:
+    """Generate the demo registry over ``villages`` (Jawa Tengah desa, indexed by code).
+
+    Parameters
+    ----------
+    villages
+        Desa polygons of Jawa Tengah (``load_areas("desa", area="33")``).
+    n_background
+        Firms spread over all villages.
+    n_decoy
+        Extra firms of every sector in Kota Semarang.
+    seed
+        Seed of every random draw.
+    """
+    rng = np.random.default_rng(seed)
+    missing = [c for p in PLANTED for c, _ in p.villages if c not in villages.index]
+    if missing:
+        raise BoundaryError(f"the demo needs Jawa Tengah villages; missing {missing[:3]}")
+    codes = np.asarray(villages.index, dtype=object)
+    geoms = np.asarray(villages.to_crs(4326).geometry.values, dtype=object)
+    area_km2 = villages.to_crs(32749).area.to_numpy() / 1e6
+    code_text = pd.Series(codes).astype(str)
+    urban = (code_text.str[9] == "1").to_numpy()  # kelurahan codes start with 1
+    city = (code_text.str[3:5].astype(int) >= 71).to_numpy()
+    weight = np.where(urban, 4.0, 1.0 + 0.1 * area_km2) * np.where(city, 1.5, 1.0)
+    weight *= rng.gamma(2.0, 0.5, len(codes))  # villages differ
+
+    # Background and decoy firms ----------------------------------------------------------
+    bg_counts = rng.multinomial(n_background, weight / weight.sum())
+    decoy = code_text.str.startswith(DECOY_AREA + ".").to_numpy()
+    decoy_weight = np.where(decoy, rng.gamma(1.5, 1.0, len(codes)), 0.0)
+    decoy_counts = rng.multinomial(n_decoy, decoy_weight / decoy_weight.sum())
+    owner_bg = np.repeat(np.arange(len(codes)), bg_counts + decoy_counts)
+    divisions = np.array(list(SECTOR_MIX))
+    shares = np.array([SECTOR_MIX[d][0] for d in divisions])
+    division = rng.choice(divisions, size=len(owner_bg), p=shares / shares.sum())
+    kbli = np.empty(len(owner_bg), dtype=object)
+    for d in divisions:  # a loop over the 21 divisions, not over firms
+        hit = division == d
+        kbli[hit] = rng.choice(np.array(SECTOR_MIX[d][1]), size=int(hit.sum()))
+
+    # Planted sentra --------------------------------------------------------------------------
+    position = {c: i for i, c in enumerate(codes)}
+    owner_s = np.concatenate([np.full(n, position[c]) for p in PLANTED for c, n in p.villages])
+    kbli_s = np.concatenate(
+        [np.full(n, p.kbli, dtype=object) for p in PLANTED for _, n in p.villages]
+    )
+    key_s = np.concatenate(
+        [np.full(n, p.key, dtype=object) for p in PLANTED for _, n in p.villages]
+    )
+
+    owner = np.concatenate([owner_bg, owner_s])
+    in_sentra = np.concatenate([np.zeros(len(owner_bg), bool), np.ones(len(owner_s), bool)])
+    planted_key = np.concatenate([np.full(len(owner_bg), "", dtype=object), key_s])
+    lon, lat = _sample_in(geoms, owner, rng)
+    n = len(owner)
+    attrs = _firm_attributes(n, in_sentra, rng)
+    names = np.char.add(
+        np.char.add(np.char.add(rng.choice(_NAME_PREFIX, n), " "), rng.choice(_NAME_WORDS, n)),
+        np.char.add(" ", rng.choice(_NAME_WORDS, n)),
+    )
+    firms = pd.DataFrame(
+        {
+            "nama_usaha": np.char.strip(names),
+            "lintang": lat,
+            "bujur": lon,
+            "kbli": np.concatenate([kbli, kbli_s]),
+            "desa": codes[owner],
+            **{c: attrs[c].to_numpy() for c in attrs.columns},
+        }
+    )
+    order = rng.permutation(n)  # registries are not sorted by place or sector
+    firms = firms.iloc[order].reset_index(drop=True)
+    planted_key = planted_key[order]
+    firms.insert(
+        0, "id_usaha", np.char.add("UKM-33-", np.char.zfill(np.arange(1, n + 1).astype(str), 6))
+    )
+
+    text = _as_text(firms)
+    text, repaired = _plant_faults(text, rng)
+    truth = pd.DataFrame(
+        [
+            {
+                "key": p.key,
+                "label": p.label,
+                "sector": p.sector,
+                "kbli": p.kbli,
+                "area_codes": ";".join(c for c, _ in p.villages),
+                "core_area": p.villages[0][0],
+                "n_firms": p.n_firms,
+                "n_firms_registry": int((planted_key == p.key).sum()),
+            }
+            for p in PLANTED
+        ]
+    )
+    logger.info(
+        "demo registry: %d rows (%d planted sentra firms, %d faulty rows)",
+        len(text),
+        len(owner_s),
+        sum(FAULTS.values()),
+    )
+    return DemoRegistry(
+        registry=text, truth=truth, expected_rejected=dict(FAULTS), expected_repaired=repaired
+    )
+
+
+def _decimal_comma(values: NDArray[np.floating], digits: int) -> NDArray[np.str_]:
+    return np.char.replace(np.char.mod(f"%.{digits}f", values), ".", ",")
+
+
+def _as_text(firms: pd.DataFrame) -> pd.DataFrame:
+    """Format as an Indonesian spreadsheet export: decimal commas, text everywhere."""
+    out = pd.DataFrame(index=firms.index)
+    for column in firms.columns:
+        values = firms[column]
+        if column in ("lintang", "bujur"):
+            out[column] = _decimal_comma(values.to_numpy(dtype=float), 6)
+        elif column in ("nilai_produksi", "investasi", "intensitas_sda"):
+            out[column] = _decimal_comma(
+                values.to_numpy(dtype=float), 3 if column == "intensitas_sda" else 1
+            )
+        else:
+            out[column] = values.astype(str)
+    return out
+
+
+def _plant_faults(text: pd.DataFrame, rng: np.random.Generator) -> tuple[pd.DataFrame, int]:
+    """Damage a known number of rows per reason, and swap the coordinates of others."""
+    n = len(text)
+    need = sum(v for k, v in FAULTS.items() if not k.startswith("duplicate")) + SWAPPED
+    victims = rng.choice(n, size=need + FAULTS["duplicate_id"], replace=False)
+    cursor = 0
+
+    def take(k: int) -> NDArray[np.int64]:
+        nonlocal cursor
+        rows = victims[cursor : cursor + k]
+        cursor += k
+        return rows
+
+    text = text.copy()
+    text.loc[take(FAULTS["missing_coordinates"]), "lintang"] = ""
+    rows = take(FAULTS["zero_coordinates"])
+    text.loc[rows, ["lintang", "bujur"]] = "0"
+    rows = take(FAULTS["out_of_range"])  # a lost decimal comma: -7512345 instead of -7,512345
+    text.loc[rows, "lintang"] = text.loc[rows, "lintang"].str.replace(",", "", regex=False)
+    rows = take(FAULTS["outside_study_area"])  # firms in Jawa Timur
+    text.loc[rows, "lintang"] = _decimal_comma(rng.uniform(-7.9, -7.3, len(rows)), 6)
+    text.loc[rows, "bujur"] = _decimal_comma(rng.uniform(112.3, 112.9, len(rows)), 6)
+    rows = take(FAULTS["invalid_sector"])
+    text.loc[rows, "kbli"] = rng.choice(np.array(["", "1", "ab", "00"]), len(rows))
+    rows = take(FAULTS["invalid_value"])
+    text.loc[rows, "tenaga_kerja"] = rng.choice(np.array(["tiga", "-2", "5 orang"]), len(rows))
+    rows = take(SWAPPED)
+    text.loc[rows, ["lintang", "bujur"]] = text.loc[rows, ["bujur", "lintang"]].to_numpy()
+    # Duplicate ids: a clean row takes the id of another clean row (different content).
+    pairs = take(FAULTS["duplicate_id"])
+    clean = np.setdiff1d(np.arange(n), victims)
+    donors = rng.choice(clean, size=len(pairs), replace=False)
+    text.loc[pairs, "id_usaha"] = text.loc[donors, "id_usaha"].to_numpy()
+    # Exact duplicates of clean rows, inserted at random places.
+    originals = rng.choice(
+        np.setdiff1d(clean, donors), size=FAULTS["duplicate_record"], replace=False
+    )
+    copies = text.loc[originals]
+    combined = pd.concat([text, copies], ignore_index=True)
+    # Each copy goes after its original, so the original is the one kept.
+    keys = np.concatenate(
+        [np.arange(n, dtype=float), originals + rng.uniform(0.1, 0.9, len(originals))]
+    )
+    combined = combined.iloc[np.argsort(keys, kind="stable")].reset_index(drop=True)
+    return combined, SWAPPED
+
+
+def write_registry(demo: DemoRegistry, directory: str | Path) -> dict[str, Path]:
+    """Write ``registry.csv`` (``;``, decimal commas, UTF-8 BOM) and ``truth.csv``."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = {"registry": directory / "registry.csv", "truth": directory / "truth.csv"}
+    with atomic_path(paths["registry"]) as tmp:
+        demo.registry.to_csv(tmp, sep=";", index=False, encoding="utf-8-sig")
+    with atomic_path(paths["truth"]) as tmp:
+        demo.truth.to_csv(tmp, index=False)
+    return paths
+
+
+DEMO_CONFIG = """\
+# klastergeo run configuration written by `klastergeo demo`.
+# Re-run with: klastergeo run --config {config}
+out = "."
+
+[records]
+path = "registry.csv"       # ';'-delimited, decimal commas, UTF-8 with BOM
+decimal = "auto"
+sector_digits = 2
+
+[columns]
+id = "id_usaha"
+lat = "lintang"
+lon = "bujur"
+sector = "kbli"
+workers = "tenaga_kerja"
+output = "nilai_produksi"
+investment = "investasi"
+name = "nama_usaha"
+
+[area]
+code = "33"                 # Jawa Tengah
+level = "desa"
+
+[analysis]
+permutations = {permutations}
+seed = {seed}
+weights = "queen"
+tolerance_m = 10.0
+islands = "nearest"
+
+[sentra]
+min_firms = 20
+lq_threshold = 2.0
+confidence = 95
+
+[model]
+# The Surakarta study's firm attributes (linear probability model of sentra membership).
+predictors = ["skala_ekonomi", "intensitas_sda", "jaringan_kemitraan", "nilai_produksi",
+              "inovasi", "akses_pasar", "investasi"]
+kinds = ["lpm", "logit"]
+
+[map]
+lang = "id"
+"""
+
+
+def write_config(directory: str | Path, *, permutations: int = 999, seed: int = 0) -> Path:
+    """Write the demo's run configuration (``klastergeo.toml``) next to its registry."""
+    path = Path(directory) / "klastergeo.toml"
+    text = DEMO_CONFIG.format(config=path, permutations=permutations, seed=seed)
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return path
+
+
+def score_recovery(truth: pd.DataFrame, sentra: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Which planted sentra a run found, and how many reported sentra match none.
+
+    A planted sentra is *found* when a reported sentra of the same sector contains its
+    core village; a reported sentra *matches* when it shares a village with a planted
+    sentra of its sector. Returns one row per planted sentra (``found``, ``sentra_id``,
+    ``members_found``, ``members_planted``) and the number of unmatched reported sentra.
+    """
+    rows = []
+    matched: set[str] = set()
+    members: dict[str, set[str]] = {
+        str(sid): set(str(codes).split(";"))
+        for sid, codes in zip(sentra["sentra_id"], sentra["area_codes"], strict=True)
+    }
+    sectors = {str(k): str(v) for k, v in zip(sentra["sentra_id"], sentra["sector"], strict=True)}
+    for planted in truth.itertuples():
+        planted_codes = set(str(planted.area_codes).split(";"))
+        same_sector = [sid for sid in members if sectors[sid] == str(planted.sector)]
+        matched.update(sid for sid in same_sector if members[sid] & planted_codes)
+        hit = next((sid for sid in same_sector if planted.core_area in members[sid]), None)
+        rows.append(
+            {
+                "key": planted.key,
+                "sector": planted.sector,
+                "found": hit is not None,
+                "sentra_id": hit,
+                "members_found": len(members[hit] & planted_codes) if hit else 0,
+                "members_planted": len(planted_codes),
+            }
+        )
+    return pd.DataFrame(rows), len(set(members) - matched)

@@ -1,0 +1,164 @@
+"""KBLI, the Indonesian standard industrial classification (ISIC Rev. 4 based).
+
+Codes are strings: leading zeros matter (``"01"`` is crop farming). A full KBLI 2020 code
+has five digits; its first two digits are the division (``golongan pokok``), which is the
+default sector of an analysis.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["DIVISIONS", "is_valid", "label", "normalise", "sector_of"]
+
+#: Two-digit KBLI 2020 divisions: code -> (Indonesian label, English label).
+DIVISIONS: dict[str, tuple[str, str]] = {
+    "01": ("Pertanian tanaman, peternakan dan perburuan", "Crop and animal production"),
+    "02": ("Kehutanan dan penebangan kayu", "Forestry and logging"),
+    "03": ("Perikanan", "Fishing and aquaculture"),
+    "05": ("Pertambangan batu bara dan lignit", "Mining of coal and lignite"),
+    "06": ("Pertambangan minyak bumi dan gas alam", "Crude petroleum and natural gas"),
+    "07": ("Pertambangan bijih logam", "Mining of metal ores"),
+    "08": ("Pertambangan dan penggalian lainnya", "Other mining and quarrying"),
+    "09": ("Jasa penunjang pertambangan", "Mining support services"),
+    "10": ("Industri makanan", "Food products"),
+    "11": ("Industri minuman", "Beverages"),
+    "12": ("Industri pengolahan tembakau", "Tobacco products"),
+    "13": ("Industri tekstil", "Textiles"),
+    "14": ("Industri pakaian jadi", "Wearing apparel"),
+    "15": ("Industri kulit, barang dari kulit dan alas kaki", "Leather and footwear"),
+    "16": ("Industri kayu, anyaman bambu dan rotan", "Wood, bamboo and rattan products"),
+    "17": ("Industri kertas dan barang dari kertas", "Paper and paper products"),
+    "18": ("Industri pencetakan dan reproduksi media rekaman", "Printing and recorded media"),
+    "19": ("Industri produk batu bara dan pengilangan minyak", "Coke and refined petroleum"),
+    "20": ("Industri bahan kimia dan barang dari bahan kimia", "Chemicals"),
+    "21": ("Industri farmasi dan obat tradisional", "Pharmaceuticals"),
+    "22": ("Industri karet, barang dari karet dan plastik", "Rubber and plastics"),
+    "23": ("Industri barang galian bukan logam", "Non-metallic mineral products"),
+    "24": ("Industri logam dasar", "Basic metals"),
+    "25": ("Industri barang logam, bukan mesin", "Fabricated metal products"),
+    "26": ("Industri komputer, barang elektronik dan optik", "Computer, electronic, optical"),
+    "27": ("Industri peralatan listrik", "Electrical equipment"),
+    "28": ("Industri mesin dan perlengkapan ytdl", "Machinery n.e.c."),
+    "29": ("Industri kendaraan bermotor dan suku cadangnya", "Motor vehicles and parts"),
+    "30": ("Industri alat angkutan lainnya", "Other transport equipment"),
+    "31": ("Industri furnitur", "Furniture"),
+    "32": ("Industri pengolahan lainnya (kerajinan)", "Other manufacturing (crafts)"),
+    "33": ("Jasa reparasi dan pemasangan mesin", "Repair and installation of machinery"),
+    "35": ("Pengadaan listrik, gas dan uap", "Electricity, gas and steam"),
+    "36": ("Pengelolaan air", "Water collection and supply"),
+    "37": ("Pengelolaan air limbah", "Sewerage"),
+    "38": ("Pengelolaan dan daur ulang sampah", "Waste collection and recycling"),
+    "39": ("Remediasi dan pengelolaan sampah lainnya", "Remediation"),
+    "41": ("Konstruksi gedung", "Construction of buildings"),
+    "42": ("Konstruksi bangunan sipil", "Civil engineering"),
+    "43": ("Konstruksi khusus", "Specialised construction"),
+    "45": ("Perdagangan dan reparasi mobil dan sepeda motor", "Motor vehicle trade and repair"),
+    "46": ("Perdagangan besar", "Wholesale trade"),
+    "47": ("Perdagangan eceran", "Retail trade"),
+    "49": ("Angkutan darat", "Land transport"),
+    "50": ("Angkutan perairan", "Water transport"),
+    "51": ("Angkutan udara", "Air transport"),
+    "52": ("Pergudangan dan penunjang angkutan", "Warehousing and transport support"),
+    "53": ("Aktivitas pos dan kurir", "Postal and courier"),
+    "55": ("Penyediaan akomodasi", "Accommodation"),
+    "56": ("Penyediaan makanan dan minuman", "Food and beverage service"),
+    "58": ("Aktivitas penerbitan", "Publishing"),
+    "59": ("Produksi film, video, program televisi dan rekaman suara", "Film, video and sound"),
+    "60": ("Penyiaran dan pemrograman", "Programming and broadcasting"),
+    "61": ("Telekomunikasi", "Telecommunications"),
+    "62": ("Pemrograman dan konsultasi komputer", "Computer programming and consultancy"),
+    "63": ("Jasa informasi", "Information services"),
+    "64": ("Jasa keuangan, bukan asuransi", "Financial services"),
+    "65": ("Asuransi, reasuransi dan dana pensiun", "Insurance and pension funding"),
+    "66": ("Penunjang jasa keuangan", "Auxiliary financial services"),
+    "68": ("Real estat", "Real estate"),
+    "69": ("Aktivitas hukum dan akuntansi", "Legal and accounting"),
+    "70": ("Kantor pusat dan konsultasi manajemen", "Head offices and management consultancy"),
+    "71": ("Arsitektur, keinsinyuran dan uji teknis", "Architecture, engineering, testing"),
+    "72": ("Penelitian dan pengembangan", "Scientific research and development"),
+    "73": ("Periklanan dan penelitian pasar", "Advertising and market research"),
+    "74": ("Aktivitas profesional, ilmiah dan teknis lainnya", "Other professional activities"),
+    "75": ("Aktivitas kesehatan hewan", "Veterinary activities"),
+    "77": ("Sewa guna usaha tanpa hak opsi", "Rental and leasing"),
+    "78": ("Aktivitas ketenagakerjaan", "Employment activities"),
+    "79": ("Agen perjalanan dan penyelenggara tur", "Travel agencies and tour operators"),
+    "80": ("Keamanan dan penyelidikan", "Security and investigation"),
+    "81": ("Jasa untuk gedung dan pertamanan", "Services to buildings and landscape"),
+    "82": ("Administrasi dan penunjang kantor", "Office administration and support"),
+    "84": ("Administrasi pemerintahan dan pertahanan", "Public administration and defence"),
+    "85": ("Pendidikan", "Education"),
+    "86": ("Aktivitas kesehatan manusia", "Human health"),
+    "87": ("Perawatan dalam panti", "Residential care"),
+    "88": ("Aktivitas sosial tanpa akomodasi", "Social work without accommodation"),
+    "90": ("Kesenian, hiburan dan kreativitas", "Creative, arts and entertainment"),
+    "91": ("Perpustakaan, arsip dan museum", "Libraries, archives and museums"),
+    "92": ("Perjudian dan pertaruhan", "Gambling and betting"),
+    "93": ("Olahraga dan rekreasi lainnya", "Sports, amusement and recreation"),
+    "94": ("Aktivitas keanggotaan organisasi", "Membership organisations"),
+    "95": ("Reparasi komputer dan barang rumah tangga", "Repair of computers and household goods"),
+    "96": ("Jasa perorangan lainnya", "Other personal services"),
+    "97": ("Rumah tangga sebagai pemberi kerja", "Households as employers"),
+    "98": ("Rumah tangga yang menghasilkan untuk keperluan sendiri", "Households, own use"),
+    "99": ("Badan internasional", "Extraterritorial organisations"),
+}
+
+_MIN_DIGITS = 2
+_MAX_DIGITS = 5
+
+
+def normalise(codes: pd.Series) -> pd.Series:
+    """Strip blanks from KBLI codes and turn empty strings into missing values.
+
+    Codes stay strings; nothing is zero-padded, because ``"1"`` may be ``"01"`` or a typing
+    error and only the user can tell.
+
+    >>> normalise(pd.Series([" 13134", "01", "", None])).tolist()
+    ['13134', '01', nan, nan]
+    """
+    out = codes.astype("string").str.strip()
+    return out.mask(out == "").astype(object).where(out.notna(), np.nan)
+
+
+def is_valid(codes: pd.Series) -> pd.Series:
+    """True where a code has 2 to 5 digits and starts with a known KBLI division.
+
+    >>> is_valid(pd.Series(["13134", "01", "1", "00", "ab", None])).tolist()
+    [True, True, False, False, False, False]
+    """
+    text = codes.astype("string")
+    digits = text.str.fullmatch(rf"\d{{{_MIN_DIGITS},{_MAX_DIGITS}}}").fillna(False)
+    known = text.str[:2].isin(list(DIVISIONS)).fillna(False)
+    return (digits & known).astype(bool)
+
+
+def sector_of(codes: pd.Series, *, digits: int = 2) -> pd.Series:
+    """The sector of each code: its first ``digits`` digits (codes shorter stay missing).
+
+    >>> sector_of(pd.Series(["13134", "31"]), digits=2).tolist()
+    ['13', '31']
+    """
+    if not _MIN_DIGITS <= digits <= _MAX_DIGITS:
+        from klastergeo._errors import ConfigError
+
+        raise ConfigError(
+            f"sector_digits={digits!r} is not a KBLI level; use 2 (division), 3, 4 or 5"
+        )
+    text = codes.astype("string")
+    out = text.str[:digits]
+    return out.where(text.str.len() >= digits).astype(object)
+
+
+def label(code: str, *, lang: str = "id") -> str:
+    """Human label of a sector code (its division's label for longer codes).
+
+    >>> label("31", lang="en")
+    'Furniture'
+    >>> label("13134")
+    'Industri tekstil'
+    """
+    names = DIVISIONS.get(str(code)[:2])
+    if names is None:
+        return str(code)
+    return names[0] if lang == "id" else names[1]

@@ -1,0 +1,590 @@
+"""The whole job: registry -> validated firms -> areas -> statistics -> sentra -> models -> map.
+
+:func:`run` executes every step of a :class:`~klastergeo.config.RunConfig`, times each, and
+writes the outputs atomically into ``config.out``:
+
+- ``summary.json``: record counts (read, kept, rejected, repaired, by reason), sentra count,
+  timings per step, the configuration, the seed and package versions;
+- ``rejected.csv`` (every rejected row unchanged, plus ``row``, ``reason``, ``detail``) and
+  ``repaired.csv`` (rows whose swapped coordinates were repaired);
+- ``sentra.csv`` and ``sentra.geojson``: one row per sentra;
+- ``areas.parquet``: one row per area x sector with counts, LQ and local statistics;
+- ``global.csv``: global Moran's I per analysed sector;
+- ``firms.parquet``: kept firms (GeoParquet) with area, sentra and predicted probabilities;
+- ``map.html``; model tables under ``models/``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Protocol
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from klastergeo import __version__, aggregate, autocorrelation, boundaries, maps, models
+from klastergeo import records as records_mod
+from klastergeo import sentra as sentra_mod
+from klastergeo import weights as weights_mod
+from klastergeo._errors import ConfigError, ModelError, ValidationError, preview
+from klastergeo._io import StagedOutput, write_json
+from klastergeo._spatial import locate_points
+from klastergeo.config import ADMIN_LEVELS, Columns, RunConfig, parse_level
+
+__all__ = ["STEPS", "Reporter", "RunResult", "run"]
+
+logger = logging.getLogger(__name__)
+
+STEPS = (
+    "read",
+    "boundaries",
+    "validate",
+    "aggregate",
+    "weights",
+    "statistics",
+    "sentra",
+    "models",
+    "map",
+    "write",
+)
+_VERSIONED = (
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "shapely",
+    "geopandas",
+    "libpysal",
+    "esda",
+    "statsmodels",
+    "folium",
+    "h3",
+    "mapclassify",
+)
+_AREA_COLUMNS = (
+    "area_code",
+    "sector",
+    "area_name",
+    "n_firms",
+    "workers",
+    "output",
+    "lq",
+    "gi_z",
+    "gi_p",
+    "gi_bin",
+    "lisa_i",
+    "lisa_quadrant",
+    "lisa_p",
+    "sentra_id",
+)
+
+
+class Reporter(Protocol):
+    """Receives progress; the CLI shows it, the library only logs."""
+
+    def step(self, name: str) -> None: ...
+
+    def advance(self, detail: str, done: int, total: int) -> None: ...
+
+
+class _LogReporter:
+    def step(self, name: str) -> None:
+        logger.info("step: %s", name)
+
+    def advance(self, detail: str, done: int, total: int) -> None:
+        logger.debug("%s (%d/%d)", detail, done, total)
+
+
+@dataclass
+class RunResult:
+    """What a run produced (the same content as the files it wrote)."""
+
+    out: Path
+    summary: dict[str, Any]
+    validation: records_mod.ValidationReport
+    firms: gpd.GeoDataFrame
+    areas: gpd.GeoDataFrame
+    table: pd.DataFrame
+    sentra: gpd.GeoDataFrame
+    global_stats: pd.DataFrame
+    models: dict[str, models.ModelResult] = field(default_factory=dict)
+
+
+def _versions() -> dict[str, str]:
+    out = {"klastergeo": __version__}
+    for name in _VERSIONED:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def run(config: RunConfig, *, reporter: Reporter | None = None) -> RunResult:
+    """Run the whole pipeline and write its outputs into ``config.out``.
+
+    Raises :class:`~klastergeo._errors.KlastergeoError` subclasses for bad input or
+    configuration (the CLI exits with code 2); outputs of an earlier run in the same
+    directory stay untouched unless the run completes (or fails ``--strict``, which
+    writes the rejection report only).
+
+    Examples
+    --------
+    >>> from klastergeo.config import load_config
+    >>> result = run(load_config("klastergeo.toml"))  # doctest: +SKIP
+    >>> result.summary["sentra"]  # doctest: +SKIP
+    7
+    """
+    report_to: Reporter = reporter or _LogReporter()
+    timings: dict[str, float] = {}
+
+    @contextmanager
+    def timed(name: str) -> Iterator[None]:
+        report_to.step(name)
+        start = time.perf_counter()
+        yield
+        timings[name] = round(time.perf_counter() - start, 3)
+
+    if config.records.path is None:
+        raise ConfigError("no records file given; pass --records PATH or [records] path")
+    level, resolution = parse_level(config.area.level)
+    out = Path(config.out)
+
+    with timed("read"):
+        raw = records_mod.read_records(
+            config.records.path,
+            delimiter=config.records.delimiter,
+            encoding=config.records.encoding,
+            sheet=config.records.sheet,
+            layer=config.records.layer,
+        )
+
+    with timed("boundaries"):
+        source = boundaries.resolve_source(config.area.boundaries)
+        standard = source.is_dir()
+        if level == "h3":
+            outline = (
+                boundaries.study_area(config.area.code, source=source)
+                if standard
+                else _custom_areas(config, source)
+            )
+            check_areas = outline
+        else:
+            areas = (
+                boundaries.load_areas(level, area=config.area.code, source=source)
+                if standard
+                else _custom_areas(config, source)
+            )
+            check_areas = areas
+
+    with timed("validate"):
+        validation = records_mod.validate_records(
+            raw,
+            columns=config.columns,
+            areas=check_areas,
+            snap_m=config.area.snap_m,
+            sector_digits=config.records.sector_digits,
+            decimal=config.records.decimal,
+        )
+        predictors = _predictors(config, validation.columns, validation.records)
+        problems = validation.n_rejected + validation.n_repaired
+        if (config.records.strict and problems) or validation.n_kept == 0:
+            _write_rejection_only(out, validation, config, timings)
+            if validation.n_kept == 0:
+                raise ValidationError(
+                    f"no record of {str(config.records.path)!r} survived validation "
+                    f"({_reason_text(validation)}); see {out / 'rejected.csv'}"
+                )
+            raise ValidationError(
+                f"--strict: {validation.n_rejected} record(s) rejected and "
+                f"{validation.n_repaired} repaired in {str(config.records.path)!r} "
+                f"({_reason_text(validation)}); see {out / 'rejected.csv'}"
+            )
+    firms = validation.records.copy()
+
+    with timed("aggregate"):
+        if level == "h3":
+            assert resolution is not None
+            firms["admin_code"] = firms.get("area_code")
+            firms["area_code"] = aggregate.h3_cells(
+                firms["lat"].to_numpy(), firms["lon"].to_numpy(), resolution
+            )
+            areas = aggregate.h3_grid(
+                outline, resolution, extra_cells=firms["area_code"].unique().tolist()
+            )
+            if standard:
+                areas["name"] = _cell_names(areas, config, source)
+        counts = aggregate.count_by_area(firms, areas.index)
+        measure = {"firms": "n_firms"}.get(config.sentra.lq_measure, config.sentra.lq_measure)
+        matrix_all = aggregate.wide(counts, measure)
+        stacked = aggregate.location_quotients(matrix_all).stack()
+        lq = pd.Series(
+            stacked.to_numpy(), index=stacked.index.set_names(["area_code", "sector"]), name="lq"
+        )
+        table = counts.join(lq)
+        table["area_name"] = (
+            areas["name"].reindex(table.index.get_level_values("area_code")).to_numpy()
+        )
+
+    with timed("weights"):
+        graph, weights_info = _weights(config, level, areas)
+
+    with timed("statistics"):
+        sector_totals = counts.groupby(level="sector")["n_firms"].sum()
+        analysed = [
+            s
+            for s in sector_totals.index
+            if sector_totals[s] >= config.analysis.min_sector_firms
+            and (not config.analysis.sectors or s in config.analysis.sectors)
+        ]
+        skipped = {str(s): int(sector_totals[s]) for s in sector_totals.index if s not in analysed}
+        if config.analysis.fdr and config.analysis.permutations > 0:
+            _warn_fdr_floor(config, len(areas))
+        local, global_stats = autocorrelation.by_sector(
+            aggregate.wide(counts, "n_firms")[analysed],
+            graph,
+            permutations=config.analysis.permutations,
+            seed=config.analysis.seed,
+            alpha=config.analysis.alpha,
+            fdr=config.analysis.fdr,
+            progress=lambda detail, done, total: report_to.advance(detail, done, total),
+        )
+        table = table.join(local)
+        table["gi_bin"] = table["gi_bin"].fillna(0).astype(np.int64)
+        table["lisa_quadrant"] = table["lisa_quadrant"].fillna(0).astype(np.int64)
+
+    with timed("sentra"):
+        parents = _parent_names(config, level, areas, source) if standard else None
+        sentra, membership = sentra_mod.delineate(
+            table,
+            graph,
+            areas,
+            min_firms=config.sentra.min_firms,
+            lq_threshold=config.sentra.lq_threshold,
+            confidence=config.sentra.confidence,
+            parents=parents,
+            lang=config.map.lang,
+        )
+        table["sentra_id"] = membership.reindex(table.index).to_numpy(dtype=object)
+        keys = pd.MultiIndex.from_arrays(
+            [firms["area_code"].to_numpy(dtype=object), firms["sector"].to_numpy(dtype=object)]
+        )
+        firms["sentra_id"] = membership.reindex(keys).to_numpy(dtype=object)
+        firms["in_sentra"] = firms["sentra_id"].notna().astype(np.int64)
+
+    fitted: dict[str, models.ModelResult] = {}
+    model_notes: dict[str, Any] = {}
+    with timed("models"):
+        for kind in config.model.kinds:
+            try:
+                result = models.fit(
+                    firms, "in_sentra", predictors, kind=kind, cutoff=config.model.cutoff
+                )
+            except ModelError as err:
+                logger.warning("%s model skipped: %s", kind, err)
+                model_notes[kind] = {"skipped": str(err)}
+                continue
+            fitted[kind] = result
+            firms[f"p_{kind}"] = result.probability.to_numpy()
+            model_notes[kind] = result.fit
+            per_area = firms.groupby(["area_code", "sector"])[f"p_{kind}"].mean()
+            table[f"p_{kind}"] = per_area.reindex(table.index).to_numpy()
+            if len(sentra):
+                per_sentra = firms.groupby("sentra_id")[f"p_{kind}"].mean()
+                sentra[f"p_{kind}"] = per_sentra.reindex(sentra["sentra_id"]).to_numpy()
+
+    with timed("map"):
+        best = next((f"p_{k}" for k in ("logit", "lpm") if f"p_{k}" in firms.columns), None)
+        fmap = maps.build_map(
+            areas,
+            table,
+            sentra,
+            firms=firms,
+            outlines=_outlines(config, level, source) if standard else None,
+            probability=firms.groupby("area_code")[best].mean() if best else None,
+            lang=config.map.lang,
+            tiles=config.map.tiles,
+            title=config.map.title,
+            source=Path(config.records.path).name,
+        )
+
+    summary: dict[str, Any] = {
+        "klastergeo": __version__,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "records": validation.summary(),
+        "areas": {
+            "level": config.area.level,
+            "study_area": config.area.code,
+            "count": len(areas),
+            "with_firms": int((counts.groupby(level="area_code")["n_firms"].sum() > 0).sum()),
+            "weights": weights_info,
+        },
+        "sectors": {"analysed": [str(s) for s in analysed], "skipped_few_firms": skipped},
+        "sentra": len(sentra),
+        "sentra_by_sector": {
+            str(k): int(v) for k, v in sentra["sector"].value_counts().sort_index().items()
+        }
+        if len(sentra)
+        else {},
+        "models": model_notes,
+        "timings": timings,
+        "seed": config.analysis.seed,
+        "config": config.to_dict(),
+        "versions": _versions(),
+    }
+    with timed("write"), StagedOutput(out) as stage:
+        _write_outputs(
+            stage.path, validation, firms, table, sentra, global_stats, fitted, counts, analysed
+        )
+        maps.save_map(fmap, stage.path / "map.html")
+        summary["timings"] = dict(timings)
+        write_json(stage.path / "summary.json", summary)
+    summary["timings"] = dict(timings)
+    write_json(out / "summary.json", summary)  # with the write step's own time
+    logger.info("run finished: %d sentra, outputs in %s", len(sentra), out)
+    return RunResult(
+        out=out,
+        summary=summary,
+        validation=validation,
+        firms=firms,
+        areas=areas,
+        table=table,
+        sentra=sentra,
+        global_stats=global_stats,
+        models=fitted,
+    )
+
+
+def _reason_text(validation: records_mod.ValidationReport) -> str:
+    parts = [f"{k}: {v}" for k, v in validation.by_reason.items() if v]
+    if validation.n_repaired:
+        parts.append(f"repaired: {validation.n_repaired}")
+    return ", ".join(parts) or "no problems"
+
+
+def _write_rejection_only(
+    out: Path,
+    validation: records_mod.ValidationReport,
+    config: RunConfig,
+    timings: dict[str, float],
+) -> None:
+    with StagedOutput(out) as stage:
+        _write_csv(validation.rejected, stage.path / "rejected.csv")
+        _write_csv(validation.repaired, stage.path / "repaired.csv")
+        write_json(
+            stage.path / "summary.json",
+            {
+                "klastergeo": __version__,
+                "status": "stopped after validation",
+                "records": validation.summary(),
+                "sentra": None,
+                "timings": timings,
+                "seed": config.analysis.seed,
+                "config": config.to_dict(),
+                "versions": _versions(),
+            },
+        )
+
+
+def _write_csv(frame: pd.DataFrame, path: Path, *, index: bool = False) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=index, encoding="utf-8")
+
+
+def _write_outputs(
+    folder: Path,
+    validation: records_mod.ValidationReport,
+    firms: gpd.GeoDataFrame,
+    table: pd.DataFrame,
+    sentra: gpd.GeoDataFrame,
+    global_stats: pd.DataFrame,
+    fitted: dict[str, models.ModelResult],
+    counts: pd.DataFrame,
+    analysed: list[str],
+) -> None:
+    _write_csv(validation.rejected, folder / "rejected.csv")
+    _write_csv(validation.repaired, folder / "repaired.csv")
+    areas_table = table.reset_index()
+    columns = [c for c in _AREA_COLUMNS if c in areas_table.columns]
+    columns += [c for c in areas_table.columns if c.startswith("p_")]
+    areas_table[columns].to_parquet(folder / "areas.parquet", index=False)
+    plain = (
+        pd.DataFrame(sentra.drop(columns=sentra.geometry.name))
+        if len(sentra)
+        else pd.DataFrame(columns=list(sentra_mod.SENTRA_COLUMNS))
+    )
+    _write_csv(plain, folder / "sentra.csv")
+    geojson = (
+        sentra.to_crs(4326).to_json(drop_id=True)
+        if len(sentra)
+        else '{"type": "FeatureCollection", "features": []}'
+    )
+    (folder / "sentra.geojson").write_text(geojson, encoding="utf-8")
+    firm_totals = counts.groupby(level="sector")["n_firms"].sum()
+    stats = global_stats.copy()
+    stats.insert(0, "n_firms", firm_totals.reindex(stats.index).to_numpy())
+    hot = table["gi_bin"].ge(2).groupby(level="sector").sum()
+    stats["hot_spot_areas"] = hot.reindex(stats.index).fillna(0).astype(int).to_numpy()
+    stats["sentra"] = (
+        sentra["sector"].value_counts().reindex(stats.index).fillna(0).astype(int).to_numpy()
+        if len(sentra)
+        else 0
+    )
+    _write_csv(stats, folder / "global.csv", index=True)
+    firms.to_parquet(folder / "firms.parquet")
+    for kind, result in fitted.items():
+        base = folder / "models" / kind
+        _write_csv(result.coefficients, base.with_name(f"{kind}_coefficients.csv"))
+        _write_csv(result.classification, base.with_name(f"{kind}_classification.csv"), index=True)
+        write_json(base.with_name(f"{kind}_fit.json"), result.fit)
+        (base.with_name(f"{kind}.md")).write_text(models.to_markdown(result), encoding="utf-8")
+
+
+def _custom_areas(config: RunConfig, source: Path) -> gpd.GeoDataFrame:
+    return boundaries.load_areas(
+        area=config.area.code,
+        source=source,
+        id_col=config.area.id_col,
+        name_col=config.area.name_col,
+    )
+
+
+def _predictors(config: RunConfig, columns: Columns, firms: gpd.GeoDataFrame) -> list[str]:
+    """Model predictors as columns of the validated firms; fail early on unknown names."""
+    renamed = {
+        getattr(columns, role): role
+        for role in ("workers", "output", "investment")
+        if getattr(columns, role) is not None
+    }
+    wanted = list(config.model.predictors)
+    if not wanted:
+        return [
+            r
+            for r in ("workers", "output", "investment")
+            if r in firms.columns and firms[r].notna().any()
+        ]
+    resolved = [renamed.get(name, name) for name in wanted]
+    numeric = [
+        c
+        for c in firms.columns
+        if pd.api.types.is_numeric_dtype(firms[c].dtype) and c not in ("row", "lat", "lon")
+    ]
+    unknown = [w for w, r in zip(wanted, resolved, strict=True) if r not in numeric]
+    if unknown:
+        raise ConfigError(
+            f"model predictor(s) {preview(unknown)} are not numeric columns of the records; "
+            f"available: {', '.join(numeric)}"
+        )
+    return resolved
+
+
+def _weights(config: RunConfig, level: str, areas: gpd.GeoDataFrame) -> tuple[Any, dict[str, Any]]:
+    options = config.analysis
+    info: dict[str, Any] = {"kind": options.weights}
+    if level == "h3":
+        graph = weights_mod.h3_neighbours(areas.index)
+        info["kind"] = "h3 first-order neighbours"
+        islands_before = len(graph.isolates)
+        graph = weights_mod.attach_islands(graph, areas, how=options.islands)
+    elif options.weights == "knn":
+        graph = weights_mod.knn(areas, k=options.k)
+        info["k"] = options.k
+        islands_before = 0
+    else:
+        raw = weights_mod.contiguity(
+            areas, rook=options.weights == "rook", tolerance=options.tolerance_m, islands="keep"
+        )
+        islands_before = len(raw.isolates)
+        graph = weights_mod.attach_islands(raw, areas, how=options.islands)
+        info["tolerance_m"] = options.tolerance_m
+    info.update(
+        {
+            "links": int(graph.n_edges),
+            "mean_neighbours": round(float(graph.cardinalities.mean()), 3),
+            "areas_without_neighbours": islands_before,
+            "islands_policy": options.islands,
+        }
+    )
+    return graph, info
+
+
+def _warn_fdr_floor(config: RunConfig, n_areas: int) -> None:
+    floor = 1.0 / (config.analysis.permutations + 1)
+    needed = int(np.ceil(floor * n_areas / 0.05))
+    logger.warning(
+        "FDR with %d permutations: the smallest pseudo p-value is %.4f, so an area can only be "
+        "significant at 95 %% when at least %d of the %d areas are; use more permutations or "
+        "--permutations 0 (analytical z) with FDR",
+        config.analysis.permutations,
+        floor,
+        needed,
+        n_areas,
+    )
+
+
+def _parent_level(level: str) -> str | None:
+    position = ADMIN_LEVELS.index(level) if level in ADMIN_LEVELS else -1
+    return ADMIN_LEVELS[position - 1] if position > 0 else None
+
+
+def _parent_names(
+    config: RunConfig, level: str, areas: gpd.GeoDataFrame, source: Path
+) -> pd.Series | None:
+    """Name of each area's parent unit (kecamatan of a desa), by code prefix."""
+    if level == "h3":
+        return areas.get("parent")
+    parent = _parent_level(level)
+    if parent is None:
+        return None
+    names = boundaries.load_names(
+        parent, area=config.area.code[:2] if config.area.code else None, source=source
+    )
+    codes = pd.Series(areas.index, index=areas.index).str.rsplit(".", n=1).str[0]
+    return pd.Series(names.reindex(codes.to_numpy()).to_numpy(), index=areas.index)
+
+
+def _cell_names(areas: gpd.GeoDataFrame, config: RunConfig, source: Path) -> pd.Series:
+    """Name H3 cells after the village at their centre (and remember its kecamatan)."""
+    villages = boundaries.load_areas("desa", area=config.area.code, source=source)
+    centres = areas.geometry.representative_point()
+    pos = locate_points(centres.x.to_numpy(), centres.y.to_numpy(), villages.geometry, snap_m=2_000)
+    codes = np.asarray(villages.index, dtype=object)
+    names = np.where(
+        pos >= 0,
+        villages["name"].to_numpy(dtype=object)[np.clip(pos, 0, None)],
+        areas.index.to_numpy(dtype=object),
+    )
+    kecamatan = boundaries.load_names("kecamatan", area=config.area.code, source=source)
+    located = pd.Series(codes[pos[pos >= 0]], dtype="string")
+    parent_codes = located.str.rsplit(".", n=1).str[0].to_numpy(dtype=object)
+    parents = np.full(len(areas), None, dtype=object)
+    parents[pos >= 0] = kecamatan.reindex(parent_codes).to_numpy(dtype=object)
+    areas["parent"] = parents
+    return pd.Series(names, index=areas.index)
+
+
+def _outlines(config: RunConfig, level: str, source: Path) -> gpd.GeoDataFrame | None:
+    """Administrative outlines for the map, one or two levels above the analysis."""
+    code = config.area.code
+    depth = len(code.split(".")) if code else 0
+    if level == "h3":
+        # One level below the study area: kabupaten within a province, and so on.
+        wanted = ADMIN_LEVELS[min(depth, len(ADMIN_LEVELS) - 1)]
+    else:
+        parent = _parent_level(level)
+        if parent is None:
+            return None
+        # Within a province, kabupaten outlines read better than 576 kecamatan.
+        wanted = "kabupaten" if parent == "kecamatan" and depth <= 1 else parent
+    try:
+        return boundaries.load_areas(wanted, area=code, source=source)
+    except Exception as err:  # outlines are decoration: a missing level must not fail a run
+        logger.warning("no %s outlines for the map: %s", wanted, err)
+        return None

@@ -1,0 +1,948 @@
+"""Enterprise records: read any registry file, map its columns, validate every row.
+
+Reading keeps the file's values as they are (text for CSV), so that rejected rows can be
+written back unchanged. Validation is vectorised and collects every problem at once; each
+rejected row keeps one ``reason`` (the first that applies, in :data:`REASONS` order) and a
+human ``detail``. Nothing is dropped silently: every input row ends up either kept or
+rejected, and repaired coordinates are listed.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+from numpy.typing import NDArray
+
+from klastergeo import kbli
+from klastergeo._errors import ValidationError, preview
+from klastergeo._spatial import locate_points
+from klastergeo.config import Columns, Decimal
+
+__all__ = [
+    "REASONS",
+    "RawRecords",
+    "ValidationReport",
+    "parse_numbers",
+    "read_records",
+    "resolve_columns",
+    "validate_records",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Rejection reasons, in the order in which they take precedence for one row.
+REASONS: tuple[str, ...] = (
+    "malformed_row",
+    "missing_coordinates",
+    "zero_coordinates",
+    "out_of_range",
+    "outside_study_area",
+    "invalid_sector",
+    "invalid_value",
+    "missing_id",
+    "duplicate_record",
+    "duplicate_id",
+)
+
+_CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
+_EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
+_PARQUET_SUFFIXES = {".parquet", ".geoparquet", ".pq"}
+_GIS_SUFFIXES = {".gpkg", ".geojson", ".json", ".shp", ".fgb", ".zip", ".gml", ".kml"}
+_DELIMITERS = (",", ";", "\t", "|")
+_NA_TOKENS = ["", "na", "n/a", "nan", "null", "none", "-", "--", "#n/a"]
+
+#: Column names recognised when a role is not mapped explicitly (compared in lower case
+#: with spaces, dots and dashes read as underscores).
+CANDIDATES: dict[str, tuple[str, ...]] = {
+    "id": ("id", "record_id", "id_usaha", "id_ukm", "id_ikm", "kode_usaha", "nib", "firm_id"),
+    "lat": ("lat", "latitude", "lintang", "y", "koordinat_lintang", "lat_dd"),
+    "lon": ("lon", "lng", "long", "longitude", "bujur", "x", "koordinat_bujur", "lon_dd"),
+    "sector": ("kbli", "kode_kbli", "kbli_2020", "kbli2020", "sector", "sektor", "kbli_code"),
+    "workers": (
+        "workers",
+        "tenaga_kerja",
+        "jumlah_tenaga_kerja",
+        "tk",
+        "pekerja",
+        "jumlah_pekerja",
+        "employees",
+    ),
+    "output": ("output", "nilai_produksi", "production_value", "omzet", "turnover"),
+    "investment": ("investment", "investasi", "nilai_investasi"),
+    "name": ("name", "nama", "nama_usaha", "nama_perusahaan", "firm_name"),
+}
+_REQUIRED = ("lat", "lon", "sector")
+_NUMERIC_ROLES = ("workers", "output", "investment")
+#: Output columns the validated records use; input columns of these names are renamed.
+STANDARD = (
+    "row",
+    "lat",
+    "lon",
+    "kbli",
+    "sector",
+    "workers",
+    "output",
+    "investment",
+    "name",
+    "area_code",
+)
+
+
+@dataclass(frozen=True)
+class RawRecords:
+    """A registry as read: values untouched, one row per input record, in file order.
+
+    ``frame`` has the file's own column names and a RangeIndex (position in the file).
+    For GIS formats with point geometry, ``xy`` holds longitude/latitude (EPSG:4326) and
+    ``frame`` the geometry as WKT in a ``geometry`` column. ``malformed`` lists CSV lines
+    that could not be split into the header's number of fields.
+    """
+
+    frame: pd.DataFrame
+    source: Path
+    format: str
+    delimiter: str | None = None
+    encoding: str | None = None
+    xy: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None
+    malformed: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def n_read(self) -> int:
+        """Records in the file, malformed lines included."""
+        return len(self.frame) + len(self.malformed)
+
+    @property
+    def rows(self) -> NDArray[np.int64]:
+        """1-based record number in the file of each row of ``frame``.
+
+        Counts malformed lines too, so numbers point at the same record in the file.
+        """
+        if not len(self.malformed):
+            return np.arange(1, len(self.frame) + 1, dtype=np.int64)
+        skipped = self.malformed["row"].dropna().to_numpy(dtype=np.int64)
+        numbers = np.setdiff1d(np.arange(1, self.n_read + 1, dtype=np.int64), skipped)
+        return numbers[: len(self.frame)]
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """Outcome of :func:`validate_records`.
+
+    Attributes
+    ----------
+    records
+        Kept records, indexed by record id (``record_id``), with standard columns ``row``
+        (1-based position in the file), ``lat``, ``lon``, ``kbli``, ``sector``, ``workers``,
+        ``output``, ``investment``, ``name``, ``area_code`` (when a study area was given),
+        the file's other columns, and point geometry in EPSG:4326.
+    rejected
+        Rejected input rows unchanged, plus ``row``, ``reason`` and ``detail``.
+    repaired
+        Kept rows whose latitude and longitude were swapped back, with the original values.
+    columns
+        The column mapping actually used (after auto-detection).
+    """
+
+    records: gpd.GeoDataFrame
+    rejected: pd.DataFrame
+    repaired: pd.DataFrame
+    n_read: int
+    columns: Columns
+
+    @property
+    def n_kept(self) -> int:
+        return len(self.records)
+
+    @property
+    def n_rejected(self) -> int:
+        return len(self.rejected)
+
+    @property
+    def n_repaired(self) -> int:
+        return len(self.repaired)
+
+    @property
+    def by_reason(self) -> dict[str, int]:
+        """Rejected rows per reason, every reason listed (zeros included)."""
+        counts = self.rejected["reason"].value_counts().to_dict() if len(self.rejected) else {}
+        return {reason: int(counts.get(reason, 0)) for reason in REASONS}
+
+    def summary(self) -> dict[str, Any]:
+        """The ``records`` block of ``summary.json``."""
+        return {
+            "read": self.n_read,
+            "kept": self.n_kept,
+            "rejected": self.n_rejected,
+            "repaired": self.n_repaired,
+            "by_reason": self.by_reason,
+            "columns": {k: v for k, v in vars(self.columns).items() if v is not None},
+        }
+
+
+# --------------------------------------------------------------------------------------
+# Reading
+# --------------------------------------------------------------------------------------
+
+
+def read_records(
+    path: str | Path,
+    *,
+    delimiter: str | None = None,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    layer: str | None = None,
+) -> RawRecords:
+    """Read an enterprise registry without changing any value.
+
+    Parameters
+    ----------
+    path
+        CSV/TXT/TSV, Excel (``.xlsx``), GeoPackage, GeoJSON, Shapefile, FlatGeobuf, or
+        (Geo)Parquet.
+    delimiter
+        CSV field separator; sniffed from the first lines when None (``,``, ``;``, tab, ``|``).
+    encoding
+        CSV text encoding; when None, UTF-8 (with or without BOM) and otherwise Windows-1252
+        / Latin-1, as Indonesian spreadsheet exports use.
+    sheet, layer
+        Excel sheet name (default the first) or GIS layer name (default the first).
+
+    Examples
+    --------
+    >>> raw = read_records("registry.csv")  # doctest: +SKIP
+    >>> raw.delimiter, raw.encoding  # doctest: +SKIP
+    (';', 'utf-8-sig')
+    """
+    source = Path(path)
+    if not source.exists():
+        raise ValidationError(f"records file {str(source)!r} does not exist")
+    if source.is_dir():
+        raise ValidationError(f"records path {str(source)!r} is a directory, not a file")
+    suffix = source.suffix.lower()
+    if suffix in _CSV_SUFFIXES:
+        return _read_csv(source, delimiter=delimiter, encoding=encoding)
+    if suffix in _EXCEL_SUFFIXES:
+        return _read_excel(source, sheet=sheet)
+    if suffix in _PARQUET_SUFFIXES:
+        return _read_parquet(source)
+    if suffix in _GIS_SUFFIXES:
+        return _read_gis(source, layer=layer)
+    raise ValidationError(
+        f"records file {str(source)!r} has an unknown type {suffix!r}; use CSV, Excel "
+        "(.xlsx), GeoPackage (.gpkg), GeoJSON, Shapefile (.shp) or Parquet"
+    )
+
+
+def _detect_encoding(head: bytes) -> str:
+    if head.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    # The sample may end inside a multi-byte character: judge it up to its last newline.
+    cut = head.rfind(b"\n")
+    sample = head[: cut + 1] if cut > 0 else head
+    try:
+        sample.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        try:
+            sample.decode("cp1252")
+            return "cp1252"
+        except UnicodeDecodeError:
+            return "latin-1"
+
+
+def _sniff_delimiter(text: str) -> str:
+    """Pick the delimiter that splits the first lines into the same, largest field count."""
+    lines = [line for line in text.splitlines()[:50] if line.strip()]
+    if not lines:
+        raise ValidationError("records file is empty")
+    best, best_score = ",", (-1, -1)
+    for delim in _DELIMITERS:
+        counts = [len(row) for row in csv.reader(lines[:-1] or lines, delimiter=delim)]
+        if not counts or counts[0] < 2:
+            continue
+        consistent = sum(c == counts[0] for c in counts)
+        score = (consistent, counts[0])
+        if score > best_score:
+            best, best_score = delim, score
+    if best_score[0] < 0:
+        raise ValidationError(
+            "cannot tell the CSV delimiter: the header has a single column with ',', ';', "
+            "tab and '|'; pass --delimiter"
+        )
+    return best
+
+
+def _read_csv(source: Path, *, delimiter: str | None, encoding: str | None) -> RawRecords:
+    with source.open("rb") as handle:
+        head = handle.read(1 << 16)
+    if not head.strip():
+        raise ValidationError(f"records file {str(source)!r} is empty")
+    enc = encoding or _detect_encoding(head)
+    text = head.decode(enc, errors="replace")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    delim = delimiter or _sniff_delimiter(text)
+    header = next(csv.reader(io.StringIO(text), delimiter=delim))
+    header = [h.strip() for h in header]
+    _check_header(header, source)
+
+    malformed: list[dict[str, Any]] = []
+
+    def on_invalid(row: Any) -> str:
+        malformed.append({"line": row.number, "raw_line": row.text})
+        return "skip"
+
+    def attempt(enc_name: str, threads: bool = True) -> pa.Table:
+        malformed.clear()
+        return pacsv.read_csv(
+            source,
+            read_options=pacsv.ReadOptions(
+                encoding=_arrow_encoding(enc_name),
+                column_names=header,
+                skip_rows=1,
+                use_threads=threads,
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delim, newlines_in_values=True, invalid_row_handler=on_invalid
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+
+    try:
+        table = attempt(enc)
+    except pa.ArrowInvalid as err:
+        if "UTF8" in str(err) and encoding is None and enc.startswith("utf-8"):
+            logger.warning(
+                "%s is not valid UTF-8 throughout; reading it as Windows-1252", source.name
+            )
+            enc = "cp1252"
+            table = attempt(enc)
+        else:
+            raise ValidationError(f"cannot read CSV {str(source)!r}: {err}") from err
+    if malformed and any(m["line"] is None for m in malformed):
+        # Only a single-threaded read reports the line numbers of malformed rows.
+        table = attempt(enc, threads=False)
+    frame = table.to_pandas()
+    logger.info(
+        "read %d rows x %d columns from %s (delimiter %r, encoding %s)",
+        len(frame),
+        len(header),
+        source.name,
+        delim,
+        enc,
+    )
+    bad = pd.DataFrame(malformed, columns=["line", "raw_line"])
+    # Record number (header excluded) of each malformed line; exact unless a quoted field
+    # before it spans several lines.
+    bad["row"] = bad["line"].astype("Int64") - 1
+    if len(bad):
+        logger.warning("%d line(s) of %s do not have %d fields", len(bad), source.name, len(header))
+    return RawRecords(
+        frame=frame, source=source, format="csv", delimiter=delim, encoding=enc, malformed=bad
+    )
+
+
+def _arrow_encoding(name: str) -> str:
+    # pyarrow skips a UTF-8 BOM itself and names UTF-8 'utf8'.
+    return "utf8" if name.lower().replace("-", "") in ("utf8", "utf8sig") else name
+
+
+def _check_header(header: list[str], source: Path) -> None:
+    if any(not h for h in header):
+        positions = [i + 1 for i, h in enumerate(header) if not h]
+        raise ValidationError(
+            f"records file {str(source)!r} has unnamed column(s) at position(s) "
+            f"{preview(positions)}; give every column a header"
+        )
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    if dupes:
+        raise ValidationError(
+            f"records file {str(source)!r} repeats column name(s) {preview(dupes)}; "
+            "column names must be unique"
+        )
+
+
+def _read_excel(source: Path, *, sheet: str | None) -> RawRecords:
+    try:
+        frame = pd.read_excel(
+            source,
+            sheet_name=sheet if sheet is not None else 0,
+            dtype=str,
+            keep_default_na=False,
+            engine=None,
+        )
+    except ValueError as err:
+        raise ValidationError(f"cannot read sheet {sheet!r} of {str(source)!r}: {err}") from err
+    frame.columns = [str(c).strip() for c in frame.columns]
+    _check_header(list(frame.columns), source)
+    return RawRecords(frame=frame.reset_index(drop=True), source=source, format="excel")
+
+
+def _read_parquet(source: Path) -> RawRecords:
+    import pyarrow.parquet as pq
+
+    metadata = pq.read_schema(source).metadata or {}
+    if b"geo" in metadata:
+        return _from_geodataframe(gpd.read_parquet(source), source, "geoparquet")
+    frame = pq.read_table(source).to_pandas()
+    return RawRecords(frame=frame.reset_index(drop=True), source=source, format="parquet")
+
+
+def _read_gis(source: Path, *, layer: str | None) -> RawRecords:
+    try:
+        frame = gpd.read_file(source, layer=layer, engine="pyogrio")
+    except Exception as err:  # pyogrio raises its own DataSourceError family
+        raise ValidationError(f"cannot read {str(source)!r} as a GIS file: {err}") from err
+    return _from_geodataframe(frame, source, source.suffix.lower().lstrip("."))
+
+
+def _from_geodataframe(frame: gpd.GeoDataFrame, source: Path, fmt: str) -> RawRecords:
+    frame = frame.reset_index(drop=True)
+    geometry = frame.geometry
+    xy = None
+    if len(frame) and geometry.notna().any():
+        kinds = set(geometry.dropna().geom_type.unique())
+        if kinds <= {"Point"}:
+            if geometry.crs is None:
+                logger.warning(
+                    "%s has no CRS; reading its points as longitude/latitude", source.name
+                )
+            elif geometry.crs.to_epsg() != 4326:
+                geometry = geometry.to_crs(4326)
+            empty = (geometry.isna() | geometry.is_empty).to_numpy()
+            xs = np.full(len(frame), np.nan)
+            ys = np.full(len(frame), np.nan)
+            xs[~empty] = geometry[~empty].x.to_numpy(dtype=float)
+            ys[~empty] = geometry[~empty].y.to_numpy(dtype=float)
+            xy = (xs, ys)
+        else:
+            logger.warning(
+                "%s has %s geometries, not points; coordinates must come from columns",
+                source.name,
+                ", ".join(sorted(kinds)),
+            )
+    plain = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    plain["geometry"] = frame.geometry.to_wkt()
+    return RawRecords(frame=plain, source=source, format=fmt, xy=xy)
+
+
+# --------------------------------------------------------------------------------------
+# Column mapping
+# --------------------------------------------------------------------------------------
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[\s.\-/]+", "_", str(name).strip().lower())
+
+
+def resolve_columns(
+    frame_columns: list[str], columns: Columns | None = None, *, has_geometry: bool = False
+) -> Columns:
+    """Complete a column mapping: check the given names, detect the missing ones.
+
+    Raises :class:`ValidationError` naming the missing role, the file's columns and the
+    flag to pass.
+
+    >>> resolve_columns(["id_usaha", "lintang", "bujur", "kbli"]).lat
+    'lintang'
+    """
+    given = columns or Columns()
+    available = {_key(c): c for c in frame_columns}
+    resolved: dict[str, str | None] = {}
+    problems: list[str] = []
+    for role, names in CANDIDATES.items():
+        chosen = getattr(given, role)
+        if chosen is not None:
+            if chosen not in frame_columns:
+                close = difflib.get_close_matches(chosen, frame_columns, n=3)
+                hint = f" (did you mean {preview(close)}?)" if close else ""
+                problems.append(f"column {chosen!r} for {role} is not in the file{hint}")
+            resolved[role] = chosen
+            continue
+        hits = [available[n] for n in names if n in available]
+        resolved[role] = hits[0] if hits else None
+        if hits:
+            logger.info("using column %r as %s", hits[0], role)
+    for role in _REQUIRED:
+        if role in ("lat", "lon") and has_geometry:
+            continue
+        if resolved[role] is None:
+            flag = {"lat": "--lat-col", "lon": "--lon-col", "sector": "--sector-col"}[role]
+            problems.append(f"no {role} column found; pass {flag} NAME")
+    if problems:
+        raise ValidationError(
+            "; ".join(problems) + f". The file's columns are: {', '.join(frame_columns)}"
+        )
+    return Columns(**resolved)
+
+
+# --------------------------------------------------------------------------------------
+# Numbers
+# --------------------------------------------------------------------------------------
+
+#: Number formats (after blanks and a leading "Rp" are removed) and how each is cleaned.
+_FORMATS = {
+    "plain": r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$",  # 110.25, -7.5, 15, 1e3
+    "comma_decimal": r"^[+-]?(\d+,\d*|,\d+)$",  # -7,5
+    "dot_groups": r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$",  # 1.234.567 and 1.234,5
+    "comma_groups": r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$",  # 1,234,567 and 1,234.5
+}
+
+
+def parse_numbers(
+    values: pd.Series, *, decimal: Decimal = "auto", delimiter: str | None = None
+) -> tuple[NDArray[np.float64], NDArray[np.bool_], NDArray[np.bool_]]:
+    """Parse text numbers as Indonesian and international spreadsheets write them.
+
+    Returns ``(numbers, empty, invalid)``: floats (NaN where empty or invalid), a mask of
+    empty cells and a mask of non-empty cells that are not numbers.
+
+    Thousands groups must have three digits, so codes such as ``33.74.07.1010`` stay text.
+    With ``decimal="auto"``, ``-7,5`` and ``1.234,5`` use a decimal comma and ``1,234.5`` a
+    decimal point; ``1.234`` reads as 1.234 and ``1,234`` as 1.234 too, unless the file is
+    comma-delimited (then 1234). ``decimal=","`` reads ``1.234`` as 1234, ``decimal="."``
+    reads ``1,234`` as 1234.
+
+    >>> nums, empty, bad = parse_numbers(pd.Series(["-7,5", "1.234,5", "110.25", "", "x"]))
+    >>> nums.round(2).tolist()[:3], empty.tolist(), bad.tolist()
+    ([-7.5, 1234.5, 110.25], [False, False, False, True, False], [False, False, False, False, True])
+    """
+    if pd.api.types.is_bool_dtype(values.dtype):
+        values = values.astype("Int64")
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        return numbers, values.isna().to_numpy(), np.zeros(len(values), dtype=bool)
+    text = pa.array(values.astype("string").fillna(""), type=pa.string())
+    text = pc.replace_substring_regex(text, pattern=r"(?i)^\s*rp\.?", replacement="")
+    text = pc.replace_substring_regex(text, pattern="[\\s\u00a0']", replacement="")
+    empty = _np(pc.is_in(pc.utf8_lower(text), value_set=pa.array(_NA_TOKENS)))
+    if decimal == ",":
+        order = ["comma_decimal", "dot_groups", "plain"]
+    elif decimal == ".":
+        order = ["comma_groups", "plain"]
+    elif delimiter == ",":
+        order = ["plain", "comma_groups", "dot_groups", "comma_decimal"]
+    else:
+        order = ["plain", "comma_decimal", "dot_groups", "comma_groups"]
+    no_dots = pc.replace_substring(text, ".", "")
+    cleaned = {
+        "plain": text,
+        "comma_decimal": pc.replace_substring(text, ",", "."),
+        "dot_groups": pc.replace_substring(no_dots, ",", "."),
+        "comma_groups": pc.replace_substring(text, ",", ""),
+    }
+    numbers = np.full(len(values), np.nan)
+    valid = np.zeros(len(values), dtype=bool)
+    for name in order:
+        hit = _np(pc.match_substring_regex(text, _FORMATS[name])) & ~valid
+        if hit.any():
+            chosen = pc.if_else(pa.array(hit), cleaned[name], "nan")
+            numbers = np.where(hit, _np(pc.cast(chosen, pa.float64())), numbers)
+            valid |= hit
+    return numbers.astype(float), empty, ~valid & ~empty
+
+
+def _np(array: pa.Array) -> NDArray[Any]:
+    return np.asarray(array.to_numpy(zero_copy_only=False))
+
+
+def _codes_as_text(values: pd.Series) -> pd.Series:
+    """Sector codes as text; integral floats from typed files lose their '.0'."""
+    if pd.api.types.is_float_dtype(values.dtype):
+        whole = values.dropna()
+        if (whole == np.floor(whole)).all():
+            return values.astype("Int64").astype("string")
+    return values.astype("string")
+
+
+# --------------------------------------------------------------------------------------
+# Validation
+# --------------------------------------------------------------------------------------
+
+
+def validate_records(
+    raw: RawRecords,
+    *,
+    columns: Columns | None = None,
+    areas: gpd.GeoDataFrame | None = None,
+    snap_m: float = 100.0,
+    sector_digits: int = 2,
+    decimal: Decimal = "auto",
+) -> ValidationReport:
+    """Check every record, reject bad rows with a reason, repair swapped coordinates.
+
+    Parameters
+    ----------
+    raw
+        Records from :func:`read_records`.
+    columns
+        Column mapping; unmapped roles are auto-detected (see :data:`CANDIDATES`).
+    areas
+        Study area polygons indexed by area code (any CRS). When given, records outside
+        every area (beyond ``snap_m`` metres) are rejected, records whose swapped
+        coordinates fall inside are repaired, and kept records get their ``area_code``.
+    snap_m
+        Records in a gap between areas or just off the coast within this distance go to
+        the nearest area.
+    sector_digits
+        KBLI digits that make a sector (2 = division).
+    decimal
+        Decimal mark of text numbers (see :func:`parse_numbers`).
+
+    Examples
+    --------
+    >>> report = validate_records(read_records("registry.csv"))  # doctest: +SKIP
+    >>> report.by_reason["duplicate_id"]  # doctest: +SKIP
+    3
+    """
+    frame = raw.frame
+    n = len(frame)
+    cols = resolve_columns(list(frame.columns), columns, has_geometry=raw.xy is not None)
+    checks = _Checks(frame)
+
+    # Coordinates ---------------------------------------------------------------------
+    if cols.lat is not None and cols.lon is not None:
+        lat, lat_empty, lat_bad = parse_numbers(
+            frame[cols.lat], decimal=decimal, delimiter=raw.delimiter
+        )
+        lon, lon_empty, lon_bad = parse_numbers(
+            frame[cols.lon], decimal=decimal, delimiter=raw.delimiter
+        )
+        lat_name, lon_name = cols.lat, cols.lon
+        missing = lat_empty | lon_empty | lat_bad | lon_bad
+    else:
+        assert raw.xy is not None
+        lon, lat = raw.xy
+        lat_name = lon_name = "geometry"
+        missing = ~(np.isfinite(lat) & np.isfinite(lon))
+
+    def coordinate_text(rows: pd.Index) -> pd.Series:
+        if lat_name == "geometry":
+            return "geometry " + frame.loc[rows, "geometry"].astype("string").fillna("").map(repr)
+        return (
+            f"{lat_name} "
+            + frame.loc[rows, lat_name].astype("string").fillna("").map(repr)
+            + f", {lon_name} "
+            + frame.loc[rows, lon_name].astype("string").fillna("").map(repr)
+        )
+
+    checks.add(
+        "missing_coordinates",
+        missing,
+        lambda rows: coordinate_text(rows) + " is not a pair of numbers",
+    )
+    zero = ~missing & (lat == 0) & (lon == 0)
+    checks.add("zero_coordinates", zero, lambda rows: coordinate_text(rows) + " is (0, 0)")
+    in_range = ~missing & (np.abs(lat) <= 90) & (np.abs(lon) <= 180)
+    swapped_in_range = ~missing & (np.abs(lon) <= 90) & (np.abs(lat) <= 180)
+
+    repaired = np.zeros(n, dtype=bool)
+    area_pos = np.full(n, -1, dtype=np.int64)
+    outside = np.zeros(n, dtype=bool)
+    if areas is not None:
+        area_pos, repaired, outside = _check_study_area(
+            lat, lon, in_range & ~zero, swapped_in_range & ~zero, areas, snap_m=snap_m
+        )
+        lat, lon = np.where(repaired, lon, lat), np.where(repaired, lat, lon)
+        in_range |= repaired
+    out_of_range = ~missing & ~zero & ~in_range
+    checks.add(
+        "out_of_range",
+        out_of_range,
+        lambda rows: (
+            coordinate_text(rows)
+            + " is outside latitude -90..90 / longitude -180..180"
+            + (" (also when swapped, and not in the study area)" if areas is not None else "")
+        ),
+    )
+    checks.add(
+        "outside_study_area",
+        outside & ~out_of_range,
+        lambda rows: (
+            coordinate_text(rows) + f" is more than {snap_m:g} m from every area of the study area"
+        ),
+    )
+
+    # Sector ----------------------------------------------------------------------------
+    assert cols.sector is not None
+    sector_name = cols.sector
+    codes = kbli.normalise(_codes_as_text(frame[sector_name]))
+    long_enough = codes.astype("string").str.len().fillna(0).to_numpy() >= sector_digits
+    checks.add(
+        "invalid_sector",
+        ~(kbli.is_valid(codes).to_numpy() & long_enough),
+        lambda rows: (
+            f"{sector_name} "
+            + frame.loc[rows, sector_name].astype("string").fillna("").map(repr)
+            + f" is not a KBLI code of {sector_digits} to 5 digits in a known division"
+        ),
+    )
+
+    # Numeric attributes ------------------------------------------------------------------
+    numbers: dict[str, NDArray[np.float64]] = {}
+    problems: dict[str, NDArray[np.bool_]] = {}
+    for role in _NUMERIC_ROLES:
+        name = getattr(cols, role)
+        if name is None:
+            continue
+        values, _, bad = parse_numbers(frame[name], decimal=decimal, delimiter=raw.delimiter)
+        numbers[role] = values
+        problems[name] = bad | (values < 0)
+
+    def value_text(rows: pd.Index) -> pd.Series:
+        out = pd.Series(pd.NA, index=rows, dtype="string")
+        for name, problem in problems.items():
+            hit = pd.Series(problem, index=frame.index).loc[rows] & out.isna()
+            out = out.mask(
+                hit,
+                f"{name} "
+                + frame.loc[rows, name].astype("string").fillna("").map(repr)
+                + " is not a non-negative number",
+            )
+        return out
+
+    checks.add(
+        "invalid_value", np.logical_or.reduce([np.zeros(n, bool), *problems.values()]), value_text
+    )
+
+    # Identifiers and duplicates ------------------------------------------------------------
+    if cols.id is not None:
+        ids = frame[cols.id].astype("string").str.strip()
+        missing_id = (ids.isna() | (ids == "")).fillna(True).to_numpy(dtype=bool)
+    else:
+        ids = pd.Series(raw.rows, index=frame.index).astype("string")
+        missing_id = np.zeros(n, dtype=bool)
+    id_name = cols.id or "id"
+    checks.add("missing_id", missing_id, lambda rows: pd.Series(f"{id_name} is empty", index=rows))
+
+    alive = ~checks.any()
+    duplicate_record = np.zeros(n, dtype=bool)
+    duplicate_record[alive] = frame.loc[alive].duplicated(keep="first").to_numpy()
+    alive_frame = frame.loc[alive]
+    checks.add(
+        "duplicate_record",
+        duplicate_record,
+        lambda rows: "same values as row " + _first_same_row(alive_frame, rows, raw.rows),
+    )
+    alive &= ~duplicate_record
+    duplicate_id = np.zeros(n, dtype=bool)
+    duplicate_id[alive] = ids[alive].duplicated(keep="first").to_numpy()
+    alive_ids = ids[alive]
+    checks.add(
+        "duplicate_id",
+        duplicate_id,
+        lambda rows: (
+            f"{id_name} "
+            + ids.reindex(rows).map(repr)
+            + " is already used by row "
+            + _first_row_of_id(alive_ids, ids.reindex(rows), raw.rows)
+        ),
+    )
+
+    # Assemble ----------------------------------------------------------------------------
+    reason, detail = checks.resolve()
+    keep = reason == ""
+    rejected = _rejected_frame(raw, reason, detail)
+    kept = _kept_frame(frame, cols, keep, ids, lat, lon, codes, numbers, sector_digits, raw.rows)
+    if areas is not None:
+        kept["area_code"] = np.asarray(areas.index, dtype=object)[area_pos[keep]]
+    fixed = repaired & keep
+    repaired_rows = pd.DataFrame(
+        {
+            "record_id": ids[fixed].to_numpy(dtype=object),
+            "row": raw.rows[fixed],
+            "reason": "swapped_coordinates",
+            "input_lat": lon[fixed],
+            "input_lon": lat[fixed],
+            "lat": lat[fixed],
+            "lon": lon[fixed],
+        }
+    )
+    report = ValidationReport(
+        records=kept, rejected=rejected, repaired=repaired_rows, n_read=raw.n_read, columns=cols
+    )
+    logger.info(
+        "records: %d read, %d kept, %d rejected, %d repaired",
+        report.n_read,
+        report.n_kept,
+        report.n_rejected,
+        report.n_repaired,
+    )
+    return report
+
+
+class _Checks:
+    """Row masks per reason, with details computed only for the rows that get the reason."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.index = frame.index
+        self.masks: dict[str, NDArray[np.bool_]] = {}
+        self.details: dict[str, Any] = {}
+
+    def add(self, reason: str, mask: NDArray[np.bool_], detail: Any) -> None:
+        self.masks[reason] = np.asarray(mask, dtype=bool)
+        self.details[reason] = detail
+
+    def any(self) -> NDArray[np.bool_]:
+        return np.logical_or.reduce(list(self.masks.values()))
+
+    def resolve(self) -> tuple[NDArray[Any], pd.Series]:
+        order = [r for r in REASONS if r in self.masks]
+        reason = np.select([self.masks[r] for r in order], order, default="")
+        detail = pd.Series(pd.NA, index=self.index, dtype="string")
+        for name in order:
+            rows = self.index[reason == name]
+            if len(rows):
+                detail.loc[rows] = self.details[name](rows).astype("string").to_numpy()
+        return reason, detail
+
+
+def _first_same_row(
+    alive_frame: pd.DataFrame, rows: pd.Index, numbers: NDArray[np.int64]
+) -> pd.Series:
+    """Record number of the first earlier row with identical values."""
+    dupes = alive_frame.loc[alive_frame.duplicated(keep=False)]
+    groups = dupes.groupby(list(dupes.columns), sort=False, dropna=False).ngroup()
+    first = (
+        pd.Series(numbers[dupes.index.to_numpy()], index=dupes.index)
+        .groupby(groups.to_numpy())
+        .transform("min")
+    )
+    return first.reindex(rows).astype("Int64").astype("string")
+
+
+def _first_row_of_id(
+    alive_ids: pd.Series, wanted: pd.Series, numbers: NDArray[np.int64]
+) -> pd.Series:
+    first = (
+        pd.Series(numbers[alive_ids.index.to_numpy()], index=alive_ids.to_numpy())
+        .groupby(level=0)
+        .min()
+    )
+    return (
+        pd.Series(first.reindex(wanted.to_numpy()).to_numpy(), index=wanted.index)
+        .astype("Int64")
+        .astype("string")
+    )
+
+
+def _check_study_area(
+    lat: NDArray[np.float64],
+    lon: NDArray[np.float64],
+    usable: NDArray[np.bool_],
+    swappable: NDArray[np.bool_],
+    areas: gpd.GeoDataFrame,
+    *,
+    snap_m: float,
+) -> tuple[NDArray[np.int64], NDArray[np.bool_], NDArray[np.bool_]]:
+    """Locate points in the study area; try the swapped point for those that miss."""
+    geoms = (
+        areas.geometry
+        if areas.crs is None or areas.crs.is_geographic
+        else areas.geometry.to_crs(4326)
+    )
+    n = len(lat)
+    pos = np.full(n, -1, dtype=np.int64)
+    idx = np.flatnonzero(usable)
+    pos[idx] = locate_points(lon[idx], lat[idx], geoms, snap_m=snap_m)
+    retry = np.flatnonzero(swappable & (pos < 0))
+    swapped_pos = locate_points(lat[retry], lon[retry], geoms, snap_m=snap_m)
+    hit = retry[swapped_pos >= 0]
+    repaired = np.zeros(n, dtype=bool)
+    repaired[hit] = True
+    pos[hit] = swapped_pos[swapped_pos >= 0]
+    outside = usable & (pos < 0)
+    return pos, repaired, outside
+
+
+def _rejected_frame(raw: RawRecords, reason: NDArray[Any], detail: pd.Series) -> pd.DataFrame:
+    frame = raw.frame
+    mask = reason != ""
+    own = {
+        key: (f"{key}_klastergeo" if key in frame.columns else key)
+        for key in ("row", "reason", "detail")
+    }
+    rejected = frame.loc[mask].copy()
+    rejected[own["row"]] = raw.rows[mask]
+    rejected[own["reason"]] = reason[mask]
+    rejected[own["detail"]] = detail[mask].to_numpy()
+    if len(raw.malformed):
+        extra = pd.DataFrame(
+            {
+                own["row"]: raw.malformed["row"].to_numpy(),
+                own["reason"]: "malformed_row",
+                own["detail"]: f"line does not split into the header's {len(frame.columns)} "
+                "fields: " + raw.malformed["raw_line"].astype(str),
+            }
+        )
+        rejected = pd.concat([extra, rejected], ignore_index=True)
+        rejected = rejected.sort_values(own["row"], kind="stable")  # back into file order
+    return rejected.reset_index(drop=True)
+
+
+def _kept_frame(
+    frame: pd.DataFrame,
+    cols: Columns,
+    keep: NDArray[np.bool_],
+    ids: pd.Series,
+    lat: NDArray[np.float64],
+    lon: NDArray[np.float64],
+    codes: pd.Series,
+    numbers: dict[str, NDArray[np.float64]],
+    sector_digits: int,
+    rows: NDArray[np.int64],
+) -> gpd.GeoDataFrame:
+    mapped = {v for v in vars(cols).values() if v is not None}
+    n_kept = int(keep.sum())
+    data: dict[str, Any] = {
+        "row": rows[keep],
+        "lat": lat[keep],
+        "lon": lon[keep],
+        "kbli": codes[keep].to_numpy(dtype=object),
+        "sector": kbli.sector_of(codes[keep], digits=sector_digits).to_numpy(dtype=object),
+    }
+    for role in _NUMERIC_ROLES:
+        data[role] = numbers[role][keep] if role in numbers else np.full(n_kept, np.nan)
+    data["name"] = (
+        frame.loc[keep, cols.name].to_numpy(dtype=object)
+        if cols.name
+        else np.full(n_kept, None, dtype=object)
+    )
+    kept = pd.DataFrame(data, index=pd.Index(ids[keep].to_numpy(dtype=object), name="record_id"))
+    for column in frame.columns:
+        if column in mapped or column == "geometry":
+            continue
+        target = column if column not in STANDARD else f"{column}_input"
+        kept[target] = _as_attribute(frame.loc[keep, column])
+    return gpd.GeoDataFrame(kept, geometry=gpd.points_from_xy(kept["lon"], kept["lat"]), crs=4326)
+
+
+def _as_attribute(values: pd.Series) -> Any:
+    """Turn a text column that holds only numbers into floats; keep anything else."""
+    if not (
+        pd.api.types.is_object_dtype(values.dtype) or pd.api.types.is_string_dtype(values.dtype)
+    ):
+        return values.to_numpy()
+    numbers, empty, invalid = parse_numbers(values)
+    if not invalid.any() and not empty.all():
+        return numbers
+    return values.to_numpy(dtype=object)
