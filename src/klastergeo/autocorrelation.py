@@ -8,8 +8,16 @@ engine can replace it without changing callers. Conventions:
 - ``p_norm`` is the two-sided p-value of the analytical z-score; ``p_sim`` is esda's
   conditional-permutation pseudo p-value (folded: the share of permutations at least as
   extreme in the observed direction, as GeoDa reports it).
-- Significance (quadrants, bins) uses ``p_sim`` when ``permutations > 0``, else
-  ``p_norm``; with ``fdr=True`` the Benjamini-Hochberg adjusted p-values of the same.
+- ``inference`` says which p-value decides significance (quadrants, bins):
+  ``"permutation"`` uses ``p_sim`` (GeoDa's convention, the default for LISA) and
+  ``"analytical"`` uses ``p_norm`` (ArcGIS's convention, the default for Gi*). With
+  ``fdr=True`` the Benjamini-Hochberg adjusted values of the same are used.
+- Why Gi* defaults to the analytical z: esda's permutation is *conditional* (the area's own
+  value stays fixed and only its neighbours are shuffled). Gi* includes the area itself, and
+  Getis and Ord derived its moments under total randomisation; under conditional
+  permutation a single village with 60 firms among ordinary neighbours is not significant,
+  although it is exactly the concentration a sentra is. Ties in sparse counts also make the
+  folded pseudo p-value report its minimum for areas at the bottom of the distribution.
 - LISA quadrants follow GeoDa: 1 HH, 2 LL, 3 LH, 4 HL, 0 not significant.
 - Gi* bins follow ArcGIS: +-3/2/1 for 99/95/90 % confidence hot (+) or cold (-) spots.
 - Gi* is the classical statistic: binary weights with the area itself included.
@@ -22,6 +30,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -108,10 +117,21 @@ def hot_spot_bins(z: NDArray[np.floating], p: NDArray[np.floating]) -> NDArray[n
     return (np.sign(np.nan_to_num(z)).astype(np.int64) * level).astype(np.int64)
 
 
+Inference = Literal["analytical", "permutation"]
+
+
 def _significance_p(
-    p_norm: NDArray[np.float64], p_sim: NDArray[np.float64], permutations: int, fdr: bool
+    p_norm: NDArray[np.float64],
+    p_sim: NDArray[np.float64],
+    permutations: int,
+    fdr: bool,
+    inference: Inference = "permutation",
 ) -> NDArray[np.float64]:
-    p = p_sim if permutations > 0 else p_norm
+    if inference not in ("analytical", "permutation"):
+        raise ConfigError(
+            f"inference={inference!r} is not accepted; use 'analytical' or 'permutation'"
+        )
+    p = p_sim if inference == "permutation" and permutations > 0 else p_norm
     return fdr_adjust(p) if fdr else p
 
 
@@ -131,6 +151,7 @@ def local_moran(
     seed: int | None = None,
     alpha: float = 0.05,
     fdr: bool = False,
+    inference: Inference = "permutation",
 ) -> pd.DataFrame:
     """Local Moran's I (LISA) with GeoDa's cluster codes.
 
@@ -148,6 +169,8 @@ def local_moran(
         Significance level for ``quadrant``.
     fdr
         Control the false discovery rate (Benjamini-Hochberg) across areas.
+    inference
+        ``"permutation"`` (``p_sim`` decides, as in GeoDa) or ``"analytical"`` (``p_norm``).
 
     Returns
     -------
@@ -176,13 +199,16 @@ def local_moran(
             n_jobs=1,
         )
     statistic = np.asarray(lisa.Is, dtype=float)
-    z = (statistic - np.asarray(lisa.EI, dtype=float)) / np.sqrt(np.asarray(lisa.VI, dtype=float))
+    with np.errstate(divide="ignore", invalid="ignore"):  # isolates: zero variance -> NaN
+        z = (statistic - np.asarray(lisa.EI, dtype=float)) / np.sqrt(
+            np.asarray(lisa.VI, dtype=float)
+        )
     p_norm = 2.0 * stats.norm.sf(np.abs(z))
     p_sim = (
         np.asarray(lisa.p_sim, dtype=float) if permutations > 0 else np.full(len(values), np.nan)
     )
     statistic[undefined] = z[undefined] = p_norm[undefined] = p_sim[undefined] = np.nan
-    p = _significance_p(p_norm, p_sim, permutations, fdr)
+    p = _significance_p(p_norm, p_sim, permutations, fdr, inference)
     quadrant = np.where(np.isfinite(p) & (p <= alpha), np.asarray(lisa.q, dtype=np.int64), 0)
     return pd.DataFrame(
         {
@@ -204,6 +230,7 @@ def local_gstar(
     seed: int | None = None,
     fdr: bool = False,
     star: bool = True,
+    inference: Inference = "analytical",
 ) -> pd.DataFrame:
     """Getis-Ord local G (Gi*, or Gi with ``star=False``) with ArcGIS-style bins.
 
@@ -217,6 +244,9 @@ def local_gstar(
         As in :func:`local_moran`.
     star
         Include the area itself (Gi*, the classical hot-spot statistic).
+    inference
+        ``"analytical"`` (``p_norm`` decides, as in ArcGIS; see the module docstring for
+        why) or ``"permutation"`` (esda's conditional ``p_sim``).
 
     Returns
     -------
@@ -248,7 +278,7 @@ def local_gstar(
         np.asarray(gstar.p_sim, dtype=float) if permutations > 0 else np.full(len(values), np.nan)
     )
     statistic[undefined] = z[undefined] = p_norm[undefined] = p_sim[undefined] = np.nan
-    p = _significance_p(p_norm, p_sim, permutations, fdr)
+    p = _significance_p(p_norm, p_sim, permutations, fdr, inference)
     return pd.DataFrame(
         {
             "statistic": statistic,
@@ -339,6 +369,8 @@ def by_sector(
     seed: int | None = 0,
     alpha: float = 0.05,
     fdr: bool = False,
+    gi_inference: Inference = "analytical",
+    lisa_inference: Inference = "permutation",
     progress: ProgressFn | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Local Moran, Gi* and global Moran for every column (sector) of an areas x sectors matrix.
@@ -348,9 +380,10 @@ def by_sector(
     Returns
     -------
     local
-        MultiIndex (``area_code``, ``sector``) with ``gi_z``, ``gi_p``, ``gi_bin``,
-        ``lisa_i``, ``lisa_p``, ``lisa_quadrant``; ``gi_p``/``lisa_p`` are the p-values the
-        bins/quadrants were decided on (after FDR when on).
+        MultiIndex (``area_code``, ``sector``) with ``gi_z``, ``gi_p``, ``gi_p_sim``,
+        ``gi_bin``, ``lisa_i``, ``lisa_p``, ``lisa_p_sim``, ``lisa_quadrant``; ``gi_p`` and
+        ``lisa_p`` are the p-values the bins and quadrants were decided on (after FDR when
+        on), ``*_p_sim`` the permutation pseudo p-values.
     global_
         Indexed by sector: ``moran_i``, ``expected``, ``z``, ``p_norm``, ``p_sim``.
     """
@@ -361,19 +394,33 @@ def by_sector(
         if progress:
             progress(f"sector {sector}", i, len(sectors))
         y = matrix[sector]
-        gi = local_gstar(y, graph, permutations=permutations, seed=seed, fdr=fdr)
-        lisa = local_moran(y, graph, permutations=permutations, seed=seed, alpha=alpha, fdr=fdr)
-        gi_p = _significance_p(gi["p_norm"].to_numpy(), gi["p_sim"].to_numpy(), permutations, fdr)
+        gi = local_gstar(
+            y, graph, permutations=permutations, seed=seed, fdr=fdr, inference=gi_inference
+        )
+        lisa = local_moran(
+            y,
+            graph,
+            permutations=permutations,
+            seed=seed,
+            alpha=alpha,
+            fdr=fdr,
+            inference=lisa_inference,
+        )
+        gi_p = _significance_p(
+            gi["p_norm"].to_numpy(), gi["p_sim"].to_numpy(), permutations, fdr, gi_inference
+        )
         lisa_p = _significance_p(
-            lisa["p_norm"].to_numpy(), lisa["p_sim"].to_numpy(), permutations, fdr
+            lisa["p_norm"].to_numpy(), lisa["p_sim"].to_numpy(), permutations, fdr, lisa_inference
         )
         part = pd.DataFrame(
             {
                 "gi_z": gi["z"].to_numpy(),
                 "gi_p": gi_p,
+                "gi_p_sim": gi["p_sim"].to_numpy(),
                 "gi_bin": gi["bin"].to_numpy(),
                 "lisa_i": lisa["statistic"].to_numpy(),
                 "lisa_p": lisa_p,
+                "lisa_p_sim": lisa["p_sim"].to_numpy(),
                 "lisa_quadrant": lisa["quadrant"].to_numpy(),
             },
             index=pd.MultiIndex.from_arrays(
@@ -391,11 +438,17 @@ def by_sector(
         )
     if progress:
         progress("done", len(sectors), len(sectors))
-    local = (
-        pd.concat(parts)
-        if parts
-        else pd.DataFrame(columns=["gi_z", "gi_p", "gi_bin", "lisa_i", "lisa_p", "lisa_quadrant"])
-    )
+    columns = [
+        "gi_z",
+        "gi_p",
+        "gi_p_sim",
+        "gi_bin",
+        "lisa_i",
+        "lisa_p",
+        "lisa_p_sim",
+        "lisa_quadrant",
+    ]
+    local = pd.concat(parts) if parts else pd.DataFrame(columns=columns)
     global_ = pd.DataFrame.from_dict(rows, orient="index")
     global_.index.name = "sector"
     return local, global_

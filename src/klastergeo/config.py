@@ -66,6 +66,7 @@ _AREA_CODE = re.compile(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$")
 Decimal = Literal["auto", ".", ","]
 WeightsKind = Literal["queen", "rook", "knn"]
 IslandPolicy = Literal["nearest", "keep"]
+InferenceKind = Literal["analytical", "permutation"]
 LqMeasure = Literal["firms", "workers", "output"]
 ModelKind = Literal["lpm", "logit"]
 Lang = Literal["id", "en"]
@@ -196,6 +197,8 @@ class AnalysisOptions:
     tolerance_m: float = 10.0
     k: int = 6
     islands: IslandPolicy = "nearest"
+    gi_inference: InferenceKind = "analytical"
+    lisa_inference: InferenceKind = "permutation"
     min_sector_firms: int = 20
     sectors: tuple[str, ...] = ()
 
@@ -206,6 +209,8 @@ class AnalysisOptions:
             raise ConfigError(f"analysis.alpha={self.alpha!r} must lie between 0 and 1")
         _choice("analysis.weights", self.weights, WeightsKind)
         _choice("analysis.islands", self.islands, IslandPolicy)
+        _choice("analysis.gi_inference", self.gi_inference, InferenceKind)
+        _choice("analysis.lisa_inference", self.lisa_inference, InferenceKind)
         _positive("analysis.tolerance_m", self.tolerance_m, strict=False)
         _positive("analysis.k", self.k, integer=True)
         _positive("analysis.min_sector_firms", self.min_sector_firms, strict=False, integer=True)

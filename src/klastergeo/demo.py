@@ -242,12 +242,14 @@ def _firm_attributes(
     n: int, in_sentra: NDArray[np.bool_], rng: np.random.Generator
 ) -> pd.DataFrame:
     s = in_sentra
-    workers = np.maximum(
-        1, np.round(np.exp(rng.normal(np.where(s, 1.0, 1.2), np.where(s, 0.6, 0.8))))
-    ).astype(int)
+    # Firm size does not differ between sentra and other firms (scale has no effect in the
+    # Surakarta study); production value does, through lower output per worker of sentra
+    # craft firms.
+    workers = np.maximum(1, np.round(np.exp(rng.normal(1.1, 0.7, n)))).astype(int)
     productivity = np.exp(rng.normal(np.where(s, np.log(22.0), np.log(40.0)), 0.45, n))
     output = np.round(workers * productivity, 1)  # Rp juta per year
-    investment = np.round(workers * np.exp(rng.normal(np.log(15.0), 0.8, n)), 1)
+    # Capital follows production value, so it adds nothing once output is known.
+    investment = np.round(output * np.exp(rng.normal(np.log(0.4), 0.6, n)), 1)
     age = np.round(1 + rng.exponential(np.where(s, 12.0, 8.0)), 0).astype(int)
     frame = pd.DataFrame(
         {

@@ -78,10 +78,12 @@ _AREA_COLUMNS = (
     "lq",
     "gi_z",
     "gi_p",
+    "gi_p_sim",
     "gi_bin",
     "lisa_i",
     "lisa_quadrant",
     "lisa_p",
+    "lisa_p_sim",
     "sentra_id",
 )
 
@@ -254,6 +256,8 @@ def run(config: RunConfig, *, reporter: Reporter | None = None) -> RunResult:
             seed=config.analysis.seed,
             alpha=config.analysis.alpha,
             fdr=config.analysis.fdr,
+            gi_inference=config.analysis.gi_inference,
+            lisa_inference=config.analysis.lisa_inference,
             progress=lambda detail, done, total: report_to.advance(detail, done, total),
         )
         table = table.join(local)
@@ -282,10 +286,18 @@ def run(config: RunConfig, *, reporter: Reporter | None = None) -> RunResult:
     fitted: dict[str, models.ModelResult] = {}
     model_notes: dict[str, Any] = {}
     with timed("models"):
+        model_data = pd.DataFrame(
+            {name: firms[column] for name, column in predictors.items()}, index=firms.index
+        )
+        model_data["in_sentra"] = firms["in_sentra"]
         for kind in config.model.kinds:
             try:
                 result = models.fit(
-                    firms, "in_sentra", predictors, kind=kind, cutoff=config.model.cutoff
+                    model_data,
+                    "in_sentra",
+                    list(predictors),
+                    kind=kind,
+                    cutoff=config.model.cutoff,
                 )
             except ModelError as err:
                 logger.warning("%s model skipped: %s", kind, err)
@@ -456,8 +468,12 @@ def _custom_areas(config: RunConfig, source: Path) -> gpd.GeoDataFrame:
     )
 
 
-def _predictors(config: RunConfig, columns: Columns, firms: gpd.GeoDataFrame) -> list[str]:
-    """Model predictors as columns of the validated firms; fail early on unknown names."""
+def _predictors(config: RunConfig, columns: Columns, firms: gpd.GeoDataFrame) -> dict[str, str]:
+    """Model predictors: the user's name -> the column of the validated firms.
+
+    Mapped columns (e.g. ``nilai_produksi`` as ``output``) keep the user's name in the
+    model tables. Unknown names fail early, before any heavy work.
+    """
     renamed = {
         getattr(columns, role): role
         for role in ("workers", "output", "investment")
@@ -465,24 +481,24 @@ def _predictors(config: RunConfig, columns: Columns, firms: gpd.GeoDataFrame) ->
     }
     wanted = list(config.model.predictors)
     if not wanted:
-        return [
-            r
-            for r in ("workers", "output", "investment")
-            if r in firms.columns and firms[r].notna().any()
-        ]
-    resolved = [renamed.get(name, name) for name in wanted]
+        return {
+            next((k for k, v in renamed.items() if v == role), role): role
+            for role in ("workers", "output", "investment")
+            if role in firms.columns and firms[role].notna().any()
+        }
     numeric = [
         c
         for c in firms.columns
         if pd.api.types.is_numeric_dtype(firms[c].dtype) and c not in ("row", "lat", "lon")
     ]
-    unknown = [w for w, r in zip(wanted, resolved, strict=True) if r not in numeric]
+    chosen = {name: renamed.get(name, name) for name in wanted}
+    unknown = [name for name, column in chosen.items() if column not in numeric]
     if unknown:
         raise ConfigError(
             f"model predictor(s) {preview(unknown)} are not numeric columns of the records; "
             f"available: {', '.join(numeric)}"
         )
-    return resolved
+    return chosen
 
 
 def _weights(config: RunConfig, level: str, areas: gpd.GeoDataFrame) -> tuple[Any, dict[str, Any]]:

@@ -1,0 +1,90 @@
+"""Shared fixtures: real boundaries (from KLASTERGEO_DATA_DIR) and small synthetic lattices."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "boundaries"
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The real Indonesian boundaries; a missing folder fails loudly (CI must not skip)."""
+    configured = os.environ.get("KLASTERGEO_DATA_DIR")
+    path = Path(configured) if configured else SHARED
+    if not (path / "desa.parquet").exists():
+        pytest.fail(
+            f"real boundaries not found at {path}: set KLASTERGEO_DATA_DIR or run the tests "
+            "with `make test` (which points it at ../shared/data/boundaries)"
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def source_sample(data_dir: Path) -> Path:
+    return data_dir / "source-sample"
+
+
+def lattice(
+    n_rows: int,
+    n_cols: int,
+    *,
+    size: float = 1000.0,
+    gap: float = 0.0,
+    crs: str = "EPSG:32749",
+    origin: tuple[float, float] = (400_000.0, 9_100_000.0),
+) -> gpd.GeoDataFrame:
+    """Square cells of ``size`` metres (minus ``gap``), ids 'r{row}c{col}', row-major."""
+    x0, y0 = origin
+    cells, ids = [], []
+    for r in range(n_rows):
+        for c in range(n_cols):
+            half = gap / 2.0
+            cells.append(
+                shapely.box(
+                    x0 + c * size + half,
+                    y0 + r * size + half,
+                    x0 + (c + 1) * size - half,
+                    y0 + (r + 1) * size - half,
+                )
+            )
+            ids.append(f"r{r}c{c}")
+    return gpd.GeoDataFrame(
+        {"name": ids}, geometry=cells, crs=crs, index=pd.Index(ids, name="area_code")
+    )
+
+
+@pytest.fixture
+def grid5() -> gpd.GeoDataFrame:
+    """A 5 x 5 lattice of 1 km squares in UTM 49S (near Jawa Tengah)."""
+    return lattice(5, 5)
+
+
+def firms_in(
+    areas: gpd.GeoDataFrame, counts: dict[str, dict[str, int]], *, seed: int = 0
+) -> gpd.GeoDataFrame:
+    """Firms (points, EPSG:4326) placed inside areas: counts[area][sector] = n."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for code, by_sector in counts.items():
+        geom = areas.geometry[code]
+        minx, miny, maxx, maxy = geom.bounds
+        for sector, n in by_sector.items():
+            xs = rng.uniform(minx + 1, maxx - 1, n)
+            ys = rng.uniform(miny + 1, maxy - 1, n)
+            rows += [
+                {"sector": sector, "x": x, "y": y, "workers": 2.0, "output": 10.0}
+                for x, y in zip(xs, ys, strict=True)
+            ]
+    frame = pd.DataFrame(rows)
+    points = gpd.GeoSeries(gpd.points_from_xy(frame["x"], frame["y"]), crs=areas.crs).to_crs(4326)
+    out = gpd.GeoDataFrame(frame.drop(columns=["x", "y"]), geometry=points.values, crs=4326)
+    out.index = pd.Index([f"f{i}" for i in range(len(out))], name="record_id")
+    return out

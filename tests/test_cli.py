@@ -1,0 +1,157 @@
+"""The command line: exit codes 0 (success), 2 (bad input or config), 1 (internal error)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from klastergeo import pipeline
+from klastergeo.cli import app
+from tests.conftest import firms_in, lattice
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def small_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """12 x 12 villages (a custom polygon file) and a registry with one planted sentra."""
+    folder = tmp_path_factory.mktemp("small")
+    areas = lattice(12, 12)
+    areas["kode"] = areas.index.str.replace("r", "99.").str.replace("c", ".")
+    counts = {c: {"10": 3, "31": 1} for c in areas.index}
+    counts["r4c4"] = {"10": 2, "31": 45}
+    counts["r4c5"] = {"10": 2, "31": 25}
+    firms = firms_in(areas, counts, seed=1)
+    areas.reset_index(drop=True).set_index("kode").to_crs(4326).to_file(folder / "desa.gpkg")
+    registry = pd.DataFrame(
+        {
+            "id": firms.index,
+            "lat": firms.geometry.y.round(6),
+            "lon": firms.geometry.x.round(6),
+            "kbli": firms["sector"] + "001",
+            "workers": 2,
+        }
+    )
+    registry.to_csv(folder / "firms.csv", index=False)
+    bad = pd.concat([registry, registry.iloc[:1]])  # one exact duplicate row
+    bad.to_csv(folder / "firms_bad.csv", index=False)
+    return folder
+
+
+def _run(*args: str) -> object:
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def test_run_succeeds_and_writes_outputs(small_study: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = _run(
+        "run",
+        "--records",
+        str(small_study / "firms.csv"),
+        "--boundaries",
+        str(small_study / "desa.gpkg"),
+        "--area-id-col",
+        "kode",
+        "--out",
+        str(out),
+        "--permutations",
+        "99",
+        "--seed",
+        "3",
+        "--lang",
+        "en",
+        "--tiles",
+        "none",
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["sentra"] == 1
+    assert summary["seed"] == 3
+    sentra = pd.read_csv(out / "sentra.csv", dtype=str)
+    assert sentra.loc[0, "area_codes"] == "99.4.4;99.4.5"
+    assert "Sentra (1)" in result.output
+
+
+def test_validate_writes_reports(small_study: Path, tmp_path: Path) -> None:
+    result = _run(
+        "validate", "--records", str(small_study / "firms_bad.csv"), "--out", str(tmp_path)
+    )
+    assert result.exit_code == 0, result.output
+    rejected = pd.read_csv(tmp_path / "rejected.csv")
+    assert rejected["reason"].tolist() == ["duplicate_record"]
+    assert json.loads((tmp_path / "validation.json").read_text())["rejected"] == 1
+
+
+def test_strict_turns_problems_into_exit_2(small_study: Path, tmp_path: Path) -> None:
+    out = tmp_path / "strict"
+    result = _run(
+        "run",
+        "--records",
+        str(small_study / "firms_bad.csv"),
+        "--boundaries",
+        str(small_study / "desa.gpkg"),
+        "--area-id-col",
+        "kode",
+        "--out",
+        str(out),
+        "--strict",
+    )
+    assert result.exit_code == 2
+    assert "--strict: 1 record(s) rejected" in result.output
+    assert pd.read_csv(out / "rejected.csv")["reason"].tolist() == ["duplicate_record"]
+    assert not (out / "map.html").exists()
+    result = _run(
+        "validate",
+        "--records",
+        str(small_study / "firms_bad.csv"),
+        "--out",
+        str(tmp_path),
+        "--strict",
+    )
+    assert result.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "--records", "missing.csv"], "does not exist"),
+        (["run"], "no records file given"),
+        (["run", "--records", "x.csv", "--level", "rt"], "level 'rt' is not known"),
+        (["run", "--config", "missing.toml"], "config file 'missing.toml' does not exist"),
+        (["boundaries", "download", "--level", "dusun"], "--level 'dusun' is not one of"),
+    ],
+)
+def test_bad_input_exits_2(
+    args: list[str], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = _run(*args)
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split())
+
+
+def test_internal_error_exits_1(
+    small_study: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("unexpected state")
+
+    monkeypatch.setattr(pipeline, "run", broken)
+    result = _run("run", "--records", str(small_study / "firms.csv"), "--out", str(tmp_path))
+    assert result.exit_code == 1
+    assert "internal error: RuntimeError: unexpected state" in result.output
+
+
+def test_usage_errors_exit_2() -> None:
+    assert _run("run", "--no-such-flag").exit_code == 2
+
+
+def test_version_and_boundaries_info(data_dir: Path) -> None:
+    assert "klastergeo 0.1.0" in _run("--version").output
+    result = _run("boundaries", "info", "--boundaries", str(data_dir))
+    assert result.exit_code == 0
+    assert "83,402" in result.output

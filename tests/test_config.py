@@ -1,0 +1,71 @@
+"""Run configuration: TOML, overrides, and errors that name the bad value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from klastergeo._errors import ConfigError
+from klastergeo.config import RunConfig, load_config, parse_level
+
+
+def test_toml_with_relative_paths_and_overrides(tmp_path: Path) -> None:
+    (tmp_path / "run.toml").write_text(
+        'out = "hasil"\n'
+        '[records]\npath = "data/ukm.csv"\ndecimal = ","\n'
+        '[columns]\nlat = "lintang"\n'
+        '[area]\ncode = "33.11"\nlevel = "kecamatan"\n'
+        '[analysis]\npermutations = 99\nsectors = ["13", "31"]\n'
+        '[model]\npredictors = ["akses_pasar"]\n'
+    )
+    config = load_config(
+        tmp_path / "run.toml",
+        overrides={"analysis.seed": 5, "columns.lon": "bujur", "area.level": None},
+    )
+    assert config.records.path == tmp_path / "data" / "ukm.csv"
+    assert config.out == tmp_path / "hasil"
+    assert config.records.decimal == ","
+    assert config.columns.lat == "lintang" and config.columns.lon == "bujur"
+    assert config.area.level == "kecamatan"  # None overrides nothing
+    assert config.analysis.permutations == 99 and config.analysis.seed == 5
+    assert config.analysis.sectors == ("13", "31")
+    assert config.model.predictors == ("akses_pasar",)
+    assert config.to_dict()["records"]["path"] == str(tmp_path / "data" / "ukm.csv")
+
+
+def test_comma_separated_flags() -> None:
+    config = RunConfig().with_overrides({"model.predictors": "a, b,c"})
+    assert config.model.predictors == ("a", "b", "c")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[records]\ndelimeter = ";"\n', r"\[records\] has unknown key\(s\) 'delimeter'"),
+        ("[analyse]\nseed = 1\n", r"unknown section\(s\) analyse"),
+        ("[analysis]\npermutations = -5\n", r"analysis.permutations=-5 must be zero or positive"),
+        ('[analysis]\nweights = "kernel"\n', r"analysis.weights='kernel' is not accepted"),
+        ('[area]\ncode = "3311"\n', r"area '3311' is not a Kemendagri code"),
+        ('[area]\nlevel = "h3:20"\n', r"h3:RES with RES 0..15"),
+        ("[sentra]\nconfidence = 80\n", r"sentra.confidence=80"),
+        ("[records\n", r"is not valid TOML"),
+    ],
+)
+def test_bad_configuration_is_explained(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_config(path)
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "nope.toml")
+
+
+def test_levels() -> None:
+    assert parse_level("kelurahan") == ("desa", None)
+    assert parse_level("H3:7") == ("h3", 7)
+    with pytest.raises(ConfigError, match="level 'rt' is not known"):
+        parse_level("rt")

@@ -1,0 +1,77 @@
+"""The demo generator: reproducible, planted where the studies are, faults as declared."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from klastergeo import boundaries, demo
+from klastergeo.records import read_records, validate_records
+
+
+@pytest.fixture(scope="module")
+def villages(data_dir: Path):
+    return boundaries.load_areas("desa", area="33", source=data_dir)
+
+
+def test_same_seed_same_registry(villages) -> None:
+    a = demo.generate_registry(villages, n_background=3000, n_decoy=500, seed=5)
+    b = demo.generate_registry(villages, n_background=3000, n_decoy=500, seed=5)
+    c = demo.generate_registry(villages, n_background=3000, n_decoy=500, seed=6)
+    pd.testing.assert_frame_equal(a.registry, b.registry)
+    assert not a.registry["lintang"].equals(c.registry["lintang"])
+
+
+def test_planted_firms_lie_in_their_villages(villages) -> None:
+    generated = demo.generate_registry(villages, n_background=3000, n_decoy=500, seed=1)
+    registry = generated.registry
+    for planted in demo.PLANTED:
+        for code, n in planted.villages:
+            in_village = registry.loc[
+                (registry["desa"] == code) & (registry["kbli"] == planted.kbli)
+            ]
+            assert len(in_village) >= n * 0.9, (planted.key, code)  # a few may be damaged
+    # the village column is the truth: every clean firm lies in its village polygon
+    report = validate_records(read_records_from(registry), areas=villages)
+    kept = report.records
+    assert (kept["area_code"] == kept["desa"]).mean() > 0.999
+
+
+def read_records_from(frame: pd.DataFrame):
+    from klastergeo.records import RawRecords
+
+    return RawRecords(frame=frame, source=Path("demo.csv"), format="csv", delimiter=";")
+
+
+def test_export_logit_signs(villages) -> None:
+    generated = demo.generate_registry(villages, n_background=20_000, n_decoy=0, seed=2)
+    frame = generated.registry
+    numbers = {
+        c: pd.to_numeric(frame[c], errors="coerce") for c in demo.EXPORT_LOGIT if c != "const"
+    }
+    X = pd.DataFrame(numbers)
+    y = pd.to_numeric(frame["ekspor"])
+    import statsmodels.api as sm
+
+    ok = X.notna().all(axis=1)
+    fit = sm.Logit(y[ok], sm.add_constant(X[ok])).fit(disp=0)
+    for name, beta in demo.EXPORT_LOGIT.items():
+        low, high = fit.conf_int().loc[name]
+        assert low <= beta <= high, name
+
+
+def test_written_registry_reads_back(villages, tmp_path: Path) -> None:
+    generated = demo.generate_registry(villages, n_background=2000, n_decoy=200, seed=3)
+    paths = demo.write_registry(generated, tmp_path)
+    assert paths["registry"].read_bytes().startswith(b"\xef\xbb\xbf")
+    raw = read_records(paths["registry"])
+    assert raw.delimiter == ";"
+    report = validate_records(raw, areas=villages)
+    assert report.by_reason["duplicate_record"] == demo.FAULTS["duplicate_record"]
+    assert report.n_repaired == demo.SWAPPED
+    truth = pd.read_csv(paths["truth"], dtype=str)
+    assert list(truth["key"]) == [p.key for p in demo.PLANTED]
+    assert np.isin(truth["core_area"], villages.index).all()

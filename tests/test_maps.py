@@ -1,0 +1,99 @@
+"""The web map: layers, popups, language, offline tiles (browser tests arrive with issue 6)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from klastergeo import maps, sentra, weights
+from tests.conftest import firms_in, lattice
+from tests.test_sentra import _table
+
+
+@pytest.fixture(scope="module")
+def world():
+    areas = lattice(9, 9)
+    graph = weights.contiguity(areas)
+    counts = {c: {"10": 3, "31": 1} for c in areas.index}
+    counts["r2c2"] = {"10": 2, "31": 60}
+    counts["r2c3"] = {"10": 2, "31": 30}
+    table = _table(areas, counts, graph)
+    found, _ = sentra.delineate(table, graph, areas)
+    firms = firms_in(areas, {"r2c2": {"31": 5}, "r0c0": {"10": 2}})
+    firms["name"] = "UD Contoh"
+    return areas, table, found, firms
+
+
+def _html(fmap) -> str:
+    return fmap.get_root().render()
+
+
+def test_layers_and_popups(world, tmp_path: Path) -> None:
+    areas, table, found, firms = world
+    fmap = maps.build_map(
+        areas,
+        table,
+        found,
+        firms=firms,
+        outlines=areas.iloc[:2],
+        probability=pd.Series(0.6, index=areas.index),
+        lang="en",
+        tiles="none",
+        source="test.csv",
+    )
+    html = _html(fmap)
+    for layer in (
+        "Gi* hot spots: 31 Furniture",
+        "LISA clusters: 31 Furniture",
+        "Location quotient: 31 Furniture",
+        "Sentra",
+        "Firms (points)",
+        "Cluster probability",
+        "Boundaries",
+    ):
+        assert layer in html, layer
+    assert found.loc[0, "sentra_id"] in html
+    assert "sentra_id" in html  # popup fields
+    assert "tile.openstreetmap.org" not in html  # offline map: no tiles
+    assert "test.csv" in html
+    path = maps.save_map(fmap, tmp_path / "map.html")
+    assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_language_switch(world) -> None:
+    areas, table, found, _ = world
+    indonesian = _html(maps.build_map(areas, table, found, lang="id", tiles="none"))
+    assert "Hot spot Gi*: 31 Industri furnitur" in indonesian
+    assert "Furniture" not in indonesian
+
+
+def _feature_sets(html: str) -> list[set[str]]:
+    """Area codes of each GeoJSON layer embedded in the page."""
+    blocks = re.findall(r"geo_json_[0-9a-f]+_add\((\{.*?\})\);", html, flags=re.S)
+    out = []
+    for block in blocks:
+        features = json.loads(block)["features"]
+        out.append({f["properties"].get("code") for f in features})
+    return out
+
+
+def test_only_informative_areas_are_drawn(world) -> None:
+    areas, table, found, _ = world
+    html = _html(maps.build_map(areas, table, found, lang="en", tiles="OpenStreetMap"))
+    gi = table.xs("31", level="sector")
+    hot = set(gi.index[gi["gi_bin"] >= 2])
+    lisa = set(gi.index[gi["lisa_quadrant"].isin([1, 4])])
+    layers = _feature_sets(html)
+    assert hot and hot in layers  # the Gi* layer holds exactly the 95 %+ hot spots
+    assert lisa in layers or not lisa
+    assert all(len(codes) < len(areas) for codes in layers)
+    assert "tile.openstreetmap.org" in html
+
+
+def test_classes_put_breaks_above() -> None:
+    values = pd.Series([0.5, 1.0, 1.5, 2.0, 7.0, 10.0, 50.0])
+    assert maps._classify(values, maps.LQ_BREAKS).tolist() == [0, 1, 1, 2, 3, 4, 4]

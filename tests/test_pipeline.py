@@ -1,0 +1,161 @@
+"""The whole pipeline on the demo registry over Jawa Tengah's 8,563 real villages.
+
+Ground truth is planted by the demo generator: the sentra of the source studies, a dense
+decoy city, and a known number of faulty rows of every kind.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+
+from klastergeo import boundaries, demo, pipeline
+from klastergeo.config import load_config
+from klastergeo.records import REASONS
+
+pytestmark = [pytest.mark.boundaries, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory, data_dir: Path):
+    out = tmp_path_factory.mktemp("demo")
+    villages = boundaries.load_areas("desa", area="33", source=data_dir)
+    generated = demo.generate_registry(villages)
+    demo.write_registry(generated, out)
+    config = load_config(
+        demo.write_config(out, permutations=199), overrides={"area.boundaries": data_dir}
+    )
+    result = pipeline.run(config)
+    return generated, result, out
+
+
+def test_every_planted_sentra_is_recovered(demo_run) -> None:
+    generated, result, _ = demo_run
+    scores, unmatched = demo.score_recovery(generated.truth, result.sentra)
+    assert scores["found"].all(), scores
+    assert unmatched == 0
+    # and with their planted villages (members)
+    assert (scores["members_found"] == scores["members_planted"]).all(), scores
+
+
+def test_decoy_city_is_dense_but_not_a_sentra(demo_run) -> None:
+    _, result, _ = demo_run
+    semarang = result.table.loc[
+        result.table.index.get_level_values("area_code").str.startswith(demo.DECOY_AREA + ".")
+    ]
+    assert (semarang["gi_bin"] >= 2).sum() > 50  # many hot spots in the dense city ...
+    assert semarang["sentra_id"].isna().all()  # ... but no sentra: it is not specialised
+
+
+def test_record_counts_are_exact(demo_run) -> None:
+    generated, result, out = demo_run
+    records = result.summary["records"]
+    assert records["read"] == len(generated.registry)
+    for reason, expected in generated.expected_rejected.items():
+        assert records["by_reason"][reason] == expected, reason
+    assert records["rejected"] == sum(generated.expected_rejected.values())
+    assert records["repaired"] == generated.expected_repaired
+    assert records["kept"] == records["read"] - records["rejected"]
+    rejected = pd.read_csv(out / "rejected.csv", dtype=str, keep_default_na=False)
+    assert len(rejected) == records["rejected"]
+    assert set(rejected["reason"]) <= set(REASONS)
+    # rejected rows are the input rows, unchanged
+    registry = generated.registry
+    rows = rejected["row"].astype(int) - 1
+    for column in ("id_usaha", "lintang", "bujur", "kbli", "tenaga_kerja"):
+        assert (rejected[column].to_numpy() == registry.loc[rows, column].to_numpy()).all()
+
+
+def test_output_contract(demo_run) -> None:
+    _, result, out = demo_run
+    summary = json.loads((out / "summary.json").read_text())
+    assert {"read", "kept", "rejected", "repaired", "by_reason"} <= set(summary["records"])
+    assert summary["sentra"] == len(result.sentra) == 7
+    assert set(summary["timings"]) == set(pipeline.STEPS)
+    assert summary["seed"] == 0
+    assert summary["config"]["analysis"]["permutations"] == 199
+    assert "esda" in summary["versions"]
+
+    sentra_csv = pd.read_csv(out / "sentra.csv", dtype={"sector": str})
+    assert {
+        "sentra_id",
+        "sector",
+        "name",
+        "n_firms",
+        "workers",
+        "output",
+        "area_codes",
+        "lat",
+        "lon",
+    } <= set(sentra_csv.columns)
+    geo = gpd.read_file(out / "sentra.geojson")
+    assert len(geo) == len(sentra_csv)
+
+    areas = pd.read_parquet(out / "areas.parquet")
+    assert {
+        "area_code",
+        "sector",
+        "n_firms",
+        "lq",
+        "gi_z",
+        "gi_p",
+        "gi_bin",
+        "lisa_quadrant",
+        "lisa_p",
+    } <= set(areas.columns)
+    n_sectors = areas["sector"].nunique()
+    assert len(areas) == 8563 * n_sectors
+    assert set(areas["gi_bin"].unique()) <= set(range(-3, 4))
+    assert set(areas["lisa_quadrant"].unique()) <= {0, 1, 2, 3, 4}
+    assert areas["n_firms"].sum() == summary["records"]["kept"]
+
+    firms = gpd.read_parquet(out / "firms.parquet")
+    assert len(firms) == summary["records"]["kept"]
+    assert firms.index.name == "record_id"
+    assert (out / "map.html").stat().st_size > 100_000
+    for name in (
+        "lpm_coefficients.csv",
+        "lpm_fit.json",
+        "lpm_classification.csv",
+        "lpm.md",
+        "logit_coefficients.csv",
+    ):
+        assert (out / "models" / name).exists(), name
+
+
+def test_studies_signs_hold_in_the_lpm(demo_run) -> None:
+    """The demo draws firm attributes so that the Surakarta study's findings hold."""
+    _, result, _ = demo_run
+    lpm = result.models["lpm"].coefficients.set_index("term")
+    for term, sign in (("intensitas_sda", -1), ("nilai_produksi", -1), ("akses_pasar", 1)):
+        assert lpm.loc[term, "p_value"] < 0.01, term
+        assert (lpm.loc[term, "estimate"] > 0) == (sign > 0), term
+    for term in ("skala_ekonomi", "investasi"):
+        assert lpm.loc[term, "p_value"] > 0.01, term
+    table = result.models["lpm"].classification
+    assert table.loc["1", "mean_probability"] > table.loc["0", "mean_probability"]
+
+
+def test_failed_run_keeps_previous_outputs(demo_run, monkeypatch: pytest.MonkeyPatch) -> None:
+    _, result, out = demo_run
+    before = (out / "summary.json").read_text()
+    config = load_config(
+        out / "klastergeo.toml",
+        overrides={
+            "area.boundaries": result.summary["config"]["area"]["boundaries"],
+            "analysis.permutations": 0,
+        },
+    )
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("map failed")
+
+    monkeypatch.setattr(pipeline.maps, "build_map", broken)
+    with pytest.raises(RuntimeError, match="map failed"):
+        pipeline.run(config)
+    assert (out / "summary.json").read_text() == before
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(f".{out.name}.staging")]

@@ -1,0 +1,114 @@
+"""Spatial weights: lattices with known neighbours, gaps, islands, and pygeoda on real data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from klastergeo import boundaries, weights
+from klastergeo._errors import ConfigError
+from tests.conftest import lattice
+
+
+def _neighbours(graph, area: str) -> set[str]:
+    return set(graph[area].index) - {area}
+
+
+def test_queen_and_rook_on_a_lattice() -> None:
+    grid = lattice(3, 3)
+    queen = weights.contiguity(grid, islands="keep")
+    rook = weights.contiguity(grid, rook=True, islands="keep")
+    assert _neighbours(queen, "r1c1") == set(grid.index) - {"r1c1"}
+    assert _neighbours(queen, "r0c0") == {"r0c1", "r1c0", "r1c1"}
+    assert _neighbours(rook, "r1c1") == {"r0c1", "r1c0", "r1c2", "r2c1"}
+    assert queen.n_edges == 40  # 3x3 queen lattice: 20 undirected links
+    assert rook.n_edges == 24
+    assert queen.asymmetry().empty
+
+
+def test_tolerance_bridges_gaps_between_borders() -> None:
+    gappy = lattice(3, 3, gap=2.0)  # neighbours 2 m apart, corners 2.8 m apart
+    strict = weights.contiguity(gappy, islands="keep")
+    assert len(strict.isolates) == 9
+    tolerant = weights.contiguity(gappy, tolerance=5.0, islands="keep")
+    assert _neighbours(tolerant, "r1c1") == set(gappy.index) - {"r1c1"}
+    assert tolerant.n_edges == 40
+    too_small = weights.contiguity(gappy, tolerance=1.0, islands="keep")
+    assert len(too_small.isolates) == 9
+
+
+def test_islands_policy() -> None:
+    grid = lattice(2, 2)
+    island = grid.iloc[:1].copy()
+    island.index = pd.Index(["island"], name="area_code")
+    island.geometry = [shapely.box(410_000, 9_100_000, 410_500, 9_100_500)]  # 8 km east
+    areas = pd.concat([grid, island])
+    kept = weights.contiguity(areas, islands="keep")
+    assert list(kept.isolates) == ["island"]
+    linked = weights.contiguity(areas, islands="nearest")
+    assert linked.isolates.empty
+    # nearest by geometry: the squares of column 1 are closest; ties go to one of them
+    partner = _neighbours(linked, "island")
+    assert len(partner) == 1 and partner <= {"r0c1", "r1c1"}
+    (p,) = partner
+    assert "island" in _neighbours(linked, p)
+    assert linked.asymmetry().empty
+    assert list(linked.unique_ids) == list(areas.index)  # order preserved
+
+
+def test_bad_options_are_explained() -> None:
+    grid = lattice(2, 2)
+    with pytest.raises(ConfigError, match="rook contiguity is only defined"):
+        weights.contiguity(grid, rook=True, tolerance=5)
+    with pytest.raises(ConfigError, match="must be zero or positive"):
+        weights.contiguity(grid, tolerance=-1)
+    with pytest.raises(ConfigError, match="islands='sea'"):
+        weights.attach_islands(weights.contiguity(grid), grid, how="sea")
+    with pytest.raises(ConfigError, match="k=10"):
+        weights.knn(grid, k=10)
+
+
+def test_knn_has_k_neighbours() -> None:
+    grid = lattice(4, 4)
+    graph = weights.knn(grid, k=3)
+    assert (graph.cardinalities == 3).all()
+
+
+def test_h3_neighbours() -> None:
+    import h3
+
+    centre = h3.latlng_to_cell(-7.5, 110.5, 8)
+    ring = h3.grid_disk(centre, 1)
+    graph = weights.h3_neighbours(pd.Index(sorted(ring)))
+    assert graph.cardinalities[centre] == 6
+    assert graph.n_edges == 6 + 6 * 3  # centre: 6; each ring cell: centre + 2 ring cells
+
+
+def test_queen_matches_pygeoda_on_real_districts(data_dir: Path) -> None:
+    """Independent implementation: GeoDa's queen weights at zero tolerance."""
+    pygeoda = pytest.importorskip("pygeoda")
+    areas = boundaries.load_areas("kecamatan", area="33", source=data_dir)
+    ours = weights.contiguity(areas, islands="keep")
+    gda = pygeoda.open(areas.reset_index())
+    queen = pygeoda.queen_weights(gda)
+    ids = list(areas.index)
+    same = 0
+    for i, code in enumerate(ids):
+        theirs = {ids[j] for j in queen.get_neighbors(i)}
+        same += theirs == _neighbours(ours, code)
+    assert same / len(ids) >= 0.999
+
+
+def test_default_tolerance_finds_more_real_neighbours(data_dir: Path) -> None:
+    villages = boundaries.load_areas("desa", area="33.11", source=data_dir)
+    strict = weights.contiguity(villages, islands="keep")
+    tolerant = weights.contiguity(villages, tolerance=10, islands="keep")
+    assert tolerant.n_edges >= strict.n_edges
+    strict_pairs = set(strict.adjacency[strict.adjacency > 0].index)
+    tolerant_pairs = set(tolerant.adjacency[tolerant.adjacency > 0].index)
+    assert strict_pairs <= tolerant_pairs
+    assert np.isclose(tolerant.cardinalities.mean(), tolerant.n_edges / tolerant.n)
