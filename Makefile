@@ -50,7 +50,7 @@ pytest: $(VENV)/.stamp-dev
 test: lint typecheck pytest
 
 bench: $(VENV)/.stamp-dev
-	$(BIN)/python benchmarks/bench_records.py
+	$(BIN)/python benchmarks/bench_records.py --rows 1000000
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache maps/demo

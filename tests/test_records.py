@@ -18,6 +18,7 @@ from klastergeo._errors import ValidationError
 from klastergeo.config import Columns
 from klastergeo.records import (
     REASONS,
+    numeric_column,
     parse_numbers,
     read_records,
     resolve_columns,
@@ -289,12 +290,19 @@ def test_parse_numbers_rejects_codes_and_text() -> None:
     assert np.isnan(numbers).all()
 
 
-def test_code_columns_stay_text_attributes(tmp_path: Path) -> None:
+def test_unmapped_columns_are_kept_as_read(tmp_path: Path) -> None:
     path = tmp_path / "r.csv"
     path.write_text("id;lat;lon;kbli;desa;skor\nA;-7,1;110,1;13134;33.74.07.1010;3,5\n")
     kept = validate_records(read_records(path)).records
     assert kept.loc["A", "desa"] == "33.74.07.1010"
-    assert kept.loc["A", "skor"] == 3.5
+    assert kept.loc["A", "skor"] == "3,5"
+    assert numeric_column(kept["skor"], name="skor").tolist() == [3.5]
+    with pytest.raises(
+        ValidationError,
+        match=r"column 'desa' is not numeric: 1 value\(s\) "
+        r"such as '33.74.07.1010'",
+    ):
+        numeric_column(kept["desa"], name="desa")
 
 
 def test_no_id_column_uses_record_numbers(tmp_path: Path) -> None:

@@ -286,9 +286,7 @@ def run(config: RunConfig, *, reporter: Reporter | None = None) -> RunResult:
     fitted: dict[str, models.ModelResult] = {}
     model_notes: dict[str, Any] = {}
     with timed("models"):
-        model_data = pd.DataFrame(
-            {name: firms[column] for name, column in predictors.items()}, index=firms.index
-        )
+        model_data = pd.DataFrame(predictors, index=firms.index)
         model_data["in_sentra"] = firms["in_sentra"]
         for kind in config.model.kinds:
             try:
@@ -468,11 +466,13 @@ def _custom_areas(config: RunConfig, source: Path) -> gpd.GeoDataFrame:
     )
 
 
-def _predictors(config: RunConfig, columns: Columns, firms: gpd.GeoDataFrame) -> dict[str, str]:
-    """Model predictors: the user's name -> the column of the validated firms.
+def _predictors(
+    config: RunConfig, columns: Columns, firms: gpd.GeoDataFrame
+) -> dict[str, pd.Series]:
+    """Model predictors by the user's name, as numbers; fail early on unknown columns.
 
-    Mapped columns (e.g. ``nilai_produksi`` as ``output``) keep the user's name in the
-    model tables. Unknown names fail early, before any heavy work.
+    Mapped columns (``nilai_produksi`` read as ``output``) keep the user's name in the
+    model tables; other columns are parsed as numbers here (they are kept as read).
     """
     renamed = {
         getattr(columns, role): role
@@ -481,24 +481,29 @@ def _predictors(config: RunConfig, columns: Columns, firms: gpd.GeoDataFrame) ->
     }
     wanted = list(config.model.predictors)
     if not wanted:
-        return {
-            next((k for k, v in renamed.items() if v == role), role): role
+        wanted = [
+            next((k for k, v in renamed.items() if v == role), role)
             for role in ("workers", "output", "investment")
             if role in firms.columns and firms[role].notna().any()
-        }
-    numeric = [
-        c
-        for c in firms.columns
-        if pd.api.types.is_numeric_dtype(firms[c].dtype) and c not in ("row", "lat", "lon")
-    ]
-    chosen = {name: renamed.get(name, name) for name in wanted}
-    unknown = [name for name, column in chosen.items() if column not in numeric]
+        ]
+    reserved = {"row", "lat", "lon", "geometry", "kbli", "sector", "name", "area_code"}
+    usable = [c for c in firms.columns if c not in reserved]
+    unknown = [name for name in wanted if renamed.get(name, name) not in usable]
     if unknown:
         raise ConfigError(
-            f"model predictor(s) {preview(unknown)} are not numeric columns of the records; "
-            f"available: {', '.join(numeric)}"
+            f"model predictor(s) {preview(unknown)} are not columns of the records; "
+            f"available: {', '.join(map(str, usable))}"
         )
-    return chosen
+    out = {}
+    for name in wanted:
+        column = firms[renamed.get(name, name)]
+        try:
+            out[name] = records_mod.numeric_column(
+                column, name=name, decimal=config.records.decimal
+            )
+        except ValidationError as err:
+            raise ConfigError(f"model predictor {name!r} cannot be used: {err}") from None
+    return out
 
 
 def _weights(config: RunConfig, level: str, areas: gpd.GeoDataFrame) -> tuple[Any, dict[str, Any]]:

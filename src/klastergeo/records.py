@@ -35,6 +35,7 @@ __all__ = [
     "REASONS",
     "RawRecords",
     "ValidationReport",
+    "numeric_column",
     "parse_numbers",
     "read_records",
     "resolve_columns",
@@ -147,7 +148,8 @@ class ValidationReport:
         Kept records, indexed by record id (``record_id``), with standard columns ``row``
         (1-based position in the file), ``lat``, ``lon``, ``kbli``, ``sector``, ``workers``,
         ``output``, ``investment``, ``name``, ``area_code`` (when a study area was given),
-        the file's other columns, and point geometry in EPSG:4326.
+        the file's other columns as read (text for CSV; see :func:`numeric_column`), and
+        point geometry in EPSG:4326.
     rejected
         Rejected input rows unchanged, plus ``row``, ``reason`` and ``detail``.
     repaired
@@ -531,34 +533,111 @@ def parse_numbers(
     if pd.api.types.is_numeric_dtype(values.dtype):
         numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         return numbers, values.isna().to_numpy(), np.zeros(len(values), dtype=bool)
-    text = pa.array(values.astype("string").fillna(""), type=pa.string())
-    text = pc.replace_substring_regex(text, pattern=r"(?i)^\s*rp\.?", replacement="")
-    text = pc.replace_substring_regex(text, pattern="[\\s\u00a0']", replacement="")
+    text = _clean_text(_arrow_text(values))
     empty = _np(pc.is_in(pc.utf8_lower(text), value_set=pa.array(_NA_TOKENS)))
+    n_comma = _np(pc.count_substring(text, ","))
+    if decimal != "," and not n_comma.any():
+        # Fast path: most columns are plain numbers, which Arrow casts in one pass.
+        try:
+            cast = pc.cast(pc.if_else(pa.array(empty), None, text), pa.float64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+        else:
+            numbers = _np(cast.fill_null(np.nan)).astype(float)
+            return numbers, empty, np.zeros(len(values), dtype=bool)
+    # Classify by separator counts (cheap), then validate each class with its format.
+    n_dot = _np(pc.count_substring(text, "."))
+    plain_shape = (n_comma == 0) & (n_dot <= 1)
+    lone_comma = (n_comma == 1) & (n_dot == 0)
+    order: list[tuple[str, NDArray[np.bool_] | None]]
     if decimal == ",":
-        order = ["comma_decimal", "dot_groups", "plain"]
+        order = [("comma_decimal", lone_comma), ("dot_groups", None), ("plain", plain_shape)]
     elif decimal == ".":
-        order = ["comma_groups", "plain"]
+        order = [("comma_groups", None), ("plain", plain_shape)]
     elif delimiter == ",":
-        order = ["plain", "comma_groups", "dot_groups", "comma_decimal"]
+        order = [
+            ("plain", plain_shape),
+            ("comma_groups", None),
+            ("dot_groups", None),
+            ("comma_decimal", lone_comma),
+        ]
     else:
-        order = ["plain", "comma_decimal", "dot_groups", "comma_groups"]
-    no_dots = pc.replace_substring(text, ".", "")
-    cleaned = {
-        "plain": text,
-        "comma_decimal": pc.replace_substring(text, ",", "."),
-        "dot_groups": pc.replace_substring(no_dots, ",", "."),
-        "comma_groups": pc.replace_substring(text, ",", ""),
-    }
+        order = [
+            ("plain", plain_shape),
+            ("comma_decimal", lone_comma),
+            ("dot_groups", None),
+            ("comma_groups", None),
+        ]
     numbers = np.full(len(values), np.nan)
     valid = np.zeros(len(values), dtype=bool)
-    for name in order:
-        hit = _np(pc.match_substring_regex(text, _FORMATS[name])) & ~valid
+    for name, shape in order:
+        todo = ~valid & ~empty
+        if shape is not None:
+            todo &= shape
+        if not todo.any():
+            continue
+        rows = np.flatnonzero(todo)
+        subset = text if len(rows) == len(text) else text.take(pa.array(rows))
+        hit = _np(pc.match_substring_regex(subset, _FORMATS[name]))
         if hit.any():
-            chosen = pc.if_else(pa.array(hit), cleaned[name], "nan")
-            numbers = np.where(hit, _np(pc.cast(chosen, pa.float64())), numbers)
-            valid |= hit
-    return numbers.astype(float), empty, ~valid & ~empty
+            chosen = subset if hit.all() else subset.filter(pa.array(hit))
+            if name == "comma_decimal":
+                chosen = pc.replace_substring(chosen, ",", ".")
+            elif name == "dot_groups":
+                chosen = pc.replace_substring(pc.replace_substring(chosen, ".", ""), ",", ".")
+            elif name == "comma_groups":
+                chosen = pc.replace_substring(chosen, ",", "")
+            numbers[rows[hit]] = _np(pc.cast(chosen, pa.float64()))
+            valid[rows[hit]] = True
+    return numbers, empty, ~valid & ~empty
+
+
+def _arrow_text(values: pd.Series) -> pa.Array:
+    """The values as an Arrow string array (zero-copy for Arrow-backed text), nulls as ''."""
+    try:
+        array = pa.array(values, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        array = pa.array(values.astype("string"), from_pandas=True)
+    if isinstance(array, pa.ChunkedArray):  # large pandas columns hold several chunks
+        array = array.combine_chunks()
+    if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
+        array = pc.cast(array, pa.large_string())
+    return array.fill_null("")
+
+
+def _clean_text(text: pa.Array) -> pa.Array:
+    """Trim blanks; drop inner blanks, apostrophes and a leading 'Rp' where present."""
+    text = pc.utf8_trim(text, characters=" \t\u00a0")
+    dirty = pc.match_substring_regex(text, "[\\s\u00a0']|^[Rr][Pp]")
+    if not pc.any(dirty).as_py():
+        return text
+    cleaned = pc.replace_substring_regex(text.filter(dirty), pattern=r"(?i)^rp\.?", replacement="")
+    cleaned = pc.replace_substring_regex(cleaned, pattern="[\\s\u00a0']", replacement="")
+    return pc.replace_with_mask(text, dirty, cleaned)
+
+
+def numeric_column(
+    values: pd.Series,
+    *,
+    name: str = "column",
+    decimal: Decimal = "auto",
+    delimiter: str | None = None,
+) -> pd.Series:
+    """A column of numbers as floats, parsed as :func:`parse_numbers` does.
+
+    Raises :class:`ValidationError` naming the column and offending values when a
+    non-empty cell is not a number.
+
+    >>> numeric_column(pd.Series(["0,5", "", "2"]), name="skor").tolist()
+    [0.5, nan, 2.0]
+    """
+    numbers, _, invalid = parse_numbers(values, decimal=decimal, delimiter=delimiter)
+    if invalid.any():
+        raise ValidationError(
+            f"column {name!r} is not numeric: {int(invalid.sum())} value(s) such as "
+            f"{preview(pd.Series(values).iloc[np.flatnonzero(invalid)].unique())}"
+        )
+    return pd.Series(numbers, index=values.index, name=values.name)
 
 
 def _np(array: pa.Array) -> NDArray[Any]:
@@ -735,18 +814,29 @@ def validate_records(
     checks.add("missing_id", missing_id, lambda rows: pd.Series(f"{id_name} is empty", index=rows))
 
     alive = ~checks.any()
+    # An exact duplicate row repeats its id (or, without an id column, its coordinates):
+    # whole rows are compared only where that key repeats, a small subset.
+    keys = (
+        ids.to_frame()
+        if cols.id is not None
+        else pd.DataFrame({"lat": lat, "lon": lon}, index=frame.index)
+    )
+    alive_rows = np.flatnonzero(alive)
+    suspects = alive_rows[keys.iloc[alive_rows].duplicated(keep=False).to_numpy()]
+    suspect_frame = frame.iloc[suspects]
     duplicate_record = np.zeros(n, dtype=bool)
-    duplicate_record[alive] = frame.loc[alive].duplicated(keep="first").to_numpy()
-    alive_frame = frame.loc[alive]
+    duplicate_record[suspects] = suspect_frame.duplicated(keep="first").to_numpy()
     checks.add(
         "duplicate_record",
         duplicate_record,
-        lambda rows: "same values as row " + _first_same_row(alive_frame, rows, raw.rows),
+        lambda rows: "same values as row " + _first_same_row(suspect_frame, rows, raw.rows),
     )
     alive &= ~duplicate_record
+    alive_rows = np.flatnonzero(alive)
+    alive_ids = ids.iloc[alive_rows]
     duplicate_id = np.zeros(n, dtype=bool)
-    duplicate_id[alive] = ids[alive].duplicated(keep="first").to_numpy()
-    alive_ids = ids[alive]
+    duplicate_id[alive_rows] = alive_ids.duplicated(keep="first").to_numpy()
+    shared_ids = alive_ids[alive_ids.duplicated(keep=False).to_numpy()]
     checks.add(
         "duplicate_id",
         duplicate_id,
@@ -754,7 +844,7 @@ def validate_records(
             f"{id_name} "
             + ids.reindex(rows).map(repr)
             + " is already used by row "
-            + _first_row_of_id(alive_ids, ids.reindex(rows), raw.rows)
+            + _first_row_of_id(shared_ids, ids.reindex(rows), raw.rows)
         ),
     )
 
@@ -817,10 +907,10 @@ class _Checks:
 
 
 def _first_same_row(
-    alive_frame: pd.DataFrame, rows: pd.Index, numbers: NDArray[np.int64]
+    suspects: pd.DataFrame, rows: pd.Index, numbers: NDArray[np.int64]
 ) -> pd.Series:
     """Record number of the first earlier row with identical values."""
-    dupes = alive_frame.loc[alive_frame.duplicated(keep=False)]
+    dupes = suspects.loc[suspects.duplicated(keep=False)]
     groups = dupes.groupby(list(dupes.columns), sort=False, dropna=False).ngroup()
     first = (
         pd.Series(numbers[dupes.index.to_numpy()], index=dupes.index)
@@ -831,10 +921,11 @@ def _first_same_row(
 
 
 def _first_row_of_id(
-    alive_ids: pd.Series, wanted: pd.Series, numbers: NDArray[np.int64]
+    shared_ids: pd.Series, wanted: pd.Series, numbers: NDArray[np.int64]
 ) -> pd.Series:
+    """Record number of the first kept row with the same id."""
     first = (
-        pd.Series(numbers[alive_ids.index.to_numpy()], index=alive_ids.to_numpy())
+        pd.Series(numbers[shared_ids.index.to_numpy()], index=shared_ids.to_numpy())
         .groupby(level=0)
         .min()
     )
@@ -928,21 +1019,11 @@ def _kept_frame(
         else np.full(n_kept, None, dtype=object)
     )
     kept = pd.DataFrame(data, index=pd.Index(ids[keep].to_numpy(dtype=object), name="record_id"))
-    for column in frame.columns:
-        if column in mapped or column == "geometry":
-            continue
-        target = column if column not in STANDARD else f"{column}_input"
-        kept[target] = _as_attribute(frame.loc[keep, column])
+    # The file's other columns, as read (one take keeps Arrow-backed text as it is).
+    extra = [c for c in frame.columns if c not in mapped and c != "geometry"]
+    if extra:
+        others = frame.loc[keep, extra]
+        others.columns = pd.Index([c if c not in STANDARD else f"{c}_input" for c in extra])
+        others.index = kept.index
+        kept = pd.concat([kept, others], axis=1)
     return gpd.GeoDataFrame(kept, geometry=gpd.points_from_xy(kept["lon"], kept["lat"]), crs=4326)
-
-
-def _as_attribute(values: pd.Series) -> Any:
-    """Turn a text column that holds only numbers into floats; keep anything else."""
-    if not (
-        pd.api.types.is_object_dtype(values.dtype) or pd.api.types.is_string_dtype(values.dtype)
-    ):
-        return values.to_numpy()
-    numbers, empty, invalid = parse_numbers(values)
-    if not invalid.any() and not empty.all():
-        return numbers
-    return values.to_numpy(dtype=object)
