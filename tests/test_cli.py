@@ -76,6 +76,44 @@ def test_run_succeeds_and_writes_outputs(small_study: Path, tmp_path: Path) -> N
     assert "Sentra (1)" in result.output
 
 
+def test_run_on_an_h3_grid(small_study: Path, tmp_path: Path) -> None:
+    out = tmp_path / "h3"
+    result = _run(
+        "run",
+        "--records",
+        str(small_study / "firms.csv"),
+        "--boundaries",
+        str(small_study / "desa.gpkg"),
+        "--area-id-col",
+        "kode",
+        "--out",
+        str(out),
+        "--level",
+        "h3:8",
+        "--min-firms",
+        "10",
+        "--permutations",
+        "0",
+    )
+    assert result.exit_code == 0, result.output
+    areas = pd.read_parquet(out / "areas.parquet")
+    assert areas["area_code"].str.match(r"^88[0-9a-f]{13}$").all()  # H3 resolution-8 cells
+    cells = areas.groupby("area_code")["n_firms"].sum()
+    assert (cells == 0).any()  # empty cells inside the study area are kept
+    summary = json.loads((out / "summary.json").read_text())
+    assert cells.sum() == summary["records"]["kept"]
+    sentra = pd.read_csv(out / "sentra.csv", dtype=str)
+    assert set(sentra["sector"]) == {"31"}
+    # the planted villages r4c4/r4c5 span 404-406 km east, 9,104-9,105 km north (UTM 49S)
+    import geopandas as gpd
+
+    points = gpd.GeoSeries(
+        gpd.points_from_xy(sentra["lon"].astype(float), sentra["lat"].astype(float)), crs=4326
+    )
+    xy = points.to_crs(32749)
+    assert ((xy.x > 403_500) & (xy.x < 406_500) & (xy.y > 9_103_500) & (xy.y < 9_105_500)).all()
+
+
 def test_validate_writes_reports(small_study: Path, tmp_path: Path) -> None:
     result = _run(
         "validate", "--records", str(small_study / "firms_bad.csv"), "--out", str(tmp_path)

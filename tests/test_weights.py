@@ -86,6 +86,10 @@ def test_h3_neighbours() -> None:
     graph = weights.h3_neighbours(pd.Index(sorted(ring)))
     assert graph.cardinalities[centre] == 6
     assert graph.n_edges == 6 + 6 * 3  # centre: 6; each ring cell: centre + 2 ring cells
+    lone = h3.latlng_to_cell(-5.8, 110.4, 8)  # Karimunjawa, far from the ring
+    with_lone = weights.h3_neighbours(pd.Index([*sorted(ring), lone]))
+    assert list(with_lone.unique_ids) == [*sorted(ring), lone]
+    assert list(with_lone.isolates) == [lone]
 
 
 def test_queen_matches_pygeoda_on_real_districts(data_dir: Path) -> None:

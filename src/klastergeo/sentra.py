@@ -202,14 +202,18 @@ def _describe(
 
 
 def _name(codes: list[str], names: pd.Series, parents: pd.Series | None) -> str:
-    """'Trangsan, Gatak', 'Trangsan & Luwang, Gatak' or 'Trangsan, Luwang +2, Gatak'."""
-    first = [str(names.get(c, c)) for c in codes[:2]]
-    if len(codes) == 1:
-        label = first[0]
-    elif len(codes) == 2:
-        label = f"{first[0]} & {first[1]}"
+    """'Trangsan, Gatak', 'Trangsan & Luwang, Gatak' or 'Trangsan, Luwang +2, Gatak'.
+
+    ``codes`` are ordered by the sector's firms; repeated names (several H3 cells in one
+    village) count once.
+    """
+    unique = list(dict.fromkeys(str(names.get(c, c)) for c in codes))
+    if len(unique) == 1:
+        label = unique[0]
+    elif len(unique) == 2:
+        label = f"{unique[0]} & {unique[1]}"
     else:
-        label = f"{first[0]}, {first[1]} +{len(codes) - 2}"
-    if parents is not None and codes[0] in parents.index:
+        label = f"{unique[0]}, {unique[1]} +{len(unique) - 2}"
+    if parents is not None and codes[0] in parents.index and pd.notna(parents[codes[0]]):
         label = f"{label}, {parents[codes[0]]}"
     return label

@@ -161,5 +161,23 @@ def h3_neighbours(cells: pd.Index) -> Graph:
     Cells without any neighbour in ``cells`` stay isolated (H3 grids are contiguous, so
     this happens only for lone cells).
     """
-    graph = Graph.build_h3(pd.Index(cells), order=1, weight="binary")
-    return graph.transform("b")
+    ids = pd.Index(cells)
+    graph = Graph.build_h3(ids, order=1, weight="binary").transform("b")
+    # build_h3 leaves out cells that have no neighbour (lone island cells); put them back
+    # as isolates (a zero self-weight, libpysal's convention) in the order of ``cells``.
+    adjacency = graph.adjacency
+    missing = ids.difference(pd.Index(graph.unique_ids))
+    if len(missing):
+        lone = pd.Series(
+            np.zeros(len(missing)),
+            index=pd.MultiIndex.from_arrays([missing, missing], names=["focal", "neighbor"]),
+            name="weight",
+        )
+        adjacency = pd.concat([adjacency, lone])
+    order = np.lexsort(
+        (
+            ids.get_indexer(adjacency.index.get_level_values("neighbor")),
+            ids.get_indexer(adjacency.index.get_level_values("focal")),
+        )
+    )
+    return Graph(adjacency.iloc[order], transformation="B")
