@@ -245,26 +245,24 @@ def test_download_checks_sha256(mirror: str, tmp_path: Path) -> None:
         "path,bytes,sha256\ndb/kab/wilayah_boundaries_kab_31.sql,33445," + "0" * 64 + "\n"
     )
     with pytest.raises(DownloadError, match="failed its sha256 check"):
-        boundaries.download(
-            "31",
-            levels=["kabupaten"],
-            dest=tmp_path / "out",
-            base_url=mirror,
-            cache_dir=tmp_path / "cache",
-            manifest=manifest,
-        )
+        _download_kabupaten("31", mirror, tmp_path, manifest=manifest)
     assert not (tmp_path / "out" / "kabupaten.parquet").exists()
 
 
 def test_download_reports_missing_files(mirror: str, tmp_path: Path) -> None:
     with pytest.raises(DownloadError, match=r"cannot download .*kab_32\.sql"):
-        boundaries.download(
-            "32",
-            levels=["kabupaten"],
-            dest=tmp_path / "out",
-            base_url=mirror,
-            cache_dir=tmp_path / "cache",
-        )
+        _download_kabupaten("32", mirror, tmp_path)
+
+
+def _download_kabupaten(area: str, mirror: str, tmp_path: Path, **kwargs: object) -> None:
+    boundaries.download(
+        area,
+        levels=["kabupaten"],
+        dest=tmp_path / "out",
+        base_url=mirror,
+        cache_dir=tmp_path / "cache",
+        **kwargs,
+    )  # type: ignore[arg-type]
 
 
 def test_level_of_code() -> None:

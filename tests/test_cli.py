@@ -46,26 +46,26 @@ def _run(*args: str) -> object:
     return runner.invoke(app, list(args), catch_exceptions=False)
 
 
-def test_run_succeeds_and_writes_outputs(small_study: Path, tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    result = _run(
+def _run_small(study: Path, out: Path, *options: str, records: str = "firms.csv") -> object:
+    """``klastergeo run`` on the small study's registry and polygon file."""
+    return _run(
         "run",
         "--records",
-        str(small_study / "firms.csv"),
+        str(study / records),
         "--boundaries",
-        str(small_study / "desa.gpkg"),
+        str(study / "desa.gpkg"),
         "--area-id-col",
         "kode",
         "--out",
         str(out),
-        "--permutations",
-        "99",
-        "--seed",
-        "3",
-        "--lang",
-        "en",
-        "--tiles",
-        "none",
+        *options,
+    )
+
+
+def test_run_succeeds_and_writes_outputs(small_study: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = _run_small(
+        small_study, out, "--permutations", "99", "--seed", "3", "--lang", "en", "--tiles", "none"
     )
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "summary.json").read_text())
@@ -78,22 +78,8 @@ def test_run_succeeds_and_writes_outputs(small_study: Path, tmp_path: Path) -> N
 
 def test_run_on_an_h3_grid(small_study: Path, tmp_path: Path) -> None:
     out = tmp_path / "h3"
-    result = _run(
-        "run",
-        "--records",
-        str(small_study / "firms.csv"),
-        "--boundaries",
-        str(small_study / "desa.gpkg"),
-        "--area-id-col",
-        "kode",
-        "--out",
-        str(out),
-        "--level",
-        "h3:8",
-        "--min-firms",
-        "10",
-        "--permutations",
-        "0",
+    result = _run_small(
+        small_study, out, "--level", "h3:8", "--min-firms", "10", "--permutations", "0"
     )
     assert result.exit_code == 0, result.output
     areas = pd.read_parquet(out / "areas.parquet")
@@ -126,18 +112,7 @@ def test_validate_writes_reports(small_study: Path, tmp_path: Path) -> None:
 
 def test_strict_turns_problems_into_exit_2(small_study: Path, tmp_path: Path) -> None:
     out = tmp_path / "strict"
-    result = _run(
-        "run",
-        "--records",
-        str(small_study / "firms_bad.csv"),
-        "--boundaries",
-        str(small_study / "desa.gpkg"),
-        "--area-id-col",
-        "kode",
-        "--out",
-        str(out),
-        "--strict",
-    )
+    result = _run_small(small_study, out, "--strict", records="firms_bad.csv")
     assert result.exit_code == 2
     assert "--strict: 1 record(s) rejected" in result.output
     assert pd.read_csv(out / "rejected.csv")["reason"].tolist() == ["duplicate_record"]

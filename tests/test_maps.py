@@ -61,7 +61,12 @@ def test_layers_and_popups(world, tmp_path: Path) -> None:
     assert "tile.openstreetmap.org" not in html  # offline map: no tiles
     assert "test.csv" in html
     path = maps.save_map(fmap, tmp_path / "map.html")
-    assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    saved = path.read_text(encoding="utf-8")
+    assert saved.startswith("<!DOCTYPE html>")
+    # self-contained: every script and stylesheet is inlined, none is fetched
+    assert "<script src=" not in saved
+    assert '<link rel="stylesheet"' not in saved
+    assert "L.MarkerClusterGroup" in saved and "leaflet-control-zoom-fullscreen" in saved
 
 
 def test_language_switch(world) -> None:

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Sequence
 from datetime import date
+from importlib import resources
 from pathlib import Path
 from typing import Any, cast
 
@@ -27,7 +29,7 @@ from klastergeo import kbli
 from klastergeo._io import atomic_path
 from klastergeo._spatial import to_metric
 
-__all__ = ["GISTAR_COLOURS", "LISA_COLOURS", "build_map", "save_map"]
+__all__ = ["GISTAR_COLOURS", "LISA_COLOURS", "build_map", "inline_assets", "save_map"]
 
 logger = logging.getLogger(__name__)
 
@@ -221,8 +223,18 @@ def build_map(
     bounds = areas.to_crs(4326).total_bounds
     centre = [(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2]
     fmap = folium.Map(
-        location=centre, tiles=None, control_scale=True, prefer_canvas=True, zoom_start=8
+        location=centre,
+        tiles=None,
+        control_scale=True,
+        prefer_canvas=True,
+        zoom_start=8,
     )
+    # Marker clustering needs the map's maxZoom, which folium sets only with a tile layer.
+    fmap.options["max_zoom"] = 18
+    # Only Leaflet itself: folium's default jQuery, Bootstrap and icon fonts serve marker
+    # styles this map does not use, and every asset is inlined when the page is saved.
+    fmap.default_js = folium.Map.default_js[:1]
+    fmap.default_css = folium.Map.default_css[:1]
     if tile_name is not None:
         folium.TileLayer(tile_name, name=tile_name, control=True).add_to(fmap)
     fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
@@ -335,10 +347,15 @@ def build_map(
             "{radius: 4, weight: 1, color: '#333', fillOpacity: 0.7}); "
             "m.bindTooltip(row[2]); return m;}"
         )
-        FastMarkerCluster(data, callback=callback, name=t["firms"], show=False).add_to(fmap)
+        # FastMarkerCluster always adds itself to its parent; a hidden group keeps the
+        # firms off until the reader switches them on.
+        firms_group = folium.FeatureGroup(name=t["firms"], show=False)
+        FastMarkerCluster(data, callback=callback, control=False).add_to(firms_group)
+        firms_group.add_to(fmap)
 
     Fullscreen().add_to(fmap)
-    folium.LayerControl(collapsed=False).add_to(fmap)
+    overlays = 3 * len(chosen) + 4
+    folium.LayerControl(collapsed=overlays > 10).add_to(fmap)
     heading = title or t["title"]
     footer = f"{t['source']}: {source}. " if source else ""
     footer += f"{t['made']}: {date.today().isoformat()} (klastergeo)"
@@ -436,10 +453,63 @@ def _probability_layer(
     group.add_to(fmap)
 
 
+_JSDELIVR = "https://cdn.jsdelivr.net/npm/"
+_CLUSTER = "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/"
+#: CDN addresses folium links -> the vendored copy inlined instead (see assets/README.md).
+_ASSETS = {
+    _JSDELIVR + "leaflet@1.9.3/dist/leaflet.js": "leaflet.js",
+    _JSDELIVR + "leaflet@1.9.3/dist/leaflet.css": "leaflet.css",
+    _CLUSTER + "leaflet.markercluster.js": "leaflet.markercluster.js",
+    _CLUSTER + "MarkerCluster.css": "MarkerCluster.css",
+    _CLUSTER + "MarkerCluster.Default.css": "MarkerCluster.Default.css",
+    _JSDELIVR + "leaflet.fullscreen@3.0.0/Control.FullScreen.min.js": "Control.FullScreen.js",
+    _JSDELIVR + "leaflet.fullscreen@3.0.0/Control.FullScreen.css": "Control.FullScreen.css",
+}
+_SCRIPT = re.compile(r'<script src="([^"]+)"></script>')
+_STYLESHEET = re.compile(r'<link rel="stylesheet" href="([^"]+)"\s*/?>')
+
+
+def _asset(url: str) -> str | None:
+    name = _ASSETS.get(url)
+    if name is None:
+        return None
+    return resources.files("klastergeo").joinpath(f"assets/{name}").read_text(encoding="utf-8")
+
+
+def inline_assets(html: str) -> str:
+    """Replace linked scripts and stylesheets by their vendored copies.
+
+    A link with no vendored copy stays (and is logged): the page then needs the network.
+    """
+    missing: list[str] = []
+
+    def script(match: re.Match[str]) -> str:
+        text = _asset(match.group(1))
+        if text is None:
+            missing.append(match.group(1))
+            return match.group(0)
+        return "<script>" + text.replace("</script", "<\\/script") + "</script>"
+
+    def stylesheet(match: re.Match[str]) -> str:
+        text = _asset(match.group(1))
+        if text is None:
+            missing.append(match.group(1))
+            return match.group(0)
+        return "<style>" + text + "</style>"
+
+    html = _STYLESHEET.sub(stylesheet, _SCRIPT.sub(script, html))
+    if missing:
+        logger.warning(
+            "map links assets that are not vendored (needs the network): %s", ", ".join(missing)
+        )
+    return html
+
+
 def save_map(fmap: Any, path: str | Path) -> Path:
-    """Write the map as one self-contained HTML file, atomically."""
+    """Write the map as one self-contained HTML file (scripts and styles inlined), atomically."""
+    html = inline_assets(fmap.get_root().render())
     with atomic_path(path) as tmp:
-        fmap.save(str(tmp))
+        tmp.write_text(html, encoding="utf-8")
     size = Path(path).stat().st_size
     logger.info("map: %s (%.1f MB)", path, size / 1e6)
     return Path(path)

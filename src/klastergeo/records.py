@@ -540,7 +540,7 @@ def parse_numbers(
         # Fast path: most columns are plain numbers, which Arrow casts in one pass.
         try:
             cast = pc.cast(pc.if_else(pa.array(empty), None, text), pa.float64())
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        except pa.ArrowException:  # not all plain numbers: classify formats below
             pass
         else:
             numbers = _np(cast.fill_null(np.nan)).astype(float)
