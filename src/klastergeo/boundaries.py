@@ -36,6 +36,7 @@ from klastergeo.config import ADMIN_LEVELS, check_area_code
 __all__ = [
     "SOURCE_COMMIT",
     "SOURCE_REPOSITORY",
+    "analysis_areas",
     "download",
     "level_of_code",
     "load_areas",
@@ -267,6 +268,31 @@ def study_area(area: str | None = None, *, source: str | Path | None = None) -> 
     area = check_area_code(area)
     assert area is not None
     return load_areas(level_of_code(area), area=area, source=source)
+
+
+def analysis_areas(
+    level: str,
+    *,
+    area: str | None = None,
+    source: str | Path | None = None,
+    id_col: str | None = None,
+    name_col: str | None = None,
+) -> gpd.GeoDataFrame:
+    """The polygons a run checks records against and aggregates to.
+
+    For an administrative ``level`` these are its areas within ``area``; for ``h3:RES``
+    the study area outline (:func:`study_area`), which the hexagon grid then covers. A single
+    polygon file is used as it is (filtered by ``area``).
+    """
+    from klastergeo.config import parse_level
+
+    kind, _ = parse_level(level)
+    path = resolve_source(source)
+    if not path.is_dir():
+        return load_areas(area=area, source=path, id_col=id_col, name_col=name_col)
+    if kind == "h3":
+        return study_area(area, source=path)
+    return load_areas(kind, area=area, source=path)
 
 
 # --------------------------------------------------------------------------------------

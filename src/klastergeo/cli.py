@@ -415,7 +415,7 @@ def validate(
     from klastergeo import boundaries as bnd
     from klastergeo import records as rec
     from klastergeo._io import atomic_path, write_json
-    from klastergeo.config import load_config, parse_level
+    from klastergeo.config import load_config
 
     with _guard():
         overrides = _record_overrides(
@@ -457,16 +457,12 @@ def validate(
         )
         areas = None
         if settings.area.code or settings.area.boundaries:
-            kind, _ = parse_level(settings.area.level)
-            source = bnd.resolve_source(settings.area.boundaries)
-            if not source.is_dir():
-                areas = bnd.load_areas(
-                    area=settings.area.code, source=source, id_col=settings.area.id_col
-                )
-            elif kind == "h3":
-                areas = bnd.study_area(settings.area.code, source=source)
-            else:
-                areas = bnd.load_areas(kind, area=settings.area.code, source=source)
+            areas = bnd.analysis_areas(
+                settings.area.level,
+                area=settings.area.code,
+                source=settings.area.boundaries,
+                id_col=settings.area.id_col,
+            )
         report = rec.validate_records(
             raw,
             columns=settings.columns,

@@ -171,20 +171,15 @@ def run(config: RunConfig, *, reporter: Reporter | None = None) -> RunResult:
     with timed("boundaries"):
         source = boundaries.resolve_source(config.area.boundaries)
         standard = source.is_dir()
-        if level == "h3":
-            outline = (
-                boundaries.study_area(config.area.code, source=source)
-                if standard
-                else _custom_areas(config, source)
-            )
-            check_areas = outline
-        else:
-            areas = (
-                boundaries.load_areas(level, area=config.area.code, source=source)
-                if standard
-                else _custom_areas(config, source)
-            )
-            check_areas = areas
+        check_areas = boundaries.analysis_areas(
+            config.area.level,
+            area=config.area.code,
+            source=source,
+            id_col=config.area.id_col,
+            name_col=config.area.name_col,
+        )
+        # For H3 these polygons are the outline the grid covers; else the areas themselves.
+        outline = areas = check_areas
 
     with timed("validate"):
         validation = records_mod.validate_records(
@@ -455,15 +450,6 @@ def _write_outputs(
         _write_csv(result.classification, base.with_name(f"{kind}_classification.csv"), index=True)
         write_json(base.with_name(f"{kind}_fit.json"), result.fit)
         (base.with_name(f"{kind}.md")).write_text(models.to_markdown(result), encoding="utf-8")
-
-
-def _custom_areas(config: RunConfig, source: Path) -> gpd.GeoDataFrame:
-    return boundaries.load_areas(
-        area=config.area.code,
-        source=source,
-        id_col=config.area.id_col,
-        name_col=config.area.name_col,
-    )
 
 
 def _predictors(
