@@ -88,3 +88,39 @@ def firms_in(
     out = gpd.GeoDataFrame(frame.drop(columns=["x", "y"]), geometry=points.values, crs=4326)
     out.index = pd.Index([f"f{i}" for i in range(len(out))], name="record_id")
     return out
+
+
+def area_table(
+    areas: gpd.GeoDataFrame, firms: dict[str, dict[str, int]], graph, *, seed: int = 0
+) -> pd.DataFrame:
+    """Counts -> LQ -> Gi* and LISA per sector, as the pipeline builds the area table."""
+    from klastergeo import aggregate, autocorrelation
+
+    rows = [
+        {"area_code": a, "sector": s, "workers": 2.0, "output": 5.0}
+        for a, by in firms.items()
+        for s, n in by.items()
+        for _ in range(n)
+    ]
+    counts = aggregate.count_by_area(pd.DataFrame(rows), areas.index)
+    lq = aggregate.location_quotients(aggregate.wide(counts)).stack().rename("lq")
+    local, _ = autocorrelation.by_sector(aggregate.wide(counts), graph, permutations=999, seed=seed)
+    return counts.join(lq).join(local)
+
+
+@pytest.fixture(scope="module")
+def map_world() -> tuple:
+    """9 x 9 villages with a furniture sentra in r2c2 + r2c3, its area table, the sentra
+    and a few firms: what a map needs."""
+    from klastergeo import sentra, weights
+
+    areas = lattice(9, 9)
+    graph = weights.contiguity(areas)
+    counts = {c: {"10": 3, "31": 1} for c in areas.index}
+    counts["r2c2"] = {"10": 2, "31": 60}
+    counts["r2c3"] = {"10": 2, "31": 30}
+    table = area_table(areas, counts, graph)
+    found, _ = sentra.delineate(table, graph, areas)
+    firms = firms_in(areas, {"r2c2": {"31": 20}, "r0c0": {"10": 3}})
+    firms["name"] = "UD Contoh"
+    return areas, table, found, firms

@@ -12,9 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from klastergeo import maps, sentra, weights
-from tests.conftest import firms_in, lattice
-from tests.test_sentra import _table
+from klastergeo import maps
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = [
@@ -32,16 +30,8 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def page_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    areas = lattice(9, 9)
-    graph = weights.contiguity(areas)
-    counts = {c: {"10": 3, "31": 1} for c in areas.index}
-    counts["r2c2"] = {"10": 2, "31": 60}
-    counts["r2c3"] = {"10": 2, "31": 30}
-    table = _table(areas, counts, graph)
-    found, _ = sentra.delineate(table, graph, areas)
-    firms = firms_in(areas, {"r2c2": {"31": 20}, "r0c0": {"10": 3}})
-    firms["name"] = "UD Contoh"
+def page_path(map_world, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    areas, table, found, firms = map_world
     fmap = maps.build_map(
         areas,
         table,

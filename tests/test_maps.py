@@ -7,33 +7,16 @@ import re
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
-from klastergeo import maps, sentra, weights
-from tests.conftest import firms_in, lattice
-from tests.test_sentra import _table
-
-
-@pytest.fixture(scope="module")
-def world():
-    areas = lattice(9, 9)
-    graph = weights.contiguity(areas)
-    counts = {c: {"10": 3, "31": 1} for c in areas.index}
-    counts["r2c2"] = {"10": 2, "31": 60}
-    counts["r2c3"] = {"10": 2, "31": 30}
-    table = _table(areas, counts, graph)
-    found, _ = sentra.delineate(table, graph, areas)
-    firms = firms_in(areas, {"r2c2": {"31": 5}, "r0c0": {"10": 2}})
-    firms["name"] = "UD Contoh"
-    return areas, table, found, firms
+from klastergeo import maps
 
 
 def _html(fmap) -> str:
     return fmap.get_root().render()
 
 
-def test_layers_and_popups(world, tmp_path: Path) -> None:
-    areas, table, found, firms = world
+def test_layers_and_popups(map_world, tmp_path: Path) -> None:
+    areas, table, found, firms = map_world
     fmap = maps.build_map(
         areas,
         table,
@@ -69,8 +52,8 @@ def test_layers_and_popups(world, tmp_path: Path) -> None:
     assert "L.MarkerClusterGroup" in saved and "leaflet-control-zoom-fullscreen" in saved
 
 
-def test_language_switch(world) -> None:
-    areas, table, found, _ = world
+def test_language_switch(map_world) -> None:
+    areas, table, found, _ = map_world
     indonesian = _html(maps.build_map(areas, table, found, lang="id", tiles="none"))
     assert "Hot spot Gi*: 31 Industri furnitur" in indonesian
     assert "Furniture" not in indonesian
@@ -86,8 +69,8 @@ def _feature_sets(html: str) -> list[set[str]]:
     return out
 
 
-def test_only_informative_areas_are_drawn(world) -> None:
-    areas, table, found, _ = world
+def test_only_informative_areas_are_drawn(map_world) -> None:
+    areas, table, found, _ = map_world
     html = _html(maps.build_map(areas, table, found, lang="en", tiles="OpenStreetMap"))
     gi = table.xs("31", level="sector")
     hot = set(gi.index[gi["gi_bin"] >= 2])

@@ -6,24 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from klastergeo import aggregate, autocorrelation, sentra, weights
+from klastergeo import sentra, weights
 from klastergeo._errors import ConfigError
-from tests.conftest import lattice
-
-
-def _table(areas, firms: dict[str, dict[str, int]], graph, *, seed: int = 0):
-    """Counts -> LQ -> Gi* for each sector, as the pipeline builds the area table."""
-    rows = [
-        {"area_code": a, "sector": s, "workers": 2.0, "output": 5.0}
-        for a, by in firms.items()
-        for s, n in by.items()
-        for _ in range(n)
-    ]
-    counts = aggregate.count_by_area(pd.DataFrame(rows), areas.index)
-    lq = aggregate.location_quotients(aggregate.wide(counts)).stack().rename("lq")
-    table = counts.join(lq)
-    local, _ = autocorrelation.by_sector(aggregate.wide(counts), graph, permutations=999, seed=seed)
-    return table.join(local)
+from tests.conftest import area_table, lattice
 
 
 @pytest.fixture
@@ -39,7 +24,7 @@ def world():
     firms["r6c6"] = {"10": 2, "31": 1, "13": 45}
     firms["r6c1"] = {"10": 80, "31": 40}
     firms["r6c2"] = {"10": 80, "31": 40}
-    return areas, graph, _table(areas, firms, graph)
+    return areas, graph, area_table(areas, firms, graph)
 
 
 def test_planted_sentra_found_and_decoy_city_not(world) -> None:
@@ -78,7 +63,7 @@ def test_non_contiguous_members_make_separate_sentra() -> None:
     firms: dict[str, dict[str, int]] = {c: {"10": 4, "31": 1} for c in areas.index}
     firms["r2c2"] = {"10": 2, "31": 50}
     firms["r10c10"] = {"10": 2, "31": 40}
-    table = _table(areas, firms, graph)
+    table = area_table(areas, firms, graph)
     found, _ = sentra.delineate(table, graph, areas)
     assert found["area_codes"].tolist() == ["r2c2", "r10c10"]
     assert found["sentra_id"].tolist() == ["31-01", "31-02"]  # larger first
@@ -115,7 +100,7 @@ def test_is_member_needs_all_three_rules() -> None:
 def test_no_sentra_gives_empty_tables() -> None:
     areas = lattice(4, 4)
     graph = weights.contiguity(areas)
-    table = _table(areas, {c: {"10": 2} for c in areas.index}, graph)
+    table = area_table(areas, {c: {"10": 2} for c in areas.index}, graph)
     found, membership = sentra.delineate(table, graph, areas)
     assert found.empty and membership.empty
     assert list(found.columns)[: len(sentra.SENTRA_COLUMNS)] == list(sentra.SENTRA_COLUMNS)
