@@ -124,3 +124,22 @@ def map_world() -> tuple:
     firms = firms_in(areas, {"r2c2": {"31": 20}, "r0c0": {"10": 3}})
     firms["name"] = "UD Contoh"
     return areas, table, found, firms
+
+
+@pytest.fixture(scope="module")
+def full_map(map_world: tuple):
+    """The map of ``map_world`` with every layer, in English, offline (no tiles)."""
+    from klastergeo import maps
+
+    areas, table, found, firms = map_world
+    return maps.build_map(
+        areas,
+        table,
+        found,
+        firms=firms,
+        outlines=areas.iloc[:4],
+        probability=pd.Series(0.6, index=areas.index),
+        lang="en",
+        tiles="none",
+        source="test.csv",
+    )

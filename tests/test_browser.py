@@ -9,7 +9,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from klastergeo import maps
@@ -30,19 +29,8 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def page_path(map_world, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    areas, table, found, firms = map_world
-    fmap = maps.build_map(
-        areas,
-        table,
-        found,
-        firms=firms,
-        outlines=areas.iloc[:4],
-        probability=pd.Series(0.6, index=areas.index),
-        lang="en",
-        tiles="none",
-    )
-    return maps.save_map(fmap, tmp_path_factory.mktemp("map") / "map.html")
+def page_path(full_map, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return maps.save_map(full_map, tmp_path_factory.mktemp("map") / "map.html")
 
 
 def test_map_loads_offline_without_errors(page_path: Path) -> None:

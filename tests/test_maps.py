@@ -15,19 +15,9 @@ def _html(fmap) -> str:
     return fmap.get_root().render()
 
 
-def test_layers_and_popups(map_world, tmp_path: Path) -> None:
-    areas, table, found, firms = map_world
-    fmap = maps.build_map(
-        areas,
-        table,
-        found,
-        firms=firms,
-        outlines=areas.iloc[:2],
-        probability=pd.Series(0.6, index=areas.index),
-        lang="en",
-        tiles="none",
-        source="test.csv",
-    )
+def test_layers_and_popups(map_world, full_map, tmp_path: Path) -> None:
+    _, _, found, _ = map_world
+    fmap = full_map
     html = _html(fmap)
     for layer in (
         "Gi* hot spots: 31 Furniture",
