@@ -4,9 +4,9 @@ Layers: study-area outlines, sentra polygons with popups, Gi* hot and cold spots
 confidence (ArcGIS colours), LISA clusters (GeoDa colours), location quotients, firms as
 clustered markers and the mean predicted cluster probability. To keep the page light,
 per-sector layers are made for the sectors that have a sentra, only informative areas are
-drawn (hot spots at 95 % or more, significant high-high and high-low LISA clusters, LQ of
-2 or more, probability of 0.1 or more), and geometries are simplified by 50 m and rounded to 5
-decimals.
+drawn (Gi* hot and cold spots at 90 % or more, significant high-high and high-low LISA
+clusters, LQ of 2 or more, probability of 0.1 or more), and geometries are simplified by
+50 m and rounded to 5 decimals.
 """
 
 from __future__ import annotations
@@ -149,7 +149,11 @@ def _legend_html(lang: str, lq_note: str) -> str:
             f'margin-right:4px;{style}"></span>{label}</div>'
         )
 
-    gi = "".join(row(GISTAR_COLOURS[b], f"{t['hot']} {b and {3: 99, 2: 95}[b]} %") for b in (3, 2))
+    confidence = {3: 99, 2: 95, 1: 90}
+    gi = "".join(
+        row(GISTAR_COLOURS[b], f"{t['hot'] if b > 0 else t['cold']} {confidence[abs(b)]} %")
+        for b in (3, 2, 1, -1, -2, -3)
+    )
     lisa = "".join(row(LISA_COLOURS[q], t[k]) for q, k in ((1, "HH"), (4, "HL")))
     edges = ["2 - 5", "5 - 10", "≥ 10"]
     lq = "".join(row(c, e) for c, e in zip(LQ_COLOURS[2:], edges, strict=True))
@@ -256,8 +260,8 @@ def build_map(
     for sector in chosen:
         rows = table.loc[table.index.get_level_values("sector") == sector].droplevel("sector")
         label = f"{sector} {kbli.label(sector, lang=lang)}"
-        # Only the high side: cold spots and low-low clusters of sparse sectors cover most
-        # empty villages and say nothing about where firms concentrate.
+        # Every Gi* bin, but only the high side of LISA: with sparse counts, ties make the
+        # folded pseudo p-values call thousands of empty villages low-low or low-high.
         _stat_layer(
             fmap,
             lite_areas,
@@ -266,7 +270,7 @@ def build_map(
             GISTAR_COLOURS,
             f"{t['gi']}: {label}",
             show=shown_first,
-            values=(2, 3),
+            values=(-3, -2, -1, 1, 2, 3),
         )
         _stat_layer(
             fmap,
