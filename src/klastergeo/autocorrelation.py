@@ -1,96 +1,197 @@
-"""Spatial autocorrelation: global Moran's I, local Moran (LISA) and Getis-Ord Gi*.
+"""Spatial autocorrelation: local Moran (LISA), Getis-Ord Gi/Gi*, local join counts, and
+global Moran's I, Geary's C, Getis-Ord General G and join counts.
 
-This first engine wraps esda (PySAL); the interface is the toolkit's own, so that a faster
-engine can replace it without changing callers. Conventions:
+The statistics equal esda's (to 1e-9, tested); the permutation engine is klastergeo's own
+(:mod:`klastergeo._kernels`, compiled with numba and cached): all variables (sectors) of a
+call share one table of draws, and on a binary graph one pass serves both local Moran and
+Gi*. On Indonesia's 83,402 villages it is more than 8 times faster than esda and 10 times
+faster than GeoDa (see ``benchmarks/README.md``).
 
-- ``y`` is a Series indexed by area code, or a DataFrame (areas x sectors) whose columns
-  are analysed one by one; it is aligned to the graph's ids.
-- ``p_norm`` is the two-sided p-value of the analytical z-score; ``p_sim`` is esda's
-  conditional-permutation pseudo p-value (folded: the share of permutations at least as
-  extreme in the observed direction, as GeoDa reports it).
-- ``inference`` says which p-value decides significance (quadrants, bins):
-  ``"permutation"`` uses ``p_sim`` (GeoDa's convention, the default for LISA) and
-  ``"analytical"`` uses ``p_norm`` (ArcGIS's convention, the default for Gi*). With
-  ``fdr=True`` the Benjamini-Hochberg adjusted values of the same are used.
-- Why Gi* defaults to the analytical z: esda's permutation is *conditional* (the area's own
-  value stays fixed and only its neighbours are shuffled). Gi* includes the area itself, and
-  Getis and Ord derived its moments under total randomisation; under conditional
-  permutation a single village with 60 firms among ordinary neighbours is not significant,
-  although it is exactly the concentration a sentra is. Ties in sparse counts also make the
-  folded pseudo p-value report its minimum for areas at the bottom of the distribution.
-- LISA quadrants follow GeoDa: 1 HH, 2 LL, 3 LH, 4 HL, 0 not significant.
+Conventions
+-----------
+- ``y`` is a Series indexed by area code, or a DataFrame (areas x variables, e.g. sectors)
+  whose columns are analysed together. It is aligned to the graph's ids. Missing values are
+  an error (fill them, e.g. with 0 firms, or drop the areas).
+- ``p_norm`` is the p-value of the analytical z-score; ``p_sim`` is the conditional-
+  permutation pseudo p-value (the area's own value fixed, its neighbours' values drawn
+  from the other areas). Ties count as "at least as extreme" in both directions, so
+  sparse count data with many equal values does not produce spurious significance.
+- ``alternative``: ``"two-sided"`` (default) doubles the smaller tail, ``"greater"`` and
+  ``"lesser"`` are one tail, ``"folded"`` is the smaller tail (GeoDa's and esda's
+  ``directed`` convention).
+- ``inference`` decides which p-value makes an area significant: ``"permutation"``
+  (``p_sim``; the default for LISA, as in GeoDa) or ``"analytical"`` (``p_norm``; the
+  default for Gi*, as in ArcGIS). Gi* includes the area itself and Getis and Ord derived
+  its moments under total randomisation; under conditional permutation a single village
+  with many firms among ordinary neighbours is not significant, although it is exactly
+  the concentration a sentra is. With ``fdr=True`` Benjamini-Hochberg adjusted values
+  decide.
+- LISA quadrants follow GeoDa: 1 HH, 2 LL, 3 LH, 4 HL, 0 not significant or undefined.
 - Gi* bins follow ArcGIS: +-3/2/1 for 99/95/90 % confidence hot (+) or cold (-) spots.
-- Gi* is the classical statistic: binary weights with the area itself included.
+- Undefined results are NaN with quadrant/bin 0 and a logged warning, never an error:
+  areas without neighbours, and variables that are constant (e.g. a sector with no firm).
 """
 
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 from libpysal.graph import Graph
 from numpy.typing import NDArray
-from scipy import stats
+from scipy import sparse, stats
 
 from klastergeo._errors import ConfigError
+from klastergeo._kernels import permutation_counts
 
 __all__ = [
-    "GlobalMoran",
+    "GlobalStatistic",
+    "bonferroni",
     "by_sector",
     "fdr_adjust",
+    "geary",
+    "general_g",
     "global_moran",
     "hot_spot_bins",
+    "join_counts",
     "local_gstar",
+    "local_join_count",
     "local_moran",
 ]
 
 logger = logging.getLogger(__name__)
 
-#: (confidence, alpha) pairs of the ArcGIS-style bins, strongest first.
+#: (bin value, alpha) of the ArcGIS-style confidence bins, strongest first.
 LEVELS: tuple[tuple[int, float], ...] = ((3, 0.01), (2, 0.05), (1, 0.10))
 
+Alternative = Literal["two-sided", "greater", "lesser", "folded"]
+Inference = Literal["analytical", "permutation"]
 ProgressFn = Callable[[str, int, int], None]
 
 
-@contextmanager
-def _quiet_esda() -> Iterator[None]:
-    # esda 2.9 warns that its default alternative will change but does not let the local
-    # statistics pass one; it also divides by zero for areas whose permutations have no
-    # variance (isolates). Both are handled here: the alternative is documented above and
-    # undefined values become NaN.
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"esda\..*")
-        warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"esda\..*")
-        with np.errstate(divide="ignore", invalid="ignore"):
-            yield
+# --------------------------------------------------------------------------------------
+# Inputs
+# --------------------------------------------------------------------------------------
 
 
-def _align(y: pd.Series, graph: Graph) -> NDArray[np.float64]:
-    ids = pd.Index(graph.unique_ids)
-    if not isinstance(y, pd.Series):
-        raise ConfigError("y must be a pandas Series indexed by area code")
-    missing = ids.difference(y.index)
+@dataclass(frozen=True)
+class _Prepared:
+    values: NDArray[np.float64]  # (n, k)
+    ids: pd.Index
+    columns: pd.Index
+    two_d: bool
+
+
+def _prepare(y: pd.Series | pd.DataFrame, graph: Graph) -> _Prepared:
+    # Results are indexed like y (libpysal names the graph's ids 'focal').
+    ids = pd.Index(graph.unique_ids, name=getattr(y, "index", pd.Index([])).name or "area_code")
+    if isinstance(y, pd.Series):
+        frame, two_d = y.to_frame(y.name if y.name is not None else "y"), False
+    elif isinstance(y, pd.DataFrame):
+        frame, two_d = y, True
+    else:
+        raise ConfigError("y must be a pandas Series or DataFrame indexed by area code")
+    missing = ids.difference(frame.index)
     if len(missing):
         raise ConfigError(
             f"y has no value for {len(missing)} area(s) of the graph, e.g. {list(missing[:3])}"
         )
-    values = y.reindex(ids).to_numpy(dtype=float)
-    if not np.isfinite(values).all():
-        raise ConfigError("y has missing or infinite values; fill or drop those areas first")
-    return values
+    aligned = frame.reindex(ids)
+    try:
+        values = aligned.to_numpy(dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise ConfigError(f"y must be numeric: {err}") from None
+    bad = ~np.isfinite(values)
+    if bad.any():
+        column = aligned.columns[np.flatnonzero(bad.any(axis=0))[0]]
+        rows = aligned.index[bad.any(axis=1)][:3].tolist()
+        raise ConfigError(
+            f"y has {int(bad.sum())} missing or infinite value(s) (column {column!r}, areas "
+            f"{rows}); fill them (e.g. 0 firms) or drop those areas from y and the graph"
+        )
+    return _Prepared(np.ascontiguousarray(values), ids, aligned.columns, two_d)
+
+
+def _csr(graph: Graph, transform: str) -> sparse.csr_matrix:
+    """The weights as CSR in ``graph.unique_ids`` order, without self-weights or zeros."""
+    matrix = graph.transform(transform).sparse.tocsr()
+    matrix.setdiag(0)
+    matrix.eliminate_zeros()
+    matrix.sort_indices()
+    return matrix
+
+
+def _is_binary(matrix: sparse.csr_matrix) -> bool:
+    return bool(np.all(matrix.data == 1.0))
+
+
+def _shape(frame: pd.DataFrame, prepared: _Prepared, name: str = "variable") -> pd.DataFrame:
+    """One frame per call: indexed by area (1-D y) or by (area, variable) (2-D y)."""
+    if not prepared.two_d:
+        frame.index = prepared.ids
+        return frame
+    n, k = len(prepared.ids), len(prepared.columns)
+    frame.index = pd.MultiIndex.from_arrays(
+        [
+            np.repeat(prepared.ids.to_numpy(dtype=object), k),
+            np.tile(prepared.columns.to_numpy(dtype=object), n),
+        ],
+        names=[prepared.ids.name, prepared.columns.name or name],
+    )
+    return frame
+
+
+def _flat(array: NDArray[np.float64]) -> NDArray[np.float64]:
+    return np.asarray(array).reshape(-1)
+
+
+# --------------------------------------------------------------------------------------
+# p-values and multiple testing
+# --------------------------------------------------------------------------------------
+
+
+def _pseudo_p(
+    greater: NDArray[np.int32],
+    lesser: NDArray[np.int32],
+    permutations: int,
+    alternative: Alternative,
+) -> NDArray[np.float64]:
+    """Pseudo p-values from the counts of permuted statistics >= and <= the observed."""
+    p_greater = np.asarray((greater + 1.0) / (permutations + 1.0), dtype=np.float64)
+    p_lesser = np.asarray((lesser + 1.0) / (permutations + 1.0), dtype=np.float64)
+    if alternative == "greater":
+        return p_greater
+    if alternative == "lesser":
+        return p_lesser
+    folded = np.minimum(p_greater, p_lesser)
+    if alternative == "folded":
+        return folded
+    if alternative == "two-sided":
+        return np.minimum(1.0, 2.0 * folded)
+    raise ConfigError(
+        f"alternative={alternative!r} is not accepted; use 'two-sided', 'greater', 'lesser' "
+        "or 'folded'"
+    )
+
+
+def _normal_p(z: NDArray[np.float64], alternative: Alternative) -> NDArray[np.float64]:
+    if alternative == "greater":
+        return stats.norm.sf(z)
+    if alternative == "lesser":
+        return stats.norm.cdf(z)
+    one_tail = stats.norm.sf(np.abs(z))
+    return one_tail if alternative == "folded" else 2.0 * one_tail
 
 
 def fdr_adjust(p: NDArray[np.floating] | pd.Series) -> NDArray[np.float64]:
     """Benjamini-Hochberg adjusted p-values (q-values); NaN stays NaN.
 
-    An area is significant at level ``alpha`` after FDR control when its adjusted value
-    is at most ``alpha``.
+    An area is significant at level ``alpha`` after FDR control when its adjusted value is
+    at most ``alpha`` (the same areas a BH procedure at ``alpha`` rejects).
 
     >>> fdr_adjust(np.array([0.01, 0.04, 0.03, 0.5])).round(3).tolist()
     [0.04, 0.053, 0.053, 0.5]
@@ -103,6 +204,17 @@ def fdr_adjust(p: NDArray[np.floating] | pd.Series) -> NDArray[np.float64]:
     return out
 
 
+def bonferroni(p: NDArray[np.floating] | pd.Series) -> NDArray[np.float64]:
+    """Bonferroni adjusted p-values: p times the number of tests (NaN not counted), at most 1.
+
+    >>> bonferroni(np.array([0.01, 0.2, np.nan])).tolist()
+    [0.02, 0.4, nan]
+    """
+    values = np.asarray(p, dtype=float)
+    m = int(np.isfinite(values).sum())
+    return np.minimum(1.0, values * m)
+
+
 def hot_spot_bins(z: NDArray[np.floating], p: NDArray[np.floating]) -> NDArray[np.int64]:
     """ArcGIS-style confidence bins: +-3 (99 %), +-2 (95 %), +-1 (90 %), 0 otherwise.
 
@@ -111,254 +223,740 @@ def hot_spot_bins(z: NDArray[np.floating], p: NDArray[np.floating]) -> NDArray[n
     """
     z = np.asarray(z, dtype=float)
     p = np.asarray(p, dtype=float)
-    level = np.zeros(len(z), dtype=np.int64)
+    level = np.zeros(z.shape, dtype=np.int64)
     for value, alpha in reversed(LEVELS):
         level = np.where(np.isfinite(p) & (p <= alpha), value, level)
     return (np.sign(np.nan_to_num(z)).astype(np.int64) * level).astype(np.int64)
 
 
-Inference = Literal["analytical", "permutation"]
-
-
-def _significance_p(
+def _decide(
     p_norm: NDArray[np.float64],
     p_sim: NDArray[np.float64],
+    inference: Inference,
     permutations: int,
     fdr: bool,
-    inference: Inference = "permutation",
+    n_vars: int,
 ) -> NDArray[np.float64]:
+    """The p-values significance is decided on (per variable FDR when asked)."""
     if inference not in ("analytical", "permutation"):
         raise ConfigError(
             f"inference={inference!r} is not accepted; use 'analytical' or 'permutation'"
         )
     p = p_sim if inference == "permutation" and permutations > 0 else p_norm
-    return fdr_adjust(p) if fdr else p
+    if not fdr:
+        return p
+    grid = p.reshape(-1, n_vars)
+    return np.column_stack([fdr_adjust(grid[:, k]) for k in range(n_vars)]).reshape(-1)
 
 
-def _undefined(y: NDArray[np.float64], graph: Graph) -> NDArray[np.bool_]:
-    """Areas where local statistics are undefined: isolates, or a constant variable."""
-    isolated = pd.Index(graph.unique_ids).isin(graph.isolates)
-    if np.ptp(y) == 0:
-        return np.ones(len(y), dtype=bool)
-    return np.asarray(isolated, dtype=bool)
+def _warn_undefined(
+    prepared: _Prepared, constant: NDArray[np.bool_], isolated: NDArray[np.bool_], what: str
+) -> None:
+    if constant.any():
+        logger.warning(
+            "%s undefined for constant variable(s) %s (e.g. a sector without "
+            "firms): reported as missing",
+            what,
+            prepared.columns[constant].tolist()[:5],
+        )
+    if isolated.any():
+        logger.warning(
+            "%s undefined for %d area(s) without neighbours: reported as missing",
+            what,
+            int(isolated.sum()),
+        )
+
+
+# --------------------------------------------------------------------------------------
+# Local statistics
+# --------------------------------------------------------------------------------------
+
+
+def _moran_parts(values: NDArray[np.float64], row: sparse.csr_matrix) -> dict[str, NDArray]:
+    """Local Moran's I and its moments under randomisation, as esda computes them."""
+    n = values.shape[0]
+    centred = values - values.mean(axis=0)
+    sd = centred.std(axis=0)
+    constant = sd == 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = centred / np.where(constant, 1.0, sd)
+    lag = row @ z
+    statistic = (n - 1) * z * lag / n  # esda: (n - 1) z lag / sum(z^2), and sum(z^2) = n
+    wi = np.asarray(row.sum(axis=1)).reshape(-1)[:, None]
+    wi2 = np.asarray(row.multiply(row).sum(axis=1)).reshape(-1)[:, None]
+    m4 = (z**4).mean(axis=0)
+    b2 = m4  # m2 = 1 for standardised z
+    expected = -wi / (n - 1)
+    variance = (
+        wi2 * (n - b2) / (n - 1)
+        + (wi**2 - wi2) * (2 * b2 - n) / ((n - 1) * (n - 2))
+        - (wi / (n - 1)) ** 2
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        zscore = (statistic - expected) / np.sqrt(variance)
+    return {
+        "z": z,
+        "lag": lag,
+        "statistic": statistic,
+        "zscore": zscore,
+        "constant": constant,
+        "wi": wi[:, 0],
+    }
+
+
+def _gstar_parts(
+    values: NDArray[np.float64], binary: sparse.csr_matrix, star: bool
+) -> dict[str, NDArray]:
+    """Getis-Ord Gi (or Gi*) and its moments, as esda computes them (binary weights)."""
+    n = values.shape[0]
+    lag = binary @ values
+    card = np.asarray(binary.sum(axis=1)).reshape(-1)[:, None]
+    total = values.sum(axis=0)
+    squares = (values**2).sum(axis=0)
+    if star:
+        numerator, denominator = lag + values, total[None, :]
+        size = float(n)
+        mean = total / size
+        mean_sq = squares / size
+        card = card + 1.0
+    else:
+        numerator, denominator = lag, total[None, :] - values
+        size = float(n - 1)
+        mean = (total[None, :] - values) / size
+        mean_sq = (squares[None, :] - values**2) / size
+    variance_y = mean_sq - mean**2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        statistic = numerator / denominator
+        expected = card / size
+        variance = card * (size - card) / (size - 1) / size**2 * variance_y / mean**2
+        zscore = (statistic - expected) / np.sqrt(variance)
+    constant = np.ptp(values, axis=0) == 0
+    return {"statistic": statistic, "zscore": zscore, "constant": constant, "lag": lag}
+
+
+def _check_alternative(alternative: Alternative) -> None:
+    _pseudo_p(np.zeros(1, np.int32), np.zeros(1, np.int32), 1, alternative)
 
 
 def local_moran(
-    y: pd.Series,
+    y: pd.Series | pd.DataFrame,
     graph: Graph,
     *,
     permutations: int = 999,
     seed: int | None = None,
+    alternative: Alternative = "two-sided",
     alpha: float = 0.05,
     fdr: bool = False,
     inference: Inference = "permutation",
+    threads: int | None = None,
 ) -> pd.DataFrame:
     """Local Moran's I (LISA) with GeoDa's cluster codes.
 
     Parameters
     ----------
     y
-        Values indexed by area code (aligned to ``graph.unique_ids``).
+        Values indexed by area code; a DataFrame analyses every column in one pass.
     graph
-        Spatial weights; row-standardised internally.
+        Spatial weights; row-standardised here.
     permutations
         Conditional permutations for ``p_sim`` (0: analytical inference only).
     seed
-        Seed of the permutations.
+        Seed of the permutations (``numpy.random.default_rng``).
+    alternative, inference, fdr
+        See the module docstring.
     alpha
-        Significance level for ``quadrant``.
-    fdr
-        Control the false discovery rate (Benjamini-Hochberg) across areas.
-    inference
-        ``"permutation"`` (``p_sim`` decides, as in GeoDa) or ``"analytical"`` (``p_norm``).
+        Significance level of ``quadrant``.
+    threads
+        Threads of the permutation engine (default: all cores).
 
     Returns
     -------
-    DataFrame indexed by area code: ``statistic`` (I_i), ``z``, ``p_norm``, ``p_sim``,
-    ``quadrant`` (1 HH, 2 LL, 3 LH, 4 HL, 0 not significant or undefined).
+    DataFrame indexed by area (or by area and column for 2-D ``y``): ``statistic`` (I_i),
+    ``z``, ``p_norm``, ``p_sim``, ``quadrant`` (1 HH, 2 LL, 3 LH, 4 HL, 0 not significant).
 
     Examples
     --------
     >>> local_moran(counts["31"], graph, seed=0).quadrant.value_counts()  # doctest: +SKIP
     """
-    import esda
-
-    values = _align(y, graph)
-    ids = pd.Index(graph.unique_ids, name=y.index.name or "area_code")
-    undefined = _undefined(values, graph)
-    if undefined.all():
-        return _empty_local(ids, "quadrant")
-    with _quiet_esda():
-        lisa = esda.Moran_Local(
-            values,
-            graph.transform("r"),
-            permutations=max(permutations, 0),
-            seed=seed,
-            geoda_quads=True,
-            keep_simulations=False,
-            n_jobs=1,
-        )
-    statistic = np.asarray(lisa.Is, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):  # isolates: zero variance -> NaN
-        z = (statistic - np.asarray(lisa.EI, dtype=float)) / np.sqrt(
-            np.asarray(lisa.VI, dtype=float)
-        )
-    p_norm = 2.0 * stats.norm.sf(np.abs(z))
-    p_sim = (
-        np.asarray(lisa.p_sim, dtype=float) if permutations > 0 else np.full(len(values), np.nan)
-    )
-    statistic[undefined] = z[undefined] = p_norm[undefined] = p_sim[undefined] = np.nan
-    p = _significance_p(p_norm, p_sim, permutations, fdr, inference)
-    quadrant = np.where(np.isfinite(p) & (p <= alpha), np.asarray(lisa.q, dtype=np.int64), 0)
-    return pd.DataFrame(
-        {
-            "statistic": statistic,
-            "z": z,
-            "p_norm": p_norm,
-            "p_sim": p_sim,
-            "quadrant": quadrant.astype(np.int64),
-        },
-        index=ids,
-    )
+    return _local(
+        y,
+        graph,
+        ("moran",),
+        permutations=permutations,
+        seed=seed,
+        alternative=alternative,
+        alpha=alpha,
+        fdr=fdr,
+        moran_inference=inference,
+        threads=threads,
+    )["moran"]
 
 
 def local_gstar(
+    y: pd.Series | pd.DataFrame,
+    graph: Graph,
+    *,
+    permutations: int = 999,
+    seed: int | None = None,
+    star: bool = True,
+    alternative: Alternative = "two-sided",
+    fdr: bool = False,
+    inference: Inference = "analytical",
+    threads: int | None = None,
+) -> pd.DataFrame:
+    """Getis-Ord local Gi* (or Gi with ``star=False``) with ArcGIS-style bins.
+
+    Binary weights are used whatever the graph's transformation; Gi* includes the area
+    itself (the classical hot-spot statistic). ``y`` must not be negative.
+
+    Returns
+    -------
+    DataFrame indexed by area (or area and column): ``statistic`` (G_i), ``z``, ``p_norm``,
+    ``p_sim``, ``bin`` (-3..3).
+    """
+    return _local(
+        y,
+        graph,
+        ("gstar" if star else "g",),
+        permutations=permutations,
+        seed=seed,
+        alternative=alternative,
+        fdr=fdr,
+        g_inference=inference,
+        threads=threads,
+    )["gstar" if star else "g"]
+
+
+def local_join_count(
+    y: pd.Series | pd.DataFrame,
+    graph: Graph,
+    *,
+    permutations: int = 999,
+    seed: int | None = None,
+    alternative: Alternative = "greater",
+    threads: int | None = None,
+) -> pd.DataFrame:
+    """Univariate local join count (Anselin and Li 2019) of 0/1 data.
+
+    ``statistic`` is the number of neighbours that are 1 for an area that is 1 (binary
+    weights), else 0; ``p_sim`` is defined only where the count is positive (NaN
+    elsewhere, as in esda).
+
+    Returns
+    -------
+    DataFrame with ``statistic`` and ``p_sim``.
+    """
+    prepared = _prepare(y, graph)
+    values = prepared.values
+    if not np.isin(values, (0.0, 1.0)).all():
+        raise ConfigError("local_join_count needs 0/1 values; recode y first")
+    _check_alternative(alternative)
+    binary = _csr(graph, "b")
+    lag = binary @ values
+    statistic = values * lag
+    p_sim = np.full(values.shape, np.nan)
+    if permutations > 0:
+        ge, le, _ = permutation_counts(
+            values,
+            binary.indptr,
+            binary.indices,
+            binary.data,
+            permutations=permutations,
+            seed=seed,
+            threads=threads,
+        )
+        p_sim = _pseudo_p(ge, le, permutations, alternative)
+        p_sim[statistic == 0] = np.nan
+    frame = pd.DataFrame({"statistic": _flat(statistic), "p_sim": _flat(p_sim)})
+    return _shape(frame, prepared)
+
+
+def _local(
+    y: pd.Series | pd.DataFrame,
+    graph: Graph,
+    which: tuple[str, ...],
+    *,
+    permutations: int,
+    seed: int | None,
+    alternative: Alternative = "two-sided",
+    alpha: float = 0.05,
+    fdr: bool = False,
+    moran_inference: Inference = "permutation",
+    g_inference: Inference = "analytical",
+    threads: int | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Local Moran and/or Gi/Gi* of every column of ``y``, sharing one permutation pass
+    when the graph is binary (row-standardising then preserves every ordering)."""
+    if permutations < 0:
+        raise ConfigError(f"permutations={permutations!r} must be zero or positive")
+    _check_alternative(alternative)
+    prepared = _prepare(y, graph)
+    values = prepared.values
+    n = values.shape[0]
+    binary = _csr(graph, "b")
+    isolated = np.diff(binary.indptr) == 0
+    if any(w in which for w in ("gstar", "g")) and (values < 0).any():
+        raise ConfigError("Getis-Ord G needs non-negative values; y has negative entries")
+    counts: dict[str, tuple[NDArray[np.int32], NDArray[np.int32]]] = {}
+    if permutations > 0 and n > 1:
+        if _is_binary(binary):
+            ge, le, _ = permutation_counts(
+                values,
+                binary.indptr,
+                binary.indices,
+                binary.data,
+                permutations=permutations,
+                seed=seed,
+                threads=threads,
+            )
+            counts = dict.fromkeys(which, (ge, le))
+        else:
+            for name in which:
+                matrix = _csr(graph, "r") if name == "moran" else binary
+                ge, le, _ = permutation_counts(
+                    values,
+                    matrix.indptr,
+                    matrix.indices,
+                    matrix.data,
+                    permutations=permutations,
+                    seed=seed,
+                    threads=threads,
+                )
+                counts[name] = (ge, le)
+    out: dict[str, pd.DataFrame] = {}
+    for name in which:
+        if name == "moran":
+            out[name] = _moran_frame(
+                values,
+                graph,
+                prepared,
+                counts.get(name),
+                isolated,
+                permutations,
+                alternative,
+                alpha,
+                fdr,
+                moran_inference,
+            )
+        else:
+            out[name] = _g_frame(
+                values,
+                binary,
+                prepared,
+                counts.get(name),
+                isolated,
+                permutations,
+                alternative,
+                fdr,
+                g_inference,
+                star=name == "gstar",
+            )
+    return out
+
+
+def _moran_frame(
+    values: NDArray[np.float64],
+    graph: Graph,
+    prepared: _Prepared,
+    counts: tuple[NDArray[np.int32], NDArray[np.int32]] | None,
+    isolated: NDArray[np.bool_],
+    permutations: int,
+    alternative: Alternative,
+    alpha: float,
+    fdr: bool,
+    inference: Inference,
+) -> pd.DataFrame:
+    n, k = values.shape
+    parts = _moran_parts(values, _csr(graph, "r"))
+    z, lag = parts["z"], parts["lag"]
+    statistic, zscore = parts["statistic"], parts["zscore"]
+    p_norm = _normal_p(zscore, alternative)
+    p_sim = np.full((n, k), np.nan)
+    if counts is not None:
+        ge, le = counts
+        # I_i = c z_i lag_i: it grows with the neighbours' sum where z_i > 0 and falls
+        # where z_i < 0; where z_i = 0 it is 0 in every permutation.
+        positive = z > 0
+        greater = np.where(positive, ge, le)
+        lesser = np.where(positive, le, ge)
+        p_sim = _pseudo_p(greater, lesser, permutations, alternative)
+        p_sim = np.where(z == 0, 1.0, p_sim)
+    undefined = isolated[:, None] | parts["constant"][None, :]
+    for array in (statistic, zscore, p_norm, p_sim):
+        array[undefined] = np.nan
+    _warn_undefined(prepared, parts["constant"], isolated, "local Moran")
+    p = _decide(_flat(p_norm), _flat(p_sim), inference, permutations, fdr, k)
+    high, high_lag = z > 0, lag > 0
+    quadrant = np.select(
+        [high & high_lag, ~high & ~high_lag, ~high & high_lag, high & ~high_lag], [1, 2, 3, 4], 0
+    )
+    significant = np.isfinite(p) & (p <= alpha)
+    frame = pd.DataFrame(
+        {
+            "statistic": _flat(statistic),
+            "z": _flat(zscore),
+            "p_norm": _flat(p_norm),
+            "p_sim": _flat(p_sim),
+            "quadrant": np.where(significant, _flat(quadrant), 0),
+        }
+    )
+    return _shape(frame, prepared)
+
+
+def _g_frame(
+    values: NDArray[np.float64],
+    binary: sparse.csr_matrix,
+    prepared: _Prepared,
+    counts: tuple[NDArray[np.int32], NDArray[np.int32]] | None,
+    isolated: NDArray[np.bool_],
+    permutations: int,
+    alternative: Alternative,
+    fdr: bool,
+    inference: Inference,
+    *,
+    star: bool,
+) -> pd.DataFrame:
+    n, k = values.shape
+    parts = _gstar_parts(values, binary, star)
+    statistic, zscore = parts["statistic"], parts["zscore"]
+    p_norm = _normal_p(zscore, alternative)
+    p_sim = np.full((n, k), np.nan)
+    if counts is not None:
+        ge, le = counts  # G grows with the neighbours' sum
+        p_sim = _pseudo_p(ge, le, permutations, alternative)
+    undefined = isolated[:, None] | parts["constant"][None, :]
+    for array in (statistic, zscore, p_norm, p_sim):
+        array[undefined] = np.nan
+    _warn_undefined(prepared, parts["constant"], isolated, "Getis-Ord G")
+    p = _decide(_flat(p_norm), _flat(p_sim), inference, permutations, fdr, k)
+    frame = pd.DataFrame(
+        {
+            "statistic": _flat(statistic),
+            "z": _flat(zscore),
+            "p_norm": _flat(p_norm),
+            "p_sim": _flat(p_sim),
+            "bin": hot_spot_bins(_flat(zscore), p),
+        }
+    )
+    return _shape(frame, prepared)
+
+
+# --------------------------------------------------------------------------------------
+# Global statistics
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GlobalStatistic:
+    """A global statistic with analytical and permutation inference.
+
+    ``z_norm``/``p_norm`` assume normality, ``z_rand``/``p_rand`` randomisation (the
+    moments under all permutations of ``y``), ``p_sim`` is the permutation pseudo p-value
+    (NaN without permutations). p-values follow ``alternative`` (two-sided by default).
+    """
+
+    name: str
+    value: float
+    expected: float
+    variance_norm: float
+    variance_rand: float
+    z_norm: float
+    z_rand: float
+    p_norm: float
+    p_rand: float
+    p_sim: float
+    permutations: int
+
+    def as_dict(self) -> dict[str, float | int | str]:
+        return asdict(self)
+
+
+def _global_result(
+    name: str,
+    value: float,
+    expected: float,
+    v_norm: float,
+    v_rand: float,
+    simulated: NDArray[np.float64] | None,
+    alternative: Alternative,
+) -> GlobalStatistic:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z_norm = (value - expected) / np.sqrt(v_norm)
+        z_rand = (value - expected) / np.sqrt(v_rand)
+    p_sim = float("nan")
+    permutations = 0
+    if simulated is not None and len(simulated):
+        permutations = len(simulated)
+        tolerance = 1e-12 * max(1.0, abs(value))
+        ge = int((simulated >= value - tolerance).sum())
+        le = int((simulated <= value + tolerance).sum())
+        p_sim = float(_pseudo_p(np.array([ge]), np.array([le]), permutations, alternative)[0])
+    return GlobalStatistic(
+        name=name,
+        value=float(value),
+        expected=float(expected),
+        variance_norm=float(v_norm),
+        variance_rand=float(v_rand),
+        z_norm=float(z_norm),
+        z_rand=float(z_rand),
+        p_norm=float(_normal_p(np.array([z_norm]), alternative)[0]),
+        p_rand=float(_normal_p(np.array([z_rand]), alternative)[0]),
+        p_sim=p_sim,
+        permutations=permutations,
+    )
+
+
+def _permuted_columns(
+    values: NDArray[np.float64], permutations: int, seed: int | None, batch: int = 64
+) -> Iterator[NDArray[np.float64]]:
+    """Yield (n, b) blocks of total permutations of ``values`` (never all at once)."""
+    rng = np.random.default_rng(seed)
+    done = 0
+    while done < permutations:
+        b = min(batch, permutations - done)
+        yield np.stack([rng.permutation(values) for _ in range(b)], axis=1)
+        done += b
+
+
+def _weights_sums(matrix: sparse.csr_matrix) -> tuple[float, float, float]:
+    s0 = float(matrix.sum())
+    s1 = float(0.5 * ((matrix + matrix.T).power(2)).sum())
+    s2 = float(
+        (
+            (
+                np.asarray(matrix.sum(axis=1)).reshape(-1)
+                + np.asarray(matrix.sum(axis=0)).reshape(-1)
+            )
+            ** 2
+        ).sum()
+    )
+    return s0, s1, s2
+
+
+def _global_input(y: pd.Series, graph: Graph) -> NDArray[np.float64]:
+    prepared = _prepare(y, graph)
+    if prepared.two_d:
+        raise ConfigError("global statistics take one variable (a Series) at a time")
+    return prepared.values[:, 0]
+
+
+def global_moran(
     y: pd.Series,
     graph: Graph,
     *,
     permutations: int = 999,
     seed: int | None = None,
-    fdr: bool = False,
-    star: bool = True,
-    inference: Inference = "analytical",
-) -> pd.DataFrame:
-    """Getis-Ord local G (Gi*, or Gi with ``star=False``) with ArcGIS-style bins.
+    alternative: Alternative = "two-sided",
+    transform: str = "r",
+) -> GlobalStatistic:
+    """Global Moran's I (row-standardised weights by default), as esda's ``Moran``.
 
-    Parameters
-    ----------
-    y
-        Non-negative values indexed by area code (e.g. firms of one sector per area).
-    graph
-        Spatial weights; binary weights are used, the area itself included for Gi*.
-    permutations, seed, fdr
-        As in :func:`local_moran`.
-    star
-        Include the area itself (Gi*, the classical hot-spot statistic).
-    inference
-        ``"analytical"`` (``p_norm`` decides, as in ArcGIS; see the module docstring for
-        why) or ``"permutation"`` (esda's conditional ``p_sim``).
+    A constant ``y`` gives NaN values (and a warning).
 
-    Returns
-    -------
-    DataFrame indexed by area code: ``statistic`` (G_i), ``z``, ``p_norm``, ``p_sim``,
-    ``bin`` (-3..3).
+    >>> global_moran(counts["31"], graph, seed=0).value  # doctest: +SKIP
+    0.21
     """
-    import esda
-
-    values = _align(y, graph)
-    ids = pd.Index(graph.unique_ids, name=y.index.name or "area_code")
-    undefined = _undefined(values, graph)
-    if undefined.all():
-        return _empty_local(ids, "bin")
-    with _quiet_esda():
-        gstar = esda.G_Local(
-            values,
-            graph.transform("b"),
-            transform="B",
-            star=star,
-            permutations=max(permutations, 0),
-            seed=seed,
-            keep_simulations=False,
-            n_jobs=1,
+    values = _global_input(y, graph)
+    matrix = _csr(graph, transform)
+    n = len(values)
+    z = values - values.mean()
+    s0, s1, s2 = _weights_sums(matrix)
+    expected = -1.0 / (n - 1)
+    denominator = float(z @ z)
+    if denominator == 0 or s0 == 0:
+        logger.warning("Moran's I undefined: %s", "constant y" if denominator == 0 else "no links")
+        nan = float("nan")
+        return GlobalStatistic(
+            "moran_i", nan, expected, nan, nan, nan, nan, nan, nan, nan, permutations
         )
-    statistic = np.asarray(gstar.Gs, dtype=float)
-    z = np.asarray(gstar.Zs, dtype=float)
-    p_norm = 2.0 * stats.norm.sf(np.abs(z))
-    p_sim = (
-        np.asarray(gstar.p_sim, dtype=float) if permutations > 0 else np.full(len(values), np.nan)
-    )
-    statistic[undefined] = z[undefined] = p_norm[undefined] = p_sim[undefined] = np.nan
-    p = _significance_p(p_norm, p_sim, permutations, fdr, inference)
-    return pd.DataFrame(
-        {
-            "statistic": statistic,
-            "z": z,
-            "p_norm": p_norm,
-            "p_sim": p_sim,
-            "bin": hot_spot_bins(z, p),
-        },
-        index=ids,
-    )
+    value = n / s0 * float(z @ (matrix @ z)) / denominator
+    v_norm = (n * n * s1 - n * s2 + 3 * s0 * s0) / ((n * n - 1) * s0 * s0) - expected**2
+    k = n * float((z**4).sum()) / denominator**2
+    v_rand = (
+        n * ((n * n - 3 * n + 3) * s1 - n * s2 + 3 * s0 * s0)
+        - k * ((n * n - n) * s1 - 2 * n * s2 + 6 * s0 * s0)
+    ) / ((n - 1) * (n - 2) * (n - 3) * s0 * s0) - expected**2
+    simulated = None
+    if permutations > 0:
+        blocks = []
+        for block in _permuted_columns(z, permutations, seed):
+            blocks.append(n / s0 * np.einsum("ij,ij->j", block, matrix @ block) / denominator)
+        simulated = np.concatenate(blocks)
+    return _global_result("moran_i", value, expected, v_norm, v_rand, simulated, alternative)
 
 
-def _empty_local(ids: pd.Index, code: str) -> pd.DataFrame:
-    nan = np.full(len(ids), np.nan)
-    return pd.DataFrame(
-        {
-            "statistic": nan,
-            "z": nan,
-            "p_norm": nan,
-            "p_sim": nan,
-            code: np.zeros(len(ids), dtype=np.int64),
-        },
-        index=ids,
-    )
+def geary(
+    y: pd.Series,
+    graph: Graph,
+    *,
+    permutations: int = 999,
+    seed: int | None = None,
+    alternative: Alternative = "two-sided",
+    transform: str = "r",
+) -> GlobalStatistic:
+    """Geary's C, as esda's ``Geary`` (row-standardised weights by default).
+
+    C below 1 means positive autocorrelation; ``z = (C - 1) / sd`` is then negative.
+    """
+    values = _global_input(y, graph)
+    matrix = _csr(graph, transform).tocoo()
+    n = len(values)
+    z = values - values.mean()
+    denominator = float(z @ z)
+    s0, s1, s2 = _weights_sums(matrix.tocsr())
+    if denominator == 0 or s0 == 0:
+        logger.warning("Geary's C undefined: constant y or no links")
+        nan = float("nan")
+        return GlobalStatistic("geary_c", nan, 1.0, nan, nan, nan, nan, nan, nan, nan, permutations)
+
+    def statistic(v: NDArray[np.float64]) -> NDArray[np.float64]:
+        diff = v[matrix.row] - v[matrix.col]
+        dev = v - v.mean(axis=0)
+        return (
+            (n - 1)
+            * (matrix.data[:, None] * diff**2 if v.ndim > 1 else matrix.data * diff**2).sum(axis=0)
+            / (2 * s0 * (dev**2).sum(axis=0))
+        )
+
+    value = float(statistic(values))
+    v_norm = (1 / (2 * (n + 1) * s0**2)) * ((2 * s1 + s2) * (n - 1) - 4 * s0**2)
+    k = n * float((z**4).sum()) / denominator**2
+    a = (n - 1) * s1 * (n * n - 3 * n + 3 - (n - 1) * k)
+    b = 0.25 * ((n - 1) * s2 * (n * n + 3 * n - 6 - (n * n - n + 2) * k))
+    c = s0 * s0 * (n * n - 3 - (n - 1) ** 2 * k)
+    v_rand = (a - b + c) / (n * (n - 2) * (n - 3) * s0 * s0)
+    simulated = None
+    if permutations > 0:
+        simulated = np.concatenate(
+            [statistic(block) for block in _permuted_columns(values, permutations, seed)]
+        )
+    return _global_result("geary_c", value, 1.0, v_norm, v_rand, simulated, alternative)
+
+
+def general_g(
+    y: pd.Series,
+    graph: Graph,
+    *,
+    permutations: int = 999,
+    seed: int | None = None,
+    alternative: Alternative = "two-sided",
+) -> GlobalStatistic:
+    """Getis-Ord General G (binary weights), as esda's ``G``; ``y`` must be non-negative."""
+    values = _global_input(y, graph)
+    if (values < 0).any():
+        raise ConfigError("General G needs non-negative values; y has negative entries")
+    matrix = _csr(graph, "b")
+    n = len(values)
+    s0, s1, s2 = _weights_sums(matrix)
+    total = values.sum()
+    denominator = total**2 - float((values**2).sum())
+    if denominator == 0 or s0 == 0:
+        logger.warning("General G undefined: y has fewer than two non-zero values, or no links")
+        nan = float("nan")
+        return GlobalStatistic(
+            "general_g", nan, nan, nan, nan, nan, nan, nan, nan, nan, permutations
+        )
+    value = float(values @ (matrix @ values)) / denominator
+    expected = s0 / (n * (n - 1))
+    b0 = (n * n - 3 * n + 3) * s1 - n * s2 + 3 * s0**2
+    b1 = -((n * n - n) * s1 - 2 * n * s2 + 6 * s0**2)
+    b2 = -(2 * n * s1 - (n + 3) * s2 + 6 * s0**2)
+    b3 = 4 * (n - 1) * s1 - 2 * (n + 1) * s2 + 8 * s0**2
+    b4 = s1 - s2 + s0**2
+    m1, m2, m3, m4 = (float((values**p).sum()) for p in (1, 2, 3, 4))
+    numerator = b0 * m2**2 + b1 * m4 + b2 * m1**2 * m2 + b3 * m1 * m3 + b4 * m1**4
+    eg2 = numerator / (((m1**2 - m2) ** 2) * n * (n - 1) * (n - 2) * (n - 3))
+    variance = eg2 - expected**2
+    simulated = None
+    if permutations > 0:
+        simulated = np.concatenate(
+            [
+                np.einsum("ij,ij->j", block, matrix @ block) / denominator
+                for block in _permuted_columns(values, permutations, seed)
+            ]
+        )
+    return _global_result("general_g", value, expected, variance, variance, simulated, alternative)
 
 
 @dataclass(frozen=True)
-class GlobalMoran:
-    """Global Moran's I with analytical (randomisation) and permutation inference."""
+class JoinCounts:
+    """Global join counts of 0/1 data on binary symmetric weights (each join once)."""
 
-    I: float  # noqa: E741 - the statistic's name
-    expected: float
-    z: float
-    p_norm: float
-    p_sim: float
+    bb: float
+    bw: float
+    ww: float
+    joins: float
+    mean_bb: float
+    variance_bb: float
+    z_bb: float
+    p_norm_bb: float
+    p_sim_bb: float
+    p_sim_bw: float
     permutations: int
 
-    def as_dict(self) -> dict[str, float]:
-        return {
-            "moran_i": self.I,
-            "expected": self.expected,
-            "z": self.z,
-            "p_norm": self.p_norm,
-            "p_sim": self.p_sim,
-        }
+    def as_dict(self) -> dict[str, float | int]:
+        return asdict(self)
 
 
-def global_moran(
-    y: pd.Series, graph: Graph, *, permutations: int = 999, seed: int | None = None
-) -> GlobalMoran:
-    """Global Moran's I on row-standardised weights.
+def join_counts(
+    y: pd.Series,
+    graph: Graph,
+    *,
+    permutations: int = 999,
+    seed: int | None = None,
+) -> JoinCounts:
+    """BB, BW and WW join counts with free-sampling moments for BB and permutation tests.
 
-    ``z`` and ``p_norm`` use the randomisation assumption (two-sided); ``p_sim`` is the
-    permutation pseudo p-value. A constant ``y`` gives NaN.
-
-    >>> global_moran(counts["31"], graph, seed=0).I  # doctest: +SKIP
-    0.21
+    ``p_sim_bb`` tests for more BB joins than chance (clustering of 1s); ``p_sim_bw`` for
+    fewer BW joins than chance, as esda's ``Join_Counts`` does.
     """
-    import esda
+    values = _global_input(y, graph)
+    if not np.isin(values, (0.0, 1.0)).all():
+        raise ConfigError("join counts need 0/1 values; recode y first")
+    matrix = _csr(graph, "b")
+    s0, s1, s2 = _weights_sums(matrix)
 
-    values = _align(y, graph)
-    if np.ptp(values) == 0:
-        nan = float("nan")
-        return GlobalMoran(nan, -1.0 / (len(values) - 1), nan, nan, nan, permutations)
-    rng_state = np.random.get_state()  # noqa: NPY002 - esda.Moran has no seed
-    try:
-        if seed is not None:
-            np.random.seed(seed)  # noqa: NPY002 - esda.Moran draws from the global RNG
-        with _quiet_esda():
-            moran = esda.Moran(values, graph.transform("r"), permutations=max(permutations, 0))
-    finally:
-        np.random.set_state(rng_state)  # noqa: NPY002
-    return GlobalMoran(
-        float(moran.I),
-        float(moran.EI),
-        float(moran.z_rand),
-        float(moran.p_rand),
-        float(moran.p_sim) if permutations > 0 else np.nan,
-        permutations,
+    def counts(v: NDArray[np.float64]) -> tuple[NDArray, NDArray]:
+        bb = 0.5 * np.einsum("i...,i...->...", v, matrix @ v)
+        bw = 0.5 * np.einsum("i...,i...->...", 1 - v, matrix @ v) + 0.5 * np.einsum(
+            "i...,i...->...", v, matrix @ (1 - v)
+        )
+        return bb, bw
+
+    bb, bw = (float(x) for x in counts(values))
+    joins = s0 / 2.0
+    ww = joins - bb - bw
+    p = values.mean()
+    mean_bb = 0.5 * s0 * p**2
+    # Cliff and Ord's moments under free sampling (each area 1 with probability p).
+    variance_bb = 0.25 * (s1 * p**2 + (s2 - 2 * s1) * p**3 + (s1 - s2) * p**4)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z_bb = (bb - mean_bb) / np.sqrt(variance_bb)
+    p_sim_bb = p_sim_bw = float("nan")
+    if permutations > 0:
+        sims = [counts(block) for block in _permuted_columns(values, permutations, seed)]
+        sim_bb = np.concatenate([s[0] for s in sims])
+        sim_bw = np.concatenate([s[1] for s in sims])
+        p_sim_bb = float((np.sum(sim_bb >= bb) + 1) / (permutations + 1))
+        p_sim_bw = float((np.sum(sim_bw <= bw) + 1) / (permutations + 1))
+    return JoinCounts(
+        bb=bb,
+        bw=bw,
+        ww=ww,
+        joins=joins,
+        mean_bb=float(mean_bb),
+        variance_bb=float(variance_bb),
+        z_bb=float(z_bb),
+        p_norm_bb=float(stats.norm.sf(z_bb)),
+        p_sim_bb=p_sim_bb,
+        p_sim_bw=p_sim_bw,
+        permutations=permutations,
     )
+
+
+# --------------------------------------------------------------------------------------
+# Per sector
+# --------------------------------------------------------------------------------------
 
 
 def by_sector(
@@ -369,13 +967,15 @@ def by_sector(
     seed: int | None = 0,
     alpha: float = 0.05,
     fdr: bool = False,
+    alternative: Alternative = "two-sided",
     gi_inference: Inference = "analytical",
     lisa_inference: Inference = "permutation",
     progress: ProgressFn | None = None,
+    threads: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Local Moran, Gi* and global Moran for every column (sector) of an areas x sectors matrix.
+    """Local Moran, Gi* and global Moran for every sector of an areas x sectors matrix.
 
-    All sectors use the same seed, hence the same permutation draws.
+    All sectors are analysed in one pass of the permutation engine (shared draws).
 
     Returns
     -------
@@ -383,61 +983,10 @@ def by_sector(
         MultiIndex (``area_code``, ``sector``) with ``gi_z``, ``gi_p``, ``gi_p_sim``,
         ``gi_bin``, ``lisa_i``, ``lisa_p``, ``lisa_p_sim``, ``lisa_quadrant``; ``gi_p`` and
         ``lisa_p`` are the p-values the bins and quadrants were decided on (after FDR when
-        on), ``*_p_sim`` the permutation pseudo p-values.
+        on).
     global_
-        Indexed by sector: ``moran_i``, ``expected``, ``z``, ``p_norm``, ``p_sim``.
+        Indexed by sector: ``moran_i``, ``expected``, ``z``, ``p_norm`` (randomisation).
     """
-    parts = []
-    rows = {}
-    sectors = list(matrix.columns)
-    for i, sector in enumerate(sectors):
-        if progress:
-            progress(f"sector {sector}", i, len(sectors))
-        y = matrix[sector]
-        gi = local_gstar(
-            y, graph, permutations=permutations, seed=seed, fdr=fdr, inference=gi_inference
-        )
-        lisa = local_moran(
-            y,
-            graph,
-            permutations=permutations,
-            seed=seed,
-            alpha=alpha,
-            fdr=fdr,
-            inference=lisa_inference,
-        )
-        gi_p = _significance_p(
-            gi["p_norm"].to_numpy(), gi["p_sim"].to_numpy(), permutations, fdr, gi_inference
-        )
-        lisa_p = _significance_p(
-            lisa["p_norm"].to_numpy(), lisa["p_sim"].to_numpy(), permutations, fdr, lisa_inference
-        )
-        part = pd.DataFrame(
-            {
-                "gi_z": gi["z"].to_numpy(),
-                "gi_p": gi_p,
-                "gi_p_sim": gi["p_sim"].to_numpy(),
-                "gi_bin": gi["bin"].to_numpy(),
-                "lisa_i": lisa["statistic"].to_numpy(),
-                "lisa_p": lisa_p,
-                "lisa_p_sim": lisa["p_sim"].to_numpy(),
-                "lisa_quadrant": lisa["quadrant"].to_numpy(),
-            },
-            index=pd.MultiIndex.from_arrays(
-                [gi.index.to_numpy(dtype=object), np.full(len(gi), sector, dtype=object)],
-                names=["area_code", "sector"],
-            ),
-        )
-        parts.append(part)
-        rows[sector] = global_moran(y, graph, permutations=permutations, seed=seed).as_dict()
-        logger.info(
-            "sector %s: %d hot-spot areas (95 %%+), Moran's I %.3f",
-            sector,
-            int((part["gi_bin"] >= 2).sum()),
-            rows[sector]["moran_i"],
-        )
-    if progress:
-        progress("done", len(sectors), len(sectors))
     columns = [
         "gi_z",
         "gi_p",
@@ -448,7 +997,71 @@ def by_sector(
         "lisa_p_sim",
         "lisa_quadrant",
     ]
-    local = pd.concat(parts) if parts else pd.DataFrame(columns=columns)
+    sectors = list(matrix.columns)
+    if not sectors:
+        return pd.DataFrame(columns=columns), pd.DataFrame(
+            columns=["moran_i", "expected", "z", "p_norm"]
+        )
+    if progress:
+        progress("local statistics", 0, 2)
+    frame = matrix.copy()
+    frame.columns = pd.Index(sectors, name="sector")
+    results = _local(
+        frame,
+        graph,
+        ("moran", "gstar"),
+        permutations=permutations,
+        seed=seed,
+        alternative=alternative,
+        alpha=alpha,
+        fdr=fdr,
+        moran_inference=lisa_inference,
+        g_inference=gi_inference,
+        threads=threads,
+    )
+    gi, lisa = results["gstar"], results["moran"]
+    k = len(sectors)
+    local = pd.DataFrame(
+        {
+            "gi_z": gi["z"].to_numpy(),
+            "gi_p": _decide(
+                gi["p_norm"].to_numpy(), gi["p_sim"].to_numpy(), gi_inference, permutations, fdr, k
+            ),
+            "gi_p_sim": gi["p_sim"].to_numpy(),
+            "gi_bin": gi["bin"].to_numpy(),
+            "lisa_i": lisa["statistic"].to_numpy(),
+            "lisa_p": _decide(
+                lisa["p_norm"].to_numpy(),
+                lisa["p_sim"].to_numpy(),
+                lisa_inference,
+                permutations,
+                fdr,
+                k,
+            ),
+            "lisa_p_sim": lisa["p_sim"].to_numpy(),
+            "lisa_quadrant": lisa["quadrant"].to_numpy(),
+        },
+        index=gi.index.set_names(["area_code", "sector"]),
+    )
+    if progress:
+        progress("global statistics", 1, 2)
+    rows = {}
+    for sector in sectors:
+        result = global_moran(frame[sector], graph, permutations=0, alternative=alternative)
+        rows[sector] = {
+            "moran_i": result.value,
+            "expected": result.expected,
+            "z": result.z_rand,
+            "p_norm": result.p_rand,
+        }
+        logger.info(
+            "sector %s: %d hot-spot areas (95 %%+), Moran's I %.3f",
+            sector,
+            int((local.xs(sector, level="sector")["gi_bin"] >= 2).sum()),
+            result.value,
+        )
+    if progress:
+        progress("done", 2, 2)
     global_ = pd.DataFrame.from_dict(rows, orient="index")
     global_.index.name = "sector"
     return local, global_

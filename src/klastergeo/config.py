@@ -67,6 +67,7 @@ Decimal = Literal["auto", ".", ","]
 WeightsKind = Literal["queen", "rook", "knn"]
 IslandPolicy = Literal["nearest", "keep"]
 InferenceKind = Literal["analytical", "permutation"]
+AlternativeKind = Literal["two-sided", "greater", "lesser", "folded"]
 LqMeasure = Literal["firms", "workers", "output"]
 ModelKind = Literal["lpm", "logit"]
 Lang = Literal["id", "en"]
@@ -197,6 +198,7 @@ class AnalysisOptions:
     tolerance_m: float = 10.0
     k: int = 6
     islands: IslandPolicy = "nearest"
+    alternative: AlternativeKind = "two-sided"
     gi_inference: InferenceKind = "analytical"
     lisa_inference: InferenceKind = "permutation"
     min_sector_firms: int = 20
@@ -209,6 +211,7 @@ class AnalysisOptions:
             raise ConfigError(f"analysis.alpha={self.alpha!r} must lie between 0 and 1")
         _choice("analysis.weights", self.weights, WeightsKind)
         _choice("analysis.islands", self.islands, IslandPolicy)
+        _choice("analysis.alternative", self.alternative, AlternativeKind)
         _choice("analysis.gi_inference", self.gi_inference, InferenceKind)
         _choice("analysis.lisa_inference", self.lisa_inference, InferenceKind)
         _positive("analysis.tolerance_m", self.tolerance_m, strict=False)

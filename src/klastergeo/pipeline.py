@@ -251,6 +251,7 @@ def run(config: RunConfig, *, reporter: Reporter | None = None) -> RunResult:
             seed=config.analysis.seed,
             alpha=config.analysis.alpha,
             fdr=config.analysis.fdr,
+            alternative=config.analysis.alternative,
             gi_inference=config.analysis.gi_inference,
             lisa_inference=config.analysis.lisa_inference,
             progress=lambda detail, done, total: report_to.advance(detail, done, total),
