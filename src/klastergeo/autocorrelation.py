@@ -134,12 +134,8 @@ def _shape(frame: pd.DataFrame, prepared: _Prepared, name: str = "variable") -> 
     if not prepared.two_d:
         frame.index = prepared.ids
         return frame
-    n, k = len(prepared.ids), len(prepared.columns)
-    frame.index = pd.MultiIndex.from_arrays(
-        [
-            np.repeat(prepared.ids.to_numpy(dtype=object), k),
-            np.tile(prepared.columns.to_numpy(dtype=object), n),
-        ],
+    frame.index = pd.MultiIndex.from_product(
+        [prepared.ids, prepared.columns],  # type: ignore[list-item]
         names=[prepared.ids.name, prepared.columns.name or name],
     )
     return frame
