@@ -35,6 +35,7 @@ Conventions
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Literal
@@ -116,13 +117,46 @@ def _prepare(y: pd.Series | pd.DataFrame, graph: Graph) -> _Prepared:
     return _Prepared(np.ascontiguousarray(values), ids, aligned.columns, two_d)
 
 
+#: Weights matrices per graph (graphs are immutable), dropped when the graph is collected.
+_MATRICES: dict[int, dict[str, sparse.csr_matrix]] = {}
+
+
 def _csr(graph: Graph, transform: str) -> sparse.csr_matrix:
-    """The weights as CSR in ``graph.unique_ids`` order, without self-weights or zeros."""
-    matrix = graph.transform(transform).sparse.tocsr()
-    matrix.setdiag(0)
-    matrix.eliminate_zeros()
-    matrix.sort_indices()
-    return matrix
+    """The weights as CSR in ``graph.unique_ids`` order, without self-weights or zeros.
+
+    ``"b"`` (binary) and ``"r"`` (row-standardised) are built with scipy and cached per
+    graph: libpysal's ``transform`` works on a pandas Series and is slow for graphs with
+    millions of links. Other transformations go through libpysal.
+    """
+    cache = _MATRICES.get(id(graph))
+    if cache is None:
+        cache = _MATRICES[id(graph)] = {}
+        weakref.finalize(graph, _MATRICES.pop, id(graph), None)
+    if transform not in cache:
+        if transform in ("b", "B", "r", "R"):
+            base = cache.get("o")
+            if base is None:
+                base = graph.sparse.tocsr().astype(np.float64)
+                base.setdiag(0)
+                base.eliminate_zeros()
+                base.sort_indices()
+                cache["o"] = base
+            matrix = base.copy()
+            if transform in ("b", "B"):
+                matrix.data[:] = 1.0
+            else:
+                sums = np.asarray(matrix.sum(axis=1)).reshape(-1)
+                scale = np.divide(1.0, sums, out=np.zeros_like(sums), where=sums != 0)
+                matrix = sparse.diags(scale) @ matrix
+                matrix = sparse.csr_matrix(matrix)
+                matrix.sort_indices()
+        else:
+            matrix = graph.transform(transform).sparse.tocsr()
+            matrix.setdiag(0)
+            matrix.eliminate_zeros()
+            matrix.sort_indices()
+        cache[transform] = matrix
+    return cache[transform]
 
 
 def _is_binary(matrix: sparse.csr_matrix) -> bool:

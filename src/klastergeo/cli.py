@@ -295,7 +295,14 @@ def run(
             "--fdr/--no-fdr", help="Control the false discovery rate (Benjamini-Hochberg)."
         ),
     ] = None,
-    weights: Annotated[str | None, typer.Option("--weights", help="queen, rook or knn.")] = None,
+    weights: Annotated[
+        str | None,
+        typer.Option(
+            "--weights",
+            help="queen, rook, knn or auto (distance band chosen by "
+            "incremental spatial autocorrelation).",
+        ),
+    ] = None,
     tolerance: Annotated[
         float | None,
         typer.Option("--tolerance", help="Contiguity snapping tolerance in metres (default 10)."),

@@ -64,7 +64,7 @@ _LEVEL_ALIASES = {
 _AREA_CODE = re.compile(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$")
 
 Decimal = Literal["auto", ".", ","]
-WeightsKind = Literal["queen", "rook", "knn"]
+WeightsKind = Literal["queen", "rook", "knn", "auto"]
 IslandPolicy = Literal["nearest", "keep"]
 InferenceKind = Literal["analytical", "permutation"]
 AlternativeKind = Literal["two-sided", "greater", "lesser", "folded"]

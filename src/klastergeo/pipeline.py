@@ -32,11 +32,12 @@ import pandas as pd
 
 from klastergeo import __version__, aggregate, autocorrelation, boundaries, maps, models
 from klastergeo import records as records_mod
+from klastergeo import scale as scale_mod
 from klastergeo import sentra as sentra_mod
 from klastergeo import weights as weights_mod
 from klastergeo._errors import ConfigError, ModelError, ValidationError, preview
 from klastergeo._io import StagedOutput, write_json
-from klastergeo._spatial import locate_points
+from klastergeo._spatial import locate_points, to_metric
 from klastergeo.config import ADMIN_LEVELS, Columns, RunConfig, parse_level
 
 __all__ = ["STEPS", "Reporter", "RunResult", "run"]
@@ -231,7 +232,8 @@ def run(config: RunConfig, *, reporter: Reporter | None = None) -> RunResult:
         )
 
     with timed("weights"):
-        graph, weights_info = _weights(config, level, areas)
+        totals = counts.groupby(level="area_code")["n_firms"].sum()
+        graph, weights_info, scale_bands = _weights(config, level, areas, totals)
 
     with timed("statistics"):
         sector_totals = counts.groupby(level="sector")["n_firms"].sum()
@@ -350,6 +352,8 @@ def run(config: RunConfig, *, reporter: Reporter | None = None) -> RunResult:
             stage.path, validation, firms, table, sentra, global_stats, fitted, counts, analysed
         )
         maps.save_map(fmap, stage.path / "map.html")
+        if scale_bands is not None:
+            _write_csv(scale_bands, stage.path / "scale.csv")
         summary["timings"] = dict(timings)
         write_json(stage.path / "summary.json", summary)
     summary["timings"] = dict(timings)
@@ -493,10 +497,29 @@ def _predictors(
     return out
 
 
-def _weights(config: RunConfig, level: str, areas: gpd.GeoDataFrame) -> tuple[Any, dict[str, Any]]:
+def _weights(
+    config: RunConfig, level: str, areas: gpd.GeoDataFrame, totals: pd.Series
+) -> tuple[Any, dict[str, Any], pd.DataFrame | None]:
+    """The run's weights, a summary of them, and the band table of an automatic scale."""
     options = config.analysis
     info: dict[str, Any] = {"kind": options.weights}
-    if level == "h3":
+    bands = None
+    if options.weights == "auto":
+        points = to_metric(areas).geometry.representative_point()
+        choice = scale_mod.choose_scale(points, totals.reindex(areas.index).fillna(0), k=options.k)
+        graph = scale_mod.scale_graph(points, choice)
+        info.update(
+            {
+                "kind": f"auto ({choice.method.replace('_', ' ')})",
+                "distance_m": choice.distance,
+                "k": choice.k,
+                "reason": choice.reason,
+            }
+        )
+        islands_before = 0
+        bands = choice.bands
+        logger.info("automatic scale: %s", choice.reason)
+    elif level == "h3":
         graph = weights_mod.h3_neighbours(areas.index)
         info["kind"] = "h3 first-order neighbours"
         islands_before = len(graph.isolates)
@@ -520,7 +543,7 @@ def _weights(config: RunConfig, level: str, areas: gpd.GeoDataFrame) -> tuple[An
             "islands_policy": options.islands,
         }
     )
-    return graph, info
+    return graph, info, bands
 
 
 def _warn_fdr_floor(config: RunConfig, n_areas: int) -> None:

@@ -60,30 +60,58 @@ def from_pairs(
     """A binary (or weighted) Graph from neighbour pairs given as positions in ``ids``.
 
     Areas without a pair get libpysal's isolate encoding (a zero self-weight). Pairs must
-    be distinct and without self-pairs.
+    be distinct and without self-pairs; they are sorted here unless already sorted by
+    (i, j), as :func:`klastergeo._contiguity._unique_pairs` returns them.
     """
     ids = pd.Index(ids)
     n = len(ids)
+    i = np.asarray(i, dtype=np.int64)
+    j = np.asarray(j, dtype=np.int64)
     values = np.ones(len(i)) if weights is None else np.asarray(weights, dtype=float)
+    key = i * n + j
+    if len(key) > 1 and not (key[1:] > key[:-1]).all():
+        order = np.argsort(key, kind="stable")
+        i, j, values = i[order], j[order], values[order]
     present = np.zeros(n, dtype=bool)
     present[i] = True
     isolates = np.flatnonzero(~present)
-    focal = np.concatenate([i, isolates]).astype(np.int64)
-    neighbor = np.concatenate([j, isolates]).astype(np.int64)
-    values = np.concatenate([values, np.zeros(len(isolates))])
-    order = np.lexsort((neighbor, focal))
+    if len(isolates):  # libpysal encodes them as a zero self-weight, in id order
+        at = np.searchsorted(i, isolates)
+        i = np.insert(i, at, isolates)
+        j = np.insert(j, at, isolates)
+        values = np.insert(values, at, 0.0)
     index = pd.MultiIndex(
         levels=[ids, ids],  # type: ignore[list-item]
-        codes=[focal[order], neighbor[order]],  # type: ignore[list-item]
+        codes=[i, j],  # type: ignore[list-item]
         names=["focal", "neighbor"],
         verify_integrity=False,
     )
     transformation = "B" if weights is None else "O"
     return Graph(
-        pd.Series(values[order], index=index, name="weight"),
+        pd.Series(values, index=index, name="weight"),
         transformation=transformation,
         is_sorted=True,
     )
+
+
+def _link_isolates(
+    i: NDArray[np.int64], j: NDArray[np.int64], geoms: NDArray[np.object_]
+) -> tuple[NDArray[np.int64], NDArray[np.int64], int]:
+    """Add a link (both ways) from every geometry without a pair to its nearest one."""
+    n = len(geoms)
+    has_pair = np.zeros(n, dtype=bool)
+    has_pair[i] = True
+    isolates = np.flatnonzero(~has_pair)
+    if len(isolates) == 0 or n < 2:
+        return i, j, 0
+    pairs = shapely.STRtree(geoms).query_nearest(geoms[isolates], exclusive=True, all_matches=False)
+    focal = isolates[pairs[0]].astype(np.int64)
+    nearest = pairs[1].astype(np.int64)
+    i, j = _contiguity._unique_pairs(
+        np.concatenate([i, focal, nearest]), np.concatenate([j, nearest, focal]), n
+    )
+    logger.info("linked %d area(s) without neighbours to their nearest area", len(focal))
+    return i, j, len(focal)
 
 
 def _degrees(metres: float, frame: gpd.GeoDataFrame | gpd.GeoSeries) -> float:
@@ -145,14 +173,18 @@ def contiguity(
         i, j = _contiguity.shared_vertex_pairs(geoms)
     if tolerance > 0:
         i, j = _add_near_pairs(geoms, i, j, _degrees(tolerance, areas))
-    graph = from_pairs(areas.index, i, j)
+    if islands not in ("nearest", "keep"):
+        raise ConfigError(f"islands={islands!r} is not accepted; use 'nearest' or 'keep'")
+    linked = 0
+    if islands == "nearest":
+        i, j, linked = _link_isolates(i, j, geoms)
     logger.info(
-        "contiguity: %d areas, %d links, %d without neighbours",
-        graph.n,
-        graph.n_edges,
-        len(graph.isolates),
+        "contiguity: %d areas, %d links, %d linked to their nearest area",
+        len(areas),
+        len(i),
+        linked,
     )
-    return attach_islands(graph, areas, how=islands)
+    return from_pairs(areas.index, i, j)
 
 
 def _add_near_pairs(
@@ -189,29 +221,21 @@ def attach_islands(
     """Apply the islands policy: link each area without neighbours to its nearest area.
 
     The link is added in both directions with weight 1. ``how="keep"`` returns ``graph``
-    unchanged.
+    unchanged. Distances are in the CRS's own units (in degrees this picks the same area
+    for Indonesia).
     """
     if how not in ("nearest", "keep"):
         raise ConfigError(f"islands={how!r} is not accepted; use 'nearest' or 'keep'")
-    isolates = graph.isolates
-    if how == "keep" or len(isolates) == 0 or graph.n < 2:
+    if how == "keep" or graph.n < 2:
         return graph
+    existing = graph.sparse.tocoo()  # rows and columns follow graph.unique_ids
+    keep = (existing.data != 0) & (existing.row != existing.col)
+    if keep.sum() and np.bincount(existing.row[keep], minlength=graph.n).min() > 0:
+        return graph  # nobody is alone
     ids = pd.Index(graph.unique_ids)
     geoms = np.asarray(areas.geometry.reindex(ids).values, dtype=object)
-    positions = ids.get_indexer(isolates)
-    # Nearest in the CRS's own units; in degrees this picks the same area for Indonesia.
-    pairs = shapely.STRtree(geoms).query_nearest(
-        geoms[positions], exclusive=True, all_matches=False
-    )
-    focal = positions[pairs[0]].astype(np.int64)
-    nearest = pairs[1].astype(np.int64)
-    existing = graph.sparse.tocoo()  # rows and columns follow graph.unique_ids
-    keep = existing.data != 0
     fi, fj = existing.row[keep].astype(np.int64), existing.col[keep].astype(np.int64)
-    i, j = _contiguity._unique_pairs(
-        np.concatenate([fi, focal, nearest]), np.concatenate([fj, nearest, focal]), len(ids)
-    )
-    logger.info("linked %d area(s) without neighbours to their nearest area", len(focal))
+    i, j, _ = _link_isolates(*_contiguity._unique_pairs(fi, fj, len(ids)), geoms)
     if np.all(existing.data[keep] == 1.0):
         return from_pairs(ids, i, j)
     # Weighted graphs keep their weights; the new links get weight 1.
@@ -253,11 +277,16 @@ def knn(areas: gpd.GeoDataFrame | gpd.GeoSeries, *, k: int = 6) -> Graph:
 
 
 def distance_band(
-    points: gpd.GeoDataFrame | gpd.GeoSeries, *, threshold: float, binary: bool = True
+    points: gpd.GeoDataFrame | gpd.GeoSeries,
+    *,
+    threshold: float,
+    binary: bool = True,
+    islands: IslandPolicy = "keep",
 ) -> Graph:
     """Neighbours within ``threshold`` metres (binary, or inverse-distance weights).
 
-    Needs a projected CRS. Points without a neighbour within the threshold are isolates.
+    Needs a projected CRS. Points without a neighbour within the threshold stay isolates
+    (``islands="keep"``) or are linked to their nearest point (``"nearest"``, binary only).
     """
     _require_projected(points, "distance_band")
     if threshold <= 0:
@@ -268,15 +297,16 @@ def distance_band(
     xy = np.column_stack([geometry.x.to_numpy(), geometry.y.to_numpy()])
     pairs = cKDTree(xy).query_pairs(threshold, output_type="ndarray")
     a, b = pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64)
-    i, j = np.concatenate([a, b]), np.concatenate([b, a])
     if binary:
-        i, j = _contiguity._unique_pairs(i, j, len(xy))
+        i, j = _contiguity._unique_pairs(np.concatenate([a, b]), np.concatenate([b, a]), len(xy))
+        if islands == "nearest":
+            i, j, _ = _link_isolates(i, j, np.asarray(geometry.values, dtype=object))
         return from_pairs(points.index, i, j)
+    i, j = np.concatenate([a, b]), np.concatenate([b, a])
     distance = np.hypot(*(xy[i] - xy[j]).T)
     if (distance == 0).any():
         raise ConfigError("inverse-distance weights are undefined for coincident points")
-    order = np.lexsort((j, i))
-    return from_pairs(points.index, i[order], j[order], 1.0 / distance[order])
+    return from_pairs(points.index, i, j, 1.0 / distance)
 
 
 def kernel(
