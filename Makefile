@@ -19,7 +19,7 @@ endif
 # esda compiles its numba kernels on first use; keep them out of the source tree.
 export NUMBA_CACHE_DIR ?= $(abspath .cache/numba)
 
-.PHONY: demo test lint typecheck pytest bench clean install dev
+.PHONY: demo test lint typecheck pytest bench bench-records bench-stats clean install dev
 
 $(VENV)/.stamp-run: pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,8 +49,13 @@ pytest: $(VENV)/.stamp-dev
 
 test: lint typecheck pytest
 
-bench: $(VENV)/.stamp-dev
+bench: bench-records bench-stats
+
+bench-records: $(VENV)/.stamp-dev
 	$(BIN)/python benchmarks/bench_records.py --rows 1000000
+
+bench-stats: $(VENV)/.stamp-dev
+	$(BIN)/python benchmarks/bench_stats.py
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache maps/demo

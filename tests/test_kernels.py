@@ -7,27 +7,51 @@ import pytest
 from scipy import sparse
 
 from klastergeo import weights
-from klastergeo._kernels import _search_counts, permutation_counts
+from klastergeo._kernels import _shared_counts, draw_table, permutation_counts
 from tests.conftest import lattice
 
 
-@pytest.mark.parametrize("n_perm", [1, 2, 3, 7, 999, 1000])
-def test_binary_search_counts_equal_brute_force(n_perm: int) -> None:
-    """Tie-heavy integer data: counts of sorted values >= / <= each target, exactly."""
-    rng = np.random.default_rng(n_perm)
-    ordered = np.sort(rng.integers(0, 5, size=(3, 2, n_perm)).astype(float), axis=2)
-    card = np.array([1, 2, 3, 0, 2, 3])
-    raw = rng.integers(-1, 6, size=(6, 2)).astype(float)
-    tolerance = np.full((6, 2), 1e-9)
-    ge = np.zeros((6, 2), np.int32)
-    le = np.zeros((6, 2), np.int32)
-    _search_counts(ordered, card, np.argsort(card).astype(np.int64), raw, tolerance, ge, le)
-    for i in np.flatnonzero(card):
-        for s in range(2):
-            column = ordered[card[i] - 1, s]
-            assert ge[i, s] == (column >= raw[i, s] - 1e-9).sum()
-            assert le[i, s] == (column <= raw[i, s] + 1e-9).sum()
-    assert (ge[card == 0] == 0).all()
+@pytest.mark.parametrize("integer", [True, False])
+def test_shared_counts_equal_brute_force(integer: bool) -> None:
+    """The shared-sums scheme (histograms for integers, binary search otherwise) counts
+    exactly the permuted sums it defines, corrections included: check against a direct
+    computation of every area's permuted sums from the same table."""
+    rng = np.random.default_rng(3)
+    areas = lattice(9, 9)
+    matrix = _csr(weights.contiguity(areas, islands="keep"))
+    n = matrix.shape[0]
+    y = rng.poisson(2.0, (n, 3)).astype(float) if integer else rng.normal(size=(n, 3))
+    card = np.diff(matrix.indptr).astype(np.int64)
+    k_max = int(card.max())
+    table = draw_table(n + 1, k_max + 1, 301, np.random.default_rng(5))
+    raw = np.asarray(matrix @ y)
+    tolerance = np.full((n, 3), 1e-9)
+    perm_idx, pos_idx = np.nonzero(np.arange(k_max)[None, :] < card[table[:, :k_max]])
+    area = table[perm_idx, pos_idx]
+    corrections = np.column_stack([perm_idx, card[area], area, table[perm_idx, k_max]])
+    ge = np.zeros((n, 3), np.int32)
+    le = np.zeros((n, 3), np.int32)
+    _shared_counts(
+        np.ascontiguousarray(y.T),
+        table,
+        card,
+        np.ascontiguousarray(raw.T),
+        np.ascontiguousarray(tolerance.T),
+        corrections.astype(np.int64),
+        integer,
+        0,
+        3,
+        ge,
+        le,
+    )
+    for i in range(n):
+        draws = table[:, : card[i]].copy()
+        own = draws == i
+        draws[own] = np.repeat(table[:, k_max:], card[i], axis=1)[own]  # the spare draw
+        assert not (draws == i).any()
+        sums = y[draws].sum(axis=1)  # (permutations, variables)
+        assert (ge[i] == (sums >= raw[i] - 1e-9).sum(axis=0)).all()
+        assert (le[i] == (sums <= raw[i] + 1e-9).sum(axis=0)).all()
 
 
 def _csr(graph):

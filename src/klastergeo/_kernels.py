@@ -22,6 +22,7 @@ permutations matrix is ever built.
 
 from __future__ import annotations
 
+import itertools
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -109,46 +110,121 @@ def draw_table(
         table[bad] = rng.integers(0, n - 1, size=(len(bad), k_max), dtype=np.int64)
 
 
+#: Largest integer range of one variable's permuted sums counted by a histogram.
+MAX_TABLE = 5_000_000
+
+
 @njit(cache=True, nogil=True)
-def _search_counts(
-    ordered: NDArray[np.float64],
+def _shared_counts(
+    columns: NDArray[np.float64],
+    table: NDArray[np.int64],
     card: NDArray[np.int64],
-    visit: NDArray[np.int64],
     raw: NDArray[np.float64],
     tolerance: NDArray[np.float64],
+    corrections: NDArray[np.int64],
+    integer: bool,
+    first: int,
+    last: int,
     ge: NDArray[np.int32],
     le: NDArray[np.int32],
 ) -> None:  # pragma: no cover - compiled; tested through permutation_counts
-    """Per area and variable: permuted sums >= / <= the observed, by binary search.
+    """Counts of variables ``first`` to ``last`` by the shared-sums scheme.
 
-    ``visit`` orders the areas by their number of neighbours, so that the sorted columns
-    being searched stay in cache.
+    ``columns[s]`` holds variable s per area, ``table[p]`` the k_max + 1 draws of
+    permutation p, ``raw[s, i]`` area i's observed (unweighted) neighbour sum. The permuted
+    sums of the first k draws are kept in a small buffer (k_max x permutations) per
+    variable. Integer data are counted with cumulative histograms (two look-ups per area),
+    other data by binary search in the sorted sums. ``corrections`` rows are
+    (permutation, k, area, spare draw) for areas that drew themselves among their first k
+    draws: their sum uses the spare draw instead.
     """
-    n_perm = ordered.shape[2]
-    for i in visit:
-        k = card[i]
-        if k == 0:
-            continue
-        for s in range(raw.shape[1]):
-            column = ordered[k - 1, s]
-            low_value = raw[i, s] - tolerance[i, s]
-            high_value = raw[i, s] + tolerance[i, s]
-            # Branch-free binary searches (conditional moves, no mispredictions):
-            # first position with column >= low_value, and with column > high_value.
-            base, size = 0, n_perm
-            while size > 1:
-                half = size >> 1
-                base = base + half if column[base + half - 1] < low_value else base
-                size -= half
-            first_ge = base + (1 if column[base] < low_value else 0)
-            base, size = 0, n_perm
-            while size > 1:
-                half = size >> 1
-                base = base + half if column[base + half - 1] <= high_value else base
-                size -= half
-            first_gt = base + (1 if column[base] <= high_value else 0)
-            ge[i, s] = n_perm - first_ge
-            le[i, s] = first_gt
+    n_perm = table.shape[0]
+    k_max = table.shape[1] - 1
+    n = columns.shape[1]
+    sums = np.empty((k_max, n_perm))
+    for s in range(first, last):
+        column = columns[s]
+        for p in range(n_perm):
+            running = 0.0
+            for m in range(k_max):
+                running += column[table[p, m]]
+                sums[m, p] = running
+        counted = False
+        if integer:
+            low = np.empty(k_max, dtype=np.int64)
+            start = np.empty(k_max + 1, dtype=np.int64)
+            start[0] = 0
+            for k in range(k_max):
+                lo = np.int64(sums[k, 0])
+                hi = lo
+                for p in range(n_perm):
+                    v = np.int64(sums[k, p])
+                    lo = min(lo, v)
+                    hi = max(hi, v)
+                low[k] = lo
+                start[k + 1] = start[k] + hi - lo + 1
+            if start[k_max] <= MAX_TABLE:
+                cumulative = np.zeros(start[k_max], dtype=np.int64)
+                for k in range(k_max):
+                    base = start[k] - low[k]
+                    for p in range(n_perm):
+                        cumulative[base + np.int64(sums[k, p])] += 1
+                    for t in range(start[k] + 1, start[k + 1]):
+                        cumulative[t] += cumulative[t - 1]
+                for i in range(n):
+                    k = card[i] - 1
+                    if k < 0:
+                        continue
+                    v = np.int64(raw[s, i])
+                    lo = low[k]
+                    hi = lo + start[k + 1] - start[k] - 1
+                    at_most = (
+                        0 if v < lo else (n_perm if v >= hi else cumulative[start[k] + v - lo])
+                    )
+                    below = (
+                        0
+                        if v - 1 < lo
+                        else (n_perm if v - 1 >= hi else cumulative[start[k] + v - 1 - lo])
+                    )
+                    le[i, s] = at_most
+                    ge[i, s] = n_perm - below
+                counted = True
+        if not counted:
+            ordered = np.empty((k_max, n_perm))
+            for k in range(k_max):
+                ordered[k] = np.sort(sums[k])
+            for i in range(n):
+                k = card[i] - 1
+                if k < 0:
+                    continue
+                row = ordered[k]
+                low_value = raw[s, i] - tolerance[s, i]
+                high_value = raw[s, i] + tolerance[s, i]
+                # Branch-free binary searches: first position >= low_value, > high_value.
+                base, size = 0, n_perm
+                while size > 1:
+                    half = size >> 1
+                    base = base + half if row[base + half - 1] < low_value else base
+                    size -= half
+                first_ge = base + (1 if row[base] < low_value else 0)
+                base, size = 0, n_perm
+                while size > 1:
+                    half = size >> 1
+                    base = base + half if row[base + half - 1] <= high_value else base
+                    size -= half
+                first_gt = base + (1 if row[base] <= high_value else 0)
+                ge[i, s] = n_perm - first_ge
+                le[i, s] = first_gt
+        for c in range(corrections.shape[0]):
+            p = corrections[c, 0]
+            k = corrections[c, 1]
+            area = corrections[c, 2]
+            old = sums[k - 1, p]
+            new = old - column[area] + column[corrections[c, 3]]
+            low_value = raw[s, area] - tolerance[s, area]
+            high_value = raw[s, area] + tolerance[s, area]
+            ge[area, s] += (1 if new >= low_value else 0) - (1 if old >= low_value else 0)
+            le[area, s] += (1 if new <= high_value else 0) - (1 if old <= high_value else 0)
 
 
 def _row_constant(indptr: NDArray[np.int64], weights: NDArray[np.float64]) -> bool:
@@ -165,47 +241,62 @@ def _row_constant(indptr: NDArray[np.int64], weights: NDArray[np.float64]) -> bo
 def _counts_shared_sums(
     y: NDArray[np.float64],
     indptr: NDArray[np.int64],
-    indices: NDArray[np.int64],
+    raw: NDArray[np.float64],
     tolerance: NDArray[np.float64],
     permutations: int,
     rng: np.random.Generator,
+    threads: int | None = None,
+    *,
+    columns: NDArray[np.float64] | None = None,
 ) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
-    """Counts for row-constant weights, in O(areas x variables x log permutations).
+    """Counts for row-constant weights, in O(areas x variables) after the draws.
 
     Each permutation draws k_max + 1 distinct areas from all n. An area with k neighbours
     uses the first k draws; if it drew itself there, the spare (k_max + 1)-th draw replaces
     it. Its draws are then a uniform k-subset of the other areas (either it was not among
     the first k, or a uniform one of the rest replaces it). Without the rare replacements,
-    all areas with k neighbours share the permuted sums, the prefix sums of the draws: the
-    counts are a binary search in their sorted values, then corrected where an area drew
+    all areas with k neighbours share the permuted sums, the prefix sums of the draws, so
+    the counts are a look-up (:func:`_shared_counts`), then corrected where an area drew
     itself.
     """
     n, n_vars = y.shape
-    card = np.diff(indptr)
+    card = np.diff(indptr).astype(np.int64)
     k_max = int(card.max())
     table = draw_table(n + 1, k_max + 1, permutations, rng)  # values in range(n)
-    prefix = np.cumsum(y[table[:, :k_max]], axis=1)  # (perm, k_max, variables)
-    # (k_max, variables, permutations): sorted and searched along contiguous memory
-    ordered = np.ascontiguousarray(prefix.transpose(1, 2, 0))
-    ordered.sort(axis=2)
-    pattern = sparse.csr_matrix((np.ones(len(indices)), indices, indptr), shape=(n, n))
-    raw = np.ascontiguousarray(pattern @ y)  # unweighted sums: row-constant weights scale
-    ge = np.zeros((n, n_vars), dtype=np.int32)
-    le = np.zeros((n, n_vars), dtype=np.int32)
-    visit = np.argsort(card, kind="stable").astype(np.int64)
-    _search_counts(ordered, card, visit, raw, tolerance, ge, le)
-    # Areas that drew themselves among their first k draws use the spare draw instead.
+    raw = np.ascontiguousarray(raw.T)  # unweighted neighbour sums, per variable
     position = np.arange(k_max)[None, :]
     perm_idx, pos_idx = np.nonzero(position < card[table[:, :k_max]])
     area = table[perm_idx, pos_idx]
-    if len(area):
-        k = card[area]
-        old = prefix[perm_idx, k - 1, :]
-        new = old - y[area] + y[table[perm_idx, k_max]]
-        low = raw[area] - tolerance[area]
-        high = raw[area] + tolerance[area]
-        np.add.at(ge, area, (new >= low).astype(np.int32) - (old >= low))
-        np.add.at(le, area, (new <= high).astype(np.int32) - (old <= high))
+    corrections = np.ascontiguousarray(
+        np.column_stack([perm_idx, card[area], area, table[perm_idx, k_max]]), dtype=np.int64
+    )
+    if columns is None:
+        columns = np.ascontiguousarray(y.T)
+    # (areas, variables) views of variable-major arrays: each variable's counts are
+    # contiguous for the kernels that fill and read them one variable at a time.
+    ge = np.zeros((n_vars, n), dtype=np.int32).T
+    le = np.zeros((n_vars, n), dtype=np.int32).T
+    args = (
+        columns,
+        table,
+        card,
+        raw,
+        np.ascontiguousarray(tolerance.T),
+        corrections,
+        bool(np.array_equal(y, np.floor(y))),
+    )
+    workers = min(threads or os.cpu_count() or 1, n_vars)
+    if workers <= 1:
+        _shared_counts(*args, 0, n_vars, ge, le)
+    else:
+        bounds = np.linspace(0, n_vars, workers + 1).astype(int)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(
+                pool.map(
+                    lambda ab: _shared_counts(*args, ab[0], ab[1], ge, le),
+                    itertools.pairwise(bounds),
+                )
+            )
     return ge, le
 
 
@@ -219,6 +310,7 @@ def permutation_counts(
     seed: int | None,
     threads: int | None = None,
     method: str = "auto",
+    columns: NDArray[np.float64] | None = None,
 ) -> tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.float64]]:
     """Conditional-permutation counts for every area and every column of ``y``.
 
@@ -235,6 +327,8 @@ def permutation_counts(
     method
         ``"auto"`` (shared sums when every row's weights are equal, else the general
         kernel), or ``"shared"`` / ``"general"`` to force one (for tests).
+    columns
+        ``y`` transposed and contiguous, when the caller has it already.
 
     Returns
     -------
@@ -248,25 +342,36 @@ def permutation_counts(
     indptr = np.asarray(indptr, dtype=np.int64)
     indices = np.asarray(indices, dtype=np.int64)
     weights = np.asarray(weights, dtype=np.float64)
-    matrix = sparse.csr_matrix((weights, indices, indptr), shape=(n, n))
-    observed = np.ascontiguousarray(matrix @ y)
+    card = np.diff(indptr)
+    if method not in ("auto", "shared", "general"):
+        raise ValueError(f"method={method!r}; use 'auto', 'shared' or 'general'")
+    shared = _row_constant(indptr, weights) if method == "auto" else method == "shared"
+    if shared:
+        # Every row's weights are one value: the weighted sums scale the unweighted ones.
+        pattern = sparse.csr_matrix((np.ones(len(indices)), indices, indptr), shape=(n, n))
+        raw = np.asarray(pattern @ y)
+        row_weight = np.zeros(n)
+        row_weight[card > 0] = weights[indptr[:-1][card > 0]]
+        observed = raw * row_weight[:, None]
+    else:
+        matrix = sparse.csr_matrix((weights, indices, indptr), shape=(n, n))
+        observed = np.ascontiguousarray(matrix @ y)
     ge = np.zeros(y.shape, dtype=np.int32)
     le = np.zeros(y.shape, dtype=np.int32)
-    k_max = int(np.diff(indptr).max()) if n else 0
+    k_max = int(card.max()) if n else 0
     if n < 2 or k_max == 0 or permutations <= 0:
         return ge, le, observed
     rng = np.random.default_rng(seed)
     # Rounding makes equal sums differ in the last bits; anything below this is a tie.
     scale = np.abs(y).max(axis=0)[None, :]
-    if method not in ("auto", "shared", "general"):
-        raise ValueError(f"method={method!r}; use 'auto', 'shared' or 'general'")
-    shared = _row_constant(indptr, weights) if method == "auto" else method == "shared"
     if shared:
-        tolerance = 1e-9 * np.diff(indptr)[:, None] * scale
-        ge, le = _counts_shared_sums(y, indptr, indices, tolerance, permutations, rng)
+        tolerance = 1e-9 * card[:, None] * scale
+        ge, le = _counts_shared_sums(
+            y, indptr, raw, tolerance, permutations, rng, threads, columns=columns
+        )
         return ge, le, observed
-    row_weight = np.asarray(abs(matrix).sum(axis=1)).reshape(-1)
-    tolerance = np.ascontiguousarray(1e-9 * row_weight[:, None] * scale)
+    absolute = np.asarray(abs(matrix).sum(axis=1)).reshape(-1)
+    tolerance = np.ascontiguousarray(1e-9 * absolute[:, None] * scale)
     table = draw_table(n, k_max, permutations, rng)
     # Values at every draw, for both positions of the skipped area: the kernel then reads
     # contiguous memory. Size: variables x k_max x permutations (never areas x perm.).
