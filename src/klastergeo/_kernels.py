@@ -23,6 +23,7 @@ permutations matrix is ever built.
 from __future__ import annotations
 
 import itertools
+import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -112,17 +113,17 @@ def draw_table(
 
 #: Largest integer range of one variable's permuted sums counted by a histogram.
 MAX_TABLE = 5_000_000
+#: Integer sums below this are exact in float64 (2**52).
+EXACT_INTEGER = float(2**52)
 
 
 @njit(cache=True, nogil=True)
 def _shared_counts(
     columns: NDArray[np.float64],
     table: NDArray[np.int64],
-    card: NDArray[np.int64],
-    raw: NDArray[np.float64],
-    tolerance: NDArray[np.float64],
+    indptr: NDArray[np.int64],
+    indices: NDArray[np.int64],
     corrections: NDArray[np.int64],
-    integer: bool,
     first: int,
     last: int,
     ge: NDArray[np.int32],
@@ -131,10 +132,11 @@ def _shared_counts(
     """Counts of variables ``first`` to ``last`` by the shared-sums scheme.
 
     ``columns[s]`` holds variable s per area, ``table[p]`` the k_max + 1 draws of
-    permutation p, ``raw[s, i]`` area i's observed (unweighted) neighbour sum. The permuted
-    sums of the first k draws are kept in a small buffer (k_max x permutations) per
-    variable. Integer data are counted with cumulative histograms (two look-ups per area),
-    other data by binary search in the sorted sums. ``corrections`` rows are
+    permutation p, ``indptr``/``indices`` the neighbours (CSR). Per variable, the kernel
+    sums each area's observed neighbours, keeps the permuted sums of the first k draws in a
+    small buffer (k_max x permutations) and counts: integer data with cumulative histograms
+    (two look-ups per area), other data by binary search in the sorted sums, where sums
+    within 1e-9 * k * max|y| of the observed one count as ties. ``corrections`` rows are
     (permutation, k, area, spare draw) for areas that drew themselves among their first k
     draws: their sum uses the spare draw instead.
     """
@@ -142,8 +144,25 @@ def _shared_counts(
     k_max = table.shape[1] - 1
     n = columns.shape[1]
     sums = np.empty((k_max, n_perm))
+    observed = np.empty(n)
+    low = np.empty(k_max, dtype=np.int64)
+    start = np.empty(k_max + 1, dtype=np.int64)
     for s in range(first, last):
         column = columns[s]
+        scale = 0.0
+        integer = True
+        for i in range(n):
+            value = column[i]
+            scale = max(scale, abs(value))
+            if integer and value != math.floor(value):
+                integer = False
+        integer = integer and scale * k_max < EXACT_INTEGER
+        tolerance = 0.0 if integer else 1e-9 * scale
+        for i in range(n):
+            total = 0.0
+            for t in range(indptr[i], indptr[i + 1]):
+                total += column[indices[t]]
+            observed[i] = total
         for p in range(n_perm):
             running = 0.0
             for m in range(k_max):
@@ -151,8 +170,6 @@ def _shared_counts(
                 sums[m, p] = running
         counted = False
         if integer:
-            low = np.empty(k_max, dtype=np.int64)
-            start = np.empty(k_max + 1, dtype=np.int64)
             start[0] = 0
             for k in range(k_max):
                 lo = np.int64(sums[k, 0])
@@ -172,10 +189,10 @@ def _shared_counts(
                     for t in range(start[k] + 1, start[k + 1]):
                         cumulative[t] += cumulative[t - 1]
                 for i in range(n):
-                    k = card[i] - 1
+                    k = indptr[i + 1] - indptr[i] - 1
                     if k < 0:
                         continue
-                    v = np.int64(raw[s, i])
+                    v = np.int64(observed[i])
                     lo = low[k]
                     hi = lo + start[k + 1] - start[k] - 1
                     at_most = (
@@ -194,12 +211,12 @@ def _shared_counts(
             for k in range(k_max):
                 ordered[k] = np.sort(sums[k])
             for i in range(n):
-                k = card[i] - 1
+                k = indptr[i + 1] - indptr[i] - 1
                 if k < 0:
                     continue
                 row = ordered[k]
-                low_value = raw[s, i] - tolerance[s, i]
-                high_value = raw[s, i] + tolerance[s, i]
+                low_value = observed[i] - tolerance * (k + 1)
+                high_value = observed[i] + tolerance * (k + 1)
                 # Branch-free binary searches: first position >= low_value, > high_value.
                 base, size = 0, n_perm
                 while size > 1:
@@ -221,8 +238,8 @@ def _shared_counts(
             area = corrections[c, 2]
             old = sums[k - 1, p]
             new = old - column[area] + column[corrections[c, 3]]
-            low_value = raw[s, area] - tolerance[s, area]
-            high_value = raw[s, area] + tolerance[s, area]
+            low_value = observed[area] - tolerance * k
+            high_value = observed[area] + tolerance * k
             ge[area, s] += (1 if new >= low_value else 0) - (1 if old >= low_value else 0)
             le[area, s] += (1 if new <= high_value else 0) - (1 if old <= high_value else 0)
 
@@ -239,15 +256,12 @@ def _row_constant(indptr: NDArray[np.int64], weights: NDArray[np.float64]) -> bo
 
 
 def _counts_shared_sums(
-    y: NDArray[np.float64],
+    columns: NDArray[np.float64],
     indptr: NDArray[np.int64],
-    raw: NDArray[np.float64],
-    tolerance: NDArray[np.float64],
+    indices: NDArray[np.int64],
     permutations: int,
     rng: np.random.Generator,
     threads: int | None = None,
-    *,
-    columns: NDArray[np.float64] | None = None,
 ) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
     """Counts for row-constant weights, in O(areas x variables) after the draws.
 
@@ -257,34 +271,28 @@ def _counts_shared_sums(
     the first k, or a uniform one of the rest replaces it). Without the rare replacements,
     all areas with k neighbours share the permuted sums, the prefix sums of the draws, so
     the counts are a look-up (:func:`_shared_counts`), then corrected where an area drew
-    itself.
+    itself. ``columns`` is (variables, areas); the counts are (areas, variables).
     """
-    n, n_vars = y.shape
-    card = np.diff(indptr).astype(np.int64)
+    n_vars, n = columns.shape
+    card = np.diff(indptr)
     k_max = int(card.max())
     table = draw_table(n + 1, k_max + 1, permutations, rng)  # values in range(n)
-    raw = np.ascontiguousarray(raw.T)  # unweighted neighbour sums, per variable
-    position = np.arange(k_max)[None, :]
-    perm_idx, pos_idx = np.nonzero(position < card[table[:, :k_max]])
+    own = np.arange(k_max)[None, :] < card[table[:, :k_max]]
+    perm_idx, pos_idx = np.nonzero(own)
     area = table[perm_idx, pos_idx]
-    corrections = np.ascontiguousarray(
-        np.column_stack([perm_idx, card[area], area, table[perm_idx, k_max]]), dtype=np.int64
-    )
-    if columns is None:
-        columns = np.ascontiguousarray(y.T)
+    corrections = np.empty((len(area), 4), dtype=np.int64)
+    corrections[:, 0] = perm_idx
+    corrections[:, 1] = card[area]
+    corrections[:, 2] = area
+    corrections[:, 3] = table[perm_idx, k_max]
     # (areas, variables) views of variable-major arrays: each variable's counts are
-    # contiguous for the kernels that fill and read them one variable at a time.
-    ge = np.zeros((n_vars, n), dtype=np.int32).T
-    le = np.zeros((n_vars, n), dtype=np.int32).T
-    args = (
-        columns,
-        table,
-        card,
-        raw,
-        np.ascontiguousarray(tolerance.T),
-        corrections,
-        bool(np.array_equal(y, np.floor(y))),
-    )
+    # contiguous for the kernel, which fills them one variable at a time.
+    ge = np.empty((n_vars, n), dtype=np.int32).T
+    le = np.empty((n_vars, n), dtype=np.int32).T
+    isolated = card == 0
+    ge[isolated] = 0
+    le[isolated] = 0
+    args = (columns, table, indptr, indices, corrections)
     workers = min(threads or os.cpu_count() or 1, n_vars)
     if workers <= 1:
         _shared_counts(*args, 0, n_vars, ge, le)
@@ -311,7 +319,7 @@ def permutation_counts(
     threads: int | None = None,
     method: str = "auto",
     columns: NDArray[np.float64] | None = None,
-) -> tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.float64]]:
+) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
     """Conditional-permutation counts for every area and every column of ``y``.
 
     Parameters
@@ -323,7 +331,7 @@ def permutation_counts(
     permutations, seed
         Number of draws and the seed of ``numpy.random.default_rng``.
     threads
-        Worker threads of the general kernel (default: all cores).
+        Worker threads (default: all cores).
     method
         ``"auto"`` (shared sums when every row's weights are equal, else the general
         kernel), or ``"shared"`` / ``"general"`` to force one (for tests).
@@ -333,9 +341,8 @@ def permutation_counts(
     Returns
     -------
     ge, le
-        Per area and variable, the permutations whose neighbour sum is >= / <= the observed.
-    observed
-        The observed (weighted) neighbour sums.
+        Per area and variable, the permutations whose (weighted) neighbour sum is >= / <=
+        the observed one, counting sums within 1e-9 * sum|w| * max|y| of it as ties.
     """
     y = np.ascontiguousarray(y, dtype=np.float64)
     n = y.shape[0]
@@ -345,33 +352,22 @@ def permutation_counts(
     card = np.diff(indptr)
     if method not in ("auto", "shared", "general"):
         raise ValueError(f"method={method!r}; use 'auto', 'shared' or 'general'")
-    shared = _row_constant(indptr, weights) if method == "auto" else method == "shared"
-    if shared:
-        # Every row's weights are one value: the weighted sums scale the unweighted ones.
-        pattern = sparse.csr_matrix((np.ones(len(indices)), indices, indptr), shape=(n, n))
-        raw = np.asarray(pattern @ y)
-        row_weight = np.zeros(n)
-        row_weight[card > 0] = weights[indptr[:-1][card > 0]]
-        observed = raw * row_weight[:, None]
-    else:
-        matrix = sparse.csr_matrix((weights, indices, indptr), shape=(n, n))
-        observed = np.ascontiguousarray(matrix @ y)
-    ge = np.zeros(y.shape, dtype=np.int32)
-    le = np.zeros(y.shape, dtype=np.int32)
     k_max = int(card.max()) if n else 0
     if n < 2 or k_max == 0 or permutations <= 0:
-        return ge, le, observed
+        return np.zeros(y.shape, dtype=np.int32), np.zeros(y.shape, dtype=np.int32)
     rng = np.random.default_rng(seed)
+    if _row_constant(indptr, weights) if method == "auto" else method == "shared":
+        # Every row's weights are one value: its permuted sums order as the unweighted ones.
+        if columns is None:
+            columns = np.ascontiguousarray(y.T)
+        return _counts_shared_sums(columns, indptr, indices, permutations, rng, threads)
+    matrix = sparse.csr_matrix((weights, indices, indptr), shape=(n, n))
+    observed = np.ascontiguousarray(matrix @ y)
     # Rounding makes equal sums differ in the last bits; anything below this is a tie.
-    scale = np.abs(y).max(axis=0)[None, :]
-    if shared:
-        tolerance = 1e-9 * card[:, None] * scale
-        ge, le = _counts_shared_sums(
-            y, indptr, raw, tolerance, permutations, rng, threads, columns=columns
-        )
-        return ge, le, observed
     absolute = np.asarray(abs(matrix).sum(axis=1)).reshape(-1)
-    tolerance = np.ascontiguousarray(1e-9 * absolute[:, None] * scale)
+    tolerance = np.ascontiguousarray(1e-9 * absolute[:, None] * np.abs(y).max(axis=0))
+    ge = np.zeros(y.shape, dtype=np.int32)
+    le = np.zeros(y.shape, dtype=np.int32)
     table = draw_table(n, k_max, permutations, rng)
     # Values at every draw, for both positions of the skipped area: the kernel then reads
     # contiguous memory. Size: variables x k_max x permutations (never areas x perm.).
@@ -387,4 +383,4 @@ def permutation_counts(
     else:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             list(pool.map(lambda ab: _counts_range(*args, ab[0], ab[1], ge, le), bounds))
-    return ge, le, observed
+    return ge, le

@@ -1,15 +1,16 @@
-"""Compiled finishing passes of the local statistics: one pass per area and variable.
+"""Compiled finishing passes of the local statistics: one pass over areas x variables.
 
 Given the permutation counts (:mod:`klastergeo._kernels`), local Moran's I and Getis-Ord
 G each need the statistic, its analytical moments, z, two p-values and the cluster code.
 Done with NumPy that is some 25 passes over the areas x variables arrays; these kernels do
-it in one, per variable (columns are contiguous), so that adding sectors to a call costs
-little. The formulas are esda's (tested to 1e-9 through the public functions).
+it in one, area by area: an area's neighbours are read once for all variables (values are
+stored area-major, so a neighbour's values are contiguous), and the results are written
+area-major, the row order of the output frames. Threads take ranges of areas. The formulas
+are esda's (tested to 1e-9 through the public functions).
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -19,10 +20,14 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-__all__ = ["ALTERNATIVES", "g_columns", "moran_columns"]
+__all__ = ["ALTERNATIVES", "OUTPUTS", "g_columns", "moran_columns"]
 
 #: Codes of the ``alternative`` argument inside the kernels.
 ALTERNATIVES = {"two-sided": 0, "greater": 1, "lesser": 2, "folded": 3}
+#: The float outputs, in the order of the last axis of the kernels' result.
+OUTPUTS = ("statistic", "z", "p_norm", "p_sim")
+#: Below this many area-variables one thread does the work (pool start-up would dominate).
+THREADED_MIN = 100_000
 _SQRT2 = math.sqrt(2.0)
 
 
@@ -51,13 +56,59 @@ def _pseudo_p(
 
 
 @njit(cache=True, nogil=True)
-def _moran_range(
-    columns: NDArray[np.float64],
+def _undefined(out: NDArray[np.float64], code: NDArray[np.int64], i: int, s: int) -> None:
+    for o in range(4):  # pragma: no cover - compiled
+        out[i, s, o] = np.nan
+    code[i, s] = 0
+
+
+@njit(cache=True, nogil=True)
+def _standardise(
+    values: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:  # pragma: no cover
+    """z-scores per variable (population sd, as esda), kurtosis b2 and constant flags."""
+    n, n_vars = values.shape
+    mean = np.zeros(n_vars)
+    low = values[0].copy()
+    high = values[0].copy()
+    for i in range(n):
+        for s in range(n_vars):
+            v = values[i, s]
+            mean[s] += v
+            low[s] = min(low[s], v)
+            high[s] = max(high[s], v)
+    mean /= n
+    m2 = np.zeros(n_vars)
+    for i in range(n):
+        for s in range(n_vars):
+            d = values[i, s] - mean[s]
+            m2[s] += d * d
+    constant = low == high
+    sd = np.sqrt(m2 / n)
+    for s in range(n_vars):
+        if constant[s] or sd[s] == 0.0:
+            constant[s] = True
+            sd[s] = 1.0
+    z = np.empty((n, n_vars))
+    m4 = np.zeros(n_vars)
+    for i in range(n):
+        for s in range(n_vars):
+            zs = (values[i, s] - mean[s]) / sd[s]
+            z[i, s] = zs
+            m4[s] += zs * zs * zs * zs
+    return z, m4 / n, constant
+
+
+@njit(cache=True, nogil=True)
+def _moran_areas(
+    z: NDArray[np.float64],
     indptr: NDArray[np.int64],
     indices: NDArray[np.int64],
     data: NDArray[np.float64],
     wi: NDArray[np.float64],
     wi2: NDArray[np.float64],
+    b2: NDArray[np.float64],
+    constant: NDArray[np.bool_],
     ge: NDArray[np.int32],
     le: NDArray[np.int32],
     permutations: int,
@@ -67,86 +118,69 @@ def _moran_range(
     decide: bool,
     first: int,
     last: int,
-    statistic: NDArray[np.float64],
-    zscore: NDArray[np.float64],
-    p_norm: NDArray[np.float64],
-    p_sim: NDArray[np.float64],
+    out: NDArray[np.float64],
     code: NDArray[np.int64],
-    constant: NDArray[np.bool_],
 ) -> None:  # pragma: no cover - compiled; tested through local_moran
-    n = columns.shape[1]
-    zbuf = np.empty(n)
+    n, n_vars = z.shape
     inv_n1 = 1.0 / (n - 1)
     inv_n2 = 1.0 / (n - 2)
     scale = (n - 1) / n
-    for s in range(first, last):
-        y = columns[s]
-        mean = 0.0
-        for i in range(n):
-            mean += y[i]
-        mean /= n
-        m2 = 0.0
-        m4 = 0.0
-        for i in range(n):
-            d = y[i] - mean
-            m2 += d * d
-        m2 /= n
-        if m2 == 0.0:
-            constant[s] = True
-            for i in range(n):
-                statistic[s, i] = zscore[s, i] = p_norm[s, i] = p_sim[s, i] = np.nan
-                code[s, i] = 0
+    term_a = (n - b2) * inv_n1
+    term_b = (2 * b2 - n) * inv_n1 * inv_n2
+    lag = np.empty(n_vars)
+    for i in range(first, last):
+        start = indptr[i]
+        stop = indptr[i + 1]
+        if stop == start:  # no neighbours: undefined
+            for s in range(n_vars):
+                _undefined(out, code, i, s)
             continue
-        sd = math.sqrt(m2)
-        for i in range(n):  # standardise once; the neighbour loops then only gather
-            zbuf[i] = (y[i] - mean) / sd
-            m4 += zbuf[i] ** 4
-        b2 = m4 / n  # kurtosis of the standardised values (m2 = 1)
-        term_a = (n - b2) * inv_n1
-        term_b = (2 * b2 - n) * inv_n1 * inv_n2
-        for i in range(n):
-            start = indptr[i]
-            stop = indptr[i + 1]
-            if stop == start:  # no neighbours: undefined
-                statistic[s, i] = zscore[s, i] = p_norm[s, i] = p_sim[s, i] = np.nan
-                code[s, i] = 0
+        lag[:] = 0.0
+        for t in range(start, stop):
+            j = indices[t]
+            weight = data[t]
+            for s in range(n_vars):
+                lag[s] += weight * z[j, s]
+        w = wi[i]
+        expected = -w * inv_n1
+        for s in range(n_vars):
+            if constant[s]:
+                _undefined(out, code, i, s)
                 continue
-            z = zbuf[i]
-            lag = 0.0
-            for t in range(start, stop):
-                lag += data[t] * zbuf[indices[t]]
-            value = scale * z * lag  # esda: (n - 1) z lag / sum(z^2), sum(z^2) = n
-            w = wi[i]
-            expected = -w * inv_n1
-            variance = wi2[i] * term_a + (w * w - wi2[i]) * term_b - expected * expected
+            zi = z[i, s]
+            value = scale * zi * lag[s]  # esda: (n - 1) z lag / sum(z^2), sum(z^2) = n
+            variance = wi2[i] * term_a[s] + (w * w - wi2[i]) * term_b[s] - expected * expected
             zs = (value - expected) / math.sqrt(variance) if variance > 0 else np.nan
-            statistic[s, i] = value
-            zscore[s, i] = zs
             pn = _normal_p(zs, alternative) if variance > 0 else np.nan
-            p_norm[s, i] = pn
             ps = np.nan
             if permutations > 0:
-                if z == 0.0:  # I is 0 in every permutation
+                if zi == 0.0:  # I is 0 in every permutation
                     ps = 1.0
-                elif z > 0.0:  # I grows with the neighbours' sum
+                elif zi > 0.0:  # I grows with the neighbours' sum
                     ps = _pseudo_p(ge[i, s], le[i, s], permutations, alternative)
                 else:  # and falls with it where z < 0
                     ps = _pseudo_p(le[i, s], ge[i, s], permutations, alternative)
-            p_sim[s, i] = ps
+            out[i, s, 0] = value
+            out[i, s, 1] = zs
+            out[i, s, 2] = pn
+            out[i, s, 3] = ps
             # GeoDa codes by (z > 0, lag > 0): HH 1, LL 2, LH 3, HL 4
-            quadrant = (1 if lag > 0 else 4) if z > 0 else (3 if lag > 0 else 2)
+            quadrant = (1 if lag[s] > 0 else 4) if zi > 0 else (3 if lag[s] > 0 else 2)
             if decide:
                 p = ps if decide_on_sim else pn
-                code[s, i] = quadrant if p <= alpha else 0
+                code[i, s] = quadrant if p <= alpha else 0
             else:
-                code[s, i] = quadrant
+                code[i, s] = quadrant
 
 
 @njit(cache=True, nogil=True)
-def _g_range(
-    columns: NDArray[np.float64],
+def _g_areas(
+    y: NDArray[np.float64],
     indptr: NDArray[np.int64],
     indices: NDArray[np.int64],
+    total: NDArray[np.float64],
+    squares: NDArray[np.float64],
+    constant: NDArray[np.bool_],
     ge: NDArray[np.int32],
     le: NDArray[np.int32],
     permutations: int,
@@ -156,104 +190,89 @@ def _g_range(
     decide: bool,
     first: int,
     last: int,
-    statistic: NDArray[np.float64],
-    zscore: NDArray[np.float64],
-    p_norm: NDArray[np.float64],
-    p_sim: NDArray[np.float64],
+    out: NDArray[np.float64],
     code: NDArray[np.int64],
-    constant: NDArray[np.bool_],
 ) -> None:  # pragma: no cover - compiled; tested through local_gstar
-    n = columns.shape[1]
-    for s in range(first, last):
-        y = columns[s]
-        total = 0.0
-        squares = 0.0
-        low = y[0]
-        high = y[0]
-        for i in range(n):
-            total += y[i]
-            squares += y[i] * y[i]
-            low = min(low, y[i])
-            high = max(high, y[i])
-        if low == high:
-            constant[s] = True
-            for i in range(n):
-                statistic[s, i] = zscore[s, i] = p_norm[s, i] = p_sim[s, i] = np.nan
-                code[s, i] = 0
+    n, n_vars = y.shape
+    inv_n = 1.0 / n
+    inv_total = 1.0 / total
+    # Gi*: Var = k (n - k) / ((n - 1) n^2) * var(y) / mean(y)^2, with k counting the area
+    means = total * inv_n
+    star_factor = (squares * inv_n - means * means) / (means * means) / ((n - 1.0) * n * n)
+    lag = np.empty(n_vars)
+    for i in range(first, last):
+        start = indptr[i]
+        stop = indptr[i + 1]
+        if stop == start:
+            for s in range(n_vars):
+                _undefined(out, code, i, s)
             continue
-        for i in range(n):
-            start = indptr[i]
-            stop = indptr[i + 1]
-            if stop == start:
-                statistic[s, i] = zscore[s, i] = p_norm[s, i] = p_sim[s, i] = np.nan
-                code[s, i] = 0
+        lag[:] = 0.0
+        for t in range(start, stop):
+            j = indices[t]
+            for s in range(n_vars):
+                lag[s] += y[j, s]
+        card = float(stop - start)
+        for s in range(n_vars):
+            if constant[s]:
+                _undefined(out, code, i, s)
                 continue
-            lag = 0.0
-            for t in range(start, stop):
-                lag += y[indices[t]]
-            card = float(stop - start)
-            if star:  # the area itself is included
-                size = float(n)
-                value = (lag + y[i]) / total
-                mean = total / size
-                mean_sq = squares / size
-                card += 1.0
+            yi = y[i, s]
+            if star:  # the area itself is included; the moments are the variable's
+                value = (lag[s] + yi) * inv_total[s]
+                expected = (card + 1.0) * inv_n
+                variance = (card + 1.0) * (n - card - 1.0) * star_factor[s]
             else:
                 size = float(n - 1)
-                value = lag / (total - y[i])
-                mean = (total - y[i]) / size
-                mean_sq = (squares - y[i] * y[i]) / size
-            variance_y = mean_sq - mean * mean
-            expected = card / size
-            variance = (
-                card * (size - card) / (size - 1) / (size * size) * variance_y / (mean * mean)
-            )
+                value = lag[s] / (total[s] - yi)
+                mean = (total[s] - yi) / size
+                mean_sq = (squares[s] - yi * yi) / size
+                variance_y = mean_sq - mean * mean
+                expected = card / size
+                variance = (
+                    card * (size - card) / (size - 1) / (size * size) * variance_y / (mean * mean)
+                )
             zs = (value - expected) / math.sqrt(variance) if variance > 0 else np.nan
-            statistic[s, i] = value
-            zscore[s, i] = zs
             pn = _normal_p(zs, alternative) if variance > 0 else np.nan
-            p_norm[s, i] = pn
             ps = np.nan
             if permutations > 0:  # G grows with the neighbours' sum
                 ps = _pseudo_p(ge[i, s], le[i, s], permutations, alternative)
-            p_sim[s, i] = ps
+            out[i, s, 0] = value
+            out[i, s, 1] = zs
+            out[i, s, 2] = pn
+            out[i, s, 3] = ps
             if decide:
                 p = ps if decide_on_sim else pn
                 level = 3 if p <= 0.01 else (2 if p <= 0.05 else (1 if p <= 0.10 else 0))
-                code[s, i] = 0 if math.isnan(zs) else (level if zs > 0 else -level)
+                code[i, s] = 0 if math.isnan(zs) else (level if zs > 0 else -level)
             else:
-                code[s, i] = 0
+                code[i, s] = 0
 
 
 def _run(
-    kernel: Any, columns: NDArray[np.float64], fixed: tuple[Any, ...], threads: int | None
-) -> tuple[Any, ...]:
-    n_vars, n = columns.shape
-    outputs = (
-        np.empty((n_vars, n)),
-        np.empty((n_vars, n)),
-        np.empty((n_vars, n)),
-        np.empty((n_vars, n)),
-        np.zeros((n_vars, n), dtype=np.int64),
-        np.zeros(n_vars, dtype=np.bool_),
-    )
-    workers = min(threads or os.cpu_count() or 1, n_vars)
-    bounds = np.linspace(0, n_vars, workers + 1).astype(int)
-    if workers <= 1:
-        kernel(columns, *fixed, 0, n_vars, *outputs)
+    kernel: Any, values: NDArray[np.float64], fixed: tuple[Any, ...], threads: int | None
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """Run ``kernel`` over ranges of areas; returns (areas, variables, 4) floats (see
+    :data:`OUTPUTS`) and (areas, variables) codes."""
+    n, n_vars = values.shape
+    out = np.empty((n, n_vars, len(OUTPUTS)))
+    code = np.empty((n, n_vars), dtype=np.int64)
+    workers = threads or os.cpu_count() or 1
+    if workers <= 1 or n * n_vars < THREADED_MIN:
+        kernel(values, *fixed, 0, n, out, code)
     else:
+        bounds = np.linspace(0, n, workers + 1).astype(np.int64)
         with ThreadPoolExecutor(max_workers=workers) as pool:
             list(
                 pool.map(
-                    lambda ab: kernel(columns, *fixed, ab[0], ab[1], *outputs),
-                    itertools.pairwise(bounds),
+                    lambda a, b: kernel(values, *fixed, a, b, out, code), bounds[:-1], bounds[1:]
                 )
             )
-    return outputs
+    return out, code
 
 
 def moran_columns(
-    columns: NDArray[np.float64],
+    values: NDArray[np.float64],
     indptr: NDArray[np.int64],
     indices: NDArray[np.int64],
     data: NDArray[np.float64],
@@ -268,15 +287,21 @@ def moran_columns(
     alpha: float,
     decide: bool,
     threads: int | None = None,
-) -> tuple[Any, ...]:
-    """Local Moran per variable (rows of ``columns``): statistic, z, p_norm, p_sim, code
-    (the significant quadrant when ``decide``, else the quadrant), and constant flags."""
+) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.bool_]]:
+    """Local Moran of every column of ``values`` (areas x variables, C order).
+
+    Returns the (areas, variables, 4) float outputs (:data:`OUTPUTS`), the code (the
+    significant quadrant when ``decide``, else the quadrant) and the constant-variable flags.
+    """
+    z, b2, constant = _standardise(values)
     fixed = (
         indptr,
         indices,
         data,
         wi,
         wi2,
+        b2,
+        constant,
         ge,
         le,
         permutations,
@@ -285,11 +310,12 @@ def moran_columns(
         alpha,
         decide,
     )
-    return _run(_moran_range, columns, fixed, threads)
+    out, code = _run(_moran_areas, z, fixed, threads)
+    return out, code, constant
 
 
 def g_columns(
-    columns: NDArray[np.float64],
+    values: NDArray[np.float64],
     indptr: NDArray[np.int64],
     indices: NDArray[np.int64],
     ge: NDArray[np.int32],
@@ -301,12 +327,16 @@ def g_columns(
     decide_on_sim: bool,
     decide: bool,
     threads: int | None = None,
-) -> tuple[Any, ...]:
-    """Getis-Ord Gi/Gi* per variable on binary weights: statistic, z, p_norm, p_sim, bin
-    (when ``decide``), and constant flags."""
+) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.bool_]]:
+    """Getis-Ord Gi/Gi* of every column of ``values`` on binary weights: the (areas,
+    variables, 4) float outputs, the bin (when ``decide``) and the constant flags."""
+    constant = values.min(axis=0) == values.max(axis=0)
     fixed = (
         indptr,
         indices,
+        values.sum(axis=0),
+        (values * values).sum(axis=0),
+        constant,
         ge,
         le,
         permutations,
@@ -315,4 +345,5 @@ def g_columns(
         decide_on_sim,
         decide,
     )
-    return _run(_g_range, columns, fixed, threads)
+    out, code = _run(_g_areas, values, fixed, threads)
+    return out, code, constant

@@ -444,7 +444,7 @@ def local_join_count(
     statistic = values * lag
     p_sim = np.full(values.shape, np.nan)
     if permutations > 0:
-        ge, le, _ = permutation_counts(
+        ge, le = permutation_counts(
             values,
             binary.indptr,
             binary.indices,
@@ -481,7 +481,6 @@ def _local(
     prepared = _prepare(y, graph)
     values = prepared.values
     n = values.shape[0]
-    columns = np.ascontiguousarray(values.T)  # per variable, shared by both kernels
     binary = _csr(graph, "b")
     isolated = np.diff(binary.indptr) == 0
     if any(w in which for w in ("gstar", "g")) and (values < 0).any():
@@ -489,7 +488,7 @@ def _local(
     counts: dict[str, tuple[NDArray[np.int32], NDArray[np.int32]]] = {}
     if permutations > 0 and n > 1:
         if _is_binary(binary):
-            ge, le, _ = permutation_counts(
+            ge, le = permutation_counts(
                 values,
                 binary.indptr,
                 binary.indices,
@@ -498,13 +497,12 @@ def _local(
                 seed=seed,
                 threads=threads,
                 method="shared",
-                columns=columns,
             )
             counts = dict.fromkeys(which, (ge, le))
         else:
             for name in which:
                 matrix = _csr(graph, "r") if name == "moran" else binary
-                ge, le, _ = permutation_counts(
+                ge, le = permutation_counts(
                     values,
                     matrix.indptr,
                     matrix.indices,
@@ -518,7 +516,7 @@ def _local(
     for name in which:
         if name == "moran":
             out[name] = _moran_frame(
-                columns,
+                values,
                 graph,
                 prepared,
                 counts.get(name),
@@ -531,7 +529,7 @@ def _local(
             )
         else:
             out[name] = _g_frame(
-                columns,
+                values,
                 binary,
                 prepared,
                 counts.get(name),
@@ -557,10 +555,12 @@ def _counts_or_empty(
     shape: tuple[int, int],
     permutations: int,
 ) -> tuple[NDArray[np.int32], NDArray[np.int32], int]:
+    """The counts in one memory layout (variable-major, as the shared kernel writes them:
+    the finishing kernels are then compiled once), or zeros without permutations."""
     if counts is None:
-        empty = np.zeros(shape, dtype=np.int32)
+        empty = np.zeros(shape, dtype=np.int32, order="F")
         return empty, empty, 0
-    return counts[0], counts[1], permutations
+    return np.asfortranarray(counts[0]), np.asfortranarray(counts[1]), permutations
 
 
 def _fdr_codes(
@@ -569,8 +569,8 @@ def _fdr_codes(
     alpha: float | None,
     zscore: NDArray[np.float64],
 ) -> NDArray[np.int64]:
-    """Significance after Benjamini-Hochberg control, per variable (rows)."""
-    q = np.vstack([fdr_adjust(row) for row in p])
+    """Significance after Benjamini-Hochberg control, per variable (columns)."""
+    q = np.column_stack([fdr_adjust(p[:, s]) for s in range(p.shape[1])])
     if alpha is not None:  # LISA quadrants
         return np.where(np.isfinite(q) & (q <= alpha), codes, 0)
     return hot_spot_bins(zscore, q)  # Gi* bins
@@ -578,28 +578,21 @@ def _fdr_codes(
 
 def _frame(
     prepared: _Prepared,
-    statistic: NDArray[np.float64],
-    zscore: NDArray[np.float64],
-    p_norm: NDArray[np.float64],
-    p_sim: NDArray[np.float64],
+    out: NDArray[np.float64],
     code: NDArray[np.int64],
     code_name: str,
 ) -> pd.DataFrame:
-    """Variables x areas outputs as one frame in area order (then variable)."""
-    frame = pd.DataFrame(
-        {
-            "statistic": statistic.T.ravel(),
-            "z": zscore.T.ravel(),
-            "p_norm": p_norm.T.ravel(),
-            "p_sim": p_sim.T.ravel(),
-            code_name: code.T.ravel(),
-        }
-    )
+    """The kernels' (areas, variables, 4) outputs as one frame in area, then variable order
+    (columns are views of ``out``: no copy)."""
+    n, n_vars, _ = out.shape
+    columns = {name: out[:, :, o].reshape(n * n_vars) for o, name in enumerate(_finish.OUTPUTS)}
+    columns[code_name] = code.reshape(n * n_vars)
+    frame = pd.DataFrame(columns, copy=False)
     return _shape(frame, prepared)
 
 
 def _moran_frame(
-    columns: NDArray[np.float64],
+    values: NDArray[np.float64],
     graph: Graph,
     prepared: _Prepared,
     counts: tuple[NDArray[np.int32], NDArray[np.int32]] | None,
@@ -613,10 +606,10 @@ def _moran_frame(
     _check_inference(inference)
     row = _csr(graph, "r")
     wi, wi2 = _row_sums(row)
-    ge, le, used = _counts_or_empty(counts, columns.T.shape, permutations)
+    ge, le, used = _counts_or_empty(counts, values.shape, permutations)
     on_sim = inference == "permutation" and used > 0
-    statistic, zscore, p_norm, p_sim, code, constant = _finish.moran_columns(
-        columns,
+    out, code, constant = _finish.moran_columns(
+        values,
         row.indptr.astype(np.int64),
         row.indices.astype(np.int64),
         row.data,
@@ -631,13 +624,13 @@ def _moran_frame(
         decide=not fdr,
     )
     if fdr:
-        code = _fdr_codes(p_sim if on_sim else p_norm, code, alpha, zscore)
+        code = _fdr_codes(out[:, :, 3 if on_sim else 2], code, alpha, out[:, :, 1])
     _warn_undefined(prepared, constant, isolated, "local Moran")
-    return _frame(prepared, statistic, zscore, p_norm, p_sim, code, "quadrant")
+    return _frame(prepared, out, code, "quadrant")
 
 
 def _g_frame(
-    columns: NDArray[np.float64],
+    values: NDArray[np.float64],
     binary: sparse.csr_matrix,
     prepared: _Prepared,
     counts: tuple[NDArray[np.int32], NDArray[np.int32]] | None,
@@ -650,10 +643,10 @@ def _g_frame(
     star: bool,
 ) -> pd.DataFrame:
     _check_inference(inference)
-    ge, le, used = _counts_or_empty(counts, columns.T.shape, permutations)
+    ge, le, used = _counts_or_empty(counts, values.shape, permutations)
     on_sim = inference == "permutation" and used > 0
-    statistic, zscore, p_norm, p_sim, code, constant = _finish.g_columns(
-        columns,
+    out, code, constant = _finish.g_columns(
+        values,
         binary.indptr.astype(np.int64),
         binary.indices.astype(np.int64),
         ge,
@@ -665,9 +658,9 @@ def _g_frame(
         decide=not fdr,
     )
     if fdr:
-        code = _fdr_codes(p_sim if on_sim else p_norm, code, None, zscore)
+        code = _fdr_codes(out[:, :, 3 if on_sim else 2], code, None, out[:, :, 1])
     _warn_undefined(prepared, constant, isolated, "Getis-Ord G")
-    return _frame(prepared, statistic, zscore, p_norm, p_sim, code, "bin")
+    return _frame(prepared, out, code, "bin")
 
 
 # --------------------------------------------------------------------------------------
