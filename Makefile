@@ -16,7 +16,8 @@ ifeq ($(origin KLASTERGEO_DATA_DIR), undefined)
     export KLASTERGEO_DATA_DIR := $(abspath $(SHARED_BOUNDARIES))
   endif
 endif
-# esda compiles its numba kernels on first use; keep them out of the source tree.
+# Compiled numba kernels (ours, cached by `klastergeo compile` at install, and esda's in the
+# tests) stay out of the source tree.
 export NUMBA_CACHE_DIR ?= $(abspath .cache/numba)
 
 .PHONY: demo test lint typecheck pytest bench bench-records bench-stats clean install dev
@@ -25,6 +26,7 @@ $(VENV)/.stamp-run: pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install $(PIP_FLAGS) --upgrade pip
 	$(PIP) install $(PIP_FLAGS) -c constraints.txt -e .
+	$(BIN)/klastergeo compile
 	@touch $@
 
 $(VENV)/.stamp-dev: $(VENV)/.stamp-run

@@ -15,15 +15,18 @@ Markdown table; the one in ``benchmarks/README.md`` comes from this script.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 import tracemalloc
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +37,7 @@ import pandas as pd
 from klastergeo import autocorrelation, weights
 
 warnings.simplefilter("ignore")  # esda and libpysal deprecation chatter
+logging.getLogger("klastergeo").setLevel(logging.ERROR)  # "6 areas without neighbours"
 
 
 def best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
@@ -45,25 +49,95 @@ def best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
     return min(times), result
 
 
-def first_call_seconds(data_dir: str, cache: str) -> tuple[float, float]:
-    """Import, then time the first contiguity and the first local Moran of a fresh process."""
-    script = textwrap.dedent(f"""
-        import time, warnings
-        warnings.simplefilter("ignore")
-        import numpy as np, pandas as pd, geopandas as gpd
-        d = gpd.read_parquet({str(Path(data_dir) / "desa.parquet")!r}).set_index("kode")
-        y = pd.Series(np.random.default_rng(0).poisson(2, len(d)).astype(float), d.index)
-        from klastergeo import weights, autocorrelation
-        t = time.perf_counter(); g = weights.contiguity(d, islands="keep")
-        t1 = time.perf_counter(); autocorrelation.local_moran(y, g, permutations=999, seed=1)
-        t2 = time.perf_counter()
-        print(t1 - t, t2 - t1)
-    """)
+def run_all(calls: Sequence[Callable[[], Any]]) -> list[Any]:
+    return [call() for call in calls]
+
+
+def rss_growth(fn: Callable[[], Any]) -> int:
+    """Peak growth of the resident set (bytes) while ``fn`` runs, sampled every millisecond
+    from /proc (tracemalloc does not see the buffers numba allocates)."""
+    page = os.sysconf("SC_PAGE_SIZE")
+
+    def rss() -> int:
+        return int(Path("/proc/self/statm").read_text().split()[1]) * page
+
+    base = rss()
+    peak = [base]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], rss())
+            time.sleep(0.001)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        fn()
+    finally:
+        done.set()
+        sampler.join()
+    return max(peak[0], rss()) - base
+
+
+def on_fresh_graph(fn: Callable[[], Any]) -> Callable[[], Any]:
+    """``fn`` as its first call on a graph: drop the weights matrices klastergeo caches per
+    graph (built from the libpysal Graph on first use), so the conversion is timed too."""
+
+    def call() -> Any:
+        autocorrelation._MATRICES.clear()
+        autocorrelation._ROW_SUMS.clear()
+        return fn()
+
+    return call
+
+
+def fresh_process(script: str, cache: str) -> list[float]:
+    """Run ``script`` in a new interpreter with ``cache`` as numba's cache directory; the
+    numbers it prints on its last line."""
     env = {**os.environ, "NUMBA_CACHE_DIR": cache}
     out = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
-    ).stdout.split()
-    return float(out[-2]), float(out[-1])
+        [sys.executable, "-c", textwrap.dedent(script)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    ).stdout
+    return [float(v) for v in out.strip().splitlines()[-1].split()]
+
+
+FIRST_CALL = """
+    import time, warnings, logging
+    warnings.simplefilter("ignore")
+    logging.disable(logging.WARNING)
+    import numpy as np, pandas as pd, geopandas as gpd
+    d = gpd.read_parquet({path!r}).set_index("kode")
+    y = pd.Series(np.random.default_rng(0).poisson(2, len(d)).astype(float), d.index)
+    from klastergeo import weights, autocorrelation
+    t = time.perf_counter(); g = weights.contiguity(d, islands="keep")
+    t1 = time.perf_counter(); autocorrelation.local_moran(y, g, permutations=999, seed=1)
+    t2 = time.perf_counter()
+    print(t1 - t, t2 - t1)
+"""
+
+ESDA_FIRST_CALL = """
+    import time, warnings
+    warnings.simplefilter("ignore")
+    import numpy as np, geopandas as gpd
+    d = gpd.read_parquet({path!r}).set_index("kode")
+    y = np.random.default_rng(0).poisson(2, len(d)).astype(float)
+    from klastergeo import weights
+    w = weights.contiguity(d, islands="keep").transform("r").to_W()
+    import esda
+    t = time.perf_counter()
+    esda.Moran_Local(y, w, permutations=999, seed=1, n_jobs=-1, keep_simulations=False)
+    print(time.perf_counter() - t)
+"""
+
+COMPILE = """
+    from klastergeo._compile import compile_kernels
+    print(compile_kernels())
+"""
 
 
 def main() -> None:
@@ -145,18 +219,24 @@ def main() -> None:
         ),
     ):
         ours_t, _ = best(ours_fn, args.repeat)
+        fresh_t, _ = best(on_fresh_graph(ours_fn), args.repeat)
         esda_t, _ = best(esda_fn, 2)
         geoda_t, _ = best(geoda_fn, 1)
         rows.append(
             (
                 name,
-                f"{ours_t:.2f} s",
+                f"{ours_t:.2f} s ({fresh_t:.2f} s on a fresh graph)",
                 f"esda {esda_t:.2f} s (warm, 2 cores)",
-                f"{esda_t / ours_t:.1f}x faster",
+                f"{esda_t / ours_t:.0f}x faster ({esda_t / fresh_t:.0f}x)",
             )
         )
         rows.append(
-            ("", "", f"pygeoda {geoda_t:.2f} s (2 threads)", f"{geoda_t / ours_t:.1f}x faster")
+            (
+                "",
+                "",
+                f"pygeoda {geoda_t:.2f} s (2 threads)",
+                f"{geoda_t / ours_t:.0f}x faster ({geoda_t / fresh_t:.0f}x)",
+            )
         )
         print(name, "done", flush=True)
 
@@ -170,49 +250,62 @@ def main() -> None:
         ("local Moran", autocorrelation.local_moran),
         ("Gi*", autocorrelation.local_gstar),
     ):
-        one, _ = best(lambda fn=fn: fn(sectors[0], province, permutations=999, seed=1), 5)
-        all16, _ = best(lambda fn=fn: fn(sectors, province, permutations=999, seed=1), 5)
-        rows.append(
-            (
-                f"16 sectors of Jawa Tengah in one call ({label})",
-                f"{all16:.3f} s",
-                f"one sector {one:.3f} s",
-                f"{all16 / one:.2f}x the time of one",
+        one_sector = partial(fn, sectors[0], province, permutations=999, seed=1)
+        all_sectors = partial(fn, sectors, province, permutations=999, seed=1)
+        for protocol, wrap in (("graph cached", lambda f: f), ("fresh graph", on_fresh_graph)):
+            one, _ = best(wrap(one_sector), 7)
+            all16, _ = best(wrap(all_sectors), 7)
+            rows.append(
+                (
+                    f"16 sectors of Jawa Tengah in one call, {label} ({protocol})",
+                    f"{all16 * 1e3:.1f} ms",
+                    f"one sector {one * 1e3:.1f} ms",
+                    f"{all16 / one:.2f}x the time of one",
+                )
             )
-        )
+        one_by_one = [partial(fn, sectors[c], province, permutations=999, seed=1) for c in sectors]
+        separate, _ = best(partial(run_all, one_by_one), 3)
+        rows.append(("", "", f"16 separate calls {separate * 1e3:.1f} ms", ""))
 
-    # First call in a fresh process (cold and warm compilation cache) ------------------
+    # First call in a fresh process ----------------------------------------------------
+    path = str(Path(args.boundaries) / "desa.parquet")
     with tempfile.TemporaryDirectory() as cache:
-        cold = first_call_seconds(args.boundaries, cache)
-        warm = first_call_seconds(args.boundaries, cache)
+        cold = fresh_process(FIRST_CALL.format(path=path), cache)
+    with tempfile.TemporaryDirectory() as cache:
+        (compile_t,) = fresh_process(COMPILE, cache)
+        warm = fresh_process(FIRST_CALL.format(path=path), cache)
+    with tempfile.TemporaryDirectory() as cache:
+        (esda_cold,) = fresh_process(ESDA_FIRST_CALL.format(path=path), cache)
+    rows.append(
+        (
+            "first call in a fresh process, after `klastergeo compile` (run by make install, "
+            f"{compile_t:.1f} s once)",
+            f"contiguity {warm[0]:.2f} s + local Moran {warm[1]:.2f} s",
+            f"esda local Moran {esda_cold:.1f} s (first call, compiles)",
+            f"{esda_cold / warm[1]:.0f}x faster",
+        )
+    )
     rows.append(
         (
             "first call in a fresh process, empty numba cache",
-            f"contiguity {cold[0]:.2f} s, local Moran {cold[1]:.2f} s",
+            f"contiguity {cold[0]:.2f} s + local Moran {cold[1]:.2f} s",
             "",
             "",
         )
     )
-    rows.append(
-        (
-            "first call in a fresh process, cached",
-            f"contiguity {warm[0]:.2f} s, local Moran {warm[1]:.2f} s",
-            "",
-            "",
-        )
-    )
+    print("first calls done", flush=True)
 
     # Memory ----------------------------------------------------------------------------
     tracemalloc.start()
-    autocorrelation.local_moran(y, graph, permutations=999, seed=1)
+    peak_rss = rss_growth(lambda: autocorrelation.local_moran(y, graph, permutations=999, seed=1))
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     dense = n * 999 * 8
     rows.append(
         (
-            "peak memory of a national local Moran",
-            f"{peak / 1e6:.0f} MB",
-            f"a dense areas x permutations matrix: {dense / 1e6:.0f} MB",
+            "extra memory of a national local Moran (999 permutations)",
+            f"{peak / 1e6:.0f} MB traced by tracemalloc, {peak_rss / 1e6:.0f} MB resident growth",
+            f"one dense areas x permutations matrix: {dense / 1e6:.0f} MB",
             "",
         )
     )

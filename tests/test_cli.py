@@ -168,3 +168,9 @@ def test_version_and_boundaries_info(data_dir: Path) -> None:
     result = _run("boundaries", "info", "--boundaries", str(data_dir))
     assert result.exit_code == 0
     assert "83,402" in result.output
+
+
+def test_compile_caches_the_kernels() -> None:
+    result = _run("compile")
+    assert result.exit_code == 0
+    assert "kernels compiled and cached" in result.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import sparse
 
@@ -33,8 +34,8 @@ def test_shared_counts_equal_brute_force(data: str) -> None:
     perm_idx, pos_idx = np.nonzero(np.arange(k_max)[None, :] < card[table[:, :k_max]])
     area = table[perm_idx, pos_idx]
     corrections = np.column_stack([perm_idx, card[area], area, table[perm_idx, k_max]])
-    ge = np.zeros((n, 3), np.int32)
-    le = np.zeros((n, 3), np.int32)
+    ge = np.zeros((3, n), np.int32)  # (variables, areas)
+    le = np.zeros((3, n), np.int32)
     _shared_counts(
         np.ascontiguousarray(y.T),
         table,
@@ -52,8 +53,8 @@ def test_shared_counts_equal_brute_force(data: str) -> None:
         draws[own] = np.repeat(table[:, k_max:], card[i], axis=1)[own]  # the spare draw
         assert not (draws == i).any()
         sums = y[draws].sum(axis=1)  # (permutations, variables)
-        assert (ge[i] == (sums >= raw[i] - 1e-9).sum(axis=0)).all()
-        assert (le[i] == (sums <= raw[i] + 1e-9).sum(axis=0)).all()
+        assert (ge[:, i] == (sums >= raw[i] - 1e-9).sum(axis=0)).all()
+        assert (le[:, i] == (sums <= raw[i] + 1e-9).sum(axis=0)).all()
 
 
 def _csr(graph):
@@ -96,3 +97,32 @@ def test_general_kernel_uses_the_weights() -> None:
     exact = np.mean([a + 3 * b >= 7 for a, b in pairs])
     assert ge[0, 0] / 20_000 == pytest.approx(exact, abs=0.01)
     assert (ge[1:] == 0).all()  # no neighbours: nothing counted
+
+
+def test_compile_covers_the_signatures_of_real_calls() -> None:
+    """``klastergeo compile`` must compile what real calls use: after it, local statistics
+    on a Series (read-only under pandas copy-on-write) or a DataFrame, on binary or kernel
+    weights, add no new compiled signature (else the first real call compiles again)."""
+    from klastergeo import _contiguity, _kernels, _local, autocorrelation
+    from klastergeo._compile import compile_kernels
+
+    def signatures() -> set[tuple[str, object]]:
+        return {
+            (name, signature)
+            for module in (_contiguity, _kernels, _local)
+            for name, fn in vars(module).items()
+            for signature in getattr(fn, "signatures", [])
+        }
+
+    compile_kernels()
+    before = signatures()
+    areas = lattice(7, 6)
+    graph = weights.contiguity(areas)
+    values = pd.DataFrame(
+        np.random.default_rng(2).gamma(2.0, size=(len(areas), 3)), index=graph.unique_ids
+    )
+    for y in (values[0], values):
+        autocorrelation.local_moran(y, graph, permutations=19, seed=1)
+        autocorrelation.local_gstar(y, graph, permutations=19, seed=1)
+    autocorrelation.local_moran(values, weights.kernel(areas, bandwidth=2500.0), permutations=19)
+    assert signatures() == before

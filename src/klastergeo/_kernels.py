@@ -138,7 +138,7 @@ def _shared_counts(
     (two look-ups per area), other data by binary search in the sorted sums, where sums
     within 1e-9 * k * max|y| of the observed one count as ties. ``corrections`` rows are
     (permutation, k, area, spare draw) for areas that drew themselves among their first k
-    draws: their sum uses the spare draw instead.
+    draws: their sum uses the spare draw instead. ``ge`` and ``le`` are (variables, areas).
     """
     n_perm = table.shape[0]
     k_max = table.shape[1] - 1
@@ -203,8 +203,8 @@ def _shared_counts(
                         if v - 1 < lo
                         else (n_perm if v - 1 >= hi else cumulative[start[k] + v - 1 - lo])
                     )
-                    le[i, s] = at_most
-                    ge[i, s] = n_perm - below
+                    le[s, i] = at_most
+                    ge[s, i] = n_perm - below
                 counted = True
         if not counted:
             ordered = np.empty((k_max, n_perm))
@@ -230,8 +230,8 @@ def _shared_counts(
                     base = base + half if row[base + half - 1] <= high_value else base
                     size -= half
                 first_gt = base + (1 if row[base] <= high_value else 0)
-                ge[i, s] = n_perm - first_ge
-                le[i, s] = first_gt
+                ge[s, i] = n_perm - first_ge
+                le[s, i] = first_gt
         for c in range(corrections.shape[0]):
             p = corrections[c, 0]
             k = corrections[c, 1]
@@ -240,8 +240,8 @@ def _shared_counts(
             new = old - column[area] + column[corrections[c, 3]]
             low_value = observed[area] - tolerance * k
             high_value = observed[area] + tolerance * k
-            ge[area, s] += (1 if new >= low_value else 0) - (1 if old >= low_value else 0)
-            le[area, s] += (1 if new <= high_value else 0) - (1 if old <= high_value else 0)
+            ge[s, area] += (1 if new >= low_value else 0) - (1 if old >= low_value else 0)
+            le[s, area] += (1 if new <= high_value else 0) - (1 if old <= high_value else 0)
 
 
 def _row_constant(indptr: NDArray[np.int64], weights: NDArray[np.float64]) -> bool:
@@ -285,13 +285,13 @@ def _counts_shared_sums(
     corrections[:, 1] = card[area]
     corrections[:, 2] = area
     corrections[:, 3] = table[perm_idx, k_max]
-    # (areas, variables) views of variable-major arrays: each variable's counts are
-    # contiguous for the kernel, which fills them one variable at a time.
-    ge = np.empty((n_vars, n), dtype=np.int32).T
-    le = np.empty((n_vars, n), dtype=np.int32).T
+    # Variable-major: each variable's counts are contiguous for the kernel, which fills
+    # them one variable at a time; the caller gets (areas, variables) views.
+    ge = np.empty((n_vars, n), dtype=np.int32)
+    le = np.empty((n_vars, n), dtype=np.int32)
     isolated = card == 0
-    ge[isolated] = 0
-    le[isolated] = 0
+    ge[:, isolated] = 0
+    le[:, isolated] = 0
     args = (columns, table, indptr, indices, corrections)
     workers = min(threads or os.cpu_count() or 1, n_vars)
     if workers <= 1:
@@ -305,7 +305,7 @@ def _counts_shared_sums(
                     itertools.pairwise(bounds),
                 )
             )
-    return ge, le
+    return ge.T, le.T
 
 
 def permutation_counts(

@@ -157,9 +157,9 @@ def _moran_areas(
                 if zi == 0.0:  # I is 0 in every permutation
                     ps = 1.0
                 elif zi > 0.0:  # I grows with the neighbours' sum
-                    ps = _pseudo_p(ge[i, s], le[i, s], permutations, alternative)
+                    ps = _pseudo_p(ge[s, i], le[s, i], permutations, alternative)
                 else:  # and falls with it where z < 0
-                    ps = _pseudo_p(le[i, s], ge[i, s], permutations, alternative)
+                    ps = _pseudo_p(le[s, i], ge[s, i], permutations, alternative)
             out[i, s, 0] = value
             out[i, s, 1] = zs
             out[i, s, 2] = pn
@@ -236,7 +236,7 @@ def _g_areas(
             pn = _normal_p(zs, alternative) if variance > 0 else np.nan
             ps = np.nan
             if permutations > 0:  # G grows with the neighbours' sum
-                ps = _pseudo_p(ge[i, s], le[i, s], permutations, alternative)
+                ps = _pseudo_p(ge[s, i], le[s, i], permutations, alternative)
             out[i, s, 0] = value
             out[i, s, 1] = zs
             out[i, s, 2] = pn
@@ -288,7 +288,8 @@ def moran_columns(
     decide: bool,
     threads: int | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.bool_]]:
-    """Local Moran of every column of ``values`` (areas x variables, C order).
+    """Local Moran of every column of ``values`` (areas x variables, C order); ``ge`` and
+    ``le`` are the permutation counts as C-contiguous (variables, areas) arrays.
 
     Returns the (areas, variables, 4) float outputs (:data:`OUTPUTS`), the code (the
     significant quadrant when ``decide``, else the quadrant) and the constant-variable flags.
@@ -328,8 +329,9 @@ def g_columns(
     decide: bool,
     threads: int | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.bool_]]:
-    """Getis-Ord Gi/Gi* of every column of ``values`` on binary weights: the (areas,
-    variables, 4) float outputs, the bin (when ``decide``) and the constant flags."""
+    """Getis-Ord Gi/Gi* of every column of ``values`` on binary weights (counts as in
+    :func:`moran_columns`): the (areas, variables, 4) float outputs, the bin (when
+    ``decide``) and the constant flags."""
     constant = values.min(axis=0) == values.max(axis=0)
     fixed = (
         indptr,

@@ -115,7 +115,10 @@ def _prepare(y: pd.Series | pd.DataFrame, graph: Graph) -> _Prepared:
             f"y has {int(bad.sum())} missing or infinite value(s) (column {column!r}, areas "
             f"{rows}); fill them (e.g. 0 firms) or drop those areas from y and the graph"
         )
-    return _Prepared(np.ascontiguousarray(values), ids, aligned.columns, two_d)
+    # Writable and C-ordered whatever pandas handed out (read-only views under copy-on-
+    # write): the compiled kernels are then always called with one signature.
+    values = np.require(values, dtype=np.float64, requirements=["C", "W"])
+    return _Prepared(values, ids, aligned.columns, two_d)
 
 
 #: Weights matrices per graph (graphs are immutable), dropped when the graph is collected.
@@ -555,12 +558,14 @@ def _counts_or_empty(
     shape: tuple[int, int],
     permutations: int,
 ) -> tuple[NDArray[np.int32], NDArray[np.int32], int]:
-    """The counts in one memory layout (variable-major, as the shared kernel writes them:
-    the finishing kernels are then compiled once), or zeros without permutations."""
+    """The counts as C-contiguous (variables, areas) arrays, the layout the shared kernel
+    writes (a view then) and the finishing kernels are compiled for; zeros without
+    permutations."""
     if counts is None:
-        empty = np.zeros(shape, dtype=np.int32, order="F")
+        empty = np.zeros(shape[::-1], dtype=np.int32)
         return empty, empty, 0
-    return np.asfortranarray(counts[0]), np.asfortranarray(counts[1]), permutations
+    ge, le = (np.ascontiguousarray(c.T) for c in counts)
+    return ge, le, permutations
 
 
 def _fdr_codes(

@@ -491,6 +491,17 @@ def validate(
             )
 
 
+@app.command(name="compile")
+def compile_() -> None:
+    """Compile and cache the statistics kernels (make does this at install), so that the
+    first analysis starts at full speed."""
+    with _guard():
+        from klastergeo._compile import compile_kernels
+
+        seconds = compile_kernels()
+        out_console.print(f"kernels compiled and cached in {seconds:.1f} s")
+
+
 @app.command()
 def demo(
     out: Annotated[
