@@ -16,6 +16,7 @@ import argparse
 import os
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -24,6 +25,9 @@ import pandas as pd
 
 from klastergeo import boundaries, demo
 from klastergeo.records import read_records, validate_records
+
+# The peer's read_csv warns that a column has mixed types (its numbers have decimal commas).
+warnings.simplefilter("ignore", pd.errors.DtypeWarning)
 
 
 def _registry(path: Path, rows: int, villages: gpd.GeoDataFrame) -> None:

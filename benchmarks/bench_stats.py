@@ -7,7 +7,7 @@ Targets (issue 3, 2-core machine):
 - first call in a fresh process at most 5 s including compilation (cached);
 - no dense areas x permutations matrix (peak memory reported).
 
-Run: ``make bench-stats`` or ``python benchmarks/bench_stats.py`` (about 3 minutes; add
+Run: ``make bench-stats`` or ``python benchmarks/bench_stats.py`` (about 4 minutes; add
 ``--skip-libpysal`` to leave out libpysal's 40-second contiguity builder). Prints a
 Markdown table; the one in ``benchmarks/README.md`` comes from this script.
 """
@@ -225,7 +225,7 @@ def main() -> None:
         rows.append(
             (
                 name,
-                f"{ours_t:.2f} s ({fresh_t:.2f} s on a fresh graph)",
+                f"{ours_t * 1e3:.0f} ms ({fresh_t * 1e3:.0f} ms on a fresh graph)",
                 f"esda {esda_t:.2f} s (warm, 2 cores)",
                 f"{esda_t / ours_t:.0f}x faster ({esda_t / fresh_t:.0f}x)",
             )
