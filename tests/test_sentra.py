@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 
 from klastergeo import sentra, weights
 from klastergeo._errors import ConfigError
@@ -29,7 +31,7 @@ def world():
 
 def test_planted_sentra_found_and_decoy_city_not(world) -> None:
     areas, graph, table = world
-    found, membership = sentra.delineate(table, graph, areas)
+    found, members = sentra.delineate(table, graph, areas)
     assert len(found) == 2
     by_sector = found.set_index("sector")
     assert by_sector.loc["31", "area_codes"] == "r2c2;r2c3"
@@ -40,8 +42,10 @@ def test_planted_sentra_found_and_decoy_city_not(world) -> None:
     # the dense city is hot for furniture but not specialised (LQ about 1)
     assert table.loc[("r6c1", "31"), "gi_bin"] >= 2
     assert table.loc[("r6c1", "31"), "lq"] < 2
-    assert not membership.index.get_level_values("area_code").isin(["r6c1", "r6c2"]).any()
-    assert set(membership) == set(found["sentra_id"])
+    assert not members.index.get_level_values("area_code").isin(["r6c1", "r6c2"]).any()
+    assert set(members["sentra_id"]) == set(found["sentra_id"])
+    assert list(members.columns) == list(sentra.MEMBER_COLUMNS)
+    assert (members["role"] == "core").all()
     assert list(found.columns[: len(sentra.SENTRA_COLUMNS)]) == list(sentra.SENTRA_COLUMNS)
 
 
@@ -81,9 +85,9 @@ def test_non_contiguous_members_make_separate_sentra() -> None:
 )
 def test_rules_are_parameters(world, rule: str, value: float, expected: set[str]) -> None:
     areas, graph, table = world
-    _, membership = sentra.delineate(table, graph, areas, **{rule: value})
-    members = set(membership.xs("31", level="sector").index) if len(membership) else set()
-    assert members == expected
+    _, members = sentra.delineate(table, graph, areas, extend=False, **{rule: value})
+    codes = set(members.xs("31", level="sector").index) if len(members) else set()
+    assert codes == expected
 
 
 def test_is_member_needs_all_three_rules() -> None:
@@ -101,6 +105,107 @@ def test_no_sentra_gives_empty_tables() -> None:
     areas = lattice(4, 4)
     graph = weights.contiguity(areas)
     table = area_table(areas, {c: {"10": 2} for c in areas.index}, graph)
-    found, membership = sentra.delineate(table, graph, areas)
-    assert found.empty and membership.empty
+    found, members = sentra.delineate(table, graph, areas)
+    assert found.empty and members.empty
     assert list(found.columns)[: len(sentra.SENTRA_COLUMNS)] == list(sentra.SENTRA_COLUMNS)
+
+
+def test_sentra_measures(world) -> None:
+    areas, graph, table = world
+    found, _ = sentra.delineate(table, graph, areas)
+    row = found.set_index("sector").loc["31"]
+    furniture = table.xs("31", level="sector")["n_firms"].sum()
+    assert row["area_km2"] == pytest.approx(2.0)  # two 1 km2 lattice cells
+    assert row["density_km2"] == pytest.approx(90 / 2.0)
+    assert row["sector_share"] == pytest.approx(90 / furniture)
+    assert row["n_core_areas"] == 2
+    assert row["core_areas"] == "r2c2;r2c3"
+    rows = table.loc[[("r2c2", "31"), ("r2c3", "31")]]
+    assert row["gi_z_max"] == pytest.approx(rows["gi_z"].max())
+    assert row["gi_p_min"] == pytest.approx(rows["gi_p"].min())
+    everything = table.groupby(level="area_code")["n_firms"].sum()
+    expected_lq = (90 / everything[["r2c2", "r2c3"]].sum()) / (furniture / everything.sum())
+    assert row["lq"] == pytest.approx(expected_lq)
+
+
+def _spill_world() -> tuple:
+    """A furniture sentra r4c4 (60 firms) with a spill-over neighbour r4c5 (12 firms) and
+    a like village r0c8 far away; background 4 food + 1 furniture firm per village."""
+    areas = lattice(9, 9)
+    graph = weights.contiguity(areas)
+    firms: dict[str, dict[str, int]] = {c: {"10": 4, "31": 1} for c in areas.index}
+    firms["r4c4"] = {"10": 2, "31": 60}
+    firms["r4c5"] = {"10": 2, "31": 12}
+    firms["r0c8"] = {"10": 2, "31": 12}
+    return areas, graph, area_table(areas, firms, graph)
+
+
+def test_extension_takes_in_a_specialised_neighbour_only() -> None:
+    areas, graph, table = _spill_world()
+    assert table.loc[("r4c5", "31"), "n_firms"] < 20  # not a core area alone
+    found, members = sentra.delineate(table, graph, areas)
+    assert found["area_codes"].tolist() == ["r4c4;r4c5"]
+    assert found["core_areas"].tolist() == ["r4c4"]
+    assert members.loc[("r4c5", "31"), "role"] == "extension"
+    assert ("r0c8", "31") not in members.index  # like r4c5, but next to no core area
+    assert found["n_firms"].tolist() == [72]
+    plain, members = sentra.delineate(table, graph, areas, extend=False)
+    assert plain["area_codes"].tolist() == ["r4c4"]
+    strict, _ = sentra.delineate(table, graph, areas, extend_min_firms=13)
+    assert strict["area_codes"].tolist() == ["r4c4"]
+
+
+def _points(rng: np.random.Generator) -> gpd.GeoDataFrame:
+    """20 x 20 km of background firms (food 80 %, furniture 20 %), a dense city with
+    1,500 firms of both sectors in the same mix within 1 km, and a furniture sentra of 60
+    firms within 150 m. Coordinates in metres (EPSG:32749)."""
+    n_bg = 2000
+    bx, by = rng.uniform(0, 20_000, n_bg), rng.uniform(0, 20_000, n_bg)
+    cx, cy = 5_000 + rng.normal(0, 500, 1500), 5_000 + rng.normal(0, 500, 1500)
+    sx, sy = 15_000 + rng.normal(0, 75, 60), 15_000 + rng.normal(0, 75, 60)
+    sector = np.concatenate(
+        [rng.choice(["10", "31"], n_bg + 1500, p=[0.8, 0.2]), np.full(60, "31")]
+    )
+    x = np.concatenate([bx, cx, sx]) + 400_000
+    y = np.concatenate([by, cy, sy]) + 9_100_000
+    return gpd.GeoDataFrame(
+        {"sector": sector, "workers": 2.0, "planted": np.arange(len(x)) >= n_bg + 1500},
+        geometry=shapely.points(x, y),
+        crs="EPSG:32749",
+    )
+
+
+@pytest.mark.parametrize("method", ["hdbscan", "dbscan"])
+def test_point_delineation_finds_the_sentra_not_the_city(method: str) -> None:
+    firms = _points(np.random.default_rng(5))
+    found, firm_sentra = sentra.delineate_points(firms, method=method, eps_m=200.0)
+    assert found["sector"].tolist() == ["31"]
+    assert found["sentra_id"].tolist() == ["31-01"]
+    in_sentra = firm_sentra.notna().to_numpy()
+    planted = firms["planted"].to_numpy()
+    recall = (in_sentra & planted).sum() / planted.sum()
+    precision = (in_sentra & planted).sum() / in_sentra.sum()
+    assert recall >= 0.9
+    assert precision >= 0.9
+    assert found.loc[0, "lq"] >= 2
+    assert found.loc[0, "workers"] == pytest.approx(2.0 * in_sentra.sum())
+    assert found.geometry.iloc[0].contains(
+        shapely.MultiPoint(firms.geometry[in_sentra].to_list()).convex_hull
+    )
+
+
+def test_point_delineation_names_areas_and_rejects_bad_options() -> None:
+    firms = _points(np.random.default_rng(6))
+    grid = lattice(20, 20)  # 1 km cells over the same ground
+    col = ((firms.geometry.x - 400_000) // 1000).astype(int).clip(0, 19)
+    row = ((firms.geometry.y - 9_100_000) // 1000).astype(int).clip(0, 19)
+    firms["area_code"] = "r" + row.astype(str) + "c" + col.astype(str)
+    found, _ = sentra.delineate_points(firms, areas=grid, eps_m=200.0)
+    main = firms.loc[firms["planted"], "area_code"].value_counts().index[0]
+    assert found.loc[0, "core_area"] == main  # the cell with most of the sentra's firms
+    assert {"r14c14", "r14c15", "r15c14", "r15c15"} <= set(found.loc[0, "area_codes"].split(";"))
+    assert found.loc[0, "name"].startswith(main)
+    with pytest.raises(ConfigError, match="method='optics'"):
+        sentra.delineate_points(firms, method="optics")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="eps_m"):
+        sentra.delineate_points(firms, eps_m=0)

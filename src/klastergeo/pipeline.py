@@ -264,7 +264,7 @@ def run(config: RunConfig, *, reporter: Reporter | None = None) -> RunResult:
 
     with timed("sentra"):
         parents = _parent_names(config, level, areas, source) if standard else None
-        sentra, membership = sentra_mod.delineate(
+        sentra, members = sentra_mod.delineate(
             table,
             graph,
             areas,
@@ -274,7 +274,9 @@ def run(config: RunConfig, *, reporter: Reporter | None = None) -> RunResult:
             parents=parents,
             lang=config.map.lang,
         )
+        membership = members["sentra_id"]
         table["sentra_id"] = membership.reindex(table.index).to_numpy(dtype=object)
+        table["sentra_role"] = members["role"].reindex(table.index).to_numpy(dtype=object)
         keys = pd.MultiIndex.from_arrays(
             [firms["area_code"].to_numpy(dtype=object), firms["sector"].to_numpy(dtype=object)]
         )

@@ -1,31 +1,51 @@
 """Sentra: places where many small firms make the same product.
 
-An area belongs to a sector's sentra when three things hold at once:
+**Area-based delineation** (:func:`delineate`). An area is a *core* area of a sector's
+sentra when three things hold at once:
 
 1. it is a significant Gi* hot spot of the sector's firm counts (``gi_bin`` at least the
-   chosen confidence, after FDR when that is on) - firms cluster there;
+   chosen confidence, after FDR when that is on) - firms of the sector cluster there;
 2. its location quotient is at least ``lq_threshold`` - the area is *specialised* in the
    sector, not merely dense (a city has many firms of every kind, LQ near 1);
 3. it has at least ``min_firms`` firms of the sector (20 by default, the statistics
    office's rule of thumb for a statistical sentra).
 
-Member areas that are contiguous in the weights graph merge into one sentra.
+Core areas that are contiguous in the weights graph merge into one sentra. With
+``extend=True`` (the default) a sentra then takes in *extension* areas: neighbours of its
+core areas that are not significant alone but whose firms belong to the same
+concentration - at least ``extend_min_firms`` firms of the sector, an LQ of at least
+``extend_lq`` and a positive Gi* z (more of the sector around them than expected). The
+extension is one ring deep, so a sentra cannot creep across a region.
+
+**Point-based delineation** (:func:`delineate_points`), for registries without boundaries
+or at finer scale than villages: density-based clusters (HDBSCAN or DBSCAN) of the sector's
+firm coordinates in metres, each kept when it has ``min_firms`` firms and its firms are
+specialised (the sector's share of *all* firms inside the cluster's hull at least
+``lq_threshold`` times its regional share); the hull, buffered by half the clustering
+distance, is the sentra polygon.
+
+Every sentra carries the columns of :data:`SENTRA_COLUMNS`; the evidence per member area
+(role, firms, LQ, z, p, bin) is the second table :func:`delineate` returns.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from libpysal.graph import Graph
+from numpy.typing import NDArray
 from scipy.sparse.csgraph import connected_components
 
 from klastergeo import kbli
 from klastergeo._errors import ConfigError
+from klastergeo._spatial import to_metric
 
-__all__ = ["SENTRA_COLUMNS", "delineate", "is_member"]
+__all__ = ["MEMBER_COLUMNS", "SENTRA_COLUMNS", "delineate", "delineate_points", "is_member"]
 
 logger = logging.getLogger(__name__)
 
@@ -37,21 +57,30 @@ SENTRA_COLUMNS = (
     "sector_label",
     "name",
     "n_areas",
+    "n_core_areas",
     "n_firms",
     "workers",
     "output",
+    "area_km2",
+    "density_km2",
     "lq",
+    "sector_share",
     "core_area",
+    "core_areas",
     "area_codes",
+    "gi_z_max",
+    "gi_p_min",
     "lat",
     "lon",
 )
+#: Columns of the member-evidence table (indexed by ``area_code``, ``sector``).
+MEMBER_COLUMNS = ("sentra_id", "role", "n_firms", "lq", "gi_z", "gi_p", "gi_bin")
 
 
 def is_member(
     table: pd.DataFrame, *, min_firms: int = 20, lq_threshold: float = 2.0, confidence: int = 95
 ) -> pd.Series:
-    """True for the (area, sector) rows that meet all three sentra rules.
+    """True for the (area, sector) rows that meet all three core-area rules.
 
     ``table`` needs columns ``n_firms``, ``lq`` and ``gi_bin``.
 
@@ -79,126 +108,423 @@ def delineate(
     min_firms: int = 20,
     lq_threshold: float = 2.0,
     confidence: int = 95,
+    extend: bool = True,
+    extend_min_firms: int = 5,
+    extend_lq: float | None = None,
     parents: pd.Series | None = None,
     lang: str = "id",
-) -> tuple[gpd.GeoDataFrame, pd.Series]:
-    """Find the sentra of every sector and merge contiguous member areas.
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Find the sentra of every sector: core areas, merged when contiguous, and extended.
 
     Parameters
     ----------
     table
         Per area x sector (MultiIndex ``area_code``, ``sector``) with ``n_firms``,
-        ``workers``, ``output``, ``lq``, ``gi_bin``.
+        ``workers``, ``output``, ``lq``, ``gi_bin`` and (for the evidence and the
+        extension) ``gi_z``, ``gi_p``.
     graph
         Contiguity between areas (ids = area codes).
     areas
         Areas indexed by code with ``name`` and ``geometry``.
+    min_firms, lq_threshold, confidence
+        The core-area rules (see the module docstring).
+    extend, extend_min_firms, extend_lq
+        Take in neighbours of core areas with at least ``extend_min_firms`` firms, an LQ
+        of at least ``extend_lq`` (default: ``lq_threshold``) and a positive Gi* z.
     parents
         Name of each area's parent (kecamatan of a desa), used in sentra names.
-    min_firms, lq_threshold, confidence
-        The membership rules (see the module docstring).
 
     Returns
     -------
     sentra
         One row per sentra (columns :data:`SENTRA_COLUMNS`, dissolved ``geometry``),
-        ordered by sector and then size.
-    membership
-        ``sentra_id`` per (area_code, sector) member row.
+        ordered by sector and then size; ids are ``{sector}-{rank:02d}``.
+    members
+        The evidence per member area (:data:`MEMBER_COLUMNS`), indexed by
+        (``area_code``, ``sector``): ``role`` is ``core`` or ``extension``.
+
+    Examples
+    --------
+    >>> sentra, members = delineate(table, graph, villages)  # doctest: +SKIP
+    >>> sentra[["sentra_id", "name", "n_firms", "lq"]].head(1)  # doctest: +SKIP
+      sentra_id              name  n_firms    lq
+    0     31-01  Trangsan, Gatak      265  21.4
     """
-    member = is_member(table, min_firms=min_firms, lq_threshold=lq_threshold, confidence=confidence)
-    members = table.loc[member]
+    if extend_min_firms < 1:
+        raise ConfigError(f"extend_min_firms={extend_min_firms!r} must be at least 1")
+    extend_lq = lq_threshold if extend_lq is None else extend_lq
+    core = is_member(table, min_firms=min_firms, lq_threshold=lq_threshold, confidence=confidence)
     ids = pd.Index(graph.unique_ids)
-    adjacency = graph.sparse.tocsr()
-    area_totals = table.groupby(level="area_code")["n_firms"].sum()
-    sector_totals = table.groupby(level="sector")["n_firms"].sum()
-    grand = float(area_totals.sum())
-    records = []
-    membership = pd.Series(
-        dtype=object,
-        index=pd.MultiIndex.from_tuples([], names=["area_code", "sector"]),
-        name="sentra_id",
-    )
+    adjacency = graph.sparse.tocsr().astype(bool)
+    role = pd.Series(np.where(core.to_numpy(), "core", ""), index=table.index, dtype=object)
+    if extend and core.any():
+        z = table["gi_z"] if "gi_z" in table.columns else pd.Series(np.inf, index=table.index)
+        candidate = (
+            ~core
+            & (table["n_firms"] >= extend_min_firms)
+            & (table["lq"].fillna(0) >= extend_lq)
+            & (z.fillna(-np.inf) > 0)
+        )
+        for sector in table.index.get_level_values("sector")[core.to_numpy()].unique():
+            rows = table.index.get_level_values("sector") == sector
+            codes = table.index.get_level_values("area_code")[rows]
+            pos = _positions(ids, codes, sector)
+            near = np.zeros(len(ids), dtype=bool)
+            core_pos = pos[core.to_numpy()[rows]]
+            near[adjacency[core_pos].indices] = True
+            take = candidate.to_numpy()[rows] & near[pos]
+            role.iloc[np.flatnonzero(rows)[take]] = "extension"
+    in_sentra = role.to_numpy() != ""
+    members = table.loc[in_sentra].copy()
+    members["role"] = role.to_numpy()[in_sentra]
+    if members.empty:
+        empty = gpd.GeoDataFrame({c: [] for c in SENTRA_COLUMNS}, geometry=[], crs=areas.crs)
+        evidence = pd.DataFrame(
+            {c: [] for c in MEMBER_COLUMNS},
+            index=pd.MultiIndex.from_tuples([], names=["area_code", "sector"]),
+        )
+        return empty, evidence
+    members["_group"] = -1
+    offset = 0
     for sector, rows in members.groupby(level="sector", sort=True):
         codes = rows.index.get_level_values("area_code")
-        pos = ids.get_indexer(codes)
-        if (pos < 0).any():
-            raise ConfigError(
-                "the weights graph lacks some member areas of sector "
-                f"{sector!r}; build it on the same areas"
-            )
-        _, labels = connected_components(adjacency[pos][:, pos], directed=False)
-        groups = pd.Series(labels, index=codes)
-        for _, group in groups.groupby(groups):
-            part = rows.loc[rows.index.get_level_values("area_code").isin(group.index)]
-            records.append(
-                _describe(
-                    str(sector), part, areas, parents, area_totals, sector_totals, grand, lang
-                )
-            )
-    if not records:
-        empty = gpd.GeoDataFrame({c: [] for c in SENTRA_COLUMNS}, geometry=[], crs=areas.crs)
-        return empty, membership
-    sentra = pd.DataFrame(records).sort_values(
+        pos = _positions(ids, codes, sector)
+        n_groups, labels = connected_components(adjacency[pos][:, pos], directed=False)
+        members.loc[rows.index, "_group"] = labels + offset
+        offset += n_groups
+    # extension areas that touch no core area of their group cannot happen (one ring deep)
+    sentra = _describe(members, table, areas, parents, lang)
+    order = sentra.sort_values(
         ["sector", "n_firms", "name"], ascending=[True, False, True], kind="stable"
     )
-    sentra["rank"] = sentra.groupby("sector").cumcount() + 1
-    sentra["sentra_id"] = sentra["sector"] + "-" + sentra["rank"].map("{:02d}".format)
-    membership = pd.Series(
-        np.repeat(sentra["sentra_id"].to_numpy(), sentra["_members"].map(len).to_numpy()),
-        index=pd.MultiIndex.from_arrays(
-            [
-                np.concatenate(sentra["_members"].to_list()),
-                np.repeat(sentra["sector"].to_numpy(), sentra["_members"].map(len).to_numpy()),
-            ],
-            names=["area_code", "sector"],
-        ),
-        name="sentra_id",
-    )
-    geometry = gpd.GeoSeries(sentra["_geometry"].to_list(), crs=areas.crs)
+    rank = order.groupby("sector").cumcount() + 1
+    order["sentra_id"] = order["sector"] + "-" + rank.map("{:02d}".format)
+    members["sentra_id"] = order["sentra_id"].reindex(members["_group"]).to_numpy()
+    for column in ("gi_z", "gi_p"):
+        if column not in members.columns:
+            members[column] = np.nan
+    evidence = members[list(MEMBER_COLUMNS)]
     out = gpd.GeoDataFrame(
-        sentra[list(SENTRA_COLUMNS)].reset_index(drop=True),
-        geometry=geometry.to_numpy(),
+        order[list(SENTRA_COLUMNS)].reset_index(drop=True),
+        geometry=gpd.GeoSeries(order["geometry"].to_numpy(), crs=areas.crs).to_numpy(),
         crs=areas.crs,
     )
-    logger.info("sentra: %d in %d sector(s)", len(out), out["sector"].nunique())
-    return out, membership
+    logger.info(
+        "sentra: %d in %d sector(s), %d core and %d extension area(s)",
+        len(out),
+        out["sector"].nunique(),
+        int((evidence["role"] == "core").sum()),
+        int((evidence["role"] == "extension").sum()),
+    )
+    return out, evidence
+
+
+def _positions(ids: pd.Index, codes: pd.Index, sector: object) -> NDArray[np.int64]:
+    pos = ids.get_indexer(codes)
+    if (pos < 0).any():
+        raise ConfigError(
+            f"the weights graph lacks area(s) {list(codes[pos < 0][:3])} of sector "
+            f"{sector!r}; build it on the same areas as the table"
+        )
+    return np.asarray(pos, dtype=np.int64)
 
 
 def _describe(
-    sector: str,
-    part: pd.DataFrame,
+    members: pd.DataFrame,
+    table: pd.DataFrame,
     areas: gpd.GeoDataFrame,
     parents: pd.Series | None,
-    area_totals: pd.Series,
-    sector_totals: pd.Series,
-    grand: float,
     lang: str,
-) -> dict[str, object]:
-    part = part.sort_values("n_firms", ascending=False, kind="stable")
-    codes = part.index.get_level_values("area_code").to_list()
-    n_firms = int(part["n_firms"].sum())
-    all_firms = float(area_totals.reindex(codes).sum())
-    share = float(sector_totals[sector]) / grand if grand else np.nan
-    lq = (n_firms / all_firms) / share if all_firms and share else np.nan
-    geometry = areas.geometry.reindex(codes).union_all()
-    point = geometry.representative_point()
-    return {
-        "sector": sector,
-        "sector_label": kbli.label(sector, lang=lang),
-        "name": _name(codes, areas["name"], parents),
-        "n_areas": len(codes),
-        "n_firms": n_firms,
-        "workers": float(part["workers"].sum()) if "workers" in part else np.nan,
-        "output": float(part["output"].sum()) if "output" in part else np.nan,
-        "lq": float(lq),
-        "core_area": codes[0],
-        "area_codes": ";".join(sorted(codes)),
-        "lat": float(point.y),
-        "lon": float(point.x),
-        "_members": codes,
-        "_geometry": geometry,
-    }
+) -> pd.DataFrame:
+    """One row per member group: sums, LQ, share, area, density, names, geometry."""
+    codes = members.index.get_level_values("area_code")
+    sectors = members.index.get_level_values("sector")
+    area_totals = table.groupby(level="area_code")["n_firms"].sum()
+    sector_totals = table.groupby(level="sector")["n_firms"].sum()
+    grand = float(area_totals.sum())
+    metric = to_metric(areas[[areas.geometry.name]]) if areas.crs is not None else areas
+    km2 = metric.geometry.area.reindex(codes).to_numpy() / 1e6
+    frame = pd.DataFrame(
+        {
+            "_group": members["_group"].to_numpy(),
+            "sector": sectors.astype(str),
+            "code": codes.astype(str),
+            "core": members["role"].to_numpy() == "core",
+            "n_firms": members["n_firms"].to_numpy(),
+            "workers": members["workers"].to_numpy() if "workers" in members else np.nan,
+            "output": members["output"].to_numpy() if "output" in members else np.nan,
+            "all_firms": area_totals.reindex(codes).to_numpy(dtype=float),
+            "km2": km2,
+            "gi_z": members["gi_z"].to_numpy() if "gi_z" in members else np.nan,
+            "gi_p": members["gi_p"].to_numpy() if "gi_p" in members else np.nan,
+        }
+    )
+    # biggest member first within each group: names and the core area follow it
+    frame = frame.sort_values(["_group", "n_firms", "code"], ascending=[True, False, True])
+    grouped = frame.groupby("_group", sort=True)
+    out = grouped.agg(
+        sector=("sector", "first"),
+        n_areas=("code", "size"),
+        n_core_areas=("core", "sum"),
+        n_firms=("n_firms", "sum"),
+        workers=("workers", "sum"),
+        output=("output", "sum"),
+        all_firms=("all_firms", "sum"),
+        area_km2=("km2", "sum"),
+        gi_z_max=("gi_z", "max"),
+        gi_p_min=("gi_p", "min"),
+    )
+    out["area_codes"] = grouped["code"].agg(lambda c: ";".join(sorted(c)))
+    out["core_areas"] = (
+        frame.loc[frame["core"]].groupby("_group")["code"].agg(lambda c: ";".join(sorted(c)))
+    )
+    out["core_area"] = frame.loc[frame["core"]].groupby("_group")["code"].first()
+    out["_codes"] = grouped["code"].agg(list)
+    share = out["sector"].map(sector_totals.rename(str)).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["lq"] = (out["n_firms"] / out["all_firms"]) / (share / grand)
+        out["density_km2"] = out["n_firms"] / out["area_km2"]
+    out["sector_share"] = out["n_firms"] / share
+    out["sector_label"] = [kbli.label(s, lang=lang) for s in out["sector"]]
+    out["name"] = [_name(c, areas["name"], parents) for c in out["_codes"]]
+    dissolved = (
+        gpd.GeoDataFrame(
+            {"_group": frame["_group"].to_numpy()},
+            geometry=areas.geometry.reindex(frame["code"]).to_numpy(),
+            crs=areas.crs,
+        )
+        .dissolve(by="_group", sort=True)
+        .geometry
+    )
+    out["geometry"] = dissolved.reindex(out.index).to_numpy()
+    shapes = gpd.GeoSeries(out["geometry"].to_numpy(), crs=areas.crs)
+    point = shapely.point_on_surface((shapes.to_crs(4326) if areas.crs else shapes).to_numpy())
+    out["lat"] = shapely.get_y(point)
+    out["lon"] = shapely.get_x(point)
+    return out
+
+
+def delineate_points(
+    firms: gpd.GeoDataFrame,
+    *,
+    method: Literal["hdbscan", "dbscan"] = "hdbscan",
+    min_firms: int = 20,
+    lq_threshold: float = 2.0,
+    eps_m: float = 300.0,
+    min_samples: int | None = None,
+    min_strength: float = 0.2,
+    sectors: list[str] | None = None,
+    areas: gpd.GeoDataFrame | None = None,
+    parents: pd.Series | None = None,
+    lang: str = "id",
+) -> tuple[gpd.GeoDataFrame, pd.Series]:
+    """Sentra from the firms' coordinates alone: density clusters that are specialised.
+
+    Parameters
+    ----------
+    firms
+        Points with a ``sector`` column (and ``workers``, ``output`` when present); any
+        CRS (geographic coordinates are projected to their UTM zone for distances).
+    method
+        ``"hdbscan"`` (clusters of varying density; ``min_cluster_size = min_firms``) or
+        ``"dbscan"`` (fixed radius ``eps_m``).
+    min_firms
+        Smallest sentra, in firms of its sector.
+    lq_threshold
+        The sector's share of all firms inside the cluster's hull must be at least this
+        many times its share of the whole registry (a dense city is not a sentra).
+    eps_m
+        DBSCAN's radius in metres; the hulls of both methods are buffered by half of it.
+    min_samples
+        Neighbours that make a core point (default: 5 for DBSCAN, ``min(min_firms, 10)``
+        for HDBSCAN).
+    min_strength
+        HDBSCAN only: firms whose membership strength (``probabilities_``, 1 at the
+        densest part of a cluster) is below this are left out - the sparse fringe that a
+        cluster absorbs before it merges with the background.
+    sectors
+        Sectors to look at (default: every sector with at least ``min_firms`` firms).
+    areas, parents
+        Optional areas (indexed by code, with ``name``) to name the sentra and list the
+        areas each hull touches; ``parents`` names each area's parent.
+
+    Returns
+    -------
+    sentra
+        One row per sentra (:data:`SENTRA_COLUMNS`; the z and p columns are NaN), with the
+        buffered hull as geometry, in the firms' CRS.
+    membership
+        ``sentra_id`` of every firm (missing for firms in no sentra), indexed like
+        ``firms``.
+
+    Examples
+    --------
+    >>> found, firm_sentra = delineate_points(firms, min_firms=20)  # doctest: +SKIP
+    """
+    from sklearn.cluster import DBSCAN, HDBSCAN
+
+    if method not in ("hdbscan", "dbscan"):
+        raise ConfigError(f"method={method!r} is not accepted; use 'hdbscan' or 'dbscan'")
+    if min_firms < 2:
+        raise ConfigError(f"min_firms={min_firms!r} must be at least 2 for point clusters")
+    if eps_m <= 0:
+        raise ConfigError(f"eps_m={eps_m!r} must be a positive distance in metres")
+    if "sector" not in firms.columns:
+        raise ConfigError("firms need a 'sector' column for point-based delineation")
+    metric = to_metric(firms[[firms.geometry.name]])
+    x = shapely.get_x(metric.geometry.to_numpy())
+    y = shapely.get_y(metric.geometry.to_numpy())
+    if not (np.isfinite(x).all() and np.isfinite(y).all()):
+        raise ConfigError("some firms have no point geometry; validate the records first")
+    sector = firms["sector"].astype(str).to_numpy()
+    counts = pd.Series(sector).value_counts()
+    chosen = (
+        sorted(counts.index[counts >= min_firms]) if sectors is None else [str(s) for s in sectors]
+    )
+    tree = shapely.STRtree(metric.geometry.to_numpy())
+    membership = np.full(len(firms), -1, dtype=np.int64)
+    rows: list[dict[str, object]] = []
+    hulls: list[shapely.Geometry] = []
+    for code in chosen:
+        idx = np.flatnonzero(sector == code)
+        if len(idx) < min_firms:
+            continue
+        points = np.column_stack([x[idx], y[idx]])
+        if method == "dbscan":
+            labels = DBSCAN(eps=eps_m, min_samples=min_samples or 5).fit(points).labels_
+        else:
+            model = HDBSCAN(
+                min_cluster_size=min_firms,
+                min_samples=min_samples or min(min_firms, 10),
+                copy=True,
+            ).fit(points)
+            # the sparse fringe joins a cluster late, with a weak membership
+            labels = np.where(model.probabilities_ >= min_strength, model.labels_, -1)
+            labels = _relabel(labels)
+        clustered = labels >= 0
+        if not clustered.any():
+            continue
+        ids = np.unique(labels[clustered])
+        order = np.argsort(labels, kind="stable")[np.count_nonzero(~clustered) :]
+        shapes = shapely.buffer(
+            shapely.convex_hull(
+                shapely.multipoints(shapely.points(points[order]), indices=labels[order])
+            ),
+            eps_m / 2.0,
+        )[ids]
+        hull_of, firm_at = tree.query(shapes, predicate="intersects")
+        inside_all = np.bincount(hull_of, minlength=len(ids))
+        inside_sector = np.bincount(
+            hull_of, weights=(sector[firm_at] == code).astype(float), minlength=len(ids)
+        )
+        share = counts[code] / len(firms)
+        for k, label in enumerate(ids):
+            members = idx[labels == label]
+            lq = (inside_sector[k] / inside_all[k]) / share if inside_all[k] else np.nan
+            if len(members) < min_firms or not lq >= lq_threshold:
+                continue
+            membership[members] = len(rows)
+            hulls.append(shapes[k])
+            rows.append(
+                {
+                    "sector": code,
+                    "n_firms": len(members),
+                    "workers": _sum(firms, "workers", members),
+                    "output": _sum(firms, "output", members),
+                    "area_km2": float(shapely.area(shapes[k])) / 1e6,
+                    "lq": float(lq),
+                    "sector_share": len(members) / counts[code],
+                    "_members": members,
+                }
+            )
+    return _point_sentra(firms, metric.crs, rows, hulls, membership, areas, parents, lang)
+
+
+def _relabel(labels: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Labels 0..k-1 for the clusters that kept members, -1 for noise."""
+    kept = labels >= 0
+    out = np.full(len(labels), -1, dtype=np.int64)
+    out[kept] = np.unique(labels[kept], return_inverse=True)[1]
+    return out
+
+
+def _sum(firms: pd.DataFrame, column: str, rows: NDArray[np.int64]) -> float:
+    if column not in firms.columns:
+        return float("nan")
+    return float(pd.to_numeric(firms[column].iloc[rows], errors="coerce").sum())
+
+
+def _point_sentra(
+    firms: gpd.GeoDataFrame,
+    metric_crs: object,
+    rows: list[dict[str, object]],
+    hulls: list[shapely.Geometry],
+    membership: NDArray[np.int64],
+    areas: gpd.GeoDataFrame | None,
+    parents: pd.Series | None,
+    lang: str,
+) -> tuple[gpd.GeoDataFrame, pd.Series]:
+    if not rows:
+        empty = gpd.GeoDataFrame({c: [] for c in SENTRA_COLUMNS}, geometry=[], crs=firms.crs)
+        return empty, pd.Series(pd.NA, index=firms.index, dtype=object, name="sentra_id")
+    table = pd.DataFrame(rows)
+    shapes = gpd.GeoSeries(hulls, crs=metric_crs)
+    table["geometry"] = shapes.to_crs(firms.crs).to_numpy() if firms.crs else shapes.to_numpy()
+    touched: list[list[str]] = [[] for _ in rows]
+    main: list[str | None] = [None] * len(rows)
+    if areas is not None:
+        area_shapes = areas.geometry.to_crs(metric_crs) if areas.crs else areas.geometry
+        hull_of, area_at = shapely.STRtree(area_shapes.to_numpy()).query(
+            shapes.to_numpy(), predicate="intersects"
+        )
+        codes = np.asarray(areas.index.astype(str))
+        for h, a in zip(hull_of, area_at, strict=True):
+            touched[h].append(str(codes[a]))
+        located = (
+            firms["area_code"].astype(str).to_numpy() if "area_code" in firms.columns else None
+        )
+        for k, row in enumerate(rows):
+            if located is not None:
+                members = row["_members"]
+                assert isinstance(members, np.ndarray)
+                main[k] = str(pd.Series(located[members]).value_counts().index[0])
+            elif touched[k]:
+                main[k] = touched[k][0]
+    table["n_areas"] = [len(t) for t in touched]
+    table["n_core_areas"] = [1 if m else 0 for m in main]
+    table["core_area"] = main
+    table["core_areas"] = main
+    table["area_codes"] = [";".join(sorted(t)) for t in touched]
+    table["density_km2"] = table["n_firms"] / table["area_km2"]
+    table["gi_z_max"] = np.nan
+    table["gi_p_min"] = np.nan
+    table["sector_label"] = [kbli.label(s, lang=lang) for s in table["sector"]]
+    if areas is not None:
+        table["name"] = [
+            _name([m, *sorted(set(t) - {m})], areas["name"], parents) if m else ""
+            for m, t in zip(main, touched, strict=True)
+        ]
+    else:
+        table["name"] = [f"{s} cluster {k + 1}" for k, s in enumerate(table["sector"])]
+    point = shapely.point_on_surface((shapes.to_crs(4326) if firms.crs else shapes).to_numpy())
+    table["lat"] = shapely.get_y(point)
+    table["lon"] = shapely.get_x(point)
+    table["_row"] = np.arange(len(table))
+    table = table.sort_values(
+        ["sector", "n_firms", "_row"], ascending=[True, False, True], kind="stable"
+    )
+    rank = table.groupby("sector").cumcount() + 1
+    table["sentra_id"] = table["sector"] + "-" + rank.map("{:02d}".format)
+    ids = table.sort_values("_row")["sentra_id"].to_numpy(dtype=object)
+    firm_sentra = np.full(len(firms), None, dtype=object)
+    firm_sentra[membership >= 0] = ids[membership[membership >= 0]]
+    out = gpd.GeoDataFrame(
+        table[list(SENTRA_COLUMNS)].reset_index(drop=True),
+        geometry=table["geometry"].to_numpy(),
+        crs=firms.crs,
+    )
+    logger.info("point sentra: %d in %d sector(s)", len(out), out["sector"].nunique())
+    return out, pd.Series(firm_sentra, index=firms.index, name="sentra_id")
 
 
 def _name(codes: list[str], names: pd.Series, parents: pd.Series | None) -> str:
