@@ -38,8 +38,73 @@ def test_every_planted_sentra_is_recovered(demo_run) -> None:
     scores, unmatched = demo.score_recovery(generated.truth, result.sentra)
     assert scores["found"].all(), scores
     assert unmatched == 0
-    # and with their planted villages (members)
+    # and with their planted villages (members), and nothing much else
     assert (scores["members_found"] == scores["members_planted"]).all(), scores
+    rates = demo.recovery_rates(scores, unmatched)
+    assert rates["sentra_recall"] == rates["sentra_precision"] == 1.0
+    assert rates["area_recall"] == 1.0
+    assert rates["area_precision"] >= 0.9, scores
+
+
+def test_planted_typologies_come_out_right(demo_run) -> None:
+    generated, result, out = demo_run
+    scores, _ = demo.score_recovery(generated.truth, result.sentra)
+    assert scores["typology_ok"].all(), scores[["key", "typology"]]
+    assert set(generated.truth["typology"]) >= {
+        "marshallian",
+        "hub_and_spoke",
+        "satellite_platform",
+        "state_anchored",
+        "mixed",
+    }
+    tumang = scores.set_index("key").loc["tumang", "sentra_id"]
+    typology = pd.read_csv(out / "typology.csv").set_index("sentra_id")
+    assert typology.loc[tumang, "label"] == "Marshallian with hub-and-spoke traits"
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},  # the run's settings: Gi* bins on the analytical z (LISA varies with the seed)
+        {"fdr": True},  # analytical p after Benjamini-Hochberg
+        # bins on the pseudo p-value (no FDR: with 999 permutations the smallest p_sim,
+        # 0.001, cannot pass BH over 8,563 villages unless ~170 areas share it)
+        {"gi_inference": "permutation"},
+    ],
+    ids=["analytical", "analytical-fdr", "permutation"],
+)
+def test_delineation_is_stable_across_seeds_and_permutations(demo_run, options) -> None:
+    """Seed 0 vs 1 at 999 permutations, and 999 vs 9,999: no sentra changes by more
+    than one member area."""
+    from klastergeo import aggregate, autocorrelation, sentra
+
+    _, result, _ = demo_run
+    base = result.table.drop(
+        columns=[c for c in result.table.columns if c.startswith(("gi_", "lisa_", "sentra"))]
+    )
+    counts = aggregate.wide(base, "n_firms")[list(result.summary["sectors"]["analysed"])]
+
+    def members(seed: int, permutations: int) -> dict[str, set[str]]:
+        local, _ = autocorrelation.by_sector(
+            counts, result.graph, permutations=permutations, seed=seed, **options
+        )
+        table = base.join(local)
+        table["gi_bin"] = table["gi_bin"].fillna(0).astype(int)
+        found, _ = sentra.delineate(table, result.graph, result.areas)
+        return {
+            f"{s}:{min(codes.split(';'))}": set(codes.split(";"))
+            for s, codes in zip(found["sector"], found["area_codes"], strict=True)
+        }
+
+    reference = members(0, 999)
+    assert len(reference) >= len(demo.PLANTED)
+    for seed, permutations in ((1, 999), (0, 9999)):
+        other = members(seed, permutations)
+        for key, codes in reference.items():
+            match = next((o for o in other.values() if o & codes), set())
+            assert len(codes ^ match) <= 1, (key, seed, permutations, codes ^ match)
+        unmatched = [k for k, o in other.items() if not any(o & c for c in reference.values())]
+        assert not unmatched, unmatched
 
 
 def test_decoy_city_is_dense_but_not_a_sentra(demo_run) -> None:
@@ -74,8 +139,13 @@ def test_output_contract(demo_run) -> None:
     _, result, out = demo_run
     summary = json.loads((out / "summary.json").read_text())
     assert {"read", "kept", "rejected", "repaired", "by_reason"} <= set(summary["records"])
-    assert summary["sentra"] == len(result.sentra) == 7
+    assert summary["sentra"] == len(result.sentra) == len(demo.PLANTED)
     assert set(summary["timings"]) == set(pipeline.STEPS)
+    for name in ("concentration.csv", "typology.csv", "sentra_areas.csv"):
+        assert (out / name).exists(), name
+    concentration = pd.read_csv(out / "concentration.csv", dtype={"sector": str})
+    assert {"kabupaten", "kecamatan", "desa"} <= set(concentration["level"])
+    assert {"hoover", "locational_gini", "eg_gamma", "herfindahl"} <= set(concentration.columns)
     assert summary["seed"] == 0
     assert summary["config"]["analysis"]["permutations"] == 199
     assert "esda" in summary["versions"]
@@ -91,6 +161,13 @@ def test_output_contract(demo_run) -> None:
         "area_codes",
         "lat",
         "lon",
+        "area_km2",
+        "density_km2",
+        "lq",
+        "sector_share",
+        "core_areas",
+        "typology",
+        "typology_label",
     } <= set(sentra_csv.columns)
     geo = gpd.read_file(out / "sentra.geojson")
     assert len(geo) == len(sentra_csv)

@@ -537,10 +537,18 @@ def demo(
         _print_summary(result.summary, result.sentra, result.out)
         scores, unmatched = demo_mod.score_recovery(generated.truth, result.sentra)
         found = int(scores["found"].sum())
+        rates = demo_mod.recovery_rates(scores, unmatched)
         out_console.print(
             f"planted sentra recovered: [bold]{found}/{len(scores)}[/]; "
-            f"reported sentra matching no planted one: {unmatched}"
+            f"reported sentra matching no planted one: {unmatched}; "
+            f"member villages: recall {rates['area_recall']:.2f}, "
+            f"precision {rates['area_precision']:.2f}"
         )
+        if "typology_ok" in scores.columns:
+            out_console.print(
+                f"planted Markusen types recovered: {int(scores['typology_ok'].sum())}"
+                f"/{len(scores)}"
+            )
 
 
 def _demo_boundaries(boundaries: Path | None) -> Path:

@@ -47,6 +47,7 @@ __all__ = [
     "ReadOptions",
     "RunConfig",
     "SentraOptions",
+    "TypologyOptions",
     "load_config",
     "parse_level",
 ]
@@ -69,6 +70,7 @@ IslandPolicy = Literal["nearest", "keep"]
 InferenceKind = Literal["analytical", "permutation"]
 AlternativeKind = Literal["two-sided", "greater", "lesser", "folded"]
 LqMeasure = Literal["firms", "workers", "output"]
+SentraMethod = Literal["areas", "hdbscan", "dbscan"]
 ModelKind = Literal["lpm", "logit"]
 Lang = Literal["id", "en"]
 
@@ -227,6 +229,11 @@ class SentraOptions:
     lq_threshold: float = 2.0
     confidence: int = 95
     lq_measure: LqMeasure = "firms"
+    extend: bool = True
+    extend_min_firms: int = 5
+    extend_lq: float | None = None
+    method: SentraMethod = "areas"
+    eps_m: float = 300.0
 
     def __post_init__(self) -> None:
         _positive("sentra.min_firms", self.min_firms, integer=True)
@@ -234,6 +241,32 @@ class SentraOptions:
         if self.confidence not in (90, 95, 99):
             raise ConfigError(f"sentra.confidence={self.confidence!r}; use 90, 95 or 99")
         _choice("sentra.lq_measure", self.lq_measure, LqMeasure)
+        _positive("sentra.extend_min_firms", self.extend_min_firms, integer=True)
+        if self.extend_lq is not None:
+            _positive("sentra.extend_lq", self.extend_lq, strict=False)
+        _choice("sentra.method", self.method, SentraMethod)
+        _positive("sentra.eps_m", self.eps_m)
+
+
+@dataclass(frozen=True)
+class TypologyOptions:
+    """Markusen typology: which columns give ownership and local linkages, and the
+    thresholds of :class:`klastergeo.typology.TypologyRules` to change."""
+
+    ownership: str | None = None
+    linkages: tuple[str, ...] = ()
+    thresholds: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        from klastergeo.typology import TypologyRules
+
+        known = {f.name for f in fields(TypologyRules)}
+        unknown = sorted(set(self.thresholds) - known)
+        if unknown:
+            raise ConfigError(
+                f"typology.thresholds has unknown key(s) {unknown}; known: {sorted(known)}"
+            )
+        TypologyRules(**self.thresholds)
 
 
 @dataclass(frozen=True)
@@ -272,6 +305,7 @@ class RunConfig:
     area: AreaOptions = field(default_factory=AreaOptions)
     analysis: AnalysisOptions = field(default_factory=AnalysisOptions)
     sentra: SentraOptions = field(default_factory=SentraOptions)
+    typology: TypologyOptions = field(default_factory=TypologyOptions)
     model: ModelOptions = field(default_factory=ModelOptions)
     map: MapOptions = field(default_factory=MapOptions)
     out: Path = Path("out")
@@ -328,6 +362,7 @@ _SECTIONS: dict[str, type] = {
     "area": AreaOptions,
     "analysis": AnalysisOptions,
     "sentra": SentraOptions,
+    "typology": TypologyOptions,
     "model": ModelOptions,
     "map": MapOptions,
 }
@@ -352,8 +387,10 @@ def _build(
                 path = root / path
             value = path
         elif isinstance(value, list):
-            value = tuple(str(v) if key in ("sectors", "predictors") else v for v in value)
-        elif key in ("sectors", "predictors", "kinds") and isinstance(value, str):
+            value = tuple(
+                str(v) if key in ("sectors", "predictors", "linkages") else v for v in value
+            )
+        elif key in ("sectors", "predictors", "kinds", "linkages") and isinstance(value, str):
             value = tuple(v.strip() for v in value.split(",") if v.strip())
         converted[key] = value
     try:

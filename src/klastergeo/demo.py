@@ -41,6 +41,7 @@ __all__ = [
     "DemoRegistry",
     "PlantedSentra",
     "generate_registry",
+    "recovery_rates",
     "score_recovery",
     "write_config",
     "write_registry",
@@ -60,6 +61,14 @@ class PlantedSentra:
     label: str
     kbli: str
     villages: tuple[tuple[str, int], ...]
+    #: Expected Markusen type (see :mod:`klastergeo.typology`).
+    typology: str = "marshallian"
+    #: Dominant firms in the first village, as (workers, ownership); part of its count.
+    anchors: tuple[tuple[int, str], ...] = ()
+    #: Share of the other firms that are branch plants of outside firms.
+    branch_share: float = 0.0
+    #: Probability that a firm buys from local suppliers (and, separately, sells locally).
+    local_links: float = 0.6
 
     @property
     def sector(self) -> str:
@@ -77,6 +86,8 @@ PLANTED: tuple[PlantedSentra, ...] = (
         "Kerajinan tembaga Tumang, Cepogo (Boyolali)",
         "25999",
         (("33.09.03.2013", 150), ("33.09.03.2010", 35), ("33.09.03.2012", 25)),
+        typology="mixed",  # Marshallian with hub-and-spoke traits, as the study found
+        anchors=((150, "lokal"), (120, "lokal"), (100, "lokal")),
     ),
     PlantedSentra(
         "trangsan",
@@ -113,6 +124,31 @@ PLANTED: tuple[PlantedSentra, ...] = (
         "Logam dan suku cadang Talang (Tegal)",
         "29300",
         (("33.28.12.2010", 100), ("33.28.12.2013", 30), ("33.28.11.2014", 40)),
+    ),
+    PlantedSentra(
+        "kudus",
+        "Rokok kretek Kudus: pabrik besar dan pemasok kecil (Kota Kudus)",
+        "12011",
+        (("33.19.02.2022", 45), ("33.19.02.2023", 25)),
+        typology="hub_and_spoke",
+        anchors=((900, "lokal"), (500, "lokal"), (300, "lokal")),
+    ),
+    PlantedSentra(
+        "bergas",
+        "Garmen pabrik cabang perusahaan luar (Bergas, Semarang)",
+        "14111",
+        (("33.22.13.1002", 35), ("33.22.13.2003", 25)),
+        typology="satellite_platform",
+        branch_share=0.6,
+        local_links=0.1,
+    ),
+    PlantedSentra(
+        "cepu",
+        "Pengolahan kayu jati sekitar Perhutani (Cepu, Blora)",
+        "16220",
+        (("33.16.05.1014", 45), ("33.16.05.1013", 25)),
+        typology="state_anchored",
+        anchors=((350, "negara"),),
     ),
 )
 
@@ -271,12 +307,56 @@ def _firm_attributes(
             "jaringan_pemasok": rng.binomial(1, 0.5, n),
         }
     )
-    eta = np.full(n, EXPORT_LOGIT["const"])
+    return frame
+
+
+def _draw_export(attrs: pd.DataFrame, rng: np.random.Generator) -> None:
+    """Export orientation from the true logit :data:`EXPORT_LOGIT` (in place)."""
+    eta = np.full(len(attrs), EXPORT_LOGIT["const"])
     for name, beta in EXPORT_LOGIT.items():
         if name != "const":
-            eta = eta + beta * frame[name].to_numpy(dtype=float)
-    frame["ekspor"] = rng.binomial(1, 1.0 / (1.0 + np.exp(-eta)))
-    return frame
+            eta = eta + beta * attrs[name].to_numpy(dtype=float)
+    attrs["ekspor"] = rng.binomial(1, 1.0 / (1.0 + np.exp(-eta)))
+
+
+#: Background ownership of firms: local, branch plant of an outside firm, state.
+_OWNERSHIP_MIX = {"lokal": 0.97, "cabang": 0.025, "negara": 0.005}
+
+
+def _plant_structure(attrs: pd.DataFrame, first: int, rng: np.random.Generator) -> None:
+    """Ownership, local linkages and the dominant firms of the planted sentra (in place).
+
+    Rows from ``first`` on are the planted firms, in the order of :data:`PLANTED` and
+    their villages. Anchors take the first rows of their sentra; branch plants are
+    factories of 80-300 workers. Production value and investment stay as drawn: the
+    Surakarta model's planted effects are about the small firms' attributes, and a few
+    factories' outputs, hundreds of times larger, would dominate a linear model of them.
+    """
+    n = len(attrs)
+    kinds = np.array(list(_OWNERSHIP_MIX))
+    weights = np.array(list(_OWNERSHIP_MIX.values()))
+    ownership = rng.choice(kinds, size=n, p=weights / weights.sum()).astype(object)
+    link_p = np.full(n, 0.35)
+    workers = attrs["tenaga_kerja"].to_numpy(dtype=float).copy()
+    start = first
+    for planted in PLANTED:  # a loop over the planted sentra, not over firms
+        size = planted.n_firms
+        rows = np.arange(start, start + size)
+        ownership[rows] = "lokal"
+        link_p[rows] = planted.local_links
+        branches = rows[len(planted.anchors) :][
+            rng.random(size - len(planted.anchors)) < planted.branch_share
+        ]
+        ownership[branches] = "cabang"
+        workers[branches] = rng.integers(80, 300, len(branches))
+        for k, (size_k, owner_k) in enumerate(planted.anchors):
+            workers[start + k] = size_k
+            ownership[start + k] = owner_k
+        start += size
+    attrs["tenaga_kerja"] = workers.astype(int)
+    attrs["kepemilikan"] = ownership
+    attrs["pemasok_lokal"] = rng.binomial(1, link_p)
+    attrs["pembeli_lokal"] = rng.binomial(1, link_p)
 
 
 def generate_registry(
@@ -342,6 +422,8 @@ def generate_registry(
     lon, lat = _sample_in(geoms, owner, rng)
     n = len(owner)
     attrs = _firm_attributes(n, in_sentra, rng)
+    _plant_structure(attrs, len(owner_bg), rng)
+    _draw_export(attrs, rng)
     names = np.char.add(
         np.char.add(np.char.add(rng.choice(_NAME_PREFIX, n), " "), rng.choice(_NAME_WORDS, n)),
         np.char.add(" ", rng.choice(_NAME_WORDS, n)),
@@ -376,6 +458,7 @@ def generate_registry(
                 "core_area": p.villages[0][0],
                 "n_firms": p.n_firms,
                 "n_firms_registry": int((planted_key == p.key).sum()),
+                "typology": p.typology,
             }
             for p in PLANTED
         ]
@@ -506,6 +589,11 @@ min_firms = 20
 lq_threshold = 2.0
 confidence = 95
 
+[typology]
+# Markusen typology: ownership (lokal / cabang / negara) and local linkages (0/1)
+ownership = "kepemilikan"
+linkages = ["pemasok_lokal", "pembeli_lokal"]
+
 [model]
 # The Surakarta study's firm attributes (linear probability model of sentra membership).
 predictors = ["skala_ekonomi", "intensitas_sda", "jaringan_kemitraan", "nilai_produksi",
@@ -532,7 +620,10 @@ def score_recovery(truth: pd.DataFrame, sentra: pd.DataFrame) -> tuple[pd.DataFr
     A planted sentra is *found* when a reported sentra of the same sector contains its
     core village; a reported sentra *matches* when it shares a village with a planted
     sentra of its sector. Returns one row per planted sentra (``found``, ``sentra_id``,
-    ``members_found``, ``members_planted``) and the number of unmatched reported sentra.
+    ``members_found``, ``members_planted``, ``members_reported`` - areas of the found
+    sentra - and, when both tables have one, ``typology`` found and ``typology_ok``) and
+    the number of unmatched reported sentra. See :func:`recovery_rates` for recall and
+    precision.
     """
     rows = []
     matched: set[str] = set()
@@ -541,19 +632,51 @@ def score_recovery(truth: pd.DataFrame, sentra: pd.DataFrame) -> tuple[pd.DataFr
         for sid, codes in zip(sentra["sentra_id"], sentra["area_codes"], strict=True)
     }
     sectors = {str(k): str(v) for k, v in zip(sentra["sentra_id"], sentra["sector"], strict=True)}
+    types = (
+        dict(zip(sentra["sentra_id"].astype(str), sentra["typology"], strict=True))
+        if "typology" in sentra.columns
+        else {}
+    )
     for planted in truth.itertuples():
         planted_codes = set(str(planted.area_codes).split(";"))
         same_sector = [sid for sid in members if sectors[sid] == str(planted.sector)]
         matched.update(sid for sid in same_sector if members[sid] & planted_codes)
         hit = next((sid for sid in same_sector if planted.core_area in members[sid]), None)
-        rows.append(
-            {
-                "key": planted.key,
-                "sector": planted.sector,
-                "found": hit is not None,
-                "sentra_id": hit,
-                "members_found": len(members[hit] & planted_codes) if hit else 0,
-                "members_planted": len(planted_codes),
-            }
-        )
+        row: dict[str, object] = {
+            "key": planted.key,
+            "sector": planted.sector,
+            "found": hit is not None,
+            "sentra_id": hit,
+            "members_found": len(members[hit] & planted_codes) if hit else 0,
+            "members_planted": len(planted_codes),
+            "members_reported": len(members[hit]) if hit else 0,
+        }
+        if types and "typology" in truth.columns:
+            row["typology"] = types.get(hit) if hit else None
+            row["typology_ok"] = hit is not None and types.get(hit) == planted.typology
+        rows.append(row)
     return pd.DataFrame(rows), len(set(members) - matched)
+
+
+def recovery_rates(scores: pd.DataFrame, unmatched: int) -> dict[str, float]:
+    """Recall and precision of sentra and of their member areas, from
+    :func:`score_recovery`.
+
+    ``sentra_recall``: planted sentra found; ``sentra_precision``: reported sentra that
+    match a planted one; ``area_recall``: planted villages inside the sentra found for
+    them; ``area_precision``: areas of those sentra that are planted villages;
+    ``typology_accuracy``: planted sentra found with their planted type.
+    """
+    found = int(scores["found"].sum())
+    reported = found + unmatched
+    out = {
+        "sentra_recall": found / len(scores) if len(scores) else float("nan"),
+        "sentra_precision": found / reported if reported else float("nan"),
+        "area_recall": float(scores["members_found"].sum() / scores["members_planted"].sum()),
+        "area_precision": float(
+            scores["members_found"].sum() / max(int(scores["members_reported"].sum()), 1)
+        ),
+    }
+    if "typology_ok" in scores.columns:
+        out["typology_accuracy"] = float(scores["typology_ok"].mean())
+    return out

@@ -30,7 +30,16 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from klastergeo import __version__, aggregate, autocorrelation, boundaries, maps, models
+from klastergeo import (
+    __version__,
+    aggregate,
+    autocorrelation,
+    boundaries,
+    concentration,
+    maps,
+    models,
+    typology,
+)
 from klastergeo import records as records_mod
 from klastergeo import scale as scale_mod
 from klastergeo import sentra as sentra_mod
@@ -40,7 +49,7 @@ from klastergeo._io import StagedOutput, write_json
 from klastergeo._spatial import locate_points, to_metric
 from klastergeo.config import ADMIN_LEVELS, Columns, RunConfig, parse_level
 
-__all__ = ["STEPS", "Reporter", "RunResult", "run"]
+__all__ = ["SENTRA_STEPS", "STEPS", "Reporter", "RunResult", "run"]
 
 logger = logging.getLogger(__name__)
 
@@ -52,10 +61,13 @@ STEPS = (
     "weights",
     "statistics",
     "sentra",
+    "profile",
     "models",
     "map",
     "write",
 )
+#: The steps ``klastergeo sentra`` runs (no models, no map).
+SENTRA_STEPS = tuple(s for s in STEPS if s not in ("models", "map"))
 _VERSIONED = (
     "numpy",
     "pandas",
@@ -77,6 +89,9 @@ _AREA_COLUMNS = (
     "workers",
     "output",
     "lq",
+    "lq_low",
+    "lq_high",
+    "lq_p",
     "gi_z",
     "gi_p",
     "gi_p_sim",
@@ -86,6 +101,7 @@ _AREA_COLUMNS = (
     "lisa_p",
     "lisa_p_sim",
     "sentra_id",
+    "sentra_role",
 )
 
 
@@ -118,6 +134,10 @@ class RunResult:
     sentra: gpd.GeoDataFrame
     global_stats: pd.DataFrame
     models: dict[str, models.ModelResult] = field(default_factory=dict)
+    members: pd.DataFrame | None = None
+    concentration: pd.DataFrame | None = None
+    typology: pd.DataFrame | None = None
+    graph: Any = None  # the libpysal Graph the statistics used
 
 
 def _versions() -> dict[str, str]:
@@ -130,13 +150,16 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def run(config: RunConfig, *, reporter: Reporter | None = None) -> RunResult:
+def run(
+    config: RunConfig, *, reporter: Reporter | None = None, sentra_only: bool = False
+) -> RunResult:
     """Run the whole pipeline and write its outputs into ``config.out``.
 
     Raises :class:`~klastergeo._errors.KlastergeoError` subclasses for bad input or
     configuration (the CLI exits with code 2); outputs of an earlier run in the same
     directory stay untouched unless the run completes (or fails ``--strict``, which
-    writes the rejection report only).
+    writes the rejection report only). ``sentra_only`` stops after the sentra and their
+    profiles (typology, concentration): no models, no map (``klastergeo sentra``).
 
     Examples
     --------
@@ -222,10 +245,7 @@ def run(config: RunConfig, *, reporter: Reporter | None = None) -> RunResult:
         counts = aggregate.count_by_area(firms, areas.index)
         measure = {"firms": "n_firms"}.get(config.sentra.lq_measure, config.sentra.lq_measure)
         matrix_all = aggregate.wide(counts, measure)
-        stacked = aggregate.location_quotients(matrix_all).stack()
-        lq = pd.Series(
-            stacked.to_numpy(), index=stacked.index.set_names(["area_code", "sector"]), name="lq"
-        )
+        lq = concentration.location_quotient(matrix_all).rename(columns={"p_value": "lq_p"})
         table = counts.join(lq)
         table["area_name"] = (
             areas["name"].reindex(table.index.get_level_values("area_code")).to_numpy()
@@ -264,66 +284,109 @@ def run(config: RunConfig, *, reporter: Reporter | None = None) -> RunResult:
 
     with timed("sentra"):
         parents = _parent_names(config, level, areas, source) if standard else None
-        sentra, members = sentra_mod.delineate(
-            table,
-            graph,
-            areas,
-            min_firms=config.sentra.min_firms,
-            lq_threshold=config.sentra.lq_threshold,
-            confidence=config.sentra.confidence,
-            parents=parents,
-            lang=config.map.lang,
-        )
-        membership = members["sentra_id"]
-        table["sentra_id"] = membership.reindex(table.index).to_numpy(dtype=object)
-        table["sentra_role"] = members["role"].reindex(table.index).to_numpy(dtype=object)
-        keys = pd.MultiIndex.from_arrays(
-            [firms["area_code"].to_numpy(dtype=object), firms["sector"].to_numpy(dtype=object)]
-        )
-        firms["sentra_id"] = membership.reindex(keys).to_numpy(dtype=object)
+        options = config.sentra
+        if options.method == "areas":
+            sentra, members = sentra_mod.delineate(
+                table,
+                graph,
+                areas,
+                min_firms=options.min_firms,
+                lq_threshold=options.lq_threshold,
+                confidence=options.confidence,
+                extend=options.extend,
+                extend_min_firms=options.extend_min_firms,
+                extend_lq=options.extend_lq,
+                parents=parents,
+                lang=config.map.lang,
+            )
+            membership = members["sentra_id"]
+            table["sentra_id"] = membership.reindex(table.index).to_numpy(dtype=object)
+            table["sentra_role"] = members["role"].reindex(table.index).to_numpy(dtype=object)
+            keys = pd.MultiIndex.from_arrays(
+                [
+                    firms["area_code"].to_numpy(dtype=object),
+                    firms["sector"].to_numpy(dtype=object),
+                ]
+            )
+            firms["sentra_id"] = membership.reindex(keys).to_numpy(dtype=object)
+        else:
+            sentra, firm_sentra = sentra_mod.delineate_points(
+                firms,
+                method=options.method,
+                min_firms=options.min_firms,
+                lq_threshold=options.lq_threshold,
+                eps_m=options.eps_m,
+                sectors=[str(s) for s in analysed],
+                areas=areas,
+                parents=parents,
+                lang=config.map.lang,
+            )
+            members = None
+            firms["sentra_id"] = firm_sentra.to_numpy(dtype=object)
+            in_cell = firms.dropna(subset=["sentra_id"]).groupby(["area_code", "sector"])
+            share = in_cell["sentra_id"].agg(lambda v: v.value_counts().index[0])
+            table["sentra_id"] = share.reindex(table.index).to_numpy(dtype=object)
+            table["sentra_role"] = table["sentra_id"].notna().map({True: "points", False: None})
         firms["in_sentra"] = firms["sentra_id"].notna().astype(np.int64)
+
+    with timed("profile"):
+        conc_firms = firms
+        if level == "h3" and "admin_code" in firms.columns:
+            conc_firms = firms.assign(area_code=firms["admin_code"])
+        measure = {"firms": "n_firms"}.get(config.sentra.lq_measure, config.sentra.lq_measure)
+        try:
+            concentration_table = concentration.indices_by_level(conc_firms, measure=measure)
+        except ConfigError as err:
+            logger.warning("concentration indices skipped: %s", err)
+            concentration_table = pd.DataFrame()
+        types = _typology(config, firms, sentra)
+        if len(sentra):
+            sentra["typology"] = types["typology"].reindex(sentra["sentra_id"]).to_numpy()
+            sentra["typology_label"] = types["label"].reindex(sentra["sentra_id"]).to_numpy()
 
     fitted: dict[str, models.ModelResult] = {}
     model_notes: dict[str, Any] = {}
-    with timed("models"):
-        model_data = pd.DataFrame(predictors, index=firms.index)
-        model_data["in_sentra"] = firms["in_sentra"]
-        for kind in config.model.kinds:
-            try:
-                result = models.fit(
-                    model_data,
-                    "in_sentra",
-                    list(predictors),
-                    kind=kind,
-                    cutoff=config.model.cutoff,
-                )
-            except ModelError as err:
-                logger.warning("%s model skipped: %s", kind, err)
-                model_notes[kind] = {"skipped": str(err)}
-                continue
-            fitted[kind] = result
-            firms[f"p_{kind}"] = result.probability.to_numpy()
-            model_notes[kind] = result.fit
-            per_area = firms.groupby(["area_code", "sector"])[f"p_{kind}"].mean()
-            table[f"p_{kind}"] = per_area.reindex(table.index).to_numpy()
-            if len(sentra):
-                per_sentra = firms.groupby("sentra_id")[f"p_{kind}"].mean()
-                sentra[f"p_{kind}"] = per_sentra.reindex(sentra["sentra_id"]).to_numpy()
+    fmap = None
+    if not sentra_only:
+        with timed("models"):
+            model_data = pd.DataFrame(predictors, index=firms.index)
+            model_data["in_sentra"] = firms["in_sentra"]
+            for kind in config.model.kinds:
+                try:
+                    result = models.fit(
+                        model_data,
+                        "in_sentra",
+                        list(predictors),
+                        kind=kind,
+                        cutoff=config.model.cutoff,
+                    )
+                except ModelError as err:
+                    logger.warning("%s model skipped: %s", kind, err)
+                    model_notes[kind] = {"skipped": str(err)}
+                    continue
+                fitted[kind] = result
+                firms[f"p_{kind}"] = result.probability.to_numpy()
+                model_notes[kind] = result.fit
+                per_area = firms.groupby(["area_code", "sector"])[f"p_{kind}"].mean()
+                table[f"p_{kind}"] = per_area.reindex(table.index).to_numpy()
+                if len(sentra):
+                    per_sentra = firms.groupby("sentra_id")[f"p_{kind}"].mean()
+                    sentra[f"p_{kind}"] = per_sentra.reindex(sentra["sentra_id"]).to_numpy()
 
-    with timed("map"):
-        best = next((f"p_{k}" for k in ("logit", "lpm") if f"p_{k}" in firms.columns), None)
-        fmap = maps.build_map(
-            areas,
-            table,
-            sentra,
-            firms=firms,
-            outlines=_outlines(config, level, source) if standard else None,
-            probability=firms.groupby("area_code")[best].mean() if best else None,
-            lang=config.map.lang,
-            tiles=config.map.tiles,
-            title=config.map.title,
-            source=Path(config.records.path).name,
-        )
+        with timed("map"):
+            best = next((f"p_{k}" for k in ("logit", "lpm") if f"p_{k}" in firms.columns), None)
+            fmap = maps.build_map(
+                areas,
+                table,
+                sentra,
+                firms=firms,
+                outlines=_outlines(config, level, source) if standard else None,
+                probability=firms.groupby("area_code")[best].mean() if best else None,
+                lang=config.map.lang,
+                tiles=config.map.tiles,
+                title=config.map.title,
+                source=Path(config.records.path).name,
+            )
 
     summary: dict[str, Any] = {
         "klastergeo": __version__,
@@ -353,7 +416,9 @@ def run(config: RunConfig, *, reporter: Reporter | None = None) -> RunResult:
         _write_outputs(
             stage.path, validation, firms, table, sentra, global_stats, fitted, counts, analysed
         )
-        maps.save_map(fmap, stage.path / "map.html")
+        if fmap is not None:
+            maps.save_map(fmap, stage.path / "map.html")
+        _write_profiles(stage.path, sentra, members, concentration_table, types)
         if scale_bands is not None:
             _write_csv(scale_bands, stage.path / "scale.csv")
         summary["timings"] = dict(timings)
@@ -371,6 +436,10 @@ def run(config: RunConfig, *, reporter: Reporter | None = None) -> RunResult:
         sentra=sentra,
         global_stats=global_stats,
         models=fitted,
+        members=members,
+        concentration=concentration_table,
+        typology=types,
+        graph=graph,
     )
 
 
@@ -457,6 +526,36 @@ def _write_outputs(
         _write_csv(result.classification, base.with_name(f"{kind}_classification.csv"), index=True)
         write_json(base.with_name(f"{kind}_fit.json"), result.fit)
         (base.with_name(f"{kind}.md")).write_text(models.to_markdown(result), encoding="utf-8")
+
+
+def _typology(config: RunConfig, firms: pd.DataFrame, sentra: pd.DataFrame) -> pd.DataFrame:
+    """Markusen evidence and type of every sentra (empty without sentra)."""
+    options = config.typology
+    if not len(sentra):
+        return pd.DataFrame(columns=["typology", "label"], index=pd.Index([], name="sentra_id"))
+    if "workers" not in firms.columns:
+        logger.warning("typology uses firm counts: no workers column is mapped")
+        firms = firms.assign(workers=1.0)
+    measured = typology.evidence(
+        firms,
+        workers="workers",
+        ownership=options.ownership,
+        linkages=options.linkages,
+    )
+    return typology.classify(measured, rules=typology.TypologyRules(**options.thresholds))
+
+
+def _write_profiles(
+    folder: Path,
+    sentra: pd.DataFrame,
+    members: pd.DataFrame | None,
+    concentration_table: pd.DataFrame,
+    types: pd.DataFrame,
+) -> None:
+    _write_csv(concentration_table, folder / "concentration.csv")
+    _write_csv(types, folder / "typology.csv", index=True)
+    if members is not None:
+        _write_csv(members.reset_index(), folder / "sentra_areas.csv")
 
 
 def _predictors(
