@@ -46,7 +46,7 @@ def test_every_planted_sentra_is_recovered(demo_run) -> None:
     assert rates["area_precision"] >= 0.9, scores
 
 
-def test_planted_typologies_come_out_right(demo_run) -> None:
+def test_planted_typologies_and_stages_come_out_right(demo_run) -> None:
     generated, result, out = demo_run
     scores, _ = demo.score_recovery(generated.truth, result.sentra)
     assert scores["typology_ok"].all(), scores[["key", "typology"]]
@@ -57,6 +57,11 @@ def test_planted_typologies_come_out_right(demo_run) -> None:
         "state_anchored",
         "mixed",
     }
+    assert scores["stage_ok"].all(), scores[["key", "stage"]]
+    assert set(generated.truth["stage"]) == {"mature", "advance", "survival"}
+    diagnosed = pd.read_csv(out / "diagnosis.csv").set_index("sentra_id")
+    assert (diagnosed["n_items"] == 10).all()
+    assert sorted(p.stem for p in (out / "diagnosis").glob("*.png")) == sorted(diagnosed.index)
     tumang = scores.set_index("key").loc["tumang", "sentra_id"]
     typology = pd.read_csv(out / "typology.csv").set_index("sentra_id")
     assert typology.loc[tumang, "label"] == "Marshallian with hub-and-spoke traits"
@@ -141,7 +146,7 @@ def test_output_contract(demo_run) -> None:
     assert {"read", "kept", "rejected", "repaired", "by_reason"} <= set(summary["records"])
     assert summary["sentra"] == len(result.sentra) == len(demo.PLANTED)
     assert set(summary["timings"]) == set(pipeline.STEPS)
-    for name in ("concentration.csv", "typology.csv", "sentra_areas.csv"):
+    for name in ("concentration.csv", "typology.csv", "sentra_areas.csv", "diagnosis.csv"):
         assert (out / name).exists(), name
     concentration = pd.read_csv(out / "concentration.csv", dtype={"sector": str})
     assert {"kabupaten", "kecamatan", "desa"} <= set(concentration["level"])
@@ -168,6 +173,8 @@ def test_output_contract(demo_run) -> None:
         "core_areas",
         "typology",
         "typology_label",
+        "stage",
+        "diamond_score",
     } <= set(sentra_csv.columns)
     geo = gpd.read_file(out / "sentra.geojson")
     assert len(geo) == len(sentra_csv)

@@ -549,6 +549,11 @@ def demo(
                 f"planted Markusen types recovered: {int(scores['typology_ok'].sum())}"
                 f"/{len(scores)}"
             )
+        if "stage_ok" in scores.columns:
+            out_console.print(
+                f"planted development stages recovered: {int(scores['stage_ok'].sum())}"
+                f"/{len(scores)}"
+            )
 
 
 def _demo_boundaries(boundaries: Path | None) -> Path:

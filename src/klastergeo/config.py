@@ -42,6 +42,7 @@ __all__ = [
     "AnalysisOptions",
     "AreaOptions",
     "Columns",
+    "DiagnosisOptions",
     "MapOptions",
     "ModelOptions",
     "ReadOptions",
@@ -270,6 +271,38 @@ class TypologyOptions:
 
 
 @dataclass(frozen=True)
+class DiagnosisOptions:
+    """Porter's-diamond diagnosis: item -> registry column (``items``), a per-sentra
+    table of 1-5 scores (``table`` with ``table_items``), stage thresholds and charts."""
+
+    items: dict[str, str] = field(default_factory=dict)
+    table: Path | None = None
+    table_items: dict[str, str] = field(default_factory=dict)
+    thresholds: dict[str, float] = field(default_factory=dict)
+    charts: bool = True
+
+    def __post_init__(self) -> None:
+        from klastergeo.diagnosis import ITEMS, StageRules
+
+        known = {i for items in ITEMS.values() for i in items}
+        for name, mapping in (("items", self.items), ("table_items", self.table_items)):
+            unknown = sorted(set(mapping) - known)
+            if unknown:
+                raise ConfigError(
+                    f"diagnosis.{name} has unknown item(s) {unknown}; known: {sorted(known)}"
+                )
+        if self.table_items and self.table is None:
+            raise ConfigError("diagnosis.table_items needs diagnosis.table (a CSV path)")
+        stage_keys = {f.name for f in fields(StageRules)}
+        unknown = sorted(set(self.thresholds) - stage_keys)
+        if unknown:
+            raise ConfigError(
+                f"diagnosis.thresholds has unknown key(s) {unknown}; known: {sorted(stage_keys)}"
+            )
+        StageRules(**self.thresholds)
+
+
+@dataclass(frozen=True)
 class ModelOptions:
     """Cluster-probability models of 'firm lies in a sentra'."""
 
@@ -306,6 +339,7 @@ class RunConfig:
     analysis: AnalysisOptions = field(default_factory=AnalysisOptions)
     sentra: SentraOptions = field(default_factory=SentraOptions)
     typology: TypologyOptions = field(default_factory=TypologyOptions)
+    diagnosis: DiagnosisOptions = field(default_factory=DiagnosisOptions)
     model: ModelOptions = field(default_factory=ModelOptions)
     map: MapOptions = field(default_factory=MapOptions)
     out: Path = Path("out")
@@ -363,10 +397,11 @@ _SECTIONS: dict[str, type] = {
     "analysis": AnalysisOptions,
     "sentra": SentraOptions,
     "typology": TypologyOptions,
+    "diagnosis": DiagnosisOptions,
     "model": ModelOptions,
     "map": MapOptions,
 }
-_PATH_KEYS = {("records", "path"), ("area", "boundaries")}
+_PATH_KEYS = {("records", "path"), ("area", "boundaries"), ("diagnosis", "table")}
 
 
 def _build(

@@ -35,6 +35,7 @@ from klastergeo._errors import BoundaryError
 from klastergeo._io import atomic_path
 
 __all__ = [
+    "DIAMOND_COLUMNS",
     "EXPORT_LOGIT",
     "FAULTS",
     "PLANTED",
@@ -69,6 +70,8 @@ class PlantedSentra:
     branch_share: float = 0.0
     #: Probability that a firm buys from local suppliers (and, separately, sells locally).
     local_links: float = 0.6
+    #: Expected development stage (Porter's-diamond diagnosis, :mod:`klastergeo.diagnosis`).
+    stage: str = "advance"
 
     @property
     def sector(self) -> str:
@@ -94,24 +97,28 @@ PLANTED: tuple[PlantedSentra, ...] = (
         "Mebel rotan Trangsan, Gatak (Sukoharjo)",
         "31002",
         (("33.11.11.2013", 220), ("33.11.11.2008", 45)),
+        stage="mature",
     ),
     PlantedSentra(
         "troso",
         "Tenun ikat Troso, Pecangaan (Jepara)",
         "13121",
         (("33.20.02.2006", 200), ("33.20.02.2004", 30)),
+        stage="mature",
     ),
     PlantedSentra(
         "juwana",
         "Kerajinan kuningan Juwana (Pati)",
         "24320",
         (("33.18.08.2022", 80), ("33.18.08.2021", 40)),
+        stage="survival",
     ),
     PlantedSentra(
         "pekalongan",
         "Batik Pekalongan (Kota Pekalongan)",
         "13134",
         (("33.75.02.1004", 70), ("33.75.02.1002", 35), ("33.75.02.1007", 25)),
+        stage="mature",
     ),
     PlantedSentra(
         "laweyan",
@@ -132,6 +139,7 @@ PLANTED: tuple[PlantedSentra, ...] = (
         (("33.19.02.2022", 45), ("33.19.02.2023", 25)),
         typology="hub_and_spoke",
         anchors=((900, "lokal"), (500, "lokal"), (300, "lokal")),
+        stage="mature",
     ),
     PlantedSentra(
         "bergas",
@@ -149,6 +157,7 @@ PLANTED: tuple[PlantedSentra, ...] = (
         (("33.16.05.1014", 45), ("33.16.05.1013", 25)),
         typology="state_anchored",
         anchors=((350, "negara"),),
+        stage="survival",
     ),
 )
 
@@ -310,6 +319,34 @@ def _firm_attributes(
     return frame
 
 
+#: Mean 1-5 score of the diamond items of a sentra at each stage, and of other firms.
+STAGE_LEVEL = {"mature": 4.2, "advance": 3.0, "survival": 1.9}
+_BACKGROUND_LEVEL = 2.8
+#: Per-firm diamond items of the demo registry (1-5 scores) -> diagnosis item.
+DIAMOND_COLUMNS = {
+    "infrastruktur": "infrastructure",
+    "bahan_baku": "raw_materials",
+    "akses_modal": "finance",
+    "tren_permintaan": "demand_trend",
+    "mutu_permintaan": "demand_quality",
+    "dukungan_pemerintah": "government_support",
+    "layanan_bds": "bds",
+    "kerja_sama": "cooperation",
+    "persaingan": "rivalry",
+}
+
+
+def _diamond_items(attrs: pd.DataFrame, first: int, rng: np.random.Generator) -> None:
+    """1-5 survey scores of the diamond items, centred on each sentra's stage level."""
+    level = np.full(len(attrs), _BACKGROUND_LEVEL)
+    start = first
+    for planted in PLANTED:
+        level[start : start + planted.n_firms] = STAGE_LEVEL[planted.stage]
+        start += planted.n_firms
+    for column in DIAMOND_COLUMNS:
+        attrs[column] = np.clip(np.round(rng.normal(level, 0.8)), 1, 5).astype(int)
+
+
 def _draw_export(attrs: pd.DataFrame, rng: np.random.Generator) -> None:
     """Export orientation from the true logit :data:`EXPORT_LOGIT` (in place)."""
     eta = np.full(len(attrs), EXPORT_LOGIT["const"])
@@ -423,6 +460,7 @@ def generate_registry(
     n = len(owner)
     attrs = _firm_attributes(n, in_sentra, rng)
     _plant_structure(attrs, len(owner_bg), rng)
+    _diamond_items(attrs, len(owner_bg), rng)
     _draw_export(attrs, rng)
     names = np.char.add(
         np.char.add(np.char.add(rng.choice(_NAME_PREFIX, n), " "), rng.choice(_NAME_WORDS, n)),
@@ -459,6 +497,7 @@ def generate_registry(
                 "n_firms": p.n_firms,
                 "n_firms_registry": int((planted_key == p.key).sum()),
                 "typology": p.typology,
+                "stage": p.stage,
             }
             for p in PLANTED
         ]
@@ -594,6 +633,19 @@ confidence = 95
 ownership = "kepemilikan"
 linkages = ["pemasok_lokal", "pembeli_lokal"]
 
+[diagnosis.items]
+# Porter's diamond: diagnosis item = registry column (1-5 survey scores; 0/1 also works)
+infrastructure = "infrastruktur"
+raw_materials = "bahan_baku"
+finance = "akses_modal"
+demand_trend = "tren_permintaan"
+demand_quality = "mutu_permintaan"
+government_support = "dukungan_pemerintah"
+bds = "layanan_bds"
+cooperation = "kerja_sama"
+rivalry = "persaingan"
+training = "pelatihan"
+
 [model]
 # The Surakarta study's firm attributes (linear probability model of sentra membership).
 predictors = ["skala_ekonomi", "intensitas_sda", "jaringan_kemitraan", "nilai_produksi",
@@ -621,7 +673,8 @@ def score_recovery(truth: pd.DataFrame, sentra: pd.DataFrame) -> tuple[pd.DataFr
     core village; a reported sentra *matches* when it shares a village with a planted
     sentra of its sector. Returns one row per planted sentra (``found``, ``sentra_id``,
     ``members_found``, ``members_planted``, ``members_reported`` - areas of the found
-    sentra - and, when both tables have one, ``typology`` found and ``typology_ok``) and
+    sentra - and, when both tables have them, ``typology``/``stage`` found and
+    ``typology_ok``/``stage_ok``) and
     the number of unmatched reported sentra. See :func:`recovery_rates` for recall and
     precision.
     """
@@ -635,6 +688,11 @@ def score_recovery(truth: pd.DataFrame, sentra: pd.DataFrame) -> tuple[pd.DataFr
     types = (
         dict(zip(sentra["sentra_id"].astype(str), sentra["typology"], strict=True))
         if "typology" in sentra.columns
+        else {}
+    )
+    stages = (
+        dict(zip(sentra["sentra_id"].astype(str), sentra["stage"], strict=True))
+        if "stage" in sentra.columns
         else {}
     )
     for planted in truth.itertuples():
@@ -654,6 +712,9 @@ def score_recovery(truth: pd.DataFrame, sentra: pd.DataFrame) -> tuple[pd.DataFr
         if types and "typology" in truth.columns:
             row["typology"] = types.get(hit) if hit else None
             row["typology_ok"] = hit is not None and types.get(hit) == planted.typology
+        if stages and "stage" in truth.columns:
+            row["stage"] = stages.get(hit) if hit else None
+            row["stage_ok"] = hit is not None and stages.get(hit) == planted.stage
         rows.append(row)
     return pd.DataFrame(rows), len(set(members) - matched)
 
@@ -679,4 +740,6 @@ def recovery_rates(scores: pd.DataFrame, unmatched: int) -> dict[str, float]:
     }
     if "typology_ok" in scores.columns:
         out["typology_accuracy"] = float(scores["typology_ok"].mean())
+    if "stage_ok" in scores.columns:
+        out["stage_accuracy"] = float(scores["stage_ok"].mean())
     return out

@@ -36,6 +36,7 @@ from klastergeo import (
     autocorrelation,
     boundaries,
     concentration,
+    diagnosis,
     maps,
     models,
     typology,
@@ -137,6 +138,7 @@ class RunResult:
     members: pd.DataFrame | None = None
     concentration: pd.DataFrame | None = None
     typology: pd.DataFrame | None = None
+    diagnosis: pd.DataFrame | None = None
     graph: Any = None  # the libpysal Graph the statistics used
 
 
@@ -340,9 +342,13 @@ def run(
             logger.warning("concentration indices skipped: %s", err)
             concentration_table = pd.DataFrame()
         types = _typology(config, firms, sentra)
+        diagnosed = _diagnosis(config, firms, sentra)
         if len(sentra):
-            sentra["typology"] = types["typology"].reindex(sentra["sentra_id"]).to_numpy()
-            sentra["typology_label"] = types["label"].reindex(sentra["sentra_id"]).to_numpy()
+            ids = sentra["sentra_id"]
+            sentra["typology"] = types["typology"].reindex(ids).to_numpy()
+            sentra["typology_label"] = types["label"].reindex(ids).to_numpy()
+            sentra["stage"] = diagnosed["stage"].reindex(ids).to_numpy()
+            sentra["diamond_score"] = diagnosed["overall"].reindex(ids).to_numpy()
 
     fitted: dict[str, models.ModelResult] = {}
     model_notes: dict[str, Any] = {}
@@ -418,7 +424,9 @@ def run(
         )
         if fmap is not None:
             maps.save_map(fmap, stage.path / "map.html")
-        _write_profiles(stage.path, sentra, members, concentration_table, types)
+        _write_profiles(stage.path, sentra, members, concentration_table, types, diagnosed)
+        if config.diagnosis.charts and diagnosed["n_items"].gt(0).any():
+            diagnosis.radar_charts(diagnosed, stage.path / "diagnosis", sentra=sentra)
         if scale_bands is not None:
             _write_csv(scale_bands, stage.path / "scale.csv")
         summary["timings"] = dict(timings)
@@ -439,6 +447,7 @@ def run(
         members=members,
         concentration=concentration_table,
         typology=types,
+        diagnosis=diagnosed,
         graph=graph,
     )
 
@@ -545,15 +554,40 @@ def _typology(config: RunConfig, firms: pd.DataFrame, sentra: pd.DataFrame) -> p
     return typology.classify(measured, rules=typology.TypologyRules(**options.thresholds))
 
 
+def _diagnosis(config: RunConfig, firms: pd.DataFrame, sentra: pd.DataFrame) -> pd.DataFrame:
+    """Porter's-diamond scores and stage of every sentra (stage 'unknown' without items)."""
+    options = config.diagnosis
+    table = None
+    if options.table is not None:
+        table = records_mod.read_records(options.table).frame
+    if not (options.items or options.table_items):
+        logger.info("diagnosis: no items configured ([diagnosis] items); stages are unknown")
+    frame = (
+        sentra[["sentra_id", "area_codes"]]
+        if len(sentra)
+        else pd.DataFrame({"sentra_id": [], "area_codes": []})
+    )
+    return diagnosis.score(
+        frame,
+        firms=firms,
+        firm_items=options.items or None,
+        table=table,
+        table_items=options.table_items or None,
+        rules=diagnosis.StageRules(**options.thresholds),
+    )
+
+
 def _write_profiles(
     folder: Path,
     sentra: pd.DataFrame,
     members: pd.DataFrame | None,
     concentration_table: pd.DataFrame,
     types: pd.DataFrame,
+    diagnosed: pd.DataFrame,
 ) -> None:
     _write_csv(concentration_table, folder / "concentration.csv")
     _write_csv(types, folder / "typology.csv", index=True)
+    _write_csv(diagnosed, folder / "diagnosis.csv", index=True)
     if members is not None:
         _write_csv(members.reset_index(), folder / "sentra_areas.csv")
 
