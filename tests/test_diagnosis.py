@@ -107,7 +107,9 @@ def test_errors_name_the_item_and_value() -> None:
     with pytest.raises(ConfigError, match="unknown diamond item"):
         diagnosis.score(SENTRA, firms=FIRMS, firm_items={"vibes": "infra"})
     bad = FIRMS.assign(infra=[5, 4, 9, 5, 2, 1, 5, 5])
-    with pytest.raises(ConfigError, match=r"'infrastructure' \(column 'infra'\) has value\(s\) \[9"):
+    with pytest.raises(
+        ConfigError, match=r"'infrastructure' \(column 'infra'\) has value\(s\) \[9"
+    ):
         diagnosis.score(SENTRA, firms=bad, firm_items=ITEMS)
     with pytest.raises(ConfigError, match="not in the registry"):
         diagnosis.score(SENTRA, firms=FIRMS, firm_items={"finance": "modal"})
