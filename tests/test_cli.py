@@ -76,6 +76,46 @@ def test_run_succeeds_and_writes_outputs(small_study: Path, tmp_path: Path) -> N
     assert "Sentra (1)" in result.output
 
 
+def test_sentra_command_profiles_without_models_or_map(small_study: Path, tmp_path: Path) -> None:
+    out = tmp_path / "sentra"
+    result = _run(
+        "sentra",
+        "--records",
+        str(small_study / "firms.csv"),
+        "--boundaries",
+        str(small_study / "desa.gpkg"),
+        "--area-id-col",
+        "kode",
+        "--out",
+        str(out),
+        "--permutations",
+        "99",
+    )
+    assert result.exit_code == 0, result.output
+    for name in (
+        "sentra.csv",
+        "sentra.geojson",
+        "sentra_areas.csv",
+        "concentration.csv",
+        "typology.csv",
+        "diagnosis.csv",
+        "clark_evans.csv",
+        "ripley.csv",
+    ):
+        assert (out / name).exists(), name
+    assert not (out / "map.html").exists()
+    assert not (out / "models").exists()
+    summary = json.loads((out / "summary.json").read_text())
+    assert "models" not in summary["timings"] and "map" not in summary["timings"]
+    sentra = pd.read_csv(out / "sentra.csv", dtype=str)
+    assert sentra.loc[0, "area_codes"] == "99.4.4;99.4.5"
+    assert sentra.loc[0, "typology"] == "marshallian"  # 70 equal small firms, all local
+    assert sentra.loc[0, "stage"] == "unknown"  # no diagnosis items configured
+    concentration = pd.read_csv(out / "concentration.csv", dtype={"sector": str})
+    assert set(concentration["level"]) == {"areas"}  # custom ids: no code-prefix levels
+    assert "Sentra (1)" in result.output
+
+
 def test_run_on_an_h3_grid(small_study: Path, tmp_path: Path) -> None:
     out = tmp_path / "h3"
     result = _run_small(

@@ -75,3 +75,28 @@ def test_only_informative_areas_are_drawn(map_world) -> None:
 def test_classes_put_breaks_above() -> None:
     values = pd.Series([0.5, 1.0, 1.5, 2.0, 7.0, 10.0, 50.0])
     assert maps._classify(values, maps.LQ_BREAKS).tolist() == [0, 1, 1, 2, 3, 4, 4]
+
+
+def test_sentra_popup_shows_typology_and_stage(map_world) -> None:
+    areas, table, found, _ = map_world
+    profiled = found.assign(
+        typology_label="Marshallian with hub-and-spoke traits", stage="advance", diamond_score=3.1
+    )
+    html = _html(maps.build_map(areas, table, profiled, lang="en", tiles="none"))
+    assert "Type (Markusen)" in html and "Development stage" in html
+    blocks = re.findall(r"geo_json_[0-9a-f]+_add\((\{.*?\})\);", html, flags=re.S)
+    properties = [
+        f["properties"]
+        for b in blocks
+        for f in json.loads(b)["features"]
+        if "stage" in f["properties"]
+    ]
+    assert properties == [
+        {
+            **properties[0],
+            "typology_label": "Marshallian with hub-and-spoke traits",
+            "stage": "advance",
+        }
+    ]
+    indonesian = _html(maps.build_map(areas, table, profiled, lang="id", tiles="none"))
+    assert "Tahap perkembangan" in indonesian

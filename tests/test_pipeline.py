@@ -67,6 +67,23 @@ def test_planted_typologies_and_stages_come_out_right(demo_run) -> None:
     assert typology.loc[tumang, "label"] == "Marshallian with hub-and-spoke traits"
 
 
+def test_point_patterns_find_the_planted_sectors(demo_run) -> None:
+    """Against all firms (random labelling), the sectors whose sentra are a large share
+    of them are clustered; Ripley's curves cover every analysed sector and sentra."""
+    _, result, out = demo_run
+    clark = pd.read_csv(out / "clark_evans.csv", dtype={"key": str})
+    sectors = clark.loc[clark["scope"] == "sector"].set_index("key")
+    for sector in ("13", "24", "29"):  # weaving/batik, brass, metal parts
+        assert sectors.loc[sector, "p_global"] <= 0.05, sector
+        assert sectors.loc[sector, "R_relative"] < 1, sector
+    assert set(sectors.index) == set(result.summary["sectors"]["analysed"])
+    per_sentra = clark.loc[clark["scope"] == "sentra"]
+    assert set(per_sentra["key"]) == set(result.sentra["sentra_id"])
+    assert (per_sentra["correction"] == "donnelly").all()
+    ripley = pd.read_csv(out / "ripley.csv", dtype={"key": str})
+    assert {"distance_m", "L_minus_d", "low", "high", "clustered"} <= set(ripley.columns)
+
+
 @pytest.mark.parametrize(
     "options",
     [
@@ -146,7 +163,14 @@ def test_output_contract(demo_run) -> None:
     assert {"read", "kept", "rejected", "repaired", "by_reason"} <= set(summary["records"])
     assert summary["sentra"] == len(result.sentra) == len(demo.PLANTED)
     assert set(summary["timings"]) == set(pipeline.STEPS)
-    for name in ("concentration.csv", "typology.csv", "sentra_areas.csv", "diagnosis.csv"):
+    for name in (
+        "concentration.csv",
+        "typology.csv",
+        "sentra_areas.csv",
+        "diagnosis.csv",
+        "clark_evans.csv",
+        "ripley.csv",
+    ):
         assert (out / name).exists(), name
     concentration = pd.read_csv(out / "concentration.csv", dtype={"sector": str})
     assert {"kabupaten", "kecamatan", "desa"} <= set(concentration["level"])

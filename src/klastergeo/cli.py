@@ -5,6 +5,7 @@ Exit codes: 0 success, 2 bad input or configuration, 1 internal error.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import sys
 import traceback
@@ -123,7 +124,7 @@ class _RichReporter:
 
 
 @contextmanager
-def _progress() -> Iterator[_RichReporter]:
+def _progress(steps: tuple[str, ...] | None = None) -> Iterator[_RichReporter]:
     from klastergeo.pipeline import STEPS
 
     columns = (
@@ -136,7 +137,7 @@ def _progress() -> Iterator[_RichReporter]:
     with Progress(
         *columns, console=console, transient=True, disable=not console.is_terminal
     ) as progress:
-        reporter = _RichReporter(progress, STEPS)
+        reporter = _RichReporter(progress, steps or STEPS)
         yield reporter
         reporter.finish()
 
@@ -338,7 +339,60 @@ def run(
     ] = None,
 ) -> None:
     """Run the whole pipeline: validate, aggregate, hot spots, sentra, models, map."""
+    _execute(sentra_only=False, **locals())
+
+
+def sentra(**options: Any) -> None:
+    """Find and profile the sentra (validate, aggregate, hot spots, sentra, typology,
+    concentration, diagnosis, point patterns): the run without models and map."""
+    _execute(sentra_only=True, **options)
+
+
+sentra.__signature__ = inspect.signature(run)  # type: ignore[attr-defined]
+sentra.__annotations__ = dict(run.__annotations__)
+app.command(name="sentra")(sentra)
+
+
+def _execute(
+    *,
+    sentra_only: bool,
+    config: Path | None,
+    records: Path | None,
+    id_col: str | None,
+    lat_col: str | None,
+    lon_col: str | None,
+    sector_col: str | None,
+    workers_col: str | None,
+    output_col: str | None,
+    investment_col: str | None,
+    name_col: str | None,
+    delimiter: str | None,
+    encoding: str | None,
+    decimal: str | None,
+    sheet: str | None,
+    layer: str | None,
+    sector_digits: int | None,
+    strict: bool | None,
+    boundaries: Path | None,
+    area: str | None,
+    level: str | None,
+    area_id_col: str | None,
+    area_name_col: str | None,
+    out: Path | None,
+    seed: int | None,
+    permutations: int | None,
+    fdr: bool | None,
+    weights: str | None,
+    tolerance: float | None,
+    islands: str | None,
+    min_firms: int | None,
+    lq_threshold: float | None,
+    predictors: str | None,
+    lang: str | None,
+    tiles: str | None,
+) -> None:
     from klastergeo.config import load_config
+    from klastergeo.pipeline import SENTRA_STEPS
     from klastergeo.pipeline import run as run_pipeline
 
     with _guard():
@@ -382,8 +436,8 @@ def run(
             }
         )
         settings = load_config(config, overrides=overrides)
-        with _progress() as reporter:
-            result = run_pipeline(settings, reporter=reporter)
+        with _progress(SENTRA_STEPS if sentra_only else None) as reporter:
+            result = run_pipeline(settings, reporter=reporter, sentra_only=sentra_only)
         _print_summary(result.summary, result.sentra, result.out)
 
 
@@ -653,7 +707,15 @@ def _print_summary(summary: dict[str, Any], sentra: Any, out: Path) -> None:
     _print_records(summary["records"])
     if len(sentra):
         table = Table(
-            "sentra_id", "name", "sector", "firms", "areas", "LQ", title=f"Sentra ({len(sentra)})"
+            "sentra_id",
+            "name",
+            "sector",
+            "firms",
+            "areas",
+            "LQ",
+            "type",
+            "stage",
+            title=f"Sentra ({len(sentra)})",
         )
         for row in sentra.itertuples():
             table.add_row(
@@ -663,13 +725,18 @@ def _print_summary(summary: dict[str, Any], sentra: Any, out: Path) -> None:
                 f"{row.n_firms:,}",
                 str(row.n_areas),
                 f"{row.lq:.1f}",
+                str(getattr(row, "typology_label", "")),
+                str(getattr(row, "stage", "")),
             )
         out_console.print(table)
     else:
         out_console.print("no sentra found")
     timings = ", ".join(f"{k} {v:.1f}s" for k, v in summary["timings"].items())
     out_console.print(f"timings: {timings}")
-    out_console.print(f"outputs: [bold]{out}[/] (map: {out / 'map.html'})")
+    has_map = (out / "map.html").exists() and "map" in summary["timings"]
+    out_console.print(
+        f"outputs: [bold]{out}[/]" + (f" (map: {out / 'map.html'})" if has_map else "")
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -45,6 +45,7 @@ __all__ = [
     "DiagnosisOptions",
     "MapOptions",
     "ModelOptions",
+    "PointPatternOptions",
     "ReadOptions",
     "RunConfig",
     "SentraOptions",
@@ -271,6 +272,21 @@ class TypologyOptions:
 
 
 @dataclass(frozen=True)
+class PointPatternOptions:
+    """Ripley's K/L envelopes and Clark-Evans per sector and per sentra."""
+
+    enabled: bool = True
+    simulations: int = 99
+    max_points: int = 1000
+
+    def __post_init__(self) -> None:
+        _positive("pointpattern.simulations", self.simulations, integer=True)
+        _positive("pointpattern.max_points", self.max_points, integer=True)
+        if self.max_points < 3:
+            raise ConfigError(f"pointpattern.max_points={self.max_points!r} must be at least 3")
+
+
+@dataclass(frozen=True)
 class DiagnosisOptions:
     """Porter's-diamond diagnosis: item -> registry column (``items``), a per-sentra
     table of 1-5 scores (``table`` with ``table_items``), stage thresholds and charts."""
@@ -340,6 +356,7 @@ class RunConfig:
     sentra: SentraOptions = field(default_factory=SentraOptions)
     typology: TypologyOptions = field(default_factory=TypologyOptions)
     diagnosis: DiagnosisOptions = field(default_factory=DiagnosisOptions)
+    pointpattern: PointPatternOptions = field(default_factory=PointPatternOptions)
     model: ModelOptions = field(default_factory=ModelOptions)
     map: MapOptions = field(default_factory=MapOptions)
     out: Path = Path("out")
@@ -398,6 +415,7 @@ _SECTIONS: dict[str, type] = {
     "sentra": SentraOptions,
     "typology": TypologyOptions,
     "diagnosis": DiagnosisOptions,
+    "pointpattern": PointPatternOptions,
     "model": ModelOptions,
     "map": MapOptions,
 }

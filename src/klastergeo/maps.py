@@ -70,6 +70,9 @@ TEXT = {
         "workers": "Tenaga kerja",
         "output": "Nilai produksi (Rp juta)",
         "areas": "Wilayah",
+        "typology": "Tipologi (Markusen)",
+        "stage": "Tahap perkembangan",
+        "diamond": "Skor diamond Porter (1-5)",
         "source": "Sumber",
         "made": "Dibuat",
         "name": "Nama",
@@ -95,6 +98,9 @@ TEXT = {
         "workers": "Workers",
         "output": "Output (Rp million)",
         "areas": "Areas",
+        "typology": "Type (Markusen)",
+        "stage": "Development stage",
+        "diamond": "Porter diamond score (1-5)",
         "source": "Source",
         "made": "Made",
         "name": "Name",
@@ -301,6 +307,16 @@ def build_map(
             "lq",
             "n_areas",
         ]
+        profile = [
+            (c, t[key])
+            for c, key in (
+                ("typology_label", "typology"),
+                ("stage", "stage"),
+                ("diamond_score", "diamond"),
+            )
+            if c in light.columns
+        ]
+        shown += [c for c, _ in profile]
         shown += [c for c in ("p_lpm", "p_logit") if c in light.columns]
         aliases = [
             "ID",
@@ -312,6 +328,7 @@ def build_map(
             t["output"],
             "LQ",
             t["areas"],
+            *[label for _, label in profile],
             *[c for c in ("p_lpm", "p_logit") if c in light.columns],
         ]
         folium.GeoJson(

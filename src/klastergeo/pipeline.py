@@ -39,6 +39,7 @@ from klastergeo import (
     diagnosis,
     maps,
     models,
+    pointpattern,
     typology,
 )
 from klastergeo import records as records_mod
@@ -337,12 +338,17 @@ def run(
             conc_firms = firms.assign(area_code=firms["admin_code"])
         measure = {"firms": "n_firms"}.get(config.sentra.lq_measure, config.sentra.lq_measure)
         try:
-            concentration_table = concentration.indices_by_level(conc_firms, measure=measure)
+            # Kemendagri codes nest by prefix; other ids (custom polygons) do not
+            nested = standard or level == "h3"
+            concentration_table = concentration.indices_by_level(
+                conc_firms, measure=measure, levels=None if nested else {"areas": 10_000}
+            )
         except ConfigError as err:
             logger.warning("concentration indices skipped: %s", err)
             concentration_table = pd.DataFrame()
         types = _typology(config, firms, sentra)
         diagnosed = _diagnosis(config, firms, sentra)
+        patterns = _point_patterns(config, firms, outline, sentra, analysed)
         if len(sentra):
             ids = sentra["sentra_id"]
             sentra["typology"] = types["typology"].reindex(ids).to_numpy()
@@ -425,6 +431,8 @@ def run(
         if fmap is not None:
             maps.save_map(fmap, stage.path / "map.html")
         _write_profiles(stage.path, sentra, members, concentration_table, types, diagnosed)
+        for name, frame in patterns.items():
+            _write_csv(frame, stage.path / f"{name}.csv")
         if config.diagnosis.charts and diagnosed["n_items"].gt(0).any():
             diagnosis.radar_charts(diagnosed, stage.path / "diagnosis", sentra=sentra)
         if scale_bands is not None:
@@ -552,6 +560,50 @@ def _typology(config: RunConfig, firms: pd.DataFrame, sentra: pd.DataFrame) -> p
         linkages=options.linkages,
     )
     return typology.classify(measured, rules=typology.TypologyRules(**options.thresholds))
+
+
+def _point_patterns(
+    config: RunConfig,
+    firms: gpd.GeoDataFrame,
+    outline: gpd.GeoDataFrame,
+    sentra: gpd.GeoDataFrame,
+    sectors: list[str],
+) -> dict[str, pd.DataFrame]:
+    """Ripley's L envelopes and Clark-Evans per analysed sector and per sentra."""
+    options = config.pointpattern
+    if not options.enabled:
+        return {}
+    simulations, seed, cap = options.simulations, config.analysis.seed, options.max_points
+    curves, per_sector = pointpattern.by_sector(
+        firms,
+        outline,
+        sectors=[str(s) for s in sectors],
+        simulations=simulations,
+        seed=seed,
+        max_points=cap,
+    )
+    sentra_curves, per_sentra = pointpattern.by_sentra(
+        firms, sentra, simulations=simulations, seed=seed, max_points=cap
+    )
+    ripley = pd.concat(
+        [
+            curves.rename(columns={"sector": "key"}).assign(scope="sector"),
+            sentra_curves.rename(columns={"sentra_id": "key"}).assign(scope="sentra"),
+        ],
+        ignore_index=True,
+    )
+    clark = pd.concat(
+        [
+            per_sector.rename(columns={"sector": "key"}).assign(scope="sector"),
+            per_sentra.rename(columns={"sentra_id": "key"}).assign(scope="sentra"),
+        ],
+        ignore_index=True,
+    )
+    front = ["scope", "key"]
+    return {
+        "ripley": ripley[front + [c for c in ripley.columns if c not in front]],
+        "clark_evans": clark[front + [c for c in clark.columns if c not in front]],
+    }
 
 
 def _diagnosis(config: RunConfig, firms: pd.DataFrame, sentra: pd.DataFrame) -> pd.DataFrame:
