@@ -20,7 +20,7 @@ endif
 # tests) stay out of the source tree.
 export NUMBA_CACHE_DIR ?= $(abspath .cache/numba)
 
-.PHONY: demo test lint typecheck pytest bench bench-records bench-stats clean install dev
+.PHONY: demo test lint typecheck pytest bench bench-records bench-stats bench-pointpattern clean install dev
 
 $(VENV)/.stamp-run: pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,13 +51,16 @@ pytest: $(VENV)/.stamp-dev
 
 test: lint typecheck pytest
 
-bench: bench-records bench-stats
+bench: bench-records bench-stats bench-pointpattern
 
 bench-records: $(VENV)/.stamp-dev
 	$(BIN)/python benchmarks/bench_records.py --rows 1000000
 
 bench-stats: $(VENV)/.stamp-dev
 	$(BIN)/python benchmarks/bench_stats.py
+
+bench-pointpattern: $(VENV)/.stamp-dev
+	$(BIN)/python benchmarks/bench_pointpattern.py
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache maps/demo
