@@ -67,6 +67,21 @@ def test_planted_typologies_and_stages_come_out_right(demo_run) -> None:
     assert typology.loc[tumang, "label"] == "Marshallian with hub-and-spoke traits"
 
 
+def test_point_based_delineation_finds_the_planted_sentra(demo_run) -> None:
+    """HDBSCAN on the firms' coordinates alone: every planted sentra, no other."""
+    from klastergeo import sentra
+
+    generated, result, _ = demo_run
+    found, firm_sentra = sentra.delineate_points(
+        result.firms, sectors=list(result.summary["sectors"]["analysed"]), areas=result.areas
+    )
+    scores, unmatched = demo.score_recovery(generated.truth, found)
+    assert scores["found"].all(), scores
+    assert unmatched == 0, found[["sentra_id", "name", "n_firms", "lq", "density_km2"]]
+    assert firm_sentra.index.equals(result.firms.index)
+    assert firm_sentra.notna().sum() == found["n_firms"].sum()
+
+
 def test_point_patterns_find_the_planted_sectors(demo_run) -> None:
     """Against all firms (random labelling), the sectors whose sentra are a large share
     of them are clustered; Ripley's curves cover every analysed sector and sentra."""

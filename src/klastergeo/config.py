@@ -236,6 +236,7 @@ class SentraOptions:
     extend_lq: float | None = None
     method: SentraMethod = "areas"
     eps_m: float = 300.0
+    min_density_km2: float = 2.0
 
     def __post_init__(self) -> None:
         _positive("sentra.min_firms", self.min_firms, integer=True)
@@ -248,6 +249,7 @@ class SentraOptions:
             _positive("sentra.extend_lq", self.extend_lq, strict=False)
         _choice("sentra.method", self.method, SentraMethod)
         _positive("sentra.eps_m", self.eps_m)
+        _positive("sentra.min_density_km2", self.min_density_km2, strict=False)
 
 
 @dataclass(frozen=True)

@@ -319,6 +319,7 @@ def run(
                 min_firms=options.min_firms,
                 lq_threshold=options.lq_threshold,
                 eps_m=options.eps_m,
+                min_density_km2=options.min_density_km2,
                 sectors=[str(s) for s in analysed],
                 areas=areas,
                 parents=parents,
