@@ -214,3 +214,15 @@ def test_compile_caches_the_kernels() -> None:
     result = _run("compile")
     assert result.exit_code == 0
     assert "kernels compiled and cached" in result.output
+
+
+def test_every_run_flag_reaches_the_configuration() -> None:
+    """A flag of ``run``/``sentra`` missing from the mapping would be ignored silently."""
+    import inspect
+
+    from klastergeo import cli
+
+    flags = set(inspect.signature(cli.run).parameters)
+    mapped = {"config"} | set(inspect.signature(cli._record_overrides).parameters)
+    assert flags == mapped | set(cli._RUN_FLAGS)
+    assert inspect.signature(cli.sentra).parameters == inspect.signature(cli.run).parameters

@@ -353,88 +353,39 @@ sentra.__annotations__ = dict(run.__annotations__)
 app.command(name="sentra")(sentra)
 
 
-def _execute(
-    *,
-    sentra_only: bool,
-    config: Path | None,
-    records: Path | None,
-    id_col: str | None,
-    lat_col: str | None,
-    lon_col: str | None,
-    sector_col: str | None,
-    workers_col: str | None,
-    output_col: str | None,
-    investment_col: str | None,
-    name_col: str | None,
-    delimiter: str | None,
-    encoding: str | None,
-    decimal: str | None,
-    sheet: str | None,
-    layer: str | None,
-    sector_digits: int | None,
-    strict: bool | None,
-    boundaries: Path | None,
-    area: str | None,
-    level: str | None,
-    area_id_col: str | None,
-    area_name_col: str | None,
-    out: Path | None,
-    seed: int | None,
-    permutations: int | None,
-    fdr: bool | None,
-    weights: str | None,
-    tolerance: float | None,
-    islands: str | None,
-    min_firms: int | None,
-    lq_threshold: float | None,
-    predictors: str | None,
-    lang: str | None,
-    tiles: str | None,
-) -> None:
+#: ``run``/``sentra`` flags -> configuration keys (the record flags go through
+#: :func:`_record_overrides`, in its parameter order).
+_RUN_FLAGS = {
+    "boundaries": "area.boundaries",
+    "area": "area.code",
+    "level": "area.level",
+    "area_id_col": "area.id_col",
+    "area_name_col": "area.name_col",
+    "out": "out",
+    "seed": "analysis.seed",
+    "permutations": "analysis.permutations",
+    "fdr": "analysis.fdr",
+    "weights": "analysis.weights",
+    "tolerance": "analysis.tolerance_m",
+    "islands": "analysis.islands",
+    "min_firms": "sentra.min_firms",
+    "lq_threshold": "sentra.lq_threshold",
+    "predictors": "model.predictors",
+    "lang": "map.lang",
+    "tiles": "map.tiles",
+}
+
+
+def _execute(*, sentra_only: bool, config: Path | None, **flags: Any) -> None:
+    """The body of ``run`` and ``sentra``: flags -> configuration -> pipeline."""
     from klastergeo.config import load_config
     from klastergeo.pipeline import SENTRA_STEPS
     from klastergeo.pipeline import run as run_pipeline
 
     with _guard():
-        overrides = _record_overrides(
-            records,
-            id_col,
-            lat_col,
-            lon_col,
-            sector_col,
-            workers_col,
-            output_col,
-            investment_col,
-            name_col,
-            delimiter,
-            encoding,
-            decimal,
-            sheet,
-            layer,
-            sector_digits,
-            strict,
-        )
-        overrides.update(
-            {
-                "area.boundaries": boundaries,
-                "area.code": area,
-                "area.level": level,
-                "area.id_col": area_id_col,
-                "area.name_col": area_name_col,
-                "out": out,
-                "analysis.seed": seed,
-                "analysis.permutations": permutations,
-                "analysis.fdr": fdr,
-                "analysis.weights": weights,
-                "analysis.tolerance_m": tolerance,
-                "analysis.islands": islands,
-                "sentra.min_firms": min_firms,
-                "sentra.lq_threshold": lq_threshold,
-                "model.predictors": predictors,
-                "map.lang": lang,
-                "map.tiles": tiles,
-            }
-        )
+        record_flags = inspect.signature(_record_overrides).parameters
+        overrides = _record_overrides(**{name: flags[name] for name in record_flags})
+        overrides.update({key: flags[name] for name, key in _RUN_FLAGS.items()})
         settings = load_config(config, overrides=overrides)
         with _progress(SENTRA_STEPS if sentra_only else None) as reporter:
             result = run_pipeline(settings, reporter=reporter, sentra_only=sentra_only)
