@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -82,3 +83,55 @@ def test_written_registry_reads_back(villages, tmp_path: Path) -> None:
     truth = pd.read_csv(paths["truth"], dtype=str)
     assert list(truth["key"]) == [p.key for p in demo.PLANTED]
     assert np.isin(truth["core_area"], villages.index).all()
+
+
+def test_model_command_on_the_demo_registry(villages, tmp_path: Path) -> None:
+    """The Tumang export logit, from the CLI: coefficients and the studies' table."""
+    from typer.testing import CliRunner
+
+    from klastergeo.cli import app
+
+    generated = demo.generate_registry(villages, n_background=4000, n_decoy=0, seed=4)
+    paths = demo.write_registry(generated, tmp_path)
+    predictors = ",".join(k for k in demo.EXPORT_LOGIT if k != "const")
+    result = CliRunner().invoke(
+        app,
+        [
+            "model",
+            "--records",
+            str(paths["registry"]),
+            "--outcome",
+            "ekspor",
+            "--predictors",
+            predictors,
+            "--kind",
+            "logit",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    for text in ("Logit: ekspor", "Classification table", "ekspor = 1", "overall"):
+        assert text in result.output, text
+    models_dir = tmp_path / "out" / "models"
+    for name in (
+        "logit_coefficients.csv",
+        "logit_fit.json",
+        "logit_classification.csv",
+        "logit_marginal_effects.csv",
+        "logit.md",
+        "logit.tex",
+    ):
+        assert (models_dir / name).exists(), name
+    table = pd.read_csv(models_dir / "logit_classification.csv", dtype={"actual": str})
+    table = table.set_index("actual")
+    assert table.loc["1", "n"] + table.loc["0", "n"] == table.loc["all", "n"]
+    assert table.loc["1", "mean_probability"] > table.loc["0", "mean_probability"]
+    # every kept record is used; without a study area, swapped coordinates cannot be
+    # repaired (they are rejected as out of range) and nothing is "outside"
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert table.loc["all", "n"] == summary["records"]["kept"]
+    rejected = summary["records"]["by_reason"]
+    assert rejected["out_of_range"] == demo.FAULTS["out_of_range"] + demo.SWAPPED
+    assert rejected["outside_study_area"] == 0

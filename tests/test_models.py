@@ -3,6 +3,7 @@
 Reference: Spector and Mazzeo's data (statsmodels.datasets.spector), as estimated in
 Greene, Econometric Analysis: logit const -13.0213, GPA 2.8261, TUCE 0.0952, PSI 2.3787
 (SE 4.9313, 1.2629, 0.1416, 1.0646), log-likelihood -12.8896, McFadden R2 0.3740;
+probit const -7.4523, GPA 1.6258, TUCE 0.0517, PSI 1.4263, log-likelihood -12.8188;
 LPM const -1.4980, GPA 0.4639, TUCE 0.0105, PSI 0.3786.
 """
 
@@ -33,6 +34,113 @@ def test_logit_reproduces_greene(spector: pd.DataFrame) -> None:
     assert result.fit["mcfadden_r2"] == pytest.approx(0.3740, abs=1e-4)
     np.testing.assert_allclose(coef["odds_ratio"], np.exp(coef["estimate"]))
     assert list(result.coefficients.columns[:7]) == list(models.COEFFICIENT_COLUMNS)
+
+
+def test_probit_reproduces_greene(spector: pd.DataFrame) -> None:
+    result = models.fit(spector, "GRADE", PREDICTORS, kind="probit", robust=None)
+    coef = result.coefficients.set_index("term")
+    np.testing.assert_allclose(coef["estimate"], [-7.4523, 1.6258, 0.0517, 1.4263], atol=1e-4)
+    assert result.fit["log_likelihood"] == pytest.approx(-12.8188, abs=1e-4)
+    ref = sm.Probit(spector["GRADE"], sm.add_constant(spector[PREDICTORS])).fit(disp=0)
+    assert result.fit["mcfadden_r2"] == pytest.approx(ref.prsquared)
+    assert "odds_ratio" not in result.coefficients.columns
+
+
+@pytest.mark.parametrize("kind", ["logit", "probit"])
+def test_average_marginal_effects_match_statsmodels_and_finite_differences(
+    spector: pd.DataFrame, kind: str
+) -> None:
+    result = models.fit(spector, "GRADE", PREDICTORS, kind=kind, robust=None)
+    model = sm.Logit if kind == "logit" else sm.Probit
+    exog = sm.add_constant(spector[PREDICTORS])
+    ref = model(spector["GRADE"], exog).fit(disp=0)
+    frame = ref.get_margeff(at="overall").summary_frame()
+    ame = result.marginal_effects.set_index("term")
+    np.testing.assert_allclose(ame["dy_dx"], frame.iloc[:, 0], rtol=1e-10)
+    np.testing.assert_allclose(ame["std_error"], frame.iloc[:, 1], rtol=1e-8)
+    # independent check: the mean derivative of the predicted probability (finite difference)
+    step = 1e-6
+    shifted = exog.copy()
+    shifted["GPA"] += step
+    derivative = (ref.predict(shifted) - ref.predict(exog)) / step
+    assert ame.loc["GPA", "dy_dx"] == pytest.approx(derivative.mean(), rel=1e-4)
+
+
+def test_fit_statistics_by_hand(spector: pd.DataFrame) -> None:
+    result = models.fit(spector, "GRADE", PREDICTORS, kind="logit", robust=None)
+    y = spector["GRADE"].to_numpy()
+    p = result.fitted.to_numpy()
+    # Hosmer-Lemeshow: 10 groups of 3-4 students by predicted probability
+    groups = np.array_split(np.argsort(p, kind="stable"), 10)
+    h = sum(
+        (y[g].sum() - p[g].sum()) ** 2 / (p[g].sum() * (1 - p[g].sum() / len(g))) for g in groups
+    )
+    assert result.fit["hosmer_lemeshow"] == pytest.approx(h)
+    assert result.fit["hosmer_lemeshow_df"] == 8
+    # McFadden R2 = 1 - llf / llnull; AIC = 2k - 2 llf
+    assert result.fit["mcfadden_r2"] == pytest.approx(
+        1 - result.fit["log_likelihood"] / result.fit["log_likelihood_null"]
+    )
+    assert result.fit["aic"] == pytest.approx(2 * 4 - 2 * result.fit["log_likelihood"])
+    assert result.fit["n_events"] == int(y.sum())
+
+
+def test_categorical_log_and_standardised_predictors(spector: pd.DataFrame) -> None:
+    frame = spector.assign(
+        band=np.where(spector["TUCE"] < 20, "low", np.where(spector["TUCE"] < 25, "mid", "high"))
+    )
+    result = models.fit(frame, "GRADE", ["GPA", "band"], kind="lpm", categorical=["band"])
+    terms = result.coefficients["term"].tolist()
+    reference = frame["band"].value_counts().index[0]  # the most frequent level
+    assert result.references == {"band": reference}
+    expected = ["const", "GPA"] + [
+        f"band[{lv}]" for lv in sorted({"low", "mid", "high"} - {reference})
+    ]
+    assert terms == expected
+    # same as statsmodels with the dummies built by hand
+    dummies = pd.get_dummies(frame["band"], dtype=float).drop(columns=reference)
+    ref = sm.OLS(frame["GRADE"], sm.add_constant(pd.concat([frame[["GPA"]], dummies], axis=1))).fit(
+        cov_type="HC1"
+    )
+    np.testing.assert_allclose(result.coefficients["estimate"], ref.params, rtol=1e-10)
+    chosen = models.fit(
+        frame, "GRADE", ["GPA", "band"], categorical=["band"], reference={"band": "high"}
+    )
+    assert "band[low]" in chosen.coefficients["term"].tolist()
+    logged = models.fit(spector, "GRADE", ["GPA", "TUCE"], kind="logit", log=["GPA"])
+    assert logged.coefficients["term"].tolist() == ["const", "log(GPA)", "TUCE"]
+    ref = sm.Logit(
+        spector["GRADE"], sm.add_constant(spector[["TUCE"]].assign(g=np.log(spector["GPA"])))
+    ).fit(disp=0)
+    assert logged.coefficients.set_index("term").loc["log(GPA)", "estimate"] == pytest.approx(
+        ref.params["g"], rel=1e-6
+    )
+    scaled = models.fit(spector, "GRADE", ["GPA", "TUCE"], kind="lpm", standardise=True)
+    raw = models.fit(spector, "GRADE", ["GPA", "TUCE"], kind="lpm")
+    ratio = (
+        scaled.coefficients.set_index("term").loc["GPA", "estimate"]
+        / raw.coefficients.set_index("term").loc["GPA", "estimate"]
+    )
+    assert ratio == pytest.approx(spector["GPA"].std(ddof=0))
+    with pytest.raises(ModelError, match="zero or negative"):
+        models.fit(spector.assign(Z=spector["PSI"]), "GRADE", ["Z"], log=["Z"])
+    with pytest.raises(ModelError, match="reference level 'none'"):
+        models.fit(frame, "GRADE", ["band"], categorical=["band"], reference={"band": "none"})
+
+
+def test_collinearity_reports_vif(spector: pd.DataFrame) -> None:
+    result = models.fit(spector, "GRADE", PREDICTORS, kind="lpm")
+    from statsmodels.stats.outliers_influence import variance_inflation_factor
+
+    exog = sm.add_constant(spector[PREDICTORS]).to_numpy()
+    expected = [variance_inflation_factor(exog, i) for i in range(1, 4)]
+    np.testing.assert_allclose(result.vif["vif"], expected, rtol=1e-8)
+    with pytest.raises(ModelError, match=r"GPA2 \(VIF inf\)"):
+        models.fit(
+            spector.assign(GPA2=spector["GPA"] * 2 + spector["PSI"]),
+            "GRADE",
+            ["GPA", "PSI", "GPA2"],
+        )
 
 
 def test_lpm_reproduces_greene(spector: pd.DataFrame) -> None:
@@ -121,13 +229,46 @@ def test_errors_name_the_problem(spector: pd.DataFrame) -> None:
             ["SEP"],
             kind="logit",
         )
-    with pytest.raises(ModelError, match="kind='probit'"):
-        models.fit(spector, "GRADE", ["GPA"], kind="probit")  # arrives with a later issue
+    with pytest.raises(ModelError, match="kind='tobit'"):
+        models.fit(spector, "GRADE", ["GPA"], kind="tobit")  # type: ignore[arg-type]
+    with pytest.raises(ModelError, match="perfectly separated"):
+        models.fit(
+            spector.assign(SEP=spector["GRADE"] * 10.0 + spector["GPA"] * 0.01),
+            "GRADE",
+            ["SEP"],
+            kind="probit",
+        )
 
 
-def test_markdown_report(spector: pd.DataFrame) -> None:
+def test_reports_and_files(spector: pd.DataFrame, tmp_path) -> None:
+    import json
+
     result = models.fit(spector, "GRADE", PREDICTORS, kind="logit")
     text = models.to_markdown(result)
     assert text.startswith("# Logit: GRADE")
     assert "| GPA | 2.8261 |" in text
-    assert "Classification table" in text
+    assert "Classification table" in text and "Average marginal effects" in text
+    paths = models.write(result, tmp_path / "models")
+    assert sorted(p.name for p in paths.values()) == sorted(
+        f"logit{suffix}"
+        for suffix in (
+            "_coefficients.csv",
+            "_marginal_effects.csv",
+            "_classification.csv",
+            "_vif.csv",
+            "_fit.json",
+            ".md",
+            ".html",
+            ".tex",
+        )
+    )
+    coefficients = pd.read_csv(paths["coefficients"])
+    assert list(coefficients.columns[:7]) == list(models.COEFFICIENT_COLUMNS)
+    fit = json.loads(paths["fit"].read_text())
+    assert {"n", "log_likelihood", "mcfadden_r2", "aic", "bic", "auc"} <= set(fit)
+    assert fit["log_likelihood"] == pytest.approx(-12.8896, abs=1e-4)
+    html = paths["html"].read_text()
+    assert html.startswith("<!DOCTYPE html>") and "<table" in html and "2.8261" in html
+    tex = paths["latex"].read_text()
+    assert "\\begin{tabular}" in tex and "\\toprule" in tex and "2.8261" in tex
+    assert "Classification table" in tex

@@ -263,6 +263,31 @@ def test_studies_signs_hold_in_the_lpm(demo_run) -> None:
     assert table.loc["1", "mean_probability"] > table.loc["0", "mean_probability"]
 
 
+def test_cluster_probability_on_the_map_and_in_the_tables(demo_run) -> None:
+    _, result, out = demo_run
+    assert set(result.models) == {"lpm", "logit", "probit"}
+    areas = pd.read_parquet(out / "areas.parquet")
+    assert {"p_lpm", "p_logit", "p_probit", "p_cluster"} <= set(areas.columns)
+    # p_cluster is the logit's mean firm probability per area and sector
+    assert areas["p_cluster"].equals(areas["p_logit"])
+    with_firms = areas.loc[areas["n_firms"] > 0]
+    assert with_firms["p_cluster"].notna().all()
+    assert areas.loc[areas["n_firms"] == 0, "p_cluster"].isna().all()
+    sentra_csv = pd.read_csv(out / "sentra.csv")
+    assert sentra_csv["p_cluster"].between(0, 1).all()
+    # members of sentra have a higher mean probability than the areas without a sentra
+    members = with_firms["sentra_id"].notna()
+    assert (
+        with_firms.loc[members, "p_cluster"].mean() > with_firms.loc[~members, "p_cluster"].mean()
+    )
+    html = (out / "map.html").read_text(encoding="utf-8")
+    assert "Probabilitas klaster" in html or "Cluster probability" in html
+    fit = result.models["logit"].fit
+    assert {"residual_moran_moran_i", "residual_moran_p_sim", "hosmer_lemeshow_p"} <= set(fit)
+    for name in ("probit_marginal_effects.csv", "logit.tex", "lpm.html", "logit_vif.csv"):
+        assert (out / "models" / name).exists(), name
+
+
 def test_failed_run_keeps_previous_outputs(demo_run, monkeypatch: pytest.MonkeyPatch) -> None:
     _, result, out = demo_run
     before = (out / "summary.json").read_text()

@@ -355,13 +355,17 @@ app.command(name="sentra")(sentra)
 
 #: ``run``/``sentra`` flags -> configuration keys (the record flags go through
 #: :func:`_record_overrides`, in its parameter order).
-_RUN_FLAGS = {
+#: Study-area and output flags shared by ``run``, ``sentra`` and ``model``.
+_AREA_FLAGS = {
     "boundaries": "area.boundaries",
     "area": "area.code",
     "level": "area.level",
     "area_id_col": "area.id_col",
     "area_name_col": "area.name_col",
     "out": "out",
+}
+_RUN_FLAGS = {
+    **_AREA_FLAGS,
     "seed": "analysis.seed",
     "permutations": "analysis.permutations",
     "fdr": "analysis.fdr",
@@ -494,6 +498,147 @@ def validate(
             raise ValidationError(
                 f"--strict: {report.n_rejected} rejected and {report.n_repaired} repaired record(s)"
             )
+
+
+@app.command()
+def model(
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="TOML run configuration; flags override it."),
+    ] = None,
+    records: RecordsOpt = None,
+    id_col: IdCol = None,
+    lat_col: LatCol = None,
+    lon_col: LonCol = None,
+    sector_col: SectorCol = None,
+    workers_col: WorkersCol = None,
+    output_col: OutputCol = None,
+    investment_col: InvestmentCol = None,
+    name_col: NameCol = None,
+    delimiter: Delimiter = None,
+    encoding: Encoding = None,
+    decimal: DecimalOpt = None,
+    sheet: Sheet = None,
+    layer: Layer = None,
+    sector_digits: SectorDigits = None,
+    strict: Strict = None,
+    boundaries: BoundariesOpt = None,
+    area: AreaOpt = None,
+    level: LevelOpt = None,
+    area_id_col: AreaIdCol = None,
+    area_name_col: AreaNameCol = None,
+    out: OutOpt = None,
+    outcome: Annotated[
+        str | None,
+        typer.Option(
+            "--outcome",
+            help="0/1 column to explain, or in_sentra (the firm lies in a sentra; runs the "
+            "sentra analysis first). Default: in_sentra.",
+        ),
+    ] = None,
+    predictors: Annotated[
+        str | None, typer.Option("--predictors", help="Comma-separated predictor columns.")
+    ] = None,
+    kind: Annotated[
+        str | None,
+        typer.Option("--kind", help="lpm, logit or probit; comma-separated for several."),
+    ] = None,
+    categorical: Annotated[
+        str | None,
+        typer.Option("--categorical", help="Predictors to treat as categories (dummies)."),
+    ] = None,
+    log: Annotated[
+        str | None, typer.Option("--log", help="Predictors to log-transform (positive).")
+    ] = None,
+    standardise: Annotated[
+        bool | None,
+        typer.Option("--standardise/--no-standardise", help="z-score the numeric predictors."),
+    ] = None,
+    cutoff: Annotated[
+        float | None,
+        typer.Option("--cutoff", help="Probability predicted as 1 (default 0.5)."),
+    ] = None,
+    robust: Annotated[
+        str | None,
+        typer.Option("--robust", help="HC0-HC3 robust standard errors, or none (LPM: HC1)."),
+    ] = None,
+) -> None:
+    """Fit LPM, logit or probit models and print the studies' classification tables."""
+    from klastergeo.config import load_config
+    from klastergeo.pipeline import MODEL_STEPS, STEPS, run_models
+
+    flags = locals()
+    with _guard():
+        overrides = _record_overrides(
+            **{name: flags[name] for name in inspect.signature(_record_overrides).parameters}
+        )
+        overrides.update({key: flags[name] for name, key in _AREA_FLAGS.items()})
+        overrides.update(
+            {
+                "model.outcome": outcome,
+                "model.predictors": predictors,
+                "model.kinds": kind,
+                "model.categorical": categorical,
+                "model.log": log,
+                "model.standardise": standardise,
+                "model.cutoff": cutoff,
+                "model.robust": robust,
+            }
+        )
+        settings = load_config(config, overrides=overrides)
+        steps = STEPS if settings.model.outcome == "in_sentra" else MODEL_STEPS
+        with _progress(tuple(s for s in steps if s != "map")) as reporter:
+            fitted = run_models(settings, reporter=reporter)
+        for result in fitted.values():
+            _print_model(result)
+        out_console.print(f"outputs: [bold]{Path(settings.out) / 'models'}[/]")
+
+
+def _print_model(result: Any) -> None:
+    """Coefficients and the classification table in the source studies' form."""
+    from klastergeo.models import TITLES
+
+    coefficients = Table(
+        "term",
+        "estimate",
+        "std. error",
+        "z/t",
+        "p",
+        title=f"{TITLES[result.kind]}: {result.outcome} (n = {result.fit['n']:,})",
+    )
+    for row in result.coefficients.itertuples():
+        coefficients.add_row(
+            row.term,
+            f"{row.estimate:.4f}",
+            f"{row.std_error:.4f}",
+            f"{row.statistic:.3f}",
+            f"{row.p_value:.4f}",
+        )
+    out_console.print(coefficients)
+    table = result.classification
+    classification = Table(
+        "actual",
+        "n",
+        "predicted 0",
+        "predicted 1",
+        "mean probability",
+        title=f"Classification table (cut-off {result.fit['cutoff']:g})",
+    )
+    labels = {"0": f"{result.outcome} = 0", "1": f"{result.outcome} = 1", "all": "overall"}
+    for label, row in table.iterrows():
+        classification.add_row(
+            labels.get(str(label), str(label)),
+            f"{int(row['n']):,}",
+            f"{row['predicted_0']:.1%}",
+            f"{row['predicted_1']:.1%}",
+            f"{row['mean_probability']:.3f}",
+        )
+    out_console.print(classification)
+    extra = "mcfadden_r2" if "mcfadden_r2" in result.fit else "r2"
+    out_console.print(
+        f"{extra}: {result.fit[extra]:.4f}, count R2: {result.fit['count_r2']:.4f}, "
+        f"AUC: {result.fit['auc']:.4f}, Hosmer-Lemeshow p: {result.fit['hosmer_lemeshow_p']:.3f}"
+    )
 
 
 @app.command(name="compile")

@@ -73,7 +73,7 @@ InferenceKind = Literal["analytical", "permutation"]
 AlternativeKind = Literal["two-sided", "greater", "lesser", "folded"]
 LqMeasure = Literal["firms", "workers", "output"]
 SentraMethod = Literal["areas", "hdbscan", "dbscan"]
-ModelKind = Literal["lpm", "logit"]
+ModelKind = Literal["lpm", "logit", "probit"]
 Lang = Literal["id", "en"]
 
 
@@ -327,12 +327,28 @@ class ModelOptions:
     predictors: tuple[str, ...] = ()
     kinds: tuple[ModelKind, ...] = ("lpm", "logit")
     cutoff: float = 0.5
+    outcome: str = "in_sentra"
+    categorical: tuple[str, ...] = ()
+    reference: dict[str, str] = field(default_factory=dict)
+    log: tuple[str, ...] = ()
+    standardise: bool | tuple[str, ...] = False
+    robust: str | None = "HC1"
 
     def __post_init__(self) -> None:
         for kind in self.kinds:
             _choice("model.kinds", kind, ModelKind)
         if not 0 < self.cutoff < 1:
             raise ConfigError(f"model.cutoff={self.cutoff!r} must lie between 0 and 1")
+        for name in ("categorical", "log"):
+            extra = [c for c in getattr(self, name) if self.predictors and c not in self.predictors]
+            if extra:
+                raise ConfigError(f"model.{name} names {extra}, which are not model.predictors")
+        if isinstance(self.robust, str) and self.robust.lower() == "none":
+            object.__setattr__(self, "robust", None)  # TOML has no null
+        if self.robust not in (None, "HC0", "HC1", "HC2", "HC3"):
+            raise ConfigError(
+                f"model.robust={self.robust!r} is not accepted; use HC0, HC1, HC2, HC3 or none"
+            )
 
 
 @dataclass(frozen=True)
@@ -421,6 +437,8 @@ _SECTIONS: dict[str, type] = {
     "model": ModelOptions,
     "map": MapOptions,
 }
+#: Keys whose values are lists of column names (a comma-separated string also works).
+_LIST_KEYS = ("sectors", "predictors", "linkages", "categorical", "log")
 _PATH_KEYS = {("records", "path"), ("area", "boundaries"), ("diagnosis", "table")}
 
 
@@ -442,10 +460,8 @@ def _build(
                 path = root / path
             value = path
         elif isinstance(value, list):
-            value = tuple(
-                str(v) if key in ("sectors", "predictors", "linkages") else v for v in value
-            )
-        elif key in ("sectors", "predictors", "kinds", "linkages") and isinstance(value, str):
+            value = tuple(str(v) if key in _LIST_KEYS else v for v in value)
+        elif key in (*_LIST_KEYS, "kinds") and isinstance(value, str):
             value = tuple(v.strip() for v in value.split(",") if v.strip())
         converted[key] = value
     try:

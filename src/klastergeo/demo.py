@@ -650,7 +650,7 @@ training = "pelatihan"
 # The Surakarta study's firm attributes (linear probability model of sentra membership).
 predictors = ["skala_ekonomi", "intensitas_sda", "jaringan_kemitraan", "nilai_produksi",
               "inovasi", "akses_pasar", "investasi"]
-kinds = ["lpm", "logit"]
+kinds = ["lpm", "logit", "probit"]
 
 [map]
 lang = "id"

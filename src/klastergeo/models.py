@@ -1,17 +1,25 @@
-"""Cluster-probability models: linear probability model (LPM) and logit, via statsmodels.
+"""Cluster-probability models: linear probability model (LPM), logit and probit.
 
 The default outcome is "the firm lies in a sentra of its own sector"; any 0/1 column works.
 Results carry tidy tables as the source studies publish them: coefficients with robust
-standard errors, fit statistics and the classification table of the Surakarta study (for
-actual 0 and actual 1: share predicted 0 and 1 and the mean predicted probability).
+standard errors (LPM) or maximum-likelihood ones, odds ratios (logit), average marginal
+effects (logit, probit), fit statistics (log-likelihood, McFadden R2, count R2, AIC/BIC,
+Hosmer-Lemeshow, ROC AUC), variance inflation factors and the classification table of the
+Surakarta study (for actual 0 and actual 1: share predicted 0 and 1 and the mean predicted
+probability). :func:`write` exports them as CSV, JSON, Markdown, HTML and LaTeX.
+
+Predictors may be numeric, 0/1 or categorical (dummies against a stated reference level:
+the most frequent one unless given), optionally log-transformed and standardised. Spatial
+diagnostics of area-level models live in :mod:`klastergeo.spatial_models`.
 """
 
 from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -21,11 +29,29 @@ from scipy import stats
 
 from klastergeo._errors import ModelError, preview
 
-__all__ = ["ModelResult", "classification_table", "fit", "roc_auc"]
+__all__ = [
+    "KINDS",
+    "ModelResult",
+    "classification_table",
+    "fit",
+    "hosmer_lemeshow",
+    "roc_auc",
+    "to_html",
+    "to_latex",
+    "to_markdown",
+    "vif",
+    "write",
+]
 
 logger = logging.getLogger(__name__)
 
-Kind = Literal["lpm", "logit"]
+Kind = Literal["lpm", "logit", "probit"]
+KINDS: tuple[str, ...] = ("lpm", "logit", "probit")
+TITLES = {
+    "lpm": "Linear probability model (OLS, robust SE)",
+    "logit": "Logit",
+    "probit": "Probit",
+}
 COEFFICIENT_COLUMNS = (
     "term",
     "estimate",
@@ -56,6 +82,15 @@ class ModelResult:
     probability
         Predicted probability per row of the input (NaN where a predictor is missing);
         LPM values are clipped to [0, 1] here, the raw fitted values are in ``fitted``.
+    marginal_effects
+        Average marginal effects (``term``, ``dy_dx``, ``std_error``, ``statistic``,
+        ``p_value``, ``conf_low``, ``conf_high``); for the LPM the coefficients themselves.
+    vif
+        Variance inflation factor of every design column (``term``, ``vif``).
+    references
+        The reference level of each categorical predictor.
+    residuals
+        Response residuals ``y - fitted`` per row of the input (NaN where left out).
     """
 
     kind: str
@@ -66,6 +101,10 @@ class ModelResult:
     classification: pd.DataFrame
     probability: pd.Series
     fitted: pd.Series = field(repr=False)
+    marginal_effects: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    vif: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    references: dict[str, str] = field(default_factory=dict)
+    residuals: pd.Series = field(default_factory=lambda: pd.Series(dtype=float), repr=False)
 
 
 def roc_auc(y: NDArray[np.floating], p: NDArray[np.floating]) -> float:
@@ -95,9 +134,9 @@ def classification_table(
     ...     # doctest: +NORMALIZE_WHITESPACE
             n  predicted_0  predicted_1  mean_probability
     actual
-    0       2          0.5          0.5               0.4
-    1       2          0.0          1.0               0.8
-    all     4          0.25         0.75              0.6
+    0       2         0.50         0.50               0.4
+    1       2         0.00         1.00               0.8
+    all     4         0.25         0.75               0.6
     """
     y = np.asarray(y, dtype=float)
     p = np.asarray(p, dtype=float)
@@ -117,28 +156,58 @@ def classification_table(
     return table
 
 
-def _design(
-    data: pd.DataFrame, outcome: str, predictors: Sequence[str]
-) -> tuple[pd.Series, pd.DataFrame, NDArray[np.bool_]]:
-    missing = [c for c in (outcome, *predictors) if c not in data.columns]
-    if missing:
-        raise ModelError(
-            f"column(s) {preview(missing)} are not in the data; available: "
-            f"{', '.join(map(str, data.columns))}"
-        )
-    if not predictors:
-        raise ModelError("no predictors given; name at least one numeric column")
-    X = pd.DataFrame(index=data.index)
-    for name in predictors:
-        column = data[name]
-        if pd.api.types.is_bool_dtype(column.dtype):
-            column = column.astype(float)
-        if not pd.api.types.is_numeric_dtype(column.dtype):
-            raise ModelError(
-                f"predictor {name!r} is not numeric (dtype {column.dtype}); "
-                "categorical predictors arrive with a later version"
-            )
-        X[name] = column.astype(float)
+def hosmer_lemeshow(
+    y: NDArray[np.floating], p: NDArray[np.floating], *, groups: int = 10
+) -> tuple[float, int, float]:
+    """Hosmer-Lemeshow goodness of fit: (statistic, degrees of freedom, p-value).
+
+    Rows are put in ``groups`` groups of (nearly) equal size by predicted probability;
+    ``H = sum_g (O_g - E_g)^2 / (E_g (1 - E_g / n_g))`` with ``groups - 2`` degrees of
+    freedom. Probabilities are clipped to (0, 1) first (an LPM's may lie outside).
+
+    >>> y = np.array([0, 0, 1, 0, 1, 1, 0, 1, 1, 1])
+    >>> p = np.linspace(0.05, 0.95, 10)
+    >>> round(hosmer_lemeshow(y, p, groups=5)[0], 4)
+    3.2063
+    """
+    y = np.asarray(y, dtype=float)
+    p = np.clip(np.asarray(p, dtype=float), 1e-12, 1 - 1e-12)
+    order = np.argsort(p, kind="stable")
+    statistic = 0.0
+    for part in np.array_split(order, groups):  # a loop over groups (10), not rows
+        if not len(part):
+            continue
+        observed = y[part].sum()
+        expected = p[part].sum()
+        n_g = len(part)
+        statistic += (observed - expected) ** 2 / (expected * (1 - expected / n_g))
+    df = max(groups - 2, 1)
+    return float(statistic), df, float(stats.chi2.sf(statistic, df))
+
+
+def vif(design: pd.DataFrame) -> pd.DataFrame:
+    """Variance inflation factor of every column of a design (without the constant):
+    ``1 / (1 - R2)`` of the column regressed on the others and a constant; infinite for
+    an exact linear combination.
+
+    >>> d = pd.DataFrame({"a": [1.0, 2, 3, 4, 5], "b": [2.0, 1, 4, 3, 6]})
+    >>> vif(d)["vif"].round(3).tolist()  # 1 / (1 - r^2), r = 0.82
+    [3.083, 3.083]
+    """
+    values = design.to_numpy(dtype=float)
+    out = []
+    for j in range(values.shape[1]):  # one regression per predictor (tens)
+        others = np.column_stack([np.ones(len(values)), np.delete(values, j, axis=1)])
+        target = values[:, j]
+        beta, *_ = np.linalg.lstsq(others, target, rcond=None)
+        residual = target - others @ beta
+        total = ((target - target.mean()) ** 2).sum()
+        r2 = 1.0 - (residual @ residual) / total if total > 0 else 1.0
+        out.append(np.inf if r2 >= 1.0 - 1e-12 else 1.0 / (1.0 - r2))
+    return pd.DataFrame({"term": list(design.columns), "vif": out})
+
+
+def _outcome(data: pd.DataFrame, outcome: str) -> pd.Series:
     y = data[outcome]
     if pd.api.types.is_bool_dtype(y.dtype):
         y = y.astype(float)
@@ -146,25 +215,119 @@ def _design(
     bad = values.notna() & ~values.isin([0, 1])
     if bad.any():
         raise ModelError(f"outcome {outcome!r} must be 0/1; found {preview(values[bad].unique())}")
-    complete = (values.notna() & X.notna().all(axis=1)).to_numpy()
-    y_used = values[complete].astype(float)
+    return values
+
+
+def _design(
+    data: pd.DataFrame,
+    outcome: str,
+    predictors: Sequence[str],
+    *,
+    categorical: Sequence[str] = (),
+    reference: Mapping[str, str] | None = None,
+    log: Sequence[str] = (),
+    standardise: bool | Sequence[str] = False,
+) -> tuple[pd.Series, pd.DataFrame, NDArray[np.bool_], dict[str, str]]:
+    """Outcome, design matrix (without constant) of the complete rows, the complete-row
+    mask and the reference level of each categorical predictor."""
+    missing = [c for c in (outcome, *predictors) if c not in data.columns]
+    if missing:
+        raise ModelError(
+            f"column(s) {preview(missing)} are not in the data; available: "
+            f"{', '.join(map(str, data.columns))}"
+        )
+    if not predictors:
+        raise ModelError("no predictors given; name at least one column")
+    for option, names in (("categorical", categorical), ("log", log)):
+        unknown = [c for c in names if c not in predictors]
+        if unknown:
+            raise ModelError(f"{option} names {preview(unknown)}, which are not predictors")
+    reference = dict(reference or {})
+    values = _outcome(data, outcome)
+    numeric: dict[str, pd.Series] = {}
+    categories: dict[str, pd.Series] = {}
+    for name in predictors:
+        column = data[name]
+        if pd.api.types.is_bool_dtype(column.dtype):
+            column = column.astype(float)
+        if name in categorical:
+            categories[name] = column.astype("string")
+            continue
+        parsed = pd.to_numeric(column, errors="coerce")
+        text = column.notna() & parsed.isna()
+        if text.any():
+            if pd.api.types.is_numeric_dtype(column.dtype) or text.mean() < 0.5:
+                raise ModelError(
+                    f"predictor {name!r} has {int(text.sum())} non-numeric value(s) "
+                    f"({preview(column[text].unique())}); fix them or name the column in "
+                    "categorical"
+                )
+            logger.info("predictor %r is text: treated as categorical", name)
+            categories[name] = column.astype("string")
+            continue
+        numeric[name] = parsed.astype(float)
+    for name in log:
+        if name in categories:
+            raise ModelError(f"log transform of categorical predictor {name!r}")
+        bad = numeric[name].notna() & (numeric[name] <= 0)
+        if bad.any():
+            raise ModelError(
+                f"log of predictor {name!r}: {int(bad.sum())} value(s) are zero or negative "
+                f"(e.g. {preview(numeric[name][bad].unique())}); use a positive column"
+            )
+        numeric[name] = np.log(numeric[name])
+    complete = values.notna()
+    for series in (*numeric.values(), *categories.values()):
+        complete &= series.notna()
+    mask = complete.to_numpy()
+    y_used = values[mask].astype(float)
     if y_used.nunique() < 2:
         raise ModelError(
             f"outcome {outcome!r} has a single value ({preview(y_used.unique())}) "
             "among complete rows; a model needs both 0 and 1"
         )
-    X_used = X.loc[complete]
-    constant = [c for c in X_used.columns if X_used[c].nunique() < 2]
+    columns: dict[str, pd.Series] = {}
+    references: dict[str, str] = {}
+    for name in predictors:  # keep the user's order
+        if name in numeric:
+            columns[f"log({name})" if name in log else name] = numeric[name][mask]
+            continue
+        levels = categories[name][mask]
+        counts = levels.value_counts()
+        base = str(reference.get(name, counts.index[0]))
+        if base not in counts.index:
+            raise ModelError(
+                f"reference level {base!r} of {name!r} does not occur; levels: "
+                f"{preview(sorted(counts.index))}"
+            )
+        references[name] = base
+        for level in sorted(counts.index):
+            if level != base:
+                columns[f"{name}[{level}]"] = (levels == level).astype(float)
+    X = pd.DataFrame(columns, index=y_used.index)
+    constant = [c for c in X.columns if X[c].nunique() < 2]
     if constant:
         raise ModelError(f"predictor(s) {preview(constant)} are constant; drop them")
-    matrix = np.column_stack([np.ones(len(X_used)), X_used.to_numpy()])
+    if standardise:
+        chosen = list(numeric) if standardise is True else list(standardise)
+        for name in chosen:
+            key = f"log({name})" if name in log else name
+            if key not in X.columns:
+                raise ModelError(f"standardise names {name!r}, which is not a numeric predictor")
+            X[key] = (X[key] - X[key].mean()) / X[key].std(ddof=0)
+    matrix = np.column_stack([np.ones(len(X)), X.to_numpy()])
     rank = np.linalg.matrix_rank(matrix)
     if rank < matrix.shape[1]:
-        raise ModelError(
-            f"predictors {preview(list(X_used.columns))} are collinear (rank "
-            f"{rank} of {matrix.shape[1]} with the constant); drop one of them"
+        inflation = vif(X)
+        worst = inflation.sort_values("vif", ascending=False).head(4)
+        listed = ", ".join(
+            f"{t} (VIF {v:.3g})" for t, v in zip(worst["term"], worst["vif"], strict=True)
         )
-    return y_used, X_used, complete
+        raise ModelError(
+            f"predictors are collinear (rank {rank} of {matrix.shape[1]} with the constant): "
+            f"{listed}; drop one of those with infinite VIF"
+        )
+    return y_used, X, mask, references
 
 
 def fit(
@@ -175,8 +338,12 @@ def fit(
     kind: Kind = "lpm",
     robust: str | None = "HC1",
     cutoff: float = 0.5,
+    categorical: Sequence[str] = (),
+    reference: Mapping[str, str] | None = None,
+    log: Sequence[str] = (),
+    standardise: bool | Sequence[str] = False,
 ) -> ModelResult:
-    """Fit an LPM (OLS, robust SE by default) or a logit of a 0/1 outcome.
+    """Fit an LPM (OLS, robust SE by default), a logit or a probit of a 0/1 outcome.
 
     Rows with a missing outcome or predictor are left out (counted in ``n_dropped``).
 
@@ -187,13 +354,25 @@ def fit(
     outcome
         A 0/1 column.
     predictors
-        Numeric columns.
+        Numeric, 0/1 or categorical columns (text columns are categorical).
     kind
-        ``"lpm"`` or ``"logit"``.
+        ``"lpm"``, ``"logit"`` or ``"probit"``.
     robust
-        Heteroskedasticity-consistent covariance (``"HC0"``-``"HC3"``) or None.
+        Heteroskedasticity-consistent covariance (``"HC0"``-``"HC3"``) or None. Used by
+        default for the LPM, whose errors are heteroskedastic by construction; the logit
+        and probit use it too when given (quasi-ML "sandwich" errors).
     cutoff
         Probability at which a firm is predicted 1 in the classification table.
+    categorical
+        Predictors to treat as categories: one 0/1 dummy ``name[level]`` per level but
+        the reference.
+    reference
+        Reference level per categorical predictor (default: its most frequent level).
+    log
+        Predictors to log-transform (must be positive); their terms are ``log(name)``.
+    standardise
+        True (every numeric predictor) or names: z-score them, so coefficients are per
+        standard deviation.
 
     Examples
     --------
@@ -205,9 +384,19 @@ def fit(
     """
     import statsmodels.api as sm
 
-    if kind not in ("lpm", "logit"):
-        raise ModelError(f"kind={kind!r} is not accepted; use 'lpm' or 'logit'")
-    y, X, complete = _design(data, outcome, predictors)
+    if kind not in KINDS:
+        raise ModelError(f"kind={kind!r} is not accepted; use one of {', '.join(KINDS)}")
+    if not 0 < cutoff < 1:
+        raise ModelError(f"cutoff={cutoff!r} must lie between 0 and 1")
+    y, X, complete, references = _design(
+        data,
+        outcome,
+        predictors,
+        categorical=categorical,
+        reference=reference,
+        log=log,
+        standardise=standardise,
+    )
     exog = sm.add_constant(X, has_constant="add")
     cov = {"cov_type": robust} if robust else {}
     with warnings.catch_warnings():
@@ -218,7 +407,8 @@ def fit(
                 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
                 warnings.simplefilter("error", category=PerfectSeparationWarning)
-                result = sm.Logit(y, exog).fit(disp=0, maxiter=200, **cov)
+                model = sm.Logit(y, exog) if kind == "logit" else sm.Probit(y, exog)
+                result = model.fit(disp=0, maxiter=200, **cov)
         except Exception as err:
             if "separation" in str(err).lower():
                 raise ModelError(
@@ -240,28 +430,57 @@ def fit(
     )
     if kind == "logit":
         coefficients["odds_ratio"] = np.exp(coefficients["estimate"])
+        coefficients["odds_ratio_low"] = np.exp(coefficients["conf_low"])
+        coefficients["odds_ratio_high"] = np.exp(coefficients["conf_high"])
     fitted_used = np.asarray(result.predict(exog), dtype=float)
     fitted = pd.Series(np.nan, index=data.index, name=f"fitted_{kind}")
     fitted[complete] = fitted_used
     probability = fitted.clip(0.0, 1.0).rename(f"p_{kind}")
     y_arr = y.to_numpy()
+    residuals = pd.Series(np.nan, index=data.index, name=f"residual_{kind}")
+    residuals[complete] = y_arr - fitted_used
+    hl, hl_df, hl_p = hosmer_lemeshow(y_arr, fitted_used)
     fit_stats: dict[str, float] = {
         "n": len(y),
         "n_dropped": int((~complete).sum()),
+        "n_events": int(y_arr.sum()),
         "log_likelihood": float(result.llf),
         "aic": float(result.aic),
         "bic": float(result.bic),
         "auc": roc_auc(y_arr, fitted_used),
         "count_r2": float(((fitted_used >= cutoff) == (y_arr == 1)).mean()),
+        "hosmer_lemeshow": hl,
+        "hosmer_lemeshow_df": hl_df,
+        "hosmer_lemeshow_p": hl_p,
         "cutoff": cutoff,
     }
     if kind == "lpm":
         fit_stats["r2"] = float(result.rsquared)
+        fit_stats["adj_r2"] = float(result.rsquared_adj)
         fit_stats["share_outside_01"] = float(((fitted_used < 0) | (fitted_used > 1)).mean())
+        marginal = coefficients.loc[coefficients["term"] != "const", list(COEFFICIENT_COLUMNS)]
+        marginal = marginal.rename(columns={"estimate": "dy_dx"}).reset_index(drop=True)
     else:
+        fit_stats["log_likelihood_null"] = float(result.llnull)
         fit_stats["mcfadden_r2"] = float(result.prsquared)
+        fit_stats["lr_statistic"] = float(result.llr)
+        fit_stats["lr_p_value"] = float(result.llr_pvalue)
+        frame = result.get_margeff(at="overall", method="dydx").summary_frame()
+        marginal = pd.DataFrame(
+            {
+                "term": list(frame.index),
+                "dy_dx": frame.iloc[:, 0].to_numpy(),
+                "std_error": frame.iloc[:, 1].to_numpy(),
+                "statistic": frame.iloc[:, 2].to_numpy(),
+                "p_value": frame.iloc[:, 3].to_numpy(),
+                "conf_low": frame.iloc[:, 4].to_numpy(),
+                "conf_high": frame.iloc[:, 5].to_numpy(),
+            }
+        )
     if fit_stats["n_dropped"]:
         logger.warning("%s: %d row(s) with missing values left out", kind, fit_stats["n_dropped"])
+    if references:
+        logger.info("%s: categorical references %s", kind, references)
     return ModelResult(
         kind=kind,
         outcome=outcome,
@@ -271,11 +490,43 @@ def fit(
         classification=classification_table(y_arr, fitted_used, cutoff=cutoff),
         probability=probability,
         fitted=fitted,
+        marginal_effects=marginal,
+        vif=vif(X),
+        references=references,
+        residuals=residuals,
     )
 
 
+def _sections(result: ModelResult) -> list[tuple[str, pd.DataFrame, bool]]:
+    """(title, table, show index) of every report section, in order."""
+    fit_table = pd.DataFrame({"statistic": list(result.fit), "value": list(result.fit.values())})
+    out = [
+        ("Coefficients", result.coefficients, False),
+        (
+            "Average marginal effects"
+            if result.kind != "lpm"
+            else "Marginal effects (the LPM's coefficients)",
+            result.marginal_effects,
+            False,
+        ),
+        ("Fit", fit_table, False),
+        (
+            f"Classification table (cut-off {_fmt(result.fit['cutoff'])})",
+            result.classification,
+            True,
+        ),
+        ("Variance inflation factors", result.vif, False),
+    ]
+    if result.references:
+        refs = pd.DataFrame(
+            {"predictor": list(result.references), "reference": list(result.references.values())}
+        )
+        out.append(("Reference levels of categorical predictors", refs, False))
+    return out
+
+
 def to_markdown(result: ModelResult) -> str:
-    """A short Markdown report: coefficients, fit and classification table."""
+    """A Markdown report: coefficients, marginal effects, fit, classification table, VIF."""
 
     def table(frame: pd.DataFrame, index: bool = False) -> str:
         shown = frame.reset_index() if index else frame
@@ -286,16 +537,97 @@ def to_markdown(result: ModelResult) -> str:
         ]
         return "\n".join([header, rule, *body])
 
-    title = {"lpm": "Linear probability model (OLS, robust SE)", "logit": "Logit"}[result.kind]
-    fit_lines = "\n".join(f"- {k}: {_fmt(v)}" for k, v in result.fit.items())
+    parts = [f"# {TITLES[result.kind]}: {result.outcome}"]
+    for title, frame, index in _sections(result):
+        parts.append(f"## {title}\n\n{table(frame, index)}")
+    return "\n\n".join(parts) + "\n"
+
+
+def to_html(result: ModelResult) -> str:
+    """A standalone HTML page of the same report (for a website or a word processor)."""
+    import html
+
+    body = [f"<h1>{html.escape(TITLES[result.kind])}: {html.escape(result.outcome)}</h1>"]
+    for title, frame, index in _sections(result):
+        body.append(f"<h2>{html.escape(title)}</h2>")
+        body.append(_rounded(frame).to_html(index=index, na_rep="", border=0))
     return (
-        f"# {title}: {result.outcome}\n\n## Coefficients\n\n{table(result.coefficients)}"
-        f"\n\n## Fit\n\n{fit_lines}\n\n## Classification table (cut-off "
-        f"{_fmt(result.fit['cutoff'])})\n\n{table(result.classification, index=True)}\n"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(TITLES[result.kind])}</title>"
+        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+        "td,th{padding:.2em .6em;border-bottom:1px solid #ccc;text-align:right}</style>"
+        "</head><body>\n" + "\n".join(body) + "\n</body></html>\n"
     )
+
+
+def to_latex(result: ModelResult) -> str:
+    """LaTeX tables (booktabs) of the same report, to paste into a paper."""
+    parts = [f"% {TITLES[result.kind]}: {result.outcome} (klastergeo)"]
+    for title, frame, index in _sections(result):
+        body = _rounded(frame).to_latex(index=index, na_rep="", escape=True)
+        parts.append(
+            "\\begin{table}[ht]\n\\centering\n"
+            f"\\caption{{{_latex_escape(title)}}}\n{body}\\end{{table}}"
+        )
+    return "\n\n".join(parts) + "\n"
+
+
+def write(result: ModelResult, folder: str | Path) -> dict[str, Path]:
+    """Write every table of ``result`` into ``folder`` (atomically, file by file):
+    ``<kind>_coefficients.csv``, ``<kind>_marginal_effects.csv``,
+    ``<kind>_classification.csv``, ``<kind>_vif.csv``, ``<kind>_fit.json``, ``<kind>.md``,
+    ``<kind>.html`` and ``<kind>.tex``."""
+    from klastergeo._io import atomic_path, write_json, write_text
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    kind = result.kind
+    paths = {
+        "coefficients": folder / f"{kind}_coefficients.csv",
+        "marginal_effects": folder / f"{kind}_marginal_effects.csv",
+        "classification": folder / f"{kind}_classification.csv",
+        "vif": folder / f"{kind}_vif.csv",
+        "fit": folder / f"{kind}_fit.json",
+        "markdown": folder / f"{kind}.md",
+        "html": folder / f"{kind}.html",
+        "latex": folder / f"{kind}.tex",
+    }
+    for name in ("coefficients", "marginal_effects", "vif"):
+        with atomic_path(paths[name]) as tmp:
+            getattr(result, name).to_csv(tmp, index=False)
+    with atomic_path(paths["classification"]) as tmp:
+        result.classification.to_csv(tmp)
+    write_json(
+        paths["fit"],
+        {
+            "kind": kind,
+            "outcome": result.outcome,
+            "predictors": list(result.predictors),
+            "references": result.references,
+            **result.fit,
+        },
+    )
+    write_text(paths["markdown"], to_markdown(result))
+    write_text(paths["html"], to_html(result))
+    write_text(paths["latex"], to_latex(result))
+    return paths
+
+
+def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for column in out.columns:
+        if pd.api.types.is_float_dtype(out[column].dtype):
+            out[column] = out[column].map(_fmt)
+    return out
+
+
+def _latex_escape(text: str) -> str:
+    for char, repl in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("_", r"\_")):
+        text = text.replace(char, repl)
+    return text
 
 
 def _fmt(value: Any) -> str:
     if isinstance(value, float | np.floating):
-        return f"{value:.4f}" if np.isfinite(value) else ""
+        return f"{value:.4f}" if np.isfinite(value) else ("inf" if np.isinf(value) else "")
     return str(value)

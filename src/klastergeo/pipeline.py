@@ -51,7 +51,7 @@ from klastergeo._io import StagedOutput, write_json
 from klastergeo._spatial import locate_points, to_metric
 from klastergeo.config import ADMIN_LEVELS, Columns, RunConfig, parse_level
 
-__all__ = ["SENTRA_STEPS", "STEPS", "Reporter", "RunResult", "run"]
+__all__ = ["MODEL_STEPS", "SENTRA_STEPS", "STEPS", "Reporter", "RunResult", "run", "run_models"]
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +70,8 @@ STEPS = (
 )
 #: The steps ``klastergeo sentra`` runs (no models, no map).
 SENTRA_STEPS = tuple(s for s in STEPS if s not in ("models", "map"))
+#: The steps of ``klastergeo model`` on a registry column (no areas needed).
+MODEL_STEPS = ("read", "validate", "models", "write")
 _VERSIONED = (
     "numpy",
     "pandas",
@@ -154,7 +156,11 @@ def _versions() -> dict[str, str]:
 
 
 def run(
-    config: RunConfig, *, reporter: Reporter | None = None, sentra_only: bool = False
+    config: RunConfig,
+    *,
+    reporter: Reporter | None = None,
+    sentra_only: bool = False,
+    skip_map: bool = False,
 ) -> RunResult:
     """Run the whole pipeline and write its outputs into ``config.out``.
 
@@ -162,7 +168,8 @@ def run(
     configuration (the CLI exits with code 2); outputs of an earlier run in the same
     directory stay untouched unless the run completes (or fails ``--strict``, which
     writes the rejection report only). ``sentra_only`` stops after the sentra and their
-    profiles (typology, concentration): no models, no map (``klastergeo sentra``).
+    profiles (typology, concentration): no models, no map (``klastergeo sentra``);
+    ``skip_map`` runs the models but draws no map (``klastergeo model``).
 
     Examples
     --------
@@ -362,39 +369,32 @@ def run(
     fmap = None
     if not sentra_only:
         with timed("models"):
-            model_data = pd.DataFrame(predictors, index=firms.index)
-            model_data["in_sentra"] = firms["in_sentra"]
-            for kind in config.model.kinds:
-                try:
-                    result = models.fit(
-                        model_data,
-                        "in_sentra",
-                        list(predictors),
-                        kind=kind,
-                        cutoff=config.model.cutoff,
-                    )
-                except ModelError as err:
-                    logger.warning("%s model skipped: %s", kind, err)
-                    model_notes[kind] = {"skipped": str(err)}
-                    continue
-                fitted[kind] = result
+            fitted, model_notes = _fit_models(config, firms, predictors, graph)
+            best = _best_kind(fitted)
+            for kind, result in fitted.items():
                 firms[f"p_{kind}"] = result.probability.to_numpy()
-                model_notes[kind] = result.fit
                 per_area = firms.groupby(["area_code", "sector"])[f"p_{kind}"].mean()
                 table[f"p_{kind}"] = per_area.reindex(table.index).to_numpy()
                 if len(sentra):
                     per_sentra = firms.groupby("sentra_id")[f"p_{kind}"].mean()
                     sentra[f"p_{kind}"] = per_sentra.reindex(sentra["sentra_id"]).to_numpy()
+            if best and config.model.outcome == "in_sentra":
+                # the cluster probability: of the firms of a sector in an area, the mean
+                # probability of lying in a sentra; where no sentra is, of becoming one
+                table["p_cluster"] = table[f"p_{best}"]
+                if len(sentra):
+                    sentra["p_cluster"] = sentra[f"p_{best}"]
 
+    if not (sentra_only or skip_map):
         with timed("map"):
-            best = next((f"p_{k}" for k in ("logit", "lpm") if f"p_{k}" in firms.columns), None)
+            column = f"p_{best}" if best and config.model.outcome == "in_sentra" else None
             fmap = maps.build_map(
                 areas,
                 table,
                 sentra,
                 firms=firms,
                 outlines=_outlines(config, level, source) if standard else None,
-                probability=firms.groupby("area_code")[best].mean() if best else None,
+                probability=firms.groupby("area_code")[column].mean() if column else None,
                 lang=config.map.lang,
                 tiles=config.map.tiles,
                 title=config.map.title,
@@ -459,6 +459,92 @@ def run(
         diagnosis=diagnosed,
         graph=graph,
     )
+
+
+def run_models(
+    config: RunConfig, *, reporter: Reporter | None = None
+) -> dict[str, models.ModelResult]:
+    """``klastergeo model``: fit the ``[model]`` kinds and write ``<out>/models/``.
+
+    With ``model.outcome = "in_sentra"`` the sentra come first: the whole run without the
+    map (its outputs are written too). Any other outcome is a 0/1 column of the registry:
+    the records are read and validated (against the study area when ``area.code`` or
+    ``area.boundaries`` is given) and the models fitted on the kept records; the outputs
+    are ``models/``, ``rejected.csv``, ``repaired.csv`` and ``summary.json``.
+    """
+    if config.model.outcome == "in_sentra":
+        return run(config, reporter=reporter, skip_map=True).models
+    report_to: Reporter = reporter or _LogReporter()
+    timings: dict[str, float] = {}
+
+    @contextmanager
+    def timed(name: str) -> Iterator[None]:
+        report_to.step(name)
+        start = time.perf_counter()
+        yield
+        timings[name] = round(time.perf_counter() - start, 3)
+
+    if config.records.path is None:
+        raise ConfigError("no records file given; pass --records PATH or [records] path")
+    with timed("read"):
+        raw = records_mod.read_records(
+            config.records.path,
+            delimiter=config.records.delimiter,
+            encoding=config.records.encoding,
+            sheet=config.records.sheet,
+            layer=config.records.layer,
+        )
+    with timed("validate"):
+        areas = None
+        if config.area.code is not None or config.area.boundaries is not None:
+            areas = boundaries.analysis_areas(
+                config.area.level,
+                area=config.area.code,
+                source=boundaries.resolve_source(config.area.boundaries),
+                id_col=config.area.id_col,
+                name_col=config.area.name_col,
+            )
+        validation = records_mod.validate_records(
+            raw,
+            columns=config.columns,
+            areas=areas,
+            snap_m=config.area.snap_m,
+            sector_digits=config.records.sector_digits,
+            decimal=config.records.decimal,
+        )
+        if validation.n_kept == 0:
+            raise ValidationError(
+                f"no record of {str(config.records.path)!r} survived validation "
+                f"({_reason_text(validation)})"
+            )
+        firms = validation.records
+        predictors = _predictors(config, validation.columns, firms)
+    with timed("models"):
+        fitted, notes = _fit_models(config, firms, predictors, None)
+        if not fitted:
+            raise ModelError(
+                "no model could be estimated: "
+                + "; ".join(f"{k}: {v['skipped']}" for k, v in notes.items())
+            )
+    out = Path(config.out)
+    with timed("write"), StagedOutput(out) as stage:
+        _write_csv(validation.rejected, stage.path / "rejected.csv")
+        _write_csv(validation.repaired, stage.path / "repaired.csv")
+        for result in fitted.values():
+            models.write(result, stage.path / "models")
+        write_json(
+            stage.path / "summary.json",
+            {
+                "klastergeo": __version__,
+                "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                "records": validation.summary(),
+                "models": notes,
+                "timings": timings,
+                "config": config.to_dict(),
+                "versions": _versions(),
+            },
+        )
+    return fitted
 
 
 def _reason_text(validation: records_mod.ValidationReport) -> str:
@@ -538,12 +624,74 @@ def _write_outputs(
     )
     _write_csv(stats, folder / "global.csv", index=True)
     firms.to_parquet(folder / "firms.parquet")
-    for kind, result in fitted.items():
-        base = folder / "models" / kind
-        _write_csv(result.coefficients, base.with_name(f"{kind}_coefficients.csv"))
-        _write_csv(result.classification, base.with_name(f"{kind}_classification.csv"), index=True)
-        write_json(base.with_name(f"{kind}_fit.json"), result.fit)
-        (base.with_name(f"{kind}.md")).write_text(models.to_markdown(result), encoding="utf-8")
+    for result in fitted.values():
+        models.write(result, folder / "models")
+
+
+def _best_kind(fitted: dict[str, models.ModelResult]) -> str | None:
+    """The model whose probabilities the map shows: logit, else probit, else the LPM."""
+    return next((k for k in ("logit", "probit", "lpm") if k in fitted), None)
+
+
+def _fit_models(
+    config: RunConfig,
+    firms: pd.DataFrame,
+    predictors: dict[str, pd.Series],
+    graph: Any,
+) -> tuple[dict[str, models.ModelResult], dict[str, Any]]:
+    """Every model kind of ``[model]`` on the firms; a kind that cannot be estimated is
+    skipped with its reason. With area weights, Moran's I of each model's mean residual
+    per area is added to its fit (``residual_moran_*``)."""
+    from klastergeo import spatial_models
+
+    options = config.model
+    data = pd.DataFrame(predictors, index=firms.index)
+    outcome = options.outcome
+    if outcome == "in_sentra":
+        data[outcome] = firms["in_sentra"]
+    elif outcome in firms.columns:
+        data[outcome] = records_mod.numeric_column(
+            firms[outcome], name=outcome, decimal=config.records.decimal
+        )
+    else:
+        raise ConfigError(
+            f"model.outcome={outcome!r} is not a column of the records; use 'in_sentra' "
+            "(the firm lies in a sentra) or a 0/1 column"
+        )
+    fitted: dict[str, models.ModelResult] = {}
+    notes: dict[str, Any] = {}
+    for kind in options.kinds:
+        try:
+            result = models.fit(
+                data,
+                outcome,
+                list(predictors),
+                kind=kind,
+                cutoff=options.cutoff,
+                robust=options.robust,
+                categorical=options.categorical,
+                reference=options.reference,
+                log=options.log,
+                standardise=options.standardise,
+            )
+        except ModelError as err:
+            logger.warning("%s model skipped: %s", kind, err)
+            notes[kind] = {"skipped": str(err)}
+            continue
+        if graph is not None and "area_code" in firms.columns:
+            per_area = result.residuals.groupby(firms["area_code"]).mean()
+            # areas without firms carry no residual: 0, the model's expectation
+            filled = per_area.reindex(pd.Index(graph.unique_ids)).fillna(0.0)
+            moran = spatial_models.residual_moran(
+                filled,
+                graph,
+                permutations=min(config.analysis.permutations, 999),
+                seed=config.analysis.seed,
+            )
+            result.fit.update({f"residual_moran_{k}": v for k, v in moran.items()})
+        fitted[kind] = result
+        notes[kind] = result.fit
+    return fitted, notes
 
 
 def _typology(config: RunConfig, firms: pd.DataFrame, sentra: pd.DataFrame) -> pd.DataFrame:
@@ -648,7 +796,8 @@ def _write_profiles(
 def _predictors(
     config: RunConfig, columns: Columns, firms: gpd.GeoDataFrame
 ) -> dict[str, pd.Series]:
-    """Model predictors by the user's name, as numbers; fail early on unknown columns.
+    """Model predictors by the user's name, as numbers (categorical ones as text); fail
+    early on unknown columns.
 
     Mapped columns (``nilai_produksi`` read as ``output``) keep the user's name in the
     model tables; other columns are parsed as numbers here (they are kept as read).
@@ -676,6 +825,9 @@ def _predictors(
     out = {}
     for name in wanted:
         column = firms[renamed.get(name, name)]
+        if name in config.model.categorical:
+            out[name] = column.astype("string")
+            continue
         try:
             out[name] = records_mod.numeric_column(
                 column, name=name, decimal=config.records.decimal
