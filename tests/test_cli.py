@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -226,3 +227,65 @@ def test_every_run_flag_reaches_the_configuration() -> None:
     mapped = {"config"} | set(inspect.signature(cli._record_overrides).parameters)
     assert flags == mapped | set(cli._RUN_FLAGS)
     assert inspect.signature(cli.sentra).parameters == inspect.signature(cli.run).parameters
+
+
+def test_model_command_area_level_with_spatial_diagnostics(
+    small_study: Path, tmp_path: Path
+) -> None:
+    """A planted spatial lag over the small study's 144 areas: the LM tests pick 'lag'."""
+    from klastergeo import boundaries, weights
+
+    areas = boundaries.analysis_areas("desa", source=small_study / "desa.gpkg", id_col="kode")
+    graph = weights.contiguity(areas, tolerance=10.0).transform("r")
+    rng = np.random.default_rng(3)
+    n = len(areas)
+    x = rng.normal(size=n)
+    inverse = np.linalg.inv(np.eye(n) - 0.7 * graph.sparse.toarray())
+    y = inverse @ (2.0 + 1.5 * x + rng.normal(size=n))
+    pd.DataFrame({"kode": list(graph.unique_ids), "y": y, "x": x}).to_csv(
+        tmp_path / "areas.csv", index=False
+    )
+    out = tmp_path / "area_model"
+    result = _run(
+        "model",
+        "--area-data",
+        str(tmp_path / "areas.csv"),
+        "--area-id",
+        "kode",
+        "--outcome",
+        "y",
+        "--predictors",
+        "x",
+        "--boundaries",
+        str(small_study / "desa.gpkg"),
+        "--area-id-col",
+        "kode",
+        "--out",
+        str(out),
+    )
+    assert result.exit_code == 0, result.output
+    assert "LAG model: y" in result.output
+    fit = json.loads((out / "models" / "area_fit.json").read_text())
+    assert fit["recommended"] == "lag"
+    lag = pd.read_csv(out / "models" / "area_lag_coefficients.csv").set_index("term")
+    assert abs(lag.loc["rho", "estimate"] - 0.7) < 3 * lag.loc["rho", "std_error"]
+    assert (out / "models" / "area_diagnostics.csv").exists()
+    missing = _run(
+        "model",
+        "--area-data",
+        str(tmp_path / "areas.csv"),
+        "--area-id",
+        "code",
+        "--outcome",
+        "y",
+        "--predictors",
+        "x",
+        "--boundaries",
+        str(small_study / "desa.gpkg"),
+        "--area-id-col",
+        "kode",
+        "--out",
+        str(out),
+    )
+    assert missing.exit_code == 2
+    assert "model.area_id='code'" in missing.output

@@ -37,6 +37,25 @@ def test_toml_with_relative_paths_and_overrides(tmp_path: Path) -> None:
 def test_comma_separated_flags() -> None:
     config = RunConfig().with_overrides({"model.predictors": "a, b,c"})
     assert config.model.predictors == ("a", "b", "c")
+    config = RunConfig().with_overrides({"model.kinds": "lpm,probit", "model.robust": "none"})
+    assert config.model.kinds == ("lpm", "probit")
+    assert config.model.robust is None
+
+
+def test_profile_sections_from_toml(tmp_path: Path) -> None:
+    path = tmp_path / "k.toml"
+    path.write_text(
+        '[typology]\nownership = "milik"\nlinkages = ["a", "b"]\n'
+        "[typology.thresholds]\nhub_top3 = 0.6\n"
+        '[diagnosis]\ntable = "d.csv"\n[diagnosis.table_items]\nfinance = "modal"\n'
+        '[model]\narea_data = "areas.csv"\nspatial = "error"\n'
+    )
+    config = load_config(path)
+    assert config.typology.linkages == ("a", "b")
+    assert config.typology.thresholds == {"hub_top3": 0.6}
+    assert config.diagnosis.table == tmp_path / "d.csv"  # relative to the file
+    assert config.model.area_data == tmp_path / "areas.csv"
+    assert config.model.spatial == "error"
 
 
 @pytest.mark.parametrize(
@@ -50,6 +69,16 @@ def test_comma_separated_flags() -> None:
         ('[area]\nlevel = "h3:20"\n', r"h3:RES with RES 0..15"),
         ("[sentra]\nconfidence = 80\n", r"sentra.confidence=80"),
         ("[records\n", r"is not valid TOML"),
+        ('[model]\nspatial = "sarar"\n', r"model.spatial='sarar' is not accepted"),
+        ('[model]\nrobust = "HC9"\n', r"model.robust='HC9' is not accepted"),
+        (
+            '[model]\npredictors = ["a"]\ncategorical = ["b"]\n',
+            r"model.categorical names \['b'\], which are not model.predictors",
+        ),
+        ('[sentra]\nmethod = "optics"\n', r"sentra.method='optics' is not accepted"),
+        ("[typology.thresholds]\nhub_top3 = 2.0\n", r"typology.hub_top3=2.0"),
+        ('[diagnosis.items]\nvibes = "x"\n', r"diagnosis.items has unknown item"),
+        ("[pointpattern]\nsimulations = 0\n", r"pointpattern.simulations=0 must be positive"),
     ],
 )
 def test_bad_configuration_is_explained(tmp_path: Path, text: str, message: str) -> None:

@@ -562,10 +562,26 @@ def model(
         str | None,
         typer.Option("--robust", help="HC0-HC3 robust standard errors, or none (LPM: HC1)."),
     ] = None,
+    area_data: Annotated[
+        Path | None,
+        typer.Option(
+            "--area-data",
+            help="Area-level table (one row per area, --area-id column): fit OLS with spatial "
+            "diagnostics and the spatial lag/error model they recommend instead.",
+        ),
+    ] = None,
+    area_id: Annotated[
+        str | None, typer.Option("--area-id", help="Area code column of --area-data.")
+    ] = None,
+    spatial: Annotated[
+        str | None,
+        typer.Option("--spatial", help="Area model: auto (LM tests decide), lag, error or none."),
+    ] = None,
 ) -> None:
-    """Fit LPM, logit or probit models and print the studies' classification tables."""
+    """Fit LPM, logit or probit models and print the studies' classification tables
+    (or, with --area-data, an area-level regression with spatial diagnostics)."""
     from klastergeo.config import load_config
-    from klastergeo.pipeline import MODEL_STEPS, STEPS, run_models
+    from klastergeo.pipeline import MODEL_STEPS, STEPS, run_area_model, run_models
 
     flags = locals()
     with _guard():
@@ -583,15 +599,41 @@ def model(
                 "model.standardise": standardise,
                 "model.cutoff": cutoff,
                 "model.robust": robust,
+                "model.area_data": area_data,
+                "model.area_id": area_id,
+                "model.spatial": spatial,
             }
         )
         settings = load_config(config, overrides=overrides)
+        if settings.model.area_data is not None:
+            _print_area_model(run_area_model(settings), settings.model.outcome)
+            out_console.print(f"outputs: [bold]{Path(settings.out) / 'models'}[/]")
+            return
         steps = STEPS if settings.model.outcome == "in_sentra" else MODEL_STEPS
         with _progress(tuple(s for s in steps if s != "map")) as reporter:
             fitted = run_models(settings, reporter=reporter)
         for result in fitted.values():
             _print_model(result)
         out_console.print(f"outputs: [bold]{Path(settings.out) / 'models'}[/]")
+
+
+def _print_area_model(result: dict[str, Any], outcome: str) -> None:
+    """The area model's spatial diagnostics and the recommended model."""
+    tables = result["tables"]
+    diagnostics = Table("test", "statistic", "p", title=f"Spatial diagnostics of OLS: {outcome}")
+    for row in tables["diagnostics"].itertuples():
+        diagnostics.add_row(row.test, f"{row.statistic:.4f}", f"{row.p_value:.4f}")
+    out_console.print(diagnostics)
+    choice = result["recommended"]
+    shown = tables.get(choice, tables["coefficients"])
+    coefficients = Table(
+        "term", "estimate", "std. error", "p", title=f"{choice.upper()} model: {outcome}"
+    )
+    for row in shown.itertuples():
+        coefficients.add_row(
+            row.term, f"{row.estimate:.4f}", f"{row.std_error:.4f}", f"{row.p_value:.4f}"
+        )
+    out_console.print(coefficients)
 
 
 def _print_model(result: Any) -> None:

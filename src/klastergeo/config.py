@@ -73,6 +73,7 @@ InferenceKind = Literal["analytical", "permutation"]
 AlternativeKind = Literal["two-sided", "greater", "lesser", "folded"]
 LqMeasure = Literal["firms", "workers", "output"]
 SentraMethod = Literal["areas", "hdbscan", "dbscan"]
+SpatialModel = Literal["auto", "lag", "error", "none"]
 ModelKind = Literal["lpm", "logit", "probit"]
 Lang = Literal["id", "en"]
 
@@ -333,6 +334,9 @@ class ModelOptions:
     log: tuple[str, ...] = ()
     standardise: bool | tuple[str, ...] = False
     robust: str | None = "HC1"
+    area_data: Path | None = None
+    area_id: str = "area_code"
+    spatial: SpatialModel = "auto"
 
     def __post_init__(self) -> None:
         for kind in self.kinds:
@@ -343,6 +347,7 @@ class ModelOptions:
             extra = [c for c in getattr(self, name) if self.predictors and c not in self.predictors]
             if extra:
                 raise ConfigError(f"model.{name} names {extra}, which are not model.predictors")
+        _choice("model.spatial", self.spatial, SpatialModel)
         if isinstance(self.robust, str) and self.robust.lower() == "none":
             object.__setattr__(self, "robust", None)  # TOML has no null
         if self.robust not in (None, "HC0", "HC1", "HC2", "HC3"):
@@ -439,7 +444,12 @@ _SECTIONS: dict[str, type] = {
 }
 #: Keys whose values are lists of column names (a comma-separated string also works).
 _LIST_KEYS = ("sectors", "predictors", "linkages", "categorical", "log")
-_PATH_KEYS = {("records", "path"), ("area", "boundaries"), ("diagnosis", "table")}
+_PATH_KEYS = {
+    ("records", "path"),
+    ("area", "boundaries"),
+    ("diagnosis", "table"),
+    ("model", "area_data"),
+}
 
 
 def _build(

@@ -51,7 +51,16 @@ from klastergeo._io import StagedOutput, write_json
 from klastergeo._spatial import locate_points, to_metric
 from klastergeo.config import ADMIN_LEVELS, Columns, RunConfig, parse_level
 
-__all__ = ["MODEL_STEPS", "SENTRA_STEPS", "STEPS", "Reporter", "RunResult", "run", "run_models"]
+__all__ = [
+    "MODEL_STEPS",
+    "SENTRA_STEPS",
+    "STEPS",
+    "Reporter",
+    "RunResult",
+    "run",
+    "run_area_model",
+    "run_models",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -466,12 +475,16 @@ def run_models(
 ) -> dict[str, models.ModelResult]:
     """``klastergeo model``: fit the ``[model]`` kinds and write ``<out>/models/``.
 
-    With ``model.outcome = "in_sentra"`` the sentra come first: the whole run without the
-    map (its outputs are written too). Any other outcome is a 0/1 column of the registry:
+    (An area-level model of ``model.area_data`` is :func:`run_area_model`.) With
+    ``model.outcome =
+    "in_sentra"`` the sentra come first: the whole run without the map (its outputs are
+    written too). Any other outcome is a 0/1 column of the registry:
     the records are read and validated (against the study area when ``area.code`` or
     ``area.boundaries`` is given) and the models fitted on the kept records; the outputs
     are ``models/``, ``rejected.csv``, ``repaired.csv`` and ``summary.json``.
     """
+    if config.model.area_data is not None:
+        raise ConfigError("model.area_data is set: use run_area_model for an area-level model")
     if config.model.outcome == "in_sentra":
         return run(config, reporter=reporter, skip_map=True).models
     report_to: Reporter = reporter or _LogReporter()
@@ -545,6 +558,68 @@ def run_models(
             },
         )
     return fitted
+
+
+def run_area_model(config: RunConfig) -> dict[str, Any]:
+    """Area-level OLS + spatial diagnostics (+ the spatial model they recommend) of
+    ``model.area_data`` into ``<out>/models/``: ``area_ols_coefficients.csv``,
+    ``area_diagnostics.csv``, ``area_<lag|error>_coefficients.csv``, ``area_fit.json``.
+
+    Returns the weights summary, the recommendation and the tables.
+    """
+    from klastergeo import spatial_models
+
+    options = config.model
+    assert options.area_data is not None
+    table = records_mod.read_records(options.area_data).frame
+    if options.area_id not in table.columns:
+        raise ConfigError(
+            f"model.area_id={options.area_id!r} is not a column of {str(options.area_data)!r}; "
+            f"columns: {', '.join(map(str, table.columns))}"
+        )
+    if not options.predictors:
+        raise ConfigError("an area-level model needs model.predictors (--predictors)")
+    data = table.set_index(table[options.area_id].astype(str))
+    for column in (options.outcome, *options.predictors):
+        if column in data.columns:
+            data[column] = records_mod.numeric_column(
+                data[column], name=column, decimal=config.records.decimal
+            )
+    level, _ = parse_level(config.area.level)
+    source = boundaries.resolve_source(config.area.boundaries)
+    areas = boundaries.analysis_areas(
+        config.area.level,
+        area=config.area.code,
+        source=source,
+        id_col=config.area.id_col,
+        name_col=config.area.name_col,
+    )
+    graph, info, _ = _weights(config, level, areas, pd.Series(0.0, index=areas.index))
+    coefficients, diagnostics = spatial_models.ols_diagnostics(
+        data, options.outcome, list(options.predictors), graph
+    )
+    choice = spatial_models.recommend(diagnostics) if options.spatial == "auto" else options.spatial
+    out = Path(config.out)
+    result: dict[str, Any] = {"weights": info, "recommended": choice}
+    tables = {"coefficients": coefficients, "diagnostics": diagnostics}
+    with StagedOutput(out) as stage:
+        folder = stage.path / "models"
+        _write_csv(coefficients, folder / "area_ols_coefficients.csv")
+        _write_csv(diagnostics, folder / "area_diagnostics.csv")
+        if choice in ("lag", "error"):
+            spatial_coefficients, fit = spatial_models.fit_spatial(
+                data,
+                options.outcome,
+                list(options.predictors),
+                graph,
+                model="lag" if choice == "lag" else "error",
+            )
+            _write_csv(spatial_coefficients, folder / f"area_{choice}_coefficients.csv")
+            result[choice] = fit
+            tables[choice] = spatial_coefficients
+        write_json(folder / "area_fit.json", result)
+    logger.info("area model: %s recommended (%s)", choice, options.outcome)
+    return {**result, "tables": tables}
 
 
 def _reason_text(validation: records_mod.ValidationReport) -> str:
