@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -187,29 +187,14 @@ def run(
     >>> result.summary["sentra"]  # doctest: +SKIP
     7
     """
-    report_to: Reporter = reporter or _LogReporter()
     timings: dict[str, float] = {}
-
-    @contextmanager
-    def timed(name: str) -> Iterator[None]:
-        report_to.step(name)
-        start = time.perf_counter()
-        yield
-        timings[name] = round(time.perf_counter() - start, 3)
-
-    if config.records.path is None:
-        raise ConfigError("no records file given; pass --records PATH or [records] path")
+    report_to: Reporter = reporter or _LogReporter()
+    timed = _timer(report_to, timings)
     level, resolution = parse_level(config.area.level)
     out = Path(config.out)
 
     with timed("read"):
-        raw = records_mod.read_records(
-            config.records.path,
-            delimiter=config.records.delimiter,
-            encoding=config.records.encoding,
-            sheet=config.records.sheet,
-            layer=config.records.layer,
-        )
+        raw = _read(config)
 
     with timed("boundaries"):
         source = boundaries.resolve_source(config.area.boundaries)
@@ -407,7 +392,7 @@ def run(
                 lang=config.map.lang,
                 tiles=config.map.tiles,
                 title=config.map.title,
-                source=Path(config.records.path).name,
+                source=Path(str(config.records.path)).name,
             )
 
     summary: dict[str, Any] = {
@@ -470,6 +455,33 @@ def run(
     )
 
 
+def _timer(
+    reporter: Reporter, timings: dict[str, float]
+) -> Callable[[str], AbstractContextManager[None]]:
+    """A ``with timed("step"):`` context that reports the step and records its time."""
+
+    @contextmanager
+    def timed(name: str) -> Iterator[None]:
+        reporter.step(name)
+        start = time.perf_counter()
+        yield
+        timings[name] = round(time.perf_counter() - start, 3)
+
+    return timed
+
+
+def _read(config: RunConfig) -> records_mod.RawRecords:
+    if config.records.path is None:
+        raise ConfigError("no records file given; pass --records PATH or [records] path")
+    return records_mod.read_records(
+        config.records.path,
+        delimiter=config.records.delimiter,
+        encoding=config.records.encoding,
+        sheet=config.records.sheet,
+        layer=config.records.layer,
+    )
+
+
 def run_models(
     config: RunConfig, *, reporter: Reporter | None = None
 ) -> dict[str, models.ModelResult]:
@@ -487,26 +499,10 @@ def run_models(
         raise ConfigError("model.area_data is set: use run_area_model for an area-level model")
     if config.model.outcome == "in_sentra":
         return run(config, reporter=reporter, skip_map=True).models
-    report_to: Reporter = reporter or _LogReporter()
     timings: dict[str, float] = {}
-
-    @contextmanager
-    def timed(name: str) -> Iterator[None]:
-        report_to.step(name)
-        start = time.perf_counter()
-        yield
-        timings[name] = round(time.perf_counter() - start, 3)
-
-    if config.records.path is None:
-        raise ConfigError("no records file given; pass --records PATH or [records] path")
+    timed = _timer(reporter or _LogReporter(), timings)
     with timed("read"):
-        raw = records_mod.read_records(
-            config.records.path,
-            delimiter=config.records.delimiter,
-            encoding=config.records.encoding,
-            sheet=config.records.sheet,
-            layer=config.records.layer,
-        )
+        raw = _read(config)
     with timed("validate"):
         areas = None
         if config.area.code is not None or config.area.boundaries is not None:
