@@ -294,3 +294,16 @@ def test_zero_effects_are_significant_at_the_usual_rate(kind: str) -> None:
         real_hits += int(p["x"] < 0.05)
     assert 0.015 <= null_hits / 240 <= 0.09
     assert real_hits / 120 > 0.95
+
+
+def test_standard_errors_default_to_robust_for_the_lpm_only(spector: pd.DataFrame) -> None:
+    exog = sm.add_constant(spector[PREDICTORS])
+    logit = models.fit(spector, "GRADE", PREDICTORS, kind="logit")
+    ml = sm.Logit(spector["GRADE"], exog).fit(disp=0)
+    np.testing.assert_allclose(logit.coefficients["std_error"], ml.bse, rtol=1e-8)
+    sandwich = models.fit(spector, "GRADE", PREDICTORS, kind="logit", robust="HC1")
+    ref = sm.Logit(spector["GRADE"], exog).fit(disp=0, cov_type="HC1")
+    np.testing.assert_allclose(sandwich.coefficients["std_error"], ref.bse, rtol=1e-8)
+    lpm = models.fit(spector, "GRADE", PREDICTORS, kind="lpm", robust=None)
+    ols = sm.OLS(spector["GRADE"], exog).fit()
+    np.testing.assert_allclose(lpm.coefficients["std_error"], ols.bse, rtol=1e-10)

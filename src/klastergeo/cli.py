@@ -560,7 +560,11 @@ def model(
     ] = None,
     robust: Annotated[
         str | None,
-        typer.Option("--robust", help="HC0-HC3 robust standard errors, or none (LPM: HC1)."),
+        typer.Option(
+            "--robust",
+            help="Standard errors: auto (HC1 for the LPM, maximum likelihood for logit and "
+            "probit), HC0-HC3 or none.",
+        ),
     ] = None,
     area_data: Annotated[
         Path | None,

@@ -333,7 +333,7 @@ class ModelOptions:
     reference: dict[str, str] = field(default_factory=dict)
     log: tuple[str, ...] = ()
     standardise: bool | tuple[str, ...] = False
-    robust: str | None = "HC1"
+    robust: str | None = "auto"
     area_data: Path | None = None
     area_id: str = "area_code"
     spatial: SpatialModel = "auto"
@@ -350,9 +350,10 @@ class ModelOptions:
         _choice("model.spatial", self.spatial, SpatialModel)
         if isinstance(self.robust, str) and self.robust.lower() == "none":
             object.__setattr__(self, "robust", None)  # TOML has no null
-        if self.robust not in (None, "HC0", "HC1", "HC2", "HC3"):
+        if self.robust not in (None, "auto", "HC0", "HC1", "HC2", "HC3"):
             raise ConfigError(
-                f"model.robust={self.robust!r} is not accepted; use HC0, HC1, HC2, HC3 or none"
+                f"model.robust={self.robust!r} is not accepted; use auto, HC0, HC1, HC2, HC3 "
+                "or none"
             )
 
 

@@ -336,7 +336,7 @@ def fit(
     predictors: Sequence[str],
     *,
     kind: Kind = "lpm",
-    robust: str | None = "HC1",
+    robust: str | None = "auto",
     cutoff: float = 0.5,
     categorical: Sequence[str] = (),
     reference: Mapping[str, str] | None = None,
@@ -358,9 +358,10 @@ def fit(
     kind
         ``"lpm"``, ``"logit"`` or ``"probit"``.
     robust
-        Heteroskedasticity-consistent covariance (``"HC0"``-``"HC3"``) or None. Used by
-        default for the LPM, whose errors are heteroskedastic by construction; the logit
-        and probit use it too when given (quasi-ML "sandwich" errors).
+        ``"auto"`` (default: HC1 for the LPM, whose errors are heteroskedastic by
+        construction; the usual maximum-likelihood errors for logit and probit, as the
+        studies report them), a heteroskedasticity-consistent covariance
+        (``"HC0"``-``"HC3"``; for logit and probit the quasi-ML "sandwich") or None.
     cutoff
         Probability at which a firm is predicted 1 in the classification table.
     categorical
@@ -398,6 +399,8 @@ def fit(
         standardise=standardise,
     )
     exog = sm.add_constant(X, has_constant="add")
+    if robust == "auto":  # the LPM's errors are heteroskedastic by construction
+        robust = "HC1" if kind == "lpm" else None
     cov = {"cov_type": robust} if robust else {}
     with warnings.catch_warnings():
         try:
