@@ -178,6 +178,13 @@ def test_output_contract(demo_run) -> None:
     assert {"read", "kept", "rejected", "repaired", "by_reason"} <= set(summary["records"])
     assert summary["sentra"] == len(result.sentra) == len(demo.PLANTED)
     assert set(summary["timings"]) == set(pipeline.STEPS)
+    report_page = (out / "report.html").read_text(encoding="utf-8")
+    assert '<iframe src="map.html"' in report_page
+    for planted in result.sentra["sentra_id"]:
+        assert planted in report_page
+    figures = {p.name for p in (out / "figures").glob("*.png")}
+    for sector in set(result.sentra["sector"]):
+        assert {f"gi_{sector}.png", f"lisa_{sector}.png", f"moran_{sector}.png"} <= figures
     for name in (
         "concentration.csv",
         "typology.csv",

@@ -47,6 +47,7 @@ __all__ = [
     "ModelOptions",
     "PointPatternOptions",
     "ReadOptions",
+    "ReportOptions",
     "RunConfig",
     "SentraOptions",
     "TypologyOptions",
@@ -274,6 +275,19 @@ class TypologyOptions:
         TypologyRules(**self.thresholds)
 
 
+FiguresChoice = Literal["sentra", "all", "none"]
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """The report page and its static figures (Gi*, LISA, Moran per sector)."""
+
+    figures: FiguresChoice = "sentra"
+
+    def __post_init__(self) -> None:
+        _choice("report.figures", self.figures, FiguresChoice)
+
+
 @dataclass(frozen=True)
 class PointPatternOptions:
     """Ripley's K/L envelopes and Clark-Evans per sector and per sentra."""
@@ -381,6 +395,7 @@ class RunConfig:
     typology: TypologyOptions = field(default_factory=TypologyOptions)
     diagnosis: DiagnosisOptions = field(default_factory=DiagnosisOptions)
     pointpattern: PointPatternOptions = field(default_factory=PointPatternOptions)
+    report: ReportOptions = field(default_factory=ReportOptions)
     model: ModelOptions = field(default_factory=ModelOptions)
     map: MapOptions = field(default_factory=MapOptions)
     out: Path = Path("out")
@@ -440,6 +455,7 @@ _SECTIONS: dict[str, type] = {
     "typology": TypologyOptions,
     "diagnosis": DiagnosisOptions,
     "pointpattern": PointPatternOptions,
+    "report": ReportOptions,
     "model": ModelOptions,
     "map": MapOptions,
 }

@@ -43,11 +43,12 @@ from klastergeo import (
     typology,
 )
 from klastergeo import records as records_mod
+from klastergeo import report as report_mod
 from klastergeo import scale as scale_mod
 from klastergeo import sentra as sentra_mod
 from klastergeo import weights as weights_mod
 from klastergeo._errors import ConfigError, ModelError, ValidationError, preview
-from klastergeo._io import StagedOutput, write_json
+from klastergeo._io import StagedOutput, write_json, write_text
 from klastergeo._spatial import locate_points, to_metric
 from klastergeo.config import ADMIN_LEVELS, Columns, RunConfig, parse_level
 
@@ -75,6 +76,7 @@ STEPS = (
     "profile",
     "models",
     "map",
+    "report",
     "write",
 )
 #: The steps ``klastergeo sentra`` runs (no models, no map).
@@ -419,6 +421,21 @@ def run(
         "config": config.to_dict(),
         "versions": _versions(),
     }
+    with StagedOutput(out) as stage, timed("report"):
+        figures = _figures(
+            config, areas, table, sentra, counts, graph, stage.path, standard, analysed
+        )
+        page = report_mod.build_report(
+            summary,
+            sentra=sentra,
+            global_stats=global_stats,
+            models=fitted,
+            figures=figures,
+            map_file="map.html" if fmap is not None else None,
+            lang=config.map.lang,
+            subtitle=config.map.title or "",
+        )
+        write_text(stage.path / "report.html", page)
     with timed("write"), StagedOutput(out) as stage:
         _write_outputs(
             stage.path, validation, firms, table, sentra, global_stats, fitted, counts, analysed
@@ -697,6 +714,59 @@ def _write_outputs(
     firms.to_parquet(folder / "firms.parquet")
     for result in fitted.values():
         models.write(result, folder / "models")
+
+
+def _figures(
+    config: RunConfig,
+    areas: gpd.GeoDataFrame,
+    table: pd.DataFrame,
+    sentra: pd.DataFrame,
+    counts: pd.DataFrame,
+    graph: Any,
+    folder: Path,
+    standard: bool,
+    analysed: list[str],
+) -> list[report_mod.Figure]:
+    """Static PNGs (``figures/``) of the sectors ``[report] figures`` names: Gi* and LISA
+    maps and a Moran scatterplot per sector."""
+    from klastergeo import static
+
+    choice = config.report.figures
+    if choice == "none":
+        return []
+    sectors = (
+        sorted(str(s) for s in analysed)
+        if choice == "all"
+        else sorted(set(sentra["sector"].astype(str)))
+    )
+    if not sectors:
+        return []
+    level, _ = parse_level(config.area.level)
+    outlines = None
+    if standard and level in ("desa", "kecamatan"):
+        outlines = _outlines(config, level, boundaries.resolve_source(config.area.boundaries))
+    folder = folder / "figures"
+    written = static.sector_figures(
+        areas,
+        table,
+        sectors,
+        folder,
+        lang=config.map.lang,
+        outlines=outlines,
+        source=Path(str(config.records.path)).name,
+    )
+    matrix = aggregate.wide(counts, "n_firms")
+    out = []
+    for path in written:
+        kind, sector = path.stem.split("_", 1)
+        label = "Gi*" if kind == "gi" else "LISA"
+        out.append(report_mod.Figure(f"figures/{path.name}", f"{label}: {sector}"))
+    for sector in sectors:  # one scatterplot per sector (tens)
+        path = static.moran_scatterplot(
+            matrix[sector], graph, folder / f"moran_{sector}.png", title=f"{sector}"
+        )
+        out.append(report_mod.Figure(f"figures/{path.name}", f"Moran: {sector}"))
+    return out
 
 
 def _best_kind(fitted: dict[str, models.ModelResult]) -> str | None:

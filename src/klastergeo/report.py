@@ -1,0 +1,243 @@
+"""The run's report: one HTML page (jinja2) with data quality, the sentra, global
+statistics, model tables, the map embedded, figures, and the method and its parameters.
+
+:func:`build_report` takes what a run produced (its ``summary.json`` content and tables)
+and returns the page; the pipeline writes it as ``report.html`` next to ``map.html``.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from markupsafe import Markup
+
+from klastergeo._errors import ConfigError
+
+__all__ = ["Figure", "build_report"]
+
+logger = logging.getLogger(__name__)
+
+TEXT = {
+    "id": {
+        "title": "Laporan klaster industri",
+        "created": "Dibuat",
+        "source": "Sumber data",
+        "map": "Peta interaktif",
+        "open_map": "Buka peta di halaman penuh",
+        "no_map": "Peta tidak dibuat pada proses ini.",
+        "quality": "Kualitas data",
+        "rejected_by_reason": "Data ditolak menurut alasan",
+        "sentra": "Sentra",
+        "global": "Autokorelasi spasial global per sektor",
+        "classification": "Tabel klasifikasi",
+        "figures": "Gambar",
+        "method": "Metode dan parameter",
+        "method_note": (
+            "Sentra: hot spot Gi* signifikan, LQ dan jumlah usaha minimum per wilayah; "
+            "wilayah inti yang bersebelahan digabung. Rincian di README klastergeo."
+        ),
+        "none": "Tidak ada sentra yang ditemukan.",
+    },
+    "en": {
+        "title": "Industrial cluster report",
+        "created": "Created",
+        "source": "Data source",
+        "map": "Interactive map",
+        "open_map": "Open the map full page",
+        "no_map": "No map was drawn in this run.",
+        "quality": "Data quality",
+        "rejected_by_reason": "Rejected records by reason",
+        "sentra": "Sentra",
+        "global": "Global spatial autocorrelation per sector",
+        "classification": "Classification table",
+        "figures": "Figures",
+        "method": "Method and parameters",
+        "method_note": (
+            "Sentra: significant Gi* hot spots with a minimum LQ and number of firms per "
+            "area; contiguous core areas merge. Details in klastergeo's README."
+        ),
+        "none": "No sentra found.",
+    },
+}
+_SENTRA_COLUMNS = {
+    "sentra_id": "ID",
+    "name": "name",
+    "sector": "KBLI",
+    "sector_label": "sector",
+    "n_firms": "firms",
+    "n_areas": "areas",
+    "lq": "LQ",
+    "typology_label": "type",
+    "stage": "stage",
+    "p_cluster": "p",
+}
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure of the report: its path relative to the report, and a caption."""
+
+    src: str
+    caption: str
+
+
+def _table(frame: pd.DataFrame, *, index: bool = False, digits: int = 4) -> str:
+    """An HTML table; numbers right-aligned and rounded, text left-aligned and escaped."""
+    shown = frame.reset_index() if index else frame
+    if shown.empty:
+        return "<p>-</p>"
+    head = "".join(
+        f'<th class="{"num" if pd.api.types.is_numeric_dtype(shown[c]) else "text"}">'
+        f"{html.escape(str(c))}</th>"
+        for c in shown.columns
+    )
+    rows = []
+    for values in shown.itertuples(index=False):
+        cells = []
+        for value in values:
+            if isinstance(value, float | np.floating):
+                text = f"{value:.{digits}g}" if np.isfinite(value) else ""
+                cells.append(f"<td>{text}</td>")
+            elif isinstance(value, int | np.integer):
+                cells.append(f"<td>{int(value):,}</td>")
+            else:
+                text = "" if value is None or value is pd.NA else str(value)
+                cells.append(f'<td class="text">{html.escape(text)}</td>')
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def build_report(
+    summary: Mapping[str, Any],
+    *,
+    sentra: pd.DataFrame,
+    global_stats: pd.DataFrame,
+    models: Mapping[str, Any] | None = None,
+    figures: Sequence[Figure] = (),
+    map_file: str | None = "map.html",
+    lang: str = "id",
+    subtitle: str = "",
+) -> str:
+    """The report page of a run.
+
+    Parameters
+    ----------
+    summary
+        The run's ``summary.json`` content (records, areas, config, versions, created).
+    sentra, global_stats
+        The sentra table and the per-sector global statistics.
+    models
+        Fitted :class:`klastergeo.models.ModelResult` by kind.
+    figures
+        Figures to show (paths relative to the report).
+    map_file
+        The map page to embed (relative), or None.
+    lang
+        ``"id"`` or ``"en"``.
+    """
+    import jinja2
+
+    if lang not in TEXT:
+        raise ConfigError(f"lang={lang!r} is not accepted; use 'id' or 'en'")
+    from klastergeo.models import TITLES
+
+    t = TEXT[lang]
+    template = jinja2.Environment(autoescape=True).from_string(
+        resources.files("klastergeo").joinpath("templates/report.html.j2").read_text("utf-8")
+    )
+    records = summary.get("records", {})
+    counts = pd.DataFrame(
+        {
+            "": ["read", "kept", "rejected", "repaired"],
+            "n": [int(records.get(k, 0)) for k in ("read", "kept", "rejected", "repaired")],
+        }
+    )
+    reasons = {k: v for k, v in records.get("by_reason", {}).items() if v}
+    reasons_table = (
+        _table(pd.DataFrame({"reason": list(reasons), "n": list(reasons.values())}))
+        if reasons
+        else ""
+    )
+    shown = [c for c in _SENTRA_COLUMNS if c in sentra.columns]
+    sentra_table = (
+        _table(pd.DataFrame(sentra[shown]).rename(columns=_SENTRA_COLUMNS))
+        if len(sentra)
+        else f"<p>{t['none']}</p>"
+    )
+    model_blocks = []
+    for kind, result in (models or {}).items():
+        fit = result.fit
+        extra = "mcfadden_r2" if "mcfadden_r2" in fit else "r2"
+        model_blocks.append(
+            {
+                "title": f"{TITLES[kind]}: {result.outcome}",
+                "coefficients": Markup(
+                    _table(result.coefficients[list(result.coefficients.columns[:7])])
+                ),
+                "classification": Markup(_table(result.classification, index=True)),
+                "fit": (
+                    f"n = {fit['n']:,}; {extra} = {fit[extra]:.4f}; AUC = {fit['auc']:.4f}; "
+                    f"count R2 = {fit['count_r2']:.4f}"
+                ),
+            }
+        )
+    config = summary.get("config", {})
+    analysis = config.get("analysis", {})
+    areas = summary.get("areas", {})
+    method = pd.DataFrame(
+        {
+            "parameter": [
+                "level",
+                "study area",
+                "areas",
+                "weights",
+                "permutations",
+                "seed",
+                "FDR",
+                "alternative",
+                "Gi* inference",
+                "sentra: min firms",
+                "sentra: LQ threshold",
+                "sentra: confidence",
+            ],
+            "value": [
+                str(areas.get("level", "")),
+                str(areas.get("study_area", "")),
+                str(areas.get("count", "")),
+                str((areas.get("weights") or {}).get("kind", "")),
+                str(analysis.get("permutations", "")),
+                str(summary.get("seed", "")),
+                str(analysis.get("fdr", "")),
+                str(analysis.get("alternative", "")),
+                str(analysis.get("gi_inference", "")),
+                str(config.get("sentra", {}).get("min_firms", "")),
+                str(config.get("sentra", {}).get("lq_threshold", "")),
+                str(config.get("sentra", {}).get("confidence", "")),
+            ],
+        }
+    )
+    markup = Markup
+    return template.render(
+        lang=lang,
+        t=t,
+        subtitle=subtitle,
+        created=summary.get("created", ""),
+        version=summary.get("klastergeo", ""),
+        source=str(config.get("records", {}).get("path", "")),
+        map_file=map_file,
+        records_table=markup(_table(counts)),
+        reasons_table=markup(reasons_table),
+        n_sentra=len(sentra),
+        sentra_table=markup(sentra_table),
+        global_table=markup(_table(global_stats, index=True)),
+        models=model_blocks,
+        figures=list(figures),
+        method_table=markup(_table(method)),
+    )

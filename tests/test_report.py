@@ -1,0 +1,86 @@
+"""The report page: content from the run, escaped text, language, figures and map."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+
+from klastergeo import models, report
+from klastergeo._errors import ConfigError
+
+SUMMARY = {
+    "klastergeo": "0.1.0",
+    "created": "2026-11-22T10:00:00+00:00",
+    "records": {
+        "read": 1000,
+        "kept": 950,
+        "rejected": 50,
+        "repaired": 3,
+        "by_reason": {"missing_coordinates": 30, "duplicate_id": 20, "invalid_value": 0},
+    },
+    "areas": {"level": "desa", "study_area": "33", "count": 8563, "weights": {"kind": "queen"}},
+    "seed": 7,
+    "config": {
+        "records": {"path": "ukm.csv"},
+        "analysis": {"permutations": 999, "fdr": True, "alternative": "two-sided"},
+        "sentra": {"min_firms": 20, "lq_threshold": 2.0, "confidence": 95},
+    },
+}
+SENTRA = pd.DataFrame(
+    {
+        "sentra_id": ["31-01"],
+        "name": ["Trangsan <b>&</b> Luwang, Gatak"],
+        "sector": ["31"],
+        "sector_label": ["Industri furnitur"],
+        "n_firms": [265],
+        "n_areas": [2],
+        "lq": [21.4],
+        "typology_label": ["Marshallian"],
+        "stage": ["mature"],
+    }
+)
+GLOBAL = pd.DataFrame({"n_firms": [3000], "moran_i": [0.123456]}, index=pd.Index(["31"]))
+
+
+def test_report_carries_the_run(tmp_path) -> None:
+    spector = sm.datasets.spector.load_pandas().data
+    logit = models.fit(spector, "GRADE", ["GPA", "TUCE", "PSI"], kind="logit")
+    page = report.build_report(
+        SUMMARY,
+        sentra=SENTRA,
+        global_stats=GLOBAL,
+        models={"logit": logit},
+        figures=[report.Figure("figures/gi_31.png", "Gi*: 31")],
+        lang="en",
+    )
+    assert page.startswith("<!DOCTYPE html>")
+    for text in (
+        "Industrial cluster report",
+        "950",  # kept records
+        "missing_coordinates",
+        "31-01",
+        "Marshallian",
+        "mature",
+        "0.1235",  # global Moran's I, 4 significant digits
+        "Logit: GRADE",
+        "2.826",  # GPA's logit coefficient
+        "Classification table",
+        '<iframe src="map.html"',
+        'src="figures/gi_31.png"',
+        "999",  # permutations in the method table
+    ):
+        assert text in page, text
+    assert "invalid_value" not in page  # reasons with no rejected record are left out
+    assert "<b>&</b>" not in page and "&lt;b&gt;&amp;&lt;/b&gt;" in page  # escaped
+
+
+def test_report_language_and_no_map() -> None:
+    page = report.build_report(
+        SUMMARY, sentra=SENTRA.iloc[:0], global_stats=GLOBAL, map_file=None, lang="id"
+    )
+    assert "Laporan klaster industri" in page
+    assert "Tidak ada sentra yang ditemukan." in page
+    assert "<iframe" not in page
+    with pytest.raises(ConfigError, match="lang='fr'"):
+        report.build_report(SUMMARY, sentra=SENTRA, global_stats=GLOBAL, lang="fr")

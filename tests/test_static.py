@@ -1,0 +1,72 @@
+"""Static figures: colours land on the right areas, the Moran slope is Moran's I."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib import image
+
+from klastergeo import autocorrelation, static, weights
+from klastergeo._errors import ConfigError
+from tests.conftest import area_table, lattice
+
+
+def _has_colour(path: Path, hex_colour: str) -> bool:
+    pixels = image.imread(path)[:, :, :3]
+    target = np.array([int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)])
+    return bool((np.abs(pixels - target).max(axis=2) < 0.02).any())
+
+
+def test_canvas_paints_and_repaints(tmp_path: Path) -> None:
+    areas = lattice(6, 6)
+    canvas = static.AreaCanvas(areas)
+    try:
+        first = canvas.paint(
+            pd.Series({"r2c2": "#d62f27"}),
+            tmp_path / "a.png",
+            title="A",
+            legend={"hot": "#d62f27"},
+        )
+        second = canvas.paint(
+            pd.Series({"r2c2": "#4575b5"}),
+            tmp_path / "b.png",
+            title="B",
+            legend={"cold": "#4575b5"},
+        )
+    finally:
+        canvas.close()
+    assert first.read_bytes().startswith(b"\x89PNG")
+    assert _has_colour(first, "#d62f27")
+    assert _has_colour(second, "#4575b5")
+    # the area and the legend take the new colour; the old one is gone everywhere
+    assert not _has_colour(second, "#d62f27")
+
+
+def test_sector_figures_write_gi_and_lisa_maps(tmp_path: Path) -> None:
+    areas = lattice(9, 9)
+    graph = weights.contiguity(areas)
+    counts = {c: {"10": 2, "31": 1} for c in areas.index}
+    counts["r4c4"] = {"10": 2, "31": 60}
+    table = area_table(areas, counts, graph)
+    written = static.sector_figures(areas, table, ["31"], tmp_path, lang="en")
+    assert [p.name for p in written] == ["gi_31.png", "lisa_31.png"]
+    assert _has_colour(written[0], "#d62f27")  # the 99 % hot spot
+    with pytest.raises(ConfigError, match="lang='fr'"):
+        static.sector_figures(areas, table, ["31"], tmp_path, lang="fr")
+
+
+def test_moran_scatterplot_slope_is_morans_i(tmp_path: Path) -> None:
+    areas = lattice(8, 8)
+    graph = weights.contiguity(areas)
+    y = pd.Series(np.random.default_rng(0).poisson(3, len(areas)).astype(float), index=areas.index)
+    z = (y - y.mean()) / y.std(ddof=0)
+    lag = graph.transform("r").sparse @ z.reindex(graph.unique_ids).to_numpy()
+    slope = static.moran_slope(z.reindex(graph.unique_ids).to_numpy(), lag)
+    assert slope == pytest.approx(autocorrelation.global_moran(y, graph).value, rel=1e-12)
+    path = static.moran_scatterplot(y, graph, tmp_path / "m.png", title="y")
+    assert path.read_bytes().startswith(b"\x89PNG")
+    with pytest.raises(ConfigError, match="constant"):
+        static.moran_scatterplot(y * 0 + 1, graph, tmp_path / "c.png")
