@@ -33,28 +33,127 @@ def page_path(full_map, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return maps.save_map(full_map, tmp_path_factory.mktemp("map") / "map.html")
 
 
-def test_map_loads_offline_without_errors(page_path: Path) -> None:
+@pytest.fixture(scope="module")
+def browser():
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         try:
-            page = browser.new_page(viewport={"width": 1000, "height": 700})
-            errors: list[str] = []
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            requests: list[str] = []
-            page.on("request", lambda r: requests.append(r.url))
-            page.goto(page_path.as_uri(), wait_until="load")
-            page.wait_for_function("document.querySelector('.leaflet-control-layers') !== null")
-            features = page.evaluate(
-                "Object.keys(window).filter(k => k.startsWith('geo_json_')"
-                " && typeof window[k].getLayers === 'function')"
-                ".map(k => window[k].getLayers().length)"
-            )
-            overlays = page.locator(".leaflet-control-layers-overlays label").count()
+            yield chromium
         finally:
-            browser.close()
-    assert errors == []
-    assert [u for u in requests if not u.startswith(("file:", "data:"))] == []
-    assert sum(features) > 0 and all(n > 0 for n in features)
-    assert overlays >= 5
+            chromium.close()
+
+
+def _open(browser, path: Path):
+    """A page on ``path`` (offline), with console errors and requests recorded."""
+    page = browser.new_page(viewport={"width": 1000, "height": 700})
+    page.errors = []
+    page.requests = []
+    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.on("request", lambda r: page.requests.append(r.url))
+    page.goto(path.as_uri(), wait_until="load")
+    page.wait_for_function("window.klastergeo && window.klastergeo.view !== undefined")
+    return page
+
+
+def test_map_loads_offline_without_errors(browser, page_path: Path, map_world) -> None:
+    areas = map_world[0]
+    page = _open(browser, page_path)
+    try:
+        count = page.evaluate("klastergeo.view.count")
+        drawn = page.evaluate("klastergeo.view.layer.getLayers().length")
+        overlays = page.locator(".leaflet-control-layers-overlays label").count()
+        sentra = page.evaluate(
+            "Object.keys(window).filter(k => k.startsWith('geo_json_')"
+            " && typeof window[k].getLayers === 'function')"
+            ".map(k => window[k].getLayers())"
+            ".filter(ls => ls.length && ls[0].feature.properties.sentra_id).length"
+        )
+        page.locator(".leaflet-control-layers-overlays label", has_text="Firms").click()
+        page.wait_for_function("window.klastergeo.firmCount !== undefined")
+        firms = page.evaluate("klastergeo.firmCount")
+        assert page.errors == []
+    finally:
+        page.close()
+    assert [u for u in page.requests if not u.startswith(("file:", "data:"))] == []
+    assert count == drawn == len(areas)  # one shared geometry for every sector and statistic
+    assert sentra == 1
+    assert overlays == 3  # boundaries, sentra, firms
+    assert firms == 23
+
+
+def test_switching_sector_and_statistic_restyles_the_areas(browser, page_path: Path) -> None:
+    page = _open(browser, page_path)
+    try:
+        # r2c2 (row-major index 20) is the furniture sentra's core: a 99 % hot spot in 31
+        assert page.evaluate("klastergeo.view.state.sector") == "31"
+        hot = page.evaluate("klastergeo.view.colourOf(20)")
+        before = page.screenshot()
+        page.select_option(".klastergeo-sector", "10")
+        food = page.evaluate("klastergeo.view.colourOf(20)")
+        after = page.screenshot()
+        page.select_option(".klastergeo-stat", "lq")
+        lq = page.evaluate("klastergeo.view.colourOf(20)")
+        legend = page.locator(".klastergeo-legend").inner_text()
+        assert page.errors == []
+    finally:
+        page.close()
+    assert hot == maps.GISTAR_COLOURS[3]
+    assert food != hot
+    assert before != after  # the canvas was redrawn
+    assert lq is None  # r2c2 has 2 food firms among 62: LQ well below 1, not drawn
+    assert "Location quotient: 10" in legend
+
+
+def test_sentra_popup_search_and_screenshot(browser, page_path: Path, map_world) -> None:
+    _, _, found, _ = map_world
+    page = _open(browser, page_path)
+    try:
+        point = page.evaluate(
+            """() => {
+              const map = Object.values(window).find(v => v instanceof L.Map);
+              const sentra = Object.keys(window).filter(k => k.startsWith('geo_json_'))
+                .map(k => window[k]).find(l => l.getLayers && l.getLayers().length
+                  && l.getLayers()[0].feature.properties.sentra_id);
+              const p = map.latLngToContainerPoint(sentra.getBounds().getCenter());
+              const box = map.getContainer().getBoundingClientRect();
+              return [p.x + box.left, p.y + box.top];
+            }"""
+        )
+        page.mouse.click(point[0], point[1])
+        page.wait_for_selector(".leaflet-popup-content")
+        popup = page.locator(".leaflet-popup-content").inner_text()
+        zoom_before = page.evaluate("Object.values(window).find(v => v instanceof L.Map).getZoom()")
+        page.fill(".klastergeo-search", "r7c7")
+        page.dispatch_event(".klastergeo-search", "change")
+        page.wait_for_timeout(400)
+        zoom_after = page.evaluate("Object.values(window).find(v => v instanceof L.Map).getZoom()")
+        shot = page.screenshot()
+        assert page.errors == []
+    finally:
+        page.close()
+    assert found.loc[0, "sentra_id"] in popup and found.loc[0, "name"] in popup
+    assert zoom_after > zoom_before
+    image = pytest.importorskip("PIL.Image")
+    import io
+
+    colours = image.open(io.BytesIO(shot)).convert("RGB").getcolors(maxcolors=1_000_000)
+    assert colours is not None and len(colours) > 50  # not blank
+
+
+def test_indonesian_page(browser, map_world, tmp_path: Path) -> None:
+    areas, table, found, _ = map_world
+    path = maps.save_map(
+        maps.build_map(areas, table, found, lang="id", tiles="none"), tmp_path / "peta.html"
+    )
+    page = _open(browser, path)
+    try:
+        control = page.locator(".klastergeo-control").inner_text()
+        legend = page.locator(".klastergeo-legend").inner_text()
+        assert page.errors == []
+    finally:
+        page.close()
+    assert "Sektor" in control and "Statistik" in control
+    assert "31 Industri furnitur" in control
+    assert "Hot spot Gi*: 31 Industri furnitur" in legend

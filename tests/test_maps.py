@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from klastergeo import maps
@@ -15,20 +16,25 @@ def _html(fmap) -> str:
     return fmap.get_root().render()
 
 
+def _payload(html: str, function: str = "klastergeo.sectorView(") -> dict:
+    """The JSON argument of the page's call to ``function``."""
+    start = html.index(function)
+    start = html.index("{", start)
+    return json.JSONDecoder().raw_decode(html[start:])[0]
+
+
+def _decode(ring: list[int]) -> list[tuple[float, float]]:
+    xy = np.cumsum(np.asarray(ring).reshape(-1, 2), axis=0) / 1e5
+    return [tuple(p) for p in xy]
+
+
 def test_layers_and_popups(map_world, full_map, tmp_path: Path) -> None:
     _, _, found, _ = map_world
     fmap = full_map
     html = _html(fmap)
-    for layer in (
-        "Gi* hot spots: 31 Furniture",
-        "LISA clusters: 31 Furniture",
-        "Location quotient: 31 Furniture",
-        "Sentra",
-        "Firms (points)",
-        "Cluster probability",
-        "Boundaries",
-    ):
+    for layer in ("Sentra", "Firms (points)", "Boundaries"):
         assert layer in html, layer
+    assert "klastergeo.sectorView(" in html and "klastergeo.firms(" in html
     assert found.loc[0, "sentra_id"] in html
     assert "sentra_id" in html  # popup fields
     assert "tile.openstreetmap.org" not in html  # offline map: no tiles
@@ -40,36 +46,39 @@ def test_layers_and_popups(map_world, full_map, tmp_path: Path) -> None:
     assert "<script src=" not in saved
     assert '<link rel="stylesheet"' not in saved
     assert "L.MarkerClusterGroup" in saved and "leaflet-control-zoom-fullscreen" in saved
+    assert "KG.sectorView = function" in saved
+
+
+def test_sector_view_payload_matches_the_table(map_world, full_map) -> None:
+    areas, table, _, _ = map_world
+    data = _payload(_html(full_map))
+    assert data["sectors"] == ["10", "31"]  # every analysed sector
+    assert data["initial"] == "31"  # the first sector with a sentra
+    assert data["stats"] == ["gi", "lisa", "lq", "prob"]
+    assert len(data["shapes"]) == len(data["names"]) == len(areas)
+    rows = table.xs("31", level="sector").reindex(areas.index)
+    gi = [ord(c) - 48 - 3 for c in data["values"]["gi"]["31"]]
+    assert gi == rows["gi_bin"].astype(int).tolist()
+    lisa = [ord(c) - 48 for c in data["values"]["lisa"]["31"]]
+    assert lisa == rows["lisa_quadrant"].astype(int).tolist()
+    lq = [ord(c) - 48 for c in data["values"]["lq"]["31"]]
+    assert lq == maps._classify(rows["lq"].fillna(0), maps.LQ_BREAKS).tolist()
+    assert set(data["prob"]) == {"3"}  # 0.6 everywhere: the 0.50-0.75 class
+    # the geometry round-trips to 1e-5 degrees: r0c0's first vertex
+    first = _decode(data["shapes"][0][0][0])[0]
+    lon_lat = np.asarray(areas.to_crs(4326).geometry.iloc[0].exterior.coords)
+    assert np.abs(lon_lat - np.asarray(first)).sum(axis=1).min() < 2e-5
+    firms = _payload(_html(full_map), "klastergeo.firms(")
+    assert firms["n"] == 23 and len(firms["xy"]) == 46
 
 
 def test_language_switch(map_world) -> None:
     areas, table, found, _ = map_world
     indonesian = _html(maps.build_map(areas, table, found, lang="id", tiles="none"))
-    assert "Hot spot Gi*: 31 Industri furnitur" in indonesian
+    data = _payload(indonesian)
+    assert data["sectorLabels"]["31"] == "31 Industri furnitur"
+    assert data["text"]["stats"]["gi"] == "Hot spot Gi*"
     assert "Furniture" not in indonesian
-
-
-def _feature_sets(html: str) -> list[set[str]]:
-    """Area codes of each GeoJSON layer embedded in the page."""
-    blocks = re.findall(r"geo_json_[0-9a-f]+_add\((\{.*?\})\);", html, flags=re.S)
-    out = []
-    for block in blocks:
-        features = json.loads(block)["features"]
-        out.append({f["properties"].get("code") for f in features})
-    return out
-
-
-def test_only_informative_areas_are_drawn(map_world) -> None:
-    areas, table, found, _ = map_world
-    html = _html(maps.build_map(areas, table, found, lang="en", tiles="OpenStreetMap"))
-    gi = table.xs("31", level="sector")
-    hot = set(gi.index[gi["gi_bin"] != 0])
-    lisa = set(gi.index[gi["lisa_quadrant"].isin([1, 4])])
-    layers = _feature_sets(html)
-    assert hot and hot in layers  # the Gi* layer holds exactly the hot and cold spots
-    assert lisa in layers or not lisa
-    assert all(len(codes) < len(areas) for codes in layers)
-    assert "tile.openstreetmap.org" in html
 
 
 def test_classes_put_breaks_above() -> None:

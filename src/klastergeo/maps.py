@@ -1,12 +1,17 @@
 """The interactive web map of a run: one self-contained HTML page (folium / Leaflet).
 
-Layers: study-area outlines, sentra polygons with popups, Gi* hot and cold spots by
-confidence (ArcGIS colours), LISA clusters (GeoDa colours), location quotients, firms as
-clustered markers and the mean predicted cluster probability. To keep the page light,
-per-sector layers are made for the sectors that have a sentra, only informative areas are
-drawn (Gi* hot and cold spots at 90 % or more, significant high-high and high-low LISA
-clusters, LQ of 2 or more, probability of 0.1 or more), and geometries are simplified by
-50 m and rounded to 5 decimals.
+Layers: study-area outlines, sentra polygons with popups, and one *sector view* of the
+areas: a sector selector and a statistic selector (Gi* hot and cold spots by confidence in
+ArcGIS colours, LISA clusters in GeoDa colours, location quotient classes, cluster
+probability) restyle the same canvas layer in the page, with a legend for what is shown and
+a search by area name. Firms are clustered markers built only when their layer is switched
+on.
+
+Size: the area geometry is sent once for all sectors and statistics (simplified by 50 m,
+keeping topology; coordinates quantised to 1e-5 degrees and delta-encoded as integers, so a
+vertex costs a few characters), each statistic of each sector is a string of one character
+per area, and firms are delta-encoded the same way. Styling happens in the browser
+(``assets/klastergeo-map.js``).
 """
 
 from __future__ import annotations
@@ -78,6 +83,13 @@ TEXT = {
         "name": "Nama",
         "classes": "kelas tetap",
         "title": "Sentra industri kecil dan menengah",
+        "statistic": "Statistik",
+        "search": "Cari",
+        "search_hint": "nama desa / wilayah",
+        "none": "tidak ada",
+        "not_sig": "tidak signifikan",
+        "lq_note": "kelas tetap (mapclassify UserDefined); LQ < 1 tidak digambar",
+        "prob_note": "rata-rata probabilitas usaha di wilayah; < 0,1 tidak digambar",
     },
     "en": {
         "outline": "Boundaries",
@@ -106,6 +118,13 @@ TEXT = {
         "name": "Name",
         "classes": "fixed classes",
         "title": "Small and medium industry clusters (sentra)",
+        "statistic": "Statistic",
+        "search": "Find",
+        "search_hint": "village / area name",
+        "none": "none",
+        "not_sig": "not significant",
+        "lq_note": "fixed classes (mapclassify UserDefined); LQ < 1 not drawn",
+        "prob_note": "mean probability of the area's firms; < 0.1 not drawn",
     },
 }
 
@@ -141,40 +160,6 @@ def _geojson(frame: gpd.GeoDataFrame, properties: Sequence[str]) -> dict[str, An
     return json.loads(subset.to_json(na="null", drop_id=True))
 
 
-def _legend_html(lang: str, lq_note: str) -> str:
-    t = TEXT[lang]
-
-    def row(colour: str, label: str, outline: bool = False) -> str:
-        style = (
-            f"border:2px solid {colour};background:transparent"
-            if outline
-            else f"background:{colour}"
-        )
-        return (
-            f'<div><span style="display:inline-block;width:12px;height:12px;'
-            f'margin-right:4px;{style}"></span>{label}</div>'
-        )
-
-    confidence = {3: 99, 2: 95, 1: 90}
-    gi = "".join(
-        row(GISTAR_COLOURS[b], f"{t['hot'] if b > 0 else t['cold']} {confidence[abs(b)]} %")
-        for b in (3, 2, 1, -1, -2, -3)
-    )
-    lisa = "".join(row(LISA_COLOURS[q], t[k]) for q, k in ((1, "HH"), (4, "HL")))
-    edges = ["2 - 5", "5 - 10", "≥ 10"]
-    lq = "".join(row(c, e) for c, e in zip(LQ_COLOURS[2:], edges, strict=True))
-    p_edges = ["0.10 - 0.25", "0.25 - 0.50", "0.50 - 0.75", "≥ 0.75"]
-    prob = "".join(row(c, e) for c, e in zip(P_COLOURS[1:], p_edges, strict=True))
-    return (
-        '<div id="klastergeo-legend" style="position:fixed;bottom:24px;right:10px;z-index:9999;'
-        "background:rgba(255,255,255,.92);padding:8px 10px;border-radius:4px;font:12px/1.35 "
-        'sans-serif;max-height:70vh;overflow:auto;box-shadow:0 1px 4px rgba(0,0,0,.3)">'
-        f"<b>{t['sentra']}</b>{row(SENTRA_COLOUR, t['sentra'], outline=True)}"
-        f"<b>{t['gi']}</b>{gi}<b>{t['lisa']}</b>{lisa}"
-        f"<b>{t['lq']}</b> <small>({lq_note})</small>{lq}<b>{t['prob']}</b>{prob}</div>"
-    )
-
-
 def _classify(values: pd.Series, breaks: Sequence[float]) -> np.ndarray:
     import mapclassify
 
@@ -196,6 +181,7 @@ def build_map(
     outlines: gpd.GeoDataFrame | None = None,
     probability: pd.Series | None = None,
     sectors: Sequence[str] = (),
+    parents: pd.Series | None = None,
     lang: str = "id",
     tiles: str = "OpenStreetMap",
     title: str | None = None,
@@ -218,7 +204,10 @@ def build_map(
     probability
         Mean predicted cluster probability per area.
     sectors
-        Sectors that get their own statistic layers (default: those with a sentra).
+        Sectors of the sector selector (default: every analysed sector, i.e. with Gi*
+        z-scores; the first with a sentra is shown first).
+    parents
+        Name of each area's parent (kecamatan of a desa), added to names for the search.
     lang
         ``"id"`` (Indonesian) or ``"en"``.
     tiles
@@ -226,7 +215,7 @@ def build_map(
         ``Esri imagery`` or ``none`` (offline).
     """
     import folium
-    from folium.plugins import FastMarkerCluster, Fullscreen
+    from folium.plugins import Fullscreen
 
     t = TEXT[lang]
     tile_name = _TILES.get(tiles.lower(), tiles)
@@ -243,7 +232,7 @@ def build_map(
     fmap.options["max_zoom"] = 18
     # Only Leaflet itself: folium's default jQuery, Bootstrap and icon fonts serve marker
     # styles this map does not use, and every asset is inlined when the page is saved.
-    fmap.default_js = folium.Map.default_js[:1]
+    fmap.default_js = [*folium.Map.default_js[:1], ("klastergeo_map", _OWN_JS)]
     fmap.default_css = folium.Map.default_css[:1]
     if tile_name is not None:
         folium.TileLayer(tile_name, name=tile_name, control=True).add_to(fmap)
@@ -258,41 +247,8 @@ def build_map(
             tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=[t["name"]]),
         ).add_to(fmap)
 
-    chosen = list(sectors)
-    if not chosen and len(sentra):
-        chosen = sorted(sentra["sector"].unique())
-    shown_first = True
-    lite_areas = _light(areas[["name", areas.geometry.name]])
-    for sector in chosen:
-        rows = table.loc[table.index.get_level_values("sector") == sector].droplevel("sector")
-        label = f"{sector} {kbli.label(sector, lang=lang)}"
-        # Every Gi* bin, but only the high side of LISA: with sparse counts, ties make the
-        # folded pseudo p-values call thousands of empty villages low-low or low-high.
-        _stat_layer(
-            fmap,
-            lite_areas,
-            rows,
-            "gi_bin",
-            GISTAR_COLOURS,
-            f"{t['gi']}: {label}",
-            show=shown_first,
-            values=(-3, -2, -1, 1, 2, 3),
-        )
-        _stat_layer(
-            fmap,
-            lite_areas,
-            rows,
-            "lisa_quadrant",
-            LISA_COLOURS,
-            f"{t['lisa']}: {label}",
-            show=False,
-            values=(1, 4),
-        )
-        _lq_layer(fmap, lite_areas, rows, f"{t['lq']}: {label}", show=False)
-        shown_first = False
-
-    if probability is not None and probability.notna().any():
-        _probability_layer(fmap, lite_areas, probability, t["prob"])
+    view = _sector_payload(areas, table, sentra, sectors, probability, lang, parents)
+    _SectorView(view).add_to(fmap)
 
     if len(sentra):
         light = _light(sentra)
@@ -317,7 +273,7 @@ def build_map(
             if c in light.columns
         ]
         shown += [c for c, _ in profile]
-        shown += [c for c in ("p_lpm", "p_logit") if c in light.columns]
+        shown += [c for c in ("p_cluster", "p_lpm", "p_logit", "p_probit") if c in light.columns]
         aliases = [
             "ID",
             t["name"],
@@ -329,7 +285,11 @@ def build_map(
             "LQ",
             t["areas"],
             *[label for _, label in profile],
-            *[c for c in ("p_lpm", "p_logit") if c in light.columns],
+            *[
+                t["prob"] if c == "p_cluster" else c
+                for c in ("p_cluster", "p_lpm", "p_logit", "p_probit")
+                if c in light.columns
+            ],
         ]
         folium.GeoJson(
             _geojson(light, shown),
@@ -347,36 +307,12 @@ def build_map(
         ).add_to(fmap)
 
     if firms is not None and len(firms):
-        data = (
-            pd.DataFrame(
-                {
-                    "lat": firms.geometry.y.round(5).to_numpy(),
-                    "lon": firms.geometry.x.round(5).to_numpy(),
-                    "label": (
-                        firms["name"].fillna("").astype(str)
-                        + " ("
-                        + firms["sector"].astype(str)
-                        + ")"
-                    ).to_numpy(dtype=object),
-                }
-            )
-            .to_numpy(dtype=object)
-            .tolist()
-        )
-        callback = (
-            "function (row) {var m = L.circleMarker(new L.LatLng(row[0], row[1]), "
-            "{radius: 4, weight: 1, color: '#333', fillOpacity: 0.7}); "
-            "m.bindTooltip(row[2]); return m;}"
-        )
-        # FastMarkerCluster always adds itself to its parent; a hidden group keeps the
-        # firms off until the reader switches them on.
         firms_group = folium.FeatureGroup(name=t["firms"], show=False)
-        FastMarkerCluster(data, callback=callback, control=False).add_to(firms_group)
         firms_group.add_to(fmap)
+        _FirmsLayer(firms_group, _firm_payload(firms)).add_to(fmap)
 
     Fullscreen().add_to(fmap)
-    overlays = 3 * len(chosen) + 4
-    folium.LayerControl(collapsed=overlays > 10).add_to(fmap)
+    folium.LayerControl(collapsed=False, position="topleft").add_to(fmap)
     heading = title or t["title"]
     footer = f"{t['source']}: {source}. " if source else ""
     footer += f"{t['made']}: {date.today().isoformat()} (klastergeo)"
@@ -387,91 +323,200 @@ def build_map(
             f'rgba(0,0,0,.3)"><b>{heading}</b><br><small>{footer}</small></div>'
         )
     )
-    cast(Any, fmap.get_root()).html.add_child(
-        folium.Element(_legend_html(lang, "mapclassify UserDefined"))
-    )
+    cast(Any, fmap.get_root()).header.add_child(folium.Element(_CSS))
     return fmap
 
 
-def _stat_layer(
-    fmap: Any,
+_OWN_JS = "klastergeo://klastergeo-map.js"
+#: Quantisation of coordinates: 1e-5 degrees (about 1.1 m), as 5 decimals.
+_Q = 100_000
+_CSS = """<style>
+.klastergeo-control{background:rgba(255,255,255,.95);padding:6px 8px;font:12px sans-serif}
+.klastergeo-control label{display:block;margin:2px 0}
+.klastergeo-control select,.klastergeo-control input{max-width:210px;font:12px sans-serif}
+.klastergeo-legend{background:rgba(255,255,255,.92);padding:8px 10px;border-radius:4px;
+font:12px/1.35 sans-serif;max-height:60vh;overflow:auto;box-shadow:0 1px 4px rgba(0,0,0,.3)}
+.klastergeo-swatch{display:inline-block;width:12px;height:12px;margin-right:4px;
+vertical-align:middle}
+</style>"""
+
+
+def _encode_shapes(geoms: Sequence[Any]) -> list[list[list[list[int]]]]:
+    """Per area, its polygons, their rings as flat integer lists: the first vertex in
+    1e-5 degrees, then differences to the previous vertex."""
+    out: list[list[list[list[int]]]] = []
+    for geom in geoms:  # one entry per area; vertices are handled by numpy per ring
+        polygons = []
+        for part in shapely.get_parts(geom):
+            rings = []
+            for ring in (part.exterior, *part.interiors):
+                ints = np.round(np.asarray(ring.coords)[:, :2] * _Q).astype(np.int64)
+                ints[1:] = np.diff(ints, axis=0)
+                rings.append(ints.ravel().tolist())
+            polygons.append(rings)
+        out.append(polygons)
+    return out
+
+
+def _codes(values: Any) -> str:
+    """One character per area: code 0 -> '0', 1 -> '1', ... (codes below 75)."""
+    return "".join(map(chr, (np.asarray(values, dtype=np.int64) + 48).tolist()))
+
+
+def _sector_payload(
     areas: gpd.GeoDataFrame,
-    rows: pd.DataFrame,
-    column: str,
-    colours: dict[int, str],
-    name: str,
-    *,
-    show: bool,
-    values: Sequence[int],
-) -> None:
-    import folium
-
-    codes = rows.index[rows[column].fillna(0).astype(int).isin(list(values))]
-    group = folium.FeatureGroup(name=name, show=show)
-    if len(codes):
-        frame = areas.loc[areas.index.intersection(codes)].copy()
-        frame["code"] = frame.index
-        frame["value"] = rows.loc[frame.index, column].astype(int).to_numpy()
-        frame["n_firms"] = rows.loc[frame.index, "n_firms"].astype(int).to_numpy()
-        folium.GeoJson(
-            _geojson(frame, ["code", "name", "value", "n_firms"]),
-            style_function=lambda f: {
-                "color": colours.get(f["properties"]["value"], "#999"),
-                "weight": 0.5,
-                "fillOpacity": 0.7,
-                "fillColor": colours.get(f["properties"]["value"], "#999"),
-            },
-            tooltip=folium.GeoJsonTooltip(fields=["name", "value", "n_firms"]),
-        ).add_to(group)
-    group.add_to(fmap)
-
-
-def _lq_layer(
-    fmap: Any, areas: gpd.GeoDataFrame, rows: pd.DataFrame, name: str, *, show: bool
-) -> None:
-    import folium
-
-    present = rows.index[(rows["n_firms"] > 0) & (rows["lq"] >= LQ_BREAKS[1])]
-    group = folium.FeatureGroup(name=name, show=show)
-    if len(present):
-        frame = areas.loc[areas.index.intersection(present)].copy()
-        frame["lq"] = rows.loc[frame.index, "lq"].to_numpy(dtype=float)
-        frame["n_firms"] = rows.loc[frame.index, "n_firms"].astype(int).to_numpy()
-        frame["k"] = _classify(frame["lq"], LQ_BREAKS)
-        folium.GeoJson(
-            _geojson(frame, ["name", "lq", "n_firms", "k"]),
-            style_function=lambda f: {
-                "color": "#666",
-                "weight": 0.3,
-                "fillOpacity": 0.75,
-                "fillColor": LQ_COLOURS[int(f["properties"]["k"])],
-            },
-            tooltip=folium.GeoJsonTooltip(fields=["name", "lq", "n_firms"]),
-        ).add_to(group)
-    group.add_to(fmap)
-
-
-def _probability_layer(
-    fmap: Any, areas: gpd.GeoDataFrame, probability: pd.Series, name: str
-) -> None:
-    import folium
-
-    known = probability[probability >= P_BREAKS[0]]
-    frame = areas.loc[areas.index.intersection(known.index)].copy()
-    frame["p"] = known.reindex(frame.index).to_numpy(dtype=float)
-    frame["k"] = _classify(frame["p"], P_BREAKS)
-    group = folium.FeatureGroup(name=name, show=False)
-    folium.GeoJson(
-        _geojson(frame, ["name", "p", "k"]),
-        style_function=lambda f: {
-            "color": "#666",
-            "weight": 0.2,
-            "fillOpacity": 0.75,
-            "fillColor": P_COLOURS[int(f["properties"]["k"])],
+    table: pd.DataFrame,
+    sentra: gpd.GeoDataFrame,
+    sectors: Sequence[str],
+    probability: pd.Series | None,
+    lang: str,
+    parents: pd.Series | None,
+) -> dict[str, Any]:
+    """Everything the sector view needs, compactly: shapes, names, per-sector codes."""
+    t = TEXT[lang]
+    index = areas.index
+    analysed = table["gi_z"].notna().groupby(level="sector").any() if "gi_z" in table else None
+    chosen = [str(x) for x in sectors] or (
+        [str(x) for x in analysed.index[analysed]] if analysed is not None else []
+    )
+    with_sentra = sorted(set(sentra["sector"].astype(str))) if len(sentra) else []
+    initial = next((x for x in with_sentra if x in chosen), chosen[0] if chosen else None)
+    values: dict[str, dict[str, str]] = {"gi": {}, "lisa": {}, "lq": {}}
+    for sector in chosen:  # a loop over sectors (tens); areas are vectorised
+        rows = table.xs(sector, level="sector").reindex(index)
+        values["gi"][sector] = _codes(rows["gi_bin"].fillna(0).astype(int).to_numpy() + 3)
+        values["lisa"][sector] = _codes(rows["lisa_quadrant"].fillna(0).astype(int).to_numpy())
+        lq_class = _classify(rows["lq"].fillna(0.0), LQ_BREAKS)
+        values["lq"][sector] = _codes(lq_class)
+    stats = ["gi", "lisa", "lq"] if chosen else []
+    prob = None
+    if probability is not None and probability.notna().any():
+        p = probability.reindex(index)
+        prob = _codes(np.where(p.notna(), _classify(p.fillna(0.0), P_BREAKS), 0))
+        stats.append("prob")
+    confidence = {3: 99, 2: 95, 1: 90}
+    gi_labels = [
+        f"{t['hot'] if b > 0 else t['cold']} {confidence[abs(b)]} %" if b else t["not_sig"]
+        for b in range(-3, 4)
+    ]
+    names = areas["name"].astype(str)
+    if parents is not None:
+        parent = parents.reindex(index)
+        names = names.where(parent.isna(), names + ", " + parent.astype(str))
+    metric = to_metric(areas[[areas.geometry.name]])
+    simple = gpd.GeoSeries(
+        shapely.simplify(metric.geometry.to_numpy(), 50.0, preserve_topology=True),
+        crs=metric.crs,
+    ).to_crs(4326)
+    return {
+        "q": _Q,
+        "shapes": _encode_shapes(simple.to_numpy()),
+        "names": names.tolist(),
+        "sectors": chosen,
+        "sectorLabels": {x: f"{x} {kbli.label(x, lang=lang)}" for x in chosen},
+        "initial": initial,
+        "stats": stats,
+        "values": values,
+        "prob": prob,
+        "palette": {
+            "gi": [GISTAR_COLOURS.get(b) for b in range(-3, 4)],
+            "lisa": [None, *(LISA_COLOURS[q] for q in (1, 2, 3, 4))],
+            "lq": [None, *LQ_COLOURS],
+            "prob": [None, *P_COLOURS[1:]],
         },
-        tooltip=folium.GeoJsonTooltip(fields=["name", "p"]),
-    ).add_to(group)
-    group.add_to(fmap)
+        "labels": {
+            "gi": gi_labels,
+            "lisa": [t["not_sig"], t["HH"], t["LL"], t["LH"], t["HL"]],
+            "lq": ["< 1", "1 - 2", "2 - 5", "5 - 10", ">= 10", ""],
+            "prob": ["< 0.10", "0.10 - 0.25", "0.25 - 0.50", "0.50 - 0.75", ">= 0.75"],
+        },
+        "notes": {"lq": t["lq_note"], "prob": t["prob_note"]},
+        "sentraColour": SENTRA_COLOUR,
+        "text": {
+            "sector": t["sector"],
+            "statistic": t["statistic"],
+            "search": t["search"],
+            "searchHint": t["search_hint"],
+            "sentra": t["sentra"],
+            "stats": {
+                "gi": t["gi"],
+                "lisa": t["lisa"],
+                "lq": t["lq"],
+                "prob": t["prob"],
+                "none": t["none"],
+            },
+        },
+    }
+
+
+def _firm_payload(firms: gpd.GeoDataFrame) -> dict[str, Any]:
+    """Firms as delta-encoded integer coordinates (sorted by longitude), names and a
+    sector index."""
+    x = np.round(firms.geometry.x.to_numpy() * _Q).astype(np.int64)
+    y = np.round(firms.geometry.y.to_numpy() * _Q).astype(np.int64)
+    order = np.lexsort((y, x))
+    xy = np.column_stack([x[order], y[order]])
+    xy[1:] = np.diff(xy, axis=0)
+    sector = firms["sector"].astype(str).to_numpy()[order]
+    codes, index = np.unique(sector, return_inverse=True)
+    names = (
+        firms["name"].fillna("").astype(str).to_numpy()[order]
+        if "name" in firms.columns
+        else np.full(len(firms), "", dtype=object)
+    )
+    return {
+        "q": _Q,
+        "n": len(firms),
+        "xy": xy.ravel().tolist(),
+        "names": names.tolist(),
+        "sectors": codes.tolist(),
+        "sector": index.tolist(),
+    }
+
+
+def _macro(script: str) -> Any:
+    """A folium MacroElement class whose script is ``script`` (jinja2)."""
+    from branca.element import MacroElement
+    from folium.elements import JSCSSMixin
+    from jinja2 import Template
+
+    class _Element(JSCSSMixin, MacroElement):  # scripts in default_js go to the header
+        _template = Template("{% macro script(this, kwargs) %}" + script + "{% endmacro %}")
+
+    return _Element
+
+
+class _SectorView:
+    """Adds the sector view (``klastergeo.sectorView``) to a folium map."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+
+    def add_to(self, fmap: Any) -> None:
+        element = _macro(
+            "klastergeo.sectorView({{ this._parent.get_name() }}, {{ this.payload }});"
+        )()
+        element.payload = json.dumps(self.data, separators=(",", ":"))
+        element.add_to(fmap)
+
+
+class _FirmsLayer:
+    """Adds the lazily built firm markers (``klastergeo.firms``) to a feature group."""
+
+    def __init__(self, group: Any, data: dict[str, Any]) -> None:
+        self.group = group
+        self.data = data
+
+    def add_to(self, fmap: Any) -> None:
+        from folium.plugins import MarkerCluster
+
+        element = _macro("klastergeo.firms({{ this.group }}, {{ this.payload }});")()
+        element.group = self.group.get_name()
+        element.payload = json.dumps(self.data, separators=(",", ":"))
+        # the marker-cluster plugin's script and styles, as folium's MarkerCluster has them
+        element.default_js = MarkerCluster.default_js
+        element.default_css = MarkerCluster.default_css
+        element.add_to(fmap)
 
 
 _JSDELIVR = "https://cdn.jsdelivr.net/npm/"
@@ -485,6 +530,7 @@ _ASSETS = {
     _CLUSTER + "MarkerCluster.Default.css": "MarkerCluster.Default.css",
     _JSDELIVR + "leaflet.fullscreen@3.0.0/Control.FullScreen.min.js": "Control.FullScreen.js",
     _JSDELIVR + "leaflet.fullscreen@3.0.0/Control.FullScreen.css": "Control.FullScreen.css",
+    _OWN_JS: "klastergeo-map.js",
 }
 _SCRIPT = re.compile(r'<script src="([^"]+)"></script>')
 _STYLESHEET = re.compile(r'<link rel="stylesheet" href="([^"]+)"\s*/?>')

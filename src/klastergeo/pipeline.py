@@ -391,6 +391,7 @@ def run(
                 firms=firms,
                 outlines=_outlines(config, level, source) if standard else None,
                 probability=firms.groupby("area_code")[column].mean() if column else None,
+                parents=parents,
                 lang=config.map.lang,
                 tiles=config.map.tiles,
                 title=config.map.title,
