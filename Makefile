@@ -20,7 +20,7 @@ endif
 # tests) stay out of the source tree.
 export NUMBA_CACHE_DIR ?= $(abspath .cache/numba)
 
-.PHONY: demo test lint typecheck pytest bench bench-records bench-stats bench-pointpattern clean install dev
+.PHONY: demo test lint typecheck pytest bench bench-records bench-stats bench-pointpattern bench-map clean install dev
 
 $(VENV)/.stamp-run: pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,7 +51,7 @@ pytest: $(VENV)/.stamp-dev
 
 test: lint typecheck pytest
 
-bench: bench-records bench-stats bench-pointpattern
+bench: bench-records bench-stats bench-pointpattern bench-map
 
 bench-records: $(VENV)/.stamp-dev
 	$(BIN)/python benchmarks/bench_records.py --rows 1000000
@@ -61,6 +61,9 @@ bench-stats: $(VENV)/.stamp-dev
 
 bench-pointpattern: $(VENV)/.stamp-dev
 	$(BIN)/python benchmarks/bench_pointpattern.py
+
+bench-map: $(VENV)/.stamp-dev
+	$(BIN)/python benchmarks/bench_map.py
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache maps/demo
