@@ -289,3 +289,31 @@ def test_model_command_area_level_with_spatial_diagnostics(
     )
     assert missing.exit_code == 2
     assert "model.area_id='code'" in missing.output
+
+
+def test_publish_writes_a_static_site(small_study: Path, tmp_path: Path) -> None:
+    import re
+
+    out = tmp_path / "run"
+    assert _run_small(small_study, out, "--permutations", "99", "--tiles", "none").exit_code == 0
+    assert (out / "index.html").exists() and (out / "report.html").exists()
+    site = tmp_path / "site"
+    result = _run("publish", str(out), "--site", str(site))
+    assert result.exit_code == 0, result.output
+    assert "<iframe" in result.output
+    for name in ("index.html", "map.html", "report.html", "embed.html", "sentra.geojson"):
+        assert (site / name).exists(), name
+    areas = pd.read_csv(site / "areas.csv", dtype={"sector": str})
+    assert len(areas) == len(pd.read_parquet(out / "areas.parquet"))
+    assert not (site / "firms.geojson").exists()  # firm data only on request
+    index = (site / "index.html").read_text(encoding="utf-8")
+    links = re.findall(r'(?:href|src)="([^"#:]+)"', index)
+    assert "map.html" in links and "sentra.geojson" in links
+    assert all((site / link).exists() for link in links), links
+    assert (site / "embed.html").read_text().startswith('<iframe src="map.html"')
+    with_firms = _run("publish", str(out), "--site", str(tmp_path / "site2"), "--with-firms")
+    assert with_firms.exit_code == 0
+    assert (tmp_path / "site2" / "firms.geojson").exists()
+    missing = _run("publish", str(tmp_path), "--site", str(tmp_path / "site3"))
+    assert missing.exit_code == 2
+    assert "no summary.json" in missing.output

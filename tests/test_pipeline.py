@@ -178,6 +178,8 @@ def test_output_contract(demo_run) -> None:
     assert {"read", "kept", "rejected", "repaired", "by_reason"} <= set(summary["records"])
     assert summary["sentra"] == len(result.sentra) == len(demo.PLANTED)
     assert set(summary["timings"]) == set(pipeline.STEPS)
+    index = (out / "index.html").read_text(encoding="utf-8")  # the demo's landing page
+    assert '<iframe src="map.html"' in index and 'href="report.html"' in index
     report_page = (out / "report.html").read_text(encoding="utf-8")
     assert '<iframe src="map.html"' in report_page
     for planted in result.sentra["sentra_id"]:

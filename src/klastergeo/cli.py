@@ -687,6 +687,32 @@ def _print_model(result: Any) -> None:
     )
 
 
+@app.command()
+def publish(
+    run_folder: Annotated[Path, typer.Argument(help="The --out folder of a run.")],
+    site: Annotated[Path, typer.Option("--site", help="Folder to publish (static site).")],
+    with_firms: Annotated[
+        bool,
+        typer.Option(
+            "--with-firms/--no-firms",
+            help="Also publish firm locations (off: registries may be confidential).",
+        ),
+    ] = False,
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="Index page language: id or en.")
+    ] = None,
+) -> None:
+    """Write a static site (index, map, report, figures, data downloads) from a run."""
+    from klastergeo.publish import embed_snippet
+    from klastergeo.publish import publish as publish_site
+
+    with _guard():
+        files = publish_site(run_folder, site, with_firms=with_firms, lang=lang)
+        out_console.print(f"published {len(files)} files to [bold]{site}[/]")
+        out_console.print(f"open {site / 'index.html'}; embed the map with:")
+        out_console.print(embed_snippet("klastergeo"), markup=False, highlight=False)
+
+
 @app.command(name="compile")
 def compile_() -> None:
     """Compile and cache the statistics kernels (make does this at install), so that the

@@ -42,6 +42,7 @@ from klastergeo import (
     pointpattern,
     typology,
 )
+from klastergeo import publish as publish_mod
 from klastergeo import records as records_mod
 from klastergeo import report as report_mod
 from klastergeo import scale as scale_mod
@@ -454,6 +455,17 @@ def run(
         write_json(stage.path / "summary.json", summary)
     summary["timings"] = dict(timings)
     write_json(out / "summary.json", summary)  # with the write step's own time
+    # the landing page links the files now in place
+    write_text(
+        out / "index.html",
+        publish_mod.index_page(
+            summary,
+            out,
+            lang=config.map.lang,
+            title=config.map.title,
+            figures=[f.src for f in figures if f.src.startswith("figures/")],
+        ),
+    )
     logger.info("run finished: %d sentra, outputs in %s", len(sentra), out)
     return RunResult(
         out=out,
