@@ -316,3 +316,46 @@ def test_failed_run_keeps_previous_outputs(demo_run, monkeypatch: pytest.MonkeyP
         pipeline.run(config)
     assert (out / "summary.json").read_text() == before
     assert not [p for p in out.parent.iterdir() if p.name.startswith(f".{out.name}.staging")]
+
+
+def test_demo_map_in_a_browser(demo_run) -> None:
+    """The demo's own map (8,563 villages, every analysed sector, 51k firms) in headless
+    Chromium, offline (tile requests are refused): no page error, one feature per village,
+    every analysed sector selectable, the firms layer builds every firm."""
+    from tests.test_browser import CHROMIUM, FLAGS
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    _, result, out = demo_run
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 800})
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.route(
+                "**/*",
+                lambda r: (
+                    r.continue_() if r.request.url.startswith(("file:", "data:")) else r.abort()
+                ),
+            )
+            page.goto((out / "map.html").as_uri(), wait_until="load")
+            page.wait_for_function("window.klastergeo && window.klastergeo.view !== undefined")
+            count = page.evaluate("klastergeo.view.count")
+            options = page.locator(".klastergeo-sector option").evaluate_all(
+                "os => os.map(o => o.value)"
+            )
+            page.select_option(".klastergeo-sector", "13")
+            sector = page.evaluate("klastergeo.view.state.sector")
+            page.locator(".leaflet-control-layers-overlays label").nth(2).click()
+            page.wait_for_function("window.klastergeo.firmCount !== undefined", timeout=60_000)
+            firms = page.evaluate("klastergeo.firmCount")
+        finally:
+            browser.close()
+    assert errors == []
+    assert count == result.summary["areas"]["count"] == 8563
+    assert options == sorted(result.summary["sectors"]["analysed"])
+    assert sector == "13"
+    assert firms == result.summary["records"]["kept"]
+    assert (out / "map.html").stat().st_size < 6_000_000  # the issue's size budget
