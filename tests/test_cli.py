@@ -226,7 +226,17 @@ def test_every_run_flag_reaches_the_configuration() -> None:
     flags = set(inspect.signature(cli.run).parameters)
     mapped = {"config"} | set(inspect.signature(cli._record_overrides).parameters)
     assert flags == mapped | set(cli._RUN_FLAGS)
-    assert inspect.signature(cli.sentra).parameters == inspect.signature(cli.run).parameters
+    assert list(inspect.signature(cli.sentra).parameters) == list(
+        inspect.signature(cli.run).parameters
+    )
+    shared = {"config"} | set(inspect.signature(cli._record_overrides).parameters)
+    expected = shared | set(cli._AREA_FLAGS) | set(inspect.signature(cli._model_flags).parameters)
+    assert set(inspect.signature(cli.model).parameters) == expected
+    # the shared flags keep their help and short names in every command
+    for command, own in (("sentra", "Contiguity snapping"), ("model", "0/1 column to explain")):
+        text = runner.invoke(app, [command, "--help"], terminal_width=200).output
+        assert "TOML run configuration" in text and "-c" in text, command
+        assert "Enterprise registry" in text and own in text, command
 
 
 def test_model_command_area_level_with_spatial_diagnostics(

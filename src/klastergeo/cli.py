@@ -9,6 +9,7 @@ import inspect
 import logging
 import sys
 import traceback
+import typing
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -348,8 +349,18 @@ def sentra(**options: Any) -> None:
     _execute(sentra_only=True, **options)
 
 
-sentra.__signature__ = inspect.signature(run)  # type: ignore[attr-defined]
-sentra.__annotations__ = dict(run.__annotations__)
+def _resolved(func: Any, names: Any = None) -> list[inspect.Parameter]:
+    """``func``'s parameters (those in ``names``, or all) with their annotations resolved,
+    ``Annotated`` metadata (typer's options: help, short names) included."""
+    hints = typing.get_type_hints(func, include_extras=True)
+    return [
+        p.replace(annotation=hints[name])
+        for name, p in inspect.signature(func).parameters.items()
+        if names is None or name in names
+    ]
+
+
+sentra.__signature__ = inspect.Signature(_resolved(run))  # type: ignore[attr-defined]
 app.command(name="sentra")(sentra)
 
 
@@ -500,34 +511,7 @@ def validate(
             )
 
 
-@app.command()
-def model(
-    config: Annotated[
-        Path | None,
-        typer.Option("--config", "-c", help="TOML run configuration; flags override it."),
-    ] = None,
-    records: RecordsOpt = None,
-    id_col: IdCol = None,
-    lat_col: LatCol = None,
-    lon_col: LonCol = None,
-    sector_col: SectorCol = None,
-    workers_col: WorkersCol = None,
-    output_col: OutputCol = None,
-    investment_col: InvestmentCol = None,
-    name_col: NameCol = None,
-    delimiter: Delimiter = None,
-    encoding: Encoding = None,
-    decimal: DecimalOpt = None,
-    sheet: Sheet = None,
-    layer: Layer = None,
-    sector_digits: SectorDigits = None,
-    strict: Strict = None,
-    boundaries: BoundariesOpt = None,
-    area: AreaOpt = None,
-    level: LevelOpt = None,
-    area_id_col: AreaIdCol = None,
-    area_name_col: AreaNameCol = None,
-    out: OutOpt = None,
+def _model_flags(
     outcome: Annotated[
         str | None,
         typer.Option(
@@ -582,12 +566,21 @@ def model(
         typer.Option("--spatial", help="Area model: auto (LM tests decide), lag, error or none."),
     ] = None,
 ) -> None:
+    """The options ``model`` adds to the record, study-area and output flags of ``run``
+    (a signature only)."""
+
+
+def model(**flags: Any) -> None:
     """Fit LPM, logit or probit models and print the studies' classification tables
     (or, with --area-data, an area-level regression with spatial diagnostics)."""
     from klastergeo.config import load_config
     from klastergeo.pipeline import MODEL_STEPS, STEPS, run_area_model, run_models
 
-    flags = locals()
+    config = flags.pop("config")
+    outcome, predictors, kind = flags["outcome"], flags["predictors"], flags["kind"]
+    categorical, log, standardise = flags["categorical"], flags["log"], flags["standardise"]
+    cutoff, robust, area_data = flags["cutoff"], flags["robust"], flags["area_data"]
+    area_id, spatial = flags["area_id"], flags["spatial"]
     with _guard():
         overrides = _record_overrides(
             **{name: flags[name] for name in inspect.signature(_record_overrides).parameters}
@@ -619,6 +612,15 @@ def model(
         for result in fitted.values():
             _print_model(result)
         out_console.print(f"outputs: [bold]{Path(settings.out) / 'models'}[/]")
+
+
+# ``model`` takes run's record, study-area and output flags (declared once, on ``run``)
+# and its own (declared on ``_model_flags``).
+_SHARED = {"config", *inspect.signature(_record_overrides).parameters, *_AREA_FLAGS}
+model.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+    _resolved(run, _SHARED) + _resolved(_model_flags)
+)
+app.command(name="model")(model)
 
 
 def _print_area_model(result: dict[str, Any], outcome: str) -> None:
