@@ -73,14 +73,19 @@ def test_map_loads_offline_without_errors(browser, page_path: Path, map_world) -
         page.locator(".leaflet-control-layers-overlays label", has_text="Firms").click()
         page.wait_for_function("window.klastergeo.firmCount !== undefined")
         firms = page.evaluate("klastergeo.firmCount")
+        page.locator(".leaflet-control-layers-overlays label", has_text="heat map").click()
+        page.wait_for_function("window.klastergeo.heatCount !== undefined")
+        heat = page.evaluate("klastergeo.heatCount")
+        heat_canvas = page.locator("canvas.leaflet-heatmap-layer").count()
         assert page.errors == []
     finally:
         page.close()
     assert [u for u in page.requests if not u.startswith(("file:", "data:"))] == []
     assert count == drawn == len(areas)  # one shared geometry for every sector and statistic
     assert sentra == 1
-    assert overlays == 3  # boundaries, sentra, firms
-    assert firms == 23
+    assert overlays == 4  # boundaries, sentra, firms as points and as a heat map
+    assert firms == heat == 23
+    assert heat_canvas == 1
 
 
 def test_switching_sector_and_statistic_restyles_the_areas(browser, page_path: Path) -> None:

@@ -4,8 +4,8 @@ Layers: study-area outlines, sentra polygons with popups, and one *sector view* 
 areas: a sector selector and a statistic selector (Gi* hot and cold spots by confidence in
 ArcGIS colours, LISA clusters in GeoDa colours, location quotient classes, cluster
 probability) restyle the same canvas layer in the page, with a legend for what is shown and
-a search by area name. Firms are clustered markers built only when their layer is switched
-on.
+a search by area name. Firms are clustered markers or a heat map, each built only when its
+layer is switched on.
 
 Size: the area geometry is sent once for all sectors and statistics (simplified by 50 m,
 keeping topology; coordinates quantised to 1e-5 degrees and delta-encoded as integers, so a
@@ -63,6 +63,7 @@ TEXT = {
         "lisa": "Klaster LISA",
         "lq": "Location quotient",
         "firms": "Usaha (titik)",
+        "firms_heat": "Kepadatan usaha (heat map)",
         "prob": "Probabilitas klaster",
         "hot": "Hot spot",
         "cold": "Cold spot",
@@ -98,6 +99,7 @@ TEXT = {
         "lisa": "LISA clusters",
         "lq": "Location quotient",
         "firms": "Firms (points)",
+        "firms_heat": "Firm density (heat map)",
         "prob": "Cluster probability",
         "hot": "Hot spot",
         "cold": "Cold spot",
@@ -309,7 +311,9 @@ def build_map(
     if firms is not None and len(firms):
         firms_group = folium.FeatureGroup(name=t["firms"], show=False)
         firms_group.add_to(fmap)
-        _FirmsLayer(firms_group, _firm_payload(firms)).add_to(fmap)
+        heat_group = folium.FeatureGroup(name=t["firms_heat"], show=False)
+        heat_group.add_to(fmap)
+        _FirmsLayer(firms_group, heat_group, _firm_payload(firms)).add_to(fmap)
 
     Fullscreen().add_to(fmap)
     folium.LayerControl(collapsed=False, position="topleft").add_to(fmap)
@@ -328,6 +332,7 @@ def build_map(
 
 
 _OWN_JS = "klastergeo://klastergeo-map.js"
+_HEAT_JS = "klastergeo://leaflet-heat.js"
 #: Quantisation of coordinates: 1e-5 degrees (about 1.1 m), as 5 decimals.
 _Q = 100_000
 _CSS = """<style>
@@ -501,20 +506,25 @@ class _SectorView:
 
 
 class _FirmsLayer:
-    """Adds the lazily built firm markers (``klastergeo.firms``) to a feature group."""
+    """Adds the lazily built firm markers and heat map (``klastergeo.firms``) to two
+    feature groups, from one payload."""
 
-    def __init__(self, group: Any, data: dict[str, Any]) -> None:
+    def __init__(self, group: Any, heat_group: Any, data: dict[str, Any]) -> None:
         self.group = group
+        self.heat_group = heat_group
         self.data = data
 
     def add_to(self, fmap: Any) -> None:
         from folium.plugins import MarkerCluster
 
-        element = _macro("klastergeo.firms({{ this.group }}, {{ this.payload }});")()
+        element = _macro(
+            "klastergeo.firms({{ this.group }}, {{ this.payload }}, {{ this.heat }});"
+        )()
         element.group = self.group.get_name()
+        element.heat = self.heat_group.get_name()
         element.payload = json.dumps(self.data, separators=(",", ":"))
         # the marker-cluster plugin's script and styles, as folium's MarkerCluster has them
-        element.default_js = MarkerCluster.default_js
+        element.default_js = [*MarkerCluster.default_js, ("leaflet_heat", _HEAT_JS)]
         element.default_css = MarkerCluster.default_css
         element.add_to(fmap)
 
@@ -531,6 +541,7 @@ _ASSETS = {
     _JSDELIVR + "leaflet.fullscreen@3.0.0/Control.FullScreen.min.js": "Control.FullScreen.js",
     _JSDELIVR + "leaflet.fullscreen@3.0.0/Control.FullScreen.css": "Control.FullScreen.css",
     _OWN_JS: "klastergeo-map.js",
+    _HEAT_JS: "leaflet-heat.js",
 }
 _SCRIPT = re.compile(r'<script src="([^"]+)"></script>')
 _STYLESHEET = re.compile(r'<link rel="stylesheet" href="([^"]+)"\s*/?>')

@@ -206,22 +206,37 @@
     return view;
   };
 
-  KG.firms = function (group, data) {
+  function decodeFirms(data) {
+    var points = new Array(data.n);
+    var x = 0;
+    var y = 0;
+    for (var k = 0; k < data.n; k += 1) {
+      x += data.xy[2 * k];
+      y += data.xy[2 * k + 1];
+      points[k] = [y / data.q, x / data.q];
+    }
+    return points;
+  }
+
+  // Firms as clustered markers (``group``) and as a heat map (``heatGroup``), each built
+  // from the one payload the first time its layer is switched on.
+  KG.firms = function (group, data, heatGroup) {
+    var points = null;
+    function decoded() {
+      points = points || decodeFirms(data);
+      return points;
+    }
     var built = false;
     group.on("add", function () {
       if (built) {
         return;
       }
       built = true;
+      var at = decoded();
       var cluster = L.markerClusterGroup({ chunkedLoading: true });
       var markers = new Array(data.n);
-      var x = 0;
-      var y = 0;
       for (var k = 0; k < data.n; k += 1) {
-        x += data.xy[2 * k];
-        y += data.xy[2 * k + 1];
-        var m = L.circleMarker([y / data.q, x / data.q],
-          { radius: 4, weight: 1, color: "#333", fillOpacity: 0.7 });
+        var m = L.circleMarker(at[k], { radius: 4, weight: 1, color: "#333", fillOpacity: 0.7 });
         m.bindTooltip(escapeHtml(data.names[k]) + " (" + escapeHtml(data.sectors[data.sector[k]]) + ")");
         markers[k] = m;
       }
@@ -229,5 +244,16 @@
       group.addLayer(cluster);
       KG.firmCount = data.n;
     });
+    if (heatGroup) {
+      var heatBuilt = false;
+      heatGroup.on("add", function () {
+        if (heatBuilt) {
+          return;
+        }
+        heatBuilt = true;
+        heatGroup.addLayer(L.heatLayer(decoded(), { radius: 12, blur: 15, maxZoom: 13 }));
+        KG.heatCount = data.n;
+      });
+    }
   };
 })();
