@@ -27,19 +27,46 @@ __all__ = ["DOWNLOADS", "embed_snippet", "index_page", "publish"]
 
 logger = logging.getLogger(__name__)
 
-#: Public downloads of a run: file -> description.
-DOWNLOADS: dict[str, str] = {
-    "sentra.geojson": "sentra polygons (GeoJSON, EPSG:4326)",
-    "sentra.csv": "sentra table",
-    "sentra_areas.csv": "member areas of each sentra and their evidence",
-    "areas.csv": "statistics per area and sector (Gi*, LISA, LQ, cluster probability)",
-    "global.csv": "global Moran's I per sector",
-    "concentration.csv": "concentration indices per region level and sector",
-    "typology.csv": "Markusen typology per sentra",
-    "diagnosis.csv": "Porter's-diamond diagnosis per sentra",
-    "clark_evans.csv": "nearest-neighbour index per sector and sentra",
-    "summary.json": "run summary: records, parameters, timings, versions",
-    "firms.geojson": "firms (only when published with --with-firms)",
+#: Public downloads of a run: file -> description, per language.
+DOWNLOADS: dict[str, dict[str, str]] = {
+    "sentra.geojson": {
+        "en": "sentra polygons (GeoJSON, EPSG:4326)",
+        "id": "poligon sentra (GeoJSON, EPSG:4326)",
+    },
+    "sentra.csv": {"en": "sentra table", "id": "tabel sentra"},
+    "sentra_areas.csv": {
+        "en": "member areas of each sentra and their evidence",
+        "id": "wilayah anggota tiap sentra dan buktinya",
+    },
+    "areas.csv": {
+        "en": "statistics per area and sector (Gi*, LISA, LQ, cluster probability)",
+        "id": "statistik per wilayah dan sektor (Gi*, LISA, LQ, probabilitas klaster)",
+    },
+    "global.csv": {
+        "en": "global Moran's I per sector",
+        "id": "Moran's I global per sektor",
+    },
+    "concentration.csv": {
+        "en": "concentration indices per region level and sector",
+        "id": "indeks konsentrasi per tingkat wilayah dan sektor",
+    },
+    "typology.csv": {"en": "Markusen typology per sentra", "id": "tipologi Markusen per sentra"},
+    "diagnosis.csv": {
+        "en": "Porter's-diamond diagnosis per sentra",
+        "id": "diagnosis diamond Porter per sentra",
+    },
+    "clark_evans.csv": {
+        "en": "nearest-neighbour index per sector and sentra",
+        "id": "indeks tetangga terdekat per sektor dan sentra",
+    },
+    "summary.json": {
+        "en": "run summary: records, parameters, timings, versions",
+        "id": "ringkasan proses: data, parameter, waktu, versi",
+    },
+    "firms.geojson": {
+        "en": "firms (only when published with --with-firms)",
+        "id": "usaha (hanya bila diterbitkan dengan --with-firms)",
+    },
 }
 _TEXT = {
     "id": {
@@ -109,7 +136,7 @@ def index_page(
     t = _TEXT[lang]
     heading = title or t["title"]
     downloads = [
-        {"href": name, "what": what, "size": _size(folder / name)}
+        {"href": name, "what": what[lang], "size": _size(folder / name)}
         for name, what in DOWNLOADS.items()
         if (folder / name).exists()
     ]
