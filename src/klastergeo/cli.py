@@ -439,10 +439,9 @@ def validate(
     With --area (or --boundaries) the study area is checked too and swapped coordinates
     are repaired.
     """
-    from klastergeo import boundaries as bnd
-    from klastergeo import records as rec
     from klastergeo._io import atomic_path, write_json
     from klastergeo.config import load_config
+    from klastergeo.pipeline import validate_only
 
     with _guard():
         overrides = _record_overrides(
@@ -473,31 +472,7 @@ def validate(
             }
         )
         settings = load_config(config, overrides=overrides)
-        if settings.records.path is None:
-            raise ConfigError("no records file given; pass --records PATH")
-        raw = rec.read_records(
-            settings.records.path,
-            delimiter=settings.records.delimiter,
-            encoding=settings.records.encoding,
-            sheet=settings.records.sheet,
-            layer=settings.records.layer,
-        )
-        areas = None
-        if settings.area.code or settings.area.boundaries:
-            areas = bnd.analysis_areas(
-                settings.area.level,
-                area=settings.area.code,
-                source=settings.area.boundaries,
-                id_col=settings.area.id_col,
-            )
-        report = rec.validate_records(
-            raw,
-            columns=settings.columns,
-            areas=areas,
-            snap_m=settings.area.snap_m,
-            sector_digits=settings.records.sector_digits,
-            decimal=settings.records.decimal,
-        )
+        report = validate_only(settings)
         folder = Path(settings.out)
         for name, frame in (("rejected.csv", report.rejected), ("repaired.csv", report.repaired)):
             with atomic_path(folder / name) as tmp:

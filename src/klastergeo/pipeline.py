@@ -62,6 +62,7 @@ __all__ = [
     "run",
     "run_area_model",
     "run_models",
+    "validate_only",
 ]
 
 logger = logging.getLogger(__name__)
@@ -512,6 +513,33 @@ def _read(config: RunConfig) -> records_mod.RawRecords:
     )
 
 
+def validate_only(
+    config: RunConfig, raw: records_mod.RawRecords | None = None
+) -> records_mod.ValidationReport:
+    """Read (unless ``raw`` is given) and validate the registry, against the study area
+    when ``area.code`` or ``area.boundaries`` is set (``klastergeo validate``, models of a
+    registry column)."""
+    if raw is None:
+        raw = _read(config)
+    areas = None
+    if config.area.code is not None or config.area.boundaries is not None:
+        areas = boundaries.analysis_areas(
+            config.area.level,
+            area=config.area.code,
+            source=boundaries.resolve_source(config.area.boundaries),
+            id_col=config.area.id_col,
+            name_col=config.area.name_col,
+        )
+    return records_mod.validate_records(
+        raw,
+        columns=config.columns,
+        areas=areas,
+        snap_m=config.area.snap_m,
+        sector_digits=config.records.sector_digits,
+        decimal=config.records.decimal,
+    )
+
+
 def run_models(
     config: RunConfig, *, reporter: Reporter | None = None
 ) -> dict[str, models.ModelResult]:
@@ -534,23 +562,7 @@ def run_models(
     with timed("read"):
         raw = _read(config)
     with timed("validate"):
-        areas = None
-        if config.area.code is not None or config.area.boundaries is not None:
-            areas = boundaries.analysis_areas(
-                config.area.level,
-                area=config.area.code,
-                source=boundaries.resolve_source(config.area.boundaries),
-                id_col=config.area.id_col,
-                name_col=config.area.name_col,
-            )
-        validation = records_mod.validate_records(
-            raw,
-            columns=config.columns,
-            areas=areas,
-            snap_m=config.area.snap_m,
-            sector_digits=config.records.sector_digits,
-            decimal=config.records.decimal,
-        )
+        validation = validate_only(config, raw)
         if validation.n_kept == 0:
             raise ValidationError(
                 f"no record of {str(config.records.path)!r} survived validation "
