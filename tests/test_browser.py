@@ -64,12 +64,7 @@ def test_map_loads_offline_without_errors(browser, page_path: Path, map_world) -
         count = page.evaluate("klastergeo.view.count")
         drawn = page.evaluate("klastergeo.view.layer.getLayers().length")
         overlays = page.locator(".leaflet-control-layers-overlays label").count()
-        sentra = page.evaluate(
-            "Object.keys(window).filter(k => k.startsWith('geo_json_')"
-            " && typeof window[k].getLayers === 'function')"
-            ".map(k => window[k].getLayers())"
-            ".filter(ls => ls.length && ls[0].feature.properties.sentra_id).length"
-        )
+        sentra = page.evaluate("klastergeo.sentraLayer.getLayers().length")
         page.locator(".leaflet-control-layers-overlays label", has_text="Firms").click()
         page.wait_for_function("window.klastergeo.firmCount !== undefined")
         firms = page.evaluate("klastergeo.firmCount")
@@ -118,9 +113,7 @@ def test_sentra_popup_search_and_screenshot(browser, page_path: Path, map_world)
         point = page.evaluate(
             """() => {
               const map = Object.values(window).find(v => v instanceof L.Map);
-              const sentra = Object.keys(window).filter(k => k.startsWith('geo_json_'))
-                .map(k => window[k]).find(l => l.getLayers && l.getLayers().length
-                  && l.getLayers()[0].feature.properties.sentra_id);
+              const sentra = klastergeo.sentraLayer;
               const p = map.latLngToContainerPoint(sentra.getBounds().getCenter());
               const box = map.getContainer().getBoundingClientRect();
               return [p.x + box.left, p.y + box.top];

@@ -153,20 +153,30 @@ def test_validate_writes_reports(small_study: Path, tmp_path: Path) -> None:
 
 def test_strict_turns_problems_into_exit_2(small_study: Path, tmp_path: Path) -> None:
     out = tmp_path / "strict"
+    ok = _run_small(small_study, out, "--permutations", "0", "--tiles", "none")
+    assert ok.exit_code == 0, ok.output
+    before = {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     result = _run_small(small_study, out, "--strict", records="firms_bad.csv")
     assert result.exit_code == 2
     assert "--strict: 1 record(s) rejected" in result.output
-    assert pd.read_csv(out / "rejected.csv")["reason"].tolist() == ["duplicate_record"]
-    assert not (out / "map.html").exists()
+    report = tmp_path / "strict.rejected" / "rejected.csv"
+    assert "the outputs in" in result.output and "are unchanged" in result.output
+    assert str(report) in result.output.replace("\n", "")
+    assert pd.read_csv(report)["reason"].tolist() == ["duplicate_record"]
+    # the failed run left the previous run's outputs exactly as they were
+    assert {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    checked = tmp_path / "checked"
     result = _run(
         "validate",
         "--records",
         str(small_study / "firms_bad.csv"),
         "--out",
-        str(tmp_path),
+        str(checked),
         "--strict",
     )
     assert result.exit_code == 2
+    assert "--strict: 1 rejected" in result.output
+    assert pd.read_csv(checked / "rejected.csv")["reason"].tolist() == ["duplicate_record"]
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +22,12 @@ def _payload(html: str, function: str = "klastergeo.sectorView(") -> dict:
     return json.JSONDecoder().raw_decode(html[start:])[0]
 
 
+def _firms(html: str) -> dict:
+    """The firm data block of a map page."""
+    start = html.index(f'id="{maps.FIRMS_ID}">') + len(f'id="{maps.FIRMS_ID}">')
+    return json.loads(html[start : html.index("</script>", start)])
+
+
 def _decode(ring: list[int]) -> list[tuple[float, float]]:
     xy = np.cumsum(np.asarray(ring).reshape(-1, 2), axis=0) / 1e5
     return [tuple(p) for p in xy]
@@ -34,9 +39,9 @@ def test_layers_and_popups(map_world, full_map, tmp_path: Path) -> None:
     html = _html(fmap)
     for layer in ("Sentra", "Firms (points)", "Boundaries"):
         assert layer in html, layer
-    assert "klastergeo.sectorView(" in html and "klastergeo.firms(" in html
+    assert "klastergeo.sectorView(" in html and "klastergeo.layers(" in html
+    assert f'id="{maps.FIRMS_ID}"' in html  # the firm data block
     assert found.loc[0, "sentra_id"] in html
-    assert "sentra_id" in html  # popup fields
     assert "tile.openstreetmap.org" not in html  # offline map: no tiles
     assert "test.csv" in html
     path = maps.save_map(fmap, tmp_path / "map.html")
@@ -68,7 +73,7 @@ def test_sector_view_payload_matches_the_table(map_world, full_map) -> None:
     first = _decode(data["shapes"][0][0][0])[0]
     lon_lat = np.asarray(areas.to_crs(4326).geometry.iloc[0].exterior.coords)
     assert np.abs(lon_lat - np.asarray(first)).sum(axis=1).min() < 2e-5
-    firms = _payload(_html(full_map), "klastergeo.firms(")
+    firms = _firms(_html(full_map))
     assert firms["n"] == 23 and len(firms["xy"]) == 46
 
 
@@ -92,20 +97,12 @@ def test_sentra_popup_shows_typology_and_stage(map_world) -> None:
         typology_label="Marshallian with hub-and-spoke traits", stage="advance", diamond_score=3.1
     )
     html = _html(maps.build_map(areas, table, profiled, lang="en", tiles="none"))
-    assert "Type (Markusen)" in html and "Development stage" in html
-    blocks = re.findall(r"geo_json_[0-9a-f]+_add\((\{.*?\})\);", html, flags=re.S)
-    properties = [
-        f["properties"]
-        for b in blocks
-        for f in json.loads(b)["features"]
-        if "stage" in f["properties"]
-    ]
-    assert properties == [
-        {
-            **properties[0],
-            "typology_label": "Marshallian with hub-and-spoke traits",
-            "stage": "advance",
-        }
-    ]
+    popups = _payload(html, "klastergeo.layers(")["sentra"]["popups"]
+    assert len(popups) == 1
+    rows = dict(popups[0])
+    assert rows["Type (Markusen)"] == "Marshallian with hub-and-spoke traits"
+    assert rows["Development stage"] == "advance"
+    assert rows["Porter diamond score (1-5)"] == "3.10"
+    assert rows["ID"] == found.loc[0, "sentra_id"]
     indonesian = _html(maps.build_map(areas, table, profiled, lang="id", tiles="none"))
     assert "Tahap perkembangan" in indonesian

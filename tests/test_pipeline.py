@@ -22,15 +22,16 @@ pytestmark = [pytest.mark.boundaries, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory: pytest.TempPathFactory, data_dir: Path):
-    out = tmp_path_factory.mktemp("demo")
+    inputs = tmp_path_factory.mktemp("demo")
     villages = boundaries.load_areas("desa", area="33", source=data_dir)
     generated = demo.generate_registry(villages)
-    demo.write_registry(generated, out)
+    demo.write_registry(generated, inputs)
     config = load_config(
-        demo.write_config(out, permutations=199), overrides={"area.boundaries": data_dir}
+        demo.write_config(inputs, permutations=199), overrides={"area.boundaries": data_dir}
     )
     result = pipeline.run(config)
-    return generated, result, out
+    assert result.out == inputs / "run"
+    return generated, result, result.out
 
 
 def test_every_planted_sentra_is_recovered(demo_run) -> None:
@@ -301,7 +302,7 @@ def test_failed_run_keeps_previous_outputs(demo_run, monkeypatch: pytest.MonkeyP
     _, result, out = demo_run
     before = (out / "summary.json").read_text()
     config = load_config(
-        out / "klastergeo.toml",
+        out.parent / "klastergeo.toml",
         overrides={
             "area.boundaries": result.summary["config"]["area"]["boundaries"],
             "analysis.permutations": 0,

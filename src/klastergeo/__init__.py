@@ -22,6 +22,8 @@ from klastergeo._errors import (
     DownloadError,
     KlastergeoError,
     ModelError,
+    OutputError,
+    StatisticsError,
     ValidationError,
 )
 
@@ -31,6 +33,8 @@ __all__ = [
     "DownloadError",
     "KlastergeoError",
     "ModelError",
+    "OutputError",
+    "StatisticsError",
     "ValidationError",
     "__version__",
 ]

@@ -13,6 +13,8 @@ __all__ = [
     "DownloadError",
     "KlastergeoError",
     "ModelError",
+    "OutputError",
+    "StatisticsError",
     "ValidationError",
 ]
 
@@ -39,6 +41,15 @@ class DownloadError(KlastergeoError):
 
 class ModelError(KlastergeoError):
     """A regression cannot be estimated with the given outcome and predictors."""
+
+
+class StatisticsError(KlastergeoError):
+    """A statistic is not defined for the data given (too few areas, no variation)."""
+
+
+class OutputError(KlastergeoError):
+    """Outputs cannot be written where asked: the path is a file, not writable, holds
+    files of something else, is in use by another run, or the disk is full."""
 
 
 def preview(values: object, limit: int = 5) -> str:

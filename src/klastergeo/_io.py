@@ -1,24 +1,78 @@
-"""Atomic output: a failed run leaves no half-written file behind.
+"""Atomic output: a reader sees a run's folder entirely old or entirely new, never a mix.
 
 Single files are written to a temporary sibling and renamed into place (``os.replace`` is
-atomic on one file system). A whole run is staged in a hidden sibling directory of the
-output directory and each finished file is then renamed into place, so an error before the
-commit leaves the previous outputs untouched.
+atomic on one file system). A whole run is a :class:`RunFolder`: every output is written
+into a hidden staging folder beside the target, and the staging folder then takes the
+target's place with *one* rename - on Linux ``renameat2(RENAME_EXCHANGE)`` swaps the two
+folders atomically (the way git moves a lock file over a ref), elsewhere the old folder is
+moved aside first and restored by the next run if the process dies in between.
+
+The run folder also
+
+- checks the target before any computing (a file, an unwritable parent, a folder holding
+  files no klastergeo run wrote, another run writing to it: :class:`OutputError`, exit 2);
+- holds an exclusive lock (``.<name>.lock`` beside the target) while it runs;
+- removes what killed runs left behind (``.<name>.staging-*``, ``.<name>.old-*``);
+- lists every file with its size and SHA-256 in ``summary.json`` (``files``), so the next
+  run knows which files are its own and a reader can check a folder is complete;
+- turns a full disk, a read-only file system or a denied write into :class:`OutputError`.
+
+Fault injection (for tests): ``KLASTERGEO_FAULT="N:MODE"`` stops a run at its N-th write
+boundary (each file written into the staging folder, then each step of the commit). MODE
+``raise`` raises :class:`FaultInjected`, ``exit`` ends the process at once (``os._exit``),
+``enospc`` raises the "no space left on device" error a full disk gives.
 """
 
 from __future__ import annotations
 
+import contextvars
+import ctypes
+import errno
+import fcntl
+import hashlib
 import json
 import logging
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from klastergeo._errors import OutputError
+
+__all__ = [
+    "FaultInjected",
+    "RunFolder",
+    "atomic_path",
+    "check_output",
+    "output_error",
+    "write_json",
+    "write_text",
+]
+
 logger = logging.getLogger(__name__)
+
+#: The environment variable of fault injection (see the module docstring).
+FAULT_ENV = "KLASTERGEO_FAULT"
+#: ``errno`` values that mean "the environment cannot take this write", not a bug.
+STORAGE_ERRNOS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG}
+)
+MANIFEST = "summary.json"
+
+_ACTIVE: contextvars.ContextVar[RunFolder | None] = contextvars.ContextVar(
+    "klastergeo_run_folder", default=None
+)
+
+
+class FaultInjected(BaseException):
+    """Raised at a write boundary by ``KLASTERGEO_FAULT="N:raise"`` (tests only).
+
+    A ``BaseException``, like ``KeyboardInterrupt``: nothing in the library may catch it.
+    """
 
 
 def _default_mode() -> int:
@@ -29,6 +83,22 @@ def _default_mode() -> int:
 
 
 _FILE_MODE = _default_mode()
+_DIR_MODE = _FILE_MODE | 0o111 if _FILE_MODE & 0o444 else 0o755
+
+
+def output_error(err: OSError, what: str) -> OutputError:
+    """An :class:`OutputError` that names the path, what was being done and why it failed."""
+    where = err.filename or what
+    reason = err.strerror or str(err)
+    hint = {
+        errno.ENOSPC: "free some disk space or choose --out on another disk",
+        errno.EDQUOT: "the disk quota is used up; free space or choose another --out",
+        errno.EROFS: "the file system is read-only; choose a writable --out",
+        errno.EACCES: "you may not write there; choose a folder you can write to",
+        errno.EPERM: "you may not write there; choose a folder you can write to",
+        errno.EFBIG: "the file is too large for this file system",
+    }.get(err.errno or 0, "check the folder and try again")
+    return OutputError(f"cannot write {str(where)!r} ({what}): {reason}; {hint}")
 
 
 @contextmanager
@@ -52,6 +122,9 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    folder = _ACTIVE.get()
+    if folder is not None:
+        folder.written(target)
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> Path:
@@ -66,39 +139,337 @@ def write_json(path: str | os.PathLike[str], data: Any) -> Path:
     return write_text(path, json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
-class StagedOutput:
-    """Collect a run's files in a staging directory and move them into place at the end.
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+        os.fsync(handle.fileno())  # the bytes are on disk before the folder is swapped in
+    return digest.hexdigest()
 
-    Use as a context manager: files are written below :attr:`path`; on a clean exit they
-    replace the files of the same name in ``target``; on an exception the staging directory
-    is removed and ``target`` is left as it was.
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # some file systems cannot sync a directory; the rename still holds
+        pass
+    finally:
+        os.close(fd)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two directories atomically (Linux ``renameat2``); False where unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        rename = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    rename.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    at_fdcwd, rename_exchange = -100, 2
+    if rename(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP):
+        return False
+    raise OSError(code, os.strerror(code), str(a), None, str(b))
+
+
+def _fault_spec() -> tuple[int, str] | None:
+    text = os.environ.get(FAULT_ENV)
+    if not text:
+        return None
+    count, _, mode = text.partition(":")
+    return int(count), mode or "raise"
+
+
+def check_output(target: str | os.PathLike[str], *, what: str = "--out") -> None:
+    """Raise :class:`OutputError` now if ``target`` cannot take a run's outputs (a file,
+    an unwritable parent, files no klastergeo run wrote); :class:`RunFolder` checks the
+    same when it is entered."""
+    folder = RunFolder(target, what=what)
+    try:
+        folder._check_target()
+        folder._check_foreign()
+    except OSError as err:
+        raise output_error(err, f"checking the {what} folder") from err
+
+
+class RunFolder:
+    """A run's output folder, staged beside ``target`` and swapped in whole.
+
+    Use as a context manager around the whole run: entering checks the target and takes
+    the lock (so an unusable ``--out`` fails before any computing), files are written below
+    :attr:`path`, and :meth:`commit` makes them the target's content in one rename. Leaving
+    without a commit (an error, Ctrl-C, SIGTERM) removes the staging folder and leaves the
+    target exactly as it was.
+
+    Parameters
+    ----------
+    target
+        The output folder (created if missing). It must be empty, missing, or a folder an
+        earlier klastergeo run wrote (its ``summary.json`` lists every file); anything else
+        is refused so that no file of the user's is ever replaced.
+    what
+        What the folder is for, in messages (``"--out"``, ``"--site"``).
+
+    Examples
+    --------
+    >>> with RunFolder("out") as folder:  # doctest: +SKIP
+    ...     write_text(folder.path / "report.html", page)
+    ...     folder.commit({"klastergeo": "0.1.0"})
     """
 
-    def __init__(self, target: str | os.PathLike[str]) -> None:
-        self.target = Path(target)
-        self.target.parent.mkdir(parents=True, exist_ok=True)
-        self.path = Path(
-            tempfile.mkdtemp(prefix=f".{self.target.name}.staging-", dir=self.target.parent)
-        )
+    def __init__(self, target: str | os.PathLike[str], *, what: str = "--out") -> None:
+        path = Path(target).expanduser()
+        if path.is_symlink() and path.resolve().is_dir():
+            path = path.resolve()  # swap the folder the link points to, keep the link
+        self.target = path.absolute()
+        self.what = what
+        self.path = self.target  # the staging folder once entered
+        self.committed = False
+        self.files: list[Path] = []
+        self._lock_fd: int | None = None
+        self._token: contextvars.Token[RunFolder | None] | None = None
+        self._boundaries = 0
+        self._fault = _fault_spec()
 
-    def __enter__(self) -> StagedOutput:
+    # -- entering ----------------------------------------------------------------------
+
+    def __enter__(self) -> RunFolder:
+        try:
+            self._check_target()
+            self._lock()
+            try:
+                self._clean_leftovers()
+                self._check_foreign()
+                self.path = Path(
+                    tempfile.mkdtemp(
+                        prefix=f".{self.target.name}.staging-{os.getpid()}-",
+                        dir=self.target.parent,
+                    )
+                )
+                self.path.chmod(_DIR_MODE)
+            except BaseException:
+                self._unlock()
+                raise
+        except OSError as err:
+            raise output_error(err, f"preparing the {self.what} folder") from err
+        self._token = _ACTIVE.set(self)
         return self
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if self._token is not None:
+            _ACTIVE.reset(self._token)
+            self._token = None
         try:
-            if exc_type is None:
-                self.commit()
+            # uncommitted: the staging folder; after a swap: the previous run
+            if self.path != self.target and self.path.exists():
+                shutil.rmtree(self.path, ignore_errors=True)
         finally:
-            shutil.rmtree(self.path, ignore_errors=True)
+            self._unlock()
+        if isinstance(exc, OSError) and exc.errno in STORAGE_ERRNOS and self._concerns(exc):
+            raise output_error(exc, f"writing the {self.what} folder") from exc
 
-    def commit(self) -> list[Path]:
-        """Move every staged file into the target directory, keeping the tree layout."""
-        moved: list[Path] = []
-        self.target.mkdir(parents=True, exist_ok=True)
-        for src in sorted(p for p in self.path.rglob("*") if p.is_file()):
-            dest = self.target / src.relative_to(self.path)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            src.replace(dest)
-            moved.append(dest)
-        logger.debug("committed %d files to %s", len(moved), self.target)
-        return moved
+    def _concerns(self, err: OSError) -> bool:
+        """Whether an OS error is about this folder (not, say, an unreadable input)."""
+        names = [n for n in (err.filename, err.filename2) if n]
+        if not names:
+            return True
+        parent = str(self.target.parent)
+        return any(str(Path(n).absolute()).startswith(parent) for n in names)
+
+    def _check_target(self) -> None:
+        target = self.target
+        if target.exists() and not target.is_dir():
+            raise OutputError(
+                f"{self.what} {str(target)!r} is a file; give a folder for the outputs "
+                "(it is created if missing)"
+            )
+        parent = target.parent
+        if parent.exists() and not parent.is_dir():
+            raise OutputError(f"{self.what} {str(target)!r}: {str(parent)!r} is a file")
+        parent.mkdir(parents=True, exist_ok=True)
+        if not os.access(parent, os.W_OK | os.X_OK):
+            raise OutputError(
+                f"{self.what} {str(target)!r}: cannot write to its folder {str(parent)!r}; "
+                "choose a folder you can write to"
+            )
+
+    def _lock(self) -> None:
+        lock_path = self.target.parent / f".{self.target.name}.lock"
+        while True:
+            fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                owner = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+                os.close(fd)
+                raise OutputError(
+                    f"another klastergeo run (process {owner or '?'}) is writing to "
+                    f"{str(self.target)!r}; wait for it to finish or choose another "
+                    f"{self.what}"
+                ) from None
+            # The holder before us may have removed the file after we opened it: only a
+            # lock on the file that is still there counts.
+            try:
+                same = os.fstat(fd).st_ino == lock_path.stat().st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, str(os.getpid()).encode(), 0)
+                self._lock_fd = fd
+                self._lock_path = lock_path
+                return
+            os.close(fd)
+
+    def _unlock(self) -> None:
+        if self._lock_fd is None:
+            return
+        try:
+            self._lock_path.unlink(missing_ok=True)
+        finally:
+            os.close(self._lock_fd)  # closing releases the lock
+            self._lock_fd = None
+
+    def _clean_leftovers(self) -> None:
+        """Remove staging folders of killed runs; put back a folder moved aside by a run
+        that died between the two renames of the non-Linux commit."""
+        parent, name = self.target.parent, self.target.name
+        aside = sorted(parent.glob(f".{name}.old-*"), key=lambda p: p.stat().st_mtime)
+        if aside and not self.target.exists():
+            logger.warning("restoring %s from an interrupted commit", self.target)
+            aside.pop().rename(self.target)
+        for stale in [*parent.glob(f".{name}.staging-*"), *aside]:
+            logger.info("removing %s, left by an interrupted run", stale)
+            if stale.is_dir() and not stale.is_symlink():
+                shutil.rmtree(stale, ignore_errors=True)
+            else:
+                stale.unlink(missing_ok=True)
+
+    def _check_foreign(self) -> None:
+        """Refuse a target holding files no klastergeo run listed as its own."""
+        if not self.target.is_dir():
+            return
+        present = sorted(
+            p.relative_to(self.target).as_posix() for p in self.target.rglob("*") if not p.is_dir()
+        )
+        if not present:
+            return
+        listed: set[str] = set()
+        manifest = self.target / MANIFEST
+        try:
+            summary = json.loads(manifest.read_text(encoding="utf-8"))
+            if isinstance(summary, dict) and isinstance(summary.get("files"), dict):
+                listed = {*summary["files"], MANIFEST}
+        except (OSError, ValueError):
+            pass
+        foreign = [p for p in present if p not in listed]
+        if foreign:
+            shown = ", ".join(foreign[:5]) + (
+                f", ... ({len(foreign)} in all)" if len(foreign) > 5 else ""
+            )
+            raise OutputError(
+                f"{self.what} {str(self.target)!r} holds files that no klastergeo run wrote "
+                f"({shown}); a run replaces its whole folder, so move them or choose an "
+                f"empty or new {self.what}"
+            )
+
+    # -- writing -------------------------------------------------------------------------
+
+    def written(self, path: Path) -> None:
+        """Count a write boundary (a file finished in the staging folder)."""
+        self.files.append(path)
+        self._boundary(f"wrote {path.name}")
+
+    def sync(self) -> None:
+        """Count files that other writers (matplotlib, pandas) left in the staging folder."""
+        known = set(self.files)
+        for path in sorted(p for p in self.path.rglob("*") if p.is_file()):
+            if path not in known:
+                self.written(path)
+
+    def _boundary(self, label: str) -> None:
+        self._boundaries += 1
+        if self._fault is None or self._boundaries != self._fault[0]:
+            return
+        mode = self._fault[1]
+        logger.warning("fault injected at write boundary %d (%s)", self._boundaries, label)
+        if mode == "exit":
+            os._exit(86)
+        if mode == "enospc":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.path / "injected"))
+        raise FaultInjected(f"write boundary {self._boundaries}: {label}")
+
+    @property
+    def boundaries(self) -> int:
+        """Write boundaries passed so far (files written, commit steps)."""
+        return self._boundaries
+
+    # -- committing ----------------------------------------------------------------------
+
+    def manifest(self) -> dict[str, dict[str, Any]]:
+        """Size and SHA-256 of every staged file but ``summary.json``, by relative path."""
+        out: dict[str, dict[str, Any]] = {}
+        for path in sorted(p for p in self.path.rglob("*") if p.is_file()):
+            rel = path.relative_to(self.path).as_posix()
+            if rel != MANIFEST:
+                out[rel] = {"bytes": path.stat().st_size, "sha256": _sha256(path)}
+        return out
+
+    def commit(self, summary: dict[str, Any] | None = None) -> list[Path]:
+        """Write ``summary.json`` (with the ``files`` manifest) and swap the staging folder
+        in as the target, in one rename. Returns the target's files."""
+        if self.committed:
+            raise RuntimeError("this run folder is committed already")
+        try:
+            self.sync()
+            data = dict(summary or {})
+            data["files"] = self.manifest()
+            write_json(self.path / MANIFEST, data)
+            _fsync_dir(self.path)
+            self._swap()
+        except OSError as err:
+            if err.errno in STORAGE_ERRNOS:
+                raise output_error(err, f"committing the {self.what} folder") from err
+            raise
+        files = sorted(p for p in self.target.rglob("*") if p.is_file())
+        logger.debug("committed %d files to %s", len(files), self.target)
+        return files
+
+    def _swap(self) -> None:
+        target, staging = self.target, self.path
+        if not target.exists():
+            staging.rename(target)
+            self.committed = True
+            _fsync_dir(target.parent)
+            self._boundary("renamed the staging folder into place")
+            return
+        if _exchange(staging, target):
+            # ``staging`` now holds the previous run; the target is the new one.
+            self.committed = True
+            _fsync_dir(target.parent)
+            self._boundary("swapped the staging folder in")
+            shutil.rmtree(staging, ignore_errors=True)
+            self._boundary("removed the previous run")
+            return
+        aside = target.parent / f".{target.name}.old-{os.getpid()}"
+        target.rename(aside)
+        try:
+            self._boundary("moved the previous run aside")
+            staging.rename(target)
+        except BaseException:
+            if not target.exists():  # put the previous run back (a dead process: next run)
+                aside.rename(target)
+            raise
+        self.committed = True
+        _fsync_dir(target.parent)
+        self._boundary("renamed the staging folder into place")
+        shutil.rmtree(aside, ignore_errors=True)
+        self._boundary("removed the previous run")

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -109,6 +110,23 @@ def _level_file(source: Path, level: str) -> Path:
     return path
 
 
+def _read_level(path: Path, *, geometry: bool = True, **options: Any) -> pd.DataFrame:
+    """Read a level's GeoParquet; an unreadable file is a :class:`BoundaryError` that names
+    it (a truncated download, a file of something else)."""
+    try:
+        if geometry:
+            return gpd.read_parquet(path, **options)
+        return pd.read_parquet(path, **options)
+    except BoundaryError:
+        raise
+    except Exception as err:  # pyarrow and geopandas raise many types for a bad file
+        raise BoundaryError(
+            f"cannot read boundaries {str(path)!r} ({type(err).__name__}: {err}); the file "
+            "is damaged or not GeoParquet: download it again with klastergeo boundaries "
+            "download, or point --boundaries elsewhere"
+        ) from err
+
+
 def _prefix_mask(codes: pd.Series, area: str, *, dotted: bool = True) -> NDArray[np.bool_]:
     text = codes.astype("string")
     mask = (text == area) | text.str.startswith(area + ".") if dotted else text.str.startswith(area)
@@ -152,7 +170,7 @@ def load_areas(
         if id_col is None and area is not None:
             area = check_area_code(area)
         filters = [("kode_prov", "=", area[:2])] if area and id_col is None else None
-        frame = gpd.read_parquet(_level_file(path, level), filters=filters)
+        frame = _read_level(_level_file(path, level), filters=filters)
         id_col, name_col = id_col or "kode", name_col or "nama"
     else:
         frame = _read_polygon_file(path)
@@ -213,7 +231,7 @@ def _guess(frame: pd.DataFrame, names: Iterable[str], role: str | None, path: Pa
 
 def _sample_codes(path: Path, level: str, id_col: str) -> list[str]:
     if path.is_dir():
-        table = pd.read_parquet(_level_file(path, level), columns=[id_col])
+        table = _read_level(_level_file(path, level), geometry=False, columns=[id_col])
     else:
         table = pd.DataFrame(_read_polygon_file(path)[[id_col]])
     return table[id_col].astype(str).head(5).tolist()
@@ -247,7 +265,9 @@ def load_names(
     if not path.is_dir():
         return pd.Series(dtype=object, name="name")
     filters = [("kode_prov", "=", area[:2])] if area else None
-    table = pd.read_parquet(_level_file(path, level), columns=["kode", "nama"], filters=filters)
+    table = _read_level(
+        _level_file(path, level), geometry=False, columns=["kode", "nama"], filters=filters
+    )
     if area:
         table = table.loc[_prefix_mask(table["kode"], area)]
     return pd.Series(
@@ -526,7 +546,7 @@ def download(
 
 def _merge_into(path: Path, new: gpd.GeoDataFrame, area: str | None) -> Path:
     if path.exists() and area is not None:
-        old = gpd.read_parquet(path)
+        old = _read_level(path)
         keep = old.loc[~_prefix_mask(old["kode"], area) & ~old["kode"].isin(new["kode"])]
         new = gpd.GeoDataFrame(pd.concat([keep, new], ignore_index=True), crs=4326)
     new = new.sort_values("kode").reset_index(drop=True)[["kode", "nama", "geometry", "kode_prov"]]

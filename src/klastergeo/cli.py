@@ -7,25 +7,31 @@ from __future__ import annotations
 
 import inspect
 import logging
+import signal
 import sys
 import traceback
 import typing
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from klastergeo import __version__
-from klastergeo._errors import ConfigError, KlastergeoError, ValidationError
+from klastergeo._errors import ConfigError, KlastergeoError
+from klastergeo._io import STORAGE_ERRNOS, output_error
+from klastergeo.publish import FIRM_DECIMALS
 
-console = Console(stderr=True)
-out_console = Console()
+# Nothing printed is read as rich markup: paths, column names and messages may hold "[".
+console = Console(stderr=True, markup=False, highlight=False)
+out_console = Console(markup=False, highlight=False)
 logger = logging.getLogger("klastergeo")
 
 app = typer.Typer(
@@ -70,33 +76,96 @@ def _main(
         level = logging.WARNING  # progress bars speak for the steps; -v shows the details
     handler = RichHandler(console=console, show_path=False, show_time=False, markup=False)
     logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
+    handler.setFormatter(_LiteralFormatter("%(message)s"))
     logger.setLevel(level)
     _STATE["debug"] = debug
 
 
+def literal(text: object) -> str:
+    """``text`` with control and format characters shown as escapes (``\\x1b``,
+    ``\\u202e``), so that a message cannot move the cursor, recolour the terminal or
+    reorder what follows; newlines and tabs stay.
+
+    >>> literal("bad\\x1b[31m name\\u202e")
+    'bad\\\\x1b[31m name\\\\u202e'
+    """
+    out = []
+    for char in str(text):
+        if char in "\n\t" or unicodedata.category(char) not in ("Cc", "Cf", "Zl", "Zp"):
+            out.append(char)
+        else:
+            out.append(char.encode("unicode_escape").decode("ascii"))
+    return "".join(out)
+
+
+class _LiteralFormatter(logging.Formatter):
+    """Log lines as plain text, control characters escaped (see :func:`literal`)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return literal(super().format(record))
+
+
+def _error(label: str, message: object, style: str = "bold red") -> None:
+    console.print(Text.assemble((label, style), " ", literal(message)))
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that a run unwinds as on Ctrl-C."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise _Terminated()
+
+
 @contextmanager
 def _guard() -> Iterator[None]:
-    """Map bad input to exit code 2 and anything unexpected to exit code 1."""
+    """Map bad input and environment problems to exit code 2 and anything unexpected to
+    exit code 1; Ctrl-C and SIGTERM stop a run cleanly (130, 143)."""
+    try:
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread (a test runner): leave signals alone
+        previous = None
     try:
         yield
     except typer.Exit:
         raise
     except KlastergeoError as err:
-        console.print(f"[bold red]error:[/] {err}", highlight=False)
+        _error("error:", err)
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
-        console.print("[yellow]interrupted[/]")
+        _error("interrupted:", "stopped by Ctrl-C; earlier outputs are unchanged", "yellow")
         raise typer.Exit(130) from None
-    except Exception as err:
-        if _STATE["debug"]:
-            console.print(traceback.format_exc(), highlight=False, markup=False)
-        console.print(
-            f"[bold red]internal error:[/] {type(err).__name__}: {err}\n"
-            "This is a bug in klastergeo; rerun with --debug for the traceback and "
-            "report it.",
-            highlight=False,
+    except _Terminated:
+        _error("terminated:", "stopped by SIGTERM; earlier outputs are unchanged", "yellow")
+        raise typer.Exit(143) from None
+    except MemoryError:
+        _error(
+            "error:",
+            "not enough memory for this run; use a smaller study area (--area), a coarser "
+            "--level or fewer --permutations, or a machine with more memory",
         )
-        raise typer.Exit(1) from None
+        raise typer.Exit(2) from None
+    except OSError as err:
+        if err.errno not in STORAGE_ERRNOS:
+            _internal(err)
+        _error("error:", output_error(err, "writing outputs"))
+        raise typer.Exit(2) from None
+    except Exception as err:
+        _internal(err)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _internal(err: BaseException) -> NoReturn:
+    if _STATE["debug"]:
+        console.print(traceback.format_exc())
+    _error(
+        "internal error:",
+        f"{type(err).__name__}: {err}\nThis is a bug in klastergeo; rerun with --debug for "
+        "the traceback and report it.",
+    )
+    raise typer.Exit(1) from None
 
 
 class _RichReporter:
@@ -439,9 +508,8 @@ def validate(
     With --area (or --boundaries) the study area is checked too and swapped coordinates
     are repaired.
     """
-    from klastergeo._io import atomic_path, write_json
     from klastergeo.config import load_config
-    from klastergeo.pipeline import validate_only
+    from klastergeo.pipeline import validate_run, validation_problem
 
     with _guard():
         overrides = _record_overrides(
@@ -472,18 +540,12 @@ def validate(
             }
         )
         settings = load_config(config, overrides=overrides)
-        report = validate_only(settings)
-        folder = Path(settings.out)
-        for name, frame in (("rejected.csv", report.rejected), ("repaired.csv", report.repaired)):
-            with atomic_path(folder / name) as tmp:
-                frame.to_csv(tmp, index=False)
-        write_json(folder / "validation.json", report.summary())
+        report = validate_run(settings)
         _print_records(report.summary())
-        out_console.print(f"reports written to [bold]{folder}[/]")
-        if settings.records.strict and (report.n_rejected or report.n_repaired):
-            raise ValidationError(
-                f"--strict: {report.n_rejected} rejected and {report.n_repaired} repaired record(s)"
-            )
+        out_console.print(Text.assemble("reports written to ", (str(settings.out), "bold")))
+        problem = validation_problem(settings, report)
+        if problem is not None:
+            raise problem
 
 
 def _model_flags(
@@ -579,14 +641,16 @@ def model(**flags: Any) -> None:
         settings = load_config(config, overrides=overrides)
         if settings.model.area_data is not None:
             _print_area_model(run_area_model(settings), settings.model.outcome)
-            out_console.print(f"outputs: [bold]{Path(settings.out) / 'models'}[/]")
+            out_console.print(
+                Text.assemble("outputs: ", (str(Path(settings.out) / "models"), "bold"))
+            )
             return
         steps = STEPS if settings.model.outcome == "in_sentra" else MODEL_STEPS
         with _progress(tuple(s for s in steps if s != "map")) as reporter:
             fitted = run_models(settings, reporter=reporter)
         for result in fitted.values():
             _print_model(result)
-        out_console.print(f"outputs: [bold]{Path(settings.out) / 'models'}[/]")
+        out_console.print(Text.assemble("outputs: ", (str(Path(settings.out) / "models"), "bold")))
 
 
 # ``model`` takes run's record, study-area and output flags (declared once, on ``run``)
@@ -672,22 +736,35 @@ def publish(
         bool,
         typer.Option(
             "--with-firms/--no-firms",
-            help="Also publish firm locations (off: registries may be confidential).",
+            help="Also publish firm locations, names and sectors (off: registries may be "
+            "confidential).",
         ),
     ] = False,
+    firm_decimals: Annotated[
+        int,
+        typer.Option(
+            "--firm-decimals",
+            help="Decimal degrees kept of published firm coordinates with --with-firms: "
+            "3 = about 110 m, 2 = about 1.1 km, 5 = about 1 m.",
+        ),
+    ] = FIRM_DECIMALS,
     lang: Annotated[
         str | None, typer.Option("--lang", help="Index page language: id or en.")
     ] = None,
 ) -> None:
-    """Write a static site (index, map, report, figures, data downloads) from a run."""
+    """Write a static site (index, map, report, figures, data downloads) from a run.
+
+    Without --with-firms nothing firm-level is published (no names, ids or coordinates)."""
     from klastergeo.publish import embed_snippet
     from klastergeo.publish import publish as publish_site
 
     with _guard():
-        files = publish_site(run_folder, site, with_firms=with_firms, lang=lang)
-        out_console.print(f"published {len(files)} files to [bold]{site}[/]")
+        files = publish_site(
+            run_folder, site, with_firms=with_firms, firm_decimals=firm_decimals, lang=lang
+        )
+        out_console.print(Text.assemble(f"published {len(files)} files to ", (str(site), "bold")))
         out_console.print(f"open {site / 'index.html'}; embed the map with:")
-        out_console.print(embed_snippet("klastergeo"), markup=False, highlight=False)
+        out_console.print(embed_snippet("klastergeo"))
 
 
 @app.command(name="compile")
@@ -704,8 +781,16 @@ def compile_() -> None:
 @app.command()
 def demo(
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="Where the demo registry and its results go.")
+        Path, typer.Option("--out", "-o", help="The demo run's folder (replaced by the run).")
     ] = Path("maps/demo"),
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            help="Where the demo registry and its configuration go (default: beside --out, "
+            "as <out>-input).",
+        ),
+    ] = None,
     boundaries: BoundariesOpt = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic registry.")] = 20261122,
     background: Annotated[int, typer.Option("--background", help="Background firms.")] = 40_000,
@@ -716,16 +801,19 @@ def demo(
     """Generate the demo registry over Jawa Tengah and run the whole pipeline on it."""
     from klastergeo import boundaries as bnd
     from klastergeo import demo as demo_mod
+    from klastergeo._io import check_output
     from klastergeo.config import load_config
     from klastergeo.pipeline import run as run_pipeline
 
     with _guard():
+        inputs = data if data is not None else out.parent / f"{out.name}-input"
+        check_output(out)  # before the registry is generated
         source = _demo_boundaries(boundaries)
         console.print(f"boundaries: {source}")
         villages = bnd.load_areas("desa", area=demo_mod.DEMO_AREA, source=source)
         generated = demo_mod.generate_registry(villages, n_background=background, seed=seed)
-        paths = demo_mod.write_registry(generated, out)
-        config_path = demo_mod.write_config(out, permutations=permutations)
+        paths = demo_mod.write_registry(generated, inputs)
+        config_path = demo_mod.write_config(inputs, out=out, permutations=permutations)
         console.print(
             f"demo registry: {paths['registry']} ({len(generated.registry):,} rows); "
             f"configuration: {config_path}"
@@ -738,7 +826,7 @@ def demo(
         found = int(scores["found"].sum())
         rates = demo_mod.recovery_rates(scores, unmatched)
         out_console.print(
-            f"planted sentra recovered: [bold]{found}/{len(scores)}[/]; "
+            f"planted sentra recovered: {found}/{len(scores)}; "
             f"reported sentra matching no planted one: {unmatched}; "
             f"member villages: recall {rates['area_recall']:.2f}, "
             f"precision {rates['area_precision']:.2f}"
@@ -834,7 +922,7 @@ def boundaries_info(boundaries: BoundariesOpt = None) -> None:
         for path in files:
             rows = pq.ParquetFile(path).metadata.num_rows if path.suffix == ".parquet" else "?"
             table.add_row(path.stem, f"{rows:,}" if isinstance(rows, int) else rows, str(path))
-        out_console.print(f"boundaries from [bold]{source}[/]")
+        out_console.print(Text.assemble("boundaries from ", (str(source), "bold")))
         out_console.print(table)
 
 
@@ -864,8 +952,8 @@ def _print_summary(summary: dict[str, Any], sentra: Any, out: Path) -> None:
         )
         for row in sentra.itertuples():
             table.add_row(
-                row.sentra_id,
-                row.name,
+                literal(row.sentra_id),
+                literal(row.name),
                 f"{row.sector} {row.sector_label}",
                 f"{row.n_firms:,}",
                 str(row.n_areas),
@@ -880,7 +968,9 @@ def _print_summary(summary: dict[str, Any], sentra: Any, out: Path) -> None:
     out_console.print(f"timings: {timings}")
     has_map = (out / "map.html").exists() and "map" in summary["timings"]
     out_console.print(
-        f"outputs: [bold]{out}[/]" + (f" (map: {out / 'map.html'})" if has_map else "")
+        Text.assemble(
+            "outputs: ", (str(out), "bold"), f" (map: {out / 'map.html'})" if has_map else ""
+        )
     )
 
 

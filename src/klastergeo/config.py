@@ -28,12 +28,17 @@ Relative paths are resolved against the directory of the TOML file. Flags overri
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
+import math
+import os
 import re
 import tomllib
+import types
+import typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, ClassVar, Literal, Union, get_args, get_origin
 
 from klastergeo._errors import ConfigError
 
@@ -77,6 +82,96 @@ SentraMethod = Literal["areas", "hdbscan", "dbscan"]
 SpatialModel = Literal["auto", "lag", "error", "none"]
 ModelKind = Literal["lpm", "logit", "probit"]
 Lang = Literal["id", "en"]
+
+
+#: Largest permutation count: GeoDa's largest choice. Beyond it the pseudo p-value floor
+#: (1e-5) no longer matters; use the analytical z (permutations = 0) instead.
+MAX_PERMUTATIONS = 99_999
+#: Largest number of simulations of a point-pattern envelope.
+MAX_SIMULATIONS = 9_999
+
+
+def _conforms(value: Any, hint: Any) -> bool:
+    """Whether ``value`` is of the declared type ``hint`` (floats finite, bools not ints)."""
+    if hint is Any:
+        return True
+    origin = get_origin(hint)
+    if origin in (Union, types.UnionType):
+        return any(_conforms(value, arg) for arg in get_args(hint))
+    if hint is type(None):
+        return value is None
+    if origin is Literal:
+        return any(type(value) is type(a) and value == a for a in get_args(hint))
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return (
+            isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        )
+    if hint is str:
+        return isinstance(value, str)
+    if hint is Path:
+        return isinstance(value, str | os.PathLike)
+    if origin is tuple:
+        args = get_args(hint)
+        return isinstance(value, tuple) and all(_conforms(v, args[0]) for v in value)
+    if origin is dict:
+        key, item = get_args(hint)
+        return isinstance(value, dict) and all(
+            _conforms(k, key) and _conforms(v, item) for k, v in value.items()
+        )
+    return isinstance(value, hint)
+
+
+def _describe(hint: Any) -> str:
+    """What a type hint accepts, in words."""
+    origin = get_origin(hint)
+    if origin in (Union, types.UnionType):
+        parts = [_describe(a) for a in get_args(hint) if a is not type(None)]
+        return " or ".join(parts)
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in get_args(hint))
+    if origin is tuple:
+        return f"a list of {_describe(get_args(hint)[0])} values"
+    if origin is dict:
+        return f"a table of names = {_describe(get_args(hint)[1])}"
+    return {
+        bool: "true or false",
+        int: "a whole number",
+        float: "a finite number",
+        str: "text (in quotes)",
+        Path: "a path (in quotes)",
+    }.get(hint, getattr(hint, "__name__", str(hint)))
+
+
+def _check_types(options: Any) -> None:
+    """Check every field of an options dataclass against its declared type.
+
+    Raises :class:`ConfigError` naming ``section.key``, the value and what is accepted,
+    e.g. ``area.code=33.09 is a number; it must be text (in quotes): code = "33.09"``.
+    """
+    section = getattr(options, "SECTION", type(options).__name__)
+    hints = typing.get_type_hints(type(options))
+    for item in fields(options):
+        value = getattr(options, item.name)
+        hint = hints[item.name]
+        if _conforms(value, hint):
+            continue
+        name = f"{section}.{item.name}"
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{name}={value!r} is not accepted: it must be a finite number")
+        wanted = _describe(hint)
+        if (
+            isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and _conforms(str(value), hint)
+        ):
+            raise ConfigError(
+                f'{name}={value!r} is a number; it must be {wanted}: {item.name} = "{value}"'
+            )
+        raise ConfigError(f"{name}={value!r} is not accepted: it must be {wanted}")
 
 
 def parse_level(level: str) -> tuple[str, int | None]:
@@ -138,6 +233,8 @@ def _positive(name: str, value: float, *, strict: bool = True, integer: bool = F
 class Columns:
     """Which input column holds what; ``None`` means auto-detect (or absent, if optional)."""
 
+    SECTION: ClassVar[str] = "columns"
+
     id: str | None = None
     lat: str | None = None
     lon: str | None = None
@@ -147,10 +244,15 @@ class Columns:
     investment: str | None = None
     name: str | None = None
 
+    def __post_init__(self) -> None:
+        _check_types(self)
+
 
 @dataclass(frozen=True)
 class ReadOptions:
     """How to read the registry file."""
+
+    SECTION: ClassVar[str] = "records"
 
     path: Path | None = None
     delimiter: str | None = None
@@ -162,21 +264,34 @@ class ReadOptions:
     strict: bool = False
 
     def __post_init__(self) -> None:
+        _check_types(self)
         _choice("records.decimal", self.decimal, Decimal)
         if self.sector_digits not in (2, 3, 4, 5):
             raise ConfigError(
                 f"records.sector_digits={self.sector_digits!r} is not a KBLI level; "
                 "use 2 (division), 3, 4 or 5"
             )
-        if self.delimiter is not None and len(self.delimiter) != 1:
+        if self.delimiter is not None and (len(self.delimiter) != 1 or self.delimiter in '"\r\n'):
             raise ConfigError(
-                f"records.delimiter={self.delimiter!r} must be one character such as ';'"
+                f"records.delimiter={self.delimiter!r} must be one character such as ';', "
+                "',', '|' or a tab (not a quote or a line break)"
             )
+        if self.encoding is not None:
+            try:
+                codecs.lookup(self.encoding)
+            except LookupError:
+                raise ConfigError(
+                    f"records.encoding={self.encoding!r} is not a known text encoding; use "
+                    "e.g. 'utf-8', 'cp1252' (Windows-1252) or 'latin-1', or leave it out to "
+                    "detect it"
+                ) from None
 
 
 @dataclass(frozen=True)
 class AreaOptions:
     """Study area, boundaries and the unit of analysis."""
+
+    SECTION: ClassVar[str] = "area"
 
     boundaries: Path | None = None
     code: str | None = None
@@ -186,6 +301,7 @@ class AreaOptions:
     snap_m: float = 100.0
 
     def __post_init__(self) -> None:
+        _check_types(self)
         parse_level(self.level)
         if self.id_col is None:  # custom boundaries may use any id scheme
             check_area_code(self.code)
@@ -195,6 +311,8 @@ class AreaOptions:
 @dataclass(frozen=True)
 class AnalysisOptions:
     """Spatial weights and local statistics."""
+
+    SECTION: ClassVar[str] = "analysis"
 
     seed: int = 0
     permutations: int = 999
@@ -211,7 +329,14 @@ class AnalysisOptions:
     sectors: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        _check_types(self)
         _positive("analysis.permutations", self.permutations, strict=False, integer=True)
+        if self.permutations > MAX_PERMUTATIONS:
+            raise ConfigError(
+                f"analysis.permutations={self.permutations!r} is too many; use at most "
+                f"{MAX_PERMUTATIONS:,} (p-values below 1e-5 need the analytical z: "
+                "permutations = 0)"
+            )
         _positive("analysis.seed", self.seed, strict=False, integer=True)
         if not 0 < self.alpha < 1:
             raise ConfigError(f"analysis.alpha={self.alpha!r} must lie between 0 and 1")
@@ -229,6 +354,8 @@ class AnalysisOptions:
 class SentraOptions:
     """Rules that make an area part of a sector's sentra."""
 
+    SECTION: ClassVar[str] = "sentra"
+
     min_firms: int = 20
     lq_threshold: float = 2.0
     confidence: int = 95
@@ -241,6 +368,7 @@ class SentraOptions:
     min_density_km2: float = 2.0
 
     def __post_init__(self) -> None:
+        _check_types(self)
         _positive("sentra.min_firms", self.min_firms, integer=True)
         _positive("sentra.lq_threshold", self.lq_threshold, strict=False)
         if self.confidence not in (90, 95, 99):
@@ -259,11 +387,14 @@ class TypologyOptions:
     """Markusen typology: which columns give ownership and local linkages, and the
     thresholds of :class:`klastergeo.typology.TypologyRules` to change."""
 
+    SECTION: ClassVar[str] = "typology"
+
     ownership: str | None = None
     linkages: tuple[str, ...] = ()
     thresholds: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        _check_types(self)
         from klastergeo.typology import TypologyRules
 
         known = {f.name for f in fields(TypologyRules)}
@@ -282,9 +413,12 @@ FiguresChoice = Literal["sentra", "all", "none"]
 class ReportOptions:
     """The report page and its static figures (Gi*, LISA, Moran per sector)."""
 
+    SECTION: ClassVar[str] = "report"
+
     figures: FiguresChoice = "sentra"
 
     def __post_init__(self) -> None:
+        _check_types(self)
         _choice("report.figures", self.figures, FiguresChoice)
 
 
@@ -292,12 +426,20 @@ class ReportOptions:
 class PointPatternOptions:
     """Ripley's K/L envelopes and Clark-Evans per sector and per sentra."""
 
+    SECTION: ClassVar[str] = "pointpattern"
+
     enabled: bool = True
     simulations: int = 99
     max_points: int = 1000
 
     def __post_init__(self) -> None:
+        _check_types(self)
         _positive("pointpattern.simulations", self.simulations, integer=True)
+        if self.simulations > MAX_SIMULATIONS:
+            raise ConfigError(
+                f"pointpattern.simulations={self.simulations!r} is too many; use at most "
+                f"{MAX_SIMULATIONS:,}"
+            )
         _positive("pointpattern.max_points", self.max_points, integer=True)
         if self.max_points < 3:
             raise ConfigError(f"pointpattern.max_points={self.max_points!r} must be at least 3")
@@ -308,6 +450,8 @@ class DiagnosisOptions:
     """Porter's-diamond diagnosis: item -> registry column (``items``), a per-sentra
     table of 1-5 scores (``table`` with ``table_items``), stage thresholds and charts."""
 
+    SECTION: ClassVar[str] = "diagnosis"
+
     items: dict[str, str] = field(default_factory=dict)
     table: Path | None = None
     table_items: dict[str, str] = field(default_factory=dict)
@@ -315,6 +459,7 @@ class DiagnosisOptions:
     charts: bool = True
 
     def __post_init__(self) -> None:
+        _check_types(self)
         from klastergeo.diagnosis import ITEMS, StageRules
 
         known = {i for items in ITEMS.values() for i in items}
@@ -339,6 +484,8 @@ class DiagnosisOptions:
 class ModelOptions:
     """Cluster-probability models of 'firm lies in a sentra'."""
 
+    SECTION: ClassVar[str] = "model"
+
     predictors: tuple[str, ...] = ()
     kinds: tuple[ModelKind, ...] = ("lpm", "logit")
     cutoff: float = 0.5
@@ -353,6 +500,7 @@ class ModelOptions:
     spatial: SpatialModel = "auto"
 
     def __post_init__(self) -> None:
+        _check_types(self)
         for kind in self.kinds:
             _choice("model.kinds", kind, ModelKind)
         if not 0 < self.cutoff < 1:
@@ -375,11 +523,14 @@ class ModelOptions:
 class MapOptions:
     """The interactive web map."""
 
+    SECTION: ClassVar[str] = "map"
+
     lang: Lang = "id"
     tiles: str = "OpenStreetMap"
     title: str | None = None
 
     def __post_init__(self) -> None:
+        _check_types(self)
         _choice("map.lang", self.lang, Lang)
 
 
@@ -523,6 +674,18 @@ def load_config(
             data = tomllib.loads(file.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise ConfigError(f"config file {str(file)!r} does not exist") from None
+        except IsADirectoryError:
+            raise ConfigError(f"config file {str(file)!r} is a folder, not a file") from None
+        except UnicodeDecodeError as err:
+            raise ConfigError(
+                f"config file {str(file)!r} is not UTF-8 text (byte "
+                f"{err.object[err.start : err.start + 1]!r} at position {err.start}); "
+                "save it as UTF-8, as TOML requires"
+            ) from None
+        except OSError as err:
+            raise ConfigError(
+                f"cannot read config file {str(file)!r}: {err.strerror or err}"
+            ) from None
         except tomllib.TOMLDecodeError as err:
             raise ConfigError(f"config file {str(file)!r} is not valid TOML: {err}") from None
         root = file.resolve().parent
@@ -539,6 +702,10 @@ def load_config(
                     raise ConfigError(f"[{section}] in {str(file)!r} must be a table")
                 changes[section] = _build(cls, data[section], section, root=root)
         if "out" in data:
+            if not isinstance(data["out"], str):
+                raise ConfigError(
+                    f"out={data['out']!r} in {str(file)!r} must be a folder path in quotes"
+                )
             out = Path(data["out"])
             changes["out"] = out if out.is_absolute() else root / out
         config = dataclasses.replace(config, **changes)

@@ -22,6 +22,7 @@ training, equipment technology and supplier network (Tumang logit).
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -595,7 +596,7 @@ def write_registry(demo: DemoRegistry, directory: str | Path) -> dict[str, Path]
 DEMO_CONFIG = """\
 # klastergeo run configuration written by `klastergeo demo`.
 # Re-run with: klastergeo run --config {config}
-out = "."
+out = "{out}"                # the run's folder (replaced whole by every run)
 
 [records]
 path = "registry.csv"       # ';'-delimited, decimal commas, UTF-8 with BOM
@@ -657,10 +658,20 @@ lang = "id"
 """
 
 
-def write_config(directory: str | Path, *, permutations: int = 999, seed: int = 0) -> Path:
-    """Write the demo's run configuration (``klastergeo.toml``) next to its registry."""
-    path = Path(directory) / "klastergeo.toml"
-    text = DEMO_CONFIG.format(config=path, permutations=permutations, seed=seed)
+def write_config(
+    directory: str | Path,
+    *,
+    out: str | Path | None = None,
+    permutations: int = 999,
+    seed: int = 0,
+) -> Path:
+    """Write the demo's run configuration (``klastergeo.toml``) next to its registry;
+    ``out`` (default: ``<directory>/run``) is written relative to it."""
+    directory = Path(directory)
+    path = directory / "klastergeo.toml"
+    target = Path(out) if out is not None else directory / "run"
+    relative = Path(os.path.relpath(target.absolute(), directory.absolute())).as_posix()
+    text = DEMO_CONFIG.format(config=path, out=relative, permutations=permutations, seed=seed)
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return path

@@ -16,6 +16,7 @@ per area, and firms are delta-encoded the same way. Styling happens in the brows
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import re
@@ -31,10 +32,22 @@ import pandas as pd
 import shapely
 
 from klastergeo import kbli
+from klastergeo._errors import ConfigError
 from klastergeo._io import atomic_path
 from klastergeo._spatial import to_metric
 
-__all__ = ["GISTAR_COLOURS", "LISA_COLOURS", "build_map", "inline_assets", "save_map"]
+__all__ = [
+    "FIRMS_ID",
+    "GISTAR_COLOURS",
+    "LISA_COLOURS",
+    "build_map",
+    "firm_block",
+    "inline_assets",
+    "save_map",
+    "script_json",
+    "with_rounded_firms",
+    "without_firms",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -151,17 +164,6 @@ def _light(frame: gpd.GeoDataFrame, *, tolerance_m: float = 50.0) -> gpd.GeoData
     return frame.set_geometry(gpd.GeoSeries(rounded, index=frame.index, crs=4326).values, crs=4326)
 
 
-def _geojson(frame: gpd.GeoDataFrame, properties: Sequence[str]) -> dict[str, Any]:
-    """GeoJSON with only the properties shown (NaN as null)."""
-    subset = frame[[*properties, frame.geometry.name]].copy()
-    for column in properties:
-        if pd.api.types.is_float_dtype(subset[column].dtype):
-            subset[column] = (
-                subset[column].round(3).astype(object).where(subset[column].notna(), None)
-            )
-    return json.loads(subset.to_json(na="null", drop_id=True))
-
-
 def _classify(values: pd.Series, breaks: Sequence[float]) -> np.ndarray:
     import mapclassify
 
@@ -240,95 +242,114 @@ def build_map(
         folium.TileLayer(tile_name, name=tile_name, control=True).add_to(fmap)
     fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
 
-    if outlines is not None and not outlines.empty:
-        light = _light(outlines[["name", outlines.geometry.name]], tolerance_m=100)
-        folium.GeoJson(
-            _geojson(light, ["name"]),
-            name=t["outline"],
-            style_function=lambda _: {"color": "#555555", "weight": 1, "fill": False},
-            tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=[t["name"]]),
-        ).add_to(fmap)
-
+    root = cast(Any, fmap.get_root())
     view = _sector_payload(areas, table, sentra, sectors, probability, lang, parents)
-    _SectorView(view).add_to(fmap)
-
-    if len(sentra):
-        light = _light(sentra)
-        shown = [
-            "sentra_id",
-            "name",
-            "sector",
-            "sector_label",
-            "n_firms",
-            "workers",
-            "output",
-            "lq",
-            "n_areas",
-        ]
-        profile = [
-            (c, t[key])
-            for c, key in (
-                ("typology_label", "typology"),
-                ("stage", "stage"),
-                ("diamond_score", "diamond"),
-            )
-            if c in light.columns
-        ]
-        shown += [c for c, _ in profile]
-        shown += [c for c in ("p_cluster", "p_lpm", "p_logit", "p_probit") if c in light.columns]
-        aliases = [
-            "ID",
-            t["name"],
-            t["sector"],
-            "KBLI",
-            t["firms_n"],
-            t["workers"],
-            t["output"],
-            "LQ",
-            t["areas"],
-            *[label for _, label in profile],
-            *[
-                t["prob"] if c == "p_cluster" else c
-                for c in ("p_cluster", "p_lpm", "p_logit", "p_probit")
-                if c in light.columns
-            ],
-        ]
-        folium.GeoJson(
-            _geojson(light, shown),
-            name=t["sentra"],
-            style_function=lambda _: {
-                "color": SENTRA_COLOUR,
-                "weight": 3,
-                "fillOpacity": 0.1,
-                "fillColor": SENTRA_COLOUR,
-            },
-            tooltip=folium.GeoJsonTooltip(
-                fields=["name", "sector_label"], aliases=[t["name"], t["sector"]]
-            ),
-            popup=folium.GeoJsonPopup(fields=shown, aliases=aliases),
-        ).add_to(fmap)
-
-    if firms is not None and len(firms):
-        firms_group = folium.FeatureGroup(name=t["firms"], show=False)
-        firms_group.add_to(fmap)
-        heat_group = folium.FeatureGroup(name=t["firms_heat"], show=False)
-        heat_group.add_to(fmap)
-        _FirmsLayer(firms_group, heat_group, _firm_payload(firms)).add_to(fmap)
+    _Call("klastergeo.sectorView({{ this._parent.get_name() }}, {{ this.payload }});", view).add_to(
+        fmap
+    )
 
     Fullscreen().add_to(fmap)
-    folium.LayerControl(collapsed=False, position="topleft").add_to(fmap)
-    heading = title or t["title"]
+    control = folium.LayerControl(collapsed=False, position="topleft")
+    control.add_to(fmap)
+    # Outlines, sentra and firms are drawn by the page's own script (every text set as
+    # text, never as HTML) and registered with the layer control.
+    layers: dict[str, Any] = {
+        "outlines": _outline_payload(outlines, t) if outlines is not None else None,
+        "sentra": _sentra_payload(sentra, t, lang) if len(sentra) else None,
+        "firms": {"points": t["firms"], "heat": t["firms_heat"]},
+    }
+    layers_call = _Call(
+        "klastergeo.layers({{ this._parent.get_name() }}, "
+        + control.get_name()
+        + ", {{ this.payload }});",
+        layers,
+    )
+    if firms is not None and len(firms):
+        from folium.plugins import MarkerCluster
+
+        # the marker-cluster plugin's script and styles, as folium's MarkerCluster has them
+        layers_call.default_js = [*MarkerCluster.default_js, ("leaflet_heat", _HEAT_JS)]
+        layers_call.default_css = MarkerCluster.default_css
+        root.html.add_child(folium.Element(firm_block(_firm_payload(firms))))
+    layers_call.add_to(fmap)
+
+    heading = html.escape(title or t["title"])
     footer = f"{t['source']}: {source}. " if source else ""
     footer += f"{t['made']}: {date.today().isoformat()} (klastergeo)"
-    cast(Any, fmap.get_root()).html.add_child(
+    root.html.add_child(
         folium.Element(
-            '<div style="position:fixed;top:10px;left:60px;z-index:9999;background:rgba(255,255,'
-            "255,.92);padding:6px 10px;border-radius:4px;font:14px sans-serif;box-shadow:0 1px 4px "
-            f'rgba(0,0,0,.3)"><b>{heading}</b><br><small>{footer}</small></div>'
+            '<div class="klastergeo-title"><b>'
+            + heading
+            + "</b><br><small>"
+            + html.escape(footer)
+            + "</small></div>"
         )
     )
-    cast(Any, fmap.get_root()).header.add_child(folium.Element(_CSS))
+    root.header.add_child(folium.Element(_CSS))
     return fmap
+
+
+#: The id of the firm data block in a map page (see :func:`firm_block`).
+FIRMS_ID = "klastergeo-firms"
+_FIRM_BLOCK = re.compile(
+    r'<script type="application/json" id="' + FIRMS_ID + r'">[^<]*</script>\n?'
+)
+
+
+def script_json(data: Any) -> str:
+    """JSON that is safe inside an HTML ``<script>`` element.
+
+    ``<``, ``>`` and ``&`` become ``\\u003c``, ``\\u003e``, ``\\u0026`` and U+2028/2029
+    their escapes (as Django's ``json_script`` does), so no value can close the script or
+    open a comment; the JSON parses to the same data.
+
+    >>> script_json({"name": "</script><b>"})
+    '{"name":"\\\\u003c/script\\\\u003e\\\\u003cb\\\\u003e"}'
+    """
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return text.translate(_SCRIPT_ESCAPES)
+
+
+_SCRIPT_ESCAPES = {
+    ord("<"): "\\u003c",
+    ord(">"): "\\u003e",
+    ord("&"): "\\u0026",
+    0x2028: "\\u2028",
+    0x2029: "\\u2029",
+}
+
+
+def firm_block(payload: dict[str, Any]) -> str:
+    """The firm data of a map page: a JSON data block the page reads when present.
+
+    Kept apart from the page's script so that :func:`without_firms` can remove it (a
+    published map carries no firm-level data unless asked for)."""
+    return f'<script type="application/json" id="{FIRMS_ID}">{script_json(payload)}</script>\n'
+
+
+def without_firms(page: str) -> str:
+    """A saved map page with its firm data block removed (no firm names, ids or
+    coordinates left); the page then shows no firm layers."""
+    return _FIRM_BLOCK.sub("", page)
+
+
+def with_rounded_firms(page: str, *, decimals: int) -> str:
+    """A saved map page whose firm coordinates are rounded to ``decimals`` decimal
+    degrees (3: about 110 m, 2: about 1.1 km)."""
+    if not 0 <= decimals <= 5:
+        raise ConfigError(f"decimals={decimals!r} must be 0 to 5 (decimal degrees)")
+    match = _FIRM_BLOCK.search(page)
+    if match is None:
+        return page
+    start = match.group(0).index(">") + 1
+    payload = json.loads(match.group(0)[start : match.group(0).index("</script>")])
+    step = 10 ** (5 - decimals)
+    xy = np.cumsum(np.asarray(payload["xy"], dtype=np.int64).reshape(-1, 2), axis=0)
+    xy = np.round(xy / step).astype(np.int64) * step
+    xy[1:] = np.diff(xy, axis=0)
+    payload["xy"] = xy.ravel().tolist()
+    payload["decimals"] = decimals
+    return page[: match.start()] + firm_block(payload) + page[match.end() :]
 
 
 _OWN_JS = "klastergeo://klastergeo-map.js"
@@ -336,6 +357,8 @@ _HEAT_JS = "klastergeo://leaflet-heat.js"
 #: Quantisation of coordinates: 1e-5 degrees (about 1.1 m), as 5 decimals.
 _Q = 100_000
 _CSS = """<style>
+.klastergeo-title{position:fixed;top:10px;left:60px;z-index:9999;background:rgba(255,255,255,.92);
+padding:6px 10px;border-radius:4px;font:14px sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)}
 .klastergeo-control{background:rgba(255,255,255,.95);padding:6px 8px;font:12px sans-serif}
 .klastergeo-control label{display:block;margin:2px 0}
 .klastergeo-control select,.klastergeo-control input{max-width:210px;font:12px sans-serif}
@@ -454,6 +477,110 @@ def _sector_payload(
     }
 
 
+_SWAP_MARKS = {ord(","): ".", ord("."): ","}
+
+
+def _number(value: Any, lang: str, digits: int = 0) -> str:
+    """A number as the page's language writes it (1.234,5 in Indonesian, 1,234.5 in
+    English); empty for a missing value."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return "" if value is None else str(value)
+    if not np.isfinite(number):
+        return ""
+    text = f"{number:,.{digits}f}"
+    if lang == "id":
+        text = text.translate(_SWAP_MARKS)
+    return text
+
+
+def _outline_payload(outlines: gpd.GeoDataFrame, t: dict[str, str]) -> dict[str, Any] | None:
+    """Administrative outlines: shapes (as the areas are encoded) and names."""
+    if outlines.empty:
+        return None
+    light = _light(outlines[["name", outlines.geometry.name]], tolerance_m=100)
+    return {
+        "q": _Q,
+        "label": t["outline"],
+        "shapes": _encode_shapes(light.geometry.to_numpy()),
+        "names": light["name"].astype(str).tolist(),
+        "nameLabel": t["name"],
+    }
+
+
+#: Sentra popup rows: column -> (label key of :data:`TEXT` or a literal label, digits).
+_POPUP = (
+    ("sentra_id", "ID", None),
+    ("name", "name", None),
+    ("sector", "sector", None),
+    ("n_firms", "firms_n", 0),
+    ("workers", "workers", 0),
+    ("output", "output", 1),
+    ("lq", "LQ", 1),
+    ("n_areas", "areas", 0),
+    ("typology_label", "typology", None),
+    ("stage", "stage", None),
+    ("diamond_score", "diamond", 2),
+    ("p_cluster", "prob", 2),
+    ("p_lpm", "p_lpm", 2),
+    ("p_logit", "p_logit", 2),
+    ("p_probit", "p_probit", 2),
+)
+_MODEL_LABELS = {
+    "p_lpm": "LPM",
+    "p_logit": "logit",
+    "p_probit": "probit",
+}
+
+
+def _sentra_payload(sentra: gpd.GeoDataFrame, t: dict[str, str], lang: str) -> dict[str, Any]:
+    """Sentra polygons and their popups as rows of (label, text); the page sets every
+    text as text."""
+    light = _light(sentra)
+    rows: list[list[list[str]]] = [[] for _ in range(len(light))]
+    for column, key, digits in _POPUP:
+        if column not in light.columns:
+            continue
+        if column in _MODEL_LABELS:
+            label = f"{t['prob']} ({_MODEL_LABELS[column]})"
+        else:
+            label = t.get(key, key)
+        values = light[column].tolist()
+        if column == "sector" and "sector_label" in light.columns:
+            values = [f"{s} {lab}" for s, lab in zip(values, light["sector_label"], strict=True)]
+        for row, value in zip(rows, values, strict=True):
+            text = _number(value, lang, digits) if digits is not None else _text(value)
+            if text:
+                row.append([label, text])
+    tooltips = [
+        " - ".join(x for x in (_text(n), _text(lab)) if x)
+        for n, lab in zip(
+            light["name"] if "name" in light else [""] * len(light),
+            light["sector_label"] if "sector_label" in light else [""] * len(light),
+            strict=True,
+        )
+    ]
+    return {
+        "q": _Q,
+        "label": t["sentra"],
+        "colour": SENTRA_COLOUR,
+        "shapes": _encode_shapes(light.geometry.to_numpy()),
+        "ids": [_text(v) for v in light["sentra_id"]] if "sentra_id" in light else [],
+        "sectors": [_text(v) for v in light["sector"]] if "sector" in light else [],
+        "popups": rows,
+        "tooltips": tooltips,
+    }
+
+
+def _text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return ""
+    if value is pd.NA:
+        return ""
+    return str(value)
+
+
 def _firm_payload(firms: gpd.GeoDataFrame) -> dict[str, Any]:
     """Firms as delta-encoded integer coordinates (sorted by longitude), names and a
     sector index."""
@@ -491,41 +618,24 @@ def _macro(script: str) -> Any:
     return _Element
 
 
-class _SectorView:
-    """Adds the sector view (``klastergeo.sectorView``) to a folium map."""
+class _Call:
+    """Adds one call of the page's script, ``script`` (jinja2, with ``{{ this.payload }}``
+    standing for ``data`` as script-safe JSON), to a folium map."""
 
-    def __init__(self, data: dict[str, Any]) -> None:
+    def __init__(self, script: str, data: dict[str, Any]) -> None:
+        self.script = script
         self.data = data
+        self.default_js: list[tuple[str, str]] = []
+        self.default_css: list[tuple[str, str]] = []
 
     def add_to(self, fmap: Any) -> None:
-        element = _macro(
-            "klastergeo.sectorView({{ this._parent.get_name() }}, {{ this.payload }});"
-        )()
-        element.payload = json.dumps(self.data, separators=(",", ":"))
-        element.add_to(fmap)
-
-
-class _FirmsLayer:
-    """Adds the lazily built firm markers and heat map (``klastergeo.firms``) to two
-    feature groups, from one payload."""
-
-    def __init__(self, group: Any, heat_group: Any, data: dict[str, Any]) -> None:
-        self.group = group
-        self.heat_group = heat_group
-        self.data = data
-
-    def add_to(self, fmap: Any) -> None:
-        from folium.plugins import MarkerCluster
-
-        element = _macro(
-            "klastergeo.firms({{ this.group }}, {{ this.payload }}, {{ this.heat }});"
-        )()
-        element.group = self.group.get_name()
-        element.heat = self.heat_group.get_name()
-        element.payload = json.dumps(self.data, separators=(",", ":"))
-        # the marker-cluster plugin's script and styles, as folium's MarkerCluster has them
-        element.default_js = [*MarkerCluster.default_js, ("leaflet_heat", _HEAT_JS)]
-        element.default_css = MarkerCluster.default_css
+        # the payload is a variable of the template, never part of its source: a value
+        # such as "{{ 7*7 }}" stays text
+        element = _macro(self.script)()
+        element.payload = script_json(self.data)
+        if self.default_js:
+            element.default_js = self.default_js
+            element.default_css = self.default_css
         element.add_to(fmap)
 
 

@@ -49,7 +49,7 @@ from klastergeo import scale as scale_mod
 from klastergeo import sentra as sentra_mod
 from klastergeo import weights as weights_mod
 from klastergeo._errors import ConfigError, ModelError, ValidationError, preview
-from klastergeo._io import StagedOutput, write_json, write_text
+from klastergeo._io import RunFolder, atomic_path, write_json, write_text
 from klastergeo._spatial import locate_points, to_metric
 from klastergeo.config import ADMIN_LEVELS, Columns, RunConfig, parse_level
 
@@ -59,10 +59,13 @@ __all__ = [
     "STEPS",
     "Reporter",
     "RunResult",
+    "rejection_folder",
     "run",
     "run_area_model",
     "run_models",
     "validate_only",
+    "validate_run",
+    "validation_problem",
 ]
 
 logger = logging.getLogger(__name__)
@@ -191,6 +194,20 @@ def run(
     >>> result.summary["sentra"]  # doctest: +SKIP
     7
     """
+    # The output folder is checked (and locked) before any computing; everything is
+    # staged in it and committed at the end in one rename.
+    with RunFolder(config.out) as folder:
+        return _run(config, folder, reporter=reporter, sentra_only=sentra_only, skip_map=skip_map)
+
+
+def _run(
+    config: RunConfig,
+    folder: RunFolder,
+    *,
+    reporter: Reporter | None,
+    sentra_only: bool,
+    skip_map: bool,
+) -> RunResult:
     timings: dict[str, float] = {}
     report_to: Reporter = reporter or _LogReporter()
     timed = _timer(report_to, timings)
@@ -225,16 +242,15 @@ def run(
         predictors = _predictors(config, validation.columns, validation.records)
         problems = validation.n_rejected + validation.n_repaired
         if (config.records.strict and problems) or validation.n_kept == 0:
-            _write_rejection_only(out, validation, config, timings)
-            if validation.n_kept == 0:
-                raise ValidationError(
-                    f"no record of {str(config.records.path)!r} survived validation "
-                    f"({_reason_text(validation)}); see {out / 'rejected.csv'}"
-                )
+            # The previous outputs stay as they are; the rejection report goes beside them.
+            where = _write_rejection_only(out, validation, config, timings)
+            kept = "" if validation.n_kept == 0 else "--strict: "
             raise ValidationError(
-                f"--strict: {validation.n_rejected} record(s) rejected and "
-                f"{validation.n_repaired} repaired in {str(config.records.path)!r} "
-                f"({_reason_text(validation)}); see {out / 'rejected.csv'}"
+                f"{kept}{validation.n_rejected} record(s) rejected and "
+                f"{validation.n_repaired} repaired in {str(config.records.path)!r}"
+                + (", none kept" if validation.n_kept == 0 else "")
+                + f" ({_reason_text(validation)}); the outputs in {str(out)!r} are unchanged; "
+                f"see {str(where / 'rejected.csv')!r}"
             )
     firms = validation.records.copy()
 
@@ -401,8 +417,7 @@ def run(
             )
 
     summary: dict[str, Any] = {
-        "klastergeo": __version__,
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        **_header(config, status="sentra" if sentra_only else "complete"),
         "records": validation.summary(),
         "areas": {
             "level": config.area.level,
@@ -420,13 +435,12 @@ def run(
         else {},
         "models": model_notes,
         "timings": timings,
-        "seed": config.analysis.seed,
         "config": config.to_dict(),
         "versions": _versions(),
     }
-    with StagedOutput(out) as stage, timed("report"):
+    with timed("report"):
         figures = _figures(
-            config, areas, table, sentra, counts, graph, stage.path, standard, analysed
+            config, areas, table, sentra, counts, graph, folder.path, standard, analysed
         )
         page = report_mod.build_report(
             summary,
@@ -438,35 +452,35 @@ def run(
             lang=config.map.lang,
             subtitle=config.map.title or "",
         )
-        write_text(stage.path / "report.html", page)
-    with timed("write"), StagedOutput(out) as stage:
+        write_text(folder.path / "report.html", page)
+    with timed("write"):
+        stage = folder.path
         _write_outputs(
-            stage.path, validation, firms, table, sentra, global_stats, fitted, counts, analysed
+            stage, validation, firms, table, sentra, global_stats, fitted, counts, analysed
         )
         if fmap is not None:
-            maps.save_map(fmap, stage.path / "map.html")
-        _write_profiles(stage.path, sentra, members, concentration_table, types, diagnosed)
+            maps.save_map(fmap, stage / "map.html")
+        _write_profiles(stage, sentra, members, concentration_table, types, diagnosed)
         for name, frame in patterns.items():
-            _write_csv(frame, stage.path / f"{name}.csv")
+            _write_csv(frame, stage / f"{name}.csv")
         if config.diagnosis.charts and diagnosed["n_items"].gt(0).any():
-            diagnosis.radar_charts(diagnosed, stage.path / "diagnosis", sentra=sentra)
+            diagnosis.radar_charts(diagnosed, stage / "diagnosis", sentra=sentra)
         if scale_bands is not None:
-            _write_csv(scale_bands, stage.path / "scale.csv")
-        summary["timings"] = dict(timings)
-        write_json(stage.path / "summary.json", summary)
+            _write_csv(scale_bands, stage / "scale.csv")
+        folder.sync()
+        # the landing page links the files the run writes
+        write_text(
+            stage / "index.html",
+            publish_mod.index_page(
+                summary,
+                stage,
+                lang=config.map.lang,
+                title=config.map.title,
+                figures=[f.src for f in figures if f.src.startswith("figures/")],
+            ),
+        )
     summary["timings"] = dict(timings)
-    write_json(out / "summary.json", summary)  # with the write step's own time
-    # the landing page links the files now in place
-    write_text(
-        out / "index.html",
-        publish_mod.index_page(
-            summary,
-            out,
-            lang=config.map.lang,
-            title=config.map.title,
-            figures=[f.src for f in figures if f.src.startswith("figures/")],
-        ),
-    )
+    folder.commit(summary)
     logger.info("run finished: %d sentra, outputs in %s", len(sentra), out)
     return RunResult(
         out=out,
@@ -557,43 +571,41 @@ def run_models(
         raise ConfigError("model.area_data is set: use run_area_model for an area-level model")
     if config.model.outcome == "in_sentra":
         return run(config, reporter=reporter, skip_map=True).models
-    timings: dict[str, float] = {}
-    timed = _timer(reporter or _LogReporter(), timings)
-    with timed("read"):
-        raw = _read(config)
-    with timed("validate"):
-        validation = validate_only(config, raw)
-        if validation.n_kept == 0:
-            raise ValidationError(
-                f"no record of {str(config.records.path)!r} survived validation "
-                f"({_reason_text(validation)})"
-            )
-        firms = validation.records
-        predictors = _predictors(config, validation.columns, firms)
-    with timed("models"):
-        fitted, notes = _fit_models(config, firms, predictors, None)
-        if not fitted:
-            raise ModelError(
-                "no model could be estimated: "
-                + "; ".join(f"{k}: {v['skipped']}" for k, v in notes.items())
-            )
-    out = Path(config.out)
-    with timed("write"), StagedOutput(out) as stage:
-        _write_csv(validation.rejected, stage.path / "rejected.csv")
-        _write_csv(validation.repaired, stage.path / "repaired.csv")
-        for result in fitted.values():
-            models.write(result, stage.path / "models")
-        write_json(
-            stage.path / "summary.json",
+    with RunFolder(config.out) as folder:
+        timings: dict[str, float] = {}
+        timed = _timer(reporter or _LogReporter(), timings)
+        with timed("read"):
+            raw = _read(config)
+        with timed("validate"):
+            validation = validate_only(config, raw)
+            if validation.n_kept == 0:
+                raise ValidationError(
+                    f"no record of {str(config.records.path)!r} survived validation "
+                    f"({_reason_text(validation)})"
+                )
+            firms = validation.records
+            predictors = _predictors(config, validation.columns, firms)
+        with timed("models"):
+            fitted, notes = _fit_models(config, firms, predictors, None)
+            if not fitted:
+                raise ModelError(
+                    "no model could be estimated: "
+                    + "; ".join(f"{k}: {v['skipped']}" for k, v in notes.items())
+                )
+        with timed("write"):
+            _write_csv(validation.rejected, folder.path / "rejected.csv")
+            _write_csv(validation.repaired, folder.path / "repaired.csv")
+            for result in fitted.values():
+                models.write(result, folder.path / "models")
+        folder.commit(
             {
-                "klastergeo": __version__,
-                "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                **_header(config, status="models"),
                 "records": validation.summary(),
                 "models": notes,
                 "timings": timings,
                 "config": config.to_dict(),
                 "versions": _versions(),
-            },
+            }
         )
     return fitted
 
@@ -605,6 +617,11 @@ def run_area_model(config: RunConfig) -> dict[str, Any]:
 
     Returns the weights summary, the recommendation and the tables.
     """
+    with RunFolder(config.out) as folder:
+        return _run_area_model(config, folder)
+
+
+def _run_area_model(config: RunConfig, folder: RunFolder) -> dict[str, Any]:
     from klastergeo import spatial_models
 
     options = config.model
@@ -637,25 +654,31 @@ def run_area_model(config: RunConfig) -> dict[str, Any]:
         data, options.outcome, list(options.predictors), graph
     )
     choice = spatial_models.recommend(diagnostics) if options.spatial == "auto" else options.spatial
-    out = Path(config.out)
     result: dict[str, Any] = {"weights": info, "recommended": choice}
     tables = {"coefficients": coefficients, "diagnostics": diagnostics}
-    with StagedOutput(out) as stage:
-        folder = stage.path / "models"
-        _write_csv(coefficients, folder / "area_ols_coefficients.csv")
-        _write_csv(diagnostics, folder / "area_diagnostics.csv")
-        if choice in ("lag", "error"):
-            spatial_coefficients, fit = spatial_models.fit_spatial(
-                data,
-                options.outcome,
-                list(options.predictors),
-                graph,
-                model="lag" if choice == "lag" else "error",
-            )
-            _write_csv(spatial_coefficients, folder / f"area_{choice}_coefficients.csv")
-            result[choice] = fit
-            tables[choice] = spatial_coefficients
-        write_json(folder / "area_fit.json", result)
+    models_dir = folder.path / "models"
+    _write_csv(coefficients, models_dir / "area_ols_coefficients.csv")
+    _write_csv(diagnostics, models_dir / "area_diagnostics.csv")
+    if choice in ("lag", "error"):
+        spatial_coefficients, fit = spatial_models.fit_spatial(
+            data,
+            options.outcome,
+            list(options.predictors),
+            graph,
+            model="lag" if choice == "lag" else "error",
+        )
+        _write_csv(spatial_coefficients, models_dir / f"area_{choice}_coefficients.csv")
+        result[choice] = fit
+        tables[choice] = spatial_coefficients
+    write_json(models_dir / "area_fit.json", result)
+    folder.commit(
+        {
+            **_header(config, status="area model"),
+            "area_model": result,
+            "config": config.to_dict(),
+            "versions": _versions(),
+        }
+    )
     logger.info("area model: %s recommended (%s)", choice, options.outcome)
     return {**result, "tables": tables}
 
@@ -667,33 +690,88 @@ def _reason_text(validation: records_mod.ValidationReport) -> str:
     return ", ".join(parts) or "no problems"
 
 
+def _header(config: RunConfig, *, status: str) -> dict[str, Any]:
+    return {
+        "klastergeo": __version__,
+        "status": status,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seed": config.analysis.seed,
+    }
+
+
+def rejection_folder(out: str | Path) -> Path:
+    """Where a run that stops at validation puts its rejection report: beside ``out``
+    (``<out>.rejected``), so that the outputs of an earlier run in ``out`` stay intact."""
+    out = Path(out)
+    return out.parent / f"{out.name}.rejected"
+
+
 def _write_rejection_only(
     out: Path,
     validation: records_mod.ValidationReport,
     config: RunConfig,
     timings: dict[str, float],
-) -> None:
-    with StagedOutput(out) as stage:
-        _write_csv(validation.rejected, stage.path / "rejected.csv")
-        _write_csv(validation.repaired, stage.path / "repaired.csv")
-        write_json(
-            stage.path / "summary.json",
+) -> Path:
+    where = rejection_folder(out)
+    with RunFolder(where) as folder:
+        _write_csv(validation.rejected, folder.path / "rejected.csv")
+        _write_csv(validation.repaired, folder.path / "repaired.csv")
+        folder.commit(
             {
-                "klastergeo": __version__,
-                "status": "stopped after validation",
+                **_header(config, status="stopped after validation"),
                 "records": validation.summary(),
                 "sentra": None,
                 "timings": timings,
-                "seed": config.analysis.seed,
                 "config": config.to_dict(),
                 "versions": _versions(),
-            },
+            }
         )
+    return where
+
+
+def validate_run(config: RunConfig) -> records_mod.ValidationReport:
+    """``klastergeo validate``: read and validate the registry and write its reports
+    (``rejected.csv``, ``repaired.csv``, ``validation.json``, ``summary.json``) into
+    ``config.out`` as one committed folder. :func:`validation_problem` then says whether
+    the outcome should stop the caller (``--strict``, nothing kept)."""
+    with RunFolder(config.out) as folder:
+        report = validate_only(config)
+        _write_csv(report.rejected, folder.path / "rejected.csv")
+        _write_csv(report.repaired, folder.path / "repaired.csv")
+        write_json(folder.path / "validation.json", report.summary())
+        folder.commit(
+            {
+                **_header(config, status="validated"),
+                "records": report.summary(),
+                "config": config.to_dict(),
+                "versions": _versions(),
+            }
+        )
+    return report
+
+
+def validation_problem(
+    config: RunConfig, report: records_mod.ValidationReport
+) -> ValidationError | None:
+    """The error a validation outcome amounts to: no record kept, or (with
+    ``records.strict``) any record rejected or repaired; None when it may go on."""
+    where = str(Path(config.out) / "rejected.csv")
+    if report.n_kept == 0:
+        return ValidationError(
+            f"no record of {str(config.records.path)!r} is usable ({_reason_text(report)}); "
+            f"see {where!r}"
+        )
+    if config.records.strict and (report.n_rejected or report.n_repaired):
+        return ValidationError(
+            f"--strict: {report.n_rejected} rejected and {report.n_repaired} repaired "
+            f"record(s) ({_reason_text(report)}); see {where!r}"
+        )
+    return None
 
 
 def _write_csv(frame: pd.DataFrame, path: Path, *, index: bool = False) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, index=index, encoding="utf-8")
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=index, encoding="utf-8")
 
 
 def _write_outputs(
@@ -712,7 +790,8 @@ def _write_outputs(
     areas_table = table.reset_index()
     columns = [c for c in _AREA_COLUMNS if c in areas_table.columns]
     columns += [c for c in areas_table.columns if c.startswith("p_")]
-    areas_table[columns].to_parquet(folder / "areas.parquet", index=False)
+    with atomic_path(folder / "areas.parquet") as tmp:
+        areas_table[columns].to_parquet(tmp, index=False)
     plain = (
         pd.DataFrame(sentra.drop(columns=sentra.geometry.name))
         if len(sentra)
@@ -724,7 +803,7 @@ def _write_outputs(
         if len(sentra)
         else '{"type": "FeatureCollection", "features": []}'
     )
-    (folder / "sentra.geojson").write_text(geojson, encoding="utf-8")
+    write_text(folder / "sentra.geojson", geojson)
     firm_totals = counts.groupby(level="sector")["n_firms"].sum()
     stats = global_stats.copy()
     stats.insert(0, "n_firms", firm_totals.reindex(stats.index).to_numpy())
@@ -736,7 +815,8 @@ def _write_outputs(
         else 0
     )
     _write_csv(stats, folder / "global.csv", index=True)
-    firms.to_parquet(folder / "firms.parquet")
+    with atomic_path(folder / "firms.parquet") as tmp:
+        firms.to_parquet(tmp)
     for result in fitted.values():
         models.write(result, folder / "models")
 

@@ -18,15 +18,25 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from klastergeo._errors import ConfigError
-from klastergeo._io import StagedOutput, write_text
+from klastergeo._io import RunFolder, atomic_path, write_text
 
-__all__ = ["DOWNLOADS", "embed_snippet", "index_page", "publish"]
+__all__ = [
+    "DOWNLOADS",
+    "FIRM_DECIMALS",
+    "embed_snippet",
+    "index_page",
+    "public_summary",
+    "publish",
+]
 
 logger = logging.getLogger(__name__)
 
+#: Decimal degrees of published firm coordinates (3: about 110 m).
+FIRM_DECIMALS = 3
 #: Public downloads of a run: file -> description, per language.
 DOWNLOADS: dict[str, dict[str, str]] = {
     "sentra.geojson": {
@@ -135,10 +145,15 @@ def index_page(
     folder = Path(folder)
     t = _TEXT[lang]
     heading = title or t["title"]
+    # summary.json is written last, when a run folder is committed
     downloads = [
-        {"href": name, "what": what[lang], "size": _size(folder / name)}
+        {
+            "href": name,
+            "what": what[lang],
+            "size": _size(folder / name) if (folder / name).exists() else "",
+        }
         for name, what in DOWNLOADS.items()
-        if (folder / name).exists()
+        if (folder / name).exists() or name == "summary.json"
     ]
     template = jinja2.Environment(autoescape=True).from_string(
         resources.files("klastergeo").joinpath("templates/index.html.j2").read_text("utf-8")
@@ -150,7 +165,9 @@ def index_page(
         title=heading,
         created=summary.get("created", ""),
         version=summary.get("klastergeo", ""),
-        source=Path(str((summary.get("config") or {}).get("records", {}).get("path", ""))).name,
+        source=Path(
+            str(((summary.get("config") or {}).get("records") or {}).get("path") or "")
+        ).name,
         n_sentra=summary.get("sentra") or 0,
         kept=f"{int(records.get('kept', 0)):,}",
         n_areas=f"{int((summary.get('areas') or {}).get('count', 0)):,}",
@@ -162,26 +179,57 @@ def index_page(
     )
 
 
+def public_summary(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """A run's summary as a site may show it: file paths of the machine reduced to file
+    names, the output folder and the file manifest left out."""
+    out = {k: v for k, v in summary.items() if k != "files"}
+    config = {
+        k: dict(v) if isinstance(v, dict) else v for k, v in (out.get("config") or {}).items()
+    }
+    config.pop("out", None)
+    for section, key in (
+        ("records", "path"),
+        ("area", "boundaries"),
+        ("diagnosis", "table"),
+        ("model", "area_data"),
+    ):
+        block = config.get(section)
+        if isinstance(block, dict) and block.get(key):
+            block[key] = Path(str(block[key])).name
+    if config:
+        out["config"] = config
+    return out
+
+
 def publish(
     run_folder: str | Path,
     site: str | Path,
     *,
     with_firms: bool = False,
+    firm_decimals: int = FIRM_DECIMALS,
     lang: str | None = None,
 ) -> list[Path]:
     """Copy a run's public outputs into ``site`` (replaced atomically) and write its
     ``index.html`` and ``embed.html``.
+
+    Nothing firm-level is published unless asked: the map loses its firm data block, and
+    the records, rejected rows and firm table stay behind.
 
     Parameters
     ----------
     run_folder
         The ``--out`` folder of ``klastergeo run``.
     site
-        The folder to publish (created; its previous content is replaced only once the new
-        one is complete).
+        The folder to publish (created; replaced whole, and only once the new one is
+        complete; it must not hold files of anything else).
     with_firms
-        Also publish ``firms.geojson`` (firm locations and attributes). Off by default:
-        registries may hold personal or confidential data.
+        Also publish firm locations: the map's firm layers and ``firms.geojson`` (id,
+        name, KBLI code, sector, area and sentra of each firm; no other attribute), with
+        coordinates rounded to ``firm_decimals``. Off by default: registries may hold
+        personal or confidential data.
+    firm_decimals
+        Decimal degrees kept of published firm coordinates: 3 (about 110 m, the default),
+        2 (about 1.1 km) ... 5 (about 1 m).
     lang
         Language of the index page (default: the run's map language).
 
@@ -189,46 +237,95 @@ def publish(
     -------
     The files of the site.
     """
+    from klastergeo import maps
+
+    if isinstance(firm_decimals, bool) or not isinstance(firm_decimals, int):
+        raise ConfigError(f"firm_decimals={firm_decimals!r} must be an integer from 0 to 5")
+    if not 0 <= firm_decimals <= 5:
+        raise ConfigError(
+            f"firm_decimals={firm_decimals!r} must be 0 to 5 decimal degrees "
+            "(3 is about 110 m, 5 about 1 m)"
+        )
+    if lang is not None and lang not in _TEXT:
+        raise ConfigError(f"lang={lang!r} is not accepted; use 'id' or 'en'")
     source = Path(run_folder)
     summary_path = source / "summary.json"
-    if not summary_path.exists():
+    if not summary_path.is_file():
         raise ConfigError(
             f"{str(source)!r} is not a klastergeo run folder (no summary.json); "
             "run `klastergeo run --out DIR` first"
         )
-    summary = json.loads(summary_path.read_text(encoding="utf-8"))
-    if summary.get("sentra") is None:
+    try:
+        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise ConfigError(f"cannot read {str(summary_path)!r}: {err}") from err
+    if not isinstance(summary, dict) or summary.get("status") not in ("complete", "sentra"):
         raise ConfigError(
-            f"the run in {str(source)!r} stopped after validation; there is nothing to publish"
+            f"the folder {str(source)!r} holds no complete run "
+            f"(status {summary.get('status') if isinstance(summary, dict) else None!r}); "
+            "there is nothing to publish"
         )
     config = summary.get("config") or {}
     language = lang or (config.get("map") or {}).get("lang", "id")
     target = Path(site)
-    if target.resolve() == source.resolve():
-        raise ConfigError("the site folder must differ from the run folder")
-    with StagedOutput(target) as stage:
-        for name in ("map.html", "report.html", *DOWNLOADS):
-            if (source / name).exists() and name != "areas.csv":
+    if target.resolve() == source.resolve() or source.resolve() in target.resolve().parents:
+        raise ConfigError(
+            f"--site {str(target)!r} must be a folder outside the run folder {str(source)!r}"
+        )
+    with RunFolder(target, what="--site") as stage:
+        for name in ("report.html", *DOWNLOADS):
+            if name in _FIRM_LEVEL or name == "areas.csv":
+                continue
+            if (source / name).exists():
                 shutil.copy2(source / name, stage.path / name)
+        if (source / "map.html").exists():
+            page = (source / "map.html").read_text(encoding="utf-8")
+            page = (
+                maps.with_rounded_firms(page, decimals=firm_decimals)
+                if with_firms
+                else maps.without_firms(page)
+            )
+            write_text(stage.path / "map.html", page)
         if (source / "areas.parquet").exists():
-            pd.read_parquet(source / "areas.parquet").to_csv(stage.path / "areas.csv", index=False)
+            with atomic_path(stage.path / "areas.csv") as tmp:
+                pd.read_parquet(source / "areas.parquet").to_csv(tmp, index=False)
         for folder in ("figures", "diagnosis"):
             if (source / folder).is_dir():
                 shutil.copytree(source / folder, stage.path / folder)
         if with_firms and (source / "firms.parquet").exists():
-            import geopandas as gpd
-
-            firms = gpd.read_parquet(source / "firms.parquet")
-            write_text(stage.path / "firms.geojson", firms.to_crs(4326).to_json(drop_id=True))
+            write_text(stage.path / "firms.geojson", _public_firms(source, firm_decimals))
         figures = sorted(f"figures/{p.name}" for p in (stage.path / "figures").glob("*.png"))
         title = (config.get("map") or {}).get("title")
+        public = public_summary(summary)
+        public["published"] = {
+            "with_firms": with_firms,
+            "firm_decimals": firm_decimals if with_firms else None,
+        }
         write_text(
             stage.path / "index.html",
-            index_page(summary, stage.path, lang=language, title=title, figures=figures),
+            index_page(public, stage.path, lang=language, title=title, figures=figures),
         )
         write_text(
             stage.path / "embed.html", embed_snippet(title or _TEXT[language]["title"]) + "\n"
         )
-        files = sorted(p.relative_to(stage.path) for p in stage.path.rglob("*") if p.is_file())
+        files = stage.commit(public)
     logger.info("published %d file(s) to %s", len(files), target)
-    return [target / f for f in files]
+    return files
+
+
+#: Files of a run that hold one row per firm: never copied into a site as they are.
+_FIRM_LEVEL = frozenset({"firms.geojson", "firms.parquet", "rejected.csv", "repaired.csv"})
+#: Firm attributes a site publishes with ``--with-firms``.
+_PUBLIC_FIRM_COLUMNS = ("name", "kbli", "sector", "area_code", "sentra_id")
+
+
+def _public_firms(source: Path, decimals: int) -> str:
+    import geopandas as gpd
+    import shapely
+
+    firms = gpd.read_parquet(source / "firms.parquet").to_crs(4326)
+    kept = [c for c in _PUBLIC_FIRM_COLUMNS if c in firms.columns]
+    public = firms[[*kept, firms.geometry.name]].reset_index()
+    rounded = shapely.transform(public.geometry.to_numpy(), lambda xy: np.round(xy, decimals))
+    public = public.set_geometry(gpd.GeoSeries(rounded, index=public.index, crs=4326))
+    return str(public.to_json(drop_id=True))

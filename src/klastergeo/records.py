@@ -234,14 +234,19 @@ def read_records(
     if source.is_dir():
         raise ValidationError(f"records path {str(source)!r} is a directory, not a file")
     suffix = source.suffix.lower()
-    if suffix in _CSV_SUFFIXES:
-        return _read_csv(source, delimiter=delimiter, encoding=encoding)
-    if suffix in _EXCEL_SUFFIXES:
-        return _read_excel(source, sheet=sheet)
-    if suffix in _PARQUET_SUFFIXES:
-        return _read_parquet(source)
-    if suffix in _GIS_SUFFIXES:
-        return _read_gis(source, layer=layer)
+    try:
+        if suffix in _CSV_SUFFIXES:
+            return _read_csv(source, delimiter=delimiter, encoding=encoding)
+        if suffix in _EXCEL_SUFFIXES:
+            return _read_excel(source, sheet=sheet)
+        if suffix in _PARQUET_SUFFIXES:
+            return _read_parquet(source)
+        if suffix in _GIS_SUFFIXES:
+            return _read_gis(source, layer=layer)
+    except OSError as err:
+        raise ValidationError(
+            f"cannot read records file {str(source)!r}: {err.strerror or err}"
+        ) from err
     raise ValidationError(
         f"records file {str(source)!r} has an unknown type {suffix!r}; use CSV, Excel "
         "(.xlsx), GeoPackage (.gpkg), GeoJSON, Shapefile (.shp) or Parquet"
@@ -330,19 +335,23 @@ def _read_csv(source: Path, *, delimiter: str | None, encoding: str | None) -> R
         )
 
     try:
-        table = attempt(enc)
-    except pa.ArrowInvalid as err:
-        if "UTF8" in str(err) and encoding is None and enc.startswith("utf-8"):
+        try:
+            table = attempt(enc)
+        except pa.ArrowInvalid as err:
+            if not ("UTF8" in str(err) and encoding is None and enc.startswith("utf-8")):
+                raise
             logger.warning(
                 "%s is not valid UTF-8 throughout; reading it as Windows-1252", source.name
             )
             enc = "cp1252"
             table = attempt(enc)
-        else:
-            raise ValidationError(f"cannot read CSV {str(source)!r}: {err}") from err
-    if malformed and any(m["line"] is None for m in malformed):
-        # Only a single-threaded read reports the line numbers of malformed rows.
-        table = attempt(enc, threads=False)
+        if malformed and any(m["line"] is None for m in malformed):
+            # Only a single-threaded read reports the line numbers of malformed rows.
+            table = attempt(enc, threads=False)
+    except (pa.ArrowException, UnicodeError) as err:
+        raise ValidationError(
+            f"cannot read CSV {str(source)!r} (delimiter {delim!r}, encoding {enc}): {err}"
+        ) from err
     frame = table.to_pandas()
     logger.info(
         "read %d rows x %d columns from %s (delimiter %r, encoding %s)",
@@ -392,8 +401,11 @@ def _read_excel(source: Path, *, sheet: str | None) -> RawRecords:
             keep_default_na=False,
             engine=None,
         )
-    except ValueError as err:
-        raise ValidationError(f"cannot read sheet {sheet!r} of {str(source)!r}: {err}") from err
+    except Exception as err:  # openpyxl/xlrd raise many types for a damaged workbook
+        what = f"sheet {sheet!r} of " if sheet is not None else ""
+        raise ValidationError(
+            f"cannot read {what}{str(source)!r} as an Excel workbook ({type(err).__name__}: {err})"
+        ) from err
     frame.columns = [str(c).strip() for c in frame.columns]
     _check_header(list(frame.columns), source)
     return RawRecords(frame=frame.reset_index(drop=True), source=source, format="excel")
@@ -402,10 +414,17 @@ def _read_excel(source: Path, *, sheet: str | None) -> RawRecords:
 def _read_parquet(source: Path) -> RawRecords:
     import pyarrow.parquet as pq
 
-    metadata = pq.read_schema(source).metadata or {}
-    if b"geo" in metadata:
-        return _from_geodataframe(gpd.read_parquet(source), source, "geoparquet")
-    frame = pq.read_table(source).to_pandas()
+    try:
+        metadata = pq.read_schema(source).metadata or {}
+        if b"geo" in metadata:
+            return _from_geodataframe(gpd.read_parquet(source), source, "geoparquet")
+        frame = pq.read_table(source).to_pandas()
+    except ValidationError:
+        raise
+    except Exception as err:  # pyarrow raises many types for a damaged file
+        raise ValidationError(
+            f"cannot read {str(source)!r} as Parquet ({type(err).__name__}: {err})"
+        ) from err
     return RawRecords(frame=frame.reset_index(drop=True), source=source, format="parquet")
 
 

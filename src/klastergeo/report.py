@@ -12,6 +12,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -230,7 +231,8 @@ def build_report(
         subtitle=subtitle,
         created=summary.get("created", ""),
         version=summary.get("klastergeo", ""),
-        source=str(config.get("records", {}).get("path", "")),
+        # the file's name, never the machine's path to it (reports get published)
+        source=Path(str((config.get("records") or {}).get("path") or "")).name,
         map_file=map_file,
         records_table=markup(_table(counts)),
         reasons_table=markup(reasons_table),

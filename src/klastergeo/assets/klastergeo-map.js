@@ -218,6 +218,83 @@
     return points;
   }
 
+  // A popup or tooltip body built from text nodes only: registry and boundary values can
+  // never become markup.
+  function rowsElement(rows) {
+    var table = document.createElement("table");
+    table.className = "klastergeo-popup";
+    rows.forEach(function (row) {
+      var tr = table.insertRow();
+      var th = document.createElement("th");
+      th.textContent = row[0];
+      tr.appendChild(th);
+      tr.insertCell().textContent = row[1];
+    });
+    return table;
+  }
+
+  function textElement(text) {
+    var span = document.createElement("span");
+    span.textContent = text;
+    return span;
+  }
+
+  function shapesLayer(shapes, q, style, renderer, each) {
+    var features = KG.decodeAreas(shapes, q).filter(function (f) {
+      return f.geometry.coordinates.length > 0;
+    });
+    return L.geoJSON(features, {
+      style: function () {
+        var out = Object.assign({}, style);
+        out.renderer = renderer;
+        return out;
+      },
+      renderer: renderer,
+      onEachFeature: function (feature, layer) {
+        each(feature.properties.i, layer);
+      },
+    });
+  }
+
+  // Outlines, sentra and firms, each registered with the layer control. Firms come from
+  // the page's firm data block when it is present (a published map has none unless its
+  // publisher asked for firms).
+  KG.layers = function (map, control, data) {
+    var renderer = map.getRenderer(L.polygon([[0, 0], [0, 0], [0, 0]]));
+    var out = {};
+    if (data.outlines) {
+      var o = data.outlines;
+      out.outlines = shapesLayer(o.shapes, o.q, { color: "#555555", weight: 1, fill: false },
+        renderer, function (i, layer) {
+          layer.bindTooltip(textElement(o.names[i]), { sticky: true });
+        }).addTo(map);
+      control.addOverlay(out.outlines, o.label);
+    }
+    if (data.sentra) {
+      var s = data.sentra;
+      out.sentra = shapesLayer(s.shapes, s.q, { color: s.colour, weight: 3, fillOpacity: 0.1,
+        fillColor: s.colour }, renderer, function (i, layer) {
+        layer.sentraId = s.ids[i];
+        layer.sector = s.sectors[i];
+        layer.bindTooltip(textElement(s.tooltips[i]), { sticky: true });
+        layer.bindPopup(function () { return rowsElement(s.popups[i]); });
+      }).addTo(map);
+      control.addOverlay(out.sentra, s.label);
+      KG.sentraLayer = out.sentra;
+    }
+    var block = document.getElementById("klastergeo-firms");
+    if (block) {
+      var firms = JSON.parse(block.textContent);
+      out.firms = L.featureGroup();
+      out.heat = L.featureGroup();
+      control.addOverlay(out.firms, data.firms.points);
+      control.addOverlay(out.heat, data.firms.heat);
+      KG.firms(out.firms, firms, out.heat);
+    }
+    KG.layerGroups = out;
+    return out;
+  };
+
   // Firms as clustered markers (``group``) and as a heat map (``heatGroup``), each built
   // from the one payload the first time its layer is switched on.
   KG.firms = function (group, data, heatGroup) {
