@@ -261,8 +261,11 @@ def test_missing_and_unreadable_files(tmp_path: Path) -> None:
         ("1,234.5", "auto", ";", 1234.5),
         ("1.234.567", "auto", ";", 1234567.0),
         ("1,234,567", "auto", ";", 1234567.0),
-        ("1.234", "auto", ";", 1.234),
+        # one value that fits both marks: a ';'-delimited file (a decimal-comma locale's
+        # export) reads it with a decimal comma, any other file with a decimal point
+        ("1.234", "auto", ";", 1234.0),
         ("1,234", "auto", ";", 1.234),
+        ("1.234", "auto", "\t", 1.234),
         ("1,234", "auto", ",", 1234.0),
         ("1.234", ",", None, 1234.0),
         ("1,234", ".", None, 1234.0),
@@ -331,3 +334,155 @@ def test_validation_is_vectorised_at_scale() -> None:
     assert report.by_reason["missing_coordinates"] == 1000
     assert report.by_reason["invalid_sector"] == 500
     assert report.n_kept == n - 1500
+
+
+@pytest.mark.parametrize(
+    ("values", "expected", "decimal"),
+    [
+        (["1.234", "1.234,5"], [1234.0, 1234.5], ","),  # the second decides for both
+        (["1.234", "2.5"], [1.234, 2.5], "."),
+        (["1,234", "2,5"], [1.234, 2.5], ","),
+        (["1,234", "1,234.5"], [1234.0, 1234.5], "."),
+        (["15", "1.234.567"], [15.0, 1234567.0], ","),
+    ],
+)
+def test_one_decimal_mark_per_column(values, expected, decimal) -> None:
+    from klastergeo.records import number_format
+
+    series = pd.Series(values)
+    fmt = number_format(series, delimiter=",")
+    assert fmt.decimal == decimal and fmt.decided_by == "values"
+    numbers, _, invalid = parse_numbers(series, fmt=fmt)
+    assert numbers.tolist() == pytest.approx(expected)
+    assert not invalid.any()
+
+
+def test_a_value_of_the_other_convention_is_invalid_not_misread() -> None:
+    from klastergeo.records import number_format
+
+    series = pd.Series(["-7,5", "1.234,5", "110.25"])
+    fmt = number_format(series)
+    assert (fmt.decimal, fmt.comma, fmt.point, fmt.conflicts) == (",", 2, 1, 1)
+    numbers, _, invalid = parse_numbers(series, fmt=fmt)
+    assert invalid.tolist() == [False, False, True]
+    assert numbers[:2].tolist() == [-7.5, 1234.5]
+
+
+def test_the_file_decides_columns_that_fit_both_marks(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    # coordinates use a decimal comma; workers' 1.234 fits both marks: the file decides
+    path.write_text("id;lat;lon;kbli;workers\nA;-7,1;110,1;13134;1.234\nB;-7,2;110,2;13134;12\n")
+    report = validate_records(read_records(path))
+    assert report.records.loc["A", "workers"] == 1234.0
+    formats = report.summary()["number_formats"]
+    assert formats["workers"]["decided_by"] == "file" and formats["workers"]["decimal"] == ","
+    assert formats["lat"] == {
+        "decimal": ",",
+        "thousands": ".",
+        "decided_by": "values",
+        "values_with_comma": 2,
+        "values_with_point": 0,
+        "conflicts": 0,
+    }
+
+
+def test_coordinates_with_three_decimals_are_decimal(tmp_path: Path) -> None:
+    """In a ';' file with nothing else to decide, -7.123 is a coordinate, not -7123."""
+    path = tmp_path / "r.csv"
+    path.write_text("id;lat;lon;kbli;workers\nA;-7.123;110.456;13134;1.234\n")
+    report = validate_records(read_records(path))
+    assert report.records.loc["A", ["lat", "lon"]].tolist() == [-7.123, 110.456]
+    assert report.records.loc["A", "workers"] == pytest.approx(1.234)  # the file: point
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "1e999", "9" * 400, "Infinity", "2000000"])
+def test_non_finite_and_absurd_values_are_invalid(tmp_path: Path, value: str) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text(f"id,lat,lon,kbli,workers\nA,-7.1,110.1,13134,{value}\nB,-7.2,110.2,13134,3\n")
+    report = validate_records(read_records(path))
+    assert report.by_reason["invalid_value"] == 1
+    detail = report.rejected.loc[0, "detail"]
+    assert "is not a number from 0 to 1,000,000" in detail, detail
+    assert list(report.records.index) == ["B"]
+
+
+def test_kbli_that_lost_its_leading_zero_in_a_number_column(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {
+            "id": ["A", "B", "C", "D", "E"],
+            "lat": [-7.1, -7.2, -7.3, -7.4, -7.5],
+            "lon": [110.1, 110.2, 110.3, 110.4, 110.5],
+            # most codes have five digits; 01110 lost its zero; 04110 would be no division
+            "kbli": [1110, 13134, 10710, 4110, 31001],
+        }
+    )
+    frame.to_parquet(tmp_path / "r.parquet")
+    report = validate_records(read_records(tmp_path / "r.parquet"))
+    kept = report.records
+    assert kept.loc["A", ["kbli", "sector"]].tolist() == ["01110", "01"]
+    assert kept.loc["D", ["kbli", "sector"]].tolist() == ["4110", "41"]  # as written
+    assert report.summary()["repaired_by_reason"] == {
+        "swapped_coordinates": 0,
+        "kbli_leading_zero": 1,
+    }
+    assert report.summary()["sector_column_numeric"] is True
+    repaired = report.repaired.set_index("record_id")
+    assert repaired.loc["A", ["reason", "input_kbli", "kbli"]].tolist() == [
+        "kbli_leading_zero",
+        "1110",
+        "01110",
+    ]
+
+
+def test_ambiguous_kbli_in_a_number_column_is_rejected(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {
+            "id": ["A", "B", "C", "D"],
+            "lat": [-7.1, -7.2, -7.3, -7.4],
+            "lon": [110.1, 110.2, 110.3, 110.4],
+            "kbli": [1110, 13134, 1071, 31001],  # no length holds most codes
+        }
+    )
+    frame.to_parquet(tmp_path / "r.parquet")
+    report = validate_records(read_records(tmp_path / "r.parquet"))
+    assert sorted(report.rejected["id"]) == ["A", "C"]
+    assert set(report.rejected["reason"]) == {"invalid_sector"}
+    assert "ambiguous" in report.rejected.loc[0, "detail"]
+    assert "01110" in report.rejected.loc[0, "detail"]
+
+
+def test_a_text_column_keeps_codes_as_written(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text("id,lat,lon,kbli\nA,-7.1,110.1,1110\nB,-7.2,110.2,13134\nC,-7.3,110.3,01111\n")
+    kept = validate_records(read_records(path)).records
+    assert kept["kbli"].tolist() == ["1110", "13134", "01111"]
+
+
+def test_columns_that_differ_only_in_case_are_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text("id,lintang,LINTANG,bujur,kbli\nA,-7.1,abc,110.1,13134\n")
+    with pytest.raises(ValidationError, match=r"columns 'lintang', 'LINTANG' differ only in case"):
+        validate_records(read_records(path))
+    report = validate_records(read_records(path), columns=Columns(lat="lintang"))
+    assert report.n_kept == 1 and report.records.loc["A", "LINTANG"] == "abc"
+
+
+def test_columns_named_like_the_tools_own_are_kept(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    names = ["record_id", "geometry", "in_sentra", "sector", "reason", "row", "detail"]
+    path.write_text(
+        "id,lat,lon,kbli," + ",".join(names) + "\n"
+        "A,-7.1,110.1,13134," + ",".join(f"v{i}" for i in range(len(names))) + "\n"
+        "A,-7.1,110.1,13134," + ",".join(f"v{i}" for i in range(len(names))) + "\n"
+    )
+    report = validate_records(read_records(path))
+    kept = report.records
+    assert kept.index.tolist() == ["A"]
+    for i, name in enumerate(names[:4]):
+        assert kept.loc["A", f"{name}_input"] == f"v{i}"
+    assert kept.loc["A", "reason"] == "v4" and kept.loc["A", "row"] == 1
+    assert report.summary()["renamed_columns"]["geometry"] == "geometry_input"
+    # rejected rows keep the input's own reason/row/detail; the tool's get a suffix
+    rejected = report.rejected
+    assert rejected.loc[0, ["reason", "row", "detail"]].tolist() == ["v4", "v5", "v6"]
+    assert rejected.loc[0, "reason_klastergeo"] == "duplicate_record"

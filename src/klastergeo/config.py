@@ -635,7 +635,7 @@ def _build(
         if (section, key) in _PATH_KEYS and value is not None:
             path = Path(value).expanduser()
             if root is not None and not path.is_absolute():
-                path = root / path
+                path = Path(os.path.normpath(root / path))
             value = path
         elif isinstance(value, list):
             value = tuple(str(v) if key in _LIST_KEYS else v for v in value)
@@ -707,7 +707,7 @@ def load_config(
                     f"out={data['out']!r} in {str(file)!r} must be a folder path in quotes"
                 )
             out = Path(data["out"])
-            changes["out"] = out if out.is_absolute() else root / out
+            changes["out"] = out if out.is_absolute() else Path(os.path.normpath(root / out))
         config = dataclasses.replace(config, **changes)
     if overrides:
         config = config.with_overrides(overrides)

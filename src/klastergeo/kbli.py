@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
-__all__ = ["DIVISIONS", "is_valid", "label", "normalise", "sector_of"]
+__all__ = ["DIVISIONS", "is_valid", "label", "normalise", "restore_leading_zero", "sector_of"]
 
 #: Two-digit KBLI 2020 divisions: code -> (Indonesian label, English label).
 DIVISIONS: dict[str, tuple[str, str]] = {
@@ -131,6 +132,52 @@ def is_valid(codes: pd.Series) -> pd.Series:
     digits = text.str.fullmatch(rf"\d{{{_MIN_DIGITS},{_MAX_DIGITS}}}").fillna(False)
     known = text.str[:2].isin(list(DIVISIONS)).fillna(False)
     return (digits & known).astype(bool)
+
+
+def restore_leading_zero(
+    codes: pd.Series, *, typed: bool = False
+) -> tuple[pd.Series, NDArray[np.bool_], NDArray[np.bool_]]:
+    """Put back the leading zero that divisions 01-09 lose in spreadsheets and number
+    columns, where that is unambiguous.
+
+    The column's *width* is the length most of its codes have (5 in a registry of KBLI
+    2020 classes, 2 in one of divisions). A code one digit shorter than the width is
+    restored (``"0" + code``) when the zero makes a code of a 0x division and
+
+    - it is not a KBLI code as written (``"1"`` in a column of divisions -> ``"01"``), or
+    - the column holds numbers (``typed``): a number cannot keep a leading zero, so
+      ``1110`` in a column of five-digit classes is ``01110``.
+
+    A code of a number column that reads as a KBLI code both ways (``1110``: group 1110
+    of division 11, or class 01110) while no length holds most of the column is
+    *ambiguous*: only the user can tell. A text column's codes are taken as written.
+
+    Returns the codes (restored where it applies), the restored mask and the ambiguous
+    mask.
+
+    >>> codes, restored, ambiguous = restore_leading_zero(
+    ...     pd.Series(["13134", "1110", "10710", "3111"]), typed=True
+    ... )
+    >>> codes.tolist(), restored.tolist()
+    (['13134', '01110', '10710', '03111'], [False, True, False, True])
+    """
+    text = codes.astype("string")
+    digits = text.str.fullmatch(r"\d+").fillna(False).to_numpy(dtype=bool)
+    valid = is_valid(text).to_numpy(dtype=bool)
+    padded = ("0" + text).where(pd.Series(digits, index=text.index), text)
+    padded_valid = digits & is_valid(padded).to_numpy(dtype=bool)
+    restore = np.zeros(len(text), dtype=bool)
+    ambiguous = np.zeros(len(text), dtype=bool)
+    if valid.any():
+        length = text.str.len().fillna(0).to_numpy(dtype=np.int64)
+        counts = np.bincount(length[valid], minlength=_MAX_DIGITS + 2)
+        width = int(counts.argmax())
+        if counts[width] * 2 > int(valid.sum()):
+            restore = padded_valid & (length == width - 1) & (~valid | typed)
+        elif typed:
+            ambiguous = valid & padded_valid & (length < _MAX_DIGITS)
+    out = text.where(~pd.Series(restore, index=text.index), padded)
+    return out.astype(object).where(out.notna(), np.nan), restore, ambiguous
 
 
 def sector_of(codes: pd.Series, *, digits: int = 2) -> pd.Series:

@@ -51,7 +51,7 @@ from klastergeo import weights as weights_mod
 from klastergeo._errors import ConfigError, ModelError, ValidationError, preview
 from klastergeo._io import RunFolder, atomic_path, write_json, write_text
 from klastergeo._spatial import locate_points, to_metric
-from klastergeo.config import ADMIN_LEVELS, Columns, RunConfig, parse_level
+from klastergeo.config import ADMIN_LEVELS, RunConfig, parse_level
 
 __all__ = [
     "MODEL_STEPS",
@@ -239,7 +239,7 @@ def _run(
             sector_digits=config.records.sector_digits,
             decimal=config.records.decimal,
         )
-        predictors = _predictors(config, validation.columns, validation.records)
+        predictors = _predictors(config, validation)
         problems = validation.n_rejected + validation.n_repaired
         if (config.records.strict and problems) or validation.n_kept == 0:
             # The previous outputs stay as they are; the rejection report goes beside them.
@@ -383,7 +383,7 @@ def _run(
     fmap = None
     if not sentra_only:
         with timed("models"):
-            fitted, model_notes = _fit_models(config, firms, predictors, graph)
+            fitted, model_notes = _fit_models(config, firms, predictors, graph, validation.decimal)
             best = _best_kind(fitted)
             for kind, result in fitted.items():
                 firms[f"p_{kind}"] = result.probability.to_numpy()
@@ -584,9 +584,9 @@ def run_models(
                     f"({_reason_text(validation)})"
                 )
             firms = validation.records
-            predictors = _predictors(config, validation.columns, firms)
+            predictors = _predictors(config, validation)
         with timed("models"):
-            fitted, notes = _fit_models(config, firms, predictors, None)
+            fitted, notes = _fit_models(config, firms, predictors, None, validation.decimal)
             if not fitted:
                 raise ModelError(
                     "no model could be estimated: "
@@ -884,6 +884,7 @@ def _fit_models(
     firms: pd.DataFrame,
     predictors: dict[str, pd.Series],
     graph: Any,
+    decimal: str | None = None,
 ) -> tuple[dict[str, models.ModelResult], dict[str, Any]]:
     """Every model kind of ``[model]`` on the firms; a kind that cannot be estimated is
     skipped with its reason. With area weights, Moran's I of each model's mean residual
@@ -897,7 +898,7 @@ def _fit_models(
         data[outcome] = firms["in_sentra"]
     elif outcome in firms.columns:
         data[outcome] = records_mod.numeric_column(
-            firms[outcome], name=outcome, decimal=config.records.decimal
+            firms[outcome], name=outcome, decimal=config.records.decimal, fallback=decimal
         )
     else:
         raise ConfigError(
@@ -1040,19 +1041,23 @@ def _write_profiles(
 
 
 def _predictors(
-    config: RunConfig, columns: Columns, firms: gpd.GeoDataFrame
+    config: RunConfig, validation: records_mod.ValidationReport
 ) -> dict[str, pd.Series]:
     """Model predictors by the user's name, as numbers (categorical ones as text); fail
     early on unknown columns.
 
     Mapped columns (``nilai_produksi`` read as ``output``) keep the user's name in the
-    model tables; other columns are parsed as numbers here (they are kept as read).
+    model tables; other columns are parsed as numbers here (they are kept as read), with
+    the file's decimal mark where a column's values fit both.
     """
+    columns, firms = validation.columns, validation.records
     renamed = {
         getattr(columns, role): role
         for role in ("workers", "output", "investment")
         if getattr(columns, role) is not None
     }
+    # input columns named like the tool's own are kept as <name>_input
+    renamed.update(validation.renamed)
     wanted = list(config.model.predictors)
     if not wanted:
         wanted = [
@@ -1076,7 +1081,10 @@ def _predictors(
             continue
         try:
             out[name] = records_mod.numeric_column(
-                column, name=name, decimal=config.records.decimal
+                column,
+                name=name,
+                decimal=config.records.decimal,
+                fallback=validation.decimal,
             )
         except ValidationError as err:
             raise ConfigError(f"model predictor {name!r} cannot be used: {err}") from None

@@ -10,10 +10,12 @@ rejected, and repaired coordinates are listed.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import difflib
 import io
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,8 +35,11 @@ from klastergeo.config import Columns, Decimal
 
 __all__ = [
     "REASONS",
+    "NumberFormat",
     "RawRecords",
     "ValidationReport",
+    "file_decimal",
+    "number_format",
     "numeric_column",
     "parse_numbers",
     "read_records",
@@ -87,6 +92,13 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
 }
 _REQUIRED = ("lat", "lon", "sector")
 _NUMERIC_ROLES = ("workers", "output", "investment")
+#: Largest accepted value of each numeric attribute (and 0 the smallest): beyond these a
+#: value is a typing error or an overflow (``1e999``), rejected as ``invalid_value``.
+VALUE_BOUNDS: dict[str, float] = {
+    "workers": 1_000_000,
+    "output": 1e15,
+    "investment": 1e15,
+}
 #: Output columns the validated records use; input columns of these names are renamed.
 STANDARD = (
     "row",
@@ -99,6 +111,20 @@ STANDARD = (
     "investment",
     "name",
     "area_code",
+)
+#: Every column name klastergeo gives kept firms (the record id is their index); an input
+#: column of one of these names is kept as ``<name>_input``.
+RESERVED = (
+    *STANDARD,
+    "record_id",
+    "geometry",
+    "admin_code",
+    "sentra_id",
+    "in_sentra",
+    "p_lpm",
+    "p_logit",
+    "p_probit",
+    "p_cluster",
 )
 
 
@@ -163,6 +189,10 @@ class ValidationReport:
     repaired: pd.DataFrame
     n_read: int
     columns: Columns
+    number_formats: Mapping[str, NumberFormat] = field(default_factory=dict)
+    decimal: str | None = None
+    renamed: Mapping[str, str] = field(default_factory=dict)
+    sector_typed: bool = False
 
     @property
     def n_kept(self) -> int:
@@ -190,8 +220,18 @@ class ValidationReport:
             "rejected": self.n_rejected,
             "repaired": self.n_repaired,
             "by_reason": self.by_reason,
+            "repaired_by_reason": self.repaired_by_reason,
             "columns": {k: v for k, v in vars(self.columns).items() if v is not None},
+            "number_formats": {k: v.to_dict() for k, v in self.number_formats.items()},
+            "renamed_columns": dict(self.renamed),
+            "sector_column_numeric": self.sector_typed,
         }
+
+    @property
+    def repaired_by_reason(self) -> dict[str, int]:
+        """Repaired rows per repair: ``swapped_coordinates``, ``kbli_leading_zero``."""
+        counts = self.repaired["reason"].value_counts().to_dict() if len(self.repaired) else {}
+        return {r: int(counts.get(r, 0)) for r in ("swapped_coordinates", "kbli_leading_zero")}
 
 
 # --------------------------------------------------------------------------------------
@@ -487,7 +527,10 @@ def resolve_columns(
     'lintang'
     """
     given = columns or Columns()
-    available = {_key(c): c for c in frame_columns}
+    by_key: dict[str, list[str]] = {}
+    for column in frame_columns:
+        by_key.setdefault(_key(column), []).append(column)
+    available = {key: names[0] for key, names in by_key.items()}
     resolved: dict[str, str | None] = {}
     problems: list[str] = []
     for role, names in CANDIDATES.items():
@@ -499,14 +542,22 @@ def resolve_columns(
                 problems.append(f"column {chosen!r} for {role} is not in the file{hint}")
             resolved[role] = chosen
             continue
-        hits = [available[n] for n in names if n in available]
-        resolved[role] = hits[0] if hits else None
+        hits = [n for n in names if n in available]
+        if hits and len(by_key[hits[0]]) > 1:
+            flag = f"--{role.replace('_', '-')}-col"
+            problems.append(
+                f"columns {preview(by_key[hits[0]])} differ only in case or punctuation and "
+                f"could each be the {role} column; pass {flag} with the one to use"
+            )
+            resolved[role] = None
+            continue
+        resolved[role] = available[hits[0]] if hits else None
         if hits:
-            logger.info("using column %r as %s", hits[0], role)
+            logger.info("using column %r as %s", available[hits[0]], role)
     for role in _REQUIRED:
         if role in ("lat", "lon") and has_geometry:
             continue
-        if resolved[role] is None:
+        if resolved[role] is None and not any(f"be the {role} column" in p for p in problems):
             flag = {"lat": "--lat-col", "lon": "--lon-col", "sector": "--sector-col"}[role]
             problems.append(f"no {role} column found; pass {flag} NAME")
     if problems:
@@ -520,95 +571,206 @@ def resolve_columns(
 # Numbers
 # --------------------------------------------------------------------------------------
 
-#: Number formats (after blanks and a leading "Rp" are removed) and how each is cleaned.
-_FORMATS = {
-    "plain": r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$",  # 110.25, -7.5, 15, 1e3
-    "comma_decimal": r"^[+-]?(\d+,\d*|,\d+)$",  # -7,5
-    "dot_groups": r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$",  # 1.234.567 and 1.234,5
-    "comma_groups": r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$",  # 1,234,567 and 1,234.5
+#: Number formats of each decimal mark (after blanks and a leading "Rp" are removed):
+#: plain numbers with an optional decimal part and exponent, and three-digit groups.
+_FORMATS: dict[str, tuple[str, ...]] = {
+    ".": (
+        r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$",  # 110.25, -7.5, 15, 1e3
+        r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$",  # 1,234,567 and 1,234.5
+    ),
+    ",": (
+        r"^[+-]?(\d+(,\d*)?|,\d+)([eE][+-]?\d+)?$",  # -7,5 and 15
+        r"^[+-]?\d{1,3}(\.\d{3})+(,\d*)?$",  # 1.234.567 and 1.234,5
+    ),
 }
 
 
+@dataclass(frozen=True)
+class NumberFormat:
+    """How one column writes its numbers, decided once for the whole column.
+
+    ``decimal`` is the decimal mark ("." or ","); the other mark may only group thousands.
+    ``decided_by`` says why: ``"values"`` (its values show it: ``-7,5`` or ``1.234,5`` show
+    a decimal comma, ``110.25`` or ``1,234.5`` a decimal point; a coordinate's single mark
+    is always decimal), ``"file"`` (the column's values fit both, e.g. ``1.234``, and the
+    file's other columns decide), ``"delimiter"`` (nothing in the file decides: a
+    ``;``-delimited file, as spreadsheets of a decimal-comma locale export, uses ``,``,
+    any other ``.``), ``"option"`` (``records.decimal``) or ``"typed"`` (the file stores
+    numbers, not text). ``comma``/``point`` count the values that show each mark;
+    ``conflicts`` those that contradict the decision (they are invalid).
+    """
+
+    decimal: str
+    decided_by: str
+    comma: int = 0
+    point: int = 0
+    conflicts: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        thousands = {".": ",", ",": "."}.get(self.decimal)
+        return {
+            "decimal": self.decimal,
+            "thousands": thousands,
+            "decided_by": self.decided_by,
+            "values_with_comma": self.comma,
+            "values_with_point": self.point,
+            "conflicts": self.conflicts,
+        }
+
+
+def _delimiter_default(delimiter: str | None) -> str:
+    return "," if delimiter == ";" else "."
+
+
+def _matches(text: pa.Array, decimal: str) -> NDArray[np.bool_]:
+    first, second = _FORMATS[decimal]
+    either = pc.or_(pc.match_substring_regex(text, first), pc.match_substring_regex(text, second))
+    return _np(either)
+
+
+def _evidence(
+    text: pa.Array, empty: NDArray[np.bool_], *, coordinate: bool = False
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """Values that can only be read with a decimal comma, and with a decimal point.
+
+    A value that fits both (``1.234``, ``15``) shows neither. In a coordinate a single
+    mark is always decimal (no latitude or longitude has thousands)."""
+    n_comma = _np(pc.count_substring(text, ","))
+    n_dot = _np(pc.count_substring(text, "."))
+    marked = ~empty & ((n_comma > 0) | (n_dot > 0))
+    comma = np.zeros(len(empty), dtype=bool)
+    point = np.zeros(len(empty), dtype=bool)
+    if not marked.any():
+        return comma, point
+    rows = np.flatnonzero(marked)
+    subset = text if len(rows) == len(text) else text.take(pa.array(rows))
+    as_comma = _matches(subset, ",")
+    as_point = _matches(subset, ".")
+    comma[rows] = as_comma & ~as_point
+    point[rows] = as_point & ~as_comma
+    if coordinate:
+        single = (n_comma[rows] + n_dot[rows]) == 1
+        comma[rows] |= single & (n_comma[rows] == 1) & as_comma
+        point[rows] |= single & (n_dot[rows] == 1) & as_point
+    return comma, point
+
+
+def _prepare(values: pd.Series) -> tuple[pa.Array, NDArray[np.bool_]]:
+    text = _clean_text(_arrow_text(values))
+    empty = _np(pc.is_in(pc.utf8_lower(text), value_set=pa.array(_NA_TOKENS)))
+    return text, empty
+
+
+def number_format(
+    values: pd.Series,
+    *,
+    decimal: Decimal = "auto",
+    fallback: str | None = None,
+    delimiter: str | None = None,
+    coordinate: bool = False,
+) -> NumberFormat:
+    """Decide how a column writes its numbers (see :class:`NumberFormat`).
+
+    ``fallback`` is the file's decimal mark, used when the column's own values fit both
+    marks; without it the delimiter decides.
+
+    >>> number_format(pd.Series(["1.234", "-7,5"])).decimal
+    ','
+    >>> number_format(pd.Series(["1.234", "15"]), delimiter=",").decided_by
+    'delimiter'
+    """
+    if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+        return NumberFormat(decimal=".", decided_by="typed")
+    text, empty = _prepare(values)
+    comma, point = _evidence(text, empty, coordinate=coordinate)
+    n_comma, n_point = int(comma.sum()), int(point.sum())
+    chosen: str
+    if decimal != "auto":
+        chosen, why = str(decimal), "option"
+    elif n_comma != n_point:
+        chosen, why = ("," if n_comma > n_point else "."), "values"
+    elif fallback is not None:
+        chosen, why = fallback, "file"
+    else:
+        chosen, why = _delimiter_default(delimiter), "delimiter"
+    conflicts = n_point if chosen == "," else n_comma
+    return NumberFormat(chosen, why, comma=n_comma, point=n_point, conflicts=conflicts)
+
+
+def file_decimal(formats: Mapping[str, NumberFormat]) -> str | None:
+    """The decimal mark the columns of one file show between them (None if none does)."""
+    comma = sum(f.comma for f in formats.values() if f.decided_by != "typed")
+    point = sum(f.point for f in formats.values() if f.decided_by != "typed")
+    if comma == point:
+        return None
+    return "," if comma > point else "."
+
+
 def parse_numbers(
-    values: pd.Series, *, decimal: Decimal = "auto", delimiter: str | None = None
+    values: pd.Series,
+    *,
+    decimal: Decimal = "auto",
+    delimiter: str | None = None,
+    fmt: NumberFormat | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.bool_], NDArray[np.bool_]]:
     """Parse text numbers as Indonesian and international spreadsheets write them.
 
     Returns ``(numbers, empty, invalid)``: floats (NaN where empty or invalid), a mask of
-    empty cells and a mask of non-empty cells that are not numbers.
+    empty cells and a mask of non-empty cells that are not finite numbers in the column's
+    format (``inf``, ``1e999`` and 400-digit numbers are invalid).
 
-    Thousands groups must have three digits, so codes such as ``33.74.07.1010`` stay text.
-    With ``decimal="auto"``, ``-7,5`` and ``1.234,5`` use a decimal comma and ``1,234.5`` a
-    decimal point; ``1.234`` reads as 1.234 and ``1,234`` as 1.234 too, unless the file is
-    comma-delimited (then 1234). ``decimal=","`` reads ``1.234`` as 1234, ``decimal="."``
-    reads ``1,234`` as 1234.
+    One rule reads the whole column: ``fmt`` (default: :func:`number_format` of the column
+    with ``decimal`` and ``delimiter``). Thousands groups must have three digits, so codes
+    such as ``33.74.07.1010`` stay text. With a decimal comma ``1.234`` is 1234 and
+    ``1,5`` is 1.5; with a decimal point ``1.234`` is 1.234 and ``1,234`` is 1234. A value
+    written with the other convention (``110.25`` in a decimal-comma column) is invalid.
 
-    >>> nums, empty, bad = parse_numbers(pd.Series(["-7,5", "1.234,5", "110.25", "", "x"]))
+    >>> nums, empty, bad = parse_numbers(pd.Series(["-7,5", "1.234,5", "110,25", "", "x"]))
     >>> nums.round(2).tolist()[:3], empty.tolist(), bad.tolist()
     ([-7.5, 1234.5, 110.25], [False, False, False, True, False], [False, False, False, False, True])
     """
     if pd.api.types.is_bool_dtype(values.dtype):
         values = values.astype("Int64")
     if pd.api.types.is_numeric_dtype(values.dtype):
-        numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        return numbers, values.isna().to_numpy(), np.zeros(len(values), dtype=bool)
-    text = _clean_text(_arrow_text(values))
-    empty = _np(pc.is_in(pc.utf8_lower(text), value_set=pa.array(_NA_TOKENS)))
+        numbers = np.array(
+            pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        )
+        empty = values.isna().to_numpy()
+        invalid = ~empty & ~np.isfinite(numbers)
+        numbers[invalid] = np.nan
+        return numbers, empty, invalid
+    if fmt is None:
+        fmt = number_format(values, decimal=decimal, delimiter=delimiter)
+    text, empty = _prepare(values)
+    numbers = np.full(len(values), np.nan)
     n_comma = _np(pc.count_substring(text, ","))
-    if decimal != "," and not n_comma.any():
-        # Fast path: most columns are plain numbers, which Arrow casts in one pass.
+    n_dot = _np(pc.count_substring(text, "."))
+    if not n_comma.any() and (fmt.decimal == "." or not n_dot.any()):
+        # Fast path: plain numbers, which Arrow casts in one pass.
         try:
             cast = pc.cast(pc.if_else(pa.array(empty), None, text), pa.float64())
-        except pa.ArrowException:  # not all plain numbers: classify formats below
+        except pa.ArrowException:  # not all plain numbers: check each below
             pass
         else:
-            numbers = _np(cast.fill_null(np.nan)).astype(float)
-            return numbers, empty, np.zeros(len(values), dtype=bool)
-    # Classify by separator counts (cheap), then validate each class with its format.
-    n_dot = _np(pc.count_substring(text, "."))
-    plain_shape = (n_comma == 0) & (n_dot <= 1)
-    lone_comma = (n_comma == 1) & (n_dot == 0)
-    order: list[tuple[str, NDArray[np.bool_] | None]]
-    if decimal == ",":
-        order = [("comma_decimal", lone_comma), ("dot_groups", None), ("plain", plain_shape)]
-    elif decimal == ".":
-        order = [("comma_groups", None), ("plain", plain_shape)]
-    elif delimiter == ",":
-        order = [
-            ("plain", plain_shape),
-            ("comma_groups", None),
-            ("dot_groups", None),
-            ("comma_decimal", lone_comma),
-        ]
-    else:
-        order = [
-            ("plain", plain_shape),
-            ("comma_decimal", lone_comma),
-            ("dot_groups", None),
-            ("comma_groups", None),
-        ]
-    numbers = np.full(len(values), np.nan)
-    valid = np.zeros(len(values), dtype=bool)
-    for name, shape in order:
-        todo = ~valid & ~empty
-        if shape is not None:
-            todo &= shape
-        if not todo.any():
-            continue
+            numbers = np.array(_np(cast.fill_null(np.nan)), dtype=float)
+            invalid = ~empty & ~np.isfinite(numbers)
+            numbers[invalid] = np.nan
+            return numbers, empty, invalid
+    todo = ~empty
+    if todo.any():
         rows = np.flatnonzero(todo)
         subset = text if len(rows) == len(text) else text.take(pa.array(rows))
-        hit = _np(pc.match_substring_regex(subset, _FORMATS[name]))
+        hit = _matches(subset, fmt.decimal)
         if hit.any():
             chosen = subset if hit.all() else subset.filter(pa.array(hit))
-            if name == "comma_decimal":
-                chosen = pc.replace_substring(chosen, ",", ".")
-            elif name == "dot_groups":
+            if fmt.decimal == ",":
                 chosen = pc.replace_substring(pc.replace_substring(chosen, ".", ""), ",", ".")
-            elif name == "comma_groups":
+            else:
                 chosen = pc.replace_substring(chosen, ",", "")
             numbers[rows[hit]] = _np(pc.cast(chosen, pa.float64()))
-            valid[rows[hit]] = True
-    return numbers, empty, ~valid & ~empty
+    invalid = ~empty & ~np.isfinite(numbers)
+    numbers[invalid] = np.nan
+    return numbers, empty, invalid
 
 
 def _arrow_text(values: pd.Series) -> pa.Array:
@@ -641,20 +803,25 @@ def numeric_column(
     name: str = "column",
     decimal: Decimal = "auto",
     delimiter: str | None = None,
+    fallback: str | None = None,
 ) -> pd.Series:
-    """A column of numbers as floats, parsed as :func:`parse_numbers` does.
+    """A column of numbers as floats, parsed as :func:`parse_numbers` does (its format
+    decided once, with ``fallback``, the file's decimal mark, where its values fit both).
 
     Raises :class:`ValidationError` naming the column and offending values when a
-    non-empty cell is not a number.
+    non-empty cell is not a finite number in the column's format.
 
     >>> numeric_column(pd.Series(["0,5", "", "2"]), name="skor").tolist()
     [0.5, nan, 2.0]
     """
-    numbers, _, invalid = parse_numbers(values, decimal=decimal, delimiter=delimiter)
+    fmt = number_format(values, decimal=decimal, fallback=fallback, delimiter=delimiter)
+    numbers, _, invalid = parse_numbers(values, fmt=fmt)
     if invalid.any():
+        mark = {".": "a decimal point", ",": "a decimal comma"}[fmt.decimal]
         raise ValidationError(
             f"column {name!r} is not numeric: {int(invalid.sum())} value(s) such as "
-            f"{preview(pd.Series(values).iloc[np.flatnonzero(invalid)].unique())}"
+            f"{preview(pd.Series(values).iloc[np.flatnonzero(invalid)].unique())} are not "
+            f"finite numbers with {mark} ({fmt.decided_by}) as its other values use"
         )
     return pd.Series(numbers, index=values.index, name=values.name)
 
@@ -717,14 +884,15 @@ def validate_records(
     cols = resolve_columns(list(frame.columns), columns, has_geometry=raw.xy is not None)
     checks = _Checks(frame)
 
+    # Number formats: one per column; where a column's values fit both decimal marks,
+    # the file's other columns decide ------------------------------------------------------
+    formats = _number_formats(frame, cols, decimal=decimal, delimiter=raw.delimiter)
+    file_mark = file_decimal(formats)
+
     # Coordinates ---------------------------------------------------------------------
     if cols.lat is not None and cols.lon is not None:
-        lat, lat_empty, lat_bad = parse_numbers(
-            frame[cols.lat], decimal=decimal, delimiter=raw.delimiter
-        )
-        lon, lon_empty, lon_bad = parse_numbers(
-            frame[cols.lon], decimal=decimal, delimiter=raw.delimiter
-        )
+        lat, lat_empty, lat_bad = parse_numbers(frame[cols.lat], fmt=formats[cols.lat])
+        lon, lon_empty, lon_bad = parse_numbers(frame[cols.lon], fmt=formats[cols.lon])
         lat_name, lon_name = cols.lat, cols.lon
         missing = lat_empty | lon_empty | lat_bad | lon_bad
     else:
@@ -783,38 +951,63 @@ def validate_records(
     # Sector ----------------------------------------------------------------------------
     assert cols.sector is not None
     sector_name = cols.sector
-    codes = kbli.normalise(_codes_as_text(frame[sector_name]))
-    long_enough = codes.astype("string").str.len().fillna(0).to_numpy() >= sector_digits
-    checks.add(
-        "invalid_sector",
-        ~(kbli.is_valid(codes).to_numpy() & long_enough),
-        lambda rows: (
-            f"{sector_name} "
-            + frame.loc[rows, sector_name].astype("string").fillna("").map(repr)
-            + f" is not a KBLI code of {sector_digits} to 5 digits in a known division"
-        ),
+    typed_sector = pd.api.types.is_numeric_dtype(frame[sector_name].dtype)
+    if typed_sector:
+        logger.warning(
+            "column %r holds KBLI codes as numbers, which lose the leading zero of "
+            "divisions 01-09; store them as text",
+            sector_name,
+        )
+    codes, zero_restored, ambiguous = kbli.restore_leading_zero(
+        kbli.normalise(_codes_as_text(frame[sector_name])), typed=typed_sector
     )
+    long_enough = codes.astype("string").str.len().fillna(0).to_numpy() >= sector_digits
+    bad_sector = ~(kbli.is_valid(codes).to_numpy() & long_enough) | ambiguous
+
+    def sector_text(rows: pd.Index) -> pd.Series:
+        written = frame.loc[rows, sector_name].astype("string").fillna("").map(repr)
+        unclear = pd.Series(ambiguous, index=frame.index).loc[rows]
+        plain = (
+            f"{sector_name} "
+            + written
+            + f" is not a KBLI code of {sector_digits} to 5 digits in a known division"
+        )
+        doubt = (
+            f"{sector_name} "
+            + written
+            + " is ambiguous in a column of numbers: a KBLI code as written, or the same "
+            "with the leading zero numbers drop (0"
+            + frame.loc[rows, sector_name].astype("string").fillna("").str.strip()
+            + "); store KBLI codes as text"
+        )
+        return doubt.where(unclear, plain)
+
+    checks.add("invalid_sector", bad_sector, sector_text)
 
     # Numeric attributes ------------------------------------------------------------------
     numbers: dict[str, NDArray[np.float64]] = {}
     problems: dict[str, NDArray[np.bool_]] = {}
+    limits: dict[str, float] = {}
     for role in _NUMERIC_ROLES:
         name = getattr(cols, role)
         if name is None:
             continue
-        values, _, bad = parse_numbers(frame[name], decimal=decimal, delimiter=raw.delimiter)
+        values, _, bad = parse_numbers(frame[name], fmt=formats[name])
         numbers[role] = values
-        problems[name] = bad | (values < 0)
+        limits[name] = VALUE_BOUNDS[role]
+        problems[name] = bad | (values < 0) | (values > VALUE_BOUNDS[role])
 
     def value_text(rows: pd.Index) -> pd.Series:
         out = pd.Series(pd.NA, index=rows, dtype="string")
         for name, problem in problems.items():
             hit = pd.Series(problem, index=frame.index).loc[rows] & out.isna()
+            mark = {".": "a decimal point", ",": "a decimal comma"}[formats[name].decimal]
             out = out.mask(
                 hit,
                 f"{name} "
                 + frame.loc[rows, name].astype("string").fillna("").map(repr)
-                + " is not a non-negative number",
+                + f" is not a number from 0 to {limits[name]:,.0f} written with {mark}"
+                + f" (as column {name!r} writes them)",
             )
         return out
 
@@ -871,11 +1064,14 @@ def validate_records(
     reason, detail = checks.resolve()
     keep = reason == ""
     rejected = _rejected_frame(raw, reason, detail)
-    kept = _kept_frame(frame, cols, keep, ids, lat, lon, codes, numbers, sector_digits, raw.rows)
+    kept, renamed = _kept_frame(
+        frame, cols, keep, ids, lat, lon, codes, numbers, sector_digits, raw.rows, raw.xy is None
+    )
     if areas is not None:
         kept["area_code"] = np.asarray(areas.index, dtype=object)[area_pos[keep]]
     fixed = repaired & keep
-    repaired_rows = pd.DataFrame(
+    zero_fixed = zero_restored & keep
+    swaps = pd.DataFrame(
         {
             "record_id": ids[fixed].to_numpy(dtype=object),
             "row": raw.rows[fixed],
@@ -886,8 +1082,30 @@ def validate_records(
             "lon": lon[fixed],
         }
     )
+    zeros = pd.DataFrame(
+        {
+            "record_id": ids[zero_fixed].to_numpy(dtype=object),
+            "row": raw.rows[zero_fixed],
+            "reason": "kbli_leading_zero",
+            "input_kbli": frame.loc[zero_fixed, sector_name].astype("string").to_numpy(),
+            "kbli": codes[zero_fixed].to_numpy(dtype=object),
+        }
+    )
+    repaired_rows = (
+        pd.concat([swaps, zeros], ignore_index=True).sort_values("row", kind="stable")
+        if len(zeros)
+        else swaps
+    ).reset_index(drop=True)
     report = ValidationReport(
-        records=kept, rejected=rejected, repaired=repaired_rows, n_read=raw.n_read, columns=cols
+        records=kept,
+        rejected=rejected,
+        repaired=repaired_rows,
+        n_read=raw.n_read,
+        columns=cols,
+        number_formats=formats,
+        decimal=file_mark,
+        renamed=renamed,
+        sector_typed=typed_sector,
     )
     logger.info(
         "records: %d read, %d kept, %d rejected, %d repaired",
@@ -897,6 +1115,38 @@ def validate_records(
         report.n_repaired,
     )
     return report
+
+
+def _number_formats(
+    frame: pd.DataFrame, cols: Columns, *, decimal: Decimal, delimiter: str | None
+) -> dict[str, NumberFormat]:
+    """The number format of every numeric column of the standard roles, decided once: by
+    its own values, else by the file's other columns, else by the delimiter."""
+    numeric = {cols.lat: True, cols.lon: True}
+    numeric.update({getattr(cols, role): False for role in _NUMERIC_ROLES})
+    own = {
+        name: number_format(
+            frame[name], decimal=decimal, delimiter=delimiter, coordinate=coordinate
+        )
+        for name, coordinate in numeric.items()
+        if name is not None
+    }
+    mark = file_decimal(own)
+    if mark is None:
+        return own
+    return {
+        name: (
+            dataclasses.replace(
+                fmt,
+                decimal=mark,
+                decided_by="file",
+                conflicts=fmt.point if mark == "," else fmt.comma,
+            )
+            if fmt.decided_by == "delimiter"
+            else fmt
+        )
+        for name, fmt in own.items()
+    }
 
 
 class _Checks:
@@ -1020,7 +1270,8 @@ def _kept_frame(
     numbers: dict[str, NDArray[np.float64]],
     sector_digits: int,
     rows: NDArray[np.int64],
-) -> gpd.GeoDataFrame:
+    keep_geometry_column: bool,
+) -> tuple[gpd.GeoDataFrame, dict[str, str]]:
     mapped = {v for v in vars(cols).values() if v is not None}
     n_kept = int(keep.sum())
     data: dict[str, Any] = {
@@ -1038,11 +1289,34 @@ def _kept_frame(
         else np.full(n_kept, None, dtype=object)
     )
     kept = pd.DataFrame(data, index=pd.Index(ids[keep].to_numpy(dtype=object), name="record_id"))
-    # The file's other columns, as read (one take keeps Arrow-backed text as it is).
-    extra = [c for c in frame.columns if c not in mapped and c != "geometry"]
+    # The file's other columns, as read (one take keeps Arrow-backed text as it is). A
+    # column named like one of the tool's own is kept as <name>_input, never clobbered.
+    # (A GIS file's geometry became lat/lon; a text file's "geometry" column is data.)
+    extra = [
+        c for c in frame.columns if c not in mapped and (keep_geometry_column or c != "geometry")
+    ]
+    renamed: dict[str, str] = {}
     if extra:
         others = frame.loc[keep, extra]
-        others.columns = pd.Index([c if c not in STANDARD else f"{c}_input" for c in extra])
+        taken = set(RESERVED) | {str(c) for c in extra}
+        names = []
+        for column in extra:
+            name = str(column)
+            if name in RESERVED:
+                new = f"{name}_input"
+                while new in taken:
+                    new += "_"
+                taken.add(new)
+                renamed[name] = new
+                name = new
+            names.append(name)
+        others.columns = pd.Index(names)
         others.index = kept.index
         kept = pd.concat([kept, others], axis=1)
-    return gpd.GeoDataFrame(kept, geometry=gpd.points_from_xy(kept["lon"], kept["lat"]), crs=4326)
+    if renamed:
+        logger.warning(
+            "input column(s) named like klastergeo's own are kept as %s",
+            ", ".join(f"{k!r} -> {v!r}" for k, v in renamed.items()),
+        )
+    points = gpd.points_from_xy(kept["lon"], kept["lat"])
+    return gpd.GeoDataFrame(kept, geometry=points, crs=4326), renamed
