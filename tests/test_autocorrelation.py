@@ -444,3 +444,29 @@ def test_by_sector_shapes(villages, counts, continuous) -> None:
     } <= set(local.columns)
     assert seen[-1] == ("done", 2, 2)
     assert global_.loc["13", "moran_i"] > 0.05
+
+
+def test_too_few_areas_is_the_projects_own_error() -> None:
+    """local_moran with 2 areas and global_moran with 3 divided by zero; the statistics
+    are undefined there (variance divides by n - 2, resp. (n - 1)(n - 2)(n - 3))."""
+    from klastergeo._errors import StatisticsError
+
+    two = lattice(1, 2)
+    graph = weights.contiguity(two)
+    y = pd.Series([1.0, 5.0], index=two.index)
+    for function in (ac.local_moran, ac.local_gstar):
+        with pytest.raises(StatisticsError, match=r"needs at least 3 areas; the data have 2"):
+            function(y, graph, permutations=99)
+    three = lattice(1, 3)
+    graph3 = weights.contiguity(three)
+    y3 = pd.Series([1.0, 5.0, 2.0], index=three.index)
+    for function in (
+        ac.global_moran,
+        ac.geary,
+        ac.general_g,
+    ):
+        with pytest.raises(StatisticsError, match=r"needs at least 4 areas; the data have 3"):
+            function(y3, graph3, permutations=0)
+    assert len(ac.local_moran(y3, graph3, permutations=99)) == 3  # defined
+    local, global_ = ac.by_sector(y3.to_frame("31"), graph3, permutations=99)
+    assert len(local) == 3 and np.isnan(global_.loc["31", "moran_i"])

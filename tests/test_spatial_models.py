@@ -99,3 +99,33 @@ def test_spatial_models_name_bad_input(columbus) -> None:
         spatial_models.ols_diagnostics(frame.assign(INC=np.nan), "CRIME", ["INC"], graph)
     with pytest.raises(ModelError, match="model='sem'"):
         spatial_models.fit_spatial(frame, "CRIME", ["INC"], graph, model="sem")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("model", ["ols", "lag", "error"])
+def test_constant_and_collinear_predictors_are_named(columbus, model: str) -> None:
+    """A constant predictor (duplicating the intercept) and an exact linear combination
+    made spreg's term list disagree with its coefficients (a traceback); now the
+    project's own error names them."""
+    frame, graph = columbus
+    data = frame.assign(ONE=5.0, BOTH=frame["INC"] + 2 * frame["HOVAL"])
+
+    def fit(predictors: list[str]) -> None:
+        if model == "ols":
+            spatial_models.ols_diagnostics(data, "CRIME", predictors, graph)
+        else:
+            spatial_models.fit_spatial(data, "CRIME", predictors, graph, model=model)
+
+    with pytest.raises(ModelError, match=r"predictor\(s\) 'ONE' have the same value"):
+        fit(["INC", "ONE"])
+    with pytest.raises(ModelError, match=r"perfectly collinear .*'INC', 'HOVAL', 'BOTH'"):
+        fit(["INC", "HOVAL", "BOTH"])
+    with pytest.raises(ModelError, match=r"outcome 'ONE' has the same value"):
+        spatial_models.ols_diagnostics(data, "ONE", ["INC"], graph)
+
+
+def test_too_few_areas_for_a_spatial_model() -> None:
+    areas = lattice(1, 3)
+    graph = weights.contiguity(areas)
+    data = pd.DataFrame({"y": [1.0, 2.0, 4.0], "x": [0.5, 0.1, 0.9]}, index=areas.index)
+    with pytest.raises(ModelError, match=r"3 area\(s\) are too few"):
+        spatial_models.ols_diagnostics(data, "y", ["x"], graph)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
@@ -76,6 +77,88 @@ def test_knn_has_k_neighbours() -> None:
     grid = lattice(4, 4)
     graph = weights.knn(grid, k=3)
     assert (graph.cardinalities == 3).all()
+
+
+def _neighbour_sets(graph) -> dict[str, set[str]]:
+    adjacency = graph.adjacency.reset_index()
+    adjacency = adjacency[adjacency["focal"] != adjacency["neighbor"]]
+    return {f: set(g["neighbor"]) for f, g in adjacency.groupby("focal")}
+
+
+def _geodesic_knn(lon: np.ndarray, lat: np.ndarray, k: int) -> np.ndarray:
+    """Brute force: the k nearest by geodesic distance on WGS84 (pyproj), every pair."""
+    from pyproj import Geod
+
+    n = len(lon)
+    i, j = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    _, _, distance = Geod(ellps="WGS84").inv(
+        lon[i.ravel()], lat[i.ravel()], lon[j.ravel()], lat[j.ravel()]
+    )
+    distance = distance.reshape(n, n)
+    np.fill_diagonal(distance, np.inf)
+    return np.argsort(distance, axis=1, kind="stable")[:, :k]
+
+
+@pytest.mark.boundaries
+def test_knn_on_lon_lat_is_exact(data_dir: Path) -> None:
+    """Jawa Tengah's 576 kecamatan in longitude/latitude: the k nearest by geodesic
+    distance (brute force, pyproj), and what a k-d tree finds on UTM-projected points."""
+    from scipy.spatial import cKDTree
+
+    from klastergeo._spatial import to_metric
+
+    areas = boundaries.load_areas("kecamatan", area="33", source=data_dir)
+    k = 6
+    graph = weights.knn(areas, k=k)
+    assert (graph.cardinalities == k).all()
+    found = _neighbour_sets(graph)
+    points = areas.geometry.representative_point()
+    nearest = _geodesic_knn(points.x.to_numpy(), points.y.to_numpy(), k)
+    codes = areas.index.to_numpy()
+    brute = {codes[i]: set(codes[row]) for i, row in enumerate(nearest)}
+    assert found == brute
+    metric = to_metric(gpd.GeoDataFrame(geometry=points, crs=4326)).geometry
+    xy = np.column_stack([metric.x, metric.y])
+    _, utm = cKDTree(xy).query(xy, k=k + 1)
+    projected = {codes[i]: set(codes[row[1:]]) for i, row in enumerate(utm)}
+    same = sum(found[c] == projected[c] for c in codes) / len(codes)
+    assert same == 1.0  # one UTM zone (49S) holds Jawa Tengah: the same neighbours
+    assert _neighbour_sets(weights.knn(areas, k=k)) == found  # deterministic
+
+
+def test_knn_of_planar_points_matches_a_kd_tree() -> None:
+    """Columbus (a projected, CRS-less layer): exactly a k-d tree's neighbours, and the same
+    twice (libpysal's default jitter moved points and changed them between builds)."""
+    import libpysal
+    from scipy.spatial import cKDTree
+
+    frame = gpd.read_file(libpysal.examples.get_path("columbus.shp")).set_crs(
+        None, allow_override=True
+    )
+    frame.index = frame["POLYID"].astype(str)
+    points = frame.geometry.representative_point()
+    xy = np.column_stack([points.x, points.y])
+    _, tree = cKDTree(xy).query(xy, k=5)
+    expected = {frame.index[i]: set(frame.index[row[1:]]) for i, row in enumerate(tree)}
+    first = _neighbour_sets(weights.knn(frame, k=4))
+    assert first == expected
+    assert _neighbour_sets(weights.knn(frame, k=4)) == first
+
+
+def test_knn_separates_only_coincident_points_with_a_seed() -> None:
+    xs = [110.0, 110.0, 110.0, 110.01, 110.02, 110.03, 110.04]
+    points = gpd.GeoSeries(gpd.points_from_xy(xs, [-7.0] * 7), crs=4326)
+    points.index = [f"p{i}" for i in range(7)]
+    graph = weights.knn(points, k=2)
+    sets = _neighbour_sets(graph)
+    # the three coincident points are each other's two nearest
+    assert sets["p0"] == {"p1", "p2"} and sets["p1"] == {"p0", "p2"}
+    assert sets["p3"] == {"p4", "p2"} or sets["p3"] == {"p4", "p1"} or sets["p3"] == {"p4", "p0"}
+    assert sets["p5"] == {"p4", "p6"} and sets["p6"] == {"p5", "p4"}
+    assert _neighbour_sets(weights.knn(points, k=2, seed=0)) == sets
+    # which coincident point is p3's nearest depends on the seed only
+    seen = {frozenset(_neighbour_sets(weights.knn(points, k=2, seed=s))["p3"]) for s in range(20)}
+    assert len(seen) > 1
 
 
 def test_h3_neighbours() -> None:

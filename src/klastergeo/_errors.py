@@ -59,7 +59,9 @@ def preview(values: object, limit: int = 5) -> str:
     "'a', 'b', 'c', 'd', 'e', ... (7 in all)"
     """
     items = list(values)  # type: ignore[call-overload]
-    shown = ", ".join(repr(v) for v in items[:limit])
+    # numpy scalars as the plain values they hold (0.0, not np.float64(0.0))
+    plain = [v.item() if hasattr(v, "dtype") and hasattr(v, "item") else v for v in items]
+    shown = ", ".join(repr(v) for v in plain[:limit])
     if len(items) > limit:
         shown += f", ... ({len(items)} in all)"
     return shown

@@ -10,6 +10,8 @@ import pyproj
 import shapely
 from numpy.typing import NDArray
 
+from klastergeo._errors import BoundaryError
+
 logger = logging.getLogger(__name__)
 
 #: Metres in one degree of latitude (and of longitude at the equator); Indonesia spans
@@ -39,8 +41,9 @@ def utm_crs(frame: gpd.GeoDataFrame | gpd.GeoSeries) -> pyproj.CRS:
 def to_metric(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Return ``frame`` in a projected CRS: its own if projected, else its UTM zone."""
     if frame.crs is None:
-        raise ValueError(
-            "the geometries have no CRS; set one with .set_crs(4326) for longitude/latitude"
+        raise BoundaryError(
+            "the geometries have no CRS, so distances in metres cannot be measured; give the "
+            "boundaries or points a CRS (EPSG:4326 for longitude/latitude)"
         )
     if not frame.crs.is_geographic:
         return frame

@@ -47,10 +47,12 @@ from numpy.typing import NDArray
 from scipy import sparse, special, stats
 
 from klastergeo import _local as _finish
-from klastergeo._errors import ConfigError
+from klastergeo._errors import ConfigError, StatisticsError
 from klastergeo._kernels import permutation_counts
 
 __all__ = [
+    "MIN_AREAS_GLOBAL",
+    "MIN_AREAS_LOCAL",
     "GlobalStatistic",
     "bonferroni",
     "by_sector",
@@ -86,6 +88,22 @@ class _Prepared:
     ids: pd.Index
     columns: pd.Index
     two_d: bool
+
+
+#: Fewest areas a local statistic is defined for: an area is compared with permutations
+#: of the n - 1 others, and the analytical variance divides by n - 2.
+MIN_AREAS_LOCAL = 3
+#: Fewest areas of the global statistics: their randomisation variance divides by
+#: (n - 1)(n - 2)(n - 3).
+MIN_AREAS_GLOBAL = 4
+
+
+def _require_areas(n: int, minimum: int, statistic: str) -> None:
+    if n < minimum:
+        raise StatisticsError(
+            f"{statistic} needs at least {minimum} areas; the data have {n} (use a finer "
+            "--level or a larger study area)"
+        )
 
 
 def _prepare(y: pd.Series | pd.DataFrame, graph: Graph) -> _Prepared:
@@ -439,6 +457,7 @@ def local_join_count(
     """
     prepared = _prepare(y, graph)
     values = prepared.values
+    _require_areas(len(values), MIN_AREAS_LOCAL, "the local join count")
     if not np.isin(values, (0.0, 1.0)).all():
         raise ConfigError("local_join_count needs 0/1 values; recode y first")
     _check_alternative(alternative)
@@ -484,6 +503,7 @@ def _local(
     prepared = _prepare(y, graph)
     values = prepared.values
     n = values.shape[0]
+    _require_areas(n, MIN_AREAS_LOCAL, "a local statistic (LISA, Gi*)")
     binary = _csr(graph, "b")
     isolated = np.diff(binary.indptr) == 0
     if any(w in which for w in ("gstar", "g")) and (values < 0).any():
@@ -764,6 +784,7 @@ def _global_input(y: pd.Series, graph: Graph) -> NDArray[np.float64]:
     prepared = _prepare(y, graph)
     if prepared.two_d:
         raise ConfigError("global statistics take one variable (a Series) at a time")
+    _require_areas(len(prepared.values), MIN_AREAS_GLOBAL, "a global statistic")
     return prepared.values[:, 0]
 
 
@@ -1026,8 +1047,9 @@ def by_sector(
     ]
     sectors = list(matrix.columns)
     if not sectors:
-        return pd.DataFrame(columns=columns), pd.DataFrame(
-            columns=["moran_i", "expected", "z", "p_norm"]
+        empty = pd.MultiIndex.from_arrays([[], []], names=["area_code", "sector"])
+        return pd.DataFrame(columns=columns, index=empty), pd.DataFrame(
+            columns=["moran_i", "expected", "z", "p_norm"], index=pd.Index([], name="sector")
         )
     if progress:
         progress("local statistics", 0, 2)
@@ -1074,6 +1096,10 @@ def by_sector(
         progress("global statistics", 1, 2)
     rows = {}
     for sector in sectors:
+        if len(frame) < MIN_AREAS_GLOBAL:
+            nan = float("nan")
+            rows[sector] = {"moran_i": nan, "expected": nan, "z": nan, "p_norm": nan}
+            continue
         result = global_moran(frame[sector], graph, permutations=0, alternative=alternative)
         rows[sector] = {
             "moran_i": result.value,

@@ -964,6 +964,10 @@ def _print_summary(summary: dict[str, Any], sentra: Any, out: Path) -> None:
         out_console.print(table)
     else:
         out_console.print("no sentra found")
+    for item in summary.get("not_computed") or []:
+        out_console.print(
+            Text.assemble(("not computed: ", "yellow"), literal(f"{item['what']}: {item['why']}"))
+        )
     timings = ", ".join(f"{k} {v:.1f}s" for k, v in summary["timings"].items())
     out_console.print(f"timings: {timings}")
     has_map = (out / "map.html").exists() and "map" in summary["timings"]

@@ -213,6 +213,13 @@ def _run(
     timed = _timer(report_to, timings)
     level, resolution = parse_level(config.area.level)
     out = Path(config.out)
+    # What a run could not compute, and why: summary.json and the report say so.
+    not_computed: list[dict[str, str]] = []
+
+    def note(step: str, what: str, why: str, *, warn: bool = True) -> None:
+        if warn:
+            logger.warning("%s: %s not computed: %s", step, what, why)
+        not_computed.append({"step": step, "what": what, "why": why})
 
     with timed("read"):
         raw = _read(config)
@@ -288,10 +295,32 @@ def _run(
             and (not config.analysis.sectors or s in config.analysis.sectors)
         ]
         skipped = {str(s): int(sector_totals[s]) for s in sector_totals.index if s not in analysed}
+        if not analysed:
+            note(
+                "statistics",
+                "local and global statistics, sentra",
+                f"no sector has {config.analysis.min_sector_firms} firms or more "
+                "(analysis.min_sector_firms)",
+            )
+        elif len(areas) < autocorrelation.MIN_AREAS_LOCAL:
+            note(
+                "statistics",
+                "local statistics (Gi*, LISA), global Moran's I, sentra",
+                f"the study area has {len(areas)} area(s); local statistics need at least "
+                f"{autocorrelation.MIN_AREAS_LOCAL}",
+            )
+        elif len(areas) < autocorrelation.MIN_AREAS_GLOBAL:
+            note(
+                "statistics",
+                "global Moran's I",
+                f"the study area has {len(areas)} areas; global statistics need at least "
+                f"{autocorrelation.MIN_AREAS_GLOBAL}",
+            )
         if config.analysis.fdr and config.analysis.permutations > 0:
             _warn_fdr_floor(config, len(areas))
+        stats_sectors = analysed if len(areas) >= autocorrelation.MIN_AREAS_LOCAL else []
         local, global_stats = autocorrelation.by_sector(
-            aggregate.wide(counts, "n_firms")[analysed],
+            aggregate.wide(counts, "n_firms")[stats_sectors],
             graph,
             permutations=config.analysis.permutations,
             seed=config.analysis.seed,
@@ -305,6 +334,14 @@ def _run(
         table = table.join(local)
         table["gi_bin"] = table["gi_bin"].fillna(0).astype(np.int64)
         table["lisa_quadrant"] = table["lisa_quadrant"].fillna(0).astype(np.int64)
+        if len(areas) >= autocorrelation.MIN_AREAS_GLOBAL:
+            undefined = [str(s) for s in global_stats.index[global_stats["moran_i"].isna()]]
+            if undefined:
+                note(
+                    "statistics",
+                    f"global Moran's I of sector(s) {', '.join(undefined)}",
+                    "the same number of firms in every area (no variation)",
+                )
 
     with timed("sentra"):
         parents = _parent_names(config, level, areas, source) if standard else None
@@ -366,7 +403,7 @@ def _run(
                 conc_firms, measure=measure, levels=None if nested else {"areas": 10_000}
             )
         except ConfigError as err:
-            logger.warning("concentration indices skipped: %s", err)
+            note("profile", "concentration indices", str(err))
             concentration_table = pd.DataFrame()
         types = _typology(config, firms, sentra)
         diagnosed = _diagnosis(config, firms, sentra)
@@ -434,6 +471,7 @@ def _run(
         if len(sentra)
         else {},
         "models": model_notes,
+        "not_computed": not_computed,
         "timings": timings,
         "config": config.to_dict(),
         "versions": _versions(),
@@ -925,7 +963,11 @@ def _fit_models(
             logger.warning("%s model skipped: %s", kind, err)
             notes[kind] = {"skipped": str(err)}
             continue
-        if graph is not None and "area_code" in firms.columns:
+        if (
+            graph is not None
+            and "area_code" in firms.columns
+            and len(graph.unique_ids) >= autocorrelation.MIN_AREAS_GLOBAL
+        ):
             per_area = result.residuals.groupby(firms["area_code"]).mean()
             # areas without firms carry no residual: 0, the model's expectation
             filled = per_area.reindex(pd.Index(graph.unique_ids)).fillna(0.0)
@@ -1119,7 +1161,7 @@ def _weights(
         islands_before = len(graph.isolates)
         graph = weights_mod.attach_islands(graph, areas, how=options.islands)
     elif options.weights == "knn":
-        graph = weights_mod.knn(areas, k=options.k)
+        graph = weights_mod.knn(areas, k=options.k, seed=options.seed)
         info["k"] = options.k
         islands_before = 0
     else:

@@ -45,6 +45,8 @@ TEXT = {
             "wilayah inti yang bersebelahan digabung. Rincian di README klastergeo."
         ),
         "none": "Tidak ada sentra yang ditemukan.",
+        "not_computed": "Tidak dihitung",
+        "not_computed_note": "Statistik berikut tidak terdefinisi untuk data ini:",
     },
     "en": {
         "title": "Industrial cluster report",
@@ -65,6 +67,8 @@ TEXT = {
             "area; contiguous core areas merge. Details in klastergeo's README."
         ),
         "none": "No sentra found.",
+        "not_computed": "Not computed",
+        "not_computed_note": "These statistics are not defined for these data:",
     },
 }
 _SENTRA_COLUMNS = {
@@ -242,4 +246,9 @@ def build_report(
         models=model_blocks,
         figures=list(figures),
         method_table=markup(_table(method)),
+        not_computed=markup(
+            _table(pd.DataFrame(summary.get("not_computed") or [], columns=["step", "what", "why"]))
+        )
+        if summary.get("not_computed")
+        else "",
     )

@@ -70,7 +70,43 @@ def _aligned(
             f"{len(graph.isolates)} area(s) have no neighbour; attach them "
             "(weights.attach_islands) before a spatial model"
         )
-    return frame[[outcome]].to_numpy(float), frame[list(predictors)].to_numpy(float), graph
+    y = frame[[outcome]].to_numpy(float)
+    x = frame[list(predictors)].to_numpy(float)
+    _check_design(y, x, outcome, list(predictors))
+    return y, x, graph
+
+
+def _check_design(y: np.ndarray, x: np.ndarray, outcome: str, predictors: list[str]) -> None:
+    """Refuse what OLS cannot estimate, naming the cause: too few areas, a constant
+    outcome or predictor, or predictors that are linear combinations of others."""
+    n, k = x.shape
+    needed = max(k + 2, autocorrelation.MIN_AREAS_GLOBAL)
+    if n < needed:
+        raise ModelError(
+            f"{n} area(s) are too few for {k} predictor(s) with spatial diagnostics; at least "
+            f"{needed} are needed"
+        )
+    if np.ptp(y) == 0:
+        raise ModelError(f"outcome {outcome!r} has the same value in every area")
+    constant = [p for p, spread in zip(predictors, np.ptp(x, axis=0), strict=True) if spread == 0]
+    if constant:
+        raise ModelError(
+            f"predictor(s) {preview(constant)} have the same value in every area (they "
+            "duplicate the constant); drop them"
+        )
+    design = np.column_stack([np.ones(n), x])
+    if np.linalg.matrix_rank(design) < k + 1:
+        redundant = [
+            name
+            for i, name in enumerate(predictors)
+            if np.linalg.matrix_rank(np.delete(design, i + 1, axis=1))
+            == np.linalg.matrix_rank(design)
+        ]
+        raise ModelError(
+            f"predictors are perfectly collinear (rank {np.linalg.matrix_rank(design)} of "
+            f"{k + 1} with the constant): {preview(redundant)} can each be written from the "
+            "others; drop one"
+        )
 
 
 def residual_moran(

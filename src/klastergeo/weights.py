@@ -260,20 +260,83 @@ def _require_projected(frame: gpd.GeoDataFrame | gpd.GeoSeries, what: str) -> No
         )
 
 
-def knn(areas: gpd.GeoDataFrame | gpd.GeoSeries, *, k: int = 6) -> Graph:
+#: WGS84: semi-major axis (m) and first eccentricity squared.
+_WGS84_A = 6_378_137.0
+_WGS84_E2 = 6.694379990141316e-3
+
+
+def _knn_coordinates(points: gpd.GeoSeries) -> NDArray[np.float64]:
+    """Coordinates in which straight-line nearest neighbours are the true ones.
+
+    Longitude/latitude become earth-centred (ECEF) metres on the WGS84 ellipsoid: the
+    chord between two points there differs from their geodesic distance by less than a
+    millimetre up to 10 km (about d^3 / 24 R^2), the same for every pair, so the nearest
+    neighbours are those of the geodesic - for one village or the whole country, where a
+    single UTM zone would stretch distances far from its central meridian. Projected (or
+    CRS-less) coordinates are used as they are.
+    """
+    x, y = points.x.to_numpy(dtype=float), points.y.to_numpy(dtype=float)
+    if points.crs is None or not points.crs.is_geographic:
+        return np.column_stack([x, y])
+    if points.crs.to_epsg() != 4326:
+        geographic = points.to_crs(4326)
+        x, y = geographic.x.to_numpy(dtype=float), geographic.y.to_numpy(dtype=float)
+    lon, lat = np.radians(x), np.radians(y)
+    sin_lat, cos_lat = np.sin(lat), np.cos(lat)
+    radius = _WGS84_A / np.sqrt(1.0 - _WGS84_E2 * sin_lat**2)
+    return np.column_stack(
+        [
+            radius * cos_lat * np.cos(lon),
+            radius * cos_lat * np.sin(lon),
+            radius * (1.0 - _WGS84_E2) * sin_lat,
+        ]
+    )
+
+
+def knn(areas: gpd.GeoDataFrame | gpd.GeoSeries, *, k: int = 6, seed: int = 0) -> Graph:
     """k-nearest-neighbour weights between points (or area representative points).
 
-    In a geographic CRS, distances are in degrees (fine for choosing neighbours near the
-    equator); reproject for exact metric neighbours.
+    Exact and deterministic: on longitude/latitude the neighbours are the nearest by
+    geodesic distance on the WGS84 ellipsoid (see :func:`_knn_coordinates`), on projected
+    coordinates by straight-line distance. Only points that coincide exactly are moved, by a seeded
+    offset far below any real distance, so that which of them counts as nearer is
+    decided by ``seed`` rather than by input order; every other point stays where it is.
 
     >>> knn(villages, k=6).cardinalities.unique()  # doctest: +SKIP
     array([6])
     """
+    from scipy.spatial import cKDTree
+
+    if isinstance(k, bool) or not isinstance(k, int | np.integer):
+        raise ConfigError(f"k={k!r} must be a whole number")
     if k < 1 or k >= len(areas):
         raise ConfigError(
             f"k={k!r} must be at least 1 and below the number of areas ({len(areas)})"
         )
-    return Graph.build_knn(_points(areas), k=k, coplanar="jitter").transform("b")
+    points = _points(areas)
+    if points.isna().any() or points.is_empty.any():
+        raise ConfigError("knn needs a location for every area; some geometries are empty")
+    xy = _knn_coordinates(points)
+    _, coincident, counts = np.unique(xy, axis=0, return_inverse=True, return_counts=True)
+    if (counts > 1).any():
+        coincident = coincident.reshape(-1)
+        moved = np.flatnonzero(counts[coincident] > 1)
+        # far below any distance between distinct points (a millimetre in metres)
+        gaps = np.abs(np.diff(np.unique(xy))) if len(xy) > 1 else np.ones(1)
+        step = min(1e-3, float(gaps[gaps > 0].min()) * 1e-3) if (gaps > 0).any() else 1e-3
+        rng = np.random.default_rng(seed)
+        xy = xy.copy()
+        xy[moved] += rng.uniform(-step, step, size=(len(moved), xy.shape[1]))
+        logger.info("knn: %d coincident points separated (seed %d)", len(moved), seed)
+    _, neighbours = cKDTree(xy).query(xy, k=k + 1)
+    focal = np.repeat(np.arange(len(xy)), k + 1)
+    neighbour = np.asarray(neighbours, dtype=np.int64).reshape(-1)
+    keep = neighbour != focal
+    # a point is its own nearest; should an exact tie put another first, drop the extra
+    focal, neighbour = focal[keep], neighbour[keep]
+    rank = np.arange(len(focal)) - np.searchsorted(focal, focal)
+    focal, neighbour = focal[rank < k], neighbour[rank < k]
+    return from_pairs(areas.index, focal, neighbour)
 
 
 def distance_band(
