@@ -122,10 +122,6 @@ def _guard() -> Iterator[None]:
     """Map bad input and environment problems to exit code 2 and anything unexpected to
     exit code 1; Ctrl-C and SIGTERM stop a run cleanly (130, 143)."""
     try:
-        previous = signal.signal(signal.SIGTERM, _on_sigterm)
-    except ValueError:  # not the main thread (a test runner): leave signals alone
-        previous = None
-    try:
         yield
     except typer.Exit:
         raise
@@ -152,9 +148,6 @@ def _guard() -> Iterator[None]:
         raise typer.Exit(2) from None
     except Exception as err:
         _internal(err)
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
 
 
 def _internal(err: BaseException) -> NoReturn:
@@ -980,8 +973,13 @@ def _print_summary(summary: dict[str, Any], sentra: Any, out: Path) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``klastergeo`` console script."""
+    # SIGTERM (a scheduler, a container stop, kill) unwinds a run as Ctrl-C does: the
+    # staging folder is removed and the previous outputs stay.
+    signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         app(args=argv, prog_name="klastergeo", standalone_mode=True)
+    except _Terminated:
+        sys.exit(143)
     except SystemExit as exit_:
         code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
         sys.exit(code)

@@ -285,7 +285,11 @@ def radar_charts(
         ax.set_ylim(0, 5)
         ax.set_yticks([1, 2, 3, 4, 5])
         title = f"{sid} {names.get(sid, '')}".strip()
-        ax.set_title(f"{title}\nstage: {row['stage']} (overall {row['overall']:.2f})", fontsize=10)
+        ax.set_title(
+            f"{title}\nstage: {row['stage']} (overall {row['overall']:.2f})",
+            fontsize=10,
+            parse_math=False,  # a sentra's name is text, "$" included
+        )
         handles = [
             plt.Line2D([], [], marker="o", linestyle="", color=colours[d], label=_LABELS[d])
             for d in DIMENSIONS

@@ -270,14 +270,14 @@ def build_map(
         # the marker-cluster plugin's script and styles, as folium's MarkerCluster has them
         layers_call.default_js = [*MarkerCluster.default_js, ("leaflet_heat", _HEAT_JS)]
         layers_call.default_css = MarkerCluster.default_css
-        root.html.add_child(folium.Element(firm_block(_firm_payload(firms))))
+        root.html.add_child(_raw(firm_block(_firm_payload(firms))))
     layers_call.add_to(fmap)
 
     heading = html.escape(title or t["title"])
     footer = f"{t['source']}: {source}. " if source else ""
     footer += f"{t['made']}: {date.today().isoformat()} (klastergeo)"
     root.html.add_child(
-        folium.Element(
+        _raw(
             '<div class="klastergeo-title"><b>'
             + heading
             + "</b><br><small>"
@@ -285,7 +285,7 @@ def build_map(
             + "</small></div>"
         )
     )
-    root.header.add_child(folium.Element(_CSS))
+    root.header.add_child(_raw(_CSS))
     return fmap
 
 
@@ -301,13 +301,19 @@ def script_json(data: Any) -> str:
 
     ``<``, ``>`` and ``&`` become ``\\u003c``, ``\\u003e``, ``\\u0026`` and U+2028/2029
     their escapes (as Django's ``json_script`` does), so no value can close the script or
-    open a comment; the JSON parses to the same data.
+    open a comment; a ``{`` that opens a jinja2 tag in a value is ``\\u007b``. The JSON
+    parses to the same data.
 
     >>> script_json({"name": "</script><b>"})
     '{"name":"\\\\u003c/script\\\\u003e\\\\u003cb\\\\u003e"}'
     """
     text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    return text.translate(_SCRIPT_ESCAPES)
+    text = text.translate(_SCRIPT_ESCAPES)
+    # branca compiles a map's scripts as jinja2 templates once more: "{{", "{%" and "{#"
+    # (which compact JSON writes only inside strings) must not open a tag
+    for opener in ("{{", "{%", "{#"):
+        text = text.replace(opener, "\\u007b" + opener[1])
+    return text
 
 
 _SCRIPT_ESCAPES = {
@@ -604,6 +610,26 @@ def _firm_payload(firms: gpd.GeoDataFrame) -> dict[str, Any]:
         "sectors": codes.tolist(),
         "sector": index.tolist(),
     }
+
+
+def _raw(markup: str) -> Any:
+    """A branca element that writes ``markup`` as it is.
+
+    ``folium.Element(text)`` compiles ``text`` as a jinja2 template, so a name holding
+    ``{{ ... }}`` or ``{% raw %}`` would be evaluated or break the page; here the text is
+    a variable of a fixed template and is never parsed.
+    """
+    from branca.element import Element
+    from jinja2 import Template
+
+    class _Raw(Element):
+        _template = Template("{{ this.markup }}")
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.markup = text
+
+    return _Raw(markup)
 
 
 def _macro(script: str) -> Any:

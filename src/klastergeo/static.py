@@ -103,8 +103,13 @@ class AreaCanvas:
         self.axes.set_axis_off()
         self._scale_bar(minx, miny, maxx - minx)
         self._north_arrow()
-        self._title = self.figure.text(0.5, 0.95, "", ha="center", va="center", fontsize=12)
-        self._note = self.figure.text(0.02, 0.015, "", ha="left", va="bottom", fontsize=7)
+        # titles and notes carry names from the data: "$" in them is text, never TeX
+        self._title = self.figure.text(
+            0.5, 0.95, "", ha="center", va="center", fontsize=12, parse_math=False
+        )
+        self._note = self.figure.text(
+            0.02, 0.015, "", ha="left", va="bottom", fontsize=7, parse_math=False
+        )
         self._legend: Any = None
 
     def _scale_bar(self, x0: float, y0: float, width: float) -> None:
@@ -249,7 +254,7 @@ def moran_scatterplot(y: pd.Series, graph: Graph, path: str | Path, *, title: st
     axes.plot(span, slope * span, color="#c0392b", linewidth=1.5)
     axes.set_xlabel("z (standardised)")
     axes.set_ylabel("spatial lag of z")
-    axes.set_title(f"{title}\nMoran's I = {slope:.4f}".strip(), fontsize=10)
+    axes.set_title(f"{title}\nMoran's I = {slope:.4f}".strip(), fontsize=10, parse_math=False)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(target) as tmp:
