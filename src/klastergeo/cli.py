@@ -106,7 +106,8 @@ class _LiteralFormatter(logging.Formatter):
 
 
 def _error(label: str, message: object, style: str = "bold red") -> None:
-    console.print(Text.assemble((label, style), " ", literal(message)))
+    # not wrapped: a path or value in a message stays whole, to copy and to search
+    console.print(Text.assemble((label, style), " ", literal(message)), soft_wrap=True)
 
 
 class _Terminated(BaseException):
@@ -959,7 +960,8 @@ def _print_summary(summary: dict[str, Any], sentra: Any, out: Path) -> None:
         out_console.print("no sentra found")
     for item in summary.get("not_computed") or []:
         out_console.print(
-            Text.assemble(("not computed: ", "yellow"), literal(f"{item['what']}: {item['why']}"))
+            Text.assemble(("not computed: ", "yellow"), literal(f"{item['what']}: {item['why']}")),
+            soft_wrap=True,
         )
     timings = ", ".join(f"{k} {v:.1f}s" for k, v in summary["timings"].items())
     out_console.print(f"timings: {timings}")

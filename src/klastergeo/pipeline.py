@@ -295,6 +295,13 @@ def _run(
             and (not config.analysis.sectors or s in config.analysis.sectors)
         ]
         skipped = {str(s): int(sector_totals[s]) for s in sector_totals.index if s not in analysed}
+        if len(sector_totals) == 1:
+            note(
+                "statistics",
+                "sentra",
+                "the registry holds one sector: every location quotient is 1, so no area "
+                "is specialised",
+            )
         if not analysed:
             note(
                 "statistics",

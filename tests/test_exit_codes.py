@@ -1,0 +1,430 @@
+"""The exit-code contract: 0 success, 2 bad input, configuration or environment (with a
+message naming the file or key, the bad value and what is accepted), 1 only for a bug.
+
+One case per class of input a new user gives or an environment throws at the tool; none
+may exit 1. Messages are printed literally (no markup, control characters escaped).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from klastergeo import _io
+from klastergeo.cli import app
+from tests.conftest import firms_in, lattice
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 6 x 6 custom boundaries file, a registry with a sentra, a quick configuration."""
+    folder = tmp_path_factory.mktemp("cases")
+    areas = lattice(6, 6)
+    areas["kode"] = [f"99.{i:02d}" for i in range(len(areas))]
+    areas.reset_index(drop=True).to_crs(4326).to_file(folder / "desa.gpkg")
+    counts = {c: {"10": 6, "31": 1} for c in areas.index}
+    counts["r2c2"] = {"10": 2, "31": 45}
+    counts["r2c3"] = {"10": 2, "31": 30}
+    firms = firms_in(areas, counts, seed=2)
+    registry = pd.DataFrame(
+        {
+            "id": [f"F{i}" for i in range(len(firms))],
+            "lat": firms.geometry.y.round(6).to_numpy(),
+            "lon": firms.geometry.x.round(6).to_numpy(),
+            "kbli": (firms["sector"] + "001").to_numpy(),
+            "workers": (1 + np.arange(len(firms)) % 5).astype(str),
+            "nama": [f"UD {i}" for i in range(len(firms))],
+        }
+    )
+    registry.to_csv(folder / "firms.csv", index=False)
+    (folder / "quick.toml").write_text(
+        '[area]\nboundaries = "desa.gpkg"\nid_col = "kode"\n'
+        "[analysis]\npermutations = 0\n[pointpattern]\nenabled = false\n"
+        '[report]\nfigures = "none"\n[map]\ntiles = "none"\n',
+        encoding="utf-8",
+    )
+    return folder
+
+
+def _registry(study: Path) -> pd.DataFrame:
+    return pd.read_csv(study / "firms.csv", dtype=str)
+
+
+def _write(path: Path, frame: pd.DataFrame) -> Path:
+    frame.to_csv(path, index=False)
+    return path
+
+
+def _run(study: Path, tmp: Path, *extra: str, records: Path | None = None) -> list[str]:
+    return [
+        "run",
+        "--config",
+        str(study / "quick.toml"),
+        "--records",
+        str(records or study / "firms.csv"),
+        "--out",
+        str(tmp / "out"),
+        *extra,
+    ]
+
+
+Case = Callable[[Path, Path], tuple[list[str], dict[str, str]]]
+
+
+def _case_out_is_a_file(study: Path, tmp: Path):
+    (tmp / "out").write_text("x")
+    return _run(study, tmp), {}
+
+
+def _case_out_unwritable(study: Path, tmp: Path):
+    args = _run(study, tmp)
+    args[args.index("--out") + 1] = "/proc/klastergeo-case/out"
+    return args, {}
+
+
+def _case_out_holds_other_files(study: Path, tmp: Path):
+    (tmp / "out").mkdir()
+    (tmp / "out" / "notes.docx").write_text("mine")
+    return _run(study, tmp), {}
+
+
+def _case_disk_full(study: Path, tmp: Path):
+    return _run(study, tmp), {_io.FAULT_ENV: "4:enospc"}
+
+
+def _case_truncated_boundaries(study: Path, tmp: Path):
+    folder = tmp / "bnd"
+    folder.mkdir()
+    real = Path(__file__).resolve().parents[2] / "shared" / "data" / "boundaries"
+    source = real / "kecamatan.parquet"
+    data = source.read_bytes()[:5000] if source.exists() else b"PAR1" + b"\0" * 100
+    (folder / "kecamatan.parquet").write_bytes(data)
+    return _run(study, tmp, "--boundaries", str(folder), "--level", "kecamatan", "--area", "33"), {}
+
+
+def _case_corrupt_boundaries_file(study: Path, tmp: Path):
+    (tmp / "desa.gpkg").write_bytes(np.random.default_rng(0).bytes(4096))
+    return _run(study, tmp, "--boundaries", str(tmp / "desa.gpkg")), {}
+
+
+def _case_unknown_encoding(study: Path, tmp: Path):
+    return _run(study, tmp, "--encoding", "klingon"), {}
+
+
+def _case_latin1_toml(study: Path, tmp: Path):
+    path = tmp / "latin.toml"
+    path.write_bytes('[map]\ntitle = "Peta caf\xe9"\n'.encode("latin-1"))
+    return ["run", "--config", str(path), "--records", str(study / "firms.csv")], {}
+
+
+def _case_area_code_as_number(study: Path, tmp: Path):
+    path = tmp / "num.toml"
+    path.write_text("[area]\ncode = 33.09\n", encoding="utf-8")
+    return ["run", "--config", str(path), "--records", str(study / "firms.csv")], {}
+
+
+def _case_nan_in_toml(study: Path, tmp: Path):
+    path = tmp / "nan.toml"
+    path.write_text("[analysis]\ntolerance_m = nan\n", encoding="utf-8")
+    return ["run", "--config", str(path), "--records", str(study / "firms.csv")], {}
+
+
+def _case_nan_flag(study: Path, tmp: Path):
+    return _run(study, tmp, "--lq-threshold", "nan"), {}
+
+
+def _case_huge_permutations(study: Path, tmp: Path):
+    return _run(study, tmp, "--permutations", "1000000000000"), {}
+
+
+def _case_negative_seed(study: Path, tmp: Path):
+    return _run(study, tmp, "--seed", "-1"), {}
+
+
+def _case_bad_level(study: Path, tmp: Path):
+    return _run(study, tmp, "--level", "h3:99"), {}
+
+
+def _case_quote_delimiter(study: Path, tmp: Path):
+    return _run(study, tmp, "--delimiter", '"'), {}
+
+
+def _case_unknown_key(study: Path, tmp: Path):
+    path = tmp / "unknown.toml"
+    path.write_text("[records]\nfoo = 1\n", encoding="utf-8")
+    return ["run", "--config", str(path), "--records", str(study / "firms.csv")], {}
+
+
+def _case_config_is_a_folder(study: Path, tmp: Path):
+    return ["run", "--config", str(tmp), "--records", str(study / "firms.csv")], {}
+
+
+def _case_records_is_a_folder(study: Path, tmp: Path):
+    return _run(study, tmp, records=tmp), {}
+
+
+def _case_markup_in_path(study: Path, tmp: Path):
+    folder = tmp / "data[bold]x[" / "]"  # a path holding "[/]"
+    folder.mkdir(parents=True)
+    return _run(study, tmp, records=folder / "[red]missing[" / "].csv"), {}
+
+
+def _case_control_characters(study: Path, tmp: Path):
+    return _run(study, tmp, records=tmp / "evil\x1b[31m\u202e.csv"), {}
+
+
+def _case_markup_in_header(study: Path, tmp: Path):
+    path = tmp / "header.csv"
+    path.write_text("[/]bad,[bold]x\n1,2\n", encoding="utf-8")
+    return _run(study, tmp, records=path), {}
+
+
+def _case_empty_csv(study: Path, tmp: Path):
+    path = tmp / "empty.csv"
+    path.write_text("", encoding="utf-8")
+    return _run(study, tmp, records=path), {}
+
+
+def _case_corrupt_excel(study: Path, tmp: Path):
+    path = tmp / "broken.xlsx"
+    path.write_bytes(b"PK\x03\x04 not really a workbook")
+    return _run(study, tmp, records=path), {}
+
+
+def _case_corrupt_parquet(study: Path, tmp: Path):
+    path = tmp / "broken.parquet"
+    path.write_bytes(b"PAR1 not really parquet")
+    return _run(study, tmp, records=path), {}
+
+
+def _case_case_colliding_columns(study: Path, tmp: Path):
+    frame = _registry(study).rename(columns={"lat": "lintang"}).assign(LINTANG="x")
+    return _run(study, tmp, records=_write(tmp / "case.csv", frame)), {}
+
+
+def _case_nothing_kept(study: Path, tmp: Path):
+    frame = _registry(study).assign(kbli="abc")
+    return _run(study, tmp, records=_write(tmp / "bad.csv", frame)), {}
+
+
+def _case_validate_nothing_kept(study: Path, tmp: Path):
+    frame = _registry(study).assign(kbli="abc")
+    path = _write(tmp / "bad.csv", frame)
+    return ["validate", "--records", str(path), "--out", str(tmp / "out")], {}
+
+
+def _case_one_firm(study: Path, tmp: Path):
+    return _run(study, tmp, records=_write(tmp / "one.csv", _registry(study).iloc[:1])), {}
+
+
+def _case_all_in_one_village(study: Path, tmp: Path):
+    frame = _registry(study)
+    frame["lat"], frame["lon"] = frame.loc[0, "lat"], frame.loc[0, "lon"]
+    return _run(study, tmp, records=_write(tmp / "village.csv", frame)), {}
+
+
+def _case_one_sector(study: Path, tmp: Path):
+    frame = _registry(study).assign(kbli="31001")
+    return _run(study, tmp, records=_write(tmp / "sector.csv", frame)), {}
+
+
+def _case_two_areas(study: Path, tmp: Path):
+    areas = lattice(1, 2)
+    areas["kode"] = ["99.01", "99.02"]
+    areas.reset_index(drop=True).to_crs(4326).to_file(tmp / "two.gpkg")
+    firms = firms_in(areas, {"r0c0": {"31": 30}, "r0c1": {"10": 25}})
+    frame = pd.DataFrame(
+        {
+            "id": range(len(firms)),
+            "lat": firms.geometry.y,
+            "lon": firms.geometry.x,
+            "kbli": firms["sector"] + "001",
+        }
+    )
+    return _run(
+        study, tmp, "--boundaries", str(tmp / "two.gpkg"), records=_write(tmp / "two.csv", frame)
+    ), {}
+
+
+def _case_tool_column_names(study: Path, tmp: Path):
+    frame = _registry(study).assign(
+        reason="x", row="y", detail="z", record_id="r", geometry="g", in_sentra="7"
+    )
+    return _run(study, tmp, records=_write(tmp / "names.csv", frame)), {}
+
+
+def _case_absurd_numbers(study: Path, tmp: Path):
+    frame = _registry(study)
+    frame.loc[0, "workers"] = "inf"
+    frame.loc[1, "workers"] = "1e999"
+    frame.loc[2, "workers"] = "9" * 400
+    return _run(study, tmp, records=_write(tmp / "absurd.csv", frame)), {}
+
+
+def _case_kbli_as_numbers(study: Path, tmp: Path):
+    frame = _registry(study)
+    typed = frame.assign(kbli=frame["kbli"].astype(int), lat=frame["lat"].astype(float))
+    typed["lon"] = typed["lon"].astype(float)
+    typed.loc[0, "kbli"] = 1110  # 01110 with its leading zero lost
+    typed.to_parquet(tmp / "typed.parquet")
+    return _run(study, tmp, records=tmp / "typed.parquet"), {}
+
+
+def _case_knn_on_lon_lat(study: Path, tmp: Path):
+    return _run(study, tmp, "--weights", "knn"), {}
+
+
+def _case_area_model_constant_predictor(study: Path, tmp: Path):
+    areas = pd.DataFrame({"kode": [f"99.{i:02d}" for i in range(36)]})
+    areas["y"] = np.arange(36) % 7
+    areas["x"] = 1.0
+    areas.to_csv(tmp / "areas.csv", index=False)
+    return [
+        "model",
+        "--config",
+        str(study / "quick.toml"),
+        "--area-data",
+        str(tmp / "areas.csv"),
+        "--area-id",
+        "kode",
+        "--outcome",
+        "y",
+        "--predictors",
+        "x",
+        "--out",
+        str(tmp / "out"),
+    ], {}
+
+
+def _case_publish_not_a_run(study: Path, tmp: Path):
+    return ["publish", str(tmp), "--site", str(tmp / "site")], {}
+
+
+CASES: dict[str, tuple[Case, int, str]] = {
+    # output folder and environment, seen before any computing
+    "out is a file": (_case_out_is_a_file, 2, r"--out '.*out' is a file; give a folder"),
+    "out not writable": (_case_out_unwritable, 2, r"cannot write '/proc/"),
+    "out holds other files": (
+        _case_out_holds_other_files,
+        2,
+        r"holds files that no klastergeo run wrote \(notes.docx\)",
+    ),
+    "disk full": (_case_disk_full, 2, r"No space left on device.*free some disk space"),
+    # boundaries
+    "truncated boundaries": (
+        _case_truncated_boundaries,
+        2,
+        r"cannot read boundaries '.*kecamatan.parquet'",
+    ),
+    "corrupt boundaries file": (
+        _case_corrupt_boundaries_file,
+        2,
+        r"cannot read boundaries '.*desa.gpkg'",
+    ),
+    # configuration
+    "unknown encoding": (_case_unknown_encoding, 2, r"records.encoding='klingon' is not a known"),
+    "Latin-1 TOML": (_case_latin1_toml, 2, r"latin.toml' is not UTF-8 text \(byte b'\\xe9'"),
+    "area code as a number": (
+        _case_area_code_as_number,
+        2,
+        r'area.code=33.09 is a number.*code = "33.09"',
+    ),
+    "nan in TOML": (
+        _case_nan_in_toml,
+        2,
+        r"analysis.tolerance_m=nan is not accepted: it must be a finite number",
+    ),
+    "nan flag": (_case_nan_flag, 2, r"sentra.lq_threshold=nan is not accepted"),
+    "huge permutations": (_case_huge_permutations, 2, r"too many; use at most 99,999"),
+    "negative seed": (_case_negative_seed, 2, r"analysis.seed=-1 must be zero or positive"),
+    "bad H3 level": (_case_bad_level, 2, r"level 'h3:99' is not a valid H3 level"),
+    "quote as delimiter": (
+        _case_quote_delimiter,
+        2,
+        r"records.delimiter='\"' must be one character",
+    ),
+    "unknown key": (_case_unknown_key, 2, r"\[records\] has unknown key\(s\) 'foo'"),
+    "config is a folder": (_case_config_is_a_folder, 2, r"is a folder, not a file"),
+    # records
+    "records is a folder": (_case_records_is_a_folder, 2, r"is a directory, not a file"),
+    "markup in a path": (
+        _case_markup_in_path,
+        2,
+        r"data\[bold\]x\[/\]/\[red\]missing\[/\].csv' does not exist",
+    ),
+    "control characters": (_case_control_characters, 2, r"evil\\x1b\[31m\\u202e.csv"),
+    "markup in a header": (
+        _case_markup_in_header,
+        2,
+        r"The file's columns are: \[/\]bad, \[bold\]x",
+    ),
+    "empty CSV": (_case_empty_csv, 2, r"empty.csv' is empty"),
+    "corrupt Excel": (_case_corrupt_excel, 2, r"cannot read '.*broken.xlsx' as an Excel workbook"),
+    "corrupt Parquet": (_case_corrupt_parquet, 2, r"cannot read '.*broken.parquet' as Parquet"),
+    "columns differing by case": (
+        _case_case_colliding_columns,
+        2,
+        r"'lintang', 'LINTANG' differ only in case",
+    ),
+    "nothing kept": (_case_nothing_kept, 2, r"none kept \(invalid_sector: \d+\); the outputs in"),
+    "validate, nothing kept": (_case_validate_nothing_kept, 2, r"is usable \(invalid_sector"),
+    # degenerate but valid: complete, and say what was not computed
+    "one firm": (_case_one_firm, 0, r"not computed: .*no sector has 20 firms"),
+    "all firms in one village": (_case_all_in_one_village, 0, r"no sentra found"),
+    "one sector": (_case_one_sector, 0, r"not computed: sentra: the registry holds one sector"),
+    "two areas": (_case_two_areas, 0, r"not computed: .*local statistics need at least 3"),
+    "input columns named like the tool's": (
+        _case_tool_column_names,
+        0,
+        r"kept as 'row' ->\s+'row_input', 'record_id' ->\s+'record_id_input'",
+    ),
+    "inf, 1e999, 400 digits": (_case_absurd_numbers, 0, r"invalid_value +│ +3"),
+    "KBLI as numbers": (_case_kbli_as_numbers, 0, r"lose the leading zero"),
+    "knn on lon/lat": (_case_knn_on_lon_lat, 0, r"Sentra \(1\)"),
+    # models and publishing
+    "area model, constant predictor": (
+        _case_area_model_constant_predictor,
+        2,
+        r"predictor\(s\) 'x' have the same value in every area",
+    ),
+    "publish, not a run": (_case_publish_not_a_run, 2, r"is not a klastergeo run folder"),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_exit_code_and_message(
+    name: str, study: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import re
+
+    make, code, message = CASES[name]
+    args, env = make(study, tmp_path)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    result = runner.invoke(app, args, catch_exceptions=False)
+    output = result.output
+    assert result.exit_code == code, output
+    assert "internal error" not in output and "Traceback" not in output
+    assert re.search(message, output), output
+
+
+def test_a_failed_run_leaves_the_previous_outputs(study: Path, tmp_path: Path) -> None:
+    """Validation that keeps nothing writes its report beside the old outputs."""
+    ok = runner.invoke(app, _run(study, tmp_path), catch_exceptions=False)
+    assert ok.exit_code == 0, ok.output
+    before = {p: p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()}
+    args, _ = _case_nothing_kept(study, tmp_path)
+    failed = runner.invoke(app, args, catch_exceptions=False)
+    assert failed.exit_code == 2
+    assert {p: p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()} == before
+    report = tmp_path / "out.rejected"
+    assert json.loads((report / "summary.json").read_text())["status"] == "stopped after validation"
+    assert len(pd.read_csv(report / "rejected.csv")) == len(_registry(study))
