@@ -569,11 +569,18 @@ class RunConfig:
                 top[dotted] = value
         changes: dict[str, Any] = {}
         for section, values in sections.items():
+            if section not in _SECTIONS:
+                raise ConfigError(
+                    f"unknown option {section}.{', '.join(values)}; sections: "
+                    f"{', '.join(_SECTIONS)}"
+                )
             current = getattr(self, section)
             changes[section] = _build(type(current), values, section, base=current)
         for key, value in top.items():
             if key != "out":
                 raise ConfigError(f"unknown option {key!r}")
+            if not isinstance(value, str | os.PathLike):
+                raise ConfigError(f"out={value!r} must be a folder path")
             changes[key] = Path(value)
         return dataclasses.replace(self, **changes)
 
@@ -633,6 +640,10 @@ def _build(
     converted: dict[str, Any] = {}
     for key, value in values.items():
         if (section, key) in _PATH_KEYS and value is not None:
+            if not isinstance(value, str | os.PathLike):
+                raise ConfigError(
+                    f"{section}.{key}={value!r} is not accepted: it must be a path (in quotes)"
+                )
             path = Path(value).expanduser()
             if root is not None and not path.is_absolute():
                 path = Path(os.path.normpath(root / path))

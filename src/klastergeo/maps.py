@@ -502,7 +502,8 @@ def _number(value: Any, lang: str, digits: int = 0) -> str:
 
 
 def _outline_payload(outlines: gpd.GeoDataFrame, t: dict[str, str]) -> dict[str, Any] | None:
-    """Administrative outlines: shapes (as the areas are encoded) and names."""
+    """Administrative outlines: shapes, encoded as the areas are (lines only: the areas'
+    tooltips name each area with its parent)."""
     if outlines.empty:
         return None
     light = _light(outlines[["name", outlines.geometry.name]], tolerance_m=100)
@@ -510,8 +511,6 @@ def _outline_payload(outlines: gpd.GeoDataFrame, t: dict[str, str]) -> dict[str,
         "q": _Q,
         "label": t["outline"],
         "shapes": _encode_shapes(light.geometry.to_numpy()),
-        "names": light["name"].astype(str).tolist(),
-        "nameLabel": t["name"],
     }
 
 

@@ -343,8 +343,13 @@ def _read_csv(source: Path, *, delimiter: str | None, encoding: str | None) -> R
     text = head.decode(enc, errors="replace")
     if text.startswith("\ufeff"):
         text = text[1:]
-    delim = delimiter or _sniff_delimiter(text)
-    header = next(csv.reader(io.StringIO(text), delimiter=delim))
+    try:
+        delim = delimiter or _sniff_delimiter(text)
+        header = next(csv.reader(io.StringIO(text, newline=""), delimiter=delim))
+    except (csv.Error, StopIteration) as err:
+        raise ValidationError(
+            f"cannot read the header line of {str(source)!r} as CSV: {err}"
+        ) from err
     header = [h.strip() for h in header]
     _check_header(header, source)
 

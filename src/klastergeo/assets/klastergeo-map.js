@@ -264,10 +264,11 @@
     var out = {};
     if (data.outlines) {
       var o = data.outlines;
-      out.outlines = shapesLayer(o.shapes, o.q, { color: "#555555", weight: 1, fill: false },
-        renderer, function (i, layer) {
-          layer.bindTooltip(textElement(o.names[i]), { sticky: true });
-        }).addTo(map);
+      // drawn above the areas but not under the pointer: a canvas polygon catches the
+      // pointer over its whole inside, which would hide every area's tooltip
+      out.outlines = shapesLayer(o.shapes, o.q,
+        { color: "#555555", weight: 1, fill: false, interactive: false },
+        renderer, function () {}).addTo(map);
       control.addOverlay(out.outlines, o.label);
     }
     if (data.sentra) {
