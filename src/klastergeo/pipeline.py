@@ -71,8 +71,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 STEPS = (
-    "read",
     "boundaries",
+    "read",
     "validate",
     "aggregate",
     "weights",
@@ -221,9 +221,11 @@ def _run(
             logger.warning("%s: %s not computed: %s", step, what, why)
         not_computed.append({"step": step, "what": what, "why": why})
 
-    with timed("read"):
-        raw = _read(config)
-
+    # Boundaries before records: an unreadable boundaries file is found before a large
+    # registry is read (and a missing registry before either).
+    if config.records.path is None:
+        raise ConfigError("no records file given; pass --records PATH or [records] path")
+    records_mod.check_source(config.records.path)
     with timed("boundaries"):
         source = boundaries.resolve_source(config.area.boundaries)
         standard = source.is_dir()
@@ -236,6 +238,9 @@ def _run(
         )
         # For H3 these polygons are the outline the grid covers; else the areas themselves.
         outline = areas = check_areas
+
+    with timed("read"):
+        raw = _read(config)
 
     with timed("validate"):
         validation = records_mod.validate_records(

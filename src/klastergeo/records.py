@@ -268,11 +268,7 @@ def read_records(
     >>> raw.delimiter, raw.encoding  # doctest: +SKIP
     (';', 'utf-8-sig')
     """
-    source = Path(path)
-    if not source.exists():
-        raise ValidationError(f"records file {str(source)!r} does not exist")
-    if source.is_dir():
-        raise ValidationError(f"records path {str(source)!r} is a directory, not a file")
+    source = check_source(path)
     suffix = source.suffix.lower()
     try:
         if suffix in _CSV_SUFFIXES:
@@ -291,6 +287,23 @@ def read_records(
         f"records file {str(source)!r} has an unknown type {suffix!r}; use CSV, Excel "
         "(.xlsx), GeoPackage (.gpkg), GeoJSON, Shapefile (.shp) or Parquet"
     )
+
+
+def check_source(path: str | Path) -> Path:
+    """The records file, checked before anything is read: it exists, is a file and has a
+    type klastergeo reads (:class:`ValidationError` otherwise)."""
+    source = Path(path)
+    if not source.exists():
+        raise ValidationError(f"records file {str(source)!r} does not exist")
+    if source.is_dir():
+        raise ValidationError(f"records path {str(source)!r} is a directory, not a file")
+    suffix = source.suffix.lower()
+    if suffix not in _CSV_SUFFIXES | _EXCEL_SUFFIXES | _PARQUET_SUFFIXES | _GIS_SUFFIXES:
+        raise ValidationError(
+            f"records file {str(source)!r} has an unknown type {suffix!r}; use CSV, Excel "
+            "(.xlsx), GeoPackage (.gpkg), GeoJSON, Shapefile (.shp) or Parquet"
+        )
+    return source
 
 
 def _detect_encoding(head: bytes) -> str:
