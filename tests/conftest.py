@@ -90,6 +90,40 @@ def firms_in(
     return out
 
 
+def custom_study(
+    folder: Path,
+    shape: tuple[int, int],
+    sentra: dict[str, int],
+    *,
+    background: dict[str, int] | None = None,
+    names: list[str] | None = None,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """A lattice written as a custom boundaries file (``folder/desa.gpkg``, ids ``kode``
+    = 99.00, 99.01, ... in row-major order, names ``nama``) and the registry of firms placed
+    in it: ``background`` firms per sector in every cell plus the furniture (31) firms of
+    ``sentra`` (cell -> count, each with 2 food firms). Returns the registry (``id``,
+    ``lat``, ``lon``, ``kbli``, ``workers``) for the caller to extend and write."""
+    areas = lattice(*shape)
+    areas["kode"] = [f"99.{i:02d}" for i in range(len(areas))]
+    if names is not None:
+        areas["nama"] = names
+    areas.reset_index(drop=True).to_crs(4326).to_file(folder / "desa.gpkg")
+    counts = {c: dict(background or {"10": 3, "31": 1}) for c in areas.index}
+    for cell, n in sentra.items():
+        counts[cell] = {"10": 2, "31": n}
+    firms = firms_in(areas, counts, seed=seed)
+    return pd.DataFrame(
+        {
+            "id": [f"F{i}" for i in range(len(firms))],
+            "lat": firms.geometry.y.round(6).to_numpy(),
+            "lon": firms.geometry.x.round(6).to_numpy(),
+            "kbli": (firms["sector"] + "001").to_numpy(),
+            "workers": 1 + np.arange(len(firms)) % 5,
+        }
+    )
+
+
 def area_table(
     areas: gpd.GeoDataFrame, firms: dict[str, dict[str, int]], graph, *, seed: int = 0
 ) -> pd.DataFrame:

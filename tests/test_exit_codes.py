@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from klastergeo import _io
 from klastergeo.cli import app
-from tests.conftest import firms_in, lattice
+from tests.conftest import custom_study, firms_in, lattice
 
 runner = CliRunner()
 
@@ -27,23 +27,11 @@ runner = CliRunner()
 def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 6 x 6 custom boundaries file, a registry with a sentra, a quick configuration."""
     folder = tmp_path_factory.mktemp("cases")
-    areas = lattice(6, 6)
-    areas["kode"] = [f"99.{i:02d}" for i in range(len(areas))]
-    areas.reset_index(drop=True).to_crs(4326).to_file(folder / "desa.gpkg")
-    counts = {c: {"10": 6, "31": 1} for c in areas.index}
-    counts["r2c2"] = {"10": 2, "31": 45}
-    counts["r2c3"] = {"10": 2, "31": 30}
-    firms = firms_in(areas, counts, seed=2)
-    registry = pd.DataFrame(
-        {
-            "id": [f"F{i}" for i in range(len(firms))],
-            "lat": firms.geometry.y.round(6).to_numpy(),
-            "lon": firms.geometry.x.round(6).to_numpy(),
-            "kbli": (firms["sector"] + "001").to_numpy(),
-            "workers": (1 + np.arange(len(firms)) % 5).astype(str),
-            "nama": [f"UD {i}" for i in range(len(firms))],
-        }
+    registry = custom_study(
+        folder, (6, 6), {"r2c2": 45, "r2c3": 30}, background={"10": 6, "31": 1}, seed=2
     )
+    registry["workers"] = registry["workers"].astype(str)
+    registry["nama"] = [f"UD {i}" for i in range(len(registry))]
     registry.to_csv(folder / "firms.csv", index=False)
     (folder / "quick.toml").write_text(
         '[area]\nboundaries = "desa.gpkg"\nid_col = "kode"\n'

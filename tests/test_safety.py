@@ -24,7 +24,7 @@ import pytest
 
 from klastergeo import _io, maps, pipeline, publish
 from klastergeo.config import load_config
-from tests.conftest import firms_in, lattice
+from tests.conftest import custom_study
 
 PAYLOADS = (
     "</script><script>window.__kg_pwned=1;alert(1)</script>",
@@ -50,26 +50,13 @@ def payload_study(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     firm names and ownership levels are payloads (with one furniture sentra), a run of it
     and two sites published from that run (without and with firms)."""
     folder = tmp_path_factory.mktemp("payload")
-    areas = lattice(9, 9)
-    areas["kode"] = [f"99.{i:02d}" for i in range(len(areas))]
-    areas["nama"] = [f"{_payload(i)} desa {i}" for i in range(len(areas))]
-    areas.reset_index(drop=True).to_crs(4326).to_file(folder / "desa.gpkg")
-    counts = {c: {"10": 3, "31": 1} for c in areas.index}
-    counts["r4c4"] = {"10": 2, "31": 45}
-    counts["r4c5"] = {"10": 2, "31": 30}
-    firms = firms_in(areas, counts, seed=3)
-    n = len(firms)
-    registry = pd.DataFrame(
-        {
-            "id": [f"FIRMID{i:05d}" for i in range(n)],
-            "nama": [f"FIRMNAME{i:05d} {_payload(i)}" for i in range(n)],
-            "lat": firms.geometry.y.round(6).to_numpy(),
-            "lon": firms.geometry.x.round(6).to_numpy(),
-            "kbli": (firms["sector"] + "001").to_numpy(),
-            "workers": 1 + np.arange(n) % 7,
-            "kepemilikan": [PAYLOADS[i % 3] for i in range(n)],
-        }
-    )
+    names = [f"{_payload(i)} desa {i}" for i in range(81)]
+    registry = custom_study(folder, (9, 9), {"r4c4": 45, "r4c5": 30}, names=names, seed=3)
+    n = len(registry)
+    registry["id"] = [f"FIRMID{i:05d}" for i in range(n)]
+    registry["nama"] = [f"FIRMNAME{i:05d} {_payload(i)}" for i in range(n)]
+    registry["workers"] = 1 + np.arange(n) % 7
+    registry["kepemilikan"] = [PAYLOADS[i % 3] for i in range(n)]
     records = folder / FILE_NAME
     registry.to_csv(records, index=False)
     config = load_config(
@@ -282,22 +269,8 @@ def test_a_site_with_firms_rounds_their_coordinates(payload_study) -> None:
 @pytest.fixture(scope="module")
 def fault_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("fault")
-    areas = lattice(8, 8)
-    areas["kode"] = [f"99.{i:02d}" for i in range(len(areas))]
-    areas.reset_index(drop=True).to_crs(4326).to_file(folder / "desa.gpkg")
-    counts = {c: {"10": 3, "31": 1} for c in areas.index}
-    counts["r3c3"] = {"10": 2, "31": 45}
-    counts["r3c4"] = {"10": 2, "31": 30}
-    firms = firms_in(areas, counts, seed=5)
-    pd.DataFrame(
-        {
-            "id": [f"F{i}" for i in range(len(firms))],
-            "lat": firms.geometry.y.round(6).to_numpy(),
-            "lon": firms.geometry.x.round(6).to_numpy(),
-            "kbli": (firms["sector"] + "001").to_numpy(),
-            "workers": 1 + np.arange(len(firms)) % 5,
-        }
-    ).to_csv(folder / "firms.csv", index=False)
+    registry = custom_study(folder, (8, 8), {"r3c3": 45, "r3c4": 30}, seed=5)
+    registry.to_csv(folder / "firms.csv", index=False)
     (folder / "klastergeo.toml").write_text(
         'out = "run"\n[records]\npath = "firms.csv"\n'
         '[area]\nboundaries = "desa.gpkg"\nid_col = "kode"\n'
