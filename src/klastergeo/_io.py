@@ -28,7 +28,6 @@ from __future__ import annotations
 import contextvars
 import ctypes
 import errno
-import fcntl
 import hashlib
 import json
 import logging
@@ -42,6 +41,11 @@ from pathlib import Path
 from typing import Any
 
 from klastergeo._errors import OutputError
+
+try:  # POSIX; Windows locks with msvcrt
+    import fcntl
+except ImportError:  # pragma: no cover - not on the Linux CI
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = [
     "FaultInjected",
@@ -180,6 +184,23 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(code, os.strerror(code), str(a), None, str(b))
 
 
+def _try_lock(fd: int) -> bool:
+    """Take an exclusive lock on ``fd`` without waiting; False if another process has it."""
+    if fcntl is not None:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+    import msvcrt  # pragma: no cover - Windows
+
+    try:  # pragma: no cover
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+    except OSError:  # pragma: no cover
+        return False
+    return True  # pragma: no cover
+
+
 def _fault_spec() -> tuple[int, str] | None:
     text = os.environ.get(FAULT_ENV)
     if not text:
@@ -305,16 +326,15 @@ class RunFolder:
         lock_path = self.target.parent / f".{self.target.name}.lock"
         while True:
             fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o644)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                owner = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+            if not _try_lock(fd):
+                os.lseek(fd, 0, os.SEEK_SET)
+                owner = os.read(fd, 32).decode("ascii", "replace").strip()
                 os.close(fd)
                 raise OutputError(
                     f"another klastergeo run (process {owner or '?'}) is writing to "
                     f"{str(self.target)!r}; wait for it to finish or choose another "
                     f"{self.what}"
-                ) from None
+                )
             # The holder before us may have removed the file after we opened it: only a
             # lock on the file that is still there counts.
             try:
@@ -323,7 +343,8 @@ class RunFolder:
                 same = False
             if same:
                 os.ftruncate(fd, 0)
-                os.pwrite(fd, str(os.getpid()).encode(), 0)
+                os.lseek(fd, 0, os.SEEK_SET)
+                os.write(fd, str(os.getpid()).encode())
                 self._lock_fd = fd
                 self._lock_path = lock_path
                 return
@@ -334,6 +355,8 @@ class RunFolder:
             return
         try:
             self._lock_path.unlink(missing_ok=True)
+        except OSError:  # Windows keeps an open file; the lock file then stays
+            pass
         finally:
             os.close(self._lock_fd)  # closing releases the lock
             self._lock_fd = None
