@@ -145,6 +145,14 @@ def _case_quote_delimiter(study: Path, tmp: Path):
     return _run(study, tmp, "--delimiter", '"'), {}
 
 
+def _case_unknown_base_map(study: Path, tmp: Path):
+    return _run(study, tmp, "--tiles", "Google<b>"), {}
+
+
+def _case_tiles_without_attribution(study: Path, tmp: Path):
+    return _run(study, tmp, "--tiles", "https://tiles.example.org/{z}/{x}/{y}.png"), {}
+
+
 def _case_unknown_key(study: Path, tmp: Path):
     path = tmp / "unknown.toml"
     path.write_text("[records]\nfoo = 1\n", encoding="utf-8")
@@ -338,6 +346,12 @@ CASES: dict[str, tuple[Case, int, str]] = {
         _case_quote_delimiter,
         2,
         r"records.delimiter='\"' must be one character",
+    ),
+    "unknown base map": (_case_unknown_base_map, 2, r"map.tiles='Google<b>' is not a base map"),
+    "tile URL without attribution": (
+        _case_tiles_without_attribution,
+        2,
+        r"is a custom tile URL; give its map.attribution",
     ),
     "unknown key": (_case_unknown_key, 2, r"\[records\] has unknown key\(s\) 'foo'"),
     "config is a folder": (_case_config_is_a_folder, 2, r"is a folder, not a file"),

@@ -115,6 +115,26 @@ def test_script_json_is_inert() -> None:
     assert json.loads(text) == data
 
 
+def test_a_custom_base_map_attribution_is_text(tmp_path: Path) -> None:
+    """Leaflet writes attributions and layer names as HTML: a configured attribution is
+    escaped, the layer is named by the map, not by its URL."""
+    from tests.conftest import lattice
+
+    areas = lattice(3, 3)
+    table = pd.DataFrame(
+        {"n_firms": 1, "lq": 1.0, "gi_z": 0.0, "gi_bin": 0, "lisa_quadrant": 0},
+        index=pd.MultiIndex.from_product([areas.index, ["31"]], names=["area_code", "sector"]),
+    )
+    empty = gpd.GeoDataFrame({"sector": []}, geometry=[], crs=areas.crs)
+    url = "https://tiles.example.org/{z}/{x}/{y}.png?<svg onload=alert(1)>"
+    fmap = maps.build_map(areas, table, empty, tiles=url, attribution=PAYLOADS[1], lang="en")
+    page = maps.save_map(fmap, tmp_path / "map.html").read_text(encoding="utf-8")
+    assert PAYLOADS[1] not in page
+    # escaped as HTML, then by the script JSON: the page shows the text, runs nothing
+    assert "\\u0026lt;img src=x onerror=" in page
+    assert '"Base map"' in page
+
+
 def test_payloads_do_not_run_in_chromium(payload_study) -> None:
     """The run's and the published site's pages in real Chromium: no dialog, no payload
     ran, the DOM holds no payload element, and the map still works with the payloads

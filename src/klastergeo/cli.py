@@ -398,8 +398,13 @@ def run(
         str | None,
         typer.Option(
             "--tiles",
-            help="Base map: OpenStreetMap (default), 'CartoDB positron', 'Esri imagery' or none.",
+            help="Base map: OpenStreetMap (default), 'CartoDB positron', 'Esri imagery', none, "
+            "or a tile URL https://.../{z}/{x}/{y}.png with --attribution.",
         ),
+    ] = None,
+    attribution: Annotated[
+        str | None,
+        typer.Option("--attribution", help="Attribution of a custom tile URL (--tiles)."),
     ] = None,
 ) -> None:
     """Run the whole pipeline: validate, aggregate, hot spots, sentra, models, map."""
@@ -451,6 +456,7 @@ _RUN_FLAGS = {
     "predictors": "model.predictors",
     "lang": "map.lang",
     "tiles": "map.tiles",
+    "attribution": "map.attribution",
 }
 
 

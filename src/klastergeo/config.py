@@ -60,6 +60,13 @@ __all__ = [
     "parse_level",
 ]
 
+#: Base maps by name (lower case) -> the tile provider folium knows (None: no tiles).
+BASE_MAPS: dict[str, str | None] = {
+    "none": None,
+    "openstreetmap": "OpenStreetMap",
+    "cartodb positron": "CartoDB positron",
+    "esri imagery": "Esri.WorldImagery",
+}
 #: Indonesian administrative levels, coarse to fine.
 ADMIN_LEVELS: tuple[str, ...] = ("provinsi", "kabupaten", "kecamatan", "desa")
 _LEVEL_ALIASES = {
@@ -528,10 +535,25 @@ class MapOptions:
     lang: Lang = "id"
     tiles: str = "OpenStreetMap"
     title: str | None = None
+    #: Attribution of a custom tile URL (required with one; shown as text).
+    attribution: str | None = None
 
     def __post_init__(self) -> None:
         _check_types(self)
         _choice("map.lang", self.lang, Lang)
+        if self.tiles.strip().lower() in BASE_MAPS:
+            return
+        if not re.fullmatch(r"https?://\S*\{z\}\S*\{x\}\S*\{y\}\S*", self.tiles.strip()):
+            raise ConfigError(
+                f"map.tiles={self.tiles!r} is not a base map; use one of "
+                f"{', '.join(repr(k) for k in BASE_MAPS)} or a tile URL such as "
+                "'https://tile.example.org/{z}/{x}/{y}.png' with map.attribution"
+            )
+        if not self.attribution:
+            raise ConfigError(
+                f"map.tiles={self.tiles!r} is a custom tile URL; give its map.attribution "
+                "(the data's copyright holder), as tile providers require"
+            )
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ import shapely
 from klastergeo import kbli
 from klastergeo._errors import ConfigError
 from klastergeo._io import atomic_path
+from klastergeo.config import BASE_MAPS
 from klastergeo._spatial import to_metric
 
 __all__ = [
@@ -71,6 +72,7 @@ SENTRA_COLOUR = "#6a3d9a"
 TEXT = {
     "id": {
         "outline": "Batas wilayah",
+        "base_map": "Peta dasar",
         "sentra": "Sentra",
         "gi": "Hot spot Gi*",
         "lisa": "Klaster LISA",
@@ -107,6 +109,7 @@ TEXT = {
     },
     "en": {
         "outline": "Boundaries",
+        "base_map": "Base map",
         "sentra": "Sentra",
         "gi": "Gi* hot spots",
         "lisa": "LISA clusters",
@@ -141,13 +144,6 @@ TEXT = {
         "lq_note": "fixed classes (mapclassify UserDefined); LQ < 1 not drawn",
         "prob_note": "mean probability of the area's firms; < 0.1 not drawn",
     },
-}
-
-_TILES = {
-    "none": None,
-    "openstreetmap": "OpenStreetMap",
-    "cartodb positron": "CartoDB positron",
-    "esri imagery": "Esri.WorldImagery",
 }
 
 
@@ -190,6 +186,7 @@ def build_map(
     tiles: str = "OpenStreetMap",
     title: str | None = None,
     source: str | None = None,
+    attribution: str | None = None,
 ) -> Any:
     """Build the run's folium map.
 
@@ -216,13 +213,16 @@ def build_map(
         ``"id"`` (Indonesian) or ``"en"``.
     tiles
         ``OpenStreetMap``, ``CartoDB positron`` (needs an API key from CARTO now),
-        ``Esri imagery`` or ``none`` (offline).
+        ``Esri imagery``, ``none`` (offline) or a tile URL template
+        (``https://.../{z}/{x}/{y}.png``) with its ``attribution``.
     """
     import folium
     from folium.plugins import Fullscreen
 
     t = TEXT[lang]
-    tile_name = _TILES.get(tiles.lower(), tiles)
+    key = tiles.strip().lower()
+    custom = key not in BASE_MAPS
+    tile_name = tiles.strip() if custom else BASE_MAPS[key]
     bounds = areas.to_crs(4326).total_bounds
     centre = [(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2]
     fmap = folium.Map(
@@ -238,7 +238,16 @@ def build_map(
     # styles this map does not use, and every asset is inlined when the page is saved.
     fmap.default_js = [*folium.Map.default_js[:1], ("klastergeo_map", _OWN_JS)]
     fmap.default_css = folium.Map.default_css[:1]
-    if tile_name is not None:
+    if custom:
+        if not attribution:
+            raise ConfigError(
+                f"tiles={tiles!r} is a custom tile URL; give its attribution (map.attribution)"
+            )
+        # Leaflet writes layer names and attributions as HTML: both are escaped
+        folium.TileLayer(
+            tile_name, attr=html.escape(attribution), name=t["base_map"], control=True
+        ).add_to(fmap)
+    elif tile_name is not None:
         folium.TileLayer(tile_name, name=tile_name, control=True).add_to(fmap)
     fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
 

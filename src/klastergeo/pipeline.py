@@ -462,6 +462,7 @@ def _run(
                 lang=config.map.lang,
                 tiles=config.map.tiles,
                 title=config.map.title,
+                attribution=config.map.attribution,
                 source=Path(str(config.records.path)).name,
             )
 
