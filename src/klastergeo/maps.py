@@ -34,8 +34,8 @@ import shapely
 from klastergeo import kbli
 from klastergeo._errors import ConfigError
 from klastergeo._io import atomic_path
-from klastergeo.config import BASE_MAPS
 from klastergeo._spatial import to_metric
+from klastergeo.config import BASE_MAPS
 
 __all__ = [
     "FIRMS_ID",
