@@ -153,6 +153,25 @@ def _case_tiles_without_attribution(study: Path, tmp: Path):
     return _run(study, tmp, "--tiles", "https://tiles.example.org/{z}/{x}/{y}.png"), {}
 
 
+def _case_binary_codec(study: Path, tmp: Path):
+    return _run(study, tmp, "--encoding", "hex"), {}
+
+
+def _case_non_ascii_delimiter(study: Path, tmp: Path):
+    return _run(study, tmp, "--delimiter", "é"), {}
+
+
+def _case_path_too_long(study: Path, tmp: Path):
+    return _run(study, tmp, records=tmp / ("x" * 300 + ".csv")), {}
+
+
+def _case_validate_over_a_run(study: Path, tmp: Path):
+    done = runner.invoke(app, _run(study, tmp), catch_exceptions=False)
+    assert done.exit_code == 0, done.output
+    path = str(study / "firms.csv")
+    return ["validate", "--records", path, "--out", str(tmp / "out")], {}
+
+
 def _case_unknown_key(study: Path, tmp: Path):
     path = tmp / "unknown.toml"
     path.write_text("[records]\nfoo = 1\n", encoding="utf-8")
@@ -352,6 +371,18 @@ CASES: dict[str, tuple[Case, int, str]] = {
         _case_tiles_without_attribution,
         2,
         r"is a custom tile URL; give its map.attribution",
+    ),
+    "binary codec as encoding": (_case_binary_codec, 2, r"records.encoding='hex' is not a known"),
+    "non-ASCII delimiter": (_case_non_ascii_delimiter, 2, r"records.delimiter='é' must be one"),
+    "path too long": (
+        _case_path_too_long,
+        2,
+        r"cannot use the path '.*xxxx.csv': File name too long",
+    ),
+    "validate over a run's folder": (
+        _case_validate_over_a_run,
+        2,
+        r"holds the outputs of klastergeo run; the validate outputs would replace them",
     ),
     "unknown key": (_case_unknown_key, 2, r"\[records\] has unknown key\(s\) 'foo'"),
     "config is a folder": (_case_config_is_a_folder, 2, r"is a folder, not a file"),

@@ -244,3 +244,62 @@ def test_a_killed_process_leaves_old_or_new(tmp_path: Path, exchange: bool) -> N
         old = _tree(out)
     else:
         pytest.fail("the run never completed")
+
+
+def test_only_an_untouched_folder_of_the_same_kind_is_replaced(tmp_path: Path) -> None:
+    """A summary.json that is not klastergeo's, a listed file edited since, an empty
+    folder or a link not listed, and another command's outputs: all refused, all kept."""
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "thesis.docx").write_text("draft")
+    (other / "summary.json").write_text('{"files": {"thesis.docx": {}}}')
+    with pytest.raises(OutputError, match=r"thesis.docx"):
+        check_output(other)
+    run = tmp_path / "run"
+    _commit(run, {"sentra.csv": "a,b\n"})
+    (run / "sentra.csv").write_text("a,b\nedited in Excel\n")
+    with pytest.raises(OutputError, match=r"sentra.csv changed since klastergeo wrote them"):
+        check_output(run)
+    assert "edited" in (run / "sentra.csv").read_text()
+    run2 = tmp_path / "run2"
+    _commit(run2, {"a.csv": "x"})
+    (run2 / "empty").mkdir()
+    with pytest.raises(OutputError, match=r"\(empty\)"):
+        check_output(run2)
+    (run2 / "empty").rmdir()
+    (run2 / "link").symlink_to(tmp_path)
+    with pytest.raises(OutputError, match=r"\(link\)"):
+        check_output(run2)
+    (run2 / "link").unlink()
+    with pytest.raises(OutputError, match=r"holds the outputs of klastergeo run; the validate"):
+        RunFolder(run2, kind="validate").__enter__()
+    with RunFolder(run2) as folder:  # the same kind replaces it
+        folder.commit({})
+
+
+def test_a_file_put_into_the_target_during_a_run_is_not_replaced(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    _commit(out, {"a.csv": "old"})
+    with pytest.raises(OutputError, match=r"notes.txt"), RunFolder(out) as folder:
+        _io.write_text(folder.path / "a.csv", "new")
+        (out / "notes.txt").write_text("written while the run computed")
+        folder.commit({})
+    assert (out / "notes.txt").exists() and (out / "a.csv").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_glob_characters_in_the_name_touch_no_other_folder(tmp_path: Path) -> None:
+    busy = tmp_path / ".out1.staging-123-abc"
+    busy.mkdir()
+    aside = tmp_path / ".out2.old-77"
+    aside.mkdir()
+    _commit(tmp_path / "out[12]", {"a.csv": "x"})
+    assert busy.exists() and aside.exists()
+    assert (tmp_path / "out[12]" / "a.csv").read_text() == "x"
+
+
+def test_a_broken_link_is_refused(tmp_path: Path) -> None:
+    link = tmp_path / "out"
+    link.symlink_to(tmp_path / "missing")
+    with pytest.raises(OutputError, match=r"broken symbolic link"):
+        check_output(link)

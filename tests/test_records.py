@@ -486,3 +486,40 @@ def test_columns_named_like_the_tools_own_are_kept(tmp_path: Path) -> None:
     rejected = report.rejected
     assert rejected.loc[0, ["reason", "row", "detail"]].tolist() == ["v4", "v5", "v6"]
     assert rejected.loc[0, "reason_klastergeo"] == "duplicate_record"
+
+
+def test_amount_columns_decide_before_coordinates(tmp_path: Path) -> None:
+    """GPS coordinates with a decimal point beside amounts typed with thousands dots: the
+    output column shows the file's convention, and workers (1.200, fitting both) follow it,
+    not the coordinates."""
+    path = tmp_path / "r.csv"
+    path.write_text(
+        "id;lat;lon;kbli;workers;output\n"
+        "A;-7.123456;110.123456;13134;1.200;1.500.000\n"
+        "B;-7.223456;110.223456;13134;12;250.000\n"
+    )
+    report = validate_records(read_records(path))
+    assert report.records.loc["A", "workers"] == 1200.0
+    assert report.records.loc["A", "output"] == 1_500_000.0
+    assert report.records.loc["A", "lat"] == pytest.approx(-7.123456)
+    assert report.summary()["number_formats"]["workers"]["decided_by"] == "file"
+
+
+def test_odd_typed_values_are_invalid_not_a_crash(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {
+            "id": ["A", "B", "C"],
+            "lat": [-7.1, -7.2, -7.3],
+            "lon": [110.1, 110.2, 110.3],
+            "kbli": [13134.0, float("inf"), 1e20],
+            "workers": [[1, 2], [3], [4]],
+        }
+    )
+    frame.to_parquet(tmp_path / "r.parquet")
+    report = validate_records(read_records(tmp_path / "r.parquet"))
+    assert report.n_kept == 0
+    assert dict(zip(report.rejected["id"], report.rejected["reason"], strict=True)) == {
+        "A": "invalid_value",
+        "B": "invalid_sector",
+        "C": "invalid_sector",
+    }

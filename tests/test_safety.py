@@ -126,13 +126,27 @@ def test_a_custom_base_map_attribution_is_text(tmp_path: Path) -> None:
         index=pd.MultiIndex.from_product([areas.index, ["31"]], names=["area_code", "sector"]),
     )
     empty = gpd.GeoDataFrame({"sector": []}, geometry=[], crs=areas.crs)
-    url = "https://tiles.example.org/{z}/{x}/{y}.png?<svg onload=alert(1)>"
-    fmap = maps.build_map(areas, table, empty, tiles=url, attribution=PAYLOADS[1], lang="en")
+    url = "https://tiles.example.org/{z}/{x}/{y}.png?key=1"
+    attribution = PAYLOADS[1] + " {{ cycler.__init__.__globals__.os.getcwd() }} {% raw %}"
+    fmap = maps.build_map(areas, table, empty, tiles=url, attribution=attribution, lang="en")
     page = maps.save_map(fmap, tmp_path / "map.html").read_text(encoding="utf-8")
     assert PAYLOADS[1] not in page
-    # escaped as HTML, then by the script JSON: the page shows the text, runs nothing
+    # escaped as HTML, then by the script JSON: the page shows the text, runs nothing,
+    # and the template tags stay text (folium would have run them)
     assert "\\u0026lt;img src=x onerror=" in page
-    assert '"Base map"' in page
+    assert "\\u007b{ cycler.__init__.__globals__.os.getcwd() }}" in page
+    assert str(Path.cwd()) not in page
+    assert '"name":"Base map"' in page
+    from klastergeo.config import MapOptions
+
+    for bad in (
+        "https://t.org/{z}/{x}/{y}.png?k={{8*8}}",
+        "https://t.org/{z}/{x}.png",
+        "https://t.org/{z}/{x}/{y}/{foo}.png",
+        'https://t.org/{z}/{x}/{y}.png"><script>',
+    ):
+        with pytest.raises(Exception, match="is not a base map"):
+            MapOptions(tiles=bad, attribution="x")
 
 
 def test_payloads_do_not_run_in_chromium(payload_study) -> None:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextvars
 import ctypes
 import errno
+import glob
 import hashlib
 import json
 import logging
@@ -61,9 +62,25 @@ logger = logging.getLogger(__name__)
 
 #: The environment variable of fault injection (see the module docstring).
 FAULT_ENV = "KLASTERGEO_FAULT"
-#: ``errno`` values that mean "the environment cannot take this write", not a bug.
+#: ``errno`` values that mean "the environment cannot take this", not a bug: a full or
+#: read-only disk, a denied write, and paths the system cannot use (too long, a loop of
+#: links, a mount point that cannot be renamed, another file system).
 STORAGE_ERRNOS = frozenset(
-    {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG}
+    {
+        errno.ENOSPC,
+        errno.EDQUOT,
+        errno.EROFS,
+        errno.EACCES,
+        errno.EPERM,
+        errno.EFBIG,
+        errno.ENAMETOOLONG,
+        errno.ELOOP,
+        errno.ENOTDIR,
+        errno.EISDIR,
+        errno.EBUSY,
+        errno.EXDEV,
+        errno.ENOENT,
+    }
 )
 MANIFEST = "summary.json"
 
@@ -101,6 +118,9 @@ def output_error(err: OSError, what: str) -> OutputError:
         errno.EACCES: "you may not write there; choose a folder you can write to",
         errno.EPERM: "you may not write there; choose a folder you can write to",
         errno.EFBIG: "the file is too large for this file system",
+        errno.ENAMETOOLONG: "use a shorter path",
+        errno.EBUSY: "the folder is in use or a mount point; use a folder inside it",
+        errno.EXDEV: "use a folder on one disk",
     }.get(err.errno or 0, "check the folder and try again")
     return OutputError(f"cannot write {str(where)!r} ({what}): {reason}; {hint}")
 
@@ -152,6 +172,29 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _entries(folder: Path) -> list[str]:
+    """Every file, folder and link below ``folder`` (links are not followed), relative."""
+    out = []
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        base = Path(root).relative_to(folder)
+        out += [(base / d).as_posix() for d in dirs]
+        out += [(base / f).as_posix() for f in files]
+    return sorted(out)
+
+
+def _same_file(path: Path, entry: Any) -> bool:
+    """Whether ``path`` is still the file a manifest entry describes."""
+    if path.is_symlink() or not path.is_file() or not isinstance(entry, dict):
+        return False
+    if path.stat().st_size != entry.get("bytes"):
+        return False
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest() == entry.get("sha256")
+
+
 def _fsync_dir(path: Path) -> None:
     try:
         fd = os.open(path, os.O_RDONLY)
@@ -201,6 +244,12 @@ def _try_lock(fd: int) -> bool:
     return True  # pragma: no cover
 
 
+def _version() -> str:
+    from klastergeo import __version__
+
+    return __version__
+
+
 def _fault_spec() -> tuple[int, str] | None:
     text = os.environ.get(FAULT_ENV)
     if not text:
@@ -238,6 +287,10 @@ class RunFolder:
         is refused so that no file of the user's is ever replaced.
     what
         What the folder is for, in messages (``"--out"``, ``"--site"``).
+    kind
+        What writes the folder (``"run"``, ``"validate"``, ``"model"``, ``"site"``,
+        ``"rejected"``), recorded in ``summary.json``: a folder is replaced only by the
+        same kind of output, so ``validate`` never replaces a run's map and sentra.
 
     Examples
     --------
@@ -246,12 +299,18 @@ class RunFolder:
     ...     folder.commit({"klastergeo": "0.1.0"})
     """
 
-    def __init__(self, target: str | os.PathLike[str], *, what: str = "--out") -> None:
+    def __init__(
+        self, target: str | os.PathLike[str], *, what: str = "--out", kind: str = "run"
+    ) -> None:
         path = Path(target).expanduser()
-        if path.is_symlink() and path.resolve().is_dir():
-            path = path.resolve()  # swap the folder the link points to, keep the link
+        try:
+            if path.is_symlink() and path.resolve().is_dir():
+                path = path.resolve()  # swap the folder the link points to, keep the link
+        except OSError as err:
+            raise output_error(err, f"checking the {what} folder") from err
         self.target = path.absolute()
         self.what = what
+        self.kind = kind
         self.path = self.target  # the staging folder once entered
         self.committed = False
         self.files: list[Path] = []
@@ -302,11 +361,25 @@ class RunFolder:
         names = [n for n in (err.filename, err.filename2) if n]
         if not names:
             return True
-        parent = str(self.target.parent)
-        return any(str(Path(n).absolute()).startswith(parent) for n in names)
+        ours = (
+            str(self.target),
+            str(self.path),
+            str(self.target.parent / f".{self.target.name}."),  # staging, aside, lock
+        )
+        return any(str(Path(os.fsdecode(n)).absolute()).startswith(ours) for n in names)
 
     def _check_target(self) -> None:
         target = self.target
+        if target.is_symlink() and not target.exists():
+            raise OutputError(
+                f"{self.what} {str(target)!r} is a broken symbolic link; remove it or point "
+                "it at a folder"
+            )
+        if target.is_dir() and os.path.ismount(target):
+            raise OutputError(
+                f"{self.what} {str(target)!r} is a mount point, which cannot be replaced in "
+                f"one rename; use a folder inside it, e.g. {str(target / 'run')!r}"
+            )
         if target.exists() and not target.is_dir():
             raise OutputError(
                 f"{self.what} {str(target)!r} is a file; give a folder for the outputs "
@@ -364,7 +437,7 @@ class RunFolder:
     def _clean_leftovers(self) -> None:
         """Remove staging folders of killed runs; put back a folder moved aside by a run
         that died between the two renames of the non-Linux commit."""
-        parent, name = self.target.parent, self.target.name
+        parent, name = self.target.parent, glob.escape(self.target.name)
         aside = sorted(parent.glob(f".{name}.old-*"), key=lambda p: p.stat().st_mtime)
         if aside and not self.target.exists():
             logger.warning("restoring %s from an interrupted commit", self.target)
@@ -377,32 +450,60 @@ class RunFolder:
                 stale.unlink(missing_ok=True)
 
     def _check_foreign(self) -> None:
-        """Refuse a target holding files no klastergeo run listed as its own."""
+        """Refuse a target holding anything a klastergeo run of this kind did not write
+        exactly as it is now: files and folders it did not list, listed files changed
+        since (size or SHA-256), or the outputs of another kind of command."""
         if not self.target.is_dir():
             return
-        present = sorted(
-            p.relative_to(self.target).as_posix() for p in self.target.rglob("*") if not p.is_dir()
-        )
+        present = _entries(self.target)
         if not present:
             return
-        listed: set[str] = set()
+        summary: dict[str, Any] = {}
         manifest = self.target / MANIFEST
         try:
-            summary = json.loads(manifest.read_text(encoding="utf-8"))
-            if isinstance(summary, dict) and isinstance(summary.get("files"), dict):
-                listed = {*summary["files"], MANIFEST}
+            loaded = json.loads(manifest.read_text(encoding="utf-8"))
+            if isinstance(loaded, dict) and "klastergeo" in loaded:
+                summary = loaded
         except (OSError, ValueError):
             pass
-        foreign = [p for p in present if p not in listed]
+        listed = summary.get("files") if isinstance(summary.get("files"), dict) else None
+        if listed is None:
+            self._refuse(present)
+        assert listed is not None
+        owned = {MANIFEST, *listed}
+        owned |= {parent.as_posix() for name in listed for parent in Path(name).parents}
+        foreign = [entry for entry in present if entry not in owned]
         if foreign:
-            shown = ", ".join(foreign[:5]) + (
-                f", ... ({len(foreign)} in all)" if len(foreign) > 5 else ""
+            self._refuse(foreign)
+        changed = [
+            name for name, entry in listed.items() if not _same_file(self.target / name, entry)
+        ]
+        if changed:
+            shown = ", ".join(changed[:5]) + (
+                f", ... ({len(changed)} in all)" if len(changed) > 5 else ""
             )
             raise OutputError(
-                f"{self.what} {str(self.target)!r} holds files that no klastergeo run wrote "
-                f"({shown}); a run replaces its whole folder, so move them or choose an "
-                f"empty or new {self.what}"
+                f"{self.what} {str(self.target)!r}: {shown} changed since klastergeo wrote "
+                f"them; a run replaces its whole folder, so copy what you need elsewhere or "
+                f"choose another {self.what}"
             )
+        kind = summary.get("kind")
+        if kind != self.kind:
+            raise OutputError(
+                f"{self.what} {str(self.target)!r} holds the outputs of klastergeo "
+                f"{kind or 'another command'}; the {self.kind} outputs would replace them, so "
+                f"choose another {self.what}"
+            )
+
+    def _refuse(self, foreign: list[str]) -> None:
+        shown = ", ".join(foreign[:5]) + (
+            f", ... ({len(foreign)} in all)" if len(foreign) > 5 else ""
+        )
+        raise OutputError(
+            f"{self.what} {str(self.target)!r} holds files that no klastergeo run wrote "
+            f"({shown}); a run replaces its whole folder, so move them or choose an "
+            f"empty or new {self.what}"
+        )
 
     # -- writing -------------------------------------------------------------------------
 
@@ -454,9 +555,13 @@ class RunFolder:
         try:
             self.sync()
             data = dict(summary or {})
+            data.setdefault("klastergeo", _version())
+            data["kind"] = self.kind
             data["files"] = self.manifest()
             write_json(self.path / MANIFEST, data)
             _fsync_dir(self.path)
+            # anything put into the target while the run computed is refused, not replaced
+            self._check_foreign()
             self._swap()
         except OSError as err:
             if err.errno in STORAGE_ERRNOS:

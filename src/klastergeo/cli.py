@@ -5,6 +5,7 @@ Exit codes: 0 success, 2 bad input or configuration, 1 internal error.
 
 from __future__ import annotations
 
+import errno
 import inspect
 import logging
 import signal
@@ -145,7 +146,10 @@ def _guard() -> Iterator[None]:
     except OSError as err:
         if err.errno not in STORAGE_ERRNOS:
             _internal(err)
-        _error("error:", output_error(err, "writing outputs"))
+        if err.errno in (errno.ENAMETOOLONG, errno.ELOOP, errno.ENOTDIR, errno.ENOENT):
+            _error("error:", f"cannot use the path {err.filename!r}: {err.strerror}")
+        else:
+            _error("error:", output_error(err, "writing outputs"))
         raise typer.Exit(2) from None
     except Exception as err:
         _internal(err)

@@ -278,14 +278,22 @@ class ReadOptions:
                 f"records.sector_digits={self.sector_digits!r} is not a KBLI level; "
                 "use 2 (division), 3, 4 or 5"
             )
-        if self.delimiter is not None and (len(self.delimiter) != 1 or self.delimiter in '"\r\n'):
+        if self.delimiter is not None and (
+            len(self.delimiter) != 1 or self.delimiter in '"\r\n' or not self.delimiter.isascii()
+        ):
             raise ConfigError(
                 f"records.delimiter={self.delimiter!r} must be one character such as ';', "
-                "',', '|' or a tab (not a quote or a line break)"
+                "',', '|' or a tab (ASCII; not a quote or a line break)"
             )
         if self.encoding is not None:
             try:
-                codecs.lookup(self.encoding)
+                info = codecs.lookup(self.encoding)
+                # hex, rot13, base64 and the like are codecs, but not text encodings
+                if not getattr(info, "_is_text_encoding", True) or info.name in (
+                    "idna",
+                    "punycode",
+                ):
+                    raise LookupError(self.encoding)
             except LookupError:
                 raise ConfigError(
                     f"records.encoding={self.encoding!r} is not a known text encoding; use "
@@ -543,7 +551,15 @@ class MapOptions:
         _choice("map.lang", self.lang, Lang)
         if self.tiles.strip().lower() in BASE_MAPS:
             return
-        if not re.fullmatch(r"https?://\S*\{z\}\S*\{x\}\S*\{y\}\S*", self.tiles.strip()):
+        url = self.tiles.strip()
+        placeholders = re.findall(r"\{[^{}]*\}", url)
+        if (
+            not re.fullmatch(r"https?://[^\s<>\"']+", url)
+            or not {"{z}", "{x}", "{y}"} <= set(placeholders)
+            or not set(placeholders) <= {"{s}", "{z}", "{x}", "{y}", "{r}"}
+            or url.count("{") != len(placeholders)
+            or url.count("}") != len(placeholders)
+        ):
             raise ConfigError(
                 f"map.tiles={self.tiles!r} is not a base map; use one of "
                 f"{', '.join(repr(k) for k in BASE_MAPS)} or a tile URL such as "
@@ -601,7 +617,7 @@ class RunConfig:
         for key, value in top.items():
             if key != "out":
                 raise ConfigError(f"unknown option {key!r}")
-            if not isinstance(value, str | os.PathLike):
+            if not isinstance(value, str | os.PathLike) or "\0" in str(value):
                 raise ConfigError(f"out={value!r} must be a folder path")
             changes[key] = Path(value)
         return dataclasses.replace(self, **changes)
@@ -662,7 +678,7 @@ def _build(
     converted: dict[str, Any] = {}
     for key, value in values.items():
         if (section, key) in _PATH_KEYS and value is not None:
-            if not isinstance(value, str | os.PathLike):
+            if not isinstance(value, str | os.PathLike) or "\0" in str(value):
                 raise ConfigError(
                     f"{section}.{key}={value!r} is not accepted: it must be a path (in quotes)"
                 )
@@ -735,7 +751,7 @@ def load_config(
                     raise ConfigError(f"[{section}] in {str(file)!r} must be a table")
                 changes[section] = _build(cls, data[section], section, root=root)
         if "out" in data:
-            if not isinstance(data["out"], str):
+            if not isinstance(data["out"], str) or "\0" in data["out"]:
                 raise ConfigError(
                     f"out={data['out']!r} in {str(file)!r} must be a folder path in quotes"
                 )

@@ -243,10 +243,6 @@ def build_map(
             raise ConfigError(
                 f"tiles={tiles!r} is a custom tile URL; give its attribution (map.attribution)"
             )
-        # Leaflet writes layer names and attributions as HTML: both are escaped
-        folium.TileLayer(
-            tile_name, attr=html.escape(attribution), name=t["base_map"], control=True
-        ).add_to(fmap)
     elif tile_name is not None:
         folium.TileLayer(tile_name, name=tile_name, control=True).add_to(fmap)
     fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
@@ -266,6 +262,16 @@ def build_map(
         "outlines": _outline_payload(outlines, t) if outlines is not None else None,
         "sentra": _sentra_payload(sentra, t, lang) if len(sentra) else None,
         "firms": {"points": t["firms"], "heat": t["firms_heat"]},
+        # a custom base map goes through the page's script (script-safe JSON): folium
+        # would compile its URL and attribution as templates. Leaflet writes attributions
+        # as HTML, so the text is escaped.
+        "tiles": {
+            "url": tile_name,
+            "attribution": html.escape(attribution or ""),
+            "name": t["base_map"],
+        }
+        if custom
+        else None,
     }
     layers_call = _Call(
         "klastergeo.layers({{ this._parent.get_name() }}, "

@@ -622,7 +622,7 @@ def run_models(
         raise ConfigError("model.area_data is set: use run_area_model for an area-level model")
     if config.model.outcome == "in_sentra":
         return run(config, reporter=reporter, skip_map=True).models
-    with RunFolder(config.out) as folder:
+    with RunFolder(config.out, kind="model") as folder:
         timings: dict[str, float] = {}
         timed = _timer(reporter or _LogReporter(), timings)
         with timed("read"):
@@ -668,7 +668,7 @@ def run_area_model(config: RunConfig) -> dict[str, Any]:
 
     Returns the weights summary, the recommendation and the tables.
     """
-    with RunFolder(config.out) as folder:
+    with RunFolder(config.out, kind="model") as folder:
         return _run_area_model(config, folder)
 
 
@@ -764,7 +764,7 @@ def _write_rejection_only(
     timings: dict[str, float],
 ) -> Path:
     where = rejection_folder(out)
-    with RunFolder(where) as folder:
+    with RunFolder(where, kind="rejected") as folder:
         _write_csv(validation.rejected, folder.path / "rejected.csv")
         _write_csv(validation.repaired, folder.path / "repaired.csv")
         folder.commit(
@@ -785,7 +785,7 @@ def validate_run(config: RunConfig) -> records_mod.ValidationReport:
     (``rejected.csv``, ``repaired.csv``, ``validation.json``, ``summary.json``) into
     ``config.out`` as one committed folder. :func:`validation_problem` then says whether
     the outcome should stop the caller (``--strict``, nothing kept)."""
-    with RunFolder(config.out) as folder:
+    with RunFolder(config.out, kind="validate") as folder:
         report = validate_only(config)
         _write_csv(report.rejected, folder.path / "rejected.csv")
         _write_csv(report.repaired, folder.path / "repaired.csv")

@@ -259,7 +259,11 @@ def publish(
         summary = json.loads(summary_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
         raise ConfigError(f"cannot read {str(summary_path)!r}: {err}") from err
-    if not isinstance(summary, dict) or summary.get("status") not in ("complete", "sentra"):
+    if (
+        not isinstance(summary, dict)
+        or summary.get("kind") != "run"
+        or summary.get("status") not in ("complete", "sentra")
+    ):
         raise ConfigError(
             f"the folder {str(source)!r} holds no complete run "
             f"(status {summary.get('status') if isinstance(summary, dict) else None!r}); "
@@ -272,7 +276,7 @@ def publish(
         raise ConfigError(
             f"--site {str(target)!r} must be a folder outside the run folder {str(source)!r}"
         )
-    with RunFolder(target, what="--site") as stage:
+    with RunFolder(target, what="--site", kind="site") as stage:
         for name in ("report.html", *DOWNLOADS):
             if name in _FIRM_LEVEL or name == "areas.csv":
                 continue

@@ -406,7 +406,7 @@ def _read_csv(source: Path, *, delimiter: str | None, encoding: str | None) -> R
         if malformed and any(m["line"] is None for m in malformed):
             # Only a single-threaded read reports the line numbers of malformed rows.
             table = attempt(enc, threads=False)
-    except (pa.ArrowException, UnicodeError) as err:
+    except (pa.ArrowException, UnicodeError, LookupError, ValueError) as err:
         raise ValidationError(
             f"cannot read CSV {str(source)!r} (delimiter {delim!r}, encoding {enc}): {err}"
         ) from err
@@ -800,7 +800,10 @@ def _arrow_text(values: pd.Series) -> pa.Array:
     if isinstance(array, pa.ChunkedArray):  # large pandas columns hold several chunks
         array = array.combine_chunks()
     if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
-        array = pc.cast(array, pa.large_string())
+        try:
+            array = pc.cast(array, pa.large_string())
+        except pa.ArrowException:  # lists, structs: no number can be read from them
+            array = pa.array(values.astype(str).to_numpy(dtype=object), type=pa.large_string())
     return array.fill_null("")
 
 
@@ -849,11 +852,17 @@ def _np(array: pa.Array) -> NDArray[Any]:
 
 
 def _codes_as_text(values: pd.Series) -> pd.Series:
-    """Sector codes as text; integral floats from typed files lose their '.0'."""
+    """Sector codes as text; integral floats from typed files lose their '.0' (values
+    that are not whole numbers of at most 9 digits stay as written, and are invalid)."""
     if pd.api.types.is_float_dtype(values.dtype):
-        whole = values.dropna()
-        if (whole == np.floor(whole)).all():
-            return values.astype("Int64").astype("string")
+        numbers = values.to_numpy(dtype=float, na_value=np.nan)
+        codes = np.isfinite(numbers) & (np.abs(numbers) < 1e9)
+        codes &= np.floor(np.where(codes, numbers, 0.0)) == np.where(codes, numbers, 0.0)
+        text = values.astype("string")
+        if codes.any():
+            whole = pd.Series(np.where(codes, numbers, 0.0), index=values.index)
+            text = text.mask(codes, whole.astype(np.int64).astype("string"))
+        return text
     return values.astype("string")
 
 
@@ -1139,7 +1148,9 @@ def _number_formats(
     frame: pd.DataFrame, cols: Columns, *, decimal: Decimal, delimiter: str | None
 ) -> dict[str, NumberFormat]:
     """The number format of every numeric column of the standard roles, decided once: by
-    its own values, else by the file's other columns, else by the delimiter."""
+    its own values, else by the file's other amount columns (workers, output,
+    investment: typed in the spreadsheet's locale), else by its coordinates (often pasted
+    from a GPS with a decimal point whatever the locale), else by the delimiter."""
     numeric = {cols.lat: True, cols.lon: True}
     numeric.update({getattr(cols, role): False for role in _NUMERIC_ROLES})
     own = {
@@ -1149,7 +1160,9 @@ def _number_formats(
         for name, coordinate in numeric.items()
         if name is not None
     }
-    mark = file_decimal(own)
+    amounts = {name: fmt for name, fmt in own.items() if not numeric[name]}
+    coordinates = {name: fmt for name, fmt in own.items() if numeric[name]}
+    mark = file_decimal(amounts) or file_decimal(coordinates)
     if mark is None:
         return own
     return {

@@ -321,9 +321,9 @@ def knn(areas: gpd.GeoDataFrame | gpd.GeoSeries, *, k: int = 6, seed: int = 0) -
     if (counts > 1).any():
         coincident = coincident.reshape(-1)
         moved = np.flatnonzero(counts[coincident] > 1)
-        # far below any distance between distinct points (a millimetre in metres)
-        gaps = np.abs(np.diff(np.unique(xy))) if len(xy) > 1 else np.ones(1)
-        step = min(1e-3, float(gaps[gaps > 0].min()) * 1e-3) if (gaps > 0).any() else 1e-3
+        # a micrometre in metres: far below any real distance between firms or areas,
+        # far above the floating-point resolution of the coordinates (about 1e-9 m)
+        step = max(1e-6, 16 * float(np.spacing(np.abs(xy).max())))
         rng = np.random.default_rng(seed)
         xy = xy.copy()
         xy[moved] += rng.uniform(-step, step, size=(len(moved), xy.shape[1]))

@@ -262,6 +262,11 @@
   KG.layers = function (map, control, data) {
     var renderer = map.getRenderer(L.polygon([[0, 0], [0, 0], [0, 0]]));
     var out = {};
+    if (data.tiles) {
+      out.tiles = L.tileLayer(data.tiles.url, { attribution: data.tiles.attribution, maxZoom: 18 })
+        .addTo(map);
+      control.addBaseLayer(out.tiles, data.tiles.name);
+    }
     if (data.outlines) {
       var o = data.outlines;
       // drawn above the areas but not under the pointer: a canvas polygon catches the
