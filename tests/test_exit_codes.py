@@ -42,6 +42,12 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+def _quick(study: Path) -> str:
+    """The quick configuration, its boundaries path absolute (to be written elsewhere)."""
+    text = (study / "quick.toml").read_text(encoding="utf-8")
+    return text.replace('"desa.gpkg"', json.dumps(str(study / "desa.gpkg")))
+
+
 def _registry(study: Path) -> pd.DataFrame:
     return pd.read_csv(study / "firms.csv", dtype=str)
 
@@ -430,6 +436,247 @@ CASES: dict[str, tuple[Case, int, str]] = {
     ),
     "publish, not a run": (_case_publish_not_a_run, 2, r"is not a klastergeo run folder"),
 }
+
+
+# -- found by an adversarial run over 750 inputs ---------------------------------------
+
+
+def _case_nested_column_with_repeats(study: Path, tmp: Path):
+    frame = _registry(study)
+    frame = pd.concat([frame, frame.iloc[:2]], ignore_index=True)
+    frame["tags"] = [[i, i + 1] for i in range(len(frame))]
+    frame.iloc[-2:, frame.columns.get_loc("tags")] = pd.Series([[0, 1], [1, 2]]).to_numpy()
+    frame.to_parquet(tmp / "nested.parquet")
+    return _run(study, tmp, records=tmp / "nested.parquet"), {}
+
+
+def _case_firms_stacked_on_points(study: Path, tmp: Path):
+    frame = _registry(study)
+    frame["lat"] = frame["lat"].astype(float).round(2).astype(str)
+    frame["lon"] = frame["lon"].astype(float).round(2).astype(str)
+    path = tmp / "quick.toml"
+    path.write_text(_quick(study).replace("enabled = false", "enabled = true"), encoding="utf-8")
+    args = _run(study, tmp, records=_write(tmp / "stacked.csv", frame))
+    args[args.index("--config") + 1] = str(path)
+    return args, {}
+
+
+def _case_areas_without_names(study: Path, tmp: Path):
+    import geopandas as gpd
+
+    areas = gpd.read_file(study / "desa.gpkg")
+    areas["nama"] = None
+    areas.loc[0, "nama"] = "Satu"
+    areas.to_file(tmp / "noname.gpkg")
+    return _run(study, tmp, "--boundaries", str(tmp / "noname.gpkg")), {}
+
+
+def _case_boundaries_are_a_table(study: Path, tmp: Path):
+    return _run(study, tmp, "--boundaries", str(study / "firms.csv")), {}
+
+
+def _case_name_column_is_geometry(study: Path, tmp: Path):
+    return _run(study, tmp, "--area-name-col", "geometry"), {}
+
+
+def _case_empty_polygon(study: Path, tmp: Path):
+    import geopandas as gpd
+    import shapely
+
+    areas = gpd.read_file(study / "desa.gpkg")
+    areas.loc[5, "geometry"] = shapely.Polygon()
+    areas.to_file(tmp / "empty.gpkg")
+    return _run(study, tmp, "--boundaries", str(tmp / "empty.gpkg"), "--weights", "auto"), {}
+
+
+def _case_binary_text_in_parquet(study: Path, tmp: Path):
+    frame = _registry(study)
+    frame["nama"] = [b"\xff\xfe" + str(i).encode() for i in range(len(frame))]
+    frame.to_parquet(tmp / "binary.parquet")
+    return _run(study, tmp, records=tmp / "binary.parquet"), {}
+
+
+def _case_no_workers(study: Path, tmp: Path):
+    frame = _registry(study).drop(columns=["workers"])
+    return _run(study, tmp, records=_write(tmp / "noworkers.csv", frame)), {}
+
+
+def _case_categorical_one_level(study: Path, tmp: Path):
+    frame = _registry(study).assign(milik="lokal")
+    return [
+        *_run(study, tmp, records=_write(tmp / "one_level.csv", frame)),
+        "--predictors",
+        "workers,milik",
+    ], {}
+
+
+def _case_outcome_is_a_mapped_column(study: Path, tmp: Path):
+    frame = _registry(study).rename(columns={"workers": "tenaga_kerja"})
+    frame["ekspor"] = (np.arange(len(frame)) % 2).astype(str)
+    path = _write(tmp / "mapped.csv", frame)
+    return [
+        "model",
+        "--config",
+        str(study / "quick.toml"),
+        "--records",
+        str(path),
+        "--outcome",
+        "ekspor",
+        "--predictors",
+        "tenaga_kerja,nama",
+        "--out",
+        str(tmp / "out"),
+    ], {}
+
+
+def _case_categorical_with_a_level_per_firm(study: Path, tmp: Path):
+    frame = _registry(study)
+    frame["ekspor"] = (np.arange(len(frame)) % 2).astype(str)
+    path = _write(tmp / "levels.csv", frame)
+    return [
+        "model",
+        "--config",
+        str(study / "quick.toml"),
+        "--records",
+        str(path),
+        "--outcome",
+        "ekspor",
+        "--predictors",
+        "id",
+        "--categorical",
+        "id",
+        "--kind",
+        "lpm",
+        "--out",
+        str(tmp / "out"),
+    ], {}
+
+
+def _case_bom_in_toml(study: Path, tmp: Path):
+    path = tmp / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + (study / "quick.toml").read_bytes())
+    return [
+        "run",
+        "--config",
+        str(path),
+        "--records",
+        str(study / "firms.csv"),
+        "--boundaries",
+        str(study / "desa.gpkg"),
+        "--out",
+        str(tmp / "out"),
+    ], {}
+
+
+def _case_rook_weights(study: Path, tmp: Path):
+    return _run(study, tmp, "--weights", "rook"), {}
+
+
+def _case_grid_too_fine(study: Path, tmp: Path):
+    return _run(study, tmp, "--level", "h3:15"), {}
+
+
+def _case_unknown_sector(study: Path, tmp: Path):
+    path = tmp / "sectors.toml"
+    text = _quick(study).replace("[analysis]\n", '[analysis]\nsectors = ["31", "99"]\n')
+    path.write_text(text, encoding="utf-8")
+    args = _run(study, tmp)
+    args[args.index("--config") + 1] = str(path)
+    return args, {}
+
+
+def _case_area_data_repeats_ids(study: Path, tmp: Path):
+    table = pd.DataFrame({"kode": ["99.00", "99.00", "99.01"], "y": [1, 2, 3], "x": [4, 5, 6]})
+    table.to_csv(tmp / "areas.csv", index=False)
+    return [
+        "model",
+        "--config",
+        str(study / "quick.toml"),
+        "--area-data",
+        str(tmp / "areas.csv"),
+        "--area-id",
+        "kode",
+        "--outcome",
+        "y",
+        "--predictors",
+        "x",
+        "--out",
+        str(tmp / "out"),
+    ], {}
+
+
+def _case_publish_a_changed_run(study: Path, tmp: Path):
+    done = runner.invoke(app, _run(study, tmp), catch_exceptions=False)
+    assert done.exit_code == 0, done.output
+    (tmp / "out" / "areas.parquet").write_bytes(b"PAR1 damaged")
+    return ["publish", str(tmp / "out"), "--site", str(tmp / "site")], {}
+
+
+CASES.update(
+    {
+        "nested column with repeated rows": (_case_nested_column_with_repeats, 0, r"Sentra \(1\)"),
+        "firms stacked on a few points": (_case_firms_stacked_on_points, 0, r"outputs: "),
+        "areas without names": (_case_areas_without_names, 0, r"have no name in column"),
+        "boundaries are a table": (_case_boundaries_are_a_table, 2, r"have no geometry \(a table"),
+        "name column is the geometry": (
+            _case_name_column_is_geometry,
+            2,
+            r"'geometry' is the geometry column",
+        ),
+        "an empty polygon": (
+            _case_empty_polygon,
+            2,
+            r"1 area\(s\) with an empty geometry \('99.05'\)",
+        ),
+        "binary text in Parquet": (
+            _case_binary_text_in_parquet,
+            2,
+            r"column 'nama' of '.*binary.parquet' holds binary values that are not UTF-8",
+        ),
+        "no workers column": (
+            _case_no_workers,
+            0,
+            r"not computed: Markusen typology by workers: 75 sentra firm\(s\) have no workers",
+        ),
+        "text predictor not named categorical": (
+            _case_categorical_one_level,
+            2,
+            r"'milik' cannot be used: .*name it in model.categorical \(--categorical\)",
+        ),
+        "outcome or predictor is a mapped column": (
+            _case_outcome_is_a_mapped_column,
+            2,
+            r"model predictor 'nama' is the firm name column; it cannot be a predictor",
+        ),
+        "categorical with a level per firm": (
+            _case_categorical_with_a_level_per_firm,
+            2,
+            r"'id' is the record id column",
+        ),
+        "TOML with a BOM": (_case_bom_in_toml, 0, r"Sentra \(1\)"),
+        "rook weights": (_case_rook_weights, 0, r"Sentra \(1\)"),
+        "H3 grid too fine": (
+            _case_grid_too_fine,
+            2,
+            r"level h3:15 over this study area .* cells; at most 1,000,000",
+        ),
+        "unknown analysis.sectors": (
+            _case_unknown_sector,
+            2,
+            r"analysis.sectors names '99', which no kept firm has",
+        ),
+        "area data repeats ids": (
+            _case_area_data_repeats_ids,
+            2,
+            r"has 1 area id\(s\) on more than one row",
+        ),
+        "publish a changed run": (
+            _case_publish_a_changed_run,
+            2,
+            r"was changed after the run wrote it \(areas.parquet\)",
+        ),
+    }
+)
 
 
 @pytest.mark.parametrize("name", list(CASES))

@@ -307,3 +307,38 @@ def test_standard_errors_default_to_robust_for_the_lpm_only(spector: pd.DataFram
     lpm = models.fit(spector, "GRADE", PREDICTORS, kind="lpm", robust=None)
     ols = sm.OLS(spector["GRADE"], exog).fit()
     np.testing.assert_allclose(lpm.coefficients["std_error"], ols.bse, rtol=1e-10)
+
+
+def test_categorical_predictors_need_a_few_levels_of_several_rows() -> None:
+    """One level gives no dummy (was a shape error deep in statsmodels); a level per row
+    made hundreds of dummies and ran for minutes; a reference for a numeric predictor was
+    silently ignored."""
+    from klastergeo._errors import ModelError
+
+    rng = np.random.default_rng(3)
+    n = 400
+    data = pd.DataFrame(
+        {
+            "y": (rng.random(n) < 0.4).astype(float),
+            "x": rng.normal(size=n),
+            "one": "lokal",
+            "code": [f"c{i}" for i in range(n)],
+            "milik": rng.choice(["lokal", "cabang"], n),
+        }
+    )
+    with pytest.raises(ModelError, match=r"'one' has 1 level\(s\) \('lokal'\)"):
+        models.fit(data, "y", ["x", "one"], kind="lpm", categorical=["one"])
+    with pytest.raises(ModelError, match=r"'code' has 400 levels for 400 rows; at most 50"):
+        models.fit(data, "y", ["x", "code"], kind="lpm", categorical=["code"])
+    with pytest.raises(ModelError, match=r"reference levels are given for 'x'"):
+        models.fit(
+            data, "y", ["x", "milik"], kind="lpm", categorical=["milik"], reference={"x": "1"}
+        )
+    fitted = models.fit(data, "y", ["x", "milik"], kind="lpm", categorical=["milik"])
+    assert "milik[lokal]" in set(fitted.coefficients["term"])
+    empty = data.assign(x=np.nan)
+    with pytest.raises(
+        ModelError,
+        match=r"no row has a value for the outcome and every predictor \('x' are empty\)",
+    ):
+        models.fit(empty, "y", ["x"], kind="lpm")

@@ -83,5 +83,5 @@ def test_errors() -> None:
     y = pd.Series(1.0, index=points.index)
     with pytest.raises(ConfigError, match="projected CRS"):
         scale.choose_scale(points.to_crs(4326), y)
-    with pytest.raises(ConfigError, match="y is constant"):
+    with pytest.raises(ConfigError, match="every area has the same number"):
         scale.choose_scale(points, y)

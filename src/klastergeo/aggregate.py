@@ -78,6 +78,33 @@ def h3_cells(
     return np.asarray(cells_to_string(cells).to_pylist(), dtype=object)
 
 
+#: Most H3 cells a grid may have (about the national grid at h3:7; the country's villages
+#: are 83,402). Finer grids over large areas are refused before any work.
+MAX_GRID_CELLS = 1_000_000
+
+
+def check_grid_size(outline: gpd.GeoDataFrame, resolution: int) -> int:
+    """The number of cells an H3 grid of ``outline`` would about have; raises
+    :class:`ConfigError` when it is above :data:`MAX_GRID_CELLS`."""
+    import h3
+
+    # an equal-area projection (EPSG:6933) measures the outline anywhere on earth
+    area_m2 = float(outline.to_crs(6933).geometry.area.sum())
+    estimate = int(area_m2 / h3.average_hexagon_area(resolution, unit="m^2"))
+    if estimate > MAX_GRID_CELLS:
+        coarser = resolution
+        while (
+            coarser > 0 and area_m2 / h3.average_hexagon_area(coarser, unit="m^2") > MAX_GRID_CELLS
+        ):
+            coarser -= 1
+        raise ConfigError(
+            f"level h3:{resolution} over this study area ({area_m2 / 1e6:,.0f} km2) makes "
+            f"about {estimate:,} cells; at most {MAX_GRID_CELLS:,} are accepted: use h3:"
+            f"{coarser} or a smaller --area"
+        )
+    return estimate
+
+
 def h3_grid(
     outline: gpd.GeoDataFrame, resolution: int, *, extra_cells: Sequence[str] = ()
 ) -> gpd.GeoDataFrame:
@@ -93,6 +120,7 @@ def h3_grid(
     from h3ronpy import cells_parse
     from h3ronpy.vector import cells_to_wkb_polygons
 
+    check_grid_size(outline, resolution)
     shape = outline.to_crs(4326).geometry.union_all()
     cells: set[str] = set()
     for part in shapely.get_parts(shape):

@@ -182,6 +182,13 @@ def load_areas(
                 f"boundaries {str(path)!r} have no column {column!r}; columns: "
                 f"{', '.join(map(str, frame.columns))}"
             )
+        if column is not None and column == frame.geometry.name:
+            raise BoundaryError(
+                f"boundaries {str(path)!r}: {column!r} is the geometry column; the id and "
+                "name must be text or number columns"
+            )
+    if frame.empty:
+        raise BoundaryError(f"boundaries {str(path)!r} hold no areas")
     codes = frame[id_col].astype("string")
     if area is not None:
         frame = frame.loc[_prefix_mask(codes, area, dotted=path.is_dir() or "." in area)]
@@ -192,8 +199,18 @@ def load_areas(
                 f"area {area!r} selects no {level} in {str(path)!r}; codes look like "
                 f"{preview(_sample_codes(path, level, id_col))}"
             )
+    names = codes.astype(object) if not name_col else frame[name_col].astype("string")
+    if name_col and names.isna().any():
+        # an area without a name is shown (and searched) by its code
+        logger.warning(
+            "%d area(s) of %s have no name in column %r; their codes stand in",
+            int(names.isna().sum()),
+            path.name,
+            name_col,
+        )
+        names = names.fillna(codes)
     out = gpd.GeoDataFrame(
-        {"name": (frame[name_col].astype(object) if name_col else codes.astype(object)).to_numpy()},
+        {"name": names.astype(object).to_numpy()},
         geometry=frame.geometry.to_numpy(),
         index=pd.Index(codes.to_numpy(dtype=object), name="area_code"),
         crs=frame.crs,
@@ -210,10 +227,17 @@ def load_areas(
 def _read_polygon_file(path: Path) -> gpd.GeoDataFrame:
     try:
         if path.suffix.lower() in (".parquet", ".geoparquet"):
-            return gpd.read_parquet(path)
-        return gpd.read_file(path, engine="pyogrio")
+            frame = gpd.read_parquet(path)
+        else:
+            frame = gpd.read_file(path, engine="pyogrio")
     except Exception as err:  # pyogrio/pyarrow raise many types for unreadable files
         raise BoundaryError(f"cannot read boundaries {str(path)!r}: {err}") from err
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
+        raise BoundaryError(
+            f"boundaries {str(path)!r} have no geometry (a table, not a map layer); give a "
+            "polygon file: GeoPackage, GeoJSON, Shapefile or GeoParquet"
+        )
+    return frame
 
 
 def _guess(frame: pd.DataFrame, names: Iterable[str], role: str | None, path: Path) -> str | None:
@@ -249,6 +273,11 @@ def _check_areas(frame: gpd.GeoDataFrame, path: Path) -> None:
         problems.append(f"non-polygon geometries ({', '.join(sorted(kinds))})")
     if frame.geometry.isna().any():
         problems.append(f"{int(frame.geometry.isna().sum())} areas without geometry")
+    empty = ~frame.geometry.isna() & frame.geometry.is_empty
+    if empty.any():
+        problems.append(
+            f"{int(empty.sum())} area(s) with an empty geometry ({preview(frame.index[empty])})"
+        )
     if problems:
         raise BoundaryError(f"boundaries {str(path)!r} cannot be used: " + "; ".join(problems))
 

@@ -28,6 +28,7 @@ from rich.text import Text
 from klastergeo import __version__
 from klastergeo._errors import ConfigError, KlastergeoError
 from klastergeo._io import STORAGE_ERRNOS, output_error
+from klastergeo.config import MAX_PERMUTATIONS
 from klastergeo.publish import FIRM_DECIMALS
 
 # Nothing printed is read as rich markup: paths, column names and messages may hold "[".
@@ -796,10 +797,20 @@ def demo(
         ),
     ] = None,
     boundaries: BoundariesOpt = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic registry.")] = 20261122,
-    background: Annotated[int, typer.Option("--background", help="Background firms.")] = 40_000,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, help="Seed of the synthetic registry.")
+    ] = 20261122,
+    background: Annotated[
+        int, typer.Option("--background", min=0, max=5_000_000, help="Background firms.")
+    ] = 40_000,
     permutations: Annotated[
-        int, typer.Option("--permutations", help="Permutations of the local statistics.")
+        int,
+        typer.Option(
+            "--permutations",
+            min=0,
+            max=MAX_PERMUTATIONS,
+            help="Permutations of the local statistics.",
+        ),
     ] = 999,
 ) -> None:
     """Generate the demo registry over Jawa Tengah and run the whole pipeline on it."""

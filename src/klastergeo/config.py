@@ -720,7 +720,8 @@ def load_config(
     if path is not None:
         file = Path(path)
         try:
-            data = tomllib.loads(file.read_text(encoding="utf-8"))
+            # a BOM (Notepad on Windows writes one) is not TOML; read past it
+            data = tomllib.loads(file.read_text(encoding="utf-8-sig"))
         except FileNotFoundError:
             raise ConfigError(f"config file {str(file)!r} does not exist") from None
         except IsADirectoryError:

@@ -218,6 +218,10 @@ def _outcome(data: pd.DataFrame, outcome: str) -> pd.Series:
     return values
 
 
+#: Most levels a categorical predictor may have (one dummy each).
+MAX_LEVELS = 50
+
+
 def _design(
     data: pd.DataFrame,
     outcome: str,
@@ -280,6 +284,22 @@ def _design(
     for series in (*numeric.values(), *categories.values()):
         complete &= series.notna()
     mask = complete.to_numpy()
+    if not mask.any():
+        empty = [
+            name
+            for name, series in ((outcome, values), *numeric.items(), *categories.items())
+            if series.isna().all()
+        ]
+        raise ModelError(
+            "no row has a value for the outcome and every predictor"
+            + (f" ({preview(empty)} are empty)" if empty else "")
+        )
+    unknown_reference = sorted(set(reference) - set(categories))
+    if unknown_reference:
+        raise ModelError(
+            f"reference levels are given for {preview(unknown_reference)}, which are not "
+            f"categorical predictors ({preview(sorted(categories)) or 'none'})"
+        )
     y_used = values[mask].astype(float)
     if y_used.nunique() < 2:
         raise ModelError(
@@ -294,6 +314,18 @@ def _design(
             continue
         levels = categories[name][mask]
         counts = levels.value_counts()
+        if len(counts) < 2:
+            raise ModelError(
+                f"categorical predictor {name!r} has {len(counts)} level(s) "
+                f"({preview(counts.index)}) among complete rows; it needs two or more"
+            )
+        most = min(MAX_LEVELS, max(2, int(mask.sum()) // 5))
+        if len(counts) > most:
+            raise ModelError(
+                f"categorical predictor {name!r} has {len(counts):,} levels for "
+                f"{int(mask.sum()):,} rows; at most {most} are accepted (about five rows a "
+                "level and no more than 50); group its levels or use it as a number"
+            )
         base = str(reference.get(name, counts.index[0]))
         if base not in counts.index:
             raise ModelError(

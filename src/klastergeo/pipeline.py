@@ -238,6 +238,9 @@ def _run(
         )
         # For H3 these polygons are the outline the grid covers; else the areas themselves.
         outline = areas = check_areas
+        if level == "h3":
+            assert resolution is not None
+            aggregate.check_grid_size(outline, resolution)  # before the registry is read
 
     with timed("read"):
         raw = _read(config)
@@ -300,6 +303,12 @@ def _run(
             and (not config.analysis.sectors or s in config.analysis.sectors)
         ]
         skipped = {str(s): int(sector_totals[s]) for s in sector_totals.index if s not in analysed}
+        absent = [s for s in config.analysis.sectors if s not in sector_totals.index]
+        if absent:
+            raise ConfigError(
+                f"analysis.sectors names {preview(absent)}, which no kept firm has; the "
+                f"registry's sectors are {', '.join(map(str, sector_totals.index))}"
+            )
         if len(sector_totals) == 1:
             note(
                 "statistics",
@@ -417,7 +426,7 @@ def _run(
         except ConfigError as err:
             note("profile", "concentration indices", str(err))
             concentration_table = pd.DataFrame()
-        types = _typology(config, firms, sentra)
+        types = _typology(config, firms, sentra, note)
         diagnosed = _diagnosis(config, firms, sentra)
         patterns = _point_patterns(config, firms, outline, sentra, analysed)
         if len(sentra):
@@ -432,7 +441,9 @@ def _run(
     fmap = None
     if not sentra_only:
         with timed("models"):
-            fitted, model_notes = _fit_models(config, firms, predictors, graph, validation.decimal)
+            fitted, model_notes = _fit_models(
+                config, firms, predictors, graph, validation.decimal, validation
+            )
             best = _best_kind(fitted)
             for kind, result in fitted.items():
                 firms[f"p_{kind}"] = result.probability.to_numpy()
@@ -637,7 +648,9 @@ def run_models(
             firms = validation.records
             predictors = _predictors(config, validation)
         with timed("models"):
-            fitted, notes = _fit_models(config, firms, predictors, None, validation.decimal)
+            fitted, notes = _fit_models(
+                config, firms, predictors, None, validation.decimal, validation
+            )
             if not fitted:
                 raise ModelError(
                     "no model could be estimated: "
@@ -677,7 +690,19 @@ def _run_area_model(config: RunConfig, folder: RunFolder) -> dict[str, Any]:
 
     options = config.model
     assert options.area_data is not None
-    table = records_mod.read_records(options.area_data).frame
+    level, _ = parse_level(config.area.level)
+    if level == "h3":
+        raise ConfigError(
+            f"an area-level model (model.area_data) needs administrative areas or a polygon "
+            f"file; --level {config.area.level} makes H3 cells, which an area table does not "
+            "describe"
+        )
+    if options.categorical:
+        raise ConfigError(
+            "an area-level model takes numeric predictors only; model.categorical "
+            f"({', '.join(options.categorical)}) applies to firm-level models"
+        )
+    table = records_mod.read_records(options.area_data, what="area data").frame
     if options.area_id not in table.columns:
         raise ConfigError(
             f"model.area_id={options.area_id!r} is not a column of {str(options.area_data)!r}; "
@@ -685,13 +710,19 @@ def _run_area_model(config: RunConfig, folder: RunFolder) -> dict[str, Any]:
         )
     if not options.predictors:
         raise ConfigError("an area-level model needs model.predictors (--predictors)")
-    data = table.set_index(table[options.area_id].astype(str))
+    ids = table[options.area_id].astype(str)
+    repeated = ids[ids.duplicated()].unique()
+    if len(repeated):
+        raise ValidationError(
+            f"{str(options.area_data)!r} has {len(repeated)} area id(s) on more than one row "
+            f"in column {options.area_id!r} ({preview(repeated)}); give one row per area"
+        )
+    data = table.set_index(ids)
     for column in (options.outcome, *options.predictors):
         if column in data.columns:
             data[column] = records_mod.numeric_column(
                 data[column], name=column, decimal=config.records.decimal
             )
-    level, _ = parse_level(config.area.level)
     source = boundaries.resolve_source(config.area.boundaries)
     areas = boundaries.analysis_areas(
         config.area.level,
@@ -936,6 +967,7 @@ def _fit_models(
     predictors: dict[str, pd.Series],
     graph: Any,
     decimal: str | None = None,
+    validation: records_mod.ValidationReport | None = None,
 ) -> tuple[dict[str, models.ModelResult], dict[str, Any]]:
     """Every model kind of ``[model]`` on the firms; a kind that cannot be estimated is
     skipped with its reason. With area weights, Moran's I of each model's mean residual
@@ -945,11 +977,17 @@ def _fit_models(
     options = config.model
     data = pd.DataFrame(predictors, index=firms.index)
     outcome = options.outcome
+    column = outcome
+    if validation is not None and outcome != "in_sentra":
+        why = _not_a_variable(validation, outcome)
+        if why is not None:
+            raise ConfigError(f"model.outcome: {why}; the outcome must be a 0/1 column")
+        column = _user_columns(validation).get(outcome, outcome)
     if outcome == "in_sentra":
         data[outcome] = firms["in_sentra"]
-    elif outcome in firms.columns:
+    elif column in firms.columns:
         data[outcome] = records_mod.numeric_column(
-            firms[outcome], name=outcome, decimal=config.records.decimal, fallback=decimal
+            firms[column], name=outcome, decimal=config.records.decimal, fallback=decimal
         )
     else:
         raise ConfigError(
@@ -996,13 +1034,27 @@ def _fit_models(
     return fitted, notes
 
 
-def _typology(config: RunConfig, firms: pd.DataFrame, sentra: pd.DataFrame) -> pd.DataFrame:
-    """Markusen evidence and type of every sentra (empty without sentra)."""
+def _typology(
+    config: RunConfig,
+    firms: pd.DataFrame,
+    sentra: pd.DataFrame,
+    note: Callable[..., None],
+) -> pd.DataFrame:
+    """Markusen evidence and type of every sentra (empty without sentra). Without a firm
+    size for every sentra firm the shares are of firms, not workers (and ``note`` says so)."""
     options = config.typology
     if not len(sentra):
         return pd.DataFrame(columns=["typology", "label"], index=pd.Index([], name="sentra_id"))
-    if "workers" not in firms.columns:
-        logger.warning("typology uses firm counts: no workers column is mapped")
+    members = firms["sentra_id"].notna() if "sentra_id" in firms.columns else None
+    sizes = firms.loc[members, "workers"] if "workers" in firms and members is not None else None
+    if sizes is None or sizes.isna().any():
+        missing = len(firms) if sizes is None else int(sizes.isna().sum())
+        note(
+            "profile",
+            "Markusen typology by workers",
+            f"{missing} sentra firm(s) have no workers value; the types are measured on "
+            "firm counts",
+        )
         firms = firms.assign(workers=1.0)
     measured = typology.evidence(
         firms,
@@ -1062,7 +1114,7 @@ def _diagnosis(config: RunConfig, firms: pd.DataFrame, sentra: pd.DataFrame) -> 
     options = config.diagnosis
     table = None
     if options.table is not None:
-        table = records_mod.read_records(options.table).frame
+        table = records_mod.read_records(options.table, what="diagnosis table").frame
     if not (options.items or options.table_items):
         logger.info("diagnosis: no items configured ([diagnosis] items); stages are unknown")
     frame = (
@@ -1095,6 +1147,38 @@ def _write_profiles(
         _write_csv(members.reset_index(), folder / "sentra_areas.csv")
 
 
+def _user_columns(validation: records_mod.ValidationReport) -> dict[str, str]:
+    """The registry's column names -> the kept firms' columns holding them (mapped roles
+    such as ``tenaga_kerja`` -> ``workers``, renamed ``row`` -> ``row_input``)."""
+    columns = validation.columns
+    out = {
+        getattr(columns, role): role
+        for role in ("workers", "output", "investment")
+        if getattr(columns, role) is not None
+    }
+    out.update(validation.renamed)
+    return out
+
+
+#: Roles whose columns cannot be model variables, and why.
+_NOT_VARIABLES = {
+    "id": "the record id",
+    "lat": "the latitude",
+    "lon": "the longitude",
+    "sector": "the KBLI code (the sector is what sentra are made of)",
+    "name": "the firm name",
+}
+
+
+def _not_a_variable(validation: records_mod.ValidationReport, name: str) -> str | None:
+    """Why a registry column cannot be a model variable, if it is one of the mapped
+    coordinates, id, sector or name; None otherwise."""
+    for role, why in _NOT_VARIABLES.items():
+        if getattr(validation.columns, role) == name:
+            return f"{name!r} is {why} column"
+    return None
+
+
 def _predictors(
     config: RunConfig, validation: records_mod.ValidationReport
 ) -> dict[str, pd.Series]:
@@ -1105,15 +1189,13 @@ def _predictors(
     model tables; other columns are parsed as numbers here (they are kept as read), with
     the file's decimal mark where a column's values fit both.
     """
-    columns, firms = validation.columns, validation.records
-    renamed = {
-        getattr(columns, role): role
-        for role in ("workers", "output", "investment")
-        if getattr(columns, role) is not None
-    }
-    # input columns named like the tool's own are kept as <name>_input
-    renamed.update(validation.renamed)
+    firms = validation.records
+    renamed = _user_columns(validation)
     wanted = list(config.model.predictors)
+    for name in wanted:
+        why = _not_a_variable(validation, name)
+        if why is not None:
+            raise ConfigError(f"model predictor {why}; it cannot be a predictor")
     if not wanted:
         wanted = [
             next((k for k, v in renamed.items() if v == role), role)
@@ -1123,6 +1205,20 @@ def _predictors(
     reserved = {"row", "lat", "lon", "geometry", "kbli", "sector", "name", "area_code"}
     usable = [c for c in firms.columns if c not in reserved]
     unknown = [name for name in wanted if renamed.get(name, name) not in usable]
+    for option in ("log", "categorical"):
+        extra = [c for c in getattr(config.model, option) if c not in wanted]
+        if extra:
+            raise ConfigError(
+                f"model.{option} names {preview(extra)}, which are not predictors (the "
+                f"predictors are {preview(wanted)})"
+            )
+    if isinstance(config.model.standardise, tuple):
+        extra = [c for c in config.model.standardise if c not in wanted]
+        if extra:
+            raise ConfigError(
+                f"model.standardise names {preview(extra)}, which are not predictors (the "
+                f"predictors are {preview(wanted)})"
+            )
     if unknown:
         raise ConfigError(
             f"model predictor(s) {preview(unknown)} are not columns of the records; "
@@ -1142,7 +1238,10 @@ def _predictors(
                 fallback=validation.decimal,
             )
         except ValidationError as err:
-            raise ConfigError(f"model predictor {name!r} cannot be used: {err}") from None
+            raise ConfigError(
+                f"model predictor {name!r} cannot be used: {err}; if it holds categories, "
+                "name it in model.categorical (--categorical)"
+            ) from None
     return out
 
 
@@ -1178,12 +1277,15 @@ def _weights(
         info["k"] = options.k
         islands_before = 0
     else:
+        rook = options.weights == "rook"
+        # rook contiguity is defined by shared edges only: the snapping tolerance (which
+        # makes near-touching borders count for queen) does not apply
         raw = weights_mod.contiguity(
-            areas, rook=options.weights == "rook", tolerance=options.tolerance_m, islands="keep"
+            areas, rook=rook, tolerance=0.0 if rook else options.tolerance_m, islands="keep"
         )
         islands_before = len(raw.isolates)
         graph = weights_mod.attach_islands(raw, areas, how=options.islands)
-        info["tolerance_m"] = options.tolerance_m
+        info["tolerance_m"] = 0.0 if rook else options.tolerance_m
     info.update(
         {
             "links": int(graph.n_edges),

@@ -364,7 +364,12 @@ def by_sector(
         curves.append(curve.reset_index().assign(sector=code))
         row = clark_evans(pts, area=area)
         if reference == "firms":
-            row["R_relative"] = curve.attrs["nn_observed_m"] / curve.attrs["nn_simulated_m"]
+            simulated = curve.attrs["nn_simulated_m"]
+            # firms stacked on a few points (e.g. at village centres): no nearest-neighbour
+            # distance to compare with, so the relative index is undefined
+            row["R_relative"] = (
+                curve.attrs["nn_observed_m"] / simulated if simulated > 0 else float("nan")
+            )
             row["p_relative"] = curve.attrs["p_nn"]
         _add_global(row, curve)
         row["sector"] = code

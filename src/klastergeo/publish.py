@@ -110,6 +110,15 @@ _TEXT = {
 }
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    """``value`` if it is a dict, else an empty one (a hand-edited summary.json)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _count(value: Any) -> int:
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
+
+
 def embed_snippet(title: str, *, src: str = "map.html") -> str:
     """An iframe that embeds the map in another page.
 
@@ -158,19 +167,18 @@ def index_page(
     template = jinja2.Environment(autoescape=True).from_string(
         resources.files("klastergeo").joinpath("templates/index.html.j2").read_text("utf-8")
     )
-    records = summary.get("records") or {}
+    records = _dict(summary.get("records"))
+    path = _dict(_dict(summary.get("config")).get("records")).get("path")
     return template.render(
         lang=lang,
         t=t,
         title=heading,
-        created=summary.get("created", ""),
-        version=summary.get("klastergeo", ""),
-        source=Path(
-            str(((summary.get("config") or {}).get("records") or {}).get("path") or "")
-        ).name,
-        n_sentra=summary.get("sentra") or 0,
-        kept=f"{int(records.get('kept', 0)):,}",
-        n_areas=f"{int((summary.get('areas') or {}).get('count', 0)):,}",
+        created=str(summary.get("created", "")),
+        version=str(summary.get("klastergeo", "")),
+        source=Path(str(path)).name if path else "",  # the name, never the machine's path
+        n_sentra=_count(summary.get("sentra")),
+        kept=f"{_count(records.get('kept')):,}",
+        n_areas=f"{_count(_dict(summary.get('areas')).get('count')):,}",
         has_map=(folder / "map.html").exists(),
         has_report=(folder / "report.html").exists(),
         downloads=downloads,
@@ -183,9 +191,7 @@ def public_summary(summary: Mapping[str, Any]) -> dict[str, Any]:
     """A run's summary as a site may show it: file paths of the machine reduced to file
     names, the output folder and the file manifest left out."""
     out = {k: v for k, v in summary.items() if k != "files"}
-    config = {
-        k: dict(v) if isinstance(v, dict) else v for k, v in (out.get("config") or {}).items()
-    }
+    config = {k: dict(v) if isinstance(v, dict) else v for k, v in _dict(out.get("config")).items()}
     config.pop("out", None)
     for section, key in (
         ("records", "path"),
@@ -196,8 +202,7 @@ def public_summary(summary: Mapping[str, Any]) -> dict[str, Any]:
         block = config.get(section)
         if isinstance(block, dict) and block.get(key):
             block[key] = Path(str(block[key])).name
-    if config:
-        out["config"] = config
+    out["config"] = config
     return out
 
 
@@ -259,18 +264,37 @@ def publish(
         summary = json.loads(summary_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
         raise ConfigError(f"cannot read {str(summary_path)!r}: {err}") from err
-    if (
-        not isinstance(summary, dict)
-        or summary.get("kind") != "run"
-        or summary.get("status") not in ("complete", "sentra")
-    ):
+    if not isinstance(summary, dict) or "klastergeo" not in summary:
+        raise ConfigError(f"{str(summary_path)!r} is not the summary of a klastergeo run")
+    if summary.get("kind") != "run":
+        written = f"klastergeo {summary['kind']}" if "kind" in summary else "an earlier klastergeo"
         raise ConfigError(
-            f"the folder {str(source)!r} holds no complete run "
-            f"(status {summary.get('status') if isinstance(summary, dict) else None!r}); "
+            f"{str(source)!r} holds the outputs of {written}, not of a run of this version; "
+            "run `klastergeo run` into it again, then publish"
+        )
+    if not isinstance(summary.get("files"), dict):
+        raise ConfigError(
+            f"{str(summary_path)!r} lists no files (was it edited?); run `klastergeo run` "
+            "again, then publish"
+        )
+    if summary.get("status") not in ("complete", "sentra"):
+        raise ConfigError(
+            f"the run in {str(source)!r} stopped early (status {summary.get('status')!r}); "
             "there is nothing to publish"
         )
-    config = summary.get("config") or {}
-    language = lang or (config.get("map") or {}).get("lang", "id")
+    from klastergeo._io import _same_file
+
+    changed = [n for n, e in summary["files"].items() if not _same_file(source / n, e)]
+    if changed:
+        raise ConfigError(
+            f"the run folder {str(source)!r} was changed after the run wrote it "
+            f"({', '.join(changed[:5])}); run it again, then publish"
+        )
+    config = _dict(summary.get("config"))
+    map_options = _dict(config.get("map"))
+    language = lang or map_options.get("lang", "id")
+    if language not in _TEXT:
+        raise ConfigError(f"lang={language!r} is not accepted; use 'id' or 'en'")
     target = Path(site)
     if target.resolve() == source.resolve() or source.resolve() in target.resolve().parents:
         raise ConfigError(
@@ -299,7 +323,8 @@ def publish(
         if with_firms and (source / "firms.parquet").exists():
             write_text(stage.path / "firms.geojson", _public_firms(source, firm_decimals))
         figures = sorted(f"figures/{p.name}" for p in (stage.path / "figures").glob("*.png"))
-        title = (config.get("map") or {}).get("title")
+        title = map_options.get("title")
+        title = title if isinstance(title, str) else None
         public = public_summary(summary)
         public["published"] = {
             "with_firms": with_firms,

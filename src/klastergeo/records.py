@@ -246,6 +246,7 @@ def read_records(
     encoding: str | None = None,
     sheet: str | None = None,
     layer: str | None = None,
+    what: str = "records",
 ) -> RawRecords:
     """Read an enterprise registry without changing any value.
 
@@ -261,6 +262,8 @@ def read_records(
         / Latin-1, as Indonesian spreadsheet exports use.
     sheet, layer
         Excel sheet name (default the first) or GIS layer name (default the first).
+    what
+        What the file is, in messages (``"records"``, ``"area data"``, ...).
 
     Examples
     --------
@@ -268,7 +271,7 @@ def read_records(
     >>> raw.delimiter, raw.encoding  # doctest: +SKIP
     (';', 'utf-8-sig')
     """
-    source = check_source(path)
+    source = check_source(path, what=what)
     suffix = source.suffix.lower()
     try:
         if suffix in _CSV_SUFFIXES:
@@ -289,18 +292,19 @@ def read_records(
     )
 
 
-def check_source(path: str | Path) -> Path:
-    """The records file, checked before anything is read: it exists, is a file and has a
-    type klastergeo reads (:class:`ValidationError` otherwise)."""
+def check_source(path: str | Path, *, what: str = "records") -> Path:
+    """A table file (the records, an area table), checked before anything is read: it
+    exists, is a file and has a type klastergeo reads (:class:`ValidationError`
+    otherwise)."""
     source = Path(path)
     if not source.exists():
-        raise ValidationError(f"records file {str(source)!r} does not exist")
+        raise ValidationError(f"{what} file {str(source)!r} does not exist")
     if source.is_dir():
-        raise ValidationError(f"records path {str(source)!r} is a directory, not a file")
+        raise ValidationError(f"{what} path {str(source)!r} is a directory, not a file")
     suffix = source.suffix.lower()
     if suffix not in _CSV_SUFFIXES | _EXCEL_SUFFIXES | _PARQUET_SUFFIXES | _GIS_SUFFIXES:
         raise ValidationError(
-            f"records file {str(source)!r} has an unknown type {suffix!r}; use CSV, Excel "
+            f"{what} file {str(source)!r} has an unknown type {suffix!r}; use CSV, Excel "
             "(.xlsx), GeoPackage (.gpkg), GeoJSON, Shapefile (.shp) or Parquet"
         )
     return source
@@ -473,10 +477,14 @@ def _read_parquet(source: Path) -> RawRecords:
     import pyarrow.parquet as pq
 
     try:
-        metadata = pq.read_schema(source).metadata or {}
+        schema = pq.read_schema(source)
+        names = [str(n) for n in schema.names]
+        _check_header(names, source)
+        metadata = schema.metadata or {}
         if b"geo" in metadata:
-            return _from_geodataframe(gpd.read_parquet(source), source, "geoparquet")
-        frame = pq.read_table(source).to_pandas()
+            geo = gpd.read_parquet(source)
+            return _from_geodataframe(_as_text(geo, source), source, "geoparquet")
+        frame = _as_text(pq.read_table(source).to_pandas(), source)
     except ValidationError:
         raise
     except Exception as err:  # pyarrow raises many types for a damaged file
@@ -484,6 +492,27 @@ def _read_parquet(source: Path) -> RawRecords:
             f"cannot read {str(source)!r} as Parquet ({type(err).__name__}: {err})"
         ) from err
     return RawRecords(frame=frame.reset_index(drop=True), source=source, format="parquet")
+
+
+def _as_text(frame: pd.DataFrame, source: Path) -> pd.DataFrame:
+    """Binary columns (Parquet ``binary``) as UTF-8 text; bytes that are not UTF-8 are
+    refused, naming the column (no value is silently replaced)."""
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype != object or isinstance(values.dtype, gpd.array.GeometryDtype):
+            continue
+        raw = values.map(lambda v: isinstance(v, bytes | bytearray))
+        if not raw.any():
+            continue
+        try:
+            decoded = values[raw].map(lambda v: bytes(v).decode("utf-8"))
+        except UnicodeDecodeError as err:
+            raise ValidationError(
+                f"column {column!r} of {str(source)!r} holds binary values that are not "
+                f"UTF-8 text ({err.reason} at byte {err.start}); store it as text"
+            ) from None
+        frame[column] = values.where(~raw, decoded)
+    return frame
 
 
 def _read_gis(source: Path, *, layer: str | None) -> RawRecords:
@@ -1062,7 +1091,7 @@ def validate_records(
     )
     alive_rows = np.flatnonzero(alive)
     suspects = alive_rows[keys.iloc[alive_rows].duplicated(keep=False).to_numpy()]
-    suspect_frame = frame.iloc[suspects]
+    suspect_frame = _comparable(frame.iloc[suspects])
     duplicate_record = np.zeros(n, dtype=bool)
     duplicate_record[suspects] = suspect_frame.duplicated(keep="first").to_numpy()
     checks.add(
@@ -1204,6 +1233,24 @@ class _Checks:
             if len(rows):
                 detail.loc[rows] = self.details[name](rows).astype("string").to_numpy()
         return reason, detail
+
+
+def _comparable(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with values that cannot be hashed (lists, arrays and dicts from nested
+    Parquet or GIS columns) written as text, so that whole rows can be compared (``frame``
+    is the few rows whose id repeats)."""
+    nested = [
+        column
+        for column in frame.columns
+        if frame[column].dtype == object
+        and frame[column].map(lambda v: isinstance(v, list | dict | set | np.ndarray)).any()
+    ]
+    if not nested:
+        return frame
+    out = frame.copy()
+    for column in nested:
+        out[column] = frame[column].map(repr)
+    return out
 
 
 def _first_same_row(

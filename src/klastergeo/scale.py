@@ -121,7 +121,10 @@ def incremental_autocorrelation(
     z = values - values.mean()
     zz = float(z @ z)
     if zz == 0:
-        raise ConfigError("y is constant: no autocorrelation to measure")
+        raise ConfigError(
+            "weights='auto' chooses its distance from how the number of firms varies between "
+            "areas, and every area has the same number; use --weights queen, rook or knn"
+        )
     n_bands = len(distances)
     pair_count = np.cumsum(np.bincount(band, minlength=n_bands))
     cross = np.cumsum(np.bincount(band, weights=z[i] * z[j], minlength=n_bands))
