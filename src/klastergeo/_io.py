@@ -488,10 +488,11 @@ class RunFolder:
                 f"choose another {self.what}"
             )
         kind = summary.get("kind")
-        if kind != self.kind:
+        # (a folder without a kind is of an earlier version; its files are verified above)
+        if kind is not None and kind != self.kind:
             raise OutputError(
                 f"{self.what} {str(self.target)!r} holds the outputs of klastergeo "
-                f"{kind or 'another command'}; the {self.kind} outputs would replace them, so "
+                f"{kind}; the {self.kind} outputs would replace them, so "
                 f"choose another {self.what}"
             )
 
