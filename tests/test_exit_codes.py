@@ -532,6 +532,7 @@ def _case_outcome_is_a_mapped_column(study: Path, tmp: Path):
 def _case_categorical_with_a_level_per_firm(study: Path, tmp: Path):
     frame = _registry(study)
     frame["ekspor"] = (np.arange(len(frame)) % 2).astype(str)
+    frame["kode"] = [f"k{i}" for i in range(len(frame))]
     path = _write(tmp / "levels.csv", frame)
     return [
         "model",
@@ -542,14 +543,19 @@ def _case_categorical_with_a_level_per_firm(study: Path, tmp: Path):
         "--outcome",
         "ekspor",
         "--predictors",
-        "id",
+        "kode",
         "--categorical",
-        "id",
+        "kode",
         "--kind",
         "lpm",
         "--out",
         str(tmp / "out"),
     ], {}
+
+
+def _case_id_as_predictor(study: Path, tmp: Path):
+    args, env = _case_categorical_with_a_level_per_firm(study, tmp)
+    return [a if a != "kode" else "id" for a in args], env
 
 
 def _case_bom_in_toml(study: Path, tmp: Path):
@@ -651,7 +657,12 @@ CASES.update(
         "categorical with a level per firm": (
             _case_categorical_with_a_level_per_firm,
             2,
-            r"'id' is the record id column",
+            r"categorical predictor 'kode' has 317 levels for 317 rows; at most 50",
+        ),
+        "the record id as a predictor": (
+            _case_id_as_predictor,
+            2,
+            r"model predictor 'id' is the record id column",
         ),
         "TOML with a BOM": (_case_bom_in_toml, 0, r"Sentra \(1\)"),
         "rook weights": (_case_rook_weights, 0, r"Sentra \(1\)"),
