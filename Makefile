@@ -1,6 +1,7 @@
 # klastergeo: two commands on a fresh clone.
 #   make demo   create .venv, install, run the whole pipeline on the embedded demo -> maps/demo/
 #   make test   install the dev extras, lint, type-check and run the tests
+#   make test-fast  the unit tests without real boundaries, browser or slow runs
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -20,7 +21,7 @@ endif
 # tests) stay out of the source tree.
 export NUMBA_CACHE_DIR ?= $(abspath .cache/numba)
 
-.PHONY: demo test lint typecheck pytest bench bench-records bench-stats bench-pointpattern bench-map clean install dev
+.PHONY: demo test test-fast lint typecheck pytest bench bench-records bench-stats bench-pointpattern bench-map clean install dev
 
 $(VENV)/.stamp-run: pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +51,10 @@ pytest: $(VENV)/.stamp-dev
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 test: lint typecheck pytest
+
+# The quick loop: unit tests without the real boundaries, a browser or slow runs (< 2 min).
+test-fast: $(VENV)/.stamp-dev
+	$(BIN)/pytest -n 2 --dist loadgroup -q -m "not slow and not boundaries and not browser"
 
 bench: bench-records bench-stats bench-pointpattern bench-map
 

@@ -14,6 +14,14 @@ import shapely
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "boundaries"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Markers that are true by construction: a test that uses the real boundaries (the
+    ``data_dir`` fixture, directly or through another fixture) is ``boundaries``."""
+    for item in items:
+        if {"data_dir", "source_sample"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.boundaries)
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     """The real Indonesian boundaries; a missing folder fails loudly (CI must not skip)."""

@@ -147,6 +147,7 @@ def test_pseudo_p_converges_to_the_exact_conditional_probability() -> None:
     assert lesser.loc["r0c0", "p_sim"] == pytest.approx(2 / 4, abs=0.01)  # 3 and 1
 
 
+@pytest.mark.slow
 def test_ties_do_not_make_empty_areas_significant() -> None:
     """Sparse counts: an empty area among empty neighbours is the most common case, not an
     extreme one. esda counts ties on one side only, so its folded pseudo p-value makes such
@@ -198,6 +199,7 @@ def test_local_moran_equals_esda(villages, continuous) -> None:
     assert (ours.loc[significant, "quadrant"].to_numpy() == ref.q[significant.to_numpy()]).all()
 
 
+@pytest.mark.slow
 def test_gstar_and_gi_equal_esda(villages, continuous) -> None:
     """Continuous values, so that the engines' different treatment of ties (count data)
     does not enter the comparison of pseudo p-values."""

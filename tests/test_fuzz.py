@@ -197,6 +197,7 @@ def _remove_generated_files():
 
 
 @given(registries(FUZZ_DIR), st.sampled_from(["auto", ".", ","]))
+@pytest.mark.slow
 def test_registry_reader_and_validator(registry: Registry, decimal: str) -> None:
     if True:
         try:

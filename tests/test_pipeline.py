@@ -319,6 +319,7 @@ def test_failed_run_keeps_previous_outputs(demo_run, monkeypatch: pytest.MonkeyP
     assert not [p for p in out.parent.iterdir() if p.name.startswith(f".{out.name}.staging")]
 
 
+@pytest.mark.browser
 def test_demo_map_in_a_browser(demo_run) -> None:
     """The demo's own map (8,563 villages, every analysed sector, 51k firms) in headless
     Chromium, offline (tile requests are refused): no page error, one feature per village,

@@ -149,6 +149,7 @@ def test_a_custom_base_map_attribution_is_text(tmp_path: Path) -> None:
             MapOptions(tiles=bad, attribution="x")
 
 
+@pytest.mark.browser
 def test_payloads_do_not_run_in_chromium(payload_study) -> None:
     """The run's and the published site's pages in real Chromium: no dialog, no payload
     ran, the DOM holds no payload element, and the map still works with the payloads
@@ -337,6 +338,7 @@ def _is_complete(tree: dict[str, bytes], seed: int) -> bool:
     )
 
 
+@pytest.mark.slow
 def test_a_run_stopped_at_any_write_boundary_leaves_old_or_new(
     fault_study: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -392,6 +394,7 @@ def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
     )
 
 
+@pytest.mark.slow
 def test_killed_and_terminated_runs_keep_the_old_outputs(fault_study: Path) -> None:
     """A run killed at once (``os._exit``, as SIGKILL) mid-way and a run sent SIGTERM:
     the folder is the old run; the next run removes what the killed one left."""

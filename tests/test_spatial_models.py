@@ -61,6 +61,7 @@ def test_residual_moran_equals_spregs(columbus) -> None:
     assert ours["p_sim"] < 0.05
 
 
+@pytest.mark.slow
 def test_planted_spatial_lag_is_recovered() -> None:
     """y = (I - rho W)^-1 (1 + 2 x + e) on a 20 x 20 lattice, rho = 0.6, 20 replications:
     the LM-lag test finds the lag, and the 95 % intervals of rho and of x's effect cover
