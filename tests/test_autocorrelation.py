@@ -25,7 +25,7 @@ from scipy import stats
 
 from klastergeo import autocorrelation as ac
 from klastergeo import boundaries, weights
-from klastergeo._errors import ConfigError
+from klastergeo._errors import ConfigError, DataError
 from klastergeo._kernels import draw_table
 from tests.conftest import lattice
 
@@ -380,13 +380,13 @@ def test_bad_inputs_are_explained() -> None:
     areas = lattice(3, 3)
     graph = weights.contiguity(areas)
     y = pd.Series(np.arange(9.0), index=areas.index)
-    with pytest.raises(ConfigError, match=r"1 missing or infinite value\(s\)"):
+    with pytest.raises(DataError, match=r"1 missing or infinite value\(s\)"):
         ac.local_moran(y.where(y != 4), graph)
-    with pytest.raises(ConfigError, match="no value for 1 area"):
+    with pytest.raises(DataError, match="no value for 1 area"):
         ac.local_gstar(y.iloc[1:], graph)
-    with pytest.raises(ConfigError, match="non-negative"):
+    with pytest.raises(DataError, match="non-negative"):
         ac.local_gstar(y - 5, graph)
-    with pytest.raises(ConfigError, match="0/1 values"):
+    with pytest.raises(DataError, match="0/1 values"):
         ac.local_join_count(y, graph)
     with pytest.raises(ConfigError, match="permutations=-1"):
         ac.local_moran(y, graph, permutations=-1)

@@ -11,7 +11,7 @@ from pointpats import distance_statistics as pp
 from scipy.spatial.distance import cdist
 
 from klastergeo import pointpattern
-from klastergeo._errors import ConfigError
+from klastergeo._errors import ConfigError, DataError
 
 SQUARE = shapely.box(0, 0, 10_000, 10_000)
 
@@ -103,7 +103,7 @@ def test_seeded_and_subsampled() -> None:
 
 
 def test_bad_input_is_named() -> None:
-    with pytest.raises(ConfigError, match="at least 3 points"):
+    with pytest.raises(DataError, match="at least 3 points"):
         pointpattern.ripley(np.zeros((2, 2)))
     with pytest.raises(ConfigError, match=r"shape \(5,\)"):
         pointpattern.clark_evans(np.zeros(5))

@@ -9,7 +9,7 @@ import pytest
 
 from klastergeo import autocorrelation as ac
 from klastergeo import scale, weights
-from klastergeo._errors import ConfigError
+from klastergeo._errors import ConfigError, DataError
 
 
 def _grid(side: int, spacing: float = 100.0) -> gpd.GeoSeries:
@@ -83,5 +83,5 @@ def test_errors() -> None:
     y = pd.Series(1.0, index=points.index)
     with pytest.raises(ConfigError, match="projected CRS"):
         scale.choose_scale(points.to_crs(4326), y)
-    with pytest.raises(ConfigError, match="every area has the same number"):
+    with pytest.raises(DataError, match="every area has the same number"):
         scale.choose_scale(points, y)

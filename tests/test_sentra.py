@@ -9,7 +9,7 @@ import pytest
 import shapely
 
 from klastergeo import sentra, weights
-from klastergeo._errors import ConfigError
+from klastergeo._errors import ConfigError, DataError
 from tests.conftest import area_table, lattice
 
 
@@ -97,7 +97,7 @@ def test_is_member_needs_all_three_rules() -> None:
     assert sentra.is_member(t).tolist() == [True, False, False, False]
     with pytest.raises(ConfigError, match="confidence=80"):
         sentra.is_member(t, confidence=80)
-    with pytest.raises(ConfigError, match="lacks column"):
+    with pytest.raises(DataError, match="lacks column"):
         sentra.is_member(t.drop(columns="lq"))
 
 

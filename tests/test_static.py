@@ -10,7 +10,7 @@ import pytest
 from matplotlib import image
 
 from klastergeo import autocorrelation, static, weights
-from klastergeo._errors import ConfigError
+from klastergeo._errors import ConfigError, DataError
 from tests.conftest import area_table, lattice
 
 
@@ -68,5 +68,5 @@ def test_moran_scatterplot_slope_is_morans_i(tmp_path: Path) -> None:
     assert slope == pytest.approx(autocorrelation.global_moran(y, graph).value, rel=1e-12)
     path = static.moran_scatterplot(y, graph, tmp_path / "m.png", title="y")
     assert path.read_bytes().startswith(b"\x89PNG")
-    with pytest.raises(ConfigError, match="constant"):
+    with pytest.raises(DataError, match="constant"):
         static.moran_scatterplot(y * 0 + 1, graph, tmp_path / "c.png")

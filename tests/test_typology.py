@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from klastergeo import typology
-from klastergeo._errors import ConfigError
+from klastergeo._errors import ConfigError, DataError
 
 
 def _sentra(
@@ -117,8 +117,8 @@ def test_bad_ownership_and_missing_columns_are_named() -> None:
     firms = _sentra("a", [3, 4], ["lokal", "koperasi"])
     with pytest.raises(ConfigError, match=r"value\(s\) \['koperasi'\]"):
         typology.evidence(firms, ownership="kepemilikan")
-    with pytest.raises(ConfigError, match="needs column"):
+    with pytest.raises(DataError, match="needs column"):
         typology.evidence(firms, linkages=("pembeli",))
     firms.loc[0, "workers"] = -1
-    with pytest.raises(ConfigError, match="'workers' has 1 missing or negative"):
+    with pytest.raises(DataError, match="'workers' has 1 missing or negative"):
         typology.evidence(firms)

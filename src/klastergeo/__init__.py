@@ -19,6 +19,7 @@ __version__ = "0.1.0"
 from klastergeo._errors import (
     BoundaryError,
     ConfigError,
+    DataError,
     DownloadError,
     KlastergeoError,
     ModelError,
@@ -30,6 +31,7 @@ from klastergeo._errors import (
 __all__ = [
     "BoundaryError",
     "ConfigError",
+    "DataError",
     "DownloadError",
     "KlastergeoError",
     "ModelError",
@@ -37,4 +39,18 @@ __all__ = [
     "StatisticsError",
     "ValidationError",
     "__version__",
+    "to_metric",
+    "utm_crs",
 ]
+
+#: Public helpers imported on first use (``import klastergeo`` stays light).
+_LAZY = {"utm_crs": "klastergeo._spatial", "to_metric": "klastergeo._spatial"}
+
+
+def __getattr__(name: str) -> object:
+    """``klastergeo.utm_crs`` (the UTM zone of a frame) and ``klastergeo.to_metric``."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'klastergeo' has no attribute {name!r}")

@@ -3,6 +3,13 @@
 Every one is a ``ValueError``: the caller gave something the toolkit cannot use. The CLI
 maps them to exit code 2; anything else is an internal error (exit code 1). Messages name
 the input, the offending value(s) and what is accepted.
+
+- :class:`ConfigError`: an option or configuration value;
+- :class:`DataError`: the input data, with :class:`ValidationError` (records),
+  :class:`BoundaryError` (boundaries), :class:`StatisticsError` (a statistic undefined for
+  the data) and :class:`ModelError` (a regression that cannot be estimated);
+- :class:`OutputError`: where outputs go (paths, permissions, a full disk);
+- :class:`DownloadError`: fetching boundary sources.
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ from __future__ import annotations
 __all__ = [
     "BoundaryError",
     "ConfigError",
+    "DataError",
     "DownloadError",
     "KlastergeoError",
     "ModelError",
@@ -27,11 +35,16 @@ class ConfigError(KlastergeoError):
     """An option or configuration value is missing, unknown or out of range."""
 
 
-class ValidationError(KlastergeoError):
+class DataError(KlastergeoError):
+    """The input data cannot be analysed as given (a column missing, too few points or
+    areas, values of the wrong kind); the subclasses say which input."""
+
+
+class ValidationError(DataError):
     """Records cannot be read, or (with ``strict``) contain rejected rows."""
 
 
-class BoundaryError(KlastergeoError):
+class BoundaryError(DataError):
     """Boundaries cannot be found or read, or the study area selects nothing."""
 
 
@@ -39,11 +52,11 @@ class DownloadError(KlastergeoError):
     """A boundary source file could not be fetched or failed its checksum."""
 
 
-class ModelError(KlastergeoError):
+class ModelError(DataError):
     """A regression cannot be estimated with the given outcome and predictors."""
 
 
-class StatisticsError(KlastergeoError):
+class StatisticsError(DataError):
     """A statistic is not defined for the data given (too few areas, no variation)."""
 
 

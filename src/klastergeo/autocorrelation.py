@@ -47,7 +47,7 @@ from numpy.typing import NDArray
 from scipy import sparse, special, stats
 
 from klastergeo import _local as _finish
-from klastergeo._errors import ConfigError, StatisticsError
+from klastergeo._errors import ConfigError, DataError, StatisticsError
 from klastergeo._kernels import permutation_counts
 
 __all__ = [
@@ -117,19 +117,19 @@ def _prepare(y: pd.Series | pd.DataFrame, graph: Graph) -> _Prepared:
         raise ConfigError("y must be a pandas Series or DataFrame indexed by area code")
     missing = ids.difference(frame.index)
     if len(missing):
-        raise ConfigError(
+        raise DataError(
             f"y has no value for {len(missing)} area(s) of the graph, e.g. {list(missing[:3])}"
         )
     aligned = frame.reindex(ids)
     try:
         values = aligned.to_numpy(dtype=np.float64)
     except (TypeError, ValueError) as err:
-        raise ConfigError(f"y must be numeric: {err}") from None
+        raise DataError(f"y must be numeric: {err}") from None
     bad = ~np.isfinite(values)
     if bad.any():
         column = aligned.columns[np.flatnonzero(bad.any(axis=0))[0]]
         rows = aligned.index[bad.any(axis=1)][:3].tolist()
-        raise ConfigError(
+        raise DataError(
             f"y has {int(bad.sum())} missing or infinite value(s) (column {column!r}, areas "
             f"{rows}); fill them (e.g. 0 firms) or drop those areas from y and the graph"
         )
@@ -459,7 +459,7 @@ def local_join_count(
     values = prepared.values
     _require_areas(len(values), MIN_AREAS_LOCAL, "the local join count")
     if not np.isin(values, (0.0, 1.0)).all():
-        raise ConfigError("local_join_count needs 0/1 values; recode y first")
+        raise DataError("local_join_count needs 0/1 values; recode y first")
     _check_alternative(alternative)
     binary = _csr(graph, "b")
     lag = binary @ values
@@ -507,7 +507,7 @@ def _local(
     binary = _csr(graph, "b")
     isolated = np.diff(binary.indptr) == 0
     if any(w in which for w in ("gstar", "g")) and (values < 0).any():
-        raise ConfigError("Getis-Ord G needs non-negative values; y has negative entries")
+        raise DataError("Getis-Ord G needs non-negative values; y has negative entries")
     counts: dict[str, tuple[NDArray[np.int32], NDArray[np.int32]]] = {}
     if permutations > 0 and n > 1:
         if _is_binary(binary):
@@ -892,7 +892,7 @@ def general_g(
     """Getis-Ord General G (binary weights), as esda's ``G``; ``y`` must be non-negative."""
     values = _global_input(y, graph)
     if (values < 0).any():
-        raise ConfigError("General G needs non-negative values; y has negative entries")
+        raise DataError("General G needs non-negative values; y has negative entries")
     matrix = _csr(graph, "b")
     n = len(values)
     s0, s1, s2 = _weights_sums(matrix)
@@ -960,7 +960,7 @@ def join_counts(
     """
     values = _global_input(y, graph)
     if not np.isin(values, (0.0, 1.0)).all():
-        raise ConfigError("join counts need 0/1 values; recode y first")
+        raise DataError("join counts need 0/1 values; recode y first")
     matrix = _csr(graph, "b")
     s0, s1, s2 = _weights_sums(matrix)
 

@@ -31,7 +31,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import stats
 
-from klastergeo._errors import ConfigError
+from klastergeo._errors import ConfigError, DataError
 
 __all__ = [
     "CODE_LEVELS",
@@ -174,7 +174,7 @@ def _shares(
     area_total = _area_totals(matrix, values, totals)
     grand = area_total.sum()
     if grand <= 0:
-        raise ConfigError("the matrix is empty: no area has anything to measure")
+        raise DataError("the matrix is empty: no area has anything to measure")
     with np.errstate(divide="ignore", invalid="ignore"):
         s = values / values.sum(axis=0)[None, :]
     return s, area_total / grand
@@ -271,7 +271,7 @@ def krugman_specialisation(matrix: pd.DataFrame, *, totals: pd.Series | None = N
     area_total = _area_totals(matrix, values, totals)
     grand = area_total.sum()
     if grand <= 0:
-        raise ConfigError("the matrix is empty: no area has anything to measure")
+        raise DataError("the matrix is empty: no area has anything to measure")
     with np.errstate(divide="ignore", invalid="ignore"):
         mix = values / area_total[:, None]
     # sectors outside the matrix (totals > row sums) form one remaining category
@@ -347,7 +347,7 @@ def ellison_glaeser(
     )
     total = frame["w"].sum()
     if total <= 0:
-        raise ConfigError("no plant has a positive size; the index is undefined")
+        raise DataError("no plant has a positive size; the index is undefined")
     area_w = frame.groupby("area", sort=False)["w"].sum()
     x = area_w / total
     sum_x2 = float((x * x).sum())
@@ -405,7 +405,7 @@ def indices_by_level(
     if measure not in ("n_firms", "workers", "output"):
         raise ConfigError(f"measure={measure!r}; use 'n_firms', 'workers' or 'output'")
     if measure != "n_firms" and measure not in firms.columns:
-        raise ConfigError(f"measure {measure!r} is not a column of the firms")
+        raise DataError(f"measure {measure!r} is not a column of the firms")
     located = firms.loc[firms[area].notna()]
     codes = located[area].astype(str)
     if levels is None:
@@ -452,7 +452,7 @@ def indices_by_level(
         )
         frames.append(frame.reset_index())
     if not frames:
-        raise ConfigError("no region level has at least two areas; concentration is undefined")
+        raise DataError("no region level has at least two areas; concentration is undefined")
     out = pd.concat(frames, ignore_index=True)
     out.insert(2, "measure", measure)
     return out

@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from klastergeo._errors import ConfigError
+from klastergeo._errors import ConfigError, DataError
 from klastergeo._io import atomic_path
 
 __all__ = ["DIMENSIONS", "ITEMS", "StageRules", "radar_charts", "score"]
@@ -144,10 +144,10 @@ def _sentra_scores(
                 ", ".join(table.loc[key.isna(), "area_code"].astype(str).head(3)),
             )
     else:
-        raise ConfigError("the per-sentra diagnosis table needs a sentra_id or area_code column")
+        raise DataError("the per-sentra diagnosis table needs a sentra_id or area_code column")
     missing = [c for c in items.values() if c not in table.columns]
     if missing:
-        raise ConfigError(f"diagnosis table lacks column(s) {missing}")
+        raise DataError(f"diagnosis table lacks column(s) {missing}")
     values = table[list(items.values())].apply(pd.to_numeric, errors="coerce")
     values.columns = list(items)
     bad = values.notna() & ~values.apply(lambda c: c.between(1, 5))

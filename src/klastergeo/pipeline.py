@@ -48,7 +48,7 @@ from klastergeo import report as report_mod
 from klastergeo import scale as scale_mod
 from klastergeo import sentra as sentra_mod
 from klastergeo import weights as weights_mod
-from klastergeo._errors import ConfigError, ModelError, ValidationError, preview
+from klastergeo._errors import ConfigError, DataError, ModelError, ValidationError, preview
 from klastergeo._io import RunFolder, atomic_path, write_json, write_text
 from klastergeo._spatial import locate_points, to_metric
 from klastergeo.config import ADMIN_LEVELS, RunConfig, parse_level
@@ -423,7 +423,7 @@ def _run(
             concentration_table = concentration.indices_by_level(
                 conc_firms, measure=measure, levels=None if nested else {"areas": 10_000}
             )
-        except ConfigError as err:
+        except DataError as err:
             note("profile", "concentration indices", str(err))
             concentration_table = pd.DataFrame()
         types = _typology(config, firms, sentra, note)

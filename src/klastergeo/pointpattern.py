@@ -39,7 +39,7 @@ from numpy.typing import NDArray
 from scipy import stats
 from scipy.spatial import cKDTree
 
-from klastergeo._errors import ConfigError
+from klastergeo._errors import ConfigError, DataError
 from klastergeo._spatial import to_metric
 
 __all__ = ["RipleyResult", "by_sector", "by_sentra", "clark_evans", "csr_points", "ripley"]
@@ -74,7 +74,7 @@ def csr_points(
         hit[tree.query(shapely.points(x, y), predicate="intersects")[0]] = True
         out = np.vstack([out, np.column_stack([x[hit], y[hit]])])
     if len(out) < size:
-        raise ConfigError("could not sample points inside the window; is it empty?")
+        raise DataError("could not sample points inside the window; is it empty?")
     return out[:size]
 
 
@@ -168,7 +168,7 @@ def ripley(
     rng = np.random.default_rng(seed)
     n_all = len(xy)
     if n_all < 3:
-        raise ConfigError(f"Ripley's K needs at least 3 points; got {n_all}")
+        raise DataError(f"Ripley's K needs at least 3 points; got {n_all}")
     if simulations < 1:
         raise ConfigError(f"simulations={simulations!r} must be at least 1")
     shapes = (
@@ -178,7 +178,7 @@ def ripley(
     )
     area = float(shapely.area(shapes).sum())
     if area <= 0:
-        raise ConfigError("the window has no area (points on a line?); pass a polygon window")
+        raise DataError("the window has no area (points on a line?); pass a polygon window")
     if distances is None:
         top = min(5_000.0, 0.25 * np.sqrt(area))
         distances = np.linspace(top / 20, top, 20)
@@ -191,7 +191,7 @@ def ripley(
     if reference is not None:
         ref = np.asarray(reference, dtype=float)
         if len(ref) < n:
-            raise ConfigError(f"reference has {len(ref)} points, fewer than the pattern's {n}")
+            raise DataError(f"reference has {len(ref)} points, fewer than the pattern's {n}")
         draws = [ref[_subset(rng, len(ref), n)] for _ in range(simulations)]
     else:
         if pool is None or len(pool) < simulations * n:
@@ -265,7 +265,7 @@ def clark_evans(
     xy = _coordinates(points)
     n = len(xy)
     if n < 2:
-        raise ConfigError(f"Clark-Evans needs at least 2 points; got {n}")
+        raise DataError(f"Clark-Evans needs at least 2 points; got {n}")
     if area is None:
         hull = shapely.convex_hull(shapely.multipoints(xy))
         area, perimeter = float(shapely.area(hull)), float(shapely.length(hull))

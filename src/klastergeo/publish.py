@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from klastergeo._errors import ConfigError
+from klastergeo._errors import ConfigError, DataError
 from klastergeo._io import RunFolder, atomic_path, write_text
 
 __all__ = [
@@ -256,29 +256,29 @@ def publish(
     source = Path(run_folder)
     summary_path = source / "summary.json"
     if not summary_path.is_file():
-        raise ConfigError(
+        raise DataError(
             f"{str(source)!r} is not a klastergeo run folder (no summary.json); "
             "run `klastergeo run --out DIR` first"
         )
     try:
         summary = json.loads(summary_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
-        raise ConfigError(f"cannot read {str(summary_path)!r}: {err}") from err
+        raise DataError(f"cannot read {str(summary_path)!r}: {err}") from err
     if not isinstance(summary, dict) or "klastergeo" not in summary:
-        raise ConfigError(f"{str(summary_path)!r} is not the summary of a klastergeo run")
+        raise DataError(f"{str(summary_path)!r} is not the summary of a klastergeo run")
     if summary.get("kind") != "run":
         written = f"klastergeo {summary['kind']}" if "kind" in summary else "an earlier klastergeo"
-        raise ConfigError(
+        raise DataError(
             f"{str(source)!r} holds the outputs of {written}, not of a run of this version; "
             "run `klastergeo run` into it again, then publish"
         )
     if not isinstance(summary.get("files"), dict):
-        raise ConfigError(
+        raise DataError(
             f"{str(summary_path)!r} lists no files (was it edited?); run `klastergeo run` "
             "again, then publish"
         )
     if summary.get("status") not in ("complete", "sentra"):
-        raise ConfigError(
+        raise DataError(
             f"the run in {str(source)!r} stopped early (status {summary.get('status')!r}); "
             "there is nothing to publish"
         )
@@ -286,7 +286,7 @@ def publish(
 
     changed = [n for n, e in summary["files"].items() if not _same_file(source / n, e)]
     if changed:
-        raise ConfigError(
+        raise DataError(
             f"the run folder {str(source)!r} was changed after the run wrote it "
             f"({', '.join(changed[:5])}); run it again, then publish"
         )

@@ -24,7 +24,7 @@ import pandas as pd
 from libpysal.graph import Graph
 from scipy.spatial import cKDTree
 
-from klastergeo._errors import ConfigError
+from klastergeo._errors import ConfigError, DataError
 from klastergeo.weights import distance_band, knn
 
 __all__ = ["ScaleChoice", "choose_scale", "incremental_autocorrelation", "scale_graph"]
@@ -95,10 +95,10 @@ def incremental_autocorrelation(
     xy = _xy(points)
     values = y.reindex(points.index).to_numpy(dtype=float)
     if not np.isfinite(values).all():
-        raise ConfigError("y has missing values for some points; fill or drop them")
+        raise DataError("y has missing values for some points; fill or drop them")
     n = len(xy)
     if n < 4:
-        raise ConfigError(f"the automatic scale needs at least 4 points, got {n}")
+        raise DataError(f"the automatic scale needs at least 4 points, got {n}")
     tree = cKDTree(xy)
     nearest = tree.query(xy, k=2)[0][:, 1]
     default_start, default_increment = _default_bands(nearest)
@@ -121,7 +121,7 @@ def incremental_autocorrelation(
     z = values - values.mean()
     zz = float(z @ z)
     if zz == 0:
-        raise ConfigError(
+        raise DataError(
             "weights='auto' chooses its distance from how the number of firms varies between "
             "areas, and every area has the same number; use --weights queen, rook or knn"
         )

@@ -43,7 +43,7 @@ from numpy.typing import NDArray
 from scipy.sparse.csgraph import connected_components
 
 from klastergeo import kbli
-from klastergeo._errors import ConfigError
+from klastergeo._errors import ConfigError, DataError
 from klastergeo._spatial import to_metric
 
 __all__ = ["MEMBER_COLUMNS", "SENTRA_COLUMNS", "delineate", "delineate_points", "is_member"]
@@ -93,7 +93,7 @@ def is_member(
         raise ConfigError(f"confidence={confidence!r} is not accepted; use 90, 95 or 99")
     missing = {"n_firms", "lq", "gi_bin"} - set(table.columns)
     if missing:
-        raise ConfigError(f"the area table lacks column(s) {sorted(missing)} for sentra rules")
+        raise DataError(f"the area table lacks column(s) {sorted(missing)} for sentra rules")
     return (
         (table["gi_bin"] >= _CONFIDENCE_BIN[confidence])
         & (table["lq"].fillna(0) >= lq_threshold)
@@ -381,12 +381,12 @@ def delineate_points(
     if min_density_km2 < 0:
         raise ConfigError(f"min_density_km2={min_density_km2!r} must be zero or positive")
     if "sector" not in firms.columns:
-        raise ConfigError("firms need a 'sector' column for point-based delineation")
+        raise DataError("firms need a 'sector' column for point-based delineation")
     metric = to_metric(firms[[firms.geometry.name]])
     x = shapely.get_x(metric.geometry.to_numpy())
     y = shapely.get_y(metric.geometry.to_numpy())
     if not (np.isfinite(x).all() and np.isfinite(y).all()):
-        raise ConfigError("some firms have no point geometry; validate the records first")
+        raise DataError("some firms have no point geometry; validate the records first")
     sector = firms["sector"].astype(str).to_numpy()
     counts = pd.Series(sector).value_counts()
     chosen = (

@@ -21,7 +21,7 @@ import shapely
 from libpysal.graph import Graph
 
 from klastergeo import kbli
-from klastergeo._errors import ConfigError
+from klastergeo._errors import ConfigError, DataError
 from klastergeo._io import atomic_path
 from klastergeo._spatial import to_metric
 
@@ -238,10 +238,10 @@ def moran_scatterplot(y: pd.Series, graph: Graph, path: str | Path, *, title: st
     ids = pd.Index(graph.unique_ids)
     values = y.reindex(ids).to_numpy(dtype=float)
     if np.isnan(values).any():
-        raise ConfigError("y has no value for some areas of the graph")
+        raise DataError("y has no value for some areas of the graph")
     sd = values.std()
     if sd == 0:
-        raise ConfigError("y is constant; Moran's I is undefined")
+        raise DataError("y is constant; Moran's I is undefined")
     z = (values - values.mean()) / sd
     lag = graph.transform("r").sparse @ z
     slope = moran_slope(z, lag)

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from klastergeo._errors import ConfigError
+from klastergeo._errors import ConfigError, DataError
 
 __all__ = ["OWNERSHIP", "TYPES", "TypologyRules", "classify", "evidence"]
 
@@ -126,14 +126,12 @@ def evidence(
     needed = [sentra, workers, *([ownership] if ownership else []), *linkages]
     missing = [c for c in needed if c not in firms.columns]
     if missing:
-        raise ConfigError(
-            f"typology needs column(s) {missing}; the firms have {list(firms.columns)}"
-        )
+        raise DataError(f"typology needs column(s) {missing}; the firms have {list(firms.columns)}")
     inside = firms.loc[firms[sentra].notna()]
     size = pd.to_numeric(inside[workers], errors="coerce")
     if size.isna().any() or (size < 0).any():
         bad = inside.index[(size.isna() | (size < 0)).to_numpy()]
-        raise ConfigError(
+        raise DataError(
             f"column {workers!r} has {len(bad)} missing or negative value(s) among sentra "
             f"firms (e.g. record {bad[0]!r}); typology needs firm sizes"
         )

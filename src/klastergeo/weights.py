@@ -33,7 +33,7 @@ from libpysal.graph import Graph
 from numpy.typing import NDArray
 
 from klastergeo import _contiguity
-from klastergeo._errors import ConfigError
+from klastergeo._errors import ConfigError, DataError
 from klastergeo._spatial import METRES_PER_DEGREE
 
 __all__ = [
@@ -165,7 +165,7 @@ def contiguity(
         )
     if not areas.index.is_unique:
         dupes = areas.index[areas.index.duplicated()].unique()[:3].tolist()
-        raise ConfigError(f"area ids must be unique to build weights; repeated: {dupes}")
+        raise DataError(f"area ids must be unique to build weights; repeated: {dupes}")
     geoms = np.asarray(areas.geometry.values, dtype=object)
     if rook:
         i, j = _contiguity.shared_edge_pairs(geoms)
@@ -256,7 +256,7 @@ def _require_projected(frame: gpd.GeoDataFrame | gpd.GeoSeries, what: str) -> No
         raise ConfigError(
             f"{what} needs a projected CRS (distances in metres), but the geometries are in "
             f"{frame.crs.name if frame.crs else 'no CRS'}; reproject first, e.g. "
-            ".to_crs(32749) for Jawa Tengah (klastergeo._spatial.utm_crs finds the zone)"
+            ".to_crs(32749) for Jawa Tengah (klastergeo.utm_crs(frame) finds the zone)"
         )
 
 
@@ -315,7 +315,7 @@ def knn(areas: gpd.GeoDataFrame | gpd.GeoSeries, *, k: int = 6, seed: int = 0) -
         )
     points = _points(areas)
     if points.isna().any() or points.is_empty.any():
-        raise ConfigError("knn needs a location for every area; some geometries are empty")
+        raise DataError("knn needs a location for every area; some geometries are empty")
     xy = _knn_coordinates(points)
     _, coincident, counts = np.unique(xy, axis=0, return_inverse=True, return_counts=True)
     if (counts > 1).any():
@@ -368,7 +368,7 @@ def distance_band(
     i, j = np.concatenate([a, b]), np.concatenate([b, a])
     distance = np.hypot(*(xy[i] - xy[j]).T)
     if (distance == 0).any():
-        raise ConfigError("inverse-distance weights are undefined for coincident points")
+        raise DataError("inverse-distance weights are undefined for coincident points")
     return from_pairs(points.index, i, j, 1.0 / distance)
 
 
