@@ -114,7 +114,7 @@ FIRST_CALL = """
     d = gpd.read_parquet({path!r}).set_index("kode")
     y = pd.Series(np.random.default_rng(0).poisson(2, len(d)).astype(float), d.index)
     from klastergeo import weights, autocorrelation
-    t = time.perf_counter(); g = weights.contiguity(d, islands="keep")
+    t = time.perf_counter(); g = weights.contiguity(d, tolerance=0.0, islands="keep")
     t1 = time.perf_counter(); autocorrelation.local_moran(y, g, permutations=999, seed=1)
     t2 = time.perf_counter()
     print(t1 - t, t2 - t1)
@@ -127,7 +127,7 @@ ESDA_FIRST_CALL = """
     d = gpd.read_parquet({path!r}).set_index("kode")
     y = np.random.default_rng(0).poisson(2, len(d)).astype(float)
     from klastergeo import weights
-    w = weights.contiguity(d, islands="keep").transform("r").to_W()
+    w = weights.contiguity(d, tolerance=0.0, islands="keep").transform("r").to_W()
     import esda
     t = time.perf_counter()
     esda.Moran_Local(y, w, permutations=999, seed=1, n_jobs=-1, keep_simulations=False)
@@ -158,7 +158,7 @@ def main() -> None:
     print(f"villages: {n:,}; cores: {os.cpu_count()}", flush=True)
 
     # Contiguity ------------------------------------------------------------------------
-    ours_t, graph = best(lambda: weights.contiguity(villages, islands="keep"), args.repeat)
+    ours_t, graph = best(lambda: weights.contiguity(villages, tolerance=0.0, islands="keep"), args.repeat)
     start = time.perf_counter()
     gda = pygeoda.open(villages.reset_index())
     open_t = time.perf_counter() - start
@@ -242,7 +242,7 @@ def main() -> None:
 
     # 16 sectors of a province in one call ----------------------------------------------
     jateng = villages[villages["kode_prov"] == "33"]
-    province = weights.contiguity(jateng, islands="keep")
+    province = weights.contiguity(jateng, tolerance=0.0, islands="keep")
     sectors = pd.DataFrame(
         np.random.default_rng(1).poisson(1.5, (len(jateng), 16)).astype(float), index=jateng.index
     )

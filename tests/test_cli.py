@@ -186,7 +186,7 @@ def test_strict_turns_problems_into_exit_2(small_study: Path, tmp_path: Path) ->
         (["run"], "no records file given"),
         (["run", "--records", "x.csv", "--level", "rt"], "level 'rt' is not known"),
         (["run", "--config", "missing.toml"], "config file 'missing.toml' does not exist"),
-        (["boundaries", "download", "--level", "dusun"], "--level 'dusun' is not one of"),
+        (["boundaries", "download", "--level", "dusun"], "level(s) 'dusun' are not one of"),
     ],
 )
 def test_bad_input_exits_2(
@@ -227,26 +227,52 @@ def test_compile_caches_the_kernels() -> None:
     assert "kernels compiled and cached" in result.output
 
 
-def test_every_run_flag_reaches_the_configuration() -> None:
-    """A flag of ``run``/``sentra`` missing from the mapping would be ignored silently."""
-    import inspect
-
+def test_flags_come_from_the_configuration_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every flag of run/sentra/validate/model is a configuration key's (declared once in
+    klastergeo.config), reaches that key, and --set reaches any key."""
     from klastergeo import cli
+    from klastergeo.config import options
 
-    flags = set(inspect.signature(cli.run).parameters)
-    mapped = {"config"} | set(inspect.signature(cli._record_overrides).parameters)
-    assert flags == mapped | set(cli._RUN_FLAGS)
-    assert list(inspect.signature(cli.sentra).parameters) == list(
-        inspect.signature(cli.run).parameters
+    for command in ("run", "sentra", "validate", "model"):
+        names = {p.name for p in cli._parameters(command)}
+        keys = {o.key.replace(".", "__") for o in options().values() if command in o.commands}
+        assert names == {"config", "set_", "out"} | keys, command
+    seen = {}
+    monkeypatch.setattr(cli, "_pipeline", lambda settings, **k: seen.update(settings=settings))
+    result = _run(
+        "run",
+        "--records",
+        "x.csv",
+        "--tolerance",
+        "5",
+        "--seed",
+        "3",
+        "--no-fdr",
+        "--predictors",
+        "a,b",
+        "--lang",
+        "en",
+        "--set",
+        "analysis.alpha=0.1",
+        "--set",
+        "sentra.min_samples=4",
+        "--set",
+        "map.title=Peta sentra Jawa",
     )
-    shared = {"config"} | set(inspect.signature(cli._record_overrides).parameters)
-    expected = shared | set(cli._AREA_FLAGS) | set(inspect.signature(cli._model_flags).parameters)
-    assert set(inspect.signature(cli.model).parameters) == expected
-    # the shared flags keep their help and short names in every command
-    for command, own in (("sentra", "Contiguity snapping"), ("model", "0/1 column to explain")):
-        text = runner.invoke(app, [command, "--help"], terminal_width=200).output
-        assert "TOML run configuration" in text and "-c" in text, command
-        assert "Enterprise registry" in text and own in text, command
+    assert result.exit_code == 0, result.output
+    settings = seen["settings"]
+    assert settings.analysis.tolerance_m == 5.0 and settings.analysis.seed == 3
+    assert settings.model.predictors == ("a", "b") and settings.map.lang == "en"
+    assert settings.analysis.alpha == 0.1 and settings.sentra.min_samples == 4
+    assert settings.map.title == "Peta sentra Jawa"
+    bad = _run("run", "--set", "analysis.nope=1")
+    assert bad.exit_code == 2 and "'analysis.nope' is not a configuration key" in bad.output
+    # the help of every command shows the table's help texts
+    for command, own in (("sentra", "Borders closer than"), ("model", "0/1 column to explain")):
+        text = runner.invoke(app, [command, "--help"]).output
+        flat = " ".join(text.replace("│", " ").split())
+        assert "TOML run configuration" in flat and "-c" in flat, command
+        assert "Enterprise registry" in flat and own in flat, command
 
 
 def test_model_command_area_level_with_spatial_diagnostics(

@@ -33,8 +33,11 @@ def test_queen_and_rook_on_a_lattice() -> None:
 
 def test_tolerance_bridges_gaps_between_borders() -> None:
     gappy = lattice(3, 3, gap=2.0)  # neighbours 2 m apart, corners 2.8 m apart
-    strict = weights.contiguity(gappy, islands="keep")
+    strict = weights.contiguity(gappy, tolerance=0.0, islands="keep")
     assert len(strict.isolates) == 9
+    assert weights.contiguity(gappy, islands="keep").n_edges == 40  # the default: 10 m
+    rook = weights.contiguity(gappy, rook=True, islands="keep")  # rook: edges only
+    assert len(rook.isolates) == 9
     tolerant = weights.contiguity(gappy, tolerance=5.0, islands="keep")
     assert _neighbours(tolerant, "r1c1") == set(gappy.index) - {"r1c1"}
     assert tolerant.n_edges == 40
@@ -63,8 +66,6 @@ def test_islands_policy() -> None:
 
 def test_bad_options_are_explained() -> None:
     grid = lattice(2, 2)
-    with pytest.raises(ConfigError, match="rook contiguity is only defined"):
-        weights.contiguity(grid, rook=True, tolerance=5)
     with pytest.raises(ConfigError, match="must be zero or positive"):
         weights.contiguity(grid, tolerance=-1)
     with pytest.raises(ConfigError, match="islands='sea'"):
@@ -181,7 +182,7 @@ def test_contiguity_equals_pygeoda_on_real_villages(data_dir: Path, rook: bool) 
     Jawa Tengah's 8,563 villages (all neighbour sets identical)."""
     pygeoda = pytest.importorskip("pygeoda")
     areas = boundaries.load_areas("desa", area="33", source=data_dir)
-    ours = weights.contiguity(areas, rook=rook, islands="keep")
+    ours = weights.contiguity(areas, rook=rook, tolerance=0.0, islands="keep")
     gda = pygeoda.open(areas.reset_index())
     theirs = pygeoda.rook_weights(gda) if rook else pygeoda.queen_weights(gda)
     ids = list(areas.index)
@@ -222,7 +223,7 @@ def test_distance_band_and_kernel_need_metres() -> None:
 
 def test_default_tolerance_finds_more_real_neighbours(data_dir: Path) -> None:
     villages = boundaries.load_areas("desa", area="33.11", source=data_dir)
-    strict = weights.contiguity(villages, islands="keep")
+    strict = weights.contiguity(villages, tolerance=0.0, islands="keep")
     tolerant = weights.contiguity(villages, tolerance=10, islands="keep")
     assert tolerant.n_edges >= strict.n_edges
     strict_pairs = set(strict.adjacency[strict.adjacency > 0].index)

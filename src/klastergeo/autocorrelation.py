@@ -352,7 +352,7 @@ def local_moran(
     graph: Graph,
     *,
     permutations: int = 999,
-    seed: int | None = None,
+    seed: int | None = 0,
     alternative: Alternative = "two-sided",
     alpha: float = 0.05,
     fdr: bool = False,
@@ -406,7 +406,7 @@ def local_gstar(
     graph: Graph,
     *,
     permutations: int = 999,
-    seed: int | None = None,
+    seed: int | None = 0,
     star: bool = True,
     alternative: Alternative = "two-sided",
     fdr: bool = False,
@@ -441,7 +441,7 @@ def local_join_count(
     graph: Graph,
     *,
     permutations: int = 999,
-    seed: int | None = None,
+    seed: int | None = 0,
     alternative: Alternative = "greater",
     threads: int | None = None,
 ) -> pd.DataFrame:
@@ -793,7 +793,7 @@ def global_moran(
     graph: Graph,
     *,
     permutations: int = 999,
-    seed: int | None = None,
+    seed: int | None = 0,
     alternative: Alternative = "two-sided",
     transform: str = "r",
 ) -> GlobalStatistic:
@@ -838,7 +838,7 @@ def geary(
     graph: Graph,
     *,
     permutations: int = 999,
-    seed: int | None = None,
+    seed: int | None = 0,
     alternative: Alternative = "two-sided",
     transform: str = "r",
 ) -> GlobalStatistic:
@@ -886,7 +886,7 @@ def general_g(
     graph: Graph,
     *,
     permutations: int = 999,
-    seed: int | None = None,
+    seed: int | None = 0,
     alternative: Alternative = "two-sided",
 ) -> GlobalStatistic:
     """Getis-Ord General G (binary weights), as esda's ``G``; ``y`` must be non-negative."""
@@ -951,7 +951,7 @@ def join_counts(
     graph: Graph,
     *,
     permutations: int = 999,
-    seed: int | None = None,
+    seed: int | None = 0,
 ) -> JoinCounts:
     """BB, BW and WW join counts with free-sampling moments for BB and permutation tests.
 

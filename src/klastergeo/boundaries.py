@@ -30,7 +30,7 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
-from klastergeo._errors import BoundaryError, DownloadError, preview
+from klastergeo._errors import BoundaryError, ConfigError, DownloadError, preview
 from klastergeo._io import atomic_path
 from klastergeo.config import ADMIN_LEVELS, check_area_code
 
@@ -536,6 +536,11 @@ def download(
     import pooch
 
     area = check_area_code(area)
+    # levels may be repeated or comma-separated, as flags give them
+    levels = [v.strip() for item in levels for v in str(item).split(",") if v.strip()]
+    unknown = [name for name in levels if name not in ADMIN_LEVELS]
+    if unknown:
+        raise ConfigError(f"level(s) {preview(unknown)} are not one of {', '.join(ADMIN_LEVELS)}")
     base = (base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL).rstrip("/") + "/"
     cache = Path(cache_dir) if cache_dir else Path(pooch.os_cache("klastergeo")) / SOURCE_COMMIT
     dest = Path(dest)
@@ -583,3 +588,48 @@ def _merge_into(path: Path, new: gpd.GeoDataFrame, area: str | None) -> Path:
         new.to_parquet(tmp, index=False)
     logger.info("wrote %d areas to %s", len(new), path)
     return path
+
+
+def describe(source: str | Path | None = None) -> pd.DataFrame:
+    """The levels a boundaries source holds: ``level``, ``areas`` (-1 where the file type
+    does not say without reading it) and ``file``, from Parquet metadata only.
+
+    >>> describe("data/boundaries").set_index("level")["areas"]["desa"]  # doctest: +SKIP
+    83402
+    """
+    import pyarrow.parquet as pq
+
+    path = resolve_source(source)
+    files = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
+    rows = []
+    for file in files:
+        try:
+            areas = pq.ParquetFile(file).metadata.num_rows if file.suffix == ".parquet" else -1
+        except Exception as err:  # pyarrow raises many types for a damaged file
+            raise BoundaryError(f"cannot read boundaries {str(file)!r}: {err}") from err
+        rows.append({"level": file.stem, "areas": areas, "file": str(file)})
+    return pd.DataFrame(rows, columns=["level", "areas", "file"])
+
+
+def resolve_or_download(
+    boundaries: str | Path | None,
+    *,
+    area: str,
+    levels: Iterable[str] = ("kabupaten", "kecamatan", "desa"),
+    dest: str | Path = DEFAULT_DIR,
+    notify: Callable[[str], None] | None = None,
+) -> Path:
+    """The boundaries :func:`resolve_source` finds, else those of ``area`` downloaded
+    from the public source into ``dest`` (an explicit ``boundaries`` that cannot be used
+    is an error, never replaced by a download)."""
+    try:
+        return resolve_source(boundaries)
+    except BoundaryError:
+        if boundaries is not None:
+            raise
+    if notify is not None:
+        notify(
+            f"no boundaries found; downloading area {area} into {dest} from the public source ..."
+        )
+    download(area, levels=tuple(levels), dest=dest)
+    return Path(dest)

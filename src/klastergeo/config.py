@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
+import difflib
 import math
 import os
 import re
@@ -44,12 +45,14 @@ from klastergeo._errors import ConfigError
 
 __all__ = [
     "ADMIN_LEVELS",
+    "SECTIONS",
     "AnalysisOptions",
     "AreaOptions",
     "Columns",
     "DiagnosisOptions",
     "MapOptions",
     "ModelOptions",
+    "Option",
     "PointPatternOptions",
     "ReadOptions",
     "ReportOptions",
@@ -57,6 +60,8 @@ __all__ = [
     "SentraOptions",
     "TypologyOptions",
     "load_config",
+    "options",
+    "parse_assignment",
     "parse_level",
 ]
 
@@ -153,34 +158,6 @@ def _describe(hint: Any) -> str:
     }.get(hint, getattr(hint, "__name__", str(hint)))
 
 
-def _check_types(options: Any) -> None:
-    """Check every field of an options dataclass against its declared type.
-
-    Raises :class:`ConfigError` naming ``section.key``, the value and what is accepted,
-    e.g. ``area.code=33.09 is a number; it must be text (in quotes): code = "33.09"``.
-    """
-    section = getattr(options, "SECTION", type(options).__name__)
-    hints = typing.get_type_hints(type(options))
-    for item in fields(options):
-        value = getattr(options, item.name)
-        hint = hints[item.name]
-        if _conforms(value, hint):
-            continue
-        name = f"{section}.{item.name}"
-        if isinstance(value, float) and not math.isfinite(value):
-            raise ConfigError(f"{name}={value!r} is not accepted: it must be a finite number")
-        wanted = _describe(hint)
-        if (
-            isinstance(value, int | float)
-            and not isinstance(value, bool)
-            and _conforms(str(value), hint)
-        ):
-            raise ConfigError(
-                f'{name}={value!r} is a number; it must be {wanted}: {item.name} = "{value}"'
-            )
-        raise ConfigError(f"{name}={value!r} is not accepted: it must be {wanted}")
-
-
 def parse_level(level: str) -> tuple[str, int | None]:
     """Split an analysis level into its kind and H3 resolution.
 
@@ -219,338 +196,513 @@ def check_area_code(code: str | None) -> str | None:
     return text
 
 
-def _choice(name: str, value: object, allowed: object) -> None:
+def _type_problems(options: Any) -> list[str]:
+    """Every field of an options dataclass that is not of its declared type, as messages
+    naming ``section.key``, the value and what is accepted, e.g.
+    ``area.code=33.09 is a number; it must be text (in quotes): code = "33.09"``."""
+    section = options.SECTION
+    hints = typing.get_type_hints(type(options))
+    problems = []
+    for item in fields(options):
+        value = getattr(options, item.name)
+        hint = hints[item.name]
+        if _conforms(value, hint):
+            continue
+        name = f"{section}.{item.name}"
+        wanted = _describe(hint)
+        if isinstance(value, float) and not math.isfinite(value):
+            problems.append(f"{name}={value!r} is not accepted: it must be a finite number")
+        elif (
+            isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and _conforms(str(value), hint)
+        ):
+            problems.append(
+                f'{name}={value!r} is a number; it must be {wanted}: {item.name} = "{value}"'
+            )
+        else:
+            problems.append(f"{name}={value!r} is not accepted: it must be {wanted}")
+    return problems
+
+
+def _choice(name: str, value: object, allowed: object) -> str | None:
     options = get_args(allowed)
     if value not in options:
-        raise ConfigError(
-            f"{name}={value!r} is not accepted; use one of {', '.join(map(repr, options))}"
-        )
+        return f"{name}={value!r} is not accepted; use one of {', '.join(map(repr, options))}"
+    return None
 
 
-def _positive(name: str, value: float, *, strict: bool = True, integer: bool = False) -> None:
-    bad = value <= 0 if strict else value < 0
+def _at_least(name: str, value: float, low: float, *, integer: bool = False) -> str | None:
     if integer and (isinstance(value, bool) or not isinstance(value, int)):
-        raise ConfigError(f"{name}={value!r} must be an integer")
-    if bad:
-        sign = "positive" if strict else "zero or positive"
-        raise ConfigError(f"{name}={value!r} must be {sign}")
+        return f"{name}={value!r} must be a whole number"
+    if value < low:
+        words = {0: "zero or positive", 1: "positive" if integer else "at least 1"}
+        return f"{name}={value!r} must be {words.get(int(low), f'at least {low:g}')}"
+    return None
 
 
-@dataclass(frozen=True)
-class Columns:
-    """Which input column holds what; ``None`` means auto-detect (or absent, if optional)."""
+def _positive(name: str, value: float) -> str | None:
+    return None if value > 0 else f"{name}={value!r} must be positive"
 
-    SECTION: ClassVar[str] = "columns"
 
-    id: str | None = None
-    lat: str | None = None
-    lon: str | None = None
-    sector: str | None = None
-    workers: str | None = None
-    output: str | None = None
-    investment: str | None = None
-    name: str | None = None
+def _at_most(name: str, value: float, high: float, why: str = "") -> str | None:
+    return f"{name}={value!r} is too many; use at most {high:,}{why}" if value > high else None
+
+
+def opt(default: Any = dataclasses.MISSING, help: str = "", **flags: Any) -> Any:
+    """A configuration field: its default and help text, and, for options common enough
+    to have one, its command-line ``flag`` (and ``short`` name, ``commands``). The CLI
+    builds its flags from these, and the README's reference comes from them too."""
+    metadata = {"help": help, **flags}
+    if callable(default) and not isinstance(default, str | int | float | bool | tuple | Path):
+        return field(default_factory=default, metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+class _Options:
+    """Base of every configuration section: after construction every field is checked
+    against its declared type and the section's rules; all problems are raised at once."""
+
+    SECTION: ClassVar[str] = ""
 
     def __post_init__(self) -> None:
-        _check_types(self)
+        problems = _type_problems(self)
+        if not problems:
+            problems = [p for p in self._problems() if p]
+        if problems:
+            raise ConfigError("; ".join(problems))
+
+    def _problems(self) -> list[str | None]:
+        return []
 
 
 @dataclass(frozen=True)
-class ReadOptions:
+class ReadOptions(_Options):
     """How to read the registry file."""
 
     SECTION: ClassVar[str] = "records"
 
-    path: Path | None = None
-    delimiter: str | None = None
-    encoding: str | None = None
-    decimal: Decimal = "auto"
-    sheet: str | None = None
-    layer: str | None = None
-    sector_digits: int = 2
-    strict: bool = False
+    path: Path | None = opt(
+        None,
+        "Enterprise registry: CSV, Excel, GeoPackage, GeoJSON, Shapefile or Parquet.",
+        flag="--records",
+        short="-r",
+    )
+    delimiter: str | None = opt(None, "CSV delimiter (default: sniffed).", flag="--delimiter")
+    encoding: str | None = opt(
+        None,
+        "CSV encoding (default: UTF-8 with or without BOM, else Windows-1252).",
+        flag="--encoding",
+    )
+    decimal: Decimal = opt(
+        "auto", "Decimal mark of text numbers: auto, '.' or ','.", flag="--decimal"
+    )
+    sheet: str | None = opt(None, "Excel sheet name (default: the first).", flag="--sheet")
+    layer: str | None = opt(None, "GIS layer name (default: the first).", flag="--layer")
+    sector_digits: int = opt(
+        2, "KBLI digits of a sector: 2 (division) to 5.", flag="--sector-digits"
+    )
+    strict: bool = opt(
+        False, "Any rejected or repaired record stops the run with exit code 2.", flag="--strict"
+    )
 
-    def __post_init__(self) -> None:
-        _check_types(self)
-        _choice("records.decimal", self.decimal, Decimal)
+    def _problems(self) -> list[str | None]:
+        problems = [_choice("records.decimal", self.decimal, Decimal)]
         if self.sector_digits not in (2, 3, 4, 5):
-            raise ConfigError(
+            problems.append(
                 f"records.sector_digits={self.sector_digits!r} is not a KBLI level; "
                 "use 2 (division), 3, 4 or 5"
             )
         if self.delimiter is not None and (
             len(self.delimiter) != 1 or self.delimiter in '"\r\n' or not self.delimiter.isascii()
         ):
-            raise ConfigError(
+            problems.append(
                 f"records.delimiter={self.delimiter!r} must be one character such as ';', "
                 "',', '|' or a tab (ASCII; not a quote or a line break)"
             )
-        if self.encoding is not None:
-            try:
-                info = codecs.lookup(self.encoding)
-                # hex, rot13, base64 and the like are codecs, but not text encodings
-                if not getattr(info, "_is_text_encoding", True) or info.name in (
-                    "idna",
-                    "punycode",
-                ):
-                    raise LookupError(self.encoding)
-            except LookupError:
-                raise ConfigError(
-                    f"records.encoding={self.encoding!r} is not a known text encoding; use "
-                    "e.g. 'utf-8', 'cp1252' (Windows-1252) or 'latin-1', or leave it out to "
-                    "detect it"
-                ) from None
+        if self.encoding is not None and not _text_encoding(self.encoding):
+            problems.append(
+                f"records.encoding={self.encoding!r} is not a known text encoding; use "
+                "e.g. 'utf-8', 'cp1252' (Windows-1252) or 'latin-1', or leave it out to "
+                "detect it"
+            )
+        return problems
+
+
+def _text_encoding(name: str) -> bool:
+    try:
+        info = codecs.lookup(name)
+    except LookupError:
+        return False
+    # hex, rot13, base64 and the like are codecs, but not text encodings
+    return bool(getattr(info, "_is_text_encoding", True)) and info.name not in (
+        "idna",
+        "punycode",
+    )
 
 
 @dataclass(frozen=True)
-class AreaOptions:
+class Columns(_Options):
+    """Which input column holds what; ``None`` means auto-detect (or absent, if optional)."""
+
+    SECTION: ClassVar[str] = "columns"
+
+    id: str | None = opt(None, "Record id column.", flag="--id-col")
+    lat: str | None = opt(None, "Latitude column.", flag="--lat-col")
+    lon: str | None = opt(None, "Longitude column.", flag="--lon-col")
+    sector: str | None = opt(None, "KBLI code column.", flag="--sector-col")
+    workers: str | None = opt(None, "Workers column.", flag="--workers-col")
+    output: str | None = opt(None, "Production value column.", flag="--output-col")
+    investment: str | None = opt(None, "Investment column.", flag="--investment-col")
+    name: str | None = opt(None, "Firm name column.", flag="--name-col")
+
+
+@dataclass(frozen=True)
+class AreaOptions(_Options):
     """Study area, boundaries and the unit of analysis."""
 
     SECTION: ClassVar[str] = "area"
 
-    boundaries: Path | None = None
-    code: str | None = None
-    level: str = "desa"
-    id_col: str | None = None
-    name_col: str | None = None
-    snap_m: float = 100.0
+    boundaries: Path | None = opt(
+        None,
+        "Directory of <level>.parquet boundaries or one polygon file (default: "
+        "$KLASTERGEO_DATA_DIR, then data/boundaries).",
+        flag="--boundaries",
+        short="-b",
+    )
+    code: str | None = opt(
+        None, "Study area code prefix, e.g. 33 (Jawa Tengah) or 33.11.", flag="--area", short="-a"
+    )
+    level: str = opt(
+        "desa",
+        "Unit of analysis: desa, kecamatan, kabupaten, provinsi or h3:RES.",
+        flag="--level",
+        short="-l",
+    )
+    id_col: str | None = opt(
+        None, "Id column of a polygon file given with --boundaries.", flag="--area-id-col"
+    )
+    name_col: str | None = opt(None, "Name column of a polygon file.", flag="--area-name-col")
+    snap_m: float = opt(
+        100.0, "Records in a gap or off the coast within this many metres go to the nearest area."
+    )
 
-    def __post_init__(self) -> None:
-        _check_types(self)
-        parse_level(self.level)
-        if self.id_col is None:  # custom boundaries may use any id scheme
-            check_area_code(self.code)
-        _positive("area.snap_m", self.snap_m, strict=False)
+    def _problems(self) -> list[str | None]:
+        problems: list[str | None] = []
+        try:
+            parse_level(self.level)
+            if self.id_col is None:  # custom boundaries may use any id scheme
+                check_area_code(self.code)
+        except ConfigError as err:
+            problems.append(str(err))
+        problems.append(_at_least("area.snap_m", self.snap_m, 0))
+        return problems
 
 
 @dataclass(frozen=True)
-class AnalysisOptions:
+class AnalysisOptions(_Options):
     """Spatial weights and local statistics."""
 
     SECTION: ClassVar[str] = "analysis"
 
-    seed: int = 0
-    permutations: int = 999
-    fdr: bool = False
-    alpha: float = 0.05
-    weights: WeightsKind = "queen"
-    tolerance_m: float = 10.0
-    k: int = 6
-    islands: IslandPolicy = "nearest"
-    alternative: AlternativeKind = "two-sided"
-    gi_inference: InferenceKind = "analytical"
-    lisa_inference: InferenceKind = "permutation"
-    min_sector_firms: int = 20
-    sectors: tuple[str, ...] = ()
+    seed: int = opt(0, "Seed of the permutations (and of every random draw).", flag="--seed")
+    permutations: int = opt(
+        999, "Conditional permutations (0 = analytical inference only).", flag="--permutations"
+    )
+    fdr: bool = opt(False, "Control the false discovery rate (Benjamini-Hochberg).", flag="--fdr")
+    alpha: float = opt(0.05, "Significance level of the FDR control.")
+    weights: WeightsKind = opt(
+        "queen",
+        "queen, rook, knn or auto (a distance band chosen by incremental spatial autocorrelation).",
+        flag="--weights",
+    )
+    tolerance_m: float = opt(
+        10.0, "Borders closer than this many metres count as shared (queen).", flag="--tolerance"
+    )
+    k: int = opt(6, "Neighbours of knn weights (and of the automatic scale's fallback).")
+    islands: IslandPolicy = opt(
+        "nearest",
+        "Areas without neighbours: nearest (link to the nearest area) or keep.",
+        flag="--islands",
+    )
+    alternative: AlternativeKind = opt(
+        "two-sided", "Alternative of the tests: two-sided, greater, lesser or folded."
+    )
+    gi_inference: InferenceKind = opt(
+        "analytical", "Gi* bins from the analytical z or the permutations."
+    )
+    lisa_inference: InferenceKind = opt(
+        "permutation", "LISA codes from the permutations or the analytical z."
+    )
+    min_sector_firms: int = opt(20, "Sectors with fewer firms are not analysed.")
+    sectors: tuple[str, ...] = opt((), "Only these sectors (default: every sector).")
 
-    def __post_init__(self) -> None:
-        _check_types(self)
-        _positive("analysis.permutations", self.permutations, strict=False, integer=True)
-        if self.permutations > MAX_PERMUTATIONS:
-            raise ConfigError(
-                f"analysis.permutations={self.permutations!r} is too many; use at most "
-                f"{MAX_PERMUTATIONS:,} (p-values below 1e-5 need the analytical z: "
-                "permutations = 0)"
-            )
-        _positive("analysis.seed", self.seed, strict=False, integer=True)
-        if not 0 < self.alpha < 1:
-            raise ConfigError(f"analysis.alpha={self.alpha!r} must lie between 0 and 1")
-        _choice("analysis.weights", self.weights, WeightsKind)
-        _choice("analysis.islands", self.islands, IslandPolicy)
-        _choice("analysis.alternative", self.alternative, AlternativeKind)
-        _choice("analysis.gi_inference", self.gi_inference, InferenceKind)
-        _choice("analysis.lisa_inference", self.lisa_inference, InferenceKind)
-        _positive("analysis.tolerance_m", self.tolerance_m, strict=False)
-        _positive("analysis.k", self.k, integer=True)
-        _positive("analysis.min_sector_firms", self.min_sector_firms, strict=False, integer=True)
+    def _problems(self) -> list[str | None]:
+        return [
+            _at_least("analysis.permutations", self.permutations, 0, integer=True),
+            _at_most(
+                "analysis.permutations",
+                self.permutations,
+                MAX_PERMUTATIONS,
+                " (p-values below 1e-5 need the analytical z: permutations = 0)",
+            ),
+            _at_least("analysis.seed", self.seed, 0, integer=True),
+            None
+            if 0 < self.alpha < 1
+            else f"analysis.alpha={self.alpha!r} must lie between 0 and 1",
+            _choice("analysis.weights", self.weights, WeightsKind),
+            _choice("analysis.islands", self.islands, IslandPolicy),
+            _choice("analysis.alternative", self.alternative, AlternativeKind),
+            _choice("analysis.gi_inference", self.gi_inference, InferenceKind),
+            _choice("analysis.lisa_inference", self.lisa_inference, InferenceKind),
+            _at_least("analysis.tolerance_m", self.tolerance_m, 0),
+            _at_least("analysis.k", self.k, 1, integer=True),
+            _at_least("analysis.min_sector_firms", self.min_sector_firms, 0, integer=True),
+        ]
 
 
 @dataclass(frozen=True)
-class SentraOptions:
+class SentraOptions(_Options):
     """Rules that make an area part of a sector's sentra."""
 
     SECTION: ClassVar[str] = "sentra"
 
-    min_firms: int = 20
-    lq_threshold: float = 2.0
-    confidence: int = 95
-    lq_measure: LqMeasure = "firms"
-    extend: bool = True
-    extend_min_firms: int = 5
-    extend_lq: float | None = None
-    method: SentraMethod = "areas"
-    eps_m: float = 300.0
-    min_density_km2: float = 2.0
+    min_firms: int = opt(
+        20,
+        "Minimum firms of the sector in a sentra (core area or point cluster).",
+        flag="--min-firms",
+    )
+    lq_threshold: float = opt(
+        2.0, "Minimum location quotient of a sentra area.", flag="--lq-threshold"
+    )
+    confidence: int = opt(95, "Gi* confidence of a core area: 90, 95 or 99.")
+    lq_measure: LqMeasure = opt("firms", "Location quotients of firms, workers or output.")
+    extend: bool = opt(True, "Add specialised neighbours of the core areas to each sentra.")
+    extend_min_firms: int = opt(5, "Minimum firms of the sector in an added neighbour.")
+    extend_lq: float | None = opt(None, "Minimum LQ of an added neighbour (default: lq_threshold).")
+    method: SentraMethod = opt(
+        "areas", "Delineation: areas, or firms' points by hdbscan or dbscan."
+    )
+    eps_m: float = opt(300.0, "DBSCAN neighbourhood radius in metres.")
+    min_density_km2: float = opt(2.0, "Minimum firms per km2 of a point-based sentra.")
+    min_samples: int | None = opt(
+        None,
+        "Core-point neighbours of the clustering (default: 5 for DBSCAN, "
+        "min(min_firms, 10) for HDBSCAN).",
+    )
+    min_strength: float = opt(0.2, "HDBSCAN membership strength a firm needs to count.")
 
-    def __post_init__(self) -> None:
-        _check_types(self)
-        _positive("sentra.min_firms", self.min_firms, integer=True)
-        _positive("sentra.lq_threshold", self.lq_threshold, strict=False)
-        if self.confidence not in (90, 95, 99):
-            raise ConfigError(f"sentra.confidence={self.confidence!r}; use 90, 95 or 99")
-        _choice("sentra.lq_measure", self.lq_measure, LqMeasure)
-        _positive("sentra.extend_min_firms", self.extend_min_firms, integer=True)
-        if self.extend_lq is not None:
-            _positive("sentra.extend_lq", self.extend_lq, strict=False)
-        _choice("sentra.method", self.method, SentraMethod)
-        _positive("sentra.eps_m", self.eps_m)
-        _positive("sentra.min_density_km2", self.min_density_km2, strict=False)
+    def _problems(self) -> list[str | None]:
+        return [
+            _at_least("sentra.min_firms", self.min_firms, 1, integer=True),
+            _at_least("sentra.lq_threshold", self.lq_threshold, 0),
+            None
+            if self.confidence in (90, 95, 99)
+            else f"sentra.confidence={self.confidence!r}; use 90, 95 or 99",
+            _choice("sentra.lq_measure", self.lq_measure, LqMeasure),
+            _at_least("sentra.extend_min_firms", self.extend_min_firms, 1, integer=True),
+            None if self.extend_lq is None else _at_least("sentra.extend_lq", self.extend_lq, 0),
+            _choice("sentra.method", self.method, SentraMethod),
+            _positive("sentra.eps_m", self.eps_m),
+            _at_least("sentra.min_density_km2", self.min_density_km2, 0),
+            None
+            if self.min_samples is None
+            else _at_least("sentra.min_samples", self.min_samples, 1, integer=True),
+            None
+            if 0 <= self.min_strength <= 1
+            else f"sentra.min_strength={self.min_strength!r} must lie between 0 and 1",
+        ]
 
 
 @dataclass(frozen=True)
-class TypologyOptions:
+class TypologyOptions(_Options):
     """Markusen typology: which columns give ownership and local linkages, and the
     thresholds of :class:`klastergeo.typology.TypologyRules` to change."""
 
     SECTION: ClassVar[str] = "typology"
 
-    ownership: str | None = None
-    linkages: tuple[str, ...] = ()
-    thresholds: dict[str, float] = field(default_factory=dict)
+    ownership: str | None = opt(None, "Ownership column (lokal / cabang / negara).")
+    linkages: tuple[str, ...] = opt((), "0/1 columns of local supplier and buyer links.")
+    thresholds: dict[str, float] = opt(dict, "Typology rule thresholds to change.")
 
-    def __post_init__(self) -> None:
-        _check_types(self)
+    def _problems(self) -> list[str | None]:
         from klastergeo.typology import TypologyRules
 
         known = {f.name for f in fields(TypologyRules)}
         unknown = sorted(set(self.thresholds) - known)
         if unknown:
-            raise ConfigError(
-                f"typology.thresholds has unknown key(s) {unknown}; known: {sorted(known)}"
-            )
-        TypologyRules(**self.thresholds)
+            return [f"typology.thresholds has unknown key(s) {unknown}; known: {sorted(known)}"]
+        try:
+            TypologyRules(**self.thresholds)
+        except ConfigError as err:
+            return [str(err)]
+        return []
 
 
 FiguresChoice = Literal["sentra", "all", "none"]
 
 
 @dataclass(frozen=True)
-class ReportOptions:
+class ReportOptions(_Options):
     """The report page and its static figures (Gi*, LISA, Moran per sector)."""
 
     SECTION: ClassVar[str] = "report"
 
-    figures: FiguresChoice = "sentra"
+    figures: FiguresChoice = opt("sentra", "Figures of the sectors with a sentra, all or none.")
 
-    def __post_init__(self) -> None:
-        _check_types(self)
-        _choice("report.figures", self.figures, FiguresChoice)
+    def _problems(self) -> list[str | None]:
+        return [_choice("report.figures", self.figures, FiguresChoice)]
 
 
 @dataclass(frozen=True)
-class PointPatternOptions:
+class PointPatternOptions(_Options):
     """Ripley's K/L envelopes and Clark-Evans per sector and per sentra."""
 
     SECTION: ClassVar[str] = "pointpattern"
 
-    enabled: bool = True
-    simulations: int = 99
-    max_points: int = 1000
+    enabled: bool = opt(True, "Compute point-pattern evidence.")
+    simulations: int = opt(99, "Simulations of each envelope.")
+    max_points: int = opt(1000, "Firms sampled (seeded) from larger patterns.")
 
-    def __post_init__(self) -> None:
-        _check_types(self)
-        _positive("pointpattern.simulations", self.simulations, integer=True)
-        if self.simulations > MAX_SIMULATIONS:
-            raise ConfigError(
-                f"pointpattern.simulations={self.simulations!r} is too many; use at most "
-                f"{MAX_SIMULATIONS:,}"
-            )
-        _positive("pointpattern.max_points", self.max_points, integer=True)
-        if self.max_points < 3:
-            raise ConfigError(f"pointpattern.max_points={self.max_points!r} must be at least 3")
+    def _problems(self) -> list[str | None]:
+        return [
+            _at_least("pointpattern.simulations", self.simulations, 1, integer=True),
+            _at_most("pointpattern.simulations", self.simulations, MAX_SIMULATIONS),
+            _at_least("pointpattern.max_points", self.max_points, 3, integer=True),
+        ]
 
 
 @dataclass(frozen=True)
-class DiagnosisOptions:
+class DiagnosisOptions(_Options):
     """Porter's-diamond diagnosis: item -> registry column (``items``), a per-sentra
     table of 1-5 scores (``table`` with ``table_items``), stage thresholds and charts."""
 
     SECTION: ClassVar[str] = "diagnosis"
 
-    items: dict[str, str] = field(default_factory=dict)
-    table: Path | None = None
-    table_items: dict[str, str] = field(default_factory=dict)
-    thresholds: dict[str, float] = field(default_factory=dict)
-    charts: bool = True
+    items: dict[str, str] = opt(dict, "Diamond item -> registry column (1-5 or 0/1 answers).")
+    table: Path | None = opt(None, "A per-sentra table of 1-5 scores.")
+    table_items: dict[str, str] = opt(dict, "Diamond item -> column of the per-sentra table.")
+    thresholds: dict[str, float] = opt(dict, "Stage thresholds to change.")
+    charts: bool = opt(True, "Draw a radar chart per sentra.")
 
-    def __post_init__(self) -> None:
-        _check_types(self)
+    def _problems(self) -> list[str | None]:
         from klastergeo.diagnosis import ITEMS, StageRules
 
+        problems: list[str | None] = []
         known = {i for items in ITEMS.values() for i in items}
         for name, mapping in (("items", self.items), ("table_items", self.table_items)):
             unknown = sorted(set(mapping) - known)
             if unknown:
-                raise ConfigError(
+                problems.append(
                     f"diagnosis.{name} has unknown item(s) {unknown}; known: {sorted(known)}"
                 )
         if self.table_items and self.table is None:
-            raise ConfigError("diagnosis.table_items needs diagnosis.table (a CSV path)")
+            problems.append("diagnosis.table_items needs diagnosis.table (a CSV path)")
         stage_keys = {f.name for f in fields(StageRules)}
         unknown = sorted(set(self.thresholds) - stage_keys)
         if unknown:
-            raise ConfigError(
+            problems.append(
                 f"diagnosis.thresholds has unknown key(s) {unknown}; known: {sorted(stage_keys)}"
             )
-        StageRules(**self.thresholds)
+        else:
+            try:
+                StageRules(**self.thresholds)
+            except ConfigError as err:
+                problems.append(str(err))
+        return problems
 
 
 @dataclass(frozen=True)
-class ModelOptions:
+class ModelOptions(_Options):
     """Cluster-probability models of 'firm lies in a sentra'."""
 
     SECTION: ClassVar[str] = "model"
 
-    predictors: tuple[str, ...] = ()
-    kinds: tuple[ModelKind, ...] = ("lpm", "logit")
-    cutoff: float = 0.5
-    outcome: str = "in_sentra"
-    categorical: tuple[str, ...] = ()
-    reference: dict[str, str] = field(default_factory=dict)
-    log: tuple[str, ...] = ()
-    standardise: bool | tuple[str, ...] = False
-    robust: str | None = "auto"
-    area_data: Path | None = None
-    area_id: str = "area_code"
-    spatial: SpatialModel = "auto"
+    predictors: tuple[str, ...] = opt(
+        (),
+        "Comma-separated predictor columns (default: workers, output, investment).",
+        flag="--predictors",
+        commands=("run", "sentra", "model"),
+    )
+    kinds: tuple[ModelKind, ...] = opt(
+        ("lpm", "logit"), "lpm, logit or probit; comma-separated for several.", flag="--kind"
+    )
+    cutoff: float = opt(0.5, "Probability predicted as 1.", flag="--cutoff")
+    outcome: str = opt(
+        "in_sentra",
+        "0/1 column to explain, or in_sentra (the firm lies in a sentra; runs the sentra "
+        "analysis first).",
+        flag="--outcome",
+    )
+    categorical: tuple[str, ...] = opt(
+        (), "Predictors to treat as categories (dummies).", flag="--categorical"
+    )
+    reference: dict[str, str] = opt(dict, "Reference level per categorical predictor.")
+    log: tuple[str, ...] = opt((), "Predictors to log-transform (positive).", flag="--log")
+    standardise: bool | tuple[str, ...] = opt(
+        False, "z-score the numeric predictors (or those listed).", flag="--standardise"
+    )
+    robust: str | None = opt(
+        "auto",
+        "Standard errors: auto (HC1 for the LPM, maximum likelihood for logit and probit), "
+        "HC0-HC3 or none.",
+        flag="--robust",
+    )
+    area_data: Path | None = opt(
+        None,
+        "Area-level table (one row per area, --area-id column): fit OLS with spatial "
+        "diagnostics and the spatial lag/error model they recommend instead.",
+        flag="--area-data",
+    )
+    area_id: str = opt("area_code", "Area code column of --area-data.", flag="--area-id")
+    spatial: SpatialModel = opt(
+        "auto", "Area model: auto (LM tests decide), lag, error or none.", flag="--spatial"
+    )
 
     def __post_init__(self) -> None:
-        _check_types(self)
-        for kind in self.kinds:
-            _choice("model.kinds", kind, ModelKind)
+        if isinstance(self.robust, str) and self.robust.lower() == "none":
+            object.__setattr__(self, "robust", None)  # TOML has no null
+        super().__post_init__()
+
+    def _problems(self) -> list[str | None]:
+        problems = [_choice("model.kinds", kind, ModelKind) for kind in self.kinds]
         if not 0 < self.cutoff < 1:
-            raise ConfigError(f"model.cutoff={self.cutoff!r} must lie between 0 and 1")
+            problems.append(f"model.cutoff={self.cutoff!r} must lie between 0 and 1")
         for name in ("categorical", "log"):
             extra = [c for c in getattr(self, name) if self.predictors and c not in self.predictors]
             if extra:
-                raise ConfigError(f"model.{name} names {extra}, which are not model.predictors")
-        _choice("model.spatial", self.spatial, SpatialModel)
-        if isinstance(self.robust, str) and self.robust.lower() == "none":
-            object.__setattr__(self, "robust", None)  # TOML has no null
+                problems.append(f"model.{name} names {extra}, which are not model.predictors")
+        problems.append(_choice("model.spatial", self.spatial, SpatialModel))
         if self.robust not in (None, "auto", "HC0", "HC1", "HC2", "HC3"):
-            raise ConfigError(
+            problems.append(
                 f"model.robust={self.robust!r} is not accepted; use auto, HC0, HC1, HC2, HC3 "
                 "or none"
             )
+        return problems
 
 
 @dataclass(frozen=True)
-class MapOptions:
+class MapOptions(_Options):
     """The interactive web map."""
 
     SECTION: ClassVar[str] = "map"
 
-    lang: Lang = "id"
-    tiles: str = "OpenStreetMap"
-    title: str | None = None
-    #: Attribution of a custom tile URL (required with one; shown as text).
-    attribution: str | None = None
+    lang: Lang = opt("id", "Language of the map and the report: id or en.", flag="--lang")
+    tiles: str = opt(
+        "OpenStreetMap",
+        "Base map: OpenStreetMap, 'CartoDB positron', 'Esri imagery', none, or a tile URL "
+        "https://.../{z}/{x}/{y}.png with --attribution.",
+        flag="--tiles",
+    )
+    title: str | None = opt(None, "Title of the map, the report and the landing page.")
+    attribution: str | None = opt(
+        None, "Attribution of a custom tile URL (--tiles).", flag="--attribution"
+    )
 
-    def __post_init__(self) -> None:
-        _check_types(self)
-        _choice("map.lang", self.lang, Lang)
+    def _problems(self) -> list[str | None]:
+        problems = [_choice("map.lang", self.lang, Lang)]
         if self.tiles.strip().lower() in BASE_MAPS:
-            return
+            return problems
         url = self.tiles.strip()
         placeholders = re.findall(r"\{[^{}]*\}", url)
         if (
@@ -560,16 +712,17 @@ class MapOptions:
             or url.count("{") != len(placeholders)
             or url.count("}") != len(placeholders)
         ):
-            raise ConfigError(
+            problems.append(
                 f"map.tiles={self.tiles!r} is not a base map; use one of "
                 f"{', '.join(repr(k) for k in BASE_MAPS)} or a tile URL such as "
                 "'https://tile.example.org/{z}/{x}/{y}.png' with map.attribution"
             )
-        if not self.attribution:
-            raise ConfigError(
+        elif not self.attribution:
+            problems.append(
                 f"map.tiles={self.tiles!r} is a custom tile URL; give its map.attribution "
                 "(the data's copyright holder), as tile providers require"
             )
+        return problems
 
 
 @dataclass(frozen=True)
@@ -590,13 +743,15 @@ class RunConfig:
     out: Path = Path("out")
 
     def with_overrides(self, overrides: dict[str, Any]) -> RunConfig:
-        """Return a copy with ``{"section.key": value}`` overrides applied (None is skipped).
+        """Return a copy with ``{"section.key": value}`` overrides applied (None is skipped);
+        every problem of every section is raised at once.
 
         >>> RunConfig().with_overrides({"analysis.seed": 7}).analysis.seed
         7
         """
         sections: dict[str, dict[str, Any]] = {}
         top: dict[str, Any] = {}
+        problems: list[str] = []
         for dotted, value in overrides.items():
             if value is None:
                 continue
@@ -607,19 +762,25 @@ class RunConfig:
                 top[dotted] = value
         changes: dict[str, Any] = {}
         for section, values in sections.items():
-            if section not in _SECTIONS:
-                raise ConfigError(
-                    f"unknown option {section}.{', '.join(values)}; sections: "
-                    f"{', '.join(_SECTIONS)}"
+            if section not in SECTIONS:
+                problems.append(
+                    f"unknown option {section}.{', '.join(values)}; sections: {', '.join(SECTIONS)}"
                 )
+                continue
             current = getattr(self, section)
-            changes[section] = _build(type(current), values, section, base=current)
+            try:
+                changes[section] = _build(type(current), values, section, base=current)
+            except ConfigError as err:
+                problems.append(str(err))
         for key, value in top.items():
             if key != "out":
-                raise ConfigError(f"unknown option {key!r}")
-            if not isinstance(value, str | os.PathLike) or "\0" in str(value):
-                raise ConfigError(f"out={value!r} must be a folder path")
-            changes[key] = Path(value)
+                problems.append(f"unknown option {key!r}")
+            elif not isinstance(value, str | os.PathLike) or "\0" in str(value):
+                problems.append(f"out={value!r} must be a folder path")
+            else:
+                changes[key] = Path(value)
+        if problems:
+            raise ConfigError("; ".join(problems))
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -642,7 +803,8 @@ class RunConfig:
         }
 
 
-_SECTIONS: dict[str, type] = {
+#: The configuration's sections, in the order of a TOML file.
+SECTIONS: dict[str, Any] = {
     "records": ReadOptions,
     "columns": Columns,
     "area": AreaOptions,
@@ -655,6 +817,7 @@ _SECTIONS: dict[str, type] = {
     "model": ModelOptions,
     "map": MapOptions,
 }
+_SECTIONS = SECTIONS  # (older name)
 #: Keys whose values are lists of column names (a comma-separated string also works).
 _LIST_KEYS = ("sectors", "predictors", "linkages", "categorical", "log")
 _PATH_KEYS = {
@@ -663,6 +826,86 @@ _PATH_KEYS = {
     ("diagnosis", "table"),
     ("model", "area_data"),
 }
+#: The commands whose flags a section's options become (a field's ``commands`` wins).
+_COMMANDS = {
+    "records": ("run", "sentra", "validate", "model"),
+    "columns": ("run", "sentra", "validate", "model"),
+    "area": ("run", "sentra", "validate", "model"),
+    "analysis": ("run", "sentra"),
+    "sentra": ("run", "sentra"),
+    "map": ("run", "sentra"),
+    "model": ("model",),
+}
+
+
+@dataclass(frozen=True)
+class Option:
+    """One configuration key as the CLI and the documentation see it."""
+
+    key: str
+    hint: Any
+    default: Any
+    help: str
+    flag: str | None = None
+    short: str | None = None
+    commands: tuple[str, ...] = ()
+
+
+def options() -> dict[str, Option]:
+    """Every configuration key (``section.key``) with its type, default, help text and
+    command-line flag, read from the section dataclasses - the one place an option is
+    declared.
+
+    >>> options()["analysis.tolerance_m"].flag
+    '--tolerance'
+    """
+    out: dict[str, Option] = {}
+    for section, cls in SECTIONS.items():
+        hints = typing.get_type_hints(cls)
+        for item in fields(cls):
+            default = (
+                item.default_factory()
+                if item.default_factory is not dataclasses.MISSING
+                else item.default
+            )
+            meta = item.metadata
+            flag = meta.get("flag")
+            out[f"{section}.{item.name}"] = Option(
+                key=f"{section}.{item.name}",
+                hint=hints[item.name],
+                default=default,
+                help=meta.get("help", ""),
+                flag=flag,
+                short=meta.get("short"),
+                commands=tuple(meta.get("commands", _COMMANDS.get(section, ()))) if flag else (),
+            )
+    return out
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """``section.key=value`` (``--set``) as a key and a value; the value is read as TOML
+    (``3``, ``true``, ``["a", "b"]``, ``"text"``) and otherwise taken as text.
+
+    >>> parse_assignment("analysis.permutations=99")
+    ('analysis.permutations', 99)
+    >>> parse_assignment("map.title=Peta sentra")
+    ('map.title', 'Peta sentra')
+    """
+    key, sep, value = text.partition("=")
+    key = key.strip()
+    if not sep or "." not in key:
+        raise ConfigError(
+            f"--set {text!r} is not section.key=value, e.g. --set analysis.permutations=99"
+        )
+    known = options()
+    if key not in known:
+        close = difflib.get_close_matches(key, list(known), n=3)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise ConfigError(f"--set {key!r} is not a configuration key{hint}")
+    try:
+        return key, tomllib.loads(f"v = {value.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        return key, value.strip()
 
 
 def _build(
@@ -699,10 +942,33 @@ def _build(
         raise ConfigError(f"[{section}]: {err}") from err
 
 
+def _read_toml(file: Path) -> dict[str, Any]:
+    try:
+        # a BOM (Notepad on Windows writes one) is not TOML; read past it
+        return tomllib.loads(file.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file {str(file)!r} does not exist") from None
+    except IsADirectoryError:
+        raise ConfigError(f"config file {str(file)!r} is a folder, not a file") from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(
+            f"config file {str(file)!r} is not UTF-8 text (byte "
+            f"{err.object[err.start : err.start + 1]!r} at position {err.start}); "
+            "save it as UTF-8, as TOML requires"
+        ) from None
+    except OSError as err:
+        raise ConfigError(f"cannot read config file {str(file)!r}: {err.strerror or err}") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"config file {str(file)!r} is not valid TOML: {err}") from None
+
+
 def load_config(
     path: str | Path | None = None, *, overrides: dict[str, Any] | None = None
 ) -> RunConfig:
     """Read a TOML run configuration and apply flag overrides.
+
+    Every problem of every section is collected and raised at once, as one
+    :class:`ConfigError` naming each ``section.key``.
 
     Parameters
     ----------
@@ -710,6 +976,11 @@ def load_config(
         A TOML file, or None for defaults only.
     overrides
         ``{"section.key": value}`` from the command line; None values are ignored.
+
+    Returns
+    -------
+    RunConfig
+        The validated configuration.
 
     Examples
     --------
@@ -719,45 +990,36 @@ def load_config(
     config = RunConfig()
     if path is not None:
         file = Path(path)
-        try:
-            # a BOM (Notepad on Windows writes one) is not TOML; read past it
-            data = tomllib.loads(file.read_text(encoding="utf-8-sig"))
-        except FileNotFoundError:
-            raise ConfigError(f"config file {str(file)!r} does not exist") from None
-        except IsADirectoryError:
-            raise ConfigError(f"config file {str(file)!r} is a folder, not a file") from None
-        except UnicodeDecodeError as err:
-            raise ConfigError(
-                f"config file {str(file)!r} is not UTF-8 text (byte "
-                f"{err.object[err.start : err.start + 1]!r} at position {err.start}); "
-                "save it as UTF-8, as TOML requires"
-            ) from None
-        except OSError as err:
-            raise ConfigError(
-                f"cannot read config file {str(file)!r}: {err.strerror or err}"
-            ) from None
-        except tomllib.TOMLDecodeError as err:
-            raise ConfigError(f"config file {str(file)!r} is not valid TOML: {err}") from None
+        data = _read_toml(file)
         root = file.resolve().parent
-        unknown = sorted(set(data) - set(_SECTIONS) - {"out"})
+        unknown = sorted(set(data) - set(SECTIONS) - {"out"})
         if unknown:
             raise ConfigError(
                 f"config file {str(file)!r} has unknown section(s) {', '.join(unknown)}; "
-                f"known sections: {', '.join(_SECTIONS)}"
+                f"known sections: {', '.join(SECTIONS)}"
             )
         changes: dict[str, Any] = {}
-        for section, cls in _SECTIONS.items():
-            if section in data:
-                if not isinstance(data[section], dict):
-                    raise ConfigError(f"[{section}] in {str(file)!r} must be a table")
+        problems: list[str] = []
+        for section, cls in SECTIONS.items():
+            if section not in data:
+                continue
+            if not isinstance(data[section], dict):
+                problems.append(f"[{section}] in {str(file)!r} must be a table")
+                continue
+            try:
                 changes[section] = _build(cls, data[section], section, root=root)
+            except ConfigError as err:
+                problems.append(str(err))
         if "out" in data:
             if not isinstance(data["out"], str) or "\0" in data["out"]:
-                raise ConfigError(
+                problems.append(
                     f"out={data['out']!r} in {str(file)!r} must be a folder path in quotes"
                 )
-            out = Path(data["out"])
-            changes["out"] = out if out.is_absolute() else Path(os.path.normpath(root / out))
+            else:
+                out = Path(data["out"])
+                changes["out"] = out if out.is_absolute() else Path(os.path.normpath(root / out))
+        if problems:
+            raise ConfigError(f"config file {str(file)!r}: " + "; ".join(problems))
         config = dataclasses.replace(config, **changes)
     if overrides:
         config = config.with_overrides(overrides)

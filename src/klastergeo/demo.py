@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -41,9 +43,11 @@ __all__ = [
     "FAULTS",
     "PLANTED",
     "DemoRegistry",
+    "DemoRun",
     "PlantedSentra",
     "generate_registry",
     "recovery_rates",
+    "run_demo",
     "score_recovery",
     "write_config",
     "write_registry",
@@ -52,6 +56,9 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 DEMO_AREA = "33"  # Jawa Tengah
+#: Seed and number of background firms of the demo registry.
+DEMO_SEED = 20261122
+DEMO_BACKGROUND = 40_000
 DECOY_AREA = "33.74"  # Kota Semarang
 
 
@@ -400,9 +407,9 @@ def _plant_structure(attrs: pd.DataFrame, first: int, rng: np.random.Generator) 
 def generate_registry(
     villages: gpd.GeoDataFrame,
     *,
-    n_background: int = 40_000,
+    n_background: int = DEMO_BACKGROUND,
     n_decoy: int = 10_000,
-    seed: int = 20261122,
+    seed: int = DEMO_SEED,
 ) -> DemoRegistry:
     """Generate the demo registry over ``villages`` (Jawa Tengah desa, indexed by code).
 
@@ -754,3 +761,83 @@ def recovery_rates(scores: pd.DataFrame, unmatched: int) -> dict[str, float]:
     if "stage_ok" in scores.columns:
         out["stage_accuracy"] = float(scores["stage_ok"].mean())
     return out
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """What :func:`run_demo` made: the run, where its inputs are, and how much of the
+    planted truth it recovered."""
+
+    result: Any
+    registry: Path
+    config: Path
+    rows: int
+    scores: pd.DataFrame
+    unmatched: int
+    rates: dict[str, float]
+
+    def lines(self) -> list[str]:
+        """The recovery, as ``klastergeo demo`` prints it."""
+        scores, rates = self.scores, self.rates
+        out = [
+            f"planted sentra recovered: {int(scores['found'].sum())}/{len(scores)}; "
+            f"reported sentra matching no planted one: {self.unmatched}; "
+            f"member villages: recall {rates['area_recall']:.2f}, "
+            f"precision {rates['area_precision']:.2f}"
+        ]
+        for column, what in (("typology_ok", "Markusen types"), ("stage_ok", "development stages")):
+            if column in scores.columns:
+                out.append(f"planted {what} recovered: {int(scores[column].sum())}/{len(scores)}")
+        return out
+
+
+def run_demo(
+    out: str | Path = "maps/demo",
+    *,
+    data: str | Path | None = None,
+    boundaries: str | Path | None = None,
+    seed: int = DEMO_SEED,
+    background: int = DEMO_BACKGROUND,
+    permutations: int = 999,
+    reporter: Any = None,
+    notify: Callable[[str], None] | None = None,
+) -> DemoRun:
+    """Generate the demo registry over Jawa Tengah, run the whole pipeline on it into
+    ``out`` and score what it found against the planted truth.
+
+    The registry and its configuration go to ``data`` (default: ``<out>-input`` beside
+    ``out``); boundaries are found as :func:`klastergeo.boundaries.resolve_source` does,
+    else Jawa Tengah's are downloaded.
+    """
+    from klastergeo import boundaries as bnd
+    from klastergeo import pipeline
+    from klastergeo._io import check_output
+    from klastergeo.config import load_config
+
+    out = Path(out)
+    inputs = Path(data) if data is not None else out.parent / f"{out.name}-input"
+    check_output(out)  # before the registry is generated
+    source = bnd.resolve_or_download(boundaries, area=DEMO_AREA, notify=notify)
+    if notify is not None:
+        notify(f"boundaries: {source}")
+    villages = bnd.load_areas("desa", area=DEMO_AREA, source=source)
+    generated = generate_registry(villages, n_background=background, seed=seed)
+    paths = write_registry(generated, inputs)
+    config_path = write_config(inputs, out=out, permutations=permutations)
+    if notify is not None:
+        notify(
+            f"demo registry: {paths['registry']} ({len(generated.registry):,} rows); "
+            f"configuration: {config_path}"
+        )
+    settings = load_config(config_path, overrides={"area.boundaries": source})
+    result = pipeline.run(settings, reporter=reporter)
+    scores, unmatched = score_recovery(generated.truth, result.sentra)
+    return DemoRun(
+        result=result,
+        registry=paths["registry"],
+        config=config_path,
+        rows=len(generated.registry),
+        scores=scores,
+        unmatched=unmatched,
+        rates=recovery_rates(scores, unmatched),
+    )

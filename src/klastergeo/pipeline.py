@@ -398,6 +398,8 @@ def _run(
                 min_firms=options.min_firms,
                 lq_threshold=options.lq_threshold,
                 eps_m=options.eps_m,
+                min_samples=options.min_samples,
+                min_strength=options.min_strength,
                 min_density_km2=options.min_density_km2,
                 sectors=[str(s) for s in analysed],
                 areas=areas,
@@ -1278,10 +1280,8 @@ def _weights(
         islands_before = 0
     else:
         rook = options.weights == "rook"
-        # rook contiguity is defined by shared edges only: the snapping tolerance (which
-        # makes near-touching borders count for queen) does not apply
         raw = weights_mod.contiguity(
-            areas, rook=rook, tolerance=0.0 if rook else options.tolerance_m, islands="keep"
+            areas, rook=rook, tolerance=options.tolerance_m, islands="keep"
         )
         islands_before = len(raw.isolates)
         graph = weights_mod.attach_islands(raw, areas, how=options.islands)

@@ -164,7 +164,7 @@ def choose_scale(
     start: float | None = None,
     increment: float | None = None,
     threshold: float = 1.65,
-    k: int = 8,
+    k: int = 6,
 ) -> ScaleChoice:
     """Choose the analysis scale by incremental spatial autocorrelation (see module docs).
 

@@ -128,7 +128,7 @@ def contiguity(
     areas: gpd.GeoDataFrame,
     *,
     rook: bool = False,
-    tolerance: float = 0.0,
+    tolerance: float = 10.0,
     islands: IslandPolicy = "nearest",
 ) -> Graph:
     """Queen (or rook) contiguity of areas, tolerant of gaps between borders.
@@ -138,11 +138,13 @@ def contiguity(
     areas
         Polygons indexed by area code (ids must be unique).
     rook
-        Neighbours must share an edge, not only a vertex. Only with ``tolerance=0``.
+        Neighbours must share an edge, not only a vertex (the tolerance does not apply:
+        an edge is shared or not).
     tolerance
-        Metres: areas whose borders come closer than this are neighbours too. With 0,
-        areas are neighbours when they share a vertex (queen) or an edge (rook), exactly
-        as GeoDa builds them.
+        Metres (queen): areas whose borders come closer than this are neighbours too, as
+        real village polygons, simplified one by one, leave slivers between neighbours
+        (default 10, as ``analysis.tolerance_m``). With 0 areas are neighbours when they
+        share a vertex, exactly as GeoDa builds them.
     islands
         What to do with areas that have no neighbour (see the module docstring).
 
@@ -158,11 +160,6 @@ def contiguity(
     """
     if tolerance < 0:
         raise ConfigError(f"tolerance={tolerance!r} must be zero or positive (metres)")
-    if rook and tolerance > 0:
-        raise ConfigError(
-            "rook contiguity is only defined for shared edges; use tolerance=0 with rook, "
-            "or queen contiguity with a tolerance"
-        )
     if not areas.index.is_unique:
         dupes = areas.index[areas.index.duplicated()].unique()[:3].tolist()
         raise DataError(f"area ids must be unique to build weights; repeated: {dupes}")
@@ -171,7 +168,7 @@ def contiguity(
         i, j = _contiguity.shared_edge_pairs(geoms)
     else:
         i, j = _contiguity.shared_vertex_pairs(geoms)
-    if tolerance > 0:
+    if tolerance > 0 and not rook:
         i, j = _add_near_pairs(geoms, i, j, _degrees(tolerance, areas))
     if islands not in ("nearest", "keep"):
         raise ConfigError(f"islands={islands!r} is not accepted; use 'nearest' or 'keep'")

@@ -1,0 +1,297 @@
+"""What the command line prints: literal text, progress bars and the tables of a run.
+
+Nothing printed is read as rich markup (paths, column names and messages may hold ``[``),
+and control characters are shown as escapes.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import traceback
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from klastergeo._errors import KlastergeoError
+from klastergeo._io import STORAGE_ERRNOS, output_error
+
+console = Console(stderr=True, markup=False, highlight=False)
+out_console = Console(markup=False, highlight=False)
+
+
+def literal(text: object) -> str:
+    """``text`` with control and format characters shown as escapes (``\\x1b``,
+    ``\\u202e``), so that a message cannot move the cursor, recolour the terminal or
+    reorder what follows; newlines and tabs stay.
+
+    >>> literal("bad\\x1b[31m name\\u202e")
+    'bad\\\\x1b[31m name\\\\u202e'
+    """
+    out = []
+    for char in str(text):
+        if char in "\n\t" or unicodedata.category(char) not in ("Cc", "Cf", "Zl", "Zp"):
+            out.append(char)
+        else:
+            out.append(char.encode("unicode_escape").decode("ascii"))
+    return "".join(out)
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that a run unwinds as on Ctrl-C."""
+
+
+def on_sigterm(signum: int, frame: object) -> None:
+    """The SIGTERM handler: unwind as on Ctrl-C."""
+    raise Terminated()
+
+
+@contextmanager
+def guard(state: dict[str, Any]) -> Iterator[None]:
+    """Map bad input and environment problems to exit code 2 and anything unexpected to
+    exit code 1; Ctrl-C and SIGTERM stop a run cleanly (130, 143)."""
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except KlastergeoError as err:
+        error("error:", err)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        error("interrupted:", "stopped by Ctrl-C; earlier outputs are unchanged", "yellow")
+        raise typer.Exit(130) from None
+    except Terminated:
+        error("terminated:", "stopped by SIGTERM; earlier outputs are unchanged", "yellow")
+        raise typer.Exit(143) from None
+    except MemoryError:
+        error(
+            "error:",
+            "not enough memory for this run; use a smaller study area (--area), a coarser "
+            "--level or fewer --permutations, or a machine with more memory",
+        )
+        raise typer.Exit(2) from None
+    except OSError as err:
+        if err.errno not in STORAGE_ERRNOS:
+            _internal(err, state)
+        # a path the system cannot use or a disk that cannot take the write: the
+        # environment, not a bug
+        if err.errno in (errno.ENAMETOOLONG, errno.ELOOP, errno.ENOTDIR, errno.ENOENT):
+            error("error:", f"cannot use the path {err.filename!r}: {err.strerror}")
+        else:
+            error("error:", output_error(err, "writing outputs"))
+        raise typer.Exit(2) from None
+    except Exception as err:
+        _internal(err, state)
+
+
+def _internal(err: BaseException, state: dict[str, Any]) -> NoReturn:
+    if state.get("debug"):
+        console.print(traceback.format_exc())
+    error(
+        "internal error:",
+        f"{type(err).__name__}: {err}\nThis is a bug in klastergeo; rerun with --debug for "
+        "the traceback and report it.",
+    )
+    raise typer.Exit(1) from None
+
+
+class _LiteralFormatter(logging.Formatter):
+    """Log lines as plain text, control characters escaped."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return literal(super().format(record))
+
+
+def setup_logging(level: int) -> None:
+    """klastergeo's log lines through rich on standard error, as plain text."""
+    handler = RichHandler(console=console, show_path=False, show_time=False, markup=False)
+    logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
+    handler.setFormatter(_LiteralFormatter("%(message)s"))
+    logging.getLogger("klastergeo").setLevel(level)
+
+
+def error(label: str, message: object, style: str = "bold red") -> None:
+    """An error line on standard error, unwrapped: a path in it stays whole."""
+    console.print(Text.assemble((label, style), " ", literal(message)), soft_wrap=True)
+
+
+class RichReporter:
+    """Shows the pipeline's steps and per-sector progress as rich progress bars."""
+
+    def __init__(self, progress: Progress, steps: tuple[str, ...]) -> None:
+        self.progress = progress
+        self.overall = progress.add_task("klastergeo", total=len(steps))
+        self.detail: Any = None
+        self.steps = steps
+
+    def step(self, name: str) -> None:
+        done = self.steps.index(name) if name in self.steps else 0
+        self.progress.update(self.overall, completed=done, description=f"step: {name}")
+        if self.detail is not None:
+            self.progress.remove_task(self.detail)
+            self.detail = None
+
+    def advance(self, detail: str, done: int, total: int) -> None:
+        if self.detail is None:
+            self.detail = self.progress.add_task(detail, total=total)
+        self.progress.update(self.detail, completed=done, total=total, description=f"  {detail}")
+
+    def finish(self) -> None:
+        self.progress.update(self.overall, completed=len(self.steps), description="done")
+
+
+@contextmanager
+def progress(steps: tuple[str, ...]) -> Iterator[RichReporter]:
+    """Progress bars of ``steps`` while the block runs (shown on a terminal only)."""
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(
+        *columns, console=console, transient=True, disable=not console.is_terminal
+    ) as bars:
+        reporter = RichReporter(bars, steps)
+        yield reporter
+        reporter.finish()
+
+
+def print_records(block: dict[str, Any]) -> None:
+    """The data-quality table of ``summary.json``'s ``records`` block."""
+    table = Table("records", "count", title="Data quality")
+    for key in ("read", "kept", "rejected", "repaired"):
+        table.add_row(key, f"{block[key]:,}")
+    for reason, n in block["by_reason"].items():
+        if n:
+            table.add_row(f"  {reason}", f"{n:,}")
+    out_console.print(table)
+
+
+def print_summary(summary: dict[str, Any], sentra: Any, out: Path) -> None:
+    """A run's data quality, sentra, what was not computed, timings and outputs."""
+    print_records(summary["records"])
+    if len(sentra):
+        table = Table(
+            "sentra_id",
+            "name",
+            "sector",
+            "firms",
+            "areas",
+            "LQ",
+            "type",
+            "stage",
+            title=f"Sentra ({len(sentra)})",
+        )
+        for row in sentra.itertuples():
+            table.add_row(
+                literal(row.sentra_id),
+                literal(row.name),
+                f"{row.sector} {row.sector_label}",
+                f"{row.n_firms:,}",
+                str(row.n_areas),
+                f"{row.lq:.1f}",
+                str(getattr(row, "typology_label", "")),
+                str(getattr(row, "stage", "")),
+            )
+        out_console.print(table)
+    else:
+        out_console.print("no sentra found")
+    for item in summary.get("not_computed") or []:
+        out_console.print(
+            Text.assemble(("not computed: ", "yellow"), literal(f"{item['what']}: {item['why']}")),
+            soft_wrap=True,
+        )
+    timings = ", ".join(f"{k} {v:.1f}s" for k, v in summary["timings"].items())
+    out_console.print(f"timings: {timings}")
+    has_map = (out / "map.html").exists() and "map" in summary["timings"]
+    out_console.print(
+        Text.assemble(
+            "outputs: ", (str(out), "bold"), f" (map: {out / 'map.html'})" if has_map else ""
+        )
+    )
+
+
+def print_model(result: Any) -> None:
+    """Coefficients and the classification table in the source studies' form."""
+    from klastergeo.models import TITLES
+
+    coefficients = Table(
+        "term",
+        "estimate",
+        "std. error",
+        "z/t",
+        "p",
+        title=f"{TITLES[result.kind]}: {result.outcome} (n = {result.fit['n']:,})",
+    )
+    for row in result.coefficients.itertuples():
+        coefficients.add_row(
+            literal(row.term),
+            f"{row.estimate:.4f}",
+            f"{row.std_error:.4f}",
+            f"{row.statistic:.3f}",
+            f"{row.p_value:.4f}",
+        )
+    out_console.print(coefficients)
+    table = result.classification
+    classification = Table(
+        "actual",
+        "n",
+        "predicted 0",
+        "predicted 1",
+        "mean probability",
+        title=f"Classification table (cut-off {result.fit['cutoff']:g})",
+    )
+    labels = {"0": f"{result.outcome} = 0", "1": f"{result.outcome} = 1", "all": "overall"}
+    for label, row in table.iterrows():
+        classification.add_row(
+            labels.get(str(label), str(label)),
+            f"{int(row['n']):,}",
+            f"{row['predicted_0']:.1%}",
+            f"{row['predicted_1']:.1%}",
+            f"{row['mean_probability']:.3f}",
+        )
+    out_console.print(classification)
+    extra = "mcfadden_r2" if "mcfadden_r2" in result.fit else "r2"
+    out_console.print(
+        f"{extra}: {result.fit[extra]:.4f}, count R2: {result.fit['count_r2']:.4f}, "
+        f"AUC: {result.fit['auc']:.4f}, Hosmer-Lemeshow p: {result.fit['hosmer_lemeshow_p']:.3f}"
+    )
+
+
+def print_area_model(result: dict[str, Any], outcome: str) -> None:
+    """The area model's spatial diagnostics and the recommended model."""
+    tables = result["tables"]
+    diagnostics = Table("test", "statistic", "p", title=f"Spatial diagnostics of OLS: {outcome}")
+    for row in tables["diagnostics"].itertuples():
+        diagnostics.add_row(row.test, f"{row.statistic:.4f}", f"{row.p_value:.4f}")
+    out_console.print(diagnostics)
+    choice = result["recommended"]
+    shown = tables.get(choice, tables["coefficients"])
+    coefficients = Table(
+        "term", "estimate", "std. error", "p", title=f"{choice.upper()} model: {outcome}"
+    )
+    for row in shown.itertuples():
+        coefficients.add_row(
+            literal(row.term), f"{row.estimate:.4f}", f"{row.std_error:.4f}", f"{row.p_value:.4f}"
+        )
+    out_console.print(coefficients)
+
+
+def print_boundaries(source: Path, levels: Any) -> None:
+    """Where boundaries come from and the areas of each level."""
+    table = Table("level", "areas", "file")
+    for row in levels.itertuples():
+        table.add_row(row.level, f"{row.areas:,}" if row.areas >= 0 else "?", str(row.file))
+    out_console.print(Text.assemble("boundaries from ", (str(source), "bold")))
+    out_console.print(table)
