@@ -13,7 +13,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-from klastergeo import boundaries, demo, pipeline
+from klastergeo import boundaries, demo, maps, pipeline
 from klastergeo.config import load_config
 from klastergeo.records import REASONS
 
@@ -312,7 +312,7 @@ def test_failed_run_keeps_previous_outputs(demo_run, monkeypatch: pytest.MonkeyP
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("map failed")
 
-    monkeypatch.setattr(pipeline.maps, "build_map", broken)
+    monkeypatch.setattr(maps, "build_map", broken)
     with pytest.raises(RuntimeError, match="map failed"):
         pipeline.run(config)
     assert (out / "summary.json").read_text() == before

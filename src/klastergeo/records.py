@@ -32,6 +32,7 @@ from klastergeo import kbli
 from klastergeo._errors import ValidationError, preview
 from klastergeo._spatial import locate_points
 from klastergeo.config import Columns, Decimal
+from klastergeo.schema import FIRM_COLUMNS, RESERVED_FIRM_COLUMNS
 
 __all__ = [
     "REASONS",
@@ -100,32 +101,9 @@ VALUE_BOUNDS: dict[str, float] = {
     "investment": 1e15,
 }
 #: Output columns the validated records use; input columns of these names are renamed.
-STANDARD = (
-    "row",
-    "lat",
-    "lon",
-    "kbli",
-    "sector",
-    "workers",
-    "output",
-    "investment",
-    "name",
-    "area_code",
-)
-#: Every column name klastergeo gives kept firms (the record id is their index); an input
-#: column of one of these names is kept as ``<name>_input``.
-RESERVED = (
-    *STANDARD,
-    "record_id",
-    "geometry",
-    "admin_code",
-    "sentra_id",
-    "in_sentra",
-    "p_lpm",
-    "p_logit",
-    "p_probit",
-    "p_cluster",
-)
+STANDARD = FIRM_COLUMNS
+#: Every column name klastergeo gives kept firms (see :mod:`klastergeo.schema`).
+RESERVED = RESERVED_FIRM_COLUMNS
 
 
 @dataclass(frozen=True)

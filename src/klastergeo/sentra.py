@@ -45,37 +45,13 @@ from scipy.sparse.csgraph import connected_components
 from klastergeo import kbli
 from klastergeo._errors import ConfigError, DataError
 from klastergeo._spatial import to_metric
+from klastergeo.schema import MEMBER_COLUMNS, SENTRA_COLUMNS
 
 __all__ = ["MEMBER_COLUMNS", "SENTRA_COLUMNS", "delineate", "delineate_points", "is_member"]
 
 logger = logging.getLogger(__name__)
 
 _CONFIDENCE_BIN = {90: 1, 95: 2, 99: 3}
-#: Columns of the sentra table, in order (``geometry`` follows in the GeoDataFrame).
-SENTRA_COLUMNS = (
-    "sentra_id",
-    "sector",
-    "sector_label",
-    "name",
-    "n_areas",
-    "n_core_areas",
-    "n_firms",
-    "workers",
-    "output",
-    "area_km2",
-    "density_km2",
-    "lq",
-    "sector_share",
-    "core_area",
-    "core_areas",
-    "area_codes",
-    "gi_z_max",
-    "gi_p_min",
-    "lat",
-    "lon",
-)
-#: Columns of the member-evidence table (indexed by ``area_code``, ``sector``).
-MEMBER_COLUMNS = ("sentra_id", "role", "n_firms", "lq", "gi_z", "gi_p", "gi_bin")
 
 
 def is_member(

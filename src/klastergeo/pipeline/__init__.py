@@ -1,0 +1,312 @@
+"""The whole job as explicit steps: registry -> study area -> counts -> weights ->
+statistics -> sentra -> profiles -> models -> map -> report and outputs.
+
+:func:`run` reads as the list of those steps. Each is a function of its own module that
+takes and returns small frozen dataclasses (:class:`~.study.StudyArea`,
+:class:`~.intake.Intake`, :class:`~.counting.Counts`, :class:`~.graph.Weights`,
+:class:`~.statistics.Statistics`, :class:`~.delineation.Delineation`,
+:class:`~.profiling.Profiles`, :class:`~.modelling.Models`); the kind of area (admin
+level, H3, custom polygons) is decided once, by the study area; :mod:`~.writer` writes
+every file into one staging folder committed at the end (:class:`klastergeo._io.RunFolder`).
+
+Outputs of a run (``config.out``): ``summary.json``, ``rejected.csv``, ``repaired.csv``,
+``areas.parquet``, ``sentra.csv``/``.geojson``, ``sentra_areas.csv``, ``global.csv``,
+``firms.parquet``, the profile tables, ``models/``, ``map.html``, ``report.html`` with
+``figures/``, and ``index.html``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from klastergeo import models
+from klastergeo import records as records_mod
+from klastergeo._io import RunFolder
+from klastergeo.config import RunConfig
+from klastergeo.pipeline import assembly, intake, modelling, writer
+from klastergeo.pipeline._steps import Reporter, Steps, header
+from klastergeo.pipeline.counting import count
+from klastergeo.pipeline.delineation import find_sentra
+from klastergeo.pipeline.graph import build_weights
+from klastergeo.pipeline.intake import rejection_folder, validate_only, validation_problem
+from klastergeo.pipeline.models_run import run_area_model, run_models, validate_run
+from klastergeo.pipeline.profiling import profile
+from klastergeo.pipeline.statistics import analyse
+from klastergeo.pipeline.study import study_area
+
+__all__ = [
+    "MODEL_STEPS",
+    "SENTRA_STEPS",
+    "STEPS",
+    "Reporter",
+    "RunResult",
+    "rejection_folder",
+    "run",
+    "run_area_model",
+    "run_models",
+    "validate_only",
+    "validate_run",
+    "validation_problem",
+]
+
+logger = logging.getLogger(__name__)
+
+STEPS = (
+    "boundaries",
+    "read",
+    "validate",
+    "aggregate",
+    "weights",
+    "statistics",
+    "sentra",
+    "profile",
+    "models",
+    "map",
+    "report",
+    "write",
+)
+#: The steps ``klastergeo sentra`` runs (no models, no map).
+SENTRA_STEPS = tuple(s for s in STEPS if s not in ("models", "map"))
+#: The steps of ``klastergeo model`` on a registry column (no areas needed).
+MODEL_STEPS = ("read", "validate", "models", "write")
+
+
+@dataclass
+class RunResult:
+    """What a run produced (the same content as the files it wrote)."""
+
+    out: Path
+    summary: dict[str, Any]
+    validation: records_mod.ValidationReport
+    firms: gpd.GeoDataFrame
+    areas: gpd.GeoDataFrame
+    table: pd.DataFrame
+    sentra: gpd.GeoDataFrame
+    global_stats: pd.DataFrame
+    models: dict[str, models.ModelResult] = field(default_factory=dict)
+    members: pd.DataFrame | None = None
+    concentration: pd.DataFrame | None = None
+    typology: pd.DataFrame | None = None
+    diagnosis: pd.DataFrame | None = None
+    graph: Any = None  # the libpysal Graph the statistics used
+
+
+def run(
+    config: RunConfig,
+    *,
+    reporter: Reporter | None = None,
+    sentra_only: bool = False,
+    skip_map: bool = False,
+) -> RunResult:
+    """Run the whole pipeline and write its outputs into ``config.out``.
+
+    Raises :class:`~klastergeo._errors.KlastergeoError` subclasses for bad input,
+    configuration or environment (the CLI exits with code 2); the outputs of an earlier
+    run in ``config.out`` stay untouched unless the run completes. ``sentra_only`` stops
+    after the sentra and their profiles (``klastergeo sentra``); ``skip_map`` fits the
+    models but draws no map (``klastergeo model``).
+
+    >>> result = run(load_config("klastergeo.toml"))  # doctest: +SKIP
+    """
+    steps = Steps(reporter)
+    intake.check_records(config)  # before the output folder, boundaries or the registry
+    with RunFolder(config.out) as folder:  # checked and locked before any computing
+        study = steps("boundaries", study_area, config)
+        raw = steps("read", intake.read, config)
+        records, predictors = steps("validate", _validate, config, raw, study, steps)
+        counts = steps("aggregate", count, config, study, records)
+        h3, options = study.kind == "h3", config.analysis
+        weights = steps(
+            "weights", build_weights, options, counts.areas, counts.firms_per_area, h3=h3
+        )
+        stats = steps("statistics", analyse, options, counts, weights, steps.notes, steps.progress)
+        parents, found = steps("sentra", _sentra, config, study, counts, stats, weights)
+        firms = assembly.firms_with_sentra(counts.firms, found)
+        profiles = steps(
+            "profile", profile, config, study, firms, found.sentra, stats.analysed, steps.notes
+        )
+        fitted = (
+            modelling.Models()
+            if sentra_only
+            else steps("models", _models, config, firms, predictors, weights, records, steps.notes)
+        )
+        result = _result(config, records, counts, stats, weights, found, firms, profiles, fitted)
+        fmap = None
+        if not (sentra_only or skip_map):
+            fmap = steps("map", assembly.draw_map, config, study, result, parents, fitted.best)
+        head = header("sentra" if sentra_only else "complete", options.seed)
+        parts = (study, counts, weights, stats, profiles, fitted, fmap)
+        result.summary = _write_run(folder, config, steps, head, result, *parts)
+    logger.info("run finished: %d sentra, outputs in %s", len(result.sentra), config.out)
+    return result
+
+
+def _validate(
+    config: RunConfig, raw: records_mod.RawRecords, study: Any, steps: Steps
+) -> tuple[intake.Intake, dict[str, pd.Series]]:
+    """Validate the records (and read the model predictors, failing early on unknown
+    ones); stop where validation keeps nothing, or finds a problem with ``--strict``."""
+    records = intake.validate(config, raw, study.polygons)
+    predictors = modelling.predictors(config, records.validation)
+    _stop_at_validation(config, records.validation, steps)
+    return records, predictors
+
+
+def _sentra(
+    config: RunConfig, study: Any, counts: Any, stats: Any, weights: Any
+) -> tuple[pd.Series | None, Any]:
+    """The areas' parent names (for sentra names and the map) and the sentra."""
+    parents = study.parents(counts.areas)
+    return parents, find_sentra(config, counts, stats, weights, parents)
+
+
+def _models(
+    config: RunConfig,
+    firms: gpd.GeoDataFrame,
+    predictors: dict[str, pd.Series],
+    weights: Any,
+    records: intake.Intake,
+    notes: Any,
+) -> modelling.Models:
+    """The firm-level models of ``[model]``; a kind that cannot be estimated is noted."""
+    fitted = modelling.fit_models(config, firms, predictors, weights.graph, records.validation)
+    for kind, fit in fitted.notes.items():
+        if "skipped" in fit:
+            notes.add("models", models.TITLES[kind], fit["skipped"], warn=False)
+    return fitted
+
+
+def _result(
+    config: RunConfig,
+    records: intake.Intake,
+    counts: Any,
+    stats: Any,
+    weights: Any,
+    found: Any,
+    firms: gpd.GeoDataFrame,
+    profiles: Any,
+    fitted: modelling.Models,
+) -> RunResult:
+    """The tables of the run, every step's columns in place."""
+    firms, table, sentra = assembly.with_probabilities(
+        firms,
+        assembly.table_with_sentra(stats.table, found),
+        assembly.profiled_sentra(found.sentra, profiles),
+        fitted,
+        config.model.outcome,
+    )
+    return RunResult(
+        out=Path(config.out),
+        summary={},
+        validation=records.validation,
+        firms=firms,
+        areas=counts.areas,
+        table=table,
+        sentra=sentra,
+        global_stats=stats.global_stats,
+        models=fitted.fitted,
+        members=found.members,
+        concentration=profiles.concentration,
+        typology=profiles.typology,
+        diagnosis=profiles.diagnosis,
+        graph=weights.graph,
+    )
+
+
+def _stop_at_validation(
+    config: RunConfig, report: records_mod.ValidationReport, steps: Steps
+) -> None:
+    """Stop a run whose validation keeps nothing (or, with ``--strict``, finds any
+    problem): its report goes beside the previous outputs, which stay as they are."""
+    where = rejection_folder(config.out)
+    problem = intake.stop_error(config, report, where)
+    if problem is not None:
+        head = header("stopped after validation", config.analysis.seed)
+        writer.rejection_report(where, config, report, head, steps.timings)
+        raise problem
+
+
+def _write_run(
+    folder: RunFolder,
+    config: RunConfig,
+    steps: Steps,
+    head: dict[str, Any],
+    result: RunResult,
+    study: Any,
+    counts: Any,
+    weights: Any,
+    stats: Any,
+    profiles: Any,
+    fitted: modelling.Models,
+    fmap: Any,
+) -> dict[str, Any]:
+    """The report, every output file and the summary, then the commit (the ``report``
+    and ``write`` steps). Returns the summary."""
+    from klastergeo import maps
+
+    stage = folder.path
+    summary = writer.run_summary(
+        config,
+        head,
+        report=result.validation,
+        areas=result.areas,
+        firms_per_area=counts.firms_per_area,
+        weights_info=weights.info,
+        analysed=stats.analysed,
+        skipped=stats.skipped,
+        sentra=result.sentra,
+        model_notes=fitted.notes,
+        not_computed=steps.notes.items,
+        timings=steps.timings,
+    )
+    with steps.timed("report"):
+        shown = writer.figures(
+            stage,
+            config,
+            areas=result.areas,
+            table=result.table,
+            sentra=result.sentra,
+            counts=counts.counts,
+            graph=weights.graph,
+            analysed=stats.analysed,
+            outlines=study.figure_outlines(),
+        )
+        writer.report_page(
+            stage,
+            config,
+            summary,
+            sentra=result.sentra,
+            global_stats=result.global_stats,
+            fitted=fitted.fitted,
+            shown=shown,
+            has_map=fmap is not None,
+        )
+    with steps.timed("write"):
+        writer.validation_reports(stage, result.validation)
+        writer.run_tables(
+            stage,
+            firms=result.firms,
+            table=result.table,
+            sentra=result.sentra,
+            global_stats=writer.global_table(
+                result.global_stats, counts.counts, result.table, result.sentra
+            ),
+            profiles=profiles,
+            members=result.members,
+            bands=weights.bands,
+        )
+        writer.model_outputs(stage, None, fitted.fitted)
+        if fmap is not None:
+            maps.save_map(fmap, stage / "map.html")
+        writer.radar_charts(stage, config, profiles.diagnosis, result.sentra)
+        folder.sync()
+        writer.index_page(stage, config, summary, shown)
+    summary["timings"] = dict(steps.timings)
+    folder.commit(summary)
+    return summary

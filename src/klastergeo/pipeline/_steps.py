@@ -1,0 +1,88 @@
+"""What every step shares: progress reporting, timings and the notes of what could not
+be computed."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, ParamSpec, Protocol, TypeVar
+
+__all__ = ["LogReporter", "Notes", "Reporter", "Steps"]
+
+logger = logging.getLogger("klastergeo.pipeline")
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class Reporter(Protocol):
+    """Receives progress; the CLI shows it, the library only logs."""
+
+    def step(self, name: str) -> None: ...
+
+    def advance(self, detail: str, done: int, total: int) -> None: ...
+
+
+class LogReporter:
+    """The library's reporter: steps at INFO, details at DEBUG."""
+
+    def step(self, name: str) -> None:
+        logger.info("step: %s", name)
+
+    def advance(self, detail: str, done: int, total: int) -> None:
+        logger.debug("%s (%d/%d)", detail, done, total)
+
+
+class Notes:
+    """What a run could not compute, and why (``summary.json`` ``not_computed``, the
+    report and the console say so)."""
+
+    def __init__(self) -> None:
+        self.items: list[dict[str, str]] = []
+
+    def add(self, step: str, what: str, why: str, *, warn: bool = True) -> None:
+        if warn:
+            logger.warning("%s: %s not computed: %s", step, what, why)
+        self.items.append({"step": step, "what": what, "why": why})
+
+
+class Steps:
+    """Runs the steps of a run: reports each, times it, keeps the notes."""
+
+    def __init__(self, reporter: Reporter | None = None) -> None:
+        self.reporter: Reporter = reporter or LogReporter()
+        self.timings: dict[str, float] = {}
+        self.notes = Notes()
+
+    @contextmanager
+    def timed(self, name: str) -> Iterator[None]:
+        """A ``with steps.timed("step"):`` block reported and timed as step ``name``."""
+        self.reporter.step(name)
+        start = time.perf_counter()
+        yield
+        self.timings[name] = round(time.perf_counter() - start, 3)
+
+    def __call__(self, name: str, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run ``function(*args, **kwargs)`` as step ``name``."""
+        with self.timed(name):
+            return function(*args, **kwargs)
+
+    def progress(self, detail: str, done: int, total: int) -> None:
+        """Progress within the current step (per-sector statistics, downloads)."""
+        self.reporter.advance(detail, done, total)
+
+
+def header(status: str, seed: int) -> dict[str, Any]:
+    """The first keys of every ``summary.json``."""
+    from datetime import UTC, datetime
+
+    from klastergeo import __version__
+
+    return {
+        "klastergeo": __version__,
+        "status": status,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seed": seed,
+    }

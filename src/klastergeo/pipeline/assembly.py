@@ -1,0 +1,107 @@
+"""Putting the steps' results together: the firms, area table and sentra table a run
+writes, each step's columns added in one place (and the inputs never modified)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from klastergeo import maps
+from klastergeo.config import RunConfig
+from klastergeo.pipeline.delineation import Delineation
+from klastergeo.pipeline.modelling import Models
+from klastergeo.pipeline.profiling import Profiles
+from klastergeo.pipeline.study import StudyArea
+
+__all__ = [
+    "draw_map",
+    "firms_with_sentra",
+    "profiled_sentra",
+    "table_with_sentra",
+    "with_probabilities",
+]
+
+
+def firms_with_sentra(firms: gpd.GeoDataFrame, found: Delineation) -> gpd.GeoDataFrame:
+    """The firms with the ``sentra_id`` of their sentra and ``in_sentra`` (0/1)."""
+    out = firms.copy()
+    out["sentra_id"] = found.firm_sentra.to_numpy(dtype=object)
+    out["in_sentra"] = out["sentra_id"].notna().astype(np.int64)
+    return out
+
+
+def table_with_sentra(table: pd.DataFrame, found: Delineation) -> pd.DataFrame:
+    """The area table with ``sentra_id`` and ``sentra_role`` of every (area, sector)."""
+    out = table.copy()
+    out["sentra_id"] = found.area_sentra["sentra_id"].to_numpy(dtype=object)
+    out["sentra_role"] = found.area_sentra["sentra_role"].to_numpy(dtype=object)
+    return out
+
+
+def profiled_sentra(sentra: gpd.GeoDataFrame, profiles: Profiles) -> gpd.GeoDataFrame:
+    """The sentra with their type, label, stage and diamond score."""
+    out = sentra.copy()
+    if len(out):
+        ids = out["sentra_id"]
+        out["typology"] = profiles.typology["typology"].reindex(ids).to_numpy()
+        out["typology_label"] = profiles.typology["label"].reindex(ids).to_numpy()
+        out["stage"] = profiles.diagnosis["stage"].reindex(ids).to_numpy()
+        out["diamond_score"] = profiles.diagnosis["overall"].reindex(ids).to_numpy()
+    return out
+
+
+def with_probabilities(
+    firms: gpd.GeoDataFrame,
+    table: pd.DataFrame,
+    sentra: gpd.GeoDataFrame,
+    fitted: Models,
+    outcome: str,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame, gpd.GeoDataFrame]:
+    """Each model's probabilities: per firm, as the mean of an area's firms of a sector,
+    and of a sentra's firms; and the cluster probability ``p_cluster``."""
+    firms, table, sentra = firms.copy(), table.copy(), sentra.copy()
+    for kind, result in fitted.fitted.items():
+        firms[f"p_{kind}"] = result.probability.to_numpy()
+        per_area = firms.groupby(["area_code", "sector"])[f"p_{kind}"].mean()
+        table[f"p_{kind}"] = per_area.reindex(table.index).to_numpy()
+        if len(sentra):
+            per_sentra = firms.groupby("sentra_id")[f"p_{kind}"].mean()
+            sentra[f"p_{kind}"] = per_sentra.reindex(sentra["sentra_id"]).to_numpy()
+    best = fitted.best
+    if best and outcome == "in_sentra":
+        # the cluster probability: of the firms of a sector in an area, the mean
+        # probability of lying in a sentra; where no sentra is, of becoming one
+        table["p_cluster"] = table[f"p_{best}"]
+        if len(sentra):
+            sentra["p_cluster"] = sentra[f"p_{best}"]
+    return firms, table, sentra
+
+
+def draw_map(
+    config: RunConfig,
+    study: StudyArea,
+    result: Any,
+    parents: pd.Series | None,
+    best: str | None,
+) -> Any:
+    """The run's web map (the ``map`` step) of a :class:`~klastergeo.pipeline.RunResult`."""
+    column = f"p_{best}" if best and config.model.outcome == "in_sentra" else None
+    firms = result.firms
+    return maps.build_map(
+        result.areas,
+        result.table,
+        result.sentra,
+        firms=firms,
+        outlines=study.outlines(),
+        probability=firms.groupby("area_code")[column].mean() if column else None,
+        parents=parents,
+        lang=config.map.lang,
+        tiles=config.map.tiles,
+        title=config.map.title,
+        attribution=config.map.attribution,
+        source=Path(str(config.records.path)).name,
+    )

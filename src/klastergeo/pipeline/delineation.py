@@ -1,0 +1,99 @@
+"""The sentra step: delineate the sentra (from areas or from the firms' points) and say
+which area rows and which firms belong to each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import pandas as pd
+
+from klastergeo import sentra as sentra_mod
+from klastergeo.config import RunConfig
+from klastergeo.pipeline.counting import Counts
+from klastergeo.pipeline.graph import Weights
+from klastergeo.pipeline.statistics import Statistics
+
+__all__ = ["Delineation", "find_sentra"]
+
+
+@dataclass(frozen=True)
+class Delineation:
+    """The sentra (one row each, dissolved geometry), the evidence per member area
+    (``members``; None for point-based sentra), and the ``sentra_id`` of every firm and
+    of every (area, sector) row with its role (``core``, ``extension`` or ``points``)."""
+
+    sentra: gpd.GeoDataFrame
+    members: pd.DataFrame | None
+    firm_sentra: pd.Series
+    area_sentra: pd.DataFrame
+
+
+def find_sentra(
+    config: RunConfig,
+    counts: Counts,
+    stats: Statistics,
+    weights: Weights,
+    parents: pd.Series | None,
+) -> Delineation:
+    """Delineate the sentra of every analysed sector (the ``sentra`` step)."""
+    options, firms, table = config.sentra, counts.firms, stats.table
+    if options.method == "areas":
+        sentra, members = sentra_mod.delineate(
+            table,
+            weights.graph,
+            counts.areas,
+            min_firms=options.min_firms,
+            lq_threshold=options.lq_threshold,
+            confidence=options.confidence,
+            extend=options.extend,
+            extend_min_firms=options.extend_min_firms,
+            extend_lq=options.extend_lq,
+            parents=parents,
+            lang=config.map.lang,
+        )
+        membership = members["sentra_id"]
+        area_sentra = pd.DataFrame(
+            {
+                "sentra_id": membership.reindex(table.index).to_numpy(dtype=object),
+                "sentra_role": members["role"].reindex(table.index).to_numpy(dtype=object),
+            },
+            index=table.index,
+        )
+        keys = pd.MultiIndex.from_arrays(
+            [firms["area_code"].to_numpy(dtype=object), firms["sector"].to_numpy(dtype=object)]
+        )
+        firm_sentra = pd.Series(membership.reindex(keys).to_numpy(dtype=object), index=firms.index)
+        return Delineation(sentra, members, firm_sentra, area_sentra)
+    sentra, firm_sentra = sentra_mod.delineate_points(
+        firms,
+        method=options.method,
+        min_firms=options.min_firms,
+        lq_threshold=options.lq_threshold,
+        eps_m=options.eps_m,
+        min_samples=options.min_samples,
+        min_strength=options.min_strength,
+        min_density_km2=options.min_density_km2,
+        sectors=[str(s) for s in stats.analysed],
+        areas=counts.areas,
+        parents=parents,
+        lang=config.map.lang,
+    )
+    ids = pd.Series(firm_sentra.to_numpy(dtype=object), index=firms.index)
+    placed = firms.assign(sentra_id=ids).dropna(subset=["sentra_id"])
+    # an area row belongs to the sentra most of its firms of the sector are in
+    share = placed.groupby(["area_code", "sector"])["sentra_id"].agg(
+        lambda v: v.value_counts().index[0]
+    )
+    area_ids = share.reindex(table.index).to_numpy(dtype=object)
+    area_sentra = pd.DataFrame(
+        {
+            "sentra_id": area_ids,
+            "sentra_role": pd.Series(area_ids)
+            .notna()
+            .map({True: "points", False: None})
+            .to_numpy(dtype=object),
+        },
+        index=table.index,
+    )
+    return Delineation(sentra, None, ids, area_sentra)

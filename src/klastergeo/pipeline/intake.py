@@ -1,0 +1,145 @@
+"""The record steps: read the registry and validate it against the study area.
+
+The step takes the configuration and the study area and returns :class:`Intake` (the
+kept firms and the validation report). It is the one place later steps get firms from,
+so a streaming reader can replace it without touching them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+
+from klastergeo import boundaries
+from klastergeo import records as records_mod
+from klastergeo._errors import ConfigError, ValidationError
+from klastergeo.config import RunConfig
+
+__all__ = [
+    "Intake",
+    "read",
+    "reason_text",
+    "rejection_folder",
+    "validate",
+    "validate_only",
+    "validation_problem",
+]
+
+
+@dataclass(frozen=True)
+class Intake:
+    """The validated registry: kept firms (points, indexed by record id, with the
+    ``area_code`` of their area) and the report of every rejection and repair."""
+
+    firms: gpd.GeoDataFrame
+    validation: records_mod.ValidationReport
+
+
+def read(config: RunConfig) -> records_mod.RawRecords:
+    """The registry as read (the ``read`` step)."""
+    if config.records.path is None:
+        raise ConfigError("no records file given; pass --records PATH or [records] path")
+    return records_mod.read_records(
+        config.records.path,
+        delimiter=config.records.delimiter,
+        encoding=config.records.encoding,
+        sheet=config.records.sheet,
+        layer=config.records.layer,
+    )
+
+
+def check_records(config: RunConfig) -> None:
+    """Fail now if the registry is not given or cannot be a registry (before the
+    boundaries are loaded and the file read)."""
+    if config.records.path is None:
+        raise ConfigError("no records file given; pass --records PATH or [records] path")
+    records_mod.check_source(config.records.path)
+
+
+def validate(
+    config: RunConfig, raw: records_mod.RawRecords, areas: gpd.GeoDataFrame | None
+) -> Intake:
+    """Validate every record against the study area (the ``validate`` step)."""
+    report = records_mod.validate_records(
+        raw,
+        columns=config.columns,
+        areas=areas,
+        snap_m=config.area.snap_m,
+        sector_digits=config.records.sector_digits,
+        decimal=config.records.decimal,
+    )
+    return Intake(firms=report.records.copy(), validation=report)
+
+
+def validate_only(
+    config: RunConfig, raw: records_mod.RawRecords | None = None
+) -> records_mod.ValidationReport:
+    """Read (unless ``raw`` is given) and validate the registry, against the study area
+    when ``area.code`` or ``area.boundaries`` is set (``klastergeo validate``, models of a
+    registry column)."""
+    if raw is None:
+        raw = read(config)
+    areas = None
+    if config.area.code is not None or config.area.boundaries is not None:
+        areas = boundaries.analysis_areas(
+            config.area.level,
+            area=config.area.code,
+            source=boundaries.resolve_source(config.area.boundaries),
+            id_col=config.area.id_col,
+            name_col=config.area.name_col,
+        )
+    return validate(config, raw, areas).validation
+
+
+def reason_text(validation: records_mod.ValidationReport) -> str:
+    """Rejections and repairs by reason, for messages."""
+    parts = [f"{k}: {v}" for k, v in validation.by_reason.items() if v]
+    if validation.n_repaired:
+        parts.append(f"repaired: {validation.n_repaired}")
+    return ", ".join(parts) or "no problems"
+
+
+def rejection_folder(out: str | Path) -> Path:
+    """Where a run that stops at validation puts its rejection report: beside ``out``
+    (``<out>.rejected``), so that the outputs of an earlier run in ``out`` stay intact."""
+    out = Path(out)
+    return out.parent / f"{out.name}.rejected"
+
+
+def stop_error(
+    config: RunConfig, validation: records_mod.ValidationReport, where: Path
+) -> ValidationError | None:
+    """The error that stops a run at validation (nothing kept, or ``--strict`` with any
+    rejected or repaired record), naming where its report is; None to go on."""
+    problems = validation.n_rejected + validation.n_repaired
+    if not ((config.records.strict and problems) or validation.n_kept == 0):
+        return None
+    kept = "" if validation.n_kept == 0 else "--strict: "
+    return ValidationError(
+        f"{kept}{validation.n_rejected} record(s) rejected and "
+        f"{validation.n_repaired} repaired in {str(config.records.path)!r}"
+        + (", none kept" if validation.n_kept == 0 else "")
+        + f" ({reason_text(validation)}); the outputs in {str(config.out)!r} are unchanged; "
+        f"see {str(where / 'rejected.csv')!r}"
+    )
+
+
+def validation_problem(
+    config: RunConfig, report: records_mod.ValidationReport
+) -> ValidationError | None:
+    """The error a ``klastergeo validate`` outcome amounts to: no record kept, or (with
+    ``records.strict``) any record rejected or repaired; None when it may go on."""
+    where = str(Path(config.out) / "rejected.csv")
+    if report.n_kept == 0:
+        return ValidationError(
+            f"no record of {str(config.records.path)!r} is usable ({reason_text(report)}); "
+            f"see {where!r}"
+        )
+    if config.records.strict and (report.n_rejected or report.n_repaired):
+        return ValidationError(
+            f"--strict: {report.n_rejected} rejected and {report.n_repaired} repaired "
+            f"record(s) ({reason_text(report)}); see {where!r}"
+        )
+    return None

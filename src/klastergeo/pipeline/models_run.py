@@ -1,0 +1,181 @@
+"""The runs that are not the whole pipeline: ``klastergeo validate``, ``klastergeo model``
+of a registry column, and the area-level spatial regression."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pandas as pd
+
+from klastergeo import models
+from klastergeo import records as records_mod
+from klastergeo._errors import ConfigError, ModelError, ValidationError, preview
+from klastergeo._io import RunFolder
+from klastergeo.config import RunConfig, parse_level
+from klastergeo.pipeline import intake, modelling, writer
+from klastergeo.pipeline._steps import Reporter, Steps, header
+from klastergeo.pipeline.graph import build_weights
+from klastergeo.pipeline.study import study_area
+
+__all__ = ["run_area_model", "run_models", "validate_run"]
+
+logger = logging.getLogger(__name__)
+
+
+def validate_run(config: RunConfig) -> records_mod.ValidationReport:
+    """``klastergeo validate``: read and validate the registry and write its reports
+    (``rejected.csv``, ``repaired.csv``, ``validation.json``, ``summary.json``) into
+    ``config.out`` as one committed folder. :func:`validation_problem` then says whether
+    the outcome should stop the caller (``--strict``, nothing kept)."""
+    from klastergeo._io import write_json
+
+    with RunFolder(config.out, kind="validate") as folder:
+        report = intake.validate_only(config)
+        writer.validation_reports(folder.path, report)
+        write_json(folder.path / "validation.json", report.summary())
+        folder.commit(
+            {
+                **header("validated", config.analysis.seed),
+                "records": report.summary(),
+                "config": config.to_dict(),
+                "versions": writer.versions(),
+            }
+        )
+    return report
+
+
+def run_models(
+    config: RunConfig, *, reporter: Reporter | None = None
+) -> dict[str, models.ModelResult]:
+    """``klastergeo model``: fit the ``[model]`` kinds and write ``<out>/models/``.
+
+    With ``model.outcome = "in_sentra"`` the sentra come first: the whole run without the
+    map (its outputs are written too). Any other outcome is a 0/1 column of the registry:
+    the records are read and validated (against the study area when ``area.code`` or
+    ``area.boundaries`` is given) and the models fitted on the kept records; the outputs
+    are ``models/``, ``rejected.csv``, ``repaired.csv`` and ``summary.json``. (An
+    area-level model of ``model.area_data`` is :func:`run_area_model`.)
+    """
+    from klastergeo.pipeline import run
+
+    if config.model.area_data is not None:
+        raise ConfigError("model.area_data is set: use run_area_model for an area-level model")
+    if config.model.outcome == "in_sentra":
+        return run(config, reporter=reporter, skip_map=True).models
+    steps = Steps(reporter)
+    with RunFolder(config.out, kind="model") as folder:
+        raw = steps("read", intake.read, config)
+        with steps.timed("validate"):
+            report = intake.validate_only(config, raw)
+            if report.n_kept == 0:
+                raise ValidationError(
+                    f"no record of {str(config.records.path)!r} survived validation "
+                    f"({intake.reason_text(report)})"
+                )
+            predictors = modelling.predictors(config, report)
+        fitted = steps(
+            "models", modelling.fit_models, config, report.records, predictors, None, report
+        )
+        if not fitted.fitted:
+            raise ModelError(
+                "no model could be estimated: "
+                + "; ".join(f"{k}: {v['skipped']}" for k, v in fitted.notes.items())
+            )
+        with steps.timed("write"):
+            writer.model_outputs(folder.path, report, fitted.fitted)
+        folder.commit(
+            {
+                **header("models", config.analysis.seed),
+                "records": report.summary(),
+                "models": fitted.notes,
+                "timings": steps.timings,
+                "config": config.to_dict(),
+                "versions": writer.versions(),
+            }
+        )
+    return fitted.fitted
+
+
+def run_area_model(config: RunConfig) -> dict[str, Any]:
+    """Area-level OLS + spatial diagnostics (+ the spatial model they recommend) of
+    ``model.area_data`` into ``<out>/models/``: ``area_ols_coefficients.csv``,
+    ``area_diagnostics.csv``, ``area_<lag|error>_coefficients.csv``, ``area_fit.json``.
+
+    Returns the weights summary, the recommendation and the tables.
+    """
+    from klastergeo import spatial_models
+
+    options = config.model
+    if parse_level(config.area.level)[0] == "h3":
+        raise ConfigError(
+            f"an area-level model (model.area_data) needs administrative areas or a polygon "
+            f"file; --level {config.area.level} makes H3 cells, which an area table does not "
+            "describe"
+        )
+    data = _area_data(config)
+    study = study_area(config)
+    with RunFolder(config.out, kind="model") as folder:
+        areas = study.polygons
+        weights = build_weights(config.analysis, areas, pd.Series(0.0, index=areas.index))
+        predictors = list(options.predictors)
+        coefficients, diagnostics = spatial_models.ols_diagnostics(
+            data, options.outcome, predictors, weights.graph
+        )
+        choice = (
+            spatial_models.recommend(diagnostics) if options.spatial == "auto" else options.spatial
+        )
+        result: dict[str, Any] = {"weights": weights.info, "recommended": choice}
+        tables = {"coefficients": coefficients, "diagnostics": diagnostics}
+        if choice in ("lag", "error"):
+            tables[choice], result[choice] = spatial_models.fit_spatial(
+                data,
+                options.outcome,
+                predictors,
+                weights.graph,
+                model="lag" if choice == "lag" else "error",
+            )
+        writer.area_model_outputs(folder.path, tables, result)
+        folder.commit(
+            {
+                **header("area model", config.analysis.seed),
+                "area_model": result,
+                "config": config.to_dict(),
+                "versions": writer.versions(),
+            }
+        )
+    logger.info("area model: %s recommended (%s)", choice, options.outcome)
+    return {**result, "tables": tables}
+
+
+def _area_data(config: RunConfig) -> pd.DataFrame:
+    """The area table of ``model.area_data``, indexed by area id, numbers parsed."""
+    options = config.model
+    assert options.area_data is not None
+    if options.categorical:
+        raise ConfigError(
+            "an area-level model takes numeric predictors only; model.categorical "
+            f"({', '.join(options.categorical)}) applies to firm-level models"
+        )
+    table = records_mod.read_records(options.area_data, what="area data").frame
+    if options.area_id not in table.columns:
+        raise ConfigError(
+            f"model.area_id={options.area_id!r} is not a column of {str(options.area_data)!r}; "
+            f"columns: {', '.join(map(str, table.columns))}"
+        )
+    if not options.predictors:
+        raise ConfigError("an area-level model needs model.predictors (--predictors)")
+    ids = table[options.area_id].astype(str)
+    repeated = ids[ids.duplicated()].unique()
+    if len(repeated):
+        raise ValidationError(
+            f"{str(options.area_data)!r} has {len(repeated)} area id(s) on more than one row "
+            f"in column {options.area_id!r} ({preview(repeated)}); give one row per area"
+        )
+    data = table.set_index(ids)
+    for column in (options.outcome, *options.predictors):
+        if column in data.columns:
+            data[column] = records_mod.numeric_column(
+                data[column], name=column, decimal=config.records.decimal
+            )
+    return data

@@ -1,0 +1,161 @@
+"""The profile step: concentration indices, the Markusen typology, the Porter's-diamond
+diagnosis and the point-pattern evidence of every sentra."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import geopandas as gpd
+import pandas as pd
+
+from klastergeo import concentration, diagnosis, pointpattern, typology
+from klastergeo import records as records_mod
+from klastergeo._errors import DataError
+from klastergeo.config import RunConfig
+from klastergeo.pipeline._steps import Notes
+from klastergeo.pipeline.counting import lq_column
+from klastergeo.pipeline.study import StudyArea
+
+__all__ = ["Profiles", "profile"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Profiles:
+    """Concentration per region level and sector, the typology and diagnosis of every
+    sentra (indexed by ``sentra_id``), and the point-pattern tables (``ripley``,
+    ``clark_evans``; empty when disabled)."""
+
+    concentration: pd.DataFrame
+    typology: pd.DataFrame
+    diagnosis: pd.DataFrame
+    patterns: dict[str, pd.DataFrame]
+
+
+def profile(
+    config: RunConfig,
+    study: StudyArea,
+    firms: gpd.GeoDataFrame,
+    sentra: gpd.GeoDataFrame,
+    analysed: tuple[str, ...],
+    notes: Notes,
+) -> Profiles:
+    """Profile the sentra (``firms`` carry their ``sentra_id``)."""
+    admin = firms.assign(area_code=firms["admin_code"]) if "admin_code" in firms else firms
+    try:
+        # Kemendagri codes nest by prefix; other ids (custom polygons) do not
+        table = concentration.indices_by_level(
+            admin,
+            measure=lq_column(config),
+            levels=None if study.nested else {"areas": 10_000},
+        )
+    except DataError as err:
+        notes.add("profile", "concentration indices", str(err))
+        table = pd.DataFrame()
+    return Profiles(
+        concentration=table,
+        typology=_typology(config, firms, sentra, notes.add),
+        diagnosis=_diagnosis(config, firms, sentra),
+        patterns=_point_patterns(config, firms, study.polygons, sentra, list(analysed)),
+    )
+
+
+def _typology(
+    config: RunConfig,
+    firms: pd.DataFrame,
+    sentra: pd.DataFrame,
+    note: Callable[..., None],
+) -> pd.DataFrame:
+    """Markusen evidence and type of every sentra (empty without sentra). Without a firm
+    size for every sentra firm the shares are of firms, not workers (and ``note`` says so)."""
+    options = config.typology
+    if not len(sentra):
+        return pd.DataFrame(columns=["typology", "label"], index=pd.Index([], name="sentra_id"))
+    members = firms["sentra_id"].notna() if "sentra_id" in firms.columns else None
+    sizes = firms.loc[members, "workers"] if "workers" in firms and members is not None else None
+    if sizes is None or sizes.isna().any():
+        missing = len(firms) if sizes is None else int(sizes.isna().sum())
+        note(
+            "profile",
+            "Markusen typology by workers",
+            f"{missing} sentra firm(s) have no workers value; the types are measured on "
+            "firm counts",
+        )
+        firms = firms.assign(workers=1.0)
+    measured = typology.evidence(
+        firms,
+        workers="workers",
+        ownership=options.ownership,
+        linkages=options.linkages,
+    )
+    return typology.classify(measured, rules=typology.TypologyRules(**options.thresholds))
+
+
+def _diagnosis(config: RunConfig, firms: pd.DataFrame, sentra: pd.DataFrame) -> pd.DataFrame:
+    """Porter's-diamond scores and stage of every sentra (stage 'unknown' without items)."""
+    options = config.diagnosis
+    table = None
+    if options.table is not None:
+        table = records_mod.read_records(options.table, what="diagnosis table").frame
+    if not (options.items or options.table_items):
+        logger.info("diagnosis: no items configured ([diagnosis] items); stages are unknown")
+    frame = (
+        sentra[["sentra_id", "area_codes"]]
+        if len(sentra)
+        else pd.DataFrame({"sentra_id": [], "area_codes": []})
+    )
+    return diagnosis.score(
+        frame,
+        firms=firms,
+        firm_items=options.items or None,
+        table=table,
+        table_items=options.table_items or None,
+        rules=diagnosis.StageRules(**options.thresholds),
+    )
+
+
+def _point_patterns(
+    config: RunConfig,
+    firms: gpd.GeoDataFrame,
+    outline: gpd.GeoDataFrame,
+    sentra: gpd.GeoDataFrame,
+    sectors: list[str],
+) -> dict[str, pd.DataFrame]:
+    """Ripley's L envelopes and Clark-Evans per analysed sector and per sentra."""
+    options = config.pointpattern
+    if not options.enabled:
+        return {}
+    simulations, seed, cap = options.simulations, config.analysis.seed, options.max_points
+    curves, per_sector = pointpattern.by_sector(
+        firms,
+        outline,
+        sectors=[str(s) for s in sectors],
+        simulations=simulations,
+        seed=seed,
+        max_points=cap,
+    )
+    sentra_curves, per_sentra = pointpattern.by_sentra(
+        firms, sentra, simulations=simulations, seed=seed, max_points=cap
+    )
+    ripley = pd.concat(
+        [
+            curves.rename(columns={"sector": "key"}).assign(scope="sector"),
+            sentra_curves.rename(columns={"sentra_id": "key"}).assign(scope="sentra"),
+        ],
+        ignore_index=True,
+    )
+    clark = pd.concat(
+        [
+            per_sector.rename(columns={"sector": "key"}).assign(scope="sector"),
+            per_sentra.rename(columns={"sentra_id": "key"}).assign(scope="sentra"),
+        ],
+        ignore_index=True,
+    )
+    front = ["scope", "key"]
+    return {
+        "ripley": ripley[front + [c for c in ripley.columns if c not in front]],
+        "clark_evans": clark[front + [c for c in clark.columns if c not in front]],
+    }

@@ -1,0 +1,110 @@
+"""The columns of every table klastergeo writes, named once.
+
+Modules that build a table take its columns from here, and the tests check the files
+against them: a column renamed in one place is renamed everywhere.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AREA_COLUMNS",
+    "FIRM_COLUMNS",
+    "MEMBER_COLUMNS",
+    "REJECTED_COLUMNS",
+    "REPAIRED_COLUMNS",
+    "RESERVED_FIRM_COLUMNS",
+    "SENTRA_COLUMNS",
+]
+
+#: Kept firms (``firms.parquet``, indexed by ``record_id``): the standard columns a
+#: registry's mapped columns become; the file's other columns follow as read.
+FIRM_COLUMNS = (
+    "row",
+    "lat",
+    "lon",
+    "kbli",
+    "sector",
+    "workers",
+    "output",
+    "investment",
+    "name",
+    "area_code",
+)
+#: Every column name klastergeo gives kept firms (the record id is their index); an
+#: input column of one of these names is kept as ``<name>_input``.
+RESERVED_FIRM_COLUMNS = (
+    *FIRM_COLUMNS,
+    "record_id",
+    "geometry",
+    "admin_code",
+    "sentra_id",
+    "in_sentra",
+    "p_lpm",
+    "p_logit",
+    "p_probit",
+    "p_cluster",
+)
+#: What ``rejected.csv`` adds to each rejected input row (``<name>_klastergeo`` where the
+#: input has a column of that name).
+REJECTED_COLUMNS = ("row", "reason", "detail")
+#: ``repaired.csv``: swapped coordinates and KBLI codes that lost a leading zero.
+REPAIRED_COLUMNS = (
+    "record_id",
+    "row",
+    "reason",
+    "input_lat",
+    "input_lon",
+    "lat",
+    "lon",
+    "input_kbli",
+    "kbli",
+)
+#: ``areas.parquet``: one row per area x sector (then the model probabilities ``p_*``).
+AREA_COLUMNS = (
+    "area_code",
+    "sector",
+    "area_name",
+    "n_firms",
+    "workers",
+    "output",
+    "lq",
+    "lq_low",
+    "lq_high",
+    "lq_p",
+    "gi_z",
+    "gi_p",
+    "gi_p_sim",
+    "gi_bin",
+    "lisa_i",
+    "lisa_quadrant",
+    "lisa_p",
+    "lisa_p_sim",
+    "sentra_id",
+    "sentra_role",
+)
+#: ``sentra.csv`` / ``sentra.geojson``: one row per sentra (profiles and probabilities
+#: follow: ``typology``, ``typology_label``, ``stage``, ``diamond_score``, ``p_*``).
+SENTRA_COLUMNS = (
+    "sentra_id",
+    "sector",
+    "sector_label",
+    "name",
+    "n_areas",
+    "n_core_areas",
+    "n_firms",
+    "workers",
+    "output",
+    "area_km2",
+    "density_km2",
+    "lq",
+    "sector_share",
+    "core_area",
+    "core_areas",
+    "area_codes",
+    "gi_z_max",
+    "gi_p_min",
+    "lat",
+    "lon",
+)
+#: ``sentra_areas.csv``: the evidence per member area (indexed by area and sector).
+MEMBER_COLUMNS = ("sentra_id", "role", "n_firms", "lq", "gi_z", "gi_p", "gi_bin")
