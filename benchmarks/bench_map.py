@@ -71,7 +71,7 @@ def load_seconds(path: Path, ready: str) -> float:
 def naive_map(areas, table: pd.DataFrame, sectors: list[str]):
     import folium
 
-    from klastergeo.maps import _light
+    from klastergeo.publish.maps import _light
 
     light = _light(areas[["name", areas.geometry.name]])
     fmap = folium.Map(location=[-7.2, 110.2], zoom_start=8, tiles=None, prefer_canvas=True)
@@ -97,7 +97,8 @@ def main() -> None:
         raise SystemExit("set KLASTERGEO_DATA_DIR or pass --boundaries")
     import geopandas as gpd
 
-    from klastergeo import boundaries, maps
+    from klastergeo import boundaries
+    from klastergeo.publish import maps
 
     source = Path(args.boundaries)
     sectors = [f"{k:02d}" for k in (10, 11, 12, 13, 14, 15, 16, 17, 18, 20, 22, 23, 24, 25, 26,

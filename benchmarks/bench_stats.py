@@ -135,7 +135,7 @@ ESDA_FIRST_CALL = """
 """
 
 COMPILE = """
-    from klastergeo._compile import compile_kernels
+    from klastergeo._engine.compile import compile_kernels
     print(compile_kernels())
 """
 
@@ -158,7 +158,9 @@ def main() -> None:
     print(f"villages: {n:,}; cores: {os.cpu_count()}", flush=True)
 
     # Contiguity ------------------------------------------------------------------------
-    ours_t, graph = best(lambda: weights.contiguity(villages, tolerance=0.0, islands="keep"), args.repeat)
+    ours_t, graph = best(
+        lambda: weights.contiguity(villages, tolerance=0.0, islands="keep"), args.repeat
+    )
     start = time.perf_counter()
     gda = pygeoda.open(villages.reset_index())
     open_t = time.perf_counter() - start

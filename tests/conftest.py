@@ -145,7 +145,9 @@ def area_table(
         for _ in range(n)
     ]
     counts = aggregate.count_by_area(pd.DataFrame(rows), areas.index)
-    lq = aggregate.location_quotients(aggregate.wide(counts)).stack().rename("lq")
+    from klastergeo.concentration import location_quotient
+
+    lq = location_quotient(aggregate.wide(counts))[["lq"]]
     local, _ = autocorrelation.by_sector(aggregate.wide(counts), graph, permutations=999, seed=seed)
     return counts.join(lq).join(local)
 
@@ -171,7 +173,7 @@ def map_world() -> tuple:
 @pytest.fixture(scope="module")
 def full_map(map_world: tuple):
     """The map of ``map_world`` with every layer, in English, offline (no tiles)."""
-    from klastergeo import maps
+    from klastergeo.publish import maps
 
     areas, table, found, firms = map_world
     return maps.build_map(

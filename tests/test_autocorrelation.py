@@ -25,8 +25,8 @@ from scipy import stats
 
 from klastergeo import autocorrelation as ac
 from klastergeo import boundaries, weights
+from klastergeo._engine.kernels import draw_table
 from klastergeo._errors import ConfigError, DataError
-from klastergeo._kernels import draw_table
 from tests.conftest import lattice
 
 RTOL = 1e-9

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from klastergeo import maps
+from klastergeo.publish import maps
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = [

@@ -10,17 +10,16 @@ import pytest
 
 from klastergeo import (
     autocorrelation,
-    maps,
     models,
     pointpattern,
     records,
-    report,
     scale,
     sentra,
     spatial_models,
     weights,
 )
 from klastergeo.config import SECTIONS, RunConfig, load_config, options, parse_assignment
+from klastergeo.publish import maps, report
 
 #: (function, parameter, configuration key): a library default that a run takes from
 #: the configuration must be the configuration's default.

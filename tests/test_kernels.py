@@ -8,7 +8,7 @@ import pytest
 from scipy import sparse
 
 from klastergeo import weights
-from klastergeo._kernels import _shared_counts, draw_table, permutation_counts
+from klastergeo._engine.kernels import _shared_counts, draw_table, permutation_counts
 from tests.conftest import lattice
 
 
@@ -103,8 +103,11 @@ def test_compile_covers_the_signatures_of_real_calls() -> None:
     """``klastergeo compile`` must compile what real calls use: after it, local statistics
     on a Series (read-only under pandas copy-on-write) or a DataFrame, on binary or kernel
     weights, add no new compiled signature (else the first real call compiles again)."""
-    from klastergeo import _contiguity, _kernels, _local, autocorrelation
-    from klastergeo._compile import compile_kernels
+    from klastergeo import autocorrelation
+    from klastergeo._engine import contiguity as _contiguity
+    from klastergeo._engine import kernels as _kernels
+    from klastergeo._engine import local as _local
+    from klastergeo._engine.compile import compile_kernels
 
     def signatures() -> set[tuple[str, object]]:
         return {

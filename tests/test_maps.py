@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from klastergeo import maps
+from klastergeo.publish import maps
 
 
 def _html(fmap) -> str:

@@ -13,8 +13,9 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-from klastergeo import boundaries, demo, maps, pipeline
+from klastergeo import boundaries, demo, pipeline
 from klastergeo.config import load_config
+from klastergeo.publish import maps
 from klastergeo.records import REASONS
 
 pytestmark = [pytest.mark.boundaries, pytest.mark.slow]

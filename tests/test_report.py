@@ -6,8 +6,9 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from klastergeo import models, report
+from klastergeo import models
 from klastergeo._errors import ConfigError
+from klastergeo.publish import report
 
 SUMMARY = {
     "klastergeo": "0.1.0",

@@ -22,8 +22,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from klastergeo import _io, maps, pipeline, publish
+from klastergeo import _io, pipeline
 from klastergeo.config import load_config
+from klastergeo.publish import maps
+from klastergeo.publish import site as publish
 from tests.conftest import custom_study
 
 PAYLOADS = (

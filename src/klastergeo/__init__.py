@@ -9,7 +9,8 @@ LISA, Gi*), :mod:`~klastergeo.scale` (automatic distance band),
 :mod:`~klastergeo.sentra` (delineation), :mod:`~klastergeo.typology` (Markusen types),
 :mod:`~klastergeo.diagnosis` (Porter's diamond, stage), :mod:`~klastergeo.pointpattern`
 (Ripley's K/L, Clark-Evans), :mod:`~klastergeo.models` (cluster probability),
-:mod:`~klastergeo.maps` (web map) and :mod:`~klastergeo.pipeline` (the whole run).
+:mod:`~klastergeo.publish` (web map, figures, report, site) and
+:mod:`~klastergeo.pipeline` (the whole run).
 """
 
 from __future__ import annotations

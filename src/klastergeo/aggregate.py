@@ -12,53 +12,17 @@ import shapely
 from numpy.typing import NDArray
 
 from klastergeo._errors import ConfigError
-from klastergeo._spatial import locate_points
 
 __all__ = [
-    "assign_areas",
     "count_by_area",
     "h3_cells",
     "h3_grid",
-    "location_quotients",
     "wide",
 ]
 
 logger = logging.getLogger(__name__)
 
 VALUE_COLUMNS = ("workers", "output")
-
-
-def assign_areas(
-    records: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *, snap_m: float = 100.0
-) -> pd.Series:
-    """The code of the one area each firm lies in (missing where it lies in none).
-
-    A firm on a shared border or in an overlap of two areas goes to the area that sorts
-    first; a firm in a gap between areas goes to the nearest area within ``snap_m`` metres.
-
-    Returns a Series indexed like ``records`` (``area_code``, object dtype).
-
-    Examples
-    --------
-    >>> assign_areas(firms, villages).value_counts().head()  # doctest: +SKIP
-    """
-    geoms = (
-        areas.geometry
-        if areas.crs is not None and areas.crs.equals(records.crs)
-        else areas.geometry.to_crs(records.crs)
-    )
-    pos = locate_points(
-        records.geometry.x.to_numpy(), records.geometry.y.to_numpy(), geoms, snap_m=snap_m
-    )
-    codes = np.asarray(areas.index, dtype=object)
-    out = np.full(len(pos), None, dtype=object)
-    out[pos >= 0] = codes[pos[pos >= 0]]
-    missing = int((pos < 0).sum())
-    if missing:
-        logger.warning(
-            "%d firm(s) lie in no area (more than %g m from every area)", missing, snap_m
-        )
-    return pd.Series(out, index=records.index, name="area_code", dtype=object)
 
 
 def h3_cells(
@@ -186,42 +150,3 @@ def count_by_area(
 def wide(counts: pd.DataFrame, column: str = "n_firms") -> pd.DataFrame:
     """Areas x sectors matrix of one column of :func:`count_by_area`."""
     return counts[column].unstack("sector", fill_value=0)
-
-
-def location_quotients(matrix: pd.DataFrame, *, totals: pd.Series | None = None) -> pd.DataFrame:
-    """Location quotient of every area x sector.
-
-    ``LQ[a, s] = (x[a, s] / x[a]) / (X[s] / X)``: the sector's share of the area against its
-    share of the whole study area. Above 1 the area is specialised in the sector.
-
-    Parameters
-    ----------
-    matrix
-        Areas x sectors counts (firms, workers or output).
-    totals
-        Per-area totals over *all* sectors, when ``matrix`` holds only some of them
-        (default: the row sums of ``matrix``).
-
-    Returns
-    -------
-    DataFrame like ``matrix``; NaN where an area has nothing at all.
-
-    Examples
-    --------
-    >>> m = pd.DataFrame({"13": [8, 2], "31": [2, 8]}, index=["a", "b"])
-    >>> location_quotients(m)["13"].tolist()
-    [1.6, 0.4]
-    """
-    values = matrix.to_numpy(dtype=float)
-    area_total = (
-        totals.reindex(matrix.index).to_numpy(dtype=float)
-        if totals is not None
-        else values.sum(axis=1)
-    )
-    grand = area_total.sum()
-    sector_share = values.sum(axis=0) / grand if grand > 0 else np.full(values.shape[1], np.nan)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        area_share = values / area_total[:, None]
-        lq = area_share / sector_share[None, :]
-    lq[area_total == 0, :] = np.nan
-    return pd.DataFrame(lq, index=matrix.index, columns=matrix.columns)

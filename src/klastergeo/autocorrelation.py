@@ -2,7 +2,7 @@
 global Moran's I, Geary's C, Getis-Ord General G and join counts.
 
 The statistics equal esda's (to 1e-9, tested); the permutation engine is klastergeo's own
-(:mod:`klastergeo._kernels`, compiled with numba and cached): all variables (sectors) of a
+(:mod:`klastergeo._engine.kernels`, compiled with numba and cached): all variables (sectors) of a
 call share one table of draws, and on a binary graph one pass serves both local Moran and
 Gi*. On Indonesia's 83,402 villages it is more than 8 times faster than esda and 10 times
 faster than GeoDa (see ``benchmarks/README.md``).
@@ -46,9 +46,9 @@ from libpysal.graph import Graph
 from numpy.typing import NDArray
 from scipy import sparse, special, stats
 
-from klastergeo import _local as _finish
+from klastergeo._engine import local as _finish
+from klastergeo._engine.kernels import permutation_counts
 from klastergeo._errors import ConfigError, DataError, StatisticsError
-from klastergeo._kernels import permutation_counts
 
 __all__ = [
     "MIN_AREAS_GLOBAL",

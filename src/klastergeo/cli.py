@@ -270,7 +270,7 @@ def compile_() -> None:
     """Compile and cache the statistics kernels (make does this at install), so that the
     first analysis starts at full speed."""
     with guard(_STATE):
-        from klastergeo._compile import compile_kernels
+        from klastergeo._engine.compile import compile_kernels
 
         seconds = compile_kernels()
         out_console.print(f"kernels compiled and cached in {seconds:.1f} s")

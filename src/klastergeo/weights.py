@@ -1,6 +1,6 @@
 """Spatial weights as ``libpysal.graph.Graph``, built fast for real, imperfect borders.
 
-Contiguity is built by :mod:`klastergeo._contiguity` (shared vertices or edges found with a
+Contiguity is built by :mod:`klastergeo._engine.contiguity` (shared vertices or edges found with a
 hash table, as GeoDa defines them; identical to pygeoda's queen and rook weights and about
 40 times faster than libpysal's builder on Indonesia's 83,402 villages). Real boundaries are
 simplified independently per unit, so neighbours often do not share vertices exactly:
@@ -32,7 +32,7 @@ import shapely
 from libpysal.graph import Graph
 from numpy.typing import NDArray
 
-from klastergeo import _contiguity
+from klastergeo._engine import contiguity as _contiguity
 from klastergeo._errors import ConfigError, DataError
 from klastergeo._spatial import METRES_PER_DEGREE
 
@@ -61,7 +61,7 @@ def from_pairs(
 
     Areas without a pair get libpysal's isolate encoding (a zero self-weight). Pairs must
     be distinct and without self-pairs; they are sorted here unless already sorted by
-    (i, j), as :func:`klastergeo._contiguity._unique_pairs` returns them.
+    (i, j), as :func:`klastergeo._engine.contiguity._unique_pairs` returns them.
     """
     ids = pd.Index(ids)
     n = len(ids)

@@ -248,7 +248,7 @@ def _write_run(
 ) -> dict[str, Any]:
     """The report, every output file and the summary, then the commit (the ``report``
     and ``write`` steps). Returns the summary."""
-    from klastergeo import maps
+    from klastergeo.publish import maps
 
     stage = folder.path
     summary = writer.run_summary(

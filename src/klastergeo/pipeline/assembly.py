@@ -10,12 +10,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from klastergeo import maps
 from klastergeo.config import RunConfig
 from klastergeo.pipeline.delineation import Delineation
 from klastergeo.pipeline.modelling import Models
 from klastergeo.pipeline.profiling import Profiles
 from klastergeo.pipeline.study import StudyArea
+from klastergeo.publish import maps
 
 __all__ = [
     "draw_map",

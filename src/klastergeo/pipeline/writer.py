@@ -13,11 +13,11 @@ import geopandas as gpd
 import pandas as pd
 
 from klastergeo import __version__, aggregate, diagnosis, models
-from klastergeo import publish as publish_mod
 from klastergeo import records as records_mod
-from klastergeo import report as report_mod
 from klastergeo._io import RunFolder, atomic_path, write_json, write_text
 from klastergeo.config import RunConfig
+from klastergeo.publish import report as report_mod
+from klastergeo.publish import site as publish_mod
 from klastergeo.schema import AREA_COLUMNS, SENTRA_COLUMNS
 
 __all__ = [
@@ -201,7 +201,7 @@ def figures(
 ) -> list[report_mod.Figure]:
     """Static PNGs (``figures/``) of the sectors ``[report] figures`` names: Gi* and LISA
     maps and a Moran scatterplot per sector."""
-    from klastergeo import static
+    from klastergeo.publish import figures as static
 
     choice = config.report.figures
     if choice == "none":

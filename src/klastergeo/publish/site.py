@@ -165,7 +165,7 @@ def index_page(
         if (folder / name).exists() or name == "summary.json"
     ]
     template = jinja2.Environment(autoescape=True).from_string(
-        resources.files("klastergeo").joinpath("templates/index.html.j2").read_text("utf-8")
+        resources.files("klastergeo.publish").joinpath("templates/index.html.j2").read_text("utf-8")
     )
     records = _dict(summary.get("records"))
     path = _dict(_dict(summary.get("config")).get("records")).get("path")
@@ -242,7 +242,7 @@ def publish(
     -------
     The files of the site.
     """
-    from klastergeo import maps
+    from klastergeo.publish import maps
 
     if isinstance(firm_decimals, bool) or not isinstance(firm_decimals, int):
         raise ConfigError(f"firm_decimals={firm_decimals!r} must be an integer from 0 to 5")

@@ -701,7 +701,9 @@ def _asset(url: str) -> str | None:
     name = _ASSETS.get(url)
     if name is None:
         return None
-    return resources.files("klastergeo").joinpath(f"assets/{name}").read_text(encoding="utf-8")
+    return (
+        resources.files("klastergeo.publish").joinpath(f"assets/{name}").read_text(encoding="utf-8")
+    )
 
 
 def inline_assets(html: str) -> str:

@@ -182,7 +182,7 @@ def sector_figures(
 
     ``table`` is the run's area x sector table (``gi_bin``, ``lisa_quadrant``).
     """
-    from klastergeo.maps import GISTAR_COLOURS, LISA_COLOURS
+    from klastergeo.publish.maps import GISTAR_COLOURS, LISA_COLOURS
 
     if lang not in _GI_LABELS:
         raise ConfigError(f"lang={lang!r} is not accepted; use 'id' or 'en'")

@@ -1,6 +1,6 @@
 """Compiled finishing passes of the local statistics: one pass over areas x variables.
 
-Given the permutation counts (:mod:`klastergeo._kernels`), local Moran's I and Getis-Ord
+Given the permutation counts (:mod:`klastergeo._engine.kernels`), local Moran's I and Getis-Ord
 G each need the statistic, its analytical moments, z, two p-values and the cluster code.
 Done with NumPy that is some 25 passes over the areas x variables arrays; these kernels do
 it in one, area by area: an area's neighbours are read once for all variables (values are

@@ -155,7 +155,9 @@ def build_report(
 
     t = TEXT[lang]
     template = jinja2.Environment(autoescape=True).from_string(
-        resources.files("klastergeo").joinpath("templates/report.html.j2").read_text("utf-8")
+        resources.files("klastergeo.publish")
+        .joinpath("templates/report.html.j2")
+        .read_text("utf-8")
     )
     records = summary.get("records", {})
     counts = pd.DataFrame(
