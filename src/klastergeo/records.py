@@ -914,47 +914,111 @@ def validate_records(
     3
     """
     frame = raw.frame
-    n = len(frame)
     cols = resolve_columns(list(frame.columns), columns, has_geometry=raw.xy is not None)
     checks = _Checks(frame)
-
-    # Number formats: one per column; where a column's values fit both decimal marks,
-    # the file's other columns decide ------------------------------------------------------
+    # one number format per column; where a column's values fit both decimal marks, the
+    # file's other columns decide
     formats = _number_formats(frame, cols, decimal=decimal, delimiter=raw.delimiter)
-    file_mark = file_decimal(formats)
+    place = _check_coordinates(raw, cols, formats, checks, areas=areas, snap_m=snap_m)
+    assert cols.sector is not None
+    sectors = _check_sectors(frame, cols.sector, checks, sector_digits=sector_digits)
+    numbers = _check_values(frame, cols, formats, checks)
+    ids = _check_ids(raw, cols, place, checks)
+    reason, detail = checks.resolve()
+    keep = reason == ""
+    kept, renamed = _kept_frame(
+        frame,
+        cols,
+        keep,
+        ids,
+        place.lat,
+        place.lon,
+        sectors.codes,
+        numbers,
+        sector_digits,
+        raw.rows,
+        raw.xy is None,
+    )
+    if areas is not None:
+        kept["area_code"] = np.asarray(areas.index, dtype=object)[place.area_pos[keep]]
+    report = ValidationReport(
+        records=kept,
+        rejected=_rejected_frame(raw, reason, detail),
+        repaired=_repaired_frame(raw, keep, ids, place, sectors, cols.sector),
+        n_read=raw.n_read,
+        columns=cols,
+        number_formats=formats,
+        decimal=file_decimal(formats),
+        renamed=renamed,
+        sector_typed=sectors.typed,
+    )
+    logger.info(
+        "records: %d read, %d kept, %d rejected, %d repaired",
+        report.n_read,
+        report.n_kept,
+        report.n_rejected,
+        report.n_repaired,
+    )
+    return report
 
-    # Coordinates ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Place:
+    """Coordinates as kept (swaps repaired), which rows were swapped, and the position of
+    each row's area in the study area (-1: none)."""
+
+    lat: NDArray[np.float64]
+    lon: NDArray[np.float64]
+    repaired: NDArray[np.bool_]
+    area_pos: NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class _Sectors:
+    """KBLI codes as kept, which lost a leading zero that was put back, and whether the
+    column held numbers."""
+
+    codes: pd.Series
+    restored: NDArray[np.bool_]
+    typed: bool
+
+
+def _check_coordinates(
+    raw: RawRecords,
+    cols: Columns,
+    formats: Mapping[str, NumberFormat],
+    checks: _Checks,
+    *,
+    areas: gpd.GeoDataFrame | None,
+    snap_m: float,
+) -> _Place:
+    """Missing, zero and out-of-range coordinates, records outside the study area, and
+    swapped coordinates repaired where the swapped point lies in it."""
+    frame, n = raw.frame, len(raw.frame)
     if cols.lat is not None and cols.lon is not None:
         lat, lat_empty, lat_bad = parse_numbers(frame[cols.lat], fmt=formats[cols.lat])
         lon, lon_empty, lon_bad = parse_numbers(frame[cols.lon], fmt=formats[cols.lon])
-        lat_name, lon_name = cols.lat, cols.lon
+        names = (cols.lat, cols.lon)
         missing = lat_empty | lon_empty | lat_bad | lon_bad
     else:
         assert raw.xy is not None
         lon, lat = raw.xy
-        lat_name = lon_name = "geometry"
+        names = ("geometry", "geometry")
         missing = ~(np.isfinite(lat) & np.isfinite(lon))
 
-    def coordinate_text(rows: pd.Index) -> pd.Series:
-        if lat_name == "geometry":
-            return "geometry " + frame.loc[rows, "geometry"].astype("string").fillna("").map(repr)
-        return (
-            f"{lat_name} "
-            + frame.loc[rows, lat_name].astype("string").fillna("").map(repr)
-            + f", {lon_name} "
-            + frame.loc[rows, lon_name].astype("string").fillna("").map(repr)
-        )
+    def text(rows: pd.Index) -> pd.Series:
+        written = [frame.loc[rows, c].astype("string").fillna("").map(repr) for c in names]
+        if names[0] == "geometry":
+            return "geometry " + written[0]
+        return f"{names[0]} " + written[0] + f", {names[1]} " + written[1]
 
     checks.add(
-        "missing_coordinates",
-        missing,
-        lambda rows: coordinate_text(rows) + " is not a pair of numbers",
+        "missing_coordinates", missing, lambda rows: text(rows) + " is not a pair of numbers"
     )
     zero = ~missing & (lat == 0) & (lon == 0)
-    checks.add("zero_coordinates", zero, lambda rows: coordinate_text(rows) + " is (0, 0)")
+    checks.add("zero_coordinates", zero, lambda rows: text(rows) + " is (0, 0)")
     in_range = ~missing & (np.abs(lat) <= 90) & (np.abs(lon) <= 180)
     swapped_in_range = ~missing & (np.abs(lon) <= 90) & (np.abs(lat) <= 180)
-
     repaired = np.zeros(n, dtype=bool)
     area_pos = np.full(n, -1, dtype=np.int64)
     outside = np.zeros(n, dtype=bool)
@@ -965,60 +1029,62 @@ def validate_records(
         lat, lon = np.where(repaired, lon, lat), np.where(repaired, lat, lon)
         in_range |= repaired
     out_of_range = ~missing & ~zero & ~in_range
+    also = " (also when swapped, and not in the study area)" if areas is not None else ""
     checks.add(
         "out_of_range",
         out_of_range,
-        lambda rows: (
-            coordinate_text(rows)
-            + " is outside latitude -90..90 / longitude -180..180"
-            + (" (also when swapped, and not in the study area)" if areas is not None else "")
-        ),
+        lambda rows: text(rows) + " is outside latitude -90..90 / longitude -180..180" + also,
     )
     checks.add(
         "outside_study_area",
         outside & ~out_of_range,
-        lambda rows: (
-            coordinate_text(rows) + f" is more than {snap_m:g} m from every area of the study area"
-        ),
+        lambda rows: text(rows) + f" is more than {snap_m:g} m from every area of the study area",
     )
+    return _Place(lat, lon, repaired, area_pos)
 
-    # Sector ----------------------------------------------------------------------------
-    assert cols.sector is not None
-    sector_name = cols.sector
-    typed_sector = pd.api.types.is_numeric_dtype(frame[sector_name].dtype)
-    if typed_sector:
+
+def _check_sectors(
+    frame: pd.DataFrame, name: str, checks: _Checks, *, sector_digits: int
+) -> _Sectors:
+    """KBLI codes: valid, long enough, leading zeros restored or ambiguous."""
+    typed = pd.api.types.is_numeric_dtype(frame[name].dtype)
+    if typed:
         logger.warning(
             "column %r holds KBLI codes as numbers, which lose the leading zero of "
             "divisions 01-09; store them as text",
-            sector_name,
+            name,
         )
-    codes, zero_restored, ambiguous = kbli.restore_leading_zero(
-        kbli.normalise(_codes_as_text(frame[sector_name])), typed=typed_sector
+    codes, restored, ambiguous = kbli.restore_leading_zero(
+        kbli.normalise(_codes_as_text(frame[name])), typed=typed
     )
     long_enough = codes.astype("string").str.len().fillna(0).to_numpy() >= sector_digits
-    bad_sector = ~(kbli.is_valid(codes).to_numpy() & long_enough) | ambiguous
+    bad = ~(kbli.is_valid(codes).to_numpy() & long_enough) | ambiguous
 
-    def sector_text(rows: pd.Index) -> pd.Series:
-        written = frame.loc[rows, sector_name].astype("string").fillna("").map(repr)
-        unclear = pd.Series(ambiguous, index=frame.index).loc[rows]
+    def text(rows: pd.Index) -> pd.Series:
+        written = frame.loc[rows, name].astype("string").fillna("")
         plain = (
-            f"{sector_name} "
-            + written
+            f"{name} "
+            + written.map(repr)
             + f" is not a KBLI code of {sector_digits} to 5 digits in a known division"
         )
         doubt = (
-            f"{sector_name} "
-            + written
+            f"{name} "
+            + written.map(repr)
             + " is ambiguous in a column of numbers: a KBLI code as written, or the same "
             "with the leading zero numbers drop (0"
-            + frame.loc[rows, sector_name].astype("string").fillna("").str.strip()
+            + written.str.strip()
             + "); store KBLI codes as text"
         )
-        return doubt.where(unclear, plain)
+        return doubt.where(pd.Series(ambiguous, index=frame.index).loc[rows], plain)
 
-    checks.add("invalid_sector", bad_sector, sector_text)
+    checks.add("invalid_sector", bad, text)
+    return _Sectors(codes, restored, typed)
 
-    # Numeric attributes ------------------------------------------------------------------
+
+def _check_values(
+    frame: pd.DataFrame, cols: Columns, formats: Mapping[str, NumberFormat], checks: _Checks
+) -> dict[str, NDArray[np.float64]]:
+    """Workers, output and investment: finite numbers within their bounds."""
     numbers: dict[str, NDArray[np.float64]] = {}
     problems: dict[str, NDArray[np.bool_]] = {}
     limits: dict[str, float] = {}
@@ -1031,7 +1097,7 @@ def validate_records(
         limits[name] = VALUE_BOUNDS[role]
         problems[name] = bad | (values < 0) | (values > VALUE_BOUNDS[role])
 
-    def value_text(rows: pd.Index) -> pd.Series:
+    def text(rows: pd.Index) -> pd.Series:
         out = pd.Series(pd.NA, index=rows, dtype="string")
         for name, problem in problems.items():
             hit = pd.Series(problem, index=frame.index).loc[rows] & out.isna()
@@ -1045,11 +1111,15 @@ def validate_records(
             )
         return out
 
-    checks.add(
-        "invalid_value", np.logical_or.reduce([np.zeros(n, bool), *problems.values()]), value_text
-    )
+    flagged = np.logical_or.reduce([np.zeros(len(frame), bool), *problems.values()])
+    checks.add("invalid_value", flagged, text)
+    return numbers
 
-    # Identifiers and duplicates ------------------------------------------------------------
+
+def _check_ids(raw: RawRecords, cols: Columns, place: _Place, checks: _Checks) -> pd.Series:
+    """Missing ids, exact duplicate rows and repeated ids (the first one kept); returns
+    each row's id (its record number where the file has no id column)."""
+    frame, n = raw.frame, len(raw.frame)
     if cols.id is not None:
         ids = frame[cols.id].astype("string").str.strip()
         missing_id = (ids.isna() | (ids == "")).fillna(True).to_numpy(dtype=bool)
@@ -1058,14 +1128,13 @@ def validate_records(
         missing_id = np.zeros(n, dtype=bool)
     id_name = cols.id or "id"
     checks.add("missing_id", missing_id, lambda rows: pd.Series(f"{id_name} is empty", index=rows))
-
     alive = ~checks.any()
     # An exact duplicate row repeats its id (or, without an id column, its coordinates):
     # whole rows are compared only where that key repeats, a small subset.
     keys = (
         ids.to_frame()
         if cols.id is not None
-        else pd.DataFrame({"lat": lat, "lon": lon}, index=frame.index)
+        else pd.DataFrame({"lat": place.lat, "lon": place.lon}, index=frame.index)
     )
     alive_rows = np.flatnonzero(alive)
     suspects = alive_rows[keys.iloc[alive_rows].duplicated(keep=False).to_numpy()]
@@ -1093,18 +1162,22 @@ def validate_records(
             + _first_row_of_id(shared_ids, ids.reindex(rows), raw.rows)
         ),
     )
+    return ids
 
-    # Assemble ----------------------------------------------------------------------------
-    reason, detail = checks.resolve()
-    keep = reason == ""
-    rejected = _rejected_frame(raw, reason, detail)
-    kept, renamed = _kept_frame(
-        frame, cols, keep, ids, lat, lon, codes, numbers, sector_digits, raw.rows, raw.xy is None
-    )
-    if areas is not None:
-        kept["area_code"] = np.asarray(areas.index, dtype=object)[area_pos[keep]]
-    fixed = repaired & keep
-    zero_fixed = zero_restored & keep
+
+def _repaired_frame(
+    raw: RawRecords,
+    keep: NDArray[np.bool_],
+    ids: pd.Series,
+    place: _Place,
+    sectors: _Sectors,
+    sector_name: str,
+) -> pd.DataFrame:
+    """``repaired.csv``: kept rows whose coordinates were swapped back, and kept rows
+    whose KBLI code got its leading zero back."""
+    fixed = place.repaired & keep
+    zero_fixed = sectors.restored & keep
+    lat, lon = place.lat, place.lon
     swaps = pd.DataFrame(
         {
             "record_id": ids[fixed].to_numpy(dtype=object),
@@ -1121,34 +1194,14 @@ def validate_records(
             "record_id": ids[zero_fixed].to_numpy(dtype=object),
             "row": raw.rows[zero_fixed],
             "reason": "kbli_leading_zero",
-            "input_kbli": frame.loc[zero_fixed, sector_name].astype("string").to_numpy(),
-            "kbli": codes[zero_fixed].to_numpy(dtype=object),
+            "input_kbli": raw.frame.loc[zero_fixed, sector_name].astype("string").to_numpy(),
+            "kbli": sectors.codes[zero_fixed].to_numpy(dtype=object),
         }
     )
-    repaired_rows = (
-        pd.concat([swaps, zeros], ignore_index=True).sort_values("row", kind="stable")
-        if len(zeros)
-        else swaps
-    ).reset_index(drop=True)
-    report = ValidationReport(
-        records=kept,
-        rejected=rejected,
-        repaired=repaired_rows,
-        n_read=raw.n_read,
-        columns=cols,
-        number_formats=formats,
-        decimal=file_mark,
-        renamed=renamed,
-        sector_typed=typed_sector,
-    )
-    logger.info(
-        "records: %d read, %d kept, %d rejected, %d repaired",
-        report.n_read,
-        report.n_kept,
-        report.n_rejected,
-        report.n_repaired,
-    )
-    return report
+    if not len(zeros):
+        return swaps.reset_index(drop=True)
+    joined = pd.concat([swaps, zeros], ignore_index=True).sort_values("row", kind="stable")
+    return joined.reset_index(drop=True)
 
 
 def _number_formats(
