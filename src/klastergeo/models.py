@@ -222,18 +222,14 @@ def _outcome(data: pd.DataFrame, outcome: str) -> pd.Series:
 MAX_LEVELS = 50
 
 
-def _design(
+def _check_names(
     data: pd.DataFrame,
     outcome: str,
     predictors: Sequence[str],
     *,
-    categorical: Sequence[str] = (),
-    reference: Mapping[str, str] | None = None,
-    log: Sequence[str] = (),
-    standardise: bool | Sequence[str] = False,
-) -> tuple[pd.Series, pd.DataFrame, NDArray[np.bool_], dict[str, str]]:
-    """Outcome, design matrix (without constant) of the complete rows, the complete-row
-    mask and the reference level of each categorical predictor."""
+    categorical: Sequence[str],
+    log: Sequence[str],
+) -> None:
     missing = [c for c in (outcome, *predictors) if c not in data.columns]
     if missing:
         raise ModelError(
@@ -246,8 +242,13 @@ def _design(
         unknown = [c for c in names if c not in predictors]
         if unknown:
             raise ModelError(f"{option} names {preview(unknown)}, which are not predictors")
-    reference = dict(reference or {})
-    values = _outcome(data, outcome)
+
+
+def _parse_predictors(
+    data: pd.DataFrame, predictors: Sequence[str], categorical: Sequence[str]
+) -> tuple[dict[str, pd.Series], dict[str, pd.Series]]:
+    """Numeric predictors (as float) and categorical ones (as text); a mostly-text
+    column not named in ``categorical`` is treated as categorical."""
     numeric: dict[str, pd.Series] = {}
     categories: dict[str, pd.Series] = {}
     for name in predictors:
@@ -270,20 +271,36 @@ def _design(
             categories[name] = column.astype("string")
             continue
         numeric[name] = parsed.astype(float)
+    return numeric, categories
+
+
+def _logged(
+    numeric: dict[str, pd.Series], categories: dict[str, pd.Series], log: Sequence[str]
+) -> dict[str, pd.Series]:
+    out = dict(numeric)
     for name in log:
         if name in categories:
             raise ModelError(f"log transform of categorical predictor {name!r}")
-        bad = numeric[name].notna() & (numeric[name] <= 0)
+        bad = out[name].notna() & (out[name] <= 0)
         if bad.any():
             raise ModelError(
                 f"log of predictor {name!r}: {int(bad.sum())} value(s) are zero or negative "
-                f"(e.g. {preview(numeric[name][bad].unique())}); use a positive column"
+                f"(e.g. {preview(out[name][bad].unique())}); use a positive column"
             )
-        numeric[name] = np.log(numeric[name])
+        out[name] = np.log(out[name])
+    return out
+
+
+def _complete_rows(
+    outcome: str,
+    values: pd.Series,
+    numeric: dict[str, pd.Series],
+    categories: dict[str, pd.Series],
+) -> NDArray[np.bool_]:
     complete = values.notna()
     for series in (*numeric.values(), *categories.values()):
         complete &= series.notna()
-    mask = complete.to_numpy()
+    mask: NDArray[np.bool_] = complete.to_numpy()
     if not mask.any():
         empty = [
             name
@@ -294,6 +311,91 @@ def _design(
             "no row has a value for the outcome and every predictor"
             + (f" ({preview(empty)} are empty)" if empty else "")
         )
+    return mask
+
+
+def _dummies(
+    name: str, levels: pd.Series, reference: str | None
+) -> tuple[str, dict[str, pd.Series]]:
+    """Reference level and one 0/1 column per other level of a categorical predictor."""
+    counts = levels.value_counts()
+    if len(counts) < 2:
+        raise ModelError(
+            f"categorical predictor {name!r} has {len(counts)} level(s) "
+            f"({preview(counts.index)}) among complete rows; it needs two or more"
+        )
+    most = min(MAX_LEVELS, max(2, len(levels) // 5))
+    if len(counts) > most:
+        raise ModelError(
+            f"categorical predictor {name!r} has {len(counts):,} levels for "
+            f"{len(levels):,} rows; at most {most} are accepted (about five rows a "
+            "level and no more than 50); group its levels or use it as a number"
+        )
+    base = str(counts.index[0] if reference is None else reference)
+    if base not in counts.index:
+        raise ModelError(
+            f"reference level {base!r} of {name!r} does not occur; levels: "
+            f"{preview(sorted(counts.index))}"
+        )
+    columns = {
+        f"{name}[{level}]": (levels == level).astype(float)
+        for level in sorted(counts.index)
+        if level != base
+    }
+    return base, columns
+
+
+def _standardised(
+    X: pd.DataFrame, numeric: Sequence[str], log: Sequence[str], standardise: bool | Sequence[str]
+) -> pd.DataFrame:
+    if not standardise:
+        return X
+    X = X.copy()
+    chosen = list(numeric) if standardise is True else list(standardise)
+    for name in chosen:
+        key = f"log({name})" if name in log else name
+        if key not in X.columns:
+            raise ModelError(f"standardise names {name!r}, which is not a numeric predictor")
+        X[key] = (X[key] - X[key].mean()) / X[key].std(ddof=0)
+    return X
+
+
+def _check_rank(X: pd.DataFrame) -> None:
+    constant = [c for c in X.columns if X[c].nunique() < 2]
+    if constant:
+        raise ModelError(f"predictor(s) {preview(constant)} are constant; drop them")
+    matrix = np.column_stack([np.ones(len(X)), X.to_numpy()])
+    rank = np.linalg.matrix_rank(matrix)
+    if rank < matrix.shape[1]:
+        inflation = vif(X)
+        worst = inflation.sort_values("vif", ascending=False).head(4)
+        listed = ", ".join(
+            f"{t} (VIF {v:.3g})" for t, v in zip(worst["term"], worst["vif"], strict=True)
+        )
+        raise ModelError(
+            f"predictors are collinear (rank {rank} of {matrix.shape[1]} with the constant): "
+            f"{listed}; drop one of those with infinite VIF"
+        )
+
+
+def _design(
+    data: pd.DataFrame,
+    outcome: str,
+    predictors: Sequence[str],
+    *,
+    categorical: Sequence[str] = (),
+    reference: Mapping[str, str] | None = None,
+    log: Sequence[str] = (),
+    standardise: bool | Sequence[str] = False,
+) -> tuple[pd.Series, pd.DataFrame, NDArray[np.bool_], dict[str, str]]:
+    """Outcome, design matrix (without constant) of the complete rows, the complete-row
+    mask and the reference level of each categorical predictor."""
+    _check_names(data, outcome, predictors, categorical=categorical, log=log)
+    reference = dict(reference or {})
+    values = _outcome(data, outcome)
+    numeric, categories = _parse_predictors(data, predictors, categorical)
+    numeric = _logged(numeric, categories, log)
+    mask = _complete_rows(outcome, values, numeric, categories)
     unknown_reference = sorted(set(reference) - set(categories))
     if unknown_reference:
         raise ModelError(
@@ -311,55 +413,108 @@ def _design(
     for name in predictors:  # keep the user's order
         if name in numeric:
             columns[f"log({name})" if name in log else name] = numeric[name][mask]
-            continue
-        levels = categories[name][mask]
-        counts = levels.value_counts()
-        if len(counts) < 2:
-            raise ModelError(
-                f"categorical predictor {name!r} has {len(counts)} level(s) "
-                f"({preview(counts.index)}) among complete rows; it needs two or more"
-            )
-        most = min(MAX_LEVELS, max(2, int(mask.sum()) // 5))
-        if len(counts) > most:
-            raise ModelError(
-                f"categorical predictor {name!r} has {len(counts):,} levels for "
-                f"{int(mask.sum()):,} rows; at most {most} are accepted (about five rows a "
-                "level and no more than 50); group its levels or use it as a number"
-            )
-        base = str(reference.get(name, counts.index[0]))
-        if base not in counts.index:
-            raise ModelError(
-                f"reference level {base!r} of {name!r} does not occur; levels: "
-                f"{preview(sorted(counts.index))}"
-            )
-        references[name] = base
-        for level in sorted(counts.index):
-            if level != base:
-                columns[f"{name}[{level}]"] = (levels == level).astype(float)
+        else:
+            base, dummies = _dummies(name, categories[name][mask], reference.get(name))
+            references[name] = base
+            columns.update(dummies)
     X = pd.DataFrame(columns, index=y_used.index)
-    constant = [c for c in X.columns if X[c].nunique() < 2]
-    if constant:
-        raise ModelError(f"predictor(s) {preview(constant)} are constant; drop them")
-    if standardise:
-        chosen = list(numeric) if standardise is True else list(standardise)
-        for name in chosen:
-            key = f"log({name})" if name in log else name
-            if key not in X.columns:
-                raise ModelError(f"standardise names {name!r}, which is not a numeric predictor")
-            X[key] = (X[key] - X[key].mean()) / X[key].std(ddof=0)
-    matrix = np.column_stack([np.ones(len(X)), X.to_numpy()])
-    rank = np.linalg.matrix_rank(matrix)
-    if rank < matrix.shape[1]:
-        inflation = vif(X)
-        worst = inflation.sort_values("vif", ascending=False).head(4)
-        listed = ", ".join(
-            f"{t} (VIF {v:.3g})" for t, v in zip(worst["term"], worst["vif"], strict=True)
-        )
-        raise ModelError(
-            f"predictors are collinear (rank {rank} of {matrix.shape[1]} with the constant): "
-            f"{listed}; drop one of those with infinite VIF"
-        )
-    return y_used, X, mask, references
+    _check_rank(X)
+    return y_used, _standardised(X, list(numeric), log, standardise), mask, references
+
+
+def _estimate(
+    kind: Kind, y: pd.Series, exog: pd.DataFrame, robust: str | None, *, outcome: str
+) -> Any:
+    """The statsmodels result; perfect separation becomes a :class:`ModelError`."""
+    import statsmodels.api as sm
+
+    cov = {"cov_type": robust} if robust else {}
+    with warnings.catch_warnings():
+        try:
+            if kind == "lpm":
+                return sm.OLS(y, exog).fit(**cov)
+            from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
+
+            warnings.simplefilter("error", category=PerfectSeparationWarning)
+            model = sm.Logit(y, exog) if kind == "logit" else sm.Probit(y, exog)
+            return model.fit(disp=0, maxiter=200, **cov)
+        except Exception as err:
+            if "separation" in str(err).lower():
+                raise ModelError(
+                    f"outcome {outcome!r} is perfectly separated by the predictors "
+                    f"{preview(list(exog.columns[1:]))}; drop or coarsen the separating predictor"
+                ) from err
+            raise
+
+
+def _coefficient_table(result: Any, terms: Sequence[str], kind: Kind) -> pd.DataFrame:
+    conf = result.conf_int()
+    coefficients = pd.DataFrame(
+        {
+            "term": ["const", *terms],
+            "estimate": result.params.to_numpy(),
+            "std_error": result.bse.to_numpy(),
+            "statistic": result.tvalues.to_numpy(),
+            "p_value": result.pvalues.to_numpy(),
+            "conf_low": conf.iloc[:, 0].to_numpy(),
+            "conf_high": conf.iloc[:, 1].to_numpy(),
+        }
+    )
+    if kind == "logit":
+        coefficients["odds_ratio"] = np.exp(coefficients["estimate"])
+        coefficients["odds_ratio_low"] = np.exp(coefficients["conf_low"])
+        coefficients["odds_ratio_high"] = np.exp(coefficients["conf_high"])
+    return coefficients
+
+
+def _fit_statistics(
+    result: Any,
+    kind: Kind,
+    y: NDArray[np.floating],
+    fitted: NDArray[np.floating],
+    *,
+    n_dropped: int,
+    cutoff: float,
+) -> dict[str, float]:
+    hl, hl_df, hl_p = hosmer_lemeshow(y, fitted)
+    stats: dict[str, float] = {
+        "n": len(y),
+        "n_dropped": n_dropped,
+        "n_events": int(y.sum()),
+        "log_likelihood": float(result.llf),
+        "aic": float(result.aic),
+        "bic": float(result.bic),
+        "auc": roc_auc(y, fitted),
+        "count_r2": float(((fitted >= cutoff) == (y == 1)).mean()),
+        "hosmer_lemeshow": hl,
+        "hosmer_lemeshow_df": hl_df,
+        "hosmer_lemeshow_p": hl_p,
+        "cutoff": cutoff,
+    }
+    if kind == "lpm":
+        stats["r2"] = float(result.rsquared)
+        stats["adj_r2"] = float(result.rsquared_adj)
+        stats["share_outside_01"] = float(((fitted < 0) | (fitted > 1)).mean())
+    else:
+        stats["log_likelihood_null"] = float(result.llnull)
+        stats["mcfadden_r2"] = float(result.prsquared)
+        stats["lr_statistic"] = float(result.llr)
+        stats["lr_p_value"] = float(result.llr_pvalue)
+    return stats
+
+
+def _marginal_effects(result: Any, kind: Kind, coefficients: pd.DataFrame) -> pd.DataFrame:
+    """Average marginal effects: the coefficients for the LPM, statsmodels' overall
+    dy/dx for logit and probit."""
+    if kind == "lpm":
+        marginal = coefficients.loc[coefficients["term"] != "const", list(COEFFICIENT_COLUMNS)]
+        return marginal.rename(columns={"estimate": "dy_dx"}).reset_index(drop=True)
+    frame = result.get_margeff(at="overall", method="dydx").summary_frame()
+    names = ("dy_dx", "std_error", "statistic", "p_value", "conf_low", "conf_high")
+    return pd.DataFrame(
+        {"term": list(frame.index)}
+        | {name: frame.iloc[:, i].to_numpy() for i, name in enumerate(names)}
+    )
 
 
 def fit(
@@ -415,8 +570,6 @@ def fit(
     >>> round(result.fit["log_likelihood"], 4)
     -12.8896
     """
-    import statsmodels.api as sm
-
     if kind not in KINDS:
         raise ModelError(f"kind={kind!r} is not accepted; use one of {', '.join(KINDS)}")
     if not 0 < cutoff < 1:
@@ -430,90 +583,22 @@ def fit(
         log=log,
         standardise=standardise,
     )
+    import statsmodels.api as sm
+
     exog = sm.add_constant(X, has_constant="add")
     if robust == "auto":  # the LPM's errors are heteroskedastic by construction
         robust = "HC1" if kind == "lpm" else None
-    cov = {"cov_type": robust} if robust else {}
-    with warnings.catch_warnings():
-        try:
-            if kind == "lpm":
-                result = sm.OLS(y, exog).fit(**cov)
-            else:
-                from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
-
-                warnings.simplefilter("error", category=PerfectSeparationWarning)
-                model = sm.Logit(y, exog) if kind == "logit" else sm.Probit(y, exog)
-                result = model.fit(disp=0, maxiter=200, **cov)
-        except Exception as err:
-            if "separation" in str(err).lower():
-                raise ModelError(
-                    f"outcome {outcome!r} is perfectly separated by the predictors "
-                    f"{preview(list(predictors))}; drop or coarsen the separating predictor"
-                ) from err
-            raise
-    conf = result.conf_int()
-    coefficients = pd.DataFrame(
-        {
-            "term": ["const", *X.columns],
-            "estimate": result.params.to_numpy(),
-            "std_error": result.bse.to_numpy(),
-            "statistic": result.tvalues.to_numpy(),
-            "p_value": result.pvalues.to_numpy(),
-            "conf_low": conf.iloc[:, 0].to_numpy(),
-            "conf_high": conf.iloc[:, 1].to_numpy(),
-        }
-    )
-    if kind == "logit":
-        coefficients["odds_ratio"] = np.exp(coefficients["estimate"])
-        coefficients["odds_ratio_low"] = np.exp(coefficients["conf_low"])
-        coefficients["odds_ratio_high"] = np.exp(coefficients["conf_high"])
+    result = _estimate(kind, y, exog, robust, outcome=outcome)
+    coefficients = _coefficient_table(result, list(X.columns), kind)
     fitted_used = np.asarray(result.predict(exog), dtype=float)
     fitted = pd.Series(np.nan, index=data.index, name=f"fitted_{kind}")
     fitted[complete] = fitted_used
-    probability = fitted.clip(0.0, 1.0).rename(f"p_{kind}")
     y_arr = y.to_numpy()
     residuals = pd.Series(np.nan, index=data.index, name=f"residual_{kind}")
     residuals[complete] = y_arr - fitted_used
-    hl, hl_df, hl_p = hosmer_lemeshow(y_arr, fitted_used)
-    fit_stats: dict[str, float] = {
-        "n": len(y),
-        "n_dropped": int((~complete).sum()),
-        "n_events": int(y_arr.sum()),
-        "log_likelihood": float(result.llf),
-        "aic": float(result.aic),
-        "bic": float(result.bic),
-        "auc": roc_auc(y_arr, fitted_used),
-        "count_r2": float(((fitted_used >= cutoff) == (y_arr == 1)).mean()),
-        "hosmer_lemeshow": hl,
-        "hosmer_lemeshow_df": hl_df,
-        "hosmer_lemeshow_p": hl_p,
-        "cutoff": cutoff,
-    }
-    if kind == "lpm":
-        fit_stats["r2"] = float(result.rsquared)
-        fit_stats["adj_r2"] = float(result.rsquared_adj)
-        fit_stats["share_outside_01"] = float(((fitted_used < 0) | (fitted_used > 1)).mean())
-        marginal = coefficients.loc[coefficients["term"] != "const", list(COEFFICIENT_COLUMNS)]
-        marginal = marginal.rename(columns={"estimate": "dy_dx"}).reset_index(drop=True)
-    else:
-        fit_stats["log_likelihood_null"] = float(result.llnull)
-        fit_stats["mcfadden_r2"] = float(result.prsquared)
-        fit_stats["lr_statistic"] = float(result.llr)
-        fit_stats["lr_p_value"] = float(result.llr_pvalue)
-        frame = result.get_margeff(at="overall", method="dydx").summary_frame()
-        marginal = pd.DataFrame(
-            {
-                "term": list(frame.index),
-                "dy_dx": frame.iloc[:, 0].to_numpy(),
-                "std_error": frame.iloc[:, 1].to_numpy(),
-                "statistic": frame.iloc[:, 2].to_numpy(),
-                "p_value": frame.iloc[:, 3].to_numpy(),
-                "conf_low": frame.iloc[:, 4].to_numpy(),
-                "conf_high": frame.iloc[:, 5].to_numpy(),
-            }
-        )
-    if fit_stats["n_dropped"]:
-        logger.warning("%s: %d row(s) with missing values left out", kind, fit_stats["n_dropped"])
+    n_dropped = int((~complete).sum())
+    if n_dropped:
+        logger.warning("%s: %d row(s) with missing values left out", kind, n_dropped)
     if references:
         logger.info("%s: categorical references %s", kind, references)
     return ModelResult(
@@ -521,11 +606,11 @@ def fit(
         outcome=outcome,
         predictors=tuple(predictors),
         coefficients=coefficients,
-        fit=fit_stats,
+        fit=_fit_statistics(result, kind, y_arr, fitted_used, n_dropped=n_dropped, cutoff=cutoff),
         classification=classification_table(y_arr, fitted_used, cutoff=cutoff),
-        probability=probability,
+        probability=fitted.clip(0.0, 1.0).rename(f"p_{kind}"),
         fitted=fitted,
-        marginal_effects=marginal,
+        marginal_effects=_marginal_effects(result, kind, coefficients),
         vif=vif(X),
         references=references,
         residuals=residuals,

@@ -32,6 +32,7 @@ Every sentra carries the columns of :data:`SENTRA_COLUMNS`; the evidence per mem
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Literal
 
 import geopandas as gpd
@@ -40,6 +41,7 @@ import pandas as pd
 import shapely
 from libpysal.graph import Graph
 from numpy.typing import NDArray
+from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from klastergeo import kbli
@@ -129,28 +131,20 @@ def delineate(
     """
     if extend_min_firms < 1:
         raise ConfigError(f"extend_min_firms={extend_min_firms!r} must be at least 1")
-    extend_lq = lq_threshold if extend_lq is None else extend_lq
     core = is_member(table, min_firms=min_firms, lq_threshold=lq_threshold, confidence=confidence)
     ids = pd.Index(graph.unique_ids)
     adjacency = graph.sparse.tocsr().astype(bool)
     role = pd.Series(np.where(core.to_numpy(), "core", ""), index=table.index, dtype=object)
     if extend and core.any():
-        z = table["gi_z"] if "gi_z" in table.columns else pd.Series(np.inf, index=table.index)
-        candidate = (
-            ~core
-            & (table["n_firms"] >= extend_min_firms)
-            & (table["lq"].fillna(0) >= extend_lq)
-            & (z.fillna(-np.inf) > 0)
+        role = _extended(
+            table,
+            core,
+            role,
+            ids,
+            adjacency,
+            min_firms=extend_min_firms,
+            lq=lq_threshold if extend_lq is None else extend_lq,
         )
-        for sector in table.index.get_level_values("sector")[core.to_numpy()].unique():
-            rows = table.index.get_level_values("sector") == sector
-            codes = table.index.get_level_values("area_code")[rows]
-            pos = _positions(ids, codes, sector)
-            near = np.zeros(len(ids), dtype=bool)
-            core_pos = pos[core.to_numpy()[rows]]
-            near[adjacency[core_pos].indices] = True
-            take = candidate.to_numpy()[rows] & near[pos]
-            role.iloc[np.flatnonzero(rows)[take]] = "extension"
     in_sentra = role.to_numpy() != ""
     members = table.loc[in_sentra].copy()
     members["role"] = role.to_numpy()[in_sentra]
@@ -161,21 +155,9 @@ def delineate(
             index=pd.MultiIndex.from_tuples([], names=["area_code", "sector"]),
         )
         return empty, evidence
-    members["_group"] = -1
-    offset = 0
-    for sector, rows in members.groupby(level="sector", sort=True):
-        codes = rows.index.get_level_values("area_code")
-        pos = _positions(ids, codes, sector)
-        n_groups, labels = connected_components(adjacency[pos][:, pos], directed=False)
-        members.loc[rows.index, "_group"] = labels + offset
-        offset += n_groups
-    # extension areas that touch no core area of their group cannot happen (one ring deep)
-    sentra = _describe(members, table, areas, parents, lang)
-    order = sentra.sort_values(
-        ["sector", "n_firms", "name"], ascending=[True, False, True], kind="stable"
-    )
-    rank = order.groupby("sector").cumcount() + 1
-    order["sentra_id"] = order["sector"] + "-" + rank.map("{:02d}".format)
+    # extension areas join the group of the core areas they touch (one ring deep)
+    members["_group"] = _contiguous_groups(members, ids, adjacency)
+    order = _ranked(_describe(members, table, areas, parents, lang), "name")
     members["sentra_id"] = order["sentra_id"].reindex(members["_group"]).to_numpy()
     for column in ("gi_z", "gi_p"):
         if column not in members.columns:
@@ -194,6 +176,63 @@ def delineate(
         int((evidence["role"] == "extension").sum()),
     )
     return out, evidence
+
+
+def _extended(
+    table: pd.DataFrame,
+    core: pd.Series,
+    role: pd.Series,
+    ids: pd.Index,
+    adjacency: csr_matrix,
+    *,
+    min_firms: int,
+    lq: float,
+) -> pd.Series:
+    """``role`` with ``"extension"`` for the candidates next to a core area of their sector."""
+    role = role.copy()
+    z = table["gi_z"] if "gi_z" in table.columns else pd.Series(np.inf, index=table.index)
+    candidate = (
+        ~core
+        & (table["n_firms"] >= min_firms)
+        & (table["lq"].fillna(0) >= lq)
+        & (z.fillna(-np.inf) > 0)
+    ).to_numpy()
+    sectors = table.index.get_level_values("sector")
+    for sector in sectors[core.to_numpy()].unique():
+        rows = sectors == sector
+        pos = _positions(ids, table.index.get_level_values("area_code")[rows], sector)
+        near = np.zeros(len(ids), dtype=bool)
+        near[adjacency[pos[core.to_numpy()[rows]]].indices] = True
+        take = candidate[rows] & near[pos]
+        role.iloc[np.flatnonzero(rows)[take]] = "extension"
+    return role
+
+
+def _contiguous_groups(
+    members: pd.DataFrame, ids: pd.Index, adjacency: csr_matrix
+) -> NDArray[np.int64]:
+    """A group number per member row: connected member areas of one sector share it."""
+    groups = np.full(len(members), -1, dtype=np.int64)
+    sectors = members.index.get_level_values("sector")
+    offset = 0
+    for sector in sorted(sectors.unique()):
+        rows = np.flatnonzero(sectors == sector)
+        pos = _positions(ids, members.index.get_level_values("area_code")[rows], sector)
+        n_groups, labels = connected_components(adjacency[pos][:, pos], directed=False)
+        groups[rows] = labels + offset
+        offset += n_groups
+    return groups
+
+
+def _ranked(sentra: pd.DataFrame, tie: str) -> pd.DataFrame:
+    """Sentra ordered by sector and then size (ties by ``tie``), with ``sentra_id``
+    ``{sector}-{rank:02d}``."""
+    order = sentra.sort_values(
+        ["sector", "n_firms", tie], ascending=[True, False, True], kind="stable"
+    )
+    rank = order.groupby("sector").cumcount() + 1
+    order["sentra_id"] = order["sector"] + "-" + rank.map("{:02d}".format)
+    return order
 
 
 def _positions(ids: pd.Index, codes: pd.Index, sector: object) -> NDArray[np.int64]:
@@ -346,87 +385,149 @@ def delineate_points(
     --------
     >>> found, firm_sentra = delineate_points(firms, min_firms=20)  # doctest: +SKIP
     """
-    from sklearn.cluster import DBSCAN, HDBSCAN
-
-    if method not in ("hdbscan", "dbscan"):
-        raise ConfigError(f"method={method!r} is not accepted; use 'hdbscan' or 'dbscan'")
-    if min_firms < 2:
-        raise ConfigError(f"min_firms={min_firms!r} must be at least 2 for point clusters")
-    if eps_m <= 0:
-        raise ConfigError(f"eps_m={eps_m!r} must be a positive distance in metres")
-    if min_density_km2 < 0:
-        raise ConfigError(f"min_density_km2={min_density_km2!r} must be zero or positive")
+    _check_point_options(method=method, min_firms=min_firms, eps_m=eps_m, density=min_density_km2)
     if "sector" not in firms.columns:
         raise DataError("firms need a 'sector' column for point-based delineation")
-    metric = to_metric(firms[[firms.geometry.name]])
-    x = shapely.get_x(metric.geometry.to_numpy())
-    y = shapely.get_y(metric.geometry.to_numpy())
-    if not (np.isfinite(x).all() and np.isfinite(y).all()):
-        raise DataError("some firms have no point geometry; validate the records first")
+    metric, xy = _metric_points(firms)
     sector = firms["sector"].astype(str).to_numpy()
     counts = pd.Series(sector).value_counts()
     chosen = (
         sorted(counts.index[counts >= min_firms]) if sectors is None else [str(s) for s in sectors]
     )
     tree = shapely.STRtree(metric.geometry.to_numpy())
-    membership = np.full(len(firms), -1, dtype=np.int64)
-    rows: list[dict[str, object]] = []
-    hulls: list[shapely.Geometry] = []
+    kept: list[_PointCluster] = []
     for code in chosen:
         idx = np.flatnonzero(sector == code)
         if len(idx) < min_firms:
             continue
-        points = np.column_stack([x[idx], y[idx]])
-        if method == "dbscan":
-            labels = DBSCAN(eps=eps_m, min_samples=min_samples or 5).fit(points).labels_
-        else:
-            model = HDBSCAN(
-                min_cluster_size=min_firms,
-                min_samples=min_samples or min(min_firms, 10),
-                copy=True,
-            ).fit(points)
-            # the sparse fringe joins a cluster late, with a weak membership
-            labels = np.where(model.probabilities_ >= min_strength, model.labels_, -1)
-            labels = _relabel(labels)
-        clustered = labels >= 0
-        if not clustered.any():
-            continue
-        ids = np.unique(labels[clustered])
-        order = np.argsort(labels, kind="stable")[np.count_nonzero(~clustered) :]
-        shapes = shapely.buffer(
-            shapely.convex_hull(
-                shapely.multipoints(shapely.points(points[order]), indices=labels[order])
-            ),
-            eps_m / 2.0,
-        )[ids]
-        hull_of, firm_at = tree.query(shapes, predicate="intersects")
-        inside_all = np.bincount(hull_of, minlength=len(ids))
-        inside_sector = np.bincount(
-            hull_of, weights=(sector[firm_at] == code).astype(float), minlength=len(ids)
+        found = _sector_clusters(
+            xy[idx],
+            tree=tree,
+            in_sector=sector == code,
+            method=method,
+            min_firms=min_firms,
+            eps_m=eps_m,
+            min_samples=min_samples,
+            min_strength=min_strength,
         )
-        share = counts[code] / len(firms)
-        areas_km2 = shapely.area(shapes) / 1e6
-        for k, label in enumerate(ids):
-            members = idx[labels == label]
-            lq = (inside_sector[k] / inside_all[k]) / share if inside_all[k] else np.nan
-            dense = len(members) / areas_km2[k] >= min_density_km2
-            if len(members) < min_firms or not lq >= lq_threshold or not dense:
-                continue
-            membership[members] = len(rows)
-            hulls.append(shapes[k])
-            rows.append(
-                {
-                    "sector": code,
-                    "n_firms": len(members),
-                    "workers": _sum(firms, "workers", members),
-                    "output": _sum(firms, "output", members),
-                    "area_km2": float(areas_km2[k]),
-                    "lq": float(lq),
-                    "sector_share": len(members) / counts[code],
-                    "_members": members,
-                }
-            )
-    return _point_sentra(firms, metric.crs, rows, hulls, membership, areas, parents, lang)
+        kept.extend(
+            _PointCluster(code, idx[positions], hull, km2, lq)
+            for positions, hull, km2, lq in found
+            if lq >= lq_threshold and len(positions) / km2 >= min_density_km2
+        )
+    return _point_sentra(firms, metric.crs, kept, counts, areas, parents, lang)
+
+
+@dataclass(frozen=True)
+class _PointCluster:
+    sector: str
+    members: NDArray[np.int64]
+    hull: shapely.Geometry
+    area_km2: float
+    lq: float
+
+
+def _metric_points(firms: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, NDArray[np.floating]]:
+    """The firms' points in metres and their (n, 2) coordinates."""
+    metric = to_metric(firms[[firms.geometry.name]])
+    xy = shapely.get_coordinates(metric.geometry.to_numpy())
+    if len(xy) != len(firms) or not np.isfinite(xy).all():
+        raise DataError("some firms have no point geometry; validate the records first")
+    return metric, xy
+
+
+def _check_point_options(*, method: str, min_firms: int, eps_m: float, density: float) -> None:
+    if method not in ("hdbscan", "dbscan"):
+        raise ConfigError(f"method={method!r} is not accepted; use 'hdbscan' or 'dbscan'")
+    if min_firms < 2:
+        raise ConfigError(f"min_firms={min_firms!r} must be at least 2 for point clusters")
+    if eps_m <= 0:
+        raise ConfigError(f"eps_m={eps_m!r} must be a positive distance in metres")
+    if density < 0:
+        raise ConfigError(f"min_density_km2={density!r} must be zero or positive")
+
+
+def _sector_clusters(
+    points: NDArray[np.floating],
+    *,
+    tree: shapely.STRtree,
+    in_sector: NDArray[np.bool_],
+    method: str,
+    min_firms: int,
+    eps_m: float,
+    min_samples: int | None,
+    min_strength: float,
+) -> list[tuple[NDArray[np.int64], shapely.Geometry, float, float]]:
+    """The density clusters of one sector's points with at least ``min_firms`` firms:
+    positions of their points, buffered hull, its km2 and the LQ of the sector among all
+    firms of ``tree`` inside the hull (``in_sector`` marks the sector's firms there)."""
+    labels = _point_clusters(
+        points,
+        method=method,
+        min_firms=min_firms,
+        eps_m=eps_m,
+        min_samples=min_samples,
+        min_strength=min_strength,
+    )
+    if not (labels >= 0).any():
+        return []
+    ids, shapes = _hulls(points, labels, eps_m / 2.0)
+    hull_of, firm_at = tree.query(shapes, predicate="intersects")
+    inside_all = np.bincount(hull_of, minlength=len(ids))
+    inside_sector = np.bincount(
+        hull_of, weights=in_sector[firm_at].astype(float), minlength=len(ids)
+    )
+    share = in_sector.sum() / len(in_sector)
+    km2 = shapely.area(shapes) / 1e6
+    out = []
+    for k, label in enumerate(ids):
+        positions = np.flatnonzero(labels == label)
+        if len(positions) < min_firms:
+            continue
+        lq = (inside_sector[k] / inside_all[k]) / share if inside_all[k] else np.nan
+        out.append((positions, shapes[k], float(km2[k]), float(lq)))
+    return out
+
+
+def _point_clusters(
+    points: NDArray[np.floating],
+    *,
+    method: str,
+    min_firms: int,
+    eps_m: float,
+    min_samples: int | None,
+    min_strength: float,
+) -> NDArray[np.int64]:
+    """Cluster label per point (-1: noise) from DBSCAN or HDBSCAN."""
+    from sklearn.cluster import DBSCAN, HDBSCAN
+
+    if method == "dbscan":
+        labels: NDArray[np.int64] = (
+            DBSCAN(eps=eps_m, min_samples=min_samples or 5).fit(points).labels_
+        )
+        return labels
+    model = HDBSCAN(
+        min_cluster_size=min_firms, min_samples=min_samples or min(min_firms, 10), copy=True
+    ).fit(points)
+    # the sparse fringe joins a cluster late, with a weak membership
+    return _relabel(np.where(model.probabilities_ >= min_strength, model.labels_, -1))
+
+
+def _hulls(
+    points: NDArray[np.floating], labels: NDArray[np.int64], buffer_m: float
+) -> tuple[NDArray[np.int64], NDArray[np.object_]]:
+    """The cluster labels and, for each, the convex hull of its points buffered by
+    ``buffer_m``."""
+    clustered = labels >= 0
+    ids = np.unique(labels[clustered])
+    order = np.argsort(labels, kind="stable")[np.count_nonzero(~clustered) :]
+    shapes = shapely.buffer(
+        shapely.convex_hull(
+            shapely.multipoints(shapely.points(points[order]), indices=labels[order])
+        ),
+        buffer_m,
+    )[ids]
+    return ids, shapes
 
 
 def _relabel(labels: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -437,48 +538,42 @@ def _relabel(labels: NDArray[np.int64]) -> NDArray[np.int64]:
     return out
 
 
-def _sum(firms: pd.DataFrame, column: str, rows: NDArray[np.int64]) -> float:
-    if column not in firms.columns:
-        return float("nan")
-    return float(pd.to_numeric(firms[column].iloc[rows], errors="coerce").sum())
+def _sums(firms: pd.DataFrame, rows: NDArray[np.int64]) -> dict[str, float]:
+    """Workers and output of the firms at ``rows`` (NaN for a column the firms lack)."""
+    return {
+        column: float(pd.to_numeric(firms[column].iloc[rows], errors="coerce").sum())
+        if column in firms.columns
+        else float("nan")
+        for column in ("workers", "output")
+    }
 
 
 def _point_sentra(
     firms: gpd.GeoDataFrame,
     metric_crs: object,
-    rows: list[dict[str, object]],
-    hulls: list[shapely.Geometry],
-    membership: NDArray[np.int64],
+    clusters: list[_PointCluster],
+    counts: pd.Series,
     areas: gpd.GeoDataFrame | None,
     parents: pd.Series | None,
     lang: str,
 ) -> tuple[gpd.GeoDataFrame, pd.Series]:
-    if not rows:
+    if not clusters:
         empty = gpd.GeoDataFrame({c: [] for c in SENTRA_COLUMNS}, geometry=[], crs=firms.crs)
         return empty, pd.Series(pd.NA, index=firms.index, dtype=object, name="sentra_id")
-    table = pd.DataFrame(rows)
-    shapes = gpd.GeoSeries(hulls, crs=metric_crs)
+    table = pd.DataFrame(
+        {
+            "sector": c.sector,
+            "n_firms": len(c.members),
+            **_sums(firms, c.members),
+            "area_km2": c.area_km2,
+            "lq": c.lq,
+            "sector_share": len(c.members) / counts[c.sector],
+        }
+        for c in clusters
+    )
+    shapes = gpd.GeoSeries([c.hull for c in clusters], crs=metric_crs)
     table["geometry"] = shapes.to_crs(firms.crs).to_numpy() if firms.crs else shapes.to_numpy()
-    touched: list[list[str]] = [[] for _ in rows]
-    main: list[str | None] = [None] * len(rows)
-    if areas is not None:
-        area_shapes = areas.geometry.to_crs(metric_crs) if areas.crs else areas.geometry
-        hull_of, area_at = shapely.STRtree(area_shapes.to_numpy()).query(
-            shapes.to_numpy(), predicate="intersects"
-        )
-        codes = np.asarray(areas.index.astype(str))
-        for h, a in zip(hull_of, area_at, strict=True):
-            touched[h].append(str(codes[a]))
-        located = (
-            firms["area_code"].astype(str).to_numpy() if "area_code" in firms.columns else None
-        )
-        for k, row in enumerate(rows):
-            if located is not None:
-                members = row["_members"]
-                assert isinstance(members, np.ndarray)
-                main[k] = str(pd.Series(located[members]).value_counts().index[0])
-            elif touched[k]:
-                main[k] = touched[k][0]
+    touched, main = _touched_areas(firms, clusters, shapes, areas)
     table["n_areas"] = [len(t) for t in touched]
     table["n_core_areas"] = [1 if m else 0 for m in main]
     table["core_area"] = main
@@ -499,14 +594,11 @@ def _point_sentra(
     table["lat"] = shapely.get_y(point)
     table["lon"] = shapely.get_x(point)
     table["_row"] = np.arange(len(table))
-    table = table.sort_values(
-        ["sector", "n_firms", "_row"], ascending=[True, False, True], kind="stable"
-    )
-    rank = table.groupby("sector").cumcount() + 1
-    table["sentra_id"] = table["sector"] + "-" + rank.map("{:02d}".format)
+    table = _ranked(table, "_row")
     ids = table.sort_values("_row")["sentra_id"].to_numpy(dtype=object)
     firm_sentra = np.full(len(firms), None, dtype=object)
-    firm_sentra[membership >= 0] = ids[membership[membership >= 0]]
+    for sentra_id, cluster in zip(ids, clusters, strict=True):
+        firm_sentra[cluster.members] = sentra_id
     out = gpd.GeoDataFrame(
         table[list(SENTRA_COLUMNS)].reset_index(drop=True),
         geometry=table["geometry"].to_numpy(),
@@ -514,6 +606,34 @@ def _point_sentra(
     )
     logger.info("point sentra: %d in %d sector(s)", len(out), out["sector"].nunique())
     return out, pd.Series(firm_sentra, index=firms.index, name="sentra_id")
+
+
+def _touched_areas(
+    firms: gpd.GeoDataFrame,
+    clusters: list[_PointCluster],
+    shapes: gpd.GeoSeries,
+    areas: gpd.GeoDataFrame | None,
+) -> tuple[list[list[str]], list[str | None]]:
+    """Codes of the areas each hull touches and each cluster's main area (where most of
+    its firms are located, else the first area touched); empty without ``areas``."""
+    touched: list[list[str]] = [[] for _ in clusters]
+    main: list[str | None] = [None] * len(clusters)
+    if areas is None:
+        return touched, main
+    area_shapes = areas.geometry.to_crs(shapes.crs) if areas.crs else areas.geometry
+    hull_of, area_at = shapely.STRtree(area_shapes.to_numpy()).query(
+        shapes.to_numpy(), predicate="intersects"
+    )
+    codes = np.asarray(areas.index.astype(str))
+    for h, a in zip(hull_of, area_at, strict=True):
+        touched[h].append(str(codes[a]))
+    located = firms["area_code"].astype(str).to_numpy() if "area_code" in firms.columns else None
+    for k, cluster in enumerate(clusters):
+        if located is not None:
+            main[k] = str(pd.Series(located[cluster.members]).value_counts().index[0])
+        elif touched[k]:
+            main[k] = touched[k][0]
+    return touched, main
 
 
 def _name(codes: list[str], names: pd.Series, parents: pd.Series | None) -> str:
