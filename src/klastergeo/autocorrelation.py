@@ -1025,6 +1025,31 @@ def by_sector(
 
     All sectors are analysed in one pass of the permutation engine (shared draws).
 
+    Parameters
+    ----------
+    matrix
+        Firm counts (or another non-negative measure), areas (index: area code) x
+        sectors (columns).
+    graph
+        Spatial weights between the areas.
+    permutations
+        Conditional permutations for the pseudo p-values (0: analytical inference only).
+    seed
+        Seed of the permutations (``numpy.random.default_rng``).
+    alpha
+        Significance level of the LISA quadrants.
+    fdr
+        Decide bins and quadrants on Benjamini-Hochberg adjusted p-values (per sector).
+    alternative
+        ``"two-sided"``, ``"greater"`` or ``"less"``.
+    gi_inference, lisa_inference
+        ``"analytical"`` or ``"permutation"``: which p-value decides the Gi* bins and
+        the LISA quadrants.
+    progress
+        Called as ``progress(stage, done, total)``.
+    threads
+        Threads of the permutation engine (default: all cores).
+
     Returns
     -------
     local
@@ -1035,21 +1060,11 @@ def by_sector(
     global_
         Indexed by sector: ``moran_i``, ``expected``, ``z``, ``p_norm`` (randomisation).
     """
-    columns = [
-        "gi_z",
-        "gi_p",
-        "gi_p_sim",
-        "gi_bin",
-        "lisa_i",
-        "lisa_p",
-        "lisa_p_sim",
-        "lisa_quadrant",
-    ]
     sectors = list(matrix.columns)
     if not sectors:
         empty = pd.MultiIndex.from_arrays([[], []], names=["area_code", "sector"])
-        return pd.DataFrame(columns=columns, index=empty), pd.DataFrame(
-            columns=["moran_i", "expected", "z", "p_norm"], index=pd.Index([], name="sector")
+        return pd.DataFrame(columns=list(_SECTOR_LOCAL), index=empty), pd.DataFrame(
+            columns=list(_SECTOR_GLOBAL), index=pd.Index([], name="sector")
         )
     if progress:
         progress("local statistics", 0, 2)
@@ -1068,37 +1083,74 @@ def by_sector(
         g_inference=gi_inference,
         threads=threads,
     )
-    gi, lisa = results["gstar"], results["moran"]
-    k = len(sectors)
-    local = pd.DataFrame(
+    local = _sector_local(
+        results["gstar"],
+        results["moran"],
+        decide=lambda result, inference: _decide(
+            result["p_norm"].to_numpy(),
+            result["p_sim"].to_numpy(),
+            inference,
+            permutations,
+            fdr,
+            len(sectors),
+        ),
+        gi_inference=gi_inference,
+        lisa_inference=lisa_inference,
+    )
+    if progress:
+        progress("global statistics", 1, 2)
+    global_ = _sector_global(frame, graph, local, alternative=alternative)
+    if progress:
+        progress("done", 2, 2)
+    return local, global_
+
+
+_SECTOR_LOCAL = (
+    "gi_z",
+    "gi_p",
+    "gi_p_sim",
+    "gi_bin",
+    "lisa_i",
+    "lisa_p",
+    "lisa_p_sim",
+    "lisa_quadrant",
+)
+_SECTOR_GLOBAL = ("moran_i", "expected", "z", "p_norm")
+
+
+def _sector_local(
+    gi: pd.DataFrame,
+    lisa: pd.DataFrame,
+    *,
+    decide: Callable[[pd.DataFrame, Inference], NDArray[np.float64]],
+    gi_inference: Inference,
+    lisa_inference: Inference,
+) -> pd.DataFrame:
+    """The per (area, sector) columns of :func:`by_sector` from the Gi* and LISA frames."""
+    return pd.DataFrame(
         {
             "gi_z": gi["z"].to_numpy(),
-            "gi_p": _decide(
-                gi["p_norm"].to_numpy(), gi["p_sim"].to_numpy(), gi_inference, permutations, fdr, k
-            ),
+            "gi_p": decide(gi, gi_inference),
             "gi_p_sim": gi["p_sim"].to_numpy(),
             "gi_bin": gi["bin"].to_numpy(),
             "lisa_i": lisa["statistic"].to_numpy(),
-            "lisa_p": _decide(
-                lisa["p_norm"].to_numpy(),
-                lisa["p_sim"].to_numpy(),
-                lisa_inference,
-                permutations,
-                fdr,
-                k,
-            ),
+            "lisa_p": decide(lisa, lisa_inference),
             "lisa_p_sim": lisa["p_sim"].to_numpy(),
             "lisa_quadrant": lisa["quadrant"].to_numpy(),
         },
         index=gi.index.set_names(["area_code", "sector"]),
     )
-    if progress:
-        progress("global statistics", 1, 2)
+
+
+def _sector_global(
+    frame: pd.DataFrame, graph: Graph, local: pd.DataFrame, *, alternative: Alternative
+) -> pd.DataFrame:
+    """Global Moran's I (randomisation inference) of every column of ``frame``; NaN
+    with fewer than :data:`MIN_AREAS_GLOBAL` areas."""
     rows = {}
-    for sector in sectors:
+    for sector in frame.columns:
         if len(frame) < MIN_AREAS_GLOBAL:
-            nan = float("nan")
-            rows[sector] = {"moran_i": nan, "expected": nan, "z": nan, "p_norm": nan}
+            rows[sector] = dict.fromkeys(_SECTOR_GLOBAL, float("nan"))
             continue
         result = global_moran(frame[sector], graph, permutations=0, alternative=alternative)
         rows[sector] = {
@@ -1113,8 +1165,6 @@ def by_sector(
             int((local.xs(sector, level="sector")["gi_bin"] >= 2).sum()),
             result.value,
         )
-    if progress:
-        progress("done", 2, 2)
     global_ = pd.DataFrame.from_dict(rows, orient="index")
     global_.index.name = "sector"
-    return local, global_
+    return global_

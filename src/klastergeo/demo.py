@@ -429,29 +429,7 @@ def generate_registry(
     if missing:
         raise BoundaryError(f"the demo needs Jawa Tengah villages; missing {missing[:3]}")
     codes = np.asarray(villages.index, dtype=object)
-    geoms = np.asarray(villages.to_crs(4326).geometry.values, dtype=object)
-    area_km2 = villages.to_crs(32749).area.to_numpy() / 1e6
-    code_text = pd.Series(codes).astype(str)
-    urban = (code_text.str[9] == "1").to_numpy()  # kelurahan codes start with 1
-    city = (code_text.str[3:5].astype(int) >= 71).to_numpy()
-    weight = np.where(urban, 4.0, 1.0 + 0.1 * area_km2) * np.where(city, 1.5, 1.0)
-    weight *= rng.gamma(2.0, 0.5, len(codes))  # villages differ
-
-    # Background and decoy firms ----------------------------------------------------------
-    bg_counts = rng.multinomial(n_background, weight / weight.sum())
-    decoy = code_text.str.startswith(DECOY_AREA + ".").to_numpy()
-    decoy_weight = np.where(decoy, rng.gamma(1.5, 1.0, len(codes)), 0.0)
-    decoy_counts = rng.multinomial(n_decoy, decoy_weight / decoy_weight.sum())
-    owner_bg = np.repeat(np.arange(len(codes)), bg_counts + decoy_counts)
-    divisions = np.array(list(SECTOR_MIX))
-    shares = np.array([SECTOR_MIX[d][0] for d in divisions])
-    division = rng.choice(divisions, size=len(owner_bg), p=shares / shares.sum())
-    kbli = np.empty(len(owner_bg), dtype=object)
-    for d in divisions:  # a loop over the 21 divisions, not over firms
-        hit = division == d
-        kbli[hit] = rng.choice(np.array(SECTOR_MIX[d][1]), size=int(hit.sum()))
-
-    # Planted sentra --------------------------------------------------------------------------
+    owner_bg, kbli = _background_firms(villages, n_background, n_decoy, rng)
     position = {c: i for i, c in enumerate(codes)}
     owner_s = np.concatenate([np.full(n, position[c]) for p in PLANTED for c, n in p.villages])
     kbli_s = np.concatenate(
@@ -460,23 +438,19 @@ def generate_registry(
     key_s = np.concatenate(
         [np.full(n, p.key, dtype=object) for p in PLANTED for _, n in p.villages]
     )
-
     owner = np.concatenate([owner_bg, owner_s])
     in_sentra = np.concatenate([np.zeros(len(owner_bg), bool), np.ones(len(owner_s), bool)])
     planted_key = np.concatenate([np.full(len(owner_bg), "", dtype=object), key_s])
+    geoms = np.asarray(villages.to_crs(4326).geometry.values, dtype=object)
     lon, lat = _sample_in(geoms, owner, rng)
     n = len(owner)
     attrs = _firm_attributes(n, in_sentra, rng)
     _plant_structure(attrs, len(owner_bg), rng)
     _diamond_items(attrs, len(owner_bg), rng)
     _draw_export(attrs, rng)
-    names = np.char.add(
-        np.char.add(np.char.add(rng.choice(_NAME_PREFIX, n), " "), rng.choice(_NAME_WORDS, n)),
-        np.char.add(" ", rng.choice(_NAME_WORDS, n)),
-    )
     firms = pd.DataFrame(
         {
-            "nama_usaha": np.char.strip(names),
+            "nama_usaha": _firm_names(n, rng),
             "lintang": lat,
             "bujur": lon,
             "kbli": np.concatenate([kbli, kbli_s]),
@@ -490,10 +464,59 @@ def generate_registry(
     firms.insert(
         0, "id_usaha", np.char.add("UKM-33-", np.char.zfill(np.arange(1, n + 1).astype(str), 6))
     )
+    text, repaired = _plant_faults(_as_text(firms), rng)
+    logger.info(
+        "demo registry: %d rows (%d planted sentra firms, %d faulty rows)",
+        len(text),
+        len(owner_s),
+        sum(FAULTS.values()),
+    )
+    return DemoRegistry(
+        registry=text,
+        truth=_truth(planted_key),
+        expected_rejected=dict(FAULTS),
+        expected_repaired=repaired,
+    )
 
-    text = _as_text(firms)
-    text, repaired = _plant_faults(text, rng)
-    truth = pd.DataFrame(
+
+def _background_firms(
+    villages: gpd.GeoDataFrame, n_background: int, n_decoy: int, rng: np.random.Generator
+) -> tuple[NDArray[np.int64], NDArray[np.object_]]:
+    """Village position and KBLI code of the background firms (spread over every village,
+    more in towns) and of the decoys (every sector, in Kota Semarang)."""
+    codes = np.asarray(villages.index, dtype=object)
+    area_km2 = villages.to_crs(32749).area.to_numpy() / 1e6
+    code_text = pd.Series(codes).astype(str)
+    urban = (code_text.str[9] == "1").to_numpy()  # kelurahan codes start with 1
+    city = (code_text.str[3:5].astype(int) >= 71).to_numpy()
+    weight = np.where(urban, 4.0, 1.0 + 0.1 * area_km2) * np.where(city, 1.5, 1.0)
+    weight *= rng.gamma(2.0, 0.5, len(codes))  # villages differ
+    bg_counts = rng.multinomial(n_background, weight / weight.sum())
+    decoy = code_text.str.startswith(DECOY_AREA + ".").to_numpy()
+    decoy_weight = np.where(decoy, rng.gamma(1.5, 1.0, len(codes)), 0.0)
+    decoy_counts = rng.multinomial(n_decoy, decoy_weight / decoy_weight.sum())
+    owner = np.repeat(np.arange(len(codes)), bg_counts + decoy_counts)
+    divisions = np.array(list(SECTOR_MIX))
+    shares = np.array([SECTOR_MIX[d][0] for d in divisions])
+    division = rng.choice(divisions, size=len(owner), p=shares / shares.sum())
+    kbli = np.empty(len(owner), dtype=object)
+    for d in divisions:  # a loop over the 21 divisions, not over firms
+        hit = division == d
+        kbli[hit] = rng.choice(np.array(SECTOR_MIX[d][1]), size=int(hit.sum()))
+    return owner, kbli
+
+
+def _firm_names(n: int, rng: np.random.Generator) -> NDArray[np.str_]:
+    names = np.char.add(
+        np.char.add(np.char.add(rng.choice(_NAME_PREFIX, n), " "), rng.choice(_NAME_WORDS, n)),
+        np.char.add(" ", rng.choice(_NAME_WORDS, n)),
+    )
+    return np.char.strip(names)
+
+
+def _truth(planted_key: NDArray[np.object_]) -> pd.DataFrame:
+    """The planted sentra, with how many of their firms the registry holds."""
+    return pd.DataFrame(
         [
             {
                 "key": p.key,
@@ -509,15 +532,6 @@ def generate_registry(
             }
             for p in PLANTED
         ]
-    )
-    logger.info(
-        "demo registry: %d rows (%d planted sentra firms, %d faulty rows)",
-        len(text),
-        len(owner_s),
-        sum(FAULTS.values()),
-    )
-    return DemoRegistry(
-        registry=text, truth=truth, expected_rejected=dict(FAULTS), expected_repaired=repaired
     )
 
 

@@ -171,20 +171,8 @@ def ripley(
         raise DataError(f"Ripley's K needs at least 3 points; got {n_all}")
     if simulations < 1:
         raise ConfigError(f"simulations={simulations!r} must be at least 1")
-    shapes = (
-        np.atleast_1d(np.asarray(window, dtype=object))
-        if window is not None
-        else np.array([shapely.convex_hull(shapely.multipoints(xy))], dtype=object)
-    )
-    area = float(shapely.area(shapes).sum())
-    if area <= 0:
-        raise DataError("the window has no area (points on a line?); pass a polygon window")
-    if distances is None:
-        top = min(5_000.0, 0.25 * np.sqrt(area))
-        distances = np.linspace(top / 20, top, 20)
-    distances = np.asarray(distances, dtype=float)
-    if (distances <= 0).any() or not np.all(np.diff(distances) > 0):
-        raise ConfigError("distances must be positive and increasing (metres)")
+    shapes, area = _window(xy, window)
+    distances = _distances(distances, area)
     used = xy if n_all <= max_points else xy[rng.choice(n_all, max_points, replace=False)]
     n = len(used)
     observed, nn_observed = _k(used, distances, area)
@@ -198,8 +186,54 @@ def ripley(
             pool = csr_points(shapes, simulations * n, rng)
         draws = [pool[s * n : (s + 1) * n] for s in range(simulations)]
     results = [_k(d, distances, area) for d in draws]
-    simulated = np.vstack([k for k, _ in results])
+    out = _envelope(observed, np.vstack([k for k, _ in results]), distances)
     nn_simulated = np.array([nn for _, nn in results])
+    out.attrs.update(
+        {
+            "n": n_all,
+            "n_used": n,
+            "area_m2": area,
+            "p_global": out.attrs["p_global"],
+            "nn_observed_m": nn_observed,
+            "nn_simulated_m": float(nn_simulated.mean()),
+            "p_nn": float(((nn_simulated <= nn_observed).sum() + 1) / (simulations + 1)),
+        }
+    )
+    return out
+
+
+def _window(
+    xy: NDArray[np.float64], window: Sequence[shapely.Geometry] | shapely.Geometry | None
+) -> tuple[NDArray[np.object_], float]:
+    """The window's polygons (default: the points' convex hull) and their area."""
+    shapes = (
+        np.atleast_1d(np.asarray(window, dtype=object))
+        if window is not None
+        else np.array([shapely.convex_hull(shapely.multipoints(xy))], dtype=object)
+    )
+    area = float(shapely.area(shapes).sum())
+    if area <= 0:
+        raise DataError("the window has no area (points on a line?); pass a polygon window")
+    return shapes, area
+
+
+def _distances(distances: NDArray[np.float64] | None, area: float) -> NDArray[np.float64]:
+    """The given distances, checked, or 20 steps up to a quarter of sqrt(area), <= 5 km."""
+    if distances is None:
+        top = min(5_000.0, 0.25 * np.sqrt(area))
+        distances = np.linspace(top / 20, top, 20)
+    distances = np.asarray(distances, dtype=float)
+    if (distances <= 0).any() or not np.all(np.diff(distances) > 0):
+        raise ConfigError("distances must be positive and increasing (metres)")
+    return distances
+
+
+def _envelope(
+    observed: NDArray[np.float64], simulated: NDArray[np.float64], distances: NDArray[np.float64]
+) -> pd.DataFrame:
+    """K, L, the pointwise envelope of ``L - d`` and its p per distance; ``attrs``
+    holds the global test's ``p_global``."""
+    simulations = len(simulated)
     l_obs = np.sqrt(observed / np.pi) - distances
     l_sim = np.sqrt(simulated / np.pi) - distances[None, :]
     low, high = l_sim.min(axis=0), l_sim.max(axis=0)
@@ -224,17 +258,7 @@ def ripley(
     centre = l_sim.mean(axis=0)
     t_obs = np.max((l_obs - centre) / spread)
     t_sim = np.max((l_sim - centre[None, :]) / spread[None, :], axis=1)
-    out.attrs.update(
-        {
-            "n": n_all,
-            "n_used": n,
-            "area_m2": area,
-            "p_global": float(((t_sim >= t_obs).sum() + 1) / (simulations + 1)),
-            "nn_observed_m": nn_observed,
-            "nn_simulated_m": float(nn_simulated.mean()),
-            "p_nn": float(((nn_simulated <= nn_observed).sum() + 1) / (simulations + 1)),
-        }
-    )
+    out.attrs["p_global"] = float(((t_sim >= t_obs).sum() + 1) / (simulations + 1))
     return out
 
 

@@ -20,7 +20,7 @@ import html
 import json
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from importlib import resources
 from pathlib import Path
@@ -220,39 +220,12 @@ def build_map(
     from folium.plugins import Fullscreen
 
     t = TEXT[lang]
-    key = tiles.strip().lower()
-    custom = key not in BASE_MAPS
-    tile_name = tiles.strip() if custom else BASE_MAPS[key]
-    bounds = areas.to_crs(4326).total_bounds
-    centre = [(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2]
-    fmap = folium.Map(
-        location=centre,
-        tiles=None,
-        control_scale=True,
-        prefer_canvas=True,
-        zoom_start=8,
-    )
-    # Marker clustering needs the map's maxZoom, which folium sets only with a tile layer.
-    fmap.options["max_zoom"] = 18
-    # Only Leaflet itself: folium's default jQuery, Bootstrap and icon fonts serve marker
-    # styles this map does not use, and every asset is inlined when the page is saved.
-    fmap.default_js = [*folium.Map.default_js[:1], ("klastergeo_map", _OWN_JS)]
-    fmap.default_css = folium.Map.default_css[:1]
-    if custom:
-        if not attribution:
-            raise ConfigError(
-                f"tiles={tiles!r} is a custom tile URL; give its attribution (map.attribution)"
-            )
-    elif tile_name is not None:
-        folium.TileLayer(tile_name, name=tile_name, control=True).add_to(fmap)
-    fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
-
+    fmap, custom_tiles = _base_map(areas, tiles, attribution)
     root = cast(Any, fmap.get_root())
     view = _sector_payload(areas, table, sentra, sectors, probability, lang, parents)
     _Call("klastergeo.sectorView({{ this._parent.get_name() }}, {{ this.payload }});", view).add_to(
         fmap
     )
-
     Fullscreen().add_to(fmap)
     control = folium.LayerControl(collapsed=False, position="topleft")
     control.add_to(fmap)
@@ -266,11 +239,11 @@ def build_map(
         # would compile its URL and attribution as templates. Leaflet writes attributions
         # as HTML, so the text is escaped.
         "tiles": {
-            "url": tile_name,
+            "url": tiles.strip(),
             "attribution": html.escape(attribution or ""),
             "name": t["base_map"],
         }
-        if custom
+        if custom_tiles
         else None,
     }
     layers_call = _Call(
@@ -287,21 +260,53 @@ def build_map(
         layers_call.default_css = MarkerCluster.default_css
         root.html.add_child(_raw(firm_block(_firm_payload(firms))))
     layers_call.add_to(fmap)
-
-    heading = html.escape(title or t["title"])
-    footer = f"{t['source']}: {source}. " if source else ""
-    footer += f"{t['made']}: {date.today().isoformat()} (klastergeo)"
-    root.html.add_child(
-        _raw(
-            '<div class="klastergeo-title"><b>'
-            + heading
-            + "</b><br><small>"
-            + html.escape(footer)
-            + "</small></div>"
-        )
-    )
+    root.html.add_child(_raw(_title_block(title or t["title"], source, t)))
     root.header.add_child(_raw(_CSS))
     return fmap
+
+
+def _base_map(areas: gpd.GeoDataFrame, tiles: str, attribution: str | None) -> tuple[Any, bool]:
+    """A Leaflet-only folium map fitted to ``areas`` with its base tiles; True when the
+    tiles are a custom URL (drawn by the page's script)."""
+    import folium
+
+    key = tiles.strip().lower()
+    custom = key not in BASE_MAPS
+    if custom and not attribution:
+        raise ConfigError(
+            f"tiles={tiles!r} is a custom tile URL; give its attribution (map.attribution)"
+        )
+    bounds = areas.to_crs(4326).total_bounds
+    fmap = folium.Map(
+        location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2],
+        tiles=None,
+        control_scale=True,
+        prefer_canvas=True,
+        zoom_start=8,
+    )
+    # Marker clustering needs the map's maxZoom, which folium sets only with a tile layer.
+    fmap.options["max_zoom"] = 18
+    # Only Leaflet itself: folium's default jQuery, Bootstrap and icon fonts serve marker
+    # styles this map does not use, and every asset is inlined when the page is saved.
+    fmap.default_js = [*folium.Map.default_js[:1], ("klastergeo_map", _OWN_JS)]
+    fmap.default_css = folium.Map.default_css[:1]
+    tile_name = None if custom else BASE_MAPS[key]
+    if tile_name is not None:
+        folium.TileLayer(tile_name, name=tile_name, control=True).add_to(fmap)
+    fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    return fmap, custom
+
+
+def _title_block(heading: str, source: str | None, t: Mapping[str, str]) -> str:
+    footer = f"{t['source']}: {source}. " if source else ""
+    footer += f"{t['made']}: {date.today().isoformat()} (klastergeo)"
+    return (
+        '<div class="klastergeo-title"><b>'
+        + html.escape(heading)
+        + "</b><br><small>"
+        + html.escape(footer)
+        + "</small></div>"
+    )
 
 
 #: The id of the firm data block in a map page (see :func:`firm_block`).

@@ -151,8 +151,6 @@ def build_report(
 
     if lang not in TEXT:
         raise ConfigError(f"lang={lang!r} is not accepted; use 'id' or 'en'")
-    from klastergeo.models import TITLES
-
     t = TEXT[lang]
     template = jinja2.Environment(autoescape=True).from_string(
         resources.files("klastergeo.publish")
@@ -178,59 +176,8 @@ def build_report(
         if len(sentra)
         else f"<p>{t['none']}</p>"
     )
-    model_blocks = []
-    for kind, result in (models or {}).items():
-        fit = result.fit
-        extra = "mcfadden_r2" if "mcfadden_r2" in fit else "r2"
-        model_blocks.append(
-            {
-                "title": f"{TITLES[kind]}: {result.outcome}",
-                "coefficients": Markup(
-                    _table(result.coefficients[list(result.coefficients.columns[:7])])
-                ),
-                "classification": Markup(_table(result.classification, index=True)),
-                "fit": (
-                    f"n = {fit['n']:,}; {extra} = {fit[extra]:.4f}; AUC = {fit['auc']:.4f}; "
-                    f"count R2 = {fit['count_r2']:.4f}"
-                ),
-            }
-        )
     config = summary.get("config", {})
-    analysis = config.get("analysis", {})
-    areas = summary.get("areas", {})
-    method = pd.DataFrame(
-        {
-            "parameter": [
-                "level",
-                "study area",
-                "areas",
-                "weights",
-                "permutations",
-                "seed",
-                "FDR",
-                "alternative",
-                "Gi* inference",
-                "sentra: min firms",
-                "sentra: LQ threshold",
-                "sentra: confidence",
-            ],
-            "value": [
-                str(areas.get("level", "")),
-                str(areas.get("study_area", "")),
-                str(areas.get("count", "")),
-                str((areas.get("weights") or {}).get("kind", "")),
-                str(analysis.get("permutations", "")),
-                str(summary.get("seed", "")),
-                str(analysis.get("fdr", "")),
-                str(analysis.get("alternative", "")),
-                str(analysis.get("gi_inference", "")),
-                str(config.get("sentra", {}).get("min_firms", "")),
-                str(config.get("sentra", {}).get("lq_threshold", "")),
-                str(config.get("sentra", {}).get("confidence", "")),
-            ],
-        }
-    )
-    markup = Markup
+    not_computed = summary.get("not_computed")
     return template.render(
         lang=lang,
         t=t,
@@ -240,17 +187,55 @@ def build_report(
         # the file's name, never the machine's path to it (reports get published)
         source=Path(str((config.get("records") or {}).get("path") or "")).name,
         map_file=map_file,
-        records_table=markup(_table(counts)),
-        reasons_table=markup(reasons_table),
+        records_table=Markup(_table(counts)),
+        reasons_table=Markup(reasons_table),
         n_sentra=len(sentra),
-        sentra_table=markup(sentra_table),
-        global_table=markup(_table(global_stats, index=True)),
-        models=model_blocks,
+        sentra_table=Markup(sentra_table),
+        global_table=Markup(_table(global_stats, index=True)),
+        models=[_model_block(kind, result) for kind, result in (models or {}).items()],
         figures=list(figures),
-        method_table=markup(_table(method)),
-        not_computed=markup(
-            _table(pd.DataFrame(summary.get("not_computed") or [], columns=["step", "what", "why"]))
-        )
-        if summary.get("not_computed")
+        method_table=Markup(_table(_method_table(summary))),
+        not_computed=Markup(_table(pd.DataFrame(not_computed, columns=["step", "what", "why"])))
+        if not_computed
         else "",
     )
+
+
+def _model_block(kind: str, result: Any) -> dict[str, Any]:
+    """Title, coefficient and classification tables and fit line of one model."""
+    from klastergeo.models import TITLES
+
+    fit = result.fit
+    extra = "mcfadden_r2" if "mcfadden_r2" in fit else "r2"
+    return {
+        "title": f"{TITLES[kind]}: {result.outcome}",
+        "coefficients": Markup(_table(result.coefficients[list(result.coefficients.columns[:7])])),
+        "classification": Markup(_table(result.classification, index=True)),
+        "fit": (
+            f"n = {fit['n']:,}; {extra} = {fit[extra]:.4f}; AUC = {fit['auc']:.4f}; "
+            f"count R2 = {fit['count_r2']:.4f}"
+        ),
+    }
+
+
+def _method_table(summary: Mapping[str, Any]) -> pd.DataFrame:
+    """The run's main settings, from its summary."""
+    config = summary.get("config", {})
+    analysis = config.get("analysis", {})
+    sentra = config.get("sentra", {})
+    areas = summary.get("areas", {})
+    rows = {
+        "level": areas.get("level", ""),
+        "study area": areas.get("study_area", ""),
+        "areas": areas.get("count", ""),
+        "weights": (areas.get("weights") or {}).get("kind", ""),
+        "permutations": analysis.get("permutations", ""),
+        "seed": summary.get("seed", ""),
+        "FDR": analysis.get("fdr", ""),
+        "alternative": analysis.get("alternative", ""),
+        "Gi* inference": analysis.get("gi_inference", ""),
+        "sentra: min firms": sentra.get("min_firms", ""),
+        "sentra: LQ threshold": sentra.get("lq_threshold", ""),
+        "sentra: confidence": sentra.get("confidence", ""),
+    }
+    return pd.DataFrame({"parameter": list(rows), "value": [str(v) for v in rows.values()]})

@@ -242,8 +242,6 @@ def publish(
     -------
     The files of the site.
     """
-    from klastergeo.publish import maps
-
     if isinstance(firm_decimals, bool) or not isinstance(firm_decimals, int):
         raise ConfigError(f"firm_decimals={firm_decimals!r} must be an integer from 0 to 5")
     if not 0 <= firm_decimals <= 5:
@@ -254,6 +252,42 @@ def publish(
     if lang is not None and lang not in _TEXT:
         raise ConfigError(f"lang={lang!r} is not accepted; use 'id' or 'en'")
     source = Path(run_folder)
+    summary = _run_summary(source)
+    map_options = _dict(_dict(summary.get("config")).get("map"))
+    language = lang or map_options.get("lang", "id")
+    if language not in _TEXT:
+        raise ConfigError(f"lang={language!r} is not accepted; use 'id' or 'en'")
+    target = Path(site)
+    if target.resolve() == source.resolve() or source.resolve() in target.resolve().parents:
+        raise ConfigError(
+            f"--site {str(target)!r} must be a folder outside the run folder {str(source)!r}"
+        )
+    with RunFolder(target, what="--site", kind="site") as stage:
+        _copy_public(source, stage.path, with_firms=with_firms, firm_decimals=firm_decimals)
+        figures = sorted(f"figures/{p.name}" for p in (stage.path / "figures").glob("*.png"))
+        title = map_options.get("title")
+        title = title if isinstance(title, str) else None
+        public = public_summary(summary)
+        public["published"] = {
+            "with_firms": with_firms,
+            "firm_decimals": firm_decimals if with_firms else None,
+        }
+        write_text(
+            stage.path / "index.html",
+            index_page(public, stage.path, lang=language, title=title, figures=figures),
+        )
+        write_text(
+            stage.path / "embed.html", embed_snippet(title or _TEXT[language]["title"]) + "\n"
+        )
+        files = stage.commit(public)
+    logger.info("published %d file(s) to %s", len(files), target)
+    return files
+
+
+def _run_summary(source: Path) -> dict[str, Any]:
+    """The ``summary.json`` of a complete run in ``source`` whose files are unchanged."""
+    from klastergeo._io import _same_file
+
     summary_path = source / "summary.json"
     if not summary_path.is_file():
         raise DataError(
@@ -282,64 +316,41 @@ def publish(
             f"the run in {str(source)!r} stopped early (status {summary.get('status')!r}); "
             "there is nothing to publish"
         )
-    from klastergeo._io import _same_file
-
     changed = [n for n, e in summary["files"].items() if not _same_file(source / n, e)]
     if changed:
         raise DataError(
             f"the run folder {str(source)!r} was changed after the run wrote it "
             f"({', '.join(changed[:5])}); run it again, then publish"
         )
-    config = _dict(summary.get("config"))
-    map_options = _dict(config.get("map"))
-    language = lang or map_options.get("lang", "id")
-    if language not in _TEXT:
-        raise ConfigError(f"lang={language!r} is not accepted; use 'id' or 'en'")
-    target = Path(site)
-    if target.resolve() == source.resolve() or source.resolve() in target.resolve().parents:
-        raise ConfigError(
-            f"--site {str(target)!r} must be a folder outside the run folder {str(source)!r}"
+    return summary
+
+
+def _copy_public(source: Path, stage: Path, *, with_firms: bool, firm_decimals: int) -> None:
+    """Copy the run's public files into ``stage``: the map without firm data (or with
+    rounded firms), the area table as CSV, figures, diagnosis and the aggregate tables."""
+    from klastergeo.publish import maps
+
+    for name in ("report.html", *DOWNLOADS):
+        if name in _FIRM_LEVEL or name == "areas.csv":
+            continue
+        if (source / name).exists():
+            shutil.copy2(source / name, stage / name)
+    if (source / "map.html").exists():
+        page = (source / "map.html").read_text(encoding="utf-8")
+        page = (
+            maps.with_rounded_firms(page, decimals=firm_decimals)
+            if with_firms
+            else maps.without_firms(page)
         )
-    with RunFolder(target, what="--site", kind="site") as stage:
-        for name in ("report.html", *DOWNLOADS):
-            if name in _FIRM_LEVEL or name == "areas.csv":
-                continue
-            if (source / name).exists():
-                shutil.copy2(source / name, stage.path / name)
-        if (source / "map.html").exists():
-            page = (source / "map.html").read_text(encoding="utf-8")
-            page = (
-                maps.with_rounded_firms(page, decimals=firm_decimals)
-                if with_firms
-                else maps.without_firms(page)
-            )
-            write_text(stage.path / "map.html", page)
-        if (source / "areas.parquet").exists():
-            with atomic_path(stage.path / "areas.csv") as tmp:
-                pd.read_parquet(source / "areas.parquet").to_csv(tmp, index=False)
-        for folder in ("figures", "diagnosis"):
-            if (source / folder).is_dir():
-                shutil.copytree(source / folder, stage.path / folder)
-        if with_firms and (source / "firms.parquet").exists():
-            write_text(stage.path / "firms.geojson", _public_firms(source, firm_decimals))
-        figures = sorted(f"figures/{p.name}" for p in (stage.path / "figures").glob("*.png"))
-        title = map_options.get("title")
-        title = title if isinstance(title, str) else None
-        public = public_summary(summary)
-        public["published"] = {
-            "with_firms": with_firms,
-            "firm_decimals": firm_decimals if with_firms else None,
-        }
-        write_text(
-            stage.path / "index.html",
-            index_page(public, stage.path, lang=language, title=title, figures=figures),
-        )
-        write_text(
-            stage.path / "embed.html", embed_snippet(title or _TEXT[language]["title"]) + "\n"
-        )
-        files = stage.commit(public)
-    logger.info("published %d file(s) to %s", len(files), target)
-    return files
+        write_text(stage / "map.html", page)
+    if (source / "areas.parquet").exists():
+        with atomic_path(stage / "areas.csv") as tmp:
+            pd.read_parquet(source / "areas.parquet").to_csv(tmp, index=False)
+    for folder in ("figures", "diagnosis"):
+        if (source / folder).is_dir():
+            shutil.copytree(source / folder, stage / folder)
+    if with_firms and (source / "firms.parquet").exists():
+        write_text(stage / "firms.geojson", _public_firms(source, firm_decimals))
 
 
 #: Files of a run that hold one row per firm: never copied into a site as they are.
