@@ -2,7 +2,7 @@
 
 The pipeline's concepts each have a module: :mod:`~klastergeo.records` (read and validate
 enterprise records), :mod:`~klastergeo.boundaries` (administrative areas),
-:mod:`~klastergeo.aggregate` (firms per area, location quotients, H3 grids),
+:mod:`~klastergeo.aggregate` (firms per area, H3 grids),
 :mod:`~klastergeo.weights` (spatial weights), :mod:`~klastergeo.autocorrelation` (Moran's I,
 LISA, Gi*), :mod:`~klastergeo.scale` (automatic distance band),
 :mod:`~klastergeo.concentration` (LQ, Hoover, locational Gini, Ellison-Glaeser),
@@ -17,32 +17,15 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from klastergeo._errors import (
-    BoundaryError,
-    ConfigError,
-    DataError,
-    DownloadError,
-    KlastergeoError,
-    ModelError,
-    OutputError,
-    StatisticsError,
-    ValidationError,
-)
+from typing import TYPE_CHECKING
 
-__all__ = [
-    "BoundaryError",
-    "ConfigError",
-    "DataError",
-    "DownloadError",
-    "KlastergeoError",
-    "ModelError",
-    "OutputError",
-    "StatisticsError",
-    "ValidationError",
-    "__version__",
-    "to_metric",
-    "utm_crs",
-]
+from klastergeo import _errors
+from klastergeo._errors import *  # noqa: F403 - the error classes are public
+
+if TYPE_CHECKING:
+    from klastergeo._spatial import to_metric, utm_crs
+
+__all__ = [*_errors.__all__, "__version__", "to_metric", "utm_crs"]
 
 #: Public helpers imported on first use (``import klastergeo`` stays light).
 _LAZY = {"utm_crs": "klastergeo._spatial", "to_metric": "klastergeo._spatial"}

@@ -38,7 +38,7 @@ import logging
 import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -510,60 +510,38 @@ def _local(
         raise DataError("Getis-Ord G needs non-negative values; y has negative entries")
     counts: dict[str, tuple[NDArray[np.int32], NDArray[np.int32]]] = {}
     if permutations > 0 and n > 1:
-        if _is_binary(binary):
+        # one pass for every statistic on binary weights, else one per weights matrix
+        shared = _is_binary(binary)
+        passes = [which] if shared else [(name,) for name in which]
+        for names in passes:
+            matrix = _csr(graph, "r") if names == ("moran",) else binary
             ge, le = permutation_counts(
                 values,
-                binary.indptr,
-                binary.indices,
-                binary.data,
+                matrix.indptr,
+                matrix.indices,
+                matrix.data,
                 permutations=permutations,
                 seed=seed,
                 threads=threads,
-                method="shared",
+                method="shared" if shared else "auto",
             )
-            counts = dict.fromkeys(which, (ge, le))
-        else:
-            for name in which:
-                matrix = _csr(graph, "r") if name == "moran" else binary
-                ge, le = permutation_counts(
-                    values,
-                    matrix.indptr,
-                    matrix.indices,
-                    matrix.data,
-                    permutations=permutations,
-                    seed=seed,
-                    threads=threads,
-                )
-                counts[name] = (ge, le)
-    out: dict[str, pd.DataFrame] = {}
-    for name in which:
-        if name == "moran":
-            out[name] = _moran_frame(
-                values,
-                graph,
-                prepared,
-                counts.get(name),
-                isolated,
-                permutations,
-                alternative,
-                alpha,
-                fdr,
-                moran_inference,
-            )
-        else:
-            out[name] = _g_frame(
-                values,
-                binary,
-                prepared,
-                counts.get(name),
-                isolated,
-                permutations,
-                alternative,
-                fdr,
-                g_inference,
-                star=name == "gstar",
-            )
-    return out
+            counts.update(dict.fromkeys(names, (ge, le)))
+    return {
+        name: _local_frame(
+            name,
+            values,
+            graph,
+            prepared,
+            counts.get(name),
+            isolated,
+            permutations=permutations,
+            alternative=alternative,
+            alpha=alpha,
+            fdr=fdr,
+            inference=moran_inference if name == "moran" else g_inference,
+        )
+        for name in which
+    }
 
 
 def _check_inference(inference: Inference) -> None:
@@ -616,76 +594,64 @@ def _frame(
     return _shape(frame, prepared)
 
 
-def _moran_frame(
+def _local_frame(
+    name: str,
     values: NDArray[np.float64],
     graph: Graph,
     prepared: _Prepared,
     counts: tuple[NDArray[np.int32], NDArray[np.int32]] | None,
     isolated: NDArray[np.bool_],
+    *,
     permutations: int,
     alternative: Alternative,
     alpha: float,
     fdr: bool,
     inference: Inference,
 ) -> pd.DataFrame:
-    _check_inference(inference)
-    row = _csr(graph, "r")
-    wi, wi2 = _row_sums(row)
-    ge, le, used = _counts_or_empty(counts, values.shape, permutations)
-    on_sim = inference == "permutation" and used > 0
-    out, code, constant = _finish.moran_columns(
-        values,
-        row.indptr.astype(np.int64),
-        row.indices.astype(np.int64),
-        row.data,
-        wi.ravel(),
-        wi2.ravel(),
-        ge,
-        le,
-        permutations=used,
-        alternative=alternative,
-        decide_on_sim=on_sim,
-        alpha=alpha,
-        decide=not fdr,
-    )
-    if fdr:
-        code = _fdr_codes(out[:, :, 3 if on_sim else 2], code, alpha, out[:, :, 1])
-    _warn_undefined(prepared, constant, isolated, "local Moran")
-    return _frame(prepared, out, code, "quadrant")
-
-
-def _g_frame(
-    values: NDArray[np.float64],
-    binary: sparse.csr_matrix,
-    prepared: _Prepared,
-    counts: tuple[NDArray[np.int32], NDArray[np.int32]] | None,
-    isolated: NDArray[np.bool_],
-    permutations: int,
-    alternative: Alternative,
-    fdr: bool,
-    inference: Inference,
-    *,
-    star: bool,
-) -> pd.DataFrame:
+    """Local Moran (``name="moran"``: row-standardised weights, quadrants) or Getis-Ord
+    ``"g"``/``"gstar"`` (binary weights, bins) from the permutation counts."""
     _check_inference(inference)
     ge, le, used = _counts_or_empty(counts, values.shape, permutations)
     on_sim = inference == "permutation" and used > 0
-    out, code, constant = _finish.g_columns(
-        values,
-        binary.indptr.astype(np.int64),
-        binary.indices.astype(np.int64),
-        ge,
-        le,
-        permutations=used,
-        alternative=alternative,
-        star=star,
-        decide_on_sim=on_sim,
-        decide=not fdr,
+    common: dict[str, Any] = {
+        "permutations": used,
+        "alternative": alternative,
+        "decide_on_sim": on_sim,
+        "decide": not fdr,
+    }
+    if name == "moran":
+        row = _csr(graph, "r")
+        wi, wi2 = _row_sums(row)
+        out, code, constant = _finish.moran_columns(
+            values,
+            row.indptr.astype(np.int64),
+            row.indices.astype(np.int64),
+            row.data,
+            wi.ravel(),
+            wi2.ravel(),
+            ge,
+            le,
+            alpha=alpha,
+            **common,
+        )
+    else:
+        binary = _csr(graph, "b")
+        out, code, constant = _finish.g_columns(
+            values,
+            binary.indptr.astype(np.int64),
+            binary.indices.astype(np.int64),
+            ge,
+            le,
+            star=name == "gstar",
+            **common,
+        )
+    if fdr:  # LISA quadrants keep alpha; Gi* bins use their own three levels
+        level = alpha if name == "moran" else None
+        code = _fdr_codes(out[:, :, 3 if on_sim else 2], code, level, out[:, :, 1])
+    _warn_undefined(
+        prepared, constant, isolated, "local Moran" if name == "moran" else "Getis-Ord G"
     )
-    if fdr:
-        code = _fdr_codes(out[:, :, 3 if on_sim else 2], code, None, out[:, :, 1])
-    _warn_undefined(prepared, constant, isolated, "Getis-Ord G")
-    return _frame(prepared, out, code, "bin")
+    return _frame(prepared, out, code, "quadrant" if name == "moran" else "bin")
 
 
 # --------------------------------------------------------------------------------------
@@ -765,6 +731,24 @@ def _permuted_columns(
         done += b
 
 
+def _simulated(
+    statistic: Callable[[NDArray[np.float64]], NDArray[np.float64]],
+    values: NDArray[np.float64],
+    permutations: int,
+    seed: int | None,
+) -> NDArray[np.float64] | None:
+    """The statistic of ``permutations`` total permutations of ``values`` (None for 0)."""
+    if permutations <= 0:
+        return None
+    blocks = _permuted_columns(values, permutations, seed)
+    return np.concatenate([statistic(block) for block in blocks])
+
+
+def _undefined(name: str, expected: float, permutations: int) -> GlobalStatistic:
+    nan = float("nan")
+    return GlobalStatistic(name, nan, expected, nan, nan, nan, nan, nan, nan, nan, permutations)
+
+
 def _weights_sums(matrix: sparse.csr_matrix) -> tuple[float, float, float]:
     s0 = float(matrix.sum())
     s1 = float(0.5 * ((matrix + matrix.T).power(2)).sum())
@@ -813,10 +797,7 @@ def global_moran(
     denominator = float(z @ z)
     if denominator == 0 or s0 == 0:
         logger.warning("Moran's I undefined: %s", "constant y" if denominator == 0 else "no links")
-        nan = float("nan")
-        return GlobalStatistic(
-            "moran_i", nan, expected, nan, nan, nan, nan, nan, nan, nan, permutations
-        )
+        return _undefined("moran_i", expected, permutations)
     value = n / s0 * float(z @ (matrix @ z)) / denominator
     v_norm = (n * n * s1 - n * s2 + 3 * s0 * s0) / ((n * n - 1) * s0 * s0) - expected**2
     k = n * float((z**4).sum()) / denominator**2
@@ -824,12 +805,12 @@ def global_moran(
         n * ((n * n - 3 * n + 3) * s1 - n * s2 + 3 * s0 * s0)
         - k * ((n * n - n) * s1 - 2 * n * s2 + 6 * s0 * s0)
     ) / ((n - 1) * (n - 2) * (n - 3) * s0 * s0) - expected**2
-    simulated = None
-    if permutations > 0:
-        blocks = []
-        for block in _permuted_columns(z, permutations, seed):
-            blocks.append(n / s0 * np.einsum("ij,ij->j", block, matrix @ block) / denominator)
-        simulated = np.concatenate(blocks)
+    simulated = _simulated(
+        lambda block: n / s0 * np.einsum("ij,ij->j", block, matrix @ block) / denominator,
+        z,
+        permutations,
+        seed,
+    )
     return _global_result("moran_i", value, expected, v_norm, v_rand, simulated, alternative)
 
 
@@ -854,8 +835,7 @@ def geary(
     s0, s1, s2 = _weights_sums(matrix.tocsr())
     if denominator == 0 or s0 == 0:
         logger.warning("Geary's C undefined: constant y or no links")
-        nan = float("nan")
-        return GlobalStatistic("geary_c", nan, 1.0, nan, nan, nan, nan, nan, nan, nan, permutations)
+        return _undefined("geary_c", 1.0, permutations)
 
     def statistic(v: NDArray[np.float64]) -> NDArray[np.float64]:
         diff = v[matrix.row] - v[matrix.col]
@@ -873,11 +853,7 @@ def geary(
     b = 0.25 * ((n - 1) * s2 * (n * n + 3 * n - 6 - (n * n - n + 2) * k))
     c = s0 * s0 * (n * n - 3 - (n - 1) ** 2 * k)
     v_rand = (a - b + c) / (n * (n - 2) * (n - 3) * s0 * s0)
-    simulated = None
-    if permutations > 0:
-        simulated = np.concatenate(
-            [statistic(block) for block in _permuted_columns(values, permutations, seed)]
-        )
+    simulated = _simulated(statistic, values, permutations, seed)
     return _global_result("geary_c", value, 1.0, v_norm, v_rand, simulated, alternative)
 
 
@@ -900,10 +876,7 @@ def general_g(
     denominator = total**2 - float((values**2).sum())
     if denominator == 0 or s0 == 0:
         logger.warning("General G undefined: y has fewer than two non-zero values, or no links")
-        nan = float("nan")
-        return GlobalStatistic(
-            "general_g", nan, nan, nan, nan, nan, nan, nan, nan, nan, permutations
-        )
+        return _undefined("general_g", float("nan"), permutations)
     value = float(values @ (matrix @ values)) / denominator
     expected = s0 / (n * (n - 1))
     b0 = (n * n - 3 * n + 3) * s1 - n * s2 + 3 * s0**2
@@ -915,14 +888,12 @@ def general_g(
     numerator = b0 * m2**2 + b1 * m4 + b2 * m1**2 * m2 + b3 * m1 * m3 + b4 * m1**4
     eg2 = numerator / (((m1**2 - m2) ** 2) * n * (n - 1) * (n - 2) * (n - 3))
     variance = eg2 - expected**2
-    simulated = None
-    if permutations > 0:
-        simulated = np.concatenate(
-            [
-                np.einsum("ij,ij->j", block, matrix @ block) / denominator
-                for block in _permuted_columns(values, permutations, seed)
-            ]
-        )
+    simulated = _simulated(
+        lambda block: np.einsum("ij,ij->j", block, matrix @ block) / denominator,
+        values,
+        permutations,
+        seed,
+    )
     return _global_result("general_g", value, expected, variance, variance, simulated, alternative)
 
 

@@ -193,15 +193,20 @@ def hoover(matrix: pd.DataFrame, *, totals: pd.Series | None = None) -> pd.Serie
     [0.3, 0.3]
     """
     s, x = _shares(matrix, totals)
-    return pd.Series(
-        0.5 * np.abs(s - x[:, None]).sum(axis=0, where=np.isfinite(s)) * _nan_if_empty(s),
-        index=pd.Index(matrix.columns, name="sector"),
-        name="hoover",
+    return _per_sector(
+        matrix, s, 0.5 * np.abs(s - x[:, None]).sum(axis=0, where=np.isfinite(s)), "hoover"
     )
 
 
-def _nan_if_empty(s: NDArray[np.float64]) -> NDArray[np.float64]:
-    return np.where(np.isfinite(s).all(axis=0), 1.0, np.nan)
+def _per_sector(
+    matrix: pd.DataFrame, s: NDArray[np.float64], values: NDArray[np.float64], name: str
+) -> pd.Series:
+    """``values`` per sector (column of ``matrix``), NaN for sectors with nothing."""
+    return pd.Series(
+        np.where(np.isfinite(s).all(axis=0), values, np.nan),
+        index=pd.Index(matrix.columns, name="sector"),
+        name=name,
+    )
 
 
 def locational_gini(matrix: pd.DataFrame, *, totals: pd.Series | None = None) -> pd.Series:
@@ -228,11 +233,7 @@ def locational_gini(matrix: pd.DataFrame, *, totals: pd.Series | None = None) ->
     cum_s = np.cumsum(s_sorted, axis=0)
     previous = np.vstack([np.zeros((1, s.shape[1])), cum_s[:-1]])
     area = (x_sorted * (cum_s + previous)).sum(axis=0)  # twice the area under the curve
-    return pd.Series(
-        (1.0 - area) * _nan_if_empty(s),
-        index=pd.Index(matrix.columns, name="sector"),
-        name="locational_gini",
-    )
+    return _per_sector(matrix, s, 1.0 - area, "locational_gini")
 
 
 def herfindahl(matrix: pd.DataFrame) -> pd.Series:
@@ -247,11 +248,7 @@ def herfindahl(matrix: pd.DataFrame) -> pd.Series:
     [0.5, 1.0]
     """
     s, _ = _shares(matrix, None)
-    return pd.Series(
-        np.nansum(s * s, axis=0) * _nan_if_empty(s),
-        index=pd.Index(matrix.columns, name="sector"),
-        name="herfindahl",
-    )
+    return _per_sector(matrix, s, np.nansum(s * s, axis=0), "herfindahl")
 
 
 def krugman_specialisation(matrix: pd.DataFrame, *, totals: pd.Series | None = None) -> pd.Series:

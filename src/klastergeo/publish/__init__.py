@@ -8,20 +8,7 @@ Analysis modules never import this package (a test checks the direction).
 
 from __future__ import annotations
 
-from klastergeo.publish.site import (
-    DOWNLOADS,
-    FIRM_DECIMALS,
-    embed_snippet,
-    index_page,
-    public_summary,
-    publish,
-)
+from klastergeo.publish import site
+from klastergeo.publish.site import *  # noqa: F403 - the site's public names
 
-__all__ = [
-    "DOWNLOADS",
-    "FIRM_DECIMALS",
-    "embed_snippet",
-    "index_page",
-    "public_summary",
-    "publish",
-]
+__all__ = list(site.__all__)
