@@ -65,16 +65,19 @@ class OutputError(KlastergeoError):
     files of something else, is in use by another run, or the disk is full."""
 
 
-def preview(values: object, limit: int = 5) -> str:
-    """Format the first few offending values for an error message.
+def preview(values: object, limit: int = 5, *, quote: bool = True) -> str:
+    """Format the first few offending values for an error message (``quote=False``:
+    as plain text, for file names).
 
     >>> preview(["a", "b", "c", "d", "e", "f", "g"])
     "'a', 'b', 'c', 'd', 'e', ... (7 in all)"
+    >>> preview(["map.html"], quote=False)
+    'map.html'
     """
     items = list(values)  # type: ignore[call-overload]
     # numpy scalars as the plain values they hold (0.0, not np.float64(0.0))
     plain = [v.item() if hasattr(v, "dtype") and hasattr(v, "item") else v for v in items]
-    shown = ", ".join(repr(v) for v in plain[:limit])
+    shown = ", ".join((repr if quote else str)(v) for v in plain[:limit])
     if len(items) > limit:
         shown += f", ... ({len(items)} in all)"
     return shown

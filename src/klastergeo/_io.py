@@ -41,7 +41,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from klastergeo._errors import OutputError
+from klastergeo._errors import OutputError, preview
 
 try:  # POSIX; Windows locks with msvcrt
     import fcntl
@@ -479,13 +479,10 @@ class RunFolder:
             name for name, entry in listed.items() if not _same_file(self.target / name, entry)
         ]
         if changed:
-            shown = ", ".join(changed[:5]) + (
-                f", ... ({len(changed)} in all)" if len(changed) > 5 else ""
-            )
             raise OutputError(
-                f"{self.what} {str(self.target)!r}: {shown} changed since klastergeo wrote "
-                f"them; a run replaces its whole folder, so copy what you need elsewhere or "
-                f"choose another {self.what}"
+                f"{self.what} {str(self.target)!r}: {preview(changed, quote=False)} changed "
+                "since klastergeo wrote them; a run replaces its whole folder, so copy what "
+                f"you need elsewhere or choose another {self.what}"
             )
         kind = summary.get("kind")
         # (a folder without a kind is of an earlier version; its files are verified above)
@@ -497,13 +494,10 @@ class RunFolder:
             )
 
     def _refuse(self, foreign: list[str]) -> None:
-        shown = ", ".join(foreign[:5]) + (
-            f", ... ({len(foreign)} in all)" if len(foreign) > 5 else ""
-        )
         raise OutputError(
             f"{self.what} {str(self.target)!r} holds files that no klastergeo run wrote "
-            f"({shown}); a run replaces its whole folder, so move them or choose an "
-            f"empty or new {self.what}"
+            f"({preview(foreign, quote=False)}); a run replaces its whole folder, so move "
+            f"them or choose an empty or new {self.what}"
         )
 
     # -- writing -------------------------------------------------------------------------

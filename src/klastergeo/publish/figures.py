@@ -194,32 +194,20 @@ def sector_figures(
         for sector in sectors:  # one figure per sector and statistic (tens)
             rows = table.xs(sector, level="sector")
             name = f"{sector} {kbli.label(sector, lang=lang)}"
-            gi = rows["gi_bin"].astype(int)
-            written.append(
-                canvas.paint(
-                    gi.map(GISTAR_COLOURS),
-                    folder / f"gi_{sector}.png",
-                    title=f"Gi*: {name}",
-                    legend={
-                        _GI_LABELS[lang][b]: GISTAR_COLOURS.get(b, _NEUTRAL)
-                        for b in (3, 2, 1, 0, -1, -2, -3)
-                    },
-                    note=source,
+            for stem, column, colours, labels in (
+                ("gi", "gi_bin", GISTAR_COLOURS, _GI_LABELS[lang]),
+                ("lisa", "lisa_quadrant", LISA_COLOURS, _LISA_LABELS[lang]),
+            ):
+                written.append(
+                    canvas.paint(
+                        rows[column].astype(int).map(colours),
+                        folder / f"{stem}_{sector}.png",
+                        title=f"{'Gi*' if stem == 'gi' else 'LISA'}: {name}",
+                        # legend in the labels' order: strongest hot spot (or HH) first
+                        legend={label: colours.get(k, _NEUTRAL) for k, label in labels.items()},
+                        note=source,
+                    )
                 )
-            )
-            lisa = rows["lisa_quadrant"].astype(int)
-            written.append(
-                canvas.paint(
-                    lisa.map(LISA_COLOURS),
-                    folder / f"lisa_{sector}.png",
-                    title=f"LISA: {name}",
-                    legend={
-                        _LISA_LABELS[lang][q]: LISA_COLOURS.get(q, _NEUTRAL)
-                        for q in (1, 2, 3, 4, 0)
-                    },
-                    note=source,
-                )
-            )
     finally:
         canvas.close()
     return written
