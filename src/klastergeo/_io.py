@@ -131,8 +131,14 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
 
     Examples
     --------
-    >>> with atomic_path(tmp_dir / "a.csv") as tmp:  # doctest: +SKIP
-    ...     frame.to_csv(tmp)
+    >>> import tempfile
+    >>> target = Path(tempfile.mkdtemp()) / "a.csv"
+    >>> with atomic_path(target) as tmp:
+    ...     _ = tmp.write_text("x")
+    ...     target.exists()
+    False
+    >>> target.read_text()
+    'x'
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -294,9 +300,13 @@ class RunFolder:
 
     Examples
     --------
-    >>> with RunFolder("out") as folder:  # doctest: +SKIP
-    ...     write_text(folder.path / "report.html", page)
-    ...     folder.commit({"klastergeo": "0.1.0"})
+    >>> import tempfile
+    >>> out = Path(tempfile.mkdtemp()) / "out"
+    >>> with RunFolder(out) as folder:
+    ...     _ = write_text(folder.path / "report.html", "<p>hello</p>")
+    ...     files = folder.commit({"status": "complete"})
+    >>> sorted(p.name for p in out.iterdir())
+    ['report.html', 'summary.json']
     """
 
     def __init__(

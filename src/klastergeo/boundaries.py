@@ -162,8 +162,25 @@ def load_areas(
 
     Examples
     --------
+    The kecamatan of Kabupaten Sukoharjo from the national files (needs them, see
+    :func:`resolve_source`):
+
     >>> load_areas("kecamatan", area="33.11").loc["33.11.11", "name"]  # doctest: +SKIP
     'Gatak'
+
+    Custom polygons, here two planning zones in a GeoJSON file:
+
+    >>> import tempfile
+    >>> import shapely
+    >>> path = Path(tempfile.mkdtemp()) / "zones.geojson"
+    >>> gpd.GeoDataFrame(
+    ...     {"kode": ["Z2", "Z1"], "nama": ["Zona Timur", "Zona Barat"]},
+    ...     geometry=[shapely.box(110.8, -7.6, 110.9, -7.5), shapely.box(110.7, -7.6, 110.8, -7.5)],
+    ...     crs=4326,
+    ... ).to_file(path)
+    >>> zones = load_areas(source=path)
+    >>> zones.index.tolist(), zones["name"].tolist()
+    (['Z1', 'Z2'], ['Zona Barat', 'Zona Timur'])
     """
     path = resolve_source(source)
     if path.is_dir():

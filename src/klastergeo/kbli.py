@@ -119,7 +119,8 @@ def normalise(codes: pd.Series) -> pd.Series:
     ['13134', '01', nan, nan]
     """
     out = codes.astype("string").str.strip()
-    return out.mask(out == "").astype(object).where(out.notna(), np.nan)
+    out = out.mask(out == "")
+    return out.astype(object).where(out.notna(), np.nan)
 
 
 def is_valid(codes: pd.Series) -> pd.Series:
@@ -156,10 +157,18 @@ def restore_leading_zero(
     mask.
 
     >>> codes, restored, ambiguous = restore_leading_zero(
-    ...     pd.Series(["13134", "1110", "10710", "3111"]), typed=True
+    ...     pd.Series(["13134", "1110", "10710", "47111", "3111"]), typed=True
     ... )
     >>> codes.tolist(), restored.tolist()
-    (['13134', '01110', '10710', '03111'], [False, True, False, True])
+    (['13134', '01110', '10710', '47111', '03111'], [False, True, False, False, True])
+
+    Half the codes four digits long, half five: ``1110`` may be either.
+
+    >>> codes, restored, ambiguous = restore_leading_zero(
+    ...     pd.Series(["13134", "1110"]), typed=True
+    ... )
+    >>> codes.tolist(), ambiguous.tolist()
+    (['13134', '1110'], [False, True])
     """
     text = codes.astype("string")
     digits = text.str.fullmatch(r"\d+").fillna(False).to_numpy(dtype=bool)

@@ -245,9 +245,23 @@ def read_records(
 
     Examples
     --------
-    >>> raw = read_records("registry.csv")  # doctest: +SKIP
-    >>> raw.delimiter, raw.encoding  # doctest: +SKIP
-    (';', 'utf-8-sig')
+    A semicolon-separated export with decimal commas and a byte-order mark, as
+    spreadsheets write them:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> path = Path(tempfile.mkdtemp()) / "registry.csv"
+    >>> _ = path.write_text(
+    ...     "id_usaha;nama_usaha;lintang;bujur;kbli;tenaga_kerja\\n"
+    ...     "A1;Mebel Jaya;-7,5412;110,7701;31001;4\\n"
+    ...     "A2;Tenun Sari;-7,5391;110,7712;13134;\\n"
+    ...     "A1;Mebel Jaya;-7,5412;110,7701;31001;4\\n"
+    ...     "A3;Roti Enak;110,7705;-7,5401;10710;2\\n",
+    ...     encoding="utf-8-sig",
+    ... )
+    >>> raw = read_records(path)
+    >>> raw.delimiter, raw.encoding, len(raw.frame)
+    (';', 'utf-8-sig', 4)
     """
     source = check_source(path, what=what)
     suffix = source.suffix.lower()
@@ -909,9 +923,24 @@ def validate_records(
 
     Examples
     --------
-    >>> report = validate_records(read_records("registry.csv"))  # doctest: +SKIP
-    >>> report.by_reason["duplicate_id"]  # doctest: +SKIP
-    3
+    The registry of :func:`read_records`' example: a row repeated and a row whose
+    latitude is 110 (its coordinates swapped; with ``areas`` it would be repaired).
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> path = Path(tempfile.mkdtemp()) / "registry.csv"
+    >>> _ = path.write_text(
+    ...     "id_usaha;nama_usaha;lintang;bujur;kbli;tenaga_kerja\\n"
+    ...     "A1;Mebel Jaya;-7,5412;110,7701;31001;4\\n"
+    ...     "A2;Tenun Sari;-7,5391;110,7712;13134;\\n"
+    ...     "A1;Mebel Jaya;-7,5412;110,7701;31001;4\\n"
+    ...     "A3;Roti Enak;110,7705;-7,5401;10710;2\\n",
+    ... )
+    >>> report = validate_records(read_records(path))
+    >>> report.n_kept, {reason: n for reason, n in report.by_reason.items() if n}
+    (2, {'out_of_range': 1, 'duplicate_record': 1})
+    >>> report.records["sector"].tolist()
+    ['31', '13']
     """
     frame = raw.frame
     cols = resolve_columns(list(frame.columns), columns, has_geometry=raw.xy is not None)

@@ -170,9 +170,14 @@ def choose_scale(
 
     Examples
     --------
-    >>> choice = choose_scale(cells.to_crs(32749), firms_per_cell)  # doctest: +SKIP
-    >>> choice.reason  # doctest: +SKIP
-    'first peak of the Moran's I z-score (z = 12.3) at 2,410 m'
+    Firms per 1 km cell falling off from a centre (15 x 15 cells):
+
+    >>> x, y = np.meshgrid(np.arange(15) * 1000.0, np.arange(15) * 1000.0)
+    >>> cells = gpd.GeoSeries.from_xy(x.ravel(), y.ravel(), crs=32749)
+    >>> firms = pd.Series(np.round(50 * np.exp(-np.hypot(x - 3000, y - 3000).ravel() / 2500)))
+    >>> choice = choose_scale(cells, firms)
+    >>> choice.method, choice.distance
+    ('distance_band', 6000.0)
     """
     table = incremental_autocorrelation(points, y, bands=bands, start=start, increment=increment)
     z = table["z"].to_numpy()

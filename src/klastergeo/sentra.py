@@ -124,10 +124,35 @@ def delineate(
 
     Examples
     --------
-    >>> sentra, members = delineate(table, graph, villages)  # doctest: +SKIP
-    >>> sentra[["sentra_id", "name", "n_firms", "lq"]].head(1)  # doctest: +SKIP
-      sentra_id              name  n_firms    lq
-    0     31-01  Trangsan, Gatak      265  21.4
+    Six by six villages of 1 km2 with ten food firms (10) each and one furniture firm
+    (31), but for three neighbouring villages in the south-west corner that hold 40, 30
+    and 25 furniture makers; the table is built as the pipeline builds it:
+
+    >>> import geopandas as gpd, shapely
+    >>> from klastergeo import aggregate, autocorrelation, concentration, weights
+    >>> codes = [f"v{i:02d}" for i in range(36)]
+    >>> villages = gpd.GeoDataFrame(
+    ...     {"name": [f"Desa {i}" for i in range(36)]},
+    ...     geometry=[shapely.box(x, y, x + 1000, y + 1000)
+    ...               for y in range(0, 6000, 1000) for x in range(0, 6000, 1000)],
+    ...     index=pd.Index(codes, name="area_code"),
+    ...     crs=32749,
+    ... )
+    >>> furniture = dict.fromkeys(codes, 1) | {"v00": 40, "v01": 30, "v06": 25}
+    >>> firms = pd.DataFrame({
+    ...     "area_code": codes * 10 + [c for c, n in furniture.items() for _ in range(n)],
+    ...     "sector": ["10"] * 360 + ["31"] * sum(furniture.values()),
+    ... }).assign(workers=3, output=1.0)
+    >>> counts = aggregate.count_by_area(firms, villages.index)
+    >>> matrix = aggregate.wide(counts, "n_firms")
+    >>> graph = weights.contiguity(villages)
+    >>> local, _ = autocorrelation.by_sector(matrix, graph, seed=0)
+    >>> table = counts.join(concentration.location_quotient(matrix)).join(local)
+    >>> sentra, members = delineate(table, graph, villages)
+    >>> sentra[["sentra_id", "name", "n_firms", "n_areas"]].to_numpy().tolist()
+    [['31-01', 'Desa 0, Desa 1 +1', 95, 3]]
+    >>> members["role"].tolist()
+    ['core', 'core', 'core']
     """
     if extend_min_firms < 1:
         raise ConfigError(f"extend_min_firms={extend_min_firms!r} must be at least 1")
@@ -383,7 +408,25 @@ def delineate_points(
 
     Examples
     --------
-    >>> found, firm_sentra = delineate_points(firms, min_firms=20)  # doctest: +SKIP
+    Two tight groups of furniture makers (31) among food firms (10) spread evenly over
+    10 x 10 km:
+
+    >>> rng = np.random.default_rng(0)
+    >>> xy = np.vstack([
+    ...     rng.normal(2000, 150, (60, 2)),
+    ...     rng.normal(7000, 150, (40, 2)),
+    ...     rng.uniform(0, 10_000, (400, 2)),
+    ... ])
+    >>> firms = gpd.GeoDataFrame(
+    ...     {"sector": ["31"] * 100 + ["10"] * 400},
+    ...     geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
+    ...     crs=32749,
+    ... )
+    >>> found, firm_sentra = delineate_points(firms, min_firms=20)
+    >>> found[["sentra_id", "n_firms"]].to_numpy().tolist()
+    [['31-01', 60], ['31-02', 40]]
+    >>> firm_sentra.value_counts().to_dict()
+    {'31-01': 60, '31-02': 40}
     """
     _check_point_options(method=method, min_firms=min_firms, eps_m=eps_m, density=min_density_km2)
     if "sector" not in firms.columns:
