@@ -30,6 +30,19 @@ def h3_cells(
 ) -> NDArray[np.object_]:
     """H3 cell (hex string) of each point, vectorised.
 
+    Parameters
+    ----------
+    lat, lon
+        Latitudes and longitudes of the points, in decimal degrees (WGS 84), same length.
+    resolution
+        H3 resolution, 0 (coarsest) to 15 (finest).
+
+    Returns
+    -------
+    Object array of cell ids as hex strings, one per point.
+
+    Examples
+    --------
     >>> h3_cells(np.array([-7.5]), np.array([110.8]), 8).tolist()
     ['888d8cc0b9fffff']
     """
@@ -49,7 +62,19 @@ MAX_GRID_CELLS = 1_000_000
 
 def check_grid_size(outline: gpd.GeoDataFrame, resolution: int) -> int:
     """The number of cells an H3 grid of ``outline`` would about have; raises
-    :class:`ConfigError` when it is above :data:`MAX_GRID_CELLS`."""
+    :class:`ConfigError` when it is above :data:`MAX_GRID_CELLS`.
+
+    Parameters
+    ----------
+    outline
+        The study area, in any CRS (its area is measured in an equal-area projection).
+    resolution
+        H3 resolution of the intended grid; the error names the finest one that fits.
+
+    Returns
+    -------
+    The estimated number of cells: the outline's area over the average cell area.
+    """
     import h3
 
     # an equal-area projection (EPSG:6933) measures the outline anywhere on earth
@@ -77,8 +102,21 @@ def h3_grid(
     Cells whose centre lies in the outline are included, plus ``extra_cells`` (the cells of
     firms near the edge), so every firm has a cell and empty cells are kept.
 
-    Returns a GeoDataFrame indexed by cell (``area_code``) with ``name`` and hexagon
-    geometry in EPSG:4326.
+    Parameters
+    ----------
+    outline
+        The study area, in any CRS; all its parts are covered. Grids estimated at more
+        than :data:`MAX_GRID_CELLS` cells raise :class:`ConfigError` before any work.
+    resolution
+        H3 resolution, 0 (coarsest) to 15 (finest).
+    extra_cells
+        Cell ids (hex strings) added to the grid even when their centre is outside the
+        outline.
+
+    Returns
+    -------
+    GeoDataFrame indexed by cell (``area_code``) with ``name`` and hexagon geometry in
+    EPSG:4326.
     """
     import h3
     from h3ronpy import cells_parse
@@ -113,9 +151,13 @@ def count_by_area(
     Parameters
     ----------
     records
-        Firms with columns ``by`` (area code), ``sector``, ``workers``, ``output``.
+        Firms with columns ``by`` (area code), ``sector``, ``workers``, ``output``
+        (``workers`` and ``output`` may be absent: they are then 0). Firms without an
+        area code are left out.
     areas
         All area codes of the study area; areas without firms get zeros.
+    by
+        Name of the column of ``records`` holding each firm's area code.
     sectors
         Sectors to report (default: every sector present).
 
@@ -158,5 +200,17 @@ def count_by_area(
 
 
 def wide(counts: pd.DataFrame, column: str = "n_firms") -> pd.DataFrame:
-    """Areas x sectors matrix of one column of :func:`count_by_area`."""
+    """Areas x sectors matrix of one column of :func:`count_by_area`.
+
+    Parameters
+    ----------
+    counts
+        The table of :func:`count_by_area` (MultiIndex ``area_code``, ``sector``).
+    column
+        Which column to spread: ``n_firms``, ``workers`` or ``output``.
+
+    Returns
+    -------
+    DataFrame with one row per area and one column per sector (missing cells are 0).
+    """
     return counts[column].unstack("sector", fill_value=0)

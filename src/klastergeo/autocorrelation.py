@@ -264,6 +264,17 @@ def fdr_adjust(p: NDArray[np.floating] | pd.Series) -> NDArray[np.float64]:
     An area is significant at level ``alpha`` after FDR control when its adjusted value is
     at most ``alpha`` (the same areas a BH procedure at ``alpha`` rejects).
 
+    Parameters
+    ----------
+    p
+        p-values of one family of tests; NaN values are left out of the count of tests.
+
+    Returns
+    -------
+    The adjusted values, in the order of ``p``.
+
+    Examples
+    --------
     >>> fdr_adjust(np.array([0.01, 0.04, 0.03, 0.5])).round(3).tolist()
     [0.04, 0.053, 0.053, 0.5]
     """
@@ -278,6 +289,13 @@ def fdr_adjust(p: NDArray[np.floating] | pd.Series) -> NDArray[np.float64]:
 def bonferroni(p: NDArray[np.floating] | pd.Series) -> NDArray[np.float64]:
     """Bonferroni adjusted p-values: p times the number of tests (NaN not counted), at most 1.
 
+    Parameters
+    ----------
+    p
+        p-values of one family of tests; NaN values stay NaN.
+
+    Examples
+    --------
     >>> bonferroni(np.array([0.01, 0.2, np.nan])).tolist()
     [0.02, 0.4, nan]
     """
@@ -289,6 +307,20 @@ def bonferroni(p: NDArray[np.floating] | pd.Series) -> NDArray[np.float64]:
 def hot_spot_bins(z: NDArray[np.floating], p: NDArray[np.floating]) -> NDArray[np.int64]:
     """ArcGIS-style confidence bins: +-3 (99 %), +-2 (95 %), +-1 (90 %), 0 otherwise.
 
+    Parameters
+    ----------
+    z
+        z-scores; their sign makes a hot (+) or cold (-) spot.
+    p
+        p-values of the same areas; the smallest level (0.01, 0.05, 0.10) they reach gives
+        the bin. NaN gives 0.
+
+    Returns
+    -------
+    Integer array of bins, -3 to 3, shaped like ``z``.
+
+    Examples
+    --------
     >>> hot_spot_bins(np.array([3.0, -2.0, 1.0]), np.array([0.005, 0.04, 0.2])).tolist()
     [3, -2, 0]
     """
@@ -429,6 +461,27 @@ def local_gstar(
     Binary weights are used whatever the graph's transformation; Gi* includes the area
     itself (the classical hot-spot statistic). ``y`` must not be negative.
 
+    Parameters
+    ----------
+    y
+        Non-negative values indexed by area code; a DataFrame analyses every column in one
+        pass.
+    graph
+        Spatial weights; only which areas are linked counts (binary weights).
+    permutations
+        Conditional permutations for ``p_sim`` (0: analytical inference only).
+    seed
+        Seed of the permutations (``numpy.random.default_rng``).
+    star
+        Include the area itself (Gi*, the default) or only its neighbours (Gi).
+    alternative, inference
+        See the module docstring; ``inference`` defaults to ``"analytical"`` (as ArcGIS).
+    fdr
+        Decide the bins on Benjamini-Hochberg adjusted p-values (per column); the bins
+        keep their three levels.
+    threads
+        Threads of the permutation engine (default: all cores).
+
     Returns
     -------
     DataFrame indexed by area (or area and column): ``statistic`` (G_i), ``z``, ``p_norm``,
@@ -461,6 +514,23 @@ def local_join_count(
     ``statistic`` is the number of neighbours that are 1 for an area that is 1 (binary
     weights), else 0; ``p_sim`` is defined only where the count is positive (NaN
     elsewhere, as in esda).
+
+    Parameters
+    ----------
+    y
+        0/1 values indexed by area code (other values raise :class:`DataError`); a
+        DataFrame analyses every column.
+    graph
+        Spatial weights; only which areas are linked counts (binary weights).
+    permutations
+        Conditional permutations for ``p_sim`` (0: ``p_sim`` is all NaN).
+    seed
+        Seed of the permutations (``numpy.random.default_rng``).
+    alternative
+        See the module docstring; ``"greater"`` (the default) tests for more joins of 1s
+        than chance.
+    threads
+        Threads of the permutation engine (default: all cores).
 
     Returns
     -------
@@ -796,6 +866,28 @@ def global_moran(
 
     A constant ``y`` gives NaN values (and a warning).
 
+    Parameters
+    ----------
+    y
+        One variable indexed by area code (at least :data:`MIN_AREAS_GLOBAL` areas).
+    graph
+        Spatial weights between the areas.
+    permutations
+        Total permutations of ``y`` for ``p_sim`` (0: no ``p_sim``).
+    seed
+        Seed of the permutations (``numpy.random.default_rng``).
+    alternative
+        See the module docstring.
+    transform
+        Weights transformation: ``"r"`` row-standardised, ``"b"`` binary, or another of
+        libpysal's ``Graph.transform`` codes.
+
+    Returns
+    -------
+    The statistic, ``name="moran_i"``, with both inferences.
+
+    Examples
+    --------
     Values rising from west to east on a line of ten areas (esda's ``Moran`` on
     ``lat2W(1, 10)`` gives 0.8909 too):
 
@@ -844,6 +936,27 @@ def geary(
     """Geary's C, as esda's ``Geary`` (row-standardised weights by default).
 
     C below 1 means positive autocorrelation; ``z = (C - 1) / sd`` is then negative.
+    A constant ``y`` gives NaN values (and a warning).
+
+    Parameters
+    ----------
+    y
+        One variable indexed by area code (at least :data:`MIN_AREAS_GLOBAL` areas).
+    graph
+        Spatial weights between the areas.
+    permutations
+        Total permutations of ``y`` for ``p_sim`` (0: no ``p_sim``).
+    seed
+        Seed of the permutations (``numpy.random.default_rng``).
+    alternative
+        See the module docstring.
+    transform
+        Weights transformation: ``"r"`` row-standardised, ``"b"`` binary, or another of
+        libpysal's ``Graph.transform`` codes.
+
+    Returns
+    -------
+    The statistic, ``name="geary_c"``, with both inferences.
     """
     values = _global_input(y, graph)
     matrix = _csr(graph, transform).tocoo()
@@ -883,7 +996,29 @@ def general_g(
     seed: int | None = 0,
     alternative: Alternative = "two-sided",
 ) -> GlobalStatistic:
-    """Getis-Ord General G (binary weights), as esda's ``G``; ``y`` must be non-negative."""
+    """Getis-Ord General G (binary weights), as esda's ``G``; ``y`` must be non-negative.
+
+    With fewer than two non-zero values (or no links) the result is NaN, with a warning.
+
+    Parameters
+    ----------
+    y
+        One non-negative variable indexed by area code (at least
+        :data:`MIN_AREAS_GLOBAL` areas).
+    graph
+        Spatial weights; only which areas are linked counts (binary weights).
+    permutations
+        Total permutations of ``y`` for ``p_sim`` (0: no ``p_sim``).
+    seed
+        Seed of the permutations (``numpy.random.default_rng``).
+    alternative
+        See the module docstring.
+
+    Returns
+    -------
+    The statistic, ``name="general_g"``; its normal and randomisation variances are the
+    same.
+    """
     values = _global_input(y, graph)
     if (values < 0).any():
         raise DataError("General G needs non-negative values; y has negative entries")
@@ -946,6 +1081,22 @@ def join_counts(
 
     ``p_sim_bb`` tests for more BB joins than chance (clustering of 1s); ``p_sim_bw`` for
     fewer BW joins than chance, as esda's ``Join_Counts`` does.
+
+    Parameters
+    ----------
+    y
+        One 0/1 variable indexed by area code (other values raise :class:`DataError`; at
+        least :data:`MIN_AREAS_GLOBAL` areas).
+    graph
+        Spatial weights; only which areas are linked counts (binary weights).
+    permutations
+        Total permutations of ``y`` for ``p_sim_bb`` and ``p_sim_bw`` (0: both NaN).
+    seed
+        Seed of the permutations (``numpy.random.default_rng``).
+
+    Returns
+    -------
+    The counts, the BB moments and z-score, and the p-values.
     """
     values = _global_input(y, graph)
     if not np.isin(values, (0.0, 1.0)).all():
@@ -1030,7 +1181,8 @@ def by_sector(
     fdr
         Decide bins and quadrants on Benjamini-Hochberg adjusted p-values (per sector).
     alternative
-        ``"two-sided"``, ``"greater"`` or ``"less"``.
+        ``"two-sided"``, ``"greater"``, ``"lesser"`` or ``"folded"`` (see the module
+        docstring).
     gi_inference, lisa_inference
         ``"analytical"`` or ``"permutation"``: which p-value decides the Gi* bins and
         the LISA quadrants.

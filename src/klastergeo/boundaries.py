@@ -63,6 +63,19 @@ PRECISION = 1e-6
 def level_of_code(code: str) -> str:
     """Administrative level of a Kemendagri code.
 
+    Parameters
+    ----------
+    code
+        A dotted code; its number of parts gives the level (1 ``provinsi``,
+        2 ``kabupaten``, 3 ``kecamatan``, 4 ``desa``).
+
+    Returns
+    -------
+    str
+        The level's name.
+
+    Examples
+    --------
     >>> level_of_code("33.11")
     'kabupaten'
     """
@@ -72,7 +85,24 @@ def level_of_code(code: str) -> str:
 def resolve_source(boundaries: str | Path | None = None) -> Path:
     """Find the boundaries: the argument, ``$KLASTERGEO_DATA_DIR``, then ``data/boundaries``.
 
-    Returns a directory of ``<level>.parquet`` files or a single polygon file.
+    The first candidate that is a file, or a directory holding ``*.parquet`` files, wins.
+
+    Parameters
+    ----------
+    boundaries
+        Directory of ``<level>.parquet`` files or one polygon file (``--boundaries``; a
+        leading ``~`` is expanded). None looks in the environment and the default
+        directory. Given but unusable, it is an error rather than falling through.
+
+    Returns
+    -------
+    Path
+        A directory of ``<level>.parquet`` files or a single polygon file.
+
+    Raises
+    ------
+    BoundaryError
+        If ``boundaries`` is unusable or no candidate holds boundaries.
     """
     tried: list[str] = []
     candidates: list[tuple[str, str | os.PathLike[str] | None]] = [
@@ -304,6 +334,23 @@ def load_names(
 ) -> pd.Series:
     """Names of the areas of a level, indexed by code, without reading geometries.
 
+    Parameters
+    ----------
+    level
+        ``provinsi``, ``kabupaten``, ``kecamatan`` or ``desa``.
+    area
+        Code prefix of the study area (``33``, ``33.11``); None for all areas.
+    source
+        Boundaries as for :func:`resolve_source`. A single polygon file gives an empty
+        Series: only the national ``<level>.parquet`` files are read here.
+
+    Returns
+    -------
+    Series
+        Area names indexed by ``area_code``, sorted by code.
+
+    Examples
+    --------
     >>> load_names("kecamatan", area="33.11")["33.11.11"]  # doctest: +SKIP
     'Gatak'
     """
@@ -328,6 +375,19 @@ def study_area(area: str | None = None, *, source: str | Path | None = None) -> 
 
     ``33`` gives the province polygon, ``33.11`` the regency polygon. Used as the outline
     of an H3 grid.
+
+    Parameters
+    ----------
+    area
+        Kemendagri code of the study area, checked with
+        :func:`~klastergeo.config.check_area_code`; None for every province.
+    source
+        Boundaries as for :func:`resolve_source`.
+
+    Returns
+    -------
+    GeoDataFrame
+        As :func:`load_areas` returns it.
     """
     if area is None:
         return load_areas("provinsi", source=source)
@@ -349,6 +409,24 @@ def analysis_areas(
     For an administrative ``level`` these are its areas within ``area``; for ``h3:RES``
     the study area outline (:func:`study_area`), which the hexagon grid then covers. A single
     polygon file is used as it is (filtered by ``area``).
+
+    Parameters
+    ----------
+    level
+        Unit of analysis: an administrative level or ``h3:RES`` (see
+        :func:`~klastergeo.config.parse_level`). Ignored for a single polygon file.
+    area
+        Code prefix of the study area; None for all areas.
+    source
+        Boundaries as for :func:`resolve_source`.
+    id_col, name_col
+        Id and name columns of a single polygon file (guessed when None); not used with a
+        directory of ``<level>.parquet`` files.
+
+    Returns
+    -------
+    GeoDataFrame
+        As :func:`load_areas` returns it.
     """
     from klastergeo.config import parse_level
 
@@ -393,7 +471,20 @@ def parse_wilayah_sql(text: str) -> gpd.GeoDataFrame:
     pairs, which are flipped to (x=longitude, y=latitude). Invalid rings are repaired
     (polygonal parts only) and coordinates snapped to a 1e-6 degree grid.
 
-    Returns columns ``kode``, ``nama``, ``kode_prov``, ``geometry`` (EPSG:4326).
+    Parameters
+    ----------
+    text
+        The SQL text of one source file.
+
+    Returns
+    -------
+    GeoDataFrame
+        Columns ``kode``, ``nama``, ``kode_prov``, ``geometry`` (EPSG:4326).
+
+    Raises
+    ------
+    BoundaryError
+        If the text holds no rows, or a row's path is not a ring, polygon or multipolygon.
     """
     codes, names, geoms = [], [], []
     for match in _ROW.finditer(text):
@@ -510,6 +601,30 @@ def source_files(
 ) -> list[SourceFile]:
     """The manifest entries holding ``level`` boundaries of ``area`` (all when None).
 
+    Parameters
+    ----------
+    level
+        ``provinsi``, ``kabupaten``, ``kecamatan`` or ``desa``.
+    area
+        Kemendagri code of the study area. Province and coarser files are chosen by its
+        first two digits; ``desa`` files, one per regency, by its first five characters
+        when it is a regency code or finer. None selects every province.
+    manifest
+        A CSV with columns ``path``, ``bytes`` and ``sha256``; None uses the one shipped
+        with the package (the pinned source commit).
+
+    Returns
+    -------
+    list of SourceFile
+        The entries, sorted by path.
+
+    Raises
+    ------
+    BoundaryError
+        If the level is not known or no file matches.
+
+    Examples
+    --------
     >>> [f.path for f in source_files("kecamatan", "34")]
     ['db/kec/wilayah_boundaries_kec_34.sql']
     """
@@ -548,7 +663,36 @@ def download(
     against the manifest. Each level is written to ``dest/<level>.parquet``; areas of
     other provinces already in that file are kept.
 
-    Returns the written GeoParquet paths.
+    Parameters
+    ----------
+    area
+        Kemendagri code of the study area; only its areas are kept. None downloads the
+        whole country (large: the ``desa`` SQL files alone are about 360 MB).
+    levels
+        Levels to fetch; items may also be comma-separated, as flags give them.
+    dest
+        Directory the ``<level>.parquet`` files are written to.
+    base_url
+        Mirror of the source repository; None uses ``$KLASTERGEO_BOUNDARIES_URL``, else
+        the pinned commit on raw.githubusercontent.com.
+    cache_dir
+        Where pooch keeps the downloaded SQL files; None uses the user cache directory
+        (per source commit).
+    manifest
+        Manifest CSV, as for :func:`source_files`.
+    progress
+        Called as ``progress(label, done, total)`` before each file and before each
+        level's conversion; None reports nothing.
+
+    Returns
+    -------
+    list of Path
+        The written GeoParquet files, one per level.
+
+    Raises
+    ------
+    DownloadError
+        If a file cannot be fetched or fails its sha256 check.
     """
     import pooch
 
@@ -611,6 +755,18 @@ def describe(source: str | Path | None = None) -> pd.DataFrame:
     """The levels a boundaries source holds: ``level``, ``areas`` (-1 where the file type
     does not say without reading it) and ``file``, from Parquet metadata only.
 
+    Parameters
+    ----------
+    source
+        Boundaries as for :func:`resolve_source`.
+
+    Returns
+    -------
+    DataFrame
+        One row per file.
+
+    Examples
+    --------
     >>> describe("data/boundaries").set_index("level")["areas"]["desa"]  # doctest: +SKIP
     83402
     """
@@ -638,7 +794,26 @@ def resolve_or_download(
 ) -> Path:
     """The boundaries :func:`resolve_source` finds, else those of ``area`` downloaded
     from the public source into ``dest`` (an explicit ``boundaries`` that cannot be used
-    is an error, never replaced by a download)."""
+    is an error, never replaced by a download).
+
+    Parameters
+    ----------
+    boundaries
+        As for :func:`resolve_source`.
+    area
+        Kemendagri code of the area to download when nothing is found.
+    levels
+        Levels to download when nothing is found.
+    dest
+        Directory to download into.
+    notify
+        Called with a one-line message before a download starts; None says nothing.
+
+    Returns
+    -------
+    Path
+        The boundaries found, or ``dest``.
+    """
     try:
         return resolve_source(boundaries)
     except BoundaryError:

@@ -186,6 +186,18 @@ def hoover(matrix: pd.DataFrame, *, totals: pd.Series | None = None) -> pd.Serie
     0 when the sector is spread like all activity, towards 1 when it sits where little
     else is. NaN for a sector with nothing.
 
+    Parameters
+    ----------
+    matrix
+        Areas x sectors amounts (index: area codes, columns: sectors), non-negative.
+    totals
+        Per-area totals over all sectors when ``matrix`` holds only some of them (each at
+        least the area's row sum); default: the row sums.
+
+    Returns
+    -------
+    Series ``hoover`` indexed by sector.
+
     Examples
     --------
     >>> m = pd.DataFrame({"13": [8, 2], "31": [2, 8]}, index=["a", "b"])
@@ -218,6 +230,18 @@ def locational_gini(matrix: pd.DataFrame, *, totals: pd.Series | None = None) ->
     distributed like all activity, towards 1 when concentrated in a small part of it.
     Areas with no activity at all carry no weight.
 
+    Parameters
+    ----------
+    matrix
+        Areas x sectors amounts (index: area codes, columns: sectors), non-negative.
+    totals
+        Per-area totals over all sectors when ``matrix`` holds only some of them (each at
+        least the area's row sum); default: the row sums.
+
+    Returns
+    -------
+    Series ``locational_gini`` indexed by sector.
+
     Examples
     --------
     >>> m = pd.DataFrame({"13": [0, 10], "31": [10, 10]}, index=["a", "b"])
@@ -241,6 +265,15 @@ def herfindahl(matrix: pd.DataFrame) -> pd.Series:
 
     1 when the whole sector is in one area, ``1/n`` when spread evenly over n areas.
 
+    Parameters
+    ----------
+    matrix
+        Areas x sectors amounts (index: area codes, columns: sectors), non-negative.
+
+    Returns
+    -------
+    Series ``herfindahl`` indexed by sector (NaN for a sector with nothing).
+
     Examples
     --------
     >>> m = pd.DataFrame({"13": [5, 5], "31": [10, 0]}, index=["a", "b"])
@@ -257,6 +290,19 @@ def krugman_specialisation(matrix: pd.DataFrame, *, totals: pd.Series | None = N
     The distance between the area's sector mix and the mix of the whole study area: 0 for
     an area with the average mix, up to 2 for one whose activity is all in sectors absent
     elsewhere. NaN for an area with nothing.
+
+    Parameters
+    ----------
+    matrix
+        Areas x sectors amounts (index: area codes, columns: sectors), non-negative.
+    totals
+        Per-area totals over all sectors when ``matrix`` holds only some of them (each at
+        least the area's row sum); the sectors left out then count as one more
+        sector. Default: the row sums.
+
+    Returns
+    -------
+    Series ``krugman`` indexed by area code.
 
     Examples
     --------
@@ -388,10 +434,16 @@ def indices_by_level(
     firms
         Plants with ``area`` (finest level code), ``sector`` and the ``measure`` column.
     levels
-        Level name -> code length (default: the levels of :data:`CODE_LEVELS` no finer
-        than the firms' codes and at least two areas wide).
+        Level name -> code length in characters (default: the levels of
+        :data:`CODE_LEVELS` no finer than the firms' codes). Levels with only one area
+        are skipped.
     measure
         ``"n_firms"`` (count plants), ``"workers"`` or ``"output"``: what shares are of.
+        Missing amounts count as 0.
+    area
+        Column of ``firms`` with the area codes, dotted Kemendagri codes of the finest
+        level; a level's areas are the codes cut to the level's length. Firms without a
+        code are left out.
 
     Returns
     -------

@@ -161,6 +161,26 @@ def _describe(hint: Any) -> str:
 def parse_level(level: str) -> tuple[str, int | None]:
     """Split an analysis level into its kind and H3 resolution.
 
+    Parameters
+    ----------
+    level
+        ``desa``, ``kecamatan``, ``kabupaten``, ``provinsi`` (case-insensitive; the aliases
+        kelurahan, village, district, kota, regency and province are accepted) or
+        ``h3:RES`` with RES from 0 to 15.
+
+    Returns
+    -------
+    tuple
+        The kind (an administrative level or ``"h3"``) and the H3 resolution (None for an
+        administrative level).
+
+    Raises
+    ------
+    ConfigError
+        If the level is not known or the H3 resolution is out of range.
+
+    Examples
+    --------
     >>> parse_level("desa")
     ('desa', None)
     >>> parse_level("h3:8")
@@ -184,7 +204,25 @@ def parse_level(level: str) -> tuple[str, int | None]:
 
 
 def check_area_code(code: str | None) -> str | None:
-    """Validate a study-area code prefix such as ``33`` or ``33.11``."""
+    """Validate a study-area code prefix such as ``33`` or ``33.11``.
+
+    Parameters
+    ----------
+    code
+        A Kemendagri code: province (``33``), regency (``33.11``), district
+        (``33.11.11``) or village (``33.11.11.2013``); surrounding spaces are dropped.
+        None means no study area.
+
+    Returns
+    -------
+    str or None
+        The code, stripped, or None if ``code`` is None.
+
+    Raises
+    ------
+    ConfigError
+        If the code does not have one of those forms.
+    """
     if code is None:
         return None
     text = str(code).strip()
@@ -252,7 +290,25 @@ def _at_most(name: str, value: float, high: float, why: str = "") -> str | None:
 def opt(default: Any = dataclasses.MISSING, help: str = "", **flags: Any) -> Any:
     """A configuration field: its default and help text, and, for options common enough
     to have one, its command-line ``flag`` (and ``short`` name, ``commands``). The CLI
-    builds its flags from these, and the README's reference comes from them too."""
+    builds its flags from these, and the README's reference comes from them too.
+
+    Parameters
+    ----------
+    default
+        The field's default value. A callable that is not a plain value (e.g. ``list``)
+        becomes a default factory. Left out, the field is required.
+    help
+        One-line help text, shown by the CLI and in the README's option reference.
+    **flags
+        Further metadata: ``flag`` (the long command-line flag, e.g. ``"--seed"``),
+        ``short`` (a short flag such as ``"-r"``) and ``commands`` (the commands that
+        take the flag; default: those of the field's section).
+
+    Returns
+    -------
+    dataclasses.Field
+        The field, with ``help`` and the flags in its metadata.
+    """
     metadata = {"help": help, **flags}
     if callable(default) and not isinstance(default, str | int | float | bool | tuple | Path):
         return field(default_factory=default, metadata=metadata)
@@ -746,6 +802,24 @@ class RunConfig:
         """Return a copy with ``{"section.key": value}`` overrides applied (None is skipped);
         every problem of every section is raised at once.
 
+        Parameters
+        ----------
+        overrides
+            ``{"section.key": value}``; the only key without a section is ``out`` (the
+            output folder). Values of None are skipped, so unset flags change nothing.
+
+        Returns
+        -------
+        RunConfig
+            A new, validated configuration; ``self`` is unchanged.
+
+        Raises
+        ------
+        ConfigError
+            Naming every unknown key and every value not accepted.
+
+        Examples
+        --------
         >>> RunConfig().with_overrides({"analysis.seed": 7}).analysis.seed
         7
         """
@@ -886,6 +960,25 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     """``section.key=value`` (``--set``) as a key and a value; the value is read as TOML
     (``3``, ``true``, ``["a", "b"]``, ``"text"``) and otherwise taken as text.
 
+    Parameters
+    ----------
+    text
+        One assignment, e.g. ``analysis.permutations=99``; the key must be a known
+        configuration key (see :func:`options`). Spaces around key and value are dropped.
+
+    Returns
+    -------
+    tuple
+        The key and the value.
+
+    Raises
+    ------
+    ConfigError
+        If ``text`` is not ``section.key=value`` or the key is not known (close matches
+        are suggested).
+
+    Examples
+    --------
     >>> parse_assignment("analysis.permutations=99")
     ('analysis.permutations', 99)
     >>> parse_assignment("map.title=Peta sentra")

@@ -603,7 +603,21 @@ def _plant_faults(text: pd.DataFrame, rng: np.random.Generator) -> tuple[pd.Data
 
 
 def write_registry(demo: DemoRegistry, directory: str | Path) -> dict[str, Path]:
-    """Write ``registry.csv`` (``;``, decimal commas, UTF-8 BOM) and ``truth.csv``."""
+    """Write ``registry.csv`` (``;``, decimal commas, UTF-8 BOM) and ``truth.csv``.
+
+    Parameters
+    ----------
+    demo
+        The registry and its ground truth, from :func:`generate_registry`.
+    directory
+        Folder to write into; created if missing. Existing files of those names are
+        replaced.
+
+    Returns
+    -------
+    dict
+        ``{"registry": path, "truth": path}``.
+    """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     paths = {"registry": directory / "registry.csv", "truth": directory / "truth.csv"}
@@ -687,7 +701,23 @@ def write_config(
     seed: int = 0,
 ) -> Path:
     """Write the demo's run configuration (``klastergeo.toml``) next to its registry;
-    ``out`` (default: ``<directory>/run``) is written relative to it."""
+    ``out`` (default: ``<directory>/run``) is written relative to it.
+
+    Parameters
+    ----------
+    directory
+        Folder holding the registry (``registry.csv``); the configuration goes there.
+    out
+        The run's output folder, written as a path relative to ``directory``; None means
+        ``<directory>/run``.
+    permutations, seed
+        ``analysis.permutations`` and ``analysis.seed`` of the configuration.
+
+    Returns
+    -------
+    Path
+        The written ``klastergeo.toml``.
+    """
     directory = Path(directory)
     path = directory / "klastergeo.toml"
     target = Path(out) if out is not None else directory / "run"
@@ -709,6 +739,21 @@ def score_recovery(truth: pd.DataFrame, sentra: pd.DataFrame) -> tuple[pd.DataFr
     ``typology_ok``/``stage_ok``) and
     the number of unmatched reported sentra. See :func:`recovery_rates` for recall and
     precision.
+
+    Parameters
+    ----------
+    truth
+        The planted sentra (:attr:`DemoRegistry.truth`): ``key``, ``sector``,
+        ``area_codes`` (``;``-separated), ``core_area`` and optionally ``typology`` and
+        ``stage``.
+    sentra
+        The sentra a run reported: ``sentra_id``, ``sector``, ``area_codes``
+        (``;``-separated) and optionally ``typology`` and ``stage``.
+
+    Returns
+    -------
+    tuple
+        The scores (DataFrame) and the number of unmatched reported sentra.
     """
     rows = []
     matched: set[str] = set()
@@ -758,7 +803,20 @@ def recovery_rates(scores: pd.DataFrame, unmatched: int) -> dict[str, float]:
     ``sentra_recall``: planted sentra found; ``sentra_precision``: reported sentra that
     match a planted one; ``area_recall``: planted villages inside the sentra found for
     them; ``area_precision``: areas of those sentra that are planted villages;
-    ``typology_accuracy``: planted sentra found with their planted type.
+    ``typology_accuracy``: planted sentra found with their planted type;
+    ``stage_accuracy``: planted sentra found with their planted development stage. The
+    last two are given only when ``scores`` has their columns.
+
+    Parameters
+    ----------
+    scores, unmatched
+        The two results of :func:`score_recovery`.
+
+    Returns
+    -------
+    dict
+        Rates between 0 and 1 by name (NaN for the sentra rates when nothing was planted
+        or reported).
     """
     found = int(scores["found"].sum())
     reported = found + unmatched
@@ -822,6 +880,32 @@ def run_demo(
     The registry and its configuration go to ``data`` (default: ``<out>-input`` beside
     ``out``); boundaries are found as :func:`klastergeo.boundaries.resolve_source` does,
     else Jawa Tengah's are downloaded.
+
+    Parameters
+    ----------
+    out
+        The run's output folder; checked before anything is generated.
+    data
+        Folder for the registry, its truth and its configuration; None means
+        ``<out>-input`` beside ``out``.
+    boundaries
+        Boundaries as for :func:`klastergeo.boundaries.resolve_source`; None looks in the
+        usual places and downloads Jawa Tengah's if none are found.
+    seed
+        Seed of the generated registry (the analysis keeps seed 0).
+    background
+        Background firms spread over all villages.
+    permutations
+        Conditional permutations of the local statistics (``analysis.permutations``).
+    reporter
+        Progress receiver passed to :func:`klastergeo.pipeline.run`; None only logs.
+    notify
+        Called with one-line messages (boundaries used, files written); None says nothing.
+
+    Returns
+    -------
+    DemoRun
+        The run's result, the input paths and the recovery scores.
     """
     from klastergeo import boundaries as bnd
     from klastergeo import pipeline

@@ -248,7 +248,23 @@ def radar_charts(
 ) -> list[Path]:
     """One radar chart (PNG) per sentra of its item scores, coloured by dimension.
 
-    Files are ``<folder>/<sentra_id>.png``; sentra without scores get none.
+    Files are ``<folder>/<sentra_id>.png``; sentra without scores get none, and with fewer
+    than 3 items scored no chart is drawn at all.
+
+    Parameters
+    ----------
+    scores
+        The result of :func:`score`, indexed by ``sentra_id``.
+    folder
+        Folder the PNG files go to; created if missing.
+    sentra
+        The sentra table; its ``name`` column, when present, is added to each chart's
+        title. None titles charts by ``sentra_id`` only.
+
+    Returns
+    -------
+    list of Path
+        The charts written.
     """
     import matplotlib
 

@@ -115,6 +115,17 @@ def normalise(codes: pd.Series) -> pd.Series:
     Codes stay strings; nothing is zero-padded, because ``"1"`` may be ``"01"`` or a typing
     error and only the user can tell.
 
+    Parameters
+    ----------
+    codes
+        KBLI codes as read (strings, numbers or missing values).
+
+    Returns
+    -------
+    Series of stripped code strings (object dtype), NaN where a code was missing or blank.
+
+    Examples
+    --------
     >>> normalise(pd.Series([" 13134", "01", "", None])).tolist()
     ['13134', '01', nan, nan]
     """
@@ -126,6 +137,17 @@ def normalise(codes: pd.Series) -> pd.Series:
 def is_valid(codes: pd.Series) -> pd.Series:
     """True where a code has 2 to 5 digits and starts with a known KBLI division.
 
+    Parameters
+    ----------
+    codes
+        KBLI codes; missing values are not valid.
+
+    Returns
+    -------
+    Boolean Series, indexed like ``codes``.
+
+    Examples
+    --------
     >>> is_valid(pd.Series(["13134", "01", "1", "00", "ab", None])).tolist()
     [True, True, False, False, False, False]
     """
@@ -153,9 +175,25 @@ def restore_leading_zero(
     of division 11, or class 01110) while no length holds most of the column is
     *ambiguous*: only the user can tell. A text column's codes are taken as written.
 
-    Returns the codes (restored where it applies), the restored mask and the ambiguous
-    mask.
+    Parameters
+    ----------
+    codes
+        KBLI codes, as read (see :func:`normalise`).
+    typed
+        True when the column was read as numbers (its leading zeros are certainly lost);
+        False for a text column, whose codes that are valid as written are kept.
 
+    Returns
+    -------
+    codes
+        The codes (restored where it applies), strings with NaN for missing values.
+    restored
+        Boolean array, True where a zero was put back.
+    ambiguous
+        Boolean array, True where a code could be read both ways (only when ``typed``).
+
+    Examples
+    --------
     >>> codes, restored, ambiguous = restore_leading_zero(
     ...     pd.Series(["13134", "1110", "10710", "47111", "3111"]), typed=True
     ... )
@@ -192,6 +230,20 @@ def restore_leading_zero(
 def sector_of(codes: pd.Series, *, digits: int = 2) -> pd.Series:
     """The sector of each code: its first ``digits`` digits (codes shorter stay missing).
 
+    Parameters
+    ----------
+    codes
+        KBLI codes as strings (see :func:`normalise`).
+    digits
+        KBLI level of the sector, 2 (division, the default) to 5 (class); other values
+        raise :class:`ConfigError`.
+
+    Returns
+    -------
+    Series of sector codes (object dtype), missing where a code is missing or shorter.
+
+    Examples
+    --------
     >>> sector_of(pd.Series(["13134", "31"]), digits=2).tolist()
     ['13', '31']
     """
@@ -209,6 +261,15 @@ def sector_of(codes: pd.Series, *, digits: int = 2) -> pd.Series:
 def label(code: str, *, lang: str = "id") -> str:
     """Human label of a sector code (its division's label for longer codes).
 
+    Parameters
+    ----------
+    code
+        A KBLI code of 2 to 5 digits; a code of no known division is returned unchanged.
+    lang
+        ``"id"`` for the Indonesian label, anything else for the English one.
+
+    Examples
+    --------
     >>> label("31", lang="en")
     'Furniture'
     >>> label("13134")

@@ -110,6 +110,19 @@ class ModelResult:
 def roc_auc(y: NDArray[np.floating], p: NDArray[np.floating]) -> float:
     """Area under the ROC curve (Mann-Whitney form; ties count one half).
 
+    Parameters
+    ----------
+    y
+        Observed outcomes, 0 or 1.
+    p
+        Predicted probabilities (or any score ordering the rows), one per outcome.
+
+    Returns
+    -------
+    The AUC, between 0 and 1; NaN when ``y`` holds only one of the two values.
+
+    Examples
+    --------
     >>> roc_auc(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8]))
     0.75
     """
@@ -130,6 +143,17 @@ def classification_table(
     Rows ``0`` (actual non-members), ``1`` (actual members) and ``all``; columns ``n``,
     ``predicted_0`` and ``predicted_1`` (shares of the row), ``mean_probability``.
 
+    Parameters
+    ----------
+    y
+        Observed outcomes, 0 or 1.
+    p
+        Predicted probabilities, one per outcome.
+    cutoff
+        A row is predicted 1 when its probability is at least this.
+
+    Examples
+    --------
     >>> classification_table(np.array([0, 0, 1, 1]), np.array([0.2, 0.6, 0.7, 0.9]))
     ...     # doctest: +NORMALIZE_WHITESPACE
             n  predicted_0  predicted_1  mean_probability
@@ -165,6 +189,17 @@ def hosmer_lemeshow(
     ``H = sum_g (O_g - E_g)^2 / (E_g (1 - E_g / n_g))`` with ``groups - 2`` degrees of
     freedom. Probabilities are clipped to (0, 1) first (an LPM's may lie outside).
 
+    Parameters
+    ----------
+    y
+        Observed outcomes, 0 or 1.
+    p
+        Predicted probabilities, one per outcome.
+    groups
+        Number of groups (deciles by default); the degrees of freedom are at least 1.
+
+    Examples
+    --------
     >>> y = np.array([0, 0, 1, 0, 1, 1, 0, 1, 1, 1])
     >>> p = np.linspace(0.05, 0.95, 10)
     >>> round(hosmer_lemeshow(y, p, groups=5)[0], 4)
@@ -190,6 +225,17 @@ def vif(design: pd.DataFrame) -> pd.DataFrame:
     ``1 / (1 - R2)`` of the column regressed on the others and a constant; infinite for
     an exact linear combination.
 
+    Parameters
+    ----------
+    design
+        Numeric predictors, one column each, without the constant column.
+
+    Returns
+    -------
+    DataFrame with ``term`` (the column names) and ``vif``.
+
+    Examples
+    --------
     >>> d = pd.DataFrame({"a": [1.0, 2, 3, 4, 5], "b": [2.0, 1, 4, 3, 6]})
     >>> vif(d)["vif"].round(3).tolist()  # 1 / (1 - r^2), r = 0.82
     [3.083, 3.083]
@@ -646,7 +692,13 @@ def _sections(result: ModelResult) -> list[tuple[str, pd.DataFrame, bool]]:
 
 
 def to_markdown(result: ModelResult) -> str:
-    """A Markdown report: coefficients, marginal effects, fit, classification table, VIF."""
+    """A Markdown report: coefficients, marginal effects, fit, classification table, VIF.
+
+    Parameters
+    ----------
+    result
+        A fitted model (see :func:`fit`).
+    """
 
     def table(frame: pd.DataFrame, index: bool = False) -> str:
         shown = frame.reset_index() if index else frame
@@ -664,7 +716,13 @@ def to_markdown(result: ModelResult) -> str:
 
 
 def to_html(result: ModelResult) -> str:
-    """A standalone HTML page of the same report (for a website or a word processor)."""
+    """A standalone HTML page of the same report (for a website or a word processor).
+
+    Parameters
+    ----------
+    result
+        A fitted model (see :func:`fit`).
+    """
     import html
 
     body = [f"<h1>{html.escape(TITLES[result.kind])}: {html.escape(result.outcome)}</h1>"]
@@ -681,7 +739,13 @@ def to_html(result: ModelResult) -> str:
 
 
 def to_latex(result: ModelResult) -> str:
-    """LaTeX tables (booktabs) of the same report, to paste into a paper."""
+    """LaTeX tables (booktabs) of the same report, to paste into a paper.
+
+    Parameters
+    ----------
+    result
+        A fitted model (see :func:`fit`).
+    """
     parts = [f"% {TITLES[result.kind]}: {result.outcome} (klastergeo)"]
     for title, frame, index in _sections(result):
         body = _rounded(frame).to_latex(index=index, na_rep="", escape=True)
@@ -696,7 +760,20 @@ def write(result: ModelResult, folder: str | Path) -> dict[str, Path]:
     """Write every table of ``result`` into ``folder`` (atomically, file by file):
     ``<kind>_coefficients.csv``, ``<kind>_marginal_effects.csv``,
     ``<kind>_classification.csv``, ``<kind>_vif.csv``, ``<kind>_fit.json``, ``<kind>.md``,
-    ``<kind>.html`` and ``<kind>.tex``."""
+    ``<kind>.html`` and ``<kind>.tex``.
+
+    Parameters
+    ----------
+    result
+        A fitted model (see :func:`fit`); ``<kind>`` is its ``kind``.
+    folder
+        Where the files go; created when missing, files of the same name are replaced.
+
+    Returns
+    -------
+    The path of every file written, by name (``coefficients``, ``fit``, ``markdown``,
+    ...).
+    """
     from klastergeo._io import atomic_path, write_json, write_text
 
     folder = Path(folder)

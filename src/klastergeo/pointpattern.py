@@ -55,7 +55,28 @@ def csr_points(
     rng: np.random.Generator,
 ) -> NDArray[np.float64]:
     """``size`` points uniform in the union of ``window`` (polygons in metres), by
-    vectorised rejection sampling in the bounding box."""
+    vectorised rejection sampling in the bounding box.
+
+    Parameters
+    ----------
+    window
+        One polygon or several, in a projected CRS (metres); overlapping parts are not
+        sampled twice as often.
+    size
+        Number of points to draw.
+    rng
+        The random generator the points are drawn from.
+
+    Returns
+    -------
+    ndarray
+        ``(size, 2)`` coordinates.
+
+    Raises
+    ------
+    DataError
+        If too few points fall inside the window (an empty window).
+    """
     shapes = np.atleast_1d(np.asarray(window, dtype=object))
     tree = shapely.STRtree(shapes)
     minx, miny = shapely.bounds(shapes)[:, :2].min(axis=0)
@@ -280,6 +301,18 @@ def clark_evans(
     (two-sided), ``pattern`` (``clustered``, ``dispersed`` or ``random`` at 5 %) and
     ``correction`` (``donnelly`` or ``none``).
 
+    Parameters
+    ----------
+    points
+        At least 2 points: coordinates in metres (an (n, 2) array) or a GeoSeries
+        (projected to its UTM zone when geographic).
+    area
+        The window's area in m2; positive. None uses the points' convex hull, and its
+        perimeter for the edge correction.
+    perimeter
+        The window's perimeter in metres, for Donnelly's edge correction; None (or 0)
+        applies no correction. Ignored when ``area`` is None.
+
     Examples
     --------
     >>> grid = np.stack(np.meshgrid(np.arange(10.0), np.arange(10.0)), -1).reshape(-1, 2)
@@ -348,6 +381,27 @@ def by_sector(
     same-size sets of firms, with its Monte-Carlo ``p_relative`` (clustering) - firms
     cluster where people live, so against CSR nearly every sector is clustered; against
     all firms only the specialised ones are.
+
+    Parameters
+    ----------
+    firms
+        Firm points with a ``sector`` column; any CRS.
+    areas
+        The study area's polygons; the metric CRS (UTM zone) is chosen from them.
+    sectors
+        Sectors to test; None tests every sector. Sectors with fewer than ``min_firms``
+        firms (or fewer than 3) are skipped.
+    simulations
+        Simulated patterns of each envelope.
+    seed
+        Seed of all random draws; each sector gets its own seed drawn from it.
+    max_points
+        Sectors with more firms are subsampled for K (Clark-Evans uses all).
+    min_firms
+        Least firms of a tested sector (20 by default, as for a sentra).
+    reference
+        ``"firms"``: the envelope is random labelling of all firms; ``"csr"``: complete
+        spatial randomness in the study area.
 
     Returns
     -------
@@ -421,6 +475,24 @@ def by_sentra(
 
     ``firms`` need ``sentra_id``; the window of a sentra is its geometry. Returns the same
     two tables as :func:`by_sector`, keyed by ``sentra_id``.
+
+    Parameters
+    ----------
+    firms
+        Firm points with a ``sentra_id`` column (missing for firms in no sentra); any CRS.
+    sentra
+        Sentra polygons with ``sentra_id``. A sentra with fewer than 3 firms is skipped.
+    simulations
+        CSR patterns of each envelope, drawn inside the sentra's polygon.
+    seed
+        Seed of all random draws; each sentra gets its own seed drawn from it.
+    max_points
+        Sentra with more firms are subsampled for K (Clark-Evans uses all).
+
+    Returns
+    -------
+    tuple of DataFrame
+        The Ripley table and the Clark-Evans table (with Donnelly's edge correction).
     """
     if not len(sentra):
         return _tables([], [], "sentra_id")

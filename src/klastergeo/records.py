@@ -287,7 +287,20 @@ def read_records(
 def check_source(path: str | Path, *, what: str = "records") -> Path:
     """A table file (the records, an area table), checked before anything is read: it
     exists, is a file and has a type klastergeo reads (:class:`ValidationError`
-    otherwise)."""
+    otherwise).
+
+    Parameters
+    ----------
+    path
+        The file; its suffix must be one of CSV, Excel, Parquet or a GIS format.
+    what
+        What the file is, as error messages name it (e.g. ``"records"``).
+
+    Returns
+    -------
+    Path
+        ``path`` as a Path.
+    """
     source = Path(path)
     if not source.exists():
         raise ValidationError(f"{what} file {str(source)!r} does not exist")
@@ -562,6 +575,26 @@ def resolve_columns(
     Raises :class:`ValidationError` naming the missing role, the file's columns and the
     flag to pass.
 
+    Parameters
+    ----------
+    frame_columns
+        The file's column names.
+    columns
+        Names given by the user; a given name must be in ``frame_columns``. Roles left
+        None are detected from :data:`CANDIDATES` (ignoring case, blanks, dots, hyphens
+        and slashes). None detects every role.
+    has_geometry
+        Whether the file has a geometry (a GIS layer), so that latitude and longitude
+        columns are not required.
+
+    Returns
+    -------
+    Columns
+        The mapping, with every detected column filled in (optional roles not found stay
+        None).
+
+    Examples
+    --------
     >>> resolve_columns(["id_usaha", "lintang", "bujur", "kbli"]).lat
     'lintang'
     """
@@ -713,6 +746,29 @@ def number_format(
     ``fallback`` is the file's decimal mark, used when the column's own values fit both
     marks; without it the delimiter decides.
 
+    Parameters
+    ----------
+    values
+        The column. A numeric or boolean column is ``"typed"`` with a decimal point.
+    decimal
+        ``"auto"`` to decide from the values, or ``"."`` or ``","`` to force the mark
+        (``records.decimal``).
+    fallback
+        The file's decimal mark (:func:`file_decimal`), or None.
+    delimiter
+        The CSV delimiter, the last resort: ``;`` means a decimal comma, anything else
+        (or None) a decimal point.
+    coordinate
+        Whether the column holds latitudes or longitudes, in which a single mark is
+        always decimal.
+
+    Returns
+    -------
+    NumberFormat
+        The decision, with its reason and the evidence counted.
+
+    Examples
+    --------
     >>> number_format(pd.Series(["1.234", "-7,5"])).decimal
     ','
     >>> number_format(pd.Series(["1.234", "15"]), delimiter=",").decided_by
@@ -737,7 +793,19 @@ def number_format(
 
 
 def file_decimal(formats: Mapping[str, NumberFormat]) -> str | None:
-    """The decimal mark the columns of one file show between them (None if none does)."""
+    """The decimal mark the columns of one file show between them (None if none does).
+
+    Parameters
+    ----------
+    formats
+        The :func:`number_format` of each column, by name; ``"typed"`` columns do not
+        count. The mark shown by more values wins; a tie gives None.
+
+    Returns
+    -------
+    str or None
+        ``"."``, ``","`` or None.
+    """
     comma = sum(f.comma for f in formats.values() if f.decided_by != "typed")
     point = sum(f.point for f in formats.values() if f.decided_by != "typed")
     if comma == point:
@@ -764,6 +832,19 @@ def parse_numbers(
     ``1,5`` is 1.5; with a decimal point ``1.234`` is 1.234 and ``1,234`` is 1234. A value
     written with the other convention (``110.25`` in a decimal-comma column) is invalid.
 
+    Parameters
+    ----------
+    values
+        The column; numeric and boolean columns are taken as they are (only non-finite
+        values are invalid).
+    decimal, delimiter
+        Passed to :func:`number_format` when ``fmt`` is None.
+    fmt
+        The column's number format, decided beforehand (e.g. with the file's decimal
+        mark as fallback); None decides it here.
+
+    Examples
+    --------
     >>> nums, empty, bad = parse_numbers(pd.Series(["-7,5", "1.234,5", "110,25", "", "x"]))
     >>> nums.round(2).tolist()[:3], empty.tolist(), bad.tolist()
     ([-7.5, 1234.5, 110.25], [False, False, False, True, False], [False, False, False, False, True])
@@ -853,6 +934,22 @@ def numeric_column(
     Raises :class:`ValidationError` naming the column and offending values when a
     non-empty cell is not a finite number in the column's format.
 
+    Parameters
+    ----------
+    values
+        The column.
+    name
+        The column's name, as the error message gives it.
+    decimal, delimiter, fallback
+        As for :func:`number_format`.
+
+    Returns
+    -------
+    Series
+        Floats (NaN where empty), with the index and name of ``values``.
+
+    Examples
+    --------
     >>> numeric_column(pd.Series(["0,5", "", "2"]), name="skor").tolist()
     [0.5, nan, 2.0]
     """

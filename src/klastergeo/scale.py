@@ -7,7 +7,7 @@ has a neighbour and growing by the mean nearest-neighbour distance. The chosen s
 1. the first *peak* of the Moran's I z-score (higher than the bands on both sides; the first
    band counts when it is higher than the second) with z above 1.65 (90 % confidence);
 2. else, the band with the highest z-score when that is above 1.65;
-3. else, ``k`` nearest neighbours (default 8), because no distance shows clustering.
+3. else, ``k`` nearest neighbours (default 6), because no distance shows clustering.
 
 :func:`choose_scale` reports the choice, the reason in words and the table of bands.
 """
@@ -168,6 +168,25 @@ def choose_scale(
 ) -> ScaleChoice:
     """Choose the analysis scale by incremental spatial autocorrelation (see module docs).
 
+    Parameters
+    ----------
+    points
+        Points (or areas, represented by an inner point) in a projected CRS, indexed like
+        ``y``; at least 4.
+    y
+        The analysed values (e.g. firms per cell); not all equal.
+    bands, start, increment
+        Number of distances, the first one and the step (metres), as in
+        :func:`incremental_autocorrelation`.
+    threshold
+        z-score a band must exceed to be chosen; 1.65 is 90 % confidence (one-sided).
+    k
+        Nearest neighbours used when no band exceeds ``threshold``.
+
+    Returns
+    -------
+    The choice, with the reason in words and the table of bands.
+
     Examples
     --------
     Firms per 1 km cell falling off from a centre (15 x 15 cells):
@@ -215,7 +234,20 @@ def choose_scale(
 
 
 def scale_graph(points: gpd.GeoDataFrame | gpd.GeoSeries, choice: ScaleChoice) -> Graph:
-    """The weights of a chosen scale; points beyond the band are linked to their nearest."""
+    """The weights of a chosen scale; points beyond the band are linked to their nearest.
+
+    Parameters
+    ----------
+    points
+        The points the scale was chosen on, in the same projected CRS.
+    choice
+        The result of :func:`choose_scale`: a binary distance band (metres) or ``k``
+        nearest neighbours.
+
+    Returns
+    -------
+    The spatial weights between the points.
+    """
     if choice.method == "knn":
         assert choice.k is not None
         return knn(points, k=choice.k)

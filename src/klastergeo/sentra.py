@@ -61,8 +61,27 @@ def is_member(
 ) -> pd.Series:
     """True for the (area, sector) rows that meet all three core-area rules.
 
-    ``table`` needs columns ``n_firms``, ``lq`` and ``gi_bin``.
+    Parameters
+    ----------
+    table
+        Rows of (area, sector) with columns ``n_firms``, ``lq`` and ``gi_bin``; a missing
+        LQ counts as 0.
+    min_firms
+        Least firms of the sector in the area (20: the statistics office's rule of thumb
+        for a sentra).
+    lq_threshold
+        Least location quotient of the sector in the area.
+    confidence
+        Confidence of the Gi* hot spot in percent: 90, 95 or 99 (``gi_bin`` at least 1, 2
+        or 3).
 
+    Returns
+    -------
+    Series
+        Booleans named ``in_sentra``, indexed like ``table``.
+
+    Examples
+    --------
     >>> t = pd.DataFrame({"n_firms": [30, 30, 5], "lq": [3.0, 1.1, 9.0], "gi_bin": [3, 3, 3]})
     >>> is_member(t).tolist()
     [True, False, False]
@@ -112,6 +131,8 @@ def delineate(
         of at least ``extend_lq`` (default: ``lq_threshold``) and a positive Gi* z.
     parents
         Name of each area's parent (kecamatan of a desa), used in sentra names.
+    lang
+        Language of the sector labels: ``"id"`` (Indonesian) or ``"en"``.
 
     Returns
     -------
@@ -396,6 +417,8 @@ def delineate_points(
     areas, parents
         Optional areas (indexed by code, with ``name``) to name the sentra and list the
         areas each hull touches; ``parents`` names each area's parent.
+    lang
+        Language of the sector labels: ``"id"`` (Indonesian) or ``"en"``.
 
     Returns
     -------

@@ -122,6 +122,17 @@ def residual_moran(
     Returns ``moran_i``, ``expected``, ``z`` and ``p_norm`` (randomisation moments),
     ``p_sim`` (permutations). For the residuals of an OLS fitted on the areas themselves,
     :func:`ols_diagnostics` gives the exact regression-residual test as well.
+
+    Parameters
+    ----------
+    residuals
+        One residual per area, indexed by area code; every area of ``graph`` needs one.
+    graph
+        Spatial weights between the areas.
+    permutations
+        Total permutations of the residuals for ``p_sim`` (0: ``p_sim`` is NaN).
+    seed
+        Seed of the permutations (``numpy.random.default_rng``).
     """
     aligned = residuals.reindex(pd.Index(graph.unique_ids))
     if aligned.isna().any():
@@ -143,6 +154,20 @@ def ols_diagnostics(
     data: pd.DataFrame, outcome: str, predictors: Sequence[str], graph: Graph
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """OLS of an area-level outcome with the spatial diagnostics of spreg.
+
+    Parameters
+    ----------
+    data
+        One row per area, indexed by area code; every area of ``graph`` needs a row with
+        numeric ``outcome`` and ``predictors`` (other rows and columns are ignored).
+    outcome
+        Column of ``data`` with the outcome; it must vary between areas.
+    predictors
+        Columns of ``data`` with the explanatory variables; a constant is added, so none
+        may be constant or a linear combination of the others.
+    graph
+        Spatial weights between the areas (row-standardised here); no area may be
+        without neighbours.
 
     Returns
     -------
@@ -198,6 +223,17 @@ def ols_diagnostics(
 def recommend(diagnostics: pd.DataFrame, *, alpha: float = 0.05) -> str:
     """``"ols"``, ``"lag"`` or ``"error"`` by Anselin's decision rule on the LM tests.
 
+    Parameters
+    ----------
+    diagnostics
+        The diagnostics of :func:`ols_diagnostics`: columns ``test``, ``statistic`` and
+        ``p_value``, with rows ``lm_lag``, ``lm_error``, ``robust_lm_lag`` and
+        ``robust_lm_error``.
+    alpha
+        Significance level of the LM tests.
+
+    Examples
+    --------
     >>> d = pd.DataFrame({"test": ["lm_lag", "robust_lm_lag", "lm_error", "robust_lm_error"],
     ...                   "statistic": [8.9, 3.7, 5.2, 0.04], "p_value": [0.003, 0.05, 0.02, 0.8]})
     >>> recommend(d)
@@ -229,6 +265,23 @@ def fit_spatial(
     Returns the tidy coefficients (``term``, ``estimate``, ``std_error``, ``statistic``,
     ``p_value``; the spatial parameter is ``rho`` for lag, ``lambda`` for error) and the fit
     (``n``, ``log_likelihood``, ``aic``, ``schwarz``, ``pseudo_r2``).
+
+    Parameters
+    ----------
+    data
+        One row per area, indexed by area code; every area of ``graph`` needs a row with
+        numeric ``outcome`` and ``predictors`` (other rows and columns are ignored).
+    outcome
+        Column of ``data`` with the outcome; it must vary between areas.
+    predictors
+        Columns of ``data`` with the explanatory variables; a constant is added, so none
+        may be constant or a linear combination of the others.
+    graph
+        Spatial weights between the areas (row-standardised here); no area may be
+        without neighbours.
+    model
+        ``"lag"`` (spreg's ``ML_Lag``: spillover of the outcome) or ``"error"``
+        (``ML_Error``: spatially correlated errors); :func:`recommend` suggests one.
     """
     import spreg
 

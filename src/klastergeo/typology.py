@@ -112,6 +112,11 @@ def evidence(
     ----------
     firms
         Firms with a ``sentra`` column (missing for firms in no sentra) and ``workers``.
+    sentra
+        Column of each firm's sentra id; firms where it is missing are left out.
+    workers
+        Column of each firm's workers; must be a number, zero or more, for every sentra
+        firm, as the shares are shares of workers.
     ownership
         Column with each firm's ownership (values of :data:`OWNERSHIP`); None: all local.
     linkages
@@ -188,6 +193,15 @@ def evidence(
 
 def classify(measured: pd.DataFrame, *, rules: TypologyRules | None = None) -> pd.DataFrame:
     """Markusen type of every sentra from :func:`evidence`, with the rules that fired.
+
+    Parameters
+    ----------
+    measured
+        The result of :func:`evidence`, or any table with its ``top3_share``,
+        ``top3_local_share``, ``local_share``, ``branch_share``, ``state_share`` and
+        ``local_linkage`` columns (NaN linkage skips the rules on linkage).
+    rules
+        The thresholds; None uses the defaults of :class:`TypologyRules`.
 
     Returns
     -------

@@ -62,6 +62,22 @@ def from_pairs(
     Areas without a pair get libpysal's isolate encoding (a zero self-weight). Pairs must
     be distinct and without self-pairs; they are sorted here unless already sorted by
     (i, j), as :func:`klastergeo._engine.contiguity._unique_pairs` returns them.
+
+    Parameters
+    ----------
+    ids
+        The Graph's ids, in order.
+    i, j
+        Positions in ``ids`` of the focal area and its neighbour of every pair; a
+        symmetric graph needs each pair in both directions.
+    weights
+        Weight of every pair; None gives binary weights (transformation ``"B"``), given
+        weights keep transformation ``"O"`` (original).
+
+    Returns
+    -------
+    Graph
+        The libpysal Graph.
     """
     ids = pd.Index(ids)
     n = len(ids)
@@ -229,6 +245,20 @@ def attach_islands(
     The link is added in both directions with weight 1. ``how="keep"`` returns ``graph``
     unchanged. Distances are in the CRS's own units (in degrees this picks the same area
     for Indonesia).
+
+    Parameters
+    ----------
+    graph
+        The weights; a weighted graph keeps its weights.
+    areas
+        Geometries indexed by the graph's ids, used to find the nearest area.
+    how
+        ``"nearest"`` to link, or ``"keep"`` to leave areas without neighbours.
+
+    Returns
+    -------
+    Graph
+        ``graph`` itself when nothing changes, else a new Graph.
     """
     if how not in ("nearest", "keep"):
         raise ConfigError(f"islands={how!r} is not accepted; use 'nearest' or 'keep'")
@@ -308,6 +338,25 @@ def knn(areas: gpd.GeoDataFrame | gpd.GeoSeries, *, k: int = 6, seed: int = 0) -
     offset far below any real distance, so that which of them counts as nearer is
     decided by ``seed`` rather than by input order; every other point stays where it is.
 
+    Parameters
+    ----------
+    areas
+        Points, or polygons (their representative points are used); the index gives the
+        ids. Every geometry must be non-empty.
+    k
+        Neighbours of each point: a whole number from 1 to one less than the number of
+        points.
+    seed
+        Seed of the offsets that separate coincident points.
+
+    Returns
+    -------
+    Graph
+        Binary weights, not symmetric in general (a point's nearest need not have it
+        among its own nearest).
+
+    Examples
+    --------
     >>> import geopandas as gpd
     >>> points = gpd.GeoSeries.from_xy([0, 1000, 0, 5000, 5200], [0, 0, 900, 5000, 5000], crs=32749)
     >>> knn(points, k=2).adjacency.loc[0].index.tolist()
@@ -358,6 +407,24 @@ def distance_band(
 
     Needs a projected CRS. Points without a neighbour within the threshold stay isolates
     (``islands="keep"``) or are linked to their nearest point (``"nearest"``, binary only).
+
+    Parameters
+    ----------
+    points
+        Points, or polygons (their representative points are used), in a projected CRS;
+        the index gives the ids.
+    threshold
+        Largest distance of two neighbours, in metres (CRS units); positive.
+    binary
+        True for weights of 1; False for inverse-distance weights (1 / metres), which
+        coincident points make undefined.
+    islands
+        ``"keep"`` or ``"nearest"``; only applies to binary weights.
+
+    Returns
+    -------
+    Graph
+        Symmetric weights.
     """
     _require_projected(points, "distance_band")
     if threshold <= 0:
@@ -386,6 +453,22 @@ def kernel(
     """Kernel weights within ``bandwidth`` metres (libpysal's kernels; no self-weight).
 
     Needs a projected CRS.
+
+    Parameters
+    ----------
+    points
+        Points, or polygons (their representative points are used), in a projected CRS;
+        the index gives the ids.
+    bandwidth
+        Kernel bandwidth in metres (CRS units); positive.
+    kernel
+        A kernel name of :meth:`libpysal.graph.Graph.build_kernel`, e.g. ``"triangular"``,
+        ``"gaussian"``, ``"bisquare"`` or ``"boxcar"``.
+
+    Returns
+    -------
+    Graph
+        Kernel weights, zero weights dropped.
     """
     _require_projected(points, "kernel")
     if bandwidth <= 0:
@@ -398,6 +481,16 @@ def h3_neighbours(cells: pd.Index) -> Graph:
     """First-order neighbours of H3 cells (binary weights); cells on the edge have fewer.
 
     Cells without any neighbour in ``cells`` (lone island cells) are kept as isolates.
+
+    Parameters
+    ----------
+    cells
+        H3 cell ids (strings); neighbours outside ``cells`` are ignored.
+
+    Returns
+    -------
+    Graph
+        Symmetric binary weights, ids = ``cells`` in order.
     """
     import h3
 

@@ -108,10 +108,28 @@ def run(
 
     Raises :class:`~klastergeo._errors.KlastergeoError` subclasses for bad input,
     configuration or environment (the CLI exits with code 2); the outputs of an earlier
-    run in ``config.out`` stay untouched unless the run completes. ``sentra_only`` stops
-    after the sentra and their profiles (``klastergeo sentra``); ``skip_map`` fits the
-    models but draws no map (``klastergeo model``).
+    run in ``config.out`` stay untouched unless the run completes.
 
+    Parameters
+    ----------
+    config
+        The run's configuration; every section is used, and the outputs go to
+        ``config.out``.
+    reporter
+        Receives the progress of every step (default: progress is only logged).
+    sentra_only
+        Stop after the sentra and their profiles (``klastergeo sentra``): no models and
+        no map.
+    skip_map
+        Fit the models but draw no map (``klastergeo model``).
+
+    Returns
+    -------
+    RunResult
+        The tables of the run and its summary (the content of the files written).
+
+    Examples
+    --------
     >>> result = run(load_config("klastergeo.toml"))  # doctest: +SKIP
     """
     steps = Steps(reporter)

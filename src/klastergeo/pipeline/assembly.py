@@ -27,7 +27,16 @@ __all__ = [
 
 
 def firms_with_sentra(firms: gpd.GeoDataFrame, found: Delineation) -> gpd.GeoDataFrame:
-    """The firms with the ``sentra_id`` of their sentra and ``in_sentra`` (0/1)."""
+    """The firms with the ``sentra_id`` of their sentra and ``in_sentra`` (0/1).
+
+    Parameters
+    ----------
+    firms
+        The counted firms (:class:`~.counting.Counts` ``firms``).
+    found
+        The delineation; its ``firm_sentra`` holds each firm's ``sentra_id``, in the
+        order of ``firms``.
+    """
     out = firms.copy()
     out["sentra_id"] = found.firm_sentra.to_numpy(dtype=object)
     out["in_sentra"] = out["sentra_id"].notna().astype(np.int64)
@@ -35,7 +44,17 @@ def firms_with_sentra(firms: gpd.GeoDataFrame, found: Delineation) -> gpd.GeoDat
 
 
 def table_with_sentra(table: pd.DataFrame, found: Delineation) -> pd.DataFrame:
-    """The area table with ``sentra_id`` and ``sentra_role`` of every (area, sector)."""
+    """The area table with ``sentra_id`` and ``sentra_role`` of every (area, sector).
+
+    Parameters
+    ----------
+    table
+        The area x sector table of the statistics (:class:`~.statistics.Statistics`
+        ``table``).
+    found
+        The delineation; its ``area_sentra`` holds both columns, in the order of
+        ``table``.
+    """
     out = table.copy()
     out["sentra_id"] = found.area_sentra["sentra_id"].to_numpy(dtype=object)
     out["sentra_role"] = found.area_sentra["sentra_role"].to_numpy(dtype=object)
@@ -43,7 +62,16 @@ def table_with_sentra(table: pd.DataFrame, found: Delineation) -> pd.DataFrame:
 
 
 def profiled_sentra(sentra: gpd.GeoDataFrame, profiles: Profiles) -> gpd.GeoDataFrame:
-    """The sentra with their type, label, stage and diamond score."""
+    """The sentra with their type, label, stage and diamond score.
+
+    Parameters
+    ----------
+    sentra
+        The sentra table (``sentra_id``).
+    profiles
+        The profiles: ``typology`` (``typology``, ``label``) and ``diagnosis``
+        (``stage``, ``overall``), indexed by ``sentra_id``.
+    """
     out = sentra.copy()
     if len(out):
         ids = out["sentra_id"]
@@ -62,7 +90,28 @@ def with_probabilities(
     outcome: str,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, gpd.GeoDataFrame]:
     """Each model's probabilities: per firm, as the mean of an area's firms of a sector,
-    and of a sentra's firms; and the cluster probability ``p_cluster``."""
+    and of a sentra's firms; and the cluster probability ``p_cluster``.
+
+    Parameters
+    ----------
+    firms
+        The firms with ``area_code``, ``sector`` and ``sentra_id``.
+    table
+        The area x sector table (indexed by ``area_code`` and ``sector``).
+    sentra
+        The sentra table (``sentra_id``).
+    fitted
+        The fitted models: each kind adds a column ``p_<kind>``, and the best (logit,
+        else probit, else the LPM) is ``p_cluster``.
+    outcome
+        The models' outcome (``model.outcome``); ``p_cluster`` is added for
+        ``in_sentra`` only.
+
+    Returns
+    -------
+    firms, table, sentra
+        Copies of the inputs with the probability columns added.
+    """
     firms, table, sentra = firms.copy(), table.copy(), sentra.copy()
     for kind, result in fitted.fitted.items():
         firms[f"p_{kind}"] = result.probability.to_numpy()
@@ -88,7 +137,28 @@ def draw_map(
     parents: pd.Series | None,
     best: str | None,
 ) -> Any:
-    """The run's web map (the ``map`` step) of a :class:`~klastergeo.pipeline.RunResult`."""
+    """The run's web map (the ``map`` step) of a :class:`~klastergeo.pipeline.RunResult`.
+
+    Parameters
+    ----------
+    config
+        The configuration: ``[map]`` (``lang``, ``tiles``, ``title``, ``attribution``),
+        ``model.outcome``, and ``records.path``, whose file name is the map's source.
+    study
+        The study area; its :meth:`~.study.StudyArea.outlines` are drawn.
+    result
+        The run's tables: ``areas``, ``table``, ``sentra`` and ``firms``.
+    parents
+        Name of each area's parent, added to area names for the search; or None.
+    best
+        The model kind whose mean probability per area the map shows (when the outcome
+        is ``in_sentra``); None for none.
+
+    Returns
+    -------
+    folium.Map
+        The map (:func:`klastergeo.publish.maps.build_map`).
+    """
     column = f"p_{best}" if best and config.model.outcome == "in_sentra" else None
     firms = result.firms
     return maps.build_map(

@@ -41,12 +41,38 @@ class Counts:
 
 
 def lq_column(config: RunConfig) -> str:
-    """The counted column location quotients are computed from (``sentra.lq_measure``)."""
+    """The counted column location quotients are computed from (``sentra.lq_measure``).
+
+    Parameters
+    ----------
+    config
+        The run's configuration; reads ``config.sentra.lq_measure`` (``firms`` is the
+        column ``n_firms``; ``workers`` and ``output`` are their own columns).
+    """
     return {"firms": "n_firms"}.get(config.sentra.lq_measure, config.sentra.lq_measure)
 
 
 def count(config: RunConfig, study: StudyArea, intake: Intake) -> Counts:
-    """Count the kept firms by area and sector (the ``aggregate`` step)."""
+    """Count the kept firms by area and sector (the ``aggregate`` step).
+
+    Parameters
+    ----------
+    config
+        The run's configuration; ``sentra.lq_measure`` names what the location quotients
+        are of (:func:`lq_column`).
+    study
+        The study area: its ``polygons`` are the areas of analysis, or, for an H3 run,
+        the firms are placed in cells of its ``resolution`` and the areas are its
+        :meth:`~.study.StudyArea.grid`.
+    intake
+        The validated registry; its ``firms`` carry the ``area_code`` of their area.
+
+    Returns
+    -------
+    Counts
+        The firms (with the ``area_code`` of their area of analysis), the areas, the
+        counts and the table with location quotients and area names.
+    """
     firms = intake.firms
     areas = study.polygons
     if study.kind == "h3":

@@ -36,7 +36,29 @@ def find_sentra(
     weights: Weights,
     parents: pd.Series | None,
 ) -> Delineation:
-    """Delineate the sentra of every analysed sector (the ``sentra`` step)."""
+    """Delineate the sentra of every analysed sector (the ``sentra`` step).
+
+    Parameters
+    ----------
+    config
+        The run's configuration; reads ``config.sentra`` (``method`` and the rules of
+        that method) and ``config.map.lang`` (the language of sentra names).
+    counts
+        The counts: ``firms`` (with ``area_code`` and ``sector``) and ``areas``.
+    stats
+        The statistics: ``table`` (area x sector, with LQ and Gi*) and the ``analysed``
+        sectors (those point-based sentra are sought in).
+    weights
+        The spatial weights, whose ``graph`` joins contiguous core areas (area-based
+        sentra only).
+    parents
+        Name of each area's parent (kecamatan of a desa), used in sentra names; or None.
+
+    Returns
+    -------
+    Delineation
+        The sentra, their member areas, and the ``sentra_id`` of every firm and area row.
+    """
     options, firms, table = config.sentra, counts.firms, stats.table
     if options.method == "areas":
         sentra, members = sentra_mod.delineate(

@@ -33,8 +33,27 @@ class Weights:
 def build_weights(
     options: AnalysisOptions, areas: gpd.GeoDataFrame, totals: pd.Series, *, h3: bool = False
 ) -> Weights:
-    """The weights of ``areas`` (``totals``: firms per area, for the automatic scale;
-    ``h3``: the areas are H3 cells, whose neighbours are the adjacent cells)."""
+    """The spatial weights of ``areas`` (the ``weights`` step).
+
+    Parameters
+    ----------
+    options
+        The ``[analysis]`` options: ``weights`` (``queen``, ``rook``, ``knn`` or
+        ``auto``), ``k``, ``seed``, ``tolerance_m`` and ``islands`` (what becomes of
+        areas without neighbours).
+    areas
+        The areas of analysis, indexed by area code.
+    totals
+        Firms per area, for the automatic scale only (areas missing from it count 0).
+    h3
+        The areas are H3 cells, whose neighbours are the adjacent cells (unless the
+        weights are ``auto``).
+
+    Returns
+    -------
+    Weights
+        The graph, its summary (``info``) and, for the automatic scale, the bands tried.
+    """
     info: dict[str, Any] = {"kind": options.weights}
     bands = None
     islands_before = 0

@@ -38,7 +38,14 @@ class Intake:
 
 
 def read(config: RunConfig) -> records_mod.RawRecords:
-    """The registry as read (the ``read`` step)."""
+    """The registry as read (the ``read`` step).
+
+    Parameters
+    ----------
+    config
+        The run's configuration; reads ``config.records`` (``path``, which must be set,
+        ``delimiter``, ``encoding``, ``sheet`` and ``layer``).
+    """
     if config.records.path is None:
         raise ConfigError("no records file given; pass --records PATH or [records] path")
     return records_mod.read_records(
@@ -52,7 +59,13 @@ def read(config: RunConfig) -> records_mod.RawRecords:
 
 def check_records(config: RunConfig) -> None:
     """Fail now if the registry is not given or cannot be a registry (before the
-    boundaries are loaded and the file read)."""
+    boundaries are loaded and the file read).
+
+    Parameters
+    ----------
+    config
+        The run's configuration; reads ``config.records.path``.
+    """
     if config.records.path is None:
         raise ConfigError("no records file given; pass --records PATH or [records] path")
     records_mod.check_source(config.records.path)
@@ -61,7 +74,19 @@ def check_records(config: RunConfig) -> None:
 def validate(
     config: RunConfig, raw: records_mod.RawRecords, areas: gpd.GeoDataFrame | None
 ) -> Intake:
-    """Validate every record against the study area (the ``validate`` step)."""
+    """Validate every record against the study area (the ``validate`` step).
+
+    Parameters
+    ----------
+    config
+        The run's configuration; reads ``columns``, ``area.snap_m``,
+        ``records.sector_digits`` and ``records.decimal``.
+    raw
+        The registry as read (:func:`read`).
+    areas
+        The study area's polygons, indexed by area code: records outside every area are
+        rejected, and kept ones get their ``area_code``; None for no location check.
+    """
     report = records_mod.validate_records(
         raw,
         columns=config.columns,
@@ -78,7 +103,15 @@ def validate_only(
 ) -> records_mod.ValidationReport:
     """Read (unless ``raw`` is given) and validate the registry, against the study area
     when ``area.code`` or ``area.boundaries`` is set (``klastergeo validate``, models of a
-    registry column)."""
+    registry column).
+
+    Parameters
+    ----------
+    config
+        The configuration: ``records``, ``columns`` and ``area``.
+    raw
+        The registry as already read; None to read it from ``config.records``.
+    """
     if raw is None:
         raw = read(config)
     areas = None
@@ -94,7 +127,13 @@ def validate_only(
 
 
 def reason_text(validation: records_mod.ValidationReport) -> str:
-    """Rejections and repairs by reason, for messages."""
+    """Rejections and repairs by reason, for messages.
+
+    Parameters
+    ----------
+    validation
+        The validation report; its rejections by reason and its repairs are counted.
+    """
     parts = [f"{k}: {v}" for k, v in validation.by_reason.items() if v]
     if validation.n_repaired:
         parts.append(f"repaired: {validation.n_repaired}")
@@ -103,7 +142,13 @@ def reason_text(validation: records_mod.ValidationReport) -> str:
 
 def rejection_folder(out: str | Path) -> Path:
     """Where a run that stops at validation puts its rejection report: beside ``out``
-    (``<out>.rejected``), so that the outputs of an earlier run in ``out`` stay intact."""
+    (``<out>.rejected``), so that the outputs of an earlier run in ``out`` stay intact.
+
+    Parameters
+    ----------
+    out
+        The run's output folder (``config.out``).
+    """
     out = Path(out)
     return out.parent / f"{out.name}.rejected"
 
@@ -112,7 +157,18 @@ def stop_error(
     config: RunConfig, validation: records_mod.ValidationReport, where: Path
 ) -> ValidationError | None:
     """The error that stops a run at validation (nothing kept, or ``--strict`` with any
-    rejected or repaired record), naming where its report is; None to go on."""
+    rejected or repaired record), naming where its report is; None to go on.
+
+    Parameters
+    ----------
+    config
+        The run's configuration: ``records.strict``, and ``records.path`` and ``out``
+        for the message.
+    validation
+        The run's validation report.
+    where
+        The folder the rejection report goes to (:func:`rejection_folder`).
+    """
     problems = validation.n_rejected + validation.n_repaired
     if not ((config.records.strict and problems) or validation.n_kept == 0):
         return None
@@ -130,7 +186,16 @@ def validation_problem(
     config: RunConfig, report: records_mod.ValidationReport
 ) -> ValidationError | None:
     """The error a ``klastergeo validate`` outcome amounts to: no record kept, or (with
-    ``records.strict``) any record rejected or repaired; None when it may go on."""
+    ``records.strict``) any record rejected or repaired; None when it may go on.
+
+    Parameters
+    ----------
+    config
+        The configuration: ``records.strict``, and ``records.path`` and ``out`` (where
+        ``rejected.csv`` is) for the message.
+    report
+        The validation report.
+    """
     where = str(Path(config.out) / "rejected.csv")
     if report.n_kept == 0:
         return ValidationError(

@@ -33,7 +33,13 @@ class Models:
 
 
 def best_kind(fitted: dict[str, models.ModelResult]) -> str | None:
-    """The model whose probabilities the map shows: logit, else probit, else the LPM."""
+    """The model whose probabilities the map shows: logit, else probit, else the LPM.
+
+    Parameters
+    ----------
+    fitted
+        Fitted models by kind; None is returned when it is empty.
+    """
     return next((k for k in ("logit", "probit", "lpm") if k in fitted), None)
 
 
@@ -76,6 +82,16 @@ def predictors(config: RunConfig, validation: records_mod.ValidationReport) -> d
     Mapped columns (``nilai_produksi`` read as ``output``) keep the user's name in the
     model tables; other columns are parsed as numbers here (they are kept as read), with
     the file's decimal mark where a column's values fit both.
+
+    Parameters
+    ----------
+    config
+        The configuration: ``model.predictors`` (default: the mapped workers, output and
+        investment columns that hold values), ``model.categorical``, ``model.log`` and
+        ``model.standardise`` (which may name predictors only), and ``records.decimal``.
+    validation
+        The validation report: its kept ``records``, the column mapping, the renamed
+        columns and the decimal mark found in the file.
     """
     firms = validation.records
     renamed = _user_columns(validation)
@@ -142,7 +158,25 @@ def fit_models(
 ) -> Models:
     """Every model kind of ``[model]`` on the firms; a kind that cannot be estimated is
     skipped with its reason. With area weights, Moran's I of each model's mean residual
-    per area is added to its fit (``residual_moran_*``)."""
+    per area is added to its fit (``residual_moran_*``).
+
+    Parameters
+    ----------
+    config
+        The configuration: ``[model]`` (``outcome``, ``kinds``, ``cutoff``, ``robust``,
+        ``categorical``, ``reference``, ``log``, ``standardise``), ``records.decimal``,
+        and ``analysis.permutations`` and ``analysis.seed`` for the residuals' Moran's I.
+    firms
+        The firms: ``in_sentra`` when that is the outcome, else the outcome's registry
+        column; ``area_code`` for the residuals' Moran's I.
+    predictors
+        The predictors by name, aligned with ``firms`` (:func:`predictors`).
+    graph
+        The area weights of the residuals' Moran's I; None to leave it out.
+    validation
+        The validation report: its column mapping (the id, coordinate, sector and name
+        columns cannot be the outcome) and the file's decimal mark.
+    """
     from klastergeo import spatial_models
 
     options = config.model

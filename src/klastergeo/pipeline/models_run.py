@@ -27,7 +27,14 @@ def validate_run(config: RunConfig) -> records_mod.ValidationReport:
     """``klastergeo validate``: read and validate the registry and write its reports
     (``rejected.csv``, ``repaired.csv``, ``validation.json``, ``summary.json``) into
     ``config.out`` as one committed folder. :func:`validation_problem` then says whether
-    the outcome should stop the caller (``--strict``, nothing kept)."""
+    the outcome should stop the caller (``--strict``, nothing kept).
+
+    Parameters
+    ----------
+    config
+        The configuration: ``records``, ``columns``, ``area`` (the study area, when
+        ``area.code`` or ``area.boundaries`` is set) and ``out``.
+    """
     from klastergeo._io import write_json
 
     with RunFolder(config.out, kind="validate") as folder:
@@ -56,6 +63,20 @@ def run_models(
     ``area.boundaries`` is given) and the models fitted on the kept records; the outputs
     are ``models/``, ``rejected.csv``, ``repaired.csv`` and ``summary.json``. (An
     area-level model of ``model.area_data`` is :func:`run_area_model`.)
+
+    Parameters
+    ----------
+    config
+        The configuration: ``[model]`` (``model.area_data`` must not be set), the
+        records and, for ``in_sentra``, every section a run uses; outputs go to
+        ``config.out``.
+    reporter
+        Receives the progress of every step (default: progress is only logged).
+
+    Returns
+    -------
+    dict
+        The fitted models by kind.
     """
     from klastergeo.pipeline import run
 
@@ -102,7 +123,20 @@ def run_area_model(config: RunConfig) -> dict[str, Any]:
     ``model.area_data`` into ``<out>/models/``: ``area_ols_coefficients.csv``,
     ``area_diagnostics.csv``, ``area_<lag|error>_coefficients.csv``, ``area_fit.json``.
 
-    Returns the weights summary, the recommendation and the tables.
+    Parameters
+    ----------
+    config
+        The configuration: ``model.area_data`` (one row per area), ``model.area_id``,
+        ``outcome``, ``predictors`` and ``spatial``; ``area`` (administrative areas or a
+        polygon file, not H3 cells) and ``analysis`` (the weights); outputs go to
+        ``config.out``.
+
+    Returns
+    -------
+    dict
+        The weights summary (``weights``), the recommendation (``recommended``), the fit
+        of the spatial model when one was estimated (``lag`` or ``error``) and the
+        tables (``tables``).
     """
     from klastergeo import spatial_models
 

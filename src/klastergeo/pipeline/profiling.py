@@ -43,7 +43,26 @@ def profile(
     analysed: tuple[str, ...],
     notes: Notes,
 ) -> Profiles:
-    """Profile the sentra (``firms`` carry their ``sentra_id``)."""
+    """Profile the sentra (the ``profile`` step).
+
+    Parameters
+    ----------
+    config
+        The configuration: ``sentra.lq_measure`` (what concentration is measured on),
+        ``[typology]``, ``[diagnosis]``, ``[pointpattern]`` and ``analysis.seed``.
+    study
+        The study area: whether its area codes nest (concentration per region level),
+        and its ``polygons``, the window of the point patterns.
+    firms
+        The firms with their ``sentra_id``; in an H3 run, their ``admin_code`` is the
+        area their concentration is measured in.
+    sentra
+        The sentra table (``sentra_id``, ``area_codes``, geometry).
+    analysed
+        The analysed sectors, whose point patterns are measured.
+    notes
+        Where profiles that cannot be computed are noted.
+    """
     admin = firms.assign(area_code=firms["admin_code"]) if "admin_code" in firms else firms
     try:
         # Kemendagri codes nest by prefix; other ids (custom polygons) do not

@@ -37,7 +37,23 @@ def analysed_sectors(
     options: AnalysisOptions, totals: pd.Series
 ) -> tuple[list[str], dict[str, int]]:
     """The sectors to analyse (enough firms, and named in ``analysis.sectors`` when that
-    is set) and the skipped ones with their firm counts."""
+    is set) and the skipped ones with their firm counts.
+
+    Parameters
+    ----------
+    options
+        The ``[analysis]`` options: ``min_sector_firms`` and ``sectors`` (a sector named
+        there that no kept firm has is a :class:`~klastergeo._errors.ConfigError`).
+    totals
+        Kept firms per sector, indexed by sector.
+
+    Returns
+    -------
+    analysed
+        The sectors to analyse, in the order of ``totals``.
+    skipped
+        Every other sector, with its number of firms.
+    """
     absent = [s for s in options.sectors if s not in totals.index]
     if absent:
         raise ConfigError(
@@ -60,7 +76,26 @@ def analyse(
     notes: Notes,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> Statistics:
-    """Local and global statistics of every analysed sector (the ``statistics`` step)."""
+    """Local and global statistics of every analysed sector (the ``statistics`` step).
+
+    Parameters
+    ----------
+    options
+        The ``[analysis]`` options: which sectors are analysed (:func:`analysed_sectors`)
+        and the inference (``permutations``, ``seed``, ``alpha``, ``fdr``,
+        ``alternative``, ``gi_inference``, ``lisa_inference``).
+    counts
+        The counts: ``counts`` (firms per area and sector, the statistics' values),
+        ``table`` (joined with the statistics), ``areas`` and the firms per sector.
+    weights
+        The spatial weights; the statistics use their ``graph``.
+    notes
+        Where statistics the data do not define are noted (one sector, too few firms or
+        areas, no variation).
+    progress
+        Called with ``(detail, done, total)`` as the sectors are computed; None for no
+        progress.
+    """
     totals = counts.firms_per_sector
     analysed, skipped = analysed_sectors(options, totals)
     n_areas = len(counts.areas)

@@ -47,7 +47,14 @@ class StudyArea:
     def grid(self, cells: list[str]) -> gpd.GeoDataFrame:
         """The H3 cells covering the study area plus ``cells`` (those of the firms),
         named after the village at their centre, with that village's kecamatan as
-        ``parent`` when the boundaries are Kemendagri's."""
+        ``parent`` when the boundaries are Kemendagri's.
+
+        Parameters
+        ----------
+        cells
+            H3 cell ids to include even where their centre lies outside the study area
+            (the cells the firms fall in).
+        """
         assert self.resolution is not None
         areas = aggregate.h3_grid(self.polygons, self.resolution, extra_cells=cells)
         if self.source.is_dir():
@@ -56,7 +63,16 @@ class StudyArea:
         return areas
 
     def parents(self, areas: gpd.GeoDataFrame) -> pd.Series | None:
-        """The name of each area's parent unit (the kecamatan of a desa), or None."""
+        """The name of each area's parent unit (the kecamatan of a desa), or None.
+
+        None for custom polygons and for the top level; for H3 cells, the ``parent``
+        column of ``areas`` (set by :meth:`grid`).
+
+        Parameters
+        ----------
+        areas
+            The areas of analysis, indexed by area code.
+        """
         if not self.source.is_dir():
             return None
         if self.kind == "h3":
@@ -98,7 +114,14 @@ class StudyArea:
 
 def study_area(config: RunConfig) -> StudyArea:
     """Load the study area of ``config.area`` (the ``boundaries`` step); an H3 grid too
-    fine for it is refused here, before the registry is read."""
+    fine for it is refused here, before the registry is read.
+
+    Parameters
+    ----------
+    config
+        The run's configuration; reads ``config.area`` (``level``, ``code``,
+        ``boundaries``, ``id_col``, ``name_col``).
+    """
     options = config.area
     level, resolution = parse_level(options.level)
     source = boundaries.resolve_source(options.boundaries)

@@ -63,13 +63,31 @@ def versions() -> dict[str, str]:
 
 
 def csv(frame: pd.DataFrame, path: Path, *, index: bool = False) -> None:
-    """A CSV file, written atomically (UTF-8)."""
+    """A CSV file, written atomically (UTF-8).
+
+    Parameters
+    ----------
+    frame
+        The table to write.
+    path
+        The file, replaced only once it is written whole.
+    index
+        Write the frame's index as columns too.
+    """
     with atomic_path(path) as tmp:
         frame.to_csv(tmp, index=index, encoding="utf-8")
 
 
 def validation_reports(folder: Path, report: records_mod.ValidationReport) -> None:
-    """``rejected.csv`` and ``repaired.csv`` of a validation."""
+    """``rejected.csv`` and ``repaired.csv`` of a validation.
+
+    Parameters
+    ----------
+    folder
+        The folder the files are written into.
+    report
+        The validation report: its ``rejected`` and ``repaired`` rows.
+    """
     csv(report.rejected, folder / "rejected.csv")
     csv(report.repaired, folder / "repaired.csv")
 
@@ -81,7 +99,21 @@ def rejection_report(
     head: dict[str, Any],
     timings: dict[str, float],
 ) -> None:
-    """The report of a run that stopped at validation, committed as its own folder."""
+    """The report of a run that stopped at validation, committed as its own folder.
+
+    Parameters
+    ----------
+    where
+        The folder of the report (:func:`~.intake.rejection_folder`).
+    config
+        The run's configuration, recorded in the report's ``summary.json``.
+    report
+        The validation report: ``rejected.csv``, ``repaired.csv`` and its summary.
+    head
+        The first keys of ``summary.json`` (version, status, created, seed).
+    timings
+        Seconds taken by each step so far.
+    """
     with RunFolder(where, kind="rejected") as folder:
         validation_reports(folder.path, report)
         folder.commit(
@@ -101,7 +133,18 @@ def model_outputs(
     report: records_mod.ValidationReport | None,
     fitted: dict[str, models.ModelResult],
 ) -> None:
-    """The model tables of every kind (``models/``), with the validation reports."""
+    """The model tables of every kind (``models/``), with the validation reports.
+
+    Parameters
+    ----------
+    folder
+        The output folder; the model tables go into ``folder/models``.
+    report
+        The validation report, whose ``rejected.csv`` and ``repaired.csv`` are written
+        into ``folder``; None to write neither.
+    fitted
+        The fitted models by kind.
+    """
     if report is not None:
         validation_reports(folder, report)
     for result in fitted.values():
@@ -111,7 +154,19 @@ def model_outputs(
 def area_model_outputs(
     folder: Path, tables: dict[str, pd.DataFrame], result: dict[str, Any]
 ) -> None:
-    """The area-level model's tables and fit (``models/area_*``)."""
+    """The area-level model's tables and fit (``models/area_*``).
+
+    Parameters
+    ----------
+    folder
+        The output folder; the files go into ``folder/models``.
+    tables
+        ``coefficients`` (OLS), ``diagnostics`` and, when a spatial model was estimated,
+        its coefficients under ``lag`` or ``error``.
+    result
+        The fit, written as ``area_fit.json``; its ``recommended`` model names the
+        spatial table written.
+    """
     models_dir = folder / "models"
     csv(tables["coefficients"], models_dir / "area_ols_coefficients.csv")
     csv(tables["diagnostics"], models_dir / "area_diagnostics.csv")
@@ -124,7 +179,20 @@ def area_model_outputs(
 def global_table(
     global_stats: pd.DataFrame, counts: pd.DataFrame, table: pd.DataFrame, sentra: pd.DataFrame
 ) -> pd.DataFrame:
-    """``global.csv``: firms, global Moran's I, hot-spot areas and sentra per sector."""
+    """``global.csv``: firms, global Moran's I, hot-spot areas and sentra per sector.
+
+    Parameters
+    ----------
+    global_stats
+        Global Moran's I per analysed sector, indexed by sector (the rows of the result).
+    counts
+        Firms per (area, sector) (``n_firms``), summed per sector.
+    table
+        The area x sector table; areas with ``gi_bin`` 2 or more (hot spots at 95 % or
+        more) are counted per sector.
+    sentra
+        The sentra table; its ``sector`` column is counted.
+    """
     firm_totals = counts.groupby(level="sector")["n_firms"].sum()
     stats = global_stats.copy()
     stats.insert(0, "n_firms", firm_totals.reindex(stats.index).to_numpy())
@@ -149,7 +217,30 @@ def run_tables(
     members: pd.DataFrame | None,
     bands: pd.DataFrame | None,
 ) -> None:
-    """The data files of a run: areas, sentra, global statistics, firms and profiles."""
+    """The data files of a run: areas, sentra, global statistics, firms and profiles.
+
+    Parameters
+    ----------
+    folder
+        The output folder.
+    firms
+        The firms (``firms.parquet``).
+    table
+        The area x sector table (``areas.parquet``: the columns of
+        :data:`~klastergeo.schema.AREA_COLUMNS` it has, and the ``p_*`` columns).
+    sentra
+        The sentra (``sentra.csv`` without geometry, ``sentra.geojson`` with it).
+    global_stats
+        The per-sector table of :func:`global_table` (``global.csv``).
+    profiles
+        The :class:`~.profiling.Profiles`: ``concentration.csv``, ``typology.csv``,
+        ``diagnosis.csv`` and one CSV per point-pattern table.
+    members
+        The evidence per member area of each sentra (``sentra_areas.csv``); None for
+        point-based sentra.
+    bands
+        The bands the automatic scale tried (``scale.csv``); None otherwise.
+    """
     areas_table = table.reset_index()
     columns = [c for c in AREA_COLUMNS if c in areas_table.columns]
     columns += [c for c in areas_table.columns if c.startswith("p_")]
@@ -182,7 +273,20 @@ def run_tables(
 
 
 def radar_charts(folder: Path, config: RunConfig, diagnosed: pd.DataFrame, sentra: Any) -> None:
-    """A radar chart per diagnosed sentra (``diagnosis/``) when configured."""
+    """A radar chart per diagnosed sentra (``diagnosis/``) when configured.
+
+    Parameters
+    ----------
+    folder
+        The output folder; the charts go into ``folder/diagnosis``.
+    config
+        The configuration; ``diagnosis.charts`` turns the charts on.
+    diagnosed
+        The diagnosis per sentra (:class:`~.profiling.Profiles` ``diagnosis``); nothing
+        is drawn when no sentra has a scored item (``n_items``).
+    sentra
+        The sentra table, whose names title the charts.
+    """
     if config.diagnosis.charts and diagnosed["n_items"].gt(0).any():
         diagnosis.radar_charts(diagnosed, folder / "diagnosis", sentra=sentra)
 
@@ -200,7 +304,36 @@ def figures(
     outlines: gpd.GeoDataFrame | None,
 ) -> list[report_mod.Figure]:
     """Static PNGs (``figures/``) of the sectors ``[report] figures`` names: Gi* and LISA
-    maps and a Moran scatterplot per sector."""
+    maps and a Moran scatterplot per sector.
+
+    Parameters
+    ----------
+    folder
+        The output folder; the PNGs go into ``folder/figures``.
+    config
+        The configuration: ``report.figures`` (``sentra``: the sectors with a sentra,
+        ``all``: every analysed sector, ``none``), ``map.lang``, and ``records.path``,
+        whose file name is the figures' source note.
+    areas
+        The areas of analysis, indexed by area code.
+    table
+        The area x sector table with ``gi_bin`` and ``lisa_quadrant``.
+    sentra
+        The sentra table (``sector``).
+    counts
+        Firms per (area, sector) (``n_firms``), the values of the Moran scatterplots.
+    graph
+        The spatial weights of the scatterplots' spatial lag.
+    analysed
+        The analysed sectors.
+    outlines
+        Coarser administrative outlines drawn on the maps; or None.
+
+    Returns
+    -------
+    list of Figure
+        The figures written, with paths relative to ``folder`` and captions.
+    """
     from klastergeo.publish import figures as static
 
     choice = config.report.figures
@@ -248,7 +381,25 @@ def report_page(
     shown: list[report_mod.Figure],
     has_map: bool,
 ) -> None:
-    """``report.html``."""
+    """``report.html`` (:func:`klastergeo.publish.report.build_report`).
+
+    Parameters
+    ----------
+    folder
+        The output folder.
+    config
+        The configuration: ``map.lang``, and ``map.title`` (the report's subtitle).
+    summary
+        The run's ``summary.json`` content.
+    sentra, global_stats
+        The sentra table and the per-sector global statistics.
+    fitted
+        The fitted models by kind.
+    shown
+        The figures to show (:func:`figures`).
+    has_map
+        Whether the run writes ``map.html``, which the report then embeds.
+    """
     page = report_mod.build_report(
         summary,
         sentra=sentra,
@@ -265,7 +416,19 @@ def report_page(
 def index_page(
     folder: Path, config: RunConfig, summary: dict[str, Any], shown: list[report_mod.Figure]
 ) -> None:
-    """``index.html``, the landing page linking the files the run writes."""
+    """``index.html``, the landing page linking the files the run writes.
+
+    Parameters
+    ----------
+    folder
+        The output folder; only files present in it are linked.
+    config
+        The configuration: ``map.lang`` and ``map.title``.
+    summary
+        The run's ``summary.json`` content.
+    shown
+        The report's figures; those under ``figures/`` are shown.
+    """
     write_text(
         folder / "index.html",
         publish_mod.index_page(
@@ -293,7 +456,33 @@ def run_summary(
     not_computed: list[dict[str, str]],
     timings: dict[str, float],
 ) -> dict[str, Any]:
-    """The content of a run's ``summary.json`` (the manifest is added at the commit)."""
+    """The content of a run's ``summary.json`` (the manifest is added at the commit).
+
+    Parameters
+    ----------
+    config
+        The run's configuration (``area.level`` and ``area.code``; recorded whole).
+    head
+        The first keys (version, status, created, seed).
+    report
+        The validation report; its summary is ``records``.
+    areas
+        The areas of analysis, counted.
+    firms_per_area
+        Firms per area; the areas with firms are counted.
+    weights_info
+        The weights' summary (:class:`~.graph.Weights` ``info``).
+    analysed, skipped
+        The analysed sectors, and the skipped ones with their numbers of firms.
+    sentra
+        The sentra table, counted per ``sector``.
+    model_notes
+        Per model kind, its fit statistics or why it was skipped.
+    not_computed
+        What could not be computed, and why (the notes of the steps).
+    timings
+        Seconds taken by each step.
+    """
     return {
         **head,
         "records": report.summary(),

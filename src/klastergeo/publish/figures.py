@@ -144,8 +144,26 @@ class AreaCanvas:
         legend: Mapping[str, str],
         note: str = "",
     ) -> Path:
-        """Colour the areas (``colours`` indexed by area code, missing = light grey) and
-        save a PNG with ``title``, a ``legend`` (label -> colour) and a ``note`` line."""
+        """Colour the areas and save the figure as a PNG.
+
+        Parameters
+        ----------
+        colours
+            Colour per area, indexed by area code; areas missing from it are light grey.
+        path
+            The PNG file, replaced only once it is written whole.
+        title
+            The figure's title (drawn as text, never as TeX).
+        legend
+            Label -> colour of the legend's entries, in their order.
+        note
+            A line of small text at the bottom (the data source).
+
+        Returns
+        -------
+        Path
+            ``path``.
+        """
         from matplotlib.patches import Patch
 
         per_area = colours.reindex(self.index).fillna(_NEUTRAL).to_numpy(dtype=object)
@@ -180,7 +198,27 @@ def sector_figures(
     """Hot-spot (Gi* bins) and LISA maps of each sector: ``gi_<sector>.png`` and
     ``lisa_<sector>.png`` in ``folder``.
 
-    ``table`` is the run's area x sector table (``gi_bin``, ``lisa_quadrant``).
+    Parameters
+    ----------
+    areas
+        Polygons indexed by area code (any CRS).
+    table
+        The run's area x sector table (``gi_bin``, ``lisa_quadrant``).
+    sectors
+        The sectors to draw.
+    folder
+        Where the PNGs are written (created if missing).
+    lang
+        ``"id"`` or ``"en"``: the language of the titles and legends.
+    outlines
+        Coarser boundaries drawn on top as lines; or None.
+    source
+        The note at the bottom of every figure (the data source).
+
+    Returns
+    -------
+    list of Path
+        The files written.
     """
     from klastergeo.publish.maps import GISTAR_COLOURS, LISA_COLOURS
 
@@ -215,13 +253,39 @@ def sector_figures(
 
 def moran_slope(z: np.ndarray, lag: np.ndarray) -> float:
     """The scatterplot's least-squares slope through the origin, ``z'Wz / z'z``: Moran's I
-    for row-standardised weights."""
+    for row-standardised weights.
+
+    Parameters
+    ----------
+    z
+        The standardised values.
+    lag
+        Their spatial lag, ``Wz``.
+    """
     return float((z @ lag) / (z @ z))
 
 
 def moran_scatterplot(y: pd.Series, graph: Graph, path: str | Path, *, title: str = "") -> Path:
     """Moran scatterplot: standardised ``y`` against its spatial lag (row-standardised);
-    the slope of the fitted line is Moran's I (drawn and printed), quadrants are GeoDa's."""
+    the slope of the fitted line is Moran's I (drawn and printed), quadrants are GeoDa's.
+
+    Parameters
+    ----------
+    y
+        A value per area, indexed by the ids of ``graph``: every area of the graph needs
+        one, and they must not all be equal.
+    graph
+        The spatial weights (row-standardised for the lag).
+    path
+        The PNG file to write (its folder is created).
+    title
+        A title line above Moran's I.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     plt = _matplotlib()
     ids = pd.Index(graph.unique_ids)
     values = y.reindex(ids).to_numpy(dtype=float)

@@ -215,6 +215,12 @@ def build_map(
         ``OpenStreetMap``, ``CartoDB positron`` (needs an API key from CARTO now),
         ``Esri imagery``, ``none`` (offline) or a tile URL template
         (``https://.../{z}/{x}/{y}.png``) with its ``attribution``.
+    title
+        The map's title (default: the language's standard title).
+    source
+        The data source named under the title (e.g. the registry's file name); or None.
+    attribution
+        The attribution of a custom tile URL (required with one; shown as text).
     """
     import folium
     from folium.plugins import Fullscreen
@@ -324,6 +330,13 @@ def script_json(data: Any) -> str:
     open a comment; a ``{`` that opens a jinja2 tag in a value is ``\\u007b``. The JSON
     parses to the same data.
 
+    Parameters
+    ----------
+    data
+        Data JSON can write (NaN and infinity are refused).
+
+    Examples
+    --------
     >>> script_json({"name": "</script><b>"})
     '{"name":"\\\\u003c/script\\\\u003e\\\\u003cb\\\\u003e"}'
     """
@@ -349,19 +362,39 @@ def firm_block(payload: dict[str, Any]) -> str:
     """The firm data of a map page: a JSON data block the page reads when present.
 
     Kept apart from the page's script so that :func:`without_firms` can remove it (a
-    published map carries no firm-level data unless asked for)."""
+    published map carries no firm-level data unless asked for).
+
+    Parameters
+    ----------
+    payload
+        The firm data: delta-encoded coordinates, names and sectors.
+    """
     return f'<script type="application/json" id="{FIRMS_ID}">{script_json(payload)}</script>\n'
 
 
 def without_firms(page: str) -> str:
     """A saved map page with its firm data block removed (no firm names, ids or
-    coordinates left); the page then shows no firm layers."""
+    coordinates left); the page then shows no firm layers.
+
+    Parameters
+    ----------
+    page
+        The HTML of a saved map page.
+    """
     return _FIRM_BLOCK.sub("", page)
 
 
 def with_rounded_firms(page: str, *, decimals: int) -> str:
     """A saved map page whose firm coordinates are rounded to ``decimals`` decimal
-    degrees (3: about 110 m, 2: about 1.1 km)."""
+    degrees (3: about 110 m, 2: about 1.1 km).
+
+    Parameters
+    ----------
+    page
+        The HTML of a saved map page; returned as it is when it holds no firm data.
+    decimals
+        Decimal degrees kept, 0 to 5.
+    """
     if not 0 <= decimals <= 5:
         raise ConfigError(f"decimals={decimals!r} must be 0 to 5 (decimal degrees)")
     match = _FIRM_BLOCK.search(page)
@@ -715,6 +748,11 @@ def inline_assets(html: str) -> str:
     """Replace linked scripts and stylesheets by their vendored copies.
 
     A link with no vendored copy stays (and is logged): the page then needs the network.
+
+    Parameters
+    ----------
+    html
+        The HTML of a rendered map page.
     """
     missing: list[str] = []
 
@@ -741,7 +779,20 @@ def inline_assets(html: str) -> str:
 
 
 def save_map(fmap: Any, path: str | Path) -> Path:
-    """Write the map as one self-contained HTML file (scripts and styles inlined), atomically."""
+    """Write the map as one self-contained HTML file (scripts and styles inlined), atomically.
+
+    Parameters
+    ----------
+    fmap
+        The folium map (:func:`build_map`).
+    path
+        The HTML file, replaced only once it is written whole.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     html = inline_assets(fmap.get_root().render())
     with atomic_path(path) as tmp:
         tmp.write_text(html, encoding="utf-8")

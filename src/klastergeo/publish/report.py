@@ -146,6 +146,8 @@ def build_report(
         The map page to embed (relative), or None.
     lang
         ``"id"`` or ``"en"``.
+    subtitle
+        Text after the title in the page's heading and window title (none when empty).
     """
     import jinja2
 

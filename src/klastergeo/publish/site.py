@@ -122,6 +122,15 @@ def _count(value: Any) -> int:
 def embed_snippet(title: str, *, src: str = "map.html") -> str:
     """An iframe that embeds the map in another page.
 
+    Parameters
+    ----------
+    title
+        The iframe's title (what screen readers announce).
+    src
+        The map page, relative to the page that embeds it.
+
+    Examples
+    --------
     >>> embed_snippet("Sentra").startswith('<iframe src="map.html" title="Sentra"')
     True
     """
@@ -146,7 +155,21 @@ def index_page(
     title: str | None = None,
     figures: Sequence[str] = (),
 ) -> str:
-    """The landing page of a run folder (links only to files present in ``folder``)."""
+    """The landing page of a run folder (links only to files present in ``folder``).
+
+    Parameters
+    ----------
+    summary
+        The run's ``summary.json`` content (records, areas, sentra, config, created).
+    folder
+        The run folder; the downloads, map, report and figures present in it are linked.
+    lang
+        ``"id"`` or ``"en"``.
+    title
+        The page's heading (default: the language's standard title).
+    figures
+        Figures to show, as paths relative to ``folder`` (``figures/...``).
+    """
     import jinja2
 
     if lang not in _TEXT:
@@ -189,7 +212,13 @@ def index_page(
 
 def public_summary(summary: Mapping[str, Any]) -> dict[str, Any]:
     """A run's summary as a site may show it: file paths of the machine reduced to file
-    names, the output folder and the file manifest left out."""
+    names, the output folder and the file manifest left out.
+
+    Parameters
+    ----------
+    summary
+        The run's ``summary.json`` content (it is not modified).
+    """
     out = {k: v for k, v in summary.items() if k != "files"}
     config = {k: dict(v) if isinstance(v, dict) else v for k, v in _dict(out.get("config")).items()}
     config.pop("out", None)
