@@ -18,7 +18,14 @@ from klastergeo import (
     spatial_models,
     weights,
 )
-from klastergeo.config import SECTIONS, RunConfig, load_config, options, parse_assignment
+from klastergeo.config import (
+    SECTIONS,
+    RunConfig,
+    load_config,
+    options,
+    parse_assignment,
+    reference,
+)
 from klastergeo.publish import maps, report
 
 #: (function, parameter, configuration key): a library default that a run takes from
@@ -175,3 +182,19 @@ def test_problems_of_every_section_are_raised_at_once(tmp_path: Path) -> None:
     message = str(caught.value)
     for part in ("analysis.permutations=-1", "analysis.alpha=2.0", "sentra.confidence=80"):
         assert part in message
+
+
+def test_readme_option_reference_is_generated_from_the_configuration() -> None:
+    """The README's table of every option is ``config.reference()``, word for word: an
+    option added, renamed or re-described in config.py must be regenerated there."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    start, end = "<!-- options:start -->\n", "<!-- options:end -->"
+    assert start in readme and end in readme
+    block = readme.split(start, 1)[1].split(end, 1)[0]
+    assert block == reference(), (
+        "README.md's option reference is out of date; regenerate it with "
+        "klastergeo.config.reference()"
+    )
+    for key in options():
+        section, name = key.split(".")
+        assert f"#### `[{section}]`" in block and f"| `{name}` |" in block

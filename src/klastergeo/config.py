@@ -63,6 +63,7 @@ __all__ = [
     "options",
     "parse_assignment",
     "parse_level",
+    "reference",
 ]
 
 #: Base maps by name (lower case) -> the tile provider folium knows (None: no tiles).
@@ -891,7 +892,6 @@ SECTIONS: dict[str, Any] = {
     "model": ModelOptions,
     "map": MapOptions,
 }
-_SECTIONS = SECTIONS  # (older name)
 #: Keys whose values are lists of column names (a comma-separated string also works).
 _LIST_KEYS = ("sectors", "predictors", "linkages", "categorical", "log")
 _PATH_KEYS = {
@@ -954,6 +954,58 @@ def options() -> dict[str, Option]:
                 commands=tuple(meta.get("commands", _COMMANDS.get(section, ()))) if flag else (),
             )
     return out
+
+
+def reference() -> str:
+    """The configuration reference in Markdown: one table per section with every key,
+    its default, its command-line flag and its help text (the README's reference is this
+    text; a test keeps them equal).
+
+    Returns
+    -------
+    str
+        Markdown, a ``#### [section]`` heading and table per section.
+
+    Examples
+    --------
+    >>> print(reference().splitlines()[0])
+    #### `[records]` How to read the registry file.
+    """
+    known = options()
+    blocks = []
+    for section, cls in SECTIONS.items():
+        lines = [
+            f"#### `[{section}]` {_markdown((cls.__doc__ or '').split(chr(10) * 2)[0])}",
+            "",
+            "| key | default | flag | meaning |",
+            "| --- | --- | --- | --- |",
+        ]
+        for item in fields(cls):
+            option = known[f"{section}.{item.name}"]
+            flag = f"`{option.flag}`" if option.flag else ""
+            text = _markdown(option.help).replace("|", "\\|")
+            lines.append(f"| `{item.name}` | {_as_toml(option.default)} | {flag} | {text} |")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n"
+
+
+def _markdown(text: str) -> str:
+    """reST text (``code``, :class:`name`) as one line of Markdown."""
+    text = re.sub(r":\w+:`~?([^`]+)`", r"`\1`", " ".join(text.split()))
+    return text.replace("``", "`")
+
+
+def _as_toml(value: Any) -> str:
+    """A default as it would be written in the TOML file (empty when there is none)."""
+    if value is None or value == {} or value is dataclasses.MISSING:
+        return ""
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    if isinstance(value, str | Path):
+        return f'`"{value}"`'
+    if isinstance(value, tuple | list):
+        return "`[" + ", ".join(f'"{v}"' if isinstance(v, str) else str(v) for v in value) + "]`"
+    return f"`{value}`"
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
