@@ -135,7 +135,7 @@ def test_sentra_popup_search_and_screenshot(browser, page_path: Path, map_world)
         assert page.errors == []
     finally:
         page.close()
-    assert found.loc[0, "sentra_id"] in popup and found.loc[0, "name"] in popup
+    assert found.index[0] in popup and found.iloc[0]["name"] in popup
     assert zoom_after > zoom_before
     image = pytest.importorskip("PIL.Image")
     import io

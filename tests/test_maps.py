@@ -41,7 +41,7 @@ def test_layers_and_popups(map_world, full_map, tmp_path: Path) -> None:
         assert layer in html, layer
     assert "klastergeo.sectorView(" in html and "klastergeo.layers(" in html
     assert f'id="{maps.FIRMS_ID}"' in html  # the firm data block
-    assert found.loc[0, "sentra_id"] in html
+    assert found.index[0] in html
     assert "tile.openstreetmap.org" not in html  # offline map: no tiles
     assert "test.csv" in html
     path = maps.save_map(fmap, tmp_path / "map.html")
@@ -103,6 +103,6 @@ def test_sentra_popup_shows_typology_and_stage(map_world) -> None:
     assert rows["Type (Markusen)"] == "Marshallian with hub-and-spoke traits"
     assert rows["Development stage"] == "advance"
     assert rows["Porter diamond score (1-5)"] == "3.10"
-    assert rows["ID"] == found.loc[0, "sentra_id"]
+    assert rows["ID"] == found.index[0]
     indonesian = _html(maps.build_map(areas, table, profiled, lang="id", tiles="none"))
     assert "Tahap perkembangan" in indonesian

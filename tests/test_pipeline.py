@@ -79,7 +79,7 @@ def test_point_based_delineation_finds_the_planted_sentra(demo_run) -> None:
     )
     scores, unmatched = demo.score_recovery(generated.truth, found)
     assert scores["found"].all(), scores
-    assert unmatched == 0, found[["sentra_id", "name", "n_firms", "lq", "density_km2"]]
+    assert unmatched == 0, found[["name", "n_firms", "lq", "density_km2"]]
     assert firm_sentra.index.equals(result.firms.index)
     assert firm_sentra.notna().sum() == found["n_firms"].sum()
 
@@ -95,7 +95,7 @@ def test_point_patterns_find_the_planted_sectors(demo_run) -> None:
         assert sectors.loc[sector, "R_relative"] < 1, sector
     assert set(sectors.index) == set(result.summary["sectors"]["analysed"])
     per_sentra = clark.loc[clark["scope"] == "sentra"]
-    assert set(per_sentra["key"]) == set(result.sentra["sentra_id"])
+    assert set(per_sentra["key"]) == set(result.sentra.index)
     assert (per_sentra["correction"] == "donnelly").all()
     ripley = pd.read_csv(out / "ripley.csv", dtype={"key": str})
     assert {"distance_m", "L_minus_d", "low", "high", "clustered"} <= set(ripley.columns)
@@ -184,7 +184,7 @@ def test_output_contract(demo_run) -> None:
     assert '<iframe src="map.html"' in index and 'href="report.html"' in index
     report_page = (out / "report.html").read_text(encoding="utf-8")
     assert '<iframe src="map.html"' in report_page
-    for planted in result.sentra["sentra_id"]:
+    for planted in result.sentra.index:
         assert planted in report_page
     figures = {p.name for p in (out / "figures").glob("*.png")}
     for sector in set(result.sentra["sector"]):

@@ -43,7 +43,8 @@ def test_planted_sentra_found_and_decoy_city_not(world) -> None:
     assert table.loc[("r6c1", "31"), "gi_bin"] >= 2
     assert table.loc[("r6c1", "31"), "lq"] < 2
     assert not members.index.get_level_values("area_code").isin(["r6c1", "r6c2"]).any()
-    assert set(members["sentra_id"]) == set(found["sentra_id"])
+    assert set(members["sentra_id"]) == set(found.index)
+    assert found.index.name == "sentra_id"
     assert list(members.columns) == list(sentra.MEMBER_COLUMNS)
     assert (members["role"] == "core").all()
     assert list(found.columns[: len(sentra.SENTRA_COLUMNS)]) == list(sentra.SENTRA_COLUMNS)
@@ -53,8 +54,8 @@ def test_sentra_ids_names_and_geometry(world) -> None:
     areas, graph, table = world
     parents = pd.Series("Kecamatan X", index=areas.index)
     found, _ = sentra.delineate(table, graph, areas, parents=parents, lang="en")
-    row = found.set_index("sector").loc["31"]
-    assert row["sentra_id"] == "31-01"
+    assert found.index[found["sector"] == "31"].tolist() == ["31-01"]
+    row = found.loc["31-01"]
     assert row["name"] == "r2c2 & r2c3, Kecamatan X"
     assert row["sector_label"] == "Furniture"
     assert row["geometry"].area == pytest.approx(2e6)  # two 1 km2 squares merged
@@ -70,7 +71,7 @@ def test_non_contiguous_members_make_separate_sentra() -> None:
     table = area_table(areas, firms, graph)
     found, _ = sentra.delineate(table, graph, areas)
     assert found["area_codes"].tolist() == ["r2c2", "r10c10"]
-    assert found["sentra_id"].tolist() == ["31-01", "31-02"]  # larger first
+    assert found.index.tolist() == ["31-01", "31-02"]  # larger first
     # the hot neighbours of a sentra village are not members: too few firms
     assert (table.xs("31", level="sector").loc[["r1c1", "r3c3"], "gi_bin"] >= 2).all()
 
@@ -180,15 +181,15 @@ def test_point_delineation_finds_the_sentra_not_the_city(method: str) -> None:
     firms = _points(np.random.default_rng(5))
     found, firm_sentra = sentra.delineate_points(firms, method=method, eps_m=200.0)
     assert found["sector"].tolist() == ["31"]
-    assert found["sentra_id"].tolist() == ["31-01"]
+    assert found.index.tolist() == ["31-01"]
     in_sentra = firm_sentra.notna().to_numpy()
     planted = firms["planted"].to_numpy()
     recall = (in_sentra & planted).sum() / planted.sum()
     precision = (in_sentra & planted).sum() / in_sentra.sum()
     assert recall >= 0.9
     assert precision >= 0.9
-    assert found.loc[0, "lq"] >= 2
-    assert found.loc[0, "workers"] == pytest.approx(2.0 * in_sentra.sum())
+    assert found.iloc[0]["lq"] >= 2
+    assert found.iloc[0]["workers"] == pytest.approx(2.0 * in_sentra.sum())
     assert found.geometry.iloc[0].contains(
         shapely.MultiPoint(firms.geometry[in_sentra].to_list()).convex_hull
     )
@@ -202,9 +203,9 @@ def test_point_delineation_names_areas_and_rejects_bad_options() -> None:
     firms["area_code"] = "r" + row.astype(str) + "c" + col.astype(str)
     found, _ = sentra.delineate_points(firms, areas=grid, eps_m=200.0)
     main = firms.loc[firms["planted"], "area_code"].value_counts().index[0]
-    assert found.loc[0, "core_area"] == main  # the cell with most of the sentra's firms
-    assert {"r14c14", "r14c15", "r15c14", "r15c15"} <= set(found.loc[0, "area_codes"].split(";"))
-    assert found.loc[0, "name"].startswith(main)
+    assert found.iloc[0]["core_area"] == main  # the cell with most of the sentra's firms
+    assert {"r14c14", "r14c15", "r15c14", "r15c15"} <= set(found.iloc[0]["area_codes"].split(";"))
+    assert found.iloc[0]["name"].startswith(main)
     with pytest.raises(ConfigError, match="method='optics'"):
         sentra.delineate_points(firms, method="optics")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="eps_m"):

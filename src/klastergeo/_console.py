@@ -195,7 +195,7 @@ def print_summary(summary: dict[str, Any], sentra: Any, out: Path) -> None:
         )
         for row in sentra.itertuples():
             table.add_row(
-                literal(row.sentra_id),
+                literal(row.Index),
                 literal(row.name),
                 f"{row.sector} {row.sector_label}",
                 f"{row.n_firms:,}",

@@ -36,6 +36,7 @@ from numpy.typing import NDArray
 
 from klastergeo._errors import BoundaryError
 from klastergeo._io import atomic_path
+from klastergeo.schema import sentra_ids
 
 __all__ = [
     "DIAMOND_COLUMNS",
@@ -747,8 +748,9 @@ def score_recovery(truth: pd.DataFrame, sentra: pd.DataFrame) -> tuple[pd.DataFr
         ``area_codes`` (``;``-separated), ``core_area`` and optionally ``typology`` and
         ``stage``.
     sentra
-        The sentra a run reported: ``sentra_id``, ``sector``, ``area_codes``
-        (``;``-separated) and optionally ``typology`` and ``stage``.
+        The sentra a run reported, indexed by ``sentra_id`` (or with a ``sentra_id``
+        column, as ``sentra.csv`` reads back): ``sector``, ``area_codes`` (``;``-separated)
+        and optionally ``typology`` and ``stage``.
 
     Returns
     -------
@@ -757,21 +759,14 @@ def score_recovery(truth: pd.DataFrame, sentra: pd.DataFrame) -> tuple[pd.DataFr
     """
     rows = []
     matched: set[str] = set()
+    ids = sentra_ids(sentra)
     members: dict[str, set[str]] = {
-        str(sid): set(str(codes).split(";"))
-        for sid, codes in zip(sentra["sentra_id"], sentra["area_codes"], strict=True)
+        sid: set(str(codes).split(";"))
+        for sid, codes in zip(ids, sentra["area_codes"], strict=True)
     }
-    sectors = {str(k): str(v) for k, v in zip(sentra["sentra_id"], sentra["sector"], strict=True)}
-    types = (
-        dict(zip(sentra["sentra_id"].astype(str), sentra["typology"], strict=True))
-        if "typology" in sentra.columns
-        else {}
-    )
-    stages = (
-        dict(zip(sentra["sentra_id"].astype(str), sentra["stage"], strict=True))
-        if "stage" in sentra.columns
-        else {}
-    )
+    sectors = {sid: str(v) for sid, v in zip(ids, sentra["sector"], strict=True)}
+    types = dict(zip(ids, sentra["typology"], strict=True)) if "typology" in sentra else {}
+    stages = dict(zip(ids, sentra["stage"], strict=True)) if "stage" in sentra else {}
     for planted in truth.itertuples():
         planted_codes = set(str(planted.area_codes).split(";"))
         same_sector = [sid for sid in members if sectors[sid] == str(planted.sector)]

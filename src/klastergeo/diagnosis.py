@@ -42,6 +42,7 @@ import pandas as pd
 
 from klastergeo._errors import ConfigError, DataError
 from klastergeo._io import atomic_path
+from klastergeo.schema import sentra_ids
 
 __all__ = ["DIMENSIONS", "ITEMS", "StageRules", "radar_charts", "score"]
 
@@ -133,7 +134,7 @@ def _sentra_scores(
     elif "area_code" in table.columns:
         lookup = {
             code: sid
-            for sid, codes in zip(sentra["sentra_id"], sentra["area_codes"], strict=True)
+            for sid, codes in zip(sentra_ids(sentra), sentra["area_codes"], strict=True)
             for code in str(codes).split(";")
         }
         key = table["area_code"].astype(str).map(lookup)
@@ -174,7 +175,8 @@ def score(
     Parameters
     ----------
     sentra
-        The sentra table (``sentra_id``, ``area_codes``).
+        The sentra table: indexed by ``sentra_id`` (or with a ``sentra_id`` column), with
+        ``area_codes``.
     firms, firm_items
         Firms with ``sentra_id`` and the item columns; ``firm_items`` maps an item of
         :data:`ITEMS` to its column.
@@ -211,7 +213,7 @@ def score(
         if table is None:
             raise ConfigError("table_items were given without a table")
         parts.append(_sentra_scores(table, sentra, table_items))
-    ids = pd.Index(sentra["sentra_id"].astype(str), name="sentra_id")
+    ids = sentra_ids(sentra)
     items = pd.DataFrame(index=ids)
     for part in parts:  # later parts (the per-sentra table) take precedence
         for column in part.columns:
@@ -275,7 +277,7 @@ def radar_charts(
     folder.mkdir(parents=True, exist_ok=True)
     item_cols = [i for d in DIMENSIONS for i in ITEMS[d] if i in scores.columns]
     names = (
-        sentra.set_index("sentra_id")["name"].astype(str)
+        pd.Series(sentra["name"].astype(str).to_numpy(), index=sentra_ids(sentra))
         if sentra is not None and "name" in sentra.columns
         else pd.Series(dtype=str)
     )

@@ -41,6 +41,7 @@ from scipy.spatial import cKDTree
 
 from klastergeo._errors import ConfigError, DataError
 from klastergeo._spatial import to_metric
+from klastergeo.schema import sentra_ids
 
 __all__ = ["RipleyResult", "by_sector", "by_sentra", "clark_evans", "csr_points", "ripley"]
 
@@ -481,7 +482,8 @@ def by_sentra(
     firms
         Firm points with a ``sentra_id`` column (missing for firms in no sentra); any CRS.
     sentra
-        Sentra polygons with ``sentra_id``. A sentra with fewer than 3 firms is skipped.
+        Sentra polygons, indexed by ``sentra_id`` (or with a ``sentra_id`` column). A
+        sentra with fewer than 3 firms is skipped.
     simulations
         CSR patterns of each envelope, drawn inside the sentra's polygon.
     seed
@@ -503,7 +505,7 @@ def by_sentra(
     ids = inside["sentra_id"].astype(str).to_numpy()
     rng = np.random.default_rng(seed)
     curves, summary = [], []
-    for sid, shape in zip(sentra["sentra_id"].astype(str), shapes.to_numpy(), strict=True):
+    for sid, shape in zip(sentra_ids(sentra), shapes.to_numpy(), strict=True):
         pts = xy[ids == sid]
         if len(pts) < 3:
             continue

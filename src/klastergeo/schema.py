@@ -6,6 +6,8 @@ against them: a column renamed in one place is renamed everywhere.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "AREA_COLUMNS",
     "FIRM_COLUMNS",
@@ -14,6 +16,8 @@ __all__ = [
     "REPAIRED_COLUMNS",
     "RESERVED_FIRM_COLUMNS",
     "SENTRA_COLUMNS",
+    "SENTRA_INDEX",
+    "sentra_ids",
 ]
 
 #: Kept firms (``firms.parquet``, indexed by ``record_id``): the standard columns a
@@ -82,10 +86,12 @@ AREA_COLUMNS = (
     "sentra_id",
     "sentra_role",
 )
-#: ``sentra.csv`` / ``sentra.geojson``: one row per sentra (profiles and probabilities
-#: follow: ``typology``, ``typology_label``, ``stage``, ``diamond_score``, ``p_*``).
+#: The index of the sentra table (``{sector}-{rank:02d}``), its first column in files.
+SENTRA_INDEX = "sentra_id"
+#: ``sentra.csv`` / ``sentra.geojson``: one row per sentra, indexed by :data:`SENTRA_INDEX`
+#: (profiles and probabilities follow: ``typology``, ``typology_label``, ``stage``,
+#: ``diamond_score``, ``p_*``).
 SENTRA_COLUMNS = (
-    "sentra_id",
     "sector",
     "sector_label",
     "name",
@@ -108,3 +114,40 @@ SENTRA_COLUMNS = (
 )
 #: ``sentra_areas.csv``: the evidence per member area (indexed by area and sector).
 MEMBER_COLUMNS = ("sentra_id", "role", "n_firms", "lq", "gi_z", "gi_p", "gi_bin")
+
+
+def sentra_ids(sentra: Any) -> Any:
+    """The ``sentra_id`` of each row of a sentra table, as an index: the table's index
+    when it is named ``sentra_id`` (as :func:`klastergeo.sentra.delineate` returns it),
+    else its ``sentra_id`` column (as ``sentra.csv`` reads back).
+
+    Parameters
+    ----------
+    sentra
+        A sentra table (DataFrame or GeoDataFrame).
+
+    Returns
+    -------
+    pandas.Index
+        Named ``sentra_id``, one entry per row, as text.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> sentra_ids(pd.DataFrame({"sentra_id": ["31-01"], "name": ["Trangsan"]})).tolist()
+    ['31-01']
+    """
+    import pandas as pd
+
+    from klastergeo._errors import DataError
+
+    if sentra.index.name == SENTRA_INDEX:
+        ids = sentra.index
+    elif SENTRA_INDEX in sentra.columns:
+        ids = sentra[SENTRA_INDEX]
+    else:
+        raise DataError(
+            "the sentra table needs sentra ids: index it by 'sentra_id' (as "
+            "klastergeo.sentra.delineate returns it) or give a 'sentra_id' column"
+        )
+    return pd.Index(ids.astype(str), name=SENTRA_INDEX)

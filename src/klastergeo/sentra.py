@@ -25,8 +25,9 @@ specialised (the sector's share of *all* firms inside the cluster's hull at leas
 the sector per km2); the hull, buffered by half the clustering distance, is the sentra
 polygon.
 
-Every sentra carries the columns of :data:`SENTRA_COLUMNS`; the evidence per member area
-(role, firms, LQ, z, p, bin) is the second table :func:`delineate` returns.
+Every sentra, indexed by ``sentra_id``, carries the columns of :data:`SENTRA_COLUMNS`; the
+evidence per member area (role, firms, LQ, z, p, bin) is the second table
+:func:`delineate` returns.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from scipy.sparse.csgraph import connected_components
 from klastergeo import kbli
 from klastergeo._errors import ConfigError, DataError
 from klastergeo._spatial import to_metric
-from klastergeo.schema import MEMBER_COLUMNS, SENTRA_COLUMNS
+from klastergeo.schema import MEMBER_COLUMNS, SENTRA_COLUMNS, SENTRA_INDEX
 
 __all__ = ["MEMBER_COLUMNS", "SENTRA_COLUMNS", "delineate", "delineate_points", "is_member"]
 
@@ -137,8 +138,9 @@ def delineate(
     Returns
     -------
     sentra
-        One row per sentra (columns :data:`SENTRA_COLUMNS`, dissolved ``geometry``),
-        ordered by sector and then size; ids are ``{sector}-{rank:02d}``.
+        One row per sentra, indexed by ``sentra_id`` (``{sector}-{rank:02d}``), with the
+        columns :data:`SENTRA_COLUMNS` and the dissolved ``geometry``, ordered by sector
+        and then size.
     members
         The evidence per member area (:data:`MEMBER_COLUMNS`), indexed by
         (``area_code``, ``sector``): ``role`` is ``core`` or ``extension``.
@@ -170,8 +172,10 @@ def delineate(
     >>> local, _ = autocorrelation.by_sector(matrix, graph, seed=0)
     >>> table = counts.join(concentration.location_quotient(matrix)).join(local)
     >>> sentra, members = delineate(table, graph, villages)
-    >>> sentra[["sentra_id", "name", "n_firms", "n_areas"]].to_numpy().tolist()
-    [['31-01', 'Desa 0, Desa 1 +1', 95, 3]]
+    >>> sentra[["name", "n_firms", "n_areas"]]
+                           name  n_firms  n_areas
+    sentra_id
+    31-01      Desa 0, Desa 1 +1       95        3
     >>> members["role"].tolist()
     ['core', 'core', 'core']
     """
@@ -195,7 +199,7 @@ def delineate(
     members = table.loc[in_sentra].copy()
     members["role"] = role.to_numpy()[in_sentra]
     if members.empty:
-        empty = gpd.GeoDataFrame({c: [] for c in SENTRA_COLUMNS}, geometry=[], crs=areas.crs)
+        empty = _empty_sentra(areas.crs)
         evidence = pd.DataFrame(
             {c: [] for c in MEMBER_COLUMNS},
             index=pd.MultiIndex.from_tuples([], names=["area_code", "sector"]),
@@ -209,11 +213,7 @@ def delineate(
         if column not in members.columns:
             members[column] = np.nan
     evidence = members[list(MEMBER_COLUMNS)]
-    out = gpd.GeoDataFrame(
-        order[list(SENTRA_COLUMNS)].reset_index(drop=True),
-        geometry=gpd.GeoSeries(order["geometry"].to_numpy(), crs=areas.crs).to_numpy(),
-        crs=areas.crs,
-    )
+    out = _sentra_frame(order, areas.crs)
     logger.info(
         "sentra: %d in %d sector(s), %d core and %d extension area(s)",
         len(out),
@@ -268,6 +268,25 @@ def _contiguous_groups(
         groups[rows] = labels + offset
         offset += n_groups
     return groups
+
+
+def _sentra_frame(order: pd.DataFrame, crs: object) -> gpd.GeoDataFrame:
+    """The sentra table: :data:`SENTRA_COLUMNS` and geometry, indexed by ``sentra_id``,
+    in the order of ``order``."""
+    return gpd.GeoDataFrame(
+        order[list(SENTRA_COLUMNS)].set_axis(pd.Index(order[SENTRA_INDEX], name=SENTRA_INDEX)),
+        geometry=gpd.GeoSeries(order["geometry"].to_numpy(), crs=crs).to_numpy(),
+        crs=crs,
+    )
+
+
+def _empty_sentra(crs: object) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {c: [] for c in SENTRA_COLUMNS},
+        geometry=[],
+        crs=crs,
+        index=pd.Index([], dtype=object, name=SENTRA_INDEX),
+    )
 
 
 def _ranked(sentra: pd.DataFrame, tie: str) -> pd.DataFrame:
@@ -423,8 +442,8 @@ def delineate_points(
     Returns
     -------
     sentra
-        One row per sentra (:data:`SENTRA_COLUMNS`; the z and p columns are NaN), with the
-        buffered hull as geometry, in the firms' CRS.
+        One row per sentra, indexed by ``sentra_id`` (:data:`SENTRA_COLUMNS`; the z and p
+        columns are NaN), with the buffered hull as geometry, in the firms' CRS.
     membership
         ``sentra_id`` of every firm (missing for firms in no sentra), indexed like
         ``firms``.
@@ -446,8 +465,8 @@ def delineate_points(
     ...     crs=32749,
     ... )
     >>> found, firm_sentra = delineate_points(firms, min_firms=20)
-    >>> found[["sentra_id", "n_firms"]].to_numpy().tolist()
-    [['31-01', 60], ['31-02', 40]]
+    >>> found["n_firms"].to_dict()
+    {'31-01': 60, '31-02': 40}
     >>> firm_sentra.value_counts().to_dict()
     {'31-01': 60, '31-02': 40}
     """
@@ -624,8 +643,9 @@ def _point_sentra(
     lang: str,
 ) -> tuple[gpd.GeoDataFrame, pd.Series]:
     if not clusters:
-        empty = gpd.GeoDataFrame({c: [] for c in SENTRA_COLUMNS}, geometry=[], crs=firms.crs)
-        return empty, pd.Series(pd.NA, index=firms.index, dtype=object, name="sentra_id")
+        return _empty_sentra(firms.crs), pd.Series(
+            pd.NA, index=firms.index, dtype=object, name="sentra_id"
+        )
     table = pd.DataFrame(
         {
             "sector": c.sector,
@@ -665,11 +685,7 @@ def _point_sentra(
     firm_sentra = np.full(len(firms), None, dtype=object)
     for sentra_id, cluster in zip(ids, clusters, strict=True):
         firm_sentra[cluster.members] = sentra_id
-    out = gpd.GeoDataFrame(
-        table[list(SENTRA_COLUMNS)].reset_index(drop=True),
-        geometry=table["geometry"].to_numpy(),
-        crs=firms.crs,
-    )
+    out = _sentra_frame(table, firms.crs)
     logger.info("point sentra: %d in %d sector(s)", len(out), out["sector"].nunique())
     return out, pd.Series(firm_sentra, index=firms.index, name="sentra_id")
 

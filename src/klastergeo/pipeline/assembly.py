@@ -67,14 +67,14 @@ def profiled_sentra(sentra: gpd.GeoDataFrame, profiles: Profiles) -> gpd.GeoData
     Parameters
     ----------
     sentra
-        The sentra table (``sentra_id``).
+        The sentra table, indexed by ``sentra_id``.
     profiles
         The profiles: ``typology`` (``typology``, ``label``) and ``diagnosis``
         (``stage``, ``overall``), indexed by ``sentra_id``.
     """
     out = sentra.copy()
     if len(out):
-        ids = out["sentra_id"]
+        ids = out.index
         out["typology"] = profiles.typology["typology"].reindex(ids).to_numpy()
         out["typology_label"] = profiles.typology["label"].reindex(ids).to_numpy()
         out["stage"] = profiles.diagnosis["stage"].reindex(ids).to_numpy()
@@ -99,7 +99,7 @@ def with_probabilities(
     table
         The area x sector table (indexed by ``area_code`` and ``sector``).
     sentra
-        The sentra table (``sentra_id``).
+        The sentra table, indexed by ``sentra_id``.
     fitted
         The fitted models: each kind adds a column ``p_<kind>``, and the best (logit,
         else probit, else the LPM) is ``p_cluster``.
@@ -119,7 +119,7 @@ def with_probabilities(
         table[f"p_{kind}"] = per_area.reindex(table.index).to_numpy()
         if len(sentra):
             per_sentra = firms.groupby("sentra_id")[f"p_{kind}"].mean()
-            sentra[f"p_{kind}"] = per_sentra.reindex(sentra["sentra_id"]).to_numpy()
+            sentra[f"p_{kind}"] = per_sentra.reindex(sentra.index).to_numpy()
     best = fitted.best
     if best and outcome == "in_sentra":
         # the cluster probability: of the firms of a sector in an area, the mean

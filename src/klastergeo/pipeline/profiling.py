@@ -121,11 +121,7 @@ def _diagnosis(config: RunConfig, firms: pd.DataFrame, sentra: pd.DataFrame) -> 
         table = records_mod.read_records(options.table, what="diagnosis table").frame
     if not (options.items or options.table_items):
         logger.info("diagnosis: no items configured ([diagnosis] items); stages are unknown")
-    frame = (
-        sentra[["sentra_id", "area_codes"]]
-        if len(sentra)
-        else pd.DataFrame({"sentra_id": [], "area_codes": []})
-    )
+    frame = pd.DataFrame(sentra[["area_codes"]])  # indexed by sentra_id
     return diagnosis.score(
         frame,
         firms=firms,

@@ -18,7 +18,7 @@ from klastergeo._io import RunFolder, atomic_path, write_json, write_text
 from klastergeo.config import RunConfig
 from klastergeo.publish import report as report_mod
 from klastergeo.publish import site as publish_mod
-from klastergeo.schema import AREA_COLUMNS, SENTRA_COLUMNS
+from klastergeo.schema import AREA_COLUMNS, SENTRA_COLUMNS, SENTRA_INDEX
 
 __all__ = [
     "area_model_outputs",
@@ -246,14 +246,15 @@ def run_tables(
     columns += [c for c in areas_table.columns if c.startswith("p_")]
     with atomic_path(folder / "areas.parquet") as tmp:
         areas_table[columns].to_parquet(tmp, index=False)
+    # the sentra_id index is the first column of both files
     plain = (
-        pd.DataFrame(sentra.drop(columns=sentra.geometry.name))
+        pd.DataFrame(sentra.drop(columns=sentra.geometry.name)).reset_index()
         if len(sentra)
-        else pd.DataFrame(columns=list(SENTRA_COLUMNS))
+        else pd.DataFrame(columns=[SENTRA_INDEX, *SENTRA_COLUMNS])
     )
     csv(plain, folder / "sentra.csv")
     geojson = (
-        sentra.to_crs(4326).to_json(drop_id=True)
+        sentra.reset_index().to_crs(4326).to_json(drop_id=True)
         if len(sentra)
         else '{"type": "FeatureCollection", "features": []}'
     )

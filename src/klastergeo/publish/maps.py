@@ -36,6 +36,7 @@ from klastergeo._errors import ConfigError
 from klastergeo._io import atomic_path
 from klastergeo._spatial import to_metric
 from klastergeo.config import BASE_MAPS
+from klastergeo.schema import SENTRA_INDEX
 
 __all__ = [
     "FIRMS_ID",
@@ -595,6 +596,8 @@ _MODEL_LABELS = {
 def _sentra_payload(sentra: gpd.GeoDataFrame, t: dict[str, str], lang: str) -> dict[str, Any]:
     """Sentra polygons and their popups as rows of (label, text); the page sets every
     text as text."""
+    if sentra.index.name == SENTRA_INDEX:  # the id is a popup row like the others
+        sentra = sentra.reset_index()
     light = _light(sentra)
     rows: list[list[list[str]]] = [[] for _ in range(len(light))]
     for column, key, digits in _POPUP:

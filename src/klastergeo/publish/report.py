@@ -20,6 +20,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from klastergeo._errors import ConfigError
+from klastergeo.schema import SENTRA_INDEX
 
 __all__ = ["Figure", "build_report"]
 
@@ -172,6 +173,8 @@ def build_report(
         if reasons
         else ""
     )
+    if sentra.index.name == SENTRA_INDEX:
+        sentra = sentra.reset_index()
     shown = [c for c in _SENTRA_COLUMNS if c in sentra.columns]
     sentra_table = (
         _table(pd.DataFrame(sentra[shown]).rename(columns=_SENTRA_COLUMNS))
