@@ -46,6 +46,7 @@ from libpysal.graph import Graph
 from numpy.typing import NDArray
 from scipy import sparse, special, stats
 
+from klastergeo._docstrings import fill
 from klastergeo._engine import local as _finish
 from klastergeo._engine.kernels import permutation_counts
 from klastergeo._errors import ConfigError, DataError, StatisticsError
@@ -96,6 +97,29 @@ MIN_AREAS_LOCAL = 3
 #: Fewest areas of the global statistics: their randomisation variance divides by
 #: (n - 1)(n - 2)(n - 3).
 MIN_AREAS_GLOBAL = 4
+
+
+# numpydoc pieces shared by the global statistics (see klastergeo._docstrings)
+_INFERENCE = """
+permutations
+    Total permutations of ``y`` for ``p_sim`` (0: no ``p_sim``).
+seed
+    Seed of the permutations (``numpy.random.default_rng``).
+alternative
+    See the module docstring.
+"""
+_GLOBAL_PARAMETERS = f"""
+Parameters
+----------
+y
+    One variable indexed by area code (at least :data:`MIN_AREAS_GLOBAL` areas).
+graph
+    Spatial weights between the areas.
+{_INFERENCE.strip()}
+transform
+    Weights transformation: ``"r"`` row-standardised, ``"b"`` binary, or another of
+    libpysal's ``Graph.transform`` codes.
+"""
 
 
 def _require_areas(n: int, minimum: int, statistic: str) -> None:
@@ -853,6 +877,19 @@ def _global_input(y: pd.Series, graph: Graph) -> NDArray[np.float64]:
     return prepared.values[:, 0]
 
 
+def _global_setup(
+    y: pd.Series, graph: Graph, transform: str
+) -> tuple[
+    NDArray[np.float64], sparse.csr_matrix, NDArray[np.float64], float, tuple[float, float, float]
+]:
+    """Values, transformed weights, deviations, their sum of squares and S0, S1, S2."""
+    values = _global_input(y, graph)
+    matrix = _csr(graph, transform)
+    z = values - values.mean()
+    return values, matrix, z, float(z @ z), _weights_sums(matrix)
+
+
+@fill(global_parameters=_GLOBAL_PARAMETERS)
 def global_moran(
     y: pd.Series,
     graph: Graph,
@@ -866,21 +903,7 @@ def global_moran(
 
     A constant ``y`` gives NaN values (and a warning).
 
-    Parameters
-    ----------
-    y
-        One variable indexed by area code (at least :data:`MIN_AREAS_GLOBAL` areas).
-    graph
-        Spatial weights between the areas.
-    permutations
-        Total permutations of ``y`` for ``p_sim`` (0: no ``p_sim``).
-    seed
-        Seed of the permutations (``numpy.random.default_rng``).
-    alternative
-        See the module docstring.
-    transform
-        Weights transformation: ``"r"`` row-standardised, ``"b"`` binary, or another of
-        libpysal's ``Graph.transform`` codes.
+    {global_parameters}
 
     Returns
     -------
@@ -898,13 +921,9 @@ def global_moran(
     >>> round(result.value, 4), result.p_sim < 0.01
     (0.8909, True)
     """
-    values = _global_input(y, graph)
-    matrix = _csr(graph, transform)
+    values, matrix, z, denominator, (s0, s1, s2) = _global_setup(y, graph, transform)
     n = len(values)
-    z = values - values.mean()
-    s0, s1, s2 = _weights_sums(matrix)
     expected = -1.0 / (n - 1)
-    denominator = float(z @ z)
     if denominator == 0 or s0 == 0:
         logger.warning("Moran's I undefined: %s", "constant y" if denominator == 0 else "no links")
         return _undefined("moran_i", expected, permutations)
@@ -924,6 +943,7 @@ def global_moran(
     return _global_result("moran_i", value, expected, v_norm, v_rand, simulated, alternative)
 
 
+@fill(global_parameters=_GLOBAL_PARAMETERS)
 def geary(
     y: pd.Series,
     graph: Graph,
@@ -938,32 +958,15 @@ def geary(
     C below 1 means positive autocorrelation; ``z = (C - 1) / sd`` is then negative.
     A constant ``y`` gives NaN values (and a warning).
 
-    Parameters
-    ----------
-    y
-        One variable indexed by area code (at least :data:`MIN_AREAS_GLOBAL` areas).
-    graph
-        Spatial weights between the areas.
-    permutations
-        Total permutations of ``y`` for ``p_sim`` (0: no ``p_sim``).
-    seed
-        Seed of the permutations (``numpy.random.default_rng``).
-    alternative
-        See the module docstring.
-    transform
-        Weights transformation: ``"r"`` row-standardised, ``"b"`` binary, or another of
-        libpysal's ``Graph.transform`` codes.
+    {global_parameters}
 
     Returns
     -------
     The statistic, ``name="geary_c"``, with both inferences.
     """
-    values = _global_input(y, graph)
-    matrix = _csr(graph, transform).tocoo()
+    values, csr, z, denominator, (s0, s1, s2) = _global_setup(y, graph, transform)
+    matrix = csr.tocoo()
     n = len(values)
-    z = values - values.mean()
-    denominator = float(z @ z)
-    s0, s1, s2 = _weights_sums(matrix.tocsr())
     if denominator == 0 or s0 == 0:
         logger.warning("Geary's C undefined: constant y or no links")
         return _undefined("geary_c", 1.0, permutations)
@@ -988,6 +991,7 @@ def geary(
     return _global_result("geary_c", value, 1.0, v_norm, v_rand, simulated, alternative)
 
 
+@fill(inference=_INFERENCE)
 def general_g(
     y: pd.Series,
     graph: Graph,
@@ -1007,12 +1011,7 @@ def general_g(
         :data:`MIN_AREAS_GLOBAL` areas).
     graph
         Spatial weights; only which areas are linked counts (binary weights).
-    permutations
-        Total permutations of ``y`` for ``p_sim`` (0: no ``p_sim``).
-    seed
-        Seed of the permutations (``numpy.random.default_rng``).
-    alternative
-        See the module docstring.
+    {inference}
 
     Returns
     -------

@@ -31,6 +31,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import stats
 
+from klastergeo._docstrings import fill
 from klastergeo._errors import ConfigError, DataError
 
 __all__ = [
@@ -48,6 +49,18 @@ logger = logging.getLogger(__name__)
 
 #: Kemendagri code length of each administrative level (``33.09.03.2013``).
 CODE_LEVELS: dict[str, int] = {"provinsi": 2, "kabupaten": 5, "kecamatan": 8, "desa": 13}
+
+
+# numpydoc piece shared by the per-sector indices (see klastergeo._docstrings)
+_MATRIX_TOTALS = """
+Parameters
+----------
+matrix
+    Areas x sectors amounts (index: area codes, columns: sectors), non-negative.
+totals
+    Per-area totals over all sectors when ``matrix`` holds only some of them (each at
+    least the area's row sum); default: the row sums.
+"""
 
 
 def _matrix(matrix: pd.DataFrame, name: str = "matrix") -> NDArray[np.float64]:
@@ -180,19 +193,14 @@ def _shares(
     return s, area_total / grand
 
 
+@fill(matrix_totals=_MATRIX_TOTALS)
 def hoover(matrix: pd.DataFrame, *, totals: pd.Series | None = None) -> pd.Series:
     """Hoover's coefficient of localisation per sector: ``0.5 * sum_a |s_a - x_a|``.
 
     0 when the sector is spread like all activity, towards 1 when it sits where little
     else is. NaN for a sector with nothing.
 
-    Parameters
-    ----------
-    matrix
-        Areas x sectors amounts (index: area codes, columns: sectors), non-negative.
-    totals
-        Per-area totals over all sectors when ``matrix`` holds only some of them (each at
-        least the area's row sum); default: the row sums.
+    {matrix_totals}
 
     Returns
     -------
@@ -221,6 +229,7 @@ def _per_sector(
     )
 
 
+@fill(matrix_totals=_MATRIX_TOTALS)
 def locational_gini(matrix: pd.DataFrame, *, totals: pd.Series | None = None) -> pd.Series:
     """Krugman's locational Gini per sector.
 
@@ -230,13 +239,7 @@ def locational_gini(matrix: pd.DataFrame, *, totals: pd.Series | None = None) ->
     distributed like all activity, towards 1 when concentrated in a small part of it.
     Areas with no activity at all carry no weight.
 
-    Parameters
-    ----------
-    matrix
-        Areas x sectors amounts (index: area codes, columns: sectors), non-negative.
-    totals
-        Per-area totals over all sectors when ``matrix`` holds only some of them (each at
-        least the area's row sum); default: the row sums.
+    {matrix_totals}
 
     Returns
     -------

@@ -29,6 +29,7 @@ import pyarrow.csv as pacsv
 from numpy.typing import NDArray
 
 from klastergeo import kbli
+from klastergeo._docstrings import fill
 from klastergeo._errors import ValidationError, preview
 from klastergeo._spatial import locate_points
 from klastergeo.config import Columns, Decimal
@@ -217,6 +218,23 @@ class ValidationReport:
 # --------------------------------------------------------------------------------------
 
 
+# doctest piece: a small registry as spreadsheets export it (see klastergeo._docstrings)
+_EXAMPLE_REGISTRY = r"""
+>>> import tempfile
+>>> from pathlib import Path
+>>> path = Path(tempfile.mkdtemp()) / "registry.csv"
+>>> _ = path.write_text(
+...     "id_usaha;nama_usaha;lintang;bujur;kbli;tenaga_kerja\n"
+...     "A1;Mebel Jaya;-7,5412;110,7701;31001;4\n"
+...     "A2;Tenun Sari;-7,5391;110,7712;13134;\n"
+...     "A1;Mebel Jaya;-7,5412;110,7701;31001;4\n"
+...     "A3;Roti Enak;110,7705;-7,5401;10710;2\n",
+...     encoding="utf-8-sig",
+... )
+"""
+
+
+@fill(example_registry=_EXAMPLE_REGISTRY)
 def read_records(
     path: str | Path,
     *,
@@ -248,17 +266,7 @@ def read_records(
     A semicolon-separated export with decimal commas and a byte-order mark, as
     spreadsheets write them:
 
-    >>> import tempfile
-    >>> from pathlib import Path
-    >>> path = Path(tempfile.mkdtemp()) / "registry.csv"
-    >>> _ = path.write_text(
-    ...     "id_usaha;nama_usaha;lintang;bujur;kbli;tenaga_kerja\\n"
-    ...     "A1;Mebel Jaya;-7,5412;110,7701;31001;4\\n"
-    ...     "A2;Tenun Sari;-7,5391;110,7712;13134;\\n"
-    ...     "A1;Mebel Jaya;-7,5412;110,7701;31001;4\\n"
-    ...     "A3;Roti Enak;110,7705;-7,5401;10710;2\\n",
-    ...     encoding="utf-8-sig",
-    ... )
+    {example_registry}
     >>> raw = read_records(path)
     >>> raw.delimiter, raw.encoding, len(raw.frame)
     (';', 'utf-8-sig', 4)
@@ -989,6 +997,7 @@ def _codes_as_text(values: pd.Series) -> pd.Series:
 # --------------------------------------------------------------------------------------
 
 
+@fill(example_registry=_EXAMPLE_REGISTRY)
 def validate_records(
     raw: RawRecords,
     *,
@@ -1023,16 +1032,7 @@ def validate_records(
     The registry of :func:`read_records`' example: a row repeated and a row whose
     latitude is 110 (its coordinates swapped; with ``areas`` it would be repaired).
 
-    >>> import tempfile
-    >>> from pathlib import Path
-    >>> path = Path(tempfile.mkdtemp()) / "registry.csv"
-    >>> _ = path.write_text(
-    ...     "id_usaha;nama_usaha;lintang;bujur;kbli;tenaga_kerja\\n"
-    ...     "A1;Mebel Jaya;-7,5412;110,7701;31001;4\\n"
-    ...     "A2;Tenun Sari;-7,5391;110,7712;13134;\\n"
-    ...     "A1;Mebel Jaya;-7,5412;110,7701;31001;4\\n"
-    ...     "A3;Roti Enak;110,7705;-7,5401;10710;2\\n",
-    ... )
+    {example_registry}
     >>> report = validate_records(read_records(path))
     >>> report.n_kept, {reason: n for reason, n in report.by_reason.items() if n}
     (2, {'out_of_range': 1, 'duplicate_record': 1})

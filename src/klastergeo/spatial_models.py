@@ -30,11 +30,30 @@ import pandas as pd
 from libpysal.graph import Graph
 
 from klastergeo import autocorrelation
+from klastergeo._docstrings import fill
 from klastergeo._errors import ModelError, preview
 
 __all__ = ["fit_spatial", "ols_diagnostics", "recommend", "residual_moran"]
 
 logger = logging.getLogger(__name__)
+
+
+# numpydoc piece shared by the area-level models (see klastergeo._docstrings)
+_MODEL_DATA = """
+Parameters
+----------
+data
+    One row per area, indexed by area code; every area of ``graph`` needs a row with
+    numeric ``outcome`` and ``predictors`` (other rows and columns are ignored).
+outcome
+    Column of ``data`` with the outcome; it must vary between areas.
+predictors
+    Columns of ``data`` with the explanatory variables; a constant is added, so none
+    may be constant or a linear combination of the others.
+graph
+    Spatial weights between the areas (row-standardised here); no area may be
+    without neighbours.
+"""
 
 
 def _quiet_spreg() -> None:
@@ -150,24 +169,13 @@ def residual_moran(
     }
 
 
+@fill(model_data=_MODEL_DATA)
 def ols_diagnostics(
     data: pd.DataFrame, outcome: str, predictors: Sequence[str], graph: Graph
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """OLS of an area-level outcome with the spatial diagnostics of spreg.
 
-    Parameters
-    ----------
-    data
-        One row per area, indexed by area code; every area of ``graph`` needs a row with
-        numeric ``outcome`` and ``predictors`` (other rows and columns are ignored).
-    outcome
-        Column of ``data`` with the outcome; it must vary between areas.
-    predictors
-        Columns of ``data`` with the explanatory variables; a constant is added, so none
-        may be constant or a linear combination of the others.
-    graph
-        Spatial weights between the areas (row-standardised here); no area may be
-        without neighbours.
+    {model_data}
 
     Returns
     -------
@@ -252,6 +260,7 @@ def recommend(diagnostics: pd.DataFrame, *, alpha: float = 0.05) -> str:
     return "lag" if s["robust_lm_lag"] >= s["robust_lm_error"] else "error"
 
 
+@fill(model_data=_MODEL_DATA)
 def fit_spatial(
     data: pd.DataFrame,
     outcome: str,
@@ -266,19 +275,7 @@ def fit_spatial(
     ``p_value``; the spatial parameter is ``rho`` for lag, ``lambda`` for error) and the fit
     (``n``, ``log_likelihood``, ``aic``, ``schwarz``, ``pseudo_r2``).
 
-    Parameters
-    ----------
-    data
-        One row per area, indexed by area code; every area of ``graph`` needs a row with
-        numeric ``outcome`` and ``predictors`` (other rows and columns are ignored).
-    outcome
-        Column of ``data`` with the outcome; it must vary between areas.
-    predictors
-        Columns of ``data`` with the explanatory variables; a constant is added, so none
-        may be constant or a linear combination of the others.
-    graph
-        Spatial weights between the areas (row-standardised here); no area may be
-        without neighbours.
+    {model_data}
     model
         ``"lag"`` (spreg's ``ML_Lag``: spillover of the outcome) or ``"error"``
         (``ML_Error``: spatially correlated errors); :func:`recommend` suggests one.
