@@ -223,17 +223,7 @@ def load_areas(
         frame = _read_polygon_file(path)
         id_col = id_col or _guess(frame, ("kode", "code", "id", "area_code"), "id", path)
         name_col = name_col or _guess(frame, ("nama", "name", "area_name"), None, path)
-    for column in (id_col, name_col):
-        if column is not None and column not in frame.columns:
-            raise BoundaryError(
-                f"boundaries {str(path)!r} have no column {column!r}; columns: "
-                f"{', '.join(map(str, frame.columns))}"
-            )
-        if column is not None and column == frame.geometry.name:
-            raise BoundaryError(
-                f"boundaries {str(path)!r}: {column!r} is the geometry column; the id and "
-                "name must be text or number columns"
-            )
+    _check_columns(frame, path, id_col, name_col)
     if frame.empty:
         raise BoundaryError(f"boundaries {str(path)!r} hold no areas")
     codes = frame[id_col].astype("string")
@@ -246,16 +236,7 @@ def load_areas(
                 f"area {area!r} selects no {level} in {str(path)!r}; codes look like "
                 f"{preview(_sample_codes(path, level, id_col))}"
             )
-    names = codes.astype(object) if not name_col else frame[name_col].astype("string")
-    if name_col and names.isna().any():
-        # an area without a name is shown (and searched) by its code
-        logger.warning(
-            "%d area(s) of %s have no name in column %r; their codes stand in",
-            int(names.isna().sum()),
-            path.name,
-            name_col,
-        )
-        names = names.fillna(codes)
+    names = _area_names(frame, codes, name_col, path)
     out = gpd.GeoDataFrame(
         {"name": names.astype(object).to_numpy()},
         geometry=frame.geometry.to_numpy(),
@@ -269,6 +250,41 @@ def load_areas(
     elif out.crs.to_epsg() != 4326:
         out = out.to_crs(4326)
     return out.sort_index()
+
+
+def _check_columns(
+    frame: gpd.GeoDataFrame, path: Path, id_col: str | None, name_col: str | None
+) -> None:
+    """The id and name columns exist and are not the geometry."""
+    for column in (id_col, name_col):
+        if column is not None and column not in frame.columns:
+            raise BoundaryError(
+                f"boundaries {str(path)!r} have no column {column!r}; columns: "
+                f"{', '.join(map(str, frame.columns))}"
+            )
+        if column is not None and column == frame.geometry.name:
+            raise BoundaryError(
+                f"boundaries {str(path)!r}: {column!r} is the geometry column; the id and "
+                "name must be text or number columns"
+            )
+
+
+def _area_names(
+    frame: gpd.GeoDataFrame, codes: pd.Series, name_col: str | None, path: Path
+) -> pd.Series:
+    """Each area's name; an area without one is shown (and searched) by its code."""
+    if not name_col:
+        return codes.astype(object)
+    names = frame[name_col].astype("string")
+    if names.isna().any():
+        logger.warning(
+            "%d area(s) of %s have no name in column %r; their codes stand in",
+            int(names.isna().sum()),
+            path.name,
+            name_col,
+        )
+        names = names.fillna(codes)
+    return names
 
 
 def _read_polygon_file(path: Path) -> gpd.GeoDataFrame:

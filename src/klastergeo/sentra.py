@@ -23,7 +23,11 @@ firm coordinates in metres, each kept when it has ``min_firms`` firms and its fi
 specialised (the sector's share of *all* firms inside the cluster's hull at least
 ``lq_threshold`` times its regional share) and dense (at least ``min_density_km2`` firms of
 the sector per km2); the hull, buffered by half the clustering distance, is the sentra
-polygon.
+polygon. The default density, 2 firms per km2, asks for 20 firms within 10 km2, where the
+statistics office counts 20 firms in *one village* (median Jawa Tengah village: 2.9 km2).
+Without it, HDBSCAN also returns loose groups over hundreds of km2 whose LQ reaches 2 by
+chance (measured on the demo registry: 22 such groups, all below 1.1 firms per km2, while
+the planted sentra have 2.6 and more).
 
 Every sentra, indexed by ``sentra_id``, carries the columns of :data:`SENTRA_COLUMNS`; the
 evidence per member area (role, firms, LQ, z, p, bin) is the second table
@@ -151,16 +155,11 @@ def delineate(
     (31), but for three neighbouring villages in the south-west corner that hold 40, 30
     and 25 furniture makers; the table is built as the pipeline builds it:
 
-    >>> import geopandas as gpd, shapely
     >>> from klastergeo import aggregate, autocorrelation, concentration, weights
-    >>> codes = [f"v{i:02d}" for i in range(36)]
-    >>> villages = gpd.GeoDataFrame(
-    ...     {"name": [f"Desa {i}" for i in range(36)]},
-    ...     geometry=[shapely.box(x, y, x + 1000, y + 1000)
-    ...               for y in range(0, 6000, 1000) for x in range(0, 6000, 1000)],
-    ...     index=pd.Index(codes, name="area_code"),
-    ...     crs=32749,
-    ... )
+    >>> codes, r = [f"v{i:02d}" for i in range(36)], range(0, 6000, 1000)
+    >>> squares = [shapely.box(x, y, x + 1000, y + 1000) for y in r for x in r]
+    >>> villages = gpd.GeoDataFrame({"name": [f"Desa {i}" for i in range(36)]}, geometry=squares,
+    ...                             index=pd.Index(codes, name="area_code"), crs=32749)
     >>> furniture = dict.fromkeys(codes, 1) | {"v00": 40, "v01": 30, "v06": 25}
     >>> firms = pd.DataFrame({
     ...     "area_code": codes * 10 + [c for c, n in furniture.items() for _ in range(n)],
@@ -184,58 +183,49 @@ def delineate(
     core = is_member(table, min_firms=min_firms, lq_threshold=lq_threshold, confidence=confidence)
     ids = pd.Index(graph.unique_ids)
     adjacency = graph.sparse.tocsr().astype(bool)
-    role = pd.Series(np.where(core.to_numpy(), "core", ""), index=table.index, dtype=object)
-    if extend and core.any():
-        role = _extended(
-            table,
-            core,
-            role,
-            ids,
-            adjacency,
-            min_firms=extend_min_firms,
-            lq=lq_threshold if extend_lq is None else extend_lq,
-        )
+    rules = {"min_firms": extend_min_firms, "lq": lq_threshold if extend_lq is None else extend_lq}
+    role = _roles(table, core, ids, adjacency, extension=rules if extend else None)
     in_sentra = role.to_numpy() != ""
-    members = table.loc[in_sentra].copy()
-    members["role"] = role.to_numpy()[in_sentra]
+    members = table.loc[in_sentra].assign(role=role.to_numpy()[in_sentra])
     if members.empty:
-        empty = _empty_sentra(areas.crs)
-        evidence = pd.DataFrame(
-            {c: [] for c in MEMBER_COLUMNS},
-            index=pd.MultiIndex.from_tuples([], names=["area_code", "sector"]),
-        )
-        return empty, evidence
+        return _empty_sentra(areas.crs), _empty_members()
     # extension areas join the group of the core areas they touch (one ring deep)
     members["_group"] = _contiguous_groups(members, ids, adjacency)
     order = _ranked(_describe(members, table, areas, parents, lang), "name")
     members["sentra_id"] = order["sentra_id"].reindex(members["_group"]).to_numpy()
-    for column in ("gi_z", "gi_p"):
-        if column not in members.columns:
-            members[column] = np.nan
-    evidence = members[list(MEMBER_COLUMNS)]
+    evidence = members.reindex(columns=list(MEMBER_COLUMNS))  # gi_z, gi_p: NaN if missing
     out = _sentra_frame(order, areas.crs)
+    roles = evidence["role"].value_counts()
     logger.info(
         "sentra: %d in %d sector(s), %d core and %d extension area(s)",
-        len(out),
-        out["sector"].nunique(),
-        int((evidence["role"] == "core").sum()),
-        int((evidence["role"] == "extension").sum()),
+        *(len(out), out["sector"].nunique(), roles.get("core", 0), roles.get("extension", 0)),
     )
     return out, evidence
 
 
-def _extended(
+def _empty_members() -> pd.DataFrame:
+    """The evidence table without rows."""
+    return pd.DataFrame(
+        {c: [] for c in MEMBER_COLUMNS},
+        index=pd.MultiIndex.from_tuples([], names=["area_code", "sector"]),
+    )
+
+
+def _roles(
     table: pd.DataFrame,
     core: pd.Series,
-    role: pd.Series,
     ids: pd.Index,
     adjacency: csr_matrix,
     *,
-    min_firms: int,
-    lq: float,
+    extension: dict[str, float] | None,
 ) -> pd.Series:
-    """``role`` with ``"extension"`` for the candidates next to a core area of their sector."""
-    role = role.copy()
+    """``"core"``, ``"extension"`` or ``""`` per row of ``table``: extension areas are the
+    candidates (``extension`` rules: ``min_firms``, ``lq``) next to a core area of their
+    sector; none when ``extension`` is None."""
+    role = pd.Series(np.where(core.to_numpy(), "core", ""), index=table.index, dtype=object)
+    if extension is None or not core.any():
+        return role
+    min_firms, lq = extension["min_firms"], extension["lq"]
     z = table["gi_z"] if "gi_z" in table.columns else pd.Series(np.inf, index=table.index)
     candidate = (
         ~core
@@ -426,11 +416,7 @@ def delineate_points(
         cluster absorbs before it merges with the background.
     min_density_km2
         A sentra is a place: its firms of the sector per km2 of its (buffered) hull must be
-        at least this. The default, 2, asks for 20 firms within 10 km2; the statistics
-        office counts 20 firms in *one village* (median Jawa Tengah village: 2.9 km2).
-        Without it, HDBSCAN also returns loose groups over hundreds of km2 whose LQ reaches
-        2 by chance (measured on the demo registry: 22 such groups, all below 1.1 firms per
-        km2, while the planted sentra have 2.6 and more).
+        at least this (2: 20 firms within 10 km2; see the module docstring).
     sectors
         Sectors to look at (default: every sector with at least ``min_firms`` firms).
     areas, parents
@@ -454,23 +440,25 @@ def delineate_points(
     10 x 10 km:
 
     >>> rng = np.random.default_rng(0)
-    >>> xy = np.vstack([
-    ...     rng.normal(2000, 150, (60, 2)),
-    ...     rng.normal(7000, 150, (40, 2)),
-    ...     rng.uniform(0, 10_000, (400, 2)),
-    ... ])
-    >>> firms = gpd.GeoDataFrame(
-    ...     {"sector": ["31"] * 100 + ["10"] * 400},
-    ...     geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
-    ...     crs=32749,
-    ... )
+    >>> xy = np.vstack([rng.normal(2000, 150, (60, 2)), rng.normal(7000, 150, (40, 2)),
+    ...                 rng.uniform(0, 10_000, (400, 2))])
+    >>> sector = ["31"] * 100 + ["10"] * 400
+    >>> firms = gpd.GeoDataFrame({"sector": sector}, geometry=gpd.points_from_xy(*xy.T), crs=32749)
     >>> found, firm_sentra = delineate_points(firms, min_firms=20)
     >>> found["n_firms"].to_dict()
     {'31-01': 60, '31-02': 40}
     >>> firm_sentra.value_counts().to_dict()
     {'31-01': 60, '31-02': 40}
     """
-    _check_point_options(method=method, min_firms=min_firms, eps_m=eps_m, density=min_density_km2)
+    options = _PointOptions(
+        method=method,
+        min_firms=min_firms,
+        eps_m=eps_m,
+        min_samples=min_samples,
+        min_strength=min_strength,
+        lq_threshold=lq_threshold,
+        min_density_km2=min_density_km2,
+    )
     if "sector" not in firms.columns:
         raise DataError("firms need a 'sector' column for point-based delineation")
     metric, xy = _metric_points(firms)
@@ -480,26 +468,7 @@ def delineate_points(
         sorted(counts.index[counts >= min_firms]) if sectors is None else [str(s) for s in sectors]
     )
     tree = shapely.STRtree(metric.geometry.to_numpy())
-    kept: list[_PointCluster] = []
-    for code in chosen:
-        idx = np.flatnonzero(sector == code)
-        if len(idx) < min_firms:
-            continue
-        found = _sector_clusters(
-            xy[idx],
-            tree=tree,
-            in_sector=sector == code,
-            method=method,
-            min_firms=min_firms,
-            eps_m=eps_m,
-            min_samples=min_samples,
-            min_strength=min_strength,
-        )
-        kept.extend(
-            _PointCluster(code, idx[positions], hull, km2, lq)
-            for positions, hull, km2, lq in found
-            if lq >= lq_threshold and len(positions) / km2 >= min_density_km2
-        )
+    kept = [found for code in chosen for found in _sector_clusters(code, xy, sector, tree, options)]
     return _point_sentra(firms, metric.crs, kept, counts, areas, parents, lang)
 
 
@@ -521,42 +490,47 @@ def _metric_points(firms: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, NDArray[n
     return metric, xy
 
 
-def _check_point_options(*, method: str, min_firms: int, eps_m: float, density: float) -> None:
-    if method not in ("hdbscan", "dbscan"):
-        raise ConfigError(f"method={method!r} is not accepted; use 'hdbscan' or 'dbscan'")
-    if min_firms < 2:
-        raise ConfigError(f"min_firms={min_firms!r} must be at least 2 for point clusters")
-    if eps_m <= 0:
-        raise ConfigError(f"eps_m={eps_m!r} must be a positive distance in metres")
-    if density < 0:
-        raise ConfigError(f"min_density_km2={density!r} must be zero or positive")
+@dataclass(frozen=True)
+class _PointOptions:
+    """The options of :func:`delineate_points`, checked once."""
+
+    method: str
+    min_firms: int
+    eps_m: float
+    min_samples: int | None
+    min_strength: float
+    lq_threshold: float
+    min_density_km2: float
+
+    def __post_init__(self) -> None:
+        if self.method not in ("hdbscan", "dbscan"):
+            raise ConfigError(f"method={self.method!r} is not accepted; use 'hdbscan' or 'dbscan'")
+        if self.min_firms < 2:
+            raise ConfigError(f"min_firms={self.min_firms!r} must be at least 2 for point clusters")
+        if self.eps_m <= 0:
+            raise ConfigError(f"eps_m={self.eps_m!r} must be a positive distance in metres")
+        if self.min_density_km2 < 0:
+            raise ConfigError(f"min_density_km2={self.min_density_km2!r} must be zero or positive")
 
 
 def _sector_clusters(
-    points: NDArray[np.floating],
-    *,
+    code: str,
+    xy: NDArray[np.floating],
+    sector: NDArray[np.object_],
     tree: shapely.STRtree,
-    in_sector: NDArray[np.bool_],
-    method: str,
-    min_firms: int,
-    eps_m: float,
-    min_samples: int | None,
-    min_strength: float,
-) -> list[tuple[NDArray[np.int64], shapely.Geometry, float, float]]:
-    """The density clusters of one sector's points with at least ``min_firms`` firms:
-    positions of their points, buffered hull, its km2 and the LQ of the sector among all
-    firms of ``tree`` inside the hull (``in_sector`` marks the sector's firms there)."""
-    labels = _point_clusters(
-        points,
-        method=method,
-        min_firms=min_firms,
-        eps_m=eps_m,
-        min_samples=min_samples,
-        min_strength=min_strength,
-    )
+    options: _PointOptions,
+) -> list[_PointCluster]:
+    """The sentra of sector ``code``: its density clusters with at least ``min_firms``
+    firms that are specialised (LQ of the sector among all firms of ``tree`` inside the
+    buffered hull) and dense enough."""
+    idx = np.flatnonzero(sector == code)
+    if len(idx) < options.min_firms:
+        return []
+    labels = _point_clusters(xy[idx], options)
     if not (labels >= 0).any():
         return []
-    ids, shapes = _hulls(points, labels, eps_m / 2.0)
+    in_sector = sector == code
+    ids, shapes = _hulls(xy[idx], labels, options.eps_m / 2.0)
     hull_of, firm_at = tree.query(shapes, predicate="intersects")
     inside_all = np.bincount(hull_of, minlength=len(ids))
     inside_sector = np.bincount(
@@ -567,35 +541,33 @@ def _sector_clusters(
     out = []
     for k, label in enumerate(ids):
         positions = np.flatnonzero(labels == label)
-        if len(positions) < min_firms:
-            continue
         lq = (inside_sector[k] / inside_all[k]) / share if inside_all[k] else np.nan
-        out.append((positions, shapes[k], float(km2[k]), float(lq)))
+        if (
+            len(positions) >= options.min_firms
+            and lq >= options.lq_threshold
+            and len(positions) / km2[k] >= options.min_density_km2
+        ):
+            out.append(_PointCluster(code, idx[positions], shapes[k], float(km2[k]), float(lq)))
     return out
 
 
-def _point_clusters(
-    points: NDArray[np.floating],
-    *,
-    method: str,
-    min_firms: int,
-    eps_m: float,
-    min_samples: int | None,
-    min_strength: float,
-) -> NDArray[np.int64]:
+def _point_clusters(points: NDArray[np.floating], options: _PointOptions) -> NDArray[np.int64]:
     """Cluster label per point (-1: noise) from DBSCAN or HDBSCAN."""
     from sklearn.cluster import DBSCAN, HDBSCAN
 
-    if method == "dbscan":
+    min_samples = options.min_samples
+    if options.method == "dbscan":
         labels: NDArray[np.int64] = (
-            DBSCAN(eps=eps_m, min_samples=min_samples or 5).fit(points).labels_
+            DBSCAN(eps=options.eps_m, min_samples=min_samples or 5).fit(points).labels_
         )
         return labels
     model = HDBSCAN(
-        min_cluster_size=min_firms, min_samples=min_samples or min(min_firms, 10), copy=True
+        min_cluster_size=options.min_firms,
+        min_samples=min_samples or min(options.min_firms, 10),
+        copy=True,
     ).fit(points)
     # the sparse fringe joins a cluster late, with a weak membership
-    return _relabel(np.where(model.probabilities_ >= min_strength, model.labels_, -1))
+    return _relabel(np.where(model.probabilities_ >= options.min_strength, model.labels_, -1))
 
 
 def _hulls(
