@@ -210,3 +210,49 @@ def test_point_delineation_names_areas_and_rejects_bad_options() -> None:
         sentra.delineate_points(firms, method="optics")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="eps_m"):
         sentra.delineate_points(firms, eps_m=0)
+
+
+def _one_sentra_world(rng: np.random.Generator, shape: str) -> gpd.GeoDataFrame:
+    """A second generator, unlike :func:`_points`: 30 x 30 km in UTM 50S (East Java) with
+    4,000 food and crafts firms (10, 16) spread evenly, a market town of 2,000 such firms and
+    *no* sentra of them, 50 rattan firms (16) scattered alone, and at most one rattan
+    sentra whose shape varies: a round ``blob`` (70 firms, sd 180 m), a ``street`` (90 firms
+    along 2.5 km of road), a ``wide`` cluster (250 firms, sd 450 m) or ``none``."""
+    bg = rng.uniform(0, 30_000, (4_000, 2))
+    town = rng.normal(20_000, 800, (2_000, 2))
+    scattered = rng.uniform(0, 30_000, (50, 2))
+    if shape == "blob":
+        planted = rng.normal((8_000, 22_000), 180, (70, 2))
+    elif shape == "street":
+        along = rng.uniform(0, 2_500, 90)
+        planted = np.column_stack([6_000 + 0.8 * along, 5_000 + 0.6 * along])
+        planted += rng.normal(0, 50, planted.shape)
+    elif shape == "wide":
+        planted = rng.normal((24_000, 7_000), 450, (250, 2))
+    else:
+        planted = np.empty((0, 2))
+    xy = np.vstack([bg, town, scattered, planted]) + np.array([600_000, 9_100_000])
+    other = rng.choice(["10", "13"], 6_000, p=[0.7, 0.3])
+    sector = np.concatenate([other, np.full(50 + len(planted), "16")])
+    return gpd.GeoDataFrame(
+        {"sector": sector, "planted": np.arange(len(xy)) >= 6_050},
+        geometry=shapely.points(xy),
+        crs="EPSG:32750",
+    )
+
+
+@pytest.mark.parametrize("method", ["hdbscan", "dbscan"])
+@pytest.mark.parametrize("shape", ["blob", "street", "wide", "none"])
+def test_point_delineation_finds_a_sector_s_only_sentra(method: str, shape: str) -> None:
+    """A sector with a single sentra: HDBSCAN's tree then has one cluster, its root, which
+    it used to leave unselected (nothing was found). Planted truth from the generator."""
+    firms = _one_sentra_world(np.random.default_rng(11), shape)
+    found, firm_sentra = sentra.delineate_points(firms, method=method)
+    planted = firms["planted"].to_numpy()
+    if shape == "none":
+        assert found.empty and firm_sentra.isna().all()
+        return
+    assert found.index.tolist() == ["16-01"]
+    in_sentra = firm_sentra.notna().to_numpy()
+    assert (in_sentra & planted).sum() / planted.sum() >= 0.8  # recall
+    assert (in_sentra & planted).sum() / in_sentra.sum() >= 0.95  # precision

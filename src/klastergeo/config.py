@@ -540,7 +540,9 @@ class SentraOptions(_Options):
     method: SentraMethod = opt(
         "areas", "Delineation: areas, or firms' points by hdbscan or dbscan."
     )
-    eps_m: float = opt(300.0, "DBSCAN neighbourhood radius in metres.")
+    eps_m: float = opt(
+        300.0, "DBSCAN neighbourhood radius in metres; HDBSCAN merges clusters closer than this."
+    )
     min_density_km2: float = opt(2.0, "Minimum firms per km2 of a point-based sentra.")
     min_samples: int | None = opt(
         None,

@@ -406,7 +406,8 @@ def delineate_points(
         The sector's share of all firms inside the cluster's hull must be at least this
         many times its share of the whole registry (a dense city is not a sentra).
     eps_m
-        DBSCAN's radius in metres; the hulls of both methods are buffered by half of it.
+        DBSCAN's radius in metres; for HDBSCAN the distance below which clusters merge
+        (``cluster_selection_epsilon``). The hulls of both methods are buffered by half of it.
     min_samples
         Neighbours that make a core point (default: 5 for DBSCAN, ``min(min_firms, 10)``
         for HDBSCAN).
@@ -561,9 +562,14 @@ def _point_clusters(points: NDArray[np.floating], options: _PointOptions) -> NDA
             DBSCAN(eps=options.eps_m, min_samples=min_samples or 5).fit(points).labels_
         )
         return labels
+    # A sector with one sentra has one cluster: the root of HDBSCAN's tree, which it never
+    # selects unless allowed (it then found nothing). Allowed, the root's members are the
+    # points still linked at ``eps_m`` (DBSCAN's radius); clusters closer than that merge.
     model = HDBSCAN(
         min_cluster_size=options.min_firms,
         min_samples=min_samples or min(options.min_firms, 10),
+        cluster_selection_epsilon=options.eps_m,
+        allow_single_cluster=True,
         copy=True,
     ).fit(points)
     # the sparse fringe joins a cluster late, with a weak membership
