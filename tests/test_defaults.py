@@ -10,6 +10,7 @@ import pytest
 
 from klastergeo import (
     autocorrelation,
+    batches,
     models,
     pointpattern,
     records,
@@ -87,6 +88,10 @@ LIBRARY = [
     (records.validate_records, "snap_m", "area.snap_m"),
     (records.validate_records, "sector_digits", "records.sector_digits"),
     (records.validate_records, "decimal", "records.decimal"),
+    (batches.validate_in_batches, "snap_m", "area.snap_m"),
+    (batches.validate_in_batches, "sector_digits", "records.sector_digits"),
+    (batches.validate_in_batches, "decimal", "records.decimal"),
+    (batches.validate_in_batches, "batch_size", "records.batch_size"),
     *[
         (function, name, f"pointpattern.{name}")
         for function in (pointpattern.by_sector, pointpattern.by_sentra)

@@ -276,6 +276,9 @@ def check_output(target: str | os.PathLike[str], *, what: str = "--out") -> None
         raise output_error(err, f"checking the {what} folder") from err
 
 
+_SCRATCH = ".scratch"
+
+
 class RunFolder:
     """A run's output folder, staged beside ``target`` and swapped in whole.
 
@@ -552,12 +555,21 @@ class RunFolder:
                 out[rel] = {"bytes": path.stat().st_size, "sha256": _sha256(path)}
         return out
 
+    def scratch(self) -> Path:
+        """A private folder for the run's intermediate files (a staged registry, spilled
+        batches) inside the staging folder: removed at :meth:`commit`, or with the
+        staging folder when the run fails."""
+        path = self.path / _SCRATCH
+        path.mkdir(exist_ok=True)
+        return path
+
     def commit(self, summary: dict[str, Any] | None = None) -> list[Path]:
         """Write ``summary.json`` (with the ``files`` manifest) and swap the staging folder
         in as the target, in one rename. Returns the target's files."""
         if self.committed:
             raise RuntimeError("this run folder is committed already")
         try:
+            shutil.rmtree(self.path / _SCRATCH, ignore_errors=True)
             self.sync()
             data = dict(summary or {})
             data.setdefault("klastergeo", _version())

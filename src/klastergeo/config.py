@@ -362,9 +362,16 @@ class ReadOptions(_Options):
     strict: bool = opt(
         False, "Any rejected or repaired record stops the run with exit code 2.", flag="--strict"
     )
+    batch_size: int = opt(
+        500_000,
+        "Records validated per batch of a CSV or Parquet registry (memory follows it).",
+        flag="--batch-size",
+    )
 
     def _problems(self) -> list[str | None]:
         problems = [_choice("records.decimal", self.decimal, Decimal)]
+        if self.batch_size < 1:
+            problems.append(f"records.batch_size={self.batch_size!r} must be at least 1")
         if self.sector_digits not in (2, 3, 4, 5):
             problems.append(
                 f"records.sector_digits={self.sector_digits!r} is not a KBLI level; "

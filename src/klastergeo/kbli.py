@@ -11,7 +11,15 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-__all__ = ["DIVISIONS", "is_valid", "label", "normalise", "restore_leading_zero", "sector_of"]
+__all__ = [
+    "DIVISIONS",
+    "is_valid",
+    "label",
+    "length_counts",
+    "normalise",
+    "restore_leading_zero",
+    "sector_of",
+]
 
 #: Two-digit KBLI 2020 divisions: code -> (Indonesian label, English label).
 DIVISIONS: dict[str, tuple[str, str]] = {
@@ -157,8 +165,33 @@ def is_valid(codes: pd.Series) -> pd.Series:
     return (digits & known).astype(bool)
 
 
+def length_counts(codes: pd.Series) -> NDArray[np.int64]:
+    """How many valid codes have each length (position = length): the evidence from which
+    :func:`restore_leading_zero` reads a column's width. Counts of batches add up.
+
+    Parameters
+    ----------
+    codes
+        KBLI codes, as read (see :func:`normalise`).
+
+    Returns
+    -------
+    ndarray
+        Counts of lengths 0 to 6.
+
+    Examples
+    --------
+    >>> length_counts(pd.Series(["13134", "1110", "xyz"])).tolist()
+    [0, 0, 0, 0, 1, 1, 0]
+    """
+    text = codes.astype("string")
+    valid = is_valid(text).to_numpy(dtype=bool)
+    length = text.str.len().fillna(0).to_numpy(dtype=np.int64)
+    return np.bincount(length[valid], minlength=_MAX_DIGITS + 2)
+
+
 def restore_leading_zero(
-    codes: pd.Series, *, typed: bool = False
+    codes: pd.Series, *, typed: bool = False, lengths: NDArray[np.int64] | None = None
 ) -> tuple[pd.Series, NDArray[np.bool_], NDArray[np.bool_]]:
     """Put back the leading zero that divisions 01-09 lose in spreadsheets and number
     columns, where that is unambiguous.
@@ -182,6 +215,9 @@ def restore_leading_zero(
     typed
         True when the column was read as numbers (its leading zeros are certainly lost);
         False for a text column, whose codes that are valid as written are kept.
+    lengths
+        The whole column's :func:`length_counts` when ``codes`` is one batch of it;
+        default: those of ``codes``.
 
     Returns
     -------
@@ -215,11 +251,11 @@ def restore_leading_zero(
     padded_valid = digits & is_valid(padded).to_numpy(dtype=bool)
     restore = np.zeros(len(text), dtype=bool)
     ambiguous = np.zeros(len(text), dtype=bool)
-    if valid.any():
+    counts = length_counts(text) if lengths is None else lengths
+    if counts.sum():
         length = text.str.len().fillna(0).to_numpy(dtype=np.int64)
-        counts = np.bincount(length[valid], minlength=_MAX_DIGITS + 2)
         width = int(counts.argmax())
-        if counts[width] * 2 > int(valid.sum()):
+        if counts[width] * 2 > int(counts.sum()):
             restore = padded_valid & (length == width - 1) & (~valid | typed)
         elif typed:
             ambiguous = valid & padded_valid & (length < _MAX_DIGITS)

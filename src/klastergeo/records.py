@@ -15,7 +15,7 @@ import difflib
 import io
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,15 +37,25 @@ from klastergeo.schema import FIRM_COLUMNS, RESERVED_FIRM_COLUMNS
 
 __all__ = [
     "REASONS",
+    "Checked",
+    "CsvLayout",
     "NumberFormat",
     "RawRecords",
     "ValidationReport",
+    "check_rows",
+    "csv_layout",
+    "duplicate_keys",
     "file_decimal",
+    "file_formats",
+    "find_duplicates",
+    "merge_formats",
     "number_format",
     "numeric_column",
+    "numeric_columns",
     "parse_numbers",
     "read_records",
     "resolve_columns",
+    "sector_lengths",
     "validate_records",
 ]
 
@@ -124,6 +134,7 @@ class RawRecords:
     encoding: str | None = None
     xy: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None
     malformed: pd.DataFrame = field(default_factory=pd.DataFrame)
+    numbers: NDArray[np.int64] | None = None
 
     @property
     def n_read(self) -> int:
@@ -134,8 +145,11 @@ class RawRecords:
     def rows(self) -> NDArray[np.int64]:
         """1-based record number in the file of each row of ``frame``.
 
-        Counts malformed lines too, so numbers point at the same record in the file.
+        Counts malformed lines too, so numbers point at the same record in the file. A
+        batch of a larger file carries its rows' numbers (``numbers``).
         """
+        if self.numbers is not None:
+            return self.numbers
         if not len(self.malformed):
             return np.arange(1, len(self.frame) + 1, dtype=np.int64)
         skipped = self.malformed["row"].dropna().to_numpy(dtype=np.int64)
@@ -364,7 +378,55 @@ def _sniff_delimiter(text: str) -> str:
     return best
 
 
-def _read_csv(source: Path, *, delimiter: str | None, encoding: str | None) -> RawRecords:
+@dataclass(frozen=True)
+class CsvLayout:
+    """How a CSV file is written: encoding, delimiter and header (from its first 64 KiB)."""
+
+    encoding: str
+    delimiter: str
+    header: list[str]
+
+    def options(
+        self, on_invalid: Any, *, encoding: str | None = None, threads: bool = True
+    ) -> dict[str, Any]:
+        """Keyword arguments of ``pyarrow.csv.read_csv``/``open_csv``: every column as
+        text, malformed lines passed to ``on_invalid``."""
+        return {
+            "read_options": pacsv.ReadOptions(
+                encoding=_arrow_encoding(encoding or self.encoding),
+                column_names=self.header,
+                skip_rows=1,
+                use_threads=threads,
+                block_size=1 << 24,
+            ),
+            "parse_options": pacsv.ParseOptions(
+                delimiter=self.delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
+            ),
+            "convert_options": pacsv.ConvertOptions(
+                column_types=dict.fromkeys(self.header, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        }
+
+
+def csv_layout(source: Path, *, delimiter: str | None, encoding: str | None) -> CsvLayout:
+    """Detect the encoding and delimiter of a CSV file and read its header.
+
+    Parameters
+    ----------
+    source
+        The CSV file.
+    delimiter
+        The delimiter, or None to sniff it.
+    encoding
+        The encoding, or None to detect it (UTF-8 with or without BOM, else Windows-1252).
+
+    Returns
+    -------
+    CsvLayout
+        The layout; raises :class:`ValidationError` for an empty file or a bad header.
+    """
     with source.open("rb") as handle:
         head = handle.read(1 << 16)
     if not head.strip():
@@ -382,7 +444,12 @@ def _read_csv(source: Path, *, delimiter: str | None, encoding: str | None) -> R
         ) from err
     header = [h.strip() for h in header]
     _check_header(header, source)
+    return CsvLayout(enc, delim, header)
 
+
+def _read_csv(source: Path, *, delimiter: str | None, encoding: str | None) -> RawRecords:
+    layout = csv_layout(source, delimiter=delimiter, encoding=encoding)
+    enc, delim, header = layout.encoding, layout.delimiter, layout.header
     malformed: list[dict[str, Any]] = []
 
     def on_invalid(row: Any) -> str:
@@ -392,21 +459,7 @@ def _read_csv(source: Path, *, delimiter: str | None, encoding: str | None) -> R
     def attempt(enc_name: str, threads: bool = True) -> pa.Table:
         malformed.clear()
         return pacsv.read_csv(
-            source,
-            read_options=pacsv.ReadOptions(
-                encoding=_arrow_encoding(enc_name),
-                column_names=header,
-                skip_rows=1,
-                use_threads=threads,
-            ),
-            parse_options=pacsv.ParseOptions(
-                delimiter=delim, newlines_in_values=True, invalid_row_handler=on_invalid
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(header, pa.string()),
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
+            source, **layout.options(on_invalid, encoding=enc_name, threads=threads)
         )
 
     try:
@@ -786,7 +839,15 @@ def number_format(
         return NumberFormat(decimal=".", decided_by="typed")
     text, empty = _prepare(values)
     comma, point = _evidence(text, empty, coordinate=coordinate)
-    n_comma, n_point = int(comma.sum()), int(point.sum())
+    return _decide(
+        int(comma.sum()), int(point.sum()), decimal=decimal, fallback=fallback, delimiter=delimiter
+    )
+
+
+def _decide(
+    n_comma: int, n_point: int, *, decimal: Decimal, fallback: str | None, delimiter: str | None
+) -> NumberFormat:
+    """The decimal mark of a column whose values show ``n_comma`` and ``n_point``."""
     chosen: str
     if decimal != "auto":
         chosen, why = str(decimal), "option"
@@ -1039,44 +1100,27 @@ def validate_records(
     >>> report.records["sector"].tolist()
     ['31', '13']
     """
-    frame = raw.frame
-    cols = resolve_columns(list(frame.columns), columns, has_geometry=raw.xy is not None)
-    checks = _Checks(frame)
+    cols = resolve_columns(list(raw.frame.columns), columns, has_geometry=raw.xy is not None)
     # one number format per column; where a column's values fit both decimal marks, the
     # file's other columns decide
-    formats = _number_formats(frame, cols, decimal=decimal, delimiter=raw.delimiter)
-    place = _check_coordinates(raw, cols, formats, checks, areas=areas, snap_m=snap_m)
-    assert cols.sector is not None
-    sectors = _check_sectors(frame, cols.sector, checks, sector_digits=sector_digits)
-    numbers = _check_values(frame, cols, formats, checks)
-    ids = _check_ids(raw, cols, place, checks)
-    reason, detail = checks.resolve()
-    keep = reason == ""
-    kept, renamed = _kept_frame(
-        frame,
-        cols,
-        keep,
-        ids,
-        place.lat,
-        place.lon,
-        sectors.codes,
-        numbers,
-        sector_digits,
-        raw.rows,
-        raw.xy is None,
+    formats = _number_formats(raw.frame, cols, decimal=decimal, delimiter=raw.delimiter)
+    checked = check_rows(
+        raw, cols, formats, areas=areas, snap_m=snap_m, sector_digits=sector_digits
     )
-    if areas is not None:
-        kept["area_code"] = np.asarray(areas.index, dtype=object)[place.area_pos[keep]]
+    _check_duplicates(checked)
+    reason, detail = checked.checks.resolve()
+    keep = reason == ""
+    kept, renamed = checked.kept(keep, areas, sector_digits=sector_digits)
     report = ValidationReport(
         records=kept,
         rejected=_rejected_frame(raw, reason, detail),
-        repaired=_repaired_frame(raw, keep, ids, place, sectors, cols.sector),
+        repaired=checked.repaired(keep),
         n_read=raw.n_read,
         columns=cols,
         number_formats=formats,
         decimal=file_decimal(formats),
         renamed=renamed,
-        sector_typed=sectors.typed,
+        sector_typed=checked.sectors.typed,
     )
     logger.info(
         "records: %d read, %d kept, %d rejected, %d repaired",
@@ -1107,6 +1151,110 @@ class _Sectors:
     codes: pd.Series
     restored: NDArray[np.bool_]
     typed: bool
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A batch of records after every check that looks at one row alone (all but the
+    duplicates, which :func:`_check_duplicates` or the batch validation add)."""
+
+    raw: RawRecords
+    cols: Columns
+    checks: _Checks
+    place: _Place
+    sectors: _Sectors
+    numbers: dict[str, NDArray[np.float64]]
+    ids: pd.Series
+
+    def kept(
+        self, keep: NDArray[np.bool_], areas: gpd.GeoDataFrame | None, *, sector_digits: int
+    ) -> tuple[gpd.GeoDataFrame, dict[str, str]]:
+        """The rows of ``keep`` as kept firms (see :class:`ValidationReport`), and the
+        input columns renamed because they bear one of klastergeo's names."""
+        kept, renamed = _kept_frame(
+            self.raw.frame,
+            self.cols,
+            keep,
+            self.ids,
+            self.place.lat,
+            self.place.lon,
+            self.sectors.codes,
+            self.numbers,
+            sector_digits,
+            self.raw.rows,
+            self.raw.xy is None,
+        )
+        if areas is not None:
+            kept["area_code"] = np.asarray(areas.index, dtype=object)[self.place.area_pos[keep]]
+        return kept, renamed
+
+    def repaired(self, keep: NDArray[np.bool_]) -> pd.DataFrame:
+        """``repaired.csv`` rows of the kept rows ``keep``."""
+        assert self.cols.sector is not None
+        return _repaired_frame(self.raw, keep, self.ids, self.place, self.sectors, self.cols.sector)
+
+
+def check_rows(
+    raw: RawRecords,
+    cols: Columns,
+    formats: Mapping[str, NumberFormat],
+    *,
+    areas: gpd.GeoDataFrame | None,
+    snap_m: float,
+    sector_digits: int,
+    sector_lengths: NDArray[np.int64] | None = None,
+) -> Checked:
+    """Every check of one row alone: coordinates (and the study area), sector, values and
+    a missing id.
+
+    Parameters
+    ----------
+    raw
+        The records, or one batch of them (with its record numbers).
+    cols
+        The column mapping (:func:`resolve_columns`).
+    formats
+        The number format of each numeric column, decided for the whole file.
+    areas
+        Study area polygons indexed by area code, or None for no location check.
+    snap_m
+        Snapping distance to the nearest area, in metres.
+    sector_digits
+        KBLI digits that make a sector.
+    sector_lengths
+        The whole sector column's :func:`klastergeo.kbli.length_counts` when ``raw`` is
+        one batch of a file (:func:`sector_lengths`).
+
+    Returns
+    -------
+    Checked
+        The masks and details of every rejection so far, with the parsed values.
+    """
+    checks = _Checks(raw.frame)
+    place = _check_coordinates(raw, cols, formats, checks, areas=areas, snap_m=snap_m)
+    assert cols.sector is not None
+    sectors = _check_sectors(
+        raw.frame, cols.sector, checks, sector_digits=sector_digits, lengths=sector_lengths
+    )
+    numbers = _check_values(raw.frame, cols, formats, checks)
+    ids = _check_missing_ids(raw, cols, checks)
+    return Checked(raw, cols, checks, place, sectors, numbers, ids)
+
+
+def sector_lengths(values: pd.Series) -> NDArray[np.int64]:
+    """The KBLI-length evidence of a sector column (or one batch of it; counts add up).
+
+    Parameters
+    ----------
+    values
+        The sector column as read.
+
+    Returns
+    -------
+    ndarray
+        :func:`klastergeo.kbli.length_counts` of its codes.
+    """
+    return kbli.length_counts(kbli.normalise(_codes_as_text(values)))
 
 
 def _check_coordinates(
@@ -1170,7 +1318,12 @@ def _check_coordinates(
 
 
 def _check_sectors(
-    frame: pd.DataFrame, name: str, checks: _Checks, *, sector_digits: int
+    frame: pd.DataFrame,
+    name: str,
+    checks: _Checks,
+    *,
+    sector_digits: int,
+    lengths: NDArray[np.int64] | None = None,
 ) -> _Sectors:
     """KBLI codes: valid, long enough, leading zeros restored or ambiguous."""
     typed = pd.api.types.is_numeric_dtype(frame[name].dtype)
@@ -1181,7 +1334,7 @@ def _check_sectors(
             name,
         )
     codes, restored, ambiguous = kbli.restore_leading_zero(
-        kbli.normalise(_codes_as_text(frame[name])), typed=typed
+        kbli.normalise(_codes_as_text(frame[name])), typed=typed, lengths=lengths
     )
     long_enough = codes.astype("string").str.len().fillna(0).to_numpy() >= sector_digits
     bad = ~(kbli.is_valid(codes).to_numpy() & long_enough) | ambiguous
@@ -1242,9 +1395,9 @@ def _check_values(
     return numbers
 
 
-def _check_ids(raw: RawRecords, cols: Columns, place: _Place, checks: _Checks) -> pd.Series:
-    """Missing ids, exact duplicate rows and repeated ids (the first one kept); returns
-    each row's id (its record number where the file has no id column)."""
+def _check_missing_ids(raw: RawRecords, cols: Columns, checks: _Checks) -> pd.Series:
+    """Missing ids; returns each row's id (its record number where the file has no id
+    column)."""
     frame, n = raw.frame, len(raw.frame)
     if cols.id is not None:
         ids = frame[cols.id].astype("string").str.strip()
@@ -1254,41 +1407,100 @@ def _check_ids(raw: RawRecords, cols: Columns, place: _Place, checks: _Checks) -
         missing_id = np.zeros(n, dtype=bool)
     id_name = cols.id or "id"
     checks.add("missing_id", missing_id, lambda rows: pd.Series(f"{id_name} is empty", index=rows))
-    alive = ~checks.any()
-    # An exact duplicate row repeats its id (or, without an id column, its coordinates):
-    # whole rows are compared only where that key repeats, a small subset.
-    keys = (
-        ids.to_frame()
-        if cols.id is not None
-        else pd.DataFrame({"lat": place.lat, "lon": place.lon}, index=frame.index)
-    )
-    alive_rows = np.flatnonzero(alive)
-    suspects = alive_rows[keys.iloc[alive_rows].duplicated(keep=False).to_numpy()]
-    suspect_frame = _comparable(frame.iloc[suspects])
-    duplicate_record = np.zeros(n, dtype=bool)
-    duplicate_record[suspects] = suspect_frame.duplicated(keep="first").to_numpy()
-    checks.add(
-        "duplicate_record",
-        duplicate_record,
-        lambda rows: "same values as row " + _first_same_row(suspect_frame, rows, raw.rows),
-    )
-    alive &= ~duplicate_record
-    alive_rows = np.flatnonzero(alive)
-    alive_ids = ids.iloc[alive_rows]
-    duplicate_id = np.zeros(n, dtype=bool)
-    duplicate_id[alive_rows] = alive_ids.duplicated(keep="first").to_numpy()
-    shared_ids = alive_ids[alive_ids.duplicated(keep=False).to_numpy()]
-    checks.add(
-        "duplicate_id",
-        duplicate_id,
-        lambda rows: (
-            f"{id_name} "
-            + ids.reindex(rows).map(repr)
-            + " is already used by row "
-            + _first_row_of_id(shared_ids, ids.reindex(rows), raw.rows)
-        ),
-    )
     return ids
+
+
+def duplicate_keys(checked: Checked) -> pd.DataFrame:
+    """What an exact duplicate row repeats: its id, or without an id column its
+    coordinates. Rows whose key is unique cannot be duplicates of any kind.
+
+    Parameters
+    ----------
+    checked
+        The checked records (:func:`check_rows`).
+
+    Returns
+    -------
+    DataFrame
+        One row per record, in the order of ``checked.raw.frame``.
+    """
+    if checked.cols.id is not None:
+        return checked.ids.to_frame()
+    return pd.DataFrame(
+        {"lat": checked.place.lat, "lon": checked.place.lon}, index=checked.raw.frame.index
+    )
+
+
+def find_duplicates(
+    frame: pd.DataFrame, ids: pd.Series, numbers: NDArray[np.int64], *, id_name: str
+) -> pd.DataFrame:
+    """Exact duplicate rows and repeated ids among usable records, the first one kept.
+
+    Parameters
+    ----------
+    frame
+        The records as read, in file order: all usable ones whose key repeats (see
+        :func:`duplicate_keys`); the others cannot be duplicates.
+    ids
+        Each row's id, indexed like ``frame``.
+    numbers
+        Each row's record number in the file.
+    id_name
+        The id column's name, for the messages.
+
+    Returns
+    -------
+    DataFrame
+        ``reason`` (``duplicate_record`` or ``duplicate_id``) and ``detail`` of the rows
+        that are duplicates, indexed like ``frame``.
+    """
+    comparable = _comparable(frame)
+    same = comparable.duplicated(keep="first").to_numpy()
+    record_rows = frame.index[same]
+    record_detail = "same values as row " + _first_same_row(
+        comparable.set_axis(pd.RangeIndex(len(frame))), pd.Index(np.flatnonzero(same)), numbers
+    )
+    alive = ~same
+    alive_ids = ids[alive]
+    repeated = alive_ids.duplicated(keep="first").to_numpy()
+    shared = alive_ids[alive_ids.duplicated(keep=False).to_numpy()]
+    id_rows = alive_ids.index[repeated]
+    shared_pos = pd.Series(shared.to_numpy(), index=frame.index.get_indexer(shared.index))
+    wanted = ids.loc[id_rows]
+    id_detail = (
+        f"{id_name} "
+        + wanted.map(repr)
+        + " is already used by row "
+        + _first_row_of_id(shared_pos, wanted, numbers)
+    )
+    return pd.DataFrame(
+        {
+            "reason": ["duplicate_record"] * len(record_rows) + ["duplicate_id"] * len(id_rows),
+            "detail": np.concatenate(
+                [record_detail.to_numpy(dtype=object), id_detail.to_numpy(dtype=object)]
+            ),
+        },
+        index=record_rows.append(id_rows),
+    )
+
+
+def _check_duplicates(checked: Checked) -> None:
+    """Add the duplicate rows and repeated ids of a whole file to its checks."""
+    frame, n = checked.raw.frame, len(checked.raw.frame)
+    alive_rows = np.flatnonzero(~checked.checks.any())
+    keys = duplicate_keys(checked)
+    suspects = alive_rows[keys.iloc[alive_rows].duplicated(keep=False).to_numpy()]
+    found = find_duplicates(
+        frame.iloc[suspects],
+        checked.ids.iloc[suspects],
+        checked.raw.rows[suspects],
+        id_name=checked.cols.id or "id",
+    )
+    for reason in ("duplicate_record", "duplicate_id"):
+        hits = found.loc[found["reason"] == reason, "detail"]
+        mask = np.zeros(n, dtype=bool)
+        mask[frame.index.get_indexer(hits.index)] = True
+        checked.checks.add(reason, mask, lambda rows, hits=hits: hits.reindex(rows))
 
 
 def _repaired_frame(
@@ -1337,20 +1549,102 @@ def _number_formats(
     its own values, else by the file's other amount columns (workers, output,
     investment: typed in the spreadsheet's locale), else by its coordinates (often pasted
     from a GPS with a decimal point whatever the locale), else by the delimiter."""
-    numeric = {cols.lat: True, cols.lon: True}
-    numeric.update({getattr(cols, role): False for role in _NUMERIC_ROLES})
     own = {
         name: number_format(
             frame[name], decimal=decimal, delimiter=delimiter, coordinate=coordinate
         )
-        for name, coordinate in numeric.items()
-        if name is not None
+        for name, coordinate in numeric_columns(cols).items()
     }
+    return file_formats(own, cols)
+
+
+def numeric_columns(cols: Columns) -> dict[str, bool]:
+    """The numeric columns of the mapping, each with whether it holds coordinates.
+
+    Parameters
+    ----------
+    cols
+        The column mapping.
+
+    Returns
+    -------
+    dict
+        Column name -> True for latitude and longitude, False for the amounts.
+    """
+    numeric = {cols.lat: True, cols.lon: True}
+    numeric.update({getattr(cols, role): False for role in _NUMERIC_ROLES})
+    return {name: coordinate for name, coordinate in numeric.items() if name is not None}
+
+
+def merge_formats(
+    parts: Sequence[Mapping[str, NumberFormat]],
+    *,
+    decimal: Decimal = "auto",
+    delimiter: str | None = None,
+) -> dict[str, NumberFormat]:
+    """The number format of each column from the evidence of every batch of a file, as
+    :func:`number_format` decides it for the whole column.
+
+    Parameters
+    ----------
+    parts
+        Each batch's :func:`number_format` per column.
+    decimal
+        ``records.decimal``.
+    delimiter
+        The CSV delimiter, the last resort.
+
+    Returns
+    -------
+    dict
+        Column name -> :class:`NumberFormat`, before the file's other columns decide
+        (:func:`file_formats`).
+
+    Examples
+    --------
+    >>> one = {"x": number_format(pd.Series(["1.234"]))}
+    >>> two = {"x": number_format(pd.Series(["7,5"]))}
+    >>> merge_formats([one, two])["x"].decimal
+    ','
+    """
+    out: dict[str, NumberFormat] = {}
+    for name in parts[0] if parts else {}:
+        seen = [part[name] for part in parts]
+        if all(f.decided_by == "typed" for f in seen):
+            out[name] = seen[0]
+            continue
+        out[name] = _decide(
+            sum(f.comma for f in seen),
+            sum(f.point for f in seen),
+            decimal=decimal,
+            fallback=None,
+            delimiter=delimiter,
+        )
+    return out
+
+
+def file_formats(own: Mapping[str, NumberFormat], cols: Columns) -> dict[str, NumberFormat]:
+    """Each column's own format, where its values fit both marks decided by the file's
+    other columns: its amounts (typed in the spreadsheet's locale), else its coordinates.
+
+    Parameters
+    ----------
+    own
+        Each numeric column's format from its own values.
+    cols
+        The column mapping (which columns are coordinates).
+
+    Returns
+    -------
+    dict
+        Column name -> :class:`NumberFormat`.
+    """
+    numeric = numeric_columns(cols)
     amounts = {name: fmt for name, fmt in own.items() if not numeric[name]}
     coordinates = {name: fmt for name, fmt in own.items() if numeric[name]}
     mark = file_decimal(amounts) or file_decimal(coordinates)
     if mark is None:
-        return own
+        return dict(own)
     return {
         name: (
             dataclasses.replace(

@@ -136,8 +136,8 @@ def run(
     intake.check_records(config)  # before the output folder, boundaries or the registry
     with RunFolder(config.out) as folder:  # checked and locked before any computing
         study = steps("boundaries", study_area, config)
-        raw = steps("read", intake.read, config)
-        records, predictors = steps("validate", _validate, config, raw, study, steps)
+        registry = steps("read", intake.read, config, folder.scratch(), steps.progress)
+        records, predictors = steps("validate", _validate, config, registry, study, steps)
         counts = steps("aggregate", count, config, study, records)
         h3, options = study.kind == "h3", config.analysis
         weights = steps(
@@ -166,11 +166,11 @@ def run(
 
 
 def _validate(
-    config: RunConfig, raw: records_mod.RawRecords, study: Any, steps: Steps
+    config: RunConfig, registry: Any, study: Any, steps: Steps
 ) -> tuple[intake.Intake, dict[str, pd.Series]]:
     """Validate the records (and read the model predictors, failing early on unknown
     ones); stop where validation keeps nothing, or finds a problem with ``--strict``."""
-    records = intake.validate(config, raw, study.polygons)
+    records = intake.validate(config, registry, study.polygons, steps.progress)
     predictors = modelling.predictors(config, records.validation)
     _stop_at_validation(config, records.validation, steps)
     return records, predictors

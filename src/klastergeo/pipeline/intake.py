@@ -12,9 +12,10 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from klastergeo import boundaries
+from klastergeo import batches, boundaries
 from klastergeo import records as records_mod
 from klastergeo._errors import ConfigError, ValidationError
+from klastergeo.batches import Progress
 from klastergeo.config import RunConfig
 
 __all__ = [
@@ -37,23 +38,35 @@ class Intake:
     validation: records_mod.ValidationReport
 
 
-def read(config: RunConfig) -> records_mod.RawRecords:
-    """The registry as read (the ``read`` step).
+def read(config: RunConfig, workdir: Path, progress: Progress | None = None) -> batches.Registry:
+    """The registry, opened for validation in batches (the ``read`` step): a CSV file is
+    staged as Parquet, and number formats and the sector width are decided for the
+    whole file.
 
     Parameters
     ----------
     config
         The run's configuration; reads ``config.records`` (``path``, which must be set,
-        ``delimiter``, ``encoding``, ``sheet`` and ``layer``).
+        ``delimiter``, ``encoding``, ``sheet``, ``layer``, ``decimal`` and
+        ``batch_size``) and ``config.columns``.
+    workdir
+        An empty folder for the staged registry and the spilled batches.
+    progress
+        Called as ``progress(stage, done, total)`` while the file is read.
     """
     if config.records.path is None:
         raise ConfigError("no records file given; pass --records PATH or [records] path")
-    return records_mod.read_records(
+    return batches.open_registry(
         config.records.path,
+        workdir=workdir,
+        batch_size=config.records.batch_size,
+        columns=config.columns,
+        decimal=config.records.decimal,
         delimiter=config.records.delimiter,
         encoding=config.records.encoding,
         sheet=config.records.sheet,
         layer=config.records.layer,
+        progress=progress,
     )
 
 
@@ -72,48 +85,54 @@ def check_records(config: RunConfig) -> None:
 
 
 def validate(
-    config: RunConfig, raw: records_mod.RawRecords, areas: gpd.GeoDataFrame | None
+    config: RunConfig,
+    registry: batches.Registry,
+    areas: gpd.GeoDataFrame | None,
+    progress: Progress | None = None,
 ) -> Intake:
-    """Validate every record against the study area (the ``validate`` step).
+    """Validate every record against the study area, batch by batch (the ``validate``
+    step).
 
     Parameters
     ----------
     config
-        The run's configuration; reads ``columns``, ``area.snap_m``,
-        ``records.sector_digits`` and ``records.decimal``.
-    raw
-        The registry as read (:func:`read`).
+        The run's configuration; reads ``area.snap_m`` and ``records.sector_digits``.
+    registry
+        The registry as opened (:func:`read`).
     areas
         The study area's polygons, indexed by area code: records outside every area are
         rejected, and kept ones get their ``area_code``; None for no location check.
+    progress
+        Called as ``progress(stage, done, total)`` after each batch.
     """
-    report = records_mod.validate_records(
-        raw,
-        columns=config.columns,
+    outcome = registry.validate(
         areas=areas,
         snap_m=config.area.snap_m,
         sector_digits=config.records.sector_digits,
-        decimal=config.records.decimal,
+        progress=progress,
     )
+    report = outcome.report()
     return Intake(firms=report.records.copy(), validation=report)
 
 
 def validate_only(
-    config: RunConfig, raw: records_mod.RawRecords | None = None
+    config: RunConfig, workdir: Path, registry: batches.Registry | None = None
 ) -> records_mod.ValidationReport:
-    """Read (unless ``raw`` is given) and validate the registry, against the study area
-    when ``area.code`` or ``area.boundaries`` is set (``klastergeo validate``, models of a
-    registry column).
+    """Read (unless ``registry`` is given) and validate the registry, against the study
+    area when ``area.code`` or ``area.boundaries`` is set (``klastergeo validate``,
+    models of a registry column).
 
     Parameters
     ----------
     config
         The configuration: ``records``, ``columns`` and ``area``.
-    raw
-        The registry as already read; None to read it from ``config.records``.
+    workdir
+        An empty folder for the staged registry and the spilled batches.
+    registry
+        The registry as already opened; None to open it from ``config.records``.
     """
-    if raw is None:
-        raw = read(config)
+    if registry is None:
+        registry = read(config, workdir)
     areas = None
     if config.area.code is not None or config.area.boundaries is not None:
         areas = boundaries.analysis_areas(
@@ -123,7 +142,7 @@ def validate_only(
             id_col=config.area.id_col,
             name_col=config.area.name_col,
         )
-    return validate(config, raw, areas).validation
+    return validate(config, registry, areas).validation
 
 
 def reason_text(validation: records_mod.ValidationReport) -> str:

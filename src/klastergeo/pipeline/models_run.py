@@ -38,7 +38,7 @@ def validate_run(config: RunConfig) -> records_mod.ValidationReport:
     from klastergeo._io import write_json
 
     with RunFolder(config.out, kind="validate") as folder:
-        report = intake.validate_only(config)
+        report = intake.validate_only(config, folder.scratch())
         writer.validation_reports(folder.path, report)
         write_json(folder.path / "validation.json", report.summary())
         folder.commit(
@@ -86,9 +86,9 @@ def run_models(
         return run(config, reporter=reporter, skip_map=True).models
     steps = Steps(reporter)
     with RunFolder(config.out, kind="model") as folder:
-        raw = steps("read", intake.read, config)
+        registry = steps("read", intake.read, config, folder.scratch(), steps.progress)
         with steps.timed("validate"):
-            report = intake.validate_only(config, raw)
+            report = intake.validate_only(config, folder.scratch(), registry)
             if report.n_kept == 0:
                 raise ValidationError(
                     f"no record of {str(config.records.path)!r} survived validation "

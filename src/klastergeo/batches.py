@@ -1,0 +1,770 @@
+"""The registry in batches: memory set by the batch size, not by the number of records.
+
+:func:`validate_in_batches` gives the verdicts of :func:`klastergeo.records.validate_records`
+(same kept firms, rejections, repairs and messages) for a registry of any size, holding
+at most one batch of records at a time:
+
+1. **Stage.** A CSV file is read once with pyarrow's streaming reader and written as a
+   Parquet file of text, so that the later passes read it fast and can fetch rows by
+   position. A Parquet registry is read where it is. Excel and GIS files (small by
+   nature) are read whole, as one batch. On the way, each numeric column's number-format
+   evidence is counted, so the decimal mark is decided for the whole file.
+2. **Check.** Each batch gets every check of one row alone
+   (:func:`klastergeo.records.check_rows`). Usable rows are spilled as candidates,
+   rejected ones with their reason. The spill keeps the 64-bit hash of each usable row's
+   duplicate key (its id, or its coordinates) with its position: 16 bytes per record.
+3. **Duplicates.** Keys whose hash repeats are the suspects. Their rows are fetched by
+   position and compared exactly (:func:`klastergeo.records.find_duplicates`), so a hash
+   collision costs a comparison, never a wrong verdict.
+4. **Commit.** The candidates less the duplicates are the kept firms. They are written as
+   Parquet parts in file order, and :meth:`BatchValidation.report` loads them when wanted.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+from numpy.typing import NDArray
+
+from klastergeo import records
+from klastergeo._docstrings import fill
+from klastergeo._errors import ConfigError, ValidationError
+from klastergeo.config import Columns, Decimal
+
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "BatchValidation",
+    "Registry",
+    "open_registry",
+    "validate_in_batches",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Records per batch: about 0.5-1 GB of working memory for a registry of 10-20 columns.
+DEFAULT_BATCH_SIZE = 500_000
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class BatchValidation:
+    """Outcome of :func:`validate_in_batches`.
+
+    Attributes
+    ----------
+    parts
+        Parquet files of the kept firms, in file order (``record_id`` index, the columns
+        of :attr:`klastergeo.records.ValidationReport.records` without the geometry).
+    rejected, repaired
+        As in :class:`~klastergeo.records.ValidationReport`, in file order.
+    n_read, n_kept
+        Records read (malformed lines included) and kept.
+    """
+
+    parts: tuple[Path, ...]
+    rejected: pd.DataFrame
+    repaired: pd.DataFrame
+    n_read: int
+    n_kept: int
+    columns: Columns
+    number_formats: dict[str, records.NumberFormat] = field(default_factory=dict)
+    renamed: dict[str, str] = field(default_factory=dict)
+    sector_typed: bool = False
+    n_batches: int = 0
+    order: tuple[str, ...] = ()  # the kept firms' columns, geometry included
+
+    def firms(self) -> Iterator[gpd.GeoDataFrame]:
+        """The kept firms, one part at a time (points in EPSG:4326)."""
+        for part in self.parts:
+            yield self._firms(pd.read_parquet(part))
+
+    def _firms(self, frame: pd.DataFrame) -> gpd.GeoDataFrame:
+        points = gpd.points_from_xy(frame["lon"].to_numpy(), frame["lat"].to_numpy())
+        firms = gpd.GeoDataFrame(frame, geometry=points, crs=4326)
+        return firms[list(self.order)] if self.order else firms
+
+    def report(self) -> records.ValidationReport:
+        """Everything in memory, as :func:`klastergeo.records.validate_records` returns it."""
+        kept = self._firms(_concat([pd.read_parquet(part) for part in self.parts], index=True))
+        return records.ValidationReport(
+            records=kept,
+            rejected=self.rejected,
+            repaired=self.repaired,
+            n_read=self.n_read,
+            columns=self.columns,
+            number_formats=self.number_formats,
+            decimal=records.file_decimal(self.number_formats),
+            renamed=self.renamed,
+            sector_typed=self.sector_typed,
+        )
+
+
+@fill(example_registry=records._EXAMPLE_REGISTRY)
+def validate_in_batches(
+    path: str | Path,
+    *,
+    workdir: str | Path,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    columns: Columns | None = None,
+    areas: gpd.GeoDataFrame | None = None,
+    snap_m: float = 100.0,
+    sector_digits: int = 2,
+    decimal: Decimal = "auto",
+    delimiter: str | None = None,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    layer: str | None = None,
+    progress: Progress | None = None,
+) -> BatchValidation:
+    """Read and validate a registry in batches (see the module docstring).
+
+    Parameters
+    ----------
+    path
+        The registry: CSV or Parquet are streamed; Excel and GIS files are read whole.
+    workdir
+        An empty or missing folder for the staged file and the spilled batches; the kept
+        firms' parts stay there (remove it when done with them).
+    batch_size
+        Records per batch (at least 1).
+    columns, areas, snap_m, sector_digits, decimal
+        As for :func:`klastergeo.records.validate_records`.
+    delimiter, encoding, sheet, layer
+        As for :func:`klastergeo.records.read_records`.
+    progress
+        Called as ``progress(stage, done, total)`` after each batch (``stage`` is
+        ``"stage"``, with bytes, or ``"check"``/``"commit"``, with records).
+
+    Returns
+    -------
+    BatchValidation
+        The verdicts; ``report()`` gives the :class:`~klastergeo.records.ValidationReport`
+        that :func:`~klastergeo.records.validate_records` would.
+
+    Examples
+    --------
+    {example_registry}
+    >>> work = Path(tempfile.mkdtemp()) / "work"
+    >>> outcome = validate_in_batches(path, workdir=work, batch_size=2)
+    >>> outcome.n_batches, outcome.n_kept, outcome.rejected["reason"].tolist()
+    (2, 2, ['duplicate_record', 'out_of_range'])
+    """
+    registry = open_registry(
+        path,
+        workdir=workdir,
+        batch_size=batch_size,
+        columns=columns,
+        decimal=decimal,
+        delimiter=delimiter,
+        encoding=encoding,
+        sheet=sheet,
+        layer=layer,
+        progress=progress,
+    )
+    return registry.validate(
+        areas=areas, snap_m=snap_m, sector_digits=sector_digits, progress=progress
+    )
+
+
+@dataclass(frozen=True)
+class Registry:
+    """A registry opened for validation in batches: staged, with the number formats and
+    sector width decided for the whole file (:func:`open_registry`)."""
+
+    source: _Source
+    work: Path
+    batch_size: int
+
+    @property
+    def n_read(self) -> int:
+        """Records in the file, malformed lines included."""
+        return self.source.n_read
+
+    def validate(
+        self,
+        *,
+        areas: gpd.GeoDataFrame | None = None,
+        snap_m: float = 100.0,
+        sector_digits: int = 2,
+        progress: Progress | None = None,
+    ) -> BatchValidation:
+        """Check every batch, find the duplicates across batches and write the kept firms.
+
+        Parameters
+        ----------
+        areas, snap_m, sector_digits
+            As for :func:`klastergeo.records.validate_records`.
+        progress
+            Called as ``progress(stage, done, total)`` after each batch.
+
+        Returns
+        -------
+        BatchValidation
+            The verdicts.
+        """
+        tell: Progress = progress or (lambda stage, done, total: None)
+        checker = _Checker(
+            self.source, self.work, areas=areas, snap_m=snap_m, sector_digits=sector_digits
+        )
+        with _once(logging.getLogger(records.__name__)):
+            for batch in self.source.batches(self.batch_size):
+                checker.check(batch)
+                tell("check", checker.done, self.source.n_rows)
+        return checker.commit(checker.duplicates(), tell)
+
+
+def open_registry(
+    path: str | Path,
+    *,
+    workdir: str | Path,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    columns: Columns | None = None,
+    decimal: Decimal = "auto",
+    delimiter: str | None = None,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    layer: str | None = None,
+    progress: Progress | None = None,
+) -> Registry:
+    """Open a registry for :meth:`Registry.validate`: stage a CSV file as Parquet, and
+    decide each numeric column's number format and the sector column's width from the
+    whole file.
+
+    Parameters
+    ----------
+    path
+        The registry: CSV or Parquet are streamed; Excel and GIS files are read whole.
+    workdir
+        An empty or missing folder for the staged file and the spilled batches.
+    batch_size
+        Records per batch (at least 1).
+    columns, decimal
+        As for :func:`klastergeo.records.validate_records`.
+    delimiter, encoding, sheet, layer
+        As for :func:`klastergeo.records.read_records`.
+    progress
+        Called as ``progress("stage", bytes_read, file_size)`` while a CSV is staged.
+
+    Returns
+    -------
+    Registry
+        The opened registry.
+    """
+    if batch_size < 1:
+        raise ConfigError(f"records.batch_size={batch_size!r} must be at least 1")
+    work = Path(workdir)
+    if work.exists() and any(work.iterdir()):
+        raise ConfigError(f"work folder {str(work)!r} is not empty")
+    work.mkdir(parents=True, exist_ok=True)
+    source = _open(
+        records.check_source(path),
+        work,
+        columns=columns,
+        decimal=decimal,
+        options={"delimiter": delimiter, "encoding": encoding, "sheet": sheet, "layer": layer},
+        batch_size=batch_size,
+        tell=progress or (lambda stage, done, total: None),
+    )
+    return Registry(source, work, batch_size)
+
+
+# --------------------------------------------------------------------------------------
+# Sources of batches
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Source:
+    """Raw records to validate: a Parquet file read in batches, or one in-memory batch."""
+
+    path: Path
+    format: str
+    cols: Columns
+    formats: dict[str, records.NumberFormat]
+    n_rows: int
+    n_read: int
+    delimiter: str | None = None
+    encoding: str | None = None
+    malformed: pd.DataFrame = field(default_factory=pd.DataFrame)
+    header: list[str] = field(default_factory=list)
+    whole: records.RawRecords | None = None
+    text: bool = False  # binary Parquet columns need decoding (records._as_text)
+    lengths: NDArray[np.int64] | None = None  # the sector column's KBLI lengths
+
+    def numbers(self, positions: NDArray[np.int64]) -> NDArray[np.int64]:
+        """Record numbers of the good rows at ``positions`` (malformed CSV lines are
+        counted in the numbers but have no row)."""
+        k = np.asarray(positions, dtype=np.int64) + 1
+        if not len(self.malformed):
+            return k
+        skipped = np.sort(self.malformed["row"].dropna().to_numpy(dtype=np.int64))
+        shifted = skipped - np.arange(len(skipped))
+        return k + np.searchsorted(shifted, k, side="right")
+
+    def raw(self, frame: pd.DataFrame, start: int) -> records.RawRecords:
+        if self.text:
+            frame = records._as_text(frame, self.path)
+        frame.index = pd.RangeIndex(start, start + len(frame))
+        return records.RawRecords(
+            frame=frame,
+            source=self.path,
+            format=self.format,
+            delimiter=self.delimiter,
+            encoding=self.encoding,
+            numbers=self.numbers(np.arange(start, start + len(frame))),
+        )
+
+    def batches(self, batch_size: int) -> Iterator[records.RawRecords]:
+        """The good rows in batches, each indexed by position, with record numbers."""
+        if self.whole is not None:
+            yield self.whole
+            return
+        start = 0
+        for batch in pq.ParquetFile(self.path).iter_batches(batch_size=batch_size):
+            frame = pa.Table.from_batches([batch]).to_pandas()
+            yield self.raw(frame, start)
+            start += len(frame)
+
+    def take(self, positions: NDArray[np.int64]) -> records.RawRecords:
+        """The good rows at ``positions`` (sorted), in that order."""
+        if self.whole is not None:
+            whole = self.whole
+            return records.RawRecords(
+                frame=whole.frame.iloc[positions],
+                source=whole.source,
+                format=whole.format,
+                xy=None if whole.xy is None else (whole.xy[0][positions], whole.xy[1][positions]),
+                numbers=whole.rows[positions],
+            )
+        parquet = pq.ParquetFile(self.path)
+        sizes = [parquet.metadata.row_group(i).num_rows for i in range(parquet.num_row_groups)]
+        bounds = np.cumsum([0, *sizes])
+        group = np.searchsorted(bounds, positions, side="right") - 1
+        tables = [
+            parquet.read_row_group(int(g)).take(pa.array(positions[group == g] - bounds[g]))
+            for g in np.unique(group)
+        ]
+        table = pa.concat_tables(tables) if tables else parquet.schema_arrow.empty_table()
+        frame = table.to_pandas()
+        if self.text:
+            frame = records._as_text(frame, self.path)
+        frame.index = pd.Index(positions)
+        return records.RawRecords(
+            frame=frame, source=self.path, format=self.format, numbers=self.numbers(positions)
+        )
+
+
+def _open(
+    path: Path,
+    work: Path,
+    *,
+    columns: Columns | None,
+    decimal: Decimal,
+    options: dict[str, Any],
+    batch_size: int,
+    tell: Progress,
+) -> _Source:
+    """The registry as a source of batches, with what is decided for the whole file."""
+    suffix = path.suffix.lower()
+    if suffix in records._CSV_SUFFIXES:
+        return _stage_csv(path, work, columns=columns, decimal=decimal, options=options, tell=tell)
+    if suffix in records._PARQUET_SUFFIXES and not _geoparquet(path):
+        return _parquet(path, columns=columns, decimal=decimal, batch_size=batch_size)
+    raw = records.read_records(path, **options)
+    cols = records.resolve_columns(
+        list(raw.frame.columns), columns, has_geometry=raw.xy is not None
+    )
+    evidence = _Evidence(cols, decimal, raw.delimiter)
+    evidence.add(raw.frame)
+    return _Source(
+        path=path,
+        format=raw.format,
+        cols=cols,
+        formats=evidence.decided(),
+        n_rows=len(raw.frame),
+        n_read=raw.n_read,
+        malformed=raw.malformed,
+        header=list(raw.frame.columns),
+        whole=raw,
+        lengths=evidence.lengths,
+    )
+
+
+def _geoparquet(path: Path) -> bool:
+    """Whether a Parquet file has GeoParquet metadata (read whole, as a GIS file)."""
+    try:
+        return b"geo" in (pq.read_schema(path).metadata or {})
+    except Exception:  # a damaged file: the reader names the problem
+        return True
+
+
+@dataclass
+class _Evidence:
+    """What decides a column for the whole file, summed batch by batch: the number
+    formats' evidence and the KBLI lengths of the sector column."""
+
+    cols: Columns
+    decimal: Decimal
+    delimiter: str | None
+    formats: list[dict[str, records.NumberFormat]] = field(default_factory=list)
+    lengths: NDArray[np.int64] | None = None
+
+    @property
+    def wanted(self) -> list[str]:
+        assert self.cols.sector is not None
+        return list(dict.fromkeys([*records.numeric_columns(self.cols), self.cols.sector]))
+
+    def add(self, frame: pd.DataFrame) -> None:
+        self.formats.append(
+            {
+                name: records.number_format(
+                    frame[name], decimal=self.decimal, delimiter=self.delimiter, coordinate=c
+                )
+                for name, c in records.numeric_columns(self.cols).items()
+            }
+        )
+        assert self.cols.sector is not None
+        counts = records.sector_lengths(frame[self.cols.sector])
+        self.lengths = counts if self.lengths is None else self.lengths + counts
+
+    def decided(self) -> dict[str, records.NumberFormat]:
+        own = records.merge_formats(self.formats, decimal=self.decimal, delimiter=self.delimiter)
+        return records.file_formats(own, self.cols)
+
+
+def _parquet(path: Path, *, columns: Columns | None, decimal: Decimal, batch_size: int) -> _Source:
+    """A plain Parquet registry, read where it is; a first pass reads the numeric and
+    sector columns for the evidence."""
+    try:
+        parquet = pq.ParquetFile(path)
+        names = [str(n) for n in parquet.schema_arrow.names]
+    except Exception as err:  # pyarrow raises many types for a damaged file
+        raise ValidationError(
+            f"cannot read {str(path)!r} as Parquet ({type(err).__name__}: {err})"
+        ) from err
+    records._check_header(names, path)
+    cols = records.resolve_columns(names, columns, has_geometry=False)
+    evidence = _Evidence(cols, decimal, None)
+    for batch in parquet.iter_batches(batch_size=batch_size, columns=evidence.wanted):
+        evidence.add(records._as_text(pa.Table.from_batches([batch]).to_pandas(), path))
+    if not evidence.formats:
+        empty = parquet.schema_arrow.empty_table().select(evidence.wanted).to_pandas()
+        evidence.add(empty)
+    n = parquet.metadata.num_rows
+    return _Source(
+        path=path,
+        format="parquet",
+        cols=cols,
+        formats=evidence.decided(),
+        n_rows=n,
+        n_read=n,
+        header=names,
+        text=True,
+        lengths=evidence.lengths,
+    )
+
+
+def _stage_csv(
+    path: Path,
+    work: Path,
+    *,
+    columns: Columns | None,
+    decimal: Decimal,
+    options: dict[str, Any],
+    tell: Progress,
+) -> _Source:
+    """Read a CSV file once, in blocks, into a Parquet file of text."""
+    layout = records.csv_layout(
+        path, delimiter=options.get("delimiter"), encoding=options.get("encoding")
+    )
+    cols = records.resolve_columns(layout.header, columns, has_geometry=False)
+    encoding = layout.encoding
+    try:
+        try:
+            staged, evidence, malformed = _csv_to_parquet(
+                path, work, layout, encoding, cols, decimal, tell
+            )
+        except pa.ArrowInvalid as err:
+            if not (
+                "UTF8" in str(err)
+                and options.get("encoding") is None
+                and encoding.startswith("utf-8")
+            ):
+                raise
+            logger.warning(
+                "%s is not valid UTF-8 throughout; reading it as Windows-1252", path.name
+            )
+            encoding = "cp1252"
+            staged, evidence, malformed = _csv_to_parquet(
+                path, work, layout, encoding, cols, decimal, tell
+            )
+    except (pa.ArrowException, UnicodeError, LookupError, ValueError) as err:
+        raise ValidationError(
+            f"cannot read CSV {str(path)!r} (delimiter {layout.delimiter!r}, "
+            f"encoding {encoding}): {err}"
+        ) from err
+    n_rows = pq.ParquetFile(staged).metadata.num_rows
+    bad = pd.DataFrame(malformed, columns=["line", "raw_line"])
+    bad["row"] = bad["line"].astype("Int64") - 1
+    if len(bad):
+        logger.warning(
+            "%d line(s) of %s do not have %d fields", len(bad), path.name, len(layout.header)
+        )
+    logger.info(
+        "read %d rows x %d columns from %s (delimiter %r, encoding %s)",
+        n_rows,
+        len(layout.header),
+        path.name,
+        layout.delimiter,
+        encoding,
+    )
+    if not evidence.formats:
+        evidence.add(pd.DataFrame({name: pd.Series(dtype=object) for name in layout.header}))
+    return _Source(
+        path=staged,
+        format="csv",
+        cols=cols,
+        formats=evidence.decided(),
+        n_rows=n_rows,
+        n_read=n_rows + len(bad),
+        delimiter=layout.delimiter,
+        encoding=encoding,
+        malformed=bad,
+        header=layout.header,
+        lengths=evidence.lengths,
+    )
+
+
+def _csv_to_parquet(
+    path: Path,
+    work: Path,
+    layout: records.CsvLayout,
+    encoding: str,
+    cols: Columns,
+    decimal: Decimal,
+    tell: Progress,
+) -> tuple[Path, _Evidence, list[dict[str, Any]]]:
+    staged = work / "registry.parquet"
+    malformed: list[dict[str, Any]] = []
+
+    def on_invalid(row: Any) -> str:
+        malformed.append({"line": row.number, "raw_line": row.text})
+        return "skip"
+
+    evidence = _Evidence(cols, decimal, layout.delimiter)
+    size = max(path.stat().st_size, 1)
+    schema = pa.schema([(name, pa.string()) for name in layout.header])
+    with (
+        path.open("rb") as handle,
+        pq.ParquetWriter(staged, schema, compression="zstd") as writer,
+    ):
+        reader = pacsv.open_csv(
+            handle, **layout.options(on_invalid, encoding=encoding, threads=False)
+        )
+        for batch in reader:
+            writer.write_batch(batch, row_group_size=1 << 17)
+            evidence.add(pa.Table.from_batches([batch]).select(evidence.wanted).to_pandas())
+            tell("stage", min(handle.tell(), size), size)
+    return staged, evidence, malformed
+
+
+# --------------------------------------------------------------------------------------
+# Checking and committing
+# --------------------------------------------------------------------------------------
+
+
+class _Checker:
+    """Checks batch after batch, spilling candidates and rejections, keeping key hashes."""
+
+    def __init__(
+        self,
+        source: _Source,
+        work: Path,
+        *,
+        areas: gpd.GeoDataFrame | None,
+        snap_m: float,
+        sector_digits: int,
+    ) -> None:
+        self.source, self.work = source, work
+        self.areas, self.snap_m, self.sector_digits = areas, snap_m, sector_digits
+        self.done = 0
+        self.n_batches = 0
+        self.hashes: list[NDArray[np.uint64]] = []
+        self.positions: list[NDArray[np.int64]] = []
+        self.rejected: list[pd.DataFrame] = []
+        self.repaired: list[pd.DataFrame] = []
+        self.candidates: list[Path] = []
+        self.renamed: dict[str, str] = {}
+        self.sector_typed = False
+        self.order: tuple[str, ...] = ()
+        (work / "candidates").mkdir()
+
+    def check(self, raw: records.RawRecords) -> None:
+        checked = records.check_rows(
+            raw,
+            self.source.cols,
+            self.source.formats,
+            areas=self.areas,
+            snap_m=self.snap_m,
+            sector_digits=self.sector_digits,
+            sector_lengths=self.source.lengths,
+        )
+        reason, detail = checked.checks.resolve()
+        alive = reason == ""
+        kept, self.renamed = checked.kept(alive, self.areas, sector_digits=self.sector_digits)
+        self.order = tuple(kept.columns)
+        part = self.work / "candidates" / f"part-{self.n_batches:06d}.parquet"
+        pd.DataFrame(kept.drop(columns=kept.geometry.name)).to_parquet(part)
+        self.candidates.append(part)
+        keys = records.duplicate_keys(checked).iloc[np.flatnonzero(alive)]
+        hashed = pd.util.hash_pandas_object(keys, index=False)
+        self.hashes.append(np.asarray(hashed, dtype=np.uint64))
+        self.positions.append(raw.frame.index.to_numpy()[alive].astype(np.int64))
+        self.rejected.append(records._rejected_frame(raw, reason, detail))
+        self.repaired.append(checked.repaired(alive))
+        self.sector_typed = checked.sectors.typed
+        self.done += len(raw.frame)
+        self.n_batches += 1
+
+    def duplicates(self) -> pd.DataFrame:
+        """``reason``, ``detail`` and the raw row of every duplicate, by record number."""
+        hashes = np.concatenate(self.hashes) if self.hashes else np.empty(0, np.uint64)
+        positions = np.concatenate(self.positions) if self.positions else np.empty(0, np.int64)
+        self.hashes, self.positions = [], []
+        order = np.argsort(hashes, kind="stable")
+        ordered = hashes[order]
+        repeats = np.zeros(len(ordered), dtype=bool)
+        if len(ordered) > 1:
+            same = ordered[1:] == ordered[:-1]
+            repeats[1:] |= same
+            repeats[:-1] |= same
+        suspects = np.sort(positions[order[repeats]])
+        logger.debug("%d record(s) share a duplicate key hash", len(suspects))
+        raw = self.source.take(suspects)
+        ids = records._check_missing_ids(raw, self.source.cols, records._Checks(raw.frame))
+        found = records.find_duplicates(
+            raw.frame, ids, raw.rows, id_name=self.source.cols.id or "id"
+        )
+        reason = np.full(len(raw.frame), "", dtype=object)
+        reason[raw.frame.index.get_indexer(found.index)] = found["reason"].to_numpy()
+        detail = pd.Series(pd.NA, index=raw.frame.index, dtype="string")
+        detail.loc[found.index] = found["detail"].astype("string")
+        return records._rejected_frame(raw, reason, detail)
+
+    def commit(self, duplicates: pd.DataFrame, tell: Progress) -> BatchValidation:
+        """Write the candidates less the duplicates as the kept firms' parts."""
+        row = _own(self.source.header, "row")
+        gone = duplicates[row].to_numpy(dtype=np.int64)
+        (self.work / "firms").mkdir()
+        parts: list[Path] = []
+        n_kept = 0
+        for i, candidate in enumerate(self.candidates):
+            frame = pd.read_parquet(candidate)
+            if len(gone):
+                frame = frame.loc[~np.isin(frame["row"].to_numpy(), gone)]
+            target = self.work / "firms" / candidate.name
+            frame.to_parquet(target)
+            candidate.unlink()
+            parts.append(target)
+            n_kept += len(frame)
+            tell("commit", i + 1, len(self.candidates))
+        shutil.rmtree(self.work / "candidates", ignore_errors=True)
+        rejected = _concat([self._malformed(), *self.rejected, duplicates])
+        rejected = rejected.sort_values(row, kind="stable").reset_index(drop=True)
+        repaired = _concat(self.repaired)
+        if len(gone) and len(repaired):
+            keep = ~np.isin(repaired["row"].to_numpy(), gone)
+            repaired = repaired.loc[keep].reset_index(drop=True)
+        logger.info(
+            "records: %d read, %d kept, %d rejected, %d repaired (%d batch(es))",
+            self.source.n_read,
+            n_kept,
+            len(rejected),
+            len(repaired),
+            self.n_batches,
+        )
+        return BatchValidation(
+            parts=tuple(parts),
+            rejected=rejected,
+            repaired=repaired,
+            n_read=self.source.n_read,
+            n_kept=n_kept,
+            columns=self.source.cols,
+            number_formats=self.source.formats,
+            renamed=self.renamed,
+            sector_typed=self.sector_typed,
+            n_batches=self.n_batches,
+            order=self.order,
+        )
+
+    def _malformed(self) -> pd.DataFrame | None:
+        """Rejected rows of the malformed CSV lines (None when there are none)."""
+        if not len(self.source.malformed):
+            return None
+        empty = records.RawRecords(
+            frame=pd.DataFrame({name: pd.Series(dtype=object) for name in self.source.header}),
+            source=self.source.path,
+            format=self.source.format,
+            malformed=self.source.malformed,
+        )
+        return records._rejected_frame(
+            empty, np.empty(0, dtype=object), pd.Series([], dtype="string")
+        )
+
+
+def _own(header: list[str], name: str) -> str:
+    """The name klastergeo gives its own column ``name`` in rejected.csv."""
+    return f"{name}_klastergeo" if name in header else name
+
+
+def _concat(frames: Sequence[pd.DataFrame | None], *, index: bool = False) -> pd.DataFrame:
+    """Frames one after the other (keeping their index when ``index``), empty ones left
+    out but for their columns. A text column that was empty in some batch comes out as
+    text, as it would from the whole file."""
+    present = [f for f in frames if f is not None]
+    full = [f for f in present if len(f)]
+    if not full:
+        out = present[0] if present else pd.DataFrame()
+    elif len(full) == 1:
+        out = full[0]
+    else:
+        out = pd.concat(full, ignore_index=not index)
+        mixed = [c for c in out.columns if out[c].dtype == object]
+        if mixed:
+            out[mixed] = out[mixed].infer_objects()
+    return out if index else out.reset_index(drop=True)
+
+
+class _once:
+    """Within the block, each distinct message of ``logger`` is logged once (the same
+    warning for every batch says nothing new)."""
+
+    def __init__(self, logger: logging.Logger) -> None:
+        self.logger = logger
+        self.seen: set[tuple[int, str]] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = (record.levelno, record.getMessage())
+        if key in self.seen:
+            return False
+        self.seen.add(key)
+        return True
+
+    def __enter__(self) -> _once:
+        self.logger.addFilter(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.logger.removeFilter(self)

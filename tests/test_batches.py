@@ -1,0 +1,193 @@
+"""Validation in batches gives the verdicts of the whole-file validation, whatever the
+batch size: the reference is :func:`records.validate_records` on the file read whole."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from klastergeo import batches, records
+from klastergeo._errors import ConfigError
+
+DATA = Path(__file__).parent / "data"
+
+
+def _areas() -> gpd.GeoDataFrame:
+    """Four 0.1-degree squares near Klaten (EPSG:4326)."""
+    boxes = [shapely.box(110.5 + 0.1 * i, -7.8, 110.6 + 0.1 * i, -7.7) for i in range(4)]
+    codes = pd.Index([f"33.10.0{i}" for i in range(4)], name="area_code")
+    return gpd.GeoDataFrame({"name": list("ABCD")}, geometry=boxes, index=codes, crs=4326)
+
+
+def _edge_registry(path: Path) -> Path:
+    """Records built so that every cross-batch case falls on a boundary of batches of 4:
+    row 4 repeated exactly at row 5 (next batch), id U02 reused at row 9, a swapped
+    record at row 8 (last of batch 2), a malformed line, a missing id, decimal commas
+    (the only evidence in row 11)."""
+    lines = [
+        "id;nama;lintang;bujur;kbli;tenaga_kerja;omzet",
+        "U01;Satu;-7,75;110,55;13134;5;12",
+        "U02;Dua;-7,72;110,65;31001;3;1.250",
+        "U03;Tiga;-7,74;110,75;31001;2;7",
+        "U04;Empat;-7,71;110,85;16221;4;9",
+        "U04;Empat;-7,71;110,85;16221;4;9",
+        "U06;Enam;-7,73;110,56;16221;1;3",
+        "U07;Tujuh;-7,79;110,57;13134;2;3",
+        "U08;Delapan;110,58;-7,76;13134;2;4",
+        "U02;Dua lagi;-7,70;110,66;31001;2;5",
+        "U10;Sepuluh;-7,77;110,59;13134;1;2;lebih",
+        "U11;Sebelas;-7,75;110,61;1111;2;2,5",
+        ";Tanpa id;-7,75;110,62;13134;2;2",
+        "U13;Laut;-6,00;110,62;13134;2;2",
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _same(outcome: batches.BatchValidation, whole: records.ValidationReport) -> None:
+    """Same values (a text column may be object in one and string in the other: both
+    write the same files, which are compared too)."""
+    report = outcome.report()
+    for got, want in [
+        (report.records, whole.records),
+        (report.rejected, whole.rejected),
+        (report.repaired, whole.repaired),
+    ]:
+        pd.testing.assert_frame_equal(got, want, check_dtype=False, check_index_type=False)
+        assert got.to_csv() == want.to_csv()
+    assert report.n_read == whole.n_read
+    assert report.number_formats == whole.number_formats
+    assert report.summary() == whole.summary()
+
+
+@pytest.mark.parametrize("batch_size", [1, 4, 1_000, 1_000_000])
+def test_batch_edges_give_the_whole_file_verdicts(tmp_path: Path, batch_size: int) -> None:
+    path = _edge_registry(tmp_path / "edge.csv")
+    areas = _areas()
+    whole = records.validate_records(records.read_records(path), areas=areas)
+    outcome = batches.validate_in_batches(
+        path, workdir=tmp_path / "work", batch_size=batch_size, areas=areas
+    )
+    _same(outcome, whole)
+    # the planted cases, by construction of the file
+    reasons = outcome.rejected.set_index("row")["reason"].to_dict()
+    assert reasons == {
+        5: "duplicate_record",
+        9: "duplicate_id",
+        10: "malformed_row",
+        12: "missing_id",
+        13: "outside_study_area",
+    }
+    assert outcome.repaired["reason"].tolist() == ["swapped_coordinates"]
+    assert outcome.number_formats["omzet"].decimal == ","
+    assert outcome.n_batches == -(-12 // batch_size)  # 12 good rows
+
+
+@pytest.mark.parametrize("batch_size", [3, 7, 1_000_000])
+def test_bad_rows_file_in_batches(tmp_path: Path, batch_size: int) -> None:
+    path = DATA / "registry_bad_rows.csv"
+    whole = records.validate_records(records.read_records(path))
+    outcome = batches.validate_in_batches(path, workdir=tmp_path / "w", batch_size=batch_size)
+    _same(outcome, whole)
+
+
+def _random_registry(rng: np.random.Generator, n: int) -> pd.DataFrame:
+    """Random records with many repeated rows and ids, some without coordinates."""
+    ids = rng.integers(0, n // 2, n).astype(str)
+    lat = np.round(rng.uniform(-7.8, -7.7, n), 2).astype(str)
+    lon = np.round(rng.uniform(110.5, 110.9, n), 2).astype(str)
+    lat[rng.random(n) < 0.05] = ""
+    frame = pd.DataFrame(
+        {
+            "id": ids,
+            "lat": lat,
+            "lon": lon,
+            "kbli": rng.choice(["13134", "31001", "16221", "99999"], n),
+            "workers": rng.integers(1, 4, n).astype(str),
+        }
+    )
+    repeat = rng.random(n) < 0.2
+    donors = rng.integers(0, n, n)
+    frame.loc[repeat] = frame.iloc[donors[repeat]].to_numpy()
+    return frame
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_random_registries_in_batches(tmp_path: Path, fmt: str) -> None:
+    rng = np.random.default_rng(7)
+    frame = _random_registry(rng, 600)
+    path = tmp_path / f"random.{fmt}"
+    if fmt == "csv":
+        frame.to_csv(path, index=False)
+    else:
+        frame.to_parquet(path, index=False)
+    areas = _areas()
+    whole = records.validate_records(records.read_records(path), areas=areas)
+    assert whole.by_reason["duplicate_record"] > 10 and whole.by_reason["duplicate_id"] > 10
+    for size in (50, 1_000_000):
+        work = tmp_path / f"w{size}"
+        _same(batches.validate_in_batches(path, workdir=work, batch_size=size, areas=areas), whole)
+
+
+def test_numeric_kbli_column_in_batches(tmp_path: Path) -> None:
+    """A Parquet column of KBLI numbers: leading zeros put back batch by batch."""
+    frame = pd.DataFrame(
+        {
+            "id": [f"F{i}" for i in range(9)],
+            "lat": [-7.75] * 9,
+            "lon": [110.55 + 0.01 * i for i in range(9)],
+            "kbli": [13134, 1111, 31001, 16221, 1111, 13134, 47111, 1111, 10710],
+        }
+    )
+    path = tmp_path / "typed.parquet"
+    frame.to_parquet(path, index=False)
+    whole = records.validate_records(records.read_records(path))
+    outcome = batches.validate_in_batches(path, workdir=tmp_path / "w", batch_size=2)
+    _same(outcome, whole)
+    assert outcome.sector_typed
+    assert outcome.repaired["reason"].tolist() == ["kbli_leading_zero"] * 3
+
+
+def test_hash_collisions_cost_a_comparison_not_a_verdict(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every key hashed alike: every usable row is a suspect, compared exactly."""
+    path = _edge_registry(tmp_path / "edge.csv")
+    whole = records.validate_records(records.read_records(path))
+    monkeypatch.setattr(
+        batches.pd.util,
+        "hash_pandas_object",
+        lambda frame, index=False: pd.Series(np.zeros(len(frame), dtype=np.uint64)),
+    )
+    _same(batches.validate_in_batches(path, workdir=tmp_path / "w", batch_size=3), whole)
+
+
+def test_excel_and_gis_files_are_one_batch(tmp_path: Path) -> None:
+    points = gpd.GeoDataFrame(
+        {"id": ["a", "b", "b"], "kbli": ["13134", "31001", "31001"]},
+        geometry=gpd.points_from_xy([110.55, 110.65, 110.65], [-7.75, -7.72, -7.72]),
+        crs=4326,
+    )
+    path = tmp_path / "firms.gpkg"
+    points.to_file(path)
+    whole = records.validate_records(records.read_records(path))
+    outcome = batches.validate_in_batches(path, workdir=tmp_path / "w", batch_size=1)
+    assert outcome.n_batches == 1
+    _same(outcome, whole)
+
+
+def test_bad_options_and_busy_work_folder(tmp_path: Path) -> None:
+    path = _edge_registry(tmp_path / "edge.csv")
+    with pytest.raises(ConfigError, match="batch_size=0"):
+        batches.validate_in_batches(path, workdir=tmp_path / "w", batch_size=0)
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "keep.txt").write_text("mine")
+    with pytest.raises(ConfigError, match="not empty"):
+        batches.validate_in_batches(path, workdir=busy)
+    assert (busy / "keep.txt").read_text() == "mine"
