@@ -390,7 +390,18 @@ class CsvLayout:
         self, on_invalid: Any, *, encoding: str | None = None, threads: bool = True
     ) -> dict[str, Any]:
         """Keyword arguments of ``pyarrow.csv.read_csv``/``open_csv``: every column as
-        text, malformed lines passed to ``on_invalid``."""
+        text, malformed lines passed to ``on_invalid``.
+
+        Parameters
+        ----------
+        on_invalid
+            pyarrow's ``invalid_row_handler``.
+        encoding
+            The encoding to read with (default: the detected one).
+        threads
+            Whether pyarrow may use threads (only a single-threaded read reports the
+            line numbers of malformed rows).
+        """
         return {
             "read_options": pacsv.ReadOptions(
                 encoding=_arrow_encoding(encoding or self.encoding),
@@ -1170,7 +1181,17 @@ class Checked:
         self, keep: NDArray[np.bool_], areas: gpd.GeoDataFrame | None, *, sector_digits: int
     ) -> tuple[gpd.GeoDataFrame, dict[str, str]]:
         """The rows of ``keep`` as kept firms (see :class:`ValidationReport`), and the
-        input columns renamed because they bear one of klastergeo's names."""
+        input columns renamed because they bear one of klastergeo's names.
+
+        Parameters
+        ----------
+        keep
+            Which rows are kept.
+        areas
+            The study area (kept firms get the ``area_code`` of theirs), or None.
+        sector_digits
+            KBLI digits that make a sector.
+        """
         kept, renamed = _kept_frame(
             self.raw.frame,
             self.cols,
@@ -1189,7 +1210,13 @@ class Checked:
         return kept, renamed
 
     def repaired(self, keep: NDArray[np.bool_]) -> pd.DataFrame:
-        """``repaired.csv`` rows of the kept rows ``keep``."""
+        """``repaired.csv`` rows of the kept rows.
+
+        Parameters
+        ----------
+        keep
+            Which rows are kept (a repaired row not kept is not listed).
+        """
         assert self.cols.sector is not None
         return _repaired_frame(self.raw, keep, self.ids, self.place, self.sectors, self.cols.sector)
 
