@@ -54,8 +54,9 @@ WORDS = np.array(["Jaya", "Makmur", "Sentosa", "Abadi", "Mandiri", "Sejahtera", 
 def load_villages(source: Path) -> gpd.GeoDataFrame:
     """The 83,402 villages, with a weight (count share) and a specialty class."""
     villages = gpd.read_parquet(source / "desa.parquet", columns=["kode", "geometry"])
-    minx, miny, maxx, maxy = villages.geometry.bounds.to_numpy().T
-    km2 = villages.geometry.area.to_numpy() * (111.32**2) * np.cos(np.radians((miny + maxy) / 2))
+    bounds = villages.geometry.bounds.to_numpy()
+    mid_lat = np.radians((bounds[:, 1] + bounds[:, 3]) / 2)
+    km2 = villages.geometry.area.to_numpy() * (111.32**2) * np.cos(mid_lat)
     villages["weight"] = np.maximum(km2, 0.01) ** 0.25
     villages["weight"] /= villages["weight"].sum()
     return villages
