@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import time
 import traceback
 import unicodedata
 from collections.abc import Iterator
@@ -18,7 +19,15 @@ from typing import Any, NoReturn
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
@@ -129,7 +138,7 @@ class RichReporter:
 
     def __init__(self, progress: Progress, steps: tuple[str, ...]) -> None:
         self.progress = progress
-        self.overall = progress.add_task("klastergeo", total=len(steps))
+        self.overall = progress.add_task("klastergeo", total=len(steps), rate="")
         self.detail: Any = None
         self.steps = steps
 
@@ -142,26 +151,75 @@ class RichReporter:
 
     def advance(self, detail: str, done: int, total: int) -> None:
         if self.detail is None:
-            self.detail = self.progress.add_task(detail, total=total)
-        self.progress.update(self.detail, completed=done, total=total, description=f"  {detail}")
+            self.detail = self.progress.add_task(detail, total=total, rate="")
+        task = self.progress.tasks[-1] if self.progress.tasks else None
+        speed = task.speed if task is not None and task.id == self.detail else None
+        rate = f"{speed:,.0f}/s" if speed else ""
+        self.progress.update(
+            self.detail, completed=done, total=total, description=f"  {detail}", rate=rate
+        )
 
     def finish(self) -> None:
         self.progress.update(self.overall, completed=len(self.steps), description="done")
 
 
+class LineReporter:
+    """Progress as plain lines on stderr when it is not a terminal (CI, a log file, a
+    cluster job): one line per step, and one per tenth of a long step's work."""
+
+    def __init__(self, steps: tuple[str, ...]) -> None:
+        self.steps = steps
+        self.started = time.perf_counter()
+        self.step_started = self.started
+        self.tenth: dict[str, int] = {}
+        self.detail_started: dict[str, float] = {}
+
+    def _line(self, text: str) -> None:
+        elapsed = time.perf_counter() - self.started
+        console.print(Text(f"[{elapsed:7.1f}s] {text}"), soft_wrap=True)
+
+    def step(self, name: str) -> None:
+        number = self.steps.index(name) + 1 if name in self.steps else 0
+        self.step_started = time.perf_counter()
+        self.tenth = {}
+        self.detail_started = {}
+        self._line(f"step {number}/{len(self.steps)}: {name}")
+
+    def advance(self, detail: str, done: int, total: int) -> None:
+        if total <= 0:
+            return
+        started = self.detail_started.setdefault(detail, self.step_started)
+        tenth = min(10, done * 10 // total)
+        if tenth <= self.tenth.get(detail, 0):
+            return
+        self.tenth[detail] = tenth
+        rate = done / max(time.perf_counter() - started, 1e-9)
+        self._line(f"  {detail}: {done:,}/{total:,} ({tenth * 10}%, {rate:,.0f}/s)")
+        self.detail_started[detail] = started
+
+    def finish(self) -> None:
+        self._line("done")
+
+
 @contextmanager
-def progress(steps: tuple[str, ...]) -> Iterator[RichReporter]:
-    """Progress bars of ``steps`` while the block runs (shown on a terminal only)."""
+def progress(steps: tuple[str, ...]) -> Iterator[RichReporter | LineReporter]:
+    """Progress of ``steps`` while the block runs: bars with the rate and the time left
+    on a terminal, plain lines on stderr otherwise."""
+    if not console.is_terminal:
+        lines = LineReporter(steps)
+        yield lines
+        lines.finish()
+        return
     columns = (
         SpinnerColumn(),
         TextColumn("{task.description}"),
         BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
         TimeElapsedColumn(),
     )
-    with Progress(
-        *columns, console=console, transient=True, disable=not console.is_terminal
-    ) as bars:
+    with Progress(*columns, console=console, transient=True) as bars:
         reporter = RichReporter(bars, steps)
         yield reporter
         reporter.finish()

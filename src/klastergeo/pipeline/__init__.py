@@ -326,5 +326,6 @@ def _write_run(
         folder.sync()
         writer.index_page(stage, config, summary, shown)
     summary["timings"] = dict(steps.timings)
+    summary["peak_rss_mb"] = dict(steps.memory)
     folder.commit(summary)
     return summary

@@ -4,17 +4,25 @@ be computed."""
 from __future__ import annotations
 
 import logging
+import resource
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, ParamSpec, Protocol, TypeVar
 
-__all__ = ["LogReporter", "Notes", "Reporter", "Steps"]
+__all__ = ["LogReporter", "Notes", "Reporter", "Steps", "peak_rss_mb"]
 
 logger = logging.getLogger("klastergeo.pipeline")
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+
+def peak_rss_mb() -> float:
+    """The process's peak resident memory so far, in MB."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (1 << 20 if sys.platform == "darwin" else 1 << 10), 1)
 
 
 class Reporter(Protocol):
@@ -54,6 +62,7 @@ class Steps:
     def __init__(self, reporter: Reporter | None = None) -> None:
         self.reporter: Reporter = reporter or LogReporter()
         self.timings: dict[str, float] = {}
+        self.memory: dict[str, float] = {}  # peak resident memory (MB) at each step's end
         self.notes = Notes()
 
     @contextmanager
@@ -63,6 +72,7 @@ class Steps:
         start = time.perf_counter()
         yield
         self.timings[name] = round(time.perf_counter() - start, 3)
+        self.memory[name] = peak_rss_mb()
 
     def __call__(self, name: str, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run ``function(*args, **kwargs)`` as step ``name``."""

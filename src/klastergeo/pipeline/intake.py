@@ -38,6 +38,21 @@ class Intake:
     validation: records_mod.ValidationReport
 
 
+#: How the stages of the batch validation are named in progress reports.
+_STAGES = {
+    "stage": "reading the registry (bytes)",
+    "check": "checking records",
+    "commit": "writing kept firms (parts)",
+}
+
+
+def _named(progress: Progress | None) -> Progress | None:
+    if progress is None:
+        return None
+    report = progress
+    return lambda stage, done, total: report(_STAGES.get(stage, stage), done, total)
+
+
 def read(config: RunConfig, workdir: Path, progress: Progress | None = None) -> batches.Registry:
     """The registry, opened for validation in batches (the ``read`` step): a CSV file is
     staged as Parquet, and number formats and the sector width are decided for the
@@ -66,7 +81,7 @@ def read(config: RunConfig, workdir: Path, progress: Progress | None = None) -> 
         encoding=config.records.encoding,
         sheet=config.records.sheet,
         layer=config.records.layer,
-        progress=progress,
+        progress=_named(progress),
     )
 
 
@@ -109,7 +124,7 @@ def validate(
         areas=areas,
         snap_m=config.area.snap_m,
         sector_digits=config.records.sector_digits,
-        progress=progress,
+        progress=_named(progress),
     )
     report = outcome.report()
     return Intake(firms=report.records.copy(), validation=report)
