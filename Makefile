@@ -21,7 +21,7 @@ endif
 # tests) stay out of the source tree.
 export NUMBA_CACHE_DIR ?= $(abspath .cache/numba)
 
-.PHONY: demo test test-fast lint typecheck pytest bench bench-records bench-stats bench-pointpattern bench-map clean install dev
+.PHONY: demo test test-fast lint typecheck pytest bench bench-records bench-stats bench-pointpattern bench-map bench-national clean install dev
 
 $(VENV)/.stamp-run: pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -69,6 +69,11 @@ bench-pointpattern: $(VENV)/.stamp-dev
 
 bench-map: $(VENV)/.stamp-dev
 	$(BIN)/python benchmarks/bench_map.py
+
+# The whole country at desa level on a synthetic national registry (2.67 M records; about
+# 15 minutes). Larger: python benchmarks/bench_national.py --rows 26700000 65000000
+bench-national: $(VENV)/.stamp-dev
+	$(BIN)/python benchmarks/bench_national.py --rows 2670000
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache maps/demo
