@@ -107,12 +107,13 @@ def test_compile_covers_the_signatures_of_real_calls() -> None:
     from klastergeo._engine import contiguity as _contiguity
     from klastergeo._engine import kernels as _kernels
     from klastergeo._engine import local as _local
+    from klastergeo._engine import locate as _locate
     from klastergeo._engine.compile import compile_kernels
 
     def signatures() -> set[tuple[str, object]]:
         return {
             (name, signature)
-            for module in (_contiguity, _kernels, _local)
+            for module in (_contiguity, _kernels, _local, _locate)
             for name, fn in vars(module).items()
             for signature in getattr(fn, "signatures", [])
         }
@@ -128,4 +129,9 @@ def test_compile_covers_the_signatures_of_real_calls() -> None:
         autocorrelation.local_moran(y, graph, permutations=19, seed=1)
         autocorrelation.local_gstar(y, graph, permutations=19, seed=1)
     autocorrelation.local_moran(values, weights.kernel(areas, bandwidth=2500.0), permutations=19)
+    from klastergeo._spatial import locate_points
+
+    rng = np.random.default_rng(3)
+    xy = rng.uniform(areas.total_bounds[:2], areas.total_bounds[2:], (500, 2))
+    locate_points(xy[:, 0], xy[:, 1], areas.geometry, snap_m=10.0)
     assert signatures() == before

@@ -10,6 +10,7 @@ import pyproj
 import shapely
 from numpy.typing import NDArray
 
+from klastergeo._engine.locate import UNDECIDED, area_index, locate_xy
 from klastergeo._errors import BoundaryError
 
 logger = logging.getLogger(__name__)
@@ -86,21 +87,33 @@ def locate_points(
     if len(finite) == 0 or len(areas) == 0:
         return result
     geoms = np.asarray(areas.values, dtype=object)
-    area_tree = shapely.STRtree(geoms)
+    index = area_index(geoms, key=areas.values)
+    found = locate_xy(index, x[finite], y[finite])
+    undecided = found == UNDECIDED
+    if undecided.any():  # on or within a hair of a border: shapely's robust predicates
+        rows = finite[undecided]
+        found[undecided] = _intersecting(x[rows], y[rows], geoms)
+    result[finite] = found
     snap = metres_to_crs_units(snap_m, areas.crs) if snap_m > 0 else 0.0
-    for start in range(0, len(finite), CHUNK):
-        rows = finite[start : start + CHUNK]
-        points = shapely.points(x[rows], y[rows])
-        # Query the areas against a tree of the points: the areas are then the prepared
-        # side of the predicate, which is what makes point-in-polygon fast.
-        point_tree = shapely.STRtree(points)
-        area_idx, point_idx = point_tree.query(geoms, predicate="intersects")
-        found = np.full(len(rows), np.iinfo(np.int64).max, dtype=np.int64)
-        np.minimum.at(found, point_idx, area_idx.astype(np.int64))
-        hit = found != np.iinfo(np.int64).max
-        result[rows[hit]] = found[hit]
-        if snap > 0 and not hit.all():
-            missing = np.flatnonzero(~hit)
-            pairs = area_tree.query_nearest(points[missing], max_distance=snap, all_matches=False)
-            result[rows[missing[pairs[0]]]] = pairs[1]
+    missing = finite[found < 0]
+    if snap > 0 and len(missing):
+        area_tree = shapely.STRtree(geoms)
+        for start in range(0, len(missing), CHUNK):
+            rows = missing[start : start + CHUNK]
+            points = shapely.points(x[rows], y[rows])
+            pairs = area_tree.query_nearest(points, max_distance=snap, all_matches=False)
+            result[rows[pairs[0]]] = pairs[1]
     return result
+
+
+def _intersecting(
+    x: NDArray[np.floating], y: NDArray[np.floating], geoms: NDArray[np.object_]
+) -> NDArray[np.int64]:
+    """The first area (in order) each point intersects, -1 for none (shapely)."""
+    points = shapely.points(x, y)
+    # Query the areas against a tree of the points: the areas are then the prepared side
+    # of the predicate, which is what makes point-in-polygon fast.
+    area_idx, point_idx = shapely.STRtree(points).query(geoms, predicate="intersects")
+    found = np.full(len(points), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(found, point_idx, area_idx.astype(np.int64))
+    return np.where(found == np.iinfo(np.int64).max, -1, found)

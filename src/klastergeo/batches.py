@@ -623,10 +623,14 @@ class _Checker:
         )
         reason, detail = checked.checks.resolve()
         alive = reason == ""
-        kept, self.renamed = checked.kept(alive, self.areas, sector_digits=self.sector_digits)
-        self.order = tuple(kept.columns)
+        kept, self.renamed = checked.kept(
+            alive, self.areas, sector_digits=self.sector_digits, points=False
+        )
+        # the columns as the whole-file validation orders them: geometry before area_code
+        columns = [c for c in kept.columns if c != "area_code"]
+        self.order = (*columns, "geometry", *(["area_code"] if "area_code" in kept else []))
         part = self.work / "candidates" / f"part-{self.n_batches:06d}.parquet"
-        pd.DataFrame(kept.drop(columns=kept.geometry.name)).to_parquet(part)
+        kept.to_parquet(part)
         self.candidates.append(part)
         keys = records.duplicate_keys(checked).iloc[np.flatnonzero(alive)]
         hashed = pd.util.hash_pandas_object(keys, index=False)
@@ -671,14 +675,17 @@ class _Checker:
         parts: list[Path] = []
         n_kept = 0
         for i, candidate in enumerate(self.candidates):
-            frame = pd.read_parquet(candidate)
-            if len(gone):
-                frame = frame.loc[~np.isin(frame["row"].to_numpy(), gone)]
             target = self.work / "firms" / candidate.name
-            frame.to_parquet(target)
-            candidate.unlink()
+            rows = pq.read_table(candidate, columns=["row"])["row"].to_numpy()
+            drop = np.isin(rows, gone) if len(gone) else np.zeros(len(rows), dtype=bool)
+            if drop.any():
+                frame = pd.read_parquet(candidate)
+                frame.loc[~drop].to_parquet(target)
+                candidate.unlink()
+            else:
+                candidate.rename(target)
             parts.append(target)
-            n_kept += len(frame)
+            n_kept += int((~drop).sum())
             tell("commit", i + 1, len(self.candidates))
         shutil.rmtree(self.work / "candidates", ignore_errors=True)
         rejected = _concat([self._malformed(), *self.rejected, duplicates])

@@ -1178,7 +1178,12 @@ class Checked:
     ids: pd.Series
 
     def kept(
-        self, keep: NDArray[np.bool_], areas: gpd.GeoDataFrame | None, *, sector_digits: int
+        self,
+        keep: NDArray[np.bool_],
+        areas: gpd.GeoDataFrame | None,
+        *,
+        sector_digits: int,
+        points: bool = True,
     ) -> tuple[gpd.GeoDataFrame, dict[str, str]]:
         """The rows of ``keep`` as kept firms (see :class:`ValidationReport`), and the
         input columns renamed because they bear one of klastergeo's names.
@@ -1191,6 +1196,9 @@ class Checked:
             The study area (kept firms get the ``area_code`` of theirs), or None.
         sector_digits
             KBLI digits that make a sector.
+        points
+            Whether to make the point geometry (False: a plain frame, with ``lat`` and
+            ``lon``, and no ``geometry`` column).
         """
         kept, renamed = _kept_frame(
             self.raw.frame,
@@ -1204,6 +1212,7 @@ class Checked:
             sector_digits,
             self.raw.rows,
             self.raw.xy is None,
+            points,
         )
         if areas is not None:
             kept["area_code"] = np.asarray(areas.index, dtype=object)[self.place.area_pos[keep]]
@@ -1827,6 +1836,7 @@ def _kept_frame(
     sector_digits: int,
     rows: NDArray[np.int64],
     keep_geometry_column: bool,
+    points: bool = True,
 ) -> tuple[gpd.GeoDataFrame, dict[str, str]]:
     mapped = {v for v in vars(cols).values() if v is not None}
     n_kept = int(keep.sum())
@@ -1874,5 +1884,7 @@ def _kept_frame(
             "input column(s) named like klastergeo's own are kept as %s",
             ", ".join(f"{k!r} -> {v!r}" for k, v in renamed.items()),
         )
-    points = gpd.points_from_xy(kept["lon"], kept["lat"])
-    return gpd.GeoDataFrame(kept, geometry=points, crs=4326), renamed
+    if not points:  # the caller makes the points later (batches spill lat/lon only)
+        return kept, renamed
+    shapes = gpd.points_from_xy(kept["lon"], kept["lat"])
+    return gpd.GeoDataFrame(kept, geometry=shapes, crs=4326), renamed

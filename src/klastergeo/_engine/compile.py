@@ -50,6 +50,11 @@ def compile_kernels() -> float:
             autocorrelation.local_gstar(values, graph, permutations=9, seed=0)
             autocorrelation.local_gstar(values, graph, star=False, permutations=9, seed=0)
         autocorrelation.local_join_count((values > 3).astype(float), queen, permutations=9)
+        from klastergeo._spatial import locate_points
+
+        corners = areas.geometry.total_bounds
+        grid = np.linspace(corners[0] - 0.5, corners[2] + 0.5, 9)
+        locate_points(grid, np.linspace(corners[1] - 0.5, corners[3] + 0.5, 9), areas.geometry)
     finally:
         quiet.setLevel(level)
     seconds = time.perf_counter() - start
