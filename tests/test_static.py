@@ -11,6 +11,7 @@ from matplotlib import image
 
 from klastergeo import autocorrelation, weights
 from klastergeo._errors import ConfigError, DataError
+from klastergeo._spatial import to_metric
 from klastergeo.publish import figures as static
 from tests.conftest import area_table, lattice
 
@@ -71,3 +72,28 @@ def test_moran_scatterplot_slope_is_morans_i(tmp_path: Path) -> None:
     assert path.read_bytes().startswith(b"\x89PNG")
     with pytest.raises(DataError, match="constant"):
         static.moran_scatterplot(y * 0 + 1, graph, tmp_path / "c.png")
+
+
+@pytest.mark.parametrize("raster_parts", [0, 10_000])  # an image, and vector paths
+def test_every_area_gets_its_colour_in_both_modes(tmp_path: Path, raster_parts: int) -> None:
+    """The pixel at each area's centre has the area's colour, drawn as an image (what a
+    country's villages get) or as paths (a province's)."""
+    areas = lattice(6, 7)
+    palette = ["#d62f27", "#4575b5", "#fdae61", "#1a9850"]
+    rng = np.random.default_rng(1)
+    colours = pd.Series(rng.choice(palette, len(areas)), index=areas.index)
+    geographic = areas.to_crs(4326)
+    canvas = static.AreaCanvas(geographic, raster_parts=raster_parts)
+    try:
+        assert canvas.raster == (raster_parts == 0)
+        path = canvas.paint(colours, tmp_path / "map.png", title="T", legend={})
+        centres = to_metric(geographic).geometry.centroid  # the canvas's CRS
+        display = canvas.axes.transData.transform(np.column_stack([centres.x, centres.y]))
+        height = canvas.figure.bbox.height
+    finally:
+        canvas.close()
+    pixels = image.imread(path)[:, :, :3]
+    for (x, y), want in zip(display, colours, strict=True):
+        got = pixels[int(height - y), int(x)]
+        target = np.array([int(want[i : i + 2], 16) / 255 for i in (1, 3, 5)])
+        assert np.abs(got - target).max() < 0.02, (want, got)
