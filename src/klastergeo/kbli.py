@@ -115,6 +115,8 @@ DIVISIONS: dict[str, tuple[str, str]] = {
 
 _MIN_DIGITS = 2
 _MAX_DIGITS = 5
+#: The longest KBLI code (a class); :func:`length_counts` counts lengths 0 to MAX_DIGITS + 1.
+MAX_DIGITS = _MAX_DIGITS
 
 
 def normalise(codes: pd.Series) -> pd.Series:

@@ -1289,8 +1289,24 @@ def sector_lengths(values: pd.Series) -> NDArray[np.int64]:
     -------
     ndarray
         :func:`klastergeo.kbli.length_counts` of its codes.
+
+    Examples
+    --------
+    >>> sector_lengths(pd.Series(["13134", "13134", "1110", "x"])).tolist()
+    [0, 0, 0, 0, 1, 2, 0]
     """
-    return kbli.length_counts(kbli.normalise(_codes_as_text(values)))
+    position, distinct = pd.factorize(values, use_na_sentinel=False)
+    return _weighted_lengths(pd.Series(distinct), np.bincount(position, minlength=len(distinct)))
+
+
+def _weighted_lengths(distinct: pd.Series, counts: NDArray[np.int64]) -> NDArray[np.int64]:
+    """:func:`klastergeo.kbli.length_counts` of a column given as its distinct codes
+    and how often each occurs."""
+    text = kbli.normalise(_codes_as_text(distinct)).astype("string")
+    valid = kbli.is_valid(text).to_numpy(dtype=bool)
+    length = text.str.len().fillna(0).to_numpy(dtype=np.int64)
+    out = np.bincount(length[valid], weights=counts[valid], minlength=kbli.MAX_DIGITS + 2)
+    return out.astype(np.int64)
 
 
 def _check_coordinates(
@@ -1369,11 +1385,24 @@ def _check_sectors(
             "divisions 01-09; store them as text",
             name,
         )
-    codes, restored, ambiguous = kbli.restore_leading_zero(
-        kbli.normalise(_codes_as_text(frame[name])), typed=typed, lengths=lengths
+    # every verdict is a function of the code as written: decide each distinct code once
+    # (a registry has at most a few thousand), then spread the verdicts over the rows
+    position, distinct = pd.factorize(frame[name], use_na_sentinel=False)
+    written_codes = pd.Series(distinct)
+    if lengths is None:
+        counts = np.bincount(position, minlength=len(distinct))
+        lengths = _weighted_lengths(written_codes, counts)
+    unique_codes, unique_restored, unique_ambiguous = kbli.restore_leading_zero(
+        kbli.normalise(_codes_as_text(written_codes)), typed=typed, lengths=lengths
     )
-    long_enough = codes.astype("string").str.len().fillna(0).to_numpy() >= sector_digits
-    bad = ~(kbli.is_valid(codes).to_numpy() & long_enough) | ambiguous
+    long_enough = unique_codes.astype("string").str.len().fillna(0).to_numpy() >= sector_digits
+    unique_bad = ~(kbli.is_valid(unique_codes).to_numpy() & long_enough) | unique_ambiguous
+    codes = pd.Series(
+        unique_codes.to_numpy(dtype=object)[position], index=frame.index, dtype=object
+    )
+    restored = unique_restored[position]
+    ambiguous = unique_ambiguous[position]
+    bad = unique_bad[position]
 
     def text(rows: pd.Index) -> pd.Series:
         written = frame.loc[rows, name].astype("string").fillna("")
