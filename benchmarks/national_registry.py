@@ -56,7 +56,7 @@ def load_villages(source: Path) -> gpd.GeoDataFrame:
     villages = gpd.read_parquet(source / "desa.parquet", columns=["kode", "geometry"])
     bounds = villages.geometry.bounds.to_numpy()
     mid_lat = np.radians((bounds[:, 1] + bounds[:, 3]) / 2)
-    km2 = villages.geometry.area.to_numpy() * (111.32**2) * np.cos(mid_lat)
+    km2 = shapely.area(villages.geometry.to_numpy()) * (111.32**2) * np.cos(mid_lat)  # degrees²
     villages["weight"] = np.maximum(km2, 0.01) ** 0.25
     villages["weight"] /= villages["weight"].sum()
     return villages
