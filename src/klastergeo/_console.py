@@ -194,7 +194,8 @@ class LineReporter:
             return
         self.tenth[detail] = tenth
         rate = done / max(time.perf_counter() - started, 1e-9)
-        self._line(f"  {detail}: {done:,}/{total:,} ({tenth * 10}%, {rate:,.0f}/s)")
+        speed = f"{rate:,.1f}/s" if rate < 10 else f"{rate:,.0f}/s"
+        self._line(f"  {detail}: {done:,}/{total:,} ({tenth * 10}%, {speed})")
         self.detail_started[detail] = started
 
     def finish(self) -> None:
