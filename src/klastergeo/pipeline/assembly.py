@@ -37,7 +37,7 @@ def firms_with_sentra(firms: gpd.GeoDataFrame, found: Delineation) -> gpd.GeoDat
         The delineation; its ``firm_sentra`` holds each firm's ``sentra_id``, in the
         order of ``firms``.
     """
-    out = firms.copy()
+    out = firms.copy(deep=False)  # new columns only: the firms' data are shared
     out["sentra_id"] = found.firm_sentra.to_numpy(dtype=object)
     out["in_sentra"] = out["sentra_id"].notna().astype(np.int64)
     return out
@@ -112,7 +112,8 @@ def with_probabilities(
     firms, table, sentra
         Copies of the inputs with the probability columns added.
     """
-    firms, table, sentra = firms.copy(), table.copy(), sentra.copy()
+    # new columns only: the inputs' data are shared, never changed
+    firms, table, sentra = firms.copy(deep=False), table.copy(), sentra.copy()
     for kind, result in fitted.fitted.items():
         firms[f"p_{kind}"] = result.probability.to_numpy()
         per_area = firms.groupby(["area_code", "sector"])[f"p_{kind}"].mean()

@@ -127,7 +127,8 @@ def validate(
         progress=_named(progress),
     )
     report = outcome.report()
-    return Intake(firms=report.records.copy(), validation=report)
+    # no copy: later steps add columns to copies of their own (copy-on-write)
+    return Intake(firms=report.records, validation=report)
 
 
 def validate_only(
