@@ -159,3 +159,31 @@ def test_indonesian_page(browser, map_world, tmp_path: Path) -> None:
     assert "Sektor" in control and "Statistik" in control
     assert "31 Industri furnitur" in control
     assert "Hot spot Gi*: 31 Industri furnitur" in legend
+
+
+def test_many_firms_draw_a_heat_map_of_grid_counts(browser, map_world, tmp_path: Path) -> None:
+    """Above ``max_firms`` the page has a heat-map overlay of grid counts and no markers."""
+    import geopandas as gpd
+    import numpy as np
+
+    areas, table, found, _ = map_world
+    rng = np.random.default_rng(9)
+    lon, lat = rng.uniform(110.0, 110.3, 3_000), rng.uniform(-7.4, -7.2, 3_000)
+    firms = gpd.GeoDataFrame(
+        {"sector": ["31"] * len(lon)}, geometry=gpd.points_from_xy(lon, lat), crs=4326
+    )
+    fmap = maps.build_map(areas, table, found, firms=firms, tiles="none", lang="en", max_firms=10)
+    path = maps.save_map(fmap, tmp_path / "grid.html")
+    page = _open(browser, path)
+    try:
+        labels = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+        assert not any(label.strip() == "Firms" for label in labels)
+        page.locator(".leaflet-control-layers-overlays label", has_text="heat map").click()
+        page.wait_for_function("window.klastergeo.heatCount !== undefined")
+        cells = page.evaluate("klastergeo.heatCount")
+        assert page.locator("canvas.leaflet-heatmap-layer").count() == 1
+        assert page.evaluate("window.klastergeo.firmCount === undefined")
+        assert page.errors == []
+    finally:
+        page.close()
+    assert 1 < cells < 3_000

@@ -102,6 +102,7 @@ LIBRARY = [
     (models.fit, "robust", "model.robust"),
     (maps.build_map, "lang", "map.lang"),
     (maps.build_map, "tiles", "map.tiles"),
+    (maps.build_map, "max_firms", "map.max_firms"),
     (report.build_report, "lang", "map.lang"),
 ]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -106,3 +107,35 @@ def test_sentra_popup_shows_typology_and_stage(map_world) -> None:
     assert rows["ID"] == found.index[0]
     indonesian = _html(maps.build_map(areas, table, profiled, lang="id", tiles="none"))
     assert "Tahap perkembangan" in indonesian
+
+
+def test_many_firms_become_counts_on_a_grid(map_world) -> None:
+    """Above ``max_firms`` the page gets no firm, only counts per grid cell: the counts
+    add up to the firms, every firm lies in its cell, and names are gone."""
+    areas, table, found, _ = map_world
+    rng = np.random.default_rng(8)
+    lon, lat = rng.uniform(110.0, 110.3, 5_000), rng.uniform(-7.4, -7.2, 5_000)
+    firms = gpd.GeoDataFrame(
+        {"sector": ["31"] * len(lon), "name": ["UD Rahasia"] * len(lon)},
+        geometry=gpd.points_from_xy(lon, lat),
+        crs=4326,
+    )
+    html = _html(maps.build_map(areas, table, found, firms=firms, tiles="none", max_firms=100))
+    block = _firms(html)
+    assert "UD Rahasia" not in html and "names" not in block
+    assert sum(block["w"]) == 5_000 and block["firms"] == 5_000
+    centres = np.cumsum(np.asarray(block["xy"]).reshape(-1, 2), axis=0) / block["q"]
+    cell = block["cell"]
+    ix, iy = np.floor(lon / cell), np.floor(lat / cell)
+    expected = pd.Series(1, index=pd.MultiIndex.from_arrays([ix, iy])).groupby(level=[0, 1]).sum()
+    got = pd.Series(
+        block["w"],
+        index=pd.MultiIndex.from_arrays(
+            [np.floor(centres[:, 0] / cell), np.floor(centres[:, 1] / cell)]
+        ),
+    )
+    assert got.sort_index().equals(expected.sort_index())
+    small = _html(
+        maps.build_map(areas, table, found, firms=firms.head(50), tiles="none", max_firms=100)
+    )
+    assert "w" not in _firms(small) and _firms(small)["n"] == 50

@@ -764,9 +764,15 @@ class MapOptions(_Options):
     attribution: str | None = opt(
         None, "Attribution of a custom tile URL (--tiles).", flag="--attribution"
     )
+    max_firms: int = opt(
+        100_000,
+        "Most firms the map embeds one by one; with more, their counts on a grid (heat map).",
+    )
 
     def _problems(self) -> list[str | None]:
         problems = [_choice("map.lang", self.lang, Lang)]
+        if self.max_firms < 0:
+            problems.append(f"map.max_firms={self.max_firms!r} must be 0 or more")
         if self.tiles.strip().lower() in BASE_MAPS:
             return problems
         url = self.tiles.strip()

@@ -143,7 +143,8 @@ def draw_map(
     Parameters
     ----------
     config
-        The configuration: ``[map]`` (``lang``, ``tiles``, ``title``, ``attribution``),
+        The configuration: ``[map]`` (``lang``, ``tiles``, ``title``, ``attribution``,
+        ``max_firms``),
         ``model.outcome``, and ``records.path``, whose file name is the map's source.
     study
         The study area; its :meth:`~.study.StudyArea.outlines` are drawn.
@@ -172,6 +173,7 @@ def draw_map(
         parents=parents,
         lang=config.map.lang,
         tiles=config.map.tiles,
+        max_firms=config.map.max_firms,
         title=config.map.title,
         attribution=config.map.attribution,
         source=Path(str(config.records.path)).name,

@@ -188,6 +188,7 @@ def build_map(
     title: str | None = None,
     source: str | None = None,
     attribution: str | None = None,
+    max_firms: int = 100_000,
 ) -> Any:
     """Build the run's folium map.
 
@@ -222,6 +223,10 @@ def build_map(
         The data source named under the title (e.g. the registry's file name); or None.
     attribution
         The attribution of a custom tile URL (required with one; shown as text).
+    max_firms
+        Most firms embedded one by one (markers and heat map); with more, the page gets
+        their counts on a grid of at most :data:`MAX_GRID_CELLS` cells instead (a heat
+        map only), so a national registry makes a page of a few megabytes.
     """
     import folium
     from folium.plugins import Fullscreen
@@ -265,7 +270,8 @@ def build_map(
         # the marker-cluster plugin's script and styles, as folium's MarkerCluster has them
         layers_call.default_js = [*MarkerCluster.default_js, ("leaflet_heat", _HEAT_JS)]
         layers_call.default_css = MarkerCluster.default_css
-        root.html.add_child(_raw(firm_block(_firm_payload(firms))))
+        payload = _firm_payload(firms) if len(firms) <= max_firms else _density_payload(firms)
+        root.html.add_child(_raw(firm_block(payload)))
     layers_call.add_to(fmap)
     root.html.add_child(_raw(_title_block(title or t["title"], source, t)))
     root.header.add_child(_raw(_CSS))
@@ -664,6 +670,39 @@ def _firm_payload(firms: gpd.GeoDataFrame) -> dict[str, Any]:
         "names": names.tolist(),
         "sectors": codes.tolist(),
         "sector": index.tolist(),
+    }
+
+
+#: Most cells of the firm-density grid of a map with more than ``max_firms`` firms.
+MAX_GRID_CELLS = 100_000
+
+
+def _density_payload(firms: gpd.GeoDataFrame) -> dict[str, Any]:
+    """Firms counted on a square grid in degrees, as delta-encoded cell centres with
+    their counts (``w``): the finest grid of 0.005 x 2^k degrees (about 550 m at k = 0)
+    with at most :data:`MAX_GRID_CELLS` occupied cells. No names, no single positions."""
+    lon = firms.geometry.x.to_numpy()
+    lat = firms.geometry.y.to_numpy()
+    cell = 0.005
+    while True:
+        ix = np.floor(lon / cell).astype(np.int64)
+        iy = np.floor(lat / cell).astype(np.int64)
+        keys, weights = np.unique(np.column_stack([ix, iy]), axis=0, return_counts=True)
+        if len(keys) <= MAX_GRID_CELLS:
+            break
+        cell *= 2
+    x = np.round((keys[:, 0] + 0.5) * cell * _Q).astype(np.int64)
+    y = np.round((keys[:, 1] + 0.5) * cell * _Q).astype(np.int64)
+    order = np.lexsort((y, x))
+    xy = np.column_stack([x[order], y[order]])
+    xy[1:] = np.diff(xy, axis=0)
+    return {
+        "q": _Q,
+        "n": len(keys),
+        "xy": xy.ravel().tolist(),
+        "w": weights[order].tolist(),
+        "cell": cell,
+        "firms": len(firms),
     }
 
 

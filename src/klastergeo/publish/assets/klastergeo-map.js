@@ -291,11 +291,17 @@
     var block = document.getElementById("klastergeo-firms");
     if (block) {
       var firms = JSON.parse(block.textContent);
-      out.firms = L.featureGroup();
       out.heat = L.featureGroup();
-      control.addOverlay(out.firms, data.firms.points);
-      control.addOverlay(out.heat, data.firms.heat);
-      KG.firms(out.firms, firms, out.heat);
+      if (firms.w) {
+        // too many firms for markers: their counts on a grid, as a heat map only
+        control.addOverlay(out.heat, data.firms.heat);
+        KG.firms(null, firms, out.heat);
+      } else {
+        out.firms = L.featureGroup();
+        control.addOverlay(out.firms, data.firms.points);
+        control.addOverlay(out.heat, data.firms.heat);
+        KG.firms(out.firms, firms, out.heat);
+      }
     }
     KG.layerGroups = out;
     return out;
@@ -310,7 +316,7 @@
       return points;
     }
     var built = false;
-    group.on("add", function () {
+    (group || L.featureGroup()).on("add", function () {
       if (built) {
         return;
       }
@@ -334,7 +340,18 @@
           return;
         }
         heatBuilt = true;
-        heatGroup.addLayer(L.heatLayer(decoded(), { radius: 12, blur: 15, maxZoom: 13 }));
+        var at = decoded();
+        var options = { radius: 12, blur: 15, maxZoom: 13 };
+        if (data.w) {
+          // a grid cell's intensity grows with the log of its firms (a town's thousands
+          // would otherwise drown every village's tens)
+          var top = Math.log1p(data.w.reduce(function (a, b) { return Math.max(a, b); }, 1));
+          at = at.map(function (point, k) {
+            return [point[0], point[1], Math.log1p(data.w[k]) / top];
+          });
+          options.max = 1;
+        }
+        heatGroup.addLayer(L.heatLayer(at, options));
         KG.heatCount = data.n;
       });
     }
