@@ -148,6 +148,31 @@ TEXT = {
 }
 
 
+#: Metres in a degree of longitude at the equator: the most a degree of either
+#: coordinate spans on the ground.
+_METRES_PER_DEGREE = 111_320.0
+
+
+def _simplified(areas: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoSeries:
+    """The areas' shapes in lon/lat, simplified by at most ``tolerance_m`` metres.
+
+    Shapes in lon/lat are simplified where they are, by ``tolerance_m / 111,320``
+    degrees: a degree spans at most 111,320 m on the ground, so no vertex moves further
+    than ``tolerance_m`` (and less away from the equator). This spares projecting a
+    country's 8.8 million vertices there and back. Shapes in another CRS are simplified
+    in their UTM zone."""
+    if areas.crs is not None and areas.crs.equals(4326):
+        shapes = shapely.simplify(
+            areas.geometry.to_numpy(), tolerance_m / _METRES_PER_DEGREE, preserve_topology=True
+        )
+        return gpd.GeoSeries(shapes, index=areas.index, crs=4326)
+    metric = to_metric(areas[[areas.geometry.name]])
+    return gpd.GeoSeries(
+        shapely.simplify(metric.geometry.to_numpy(), tolerance_m, preserve_topology=True),
+        crs=metric.crs,
+    ).to_crs(4326)
+
+
 def _light(frame: gpd.GeoDataFrame, *, tolerance_m: float = 50.0) -> gpd.GeoDataFrame:
     """Simplify in metres, back to lon/lat, coordinates rounded to 5 decimals."""
     if frame.empty:
@@ -497,11 +522,7 @@ def _sector_payload(
     if parents is not None:
         parent = parents.reindex(index)
         names = names.where(parent.isna(), names + ", " + parent.astype(str))
-    metric = to_metric(areas[[areas.geometry.name]])
-    simple = gpd.GeoSeries(
-        shapely.simplify(metric.geometry.to_numpy(), 50.0, preserve_topology=True),
-        crs=metric.crs,
-    ).to_crs(4326)
+    simple = _simplified(areas, 50.0)
     return {
         "q": _Q,
         "shapes": _encode_shapes(simple.to_numpy()),
