@@ -191,3 +191,23 @@ def test_bad_options_and_busy_work_folder(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not empty"):
         batches.validate_in_batches(path, workdir=busy)
     assert (busy / "keep.txt").read_text() == "mine"
+
+
+def test_counts_from_the_parts_equal_counts_from_the_firms(tmp_path: Path) -> None:
+    """The counting step reads four columns of the parts instead of the whole firms: the
+    same rows in the same order, so exactly the same sums."""
+    from klastergeo import aggregate
+
+    rng = np.random.default_rng(12)
+    frame = _random_registry(rng, 900)
+    frame["omzet"] = np.round(rng.lognormal(3, 1, len(frame)), 3).astype(str)
+    path = tmp_path / "r.csv"
+    frame.to_csv(path, index=False)
+    areas = _areas()
+    outcome = batches.validate_in_batches(path, workdir=tmp_path / "w", batch_size=64, areas=areas)
+    columns = outcome.read(["area_code", "sector", "workers", "output"])
+    assert len(columns) == outcome.n_kept
+    pd.testing.assert_frame_equal(
+        aggregate.count_by_area(columns, areas.index),
+        aggregate.count_by_area(outcome.report().records, areas.index),
+    )

@@ -95,6 +95,26 @@ class BatchValidation:
         firms = gpd.GeoDataFrame(frame, geometry=points, crs=4326)
         return firms[list(self.order)] if self.order else firms
 
+    def read(self, columns: Sequence[str]) -> pd.DataFrame:
+        """Some columns of every kept firm, in file order (the ``record_id`` index is
+        left out): what a step that needs only them reads instead of the whole firms.
+
+        Parameters
+        ----------
+        columns
+            Columns of the kept firms (e.g. ``area_code``, ``sector``, ``workers``).
+
+        Returns
+        -------
+        DataFrame
+            One row per kept firm.
+        """
+        frames = [
+            pd.read_parquet(part, columns=list(columns)).reset_index(drop=True)
+            for part in self.parts
+        ]
+        return _concat(frames)
+
     def report(self) -> records.ValidationReport:
         """Everything in memory, as :func:`klastergeo.records.validate_records` returns it."""
         kept = self._firms(_concat([pd.read_parquet(part) for part in self.parts], index=True))

@@ -82,7 +82,14 @@ def count(config: RunConfig, study: StudyArea, intake: Intake) -> Counts:
         )
         firms = firms.assign(admin_code=firms.get("area_code"), area_code=cells)
         areas = study.grid(firms["area_code"].unique().tolist())
-    counts = aggregate.count_by_area(firms, areas.index)
+    if intake.batches is not None and study.kind != "h3":
+        # only the four columns counted, read from the kept firms' parts in file order:
+        # the same rows in the same order as the firms, so the same sums
+        columns = ["area_code", "sector", *aggregate.VALUE_COLUMNS]
+        counted = intake.batches.read([c for c in columns if c in firms.columns])
+    else:
+        counted = firms
+    counts = aggregate.count_by_area(counted, areas.index)
     matrix = aggregate.wide(counts, lq_column(config))
     lq = concentration.location_quotient(matrix).rename(columns={"p_value": "lq_p"})
     table = counts.join(lq)

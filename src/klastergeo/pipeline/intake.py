@@ -36,6 +36,7 @@ class Intake:
 
     firms: gpd.GeoDataFrame
     validation: records_mod.ValidationReport
+    batches: batches.BatchValidation | None = None  # the kept firms as Parquet parts
 
 
 #: How the stages of the batch validation are named in progress reports.
@@ -128,7 +129,7 @@ def validate(
     )
     report = outcome.report()
     # no copy: later steps add columns to copies of their own (copy-on-write)
-    return Intake(firms=report.records, validation=report)
+    return Intake(firms=report.records, validation=report, batches=outcome)
 
 
 def validate_only(
