@@ -135,3 +135,19 @@ def test_by_sector_and_by_sentra_on_a_lattice() -> None:
     assert per_sentra.loc[0, "pattern"] == "random"
     assert per_sentra.loc[0, "n"] == 80
     assert set(curves["sentra_id"]) == {"31-01"}
+
+
+def test_projected_xy_equals_geopandas_to_crs() -> None:
+    """The firms' metres come from pyproj on coordinate arrays: the same numbers as
+    geopandas' ``to_crs`` (which makes a point object per firm)."""
+    import shapely
+
+    from klastergeo._spatial import projected_xy
+
+    rng = np.random.default_rng(4)
+    points = gpd.GeoSeries(
+        gpd.points_from_xy(rng.uniform(105, 115, 5_000), rng.uniform(-8, -6, 5_000)), crs=4326
+    )
+    expected = shapely.get_coordinates(points.to_crs(32749).to_numpy())
+    assert np.array_equal(projected_xy(points, 32749), expected)
+    assert np.array_equal(projected_xy(points.to_crs(32749), 32749), expected)

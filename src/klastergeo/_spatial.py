@@ -51,6 +51,30 @@ def to_metric(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return frame.to_crs(utm_crs(frame))
 
 
+def projected_xy(points: gpd.GeoSeries, crs: pyproj.CRS) -> NDArray[np.float64]:
+    """The (n, 2) coordinates of points in ``crs``, as ``points.to_crs(crs)`` gives them,
+    without making a new point object per firm (27 million of them for the country).
+
+    Parameters
+    ----------
+    points
+        Point geometries with a CRS.
+    crs
+        The target CRS.
+
+    Returns
+    -------
+    ndarray
+        x and y of each point, in order.
+    """
+    x = shapely.get_x(points.to_numpy())
+    y = shapely.get_y(points.to_numpy())
+    if points.crs is None or pyproj.CRS(points.crs) == pyproj.CRS(crs):
+        return np.column_stack([x, y])
+    transformer = pyproj.Transformer.from_crs(points.crs, crs, always_xy=True)
+    return np.column_stack(transformer.transform(x, y))
+
+
 def metres_to_crs_units(metres: float, crs: pyproj.CRS | None) -> float:
     """Convert a distance in metres to the units of ``crs`` (degrees approximated)."""
     if crs is None or crs.is_geographic:

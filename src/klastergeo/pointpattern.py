@@ -40,7 +40,7 @@ from scipy import stats
 from scipy.spatial import cKDTree
 
 from klastergeo._errors import ConfigError, DataError
-from klastergeo._spatial import to_metric
+from klastergeo._spatial import projected_xy, to_metric
 from klastergeo.schema import sentra_ids
 
 __all__ = ["RipleyResult", "by_sector", "by_sentra", "clark_evans", "csr_points", "ripley"]
@@ -415,7 +415,7 @@ def by_sector(
     crs = to_metric(areas[[areas.geometry.name]]).crs
     shapes = areas.geometry.to_crs(crs).to_numpy()
     area = float(shapely.area(shapes).sum())
-    xy = shapely.get_coordinates(firms.geometry.to_crs(crs).to_numpy())
+    xy = projected_xy(firms.geometry, crs)
     sector = firms["sector"].astype(str).to_numpy()
     counts = pd.Series(sector).value_counts()
     chosen = [
@@ -501,7 +501,7 @@ def by_sentra(
     crs = to_metric(sentra[[sentra.geometry.name]]).crs
     shapes = sentra.geometry.to_crs(crs)
     inside = firms.loc[firms["sentra_id"].notna()]
-    xy = shapely.get_coordinates(inside.geometry.to_crs(crs).to_numpy())
+    xy = projected_xy(inside.geometry, crs)
     ids = inside["sentra_id"].astype(str).to_numpy()
     rng = np.random.default_rng(seed)
     curves, summary = [], []
