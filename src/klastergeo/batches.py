@@ -22,6 +22,7 @@ at most one batch of records at a time:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import shutil
 from collections.abc import Callable, Iterator, Sequence
@@ -56,6 +57,16 @@ logger = logging.getLogger(__name__)
 DEFAULT_BATCH_SIZE = 500_000
 
 Progress = Callable[[str, int, int], None]
+#: The staged registry and the spilled batches live only as long as the run, on local
+#: disk: lz4 writes several times faster than zstd for a little more space.
+_SCRATCH_COMPRESSION = "lz4"
+#: Options of every scratch Parquet file: no dictionaries or statistics (nobody filters
+#: on them), which makes writing text columns about twice as fast.
+_SCRATCH: dict[str, Any] = {
+    "compression": _SCRATCH_COMPRESSION,
+    "use_dictionary": False,
+    "write_statistics": False,
+}
 
 
 @dataclass(frozen=True)
@@ -84,9 +95,12 @@ class BatchValidation:
     sector_typed: bool = False
     n_batches: int = 0
     order: tuple[str, ...] = ()  # the kept firms' columns, geometry included
+    memory: pd.DataFrame | None = None  # the kept firms of a registry read whole
 
     def firms(self) -> Iterator[gpd.GeoDataFrame]:
         """The kept firms, one part at a time (points in EPSG:4326)."""
+        if self.memory is not None:
+            yield self._firms(self.memory)
         for part in self.parts:
             yield self._firms(pd.read_parquet(part))
 
@@ -109,6 +123,8 @@ class BatchValidation:
         DataFrame
             One row per kept firm.
         """
+        if self.memory is not None:
+            return self.memory[list(columns)].reset_index(drop=True)
         frames = [
             pd.read_parquet(part, columns=list(columns)).reset_index(drop=True)
             for part in self.parts
@@ -117,7 +133,10 @@ class BatchValidation:
 
     def report(self) -> records.ValidationReport:
         """Everything in memory, as :func:`klastergeo.records.validate_records` returns it."""
-        kept = self._firms(_concat([pd.read_parquet(part) for part in self.parts], index=True))
+        if self.memory is not None:
+            kept = self._firms(self.memory)
+        else:
+            kept = self._firms(_concat([pd.read_parquet(p) for p in self.parts], index=True))
         return records.ValidationReport(
             records=kept,
             rejected=self.rejected,
@@ -398,10 +417,13 @@ def _open(
 ) -> _Source:
     """The registry as a source of batches, with what is decided for the whole file."""
     suffix = path.suffix.lower()
-    if suffix in records._CSV_SUFFIXES:
-        return _stage_csv(path, work, columns=columns, decimal=decimal, options=options, tell=tell)
-    if suffix in records._PARQUET_SUFFIXES and not _geoparquet(path):
-        return _parquet(path, columns=columns, decimal=decimal, batch_size=batch_size)
+    if not _fits_one_batch(path, batch_size):
+        if suffix in records._CSV_SUFFIXES:
+            return _stage_csv(
+                path, work, columns=columns, decimal=decimal, options=options, tell=tell
+            )
+        if suffix in records._PARQUET_SUFFIXES and not _geoparquet(path):
+            return _parquet(path, columns=columns, decimal=decimal, batch_size=batch_size)
     raw = records.read_records(path, **options)
     cols = records.resolve_columns(
         list(raw.frame.columns), columns, has_geometry=raw.xy is not None
@@ -420,6 +442,27 @@ def _open(
         whole=raw,
         lengths=evidence.lengths,
     )
+
+
+def _fits_one_batch(path: Path, batch_size: int) -> bool:
+    """Whether a CSV or Parquet registry holds at most ``batch_size`` records: it is then
+    read and checked whole, in memory (no staging, no spilling). A CSV file's lines are
+    counted (at least its records); other files count as fitting (they are read whole)."""
+    suffix = path.suffix.lower()
+    if suffix in records._PARQUET_SUFFIXES:
+        try:
+            return int(pq.ParquetFile(path).metadata.num_rows) <= batch_size
+        except Exception:  # a damaged file: the reader names the problem
+            return True
+    if suffix not in records._CSV_SUFFIXES:
+        return True
+    lines = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 24):
+            lines += chunk.count(b"\n")
+            if lines > batch_size + 1:
+                return False
+    return True
 
 
 def _geoparquet(path: Path) -> bool:
@@ -588,7 +631,7 @@ def _csv_to_parquet(
     schema = pa.schema([(name, pa.string()) for name in layout.header])
     with (
         path.open("rb") as handle,
-        pq.ParquetWriter(staged, schema, compression="zstd") as writer,
+        pq.ParquetWriter(staged, schema, **_SCRATCH) as writer,
     ):
         reader = pacsv.open_csv(
             handle, **layout.options(on_invalid, encoding=encoding, threads=False)
@@ -629,9 +672,12 @@ class _Checker:
         self.renamed: dict[str, str] = {}
         self.sector_typed = False
         self.order: tuple[str, ...] = ()
+        self.memory: pd.DataFrame | None = None
         (work / "candidates").mkdir()
 
     def check(self, raw: records.RawRecords) -> None:
+        if len(raw.malformed):  # a file read whole: its malformed lines come in commit()
+            raw = dataclasses.replace(raw, malformed=pd.DataFrame(), numbers=raw.rows)
         checked = records.check_rows(
             raw,
             self.source.cols,
@@ -649,9 +695,12 @@ class _Checker:
         # the columns as the whole-file validation orders them: geometry before area_code
         columns = [c for c in kept.columns if c != "area_code"]
         self.order = (*columns, "geometry", *(["area_code"] if "area_code" in kept else []))
-        part = self.work / "candidates" / f"part-{self.n_batches:06d}.parquet"
-        kept.to_parquet(part)
-        self.candidates.append(part)
+        if self.source.whole is not None:
+            self.memory = kept  # one batch, read whole: nothing to spill
+        else:
+            part = self.work / "candidates" / f"part-{self.n_batches:06d}.parquet"
+            kept.to_parquet(part, **_SCRATCH)
+            self.candidates.append(part)
         keys = records.duplicate_keys(checked).iloc[np.flatnonzero(alive)]
         hashed = pd.util.hash_pandas_object(keys, index=False)
         self.hashes.append(np.asarray(hashed, dtype=np.uint64))
@@ -700,7 +749,7 @@ class _Checker:
             drop = np.isin(rows, gone) if len(gone) else np.zeros(len(rows), dtype=bool)
             if drop.any():
                 frame = pd.read_parquet(candidate)
-                frame.loc[~drop].to_parquet(target)
+                frame.loc[~drop].to_parquet(target, **_SCRATCH)
                 candidate.unlink()
             else:
                 candidate.rename(target)
@@ -708,6 +757,11 @@ class _Checker:
             n_kept += int((~drop).sum())
             tell("commit", i + 1, len(self.candidates))
         shutil.rmtree(self.work / "candidates", ignore_errors=True)
+        memory = self.memory
+        if memory is not None:
+            if len(gone):
+                memory = memory.loc[~np.isin(memory["row"].to_numpy(), gone)]
+            n_kept += len(memory)
         rejected = _concat([self._malformed(), *self.rejected, duplicates])
         rejected = rejected.sort_values(row, kind="stable").reset_index(drop=True)
         repaired = _concat(self.repaired)
@@ -734,6 +788,7 @@ class _Checker:
             sector_typed=self.sector_typed,
             n_batches=self.n_batches,
             order=self.order,
+            memory=memory,
         )
 
     def _malformed(self) -> pd.DataFrame | None:
