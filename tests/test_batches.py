@@ -94,6 +94,9 @@ def test_bad_rows_file_in_batches(tmp_path: Path, batch_size: int) -> None:
     whole = records.validate_records(records.read_records(path))
     outcome = batches.validate_in_batches(path, workdir=tmp_path / "w", batch_size=batch_size)
     _same(outcome, whole)
+    # 19 records, 1 malformed line: one batch per batch_size good rows, or read whole
+    assert outcome.n_batches == (1 if batch_size >= 18 else -(-18 // batch_size))
+    assert outcome.n_read == 19 and outcome.n_kept + len(outcome.rejected) == 19
 
 
 def _random_registry(rng: np.random.Generator, n: int) -> pd.DataFrame:
@@ -164,7 +167,10 @@ def test_hash_collisions_cost_a_comparison_not_a_verdict(
         "hash_pandas_object",
         lambda frame, index=False: pd.Series(np.zeros(len(frame), dtype=np.uint64)),
     )
-    _same(batches.validate_in_batches(path, workdir=tmp_path / "w", batch_size=3), whole)
+    outcome = batches.validate_in_batches(path, workdir=tmp_path / "w", batch_size=3)
+    _same(outcome, whole)
+    reasons = outcome.rejected.set_index("row")["reason"]
+    assert reasons[5] == "duplicate_record" and reasons[9] == "duplicate_id"
 
 
 def test_excel_and_gis_files_are_one_batch(tmp_path: Path) -> None:

@@ -55,6 +55,16 @@ class AreaIndex:
     band_edges: NDArray[np.int64]  # an edge is (xs[k], ys[k]) -> (xs[k + 1], ys[k + 1])
 
 
+#: The bands of every area as one argument of the kernels: y0 and height per area, each
+#: area's bands, each band's edges (see :func:`_bands`).
+_Bands = tuple[
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.int64],
+    NDArray[np.int64],
+    NDArray[np.int64],
+]
+
 #: Built indexes by the id of their key, with a weak reference that drops the entry when
 #: the key dies (geometry arrays are not hashable, so no WeakKeyDictionary).
 _CACHE: dict[int, tuple[weakref.ref[object], AreaIndex]] = {}
@@ -235,18 +245,15 @@ def _inside(
     a: int,
     xs: NDArray[np.float64],
     ys: NDArray[np.float64],
-    band_y0: NDArray[np.float64],
-    band_h: NDArray[np.float64],
-    area_band_start: NDArray[np.int64],
-    band_start: NDArray[np.int64],
-    band_edges: NDArray[np.int64],
+    bands: _Bands,
     eps: float,
 ) -> int:
     """1 inside area ``a``, 0 outside, -1 within ``eps`` of its boundary (even-odd rule
     over the edges of the band that holds ``py``; the band index is monotone in y, so
     every edge whose y-range holds ``py`` is in it)."""
-    bands = area_band_start[a + 1] - area_band_start[a]
-    band = min(max(int(np.floor((py - band_y0[a]) / band_h[a])), 0), bands - 1)
+    band_y0, band_h, area_band_start, band_start, band_edges = bands
+    n_bands = area_band_start[a + 1] - area_band_start[a]
+    band = min(max(int(np.floor((py - band_y0[a]) / band_h[a])), 0), n_bands - 1)
     b = area_band_start[a] + band
     inside = False
     for t in range(band_start[b], band_start[b + 1]):
@@ -286,11 +293,7 @@ def _locate(
     bounds: NDArray[np.float64],
     xs: NDArray[np.float64],
     ys: NDArray[np.float64],
-    band_y0: NDArray[np.float64],
-    band_h: NDArray[np.float64],
-    area_band_start: NDArray[np.int64],
-    band_start: NDArray[np.int64],
-    band_edges: NDArray[np.int64],
+    bands: _Bands,
     eps: float,
 ) -> None:
     for p in range(lo, hi):
@@ -314,9 +317,7 @@ def _locate(
                 or y > bounds[a, 3] + eps
             ):
                 continue
-            verdict = _inside(
-                x, y, a, xs, ys, band_y0, band_h, area_band_start, band_start, band_edges, eps
-            )
+            verdict = _inside(x, y, a, xs, ys, bands, eps)
             if verdict == 1:
                 out[p] = a
                 break
@@ -360,11 +361,7 @@ def locate_xy(
         index.bounds,
         index.xs,
         index.ys,
-        index.band_y0,
-        index.band_h,
-        index.area_band_start,
-        index.band_start,
-        index.band_edges,
+        (index.band_y0, index.band_h, index.area_band_start, index.band_start, index.band_edges),
         index.eps,
     )
     tasks = list(itertools.pairwise([*range(0, len(px), CHUNK), len(px)]))
