@@ -203,7 +203,7 @@ def build_map(
     table: pd.DataFrame,
     sentra: gpd.GeoDataFrame,
     *,
-    firms: gpd.GeoDataFrame | None = None,
+    firms: pd.DataFrame | None = None,
     outlines: gpd.GeoDataFrame | None = None,
     probability: pd.Series | None = None,
     sectors: Sequence[str] = (),
@@ -227,6 +227,7 @@ def build_map(
         The sentra table with dissolved geometries (:func:`klastergeo.sentra.delineate`).
     firms
         Kept firms (points) with ``name`` and ``sector``; drawn as clustered markers.
+        Above ``max_firms`` a plain frame of ``lon`` and ``lat`` is enough.
     outlines
         Administrative outlines drawn as thin lines (e.g. kabupaten).
     probability
@@ -698,7 +699,7 @@ def _firm_payload(firms: gpd.GeoDataFrame) -> dict[str, Any]:
 MAX_GRID_CELLS = 100_000
 
 
-def _density_payload(firms: gpd.GeoDataFrame) -> dict[str, Any]:
+def _density_payload(firms: pd.DataFrame) -> dict[str, Any]:
     """Firms counted on a square grid in degrees, as delta-encoded cell centres with
     their counts (``w``): the finest grid of 0.005 x 2^k degrees (about 550 m at k = 0)
     with at most :data:`MAX_GRID_CELLS` occupied cells. No names, no single positions."""
