@@ -92,7 +92,7 @@ def test_the_firms_output_is_geoparquet_by_province(
         out = tmp_path / str(size)
         out.mkdir()
         seen: list[tuple[int, int]] = []
-        firm_output.write_firms(out, store, added, progress=lambda d, t: seen.append((d, t)))
+        firm_output.write_firms(out, store, added, progress=lambda d, t, s=seen: s.append((d, t)))
         assert seen[-1] == (len(whole), len(whole))
         files = sorted(p.relative_to(out).as_posix() for p in (out / "firms").rglob("*.parquet"))
         assert files == ["firms/province=33/part-0.parquet", "firms/province=34/part-0.parquet"]

@@ -11,8 +11,8 @@ every file into one staging folder committed at the end (:class:`klastergeo._io.
 
 Outputs of a run (``config.out``): ``summary.json``, ``rejected.csv``, ``repaired.csv``,
 ``areas.parquet``, ``sentra.csv``/``.geojson``, ``sentra_areas.csv``, ``global.csv``,
-``firms/`` (GeoParquet by province), the profile tables, ``models/``, ``map.html``, ``report.html`` with
-``figures/``, and ``index.html``.
+``firms/`` (GeoParquet by province), the profile tables, ``models/``, ``map.html``,
+``report.html`` with ``figures/``, and ``index.html``.
 """
 
 from __future__ import annotations
