@@ -151,7 +151,11 @@ def _report(outcome: batches.BatchValidation) -> records_mod.ValidationReport:
 
 
 def validate_only(
-    config: RunConfig, workdir: Path, registry: batches.Registry | None = None
+    config: RunConfig,
+    workdir: Path,
+    registry: batches.Registry | None = None,
+    *,
+    whole: bool = True,
 ) -> records_mod.ValidationReport:
     """Read (unless ``registry`` is given) and validate the registry, against the study
     area when ``area.code`` or ``area.boundaries`` is set (``klastergeo validate``,
@@ -165,6 +169,10 @@ def validate_only(
         An empty folder for the staged registry and the spilled batches.
     registry
         The registry as already opened; None to open it from ``config.records``.
+    whole
+        Hold the kept firms in the report's ``records`` (for models of a registry
+        column); False for their count only (``klastergeo validate``: memory set by the
+        batch size, not by the registry).
     """
     if registry is None:
         registry = read(config, workdir)
@@ -177,9 +185,10 @@ def validate_only(
             id_col=config.area.id_col,
             name_col=config.area.name_col,
         )
-    return registry.validate(
+    outcome = registry.validate(
         areas=areas, snap_m=config.area.snap_m, sector_digits=config.records.sector_digits
-    ).report()
+    )
+    return outcome.report() if whole else _report(outcome)
 
 
 def reason_text(validation: records_mod.ValidationReport) -> str:
