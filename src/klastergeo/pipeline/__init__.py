@@ -343,7 +343,11 @@ def _write_run(
     with steps.timed("write"):
         writer.validation_reports(stage, result.validation)
         firm_output.write_firms(
-            stage, counts.store, writer.firm_columns(result.firm_columns), by_province=study.nested
+            stage,
+            counts.store,
+            writer.firm_columns(result.firm_columns),
+            by_province=study.nested,
+            progress=lambda done, total: steps.progress("writing firms", done, total),
         )
         writer.run_tables(
             stage,
