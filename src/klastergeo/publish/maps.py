@@ -746,9 +746,12 @@ def _province_outlines(
     codes: Sequence[str],
     provinces: gpd.GeoDataFrame | None,
 ) -> gpd.GeoDataFrame:
-    """The provinces' outlines in lon/lat, simplified by about 1 km, islands under
-    about 1 km^2 dropped (the areas on them are loaded with their province), indexed by
-    ``codes``. Provinces missing from ``provinces`` are dissolved from the areas."""
+    """The provinces' outlines in lon/lat, simplified by ``step`` (0.01 degrees, about
+    1.1 km, for a country; less for a smaller map), islands under ``step`` squared
+    dropped (the areas on them load with their province), indexed by ``codes``.
+    Provinces missing from ``provinces`` are dissolved from the areas."""
+    x0, y0, x1, y1 = shapely.total_bounds(simple)
+    step = min(0.01, max(x1 - x0, y1 - y0) / 500)
     given = (
         provinces.to_crs(4326).set_axis(provinces.index.astype(str))
         if provinces is not None
@@ -761,16 +764,16 @@ def _province_outlines(
             names.append(str(given.loc[code, "name"]) if "name" in given else code)
             continue
         rows = simple[province_of == code]
-        coarse = shapely.set_precision(shapely.simplify(rows, 0.005), 0.005)
-        shapes.append(shapely.union_all(coarse, grid_size=0.005))
+        coarse = shapely.set_precision(shapely.simplify(rows, step / 2), step / 2)
+        shapes.append(shapely.union_all(coarse, grid_size=step / 2))
         names.append(code)
     kept = []
     for shape in shapes:
         parts = shapely.get_parts(shape)
         size = shapely.area(parts)
-        keep = (size >= 1e-4) | (size == size.max())
+        keep = (size >= step**2) | (size == size.max())
         kept.append(shapely.multipolygons(shapely.get_parts(parts[keep])))
-    light = shapely.simplify(np.asarray(kept, dtype=object), 0.01, preserve_topology=True)
+    light = shapely.simplify(np.asarray(kept, dtype=object), step, preserve_topology=True)
     return gpd.GeoDataFrame({"name": names}, geometry=light, index=list(codes), crs=4326)
 
 
