@@ -337,6 +337,8 @@ def build_map(
     layers_call.add_to(fmap)
     root.html.add_child(_raw(_title_block(title or t["title"], source, t)))
     root.header.add_child(_raw(_CSS))
+    # no icon: a browser would ask the server for /favicon.ico (a 404 in its console)
+    root.header.add_child(_raw('<link rel="icon" href="data:,">'))
     return fmap
 
 

@@ -443,6 +443,9 @@
       });
     }
     map.on("moveend", loadInView);
+    KG.provinceIndex = function (code) {
+      return P.codes.indexOf(code);
+    };
 
     var view = {
       layer: provinceLayer,
