@@ -283,3 +283,37 @@ def test_runs_encode_parents() -> None:
     values = np.array(["A", "A", "B", "", "", "A"], dtype=object)
     assert maps._runs(values) == [["A", 2], ["B", 1], ["", 2], ["A", 1]]
     assert maps._runs(np.array([], dtype=object)) == []
+
+
+def test_a_run_writes_and_publishes_a_split_map(tmp_path: Path) -> None:
+    """A run whose areas pass ``map.max_areas`` writes ``map/<province>.js`` into its
+    folder (listed in its summary), and a published site copies it."""
+    from klastergeo import pipeline
+    from klastergeo.config import load_config
+    from klastergeo.publish import site
+    from tests.conftest import custom_study
+
+    registry = custom_study(tmp_path, (6, 6), {"r2c2": 45, "r2c3": 30}, seed=4)
+    registry.to_csv(tmp_path / "firms.csv", index=False)
+    config = load_config(
+        None,
+        overrides={
+            "records.path": tmp_path / "firms.csv",
+            "area.boundaries": tmp_path / "desa.gpkg",
+            "area.id_col": "kode",
+            "analysis.permutations": 99,
+            "pointpattern.enabled": False,
+            "map.tiles": "none",
+            "map.max_areas": 10,
+            "out": tmp_path / "run",
+        },
+    )
+    pipeline.run(config)
+    run = tmp_path / "run"
+    summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
+    assert "map/99.js" in summary["files"]  # custom codes 99.00 ... 99.35: province 99
+    assert "klastergeo.nationalView(" in (run / "map.html").read_text(encoding="utf-8")
+    site.publish(run, tmp_path / "site")
+    assert (tmp_path / "site" / "map" / "99.js").read_bytes() == (
+        run / "map" / "99.js"
+    ).read_bytes()
