@@ -12,6 +12,15 @@ keeping topology; coordinates quantised to 1e-5 degrees and delta-encoded as int
 vertex costs a few characters), each statistic of each sector is a string of one character
 per area, and firms are delta-encoded the same way. Styling happens in the browser
 (``assets/klastergeo-map.js``).
+
+National maps: up to ``max_areas`` areas, the page holds everything (one file that works
+offline). With more areas whose codes are Kemendagri codes (``33.09.12.2001``: the province
+is the first two digits), the map is *split*: the page holds the provinces (their outline
+and, per sector, the hot-spot areas, firms and sentra in each) and a search index of every
+area (names only); each province's areas (shapes and classes) become a script
+``<folder>/<province>.js`` that the page loads when the province is zoomed into, clicked or
+searched (:func:`save_map` writes them; a script, not a fetch, so the split map opens from
+``file://`` as well). Areas of other kinds (H3 cells, custom codes) are never split.
 """
 
 from __future__ import annotations
@@ -226,16 +235,6 @@ def build_map(
 ) -> Any:
     """Build the run's folium map.
 
-    Up to ``max_areas`` areas, the page holds everything (one file that works offline).
-    With more areas whose codes are Kemendagri codes (``33.09.12.2001``: the province is
-    the first two digits), the map is *split*: the page holds the provinces (their
-    outline and, per sector, the hot-spot areas, firms and sentra in each) and a search
-    index of every area (names only); each province's areas (shapes and classes) become
-    a script ``<folder>/<province>.js`` that the page loads when the province is zoomed
-    into, clicked or searched (:func:`save_map` writes them; a script, not a fetch, so
-    the split map opens from ``file://`` as well). Areas of other kinds (H3 cells,
-    custom polygons) are never split.
-
     Parameters
     ----------
     areas
@@ -271,6 +270,10 @@ def build_map(
         Most firms embedded one by one (markers and heat map); with more, the page gets
         their counts on a grid of at most :data:`MAX_GRID_CELLS` cells instead (a heat
         map only), so a national registry makes a page of a few megabytes.
+    max_areas
+        Most areas in the page; with more, split by province (see the module's text).
+    provinces
+        Provinces (``load_areas("provinsi")``) of a split map; default: areas dissolved.
     """
     import folium
     from folium.plugins import Fullscreen
@@ -278,28 +281,9 @@ def build_map(
     t = TEXT[lang]
     fmap, custom_tiles = _base_map(areas, tiles, attribution)
     root = cast(Any, fmap.get_root())
-    province_of = _province_codes(areas.index) if len(areas) > max_areas else None
-    if len(areas) > max_areas and province_of is None:
-        logger.warning(
-            "map: %d areas (more than map.max_areas=%d) have no province codes; the map "
-            "stays one file",
-            len(areas),
-            max_areas,
-        )
-    if province_of is None:
-        view = _sector_payload(areas, table, sentra, sectors, probability, lang, parents)
-        _Call(
-            "klastergeo.sectorView({{ this._parent.get_name() }}, {{ this.payload }});", view
-        ).add_to(fmap)
-    else:
-        national, files = _split_payload(
-            areas, province_of, table, sentra, sectors, probability, lang, parents, provinces
-        )
-        call = _Call(
-            "klastergeo.nationalView({{ this._parent.get_name() }}, {{ this.payload }});",
-            national,
-        )
-        fmap.klastergeo_split = _Split(call.add_to(fmap), national, files)
+    _area_view(
+        fmap, areas, table, sentra, sectors, probability, lang, parents, max_areas, provinces
+    )
     Fullscreen().add_to(fmap)
     control = folium.LayerControl(collapsed=False, position="topleft")
     control.add_to(fmap)
@@ -337,9 +321,45 @@ def build_map(
     layers_call.add_to(fmap)
     root.html.add_child(_raw(_title_block(title or t["title"], source, t)))
     root.header.add_child(_raw(_CSS))
-    # no icon: a browser would ask the server for /favicon.ico (a 404 in its console)
-    root.header.add_child(_raw('<link rel="icon" href="data:,">'))
     return fmap
+
+
+def _area_view(
+    fmap: Any,
+    areas: gpd.GeoDataFrame,
+    table: pd.DataFrame,
+    sentra: gpd.GeoDataFrame,
+    sectors: Sequence[str],
+    probability: pd.Series | None,
+    lang: str,
+    parents: pd.Series | None,
+    max_areas: int,
+    provinces: gpd.GeoDataFrame | None,
+) -> None:
+    """The sector view of the areas: all in the page, or split by province (then
+    ``fmap.klastergeo_split`` holds what :func:`save_map` writes beside the page)."""
+    province_of = _province_codes(areas.index) if len(areas) > max_areas else None
+    if len(areas) > max_areas and province_of is None:
+        logger.warning(
+            "map: %d areas (more than map.max_areas=%d) have no province codes; the map "
+            "stays one file",
+            len(areas),
+            max_areas,
+        )
+    if province_of is None:
+        view = _sector_payload(areas, table, sentra, sectors, probability, lang, parents)
+        _Call(
+            "klastergeo.sectorView({{ this._parent.get_name() }}, {{ this.payload }});", view
+        ).add_to(fmap)
+    else:
+        national, files = _split_payload(
+            areas, province_of, table, sentra, sectors, probability, lang, parents, provinces
+        )
+        call = _Call(
+            "klastergeo.nationalView({{ this._parent.get_name() }}, {{ this.payload }});",
+            national,
+        )
+        fmap.klastergeo_split = _Split(call.add_to(fmap), national, files)
 
 
 def _base_map(areas: gpd.GeoDataFrame, tiles: str, attribution: str | None) -> tuple[Any, bool]:
@@ -486,7 +506,9 @@ _OWN_JS = "klastergeo://klastergeo-map.js"
 _HEAT_JS = "klastergeo://leaflet-heat.js"
 #: Quantisation of coordinates: 1e-5 degrees (about 1.1 m), as 5 decimals.
 _Q = 100_000
-_CSS = """<style>
+# no icon: a browser would ask a server for /favicon.ico (a 404 in its console)
+_CSS = """<link rel="icon" href="data:,">
+<style>
 .klastergeo-title{position:fixed;top:10px;left:60px;z-index:9999;background:rgba(255,255,255,.92);
 padding:6px 10px;border-radius:4px;font:14px sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)}
 .klastergeo-control{background:rgba(255,255,255,.95);padding:6px 8px;font:12px sans-serif}
