@@ -187,3 +187,63 @@ def full_map(map_world: tuple):
         tiles="none",
         source="test.csv",
     )
+
+
+#: Sectors of the national map fixture.
+NATIONAL_SECTORS = ("10", "13", "31")
+
+
+@pytest.fixture(scope="session")
+def national_world(data_dir: Path) -> tuple:
+    """Every village of Indonesia (83,402) with a seeded synthetic table of three sectors
+    (Poisson counts, random Gi* bins, LISA quadrants and LQs), their kecamatan names,
+    the provinces and one sentra in Jawa Tengah: what a national map needs."""
+    from klastergeo import boundaries
+
+    villages = boundaries.load_areas("desa", source=data_dir)
+    provinces = boundaries.load_areas("provinsi", source=data_dir)
+    names = boundaries.load_names("kecamatan", source=data_dir)
+    codes = pd.Series(villages.index, index=villages.index).str.rsplit(".", n=1).str[0]
+    parents = pd.Series(names.reindex(codes.to_numpy()).to_numpy(), index=villages.index)
+    rng = np.random.default_rng(12)
+    n = len(villages) * len(NATIONAL_SECTORS)
+    table = pd.DataFrame(
+        {
+            "n_firms": rng.poisson(2.0, n),
+            "lq": rng.gamma(1.0, 1.0, n),
+            "gi_z": rng.normal(0, 1.5, n),
+            "gi_bin": rng.choice([-3, -2, -1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3], n),
+            "lisa_quadrant": rng.choice([0, 0, 0, 0, 0, 1, 2, 3, 4], n),
+        },
+        index=pd.MultiIndex.from_product(
+            [villages.index, list(NATIONAL_SECTORS)], names=["area_code", "sector"]
+        ),
+    )
+    core = villages.index[villages.index.str.startswith("33.")][100]
+    found = gpd.GeoDataFrame(
+        {"sector": ["31"], "name": ["Sentra uji"], "n_firms": [50], "core_area": [core]},
+        geometry=[villages.geometry[core]],
+        crs=4326,
+        index=pd.Index(["31-01"], name="sentra_id"),
+    )
+    return villages, table, found, parents, provinces
+
+
+@pytest.fixture(scope="session")
+def national_page(national_world: tuple, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The national map of ``national_world`` (split by province), saved as
+    ``map.html`` with its ``map/`` folder, in English, offline (no tiles)."""
+    from klastergeo.publish import maps
+
+    villages, table, found, parents, provinces = national_world
+    fmap = maps.build_map(
+        villages,
+        table,
+        found,
+        parents=parents,
+        provinces=provinces,
+        lang="en",
+        tiles="none",
+        source="national.csv",
+    )
+    return maps.save_map(fmap, tmp_path_factory.mktemp("national") / "map.html")

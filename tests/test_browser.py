@@ -187,3 +187,142 @@ def test_many_firms_draw_a_heat_map_of_grid_counts(browser, map_world, tmp_path:
     finally:
         page.close()
     assert 1 < cells < 3_000
+
+
+@pytest.fixture
+def http_folder(national_page: Path):
+    """The national map's folder served by ``http.server`` on 127.0.0.1 (a free port);
+    yields the page's URL."""
+    import functools
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:  # the test's output stays clean
+            pass
+
+    handler = functools.partial(Quiet, directory=str(national_page.parent))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/{national_page.name}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def _open_url(browser, url: str, received: list[int]):
+    """A page on ``url`` that records errors, requests and response body sizes."""
+    page = browser.new_page(viewport={"width": 1200, "height": 800})
+    page.errors = []
+    page.requests = []
+    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.on("request", lambda r: page.requests.append(r.url))
+    page.on("requestfinished", lambda r: received.append(r.sizes()["responseBodySize"]))
+    page.goto(url, wait_until="load")
+    page.wait_for_function("window.klastergeo && window.klastergeo.view !== undefined")
+    return page
+
+
+def _search(page, text: str) -> dict:
+    """Type ``text`` into the search box and press Enter (a native change event: one,
+    not another when the box loses focus); the village selected."""
+    page.fill(".klastergeo-search", text)
+    page.press(".klastergeo-search", "Enter")
+    page.wait_for_function("klastergeo.view.selected !== null")
+    return page.evaluate("klastergeo.view.selected")
+
+
+def test_national_map_over_http(
+    browser, http_folder: str, national_world, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The national village map from a local http server: at most 10 MB at open, the
+    38 provinces drawn and no village loaded; a village of a province not loaded is
+    found by name, its province loaded and the village shown; clicking a province and
+    zooming into another load their villages."""
+    villages, _, _, parents, _ = national_world
+    papua = villages.index[villages.index.str.startswith("95.")][7]
+    wanted = f"{villages.loc[papua, 'name']}, {parents[papua]}"
+    shots = tmp_path_factory.mktemp("shots")
+    received: list[int] = []
+    page = _open_url(browser, http_folder, received)
+    try:
+        opened = sum(received)
+        provinces = page.evaluate("klastergeo.view.layer.getLayers().length")
+        loaded_at_open = page.evaluate("klastergeo.view.loaded.slice()")
+        page.screenshot(path=str(shots / "national.png"))
+        page.fill(".klastergeo-search", wanted[:6])
+        page.dispatch_event(".klastergeo-search", "input")
+        options = page.evaluate(
+            "Array.from(document.querySelectorAll('#klastergeo-names option')).map(o => o.value)"
+        )
+        selected = _search(page, wanted)
+        tooltip = page.locator(".leaflet-tooltip").inner_text()
+        papua_drawn = page.evaluate(
+            "klastergeo.view.parts[klastergeo.view.loaded.indexOf('95') >= 0 ? "
+            "klastergeo.provinceIndex('95') : -1].layer.getLayers().length"
+        )
+        page.screenshot(path=str(shots / "province.png"))
+        # a click on Jawa Tengah (its centre, at the national view) loads its villages
+        page.evaluate("klastergeo.view.open(klastergeo.provinceIndex('33'), true)")
+        page.wait_for_function("klastergeo.view.loaded.indexOf('33') >= 0")
+        map_js = "Object.values(window).find(v => v instanceof L.Map)"
+        page.evaluate(f"{map_js}.setView([-7.5, 110.2], 6, {{animate: false}})")
+        page.wait_for_timeout(300)
+        point = page.evaluate(
+            f"""() => {{
+              const map = {map_js};
+              const p = map.latLngToContainerPoint([-8.4, 115.2]);
+              const box = map.getContainer().getBoundingClientRect();
+              return [p.x + box.left, p.y + box.top];
+            }}"""
+        )
+        page.mouse.click(point[0], point[1])  # Bali (51), not loaded yet
+        page.wait_for_function("klastergeo.view.loaded.indexOf('51') >= 0")
+        # zooming into Jambi (15) loads it by itself
+        page.evaluate(f"{map_js}.setView([-1.6, 103.6], 10, {{animate: false}})")
+        page.wait_for_function("klastergeo.view.loaded.indexOf('15') >= 0")
+        counts = page.evaluate(
+            "['33', '51', '15'].map(c => klastergeo.view.parts[klastergeo.provinceIndex(c)]"
+            ".layer.getLayers().length)"
+        )
+        page.select_option(".klastergeo-sector", "10")
+        assert page.errors == []
+    finally:
+        page.close()
+    assert opened <= 10_000_000, opened
+    assert opened > 1_000_000  # the page, its scripts and the search index were counted
+    assert [u for u in page.requests if not u.startswith(("http://127.0.0.1:", "data:"))] == []
+    assert provinces == 38 and loaded_at_open == []
+    assert any(o.startswith(villages.loc[papua, "name"]) for o in options)
+    assert selected["province"] == "95" and selected["name"] == wanted
+    assert villages.loc[papua, "name"] in tooltip
+    prefix = villages.index.str[:2]
+    assert papua_drawn == (prefix == "95").sum()
+    assert counts == [(prefix == c).sum() for c in ("33", "51", "15")]
+
+
+def test_split_map_opens_from_a_file(browser, national_page: Path, national_world) -> None:
+    """From ``file://`` the province scripts load through script tags: a search loads
+    its province."""
+    villages, _, _, parents, _ = national_world
+    code = villages.index[villages.index.str.startswith("33.")][0]
+    page = _open(browser, national_page)
+    try:
+        selected = _search(page, f"{villages.loc[code, 'name']}, {parents[code]}")
+        loaded = page.evaluate("klastergeo.view.loaded.slice()")
+        colour = page.evaluate("klastergeo.view.colourOf(0, '33')")
+        assert page.errors == []
+    finally:
+        page.close()
+    assert [u for u in page.requests if not u.startswith(("file:", "data:"))] == []
+    assert selected == {
+        "province": "33",
+        "index": 0,
+        "name": f"{villages.loc[code, 'name']}, {parents[code]}",
+    }
+    assert loaded == ["33"]
+    assert colour is None or colour.startswith("#")

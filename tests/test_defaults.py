@@ -103,6 +103,7 @@ LIBRARY = [
     (maps.build_map, "lang", "map.lang"),
     (maps.build_map, "tiles", "map.tiles"),
     (maps.build_map, "max_firms", "map.max_firms"),
+    (maps.build_map, "max_areas", "map.max_areas"),
     (report.build_report, "lang", "map.lang"),
 ]
 

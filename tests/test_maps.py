@@ -8,6 +8,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from klastergeo.publish import maps
 
@@ -143,3 +144,180 @@ def test_many_firms_become_counts_on_a_grid(map_world) -> None:
     plain = pd.DataFrame({"lon": lon, "lat": lat, "sector": "31"})
     html = _html(maps.build_map(areas, table, found, firms=plain, tiles="none", max_firms=100))
     assert _firms(html) == block
+
+
+def _province_file(path: Path) -> tuple[str, dict]:
+    """The province code and payload of a split map's ``map/<code>.js``."""
+    text = path.read_text(encoding="utf-8")
+    prefix = "klastergeo.province("
+    assert text.startswith(prefix) and text.endswith(");\n")
+    decoder = json.JSONDecoder()
+    code, end = decoder.raw_decode(text, len(prefix))
+    assert text[end : end + 2] == ", "
+    payload, end = decoder.raw_decode(text, end + 2)
+    assert text[end:] == ");\n"
+    return code, payload
+
+
+def test_a_national_map_is_split_by_province(national_world, national_page: Path) -> None:
+    """Above ``max_areas``, the page holds the 38 provinces and a search index of every
+    village (in the order of its province's file), and each province's villages with
+    their classes are a script of their own."""
+    villages, table, _, parents, provinces = national_world
+    html = national_page.read_text(encoding="utf-8")
+    assert "klastergeo.sectorView(" not in html
+    data = _payload(html, "klastergeo.nationalView(")
+    assert data["folder"] == "map"
+    codes = data["provinces"]["codes"]
+    assert codes == sorted(provinces.index) and len(codes) == 38
+    assert data["provinces"]["names"] == provinces["name"].tolist()
+    assert len(data["provinces"]["shapes"]) == 38
+    assert sum(data["provinces"]["counts"]) == len(villages) == 83_402
+    assert national_page.stat().st_size < 10e6  # the budget of what a browser opens
+    files = sorted((national_page.parent / "map").glob("*.js"))
+    assert [f.stem for f in files] == codes
+    prefix = villages.index.str[:2]
+    for k, code in enumerate(codes):
+        entry = data["index"][k]
+        mine = villages.loc[prefix == code]
+        assert entry["names"] == mine["name"].tolist(), code
+        runs = [name for name, n in entry["parents"] for _ in range(n)]
+        assert runs == parents.reindex(mine.index).fillna("").tolist(), code
+    code, payload = _province_file(national_page.parent / "map" / "33.js")
+    mine = villages.loc[prefix == "33"]
+    assert code == "33" and len(payload["shapes"]) == len(mine) == 8_563
+    rows = table.xs("31", level="sector").reindex(mine.index)
+    assert [ord(c) - 51 for c in payload["values"]["gi"]["31"]] == rows["gi_bin"].tolist()
+    lisa = [ord(c) - 48 for c in payload["values"]["lisa"]["10"]]
+    assert lisa == table.xs("10", level="sector").reindex(mine.index)["lisa_quadrant"].tolist()
+    # the first vertex of a village round-trips to 1e-5 degrees
+    first = _decode(payload["shapes"][0][0][0])[0]
+    ring = np.asarray(shapely.get_parts(mine.geometry.iloc[0])[0].exterior.coords)
+    assert np.abs(ring - np.asarray(first)).sum(axis=1).min() < 2e-5
+
+
+def test_a_national_map_summarises_each_province(national_world, national_page: Path) -> None:
+    """Per sector and province: firms, hot-spot villages and sentra, as counted from the
+    table directly."""
+    _, table, _, _, _ = national_world
+    data = _payload(national_page.read_text(encoding="utf-8"), "klastergeo.nationalView(")
+    codes = data["provinces"]["codes"]
+    for sector in ("10", "31"):
+        rows = table.xs(sector, level="sector")
+        province = rows.index.str[:2]
+        firms = rows["n_firms"].groupby(province).sum().reindex(codes).tolist()
+        hot = (rows["gi_bin"] > 0).groupby(province).sum().reindex(codes).tolist()
+        assert data["provinces"]["firms"][sector] == firms
+        assert data["provinces"]["hot"][sector] == hot
+    sentra = data["provinces"]["sentra"]
+    assert sentra["31"][codes.index("33")] == 1 and sum(sentra["31"]) == 1
+    assert sum(sentra["10"]) == 0
+
+
+def test_a_province_map_stays_one_file(data_dir: Path, tmp_path: Path) -> None:
+    """Jawa Tengah's 8,563 villages are below ``max_areas``: one self-contained page, as
+    before, and no folder beside it."""
+    from klastergeo import boundaries
+
+    villages = boundaries.load_areas("desa", area="33", source=data_dir)
+    table = pd.DataFrame(
+        {"n_firms": 1, "lq": 1.0, "gi_z": 0.0, "gi_bin": 0, "lisa_quadrant": 0},
+        index=pd.MultiIndex.from_product([villages.index, ["31"]], names=["area_code", "sector"]),
+    )
+    empty = gpd.GeoDataFrame({"sector": []}, geometry=[], crs=4326)
+    fmap = maps.build_map(villages, table, empty, tiles="none")
+    assert not hasattr(fmap, "klastergeo_split")
+    path = maps.save_map(fmap, tmp_path / "map.html")
+    data = _payload(path.read_text(encoding="utf-8"))
+    assert len(data["shapes"]) == len(data["names"]) == 8_563
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["map.html"]
+
+
+def _kemendagri_lattice() -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """A 6 x 6 lattice whose villages carry Kemendagri codes of two provinces (left half
+    33, right half 34), and a table with hot spots in 34 only."""
+    from tests.conftest import lattice
+
+    areas = lattice(6, 6)
+    codes = [
+        f"{33 + (i % 6 >= 3)}.01.01.{2000 + i}"
+        for i in range(len(areas))  # column 0-2: 33, 3-5: 34
+    ]
+    areas = areas.set_axis(pd.Index(codes, name="area_code")).assign(
+        name=[f"V{i}" for i in range(36)]
+    )
+    gi = [2 if code.startswith("34") else 0 for code in codes]
+    table = pd.DataFrame(
+        {"n_firms": 3, "lq": 1.5, "gi_z": 0.0, "gi_bin": gi, "lisa_quadrant": 0},
+        index=pd.MultiIndex.from_arrays([codes, ["31"] * 36], names=["area_code", "sector"]),
+    )
+    return areas, table
+
+
+def test_split_without_provinces_dissolves_the_areas(tmp_path: Path) -> None:
+    """Without province polygons, a split map dissolves its areas by province (named by
+    code); the folder is named after the page."""
+    areas, table = _kemendagri_lattice()
+    empty = gpd.GeoDataFrame({"sector": []}, geometry=[], crs=4326)
+    fmap = maps.build_map(areas, table, empty, tiles="none", max_areas=10)
+    path = maps.save_map(fmap, tmp_path / "peta.html")
+    data = _payload(path.read_text(encoding="utf-8"), "klastergeo.nationalView(")
+    assert data["folder"] == "peta"
+    assert data["provinces"]["codes"] == data["provinces"]["names"] == ["33", "34"]
+    assert data["provinces"]["hot"]["31"] == [0, 18]
+    assert data["provinces"]["firms"]["31"] == [54, 54]
+    assert sorted(p.name for p in (tmp_path / "peta").iterdir()) == ["33.js", "34.js"]
+    # each province is one 3 x 6 km block: its outline covers its 18 villages
+    outline = shapely.Polygon(_decode(data["provinces"]["shapes"][0][0][0]))
+    block = areas.to_crs(4326).loc[areas.index.str.startswith("33")].union_all()
+    assert outline.symmetric_difference(block).area < 0.02 * block.area
+    one = maps.build_map(areas, table, empty, tiles="none")  # 36 <= max_areas
+    assert not hasattr(one, "klastergeo_split")
+
+
+def test_areas_without_province_codes_stay_one_file(map_world) -> None:
+    """Lattice cells (``r0c0``, no province in the code) above ``max_areas``: one file."""
+    areas, table, found, _ = map_world
+    fmap = maps.build_map(areas, table, found, tiles="none", max_areas=10)
+    assert not hasattr(fmap, "klastergeo_split")
+    assert len(_payload(_html(fmap))["shapes"]) == 81
+
+
+def test_runs_encode_parents() -> None:
+    values = np.array(["A", "A", "B", "", "", "A"], dtype=object)
+    assert maps._runs(values) == [["A", 2], ["B", 1], ["", 2], ["A", 1]]
+    assert maps._runs(np.array([], dtype=object)) == []
+
+
+def test_a_run_writes_and_publishes_a_split_map(tmp_path: Path) -> None:
+    """A run whose areas pass ``map.max_areas`` writes ``map/<province>.js`` into its
+    folder (listed in its summary), and a published site copies it."""
+    from klastergeo import pipeline
+    from klastergeo.config import load_config
+    from klastergeo.publish import site
+    from tests.conftest import custom_study
+
+    registry = custom_study(tmp_path, (6, 6), {"r2c2": 45, "r2c3": 30}, seed=4)
+    registry.to_csv(tmp_path / "firms.csv", index=False)
+    config = load_config(
+        None,
+        overrides={
+            "records.path": tmp_path / "firms.csv",
+            "area.boundaries": tmp_path / "desa.gpkg",
+            "area.id_col": "kode",
+            "analysis.permutations": 99,
+            "pointpattern.enabled": False,
+            "map.tiles": "none",
+            "map.max_areas": 10,
+            "out": tmp_path / "run",
+        },
+    )
+    pipeline.run(config)
+    run = tmp_path / "run"
+    summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
+    assert "map/99.js" in summary["files"]  # custom codes 99.00 ... 99.35: province 99
+    assert "klastergeo.nationalView(" in (run / "map.html").read_text(encoding="utf-8")
+    site.publish(run, tmp_path / "site")
+    assert (tmp_path / "site" / "map" / "99.js").read_bytes() == (
+        run / "map" / "99.js"
+    ).read_bytes()

@@ -426,3 +426,72 @@ def test_killed_and_terminated_runs_keep_the_old_outputs(fault_study: Path) -> N
     assert done.returncode == 0
     assert json.loads((out / "summary.json").read_text())["seed"] == 3
     assert [p.name for p in fault_study.iterdir() if p.name.startswith(".run.")] == []
+
+
+def test_a_split_map_shows_payloads_as_text(tmp_path: Path) -> None:
+    """A map split by province (``max_areas`` below its areas): area, parent and province
+    names that are payloads stay text in the page and in the province scripts, and in
+    Chromium none runs while the search finds a payload name and loads its province."""
+    from tests.conftest import lattice
+    from tests.test_browser import CHROMIUM, FLAGS
+
+    areas = lattice(6, 6)
+    codes = [f"{33 + (i % 6 >= 3)}.01.01.{2000 + i}" for i in range(36)]
+    areas = areas.set_axis(pd.Index(codes, name="area_code"))
+    areas["name"] = [f"{_payload(i)} desa {i}" for i in range(36)]
+    parents = pd.Series([_payload(i + 3) for i in range(36)], index=areas.index)
+    provinces = gpd.GeoDataFrame(
+        {"name": [PAYLOADS[0], PAYLOADS[1]]},
+        geometry=[
+            areas.loc[areas.index.str.startswith(p)].to_crs(4326).union_all() for p in ("33", "34")
+        ],
+        index=["33", "34"],
+        crs=4326,
+    )
+    table = pd.DataFrame(
+        {"n_firms": 1, "lq": 1.0, "gi_z": 0.0, "gi_bin": 1, "lisa_quadrant": 0},
+        index=pd.MultiIndex.from_product([areas.index, ["31"]], names=["area_code", "sector"]),
+    )
+    empty = gpd.GeoDataFrame({"sector": []}, geometry=[], crs=4326)
+    fmap = maps.build_map(
+        areas, table, empty, parents=parents, provinces=provinces, tiles="none", lang="en",
+        title=TITLE, source=FILE_NAME, max_areas=10,
+    )  # fmt: skip
+    page_path = maps.save_map(fmap, tmp_path / "map.html")
+    files = [page_path, *sorted((tmp_path / "map").glob("*.js"))]
+    assert len(files) == 3
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        for payload in (p for p in (*PAYLOADS, TITLE, FILE_NAME) if "<" in p):
+            assert payload not in text, (path.name, payload)
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1000, "height": 700})
+            dialogs: list[str] = []
+            errors: list[str] = []
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(page_path.as_uri(), wait_until="load")
+            page.wait_for_function("window.klastergeo && window.klastergeo.view !== undefined")
+            wanted = f"{_payload(4)} desa 4, {_payload(7)}"  # column 4: province 34
+            page.fill(".klastergeo-search", "desa 4")
+            page.dispatch_event(".klastergeo-search", "input")
+            page.fill(".klastergeo-search", wanted)
+            page.press(".klastergeo-search", "Enter")
+            page.wait_for_function("klastergeo.view.selected !== null")
+            selected = page.evaluate("klastergeo.view.selected")
+            tooltip = page.locator(".leaflet-tooltip").inner_text()
+            page.mouse.move(500, 350)
+            page.wait_for_timeout(200)
+            pwned = page.evaluate("window.__kg_pwned === undefined ? null : window.__kg_pwned")
+            injected = page.evaluate("document.querySelectorAll('[data-kg-payload]').length")
+        finally:
+            browser.close()
+    assert selected == {"province": "34", "index": 1, "name": wanted}
+    assert f"desa 4, {_payload(7)}" in tooltip
+    assert pwned is None and injected == 0
+    assert dialogs == [] and errors == []

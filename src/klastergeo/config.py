@@ -776,11 +776,19 @@ class MapOptions(_Options):
         100_000,
         "Most firms the map embeds one by one; with more, their counts on a grid (heat map).",
     )
+    max_areas: int = opt(
+        20_000,
+        "Most areas map.html embeds; with more (a national desa map), it embeds the "
+        "provinces and a search index, and each province's areas are a file map/<code>.js "
+        "loaded when the province is opened.",
+    )
 
     def _problems(self) -> list[str | None]:
         problems = [_choice("map.lang", self.lang, Lang)]
         if self.max_firms < 0:
             problems.append(f"map.max_firms={self.max_firms!r} must be 0 or more")
+        if self.max_areas < 1:
+            problems.append(f"map.max_areas={self.max_areas!r} must be 1 or more")
         if self.tiles.strip().lower() in BASE_MAPS:
             return problems
         url = self.tiles.strip()

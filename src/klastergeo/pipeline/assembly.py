@@ -159,10 +159,11 @@ def draw_map(
     ----------
     config
         The configuration: ``[map]`` (``lang``, ``tiles``, ``title``, ``attribution``,
-        ``max_firms``),
+        ``max_firms``, ``max_areas``),
         ``model.outcome``, and ``records.path``, whose file name is the map's source.
     study
-        The study area; its :meth:`~.study.StudyArea.outlines` are drawn.
+        The study area; its :meth:`~.study.StudyArea.outlines` are drawn (and its
+        provinces, when the map is split by province).
     result
         The run's tables: ``areas``, ``table``, ``sentra`` and ``firms``.
     parents
@@ -200,6 +201,8 @@ def draw_map(
         lang=config.map.lang,
         tiles=config.map.tiles,
         max_firms=config.map.max_firms,
+        max_areas=config.map.max_areas,
+        provinces=study.provinces() if len(result.areas) > config.map.max_areas else None,
         title=config.map.title,
         attribution=config.map.attribution,
         source=Path(str(config.records.path)).name,

@@ -107,6 +107,19 @@ class StudyArea:
             logger.warning("no %s outlines for the map: %s", wanted, err)
             return None
 
+    def provinces(self) -> gpd.GeoDataFrame | None:
+        """The provinces of the study area (drawn by a split national map), or None for
+        custom polygons and where the level is missing."""
+        if not self.source.is_dir():
+            return None
+        try:
+            return boundaries.load_areas(
+                "provinsi", area=self.code[:2] if self.code else None, source=self.source
+            )
+        except Exception as err:  # the map dissolves its areas instead
+            logger.warning("no provinsi outlines for the map: %s", err)
+            return None
+
     def figure_outlines(self) -> gpd.GeoDataFrame | None:
         """The outlines of the static figures (for desa and kecamatan runs only)."""
         return self.outlines() if self.level in ("desa", "kecamatan") else None

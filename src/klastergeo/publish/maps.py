@@ -12,6 +12,15 @@ keeping topology; coordinates quantised to 1e-5 degrees and delta-encoded as int
 vertex costs a few characters), each statistic of each sector is a string of one character
 per area, and firms are delta-encoded the same way. Styling happens in the browser
 (``assets/klastergeo-map.js``).
+
+National maps: up to ``max_areas`` areas, the page holds everything (one file that works
+offline). With more areas whose codes are Kemendagri codes (``33.09.12.2001``: the province
+is the first two digits), the map is *split*: the page holds the provinces (their outline
+and, per sector, the hot-spot areas, firms and sentra in each) and a search index of every
+area (names only); each province's areas (shapes and classes) become a script
+``<folder>/<province>.js`` that the page loads when the province is zoomed into, clicked or
+searched (:func:`save_map` writes them; a script, not a fetch, so the split map opens from
+``file://`` as well). Areas of other kinds (H3 cells, custom codes) are never split.
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ import json
 import logging
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from importlib import resources
 from pathlib import Path
@@ -107,6 +117,9 @@ TEXT = {
         "not_sig": "tidak signifikan",
         "lq_note": "kelas tetap (mapclassify UserDefined); LQ < 1 tidak digambar",
         "prob_note": "rata-rata probabilitas usaha di wilayah; < 0,1 tidak digambar",
+        "province": "Provinsi",
+        "hot_areas": "Wilayah hot spot",
+        "open_hint": "Perbesar atau klik provinsi untuk memuat wilayahnya",
     },
     "en": {
         "outline": "Boundaries",
@@ -144,6 +157,9 @@ TEXT = {
         "not_sig": "not significant",
         "lq_note": "fixed classes (mapclassify UserDefined); LQ < 1 not drawn",
         "prob_note": "mean probability of the area's firms; < 0.1 not drawn",
+        "province": "Province",
+        "hot_areas": "Hot-spot areas",
+        "open_hint": "Zoom in or click a province to load its areas",
     },
 }
 
@@ -214,6 +230,8 @@ def build_map(
     source: str | None = None,
     attribution: str | None = None,
     max_firms: int = 100_000,
+    max_areas: int = 20_000,
+    provinces: gpd.GeoDataFrame | None = None,
 ) -> Any:
     """Build the run's folium map.
 
@@ -253,6 +271,10 @@ def build_map(
         Most firms embedded one by one (markers and heat map); with more, the page gets
         their counts on a grid of at most :data:`MAX_GRID_CELLS` cells instead (a heat
         map only), so a national registry makes a page of a few megabytes.
+    max_areas
+        Most areas in the page; with more, split by province (see the module's text).
+    provinces
+        Provinces (``load_areas("provinsi")``) of a split map; default: areas dissolved.
     """
     import folium
     from folium.plugins import Fullscreen
@@ -260,9 +282,8 @@ def build_map(
     t = TEXT[lang]
     fmap, custom_tiles = _base_map(areas, tiles, attribution)
     root = cast(Any, fmap.get_root())
-    view = _sector_payload(areas, table, sentra, sectors, probability, lang, parents)
-    _Call("klastergeo.sectorView({{ this._parent.get_name() }}, {{ this.payload }});", view).add_to(
-        fmap
+    _area_view(
+        fmap, areas, table, sentra, sectors, probability, lang, parents, max_areas, provinces
     )
     Fullscreen().add_to(fmap)
     control = folium.LayerControl(collapsed=False, position="topleft")
@@ -302,6 +323,44 @@ def build_map(
     root.html.add_child(_raw(_title_block(title or t["title"], source, t)))
     root.header.add_child(_raw(_CSS))
     return fmap
+
+
+def _area_view(
+    fmap: Any,
+    areas: gpd.GeoDataFrame,
+    table: pd.DataFrame,
+    sentra: gpd.GeoDataFrame,
+    sectors: Sequence[str],
+    probability: pd.Series | None,
+    lang: str,
+    parents: pd.Series | None,
+    max_areas: int,
+    provinces: gpd.GeoDataFrame | None,
+) -> None:
+    """The sector view of the areas: all in the page, or split by province (then
+    ``fmap.klastergeo_split`` holds what :func:`save_map` writes beside the page)."""
+    province_of = _province_codes(areas.index) if len(areas) > max_areas else None
+    if len(areas) > max_areas and province_of is None:
+        logger.warning(
+            "map: %d areas (more than map.max_areas=%d) have no province codes; the map "
+            "stays one file",
+            len(areas),
+            max_areas,
+        )
+    if province_of is None:
+        view = _sector_payload(areas, table, sentra, sectors, probability, lang, parents)
+        _Call(
+            "klastergeo.sectorView({{ this._parent.get_name() }}, {{ this.payload }});", view
+        ).add_to(fmap)
+    else:
+        national, files = _split_payload(
+            areas, province_of, table, sentra, sectors, probability, lang, parents, provinces
+        )
+        call = _Call(
+            "klastergeo.nationalView({{ this._parent.get_name() }}, {{ this.payload }});",
+            national,
+        )
+        fmap.klastergeo_split = _Split(call.add_to(fmap), national, files)
 
 
 def _base_map(areas: gpd.GeoDataFrame, tiles: str, attribution: str | None) -> tuple[Any, bool]:
@@ -448,7 +507,9 @@ _OWN_JS = "klastergeo://klastergeo-map.js"
 _HEAT_JS = "klastergeo://leaflet-heat.js"
 #: Quantisation of coordinates: 1e-5 degrees (about 1.1 m), as 5 decimals.
 _Q = 100_000
-_CSS = """<style>
+# no icon: a browser would ask a server for /favicon.ico (a 404 in its console)
+_CSS = """<link rel="icon" href="data:,">
+<style>
 .klastergeo-title{position:fixed;top:10px;left:60px;z-index:9999;background:rgba(255,255,255,.92);
 padding:6px 10px;border-radius:4px;font:14px sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)}
 .klastergeo-control{background:rgba(255,255,255,.95);padding:6px 8px;font:12px sans-serif}
@@ -493,47 +554,88 @@ def _sector_payload(
     parents: pd.Series | None,
 ) -> dict[str, Any]:
     """Everything the sector view needs, compactly: shapes, names, per-sector codes."""
+    meta = _view_meta(table, sentra, sectors, probability, lang)
+    classes = _area_classes(areas.index, table, meta["sectors"], probability)
+    simple = _simplified(areas, 50.0)
+    return {
+        **meta,
+        "q": _Q,
+        "shapes": _encode_shapes(simple.to_numpy()),
+        "names": _full_names(areas, parents).tolist(),
+        **_class_codes(classes, slice(None)),
+    }
+
+
+def _full_names(areas: gpd.GeoDataFrame, parents: pd.Series | None) -> pd.Series:
+    """Each area's name, followed by its parent's (``Cepogo, Cepogo``) when known."""
+    names = areas["name"].astype(str)
+    if parents is not None:
+        parent = parents.reindex(areas.index)
+        names = names.where(parent.isna(), names + ", " + parent.astype(str))
+    return names
+
+
+def _area_classes(
+    index: pd.Index,
+    table: pd.DataFrame,
+    chosen: Sequence[str],
+    probability: pd.Series | None,
+) -> dict[str, Any]:
+    """Per statistic and sector, the class code of every area of ``index`` (integers);
+    ``prob``: the probability classes, or None."""
+    values: dict[str, dict[str, np.ndarray]] = {"gi": {}, "lisa": {}, "lq": {}}
+    for sector in chosen:  # a loop over sectors (tens); areas are vectorised
+        rows = table.xs(sector, level="sector").reindex(index)
+        values["gi"][sector] = rows["gi_bin"].fillna(0).astype(int).to_numpy() + 3
+        values["lisa"][sector] = rows["lisa_quadrant"].fillna(0).astype(int).to_numpy()
+        values["lq"][sector] = _classify(rows["lq"].fillna(0.0), LQ_BREAKS)
+    prob = None
+    if probability is not None and probability.notna().any():
+        p = probability.reindex(index)
+        prob = np.where(p.notna(), _classify(p.fillna(0.0), P_BREAKS), 0)
+    return {"values": values, "prob": prob}
+
+
+def _class_codes(classes: dict[str, Any], rows: Any) -> dict[str, Any]:
+    """The ``values`` and ``prob`` of a page: the classes of the areas at ``rows`` (a
+    slice or positions), one character per area."""
+    values = {
+        stat: {sector: _codes(codes[rows]) for sector, codes in by_sector.items()}
+        for stat, by_sector in classes["values"].items()
+    }
+    prob = classes["prob"]
+    return {"values": values, "prob": None if prob is None else _codes(prob[rows])}
+
+
+def _view_meta(
+    table: pd.DataFrame,
+    sentra: gpd.GeoDataFrame,
+    sectors: Sequence[str],
+    probability: pd.Series | None,
+    lang: str,
+) -> dict[str, Any]:
+    """What the sector view shows besides the areas: sectors, statistics, palettes,
+    labels and the page's texts."""
     t = TEXT[lang]
-    index = areas.index
     analysed = table["gi_z"].notna().groupby(level="sector").any() if "gi_z" in table else None
     chosen = [str(x) for x in sectors] or (
         [str(x) for x in analysed.index[analysed]] if analysed is not None else []
     )
     with_sentra = sorted(set(sentra["sector"].astype(str))) if len(sentra) else []
     initial = next((x for x in with_sentra if x in chosen), chosen[0] if chosen else None)
-    values: dict[str, dict[str, str]] = {"gi": {}, "lisa": {}, "lq": {}}
-    for sector in chosen:  # a loop over sectors (tens); areas are vectorised
-        rows = table.xs(sector, level="sector").reindex(index)
-        values["gi"][sector] = _codes(rows["gi_bin"].fillna(0).astype(int).to_numpy() + 3)
-        values["lisa"][sector] = _codes(rows["lisa_quadrant"].fillna(0).astype(int).to_numpy())
-        lq_class = _classify(rows["lq"].fillna(0.0), LQ_BREAKS)
-        values["lq"][sector] = _codes(lq_class)
     stats = ["gi", "lisa", "lq"] if chosen else []
-    prob = None
     if probability is not None and probability.notna().any():
-        p = probability.reindex(index)
-        prob = _codes(np.where(p.notna(), _classify(p.fillna(0.0), P_BREAKS), 0))
         stats.append("prob")
     confidence = {3: 99, 2: 95, 1: 90}
     gi_labels = [
         f"{t['hot'] if b > 0 else t['cold']} {confidence[abs(b)]} %" if b else t["not_sig"]
         for b in range(-3, 4)
     ]
-    names = areas["name"].astype(str)
-    if parents is not None:
-        parent = parents.reindex(index)
-        names = names.where(parent.isna(), names + ", " + parent.astype(str))
-    simple = _simplified(areas, 50.0)
     return {
-        "q": _Q,
-        "shapes": _encode_shapes(simple.to_numpy()),
-        "names": names.tolist(),
         "sectors": chosen,
         "sectorLabels": {x: f"{x} {kbli.label(x, lang=lang)}" for x in chosen},
         "initial": initial,
         "stats": stats,
-        "values": values,
-        "prob": prob,
         "palette": {
             "gi": [GISTAR_COLOURS.get(b) for b in range(-3, 4)],
             "lisa": [None, *(LISA_COLOURS[q] for q in (1, 2, 3, 4))],
@@ -563,6 +665,165 @@ def _sector_payload(
             },
         },
     }
+
+
+#: A Kemendagri area code: two-digit province, then dotted parts (``33.09.12.2001``).
+_KEMENDAGRI = r"\d{2}(?:\.\d+)*"
+#: Zoom from which a split map loads the provinces in view by itself.
+LOAD_ZOOM = 9
+#: Hot-spot areas per province: class breaks and colours of a split map's provinces.
+HOT_BREAKS = (1, 10, 50, 200)
+HOT_COLOURS = ("#f7f7f7", "#fee0d2", "#fcbba1", "#fb6a4a", "#cb181d")
+
+
+@dataclass(frozen=True)
+class _Split:
+    """A split map's page element (its payload gets the folder when saved), the page's
+    data and each province's script payload."""
+
+    element: Any
+    data: dict[str, Any]
+    files: dict[str, dict[str, Any]]
+
+
+def _province_codes(index: pd.Index) -> np.ndarray | None:
+    """Each area's province (the first two digits of a Kemendagri code); None when a
+    code is not one (H3 cells, custom polygons)."""
+    codes = pd.Series(index.astype(str), dtype=object)
+    if not codes.str.fullmatch(_KEMENDAGRI).all():
+        return None
+    return codes.str[:2].to_numpy(dtype=object)
+
+
+def _split_payload(
+    areas: gpd.GeoDataFrame,
+    province_of: np.ndarray,
+    table: pd.DataFrame,
+    sentra: gpd.GeoDataFrame,
+    sectors: Sequence[str],
+    probability: pd.Series | None,
+    lang: str,
+    parents: pd.Series | None,
+    provinces: gpd.GeoDataFrame | None,
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The page's data of a split map (provinces, search index, what the sector view
+    shows) and each province's script payload (its areas' shapes and classes), in the
+    order of ``areas`` within each province."""
+    t = TEXT[lang]
+    meta = _view_meta(table, sentra, sectors, probability, lang)
+    classes = _area_classes(areas.index, table, meta["sectors"], probability)
+    simple = _simplified(areas, 50.0).to_numpy()
+    codes = sorted(set(province_of))
+    outlines = _province_outlines(simple, province_of, codes, provinces)
+    parent = (
+        parents.reindex(areas.index).fillna("").astype(str).to_numpy(dtype=object)
+        if parents is not None
+        else np.full(len(areas), "", dtype=object)
+    )
+    names = areas["name"].astype(str).to_numpy(dtype=object)
+    files: dict[str, dict[str, Any]] = {}
+    index: list[dict[str, Any]] = []
+    for code in codes:  # a loop over provinces (38); areas are vectorised
+        rows = np.flatnonzero(province_of == code)
+        files[code] = {"shapes": _encode_shapes(simple[rows]), **_class_codes(classes, rows)}
+        index.append({"names": names[rows].tolist(), "parents": _runs(parent[rows])})
+    summary = _province_summary(table, sentra, meta["sectors"], codes)
+    meta["text"].update(
+        {
+            "province": t["province"],
+            "hotAreas": t["hot_areas"],
+            "firms": t["firms_n"],
+            "openHint": t["open_hint"],
+        }
+    )
+    data = {
+        **meta,
+        "q": _Q,
+        "folder": None,
+        "loadZoom": LOAD_ZOOM,
+        "provinces": {
+            "codes": codes,
+            "names": outlines["name"].tolist(),
+            "shapes": _encode_shapes(outlines.geometry.to_numpy()),
+            "counts": [len(i["names"]) for i in index],
+            **summary,
+        },
+        "hotBreaks": list(HOT_BREAKS),
+        "hotColours": list(HOT_COLOURS),
+        "index": index,
+    }
+    return data, files
+
+
+def _runs(values: np.ndarray) -> list[list[Any]]:
+    """Run-length encoding: ``[[value, count], ...]`` (a desa's kecamatan names are
+    runs, as the areas are sorted by code)."""
+    if not len(values):
+        return []
+    starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
+    counts = np.diff(np.r_[starts, len(values)])
+    return [[str(values[s]), int(n)] for s, n in zip(starts, counts, strict=True)]
+
+
+def _province_outlines(
+    simple: np.ndarray,
+    province_of: np.ndarray,
+    codes: Sequence[str],
+    provinces: gpd.GeoDataFrame | None,
+) -> gpd.GeoDataFrame:
+    """The provinces' outlines in lon/lat, simplified by ``step`` (0.01 degrees, about
+    1.1 km, for a country; less for a smaller map), islands under ``step`` squared
+    dropped (the areas on them load with their province), indexed by ``codes``.
+    Provinces missing from ``provinces`` are dissolved from the areas."""
+    x0, y0, x1, y1 = shapely.total_bounds(simple)
+    step = min(0.01, max(x1 - x0, y1 - y0) / 500)
+    given = (
+        provinces.to_crs(4326).set_axis(provinces.index.astype(str))
+        if provinces is not None
+        else None
+    )
+    shapes, names = [], []
+    for code in codes:
+        if given is not None and code in given.index:
+            shapes.append(given.geometry[code])
+            names.append(str(given.loc[code, "name"]) if "name" in given else code)
+            continue
+        rows = simple[province_of == code]
+        coarse = shapely.set_precision(shapely.simplify(rows, step / 2), step / 2)
+        shapes.append(shapely.union_all(coarse, grid_size=step / 2))
+        names.append(code)
+    kept = []
+    for shape in shapes:
+        parts = shapely.get_parts(shape)
+        size = shapely.area(parts)
+        keep = (size >= step**2) | (size == size.max())
+        kept.append(shapely.multipolygons(shapely.get_parts(parts[keep])))
+    light = shapely.simplify(np.asarray(kept, dtype=object), step, preserve_topology=True)
+    return gpd.GeoDataFrame({"name": names}, geometry=light, index=list(codes), crs=4326)
+
+
+def _province_summary(
+    table: pd.DataFrame, sentra: gpd.GeoDataFrame, chosen: Sequence[str], codes: Sequence[str]
+) -> dict[str, dict[str, list[int]]]:
+    """Per sector and province: its firms, hot-spot areas (Gi* bin > 0) and sentra."""
+    rows = table.reset_index()
+    rows = rows.loc[rows["sector"].astype(str).isin(chosen)]
+    by = [rows["area_code"].astype(str).str[:2], rows["sector"].astype(str)]
+    firms = rows["n_firms"].groupby(by).sum() if "n_firms" in rows else None
+    hot = (rows["gi_bin"].fillna(0) > 0).groupby(by).sum()
+    count = None
+    if len(sentra) and "core_area" in sentra and "sector" in sentra:
+        core = sentra["core_area"].astype(str).str[:2]
+        count = core.groupby([core, sentra["sector"].astype(str)]).size()
+
+    def per_sector(series: pd.Series | None) -> dict[str, list[int]]:
+        if series is None or series.empty:
+            return {sector: [0] * len(codes) for sector in chosen}
+        wide = series.unstack(fill_value=0).reindex(index=list(codes), columns=list(chosen))
+        wide = wide.fillna(0).astype(np.int64)
+        return {sector: wide[sector].tolist() for sector in chosen}
+
+    return {"firms": per_sector(firms), "hot": per_sector(hot), "sentra": per_sector(count)}
 
 
 _SWAP_MARKS = {ord(","): ".", ord("."): ","}
@@ -774,7 +1035,7 @@ class _Call:
         self.default_js: list[tuple[str, str]] = []
         self.default_css: list[tuple[str, str]] = []
 
-    def add_to(self, fmap: Any) -> None:
+    def add_to(self, fmap: Any) -> Any:
         # the payload is a variable of the template, never part of its source: a value
         # such as "{{ 7*7 }}" stays text
         element = _macro(self.script)()
@@ -783,6 +1044,7 @@ class _Call:
             element.default_js = self.default_js
             element.default_css = self.default_css
         element.add_to(fmap)
+        return element
 
 
 _JSDELIVR = "https://cdn.jsdelivr.net/npm/"
@@ -849,6 +1111,10 @@ def inline_assets(html: str) -> str:
 def save_map(fmap: Any, path: str | Path) -> Path:
     """Write the map as one self-contained HTML file (scripts and styles inlined), atomically.
 
+    A split map (:func:`build_map` with more than ``max_areas`` areas) also writes its
+    province scripts into the folder named like the page, beside it (``map.html``:
+    ``map/33.js``, ...), before the page.
+
     Parameters
     ----------
     fmap
@@ -861,9 +1127,29 @@ def save_map(fmap: Any, path: str | Path) -> Path:
     Path
         ``path``.
     """
+    split = getattr(fmap, "klastergeo_split", None)
+    if split is not None:
+        _save_provinces(split, Path(path))
     html = inline_assets(fmap.get_root().render())
     with atomic_path(path) as tmp:
         tmp.write_text(html, encoding="utf-8")
     size = Path(path).stat().st_size
     logger.info("map: %s (%.1f MB)", path, size / 1e6)
     return Path(path)
+
+
+def _save_provinces(split: _Split, path: Path) -> None:
+    """A split map's province scripts, in the folder named like the page (``map.html``:
+    ``map/``), each written atomically; the page learns the folder's name."""
+    folder = path.with_suffix("")
+    total = 0
+    for code, payload in split.files.items():
+        target = folder / f"{code}.js"
+        with atomic_path(target) as tmp:
+            tmp.write_text(
+                f"klastergeo.province({script_json(code)}, {script_json(payload)});\n",
+                encoding="utf-8",
+            )
+        total += target.stat().st_size
+    split.element.payload = script_json({**split.data, "folder": folder.name})
+    logger.info("map: %d province files in %s (%.1f MB)", len(split.files), folder, total / 1e6)

@@ -357,7 +357,8 @@ def _run_summary(source: Path) -> dict[str, Any]:
 
 def _copy_public(source: Path, stage: Path, *, with_firms: bool, firm_decimals: int) -> None:
     """Copy the run's public files into ``stage``: the map without firm data (or with
-    rounded firms), the area table as CSV, figures, diagnosis and the aggregate tables."""
+    rounded firms) and its province scripts, the area table as CSV, figures, diagnosis
+    and the aggregate tables."""
     from klastergeo.publish import maps
 
     for name in ("report.html", *DOWNLOADS):
@@ -373,6 +374,8 @@ def _copy_public(source: Path, stage: Path, *, with_firms: bool, firm_decimals: 
             else maps.without_firms(page)
         )
         write_text(stage / "map.html", page)
+    if (source / "map").is_dir():  # a split map's province scripts: areas, no firms
+        shutil.copytree(source / "map", stage / "map")
     if (source / "areas.parquet").exists():
         with atomic_path(stage / "areas.csv") as tmp:
             pd.read_parquet(source / "areas.parquet").to_csv(tmp, index=False)

@@ -46,71 +46,80 @@
     });
   }
 
-  KG.sectorView = function (map, data) {
-    var t = data.text;
-    var features = KG.decodeAreas(data.shapes, data.q);
-    // the map's own renderer: one canvas for every vector layer, so the sentra drawn above
-    // and the areas below both receive the pointer (a second canvas would hide the first)
-    var renderer = map.getRenderer(L.polygon([[0, 0], [0, 0], [0, 0]]));
-    var state = { sector: data.initial, stat: data.stats.length ? data.stats[0] : "none" };
-    var layers = new Array(features.length);
+  // The class code of area i of a part (the page's areas, or one province's) under the
+  // current sector and statistic; -1 for none.
+  function codeOf(state, part, i) {
+    if (state.stat === "prob") {
+      return part.prob ? part.prob.charCodeAt(i) - 48 : -1;
+    }
+    var column = part.values[state.stat] && part.values[state.stat][state.sector];
+    return column ? column.charCodeAt(i) - 48 : -1;
+  }
 
-    function code(i) {
-      if (state.stat === "prob") {
-        return data.prob ? data.prob.charCodeAt(i) - 48 : -1;
-      }
-      var column = data.values[state.stat] && data.values[state.stat][state.sector];
-      return column ? column.charCodeAt(i) - 48 : -1;
+  function colourOf(data, state, part, i) {
+    if (state.stat === "none") {
+      return null;
     }
-    function colour(i) {
-      if (state.stat === "none") {
-        return null;
-      }
-      var c = code(i);
-      return c >= 0 ? data.palette[state.stat][c] || null : null;
-    }
-    function style(feature) {
-      var fill = colour(feature.properties.i);
+    var c = codeOf(state, part, i);
+    return c >= 0 ? data.palette[state.stat][c] || null : null;
+  }
+
+  // The areas of a part as one canvas layer styled by the view's state; part.names(i)
+  // names area i. Sets part.layer, part.layers (one per area) and part.style.
+  function areaLayer(data, state, part, renderer) {
+    var t = data.text;
+    var features = KG.decodeAreas(part.shapes, data.q);
+    part.layers = new Array(features.length);
+    part.style = function (feature) {
+      var fill = colourOf(data, state, part, feature.properties.i);
       if (fill) {
         return { renderer: renderer, stroke: true, color: "#666", weight: 0.3,
                  fillColor: fill, fillOpacity: 0.75 };
       }
       // transparent but still under the pointer, for the tooltip
       return { renderer: renderer, stroke: false, fill: true, fillOpacity: 0 };
-    }
+    };
     function tooltip(layer) {
       var i = layer.feature.properties.i;
-      var text = "<b>" + escapeHtml(data.names[i]) + "</b>";
+      var text = "<b>" + escapeHtml(part.names(i)) + "</b>";
       if (state.stat !== "none") {
-        var c = code(i);
+        var c = codeOf(state, part, i);
         var label = c >= 0 ? data.labels[state.stat][c] : "";
         text += "<br>" + escapeHtml(t.stats[state.stat]) + ": " + escapeHtml(label || "-");
       }
       return text;
     }
-    var layer = L.geoJSON(features, {
-      style: style,
+    part.layer = L.geoJSON(features, {
+      style: part.style,
       renderer: renderer,
       onEachFeature: function (feature, l) {
-        layers[feature.properties.i] = l;
+        part.layers[feature.properties.i] = l;
         l.bindTooltip(tooltip, { sticky: true });
       },
-    }).addTo(map);
+    });
+    return part.layer;
+  }
 
+  function swatch(colour, label, outline) {
+    var box = outline
+      ? "border:2px solid " + colour + ";background:transparent"
+      : "background:" + colour;
+    return '<div><span class="klastergeo-swatch" style="' + box + '"></span>' +
+      escapeHtml(label) + "</div>";
+  }
+
+  // The legend of the view: sentra, then what the areas show; ``extra()`` adds HTML
+  // (escaped) on top, e.g. the provinces of a split map.
+  function makeLegend(map, data, state, extra) {
+    var t = data.text;
     var legend = L.control({ position: "bottomright" });
     legend.onAdd = function () {
       this._div = L.DomUtil.create("div", "klastergeo-legend");
       return this._div;
     };
-    function swatch(colour, label, outline) {
-      var box = outline
-        ? "border:2px solid " + colour + ";background:transparent"
-        : "background:" + colour;
-      return '<div><span class="klastergeo-swatch" style="' + box + '"></span>' +
-        escapeHtml(label) + "</div>";
-    }
     legend.update = function () {
-      var html = "<b>" + escapeHtml(t.sentra) + "</b>" + swatch(data.sentraColour, t.sentra, true);
+      var html = extra ? extra() : "";
+      html += "<b>" + escapeHtml(t.sentra) + "</b>" + swatch(data.sentraColour, t.sentra, true);
       if (state.stat !== "none") {
         var heading = t.stats[state.stat];
         if (state.stat !== "prob") {
@@ -133,12 +142,13 @@
     };
     legend.addTo(map);
     legend.update();
+    return legend;
+  }
 
-    function restyle() {
-      layer.setStyle(style);
-      legend.update();
-    }
-
+  // The sector and statistic selectors and the search box; ``search(input, div)`` wires
+  // the search.
+  function makeControl(map, data, state, view, search) {
+    var t = data.text;
     var control = L.control({ position: "topright" });
     control.onAdd = function () {
       var div = L.DomUtil.create("div", "klastergeo-control leaflet-bar");
@@ -156,11 +166,7 @@
       html += "</select></label>";
       html += '<label>' + escapeHtml(t.search) + ' <input class="klastergeo-search" list="' +
         'klastergeo-names" placeholder="' + escapeHtml(t.searchHint) + '"></label>';
-      html += '<datalist id="klastergeo-names">';
-      data.names.forEach(function (n) {
-        html += '<option value="' + escapeHtml(n) + '">';
-      });
-      html += "</datalist>";
+      html += '<datalist id="klastergeo-names"></datalist>';
       div.innerHTML = html;
       L.DomEvent.disableClickPropagation(div);
       L.DomEvent.disableScrollPropagation(div);
@@ -170,17 +176,47 @@
       div.querySelector(".klastergeo-stat").addEventListener("change", function (e) {
         view.setStat(e.target.value);
       });
-      div.querySelector(".klastergeo-search").addEventListener("change", function (e) {
-        view.find(e.target.value);
-      });
+      search(div.querySelector(".klastergeo-search"), div.querySelector("datalist"));
       return div;
     };
     control.addTo(map);
+    return control;
+  }
 
+  function fillOptions(list, labels) {
+    var fragment = document.createDocumentFragment();
+    labels.forEach(function (label) {
+      var option = document.createElement("option");
+      option.value = label;
+      fragment.appendChild(option);
+    });
+    list.textContent = "";
+    list.appendChild(fragment);
+  }
+
+  function initialState(data) {
+    return { sector: data.initial, stat: data.stats.length ? data.stats[0] : "none" };
+  }
+
+  KG.sectorView = function (map, data) {
+    // the map's own renderer: one canvas for every vector layer, so the sentra drawn above
+    // and the areas below both receive the pointer (a second canvas would hide the first)
+    var renderer = map.getRenderer(L.polygon([[0, 0], [0, 0], [0, 0]]));
+    var state = initialState(data);
+    var part = {
+      shapes: data.shapes, values: data.values, prob: data.prob,
+      names: function (i) { return data.names[i]; },
+    };
+    var layer = areaLayer(data, state, part, renderer).addTo(map);
+    var legend = makeLegend(map, data, state, null);
+    function restyle() {
+      layer.setStyle(part.style);
+      legend.update();
+    }
     var view = {
       layer: layer,
       state: state,
-      count: features.length,
+      count: data.shapes.length,
       setSector: function (sector) {
         state.sector = sector;
         restyle();
@@ -190,18 +226,284 @@
         restyle();
       },
       colourOf: function (i) {
-        return colour(i);
+        return colourOf(data, state, part, i);
       },
       find: function (name) {
         var i = data.names.indexOf(name);
         if (i < 0) {
           return false;
         }
-        map.fitBounds(layers[i].getBounds(), { maxZoom: 14 });
-        layers[i].openTooltip(layers[i].getBounds().getCenter());
+        map.fitBounds(part.layers[i].getBounds(), { maxZoom: 14 });
+        part.layers[i].openTooltip(part.layers[i].getBounds().getCenter());
         return true;
       },
     };
+    makeControl(map, data, state, view, function (input, list) {
+      fillOptions(list, data.names);
+      input.addEventListener("change", function (e) {
+        view.find(e.target.value);
+      });
+    });
+    KG.view = view;
+    return view;
+  };
+
+  // The search index of a split map, flat: per area its province (position), its place
+  // in the province's file, and its text as the tooltip shows it ("desa, kecamatan").
+  function flatIndex(data) {
+    var out = { province: [], local: [], full: [], label: [], lower: [] };
+    data.index.forEach(function (entry, k) {
+      var parents = [];
+      entry.parents.forEach(function (run) {
+        for (var r = 0; r < run[1]; r += 1) {
+          parents.push(run[0]);
+        }
+      });
+      entry.full = entry.names.map(function (name, i) {
+        var full = parents[i] ? name + ", " + parents[i] : name;
+        out.province.push(k);
+        out.local.push(i);
+        out.full.push(full);
+        out.label.push(full + " (" + data.provinces.names[k] + ")");
+        out.lower.push(full.toLowerCase());
+        return full;
+      });
+    });
+    return out;
+  }
+
+  // The area a search text names: its label, its full name, its own name, else the first
+  // whose name starts with or holds the text; -1 for none.
+  function lookup(index, text) {
+    var wanted = String(text).trim();
+    var j = index.label.indexOf(wanted);
+    if (j < 0) {
+      j = index.full.indexOf(wanted);
+    }
+    var low = wanted.toLowerCase();
+    if (j < 0 && low) {
+      j = index.lower.findIndex(function (s) { return s.split(", ")[0] === low; });
+    }
+    if (j < 0 && low) {
+      j = index.lower.findIndex(function (s) { return s.indexOf(low) === 0; });
+    }
+    if (j < 0 && low) {
+      j = index.lower.findIndex(function (s) { return s.indexOf(low) >= 0; });
+    }
+    return j;
+  }
+
+  function matches(index, text, most) {
+    var low = String(text).trim().toLowerCase();
+    var first = [];
+    var later = [];
+    for (var j = 0; j < index.lower.length && first.length < most; j += 1) {
+      var at = index.lower[j].indexOf(low);
+      if (at === 0) {
+        first.push(index.label[j]);
+      } else if (at > 0 && later.length < most) {
+        later.push(index.label[j]);
+      }
+    }
+    return first.concat(later).slice(0, most);
+  }
+
+  // A split map: the provinces (coloured by their hot-spot areas in the chosen sector)
+  // and a search index of every area come with the page; a province's areas come from
+  // the script <folder>/<code>.js (it calls klastergeo.province) when the province is
+  // zoomed into, clicked or searched. A script, not fetch(): it loads from file:// too.
+  KG.nationalView = function (map, data) {
+    var t = data.text;
+    var P = data.provinces;
+    var renderer = map.getRenderer(L.polygon([[0, 0], [0, 0], [0, 0]]));
+    var state = initialState(data);
+    var parts = {};
+    var pending = {};
+    var index = flatIndex(data);
+    var total = P.counts.reduce(function (a, b) { return a + b; }, 0);
+
+    function hotClass(k) {
+      var n = (P.hot[state.sector] || [])[k] || 0;
+      var c = 0;
+      while (c < data.hotBreaks.length && n >= data.hotBreaks[c]) {
+        c += 1;
+      }
+      return c;
+    }
+    function provinceStyle(feature) {
+      var k = feature.properties.i;
+      if (parts[k]) {
+        // its areas are drawn: the province is an outline, not under the pointer
+        return { renderer: renderer, color: "#333", weight: 1.5, fill: false,
+                 interactive: false };
+      }
+      return { renderer: renderer, color: "#555", weight: 0.8,
+               fillColor: data.hotColours[hotClass(k)], fillOpacity: 0.7 };
+    }
+    function provinceTooltip(layer) {
+      var k = layer.feature.properties.i;
+      var s = state.sector;
+      var text = "<b>" + escapeHtml(P.names[k]) + "</b><br>" +
+        escapeHtml(data.sectorLabels[s] || "");
+      [[t.hotAreas, P.hot], [t.firms, P.firms], [t.sentra, P.sentra]].forEach(function (row) {
+        if (row[1][s]) {
+          text += "<br>" + escapeHtml(row[0]) + ": " + escapeHtml(row[1][s][k]);
+        }
+      });
+      return text;
+    }
+    var provinceLayers = new Array(P.codes.length);
+    var provinceLayer = L.geoJSON(KG.decodeAreas(P.shapes, data.q), {
+      style: provinceStyle,
+      renderer: renderer,
+      onEachFeature: function (feature, l) {
+        provinceLayers[feature.properties.i] = l;
+        l.bindTooltip(provinceTooltip, { sticky: true });
+        l.on("click", function () {
+          view.open(feature.properties.i, true);
+        });
+      },
+    }).addTo(map);
+    var highlight = L.layerGroup().addTo(map);
+
+    function legendExtra() {
+      var html = "<b>" + escapeHtml(t.hotAreas + ": " + (data.sectorLabels[state.sector] || "")) +
+        "</b>";
+      for (var c = data.hotColours.length - 1; c >= 0; c -= 1) {
+        var low = c === 0 ? 0 : data.hotBreaks[c - 1];
+        var label = c === 0 ? "0" : c === data.hotBreaks.length ? ">= " + low :
+          low + " - " + (data.hotBreaks[c] - 1);
+        html += swatch(data.hotColours[c], label);
+      }
+      return html + "<small>" + escapeHtml(t.openHint) + "</small><br>";
+    }
+    var legend = makeLegend(map, data, state, legendExtra);
+
+    function restyle() {
+      provinceLayer.setStyle(provinceStyle);
+      Object.keys(parts).forEach(function (k) {
+        parts[k].layer.setStyle(parts[k].style);
+      });
+      legend.update();
+    }
+
+    // the province script calls this with its areas
+    KG.province = function (code, payload) {
+      var k = P.codes.indexOf(code);
+      if (k < 0 || parts[k]) {
+        return;
+      }
+      var entry = data.index[k];
+      var part = {
+        shapes: payload.shapes, values: payload.values, prob: payload.prob,
+        names: function (i) { return entry.full[i]; },
+      };
+      areaLayer(data, state, part, renderer).addTo(map);
+      parts[k] = part;
+      provinceLayer.resetStyle(provinceLayers[k]);
+      if (KG.sentraLayer) {
+        KG.sentraLayer.bringToFront();
+      }
+      view.loaded.push(code);
+      (pending[k] || []).forEach(function (done) { done(part); });
+      delete pending[k];
+    };
+
+    function load(k) {
+      return new Promise(function (resolve, reject) {
+        if (parts[k]) {
+          resolve(parts[k]);
+          return;
+        }
+        if (pending[k]) {
+          pending[k].push(resolve);
+          return;
+        }
+        pending[k] = [resolve];
+        var script = document.createElement("script");
+        script.src = encodeURIComponent(data.folder) + "/" + encodeURIComponent(P.codes[k]) +
+          ".js";
+        script.onerror = function () {
+          delete pending[k];
+          reject(new Error("cannot load " + script.src));
+        };
+        document.head.appendChild(script);
+      });
+    }
+
+    function loadInView() {
+      if (map.getZoom() < data.loadZoom) {
+        return;
+      }
+      var bounds = map.getBounds();
+      provinceLayers.forEach(function (l, k) {
+        if (!parts[k] && bounds.intersects(l.getBounds())) {
+          load(k);
+        }
+      });
+    }
+    map.on("moveend", loadInView);
+    KG.provinceIndex = function (code) {
+      return P.codes.indexOf(code);
+    };
+
+    var view = {
+      layer: provinceLayer,
+      state: state,
+      count: total,
+      provinces: P.codes.length,
+      loaded: [],
+      selected: null,
+      parts: parts,
+      setSector: function (sector) {
+        state.sector = sector;
+        restyle();
+      },
+      setStat: function (stat) {
+        state.stat = stat;
+        restyle();
+      },
+      // the colour of area i of province ``code`` (null until it is loaded)
+      colourOf: function (i, code) {
+        var part = parts[P.codes.indexOf(code)];
+        return part ? colourOf(data, state, part, i) : null;
+      },
+      open: function (k, fit) {
+        if (fit) {
+          map.fitBounds(provinceLayers[k].getBounds());
+        }
+        return load(k);
+      },
+      find: function (text) {
+        var j = lookup(index, text);
+        if (j < 0) {
+          return false;
+        }
+        var k = index.province[j];
+        var i = index.local[j];
+        load(k).then(function (part) {
+          var area = part.layers[i];
+          map.fitBounds(area.getBounds(), { maxZoom: 14 });
+          highlight.clearLayers();
+          highlight.addLayer(L.geoJSON(area.feature, {
+            renderer: renderer, interactive: false,
+            style: { color: "#00bcd4", weight: 3, fill: false },
+          }));
+          area.openTooltip(area.getBounds().getCenter());
+          view.selected = { province: P.codes[k], index: i, name: index.full[j] };
+        });
+        return true;
+      },
+    };
+    makeControl(map, data, state, view, function (input, list) {
+      input.addEventListener("input", function () {
+        var text = input.value;
+        fillOptions(list, text.trim().length >= 2 ? matches(index, text, 30) : []);
+      });
+      input.addEventListener("change", function () {
+        view.find(input.value);
+      });
+    });
     KG.view = view;
     return view;
   };
