@@ -165,6 +165,7 @@ def validate_in_batches(
     encoding: str | None = None,
     sheet: str | None = None,
     layer: str | None = None,
+    scheduler: str = "",
     progress: Progress | None = None,
 ) -> BatchValidation:
     """Read and validate a registry in batches (see the module docstring).
@@ -182,6 +183,9 @@ def validate_in_batches(
         As for :func:`klastergeo.records.validate_records`.
     delimiter, encoding, sheet, layer
         As for :func:`klastergeo.records.read_records`.
+    scheduler
+        Where the batches are checked (:meth:`Registry.validate`): ``""`` here, or a
+        Dask scheduler (``"threads"``, ``"processes"``, ``"tcp://HOST:PORT"``).
     progress
         Called as ``progress(stage, done, total)`` after each batch (``stage`` is
         ``"stage"``, with bytes, or ``"check"``/``"commit"``, with records).
@@ -213,7 +217,11 @@ def validate_in_batches(
         progress=progress,
     )
     return registry.validate(
-        areas=areas, snap_m=snap_m, sector_digits=sector_digits, progress=progress
+        areas=areas,
+        snap_m=snap_m,
+        sector_digits=sector_digits,
+        scheduler=scheduler,
+        progress=progress,
     )
 
 
@@ -237,6 +245,7 @@ class Registry:
         areas: gpd.GeoDataFrame | None = None,
         snap_m: float = 100.0,
         sector_digits: int = 2,
+        scheduler: str = "",
         progress: Progress | None = None,
     ) -> BatchValidation:
         """Check every batch, find the duplicates across batches and write the kept firms.
@@ -245,6 +254,11 @@ class Registry:
         ----------
         areas, snap_m, sector_digits
             As for :func:`klastergeo.records.validate_records`.
+        scheduler
+            Where the batches are checked: ``""`` (here, one after another), Dask's
+            ``"threads"`` or ``"processes"``, or ``"tcp://HOST:PORT"`` of a running
+            ``dask.distributed`` scheduler, whose workers share the work folder and the
+            registry (:mod:`klastergeo.distributed`). The verdicts are the same.
         progress
             Called as ``progress(stage, done, total)`` after each batch.
 
@@ -253,14 +267,36 @@ class Registry:
         BatchValidation
             The verdicts.
         """
+        from klastergeo import distributed
+
         tell: Progress = progress or (lambda stage, done, total: None)
+        kind = distributed.scheduler_kind(scheduler)
+        if kind != "none":
+            distributed.require(scheduler)  # also for a registry read whole: fail alike
+        remote = kind != "none" and self.source.whole is None
         checker = _Checker(
             self.source, self.work, areas=areas, snap_m=snap_m, sector_digits=sector_digits
         )
-        with _once(logging.getLogger(records.__name__)):
-            for batch in self.source.batches(self.batch_size):
-                checker.check(batch)
-                tell("check", checker.done, self.source.n_rows)
+        log = logging.getLogger(records.__name__)
+        with _once(log):
+            if remote:
+                checks = distributed.check_batches(
+                    self,
+                    scheduler=scheduler,
+                    areas=areas,
+                    snap_m=snap_m,
+                    sector_digits=sector_digits,
+                    parts=checker.part,
+                    progress=tell,
+                )
+                for done in checks:
+                    for level, message in done.messages:
+                        log.log(level, "%s", message)
+                    checker.add(done)
+            else:
+                for batch in self.source.batches(self.batch_size):
+                    checker.check(batch)
+                    tell("check", checker.done, self.source.n_rows)
         return checker.commit(checker.duplicates(), tell)
 
 

@@ -125,6 +125,7 @@ def validate(
         areas=areas,
         snap_m=config.area.snap_m,
         sector_digits=config.records.sector_digits,
+        scheduler=config.records.scheduler,
         progress=_named(progress),
     )
     report = outcome.report()
