@@ -22,7 +22,6 @@ from klastergeo import aggregate, batches, distributed
 from klastergeo._errors import ConfigError
 from klastergeo.cli import app
 from klastergeo.config import ReadOptions
-
 from tests.conftest import lattice
 
 N_RECORDS = 3_500
@@ -277,9 +276,7 @@ def test_an_unreachable_scheduler_is_named(
         )
 
 
-def test_a_worker_that_cannot_see_the_work_folder_is_named(
-    registry: Path, tmp_path: Path
-) -> None:
+def test_a_worker_that_cannot_see_the_work_folder_is_named(registry: Path, tmp_path: Path) -> None:
     opened = batches.open_registry(registry, workdir=tmp_path / "w", batch_size=BATCH)
     (tmp_path / "w" / "candidates").mkdir()
 
