@@ -94,7 +94,10 @@ def _dask(path: Path, villages: gpd.GeoDataFrame, batch_size: int, repeat: int) 
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=None,
+        # no dashboard; the scheduler's own HTTP server (always started) on a free port
+        # rather than 8787, which another cluster may hold (distributed warns then)
+        dashboard_address="127.0.0.1:0",
+        scheduler_kwargs={"dashboard": False},
     ) as cluster:
         print(f"LocalCluster of 2 workers started in {time.perf_counter() - start:.1f} s")
         where = {

@@ -82,7 +82,10 @@ def cluster() -> Iterator[str]:
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=None,
+        # no dashboard; the scheduler's own HTTP server (always started) on a free port
+        # rather than 8787, which another cluster may hold (distributed warns then)
+        dashboard_address="127.0.0.1:0",
+        scheduler_kwargs={"dashboard": False},
     )
     with local:
         yield local.scheduler_address
@@ -92,9 +95,19 @@ def _validate(
     path: Path, work: Path, scheduler: str
 ) -> tuple[batches.BatchValidation, pd.DataFrame]:
     areas = _areas()
+    told: list[tuple[str, int, int]] = []
     outcome = batches.validate_in_batches(
-        path, workdir=work, batch_size=BATCH, areas=areas, scheduler=scheduler
+        path,
+        workdir=work,
+        batch_size=BATCH,
+        areas=areas,
+        scheduler=scheduler,
+        progress=lambda stage, done, total: told.append((stage, done, total)),
     )
+    # progress in records checked, up to all of them, as batches finish in any order
+    checked = [(done, total) for stage, done, total in told if stage == "check"]
+    assert len(checked) == 4 and checked[-1] == (N_RECORDS, N_RECORDS)
+    assert [done for done, _ in checked] == sorted(done for done, _ in checked)
     columns = outcome.read(["area_code", "sector", "workers", "output"])
     return outcome, aggregate.count_by_area(columns, areas.index)
 

@@ -38,7 +38,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
-from klastergeo import records
+from klastergeo import distributed, records
 from klastergeo._docstrings import fill
 from klastergeo._errors import ConfigError, ValidationError
 from klastergeo.config import Columns, Decimal
@@ -267,8 +267,6 @@ class Registry:
         BatchValidation
             The verdicts.
         """
-        from klastergeo import distributed
-
         tell: Progress = progress or (lambda stage, done, total: None)
         kind = distributed.scheduler_kind(scheduler)
         if kind != "none":

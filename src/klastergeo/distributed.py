@@ -139,9 +139,11 @@ def check_batches(
         for i in range(n)
     ]
     tally = _Tally(registry.source.n_rows, progress)
+    # the workers read the registry where the client does, whatever their own folder
+    anywhere = dataclasses.replace(registry.source, path=registry.source.path.resolve())
     if kind == "tcp":
-        return _on_cluster(scheduler, registry, areas, jobs, tally)
-    return _on_dask(kind, scheduler, registry, areas, jobs, tally)
+        return _on_cluster(scheduler.strip(), registry, anywhere, areas, jobs, tally)
+    return _on_dask(kind, scheduler, registry, anywhere, areas, jobs, tally)
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,7 @@ def _on_dask(
     kind: Kind,
     scheduler: str,
     registry: Registry,
+    source: _Source,
     areas: gpd.GeoDataFrame | None,
     jobs: list[_Job],
     tally: _Tally,
@@ -176,11 +179,14 @@ def _on_dask(
         shared.write_bytes(pickle.dumps(areas, protocol=pickle.HIGHEST_PROTOCOL))
     try:
         # named, so that Dask does not hash the whole source and areas to name them
-        source = dask.delayed(registry.source, name=f"klastergeo-source-{uuid.uuid4().hex}")
+        batches = dask.delayed(source, name=f"klastergeo-source-{uuid.uuid4().hex}")
         polygons = dask.delayed(shared, name=f"klastergeo-areas-{uuid.uuid4().hex}")
         task = dask.delayed(_task, pure=False)
+        tasks = [task(batches, polygons, job) for job in jobs]
         with callbacks.Callback(posttask=lambda key, result, *_: tally.add(result)):
-            done = dask.compute(*[task(source, polygons, job) for job in jobs], scheduler=kind)
+            # one batch per submission: Dask's processes otherwise send tasks in chunks of
+            # 6, which puts a registry of up to 6 batches on one process
+            done = dask.compute(*tasks, scheduler=kind, chunksize=1)
     finally:
         if isinstance(shared, Path):
             shared.unlink(missing_ok=True)
@@ -190,6 +196,7 @@ def _on_dask(
 def _on_cluster(
     address: str,
     registry: Registry,
+    source: _Source,
     areas: gpd.GeoDataFrame | None,
     jobs: list[_Job],
     tally: _Tally,
@@ -205,9 +212,9 @@ def _on_cluster(
         ) from err
     with client:
         _check_workers(client, registry, address)
-        source = client.scatter(registry.source, broadcast=True, hash=False)
+        batches = client.scatter(source, broadcast=True, hash=False)
         polygons = None if areas is None else client.scatter(areas, broadcast=True, hash=False)
-        futures = [client.submit(_task, source, polygons, job, pure=False) for job in jobs]
+        futures = [client.submit(_task, batches, polygons, job, pure=False) for job in jobs]
         position = {future.key: i for i, future in enumerate(futures)}
         results: list[_BatchCheck | None] = [None] * len(futures)
         for future in distributed.as_completed(futures, loop=client.loop):
@@ -290,10 +297,12 @@ class _Tally:
         self.total, self.progress, self.done = total, progress, 0
 
     def add(self, result: object) -> None:
-        n_rows = getattr(result, "n_rows", None)
-        if n_rows is None or self.progress is None:
+        from klastergeo.batches import _BatchCheck
+
+        # Dask calls back for every task, the source and the areas included
+        if self.progress is None or not isinstance(result, _BatchCheck):
             return
-        self.done += int(n_rows)
+        self.done += result.n_rows
         self.progress("check", self.done, self.total)
 
 
