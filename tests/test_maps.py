@@ -139,3 +139,7 @@ def test_many_firms_become_counts_on_a_grid(map_world) -> None:
         maps.build_map(areas, table, found, firms=firms.head(50), tiles="none", max_firms=100)
     )
     assert "w" not in _firms(small) and _firms(small)["n"] == 50
+    # a national run passes the firms' coordinates only (no point object per firm)
+    plain = pd.DataFrame({"lon": lon, "lat": lat, "sector": "31"})
+    html = _html(maps.build_map(areas, table, found, firms=plain, tiles="none", max_firms=100))
+    assert _firms(html) == block

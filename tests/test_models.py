@@ -342,3 +342,36 @@ def test_categorical_predictors_need_a_few_levels_of_several_rows() -> None:
         match=r"no row has a value for the outcome and every predictor \('x' are empty\)",
     ):
         models.fit(empty, "y", ["x"], kind="lpm")
+
+
+@pytest.mark.parametrize("kind", ["lpm", "logit", "probit"])
+def test_predict_applies_the_design_to_other_rows(kind: str) -> None:
+    """With logged, standardised and categorical predictors, :func:`models.predict`
+    gives the fitted probabilities on the estimation rows (statsmodels' own predict)
+    and NaN where a value is missing or a level was never seen."""
+    rng = np.random.default_rng(11)
+    n = 600
+    data = pd.DataFrame(
+        {
+            "workers": rng.integers(1, 40, n).astype(float),
+            "output": rng.lognormal(3, 1, n),
+            "kind": rng.choice(["home", "shop", "factory"], n),
+        }
+    )
+    eta = -1 + 0.05 * data["workers"] + 0.3 * (data["kind"] == "shop")
+    data["y"] = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(int)
+    data.loc[5, "output"] = np.nan
+    result = models.fit(
+        data,
+        "y",
+        ["workers", "output", "kind"],
+        kind=kind,
+        categorical=["kind"],
+        log=["output"],
+        standardise=True,
+    )
+    predicted = models.predict(result, data)
+    pd.testing.assert_series_equal(predicted, result.probability, check_names=False, rtol=1e-9)
+    other = pd.DataFrame({"workers": [3.0, 3.0], "output": [5.0, 5.0], "kind": ["shop", "boat"]})
+    p = models.predict(result, other)
+    assert np.isfinite(p.iloc[0]) and np.isnan(p.iloc[1])

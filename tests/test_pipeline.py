@@ -247,7 +247,7 @@ def test_output_contract(demo_run) -> None:
     assert set(areas["lisa_quadrant"].unique()) <= {0, 1, 2, 3, 4}
     assert areas["n_firms"].sum() == summary["records"]["kept"]
 
-    firms = gpd.read_parquet(out / "firms.parquet")
+    firms = gpd.read_parquet(out / "firms")
     assert len(firms) == summary["records"]["kept"]
     assert firms.index.name == "record_id"
     assert (out / "map.html").stat().st_size > 100_000

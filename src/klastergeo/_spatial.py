@@ -6,6 +6,7 @@ import logging
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyproj
 import shapely
 from numpy.typing import NDArray
@@ -73,6 +74,28 @@ def projected_xy(points: gpd.GeoSeries, crs: pyproj.CRS) -> NDArray[np.float64]:
         return np.column_stack([x, y])
     transformer = pyproj.Transformer.from_crs(points.crs, crs, always_xy=True)
     return np.column_stack(transformer.transform(x, y))
+
+
+def firm_xy(firms: pd.DataFrame, crs: pyproj.CRS) -> NDArray[np.float64]:
+    """The (n, 2) coordinates of firms in ``crs``: of their point geometry, or, for a
+    plain frame (a national registry's few columns, :class:`klastergeo.pipeline.firms.
+    FirmStore`), of their ``lon`` and ``lat`` in EPSG:4326.
+
+    Parameters
+    ----------
+    firms
+        A GeoDataFrame of points, or a DataFrame with ``lon`` and ``lat``.
+    crs
+        The target CRS.
+    """
+    if isinstance(firms, gpd.GeoDataFrame):
+        return projected_xy(firms.geometry, crs)
+    lon = firms["lon"].to_numpy(dtype=float)
+    lat = firms["lat"].to_numpy(dtype=float)
+    if pyproj.CRS(crs) == pyproj.CRS(4326):
+        return np.column_stack([lon, lat])
+    transformer = pyproj.Transformer.from_crs(4326, crs, always_xy=True)
+    return np.column_stack(transformer.transform(lon, lat))
 
 
 def metres_to_crs_units(metres: float, crs: pyproj.CRS | None) -> float:

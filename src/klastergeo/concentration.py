@@ -384,21 +384,36 @@ def ellison_glaeser(
                 f"(e.g. record {located.index[np.flatnonzero(bad)[0]]!r}); "
                 "clean them or pass size=None to weight plants equally"
             )
-    frame = pd.DataFrame(
-        {
-            "area": located[area].to_numpy(dtype=object),
-            "sector": located[sector].to_numpy(dtype=object),
-            "w": weight,
-        }
+    return _eg_from_cells(
+        _cells(located[area], located[sector], pd.Series(weight, index=located.index))
     )
-    total = frame["w"].sum()
+
+
+def _cells(area: pd.Series, sector: pd.Series, weight: pd.Series) -> pd.DataFrame:
+    """Plants summed per (area, sector): ``n`` plants, ``w`` their summed size and
+    ``w2`` their summed squared size (all the Ellison-Glaeser index needs of plants).
+    Works on text or categorical columns, without a Python object per plant."""
+    frame = pd.DataFrame(
+        {"area": area.to_numpy(), "sector": sector.to_numpy(), "w": weight.to_numpy(dtype=float)}
+    )
+    frame["w2"] = frame["w"] * frame["w"]
+    grouped = frame.groupby(["area", "sector"], sort=False, observed=True)
+    cells = grouped.agg(n=("w", "size"), w=("w", "sum"), w2=("w2", "sum")).reset_index()
+    cells["area"] = cells["area"].astype(object)
+    cells["sector"] = cells["sector"].astype(object)
+    return cells
+
+
+def _eg_from_cells(cells: pd.DataFrame) -> pd.DataFrame:
+    """:func:`ellison_glaeser` from plants summed per (area, sector) (:func:`_cells`)."""
+    total = cells["w"].sum()
     if total <= 0:
         raise DataError("no plant has a positive size; the index is undefined")
-    area_w = frame.groupby("area", sort=False)["w"].sum()
+    area_w = cells.groupby("area", sort=False)["w"].sum()
     x = area_w / total
     sum_x2 = float((x * x).sum())
-    sector_w = frame.groupby("sector", sort=True)["w"].sum()
-    cell = frame.groupby(["sector", "area"], sort=False)["w"].sum()
+    sector_w = cells.groupby("sector", sort=True)["w"].sum()
+    cell = cells.groupby(["sector", "area"], sort=False)["w"].sum()
     sectors_of_cell = cell.index.get_level_values("sector")
     s = cell.to_numpy() / sector_w.reindex(sectors_of_cell).to_numpy()
     x_cell = x.reindex(cell.index.get_level_values("area")).to_numpy()
@@ -406,10 +421,9 @@ def ellison_glaeser(
     #     + sum_x2, since s = 0 elsewhere
     part = pd.Series((s - x_cell) ** 2 - x_cell**2, index=sectors_of_cell)
     g = part.groupby(level=0, sort=True).sum().reindex(sector_w.index) + sum_x2
-    z = frame["w"].to_numpy() / sector_w.reindex(frame["sector"]).to_numpy()
-    h = pd.Series(z * z).groupby(frame["sector"].to_numpy(), sort=True).sum()
-    h = h.reindex(sector_w.index)
-    n_plants = frame.groupby("sector", sort=True).size().reindex(sector_w.index)
+    # H = sum_k z_k^2 with z_k = w_k / W_sector: the plants' summed squares per sector
+    h = cells.groupby("sector", sort=True)["w2"].sum().reindex(sector_w.index) / sector_w**2
+    n_plants = cells.groupby("sector", sort=True)["n"].sum().reindex(sector_w.index)
     with np.errstate(divide="ignore", invalid="ignore"):
         gamma = (g / (1.0 - sum_x2) - h) / (1.0 - h)
     gamma[h >= 1.0 - 1e-12] = np.nan
@@ -459,39 +473,40 @@ def indices_by_level(
     if measure != "n_firms" and measure not in firms.columns:
         raise DataError(f"measure {measure!r} is not a column of the firms")
     located = firms.loc[firms[area].notna()]
-    codes = located[area].astype(str)
-    if levels is None:
-        finest = int(codes.str.len().max()) if len(codes) else 0
-        levels = {name: n for name, n in CODE_LEVELS.items() if n <= finest}
     size = None if measure == "n_firms" else measure
     amounts = (
         np.ones(len(located))
         if size is None
         else pd.to_numeric(located[size], errors="coerce").fillna(0.0).to_numpy(dtype=float)
     )
+    # plants summed per (finest area, sector) once; every level sums these cells
+    finest = _cells(located[area], located["sector"], pd.Series(amounts, index=located.index))
+    codes = finest["area"].astype(str)
+    if levels is None:
+        longest = int(codes.str.len().max()) if len(codes) else 0
+        levels = {name: n for name, n in CODE_LEVELS.items() if n <= longest}
     frames = []
     for name, length in levels.items():
         level_codes = codes.str[:length]
         if level_codes.nunique() < 2:
             logger.info("concentration: level %s has one area only; skipped", name)
             continue
-        plants = pd.DataFrame(
-            {
-                "area_code": level_codes.to_numpy(),
-                "sector": located["sector"].to_numpy(dtype=object),
-                "amount": amounts,
-            },
-            index=located.index,
+        cells = (
+            finest.assign(area=level_codes.to_numpy(dtype=object))
+            .groupby(["area", "sector"], sort=False)[["n", "w", "w2"]]
+            .sum()
+            .reset_index()
         )
-        matrix = plants.pivot_table(
-            index="area_code", columns="sector", values="amount", aggfunc="sum", fill_value=0.0
+        matrix = cells.pivot_table(
+            index="area", columns="sector", values="w", aggfunc="sum", fill_value=0.0
         )
-        eg = ellison_glaeser(plants, size="amount")
+        matrix.index.name = "area_code"
+        eg = _eg_from_cells(cells)
         frame = pd.DataFrame(
             {
                 "level": name,
                 "n_areas": len(matrix),
-                "n_firms": plants.groupby("sector").size().reindex(matrix.columns).to_numpy(),
+                "n_firms": cells.groupby("sector")["n"].sum().reindex(matrix.columns).to_numpy(),
                 "amount": matrix.sum(axis=0).to_numpy(),
                 "hoover": hoover(matrix).to_numpy(),
                 "locational_gini": locational_gini(matrix).to_numpy(),

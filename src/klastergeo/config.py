@@ -739,6 +739,12 @@ class ModelOptions(_Options):
         "HC0-HC3 or none.",
         flag="--robust",
     )
+    max_firms: int = opt(
+        1_000_000,
+        "Most firms the firm-level models are estimated on; with more, on a seeded sample "
+        "stratified by sector and outcome (proportional: every firm has the same weight), "
+        "written to models/sample.csv; every firm is still predicted.",
+    )
     area_data: Path | None = opt(
         None,
         "Area-level table (one row per area, --area-id column): fit OLS with spatial "
@@ -757,6 +763,8 @@ class ModelOptions(_Options):
 
     def _problems(self) -> list[str | None]:
         problems = [_choice("model.kinds", kind, ModelKind) for kind in self.kinds]
+        if self.max_firms < 100:
+            problems.append(f"model.max_firms={self.max_firms!r} must be at least 100")
         if not 0 < self.cutoff < 1:
             problems.append(f"model.cutoff={self.cutoff!r} must lie between 0 and 1")
         for name in ("categorical", "log"):

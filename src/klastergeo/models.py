@@ -31,10 +31,12 @@ from klastergeo._errors import ModelError, preview
 
 __all__ = [
     "KINDS",
+    "Design",
     "ModelResult",
     "classification_table",
     "fit",
     "hosmer_lemeshow",
+    "predict",
     "roc_auc",
     "to_html",
     "to_latex",
@@ -91,6 +93,9 @@ class ModelResult:
         The reference level of each categorical predictor.
     residuals
         Response residuals ``y - fitted`` per row of the input (NaN where left out).
+    design
+        How predictors became the design matrix (logs, dummy levels, standardisation),
+        so that :func:`predict` applies the model to other rows.
     """
 
     kind: str
@@ -105,6 +110,83 @@ class ModelResult:
     vif: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     references: dict[str, str] = field(default_factory=dict)
     residuals: pd.Series = field(default_factory=lambda: pd.Series(dtype=float), repr=False)
+    design: Design | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class Design:
+    """How a model's predictors became its design matrix: the logged predictors, the
+    levels of each categorical one (reference first) and the standardised columns'
+    mean and standard deviation (of the estimation rows)."""
+
+    predictors: tuple[str, ...]
+    log: tuple[str, ...] = ()
+    levels: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    scale: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+
+def predict(result: ModelResult, data: pd.DataFrame) -> pd.Series:
+    """The model's probability for other rows (e.g. every firm of a registry whose
+    model was estimated on a sample): the predictors transformed as in estimation, the
+    linear predictor through the model's link (LPM values clipped to [0, 1]).
+
+    Parameters
+    ----------
+    result
+        A fitted model (:func:`fit`).
+    data
+        Rows with the model's predictors; a row with a missing value, or a categorical
+        level the estimation did not see, gets NaN.
+
+    Returns
+    -------
+    Series
+        ``p_<kind>`` per row of ``data``.
+
+    Examples
+    --------
+    >>> import statsmodels.api as sm
+    >>> spector = sm.datasets.spector.load_pandas().data
+    >>> result = fit(spector, "GRADE", ["GPA", "TUCE", "PSI"], kind="logit", robust=None)
+    >>> bool(np.allclose(predict(result, spector), result.probability))
+    True
+    """
+    if result.design is None:
+        raise ModelError(f"the {result.kind} model carries no design; refit it with fit()")
+    design = result.design
+    beta = result.coefficients.set_index("term")["estimate"]
+    eta = np.full(len(data), float(beta["const"]))
+    complete = np.ones(len(data), dtype=bool)
+    for name in design.predictors:
+        if name in design.levels:
+            text = data[name].astype("string")
+            known = text.isin(design.levels[name]).to_numpy(dtype=bool, na_value=False)
+            complete &= known
+            for level in design.levels[name][1:]:
+                eta += float(beta[f"{name}[{level}]"]) * (text == level).to_numpy(
+                    dtype=float, na_value=0.0
+                )
+            continue
+        values = pd.to_numeric(data[name], errors="coerce").to_numpy(dtype=float)
+        key = name
+        if name in design.log:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                values = np.where(values > 0, np.log(values), np.nan)
+            key = f"log({name})"
+        if key in design.scale:
+            mean, sd = design.scale[key]
+            values = (values - mean) / sd
+        complete &= np.isfinite(values)
+        eta += float(beta[key]) * np.where(np.isfinite(values), values, 0.0)
+    if result.kind == "logit":
+        p = 1.0 / (1.0 + np.exp(-eta))
+    elif result.kind == "probit":
+        from scipy.stats import norm
+
+        p = norm.cdf(eta)
+    else:
+        p = np.clip(eta, 0.0, 1.0)
+    return pd.Series(np.where(complete, p, np.nan), index=data.index, name=f"p_{result.kind}")
 
 
 def roc_auc(y: NDArray[np.floating], p: NDArray[np.floating]) -> float:
@@ -393,17 +475,20 @@ def _dummies(
 
 def _standardised(
     X: pd.DataFrame, numeric: Sequence[str], log: Sequence[str], standardise: bool | Sequence[str]
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, dict[str, tuple[float, float]]]:
+    """The design with the chosen columns z-scored, and their mean and SD."""
     if not standardise:
-        return X
+        return X, {}
     X = X.copy()
     chosen = list(numeric) if standardise is True else list(standardise)
+    scale: dict[str, tuple[float, float]] = {}
     for name in chosen:
         key = f"log({name})" if name in log else name
         if key not in X.columns:
             raise ModelError(f"standardise names {name!r}, which is not a numeric predictor")
-        X[key] = (X[key] - X[key].mean()) / X[key].std(ddof=0)
-    return X
+        scale[key] = (float(X[key].mean()), float(X[key].std(ddof=0)))
+        X[key] = (X[key] - scale[key][0]) / scale[key][1]
+    return X, scale
 
 
 def _check_rank(X: pd.DataFrame) -> None:
@@ -433,9 +518,9 @@ def _design(
     reference: Mapping[str, str] | None = None,
     log: Sequence[str] = (),
     standardise: bool | Sequence[str] = False,
-) -> tuple[pd.Series, pd.DataFrame, NDArray[np.bool_], dict[str, str]]:
+) -> tuple[pd.Series, pd.DataFrame, NDArray[np.bool_], Design]:
     """Outcome, design matrix (without constant) of the complete rows, the complete-row
-    mask and the reference level of each categorical predictor."""
+    mask and how the design was made (:class:`Design`)."""
     _check_names(data, outcome, predictors, categorical=categorical, log=log)
     reference = dict(reference or {})
     values = _outcome(data, outcome)
@@ -455,17 +540,24 @@ def _design(
             "among complete rows; a model needs both 0 and 1"
         )
     columns: dict[str, pd.Series] = {}
-    references: dict[str, str] = {}
+    levels: dict[str, tuple[str, ...]] = {}
     for name in predictors:  # keep the user's order
         if name in numeric:
             columns[f"log({name})" if name in log else name] = numeric[name][mask]
         else:
             base, dummies = _dummies(name, categories[name][mask], reference.get(name))
-            references[name] = base
+            levels[name] = (base, *(key[len(name) + 1 : -1] for key in dummies))
             columns.update(dummies)
     X = pd.DataFrame(columns, index=y_used.index)
     _check_rank(X)
-    return y_used, _standardised(X, list(numeric), log, standardise), mask, references
+    X, scale = _standardised(X, list(numeric), log, standardise)
+    design = Design(
+        predictors=tuple(predictors),
+        log=tuple(n for n in log if n in numeric),
+        levels=levels,
+        scale=scale,
+    )
+    return y_used, X, mask, design
 
 
 def _estimate(
@@ -620,7 +712,7 @@ def fit(
         raise ModelError(f"kind={kind!r} is not accepted; use one of {', '.join(KINDS)}")
     if not 0 < cutoff < 1:
         raise ModelError(f"cutoff={cutoff!r} must lie between 0 and 1")
-    y, X, complete, references = _design(
+    y, X, complete, design = _design(
         data,
         outcome,
         predictors,
@@ -645,6 +737,7 @@ def fit(
     n_dropped = int((~complete).sum())
     if n_dropped:
         logger.warning("%s: %d row(s) with missing values left out", kind, n_dropped)
+    references = {name: levels[0] for name, levels in design.levels.items()}
     if references:
         logger.info("%s: categorical references %s", kind, references)
     return ModelResult(
@@ -660,6 +753,7 @@ def fit(
         vif=vif(X),
         references=references,
         residuals=residuals,
+        design=design,
     )
 
 

@@ -40,7 +40,7 @@ from scipy import stats
 from scipy.spatial import cKDTree
 
 from klastergeo._errors import ConfigError, DataError
-from klastergeo._spatial import projected_xy, to_metric
+from klastergeo._spatial import firm_xy, projected_xy, to_metric
 from klastergeo.schema import sentra_ids
 
 __all__ = ["RipleyResult", "by_sector", "by_sentra", "clark_evans", "csr_points", "ripley"]
@@ -386,7 +386,9 @@ def by_sector(
     Parameters
     ----------
     firms
-        Firm points with a ``sector`` column; any CRS.
+        Firm points with a ``sector`` column, any CRS; or a plain frame with ``lon``,
+        ``lat`` (EPSG:4326) and ``sector`` (a national registry's columns, without a
+        point object per firm).
     areas
         The study area's polygons; the metric CRS (UTM zone) is chosen from them.
     sectors
@@ -415,9 +417,11 @@ def by_sector(
     crs = to_metric(areas[[areas.geometry.name]]).crs
     shapes = areas.geometry.to_crs(crs).to_numpy()
     area = float(shapely.area(shapes).sum())
-    xy = projected_xy(firms.geometry, crs)
-    sector = firms["sector"].astype(str).to_numpy()
-    counts = pd.Series(sector).value_counts()
+    xy = firm_xy(firms, crs)
+    # sector codes, not a string per firm (categories stay categories)
+    codes, names = pd.factorize(firms["sector"])
+    names = pd.Index(np.asarray(names).astype(str))
+    counts = pd.Series(np.bincount(codes[codes >= 0], minlength=len(names)), index=names)
     chosen = [
         s
         for s in (sorted(counts.index) if sectors is None else [str(s) for s in sectors])
@@ -430,7 +434,7 @@ def by_sector(
     pool = csr_points(shapes, simulations * largest, rng) if chosen and reference == "csr" else None
     curves, summary = [], []
     for code in chosen:  # one pattern per sector (tens)
-        pts = xy[sector == code]
+        pts = xy[codes == names.get_loc(code)]
         curve = ripley(
             pts,
             window=shapes,

@@ -175,6 +175,10 @@ class ValidationReport:
         Kept rows whose latitude and longitude were swapped back, with the original values.
     columns
         The column mapping actually used (after auto-detection).
+    kept
+        Records kept, when ``records`` holds none of them (a run that keeps its firms on
+        disk: :class:`klastergeo.pipeline.firms.FirmStore`); None when ``records`` holds
+        every kept record.
     """
 
     records: gpd.GeoDataFrame
@@ -186,10 +190,11 @@ class ValidationReport:
     decimal: str | None = None
     renamed: Mapping[str, str] = field(default_factory=dict)
     sector_typed: bool = False
+    kept: int | None = None
 
     @property
     def n_kept(self) -> int:
-        return len(self.records)
+        return len(self.records) if self.kept is None else self.kept
 
     @property
     def n_rejected(self) -> int:

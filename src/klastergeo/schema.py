@@ -20,7 +20,7 @@ __all__ = [
     "sentra_ids",
 ]
 
-#: Kept firms (``firms.parquet``, indexed by ``record_id``): the standard columns a
+#: Kept firms (``firms/``, GeoParquet by province, indexed by ``record_id``): the standard columns a
 #: registry's mapped columns become; the file's other columns follow as read.
 FIRM_COLUMNS = (
     "row",

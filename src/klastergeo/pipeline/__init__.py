@@ -11,8 +11,8 @@ every file into one staging folder committed at the end (:class:`klastergeo._io.
 
 Outputs of a run (``config.out``): ``summary.json``, ``rejected.csv``, ``repaired.csv``,
 ``areas.parquet``, ``sentra.csv``/``.geojson``, ``sentra_areas.csv``, ``global.csv``,
-``firms.parquet``, the profile tables, ``models/``, ``map.html``, ``report.html`` with
-``figures/``, and ``index.html``.
+``firms/`` (GeoParquet by province), the profile tables, ``models/``, ``map.html``,
+``report.html`` with ``figures/``, and ``index.html``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from klastergeo import models
 from klastergeo import records as records_mod
 from klastergeo._io import RunFolder
 from klastergeo.config import RunConfig
-from klastergeo.pipeline import assembly, intake, modelling, writer
+from klastergeo.pipeline import assembly, firm_output, intake, modelling, writer
 from klastergeo.pipeline._steps import Reporter, Steps, header
 from klastergeo.pipeline.counting import count
 from klastergeo.pipeline.delineation import find_sentra
@@ -79,12 +79,17 @@ MODEL_STEPS = ("read", "validate", "models", "write")
 
 @dataclass
 class RunResult:
-    """What a run produced (the same content as the files it wrote)."""
+    """What a run produced (the same content as the files it wrote).
+
+    ``firms`` are read from the run's firms output when first asked for (a national
+    registry's firms are not held in memory); ``firm_columns`` are the few columns of
+    every firm the steps used, indexed by position.
+    """
 
     out: Path
     summary: dict[str, Any]
     validation: records_mod.ValidationReport
-    firms: gpd.GeoDataFrame
+    firm_columns: pd.DataFrame
     areas: gpd.GeoDataFrame
     table: pd.DataFrame
     sentra: gpd.GeoDataFrame
@@ -95,6 +100,16 @@ class RunResult:
     typology: pd.DataFrame | None = None
     diagnosis: pd.DataFrame | None = None
     graph: Any = None  # the libpysal Graph the statistics used
+    sample: pd.DataFrame | None = None  # the models' sample strata, when sampled
+    _firms: gpd.GeoDataFrame | None = field(default=None, repr=False)
+
+    @property
+    def firms(self) -> gpd.GeoDataFrame:
+        """Every kept firm with the run's columns (read from ``out/firms``), in file
+        order, indexed by record id."""
+        if self._firms is None:
+            self._firms = firm_output.read_firms(self.out)
+        return self._firms
 
 
 def run(
@@ -147,7 +162,15 @@ def run(
         parents, found = steps("sentra", _sentra, config, study, counts, stats, weights)
         firms = assembly.firms_with_sentra(counts.firms, found)
         profiles = steps(
-            "profile", profile, config, study, firms, found.sentra, stats.analysed, steps.notes
+            "profile",
+            profile,
+            config,
+            study,
+            firms,
+            found.sentra,
+            stats.analysed,
+            steps.notes,
+            counts.store,
         )
         fitted = (
             modelling.Models()
@@ -157,7 +180,16 @@ def run(
         result = _result(config, records, counts, stats, weights, found, firms, profiles, fitted)
         fmap = None
         if not (sentra_only or skip_map):
-            fmap = steps("map", assembly.draw_map, config, study, result, parents, fitted.best)
+            fmap = steps(
+                "map",
+                assembly.draw_map,
+                config,
+                study,
+                result,
+                parents,
+                fitted.best,
+                counts.store,
+            )
         head = header("sentra" if sentra_only else "complete", options.seed)
         parts = (study, counts, weights, stats, profiles, fitted, fmap)
         result.summary = _write_run(folder, config, steps, head, result, *parts)
@@ -171,7 +203,7 @@ def _validate(
     """Validate the records (and read the model predictors, failing early on unknown
     ones); stop where validation keeps nothing, or finds a problem with ``--strict``."""
     records = intake.validate(config, registry, study.polygons, steps.progress)
-    predictors = modelling.predictors(config, records.validation)
+    predictors = modelling.predictors(config, records.validation, records.firms)
     _stop_at_validation(config, records.validation, steps)
     return records, predictors
 
@@ -193,7 +225,9 @@ def _models(
     notes: Any,
 ) -> modelling.Models:
     """The firm-level models of ``[model]``; a kind that cannot be estimated is noted."""
-    fitted = modelling.fit_models(config, firms, predictors, weights.graph, records.validation)
+    fitted = modelling.fit_models(
+        config, firms, predictors, weights.graph, records.validation, records.firms
+    )
     for kind, fit in fitted.notes.items():
         if "skipped" in fit:
             notes.add("models", models.TITLES[kind], fit["skipped"], warn=False)
@@ -223,7 +257,7 @@ def _result(
         out=Path(config.out),
         summary={},
         validation=records.validation,
-        firms=firms,
+        firm_columns=firms,
         areas=counts.areas,
         table=table,
         sentra=sentra,
@@ -234,6 +268,7 @@ def _result(
         typology=profiles.typology,
         diagnosis=profiles.diagnosis,
         graph=weights.graph,
+        sample=fitted.sample,
     )
 
 
@@ -307,9 +342,11 @@ def _write_run(
         )
     with steps.timed("write"):
         writer.validation_reports(stage, result.validation)
+        firm_output.write_firms(
+            stage, counts.store, writer.firm_columns(result.firm_columns), by_province=study.nested
+        )
         writer.run_tables(
             stage,
-            firms=result.firms,
             table=result.table,
             sentra=result.sentra,
             global_stats=writer.global_table(
@@ -319,7 +356,7 @@ def _write_run(
             members=result.members,
             bands=weights.bands,
         )
-        writer.model_outputs(stage, None, fitted.fitted)
+        writer.model_outputs(stage, None, fitted.fitted, fitted.sample)
         if fmap is not None:
             maps.save_map(fmap, stage / "map.html")
         writer.radar_charts(stage, config, profiles.diagnosis, result.sentra)

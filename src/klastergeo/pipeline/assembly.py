@@ -12,6 +12,7 @@ import pandas as pd
 
 from klastergeo.config import RunConfig
 from klastergeo.pipeline.delineation import Delineation
+from klastergeo.pipeline.firms import FirmStore
 from klastergeo.pipeline.modelling import Models
 from klastergeo.pipeline.profiling import Profiles
 from klastergeo.pipeline.study import StudyArea
@@ -26,8 +27,9 @@ __all__ = [
 ]
 
 
-def firms_with_sentra(firms: gpd.GeoDataFrame, found: Delineation) -> gpd.GeoDataFrame:
-    """The firms with the ``sentra_id`` of their sentra and ``in_sentra`` (0/1).
+def firms_with_sentra(firms: pd.DataFrame, found: Delineation) -> pd.DataFrame:
+    """The firms with the ``sentra_id`` of their sentra (a category) and ``in_sentra``
+    (0/1).
 
     Parameters
     ----------
@@ -38,8 +40,9 @@ def firms_with_sentra(firms: gpd.GeoDataFrame, found: Delineation) -> gpd.GeoDat
         order of ``firms``.
     """
     out = firms.copy(deep=False)  # new columns only: the firms' data are shared
-    out["sentra_id"] = found.firm_sentra.to_numpy(dtype=object)
-    out["in_sentra"] = out["sentra_id"].notna().astype(np.int64)
+    ids = found.firm_sentra
+    out["sentra_id"] = ids.astype("category").array
+    out["in_sentra"] = out["sentra_id"].notna().to_numpy().astype(np.int8)
     return out
 
 
@@ -114,13 +117,15 @@ def with_probabilities(
     """
     # new columns only: the inputs' data are shared, never changed
     firms, table, sentra = firms.copy(deep=False), table.copy(), sentra.copy()
-    for kind, result in fitted.fitted.items():
-        firms[f"p_{kind}"] = result.probability.to_numpy()
-        per_area = firms.groupby(["area_code", "sector"])[f"p_{kind}"].mean()
-        table[f"p_{kind}"] = per_area.reindex(table.index).to_numpy()
+    for kind, probability in fitted.probabilities.items():
+        column = f"p_{kind}"
+        firms[column] = probability.to_numpy()
+        per_area = firms.groupby(["area_code", "sector"], observed=True)[column].mean()
+        table[column] = _aligned(per_area, table.index)
         if len(sentra):
-            per_sentra = firms.groupby("sentra_id")[f"p_{kind}"].mean()
-            sentra[f"p_{kind}"] = per_sentra.reindex(sentra.index).to_numpy()
+            per_sentra = firms.groupby("sentra_id", observed=True)[column].mean()
+            per_sentra.index = per_sentra.index.astype(object)
+            sentra[column] = per_sentra.reindex(sentra.index).to_numpy()
     best = fitted.best
     if best and outcome == "in_sentra":
         # the cluster probability: of the firms of a sector in an area, the mean
@@ -131,12 +136,22 @@ def with_probabilities(
     return firms, table, sentra
 
 
+def _aligned(values: pd.Series, index: pd.Index) -> np.ndarray:
+    """``values`` by (area_code, sector) (possibly categorical levels) on ``index``."""
+    plain = pd.MultiIndex.from_arrays(
+        [values.index.get_level_values(i).astype(object) for i in range(2)],
+        names=index.names,
+    )
+    return pd.Series(values.to_numpy(), index=plain).reindex(index).to_numpy()
+
+
 def draw_map(
     config: RunConfig,
     study: StudyArea,
     result: Any,
     parents: pd.Series | None,
     best: str | None,
+    store: FirmStore | None = None,
 ) -> Any:
     """The run's web map (the ``map`` step) of a :class:`~klastergeo.pipeline.RunResult`.
 
@@ -155,6 +170,9 @@ def draw_map(
     best
         The model kind whose mean probability per area the map shows (when the outcome
         is ``in_sentra``); None for none.
+    store
+        Where the firms are read whole from, when they are few enough to be drawn one
+        by one (``map.max_firms``); None to draw their grid counts only.
 
     Returns
     -------
@@ -162,14 +180,22 @@ def draw_map(
         The map (:func:`klastergeo.publish.maps.build_map`).
     """
     column = f"p_{best}" if best and config.model.outcome == "in_sentra" else None
-    firms = result.firms
+    columns = result.firm_columns
+    # a province's firms are drawn one by one (whole, from the store); a country's
+    # are counted on a grid from their coordinates alone
+    few = store is not None and len(columns) <= config.map.max_firms
+    firms = store.frame() if few and store is not None else columns
+    probability = None
+    if column:
+        probability = columns.groupby("area_code", observed=True)[column].mean()
+        probability.index = probability.index.astype(object)
     return maps.build_map(
         result.areas,
         result.table,
         result.sentra,
         firms=firms,
         outlines=study.outlines(),
-        probability=firms.groupby("area_code")[column].mean() if column else None,
+        probability=probability,
         parents=parents,
         lang=config.map.lang,
         tiles=config.map.tiles,

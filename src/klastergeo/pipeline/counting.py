@@ -6,30 +6,42 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from klastergeo import aggregate, concentration
 from klastergeo.config import RunConfig
+from klastergeo.pipeline.firms import FirmStore
 from klastergeo.pipeline.intake import Intake
 from klastergeo.pipeline.study import StudyArea
 
-__all__ = ["Counts", "count", "lq_column"]
+__all__ = ["FIRM_FIELDS", "Counts", "count", "lq_column"]
+
+
+#: The columns of the firms every later step may read (text ones as categories).
+FIRM_FIELDS = ("area_code", "sector", "workers", "output", "lon", "lat")
 
 
 @dataclass(frozen=True)
 class Counts:
     """Firms placed in the areas of analysis and what is counted of them.
 
-    ``firms`` carry the ``area_code`` of their area of analysis (for H3, the cell, and
-    the administrative area as ``admin_code``); ``areas`` are the areas of analysis (the
-    study area's polygons, or the H3 grid); ``counts`` has firms, workers and output per
-    (area, sector); ``table`` adds the location quotients and the area names.
+    ``firms`` are the kept firms' few columns every later step reads, indexed by
+    position (:data:`FIRM_FIELDS`; ``area_code`` and ``sector`` as categories): the
+    ``area_code`` of their area of analysis (for H3, the cell, and the administrative
+    area as ``admin_code``); the whole firms stay in ``store``. ``areas`` are the areas
+    of analysis (the study area's polygons, or the H3 grid); ``counts`` has firms,
+    workers and output per (area, sector); ``table`` adds the location quotients and
+    the area names; ``rows`` is each firm's row in ``counts`` and ``table``.
     """
 
-    firms: gpd.GeoDataFrame
+    firms: pd.DataFrame
     areas: gpd.GeoDataFrame
     counts: pd.DataFrame
     table: pd.DataFrame
+    store: FirmStore
+    rows: NDArray[np.int64]
 
     @property
     def firms_per_area(self) -> pd.Series:
@@ -73,25 +85,35 @@ def count(config: RunConfig, study: StudyArea, intake: Intake) -> Counts:
         The firms (with the ``area_code`` of their area of analysis), the areas, the
         counts and the table with location quotients and area names.
     """
-    firms = intake.firms
+    store = intake.firms
+    firms = store.columns(FIRM_FIELDS, categorical=("area_code", "sector"))
     areas = study.polygons
     if study.kind == "h3":
         assert study.resolution is not None
         cells = aggregate.h3_cells(
             firms["lat"].to_numpy(), firms["lon"].to_numpy(), study.resolution
         )
-        firms = firms.assign(admin_code=firms.get("area_code"), area_code=cells)
-        areas = study.grid(firms["area_code"].unique().tolist())
-    if intake.batches is not None and study.kind != "h3":
-        # only the four columns counted, read from the kept firms' parts in file order:
-        # the same rows in the same order as the firms, so the same sums
-        columns = ["area_code", "sector", *aggregate.VALUE_COLUMNS]
-        counted = intake.batches.read([c for c in columns if c in firms.columns])
-    else:
-        counted = firms
-    counts = aggregate.count_by_area(counted, areas.index)
+        firms = firms.assign(admin_code=firms.get("area_code"), area_code=pd.Categorical(cells))
+        areas = study.grid(firms["area_code"].cat.categories.tolist())
+    counts = aggregate.count_by_area(firms, areas.index)
     matrix = aggregate.wide(counts, lq_column(config))
     lq = concentration.location_quotient(matrix).rename(columns={"p_value": "lq_p"})
     table = counts.join(lq)
     table["area_name"] = areas["name"].reindex(table.index.get_level_values("area_code")).to_numpy()
-    return Counts(firms=firms, areas=areas, counts=counts, table=table)
+    return Counts(
+        firms=firms, areas=areas, counts=counts, table=table, store=store, rows=_rows(firms, counts)
+    )
+
+
+def _rows(firms: pd.DataFrame, counts: pd.DataFrame) -> NDArray[np.int64]:
+    """Each firm's row in ``counts`` (every area x every sector, areas outer), or -1 for
+    a firm without an area."""
+    areas = counts.index.get_level_values(0).unique()
+    sectors = counts.index.get_level_values(1).unique()
+    area = pd.Index(areas).get_indexer(firms["area_code"].cat.categories)
+    sector = pd.Index(sectors).get_indexer(firms["sector"].cat.categories)
+    a_codes = firms["area_code"].cat.codes.to_numpy()
+    s_codes = firms["sector"].cat.codes.to_numpy()
+    a = np.where(a_codes >= 0, area[a_codes], -1).astype(np.int64)
+    s = np.where(s_codes >= 0, sector[s_codes], -1).astype(np.int64)
+    return np.where((a >= 0) & (s >= 0), a * len(sectors) + s, -1)

@@ -6,7 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from klastergeo import sentra as sentra_mod
 from klastergeo.config import RunConfig
@@ -82,13 +84,15 @@ def find_sentra(
             },
             index=table.index,
         )
-        keys = pd.MultiIndex.from_arrays(
-            [firms["area_code"].to_numpy(dtype=object), firms["sector"].to_numpy(dtype=object)]
-        )
-        firm_sentra = pd.Series(membership.reindex(keys).to_numpy(dtype=object), index=firms.index)
+        firm_sentra = _firm_sentra(membership.reindex(counts.counts.index), counts.rows)
         return Delineation(sentra, members, firm_sentra, area_sentra)
-    sentra, firm_sentra = sentra_mod.delineate_points(
+    points = gpd.GeoDataFrame(
         firms,
+        geometry=gpd.points_from_xy(firms["lon"].to_numpy(), firms["lat"].to_numpy()),
+        crs=4326,
+    )
+    sentra, firm_sentra = sentra_mod.delineate_points(
+        points,
         method=options.method,
         min_firms=options.min_firms,
         lq_threshold=options.lq_threshold,
@@ -101,10 +105,13 @@ def find_sentra(
         parents=parents,
         lang=config.map.lang,
     )
-    ids = pd.Series(firm_sentra.to_numpy(dtype=object), index=firms.index)
-    placed = firms.assign(sentra_id=ids).dropna(subset=["sentra_id"])
+    del points
+    ids = pd.Series(pd.Categorical(firm_sentra.to_numpy(dtype=object)), index=firms.index)
+    placed = pd.DataFrame(
+        {"area_code": firms["area_code"], "sector": firms["sector"], "sentra_id": ids}
+    ).dropna(subset=["sentra_id"])
     # an area row belongs to the sentra most of its firms of the sector are in
-    share = placed.groupby(["area_code", "sector"])["sentra_id"].agg(
+    share = placed.groupby(["area_code", "sector"], observed=True)["sentra_id"].agg(
         lambda v: v.value_counts().index[0]
     )
     area_ids = share.reindex(table.index).to_numpy(dtype=object)
@@ -119,3 +126,11 @@ def find_sentra(
         index=table.index,
     )
     return Delineation(sentra, None, ids, area_sentra)
+
+
+def _firm_sentra(per_row: pd.Series, rows: NDArray[np.int64]) -> pd.Series:
+    """The ``sentra_id`` of every firm (a category, NaN outside sentra), from the sentra
+    of each counted (area, sector) row and each firm's row."""
+    codes, ids = pd.factorize(per_row, use_na_sentinel=True)
+    firm_codes = np.where(rows >= 0, codes[np.maximum(rows, 0)], -1)
+    return pd.Series(pd.Categorical.from_codes(firm_codes, categories=ids))

@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 
 from klastergeo import batches, boundaries
 from klastergeo import records as records_mod
 from klastergeo._errors import ConfigError, ValidationError
 from klastergeo.batches import Progress
 from klastergeo.config import RunConfig
+from klastergeo.pipeline.firms import FirmStore
 
 __all__ = [
     "Intake",
@@ -31,12 +33,12 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Intake:
-    """The validated registry: kept firms (points, indexed by record id, with the
-    ``area_code`` of their area) and the report of every rejection and repair."""
+    """The validated registry: the kept firms (read back from their store, with the
+    ``area_code`` of their area) and the report of every rejection and repair (whose
+    ``records`` hold the kept firms' columns, not the firms: ``n_kept`` counts them)."""
 
-    firms: gpd.GeoDataFrame
+    firms: FirmStore
     validation: records_mod.ValidationReport
-    batches: batches.BatchValidation | None = None  # the kept firms as Parquet parts
 
 
 #: How the stages of the batch validation are named in progress reports.
@@ -128,13 +130,33 @@ def validate(
         scheduler=config.records.scheduler,
         progress=_named(progress),
     )
-    report = outcome.report()
-    # no copy: later steps add columns to copies of their own (copy-on-write)
-    return Intake(firms=report.records, validation=report, batches=outcome)
+    return Intake(firms=FirmStore(outcome), validation=_report(outcome))
+
+
+def _report(outcome: batches.BatchValidation) -> records_mod.ValidationReport:
+    """The validation report of a run, without the kept firms themselves (their columns
+    only: no firm is held in memory for it)."""
+    store = FirmStore(outcome)
+    return records_mod.ValidationReport(
+        records=store.frame(np.empty(0, dtype=np.int64)),
+        rejected=outcome.rejected,
+        repaired=outcome.repaired,
+        n_read=outcome.n_read,
+        columns=outcome.columns,
+        number_formats=outcome.number_formats,
+        decimal=records_mod.file_decimal(outcome.number_formats),
+        renamed=outcome.renamed,
+        sector_typed=outcome.sector_typed,
+        kept=outcome.n_kept,
+    )
 
 
 def validate_only(
-    config: RunConfig, workdir: Path, registry: batches.Registry | None = None
+    config: RunConfig,
+    workdir: Path,
+    registry: batches.Registry | None = None,
+    *,
+    whole: bool = True,
 ) -> records_mod.ValidationReport:
     """Read (unless ``registry`` is given) and validate the registry, against the study
     area when ``area.code`` or ``area.boundaries`` is set (``klastergeo validate``,
@@ -148,6 +170,10 @@ def validate_only(
         An empty folder for the staged registry and the spilled batches.
     registry
         The registry as already opened; None to open it from ``config.records``.
+    whole
+        Hold the kept firms in the report's ``records`` (for models of a registry
+        column); False for their count only (``klastergeo validate``: memory set by the
+        batch size, not by the registry).
     """
     if registry is None:
         registry = read(config, workdir)
@@ -160,7 +186,10 @@ def validate_only(
             id_col=config.area.id_col,
             name_col=config.area.name_col,
         )
-    return validate(config, registry, areas).validation
+    outcome = registry.validate(
+        areas=areas, snap_m=config.area.snap_m, sector_digits=config.records.sector_digits
+    )
+    return outcome.report() if whole else _report(outcome)
 
 
 def reason_text(validation: records_mod.ValidationReport) -> str:

@@ -5,27 +5,35 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
+import numpy as np
 import pandas as pd
 from libpysal.graph import Graph
+from numpy.typing import NDArray
 
 from klastergeo import autocorrelation, models
 from klastergeo import records as records_mod
 from klastergeo._errors import ConfigError, ModelError, ValidationError, preview
 from klastergeo.config import RunConfig
+from klastergeo.pipeline.firms import FirmStore
 
-__all__ = ["Models", "best_kind", "fit_models", "predictors"]
+__all__ = ["Models", "Sample", "best_kind", "fit_models", "predictors", "stratified_sample"]
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Models:
-    """Fitted models by kind, and per kind its fit statistics or why it was skipped."""
+    """Fitted models by kind, per kind its fit statistics or why it was skipped, each
+    kind's probability for every firm (in the firms' order), and the sample the models
+    were estimated on when the firms were too many (``sample``: one row per stratum with
+    ``sector``, ``outcome``, ``n_firms``, ``n_sample`` and ``weight``; None without)."""
 
     fitted: dict[str, models.ModelResult] = field(default_factory=dict)
     notes: dict[str, Any] = field(default_factory=dict)
+    probabilities: dict[str, pd.Series] = field(default_factory=dict)
+    sample: pd.DataFrame | None = None
 
     @property
     def best(self) -> str | None:
@@ -75,7 +83,11 @@ def _not_a_variable(validation: records_mod.ValidationReport, name: str) -> str 
     return None
 
 
-def predictors(config: RunConfig, validation: records_mod.ValidationReport) -> dict[str, pd.Series]:
+def predictors(
+    config: RunConfig,
+    validation: records_mod.ValidationReport,
+    store: FirmStore | None = None,
+) -> dict[str, pd.Series]:
     """Model predictors by the user's name, as numbers (categorical ones as text); fail
     early on unknown columns.
 
@@ -92,9 +104,17 @@ def predictors(config: RunConfig, validation: records_mod.ValidationReport) -> d
     validation
         The validation report: its kept ``records``, the column mapping, the renamed
         columns and the decimal mark found in the file.
+    store
+        Where the kept firms are read from (their columns only); None to take them from
+        ``validation.records``.
     """
-    firms = validation.records
+    firms: pd.DataFrame = validation.records
+    names = list(firms.columns)
     renamed = _user_columns(validation)
+    if store is not None:  # only the columns a predictor may come from, read from disk
+        roles = [r for r in ("workers", "output", "investment") if r in names]
+        chosen = [renamed.get(n, n) for n in config.model.predictors] or roles
+        firms = store.columns([c for c in chosen if c in names])
     wanted = list(config.model.predictors)
     for name in wanted:
         why = _not_a_variable(validation, name)
@@ -107,7 +127,7 @@ def predictors(config: RunConfig, validation: records_mod.ValidationReport) -> d
             if role in firms.columns and firms[role].notna().any()
         ]
     reserved = {"row", "lat", "lon", "geometry", "kbli", "sector", "name", "area_code"}
-    usable = [c for c in firms.columns if c not in reserved]
+    usable = [c for c in names if c not in reserved]
     unknown = [name for name in wanted if renamed.get(name, name) not in usable]
     for option in ("log", "categorical"):
         extra = [c for c in getattr(config.model, option) if c not in wanted]
@@ -155,20 +175,27 @@ def fit_models(
     predictors: dict[str, pd.Series],
     graph: Graph | None,
     validation: records_mod.ValidationReport,
+    store: FirmStore | None = None,
 ) -> Models:
     """Every model kind of ``[model]`` on the firms; a kind that cannot be estimated is
     skipped with its reason. With area weights, Moran's I of each model's mean residual
     per area is added to its fit (``residual_moran_*``).
 
+    With more than ``model.max_firms`` firms the models are estimated on a seeded sample
+    stratified by sector and outcome, proportional (:func:`stratified_sample`), and every
+    firm is predicted with them (:func:`klastergeo.models.predict`).
+
     Parameters
     ----------
     config
         The configuration: ``[model]`` (``outcome``, ``kinds``, ``cutoff``, ``robust``,
-        ``categorical``, ``reference``, ``log``, ``standardise``), ``records.decimal``,
-        and ``analysis.permutations`` and ``analysis.seed`` for the residuals' Moran's I.
+        ``categorical``, ``reference``, ``log``, ``standardise``, ``max_firms``),
+        ``records.decimal``, and ``analysis.permutations`` and ``analysis.seed`` (the
+        residuals' Moran's I and the sample).
     firms
         The firms: ``in_sentra`` when that is the outcome, else the outcome's registry
-        column; ``area_code`` for the residuals' Moran's I.
+        column (or read from ``store``); ``area_code`` for the residuals' Moran's I and
+        ``sector`` for the sample's strata.
     predictors
         The predictors by name, aligned with ``firms`` (:func:`predictors`).
     graph
@@ -176,67 +203,179 @@ def fit_models(
     validation
         The validation report: its column mapping (the id, coordinate, sector and name
         columns cannot be the outcome) and the file's decimal mark.
+    store
+        Where an outcome column that ``firms`` lack is read from; None for none.
     """
-    from klastergeo import spatial_models
-
     options = config.model
     data = pd.DataFrame(predictors, index=firms.index)
-    outcome = options.outcome
-    column = outcome
-    if outcome != "in_sentra":
-        why = _not_a_variable(validation, outcome)
-        if why is not None:
-            raise ConfigError(f"model.outcome: {why}; the outcome must be a 0/1 column")
-        column = _user_columns(validation).get(outcome, outcome)
-    if outcome == "in_sentra":
-        data[outcome] = firms["in_sentra"]
-    elif column in firms.columns:
-        data[outcome] = records_mod.numeric_column(
-            firms[column],
-            name=outcome,
-            decimal=config.records.decimal,
-            fallback=validation.decimal,
+    data[options.outcome] = _outcome(config, firms, validation, store)
+    sample = None
+    if len(data) > options.max_firms:
+        sample = stratified_sample(
+            firms["sector"] if "sector" in firms else pd.Series(0, index=firms.index),
+            data[options.outcome],
+            size=options.max_firms,
+            seed=config.analysis.seed,
         )
-    else:
-        raise ConfigError(
-            f"model.outcome={outcome!r} is not a column of the records; use 'in_sentra' "
-            "(the firm lies in a sentra) or a 0/1 column"
+        logger.info(
+            "models: %d firms; estimated on a stratified sample of %d", len(data), options.max_firms
         )
     fitted: dict[str, models.ModelResult] = {}
     notes: dict[str, Any] = {}
+    probabilities: dict[str, pd.Series] = {}
+    used = data if sample is None else data.iloc[sample.positions]
     for kind in options.kinds:
         try:
-            result = models.fit(
-                data,
-                outcome,
-                list(predictors),
-                kind=kind,
-                cutoff=options.cutoff,
-                robust=options.robust,
-                categorical=options.categorical,
-                reference=options.reference,
-                log=options.log,
-                standardise=options.standardise,
-            )
+            result = _fit_kind(config, used, list(predictors), kind)
         except ModelError as err:
             logger.warning("%s model skipped: %s", kind, err)
             notes[kind] = {"skipped": str(err)}
             continue
-        if (
-            graph is not None
-            and "area_code" in firms.columns
-            and len(graph.unique_ids) >= autocorrelation.MIN_AREAS_GLOBAL
-        ):
-            per_area = result.residuals.groupby(firms["area_code"]).mean()
-            # areas without firms carry no residual: 0, the model's expectation
-            filled = per_area.reindex(pd.Index(graph.unique_ids)).fillna(0.0)
-            moran = spatial_models.residual_moran(
-                filled,
-                graph,
-                permutations=min(config.analysis.permutations, 999),
-                seed=config.analysis.seed,
-            )
-            result.fit.update({f"residual_moran_{k}": v for k, v in moran.items()})
+        if sample is None:
+            probabilities[kind] = result.probability
+        else:
+            result.fit.update(n_firms=len(data), sampled=True)
+            probabilities[kind] = _predict_all(result, data)
+        _residual_moran(config, result, firms, graph)
         fitted[kind] = result
         notes[kind] = result.fit
-    return Models(fitted, notes)
+    return Models(fitted, notes, probabilities, None if sample is None else sample.strata)
+
+
+def _outcome(
+    config: RunConfig,
+    firms: pd.DataFrame,
+    validation: records_mod.ValidationReport,
+    store: FirmStore | None,
+) -> pd.Series:
+    """The models' 0/1 outcome of every firm: ``in_sentra``, or a registry column."""
+    outcome = config.model.outcome
+    if outcome == "in_sentra":
+        return firms["in_sentra"]
+    why = _not_a_variable(validation, outcome)
+    if why is not None:
+        raise ConfigError(f"model.outcome: {why}; the outcome must be a 0/1 column")
+    column = _user_columns(validation).get(outcome, outcome)
+    if column not in firms.columns and store is not None and column in store.names:
+        firms = store.columns([column])
+    if column not in firms.columns:
+        raise ConfigError(
+            f"model.outcome={outcome!r} is not a column of the records; use 'in_sentra' "
+            "(the firm lies in a sentra) or a 0/1 column"
+        )
+    return records_mod.numeric_column(
+        firms[column],
+        name=outcome,
+        decimal=config.records.decimal,
+        fallback=validation.decimal,
+    )
+
+
+def _fit_kind(
+    config: RunConfig, data: pd.DataFrame, predictors: list[str], kind: str
+) -> models.ModelResult:
+    options = config.model
+    return models.fit(
+        data,
+        options.outcome,
+        predictors,
+        kind=cast(Any, kind),
+        cutoff=options.cutoff,
+        robust=options.robust,
+        categorical=options.categorical,
+        reference=options.reference,
+        log=options.log,
+        standardise=options.standardise,
+    )
+
+
+def _predict_all(result: models.ModelResult, data: pd.DataFrame) -> pd.Series:
+    """The model's probability for every row, a million rows at a time."""
+    step = 1_000_000
+    parts = [models.predict(result, data.iloc[i : i + step]) for i in range(0, len(data), step)]
+    return pd.concat(parts) if parts else pd.Series(dtype=float)
+
+
+def _residual_moran(
+    config: RunConfig, result: models.ModelResult, firms: pd.DataFrame, graph: Graph | None
+) -> None:
+    """Moran's I of the model's mean residual per area, added to its fit."""
+    from klastergeo import spatial_models
+
+    if (
+        graph is None
+        or "area_code" not in firms.columns
+        or len(graph.unique_ids) < autocorrelation.MIN_AREAS_GLOBAL
+    ):
+        return
+    residuals = result.residuals
+    areas = firms["area_code"].reindex(residuals.index)
+    per_area = residuals.groupby(areas.to_numpy(), observed=True).mean()
+    # areas without firms carry no residual: 0, the model's expectation
+    filled = per_area.reindex(pd.Index(graph.unique_ids)).fillna(0.0)
+    moran = spatial_models.residual_moran(
+        filled,
+        graph,
+        permutations=min(config.analysis.permutations, 999),
+        seed=config.analysis.seed,
+    )
+    result.fit.update({f"residual_moran_{k}": v for k, v in moran.items()})
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A stratified sample: the sampled positions (sorted) and one row per stratum."""
+
+    positions: NDArray[np.int64]
+    strata: pd.DataFrame
+
+
+def stratified_sample(
+    sector: pd.Series, outcome: pd.Series, *, size: int, seed: int | None
+) -> Sample:
+    """A seeded sample of about ``size`` firms, stratified by sector and outcome with
+    proportional allocation: every stratum gives the same fraction of its firms
+    (rounded, at least one), so every sampled firm stands for about ``n / size`` firms
+    and estimates need no weights. The positions are sorted (file order).
+
+    Parameters
+    ----------
+    sector
+        Each firm's sector.
+    outcome
+        Each firm's outcome (missing values form their own stratum).
+    size
+        Firms wanted in the sample.
+    seed
+        Seed of the draw.
+
+    Returns
+    -------
+    Sample
+        ``positions`` of the sampled firms, and ``strata``: ``sector``, ``outcome``,
+        ``n_firms``, ``n_sample`` and ``weight`` (firms each sampled firm stands for).
+    """
+    n = len(sector)
+    s_codes, s_names = pd.factorize(sector, use_na_sentinel=False)
+    y = pd.to_numeric(outcome, errors="coerce").to_numpy(dtype=float)
+    y_codes = np.where(np.isnan(y), 2, (y > 0).astype(np.int64))
+    stratum = s_codes.astype(np.int64) * 3 + y_codes
+    sizes = np.bincount(stratum, minlength=len(s_names) * 3)
+    wanted = np.where(sizes > 0, np.maximum(1, np.round(sizes * (size / n))), 0).astype(np.int64)
+    wanted = np.minimum(wanted, sizes)
+    rng = np.random.default_rng(seed)
+    order = np.lexsort((rng.random(n), stratum))
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    rank = np.arange(n) - starts[stratum[order]]
+    positions = np.sort(order[rank < wanted[stratum[order]]])
+    present = np.flatnonzero(sizes)
+    strata = pd.DataFrame(
+        {
+            "sector": np.asarray(s_names, dtype=object)[present // 3],
+            "outcome": np.array([0, 1, np.nan])[present % 3],
+            "n_firms": sizes[present],
+            "n_sample": wanted[present],
+            "weight": sizes[present] / wanted[present],
+        }
+    )
+    return Sample(positions=positions.astype(np.int64), strata=strata)

@@ -38,7 +38,7 @@ def validate_run(config: RunConfig) -> records_mod.ValidationReport:
     from klastergeo._io import write_json
 
     with RunFolder(config.out, kind="validate") as folder:
-        report = intake.validate_only(config, folder.scratch())
+        report = intake.validate_only(config, folder.scratch(), whole=False)
         writer.validation_reports(folder.path, report)
         write_json(folder.path / "validation.json", report.summary())
         folder.commit(

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from klastergeo import concentration, diagnosis, pointpattern, typology
@@ -16,6 +17,7 @@ from klastergeo._errors import DataError
 from klastergeo.config import RunConfig
 from klastergeo.pipeline._steps import Notes
 from klastergeo.pipeline.counting import lq_column
+from klastergeo.pipeline.firms import FirmStore
 from klastergeo.pipeline.study import StudyArea
 
 __all__ = ["Profiles", "profile"]
@@ -38,10 +40,11 @@ class Profiles:
 def profile(
     config: RunConfig,
     study: StudyArea,
-    firms: gpd.GeoDataFrame,
+    firms: pd.DataFrame,
     sentra: gpd.GeoDataFrame,
     analysed: tuple[str, ...],
     notes: Notes,
+    store: FirmStore | None = None,
 ) -> Profiles:
     """Profile the sentra (the ``profile`` step).
 
@@ -54,14 +57,19 @@ def profile(
         The study area: whether its area codes nest (concentration per region level),
         and its ``polygons``, the window of the point patterns.
     firms
-        The firms with their ``sentra_id``; in an H3 run, their ``admin_code`` is the
-        area their concentration is measured in.
+        The firms with their ``area_code``, ``sector``, ``lon``, ``lat``, the measure
+        and ``sentra_id`` (a GeoDataFrame, or the few columns of
+        :class:`~.counting.Counts`); in an H3 run, their ``admin_code`` is the area their
+        concentration is measured in.
     sentra
         The sentra table (``sentra_id``, ``area_codes``, geometry).
     analysed
         The analysed sectors, whose point patterns are measured.
     notes
         Where profiles that cannot be computed are noted.
+    store
+        Where the sentra's firms are read whole from (their typology and diagnosis
+        columns); None when ``firms`` are whole.
     """
     admin = firms.assign(area_code=firms["admin_code"]) if "admin_code" in firms else firms
     try:
@@ -74,12 +82,23 @@ def profile(
     except DataError as err:
         notes.add("profile", "concentration indices", str(err))
         table = pd.DataFrame()
+    members = _members(firms, store)
     return Profiles(
         concentration=table,
-        typology=_typology(config, firms, sentra, notes.add),
-        diagnosis=_diagnosis(config, firms, sentra),
-        patterns=_point_patterns(config, firms, study.polygons, sentra, list(analysed)),
+        typology=_typology(config, members, sentra, notes.add),
+        diagnosis=_diagnosis(config, members, sentra),
+        patterns=_point_patterns(config, firms, members, study.polygons, sentra, list(analysed)),
     )
+
+
+def _members(firms: pd.DataFrame, store: FirmStore | None) -> gpd.GeoDataFrame:
+    """The sentra's firms, whole (record id, every column, point geometry), with their
+    ``sentra_id``: read from the store by position when ``firms`` are its few columns."""
+    inside = np.flatnonzero(firms["sentra_id"].notna().to_numpy())
+    ids = firms["sentra_id"].to_numpy(dtype=object)[inside]
+    # read in file order, as the positions are
+    members = firms.iloc[inside] if store is None else store.frame(inside)
+    return members.assign(sentra_id=ids)
 
 
 def _typology(
@@ -134,7 +153,8 @@ def _diagnosis(config: RunConfig, firms: pd.DataFrame, sentra: pd.DataFrame) -> 
 
 def _point_patterns(
     config: RunConfig,
-    firms: gpd.GeoDataFrame,
+    firms: pd.DataFrame,
+    members: gpd.GeoDataFrame,
     outline: gpd.GeoDataFrame,
     sentra: gpd.GeoDataFrame,
     sectors: list[str],
@@ -153,7 +173,7 @@ def _point_patterns(
         max_points=cap,
     )
     sentra_curves, per_sentra = pointpattern.by_sentra(
-        firms, sentra, simulations=simulations, seed=seed, max_points=cap
+        members, sentra, simulations=simulations, seed=seed, max_points=cap
     )
     ripley = pd.concat(
         [

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from klastergeo import __version__, aggregate, diagnosis, models
@@ -24,6 +25,7 @@ __all__ = [
     "area_model_outputs",
     "csv",
     "figures",
+    "firm_columns",
     "global_table",
     "model_outputs",
     "rejection_report",
@@ -132,8 +134,10 @@ def model_outputs(
     folder: Path,
     report: records_mod.ValidationReport | None,
     fitted: dict[str, models.ModelResult],
+    sample: pd.DataFrame | None = None,
 ) -> None:
-    """The model tables of every kind (``models/``), with the validation reports.
+    """The model tables of every kind (``models/``), with the validation reports, and
+    the sample they were estimated on (``models/sample.csv``) when there was one.
 
     Parameters
     ----------
@@ -144,11 +148,16 @@ def model_outputs(
         into ``folder``; None to write neither.
     fitted
         The fitted models by kind.
+    sample
+        The strata of the models' sample (``sector``, ``outcome``, ``n_firms``,
+        ``n_sample``, ``weight``); None when every firm was used.
     """
     if report is not None:
         validation_reports(folder, report)
     for result in fitted.values():
         models.write(result, folder / "models")
+    if sample is not None and fitted:
+        csv(sample, folder / "models" / "sample.csv")
 
 
 def area_model_outputs(
@@ -206,10 +215,28 @@ def global_table(
     return stats
 
 
+def firm_columns(firms: pd.DataFrame) -> pd.DataFrame:
+    """The columns a run adds to every firm of its firms output: ``sentra_id``,
+    ``in_sentra`` and the models' ``p_*`` (and, in an H3 run, the cell as
+    ``area_code`` and the administrative ``admin_code``).
+
+    Parameters
+    ----------
+    firms
+        The firms as the run's steps hold them (a few columns, by position).
+    """
+    names = ["sentra_id", "in_sentra", *[c for c in firms.columns if c.startswith("p_")]]
+    if "admin_code" in firms.columns:
+        names = ["area_code", "admin_code", *names]
+    out = firms[[c for c in names if c in firms.columns]].copy(deep=False)
+    if "in_sentra" in out.columns:
+        out["in_sentra"] = out["in_sentra"].astype(np.int64)
+    return out
+
+
 def run_tables(
     folder: Path,
     *,
-    firms: gpd.GeoDataFrame,
     table: pd.DataFrame,
     sentra: gpd.GeoDataFrame,
     global_stats: pd.DataFrame,
@@ -217,14 +244,13 @@ def run_tables(
     members: pd.DataFrame | None,
     bands: pd.DataFrame | None,
 ) -> None:
-    """The data files of a run: areas, sentra, global statistics, firms and profiles.
+    """The data files of a run: areas, sentra, global statistics and profiles (the firms
+    are streamed by :func:`klastergeo.pipeline.firm_output.write_firms`).
 
     Parameters
     ----------
     folder
         The output folder.
-    firms
-        The firms (``firms.parquet``).
     table
         The area x sector table (``areas.parquet``: the columns of
         :data:`~klastergeo.schema.AREA_COLUMNS` it has, and the ``p_*`` columns).
@@ -260,8 +286,6 @@ def run_tables(
     )
     write_text(folder / "sentra.geojson", geojson)
     csv(global_stats, folder / "global.csv", index=True)
-    with atomic_path(folder / "firms.parquet") as tmp:
-        firms.to_parquet(tmp)
     csv(profiles.concentration, folder / "concentration.csv")
     csv(profiles.typology, folder / "typology.csv", index=True)
     csv(profiles.diagnosis, folder / "diagnosis.csv", index=True)

@@ -203,7 +203,7 @@ def build_map(
     table: pd.DataFrame,
     sentra: gpd.GeoDataFrame,
     *,
-    firms: gpd.GeoDataFrame | None = None,
+    firms: pd.DataFrame | None = None,
     outlines: gpd.GeoDataFrame | None = None,
     probability: pd.Series | None = None,
     sectors: Sequence[str] = (),
@@ -227,6 +227,7 @@ def build_map(
         The sentra table with dissolved geometries (:func:`klastergeo.sentra.delineate`).
     firms
         Kept firms (points) with ``name`` and ``sector``; drawn as clustered markers.
+        Above ``max_firms`` a plain frame of ``lon`` and ``lat`` is enough.
     outlines
         Administrative outlines drawn as thin lines (e.g. kabupaten).
     probability
@@ -698,12 +699,16 @@ def _firm_payload(firms: gpd.GeoDataFrame) -> dict[str, Any]:
 MAX_GRID_CELLS = 100_000
 
 
-def _density_payload(firms: gpd.GeoDataFrame) -> dict[str, Any]:
+def _density_payload(firms: pd.DataFrame) -> dict[str, Any]:
     """Firms counted on a square grid in degrees, as delta-encoded cell centres with
     their counts (``w``): the finest grid of 0.005 x 2^k degrees (about 550 m at k = 0)
-    with at most :data:`MAX_GRID_CELLS` occupied cells. No names, no single positions."""
-    lon = firms.geometry.x.to_numpy()
-    lat = firms.geometry.y.to_numpy()
+    with at most :data:`MAX_GRID_CELLS` occupied cells. No names, no single positions.
+    ``firms`` may be points or a plain frame of ``lon`` and ``lat`` (a national registry,
+    without a point object per firm)."""
+    if isinstance(firms, gpd.GeoDataFrame):
+        lon, lat = firms.geometry.x.to_numpy(), firms.geometry.y.to_numpy()
+    else:
+        lon, lat = firms["lon"].to_numpy(dtype=float), firms["lat"].to_numpy(dtype=float)
     cell = 0.005
     while True:
         ix = np.floor(lon / cell).astype(np.int64)

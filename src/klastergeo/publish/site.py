@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from klastergeo._errors import ConfigError, DataError
 from klastergeo._io import RunFolder, atomic_path, write_text
@@ -378,12 +379,12 @@ def _copy_public(source: Path, stage: Path, *, with_firms: bool, firm_decimals: 
     for folder in ("figures", "diagnosis"):
         if (source / folder).is_dir():
             shutil.copytree(source / folder, stage / folder)
-    if with_firms and (source / "firms.parquet").exists():
+    if with_firms and (source / "firms").is_dir():
         write_text(stage / "firms.geojson", _public_firms(source, firm_decimals))
 
 
 #: Files of a run that hold one row per firm: never copied into a site as they are.
-_FIRM_LEVEL = frozenset({"firms.geojson", "firms.parquet", "rejected.csv", "repaired.csv"})
+_FIRM_LEVEL = frozenset({"firms", "firms.geojson", "firms.parquet", "rejected.csv", "repaired.csv"})
 #: Firm attributes a site publishes with ``--with-firms``.
 _PUBLIC_FIRM_COLUMNS = ("name", "kbli", "sector", "area_code", "sentra_id")
 
@@ -392,7 +393,11 @@ def _public_firms(source: Path, decimals: int) -> str:
     import geopandas as gpd
     import shapely
 
-    firms = gpd.read_parquet(source / "firms.parquet").to_crs(4326)
+    names = pq.read_schema(next((source / "firms").rglob("*.parquet"))).names
+    columns = [c for c in (*_PUBLIC_FIRM_COLUMNS, "row") if c in names]
+    firms = gpd.read_parquet(source / "firms", columns=[*columns, "geometry"]).to_crs(4326)
+    if "row" in firms.columns:  # the provinces' files back in the registry's order
+        firms = firms.sort_values("row", kind="stable")
     kept = [c for c in _PUBLIC_FIRM_COLUMNS if c in firms.columns]
     public = firms[[*kept, firms.geometry.name]].reset_index()
     rounded = shapely.transform(public.geometry.to_numpy(), lambda xy: np.round(xy, decimals))

@@ -1,0 +1,228 @@
+"""The firms output: every kept firm with what the run found about it, as GeoParquet
+partitioned by province (``firms/province=33/part-0.parquet``).
+
+The firms are streamed part by part from their store (:class:`~.firms.FirmStore`): each
+part gets the columns the run added (``sentra_id``, ``in_sentra``, the models'
+``p_*``; for H3 runs the cell as ``area_code`` and the administrative ``admin_code``)
+and point geometry, is split by province and appended to that province's file in row
+groups of :data:`ROW_GROUP` firms. Memory is set by the part and the row groups, not by
+the number of firms; firms keep the registry's order within a province.
+
+``geopandas.read_parquet("firms")`` (or ``pyarrow.dataset``, DuckDB, QGIS with GDAL
+3.8+) reads the folder as one table, with the province as a partition column, and a
+filter such as ``filters=[("province", "=", "33")]`` reads one province only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pyproj
+from numpy.typing import NDArray
+
+from klastergeo.pipeline.firms import FirmStore
+
+__all__ = ["FOLDER", "ROW_GROUP", "point_wkb", "read_firms", "write_firms"]
+
+logger = logging.getLogger(__name__)
+
+#: The output folder of the firms, inside a run's outputs.
+FOLDER = "firms"
+#: Firms per Parquet row group (the unit a reader filters and decompresses).
+ROW_GROUP = 131_072
+
+
+def point_wkb(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> pa.BinaryArray:
+    """Little-endian WKB points of the coordinates, built with numpy (21 bytes a point,
+    no geometry object per firm).
+
+    Parameters
+    ----------
+    lon, lat
+        Longitudes and latitudes (EPSG:4326).
+
+    Examples
+    --------
+    >>> import shapely
+    >>> wkb = point_wkb(np.array([110.5]), np.array([-7.25]))
+    >>> shapely.from_wkb(wkb[0].as_py()).wkt
+    'POINT (110.5 -7.25)'
+    """
+    n = len(lon)
+    record = np.zeros(n, dtype=[("order", "u1"), ("kind", "<u4"), ("x", "<f8"), ("y", "<f8")])
+    record["order"], record["kind"] = 1, 1
+    record["x"], record["y"] = lon, lat
+    offsets = np.arange(0, 21 * (n + 1), 21, dtype=np.int32)
+    return pa.BinaryArray.from_buffers(
+        pa.binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(record.tobytes())]
+    )
+
+
+def _geo_metadata() -> bytes:
+    """GeoParquet 1.1 metadata of the ``geometry`` column (points in EPSG:4326)."""
+    return json.dumps(
+        {
+            "version": "1.1.0",
+            "primary_column": "geometry",
+            "columns": {
+                "geometry": {
+                    "encoding": "WKB",
+                    "geometry_types": ["Point"],
+                    "crs": pyproj.CRS.from_epsg(4326).to_json_dict(),
+                }
+            },
+        }
+    ).encode()
+
+
+class _Province:
+    """One province's file: rows buffered and written a full row group at a time."""
+
+    def __init__(self, path: Path, schema: pa.Schema) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.writer = pq.ParquetWriter(path, schema, compression="zstd")
+        self.buffer: list[pa.Table] = []
+        self.rows = 0
+
+    def add(self, table: pa.Table) -> None:
+        self.buffer.append(table)
+        self.rows += table.num_rows
+        while self.rows >= ROW_GROUP:
+            joined = pa.concat_tables(self.buffer)
+            self.writer.write_table(joined.slice(0, ROW_GROUP), row_group_size=ROW_GROUP)
+            rest = joined.slice(ROW_GROUP)
+            self.buffer, self.rows = [rest], rest.num_rows
+
+    def close(self) -> None:
+        if self.rows:
+            self.writer.write_table(pa.concat_tables(self.buffer), row_group_size=ROW_GROUP)
+        self.writer.close()
+
+
+def write_firms(
+    folder: Path,
+    store: FirmStore,
+    added: pd.DataFrame,
+    *,
+    by_province: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> Path:
+    """Write every firm with the run's columns into ``folder / "firms"``.
+
+    Parameters
+    ----------
+    folder
+        The run's (staging) output folder.
+    store
+        The kept firms.
+    added
+        The run's columns of every firm, in the store's order (``sentra_id``,
+        ``in_sentra``, ``p_*``; ``area_code`` and ``admin_code`` replace the store's).
+    by_province
+        Partition by province (the first two characters of the Kemendagri area code,
+        or of ``admin_code`` in an H3 run); False for one file (custom polygons).
+    progress
+        Called as ``progress(firms written, firms)`` after each part.
+
+    Returns
+    -------
+    Path
+        The folder written.
+    """
+    target = folder / FOLDER
+    target.mkdir()
+    schema: pa.Schema | None = None
+    provinces: dict[str, _Province] = {}
+    total = len(store)
+    try:
+        for start, frame in store.parts():
+            table = _with_columns(frame, added.iloc[start : start + len(frame)])
+            if schema is None:
+                schema = _schema(store, table)
+            table = table.cast(schema)
+            keys = _province_keys(table, by_province)
+            for key in sorted(set(keys.tolist())):
+                rows = np.flatnonzero(keys == key)
+                if key not in provinces:
+                    name = f"province={key}" if by_province else "."
+                    provinces[key] = _Province(target / name / "part-0.parquet", schema)
+                provinces[key].add(table.take(pa.array(rows)))
+            if progress is not None:
+                progress(start + len(frame), total)
+    finally:
+        for province in provinces.values():
+            province.close()
+    logger.info("firms: %d written in %d file(s)", total, len(provinces))
+    return target
+
+
+def _with_columns(frame: pd.DataFrame, added: pd.DataFrame) -> pa.Table:
+    """A part of the store with the run's columns and the geometry, as Arrow."""
+    frame = frame.drop(columns=[c for c in added.columns if c in frame.columns])
+    extra = added.set_axis(frame.index)
+    for name in extra.columns:
+        column = extra[name]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            extra[name] = column.astype(object).where(column.notna(), None)
+    table = pa.Table.from_pandas(pd.concat([frame, extra], axis=1), preserve_index=True)
+    geometry = point_wkb(frame["lon"].to_numpy(float), frame["lat"].to_numpy(float))
+    return table.append_column("geometry", geometry)
+
+
+def _schema(store: FirmStore, first: pa.Table) -> pa.Schema:
+    """The schema of every file: the parts' types unified (a column empty in one part is
+    typed by the others), with the pandas and GeoParquet metadata."""
+    if store.validation.memory is None and len(store.validation.parts) > 1:
+        parts = pa.unify_schemas(
+            [pq.read_schema(p) for p in store.validation.parts], promote_options="permissive"
+        )
+        fields = [
+            parts.field(f.name) if f.name in parts.names and pa.types.is_null(f.type) else f
+            for f in first.schema
+        ]
+        schema = pa.schema(fields)
+    else:
+        schema = first.schema
+    metadata = dict(first.schema.metadata or {})
+    metadata[b"geo"] = _geo_metadata()
+    return schema.with_metadata(metadata)
+
+
+def _province_keys(table: pa.Table, by_province: bool) -> NDArray[np.object_]:
+    """Each row's partition: its province code, or one partition."""
+    if not by_province:
+        return np.full(table.num_rows, ".", dtype=object)
+    name = "admin_code" if "admin_code" in table.column_names else "area_code"
+    codes = pd.Series(table.column(name).to_pandas()).astype("string")
+    return codes.str[:2].fillna("unknown").to_numpy(dtype=object)
+
+
+def read_firms(out: str | Path, **kwargs: object) -> pd.DataFrame:
+    """The firms output of a run, as one GeoDataFrame indexed by record id.
+
+    Parameters
+    ----------
+    out
+        The run's output folder (or its ``firms`` folder).
+    **kwargs
+        Passed to :func:`geopandas.read_parquet` (e.g. ``columns``, or ``filters`` such
+        as ``[("province", "=", "33")]``).
+    """
+    import geopandas as gpd
+
+    path = Path(out)
+    if path.name != FOLDER:
+        path = path / FOLDER
+    firms = gpd.read_parquet(path, **kwargs)
+    if "province" in firms.columns:
+        firms = firms.drop(columns="province")
+    if "row" in firms.columns:  # the provinces' files back in the registry's order
+        firms = firms.sort_values("row", kind="stable")
+    return firms

@@ -1,0 +1,189 @@
+"""The kept firms after validation: where later steps read them from.
+
+A national registry has tens of millions of firms; as a GeoDataFrame (a point object and
+a record-id string per firm) they would not fit in memory. The validation step leaves
+them as Parquet parts on disk (or, for a registry read whole, as one frame in memory), and
+:class:`FirmStore` reads back only what a step needs:
+
+- :meth:`FirmStore.columns`: a few columns of every firm, text as categories (the counts,
+  the concentration indices, the point patterns and the models read ``area_code``,
+  ``sector``, ``workers``, ``lon``, ``lat`` and their predictors this way: some bytes
+  per firm, not a Python object);
+- :meth:`FirmStore.frame`: whole firms (with record id and point geometry) at given
+  positions: the members of the sentra (typology, diagnosis), the firms drawn one by one
+  on a province map;
+- :meth:`FirmStore.parts`: every firm, one part at a time (the firms output).
+
+A firm's *position* is its place among the kept firms in file order (0, 1, ...): the
+same whatever the batch size, so outputs do not depend on it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from numpy.typing import NDArray
+
+from klastergeo import batches
+
+__all__ = ["FirmStore"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FirmStore:
+    """The kept firms of a validation, read back column by column or part by part.
+
+    Parameters
+    ----------
+    validation
+        The batch validation (:meth:`klastergeo.batches.Registry.validate`): its Parquet
+        ``parts``, or the ``memory`` frame of a registry read whole.
+    """
+
+    validation: batches.BatchValidation
+
+    @cached_property
+    def sizes(self) -> NDArray[np.int64]:
+        """Firms in each part (one entry for a registry read whole)."""
+        if self.validation.memory is not None:
+            return np.array([len(self.validation.memory)], dtype=np.int64)
+        return np.array(
+            [pq.ParquetFile(p).metadata.num_rows for p in self.validation.parts], dtype=np.int64
+        )
+
+    def __len__(self) -> int:
+        return int(self.sizes.sum())
+
+    @property
+    def names(self) -> list[str]:
+        """The firms' columns (without the record id and the geometry)."""
+        return [c for c in self.validation.order if c != "geometry"]
+
+    def _tables(self, columns: Sequence[str]) -> Iterator[pa.Table]:
+        memory = self.validation.memory
+        if memory is not None:
+            yield pa.Table.from_pandas(memory[list(columns)], preserve_index=False)
+            return
+        for part in self.validation.parts:
+            yield pq.read_table(part, columns=list(columns))
+
+    def columns(self, columns: Sequence[str], *, categorical: Sequence[str] = ()) -> pd.DataFrame:
+        """Some columns of every firm, indexed by position; the ``categorical`` ones as
+        pandas categories (a small integer per firm instead of a string).
+
+        Parameters
+        ----------
+        columns
+            Columns of the firms (e.g. ``area_code``, ``sector``, ``workers``); names
+            they do not have are left out.
+        categorical
+            Text columns to return as categories.
+
+        Returns
+        -------
+        DataFrame
+            One row per kept firm, in file order, with a ``RangeIndex`` of positions.
+        """
+        wanted = [c for c in columns if c in self.names]
+        if not wanted:
+            return pd.DataFrame(index=pd.RangeIndex(len(self)))
+        table = pa.concat_tables(self._encoded(wanted, set(categorical)))
+        if any(pa.types.is_dictionary(f.type) for f in table.schema):
+            table = table.unify_dictionaries()
+        frame = table.combine_chunks().to_pandas(self_destruct=True, split_blocks=True)
+        return frame.set_axis(pd.RangeIndex(len(frame)))
+
+    def _encoded(self, columns: list[str], categorical: set[str]) -> Iterator[pa.Table]:
+        import pyarrow.compute as pc
+
+        for table in self._tables(columns):
+            for name in categorical & set(columns):
+                i = table.schema.get_field_index(name)
+                column = table.column(i)
+                if not pa.types.is_dictionary(column.type):
+                    table = table.set_column(i, name, pc.dictionary_encode(column))
+            yield table
+
+    def frame(self, positions: NDArray[np.int64] | None = None) -> gpd.GeoDataFrame:
+        """Whole firms (indexed by record id, with point geometry in EPSG:4326), as the
+        validation report gives them: every firm, or those at ``positions``.
+
+        Parameters
+        ----------
+        positions
+            Positions of the wanted firms (sorted or not; returned in file order);
+            None for every firm (small registries only).
+        """
+        wanted = None if positions is None else np.unique(np.asarray(positions, np.int64))
+        frames = [
+            frame for frame in self._parts(wanted, columns=None) if wanted is None or len(frame)
+        ]
+        if not frames:
+            frames = [next(self._parts(np.empty(0, np.int64), columns=None))]
+        joined = frames[0] if len(frames) == 1 else pd.concat(frames)
+        return self.validation._firms(joined)
+
+    def parts(self, columns: Sequence[str] | None = None) -> Iterator[tuple[int, pd.DataFrame]]:
+        """Every firm, one part at a time: ``(position of its first firm, frame)``, the
+        frame indexed by record id.
+
+        Parameters
+        ----------
+        columns
+            Columns to read (default: all).
+        """
+        start = 0
+        for frame in self._parts(None, columns=columns):
+            yield start, frame
+            start += len(frame)
+
+    def _parts(
+        self, positions: NDArray[np.int64] | None, *, columns: Sequence[str] | None
+    ) -> Iterator[pd.DataFrame]:
+        memory = self.validation.memory
+        offsets = np.concatenate([[0], np.cumsum(self.sizes)])
+        sources: list[Any] = [memory] if memory is not None else list(self.validation.parts)
+        for i, source in enumerate(sources):
+            lo, hi = offsets[i], offsets[i + 1]
+            local = None
+            if positions is not None:
+                inside = positions[(positions >= lo) & (positions < hi)]
+                if not len(inside) and i < len(sources) - 1:
+                    continue
+                local = inside - lo
+            if isinstance(source, pd.DataFrame):
+                frame = source if columns is None else source[list(columns)]
+            else:
+                frame = pd.read_parquet(source, columns=None if columns is None else list(columns))
+            yield frame if local is None else frame.iloc[local]
+
+    def positions_where(self, column: str, values: Sequence[Any]) -> NDArray[np.int64]:
+        """Positions of the firms whose ``column`` is one of ``values``.
+
+        Parameters
+        ----------
+        column
+            A column of the firms.
+        values
+            The accepted values.
+        """
+        import pyarrow.compute as pc
+
+        accepted = pa.array(list(values))
+        found, start = [], 0
+        for table in self._tables([column]):
+            mask = pc.is_in(table.column(0), value_set=accepted.cast(table.column(0).type))
+            found.append(np.flatnonzero(mask.to_numpy(zero_copy_only=False)) + start)
+            start += table.num_rows
+        return np.concatenate(found).astype(np.int64) if found else np.empty(0, np.int64)
