@@ -238,9 +238,11 @@ def test_a_whole_run_on_a_cluster_writes_the_same_tables(cluster: str, tmp_path:
         want = pd.read_csv(tmp_path / "here" / name, dtype=str)
         got = pd.read_csv(tmp_path / "there" / name, dtype=str)
         pd.testing.assert_frame_equal(got, want)
-    for name in ("areas.parquet", "firms.parquet"):  # the per-area counts; the kept firms
-        want = pd.read_parquet(tmp_path / "here" / name)
-        got = pd.read_parquet(tmp_path / "there" / name)
+    # the per-area counts, and the kept firms (a folder of parts)
+    for name in ["areas.parquet", *sorted(p.name for p in (tmp_path / "here" / "firms").iterdir())]:
+        where = "" if name == "areas.parquet" else "firms"
+        want = pd.read_parquet(tmp_path / "here" / where / name)
+        got = pd.read_parquet(tmp_path / "there" / where / name)
         pd.testing.assert_frame_equal(got, want)
     summary = json.loads((tmp_path / "there" / "summary.json").read_text())
     assert summary["config"]["records"]["scheduler"] == cluster
