@@ -8,6 +8,12 @@ points with the villages. It checks less than klastergeo (no swapped-coordinate 
 KBLI validation, no reasons kept per row), so the ratio flatters the peer.
 
 Run: ``make bench`` or ``python benchmarks/bench_records.py --rows 1000000``.
+
+``--dask`` times instead :meth:`klastergeo.batches.Registry.validate` (the check of every
+batch, the duplicates and the commit; the CSV staged beforehand) with the batches checked
+here, one after another, on Dask's processes, and on a local ``dask.distributed`` cluster
+of two single-threaded worker processes (started beforehand, its start timed apart):
+``python benchmarks/bench_records.py --dask --batch-size 250000``.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from klastergeo import boundaries, demo
-from klastergeo.batches import validate_in_batches
+from klastergeo.batches import open_registry, validate_in_batches
 from klastergeo.records import read_records, validate_records
 
 # The peer's read_csv warns that a column has mixed types (its numbers have decimal commas).
@@ -68,11 +74,59 @@ def _peer(path: Path, villages: gpd.GeoDataFrame) -> tuple[float, int]:
     return time.perf_counter() - start, len(kept)
 
 
+def _validate(
+    path: Path, villages: gpd.GeoDataFrame, batch_size: int, scheduler: str
+) -> tuple[float, int]:
+    """Seconds of ``Registry.validate`` alone (the registry opened and staged before)."""
+    with tempfile.TemporaryDirectory() as work:
+        registry = open_registry(path, workdir=Path(work) / "w", batch_size=batch_size)
+        start = time.perf_counter()
+        outcome = registry.validate(areas=villages, scheduler=scheduler)
+        return time.perf_counter() - start, outcome.n_kept
+
+
+def _dask(path: Path, villages: gpd.GeoDataFrame, batch_size: int, repeat: int) -> None:
+    from distributed import LocalCluster
+
+    start = time.perf_counter()
+    with LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        # no dashboard; the scheduler's own HTTP server (always started) on a free port
+        # rather than 8787, which another cluster may hold (distributed warns then)
+        dashboard_address="127.0.0.1:0",
+        scheduler_kwargs={"dashboard": False},
+    ) as cluster:
+        print(f"LocalCluster of 2 workers started in {time.perf_counter() - start:.1f} s")
+        where = {
+            "here, one batch after another": "",
+            "Dask processes (2, started per call)": "processes",
+            "LocalCluster, 2 workers x 1 thread": cluster.scheduler_address,
+        }
+        print(
+            f"{'Registry.validate, batches of ' + format(batch_size, ','):<44}"
+            f"{'best of ' + str(repeat):>12}{'kept':>12}"
+        )
+        kept = set()
+        for name, scheduler in where.items():
+            times = []
+            for _ in range(repeat):
+                seconds, n_kept = _validate(path, villages, batch_size, scheduler)
+                times.append(seconds)
+                kept.add(n_kept)
+            print(f"{name:<44}{min(times):>11.2f}s{n_kept:>12,}")
+        assert len(kept) == 1, kept
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--boundaries", default=os.environ.get("KLASTERGEO_DATA_DIR"))
+    parser.add_argument("--dask", action="store_true", help="time the Dask schedulers")
+    parser.add_argument("--batch-size", type=int, default=250_000, help="with --dask")
     args = parser.parse_args()
 
     villages = boundaries.load_areas("desa", area="33", source=args.boundaries)
@@ -85,6 +139,9 @@ def main() -> None:
             f"registry: {rows:,} rows, {path.stat().st_size / 1e6:.0f} MB "
             f"(generated in {time.perf_counter() - t0:.1f} s); villages: {len(villages):,}"
         )
+        if args.dask:
+            _dask(path, villages, args.batch_size, args.repeat)
+            return
         ours, streamed, peer = [], [], []
         for _ in range(args.repeat):
             seconds, kept_ours = _ours(path, villages)

@@ -92,6 +92,8 @@ LIBRARY = [
     (batches.validate_in_batches, "sector_digits", "records.sector_digits"),
     (batches.validate_in_batches, "decimal", "records.decimal"),
     (batches.validate_in_batches, "batch_size", "records.batch_size"),
+    (batches.validate_in_batches, "scheduler", "records.scheduler"),
+    (batches.Registry.validate, "scheduler", "records.scheduler"),
     *[
         (function, name, f"pointpattern.{name}")
         for function in (pointpattern.by_sector, pointpattern.by_sentra)

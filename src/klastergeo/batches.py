@@ -38,7 +38,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
-from klastergeo import records
+from klastergeo import distributed, records
 from klastergeo._docstrings import fill
 from klastergeo._errors import ConfigError, ValidationError
 from klastergeo.config import Columns, Decimal
@@ -165,6 +165,7 @@ def validate_in_batches(
     encoding: str | None = None,
     sheet: str | None = None,
     layer: str | None = None,
+    scheduler: str = "",
     progress: Progress | None = None,
 ) -> BatchValidation:
     """Read and validate a registry in batches (see the module docstring).
@@ -182,6 +183,9 @@ def validate_in_batches(
         As for :func:`klastergeo.records.validate_records`.
     delimiter, encoding, sheet, layer
         As for :func:`klastergeo.records.read_records`.
+    scheduler
+        Where the batches are checked (:meth:`Registry.validate`): ``""`` here, or a
+        Dask scheduler (``"threads"``, ``"processes"``, ``"tcp://HOST:PORT"``).
     progress
         Called as ``progress(stage, done, total)`` after each batch (``stage`` is
         ``"stage"``, with bytes, or ``"check"``/``"commit"``, with records).
@@ -213,7 +217,11 @@ def validate_in_batches(
         progress=progress,
     )
     return registry.validate(
-        areas=areas, snap_m=snap_m, sector_digits=sector_digits, progress=progress
+        areas=areas,
+        snap_m=snap_m,
+        sector_digits=sector_digits,
+        scheduler=scheduler,
+        progress=progress,
     )
 
 
@@ -237,6 +245,7 @@ class Registry:
         areas: gpd.GeoDataFrame | None = None,
         snap_m: float = 100.0,
         sector_digits: int = 2,
+        scheduler: str = "",
         progress: Progress | None = None,
     ) -> BatchValidation:
         """Check every batch, find the duplicates across batches and write the kept firms.
@@ -245,6 +254,11 @@ class Registry:
         ----------
         areas, snap_m, sector_digits
             As for :func:`klastergeo.records.validate_records`.
+        scheduler
+            Where the batches are checked: ``""`` (here, one after another), Dask's
+            ``"threads"`` or ``"processes"``, or ``"tcp://HOST:PORT"`` of a running
+            ``dask.distributed`` scheduler, whose workers share the work folder and the
+            registry (:mod:`klastergeo.distributed`). The verdicts are the same.
         progress
             Called as ``progress(stage, done, total)`` after each batch.
 
@@ -254,13 +268,33 @@ class Registry:
             The verdicts.
         """
         tell: Progress = progress or (lambda stage, done, total: None)
+        kind = distributed.scheduler_kind(scheduler)
+        if kind != "none":
+            distributed.require(scheduler)  # also for a registry read whole: fail alike
+        remote = kind != "none" and self.source.whole is None
         checker = _Checker(
             self.source, self.work, areas=areas, snap_m=snap_m, sector_digits=sector_digits
         )
-        with _once(logging.getLogger(records.__name__)):
-            for batch in self.source.batches(self.batch_size):
-                checker.check(batch)
-                tell("check", checker.done, self.source.n_rows)
+        log = logging.getLogger(records.__name__)
+        with _once(log):
+            if remote:
+                checks = distributed.check_batches(
+                    self,
+                    scheduler=scheduler,
+                    areas=areas,
+                    snap_m=snap_m,
+                    sector_digits=sector_digits,
+                    parts=checker.part,
+                    progress=tell,
+                )
+                for done in checks:
+                    for level, message in done.messages:
+                        log.log(level, "%s", message)
+                    checker.add(done)
+            else:
+                for batch in self.source.batches(self.batch_size):
+                    checker.check(batch)
+                    tell("check", checker.done, self.source.n_rows)
         return checker.commit(checker.duplicates(), tell)
 
 
@@ -376,6 +410,26 @@ class _Source:
             yield self.raw(frame, start)
             start += len(frame)
 
+    def n_batches(self, batch_size: int) -> int:
+        """How many batches of ``batch_size`` good rows the source holds."""
+        return 1 if self.whole is not None else -(-self.n_rows // batch_size)
+
+    def batch(self, index: int, batch_size: int) -> records.RawRecords:
+        """Batch ``index`` alone (the rows :meth:`batches` gives as its ``index``-th), read
+        from the row groups that hold it: what a worker reads for itself."""
+        if self.whole is not None:
+            return self.whole
+        parquet = pq.ParquetFile(self.path)
+        start = index * batch_size
+        stop = min(start + batch_size, self.n_rows)
+        if stop <= start:
+            raise IndexError(f"batch {index} of {self.n_batches(batch_size)}")
+        bounds = _group_bounds(parquet)
+        first, last = np.searchsorted(bounds, [start, stop - 1], side="right") - 1
+        table = parquet.read_row_groups(range(int(first), int(last) + 1))
+        frame = table.slice(start - int(bounds[first]), stop - start).to_pandas()
+        return self.raw(frame, start)
+
     def take(self, positions: NDArray[np.int64]) -> records.RawRecords:
         """The good rows at ``positions`` (sorted), in that order."""
         if self.whole is not None:
@@ -388,8 +442,7 @@ class _Source:
                 numbers=whole.rows[positions],
             )
         parquet = pq.ParquetFile(self.path)
-        sizes = [parquet.metadata.row_group(i).num_rows for i in range(parquet.num_row_groups)]
-        bounds = np.cumsum([0, *sizes])
+        bounds = _group_bounds(parquet)
         group = np.searchsorted(bounds, positions, side="right") - 1
         tables = [
             parquet.read_row_group(int(g)).take(pa.array(positions[group == g] - bounds[g]))
@@ -403,6 +456,12 @@ class _Source:
         return records.RawRecords(
             frame=frame, source=self.path, format=self.format, numbers=self.numbers(positions)
         )
+
+
+def _group_bounds(parquet: pq.ParquetFile) -> NDArray[np.int64]:
+    """The first row of each row group of ``parquet``, and its number of rows last."""
+    sizes = [parquet.metadata.row_group(i).num_rows for i in range(parquet.num_row_groups)]
+    return np.cumsum([0, *sizes], dtype=np.int64)
 
 
 def _open(
@@ -648,8 +707,80 @@ def _csv_to_parquet(
 # --------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _BatchCheck:
+    """One batch's verdicts, small enough to travel back from a worker: the hashes and
+    positions of its usable rows' duplicate keys, its rejected and repaired rows, and
+    what the kept firms' columns look like. The kept candidates themselves are in the
+    Parquet part the check wrote (or in ``kept``, for a file read whole)."""
+
+    n_rows: int
+    hashes: NDArray[np.uint64]
+    positions: NDArray[np.int64]
+    rejected: pd.DataFrame
+    repaired: pd.DataFrame
+    renamed: dict[str, str]
+    sector_typed: bool
+    order: tuple[str, ...]
+    part: Path | None = None
+    kept: pd.DataFrame | None = None
+    #: (level, message) of what the records logger said, where it ran on a worker
+    messages: tuple[tuple[int, str], ...] = ()
+
+
+def _check_batch(
+    source: _Source,
+    batch: records.RawRecords | int,
+    *,
+    batch_size: int,
+    areas: gpd.GeoDataFrame | None,
+    snap_m: float,
+    sector_digits: int,
+    part: Path | None,
+) -> _BatchCheck:
+    """Check one batch: every check of one row alone, the kept candidates written to
+    ``part`` (kept in memory when None), the duplicate keys hashed. A pure function of its
+    arguments, so it runs anywhere: ``batch`` is the batch itself, or its index, which
+    this function reads from ``source`` (a file the caller and it both see)."""
+    raw = source.batch(batch, batch_size) if isinstance(batch, int) else batch
+    if len(raw.malformed):  # a file read whole: its malformed lines come in commit()
+        raw = dataclasses.replace(raw, malformed=pd.DataFrame(), numbers=raw.rows)
+    checked = records.check_rows(
+        raw,
+        source.cols,
+        source.formats,
+        areas=areas,
+        snap_m=snap_m,
+        sector_digits=sector_digits,
+        sector_lengths=source.lengths,
+    )
+    reason, detail = checked.checks.resolve()
+    alive = reason == ""
+    kept, renamed = checked.kept(alive, areas, sector_digits=sector_digits, points=False)
+    # the columns as the whole-file validation orders them: geometry before area_code
+    columns = [c for c in kept.columns if c != "area_code"]
+    order = (*columns, "geometry", *(["area_code"] if "area_code" in kept else []))
+    if part is not None:
+        kept.to_parquet(part, **_SCRATCH)
+    keys = records.duplicate_keys(checked).iloc[np.flatnonzero(alive)]
+    hashed = pd.util.hash_pandas_object(keys, index=False)
+    return _BatchCheck(
+        n_rows=len(raw.frame),
+        hashes=np.asarray(hashed, dtype=np.uint64),
+        positions=raw.frame.index.to_numpy()[alive].astype(np.int64),
+        rejected=records._rejected_frame(raw, reason, detail),
+        repaired=checked.repaired(alive),
+        renamed=renamed,
+        sector_typed=checked.sectors.typed,
+        order=order,
+        part=part,
+        kept=None if part is not None else kept,
+    )
+
+
 class _Checker:
-    """Checks batch after batch, spilling candidates and rejections, keeping key hashes."""
+    """Gathers the batches' checks (:func:`_check_batch`), finds the duplicates across
+    them and commits the kept firms."""
 
     def __init__(
         self,
@@ -675,40 +806,40 @@ class _Checker:
         self.memory: pd.DataFrame | None = None
         (work / "candidates").mkdir()
 
-    def check(self, raw: records.RawRecords) -> None:
-        if len(raw.malformed):  # a file read whole: its malformed lines come in commit()
-            raw = dataclasses.replace(raw, malformed=pd.DataFrame(), numbers=raw.rows)
-        checked = records.check_rows(
-            raw,
-            self.source.cols,
-            self.source.formats,
-            areas=self.areas,
-            snap_m=self.snap_m,
-            sector_digits=self.sector_digits,
-            sector_lengths=self.source.lengths,
-        )
-        reason, detail = checked.checks.resolve()
-        alive = reason == ""
-        kept, self.renamed = checked.kept(
-            alive, self.areas, sector_digits=self.sector_digits, points=False
-        )
-        # the columns as the whole-file validation orders them: geometry before area_code
-        columns = [c for c in kept.columns if c != "area_code"]
-        self.order = (*columns, "geometry", *(["area_code"] if "area_code" in kept else []))
+    def part(self, index: int) -> Path | None:
+        """Where batch ``index`` spills its candidates (None: a file read whole)."""
         if self.source.whole is not None:
-            self.memory = kept  # one batch, read whole: nothing to spill
+            return None
+        return self.work / "candidates" / f"part-{index:06d}.parquet"
+
+    def check(self, raw: records.RawRecords) -> None:
+        """Check the next batch here, in this process."""
+        self.add(
+            _check_batch(
+                self.source,
+                raw,
+                batch_size=max(len(raw.frame), 1),
+                areas=self.areas,
+                snap_m=self.snap_m,
+                sector_digits=self.sector_digits,
+                part=self.part(self.n_batches),
+            )
+        )
+
+    def add(self, done: _BatchCheck) -> None:
+        """Take the next batch's check, wherever it ran (batches come in file order)."""
+        if done.kept is not None:
+            self.memory = done.kept  # one batch, read whole: nothing to spill
         else:
-            part = self.work / "candidates" / f"part-{self.n_batches:06d}.parquet"
-            kept.to_parquet(part, **_SCRATCH)
+            part = self.part(self.n_batches)
+            assert part is not None
             self.candidates.append(part)
-        keys = records.duplicate_keys(checked).iloc[np.flatnonzero(alive)]
-        hashed = pd.util.hash_pandas_object(keys, index=False)
-        self.hashes.append(np.asarray(hashed, dtype=np.uint64))
-        self.positions.append(raw.frame.index.to_numpy()[alive].astype(np.int64))
-        self.rejected.append(records._rejected_frame(raw, reason, detail))
-        self.repaired.append(checked.repaired(alive))
-        self.sector_typed = checked.sectors.typed
-        self.done += len(raw.frame)
+        self.hashes.append(done.hashes)
+        self.positions.append(done.positions)
+        self.rejected.append(done.rejected)
+        self.repaired.append(done.repaired)
+        self.renamed, self.sector_typed, self.order = done.renamed, done.sector_typed, done.order
+        self.done += done.n_rows
         self.n_batches += 1
 
     def duplicates(self) -> pd.DataFrame:

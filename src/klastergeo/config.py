@@ -367,9 +367,17 @@ class ReadOptions(_Options):
         "Records validated per batch of a CSV or Parquet registry (memory follows it).",
         flag="--batch-size",
     )
+    scheduler: str = opt(
+        "",
+        "Where the batches are checked: here, one after another ('', the default), Dask's "
+        "'threads' or 'processes', or a running dask.distributed scheduler "
+        "('tcp://HOST:PORT'); needs klastergeo[dask].",
+        flag="--scheduler",
+    )
 
     def _problems(self) -> list[str | None]:
         problems = [_choice("records.decimal", self.decimal, Decimal)]
+        problems.append(_scheduler_problem("records.scheduler", self.scheduler))
         if self.batch_size < 1:
             problems.append(f"records.batch_size={self.batch_size!r} must be at least 1")
         if self.sector_digits not in (2, 3, 4, 5):
@@ -391,6 +399,23 @@ class ReadOptions(_Options):
                 "detect it"
             )
         return problems
+
+
+#: ``tcp://HOST:PORT`` of a dask.distributed scheduler (a name, IPv4 or [IPv6] host)
+_SCHEDULER_ADDRESS = re.compile(r"tcp://(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*):(\d{1,5})")
+
+
+def _scheduler_problem(name: str, value: str) -> str | None:
+    """What is wrong with a ``records.scheduler`` value (None: nothing)."""
+    if value.strip().lower() in ("", "none", "threads", "processes"):
+        return None
+    address = _SCHEDULER_ADDRESS.fullmatch(value.strip())
+    if address and 0 < int(address.group(1)) < 65536:
+        return None
+    return (
+        f"{name}={value!r} is not a scheduler; use '' or 'none' (no Dask), 'threads', "
+        "'processes' or the address of a dask.distributed scheduler, 'tcp://HOST:PORT'"
+    )
 
 
 def _text_encoding(name: str) -> bool:

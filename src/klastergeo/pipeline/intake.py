@@ -127,6 +127,7 @@ def validate(
         areas=areas,
         snap_m=config.area.snap_m,
         sector_digits=config.records.sector_digits,
+        scheduler=config.records.scheduler,
         progress=_named(progress),
     )
     return Intake(firms=FirmStore(outcome), validation=_report(outcome))
@@ -186,7 +187,10 @@ def validate_only(
             name_col=config.area.name_col,
         )
     outcome = registry.validate(
-        areas=areas, snap_m=config.area.snap_m, sector_digits=config.records.sector_digits
+        areas=areas,
+        snap_m=config.area.snap_m,
+        sector_digits=config.records.sector_digits,
+        scheduler=config.records.scheduler,
     )
     return outcome.report() if whole else _report(outcome)
 
