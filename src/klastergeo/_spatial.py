@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -49,7 +50,26 @@ def to_metric(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         )
     if not frame.crs.is_geographic:
         return frame
-    return frame.to_crs(utm_crs(frame))
+    crs = utm_crs(frame)
+    geometry = frame.geometry.to_numpy()
+    ids = np.fromiter(map(id, geometry), dtype=np.int64, count=len(geometry))
+    key = (hash(ids.tobytes()), len(ids), frame.crs.to_wkt(), crs.to_wkt())
+    cached = _METRIC.get(key)
+    if cached is not None and np.array_equal(cached[0], ids):
+        # the same geometry objects (a national study area is projected by the sentra,
+        # the point patterns and the figures): reuse their projection
+        return frame.set_geometry(
+            gpd.GeoSeries(cached[2], index=frame.index, crs=crs, name=frame.geometry.name)
+        )
+    out = frame.to_crs(crs)
+    # the geometries are kept with the key, so their ids cannot be reused meanwhile
+    _METRIC.clear()
+    _METRIC[key] = (ids, geometry, out.geometry.to_numpy())
+    return out
+
+
+#: The last projection :func:`to_metric` made: (geometry ids, geometries, projected).
+_METRIC: dict[tuple[Any, ...], tuple[NDArray[np.int64], Any, Any]] = {}
 
 
 def projected_xy(points: gpd.GeoSeries, crs: pyproj.CRS) -> NDArray[np.float64]:

@@ -79,7 +79,10 @@ def csr_points(
         If too few points fall inside the window (an empty window).
     """
     shapes = np.atleast_1d(np.asarray(window, dtype=object))
-    tree = shapely.STRtree(shapes)
+    few = len(shapes) <= 8  # a sentra: test the points directly, no point objects
+    if few:
+        shapely.prepare(shapes)
+    tree = None if few else shapely.STRtree(shapes)
     minx, miny = shapely.bounds(shapes)[:, :2].min(axis=0)
     maxx, maxy = shapely.bounds(shapes)[:, 2:].max(axis=0)
     total = float(shapely.area(shapes).sum())
@@ -93,7 +96,11 @@ def csr_points(
         x = rng.uniform(minx, maxx, m)
         y = rng.uniform(miny, maxy, m)
         hit = np.zeros(m, dtype=bool)
-        hit[tree.query(shapely.points(x, y), predicate="intersects")[0]] = True
+        if tree is None:
+            for shape in shapes:
+                hit |= shapely.intersects_xy(shape, x, y)
+        else:
+            hit[tree.query(shapely.points(x, y), predicate="intersects")[0]] = True
         out = np.vstack([out, np.column_stack([x[hit], y[hit]])])
     if len(out) < size:
         raise DataError("could not sample points inside the window; is it empty?")
@@ -414,8 +421,8 @@ def by_sector(
         One row per sector (the keys of :func:`clark_evans`) plus ``clustered_at_m``: the
         distances at which L is above the envelope (``;``-joined).
     """
-    crs = to_metric(areas[[areas.geometry.name]]).crs
-    shapes = areas.geometry.to_crs(crs).to_numpy()
+    metric = to_metric(areas[[areas.geometry.name]])
+    crs, shapes = metric.crs, metric.geometry.to_numpy()
     area = float(shapely.area(shapes).sum())
     xy = firm_xy(firms, crs)
     # sector codes, not a string per firm (categories stay categories)

@@ -972,12 +972,16 @@ def _density_payload(firms: pd.DataFrame) -> dict[str, Any]:
         lon, lat = firms["lon"].to_numpy(dtype=float), firms["lat"].to_numpy(dtype=float)
     cell = 0.005
     while True:
+        # one int64 key per firm (x in the high bits): a 1-d unique, many times faster
+        # than a unique of (x, y) rows
         ix = np.floor(lon / cell).astype(np.int64)
         iy = np.floor(lat / cell).astype(np.int64)
-        keys, weights = np.unique(np.column_stack([ix, iy]), axis=0, return_counts=True)
-        if len(keys) <= MAX_GRID_CELLS:
+        low = int(iy.min()) if len(iy) else 0
+        packed, weights = np.unique((ix << 32) | (iy - low), return_counts=True)
+        if len(packed) <= MAX_GRID_CELLS:
             break
         cell *= 2
+    keys = np.column_stack([packed >> 32, (packed & 0xFFFFFFFF) + low])
     x = np.round((keys[:, 0] + 0.5) * cell * _Q).astype(np.int64)
     y = np.round((keys[:, 1] + 0.5) * cell * _Q).astype(np.int64)
     order = np.lexsort((y, x))
