@@ -218,3 +218,25 @@ def test_a_run_gives_the_same_outputs_for_batch_sizes_1000_and_1000000(tmp_path:
     assert "firms/part-0.parquet" in names and "areas.parquet" in names
     for name in names:
         assert (small / name).read_bytes() == (large / name).read_bytes(), name
+
+
+def test_point_patterns_of_the_largest_sentra_only() -> None:
+    """Above ``pointpattern.max_sentra`` only the largest sentra (by firms) keep their
+    point patterns, in their own order, and the run notes how many have none."""
+    from klastergeo.config import RunConfig
+    from klastergeo.pipeline._steps import Notes
+    from klastergeo.pipeline.profiling import _largest
+
+    sentra = gpd.GeoDataFrame(
+        {"n_firms": [30, 90, 20, 90, 55]},
+        geometry=[shapely.box(i, 0, i + 1, 1) for i in range(5)],
+        index=pd.Index(["10-01", "10-02", "13-01", "31-01", "31-02"], name="sentra_id"),
+        crs=4326,
+    )
+    notes = Notes()
+    config = RunConfig().with_overrides({"pointpattern.max_sentra": 3})
+    kept = _largest(config, sentra, notes)
+    assert kept.index.tolist() == ["10-02", "31-01", "31-02"]
+    assert "3 largest of 5" in notes.items[0]["why"]
+    everything = RunConfig().with_overrides({"pointpattern.max_sentra": 5})
+    assert _largest(everything, sentra, Notes()).index.tolist() == sentra.index.tolist()

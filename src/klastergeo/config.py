@@ -654,9 +654,15 @@ class PointPatternOptions(_Options):
     enabled: bool = opt(True, "Compute point-pattern evidence.")
     simulations: int = opt(99, "Simulations of each envelope.")
     max_points: int = opt(1000, "Firms sampled (seeded) from larger patterns.")
+    max_sentra: int = opt(
+        200,
+        "Sentra whose point patterns are measured: the largest, by firms (a national run "
+        "finds thousands; each costs a simulation envelope).",
+    )
 
     def _problems(self) -> list[str | None]:
         return [
+            _at_least("pointpattern.max_sentra", self.max_sentra, 0, integer=True),
             _at_least("pointpattern.simulations", self.simulations, 1, integer=True),
             _at_most("pointpattern.simulations", self.simulations, MAX_SIMULATIONS),
             _at_least("pointpattern.max_points", self.max_points, 3, integer=True),

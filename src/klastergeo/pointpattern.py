@@ -513,11 +513,16 @@ def by_sentra(
     shapes = sentra.geometry.to_crs(crs)
     inside = firms.loc[firms["sentra_id"].notna()]
     xy = projected_xy(inside.geometry, crs)
-    ids = inside["sentra_id"].astype(str).to_numpy()
+    # each sentra's firms from one sort (not one comparison of every firm per sentra)
+    codes, names = pd.factorize(inside["sentra_id"].astype(str))
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
+    where = {str(name): order[bounds[i] : bounds[i + 1]] for i, name in enumerate(names)}
+    empty = np.empty(0, dtype=np.int64)
     rng = np.random.default_rng(seed)
     curves, summary = [], []
     for sid, shape in zip(sentra_ids(sentra), shapes.to_numpy(), strict=True):
-        pts = xy[ids == sid]
+        pts = xy[where.get(str(sid), empty)]
         if len(pts) < 3:
             continue
         curve = ripley(

@@ -164,9 +164,16 @@ class FirmStore:
                 local = inside - lo
             if isinstance(source, pd.DataFrame):
                 frame = source if columns is None else source[list(columns)]
-            else:
-                frame = pd.read_parquet(source, columns=None if columns is None else list(columns))
-            yield frame if local is None else frame.iloc[local]
+                yield frame if local is None else frame.iloc[local]
+                continue
+            table = pq.read_table(
+                source,
+                columns=None if columns is None else list(columns),
+                use_pandas_metadata=True,
+            )
+            if local is not None:  # only the wanted rows become pandas objects
+                table = table.take(pa.array(local))
+            yield table.to_pandas()
 
     def positions_where(self, column: str, values: Sequence[Any]) -> NDArray[np.int64]:
         """Positions of the firms whose ``column`` is one of ``values``.

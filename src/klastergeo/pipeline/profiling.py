@@ -4,7 +4,7 @@ diagnosis and the point-pattern evidence of every sentra."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -87,15 +87,34 @@ def profile(
         concentration=table,
         typology=_typology(config, members, sentra, notes.add),
         diagnosis=_diagnosis(config, members, sentra),
-        patterns=_point_patterns(config, firms, members, study.polygons, sentra, list(analysed)),
+        patterns=_point_patterns(
+            config, firms, members, study.polygons, _largest(config, sentra, notes), analysed
+        ),
     )
+
+
+def _largest(config: RunConfig, sentra: gpd.GeoDataFrame, notes: Notes) -> gpd.GeoDataFrame:
+    """The ``pointpattern.max_sentra`` largest sentra (by firms, in their own order);
+    the others are noted as having no point-pattern evidence."""
+    cap = config.pointpattern.max_sentra
+    if len(sentra) <= cap or not config.pointpattern.enabled:
+        return sentra
+    top = sentra["n_firms"].sort_values(ascending=False, kind="stable").index[:cap]
+    notes.add(
+        "profile",
+        "point patterns of sentra",
+        f"measured for the {cap} largest of {len(sentra)} sentra "
+        f"(pointpattern.max_sentra); {len(sentra) - cap} smaller ones have none",
+        warn=False,
+    )
+    return sentra.loc[sentra.index.isin(top)]
 
 
 def _members(firms: pd.DataFrame, store: FirmStore | None) -> gpd.GeoDataFrame:
     """The sentra's firms, whole (record id, every column, point geometry), with their
     ``sentra_id``: read from the store by position when ``firms`` are its few columns."""
     inside = np.flatnonzero(firms["sentra_id"].notna().to_numpy())
-    ids = firms["sentra_id"].to_numpy(dtype=object)[inside]
+    ids = firms["sentra_id"].iloc[inside].to_numpy(dtype=object)
     # read in file order, as the positions are
     members = firms.iloc[inside] if store is None else store.frame(inside)
     return members.assign(sentra_id=ids)
@@ -157,7 +176,7 @@ def _point_patterns(
     members: gpd.GeoDataFrame,
     outline: gpd.GeoDataFrame,
     sentra: gpd.GeoDataFrame,
-    sectors: list[str],
+    sectors: Sequence[str],
 ) -> dict[str, pd.DataFrame]:
     """Ripley's L envelopes and Clark-Evans per analysed sector and per sentra."""
     options = config.pointpattern

@@ -288,28 +288,8 @@ def build_map(
     Fullscreen().add_to(fmap)
     control = folium.LayerControl(collapsed=False, position="topleft")
     control.add_to(fmap)
-    # Outlines, sentra and firms are drawn by the page's own script (every text set as
-    # text, never as HTML) and registered with the layer control.
-    layers: dict[str, Any] = {
-        "outlines": _outline_payload(outlines, t) if outlines is not None else None,
-        "sentra": _sentra_payload(sentra, t, lang) if len(sentra) else None,
-        "firms": {"points": t["firms"], "heat": t["firms_heat"]},
-        # a custom base map goes through the page's script (script-safe JSON): folium
-        # would compile its URL and attribution as templates. Leaflet writes attributions
-        # as HTML, so the text is escaped.
-        "tiles": {
-            "url": tiles.strip(),
-            "attribution": html.escape(attribution or ""),
-            "name": t["base_map"],
-        }
-        if custom_tiles
-        else None,
-    }
-    layers_call = _Call(
-        "klastergeo.layers({{ this._parent.get_name() }}, "
-        + control.get_name()
-        + ", {{ this.payload }});",
-        layers,
+    layers_call = _layers(
+        control, t, outlines, sentra, lang, tiles if custom_tiles else None, attribution
     )
     if firms is not None and len(firms):
         from folium.plugins import MarkerCluster
@@ -361,6 +341,41 @@ def _area_view(
             national,
         )
         fmap.klastergeo_split = _Split(call.add_to(fmap), national, files)
+
+
+def _layers(
+    control: Any,
+    t: Mapping[str, str],
+    outlines: gpd.GeoDataFrame | None,
+    sentra: gpd.GeoDataFrame,
+    lang: str,
+    custom_tiles: str | None,
+    attribution: str | None,
+) -> _Call:
+    """The page's call that draws outlines, sentra and firms and registers them with
+    the layer control (every text set as text, never as HTML)."""
+    t = dict(t)
+    layers: dict[str, Any] = {
+        "outlines": _outline_payload(outlines, t) if outlines is not None else None,
+        "sentra": _sentra_payload(sentra, t, lang) if len(sentra) else None,
+        "firms": {"points": t["firms"], "heat": t["firms_heat"]},
+        # a custom base map goes through the page's script (script-safe JSON): folium
+        # would compile its URL and attribution as templates. Leaflet writes attributions
+        # as HTML, so the text is escaped.
+        "tiles": {
+            "url": custom_tiles.strip(),
+            "attribution": html.escape(attribution or ""),
+            "name": t["base_map"],
+        }
+        if custom_tiles
+        else None,
+    }
+    return _Call(
+        "klastergeo.layers({{ this._parent.get_name() }}, "
+        + control.get_name()
+        + ", {{ this.payload }});",
+        layers,
+    )
 
 
 def _base_map(areas: gpd.GeoDataFrame, tiles: str, attribution: str | None) -> tuple[Any, bool]:
