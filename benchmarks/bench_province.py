@@ -141,6 +141,8 @@ def run_ours(records: Path, work: Path, env: dict[str, str]) -> dict:
         result["timings"] = summary.get("timings", {})
         result["peak_rss_mb"] = summary.get("peak_rss_mb", {})
         result["kept"] = summary.get("records", {}).get("kept")
+        result["sectors"] = len(summary.get("sectors", {}).get("analysed", []))
+        result["sentra"] = summary.get("sentra")
         result["peak_mb"] = max(result["peak_mb_sampled"], *result["peak_rss_mb"].values())
     else:
         result["tail"] = log.read_text(errors="replace").splitlines()[-8:]
@@ -341,7 +343,8 @@ def _report(ours: dict, theirs: dict, runs: int) -> None:
         f"{theirs['peak_mb']:,.0f} MB | {theirs['peak_mb'] / ours['peak_mb']:.2f}x |"
     )
     print(
-        f"\nklastergeo kept {ours['kept']:,} records and did everything a run does (validation,"
+        f"\nklastergeo kept {ours['kept']:,} records, analysed {ours['sectors']} sectors, found"
+        f" {ours['sentra']} sentra and did everything a run does (validation,"
         " LQ, LISA and Gi* for every sector, sentra, profiles, models, the map of all sectors"
         " and statistics, figures, report, output files); the peer only located the firms,"
         " counted them, ran Gi* for every sector and drew one map."

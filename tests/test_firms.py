@@ -240,3 +240,23 @@ def test_point_patterns_of_the_largest_sentra_only() -> None:
     assert "3 largest of 5" in notes.items[0]["why"]
     everything = RunConfig().with_overrides({"pointpattern.max_sentra": 5})
     assert _largest(everything, sentra, Notes()).index.tolist() == sentra.index.tolist()
+
+
+def test_sector_patterns_of_a_seeded_thinning() -> None:
+    """Above ``pointpattern.max_firms`` the sector patterns get a seeded uniform
+    thinning: the cap's number of distinct firms in file order, the same for a seed."""
+    from klastergeo.config import RunConfig
+    from klastergeo.pipeline._steps import Notes
+    from klastergeo.pipeline.profiling import _thinned
+
+    rng = np.random.default_rng(2)
+    firms = pd.DataFrame({"lon": rng.uniform(110, 111, 5_000), "sector": "31"})
+    config = RunConfig().with_overrides({"pointpattern.max_firms": 1_000})
+    notes = Notes()
+    thin = _thinned(config, firms, notes)
+    assert len(thin) == 1_000 and thin.index.is_monotonic_increasing and thin.index.is_unique
+    assert thin.index.equals(_thinned(config, firms, Notes()).index)
+    assert "1,000 of the 5,000" in notes.items[0]["why"]
+    # a thinning is uniform: the kept share is about the same in each half of the file
+    assert abs((thin.index < 2_500).mean() - 0.5) < 0.05
+    assert _thinned(RunConfig(), firms, Notes()) is firms

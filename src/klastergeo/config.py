@@ -654,6 +654,12 @@ class PointPatternOptions(_Options):
     enabled: bool = opt(True, "Compute point-pattern evidence.")
     simulations: int = opt(99, "Simulations of each envelope.")
     max_points: int = opt(1000, "Firms sampled (seeded) from larger patterns.")
+    max_firms: int = opt(
+        1_000_000,
+        "Firms the sector patterns are measured on: with more, a seeded uniform thinning "
+        "of them (a thinned pattern keeps its clustering; Clark-Evans and the envelopes "
+        "are measured on the thinned one).",
+    )
     max_sentra: int = opt(
         200,
         "Sentra whose point patterns are measured: the largest, by firms (a national run "
@@ -663,6 +669,7 @@ class PointPatternOptions(_Options):
     def _problems(self) -> list[str | None]:
         return [
             _at_least("pointpattern.max_sentra", self.max_sentra, 0, integer=True),
+            _at_least("pointpattern.max_firms", self.max_firms, 1_000, integer=True),
             _at_least("pointpattern.simulations", self.simulations, 1, integer=True),
             _at_most("pointpattern.simulations", self.simulations, MAX_SIMULATIONS),
             _at_least("pointpattern.max_points", self.max_points, 3, integer=True),

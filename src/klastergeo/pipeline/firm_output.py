@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pyproj
 from numpy.typing import NDArray
@@ -142,20 +143,19 @@ def write_firms(
     provinces: dict[str, _Province] = {}
     total = len(store)
     try:
-        for start, frame in store.parts():
-            table = _with_columns(frame, added.iloc[start : start + len(frame)])
+        for start, part in store.tables():
+            table = _with_columns(part, added.iloc[start : start + part.num_rows])
             if schema is None:
                 schema = _schema(store, table)
             table = table.cast(schema)
             keys = _province_keys(table, by_province)
-            for key in sorted(set(keys.tolist())):
-                rows = np.flatnonzero(keys == key)
+            for key in sorted(set(keys.unique().to_pylist())):
                 if key not in provinces:
                     name = f"province={key}" if by_province else "."
                     provinces[key] = _Province(target / name / "part-0.parquet", schema)
-                provinces[key].add(table.take(pa.array(rows)))
+                provinces[key].add(table.filter(pc.equal(keys, key)))
             if progress is not None:
-                progress(start + len(frame), total)
+                progress(start + part.num_rows, total)
     finally:
         for province in provinces.values():
             province.close()
@@ -163,17 +163,20 @@ def write_firms(
     return target
 
 
-def _with_columns(frame: pd.DataFrame, added: pd.DataFrame) -> pa.Table:
-    """A part of the store with the run's columns and the geometry, as Arrow."""
-    frame = frame.drop(columns=[c for c in added.columns if c in frame.columns])
-    extra = added.set_axis(frame.index)
-    for name in extra.columns:
-        column = extra[name]
+def _with_columns(table: pa.Table, added: pd.DataFrame) -> pa.Table:
+    """A part of the store (Arrow, no pandas objects) with the run's columns and the
+    point geometry."""
+    table = table.drop_columns([c for c in added.columns if c in table.column_names])
+    for name in added.columns:
+        column = added[name]
         if isinstance(column.dtype, pd.CategoricalDtype):
-            extra[name] = column.astype(object).where(column.notna(), None)
-    table = pa.Table.from_pandas(pd.concat([frame, extra], axis=1), preserve_index=True)
-    geometry = point_wkb(frame["lon"].to_numpy(float), frame["lat"].to_numpy(float))
-    return table.append_column("geometry", geometry)
+            values = pa.array(column.array).cast(pa.string())  # dictionary -> text
+        else:
+            values = pa.array(column.to_numpy())
+        table = table.append_column(name, values)
+    lon = table.column("lon").to_numpy().astype(float)
+    lat = table.column("lat").to_numpy().astype(float)
+    return table.append_column("geometry", point_wkb(lon, lat))
 
 
 def _schema(store: FirmStore, first: pa.Table) -> pa.Schema:
@@ -195,13 +198,14 @@ def _schema(store: FirmStore, first: pa.Table) -> pa.Schema:
     return schema.with_metadata(metadata)
 
 
-def _province_keys(table: pa.Table, by_province: bool) -> NDArray[np.object_]:
-    """Each row's partition: its province code, or one partition."""
+def _province_keys(table: pa.Table, by_province: bool) -> pa.Array:
+    """Each row's partition: its province code (the code's first two characters), or
+    one partition."""
     if not by_province:
-        return np.full(table.num_rows, ".", dtype=object)
+        return pa.array(np.full(table.num_rows, "."), pa.string())
     name = "admin_code" if "admin_code" in table.column_names else "area_code"
-    codes = pd.Series(table.column(name).to_pandas()).astype("string")
-    return codes.str[:2].fillna("unknown").to_numpy(dtype=object)
+    codes = table.column(name).combine_chunks().cast(pa.string())
+    return pc.fill_null(pc.utf8_slice_codeunits(codes, 0, 2), "unknown")
 
 
 def read_firms(out: str | Path, **kwargs: object) -> pd.DataFrame:

@@ -115,7 +115,12 @@ class FirmStore:
                     table = table.set_column(i, name, pc.dictionary_encode(column))
             yield table
 
-    def frame(self, positions: NDArray[np.int64] | None = None) -> gpd.GeoDataFrame:
+    def frame(
+        self,
+        positions: NDArray[np.int64] | None = None,
+        *,
+        columns: Sequence[str] | None = None,
+    ) -> gpd.GeoDataFrame:
         """Whole firms (indexed by record id, with point geometry in EPSG:4326), as the
         validation report gives them: every firm, or those at ``positions``.
 
@@ -124,15 +129,21 @@ class FirmStore:
         positions
             Positions of the wanted firms (sorted or not; returned in file order);
             None for every firm (small registries only).
+        columns
+            The columns wanted (those the firms have; ``lon`` and ``lat`` are always
+            read, for the geometry); None for all.
         """
         wanted = None if positions is None else np.unique(np.asarray(positions, np.int64))
-        frames = [
-            frame for frame in self._parts(wanted, columns=None) if wanted is None or len(frame)
-        ]
-        if not frames:
-            frames = [next(self._parts(np.empty(0, np.int64), columns=None))]
+        names = None
+        if columns is not None:
+            names = [c for c in self.names if c in {*columns, "lon", "lat"}]
+        frames = list(self._parts(wanted, columns=names))
+        frames = [f for f in frames if len(f)] or frames[-1:]
         joined = frames[0] if len(frames) == 1 else pd.concat(frames)
-        return self.validation._firms(joined)
+        points = gpd.points_from_xy(joined["lon"].to_numpy(), joined["lat"].to_numpy())
+        firms = gpd.GeoDataFrame(joined, geometry=points, crs=4326)
+        order = [c for c in self.validation.order if c in firms.columns]
+        return firms[order] if order else firms
 
     def parts(self, columns: Sequence[str] | None = None) -> Iterator[tuple[int, pd.DataFrame]]:
         """Every firm, one part at a time: ``(position of its first firm, frame)``, the
@@ -147,6 +158,20 @@ class FirmStore:
         for frame in self._parts(None, columns=columns):
             yield start, frame
             start += len(frame)
+
+    def tables(self) -> Iterator[tuple[int, pa.Table]]:
+        """Every firm as Arrow, one part at a time: ``(position of its first firm,
+        table)``, with the record id as a column and the pandas metadata (no pandas
+        object is made: the firms output is written from these)."""
+        memory = self.validation.memory
+        if memory is not None:
+            yield 0, pa.Table.from_pandas(memory, preserve_index=True)
+            return
+        start = 0
+        for part in self.validation.parts:
+            table = pq.read_table(part, use_pandas_metadata=True)
+            yield start, table
+            start += table.num_rows
 
     def _parts(
         self, positions: NDArray[np.int64] | None, *, columns: Sequence[str] | None

@@ -82,15 +82,38 @@ def profile(
     except DataError as err:
         notes.add("profile", "concentration indices", str(err))
         table = pd.DataFrame()
-    members = _members(firms, store)
+    members = _members(firms, store, _member_columns(config))
     return Profiles(
         concentration=table,
         typology=_typology(config, members, sentra, notes.add),
         diagnosis=_diagnosis(config, members, sentra),
         patterns=_point_patterns(
-            config, firms, members, study.polygons, _largest(config, sentra, notes), analysed
+            config,
+            _thinned(config, firms, notes),
+            members,
+            study.polygons,
+            _largest(config, sentra, notes),
+            analysed,
         ),
     )
+
+
+def _thinned(config: RunConfig, firms: pd.DataFrame, notes: Notes) -> pd.DataFrame:
+    """The firms the sector patterns are measured on: all of them, or a seeded uniform
+    thinning to ``pointpattern.max_firms`` (noted)."""
+    cap = config.pointpattern.max_firms
+    if len(firms) <= cap or not config.pointpattern.enabled:
+        return firms
+    rng = np.random.default_rng(config.analysis.seed)
+    keep = np.sort(rng.choice(len(firms), cap, replace=False))
+    notes.add(
+        "profile",
+        "point patterns of all firms",
+        f"sector patterns measured on a seeded thinning of {cap:,} of the {len(firms):,} "
+        "firms (pointpattern.max_firms)",
+        warn=False,
+    )
+    return firms.iloc[keep]
 
 
 def _largest(config: RunConfig, sentra: gpd.GeoDataFrame, notes: Notes) -> gpd.GeoDataFrame:
@@ -110,13 +133,31 @@ def _largest(config: RunConfig, sentra: gpd.GeoDataFrame, notes: Notes) -> gpd.G
     return sentra.loc[sentra.index.isin(top)]
 
 
-def _members(firms: pd.DataFrame, store: FirmStore | None) -> gpd.GeoDataFrame:
-    """The sentra's firms, whole (record id, every column, point geometry), with their
-    ``sentra_id``: read from the store by position when ``firms`` are its few columns."""
+def _member_columns(config: RunConfig) -> list[str]:
+    """The firm columns the profiles of the sentra read: sizes, sector, area, and the
+    typology's and diagnosis' registry columns."""
+    options = config.typology
+    return [
+        "area_code",
+        "sector",
+        "workers",
+        "output",
+        *([options.ownership] if options.ownership else []),
+        *options.linkages,
+        *config.diagnosis.items.values(),
+    ]
+
+
+def _members(
+    firms: pd.DataFrame, store: FirmStore | None, columns: Sequence[str]
+) -> gpd.GeoDataFrame:
+    """The sentra's firms (record id, the profiles' ``columns``, point geometry), with
+    their ``sentra_id``: read from the store by position when ``firms`` are its few
+    columns."""
     inside = np.flatnonzero(firms["sentra_id"].notna().to_numpy())
     ids = firms["sentra_id"].iloc[inside].to_numpy(dtype=object)
     # read in file order, as the positions are
-    members = firms.iloc[inside] if store is None else store.frame(inside)
+    members = firms.iloc[inside] if store is None else store.frame(inside, columns=columns)
     return members.assign(sentra_id=ids)
 
 
