@@ -7,9 +7,12 @@ doing only the hot spots and one map.
 The registry is ``national_registry.py``'s, restricted to the province: its generator run
 on Jawa Tengah's villages only (seeded; Parquet and ``;``-separated decimal-comma CSV with
 ``id_usaha``, ``nama_usaha``, ``lintang``, ``bujur``, ``kbli``, ``tenaga_kerja``,
-``nilai_produksi``, ``investasi``; 24 KBLI classes in 20 divisions, a specialty sentra in
-2 % of the villages, denser small villages, 0.5 % of the points moved 0.5-3 km, and its
-dirty rows). It is written once under ``--cache`` (in the temporary folder) and reused.
+``nilai_produksi``, ``investasi``; 24 KBLI classes in 20 divisions, denser small villages,
+0.5 % of the points moved 0.5-3 km, and its dirty rows), plus ``--sentra`` planted sentra
+(default 10): groups of 3-6 neighbouring villages with 250-550 firms of one manufacturing
+class each, about 4,000 of the records. (At about 9 firms per village, the national
+generator's own specialty villages hold about 4 firms of their class, too few for a
+sentra.) It is written once under ``--cache`` (in the temporary folder) and reused.
 
 Both sides run as fresh child processes (Python start and imports included), timed by
 wall clock, their resident memory (the process and its children) sampled from /proc every
@@ -52,6 +55,11 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported where used: the peer's child process times its own imports
+    import geopandas as gpd
+    import pyarrow as pa
 
 PROVINCE = "33"
 
@@ -93,15 +101,62 @@ def _watched(command: list[str], log: Path, env: dict[str, str]) -> dict:
     return {"code": code, "wall_s": time.perf_counter() - start, "peak_mb_sampled": peak[0]}
 
 
-def registry(rows: int, cache: Path, boundaries: Path, seed: int) -> Path:
-    """The province's registry folder, generated once (``national_registry.generate`` on
-    a copy of the province's villages)."""
-    folder = cache / f"p{PROVINCE}-n{rows}-s{seed}"
+def _plant_sentra(villages: gpd.GeoDataFrame, count: int, seed: int) -> pa.Table:
+    """The sentra records: ``count`` groups of 3-6 neighbouring villages (a seeded village
+    and its nearest by centroid), each with 250-550 firms of one manufacturing class, in
+    the national generator's schema (text coordinates with decimal commas)."""
+    import numpy as np
+    import pyarrow as pa
+    import shapely
+    from national_registry import CLASSES, WORDS, _decimal_comma, _points_in
+
+    rng = np.random.default_rng(seed + 1)
+    geoms = villages.geometry.to_numpy()
+    shapely.prepare(geoms)
+    bounds = villages.geometry.bounds.to_numpy()
+    centre = shapely.get_coordinates(shapely.point_on_surface(geoms))
+    owner, kbli = [], []
+    for cls in rng.choice(CLASSES[4:18], count, replace=False):
+        first = rng.integers(len(villages))
+        near = np.argsort(((centre - centre[first]) ** 2).sum(1))[: rng.integers(3, 7)]
+        n = int(rng.integers(250, 551))
+        owner.append(rng.choice(near, n))
+        kbli.append(np.full(n, cls))
+    owners, classes = np.concatenate(owner), np.concatenate(kbli)
+    n = len(owners)
+    x, y = _points_in(geoms, bounds, owners, rng)
+    names = np.char.add(np.char.add("CV ", WORDS[rng.integers(0, len(WORDS), n)]), " ")
+    names = np.char.add(names, WORDS[rng.integers(0, len(WORDS), n)])
+    table = pa.table(
+        {
+            "id_usaha": np.char.add("UMK-S", np.char.zfill((np.arange(n) + 1).astype(str), 8)),
+            "nama_usaha": names,
+            "lintang": _decimal_comma(y, 6),
+            "bujur": _decimal_comma(x, 6),
+            "kbli": classes,
+            "tenaga_kerja": rng.integers(1, 40, n),
+            "nilai_produksi": np.round(rng.lognormal(4.5, 1, n), 1),
+            "investasi": np.round(rng.lognormal(3.5, 1, n), 1),
+        }
+    )
+    return table
+
+
+def registry(rows: int, cache: Path, boundaries: Path, seed: int, sentra: int) -> Path:
+    """The province's registry folder, generated once: ``national_registry.generate`` on
+    a copy of the province's villages, plus ``sentra`` planted sentra (the national
+    generator's specialty villages hold about 4 firms of their class at this density,
+    below a sentra's minimum of 20)."""
+    folder = cache / f"p{PROVINCE}-n{rows}-s{seed}-k{sentra}"
     done = folder / "done.json"
     if done.exists():
         return folder
     import geopandas as gpd
-    from national_registry import generate
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+    from national_registry import _decimal_comma, generate
 
     source = cache / f"boundaries-{PROVINCE}"
     source.mkdir(parents=True, exist_ok=True)
@@ -110,11 +165,42 @@ def registry(rows: int, cache: Path, boundaries: Path, seed: int) -> Path:
         columns=["kode", "geometry"],
         filters=[("kode_prov", "=", PROVINCE)],
     )
+    villages = villages.sort_values("kode").reset_index(drop=True)
     villages.to_parquet(source / "desa.parquet")
-    print(f"generating {rows:,} records over {len(villages):,} villages in {folder} ...")
-    info = generate(rows, folder, source=source, seed=seed)
-    done.write_text(json.dumps({"rows": rows, "seed": seed, "villages": len(villages)}))
-    print(f"generated in {info['seconds']:.1f} s")
+    planted = _plant_sentra(villages, sentra, seed)
+    n_planted = planted.num_rows
+    print(
+        f"generating {rows:,} records ({n_planted:,} of them in {sentra} planted sentra) "
+        f"over {len(villages):,} villages in {folder} ..."
+    )
+    start = time.perf_counter()
+    generate(rows - n_planted, folder, source=source, seed=seed)
+    parquet = folder / "registry.parquet"
+    background = pq.read_table(parquet)
+    planted = planted.cast(background.schema)
+    pq.write_table(pa.concat_tables([background, planted]), parquet, compression="zstd")
+    as_text = pa.table(
+        {
+            name: (
+                _decimal_comma(planted[name].to_numpy(), 1)
+                if name in ("nilai_produksi", "investasi")
+                else pc.cast(planted[name], pa.string())
+            )
+            for name in planted.column_names
+        }
+    )
+    with (folder / "registry.csv").open("ab") as handle:
+        pacsv.write_csv(
+            as_text,
+            handle,
+            write_options=pacsv.WriteOptions(
+                include_header=False, delimiter=";", quoting_style="needed"
+            ),
+        )
+    done.write_text(
+        json.dumps({"rows": rows, "seed": seed, "villages": len(villages), "planted": n_planted})
+    )
+    print(f"generated in {time.perf_counter() - start:.1f} s")
     return folder
 
 
@@ -143,6 +229,8 @@ def run_ours(records: Path, work: Path, env: dict[str, str]) -> dict:
         result["kept"] = summary.get("records", {}).get("kept")
         result["sectors"] = len(summary.get("sectors", {}).get("analysed", []))
         result["sentra"] = summary.get("sentra")
+        result["skipped"] = summary.get("sectors", {}).get("skipped_few_firms", {})
+        result["not_computed"] = summary.get("not_computed", [])
         result["peak_mb"] = max(result["peak_mb_sampled"], *result["peak_rss_mb"].values())
     else:
         result["tail"] = log.read_text(errors="replace").splitlines()[-8:]
@@ -217,10 +305,11 @@ def peer(records: Path, boundaries: Path, out: Path, seed: int = 0) -> dict:
     counts = joined.groupby(["kode", "sector"]).size().unstack(fill_value=0).reindex(desa["kode"])
     counts = counts.fillna(0).astype(float)
     lap("groupby")
-    graph = Graph.build_contiguity(desa.set_index("kode"), rook=False)
+    # binary: esda's Gi* then adds a self-weight of 1 and row-standardises
+    graph = Graph.build_contiguity(desa.set_index("kode"), rook=False).transform("B")
     lap("queen contiguity")
     # esda's kernels are compiled on first use (not cached on disk): warm them up apart.
-    lattice = lat2W(10, 10, rook=False)
+    lattice = Graph.from_W(lat2W(10, 10, rook=False)).transform("B")
     esda.G_Local(np.arange(100.0), lattice, star=True, permutations=99, seed=seed)
     lap("esda warm-up (numba compilation)")
     z = {}
@@ -235,7 +324,8 @@ def peer(records: Path, boundaries: Path, out: Path, seed: int = 0) -> dict:
             keep_simulations=False,
         )
         z[sector] = gi.Zs
-        bins[sector] = np.sign(gi.Zs) * (
+        # villages without neighbours get no z (NaN): no bin
+        bins[sector] = np.sign(np.nan_to_num(gi.Zs)) * (
             (gi.p_sim <= 0.10).astype(int)
             + (gi.p_sim <= 0.05).astype(int)
             + (gi.p_sim <= 0.01).astype(int)
@@ -285,6 +375,7 @@ def peer(records: Path, boundaries: Path, out: Path, seed: int = 0) -> dict:
         "sectors": len(counts.columns),
         "map_sector": str(largest),
         "hot_spots": int((bins[largest] > 0).sum()),
+        "no_z": int(np.isnan(z[largest]).sum()),
         "map_mb": html.stat().st_size / 1e6,
         "maxrss_mb": maxrss / 1024,
     }
@@ -323,7 +414,8 @@ def _report(ours: dict, theirs: dict, runs: int) -> None:
     print(
         f"peer: {theirs['records']:,} records, {theirs['located']:,} in a village, "
         f"{theirs['sectors']} sectors; map of KBLI {theirs['map_sector']} "
-        f"({theirs['hot_spots']} hot-spot villages), {theirs['map_mb']:.1f} MB of HTML"
+        f"({theirs['hot_spots']} hot-spot villages, {theirs['no_z']} without a z), "
+        f"{theirs['map_mb']:.1f} MB of HTML"
     )
 
     warm = theirs["parts"].get("esda warm-up (numba compilation)", 0.0)
@@ -349,12 +441,17 @@ def _report(ours: dict, theirs: dict, runs: int) -> None:
         " and statistics, figures, report, output files); the peer only located the firms,"
         " counted them, ran Gi* for every sector and drew one map."
     )
+    if ours["skipped"]:
+        print(f"klastergeo skipped sectors with few firms: {ours['skipped']}")
+    for note in ours["not_computed"]:
+        print(f"klastergeo did not compute: {note}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=74_000)
     parser.add_argument("--seed", type=int, default=2016)
+    parser.add_argument("--sentra", type=int, default=10, help="planted sentra")
     parser.add_argument("--format", choices=["parquet", "csv"], default="parquet")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each side (best kept)")
     parser.add_argument(
@@ -375,7 +472,7 @@ def main() -> None:
 
     env = {**os.environ, "KLASTERGEO_DATA_DIR": str(boundaries)}
     print(f"machine: {os.cpu_count()} cores; boundaries {boundaries}")
-    folder = registry(args.rows, args.cache, boundaries, args.seed)
+    folder = registry(args.rows, args.cache, boundaries, args.seed, args.sentra)
     records = folder / f"registry.{args.format}"
     print(f"registry: {records} ({records.stat().st_size / 1e6:.1f} MB)")
     ours, theirs = [], []
