@@ -29,14 +29,14 @@ wall clock, their resident memory (the process and its children) sampled from /p
   standard stack: ``pandas.read_parquet`` of the registry (decimal commas parsed),
   ``geopandas.points_from_xy``, the province's villages read with a pyarrow filter,
   ``geopandas.sjoin`` (within), ``groupby`` village x KBLI division, queen contiguity with
-  ``libpysal.graph.Graph.build_contiguity``, ``esda.G_Local(star=True,
+  ``libpysal.graph.Graph.build_contiguity`` (binary), ``esda.G_Local(star=True,
   permutations=999, seed=...)`` for every division (esda's defaults otherwise:
-  row-standardised, ``n_jobs=-1``), and one ``folium`` map (``folium.GeoJson`` of the
-  villages coloured by the Gi* hot-spot bins of the largest division, with a tooltip)
-  saved to HTML. It does no validation, no LQ, LISA, sentra, profiles, models or report.
-  esda's numba kernels are not cached on disk, so a fresh script compiles them: the peer
-  warms them up on a 10 x 10 lattice first and that warm-up is timed apart, so the ratio
-  is printed with and without it.
+  row-standardised, ``n_jobs=-1``; ``--peer-jobs 1`` runs it in one process), and one
+  ``folium`` map (``folium.GeoJson`` of the villages coloured by the Gi* hot-spot bins of
+  the largest division, with a tooltip) saved to HTML. It does no validation, no LQ,
+  LISA, sentra, profiles, models or report. esda's numba kernels are not cached on disk,
+  so a fresh script compiles them: the peer warms them up on a 10 x 10 lattice first,
+  that warm-up is timed apart, and the ratio is printed with and without it.
 
 Run: ``make bench-province`` or
 ``python benchmarks/bench_province.py --rows 74000 --repeat 2 --format parquet``.
@@ -237,7 +237,7 @@ def run_ours(records: Path, work: Path, env: dict[str, str]) -> dict:
     return result
 
 
-def run_peer(records: Path, work: Path, env: dict[str, str], boundaries: Path) -> dict:
+def run_peer(records: Path, work: Path, env: dict[str, str], boundaries: Path, jobs: int) -> dict:
     """The plain script (:func:`peer`) in a child process; its parts from its last line."""
     command = [
         sys.executable,
@@ -248,6 +248,8 @@ def run_peer(records: Path, work: Path, env: dict[str, str], boundaries: Path) -
         str(boundaries),
         "--out",
         str(work / "peer"),
+        "--peer-jobs",
+        str(jobs),
     ]
     log = work / "peer.log"
     result = _watched(command, log, env)
@@ -260,7 +262,7 @@ def run_peer(records: Path, work: Path, env: dict[str, str], boundaries: Path) -
     return result
 
 
-def peer(records: Path, boundaries: Path, out: Path, seed: int = 0) -> dict:
+def peer(records: Path, boundaries: Path, out: Path, *, seed: int = 0, jobs: int = -1) -> dict:
     """The hot spots and one map with pandas, geopandas, libpysal, esda and folium.
 
     Returns the seconds of every part, the sizes, and this process's peak memory.
@@ -310,7 +312,7 @@ def peer(records: Path, boundaries: Path, out: Path, seed: int = 0) -> dict:
     lap("queen contiguity")
     # esda's kernels are compiled on first use (not cached on disk): warm them up apart.
     lattice = Graph.from_W(lat2W(10, 10, rook=False)).transform("B")
-    esda.G_Local(np.arange(100.0), lattice, star=True, permutations=99, seed=seed)
+    esda.G_Local(np.arange(100.0), lattice, star=True, permutations=99, seed=seed, n_jobs=jobs)
     lap("esda warm-up (numba compilation)")
     z = {}
     bins = {}
@@ -322,6 +324,7 @@ def peer(records: Path, boundaries: Path, out: Path, seed: int = 0) -> dict:
             permutations=999,
             seed=seed,
             keep_simulations=False,
+            n_jobs=jobs,
         )
         z[sector] = gi.Zs
         # villages without neighbours get no z (NaN): no bin
@@ -462,12 +465,15 @@ def main() -> None:
         type=Path,
         default=Path(os.environ.get("KLASTERGEO_DATA_DIR", "../shared/data/boundaries")),
     )
+    parser.add_argument(
+        "--peer-jobs", type=int, default=-1, help="esda's n_jobs in the peer (its default, -1)"
+    )
     parser.add_argument("--peer-child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     boundaries = args.boundaries.resolve()
     if args.peer_child is not None:
-        print(json.dumps(peer(args.peer_child, boundaries, args.out)), flush=True)
+        print(json.dumps(peer(args.peer_child, boundaries, args.out, jobs=args.peer_jobs)))
         return
 
     env = {**os.environ, "KLASTERGEO_DATA_DIR": str(boundaries)}
@@ -481,7 +487,7 @@ def main() -> None:
         try:
             ours.append(run_ours(records, work, env))
             print(f"run {i + 1}: klastergeo {ours[-1]['wall_s']:.1f} s", flush=True)
-            theirs.append(run_peer(records, work, env, boundaries))
+            theirs.append(run_peer(records, work, env, boundaries, args.peer_jobs))
             print(f"run {i + 1}: peer {theirs[-1]['wall_s']:.1f} s", flush=True)
         finally:
             shutil.rmtree(work, ignore_errors=True)

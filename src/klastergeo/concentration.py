@@ -393,8 +393,9 @@ def _cells(area: pd.Series, sector: pd.Series, weight: pd.Series) -> pd.DataFram
     """Plants summed per (area, sector): ``n`` plants, ``w`` their summed size and
     ``w2`` their summed squared size (all the Ellison-Glaeser index needs of plants).
     Works on text or categorical columns, without a Python object per plant."""
+    # .array keeps categories as categories (no Python string per plant)
     frame = pd.DataFrame(
-        {"area": area.to_numpy(), "sector": sector.to_numpy(), "w": weight.to_numpy(dtype=float)}
+        {"area": area.array, "sector": sector.array, "w": weight.to_numpy(dtype=float)}
     )
     frame["w2"] = frame["w"] * frame["w"]
     grouped = frame.groupby(["area", "sector"], sort=False, observed=True)
@@ -472,7 +473,8 @@ def indices_by_level(
         raise ConfigError(f"measure={measure!r}; use 'n_firms', 'workers' or 'output'")
     if measure != "n_firms" and measure not in firms.columns:
         raise DataError(f"measure {measure!r} is not a column of the firms")
-    located = firms.loc[firms[area].notna()]
+    placed = firms[area].notna()
+    located = firms if placed.all() else firms.loc[placed]  # no copy of a national frame
     size = None if measure == "n_firms" else measure
     amounts = (
         np.ones(len(located))
