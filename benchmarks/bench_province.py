@@ -485,10 +485,21 @@ def main() -> None:
     for i in range(args.repeat):
         work = Path(tempfile.mkdtemp(prefix="bench-province-"))
         try:
+            # other jobs on a shared machine show in the load average (1 min) around a run
+            load = os.getloadavg()[0]
             ours.append(run_ours(records, work, env))
-            print(f"run {i + 1}: klastergeo {ours[-1]['wall_s']:.1f} s", flush=True)
+            print(
+                f"run {i + 1}: klastergeo {ours[-1]['wall_s']:.1f} s "
+                f"(load {load:.2f} before, {os.getloadavg()[0]:.2f} after)",
+                flush=True,
+            )
+            load = os.getloadavg()[0]
             theirs.append(run_peer(records, work, env, boundaries, args.peer_jobs))
-            print(f"run {i + 1}: peer {theirs[-1]['wall_s']:.1f} s", flush=True)
+            print(
+                f"run {i + 1}: peer {theirs[-1]['wall_s']:.1f} s "
+                f"(load {load:.2f} before, {os.getloadavg()[0]:.2f} after)",
+                flush=True,
+            )
         finally:
             shutil.rmtree(work, ignore_errors=True)
     _report(_best(ours), _best(theirs), args.repeat)
