@@ -40,6 +40,38 @@ __all__ = ["FirmStore"]
 logger = logging.getLogger(__name__)
 
 
+def _numeric(kind: pa.DataType) -> bool:
+    """Numbers and booleans: read as NumPy arrays (nulls of numbers as NaN)."""
+    return bool(
+        pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind)
+    )
+
+
+class _Categories:
+    """The categories of a text column read part by part, in order of first appearance,
+    and each part's values as codes into them (-1 for a missing value)."""
+
+    def __init__(self) -> None:
+        self.values: list[Any] = []
+        self.position: dict[Any, int] = {}
+
+    def codes(self, column: pa.ChunkedArray) -> NDArray[np.int32]:
+        import pyarrow.compute as pc
+
+        encoded = pc.dictionary_encode(column).combine_chunks()
+        dictionary = encoded.dictionary.to_pylist()
+        mapping = np.empty(len(dictionary) + 1, dtype=np.int32)
+        for i, value in enumerate(dictionary):  # distinct values only (areas, sectors)
+            if value not in self.position:
+                self.position[value] = len(self.values)
+                self.values.append(value)
+            mapping[i] = self.position[value]
+        mapping[-1] = -1
+        indices = encoded.indices.to_numpy(zero_copy_only=False)
+        indices = np.where(encoded.indices.is_null().to_numpy(zero_copy_only=False), -1, indices)
+        return mapping[indices.astype(np.int64)]
+
+
 @dataclass(frozen=True)
 class FirmStore:
     """The kept firms of a validation, read back column by column or part by part.
@@ -96,24 +128,36 @@ class FirmStore:
             One row per kept firm, in file order, with a ``RangeIndex`` of positions.
         """
         wanted = [c for c in columns if c in self.names]
+        index = pd.RangeIndex(len(self))
         if not wanted:
-            return pd.DataFrame(index=pd.RangeIndex(len(self)))
-        table = pa.concat_tables(self._encoded(wanted, set(categorical)))
-        if any(pa.types.is_dictionary(f.type) for f in table.schema):
-            table = table.unify_dictionaries()
-        frame = table.combine_chunks().to_pandas(self_destruct=True, split_blocks=True)
-        return frame.set_axis(pd.RangeIndex(len(frame)))
-
-    def _encoded(self, columns: list[str], categorical: set[str]) -> Iterator[pa.Table]:
-        import pyarrow.compute as pc
-
-        for table in self._tables(columns):
-            for name in categorical & set(columns):
-                i = table.schema.get_field_index(name)
-                column = table.column(i)
-                if not pa.types.is_dictionary(column.type):
-                    table = table.set_column(i, name, pc.dictionary_encode(column))
-            yield table
+            return pd.DataFrame(index=index)
+        # part by part into small arrays (category codes, numbers), joined column by
+        # column: the memory is about that of the result, not three copies of it
+        pieces: dict[str, list[Any]] = {name: [] for name in wanted}
+        categories: dict[str, _Categories] = {
+            name: _Categories() for name in wanted if name in categorical
+        }
+        for table in self._tables(wanted):
+            for name in wanted:
+                column = table.column(name)
+                if name in categories:
+                    pieces[name].append(categories[name].codes(column))
+                elif _numeric(column.type):
+                    pieces[name].append(column.to_numpy())
+                else:
+                    pieces[name].append(column.to_pandas())
+        out: dict[str, Any] = {}
+        for name in wanted:
+            parts = pieces.pop(name)
+            if name in categories:
+                out[name] = pd.Categorical.from_codes(
+                    np.concatenate(parts), categories=pd.Index(categories[name].values)
+                )
+            elif parts and isinstance(parts[0], np.ndarray):
+                out[name] = np.concatenate(parts)
+            else:
+                out[name] = pd.concat(parts, ignore_index=True).to_numpy()
+        return pd.DataFrame(out, index=index)
 
     def frame(
         self,
