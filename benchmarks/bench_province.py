@@ -418,7 +418,8 @@ def _report(ours: dict, theirs: dict, runs: int) -> None:
         f"peer: {theirs['records']:,} records, {theirs['located']:,} in a village, "
         f"{theirs['sectors']} sectors; map of KBLI {theirs['map_sector']} "
         f"({theirs['hot_spots']} hot-spot villages, {theirs['no_z']} without a z), "
-        f"{theirs['map_mb']:.1f} MB of HTML"
+        f"{theirs['map_mb']:.1f} MB of HTML; peak of its main process "
+        f"{theirs['maxrss_mb']:,.0f} MB (the sampled peak adds esda's worker processes)"
     )
 
     warm = theirs["parts"].get("esda warm-up (numba compilation)", 0.0)
