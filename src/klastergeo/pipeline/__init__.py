@@ -152,7 +152,7 @@ def run(
     with RunFolder(config.out) as folder:  # checked and locked before any computing
         study = steps("boundaries", study_area, config)
         registry = steps("read", intake.read, config, folder.scratch(), steps.progress)
-        records = steps("validate", _validate, config, registry, study, steps)
+        records, predictors = steps("validate", _validate, config, registry, study, steps)
         counts = steps("aggregate", count, config, study, records)
         h3, options = study.kind == "h3", config.analysis
         weights = steps(
@@ -175,7 +175,7 @@ def run(
         fitted = (
             modelling.Models()
             if sentra_only
-            else steps("models", _models, config, firms, weights, records, steps.notes)
+            else steps("models", _models, config, firms, predictors, weights, records, steps.notes)
         )
         result = _result(config, records, counts, stats, weights, found, firms, profiles, fitted)
         fmap = None
@@ -197,15 +197,15 @@ def run(
     return result
 
 
-def _validate(config: RunConfig, registry: Any, study: Any, steps: Steps) -> intake.Intake:
-    """Validate the records (failing early on model predictors the registry does not
-    have; their values are read by the models step); stop where validation keeps
-    nothing, or finds a problem with ``--strict``."""
+def _validate(
+    config: RunConfig, registry: Any, study: Any, steps: Steps
+) -> tuple[intake.Intake, dict[str, pd.Series]]:
+    """Validate the records (and read the model predictors, failing early on unknown
+    ones); stop where validation keeps nothing, or finds a problem with ``--strict``."""
     records = intake.validate(config, registry, study.polygons, steps.progress)
-    if config.model.predictors:  # the names, against the kept firms' columns
-        modelling.predictors(config, records.validation)
+    predictors = modelling.predictors(config, records.validation, records.firms)
     _stop_at_validation(config, records.validation, steps)
-    return records
+    return records, predictors
 
 
 def _sentra(
@@ -219,13 +219,12 @@ def _sentra(
 def _models(
     config: RunConfig,
     firms: gpd.GeoDataFrame,
+    predictors: dict[str, pd.Series],
     weights: Any,
     records: intake.Intake,
     notes: Any,
 ) -> modelling.Models:
-    """The firm-level models of ``[model]`` (their predictors read from the kept firms
-    now, and dropped after); a kind that cannot be estimated is noted."""
-    predictors = modelling.predictors(config, records.validation, records.firms)
+    """The firm-level models of ``[model]``; a kind that cannot be estimated is noted."""
     fitted = modelling.fit_models(
         config, firms, predictors, weights.graph, records.validation, records.firms
     )
