@@ -64,25 +64,10 @@ if TYPE_CHECKING:  # imported where used: the peer's child process times its own
 PROVINCE = "33"
 
 
-def _rss_mb(pid: int) -> float:
-    """Resident memory of a process and its children, in MB (from /proc)."""
-    total = 0.0
-    try:
-        pids = [pid, *map(int, Path(f"/proc/{pid}/task/{pid}/children").read_text().split())]
-    except OSError:
-        return 0.0
-    for p in pids:
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) / 1024
-        except OSError:
-            continue
-    return total
-
-
 def _watched(command: list[str], log: Path, env: dict[str, str]) -> dict:
     """Run ``command`` as a child process: exit code, wall time, sampled peak memory."""
+    from bench_national import _rss_mb  # the same /proc sampler as the national benchmark
+
     start = time.perf_counter()
     with log.open("w") as handle:
         child = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=env)

@@ -131,12 +131,21 @@ class BatchValidation:
         ]
         return _concat(frames)
 
-    def report(self) -> records.ValidationReport:
-        """Everything in memory, as :func:`klastergeo.records.validate_records` returns it."""
+    def report(self, *, whole: bool = True) -> records.ValidationReport:
+        """The verdicts as :func:`klastergeo.records.validate_records` returns them.
+
+        Parameters
+        ----------
+        whole
+            Hold every kept firm in the report's ``records`` (in memory); False for
+            their columns only, with ``kept`` counting them (a national registry).
+        """
         if self.memory is not None:
-            kept = self._firms(self.memory)
-        else:
+            kept = self._firms(self.memory if whole else self.memory.iloc[:0])
+        elif whole:
             kept = self._firms(_concat([pd.read_parquet(p) for p in self.parts], index=True))
+        else:
+            kept = self._firms(pq.read_schema(self.parts[0]).empty_table().to_pandas())
         return records.ValidationReport(
             records=kept,
             rejected=self.rejected,
@@ -147,6 +156,7 @@ class BatchValidation:
             decimal=records.file_decimal(self.number_formats),
             renamed=self.renamed,
             sector_typed=self.sector_typed,
+            kept=None if whole else self.n_kept,
         )
 
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 
 from klastergeo import batches, boundaries
 from klastergeo import records as records_mod
@@ -130,25 +129,7 @@ def validate(
         scheduler=config.records.scheduler,
         progress=_named(progress),
     )
-    return Intake(firms=FirmStore(outcome), validation=_report(outcome))
-
-
-def _report(outcome: batches.BatchValidation) -> records_mod.ValidationReport:
-    """The validation report of a run, without the kept firms themselves (their columns
-    only: no firm is held in memory for it)."""
-    store = FirmStore(outcome)
-    return records_mod.ValidationReport(
-        records=store.frame(np.empty(0, dtype=np.int64)),
-        rejected=outcome.rejected,
-        repaired=outcome.repaired,
-        n_read=outcome.n_read,
-        columns=outcome.columns,
-        number_formats=outcome.number_formats,
-        decimal=records_mod.file_decimal(outcome.number_formats),
-        renamed=outcome.renamed,
-        sector_typed=outcome.sector_typed,
-        kept=outcome.n_kept,
-    )
+    return Intake(firms=FirmStore(outcome), validation=outcome.report(whole=False))
 
 
 def validate_only(
@@ -192,7 +173,7 @@ def validate_only(
         sector_digits=config.records.sector_digits,
         scheduler=config.records.scheduler,
     )
-    return outcome.report() if whole else _report(outcome)
+    return outcome.report(whole=whole)
 
 
 def reason_text(validation: records_mod.ValidationReport) -> str:
