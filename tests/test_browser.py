@@ -314,6 +314,15 @@ def test_split_map_opens_from_a_file(browser, national_page: Path, national_worl
     try:
         selected = _search(page, f"{villages.loc[code, 'name']}, {parents[code]}")
         loaded = page.evaluate("klastergeo.view.loaded.slice()")
+        # provinces whose box meets the view of the village are loaded too
+        in_view = page.evaluate(
+            """() => {
+              const map = Object.values(window).find(v => v instanceof L.Map);
+              const view = map.getBounds();
+              return klastergeo.view.loaded.filter(c => view.intersects(
+                klastergeo.view.layer.getLayers()[klastergeo.provinceIndex(c)].getBounds()));
+            }"""
+        )
         colour = page.evaluate("klastergeo.view.colourOf(0, '33')")
         assert page.errors == []
     finally:
@@ -324,5 +333,5 @@ def test_split_map_opens_from_a_file(browser, national_page: Path, national_worl
         "index": 0,
         "name": f"{villages.loc[code, 'name']}, {parents[code]}",
     }
-    assert loaded == ["33"]
+    assert loaded[0] == "33" and in_view == loaded
     assert colour is None or colour.startswith("#")
