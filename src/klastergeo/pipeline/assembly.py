@@ -58,7 +58,7 @@ def table_with_sentra(table: pd.DataFrame, found: Delineation) -> pd.DataFrame:
         The delineation; its ``area_sentra`` holds both columns, in the order of
         ``table``.
     """
-    out = table.copy()
+    out = table.copy(deep=False)  # copy-on-write: new columns only, the table stays
     out["sentra_id"] = found.area_sentra["sentra_id"].to_numpy(dtype=object)
     out["sentra_role"] = found.area_sentra["sentra_role"].to_numpy(dtype=object)
     return out
@@ -115,8 +115,8 @@ def with_probabilities(
     firms, table, sentra
         Copies of the inputs with the probability columns added.
     """
-    # new columns only: the inputs' data are shared, never changed
-    firms, table, sentra = firms.copy(deep=False), table.copy(), sentra.copy()
+    # new columns only: the inputs' data are shared (copy-on-write), never changed
+    firms, table, sentra = firms.copy(deep=False), table.copy(deep=False), sentra.copy()
     for kind, probability in fitted.probabilities.items():
         column = f"p_{kind}"
         firms[column] = probability.to_numpy()

@@ -41,7 +41,7 @@ class Counts:
     counts: pd.DataFrame
     table: pd.DataFrame
     store: FirmStore
-    rows: NDArray[np.int64]
+    rows: NDArray[np.signedinteger]
 
     @property
     def firms_per_area(self) -> pd.Series:
@@ -105,7 +105,7 @@ def count(config: RunConfig, study: StudyArea, intake: Intake) -> Counts:
     )
 
 
-def _rows(firms: pd.DataFrame, counts: pd.DataFrame) -> NDArray[np.int64]:
+def _rows(firms: pd.DataFrame, counts: pd.DataFrame) -> NDArray[np.signedinteger]:
     """Each firm's row in ``counts`` (every area x every sector, areas outer), or -1 for
     a firm without an area."""
     areas = counts.index.get_level_values(0).unique()
@@ -116,4 +116,6 @@ def _rows(firms: pd.DataFrame, counts: pd.DataFrame) -> NDArray[np.int64]:
     s_codes = firms["sector"].cat.codes.to_numpy()
     a = np.where(a_codes >= 0, area[a_codes], -1).astype(np.int64)
     s = np.where(s_codes >= 0, sector[s_codes], -1).astype(np.int64)
-    return np.where((a >= 0) & (s >= 0), a * len(sectors) + s, -1)
+    rows = np.where((a >= 0) & (s >= 0), a * len(sectors) + s, -1)
+    # four bytes a firm where the table allows (83,402 villages x 21 sectors does)
+    return rows.astype(np.int32) if len(areas) * len(sectors) < 2**31 else rows

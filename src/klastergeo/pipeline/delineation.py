@@ -128,9 +128,9 @@ def find_sentra(
     return Delineation(sentra, None, ids, area_sentra)
 
 
-def _firm_sentra(per_row: pd.Series, rows: NDArray[np.int64]) -> pd.Series:
+def _firm_sentra(per_row: pd.Series, rows: NDArray[np.signedinteger]) -> pd.Series:
     """The ``sentra_id`` of every firm (a category, NaN outside sentra), from the sentra
     of each counted (area, sector) row and each firm's row."""
     codes, ids = pd.factorize(per_row, use_na_sentinel=True)
-    firm_codes = np.where(rows >= 0, codes[np.maximum(rows, 0)], -1)
+    firm_codes = np.where(rows >= 0, codes.astype(np.int32)[np.maximum(rows, 0)], -1)
     return pd.Series(pd.Categorical.from_codes(firm_codes, categories=ids))

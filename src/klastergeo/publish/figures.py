@@ -47,6 +47,8 @@ _NEUTRAL = "#eeeeee"
 _BORDER = "#bbbbbb"
 #: Polygon parts beyond which the areas are drawn as an image (see the module docstring).
 RASTER_PARTS = 20_000
+#: The area maps' size (inches) and resolution.
+_FIGURE_SIZE, _DPI = (9.0, 7.5), 110
 #: Image pixels per figure pixel in raster mode (each way), for smooth borders.
 _SUPERSAMPLE = 2
 
@@ -58,6 +60,21 @@ def _matplotlib() -> Any:
     from matplotlib import pyplot
 
     return pyplot
+
+
+def _below_a_pixel(geometry: gpd.GeoSeries) -> gpd.GeoSeries:
+    """The areas simplified to a quarter of an image pixel (in raster mode, where the
+    image is :data:`_SUPERSAMPLE` times the figure's pixels): what a figure of the whole
+    country can show of a village border, at a fraction of the vertices to project and
+    index. The tolerance is in the areas' own units, from the larger side of their box
+    spread over the figure's width (its smallest scale), so it is never coarser."""
+    minx, miny, maxx, maxy = geometry.total_bounds
+    pixels = _FIGURE_SIZE[0] * _DPI * _SUPERSAMPLE
+    tolerance = max(maxx - minx, maxy - miny) / pixels / 4
+    if not np.isfinite(tolerance) or tolerance <= 0:
+        return geometry
+    simple = shapely.simplify(geometry.to_numpy(), tolerance, preserve_topology=True)
+    return gpd.GeoSeries(simple, index=geometry.index, crs=geometry.crs)
 
 
 class AreaCanvas:
@@ -81,22 +98,24 @@ class AreaCanvas:
         raster_parts: int = RASTER_PARTS,
     ) -> None:
         plt = _matplotlib()
-        metric = to_metric(areas[[areas.geometry.name]])
         self.index = pd.Index(areas.index)
+        geometry = areas.geometry
+        self.raster = int(shapely.get_num_geometries(geometry.to_numpy()).sum()) > raster_parts
+        if self.raster:
+            geometry = _below_a_pixel(geometry)
+        metric = to_metric(gpd.GeoDataFrame(geometry=geometry))
         geoms = metric.geometry.to_numpy()
-        parts, owner = shapely.get_parts(geoms, return_index=True)
-        self.figure = plt.figure(figsize=(9, 7.5), dpi=110)
+        self.figure = plt.figure(figsize=_FIGURE_SIZE, dpi=_DPI)
         self.axes = self.figure.add_axes((0.02, 0.12, 0.96, 0.8))
         minx, miny, maxx, maxy = metric.total_bounds
         pad = 0.02 * max(maxx - minx, maxy - miny)
         self.axes.set_xlim(minx - pad, maxx + pad)
         self.axes.set_ylim(miny - pad, maxy + pad)
         self.axes.set_aspect("equal")
-        self.raster = len(parts) > raster_parts
         if self.raster:
             self._rasterise(geoms)
         else:
-            self._vectors(parts, owner)
+            self._vectors(*shapely.get_parts(geoms, return_index=True))
         if outlines is not None and len(outlines):
             from matplotlib.collections import LineCollection
 
