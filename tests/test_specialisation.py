@@ -1,0 +1,177 @@
+"""The local specialisation statistic (``spec_*``): exact against a brute-force
+permutation test, calibrated under random labelling, quiet on a dense mixed city."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from libpysal.graph import Graph
+
+from klastergeo import autocorrelation
+from klastergeo._errors import DataError
+from klastergeo.specialisation import COLUMNS, local_specialisation
+
+
+def _lattice(side: int) -> Graph:
+    """Queen contiguity of a ``side`` x ``side`` grid of unit squares, ids 0.. row-major."""
+    cells = [shapely.box(c, r, c + 1, r + 1) for r in range(side) for c in range(side)]
+    areas = gpd.GeoDataFrame(geometry=cells, index=pd.RangeIndex(side * side, name="area_code"))
+    return Graph.build_contiguity(areas, rook=False)
+
+
+def _label(totals: np.ndarray, shares: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
+    """Random labelling: the firms of every area get sectors by one permutation of a
+    fixed pool of labels (the null of the statistic)."""
+    n = int(totals.sum())
+    pool = np.repeat(np.arange(len(shares)), np.round(shares * n).astype(int))
+    pool = np.resize(pool, n)
+    labels = rng.permutation(pool)
+    area = np.repeat(np.arange(len(totals)), totals)
+    counts = np.zeros((len(totals), len(shares)), dtype=np.int64)
+    np.add.at(counts, (area, labels), 1)
+    return pd.DataFrame(
+        counts,
+        index=pd.RangeIndex(len(totals), name="area_code"),
+        columns=[f"s{k}" for k in range(len(shares))],
+    )
+
+
+def test_p_values_equal_a_brute_force_permutation_test() -> None:
+    """The exact hypergeometric p-value against a Monte Carlo permutation of the firms'
+    sectors (20,000 relabellings): within four standard errors, every area and sector."""
+    rng = np.random.default_rng(7)
+    graph = _lattice(4)
+    totals = rng.integers(3, 15, 16)
+    counts = _label(totals, np.array([0.6, 0.3, 0.1]), rng)
+    counts.iloc[5] = [0, 1, 30]  # one area specialised in s2
+    ours = local_specialisation(counts, graph)
+    hood = graph.sparse.toarray().astype(bool) | np.eye(16, dtype=bool)
+    area = np.repeat(np.arange(16), counts.sum(axis=1).to_numpy())
+    labels = np.concatenate([np.repeat(np.arange(3), row) for row in counts.to_numpy()])
+    observed = hood.astype(int) @ counts.to_numpy()
+    draws = 20_000
+    upper = np.zeros(observed.shape)
+    lower = np.zeros(observed.shape)
+    for _ in range(draws):  # brute force: relabel, recount, compare
+        shuffled = np.zeros((16, 3), dtype=np.int64)
+        np.add.at(shuffled, (area, rng.permutation(labels)), 1)
+        local = hood.astype(int) @ shuffled
+        upper += local >= observed
+        lower += local <= observed
+    brute = np.minimum(1.0, 2 * np.minimum(upper, lower) / draws)
+    exact = ours["spec_p"].to_numpy().reshape(16, 3)
+    tail = np.minimum(exact, 1) / 2  # the estimated tail; p is twice it
+    error = 2 * np.sqrt(np.maximum(tail * (1 - tail), 1e-4) / draws)
+    bad = np.abs(brute - exact) > 4 * error + 1e-3
+    assert not bad.any(), (brute[bad], exact[bad], error[bad])
+    assert ours.loc[(5, "s2"), "spec_bin"] >= 2
+    assert ours.loc[(5, "s2"), "spec_ratio"] > 1
+
+
+def test_calibrated_under_random_labelling() -> None:
+    """Random labelling of 10 sectors over a 20 x 20 lattice, 30 times: the share of
+    area x sector cells in the 95 % bins is at most 5 % and not far below, hot and cold
+    alike; p-values below 0.01 about 1 %."""
+    rng = np.random.default_rng(2026)
+    graph = _lattice(20)
+    shares = np.array([0.3, 0.2, 0.12, 0.1, 0.08, 0.06, 0.05, 0.04, 0.03, 0.02])
+    p, bins = [], []
+    for _ in range(30):
+        totals = rng.poisson(rng.lognormal(4.0, 0.8, 400)) + 1
+        out = local_specialisation(_label(totals, shares, rng), graph)
+        p.append(out["spec_p"].to_numpy())
+        bins.append(out["spec_bin"].to_numpy())
+    p_all, bin_all = np.concatenate(p), np.concatenate(bins)
+    rate = np.mean(p_all <= 0.05)
+    assert 0.035 <= rate <= 0.055, rate
+    assert np.mean(np.abs(bin_all) >= 2) == pytest.approx(rate)
+    assert 0.015 <= np.mean(bin_all >= 2) <= 0.03
+    assert 0.015 <= np.mean(bin_all <= -2) <= 0.03
+    assert 0.005 <= np.mean(p_all <= 0.01) <= 0.012
+
+
+def test_a_dense_mixed_city_is_quiet_where_density_is_hot() -> None:
+    """A 3 x 3 block of areas with 30 times the firms of the others and the same mix of
+    sectors, 20 registries: raw-count Gi* marks the city hot in (nearly) every sector;
+    the specialisation statistic puts no more of its cells in the 95 % hot bins than
+    chance does (2.5 %), and none after FDR control."""
+    rng = np.random.default_rng(11)
+    side = 15
+    graph = _lattice(side)
+    city = [r * side + c for r in range(6, 9) for c in range(6, 9)]
+    shares = np.array([0.35, 0.25, 0.2, 0.12, 0.08])
+    hot, hot_fdr, dense = [], [], []
+    for _ in range(20):
+        totals = rng.poisson(40, side * side) + 1
+        totals[city] *= 30
+        counts = _label(totals, shares, rng)
+        in_city = np.repeat(np.isin(np.arange(side * side), city), len(shares))
+        hot.append(local_specialisation(counts, graph)["spec_bin"].to_numpy()[in_city] >= 2)
+        adjusted = local_specialisation(counts, graph, fdr=True)["spec_bin"].to_numpy()
+        hot_fdr.append(adjusted[in_city] >= 2)
+        density, _ = autocorrelation.by_sector(counts, graph, permutations=0)
+        dense.append(density["gi_bin"].to_numpy()[in_city] >= 2)
+    assert np.mean(hot) <= 0.04, np.mean(hot)
+    assert np.mean(hot_fdr) <= 0.01, np.mean(hot_fdr)
+    assert np.mean(dense) > 0.9  # what the density statistic says of the same city
+
+
+def test_a_planted_specialised_neighbourhood_is_found_among_few_areas() -> None:
+    """Exact inference does not need many areas: in a 4 x 4 grid, the area holding 60 of
+    its 100 firms in a sector with a 10 % share is a 99 % hot spot."""
+    rng = np.random.default_rng(3)
+    totals = np.full(16, 100)
+    counts = _label(totals, np.array([0.9, 0.1]), rng)
+    counts.iloc[9] = [40, 60]
+    out = local_specialisation(counts, _lattice(4), sectors=["s1"])
+    assert list(out.columns) == list(COLUMNS)
+    assert out.index.get_level_values("sector").unique().tolist() == ["s1"]
+    assert out.loc[(9, "s1"), "spec_bin"] == 3
+    assert out.loc[(9, "s1"), "spec_z"] > 3
+
+
+def test_fdr_decides_the_bins_on_adjusted_values() -> None:
+    rng = np.random.default_rng(5)
+    counts = _label(rng.poisson(50, 100) + 1, np.array([0.5, 0.3, 0.2]), rng)
+    graph = _lattice(10)
+    plain = local_specialisation(counts, graph)
+    adjusted = local_specialisation(counts, graph, fdr=True)
+    assert np.array_equal(plain["spec_p"], adjusted["spec_p"])
+    assert (np.abs(adjusted["spec_bin"]) <= np.abs(plain["spec_bin"])).all()
+    q = np.concatenate(
+        [
+            autocorrelation.fdr_adjust(plain.xs(s, level="sector")["spec_p"])
+            for s in counts.columns
+        ]
+    )
+    order = plain.swaplevel().sort_index(level=0, sort_remaining=False)
+    expected = autocorrelation.hot_spot_bins(order["spec_z"].to_numpy(), q)
+    got = adjusted.swaplevel().sort_index(level=0, sort_remaining=False)["spec_bin"]
+    assert np.array_equal(got.to_numpy(), expected)
+
+
+def test_the_whole_study_area_as_one_neighbourhood_is_not_significant() -> None:
+    """Two neighbouring areas: each neighbourhood holds every firm, so S equals the
+    sector's total and nothing is special (p = 1, z = 0, bin 0)."""
+    graph = Graph.from_adjacency(
+        pd.DataFrame({"focal": ["a", "b"], "neighbor": ["b", "a"], "weight": 1.0})
+    )
+    counts = pd.DataFrame({"x": [10, 0], "y": [0, 10]}, index=pd.Index(["a", "b"]))
+    out = local_specialisation(counts, graph)
+    assert (out["spec_p"] == 1).all() and (out["spec_z"] == 0).all()
+    assert (out["spec_bin"] == 0).all()
+
+
+def test_bad_input_is_named() -> None:
+    graph = _lattice(2)
+    counts = pd.DataFrame({"x": [1, 2, 3]}, index=pd.Index([0, 1, 2]))
+    with pytest.raises(DataError, match="area"):
+        local_specialisation(counts, graph)
+    counts = pd.DataFrame({"x": [1, 2, 3, -1]}, index=pd.Index([0, 1, 2, 3]))
+    with pytest.raises(DataError, match="negative"):
+        local_specialisation(counts, graph)
+    with pytest.raises(DataError, match="not columns"):
+        local_specialisation(counts.abs(), graph, sectors=["nope"])
