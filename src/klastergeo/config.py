@@ -500,6 +500,11 @@ class AnalysisOptions(_Options):
     )
     fdr: bool = opt(False, "Control the false discovery rate (Benjamini-Hochberg).", flag="--fdr")
     alpha: float = opt(0.05, "Significance level of the FDR control.")
+    spec_fdr: bool = opt(
+        True,
+        "Decide the specialisation bins (spec_bin), and so the sentra, on Benjamini-Hochberg "
+        "adjusted p-values within each sector.",
+    )
     weights: WeightsKind = opt(
         "queen",
         "queen, rook, knn or auto (a distance band chosen by incremental spatial autocorrelation).",

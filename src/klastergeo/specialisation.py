@@ -108,6 +108,13 @@ def local_specialisation(
     absent = [s for s in wanted if s not in counts.columns]
     if absent:
         raise DataError(f"sectors {absent!r} are not columns of counts ({list(counts.columns)})")
+    index = pd.MultiIndex.from_product(
+        [ids, pd.Index(wanted, dtype=object)], names=["area_code", "sector"]
+    )
+    if not wanted or not len(ids):
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in COLUMNS}, index=index).astype(
+            {"spec_bin": np.int64}
+        )
     table = counts.reindex(ids)
     n = table.to_numpy(dtype=np.float64)
     if (n < 0).any() or not np.isfinite(n).all():
@@ -121,9 +128,6 @@ def local_specialisation(
     z, p, ratio = _exact(found, firms[:, None], by_sector[columns][None, :], total)
     decide = p if not fdr else np.column_stack([fdr_adjust(p[:, k]) for k in range(p.shape[1])])
     bins = hot_spot_bins(z, decide)
-    index = pd.MultiIndex.from_product(
-        [ids, pd.Index(wanted, dtype=object)], names=["area_code", "sector"]
-    )
     return pd.DataFrame(
         {
             "spec_ratio": ratio.reshape(-1),

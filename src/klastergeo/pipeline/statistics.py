@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from klastergeo import aggregate, autocorrelation
+from klastergeo import aggregate, autocorrelation, specialisation
 from klastergeo._errors import ConfigError, preview
 from klastergeo.config import AnalysisOptions
 from klastergeo.pipeline._steps import Notes
@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Statistics:
-    """The area table with every statistic (``gi_*``, ``lisa_*``), global Moran's I per
+    """The area table with every statistic (``spec_*``, ``gi_*``, ``lisa_*``), global Moran's I per
     analysed sector, the analysed sectors and those skipped for too few firms."""
 
     table: pd.DataFrame
@@ -115,7 +115,12 @@ def analyse(
         lisa_inference=options.lisa_inference,
         progress=progress,
     )
-    table = counts.table.join(local)
+    everything = aggregate.wide(counts.counts, "n_firms")
+    spec = specialisation.local_specialisation(
+        everything, weights.graph, sectors=list(analysed), fdr=options.spec_fdr
+    )
+    table = counts.table.join(local).join(spec)
+    table["spec_bin"] = table["spec_bin"].fillna(0).astype(np.int64)
     table["gi_bin"] = table["gi_bin"].fillna(0).astype(np.int64)
     table["lisa_quadrant"] = table["lisa_quadrant"].fillna(0).astype(np.int64)
     if n_areas >= autocorrelation.MIN_AREAS_GLOBAL:
