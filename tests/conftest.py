@@ -135,8 +135,9 @@ def custom_study(
 def area_table(
     areas: gpd.GeoDataFrame, firms: dict[str, dict[str, int]], graph, *, seed: int = 0
 ) -> pd.DataFrame:
-    """Counts -> LQ -> Gi* and LISA per sector, as the pipeline builds the area table."""
-    from klastergeo import aggregate, autocorrelation
+    """Counts -> LQ -> specialisation, Gi* and LISA per sector, as the pipeline builds
+    the area table."""
+    from klastergeo import aggregate, autocorrelation, specialisation
 
     rows = [
         {"area_code": a, "sector": s, "workers": 2.0, "output": 5.0}
@@ -147,9 +148,11 @@ def area_table(
     counts = aggregate.count_by_area(pd.DataFrame(rows), areas.index)
     from klastergeo.concentration import location_quotient
 
-    lq = location_quotient(aggregate.wide(counts))[["lq"]]
-    local, _ = autocorrelation.by_sector(aggregate.wide(counts), graph, permutations=999, seed=seed)
-    return counts.join(lq).join(local)
+    matrix = aggregate.wide(counts)
+    lq = location_quotient(matrix).rename(columns={"p_value": "lq_p"})
+    spec = specialisation.local_specialisation(matrix, graph, fdr=True)
+    local, _ = autocorrelation.by_sector(matrix, graph, permutations=999, seed=seed)
+    return counts.join(lq).join(spec).join(local)
 
 
 @pytest.fixture(scope="module")

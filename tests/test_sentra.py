@@ -79,7 +79,9 @@ def test_non_contiguous_members_make_separate_sentra() -> None:
 @pytest.mark.parametrize(
     ("rule", "value", "expected"),
     [
-        ("min_firms", 35, {"r2c2"}),
+        ("min_firms", 100, set()),  # the group's 90 firms are too few
+        ("min_firms", 90, {"r2c2", "r2c3"}),
+        ("min_area_firms", 35, {"r2c2"}),
         ("lq_threshold", 50, set()),
         ("confidence", 99, {"r2c2", "r2c3"}),
     ],
@@ -91,15 +93,23 @@ def test_rules_are_parameters(world, rule: str, value: float, expected: set[str]
     assert codes == expected
 
 
-def test_is_member_needs_all_three_rules() -> None:
+def test_is_member_needs_every_area_rule() -> None:
     t = pd.DataFrame(
-        {"n_firms": [30, 30, 5, 30], "lq": [3.0, 1.1, 9.0, np.nan], "gi_bin": [3, 3, 3, 3]}
+        {
+            "n_firms": [30, 30, 4, 30, 30, 30],
+            "lq": [3.0, 1.1, 9.0, np.nan, 3.0, 3.0],
+            "lq_low": [2.0, 0.9, 3.0, np.nan, 0.95, 2.0],
+            "spec_bin": [2, 3, 3, 3, 3, 1],
+        }
     )
-    assert sentra.is_member(t).tolist() == [True, False, False, False]
+    assert sentra.is_member(t, n_areas=100).tolist() == [True, False, False, False, False, False]
+    assert sentra.is_member(t, n_areas=100, confidence=90).tolist()[-1]
     with pytest.raises(ConfigError, match="confidence=80"):
         sentra.is_member(t, confidence=80)
     with pytest.raises(DataError, match="lacks column"):
-        sentra.is_member(t.drop(columns="lq"))
+        sentra.is_member(t.drop(columns="lq"), n_areas=100)
+    with pytest.raises(DataError, match="lq_p"):  # few areas: the LQ test decides
+        sentra.is_member(t, n_areas=10)
 
 
 def test_no_sentra_gives_empty_tables() -> None:
@@ -122,6 +132,8 @@ def test_sentra_measures(world) -> None:
     assert row["n_core_areas"] == 2
     assert row["core_areas"] == "r2c2;r2c3"
     rows = table.loc[[("r2c2", "31"), ("r2c3", "31")]]
+    assert row["spec_z_max"] == pytest.approx(rows["spec_z"].max())
+    assert row["spec_p_min"] == pytest.approx(rows["spec_p"].min())
     assert row["gi_z_max"] == pytest.approx(rows["gi_z"].max())
     assert row["gi_p_min"] == pytest.approx(rows["gi_p"].min())
     everything = table.groupby(level="area_code")["n_firms"].sum()
@@ -141,19 +153,84 @@ def _spill_world() -> tuple:
     return areas, graph, area_table(areas, firms, graph)
 
 
-def test_extension_takes_in_a_specialised_neighbour_only() -> None:
+def test_a_small_specialised_neighbour_joins_the_group() -> None:
+    """r4c5's 12 firms pass every area rule: it is a candidate, and its group with r4c4
+    holds 72 firms; r0c8, alike but alone in a corner, is a near miss (its neighbourhood
+    of four villages is not significantly specialised)."""
     areas, graph, table = _spill_world()
-    assert table.loc[("r4c5", "31"), "n_firms"] < 20  # not a core area alone
     found, members = sentra.delineate(table, graph, areas)
+    assert found["area_codes"].tolist() == ["r4c4;r4c5"]
+    assert found["core_areas"].tolist() == ["r4c4;r4c5"]
+    assert members["rule"].tolist() == ["specialisation", "specialisation"]
+    assert ("r0c8", "31") not in members.index
+    near = sentra.near_misses(table, graph, members)
+    assert near.loc[("r0c8", "31"), "failed"] == "specialisation"
+    assert near.loc[("r0c8", "31"), "reason"].startswith(
+        "LQ 2.54, 12 firms: specialisation not significant at 95 % (p 0.0609, spec_bin 0; 81 areas)"
+    )
+
+    assert list(near.columns) == list(sentra.CANDIDATE_COLUMNS)
+    assert not near.index.isin(members.index).any()
+
+
+def test_extension_takes_in_a_specialised_neighbour_only() -> None:
+    """With candidates of 15 firms or more, r4c5 (12) is no candidate but joins its
+    neighbour's sentra as an extension; r0c8, alike but next to no sentra, does not."""
+    areas, graph, table = _spill_world()
+    found, members = sentra.delineate(table, graph, areas, min_area_firms=15)
     assert found["area_codes"].tolist() == ["r4c4;r4c5"]
     assert found["core_areas"].tolist() == ["r4c4"]
     assert members.loc[("r4c5", "31"), "role"] == "extension"
-    assert ("r0c8", "31") not in members.index  # like r4c5, but next to no core area
+    assert members.loc[("r4c5", "31"), "rule"] == "extension"
+    assert ("r0c8", "31") not in members.index
     assert found["n_firms"].tolist() == [72]
-    plain, members = sentra.delineate(table, graph, areas, extend=False)
+    plain, members = sentra.delineate(table, graph, areas, min_area_firms=15, extend=False)
     assert plain["area_codes"].tolist() == ["r4c4"]
-    strict, _ = sentra.delineate(table, graph, areas, extend_min_firms=13)
+    strict, _ = sentra.delineate(table, graph, areas, min_area_firms=15, extend_min_firms=13)
     assert strict["area_codes"].tolist() == ["r4c4"]
+
+
+def test_a_sentra_of_many_small_areas_is_found_as_a_group() -> None:
+    """Ten contiguous kelurahan with 7-18 furniture firms each (none reaches 20 alone),
+    in a city of 15 x 15 kelurahan with 30 food and 1 furniture firm each: one sentra of
+    the ten; under the old per-area rule there was none."""
+    areas = lattice(15, 15)
+    graph = weights.contiguity(areas)
+    firms: dict[str, dict[str, int]] = {c: {"10": 30, "31": 1} for c in areas.index}
+    planted = ["r5c5", "r5c6", "r5c7", "r5c8", "r6c5", "r6c6", "r6c7", "r6c8", "r7c6", "r7c7"]
+    for cell, n in zip(planted, [7, 9, 12, 18, 10, 15, 8, 11, 13, 9], strict=True):
+        firms[cell] = {"10": 30, "31": n}
+    table = area_table(areas, firms, graph)
+    found, members = sentra.delineate(table, graph, areas)
+    assert found["area_codes"].tolist() == [";".join(sorted(planted))]
+    assert found["n_firms"].tolist() == [112]
+    assert set(members["role"]) == {"core"}
+    # asked for 150 firms, the ten are near misses for that reason alone
+    none, nobody = sentra.delineate(table, graph, areas, min_firms=150)
+    near = sentra.near_misses(table, graph, nobody, min_firms=150)
+    assert none.empty
+    assert sorted(near.index.get_level_values("area_code")) == sorted(planted)
+    assert set(near["failed"]) == {"group_firms"}
+    assert near.loc[("r5c8", "31"), "reason"] == (
+        f"LQ {table.loc[('r5c8', '31'), 'lq']:.2f}, 18 firms: its group of 10 area(s) "
+        "holds 112 firms < min_firms 150"
+    )
+
+
+def test_few_areas_use_the_lq_test() -> None:
+    """A regency of 20 kecamatan (fewer than MIN_AREAS_SPECIALISATION): a kecamatan with
+    261 metal-craft firms and LQ about 4 is a sentra by its exact LQ test; its ordinary
+    neighbours are not."""
+    areas = lattice(4, 5)
+    graph = weights.contiguity(areas)
+    assert len(areas) < sentra.MIN_AREAS_SPECIALISATION
+    firms: dict[str, dict[str, int]] = {c: {"10": 300, "25": 30} for c in areas.index}
+    firms["r1c2"] = {"10": 280, "25": 261}
+    table = area_table(areas, firms, graph)
+    found, members = sentra.delineate(table, graph, areas)
+    assert found["area_codes"].tolist() == ["r1c2"]
+    assert members["rule"].tolist() == ["lq test"]
+    assert table.loc[("r1c2", "25"), "lq"] > 3.5
 
 
 def _points(rng: np.random.Generator) -> gpd.GeoDataFrame:

@@ -142,10 +142,7 @@ def test_fdr_decides_the_bins_on_adjusted_values() -> None:
     assert np.array_equal(plain["spec_p"], adjusted["spec_p"])
     assert (np.abs(adjusted["spec_bin"]) <= np.abs(plain["spec_bin"])).all()
     q = np.concatenate(
-        [
-            autocorrelation.fdr_adjust(plain.xs(s, level="sector")["spec_p"])
-            for s in counts.columns
-        ]
+        [autocorrelation.fdr_adjust(plain.xs(s, level="sector")["spec_p"]) for s in counts.columns]
     )
     order = plain.swaplevel().sort_index(level=0, sort_remaining=False)
     expected = autocorrelation.hot_spot_bins(order["spec_z"].to_numpy(), q)

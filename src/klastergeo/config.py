@@ -563,13 +563,17 @@ class SentraOptions(_Options):
 
     min_firms: int = opt(
         20,
-        "Minimum firms of the sector in a sentra (core area or point cluster).",
+        "Minimum firms of the sector in a sentra (its contiguous candidate areas together, "
+        "or a point cluster).",
         flag="--min-firms",
     )
     lq_threshold: float = opt(
         2.0, "Minimum location quotient of a sentra area.", flag="--lq-threshold"
     )
-    confidence: int = opt(95, "Gi* confidence of a core area: 90, 95 or 99.")
+    confidence: int = opt(
+        95, "Confidence of a candidate area's specialisation (spec_bin): 90, 95 or 99."
+    )
+    min_area_firms: int = opt(5, "Minimum firms of the sector in each candidate area.")
     lq_measure: LqMeasure = opt("firms", "Location quotients of firms, workers or output.")
     extend: bool = opt(True, "Add specialised neighbours of the core areas to each sentra.")
     extend_min_firms: int = opt(5, "Minimum firms of the sector in an added neighbour.")
@@ -596,6 +600,7 @@ class SentraOptions(_Options):
             if self.confidence in (90, 95, 99)
             else f"sentra.confidence={self.confidence!r}; use 90, 95 or 99",
             _choice("sentra.lq_measure", self.lq_measure, LqMeasure),
+            _at_least("sentra.min_area_firms", self.min_area_firms, 1, integer=True),
             _at_least("sentra.extend_min_firms", self.extend_min_firms, 1, integer=True),
             None if self.extend_lq is None else _at_least("sentra.extend_lq", self.extend_lq, 0),
             _choice("sentra.method", self.method, SentraMethod),

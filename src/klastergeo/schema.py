@@ -10,6 +10,7 @@ from typing import Any
 
 __all__ = [
     "AREA_COLUMNS",
+    "CANDIDATE_COLUMNS",
     "FIRM_COLUMNS",
     "MEMBER_COLUMNS",
     "REJECTED_COLUMNS",
@@ -75,6 +76,10 @@ AREA_COLUMNS = (
     "lq_low",
     "lq_high",
     "lq_p",
+    "spec_ratio",
+    "spec_z",
+    "spec_p",
+    "spec_bin",
     "gi_z",
     "gi_p",
     "gi_p_sim",
@@ -107,13 +112,45 @@ SENTRA_COLUMNS = (
     "core_area",
     "core_areas",
     "area_codes",
+    "spec_z_max",
+    "spec_p_min",
     "gi_z_max",
     "gi_p_min",
     "lat",
     "lon",
 )
 #: ``sentra_areas.csv``: the evidence per member area (indexed by area and sector).
-MEMBER_COLUMNS = ("sentra_id", "role", "n_firms", "lq", "gi_z", "gi_p", "gi_bin")
+MEMBER_COLUMNS = (
+    "sentra_id",
+    "role",
+    "rule",
+    "n_firms",
+    "lq",
+    "lq_low",
+    "lq_p",
+    "spec_z",
+    "spec_p",
+    "spec_bin",
+    "gi_z",
+    "gi_p",
+    "gi_bin",
+)
+#: ``candidates.csv``: concentrations that met some sentra rules but not all (indexed by
+#: area and sector): the values tested, the contiguous group the area belongs to, and
+#: which rules failed and why.
+CANDIDATE_COLUMNS = (
+    "n_firms",
+    "lq",
+    "lq_low",
+    "lq_p",
+    "spec_z",
+    "spec_p",
+    "spec_bin",
+    "group_areas",
+    "group_firms",
+    "failed",
+    "reason",
+)
 
 
 def sentra_ids(sentra: Any) -> Any:

@@ -1,21 +1,39 @@
 """Sentra: places where many small firms make the same product.
 
-**Area-based delineation** (:func:`delineate`). An area is a *core* area of a sector's
-sentra when three things hold at once:
+**Area-based delineation** (:func:`delineate`). A sentra is a *contiguous group* of
+areas specialised in one sector, holding together at least ``min_firms`` firms of it (20
+by default, the statistics office's rule of thumb for a statistical sentra). An area is a
+*candidate* of a sector when all of these hold:
 
-1. it is a significant Gi* hot spot of the sector's firm counts (``gi_bin`` at least the
-   chosen confidence, after FDR when that is on) - firms of the sector cluster there;
-2. its location quotient is at least ``lq_threshold`` - the area is *specialised* in the
-   sector, not merely dense (a city has many firms of every kind, LQ near 1);
-3. it has at least ``min_firms`` firms of the sector (20 by default, the statistics
-   office's rule of thumb for a statistical sentra).
+1. its location quotient is at least ``lq_threshold`` and its 95 % interval lies above 1
+   (``lq_low > 1``): the area is *specialised* in the sector, not merely dense;
+2. it has at least ``min_area_firms`` firms of the sector (5 by default), so a group is
+   not made of single firms;
+3. its specialisation is significant at ``confidence`` (90, 95 or 99 %), by one of two
+   rules, named in ``sentra_areas.csv`` (``rule``):
 
-Core areas that are contiguous in the weights graph merge into one sentra. With
-``extend=True`` (the default) a sentra then takes in *extension* areas: neighbours of its
-core areas that are not significant alone but whose firms belong to the same
+   - ``specialisation``: the local specialisation statistic
+     (:mod:`klastergeo.specialisation`: the area's neighbourhood holds more firms of the
+     sector than its firms of all sectors predict, exact under random labelling, bins
+     after FDR control by default) is a hot spot at that confidence (``spec_bin``);
+   - ``lq test``, when the study area has fewer than :data:`MIN_AREAS_SPECIALISATION`
+     (30) areas: each neighbourhood then covers a large part of the study area (a
+     regency's 22 kecamatan), so the area's own exact LQ test (``lq_p``, binomial, with
+     Benjamini-Hochberg control across the sector's areas) carries the evidence.
+
+Candidates contiguous in the weights graph form a group per sector; a group whose firms of
+the sector reach ``min_firms`` is a sentra (its areas are ``core``). The rule applies to
+the group, not to each area: a sentra over ten small kelurahan of 7-18 firms each is
+found. With ``extend=True`` (the default) a sentra then takes in *extension* areas:
+neighbours of its core areas that are not candidates but whose firms belong to the same
 concentration - at least ``extend_min_firms`` firms of the sector, an LQ of at least
-``extend_lq`` and a positive Gi* z (more of the sector around them than expected). The
-extension is one ring deep, so a sentra cannot creep across a region.
+``extend_lq`` and a positive specialisation z. The extension is one ring deep, so a
+sentra cannot creep across a region.
+
+Concentrations that met some of the rules but not all - an area with at least
+``min_area_firms`` firms of the sector and either an LQ of at least ``lq_threshold`` or a
+significant specialisation, in no sentra - are the *near misses* (:func:`near_misses`,
+``candidates.csv``), each with the rules it failed and their values.
 
 **Point-based delineation** (:func:`delineate_points`), for registries without boundaries
 or at finer scale than villages: density-based clusters (HDBSCAN or DBSCAN) of the sector's
@@ -52,33 +70,57 @@ from scipy.sparse.csgraph import connected_components
 from klastergeo import kbli
 from klastergeo._errors import ConfigError, DataError
 from klastergeo._spatial import to_metric
-from klastergeo.schema import MEMBER_COLUMNS, SENTRA_COLUMNS, SENTRA_INDEX
+from klastergeo.autocorrelation import fdr_adjust
+from klastergeo.schema import CANDIDATE_COLUMNS, MEMBER_COLUMNS, SENTRA_COLUMNS, SENTRA_INDEX
 
-__all__ = ["MEMBER_COLUMNS", "SENTRA_COLUMNS", "delineate", "delineate_points", "is_member"]
+__all__ = [
+    "CANDIDATE_COLUMNS",
+    "MEMBER_COLUMNS",
+    "MIN_AREAS_SPECIALISATION",
+    "SENTRA_COLUMNS",
+    "delineate",
+    "delineate_points",
+    "is_member",
+    "near_misses",
+]
 
 logger = logging.getLogger(__name__)
 
 _CONFIDENCE_BIN = {90: 1, 95: 2, 99: 3}
+_CONFIDENCE_ALPHA = {90: 0.10, 95: 0.05, 99: 0.01}
+
+#: With fewer areas, each area's own exact LQ test stands in for the specialisation
+#: statistic (a neighbourhood would cover much of the study area).
+MIN_AREAS_SPECIALISATION = 30
 
 
 def is_member(
-    table: pd.DataFrame, *, min_firms: int = 20, lq_threshold: float = 2.0, confidence: int = 95
+    table: pd.DataFrame,
+    *,
+    lq_threshold: float = 2.0,
+    confidence: int = 95,
+    min_area_firms: int = 5,
+    n_areas: int | None = None,
 ) -> pd.Series:
-    """True for the (area, sector) rows that meet all three core-area rules.
+    """True for the (area, sector) rows that are candidates of a sentra: specialised,
+    with enough firms, and significant (see the module docstring; the group's total is
+    checked by :func:`delineate`).
 
     Parameters
     ----------
     table
-        Rows of (area, sector) with columns ``n_firms``, ``lq`` and ``gi_bin``; a missing
-        LQ counts as 0.
-    min_firms
-        Least firms of the sector in the area (20: the statistics office's rule of thumb
-        for a sentra).
+        Rows of (area, sector) with ``n_firms``, ``lq``, ``lq_low`` and ``spec_bin`` (or,
+        with fewer than :data:`MIN_AREAS_SPECIALISATION` areas, ``lq_p``); a missing
+        value fails its rule.
     lq_threshold
         Least location quotient of the sector in the area.
     confidence
-        Confidence of the Gi* hot spot in percent: 90, 95 or 99 (``gi_bin`` at least 1, 2
-        or 3).
+        Confidence of the specialisation in percent: 90, 95 or 99 (``spec_bin`` at least
+        1, 2 or 3; or the LQ test's FDR-adjusted p-value at most 0.10, 0.05 or 0.01).
+    min_area_firms
+        Least firms of the sector in the area.
+    n_areas
+        Areas in the study area, which decides the rule (default: the areas of ``table``).
 
     Returns
     -------
@@ -87,20 +129,64 @@ def is_member(
 
     Examples
     --------
-    >>> t = pd.DataFrame({"n_firms": [30, 30, 5], "lq": [3.0, 1.1, 9.0], "gi_bin": [3, 3, 3]})
-    >>> is_member(t).tolist()
-    [True, False, False]
+    >>> t = pd.DataFrame({"n_firms": [30, 30, 3, 30], "lq": [3.0, 1.1, 9.0, 3.0],
+    ...                   "lq_low": [2.1, 0.8, 2.5, 2.0], "spec_bin": [3, 3, 3, 0]})
+    >>> is_member(t, n_areas=100).tolist()
+    [True, False, False, False]
     """
+    return _criteria(
+        table,
+        lq_threshold=lq_threshold,
+        confidence=confidence,
+        min_area_firms=min_area_firms,
+        n_areas=n_areas,
+    )["candidate"].rename("in_sentra")
+
+
+def _criteria(
+    table: pd.DataFrame,
+    *,
+    lq_threshold: float,
+    confidence: int,
+    min_area_firms: int,
+    n_areas: int | None,
+) -> pd.DataFrame:
+    """Each rule of a candidate area, per row of ``table`` (booleans), the rule that
+    decides significance (``rule``) and ``candidate`` (all of them)."""
     if confidence not in _CONFIDENCE_BIN:
         raise ConfigError(f"confidence={confidence!r} is not accepted; use 90, 95 or 99")
-    missing = {"n_firms", "lq", "gi_bin"} - set(table.columns)
+    if min_area_firms < 1:
+        raise ConfigError(f"min_area_firms={min_area_firms!r} must be at least 1")
+    if n_areas is None:
+        n_areas = table.index.get_level_values(0).nunique()
+    few = n_areas < MIN_AREAS_SPECIALISATION
+    needed = {"n_firms", "lq", "lq_low", "lq_p" if few else "spec_bin"}
+    missing = needed - set(table.columns)
     if missing:
-        raise DataError(f"the area table lacks column(s) {sorted(missing)} for sentra rules")
-    return (
-        (table["gi_bin"] >= _CONFIDENCE_BIN[confidence])
-        & (table["lq"].fillna(0) >= lq_threshold)
-        & (table["n_firms"] >= min_firms)
-    ).rename("in_sentra")
+        raise DataError(
+            f"the area table lacks column(s) {sorted(missing)} for the sentra rules "
+            "(spec_bin comes from klastergeo.specialisation.local_specialisation, lq_low "
+            "and lq_p from klastergeo.concentration.location_quotient)"
+        )
+    out = pd.DataFrame(index=table.index)
+    out["specialised"] = table["lq"].fillna(0).to_numpy() >= lq_threshold
+    out["interval"] = table["lq_low"].fillna(0).to_numpy() > 1
+    out["enough"] = table["n_firms"].fillna(0).to_numpy() >= min_area_firms
+    if few:
+        sectors = table.index.get_level_values("sector") if table.index.nlevels > 1 else None
+        p = table["lq_p"].astype(float)
+        q = (
+            p.groupby(sectors).transform(lambda v: fdr_adjust(v.to_numpy()))
+            if sectors is not None
+            else pd.Series(fdr_adjust(p.to_numpy()), index=p.index)
+        )
+        out["significant"] = q.fillna(1).to_numpy() <= _CONFIDENCE_ALPHA[confidence]
+        out["rule"] = "lq test"
+    else:
+        out["significant"] = table["spec_bin"].fillna(0).to_numpy() >= _CONFIDENCE_BIN[confidence]
+        out["rule"] = "specialisation"
+    out["candidate"] = out[["specialised", "interval", "enough", "significant"]].all(axis=1)
+    return out
 
 
 def delineate(
@@ -111,29 +197,35 @@ def delineate(
     min_firms: int = 20,
     lq_threshold: float = 2.0,
     confidence: int = 95,
+    min_area_firms: int = 5,
     extend: bool = True,
     extend_min_firms: int = 5,
     extend_lq: float | None = None,
     parents: pd.Series | None = None,
     lang: str = "id",
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """Find the sentra of every sector: core areas, merged when contiguous, and extended.
+    """Find the sentra of every sector: contiguous groups of candidate areas with
+    ``min_firms`` firms of the sector between them, then extended.
 
     Parameters
     ----------
     table
         Per area x sector (MultiIndex ``area_code``, ``sector``) with ``n_firms``,
-        ``workers``, ``output``, ``lq``, ``gi_bin`` and (for the evidence and the
-        extension) ``gi_z``, ``gi_p``.
+        ``workers``, ``output``, ``lq``, ``lq_low``, ``lq_p``, ``spec_z`` and
+        ``spec_bin`` (and, for the evidence, ``spec_p`` and the density statistic's
+        ``gi_z``, ``gi_p``, ``gi_bin`` when present).
     graph
         Contiguity between areas (ids = area codes).
     areas
         Areas indexed by code with ``name`` and ``geometry``.
-    min_firms, lq_threshold, confidence
-        The core-area rules (see the module docstring).
+    min_firms
+        Least firms of the sector in a sentra's candidate areas together.
+    lq_threshold, confidence, min_area_firms
+        The rules of a candidate area (:func:`is_member`).
     extend, extend_min_firms, extend_lq
         Take in neighbours of core areas with at least ``extend_min_firms`` firms, an LQ
-        of at least ``extend_lq`` (default: ``lq_threshold``) and a positive Gi* z.
+        of at least ``extend_lq`` (default: ``lq_threshold``) and a positive
+        specialisation z.
     parents
         Name of each area's parent (kecamatan of a desa), used in sentra names.
     lang
@@ -147,7 +239,8 @@ def delineate(
         and then size.
     members
         The evidence per member area (:data:`MEMBER_COLUMNS`), indexed by
-        (``area_code``, ``sector``): ``role`` is ``core`` or ``extension``.
+        (``area_code``, ``sector``): ``role`` is ``core`` or ``extension``, ``rule`` the
+        rule that admitted it (``specialisation``, ``lq test`` or ``extension``).
 
     Examples
     --------
@@ -155,7 +248,7 @@ def delineate(
     (31), but for three neighbouring villages in the south-west corner that hold 40, 30
     and 25 furniture makers; the table is built as the pipeline builds it:
 
-    >>> from klastergeo import aggregate, autocorrelation, concentration, weights
+    >>> from klastergeo import aggregate, autocorrelation, concentration, specialisation, weights
     >>> codes, r = [f"v{i:02d}" for i in range(36)], range(0, 6000, 1000)
     >>> squares = [shapely.box(x, y, x + 1000, y + 1000) for y in r for x in r]
     >>> villages = gpd.GeoDataFrame({"name": [f"Desa {i}" for i in range(36)]}, geometry=squares,
@@ -169,24 +262,36 @@ def delineate(
     >>> matrix = aggregate.wide(counts, "n_firms")
     >>> graph = weights.contiguity(villages)
     >>> local, _ = autocorrelation.by_sector(matrix, graph, seed=0)
-    >>> table = counts.join(concentration.location_quotient(matrix)).join(local)
+    >>> lq = concentration.location_quotient(matrix).rename(columns={"p_value": "lq_p"})
+    >>> spec = specialisation.local_specialisation(matrix, graph)
+    >>> table = counts.join(lq).join(local).join(spec)
     >>> sentra, members = delineate(table, graph, villages)
     >>> sentra[["name", "n_firms", "n_areas"]]
                            name  n_firms  n_areas
     sentra_id
     31-01      Desa 0, Desa 1 +1       95        3
-    >>> members["role"].tolist()
-    ['core', 'core', 'core']
+    >>> members["role"].tolist(), members["rule"].tolist()[0]
+    (['core', 'core', 'core'], 'specialisation')
     """
     if extend_min_firms < 1:
         raise ConfigError(f"extend_min_firms={extend_min_firms!r} must be at least 1")
-    core = is_member(table, min_firms=min_firms, lq_threshold=lq_threshold, confidence=confidence)
     ids = pd.Index(graph.unique_ids)
     adjacency = graph.sparse.tocsr().astype(bool)
+    screened = _screen(
+        table,
+        ids,
+        adjacency,
+        min_firms=min_firms,
+        lq_threshold=lq_threshold,
+        confidence=confidence,
+        min_area_firms=min_area_firms,
+    )
+    core = screened["core"]
     rules = {"min_firms": extend_min_firms, "lq": lq_threshold if extend_lq is None else extend_lq}
     role = _roles(table, core, ids, adjacency, extension=rules if extend else None)
     in_sentra = role.to_numpy() != ""
-    members = table.loc[in_sentra].assign(role=role.to_numpy()[in_sentra])
+    rule = np.where(role.to_numpy() == "core", screened["rule"].to_numpy(), "extension")
+    members = table.loc[in_sentra].assign(role=role.to_numpy()[in_sentra], rule=rule[in_sentra])
     if members.empty:
         return _empty_sentra(areas.crs), _empty_members()
     # extension areas join the group of the core areas they touch (one ring deep)
@@ -201,6 +306,158 @@ def delineate(
         *(len(out), out["sector"].nunique(), roles.get("core", 0), roles.get("extension", 0)),
     )
     return out, evidence
+
+
+def _screen(
+    table: pd.DataFrame,
+    ids: pd.Index,
+    adjacency: csr_matrix,
+    *,
+    min_firms: int,
+    lq_threshold: float,
+    confidence: int,
+    min_area_firms: int,
+) -> pd.DataFrame:
+    """The rules of every row (:func:`_criteria`), its contiguous group of candidates
+    (``group``, -1 for none; ``group_areas``, ``group_firms``) and ``core``: a candidate
+    whose group holds ``min_firms`` firms of the sector."""
+    out = _criteria(
+        table,
+        lq_threshold=lq_threshold,
+        confidence=confidence,
+        min_area_firms=min_area_firms,
+        n_areas=len(ids),
+    )
+    candidate = out["candidate"].to_numpy()
+    group = np.full(len(table), -1, dtype=np.int64)
+    group_firms = np.zeros(len(table))
+    group_areas = np.zeros(len(table), dtype=np.int64)
+    sectors = table.index.get_level_values("sector")
+    codes = table.index.get_level_values("area_code")
+    firms = table["n_firms"].fillna(0).to_numpy(dtype=float)
+    offset = 0
+    for sector in sectors[candidate].unique():
+        rows = np.flatnonzero(candidate & (sectors == sector))
+        pos = _positions(ids, codes[rows], sector)
+        n_groups, labels = connected_components(adjacency[pos][:, pos], directed=False)
+        group[rows] = labels + offset
+        group_firms[rows] = np.bincount(labels, weights=firms[rows], minlength=n_groups)[labels]
+        group_areas[rows] = np.bincount(labels, minlength=n_groups)[labels]
+        offset += n_groups
+    out["group"], out["group_areas"], out["group_firms"] = group, group_areas, group_firms
+    out["core"] = candidate & (group_firms >= min_firms)
+    return out
+
+
+def near_misses(
+    table: pd.DataFrame,
+    graph: Graph,
+    members: pd.DataFrame,
+    *,
+    min_firms: int = 20,
+    lq_threshold: float = 2.0,
+    confidence: int = 95,
+    min_area_firms: int = 5,
+) -> pd.DataFrame:
+    """Concentrations that met some sentra rules but not all (``candidates.csv``).
+
+    A row of ``table`` is a near miss when its area has at least ``min_area_firms`` firms
+    of the sector, an LQ of at least ``lq_threshold`` or a significant specialisation,
+    and is not a member of a sentra.
+
+    Parameters
+    ----------
+    table, graph
+        As for :func:`delineate`.
+    members
+        The sentra's member areas (:func:`delineate`'s second table), left out.
+    min_firms, lq_threshold, confidence, min_area_firms
+        The rules, as for :func:`delineate`.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by (``area_code``, ``sector``) in the order of ``table``, with
+        :data:`CANDIDATE_COLUMNS`: ``failed`` names the failed rules (``lq``,
+        ``lq_interval``, ``specialisation`` or ``lq test``, ``group_firms``; ``;``-joined)
+        and ``reason`` says it with the values, e.g. ``"LQ 3.98, 261 firms: lq test not
+        significant at 95 % (p 0.103, FDR-adjusted 0.21; 22 areas)"``.
+    """
+    ids = pd.Index(graph.unique_ids)
+    screened = _screen(
+        table,
+        ids,
+        graph.sparse.tocsr().astype(bool),
+        min_firms=min_firms,
+        lq_threshold=lq_threshold,
+        confidence=confidence,
+        min_area_firms=min_area_firms,
+    )
+    near = (
+        screened["enough"].to_numpy()
+        & (screened["specialised"].to_numpy() | screened["significant"].to_numpy())
+        & ~table.index.isin(members.index)
+    )
+    rows = table.loc[near]
+    tested = screened.loc[near]
+    failed = {
+        "lq": ~tested["specialised"].to_numpy(),
+        "lq_interval": ~tested["interval"].to_numpy(),
+        "significance": ~tested["significant"].to_numpy(),
+        "group_firms": tested["candidate"].to_numpy() & ~tested["core"].to_numpy(),
+    }
+    rule = tested["rule"].to_numpy()
+    out = rows.reindex(columns=list(CANDIDATE_COLUMNS[:7]))
+    candidate = tested["candidate"].to_numpy()
+    out["group_areas"] = np.where(candidate, tested["group_areas"].to_numpy(), 0)
+    out["group_firms"] = np.where(candidate, tested["group_firms"].to_numpy(), 0.0)
+    flags = np.column_stack(list(failed.values()))
+    labels = ("lq", "lq_interval", "", "group_firms")  # "": the significance rule's name
+    out["failed"] = [
+        ";".join(str(rule[i]) if k == 2 else labels[k] for k in np.flatnonzero(flags[i]))
+        for i in range(len(flags))
+    ]
+    out["reason"] = _reasons(out, flags, rule, len(ids), confidence, lq_threshold, min_firms)
+    return out[list(CANDIDATE_COLUMNS)]
+
+
+def _reasons(
+    out: pd.DataFrame,
+    flags: NDArray[np.bool_],
+    rule: NDArray[np.object_],
+    n_areas: int,
+    confidence: int,
+    lq_threshold: float,
+    min_firms: int,
+) -> list[str]:
+    """The failed rules of each near miss in words, with their values."""
+    values = out.to_dict("list")
+    reasons = []
+    for i, row in enumerate(flags):
+        parts = []
+        if row[0]:
+            parts.append(f"LQ {values['lq'][i]:.2f} < {lq_threshold:g}")
+        if row[1]:
+            parts.append(f"LQ interval from {values['lq_low'][i]:.2f}, not above 1")
+        if row[2] and rule[i] == "lq test":
+            parts.append(
+                f"LQ test not significant at {confidence} % after FDR "
+                f"(p {values['lq_p'][i]:.3g}; {n_areas} areas)"
+            )
+        elif row[2]:
+            parts.append(
+                f"specialisation not significant at {confidence} % "
+                f"(p {values['spec_p'][i]:.3g}, spec_bin {int(values['spec_bin'][i])}; "
+                f"{n_areas} areas)"
+            )
+        if row[3]:
+            parts.append(
+                f"its group of {int(values['group_areas'][i])} area(s) holds "
+                f"{values['group_firms'][i]:g} firms < min_firms {min_firms}"
+            )
+        head = f"LQ {values['lq'][i]:.2f}, {values['n_firms'][i]:g} firms"
+        reasons.append(f"{head}: {'; '.join(parts)}")
+    return reasons
 
 
 def _empty_members() -> pd.DataFrame:
@@ -226,7 +483,7 @@ def _roles(
     if extension is None or not core.any():
         return role
     min_firms, lq = extension["min_firms"], extension["lq"]
-    z = table["gi_z"] if "gi_z" in table.columns else pd.Series(np.inf, index=table.index)
+    z = table["spec_z"] if "spec_z" in table.columns else pd.Series(np.inf, index=table.index)
     candidate = (
         ~core
         & (table["n_firms"] >= min_firms)
@@ -326,6 +583,8 @@ def _describe(
             "output": members["output"].to_numpy() if "output" in members else np.nan,
             "all_firms": area_totals.reindex(codes).to_numpy(dtype=float),
             "km2": km2,
+            "spec_z": members["spec_z"].to_numpy() if "spec_z" in members else np.nan,
+            "spec_p": members["spec_p"].to_numpy() if "spec_p" in members else np.nan,
             "gi_z": members["gi_z"].to_numpy() if "gi_z" in members else np.nan,
             "gi_p": members["gi_p"].to_numpy() if "gi_p" in members else np.nan,
         }
@@ -342,6 +601,8 @@ def _describe(
         output=("output", "sum"),
         all_firms=("all_firms", "sum"),
         area_km2=("km2", "sum"),
+        spec_z_max=("spec_z", "max"),
+        spec_p_min=("spec_p", "min"),
         gi_z_max=("gi_z", "max"),
         gi_p_min=("gi_p", "min"),
     )
@@ -644,6 +905,7 @@ def _point_sentra(
     table["core_areas"] = main
     table["area_codes"] = [";".join(sorted(t)) for t in touched]
     table["density_km2"] = table["n_firms"] / table["area_km2"]
+    table["spec_z_max"] = table["spec_p_min"] = np.nan
     table["gi_z_max"] = np.nan
     table["gi_p_min"] = np.nan
     table["sector_label"] = [kbli.label(s, lang=lang) for s in table["sector"]]

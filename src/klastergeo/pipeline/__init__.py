@@ -96,6 +96,7 @@ class RunResult:
     global_stats: pd.DataFrame
     models: dict[str, models.ModelResult] = field(default_factory=dict)
     members: pd.DataFrame | None = None
+    candidates: pd.DataFrame | None = None  # near misses (candidates.csv)
     concentration: pd.DataFrame | None = None
     typology: pd.DataFrame | None = None
     diagnosis: pd.DataFrame | None = None
@@ -265,6 +266,7 @@ def _result(
         global_stats=stats.global_stats,
         models=fitted.fitted,
         members=found.members,
+        candidates=found.candidates,
         concentration=profiles.concentration,
         typology=profiles.typology,
         diagnosis=profiles.diagnosis,
@@ -360,6 +362,7 @@ def _write_run(
             profiles=profiles,
             members=result.members,
             bands=weights.bands,
+            candidates=result.candidates,
         )
         writer.model_outputs(stage, None, fitted.fitted, fitted.sample)
         if fmap is not None:

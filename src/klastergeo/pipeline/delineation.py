@@ -23,12 +23,15 @@ __all__ = ["Delineation", "find_sentra"]
 class Delineation:
     """The sentra (one row each, dissolved geometry), the evidence per member area
     (``members``; None for point-based sentra), and the ``sentra_id`` of every firm and
-    of every (area, sector) row with its role (``core``, ``extension`` or ``points``)."""
+    of every (area, sector) row with its role (``core``, ``extension`` or ``points``);
+    ``candidates`` are the near misses (:func:`klastergeo.sentra.near_misses`; None for
+    point-based sentra)."""
 
     sentra: gpd.GeoDataFrame
     members: pd.DataFrame | None
     firm_sentra: pd.Series
     area_sentra: pd.DataFrame
+    candidates: pd.DataFrame | None = None
 
 
 def find_sentra(
@@ -48,7 +51,7 @@ def find_sentra(
     counts
         The counts: ``firms`` (with ``area_code`` and ``sector``) and ``areas``.
     stats
-        The statistics: ``table`` (area x sector, with LQ and Gi*) and the ``analysed``
+        The statistics: ``table`` (area x sector, with LQ and ``spec_*``) and the ``analysed``
         sectors (those point-based sentra are sought in).
     weights
         The spatial weights, whose ``graph`` joins contiguous core areas (area-based
@@ -70,6 +73,7 @@ def find_sentra(
             min_firms=options.min_firms,
             lq_threshold=options.lq_threshold,
             confidence=options.confidence,
+            min_area_firms=options.min_area_firms,
             extend=options.extend,
             extend_min_firms=options.extend_min_firms,
             extend_lq=options.extend_lq,
@@ -85,7 +89,16 @@ def find_sentra(
             index=table.index,
         )
         firm_sentra = _firm_sentra(membership.reindex(counts.counts.index), counts.rows)
-        return Delineation(sentra, members, firm_sentra, area_sentra)
+        near = sentra_mod.near_misses(
+            table,
+            weights.graph,
+            members,
+            min_firms=options.min_firms,
+            lq_threshold=options.lq_threshold,
+            confidence=options.confidence,
+            min_area_firms=options.min_area_firms,
+        )
+        return Delineation(sentra, members, firm_sentra, area_sentra, near)
     points = gpd.GeoDataFrame(
         firms,
         geometry=gpd.points_from_xy(firms["lon"].to_numpy(), firms["lat"].to_numpy()),

@@ -243,6 +243,7 @@ def run_tables(
     profiles: Any,
     members: pd.DataFrame | None,
     bands: pd.DataFrame | None,
+    candidates: pd.DataFrame | None = None,
 ) -> None:
     """The data files of a run: areas, sentra, global statistics and profiles (the firms
     are streamed by :func:`klastergeo.pipeline.firm_output.write_firms`).
@@ -266,6 +267,9 @@ def run_tables(
         point-based sentra.
     bands
         The bands the automatic scale tried (``scale.csv``); None otherwise.
+    candidates
+        The near misses of the sentra rules (``candidates.csv``); None for point-based
+        sentra.
     """
     areas_table = table.reset_index()
     columns = [c for c in AREA_COLUMNS if c in areas_table.columns]
@@ -291,6 +295,8 @@ def run_tables(
     csv(profiles.diagnosis, folder / "diagnosis.csv", index=True)
     if members is not None:
         csv(members.reset_index(), folder / "sentra_areas.csv")
+    if candidates is not None:
+        csv(candidates.reset_index(), folder / "candidates.csv")
     for name, frame in profiles.patterns.items():
         csv(frame, folder / f"{name}.csv")
     if bands is not None:
