@@ -121,7 +121,7 @@ def local_specialisation(
         raise DataError("counts: firm counts must be finite and not negative")
     total = n.sum()
     by_sector = n.sum(axis=0)
-    columns = table.columns.get_indexer(wanted)
+    columns = table.columns.get_indexer(pd.Index(wanted))
     hood = _neighbourhoods(graph, len(ids))
     found = hood @ n[:, columns]  # S: the neighbourhoods' firms of each sector
     firms = hood @ n.sum(axis=1)  # M: the neighbourhoods' firms of all sectors
