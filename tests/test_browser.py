@@ -153,12 +153,17 @@ def test_indonesian_page(browser, map_world, tmp_path: Path) -> None:
     try:
         control = page.locator(".klastergeo-control").inner_text()
         legend = page.locator(".klastergeo-legend").inner_text()
+        # only the selected sector's sentra are drawn: the furniture sentra, then none
+        drawn = [page.evaluate("klastergeo.sentraLayer.getLayers().length")]
+        page.select_option(".klastergeo-sector", "10")
+        drawn.append(page.evaluate("klastergeo.sentraLayer.getLayers().length"))
         assert page.errors == []
     finally:
         page.close()
     assert "Sektor" in control and "Statistik" in control
     assert "31 Industri furnitur" in control
-    assert "Hot spot Gi*: 31 Industri furnitur" in legend
+    assert "Spesialisasi (hot spot): 31 Industri furnitur" in legend  # the default view
+    assert drawn == [len(found), 0]
 
 
 def test_many_firms_draw_a_heat_map_of_grid_counts(browser, map_world, tmp_path: Path) -> None:

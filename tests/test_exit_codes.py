@@ -719,3 +719,27 @@ def test_a_failed_run_leaves_the_previous_outputs(study: Path, tmp_path: Path) -
     report = tmp_path / "out.rejected"
     assert json.loads((report / "summary.json").read_text())["status"] == "stopped after validation"
     assert len(pd.read_csv(report / "rejected.csv")) == len(_registry(study))
+
+
+def test_no_sentra_names_the_near_misses(study: Path, tmp_path: Path) -> None:
+    """Asked for 200 firms a sentra, the planted 75 furniture firms make none: the run
+    succeeds, says so, and lists the two villages as near misses with the rule they
+    failed, in the terminal, in candidates.csv, in summary.json and in the report."""
+    result = runner.invoke(app, [*_run(study, tmp_path), "--min-firms", "200"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "no sentra found" in text
+    assert "near misses: 2 concentration(s) met some sentra rules but not all" in text
+    assert "(failed: group_firms 2)" in text
+    assert "its group of 2 area(s) holds 75 firms < min_firms 200" in text
+    near = pd.read_csv(tmp_path / "out" / "candidates.csv", dtype={"area_code": str})
+    assert near[["area_code", "sector"]].astype(str).values.tolist() == [
+        ["99.14", "31"],
+        ["99.15", "31"],
+    ]
+    assert set(near["failed"]) == {"group_firms"}
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["candidates"]["count"] == 2
+    assert summary["candidates"]["failed"] == {"group_firms": 2}
+    report = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "candidates.csv" in report and "min_firms 200" in report

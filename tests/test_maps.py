@@ -61,9 +61,11 @@ def test_sector_view_payload_matches_the_table(map_world, full_map) -> None:
     data = _payload(_html(full_map))
     assert data["sectors"] == ["10", "31"]  # every analysed sector
     assert data["initial"] == "31"  # the first sector with a sentra
-    assert data["stats"] == ["gi", "lisa", "lq", "prob"]
+    assert data["stats"] == ["spec", "gi", "lisa", "lq", "prob"]  # specialisation first
     assert len(data["shapes"]) == len(data["names"]) == len(areas)
     rows = table.xs("31", level="sector").reindex(areas.index)
+    spec = [ord(c) - 48 - 3 for c in data["values"]["spec"]["31"]]
+    assert spec == rows["spec_bin"].astype(int).tolist()
     gi = [ord(c) - 48 - 3 for c in data["values"]["gi"]["31"]]
     assert gi == rows["gi_bin"].astype(int).tolist()
     lisa = [ord(c) - 48 for c in data["values"]["lisa"]["31"]]
@@ -84,7 +86,8 @@ def test_language_switch(map_world) -> None:
     indonesian = _html(maps.build_map(areas, table, found, lang="id", tiles="none"))
     data = _payload(indonesian)
     assert data["sectorLabels"]["31"] == "31 Industri furnitur"
-    assert data["text"]["stats"]["gi"] == "Hot spot Gi*"
+    assert data["text"]["stats"]["spec"] == "Spesialisasi (hot spot)"
+    assert data["text"]["stats"]["gi"] == "Kepadatan usaha (hot spot Gi*)"
     assert "Furniture" not in indonesian
 
 

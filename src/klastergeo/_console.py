@@ -266,6 +266,7 @@ def print_summary(summary: dict[str, Any], sentra: Any, out: Path) -> None:
         out_console.print(table)
     else:
         out_console.print("no sentra found")
+    _print_near_misses(summary.get("candidates") or {}, none_found=not len(sentra))
     for item in summary.get("not_computed") or []:
         out_console.print(
             Text.assemble(("not computed: ", "yellow"), literal(f"{item['what']}: {item['why']}")),
@@ -279,6 +280,28 @@ def print_summary(summary: dict[str, Any], sentra: Any, out: Path) -> None:
             "outputs: ", (str(out), "bold"), f" (map: {out / 'map.html'})" if has_map else ""
         )
     )
+
+
+def _print_near_misses(candidates: dict[str, Any], *, none_found: bool) -> None:
+    """How many concentrations met some sentra rules but not all, which rules they
+    failed, and (when no sentra was found) the largest of them."""
+    count = int(candidates.get("count", 0))
+    if not count:
+        return
+    failed = ", ".join(f"{k} {v:,}" for k, v in (candidates.get("failed") or {}).items())
+    out_console.print(
+        Text.assemble(
+            ("near misses: ", "yellow" if none_found else ""),
+            literal(
+                f"{count:,} concentration(s) met some sentra rules but not all "
+                f"(failed: {failed}); see candidates.csv"
+            ),
+        ),
+        soft_wrap=True,
+    )
+    if none_found:
+        for reason in candidates.get("largest") or []:
+            out_console.print(Text.assemble("  ", literal(reason)), soft_wrap=True)
 
 
 def print_model(result: Any) -> None:

@@ -32,7 +32,8 @@ sentra cannot creep across a region.
 
 Concentrations that met some of the rules but not all - an area with at least
 ``min_area_firms`` firms of the sector and either an LQ of at least ``lq_threshold`` or a
-significant specialisation, in no sentra - are the *near misses* (:func:`near_misses`,
+significant specialisation with its LQ interval above 1, in no sentra - are the *near
+misses* (:func:`near_misses`,
 ``candidates.csv``), each with the rules it failed and their values.
 
 **Point-based delineation** (:func:`delineate_points`), for registries without boundaries
@@ -362,8 +363,8 @@ def near_misses(
     """Concentrations that met some sentra rules but not all (``candidates.csv``).
 
     A row of ``table`` is a near miss when its area has at least ``min_area_firms`` firms
-    of the sector, an LQ of at least ``lq_threshold`` or a significant specialisation,
-    and is not a member of a sentra.
+    of the sector, is not a member of a sentra, and either has an LQ of at least
+    ``lq_threshold`` or is significantly specialised with an LQ interval above 1.
 
     Parameters
     ----------
@@ -393,9 +394,10 @@ def near_misses(
         confidence=confidence,
         min_area_firms=min_area_firms,
     )
+    significant = screened["significant"].to_numpy() & screened["interval"].to_numpy()
     near = (
         screened["enough"].to_numpy()
-        & (screened["specialised"].to_numpy() | screened["significant"].to_numpy())
+        & (screened["specialised"].to_numpy() | significant)
         & ~table.index.isin(members.index)
     )
     rows = table.loc[near]

@@ -320,6 +320,7 @@ def _write_run(
         model_notes=fitted.notes,
         not_computed=steps.notes.items,
         timings=steps.timings,
+        candidates=result.candidates,
     )
     with steps.timed("report"):
         shown = writer.figures(

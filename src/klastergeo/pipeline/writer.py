@@ -28,6 +28,7 @@ __all__ = [
     "firm_columns",
     "global_table",
     "model_outputs",
+    "near_miss_summary",
     "rejection_report",
     "report_page",
     "run_tables",
@@ -472,6 +473,36 @@ def index_page(
     )
 
 
+def near_miss_summary(candidates: pd.DataFrame | None, *, examples: int = 5) -> dict[str, Any]:
+    """How many near misses there are, how many failed each rule, and the reasons of the
+    ``examples`` with the most firms (``summary.json`` ``candidates``).
+
+    Parameters
+    ----------
+    candidates
+        The near misses (:func:`klastergeo.sentra.near_misses`); None for none.
+    examples
+        How many reasons to keep.
+    """
+    if candidates is None or not len(candidates):
+        return {"count": 0, "failed": {}, "largest": []}
+    failed = candidates["failed"].str.split(";").explode().value_counts()
+    largest = candidates.sort_values("n_firms", ascending=False, kind="stable").head(examples)
+    return {
+        "count": len(candidates),
+        "failed": {str(k): int(v) for k, v in failed.items()},
+        "largest": [
+            f"{sector} {area}: {reason}"
+            for area, sector, reason in zip(
+                largest.index.get_level_values("area_code"),
+                largest.index.get_level_values("sector"),
+                largest["reason"],
+                strict=True,
+            )
+        ],
+    }
+
+
 def run_summary(
     config: RunConfig,
     head: dict[str, Any],
@@ -486,6 +517,7 @@ def run_summary(
     model_notes: dict[str, Any],
     not_computed: list[dict[str, str]],
     timings: dict[str, float],
+    candidates: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """The content of a run's ``summary.json`` (the manifest is added at the commit).
 
@@ -513,6 +545,9 @@ def run_summary(
         What could not be computed, and why (the notes of the steps).
     timings
         Seconds taken by each step.
+    candidates
+        The near misses of the sentra rules (``candidates.csv``); ``candidates`` counts
+        them, how many failed each rule, and the reasons of the largest five.
     """
     return {
         **head,
@@ -531,6 +566,7 @@ def run_summary(
         }
         if len(sentra)
         else {},
+        "candidates": near_miss_summary(candidates),
         "models": model_notes,
         "not_computed": not_computed,
         "timings": timings,

@@ -85,8 +85,9 @@ TEXT = {
         "outline": "Batas wilayah",
         "base_map": "Peta dasar",
         "sentra": "Sentra",
-        "gi": "Hot spot Gi*",
-        "lisa": "Klaster LISA",
+        "spec": "Spesialisasi (hot spot)",
+        "gi": "Kepadatan usaha (hot spot Gi*)",
+        "lisa": "Klaster LISA (kepadatan)",
         "lq": "Location quotient",
         "firms": "Usaha (titik)",
         "firms_heat": "Kepadatan usaha (heat map)",
@@ -125,8 +126,9 @@ TEXT = {
         "outline": "Boundaries",
         "base_map": "Base map",
         "sentra": "Sentra",
-        "gi": "Gi* hot spots",
-        "lisa": "LISA clusters",
+        "spec": "Specialisation (hot spots)",
+        "gi": "Density of firms (Gi* hot spots)",
+        "lisa": "LISA clusters (density)",
         "lq": "Location quotient",
         "firms": "Firms (points)",
         "firms_heat": "Firm density (heat map)",
@@ -598,9 +600,17 @@ def _area_classes(
 ) -> dict[str, Any]:
     """Per statistic and sector, the class code of every area of ``index`` (integers);
     ``prob``: the probability classes, or None."""
-    values: dict[str, dict[str, np.ndarray]] = {"gi": {}, "lisa": {}, "lq": {}}
+    spec = "spec_bin" in table.columns
+    values: dict[str, dict[str, np.ndarray]] = {
+        **({"spec": {}} if spec else {}),
+        "gi": {},
+        "lisa": {},
+        "lq": {},
+    }
     for sector in chosen:  # a loop over sectors (tens); areas are vectorised
         rows = table.xs(sector, level="sector").reindex(index)
+        if spec:
+            values["spec"][sector] = rows["spec_bin"].fillna(0).astype(int).to_numpy() + 3
         values["gi"][sector] = rows["gi_bin"].fillna(0).astype(int).to_numpy() + 3
         values["lisa"][sector] = rows["lisa_quadrant"].fillna(0).astype(int).to_numpy()
         values["lq"][sector] = _classify(rows["lq"].fillna(0.0), LQ_BREAKS)
@@ -638,7 +648,9 @@ def _view_meta(
     )
     with_sentra = sorted(set(sentra["sector"].astype(str))) if len(sentra) else []
     initial = next((x for x in with_sentra if x in chosen), chosen[0] if chosen else None)
-    stats = ["gi", "lisa", "lq"] if chosen else []
+    # specialisation first (the default view): a sentra is specialised, not merely dense
+    stats = (["spec"] if "spec_bin" in table.columns else []) + ["gi", "lisa", "lq"]
+    stats = stats if chosen else []
     if probability is not None and probability.notna().any():
         stats.append("prob")
     confidence = {3: 99, 2: 95, 1: 90}
@@ -652,12 +664,14 @@ def _view_meta(
         "initial": initial,
         "stats": stats,
         "palette": {
+            "spec": [GISTAR_COLOURS.get(b) for b in range(-3, 4)],
             "gi": [GISTAR_COLOURS.get(b) for b in range(-3, 4)],
             "lisa": [None, *(LISA_COLOURS[q] for q in (1, 2, 3, 4))],
             "lq": [None, *LQ_COLOURS],
             "prob": [None, *P_COLOURS[1:]],
         },
         "labels": {
+            "spec": gi_labels,
             "gi": gi_labels,
             "lisa": [t["not_sig"], t["HH"], t["LL"], t["LH"], t["HL"]],
             "lq": ["< 1", "1 - 2", "2 - 5", "5 - 10", ">= 10", ""],
@@ -672,6 +686,7 @@ def _view_meta(
             "searchHint": t["search_hint"],
             "sentra": t["sentra"],
             "stats": {
+                "spec": t["spec"],
                 "gi": t["gi"],
                 "lisa": t["lisa"],
                 "lq": t["lq"],
@@ -820,12 +835,14 @@ def _province_outlines(
 def _province_summary(
     table: pd.DataFrame, sentra: gpd.GeoDataFrame, chosen: Sequence[str], codes: Sequence[str]
 ) -> dict[str, dict[str, list[int]]]:
-    """Per sector and province: its firms, hot-spot areas (Gi* bin > 0) and sentra."""
+    """Per sector and province: its firms, hot-spot areas (specialisation bin > 0, or
+    Gi* where the table has none) and sentra."""
     rows = table.reset_index()
     rows = rows.loc[rows["sector"].astype(str).isin(chosen)]
     by = [rows["area_code"].astype(str).str[:2], rows["sector"].astype(str)]
     firms = rows["n_firms"].groupby(by).sum() if "n_firms" in rows else None
-    hot = (rows["gi_bin"].fillna(0) > 0).groupby(by).sum()
+    hot_bin = rows["spec_bin"] if "spec_bin" in rows else rows["gi_bin"]
+    hot = (hot_bin.fillna(0) > 0).groupby(by).sum()
     count = None
     if len(sentra) and "core_area" in sentra and "sector" in sentra:
         core = sentra["core_area"].astype(str).str[:2]

@@ -42,10 +42,15 @@ TEXT = {
         "figures": "Gambar",
         "method": "Metode dan parameter",
         "method_note": (
-            "Sentra: hot spot Gi* signifikan, LQ dan jumlah usaha minimum per wilayah; "
-            "wilayah inti yang bersebelahan digabung. Rincian di README klastergeo."
+            "Sentra: kelompok wilayah bersebelahan yang terspesialisasi (LQ minimum dengan "
+            "selang di atas 1, spesialisasi lokal signifikan) dengan jumlah usaha minimum "
+            "bersama. Rincian di README klastergeo."
         ),
         "none": "Tidak ada sentra yang ditemukan.",
+        "near_misses": (
+            "{count} konsentrasi memenuhi sebagian aturan sentra tetapi tidak semuanya "
+            "(gagal: {failed}); daftarnya ada di candidates.csv."
+        ),
         "not_computed": "Tidak dihitung",
         "not_computed_note": "Statistik berikut tidak terdefinisi untuk data ini:",
     },
@@ -64,10 +69,15 @@ TEXT = {
         "figures": "Figures",
         "method": "Method and parameters",
         "method_note": (
-            "Sentra: significant Gi* hot spots with a minimum LQ and number of firms per "
-            "area; contiguous core areas merge. Details in klastergeo's README."
+            "Sentra: contiguous groups of specialised areas (a minimum LQ with its interval "
+            "above 1, a significant local specialisation) with a minimum number of firms "
+            "together. Details in klastergeo's README."
         ),
         "none": "No sentra found.",
+        "near_misses": (
+            "{count} concentration(s) met some sentra rules but not all (failed: {failed}); "
+            "they are listed in candidates.csv."
+        ),
         "not_computed": "Not computed",
         "not_computed_note": "These statistics are not defined for these data:",
     },
@@ -181,6 +191,12 @@ def build_report(
         if len(sentra)
         else f"<p>{t['none']}</p>"
     )
+    near = summary.get("candidates") or {}
+    near_misses = ""
+    if near.get("count"):
+        failed = ", ".join(f"{k} {v:,}" for k, v in (near.get("failed") or {}).items())
+        near_misses = t["near_misses"].format(count=f"{near['count']:,}", failed=failed)
+    near_examples = [] if len(sentra) else list(near.get("largest") or [])
     config = summary.get("config", {})
     not_computed = summary.get("not_computed")
     return template.render(
@@ -196,6 +212,8 @@ def build_report(
         reasons_table=Markup(reasons_table),
         n_sentra=len(sentra),
         sentra_table=Markup(sentra_table),
+        near_misses=near_misses,
+        near_examples=near_examples,
         global_table=Markup(_table(global_stats, index=True)),
         models=[_model_block(kind, result) for kind, result in (models or {}).items()],
         figures=list(figures),

@@ -172,6 +172,7 @@
       L.DomEvent.disableScrollPropagation(div);
       div.querySelector(".klastergeo-sector").addEventListener("change", function (e) {
         view.setSector(e.target.value);
+        KG.showSentra(e.target.value);
       });
       div.querySelector(".klastergeo-stat").addEventListener("change", function (e) {
         view.setStat(e.target.value);
@@ -182,6 +183,19 @@
     control.addTo(map);
     return control;
   }
+
+  // Only the sentra of the selected sector are drawn (every sentra when no sector view).
+  KG.showSentra = function (sector) {
+    if (!KG.sentraLayer || !KG.sentraAll) {
+      return;
+    }
+    KG.sentraLayer.clearLayers();
+    KG.sentraAll.forEach(function (layer) {
+      if (!sector || layer.sector === sector) {
+        KG.sentraLayer.addLayer(layer);
+      }
+    });
+  };
 
   function fillOptions(list, labels) {
     var fragment = document.createDocumentFragment();
@@ -245,6 +259,7 @@
       });
     });
     KG.view = view;
+    KG.showSentra(state.sector);
     return view;
   };
 
@@ -505,6 +520,7 @@
       });
     });
     KG.view = view;
+    KG.showSentra(state.sector);
     return view;
   };
 
@@ -589,6 +605,10 @@
       }).addTo(map);
       control.addOverlay(out.sentra, s.label);
       KG.sentraLayer = out.sentra;
+      KG.sentraAll = out.sentra.getLayers();
+      if (KG.view) {
+        KG.showSentra(KG.view.state.sector);
+      }
     }
     var block = document.getElementById("klastergeo-firms");
     if (block) {
