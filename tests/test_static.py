@@ -47,15 +47,22 @@ def test_canvas_paints_and_repaints(tmp_path: Path) -> None:
     assert not _has_colour(second, "#d62f27")
 
 
-def test_sector_figures_write_gi_and_lisa_maps(tmp_path: Path) -> None:
+def test_sector_figures_write_specialisation_gi_and_lisa_maps(tmp_path: Path) -> None:
     areas = lattice(9, 9)
     graph = weights.contiguity(areas)
     counts = {c: {"10": 2, "31": 1} for c in areas.index}
     counts["r4c4"] = {"10": 2, "31": 60}
     table = area_table(areas, counts, graph)
+    assert table.loc[("r4c4", "31"), "spec_bin"] == 3
     written = static.sector_figures(areas, table, ["31"], tmp_path, lang="en")
-    assert [p.name for p in written] == ["gi_31.png", "lisa_31.png"]
-    assert _has_colour(written[0], "#d62f27")  # the 99 % hot spot
+    assert [p.name for p in written] == ["spec_31.png", "gi_31.png", "lisa_31.png"]
+    assert _has_colour(written[0], "#d62f27")  # the 99 % hot spot of specialisation
+    assert _has_colour(written[1], "#d62f27")  # ... and of density
+    # a table without the specialisation still gets its density maps
+    older = static.sector_figures(
+        areas, table.drop(columns="spec_bin"), ["31"], tmp_path / "old", lang="en"
+    )
+    assert [p.name for p in older] == ["gi_31.png", "lisa_31.png"]
     with pytest.raises(ConfigError, match="lang='fr'"):
         static.sector_figures(areas, table, ["31"], tmp_path, lang="fr")
 

@@ -335,8 +335,8 @@ def figures(
     analysed: tuple[str, ...],
     outlines: gpd.GeoDataFrame | None,
 ) -> list[report_mod.Figure]:
-    """Static PNGs (``figures/``) of the sectors ``[report] figures`` names: Gi* and LISA
-    maps and a Moran scatterplot per sector.
+    """Static PNGs (``figures/``) of the sectors ``[report] figures`` names: specialisation,
+    Gi* and LISA maps and a Moran scatterplot per sector.
 
     Parameters
     ----------
@@ -392,7 +392,7 @@ def figures(
     out = []
     for path in written:
         kind, sector = path.stem.split("_", 1)
-        label = "Gi*" if kind == "gi" else "LISA"
+        label = static.FIGURE_TITLES[config.map.lang][kind]
         out.append(report_mod.Figure(f"figures/{path.name}", f"{label}: {sector}"))
     for sector in sectors:  # one scatterplot per sector (tens)
         path = static.moran_scatterplot(

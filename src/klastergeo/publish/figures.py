@@ -32,6 +32,19 @@ __all__ = ["RASTER_PARTS", "AreaCanvas", "moran_scatterplot", "moran_slope", "se
 
 logger = logging.getLogger(__name__)
 
+#: Titles of the area maps: the specialisation, and Gi* and LISA of the counts (density).
+FIGURE_TITLES = {
+    "id": {
+        "spec": "Spesialisasi",
+        "gi": "Kepadatan usaha (Gi*)",
+        "lisa": "Klaster LISA kepadatan usaha",
+    },
+    "en": {
+        "spec": "Specialisation",
+        "gi": "Density of firms (Gi*)",
+        "lisa": "LISA clusters of firm density",
+    },
+}
 _GI_LABELS = {
     "id": {3: "Hot spot 99%", 2: "Hot spot 95%", 1: "Hot spot 90%", 0: "Tidak signifikan",
            -1: "Cold spot 90%", -2: "Cold spot 95%", -3: "Cold spot 99%"},
@@ -319,14 +332,17 @@ def sector_figures(
             rows = table.xs(sector, level="sector")
             name = f"{sector} {kbli.label(sector, lang=lang)}"
             for stem, column, colours, labels in (
+                ("spec", "spec_bin", GISTAR_COLOURS, _GI_LABELS[lang]),
                 ("gi", "gi_bin", GISTAR_COLOURS, _GI_LABELS[lang]),
                 ("lisa", "lisa_quadrant", LISA_COLOURS, _LISA_LABELS[lang]),
             ):
+                if column not in rows.columns:  # a table without the specialisation
+                    continue
                 written.append(
                     canvas.paint(
-                        rows[column].astype(int).map(colours),
+                        rows[column].fillna(0).astype(int).map(colours),
                         folder / f"{stem}_{sector}.png",
-                        title=f"{'Gi*' if stem == 'gi' else 'LISA'}: {name}",
+                        title=f"{FIGURE_TITLES[lang][stem]}: {name}",
                         # legend in the labels' order: strongest hot spot (or HH) first
                         legend={label: colours.get(k, _NEUTRAL) for k, label in labels.items()},
                         note=source,
