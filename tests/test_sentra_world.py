@@ -112,3 +112,69 @@ def test_kecamatan_level_in_one_regency(data_dir: Path, east_java, seed: int) ->
                     checked += 1
                     assert (kec, sector) in members.index, (name, kec, row["lq"], row["n_firms"])
     assert checked >= 3  # the rule is exercised, not vacuous
+
+
+@pytest.mark.slow
+def test_the_whole_pipeline_finds_them_from_a_registry(east_java, tmp_path: Path) -> None:
+    """The same world as firms with coordinates (inside their villages), through
+    ``klastergeo run --area 35 --level desa``: every planted sentra is a reported one,
+    every reported one is planted, no decoy village is in a sentra."""
+    from typer.testing import CliRunner
+
+    from klastergeo.cli import app
+    from klastergeo.demo import _sample_in
+
+    areas, graph = east_java
+    world = sentra_world.generate(areas, graph, 2)
+    long = world.counts.stack()
+    long = long[long > 0]
+    owner = np.repeat(areas.index.get_indexer(long.index.get_level_values(0)), long.to_numpy())
+    sector = np.repeat(long.index.get_level_values(1).to_numpy(), long.to_numpy())
+    x, y = _sample_in(areas.geometry.to_numpy(), owner, np.random.default_rng(2))
+    registry = pd.DataFrame(
+        {
+            "id": [f"J{i}" for i in range(len(owner))],
+            "lat": np.round(y, 6),
+            "lon": np.round(x, 6),
+            "kbli": [f"{s}001" for s in sector],
+            "workers": 1 + np.arange(len(owner)) % 7,
+        }
+    )
+    registry.to_csv(tmp_path / "jatim.csv", index=False)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app,
+        [
+            "run",
+            "--records",
+            str(tmp_path / "jatim.csv"),
+            "--area",
+            "35",
+            "--level",
+            "desa",
+            "--out",
+            str(out),
+            "--permutations",
+            "99",
+            "--tiles",
+            "none",
+            "--set",
+            "report.figures=none",
+            "--set",
+            "pointpattern.enabled=false",
+        ],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    found = pd.read_csv(out / "sentra.csv", dtype={"sector": str})
+    for name, (sector_code, codes) in world.planted.items():
+        # a point inside one village may fall to an overlapping neighbour (real borders)
+        assert len(_best(found, sector_code, codes)) >= len(codes) - 1, name
+    planted = [(s, set(c)) for s, c in world.planted.values()]
+    assert all(
+        any(row.sector == s and set(row.area_codes.split(";")) & c for s, c in planted)
+        for row in found.itertuples()
+    ), found[["sector", "name", "area_codes"]]
+    members = pd.read_csv(out / "sentra_areas.csv", dtype=str)
+    decoy = {c for codes in world.decoys.values() for c in codes}
+    assert not set(members["area_code"]) & decoy
