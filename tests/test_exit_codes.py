@@ -743,3 +743,34 @@ def test_no_sentra_names_the_near_misses(study: Path, tmp_path: Path) -> None:
     assert summary["candidates"]["failed"] == {"group_firms": 2}
     report = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "candidates.csv" in report and "min_firms 200" in report
+
+
+def test_gis_layers_open_with_gdal(study: Path, tmp_path: Path) -> None:
+    """areas.gpkg and sentra.gpkg: GDAL (through pyogrio) reads polygons in EPSG:4326 with
+    the statistics of every analysed sector; the values equal areas.parquet's."""
+    import pyogrio
+
+    result = runner.invoke(app, _run(study, tmp_path))
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "out"
+    info = pyogrio.read_info(out / "areas.gpkg", layer="areas")
+    assert info["driver"] == "GPKG" and info["crs"] == "EPSG:4326"
+    assert info["geometry_type"] in ("Polygon", "MultiPolygon")
+    layer = pyogrio.read_dataframe(out / "areas.gpkg", layer="areas")
+    long = pd.read_parquet(out / "areas.parquet")
+    assert len(layer) == long["area_code"].nunique() == 36
+    for sector in ("10", "31"):
+        expected = long.loc[long["sector"] == sector].set_index("area_code")
+        got = layer.set_index("area_code")
+        assert got[f"n_firms_{sector}"].tolist() == expected["n_firms"].reindex(got.index).tolist()
+        assert np.allclose(got[f"lq_{sector}"], expected["lq"].reindex(got.index), equal_nan=True)
+        assert (
+            got[f"spec_bin_{sector}"].tolist() == expected["spec_bin"].reindex(got.index).tolist()
+        )
+        assert got[f"gi_bin_{sector}"].tolist() == expected["gi_bin"].reindex(got.index).tolist()
+    sentra = pyogrio.read_dataframe(out / "sentra.gpkg", layer="sentra")
+    csv = pd.read_csv(out / "sentra.csv")
+    assert sentra["sentra_id"].tolist() == csv["sentra_id"].tolist() == ["31-01"]
+    assert set(layer.loc[layer["sentra_31"].notna(), "area_code"]) == set(
+        csv.loc[0, "area_codes"].split(";")
+    )

@@ -29,7 +29,7 @@ from klastergeo import models
 from klastergeo import records as records_mod
 from klastergeo._io import RunFolder
 from klastergeo.config import RunConfig
-from klastergeo.pipeline import assembly, firm_output, intake, modelling, writer
+from klastergeo.pipeline import assembly, firm_output, gis, intake, modelling, writer
 from klastergeo.pipeline._steps import Reporter, Steps, arrow_pool, header
 from klastergeo.pipeline.counting import count
 from klastergeo.pipeline.delineation import find_sentra
@@ -364,6 +364,13 @@ def _write_run(
             members=result.members,
             bands=weights.bands,
             candidates=result.candidates,
+        )
+        gis.write_layers(
+            stage,
+            areas=result.areas,
+            table=result.table,
+            sentra=result.sentra,
+            sectors=stats.analysed,
         )
         writer.model_outputs(stage, None, fitted.fitted, fitted.sample)
         if fmap is not None:

@@ -1,0 +1,131 @@
+"""GIS layers of a run: ``areas.gpkg`` (the areas with their statistics, wide by sector)
+and ``sentra.gpkg``, for QGIS, ArcGIS or any GDAL reader.
+
+``areas.parquet`` keeps the long table (one row per area and sector) without geometry;
+a GIS user wants one layer of polygons with a column per statistic and sector, so
+``areas.gpkg`` has one row per area: ``area_code``, ``name``, ``n_firms`` (all sectors),
+then for every analysed sector ``s``: ``n_firms_s``, ``lq_s``, ``lq_low_s``, ``lq_high_s``,
+``spec_bin_s`` (specialisation), ``gi_bin_s`` (density of firms), ``lisa_s`` (LISA
+cluster code) and ``sentra_s`` (the sentra id, empty outside one). Both files are
+GeoPackages in EPSG:4326 written with pyogrio; their layers are named ``areas`` and
+``sentra``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from klastergeo._io import atomic_path
+
+__all__ = ["WIDE_COLUMNS", "areas_layer", "write_layers"]
+
+logger = logging.getLogger(__name__)
+
+#: Per analysed sector, the ``areas.gpkg`` field prefix of each table column.
+WIDE_COLUMNS = {
+    "n_firms": "n_firms",
+    "lq": "lq",
+    "lq_low": "lq_low",
+    "lq_high": "lq_high",
+    "spec_bin": "spec_bin",
+    "gi_bin": "gi_bin",
+    "lisa_quadrant": "lisa",
+    "sentra_id": "sentra",
+}
+
+
+def areas_layer(
+    areas: gpd.GeoDataFrame, table: pd.DataFrame, sectors: Sequence[str]
+) -> gpd.GeoDataFrame:
+    """The areas with their statistics, one row per area and a column per statistic and
+    sector (see the module docstring), in EPSG:4326.
+
+    Parameters
+    ----------
+    areas
+        The areas of analysis, indexed by area code, with ``name`` and geometry.
+    table
+        The area x sector table (indexed by ``area_code`` and ``sector``).
+    sectors
+        The analysed sectors, whose columns the layer gets (in this order).
+
+    Returns
+    -------
+    GeoDataFrame
+        One row per area, in the order of ``areas``.
+    """
+    codes = areas.index
+    out = pd.DataFrame(
+        {"area_code": codes.astype(str), "name": areas["name"].astype(str).to_numpy()}
+    )
+    totals = table["n_firms"].groupby(level="area_code").sum()
+    out["n_firms"] = totals.reindex(codes).fillna(0).astype("int64").to_numpy()
+    present = [c for c in WIDE_COLUMNS if c in table.columns]
+    columns: dict[str, object] = {}
+    sector_level = table.index.get_level_values("sector").astype(str)
+    for sector in sectors:  # tens of sectors; areas are vectorised
+        rows = table.loc[sector_level == str(sector)].droplevel("sector").reindex(codes)
+        for column in present:
+            values = rows[column]
+            if column in ("n_firms", "spec_bin", "gi_bin", "lisa_quadrant"):
+                values = values.fillna(0).astype("int64")
+            elif column == "sentra_id":
+                values = values.astype("string")
+            columns[f"{WIDE_COLUMNS[column]}_{sector}"] = values.to_numpy()
+    out = pd.concat([out, pd.DataFrame(columns)], axis=1)
+    geometry = areas.geometry.to_crs(4326) if areas.crs is not None else areas.geometry
+    return gpd.GeoDataFrame(out, geometry=geometry.to_numpy(), crs=4326)
+
+
+def write_layers(
+    folder: Path,
+    *,
+    areas: gpd.GeoDataFrame,
+    table: pd.DataFrame,
+    sentra: gpd.GeoDataFrame,
+    sectors: Sequence[str],
+) -> list[Path]:
+    """Write ``areas.gpkg`` and ``sentra.gpkg`` (each replaced only once written whole).
+
+    Parameters
+    ----------
+    folder
+        The output folder.
+    areas, table, sectors
+        As for :func:`areas_layer`.
+    sentra
+        The sentra (with geometry), indexed by ``sentra_id``; an empty layer when none.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    layer = areas_layer(areas, table, sectors)
+    written = [_write(layer, folder / "areas.gpkg", "areas")]
+    shapes = sentra.reset_index()
+    if shapes.crs is not None:
+        shapes = shapes.to_crs(4326)
+    for column in shapes.columns:  # ids and labels as text, whatever pandas inferred
+        if shapes[column].dtype == object and column != shapes.geometry.name:
+            shapes[column] = shapes[column].astype("string")
+    written.append(_write(shapes, folder / "sentra.gpkg", "sentra"))
+    logger.info("GIS layers: %d areas, %d sentra", len(layer), len(shapes))
+    return written
+
+
+def _write(frame: gpd.GeoDataFrame, path: Path, layer: str) -> Path:
+    with atomic_path(path) as tmp:
+        # GDAL wants a new file named .gpkg: written beside, then moved onto the temporary
+        scratch = tmp.with_name(tmp.name + ".gpkg")
+        try:
+            frame.to_file(scratch, driver="GPKG", layer=layer, engine="pyogrio")
+            scratch.replace(tmp)
+        finally:
+            scratch.unlink(missing_ok=True)
+    return path
