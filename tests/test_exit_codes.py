@@ -774,3 +774,37 @@ def test_gis_layers_open_with_gdal(study: Path, tmp_path: Path) -> None:
     assert set(layer.loc[layer["sentra_31"].notna(), "area_code"]) == set(
         csv.loc[0, "area_codes"].split(";")
     )
+
+
+def test_results_workbook_opens_with_openpyxl(study: Path, tmp_path: Path) -> None:
+    """results.xlsx: openpyxl loads it; sheets in the run's language (Indonesian by
+    default); the sentra, areas (wide by sector) and rejected rows are there as numbers
+    and text; a registry value that looks like a formula stays text."""
+    from openpyxl import load_workbook
+
+    registry = _registry(study)
+    bad = registry.iloc[[0]].assign(id='=HYPERLINK("http://x")', lat="not a number")
+    records = _write(tmp_path / "firms.csv", pd.concat([registry, bad]))
+    result = runner.invoke(app, _run(study, tmp_path, records=records))
+    assert result.exit_code == 0, result.output
+    book = load_workbook(tmp_path / "out" / "results.xlsx")
+    assert book.sheetnames == [
+        "Ringkasan",
+        "Sentra",
+        "Wilayah",
+        "Statistik global",
+        "Model",
+        "Data ditolak",
+    ]
+    summary = {row[0]: row[1] for row in book["Ringkasan"].iter_rows(min_row=2, values_only=True)}
+    assert summary["Record dibaca"] == len(registry) + 1 and summary["Jumlah sentra"] == 1
+    sentra = list(book["Sentra"].iter_rows(values_only=True))
+    assert sentra[0][0] == "sentra_id" and sentra[1][0] == "31-01"
+    areas = list(book["Wilayah"].iter_rows(values_only=True))
+    header = list(areas[0])
+    assert len(areas) == 37 and "n_firms_31" in header and "spec_bin_31" in header
+    assert all(isinstance(row[header.index("n_firms_31")], int) for row in areas[1:])
+    rejected = book["Data ditolak"]
+    cells = [c for row in rejected.iter_rows(min_row=2) for c in row]
+    link = [c for c in cells if isinstance(c.value, str) and c.value.startswith("=HYPERLINK")]
+    assert len(link) == 1 and link[0].data_type == "s"  # text, not a formula

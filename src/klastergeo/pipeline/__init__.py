@@ -29,7 +29,15 @@ from klastergeo import models
 from klastergeo import records as records_mod
 from klastergeo._io import RunFolder
 from klastergeo.config import RunConfig
-from klastergeo.pipeline import assembly, firm_output, gis, intake, modelling, writer
+from klastergeo.pipeline import (
+    assembly,
+    firm_output,
+    gis,
+    intake,
+    modelling,
+    workbook,
+    writer,
+)
 from klastergeo.pipeline._steps import Reporter, Steps, arrow_pool, header
 from klastergeo.pipeline.counting import count
 from klastergeo.pipeline.delineation import find_sentra
@@ -345,6 +353,9 @@ def _write_run(
             has_map=fmap is not None,
         )
     with steps.timed("write"):
+        global_rows = writer.global_table(
+            result.global_stats, counts.counts, result.table, result.sentra
+        )
         writer.validation_reports(stage, result.validation)
         firm_output.write_firms(
             stage,
@@ -357,21 +368,13 @@ def _write_run(
             stage,
             table=result.table,
             sentra=result.sentra,
-            global_stats=writer.global_table(
-                result.global_stats, counts.counts, result.table, result.sentra
-            ),
+            global_stats=global_rows,
             profiles=profiles,
             members=result.members,
             bands=weights.bands,
             candidates=result.candidates,
         )
-        gis.write_layers(
-            stage,
-            areas=result.areas,
-            table=result.table,
-            sentra=result.sentra,
-            sectors=stats.analysed,
-        )
+        _layers_and_workbook(stage, config, summary, result, stats, fitted, global_rows)
         writer.model_outputs(stage, None, fitted.fitted, fitted.sample)
         if fmap is not None:
             maps.save_map(fmap, stage / "map.html")
@@ -382,3 +385,27 @@ def _write_run(
     summary["peak_rss_mb"] = dict(steps.memory)
     folder.commit(summary)
     return summary
+
+
+def _layers_and_workbook(
+    stage: Path,
+    config: RunConfig,
+    summary: dict[str, Any],
+    result: RunResult,
+    stats: Any,
+    fitted: modelling.Models,
+    global_rows: pd.DataFrame,
+) -> None:
+    """``areas.gpkg`` and ``sentra.gpkg`` (GIS), and ``results.xlsx`` (spreadsheet)."""
+    layer = gis.areas_layer(result.areas, result.table, stats.analysed)
+    gis.write_layers(stage, layer=layer, sentra=result.sentra)
+    workbook.write_workbook(
+        stage / "results.xlsx",
+        summary=summary,
+        sentra=result.sentra,
+        areas=pd.DataFrame(layer.drop(columns=layer.geometry.name)),
+        global_stats=global_rows,
+        coefficients={k: m.coefficients for k, m in fitted.fitted.items()},
+        rejected=result.validation.rejected,
+        lang=config.map.lang,
+    )

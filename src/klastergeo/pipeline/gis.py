@@ -82,22 +82,15 @@ def areas_layer(
     return gpd.GeoDataFrame(out, geometry=geometry.to_numpy(), crs=4326)
 
 
-def write_layers(
-    folder: Path,
-    *,
-    areas: gpd.GeoDataFrame,
-    table: pd.DataFrame,
-    sentra: gpd.GeoDataFrame,
-    sectors: Sequence[str],
-) -> list[Path]:
+def write_layers(folder: Path, *, layer: gpd.GeoDataFrame, sentra: gpd.GeoDataFrame) -> list[Path]:
     """Write ``areas.gpkg`` and ``sentra.gpkg`` (each replaced only once written whole).
 
     Parameters
     ----------
     folder
         The output folder.
-    areas, table, sectors
-        As for :func:`areas_layer`.
+    layer
+        The areas with their statistics (:func:`areas_layer`).
     sentra
         The sentra (with geometry), indexed by ``sentra_id``; an empty layer when none.
 
@@ -106,7 +99,6 @@ def write_layers(
     list of Path
         The files written.
     """
-    layer = areas_layer(areas, table, sectors)
     written = [_write(layer, folder / "areas.gpkg", "areas")]
     shapes = sentra.reset_index()
     if shapes.crs is not None:

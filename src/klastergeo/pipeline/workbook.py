@@ -1,0 +1,226 @@
+"""``results.xlsx``: the run's tables as one Excel workbook (openpyxl), for people who open
+results in a spreadsheet rather than in Python or a GIS.
+
+Sheets, named in the run's language (``map.lang``): a summary, the sentra, the areas
+(one row per area, a column per statistic and sector, as in ``areas.gpkg``), the global
+statistics per sector, the models' coefficients, and the rejected records. Numbers are
+written as numbers (Excel shows them in the reader's locale), with a filter on every
+header row and the header row frozen. A sheet that would exceed :data:`MAX_CELLS` cells
+(a national run's areas or rejected rows) holds a note pointing to the Parquet, CSV or
+GeoPackage file with the same table instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from klastergeo._io import atomic_path
+
+__all__ = ["MAX_CELLS", "SHEETS", "write_workbook"]
+
+logger = logging.getLogger(__name__)
+
+#: Cells beyond which a sheet holds a note instead of the table (Excel's own limit is
+#: 1,048,576 rows; openpyxl writes about a million cells in a few seconds).
+MAX_CELLS = 3_000_000
+
+#: Sheet names and labels per language.
+SHEETS = {
+    "id": {
+        "summary": "Ringkasan",
+        "sentra": "Sentra",
+        "areas": "Wilayah",
+        "global": "Statistik global",
+        "models": "Model",
+        "rejected": "Data ditolak",
+        "item": "Butir",
+        "value": "Nilai",
+        "too_large": "Tabel terlalu besar untuk lembar kerja ({cells:,} sel); lihat {file}.",
+        "read": "Record dibaca",
+        "kept": "Record dipakai",
+        "rejected_n": "Record ditolak",
+        "repaired": "Record diperbaiki",
+        "level": "Tingkat wilayah",
+        "study_area": "Wilayah studi",
+        "n_areas": "Jumlah wilayah",
+        "n_sentra": "Jumlah sentra",
+        "near": "Hampir sentra (candidates.csv)",
+        "model": "model",
+    },
+    "en": {
+        "summary": "Summary",
+        "sentra": "Sentra",
+        "areas": "Areas",
+        "global": "Global statistics",
+        "models": "Models",
+        "rejected": "Rejected records",
+        "item": "Item",
+        "value": "Value",
+        "too_large": "Table too large for a worksheet ({cells:,} cells); see {file}.",
+        "read": "Records read",
+        "kept": "Records kept",
+        "rejected_n": "Records rejected",
+        "repaired": "Records repaired",
+        "level": "Area level",
+        "study_area": "Study area",
+        "n_areas": "Areas",
+        "n_sentra": "Sentra",
+        "near": "Near misses (candidates.csv)",
+        "model": "model",
+    },
+}
+
+
+def write_workbook(
+    path: Path,
+    *,
+    summary: dict[str, Any],
+    sentra: pd.DataFrame,
+    areas: pd.DataFrame,
+    global_stats: pd.DataFrame,
+    coefficients: dict[str, pd.DataFrame],
+    rejected: pd.DataFrame,
+    lang: str = "id",
+) -> Path:
+    """Write ``results.xlsx`` (replaced only once written whole).
+
+    Parameters
+    ----------
+    path
+        The workbook's file.
+    summary
+        The run's summary (``summary.json``): records, areas, sentra, near misses.
+    sentra
+        The sentra table (without geometry), with ``sentra_id`` as a column or the index.
+    areas
+        The areas wide by sector (the attributes of ``areas.gpkg``, no geometry).
+    global_stats
+        The global statistics per sector (``global.csv``).
+    coefficients
+        Per model kind, its coefficients table.
+    rejected
+        The rejected records with their reasons (``rejected.csv``).
+    lang
+        ``"id"`` or ``"en"``: sheet names and summary labels.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    from openpyxl import Workbook
+
+    t = SHEETS[lang]
+    book = Workbook(write_only=True)
+    _sheet(book, t["summary"], _summary(summary, t), t, "summary.json")
+    plain = sentra.drop(columns="geometry", errors="ignore")
+    if plain.index.name == "sentra_id":
+        plain = plain.reset_index()
+    _sheet(book, t["sentra"], pd.DataFrame(plain), t, "sentra.csv")
+    _sheet(book, t["areas"], areas, t, "areas.gpkg / areas.parquet")
+    _sheet(book, t["global"], global_stats.reset_index(), t, "global.csv")
+    if coefficients:
+        models = pd.concat(
+            [c.assign(**{t["model"]: kind}) for kind, c in coefficients.items()],
+            ignore_index=True,
+        )
+        _sheet(book, t["models"], models, t, "models/")
+    _sheet(book, t["rejected"], rejected, t, "rejected.csv")
+    with atomic_path(path) as tmp:
+        book.save(tmp)
+    return path
+
+
+def _summary(summary: dict[str, Any], t: dict[str, str]) -> pd.DataFrame:
+    records = summary.get("records") or {}
+    areas = summary.get("areas") or {}
+    rows = [
+        (t["read"], records.get("read")),
+        (t["kept"], records.get("kept")),
+        (t["rejected_n"], records.get("rejected")),
+        (t["repaired"], records.get("repaired")),
+        (t["level"], areas.get("level")),
+        (t["study_area"], areas.get("study_area")),
+        (t["n_areas"], areas.get("count")),
+        (t["n_sentra"], summary.get("sentra")),
+        (t["near"], (summary.get("candidates") or {}).get("count")),
+    ]
+    return pd.DataFrame(rows, columns=[t["item"], t["value"]])
+
+
+def _sheet(book: Any, title: str, frame: pd.DataFrame, t: dict[str, str], file: str) -> None:
+    """One sheet of ``frame`` with a frozen, filtered header; a note if it is too big."""
+    sheet = book.create_sheet(title=title[:31])
+    cells = int(frame.shape[0]) * max(int(frame.shape[1]), 1)
+    if cells > MAX_CELLS:
+        sheet.append([t["too_large"].format(cells=cells, file=file)])
+        logger.info("results.xlsx: sheet %r left out (%d cells)", title, cells)
+        return
+    columns = [str(c) for c in frame.columns]
+    sheet.freeze_panes = "A2"
+    if columns and len(frame):
+        sheet.auto_filter.ref = f"A1:{_column_letter(len(columns))}{len(frame) + 1}"
+    sheet.append([_text(sheet, c) for c in columns])
+    values = [_cells(frame[c]) for c in frame.columns]
+    texts = [not (pd.api.types.is_numeric_dtype(frame[c])) for c in frame.columns]
+    for row in zip(*values, strict=True):  # rows of Python scalars, as openpyxl needs
+        sheet.append([_text(sheet, v) if text else v for v, text in zip(row, texts, strict=True)])
+
+
+def _text(sheet: Any, value: Any) -> Any:
+    """Text that Excel would read as a formula (``=...``) stays text: a registry's
+    ``=HYPERLINK(...)`` must never run in the reader's spreadsheet."""
+    if isinstance(value, str) and value.startswith("="):
+        from openpyxl.cell import WriteOnlyCell
+
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        return cell
+    return value
+
+
+def _cells(column: pd.Series) -> list[Any]:
+    """A column as Excel cell values: numbers as numbers, missing as empty, the rest as
+    text."""
+    if pd.api.types.is_bool_dtype(column):
+        return [None if pd.isna(v) else bool(v) for v in column]
+    if pd.api.types.is_integer_dtype(column):
+        return [None if pd.isna(v) else int(v) for v in column]
+    if pd.api.types.is_float_dtype(column):
+        array = column.to_numpy(dtype=float, na_value=np.nan)
+        return [None if not math.isfinite(v) else float(v) for v in array]
+    return [_scalar(v) for v in column]
+
+
+def _scalar(value: Any) -> Any:
+    """A value of a mixed column: numbers stay numbers, missing is empty, the rest text."""
+    if _missing(value):
+        return None
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    return str(value)
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _column_letter(n: int) -> str:
+    letters = ""
+    while n:
+        n, rest = divmod(n - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
