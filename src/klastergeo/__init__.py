@@ -10,7 +10,7 @@ LISA, Gi*), :mod:`~klastergeo.scale` (automatic distance band),
 :mod:`~klastergeo.diagnosis` (Porter's diamond, stage), :mod:`~klastergeo.pointpattern`
 (Ripley's K/L, Clark-Evans), :mod:`~klastergeo.models` (cluster probability),
 :mod:`~klastergeo.publish` (web map, figures, report, site) and
-:mod:`~klastergeo.pipeline` (the whole run).
+:mod:`~klastergeo.pipeline` (the whole run; from Python: :func:`klastergeo.run`).
 """
 
 from __future__ import annotations
@@ -24,15 +24,21 @@ from klastergeo._errors import *  # noqa: F403 - the error classes are public
 
 if TYPE_CHECKING:
     from klastergeo._spatial import to_metric, utm_crs
+    from klastergeo.api import run
 
-__all__ = [*_errors.__all__, "__version__", "to_metric", "utm_crs"]
+__all__ = [*_errors.__all__, "__version__", "run", "to_metric", "utm_crs"]
 
 #: Public helpers imported on first use (``import klastergeo`` stays light).
-_LAZY = {"utm_crs": "klastergeo._spatial", "to_metric": "klastergeo._spatial"}
+_LAZY = {
+    "run": "klastergeo.api",
+    "utm_crs": "klastergeo._spatial",
+    "to_metric": "klastergeo._spatial",
+}
 
 
 def __getattr__(name: str) -> object:
-    """``klastergeo.utm_crs`` (the UTM zone of a frame) and ``klastergeo.to_metric``."""
+    """``klastergeo.run`` (the whole pipeline, :func:`klastergeo.api.run`),
+    ``klastergeo.utm_crs`` (the UTM zone of a frame) and ``klastergeo.to_metric``."""
     if name in _LAZY:
         import importlib
 

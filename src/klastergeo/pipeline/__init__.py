@@ -27,6 +27,7 @@ import pandas as pd
 
 from klastergeo import models
 from klastergeo import records as records_mod
+from klastergeo._errors import ConfigError
 from klastergeo._io import RunFolder
 from klastergeo.config import RunConfig
 from klastergeo.pipeline import (
@@ -89,6 +90,11 @@ MODEL_STEPS = ("read", "validate", "models", "write")
 class RunResult:
     """What a run produced (the same content as the files it wrote).
 
+    ``areas`` are the areas of analysis with their statistics, one row per area
+    (indexed by area code, EPSG:4326): ``name``, ``n_firms`` and, per analysed sector
+    ``s``, ``n_firms_s``, ``lq_s``, ``lq_low_s``, ``lq_high_s``, ``spec_bin_s``,
+    ``gi_bin_s``, ``lisa_s`` and ``sentra_s`` (the columns of ``areas.gpkg``);
+    :meth:`sector` gives every statistic of one sector; ``table`` is the long table.
     ``firms`` are read from the run's firms output when first asked for (a national
     registry's firms are not held in memory); ``firm_columns`` are the few columns of
     every firm the steps used, indexed by position.
@@ -111,6 +117,26 @@ class RunResult:
     graph: Any = None  # the libpysal Graph the statistics used
     sample: pd.DataFrame | None = None  # the models' sample strata, when sampled
     _firms: gpd.GeoDataFrame | None = field(default=None, repr=False)
+
+    def sector(self, code: str) -> gpd.GeoDataFrame:
+        """The areas with every statistic of one sector (the long table's rows of that
+        sector: counts, LQ and interval, ``spec_*``, ``gi_*``, ``lisa_*``, sentra, model
+        probabilities), with the area's ``name`` and geometry, indexed by area code.
+
+        Parameters
+        ----------
+        code
+            An analysed sector (e.g. ``"25"``).
+        """
+        sectors = self.table.index.get_level_values("sector").astype(str)
+        if str(code) not in set(sectors):
+            raise ConfigError(
+                f"sector {code!r} is not in this run's table; its sectors are "
+                f"{', '.join(sorted(set(sectors)))}"
+            )
+        rows = self.table.loc[sectors == str(code)].droplevel("sector")
+        shapes = self.areas[["name", self.areas.geometry.name]]
+        return gpd.GeoDataFrame(shapes.join(rows, how="left"), crs=self.areas.crs)
 
     @property
     def firms(self) -> gpd.GeoDataFrame:
@@ -268,7 +294,7 @@ def _result(
         summary={},
         validation=records.validation,
         firm_columns=firms,
-        areas=counts.areas,
+        areas=gis.areas_layer(counts.areas, table, stats.analysed),
         table=table,
         sentra=sentra,
         global_stats=stats.global_stats,
@@ -374,7 +400,7 @@ def _write_run(
             bands=weights.bands,
             candidates=result.candidates,
         )
-        _layers_and_workbook(stage, config, summary, result, stats, fitted, global_rows)
+        _layers_and_workbook(stage, config, summary, result, fitted, global_rows)
         writer.model_outputs(stage, None, fitted.fitted, fitted.sample)
         if fmap is not None:
             maps.save_map(fmap, stage / "map.html")
@@ -392,18 +418,17 @@ def _layers_and_workbook(
     config: RunConfig,
     summary: dict[str, Any],
     result: RunResult,
-    stats: Any,
     fitted: modelling.Models,
     global_rows: pd.DataFrame,
 ) -> None:
     """``areas.gpkg`` and ``sentra.gpkg`` (GIS), and ``results.xlsx`` (spreadsheet)."""
-    layer = gis.areas_layer(result.areas, result.table, stats.analysed)
+    layer = result.areas
     gis.write_layers(stage, layer=layer, sentra=result.sentra)
     workbook.write_workbook(
         stage / "results.xlsx",
         summary=summary,
         sentra=result.sentra,
-        areas=pd.DataFrame(layer.drop(columns=layer.geometry.name)),
+        areas=pd.DataFrame(layer.drop(columns=layer.geometry.name)).reset_index(),
         global_stats=global_rows,
         coefficients={k: m.coefficients for k, m in fitted.fitted.items()},
         rejected=result.validation.rejected,

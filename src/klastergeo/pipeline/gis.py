@@ -57,11 +57,12 @@ def areas_layer(
     Returns
     -------
     GeoDataFrame
-        One row per area, in the order of ``areas``.
+        One row per area, in the order of ``areas``, indexed by ``area_code``.
     """
     codes = areas.index
     out = pd.DataFrame(
-        {"area_code": codes.astype(str), "name": areas["name"].astype(str).to_numpy()}
+        {"name": areas["name"].astype(str).to_numpy()},
+        index=pd.Index(codes, name="area_code"),
     )
     totals = table["n_firms"].groupby(level="area_code").sum()
     out["n_firms"] = totals.reindex(codes).fillna(0).astype("int64").to_numpy()
@@ -77,7 +78,7 @@ def areas_layer(
             elif column == "sentra_id":
                 values = values.astype("string")
             columns[f"{WIDE_COLUMNS[column]}_{sector}"] = values.to_numpy()
-    out = pd.concat([out, pd.DataFrame(columns)], axis=1)
+    out = pd.concat([out, pd.DataFrame(columns, index=out.index)], axis=1)
     geometry = areas.geometry.to_crs(4326) if areas.crs is not None else areas.geometry
     return gpd.GeoDataFrame(out, geometry=geometry.to_numpy(), crs=4326)
 
@@ -99,7 +100,7 @@ def write_layers(folder: Path, *, layer: gpd.GeoDataFrame, sentra: gpd.GeoDataFr
     list of Path
         The files written.
     """
-    written = [_write(layer, folder / "areas.gpkg", "areas")]
+    written = [_write(layer.reset_index(), folder / "areas.gpkg", "areas")]
     shapes = sentra.reset_index()
     if shapes.crs is not None:
         shapes = shapes.to_crs(4326)

@@ -1,0 +1,106 @@
+"""The Python entry point: :func:`run`, the whole pipeline in one call.
+
+``klastergeo run`` on the command line and :func:`run` here build the same
+configuration (:class:`~klastergeo.config.RunConfig`) and call the same pipeline
+(:func:`klastergeo.pipeline.run`); every option is a ``"section.key"`` of the README's
+option reference.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from klastergeo.pipeline import RunResult
+
+__all__ = ["run"]
+
+
+def run(
+    records: str | Path | pd.DataFrame,
+    *,
+    area: str | None = None,
+    level: str | None = None,
+    out: str | Path | None = None,
+    boundaries: str | Path | None = None,
+    config: str | Path | None = None,
+    options: Mapping[str, Any] | None = None,
+) -> RunResult:
+    """Run the whole pipeline on a registry and return its tables.
+
+    Parameters
+    ----------
+    records
+        The registry: a file (CSV, Parquet, Excel, GIS) or a DataFrame with the same
+        columns (written to a temporary Parquet file for the run).
+    area
+        The study area's code (e.g. ``"33"``, ``"33.09"``); None for the whole country
+        or a custom boundaries file.
+    level
+        The areas of analysis: ``provinsi``, ``kabupaten``, ``kecamatan``, ``desa`` or
+        ``h3:<resolution>`` (default: the configuration's, else ``desa``).
+    out
+        The output folder (default: a new temporary folder, named in the result's
+        ``out``).
+    boundaries
+        A folder of boundaries or a polygon file (default: ``KLASTERGEO_DATA_DIR``).
+    config
+        A TOML configuration file; the other arguments override it.
+    options
+        More options as ``{"section.key": value}``, e.g. ``{"analysis.seed": 7,
+        "sentra.min_firms": 30}``.
+
+    Returns
+    -------
+    RunResult
+        ``areas`` (a GeoDataFrame of the areas with their statistics, wide by sector),
+        ``sector(code)`` (every statistic of one sector), ``sentra`` (a GeoDataFrame),
+        ``table`` (the long area x sector table), ``models``, ``firms`` and the rest; the
+        files are in ``out``.
+
+    Raises
+    ------
+    KlastergeoError
+        Its subclasses for bad input, configuration or environment (what the command
+        line reports with exit code 2).
+
+    Examples
+    --------
+    >>> import klastergeo
+    >>> result = klastergeo.run("firms.csv", area="33.09")  # doctest: +SKIP
+    >>> result.areas[["name", "n_firms_25", "lq_25", "spec_bin_25"]].head()  # doctest: +SKIP
+    >>> result.sector("25").plot(column="spec_bin")  # doctest: +SKIP
+    """
+    from klastergeo import pipeline
+    from klastergeo.config import load_config
+
+    folder = Path(tempfile.mkdtemp(prefix="klastergeo-")) if out is None else Path(out)
+    target = folder / "run" if out is None else folder
+    scratch = None
+    if isinstance(records, pd.DataFrame):
+        scratch = Path(tempfile.mkdtemp(prefix="klastergeo-records-"))
+        path: Path = scratch / "records.parquet"
+        frame = records.reset_index(drop=True)
+        frame.columns = [str(c) for c in frame.columns]
+        frame.to_parquet(path, index=False)
+    else:
+        path = Path(records)
+    overrides: dict[str, Any] = {
+        "records.path": str(path),
+        "area.code": area,
+        "area.level": level,
+        "area.boundaries": None if boundaries is None else str(boundaries),
+        "out": str(target),
+        **dict(options or {}),
+    }
+    try:
+        return pipeline.run(load_config(config, overrides=overrides))
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
