@@ -17,6 +17,7 @@ LAYERS = {
     "publish": 1,
     "pipeline": 2,
     "demo": 3,
+    "api": 4,  # the Python entry point, beside the command line
     "cli": 4,
     "_console": 4,
 }
