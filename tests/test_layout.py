@@ -18,6 +18,7 @@ LAYERS = {
     "pipeline": 2,
     "demo": 3,
     "api": 4,  # the Python entry point, beside the command line
+    "__init__": 4,  # the package facade: names its entry points (lazily, klastergeo.run)
     "cli": 4,
     "_console": 4,
 }
