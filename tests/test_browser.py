@@ -157,6 +157,8 @@ def test_indonesian_page(browser, map_world, tmp_path: Path) -> None:
         drawn = [page.evaluate("klastergeo.sentraLayer.getLayers().length")]
         page.select_option(".klastergeo-sector", "10")
         drawn.append(page.evaluate("klastergeo.sentraLayer.getLayers().length"))
+        page.select_option(".klastergeo-stat", "lq")
+        lq_legend = page.locator(".klastergeo-legend").inner_html()
         assert page.errors == []
     finally:
         page.close()
@@ -164,6 +166,11 @@ def test_indonesian_page(browser, map_world, tmp_path: Path) -> None:
     assert "31 Industri furnitur" in control
     assert "Spesialisasi (hot spot): 31 Industri furnitur" in legend  # the default view
     assert drawn == [len(found), 0]
+    # every swatch is labelled, "Sentra" once, the areas not drawn are named
+    assert legend.count("Sentra") == 1 and "tidak signifikan" in legend
+    assert "mapclassify" not in lq_legend
+    assert lq_legend.count("klastergeo-swatch") == 5  # sentra + LQ 1-2, 2-5, 5-10, >= 10
+    assert "</span></div>" not in lq_legend  # no swatch without its label
 
 
 def test_many_firms_draw_a_heat_map_of_grid_counts(browser, map_world, tmp_path: Path) -> None:

@@ -84,6 +84,9 @@ def run_models(
         raise ConfigError("model.area_data is set: use run_area_model for an area-level model")
     if config.model.outcome == "in_sentra":
         return run(config, reporter=reporter, skip_map=True).models
+    survey = _survey_table(config)
+    if survey is not None:
+        return _fit_survey(config, survey, Steps(reporter))
     steps = Steps(reporter)
     with RunFolder(config.out, kind="model") as folder:
         registry = steps("read", intake.read, config, folder.scratch(), steps.progress)
@@ -116,6 +119,86 @@ def run_models(
             }
         )
     return fitted.fitted
+
+
+def _survey_table(config: RunConfig) -> pd.DataFrame | None:
+    """The records as a plain table when they are a survey, not a registry: no latitude,
+    longitude or sector column among them (and none named), no study area asked for.
+    None otherwise (the registry path validates them)."""
+    columns, area = config.columns, config.area
+    if any(getattr(columns, r, None) for r in ("lat", "lon", "sector", "kbli")):
+        return None
+    if area.code is not None or area.boundaries is not None:
+        return None
+    assert config.records.path is not None
+    table = records_mod.read_records(
+        config.records.path,
+        delimiter=config.records.delimiter,
+        encoding=config.records.encoding,
+        sheet=config.records.sheet,
+        layer=config.records.layer,
+    ).frame
+    try:
+        records_mod.resolve_columns(list(map(str, table.columns)))
+    except ValidationError as err:
+        text = str(err)
+        if all(f"no {role} column found" in text for role in ("lat", "lon", "sector")):
+            return table
+    return None
+
+
+def _fit_survey(
+    config: RunConfig, table: pd.DataFrame, steps: Steps
+) -> dict[str, models.ModelResult]:
+    """``klastergeo model`` on a plain table (a survey of respondents, no coordinates):
+    the ``[model]`` kinds fitted on its rows, without the residual Moran's I (there are
+    no places). Rows with a missing outcome or predictor are left out by the models."""
+    options = config.model
+    missing = [c for c in (options.outcome, *options.predictors) if c not in table.columns]
+    if missing:
+        raise ConfigError(
+            f"{preview(missing)} not column(s) of {str(config.records.path)!r}; its columns "
+            f"are {', '.join(map(str, table.columns))}"
+        )
+    if not options.predictors:
+        raise ConfigError("a model of a plain table needs model.predictors (--predictors)")
+    data = table.copy()
+    for column in (options.outcome, *options.predictors):
+        if column not in options.categorical:
+            data[column] = records_mod.numeric_column(
+                data[column], name=column, decimal=config.records.decimal
+            )
+    logger.info(
+        "models: %s is a plain table (%d rows, no coordinates)", config.records.path, len(data)
+    )
+    with RunFolder(config.out, kind="model") as folder:
+        fitted: dict[str, models.ModelResult] = {}
+        notes: dict[str, Any] = {}
+        with steps.timed("models"):
+            for kind in options.kinds:
+                try:
+                    fitted[kind] = modelling._fit_kind(config, data, list(options.predictors), kind)
+                    notes[kind] = fitted[kind].fit
+                except ModelError as err:
+                    notes[kind] = {"skipped": str(err)}
+        if not fitted:
+            raise ModelError(
+                "no model could be estimated: "
+                + "; ".join(f"{k}: {v['skipped']}" for k, v in notes.items())
+            )
+        with steps.timed("write"):
+            writer.model_outputs(folder.path, None, fitted)
+        folder.commit(
+            {
+                **header("models", config.analysis.seed),
+                "records": {"read": len(table), "kind": "plain table"},
+                "models": notes,
+                "timings": steps.timings,
+                "config": config.to_dict(),
+                "versions": writer.versions(),
+            }
+        )
+    return fitted
 
 
 def run_area_model(config: RunConfig) -> dict[str, Any]:

@@ -119,7 +119,7 @@
     };
     legend.update = function () {
       var html = extra ? extra() : "";
-      html += "<b>" + escapeHtml(t.sentra) + "</b>" + swatch(data.sentraColour, t.sentra, true);
+      html += swatch(data.sentraColour, t.sentra, true);
       if (state.stat !== "none") {
         var heading = t.stats[state.stat];
         if (state.stat !== "prob") {
@@ -133,6 +133,9 @@
           if (k < palette.length && palette[k]) {
             html += swatch(palette[k], data.labels[state.stat][k]);
           }
+        }
+        if (["spec", "gi", "lisa"].indexOf(state.stat) >= 0 && t.notSig) {
+          html += swatch("#999999", t.notSig, true); // drawn without a fill
         }
         if (data.notes[state.stat]) {
           html += "<small>" + escapeHtml(data.notes[state.stat]) + "</small>";
