@@ -377,3 +377,16 @@ def print_boundaries(source: Path, levels: Any) -> None:
         table.add_row(row.level, f"{row.areas:,}" if row.areas >= 0 else "?", str(row.file))
     out_console.print(Text.assemble("boundaries from ", (str(source), "bold")))
     out_console.print(table)
+
+
+def print_areas_found(name: str, found: Any) -> None:
+    """The areas a name search found, with their codes (``klastergeo boundaries find``)."""
+    if not len(found):
+        out_console.print(Text.assemble("no area is named like ", literal(repr(name))))
+        return
+    table = Table("code", "name", "level", "in", title=f"areas named like {name!r}")
+    for row in found.itertuples():
+        table.add_row(
+            literal(row.area_code), literal(row.name), row.level, literal(row.parent or "")
+        )
+    out_console.print(table)

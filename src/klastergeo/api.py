@@ -40,8 +40,8 @@ def run(
         The registry: a file (CSV, Parquet, Excel, GIS) or a DataFrame with the same
         columns (written to a temporary Parquet file for the run).
     area
-        The study area's code (e.g. ``"33"``, ``"33.09"``); None for the whole country
-        or a custom boundaries file.
+        The study area's code (e.g. ``"33"``, ``"33.09"``) or its unique name
+        (``"Boyolali"``); None for the whole country or a custom boundaries file.
     level
         The areas of analysis: ``provinsi``, ``kabupaten``, ``kecamatan``, ``desa`` or
         ``h3:<resolution>`` (default: the configuration's, else ``desa``).
@@ -91,6 +91,11 @@ def run(
         frame.to_parquet(path, index=False)
     else:
         path = Path(records)
+    if area is not None and boundaries is None:
+        from klastergeo.boundaries import resolve_area_name
+        from klastergeo.config import is_area_code
+
+        area = area if is_area_code(area) else resolve_area_name(area)  # "Boyolali": 33.09
     overrides: dict[str, Any] = {
         "records.path": str(path),
         "area.code": area,

@@ -18,7 +18,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -384,6 +384,147 @@ def load_names(
         index=pd.Index(table["kode"].to_numpy(dtype=object), name="area_code"),
         name="name",
     ).sort_index()
+
+
+def _fold(text: pd.Series) -> pd.Series:
+    """Names compared without case, accents, punctuation or repeated blanks."""
+    import unicodedata
+
+    def fold(value: str) -> str:
+        plain = unicodedata.normalize("NFKD", value)
+        plain = "".join(c for c in plain if not unicodedata.combining(c))
+        return " ".join("".join(c if c.isalnum() else " " for c in plain.casefold()).split())
+
+    return text.astype(str).map(fold)
+
+
+#: Words a name search ignores at the start of an area's name ("Kabupaten Boyolali").
+_KINDS = ("kabupaten ", "kota ", "kab ", "provinsi ", "kecamatan ", "desa ", "kelurahan ")
+
+
+def find_areas(
+    name: str,
+    *,
+    levels: Sequence[str] | None = None,
+    source: str | Path | None = None,
+    limit: int = 20,
+) -> pd.DataFrame:
+    """Areas whose name matches ``name``, with their codes: for ``--area`` and
+    ``klastergeo boundaries find``.
+
+    Case, accents, punctuation and a leading "Kabupaten", "Kota", ... are ignored; exact
+    names come first, then names that start with ``name``, then names that contain it;
+    larger areas before smaller ones, then by code.
+
+    Parameters
+    ----------
+    name
+        A name or part of one (``"boyolali"``, ``"Cepogo"``).
+    levels
+        The levels searched (default: all four, provinces first).
+    source
+        Boundaries as for :func:`resolve_source` (national ``<level>.parquet`` files).
+    limit
+        Most rows returned.
+
+    Returns
+    -------
+    DataFrame
+        ``area_code``, ``name``, ``level``, ``parent`` (the name of the area it lies in)
+        and ``match`` (``exact``, ``prefix`` or ``contains``).
+
+    Examples
+    --------
+    >>> find_areas("boyolali", levels=["kabupaten"])[["area_code", "name"]]  # doctest: +SKIP
+      area_code               name
+    0     33.09  Kabupaten Boyolali
+    """
+    wanted = " ".join(_fold(pd.Series([name])).iloc[0].split())
+    if not wanted:
+        raise ConfigError("an area name to look for is needed (e.g. 'Boyolali')")
+    rows = []
+    names = {level: load_names(level, source=source) for level in (levels or ADMIN_LEVELS)}
+    for rank, (level, series) in enumerate(names.items()):
+        full = _fold(series)
+        short = full
+        for kind in _KINDS:
+            short = short.where(~short.str.startswith(kind), short.str[len(kind) :])
+        exact = (full == wanted) | (short == wanted)
+        prefix = ~exact & (full.str.startswith(wanted) | short.str.startswith(wanted))
+        contains = ~exact & ~prefix & full.str.contains(wanted, regex=False)
+        for order, (label, mask) in enumerate(
+            (("exact", exact), ("prefix", prefix), ("contains", contains))
+        ):
+            hits = series.loc[mask.to_numpy()]
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "area_code": hits.index.astype(str),
+                        "name": hits.to_numpy(dtype=object),
+                        "level": level,
+                        "match": label,
+                        "_order": order,
+                        "_rank": rank,
+                    }
+                )
+            )
+    found = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+    if found.empty:
+        return pd.DataFrame(columns=["area_code", "name", "level", "parent", "match"])
+    found = found.sort_values(["_order", "_rank", "area_code"], kind="stable").head(limit)
+    found["parent"] = _parents(found["area_code"], source)
+    return found[["area_code", "name", "level", "parent", "match"]].reset_index(drop=True)
+
+
+def _parents(codes: pd.Series, source: str | Path | None) -> list[str]:
+    """The name of the area each code lies in (empty for a province)."""
+    parent_codes = codes.str.rsplit(".", n=1).str[0].where(codes.str.contains("."), "")
+    out = pd.Series("", index=codes.index, dtype=object)
+    for level in ADMIN_LEVELS[:-1]:
+        depth = ADMIN_LEVELS.index(level) + 1
+        at = parent_codes.str.count(r"\.") + 1 == depth
+        at &= parent_codes != ""
+        if at.any():
+            names = load_names(level, source=source)
+            out.loc[at] = names.reindex(parent_codes.loc[at]).fillna("").to_numpy()
+    return out.tolist()
+
+
+def resolve_area_name(text: str, *, source: str | Path | None = None) -> str:
+    """The Kemendagri code of the area named ``text`` (``--area Boyolali``): the one
+    exact match at the largest level that has one, among provinces, regencies and
+    districts (villages are too many alike; a regency and its capital district often
+    share a name, and the regency is meant); a :class:`~klastergeo._errors.ConfigError`
+    listing the candidates otherwise.
+
+    Parameters
+    ----------
+    text
+        An area name, e.g. ``"Boyolali"`` or ``"Kabupaten Boyolali"``.
+    source
+        Boundaries as for :func:`resolve_source`.
+    """
+    found = find_areas(text, levels=("provinsi", "kabupaten", "kecamatan"), source=source)
+    exact = found.loc[found["match"] == "exact"]
+    # a regency and its capital district often share a name: the larger area is meant
+    exact = exact.loc[exact["level"] == exact["level"].iloc[0]] if len(exact) else exact
+    if len(exact) == 1:
+        row = exact.iloc[0]
+        logger.info("area %r is %s (%s, %s)", text, row["area_code"], row["name"], row["level"])
+        return str(row["area_code"])
+    shown = exact if len(exact) else found
+    listed = "; ".join(
+        f"{code} {name} ({level}{', ' + str(parent) if parent else ''})"
+        for code, name, level, parent in shown.head(8)[
+            ["area_code", "name", "level", "parent"]
+        ].itertuples(index=False)
+    )
+    what = "matches several areas" if len(exact) > 1 else "is not the name of an area"
+    hint = f": {listed}" if listed else ""
+    raise ConfigError(
+        f"area {text!r} {what}{hint}; pass a code (e.g. --area 33.09), or look one up with "
+        f"klastergeo boundaries find {text!r}"
+    )
 
 
 def study_area(area: str | None = None, *, source: str | Path | None = None) -> gpd.GeoDataFrame:

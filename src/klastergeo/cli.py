@@ -141,13 +141,18 @@ def _parameters(command: str) -> list[inspect.Parameter]:
 
 def _settings(values: dict[str, Any]) -> RunConfig:
     """The configuration of a command: its TOML file, then --set, then its flags."""
-    from klastergeo.config import load_config, parse_assignment
+    from klastergeo.config import is_area_code, load_config, parse_assignment
 
     overrides: dict[str, Any] = dict(parse_assignment(item) for item in values["set_"] or ())
     overrides.update(
         {name.replace("__", "."): value for name, value in values.items() if "__" in name}
     )
     overrides["out"] = values["out"]
+    area = overrides.get("area.code")
+    if area is not None and not is_area_code(str(area)) and not overrides.get("area.boundaries"):
+        from klastergeo.boundaries import resolve_area_name
+
+        overrides["area.code"] = resolve_area_name(str(area))  # --area Boyolali: 33.09
     return load_config(values["config"], overrides=overrides)
 
 
@@ -372,6 +377,25 @@ def boundaries_download(
             )
         for path in written:
             out_console.print(f"wrote {path}")
+
+
+@boundaries_app.command("find")
+def boundaries_find(
+    name: Annotated[str, typer.Argument(help="An area name or part of one, e.g. Boyolali.")],
+    level: Annotated[
+        list[str] | None,
+        typer.Option("--level", "-l", help="Level(s) to search (repeatable; default all four)."),
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Most areas listed.")] = 20,
+    boundaries: BoundariesOpt = None,
+) -> None:
+    """Look an area's code up by its name (case and accents ignored, partial names too)."""
+    from klastergeo import _console
+    from klastergeo import boundaries as bnd
+
+    with guard(_STATE):
+        found = bnd.find_areas(name, levels=level, source=boundaries, limit=limit)
+        _console.print_areas_found(name, found)
 
 
 @boundaries_app.command("info")

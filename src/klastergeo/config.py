@@ -59,6 +59,7 @@ __all__ = [
     "RunConfig",
     "SentraOptions",
     "TypologyOptions",
+    "is_area_code",
     "load_config",
     "options",
     "parse_assignment",
@@ -202,6 +203,18 @@ def parse_level(level: str) -> tuple[str, int | None]:
             f"level {level!r} is not known; use one of {', '.join(ADMIN_LEVELS)} or h3:RES"
         )
     return text, None
+
+
+def is_area_code(text: str) -> bool:
+    """Whether ``text`` has the form of a Kemendagri code (``33``, ``33.09``, ...), not
+    of a name.
+
+    Parameters
+    ----------
+    text
+        What was given as the study area.
+    """
+    return bool(_AREA_CODE.match(str(text).strip()))
 
 
 def check_area_code(code: str | None) -> str | None:
