@@ -808,3 +808,20 @@ def test_results_workbook_opens_with_openpyxl(study: Path, tmp_path: Path) -> No
     cells = [c for row in rejected.iter_rows(min_row=2) for c in row]
     link = [c for c in cells if isinstance(c.value, str) and c.value.startswith("=HYPERLINK")]
     assert len(link) == 1 and link[0].data_type == "s"  # text, not a formula
+
+
+def test_the_summary_fits_80_columns_and_names_the_pages(study: Path, tmp_path: Path) -> None:
+    """At 80 columns (CliRunner's width) no line of the run's summary is longer, and the
+    end of the run names the start page, the report and the map."""
+    result = runner.invoke(app, _run(study, tmp_path), terminal_width=80)
+    assert result.exit_code == 0, result.output
+    summary = result.output[result.output.index("Data quality") :]
+    table = summary[: summary.index("timings:")]
+    assert max(len(line) for line in table.splitlines()) <= 80
+    out = tmp_path / "out"
+    for label, name in (
+        ("start page", "index.html"),
+        ("report", "report.html"),
+        ("map", "map.html"),
+    ):
+        assert f"  {label}: {out / name}\n" in result.output

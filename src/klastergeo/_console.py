@@ -241,28 +241,28 @@ def print_summary(summary: dict[str, Any], sentra: Any, out: Path) -> None:
     """A run's data quality, sentra, what was not computed, timings and outputs."""
     print_records(summary["records"])
     if len(sentra):
+        # at 80 columns the sector is its code and the profile columns are left out
+        # (they are in sentra.csv and the report); wider terminals get them all
+        wide = out_console.width >= 110
+        columns = ["sentra_id", "name", "sector", "firms", "areas", "LQ"]
         table = Table(
-            "sentra_id",
-            "name",
-            "sector",
-            "firms",
-            "areas",
-            "LQ",
-            "type",
-            "stage",
-            title=f"Sentra ({len(sentra)})",
+            *columns, *(["type", "stage"] if wide else []), title=f"Sentra ({len(sentra)})"
         )
         for row in sentra.itertuples():
-            table.add_row(
+            cells = [
                 literal(row.Index),
                 literal(row.name),
-                f"{row.sector} {row.sector_label}",
+                f"{row.sector} {row.sector_label}" if wide else str(row.sector),
                 f"{row.n_firms:,}",
                 str(row.n_areas),
                 f"{row.lq:.1f}",
-                str(getattr(row, "typology_label", "")),
-                str(getattr(row, "stage", "")),
-            )
+            ]
+            if wide:
+                cells += [
+                    str(getattr(row, "typology_label", "")),
+                    str(getattr(row, "stage", "")),
+                ]
+            table.add_row(*cells)
         out_console.print(table)
     else:
         out_console.print("no sentra found")
@@ -274,12 +274,18 @@ def print_summary(summary: dict[str, Any], sentra: Any, out: Path) -> None:
         )
     timings = ", ".join(f"{k} {v:.1f}s" for k, v in summary["timings"].items())
     out_console.print(f"timings: {timings}")
-    has_map = (out / "map.html").exists() and "map" in summary["timings"]
-    out_console.print(
-        Text.assemble(
-            "outputs: ", (str(out), "bold"), f" (map: {out / 'map.html'})" if has_map else ""
+    out_console.print(Text.assemble("outputs: ", (str(out), "bold")))
+    pages = [
+        (name, what)
+        for name, what in (
+            ("index.html", "start page"),
+            ("report.html", "report"),
+            ("map.html", "map"),
         )
-    )
+        if (out / name).exists() and (name != "map.html" or "map" in summary["timings"])
+    ]
+    for name, what in pages:
+        out_console.print(Text.assemble(f"  {what}: ", literal(str(out / name))), soft_wrap=True)
 
 
 def _print_near_misses(candidates: dict[str, Any], *, none_found: bool) -> None:
