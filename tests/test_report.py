@@ -85,3 +85,20 @@ def test_report_language_and_no_map() -> None:
     assert "<iframe" not in page
     with pytest.raises(ConfigError, match="lang='fr'"):
         report.build_report(SUMMARY, sentra=SENTRA, global_stats=GLOBAL, lang="fr")
+
+
+def test_p_values_are_never_shown_as_zero() -> None:
+    """p-value columns show three decimals or "< 0.001"; probabilities (p_logit) and
+    other numbers keep their digits."""
+    import pandas as pd
+
+    from klastergeo.publish.report import _table
+
+    html = _table(
+        pd.DataFrame(
+            {"sector": ["10"], "moran_p": [0.0], "lq_p": [0.0234], "p_logit": [0.0001], "z": [12.5]}
+        )
+    )
+    assert "<td>&lt; 0.001</td>" in html and "<td>0.023</td>" in html
+    assert "<td>0.0001</td>" in html and "<td>12.5</td>" in html
+    assert "<td>0</td>" not in html

@@ -104,6 +104,34 @@ class Figure:
     caption: str
 
 
+def _is_p_value(name: str) -> bool:
+    """Whether a column holds p-values (``p``, ``p_value``, ``lq_p``, ``moran_p_sim``...),
+    not probabilities (``p_lpm``, ``p_cluster``)."""
+    return (
+        name in ("p", "p_value", "p_norm", "p_sim", "P>|z|", "P>|t|")
+        or name.endswith(("_p", "_p_sim", "_p_norm", "_p_value"))
+    )
+
+
+def format_p(value: float) -> str:
+    """A p-value as a reader expects it: three decimals, and ``< 0.001`` below that
+    (never ``0``: a p-value is not zero, only smaller than what is shown).
+
+    Parameters
+    ----------
+    value
+        The p-value; NaN gives an empty string.
+
+    Examples
+    --------
+    >>> [format_p(v) for v in (0.0, 1e-20, 0.00049, 0.0123, 0.5)]
+    ['< 0.001', '< 0.001', '< 0.001', '0.012', '0.500']
+    """
+    if not np.isfinite(value):
+        return ""
+    return "< 0.001" if value < 0.001 else f"{value:.3f}"
+
+
 def _table(frame: pd.DataFrame, *, index: bool = False, digits: int = 4) -> str:
     """An HTML table; numbers right-aligned and rounded, text left-aligned and escaped."""
     shown = frame.reset_index() if index else frame
@@ -115,10 +143,13 @@ def _table(frame: pd.DataFrame, *, index: bool = False, digits: int = 4) -> str:
         for c in shown.columns
     )
     rows = []
+    p_columns = [_is_p_value(str(c)) for c in shown.columns]
     for values in shown.itertuples(index=False):
         cells = []
-        for value in values:
-            if isinstance(value, float | np.floating):
+        for value, is_p in zip(values, p_columns, strict=True):
+            if isinstance(value, float | np.floating) and is_p:
+                cells.append(f"<td>{html.escape(format_p(float(value)))}</td>")
+            elif isinstance(value, float | np.floating):
                 text = f"{value:.{digits}g}" if np.isfinite(value) else ""
                 cells.append(f"<td>{text}</td>")
             elif isinstance(value, int | np.integer):
