@@ -347,3 +347,50 @@ def test_split_map_opens_from_a_file(browser, national_page: Path, national_worl
     }
     assert loaded[0] == "33" and in_view == loaded
     assert colour is None or colour.startswith("#")
+
+
+def test_the_printed_report_has_every_figure(browser, tmp_path: Path) -> None:
+    """Chromium's print to PDF (A4) of a run's report.html holds every figure: none is
+    left out by lazy loading. The PDF's image objects are counted."""
+    import re
+
+    from typer.testing import CliRunner
+
+    from klastergeo.cli import app
+    from tests.conftest import custom_study
+
+    registry = custom_study(
+        tmp_path, (6, 6), {"r2c2": 45, "r2c3": 30}, background={"10": 6, "31": 1}, seed=2
+    )
+    registry.to_csv(tmp_path / "firms.csv", index=False)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app,
+        [
+            "run",
+            "--records",
+            str(tmp_path / "firms.csv"),
+            "--boundaries",
+            str(tmp_path / "desa.gpkg"),
+            "--area-id-col",
+            "kode",
+            "--out",
+            str(out),
+            "--permutations",
+            "0",
+            "--tiles",
+            "none",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    figures = sorted((out / "figures").glob("*.png"))
+    assert len(figures) >= 4  # specialisation, density, LISA and Moran of the sector
+    page = browser.new_page()
+    try:
+        page.goto((out / "report.html").as_uri(), wait_until="load")
+        pdf = page.pdf(format="A4", print_background=True)
+    finally:
+        page.close()
+    images = len(re.findall(rb"/Subtype\s*/Image", pdf))
+    assert images >= len(figures), (images, len(figures))
+    assert str(tmp_path).encode() not in pdf  # no machine path in what gets printed

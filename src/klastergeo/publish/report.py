@@ -107,9 +107,8 @@ class Figure:
 def _is_p_value(name: str) -> bool:
     """Whether a column holds p-values (``p``, ``p_value``, ``lq_p``, ``moran_p_sim``...),
     not probabilities (``p_lpm``, ``p_cluster``)."""
-    return (
-        name in ("p", "p_value", "p_norm", "p_sim", "P>|z|", "P>|t|")
-        or name.endswith(("_p", "_p_sim", "_p_norm", "_p_value"))
+    return name in ("p", "p_value", "p_norm", "p_sim", "P>|z|", "P>|t|") or name.endswith(
+        ("_p", "_p_sim", "_p_norm", "_p_value")
     )
 
 
