@@ -7,6 +7,7 @@ may exit 1. Messages are printed literally (no markup, control characters escape
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -825,3 +826,24 @@ def test_the_summary_fits_80_columns_and_names_the_pages(study: Path, tmp_path: 
         ("map", "map.html"),
     ):
         assert f"  {label}: {out / name}\n" in result.output
+
+
+def test_the_report_says_what_the_numbers_mean(study: Path, tmp_path: Path) -> None:
+    """The report's sections open with a sentence: the sentra (how many, the largest) and
+    the data quality (kept of read, rejected and why)."""
+    registry = _registry(study)
+    bad = registry.iloc[[0, 1]].assign(lat="utara")
+    records = _write(tmp_path / "firms.csv", pd.concat([registry, bad]))
+    result = runner.invoke(app, _run(study, tmp_path, records=records))
+    assert result.exit_code == 0, result.output
+    report = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    sentra = pd.read_csv(tmp_path / "out" / "sentra.csv").iloc[0]
+    expected = (
+        f"1 sentra di 1 sektor; yang terbesar {sentra['name']} ({sentra['sector_label']}), "
+        f"{sentra['n_firms']} usaha di {sentra['n_areas']} wilayah."
+    )
+    assert html.escape(expected, quote=False) in report  # names from the data are escaped
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    reason = max(summary["records"]["by_reason"].items(), key=lambda kv: kv[1])[0]
+    assert f"{len(registry)} dari {len(registry) + 2} record dipakai" in report
+    assert f"2 ditolak, terbanyak karena {reason} (2)." in report

@@ -47,6 +47,14 @@ TEXT = {
             "bersama. Rincian di README klastergeo."
         ),
         "none": "Tidak ada sentra yang ditemukan.",
+        "sentra_sentence": (
+            "{n} sentra di {k} sektor; yang terbesar {name} ({sector}), {firms} usaha di "
+            "{areas} wilayah."
+        ),
+        "quality_sentence": (
+            "{kept} dari {read} record dipakai ({share} %); {rejected} ditolak{top}."
+        ),
+        "top_reason": ", terbanyak karena {reason} ({count})",
         "near_misses": (
             "{count} konsentrasi memenuhi sebagian aturan sentra tetapi tidak semuanya "
             "(gagal: {failed}); daftarnya ada di candidates.csv."
@@ -74,6 +82,12 @@ TEXT = {
             "together. Details in klastergeo's README."
         ),
         "none": "No sentra found.",
+        "sentra_sentence": (
+            "{n} sentra in {k} sector(s); the largest is {name} ({sector}), {firms} firms in "
+            "{areas} area(s)."
+        ),
+        "quality_sentence": "{kept} of {read} records kept ({share} %); {rejected} rejected{top}.",
+        "top_reason": ", most often for {reason} ({count})",
         "near_misses": (
             "{count} concentration(s) met some sentra rules but not all (failed: {failed}); "
             "they are listed in candidates.csv."
@@ -102,6 +116,43 @@ class Figure:
 
     src: str
     caption: str
+
+
+def _sentra_sentence(sentra: pd.DataFrame, t: Mapping[str, str]) -> str:
+    """The sentra in one sentence: how many, in how many sectors, the largest (empty
+    without sentra)."""
+    if not len(sentra) or "n_firms" not in sentra:
+        return ""
+    largest = sentra.sort_values("n_firms", ascending=False, kind="stable").iloc[0]
+    return t["sentra_sentence"].format(
+        n=f"{len(sentra):,}",
+        k=f"{sentra['sector'].nunique():,}",
+        name=largest.get("name", ""),
+        sector=largest.get("sector_label", largest.get("sector", "")),
+        firms=f"{int(largest['n_firms']):,}",
+        areas=f"{int(largest.get('n_areas', 1)):,}",
+    )
+
+
+def _quality_sentence(
+    records: Mapping[str, Any], reasons: Mapping[str, int], t: Mapping[str, str]
+) -> str:
+    """The data quality in one sentence: kept of read, rejected, the commonest reason."""
+    read = int(records.get("read", 0) or 0)
+    if not read:
+        return ""
+    kept = int(records.get("kept", 0) or 0)
+    top = ""
+    if reasons:
+        reason, count = max(reasons.items(), key=lambda item: item[1])
+        top = t["top_reason"].format(reason=reason, count=f"{count:,}")
+    return t["quality_sentence"].format(
+        kept=f"{kept:,}",
+        read=f"{read:,}",
+        share=f"{100 * kept / read:.1f}",
+        rejected=f"{int(records.get('rejected', 0) or 0):,}",
+        top=top,
+    )
 
 
 def _is_p_value(name: str) -> bool:
@@ -221,6 +272,8 @@ def build_report(
         if len(sentra)
         else f"<p>{t['none']}</p>"
     )
+    sentra_sentence = _sentra_sentence(sentra, t)
+    quality_sentence = _quality_sentence(records, reasons, t)
     near = summary.get("candidates") or {}
     near_misses = ""
     if near.get("count"):
@@ -243,6 +296,8 @@ def build_report(
         n_sentra=len(sentra),
         sentra_table=Markup(sentra_table),
         near_misses=near_misses,
+        sentra_sentence=sentra_sentence,
+        quality_sentence=quality_sentence,
         near_examples=near_examples,
         global_table=Markup(_table(global_stats, index=True)),
         models=[_model_block(kind, result) for kind, result in (models or {}).items()],
