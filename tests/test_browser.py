@@ -132,11 +132,27 @@ def test_sentra_popup_search_and_screenshot(browser, page_path: Path, map_world)
         page.wait_for_timeout(400)
         zoom_after = page.evaluate("Object.values(window).find(v => v instanceof L.Map).getZoom()")
         shot = page.screenshot()
+        # partial, any case: typing suggests, Enter finds; a name that is not there says so
+        page.fill(".klastergeo-search", "R5C")
+        page.dispatch_event(".klastergeo-search", "input")
+        suggested = page.evaluate(
+            "Array.from(document.querySelectorAll('#klastergeo-names option')).map(o => o.value)"
+        )
+        page.fill(".klastergeo-search", "R5C4")
+        page.press(".klastergeo-search", "Enter")
+        page.wait_for_function("klastergeo.view.selected !== null")
+        selected = page.evaluate("klastergeo.view.selected")
+        page.fill(".klastergeo-search", "Atlantis")
+        page.press(".klastergeo-search", "Enter")
+        missing = page.locator(".klastergeo-notfound").inner_text()
         assert page.errors == []
     finally:
         page.close()
     assert found.index[0] in popup and found.iloc[0]["name"] in popup
     assert zoom_after > zoom_before
+    assert suggested and all(s.lower().startswith("r5c") for s in suggested)
+    assert selected == "r5c4"
+    assert missing == "not found"
     image = pytest.importorskip("PIL.Image")
     import io
 

@@ -114,6 +114,7 @@ TEXT = {
         "statistic": "Statistik",
         "search": "Cari",
         "search_hint": "nama desa / wilayah",
+        "not_found": "tidak ditemukan",
         "none": "tidak ada",
         "not_sig": "tidak signifikan",
         "lq_note": "kelas tetap; LQ < 1 tidak digambar",
@@ -155,6 +156,7 @@ TEXT = {
         "statistic": "Statistic",
         "search": "Find",
         "search_hint": "village / area name",
+        "not_found": "not found",
         "none": "none",
         "not_sig": "not significant",
         "lq_note": "fixed classes; LQ < 1 not drawn",
@@ -531,6 +533,7 @@ _CSS = """<link rel="icon" href="data:,">
 padding:6px 10px;border-radius:4px;font:14px sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)}
 .klastergeo-control{background:rgba(255,255,255,.95);padding:6px 8px;font:12px sans-serif}
 .klastergeo-control label{display:block;margin:2px 0}
+.klastergeo-notfound{color:#b00000;font-size:11px}
 .klastergeo-control select,.klastergeo-control input{max-width:210px;font:12px sans-serif}
 .klastergeo-legend{background:rgba(255,255,255,.92);padding:8px 10px;border-radius:4px;
 font:12px/1.35 sans-serif;max-height:60vh;overflow:auto;box-shadow:0 1px 4px rgba(0,0,0,.3)}
@@ -683,6 +686,7 @@ def _view_meta(
             "sector": t["sector"],
             "statistic": t["statistic"],
             "notSig": t["not_sig"],
+            "notFound": t["not_found"],
             "search": t["search"],
             "searchHint": t["search_hint"],
             "sentra": t["sentra"],

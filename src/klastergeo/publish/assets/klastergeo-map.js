@@ -245,18 +245,33 @@
       colourOf: function (i) {
         return colourOf(data, state, part, i);
       },
+      // the area a search names (partial, case and accents ignored); false when none
       find: function (name) {
-        var i = data.names.indexOf(name);
+        var i = lookup(index, name);
+        notFound(i < 0 && String(name).trim() !== "");
         if (i < 0) {
           return false;
         }
+        view.selected = data.names[i];
         map.fitBounds(part.layers[i].getBounds(), { maxZoom: 14 });
         part.layers[i].openTooltip(part.layers[i].getBounds().getCenter());
         return true;
       },
+      selected: null,
     };
+    var index = { label: data.names, full: data.names, lower: data.names.map(fold) };
+    var message = null;
+    function notFound(show) {
+      if (message) {
+        message.textContent = show ? data.text.notFound : "";
+      }
+    }
     makeControl(map, data, state, view, function (input, list) {
-      fillOptions(list, data.names);
+      message = L.DomUtil.create("div", "klastergeo-notfound", input.parentNode.parentNode);
+      input.addEventListener("input", function () {
+        var text = input.value;
+        fillOptions(list, text.trim().length >= 2 ? matches(index, text, 30) : []);
+      });
       input.addEventListener("change", function (e) {
         view.find(e.target.value);
       });
@@ -283,22 +298,28 @@
         out.local.push(i);
         out.full.push(full);
         out.label.push(full + " (" + data.provinces.names[k] + ")");
-        out.lower.push(full.toLowerCase());
+        out.lower.push(fold(full));
         return full;
       });
     });
     return out;
   }
 
+  // Text as searches compare it: no case, no accents, single spaces.
+  function fold(text) {
+    return String(text).normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase()
+      .replace(/\s+/g, " ").trim();
+  }
+
   // The area a search text names: its label, its full name, its own name, else the first
-  // whose name starts with or holds the text; -1 for none.
+  // whose name starts with or holds the text (case and accents ignored); -1 for none.
   function lookup(index, text) {
     var wanted = String(text).trim();
     var j = index.label.indexOf(wanted);
     if (j < 0) {
       j = index.full.indexOf(wanted);
     }
-    var low = wanted.toLowerCase();
+    var low = fold(wanted);
     if (j < 0 && low) {
       j = index.lower.findIndex(function (s) { return s.split(", ")[0] === low; });
     }
@@ -312,7 +333,7 @@
   }
 
   function matches(index, text, most) {
-    var low = String(text).trim().toLowerCase();
+    var low = fold(text);
     var first = [];
     var later = [];
     for (var j = 0; j < index.lower.length && first.length < most; j += 1) {
