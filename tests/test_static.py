@@ -104,3 +104,33 @@ def test_every_area_gets_its_colour_in_both_modes(tmp_path: Path, raster_parts: 
         got = pixels[int(height - y), int(x)]
         target = np.array([int(want[i : i + 2], 16) / 255 for i in (1, 3, 5)])
         assert np.abs(got - target).max() < 0.02, (want, got)
+
+
+def test_moran_scatterplot_colours_clusters_and_keeps_outliers_off_the_axes(
+    tmp_path: Path,
+) -> None:
+    """Points take their LISA cluster's colour (GeoDa's); one extreme area is drawn on the
+    edge, so the others are not squeezed: the plot keeps most of its colour pixels for
+    the bulk (compared with the same data without the outlier)."""
+    from klastergeo.publish.maps import LISA_COLOURS
+
+    areas = lattice(10, 10)
+    graph = weights.contiguity(areas)
+    rng = np.random.default_rng(4)
+    y = pd.Series(rng.poisson(5, len(areas)).astype(float), index=areas.index)
+    quadrant = pd.Series(0, index=areas.index)
+    quadrant.iloc[:10] = 1  # some high-high
+    plain = static.moran_scatterplot(
+        y, graph, tmp_path / "plain.png", title="31 Furniture", quadrant=quadrant, p_value=0.0
+    )
+    assert _has_colour(plain, LISA_COLOURS[1])
+    extreme = y.copy()
+    extreme.iloc[50] = 10_000.0
+    with_outlier = static.moran_scatterplot(
+        extreme, graph, tmp_path / "outlier.png", quadrant=quadrant, lang="id"
+    )
+    spread = [
+        int((np.abs(image.imread(p)[:, :, :3] - 0.6).max(axis=2) < 0.05).sum())
+        for p in (plain, with_outlier)
+    ]
+    assert spread[1] > 0.3 * spread[0]  # the grey points still spread over the axes

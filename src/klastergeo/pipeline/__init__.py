@@ -367,6 +367,7 @@ def _write_run(
             graph=weights.graph,
             analysed=stats.analysed,
             outlines=study.figure_outlines(),
+            global_stats=result.global_stats,
         )
         writer.report_page(
             stage,

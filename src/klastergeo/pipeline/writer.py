@@ -13,7 +13,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from klastergeo import __version__, aggregate, diagnosis, models
+from klastergeo import __version__, aggregate, diagnosis, kbli, models
 from klastergeo import records as records_mod
 from klastergeo._io import RunFolder, atomic_path, write_json, write_text
 from klastergeo.config import RunConfig
@@ -334,6 +334,7 @@ def figures(
     graph: Any,
     analysed: tuple[str, ...],
     outlines: gpd.GeoDataFrame | None,
+    global_stats: pd.DataFrame | None = None,
 ) -> list[report_mod.Figure]:
     """Static PNGs (``figures/``) of the sectors ``[report] figures`` names: specialisation,
     Gi* and LISA maps and a Moran scatterplot per sector.
@@ -360,6 +361,8 @@ def figures(
         The analysed sectors.
     outlines
         Coarser administrative outlines drawn on the maps; or None.
+    global_stats
+        Global Moran's I per sector (``p_norm``), shown on the scatterplots; or None.
 
     Returns
     -------
@@ -395,8 +398,18 @@ def figures(
         label = static.FIGURE_TITLES[config.map.lang][kind]
         out.append(report_mod.Figure(f"figures/{path.name}", f"{label}: {sector}"))
     for sector in sectors:  # one scatterplot per sector (tens)
+        rows = table.xs(sector, level="sector")
+        p_value = None
+        if global_stats is not None and "p_norm" in global_stats and sector in global_stats.index:
+            p_value = float(pd.to_numeric(global_stats["p_norm"]).loc[sector])
         path = static.moran_scatterplot(
-            matrix[sector], graph, target / f"moran_{sector}.png", title=f"{sector}"
+            matrix[sector],
+            graph,
+            target / f"moran_{sector}.png",
+            title=f"{sector} {kbli.label(sector, lang=config.map.lang)}",
+            quadrant=rows.get("lisa_quadrant"),
+            p_value=p_value,
+            lang=config.map.lang,
         )
         out.append(report_mod.Figure(f"figures/{path.name}", f"Moran: {sector}"))
     return out

@@ -367,9 +367,41 @@ def moran_slope(z: np.ndarray, lag: np.ndarray) -> float:
     return float((z @ lag) / (z @ z))
 
 
-def moran_scatterplot(y: pd.Series, graph: Graph, path: str | Path, *, title: str = "") -> Path:
+def _bulk_range(values: np.ndarray) -> tuple[float, float]:
+    """An axis range holding the bulk of ``values`` (the 1-99 % quantiles), with a
+    margin of a tenth of its width each side."""
+    # data values, not interpolations (one extreme value would pull an interpolation)
+    low = float(np.quantile(values, 0.01, method="higher"))
+    high = float(np.quantile(values, 0.99, method="lower"))
+    margin = max(0.1 * (high - low), 1e-9)
+    return low - margin, high + margin
+
+
+#: Labels of the Moran scatterplot per language.
+_MORAN_TEXT = {
+    "id": {"x": "z (dibakukan)", "y": "lag spasial z", "outside": "di luar sumbu"},
+    "en": {"x": "z (standardised)", "y": "spatial lag of z", "outside": "beyond the axes"},
+}
+
+
+def moran_scatterplot(
+    y: pd.Series,
+    graph: Graph,
+    path: str | Path,
+    *,
+    title: str = "",
+    quadrant: pd.Series | None = None,
+    p_value: float | None = None,
+    lang: str = "en",
+) -> Path:
     """Moran scatterplot: standardised ``y`` against its spatial lag (row-standardised);
     the slope of the fitted line is Moran's I (drawn and printed), quadrants are GeoDa's.
+
+    As in GeoDa, points are coloured by their LISA cluster (``quadrant``: 1 HH, 2 LL,
+    3 LH, 4 HL, 0 not significant, grey). The axes span the bulk of the points (the 1-99 %
+    quantiles, with a margin): a few extreme areas do not squeeze every other point into
+    the origin; points beyond are drawn on the edge as triangles and counted in the
+    legend.
 
     Parameters
     ----------
@@ -381,14 +413,23 @@ def moran_scatterplot(y: pd.Series, graph: Graph, path: str | Path, *, title: st
     path
         The PNG file to write (its folder is created).
     title
-        A title line above Moran's I.
+        A title line above Moran's I (e.g. the sector's code and name).
+    quadrant
+        LISA cluster code per area (indexed like ``y``); None for one colour.
+    p_value
+        Moran's I p-value, shown in the title; None to leave it out.
+    lang
+        ``"id"`` or ``"en"``: the axis labels.
 
     Returns
     -------
     Path
         ``path``.
     """
+    from klastergeo.publish.maps import LISA_COLOURS
+
     plt = _matplotlib()
+    text = _MORAN_TEXT.get(lang, _MORAN_TEXT["en"])
     ids = pd.Index(graph.unique_ids)
     values = y.reindex(ids).to_numpy(dtype=float)
     if np.isnan(values).any():
@@ -399,16 +440,49 @@ def moran_scatterplot(y: pd.Series, graph: Graph, path: str | Path, *, title: st
     z = (values - values.mean()) / sd
     lag = graph.transform("r").sparse @ z
     slope = moran_slope(z, lag)
+    codes = (
+        np.zeros(len(ids), dtype=int)
+        if quadrant is None
+        else quadrant.reindex(ids).fillna(0).to_numpy(dtype=int)
+    )
+    from matplotlib.colors import to_rgba
+
+    # significant areas solid, the others a light grey (one colour per cluster type)
+    palette = {c: to_rgba(LISA_COLOURS.get(c, "#9a9a9a"), 1.0 if c else 0.5) for c in range(5)}
+    colours = np.array([palette.get(int(c), palette[0]) for c in codes] + [None], dtype=object)[:-1]
+    (x0, x1), (y0, y1) = _bulk_range(z), _bulk_range(lag)
+    outside = (z < x0) | (z > x1) | (lag < y0) | (lag > y1)
+    shown_x = np.clip(z, x0, x1)
+    shown_y = np.clip(lag, y0, y1)
     figure = plt.figure(figsize=(5.5, 5.5), dpi=110)
     axes = figure.add_subplot()
-    axes.scatter(z, lag, s=4, alpha=0.4, color="#3b6ea5", linewidths=0)
+    order = np.argsort(codes != 0, kind="stable")  # significant areas drawn on top
+    inside = order[~outside[order]]
+    axes.scatter(shown_x[inside], shown_y[inside], s=6, c=list(colours[inside]), linewidths=0)
+    if outside.any():
+        axes.scatter(
+            shown_x[outside],
+            shown_y[outside],
+            s=18,
+            marker="^",
+            c=list(colours[outside]),
+            edgecolors="black",
+            linewidths=0.4,
+            label=f"{int(outside.sum())} {text['outside']}",
+        )
+        axes.legend(loc="lower right", fontsize=8, frameon=False)
     axes.axhline(0, color="#888888", linewidth=0.8)
     axes.axvline(0, color="#888888", linewidth=0.8)
-    span = np.array([z.min(), z.max()])
+    span = np.array([x0, x1])
     axes.plot(span, slope * span, color="#c0392b", linewidth=1.5)
-    axes.set_xlabel("z (standardised)")
-    axes.set_ylabel("spatial lag of z")
-    axes.set_title(f"{title}\nMoran's I = {slope:.4f}".strip(), fontsize=10, parse_math=False)
+    axes.set_xlim(x0, x1)
+    axes.set_ylim(y0, y1)
+    axes.set_xlabel(text["x"])
+    axes.set_ylabel(text["y"])
+    stats = f"Moran's I = {slope:.4f}"
+    if p_value is not None and np.isfinite(p_value):
+        stats += f" (p {'< 0.001' if p_value < 0.001 else f'= {p_value:.3f}'})"
+    axes.set_title(f"{title}\n{stats}".strip(), fontsize=10, parse_math=False)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(target) as tmp:
