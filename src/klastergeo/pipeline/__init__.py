@@ -429,7 +429,7 @@ def _layers_and_workbook(
         stage / "results.xlsx",
         summary=summary,
         sentra=result.sentra,
-        areas=pd.DataFrame(layer.drop(columns=layer.geometry.name)).reset_index(),
+        areas=workbook.key_columns(pd.DataFrame(layer.drop(columns=layer.geometry.name))),
         global_stats=global_rows,
         coefficients={k: m.coefficients for k, m in fitted.fitted.items()},
         rejected=result.validation.rejected,
