@@ -50,6 +50,7 @@ from klastergeo._docstrings import fill
 from klastergeo._engine import local as _finish
 from klastergeo._engine.kernels import permutation_counts
 from klastergeo._errors import ConfigError, DataError, StatisticsError
+from klastergeo._graph import accepts_w
 
 __all__ = [
     "MIN_AREAS_GLOBAL",
@@ -403,6 +404,7 @@ def _check_alternative(alternative: Alternative) -> None:
     _pseudo_p(np.zeros(1, np.int32), np.zeros(1, np.int32), 1, alternative)
 
 
+@accepts_w
 def local_moran(
     y: pd.Series | pd.DataFrame,
     graph: Graph,
@@ -468,6 +470,7 @@ def local_moran(
     )["moran"]
 
 
+@accepts_w
 def local_gstar(
     y: pd.Series | pd.DataFrame,
     graph: Graph,
@@ -524,6 +527,7 @@ def local_gstar(
     )["gstar" if star else "g"]
 
 
+@accepts_w
 def local_join_count(
     y: pd.Series | pd.DataFrame,
     graph: Graph,
@@ -890,6 +894,7 @@ def _global_setup(
 
 
 @fill(global_parameters=_GLOBAL_PARAMETERS)
+@accepts_w
 def global_moran(
     y: pd.Series,
     graph: Graph,
@@ -944,6 +949,7 @@ def global_moran(
 
 
 @fill(global_parameters=_GLOBAL_PARAMETERS)
+@accepts_w
 def geary(
     y: pd.Series,
     graph: Graph,
@@ -992,6 +998,7 @@ def geary(
 
 
 @fill(inference=_INFERENCE)
+@accepts_w
 def general_g(
     y: pd.Series,
     graph: Graph,
@@ -1069,6 +1076,7 @@ class JoinCounts:
         return asdict(self)
 
 
+@accepts_w
 def join_counts(
     y: pd.Series,
     graph: Graph,
@@ -1146,6 +1154,7 @@ def join_counts(
 # --------------------------------------------------------------------------------------
 
 
+@accepts_w
 def by_sector(
     matrix: pd.DataFrame,
     graph: Graph,

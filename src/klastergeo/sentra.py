@@ -70,6 +70,7 @@ from scipy.sparse.csgraph import connected_components
 
 from klastergeo import kbli
 from klastergeo._errors import ConfigError, DataError
+from klastergeo._graph import accepts_w
 from klastergeo._spatial import to_metric
 from klastergeo.autocorrelation import fdr_adjust
 from klastergeo.schema import CANDIDATE_COLUMNS, MEMBER_COLUMNS, SENTRA_COLUMNS, SENTRA_INDEX
@@ -190,6 +191,7 @@ def _criteria(
     return out
 
 
+@accepts_w
 def delineate(
     table: pd.DataFrame,
     graph: Graph,
@@ -350,6 +352,7 @@ def _screen(
     return out
 
 
+@accepts_w
 def near_misses(
     table: pd.DataFrame,
     graph: Graph,

@@ -41,6 +41,7 @@ from numpy.typing import NDArray
 from scipy import sparse, special, stats
 
 from klastergeo._errors import DataError
+from klastergeo._graph import accepts_w
 from klastergeo.autocorrelation import fdr_adjust, hot_spot_bins
 
 __all__ = ["COLUMNS", "local_specialisation"]
@@ -59,6 +60,7 @@ BINOMIAL_SHARE = 0.01
 _Z_LIMIT = 37.5
 
 
+@accepts_w
 def local_specialisation(
     counts: pd.DataFrame,
     graph: Graph,
