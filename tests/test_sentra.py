@@ -333,3 +333,19 @@ def test_point_delineation_finds_a_sector_s_only_sentra(method: str, shape: str)
     in_sentra = firm_sentra.notna().to_numpy()
     assert (in_sentra & planted).sum() / planted.sum() >= 0.8  # recall
     assert (in_sentra & planted).sum() / in_sentra.sum() >= 0.95  # precision
+
+
+def test_one_screen_serves_delineation_and_near_misses() -> None:
+    """The rules applied once (sentra.screen) and passed to both give what each gives
+    applying them itself."""
+    areas, graph, table = _spill_world()
+    screened = sentra.screen(table, graph)
+    found, members = sentra.delineate(table, graph, areas, screened=screened)
+    alone, alone_members = sentra.delineate(table, graph, areas)
+    pd.testing.assert_frame_equal(found.drop(columns="geometry"), alone.drop(columns="geometry"))
+    pd.testing.assert_frame_equal(members, alone_members)
+    pd.testing.assert_frame_equal(
+        sentra.near_misses(table, graph, members, screened=screened),
+        sentra.near_misses(table, graph, members),
+    )
+    assert screened.loc[("r4c4", "31"), "core"] and not screened.loc[("r0c8", "31"), "core"]

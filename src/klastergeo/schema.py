@@ -120,37 +120,13 @@ SENTRA_COLUMNS = (
     "lon",
 )
 #: ``sentra_areas.csv``: the evidence per member area (indexed by area and sector).
-MEMBER_COLUMNS = (
-    "sentra_id",
-    "role",
-    "rule",
-    "n_firms",
-    "lq",
-    "lq_low",
-    "lq_p",
-    "spec_z",
-    "spec_p",
-    "spec_bin",
-    "gi_z",
-    "gi_p",
-    "gi_bin",
-)
+#: The evidence an area x sector row was judged on (both tables below carry it).
+_EVIDENCE = ("n_firms", "lq", "lq_low", "lq_p", "spec_z", "spec_p", "spec_bin")
+MEMBER_COLUMNS = ("sentra_id", "role", "rule", *_EVIDENCE, "gi_z", "gi_p", "gi_bin")
 #: ``candidates.csv``: concentrations that met some sentra rules but not all (indexed by
 #: area and sector): the values tested, the contiguous group the area belongs to, and
 #: which rules failed and why.
-CANDIDATE_COLUMNS = (
-    "n_firms",
-    "lq",
-    "lq_low",
-    "lq_p",
-    "spec_z",
-    "spec_p",
-    "spec_bin",
-    "group_areas",
-    "group_firms",
-    "failed",
-    "reason",
-)
+CANDIDATE_COLUMNS = (*_EVIDENCE, "group_areas", "group_firms", "failed", "reason")
 
 
 def sentra_ids(sentra: Any) -> Any:

@@ -84,6 +84,7 @@ __all__ = [
     "delineate_points",
     "is_member",
     "near_misses",
+    "screen",
 ]
 
 logger = logging.getLogger(__name__)
@@ -206,6 +207,7 @@ def delineate(
     extend_lq: float | None = None,
     parents: pd.Series | None = None,
     lang: str = "id",
+    screened: pd.DataFrame | None = None,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Find the sentra of every sector: contiguous groups of candidate areas with
     ``min_firms`` firms of the sector between them, then extended.
@@ -233,6 +235,9 @@ def delineate(
         Name of each area's parent (kecamatan of a desa), used in sentra names.
     lang
         Language of the sector labels: ``"id"`` (Indonesian) or ``"en"``.
+    screened
+        The rules already applied to ``table`` with these options (:func:`screen`), for
+        a caller that also lists the near misses; None to apply them here.
 
     Returns
     -------
@@ -280,15 +285,16 @@ def delineate(
         raise ConfigError(f"extend_min_firms={extend_min_firms!r} must be at least 1")
     ids = pd.Index(graph.unique_ids)
     adjacency = graph.sparse.tocsr().astype(bool)
-    screened = _screen(
-        table,
-        ids,
-        adjacency,
-        min_firms=min_firms,
-        lq_threshold=lq_threshold,
-        confidence=confidence,
-        min_area_firms=min_area_firms,
-    )
+    if screened is None:
+        screened = _screen(
+            table,
+            ids,
+            adjacency,
+            min_firms=min_firms,
+            lq_threshold=lq_threshold,
+            confidence=confidence,
+            min_area_firms=min_area_firms,
+        )
     core = screened["core"]
     rules = {"min_firms": extend_min_firms, "lq": lq_threshold if extend_lq is None else extend_lq}
     role = _roles(table, core, ids, adjacency, extension=rules if extend else None)
@@ -309,6 +315,41 @@ def delineate(
         *(len(out), out["sector"].nunique(), roles.get("core", 0), roles.get("extension", 0)),
     )
     return out, evidence
+
+
+@accepts_w
+def screen(
+    table: pd.DataFrame,
+    graph: Graph,
+    *,
+    min_firms: int = 20,
+    lq_threshold: float = 2.0,
+    confidence: int = 95,
+    min_area_firms: int = 5,
+) -> pd.DataFrame:
+    """The sentra rules applied to every row of ``table``: each area rule (booleans
+    ``specialised``, ``interval``, ``enough``, ``significant``), the ``rule`` deciding
+    significance, ``candidate``, the row's contiguous group of candidates (``group``,
+    -1 for none; ``group_areas``, ``group_firms``) and ``core``. What
+    :func:`delineate` and :func:`near_misses` both start from: pass it to both to apply
+    the rules once.
+
+    Parameters
+    ----------
+    table, graph
+        As for :func:`delineate`.
+    min_firms, lq_threshold, confidence, min_area_firms
+        The rules, as for :func:`delineate`.
+    """
+    return _screen(
+        table,
+        pd.Index(graph.unique_ids),
+        graph.sparse.tocsr().astype(bool),
+        min_firms=min_firms,
+        lq_threshold=lq_threshold,
+        confidence=confidence,
+        min_area_firms=min_area_firms,
+    )
 
 
 def _screen(
@@ -362,6 +403,7 @@ def near_misses(
     lq_threshold: float = 2.0,
     confidence: int = 95,
     min_area_firms: int = 5,
+    screened: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Concentrations that met some sentra rules but not all (``candidates.csv``).
 
@@ -377,6 +419,9 @@ def near_misses(
         The sentra's member areas (:func:`delineate`'s second table), left out.
     min_firms, lq_threshold, confidence, min_area_firms
         The rules, as for :func:`delineate`.
+    screened
+        The rules already applied (:func:`screen`, as passed to :func:`delineate`);
+        None to apply them here.
 
     Returns
     -------
@@ -388,15 +433,15 @@ def near_misses(
         significant at 95 % (p 0.103, FDR-adjusted 0.21; 22 areas)"``.
     """
     ids = pd.Index(graph.unique_ids)
-    screened = _screen(
-        table,
-        ids,
-        graph.sparse.tocsr().astype(bool),
-        min_firms=min_firms,
-        lq_threshold=lq_threshold,
-        confidence=confidence,
-        min_area_firms=min_area_firms,
-    )
+    if screened is None:
+        screened = screen(
+            table,
+            graph,
+            min_firms=min_firms,
+            lq_threshold=lq_threshold,
+            confidence=confidence,
+            min_area_firms=min_area_firms,
+        )
     significant = screened["significant"].to_numpy() & screened["interval"].to_numpy()
     near = (
         screened["enough"].to_numpy()
@@ -412,7 +457,7 @@ def near_misses(
         "group_firms": tested["candidate"].to_numpy() & ~tested["core"].to_numpy(),
     }
     rule = tested["rule"].to_numpy()
-    out = rows.reindex(columns=list(CANDIDATE_COLUMNS[:7]))
+    out = rows.reindex(columns=[c for c in CANDIDATE_COLUMNS if c in MEMBER_COLUMNS])
     candidate = tested["candidate"].to_numpy()
     out["group_areas"] = np.where(candidate, tested["group_areas"].to_numpy(), 0)
     out["group_firms"] = np.where(candidate, tested["group_firms"].to_numpy(), 0.0)
@@ -691,6 +736,9 @@ def delineate_points(
         areas each hull touches; ``parents`` names each area's parent.
     lang
         Language of the sector labels: ``"id"`` (Indonesian) or ``"en"``.
+    screened
+        The rules already applied to ``table`` with these options (:func:`screen`), for
+        a caller that also lists the near misses; None to apply them here.
 
     Returns
     -------

@@ -4,6 +4,7 @@ which area rows and which firms belong to each."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -66,14 +67,19 @@ def find_sentra(
     """
     options, firms, table = config.sentra, counts.firms, stats.table
     if options.method == "areas":
+        rules: dict[str, Any] = {
+            "min_firms": options.min_firms,
+            "lq_threshold": options.lq_threshold,
+            "confidence": options.confidence,
+            "min_area_firms": options.min_area_firms,
+        }
+        screened = sentra_mod.screen(table, weights.graph, **rules)  # once for both
         sentra, members = sentra_mod.delineate(
             table,
             weights.graph,
             counts.areas,
-            min_firms=options.min_firms,
-            lq_threshold=options.lq_threshold,
-            confidence=options.confidence,
-            min_area_firms=options.min_area_firms,
+            **rules,
+            screened=screened,
             extend=options.extend,
             extend_min_firms=options.extend_min_firms,
             extend_lq=options.extend_lq,
@@ -89,15 +95,7 @@ def find_sentra(
             index=table.index,
         )
         firm_sentra = _firm_sentra(membership.reindex(counts.counts.index), counts.rows)
-        near = sentra_mod.near_misses(
-            table,
-            weights.graph,
-            members,
-            min_firms=options.min_firms,
-            lq_threshold=options.lq_threshold,
-            confidence=options.confidence,
-            min_area_firms=options.min_area_firms,
-        )
+        near = sentra_mod.near_misses(table, weights.graph, members, **rules, screened=screened)
         return Delineation(sentra, members, firm_sentra, area_sentra, near)
     points = gpd.GeoDataFrame(
         firms,

@@ -103,8 +103,9 @@ def analyse(
     if options.fdr and options.permutations > 0:
         _warn_fdr_floor(options, n_areas)
     sectors = analysed if n_areas >= autocorrelation.MIN_AREAS_LOCAL else []
+    everything = aggregate.wide(counts.counts, "n_firms")
     local, global_stats = autocorrelation.by_sector(
-        aggregate.wide(counts.counts, "n_firms")[sectors],
+        everything[sectors],
         weights.graph,
         permutations=options.permutations,
         seed=options.seed,
@@ -115,7 +116,6 @@ def analyse(
         lisa_inference=options.lisa_inference,
         progress=progress,
     )
-    everything = aggregate.wide(counts.counts, "n_firms")
     spec = specialisation.local_specialisation(
         everything, weights.graph, sectors=list(analysed), fdr=options.spec_fdr
     )
