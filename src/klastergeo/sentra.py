@@ -736,9 +736,6 @@ def delineate_points(
         areas each hull touches; ``parents`` names each area's parent.
     lang
         Language of the sector labels: ``"id"`` (Indonesian) or ``"en"``.
-    screened
-        The rules already applied to ``table`` with these options (:func:`screen`), for
-        a caller that also lists the near misses; None to apply them here.
 
     Returns
     -------
