@@ -110,7 +110,8 @@ def test_sentra_command_profiles_without_models_or_map(small_study: Path, tmp_pa
     assert "models" not in summary["timings"] and "map" not in summary["timings"]
     sentra = pd.read_csv(out / "sentra.csv", dtype=str)
     assert sentra.loc[0, "area_codes"] == "99.4.4;99.4.5"
-    assert sentra.loc[0, "typology"] == "marshallian"  # 70 equal small firms, all local
+    # no ownership column: the type is not guessed
+    assert sentra.loc[0, "typology"] == "not_available"
     assert sentra.loc[0, "stage"] == "unknown"  # no diagnosis items configured
     concentration = pd.read_csv(out / "concentration.csv", dtype={"sector": str})
     assert set(concentration["level"]) == {"areas"}  # custom ids: no code-prefix levels

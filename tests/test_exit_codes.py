@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from klastergeo import _io
+from klastergeo import _io, messages
 from klastergeo.cli import app
 from tests.conftest import custom_study, firms_in, lattice
 
@@ -798,13 +798,14 @@ def test_results_workbook_opens_with_openpyxl(study: Path, tmp_path: Path) -> No
         "Data ditolak",
     ]
     summary = {row[0]: row[1] for row in book["Ringkasan"].iter_rows(min_row=2, values_only=True)}
-    assert summary["Record dibaca"] == len(registry) + 1 and summary["Jumlah sentra"] == 1
+    assert summary["Baris data dibaca"] == len(registry) + 1 and summary["Jumlah sentra"] == 1
     sentra = list(book["Sentra"].iter_rows(values_only=True))
-    assert sentra[0][0] == "sentra_id" and sentra[1][0] == "31-01"
+    assert sentra[0][:2] == ("ID", "KBLI") and sentra[1][0] == "31-01"  # Indonesian headers
     areas = list(book["Wilayah"].iter_rows(values_only=True))
     header = list(areas[0])
-    assert len(areas) == 37 and "n_firms_31" in header and "spec_bin_31" in header
-    assert all(isinstance(row[header.index("n_firms_31")], int) for row in areas[1:])
+    assert header[:2] == ["Kode wilayah", "Nama"]
+    assert len(areas) == 37 and "Usaha 31" in header and "Spesialisasi (kelas) 31" in header
+    assert all(isinstance(row[header.index("Usaha 31")], int) for row in areas[1:])
     rejected = book["Data ditolak"]
     cells = [c for row in rejected.iter_rows(min_row=2) for c in row]
     link = [c for c in cells if isinstance(c.value, str) and c.value.startswith("=HYPERLINK")]
@@ -845,5 +846,6 @@ def test_the_report_says_what_the_numbers_mean(study: Path, tmp_path: Path) -> N
     assert html.escape(expected, quote=False) in report  # names from the data are escaped
     summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
     reason = max(summary["records"]["by_reason"].items(), key=lambda kv: kv[1])[0]
-    assert f"{len(registry)} dari {len(registry) + 2} record dipakai" in report
+    assert f"{len(registry)} dari {len(registry) + 2} baris data dipakai" in report
+    reason = messages.label("reasons", reason, "id")  # in words: "koordinat kosong"
     assert f"2 ditolak, terbanyak karena {reason} (2)." in report

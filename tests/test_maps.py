@@ -86,8 +86,8 @@ def test_language_switch(map_world) -> None:
     indonesian = _html(maps.build_map(areas, table, found, lang="id", tiles="none"))
     data = _payload(indonesian)
     assert data["sectorLabels"]["31"] == "31 Industri furnitur"
-    assert data["text"]["stats"]["spec"] == "Spesialisasi (hot spot)"
-    assert data["text"]["stats"]["gi"] == "Kepadatan usaha (hot spot Gi*)"
+    assert data["text"]["stats"]["spec"] == "Spesialisasi (titik panas)"
+    assert data["text"]["stats"]["gi"] == "Kepadatan usaha (titik panas Gi*)"
     assert "Furniture" not in indonesian
 
 

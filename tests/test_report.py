@@ -59,7 +59,7 @@ def test_report_carries_the_run(tmp_path) -> None:
     for text in (
         "Industrial cluster report",
         "950",  # kept records
-        "missing_coordinates",
+        "missing coordinates",  # the reason, in words
         "31-01",
         "Marshallian",
         "mature",
@@ -72,7 +72,7 @@ def test_report_carries_the_run(tmp_path) -> None:
         "999",  # permutations in the method table
     ):
         assert text in page, text
-    assert "invalid_value" not in page  # reasons with no rejected record are left out
+    assert "invalid value" not in page  # reasons with no rejected record are left out
     assert "<b>&</b>" not in page and "&lt;b&gt;&amp;&lt;/b&gt;" in page  # escaped
 
 

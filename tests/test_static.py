@@ -55,14 +55,17 @@ def test_sector_figures_write_specialisation_gi_and_lisa_maps(tmp_path: Path) ->
     table = area_table(areas, counts, graph)
     assert table.loc[("r4c4", "31"), "spec_bin"] == 3
     written = static.sector_figures(areas, table, ["31"], tmp_path, lang="en")
-    assert [p.name for p in written] == ["spec_31.png", "gi_31.png", "lisa_31.png"]
+    names = ["spec_31.png", "gi_31.png", "lisa_31.png", "lisa_sig_31.png"]
+    assert [p.name for p in written] == names
+    # the significance map beside the cluster map, with GeoDa's four greens in its legend
+    assert all(_has_colour(written[3], c) for c in static.SIGNIFICANCE_COLOURS)
     assert _has_colour(written[0], "#d62f27")  # the 99 % hot spot of specialisation
     assert _has_colour(written[1], "#d62f27")  # ... and of density
     # a table without the specialisation still gets its density maps
     older = static.sector_figures(
         areas, table.drop(columns="spec_bin"), ["31"], tmp_path / "old", lang="en"
     )
-    assert [p.name for p in older] == ["gi_31.png", "lisa_31.png"]
+    assert [p.name for p in older] == ["gi_31.png", "lisa_31.png", "lisa_sig_31.png"]
     with pytest.raises(ConfigError, match="lang='fr'"):
         static.sector_figures(areas, table, ["31"], tmp_path, lang="fr")
 
@@ -134,3 +137,14 @@ def test_moran_scatterplot_colours_clusters_and_keeps_outliers_off_the_axes(
         for p in (plain, with_outlier)
     ]
     assert spread[1] > 0.3 * spread[0]  # the grey points still spread over the axes
+
+
+def test_significance_classes_are_geodas() -> None:
+    """p <= 0.0001, 0.001, 0.01, 0.05 take GeoDa's four greens, darkest first; above
+    0.05 or missing, grey."""
+    p = pd.Series([0.00005, 0.0001, 0.0005, 0.005, 0.03, 0.05, 0.2, np.nan])
+    colours, legend = static._significance(p, "id")
+    dark, mid, light, lightest = static.SIGNIFICANCE_COLOURS
+    assert colours.tolist() == [dark, dark, mid, light, lightest, lightest, "#eeeeee", "#eeeeee"]
+    labels = list(legend)
+    assert labels[0] == "p <= 0,0001" and labels[-1] == "Tidak signifikan"

@@ -100,12 +100,21 @@ def test_planted_types_come_out_right() -> None:
     assert got.loc["marshall", "label"] == "Marshallian"
 
 
-def test_without_ownership_every_firm_is_local_and_rules_are_parameters() -> None:
+def test_without_ownership_the_type_is_not_available_not_guessed() -> None:
     measured = typology.evidence(_planted())
-    assert (measured["local_share"] == 1.0).all()
-    assert measured["local_linkage"].isna().all()
+    assert measured["local_share"].isna().all() and measured["branch_share"].isna().all()
+    assert measured["top3_share"].notna().all()  # sizes are still measured
     got = typology.classify(measured)
-    assert got.loc["satellite", "typology"] != "satellite_platform"  # nothing says branch
+    assert set(got["typology"]) == {"not_available"}
+    assert (got["label"] == "not available (no ownership data)").all()
+    assert (typology.classify(measured, lang="id")["label"].str.startswith("tidak tersedia")).all()
+
+
+def test_labels_in_indonesian_and_rules_are_parameters() -> None:
+    measured = typology.evidence(_planted(), ownership="kepemilikan")
+    got = typology.classify(measured, lang="id")
+    assert got.loc["tumang", "label"] == "Distrik Marshall dengan ciri pusat dan jari-jari"
+    measured = measured.assign(local_share=1.0, top3_local_share=1.0)
     loose = typology.classify(measured, rules=typology.TypologyRules(marshallian_top3=0.4))
     assert loose.loc["tumang", "typology"] == "mixed"
     assert loose.loc["tumang", "strong"] == "marshallian"

@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from klastergeo import messages
 from klastergeo._errors import ConfigError, DataError
 from klastergeo._io import atomic_path
 from klastergeo.schema import sentra_ids
@@ -66,12 +67,6 @@ ITEMS: dict[str, tuple[str, ...]] = {
 }
 DIMENSIONS = tuple(ITEMS)
 _DIMENSION_OF = {item: dim for dim, items in ITEMS.items() for item in items}
-_LABELS = {
-    "factor_conditions": "Factor conditions",
-    "demand_conditions": "Demand conditions",
-    "related_supporting": "Related & supporting industries",
-    "strategy_cooperation": "Strategy, rivalry & cooperation",
-}
 
 
 @dataclass(frozen=True)
@@ -246,7 +241,11 @@ def score(
 
 
 def radar_charts(
-    scores: pd.DataFrame, folder: str | Path, *, sentra: pd.DataFrame | None = None
+    scores: pd.DataFrame,
+    folder: str | Path,
+    *,
+    sentra: pd.DataFrame | None = None,
+    lang: str = "en",
 ) -> list[Path]:
     """One radar chart (PNG) per sentra of its item scores, coloured by dimension.
 
@@ -262,6 +261,8 @@ def radar_charts(
     sentra
         The sentra table; its ``name`` column, when present, is added to each chart's
         title. None titles charts by ``sentra_id`` only.
+    lang
+        ``"en"`` or ``"id"``: the language of items, dimensions and stage.
 
     Returns
     -------
@@ -276,7 +277,9 @@ def radar_charts(
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     item_cols = [i for d in DIMENSIONS for i in ITEMS[d] if i in scores.columns]
-    names = (
+    names = messages.text("diagnosis", lang)
+    figure_text = messages.text("figures", lang)
+    titles = (
         pd.Series(sentra["name"].astype(str).to_numpy(), index=sentra_ids(sentra))
         if sentra is not None and "name" in sentra.columns
         else pd.Series(dtype=str)
@@ -299,17 +302,21 @@ def radar_charts(
         for angle, item in zip(angles, item_cols, strict=True):
             ax.scatter([angle], [row[item]], color=colours[_DIMENSION_OF[item]], s=30, zorder=3)
         ax.set_xticks(angles)
-        ax.set_xticklabels([i.replace("_", " ") for i in item_cols], fontsize=8)
+        ax.set_xticklabels([names[i] for i in item_cols], fontsize=8)
         ax.set_ylim(0, 5)
         ax.set_yticks([1, 2, 3, 4, 5])
-        title = f"{sid} {names.get(sid, '')}".strip()
+        title = f"{sid} {titles.get(sid, '')}".strip()
+        stage = figure_text["stage_line"].format(
+            stage=messages.label("stage", row["stage"], lang),
+            overall=messages.number(row["overall"], lang, 2),
+        )
         ax.set_title(
-            f"{title}\nstage: {row['stage']} (overall {row['overall']:.2f})",
+            f"{title}\n{stage}",
             fontsize=10,
             parse_math=False,  # a sentra's name is text, "$" included
         )
         handles = [
-            plt.Line2D([], [], marker="o", linestyle="", color=colours[d], label=_LABELS[d])
+            plt.Line2D([], [], marker="o", linestyle="", color=colours[d], label=names[d])
             for d in DIMENSIONS
             if any(_DIMENSION_OF[i] == d for i in item_cols)
         ]

@@ -22,10 +22,11 @@ state-anchored      state share >= 0.30                           state share >=
 ==================  ============================================  =============================
 
 *top-3 share*: workers of the three largest firms over all workers; *local / branch / state
-share*: workers of firms by ownership (when an ownership column is given; without it every
-firm counts as local); *local linkage*: share of firms buying from local suppliers and/or
-selling to local buyers (the mean of the linkage columns given; a rule on linkage is skipped
-when there is none).
+share*: workers of firms by ownership. Every type is defined by ownership (a Marshallian
+district is locally owned, a satellite platform is not), so without an ownership column the
+type is ``not_available`` rather than guessed; *local linkage*: share of firms buying from
+local suppliers and/or selling to local buyers (the mean of the linkage columns given; a
+rule on linkage is skipped when there is none).
 
 A sentra whose only strong type is also its only trait gets that type; anything else is
 ``mixed``: its ``primary`` type is the strong one (or, without one, Marshallian when it is
@@ -41,6 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from klastergeo import messages
 from klastergeo._errors import ConfigError, DataError
 
 __all__ = ["OWNERSHIP", "TYPES", "TypologyRules", "classify", "evidence"]
@@ -49,12 +51,6 @@ logger = logging.getLogger(__name__)
 
 #: The four types, in the precedence used to pick a mixed sentra's primary type.
 TYPES = ("state_anchored", "satellite_platform", "hub_and_spoke", "marshallian")
-_NAMES = {
-    "marshallian": "Marshallian",
-    "hub_and_spoke": "hub-and-spoke",
-    "satellite_platform": "satellite platform",
-    "state_anchored": "state-anchored",
-}
 #: Accepted ownership values (case-insensitive; Indonesian and English) -> category.
 OWNERSHIP = {
     "local": "local",
@@ -118,7 +114,9 @@ def evidence(
         Column of each firm's workers; must be a number, zero or more, for every sentra
         firm, as the shares are shares of workers.
     ownership
-        Column with each firm's ownership (values of :data:`OWNERSHIP`); None: all local.
+        Column with each firm's ownership (values of :data:`OWNERSHIP`); None: ownership
+        is unknown, and so are the shares that need it (NaN), and :func:`classify` says
+        the type is not available rather than guess it.
     linkages
         0/1 columns of local links (e.g. buys from local suppliers, sells to local buyers).
 
@@ -150,7 +148,7 @@ def evidence(
                 f"accepted: {sorted(OWNERSHIP)}"
             )
     else:
-        kind = pd.Series("local", index=inside.index)
+        kind = pd.Series("unknown", index=inside.index)
     frame = pd.DataFrame(
         {
             "sentra": inside[sentra].astype(str).to_numpy(),
@@ -171,6 +169,7 @@ def evidence(
     by_kind = frame.pivot_table(
         index="sentra", columns="kind", values="w", aggfunc="sum", fill_value=0.0
     ).reindex(columns=["local", "branch", "state"], fill_value=0.0)
+    known = np.nan if ownership is None else 1.0  # shares of an unknown ownership: NaN
     with np.errstate(divide="ignore", invalid="ignore"):
         out = pd.DataFrame(
             {
@@ -178,10 +177,12 @@ def evidence(
                 "workers": total,
                 "top3_share": top_total / total,
                 "herfindahl": (share["s"] ** 2).groupby(share["sentra"]).sum(),
-                "top3_local_share": top_local.reindex(total.index, fill_value=0.0) / top_total,
-                "local_share": by_kind["local"] / total,
-                "branch_share": by_kind["branch"] / total,
-                "state_share": by_kind["state"] / total,
+                "top3_local_share": top_local.reindex(total.index, fill_value=0.0)
+                / top_total
+                * known,
+                "local_share": by_kind["local"] / total * known,
+                "branch_share": by_kind["branch"] / total * known,
+                "state_share": by_kind["state"] / total * known,
                 "local_linkage": (
                     grouped["link"].mean() if linkages else pd.Series(np.nan, index=total.index)
                 ),
@@ -191,7 +192,9 @@ def evidence(
     return out
 
 
-def classify(measured: pd.DataFrame, *, rules: TypologyRules | None = None) -> pd.DataFrame:
+def classify(
+    measured: pd.DataFrame, *, rules: TypologyRules | None = None, lang: str = "en"
+) -> pd.DataFrame:
     """Markusen type of every sentra from :func:`evidence`, with the rules that fired.
 
     Parameters
@@ -202,12 +205,16 @@ def classify(measured: pd.DataFrame, *, rules: TypologyRules | None = None) -> p
         ``local_linkage`` columns (NaN linkage skips the rules on linkage).
     rules
         The thresholds; None uses the defaults of :class:`TypologyRules`.
+    lang
+        ``"en"`` or ``"id"``: the language of ``label``.
 
     Returns
     -------
-    ``measured`` with ``typology`` (one of :data:`TYPES` or ``mixed``), ``primary``,
-    ``traits`` (``;``-joined types whose trait rule holds), ``strong`` (types whose strong
-    rule holds) and ``label`` (e.g. "Marshallian with hub-and-spoke traits").
+    ``measured`` with ``typology`` (one of :data:`TYPES`, ``mixed``, or ``not_available``
+    where ownership is unknown: NaN ``local_share``), ``primary``, ``traits`` (``;``-joined
+    types whose trait rule holds), ``strong`` (types whose strong rule holds) and ``label``
+    (e.g. "Marshallian with hub-and-spoke traits", "Distrik Marshall dengan ciri pusat dan
+    jari-jari").
 
     Examples
     --------
@@ -245,8 +252,12 @@ def classify(measured: pd.DataFrame, *, rules: TypologyRules | None = None) -> p
         }
     )
     trait = trait | strong
+    unknown = local.isna().to_numpy()
     rows = []
-    for key in measured.index:  # one row per sentra: tens, not records
+    for k, key in enumerate(measured.index):  # one row per sentra: tens, not records
+        if unknown[k]:
+            rows.append(_row("not_available", "", [], [], lang))
+            continue
         s = [t for t in TYPES if strong.at[key, t]]
         t = [x for x in TYPES if trait.at[key, x]]
         if len(s) == 1 and t == s:
@@ -259,19 +270,28 @@ def classify(measured: pd.DataFrame, *, rules: TypologyRules | None = None) -> p
                 primary = "marshallian"
             else:
                 primary = (s or t or ["marshallian"])[0]
-        others = [x for x in t if x != primary]
-        label = _NAMES[primary][0].upper() + _NAMES[primary][1:]
-        if others:
-            label += " with " + " and ".join(_NAMES[x] for x in others) + " traits"
-        if typology == "mixed" and not t:
-            label = "Mixed (no rule holds)"
-        rows.append(
-            {
-                "typology": typology,
-                "primary": primary,
-                "strong": ";".join(s),
-                "traits": ";".join(t),
-                "label": label,
-            }
-        )
+        rows.append(_row(typology, primary, s, t, lang))
     return measured.join(pd.DataFrame(rows, index=measured.index))
+
+
+def _row(
+    typology: str, primary: str, strong: list[str], traits: list[str], lang: str
+) -> dict[str, str]:
+    """One sentra's classification with its label in ``lang``."""
+    names = messages.text("typology", lang)
+    if typology == "not_available":
+        label = names["not_available"]
+    elif typology == "mixed" and not traits:
+        label = names["mixed"]
+    else:
+        label = names[primary][0].upper() + names[primary][1:]
+        others = [names[x] for x in traits if x != primary]
+        if others:
+            label = names["with_traits"].format(primary=label, others=names["and"].join(others))
+    return {
+        "typology": typology,
+        "primary": primary,
+        "strong": ";".join(strong),
+        "traits": ";".join(traits),
+        "label": label,
+    }

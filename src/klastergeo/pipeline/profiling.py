@@ -189,7 +189,9 @@ def _typology(
         ownership=options.ownership,
         linkages=options.linkages,
     )
-    return typology.classify(measured, rules=typology.TypologyRules(**options.thresholds))
+    return typology.classify(
+        measured, rules=typology.TypologyRules(**options.thresholds), lang=config.map.lang
+    )
 
 
 def _diagnosis(config: RunConfig, firms: pd.DataFrame, sentra: pd.DataFrame) -> pd.DataFrame:

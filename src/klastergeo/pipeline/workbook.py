@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from klastergeo import messages
 from klastergeo._io import atomic_path
 
 __all__ = ["KEY_COLUMNS", "MAX_CELLS", "SHEETS", "key_columns", "write_workbook"]
@@ -30,51 +31,8 @@ logger = logging.getLogger(__name__)
 #: 1,048,576 rows; openpyxl writes about a hundred thousand cells a second).
 MAX_CELLS = 1_500_000
 
-#: Sheet names and labels per language.
-SHEETS = {
-    "id": {
-        "summary": "Ringkasan",
-        "sentra": "Sentra",
-        "areas": "Wilayah",
-        "global": "Statistik global",
-        "models": "Model",
-        "rejected": "Data ditolak",
-        "item": "Butir",
-        "value": "Nilai",
-        "too_large": "Tabel terlalu besar untuk lembar kerja ({cells:,} sel); lihat {file}.",
-        "read": "Record dibaca",
-        "kept": "Record dipakai",
-        "rejected_n": "Record ditolak",
-        "repaired": "Record diperbaiki",
-        "level": "Tingkat wilayah",
-        "study_area": "Wilayah studi",
-        "n_areas": "Jumlah wilayah",
-        "n_sentra": "Jumlah sentra",
-        "near": "Hampir sentra (candidates.csv)",
-        "model": "model",
-    },
-    "en": {
-        "summary": "Summary",
-        "sentra": "Sentra",
-        "areas": "Areas",
-        "global": "Global statistics",
-        "models": "Models",
-        "rejected": "Rejected records",
-        "item": "Item",
-        "value": "Value",
-        "too_large": "Table too large for a worksheet ({cells:,} cells); see {file}.",
-        "read": "Records read",
-        "kept": "Records kept",
-        "rejected_n": "Records rejected",
-        "repaired": "Records repaired",
-        "level": "Area level",
-        "study_area": "Study area",
-        "n_areas": "Areas",
-        "n_sentra": "Sentra",
-        "near": "Near misses (candidates.csv)",
-        "model": "model",
-    },
-}
+#: Sheet names and labels per language (the ``workbook`` group of the catalogue).
+SHEETS = messages.MESSAGES["workbook"]
 
 
 #: The per-sector columns of the areas sheet (``areas.gpkg`` has them all).
@@ -142,20 +100,20 @@ def write_workbook(
 
     t = SHEETS[lang]
     book = Workbook(write_only=True)
-    _sheet(book, t["summary"], _summary(summary, t), t, "summary.json")
+    _sheet(book, t["summary"], _summary(summary, t), t, "summary.json", lang)
     plain = sentra.drop(columns="geometry", errors="ignore")
     if plain.index.name == "sentra_id":
         plain = plain.reset_index()
-    _sheet(book, t["sentra"], pd.DataFrame(plain), t, "sentra.csv")
-    _sheet(book, t["areas"], areas, t, "areas.gpkg / areas.parquet")
-    _sheet(book, t["global"], global_stats.reset_index(), t, "global.csv")
+    _sheet(book, t["sentra"], pd.DataFrame(plain), t, "sentra.csv", lang)
+    _sheet(book, t["areas"], areas, t, "areas.gpkg / areas.parquet", lang)
+    _sheet(book, t["global"], global_stats.reset_index(), t, "global.csv", lang)
     if coefficients:
         models = pd.concat(
             [c.assign(**{t["model"]: kind}) for kind, c in coefficients.items()],
             ignore_index=True,
         )
-        _sheet(book, t["models"], models, t, "models/")
-    _sheet(book, t["rejected"], rejected, t, "rejected.csv")
+        _sheet(book, t["models"], models, t, "models/", lang)
+    _sheet(book, t["rejected"], rejected, t, "rejected.csv", lang)
     with atomic_path(path) as tmp:
         book.save(tmp)
     return path
@@ -178,7 +136,18 @@ def _summary(summary: dict[str, Any], t: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[t["item"], t["value"]])
 
 
-def _sheet(book: Any, title: str, frame: pd.DataFrame, t: dict[str, str], file: str) -> None:
+def _header(column: str, lang: str) -> str:
+    """A column's header in ``lang``: from the catalogue, a per-sector column as its
+    statistic and sector (``lq_31`` -> ``LQ 31``); other names as they are."""
+    base, _, sector = column.rpartition("_")
+    if base and sector.isdigit() and base in messages.MESSAGES["columns"][lang]:
+        return f"{messages.label('columns', base, lang)} {sector}"
+    return messages.label("columns", column, lang)
+
+
+def _sheet(
+    book: Any, title: str, frame: pd.DataFrame, t: dict[str, str], file: str, lang: str
+) -> None:
     """One sheet of ``frame`` with a frozen, filtered header; a note if it is too big."""
     sheet = book.create_sheet(title=title[:31])
     cells = int(frame.shape[0]) * max(int(frame.shape[1]), 1)
@@ -186,7 +155,7 @@ def _sheet(book: Any, title: str, frame: pd.DataFrame, t: dict[str, str], file: 
         sheet.append([t["too_large"].format(cells=cells, file=file)])
         logger.info("results.xlsx: sheet %r left out (%d cells)", title, cells)
         return
-    columns = [str(c) for c in frame.columns]
+    columns = [_header(str(c), lang) for c in frame.columns]
     sheet.freeze_panes = "A2"
     if columns and len(frame):
         sheet.auto_filter.ref = f"A1:{_column_letter(len(columns))}{len(frame) + 1}"

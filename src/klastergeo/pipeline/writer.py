@@ -320,7 +320,7 @@ def radar_charts(folder: Path, config: RunConfig, diagnosed: pd.DataFrame, sentr
         The sentra table, whose names title the charts.
     """
     if config.diagnosis.charts and diagnosed["n_items"].gt(0).any():
-        diagnosis.radar_charts(diagnosed, folder / "diagnosis", sentra=sentra)
+        diagnosis.radar_charts(diagnosed, folder / "diagnosis", sentra=sentra, lang=config.map.lang)
 
 
 def figures(
@@ -394,7 +394,7 @@ def figures(
     matrix = aggregate.wide(counts, "n_firms")
     out = []
     for path in written:
-        kind, sector = path.stem.split("_", 1)
+        kind, sector = path.stem.rsplit("_", 1)
         label = static.FIGURE_TITLES[config.map.lang][kind]
         out.append(report_mod.Figure(f"figures/{path.name}", f"{label}: {sector}"))
     for sector in sectors:  # one scatterplot per sector (tens)
@@ -411,7 +411,8 @@ def figures(
             p_value=p_value,
             lang=config.map.lang,
         )
-        out.append(report_mod.Figure(f"figures/{path.name}", f"Moran: {sector}"))
+        title = static.FIGURE_TITLES[config.map.lang]["moran"]
+        out.append(report_mod.Figure(f"figures/{path.name}", f"{title}: {sector}"))
     return out
 
 
@@ -482,6 +483,7 @@ def index_page(
             lang=config.map.lang,
             title=config.map.title,
             figures=[f.src for f in shown if f.src.startswith("figures/")],
+            captions={f.src: f.caption for f in shown},
         ),
     )
 

@@ -23,8 +23,8 @@ import pandas as pd
 import shapely
 from libpysal.graph import Graph
 
-from klastergeo import kbli
-from klastergeo._errors import ConfigError, DataError
+from klastergeo import kbli, messages
+from klastergeo._errors import DataError
 from klastergeo._io import atomic_path
 from klastergeo._spatial import to_metric
 
@@ -32,30 +32,47 @@ __all__ = ["RASTER_PARTS", "AreaCanvas", "moran_scatterplot", "moran_slope", "se
 
 logger = logging.getLogger(__name__)
 
-#: Titles of the area maps: the specialisation, and Gi* and LISA of the counts (density).
-FIGURE_TITLES = {
-    "id": {
-        "spec": "Spesialisasi",
-        "gi": "Kepadatan usaha (Gi*)",
-        "lisa": "Klaster LISA kepadatan usaha",
-    },
-    "en": {
-        "spec": "Specialisation",
-        "gi": "Density of firms (Gi*)",
-        "lisa": "LISA clusters of firm density",
-    },
-}
-_GI_LABELS = {
-    "id": {3: "Hot spot 99%", 2: "Hot spot 95%", 1: "Hot spot 90%", 0: "Tidak signifikan",
-           -1: "Cold spot 90%", -2: "Cold spot 95%", -3: "Cold spot 99%"},
-    "en": {3: "Hot spot 99%", 2: "Hot spot 95%", 1: "Hot spot 90%", 0: "Not significant",
-           -1: "Cold spot 90%", -2: "Cold spot 95%", -3: "Cold spot 99%"},
-}  # fmt: skip
-_LISA_LABELS = {
-    "id": {1: "Tinggi-Tinggi", 2: "Rendah-Rendah", 3: "Rendah-Tinggi", 4: "Tinggi-Rendah",
-           0: "Tidak signifikan"},
-    "en": {1: "High-High", 2: "Low-Low", 3: "Low-High", 4: "High-Low", 0: "Not significant"},
-}  # fmt: skip
+#: The figures' texts per language (the ``figures`` group of :mod:`klastergeo.messages`):
+#: titles of the area maps (``spec``, ``gi``, ``lisa``, ``lisa_sig``) and their labels.
+FIGURE_TITLES = messages.MESSAGES["figures"]
+#: GeoDa's significance map: colour per p-value class (``lisa_sig``), most significant
+#: first; areas above 0.05 are grey.
+SIGNIFICANCE_BREAKS = (0.0001, 0.001, 0.01, 0.05)
+SIGNIFICANCE_COLOURS = ("#004400", "#348124", "#53c53c", "#84f576")
+
+
+def _gi_labels(lang: str) -> dict[int, str]:
+    """Hot- and cold-spot bins (3 .. -3) with their confidence, strongest hot first."""
+    t = messages.text("figures", lang)
+    confidence = {3: 99, 2: 95, 1: 90}
+    return {
+        b: f"{t['hot'] if b > 0 else t['cold']} {confidence[abs(b)]}%" if b else t["not_sig"]
+        for b in (3, 2, 1, 0, -1, -2, -3)
+    }
+
+
+def _lisa_labels(lang: str) -> dict[int, str]:
+    """LISA quadrants (GeoDa's order: HH, LL, LH, HL, then not significant)."""
+    t = messages.text("figures", lang)
+    return {1: t["HH"], 2: t["LL"], 3: t["LH"], 4: t["HL"], 0: t["not_sig"]}
+
+
+def _significance(p: pd.Series, lang: str) -> tuple[pd.Series, dict[str, str]]:
+    """Each area's colour on a significance map and the legend (p = 0.0001 ... not
+    significant), as GeoDa draws it."""
+    values = p.to_numpy(dtype=float)
+    k = np.searchsorted(np.asarray(SIGNIFICANCE_BREAKS), values, side="left")
+    colours = np.asarray([*SIGNIFICANCE_COLOURS, _NEUTRAL], dtype=object)[
+        np.where(np.isfinite(values), k, len(SIGNIFICANCE_BREAKS))
+    ]
+    legend = {
+        f"p <= {messages.significant(b, lang, 1)}": c
+        for b, c in zip(SIGNIFICANCE_BREAKS, SIGNIFICANCE_COLOURS, strict=True)
+    }
+    legend[messages.text("figures", lang)["not_sig"]] = _NEUTRAL
+    return pd.Series(colours, index=p.index), legend
+
+
 _NEUTRAL = "#eeeeee"
 _BORDER = "#bbbbbb"
 #: Polygon parts beyond which the areas are drawn as an image (see the module docstring).
@@ -294,15 +311,18 @@ def sector_figures(
     outlines: gpd.GeoDataFrame | None = None,
     source: str = "",
 ) -> list[Path]:
-    """Hot-spot (Gi* bins) and LISA maps of each sector: ``gi_<sector>.png`` and
-    ``lisa_<sector>.png`` in ``folder``.
+    """Maps of each sector in ``folder``: specialisation and Gi* hot spots by
+    confidence (``spec_<sector>.png``, ``gi_<sector>.png``), LISA clusters
+    (``lisa_<sector>.png``) and, beside them, the LISA significance map
+    (``lisa_sig_<sector>.png``: p classes in GeoDa's greens).
 
     Parameters
     ----------
     areas
         Polygons indexed by area code (any CRS).
     table
-        The run's area x sector table (``gi_bin``, ``lisa_quadrant``).
+        The run's area x sector table (``spec_bin``, ``gi_bin``, ``lisa_quadrant``,
+        ``lisa_p_sim`` or ``lisa_p``).
     sectors
         The sectors to draw.
     folder
@@ -321,30 +341,36 @@ def sector_figures(
     """
     from klastergeo.publish.maps import GISTAR_COLOURS, LISA_COLOURS
 
-    if lang not in _GI_LABELS:
-        raise ConfigError(f"lang={lang!r} is not accepted; use 'id' or 'en'")
+    t = messages.text("figures", lang)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     canvas = AreaCanvas(areas, outlines=outlines)
     written = []
+    gi, lisa = _gi_labels(lang), _lisa_labels(lang)
     try:
         for sector in sectors:  # one figure per sector and statistic (tens)
             rows = table.xs(sector, level="sector")
             name = f"{sector} {kbli.label(sector, lang=lang)}"
+            maps: list[tuple[str, pd.Series, dict[str, str]]] = []
             for stem, column, colours, labels in (
-                ("spec", "spec_bin", GISTAR_COLOURS, _GI_LABELS[lang]),
-                ("gi", "gi_bin", GISTAR_COLOURS, _GI_LABELS[lang]),
-                ("lisa", "lisa_quadrant", LISA_COLOURS, _LISA_LABELS[lang]),
+                ("spec", "spec_bin", GISTAR_COLOURS, gi),
+                ("gi", "gi_bin", GISTAR_COLOURS, gi),
+                ("lisa", "lisa_quadrant", LISA_COLOURS, lisa),
             ):
-                if column not in rows.columns:  # a table without the specialisation
-                    continue
+                if column in rows.columns:  # a table without the specialisation has none
+                    # legend in the labels' order: strongest hot spot (or HH) first
+                    legend = {label: colours.get(k, _NEUTRAL) for k, label in labels.items()}
+                    maps.append((stem, rows[column].fillna(0).astype(int).map(colours), legend))
+            p = rows.get("lisa_p_sim", rows.get("lisa_p"))
+            if p is not None and p.notna().any():
+                maps.append(("lisa_sig", *_significance(p, lang)))
+            for stem, colour, legend in maps:
                 written.append(
                     canvas.paint(
-                        rows[column].fillna(0).astype(int).map(colours),
+                        colour,
                         folder / f"{stem}_{sector}.png",
-                        title=f"{FIGURE_TITLES[lang][stem]}: {name}",
-                        # legend in the labels' order: strongest hot spot (or HH) first
-                        legend={label: colours.get(k, _NEUTRAL) for k, label in labels.items()},
+                        title=f"{t[stem]}: {name}",
+                        legend=legend,
                         note=source,
                     )
                 )
@@ -375,13 +401,6 @@ def _bulk_range(values: np.ndarray) -> tuple[float, float]:
     high = float(np.quantile(values, 0.99, method="lower"))
     margin = max(0.1 * (high - low), 1e-9)
     return low - margin, high + margin
-
-
-#: Labels of the Moran scatterplot per language.
-_MORAN_TEXT = {
-    "id": {"x": "z (dibakukan)", "y": "lag spasial z", "outside": "di luar sumbu"},
-    "en": {"x": "z (standardised)", "y": "spatial lag of z", "outside": "beyond the axes"},
-}
 
 
 def moran_scatterplot(
@@ -429,7 +448,7 @@ def moran_scatterplot(
     from klastergeo.publish.maps import LISA_COLOURS
 
     plt = _matplotlib()
-    text = _MORAN_TEXT.get(lang, _MORAN_TEXT["en"])
+    text = messages.text("figures", lang)
     ids = pd.Index(graph.unique_ids)
     values = y.reindex(ids).to_numpy(dtype=float)
     if np.isnan(values).any():
@@ -479,9 +498,10 @@ def moran_scatterplot(
     axes.set_ylim(y0, y1)
     axes.set_xlabel(text["x"])
     axes.set_ylabel(text["y"])
-    stats = f"Moran's I = {slope:.4f}"
+    stats = f"Moran's I = {messages.number(slope, lang, 4)}"
     if p_value is not None and np.isfinite(p_value):
-        stats += f" (p {'< 0.001' if p_value < 0.001 else f'= {p_value:.3f}'})"
+        shown = messages.p_value(p_value, lang)
+        stats += f" (p {shown if shown.startswith('<') else '= ' + shown})"
     axes.set_title(f"{title}\n{stats}".strip(), fontsize=10, parse_math=False)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from klastergeo import kbli
+from klastergeo import kbli, messages
 from klastergeo._errors import ConfigError
 from klastergeo._io import atomic_path
 from klastergeo._spatial import to_metric
@@ -79,93 +79,11 @@ LQ_COLOURS = ("#ffffcc", "#fed976", "#fd8d3c", "#e31a1c", "#800026")
 P_BREAKS = (0.1, 0.25, 0.5, 0.75)
 P_COLOURS = ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f")
 SENTRA_COLOUR = "#6a3d9a"
+#: Firms of the selected sector on the map.
+FIRM_COLOUR = "#e6550d"
 
-TEXT = {
-    "id": {
-        "outline": "Batas wilayah",
-        "base_map": "Peta dasar",
-        "sentra": "Sentra",
-        "spec": "Spesialisasi (hot spot)",
-        "gi": "Kepadatan usaha (hot spot Gi*)",
-        "lisa": "Klaster LISA (kepadatan)",
-        "lq": "Location quotient",
-        "firms": "Usaha (titik)",
-        "firms_heat": "Kepadatan usaha (heat map)",
-        "prob": "Probabilitas klaster",
-        "hot": "Hot spot",
-        "cold": "Cold spot",
-        "HH": "Tinggi-Tinggi",
-        "LL": "Rendah-Rendah",
-        "LH": "Rendah-Tinggi",
-        "HL": "Tinggi-Rendah",
-        "sector": "Sektor",
-        "firms_n": "Jumlah usaha",
-        "workers": "Tenaga kerja",
-        "output": "Nilai produksi (Rp juta)",
-        "areas": "Wilayah",
-        "typology": "Tipologi (Markusen)",
-        "stage": "Tahap perkembangan",
-        "diamond": "Skor diamond Porter (1-5)",
-        "source": "Sumber",
-        "made": "Dibuat",
-        "name": "Nama",
-        "classes": "kelas tetap",
-        "title": "Sentra industri kecil dan menengah",
-        "statistic": "Statistik",
-        "search": "Cari",
-        "search_hint": "nama desa / wilayah",
-        "not_found": "tidak ditemukan",
-        "none": "tidak ada",
-        "not_sig": "tidak signifikan",
-        "lq_note": "kelas tetap; LQ < 1 tidak digambar",
-        "prob_note": "rata-rata probabilitas usaha di wilayah; < 0,1 tidak digambar",
-        "province": "Provinsi",
-        "hot_areas": "Wilayah hot spot",
-        "open_hint": "Perbesar atau klik provinsi untuk memuat wilayahnya",
-    },
-    "en": {
-        "outline": "Boundaries",
-        "base_map": "Base map",
-        "sentra": "Sentra",
-        "spec": "Specialisation (hot spots)",
-        "gi": "Density of firms (Gi* hot spots)",
-        "lisa": "LISA clusters (density)",
-        "lq": "Location quotient",
-        "firms": "Firms (points)",
-        "firms_heat": "Firm density (heat map)",
-        "prob": "Cluster probability",
-        "hot": "Hot spot",
-        "cold": "Cold spot",
-        "HH": "High-High",
-        "LL": "Low-Low",
-        "LH": "Low-High",
-        "HL": "High-Low",
-        "sector": "Sector",
-        "firms_n": "Firms",
-        "workers": "Workers",
-        "output": "Output (Rp million)",
-        "areas": "Areas",
-        "typology": "Type (Markusen)",
-        "stage": "Development stage",
-        "diamond": "Porter diamond score (1-5)",
-        "source": "Source",
-        "made": "Made",
-        "name": "Name",
-        "classes": "fixed classes",
-        "title": "Small and medium industry clusters (sentra)",
-        "statistic": "Statistic",
-        "search": "Find",
-        "search_hint": "village / area name",
-        "not_found": "not found",
-        "none": "none",
-        "not_sig": "not significant",
-        "lq_note": "fixed classes; LQ < 1 not drawn",
-        "prob_note": "mean probability of the area's firms; < 0.1 not drawn",
-        "province": "Province",
-        "hot_areas": "Hot-spot areas",
-        "open_hint": "Zoom in or click a province to load its areas",
-    },
-}
+#: The map's texts per language (the ``map`` group of :mod:`klastergeo.messages`).
+TEXT = messages.MESSAGES["map"]
 
 
 #: Metres in a degree of longitude at the equator: the most a degree of either
@@ -290,7 +208,7 @@ def build_map(
         fmap, areas, table, sentra, sectors, probability, lang, parents, max_areas, provinces
     )
     Fullscreen().add_to(fmap)
-    control = folium.LayerControl(collapsed=False, position="topleft")
+    control = folium.LayerControl(collapsed=True, position="topleft")
     control.add_to(fmap)
     layers_call = _layers(
         control, t, outlines, sentra, lang, tiles if custom_tiles else None, attribution
@@ -362,7 +280,7 @@ def _layers(
     layers: dict[str, Any] = {
         "outlines": _outline_payload(outlines, t) if outlines is not None else None,
         "sentra": _sentra_payload(sentra, t, lang) if len(sentra) else None,
-        "firms": {"points": t["firms"], "heat": t["firms_heat"]},
+        "firms": {"points": t["firms"], "heat": t["firms_heat"], "colour": FIRM_COLOUR},
         # a custom base map goes through the page's script (script-safe JSON): folium
         # would compile its URL and attribution as templates. Leaflet writes attributions
         # as HTML, so the text is escaped.
@@ -534,7 +452,7 @@ padding:6px 10px;border-radius:4px;font:14px sans-serif;box-shadow:0 1px 4px rgb
 .klastergeo-control{background:rgba(255,255,255,.95);padding:6px 8px;font:12px sans-serif}
 .klastergeo-control label{display:block;margin:2px 0}
 .klastergeo-notfound{color:#b00000;font-size:11px}
-.klastergeo-control select,.klastergeo-control input{max-width:210px;font:12px sans-serif}
+.klastergeo-control select,.klastergeo-control input{max-width:340px;font:12px sans-serif}
 .klastergeo-legend{background:rgba(255,255,255,.92);padding:8px 10px;border-radius:4px;
 font:12px/1.35 sans-serif;max-height:60vh;overflow:auto;box-shadow:0 1px 4px rgba(0,0,0,.3)}
 .klastergeo-swatch{display:inline-block;width:12px;height:12px;margin-right:4px;
@@ -617,22 +535,111 @@ def _area_classes(
         values["gi"][sector] = rows["gi_bin"].fillna(0).astype(int).to_numpy() + 3
         values["lisa"][sector] = rows["lisa_quadrant"].fillna(0).astype(int).to_numpy()
         values["lq"][sector] = _classify(rows["lq"].fillna(0.0), LQ_BREAKS)
+    if _sector_probability(table):
+        values["prob"] = {}
+        for sector in chosen:
+            p = table.xs(sector, level="sector")["p_cluster"].reindex(index)
+            values["prob"][sector] = np.where(p.notna(), _classify(p.fillna(0.0), P_BREAKS), 0)
     prob = None
-    if probability is not None and probability.notna().any():
+    if probability is not None and probability.notna().any() and "prob" not in values:
         p = probability.reindex(index)
         prob = np.where(p.notna(), _classify(p.fillna(0.0), P_BREAKS), 0)
-    return {"values": values, "prob": prob}
+    return {
+        "values": values,
+        "prob": prob,
+        "tips": _tip_values(index, table, chosen),
+        "n": len(index),
+    }
+
+
+def _sector_probability(table: pd.DataFrame) -> bool:
+    """Whether the table has a cluster probability per area and sector (the mean of
+    the sector's firms in the area)."""
+    return "p_cluster" in table.columns and bool(table["p_cluster"].notna().any())
+
+
+#: The numbers of an area's tooltip, per sector, as integers (:func:`_tip_values`):
+#: firms; LQ and its interval x 100; specialisation and Gi* z x 10; p-values x 1000 (0:
+#: below 0.001); cluster probability x 1000. -1 (z: -32768) is a missing value.
+TIP_FIELDS = ("n", "lq", "lo", "hi", "sz", "sp", "gz", "gp", "lp", "pc")
+_TIP_COLUMNS = {
+    "n": ("n_firms", 1),
+    "lq": ("lq", 100),
+    "lo": ("lq_low", 100),
+    "hi": ("lq_high", 100),
+    "sz": ("spec_z", 10),
+    "sp": ("spec_p", -1000),
+    "gz": ("gi_z", 10),
+    "gp": ("gi_p", -1000),
+    "lp": ("lisa_p", -1000),
+    "pc": ("p_cluster", 1000),
+}
+_MISSING_Z = -32768
+
+
+def _tip_values(
+    index: pd.Index, table: pd.DataFrame, chosen: Sequence[str]
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per sector, the areas whose tooltip has numbers (positions in ``index``: areas
+    with firms of the sector or a significant statistic) and their :data:`TIP_FIELDS`
+    as integers (one row per area); the other areas have no firm of the sector and
+    nothing significant, which the tooltip says without numbers."""
+    out = {}
+    lisa_p = "lisa_p_sim" if "lisa_p_sim" in table.columns else "lisa_p"
+    for sector in chosen:  # a loop over sectors (tens); areas are vectorised
+        rows = table.xs(sector, level="sector").reindex(index)
+        keep = (
+            rows["n_firms"].fillna(0).to_numpy() > 0
+            if "n_firms" in rows
+            else np.zeros(len(rows), dtype=bool)
+        )
+        for column in ("spec_bin", "gi_bin", "lisa_quadrant"):
+            if column in rows:
+                keep |= rows[column].fillna(0).to_numpy() != 0
+        at = np.flatnonzero(keep)
+        fields = np.full((len(at), len(TIP_FIELDS)), -1, dtype=np.int64)
+        for k, name in enumerate(TIP_FIELDS):
+            column, scale = _TIP_COLUMNS[name]
+            column = lisa_p if name == "lp" else column
+            if column not in rows:
+                continue
+            x = rows[column].to_numpy(dtype=float)[at]
+            if scale < 0:  # a p-value: thousandths, 0 below 0.001 (shown "< 0.001")
+                v = np.where(x < 0.001, 0, np.maximum(np.round(x * -scale), 1))
+            else:
+                v = np.round(x * scale)
+            missing = _MISSING_Z if name in ("sz", "gz") else -1
+            fields[:, k] = np.where(np.isfinite(x), v, missing)
+        out[sector] = (at, fields)
+    return out
 
 
 def _class_codes(classes: dict[str, Any], rows: Any) -> dict[str, Any]:
-    """The ``values`` and ``prob`` of a page: the classes of the areas at ``rows`` (a
-    slice or positions), one character per area."""
+    """The ``values``, ``prob`` and ``tips`` of a page: the classes of the areas at
+    ``rows`` (a slice or sorted positions), one character per area, and the numbers of
+    their tooltips (positions delta-encoded, then the fields row by row)."""
     values = {
         stat: {sector: _codes(codes[rows]) for sector, codes in by_sector.items()}
         for stat, by_sector in classes["values"].items()
     }
     prob = classes["prob"]
-    return {"values": values, "prob": None if prob is None else _codes(prob[rows])}
+    positions = np.arange(classes["n"])[rows]  # sorted: a slice or sorted positions
+    tips = {}
+    for sector, (at, fields) in classes["tips"].items():
+        local = np.searchsorted(positions, at)
+        inside = np.zeros(len(at), dtype=bool)
+        if len(positions):
+            inside = positions[np.minimum(local, len(positions) - 1)] == at
+        local = local[inside]
+        tips[sector] = {
+            "i": np.diff(local, prepend=0).tolist(),
+            "v": fields[inside].ravel().tolist(),
+        }
+    return {
+        "values": values,
+        "prob": None if prob is None else _codes(prob[rows]),
+        "tips": tips,
+    }
 
 
 def _view_meta(
@@ -654,7 +661,7 @@ def _view_meta(
     # specialisation first (the default view): a sentra is specialised, not merely dense
     stats = (["spec"] if "spec_bin" in table.columns else []) + ["gi", "lisa", "lq"]
     stats = stats if chosen else []
-    if probability is not None and probability.notna().any():
+    if (probability is not None and probability.notna().any()) or _sector_probability(table):
         stats.append("prob")
     confidence = {3: 99, 2: 95, 1: 90}
     gi_labels = [
@@ -682,7 +689,14 @@ def _view_meta(
         },
         "notes": {"lq": t["lq_note"], "prob": t["prob_note"]},
         "sentraColour": SENTRA_COLOUR,
+        "firmColour": FIRM_COLOUR,
+        "locale": "id-ID" if lang == "id" else "en-GB",
+        "probBySector": _sector_probability(table),
+        "tipFields": list(TIP_FIELDS),
         "text": {
+            "firms": t["firms_n"],
+            "lqInterval": t["lq_interval"],
+            "prob": t["prob"],
             "sector": t["sector"],
             "statistic": t["statistic"],
             "notSig": t["not_sig"],
@@ -863,24 +877,6 @@ def _province_summary(
     return {"firms": per_sector(firms), "hot": per_sector(hot), "sentra": per_sector(count)}
 
 
-_SWAP_MARKS = {ord(","): ".", ord("."): ","}
-
-
-def _number(value: Any, lang: str, digits: int = 0) -> str:
-    """A number as the page's language writes it (1.234,5 in Indonesian, 1,234.5 in
-    English); empty for a missing value."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return "" if value is None else str(value)
-    if not np.isfinite(number):
-        return ""
-    text = f"{number:,.{digits}f}"
-    if lang == "id":
-        text = text.translate(_SWAP_MARKS)
-    return text
-
-
 def _outline_payload(outlines: gpd.GeoDataFrame, t: dict[str, str]) -> dict[str, Any] | None:
     """Administrative outlines: shapes, encoded as the areas are (lines only: the areas'
     tooltips name each area with its parent)."""
@@ -896,7 +892,7 @@ def _outline_payload(outlines: gpd.GeoDataFrame, t: dict[str, str]) -> dict[str,
 
 #: Sentra popup rows: column -> (label key of :data:`TEXT` or a literal label, digits).
 _POPUP = (
-    ("sentra_id", "ID", None),
+    ("sentra_id", "sentra_id", None),
     ("name", "name", None),
     ("sector", "sector", None),
     ("n_firms", "firms_n", 0),
@@ -908,15 +904,10 @@ _POPUP = (
     ("stage", "stage", None),
     ("diamond_score", "diamond", 2),
     ("p_cluster", "prob", 2),
-    ("p_lpm", "p_lpm", 2),
-    ("p_logit", "p_logit", 2),
-    ("p_probit", "p_probit", 2),
+    ("p_lpm", "prob_lpm", 2),
+    ("p_logit", "prob_logit", 2),
+    ("p_probit", "prob_probit", 2),
 )
-_MODEL_LABELS = {
-    "p_lpm": "LPM",
-    "p_logit": "logit",
-    "p_probit": "probit",
-}
 
 
 def _sentra_payload(sentra: gpd.GeoDataFrame, t: dict[str, str], lang: str) -> dict[str, Any]:
@@ -929,15 +920,14 @@ def _sentra_payload(sentra: gpd.GeoDataFrame, t: dict[str, str], lang: str) -> d
     for column, key, digits in _POPUP:
         if column not in light.columns:
             continue
-        if column in _MODEL_LABELS:
-            label = f"{t['prob']} ({_MODEL_LABELS[column]})"
-        else:
-            label = t.get(key, key)
+        label = t.get(key, key)
         values = light[column].tolist()
+        if column == "stage":
+            values = [messages.label("stage", v, lang) if _text(v) else "" for v in values]
         if column == "sector" and "sector_label" in light.columns:
             values = [f"{s} {lab}" for s, lab in zip(values, light["sector_label"], strict=True)]
         for row, value in zip(rows, values, strict=True):
-            text = _number(value, lang, digits) if digits is not None else _text(value)
+            text = messages.number(value, lang, digits) if digits is not None else _text(value)
             if text:
                 row.append([label, text])
     tooltips = [

@@ -19,95 +19,31 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
-from klastergeo._errors import ConfigError
+from klastergeo import kbli, messages
 from klastergeo.schema import SENTRA_INDEX
 
-__all__ = ["Figure", "build_report"]
+__all__ = ["MIN_AUC", "Figure", "build_report"]
 
 logger = logging.getLogger(__name__)
 
-TEXT = {
-    "id": {
-        "title": "Laporan klaster industri",
-        "created": "Dibuat",
-        "source": "Sumber data",
-        "map": "Peta interaktif",
-        "open_map": "Buka peta di halaman penuh",
-        "no_map": "Peta tidak dibuat pada proses ini.",
-        "quality": "Kualitas data",
-        "rejected_by_reason": "Data ditolak menurut alasan",
-        "sentra": "Sentra",
-        "global": "Autokorelasi spasial global per sektor",
-        "classification": "Tabel klasifikasi",
-        "figures": "Gambar",
-        "method": "Metode dan parameter",
-        "method_note": (
-            "Sentra: kelompok wilayah bersebelahan yang terspesialisasi (LQ minimum dengan "
-            "selang di atas 1, spesialisasi lokal signifikan) dengan jumlah usaha minimum "
-            "bersama. Rincian di README klastergeo."
-        ),
-        "none": "Tidak ada sentra yang ditemukan.",
-        "sentra_sentence": (
-            "{n} sentra di {k} sektor; yang terbesar {name} ({sector}), {firms} usaha di "
-            "{areas} wilayah."
-        ),
-        "quality_sentence": (
-            "{kept} dari {read} record dipakai ({share} %); {rejected} ditolak{top}."
-        ),
-        "top_reason": ", terbanyak karena {reason} ({count})",
-        "near_misses": (
-            "{count} konsentrasi memenuhi sebagian aturan sentra tetapi tidak semuanya "
-            "(gagal: {failed}); daftarnya ada di candidates.csv."
-        ),
-        "not_computed": "Tidak dihitung",
-        "not_computed_note": "Statistik berikut tidak terdefinisi untuk data ini:",
-    },
-    "en": {
-        "title": "Industrial cluster report",
-        "created": "Created",
-        "source": "Data source",
-        "map": "Interactive map",
-        "open_map": "Open the map full page",
-        "no_map": "No map was drawn in this run.",
-        "quality": "Data quality",
-        "rejected_by_reason": "Rejected records by reason",
-        "sentra": "Sentra",
-        "global": "Global spatial autocorrelation per sector",
-        "classification": "Classification table",
-        "figures": "Figures",
-        "method": "Method and parameters",
-        "method_note": (
-            "Sentra: contiguous groups of specialised areas (a minimum LQ with its interval "
-            "above 1, a significant local specialisation) with a minimum number of firms "
-            "together. Details in klastergeo's README."
-        ),
-        "none": "No sentra found.",
-        "sentra_sentence": (
-            "{n} sentra in {k} sector(s); the largest is {name} ({sector}), {firms} firms in "
-            "{areas} area(s)."
-        ),
-        "quality_sentence": "{kept} of {read} records kept ({share} %); {rejected} rejected{top}.",
-        "top_reason": ", most often for {reason} ({count})",
-        "near_misses": (
-            "{count} concentration(s) met some sentra rules but not all (failed: {failed}); "
-            "they are listed in candidates.csv."
-        ),
-        "not_computed": "Not computed",
-        "not_computed_note": "These statistics are not defined for these data:",
-    },
-}
-_SENTRA_COLUMNS = {
-    "sentra_id": "ID",
-    "name": "name",
-    "sector": "KBLI",
-    "sector_label": "sector",
-    "n_firms": "firms",
-    "n_areas": "areas",
-    "lq": "LQ",
-    "typology_label": "type",
-    "stage": "stage",
-    "p_cluster": "p",
-}
+#: The report's texts per language (the ``report`` group of the catalogue).
+TEXT = messages.MESSAGES["report"]
+#: The sentra table's columns, in order (headers from the catalogue's ``columns``).
+_SENTRA_COLUMNS = (
+    "sentra_id",
+    "name",
+    "sector",
+    "sector_label",
+    "n_firms",
+    "n_areas",
+    "lq",
+    "typology_label",
+    "stage",
+    "p_cluster",
+)
+#: Discrimination (AUC) below which the models are shown only when asked for: 0.7 is
+#: Hosmer and Lemeshow's "acceptable" (Applied Logistic Regression, 3rd ed., 2013, 5.2.4).
+MIN_AUC = 0.7
 
 
 @dataclass(frozen=True)
@@ -118,26 +54,25 @@ class Figure:
     caption: str
 
 
-def _sentra_sentence(sentra: pd.DataFrame, t: Mapping[str, str]) -> str:
+def _sentra_sentence(sentra: pd.DataFrame, lang: str) -> str:
     """The sentra in one sentence: how many, in how many sectors, the largest (empty
     without sentra)."""
     if not len(sentra) or "n_firms" not in sentra:
         return ""
     largest = sentra.sort_values("n_firms", ascending=False, kind="stable").iloc[0]
-    return t["sentra_sentence"].format(
-        n=f"{len(sentra):,}",
-        k=f"{sentra['sector'].nunique():,}",
+    return TEXT[lang]["sentra_sentence"].format(
+        n=messages.number(len(sentra), lang),
+        k=messages.number(sentra["sector"].nunique(), lang),
         name=largest.get("name", ""),
         sector=largest.get("sector_label", largest.get("sector", "")),
-        firms=f"{int(largest['n_firms']):,}",
-        areas=f"{int(largest.get('n_areas', 1)):,}",
+        firms=messages.number(largest["n_firms"], lang),
+        areas=messages.number(largest.get("n_areas", 1), lang),
     )
 
 
-def _quality_sentence(
-    records: Mapping[str, Any], reasons: Mapping[str, int], t: Mapping[str, str]
-) -> str:
+def _quality_sentence(records: Mapping[str, Any], reasons: Mapping[str, int], lang: str) -> str:
     """The data quality in one sentence: kept of read, rejected, the commonest reason."""
+    t = TEXT[lang]
     read = int(records.get("read", 0) or 0)
     if not read:
         return ""
@@ -145,13 +80,34 @@ def _quality_sentence(
     top = ""
     if reasons:
         reason, count = max(reasons.items(), key=lambda item: item[1])
-        top = t["top_reason"].format(reason=reason, count=f"{count:,}")
+        top = t["top_reason"].format(
+            reason=messages.label("reasons", reason, lang), count=messages.number(count, lang)
+        )
     return t["quality_sentence"].format(
-        kept=f"{kept:,}",
-        read=f"{read:,}",
-        share=f"{100 * kept / read:.1f}",
-        rejected=f"{int(records.get('rejected', 0) or 0):,}",
+        kept=messages.number(kept, lang),
+        read=messages.number(read, lang),
+        share=messages.number(100 * kept / read, lang, 1),
+        rejected=messages.number(records.get("rejected", 0) or 0, lang),
         top=top,
+    )
+
+
+def _global_sentence(global_stats: pd.DataFrame, lang: str) -> str:
+    """Global autocorrelation in one sentence: in how many sectors firms cluster
+    significantly, and where most strongly (empty without Moran's I)."""
+    if not {"moran_i", "p_norm"} <= set(global_stats.columns) or not len(global_stats):
+        return ""
+    clustered = global_stats.loc[(global_stats["moran_i"] > 0) & (global_stats["p_norm"] < 0.05)]
+    if not len(clustered):
+        return ""
+    top = clustered["moran_i"].astype(float).idxmax()
+    strongest = float(clustered["moran_i"].max())
+    sector = f"{top} {kbli.label(str(top), lang=lang)}"
+    return TEXT[lang]["global_sentence"].format(
+        k=messages.number(len(clustered), lang),
+        n=messages.number(len(global_stats), lang),
+        sector=sector,
+        i=messages.significant(strongest, lang, 3),
     )
 
 
@@ -163,33 +119,15 @@ def _is_p_value(name: str) -> bool:
     )
 
 
-def format_p(value: float) -> str:
-    """A p-value as a reader expects it: three decimals, and ``< 0.001`` below that
-    (never ``0``: a p-value is not zero, only smaller than what is shown).
-
-    Parameters
-    ----------
-    value
-        The p-value; NaN gives an empty string.
-
-    Examples
-    --------
-    >>> [format_p(v) for v in (0.0, 1e-20, 0.00049, 0.0123, 0.5)]
-    ['< 0.001', '< 0.001', '< 0.001', '0.012', '0.500']
-    """
-    if not np.isfinite(value):
-        return ""
-    return "< 0.001" if value < 0.001 else f"{value:.3f}"
-
-
-def _table(frame: pd.DataFrame, *, index: bool = False, digits: int = 4) -> str:
-    """An HTML table; numbers right-aligned and rounded, text left-aligned and escaped."""
+def _table(frame: pd.DataFrame, *, lang: str = "en", index: bool = False, digits: int = 4) -> str:
+    """An HTML table; headers from the catalogue, numbers right-aligned, rounded and in
+    the language's marks, p-values never 0, text left-aligned and escaped."""
     shown = frame.reset_index() if index else frame
     if shown.empty:
         return "<p>-</p>"
     head = "".join(
         f'<th class="{"num" if pd.api.types.is_numeric_dtype(shown[c]) else "text"}">'
-        f"{html.escape(str(c))}</th>"
+        f"{html.escape(messages.label('columns', c, lang))}</th>"
         for c in shown.columns
     )
     rows = []
@@ -198,12 +136,11 @@ def _table(frame: pd.DataFrame, *, index: bool = False, digits: int = 4) -> str:
         cells = []
         for value, is_p in zip(values, p_columns, strict=True):
             if isinstance(value, float | np.floating) and is_p:
-                cells.append(f"<td>{html.escape(format_p(float(value)))}</td>")
+                cells.append(f"<td>{html.escape(messages.p_value(value, lang))}</td>")
             elif isinstance(value, float | np.floating):
-                text = f"{value:.{digits}g}" if np.isfinite(value) else ""
-                cells.append(f"<td>{text}</td>")
-            elif isinstance(value, int | np.integer):
-                cells.append(f"<td>{int(value):,}</td>")
+                cells.append(f"<td>{messages.significant(value, lang, digits)}</td>")
+            elif isinstance(value, int | np.integer) and not isinstance(value, bool):
+                cells.append(f"<td>{messages.number(value, lang)}</td>")
             else:
                 text = "" if value is None or value is pd.NA else str(value)
                 cells.append(f'<td class="text">{html.escape(text)}</td>')
@@ -243,45 +180,39 @@ def build_report(
     """
     import jinja2
 
-    if lang not in TEXT:
-        raise ConfigError(f"lang={lang!r} is not accepted; use 'id' or 'en'")
-    t = TEXT[lang]
+    t = TEXT[messages.check_lang(lang)]
     template = jinja2.Environment(autoescape=True).from_string(
         resources.files("klastergeo.publish")
         .joinpath("templates/report.html.j2")
         .read_text("utf-8")
     )
     records = summary.get("records", {})
+    steps = ("read", "kept", "rejected", "repaired")
     counts = pd.DataFrame(
         {
-            "": ["read", "kept", "rejected", "repaired"],
-            "n": [int(records.get(k, 0)) for k in ("read", "kept", "rejected", "repaired")],
+            "": [messages.label("columns", k, lang) for k in steps],
+            "n": [int(records.get(k, 0)) for k in steps],
         }
     )
     reasons = {k: v for k, v in records.get("by_reason", {}).items() if v}
     reasons_table = (
-        _table(pd.DataFrame({"reason": list(reasons), "n": list(reasons.values())}))
+        _table(
+            pd.DataFrame(
+                {
+                    "reason": [messages.label("reasons", r, lang) for r in reasons],
+                    "n": list(reasons.values()),
+                }
+            ),
+            lang=lang,
+        )
         if reasons
         else ""
     )
     if sentra.index.name == SENTRA_INDEX:
         sentra = sentra.reset_index()
-    shown = [c for c in _SENTRA_COLUMNS if c in sentra.columns]
-    sentra_table = (
-        _table(pd.DataFrame(sentra[shown]).rename(columns=_SENTRA_COLUMNS))
-        if len(sentra)
-        else f"<p>{t['none']}</p>"
-    )
-    sentra_sentence = _sentra_sentence(sentra, t)
-    quality_sentence = _quality_sentence(records, reasons, t)
-    near = summary.get("candidates") or {}
-    near_misses = ""
-    if near.get("count"):
-        failed = ", ".join(f"{k} {v:,}" for k, v in (near.get("failed") or {}).items())
-        near_misses = t["near_misses"].format(count=f"{near['count']:,}", failed=failed)
-    near_examples = [] if len(sentra) else list(near.get("largest") or [])
     config = summary.get("config", {})
     not_computed = summary.get("not_computed")
+    model_blocks, models_note = _models_section(models or {}, config, lang)
     return template.render(
         lang=lang,
         t=t,
@@ -291,59 +222,140 @@ def build_report(
         # the file's name, never the machine's path to it (reports get published)
         source=Path(str((config.get("records") or {}).get("path") or "")).name,
         map_file=map_file,
-        records_table=Markup(_table(counts)),
+        records_table=Markup(_table(counts, lang=lang)),
         reasons_table=Markup(reasons_table),
         n_sentra=len(sentra),
-        sentra_table=Markup(sentra_table),
-        near_misses=near_misses,
-        sentra_sentence=sentra_sentence,
-        quality_sentence=quality_sentence,
-        near_examples=near_examples,
-        global_table=Markup(_table(global_stats, index=True)),
-        models=[_model_block(kind, result) for kind, result in (models or {}).items()],
+        sentra_table=Markup(_sentra_table(sentra, lang)),
+        near_misses=_near_misses(summary.get("candidates") or {}, lang),
+        sentra_sentence=_sentra_sentence(sentra, lang),
+        quality_sentence=_quality_sentence(records, reasons, lang),
+        near_examples=[]
+        if len(sentra)
+        else list((summary.get("candidates") or {}).get("largest") or []),
+        global_sentence=_global_sentence(global_stats, lang),
+        global_table=Markup(_table(global_stats, lang=lang, index=True)),
+        models=model_blocks,
+        models_note=models_note,
         figures=list(figures),
-        method_table=Markup(_table(_method_table(summary))),
-        not_computed=Markup(_table(pd.DataFrame(not_computed, columns=["step", "what", "why"])))
+        method_table=Markup(_table(_method_table(summary, lang), lang=lang)),
+        not_computed=Markup(
+            _table(pd.DataFrame(not_computed, columns=["step", "what", "why"]), lang=lang)
+        )
         if not_computed
         else "",
     )
 
 
-def _model_block(kind: str, result: Any) -> dict[str, Any]:
-    """Title, coefficient and classification tables and fit line of one model."""
-    from klastergeo.models import TITLES
+def _sentra_table(sentra: pd.DataFrame, lang: str) -> str:
+    """The sentra as a table: the columns of :data:`_SENTRA_COLUMNS` that exist, the
+    stage in the page's language."""
+    if not len(sentra):
+        return f"<p>{html.escape(TEXT[lang]['none'])}</p>"
+    shown = pd.DataFrame(sentra[[c for c in _SENTRA_COLUMNS if c in sentra.columns]])
+    if "stage" in shown:
+        shown["stage"] = [messages.label("stage", x, lang) for x in shown["stage"]]
+    return _table(shown, lang=lang)
 
+
+def _near_misses(near: Mapping[str, Any], lang: str) -> str:
+    """The near misses in one sentence (empty without any)."""
+    if not near.get("count"):
+        return ""
+    failed = ", ".join(
+        f"{messages.label('rules', k, lang)} {messages.number(v, lang)}"
+        for k, v in (near.get("failed") or {}).items()
+    )
+    return TEXT[lang]["near_misses"].format(
+        count=messages.number(near["count"], lang), failed=failed
+    )
+
+
+def _models_section(
+    fitted: Mapping[str, Any], config: Mapping[str, Any], lang: str
+) -> tuple[list[dict[str, Any]], str]:
+    """The model blocks to show and a note on those left out.
+
+    Models are shown when the user asked for them (predictors named in ``[model]``) or
+    when they discriminate at least acceptably (AUC >= :data:`MIN_AUC`) and predict some
+    firm in a sentra; otherwise one sentence says why they are not shown (their tables
+    stay in ``models/``)."""
+    if not fitted:
+        return [], ""
+    asked = bool((config.get("model") or {}).get("predictors"))
+    shown = {k: r for k, r in fitted.items() if asked or _meaningful(r)}
+    if not shown:
+        best = max(float(r.fit.get("auc", np.nan)) for r in fitted.values())
+        return [], TEXT[lang]["models_weak"].format(auc=messages.number(best, lang, 2))
+    return [_model_block(kind, result, lang) for kind, result in shown.items()], ""
+
+
+def _meaningful(result: Any) -> bool:
+    """Whether a model discriminates (AUC >= :data:`MIN_AUC`)."""
+    auc = float(result.fit.get("auc", np.nan))
+    return bool(np.isfinite(auc) and auc >= MIN_AUC)
+
+
+def _model_block(kind: str, result: Any, lang: str) -> dict[str, Any]:
+    """Title, coefficient and classification tables and fit line of one model; the count
+    R2 is left out when the model predicts no firm as 1 (it is then the share of 0s)."""
     fit = result.fit
+    t = TEXT[lang]
     extra = "mcfadden_r2" if "mcfadden_r2" in fit else "r2"
+    coefficients = result.coefficients[list(result.coefficients.columns[:7])].copy()
+    coefficients["term"] = [messages.label("columns", x, lang) for x in coefficients["term"]]
+    classification = result.classification.rename(
+        index=lambda x: messages.label("columns", x, lang)
+    )
+    predicts_ones = (
+        "predicted_1" in classification and float(result.classification["predicted_1"].iloc[-1]) > 0
+    )
+    line = t["fit"].format(
+        n=messages.number(fit["n"], lang),
+        extra=extra.replace("_r2", " R2").replace("mcfadden", "McFadden"),
+        r2=messages.number(fit[extra], lang, 3),
+        auc=messages.number(fit["auc"], lang, 3),
+        count_r2=messages.number(fit["count_r2"], lang, 3) if predicts_ones else "-",
+    )
+    outcome = messages.label("models", result.outcome, lang)
     return {
-        "title": f"{TITLES[kind]}: {result.outcome}",
-        "coefficients": Markup(_table(result.coefficients[list(result.coefficients.columns[:7])])),
-        "classification": Markup(_table(result.classification, index=True)),
-        "fit": (
-            f"n = {fit['n']:,}; {extra} = {fit[extra]:.4f}; AUC = {fit['auc']:.4f}; "
-            f"count R2 = {fit['count_r2']:.4f}"
-        ),
+        "title": f"{messages.label('models', kind, lang)}: {outcome}",
+        "coefficients": Markup(_table(coefficients, lang=lang)),
+        "classification": Markup(_table(classification, lang=lang, index=True)),
+        "fit": line,
     }
 
 
-def _method_table(summary: Mapping[str, Any]) -> pd.DataFrame:
-    """The run's main settings, from its summary."""
+def _method_table(summary: Mapping[str, Any], lang: str) -> pd.DataFrame:
+    """The run's main settings, from its summary, named in ``lang``."""
     config = summary.get("config", {})
     analysis = config.get("analysis", {})
     sentra = config.get("sentra", {})
     areas = summary.get("areas", {})
     rows = {
         "level": areas.get("level", ""),
-        "study area": areas.get("study_area", ""),
+        "study_area": areas.get("study_area", ""),
         "areas": areas.get("count", ""),
         "weights": (areas.get("weights") or {}).get("kind", ""),
         "permutations": analysis.get("permutations", ""),
         "seed": summary.get("seed", ""),
-        "FDR": analysis.get("fdr", ""),
+        "fdr": analysis.get("fdr", ""),
         "alternative": analysis.get("alternative", ""),
-        "Gi* inference": analysis.get("gi_inference", ""),
-        "sentra: min firms": sentra.get("min_firms", ""),
-        "sentra: LQ threshold": sentra.get("lq_threshold", ""),
-        "sentra: confidence": sentra.get("confidence", ""),
+        "gi_inference": analysis.get("gi_inference", ""),
+        "min_firms": sentra.get("min_firms", ""),
+        "lq_threshold": sentra.get("lq_threshold", ""),
+        "confidence": sentra.get("confidence", ""),
     }
-    return pd.DataFrame({"parameter": list(rows), "value": [str(v) for v in rows.values()]})
+    return pd.DataFrame(
+        {
+            "parameter": [messages.label("columns", k, lang) for k in rows],
+            "value": [_setting(v, lang) for v in rows.values()],
+        }
+    )
+
+
+def _setting(value: Any, lang: str) -> str:
+    """A setting's value as text: words from the catalogue, numbers in the language's
+    marks."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return messages.number(value, lang, 0 if float(value).is_integer() else 2)
+    return messages.label("columns", "" if value is None else value, lang)

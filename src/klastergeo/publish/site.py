@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
+from klastergeo import messages
 from klastergeo._errors import ConfigError, DataError
 from klastergeo._io import RunFolder, atomic_path, write_text
 
@@ -79,36 +80,8 @@ DOWNLOADS: dict[str, dict[str, str]] = {
         "id": "usaha (hanya bila diterbitkan dengan --with-firms)",
     },
 }
-_TEXT = {
-    "id": {
-        "created": "Dibuat",
-        "source": "Sumber data",
-        "sentra": "sentra",
-        "firms": "usaha (data bersih)",
-        "areas": "wilayah",
-        "open_map": "Buka peta",
-        "open_report": "Buka laporan",
-        "downloads": "Unduh data",
-        "figures": "Gambar",
-        "embed": "Sematkan peta",
-        "embed_note": "Salin kode ini ke halaman web Anda (peta.html di folder yang sama):",
-        "title": "Sentra industri kecil dan menengah",
-    },
-    "en": {
-        "created": "Created",
-        "source": "Data source",
-        "sentra": "sentra",
-        "firms": "firms (clean records)",
-        "areas": "areas",
-        "open_map": "Open the map",
-        "open_report": "Open the report",
-        "downloads": "Downloads",
-        "figures": "Figures",
-        "embed": "Embed the map",
-        "embed_note": "Copy this code into your web page (map.html in the same folder):",
-        "title": "Small and medium industry clusters (sentra)",
-    },
-}
+#: The index page's texts per language (the ``site`` group of the catalogue).
+_TEXT = messages.MESSAGES["site"]
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -155,6 +128,7 @@ def index_page(
     lang: str = "id",
     title: str | None = None,
     figures: Sequence[str] = (),
+    captions: Mapping[str, str] | None = None,
 ) -> str:
     """The landing page of a run folder (links only to files present in ``folder``).
 
@@ -170,6 +144,8 @@ def index_page(
         The page's heading (default: the language's standard title).
     figures
         Figures to show, as paths relative to ``folder`` (``figures/...``).
+    captions
+        Each figure's caption (its alternative text); the file name when missing.
     """
     import jinja2
 
@@ -206,7 +182,11 @@ def index_page(
         has_map=(folder / "map.html").exists(),
         has_report=(folder / "report.html").exists(),
         downloads=downloads,
-        figures=[f for f in figures if (folder / f).exists()],
+        figures=[
+            {"src": f, "alt": (captions or {}).get(f, Path(f).name)}
+            for f in figures
+            if (folder / f).exists()
+        ],
         embed=embed_snippet(heading),
     )
 

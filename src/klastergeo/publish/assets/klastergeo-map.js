@@ -46,10 +46,47 @@
     });
   }
 
+  // Numbers as the page's language writes them (1.234,5 in Indonesian).
+  function formatNumber(data, x, digits) {
+    return Number(x).toLocaleString(data.locale || "en-GB",
+      { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  }
+
+  // A p-value from its thousandths (0: below 0.001), never shown as 0.
+  function formatP(data, thousandths) {
+    return thousandths === 0 ? "< " + formatNumber(data, 0.001, 3)
+      : "= " + formatNumber(data, thousandths / 1000, 3);
+  }
+
+  // The tooltip numbers (data.tipFields) of area i of a part for a sector, or null when
+  // the area has no firm of the sector and nothing significant. Decoded once per sector.
+  function tipOf(data, part, sector, i) {
+    var raw = part.tips && part.tips[sector];
+    if (!raw) {
+      return null;
+    }
+    part.tipIndex = part.tipIndex || {};
+    var index = part.tipIndex[sector];
+    if (!index) {
+      index = part.tipIndex[sector] = {};
+      var at = 0;
+      for (var k = 0; k < raw.i.length; k += 1) {
+        at += raw.i[k];
+        index[at] = k;
+      }
+    }
+    var row = index[i];
+    if (row === undefined) {
+      return null;
+    }
+    var width = data.tipFields.length;
+    return raw.v.slice(row * width, (row + 1) * width);
+  }
+
   // The class code of area i of a part (the page's areas, or one province's) under the
   // current sector and statistic; -1 for none.
   function codeOf(state, part, i) {
-    if (state.stat === "prob") {
+    if (state.stat === "prob" && !part.values.prob) {
       return part.prob ? part.prob.charCodeAt(i) - 48 : -1;
     }
     var column = part.values[state.stat] && part.values[state.stat][state.sector];
@@ -81,13 +118,45 @@
     };
     function tooltip(layer) {
       var i = layer.feature.properties.i;
-      var text = "<b>" + escapeHtml(part.names(i)) + "</b>";
+      var rows = [];
+      var tip = tipOf(data, part, state.sector, i);
+      var f = function (name) { return tip ? tip[data.tipFields.indexOf(name)] : -1; };
+      if (state.sector) {
+        rows.push([t.sector, data.sectorLabels[state.sector]]);
+        rows.push([t.firms, tip ? formatNumber(data, f("n"), 0) : "0"]);
+        if (tip && f("lq") >= 0) {
+          var lq = formatNumber(data, f("lq") / 100, 2);
+          if (f("lo") >= 0 && f("hi") >= 0) {
+            lq += " (" + formatNumber(data, f("lo") / 100, 2) + " - " +
+              formatNumber(data, f("hi") / 100, 2) + ")";
+          }
+          rows.push([t.lqInterval, lq]);
+        }
+      }
       if (state.stat !== "none") {
         var c = codeOf(state, part, i);
         var label = c >= 0 ? data.labels[state.stat][c] : "";
-        text += "<br>" + escapeHtml(t.stats[state.stat]) + ": " + escapeHtml(label || "-");
+        var evidence = [];
+        var z = { spec: "sz", gi: "gz" }[state.stat];
+        var p = { spec: "sp", gi: "gp", lisa: "lp" }[state.stat];
+        if (tip && z && f(z) !== -32768) {
+          evidence.push("z = " + formatNumber(data, f(z) / 10, 1));
+        }
+        if (tip && p && f(p) >= 0) {
+          evidence.push("p " + formatP(data, f(p)));
+        }
+        if (state.stat === "prob" && tip && f("pc") >= 0) {
+          label = formatNumber(data, f("pc") / 1000, 2);
+        }
+        rows.push([t.stats[state.stat], (label || "-") +
+          (evidence.length ? " (" + evidence.join("; ") + ")" : "")]);
       }
-      return text;
+      var box = document.createElement("div");
+      var title = document.createElement("b");
+      title.textContent = part.names(i);
+      box.appendChild(title);
+      box.appendChild(rowsElement(rows));
+      return box;
     }
     part.layer = L.geoJSON(features, {
       style: part.style,
@@ -98,6 +167,15 @@
       },
     });
     return part.layer;
+  }
+
+  // An open tooltip shows the new sector's or statistic's numbers at once.
+  function refreshTooltips(part) {
+    part.layers.forEach(function (l) {
+      if (l && l.isTooltipOpen()) {
+        l.getTooltip().update();
+      }
+    });
   }
 
   function swatch(colour, label, outline) {
@@ -122,7 +200,7 @@
       html += swatch(data.sentraColour, t.sentra, true);
       if (state.stat !== "none") {
         var heading = t.stats[state.stat];
-        if (state.stat !== "prob") {
+        if (state.stat !== "prob" || data.probBySector) {
           heading += ": " + data.sectorLabels[state.sector];
         }
         html += "<b>" + escapeHtml(heading) + "</b>";
@@ -176,6 +254,7 @@
       div.querySelector(".klastergeo-sector").addEventListener("change", function (e) {
         view.setSector(e.target.value);
         KG.showSentra(e.target.value);
+        KG.showFirms(e.target.value);
       });
       div.querySelector(".klastergeo-stat").addEventListener("change", function (e) {
         view.setStat(e.target.value);
@@ -186,6 +265,10 @@
     control.addTo(map);
     return control;
   }
+
+  KG.showFirms = function (sector) {
+    KG.firmSector = sector; // the firms, once loaded, replace this with their own
+  };
 
   // Only the sentra of the selected sector are drawn (every sentra when no sector view).
   KG.showSentra = function (sector) {
@@ -221,13 +304,14 @@
     var renderer = map.getRenderer(L.polygon([[0, 0], [0, 0], [0, 0]]));
     var state = initialState(data);
     var part = {
-      shapes: data.shapes, values: data.values, prob: data.prob,
+      shapes: data.shapes, values: data.values, prob: data.prob, tips: data.tips,
       names: function (i) { return data.names[i]; },
     };
     var layer = areaLayer(data, state, part, renderer).addTo(map);
     var legend = makeLegend(map, data, state, null);
     function restyle() {
       layer.setStyle(part.style);
+      refreshTooltips(part);
       legend.update();
     }
     var view = {
@@ -422,6 +506,7 @@
       provinceLayer.setStyle(provinceStyle);
       Object.keys(parts).forEach(function (k) {
         parts[k].layer.setStyle(parts[k].style);
+        refreshTooltips(parts[k]);
       });
       legend.update();
     }
@@ -434,7 +519,7 @@
       }
       var entry = data.index[k];
       var part = {
-        shapes: payload.shapes, values: payload.values, prob: payload.prob,
+        shapes: payload.shapes, values: payload.values, prob: payload.prob, tips: payload.tips,
         names: function (i) { return entry.full[i]; },
       };
       areaLayer(data, state, part, renderer).addTo(map);
@@ -641,65 +726,100 @@
       if (firms.w) {
         // too many firms for markers: their counts on a grid, as a heat map only
         control.addOverlay(out.heat, data.firms.heat);
-        KG.firms(null, firms, out.heat);
+        KG.firms(null, firms, out.heat, data.firms.colour);
       } else {
         out.firms = L.featureGroup();
         control.addOverlay(out.firms, data.firms.points);
         control.addOverlay(out.heat, data.firms.heat);
-        KG.firms(out.firms, firms, out.heat);
+        KG.firms(out.firms, firms, out.heat, data.firms.colour);
       }
+    }
+    if (KG.view) {
+      KG.showFirms(KG.view.state.sector);
     }
     KG.layerGroups = out;
     return out;
   };
 
   // Firms as clustered markers (``group``) and as a heat map (``heatGroup``), each built
-  // from the one payload the first time its layer is switched on.
-  KG.firms = function (group, data, heatGroup) {
+  // from the one payload the first time its layer is switched on. With a sector view,
+  // both show the firms of the selected sector only (KG.showFirms), in data.colour.
+  KG.firms = function (group, data, heatGroup, colour) {
     var points = null;
+    var markers = null;
+    var cluster = null;
+    var heat = null;
     function decoded() {
       points = points || decodeFirms(data);
       return points;
     }
-    var built = false;
+    // the firms shown: those of KG.firmSector, or all without a sector (or a grid)
+    function shown() {
+      var s = data.sectors ? data.sectors.indexOf(KG.firmSector) : -1;
+      var out = [];
+      for (var k = 0; k < data.n; k += 1) {
+        if (s < 0 || data.sector[k] === s) {
+          out.push(k);
+        }
+      }
+      return out;
+    }
+    function fillMarkers() {
+      cluster.clearLayers();
+      cluster.addLayers(shown().map(function (k) { return markers[k]; }));
+      KG.firmCount = cluster.getLayers().length;
+    }
+    function fillHeat() {
+      var at = decoded();
+      var options = { radius: 12, blur: 15, maxZoom: 13 };
+      var picked = shown().map(function (k) { return at[k]; });
+      if (data.w) {
+        // a grid cell's intensity grows with the log of its firms (a town's thousands
+        // would otherwise drown every village's tens)
+        var top = Math.log1p(data.w.reduce(function (a, b) { return Math.max(a, b); }, 1));
+        picked = at.map(function (point, k) {
+          return [point[0], point[1], Math.log1p(data.w[k]) / top];
+        });
+        options.max = 1;
+      }
+      if (heat) {
+        heatGroup.removeLayer(heat);
+      }
+      heat = L.heatLayer(picked, options);
+      heatGroup.addLayer(heat);
+      KG.heatCount = picked.length;
+    }
     (group || L.featureGroup()).on("add", function () {
-      if (built) {
+      if (cluster) {
         return;
       }
-      built = true;
       var at = decoded();
-      var cluster = L.markerClusterGroup({ chunkedLoading: true });
-      var markers = new Array(data.n);
+      cluster = L.markerClusterGroup({ chunkedLoading: true });
+      markers = new Array(data.n);
       for (var k = 0; k < data.n; k += 1) {
-        var m = L.circleMarker(at[k], { radius: 4, weight: 1, color: "#333", fillOpacity: 0.7 });
+        var m = L.circleMarker(at[k], { radius: 4, weight: 1, color: "#333",
+          fillColor: colour || "#888888", fillOpacity: 0.8 });
         m.bindTooltip(escapeHtml(data.names[k]) + " (" + escapeHtml(data.sectors[data.sector[k]]) + ")");
         markers[k] = m;
       }
-      cluster.addLayers(markers);
+      fillMarkers();
       group.addLayer(cluster);
-      KG.firmCount = data.n;
     });
     if (heatGroup) {
-      var heatBuilt = false;
       heatGroup.on("add", function () {
-        if (heatBuilt) {
-          return;
+        if (!heat) {
+          fillHeat();
         }
-        heatBuilt = true;
-        var at = decoded();
-        var options = { radius: 12, blur: 15, maxZoom: 13 };
-        if (data.w) {
-          // a grid cell's intensity grows with the log of its firms (a town's thousands
-          // would otherwise drown every village's tens)
-          var top = Math.log1p(data.w.reduce(function (a, b) { return Math.max(a, b); }, 1));
-          at = at.map(function (point, k) {
-            return [point[0], point[1], Math.log1p(data.w[k]) / top];
-          });
-          options.max = 1;
-        }
-        heatGroup.addLayer(L.heatLayer(at, options));
-        KG.heatCount = data.n;
       });
     }
+    KG.showFirms = function (sector) {
+      KG.firmSector = sector;
+      if (cluster) {
+        fillMarkers();
+      }
+      if (heat && !data.w) {
+        fillHeat();
+      }
+    };
   };
 })();

@@ -1,0 +1,854 @@
+"""Every user-visible text of klastergeo's pages, figures and summaries, in Indonesian
+(``id``) and English (``en``), and numbers written as each language writes them.
+
+The catalogue :data:`MESSAGES` is grouped by where a text appears (``report``, ``map``,
+``site``, ``workbook``, ``figures``, ``console``) and by what it names (``columns``: table
+headers; ``reasons``: why a record was rejected; ``typology``, ``stage`` and
+``diagnosis``: the classification's labels; ``models``: model titles and terms). Every
+group has the same keys in both languages (a test checks it); :func:`text` returns a
+group for a language and :func:`label` one entry, falling back to the key itself for a
+name the catalogue does not know (a registry's own column, say).
+
+Numbers: Indonesian writes ``1.234,5`` where English writes ``1,234.5``
+(:func:`number`); p-values below 0.001 are written ``< 0,001`` / ``< 0.001``
+(:func:`p_value`), never ``0``.
+
+Machine-readable files (CSV, Parquet, GeoPackage, ``summary.json``) keep their column
+names and codes in English whatever the language: they are read by programs. Only what
+people read is translated.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from klastergeo._errors import ConfigError
+
+__all__ = ["LANGS", "MESSAGES", "check_lang", "label", "number", "p_value", "significant", "text"]
+
+#: The languages of the catalogue.
+LANGS = ("id", "en")
+
+_REPORT = {
+    "id": {
+        "title": "Laporan klaster industri",
+        "created": "Dibuat",
+        "source": "Sumber data",
+        "map": "Peta interaktif",
+        "open_map": "Buka peta di halaman penuh",
+        "no_map": "Peta tidak dibuat pada proses ini.",
+        "quality": "Kualitas data",
+        "rejected_by_reason": "Data ditolak menurut alasan",
+        "sentra": "Sentra",
+        "global": "Autokorelasi spasial global per sektor",
+        "classification": "Tabel klasifikasi",
+        "figures": "Gambar",
+        "method": "Metode dan parameter",
+        "method_note": (
+            "Sentra: kelompok wilayah bersebelahan yang terspesialisasi (LQ minimum dengan "
+            "selang di atas 1, spesialisasi lokal signifikan) dengan jumlah usaha minimum "
+            "bersama. Rincian di README klastergeo."
+        ),
+        "none": "Tidak ada sentra yang ditemukan.",
+        "sentra_sentence": (
+            "{n} sentra di {k} sektor; yang terbesar {name} ({sector}), {firms} usaha di "
+            "{areas} wilayah."
+        ),
+        "quality_sentence": (
+            "{kept} dari {read} baris data dipakai ({share} %); {rejected} ditolak{top}."
+        ),
+        "top_reason": ", terbanyak karena {reason} ({count})",
+        "near_misses": (
+            "{count} konsentrasi memenuhi sebagian aturan sentra tetapi tidak semuanya "
+            "(gagal: {failed}); daftarnya ada di candidates.csv."
+        ),
+        "global_sentence": (
+            "Sebaran usaha mengelompok secara signifikan (Moran's I > 0, p < 0,05) pada "
+            "{k} dari {n} sektor; paling kuat pada {sector} (I = {i})."
+        ),
+        "models": "Model probabilitas klaster",
+        "models_sentence": (
+            "Model menjelaskan keanggotaan sentra dari ciri usaha ({n} usaha, {positives} di "
+            "sentra)."
+        ),
+        "models_weak": (
+            "Model tidak ditampilkan: daya pembedanya lemah (AUC {auc}) atau tidak ada usaha "
+            "yang diprediksi berada di sentra; tabelnya tetap ada di folder models/."
+        ),
+        "fit": "n = {n}; {extra} = {r2}; AUC = {auc}; R2 hitung = {count_r2}",
+        "not_computed": "Tidak dihitung",
+        "not_computed_note": "Statistik berikut tidak terdefinisi untuk data ini:",
+        "not_available": "tidak tersedia",
+    },
+    "en": {
+        "title": "Industrial cluster report",
+        "created": "Created",
+        "source": "Data source",
+        "map": "Interactive map",
+        "open_map": "Open the map full page",
+        "no_map": "No map was drawn in this run.",
+        "quality": "Data quality",
+        "rejected_by_reason": "Rejected records by reason",
+        "sentra": "Sentra",
+        "global": "Global spatial autocorrelation per sector",
+        "classification": "Classification table",
+        "figures": "Figures",
+        "method": "Method and parameters",
+        "method_note": (
+            "Sentra: contiguous groups of specialised areas (a minimum LQ with its interval "
+            "above 1, a significant local specialisation) with a minimum number of firms "
+            "together. Details in klastergeo's README."
+        ),
+        "none": "No sentra found.",
+        "sentra_sentence": (
+            "{n} sentra in {k} sector(s); the largest is {name} ({sector}), {firms} firms in "
+            "{areas} area(s)."
+        ),
+        "quality_sentence": "{kept} of {read} records kept ({share} %); {rejected} rejected{top}.",
+        "top_reason": ", most often for {reason} ({count})",
+        "near_misses": (
+            "{count} concentration(s) met some sentra rules but not all (failed: {failed}); "
+            "they are listed in candidates.csv."
+        ),
+        "global_sentence": (
+            "Firms cluster significantly (Moran's I > 0, p < 0.05) in {k} of {n} sectors; "
+            "most strongly in {sector} (I = {i})."
+        ),
+        "models": "Cluster probability models",
+        "models_sentence": (
+            "The models explain membership of a sentra from firm traits ({n} firms, "
+            "{positives} in a sentra)."
+        ),
+        "models_weak": (
+            "Models not shown: they hardly discriminate (AUC {auc}) or predict no firm in a "
+            "sentra; their tables are in the models/ folder."
+        ),
+        "fit": "n = {n}; {extra} = {r2}; AUC = {auc}; count R2 = {count_r2}",
+        "not_computed": "Not computed",
+        "not_computed_note": "These statistics are not defined for these data:",
+        "not_available": "not available",
+    },
+}
+
+_MAP = {
+    "id": {
+        "outline": "Batas wilayah",
+        "base_map": "Peta dasar",
+        "sentra": "Sentra",
+        "spec": "Spesialisasi (titik panas)",
+        "spec_sig": "Signifikansi spesialisasi (p)",
+        "gi": "Kepadatan usaha (titik panas Gi*)",
+        "lisa": "Klaster LISA (kepadatan)",
+        "lq": "Kuosien lokasi (LQ)",
+        "firms": "Usaha (titik)",
+        "firms_heat": "Kepadatan usaha (peta panas)",
+        "prob": "Probabilitas klaster",
+        "hot": "Titik panas",
+        "cold": "Titik dingin",
+        "HH": "Tinggi-Tinggi",
+        "LL": "Rendah-Rendah",
+        "LH": "Rendah-Tinggi",
+        "HL": "Tinggi-Rendah",
+        "sector": "Sektor",
+        "kbli": "KBLI",
+        "firms_n": "Jumlah usaha",
+        "workers": "Tenaga kerja",
+        "output": "Nilai produksi (Rp juta)",
+        "areas": "Wilayah",
+        "typology": "Tipologi (Markusen)",
+        "stage": "Tahap perkembangan",
+        "diamond": "Skor diamond Porter (1-5)",
+        "source": "Sumber",
+        "made": "Dibuat",
+        "name": "Nama",
+        "classes": "kelas tetap",
+        "title": "Sentra industri kecil dan menengah",
+        "statistic": "Statistik",
+        "search": "Cari",
+        "search_hint": "nama desa / wilayah",
+        "not_found": "tidak ditemukan",
+        "none": "tidak ada",
+        "not_sig": "tidak signifikan",
+        "lq_note": "kelas tetap; LQ < 1 tidak digambar",
+        "prob_note": "rata-rata probabilitas usaha sektor ini di wilayah; < 0,1 tidak digambar",
+        "province": "Provinsi",
+        "hot_areas": "Wilayah titik panas",
+        "open_hint": "Perbesar atau klik provinsi untuk memuat wilayahnya",
+        "layers": "Lapisan",
+        "firms_sector": "Usaha sektor ini",
+        "firms_other": "Usaha sektor lain",
+        "lq_interval": "LQ (selang 95%)",
+        "z": "z",
+        "p": "p",
+        "prob_lpm": "Probabilitas klaster (LPM)",
+        "prob_logit": "Probabilitas klaster (logit)",
+        "prob_probit": "Probabilitas klaster (probit)",
+        "sentra_id": "ID",
+    },
+    "en": {
+        "outline": "Boundaries",
+        "base_map": "Base map",
+        "sentra": "Sentra",
+        "spec": "Specialisation (hot spots)",
+        "spec_sig": "Specialisation significance (p)",
+        "gi": "Density of firms (Gi* hot spots)",
+        "lisa": "LISA clusters (density)",
+        "lq": "Location quotient (LQ)",
+        "firms": "Firms (points)",
+        "firms_heat": "Firm density (heat map)",
+        "prob": "Cluster probability",
+        "hot": "Hot spot",
+        "cold": "Cold spot",
+        "HH": "High-High",
+        "LL": "Low-Low",
+        "LH": "Low-High",
+        "HL": "High-Low",
+        "sector": "Sector",
+        "kbli": "KBLI",
+        "firms_n": "Firms",
+        "workers": "Workers",
+        "output": "Output (Rp million)",
+        "areas": "Areas",
+        "typology": "Type (Markusen)",
+        "stage": "Development stage",
+        "diamond": "Porter diamond score (1-5)",
+        "source": "Source",
+        "made": "Made",
+        "name": "Name",
+        "classes": "fixed classes",
+        "title": "Small and medium industry clusters (sentra)",
+        "statistic": "Statistic",
+        "search": "Find",
+        "search_hint": "village / area name",
+        "not_found": "not found",
+        "none": "none",
+        "not_sig": "not significant",
+        "lq_note": "fixed classes; LQ < 1 not drawn",
+        "prob_note": "mean probability of the sector's firms in the area; < 0.1 not drawn",
+        "province": "Province",
+        "hot_areas": "Hot-spot areas",
+        "open_hint": "Zoom in or click a province to load its areas",
+        "layers": "Layers",
+        "firms_sector": "Firms of this sector",
+        "firms_other": "Firms of other sectors",
+        "lq_interval": "LQ (95% interval)",
+        "z": "z",
+        "p": "p",
+        "prob_lpm": "Cluster probability (LPM)",
+        "prob_logit": "Cluster probability (logit)",
+        "prob_probit": "Cluster probability (probit)",
+        "sentra_id": "ID",
+    },
+}
+
+_SITE = {
+    "id": {
+        "created": "Dibuat",
+        "source": "Sumber data",
+        "sentra": "sentra",
+        "firms": "usaha (data bersih)",
+        "areas": "wilayah",
+        "open_map": "Buka peta",
+        "open_report": "Buka laporan",
+        "downloads": "Unduh data",
+        "figures": "Gambar",
+        "embed": "Sematkan peta",
+        "embed_note": "Salin kode ini ke halaman web Anda (peta.html di folder yang sama):",
+        "title": "Sentra industri kecil dan menengah",
+    },
+    "en": {
+        "created": "Created",
+        "source": "Data source",
+        "sentra": "sentra",
+        "firms": "firms (clean records)",
+        "areas": "areas",
+        "open_map": "Open the map",
+        "open_report": "Open the report",
+        "downloads": "Downloads",
+        "figures": "Figures",
+        "embed": "Embed the map",
+        "embed_note": "Copy this code into your web page (map.html in the same folder):",
+        "title": "Small and medium industry clusters (sentra)",
+    },
+}
+
+_WORKBOOK = {
+    "id": {
+        "summary": "Ringkasan",
+        "sentra": "Sentra",
+        "areas": "Wilayah",
+        "global": "Statistik global",
+        "models": "Model",
+        "rejected": "Data ditolak",
+        "item": "Butir",
+        "value": "Nilai",
+        "too_large": "Tabel terlalu besar untuk lembar kerja ({cells:,} sel); lihat {file}.",
+        "read": "Baris data dibaca",
+        "kept": "Baris data dipakai",
+        "rejected_n": "Baris data ditolak",
+        "repaired": "Baris data diperbaiki",
+        "level": "Tingkat wilayah",
+        "study_area": "Wilayah studi",
+        "n_areas": "Jumlah wilayah",
+        "n_sentra": "Jumlah sentra",
+        "near": "Hampir sentra (candidates.csv)",
+        "model": "model",
+    },
+    "en": {
+        "summary": "Summary",
+        "sentra": "Sentra",
+        "areas": "Areas",
+        "global": "Global statistics",
+        "models": "Models",
+        "rejected": "Rejected records",
+        "item": "Item",
+        "value": "Value",
+        "too_large": "Table too large for a worksheet ({cells:,} cells); see {file}.",
+        "read": "Records read",
+        "kept": "Records kept",
+        "rejected_n": "Records rejected",
+        "repaired": "Records repaired",
+        "level": "Area level",
+        "study_area": "Study area",
+        "n_areas": "Areas",
+        "n_sentra": "Sentra",
+        "near": "Near misses (candidates.csv)",
+        "model": "model",
+    },
+}
+
+_FIGURES = {
+    "id": {
+        "spec": "Spesialisasi",
+        "spec_sig": "Signifikansi spesialisasi",
+        "gi": "Kepadatan usaha (Gi*)",
+        "lisa": "Klaster LISA kepadatan usaha",
+        "lisa_sig": "Signifikansi LISA kepadatan usaha",
+        "moran": "Diagram pencar Moran",
+        "x": "z (dibakukan)",
+        "y": "lag spasial z",
+        "outside": "di luar sumbu",
+        "hot": "Titik panas",
+        "cold": "Titik dingin",
+        "not_sig": "Tidak signifikan",
+        "HH": "Tinggi-Tinggi",
+        "LL": "Rendah-Rendah",
+        "LH": "Rendah-Tinggi",
+        "HL": "Tinggi-Rendah",
+        "stage_line": "tahap: {stage} (skor keseluruhan {overall})",
+        "scale": "km",
+        "north": "U",
+    },
+    "en": {
+        "spec": "Specialisation",
+        "spec_sig": "Specialisation significance",
+        "gi": "Density of firms (Gi*)",
+        "lisa": "LISA clusters of firm density",
+        "lisa_sig": "LISA significance of firm density",
+        "moran": "Moran scatterplot",
+        "x": "z (standardised)",
+        "y": "spatial lag of z",
+        "outside": "beyond the axes",
+        "hot": "Hot spot",
+        "cold": "Cold spot",
+        "not_sig": "Not significant",
+        "HH": "High-High",
+        "LL": "Low-Low",
+        "LH": "Low-High",
+        "HL": "High-Low",
+        "stage_line": "stage: {stage} (overall {overall})",
+        "scale": "km",
+        "north": "N",
+    },
+}
+
+#: Table headers: a column's name in the data -> what a reader sees.
+_COLUMNS = {
+    "id": {
+        "sentra_id": "ID",
+        "area_code": "Kode wilayah",
+        "spec_bin": "Spesialisasi (kelas)",
+        "lq_low": "LQ batas bawah",
+        "lq_high": "LQ batas atas",
+        "name": "Nama",
+        "sector": "KBLI",
+        "sector_label": "Sektor",
+        "n_firms": "Usaha",
+        "n_areas": "Wilayah",
+        "lq": "LQ",
+        "typology_label": "Tipologi",
+        "stage": "Tahap",
+        "p_cluster": "Probabilitas",
+        "read": "Dibaca",
+        "kept": "Dipakai",
+        "rejected": "Ditolak",
+        "repaired": "Diperbaiki",
+        "reason": "Alasan",
+        "n": "Jumlah",
+        "moran_i": "Moran's I",
+        "expected": "E[I]",
+        "z": "z",
+        "p_value": "p",
+        "p_norm": "p",
+        "queen": "persinggungan sisi atau sudut",
+        "rook": "persinggungan sisi",
+        "knn": "k tetangga terdekat",
+        "auto": "otomatis",
+        "hot_spot_areas": "Wilayah titik panas",
+        "sentra": "Sentra",
+        "term": "Variabel",
+        "estimate": "Koefisien",
+        "std_error": "Galat baku",
+        "statistic": "Statistik uji",
+        "conf_low": "Batas bawah 95%",
+        "conf_high": "Batas atas 95%",
+        "odds_ratio": "Rasio odds",
+        "odds_ratio_low": "Rasio odds bawah",
+        "odds_ratio_high": "Rasio odds atas",
+        "actual": "Aktual",
+        "predicted_0": "Prediksi 0 (bagian)",
+        "predicted_1": "Prediksi 1 (bagian)",
+        "mean_probability": "Rata-rata probabilitas",
+        "all": "Semua",
+        "const": "Konstanta",
+        "parameter": "Parameter",
+        "value": "Nilai",
+        "step": "Langkah",
+        "what": "Statistik",
+        "why": "Alasan",
+        "level": "Tingkat wilayah",
+        "study_area": "Wilayah studi",
+        "areas": "Jumlah wilayah",
+        "weights": "Pembobot spasial",
+        "permutations": "Permutasi",
+        "seed": "Benih acak",
+        "fdr": "Koreksi FDR",
+        "alternative": "Hipotesis alternatif",
+        "gi_inference": "Inferensi Gi*",
+        "min_firms": "Sentra: usaha minimum",
+        "lq_threshold": "Sentra: ambang LQ",
+        "confidence": "Sentra: tingkat keyakinan",
+        "True": "ya",
+        "False": "tidak",
+        "two-sided": "dua arah",
+        "greater": "lebih besar",
+        "analytical": "analitis",
+        "permutation": "permutasi",
+    },
+    "en": {
+        "sentra_id": "ID",
+        "area_code": "Area code",
+        "spec_bin": "Specialisation (class)",
+        "lq_low": "LQ low",
+        "lq_high": "LQ high",
+        "name": "Name",
+        "sector": "KBLI",
+        "sector_label": "Sector",
+        "n_firms": "Firms",
+        "n_areas": "Areas",
+        "lq": "LQ",
+        "typology_label": "Type",
+        "stage": "Stage",
+        "p_cluster": "Probability",
+        "read": "Read",
+        "kept": "Kept",
+        "rejected": "Rejected",
+        "repaired": "Repaired",
+        "reason": "Reason",
+        "n": "Count",
+        "moran_i": "Moran's I",
+        "expected": "E[I]",
+        "z": "z",
+        "p_value": "p",
+        "p_norm": "p",
+        "queen": "queen contiguity",
+        "rook": "rook contiguity",
+        "knn": "k nearest neighbours",
+        "auto": "automatic",
+        "hot_spot_areas": "Hot-spot areas",
+        "sentra": "Sentra",
+        "term": "Term",
+        "estimate": "Estimate",
+        "std_error": "Std. error",
+        "statistic": "Statistic",
+        "conf_low": "95% low",
+        "conf_high": "95% high",
+        "odds_ratio": "Odds ratio",
+        "odds_ratio_low": "Odds ratio low",
+        "odds_ratio_high": "Odds ratio high",
+        "actual": "Actual",
+        "predicted_0": "Predicted 0 (share)",
+        "predicted_1": "Predicted 1 (share)",
+        "mean_probability": "Mean probability",
+        "all": "All",
+        "const": "Constant",
+        "parameter": "Parameter",
+        "value": "Value",
+        "step": "Step",
+        "what": "Statistic",
+        "why": "Why",
+        "level": "Area level",
+        "study_area": "Study area",
+        "areas": "Areas",
+        "weights": "Spatial weights",
+        "permutations": "Permutations",
+        "seed": "Seed",
+        "fdr": "FDR correction",
+        "alternative": "Alternative hypothesis",
+        "gi_inference": "Gi* inference",
+        "min_firms": "Sentra: minimum firms",
+        "lq_threshold": "Sentra: LQ threshold",
+        "confidence": "Sentra: confidence",
+        "True": "yes",
+        "False": "no",
+        "two-sided": "two-sided",
+        "greater": "greater",
+        "analytical": "analytical",
+        "permutation": "permutation",
+    },
+}
+
+#: Why a record was rejected (:data:`klastergeo.records.REASONS`).
+_REASONS = {
+    "id": {
+        "malformed_row": "baris rusak",
+        "missing_coordinates": "koordinat kosong",
+        "zero_coordinates": "koordinat nol",
+        "out_of_range": "koordinat di luar jangkauan",
+        "outside_study_area": "di luar wilayah studi",
+        "invalid_sector": "kode sektor tidak sah",
+        "invalid_value": "nilai tidak sah",
+        "missing_id": "id kosong",
+        "duplicate_record": "baris ganda",
+        "duplicate_id": "id ganda",
+    },
+    "en": {
+        "malformed_row": "malformed row",
+        "missing_coordinates": "missing coordinates",
+        "zero_coordinates": "zero coordinates",
+        "out_of_range": "coordinates out of range",
+        "outside_study_area": "outside the study area",
+        "invalid_sector": "invalid sector code",
+        "invalid_value": "invalid value",
+        "missing_id": "missing id",
+        "duplicate_record": "duplicate record",
+        "duplicate_id": "duplicate id",
+    },
+}
+
+#: The sentra rules a near miss failed (:func:`klastergeo.sentra.near_misses`).
+_RULES = {
+    "id": {
+        "lq": "ambang LQ",
+        "lq_interval": "selang LQ",
+        "specialisation": "spesialisasi",
+        "lq test": "uji LQ",
+        "group_firms": "usaha kelompok",
+    },
+    "en": {
+        "lq": "LQ threshold",
+        "lq_interval": "LQ interval",
+        "specialisation": "specialisation",
+        "lq test": "LQ test",
+        "group_firms": "group firms",
+    },
+}
+
+#: Markusen types (:data:`klastergeo.typology.TYPES`) and how a mixed label reads.
+_TYPOLOGY = {
+    "id": {
+        "marshallian": "Distrik Marshall",
+        "hub_and_spoke": "pusat dan jari-jari",
+        "satellite_platform": "platform satelit",
+        "state_anchored": "bertumpu pada negara",
+        "with_traits": "{primary} dengan ciri {others}",
+        "and": " dan ",
+        "mixed": "Campuran (tidak ada aturan yang terpenuhi)",
+        "not_available": "tidak tersedia (tidak ada data kepemilikan)",
+    },
+    "en": {
+        "marshallian": "Marshallian",
+        "hub_and_spoke": "hub-and-spoke",
+        "satellite_platform": "satellite platform",
+        "state_anchored": "state-anchored",
+        "with_traits": "{primary} with {others} traits",
+        "and": " and ",
+        "mixed": "Mixed (no rule holds)",
+        "not_available": "not available (no ownership data)",
+    },
+}
+
+#: Development stages (:mod:`klastergeo.diagnosis`), as the policy study names them.
+_STAGE = {
+    "id": {
+        "survival": "bertahan",
+        "advance": "maju",
+        "mature": "matang",
+        "unknown": "tidak tersedia",
+    },
+    "en": {
+        "survival": "survival",
+        "advance": "advance",
+        "mature": "mature",
+        "unknown": "not available",
+    },
+}
+
+#: Porter's-diamond dimensions and items (:data:`klastergeo.diagnosis.ITEMS`).
+_DIAGNOSIS = {
+    "id": {
+        "factor_conditions": "Kondisi faktor",
+        "demand_conditions": "Kondisi permintaan",
+        "related_supporting": "Industri terkait & pendukung",
+        "strategy_cooperation": "Strategi, persaingan & kerja sama",
+        "location": "lokasi",
+        "infrastructure": "infrastruktur",
+        "environment": "lingkungan",
+        "local_economy": "ekonomi lokal",
+        "training": "pelatihan",
+        "raw_materials": "bahan baku",
+        "finance": "pembiayaan",
+        "information": "informasi",
+        "demand_trend": "tren permintaan",
+        "demand_quality": "mutu permintaan",
+        "local_inputs": "input lokal",
+        "government_support": "dukungan pemerintah",
+        "bds": "layanan pengembangan usaha",
+        "research": "lembaga penelitian",
+        "strategy": "strategi",
+        "rivalry": "persaingan",
+        "cooperation": "kerja sama",
+    },
+    "en": {
+        "factor_conditions": "Factor conditions",
+        "demand_conditions": "Demand conditions",
+        "related_supporting": "Related & supporting industries",
+        "strategy_cooperation": "Strategy, rivalry & cooperation",
+        "location": "location",
+        "infrastructure": "infrastructure",
+        "environment": "environment",
+        "local_economy": "local economy",
+        "training": "training",
+        "raw_materials": "raw materials",
+        "finance": "finance",
+        "information": "information",
+        "demand_trend": "demand trend",
+        "demand_quality": "demand quality",
+        "local_inputs": "local inputs",
+        "government_support": "government support",
+        "bds": "business development services",
+        "research": "research institutes",
+        "strategy": "strategy",
+        "rivalry": "rivalry",
+        "cooperation": "cooperation",
+    },
+}
+
+#: Model titles (:data:`klastergeo.models.TITLES` is the English one).
+_MODELS = {
+    "id": {
+        "lpm": "Model probabilitas linear (OLS, galat baku kokoh)",
+        "logit": "Logit",
+        "probit": "Probit",
+        "in_sentra": "di sentra",
+    },
+    "en": {
+        "lpm": "Linear probability model (OLS, robust SE)",
+        "logit": "Logit",
+        "probit": "Probit",
+        "in_sentra": "in a sentra",
+    },
+}
+
+#: The run's summary on the terminal.
+_CONSOLE = {
+    "id": {
+        "name": "nama",
+        "sector": "sektor",
+        "firms": "usaha",
+        "areas": "wilayah",
+        "type": "tipologi",
+        "stage": "tahap",
+        "outputs": "keluaran",
+        "start": "halaman awal",
+        "report": "laporan",
+        "map": "peta",
+        "timings": "waktu",
+        "no_sentra": "tidak ada sentra yang ditemukan",
+    },
+    "en": {
+        "name": "name",
+        "sector": "sector",
+        "firms": "firms",
+        "areas": "areas",
+        "type": "type",
+        "stage": "stage",
+        "outputs": "outputs",
+        "start": "start page",
+        "report": "report",
+        "map": "map",
+        "timings": "timings",
+        "no_sentra": "no sentra found",
+    },
+}
+
+#: The catalogue: group -> language -> key -> text.
+MESSAGES: dict[str, dict[str, dict[str, str]]] = {
+    "report": _REPORT,
+    "map": _MAP,
+    "site": _SITE,
+    "workbook": _WORKBOOK,
+    "figures": _FIGURES,
+    "columns": _COLUMNS,
+    "reasons": _REASONS,
+    "rules": _RULES,
+    "typology": _TYPOLOGY,
+    "stage": _STAGE,
+    "diagnosis": _DIAGNOSIS,
+    "models": _MODELS,
+    "console": _CONSOLE,
+}
+
+
+def check_lang(lang: str) -> str:
+    """``lang`` if the catalogue has it, else a :class:`ConfigError` naming the accepted
+    ones.
+
+    Parameters
+    ----------
+    lang
+        A language code.
+    """
+    if lang not in LANGS:
+        raise ConfigError(f"lang={lang!r} is not accepted; use one of {list(LANGS)}")
+    return lang
+
+
+def text(group: str, lang: str) -> Mapping[str, str]:
+    """The texts of one group of the catalogue in one language.
+
+    Parameters
+    ----------
+    group
+        A key of :data:`MESSAGES` (``report``, ``map``, ...).
+    lang
+        ``"id"`` or ``"en"``.
+
+    Examples
+    --------
+    >>> text("report", "id")["title"]
+    'Laporan klaster industri'
+    """
+    return MESSAGES[group][check_lang(lang)]
+
+
+def label(group: str, key: Any, lang: str) -> str:
+    """One entry of the catalogue; the key itself (as text) when the group has none.
+
+    Parameters
+    ----------
+    group
+        A key of :data:`MESSAGES`.
+    key
+        The entry (a column name, a reason, a stage...).
+    lang
+        ``"id"`` or ``"en"``.
+
+    Examples
+    --------
+    >>> label("stage", "advance", "id"), label("columns", "kabupaten", "id")
+    ('maju', 'kabupaten')
+    """
+    return MESSAGES[group][check_lang(lang)].get(str(key), str(key))
+
+
+_SWAP_MARKS = {ord(","): ".", ord("."): ","}
+
+
+def number(value: Any, lang: str, digits: int = 0) -> str:
+    """A number as the language writes it: ``1.234,5`` in Indonesian, ``1,234.5`` in
+    English; empty for a missing value, text as it is.
+
+    Parameters
+    ----------
+    value
+        The number.
+    lang
+        ``"id"`` or ``"en"``.
+    digits
+        Decimals shown.
+
+    Examples
+    --------
+    >>> number(19164.25, "id", 1), number(19164.25, "en", 1), number(float("nan"), "id")
+    ('19.164,2', '19,164.2', '')
+    """
+    if isinstance(value, bool):
+        return label("columns", str(value), lang)
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return "" if value is None else str(value)
+    if not math.isfinite(x):
+        return ""
+    out = f"{x:,.{digits}f}"
+    return out.translate(_SWAP_MARKS) if lang == "id" else out
+
+
+def significant(value: Any, lang: str, digits: int = 4) -> str:
+    """A number with ``digits`` significant digits, in the language's marks (no
+    thousands separator below 10,000 in English ``g`` style).
+
+    Parameters
+    ----------
+    value
+        The number.
+    lang
+        ``"id"`` or ``"en"``.
+    digits
+        Significant digits.
+
+    Examples
+    --------
+    >>> significant(0.012345, "id"), significant(123456.0, "en")
+    ('0,01235', '1.235e+05')
+    """
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return "" if value is None else str(value)
+    if not math.isfinite(x):
+        return ""
+    out = f"{x:.{digits}g}"
+    return out.translate(_SWAP_MARKS) if lang == "id" else out
+
+
+def p_value(value: Any, lang: str = "en") -> str:
+    """A p-value as a reader expects it: three decimals, and ``< 0.001`` below that
+    (never ``0``: a p-value is not zero, only smaller than what is shown); the decimal
+    mark of the language.
+
+    Parameters
+    ----------
+    value
+        The p-value; NaN gives an empty string.
+    lang
+        ``"id"`` or ``"en"``.
+
+    Examples
+    --------
+    >>> [p_value(v) for v in (0.0, 1e-20, 0.00049, 0.0123, 0.5)]
+    ['< 0.001', '< 0.001', '< 0.001', '0.012', '0.500']
+    >>> p_value(0.0001, "id"), p_value(0.0456, "id")
+    ('< 0,001', '0,046')
+    """
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return ""
+    if not math.isfinite(x):
+        return ""
+    out = "< 0.001" if x < 0.001 else f"{x:.3f}"
+    return out.replace(".", ",") if lang == "id" else out
