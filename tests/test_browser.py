@@ -61,30 +61,78 @@ def _open(browser, path: Path):
     return page
 
 
+def _layers(page) -> None:
+    """Open the collapsed layer control (it expands under the pointer)."""
+    page.hover(".leaflet-control-layers")
+    page.wait_for_selector(".leaflet-control-layers-expanded")
+
+
 def test_map_loads_offline_without_errors(browser, page_path: Path, map_world) -> None:
-    areas = map_world[0]
+    areas, firms_frame = map_world[0], map_world[3]
     page = _open(browser, page_path)
     try:
         count = page.evaluate("klastergeo.view.count")
         drawn = page.evaluate("klastergeo.view.layer.getLayers().length")
+        collapsed = page.locator(".leaflet-control-layers-expanded").count()
+        _layers(page)
         overlays = page.locator(".leaflet-control-layers-overlays label").count()
         sentra = page.evaluate("klastergeo.sentraLayer.getLayers().length")
         page.locator(".leaflet-control-layers-overlays label", has_text="Firms").click()
         page.wait_for_function("window.klastergeo.firmCount !== undefined")
-        firms = page.evaluate("klastergeo.firmCount")
+        firms = [page.evaluate("klastergeo.firmCount")]
         page.locator(".leaflet-control-layers-overlays label", has_text="heat map").click()
         page.wait_for_function("window.klastergeo.heatCount !== undefined")
-        heat = page.evaluate("klastergeo.heatCount")
+        heat = [page.evaluate("klastergeo.heatCount")]
         heat_canvas = page.locator("canvas.leaflet-heatmap-layer").count()
+        # the firms follow the sector selector: markers and heat map alike
+        page.select_option(".klastergeo-sector", "10")
+        firms.append(page.evaluate("klastergeo.firmCount"))
+        heat.append(page.evaluate("klastergeo.heatCount"))
         assert page.errors == []
     finally:
         page.close()
     assert [u for u in page.requests if not u.startswith(("file:", "data:"))] == []
     assert count == drawn == len(areas)  # one shared geometry for every sector and statistic
+    assert collapsed == 0  # the layer control does not cover the map until asked
     assert sentra == 1
     assert overlays == 4  # boundaries, sentra, firms as points and as a heat map
-    assert firms == heat == 23
+    by_sector = firms_frame["sector"].value_counts()
+    assert firms == heat == [by_sector["31"], by_sector["10"]] == [20, 3]
     assert heat_canvas == 1
+
+
+def test_area_tooltip_shows_the_numbers(browser, page_path: Path, map_world) -> None:
+    """Hovering an area shows its name, the sector's firms, LQ with its interval, and
+    the statistic's class with z and p, from the table."""
+    _, table, _, _ = map_world
+    page = _open(browser, page_path)
+    try:
+        point = page.evaluate(
+            """() => {
+              const map = Object.values(window).find(v => v instanceof L.Map);
+              map.removeLayer(klastergeo.sentraLayer);  // the sentra would take the pointer
+              const area = klastergeo.view.layer.getLayers()
+                .find(l => l.feature.properties.i === 20);
+              map.setView(area.getBounds().getCenter(), 13, { animate: false });
+              const p = map.latLngToContainerPoint(area.getBounds().getCenter());
+              const box = map.getContainer().getBoundingClientRect();
+              return [p.x + box.left, p.y + box.top];
+            }"""
+        )
+        page.wait_for_timeout(300)
+        page.mouse.move(point[0] + 3, point[1] + 3)
+        page.wait_for_selector(".leaflet-tooltip")
+        tip = page.locator(".leaflet-tooltip").inner_text()
+        page.select_option(".klastergeo-stat", "gi")  # an open tooltip follows the view
+        gi_tip = page.locator(".leaflet-tooltip").inner_text()
+        assert page.errors == []
+    finally:
+        page.close()
+    row = table.loc[("r2c2", "31")]
+    assert "r2c2" in tip and f"Firms\t{int(row['n_firms'])}" in tip
+    assert f"{row['lq']:.2f} ({row['lq_low']:.2f} - {row['lq_high']:.2f})" in tip
+    assert f"Hot spot 99 % (z = {row['spec_z']:.1f}; p < 0.001)" in tip
+    assert f"(z = {row['gi_z']:.1f}; p " in gi_tip and "Density of firms" in gi_tip
 
 
 def test_switching_sector_and_statistic_restyles_the_areas(browser, page_path: Path) -> None:
@@ -107,7 +155,7 @@ def test_switching_sector_and_statistic_restyles_the_areas(browser, page_path: P
     assert food != hot
     assert before != after  # the canvas was redrawn
     assert lq is None  # r2c2 has 2 food firms among 62: LQ well below 1, not drawn
-    assert "Location quotient: 10" in legend
+    assert "Location quotient (LQ): 10" in legend
 
 
 def test_sentra_popup_search_and_screenshot(browser, page_path: Path, map_world) -> None:
@@ -180,7 +228,7 @@ def test_indonesian_page(browser, map_world, tmp_path: Path) -> None:
         page.close()
     assert "Sektor" in control and "Statistik" in control
     assert "31 Industri furnitur" in control
-    assert "Spesialisasi (hot spot): 31 Industri furnitur" in legend  # the default view
+    assert "Spesialisasi (titik panas): 31 Industri furnitur" in legend  # the default view
     assert drawn == [len(found), 0]
     # every swatch is labelled, "Sentra" once, the areas not drawn are named
     assert legend.count("Sentra") == 1 and "tidak signifikan" in legend
@@ -204,6 +252,7 @@ def test_many_firms_draw_a_heat_map_of_grid_counts(browser, map_world, tmp_path:
     path = maps.save_map(fmap, tmp_path / "grid.html")
     page = _open(browser, path)
     try:
+        _layers(page)
         labels = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
         assert not any(label.strip() == "Firms" for label in labels)
         page.locator(".leaflet-control-layers-overlays label", has_text="heat map").click()
