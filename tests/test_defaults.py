@@ -158,6 +158,7 @@ def _sample() -> dict[str, dict[str, object]]:
         "report": {"figures": "all"},
         "model": {"kinds": ["probit"], "cutoff": 0.4},
         "map": {"lang": "en", "title": "Peta"},
+        "output": {"csv_locale": "id", "firms_gpkg": True},
     }
 
 

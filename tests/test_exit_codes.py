@@ -777,6 +777,41 @@ def test_gis_layers_open_with_gdal(study: Path, tmp_path: Path) -> None:
     )
 
 
+def test_firms_gpkg_and_indonesian_csvs_only_when_asked(study: Path, tmp_path: Path) -> None:
+    """``--firms-gpkg`` writes every kept firm as a point layer GDAL reads, equal to the
+    GeoParquet firms; ``--csv-locale id`` writes ``;`` and decimal commas that read back
+    to the same numbers; by default neither happens."""
+    import pyogrio
+
+    from klastergeo.pipeline.firm_output import read_firms
+
+    plain = tmp_path / "plain"
+    result = runner.invoke(app, _run(study, plain))
+    assert result.exit_code == 0, result.output
+    local = tmp_path / "local"
+    result = runner.invoke(app, _run(study, local, "--firms-gpkg", "--csv-locale", "id"))
+    assert result.exit_code == 0, result.output
+    assert not (plain / "out" / "firms.gpkg").exists()
+    info = pyogrio.read_info(local / "out" / "firms.gpkg", layer="firms")
+    assert info["geometry_type"] == "Point" and info["crs"] == "EPSG:4326"
+    layer = pyogrio.read_dataframe(local / "out" / "firms.gpkg", layer="firms")
+    firms = read_firms(local / "out")
+    assert len(layer) == len(firms) == info["features"]
+    assert layer["record_id"].astype(str).tolist() == firms.index.astype(str).tolist()
+    assert np.allclose(layer.geometry.x, firms.geometry.x)
+    assert layer["sentra_id"].fillna("").tolist() == firms["sentra_id"].fillna("").tolist()
+    for name in ("sentra.csv", "global.csv", "sentra_areas.csv"):
+        text = (local / "out" / name).read_text(encoding="utf-8")
+        assert text.splitlines()[0].count(";") > 3, name
+        english = pd.read_csv(plain / "out" / name, dtype={"sector": str})
+        indonesian = pd.read_csv(local / "out" / name, sep=";", decimal=",", dtype={"sector": str})
+        assert list(indonesian.columns) == list(english.columns)
+        numbers = [c for c in ("n_firms", "lq", "moran_i", "spec_z") if c in english]
+        assert numbers, name
+        for column in numbers:
+            assert np.allclose(indonesian[column], english[column], equal_nan=True), column
+
+
 def test_results_workbook_opens_with_openpyxl(study: Path, tmp_path: Path) -> None:
     """results.xlsx: openpyxl loads it; sheets in the run's language (Indonesian by
     default); the sentra, areas (wide by sector) and rejected rows are there as numbers

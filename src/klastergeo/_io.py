@@ -54,6 +54,7 @@ __all__ = [
     "atomic_path",
     "check_output",
     "output_error",
+    "write_csv",
     "write_json",
     "write_text",
 ]
@@ -161,6 +162,23 @@ def write_text(path: str | os.PathLike[str], text: str) -> Path:
     """Write ``text`` (UTF-8) atomically."""
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
+    return Path(path)
+
+
+#: CSV styles by ``[output] csv_locale``: field separator and decimal mark. ``id`` is
+#: what Excel in an Indonesian locale (decimal comma, list separator ``;``) opens as
+#: columns and numbers.
+CSV_STYLES = {"en": (",", "."), "id": (";", ",")}
+
+
+def write_csv(
+    frame: Any, path: str | os.PathLike[str], *, index: bool = False, locale: str = "en"
+) -> Path:
+    """Write a DataFrame as UTF-8 CSV atomically, in the style of ``locale``
+    (:data:`CSV_STYLES`); text holding the separator is quoted."""
+    sep, decimal = CSV_STYLES[locale]
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=index, encoding="utf-8", sep=sep, decimal=decimal)
     return Path(path)
 
 

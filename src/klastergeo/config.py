@@ -53,6 +53,7 @@ __all__ = [
     "MapOptions",
     "ModelOptions",
     "Option",
+    "OutputOptions",
     "PointPatternOptions",
     "ReadOptions",
     "ReportOptions",
@@ -96,6 +97,7 @@ SentraMethod = Literal["areas", "hdbscan", "dbscan"]
 SpatialModel = Literal["auto", "lag", "error", "none"]
 ModelKind = Literal["lpm", "logit", "probit"]
 Lang = Literal["id", "en"]
+CsvLocale = Literal["en", "id"]
 
 
 #: Largest permutation count: GeoDa's largest choice. Beyond it the pseudo p-value floor
@@ -875,6 +877,29 @@ class MapOptions(_Options):
 
 
 @dataclass(frozen=True)
+class OutputOptions(_Options):
+    """How the data files are written, and the optional firm-level GIS layer."""
+
+    SECTION: ClassVar[str] = "output"
+
+    csv_locale: CsvLocale = opt(
+        "en",
+        "CSV files: en (comma-separated, decimal point) or id (semicolon-separated, "
+        "decimal comma: what Excel in an Indonesian locale opens as columns and numbers).",
+        flag="--csv-locale",
+    )
+    firms_gpkg: bool = opt(
+        False,
+        "Also write firms.gpkg (every kept firm as a point with its sector, area, sentra "
+        "and probabilities; firm-level data, so off unless asked).",
+        flag="--firms-gpkg",
+    )
+
+    def _problems(self) -> list[str | None]:
+        return [_choice("output.csv_locale", self.csv_locale, CsvLocale)]
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """Everything a run needs. Build with :func:`load_config` or directly."""
 
@@ -889,6 +914,7 @@ class RunConfig:
     report: ReportOptions = field(default_factory=ReportOptions)
     model: ModelOptions = field(default_factory=ModelOptions)
     map: MapOptions = field(default_factory=MapOptions)
+    output: OutputOptions = field(default_factory=OutputOptions)
     out: Path = Path("out")
 
     def with_overrides(self, overrides: dict[str, Any]) -> RunConfig:
@@ -983,6 +1009,7 @@ SECTIONS: dict[str, Any] = {
     "report": ReportOptions,
     "model": ModelOptions,
     "map": MapOptions,
+    "output": OutputOptions,
 }
 #: Keys whose values are lists of column names (a comma-separated string also works).
 _LIST_KEYS = ("sectors", "predictors", "linkages", "categorical", "log")
@@ -1000,6 +1027,7 @@ _COMMANDS = {
     "analysis": ("run", "sentra"),
     "sentra": ("run", "sentra"),
     "map": ("run", "sentra"),
+    "output": ("run", "sentra"),
     "model": ("model",),
 }
 

@@ -850,7 +850,7 @@ def to_latex(result: ModelResult) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def write(result: ModelResult, folder: str | Path) -> dict[str, Path]:
+def write(result: ModelResult, folder: str | Path, *, locale: str = "en") -> dict[str, Path]:
     """Write every table of ``result`` into ``folder`` (atomically, file by file):
     ``<kind>_coefficients.csv``, ``<kind>_marginal_effects.csv``,
     ``<kind>_classification.csv``, ``<kind>_vif.csv``, ``<kind>_fit.json``, ``<kind>.md``,
@@ -862,13 +862,16 @@ def write(result: ModelResult, folder: str | Path) -> dict[str, Path]:
         A fitted model (see :func:`fit`); ``<kind>`` is its ``kind``.
     folder
         Where the files go; created when missing, files of the same name are replaced.
+    locale
+        The CSV style: ``"en"`` (``,``, decimal point) or ``"id"`` (``;``, decimal
+        comma).
 
     Returns
     -------
     The path of every file written, by name (``coefficients``, ``fit``, ``markdown``,
     ...).
     """
-    from klastergeo._io import atomic_path, write_json, write_text
+    from klastergeo._io import write_csv, write_json, write_text
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -884,10 +887,8 @@ def write(result: ModelResult, folder: str | Path) -> dict[str, Path]:
         "latex": folder / f"{kind}.tex",
     }
     for name in ("coefficients", "marginal_effects", "vif"):
-        with atomic_path(paths[name]) as tmp:
-            getattr(result, name).to_csv(tmp, index=False)
-    with atomic_path(paths["classification"]) as tmp:
-        result.classification.to_csv(tmp)
+        write_csv(getattr(result, name), paths[name], locale=locale)
+    write_csv(result.classification, paths["classification"], index=True, locale=locale)
     write_json(
         paths["fit"],
         {

@@ -383,13 +383,15 @@ def _write_run(
         global_rows = writer.global_table(
             result.global_stats, counts.counts, result.table, result.sentra
         )
-        writer.validation_reports(stage, result.validation)
+        locale = config.output.csv_locale
+        writer.validation_reports(stage, result.validation, locale=locale)
         firm_output.write_firms(
             stage,
             counts.store,
             writer.firm_columns(result.firm_columns),
             by_province=study.nested,
             progress=lambda done, total: steps.progress("writing firms", done, total),
+            gpkg=config.output.firms_gpkg,
         )
         writer.run_tables(
             stage,
@@ -400,9 +402,10 @@ def _write_run(
             members=result.members,
             bands=weights.bands,
             candidates=result.candidates,
+            locale=locale,
         )
         _layers_and_workbook(stage, config, summary, result, fitted, global_rows)
-        writer.model_outputs(stage, None, fitted.fitted, fitted.sample)
+        writer.model_outputs(stage, None, fitted.fitted, fitted.sample, locale=locale)
         if fmap is not None:
             maps.save_map(fmap, stage / "map.html")
         writer.radar_charts(stage, config, profiles.diagnosis, result.sentra)

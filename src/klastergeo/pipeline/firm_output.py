@@ -30,12 +30,14 @@ from numpy.typing import NDArray
 
 from klastergeo.pipeline.firms import FirmStore
 
-__all__ = ["FOLDER", "ROW_GROUP", "point_wkb", "read_firms", "write_firms"]
+__all__ = ["FOLDER", "GPKG", "ROW_GROUP", "point_wkb", "read_firms", "write_firms"]
 
 logger = logging.getLogger(__name__)
 
 #: The output folder of the firms, inside a run's outputs.
 FOLDER = "firms"
+#: The optional GeoPackage of the firms (``[output] firms_gpkg``).
+GPKG = "firms.gpkg"
 #: Firms per Parquet row group (the unit a reader filters and decompresses).
 ROW_GROUP = 131_072
 
@@ -114,8 +116,10 @@ def write_firms(
     *,
     by_province: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    gpkg: bool = False,
 ) -> Path:
-    """Write every firm with the run's columns into ``folder / "firms"``.
+    """Write every firm with the run's columns into ``folder / "firms"`` (and, when
+    asked, into ``folder / "firms.gpkg"``, layer ``firms``, in the same pass).
 
     Parameters
     ----------
@@ -131,6 +135,9 @@ def write_firms(
         or of ``admin_code`` in an H3 run); False for one file (custom polygons).
     progress
         Called as ``progress(firms written, firms)`` after each part.
+    gpkg
+        Also append every part to a GeoPackage (pyogrio, points in EPSG:4326), for a GIS
+        that reads no GeoParquet (GDAL before 3.8, as in QGIS on Debian 12).
 
     Returns
     -------
@@ -148,6 +155,8 @@ def write_firms(
             if schema is None:
                 schema = _schema(store, table)
             table = table.cast(schema)
+            if gpkg:
+                _append_gpkg(folder / GPKG, table, first=start == 0)
             keys = _province_keys(table, by_province)
             for key in sorted(set(keys.unique().to_pylist())):
                 if key not in provinces:
@@ -161,6 +170,25 @@ def write_firms(
             province.close()
     logger.info("firms: %d written in %d file(s)", total, len(provinces))
     return target
+
+
+def _append_gpkg(path: Path, table: pa.Table, *, first: bool) -> None:
+    """Append a part of the firms to the GeoPackage layer ``firms`` (created by the
+    first part); the WKB points become the layer's geometry."""
+    from pyogrio.raw import write_arrow
+
+    plain = table.replace_schema_metadata(None)  # pandas metadata is not GIS metadata
+    plain = plain.drop_columns([c for c in ("lon", "lat") if c in plain.column_names])
+    write_arrow(
+        plain,
+        path,
+        layer="firms",
+        driver="GPKG",
+        geometry_name="geometry",
+        geometry_type="Point",
+        crs=pyproj.CRS.from_epsg(4326).to_wkt(),
+        append=not first,
+    )
 
 
 def _with_columns(table: pa.Table, added: pd.DataFrame) -> pa.Table:

@@ -39,7 +39,7 @@ def validate_run(config: RunConfig) -> records_mod.ValidationReport:
 
     with RunFolder(config.out, kind="validate") as folder:
         report = intake.validate_only(config, folder.scratch(), whole=False)
-        writer.validation_reports(folder.path, report)
+        writer.validation_reports(folder.path, report, locale=config.output.csv_locale)
         write_json(folder.path / "validation.json", report.summary())
         folder.commit(
             {
@@ -107,7 +107,9 @@ def run_models(
                 + "; ".join(f"{k}: {v['skipped']}" for k, v in fitted.notes.items())
             )
         with steps.timed("write"):
-            writer.model_outputs(folder.path, report, fitted.fitted)
+            writer.model_outputs(
+                folder.path, report, fitted.fitted, locale=config.output.csv_locale
+            )
         folder.commit(
             {
                 **header("models", config.analysis.seed),
@@ -187,7 +189,7 @@ def _fit_survey(
                 + "; ".join(f"{k}: {v['skipped']}" for k, v in notes.items())
             )
         with steps.timed("write"):
-            writer.model_outputs(folder.path, None, fitted)
+            writer.model_outputs(folder.path, None, fitted, locale=config.output.csv_locale)
         folder.commit(
             {
                 **header("models", config.analysis.seed),
@@ -252,7 +254,7 @@ def run_area_model(config: RunConfig) -> dict[str, Any]:
                 weights.graph,
                 model="lag" if choice == "lag" else "error",
             )
-        writer.area_model_outputs(folder.path, tables, result)
+        writer.area_model_outputs(folder.path, tables, result, locale=config.output.csv_locale)
         folder.commit(
             {
                 **header("area model", config.analysis.seed),

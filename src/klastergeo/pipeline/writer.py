@@ -15,7 +15,7 @@ import pandas as pd
 
 from klastergeo import __version__, aggregate, diagnosis, kbli, models
 from klastergeo import records as records_mod
-from klastergeo._io import RunFolder, atomic_path, write_json, write_text
+from klastergeo._io import RunFolder, atomic_path, write_csv, write_json, write_text
 from klastergeo.config import RunConfig
 from klastergeo.publish import report as report_mod
 from klastergeo.publish import site as publish_mod
@@ -65,7 +65,7 @@ def versions() -> dict[str, str]:
     return out
 
 
-def csv(frame: pd.DataFrame, path: Path, *, index: bool = False) -> None:
+def csv(frame: pd.DataFrame, path: Path, *, index: bool = False, locale: str = "en") -> None:
     """A CSV file, written atomically (UTF-8).
 
     Parameters
@@ -76,12 +76,16 @@ def csv(frame: pd.DataFrame, path: Path, *, index: bool = False) -> None:
         The file, replaced only once it is written whole.
     index
         Write the frame's index as columns too.
+    locale
+        ``"en"`` (``,`` and a decimal point) or ``"id"`` (``;`` and a decimal comma):
+        ``[output] csv_locale``.
     """
-    with atomic_path(path) as tmp:
-        frame.to_csv(tmp, index=index, encoding="utf-8")
+    write_csv(frame, path, index=index, locale=locale)
 
 
-def validation_reports(folder: Path, report: records_mod.ValidationReport) -> None:
+def validation_reports(
+    folder: Path, report: records_mod.ValidationReport, *, locale: str = "en"
+) -> None:
     """``rejected.csv`` and ``repaired.csv`` of a validation.
 
     Parameters
@@ -90,9 +94,11 @@ def validation_reports(folder: Path, report: records_mod.ValidationReport) -> No
         The folder the files are written into.
     report
         The validation report: its ``rejected`` and ``repaired`` rows.
+    locale
+        The CSV style (``[output] csv_locale``).
     """
-    csv(report.rejected, folder / "rejected.csv")
-    csv(report.repaired, folder / "repaired.csv")
+    csv(report.rejected, folder / "rejected.csv", locale=locale)
+    csv(report.repaired, folder / "repaired.csv", locale=locale)
 
 
 def rejection_report(
@@ -118,7 +124,7 @@ def rejection_report(
         Seconds taken by each step so far.
     """
     with RunFolder(where, kind="rejected") as folder:
-        validation_reports(folder.path, report)
+        validation_reports(folder.path, report, locale=config.output.csv_locale)
         folder.commit(
             {
                 **head,
@@ -136,6 +142,8 @@ def model_outputs(
     report: records_mod.ValidationReport | None,
     fitted: dict[str, models.ModelResult],
     sample: pd.DataFrame | None = None,
+    *,
+    locale: str = "en",
 ) -> None:
     """The model tables of every kind (``models/``), with the validation reports, and
     the sample they were estimated on (``models/sample.csv``) when there was one.
@@ -152,17 +160,19 @@ def model_outputs(
     sample
         The strata of the models' sample (``sector``, ``outcome``, ``n_firms``,
         ``n_sample``, ``weight``); None when every firm was used.
+    locale
+        The CSV style (``[output] csv_locale``).
     """
     if report is not None:
-        validation_reports(folder, report)
+        validation_reports(folder, report, locale=locale)
     for result in fitted.values():
-        models.write(result, folder / "models")
+        models.write(result, folder / "models", locale=locale)
     if sample is not None and fitted:
-        csv(sample, folder / "models" / "sample.csv")
+        csv(sample, folder / "models" / "sample.csv", locale=locale)
 
 
 def area_model_outputs(
-    folder: Path, tables: dict[str, pd.DataFrame], result: dict[str, Any]
+    folder: Path, tables: dict[str, pd.DataFrame], result: dict[str, Any], *, locale: str = "en"
 ) -> None:
     """The area-level model's tables and fit (``models/area_*``).
 
@@ -176,13 +186,15 @@ def area_model_outputs(
     result
         The fit, written as ``area_fit.json``; its ``recommended`` model names the
         spatial table written.
+    locale
+        The CSV style (``[output] csv_locale``).
     """
     models_dir = folder / "models"
-    csv(tables["coefficients"], models_dir / "area_ols_coefficients.csv")
-    csv(tables["diagnostics"], models_dir / "area_diagnostics.csv")
+    csv(tables["coefficients"], models_dir / "area_ols_coefficients.csv", locale=locale)
+    csv(tables["diagnostics"], models_dir / "area_diagnostics.csv", locale=locale)
     choice = result["recommended"]
     if choice in tables:
-        csv(tables[choice], models_dir / f"area_{choice}_coefficients.csv")
+        csv(tables[choice], models_dir / f"area_{choice}_coefficients.csv", locale=locale)
     write_json(models_dir / "area_fit.json", result)
 
 
@@ -245,6 +257,7 @@ def run_tables(
     members: pd.DataFrame | None,
     bands: pd.DataFrame | None,
     candidates: pd.DataFrame | None = None,
+    locale: str = "en",
 ) -> None:
     """The data files of a run: areas, sentra, global statistics and profiles (the firms
     are streamed by :func:`klastergeo.pipeline.firm_output.write_firms`).
@@ -271,6 +284,8 @@ def run_tables(
     candidates
         The near misses of the sentra rules (``candidates.csv``); None for point-based
         sentra.
+    locale
+        The CSV style (``[output] csv_locale``).
     """
     areas_table = table.reset_index()
     columns = [c for c in AREA_COLUMNS if c in areas_table.columns]
@@ -283,25 +298,25 @@ def run_tables(
         if len(sentra)
         else pd.DataFrame(columns=[SENTRA_INDEX, *SENTRA_COLUMNS])
     )
-    csv(plain, folder / "sentra.csv")
+    csv(plain, folder / "sentra.csv", locale=locale)
     geojson = (
         sentra.reset_index().to_crs(4326).to_json(drop_id=True)
         if len(sentra)
         else '{"type": "FeatureCollection", "features": []}'
     )
     write_text(folder / "sentra.geojson", geojson)
-    csv(global_stats, folder / "global.csv", index=True)
-    csv(profiles.concentration, folder / "concentration.csv")
-    csv(profiles.typology, folder / "typology.csv", index=True)
-    csv(profiles.diagnosis, folder / "diagnosis.csv", index=True)
+    csv(global_stats, folder / "global.csv", index=True, locale=locale)
+    csv(profiles.concentration, folder / "concentration.csv", locale=locale)
+    csv(profiles.typology, folder / "typology.csv", index=True, locale=locale)
+    csv(profiles.diagnosis, folder / "diagnosis.csv", index=True, locale=locale)
     if members is not None:
-        csv(members.reset_index(), folder / "sentra_areas.csv")
+        csv(members.reset_index(), folder / "sentra_areas.csv", locale=locale)
     if candidates is not None:
-        csv(candidates.reset_index(), folder / "candidates.csv")
+        csv(candidates.reset_index(), folder / "candidates.csv", locale=locale)
     for name, frame in profiles.patterns.items():
-        csv(frame, folder / f"{name}.csv")
+        csv(frame, folder / f"{name}.csv", locale=locale)
     if bands is not None:
-        csv(bands, folder / "scale.csv")
+        csv(bands, folder / "scale.csv", locale=locale)
 
 
 def radar_charts(folder: Path, config: RunConfig, diagnosed: pd.DataFrame, sentra: Any) -> None:
