@@ -39,7 +39,7 @@ def test_layers_and_popups(map_world, full_map, tmp_path: Path) -> None:
     _, _, found, _ = map_world
     fmap = full_map
     html = _html(fmap)
-    for layer in ("Sentra", "Firms (points)", "Boundaries"):
+    for layer in ("Sentra", "Firms of the selected sector (points)", "Boundaries"):
         assert layer in html, layer
     assert "klastergeo.sectorView(" in html and "klastergeo.layers(" in html
     assert f'id="{maps.FIRMS_ID}"' in html  # the firm data block

@@ -102,3 +102,37 @@ def test_p_values_are_never_shown_as_zero() -> None:
     assert "<td>&lt; 0.001</td>" in html and "<td>0.023</td>" in html
     assert "<td>0.0001</td>" in html and "<td>12.5</td>" in html
     assert "<td>0</td>" not in html
+
+
+def test_adjusted_count_r2_is_longs() -> None:
+    """Spector and Mazzeo's logit classifies 26 of 32 students right; always predicting
+    the commoner outcome (no grade improvement) gets 21: Long's adjusted count R2 is
+    (26 - 21) / (32 - 21) = 5/11, and the report shows it beside the count R2."""
+    spector = sm.datasets.spector.load_pandas().data
+    logit = models.fit(spector, "GRADE", ["GPA", "TUCE", "PSI"], kind="logit")
+    assert logit.fit["count_r2"] == pytest.approx(26 / 32)
+    assert report.adjusted_count_r2(logit.classification) == pytest.approx(5 / 11)
+    page = report.build_report(
+        SUMMARY, sentra=SENTRA, global_stats=GLOBAL, models={"logit": logit}, lang="en"
+    )
+    assert "count R2 = 0.812; adjusted count R2 (Long) = 0.455" in page
+
+
+def test_models_that_do_not_discriminate_are_not_shown() -> None:
+    """A logit on noise (AUC near 0.5) is left out of the report unless its predictors
+    were asked for; one sentence says why."""
+    import numpy as np
+
+    rng = np.random.default_rng(4)
+    noise = pd.DataFrame({"y": rng.integers(0, 2, 400), "x": rng.normal(size=400)})
+    weak = models.fit(noise, "y", ["x"], kind="logit")
+    assert weak.fit["auc"] < report.MIN_AUC
+    page = report.build_report(
+        SUMMARY, sentra=SENTRA, global_stats=GLOBAL, models={"logit": weak}, lang="en"
+    )
+    assert "Models not shown" in page and "Classification table" not in page
+    asked = {**SUMMARY, "config": {**SUMMARY["config"], "model": {"predictors": ["x"]}}}
+    page = report.build_report(
+        asked, sentra=SENTRA, global_stats=GLOBAL, models={"logit": weak}, lang="en"
+    )
+    assert "Models not shown" not in page and "Classification table" in page

@@ -232,7 +232,7 @@ def _exercise_map(page, *, firms: bool) -> None:
     labels = overlays.all_inner_texts()
     assert any("Firms" in t for t in labels) == firms, labels
     if firms:
-        overlays.filter(has_text="Firms (points)").click()
+        overlays.filter(has_text="Firms of the selected sector (points)").click()
         page.wait_for_function("window.klastergeo.firmCount !== undefined")
         page.mouse.move(point[0] + 5, point[1] + 5)
         page.wait_for_timeout(200)

@@ -77,7 +77,10 @@ _REPORT = {
             "Model tidak ditampilkan: daya pembedanya lemah (AUC {auc}) atau tidak ada usaha "
             "yang diprediksi berada di sentra; tabelnya tetap ada di folder models/."
         ),
-        "fit": "n = {n}; {extra} = {r2}; AUC = {auc}; R2 hitung = {count_r2}",
+        "fit": (
+            "n = {n}; {extra} = {r2}; AUC = {auc}; R2 hitung = {count_r2}; R2 hitung "
+            "disesuaikan (Long) = {adjusted}"
+        ),
         "not_computed": "Tidak dihitung",
         "not_computed_note": "Statistik berikut tidak terdefinisi untuk data ini:",
         "not_available": "tidak tersedia",
@@ -125,7 +128,10 @@ _REPORT = {
             "Models not shown: they hardly discriminate (AUC {auc}) or predict no firm in a "
             "sentra; their tables are in the models/ folder."
         ),
-        "fit": "n = {n}; {extra} = {r2}; AUC = {auc}; count R2 = {count_r2}",
+        "fit": (
+            "n = {n}; {extra} = {r2}; AUC = {auc}; count R2 = {count_r2}; adjusted count "
+            "R2 (Long) = {adjusted}"
+        ),
         "not_computed": "Not computed",
         "not_computed_note": "These statistics are not defined for these data:",
         "not_available": "not available",
@@ -142,7 +148,7 @@ _MAP = {
         "gi": "Kepadatan usaha (titik panas Gi*)",
         "lisa": "Klaster LISA (kepadatan)",
         "lq": "Kuosien lokasi (LQ)",
-        "firms": "Usaha (titik)",
+        "firms": "Usaha sektor terpilih (titik)",
         "firms_heat": "Kepadatan usaha (peta panas)",
         "prob": "Probabilitas klaster",
         "hot": "Titik panas",
@@ -196,7 +202,7 @@ _MAP = {
         "gi": "Density of firms (Gi* hot spots)",
         "lisa": "LISA clusters (density)",
         "lq": "Location quotient (LQ)",
-        "firms": "Firms (points)",
+        "firms": "Firms of the selected sector (points)",
         "firms_heat": "Firm density (heat map)",
         "prob": "Cluster probability",
         "hot": "Hot spot",

@@ -22,7 +22,7 @@ from markupsafe import Markup
 from klastergeo import kbli, messages
 from klastergeo.schema import SENTRA_INDEX
 
-__all__ = ["MIN_AUC", "Figure", "build_report"]
+__all__ = ["MIN_AUC", "Figure", "adjusted_count_r2", "build_report"]
 
 logger = logging.getLogger(__name__)
 
@@ -295,9 +295,36 @@ def _meaningful(result: Any) -> bool:
     return bool(np.isfinite(auc) and auc >= MIN_AUC)
 
 
+def adjusted_count_r2(classification: pd.DataFrame) -> float:
+    """Long's (1997) adjusted count R2 of a classification table: the share of the
+    errors of "always the commoner outcome" that the model avoids (0 when it predicts no
+    better, whatever its count R2: a model predicting nobody in a sentra scores 0).
+
+    Parameters
+    ----------
+    classification
+        Rows ``0`` and ``1`` (actual outcome) with ``n`` and the shares ``predicted_0``
+        and ``predicted_1`` (:func:`klastergeo.models.classification_table`).
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"n": [90, 10], "predicted_0": [1.0, 1.0],
+    ...                       "predicted_1": [0.0, 0.0]}, index=[0, 1])
+    >>> adjusted_count_r2(table)  # count R2 0.9, only by always saying 0
+    0.0
+    """
+    rows = classification.rename(index=str)
+    n0, n1 = float(rows.loc["0", "n"]), float(rows.loc["1", "n"])
+    correct = n0 * float(rows.loc["0", "predicted_0"]) + n1 * float(rows.loc["1", "predicted_1"])
+    majority = max(n0, n1)
+    total = n0 + n1
+    return (correct - majority) / (total - majority) if total > majority else float("nan")
+
+
 def _model_block(kind: str, result: Any, lang: str) -> dict[str, Any]:
     """Title, coefficient and classification tables and fit line of one model; the count
-    R2 is left out when the model predicts no firm as 1 (it is then the share of 0s)."""
+    R2 comes with Long's adjusted count R2 (a model that always predicts 0 has a count R2
+    of the share of 0s, and an adjusted one of 0)."""
     fit = result.fit
     t = TEXT[lang]
     extra = "mcfadden_r2" if "mcfadden_r2" in fit else "r2"
@@ -306,15 +333,13 @@ def _model_block(kind: str, result: Any, lang: str) -> dict[str, Any]:
     classification = result.classification.rename(
         index=lambda x: messages.label("columns", x, lang)
     )
-    predicts_ones = (
-        "predicted_1" in classification and float(result.classification["predicted_1"].iloc[-1]) > 0
-    )
     line = t["fit"].format(
         n=messages.number(fit["n"], lang),
         extra=extra.replace("_r2", " R2").replace("mcfadden", "McFadden"),
         r2=messages.number(fit[extra], lang, 3),
         auc=messages.number(fit["auc"], lang, 3),
-        count_r2=messages.number(fit["count_r2"], lang, 3) if predicts_ones else "-",
+        count_r2=messages.number(fit["count_r2"], lang, 3),
+        adjusted=messages.number(adjusted_count_r2(result.classification), lang, 3),
     )
     outcome = messages.label("models", result.outcome, lang)
     return {
