@@ -314,11 +314,15 @@ def adjusted_count_r2(classification: pd.DataFrame) -> float:
     0.0
     """
     rows = classification.rename(index=str)
-    n0, n1 = float(rows.loc["0", "n"]), float(rows.loc["1", "n"])
-    correct = n0 * float(rows.loc["0", "predicted_0"]) + n1 * float(rows.loc["1", "predicted_1"])
+    n = rows["n"].to_numpy(dtype=float)
+    at = {str(k): i for i, k in enumerate(rows.index)}
+    n0, n1 = n[at["0"]], n[at["1"]]
+    right0 = rows["predicted_0"].to_numpy(dtype=float)[at["0"]]
+    right1 = rows["predicted_1"].to_numpy(dtype=float)[at["1"]]
+    correct = n0 * right0 + n1 * right1
     majority = max(n0, n1)
     total = n0 + n1
-    return (correct - majority) / (total - majority) if total > majority else float("nan")
+    return float((correct - majority) / (total - majority)) if total > majority else float("nan")
 
 
 def _model_block(kind: str, result: Any, lang: str) -> dict[str, Any]:
