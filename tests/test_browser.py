@@ -130,7 +130,7 @@ def test_area_tooltip_shows_the_numbers(browser, page_path: Path, map_world) -> 
         page.close()
     row = table.loc[("r2c2", "31")]
     assert "r2c2" in tip and f"Firms\t{int(row['n_firms'])}" in tip
-    assert f"{row['lq']:.2f} ({row['lq_low']:.2f} - {row['lq_high']:.2f})" in tip
+    assert f"{row['lq']:.1f} ({row['lq_low']:.1f} - {row['lq_high']:.1f})" in tip
     assert f"Hot spot 99 % (z = {row['spec_z']:.1f}; p < 0.001)" in tip
     assert f"(z = {row['gi_z']:.1f}; p " in gi_tip and "Density of firms" in gi_tip
 

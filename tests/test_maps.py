@@ -81,6 +81,55 @@ def test_sector_view_payload_matches_the_table(map_world, full_map) -> None:
     assert firms["n"] == 23 and len(firms["xy"]) == 46
 
 
+def test_probability_and_tooltips_follow_the_sector(map_world) -> None:
+    """With the mean probability of each sector's firms per area (``p_cluster``), the
+    probability layer has classes per sector; every area with firms of a sector has its
+    tooltip numbers (firms, LQ and interval x 100, z x 10, p in thousandths)."""
+    areas, table, found, _ = map_world
+    sector = table.index.get_level_values("sector")
+    table = table.assign(p_cluster=np.where(sector == "31", 0.8, 0.05))
+    data = _payload(_html(maps.build_map(areas, table, found, lang="en", tiles="none")))
+    assert data["stats"][-1] == "prob" and data["probBySector"] is True
+    assert set(data["values"]["prob"]["31"]) == {"4"}  # >= 0.75
+    assert set(data["values"]["prob"]["10"]) == {"0"}  # < 0.1: not drawn
+    tips, fields = data["tips"]["31"], data["tipFields"]
+    at = np.cumsum(_varints(tips["i"]))
+    values = np.asarray(_varints(tips["v"])).reshape(len(at), len(fields))
+    rows = table.xs("31", level="sector").reindex(areas.index)
+    with_firms = np.flatnonzero(rows["n_firms"].to_numpy() > 0)
+    assert set(with_firms) <= set(at.tolist())
+    k = int(np.flatnonzero(at == areas.index.get_loc("r2c2"))[0])
+    got = dict(zip(fields, (values[k] - 1).tolist(), strict=True))  # stored plus one
+    row = rows.loc["r2c2"]
+    assert got["n"] == row["n_firms"] and got["lq"] == round(row["lq"] * 10)
+    assert got["lo"] == round(row["lq_low"] * 10) and got["hi"] == round(row["lq_high"] * 10)
+    z = round(row["spec_z"] * 10)
+    assert got["sz"] == (2 * z if z >= 0 else -2 * z - 1)  # zigzag
+    assert got["sp"] == (0 if row["spec_p"] < 0.001 else round(row["spec_p"] * 1000))
+    assert got["pc"] == 80
+
+
+def _varints(text: str) -> list[int]:
+    """The polyline decoding, written independently of the page's script: five bits a
+    character, 32 marks a continuation, offset 63."""
+    out, value, shift = [], 0, 0
+    for char in text:
+        c = ord(char) - 63
+        value |= (c & 31) << shift
+        if c & 32:
+            shift += 5
+        else:
+            out.append(value)
+            value, shift = 0, 0
+    return out
+
+
+def test_varint_text_round_trips() -> None:
+    values = np.random.default_rng(3).integers(0, 2**40, 2_000)
+    values[:5] = [0, 1, 31, 32, 1023]
+    assert _varints(maps.varint_text(values)) == values.tolist()
+
+
 def test_language_switch(map_world) -> None:
     areas, table, found, _ = map_world
     indonesian = _html(maps.build_map(areas, table, found, lang="id", tiles="none"))

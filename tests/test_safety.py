@@ -228,6 +228,7 @@ def _exercise_map(page, *, firms: bool) -> None:
     page.fill(".klastergeo-search", f"{_payload(40)} desa 40")
     page.dispatch_event(".klastergeo-search", "change")
     page.wait_for_timeout(200)
+    page.hover(".leaflet-control-layers")  # the layer control opens under the pointer
     overlays = page.locator(".leaflet-control-layers-overlays label")
     labels = overlays.all_inner_texts()
     assert any("Firms" in t for t in labels) == firms, labels

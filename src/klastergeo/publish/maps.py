@@ -558,23 +558,56 @@ def _sector_probability(table: pd.DataFrame) -> bool:
     return "p_cluster" in table.columns and bool(table["p_cluster"].notna().any())
 
 
-#: The numbers of an area's tooltip, per sector, as integers (:func:`_tip_values`):
-#: firms; LQ and its interval x 100; specialisation and Gi* z x 10; p-values x 1000 (0:
-#: below 0.001); cluster probability x 1000. -1 (z: -32768) is a missing value.
+#: The numbers of an area's tooltip, per sector (:func:`_tip_values`), as integers:
+#: firms; LQ and its interval x 10; specialisation and Gi* z x 10; p-values in
+#: thousandths (0: below 0.001, shown "< 0.001"); cluster probability x 100. Each is
+#: stored plus one (0: missing), z-scores zigzag-encoded first (0, -1, 1, -2 ... ->
+#: 0, 1, 2, 3 ...), and written as variable-length characters (:func:`varint_text`).
 TIP_FIELDS = ("n", "lq", "lo", "hi", "sz", "sp", "gz", "gp", "lp", "pc")
 _TIP_COLUMNS = {
     "n": ("n_firms", 1),
-    "lq": ("lq", 100),
-    "lo": ("lq_low", 100),
-    "hi": ("lq_high", 100),
+    "lq": ("lq", 10),
+    "lo": ("lq_low", 10),
+    "hi": ("lq_high", 10),
     "sz": ("spec_z", 10),
     "sp": ("spec_p", -1000),
     "gz": ("gi_z", 10),
     "gp": ("gi_p", -1000),
     "lp": ("lisa_p", -1000),
-    "pc": ("p_cluster", 1000),
+    "pc": ("p_cluster", 100),
 }
-_MISSING_Z = -32768
+#: Fields that can be negative (zigzag-encoded).
+_SIGNED_TIPS = ("sz", "gz")
+
+
+def varint_text(values: np.ndarray) -> str:
+    """Non-negative integers as text, five bits per character (the polyline encoding:
+    a character is 63 + the bits, + 32 when more characters of the number follow), so
+    a number below 32 is one character and below 1,024 two.
+
+    Parameters
+    ----------
+    values
+        Non-negative integers.
+
+    Examples
+    --------
+    >>> varint_text(np.array([0, 31, 32, 1000]))
+    '?^_@g^'
+    """
+    v = np.asarray(values, dtype=np.int64).ravel()
+    if not len(v):
+        return ""
+    if (v < 0).any():
+        raise ValueError("varint_text takes non-negative integers")
+    width = int(max(1, (int(v.max()).bit_length() + 4) // 5))
+    shifts = 5 * np.arange(width, dtype=np.int64)
+    chunks = (v[:, None] >> shifts) & 31
+    more = (v[:, None] >> (shifts + 5)) > 0
+    used = np.ones_like(more)
+    used[:, 1:] = more[:, :-1]
+    chars = (chunks | (more * 32)) + 63
+    return chars[used].astype(np.uint8).tobytes().decode("ascii")
 
 
 def _tip_values(
@@ -597,19 +630,23 @@ def _tip_values(
             if column in rows:
                 keep |= rows[column].fillna(0).to_numpy() != 0
         at = np.flatnonzero(keep)
-        fields = np.full((len(at), len(TIP_FIELDS)), -1, dtype=np.int64)
+        fields = np.zeros((len(at), len(TIP_FIELDS)), dtype=np.int64)  # 0: missing
         for k, name in enumerate(TIP_FIELDS):
             column, scale = _TIP_COLUMNS[name]
             column = lisa_p if name == "lp" else column
             if column not in rows:
                 continue
             x = rows[column].to_numpy(dtype=float)[at]
+            finite = np.isfinite(x)
+            x = np.where(finite, x, 0.0)
             if scale < 0:  # a p-value: thousandths, 0 below 0.001 (shown "< 0.001")
                 v = np.where(x < 0.001, 0, np.maximum(np.round(x * -scale), 1))
             else:
                 v = np.round(x * scale)
-            missing = _MISSING_Z if name in ("sz", "gz") else -1
-            fields[:, k] = np.where(np.isfinite(x), v, missing)
+            v = v.astype(np.int64)
+            if name in _SIGNED_TIPS:
+                v = np.where(v < 0, -2 * v - 1, 2 * v)  # zigzag
+            fields[:, k] = np.where(finite, np.maximum(v, 0) + 1, 0)
         out[sector] = (at, fields)
     return out
 
@@ -632,8 +669,8 @@ def _class_codes(classes: dict[str, Any], rows: Any) -> dict[str, Any]:
             inside = positions[np.minimum(local, len(positions) - 1)] == at
         local = local[inside]
         tips[sector] = {
-            "i": np.diff(local, prepend=0).tolist(),
-            "v": fields[inside].ravel().tolist(),
+            "i": varint_text(np.diff(local, prepend=0)),
+            "v": varint_text(fields[inside]),
         }
     return {
         "values": values,

@@ -58,29 +58,63 @@
       : "= " + formatNumber(data, thousandths / 1000, 3);
   }
 
-  // The tooltip numbers (data.tipFields) of area i of a part for a sector, or null when
-  // the area has no firm of the sector and nothing significant. Decoded once per sector.
+  // Non-negative integers written five bits a character (maps.varint_text).
+  function varints(text) {
+    var out = [];
+    var value = 0;
+    var shift = 0;
+    for (var k = 0; k < text.length; k += 1) {
+      var c = text.charCodeAt(k) - 63;
+      value += (c & 31) * Math.pow(2, shift);
+      if (c & 32) {
+        shift += 5;
+      } else {
+        out.push(value);
+        value = 0;
+        shift = 0;
+      }
+    }
+    return out;
+  }
+
+  // The tooltip numbers of area i of a part for a sector, by field name (null: missing),
+  // or null when the area has no firm of the sector and nothing significant. A sector's
+  // numbers are decoded the first time one of its areas is hovered.
   function tipOf(data, part, sector, i) {
     var raw = part.tips && part.tips[sector];
     if (!raw) {
       return null;
     }
     part.tipIndex = part.tipIndex || {};
-    var index = part.tipIndex[sector];
-    if (!index) {
-      index = part.tipIndex[sector] = {};
+    var decoded = part.tipIndex[sector];
+    if (!decoded) {
+      var rows = {};
+      var gaps = varints(raw.i);
       var at = 0;
-      for (var k = 0; k < raw.i.length; k += 1) {
-        at += raw.i[k];
-        index[at] = k;
+      for (var k = 0; k < gaps.length; k += 1) {
+        at += gaps[k];
+        rows[at] = k;
       }
+      decoded = part.tipIndex[sector] = { rows: rows, values: varints(raw.v) };
     }
-    var row = index[i];
+    var row = decoded.rows[i];
     if (row === undefined) {
       return null;
     }
     var width = data.tipFields.length;
-    return raw.v.slice(row * width, (row + 1) * width);
+    var tip = {};
+    data.tipFields.forEach(function (name, j) {
+      var v = decoded.values[row * width + j];
+      if (v === 0) {
+        tip[name] = null;
+      } else if (name === "sz" || name === "gz") {
+        v -= 1; // zigzag
+        tip[name] = v % 2 ? -(v + 1) / 2 : v / 2;
+      } else {
+        tip[name] = v - 1;
+      }
+    });
+    return tip;
   }
 
   // The class code of area i of a part (the page's areas, or one province's) under the
@@ -119,16 +153,15 @@
     function tooltip(layer) {
       var i = layer.feature.properties.i;
       var rows = [];
-      var tip = tipOf(data, part, state.sector, i);
-      var f = function (name) { return tip ? tip[data.tipFields.indexOf(name)] : -1; };
+      var tip = tipOf(data, part, state.sector, i) || {};
       if (state.sector) {
         rows.push([t.sector, data.sectorLabels[state.sector]]);
-        rows.push([t.firms, tip ? formatNumber(data, f("n"), 0) : "0"]);
-        if (tip && f("lq") >= 0) {
-          var lq = formatNumber(data, f("lq") / 100, 2);
-          if (f("lo") >= 0 && f("hi") >= 0) {
-            lq += " (" + formatNumber(data, f("lo") / 100, 2) + " - " +
-              formatNumber(data, f("hi") / 100, 2) + ")";
+        rows.push([t.firms, tip.n != null ? formatNumber(data, tip.n, 0) : "0"]);
+        if (tip.lq != null) {
+          var lq = formatNumber(data, tip.lq / 10, 1);
+          if (tip.lo != null && tip.hi != null) {
+            lq += " (" + formatNumber(data, tip.lo / 10, 1) + " - " +
+              formatNumber(data, tip.hi / 10, 1) + ")";
           }
           rows.push([t.lqInterval, lq]);
         }
@@ -137,16 +170,16 @@
         var c = codeOf(state, part, i);
         var label = c >= 0 ? data.labels[state.stat][c] : "";
         var evidence = [];
-        var z = { spec: "sz", gi: "gz" }[state.stat];
-        var p = { spec: "sp", gi: "gp", lisa: "lp" }[state.stat];
-        if (tip && z && f(z) !== -32768) {
-          evidence.push("z = " + formatNumber(data, f(z) / 10, 1));
+        var z = tip[{ spec: "sz", gi: "gz" }[state.stat]];
+        var p = tip[{ spec: "sp", gi: "gp", lisa: "lp" }[state.stat]];
+        if (z != null) {
+          evidence.push("z = " + formatNumber(data, z / 10, 1));
         }
-        if (tip && p && f(p) >= 0) {
-          evidence.push("p " + formatP(data, f(p)));
+        if (p != null) {
+          evidence.push("p " + formatP(data, p));
         }
-        if (state.stat === "prob" && tip && f("pc") >= 0) {
-          label = formatNumber(data, f("pc") / 1000, 2);
+        if (state.stat === "prob" && tip.pc != null) {
+          label = formatNumber(data, tip.pc / 100, 2);
         }
         rows.push([t.stats[state.stat], (label || "-") +
           (evidence.length ? " (" + evidence.join("; ") + ")" : "")]);
