@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from klastergeo._io import atomic_path
@@ -67,19 +68,36 @@ def areas_layer(
     totals = table["n_firms"].groupby(level="area_code").sum()
     out["n_firms"] = totals.reindex(codes).fillna(0).astype("int64").to_numpy()
     present = [c for c in WIDE_COLUMNS if c in table.columns]
+    names = [str(x) for x in sectors]
+    # each row's place in the wide layer: its area's row and its sector's column
+    row = codes.get_indexer(table.index.get_level_values("area_code"))
+    col = pd.Index(names).get_indexer(table.index.get_level_values("sector").astype(str))
+    keep = (row >= 0) & (col >= 0)
+    row, col = row[keep], col[keep]
+    grids = {}
+    for column in present:  # a few columns; areas and sectors are vectorised
+        values = table[column].to_numpy()[keep]
+        if column in ("n_firms", "spec_bin", "gi_bin", "lisa_quadrant"):
+            grid = np.zeros((len(codes), len(names)), dtype=np.int64)
+            grid[row, col] = pd.Series(values).fillna(0).to_numpy(dtype=np.int64)
+        elif column == "sentra_id":
+            grid = np.full((len(codes), len(names)), None, dtype=object)
+            grid[row, col] = values
+        else:
+            grid = np.full((len(codes), len(names)), np.nan)
+            grid[row, col] = values.astype(float)
+        grids[column] = grid
     columns: dict[str, object] = {}
-    sector_level = table.index.get_level_values("sector").astype(str)
-    for sector in sectors:  # tens of sectors; areas are vectorised
-        rows = table.loc[sector_level == str(sector)].droplevel("sector").reindex(codes)
+    for j, sector in enumerate(names):
         for column in present:
-            values = rows[column]
-            if column in ("n_firms", "spec_bin", "gi_bin", "lisa_quadrant"):
-                values = values.fillna(0).astype("int64")
-            elif column == "sentra_id":
-                values = values.astype("string")
-            columns[f"{WIDE_COLUMNS[column]}_{sector}"] = values.to_numpy()
+            values = grids[column][:, j]
+            columns[f"{WIDE_COLUMNS[column]}_{sector}"] = (
+                pd.array(values, dtype="string") if column == "sentra_id" else values
+            )
     out = pd.concat([out, pd.DataFrame(columns, index=out.index)], axis=1)
-    geometry = areas.geometry.to_crs(4326) if areas.crs is not None else areas.geometry
+    geometry = areas.geometry
+    if geometry.crs is not None and not geometry.crs.equals(4326):  # to_crs would transform
+        geometry = geometry.to_crs(4326)
     return gpd.GeoDataFrame(out, geometry=geometry.to_numpy(), crs=4326)
 
 
