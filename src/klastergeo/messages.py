@@ -2,7 +2,7 @@
 (``id``) and English (``en``), and numbers written as each language writes them.
 
 The catalogue :data:`MESSAGES` is grouped by where a text appears (``report``, ``map``,
-``site``, ``workbook``, ``figures``, ``console``) and by what it names (``columns``: table
+``site``, ``workbook``, ``figures``) and by what it names (``columns``: table
 headers; ``reasons``: why a record was rejected; ``typology``, ``stage`` and
 ``diagnosis``: the classification's labels; ``models``: model titles and terms). Every
 group has the same keys in both languages (a test checks it); :func:`text` returns a
@@ -15,7 +15,8 @@ Numbers: Indonesian writes ``1.234,5`` where English writes ``1,234.5``
 
 Machine-readable files (CSV, Parquet, GeoPackage, ``summary.json``) keep their column
 names and codes in English whatever the language: they are read by programs. Only what
-people read is translated.
+people read in the pages, figures and workbook is translated; the terminal (the run's
+summary, log lines and error messages) stays in English, as the command's help does.
 """
 
 from __future__ import annotations
@@ -668,35 +669,33 @@ _MODELS = {
     },
 }
 
-#: The run's summary on the terminal.
-_CONSOLE = {
+#: Descriptions of a run's public downloads on the index page (file -> text).
+_DOWNLOADS = {
     "id": {
-        "name": "nama",
-        "sector": "sektor",
-        "firms": "usaha",
-        "areas": "wilayah",
-        "type": "tipologi",
-        "stage": "tahap",
-        "outputs": "keluaran",
-        "start": "halaman awal",
-        "report": "laporan",
-        "map": "peta",
-        "timings": "waktu",
-        "no_sentra": "tidak ada sentra yang ditemukan",
+        "sentra.geojson": "poligon sentra (GeoJSON, EPSG:4326)",
+        "sentra.csv": "tabel sentra",
+        "sentra_areas.csv": "wilayah anggota tiap sentra dan buktinya",
+        "areas.csv": "statistik per wilayah dan sektor (Gi*, LISA, LQ, probabilitas klaster)",
+        "global.csv": "Moran's I global per sektor",
+        "concentration.csv": "indeks konsentrasi per tingkat wilayah dan sektor",
+        "typology.csv": "tipologi Markusen per sentra",
+        "diagnosis.csv": "diagnosis diamond Porter per sentra",
+        "clark_evans.csv": "indeks tetangga terdekat per sektor dan sentra",
+        "summary.json": "ringkasan proses: data, parameter, waktu, versi",
+        "firms.geojson": "usaha (hanya bila diterbitkan dengan --with-firms)",
     },
     "en": {
-        "name": "name",
-        "sector": "sector",
-        "firms": "firms",
-        "areas": "areas",
-        "type": "type",
-        "stage": "stage",
-        "outputs": "outputs",
-        "start": "start page",
-        "report": "report",
-        "map": "map",
-        "timings": "timings",
-        "no_sentra": "no sentra found",
+        "sentra.geojson": "sentra polygons (GeoJSON, EPSG:4326)",
+        "sentra.csv": "sentra table",
+        "sentra_areas.csv": "member areas of each sentra and their evidence",
+        "areas.csv": "statistics per area and sector (Gi*, LISA, LQ, cluster probability)",
+        "global.csv": "global Moran's I per sector",
+        "concentration.csv": "concentration indices per region level and sector",
+        "typology.csv": "Markusen typology per sentra",
+        "diagnosis.csv": "Porter's-diamond diagnosis per sentra",
+        "clark_evans.csv": "nearest-neighbour index per sector and sentra",
+        "summary.json": "run summary: records, parameters, timings, versions",
+        "firms.geojson": "firms (only when published with --with-firms)",
     },
 }
 
@@ -714,7 +713,7 @@ MESSAGES: dict[str, dict[str, dict[str, str]]] = {
     "stage": _STAGE,
     "diagnosis": _DIAGNOSIS,
     "models": _MODELS,
-    "console": _CONSOLE,
+    "downloads": _DOWNLOADS,
 }
 
 

@@ -39,46 +39,11 @@ logger = logging.getLogger(__name__)
 
 #: Decimal degrees of published firm coordinates (3: about 110 m).
 FIRM_DECIMALS = 3
-#: Public downloads of a run: file -> description, per language.
+#: Public downloads of a run: file -> description, per language (the ``downloads``
+#: group of :mod:`klastergeo.messages`).
 DOWNLOADS: dict[str, dict[str, str]] = {
-    "sentra.geojson": {
-        "en": "sentra polygons (GeoJSON, EPSG:4326)",
-        "id": "poligon sentra (GeoJSON, EPSG:4326)",
-    },
-    "sentra.csv": {"en": "sentra table", "id": "tabel sentra"},
-    "sentra_areas.csv": {
-        "en": "member areas of each sentra and their evidence",
-        "id": "wilayah anggota tiap sentra dan buktinya",
-    },
-    "areas.csv": {
-        "en": "statistics per area and sector (Gi*, LISA, LQ, cluster probability)",
-        "id": "statistik per wilayah dan sektor (Gi*, LISA, LQ, probabilitas klaster)",
-    },
-    "global.csv": {
-        "en": "global Moran's I per sector",
-        "id": "Moran's I global per sektor",
-    },
-    "concentration.csv": {
-        "en": "concentration indices per region level and sector",
-        "id": "indeks konsentrasi per tingkat wilayah dan sektor",
-    },
-    "typology.csv": {"en": "Markusen typology per sentra", "id": "tipologi Markusen per sentra"},
-    "diagnosis.csv": {
-        "en": "Porter's-diamond diagnosis per sentra",
-        "id": "diagnosis diamond Porter per sentra",
-    },
-    "clark_evans.csv": {
-        "en": "nearest-neighbour index per sector and sentra",
-        "id": "indeks tetangga terdekat per sektor dan sentra",
-    },
-    "summary.json": {
-        "en": "run summary: records, parameters, timings, versions",
-        "id": "ringkasan proses: data, parameter, waktu, versi",
-    },
-    "firms.geojson": {
-        "en": "firms (only when published with --with-firms)",
-        "id": "usaha (hanya bila diterbitkan dengan --with-firms)",
-    },
+    name: {lang: messages.MESSAGES["downloads"][lang][name] for lang in messages.LANGS}
+    for name in messages.MESSAGES["downloads"]["en"]
 }
 #: The index page's texts per language (the ``site`` group of the catalogue).
 _TEXT = messages.MESSAGES["site"]
