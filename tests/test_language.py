@@ -70,9 +70,10 @@ def _visible(page: str) -> str:
 
 
 def _english(text: str, allowed: set[str] = frozenset()) -> set[str]:
-    """The listed English words in ``text`` (file names like ``candidates.csv`` and
-    column names like ``p_norm`` are not words)."""
+    """The listed English words in ``text`` (file names like ``candidates.csv``, column
+    names like ``p_norm`` and command-line flags like ``--with-firms`` are not words)."""
     text = re.sub(r"\S+\.(csv|json|html|geojson|gpkg|parquet|xlsx)\b", " ", text)
+    text = re.sub(r"--[a-z][a-z-]*", " ", text)
     words = {w.lower() for w in _WORD.findall(text)}
     return (words & set(ENGLISH)) - allowed
 
