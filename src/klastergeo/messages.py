@@ -792,19 +792,26 @@ def number(value: Any, lang: str, digits: int = 0) -> str:
     """
     if isinstance(value, bool):
         return label("columns", str(value), lang)
+    return _formatted(value, lang, f",.{digits}f")
+
+
+def _formatted(value: Any, lang: str, spec: str) -> str:
+    """``value`` formatted by ``spec`` with the language's marks; empty when missing,
+    text as it is."""
     try:
         x = float(value)
     except (TypeError, ValueError):
         return "" if value is None else str(value)
     if not math.isfinite(x):
         return ""
-    out = f"{x:,.{digits}f}"
+    out = format(x, spec)
     return out.translate(_SWAP_MARKS) if lang == "id" else out
 
 
 def significant(value: Any, lang: str, digits: int = 4) -> str:
-    """A number with ``digits`` significant digits, in the language's marks (no
-    thousands separator below 10,000 in English ``g`` style).
+    """A number with ``digits`` significant digits (Python's ``g`` format: no
+    thousands separator, an exponent for large or tiny numbers), in the language's
+    decimal mark.
 
     Parameters
     ----------
@@ -820,14 +827,7 @@ def significant(value: Any, lang: str, digits: int = 4) -> str:
     >>> significant(0.012345, "id"), significant(123456.0, "en")
     ('0,01235', '1.235e+05')
     """
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return "" if value is None else str(value)
-    if not math.isfinite(x):
-        return ""
-    out = f"{x:.{digits}g}"
-    return out.translate(_SWAP_MARKS) if lang == "id" else out
+    return _formatted(value, lang, f".{digits}g")
 
 
 def p_value(value: Any, lang: str = "en") -> str:
