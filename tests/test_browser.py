@@ -217,6 +217,14 @@ def test_indonesian_page(browser, map_world, tmp_path: Path) -> None:
     try:
         control = page.locator(".klastergeo-control").inner_text()
         legend = page.locator(".klastergeo-legend").inner_text()
+        titles = [
+            page.get_attribute(selector, "title")
+            for selector in (
+                ".leaflet-control-zoom-in",
+                ".leaflet-control-layers-toggle",
+                ".leaflet-control-zoom-fullscreen",
+            )
+        ]
         # only the selected sector's sentra are drawn: the furniture sentra, then none
         drawn = [page.evaluate("klastergeo.sentraLayer.getLayers().length")]
         page.select_option(".klastergeo-sector", "10")
@@ -226,6 +234,7 @@ def test_indonesian_page(browser, map_world, tmp_path: Path) -> None:
         assert page.errors == []
     finally:
         page.close()
+    assert titles == ["Perbesar", "Lapisan", "Layar penuh"]  # Leaflet's controls too
     assert "Sektor" in control and "Statistik" in control
     assert "31 Industri furnitur" in control
     assert "Spesialisasi (titik panas): 31 Industri furnitur" in legend  # the default view

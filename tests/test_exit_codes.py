@@ -789,7 +789,11 @@ def test_firms_gpkg_and_indonesian_csvs_only_when_asked(study: Path, tmp_path: P
     result = runner.invoke(app, _run(study, plain))
     assert result.exit_code == 0, result.output
     local = tmp_path / "local"
-    result = runner.invoke(app, _run(study, local, "--firms-gpkg", "--csv-locale", "id"))
+    local.mkdir()
+    records = _write(local / "firms.csv", _registry(study).assign(catatan=""))
+    result = runner.invoke(
+        app, _run(study, local, "--firms-gpkg", "--csv-locale", "id", records=records)
+    )
     assert result.exit_code == 0, result.output
     assert not (plain / "out" / "firms.gpkg").exists()
     info = pyogrio.read_info(local / "out" / "firms.gpkg", layer="firms")
@@ -800,11 +804,14 @@ def test_firms_gpkg_and_indonesian_csvs_only_when_asked(study: Path, tmp_path: P
     assert layer["record_id"].astype(str).tolist() == firms.index.astype(str).tolist()
     assert np.allclose(layer.geometry.x, firms.geometry.x)
     assert layer["sentra_id"].fillna("").tolist() == firms["sentra_id"].fillna("").tolist()
+    assert "catatan" in layer.columns
     for name in ("sentra.csv", "global.csv", "sentra_areas.csv"):
-        text = (local / "out" / name).read_text(encoding="utf-8")
+        text = (local / "out" / name).read_text(encoding="utf-8-sig")  # a BOM for Excel
         assert text.splitlines()[0].count(";") > 3, name
         english = pd.read_csv(plain / "out" / name, dtype={"sector": str})
-        indonesian = pd.read_csv(local / "out" / name, sep=";", decimal=",", dtype={"sector": str})
+        indonesian = pd.read_csv(
+            local / "out" / name, sep=";", decimal=",", dtype={"sector": str}, encoding="utf-8-sig"
+        )
         assert list(indonesian.columns) == list(english.columns)
         numbers = [c for c in ("n_firms", "lq", "moran_i", "spec_z") if c in english]
         assert numbers, name

@@ -260,3 +260,31 @@ def test_sector_patterns_of_a_seeded_thinning() -> None:
     # a thinning is uniform: the kept share is about the same in each half of the file
     assert abs((thin.index < 2_500).mean() - 0.5) < 0.05
     assert _thinned(RunConfig(), firms, Notes()) is firms
+
+
+def test_a_column_of_nulls_goes_into_the_geopackage(tmp_path) -> None:
+    """A registry column empty in every row has Arrow's null type, which OGR has no
+    field type for: firms.gpkg writes it as an empty text field."""
+    import numpy as np
+    import pyarrow as pa
+    import pyogrio
+
+    from klastergeo.pipeline import firm_output
+
+    lon, lat = np.array([110.1, 110.2]), np.array([-7.1, -7.2])
+    table = pa.table(
+        {
+            "record_id": ["a", "b"],
+            "note": pa.nulls(2),
+            "lon": lon,
+            "lat": lat,
+            "geometry": firm_output.point_wkb(lon, lat),
+        }
+    )
+    path = tmp_path / "firms.gpkg"
+    firm_output._append_gpkg(path, table, first=True)
+    firm_output._append_gpkg(path, table, first=False)  # a second part appends
+    layer = pyogrio.read_dataframe(path, layer="firms")
+    assert layer["record_id"].tolist() == ["a", "b", "a", "b"]
+    assert layer["note"].isna().all() and "lon" not in layer.columns
+    assert np.allclose(layer.geometry.x, [110.1, 110.2, 110.1, 110.2])

@@ -131,3 +131,14 @@ def test_bad_ownership_and_missing_columns_are_named() -> None:
     firms.loc[0, "workers"] = -1
     with pytest.raises(DataError, match="'workers' has 1 missing or negative"):
         typology.evidence(firms)
+
+
+def test_known_ownership_with_no_workers_is_not_called_unknown() -> None:
+    """A sentra whose firms all have 0 workers has no shares (0/0), but its ownership
+    is known: it is not labelled "no ownership data"."""
+    firms = _planted()
+    tumang = firms["sentra_id"] == "tumang"
+    firms.loc[tumang, "workers"] = 0
+    got = typology.classify(typology.evidence(firms, ownership="kepemilikan"))
+    assert got.loc["tumang", "typology"] != "not_available"
+    assert "ownership" not in got.loc["tumang", "label"]

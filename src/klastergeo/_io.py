@@ -175,10 +175,13 @@ def write_csv(
     frame: Any, path: str | os.PathLike[str], *, index: bool = False, locale: str = "en"
 ) -> Path:
     """Write a DataFrame as UTF-8 CSV atomically, in the style of ``locale``
-    (:data:`CSV_STYLES`); text holding the separator is quoted."""
+    (:data:`CSV_STYLES`); text holding the separator is quoted. The ``id`` style starts
+    with a byte-order mark, by which Excel knows the file is UTF-8 (a village name with
+    an accent stays whole)."""
     sep, decimal = CSV_STYLES[locale]
+    encoding = "utf-8-sig" if locale == "id" else "utf-8"
     with atomic_path(path) as tmp:
-        frame.to_csv(tmp, index=index, encoding="utf-8", sep=sep, decimal=decimal)
+        frame.to_csv(tmp, index=index, encoding=encoding, sep=sep, decimal=decimal)
     return Path(path)
 
 

@@ -19,6 +19,7 @@ __all__ = [
     "normalise",
     "restore_leading_zero",
     "sector_of",
+    "titled",
 ]
 
 #: Two-digit KBLI 2020 divisions: code -> (Indonesian label, English label).
@@ -317,3 +318,21 @@ def label(code: str, *, lang: str = "id") -> str:
     if names is None:
         return str(code)
     return names[0] if lang == "id" else names[1]
+
+
+def titled(code: str, *, lang: str = "id") -> str:
+    """A sector as pages and figures name it: its code, then its label.
+
+    Parameters
+    ----------
+    code
+        A KBLI code.
+    lang
+        ``"id"`` or ``"en"``, as for :func:`label`.
+
+    Examples
+    --------
+    >>> titled("31", lang="en")
+    '31 Furniture'
+    """
+    return f"{code} {label(str(code), lang=lang)}"

@@ -27,7 +27,17 @@ from typing import Any
 
 from klastergeo._errors import ConfigError
 
-__all__ = ["LANGS", "MESSAGES", "check_lang", "label", "number", "p_value", "significant", "text"]
+__all__ = [
+    "LANGS",
+    "MESSAGES",
+    "check_lang",
+    "hot_spot_labels",
+    "label",
+    "number",
+    "p_value",
+    "significant",
+    "text",
+]
 
 #: The languages of the catalogue.
 LANGS = ("id", "en")
@@ -75,8 +85,8 @@ _REPORT = {
             "sentra)."
         ),
         "models_weak": (
-            "Model tidak ditampilkan: daya pembedanya lemah (AUC {auc}) atau tidak ada usaha "
-            "yang diprediksi berada di sentra; tabelnya tetap ada di folder models/."
+            "Model tidak ditampilkan: daya pembedanya lemah (AUC {auc}, di bawah 0,7); "
+            "tabelnya tetap ada di folder models/."
         ),
         "fit": (
             "n = {n}; {extra} = {r2}; AUC = {auc}; R2 hitung = {count_r2}; R2 hitung "
@@ -126,8 +136,8 @@ _REPORT = {
             "{positives} in a sentra)."
         ),
         "models_weak": (
-            "Models not shown: they hardly discriminate (AUC {auc}) or predict no firm in a "
-            "sentra; their tables are in the models/ folder."
+            "Models not shown: they hardly discriminate (AUC {auc}, below 0.7); their tables "
+            "are in the models/ folder."
         ),
         "fit": (
             "n = {n}; {extra} = {r2}; AUC = {auc}; count R2 = {count_r2}; adjusted count "
@@ -145,7 +155,6 @@ _MAP = {
         "base_map": "Peta dasar",
         "sentra": "Sentra",
         "spec": "Spesialisasi (titik panas)",
-        "spec_sig": "Signifikansi spesialisasi (p)",
         "gi": "Kepadatan usaha (titik panas Gi*)",
         "lisa": "Klaster LISA (kepadatan)",
         "lq": "Kuosien lokasi (LQ)",
@@ -159,7 +168,6 @@ _MAP = {
         "LH": "Rendah-Tinggi",
         "HL": "Tinggi-Rendah",
         "sector": "Sektor",
-        "kbli": "KBLI",
         "firms_n": "Jumlah usaha",
         "workers": "Tenaga kerja",
         "output": "Nilai produksi (Rp juta)",
@@ -170,7 +178,6 @@ _MAP = {
         "source": "Sumber",
         "made": "Dibuat",
         "name": "Nama",
-        "classes": "kelas tetap",
         "title": "Sentra industri kecil dan menengah",
         "statistic": "Statistik",
         "search": "Cari",
@@ -184,11 +191,11 @@ _MAP = {
         "hot_areas": "Wilayah titik panas",
         "open_hint": "Perbesar atau klik provinsi untuk memuat wilayahnya",
         "layers": "Lapisan",
-        "firms_sector": "Usaha sektor ini",
-        "firms_other": "Usaha sektor lain",
+        "zoom_in": "Perbesar",
+        "zoom_out": "Perkecil",
+        "full_screen": "Layar penuh",
+        "exit_full_screen": "Keluar dari layar penuh",
         "lq_interval": "LQ (selang 95%)",
-        "z": "z",
-        "p": "p",
         "prob_lpm": "Probabilitas klaster (LPM)",
         "prob_logit": "Probabilitas klaster (logit)",
         "prob_probit": "Probabilitas klaster (probit)",
@@ -199,7 +206,6 @@ _MAP = {
         "base_map": "Base map",
         "sentra": "Sentra",
         "spec": "Specialisation (hot spots)",
-        "spec_sig": "Specialisation significance (p)",
         "gi": "Density of firms (Gi* hot spots)",
         "lisa": "LISA clusters (density)",
         "lq": "Location quotient (LQ)",
@@ -213,7 +219,6 @@ _MAP = {
         "LH": "Low-High",
         "HL": "High-Low",
         "sector": "Sector",
-        "kbli": "KBLI",
         "firms_n": "Firms",
         "workers": "Workers",
         "output": "Output (Rp million)",
@@ -224,7 +229,6 @@ _MAP = {
         "source": "Source",
         "made": "Made",
         "name": "Name",
-        "classes": "fixed classes",
         "title": "Small and medium industry clusters (sentra)",
         "statistic": "Statistic",
         "search": "Find",
@@ -238,11 +242,11 @@ _MAP = {
         "hot_areas": "Hot-spot areas",
         "open_hint": "Zoom in or click a province to load its areas",
         "layers": "Layers",
-        "firms_sector": "Firms of this sector",
-        "firms_other": "Firms of other sectors",
+        "zoom_in": "Zoom in",
+        "zoom_out": "Zoom out",
+        "full_screen": "Full screen",
+        "exit_full_screen": "Exit full screen",
         "lq_interval": "LQ (95% interval)",
-        "z": "z",
-        "p": "p",
         "prob_lpm": "Cluster probability (LPM)",
         "prob_logit": "Cluster probability (logit)",
         "prob_probit": "Cluster probability (probit)",
@@ -262,7 +266,7 @@ _SITE = {
         "downloads": "Unduh data",
         "figures": "Gambar",
         "embed": "Sematkan peta",
-        "embed_note": "Salin kode ini ke halaman web Anda (peta.html di folder yang sama):",
+        "embed_note": "Salin kode ini ke halaman web Anda (map.html di folder yang sama):",
         "title": "Sentra industri kecil dan menengah",
     },
     "en": {
@@ -291,7 +295,7 @@ _WORKBOOK = {
         "rejected": "Data ditolak",
         "item": "Butir",
         "value": "Nilai",
-        "too_large": "Tabel terlalu besar untuk lembar kerja ({cells:,} sel); lihat {file}.",
+        "too_large": "Tabel terlalu besar untuk lembar kerja ({cells} sel); lihat {file}.",
         "read": "Baris data dibaca",
         "kept": "Baris data dipakai",
         "rejected_n": "Baris data ditolak",
@@ -312,7 +316,7 @@ _WORKBOOK = {
         "rejected": "Rejected records",
         "item": "Item",
         "value": "Value",
-        "too_large": "Table too large for a worksheet ({cells:,} cells); see {file}.",
+        "too_large": "Table too large for a worksheet ({cells} cells); see {file}.",
         "read": "Records read",
         "kept": "Records kept",
         "rejected_n": "Records rejected",
@@ -329,7 +333,6 @@ _WORKBOOK = {
 _FIGURES = {
     "id": {
         "spec": "Spesialisasi",
-        "spec_sig": "Signifikansi spesialisasi",
         "gi": "Kepadatan usaha (Gi*)",
         "lisa": "Klaster LISA kepadatan usaha",
         "lisa_sig": "Signifikansi LISA kepadatan usaha",
@@ -337,8 +340,6 @@ _FIGURES = {
         "x": "z (dibakukan)",
         "y": "lag spasial z",
         "outside": "di luar sumbu",
-        "hot": "Titik panas",
-        "cold": "Titik dingin",
         "not_sig": "Tidak signifikan",
         "HH": "Tinggi-Tinggi",
         "LL": "Rendah-Rendah",
@@ -350,7 +351,6 @@ _FIGURES = {
     },
     "en": {
         "spec": "Specialisation",
-        "spec_sig": "Specialisation significance",
         "gi": "Density of firms (Gi*)",
         "lisa": "LISA clusters of firm density",
         "lisa_sig": "LISA significance of firm density",
@@ -358,8 +358,6 @@ _FIGURES = {
         "x": "z (standardised)",
         "y": "spatial lag of z",
         "outside": "beyond the axes",
-        "hot": "Hot spot",
-        "cold": "Cold spot",
         "not_sig": "Not significant",
         "HH": "High-High",
         "LL": "Low-Low",
@@ -830,6 +828,28 @@ def significant(value: Any, lang: str, digits: int = 4) -> str:
     return _formatted(value, lang, f".{digits}g")
 
 
+def hot_spot_labels(lang: str) -> dict[int, str]:
+    """Hot- and cold-spot bins (3 .. -3: 99, 95 and 90 % confidence) as the map and the
+    figures name them, strongest hot spot first.
+
+    Parameters
+    ----------
+    lang
+        ``"id"`` or ``"en"``.
+
+    Examples
+    --------
+    >>> hot_spot_labels("id")[3], hot_spot_labels("en")[0]
+    ('Titik panas 99 %', 'not significant')
+    """
+    t = text("map", lang)
+    confidence = {3: 99, 2: 95, 1: 90}
+    return {
+        b: f"{t['hot'] if b > 0 else t['cold']} {confidence[abs(b)]} %" if b else t["not_sig"]
+        for b in (3, 2, 1, 0, -1, -2, -3)
+    }
+
+
 def p_value(value: Any, lang: str = "en") -> str:
     """A p-value as a reader expects it: three decimals, and ``< 0.001`` below that
     (never ``0``: a p-value is not zero, only smaller than what is shown); the decimal
@@ -853,7 +873,4 @@ def p_value(value: Any, lang: str = "en") -> str:
         x = float(value)
     except (TypeError, ValueError):
         return ""
-    if not math.isfinite(x):
-        return ""
-    out = "< 0.001" if x < 0.001 else f"{x:.3f}"
-    return out.replace(".", ",") if lang == "id" else out
+    return "< " + _formatted(0.001, lang, ".3f") if x < 0.001 else _formatted(x, lang, ".3f")

@@ -124,7 +124,8 @@ def evidence(
     -------
     DataFrame indexed by ``sentra_id``: ``n_firms``, ``workers``, ``top3_share``,
     ``herfindahl`` (of workers), ``top3_local_share``, ``local_share``, ``branch_share``,
-    ``state_share`` and ``local_linkage`` (NaN without linkage columns).
+    ``state_share`` and ``local_linkage`` (NaN without linkage columns), and
+    ``ownership_known`` (False without an ownership column).
     """
     needed = [sentra, workers, *([ownership] if ownership else []), *linkages]
     missing = [c for c in needed if c not in firms.columns]
@@ -186,6 +187,7 @@ def evidence(
                 "local_linkage": (
                     grouped["link"].mean() if linkages else pd.Series(np.nan, index=total.index)
                 ),
+                "ownership_known": ownership is not None,
             }
         )
     out.index.name = "sentra_id"
@@ -252,7 +254,9 @@ def classify(
         }
     )
     trait = trait | strong
-    unknown = local.isna().to_numpy()
+    # ownership unknown: said by evidence(), or, in a table built by hand, no local share
+    known = measured["ownership_known"] if "ownership_known" in measured else local.notna()
+    unknown = ~known.to_numpy(dtype=bool)
     rows = []
     for k, key in enumerate(measured.index):  # one row per sentra: tens, not records
         if unknown[k]:

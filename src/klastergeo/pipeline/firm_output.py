@@ -168,6 +168,8 @@ def write_firms(
     finally:
         for province in provinces.values():
             province.close()
+    if gpkg and not total:
+        logger.warning("firms.gpkg: no firm was kept, so there is no layer to write")
     logger.info("firms: %d written in %d file(s)", total, len(provinces))
     return target
 
@@ -179,6 +181,12 @@ def _append_gpkg(path: Path, table: pa.Table, *, first: bool) -> None:
 
     plain = table.replace_schema_metadata(None)  # pandas metadata is not GIS metadata
     plain = plain.drop_columns([c for c in ("lon", "lat") if c in plain.column_names])
+    # a column empty in every row has Arrow's null type, which OGR has no field for
+    plain = plain.cast(
+        pa.schema(
+            [f.with_type(pa.string()) if pa.types.is_null(f.type) else f for f in plain.schema]
+        )
+    )
     write_arrow(
         plain,
         path,

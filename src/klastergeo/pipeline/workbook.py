@@ -152,7 +152,7 @@ def _sheet(
     sheet = book.create_sheet(title=title[:31])
     cells = int(frame.shape[0]) * max(int(frame.shape[1]), 1)
     if cells > MAX_CELLS:
-        sheet.append([t["too_large"].format(cells=cells, file=file)])
+        sheet.append([t["too_large"].format(cells=messages.number(cells, lang), file=file)])
         logger.info("results.xlsx: sheet %r left out (%d cells)", title, cells)
         return
     columns = [_header(str(c), lang) for c in frame.columns]

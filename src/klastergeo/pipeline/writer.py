@@ -421,7 +421,7 @@ def figures(
             matrix[sector],
             graph,
             target / f"moran_{sector}.png",
-            title=f"{sector} {kbli.label(sector, lang=config.map.lang)}",
+            title=kbli.titled(sector, lang=config.map.lang),
             quadrant=rows.get("lisa_quadrant"),
             p_value=p_value,
             lang=config.map.lang,

@@ -41,16 +41,6 @@ SIGNIFICANCE_BREAKS = (0.0001, 0.001, 0.01, 0.05)
 SIGNIFICANCE_COLOURS = ("#004400", "#348124", "#53c53c", "#84f576")
 
 
-def _gi_labels(lang: str) -> dict[int, str]:
-    """Hot- and cold-spot bins (3 .. -3) with their confidence, strongest hot first."""
-    t = messages.text("figures", lang)
-    confidence = {3: 99, 2: 95, 1: 90}
-    return {
-        b: f"{t['hot'] if b > 0 else t['cold']} {confidence[abs(b)]}%" if b else t["not_sig"]
-        for b in (3, 2, 1, 0, -1, -2, -3)
-    }
-
-
 def _lisa_labels(lang: str) -> dict[int, str]:
     """LISA quadrants (GeoDa's order: HH, LL, LH, HL, then not significant)."""
     t = messages.text("figures", lang)
@@ -346,11 +336,11 @@ def sector_figures(
     folder.mkdir(parents=True, exist_ok=True)
     canvas = AreaCanvas(areas, outlines=outlines)
     written = []
-    gi, lisa = _gi_labels(lang), _lisa_labels(lang)
+    gi, lisa = messages.hot_spot_labels(lang), _lisa_labels(lang)
     try:
         for sector in sectors:  # one figure per sector and statistic (tens)
             rows = table.xs(sector, level="sector")
-            name = f"{sector} {kbli.label(sector, lang=lang)}"
+            name = kbli.titled(sector, lang=lang)
             maps: list[tuple[str, pd.Series, dict[str, str]]] = []
             for stem, column, colours, labels in (
                 ("spec", "spec_bin", GISTAR_COLOURS, gi),

@@ -26,6 +26,7 @@ searched (:func:`save_map` writes them; a script, not a fetch, so the split map 
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import logging
 import re
@@ -207,7 +208,7 @@ def build_map(
     _area_view(
         fmap, areas, table, sentra, sectors, probability, lang, parents, max_areas, provinces
     )
-    Fullscreen().add_to(fmap)
+    Fullscreen(title=t["full_screen"], title_cancel=t["exit_full_screen"]).add_to(fmap)
     control = folium.LayerControl(collapsed=True, position="topleft")
     control.add_to(fmap)
     layers_call = _layers(
@@ -281,6 +282,12 @@ def _layers(
         "outlines": _outline_payload(outlines, t) if outlines is not None else None,
         "sentra": _sentra_payload(sentra, t, lang) if len(sentra) else None,
         "firms": {"points": t["firms"], "heat": t["firms_heat"], "colour": FIRM_COLOUR},
+        # Leaflet's own control titles, in the page's language
+        "controls": {
+            ".leaflet-control-zoom-in": t["zoom_in"],
+            ".leaflet-control-zoom-out": t["zoom_out"],
+            ".leaflet-control-layers-toggle": t["layers"],
+        },
         # a custom base map goes through the page's script (script-safe JSON): folium
         # would compile its URL and attribution as templates. Leaflet writes attributions
         # as HTML, so the text is escaped.
@@ -700,14 +707,12 @@ def _view_meta(
     stats = stats if chosen else []
     if (probability is not None and probability.notna().any()) or _sector_probability(table):
         stats.append("prob")
-    confidence = {3: 99, 2: 95, 1: 90}
-    gi_labels = [
-        f"{t['hot'] if b > 0 else t['cold']} {confidence[abs(b)]} %" if b else t["not_sig"]
-        for b in range(-3, 4)
-    ]
+    named = messages.hot_spot_labels(lang)
+    gi_labels = [named[b] for b in range(-3, 4)]
+    prob_edges = [messages.number(b, lang, 2) for b in P_BREAKS]
     return {
         "sectors": chosen,
-        "sectorLabels": {x: f"{x} {kbli.label(x, lang=lang)}" for x in chosen},
+        "sectorLabels": {x: kbli.titled(x, lang=lang) for x in chosen},
         "initial": initial,
         "stats": stats,
         "palette": {
@@ -722,7 +727,9 @@ def _view_meta(
             "gi": gi_labels,
             "lisa": [t["not_sig"], t["HH"], t["LL"], t["LH"], t["HL"]],
             "lq": ["< 1", "1 - 2", "2 - 5", "5 - 10", ">= 10"],
-            "prob": ["< 0.10", "0.10 - 0.25", "0.25 - 0.50", "0.50 - 0.75", ">= 0.75"],
+            "prob": [f"< {prob_edges[0]}"]
+            + [f"{a} - {b}" for a, b in itertools.pairwise(prob_edges)]
+            + [f">= {prob_edges[-1]}"],
         },
         "notes": {"lq": t["lq_note"], "prob": t["prob_note"]},
         "sentraColour": SENTRA_COLOUR,

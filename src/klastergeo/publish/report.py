@@ -102,7 +102,7 @@ def _global_sentence(global_stats: pd.DataFrame, lang: str) -> str:
         return ""
     top = clustered["moran_i"].astype(float).idxmax()
     strongest = float(clustered["moran_i"].max())
-    sector = f"{top} {kbli.label(str(top), lang=lang)}"
+    sector = kbli.titled(str(top), lang=lang)
     return TEXT[lang]["global_sentence"].format(
         k=messages.number(len(clustered), lang),
         n=messages.number(len(global_stats), lang),
@@ -276,15 +276,15 @@ def _models_section(
     """The model blocks to show and a note on those left out.
 
     Models are shown when the user asked for them (predictors named in ``[model]``) or
-    when they discriminate at least acceptably (AUC >= :data:`MIN_AUC`) and predict some
-    firm in a sentra; otherwise one sentence says why they are not shown (their tables
-    stay in ``models/``)."""
+    when they discriminate at least acceptably (AUC >= :data:`MIN_AUC`); otherwise one
+    sentence says why they are not shown (their tables stay in ``models/``). A shown
+    model that predicts nobody in a sentra says so by its adjusted count R2 of 0."""
     if not fitted:
         return [], ""
     asked = bool((config.get("model") or {}).get("predictors"))
     shown = {k: r for k, r in fitted.items() if asked or _meaningful(r)}
     if not shown:
-        best = max(float(r.fit.get("auc", np.nan)) for r in fitted.values())
+        best = float(np.nanmax([float(r.fit.get("auc", np.nan)) for r in fitted.values()]))
         return [], TEXT[lang]["models_weak"].format(auc=messages.number(best, lang, 2))
     return [_model_block(kind, result, lang) for kind, result in shown.items()], ""
 

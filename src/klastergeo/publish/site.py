@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 
 from klastergeo import messages
 from klastergeo._errors import ConfigError, DataError
-from klastergeo._io import RunFolder, atomic_path, write_text
+from klastergeo._io import RunFolder, write_csv, write_text
 
 __all__ = [
     "DOWNLOADS",
@@ -114,10 +114,8 @@ def index_page(
     """
     import jinja2
 
-    if lang not in _TEXT:
-        raise ConfigError(f"lang={lang!r} is not accepted; use 'id' or 'en'")
     folder = Path(folder)
-    t = _TEXT[lang]
+    t = _TEXT[messages.check_lang(lang)]
     heading = title or t["title"]
     # summary.json is written last, when a run folder is committed
     downloads = [
@@ -142,8 +140,8 @@ def index_page(
         version=str(summary.get("klastergeo", "")),
         source=Path(str(path)).name if path else "",  # the name, never the machine's path
         n_sentra=_count(summary.get("sentra")),
-        kept=f"{_count(records.get('kept')):,}",
-        n_areas=f"{_count(_dict(summary.get('areas')).get('count')):,}",
+        kept=messages.number(_count(records.get("kept")), lang),
+        n_areas=messages.number(_count(_dict(summary.get("areas")).get("count")), lang),
         has_map=(folder / "map.html").exists(),
         has_report=(folder / "report.html").exists(),
         downloads=downloads,
@@ -224,21 +222,23 @@ def publish(
             f"firm_decimals={firm_decimals!r} must be 0 to 5 decimal degrees "
             "(3 is about 110 m, 5 about 1 m)"
         )
-    if lang is not None and lang not in _TEXT:
-        raise ConfigError(f"lang={lang!r} is not accepted; use 'id' or 'en'")
+    if lang is not None:
+        messages.check_lang(lang)
     source = Path(run_folder)
     summary = _run_summary(source)
-    map_options = _dict(_dict(summary.get("config")).get("map"))
-    language = lang or map_options.get("lang", "id")
-    if language not in _TEXT:
-        raise ConfigError(f"lang={language!r} is not accepted; use 'id' or 'en'")
+    config = _dict(summary.get("config"))
+    map_options = _dict(config.get("map"))
+    language = messages.check_lang(lang or map_options.get("lang", "id"))
+    locale = _dict(config.get("output")).get("csv_locale", "en")
     target = Path(site)
     if target.resolve() == source.resolve() or source.resolve() in target.resolve().parents:
         raise ConfigError(
             f"--site {str(target)!r} must be a folder outside the run folder {str(source)!r}"
         )
     with RunFolder(target, what="--site", kind="site") as stage:
-        _copy_public(source, stage.path, with_firms=with_firms, firm_decimals=firm_decimals)
+        _copy_public(
+            source, stage.path, with_firms=with_firms, firm_decimals=firm_decimals, locale=locale
+        )
         figures = sorted(f"figures/{p.name}" for p in (stage.path / "figures").glob("*.png"))
         title = map_options.get("title")
         title = title if isinstance(title, str) else None
@@ -300,10 +300,12 @@ def _run_summary(source: Path) -> dict[str, Any]:
     return summary
 
 
-def _copy_public(source: Path, stage: Path, *, with_firms: bool, firm_decimals: int) -> None:
+def _copy_public(
+    source: Path, stage: Path, *, with_firms: bool, firm_decimals: int, locale: str = "en"
+) -> None:
     """Copy the run's public files into ``stage``: the map without firm data (or with
-    rounded firms) and its province scripts, the area table as CSV, figures, diagnosis
-    and the aggregate tables."""
+    rounded firms) and its province scripts, the area table as CSV (in the run's
+    ``csv_locale``), figures, diagnosis and the aggregate tables."""
     from klastergeo.publish import maps
 
     for name in ("report.html", *DOWNLOADS):
@@ -322,8 +324,7 @@ def _copy_public(source: Path, stage: Path, *, with_firms: bool, firm_decimals: 
     if (source / "map").is_dir():  # a split map's province scripts: areas, no firms
         shutil.copytree(source / "map", stage / "map")
     if (source / "areas.parquet").exists():
-        with atomic_path(stage / "areas.csv") as tmp:
-            pd.read_parquet(source / "areas.parquet").to_csv(tmp, index=False)
+        write_csv(pd.read_parquet(source / "areas.parquet"), stage / "areas.csv", locale=locale)
     for folder in ("figures", "diagnosis"):
         if (source / folder).is_dir():
             shutil.copytree(source / folder, stage / folder)

@@ -722,6 +722,13 @@
   KG.layers = function (map, control, data) {
     var renderer = map.getRenderer(L.polygon([[0, 0], [0, 0], [0, 0]]));
     var out = {};
+    Object.keys(data.controls || {}).forEach(function (selector) {
+      var button = map.getContainer().querySelector(selector);
+      if (button) { // titles and labels set as text
+        button.title = data.controls[selector];
+        button.setAttribute("aria-label", data.controls[selector]);
+      }
+    });
     if (data.tiles) {
       out.tiles = L.tileLayer(data.tiles.url, { attribution: data.tiles.attribution, maxZoom: 18 })
         .addTo(map);
@@ -788,19 +795,30 @@
     }
     // the firms shown: those of KG.firmSector, or all without a sector (or a grid)
     function shown() {
-      var s = data.sectors ? data.sectors.indexOf(KG.firmSector) : -1;
+      var all = KG.firmSector == null || !data.sectors || data.w;
+      var s = all ? -1 : data.sectors.indexOf(KG.firmSector);
       var out = [];
+      if (!all && s < 0) {
+        return out; // no firm of the selected sector
+      }
       for (var k = 0; k < data.n; k += 1) {
-        if (s < 0 || data.sector[k] === s) {
+        if (all || data.sector[k] === s) {
           out.push(k);
         }
       }
       return out;
     }
+    // a new cluster group for each sector: a chunked add still running into the old
+    // one cannot mix sectors
     function fillMarkers() {
-      cluster.clearLayers();
-      cluster.addLayers(shown().map(function (k) { return markers[k]; }));
-      KG.firmCount = cluster.getLayers().length;
+      if (cluster) {
+        group.removeLayer(cluster);
+      }
+      var picked = shown();
+      cluster = L.markerClusterGroup({ chunkedLoading: true });
+      cluster.addLayers(picked.map(function (k) { return markers[k]; }));
+      group.addLayer(cluster);
+      KG.firmCount = picked.length;
     }
     function fillHeat() {
       var at = decoded();
@@ -823,11 +841,10 @@
       KG.heatCount = picked.length;
     }
     (group || L.featureGroup()).on("add", function () {
-      if (cluster) {
+      if (markers) {
         return;
       }
       var at = decoded();
-      cluster = L.markerClusterGroup({ chunkedLoading: true });
       markers = new Array(data.n);
       for (var k = 0; k < data.n; k += 1) {
         var m = L.circleMarker(at[k], { radius: 4, weight: 1, color: "#333",
@@ -836,7 +853,6 @@
         markers[k] = m;
       }
       fillMarkers();
-      group.addLayer(cluster);
     });
     if (heatGroup) {
       heatGroup.on("add", function () {
@@ -847,7 +863,7 @@
     }
     KG.showFirms = function (sector) {
       KG.firmSector = sector;
-      if (cluster) {
+      if (markers) {
         fillMarkers();
       }
       if (heat && !data.w) {
