@@ -396,3 +396,22 @@ def print_areas_found(name: str, found: Any) -> None:
             literal(row.area_code), literal(row.name), row.level, literal(row.parent or "")
         )
     out_console.print(table)
+
+
+def print_periods(result: Any, out: Path) -> None:
+    """A multi-period run: sentra per period, the lineages by trend, the outputs."""
+    table = Table("period", "sentra", title="Periods")
+    for period in result.periods:
+        table.add_row(literal(period), f"{result.summary['sentra'][period]:,}")
+    out_console.print(table)
+    trends = ", ".join(f"{k} {v}" for k, v in result.summary["lineages"].items() if v)
+    out_console.print(f"lineages: {len(result.lineages)} ({trends or 'none'})")
+    missing = result.summary.get("records_without_period", 0)
+    if missing:
+        out_console.print(
+            Text.assemble(("records without a period: ", "yellow"), f"{missing:,}"),
+            soft_wrap=True,
+        )
+    out_console.print(Text.assemble("outputs: ", (str(out), "bold")))
+    for name, what in (("index.html", "start page"), ("dynamics.csv", "lineages")):
+        out_console.print(Text.assemble(f"  {what}: ", literal(str(out / name))), soft_wrap=True)

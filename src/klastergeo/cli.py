@@ -187,6 +187,11 @@ def _sentra(settings: RunConfig) -> None:
 def _pipeline(settings: RunConfig, *, sentra_only: bool) -> None:
     from klastergeo import _console, pipeline
 
+    if settings.records.period_col:  # several surveys: a run per period, then lineages
+        from klastergeo.pipeline.periods import run_periods
+
+        _console.print_periods(run_periods(settings, sentra_only=sentra_only), settings.out)
+        return
     steps = pipeline.SENTRA_STEPS if sentra_only else pipeline.STEPS
     with _console.progress(steps) as reporter:
         result = pipeline.run(settings, reporter=reporter, sentra_only=sentra_only)

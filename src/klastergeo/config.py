@@ -50,6 +50,7 @@ __all__ = [
     "AreaOptions",
     "Columns",
     "DiagnosisOptions",
+    "DynamicsOptions",
     "MapOptions",
     "ModelOptions",
     "Option",
@@ -381,6 +382,12 @@ class ReadOptions(_Options):
         500_000,
         "Records validated per batch of a CSV or Parquet registry (memory follows it).",
         flag="--batch-size",
+    )
+    period_col: str | None = opt(
+        None,
+        "Column of each record's survey period (e.g. tahun): every period is analysed as "
+        "a run of its own in periods/<period>/, and the sentra are followed across them.",
+        flag="--period-col",
     )
     scheduler: str = opt(
         "",
@@ -877,6 +884,32 @@ class MapOptions(_Options):
 
 
 @dataclass(frozen=True)
+class DynamicsOptions(_Options):
+    """Sentra across survey periods (with ``[records] period_col``): how they are linked
+    into lineages and classified (:mod:`klastergeo.dynamics`)."""
+
+    SECTION: ClassVar[str] = "dynamics"
+
+    min_overlap: float = opt(
+        0.3,
+        "Shared member areas, as a share of the smaller sentra's, from which two sentra of "
+        "consecutive periods are one lineage.",
+    )
+    change: float = opt(0.3, "Relative change of firms beyond which a lineage grows or declines.")
+    alpha: float = opt(0.05, "Significance of the Mann-Kendall trend of emerging hot spots.")
+
+    def _problems(self) -> list[str | None]:
+        problems: list[str | None] = []
+        if not 0 < self.min_overlap <= 1:
+            problems.append(f"dynamics.min_overlap={self.min_overlap!r} must lie in (0, 1]")
+        if not self.change > 0:
+            problems.append(f"dynamics.change={self.change!r} must be above 0")
+        if not 0 < self.alpha < 1:
+            problems.append(f"dynamics.alpha={self.alpha!r} must lie in (0, 1)")
+        return problems
+
+
+@dataclass(frozen=True)
 class OutputOptions(_Options):
     """How the data files are written, and the optional firm-level GIS layer."""
 
@@ -915,6 +948,7 @@ class RunConfig:
     model: ModelOptions = field(default_factory=ModelOptions)
     map: MapOptions = field(default_factory=MapOptions)
     output: OutputOptions = field(default_factory=OutputOptions)
+    dynamics: DynamicsOptions = field(default_factory=DynamicsOptions)
     out: Path = Path("out")
 
     def with_overrides(self, overrides: dict[str, Any]) -> RunConfig:
@@ -1010,6 +1044,7 @@ SECTIONS: dict[str, Any] = {
     "model": ModelOptions,
     "map": MapOptions,
     "output": OutputOptions,
+    "dynamics": DynamicsOptions,
 }
 #: Keys whose values are lists of column names (a comma-separated string also works).
 _LIST_KEYS = ("sectors", "predictors", "linkages", "categorical", "log")

@@ -697,6 +697,64 @@ _DOWNLOADS = {
     },
 }
 
+#: A multi-period run's start page (:mod:`klastergeo.pipeline.periods`).
+_DYNAMICS = {
+    "id": {
+        "title": "Dinamika sentra industri kecil dan menengah",
+        "periods": "Periode",
+        "lineages": "Garis keturunan sentra",
+        "map": "peta",
+        "report": "laporan",
+        "lineage_id": "ID",
+        "sector": "KBLI",
+        "trend": "Arah",
+        "firms": "Usaha",
+        "firms_growth": "Perubahan usaha",
+        "note": (
+            "Sentra dua periode berurutan disambung bila sektornya sama dan wilayah "
+            "anggotanya beririsan; rinciannya di dynamics.csv dan lineage_links.csv."
+        ),
+    },
+    "en": {
+        "title": "Dynamics of small and medium industry clusters (sentra)",
+        "periods": "Periods",
+        "lineages": "Sentra lineages",
+        "map": "map",
+        "report": "report",
+        "lineage_id": "ID",
+        "sector": "KBLI",
+        "trend": "Trend",
+        "firms": "Firms",
+        "firms_growth": "Change in firms",
+        "note": (
+            "Sentra of consecutive periods are linked when their sector is the same and "
+            "their member areas overlap; details in dynamics.csv and lineage_links.csv."
+        ),
+    },
+}
+
+#: Lineage trends (:data:`klastergeo.dynamics.TRENDS`).
+_TRENDS = {
+    "id": {
+        "split": "terpecah",
+        "merged": "bergabung",
+        "new": "baru",
+        "gone": "hilang",
+        "growing": "tumbuh",
+        "declining": "menurun",
+        "stable": "stabil",
+    },
+    "en": {
+        "split": "split",
+        "merged": "merged",
+        "new": "new",
+        "gone": "gone",
+        "growing": "growing",
+        "declining": "declining",
+        "stable": "stable",
+    },
+}
+
 #: The catalogue: group -> language -> key -> text.
 MESSAGES: dict[str, dict[str, dict[str, str]]] = {
     "report": _REPORT,
@@ -712,6 +770,8 @@ MESSAGES: dict[str, dict[str, dict[str, str]]] = {
     "diagnosis": _DIAGNOSIS,
     "models": _MODELS,
     "downloads": _DOWNLOADS,
+    "dynamics": _DYNAMICS,
+    "trends": _TRENDS,
 }
 
 

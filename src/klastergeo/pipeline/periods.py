@@ -1,0 +1,363 @@
+"""A run over several survey periods: each period analysed as a run of its own, with the
+same areas, weights and settings, and the sentra followed from one period to the next.
+
+With ``[records] period_col`` (``--period-col tahun``) the registry is split by that
+column. Each period's records become a run in ``periods/<period>/`` (map, report, sentra,
+every output of a single run): the study area and its boundaries are the same, so the
+areas and the contiguity weights are the same in every period. Then, in the top folder:
+
+- ``areas.parquet`` and ``sentra.csv``: every period's, with a ``period`` column;
+- ``dynamics.csv``: the sentra lineages (:func:`klastergeo.dynamics.lineages`), one row
+  per lineage with its trend, its sentra, firms, workers and output per period;
+  ``lineage_links.csv``: which sentra of one period continue which of the next;
+- ``emerging_hot_spots.csv`` (three periods or more): per area and sector with a
+  significant specialisation in some period, its emerging hot-spot category and the
+  Mann-Kendall trend of ``spec_z`` (:func:`klastergeo.dynamics.emerging_hot_spots`);
+- ``indicators.csv``: firms, workers and output per regency (the code's first two
+  parts, for desa and kecamatan areas; else the whole study area) and sector, per
+  period, with the change from the first period;
+- ``rejected_period.csv``: records without a period (kept out of every period's run);
+- ``index.html``: the lineages and links to every period's map and report.
+
+Records of a period are read as text, as the registry holds them, so each period's run
+validates them exactly as a single run would. Boundaries must be the same in every
+period: an area code that changed between surveys is out of scope.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from klastergeo import dynamics, messages
+from klastergeo import records as records_mod
+from klastergeo._errors import DataError
+from klastergeo._io import RunFolder, atomic_path, write_csv, write_text
+from klastergeo.config import RunConfig
+from klastergeo.pipeline import intake
+from klastergeo.pipeline._steps import Reporter, header
+from klastergeo.pipeline.writer import versions
+
+__all__ = ["PeriodsResult", "run_periods", "split_by_period"]
+
+logger = logging.getLogger(__name__)
+
+#: Where each period's run goes, inside the output folder.
+PERIODS_FOLDER = "periods"
+
+
+@dataclass
+class PeriodsResult:
+    """The periods' runs and what follows them across periods."""
+
+    periods: list[str]
+    runs: dict[str, Any]  # period -> RunResult
+    sentra: pd.DataFrame  # every period's sentra, with ``period``
+    lineages: pd.DataFrame  # indexed by lineage_id
+    links: pd.DataFrame
+    emerging: pd.DataFrame | None  # None with fewer than three periods
+    indicators: pd.DataFrame
+    summary: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _Split:
+    """The registry split by period: one file per period (time order) and the records
+    that have no period (or could not be read as a row)."""
+
+    files: dict[str, Path]
+    missing: pd.DataFrame
+
+
+def _order(labels: list[str]) -> list[str]:
+    """Periods in time order: as numbers when every label is one (2019 < 2023), else
+    as text."""
+    numbers = pd.to_numeric(pd.Series(labels), errors="coerce")
+    if numbers.notna().all():
+        return [labels[k] for k in np.argsort(numbers.to_numpy(), kind="stable")]
+    return sorted(labels)
+
+
+def split_by_period(config: RunConfig, folder: Path) -> _Split:
+    """Split the registry by ``records.period_col`` into one Parquet file of text per
+    period in ``folder``.
+
+    Parameters
+    ----------
+    config
+        The run's configuration (``[records]``: path, delimiter, encoding, sheet, layer
+        and ``period_col``).
+    folder
+        Where the period files are written.
+
+    Returns
+    -------
+    _Split
+        The files by period label (time order) and the records left out, with ``row``
+        (the record's number in the file) and ``reason``.
+    """
+    options = config.records
+    column = options.period_col
+    assert options.path is not None and column is not None
+    raw = records_mod.read_records(
+        options.path,
+        delimiter=options.delimiter,
+        encoding=options.encoding,
+        sheet=options.sheet,
+        layer=options.layer,
+    )
+    frame = raw.frame
+    if column not in frame.columns:
+        raise DataError(
+            f"records.period_col={column!r} is not a column of {options.path.name!r}; "
+            f"its columns: {list(frame.columns)}"
+        )
+    if raw.xy is not None:  # a GIS registry: its points as text coordinates
+        frame = frame.drop(columns="geometry", errors="ignore").assign(
+            lon=raw.xy[0].astype(str), lat=raw.xy[1].astype(str)
+        )
+    label = frame[column].astype("string").str.strip()
+    # a year written 2019.0 by a spreadsheet is the period 2019
+    label = label.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+    absent = label.isna() | (label == "")
+    missing = frame.loc[absent.to_numpy()].assign(row=np.flatnonzero(absent.to_numpy()) + 1)
+    missing = missing.assign(reason="missing_period", detail=f"no value in {column!r}")
+    if len(raw.malformed):
+        missing = pd.concat(
+            [missing, raw.malformed.assign(reason="malformed_row")], ignore_index=True
+        )
+    labels = _order(sorted(set(label[~absent])))
+    if len(labels) < 2:
+        raise DataError(
+            f"records.period_col={column!r} holds {len(labels)} period(s) "
+            f"({labels}); following sentra over time needs at least 2"
+        )
+    text = frame.astype("string")
+    files = {}
+    for period in labels:  # periods (a few); rows are vectorised
+        path = folder / f"period-{_safe(period)}.parquet"
+        with atomic_path(path) as tmp:
+            text.loc[(label == period).to_numpy()].reset_index(drop=True).to_parquet(tmp)
+        files[period] = path
+    return _Split(files, missing.reset_index(drop=True))
+
+
+def _safe(label: str) -> str:
+    """A period label as a file or folder name (letters, digits, ``-`` and ``_``)."""
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in label) or "_"
+
+
+def run_periods(
+    config: RunConfig, *, reporter: Reporter | None = None, sentra_only: bool = False
+) -> PeriodsResult:
+    """Run every period of the registry and follow the sentra across them (see the
+    module's text).
+
+    Parameters
+    ----------
+    config
+        The run's configuration, with ``records.period_col``; every other option
+        applies to each period's run; ``[dynamics]`` sets how lineages are linked and
+        classified.
+    reporter
+        Receives the progress of every period's steps.
+    sentra_only
+        Each period's run stops after the sentra and their profiles (no models, no map),
+        as ``klastergeo sentra``.
+
+    Returns
+    -------
+    PeriodsResult
+        Each period's run and the lineages, emerging hot spots and indicators.
+    """
+    from klastergeo.pipeline import run
+
+    intake.check_records(config)
+    with RunFolder(config.out) as folder:
+        split = split_by_period(config, folder.scratch())
+        periods = list(split.files)
+        runs = {}
+        for period, path in split.files.items():  # a run per period (a few)
+            logger.info("period %s: %s", period, path.name)
+            sub = dataclasses.replace(
+                config,
+                records=dataclasses.replace(
+                    config.records, path=path, period_col=None, delimiter=None, encoding=None
+                ),
+                out=folder.path / PERIODS_FOLDER / _safe(period),
+            )
+            runs[period] = run(sub, reporter=reporter, sentra_only=sentra_only)
+        result = _follow(config, periods, runs)
+        result.summary = _write(folder, config, split, result)
+    logger.info(
+        "periods finished: %d periods, %d lineages, outputs in %s",
+        len(periods),
+        len(result.lineages),
+        config.out,
+    )
+    return result
+
+
+def _follow(config: RunConfig, periods: list[str], runs: dict[str, Any]) -> PeriodsResult:
+    """Lineages, emerging hot spots and indicators from the periods' runs."""
+    options = config.dynamics
+    sentra = pd.concat(
+        [
+            pd.DataFrame(runs[p].sentra.drop(columns="geometry", errors="ignore"))
+            .reset_index()
+            .assign(period=p)
+            for p in periods
+        ],
+        ignore_index=True,
+    )
+    table, links = dynamics.lineages(
+        sentra, periods=periods, min_overlap=options.min_overlap, change=options.change
+    )
+    long = pd.concat(
+        [runs[p].table.reset_index().assign(period=p) for p in periods], ignore_index=True
+    )
+    emerging = _emerging(long, periods, options.alpha) if len(periods) >= 3 else None
+    return PeriodsResult(
+        periods=periods,
+        runs=runs,
+        sentra=sentra,
+        lineages=table,
+        links=links,
+        emerging=emerging,
+        indicators=_indicators(long, periods),
+        summary={},
+    )
+
+
+def _emerging(long: pd.DataFrame, periods: list[str], alpha: float) -> pd.DataFrame:
+    """Emerging hot-spot categories of every area and sector significant (specialised
+    or de-specialised) in at least one period."""
+    if "spec_bin" not in long.columns:
+        raise DataError("emerging hot spots need the specialisation statistic (spec_bin)")
+    wide_bin = long.pivot_table(
+        index=["area_code", "sector"], columns="period", values="spec_bin", aggfunc="first"
+    ).reindex(columns=periods)
+    wide_z = long.pivot_table(
+        index=["area_code", "sector"], columns="period", values="spec_z", aggfunc="first"
+    ).reindex(columns=periods)
+    ever = (wide_bin.fillna(0) != 0).any(axis=1)
+    out = dynamics.emerging_hot_spots(
+        wide_bin.loc[ever].fillna(0), wide_z.loc[ever].fillna(0.0), alpha=alpha
+    )
+    bins = wide_bin.loc[ever].fillna(0).astype(int)
+    bins.columns = [f"spec_bin_{p}" for p in periods]
+    return out.join(bins)
+
+
+def _indicators(long: pd.DataFrame, periods: list[str]) -> pd.DataFrame:
+    """Firms, workers and output per regency and sector, per period, and the change
+    from the first period. The regency is a Kemendagri code's first two parts where the
+    areas are finer (kecamatan, desa); with coarser or custom areas, the whole study
+    area (``all``)."""
+    codes = long["area_code"].astype(str)
+    finer = bool((codes.str.count(r"\.") >= 2).all())
+    regency = (
+        codes.str.extract(r"^([^.]+\.[^.]+)")[0] if finer else pd.Series("all", index=long.index)
+    )
+    values = [c for c in ("n_firms", "workers", "output") if c in long.columns]
+    sums = long.assign(regency=regency).pivot_table(
+        index=["regency", "sector"], columns="period", values=values, aggfunc="sum"
+    )
+    out = pd.DataFrame(index=sums.index)
+    for value in values:
+        for p in periods:
+            out[f"{value}_{p}"] = sums[(value, p)] if (value, p) in sums.columns else np.nan
+        first, last = out[f"{value}_{periods[0]}"], out[f"{value}_{periods[-1]}"]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[f"{value}_change"] = np.where(first > 0, (last - first) / first, np.nan)
+    return out.loc[out[[f"n_firms_{p}" for p in periods]].sum(axis=1) > 0]
+
+
+def _write(
+    folder: RunFolder, config: RunConfig, split: _Split, result: PeriodsResult
+) -> dict[str, Any]:
+    """The top folder's files and its summary (committed: all at once)."""
+    stage, locale = folder.path, config.output.csv_locale
+    long = pd.concat(
+        [
+            pd.read_parquet(stage / PERIODS_FOLDER / _safe(p) / "areas.parquet").assign(period=p)
+            for p in result.periods
+        ],
+        ignore_index=True,
+    )
+    with atomic_path(stage / "areas.parquet") as tmp:
+        long.to_parquet(tmp, index=False)
+    front = ["period", "sentra_id"]
+    sentra = result.sentra[front + [c for c in result.sentra.columns if c not in front]]
+    write_csv(sentra, stage / "sentra.csv", locale=locale)
+    write_csv(result.lineages, stage / "dynamics.csv", index=True, locale=locale)
+    write_csv(result.links, stage / "lineage_links.csv", locale=locale)
+    if result.emerging is not None:
+        write_csv(result.emerging, stage / "emerging_hot_spots.csv", index=True, locale=locale)
+    write_csv(result.indicators, stage / "indicators.csv", index=True, locale=locale)
+    write_csv(split.missing, stage / "rejected_period.csv", locale=locale)
+    write_text(stage / "index.html", _index(config, result))
+    trends = result.lineages["trend"].value_counts()
+    summary = {
+        **header("periods", config.analysis.seed),
+        "periods": result.periods,
+        "records_without_period": len(split.missing),
+        "sentra": {p: len(result.runs[p].sentra) for p in result.periods},
+        "lineages": {t: int(trends.get(t, 0)) for t in dynamics.TRENDS},
+        "config": config.to_dict(),
+        "versions": versions(),
+    }
+    folder.commit(summary)
+    return summary
+
+
+def _index(config: RunConfig, result: PeriodsResult) -> str:
+    """The top page: the lineages and a link to each period's map and report."""
+    lang = config.map.lang
+    t = messages.text("dynamics", lang)
+    links = "".join(
+        f'<li>{html.escape(p)}: <a href="{PERIODS_FOLDER}/{_safe(p)}/map.html">'
+        f'{html.escape(t["map"])}</a> &middot; <a href="{PERIODS_FOLDER}/{_safe(p)}/'
+        f'report.html">{html.escape(t["report"])}</a></li>'
+        for p in result.periods
+    )
+    columns = ["sector", "trend", *(f"n_firms_{p}" for p in result.periods), "firms_growth"]
+    names = [t["lineage_id"], t["sector"], t["trend"]]
+    names += [f"{t['firms']} {p}" for p in result.periods] + [t["firms_growth"]]
+    rows = "".join(
+        "<tr><td>"
+        + html.escape(str(lineage))
+        + "</td>"
+        + "".join(f"<td>{html.escape(_cell(row[c], c, lang))}</td>" for c in columns)
+        + "</tr>"
+        for lineage, row in result.lineages.iterrows()
+    )
+    head = "".join(f"<th>{html.escape(name)}</th>" for name in names)
+    title = html.escape(config.map.title or t["title"])
+    return (
+        f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
+        f"<title>{title}</title><style>body{{font-family:system-ui,sans-serif;max-width:"
+        "1100px;margin:auto;padding:1.5em}td,th{padding:.2em .6em;border-bottom:1px solid "
+        f"#ddd;text-align:left}}</style></head><body><h1>{title}</h1>"
+        f"<h2>{html.escape(t['periods'])}</h2><ul>{links}</ul>"
+        f"<h2>{html.escape(t['lineages'])}</h2><table><thead><tr>{head}</tr></thead>"
+        f"<tbody>{rows}</tbody></table><p>{html.escape(t['note'])}</p></body></html>\n"
+    )
+
+
+def _cell(value: Any, column: str, lang: str) -> str:
+    """A lineage table cell as the page's language writes it."""
+    if column == "trend":
+        return messages.label("trends", value, lang)
+    if column == "firms_growth":
+        return "" if pd.isna(value) else f"{messages.number(100 * value, lang, 0)} %"
+    if column.startswith("n_firms_"):
+        return messages.number(value, lang)
+    return str(value)

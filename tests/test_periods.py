@@ -1,0 +1,105 @@
+"""A run over several surveys (``--period-col``): a run per period with the same areas,
+the sentra followed across periods, and the top folder's tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from klastergeo.cli import app
+from tests.conftest import custom_study
+
+runner = CliRunner()
+#: Furniture firms of the two sentra villages per survey: the sentra grows.
+SURVEYS = {2016: (20, 15), 2019: (30, 25), 2023: (45, 30)}
+
+
+@pytest.fixture(scope="module")
+def periods_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFrame]:
+    folder = tmp_path_factory.mktemp("periods")
+    parts = []
+    for year, (a, b) in SURVEYS.items():
+        part = custom_study(
+            folder, (6, 6), {"r2c2": a, "r2c3": b}, background={"10": 6, "31": 1}, seed=year
+        )
+        parts.append(part.assign(id=part["id"] + f"-{year}", tahun=str(year)))
+    registry = pd.concat(parts, ignore_index=True)
+    registry.loc[len(registry)] = {**registry.iloc[0].to_dict(), "id": "no-year", "tahun": ""}
+    registry.to_csv(folder / "ukm.csv", index=False)
+    out = folder / "out"
+    result = runner.invoke(
+        app,
+        [
+            "run", "--records", str(folder / "ukm.csv"), "--boundaries",
+            str(folder / "desa.gpkg"), "--area-id-col", "kode", "--period-col", "tahun",
+            "--permutations", "0", "--tiles", "none", "--out", str(out),
+            "--set", "report.figures=none", "--set", "pointpattern.enabled=false",
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return out, registry
+
+
+def test_every_period_is_a_run_of_its_own(periods_run) -> None:
+    out, _ = periods_run
+    for year in SURVEYS:
+        folder = out / "periods" / str(year)
+        for name in ("map.html", "report.html", "sentra.csv", "areas.parquet", "summary.json"):
+            assert (folder / name).exists(), (year, name)
+    areas = pd.read_parquet(out / "areas.parquet")
+    assert sorted(areas["period"].unique()) == ["2016", "2019", "2023"]
+    assert len(areas) == 3 * 36 * 2  # the same 36 areas and 2 sectors in every period
+    firms = areas.loc[areas["sector"] == "31"].groupby("period")["n_firms"].sum()
+    # one furniture firm in each of the 34 other villages, plus the two sentra villages'
+    assert firms.to_dict() == {"2016": 34 + 35, "2019": 34 + 55, "2023": 34 + 75}
+
+
+def test_the_sentra_is_followed_and_grows(periods_run) -> None:
+    out, _ = periods_run
+    sentra = pd.read_csv(out / "sentra.csv", dtype=str)
+    assert sentra[["period", "sentra_id"]].values.tolist() == [
+        ["2016", "31-01"], ["2019", "31-01"], ["2023", "31-01"],
+    ]  # fmt: skip
+    lineages = pd.read_csv(out / "dynamics.csv", dtype={"sector": str})
+    assert lineages["lineage_id"].tolist() == ["L31-01"]
+    row = lineages.iloc[0]
+    assert row["trend"] == "growing" and row["area_codes"] == "99.14;99.15"
+    # the sentra's firms: its two villages' furniture makers (and food firms when the
+    # sentra counts every sector's firms, as n_firms does)
+    period_sentra = sentra.set_index("period")["n_firms"].astype(float)
+    assert [row[f"n_firms_{y}"] for y in SURVEYS] == [period_sentra[str(y)] for y in SURVEYS]
+    assert row["n_firms_2023"] > row["n_firms_2019"] > row["n_firms_2016"]
+    links = pd.read_csv(out / "lineage_links.csv")
+    assert len(links) == 2 and (links["shared_areas"] == 2).all()
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "tumbuh" in index and 'href="periods/2023/map.html"' in index
+
+
+def test_records_without_a_period_are_kept_with_their_reason(periods_run) -> None:
+    out, registry = periods_run
+    missing = pd.read_csv(out / "rejected_period.csv", dtype=str)
+    assert missing["id"].tolist() == ["no-year"] and missing["reason"].tolist() == [
+        "missing_period"
+    ]
+    assert int(missing["row"].iloc[0]) == len(registry)  # its row in the file
+    kept = sum(
+        pd.read_csv(
+            out / "periods" / str(y) / "summary.json".replace("summary.json", "sentra.csv")
+        ).shape[0]
+        for y in SURVEYS
+    )
+    assert kept == 3
+
+
+def test_emerging_hot_spots_and_indicators(periods_run) -> None:
+    out, _ = periods_run
+    emerging = pd.read_csv(out / "emerging_hot_spots.csv", dtype={"sector": str, "area_code": str})
+    core = emerging.loc[(emerging["area_code"] == "99.14") & (emerging["sector"] == "31")]
+    assert core["category"].tolist() == ["persistent hot spot"]  # three periods: no trend
+    indicators = pd.read_csv(out / "indicators.csv", dtype={"sector": str})
+    furniture = indicators.loc[indicators["sector"] == "31"].iloc[0]
+    assert furniture["n_firms_2016"] == 69 and furniture["n_firms_2023"] == 109
+    assert furniture["n_firms_change"] == pytest.approx(40 / 69)
