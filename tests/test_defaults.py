@@ -159,7 +159,7 @@ def _sample() -> dict[str, dict[str, object]]:
         "model": {"kinds": ["probit"], "cutoff": 0.4},
         "map": {"lang": "en", "title": "Peta"},
         "output": {"csv_locale": "id", "firms_gpkg": True},
-        "dynamics": {"min_overlap": 0.5, "change": 0.2, "alpha": 0.1},
+        "dynamics": {"min_overlap": 0.5, "change": 0.2, "alpha": 0.1, "stable_ids": True},
     }
 
 

@@ -163,3 +163,24 @@ def test_lineages_reject_unknown_periods_and_missing_columns() -> None:
         dynamics.lineages(s, periods=[2019, 2023])
     with pytest.raises(DataError, match="n_firms"):
         dynamics.lineages(s.drop(columns="n_firms"), periods=[2020])
+
+
+def test_firm_flows_are_set_arithmetic() -> None:
+    """Against Python sets: survivors = |A & B|, exits = |A - B|, entries = |B - A| for
+    each lineage and pair of consecutive periods."""
+    rng = np.random.default_rng(8)
+    rows = []
+    for period in (1, 2, 3):
+        for lineage in ("L1", "L2"):
+            ids = rng.choice(40, size=int(rng.integers(5, 25)), replace=False)
+            rows += [(period, f"f{i}", lineage) for i in ids]
+    members = pd.DataFrame(rows, columns=["period", "record_id", "lineage_id"])
+    got = dynamics.firm_flows(members, [1, 2, 3])
+    for lineage in ("L1", "L2"):
+        for before, now in ((1, 2), (2, 3)):
+            mine = members.loc[members["lineage_id"] == lineage]
+            a = set(mine.loc[mine["period"] == before, "record_id"])
+            b = set(mine.loc[mine["period"] == now, "record_id"])
+            assert got.loc[lineage, f"survivors_{now}"] == len(a & b)
+            assert got.loc[lineage, f"exits_{now}"] == len(a - b)
+            assert got.loc[lineage, f"entries_{now}"] == len(b - a)

@@ -103,3 +103,37 @@ def test_emerging_hot_spots_and_indicators(periods_run) -> None:
     furniture = indicators.loc[indicators["sector"] == "31"].iloc[0]
     assert furniture["n_firms_2016"] == 69 and furniture["n_firms_2023"] == 109
     assert furniture["n_firms_change"] == pytest.approx(40 / 69)
+
+
+def test_firm_flows_with_stable_ids(tmp_path: Path) -> None:
+    """With ``dynamics.stable_ids`` the lineage's survivors, exits and entries between
+    surveys equal the set arithmetic of the firms each period's run put in the sentra."""
+    from klastergeo.pipeline.firm_output import read_firms
+
+    parts = []
+    for year, (a, b) in list(SURVEYS.items())[1:]:
+        part = custom_study(
+            tmp_path, (6, 6), {"r2c2": a, "r2c3": b}, background={"10": 6, "31": 1}, seed=year
+        )
+        parts.append(part.assign(tahun=str(year)))  # ids F0, F1 ... name the same firms
+    pd.concat(parts, ignore_index=True).to_csv(tmp_path / "ukm.csv", index=False)
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app,
+        [
+            "sentra", "--records", str(tmp_path / "ukm.csv"), "--boundaries",
+            str(tmp_path / "desa.gpkg"), "--area-id-col", "kode", "--period-col", "tahun",
+            "--permutations", "0", "--out", str(out), "--set", "report.figures=none",
+            "--set", "pointpattern.enabled=false", "--set", "dynamics.stable_ids=true",
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    lineage = pd.read_csv(out / "dynamics.csv").iloc[0]
+    firms = {
+        y: set(read_firms(out / "periods" / y).query("sentra_id.notna()").index)  # record ids
+        for y in ("2019", "2023")
+    }
+    assert lineage["survivors_2023"] == len(firms["2019"] & firms["2023"])
+    assert lineage["exits_2023"] == len(firms["2019"] - firms["2023"])
+    assert lineage["entries_2023"] == len(firms["2023"] - firms["2019"])
+    assert lineage["entries_2023"] > 0 and lineage["survivors_2023"] > 0

@@ -897,6 +897,11 @@ class DynamicsOptions(_Options):
     )
     change: float = opt(0.3, "Relative change of firms beyond which a lineage grows or declines.")
     alpha: float = opt(0.05, "Significance of the Mann-Kendall trend of emerging hot spots.")
+    stable_ids: bool = opt(
+        False,
+        "Record ids name the same firm in every period: count each lineage's entries, "
+        "exits and survivors between periods.",
+    )
 
     def _problems(self) -> list[str | None]:
         problems: list[str | None] = []

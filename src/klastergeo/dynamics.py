@@ -54,6 +54,7 @@ changed between the surveys (a village split or renamed) is out of scope.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 from collections.abc import Mapping, Sequence
@@ -69,6 +70,8 @@ __all__ = [
     "CATEGORIES",
     "TRENDS",
     "emerging_hot_spots",
+    "firm_flows",
+    "lineage_of",
     "lineages",
     "mann_kendall",
 ]
@@ -409,3 +412,75 @@ def _lineage_row(
     row["_first"] = first
     row["_first_id"] = str(group.sort_values("pos")["sentra_id"].iloc[0])
     return row
+
+
+def lineage_of(table: pd.DataFrame, periods: Sequence[object]) -> pd.Series:
+    """The lineage of every sentra of every period, from the result of
+    :func:`lineages`.
+
+    Parameters
+    ----------
+    table
+        The lineages (indexed by ``lineage_id``, with ``sentra_id_<p>`` per period).
+    periods
+        The periods, as given to :func:`lineages`.
+
+    Returns
+    -------
+    Series
+        ``lineage_id`` indexed by (``period``, ``sentra_id``).
+    """
+    pairs = []
+    for p in periods:  # periods (a few); lineages (tens)
+        for lineage, ids in table[f"sentra_id_{p}"].items():
+            pairs += [(p, sid, lineage) for sid in str(ids).split(";") if sid]
+    frame = pd.DataFrame(pairs, columns=["period", "sentra_id", "lineage_id"])
+    return frame.set_index(["period", "sentra_id"])["lineage_id"]
+
+
+def firm_flows(members: pd.DataFrame, periods: Sequence[object]) -> pd.DataFrame:
+    """Entries, exits and survivors of every lineage between consecutive periods, for
+    registries whose record ids name the same firm in every period.
+
+    Parameters
+    ----------
+    members
+        One row per firm in a sentra and period: ``period``, ``record_id`` and
+        ``lineage_id``.
+    periods
+        The periods in time order.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``lineage_id``; for each period *q* after the first:
+        ``survivors_<q>`` (in the lineage in the period before and in *q*),
+        ``exits_<q>`` (in it before, not in *q*) and ``entries_<q>`` (in it in *q*, not
+        before). Counts are 0 where the lineage has no sentra in one of the two periods
+        (its firms all enter or all exit).
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"period": [1, 1, 1, 2, 2], "record_id": ["a", "b", "c", "a", "d"],
+    ...                   "lineage_id": "L25-01"})
+    >>> firm_flows(m, [1, 2]).loc["L25-01"].to_dict()
+    {'survivors_2': 1, 'exits_2': 2, 'entries_2': 1}
+    """
+    keys = members[["period", "record_id", "lineage_id"]].drop_duplicates()
+    lineages_seen = pd.Index(sorted(keys["lineage_id"].unique()), name="lineage_id")
+    out = pd.DataFrame(index=lineages_seen)
+    for before, now in itertools.pairwise(periods):  # periods (a few)
+        a = keys.loc[keys["period"] == before, ["record_id", "lineage_id"]]
+        b = keys.loc[keys["period"] == now, ["record_id", "lineage_id"]]
+        both = a.merge(b, on=["record_id", "lineage_id"])
+        survivors = both.groupby("lineage_id").size()
+        out[f"survivors_{now}"] = survivors.reindex(lineages_seen, fill_value=0)
+        out[f"exits_{now}"] = (
+            a.groupby("lineage_id").size().reindex(lineages_seen, fill_value=0)
+            - out[f"survivors_{now}"]
+        )
+        out[f"entries_{now}"] = (
+            b.groupby("lineage_id").size().reindex(lineages_seen, fill_value=0)
+            - out[f"survivors_{now}"]
+        )
+    return out.astype(np.int64)

@@ -8,7 +8,9 @@ areas and the contiguity weights are the same in every period. Then, in the top 
 
 - ``areas.parquet`` and ``sentra.csv``: every period's, with a ``period`` column;
 - ``dynamics.csv``: the sentra lineages (:func:`klastergeo.dynamics.lineages`), one row
-  per lineage with its trend, its sentra, firms, workers and output per period;
+  per lineage with its trend, its sentra, firms, workers and output per period; with
+  ``[dynamics] stable_ids`` (record ids name the same firm in every survey), the firms
+  that stayed, left and entered between periods (:func:`klastergeo.dynamics.firm_flows`);
   ``lineage_links.csv``: which sentra of one period continue which of the next;
 - ``emerging_hot_spots.csv`` (three periods or more): per area and sector with a
   significant specialisation in some period, its emerging hot-spot category and the
@@ -194,7 +196,7 @@ def run_periods(
                 out=folder.path / PERIODS_FOLDER / _safe(period),
             )
             runs[period] = run(sub, reporter=reporter, sentra_only=sentra_only)
-        result = _follow(config, periods, runs)
+        result = _follow(config, periods, runs, folder.path)
         result.summary = _write(folder, config, split, result)
     logger.info(
         "periods finished: %d periods, %d lineages, outputs in %s",
@@ -205,8 +207,11 @@ def run_periods(
     return result
 
 
-def _follow(config: RunConfig, periods: list[str], runs: dict[str, Any]) -> PeriodsResult:
-    """Lineages, emerging hot spots and indicators from the periods' runs."""
+def _follow(
+    config: RunConfig, periods: list[str], runs: dict[str, Any], stage: Path
+) -> PeriodsResult:
+    """Lineages, emerging hot spots and indicators from the periods' runs (written
+    below ``stage``), and, with stable record ids, the lineages' firm flows."""
     options = config.dynamics
     sentra = pd.concat(
         [
@@ -220,6 +225,8 @@ def _follow(config: RunConfig, periods: list[str], runs: dict[str, Any]) -> Peri
     table, links = dynamics.lineages(
         sentra, periods=periods, min_overlap=options.min_overlap, change=options.change
     )
+    if options.stable_ids and len(table):
+        table = table.join(_flows(table, periods, stage))
     long = pd.concat(
         [runs[p].table.reset_index().assign(period=p) for p in periods], ignore_index=True
     )
@@ -234,6 +241,33 @@ def _follow(config: RunConfig, periods: list[str], runs: dict[str, Any]) -> Peri
         indicators=_indicators(long, periods),
         summary={},
     )
+
+
+def _flows(table: pd.DataFrame, periods: list[str], stage: Path) -> pd.DataFrame:
+    """Entries, exits and survivors of each lineage, from each period's firms output
+    (``record_id`` and ``sentra_id``)."""
+    from klastergeo.pipeline.firm_output import FOLDER
+
+    lineage = dynamics.lineage_of(table, periods)
+    parts = []
+    for p in periods:  # periods (a few); firms are vectorised
+        folder = stage / PERIODS_FOLDER / _safe(p) / FOLDER
+        firms = pd.read_parquet(folder, columns=["record_id", "sentra_id"])
+        if "record_id" not in firms.columns:  # pandas made the stored index the index
+            firms = firms.reset_index()
+        inside = firms.loc[firms["sentra_id"].notna()]
+        keys = pd.MultiIndex.from_arrays([[p] * len(inside), inside["sentra_id"].astype(str)])
+        parts.append(
+            pd.DataFrame(
+                {
+                    "period": p,
+                    "record_id": inside["record_id"].astype(str).to_numpy(),
+                    "lineage_id": lineage.reindex(keys).to_numpy(),
+                }
+            )
+        )
+    members = pd.concat(parts, ignore_index=True).dropna(subset=["lineage_id"])
+    return dynamics.firm_flows(members, periods)
 
 
 def _emerging(long: pd.DataFrame, periods: list[str], alpha: float) -> pd.DataFrame:
