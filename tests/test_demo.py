@@ -135,3 +135,31 @@ def test_model_command_on_the_demo_registry(villages, tmp_path: Path) -> None:
     rejected = summary["records"]["by_reason"]
     assert rejected["out_of_range"] == demo.FAULTS["out_of_range"] + demo.SWAPPED
     assert rejected["outside_study_area"] == 0
+
+
+def test_the_earlier_survey_plants_the_changes(villages) -> None:
+    """2019's sentra: Tumang smaller, Troso larger, Juwana absent, and a roof-tile sentra
+    in two neighbouring Kebumen villages that 2023 no longer has."""
+    earlier = {p.key: p for p in demo.earlier_planted(villages)}
+    now = {p.key: p for p in demo.PLANTED}
+    assert "juwana" not in earlier and "genteng" not in now
+    assert earlier["tumang"].n_firms < now["tumang"].n_firms * 0.7
+    assert earlier["troso"].n_firms > now["troso"].n_firms * 1.3
+    (a, _), (b, _) = earlier["genteng"].villages
+    assert a.startswith("33.05.") and b.startswith("33.05.")
+    assert villages.geometry[a].touches(villages.geometry[b])
+    untouched = set(now) - set(demo.EARLIER_SHARE)
+    assert all(earlier[k].villages == now[k].villages for k in untouched)
+
+
+@pytest.mark.slow
+def test_the_demo_follows_its_sentra_across_two_surveys(data_dir, tmp_path) -> None:
+    """The demo end to end on a smaller background: both surveys analysed, every
+    planted sentra of 2023 found, and every planted lineage with its trend."""
+    made = demo.run_demo(tmp_path / "demo", boundaries=data_dir, background=4000, permutations=0)
+    assert made.scores["found"].all() and made.unmatched == 0
+    assert made.trends["trend_ok"].all(), made.trends
+    assert dict(zip(made.trends["key"], made.trends["expected"], strict=True))["juwana"] == "new"
+    assert (tmp_path / "demo" / "periods" / "2019" / "map.html").exists()
+    assert made.result.out == tmp_path / "demo" / "periods" / "2023"
+    assert "planted lineage trends recovered (2019 to 2023): 11/11" in made.lines()[-1]

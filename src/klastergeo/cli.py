@@ -337,6 +337,8 @@ def demo(
             notify=lambda text: console.print(literal(text)),
         )
     _console.print_summary(made.result.summary, made.result.sentra, made.result.out)
+    if made.periods is not None:
+        _console.print_periods(made.periods, Path(out))
     for line in made.lines():
         out_console.print(line)
 

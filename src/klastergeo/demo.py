@@ -21,9 +21,10 @@ training, equipment technology and supplier network (Tumang logit).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -258,6 +259,55 @@ _NAME_WORDS = np.array(
 )
 
 
+#: The demo's two surveys: an earlier one and the current one (the registry of PLANTED).
+DEMO_PERIODS = ("2019", "2023")
+#: Firms of a planted sentra in the earlier survey, as a share of the current survey's
+#: (0: not yet a sentra); the others are as they are now.
+EARLIER_SHARE = {"tumang": 0.6, "troso": 1.7, "juwana": 0.0}
+#: The lineage trend of each planted sentra from 2019 to 2023 (the others: stable); the
+#: roof-tile sentra of Kebumen is in the earlier survey only.
+EXPECTED_TRENDS = {"tumang": "growing", "troso": "declining", "juwana": "new", "genteng": "gone"}
+#: Where the earlier survey's vanished sentra is: Kabupaten Kebumen.
+GONE_REGENCY = "33.05"
+
+
+def earlier_planted(villages: gpd.GeoDataFrame) -> tuple[PlantedSentra, ...]:
+    """The sentra of the earlier survey: :data:`PLANTED` scaled by
+    :data:`EARLIER_SHARE`, and a roof-tile (23) sentra in two neighbouring villages of
+    Kebumen that the current survey no longer has.
+
+    Parameters
+    ----------
+    villages
+        Jawa Tengah's desa (where the vanished sentra's villages are chosen: the first
+        village of Kebumen, by code, with a neighbour in Kebumen).
+    """
+    out = []
+    for planted in PLANTED:
+        share = EARLIER_SHARE.get(planted.key, 1.0)
+        if share:
+            scaled = tuple((c, max(1, round(n * share))) for c, n in planted.villages)
+            out.append(dataclasses.replace(planted, villages=scaled))
+    kebumen = villages.loc[villages.index.str.startswith(GONE_REGENCY + ".")].sort_index()
+    shapes = kebumen.geometry.to_numpy()
+    for k, code in enumerate(kebumen.index):  # villages in code order; the first pair wins
+        touching = np.flatnonzero(shapely.touches(shapes, shapes[k]))
+        if len(touching):
+            pair = (code, kebumen.index[touching[0]])
+            break
+    else:
+        raise BoundaryError(f"no two neighbouring villages in {GONE_REGENCY}")
+    out.append(
+        PlantedSentra(
+            "genteng",
+            "Genteng Sokka (Kebumen)",
+            "23922",
+            ((pair[0], 60), (pair[1], 30)),
+        )
+    )
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class DemoRegistry:
     """The generated registry (text values, as written) and its ground truth."""
@@ -345,11 +395,16 @@ DIAMOND_COLUMNS = {
 }
 
 
-def _diamond_items(attrs: pd.DataFrame, first: int, rng: np.random.Generator) -> None:
+def _diamond_items(
+    attrs: pd.DataFrame,
+    first: int,
+    rng: np.random.Generator,
+    planted_sentra: Sequence[PlantedSentra] = PLANTED,
+) -> None:
     """1-5 survey scores of the diamond items, centred on each sentra's stage level."""
     level = np.full(len(attrs), _BACKGROUND_LEVEL)
     start = first
-    for planted in PLANTED:
+    for planted in planted_sentra:
         level[start : start + planted.n_firms] = STAGE_LEVEL[planted.stage]
         start += planted.n_firms
     for column in DIAMOND_COLUMNS:
@@ -369,7 +424,12 @@ def _draw_export(attrs: pd.DataFrame, rng: np.random.Generator) -> None:
 _OWNERSHIP_MIX = {"lokal": 0.97, "cabang": 0.025, "negara": 0.005}
 
 
-def _plant_structure(attrs: pd.DataFrame, first: int, rng: np.random.Generator) -> None:
+def _plant_structure(
+    attrs: pd.DataFrame,
+    first: int,
+    rng: np.random.Generator,
+    planted_sentra: Sequence[PlantedSentra] = PLANTED,
+) -> None:
     """Ownership, local linkages and the dominant firms of the planted sentra (in place).
 
     Rows from ``first`` on are the planted firms, in the order of :data:`PLANTED` and
@@ -385,7 +445,7 @@ def _plant_structure(attrs: pd.DataFrame, first: int, rng: np.random.Generator) 
     link_p = np.full(n, 0.35)
     workers = attrs["tenaga_kerja"].to_numpy(dtype=float).copy()
     start = first
-    for planted in PLANTED:  # a loop over the planted sentra, not over firms
+    for planted in planted_sentra:  # a loop over the planted sentra, not over firms
         size = planted.n_firms
         rows = np.arange(start, start + size)
         ownership[rows] = "lokal"
@@ -411,6 +471,7 @@ def generate_registry(
     n_background: int = DEMO_BACKGROUND,
     n_decoy: int = 10_000,
     seed: int = DEMO_SEED,
+    planted: Sequence[PlantedSentra] = PLANTED,
 ) -> DemoRegistry:
     """Generate the demo registry over ``villages`` (Jawa Tengah desa, indexed by code).
 
@@ -424,20 +485,23 @@ def generate_registry(
         Extra firms of every sector in Kota Semarang.
     seed
         Seed of every random draw.
+    planted
+        The sentra to plant (default :data:`PLANTED`, the current survey;
+        :func:`earlier_planted` gives the earlier one's).
     """
     rng = np.random.default_rng(seed)
-    missing = [c for p in PLANTED for c, _ in p.villages if c not in villages.index]
+    missing = [c for p in planted for c, _ in p.villages if c not in villages.index]
     if missing:
         raise BoundaryError(f"the demo needs Jawa Tengah villages; missing {missing[:3]}")
     codes = np.asarray(villages.index, dtype=object)
     owner_bg, kbli = _background_firms(villages, n_background, n_decoy, rng)
     position = {c: i for i, c in enumerate(codes)}
-    owner_s = np.concatenate([np.full(n, position[c]) for p in PLANTED for c, n in p.villages])
+    owner_s = np.concatenate([np.full(n, position[c]) for p in planted for c, n in p.villages])
     kbli_s = np.concatenate(
-        [np.full(n, p.kbli, dtype=object) for p in PLANTED for _, n in p.villages]
+        [np.full(n, p.kbli, dtype=object) for p in planted for _, n in p.villages]
     )
     key_s = np.concatenate(
-        [np.full(n, p.key, dtype=object) for p in PLANTED for _, n in p.villages]
+        [np.full(n, p.key, dtype=object) for p in planted for _, n in p.villages]
     )
     owner = np.concatenate([owner_bg, owner_s])
     in_sentra = np.concatenate([np.zeros(len(owner_bg), bool), np.ones(len(owner_s), bool)])
@@ -446,8 +510,8 @@ def generate_registry(
     lon, lat = _sample_in(geoms, owner, rng)
     n = len(owner)
     attrs = _firm_attributes(n, in_sentra, rng)
-    _plant_structure(attrs, len(owner_bg), rng)
-    _diamond_items(attrs, len(owner_bg), rng)
+    _plant_structure(attrs, len(owner_bg), rng, planted)
+    _diamond_items(attrs, len(owner_bg), rng, planted)
     _draw_export(attrs, rng)
     firms = pd.DataFrame(
         {
@@ -474,7 +538,7 @@ def generate_registry(
     )
     return DemoRegistry(
         registry=text,
-        truth=_truth(planted_key),
+        truth=_truth(planted_key, planted),
         expected_rejected=dict(FAULTS),
         expected_repaired=repaired,
     )
@@ -515,7 +579,9 @@ def _firm_names(n: int, rng: np.random.Generator) -> NDArray[np.str_]:
     return np.char.strip(names)
 
 
-def _truth(planted_key: NDArray[np.object_]) -> pd.DataFrame:
+def _truth(
+    planted_key: NDArray[np.object_], planted_sentra: Sequence[PlantedSentra] = PLANTED
+) -> pd.DataFrame:
     """The planted sentra, with how many of their firms the registry holds."""
     return pd.DataFrame(
         [
@@ -531,7 +597,7 @@ def _truth(planted_key: NDArray[np.object_]) -> pd.DataFrame:
                 "typology": p.typology,
                 "stage": p.stage,
             }
-            for p in PLANTED
+            for p in planted_sentra
         ]
     )
 
@@ -603,7 +669,12 @@ def _plant_faults(text: pd.DataFrame, rng: np.random.Generator) -> tuple[pd.Data
     return combined, SWAPPED
 
 
-def write_registry(demo: DemoRegistry, directory: str | Path) -> dict[str, Path]:
+def write_registry(
+    demo: DemoRegistry,
+    directory: str | Path,
+    *,
+    earlier: DemoRegistry | None = None,
+) -> dict[str, Path]:
     """Write ``registry.csv`` (``;``, decimal commas, UTF-8 BOM) and ``truth.csv``.
 
     Parameters
@@ -613,6 +684,9 @@ def write_registry(demo: DemoRegistry, directory: str | Path) -> dict[str, Path]
     directory
         Folder to write into; created if missing. Existing files of those names are
         replaced.
+    earlier
+        The earlier survey's registry: both then go into ``registry.csv`` with their
+        survey year in a column ``tahun`` (:data:`DEMO_PERIODS`), the earlier one first.
 
     Returns
     -------
@@ -622,8 +696,15 @@ def write_registry(demo: DemoRegistry, directory: str | Path) -> dict[str, Path]
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     paths = {"registry": directory / "registry.csv", "truth": directory / "truth.csv"}
+    registry = demo.registry
+    if earlier is not None:
+        before, now = DEMO_PERIODS
+        registry = pd.concat(
+            [earlier.registry.assign(tahun=before), registry.assign(tahun=now)],
+            ignore_index=True,
+        )
     with atomic_path(paths["registry"]) as tmp:
-        demo.registry.to_csv(tmp, sep=";", index=False, encoding="utf-8-sig")
+        registry.to_csv(tmp, sep=";", index=False, encoding="utf-8-sig")
     with atomic_path(paths["truth"]) as tmp:
         demo.truth.to_csv(tmp, index=False)
     return paths
@@ -700,6 +781,7 @@ def write_config(
     out: str | Path | None = None,
     permutations: int = 999,
     seed: int = 0,
+    periods: bool = False,
 ) -> Path:
     """Write the demo's run configuration (``klastergeo.toml``) next to its registry;
     ``out`` (default: ``<directory>/run``) is written relative to it.
@@ -713,6 +795,9 @@ def write_config(
         ``<directory>/run``.
     permutations, seed
         ``analysis.permutations`` and ``analysis.seed`` of the configuration.
+    periods
+        The registry holds both surveys (``tahun``): the run analyses each and follows
+        the sentra across them (``records.period_col``).
 
     Returns
     -------
@@ -724,6 +809,11 @@ def write_config(
     target = Path(out) if out is not None else directory / "run"
     relative = Path(os.path.relpath(target.absolute(), directory.absolute())).as_posix()
     text = DEMO_CONFIG.format(config=path, out=relative, permutations=permutations, seed=seed)
+    if periods:
+        text = text.replace(
+            "sector_digits = 2\n",
+            'sector_digits = 2\nperiod_col = "tahun"           # the survey year: 2019 or 2023\n',
+        )
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return path
@@ -830,6 +920,48 @@ def recovery_rates(scores: pd.DataFrame, unmatched: int) -> dict[str, float]:
     return out
 
 
+def score_trends(lineages: pd.DataFrame, truths: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Which planted sentra's lineage has its planted trend (:data:`EXPECTED_TRENDS`;
+    the others stable).
+
+    A planted sentra's lineage is the one of its sector whose areas hold the sentra's
+    core village (in any survey's truth).
+
+    Parameters
+    ----------
+    lineages
+        The lineages (:func:`klastergeo.dynamics.lineages`), indexed by ``lineage_id``.
+    truths
+        The planted truth of every survey (``key``, ``sector``, ``core_area``).
+
+    Returns
+    -------
+    DataFrame
+        Per planted key: ``expected``, ``trend`` (empty when no lineage holds it),
+        ``lineage_id`` and ``trend_ok``.
+    """
+    planted = pd.concat(truths, ignore_index=True).drop_duplicates("key")
+    members = lineages["area_codes"].astype(str).str.split(";")
+    rows = []
+    for p in planted.itertuples(index=False):  # planted sentra (about ten)
+        holds = (lineages["sector"].astype(str) == p.sector) & members.map(
+            lambda codes, core=p.core_area: core in codes
+        )
+        found = lineages.index[holds.to_numpy()]
+        trend = str(lineages.loc[found[0], "trend"]) if len(found) else ""
+        expected = EXPECTED_TRENDS.get(str(p.key), "stable")
+        rows.append(
+            {
+                "key": p.key,
+                "expected": expected,
+                "trend": trend,
+                "lineage_id": found[0] if len(found) else "",
+                "trend_ok": trend == expected,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 @dataclass(frozen=True)
 class DemoRun:
     """What :func:`run_demo` made: the run, where its inputs are, and how much of the
@@ -842,6 +974,8 @@ class DemoRun:
     scores: pd.DataFrame
     unmatched: int
     rates: dict[str, float]
+    periods: Any = None  # the two surveys' run (klastergeo.pipeline.periods)
+    trends: pd.DataFrame | None = None  # score_trends of the lineages
 
     def lines(self) -> list[str]:
         """The recovery, as ``klastergeo demo`` prints it."""
@@ -855,6 +989,12 @@ class DemoRun:
         for column, what in (("typology_ok", "Markusen types"), ("stage_ok", "development stages")):
             if column in scores.columns:
                 out.append(f"planted {what} recovered: {int(scores[column].sum())}/{len(scores)}")
+        if self.trends is not None:
+            ok = int(self.trends["trend_ok"].sum())
+            out.append(
+                f"planted lineage trends recovered ({' to '.join(DEMO_PERIODS)}): "
+                f"{ok}/{len(self.trends)}"
+            )
         return out
 
 
@@ -903,9 +1043,9 @@ def run_demo(
         The run's result, the input paths and the recovery scores.
     """
     from klastergeo import boundaries as bnd
-    from klastergeo import pipeline
     from klastergeo._io import check_output
     from klastergeo.config import load_config
+    from klastergeo.pipeline.periods import run_periods
 
     out = Path(out)
     inputs = Path(data) if data is not None else out.parent / f"{out.name}-input"
@@ -915,22 +1055,29 @@ def run_demo(
         notify(f"boundaries: {source}")
     villages = bnd.load_areas("desa", area=DEMO_AREA, source=source)
     generated = generate_registry(villages, n_background=background, seed=seed)
-    paths = write_registry(generated, inputs)
-    config_path = write_config(inputs, out=out, permutations=permutations)
+    earlier = generate_registry(
+        villages, n_background=background, seed=seed + 1, planted=earlier_planted(villages)
+    )
+    paths = write_registry(generated, inputs, earlier=earlier)
+    config_path = write_config(inputs, out=out, permutations=permutations, periods=True)
     if notify is not None:
         notify(
-            f"demo registry: {paths['registry']} ({len(generated.registry):,} rows); "
+            f"demo registry: {paths['registry']} ({len(earlier.registry):,} rows of "
+            f"{DEMO_PERIODS[0]}, {len(generated.registry):,} of {DEMO_PERIODS[1]}); "
             f"configuration: {config_path}"
         )
     settings = load_config(config_path, overrides={"area.boundaries": source})
-    result = pipeline.run(settings, reporter=reporter)
+    followed = run_periods(settings, reporter=reporter)
+    result = followed.runs[DEMO_PERIODS[1]]  # the current survey
     scores, unmatched = score_recovery(generated.truth, result.sentra)
     return DemoRun(
         result=result,
         registry=paths["registry"],
         config=config_path,
-        rows=len(generated.registry),
+        rows=len(generated.registry) + len(earlier.registry),
         scores=scores,
         unmatched=unmatched,
         rates=recovery_rates(scores, unmatched),
+        periods=followed,
+        trends=score_trends(followed.lineages, [earlier.truth, generated.truth]),
     )

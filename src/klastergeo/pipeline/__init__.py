@@ -182,6 +182,11 @@ def run(
     --------
     >>> result = run(load_config("klastergeo.toml"))  # doctest: +SKIP
     """
+    if config.records.period_col:
+        raise ConfigError(
+            f"records.period_col={config.records.period_col!r} asks for a run per survey "
+            "period; use klastergeo.pipeline.periods.run_periods (the command line does)"
+        )
     steps = Steps(reporter)
     intake.check_records(config)  # before the output folder, boundaries or the registry
     with RunFolder(config.out) as folder, arrow_pool():  # checked, locked, then computing

@@ -198,6 +198,8 @@ def run_periods(
             runs[period] = run(sub, reporter=reporter, sentra_only=sentra_only)
         result = _follow(config, periods, runs, folder.path)
         result.summary = _write(folder, config, split, result)
+    for period, made in runs.items():  # committed: the periods' runs are in config.out
+        made.out = Path(config.out) / PERIODS_FOLDER / _safe(period)
     logger.info(
         "periods finished: %d periods, %d lineages, outputs in %s",
         len(periods),
