@@ -272,12 +272,14 @@ def lineages(
     Returns
     -------
     tuple of DataFrame
-        The lineages (indexed by ``lineage_id``: ``sector``, ``trend``, ``area_codes``
-        over all periods, then per period ``sentra_id_<p>``, ``n_firms_<p>``,
+        The lineages (indexed by ``lineage_id``: ``sector``, ``name`` (of its sentra in
+        the last period it has one, when the sentra have names), ``trend``,
+        ``area_codes`` over all periods, then per period ``sentra_id_<p>``, ``n_firms_<p>``,
         ``workers_<p>``, ``output_<p>``, ``output_per_worker_<p>``, and
         ``firms_growth``, the relative change of firms from its first to its last period
-        with a sentra), and the links (``period``, ``sentra_id``, ``next_period``,
-        ``next_sentra_id``, ``shared_areas``, ``overlap``).
+        with a sentra, NaN for a lineage of one period), and the links (``period``,
+        ``sentra_id``, ``next_period``, ``next_sentra_id``, ``shared_areas``,
+        ``overlap``).
 
     Examples
     --------
@@ -306,7 +308,7 @@ def lineages(
     table = table.sort_values(["sector", "_first", "_first_id"], kind="stable")
     table["lineage_id"] = _lineage_ids(table["sector"])
     table = table.drop(columns=["_first", "_first_id"]).set_index("lineage_id")
-    front = ["sector", "trend", "area_codes"]
+    front = ["sector", "name", "trend", "area_codes"]
     table = table[front + [c for c in table.columns if c not in front]]
     public_links = links.drop(columns=["_a", "_b"]).reset_index(drop=True)
     return table, public_links
@@ -375,8 +377,10 @@ def _lineage_row(
     split = bool(own["_a"].value_counts().gt(1).any())
     merged = bool(own["_b"].value_counts().gt(1).any())
     present = sorted(set(group["pos"]))
+    latest = group.loc[group["pos"] == max(present)]
     row: dict[str, object] = {
         "sector": str(group["sector"].iloc[0]),
+        "name": "; ".join(latest["name"].astype(str)) if "name" in group else "",
         "area_codes": ";".join(sorted(set().union(*group["area_set"]))),
     }
     firms = {}
@@ -392,7 +396,10 @@ def _lineage_row(
         row[f"output_{p}"] = output
         row[f"output_per_worker_{p}"] = output / workers if workers else np.nan
     first, last = present[0], present[-1]
-    growth = (firms[last] - firms[first]) / firms[first] if firms[first] else np.nan
+    # a change needs two periods: none for a sentra seen once
+    growth = (
+        (firms[last] - firms[first]) / firms[first] if firms[first] and last > first else np.nan
+    )
     row["firms_growth"] = growth
     if split:
         trend = "split"

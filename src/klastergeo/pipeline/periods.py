@@ -364,8 +364,14 @@ def _index(config: RunConfig, result: PeriodsResult) -> str:
         f'report.html">{html.escape(t["report"])}</a></li>'
         for p in result.periods
     )
-    columns = ["sector", "trend", *(f"n_firms_{p}" for p in result.periods), "firms_growth"]
-    names = [t["lineage_id"], t["sector"], t["trend"]]
+    columns = [
+        "name",
+        "sector",
+        "trend",
+        *(f"n_firms_{p}" for p in result.periods),
+        "firms_growth",
+    ]
+    names = [t["lineage_id"], t["name"], t["sector"], t["trend"]]
     names += [f"{t['firms']} {p}" for p in result.periods] + [t["firms_growth"]]
     rows = "".join(
         "<tr><td>"
