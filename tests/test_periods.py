@@ -137,3 +137,21 @@ def test_firm_flows_with_stable_ids(tmp_path: Path) -> None:
     assert lineage["exits_2023"] == len(firms["2019"] - firms["2023"])
     assert lineage["entries_2023"] == len(firms["2023"] - firms["2019"])
     assert lineage["entries_2023"] > 0 and lineage["survivors_2023"] > 0
+
+
+def test_the_change_map_shows_every_period_and_the_trend(periods_run) -> None:
+    """map.html: the change view (one lineage, growing, in its last shape) and each
+    period's sentra, every text as JSON data of the page."""
+    import json
+
+    out, _ = periods_run
+    page = (out / "map.html").read_text(encoding="utf-8")
+    start = page.index("klastergeo.changeView(")
+    data, _ = json.JSONDecoder().raw_decode(page, page.index("{", start))
+    assert data["periods"] == ["2016", "2019", "2023"]
+    assert data["change"]["trends"] == ["growing"]
+    assert [len(v["shapes"]) for v in data["views"].values()] == [1, 1, 1]
+    popup = dict(data["change"]["popups"][0])
+    assert popup["Arah"] == "tumbuh" and popup["Usaha 2016"] and popup["Usaha 2023"]
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert '<iframe src="map.html"' in index

@@ -711,6 +711,7 @@ _DYNAMICS = {
         "trend": "Arah",
         "firms": "Usaha",
         "firms_growth": "Perubahan usaha",
+        "change": "Perubahan antarperiode",
         "note": (
             "Sentra dua periode berurutan disambung bila sektornya sama dan wilayah "
             "anggotanya beririsan; rinciannya di dynamics.csv dan lineage_links.csv."
@@ -728,6 +729,7 @@ _DYNAMICS = {
         "trend": "Trend",
         "firms": "Firms",
         "firms_growth": "Change in firms",
+        "change": "Change between periods",
         "note": (
             "Sentra of consecutive periods are linked when their sector is the same and "
             "their member areas overlap; details in dynamics.csv and lineage_links.csv."

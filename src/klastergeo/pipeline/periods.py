@@ -31,10 +31,12 @@ from __future__ import annotations
 import dataclasses
 import html
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -339,7 +341,9 @@ def _write(
         write_csv(result.emerging, stage / "emerging_hot_spots.csv", index=True, locale=locale)
     write_csv(result.indicators, stage / "indicators.csv", index=True, locale=locale)
     write_csv(split.missing, stage / "rejected_period.csv", locale=locale)
-    write_text(stage / "index.html", _index(config, result))
+    figures = _pictures(stage, config, result)
+    has_map = (stage / "map.html").exists()
+    write_text(stage / "index.html", _index(config, result, figures, has_map=has_map))
     trends = result.lineages["trend"].value_counts()
     summary = {
         **header("periods", config.analysis.seed),
@@ -354,8 +358,65 @@ def _write(
     return summary
 
 
-def _index(config: RunConfig, result: PeriodsResult) -> str:
-    """The top page: the lineages and a link to each period's map and report."""
+def _geo_sentra(result: PeriodsResult) -> gpd.GeoDataFrame:
+    """Every period's sentra polygons with ``period`` and ``lineage_id``."""
+    lineage = dynamics.lineage_of(result.lineages, result.periods)
+    frames = [
+        result.runs[p].sentra.reset_index().assign(period=p)
+        for p in result.periods
+        if len(result.runs[p].sentra)
+    ]
+    if not frames:
+        return gpd.GeoDataFrame({"period": [], "sentra_id": [], "lineage_id": []}, geometry=[])
+    geo = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
+    keys = pd.MultiIndex.from_arrays([geo["period"], geo["sentra_id"].astype(str)])
+    return geo.assign(lineage_id=lineage.reindex(keys).to_numpy())
+
+
+def _pictures(stage: Path, config: RunConfig, result: PeriodsResult) -> list[str]:
+    """The change map (``map.html``) and the small multiples of the sentra per period
+    (``figures/trend_<period>.png``, when the run draws figures); the figures' paths."""
+    from klastergeo.publish import change_map, maps
+    from klastergeo.publish import figures as static
+
+    geo = _geo_sentra(result)
+    lang = config.map.lang
+    last = stage / PERIODS_FOLDER / _safe(result.periods[-1])
+    if len(geo) and (last / "map.html").exists():  # not for `klastergeo sentra`
+        fmap = change_map.build_change_map(
+            geo,
+            result.lineages,
+            periods=result.periods,
+            lang=lang,
+            tiles=config.map.tiles,
+            attribution=config.map.attribution,
+            title=config.map.title,
+            source=Path(str(config.records.path)).name,
+        )
+        maps.save_map(fmap, stage / "map.html")
+    if config.report.figures == "none" or not len(geo):
+        return []
+    trend = result.lineages["trend"].reindex(geo["lineage_id"]).to_numpy()
+    members = pd.DataFrame(
+        {
+            "period": geo["period"].repeat(geo["area_codes"].str.count(";") + 1).to_numpy(),
+            "area_code": np.concatenate(geo["area_codes"].str.split(";").to_numpy()),
+            "trend": np.repeat(trend, geo["area_codes"].str.count(";").to_numpy() + 1),
+        }
+    )
+    latest = result.runs[result.periods[-1]]
+    written = static.trend_maps(
+        latest.areas, members, stage / "figures", periods=result.periods, lang=lang,
+        source=Path(str(config.records.path)).name,
+    )  # fmt: skip
+    return [f"figures/{path.name}" for path in written]
+
+
+def _index(
+    config: RunConfig, result: PeriodsResult, figures: Sequence[str] = (), *, has_map: bool
+) -> str:
+    """The top page: the change map, the lineages, the sentra per period (small
+    multiples) and a link to each period's map and report."""
     lang = config.map.lang
     t = messages.text("dynamics", lang)
     links = "".join(
@@ -383,14 +444,26 @@ def _index(config: RunConfig, result: PeriodsResult) -> str:
     )
     head = "".join(f"<th>{html.escape(name)}</th>" for name in names)
     title = html.escape(config.map.title or t["title"])
+    change = (
+        f'<iframe src="map.html" title="{html.escape(t["change"])}" style="width:100%;'
+        'height:520px;border:1px solid #ccc"></iframe>'
+        if has_map
+        else ""
+    )
+    pictures = "".join(
+        f'<img src="{html.escape(src)}" alt="{html.escape(src)}" loading="eager" '
+        'style="width:48%;margin:1%">'
+        for src in figures
+    )
     return (
         f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
         f"<title>{title}</title><style>body{{font-family:system-ui,sans-serif;max-width:"
         "1100px;margin:auto;padding:1.5em}td,th{padding:.2em .6em;border-bottom:1px solid "
         f"#ddd;text-align:left}}</style></head><body><h1>{title}</h1>"
-        f"<h2>{html.escape(t['periods'])}</h2><ul>{links}</ul>"
+        f"{change}<h2>{html.escape(t['periods'])}</h2><ul>{links}</ul>"
         f"<h2>{html.escape(t['lineages'])}</h2><table><thead><tr>{head}</tr></thead>"
-        f"<tbody>{rows}</tbody></table><p>{html.escape(t['note'])}</p></body></html>\n"
+        f"<tbody>{rows}</tbody></table><p>{html.escape(t['note'])}</p>{pictures}"
+        "</body></html>\n"
     )
 
 

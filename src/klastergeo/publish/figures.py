@@ -28,7 +28,15 @@ from klastergeo._errors import DataError
 from klastergeo._io import atomic_path
 from klastergeo._spatial import to_metric
 
-__all__ = ["RASTER_PARTS", "AreaCanvas", "moran_scatterplot", "moran_slope", "sector_figures"]
+__all__ = [
+    "RASTER_PARTS",
+    "TREND_COLOURS",
+    "AreaCanvas",
+    "moran_scatterplot",
+    "moran_slope",
+    "sector_figures",
+    "trend_maps",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -364,6 +372,78 @@ def sector_figures(
                         note=source,
                     )
                 )
+    finally:
+        canvas.close()
+    return written
+
+
+#: Lineage trends' colours (maps and figures of a multi-period run).
+TREND_COLOURS = {
+    "growing": "#1a9850",
+    "declining": "#d73027",
+    "stable": "#4575b4",
+    "new": "#fdae61",
+    "gone": "#969696",
+    "split": "#9e6bb8",
+    "merged": "#e7298a",
+}
+
+
+def trend_maps(
+    areas: gpd.GeoDataFrame,
+    members: pd.DataFrame,
+    folder: str | Path,
+    *,
+    periods: Sequence[str],
+    lang: str = "id",
+    source: str = "",
+) -> list[Path]:
+    """Small multiples of the sentra over time: one map per period
+    (``trend_<period>.png``) with each sentra's areas coloured by its lineage's trend.
+
+    Parameters
+    ----------
+    areas
+        Polygons indexed by area code.
+    members
+        One row per sentra area and period: ``period``, ``area_code`` and ``trend`` (its
+        lineage's, one of :data:`TREND_COLOURS`).
+    folder
+        Where the PNGs go (created if missing).
+    periods
+        The periods, in time order (one map each, even without sentra).
+    lang
+        ``"id"`` or ``"en"``: titles and legend.
+    source
+        The note at the bottom of every figure.
+
+    Returns
+    -------
+    list of Path
+        The files written, in the order of ``periods``.
+    """
+    names = messages.text("trends", lang)
+    title = messages.text("dynamics", lang)["title"]
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    legend = {names[t]: colour for t, colour in TREND_COLOURS.items()}
+    canvas = AreaCanvas(areas)
+    written = []
+    try:
+        for period in periods:  # one figure per period (a few)
+            rows = members.loc[members["period"].astype(str) == str(period)]
+            colours = pd.Series(
+                rows["trend"].map(TREND_COLOURS).to_numpy(), index=rows["area_code"].to_numpy()
+            )
+            written.append(
+                canvas.paint(
+                    colours[~colours.index.duplicated()],
+                    folder / f"trend_{period}.png",
+                    title=f"{title}: {period}",
+                    legend=legend,
+                    note=source,
+                )
+            )
     finally:
         canvas.close()
     return written

@@ -716,6 +716,78 @@
     });
   }
 
+  // The map of a multi-period run: a selector between the change view (every lineage in
+  // its last shape, coloured by its trend) and each period's sentra; popups and
+  // tooltips are text.
+  KG.changeView = function (map, data) {
+    var renderer = map.getRenderer(L.polygon([[0, 0], [0, 0], [0, 0]]));
+    var built = {};
+    function layerOf(key) {
+      if (!built[key]) {
+        var view = key === "change" ? data.change : data.views[key];
+        built[key] = shapesLayer(view.shapes, data.q, { weight: 2, fillOpacity: 0.45 },
+          renderer, function (i, layer) {
+            var colour = data.colours[view.trends[i]] || "#666666";
+            layer.setStyle({ color: colour, fillColor: colour });
+            layer.bindTooltip(textElement(view.tooltips[i]), { sticky: true });
+            layer.bindPopup(function () { return rowsElement(view.popups[i]); });
+          });
+      }
+      return built[key];
+    }
+    var current = null;
+    function show(key) {
+      if (current) {
+        map.removeLayer(current);
+      }
+      current = layerOf(key).addTo(map);
+      KG.changeShown = key;
+    }
+    var control = L.control({ position: "topright" });
+    control.onAdd = function () {
+      var div = L.DomUtil.create("div", "klastergeo-control leaflet-bar");
+      var label = document.createElement("label");
+      label.appendChild(document.createTextNode(data.text.period + " "));
+      var select = document.createElement("select");
+      select.className = "klastergeo-period";
+      [["change", data.text.change]].concat(data.periods.map(function (p) { return [p, p]; }))
+        .forEach(function (pair) {
+          var option = document.createElement("option");
+          option.value = pair[0];
+          option.textContent = pair[1];
+          select.appendChild(option);
+        });
+      select.addEventListener("change", function (e) { show(e.target.value); });
+      label.appendChild(select);
+      div.appendChild(label);
+      L.DomEvent.disableClickPropagation(div);
+      return div;
+    };
+    control.addTo(map);
+    var legend = L.control({ position: "bottomright" });
+    legend.onAdd = function () {
+      var div = L.DomUtil.create("div", "klastergeo-legend");
+      var heading = document.createElement("b");
+      heading.textContent = data.text.trend;
+      div.appendChild(heading);
+      Object.keys(data.trends).forEach(function (key) {
+        var row = document.createElement("div");
+        var box = document.createElement("span");
+        box.className = "klastergeo-swatch";
+        box.style.background = data.colours[key];
+        row.appendChild(box);
+        row.appendChild(document.createTextNode(data.trends[key]));
+        div.appendChild(row);
+      });
+      return div;
+    };
+    legend.addTo(map);
+    show("change");
+    if (current.getBounds().isValid()) {
+      map.fitBounds(current.getBounds(), { padding: [20, 20] });
+    }
+  };
+
   // Outlines, sentra and firms, each registered with the layer control. Firms come from
   // the page's firm data block when it is present (a published map has none unless its
   // publisher asked for firms).
