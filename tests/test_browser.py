@@ -468,3 +468,53 @@ def test_the_printed_report_has_every_figure(browser, tmp_path: Path) -> None:
     images = len(re.findall(rb"/Subtype\s*/Image", pdf))
     assert images >= len(figures), (images, len(figures))
     assert str(tmp_path).encode() not in pdf  # no machine path in what gets printed
+
+
+def test_the_change_map_switches_periods(browser, tmp_path: Path) -> None:
+    """A multi-period run's map: the change view first, then each period's sentra; the
+    legend names every trend; popups are text."""
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
+    from klastergeo import dynamics
+    from klastergeo.publish import change_map
+
+    box = shapely.box
+    sentra = gpd.GeoDataFrame(
+        {
+            "period": ["2019", "2023", "2023"],
+            "sentra_id": ["25-01", "25-01", "31-01"],
+            "sector": ["25", "25", "31"],
+            "name": ["Cepogo <b>", "Cepogo <b>", "Trangsan"],
+            "area_codes": ["a;b", "a;b;c", "x"],
+            "n_firms": [100, 180, 40],
+        },
+        geometry=[box(110.5, -7.5, 110.6, -7.4), box(110.5, -7.5, 110.65, -7.4),
+                  box(110.8, -7.6, 110.9, -7.5)],
+        crs=4326,
+    )  # fmt: skip
+    lineages, _ = dynamics.lineages(sentra, periods=["2019", "2023"])
+    lineage = dynamics.lineage_of(lineages, ["2019", "2023"])
+    keys = pd.MultiIndex.from_arrays([sentra["period"], sentra["sentra_id"]])
+    sentra["lineage_id"] = lineage.reindex(keys).to_numpy()
+    fmap = change_map.build_change_map(
+        sentra, lineages, periods=["2019", "2023"], lang="en", tiles="none"
+    )
+    path = maps.save_map(fmap, tmp_path / "change.html")
+    page = browser.new_page(viewport={"width": 1000, "height": 700})
+    page.errors = []
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.goto(path.as_uri(), wait_until="load")
+    page.wait_for_function("window.klastergeo && window.klastergeo.changeShown")
+    try:
+        shown = [page.evaluate("klastergeo.changeShown")]
+        legend = page.locator(".klastergeo-legend").inner_text()
+        page.select_option(".klastergeo-period", "2019")
+        shown.append(page.evaluate("klastergeo.changeShown"))
+        assert page.errors == []
+    finally:
+        page.close()
+    assert shown == ["change", "2019"]
+    for word in ("growing", "new", "declining", "gone", "split", "merged", "stable"):
+        assert word in legend

@@ -459,7 +459,7 @@ def _index(
         f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
         f"<title>{title}</title><style>body{{font-family:system-ui,sans-serif;max-width:"
         "1100px;margin:auto;padding:1.5em}td,th{padding:.2em .6em;border-bottom:1px solid "
-        f"#ddd;text-align:left}}</style></head><body><h1>{title}</h1>"
+        f"#ddd;text-align:left}}td:first-child{{white-space:nowrap}}</style></head><body><h1>{title}</h1>"
         f"{change}<h2>{html.escape(t['periods'])}</h2><ul>{links}</ul>"
         f"<h2>{html.escape(t['lineages'])}</h2><table><thead><tr>{head}</tr></thead>"
         f"<tbody>{rows}</tbody></table><p>{html.escape(t['note'])}</p>{pictures}"
