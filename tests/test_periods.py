@@ -72,6 +72,10 @@ def test_the_sentra_is_followed_and_grows(periods_run) -> None:
     period_sentra = sentra.set_index("period")["n_firms"].astype(float)
     assert [row[f"n_firms_{y}"] for y in SURVEYS] == [period_sentra[str(y)] for y in SURVEYS]
     assert row["n_firms_2023"] > row["n_firms_2019"] > row["n_firms_2016"]
+    first, last = row["workers_2016"], row["workers_2023"]  # growth, first to last period
+    assert row["workers_growth"] == pytest.approx((last - first) / first)
+    assert row["output_2016"] == 0 and pd.isna(row["output_growth"])  # no output column
+    assert row["workers_2023"] == float(sentra.set_index("period").loc["2023", "workers"])
     links = pd.read_csv(out / "lineage_links.csv")
     assert len(links) == 2 and (links["shared_areas"] == 2).all()
     index = (out / "index.html").read_text(encoding="utf-8")

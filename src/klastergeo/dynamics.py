@@ -277,7 +277,8 @@ def lineages(
         ``area_codes`` over all periods, then per period ``sentra_id_<p>``, ``n_firms_<p>``,
         ``workers_<p>``, ``output_<p>``, ``output_per_worker_<p>``, and
         ``firms_growth``, the relative change of firms from its first to its last period
-        with a sentra, NaN for a lineage of one period), and the links (``period``,
+        with a sentra, NaN for a lineage of one period; ``workers_growth`` and
+        ``output_growth`` likewise), and the links (``period``,
         ``sentra_id``, ``next_period``, ``next_sentra_id``, ``shared_areas``,
         ``overlap``).
 
@@ -312,6 +313,15 @@ def lineages(
     table = table[front + [c for c in table.columns if c not in front]]
     public_links = links.drop(columns=["_a", "_b"]).reset_index(drop=True)
     return table, public_links
+
+
+def _growth(values: Mapping[int, float], first: int, last: int) -> float:
+    """The relative change from period ``first`` to ``last`` (NaN for one period, or
+    from zero or a missing value)."""
+    a, b = values.get(first, np.nan), values.get(last, np.nan)
+    if last <= first or not np.isfinite(a) or not a:
+        return float("nan")
+    return float((b - a) / a)
 
 
 def _lineage_ids(sectors: pd.Series) -> list[str]:
@@ -383,7 +393,8 @@ def _lineage_row(
         "name": "; ".join(latest["name"].astype(str)) if "name" in group else "",
         "area_codes": ";".join(sorted(set().union(*group["area_set"]))),
     }
-    firms = {}
+    firms: dict[int, float] = {}
+    sums: dict[str, dict[int, float]] = {"workers": {}, "output": {}}
     for t, p in enumerate(periods):
         at = group.loc[group["pos"] == t]
         row[f"sentra_id_{p}"] = ";".join(at["sentra_id"].astype(str)) if len(at) else ""
@@ -394,13 +405,14 @@ def _lineage_row(
         output = float(at["output"].sum()) if len(at) and "output" in at else np.nan
         row[f"workers_{p}"] = workers
         row[f"output_{p}"] = output
+        sums["workers"][t], sums["output"][t] = workers, output
         row[f"output_per_worker_{p}"] = output / workers if workers else np.nan
     first, last = present[0], present[-1]
     # a change needs two periods: none for a sentra seen once
-    growth = (
-        (firms[last] - firms[first]) / firms[first] if firms[first] and last > first else np.nan
-    )
+    growth = _growth(firms, first, last)
     row["firms_growth"] = growth
+    row["workers_growth"] = _growth(sums["workers"], first, last)
+    row["output_growth"] = _growth(sums["output"], first, last)
     if split:
         trend = "split"
     elif merged:
