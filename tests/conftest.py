@@ -132,6 +132,25 @@ def custom_study(
     )
 
 
+def lattice_args(
+    command: str, folder: Path, out: Path, *options: str, records: str = "firms.csv"
+) -> list[str]:
+    """The command line of ``klastergeo <command>`` on a :func:`custom_study` folder: its
+    registry (``records``), its polygons (ids ``kode``), ``out``, then ``options``."""
+    return [
+        command,
+        "--records",
+        str(folder / records),
+        "--boundaries",
+        str(folder / "desa.gpkg"),
+        "--area-id-col",
+        "kode",
+        "--out",
+        str(out),
+        *options,
+    ]
+
+
 def area_table(
     areas: gpd.GeoDataFrame, firms: dict[str, dict[str, int]], graph, *, seed: int = 0
 ) -> pd.DataFrame:

@@ -431,7 +431,7 @@ def test_the_printed_report_has_every_figure(browser, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
     from klastergeo.cli import app
-    from tests.conftest import custom_study
+    from tests.conftest import custom_study, lattice_args
 
     registry = custom_study(
         tmp_path, (6, 6), {"r2c2": 45, "r2c3": 30}, background={"10": 6, "31": 1}, seed=2
@@ -440,21 +440,7 @@ def test_the_printed_report_has_every_figure(browser, tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = CliRunner().invoke(
         app,
-        [
-            "run",
-            "--records",
-            str(tmp_path / "firms.csv"),
-            "--boundaries",
-            str(tmp_path / "desa.gpkg"),
-            "--area-id-col",
-            "kode",
-            "--out",
-            str(out),
-            "--permutations",
-            "0",
-            "--tiles",
-            "none",
-        ],
+        lattice_args("run", tmp_path, out, "--permutations", "0", "--tiles", "none"),
     )
     assert result.exit_code == 0, result.output
     figures = sorted((out / "figures").glob("*.png"))

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from klastergeo import pipeline
 from klastergeo.cli import app
-from tests.conftest import firms_in, lattice
+from tests.conftest import firms_in, lattice, lattice_args
 
 runner = CliRunner()
 
@@ -49,18 +49,7 @@ def _run(*args: str) -> object:
 
 def _run_small(study: Path, out: Path, *options: str, records: str = "firms.csv") -> object:
     """``klastergeo run`` on the small study's registry and polygon file."""
-    return _run(
-        "run",
-        "--records",
-        str(study / records),
-        "--boundaries",
-        str(study / "desa.gpkg"),
-        "--area-id-col",
-        "kode",
-        "--out",
-        str(out),
-        *options,
-    )
+    return _run(*lattice_args("run", study, out, *options, records=records))
 
 
 def test_run_succeeds_and_writes_outputs(small_study: Path, tmp_path: Path) -> None:
@@ -79,19 +68,7 @@ def test_run_succeeds_and_writes_outputs(small_study: Path, tmp_path: Path) -> N
 
 def test_sentra_command_profiles_without_models_or_map(small_study: Path, tmp_path: Path) -> None:
     out = tmp_path / "sentra"
-    result = _run(
-        "sentra",
-        "--records",
-        str(small_study / "firms.csv"),
-        "--boundaries",
-        str(small_study / "desa.gpkg"),
-        "--area-id-col",
-        "kode",
-        "--out",
-        str(out),
-        "--permutations",
-        "99",
-    )
+    result = _run(*lattice_args("sentra", small_study, out, "--permutations", "99"))
     assert result.exit_code == 0, result.output
     for name in (
         "sentra.csv",

@@ -22,7 +22,7 @@ from klastergeo import aggregate, batches, distributed
 from klastergeo._errors import ConfigError
 from klastergeo.cli import app
 from klastergeo.config import ReadOptions
-from tests.conftest import lattice
+from tests.conftest import lattice, lattice_args
 
 N_RECORDS = 3_500
 BATCH = 1_000  # four batches: the planted duplicates fall in different ones
@@ -184,16 +184,10 @@ def test_warnings_of_the_workers_reach_the_client_once(
 def _cli_run(study: Path, out: Path, *options: str) -> object:
     return CliRunner().invoke(
         app,
-        [
+        lattice_args(
             "run",
-            "--records",
-            str(study / "firms.csv"),
-            "--boundaries",
-            str(study / "desa.gpkg"),
-            "--area-id-col",
-            "kode",
-            "--out",
-            str(out),
+            study,
+            out,
             "--permutations",
             "99",
             "--tiles",
@@ -201,7 +195,7 @@ def _cli_run(study: Path, out: Path, *options: str) -> object:
             "--batch-size",
             "150",
             *options,
-        ],
+        ),
         catch_exceptions=False,
     )
 

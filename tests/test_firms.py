@@ -17,7 +17,7 @@ from klastergeo import batches
 from klastergeo.pipeline import firm_output
 from klastergeo.pipeline.firms import FirmStore
 from klastergeo.pipeline.modelling import stratified_sample
-from tests.conftest import custom_study
+from tests.conftest import custom_study, lattice_args
 from tests.test_batches import _random_registry
 
 
@@ -181,16 +181,10 @@ def test_a_run_gives_the_same_outputs_for_batch_sizes_1000_and_1000000(tmp_path:
         out = tmp_path / f"out{size}"
         result = CliRunner().invoke(
             app,
-            [
+            lattice_args(
                 "run",
-                "--records",
-                str(tmp_path / "firms.csv"),
-                "--boundaries",
-                str(tmp_path / "desa.gpkg"),
-                "--area-id-col",
-                "kode",
-                "--out",
-                str(out),
+                tmp_path,
+                out,
                 "--permutations",
                 "99",
                 "--tiles",
@@ -199,7 +193,7 @@ def test_a_run_gives_the_same_outputs_for_batch_sizes_1000_and_1000000(tmp_path:
                 size,
                 "--set",
                 "model.max_firms=500",
-            ],
+            ),
             catch_exceptions=False,
         )
         assert result.exit_code == 0, result.output

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from klastergeo.cli import app
-from tests.conftest import custom_study
+from tests.conftest import custom_study, lattice_args
 
 runner = CliRunner()
 #: Furniture firms of the two sentra villages per survey: the sentra grows.
@@ -32,12 +32,11 @@ def periods_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.Data
     out = folder / "out"
     result = runner.invoke(
         app,
-        [
-            "run", "--records", str(folder / "ukm.csv"), "--boundaries",
-            str(folder / "desa.gpkg"), "--area-id-col", "kode", "--period-col", "tahun",
-            "--permutations", "0", "--tiles", "none", "--out", str(out),
-            "--set", "report.figures=none", "--set", "pointpattern.enabled=false",
-        ],
+        lattice_args(
+            "run", folder, out, "--period-col", "tahun", "--permutations", "0",
+            "--tiles", "none", "--set", "report.figures=none",
+            "--set", "pointpattern.enabled=false", records="ukm.csv",
+        ),
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     return out, registry
@@ -124,12 +123,11 @@ def test_firm_flows_with_stable_ids(tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = runner.invoke(
         app,
-        [
-            "sentra", "--records", str(tmp_path / "ukm.csv"), "--boundaries",
-            str(tmp_path / "desa.gpkg"), "--area-id-col", "kode", "--period-col", "tahun",
-            "--permutations", "0", "--out", str(out), "--set", "report.figures=none",
-            "--set", "pointpattern.enabled=false", "--set", "dynamics.stable_ids=true",
-        ],
+        lattice_args(
+            "sentra", tmp_path, out, "--period-col", "tahun", "--permutations", "0",
+            "--set", "report.figures=none", "--set", "pointpattern.enabled=false",
+            "--set", "dynamics.stable_ids=true", records="ukm.csv",
+        ),
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     lineage = pd.read_csv(out / "dynamics.csv").iloc[0]
