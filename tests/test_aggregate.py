@@ -90,10 +90,13 @@ def test_counts_keep_empty_areas_and_sum_values() -> None:
             "sector": ["13", "31", "13", "13"],
             "workers": [2.0, np.nan, 5.0, 1.0],
             "output": [10.0, 20.0, 30.0, 40.0],
+            "investment": [1.0, 2.0, np.nan, 4.0],
         }
     )
     counts = aggregate.count_by_area(firms, pd.Index(["a", "b", "c"]))
-    assert counts.shape == (6, 3)
+    assert counts.shape == (6, 4)
+    assert counts.loc[("a", "31"), "investment"] == 2.0
+    assert counts.loc[("b", "13"), "investment"] == 0.0
     assert counts.loc[("a", "13"), "n_firms"] == 1
     assert counts.loc[("c", "31"), "n_firms"] == 0
     assert counts.loc[("a", "31"), "workers"] == 0.0  # unknown workers sum to 0

@@ -139,9 +139,27 @@ def test_lineages_of_planted_trends() -> None:
     gone = table.loc[table["sector"] == "24"].iloc[0]
     assert gone["sentra_id_2023"] == "" and np.isnan(gone["n_firms_2023"])
     assert list(table.index[table["sector"] == "25"]) == ["L25-01"]
+    assert table["investment_2023"].isna().all()  # sentra without those sums
     assert set(links.columns) == {
         "period", "sentra_id", "next_period", "next_sentra_id", "shared_areas", "overlap"
     }  # fmt: skip
+
+
+def test_lineage_sums_and_growth_of_workers_output_and_investment() -> None:
+    s = _sentra([
+        (2019, "25-01", "25", "a;b", 100), (2023, "25-01", "25", "a", 60),
+        (2023, "25-02", "25", "b", 70),
+    ]).assign(
+        workers=[400.0, 200.0, 300.0], output=[80.0, 30.0, 60.0], investment=[20.0, 5.0, 7.0]
+    )  # fmt: skip
+    table, _ = dynamics.lineages(s, periods=[2019, 2023])
+    row = table.iloc[0]
+    assert row["trend"] == "split"
+    assert row[["workers_2023", "output_2023", "investment_2023"]].tolist() == [500, 90, 12]
+    assert row["output_per_worker_2019"] == pytest.approx(0.2)
+    assert row["output_per_worker_2023"] == pytest.approx(90 / 500)
+    assert row["workers_growth"] == pytest.approx(0.25)
+    assert row["investment_growth"] == pytest.approx(12 / 20 - 1)
 
 
 def test_small_overlaps_do_not_link() -> None:

@@ -22,7 +22,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-VALUE_COLUMNS = ("workers", "output")
+VALUE_COLUMNS = ("workers", "output", "investment")
 
 
 def h3_cells(
@@ -146,13 +146,14 @@ def count_by_area(
     by: str = "area_code",
     sectors: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Firms, workers and output per area x sector, with every combination present.
+    """Firms, workers, output and investment per area x sector, with every combination
+    present.
 
     Parameters
     ----------
     records
-        Firms with columns ``by`` (area code), ``sector``, ``workers``, ``output``
-        (``workers`` and ``output`` may be absent: they are then 0). Firms without an
+        Firms with columns ``by`` (area code), ``sector``, ``workers``, ``output`` and
+        ``investment`` (each may be absent: it is then 0). Firms without an
         area code are left out.
     areas
         All area codes of the study area; areas without firms get zeros.
@@ -164,7 +165,7 @@ def count_by_area(
     Returns
     -------
     DataFrame with a MultiIndex (``area_code``, ``sector``) and columns ``n_firms``,
-    ``workers``, ``output`` (sums; missing values count as 0).
+    ``workers``, ``output``, ``investment`` (sums; missing values count as 0).
 
     Examples
     --------
@@ -175,10 +176,10 @@ def count_by_area(
     ...     "output": [1.5, 2.0, 1.0],
     ... })
     >>> count_by_area(firms, pd.Index(["a", "b", "c"])).loc["a"]
-            n_firms  workers  output
+            n_firms  workers  output  investment
     sector
-    10            0      0.0     0.0
-    31            2      4.0     3.5
+    10            0      0.0     0.0         0.0
+    31            2      4.0     3.5         0.0
     """
     located = records.loc[records[by].notna()]
     chosen = sorted(located["sector"].dropna().unique()) if sectors is None else list(sectors)

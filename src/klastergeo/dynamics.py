@@ -92,6 +92,9 @@ CATEGORIES = (
 #: Lineage trends, in the order they are decided.
 TRENDS = ("split", "merged", "new", "gone", "growing", "declining", "stable")
 
+#: What a lineage sums per period besides its firms (when its sentra have them).
+LINEAGE_VALUES = ("workers", "output", "investment")
+
 
 def mann_kendall(values: NDArray[np.floating] | pd.DataFrame) -> pd.DataFrame:
     """The Mann-Kendall trend test of every row of ``values`` (one series per row, one
@@ -258,8 +261,8 @@ def lineages(
     ----------
     sentra
         One row per sentra and period: ``period``, ``sentra_id``, ``sector``,
-        ``area_codes`` (``;``-joined) and ``n_firms``; ``workers`` and ``output`` are
-        summed when present.
+        ``area_codes`` (``;``-joined) and ``n_firms``; ``workers``, ``output`` and
+        ``investment`` are summed when present.
     periods
         The periods in time order (every ``period`` value must be one of them).
     min_overlap
@@ -275,10 +278,10 @@ def lineages(
         The lineages (indexed by ``lineage_id``: ``sector``, ``name`` (of its sentra in
         the last period it has one, when the sentra have names), ``trend``,
         ``area_codes`` over all periods, then per period ``sentra_id_<p>``, ``n_firms_<p>``,
-        ``workers_<p>``, ``output_<p>``, ``output_per_worker_<p>``, and
-        ``firms_growth``, the relative change of firms from its first to its last period
-        with a sentra, NaN for a lineage of one period; ``workers_growth`` and
-        ``output_growth`` likewise), and the links (``period``,
+        ``workers_<p>``, ``output_<p>``, ``investment_<p>``, ``output_per_worker_<p>``,
+        and ``firms_growth``, the relative change of firms from its first to its last
+        period with a sentra, NaN for a lineage of one period; ``workers_growth``,
+        ``output_growth`` and ``investment_growth`` likewise), and the links (``period``,
         ``sentra_id``, ``next_period``, ``next_sentra_id``, ``shared_areas``,
         ``overlap``).
 
@@ -338,9 +341,12 @@ def _checked_sentra(sentra: pd.DataFrame, order: Mapping[object, int]) -> pd.Dat
         raise DataError(
             f"lineages need column(s) {missing}; the sentra have {list(sentra.columns)}"
         )
-    unknown = sorted({str(p) for p in sentra["period"] if p not in order})
+    unknown = sorted({repr(p) for p in sentra["period"] if p not in order})
     if unknown:
-        raise DataError(f"sentra of period(s) {unknown} are not among the periods {list(order)}")
+        raise DataError(
+            f"sentra of period(s) {', '.join(unknown)} are not among the periods "
+            f"{list(order)!r} (a period must equal its label: 2019 is not '2019')"
+        )
     frame = sentra.reset_index(drop=True).copy()
     frame["pos"] = frame["period"].map(order).astype(int)
     sets: list[frozenset[str]] = [frozenset(str(a).split(";")) for a in frame["area_codes"]]
@@ -394,25 +400,24 @@ def _lineage_row(
         "area_codes": ";".join(sorted(set().union(*group["area_set"]))),
     }
     firms: dict[int, float] = {}
-    sums: dict[str, dict[int, float]] = {"workers": {}, "output": {}}
+    sums: dict[str, dict[int, float]] = {value: {} for value in LINEAGE_VALUES}
     for t, p in enumerate(periods):
         at = group.loc[group["pos"] == t]
         row[f"sentra_id_{p}"] = ";".join(at["sentra_id"].astype(str)) if len(at) else ""
         n = float(at["n_firms"].sum()) if len(at) else np.nan
         firms[t] = n
         row[f"n_firms_{p}"] = n
-        workers = float(at["workers"].sum()) if len(at) and "workers" in at else np.nan
-        output = float(at["output"].sum()) if len(at) and "output" in at else np.nan
-        row[f"workers_{p}"] = workers
-        row[f"output_{p}"] = output
-        sums["workers"][t], sums["output"][t] = workers, output
+        for value in LINEAGE_VALUES:  # three sums
+            total = float(at[value].sum()) if len(at) and value in at else np.nan
+            row[f"{value}_{p}"] = sums[value][t] = total
+        workers, output = sums["workers"][t], sums["output"][t]
         row[f"output_per_worker_{p}"] = output / workers if workers else np.nan
     first, last = present[0], present[-1]
     # a change needs two periods: none for a sentra seen once
     growth = _growth(firms, first, last)
     row["firms_growth"] = growth
-    row["workers_growth"] = _growth(sums["workers"], first, last)
-    row["output_growth"] = _growth(sums["output"], first, last)
+    for value in LINEAGE_VALUES:
+        row[f"{value}_growth"] = _growth(sums[value], first, last)
     if split:
         trend = "split"
     elif merged:

@@ -631,6 +631,9 @@ def _describe(
             "n_firms": members["n_firms"].to_numpy(),
             "workers": members["workers"].to_numpy() if "workers" in members else np.nan,
             "output": members["output"].to_numpy() if "output" in members else np.nan,
+            "investment": (
+                members["investment"].to_numpy() if "investment" in members else np.nan
+            ),
             "all_firms": area_totals.reindex(codes).to_numpy(dtype=float),
             "km2": km2,
             "spec_z": members["spec_z"].to_numpy() if "spec_z" in members else np.nan,
@@ -649,6 +652,7 @@ def _describe(
         n_firms=("n_firms", "sum"),
         workers=("workers", "sum"),
         output=("output", "sum"),
+        investment=("investment", "sum"),
         all_firms=("all_firms", "sum"),
         area_km2=("km2", "sum"),
         spec_z_max=("spec_z", "max"),
@@ -913,12 +917,13 @@ def _relabel(labels: NDArray[np.int64]) -> NDArray[np.int64]:
 
 
 def _sums(firms: pd.DataFrame, rows: NDArray[np.int64]) -> dict[str, float]:
-    """Workers and output of the firms at ``rows`` (NaN for a column the firms lack)."""
+    """Workers, output and investment of the firms at ``rows`` (NaN for a column the
+    firms lack)."""
     return {
         column: float(pd.to_numeric(firms[column].iloc[rows], errors="coerce").sum())
         if column in firms.columns
         else float("nan")
-        for column in ("workers", "output")
+        for column in ("workers", "output", "investment")
     }
 
 

@@ -20,7 +20,7 @@ __all__ = ["FIRM_FIELDS", "Counts", "count", "lq_column"]
 
 
 #: The columns of the firms every later step may read (text ones as categories).
-FIRM_FIELDS = ("area_code", "sector", "workers", "output", "lon", "lat")
+FIRM_FIELDS = ("area_code", "sector", "workers", "output", "investment", "lon", "lat")
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,15 @@ areas and the contiguity weights are the same in every period. Then, in the top 
 
 - ``areas.parquet`` and ``sentra.csv``: every period's, with a ``period`` column;
 - ``dynamics.csv``: the sentra lineages (:func:`klastergeo.dynamics.lineages`), one row
-  per lineage with its trend, its sentra, firms, workers and output per period; with
+  per lineage with its trend, its sentra, firms, workers, output and investment per
+  period; with
   ``[dynamics] stable_ids`` (record ids name the same firm in every survey), the firms
   that stayed, left and entered between periods (:func:`klastergeo.dynamics.firm_flows`);
   ``lineage_links.csv``: which sentra of one period continue which of the next;
 - ``emerging_hot_spots.csv`` (three periods or more): per area and sector with a
   significant specialisation in some period, its emerging hot-spot category and the
   Mann-Kendall trend of ``spec_z`` (:func:`klastergeo.dynamics.emerging_hot_spots`);
-- ``indicators.csv``: firms, workers and output per regency (the code's first two
+- ``indicators.csv``: firms, workers, output and investment per regency (the code's first two
   parts, for desa and kecamatan areas; else the whole study area) and sector, per
   period, with the change from the first period;
 - ``rejected_period.csv``: records without a period (kept out of every period's run);
@@ -295,8 +296,8 @@ def _emerging(long: pd.DataFrame, periods: list[str], alpha: float) -> pd.DataFr
 
 
 def _indicators(long: pd.DataFrame, periods: list[str]) -> pd.DataFrame:
-    """Firms, workers and output per regency and sector, per period, and the change
-    from the first period. The regency is a Kemendagri code's first two parts where the
+    """Firms, workers, output and investment per regency and sector, per period, and
+    the change from the first period. The regency is a Kemendagri code's first two parts where the
     areas are finer (kecamatan, desa); with coarser or custom areas, the whole study
     area (``all``)."""
     codes = long["area_code"].astype(str)
@@ -304,7 +305,7 @@ def _indicators(long: pd.DataFrame, periods: list[str]) -> pd.DataFrame:
     regency = (
         codes.str.extract(r"^([^.]+\.[^.]+)")[0] if finer else pd.Series("all", index=long.index)
     )
-    values = [c for c in ("n_firms", "workers", "output") if c in long.columns]
+    values = [c for c in ("n_firms", *dynamics.LINEAGE_VALUES) if c in long.columns]
     sums = long.assign(regency=regency).pivot_table(
         index=["regency", "sector"], columns="period", values=values, aggfunc="sum"
     )
