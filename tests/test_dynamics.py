@@ -177,7 +177,7 @@ def test_small_overlaps_do_not_link() -> None:
 
 def test_lineages_reject_unknown_periods_and_missing_columns() -> None:
     s = _sentra([(2020, "25-01", "25", "a", 10)])
-    with pytest.raises(DataError, match=r"period\(s\) \['2020'\]"):
+    with pytest.raises(DataError, match=r"period\(s\) 2020 are not among"):
         dynamics.lineages(s, periods=[2019, 2023])
     with pytest.raises(DataError, match="n_firms"):
         dynamics.lineages(s.drop(columns="n_firms"), periods=[2020])
