@@ -48,6 +48,8 @@ def test_every_period_is_a_run_of_its_own(periods_run) -> None:
         folder = out / "periods" / str(year)
         for name in ("map.html", "report.html", "sentra.csv", "areas.parquet", "summary.json"):
             assert (folder / name).exists(), (year, name)
+        page = (folder / "map.html").read_text(encoding="utf-8")
+        assert f"({year})</b>" in page and f"ukm_{year}.parquet" in page  # title, source
     areas = pd.read_parquet(out / "areas.parquet")
     assert sorted(areas["period"].unique()) == ["2016", "2019", "2023"]
     assert len(areas) == 3 * 36 * 2  # the same 36 areas and 2 sectors in every period
@@ -157,3 +159,123 @@ def test_the_change_map_shows_every_period_and_the_trend(periods_run) -> None:
     assert popup["Arah"] == "tumbuh" and popup["Usaha 2016"] and popup["Usaha 2023"]
     index = (out / "index.html").read_text(encoding="utf-8")
     assert '<iframe src="map.html"' in index
+
+
+def test_one_registry_per_period_gives_the_same_lineages(periods_run, tmp_path: Path) -> None:
+    """``--records a --records b --records c`` (in any order, in several formats, labels
+    from the file names) follows the sentra exactly as the period column does."""
+    out, registry = periods_run
+    folder = out.parent
+    dated = registry.loc[registry["tahun"] != ""]
+    names = {"2023": "survei_2023.csv", "2016": "ukm-2016.parquet", "2019": "data2019.csv"}
+    for year, name in names.items():
+        part = dated.loc[dated["tahun"] == year].drop(columns="tahun")
+        if name.endswith(".parquet"):
+            part.astype(str).to_parquet(tmp_path / name, index=False)
+        else:
+            part.to_csv(tmp_path / name, index=False)
+    again = tmp_path / "out"
+    files = [arg for name in names.values() for arg in ("--records", str(tmp_path / name))]
+    args = lattice_args(
+        "run", folder, again, "--permutations", "0", "--tiles", "none",
+        "--set", "report.figures=none", "--set", "pointpattern.enabled=false",
+    )  # fmt: skip
+    at = args.index("--records")
+    args[at : at + 2] = files
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (again / "periods").iterdir()) == ["2016", "2019", "2023"]
+    mine = pd.read_csv(again / "dynamics.csv")
+    theirs = pd.read_csv(out / "dynamics.csv")
+    pd.testing.assert_frame_equal(mine, theirs)
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(again / "areas.parquet"), pd.read_parquet(out / "areas.parquet")
+    )
+    left_out = pd.read_csv(again / "rejected_period.csv")
+    assert len(left_out) == 0 and {"row", "reason"} <= set(left_out.columns)
+    index = (again / "index.html").read_text(encoding="utf-8")
+    assert "survei_2023.csv" in (again / "map.html").read_text(encoding="utf-8")
+    assert 'href="periods/2016/report.html"' in index
+
+
+def test_the_split_streams_in_batches(tmp_path: Path) -> None:
+    """The registry is split batch by batch: any batch size gives the same period files
+    and the same records left out (with their numbers in the file)."""
+    from klastergeo.config import load_config
+    from klastergeo.pipeline.periods import split_by_period
+
+    lines = ["id,lon,lat,kbli,tahun"]
+    lines += [
+        f"f{k},110.{k:03d},-7.5,{31 if k % 3 else 10},{2019 + 4 * (k % 2)}" for k in range(40)
+    ]
+    lines[9] = "f8,110.008,-7.5,31,"  # no period
+    lines[20] = "f19,110.019,-7.5,31,2023,extra"  # malformed: one field too many
+    lines[30] = "f29,110.029,-7.5,31,2019.0"  # a spreadsheet's year
+    (tmp_path / "ukm.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    base = load_config(
+        None, overrides={"records.path": str(tmp_path / "ukm.csv"), "records.period_col": "tahun"}
+    )
+    results = {}
+    for size in (1, 7, 1000):
+        config = base.with_overrides({"records.batch_size": size})
+        folder = tmp_path / f"split-{size}"
+        folder.mkdir()
+        split = split_by_period(config, folder)
+        files = {p: pd.read_parquet(path) for p, path in split.files.items()}
+        results[size] = (files, split.missing)
+        assert not (folder / "staged").exists()
+    files, missing = results[1000]
+    assert list(files) == ["2019", "2023"]
+    assert len(files["2019"]) + len(files["2023"]) == 38
+    assert "f29" in set(files["2019"]["id"])
+    assert missing["reason"].tolist() == ["missing_period", "malformed_row"]
+    assert missing["row"].astype(int).tolist() == [9, 20]
+    for size in (1, 7):
+        other, left = results[size]
+        assert list(other) == list(files)
+        for p in files:
+            pd.testing.assert_frame_equal(other[p], files[p])
+        pd.testing.assert_frame_equal(
+            left[["row", "reason"]].astype(str), missing[["row", "reason"]].astype(str)
+        )
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--records", "a_2019.csv"], "needs at least 2"),
+        (["--records", "a_2019.csv", "--records", "b_2019.csv"], "same period label"),
+        (["--records", "a_2019.csv", "--records", "b_2023.csv", "--periods", "2019"], "one label"),
+        (
+            ["--records", "a_2019.csv", "--records", "b_2023.csv", "--periods", "x,x"],
+            "repeats a label",
+        ),
+        (
+            ["--records", "a_2019.csv", "--records", "b_2023.csv", "--period-col", "tahun"],
+            "both give the periods",
+        ),
+    ],
+)
+def test_several_registries_are_checked(tmp_path: Path, flags: list[str], message: str) -> None:
+    for name in ("a_2019.csv", "b_2019.csv", "b_2023.csv"):
+        (tmp_path / name).write_text("id,lon,lat,kbli\n1,110,-7,31\n", encoding="utf-8")
+    flags = [str(tmp_path / f) if f.endswith(".csv") else f for f in flags]
+    if flags.count("--records") == 1:  # one registry as records.files (TOML)
+        flags = ["--set", f'records.files=["{flags[1]}"]']
+    result = runner.invoke(app, ["run", *flags, "--area", "33", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2, result.output
+    assert message in " ".join(result.output.split())
+    assert not (tmp_path / "o").exists()
+
+
+def test_validate_reads_one_registry(tmp_path: Path) -> None:
+    for name in ("a_2019.csv", "b_2023.csv"):
+        (tmp_path / name).write_text("id,lon,lat,kbli\n1,110,-7,31\n", encoding="utf-8")
+    result = runner.invoke(
+        app,
+        [
+            "validate", "--records", str(tmp_path / "a_2019.csv"),
+            "--records", str(tmp_path / "b_2023.csv"), "--out", str(tmp_path / "o"),
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 2 and "reads one" in " ".join(result.output.split())

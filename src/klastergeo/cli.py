@@ -120,6 +120,8 @@ def _option_parameter(option: Option) -> inspect.Parameter:
         default = ",".join(default)
     shown = "" if default in (None, "", False) and kind is not bool else f" (default: {default})"
     flag = typer.Option(*names, help=f"{option.help}{shown}")
+    if option.more:  # a repeatable flag: one value is this key, several are option.more
+        kind = list[kind]  # type: ignore[valid-type]
     return inspect.Parameter(
         option.key.replace(".", "__"),
         inspect.Parameter.KEYWORD_ONLY,
@@ -147,6 +149,12 @@ def _settings(values: dict[str, Any]) -> RunConfig:
     overrides.update(
         {name.replace("__", "."): value for name, value in values.items() if "__" in name}
     )
+    for option in options().values():  # --records a.csv --records b.csv: records.files
+        given = overrides.get(option.key)
+        if option.more and isinstance(given, list):
+            overrides[option.key] = given[0] if len(given) == 1 else None
+            if given:
+                overrides[option.more] = tuple(given) if len(given) > 1 else ()
     overrides["out"] = values["out"]
     area = overrides.get("area.code")
     if area is not None and not is_area_code(str(area)) and not overrides.get("area.boundaries"):
@@ -187,7 +195,7 @@ def _sentra(settings: RunConfig) -> None:
 def _pipeline(settings: RunConfig, *, sentra_only: bool) -> None:
     from klastergeo import _console, pipeline
 
-    if settings.records.period_col:  # several surveys: a run per period, then lineages
+    if settings.records.period_col or settings.records.files:  # several surveys
         from klastergeo.pipeline.periods import run_periods
 
         _console.print_periods(run_periods(settings, sentra_only=sentra_only), settings.out)

@@ -318,8 +318,9 @@ def opt(default: Any = dataclasses.MISSING, help: str = "", **flags: Any) -> Any
         One-line help text, shown by the CLI and in the README's option reference.
     **flags
         Further metadata: ``flag`` (the long command-line flag, e.g. ``"--seed"``),
-        ``short`` (a short flag such as ``"-r"``) and ``commands`` (the commands that
-        take the flag; default: those of the field's section).
+        ``short`` (a short flag such as ``"-r"``), ``commands`` (the commands that
+        take the flag; default: those of the field's section) and ``more`` (the key that
+        takes the values when the flag is repeated, e.g. ``records.files``).
 
     Returns
     -------
@@ -357,9 +358,23 @@ class ReadOptions(_Options):
 
     path: Path | None = opt(
         None,
-        "Enterprise registry: CSV, Excel, GeoPackage, GeoJSON, Shapefile or Parquet.",
+        "Enterprise registry: CSV, Excel, GeoPackage, GeoJSON, Shapefile or Parquet "
+        "(repeat --records for one registry per survey period: records.files).",
         flag="--records",
         short="-r",
+        more="records.files",
+    )
+    files: tuple[Path, ...] = opt(
+        (),
+        "One registry per survey period, in time order (or repeat --records): each is "
+        "analysed as a run of its own in periods/<period>/ and the sentra are followed "
+        "across them; records.periods are their labels.",
+    )
+    periods: tuple[str, ...] = opt(
+        (),
+        "Labels of the registries in records.files, in the same order, e.g. 2019,2023 "
+        "(default: the year in each file name, else the file name).",
+        flag="--periods",
     )
     delimiter: str | None = opt(None, "CSV delimiter (default: sniffed).", flag="--delimiter")
     encoding: str | None = opt(
@@ -398,10 +413,42 @@ class ReadOptions(_Options):
     )
 
     def _problems(self) -> list[str | None]:
-        problems = [_choice("records.decimal", self.decimal, Decimal)]
+        problems = [_choice("records.decimal", self.decimal, Decimal), *self._period_problems()]
         problems.append(_scheduler_problem("records.scheduler", self.scheduler))
         if self.batch_size < 1:
             problems.append(f"records.batch_size={self.batch_size!r} must be at least 1")
+        return problems + self._reading_problems()
+
+    def _period_problems(self) -> list[str]:
+        """Several registries (``files``) and their labels (``periods``)."""
+        problems = []
+        if self.files and self.path is not None:
+            problems.append(
+                f"records.path={str(self.path)!r} and records.files={len(self.files)} files "
+                "both name registries; give one registry (path) or one per period (files)"
+            )
+        if self.files and self.period_col:
+            problems.append(
+                f"records.period_col={self.period_col!r} and records.files both give the "
+                "periods; use a period column in one registry or one registry per period"
+            )
+        if len(self.files) == 1:
+            problems.append(
+                f"records.files holds one registry ({str(self.files[0])!r}); following sentra "
+                "over time needs at least 2 (else use records.path)"
+            )
+        if self.periods and len(self.periods) != len(self.files):
+            problems.append(
+                f"records.periods={list(self.periods)!r} has {len(self.periods)} label(s) for "
+                f"{len(self.files)} registries in records.files; give one label per registry"
+            )
+        if len(set(self.periods)) < len(self.periods):
+            problems.append(f"records.periods={list(self.periods)!r} repeats a label")
+        return problems
+
+    def _reading_problems(self) -> list[str | None]:
+        """Delimiter, encoding and the rest of how a file is read."""
+        problems: list[str | None] = []
         if self.sector_digits not in (2, 3, 4, 5):
             problems.append(
                 f"records.sector_digits={self.sector_digits!r} is not a KBLI level; "
@@ -1052,13 +1099,15 @@ SECTIONS: dict[str, Any] = {
     "dynamics": DynamicsOptions,
 }
 #: Keys whose values are lists of column names (a comma-separated string also works).
-_LIST_KEYS = ("sectors", "predictors", "linkages", "categorical", "log")
+_LIST_KEYS = ("sectors", "predictors", "linkages", "categorical", "log", "periods")
 _PATH_KEYS = {
     ("records", "path"),
     ("area", "boundaries"),
     ("diagnosis", "table"),
     ("model", "area_data"),
 }
+#: Keys holding a list of paths (each checked and resolved as a path key is).
+_PATH_LIST_KEYS = {("records", "files")}
 #: The commands whose flags a section's options become (a field's ``commands`` wins).
 _COMMANDS = {
     "records": ("run", "sentra", "validate", "model"),
@@ -1083,6 +1132,7 @@ class Option:
     flag: str | None = None
     short: str | None = None
     commands: tuple[str, ...] = ()
+    more: str | None = None  # the key a repeated flag's further values go to
 
 
 def options() -> dict[str, Option]:
@@ -1111,6 +1161,7 @@ def options() -> dict[str, Option]:
                 help=meta.get("help", ""),
                 flag=flag,
                 short=meta.get("short"),
+                more=meta.get("more"),
                 commands=tuple(meta.get("commands", _COMMANDS.get(section, ()))) if flag else (),
             )
     return out
@@ -1213,6 +1264,17 @@ def parse_assignment(text: str) -> tuple[str, Any]:
         return key, value.strip()
 
 
+def _path_value(name: str, value: Any, root: Path | None) -> Path:
+    """A path of the configuration, relative ones resolved from ``root`` (the TOML
+    file's folder)."""
+    if not isinstance(value, str | os.PathLike) or "\0" in str(value):
+        raise ConfigError(f"{name}={value!r} is not accepted: it must be a path (in quotes)")
+    path = Path(value).expanduser()
+    if root is not None and not path.is_absolute():
+        path = Path(os.path.normpath(root / path))
+    return path
+
+
 def _build(
     cls: type, values: dict[str, Any], section: str, *, base: Any = None, root: Path | None = None
 ) -> Any:
@@ -1226,14 +1288,9 @@ def _build(
     converted: dict[str, Any] = {}
     for key, value in values.items():
         if (section, key) in _PATH_KEYS and value is not None:
-            if not isinstance(value, str | os.PathLike) or "\0" in str(value):
-                raise ConfigError(
-                    f"{section}.{key}={value!r} is not accepted: it must be a path (in quotes)"
-                )
-            path = Path(value).expanduser()
-            if root is not None and not path.is_absolute():
-                path = Path(os.path.normpath(root / path))
-            value = path
+            value = _path_value(f"{section}.{key}", value, root)
+        elif (section, key) in _PATH_LIST_KEYS and isinstance(value, list | tuple):
+            value = tuple(_path_value(f"{section}.{key}", v, root) for v in value)
         elif isinstance(value, list):
             value = tuple(str(v) if key in _LIST_KEYS else v for v in value)
         elif key in (*_LIST_KEYS, "kinds") and isinstance(value, str):

@@ -631,9 +631,7 @@ def _describe(
             "n_firms": members["n_firms"].to_numpy(),
             "workers": members["workers"].to_numpy() if "workers" in members else np.nan,
             "output": members["output"].to_numpy() if "output" in members else np.nan,
-            "investment": (
-                members["investment"].to_numpy() if "investment" in members else np.nan
-            ),
+            "investment": (members["investment"].to_numpy() if "investment" in members else np.nan),
             "all_firms": area_totals.reindex(codes).to_numpy(dtype=float),
             "km2": km2,
             "spec_z": members["spec_z"].to_numpy() if "spec_z" in members else np.nan,

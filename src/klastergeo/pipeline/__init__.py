@@ -182,10 +182,15 @@ def run(
     --------
     >>> result = run(load_config("klastergeo.toml"))  # doctest: +SKIP
     """
-    if config.records.period_col:
+    if config.records.period_col or config.records.files:
+        given = (
+            f"records.period_col={config.records.period_col!r}"
+            if config.records.period_col
+            else f"records.files ({len(config.records.files)} registries)"
+        )
         raise ConfigError(
-            f"records.period_col={config.records.period_col!r} asks for a run per survey "
-            "period; use klastergeo.pipeline.periods.run_periods (the command line does)"
+            f"{given} asks for a run per survey period; use "
+            "klastergeo.pipeline.periods.run_periods (the command line does)"
         )
     steps = Steps(reporter)
     intake.check_records(config)  # before the output folder, boundaries or the registry

@@ -71,8 +71,8 @@ def read(config: RunConfig, workdir: Path, progress: Progress | None = None) -> 
     progress
         Called as ``progress(stage, done, total)`` while the file is read.
     """
-    if config.records.path is None:
-        raise ConfigError("no records file given; pass --records PATH or [records] path")
+    check_records(config)
+    assert config.records.path is not None
     return batches.open_registry(
         config.records.path,
         workdir=workdir,
@@ -96,6 +96,11 @@ def check_records(config: RunConfig) -> None:
     config
         The run's configuration; reads ``config.records.path``.
     """
+    if config.records.path is None and config.records.files:
+        raise ConfigError(
+            f"records.files names {len(config.records.files)} registries; this command "
+            "reads one: pass --records PATH once (run and sentra follow several periods)"
+        )
     if config.records.path is None:
         raise ConfigError("no records file given; pass --records PATH or [records] path")
     records_mod.check_source(config.records.path)

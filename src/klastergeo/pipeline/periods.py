@@ -2,7 +2,10 @@
 same areas, weights and settings, and the sentra followed from one period to the next.
 
 With ``[records] period_col`` (``--period-col tahun``) the registry is split by that
-column. Each period's records become a run in ``periods/<period>/`` (map, report, sentra,
+column, batch by batch (:func:`split_by_period`); with ``[records] files`` (``--records``
+repeated) each registry is a period, labelled by ``[records] periods`` or the year in its
+file name (:func:`period_files`). Each period's records become a run in
+``periods/<period>/`` (map, report, sentra,
 every output of a single run): the study area and its boundaries are the same, so the
 areas and the contiguity weights are the same in every period. Then, in the top folder:
 
@@ -32,6 +35,8 @@ from __future__ import annotations
 import dataclasses
 import html
 import logging
+import re
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,17 +45,19 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
-from klastergeo import dynamics, messages
+from klastergeo import batches, dynamics, messages
 from klastergeo import records as records_mod
-from klastergeo._errors import DataError
+from klastergeo._errors import ConfigError, DataError
 from klastergeo._io import RunFolder, atomic_path, write_csv, write_text
 from klastergeo.config import RunConfig
 from klastergeo.pipeline import intake
 from klastergeo.pipeline._steps import Reporter, header
 from klastergeo.pipeline.writer import versions
 
-__all__ = ["PeriodsResult", "run_periods", "split_by_period"]
+__all__ = ["PeriodsResult", "period_files", "run_periods", "split_by_period"]
 
 logger = logging.getLogger(__name__)
 
@@ -92,13 +99,14 @@ def _order(labels: list[str]) -> list[str]:
 
 def split_by_period(config: RunConfig, folder: Path) -> _Split:
     """Split the registry by ``records.period_col`` into one Parquet file of text per
-    period in ``folder``.
+    period in ``folder``, batch by batch (memory follows ``records.batch_size``, not the
+    registry).
 
     Parameters
     ----------
     config
-        The run's configuration (``[records]``: path, delimiter, encoding, sheet, layer
-        and ``period_col``).
+        The run's configuration (``[records]``: path, delimiter, encoding, sheet, layer,
+        batch_size and ``period_col``; ``[columns]``).
     folder
         Where the period files are written.
 
@@ -111,47 +119,148 @@ def split_by_period(config: RunConfig, folder: Path) -> _Split:
     options = config.records
     column = options.period_col
     assert options.path is not None and column is not None
-    raw = records_mod.read_records(
+    registry = batches.open_registry(
         options.path,
+        workdir=folder / "staged",
+        batch_size=options.batch_size,
+        columns=config.columns,
+        decimal=options.decimal,
         delimiter=options.delimiter,
         encoding=options.encoding,
         sheet=options.sheet,
         layer=options.layer,
     )
-    frame = raw.frame
-    if column not in frame.columns:
-        raise DataError(
-            f"records.period_col={column!r} is not a column of {options.path.name!r}; "
-            f"its columns: {list(frame.columns)}"
-        )
-    if raw.xy is not None:  # a GIS registry: its points as text coordinates
-        frame = frame.drop(columns="geometry", errors="ignore").assign(
-            lon=raw.xy[0].astype(str), lat=raw.xy[1].astype(str)
-        )
-    label = frame[column].astype("string").str.strip()
-    # a year written 2019.0 by a spreadsheet is the period 2019
-    label = label.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
-    absent = label.isna() | (label == "")
-    missing = frame.loc[absent.to_numpy()].assign(row=np.flatnonzero(absent.to_numpy()) + 1)
-    missing = missing.assign(reason="missing_period", detail=f"no value in {column!r}")
-    if len(raw.malformed):
-        missing = pd.concat(
-            [missing, raw.malformed.assign(reason="malformed_row")], ignore_index=True
-        )
-    labels = _order(sorted(set(label[~absent])))
+    source = registry.source
+    writers = _PeriodFiles(folder, options.path.stem)
+    missing: list[pd.DataFrame] = []
+    if len(source.malformed):
+        missing.append(source.malformed.assign(reason="malformed_row"))
+    for raw in source.batches(options.batch_size):  # batches; their rows are vectorised
+        frame = raw.frame
+        if column not in frame.columns:
+            raise DataError(
+                f"records.period_col={column!r} is not a column of {options.path.name!r}; "
+                f"its columns: {list(frame.columns)}"
+            )
+        if raw.xy is not None:  # a GIS registry: its points as text coordinates
+            frame = frame.drop(columns="geometry", errors="ignore").assign(
+                lon=raw.xy[0].astype(str), lat=raw.xy[1].astype(str)
+            )
+        label = frame[column].astype("string").str.strip()
+        # a year written 2019.0 by a spreadsheet is the period 2019
+        label = label.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+        absent = (label.isna() | (label == "")).to_numpy()
+        if absent.any():
+            missing.append(
+                frame.loc[absent].assign(
+                    row=raw.rows[absent], reason="missing_period", detail=f"no value in {column!r}"
+                )
+            )
+        writers.add(frame.loc[~absent], label[~absent])
+    files = writers.close()
+    labels = _order(list(files))
+    _check_folders(labels)
     if len(labels) < 2:
         raise DataError(
             f"records.period_col={column!r} holds {len(labels)} period(s) "
             f"({labels}); following sentra over time needs at least 2"
         )
-    text = frame.astype("string")
-    files = {}
-    for period in labels:  # periods (a few); rows are vectorised
-        path = folder / f"period-{_safe(period)}.parquet"
-        with atomic_path(path) as tmp:
-            text.loc[(label == period).to_numpy()].reset_index(drop=True).to_parquet(tmp)
-        files[period] = path
-    return _Split(files, missing.reset_index(drop=True))
+    shutil.rmtree(folder / "staged", ignore_errors=True)
+    out = (
+        pd.concat(missing, ignore_index=True)
+        if missing
+        else pd.DataFrame(columns=["row", "reason", "detail"])
+    )
+    if len(out):
+        out = out.sort_values("row", kind="stable").reset_index(drop=True)
+    return _Split({p: files[p] for p in labels}, out)
+
+
+def period_files(config: RunConfig) -> _Split:
+    """The registries of ``records.files`` by their period label, in time order.
+
+    Parameters
+    ----------
+    config
+        The run's configuration: ``records.files`` and their labels ``records.periods``
+        (default: the year in each file name, else the file name).
+
+    Returns
+    -------
+    _Split
+        The files by label (time order); no record is left out here.
+    """
+    options = config.records
+    files = [records_mod.check_source(path) for path in options.files]
+    labels = list(options.periods) or _labels_from_names(files)
+    order = _order(labels)
+    chosen = dict(zip(labels, files, strict=True))
+    _check_folders(order)
+    return _Split({p: chosen[p] for p in order}, pd.DataFrame(columns=["row", "reason", "detail"]))
+
+
+def _labels_from_names(files: Sequence[Path]) -> list[str]:
+    """A period label per registry: the one year (1900-2099) in its file name, else the
+    name without its suffix."""
+    years = [sorted(set(re.findall(r"(?<!\d)(?:19|20)\d\d(?!\d)", f.stem))) for f in files]
+    labels = [y[0] if len(y) == 1 else f.stem for y, f in zip(years, files, strict=True)]
+    if len(set(labels)) < len(labels):
+        raise ConfigError(
+            f"records.files {[f.name for f in files]} give the same period label "
+            f"{labels}; name each registry's period with --periods (records.periods), "
+            "e.g. --periods 2019,2023"
+        )
+    return labels
+
+
+def _check_folders(labels: Sequence[str]) -> None:
+    """Each period needs a folder of its own (``periods/<label>``)."""
+    folders = [_safe(p) for p in labels]
+    if len(set(folders)) < len(folders):
+        raise ConfigError(
+            f"the period labels {list(labels)} give the same folder names {folders}; "
+            "use labels that differ in their letters and digits"
+        )
+
+
+class _PeriodFiles:
+    """One Parquet file of text per period, appended batch by batch."""
+
+    def __init__(self, folder: Path, stem: str) -> None:
+        self.folder, self.stem = folder, stem
+        self.writers: dict[str, pq.ParquetWriter] = {}
+        self.paths: dict[str, Path] = {}
+        self.schema: pa.Schema | None = None
+
+    def add(self, frame: pd.DataFrame, label: pd.Series) -> None:
+        """Append each row of ``frame`` to the file of its ``label``."""
+        if self.schema is None:
+            self.schema = pa.schema([(str(c), pa.string()) for c in frame.columns])
+        text = frame.astype("string")
+        codes, uniques = pd.factorize(label)
+        for k, period in enumerate(uniques):  # the periods of a batch (a few)
+            if period not in self.writers:  # named as the pages cite it: ukm_2019.parquet
+                path = (
+                    self.folder / f"p{len(self.writers)}" / f"{self.stem}_{_safe(period)}.parquet"
+                )
+                path.parent.mkdir()
+                self.paths[period] = path
+                self.writers[period] = pq.ParquetWriter(path, self.schema)
+            table = pa.Table.from_pandas(
+                text.loc[codes == k], schema=self.schema, preserve_index=False
+            )
+            self.writers[period].write_table(table)
+
+    def close(self) -> dict[str, Path]:
+        for writer in self.writers.values():
+            writer.close()
+        return self.paths
+
+
+def _source(config: RunConfig) -> str:
+    """The registry's file name (or the registries'), as the pages cite it."""
+    paths = config.records.files or (config.records.path,)
+    return ", ".join(Path(str(path)).name for path in paths)
 
 
 def _safe(label: str) -> str:
@@ -184,18 +293,25 @@ def run_periods(
     """
     from klastergeo.pipeline import run
 
-    intake.check_records(config)
+    given = period_files(config) if config.records.files else None
+    if given is None:
+        intake.check_records(config)
     with RunFolder(config.out) as folder:
-        split = split_by_period(config, folder.scratch())
+        split = given or split_by_period(config, folder.scratch())
         periods = list(split.files)
         runs = {}
         for period, path in split.files.items():  # a run per period (a few)
             logger.info("period %s: %s", period, path.name)
+            records = dataclasses.replace(config.records, path=path, files=(), periods=())
+            if given is None:  # the split's files: Parquet of text
+                records = dataclasses.replace(
+                    records, period_col=None, delimiter=None, encoding=None
+                )
+            title = config.map.title or messages.text("map", config.map.lang)["title"]
             sub = dataclasses.replace(
                 config,
-                records=dataclasses.replace(
-                    config.records, path=path, period_col=None, delimiter=None, encoding=None
-                ),
+                records=records,
+                map=dataclasses.replace(config.map, title=f"{title} ({period})"),
                 out=folder.path / PERIODS_FOLDER / _safe(period),
             )
             runs[period] = run(sub, reporter=reporter, sentra_only=sentra_only)
@@ -392,7 +508,7 @@ def _pictures(stage: Path, config: RunConfig, result: PeriodsResult) -> list[str
             tiles=config.map.tiles,
             attribution=config.map.attribution,
             title=config.map.title,
-            source=Path(str(config.records.path)).name,
+            source=_source(config),
         )
         maps.save_map(fmap, stage / "map.html")
     if config.report.figures == "none" or not len(geo):
@@ -408,7 +524,7 @@ def _pictures(stage: Path, config: RunConfig, result: PeriodsResult) -> list[str
     latest = result.runs[result.periods[-1]]
     written = static.trend_maps(
         latest.areas, members, stage / "figures", periods=result.periods, lang=lang,
-        source=Path(str(config.records.path)).name,
+        source=_source(config),
     )  # fmt: skip
     return [f"figures/{path.name}" for path in written]
 
