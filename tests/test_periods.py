@@ -108,6 +108,9 @@ def test_emerging_hot_spots_and_indicators(periods_run) -> None:
     furniture = indicators.loc[indicators["sector"] == "31"].iloc[0]
     assert furniture["n_firms_2016"] == 69 and furniture["n_firms_2023"] == 109
     assert furniture["n_firms_change"] == pytest.approx(40 / 69)
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "Indikator per kabupaten/kota" in index and "58 %" in index  # 40 / 69
+    assert "<td>titik panas menetap</td>" in index
 
 
 def test_firm_flows_with_stable_ids(tmp_path: Path) -> None:

@@ -716,6 +716,22 @@ _DYNAMICS = {
             "Sentra dua periode berurutan disambung bila sektornya sama dan wilayah "
             "anggotanya beririsan; rinciannya di dynamics.csv dan lineage_links.csv."
         ),
+        "indicators": "Indikator per kabupaten/kota",
+        "indicators_note": (
+            "Kabupaten/kota dan sektor dengan sentra pada salah satu periode; semua "
+            "kabupaten/kota dan sektor ada di indicators.csv."
+        ),
+        "regency": "Kabupaten/kota",
+        "workers_change": "Perubahan tenaga kerja",
+        "output_change": "Perubahan nilai produksi",
+        "investment_change": "Perubahan investasi",
+        "emerging": "Titik panas yang muncul (jumlah wilayah per kategori)",
+        "emerging_note": (
+            "Kategori seperti pada ArcGIS Pro, dari statistik spesialisasi tiap periode dan "
+            "uji tren Mann-Kendall; per wilayah di emerging_hot_spots.csv."
+        ),
+        "category": "Kategori",
+        "areas": "Wilayah",
     },
     "en": {
         "title": "Dynamics of small and medium industry clusters (sentra)",
@@ -734,6 +750,23 @@ _DYNAMICS = {
             "Sentra of consecutive periods are linked when their sector is the same and "
             "their member areas overlap; details in dynamics.csv and lineage_links.csv."
         ),
+        "indicators": "Indicators per regency",
+        "indicators_note": (
+            "Regencies and sectors with a sentra in some period; every regency and sector "
+            "is in indicators.csv."
+        ),
+        "regency": "Regency",
+        "workers_change": "Change in workers",
+        "output_change": "Change in output",
+        "investment_change": "Change in investment",
+        "emerging": "Emerging hot spots (areas per category)",
+        "emerging_note": (
+            "ArcGIS Pro's categories (Emerging Hot Spot Analysis) from each period's "
+            "specialisation statistic and a Mann-Kendall trend test; per area in "
+            "emerging_hot_spots.csv."
+        ),
+        "category": "Category",
+        "areas": "Areas",
     },
 }
 
@@ -759,6 +792,48 @@ _TRENDS = {
     },
 }
 
+#: Emerging hot-spot categories (:func:`klastergeo.dynamics.emerging_hot_spots`).
+_EMERGING = {
+    "id": {
+        "new hot spot": "titik panas baru",
+        "new cold spot": "titik dingin baru",
+        "consecutive hot spot": "titik panas beruntun",
+        "consecutive cold spot": "titik dingin beruntun",
+        "intensifying hot spot": "titik panas menguat",
+        "intensifying cold spot": "titik dingin menguat",
+        "persistent hot spot": "titik panas menetap",
+        "persistent cold spot": "titik dingin menetap",
+        "diminishing hot spot": "titik panas melemah",
+        "diminishing cold spot": "titik dingin melemah",
+        "sporadic hot spot": "titik panas sporadis",
+        "sporadic cold spot": "titik dingin sporadis",
+        "oscillating hot spot": "titik panas berganti-ganti",
+        "oscillating cold spot": "titik dingin berganti-ganti",
+        "historical hot spot": "titik panas historis",
+        "historical cold spot": "titik dingin historis",
+        "no pattern": "tidak ada pola",
+    },
+    "en": {
+        "new hot spot": "new hot spot",
+        "new cold spot": "new cold spot",
+        "consecutive hot spot": "consecutive hot spot",
+        "consecutive cold spot": "consecutive cold spot",
+        "intensifying hot spot": "intensifying hot spot",
+        "intensifying cold spot": "intensifying cold spot",
+        "persistent hot spot": "persistent hot spot",
+        "persistent cold spot": "persistent cold spot",
+        "diminishing hot spot": "diminishing hot spot",
+        "diminishing cold spot": "diminishing cold spot",
+        "sporadic hot spot": "sporadic hot spot",
+        "sporadic cold spot": "sporadic cold spot",
+        "oscillating hot spot": "oscillating hot spot",
+        "oscillating cold spot": "oscillating cold spot",
+        "historical hot spot": "historical hot spot",
+        "historical cold spot": "historical cold spot",
+        "no pattern": "no pattern",
+    },
+}
+
 #: The catalogue: group -> language -> key -> text.
 MESSAGES: dict[str, dict[str, dict[str, str]]] = {
     "report": _REPORT,
@@ -776,6 +851,7 @@ MESSAGES: dict[str, dict[str, dict[str, str]]] = {
     "downloads": _DOWNLOADS,
     "dynamics": _DYNAMICS,
     "trends": _TRENDS,
+    "emerging": _EMERGING,
 }
 
 

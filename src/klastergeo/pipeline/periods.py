@@ -532,8 +532,9 @@ def _pictures(stage: Path, config: RunConfig, result: PeriodsResult) -> list[str
 def _index(
     config: RunConfig, result: PeriodsResult, figures: Sequence[str] = (), *, has_map: bool
 ) -> str:
-    """The top page: the change map, the lineages, the sentra per period (small
-    multiples) and a link to each period's map and report."""
+    """The top page: the change map, a link to each period's map and report, the
+    lineages, the indicators per regency, the emerging hot spots and the sentra per
+    period (small multiples)."""
     lang = config.map.lang
     t = messages.text("dynamics", lang)
     links = "".join(
@@ -542,24 +543,13 @@ def _index(
         f'report.html">{html.escape(t["report"])}</a></li>'
         for p in result.periods
     )
-    columns = [
-        "name",
-        "sector",
-        "trend",
-        *(f"n_firms_{p}" for p in result.periods),
-        "firms_growth",
-    ]
-    names = [t["lineage_id"], t["name"], t["sector"], t["trend"]]
-    names += [f"{t['firms']} {p}" for p in result.periods] + [t["firms_growth"]]
-    rows = "".join(
-        "<tr><td>"
-        + html.escape(str(lineage))
-        + "</td>"
-        + "".join(f"<td>{html.escape(_cell(row[c], c, lang))}</td>" for c in columns)
-        + "</tr>"
-        for lineage, row in result.lineages.iterrows()
-    )
-    head = "".join(f"<th>{html.escape(name)}</th>" for name in names)
+    firms = {f"n_firms_{p}": f"{t['firms']} {p}" for p in result.periods}
+    lineages = _table(
+        result.lineages.reset_index(),
+        {"lineage_id": t["lineage_id"], "name": t["name"], "sector": t["sector"],
+         "trend": t["trend"], **firms, "firms_growth": t["firms_growth"]},
+        lang,
+    )  # fmt: skip
     title = html.escape(config.map.title or t["title"])
     change = (
         f'<iframe src="map.html" title="{html.escape(t["change"])}" style="width:100%;'
@@ -576,20 +566,78 @@ def _index(
         f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
         f"<title>{title}</title><style>body{{font-family:system-ui,sans-serif;max-width:"
         "1100px;margin:auto;padding:1.5em}td,th{padding:.2em .6em;border-bottom:1px solid "
-        f"#ddd;text-align:left}}td:first-child{{white-space:nowrap}}</style></head><body><h1>{title}</h1>"
+        "#ddd;text-align:left}td:first-child{white-space:nowrap}@media print{iframe{display:"
+        f"none}}img{{break-inside:avoid}}}}</style></head><body><h1>{title}</h1>"
         f"{change}<h2>{html.escape(t['periods'])}</h2><ul>{links}</ul>"
-        f"<h2>{html.escape(t['lineages'])}</h2><table><thead><tr>{head}</tr></thead>"
-        f"<tbody>{rows}</tbody></table><p>{html.escape(t['note'])}</p>{pictures}"
+        f"<h2>{html.escape(t['lineages'])}</h2>{lineages}<p>{html.escape(t['note'])}</p>"
+        f"{_indicator_section(result, lang)}{_emerging_section(result, lang)}{pictures}"
         "</body></html>\n"
     )
 
 
+def _indicator_section(result: PeriodsResult, lang: str) -> str:
+    """The indicators of the regencies and sectors that have a lineage's area."""
+    t = messages.text("dynamics", lang)
+    table = result.indicators.reset_index()
+    if not len(table) or not len(result.lineages):
+        return ""
+    codes = result.lineages["area_codes"].str.split(";").explode()
+    sectors = result.lineages["sector"].reindex(codes.index).to_numpy()
+    regency = (
+        codes.str.extract(r"^([^.]+\.[^.]+)")[0] if (table["regency"] != "all").any() else "all"
+    )
+    wanted = pd.MultiIndex.from_arrays([np.broadcast_to(regency, len(codes)), sectors])
+    keys = pd.MultiIndex.from_frame(table[["regency", "sector"]])
+    table = table.loc[keys.isin(wanted.unique())]
+    names = {"regency": t["regency"], "sector": t["sector"]}
+    names |= {f"n_firms_{p}": f"{t['firms']} {p}" for p in result.periods}
+    names |= {"n_firms_change": t["firms_growth"]}
+    names |= {f"{v}_change": t[f"{v}_change"] for v in dynamics.LINEAGE_VALUES}
+    shown = {c: n for c, n in names.items() if c in table.columns}
+    return (
+        f"<h2>{html.escape(t['indicators'])}</h2>{_table(table, shown, lang)}"
+        f"<p>{html.escape(t['indicators_note'])}</p>"
+    )
+
+
+def _emerging_section(result: PeriodsResult, lang: str) -> str:
+    """How many areas of each sector fall in each emerging hot-spot category (three
+    periods or more)."""
+    if result.emerging is None or not len(result.emerging):
+        return ""
+    t = messages.text("dynamics", lang)
+    counts = (
+        result.emerging.reset_index()
+        .groupby(["sector", "category"], observed=True)
+        .size()
+        .rename("areas")
+        .reset_index()
+    )
+    table = _table(
+        counts, {"sector": t["sector"], "category": t["category"], "areas": t["areas"]}, lang
+    )
+    return f"<h2>{html.escape(t['emerging'])}</h2>{table}<p>{html.escape(t['emerging_note'])}</p>"
+
+
+def _table(frame: pd.DataFrame, names: dict[str, str], lang: str) -> str:
+    """``frame``'s columns ``names`` (column -> header) as an HTML table, every cell as
+    the page's language writes it and escaped."""
+    head = "".join(f"<th>{html.escape(name)}</th>" for name in names.values())
+    cells = [frame[c].map(lambda v, c=c: html.escape(_cell(v, c, lang))) for c in names]
+    body = "".join(
+        "<tr>" + "".join(f"<td>{v}</td>" for v in row) + "</tr>" for row in zip(*cells, strict=True)
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
 def _cell(value: Any, column: str, lang: str) -> str:
-    """A lineage table cell as the page's language writes it."""
+    """A table cell as the page's language writes it."""
     if column == "trend":
         return messages.label("trends", value, lang)
-    if column == "firms_growth":
+    if column == "category":
+        return messages.label("emerging", value, lang)
+    if column.endswith(("_growth", "_change")):
         return "" if pd.isna(value) else f"{messages.number(100 * value, lang, 0)} %"
-    if column.startswith("n_firms_"):
-        return messages.number(value, lang)
+    if column.startswith(("n_firms_", "workers_", "output_", "investment_")) or column == "areas":
+        return "" if pd.isna(value) else messages.number(value, lang)
     return str(value)
