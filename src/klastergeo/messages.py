@@ -927,6 +927,8 @@ def number(value: Any, lang: str, digits: int = 0) -> str:
     --------
     >>> number(19164.25, "id", 1), number(19164.25, "en", 1), number(float("nan"), "id")
     ('19.164,2', '19,164.2', '')
+    >>> number(-0.004, "id", 2)
+    '0,00'
     """
     if isinstance(value, bool):
         return label("columns", str(value), lang)
@@ -943,6 +945,8 @@ def _formatted(value: Any, lang: str, spec: str) -> str:
     if not math.isfinite(x):
         return ""
     out = format(x, spec)
+    if out.startswith("-") and not any(c in "123456789" for c in out.split("e")[0]):
+        out = out[1:]  # -0.004 shown with two decimals is 0.00, not -0.00
     return out.translate(_SWAP_MARKS) if lang == "id" else out
 
 
