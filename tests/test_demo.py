@@ -163,3 +163,13 @@ def test_the_demo_follows_its_sentra_across_two_surveys(data_dir, tmp_path) -> N
     assert (tmp_path / "demo" / "periods" / "2019" / "map.html").exists()
     assert made.result.out == tmp_path / "demo" / "periods" / "2023"
     assert "planted lineage trends recovered (2019 to 2023): 11/11" in made.lines()[-1]
+    # the regencies of the indicators are named from the boundaries' kabupaten layer
+    indicators = pd.read_csv(
+        tmp_path / "demo" / "indicators.csv", dtype={"sector": str, "regency": str}
+    )
+    kabupaten = pd.read_parquet(data_dir / "kabupaten.parquet", columns=["kode", "nama"])
+    expected = kabupaten.set_index("kode")["nama"]
+    named = indicators.set_index("regency")["regency_name"]
+    assert (named == expected.reindex(named.index)).all()
+    tiles = indicators.loc[(indicators["regency"] == "33.05") & (indicators["sector"] == "23")]
+    assert tiles["n_firms_change"].iloc[0] < 0  # the roof-tile sentra is gone by 2023

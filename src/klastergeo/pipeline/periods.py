@@ -359,7 +359,7 @@ def _follow(
         lineages=table,
         links=links,
         emerging=emerging,
-        indicators=_indicators(long, periods),
+        indicators=_indicators(long, periods, source=config.area.boundaries),
         summary={},
     )
 
@@ -411,11 +411,14 @@ def _emerging(long: pd.DataFrame, periods: list[str], alpha: float) -> pd.DataFr
     return out.join(bins)
 
 
-def _indicators(long: pd.DataFrame, periods: list[str]) -> pd.DataFrame:
+def _indicators(
+    long: pd.DataFrame, periods: list[str], *, source: Path | None = None
+) -> pd.DataFrame:
     """Firms, workers, output and investment per regency and sector, per period, and
-    the change from the first period. The regency is a Kemendagri code's first two parts where the
-    areas are finer (kecamatan, desa); with coarser or custom areas, the whole study
-    area (``all``)."""
+    the change from the first period. The regency is a Kemendagri code's first two parts
+    where the areas are finer (kecamatan, desa), named from the boundaries' kabupaten
+    (``source``) when they have them; with coarser or custom areas, the whole study area
+    (``all``)."""
     codes = long["area_code"].astype(str)
     finer = bool((codes.str.count(r"\.") >= 2).all())
     regency = (
@@ -432,7 +435,24 @@ def _indicators(long: pd.DataFrame, periods: list[str]) -> pd.DataFrame:
         first, last = out[f"{value}_{periods[0]}"], out[f"{value}_{periods[-1]}"]
         with np.errstate(divide="ignore", invalid="ignore"):
             out[f"{value}_change"] = np.where(first > 0, (last - first) / first, np.nan)
-    return out.loc[out[[f"n_firms_{p}" for p in periods]].sum(axis=1) > 0]
+    out = out.loc[out[[f"n_firms_{p}" for p in periods]].sum(axis=1) > 0]
+    names = _regency_names(list(regency.unique()), source) if finer else None
+    if names is not None:
+        out.insert(0, "regency_name", names.reindex(out.index.get_level_values(0)).to_numpy())
+    return out
+
+
+def _regency_names(codes: Sequence[str], source: Path | None) -> pd.Series | None:
+    """The kabupaten names of ``codes`` from the national boundaries, or None where the
+    boundaries are a file of their own or have no kabupaten level."""
+    from klastergeo import boundaries
+
+    try:
+        names = boundaries.load_names("kabupaten", source=source)
+    except (ConfigError, DataError, OSError) as err:
+        logger.info("regency names not available: %s", err)
+        return None
+    return names.reindex(list(codes)) if len(names) else None
 
 
 def _write(
@@ -589,7 +609,7 @@ def _indicator_section(result: PeriodsResult, lang: str) -> str:
     wanted = pd.MultiIndex.from_arrays([np.broadcast_to(regency, len(codes)), sectors])
     keys = pd.MultiIndex.from_frame(table[["regency", "sector"]])
     table = table.loc[keys.isin(wanted.unique())]
-    names = {"regency": t["regency"], "sector": t["sector"]}
+    names = {"regency": t["regency"], "regency_name": t["name"], "sector": t["sector"]}
     names |= {f"n_firms_{p}": f"{t['firms']} {p}" for p in result.periods}
     names |= {"n_firms_change": t["firms_growth"]}
     names |= {f"{v}_change": t[f"{v}_change"] for v in dynamics.LINEAGE_VALUES}
