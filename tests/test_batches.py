@@ -217,3 +217,22 @@ def test_counts_from_the_parts_equal_counts_from_the_firms(tmp_path: Path) -> No
         aggregate.count_by_area(columns, areas.index),
         aggregate.count_by_area(outcome.report().records, areas.index),
     )
+
+
+@pytest.mark.parametrize(("group", "size"), [(7, 5), (5, 5), (3, 10), (50, 4), (7, 1000)])
+def test_parquet_batches_are_the_file_in_order(tmp_path: Path, group: int, size: int) -> None:
+    """Batches of ``size`` rows read row group by row group (groups of ``group`` rows)
+    are the batches pyarrow's own iterator gives: same boundaries, same rows."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from klastergeo.batches import parquet_batches
+
+    table = pa.table({"id": [f"r{k}" for k in range(23)], "x": [str(k * k) for k in range(23)]})
+    pq.write_table(table, tmp_path / "t.parquet", row_group_size=group)
+    mine = list(parquet_batches(tmp_path / "t.parquet", size))
+    theirs = list(pq.ParquetFile(tmp_path / "t.parquet").iter_batches(batch_size=size))
+    assert [len(b) for b in mine] == [len(b) for b in theirs]
+    assert pa.concat_tables(mine).equals(table)
+    only = list(parquet_batches(tmp_path / "t.parquet", size, columns=["x"]))
+    assert only[0].column_names == ["x"]

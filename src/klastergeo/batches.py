@@ -48,6 +48,7 @@ __all__ = [
     "BatchValidation",
     "Registry",
     "open_registry",
+    "parquet_batches",
     "validate_in_batches",
 ]
 
@@ -320,6 +321,7 @@ def open_registry(
     sheet: str | None = None,
     layer: str | None = None,
     progress: Progress | None = None,
+    formats: bool = True,
 ) -> Registry:
     """Open a registry for :meth:`Registry.validate`: stage a CSV file as Parquet, and
     decide each numeric column's number format and the sector column's width from the
@@ -339,6 +341,10 @@ def open_registry(
         As for :func:`klastergeo.records.read_records`.
     progress
         Called as ``progress("stage", bytes_read, file_size)`` while a CSV is staged.
+    formats
+        Decide the number formats and the sector column's width (what validation
+        needs); False to only stage the rows (e.g. to split them by period), which
+        leaves ``formats`` empty and cannot be validated.
 
     Returns
     -------
@@ -359,6 +365,7 @@ def open_registry(
         options={"delimiter": delimiter, "encoding": encoding, "sheet": sheet, "layer": layer},
         batch_size=batch_size,
         tell=progress or (lambda stage, done, total: None),
+        formats=formats,
     )
     return Registry(source, work, batch_size)
 
@@ -415,8 +422,8 @@ class _Source:
             yield self.whole
             return
         start = 0
-        for batch in pq.ParquetFile(self.path).iter_batches(batch_size=batch_size):
-            frame = pa.Table.from_batches([batch]).to_pandas()
+        for table in parquet_batches(self.path, batch_size):
+            frame = table.to_pandas()
             yield self.raw(frame, start)
             start += len(frame)
 
@@ -468,6 +475,49 @@ class _Source:
         )
 
 
+def parquet_batches(
+    path: Path, batch_size: int, *, columns: Sequence[str] | None = None
+) -> Iterator[pa.Table]:
+    """A Parquet file's rows in batches of ``batch_size`` (the last one shorter), read
+    row group by row group.
+
+    ``ParquetFile.iter_batches`` would do the same, but with pyarrow 26 its memory grows
+    with every batch until it holds the whole file (measured: 17 MB a batch of 500,000
+    rows of seven text columns; apache/arrow#39808 reports the same for datasets). Here
+    the memory is one batch and one row group; a file written as one huge row group is
+    read whole.
+
+    Parameters
+    ----------
+    path
+        The Parquet file.
+    batch_size
+        Rows per batch (at least 1).
+    columns
+        The columns to read (default: all).
+
+    Returns
+    -------
+    Iterator of pyarrow.Table
+        The batches, in file order.
+    """
+    parquet = pq.ParquetFile(path)
+    pending: list[pa.Table] = []
+    held = 0
+    for group in range(parquet.metadata.num_row_groups):  # row groups; rows are columnar
+        table = parquet.read_row_group(group, columns=columns)
+        while len(table):
+            take = min(batch_size - held, len(table))
+            pending.append(table.slice(0, take))
+            held += take
+            table = table.slice(take)
+            if held == batch_size:
+                yield pa.concat_tables(pending)
+                pending, held = [], 0
+    if held:
+        yield pa.concat_tables(pending)
+
+
 def _group_bounds(parquet: pq.ParquetFile) -> NDArray[np.int64]:
     """The first row of each row group of ``parquet``, and its number of rows last."""
     sizes = [parquet.metadata.row_group(i).num_rows for i in range(parquet.num_row_groups)]
@@ -483,16 +533,21 @@ def _open(
     options: dict[str, Any],
     batch_size: int,
     tell: Progress,
+    formats: bool = True,
 ) -> _Source:
-    """The registry as a source of batches, with what is decided for the whole file."""
+    """The registry as a source of batches, with what is decided for the whole file
+    (unless ``formats`` is False)."""
     suffix = path.suffix.lower()
     if not _fits_one_batch(path, batch_size):
         if suffix in records._CSV_SUFFIXES:
             return _stage_csv(
-                path, work, columns=columns, decimal=decimal, options=options, tell=tell
-            )
+                path, work, columns=columns, decimal=decimal, options=options, tell=tell,
+                formats=formats,
+            )  # fmt: skip
         if suffix in records._PARQUET_SUFFIXES and not _geoparquet(path):
-            return _parquet(path, columns=columns, decimal=decimal, batch_size=batch_size)
+            return _parquet(
+                path, columns=columns, decimal=decimal, batch_size=batch_size, formats=formats
+            )
     raw = records.read_records(path, **options)
     cols = records.resolve_columns(
         list(raw.frame.columns), columns, has_geometry=raw.xy is not None
@@ -552,6 +607,7 @@ class _Evidence:
     delimiter: str | None
     formats: list[dict[str, records.NumberFormat]] = field(default_factory=list)
     lengths: NDArray[np.int64] | None = None
+    active: bool = True  # False: rows are only staged, nothing is decided
 
     @property
     def wanted(self) -> list[str]:
@@ -559,6 +615,8 @@ class _Evidence:
         return list(dict.fromkeys([*records.numeric_columns(self.cols), self.cols.sector]))
 
     def add(self, frame: pd.DataFrame) -> None:
+        if not self.active:
+            return
         self.formats.append(
             {
                 name: records.number_format(
@@ -572,11 +630,15 @@ class _Evidence:
         self.lengths = counts if self.lengths is None else self.lengths + counts
 
     def decided(self) -> dict[str, records.NumberFormat]:
+        if not self.active:
+            return {}
         own = records.merge_formats(self.formats, decimal=self.decimal, delimiter=self.delimiter)
         return records.file_formats(own, self.cols)
 
 
-def _parquet(path: Path, *, columns: Columns | None, decimal: Decimal, batch_size: int) -> _Source:
+def _parquet(
+    path: Path, *, columns: Columns | None, decimal: Decimal, batch_size: int, formats: bool = True
+) -> _Source:
     """A plain Parquet registry, read where it is; a first pass reads the numeric and
     sector columns for the evidence."""
     try:
@@ -588,9 +650,10 @@ def _parquet(path: Path, *, columns: Columns | None, decimal: Decimal, batch_siz
         ) from err
     records._check_header(names, path)
     cols = records.resolve_columns(names, columns, has_geometry=False)
-    evidence = _Evidence(cols, decimal, None)
-    for batch in parquet.iter_batches(batch_size=batch_size, columns=evidence.wanted):
-        evidence.add(records._as_text(pa.Table.from_batches([batch]).to_pandas(), path))
+    evidence = _Evidence(cols, decimal, None, active=formats)
+    wanted = evidence.wanted if formats else []
+    for table in parquet_batches(path, batch_size, columns=wanted) if wanted else ():
+        evidence.add(records._as_text(table.to_pandas(), path))
     if not evidence.formats:
         empty = parquet.schema_arrow.empty_table().select(evidence.wanted).to_pandas()
         evidence.add(empty)
@@ -616,6 +679,7 @@ def _stage_csv(
     decimal: Decimal,
     options: dict[str, Any],
     tell: Progress,
+    formats: bool = True,
 ) -> _Source:
     """Read a CSV file once, in blocks, into a Parquet file of text."""
     layout = records.csv_layout(
@@ -626,7 +690,12 @@ def _stage_csv(
     try:
         try:
             staged, evidence, malformed = _csv_to_parquet(
-                path, work, layout, encoding, cols, decimal, tell
+                path,
+                work,
+                layout,
+                encoding,
+                _Evidence(cols, decimal, layout.delimiter, active=formats),
+                tell,
             )
         except pa.ArrowInvalid as err:
             if not (
@@ -640,7 +709,12 @@ def _stage_csv(
             )
             encoding = "cp1252"
             staged, evidence, malformed = _csv_to_parquet(
-                path, work, layout, encoding, cols, decimal, tell
+                path,
+                work,
+                layout,
+                encoding,
+                _Evidence(cols, decimal, layout.delimiter, active=formats),
+                tell,
             )
     except (pa.ArrowException, UnicodeError, LookupError, ValueError) as err:
         raise ValidationError(
@@ -684,8 +758,7 @@ def _csv_to_parquet(
     work: Path,
     layout: records.CsvLayout,
     encoding: str,
-    cols: Columns,
-    decimal: Decimal,
+    evidence: _Evidence,
     tell: Progress,
 ) -> tuple[Path, _Evidence, list[dict[str, Any]]]:
     staged = work / "registry.parquet"
@@ -695,7 +768,6 @@ def _csv_to_parquet(
         malformed.append({"line": row.number, "raw_line": row.text})
         return "skip"
 
-    evidence = _Evidence(cols, decimal, layout.delimiter)
     size = max(path.stat().st_size, 1)
     schema = pa.schema([(name, pa.string()) for name in layout.header])
     with (
@@ -707,7 +779,8 @@ def _csv_to_parquet(
         )
         for batch in reader:
             writer.write_batch(batch, row_group_size=1 << 17)
-            evidence.add(pa.Table.from_batches([batch]).select(evidence.wanted).to_pandas())
+            if evidence.active:
+                evidence.add(pa.Table.from_batches([batch]).select(evidence.wanted).to_pandas())
             tell("stage", min(handle.tell(), size), size)
     return staged, evidence, malformed
 

@@ -129,6 +129,7 @@ def split_by_period(config: RunConfig, folder: Path) -> _Split:
         encoding=options.encoding,
         sheet=options.sheet,
         layer=options.layer,
+        formats=False,  # each period's run decides its own
     )
     source = registry.source
     writers = _PeriodFiles(folder, options.path.stem)
