@@ -1,0 +1,620 @@
+"""Co-location of sectors: which industries sit next to which, globally and around each
+sentra, and which expected links of a value chain are missing.
+
+**Global co-location quotient** (Leslie and Kronenfeld 2011). For sectors A and B,
+
+    CLQ(A -> B) = (C(A -> B) / N_A) / (N'_B / (N - 1)),
+
+where C(A -> B) counts the firms of A whose nearest neighbour is of B (a firm with
+several nearest neighbours at the same distance gives each ``1 / ties``), N_A and N_B
+are the sectors' firms, N all firms and N'_B = N_B - 1 when B is A (a firm is not its
+own neighbour), else N_B. Under random labelling CLQ is about 1; above 1, B is found next
+to A more often than its share predicts. Inference relabels the firms at random (the
+locations stay): ``p_value`` is the share of relabellings with a CLQ at least the
+observed one (co-location), ``p_isolation`` at most (both counting the observed one).
+
+**Local co-location quotient** (Cromley, Hanink and Bentley 2014; the form of ArcGIS
+Pro's Colocation Analysis). For a firm i of A, its k nearest neighbours j (not i) get
+Gaussian weights w_ij = exp(-0.5 d_ij^2 / b_i^2), with the adaptive bandwidth b_i the
+distance to the k-th neighbour (all weights 1 when the k neighbours share i's place), and
+
+    LCLQ_i(A -> B) = (sum_j w_ij [j in B] / sum_j w_ij) / (N'_B / (N - 1)).
+
+Its p-value is conditional: i stays, the labels of its k neighbours are drawn at random
+from the other N - 1 firms.
+
+**Per sentra** the CLQ towards B is the mean LCLQ of the sentra's firms of its sector.
+Its p-value comes from relabelling every firm outside the sentra at random (the sentra's
+firms keep their sector), so neighbours shared by several of the sentra's firms share
+their random label.
+
+Distances are in metres along the chord of a sphere of the Earth's mean radius: a k-d
+tree on 3-D points, exact in order for any extent (the whole country) and within 0.01 %
+of the great-circle distance up to 100 km.
+
+**Value chains.** A linkage table (``from_sector,to_sector,role``) says that
+``from_sector`` is a ``supplier``, ``buyer``, ``supporting`` or ``related`` industry of
+``to_sector``; ``to_sector`` may be a range (``10-33``, KBLI divisions). The default
+table (``klastergeo/data/linkages.csv``) is a documented assumption, not data: a few
+textbook links between KBLI divisions, to be replaced by a user's own.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+from scipy.spatial import cKDTree
+
+from klastergeo._errors import ConfigError, DataError
+
+__all__ = [
+    "DEFAULT_LINKAGES",
+    "ROLES",
+    "LocalCLQ",
+    "global_clq",
+    "local_clq",
+    "read_linkages",
+    "sentra_related",
+]
+
+logger = logging.getLogger(__name__)
+
+#: What a related industry is to a sentra's sector, as a linkage table names it.
+ROLES = ("supplier", "buyer", "supporting", "related")
+#: The shipped default linkage table (an assumption between KBLI divisions, not data).
+DEFAULT_LINKAGES = Path(str(files("klastergeo") / "data" / "linkages.csv"))
+#: The Earth's mean radius (IUGG), metres.
+EARTH_RADIUS_M = 6_371_008.8
+
+
+def _points(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.float64]:
+    """Longitude/latitude (degrees) as 3-D points on a sphere of the Earth's radius."""
+    lam = np.radians(np.asarray(lon, dtype=np.float64))
+    phi = np.radians(np.asarray(lat, dtype=np.float64))
+    if not (np.isfinite(lam).all() and np.isfinite(phi).all()):
+        raise DataError("co-location needs finite coordinates for every firm")
+    cos_phi = np.cos(phi)
+    return EARTH_RADIUS_M * np.column_stack(
+        [cos_phi * np.cos(lam), cos_phi * np.sin(lam), np.sin(phi)]
+    )
+
+
+def _labels(labels: ArrayLike) -> tuple[NDArray[np.int64], pd.Index]:
+    codes, uniques = pd.factorize(pd.Series(np.asarray(labels)).astype(str), sort=True)
+    return codes.astype(np.int64), pd.Index(uniques, name="sector")
+
+
+def _knn(
+    tree: cKDTree, xyz: NDArray[np.float64], k: int, rows: NDArray[np.int64] | None = None
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """The ``k`` nearest neighbours of the points ``rows`` (default: all), each point
+    itself left out even when others share its place."""
+    rows = np.arange(len(xyz)) if rows is None else rows
+    k = min(k, len(xyz) - 1)
+    dist, idx = tree.query(xyz[rows], k=k + 1)
+    dist, idx = dist.reshape(len(rows), k + 1), idx.reshape(len(rows), k + 1)
+    own = idx == rows[:, None]
+    # a point not among its own k + 1 neighbours (more than k others at its place): drop
+    # the last one instead
+    own[~own.any(axis=1), k] = True
+    keep = ~own
+    return dist[keep].reshape(len(rows), k), idx[keep].reshape(len(rows), k)
+
+
+def _nearest(
+    xyz: NDArray[np.float64],
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    """Every point's nearest neighbours with ties: (point, neighbour, 1 / ties)."""
+    n = len(xyz)
+    tree = cKDTree(xyz)
+    rows, cols, weights = [], [], []
+    todo = np.arange(n)
+    k = 4
+    while len(todo):  # a few rounds: points whose k neighbours are all tied ask for more
+        dist, idx = _knn(tree, xyz, k, todo)
+        tied = dist <= dist[:, :1] * (1 + 1e-12) + 1e-9
+        full = tied.all(axis=1) & (idx.shape[1] < n - 1)
+        done = ~full
+        r, c = np.nonzero(tied[done])
+        share = 1.0 / tied[done].sum(axis=1)
+        rows.append(todo[done][r])
+        cols.append(idx[done][r, c])
+        weights.append(share[r])
+        todo, k = todo[full], k * 4
+    return np.concatenate(rows), np.concatenate(cols), np.concatenate(weights)
+
+
+def _pair_counts(
+    codes: NDArray[np.int64],
+    rows: NDArray[np.int64],
+    cols: NDArray[np.int64],
+    weights: NDArray[np.float64],
+    s: int,
+) -> NDArray[np.float64]:
+    flat = codes[rows] * s + codes[cols]
+    out = np.bincount(flat, weights=weights, minlength=s * s).astype(np.float64)
+    return out.reshape(s, s)
+
+
+def global_clq(
+    lon: ArrayLike,
+    lat: ArrayLike,
+    labels: ArrayLike,
+    *,
+    permutations: int = 99,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """The global co-location quotient of every ordered pair of sectors, with
+    permutation inference (see the module's text).
+
+    Parameters
+    ----------
+    lon, lat
+        Each firm's coordinates (degrees, EPSG:4326).
+    labels
+        Each firm's sector.
+    permutations
+        Random relabellings of the firms (0: no p-values).
+    seed
+        Seed of the relabellings (``numpy.random.default_rng``).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by (``sector``, ``related_sector``): ``n_sector``, ``n_related``,
+        ``clq``, ``p_value`` (co-location) and ``p_isolation``.
+
+    Examples
+    --------
+    >>> out = global_clq([0, 0.001, 1, 1.001], [0, 0, 0, 0], ["a", "a", "b", "b"])
+    >>> float(out.loc[("a", "a"), "clq"]), float(out.loc[("a", "b"), "clq"])
+    (3.0, 0.0)
+    """
+    codes, sectors = _labels(labels)
+    n, s = len(codes), len(sectors)
+    if n < 3:
+        raise DataError(f"co-location needs at least 3 firms, got {n}")
+    rows, cols, weights = _nearest(_points(lon, lat))
+    counts = np.bincount(codes, minlength=s).astype(np.float64)
+    expected = (counts[None, :] - np.eye(s)) / (n - 1)  # N'_B / (N - 1), per (A, B)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = 1.0 / (counts[:, None] * expected)
+    observed = _pair_counts(codes, rows, cols, weights, s) * scale
+    above = np.zeros((s, s))
+    below = np.zeros((s, s))
+    rng = np.random.default_rng(seed)
+    for _ in range(permutations):  # relabellings; each is one bincount over all firms
+        sim = _pair_counts(rng.permutation(codes), rows, cols, weights, s) * scale
+        above += sim >= observed - 1e-12
+        below += sim <= observed + 1e-12
+    index = pd.MultiIndex.from_product([sectors, sectors.rename("related_sector")])
+    out = pd.DataFrame(
+        {
+            "n_sector": np.repeat(counts, s).astype(np.int64),
+            "n_related": np.tile(counts, s).astype(np.int64),
+            "clq": observed.ravel(),
+        },
+        index=index,
+    )
+    if permutations:
+        out["p_value"] = ((above + 1) / (permutations + 1)).ravel()
+        out["p_isolation"] = ((below + 1) / (permutations + 1)).ravel()
+    return out
+
+
+@dataclass(frozen=True)
+class LocalCLQ:
+    """Local co-location quotients of the focal firms towards every sector.
+
+    ``clq`` and ``p_value`` are indexed by the focal firms' positions, one column per
+    sector; ``p_value`` is None without permutations. ``neighbours`` and ``weights``
+    are each focal firm's k neighbours (positions) and their normalised kernel weights.
+    """
+
+    clq: pd.DataFrame
+    p_value: pd.DataFrame | None
+    neighbours: NDArray[np.int64]
+    weights: NDArray[np.float64]
+
+
+def _kernel(dist: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Gaussian weights with the distance to the k-th neighbour as bandwidth, each row
+    summing to 1 (all equal when the bandwidth is 0)."""
+    band = dist[:, -1:]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = np.where(band > 0, np.exp(-0.5 * (dist / np.where(band > 0, band, 1.0)) ** 2), 1.0)
+    return w / w.sum(axis=1, keepdims=True)
+
+
+def local_clq(
+    lon: ArrayLike,
+    lat: ArrayLike,
+    labels: ArrayLike,
+    *,
+    focal: ArrayLike | None = None,
+    k: int = 8,
+    permutations: int = 99,
+    seed: int = 0,
+    chunk: int = 20_000,
+) -> LocalCLQ:
+    """The local co-location quotient of each focal firm towards every sector (see the
+    module's text), with conditional-permutation p-values.
+
+    Parameters
+    ----------
+    lon, lat
+        Each firm's coordinates (degrees, EPSG:4326).
+    labels
+        Each firm's sector.
+    focal
+        Which firms to compute it for (a boolean mask or positions; default: all).
+    k
+        Neighbours of each firm (ArcGIS Pro's default is 8).
+    permutations
+        Conditional permutations per focal firm (0: no p-values).
+    seed
+        Seed of the permutations.
+    chunk
+        Focal firms simulated at a time (memory: chunk x permutations x sectors).
+
+    Returns
+    -------
+    LocalCLQ
+        The quotients and p-values, indexed by focal position, a column per sector.
+    """
+    codes, sectors = _labels(labels)
+    n, s = len(codes), len(sectors)
+    if k < 1:
+        raise ConfigError(f"colocation.k={k!r} must be at least 1")
+    if n < 2:
+        raise DataError(f"co-location needs at least 2 firms, got {n}")
+    rows = np.arange(n) if focal is None else np.asarray(focal)
+    rows = np.flatnonzero(rows) if rows.dtype == bool else rows.astype(np.int64)
+    xyz = _points(lon, lat)
+    dist, idx = _knn(cKDTree(xyz), xyz, k, rows)
+    weights = _kernel(dist)
+    counts = np.bincount(codes, minlength=s).astype(np.float64)
+    # N'_B / (N - 1) for each focal firm: its own sector has one firm fewer to meet
+    expected = (counts[None, :] - np.eye(s)[codes[rows]]) / (n - 1)
+    share = _shares(codes[idx], weights, s)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        clq = share / expected
+    p_value = None
+    if permutations:
+        rng = np.random.default_rng(seed)
+        above = np.zeros_like(share)
+        for start in range(0, len(rows), chunk):  # chunks of focal firms
+            part = slice(start, start + chunk)
+            drawn = _draw_others(rng, rows[part], n, idx.shape[1], permutations)
+            sim = _shares(codes[drawn], weights[part][:, None, :], s)  # (m, perms, s)
+            above[part] = (sim >= share[part][:, None, :] - 1e-12).sum(axis=1)
+        p_value = pd.DataFrame((above + 1) / (permutations + 1), index=rows, columns=sectors)
+    return LocalCLQ(
+        clq=pd.DataFrame(clq, index=rows, columns=sectors),
+        p_value=p_value,
+        neighbours=idx,
+        weights=weights,
+    )
+
+
+def _shares(labels: NDArray[np.int64], weights: NDArray[np.float64], s: int) -> NDArray[np.float64]:
+    """Weighted share of each sector among neighbours: ``labels`` (..., k) and their
+    ``weights`` (broadcastable) -> (..., s)."""
+    weights = np.broadcast_to(weights, labels.shape)
+    lead = int(np.prod(labels.shape[:-1]))
+    flat = np.repeat(np.arange(lead), labels.shape[-1]) * s + labels.reshape(-1)
+    out = np.bincount(flat, weights=weights.reshape(-1), minlength=lead * s).astype(np.float64)
+    return out.reshape(*labels.shape[:-1], s)
+
+
+def _draw_others(
+    rng: np.random.Generator, rows: NDArray[np.int64], n: int, k: int, permutations: int
+) -> NDArray[np.int64]:
+    """For each focal firm, ``permutations`` sets of ``k`` other firms (positions),
+    drawn without replacement from the n - 1 firms that are not it."""
+    m = len(rows)
+    if n - 1 <= 4 * k:  # few others: k distinct of them by random keys
+        block = max(1, 10_000_000 // (permutations * (n - 1)))
+        parts = []
+        for start in range(0, m, block):  # blocks of focal firms: memory stays bounded
+            keys = rng.random((min(block, m - start), permutations, n - 1))
+            parts.append(
+                np.argpartition(keys, k - 1, axis=-1)[..., :k] if k < n - 1 else np.argsort(keys)
+            )
+        drawn = np.concatenate(parts) if parts else np.zeros((0, permutations, k), np.int64)
+    else:  # rejection: a set with a repeat is drawn again, so sets are uniform and distinct
+        drawn = rng.integers(0, n - 1, size=(m, permutations, k))
+        repeat = np.ones(drawn.shape[:2], dtype=bool)
+        while True:  # rounds: only the sets with a repeat are drawn again
+            ordered = np.sort(drawn[repeat], axis=-1)
+            again = (np.diff(ordered, axis=-1) == 0).any(axis=-1)
+            if not again.any():
+                break
+            where = tuple(w[again] for w in np.nonzero(repeat))
+            drawn[where] = rng.integers(0, n - 1, size=(int(again.sum()), k))
+            repeat = np.zeros_like(repeat)
+            repeat[where] = True
+    # positions 0..n-2 skip the focal firm itself
+    return drawn + (drawn >= rows[:, None, None])
+
+
+def read_linkages(path: str | Path | None = None) -> pd.DataFrame:
+    """A linkage table: which sector is a supplier, buyer, supporting or related
+    industry of which (see the module's text).
+
+    Parameters
+    ----------
+    path
+        A CSV with ``from_sector``, ``to_sector`` and ``role`` (``note`` optional);
+        ``to_sector`` and ``from_sector`` may be ranges of KBLI divisions (``10-33``).
+        None for the shipped default (:data:`DEFAULT_LINKAGES`).
+
+    Returns
+    -------
+    DataFrame
+        One row per (``from_sector``, ``to_sector``) with ranges expanded: ``role`` and
+        ``note``.
+    """
+    source = DEFAULT_LINKAGES if path is None else Path(path)
+    try:
+        table = pd.read_csv(source, dtype=str, keep_default_na=False)
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise ConfigError(f"colocation.linkages={str(source)!r} cannot be read: {err}") from err
+    missing = {"from_sector", "to_sector", "role"} - set(table.columns)
+    if missing:
+        raise ConfigError(
+            f"colocation.linkages={str(source)!r} lacks column(s) {sorted(missing)}; it needs "
+            "from_sector,to_sector,role (and may have note)"
+        )
+    table = table.assign(role=table["role"].str.strip().str.lower())
+    bad = sorted(set(table["role"]) - set(ROLES))
+    if bad:
+        raise ConfigError(
+            f"colocation.linkages={str(source)!r} has role(s) {bad}; accepted: {list(ROLES)}"
+        )
+    if "note" not in table.columns:
+        table["note"] = ""
+    rows = []
+    for record in table.itertuples(index=False):  # a table of tens of rows
+        for a in _expand(str(record.from_sector), source):
+            for b in _expand(str(record.to_sector), source):
+                rows.append((a, b, record.role, record.note))
+    out = pd.DataFrame(rows, columns=["from_sector", "to_sector", "role", "note"])
+    return out.drop_duplicates(["from_sector", "to_sector"], keep="first").reset_index(drop=True)
+
+
+def _expand(text: str, source: Path) -> list[str]:
+    """``"10-33"`` as the divisions 10 to 33, ``"08"`` as itself."""
+    text = text.strip()
+    if "-" not in text:
+        if not text.isdigit():
+            raise ConfigError(f"colocation.linkages={str(source)!r}: {text!r} is not a KBLI code")
+        return [text]
+    low, high = (part.strip() for part in text.split("-", 1))
+    if not (low.isdigit() and high.isdigit() and len(low) == len(high) and low <= high):
+        raise ConfigError(
+            f"colocation.linkages={str(source)!r}: {text!r} is not a range of KBLI codes "
+            "such as 10-33"
+        )
+    return [str(v).zfill(len(low)) for v in range(int(low), int(high) + 1)]
+
+
+def _role_of(linkages: pd.DataFrame, sector: str, related: str) -> str | None:
+    """What ``related`` is to ``sector`` by the table (codes compared at the table's
+    length: a 4-digit sector 3101 is division 31)."""
+    for row in linkages.itertuples(index=False):  # tens of rows
+        if sector.startswith(str(row.to_sector)) and related.startswith(str(row.from_sector)):
+            return str(row.role)
+    return None
+
+
+def sentra_related(
+    lon: ArrayLike,
+    lat: ArrayLike,
+    labels: ArrayLike,
+    sentra_of: ArrayLike,
+    *,
+    k: int = 8,
+    permutations: int = 99,
+    seed: int = 0,
+    alpha: float = 0.05,
+    min_firms: int = 5,
+    linkages: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The industries co-located with each sentra and the expected ones that are not
+    (see the module's text).
+
+    Parameters
+    ----------
+    lon, lat
+        Each firm's coordinates (degrees, EPSG:4326).
+    labels
+        Each firm's sector.
+    sentra_of
+        Each firm's sentra id (missing for a firm in none); a sentra's focal firms are
+        those of its sector (the sector of most of its firms).
+    k
+        Neighbours of each firm for the local quotient.
+    permutations
+        Relabellings of the firms outside the sentra (0: no p-values).
+    seed
+        Seed of the relabellings.
+    alpha
+        Significance of a co-location (``p_value < alpha`` and ``clq > 1``).
+    min_firms
+        Related sectors need this many firms in the registry.
+    linkages
+        A linkage table (:func:`read_linkages`); None for none (every co-located
+        sector is ``co-located``).
+
+    Returns
+    -------
+    tuple of DataFrame
+        ``related``: one row per sentra and related sector with ``sentra_id``,
+        ``sector``, ``related_sector``, ``clq`` (mean local CLQ of the sentra's firms),
+        ``p_value``, ``n_related_firms`` (distinct firms of the related sector among the
+        sentra firms' neighbours), ``significant`` and ``role`` (from the table, else
+        ``co-located``), sorted by sentra and CLQ; and ``missing``: the links the table
+        expects that are not co-located, with ``sentra_id``, ``sector``,
+        ``related_sector``, ``role``, ``clq``, ``p_value`` and ``reason``
+        (``not_colocated``, or ``not_in_registry`` when the registry has fewer than
+        ``min_firms`` of that sector).
+    """
+    codes, sectors = _labels(labels)
+    n, s = len(codes), len(sectors)
+    sentra = pd.Series(np.asarray(sentra_of, dtype=object)).where(
+        lambda v: v.notna() & (v.astype(str) != ""), None
+    )
+    member = sentra.notna().to_numpy()
+    names, group = np.unique(sentra[member].astype(str).to_numpy(), return_inverse=True)
+    own = _own_sector(codes[member], group, len(names), s)
+    focal = np.flatnonzero(member)[codes[member] == own[group]]
+    focal_group = group[codes[member] == own[group]]
+    if not len(focal):
+        return _empty_related(), _empty_missing()
+    local = local_clq(lon, lat, labels, focal=focal, k=k, permutations=0)
+    counts = np.bincount(codes, minlength=s).astype(np.float64)
+    m = len(names)
+    expected = (counts[None, :] - np.eye(s)[own]) / (n - 1)  # (sentra, sector)
+    size = np.bincount(focal_group, minlength=m).astype(np.float64)
+
+    def mean_clq(labelled: NDArray[np.int64]) -> NDArray[np.float64]:
+        share = _shares(labelled[local.neighbours], local.weights, s)  # (focal, s)
+        total = np.zeros((m, s))
+        np.add.at(total, focal_group, share)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return total / size[:, None] / expected
+
+    observed = mean_clq(codes)
+    above = np.zeros_like(observed)
+    if permutations:
+        rng = np.random.default_rng(seed)
+        fixed = np.zeros(n, dtype=bool)
+        fixed[focal] = True
+        free = np.flatnonzero(~fixed)
+        for _ in range(permutations):  # relabellings of the firms outside the sentra
+            shuffled = codes.copy()
+            shuffled[free] = rng.permutation(codes[free])
+            above += mean_clq(shuffled) >= observed - 1e-12
+    p_value = (above + 1) / (permutations + 1) if permutations else np.full_like(observed, np.nan)
+    near = _related_firms(local.neighbours, focal_group, codes, m, s, n)
+    related = _related_table(names, sectors, own, observed, p_value, near, counts, min_firms)
+    related["significant"] = (related["p_value"] < alpha) & (related["clq"] > 1)
+    table = linkages if linkages is not None else _no_linkages()
+    roles = [
+        _role_of(table, a, b)
+        for a, b in zip(related["sector"], related["related_sector"], strict=True)
+    ]
+    related["role"] = [r or "co-located" for r in roles]
+    missing = _missing(names, sectors, own, related, table, counts, min_firms)
+    return related, missing
+
+
+def _own_sector(
+    codes: NDArray[np.int64], group: NDArray[np.int64], m: int, s: int
+) -> NDArray[np.int64]:
+    """The sector of most of each sentra's firms."""
+    table = np.bincount(group * s + codes, minlength=m * s).reshape(m, s)
+    return table.argmax(axis=1)
+
+
+def _related_firms(
+    neighbours: NDArray[np.int64],
+    focal_group: NDArray[np.int64],
+    codes: NDArray[np.int64],
+    m: int,
+    s: int,
+    n: int,
+) -> NDArray[np.int64]:
+    """Distinct firms of each sector among the neighbours of each sentra's firms."""
+    pairs = np.unique(np.repeat(focal_group, neighbours.shape[1]) * n + neighbours.ravel())
+    sentra, firm = pairs // n, pairs % n
+    return np.bincount(sentra * s + codes[firm], minlength=m * s).reshape(m, s)
+
+
+def _related_table(
+    names: NDArray[Any],
+    sectors: pd.Index,
+    own: NDArray[np.int64],
+    clq: NDArray[np.float64],
+    p_value: NDArray[np.float64],
+    near: NDArray[np.int64],
+    counts: NDArray[np.float64],
+    min_firms: int,
+) -> pd.DataFrame:
+    m, s = clq.shape
+    out = pd.DataFrame(
+        {
+            "sentra_id": np.repeat(names, s),
+            "sector": np.asarray(sectors)[np.repeat(own, s)],
+            "related_sector": np.tile(np.asarray(sectors), m),
+            "clq": clq.ravel(),
+            "p_value": p_value.ravel(),
+            "n_related_firms": near.ravel(),
+            "_other": (np.arange(s)[None, :] != own[:, None]).ravel(),
+            "_enough": np.tile(counts >= min_firms, m),
+        }
+    )
+    out = out.loc[out["_other"] & out["_enough"]].drop(columns=["_other", "_enough"])
+    out = out.sort_values(["sentra_id", "clq"], ascending=[True, False], kind="stable")
+    return out.reset_index(drop=True)
+
+
+def _missing(
+    names: NDArray[Any],
+    sectors: pd.Index,
+    own: NDArray[np.int64],
+    related: pd.DataFrame,
+    linkages: pd.DataFrame,
+    counts: NDArray[np.float64],
+    min_firms: int,
+) -> pd.DataFrame:
+    """The table's expected links of each sentra that are not co-located."""
+    present = dict(zip(sectors, counts, strict=True))
+    found = related.set_index(["sentra_id", "related_sector"])
+    rows = []
+    for name, code in zip(names, own, strict=True):  # sentra (tens to hundreds)
+        sector = str(sectors[code])
+        expected = linkages.loc[[sector.startswith(t) for t in linkages["to_sector"]]]
+        for link in expected.itertuples(index=False):  # its expected links (a few)
+            start = str(link.from_sector)
+            matches = [x for x in sectors if str(x).startswith(start) and x != sector]
+            firms = sum(present[x] for x in matches)
+            hits = [found.loc[(name, x)] for x in matches if (name, x) in found.index]
+            if any(bool(h["significant"]) for h in hits):
+                continue
+            best = max(hits, key=lambda h: h["clq"]) if hits else None
+            rows.append(
+                {
+                    "sentra_id": name,
+                    "sector": sector,
+                    "related_sector": link.from_sector,
+                    "role": link.role,
+                    "clq": np.nan if best is None else best["clq"],
+                    "p_value": np.nan if best is None else best["p_value"],
+                    "reason": "not_colocated" if firms >= min_firms else "not_in_registry",
+                }
+            )
+    return pd.DataFrame(rows, columns=_empty_missing().columns)
+
+
+def _no_linkages() -> pd.DataFrame:
+    return pd.DataFrame(columns=["from_sector", "to_sector", "role", "note"])
+
+
+def _empty_related() -> pd.DataFrame:
+    columns = ["sentra_id", "sector", "related_sector", "clq", "p_value", "n_related_firms"]
+    return pd.DataFrame(columns=[*columns, "significant", "role"])
+
+
+def _empty_missing() -> pd.DataFrame:
+    return pd.DataFrame(
+        columns=["sentra_id", "sector", "related_sector", "role", "clq", "p_value", "reason"]
+    )

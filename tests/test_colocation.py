@@ -1,0 +1,184 @@
+"""Co-location quotients against a brute force on small data, their behaviour under
+random labelling, and the linkage table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from klastergeo import colocation
+from klastergeo._errors import ConfigError
+
+
+def _chords(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Every pair's distance (metres along the chord), computed independently."""
+    lam, phi = np.radians(lon), np.radians(lat)
+    p = colocation.EARTH_RADIUS_M * np.column_stack(
+        [np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)]
+    )
+    return np.sqrt(((p[:, None, :] - p[None, :, :]) ** 2).sum(axis=-1))
+
+
+def _world(n: int, seed: int, *, duplicates: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    lon = 110 + rng.random(n) * 0.05
+    lat = -7 + rng.random(n) * 0.05
+    if duplicates:  # firms sharing a place (a village centroid, one building)
+        lon[-duplicates:], lat[-duplicates:] = lon[0], lat[0]
+        lon[1:3], lat[1:3] = lon[5], lat[5]
+    labels = rng.choice(np.array(["10", "13", "25", "31"]), n, p=[0.4, 0.3, 0.2, 0.1])
+    return lon, lat, labels
+
+
+@pytest.mark.parametrize("duplicates", [0, 4])
+def test_global_clq_is_the_brute_force(duplicates: int) -> None:
+    """Nearest neighbours from the full distance matrix, ties split equally, as Leslie
+    and Kronenfeld define it."""
+    lon, lat, labels = _world(70, 1, duplicates=duplicates)
+    d = _chords(lon, lat)
+    np.fill_diagonal(d, np.inf)
+    n = len(labels)
+    sectors = sorted(set(labels))
+    count = {s: int((labels == s).sum()) for s in sectors}
+    c = {(a, b): 0.0 for a in sectors for b in sectors}
+    for i in range(n):
+        tied = np.flatnonzero(d[i] <= d[i].min() + 1e-9)
+        for j in tied:
+            c[(labels[i], labels[j])] += 1 / len(tied)
+    out = colocation.global_clq(lon, lat, labels, permutations=0)
+    for a in sectors:
+        for b in sectors:
+            nb = count[b] - (a == b)
+            expected = (c[(a, b)] / count[a]) / (nb / (n - 1))
+            assert out.loc[(a, b), "clq"] == pytest.approx(expected, rel=1e-9), (a, b)
+    assert "p_value" not in out.columns
+    if duplicates:
+        assert (out["clq"] > 0).any()
+
+
+def test_global_clq_under_random_labelling_averages_one_and_is_calibrated() -> None:
+    """Random labels on random places: the CLQ's mean is 1 (Leslie and Kronenfeld's
+    expectation) and the co-location p-value is uniform (rejections near alpha)."""
+    clq, p = [], []
+    for seed in range(300):
+        rng = np.random.default_rng(1000 + seed)
+        lon, lat = rng.random(150), rng.random(150)
+        labels = rng.choice(np.array(["a", "b", "c"]), 150, p=[0.5, 0.3, 0.2])
+        out = colocation.global_clq(lon, lat, labels, permutations=99, seed=seed)
+        clq.append(out.loc[("a", "b"), "clq"])
+        p.append(out.loc[("a", "b"), "p_value"])
+    assert np.mean(clq) == pytest.approx(1.0, abs=0.03)
+    p = np.array(p)
+    assert 0.02 <= (p <= 0.05).mean() <= 0.09
+    assert 0.07 <= (p <= 0.10).mean() <= 0.14
+    assert np.mean(p) == pytest.approx(0.5, abs=0.05)
+
+
+def test_local_clq_is_the_brute_force() -> None:
+    """k nearest neighbours, Gaussian weights with the k-th distance as bandwidth, the
+    weighted share over the sector's share among the others (Cromley et al. 2014)."""
+    lon, lat, labels = _world(80, 2)
+    k = 6
+    d = _chords(lon, lat)
+    np.fill_diagonal(d, np.inf)
+    n = len(labels)
+    focal = np.flatnonzero(labels == "31")
+    out = colocation.local_clq(lon, lat, labels, focal=labels == "31", k=k, permutations=0)
+    assert list(out.clq.index) == list(focal)
+    for i in focal:
+        near = np.argsort(d[i])[:k]
+        band = d[i, near[-1]]
+        w = np.exp(-0.5 * (d[i, near] / band) ** 2)
+        for b in ("10", "13", "25", "31"):
+            share = w[labels[near] == b].sum() / w.sum()
+            nb = (labels == b).sum() - (labels[i] == b)
+            assert out.clq.loc[i, b] == pytest.approx(share / (nb / (n - 1)), rel=1e-9)
+
+
+def test_local_clq_p_values_are_calibrated_under_random_labelling() -> None:
+    rng = np.random.default_rng(5)
+    n = 3000
+    lon, lat = 110 + rng.random(n), -7 + rng.random(n)
+    labels = rng.choice(np.array(["a", "b", "c"]), n, p=[0.3, 0.4, 0.3])
+    out = colocation.local_clq(lon, lat, labels, focal=labels == "a", k=8, permutations=199)
+    assert out.p_value is not None
+    p = out.p_value["b"].to_numpy()
+    # a share of 8 weighted neighbours is discrete, so the test is conservative
+    assert 0.01 <= (p <= 0.05).mean() <= 0.06
+    assert out.clq["b"].mean() == pytest.approx(1.0, abs=0.05)
+
+
+def test_small_registries_draw_distinct_neighbours() -> None:
+    """In a village survey the conditional draws are without replacement: with every
+    other firm of sector b, the simulated share is always 1 and p is 1."""
+    lon = np.array([0.0, 0.001, 0.002, 0.003, 0.004, 0.005])
+    lat = np.zeros(6)
+    labels = np.array(["a", "b", "b", "b", "b", "b"])
+    out = colocation.local_clq(lon, lat, labels, focal=[0], k=5, permutations=19)
+    assert out.clq.loc[0, "b"] == pytest.approx(1.0)
+    assert out.p_value is not None and out.p_value.loc[0, "b"] == 1.0
+
+
+@pytest.mark.parametrize("n", [12, 40, 5000])
+def test_conditional_draws_are_distinct_others_and_uniform(n: int) -> None:
+    from klastergeo.colocation import _draw_others
+
+    rng = np.random.default_rng(0)
+    rows = np.array([0, n // 2, n - 1])
+    drawn = _draw_others(rng, rows, n, 8, 400)
+    assert drawn.shape == (3, 400, 8)
+    assert (np.sort(drawn, axis=-1)[..., 1:] != np.sort(drawn, axis=-1)[..., :-1]).all()
+    assert not (drawn == rows[:, None, None]).any() and drawn.min() >= 0 and drawn.max() < n
+    if n == 12:  # every other firm equally often: 400 x 8 / 11 each
+        counts = np.bincount(drawn[0].ravel(), minlength=n)[1:]
+        assert counts.min() > 0.8 * 400 * 8 / 11 and counts.max() < 1.2 * 400 * 8 / 11
+
+
+def test_linkage_tables(tmp_path: Path) -> None:
+    default = colocation.read_linkages()
+    wood = default.loc[(default["from_sector"] == "16") & (default["to_sector"] == "31")]
+    assert wood["role"].tolist() == ["supplier"]
+    buyers = default.loc[(default["from_sector"] == "46") & (default["role"] == "buyer")]
+    assert sorted(buyers["to_sector"]) == [str(v) for v in range(10, 34)]
+    (tmp_path / "bad.csv").write_text("from_sector,to_sector,role\n16,31,friend\n")
+    with pytest.raises(ConfigError, match="friend"):
+        colocation.read_linkages(tmp_path / "bad.csv")
+    (tmp_path / "cols.csv").write_text("from,to,role\n16,31,supplier\n")
+    with pytest.raises(ConfigError, match="from_sector"):
+        colocation.read_linkages(tmp_path / "cols.csv")
+    (tmp_path / "range.csv").write_text("from_sector,to_sector,role\n16,33-31,supplier\n")
+    with pytest.raises(ConfigError, match="33-31"):
+        colocation.read_linkages(tmp_path / "range.csv")
+
+
+def test_sentra_related_finds_a_planted_supplier_and_lists_the_missing_buyer() -> None:
+    """A furniture sentra with wood workshops among its firms: 16 is co-located as its
+    supplier; the table's wholesale buyers (46), present elsewhere, are missing."""
+    rng = np.random.default_rng(3)
+    background = 2000
+    lon = list(110 + rng.random(background))
+    lat = list(-7 + rng.random(background))
+    labels = list(
+        rng.choice(np.array(["10", "13", "46", "16"]), background, p=[0.5, 0.3, 0.15, 0.05])
+    )
+    sentra = [None] * background
+    for sector, count in (("31", 120), ("16", 30)):
+        lon += list(110.5 + rng.normal(0, 0.002, count))
+        lat += list(-7.5 + rng.normal(0, 0.002, count))
+        labels += [sector] * count
+        sentra += ["31-01"] * count if sector == "31" else [None] * count
+    related, missing = colocation.sentra_related(
+        lon, lat, labels, sentra, permutations=99, linkages=colocation.read_linkages()
+    )
+    wood = related.set_index("related_sector").loc["16"]
+    assert wood["role"] == "supplier" and wood["significant"] and wood["clq"] > 1
+    assert wood["n_related_firms"] >= 20
+    others = related.loc[related["significant"] & (related["related_sector"] != "16")]
+    assert len(others) <= 1
+    assert set(missing["related_sector"]) >= {"46"}
+    assert missing.set_index("related_sector").loc["46", "reason"] == "not_colocated"
+    assert missing.set_index("related_sector").loc["47", "reason"] == "not_in_registry"
+    assert list(pd.unique(related["sentra_id"])) == ["31-01"]
