@@ -962,6 +962,44 @@ class DynamicsOptions(_Options):
 
 
 @dataclass(frozen=True)
+class ColocationOptions(_Options):
+    """Related industries around each sentra: co-location quotients and the links of a
+    value chain (:mod:`klastergeo.colocation`)."""
+
+    SECTION: ClassVar[str] = "colocation"
+
+    enabled: bool = opt(
+        True,
+        "Measure which sectors are co-located with each sentra (related.csv, "
+        "missing_links.csv) and in the whole study area (colocation.csv).",
+        flag="--colocation",
+    )
+    k: int = opt(8, "Nearest neighbours of each firm for the local co-location quotient.")
+    permutations: int = opt(
+        99, "Random relabellings of the firms for the co-location p-values (0: none)."
+    )
+    alpha: float = opt(0.05, "Significance of a co-location (p below it and CLQ above 1).")
+    min_firms: int = opt(
+        5, "Firms a sector needs in the registry to be tested as a related industry."
+    )
+    linkage_table: Path | None = opt(
+        None,
+        "CSV from_sector,to_sector,role (supplier, buyer, supporting, related) saying "
+        "which sector is what to which (ranges such as 10-33 allowed); default: the "
+        "shipped table of textbook links between KBLI divisions, an assumption, not data.",
+        flag="--linkage-table",
+    )
+
+    def _problems(self) -> list[str | None]:
+        return [
+            _at_least("colocation.k", self.k, 1, integer=True),
+            _at_least("colocation.permutations", self.permutations, 0, integer=True),
+            _at_least("colocation.min_firms", self.min_firms, 1, integer=True),
+            None if 0 < self.alpha < 1 else f"colocation.alpha={self.alpha!r} must lie in (0, 1)",
+        ]
+
+
+@dataclass(frozen=True)
 class OutputOptions(_Options):
     """How the data files are written, and the optional firm-level GIS layer."""
 
@@ -1001,6 +1039,7 @@ class RunConfig:
     map: MapOptions = field(default_factory=MapOptions)
     output: OutputOptions = field(default_factory=OutputOptions)
     dynamics: DynamicsOptions = field(default_factory=DynamicsOptions)
+    colocation: ColocationOptions = field(default_factory=ColocationOptions)
     out: Path = Path("out")
 
     def with_overrides(self, overrides: dict[str, Any]) -> RunConfig:
@@ -1097,6 +1136,7 @@ SECTIONS: dict[str, Any] = {
     "map": MapOptions,
     "output": OutputOptions,
     "dynamics": DynamicsOptions,
+    "colocation": ColocationOptions,
 }
 #: Keys whose values are lists of column names (a comma-separated string also works).
 _LIST_KEYS = ("sectors", "predictors", "linkages", "categorical", "log", "periods")
@@ -1105,6 +1145,7 @@ _PATH_KEYS = {
     ("area", "boundaries"),
     ("diagnosis", "table"),
     ("model", "area_data"),
+    ("colocation", "linkage_table"),
 }
 #: Keys holding a list of paths (each checked and resolved as a path key is).
 _PATH_LIST_KEYS = {("records", "files")}
@@ -1117,6 +1158,7 @@ _COMMANDS = {
     "sentra": ("run", "sentra"),
     "map": ("run", "sentra"),
     "output": ("run", "sentra"),
+    "colocation": ("run", "sentra"),
     "model": ("model",),
 }
 

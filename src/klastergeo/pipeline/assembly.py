@@ -82,6 +82,13 @@ def profiled_sentra(sentra: gpd.GeoDataFrame, profiles: Profiles) -> gpd.GeoData
         out["typology_label"] = profiles.typology["label"].reindex(ids).to_numpy()
         out["stage"] = profiles.diagnosis["stage"].reindex(ids).to_numpy()
         out["diamond_score"] = profiles.diagnosis["overall"].reindex(ids).to_numpy()
+        if "links_found" in profiles.diagnosis:  # co-location measured
+            related = profiles.colocation.related if profiles.colocation else None
+            if related is not None:
+                shown = related.loc[related["significant"]]
+                joined = shown.groupby("sentra_id")["related_sector"].agg(";".join)
+                out["related_sectors"] = joined.reindex(ids).fillna("").to_numpy()
+            out["missing_links"] = profiles.diagnosis["links_missing"].reindex(ids).to_numpy()
     return out
 
 

@@ -11,7 +11,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from klastergeo import concentration, diagnosis, pointpattern, typology
+from klastergeo import colocation, concentration, diagnosis, pointpattern, typology
 from klastergeo import records as records_mod
 from klastergeo._errors import DataError
 from klastergeo.config import RunConfig
@@ -35,6 +35,18 @@ class Profiles:
     typology: pd.DataFrame
     diagnosis: pd.DataFrame
     patterns: dict[str, pd.DataFrame]
+    colocation: Colocation | None = None
+
+
+@dataclass(frozen=True)
+class Colocation:
+    """Co-location of the sectors: ``table`` (global CLQ of every ordered pair),
+    ``related`` (per sentra and related sector) and ``missing`` (the linkage table's
+    links not co-located with a sentra), as :mod:`klastergeo.colocation` gives them."""
+
+    table: pd.DataFrame
+    related: pd.DataFrame
+    missing: pd.DataFrame
 
 
 def profile(
@@ -83,10 +95,12 @@ def profile(
         notes.add("profile", "concentration indices", str(err))
         table = pd.DataFrame()
     members = _members(firms, store, _member_columns(config))
+    located = _colocation(config, firms, notes)
     return Profiles(
         concentration=table,
         typology=_typology(config, members, sentra, notes.add),
-        diagnosis=_diagnosis(config, members, sentra),
+        diagnosis=_with_links(_diagnosis(config, members, sentra), located),
+        colocation=located,
         patterns=_point_patterns(
             config,
             _thinned(config, firms, notes),
@@ -192,6 +206,69 @@ def _typology(
     return typology.classify(
         measured, rules=typology.TypologyRules(**options.thresholds), lang=config.map.lang
     )
+
+
+def _colocation(config: RunConfig, firms: pd.DataFrame, notes: Notes) -> Colocation | None:
+    """Global co-location quotients and each sentra's related industries and missing
+    links (None when ``[colocation] enabled`` is false)."""
+    options = config.colocation
+    if not options.enabled:
+        return None
+    if len(firms) < 3:
+        notes.add("profile", "co-location", f"{len(firms)} firm(s): too few to measure")
+        return None
+    lon, lat = firms["lon"].to_numpy(float), firms["lat"].to_numpy(float)
+    sectors = firms["sector"].astype(str).to_numpy()
+    seed = config.analysis.seed
+    sentra_of = np.full(len(firms), None, dtype=object)
+    if "sentra_id" in firms:
+        sentra_of = firms["sentra_id"].astype(object).to_numpy()
+    table = colocation.global_clq(lon, lat, sectors, permutations=options.permutations, seed=seed)
+    related, missing = colocation.sentra_related(
+        lon,
+        lat,
+        sectors,
+        sentra_of,
+        k=options.k,
+        permutations=options.permutations,
+        seed=seed,
+        alpha=options.alpha,
+        min_firms=options.min_firms,
+        linkages=colocation.read_linkages(options.linkage_table),
+    )
+    logger.info(
+        "co-location: %d sector pairs, %d significant related sectors of %d sentra, %d "
+        "missing links",
+        len(table),
+        int(related["significant"].sum()),
+        related["sentra_id"].nunique(),
+        len(missing),
+    )
+    return Colocation(table=table, related=related, missing=missing)
+
+
+def _with_links(scores: pd.DataFrame, located: Colocation | None) -> pd.DataFrame:
+    """The diagnosis with the measured evidence on related and supporting industries
+    beside the survey's answers: ``links_found`` (the linkage table's roles co-located
+    with the sentra), ``links_missing`` (those expected and present in the registry but
+    not co-located) and ``links_score`` (1 + 4 x found / expected, the 1-5 scale of the
+    items; not part of the stage, which stays the survey's)."""
+    if located is None:
+        return scores
+    related = located.related
+    linked = related.loc[related["significant"] & (related["role"] != "co-located")]
+    found = linked.groupby("sentra_id")["related_sector"].agg(lambda v: ";".join(v))
+    missing = located.missing.loc[located.missing["reason"] == "not_colocated"]
+    absent = missing.groupby("sentra_id")["related_sector"].agg(lambda v: ";".join(v))
+    n_found = linked.groupby("sentra_id").size().reindex(scores.index, fill_value=0)
+    n_missing = missing.groupby("sentra_id").size().reindex(scores.index, fill_value=0)
+    expected = n_found + n_missing
+    out = scores.copy()
+    out["links_found"] = found.reindex(scores.index).fillna("").to_numpy()
+    out["links_missing"] = absent.reindex(scores.index).fillna("").to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["links_score"] = np.where(expected > 0, 1 + 4 * n_found / expected, np.nan)
+    return out
 
 
 def _diagnosis(config: RunConfig, firms: pd.DataFrame, sentra: pd.DataFrame) -> pd.DataFrame:

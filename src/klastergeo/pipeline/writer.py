@@ -315,6 +315,11 @@ def run_tables(
         csv(candidates.reset_index(), folder / "candidates.csv", locale=locale)
     for name, frame in profiles.patterns.items():
         csv(frame, folder / f"{name}.csv", locale=locale)
+    if profiles.colocation is not None:
+        located = profiles.colocation
+        csv(located.table.reset_index(), folder / "colocation.csv", locale=locale)
+        csv(located.related, folder / "related.csv", locale=locale)
+        csv(located.missing, folder / "missing_links.csv", locale=locale)
     if bands is not None:
         csv(bands, folder / "scale.csv", locale=locale)
 

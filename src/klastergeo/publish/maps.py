@@ -947,6 +947,8 @@ _POPUP = (
     ("typology_label", "typology", None),
     ("stage", "stage", None),
     ("diamond_score", "diamond", 2),
+    ("related_sectors", "related", None),
+    ("missing_links", "missing_links", None),
     ("p_cluster", "prob", 2),
     ("p_lpm", "prob_lpm", 2),
     ("p_logit", "prob_logit", 2),
@@ -968,6 +970,11 @@ def _sentra_payload(sentra: gpd.GeoDataFrame, t: dict[str, str], lang: str) -> d
         values = light[column].tolist()
         if column == "stage":
             values = [messages.label("stage", v, lang) if _text(v) else "" for v in values]
+        if column in ("related_sectors", "missing_links"):  # ;-joined KBLI codes
+            values = [
+                "; ".join(kbli.titled(c, lang=lang) for c in _text(v).split(";") if c)
+                for v in values
+            ]
         if column == "sector" and "sector_label" in light.columns:
             values = [f"{s} {lab}" for s, lab in zip(values, light["sector_label"], strict=True)]
         for row, value in zip(rows, values, strict=True):

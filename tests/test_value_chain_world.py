@@ -1,0 +1,42 @@
+"""Related industries around sentra on registries the demo never made
+(``tests/value_chain_world.py``: Lombok Timur, planted suppliers, buyers and related
+industries)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from klastergeo import colocation
+from tests import value_chain_world as world_mod
+
+
+@pytest.fixture(scope="module")
+def lombok(data_dir: Path) -> tuple:
+    return world_mod.villages(data_dir)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_every_planted_related_sector_is_found(lombok, seed: int) -> None:
+    areas, graph = lombok
+    world = world_mod.generate(areas, graph, seed)
+    firms = world.firms
+    related, missing = colocation.sentra_related(
+        firms["lon"], firms["lat"], firms["sector"], firms["sentra"],
+        permutations=99, seed=seed, linkages=colocation.read_linkages(),
+    )  # fmt: skip
+    for name, (sector, _, _, planted) in world_mod.PLAN.items():
+        mine = related.loc[related["sentra_id"] == name].set_index("related_sector")
+        assert (mine["sector"] == sector).all()
+        for s in planted:  # every planted related sector: p < 0.05 and CLQ > 1
+            assert mine.loc[s, "significant"], (seed, name, s, mine.loc[s].to_dict())
+            assert mine.loc[s, "p_value"] < 0.05 and mine.loc[s, "clq"] > 1
+        others = mine.loc[mine["significant"] & ~mine.index.isin(list(planted))]
+        assert len(others) <= 1, (seed, name, others)
+    roles = related.set_index(["sentra_id", "related_sector"])["role"]
+    assert roles[("furniture", "16")] == "supplier" and roles[("furniture", "46")] == "buyer"
+    assert roles[("metal", "28")] == "related" and roles[("apparel", "13")] == "supplier"
+    tiles = missing.loc[missing["sentra_id"] == "tiles"].set_index("related_sector")
+    assert set(tiles.index) == {"46", "47"} and (tiles["reason"] == "not_colocated").all()
+    assert "08" not in set(missing.loc[missing["sentra_id"] == "tiles", "related_sector"])
