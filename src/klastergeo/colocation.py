@@ -485,34 +485,44 @@ def sentra_related(
     expected = (counts[None, :] - np.eye(s)[own]) / (n - 1)  # (sentra, sector)
     size = np.bincount(focal_group, minlength=m).astype(np.float64)
 
-    def mean_clq(labelled: NDArray[np.int64]) -> NDArray[np.float64]:
-        share = _shares(labelled[local.neighbours], local.weights, s)  # (focal, s)
-        total = np.zeros((m, s))
-        np.add.at(total, focal_group, share)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return total / size[:, None] / expected
+    slots = np.repeat(focal_group, local.neighbours.shape[1]) * s  # each neighbour's row
+    weights = local.weights.ravel()
 
-    observed = mean_clq(codes)
+    def mean_clq(labels_at: NDArray[np.int64]) -> NDArray[np.float64]:
+        """Each sentra's mean LCLQ towards every sector, its firms' neighbours labelled
+        ``labels_at`` (one per neighbour slot)."""
+        total = np.bincount(slots + labels_at, weights=weights, minlength=m * s)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return total.reshape(m, s) / size[:, None] / expected
+
+    at = local.neighbours.ravel()
+    observed = mean_clq(codes[at])
     above = np.zeros_like(observed)
     if permutations:
+        # relabelling every firm outside the sentra at random: only the labels of the
+        # sentra firms' neighbours matter, a sample without replacement of the free labels
         rng = np.random.default_rng(seed)
         fixed = np.zeros(n, dtype=bool)
         fixed[focal] = True
-        free = np.flatnonzero(~fixed)
-        for _ in range(permutations):  # relabellings of the firms outside the sentra
-            shuffled = codes.copy()
-            shuffled[free] = rng.permutation(codes[free])
-            above += mean_clq(shuffled) >= observed - 1e-12
+        pool = codes[~fixed]
+        free = ~fixed[at]
+        shown, slot = np.unique(at[free], return_inverse=True)
+        labels_at = codes[at]
+        for _ in range(permutations):  # relabellings; each costs the neighbours, not n
+            labels_at[free] = pool[rng.choice(len(pool), len(shown), replace=False)][slot]
+            above += mean_clq(labels_at) >= observed - 1e-12
     p_value = (above + 1) / (permutations + 1) if permutations else np.full_like(observed, np.nan)
     near = _related_firms(local.neighbours, focal_group, codes, m, s, n)
     related = _related_table(names, sectors, own, observed, p_value, near, counts, min_firms)
     related["significant"] = (related["p_value"] < alpha) & (related["clq"] > 1)
     table = linkages if linkages is not None else _no_linkages()
-    roles = [
-        _role_of(table, a, b)
-        for a, b in zip(related["sector"], related["related_sector"], strict=True)
-    ]
-    related["role"] = [r or "co-located" for r in roles]
+    pairs = related[["sector", "related_sector"]].drop_duplicates()
+    roles = {
+        (a, b): _role_of(table, a, b)
+        for a, b in zip(pairs["sector"], pairs["related_sector"], strict=True)  # <= s^2
+    }
+    keys = zip(related["sector"], related["related_sector"], strict=True)
+    related["role"] = [roles[key] or "co-located" for key in keys]
     missing = _missing(names, sectors, own, related, table, counts, min_firms)
     return related, missing
 
@@ -576,33 +586,51 @@ def _missing(
     counts: NDArray[np.float64],
     min_firms: int,
 ) -> pd.DataFrame:
-    """The table's expected links of each sentra that are not co-located."""
-    present = dict(zip(sectors, counts, strict=True))
-    found = related.set_index(["sentra_id", "related_sector"])
-    rows = []
-    for name, code in zip(names, own, strict=True):  # sentra (tens to hundreds)
-        sector = str(sectors[code])
-        expected = linkages.loc[[sector.startswith(t) for t in linkages["to_sector"]]]
-        for link in expected.itertuples(index=False):  # its expected links (a few)
-            start = str(link.from_sector)
-            matches = [x for x in sectors if str(x).startswith(start) and x != sector]
-            firms = sum(present[x] for x in matches)
-            hits = [found.loc[(name, x)] for x in matches if (name, x) in found.index]
-            if any(bool(h["significant"]) for h in hits):
-                continue
-            best = max(hits, key=lambda h: h["clq"]) if hits else None
-            rows.append(
-                {
-                    "sentra_id": name,
-                    "sector": sector,
-                    "related_sector": link.from_sector,
-                    "role": link.role,
-                    "clq": np.nan if best is None else best["clq"],
-                    "p_value": np.nan if best is None else best["p_value"],
-                    "reason": "not_colocated" if firms >= min_firms else "not_in_registry",
-                }
-            )
-    return pd.DataFrame(rows, columns=_empty_missing().columns)
+    """The table's expected links of each sentra that are not co-located (by joins:
+    sentra x their sector's links x the registry's sectors under each link)."""
+    codes = [str(x) for x in sectors]
+    present = pd.Series(counts, index=codes)
+    # the links each sentra sector expects (a table of tens of rows, sectors of tens)
+    expects = pd.DataFrame(
+        [
+            (x, str(link.from_sector), str(link.role))
+            for x in sorted({codes[c] for c in own})
+            for link in linkages.itertuples(index=False)
+            if x.startswith(str(link.to_sector))
+        ],
+        columns=["sector", "link", "role"],
+    )
+    own_sectors = pd.DataFrame({"sentra_id": names, "sector": [codes[c] for c in own]})
+    wanted = own_sectors.merge(expects, on="sector")
+    if not len(wanted):
+        return _empty_missing()
+    under = pd.DataFrame(
+        [(link, x) for link in wanted["link"].unique() for x in codes if x.startswith(link)],
+        columns=["link", "related_sector"],
+    )
+    hits = wanted.merge(under, on="link", how="left")
+    hits = hits.loc[hits["related_sector"] != hits["sector"]]
+    hits = hits.merge(
+        related[["sentra_id", "related_sector", "clq", "p_value", "significant"]],
+        on=["sentra_id", "related_sector"],
+        how="left",
+    )
+    hits["firms"] = present.reindex(hits["related_sector"]).fillna(0).to_numpy()
+    keys = ["sentra_id", "sector", "link", "role"]
+    hits["significant"] = hits["significant"].astype("boolean").fillna(False).astype(bool)
+    hits["_clq"] = hits["clq"].fillna(-np.inf)
+    best = hits.sort_values("_clq", ascending=False, kind="stable").groupby(keys, sort=False)
+    summary = best.agg(
+        found=("significant", "any"), clq=("clq", "first"), p_value=("p_value", "first"),
+        firms=("firms", "sum"),
+    ).reset_index()  # fmt: skip
+    out = wanted[keys].merge(summary, on=keys, how="left")
+    out = out.loc[~out["found"].fillna(False).astype(bool)]
+    out["reason"] = np.where(
+        out["firms"].fillna(0) >= min_firms, "not_colocated", "not_in_registry"
+    )
+    out = out.rename(columns={"link": "related_sector"})
+    return out[list(_empty_missing().columns)].reset_index(drop=True)
 
 
 def _no_linkages() -> pd.DataFrame:
