@@ -87,9 +87,8 @@ def main() -> None:
     theirs = time.perf_counter() - start
     print(f"klastergeo global_clq        {ours_global:7.1f} s  ({len(table):,} pairs)")
     print(f"klastergeo sentra_related    {ours_related:7.1f} s  ({len(related):,} rows)")
-    print(
-        f"klastergeo total             {ours_global + ours_related:7.1f} s  peak {ours_peak:,.0f} MB"
-    )
+    total = ours_global + ours_related
+    print(f"klastergeo total             {total:7.1f} s  peak {ours_peak:,.0f} MB")
     print(f"peer scipy+pandas global     {theirs:7.1f} s")
     print(f"global CLQ time ratio (ours / peer): {ours_global / theirs:.2f}")
 
