@@ -71,6 +71,14 @@ _REPORT = {
             "{kept} dari {read} baris data dipakai ({share} %); {rejected} ditolak{top}."
         ),
         "top_reason": ", terbanyak karena {reason} ({count})",
+        "value_chains": "Rantai nilai: industri terkait di sekitar sentra",
+        "value_chains_note": (
+            "Industri terkait: sektor yang usahanya lebih sering menjadi tetangga terdekat "
+            "usaha sentra daripada pangsanya (koefisien ko-lokasi lokal > 1, p < 0,05), "
+            "dengan perannya menurut tabel keterkaitan. Mata rantai yang tidak ada: peran "
+            "yang diharapkan tabel itu (tabel bawaan adalah asumsi, bukan data) tetapi "
+            "tidak berada di sekitar sentra. Rinciannya di related.csv dan missing_links.csv."
+        ),
         "near_misses": (
             "{count} konsentrasi memenuhi sebagian aturan sentra tetapi tidak semuanya "
             "(gagal: {failed}); daftarnya ada di candidates.csv."
@@ -122,6 +130,14 @@ _REPORT = {
         ),
         "quality_sentence": "{kept} of {read} records kept ({share} %); {rejected} rejected{top}.",
         "top_reason": ", most often for {reason} ({count})",
+        "value_chains": "Value chains: related industries around the sentra",
+        "value_chains_note": (
+            "Related industries: sectors whose firms are the sentra firms' nearest "
+            "neighbours more often than their share predicts (local co-location quotient "
+            "> 1, p < 0.05), with their role by the linkage table. Missing links: roles that "
+            "table expects (the shipped one is an assumption, not data) that are not near "
+            "the sentra. Details in related.csv and missing_links.csv."
+        ),
         "near_misses": (
             "{count} concentration(s) met some sentra rules but not all (failed: {failed}); "
             "they are listed in candidates.csv."
@@ -377,6 +393,8 @@ _FIGURES = {
 _COLUMNS = {
     "id": {
         "sentra_id": "ID",
+        "related_sectors": "Industri terkait di sekitarnya",
+        "missing_links": "Mata rantai yang tidak ada di sekitarnya",
         "area_code": "Kode wilayah",
         "spec_bin": "Spesialisasi (kelas)",
         "lq_low": "LQ batas bawah",
@@ -447,6 +465,8 @@ _COLUMNS = {
         "permutation": "permutasi",
     },
     "en": {
+        "related_sectors": "Related industries nearby",
+        "missing_links": "Expected links not nearby",
         "sentra_id": "ID",
         "area_code": "Area code",
         "spec_bin": "Specialisation (class)",

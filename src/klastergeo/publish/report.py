@@ -226,6 +226,7 @@ def build_report(
         reasons_table=Markup(reasons_table),
         n_sentra=len(sentra),
         sentra_table=Markup(_sentra_table(sentra, lang)),
+        value_chains=Markup(_value_chains(sentra, lang)),
         near_misses=_near_misses(summary.get("candidates") or {}, lang),
         sentra_sentence=_sentra_sentence(sentra, lang),
         quality_sentence=_quality_sentence(records, reasons, lang),
@@ -255,6 +256,26 @@ def _sentra_table(sentra: pd.DataFrame, lang: str) -> str:
     if "stage" in shown:
         shown["stage"] = [messages.label("stage", x, lang) for x in shown["stage"]]
     return _table(shown, lang=lang)
+
+
+def _value_chains(sentra: pd.DataFrame, lang: str) -> str:
+    """Each sentra's related industries and missing links (empty when co-location was
+    not measured)."""
+    if not len(sentra) or "related_sectors" not in sentra:
+        return ""
+    t = TEXT[lang]
+    shown = pd.DataFrame(sentra.reset_index())[["sentra_id", "name"]].copy()
+    for column in ("related_sectors", "missing_links"):
+        values = [
+            "" if pd.isna(v) else str(v) for v in (sentra[column] if column in sentra else [])
+        ] or [""] * len(sentra)
+        shown[column] = [
+            "; ".join(kbli.titled(c, lang=lang) for c in v.split(";") if c) for v in values
+        ]
+    return (
+        f"<h2>{html.escape(t['value_chains'])}</h2>{_table(shown, lang=lang)}"
+        f"<p>{html.escape(t['value_chains_note'])}</p>"
+    )
 
 
 def _near_misses(near: Mapping[str, Any], lang: str) -> str:
