@@ -159,6 +159,9 @@ def test_the_demo_follows_its_sentra_across_two_surveys(data_dir, tmp_path) -> N
     made = demo.run_demo(tmp_path / "demo", boundaries=data_dir, background=4000, permutations=0)
     assert made.scores["found"].all() and made.unmatched == 0
     assert made.trends["trend_ok"].all(), made.trends
+    # the planted value chains: copper-sheet rollers (24) at Tumang, fabric (13) at Bergas
+    assert made.related is not None and len(made.related) == 2, made.related
+    assert made.related["found"].all(), made.related
     assert dict(zip(made.trends["key"], made.trends["expected"], strict=True))["juwana"] == "new"
     assert (tmp_path / "demo" / "periods" / "2019" / "map.html").exists()
     assert made.result.out == tmp_path / "demo" / "periods" / "2023"

@@ -82,6 +82,9 @@ class PlantedSentra:
     local_links: float = 0.6
     #: Expected development stage (Porter's-diamond diagnosis, :mod:`klastergeo.diagnosis`).
     stage: str = "advance"
+    #: Firms of related industries mixed into its villages: (KBLI, village, firms). They
+    #: are not sentra firms; the co-location analysis should find their sectors.
+    suppliers: tuple[tuple[str, str, int], ...] = ()
 
     @property
     def sector(self) -> str:
@@ -101,6 +104,7 @@ PLANTED: tuple[PlantedSentra, ...] = (
         (("33.09.03.2013", 150), ("33.09.03.2010", 35), ("33.09.03.2012", 25)),
         typology="mixed",  # Marshallian with hub-and-spoke traits, as the study found
         anchors=((150, "lokal"), (120, "lokal"), (100, "lokal")),
+        suppliers=(("24201", "33.09.03.2013", 12),),  # copper sheet from metal rollers
     ),
     PlantedSentra(
         "trangsan",
@@ -159,6 +163,7 @@ PLANTED: tuple[PlantedSentra, ...] = (
         typology="satellite_platform",
         branch_share=0.6,
         local_links=0.1,
+        suppliers=(("13121", "33.22.13.1002", 12), ("13121", "33.22.13.2003", 6)),  # fabric
     ),
     PlantedSentra(
         "cepu",
@@ -496,6 +501,9 @@ def generate_registry(
     codes = np.asarray(villages.index, dtype=object)
     owner_bg, kbli = _background_firms(villages, n_background, n_decoy, rng)
     position = {c: i for i, c in enumerate(codes)}
+    chains = [(k, c, n) for p in planted for k, c, n in p.suppliers]  # value chains
+    owner_bg = np.concatenate([owner_bg, *(np.full(n, position[c]) for _, c, n in chains)])
+    kbli = np.concatenate([kbli, *(np.full(n, k, dtype=object) for k, _, n in chains)])
     owner_s = np.concatenate([np.full(n, position[c]) for p in planted for c, n in p.villages])
     kbli_s = np.concatenate(
         [np.full(n, p.kbli, dtype=object) for p in planted for _, n in p.villages]
@@ -596,6 +604,7 @@ def _truth(
                 "n_firms_registry": int((planted_key == p.key).sum()),
                 "typology": p.typology,
                 "stage": p.stage,
+                "related": ";".join(sorted({k[:2] for k, _, _ in p.suppliers})),
             }
             for p in planted_sentra
         ]
@@ -962,6 +971,39 @@ def score_trends(lineages: pd.DataFrame, truths: Sequence[pd.DataFrame]) -> pd.D
     return pd.DataFrame(rows)
 
 
+def score_related(
+    scores: pd.DataFrame, truth: pd.DataFrame, related: pd.DataFrame | None
+) -> pd.DataFrame:
+    """Whether each planted related industry was found co-located (significant, CLQ
+    above 1) with the sentra the run matched to its planted sentra.
+
+    Parameters
+    ----------
+    scores
+        :func:`score_recovery`'s rows (``key``, ``sentra_id`` of the found sentra).
+    truth
+        The planted sentra with their ``related`` sectors (``;``-joined).
+    related
+        The run's ``related.csv`` table, or None when co-location was not measured.
+
+    Returns
+    -------
+    DataFrame
+        One row per planted related industry: ``key``, ``related_sector``, ``found``.
+    """
+    matched = scores.set_index("key")["sentra_id"]
+    hits: set[tuple[object, object]] = set()
+    if related is not None and len(related):
+        shown = related.loc[related["significant"].astype(bool)]
+        hits = set(zip(shown["sentra_id"], shown["related_sector"], strict=True))
+    rows = [
+        {"key": key, "related_sector": sector, "found": (matched.get(key), sector) in hits}
+        for key, sectors in zip(truth["key"], truth["related"], strict=True)  # planted (ten)
+        for sector in filter(None, str(sectors).split(";"))
+    ]
+    return pd.DataFrame(rows, columns=["key", "related_sector", "found"])
+
+
 @dataclass(frozen=True)
 class DemoRun:
     """What :func:`run_demo` made: the run, where its inputs are, and how much of the
@@ -976,6 +1018,7 @@ class DemoRun:
     rates: dict[str, float]
     periods: Any = None  # the two surveys' run (klastergeo.pipeline.periods)
     trends: pd.DataFrame | None = None  # score_trends of the lineages
+    related: pd.DataFrame | None = None  # score_related of the planted value chains
 
     def lines(self) -> list[str]:
         """The recovery, as ``klastergeo demo`` prints it."""
@@ -989,6 +1032,9 @@ class DemoRun:
         for column, what in (("typology_ok", "Markusen types"), ("stage_ok", "development stages")):
             if column in scores.columns:
                 out.append(f"planted {what} recovered: {int(scores[column].sum())}/{len(scores)}")
+        if self.related is not None and len(self.related):
+            ok = int(self.related["found"].sum())
+            out.append(f"planted related industries co-located: {ok}/{len(self.related)}")
         if self.trends is not None:
             ok = int(self.trends["trend_ok"].sum())
             out.append(
@@ -1080,4 +1126,5 @@ def run_demo(
         rates=recovery_rates(scores, unmatched),
         periods=followed,
         trends=score_trends(followed.lineages, [earlier.truth, generated.truth]),
+        related=score_related(scores, generated.truth, result.related),
     )

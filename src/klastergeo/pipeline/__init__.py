@@ -114,6 +114,7 @@ class RunResult:
     concentration: pd.DataFrame | None = None
     typology: pd.DataFrame | None = None
     diagnosis: pd.DataFrame | None = None
+    related: pd.DataFrame | None = None  # related.csv (co-location per sentra)
     graph: Any = None  # the libpysal Graph the statistics used
     sample: pd.DataFrame | None = None  # the models' sample strata, when sampled
     _firms: gpd.GeoDataFrame | None = field(default=None, repr=False)
@@ -314,6 +315,7 @@ def _result(
         concentration=profiles.concentration,
         typology=profiles.typology,
         diagnosis=profiles.diagnosis,
+        related=profiles.colocation.related if profiles.colocation is not None else None,
         graph=weights.graph,
         sample=fitted.sample,
     )

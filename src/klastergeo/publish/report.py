@@ -266,9 +266,9 @@ def _value_chains(sentra: pd.DataFrame, lang: str) -> str:
     t = TEXT[lang]
     shown = pd.DataFrame(sentra.reset_index())[["sentra_id", "name"]].copy()
     for column in ("related_sectors", "missing_links"):
-        values = [
-            "" if pd.isna(v) else str(v) for v in (sentra[column] if column in sentra else [])
-        ] or [""] * len(sentra)
+        values = ["" if pd.isna(v) else str(v) for v in sentra.get(column, [])] or [""] * len(
+            sentra
+        )
         shown[column] = [
             "; ".join(kbli.titled(c, lang=lang) for c in v.split(";") if c) for v in values
         ]
