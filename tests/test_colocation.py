@@ -59,6 +59,12 @@ def test_global_clq_is_the_brute_force(duplicates: int) -> None:
         assert (out["clq"] > 0).any()
 
 
+def test_a_sector_of_one_firm_has_no_quotient_towards_itself() -> None:
+    out = colocation.global_clq([0, 0.01, 0.02, 0.5], [0, 0, 0, 0], ["a", "a", "a", "b"])
+    assert np.isnan(out.loc[("b", "b"), "clq"]) and np.isnan(out.loc[("b", "b"), "p_value"])
+    assert out.loc[("b", "a"), "clq"] == pytest.approx(1.0)  # its neighbour is an a
+
+
 def test_global_clq_under_random_labelling_averages_one_and_is_calibrated() -> None:
     """Random labels on random places: the CLQ's mean is 1 (Leslie and Kronenfeld's
     expectation) and the co-location p-value is uniform (rejections near alpha)."""

@@ -185,7 +185,8 @@ def global_clq(
     counts = np.bincount(codes, minlength=s).astype(np.float64)
     expected = (counts[None, :] - np.eye(s)) / (n - 1)  # N'_B / (N - 1), per (A, B)
     with np.errstate(divide="ignore", invalid="ignore"):
-        scale = 1.0 / (counts[:, None] * expected)
+        # undefined (NaN) for a sector of one firm towards itself: it has no other firm
+        scale = np.where(expected > 0, 1.0 / (counts[:, None] * expected), np.nan)
     observed = _pair_counts(codes, rows, cols, weights, s) * scale
     above = np.zeros((s, s))
     below = np.zeros((s, s))
@@ -204,8 +205,9 @@ def global_clq(
         index=index,
     )
     if permutations:
-        out["p_value"] = ((above + 1) / (permutations + 1)).ravel()
-        out["p_isolation"] = ((below + 1) / (permutations + 1)).ravel()
+        undefined = np.isnan(observed).ravel()
+        out["p_value"] = np.where(undefined, np.nan, ((above + 1) / (permutations + 1)).ravel())
+        out["p_isolation"] = np.where(undefined, np.nan, ((below + 1) / (permutations + 1)).ravel())
     return out
 
 

@@ -336,8 +336,10 @@ def _sample_in(
         if not len(todo):
             break
         b = bounds[owner[todo]]
-        cx = rng.uniform(b[:, 0], b[:, 2])
-        cy = rng.uniform(b[:, 1], b[:, 3])
+        # rounded as the registry writes them (6 decimals), so the written point is the
+        # one inside its village, never a hair outside in a gap between two villages
+        cx = np.round(rng.uniform(b[:, 0], b[:, 2]), 6)
+        cy = np.round(rng.uniform(b[:, 1], b[:, 3]), 6)
         ok = shapely.contains_xy(geoms[owner[todo]], cx, cy)
         x[todo[ok]], y[todo[ok]] = cx[ok], cy[ok]
         todo = todo[~ok]
