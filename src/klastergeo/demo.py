@@ -103,7 +103,8 @@ PLANTED: tuple[PlantedSentra, ...] = (
         "25999",
         (("33.09.03.2013", 150), ("33.09.03.2010", 35), ("33.09.03.2012", 25)),
         typology="mixed",  # Marshallian with hub-and-spoke traits, as the study found
-        anchors=((150, "lokal"), (120, "lokal"), (100, "lokal")),
+        # the top three about a third of the workers: mid-way in the mixed band (0.30-0.50)
+        anchors=((200, "lokal"), (150, "lokal"), (120, "lokal")),
         suppliers=(("24201", "33.09.03.2013", 12),),  # copper sheet from metal rollers
     ),
     PlantedSentra(
