@@ -687,16 +687,14 @@ def _stage_csv(
     )
     cols = records.resolve_columns(layout.header, columns, has_geometry=False)
     encoding = layout.encoding
+
+    def stage(encoding: str) -> tuple[Path, _Evidence, list[dict[str, Any]]]:
+        evidence = _Evidence(cols, decimal, layout.delimiter, active=formats)
+        return _csv_to_parquet(path, work, layout, encoding, evidence, tell)
+
     try:
         try:
-            staged, evidence, malformed = _csv_to_parquet(
-                path,
-                work,
-                layout,
-                encoding,
-                _Evidence(cols, decimal, layout.delimiter, active=formats),
-                tell,
-            )
+            staged, evidence, malformed = stage(encoding)
         except pa.ArrowInvalid as err:
             if not (
                 "UTF8" in str(err)
@@ -708,14 +706,7 @@ def _stage_csv(
                 "%s is not valid UTF-8 throughout; reading it as Windows-1252", path.name
             )
             encoding = "cp1252"
-            staged, evidence, malformed = _csv_to_parquet(
-                path,
-                work,
-                layout,
-                encoding,
-                _Evidence(cols, decimal, layout.delimiter, active=formats),
-                tell,
-            )
+            staged, evidence, malformed = stage(encoding)
     except (pa.ArrowException, UnicodeError, LookupError, ValueError) as err:
         raise ValidationError(
             f"cannot read CSV {str(path)!r} (delimiter {layout.delimiter!r}, "
