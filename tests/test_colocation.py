@@ -188,3 +188,28 @@ def test_sentra_related_finds_a_planted_supplier_and_lists_the_missing_buyer() -
     assert missing.set_index("related_sector").loc["46", "reason"] == "not_colocated"
     assert missing.set_index("related_sector").loc["47", "reason"] == "not_in_registry"
     assert list(pd.unique(related["sentra_id"])) == ["31-01"]
+
+
+def test_the_command_line_can_leave_co_location_out(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from klastergeo.cli import app
+    from tests.conftest import custom_study, lattice_args
+
+    registry = custom_study(tmp_path, (5, 5), {"r2c2": 40}, background={"10": 5, "16": 1})
+    registry.to_csv(tmp_path / "firms.csv", index=False)
+    runner = CliRunner()
+    options = ("--permutations", "0", "--set", "report.figures=none",
+               "--set", "pointpattern.enabled=false")  # fmt: skip
+    made = runner.invoke(app, lattice_args("sentra", tmp_path, tmp_path / "a", *options))
+    assert made.exit_code == 0, made.output
+    related = pd.read_csv(tmp_path / "a" / "related.csv", dtype=str)
+    assert set(related["related_sector"]) <= {"10", "16"} and len(related)
+    diagnosis = pd.read_csv(tmp_path / "a" / "diagnosis.csv")
+    assert "links_score" in diagnosis.columns
+    off = runner.invoke(
+        app, lattice_args("sentra", tmp_path, tmp_path / "b", *options, "--no-colocation")
+    )
+    assert off.exit_code == 0, off.output
+    assert not (tmp_path / "b" / "related.csv").exists()
+    assert not (tmp_path / "b" / "colocation.csv").exists()

@@ -46,7 +46,10 @@ def test_every_period_is_a_run_of_its_own(periods_run) -> None:
     out, _ = periods_run
     for year in SURVEYS:
         folder = out / "periods" / str(year)
-        for name in ("map.html", "report.html", "sentra.csv", "areas.parquet", "summary.json"):
+        for name in (
+            "map.html", "report.html", "sentra.csv", "areas.parquet", "summary.json",
+            "colocation.csv", "related.csv", "missing_links.csv",
+        ):  # fmt: skip
             assert (folder / name).exists(), (year, name)
         page = (folder / "map.html").read_text(encoding="utf-8")
         assert f"({year})</b>" in page and f"ukm_{year}.parquet" in page  # title, source
