@@ -162,6 +162,8 @@ def test_the_demo_follows_its_sentra_across_two_surveys(data_dir, tmp_path) -> N
     # the planted value chains: copper-sheet rollers (24) at Tumang, fabric (13) at Bergas
     assert made.related is not None and len(made.related) == 2, made.related
     assert made.related["found"].all(), made.related
+    report = (tmp_path / "demo" / "periods" / "2023" / "report.html").read_text(encoding="utf-8")
+    assert "24 Industri logam dasar (pemasok, CLQ" in report
     assert dict(zip(made.trends["key"], made.trends["expected"], strict=True))["juwana"] == "new"
     assert (tmp_path / "demo" / "periods" / "2019" / "map.html").exists()
     assert made.result.out == tmp_path / "demo" / "periods" / "2023"

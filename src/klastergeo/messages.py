@@ -858,6 +858,24 @@ _EMERGING = {
     },
 }
 
+#: What a related industry is to a sentra (:data:`klastergeo.colocation.ROLES`).
+_ROLES = {
+    "id": {
+        "supplier": "pemasok",
+        "buyer": "pembeli",
+        "supporting": "pendukung",
+        "related": "terkait",
+        "co-located": "berdekatan",
+    },
+    "en": {
+        "supplier": "supplier",
+        "buyer": "buyer",
+        "supporting": "supporting",
+        "related": "related",
+        "co-located": "co-located",
+    },
+}
+
 #: The catalogue: group -> language -> key -> text.
 MESSAGES: dict[str, dict[str, dict[str, str]]] = {
     "report": _REPORT,
@@ -876,6 +894,7 @@ MESSAGES: dict[str, dict[str, dict[str, str]]] = {
     "dynamics": _DYNAMICS,
     "trends": _TRENDS,
     "emerging": _EMERGING,
+    "roles": _ROLES,
 }
 
 

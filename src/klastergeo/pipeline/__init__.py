@@ -390,6 +390,7 @@ def _write_run(
             fitted=fitted.fitted,
             shown=shown,
             has_map=fmap is not None,
+            related=result.related,
         )
     with steps.timed("write"):
         global_rows = writer.global_table(

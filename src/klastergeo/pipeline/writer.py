@@ -446,6 +446,7 @@ def report_page(
     fitted: dict[str, models.ModelResult],
     shown: list[report_mod.Figure],
     has_map: bool,
+    related: pd.DataFrame | None = None,
 ) -> None:
     """``report.html`` (:func:`klastergeo.publish.report.build_report`).
 
@@ -465,6 +466,8 @@ def report_page(
         The figures to show (:func:`figures`).
     has_map
         Whether the run writes ``map.html``, which the report then embeds.
+    related
+        The sentra's related industries (``related.csv``), or None.
     """
     page = report_mod.build_report(
         summary,
@@ -475,6 +478,7 @@ def report_page(
         map_file="map.html" if has_map else None,
         lang=config.map.lang,
         subtitle=config.map.title or "",
+        related=related,
     )
     write_text(folder / "report.html", page)
 

@@ -158,6 +158,7 @@ def build_report(
     map_file: str | None = "map.html",
     lang: str = "id",
     subtitle: str = "",
+    related: pd.DataFrame | None = None,
 ) -> str:
     """The report page of a run.
 
@@ -177,6 +178,10 @@ def build_report(
         ``"id"`` or ``"en"``.
     subtitle
         Text after the title in the page's heading and window title (none when empty).
+    related
+        The sentra's related industries (``related.csv``: ``sentra_id``,
+        ``related_sector``, ``clq``, ``significant``, ``role``); their role and CLQ are
+        shown in the value-chain section. None: the sectors alone, from ``sentra``.
     """
     import jinja2
 
@@ -226,7 +231,7 @@ def build_report(
         reasons_table=Markup(reasons_table),
         n_sentra=len(sentra),
         sentra_table=Markup(_sentra_table(sentra, lang)),
-        value_chains=Markup(_value_chains(sentra, lang)),
+        value_chains=Markup(_value_chains(sentra, lang, related)),
         near_misses=_near_misses(summary.get("candidates") or {}, lang),
         sentra_sentence=_sentra_sentence(sentra, lang),
         quality_sentence=_quality_sentence(records, reasons, lang),
@@ -258,9 +263,9 @@ def _sentra_table(sentra: pd.DataFrame, lang: str) -> str:
     return _table(shown, lang=lang)
 
 
-def _value_chains(sentra: pd.DataFrame, lang: str) -> str:
-    """Each sentra's related industries and missing links (empty when co-location was
-    not measured)."""
+def _value_chains(sentra: pd.DataFrame, lang: str, related: pd.DataFrame | None = None) -> str:
+    """Each sentra's related industries (with role and CLQ when ``related`` is given)
+    and missing links (empty when co-location was not measured)."""
     if not len(sentra) or "related_sectors" not in sentra:
         return ""
     t = TEXT[lang]
@@ -272,6 +277,18 @@ def _value_chains(sentra: pd.DataFrame, lang: str) -> str:
         shown[column] = [
             "; ".join(kbli.titled(c, lang=lang) for c in v.split(";") if c) for v in values
         ]
+    if related is not None and len(related):
+        found = related.loc[related["significant"].astype(bool)]
+        detail = {
+            sid: "; ".join(
+                f"{kbli.titled(str(r.related_sector), lang=lang)} "
+                f"({messages.label('roles', r.role, lang)}, CLQ "
+                f"{messages.number(r.clq, lang, 1)})"
+                for r in rows.itertuples(index=False)
+            )
+            for sid, rows in found.groupby("sentra_id", sort=False)  # sentra with links
+        }
+        shown["related_sectors"] = [detail.get(str(sid), "") for sid in shown["sentra_id"]]
     return (
         f"<h2>{html.escape(t['value_chains'])}</h2>{_table(shown, lang=lang)}"
         f"<p>{html.escape(t['value_chains_note'])}</p>"
