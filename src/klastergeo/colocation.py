@@ -52,6 +52,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy.spatial import cKDTree
 
+from klastergeo._docstrings import fill
 from klastergeo._errors import ConfigError, DataError
 
 __all__ = [
@@ -72,6 +73,11 @@ ROLES = ("supplier", "buyer", "supporting", "related")
 DEFAULT_LINKAGES = Path(str(files("klastergeo") / "data" / "linkages.csv"))
 #: The Earth's mean radius (IUGG), metres.
 EARTH_RADIUS_M = 6_371_008.8
+#: The firms' parameters of every co-location function.
+_FIRMS = """lon, lat
+    Each firm's coordinates (degrees, EPSG:4326).
+labels
+    Each firm's sector."""
 
 
 def _points(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.float64]:
@@ -143,6 +149,7 @@ def _pair_counts(
     return out.reshape(s, s)
 
 
+@fill(firms=_FIRMS)
 def global_clq(
     lon: ArrayLike,
     lat: ArrayLike,
@@ -156,10 +163,7 @@ def global_clq(
 
     Parameters
     ----------
-    lon, lat
-        Each firm's coordinates (degrees, EPSG:4326).
-    labels
-        Each firm's sector.
+    {firms}
     permutations
         Random relabellings of the firms (0: no p-values).
     seed
@@ -235,6 +239,7 @@ def _kernel(dist: NDArray[np.float64]) -> NDArray[np.float64]:
     return w / w.sum(axis=1, keepdims=True)
 
 
+@fill(firms=_FIRMS)
 def local_clq(
     lon: ArrayLike,
     lat: ArrayLike,
@@ -251,10 +256,7 @@ def local_clq(
 
     Parameters
     ----------
-    lon, lat
-        Each firm's coordinates (degrees, EPSG:4326).
-    labels
-        Each firm's sector.
+    {firms}
     focal
         Which firms to compute it for (a boolean mask or positions; default: all).
     k
@@ -417,6 +419,7 @@ def _role_of(linkages: pd.DataFrame, sector: str, related: str) -> str | None:
     return None
 
 
+@fill(firms=_FIRMS)
 def sentra_related(
     lon: ArrayLike,
     lat: ArrayLike,
@@ -435,10 +438,7 @@ def sentra_related(
 
     Parameters
     ----------
-    lon, lat
-        Each firm's coordinates (degrees, EPSG:4326).
-    labels
-        Each firm's sector.
+    {firms}
     sentra_of
         Each firm's sentra id (missing for a firm in none); a sentra's focal firms are
         those of its sector (the sector of most of its firms).
