@@ -76,10 +76,10 @@ def main() -> None:
     table = colocation.global_clq(lon, lat, labels, permutations=args.permutations)
     ours_global = time.perf_counter() - start
     start = time.perf_counter()
-    related, _ = colocation.sentra_related(
+    related = colocation.sentra_related(
         lon, lat, labels, sentra, permutations=args.permutations,
         linkages=colocation.read_linkages(),
-    )  # fmt: skip
+    ).related  # fmt: skip
     ours_related = time.perf_counter() - start
     ours_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     start = time.perf_counter()

@@ -208,6 +208,73 @@ def test_sentra_popup_search_and_screenshot(browser, page_path: Path, map_world)
     assert colours is not None and len(colours) > 50  # not blank
 
 
+def test_a_sentra_popup_shows_the_firms_of_a_related_industry(
+    browser, map_world, tmp_path: Path
+) -> None:
+    """The popup's button per related industry puts that industry's firms around the
+    sentra on the map (their count, their names as text); a page without firm data has
+    no buttons."""
+    from tests.test_maps import _related
+
+    areas, table, found, firms = map_world
+    related = _related(found)
+    built = maps.build_map(
+        areas, table, found, firms=firms, lang="en", tiles="none", related_firms=related
+    )
+    path = maps.save_map(built, tmp_path / "map.html")
+    bare = tmp_path / "bare.html"
+    bare.write_text(maps.without_firms(path.read_text(encoding="utf-8")), encoding="utf-8")
+    popup = """() => {
+      const layer = klastergeo.sentraAll[0];
+      layer.openPopup(layer.getBounds().getCenter());
+    }"""
+    page = _open(browser, path)
+    try:
+        page.evaluate(popup)
+        page.wait_for_selector(".klastergeo-related")
+        buttons = page.locator(".klastergeo-related").all_inner_texts()
+        page.locator(".klastergeo-related", has_text="Wood").click()
+        shown = page.evaluate("klastergeo.relatedShown")
+        drawn = page.evaluate("klastergeo.layerGroups.related.getLayers().length")
+        tips = page.evaluate(
+            "klastergeo.layerGroups.related.getLayers().map(m => m.getTooltip().getContent()"
+            ".textContent)"
+        )
+        on_map = page.evaluate(
+            "Object.values(window).find(v => v instanceof L.Map)"
+            ".hasLayer(klastergeo.layerGroups.related)"
+        )
+        page.wait_for_selector(".leaflet-popup-content", state="detached")  # faded out
+        note = page.locator(".klastergeo-related-note").inner_text()
+        open_popups = page.locator(".leaflet-popup-content").count()
+        bold = page.locator(".leaflet-tooltip b").count()
+        assert page.errors == []
+    finally:
+        page.close()
+    page = _open(browser, bare)
+    try:
+        page.evaluate(popup)
+        page.wait_for_selector(".leaflet-popup-content")
+        none = page.locator(".klastergeo-related").count()
+        assert page.errors == []
+    finally:
+        page.close()
+    assert buttons == ["16 Wood, bamboo and rattan products (3)", "46 Wholesale trade (2)"]
+    assert shown["count"] == drawn == 3 and shown["sector"] == "16" and on_map
+    assert sorted(tips) == sorted(
+        ["</script><b>CV Kayu</b> (16 Wood, bamboo and rattan products)",
+         "16 Wood, bamboo and rattan products",
+         "CV Jati (16 Wood, bamboo and rattan products)"]
+    )  # fmt: skip
+    assert open_popups == 0 and bold == 0
+    sid = str(found.index[0])
+    assert (
+        note
+        == f"Firms of a related industry: 16 Wood, bamboo and rattan products (3), sentra {sid}"
+    )
+    assert none == 0
+
+
 def test_indonesian_page(browser, map_world, tmp_path: Path) -> None:
     areas, table, found, _ = map_world
     path = maps.save_map(

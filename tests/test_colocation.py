@@ -176,9 +176,10 @@ def test_sentra_related_finds_a_planted_supplier_and_lists_the_missing_buyer() -
         lat += list(-7.5 + rng.normal(0, 0.002, count))
         labels += [sector] * count
         sentra += ["31-01"] * count if sector == "31" else [None] * count
-    related, missing = colocation.sentra_related(
+    links = colocation.sentra_related(
         lon, lat, labels, sentra, permutations=99, linkages=colocation.read_linkages()
     )
+    related, missing = links.related, links.missing
     wood = related.set_index("related_sector").loc["16"]
     assert wood["role"] == "supplier" and wood["significant"] and wood["clq"] > 1
     assert wood["n_related_firms"] >= 20
@@ -188,6 +189,19 @@ def test_sentra_related_finds_a_planted_supplier_and_lists_the_missing_buyer() -
     assert missing.set_index("related_sector").loc["46", "reason"] == "not_colocated"
     assert missing.set_index("related_sector").loc["47", "reason"] == "not_in_registry"
     assert list(pd.unique(related["sentra_id"])) == ["31-01"]
+    # the related firms: of that sector among the sentra firms' 8 nearest neighbours, by
+    # the full distance matrix
+    lon, lat, labels = np.array(lon), np.array(lat), np.array(labels)
+    d = _chords(lon, lat)
+    np.fill_diagonal(d, np.inf)
+    focal = np.flatnonzero(np.array([x == "31-01" for x in sentra]) & (labels == "31"))
+    near = np.unique(np.argsort(d[focal], axis=1)[:, :8])
+    for sector in ("16", "10"):
+        mine = links.firms.loc[links.firms["related_sector"] == sector, "firm"]
+        assert sorted(mine) == sorted(near[labels[near] == sector])
+        n_firms = related.set_index("related_sector").loc[sector, "n_related_firms"]
+        assert len(mine) == n_firms
+    assert set(links.firms["related_sector"]) <= set(related["related_sector"])
 
 
 def test_the_command_line_can_leave_co_location_out(tmp_path: Path) -> None:
@@ -213,3 +227,81 @@ def test_the_command_line_can_leave_co_location_out(tmp_path: Path) -> None:
     assert off.exit_code == 0, off.output
     assert not (tmp_path / "b" / "related.csv").exists()
     assert not (tmp_path / "b" / "colocation.csv").exists()
+
+
+def test_one_firm_is_no_related_industry() -> None:
+    """A lone firm of a rare sector in the middle of a sentra is co-located by the
+    quotient (CLQ > 1, p < alpha) but one firm is no local supply base: it counts only
+    when ``min_related_firms`` allows one."""
+    rng = np.random.default_rng(8)
+    background = 3000
+    lon = np.concatenate([110 + rng.random(background), 110.5 + rng.normal(0, 0.002, 120), [110.5]])
+    lat = np.concatenate([-7 + rng.random(background), -7.5 + rng.normal(0, 0.002, 120), [-7.5]])
+    labels = np.concatenate(
+        [rng.choice(np.array(["10", "13", "47"]), background), ["31"] * 120, ["99"]]
+    )
+    labels[:19] = "99"  # 20 firms of 99 in all: enough to be tested
+    sentra = np.array([None] * background + ["31-01"] * 120 + [None], dtype=object)
+    found = {}
+    for least in (1, 3):
+        related = colocation.sentra_related(
+            lon, lat, labels, sentra, permutations=299, seed=2, min_related_firms=least
+        ).related.set_index("related_sector")
+        found[least] = related.loc["99"]
+    assert found[1]["n_related_firms"] == 1
+    assert found[1]["clq"] > 1 and found[1]["p_value"] < 0.05 and found[1]["significant"]
+    assert found[3]["clq"] == found[1]["clq"] and not found[3]["significant"]
+
+
+def test_a_run_marks_the_related_firms_and_maps_them(tmp_path: Path) -> None:
+    """Wood workshops (16) among a furniture sentra's firms: the run finds 16 related,
+    marks exactly its firms among the sentra firms' neighbours with the sentra's id
+    (``colocated_with``), and the map's firm block holds the same firms for the popup."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from klastergeo.cli import app
+    from klastergeo.pipeline.firm_output import read_firms
+    from klastergeo.publish import maps
+    from tests.conftest import custom_study, lattice_args
+
+    registry = custom_study(tmp_path, (5, 5), {"r2c2": 60}, background={"10": 5, "47": 1})
+    sentra_firms = registry.loc[registry["kbli"] == "31001"]
+    rng = np.random.default_rng(5)
+    picks = sentra_firms.sample(15, random_state=1)
+    wood = pd.DataFrame(
+        {
+            "id": [f"W{i}" for i in range(15)],
+            "lat": (picks["lat"] + rng.normal(0, 1e-4, 15)).round(6).to_numpy(),
+            "lon": (picks["lon"] + rng.normal(0, 1e-4, 15)).round(6).to_numpy(),
+            "kbli": "16001",
+            "workers": 2,
+        }
+    )
+    far = registry.loc[registry["kbli"] == "10001"].head(10).assign(kbli="16001")
+    far["id"] = [f"X{i}" for i in range(len(far))]
+    pd.concat([registry, wood, far]).to_csv(tmp_path / "firms.csv", index=False)
+    options = ("--permutations", "0", "--set", "report.figures=none",
+               "--set", "pointpattern.enabled=false", "--set", "model.kinds=[\"lpm\"]")  # fmt: skip
+    made = CliRunner().invoke(app, lattice_args("run", tmp_path, tmp_path / "out", *options))
+    assert made.exit_code == 0, made.output
+    related = pd.read_csv(tmp_path / "out" / "related.csv", dtype={"related_sector": str})
+    row = related.set_index("related_sector").loc["16"]
+    assert row["significant"] and row["role"] == "supplier"
+    firms = read_firms(tmp_path / "out")
+    marked = firms.loc[firms["colocated_with"].notna()]
+    assert set(marked["colocated_with"]) == {row["sentra_id"]}
+    assert (
+        len(marked)
+        == row["n_related_firms"]
+        == related.loc[related["significant"], "n_related_firms"].sum()
+    )
+    assert set(marked.index) <= set(wood["id"]) | set(far["id"])
+    page = (tmp_path / "out" / "map.html").read_text(encoding="utf-8")
+    start = page.index(f'id="{maps.FIRMS_ID}">') + len(f'id="{maps.FIRMS_ID}">')
+    links = json.loads(page[start : page.index("</script>", start)])["links"]
+    assert [r[:2] for r in links["runs"]] == [[row["sentra_id"], "16"]]
+    assert links["n"] == len(marked)
+    report = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert f"<h3>{row['sentra_id']}" in report

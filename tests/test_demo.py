@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -163,7 +164,10 @@ def test_the_demo_follows_its_sentra_across_two_surveys(data_dir, tmp_path) -> N
     assert made.related is not None and len(made.related) == 2, made.related
     assert made.related["found"].all(), made.related
     report = (tmp_path / "demo" / "periods" / "2023" / "report.html").read_text(encoding="utf-8")
-    assert "24 Industri logam dasar (pemasok, CLQ" in report
+    # Tumang's section (villages of Cepogo): its supplier of metal sheets in the table of related industries
+    tumang = re.search(r"<h3>25-\d+ - Cepogo[^<]*</h3>(.*?)<h[23]>", report, re.S)
+    assert tumang is not None
+    assert '24 Industri logam dasar</td><td class="text">pemasok</td>' in tumang.group(1)
     assert dict(zip(made.trends["key"], made.trends["expected"], strict=True))["juwana"] == "new"
     assert (tmp_path / "demo" / "periods" / "2019" / "map.html").exists()
     assert made.result.out == tmp_path / "demo" / "periods" / "2023"

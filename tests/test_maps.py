@@ -373,3 +373,52 @@ def test_a_run_writes_and_publishes_a_split_map(tmp_path: Path) -> None:
     assert (tmp_path / "site" / "map" / "99.js").read_bytes() == (
         run / "map" / "99.js"
     ).read_bytes()
+
+
+def _related(found) -> pd.DataFrame:
+    """Five firms of two related industries around the map world's sentra."""
+    sid = str(found.index[0])
+    return pd.DataFrame(
+        {
+            "sentra_id": [sid] * 5,
+            "related_sector": ["16", "46", "16", "16", "46"],
+            "lon": [110.012345, 110.02, 110.013, 110.0145678, 110.021],
+            "lat": [-7.01, -7.02, -7.011, -7.0123456, -7.022],
+            "name": ["</script><b>CV Kayu</b>", "UD Dagang", None, "CV Jati", "UD Niaga"],
+        }
+    )
+
+
+def test_related_firms_travel_in_the_firm_block(map_world, tmp_path: Path) -> None:
+    """The related industries' firms are grouped by sentra and sector in the firm data
+    block (coordinates to 1e-5 degrees), so removing or rounding the firms covers them."""
+    areas, table, found, firms = map_world
+    related = _related(found)
+    fmap = maps.build_map(
+        areas, table, found, firms=firms, lang="en", tiles="none", related_firms=related
+    )
+    html = maps.save_map(fmap, tmp_path / "map.html").read_text(encoding="utf-8")
+    links = _firms(html)["links"]
+    sid = str(found.index[0])
+    assert links["runs"] == [[sid, "16", 0, 3], [sid, "46", 3, 5]]
+    assert links["titles"] == {
+        "16": "16 Wood, bamboo and rattan products",
+        "46": "46 Wholesale trade",
+    }
+    xy = np.cumsum(np.asarray(links["xy"]).reshape(-1, 2), axis=0) / 1e5
+    ordered = related.sort_values(["sentra_id", "related_sector"], kind="stable")
+    np.testing.assert_allclose(xy[:, 0], ordered["lon"], atol=5e-6)
+    np.testing.assert_allclose(xy[:, 1], ordered["lat"], atol=5e-6)
+    assert links["names"] == ["</script><b>CV Kayu</b>", "", "CV Jati", "UD Dagang", "UD Niaga"]
+    assert "</script><b>CV" not in html  # the block's JSON escapes markup
+    bare = maps.without_firms(html)
+    assert "CV Jati" not in bare and "UD Niaga" not in bare
+    rounded = _firms(maps.with_rounded_firms(html, decimals=2))["links"]
+    xy2 = np.cumsum(np.asarray(rounded["xy"]).reshape(-1, 2), axis=0) / 1e5
+    np.testing.assert_allclose(xy2, np.round(xy, 2), atol=1e-9)
+    # more related firms than the map embeds: none, the page says nothing false
+    few = maps.build_map(
+        areas, table, found, firms=firms, lang="en", tiles="none", related_firms=related,
+        max_firms=4,
+    )  # fmt: skip
+    assert "links" not in _firms(_html(few))

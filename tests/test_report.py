@@ -136,3 +136,59 @@ def test_models_that_do_not_discriminate_are_not_shown() -> None:
         asked, sentra=SENTRA, global_stats=GLOBAL, models={"logit": weak}, lang="en"
     )
     assert "Models not shown" not in page and "Classification table" in page
+
+
+def test_a_value_chain_section_per_sentra() -> None:
+    """Each sentra's section lists its significant related industries (role, CLQ,
+    firms) and the links it lacks with the reason; the largest MAX_CHAIN_SECTIONS
+    sentra get one, the others are counted."""
+    n = report.MAX_CHAIN_SECTIONS + 2
+    sentra = pd.DataFrame(
+        {
+            "sentra_id": [f"31-{i:02d}" for i in range(n)],
+            "name": ["Trangsan <b>&</b>"] + [f"Desa {i}" for i in range(1, n)],
+            "sector": ["31"] * n,
+            "n_firms": list(range(1000, 1000 - n, -1)),
+            "related_sectors": ["16"] + [""] * (n - 1),
+            "missing_links": ["46"] + [""] * (n - 1),
+        }
+    )
+    related = pd.DataFrame(
+        {
+            "sentra_id": ["31-00", "31-00"],
+            "sector": ["31", "31"],
+            "related_sector": ["16", "10"],
+            "clq": [3.25, 0.4],
+            "p_value": [0.01, 0.9],
+            "n_related_firms": [17, 2],
+            "significant": [True, False],
+            "role": ["supplier", "co-located"],
+        }
+    )
+    missing = pd.DataFrame(
+        {
+            "sentra_id": ["31-00", "31-00"],
+            "sector": ["31", "31"],
+            "related_sector": ["46", "47"],
+            "role": ["buyer", "buyer"],
+            "clq": [0.5, None],
+            "p_value": [0.7, None],
+            "reason": ["not_colocated", "not_in_registry"],
+        }
+    )
+    page = report.build_report(
+        SUMMARY, sentra=sentra, global_stats=GLOBAL, lang="en", related=related, missing=missing
+    )
+    section = page[page.index("<h3>31-00") : page.index("<h3>31-01")]
+    assert "Trangsan &lt;b&gt;&amp;&lt;/b&gt;" in section and "<b>&" not in section
+    assert (
+        '<td class="text">16 Wood, bamboo and rattan products</td><td class="text">supplier</td>'
+        in (section.replace("\n", ""))
+    )
+    assert "<td>3.25</td>" in section and "<td>17</td>" in section
+    assert "10 Food products" not in section  # not significant
+    assert "Buyer: 46 Wholesale trade" in section and "is in the registry, but not" in section
+    assert "Buyer: 47 Retail trade" in section and "absent from the registry" in section
+    assert "No other industry is significantly co-located" in page  # 31-01 has none
+    assert page.count("<h3>31-") == report.MAX_CHAIN_SECTIONS
+    assert "2 more sentra: see related.csv" in page

@@ -22,10 +22,11 @@ def test_every_planted_related_sector_is_found(lombok, seed: int) -> None:
     areas, graph = lombok
     world = world_mod.generate(areas, graph, seed)
     firms = world.firms
-    related, missing = colocation.sentra_related(
+    links = colocation.sentra_related(
         firms["lon"], firms["lat"], firms["sector"], firms["sentra"],
         permutations=99, seed=seed, linkages=colocation.read_linkages(),
     )  # fmt: skip
+    related, missing = links.related, links.missing
     for name, (sector, _, _, planted) in world_mod.PLAN.items():
         mine = related.loc[related["sentra_id"] == name].set_index("related_sector")
         assert (mine["sector"] == sector).all()

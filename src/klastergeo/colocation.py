@@ -26,7 +26,10 @@ from the other N - 1 firms.
 **Per sentra** the CLQ towards B is the mean LCLQ of the sentra's firms of its sector.
 Its p-value comes from relabelling every firm outside the sentra at random (the sentra's
 firms keep their sector), so neighbours shared by several of the sentra's firms share
-their random label.
+their random label. A related sector counts (``significant``) when its CLQ is above 1,
+its p-value below alpha and at least ``min_related_firms`` of its firms are among the
+neighbours: with twenty-odd sectors tested per sentra, one rare firm next door passes
+the test by chance too often to be called a supply base.
 
 Distances are in metres along the chord of a sphere of the Earth's mean radius: a k-d
 tree on 3-D points, exact in order for any extent (the whole country) and within 0.01 %
@@ -59,6 +62,7 @@ __all__ = [
     "DEFAULT_LINKAGES",
     "ROLES",
     "LocalCLQ",
+    "SentraLinks",
     "global_clq",
     "local_clq",
     "read_linkages",
@@ -78,6 +82,21 @@ _FIRMS = """lon, lat
     Each firm's coordinates (degrees, EPSG:4326).
 labels
     Each firm's sector."""
+
+
+@dataclass(frozen=True)
+class SentraLinks:
+    """The industries around each sentra (:func:`sentra_related`).
+
+    ``related``: one row per sentra and related sector; ``missing``: the linkage table's
+    links that are not co-located; ``firms``: the firms behind ``n_related_firms``, one
+    row per sentra, related sector and firm (``firm``, a position in the input) found
+    among the neighbours of the sentra's firms.
+    """
+
+    related: pd.DataFrame
+    missing: pd.DataFrame
+    firms: pd.DataFrame
 
 
 def _points(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.float64]:
@@ -431,8 +450,9 @@ def sentra_related(
     seed: int = 0,
     alpha: float = 0.05,
     min_firms: int = 5,
+    min_related_firms: int = 3,
     linkages: pd.DataFrame | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> SentraLinks:
     """The industries co-located with each sentra and the expected ones that are not
     (see the module's text).
 
@@ -452,13 +472,16 @@ def sentra_related(
         Significance of a co-location (``p_value < alpha`` and ``clq > 1``).
     min_firms
         Related sectors need this many firms in the registry.
+    min_related_firms
+        A co-located sector needs this many firms among the neighbours of the
+        sentra's firms (``n_related_firms``) to be ``significant``.
     linkages
         A linkage table (:func:`read_linkages`); None for none (every co-located
         sector is ``co-located``).
 
     Returns
     -------
-    tuple of DataFrame
+    SentraLinks
         ``related``: one row per sentra and related sector with ``sentra_id``,
         ``sector``, ``related_sector``, ``clq`` (mean local CLQ of the sentra's firms),
         ``p_value``, ``n_related_firms`` (distinct firms of the related sector among the
@@ -467,7 +490,8 @@ def sentra_related(
         expects that are not co-located, with ``sentra_id``, ``sector``,
         ``related_sector``, ``role``, ``clq``, ``p_value`` and ``reason``
         (``not_colocated``, or ``not_in_registry`` when the registry has fewer than
-        ``min_firms`` of that sector).
+        ``min_firms`` of that sector); and ``firms``: the related firms of every row
+        of ``related`` (``sentra_id``, ``related_sector``, ``firm``: a position).
     """
     codes, sectors = _labels(labels)
     n, s = len(codes), len(sectors)
@@ -480,7 +504,7 @@ def sentra_related(
     focal = np.flatnonzero(member)[codes[member] == own[group]]
     focal_group = group[codes[member] == own[group]]
     if not len(focal):
-        return _empty_related(), _empty_missing()
+        return SentraLinks(_empty_related(), _empty_missing(), _empty_firms())
     local = local_clq(lon, lat, labels, focal=focal, k=k, permutations=0)
     counts = np.bincount(codes, minlength=s).astype(np.float64)
     m = len(names)
@@ -514,9 +538,13 @@ def sentra_related(
             labels_at[free] = pool[rng.choice(len(pool), len(shown), replace=False)][slot]
             above += mean_clq(labels_at) >= observed - 1e-12
     p_value = (above + 1) / (permutations + 1) if permutations else np.full_like(observed, np.nan)
-    near = _related_firms(local.neighbours, focal_group, codes, m, s, n)
+    near, around = _related_firms(local.neighbours, focal_group, codes, m, s, n)
     related = _related_table(names, sectors, own, observed, p_value, near, counts, min_firms)
-    related["significant"] = (related["p_value"] < alpha) & (related["clq"] > 1)
+    related["significant"] = (
+        (related["p_value"] < alpha)
+        & (related["clq"] > 1)
+        & (related["n_related_firms"] >= min_related_firms)
+    )
     table = linkages if linkages is not None else _no_linkages()
     pairs = related[["sector", "related_sector"]].drop_duplicates()
     roles = {
@@ -526,7 +554,7 @@ def sentra_related(
     keys = zip(related["sector"], related["related_sector"], strict=True)
     related["role"] = [roles[key] or "co-located" for key in keys]
     missing = _missing(names, sectors, own, related, table, counts, min_firms)
-    return related, missing
+    return SentraLinks(related, missing, _firms_of(around, related, names, sectors, codes, n))
 
 
 def _own_sector(
@@ -544,11 +572,36 @@ def _related_firms(
     m: int,
     s: int,
     n: int,
-) -> NDArray[np.int64]:
-    """Distinct firms of each sector among the neighbours of each sentra's firms."""
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Distinct firms of each sector among the neighbours of each sentra's firms (a
+    sentra x sector table), and those (sentra, firm) pairs as ``sentra * n + firm``."""
     pairs = np.unique(np.repeat(focal_group, neighbours.shape[1]) * n + neighbours.ravel())
     sentra, firm = pairs // n, pairs % n
-    return np.bincount(sentra * s + codes[firm], minlength=m * s).reshape(m, s)
+    return np.bincount(sentra * s + codes[firm], minlength=m * s).reshape(m, s), pairs
+
+
+def _firms_of(
+    pairs: NDArray[np.int64],
+    related: pd.DataFrame,
+    names: NDArray[Any],
+    sectors: pd.Index,
+    codes: NDArray[np.int64],
+    n: int,
+) -> pd.DataFrame:
+    """The (sentra, firm) neighbour pairs whose firm's sector is a row of ``related``
+    (not the sentra's own sector, enough firms in the registry)."""
+    sentra, firm = pairs // n, pairs % n
+    out = pd.DataFrame(
+        {
+            "sentra_id": names[sentra],
+            "related_sector": np.asarray(sectors)[codes[firm]],
+            "firm": firm,
+        }
+    )
+    keys = related[["sentra_id", "related_sector"]]
+    return out.merge(keys, on=["sentra_id", "related_sector"], how="inner")[
+        ["sentra_id", "related_sector", "firm"]
+    ]
 
 
 def _related_table(
@@ -642,6 +695,16 @@ def _no_linkages() -> pd.DataFrame:
 def _empty_related() -> pd.DataFrame:
     columns = ["sentra_id", "sector", "related_sector", "clq", "p_value", "n_related_firms"]
     return pd.DataFrame(columns=[*columns, "significant", "role"])
+
+
+def _empty_firms() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "sentra_id": pd.Series(dtype=object),
+            "related_sector": pd.Series(dtype=object),
+            "firm": pd.Series(dtype=np.int64),
+        }
+    )
 
 
 def _empty_missing() -> pd.DataFrame:

@@ -982,6 +982,11 @@ class ColocationOptions(_Options):
     min_firms: int = opt(
         5, "Firms a sector needs in the registry to be tested as a related industry."
     )
+    min_related_firms: int = opt(
+        3,
+        "Firms of a related industry a sentra needs around it (among its firms' "
+        "neighbours) to count it as co-located: one or two firms are no local supply base.",
+    )
     linkage_table: Path | None = opt(
         None,
         "CSV from_sector,to_sector,role (supplier, buyer, supporting, related) saying "
@@ -995,6 +1000,7 @@ class ColocationOptions(_Options):
             _at_least("colocation.k", self.k, 1, integer=True),
             _at_least("colocation.permutations", self.permutations, 0, integer=True),
             _at_least("colocation.min_firms", self.min_firms, 1, integer=True),
+            _at_least("colocation.min_related_firms", self.min_related_firms, 1, integer=True),
             None if 0 < self.alpha < 1 else f"colocation.alpha={self.alpha!r} must lie in (0, 1)",
         ]
 

@@ -79,6 +79,11 @@ _REPORT = {
             "yang diharapkan tabel itu (tabel bawaan adalah asumsi, bukan data) tetapi "
             "tidak berada di sekitar sentra. Rinciannya di related.csv dan missing_links.csv."
         ),
+        "value_chains_more": "{count} sentra lainnya: lihat related.csv dan missing_links.csv.",
+        "no_related": "Tidak ada industri lain yang berlokasi bersama sentra ini secara nyata.",
+        "missing_heading": "Mata rantai yang tidak ada di sekitarnya:",
+        "missing_not_colocated": "{role}: {sector} ada di registri, tetapi tidak di sekitar sentra",
+        "missing_not_in_registry": "{role}: {sector} (hampir) tidak ada di registri",
         "near_misses": (
             "{count} konsentrasi memenuhi sebagian aturan sentra tetapi tidak semuanya "
             "(gagal: {failed}); daftarnya ada di candidates.csv."
@@ -138,6 +143,11 @@ _REPORT = {
             "table expects (the shipped one is an assumption, not data) that are not near "
             "the sentra. Details in related.csv and missing_links.csv."
         ),
+        "value_chains_more": "{count} more sentra: see related.csv and missing_links.csv.",
+        "no_related": "No other industry is significantly co-located with this sentra.",
+        "missing_heading": "Expected links not nearby:",
+        "missing_not_colocated": "{role}: {sector} is in the registry, but not near the sentra",
+        "missing_not_in_registry": "{role}: {sector} is (almost) absent from the registry",
         "near_misses": (
             "{count} concentration(s) met some sentra rules but not all (failed: {failed}); "
             "they are listed in candidates.csv."
@@ -193,6 +203,9 @@ _MAP = {
         "diamond": "Skor diamond Porter (1-5)",
         "related": "Industri terkait di sekitarnya",
         "missing_links": "Mata rantai yang tidak ada di sekitarnya",
+        "related_firms": "Usaha industri terkait (pilih di popup sentra)",
+        "show_related": "Tampilkan usahanya di peta:",
+        "related_note": "Usaha industri terkait",
         "source": "Sumber",
         "made": "Dibuat",
         "name": "Nama",
@@ -246,6 +259,9 @@ _MAP = {
         "diamond": "Porter diamond score (1-5)",
         "related": "Related industries nearby",
         "missing_links": "Expected links not nearby",
+        "related_firms": "Firms of a related industry (chosen in a sentra's popup)",
+        "show_related": "Show its firms on the map:",
+        "related_note": "Firms of a related industry",
         "source": "Source",
         "made": "Made",
         "name": "Name",
@@ -395,6 +411,10 @@ _COLUMNS = {
         "sentra_id": "ID",
         "related_sectors": "Industri terkait di sekitarnya",
         "missing_links": "Mata rantai yang tidak ada di sekitarnya",
+        "related_sector": "Industri terkait",
+        "role": "Peran",
+        "clq": "CLQ",
+        "n_related_firms": "Usaha di sekitar sentra",
         "area_code": "Kode wilayah",
         "spec_bin": "Spesialisasi (kelas)",
         "lq_low": "LQ batas bawah",
@@ -467,6 +487,10 @@ _COLUMNS = {
     "en": {
         "related_sectors": "Related industries nearby",
         "missing_links": "Expected links not nearby",
+        "related_sector": "Related industry",
+        "role": "Role",
+        "clq": "CLQ",
+        "n_related_firms": "Firms near the sentra",
         "sentra_id": "ID",
         "area_code": "Area code",
         "spec_bin": "Specialisation (class)",

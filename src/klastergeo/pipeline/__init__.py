@@ -115,6 +115,8 @@ class RunResult:
     typology: pd.DataFrame | None = None
     diagnosis: pd.DataFrame | None = None
     related: pd.DataFrame | None = None  # related.csv (co-location per sentra)
+    colocated: pd.DataFrame | None = None  # the related industries' firms (positions)
+    missing_links: pd.DataFrame | None = None  # missing_links.csv
     graph: Any = None  # the libpysal Graph the statistics used
     sample: pd.DataFrame | None = None  # the models' sample strata, when sampled
     _firms: gpd.GeoDataFrame | None = field(default=None, repr=False)
@@ -293,8 +295,9 @@ def _result(
     fitted: modelling.Models,
 ) -> RunResult:
     """The tables of the run, every step's columns in place."""
+    located = profiles.colocation
     firms, table, sentra = assembly.with_probabilities(
-        firms,
+        assembly.with_colocated(firms, located.firms if located is not None else None),
         assembly.table_with_sentra(stats.table, found),
         assembly.profiled_sentra(found.sentra, profiles),
         fitted,
@@ -315,7 +318,9 @@ def _result(
         concentration=profiles.concentration,
         typology=profiles.typology,
         diagnosis=profiles.diagnosis,
-        related=profiles.colocation.related if profiles.colocation is not None else None,
+        related=located.related if located is not None else None,
+        colocated=located.firms if located is not None else None,
+        missing_links=located.missing if located is not None else None,
         graph=weights.graph,
         sample=fitted.sample,
     )
@@ -391,6 +396,7 @@ def _write_run(
             shown=shown,
             has_map=fmap is not None,
             related=result.related,
+            missing=result.missing_links,
         )
     with steps.timed("write"):
         global_rows = writer.global_table(

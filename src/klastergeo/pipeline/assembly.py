@@ -92,6 +92,63 @@ def profiled_sentra(sentra: gpd.GeoDataFrame, profiles: Profiles) -> gpd.GeoData
     return out
 
 
+def with_colocated(firms: pd.DataFrame, colocated: pd.DataFrame | None) -> pd.DataFrame:
+    """The firms with ``colocated_with``: the sentra (``;``-joined ids) whose significant
+    related industry each firm is part of (None for a firm of none).
+
+    Parameters
+    ----------
+    firms
+        The firms, by position.
+    colocated
+        The related industries' firms (``sentra_id``, ``firm``: a position), as
+        :class:`~.profiling.Colocation` ``firms`` has them; None when co-location was
+        not measured (the firms are returned as they are).
+    """
+    if colocated is None:
+        return firms
+    out = firms.copy(deep=False)  # a new column only
+    column = np.full(len(firms), None, dtype=object)
+    if len(colocated):
+        pairs = colocated[["firm", "sentra_id"]].drop_duplicates()
+        joined = pairs.sort_values(["firm", "sentra_id"]).groupby("firm")["sentra_id"]
+        ids = joined.agg(";".join)  # one string per related firm, not per firm
+        column[ids.index.to_numpy(dtype=np.int64)] = ids.to_numpy()
+    out["colocated_with"] = pd.Categorical(column)  # a small code per firm, as sentra_id
+    return out
+
+
+def related_points(
+    firms: pd.DataFrame, colocated: pd.DataFrame | None, store: FirmStore | None
+) -> pd.DataFrame | None:
+    """The related industries' firms as the map draws them: ``sentra_id``,
+    ``related_sector``, ``lon``, ``lat`` and ``name`` (read from ``store`` for those
+    firms only; empty without a store or names).
+
+    Parameters
+    ----------
+    firms
+        The firms' columns by position, with ``lon`` and ``lat``.
+    colocated
+        The related industries' firms (``sentra_id``, ``related_sector``, ``firm``);
+        None for none.
+    store
+        Where the firms' names are read from; or None.
+    """
+    if colocated is None or not len(colocated):
+        return None
+    at = colocated["firm"].to_numpy(dtype=np.int64)
+    out = colocated[["sentra_id", "related_sector"]].reset_index(drop=True)
+    out["lon"] = firms["lon"].to_numpy(dtype=float)[at]
+    out["lat"] = firms["lat"].to_numpy(dtype=float)[at]
+    out["name"] = ""
+    if store is not None and "name" in store.names:
+        wanted = np.unique(at)
+        names = store.frame(wanted, columns=["name"])["name"].to_numpy(dtype=object)
+        out["name"] = names[np.searchsorted(wanted, at)]
+    return out
+
+
 def with_probabilities(
     firms: gpd.GeoDataFrame,
     table: pd.DataFrame,
@@ -210,6 +267,7 @@ def draw_map(
         max_firms=config.map.max_firms,
         max_areas=config.map.max_areas,
         provinces=study.provinces() if len(result.areas) > config.map.max_areas else None,
+        related_firms=related_points(columns, result.colocated, store),
         title=config.map.title,
         attribution=config.map.attribution,
         source=Path(str(config.records.path)).name,

@@ -42,11 +42,14 @@ class Profiles:
 class Colocation:
     """Co-location of the sectors: ``table`` (global CLQ of every ordered pair),
     ``related`` (per sentra and related sector) and ``missing`` (the linkage table's
-    links not co-located with a sentra), as :mod:`klastergeo.colocation` gives them."""
+    links not co-located with a sentra), as :mod:`klastergeo.colocation` gives them;
+    ``firms``: the firms of each significant related sector around each sentra
+    (``sentra_id``, ``related_sector``, ``firm``: a position among the firms)."""
 
     table: pd.DataFrame
     related: pd.DataFrame
     missing: pd.DataFrame
+    firms: pd.DataFrame
 
 
 def profile(
@@ -224,7 +227,7 @@ def _colocation(config: RunConfig, firms: pd.DataFrame, notes: Notes) -> Colocat
     if "sentra_id" in firms:
         sentra_of = firms["sentra_id"].astype(object).to_numpy()
     table = colocation.global_clq(lon, lat, sectors, permutations=options.permutations, seed=seed)
-    related, missing = colocation.sentra_related(
+    links = colocation.sentra_related(
         lon,
         lat,
         sectors,
@@ -234,8 +237,10 @@ def _colocation(config: RunConfig, firms: pd.DataFrame, notes: Notes) -> Colocat
         seed=seed,
         alpha=options.alpha,
         min_firms=options.min_firms,
+        min_related_firms=options.min_related_firms,
         linkages=colocation.read_linkages(options.linkage_table),
     )
+    related, missing = links.related, links.missing
     logger.info(
         "co-location: %d sector pairs, %d significant related sectors of %d sentra, %d "
         "missing links",
@@ -244,7 +249,9 @@ def _colocation(config: RunConfig, firms: pd.DataFrame, notes: Notes) -> Colocat
         related["sentra_id"].nunique(),
         len(missing),
     )
-    return Colocation(table=table, related=related, missing=missing)
+    shown = related.loc[related["significant"], ["sentra_id", "related_sector"]]
+    firms_of = links.firms.merge(shown, on=["sentra_id", "related_sector"])
+    return Colocation(table=table, related=related, missing=missing, firms=firms_of)
 
 
 def _with_links(scores: pd.DataFrame, located: Colocation | None) -> pd.DataFrame:

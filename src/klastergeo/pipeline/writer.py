@@ -230,7 +230,8 @@ def global_table(
 
 def firm_columns(firms: pd.DataFrame) -> pd.DataFrame:
     """The columns a run adds to every firm of its firms output: ``sentra_id``,
-    ``in_sentra`` and the models' ``p_*`` (and, in an H3 run, the cell as
+    ``in_sentra``, ``colocated_with`` (the sentra whose significant related industry the
+    firm is part of, ``;``-joined) and the models' ``p_*`` (and, in an H3 run, the cell as
     ``area_code`` and the administrative ``admin_code``).
 
     Parameters
@@ -238,7 +239,12 @@ def firm_columns(firms: pd.DataFrame) -> pd.DataFrame:
     firms
         The firms as the run's steps hold them (a few columns, by position).
     """
-    names = ["sentra_id", "in_sentra", *[c for c in firms.columns if c.startswith("p_")]]
+    names = [
+        "sentra_id",
+        "in_sentra",
+        "colocated_with",
+        *[c for c in firms.columns if c.startswith("p_")],
+    ]
     if "admin_code" in firms.columns:
         names = ["area_code", "admin_code", *names]
     out = firms[[c for c in names if c in firms.columns]].copy(deep=False)
@@ -447,6 +453,7 @@ def report_page(
     shown: list[report_mod.Figure],
     has_map: bool,
     related: pd.DataFrame | None = None,
+    missing: pd.DataFrame | None = None,
 ) -> None:
     """``report.html`` (:func:`klastergeo.publish.report.build_report`).
 
@@ -468,6 +475,8 @@ def report_page(
         Whether the run writes ``map.html``, which the report then embeds.
     related
         The sentra's related industries (``related.csv``), or None.
+    missing
+        The links the sentra lack (``missing_links.csv``), or None.
     """
     page = report_mod.build_report(
         summary,
@@ -479,6 +488,7 @@ def report_page(
         lang=config.map.lang,
         subtitle=config.map.title or "",
         related=related,
+        missing=missing,
     )
     write_text(folder / "report.html", page)
 

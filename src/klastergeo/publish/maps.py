@@ -82,6 +82,8 @@ P_COLOURS = ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f")
 SENTRA_COLOUR = "#6a3d9a"
 #: Firms of the selected sector on the map.
 FIRM_COLOUR = "#e6550d"
+#: The firms of a related industry chosen in a sentra's popup.
+RELATED_COLOUR = "#1b9e77"
 
 #: The map's texts per language (the ``map`` group of :mod:`klastergeo.messages`).
 TEXT = messages.MESSAGES["map"]
@@ -155,6 +157,7 @@ def build_map(
     max_firms: int = 100_000,
     max_areas: int = 20_000,
     provinces: gpd.GeoDataFrame | None = None,
+    related_firms: pd.DataFrame | None = None,
 ) -> Any:
     """Build the run's folium map.
 
@@ -198,6 +201,11 @@ def build_map(
         Most areas in the page; with more, split by province (see the module's text).
     provinces
         Provinces (``load_areas("provinsi")``) of a split map; default: areas dissolved.
+    related_firms
+        The firms of each sentra's related industries (``sentra_id``,
+        ``related_sector``, ``lon``, ``lat``, ``name``): a sentra's popup offers to show
+        them as a layer. They go into the firm data block, so a map published without
+        firms has none; None or more than ``max_firms`` rows for none.
     """
     import folium
     from folium.plugins import Fullscreen
@@ -221,6 +229,15 @@ def build_map(
         layers_call.default_js = [*MarkerCluster.default_js, ("leaflet_heat", _HEAT_JS)]
         layers_call.default_css = MarkerCluster.default_css
         payload = _firm_payload(firms) if len(firms) <= max_firms else _density_payload(firms)
+        if related_firms is not None and 0 < len(related_firms) <= max_firms:
+            payload["links"] = _links_payload(related_firms, lang)
+        elif related_firms is not None and len(related_firms):
+            logger.warning(
+                "map: %d firms of related industries (more than map.max_firms=%d) are "
+                "left out of the map; related.csv lists them per sentra",
+                len(related_firms),
+                max_firms,
+            )
         root.html.add_child(_raw(firm_block(payload)))
     layers_call.add_to(fmap)
     root.html.add_child(_raw(_title_block(title or t["title"], source, t)))
@@ -281,7 +298,15 @@ def _layers(
     layers: dict[str, Any] = {
         "outlines": _outline_payload(outlines, t) if outlines is not None else None,
         "sentra": _sentra_payload(sentra, t, lang) if len(sentra) else None,
-        "firms": {"points": t["firms"], "heat": t["firms_heat"], "colour": FIRM_COLOUR},
+        "firms": {
+            "points": t["firms"],
+            "heat": t["firms_heat"],
+            "colour": FIRM_COLOUR,
+            "related": t["related_firms"],
+            "show_related": t["show_related"],
+            "related_note": t["related_note"],
+            "related_colour": RELATED_COLOUR,
+        },
         # Leaflet's own control titles, in the page's language
         "controls": {
             ".leaflet-control-zoom-in": t["zoom_in"],
@@ -439,12 +464,19 @@ def with_rounded_firms(page: str, *, decimals: int) -> str:
     start = match.group(0).index(">") + 1
     payload = json.loads(match.group(0)[start : match.group(0).index("</script>")])
     step = 10 ** (5 - decimals)
-    xy = np.cumsum(np.asarray(payload["xy"], dtype=np.int64).reshape(-1, 2), axis=0)
-    xy = np.round(xy / step).astype(np.int64) * step
-    xy[1:] = np.diff(xy, axis=0)
-    payload["xy"] = xy.ravel().tolist()
+    payload["xy"] = _rounded(payload["xy"], step)
+    if "links" in payload:  # the related industries' firms
+        payload["links"]["xy"] = _rounded(payload["links"]["xy"], step)
     payload["decimals"] = decimals
     return page[: match.start()] + firm_block(payload) + page[match.end() :]
+
+
+def _rounded(deltas: list[int], step: int) -> list[int]:
+    """Delta-encoded coordinates (units of 1e-5 degrees) rounded to ``step`` units."""
+    xy = np.cumsum(np.asarray(deltas, dtype=np.int64).reshape(-1, 2), axis=0)
+    xy = np.round(xy / step).astype(np.int64) * step
+    xy[1:] = np.diff(xy, axis=0)
+    return xy.ravel().tolist()
 
 
 _OWN_JS = "klastergeo://klastergeo-map.js"
@@ -462,6 +494,8 @@ padding:6px 10px;border-radius:4px;font:14px sans-serif;box-shadow:0 1px 4px rgb
 .klastergeo-control select,.klastergeo-control input{max-width:340px;font:12px sans-serif}
 .klastergeo-legend{background:rgba(255,255,255,.92);padding:8px 10px;border-radius:4px;
 font:12px/1.35 sans-serif;max-height:60vh;overflow:auto;box-shadow:0 1px 4px rgba(0,0,0,.3)}
+.klastergeo-links{margin-top:6px;font:12px sans-serif}
+.klastergeo-links button{margin:2px 0;font:12px sans-serif;cursor:pointer;text-align:left}
 .klastergeo-swatch{display:inline-block;width:12px;height:12px;margin-right:4px;
 vertical-align:middle}
 </style>"""
@@ -1031,6 +1065,33 @@ def _firm_payload(firms: gpd.GeoDataFrame) -> dict[str, Any]:
         "names": names.tolist(),
         "sectors": codes.tolist(),
         "sector": index.tolist(),
+    }
+
+
+def _links_payload(points: pd.DataFrame, lang: str) -> dict[str, Any]:
+    """The firms of each sentra's related industries: delta-encoded coordinates and
+    names grouped in runs ``[sentra_id, sector, start, stop]``, and each sector's title."""
+    points = points.sort_values(["sentra_id", "related_sector"], kind="stable")
+    x = np.round(points["lon"].to_numpy(dtype=float) * _Q).astype(np.int64)
+    y = np.round(points["lat"].to_numpy(dtype=float) * _Q).astype(np.int64)
+    xy = np.column_stack([x, y])
+    xy[1:] = np.diff(xy, axis=0)
+    keys = points[["sentra_id", "related_sector"]].astype(str)
+    first = np.flatnonzero(keys.ne(keys.shift()).any(axis=1).to_numpy())
+    stops = [*first[1:].tolist(), len(points)]
+    runs = [
+        [keys.iat[i, 0], keys.iat[i, 1], int(i), int(stop)]
+        for i, stop in zip(first.tolist(), stops, strict=True)  # one per sentra and sector
+    ]
+    sectors = sorted(set(keys["related_sector"]))
+    names = points["name"] if "name" in points else pd.Series("", index=points.index)
+    return {
+        "q": _Q,
+        "n": len(points),
+        "xy": xy.ravel().tolist(),
+        "names": names.fillna("").astype(str).tolist(),
+        "runs": runs,
+        "titles": {code: kbli.titled(code, lang=lang) for code in sectors},
     }
 
 

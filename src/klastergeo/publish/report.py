@@ -44,6 +44,9 @@ _SENTRA_COLUMNS = (
 #: Discrimination (AUC) below which the models are shown only when asked for: 0.7 is
 #: Hosmer and Lemeshow's "acceptable" (Applied Logistic Regression, 3rd ed., 2013, 5.2.4).
 MIN_AUC = 0.7
+#: Sentra with a section of their own in the value-chain part (the largest by firms;
+#: the rest are in related.csv and missing_links.csv).
+MAX_CHAIN_SECTIONS = 30
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,7 @@ def build_report(
     lang: str = "id",
     subtitle: str = "",
     related: pd.DataFrame | None = None,
+    missing: pd.DataFrame | None = None,
 ) -> str:
     """The report page of a run.
 
@@ -182,6 +186,9 @@ def build_report(
         The sentra's related industries (``related.csv``: ``sentra_id``,
         ``related_sector``, ``clq``, ``significant``, ``role``); their role and CLQ are
         shown in the value-chain section. None: the sectors alone, from ``sentra``.
+    missing
+        The links the linkage table expects that a sentra lacks (``missing_links.csv``:
+        ``sentra_id``, ``related_sector``, ``role``, ``reason``), listed per sentra.
     """
     import jinja2
 
@@ -231,7 +238,7 @@ def build_report(
         reasons_table=Markup(reasons_table),
         n_sentra=len(sentra),
         sentra_table=Markup(_sentra_table(sentra, lang)),
-        value_chains=Markup(_value_chains(sentra, lang, related)),
+        value_chains=Markup(_value_chains(sentra, lang, related, missing)),
         near_misses=_near_misses(summary.get("candidates") or {}, lang),
         sentra_sentence=_sentra_sentence(sentra, lang),
         quality_sentence=_quality_sentence(records, reasons, lang),
@@ -263,36 +270,95 @@ def _sentra_table(sentra: pd.DataFrame, lang: str) -> str:
     return _table(shown, lang=lang)
 
 
-def _value_chains(sentra: pd.DataFrame, lang: str, related: pd.DataFrame | None = None) -> str:
-    """Each sentra's related industries (with role and CLQ when ``related`` is given)
-    and missing links (empty when co-location was not measured)."""
+def _value_chains(
+    sentra: pd.DataFrame,
+    lang: str,
+    related: pd.DataFrame | None = None,
+    missing: pd.DataFrame | None = None,
+) -> str:
+    """A section per sentra (the :data:`MAX_CHAIN_SECTIONS` largest): its co-located
+    industries with role, CLQ, p-value and firms, and the links the linkage table
+    expects that it lacks, with why (empty when co-location was not measured)."""
     if not len(sentra) or "related_sectors" not in sentra:
         return ""
     t = TEXT[lang]
-    shown = pd.DataFrame(sentra.reset_index())[["sentra_id", "name"]].copy()
-    for column in ("related_sectors", "missing_links"):
-        values = ["" if pd.isna(v) else str(v) for v in sentra.get(column, [])] or [""] * len(
-            sentra
+    frame = pd.DataFrame(sentra.reset_index())
+    if "n_firms" in frame:
+        frame = frame.sort_values("n_firms", ascending=False, kind="stable")
+    found = _rows_by_sentra(related, significant=True)
+    lacking = _rows_by_sentra(missing)
+    parts = [f"<h2>{html.escape(t['value_chains'])}</h2>"]
+    parts.append(f"<p>{html.escape(t['value_chains_note'])}</p>")
+    for row in frame.head(MAX_CHAIN_SECTIONS).itertuples(index=False):  # a few dozen
+        sid = str(row.sentra_id)
+        title = " - ".join(
+            x for x in (sid, _plain(getattr(row, "name", "")), _sector(row, lang)) if x
         )
-        shown[column] = [
-            "; ".join(kbli.titled(c, lang=lang) for c in v.split(";") if c) for v in values
-        ]
-    if related is not None and len(related):
-        found = related.loc[related["significant"].astype(bool)]
-        detail = {
-            sid: "; ".join(
-                f"{kbli.titled(str(r.related_sector), lang=lang)} "
-                f"({messages.label('roles', r.role, lang)}, CLQ "
-                f"{messages.number(r.clq, lang, 1)})"
-                for r in rows.itertuples(index=False)
-            )
-            for sid, rows in found.groupby("sentra_id", sort=False)  # sentra with links
-        }
-        shown["related_sectors"] = [detail.get(str(sid), "") for sid in shown["sentra_id"]]
-    return (
-        f"<h2>{html.escape(t['value_chains'])}</h2>{_table(shown, lang=lang)}"
-        f"<p>{html.escape(t['value_chains_note'])}</p>"
+        parts.append(f"<h3>{html.escape(title)}</h3>")
+        parts.append(_chain_table(found.get(sid), row, lang))
+        parts.append(_missing_list(lacking.get(sid), lang))
+    if len(frame) > MAX_CHAIN_SECTIONS:
+        rest = messages.number(len(frame) - MAX_CHAIN_SECTIONS, lang)
+        parts.append(f"<p>{html.escape(t['value_chains_more'].format(count=rest))}</p>")
+    return "".join(parts)
+
+
+def _rows_by_sentra(
+    table: pd.DataFrame | None, *, significant: bool = False
+) -> dict[str, pd.DataFrame]:
+    """The rows of ``related.csv`` or ``missing_links.csv`` of each sentra."""
+    if table is None or not len(table):
+        return {}
+    if significant:
+        table = table.loc[table["significant"].astype(bool)]
+    return {str(k): rows for k, rows in table.groupby("sentra_id", sort=False)}
+
+
+def _plain(value: Any) -> str:
+    return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+
+
+def _sector(row: Any, lang: str) -> str:
+    sector = _plain(getattr(row, "sector", ""))
+    return kbli.titled(sector, lang=lang) if sector else ""
+
+
+def _chain_table(rows: pd.DataFrame | None, sentra: Any, lang: str) -> str:
+    """A sentra's co-located industries as a table; without the detail of
+    ``related.csv``, the codes its ``related_sectors`` lists; else a sentence."""
+    t = TEXT[lang]
+    if rows is None:
+        codes = [c for c in _plain(getattr(sentra, "related_sectors", "")).split(";") if c]
+        if not codes:
+            return f"<p>{html.escape(t['no_related'])}</p>"
+        rows = pd.DataFrame({"related_sector": codes})
+    shown = pd.DataFrame(
+        {"related_sector": [kbli.titled(str(c), lang=lang) for c in rows["related_sector"]]}
     )
+    if "role" in rows:
+        shown["role"] = [messages.label("roles", r, lang) for r in rows["role"]]
+    for column in ("clq", "p_value", "n_related_firms"):
+        if column in rows:
+            shown[column] = rows[column].to_numpy()
+    return _table(shown, lang=lang, digits=3)
+
+
+def _missing_list(rows: pd.DataFrame | None, lang: str) -> str:
+    """A sentra's missing links as a list of sentences (empty without any)."""
+    if rows is None or not len(rows):
+        return ""
+    t = TEXT[lang]
+    roles = {r: messages.label("roles", r, lang) for r in rows["role"].unique()}
+    items = [
+        t[f"missing_{r.reason}"].format(
+            role=roles[r.role][:1].upper() + roles[r.role][1:],
+            sector=kbli.titled(str(r.related_sector), lang=lang),
+        )
+        for r in rows.itertuples(index=False)
+    ]
+    head = html.escape(t["missing_heading"])
+    body = "".join(f"<li>{html.escape(item)}</li>" for item in items)
+    return f"<p>{head}</p><ul>{body}</ul>"
 
 
 def _near_misses(near: Mapping[str, Any], lang: str) -> str:

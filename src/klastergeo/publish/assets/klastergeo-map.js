@@ -822,7 +822,9 @@
         layer.sentraId = s.ids[i];
         layer.sector = s.sectors[i];
         layer.bindTooltip(textElement(s.tooltips[i]), { sticky: true });
-        layer.bindPopup(function () { return rowsElement(s.popups[i]); });
+        layer.bindPopup(function () {
+          return relatedButtons(rowsElement(s.popups[i]), s.ids[i], data.firms.show_related);
+        });
       }).addTo(map);
       control.addOverlay(out.sentra, s.label);
       KG.sentraLayer = out.sentra;
@@ -834,6 +836,11 @@
     var block = document.getElementById("klastergeo-firms");
     if (block) {
       var firms = JSON.parse(block.textContent);
+      if (firms.links) {
+        out.related = L.featureGroup();
+        control.addOverlay(out.related, data.firms.related);
+        KG.links = relatedFirms(map, firms.links, out.related, data.firms);
+      }
       out.heat = L.featureGroup();
       if (firms.w) {
         // too many firms for markers: their counts on a grid, as a heat map only
@@ -852,6 +859,112 @@
     KG.layerGroups = out;
     return out;
   };
+
+  // A sentra's popup body followed by a button per related industry whose firms the
+  // page holds (none when the page has no firm data): the button shows them.
+  function relatedButtons(body, sentraId, label) {
+    var runs = KG.links ? KG.links.of(sentraId) : [];
+    if (!runs.length) {
+      return body;
+    }
+    var div = document.createElement("div");
+    div.appendChild(body);
+    var row = document.createElement("div");
+    row.className = "klastergeo-links";
+    row.appendChild(document.createTextNode(label));
+    runs.forEach(function (run) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "klastergeo-related";
+      button.dataset.sector = run[1];
+      button.textContent = KG.links.title(run[1]) + " (" + (run[3] - run[2]) + ")";
+      button.addEventListener("click", function () { KG.links.show(sentraId, run[1]); });
+      row.appendChild(document.createElement("br"));
+      row.appendChild(button);
+    });
+    div.appendChild(row);
+    return div;
+  }
+
+  // The firms of the related industries of each sentra (runs of a delta-encoded list):
+  // ``show`` puts one run's firms on ``group`` (the layer control's overlay) and
+  // switches it on.
+  function relatedFirms(map, data, group, text) {
+    var colour = text.related_colour;
+    var points = null;
+    // a note of what the layer shows (sector, sentra, firms), gone with the layer
+    var note = L.control({ position: "bottomleft" });
+    note.onAdd = function () {
+      var div = L.DomUtil.create("div", "klastergeo-legend klastergeo-related-note");
+      L.DomEvent.disableClickPropagation(div);
+      return div;
+    };
+    group.on("remove", function () { note.remove(); });
+    group.on("add", function () {
+      if (KG.relatedShown) {
+        note.addTo(map);
+      }
+    });
+    function describe(title, sentraId, count) {
+      note.addTo(map);
+      var div = note.getContainer();
+      div.textContent = "";
+      var box = document.createElement("span");
+      box.className = "klastergeo-swatch";
+      box.style.background = colour;
+      box.style.borderRadius = "50%";
+      div.appendChild(box);
+      div.appendChild(document.createTextNode(
+        text.related_note + ": " + title + " (" + count + "), sentra " + sentraId));
+    }
+    function run(sentraId, sector) {
+      for (var r = 0; r < data.runs.length; r += 1) {
+        if (data.runs[r][0] === sentraId && data.runs[r][1] === sector) {
+          return data.runs[r];
+        }
+      }
+      return null;
+    }
+    return {
+      of: function (sentraId) {
+        return data.runs.filter(function (r) { return r[0] === sentraId; });
+      },
+      title: function (sector) {
+        return data.titles[sector] || sector;
+      },
+      show: function (sentraId, sector) {
+        var found = run(sentraId, sector);
+        points = points || decodeFirms(data);
+        group.clearLayers();
+        if (!found) {
+          KG.relatedShown = { sentra: sentraId, sector: sector, count: 0 };
+          return;
+        }
+        var title = this.title(sector);
+        for (var k = found[2]; k < found[3]; k += 1) {
+          var m = L.circleMarker(points[k], { radius: 6, weight: 2, color: "#222",
+            fillColor: colour, fillOpacity: 0.9 });
+          var name = data.names[k];
+          m.bindTooltip(textElement(name ? name + " (" + title + ")" : title));
+          group.addLayer(m);
+        }
+        if (!map.hasLayer(group)) {
+          group.addTo(map);
+        }
+        // the firms and their sentra in view, the popup closed so they can be seen
+        var bounds = group.getBounds();
+        (KG.sentraAll || []).forEach(function (layer) {
+          if (layer.sentraId === sentraId) {
+            bounds.extend(layer.getBounds());
+          }
+        });
+        map.closePopup();
+        map.fitBounds(bounds, { padding: [30, 30], maxZoom: 15 });
+        KG.relatedShown = { sentra: sentraId, sector: sector, count: found[3] - found[2] };
+        describe(title, sentraId, found[3] - found[2]);
+      },
+    };
+  }
 
   // Firms as clustered markers (``group``) and as a heat map (``heatGroup``), each built
   // from the one payload the first time its layer is switched on. With a sector view,
