@@ -21,7 +21,7 @@ endif
 # tests) stay out of the source tree.
 export NUMBA_CACHE_DIR ?= $(abspath .cache/numba)
 
-.PHONY: demo test test-fast lint typecheck pytest bench bench-records bench-stats bench-pointpattern bench-map bench-national bench-province bench-periods clean install dev
+.PHONY: demo test test-fast lint typecheck pytest bench bench-records bench-stats bench-pointpattern bench-map bench-national bench-province bench-periods bench-colocation clean install dev
 
 $(VENV)/.stamp-run: pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -79,6 +79,9 @@ bench-national: $(VENV)/.stamp-dev
 # folium script doing the hot spots and one map; both best of 2 (about 3 minutes).
 bench-periods: $(VENV)/.stamp-dev
 	$(BIN)/python benchmarks/bench_periods.py --rows 10000000
+
+bench-colocation: $(VENV)/.stamp-dev
+	$(BIN)/python benchmarks/bench_colocation.py
 
 bench-province: $(VENV)/.stamp-dev
 	$(BIN)/python benchmarks/bench_province.py --rows 74000 --repeat 2

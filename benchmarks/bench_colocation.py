@@ -8,15 +8,19 @@ and the conditional relabellings of the firms outside the sentra). Peer: a k-d t
 projected coordinates with ``query(k=2)`` (ties ignored) and ``pandas.crosstab`` of the
 relabelled pairs per permutation, for the global CLQ only. Firms are synthetic (seeded,
 uniform over Indonesia's extent), with 2,000 sentra of 25 firms each. Prints each time,
-the ratio and the peak memory.
+the ratio and the peak memory (each side runs in a process of its own).
 
-Run: ``python benchmarks/bench_colocation.py`` (about 2 minutes).
+Run: ``make bench-colocation`` (``python benchmarks/bench_colocation.py``, about 2
+minutes).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import resource
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -63,34 +67,68 @@ def peer(lon: np.ndarray, lat: np.ndarray, labels: np.ndarray, permutations: int
     return (above + 1) / (permutations + 1)
 
 
+def ours(firms: int, permutations: int) -> dict[str, float]:
+    from klastergeo import colocation
+
+    lon, lat, labels, sentra = synthetic(firms)
+    start = time.perf_counter()
+    table = colocation.global_clq(lon, lat, labels, permutations=permutations)
+    middle = time.perf_counter()
+    links = colocation.sentra_related(
+        lon, lat, labels, sentra, permutations=permutations,
+        linkages=colocation.read_linkages(),
+    )  # fmt: skip
+    end = time.perf_counter()
+    return {
+        "global": middle - start,
+        "related": end - middle,
+        "total": end - start,
+        "pairs": len(table),
+        "rows": len(links.related),
+        "significant": int(links.related["significant"].sum()),
+        "related_firms": len(links.firms),
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def theirs(firms: int, permutations: int) -> dict[str, float]:
+    lon, lat, labels, _ = synthetic(firms)
+    start = time.perf_counter()
+    peer(lon, lat, labels, permutations)
+    return {
+        "global": time.perf_counter() - start,
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--firms", type=int, default=1_000_000)
     parser.add_argument("--permutations", type=int, default=99)
+    parser.add_argument("--side", choices=["ours", "peer"], help=argparse.SUPPRESS)
     args = parser.parse_args()
-    from klastergeo import colocation
-
-    lon, lat, labels, sentra = synthetic(args.firms)
+    if args.side:  # one side in a process of its own: its own peak memory
+        side = ours if args.side == "ours" else theirs
+        print(json.dumps(side(args.firms, args.permutations)))
+        return
     print(f"{args.firms:,} firms, 24 sectors, 2,000 sentra, {args.permutations} permutations")
-    start = time.perf_counter()
-    table = colocation.global_clq(lon, lat, labels, permutations=args.permutations)
-    ours_global = time.perf_counter() - start
-    start = time.perf_counter()
-    related = colocation.sentra_related(
-        lon, lat, labels, sentra, permutations=args.permutations,
-        linkages=colocation.read_linkages(),
-    ).related  # fmt: skip
-    ours_related = time.perf_counter() - start
-    ours_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    start = time.perf_counter()
-    peer(lon, lat, labels, args.permutations)
-    theirs = time.perf_counter() - start
-    print(f"klastergeo global_clq        {ours_global:7.1f} s  ({len(table):,} pairs)")
-    print(f"klastergeo sentra_related    {ours_related:7.1f} s  ({len(related):,} rows)")
-    total = ours_global + ours_related
-    print(f"klastergeo total             {total:7.1f} s  peak {ours_peak:,.0f} MB")
-    print(f"peer scipy+pandas global     {theirs:7.1f} s")
-    print(f"global CLQ time ratio (ours / peer): {ours_global / theirs:.2f}")
+    result = {}
+    for side in ("ours", "peer"):
+        command = [sys.executable, __file__, "--side", side, "--firms", str(args.firms),
+                   "--permutations", str(args.permutations)]  # fmt: skip
+        done = subprocess.run(command, check=True, capture_output=True, text=True)
+        result[side] = json.loads(done.stdout.strip().splitlines()[-1])
+    a, b = result["ours"], result["peer"]
+    print(f"klastergeo global_clq        {a['global']:7.1f} s  ({a['pairs']:,} pairs)")
+    print(
+        f"klastergeo sentra_related    {a['related']:7.1f} s  ({a['rows']:,} rows, "
+        f"{a['significant']:,} significant, {a['related_firms']:,} related firms)"
+    )
+    print(f"klastergeo total             {a['total']:7.1f} s  peak {a['peak_mb']:,.0f} MB")
+    print(f"peer scipy+pandas global     {b['global']:7.1f} s  peak {b['peak_mb']:,.0f} MB")
+    print(f"global CLQ time ratio (ours / peer): {a['global'] / b['global']:.2f}")
+    ratio = a["peak_mb"] / b["peak_mb"]
+    print(f"peak memory ratio (ours, both quotients / peer, global): {ratio:.2f}")
 
 
 if __name__ == "__main__":

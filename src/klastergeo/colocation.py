@@ -123,7 +123,7 @@ def _knn(
     itself left out even when others share its place."""
     rows = np.arange(len(xyz)) if rows is None else rows
     k = min(k, len(xyz) - 1)
-    dist, idx = tree.query(xyz[rows], k=k + 1)
+    dist, idx = tree.query(xyz[rows], k=k + 1, workers=-1)  # every core, as the engine
     dist, idx = dist.reshape(len(rows), k + 1), idx.reshape(len(rows), k + 1)
     own = idx == rows[:, None]
     # a point not among its own k + 1 neighbours (more than k others at its place): drop
@@ -141,7 +141,7 @@ def _nearest(
     tree = cKDTree(xyz)
     rows, cols, weights = [], [], []
     todo = np.arange(n)
-    k = 4
+    k = 2  # most points have one nearest neighbour: a tie of two asks for more
     while len(todo):  # a few rounds: points whose k neighbours are all tied ask for more
         dist, idx = _knn(tree, xyz, k, todo)
         tied = dist <= dist[:, :1] * (1 + 1e-12) + 1e-9
@@ -157,15 +157,26 @@ def _nearest(
 
 
 def _pair_counts(
-    codes: NDArray[np.int64],
-    rows: NDArray[np.int64],
-    cols: NDArray[np.int64],
+    codes: NDArray[np.integer[Any]],
+    rows: NDArray[np.integer[Any]],
+    cols: NDArray[np.integer[Any]],
     weights: NDArray[np.float64],
     s: int,
 ) -> NDArray[np.float64]:
-    flat = codes[rows] * s + codes[cols]
+    """The (ties-weighted) count of nearest-neighbour pairs of every sector pair."""
+    wide = np.int32 if s * s < 2**31 else np.int64
+    flat = codes[rows].astype(wide) * s + codes[cols]
     out = np.bincount(flat, weights=weights, minlength=s * s).astype(np.float64)
     return out.reshape(s, s)
+
+
+def _small(values: NDArray[np.int64], most: int) -> NDArray[np.integer[Any]]:
+    """Non-negative integers below ``most`` in the smallest of int16/int32/int64: a
+    relabelling shuffles and gathers a quarter of the bytes of int64."""
+    for kind in (np.int16, np.int32):
+        if most <= np.iinfo(kind).max:
+            return values.astype(kind)
+    return values
 
 
 @fill(firms=_FIRMS)
@@ -214,8 +225,11 @@ def global_clq(
     above = np.zeros((s, s))
     below = np.zeros((s, s))
     rng = np.random.default_rng(seed)
+    shuffled = _small(codes, s)
+    near, nearest = _small(rows, n), _small(cols, n)
     for _ in range(permutations):  # relabellings; each is one bincount over all firms
-        sim = _pair_counts(rng.permutation(codes), rows, cols, weights, s) * scale
+        rng.shuffle(shuffled)  # in place: a random relabelling of the last one is one too
+        sim = _pair_counts(shuffled, near, nearest, weights, s) * scale
         above += sim >= observed - 1e-12
         below += sim <= observed + 1e-12
     index = pd.MultiIndex.from_product([sectors, sectors.rename("related_sector")])
