@@ -242,15 +242,21 @@ def test_one_firm_is_no_related_industry() -> None:
     )
     labels[:19] = "99"  # 20 firms of 99 in all: enough to be tested
     sentra = np.array([None] * background + ["31-01"] * 120 + [None], dtype=object)
-    found = {}
+    found, missing = {}, {}
+    table = pd.DataFrame({"from_sector": ["99"], "to_sector": ["31"], "role": ["supplier"]})
     for least in (1, 3):
-        related = colocation.sentra_related(
-            lon, lat, labels, sentra, permutations=299, seed=2, min_related_firms=least
-        ).related.set_index("related_sector")
-        found[least] = related.loc["99"]
+        links = colocation.sentra_related(
+            lon, lat, labels, sentra, permutations=299, seed=2, min_related_firms=least,
+            linkages=table,
+        )  # fmt: skip
+        found[least] = links.related.set_index("related_sector").loc["99"]
+        missing[least] = links.missing
     assert found[1]["n_related_firms"] == 1
     assert found[1]["clq"] > 1 and found[1]["p_value"] < 0.05 and found[1]["significant"]
     assert found[3]["clq"] == found[1]["clq"] and not found[3]["significant"]
+    # the expected supplier: found with one firm allowed, else too few near the sentra
+    assert missing[1].empty
+    assert missing[3][["related_sector", "reason"]].values.tolist() == [["99", "too_few_nearby"]]
 
 
 def test_a_run_marks_the_related_firms_and_maps_them(tmp_path: Path) -> None:

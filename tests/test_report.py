@@ -167,13 +167,13 @@ def test_a_value_chain_section_per_sentra() -> None:
     )
     missing = pd.DataFrame(
         {
-            "sentra_id": ["31-00", "31-00"],
-            "sector": ["31", "31"],
-            "related_sector": ["46", "47"],
-            "role": ["buyer", "buyer"],
-            "clq": [0.5, None],
-            "p_value": [0.7, None],
-            "reason": ["not_colocated", "not_in_registry"],
+            "sentra_id": ["31-00", "31-00", "31-00"],
+            "sector": ["31", "31", "31"],
+            "related_sector": ["46", "47", "20"],
+            "role": ["buyer", "buyer", "supplier"],
+            "clq": [0.5, None, 1.8],
+            "p_value": [0.7, None, 0.04],
+            "reason": ["not_colocated", "not_in_registry", "too_few_nearby"],
         }
     )
     page = report.build_report(
@@ -189,6 +189,16 @@ def test_a_value_chain_section_per_sentra() -> None:
     assert "10 Food products" not in section  # not significant
     assert "Buyer: 46 Wholesale trade" in section and "is in the registry, but not" in section
     assert "Buyer: 47 Retail trade" in section and "absent from the registry" in section
+    assert "Supplier: too few firms of 20 " in section
     assert "No other industry is significantly co-located" in page  # 31-01 has none
+    assert "p &lt; 0.05, at least 3 of their firms near the sentra" in page  # the defaults
     assert page.count("<h3>31-") == report.MAX_CHAIN_SECTIONS
     assert "2 more sentra: see related.csv" in page
+
+
+def test_the_value_chain_note_names_the_run_s_thresholds() -> None:
+    summary = {**SUMMARY, "config": {**SUMMARY["config"],
+               "colocation": {"alpha": 0.01, "min_related_firms": 4}}}  # fmt: skip
+    sentra = SENTRA.assign(related_sectors="")
+    page = report.build_report(summary, sentra=sentra, global_stats=GLOBAL, lang="id")
+    assert "p &lt; 0,01, paling sedikit 4 usahanya di sekitar sentra" in page

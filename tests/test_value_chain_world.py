@@ -39,5 +39,6 @@ def test_every_planted_related_sector_is_found(lombok, seed: int) -> None:
     assert roles[("furniture", "16")] == "supplier" and roles[("furniture", "46")] == "buyer"
     assert roles[("metal", "28")] == "related" and roles[("apparel", "13")] == "supplier"
     tiles = missing.loc[missing["sentra_id"] == "tiles"].set_index("related_sector")
-    assert set(tiles.index) == {"46", "47"} and (tiles["reason"] == "not_colocated").all()
+    assert set(tiles.index) == {"46", "47"}  # no planted buyer: missing, never absent
+    assert set(tiles["reason"]) <= {"not_colocated", "too_few_nearby"}
     assert "08" not in set(missing.loc[missing["sentra_id"] == "tiles", "related_sector"])

@@ -176,7 +176,7 @@ def _small(values: NDArray[np.int64], most: int) -> NDArray[np.integer[Any]]:
     for kind in (np.int16, np.int32):
         if most <= np.iinfo(kind).max:
             return values.astype(kind)
-    return values
+    return values.copy()  # a copy in every case: the relabellings shuffle it in place
 
 
 @fill(firms=_FIRMS)
@@ -503,9 +503,11 @@ def sentra_related(
         ``co-located``), sorted by sentra and CLQ; and ``missing``: the links the table
         expects that are not co-located, with ``sentra_id``, ``sector``,
         ``related_sector``, ``role``, ``clq``, ``p_value`` and ``reason``
-        (``not_colocated``, or ``not_in_registry`` when the registry has fewer than
-        ``min_firms`` of that sector); and ``firms``: the related firms of every row
-        of ``related`` (``sentra_id``, ``related_sector``, ``firm``: a position).
+        (``not_in_registry`` when the registry has fewer than ``min_firms`` of that
+        sector, ``too_few_nearby`` when one to ``min_related_firms`` - 1 of its firms
+        are near the sentra, else ``not_colocated``); and ``firms``: the related firms
+        of every row of ``related`` (``sentra_id``, ``related_sector``, ``firm``: a
+        position).
     """
     codes, sectors = _labels(labels)
     n, s = len(codes), len(sectors)
@@ -567,7 +569,7 @@ def sentra_related(
     }
     keys = zip(related["sector"], related["related_sector"], strict=True)
     related["role"] = [roles[key] or "co-located" for key in keys]
-    missing = _missing(names, sectors, own, related, table, counts, min_firms)
+    missing = _missing(names, sectors, own, related, table, counts, min_firms, min_related_firms)
     return SentraLinks(related, missing, _firms_of(around, related, names, sectors, codes, n))
 
 
@@ -654,6 +656,7 @@ def _missing(
     linkages: pd.DataFrame,
     counts: NDArray[np.float64],
     min_firms: int,
+    min_related_firms: int,
 ) -> pd.DataFrame:
     """The table's expected links of each sentra that are not co-located (by joins:
     sentra x their sector's links x the registry's sectors under each link)."""
@@ -680,7 +683,9 @@ def _missing(
     hits = wanted.merge(under, on="link", how="left")
     hits = hits.loc[hits["related_sector"] != hits["sector"]]
     hits = hits.merge(
-        related[["sentra_id", "related_sector", "clq", "p_value", "significant"]],
+        related[
+            ["sentra_id", "related_sector", "clq", "p_value", "n_related_firms", "significant"]
+        ],
         on=["sentra_id", "related_sector"],
         how="left",
     )
@@ -691,12 +696,15 @@ def _missing(
     best = hits.sort_values("_clq", ascending=False, kind="stable").groupby(keys, sort=False)
     summary = best.agg(
         found=("significant", "any"), clq=("clq", "first"), p_value=("p_value", "first"),
-        firms=("firms", "sum"),
+        firms=("firms", "sum"), near=("n_related_firms", "sum"),
     ).reset_index()  # fmt: skip
     out = wanted[keys].merge(summary, on=keys, how="left")
     out = out.loc[~out["found"].fillna(False).astype(bool)]
-    out["reason"] = np.where(
-        out["firms"].fillna(0) >= min_firms, "not_colocated", "not_in_registry"
+    near = out["near"].fillna(0)
+    out["reason"] = np.select(
+        [out["firms"].fillna(0) < min_firms, (near > 0) & (near < min_related_firms)],
+        ["not_in_registry", "too_few_nearby"],
+        "not_colocated",
     )
     out = out.rename(columns={"link": "related_sector"})
     return out[list(_empty_missing().columns)].reset_index(drop=True)

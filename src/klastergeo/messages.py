@@ -74,8 +74,9 @@ _REPORT = {
         "value_chains": "Rantai nilai: industri terkait di sekitar sentra",
         "value_chains_note": (
             "Industri terkait: sektor yang usahanya lebih sering menjadi tetangga terdekat "
-            "usaha sentra daripada pangsanya (koefisien ko-lokasi lokal > 1, p < 0,05), "
-            "dengan perannya menurut tabel keterkaitan. Mata rantai yang tidak ada: peran "
+            "usaha sentra daripada pangsanya (koefisien ko-lokasi lokal > 1, p < {alpha}, "
+            "paling sedikit {least} usahanya di sekitar sentra), dengan perannya menurut "
+            "tabel keterkaitan. Mata rantai yang tidak ada: peran "
             "yang diharapkan tabel itu (tabel bawaan adalah asumsi, bukan data) tetapi "
             "tidak berada di sekitar sentra. Rinciannya di related.csv dan missing_links.csv."
         ),
@@ -84,6 +85,7 @@ _REPORT = {
         "missing_heading": "Mata rantai yang tidak ada di sekitarnya:",
         "missing_not_colocated": "{role}: {sector} ada di registri, tetapi tidak di sekitar sentra",
         "missing_not_in_registry": "{role}: {sector} (hampir) tidak ada di registri",
+        "missing_too_few_nearby": "{role}: terlalu sedikit usaha {sector} di sekitar sentra",
         "near_misses": (
             "{count} konsentrasi memenuhi sebagian aturan sentra tetapi tidak semuanya "
             "(gagal: {failed}); daftarnya ada di candidates.csv."
@@ -139,7 +141,8 @@ _REPORT = {
         "value_chains_note": (
             "Related industries: sectors whose firms are the sentra firms' nearest "
             "neighbours more often than their share predicts (local co-location quotient "
-            "> 1, p < 0.05), with their role by the linkage table. Missing links: roles that "
+            "> 1, p < {alpha}, at least {least} of their firms near the sentra), with their "
+            "role by the linkage table. Missing links: roles that "
             "table expects (the shipped one is an assumption, not data) that are not near "
             "the sentra. Details in related.csv and missing_links.csv."
         ),
@@ -148,6 +151,7 @@ _REPORT = {
         "missing_heading": "Expected links not nearby:",
         "missing_not_colocated": "{role}: {sector} is in the registry, but not near the sentra",
         "missing_not_in_registry": "{role}: {sector} is (almost) absent from the registry",
+        "missing_too_few_nearby": "{role}: too few firms of {sector} near the sentra",
         "near_misses": (
             "{count} concentration(s) met some sentra rules but not all (failed: {failed}); "
             "they are listed in candidates.csv."

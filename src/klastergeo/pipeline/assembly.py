@@ -108,13 +108,16 @@ def with_colocated(firms: pd.DataFrame, colocated: pd.DataFrame | None) -> pd.Da
     if colocated is None:
         return firms
     out = firms.copy(deep=False)  # a new column only
-    column = np.full(len(firms), None, dtype=object)
+    codes = np.full(len(firms), -1, dtype=np.int32)  # a small code per firm, as sentra_id
+    values: list[str] = []
     if len(colocated):
         pairs = colocated[["firm", "sentra_id"]].drop_duplicates()
         joined = pairs.sort_values(["firm", "sentra_id"]).groupby("firm")["sentra_id"]
         ids = joined.agg(";".join)  # one string per related firm, not per firm
-        column[ids.index.to_numpy(dtype=np.int64)] = ids.to_numpy()
-    out["colocated_with"] = pd.Categorical(column)  # a small code per firm, as sentra_id
+        at, uniques = pd.factorize(ids.to_numpy(dtype=object), sort=True)
+        codes[ids.index.to_numpy(dtype=np.int64)] = at
+        values = [str(v) for v in uniques]
+    out["colocated_with"] = pd.Categorical.from_codes(codes, categories=pd.Index(values))
     return out
 
 
@@ -267,7 +270,7 @@ def draw_map(
         max_firms=config.map.max_firms,
         max_areas=config.map.max_areas,
         provinces=study.provinces() if len(result.areas) > config.map.max_areas else None,
-        related_firms=related_points(columns, result.colocated, store),
+        related_firms=related_points(columns, result.colocated, store) if few else None,
         title=config.map.title,
         attribution=config.map.attribution,
         source=Path(str(config.records.path)).name,

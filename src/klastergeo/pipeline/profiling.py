@@ -258,14 +258,15 @@ def _with_links(scores: pd.DataFrame, located: Colocation | None) -> pd.DataFram
     """The diagnosis with the measured evidence on related and supporting industries
     beside the survey's answers: ``links_found`` (the linkage table's roles co-located
     with the sentra), ``links_missing`` (those expected and present in the registry but
-    not co-located) and ``links_score`` (1 + 4 x found / expected, the 1-5 scale of the
-    items; not part of the stage, which stays the survey's)."""
+    not co-located, or with too few firms near the sentra) and ``links_score``
+    (1 + 4 x found / expected, the 1-5 scale of the items; not part of the stage, which
+    stays the survey's)."""
     if located is None:
         return scores
     related = located.related
     linked = related.loc[related["significant"] & (related["role"] != "co-located")]
     found = linked.groupby("sentra_id")["related_sector"].agg(lambda v: ";".join(v))
-    missing = located.missing.loc[located.missing["reason"] == "not_colocated"]
+    missing = located.missing.loc[located.missing["reason"] != "not_in_registry"]
     absent = missing.groupby("sentra_id")["related_sector"].agg(lambda v: ";".join(v))
     n_found = linked.groupby("sentra_id").size().reindex(scores.index, fill_value=0)
     n_missing = missing.groupby("sentra_id").size().reindex(scores.index, fill_value=0)

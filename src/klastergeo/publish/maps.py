@@ -205,7 +205,7 @@ def build_map(
         The firms of each sentra's related industries (``sentra_id``,
         ``related_sector``, ``lon``, ``lat``, ``name``): a sentra's popup offers to show
         them as a layer. They go into the firm data block, so a map published without
-        firms has none; None or more than ``max_firms`` rows for none.
+        firms has none; only with the firms drawn one by one (at most ``max_firms``).
     """
     import folium
     from folium.plugins import Fullscreen
@@ -228,10 +228,13 @@ def build_map(
         # the marker-cluster plugin's script and styles, as folium's MarkerCluster has them
         layers_call.default_js = [*MarkerCluster.default_js, ("leaflet_heat", _HEAT_JS)]
         layers_call.default_css = MarkerCluster.default_css
-        payload = _firm_payload(firms) if len(firms) <= max_firms else _density_payload(firms)
-        if related_firms is not None and 0 < len(related_firms) <= max_firms:
+        one_by_one = len(firms) <= max_firms
+        payload = _firm_payload(firms) if one_by_one else _density_payload(firms)
+        # the related industries' firms with the firms drawn one by one (a grid of counts
+        # holds no name and no single position)
+        if one_by_one and related_firms is not None and 0 < len(related_firms) <= max_firms:
             payload["links"] = _links_payload(related_firms, lang)
-        elif related_firms is not None and len(related_firms):
+        elif one_by_one and related_firms is not None and len(related_firms):
             logger.warning(
                 "map: %d firms of related industries (more than map.max_firms=%d) are "
                 "left out of the map; related.csv lists them per sentra",
@@ -1049,8 +1052,7 @@ def _firm_payload(firms: gpd.GeoDataFrame) -> dict[str, Any]:
     x = np.round(firms.geometry.x.to_numpy() * _Q).astype(np.int64)
     y = np.round(firms.geometry.y.to_numpy() * _Q).astype(np.int64)
     order = np.lexsort((y, x))
-    xy = np.column_stack([x[order], y[order]])
-    xy[1:] = np.diff(xy, axis=0)
+    xy = _deltas(x[order], y[order])
     sector = firms["sector"].astype(str).to_numpy()[order]
     codes, index = np.unique(sector, return_inverse=True)
     names = (
@@ -1061,11 +1063,18 @@ def _firm_payload(firms: gpd.GeoDataFrame) -> dict[str, Any]:
     return {
         "q": _Q,
         "n": len(firms),
-        "xy": xy.ravel().tolist(),
+        "xy": xy,
         "names": names.tolist(),
         "sectors": codes.tolist(),
         "sector": index.tolist(),
     }
+
+
+def _deltas(x: np.ndarray, y: np.ndarray) -> list[int]:
+    """Integer coordinates as the flat list of their first pair and the differences."""
+    xy = np.column_stack([x, y])
+    xy[1:] = np.diff(xy, axis=0)
+    return xy.ravel().tolist()
 
 
 def _links_payload(points: pd.DataFrame, lang: str) -> dict[str, Any]:
@@ -1074,8 +1083,6 @@ def _links_payload(points: pd.DataFrame, lang: str) -> dict[str, Any]:
     points = points.sort_values(["sentra_id", "related_sector"], kind="stable")
     x = np.round(points["lon"].to_numpy(dtype=float) * _Q).astype(np.int64)
     y = np.round(points["lat"].to_numpy(dtype=float) * _Q).astype(np.int64)
-    xy = np.column_stack([x, y])
-    xy[1:] = np.diff(xy, axis=0)
     keys = points[["sentra_id", "related_sector"]].astype(str)
     first = np.flatnonzero(keys.ne(keys.shift()).any(axis=1).to_numpy())
     stops = [*first[1:].tolist(), len(points)]
@@ -1088,7 +1095,7 @@ def _links_payload(points: pd.DataFrame, lang: str) -> dict[str, Any]:
     return {
         "q": _Q,
         "n": len(points),
-        "xy": xy.ravel().tolist(),
+        "xy": _deltas(x, y),
         "names": names.fillna("").astype(str).tolist(),
         "runs": runs,
         "titles": {code: kbli.titled(code, lang=lang) for code in sectors},

@@ -238,7 +238,11 @@ def build_report(
         reasons_table=Markup(reasons_table),
         n_sentra=len(sentra),
         sentra_table=Markup(_sentra_table(sentra, lang)),
-        value_chains=Markup(_value_chains(sentra, lang, related, missing)),
+        value_chains=Markup(
+            _value_chains(
+                sentra, lang, related, missing, (summary.get("config") or {}).get("colocation")
+            )
+        ),
         near_misses=_near_misses(summary.get("candidates") or {}, lang),
         sentra_sentence=_sentra_sentence(sentra, lang),
         quality_sentence=_quality_sentence(records, reasons, lang),
@@ -275,20 +279,28 @@ def _value_chains(
     lang: str,
     related: pd.DataFrame | None = None,
     missing: pd.DataFrame | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> str:
     """A section per sentra (the :data:`MAX_CHAIN_SECTIONS` largest): its co-located
     industries with role, CLQ, p-value and firms, and the links the linkage table
-    expects that it lacks, with why (empty when co-location was not measured)."""
+    expects that it lacks, with why (empty when co-location was not measured);
+    ``options`` are the run's ``[colocation]`` (its ``alpha`` and ``min_related_firms``
+    are named in the section's note)."""
     if not len(sentra) or "related_sectors" not in sentra:
         return ""
     t = TEXT[lang]
+    options = options or {}
     frame = pd.DataFrame(sentra.reset_index())
     if "n_firms" in frame:
         frame = frame.sort_values("n_firms", ascending=False, kind="stable")
     found = _rows_by_sentra(related, significant=True)
     lacking = _rows_by_sentra(missing)
     parts = [f"<h2>{html.escape(t['value_chains'])}</h2>"]
-    parts.append(f"<p>{html.escape(t['value_chains_note'])}</p>")
+    note = t["value_chains_note"].format(
+        alpha=messages.number(float(options.get("alpha", 0.05)), lang, 2),
+        least=messages.number(int(options.get("min_related_firms", 3)), lang),
+    )
+    parts.append(f"<p>{html.escape(note)}</p>")
     for row in frame.head(MAX_CHAIN_SECTIONS).itertuples(index=False):  # a few dozen
         sid = str(row.sentra_id)
         title = " - ".join(

@@ -836,11 +836,6 @@
     var block = document.getElementById("klastergeo-firms");
     if (block) {
       var firms = JSON.parse(block.textContent);
-      if (firms.links) {
-        out.related = L.featureGroup();
-        control.addOverlay(out.related, data.firms.related);
-        KG.links = relatedFirms(map, firms.links, out.related, data.firms);
-      }
       out.heat = L.featureGroup();
       if (firms.w) {
         // too many firms for markers: their counts on a grid, as a heat map only
@@ -851,6 +846,11 @@
         control.addOverlay(out.firms, data.firms.points);
         control.addOverlay(out.heat, data.firms.heat);
         KG.firms(out.firms, firms, out.heat, data.firms.colour);
+      }
+      if (firms.links) { // after the firms: the popup's buttons fill it
+        out.related = L.featureGroup();
+        control.addOverlay(out.related, data.firms.related);
+        KG.links = relatedFirms(map, firms.links, out.related, data.firms);
       }
     }
     if (KG.view) {
@@ -899,13 +899,15 @@
       L.DomEvent.disableClickPropagation(div);
       return div;
     };
+    var last = null;
     group.on("remove", function () { note.remove(); });
     group.on("add", function () {
-      if (KG.relatedShown) {
-        note.addTo(map);
+      if (last) {
+        describe.apply(null, last); // Leaflet builds a control's box anew on each add
       }
     });
     function describe(title, sentraId, count) {
+      last = [title, sentraId, count];
       note.addTo(map);
       var div = note.getContainer();
       div.textContent = "";
@@ -917,18 +919,18 @@
       div.appendChild(document.createTextNode(
         text.related_note + ": " + title + " (" + count + "), sentra " + sentraId));
     }
+    var bySentra = {}; // sentra id -> its runs
+    data.runs.forEach(function (r) {
+      (bySentra[r[0]] = bySentra[r[0]] || []).push(r);
+    });
+    function of(sentraId) {
+      return Object.prototype.hasOwnProperty.call(bySentra, sentraId) ? bySentra[sentraId] : [];
+    }
     function run(sentraId, sector) {
-      for (var r = 0; r < data.runs.length; r += 1) {
-        if (data.runs[r][0] === sentraId && data.runs[r][1] === sector) {
-          return data.runs[r];
-        }
-      }
-      return null;
+      return of(sentraId).find(function (r) { return r[1] === sector; }) || null;
     }
     return {
-      of: function (sentraId) {
-        return data.runs.filter(function (r) { return r[0] === sentraId; });
-      },
+      of: of,
       title: function (sector) {
         return data.titles[sector] || sector;
       },
