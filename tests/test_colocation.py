@@ -311,3 +311,25 @@ def test_a_run_marks_the_related_firms_and_maps_them(tmp_path: Path) -> None:
     assert links["n"] == len(marked)
     report = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert f"<h3>{row['sentra_id']}" in report
+
+
+def test_categories_and_chunks_give_the_same_quotients(monkeypatch) -> None:
+    """A national run passes its sectors and sentra ids as categories (unused ones
+    included) and looks up nearest neighbours in chunks: the results are those of text
+    labels in one piece."""
+    lon, lat, labels = _world(400, 6, duplicates=5)
+    sentra = np.where((labels == "31") & (lon < 110.02), "31-01", None).astype(object)
+    sentra[(labels == "10") & (lon > 110.04)] = "10-01"
+    sentra[-3:] = ""  # no sentra
+    plain_global = colocation.global_clq(lon, lat, labels, permutations=19, seed=3)
+    plain = colocation.sentra_related(lon, lat, labels, sentra, permutations=19, seed=3)
+    as_categories = pd.Series(pd.Categorical(labels, categories=["99", "31", "25", "13", "10"]))
+    ids = pd.Series(pd.Categorical(sentra, categories=["zz-09", "", "31-01", "10-01"]))
+    monkeypatch.setattr(colocation, "_NEAREST_CHUNK", 37)
+    chunked_global = colocation.global_clq(lon, lat, as_categories, permutations=19, seed=3)
+    fast = colocation.sentra_related(lon, lat, as_categories, ids, permutations=19, seed=3)
+    pd.testing.assert_frame_equal(chunked_global, plain_global)
+    pd.testing.assert_frame_equal(fast.related, plain.related)
+    pd.testing.assert_frame_equal(fast.missing, plain.missing)
+    pd.testing.assert_frame_equal(fast.firms, plain.firms)
+    assert set(plain.related["sentra_id"]) == {"10-01", "31-01"}

@@ -112,8 +112,59 @@ def _points(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.float64]:
 
 
 def _labels(labels: ArrayLike) -> tuple[NDArray[np.int64], pd.Index]:
+    """Each firm's sector as a code into the sorted sector names (text)."""
+    cat = _categorical(labels)
+    if cat is not None and not (cat.codes < 0).any():
+        # a national registry's sectors: a small code per firm, no text per firm
+        names = np.asarray(cat.categories.astype(str), dtype=object)
+        rank = _ranks(names)
+        if rank is not None:
+            order = np.argsort(rank)
+            return rank[cat.codes], pd.Index(names[order], name="sector")
     codes, uniques = pd.factorize(pd.Series(np.asarray(labels)).astype(str), sort=True)
     return codes.astype(np.int64), pd.Index(uniques, name="sector")
+
+
+def _categorical(values: Any) -> pd.Categorical | None:
+    """``values`` as a pandas Categorical without its unused categories, if it is one."""
+    values = values.array if isinstance(values, pd.Series) else values
+    if isinstance(values, pd.Categorical):
+        return values.remove_unused_categories()
+    return None
+
+
+def _ranks(names: NDArray[Any]) -> NDArray[np.int64] | None:
+    """Each name's rank in sorted order; None when two are the same text."""
+    order = np.argsort(names, kind="stable")
+    if len(names) > 1 and (names[order][1:] == names[order][:-1]).any():
+        return None
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[order] = np.arange(len(names))
+    return rank
+
+
+def _groups(sentra_of: ArrayLike) -> tuple[NDArray[np.bool_], NDArray[Any], NDArray[np.int64]]:
+    """Which firms lie in a sentra, the sentra ids (sorted text) and each member's
+    sentra as a position among them (missing or empty ids: in none)."""
+    cat = _categorical(sentra_of)
+    if cat is not None:
+        text = np.asarray(cat.categories.astype(str), dtype=object)
+        codes = cat.codes.astype(np.int64)
+        member = codes >= 0
+        member[member] = text[codes[member]] != ""
+        rank = _ranks(text)
+        if rank is not None:
+            used = np.unique(codes[member])
+            position = np.full(len(text), -1, dtype=np.int64)
+            position[used[np.argsort(rank[used])]] = np.arange(len(used))
+            names = text[used][np.argsort(rank[used])]
+            return member, names, position[codes[member]]
+    sentra = pd.Series(np.asarray(sentra_of, dtype=object)).where(
+        lambda v: v.notna() & (v.astype(str) != ""), None
+    )
+    member = sentra.notna().to_numpy()
+    names, group = np.unique(sentra[member].astype(str).to_numpy(), return_inverse=True)
+    return member, names, group.astype(np.int64)
 
 
 def _knn(
@@ -133,26 +184,33 @@ def _knn(
     return dist[keep].reshape(len(rows), k), idx[keep].reshape(len(rows), k)
 
 
+#: Points whose nearest neighbours are looked up at a time (bounds the query's memory).
+_NEAREST_CHUNK = 1 << 20
+
+
 def _nearest(
     xyz: NDArray[np.float64],
-) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
-    """Every point's nearest neighbours with ties: (point, neighbour, 1 / ties)."""
+) -> tuple[NDArray[np.integer[Any]], NDArray[np.integer[Any]], NDArray[np.float64]]:
+    """Every point's nearest neighbours with ties: (point, neighbour, 1 / ties), the
+    positions in int32 when they fit; looked up :data:`_NEAREST_CHUNK` points at a time."""
     n = len(xyz)
     tree = cKDTree(xyz)
+    kind = np.int32 if n <= np.iinfo(np.int32).max else np.int64
     rows, cols, weights = [], [], []
-    todo = np.arange(n)
-    k = 2  # most points have one nearest neighbour: a tie of two asks for more
-    while len(todo):  # a few rounds: points whose k neighbours are all tied ask for more
-        dist, idx = _knn(tree, xyz, k, todo)
-        tied = dist <= dist[:, :1] * (1 + 1e-12) + 1e-9
-        full = tied.all(axis=1) & (idx.shape[1] < n - 1)
-        done = ~full
-        r, c = np.nonzero(tied[done])
-        share = 1.0 / tied[done].sum(axis=1)
-        rows.append(todo[done][r])
-        cols.append(idx[done][r, c])
-        weights.append(share[r])
-        todo, k = todo[full], k * 4
+    for start in range(0, n, _NEAREST_CHUNK):
+        todo = np.arange(start, min(n, start + _NEAREST_CHUNK))
+        k = 2  # most points have one nearest neighbour: a tie of two asks for more
+        while len(todo):  # a few rounds: points whose k neighbours all tie ask for more
+            dist, idx = _knn(tree, xyz, k, todo)
+            tied = dist <= dist[:, :1] * (1 + 1e-12) + 1e-9
+            full = tied.all(axis=1) & (idx.shape[1] < n - 1)
+            done = ~full
+            r, c = np.nonzero(tied[done])
+            share = 1.0 / tied[done].sum(axis=1)
+            rows.append(todo[done][r].astype(kind))
+            cols.append(idx[done][r, c].astype(kind))
+            weights.append(share[r])
+            todo, k = todo[full], k * 4
     return np.concatenate(rows), np.concatenate(cols), np.concatenate(weights)
 
 
@@ -170,7 +228,7 @@ def _pair_counts(
     return out.reshape(s, s)
 
 
-def _small(values: NDArray[np.int64], most: int) -> NDArray[np.integer[Any]]:
+def _small(values: NDArray[np.integer[Any]], most: int) -> NDArray[np.integer[Any]]:
     """Non-negative integers below ``most`` in the smallest of int16/int32/int64: a
     relabelling shuffles and gathers a quarter of the bytes of int64."""
     for kind in (np.int16, np.int32):
@@ -511,11 +569,7 @@ def sentra_related(
     """
     codes, sectors = _labels(labels)
     n, s = len(codes), len(sectors)
-    sentra = pd.Series(np.asarray(sentra_of, dtype=object)).where(
-        lambda v: v.notna() & (v.astype(str) != ""), None
-    )
-    member = sentra.notna().to_numpy()
-    names, group = np.unique(sentra[member].astype(str).to_numpy(), return_inverse=True)
+    member, names, group = _groups(sentra_of)
     own = _own_sector(codes[member], group, len(names), s)
     focal = np.flatnonzero(member)[codes[member] == own[group]]
     focal_group = group[codes[member] == own[group]]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -221,11 +222,11 @@ def _colocation(config: RunConfig, firms: pd.DataFrame, notes: Notes) -> Colocat
         notes.add("profile", "co-location", f"{len(firms)} firm(s): too few to measure")
         return None
     lon, lat = firms["lon"].to_numpy(float), firms["lat"].to_numpy(float)
-    sectors = firms["sector"].astype(str).to_numpy()
+    sectors = firms["sector"]  # categories: a small code per firm, no text per firm
     seed = config.analysis.seed
-    sentra_of = np.full(len(firms), None, dtype=object)
+    sentra_of: Any = np.full(len(firms), None, dtype=object)
     if "sentra_id" in firms:
-        sentra_of = firms["sentra_id"].astype(object).to_numpy()
+        sentra_of = firms["sentra_id"]
     table = colocation.global_clq(lon, lat, sectors, permutations=options.permutations, seed=seed)
     links = colocation.sentra_related(
         lon,
