@@ -105,6 +105,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--firms", type=int, default=1_000_000)
     parser.add_argument("--permutations", type=int, default=99)
+    parser.add_argument("--no-peer", action="store_true", help="time klastergeo alone")
     parser.add_argument("--side", choices=["ours", "peer"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.side:  # one side in a process of its own: its own peak memory
@@ -113,18 +114,21 @@ def main() -> None:
         return
     print(f"{args.firms:,} firms, 24 sectors, 2,000 sentra, {args.permutations} permutations")
     result = {}
-    for side in ("ours", "peer"):
+    for side in ("ours",) if args.no_peer else ("ours", "peer"):
         command = [sys.executable, __file__, "--side", side, "--firms", str(args.firms),
                    "--permutations", str(args.permutations)]  # fmt: skip
         done = subprocess.run(command, check=True, capture_output=True, text=True)
         result[side] = json.loads(done.stdout.strip().splitlines()[-1])
-    a, b = result["ours"], result["peer"]
+    a = result["ours"]
     print(f"klastergeo global_clq        {a['global']:7.1f} s  ({a['pairs']:,} pairs)")
     print(
         f"klastergeo sentra_related    {a['related']:7.1f} s  ({a['rows']:,} rows, "
         f"{a['significant']:,} significant, {a['related_firms']:,} related firms)"
     )
     print(f"klastergeo total             {a['total']:7.1f} s  peak {a['peak_mb']:,.0f} MB")
+    if args.no_peer:
+        return
+    b = result["peer"]
     print(f"peer scipy+pandas global     {b['global']:7.1f} s  peak {b['peak_mb']:,.0f} MB")
     print(f"global CLQ time ratio (ours / peer): {a['global'] / b['global']:.2f}")
     ratio = a["peak_mb"] / b["peak_mb"]

@@ -333,3 +333,32 @@ def test_categories_and_chunks_give_the_same_quotients(monkeypatch) -> None:
     pd.testing.assert_frame_equal(fast.missing, plain.missing)
     pd.testing.assert_frame_equal(fast.firms, plain.firms)
     assert set(plain.related["sentra_id"]) == {"10-01", "31-01"}
+
+
+@pytest.mark.parametrize("duplicates", [0, 6])
+def test_the_exact_moments_are_those_of_random_labelling(duplicates: int) -> None:
+    """The closed-form mean and variance of every pair count equal those of 40,000
+    random relabellings (within Monte Carlo error), ties and mutual neighbours
+    included; and a national-size run's z p-values agree with the relabellings'."""
+    rng = np.random.default_rng(1)
+    lon, lat, labels = _world(120, 11, duplicates=duplicates)
+    codes, sectors = colocation._labels(labels)
+    s = len(sectors)
+    rows, cols, w = colocation._nearest(colocation._points(lon, lat))
+    counts = np.bincount(codes, minlength=s).astype(float)
+    mean, variance = colocation._null_moments(rows, cols, w, counts)
+    sims = np.array(
+        [colocation._pair_counts(rng.permutation(codes), rows, cols, w, s) for _ in range(40_000)]
+    )
+    se_mean = np.sqrt(variance / len(sims))
+    assert np.all(np.abs(sims.mean(axis=0) - mean) <= 4 * se_mean + 1e-9)
+    np.testing.assert_allclose(sims.var(axis=0), variance, rtol=0.05)
+    # above max_permuted the p-values come from z; both tests agree on a planted pair
+    lon, lat, labels = _world(3000, 12)
+    labels[(lon < 110.01) & (labels != "31")] = "25"  # a patch of 25: co-located with itself
+    permuted = colocation.global_clq(lon, lat, labels, permutations=199, seed=1)
+    normal = colocation.global_clq(lon, lat, labels, permutations=199, max_permuted=100)
+    assert permuted.loc[("25", "25"), "p_value"] == pytest.approx(1 / 200)
+    assert normal.loc[("25", "25"), "p_value"] < 1e-6 and normal.loc[("25", "25"), "z"] > 5
+    calm = permuted["p_value"].between(0.1, 0.9)  # the unplanted pairs
+    np.testing.assert_allclose(normal.loc[calm, "p_value"], permuted.loc[calm, "p_value"], atol=0.1)

@@ -12,6 +12,9 @@ own neighbour), else N_B. Under random labelling CLQ is about 1; above 1, B is f
 to A more often than its share predicts. Inference relabels the firms at random (the
 locations stay): ``p_value`` is the share of relabellings with a CLQ at least the
 observed one (co-location), ``p_isolation`` at most (both counting the observed one).
+``z`` is the pair count's departure from its exact mean under random labelling, in
+exact standard deviations (the moments of join counts, Cliff and Ord 1981, for the
+nearest-neighbour pairs); above ``max_permuted`` firms the p-values are its normal tails.
 
 **Local co-location quotient** (Cromley, Hanink and Bentley 2014; the form of ArcGIS
 Pro's Colocation Analysis). For a firm i of A, its k nearest neighbours j (not i) get
@@ -54,6 +57,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy.spatial import cKDTree
+from scipy.stats import norm
 
 from klastergeo._docstrings import fill
 from klastergeo._errors import ConfigError, DataError
@@ -194,11 +198,12 @@ def _nearest(
     """Every point's nearest neighbours with ties: (point, neighbour, 1 / ties), the
     positions in int32 when they fit; looked up :data:`_NEAREST_CHUNK` points at a time."""
     n = len(xyz)
-    tree = cKDTree(xyz)
+    tree = cKDTree(xyz, balanced_tree=False)
     kind = np.int32 if n <= np.iinfo(np.int32).max else np.int64
     rows, cols, weights = [], [], []
+    # in the tree's order: neighbouring queries walk the same nodes (4x faster at 8 M)
     for start in range(0, n, _NEAREST_CHUNK):
-        todo = np.arange(start, min(n, start + _NEAREST_CHUNK))
+        todo = tree.indices[start : start + _NEAREST_CHUNK].astype(np.int64)
         k = 2  # most points have one nearest neighbour: a tie of two asks for more
         while len(todo):  # a few rounds: points whose k neighbours all tie ask for more
             dist, idx = _knn(tree, xyz, k, todo)
@@ -245,6 +250,7 @@ def global_clq(
     *,
     permutations: int = 99,
     seed: int = 0,
+    max_permuted: int = 2_000_000,
 ) -> pd.DataFrame:
     """The global co-location quotient of every ordered pair of sectors, with
     permutation inference (see the module's text).
@@ -256,12 +262,18 @@ def global_clq(
         Random relabellings of the firms (0: no p-values).
     seed
         Seed of the relabellings (``numpy.random.default_rng``).
+    max_permuted
+        With more firms, the p-values come from the normal approximation with the exact
+        mean and variance under random labelling (``z``) instead of relabellings: a
+        relabelling of tens of millions of firms takes seconds, and with that many
+        firms the count is a sum of millions of weakly dependent terms.
 
     Returns
     -------
     DataFrame
         Indexed by (``sector``, ``related_sector``): ``n_sector``, ``n_related``,
-        ``clq``, ``p_value`` (co-location) and ``p_isolation``.
+        ``clq``, ``z`` (its departure from random labelling in standard deviations,
+        from the exact moments), ``p_value`` (co-location) and ``p_isolation``.
 
     Examples
     --------
@@ -279,7 +291,33 @@ def global_clq(
     with np.errstate(divide="ignore", invalid="ignore"):
         # undefined (NaN) for a sector of one firm towards itself: it has no other firm
         scale = np.where(expected > 0, 1.0 / (counts[:, None] * expected), np.nan)
-    observed = _pair_counts(codes, rows, cols, weights, s) * scale
+    pairs = _pair_counts(codes, rows, cols, weights, s)
+    observed = pairs * scale
+    mean, variance = _null_moments(rows, cols, weights, counts)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(variance > 0, (pairs - mean) / np.sqrt(variance), np.nan)
+    index = pd.MultiIndex.from_product([sectors, sectors.rename("related_sector")])
+    out = pd.DataFrame(
+        {
+            "n_sector": np.repeat(counts, s).astype(np.int64),
+            "n_related": np.tile(counts, s).astype(np.int64),
+            "clq": observed.ravel(),
+            "z": np.where(np.isnan(observed), np.nan, z).ravel(),
+        },
+        index=index,
+    )
+    if not permutations:
+        return out
+    undefined = np.isnan(observed).ravel()
+    if n > max_permuted:
+        logger.info(
+            "co-location: %d firms (more than %d): global p-values from the exact moments",
+            n,
+            max_permuted,
+        )
+        out["p_value"] = np.where(undefined, np.nan, norm.sf(out["z"].to_numpy()))
+        out["p_isolation"] = np.where(undefined, np.nan, norm.cdf(out["z"].to_numpy()))
+        return out
     above = np.zeros((s, s))
     below = np.zeros((s, s))
     rng = np.random.default_rng(seed)
@@ -290,20 +328,61 @@ def global_clq(
         sim = _pair_counts(shuffled, near, nearest, weights, s) * scale
         above += sim >= observed - 1e-12
         below += sim <= observed + 1e-12
-    index = pd.MultiIndex.from_product([sectors, sectors.rename("related_sector")])
-    out = pd.DataFrame(
-        {
-            "n_sector": np.repeat(counts, s).astype(np.int64),
-            "n_related": np.tile(counts, s).astype(np.int64),
-            "clq": observed.ravel(),
-        },
-        index=index,
-    )
-    if permutations:
-        undefined = np.isnan(observed).ravel()
-        out["p_value"] = np.where(undefined, np.nan, ((above + 1) / (permutations + 1)).ravel())
-        out["p_isolation"] = np.where(undefined, np.nan, ((below + 1) / (permutations + 1)).ravel())
+    out["p_value"] = np.where(undefined, np.nan, ((above + 1) / (permutations + 1)).ravel())
+    out["p_isolation"] = np.where(undefined, np.nan, ((below + 1) / (permutations + 1)).ravel())
     return out
+
+
+def _null_moments(
+    rows: NDArray[np.integer[Any]],
+    cols: NDArray[np.integer[Any]],
+    weights: NDArray[np.float64],
+    counts: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The exact mean and variance of every pair count C(A -> B) = sum_p w_p [i_p in A]
+    [j_p in B] over the nearest-neighbour pairs p = (i_p, j_p, w_p) when the sectors'
+    labels are shuffled at random (drawn without replacement).
+
+    E[C] = W P(2) with W = sum w. E[C^2] adds, over ordered pairs of pairs, the weight
+    products of each way two pairs can share firms (the same source: ties; the same
+    target; one's target the other's source; each other's reverse; none) times the
+    chance that the three or four firms involved carry the labels asked for: a falling
+    factorial ratio, as for join counts (Cliff and Ord 1981). Only the pair graph's
+    five sums are needed, once, for every sector pair."""
+    n = float(counts.sum())
+    m = int(n)
+    w_total, w_sq = float(weights.sum()), float((weights**2).sum())
+    out = np.bincount(rows, weights=weights, minlength=m)
+    into = np.bincount(cols, weights=weights, minlength=m)
+    shared_source = float((out**2).sum()) - w_sq  # the sums of w^2 per source add to w_sq
+    shared_target = float((into**2).sum()) - w_sq
+    # mutual neighbours: the two directions of a firm pair share one key, next to each
+    # other once sorted (a sort, not a search per pair: cache-friendly at 26 M pairs)
+    key = np.minimum(rows, cols).astype(np.int64) * m + np.maximum(rows, cols)
+    order = np.argsort(key)
+    twin = np.flatnonzero(key[order][1:] == key[order][:-1])
+    mutual = 2.0 * float((weights[order][twin] * weights[order][twin + 1]).sum())
+    chain = float((out * into).sum()) - mutual  # one's target is the other's source
+    disjoint = w_total**2 - w_sq - shared_source - shared_target - mutual - 2 * chain
+    a, b = counts[:, None], counts[None, :]
+    same = np.eye(len(counts), dtype=bool)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p2 = a * (b - same) / (n * (n - 1))
+        p_source = p2 * (b - 1 - same) / (n - 2)  # A, then two of B
+        p_target = p2 * (a - 1 - same) / (n - 2)  # two of A, then B
+        p_four = p2 * (a - 1 - same) * (b - 1 - 2 * same) / ((n - 2) * (n - 3))
+        p_three_same = np.where(same, p_source, 0.0)  # a chain: three firms, all of A
+        p_mutual = np.where(same, p2, 0.0)  # each other's reverse: two firms, both A
+    second = (
+        w_sq * p2
+        + shared_source * p_source
+        + shared_target * p_target
+        + mutual * p_mutual
+        + 2 * chain * p_three_same
+        + disjoint * p_four
+    )
+    mean = w_total * p2
+    return mean, np.maximum(second - mean**2, 0.0)
 
 
 @dataclass(frozen=True)
@@ -373,7 +452,7 @@ def local_clq(
     rows = np.arange(n) if focal is None else np.asarray(focal)
     rows = np.flatnonzero(rows) if rows.dtype == bool else rows.astype(np.int64)
     xyz = _points(lon, lat)
-    dist, idx = _knn(cKDTree(xyz), xyz, k, rows)
+    dist, idx = _knn(cKDTree(xyz, balanced_tree=False), xyz, k, rows)
     weights = _kernel(dist)
     counts = np.bincount(codes, minlength=s).astype(np.float64)
     # N'_B / (N - 1) for each focal firm: its own sector has one firm fewer to meet

@@ -982,6 +982,12 @@ class ColocationOptions(_Options):
     min_firms: int = opt(
         5, "Firms a sector needs in the registry to be tested as a related industry."
     )
+    max_permuted_firms: int = opt(
+        2_000_000,
+        "With more firms, the global quotients' p-values come from the normal "
+        "approximation with their exact moments under random labelling instead of "
+        "relabellings (each takes seconds at national size).",
+    )
     min_related_firms: int = opt(
         3,
         "Firms of a related industry a sentra needs around it (among its firms' "
@@ -1001,6 +1007,7 @@ class ColocationOptions(_Options):
             _at_least("colocation.permutations", self.permutations, 0, integer=True),
             _at_least("colocation.min_firms", self.min_firms, 1, integer=True),
             _at_least("colocation.min_related_firms", self.min_related_firms, 1, integer=True),
+            _at_least("colocation.max_permuted_firms", self.max_permuted_firms, 3, integer=True),
             None if 0 < self.alpha < 1 else f"colocation.alpha={self.alpha!r} must lie in (0, 1)",
         ]
 

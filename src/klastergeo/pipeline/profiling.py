@@ -227,7 +227,14 @@ def _colocation(config: RunConfig, firms: pd.DataFrame, notes: Notes) -> Colocat
     sentra_of: Any = np.full(len(firms), None, dtype=object)
     if "sentra_id" in firms:
         sentra_of = firms["sentra_id"]
-    table = colocation.global_clq(lon, lat, sectors, permutations=options.permutations, seed=seed)
+    table = colocation.global_clq(
+        lon,
+        lat,
+        sectors,
+        permutations=options.permutations,
+        seed=seed,
+        max_permuted=options.max_permuted_firms,
+    )
     links = colocation.sentra_related(
         lon,
         lat,
