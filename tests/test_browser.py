@@ -486,7 +486,9 @@ def test_split_map_opens_from_a_file(browser, national_page: Path, national_worl
         "index": 0,
         "name": f"{villages.loc[code, 'name']}, {parents[code]}",
     }
-    assert loaded[0] == "33" and in_view == loaded
+    # the searched province first, and every province in the final view loaded (one
+    # crossed by the animated move to the village may be loaded too)
+    assert loaded[0] == "33" and "33" in in_view and set(in_view) <= set(loaded)
     assert colour is None or colour.startswith("#")
 
 
