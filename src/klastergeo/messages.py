@@ -25,11 +25,14 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+import pandas as pd
+
 from klastergeo._errors import ConfigError
 
 __all__ = [
     "LANGS",
     "MESSAGES",
+    "cell_text",
     "check_lang",
     "hot_spot_labels",
     "label",
@@ -979,6 +982,26 @@ def label(group: str, key: Any, lang: str) -> str:
 
 
 _SWAP_MARKS = {ord(","): ".", ord("."): ","}
+
+
+def cell_text(value: Any) -> str:
+    """A table value as text: empty for a missing one (None, NaN, infinity, ``pd.NA``).
+
+    Parameters
+    ----------
+    value
+        A value of a table cell.
+
+    Examples
+    --------
+    >>> cell_text(None), cell_text(float("nan")), cell_text("31-01")
+    ('', '', '31-01')
+    """
+    if value is None or value is pd.NA:
+        return ""
+    if isinstance(value, float) and not math.isfinite(value):
+        return ""
+    return str(value)
 
 
 def number(value: Any, lang: str, digits: int = 0) -> str:

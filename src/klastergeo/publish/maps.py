@@ -1006,20 +1006,26 @@ def _sentra_payload(sentra: gpd.GeoDataFrame, t: dict[str, str], lang: str) -> d
         label = t.get(key, key)
         values = light[column].tolist()
         if column == "stage":
-            values = [messages.label("stage", v, lang) if _text(v) else "" for v in values]
+            values = [
+                messages.label("stage", v, lang) if messages.cell_text(v) else "" for v in values
+            ]
         if column in ("related_sectors", "missing_links"):  # ;-joined KBLI codes
             values = [
-                "; ".join(kbli.titled(c, lang=lang) for c in _text(v).split(";") if c)
+                "; ".join(kbli.titled(c, lang=lang) for c in messages.cell_text(v).split(";") if c)
                 for v in values
             ]
         if column == "sector" and "sector_label" in light.columns:
             values = [f"{s} {lab}" for s, lab in zip(values, light["sector_label"], strict=True)]
         for row, value in zip(rows, values, strict=True):
-            text = messages.number(value, lang, digits) if digits is not None else _text(value)
+            text = (
+                messages.number(value, lang, digits)
+                if digits is not None
+                else messages.cell_text(value)
+            )
             if text:
                 row.append([label, text])
     tooltips = [
-        " - ".join(x for x in (_text(n), _text(lab)) if x)
+        " - ".join(x for x in (messages.cell_text(n), messages.cell_text(lab)) if x)
         for n, lab in zip(
             light["name"] if "name" in light else [""] * len(light),
             light["sector_label"] if "sector_label" in light else [""] * len(light),
@@ -1031,19 +1037,11 @@ def _sentra_payload(sentra: gpd.GeoDataFrame, t: dict[str, str], lang: str) -> d
         "label": t["sentra"],
         "colour": SENTRA_COLOUR,
         "shapes": _encode_shapes(light.geometry.to_numpy()),
-        "ids": [_text(v) for v in light["sentra_id"]] if "sentra_id" in light else [],
-        "sectors": [_text(v) for v in light["sector"]] if "sector" in light else [],
+        "ids": [messages.cell_text(v) for v in light["sentra_id"]] if "sentra_id" in light else [],
+        "sectors": [messages.cell_text(v) for v in light["sector"]] if "sector" in light else [],
         "popups": rows,
         "tooltips": tooltips,
     }
-
-
-def _text(value: Any) -> str:
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
-        return ""
-    if value is pd.NA:
-        return ""
-    return str(value)
 
 
 def _firm_payload(firms: gpd.GeoDataFrame) -> dict[str, Any]:

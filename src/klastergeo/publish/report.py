@@ -304,7 +304,7 @@ def _value_chains(
     for row in frame.head(MAX_CHAIN_SECTIONS).itertuples(index=False):  # a few dozen
         sid = str(row.sentra_id)
         title = " - ".join(
-            x for x in (sid, _plain(getattr(row, "name", "")), _sector(row, lang)) if x
+            x for x in (sid, messages.cell_text(getattr(row, "name", "")), _sector(row, lang)) if x
         )
         parts.append(f"<h3>{html.escape(title)}</h3>")
         parts.append(_chain_table(found.get(sid), row, lang))
@@ -326,12 +326,8 @@ def _rows_by_sentra(
     return {str(k): rows for k, rows in table.groupby("sentra_id", sort=False)}
 
 
-def _plain(value: Any) -> str:
-    return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
-
-
 def _sector(row: Any, lang: str) -> str:
-    sector = _plain(getattr(row, "sector", ""))
+    sector = messages.cell_text(getattr(row, "sector", ""))
     return kbli.titled(sector, lang=lang) if sector else ""
 
 
@@ -340,7 +336,9 @@ def _chain_table(rows: pd.DataFrame | None, sentra: Any, lang: str) -> str:
     ``related.csv``, the codes its ``related_sectors`` lists; else a sentence."""
     t = TEXT[lang]
     if rows is None:
-        codes = [c for c in _plain(getattr(sentra, "related_sectors", "")).split(";") if c]
+        codes = [
+            c for c in messages.cell_text(getattr(sentra, "related_sectors", "")).split(";") if c
+        ]
         if not codes:
             return f"<p>{html.escape(t['no_related'])}</p>"
         rows = pd.DataFrame({"related_sector": codes})
