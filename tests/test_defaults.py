@@ -161,6 +161,7 @@ def _sample() -> dict[str, dict[str, object]]:
         "output": {"csv_locale": "id", "firms_gpkg": True},
         "dynamics": {"min_overlap": 0.5, "change": 0.2, "alpha": 0.1, "stable_ids": True},
         "colocation": {"k": 6, "permutations": 19, "min_firms": 3, "enabled": False},
+        "disclosure": {"min_firms": 5, "dominance_k": 0.9, "grid_m": 500.0},
     }
 
 

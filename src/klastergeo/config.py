@@ -43,6 +43,9 @@ from typing import Any, ClassVar, Literal, Union, get_args, get_origin
 
 from klastergeo._errors import ConfigError
 
+if typing.TYPE_CHECKING:
+    from klastergeo.disclosure import Rules
+
 __all__ = [
     "ADMIN_LEVELS",
     "SECTIONS",
@@ -50,6 +53,7 @@ __all__ = [
     "AreaOptions",
     "Columns",
     "DiagnosisOptions",
+    "DisclosureOptions",
     "DynamicsOptions",
     "MapOptions",
     "ModelOptions",
@@ -1036,6 +1040,58 @@ class OutputOptions(_Options):
 
 
 @dataclass(frozen=True)
+class DisclosureOptions(_Options):
+    """Statistical disclosure control of every table, layer, page and workbook a run writes
+    (firm-level files aside): sums of workers, output and investment of too few firms, or
+    dominated by one or two, are suppressed and marked (:mod:`klastergeo.disclosure`)."""
+
+    SECTION: ClassVar[str] = "disclosure"
+
+    enabled: bool = opt(
+        True,
+        "Apply the rules below. Off, the tables carry single firms' values: for use on this "
+        "machine only (publish then refuses the run unless --with-firms).",
+    )
+    min_firms: int = opt(
+        3,
+        "Threshold rule: fewest firms reporting a value for a published sum of it (and for "
+        "a mean of their answers or probabilities).",
+        flag="--min-cell-firms",
+    )
+    dominance_n: int = opt(
+        2, "Dominance rule: how many of the largest firms are compared with the sum."
+    )
+    dominance_k: float = opt(
+        0.85,
+        "Dominance rule: a sum whose dominance_n largest firms make more than this share of "
+        "it is suppressed (1 turns the rule off).",
+    )
+    grid_m: float = opt(
+        250.0,
+        "Point-based sentra are drawn from a fixed grid of cells of this side (m) holding "
+        "at least min_firms of their firms, never from the firms' own positions.",
+    )
+
+    def _problems(self) -> list[str | None]:
+        try:
+            self.rules()
+        except ConfigError as err:
+            return [str(err)]
+        return []
+
+    def rules(self) -> Rules:
+        """The :class:`klastergeo.disclosure.Rules` of these options."""
+        from klastergeo.disclosure import Rules
+
+        return Rules(
+            min_firms=self.min_firms,
+            dominance_n=self.dominance_n,
+            dominance_k=float(self.dominance_k),
+            grid_m=float(self.grid_m),
+        )
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """Everything a run needs. Build with :func:`load_config` or directly."""
 
@@ -1053,6 +1109,7 @@ class RunConfig:
     output: OutputOptions = field(default_factory=OutputOptions)
     dynamics: DynamicsOptions = field(default_factory=DynamicsOptions)
     colocation: ColocationOptions = field(default_factory=ColocationOptions)
+    disclosure: DisclosureOptions = field(default_factory=DisclosureOptions)
     out: Path = Path("out")
 
     def with_overrides(self, overrides: dict[str, Any]) -> RunConfig:
@@ -1150,10 +1207,13 @@ SECTIONS: dict[str, Any] = {
     "output": OutputOptions,
     "dynamics": DynamicsOptions,
     "colocation": ColocationOptions,
+    "disclosure": DisclosureOptions,
 }
 #: Keys whose values are lists of column names (a comma-separated string also works).
 _LIST_KEYS = ("sectors", "predictors", "linkages", "categorical", "log", "periods")
-_PATH_KEYS = {
+#: Keys holding a path (resolved from the TOML file's folder; a published summary keeps
+#: only the file's name).
+PATH_KEYS = {
     ("records", "path"),
     ("area", "boundaries"),
     ("diagnosis", "table"),
@@ -1161,7 +1221,7 @@ _PATH_KEYS = {
     ("colocation", "linkage_table"),
 }
 #: Keys holding a list of paths (each checked and resolved as a path key is).
-_PATH_LIST_KEYS = {("records", "files")}
+PATH_LIST_KEYS = {("records", "files")}
 #: The commands whose flags a section's options become (a field's ``commands`` wins).
 _COMMANDS = {
     "records": ("run", "sentra", "validate", "model"),
@@ -1172,6 +1232,7 @@ _COMMANDS = {
     "map": ("run", "sentra"),
     "output": ("run", "sentra"),
     "colocation": ("run", "sentra"),
+    "disclosure": ("run", "sentra"),
     "model": ("model",),
 }
 
@@ -1342,9 +1403,9 @@ def _build(
         )
     converted: dict[str, Any] = {}
     for key, value in values.items():
-        if (section, key) in _PATH_KEYS and value is not None:
+        if (section, key) in PATH_KEYS and value is not None:
             value = _path_value(f"{section}.{key}", value, root)
-        elif (section, key) in _PATH_LIST_KEYS and isinstance(value, list | tuple):
+        elif (section, key) in PATH_LIST_KEYS and isinstance(value, list | tuple):
             value = tuple(_path_value(f"{section}.{key}", v, root) for v in value)
         elif isinstance(value, list):
             value = tuple(str(v) if key in _LIST_KEYS else v for v in value)

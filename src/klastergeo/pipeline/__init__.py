@@ -17,6 +17,7 @@ Outputs of a run (``config.out``): ``summary.json``, ``rejected.csv``, ``repaire
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +47,7 @@ from klastergeo.pipeline.graph import build_weights
 from klastergeo.pipeline.intake import rejection_folder, validate_only, validation_problem
 from klastergeo.pipeline.models_run import run_area_model, run_models, validate_run
 from klastergeo.pipeline.profiling import profile
+from klastergeo.pipeline.protection import protect
 from klastergeo.pipeline.statistics import analyse
 from klastergeo.pipeline.study import study_area
 
@@ -76,6 +78,7 @@ STEPS = (
     "sentra",
     "profile",
     "models",
+    "protect",
     "map",
     "report",
     "write",
@@ -119,6 +122,9 @@ class RunResult:
     missing_links: pd.DataFrame | None = None  # missing_links.csv
     graph: Any = None  # the libpysal Graph the statistics used
     sample: pd.DataFrame | None = None  # the models' sample strata, when sampled
+    #: What the files may show (:class:`~.protection.Protection`): the tables above are
+    #: as published, suppressed sums blank and marked in ``<measure>_flag`` columns.
+    disclosure: Any = field(default=None, repr=False)
     _firms: gpd.GeoDataFrame | None = field(default=None, repr=False)
 
     def sector(self, code: str) -> gpd.GeoDataFrame:
@@ -227,6 +233,16 @@ def run(
         )
         del predictors  # a number per firm and predictor: only the models read them
         result = _result(config, records, counts, stats, weights, found, firms, profiles, fitted)
+        guard = steps(
+            "protect", protect, config, study, counts, found, result.firm_columns, counts.store
+        )
+        result = guard.public(result)  # what every file, page and workbook shows
+        profiles = dataclasses.replace(
+            profiles,
+            concentration=result.concentration,
+            typology=result.typology,
+            diagnosis=result.diagnosis,
+        )
         fmap = None
         if not (sentra_only or skip_map):
             fmap = steps(
@@ -373,6 +389,8 @@ def _write_run(
         timings=steps.timings,
         candidates=result.candidates,
     )
+    if result.disclosure is not None:
+        summary["disclosure"] = result.disclosure.summary()
     with steps.timed("report"):
         shown = writer.figures(
             stage,

@@ -255,7 +255,10 @@ def draw_map(
     firms = store.frame() if few and store is not None else columns
     probability = None
     if column:
-        probability = columns.groupby("area_code", observed=True)[column].mean()
+        grouped = columns.groupby("area_code", observed=True)[column]
+        probability = grouped.mean()
+        if config.disclosure.enabled:  # a mean of one or two firms' probabilities is theirs
+            probability = probability.where(grouped.count() >= config.disclosure.min_firms)
         probability.index = probability.index.astype(object)
     return maps.build_map(
         result.areas,

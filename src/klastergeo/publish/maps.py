@@ -1016,12 +1016,20 @@ def _sentra_payload(sentra: gpd.GeoDataFrame, t: dict[str, str], lang: str) -> d
             ]
         if column == "sector" and "sector_label" in light.columns:
             values = [f"{s} {lab}" for s, lab in zip(values, light["sector_label"], strict=True)]
-        for row, value in zip(rows, values, strict=True):
+        # a value the disclosure rules suppressed says so (it is not missing)
+        flags = (
+            light[f"{column}_flag"].map(messages.cell_text).tolist()
+            if f"{column}_flag" in light.columns
+            else [""] * len(light)
+        )
+        for row, value, flag in zip(rows, values, flags, strict=True):
             text = (
                 messages.number(value, lang, digits)
                 if digits is not None
                 else messages.cell_text(value)
             )
+            if flag:
+                text = t["suppressed"]
             if text:
                 row.append([label, text])
     tooltips = [

@@ -163,18 +163,21 @@ def public_summary(summary: Mapping[str, Any]) -> dict[str, Any]:
     summary
         The run's ``summary.json`` content (it is not modified).
     """
+    from klastergeo.config import PATH_KEYS, PATH_LIST_KEYS
+
     out = {k: v for k, v in summary.items() if k != "files"}
     config = {k: dict(v) if isinstance(v, dict) else v for k, v in _dict(out.get("config")).items()}
     config.pop("out", None)
-    for section, key in (
-        ("records", "path"),
-        ("area", "boundaries"),
-        ("diagnosis", "table"),
-        ("model", "area_data"),
-    ):
+    for section, key in PATH_KEYS | PATH_LIST_KEYS:  # every path the configuration declares
         block = config.get(section)
-        if isinstance(block, dict) and block.get(key):
-            block[key] = Path(str(block[key])).name
+        if not isinstance(block, dict) or not block.get(key):
+            continue
+        value = block[key]
+        block[key] = (
+            [Path(str(v)).name for v in value]
+            if isinstance(value, list | tuple)
+            else Path(str(value)).name
+        )
     out["config"] = config
     return out
 
@@ -226,6 +229,15 @@ def publish(
         messages.check_lang(lang)
     source = Path(run_folder)
     summary = _run_summary(source)
+    guarded = _dict(summary.get("disclosure")).get("enabled") is True
+    if not (guarded or with_firms):
+        raise DataError(
+            f"the run in {str(source)!r} was made without disclosure control "
+            "([disclosure] enabled = false, or by an earlier version of klastergeo): its "
+            "tables may carry single firms' workers, output or investment. Run it again "
+            "with disclosure control (the default), or publish with --with-firms if the "
+            "firms' data may be published"
+        )
     config = _dict(summary.get("config"))
     map_options = _dict(config.get("map"))
     language = messages.check_lang(lang or map_options.get("lang", "id"))
