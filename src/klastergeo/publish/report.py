@@ -488,6 +488,13 @@ def _method_table(summary: Mapping[str, Any], lang: str) -> pd.DataFrame:
         "lq_threshold": sentra.get("lq_threshold", ""),
         "confidence": sentra.get("confidence", ""),
     }
+    disclosure = summary.get("disclosure") or {}
+    if disclosure.get("enabled"):
+        k = float(disclosure.get("dominance_k", 0)) * 100
+        rows["disclosure_min_firms"] = disclosure.get("min_firms", "")
+        rows["disclosure_dominance"] = (
+            f"n = {disclosure.get('dominance_n', '')}, k = {messages.number(k, lang)} %"
+        )
     return pd.DataFrame(
         {
             "parameter": [messages.label("columns", k, lang) for k in rows],
