@@ -299,12 +299,9 @@ def protect(
     sentra_ids = pd.Index(found.sentra.index.astype(str), name="sentra_id")
     firm_sentra = _codes(firms["sentra_id"], sentra_ids)
     point = config.sentra.method != "areas"
-    nested = _nested_below_regency(study)
-    # the published groups of cells: regencies (where the areas nest in them) and
-    # area-based sentra; regencies that cut cells are judged as point sentra are
-    regency_cells, regency_index = _regency_cells(cell_index) if nested else (None, None)
-    if not nested:
-        regency, regency_index = _regencies(f, study)
+    # the published groups of cells: regencies where the areas nest in them, else the
+    # whole study area (the indicators of a run over surveys), and area-based sentra
+    regency_cells, regency_index = _regency_cells(cell_index, _nested_below_regency(study))
     sentra_cells = None if point else _sentra_cells(cell_index, found, sentra_ids)
     groupings = [g for g in (regency_cells, sentra_cells) if g is not None]
     at_sentra = len(groupings) - 1  # the sentra are the last grouping when they are one
@@ -327,16 +324,9 @@ def protect(
             if enabled:
                 s_flags = sdc.point_sentra_flags(values, rows, firm_sentra, flags, s_flags, rules)
         sentra_columns.update(_size_columns(m, own, s_flags))
-        # regencies (the indicators of a run over surveys)
-        assert regency_index is not None
-        if regency_cells is not None:
-            r_sizes = sdc.combine(cells, regency_cells, len(regency_index))
-            r_flags = _padded(done.groups[0] if done else None, len(regency_index))
-        else:
-            r_sizes = sdc.sizes(values, regency, len(regency_index), top=rules.dominance_n)
-            r_flags = sdc.primary(r_sizes, rules) if enabled else _padded(None, len(regency_index))
-            if enabled:
-                r_flags = sdc.point_sentra_flags(values, rows, regency, flags, r_flags, rules)
+        # regencies or the study area (the indicators of a run over surveys)
+        r_sizes = sdc.combine(cells, regency_cells, len(regency_index))
+        r_flags = _padded(done.groups[0] if done else None, len(regency_index))
         regency_columns.update(_size_columns(m, r_sizes, r_flags))
         cell_columns[f"{m}_n"] = cells.n
         cell_columns[f"{m}_flag"] = flags
@@ -405,44 +395,27 @@ def _nested_below_regency(study: StudyArea) -> bool:
     return study.kind == "admin" and study.level in ("desa", "kecamatan")
 
 
-def _regencies(firms: pd.DataFrame, study: StudyArea) -> tuple[NDArray[np.int64], pd.MultiIndex]:
-    """Each firm's (regency, sector) group and the groups' index (empty when the area
-    codes do not nest)."""
-    empty = pd.MultiIndex.from_arrays([[], []], names=["regency", "sector"])
-    column = "admin_code" if "admin_code" in firms else "area_code"
-    if not study.nested or column not in firms or study.level == "provinsi":
-        return np.full(len(firms), -1, dtype=np.int64), empty
-    codes = firms[column].astype("category")
-    regency_of = pd.Series(codes.cat.categories.astype(str)).str[:5].to_numpy()
-    reg_codes, reg_names = pd.factorize(regency_of)
-    per_firm = np.where(codes.cat.codes >= 0, reg_codes[np.maximum(codes.cat.codes, 0)], -1)
-    sector = firms["sector"].astype("category")
-    s_codes = sector.cat.codes.to_numpy()
-    key = np.where(
-        (per_firm >= 0) & (s_codes >= 0), per_firm * len(sector.cat.categories) + s_codes, -1
-    )
-    used, group = np.unique(key[key >= 0], return_inverse=True)
-    out = np.full(len(firms), -1, dtype=np.int64)
-    out[key >= 0] = group
+def _regency_cells(
+    cells: pd.MultiIndex, nested: bool
+) -> tuple[NDArray[np.int64], pd.MultiIndex]:
+    """Each cell's (regency, sector) group and the groups: the regency is the first two
+    parts of a Kemendagri code (``33.10``) where the areas nest in regencies, else the
+    whole study area (``all``), as the indicators of a run over surveys group them."""
+    areas = pd.Index(cells.levels[0].astype(str))
+    sectors = pd.Index(cells.levels[1].astype(str))
+    # on the levels (thousands of areas), then integer codes per cell
+    of_area, names = pd.factorize(areas.str[:5] if nested else pd.Index(["all"] * len(areas)))
+    regency = np.where(cells.codes[0] >= 0, of_area[np.maximum(cells.codes[0], 0)], -1)
+    key = np.where(regency >= 0, regency * len(sectors) + cells.codes[1], -1)
+    labels, used = pd.factorize(key, use_na_sentinel=True)
+    used = np.asarray(used, dtype=np.int64)
     index = pd.MultiIndex.from_arrays(
         [
-            np.asarray(reg_names, dtype=object)[used // len(sector.cat.categories)],
-            np.asarray(sector.cat.categories.astype(str), dtype=object)[
-                used % len(sector.cat.categories)
-            ],
+            np.asarray(names, dtype=object)[used // len(sectors)],
+            np.asarray(sectors, dtype=object)[used % len(sectors)],
         ],
         names=["regency", "sector"],
     )
-    return out, index
-
-
-def _regency_cells(cells: pd.MultiIndex) -> tuple[NDArray[np.int64], pd.MultiIndex]:
-    """Each cell's (regency, sector) group, and the groups, for areas that nest in
-    regencies (the first five characters of a Kemendagri code, ``33.10``)."""
-    codes = pd.Index(cells.get_level_values("area_code").astype(str)).str[:5]
-    sectors = pd.Index(cells.get_level_values("sector").astype(str))
-    labels, groups = pd.factorize(pd.MultiIndex.from_arrays([codes, sectors]))
-    index = pd.MultiIndex.from_tuples(list(groups), names=["regency", "sector"])
     return np.asarray(labels, dtype=np.int64), index
 
 
