@@ -258,3 +258,32 @@ def test_suppress_is_vectorised_over_many_groups() -> None:
     flags = sdc.suppress(cells, [regency], RULES).cells
     frame = pd.DataFrame({"r": regency, "hidden": flags > 0, "n": cells.n})
     assert frame.groupby("r")["hidden"].sum().ne(1).all()  # never a lone suppression
+
+
+def test_a_suppressed_sentra_value_says_why_in_the_map_popup() -> None:
+    """A flagged value is 'confidential (reason)' in the popup, not missing, not zero."""
+    import geopandas as gpd
+
+    from klastergeo.publish import maps
+
+    sentra = gpd.GeoDataFrame(
+        {
+            "sector": ["31", "25"],
+            "n_firms": [40, 25],
+            "workers": [np.nan, 310.0],
+            "workers_flag": ["dominance", ""],
+            "output": [np.nan, np.nan],
+            "output_flag": ["secondary", ""],
+        },
+        geometry=[shapely.box(110, -7, 110.01, -6.99), shapely.box(111, -7, 111.01, -6.99)],
+        index=pd.Index(["31-01", "25-01"], name="sentra_id"),
+        crs=4326,
+    )
+    for lang, words in (("id", "dirahasiakan (didominasi"), ("en", "confidential (dominated")):
+        payload = maps._sentra_payload(sentra, dict(maps.TEXT[lang]), lang)
+        first, second = (dict(rows) for rows in payload["popups"])
+        label = maps.TEXT[lang]["workers"]
+        assert first[label].startswith(words)
+        assert second[label] == "310"
+        assert maps.TEXT[lang]["output"] not in second  # not reported: left out
+        assert "0" != first[maps.TEXT[lang]["output"]]

@@ -204,7 +204,7 @@ _MAP = {
         "firms_n": "Jumlah usaha",
         "workers": "Tenaga kerja",
         "output": "Nilai produksi (Rp juta)",
-        "suppressed": "dirahasiakan (terlalu sedikit usaha)",
+        "suppressed": "dirahasiakan ({reason})",
         "areas": "Wilayah",
         "typology": "Tipologi (Markusen)",
         "stage": "Tahap perkembangan",
@@ -261,7 +261,7 @@ _MAP = {
         "firms_n": "Firms",
         "workers": "Workers",
         "output": "Output (Rp million)",
-        "suppressed": "confidential (too few firms)",
+        "suppressed": "confidential ({reason})",
         "areas": "Areas",
         "typology": "Type (Markusen)",
         "stage": "Development stage",
@@ -914,6 +914,20 @@ _ROLES = {
 }
 
 #: The catalogue: group -> language -> key -> text.
+#: Why a value is suppressed (the flags of :mod:`klastergeo.disclosure`).
+_DISCLOSURE = {
+    "id": {
+        "threshold": "kurang dari batas jumlah usaha",
+        "dominance": "didominasi satu atau dua usaha",
+        "secondary": "melindungi angka yang dirahasiakan",
+    },
+    "en": {
+        "threshold": "fewer firms than the threshold",
+        "dominance": "dominated by one or two firms",
+        "secondary": "protects a suppressed value",
+    },
+}
+
 MESSAGES: dict[str, dict[str, dict[str, str]]] = {
     "report": _REPORT,
     "map": _MAP,
@@ -932,6 +946,7 @@ MESSAGES: dict[str, dict[str, dict[str, str]]] = {
     "trends": _TRENDS,
     "emerging": _EMERGING,
     "roles": _ROLES,
+    "disclosure": _DISCLOSURE,
 }
 
 

@@ -1029,7 +1029,7 @@ def _sentra_payload(sentra: gpd.GeoDataFrame, t: dict[str, str], lang: str) -> d
                 else messages.cell_text(value)
             )
             if flag:
-                text = t["suppressed"]
+                text = t["suppressed"].format(reason=messages.label("disclosure", flag, lang))
             if text:
                 row.append([label, text])
     tooltips = [
