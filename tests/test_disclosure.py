@@ -286,4 +286,4 @@ def test_a_suppressed_sentra_value_says_why_in_the_map_popup() -> None:
         assert first[label].startswith(words)
         assert second[label] == "310"
         assert maps.TEXT[lang]["output"] not in second  # not reported: left out
-        assert "0" != first[maps.TEXT[lang]["output"]]
+        assert first[maps.TEXT[lang]["output"]] != "0"

@@ -395,9 +395,7 @@ def _nested_below_regency(study: StudyArea) -> bool:
     return study.kind == "admin" and study.level in ("desa", "kecamatan")
 
 
-def _regency_cells(
-    cells: pd.MultiIndex, nested: bool
-) -> tuple[NDArray[np.int64], pd.MultiIndex]:
+def _regency_cells(cells: pd.MultiIndex, nested: bool) -> tuple[NDArray[np.int64], pd.MultiIndex]:
     """Each cell's (regency, sector) group and the groups: the regency is the first two
     parts of a Kemendagri code (``33.10``) where the areas nest in regencies, else the
     whole study area (``all``), as the indicators of a run over surveys group them."""
