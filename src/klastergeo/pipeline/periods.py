@@ -4,7 +4,12 @@ same areas, weights and settings, and the sentra followed from one period to the
 With ``[records] period_col`` (``--period-col tahun``) the registry is split by that
 column, batch by batch (:func:`split_by_period`); with ``[records] files`` (``--records``
 repeated) each registry is a period, labelled by ``[records] periods`` or the year in its
-file name (:func:`period_files`). Each period's records become a run in
+file name (:func:`period_files`). The labels are read as time in one format
+(:mod:`klastergeo.period_labels`, ``[records] period_format``): periods are named
+``2019``, ``2019-Q1``, ``2019-03`` or ``2019-03-01`` and sorted in time, labels naming the
+same period are one, a missing value (NA, null, -, empty) is no period, and a label that
+cannot be read stops the run before any period is analysed. Each period's records become
+a run in
 ``periods/<period>/`` (map, report, sentra,
 every output of a single run): the study area and its boundaries are the same, so the
 areas and the contiguity weights are the same in every period. Then, in the top folder:
@@ -23,7 +28,12 @@ areas and the contiguity weights are the same in every period. Then, in the top 
   parts, for desa and kecamatan areas; else the whole study area) and sector, per
   period, with the change from the first period;
 - ``rejected_period.csv``: records without a period (kept out of every period's run);
-- ``index.html``: the lineages and links to every period's map and report.
+  with ``--strict`` any such record stops the run and this file goes beside the outputs,
+  to ``<out>.rejected/``, where a period's run stopped by ``--strict`` puts its
+  ``rejected.csv`` too;
+- ``index.html``: the lineages (or a sentence saying no period has a sentra), links to
+  every period's map and report, and the public tables (what ``klastergeo publish``
+  publishes, :data:`klastergeo.publish.site.PERIOD_TABLES`).
 
 Records of a period are read as text, as the registry holds them, so each period's run
 validates them exactly as a single run would. Boundaries must be the same in every
