@@ -116,9 +116,9 @@ AUTO_FORMATS = (
 
 #: What a period label may be, for messages.
 ACCEPTED = (
-    "a year from 1900 to 2099 (2019; 2019.0 as a spreadsheet writes it), a quarter (2019-Q1), a month "
-    "(2019-03, 03/2019, Mar 2019, Maret 2019) or a date (2019-03-01, 01/03/2019, "
-    "1 Maret 2019), in one format for every label; declare another layout with "
+    "a year from 1900 to 2099 (2019; 2019.0 as a spreadsheet writes it), a quarter "
+    "(2019-Q1), a month (2019-03, 03/2019, Mar 2019, Maret 2019) or a date (2019-03-01, "
+    "01/03/2019, 1 Maret 2019), in one format for every label; declare another layout with "
     "records.period_format (--period-format), e.g. '%b-%y' for Mar-19; missing values "
     "(empty, NA, N/A, nan, null, none, -) are left out with their records"
 )
@@ -348,7 +348,7 @@ def _read(labels: pd.Series, fmt: _Format) -> pd.Series:
         names = dates.dt.strftime("%Y") + "-Q" + quarter.fillna(0).astype(int).astype(str)
     else:
         names = dates.dt.strftime("%Y")
-    return names.where(ok, pd.NA).astype("string")
+    return names.astype("string").mask(~ok)
 
 
 def _integral(label: str) -> str:
@@ -420,7 +420,7 @@ def read_periods(
         fmt = _compile(pattern)
         read = pd.Series(_read(unique, fmt).to_numpy(), index=unique.to_numpy())
         if read.notna().all():
-            of = {label: None for label in tidy.index[missing]}
+            of: dict[str, str | None] = dict.fromkeys(tidy.index[missing])
             of |= dict(zip(present.index, read.reindex(present.to_numpy()), strict=True))
             periods = tuple(sorted(set(read)))
             return PeriodLabels(fmt.pattern if len(unique) else "", fmt.unit, periods, of)
@@ -441,8 +441,8 @@ def _unread(
     """The message for labels that cannot be read: which, how many records, where."""
     fmt, read = best
     failed = set(read.index[read.isna()])
-    bad = [label for label, tidy in present.items() if tidy in failed]
-    good = [label for label, tidy in present.items() if tidy not in failed]
+    bad = [str(label) for label, tidy in present.items() if tidy in failed]
+    good = [str(label) for label, tidy in present.items() if tidy not in failed]
 
     def shown(label: str) -> str:
         n, row = counts.get(label), rows.get(label)
@@ -466,4 +466,3 @@ def _unread(
             f"every period the same way or declare the format; accepted: {ACCEPTED}"
         )
     return f"{where}: {listed} cannot be read as a period; accepted: {ACCEPTED}"
-

@@ -83,7 +83,11 @@ def _surveys(folder: Path, labels: dict[int, str], *, sentra: bool = True) -> pd
         parts.append(part)
     registry = pd.concat(parts, ignore_index=True)
     for token in MISSING:  # copies of a background firm, without a period
-        registry.loc[len(registry)] = {**registry.iloc[-1].to_dict(), "id": f"x{token}", "tahun": token}
+        registry.loc[len(registry)] = {
+            **registry.iloc[-1].to_dict(),
+            "id": f"x{token}",
+            "tahun": token,
+        }
     registry.to_csv(folder / "ukm.csv", index=False)
     return registry
 
@@ -191,6 +195,42 @@ def test_publish_a_run_over_surveys(labelled, tmp_path: Path) -> None:
             assert str(out.parent) not in path.read_text(encoding="utf-8"), path
     pd.testing.assert_frame_equal(
         pd.read_csv(site / "dynamics.csv"), pd.read_csv(out / "dynamics.csv")
+    )
+
+
+def test_publish_with_firms_and_a_sentra_only_run(labelled, tmp_path: Path) -> None:
+    """--with-firms publishes each period's firms (rounded) and nothing firm-level at the
+    top; a `klastergeo sentra` run over surveys (no maps) publishes its start page,
+    whose every link resolves."""
+    site = tmp_path / "firms"
+    args = ["publish", str(labelled["years"]), "--site", str(site), "--with-firms"]
+    result = runner.invoke(app, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert all((site / "periods" / y / "firms.geojson").exists() for y in NAMES["years"])
+    assert not list(site.glob("firms*")) and not (site / "rejected_period.csv").exists()
+    site = tmp_path / "sentra"
+    result = runner.invoke(app, ["publish", str(labelled["months"]), "--site", str(site)])
+    assert result.exit_code == 0, result.output
+    assert not (site / "map.html").exists() and (site / "dynamics.csv").exists()
+    index = (site / "index.html").read_text(encoding="utf-8")
+    for href in re.findall(r'(?:href|src)="([^"#]+)"', index):
+        assert (site / href).is_file(), href
+    assert 'href="periods/2019-06/report.html"' in index
+
+
+def test_a_column_of_ids_is_no_period_column(tmp_path: Path) -> None:
+    """--period-col naming a column of ids (more than 10,000 different values): exit 2
+    before any period is analysed, not ten thousand runs."""
+    custom_study(tmp_path, (3, 3), {})
+    rows = [f"F{k},110.1,-7.5,31001,2019" for k in range(10_050)]
+    (tmp_path / "ukm.csv").write_text("id,lon,lat,kbli,tahun\n" + "\n".join(rows) + "\n")
+    args = lattice_args("run", tmp_path, tmp_path / "out", "--period-col", "id",
+                        records="ukm.csv")  # fmt: skip
+    result = runner.invoke(app, args, catch_exceptions=False)
+    assert result.exit_code == 2, result.output
+    assert (
+        "records.period_col='id' of 'ukm.csv' holds more than 10,000 different values "
+        "(e.g. 'F0', 'F1', 'F2')" in _flat(result.output)
     )
 
 
@@ -317,9 +357,7 @@ def test_several_registries_labelled_as_one_period(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "'Mar 2023'" in _flat(result.output)
     result = runner.invoke(app, base, catch_exceptions=False)
     assert result.exit_code == 2
-    assert "the period of 'a.csv', 'b.csv' is not one year in the file name" in _flat(
-        result.output
-    )
+    assert "the period of 'a.csv', 'b.csv' is not one year in the file name" in _flat(result.output)
     assert not (tmp_path / "out").exists()
 
 
@@ -477,6 +515,4 @@ def test_fuzz_split_by_period(case: dict[str, object], size: int, tmp_path_facto
     rows = split.missing["row"].astype(int) - 1
     assert all(got.of[labels[k % len(labels)]] is None for k in rows)
     assert set(split.missing["reason"]) <= {"missing_period"}
-    assert len(rows) + sum(len(pd.read_parquet(p)) for p in split.files.values()) == 2 * len(
-        labels
-    )
+    assert len(rows) + sum(len(pd.read_parquet(p)) for p in split.files.values()) == 2 * len(labels)

@@ -206,9 +206,7 @@ def run(
     with RunFolder(config.out) as folder, arrow_pool():  # checked, locked, then computing
         study = steps("boundaries", study_area, config)
         registry = steps("read", intake.read, config, folder.scratch(), steps.progress)
-        records, predictors = steps(
-            "validate", _validate, config, registry, study, steps, survey
-        )
+        records, predictors = steps("validate", _validate, config, registry, study, steps, survey)
         counts = steps("aggregate", count, config, study, records)
         h3, options = study.kind == "h3", config.analysis
         weights = steps(

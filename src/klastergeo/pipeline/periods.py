@@ -420,7 +420,8 @@ def _stop_without_periods(config: RunConfig, split: _Split) -> None:
     any period is analysed."""
     where = intake.rejection_folder(config.out)
     with RunFolder(where, kind="rejected") as folder:
-        write_csv(split.missing, folder.path / "rejected_period.csv", locale=config.output.csv_locale)
+        locale = config.output.csv_locale
+        write_csv(split.missing, folder.path / "rejected_period.csv", locale=locale)
         reasons = split.missing["reason"].value_counts()
         folder.commit(
             {
@@ -591,9 +592,7 @@ def _write(
     write_csv(split.missing, stage / "rejected_period.csv", locale=locale)
     figures = _pictures(stage, config, result)
     has_map = (stage / "map.html").exists()
-    write_text(
-        stage / "index.html", _index(config, result, figures, has_map=has_map, stage=stage)
-    )
+    write_text(stage / "index.html", _index(config, result, figures, has_map=has_map, stage=stage))
     trends = result.lineages["trend"].value_counts()
     summary = {
         **header("periods", config.analysis.seed),
@@ -690,16 +689,12 @@ def _index(
         for p in result.periods
     )
     firms = {f"n_firms_{p}": f"{t['firms']} {p}" for p in result.periods}
+    columns = {"lineage_id": t["lineage_id"], "name": t["name"], "sector": t["sector"],
+               "trend": t["trend"], **firms, "firms_growth": t["firms_growth"]}  # fmt: skip
     lineages = (
-        _table(
-            result.lineages.reset_index(),
-            {"lineage_id": t["lineage_id"], "name": t["name"], "sector": t["sector"],
-             "trend": t["trend"], **firms, "firms_growth": t["firms_growth"]},
-            lang,
-        )  # fmt: skip
-        + f"<p>{html.escape(t['note'])}</p>"
+        _table(result.lineages.reset_index(), columns, lang) + f"<p>{html.escape(t['note'])}</p>"
         if len(result.lineages)
-        else f"<p>{html.escape(t['none'])}</p>"
+        else f"<p>{html.escape(t['none'])}</p>"  # no period has a sentra
     )
     downloads = "".join(
         f'<li><a href="{name}">{name}</a>: {html.escape(t[name])}</li>'

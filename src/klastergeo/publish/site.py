@@ -244,12 +244,17 @@ def publish(
         raise ConfigError(
             f"--site {str(target)!r} must be a folder outside the run folder {str(source)!r}"
         )
-    options = {"with_firms": with_firms, "firm_decimals": firm_decimals, "lang": lang}
     with RunFolder(target, what="--site", kind="site") as stage:
         if surveys is None:
-            public = _publish_run(source, stage.path, summary, **options)
+            public = _publish_run(
+                source, stage.path, summary,
+                with_firms=with_firms, firm_decimals=firm_decimals, lang=lang,
+            )  # fmt: skip
         else:
-            public = _publish_surveys(source, stage.path, summary, surveys, **options)
+            public = _publish_surveys(
+                source, stage.path, summary, surveys,
+                with_firms=with_firms, firm_decimals=firm_decimals, lang=lang,
+            )  # fmt: skip
         files = stage.commit(public)
     logger.info("published %d file(s) to %s", len(files), target)
     return files
