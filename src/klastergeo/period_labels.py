@@ -57,6 +57,7 @@ __all__ = [
     "MISSING",
     "PeriodLabels",
     "check_format",
+    "is_missing",
     "normalise",
     "read_periods",
 ]
@@ -187,8 +188,13 @@ class PeriodLabels:
     of: Mapping[str, str | None]
 
     def spellings(self, limit: int = 5) -> dict[str, list[str]]:
-        """Each period's labels as written (at most ``limit`` each), for the run's
-        summary."""
+        """Each period's labels as written, for the run's summary.
+
+        Parameters
+        ----------
+        limit
+            The most labels listed per period.
+        """
         out: dict[str, list[str]] = {p: [] for p in self.periods}
         for label, period in self.of.items():
             if period is not None and len(out[period]) < limit:
@@ -199,6 +205,11 @@ class PeriodLabels:
 def normalise(label: str) -> str:
     """A label as its format is matched: NFKC, ASCII digits, no invisible characters,
     single spaces, none around ``-/.,``, no midnight time (see the module's text).
+
+    Parameters
+    ----------
+    label
+        A period label as written.
 
     Examples
     --------
@@ -225,12 +236,23 @@ def _ascii(char: str) -> str:
 
 
 def is_missing(normalised: str) -> bool:
-    """Whether a normalised label is a missing-value token (:data:`MISSING`)."""
+    """Whether a normalised label is a missing-value token (:data:`MISSING`).
+
+    Parameters
+    ----------
+    normalised
+        A label as :func:`normalise` returns it.
+    """
     return normalised.casefold() in MISSING or bool(_BLANK.fullmatch(normalised))
 
 
 def check_format(pattern: str) -> str | None:
     """Why ``pattern`` is not a period format (``auto``, ``year`` or a pattern), or None.
+
+    Parameters
+    ----------
+    pattern
+        The ``[records] period_format`` given.
 
     Examples
     --------

@@ -52,7 +52,14 @@ class Survey:
     config: RunConfig  # the run over surveys' own configuration
 
     def source(self, config: RunConfig) -> str:
-        """The period's registry as the user named it (``config``: the period's run)."""
+        """The period's registry as the user named it, with the period.
+
+        Parameters
+        ----------
+        config
+            The period's run's configuration (its registry, when the run over surveys
+            has one registry per period).
+        """
         path = self.config.records.path or config.records.path
         return f"{str(path)!r} (period {self.period})"
 
