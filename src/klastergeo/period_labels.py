@@ -470,7 +470,7 @@ def _unread(
         n, row = counts.get(label), rows.get(label)
         more = [f"{n:,} record{'s' if n != 1 else ''}"] if n is not None else []
         more += [f"first at row {row}"] if row is not None else []
-        return f"{label!r}" + (f" ({', '.join(more)})" if more else "")
+        return _quoted(label) + (f" ({', '.join(more)})" if more else "")
 
     listed = ", ".join(shown(label) for label in bad[:5])
     if len(bad) > 5:
@@ -483,8 +483,14 @@ def _unread(
     if good:
         return (
             f"{where}: no one period format reads every label: "
-            f"{', '.join(repr(g) for g in good[:3])}{' ...' if len(good) > 3 else ''} read "
+            f"{', '.join(_quoted(g) for g in good[:3])}{' ...' if len(good) > 3 else ''} read "
             f"as {_WORDS[fmt.unit]} in the format {fmt.pattern!r}, but {listed} cannot; write "
             f"every period the same way or declare the format; accepted: {ACCEPTED}"
         )
     return f"{where}: {listed} cannot be read as a period; accepted: {ACCEPTED}"
+
+
+def _quoted(label: str, limit: int = 60) -> str:
+    """A label quoted for a message, its first ``limit`` characters when longer (a cell
+    of free text is no period, and a message names it, not all of it)."""
+    return repr(label if len(label) <= limit else label[: limit - 3] + "...")
