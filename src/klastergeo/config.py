@@ -373,8 +373,8 @@ class ReadOptions(_Options):
     )
     periods: tuple[str, ...] = opt(
         (),
-        "Labels of the registries in records.files, in the same order, e.g. 2019,2023 "
-        "(default: the year in each file name, else the file name).",
+        "Periods of the registries in records.files, in the same order, e.g. 2019,2023 "
+        "(read as records.period_format says; default: the one year in each file name).",
         flag="--periods",
     )
     delimiter: str | None = opt(None, "CSV delimiter (default: sniffed).", flag="--delimiter")
