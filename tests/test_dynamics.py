@@ -183,6 +183,26 @@ def test_lineages_reject_unknown_periods_and_missing_columns() -> None:
         dynamics.lineages(s.drop(columns="n_firms"), periods=[2020])
 
 
+def test_no_sentra_in_any_period_is_an_empty_table_with_every_column() -> None:
+    """No period has a sentra: no lineage and no link, with the columns a table of
+    lineages has (the run over surveys used to end with KeyError: 'sector')."""
+    empty = _sentra([(2019, "25-01", "25", "a", 10)]).iloc[:0]
+    table, links = dynamics.lineages(empty, periods=["2019", "2023"])
+    one, _ = dynamics.lineages(_sentra([(2019, "25-01", "25", "a", 10)]), periods=[2019, 2023])
+    assert len(table) == 0 and len(links) == 0
+    assert list(table.columns) == list(one.columns)
+    assert table.index.name == "lineage_id" and "next_sentra_id" in links.columns
+    assert len(dynamics.lineage_of(table, ["2019", "2023"])) == 0
+
+
+def test_periods_naming_the_same_columns_are_refused() -> None:
+    """Periods that name the same columns (２０１９ is 2019 once NFKC-normalised, as
+    Python names are) are refused with a message, not a SyntaxError."""
+    s = _sentra([(2019, "25-01", "25", "a", 10)]).assign(period="2019")
+    with pytest.raises(DataError, match="name the same period twice"):
+        dynamics.lineages(s, periods=["2019", "２０１９"])
+
+
 def test_firm_flows_are_set_arithmetic() -> None:
     """Against Python sets: survivors = |A & B|, exits = |A - B|, entries = |B - A| for
     each lineage and pair of consecutive periods."""

@@ -3,6 +3,7 @@ the sentra followed across periods, and the top folder's tables."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -285,3 +286,92 @@ def test_validate_reads_one_registry(tmp_path: Path) -> None:
         ],
     )  # fmt: skip
     assert result.exit_code == 2 and "reads one" in " ".join(result.output.split())
+
+
+# Period labels as time (klastergeo.period_labels) ---------------------------------------
+
+#: Labels as registries write them -> the period each names (None: a missing value).
+READINGS = {
+    "years and their spellings": (
+        ["2023", "2019", " 2019 ", "2019.0", "2.019e3", "２０１９", "٢٠٢١", "\u200b2021"],
+        "%Y",
+        {"2023": "2023", "2019": "2019", " 2019 ": "2019", "2019.0": "2019", "2.019e3": "2019",
+         "２０１９": "2019", "٢٠٢١": "2021", "\u200b2021": "2021"},
+    ),
+    "day-first dates": (
+        ["15/06/2019", "01/03/2023", "01/03/2021"],
+        "%d/%m/%Y",
+        {"15/06/2019": "2019-06-15", "01/03/2023": "2023-03-01", "01/03/2021": "2021-03-01"},
+    ),
+    "month-first only when a day is over 12": (
+        ["03/15/2023", "01/03/2021"],
+        "%m/%d/%Y",
+        {"03/15/2023": "2023-03-15", "01/03/2021": "2021-01-03"},
+    ),
+    "month names, English and Indonesian": (
+        ["Sep 2019", "MARET 2023", "agt. 2021"],
+        "%b %Y",
+        {"Sep 2019": "2019-09", "MARET 2023": "2023-03", "agt. 2021": "2021-08"},
+    ),
+    "ISO dates with a midnight time": (
+        ["2019-03-01 00:00:00", "2019-09-01"],
+        "%Y-%m-%d",
+        {"2019-03-01 00:00:00": "2019-03-01", "2019-09-01": "2019-09-01"},
+    ),
+    "quarters": (["2019 Q4", "2020Q1"], "%Y Q%q", {"2019 Q4": "2019-Q4", "2020Q1": "2020-Q1"}),
+    "missing values": (
+        ["NA", "n/a", "nan", "NULL", "None", "-", "—", "", "  ", "#N/A", "2019", "2023"],
+        "%Y",
+        {"NA": None, "n/a": None, "nan": None, "NULL": None, "None": None, "-": None, "—": None,
+         "": None, "  ": None, "#N/A": None, "2019": "2019", "2023": "2023"},
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(READINGS))
+def test_period_labels_are_read_as_time(case: str) -> None:
+    """Each label names the period a person reads in it; the periods are in time order."""
+    from klastergeo.period_labels import read_periods
+
+    labels, pattern, expected = READINGS[case]
+    got = read_periods(labels, where="column 'tahun'")
+    assert got.format == pattern and dict(got.of) == expected
+    assert list(got.periods) == sorted({p for p in expected.values() if p is not None})
+
+
+@pytest.mark.parametrize(
+    ("pattern", "labels", "periods"),
+    [
+        ("%b-%y", ["Sep-99", "Mar-19", "Jan-68"], ("1999-09", "2019-03", "2068-01")),
+        ("year", ["2019", "2019.000"], ("2019",)),
+        ("%d %B %Y", ["17 Agustus 2019", "1 Desember 2020"], ("2019-08-17", "2020-12-01")),
+        ("Triwulan %q %Y", ["Triwulan 1 2019", "triwulan 4 2018"], ("2018-Q4", "2019-Q1")),
+        ("%m/%d/%Y", ["01/03/2021", "02/01/2021"], ("2021-01-03", "2021-02-01")),
+    ],
+)
+def test_a_declared_period_format(pattern: str, labels: list[str], periods: tuple) -> None:
+    """A declared format reads every label (two-digit years as POSIX strptime does:
+    69-99 are 19xx, 00-68 are 20xx)."""
+    from klastergeo.period_labels import read_periods
+
+    assert read_periods(labels, period_format=pattern, where="x").periods == periods
+
+
+@pytest.mark.parametrize(
+    ("pattern", "problem"),
+    [
+        ("%Y-%j", "%j is not a period directive"),
+        ("%d/%Y", "a day (%d) needs a month"),
+        ("%m/%d", "needs one year"),
+        ("%Y-%m-%m", "%m appears twice"),
+        ("%Y-Q%q-%m", "a quarter (%q) cannot go with a month"),
+        ("%Y%", "a lone % is not a period directive"),
+    ],
+)
+def test_a_bad_period_format_is_a_configuration_error(pattern: str, problem: str) -> None:
+    from klastergeo._errors import ConfigError
+    from klastergeo.config import load_config
+
+    with pytest.raises(ConfigError, match=re.escape(f"records.period_format={pattern!r}")) as err:
+        load_config(None, overrides={"records.period_format": pattern})
+    assert problem in str(err.value)

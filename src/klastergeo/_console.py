@@ -404,6 +404,9 @@ def print_periods(result: Any, out: Path) -> None:
     for period in result.periods:
         table.add_row(literal(period), f"{result.summary['sentra'][period]:,}")
     out_console.print(table)
+    written = result.summary.get("period_format")
+    if written:
+        out_console.print(Text.assemble("period labels read as ", literal(written)))
     trends = ", ".join(f"{k} {v}" for k, v in result.summary["lineages"].items() if v)
     out_console.print(f"lineages: {len(result.lineages)} ({trends or 'none'})")
     missing = result.summary.get("records_without_period", 0)

@@ -427,6 +427,21 @@ class _Source:
             yield self.raw(frame, start)
             start += len(frame)
 
+    def column(self, name: str, batch_size: int) -> Iterator[tuple[pd.Series, NDArray[np.int64]]]:
+        """One column's values batch by batch, as :meth:`batches` gives them, with their
+        record numbers; only that column is read (e.g. the period of every record,
+        before the registry is split by it)."""
+        if self.whole is not None:
+            yield self.whole.frame[name], self.whole.rows
+            return
+        start = 0
+        for table in parquet_batches(self.path, batch_size, columns=[name]):
+            frame = table.to_pandas()
+            if self.text:
+                frame = records._as_text(frame, self.path)
+            yield frame[name], self.numbers(np.arange(start, start + len(frame)))
+            start += len(frame)
+
     def n_batches(self, batch_size: int) -> int:
         """How many batches of ``batch_size`` good rows the source holds."""
         return 1 if self.whole is not None else -(-self.n_rows // batch_size)

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal, Union, get_args, get_origin
 
 from klastergeo._errors import ConfigError
+from klastergeo.period_labels import check_format
 
 if typing.TYPE_CHECKING:
     from klastergeo.disclosure import Rules
@@ -376,8 +377,8 @@ class ReadOptions(_Options):
     )
     periods: tuple[str, ...] = opt(
         (),
-        "Labels of the registries in records.files, in the same order, e.g. 2019,2023 "
-        "(default: the year in each file name, else the file name).",
+        "Periods of the registries in records.files, in the same order, e.g. 2019,2023 "
+        "(read as records.period_format says; default: the one year in each file name).",
         flag="--periods",
     )
     delimiter: str | None = opt(None, "CSV delimiter (default: sniffed).", flag="--delimiter")
@@ -407,6 +408,16 @@ class ReadOptions(_Options):
         "Column of each record's survey period (e.g. tahun): every period is analysed as "
         "a run of its own in periods/<period>/, and the sentra are followed across them.",
         flag="--period-col",
+    )
+    period_format: str = opt(
+        "auto",
+        "How period labels are read: auto (the one format that reads every label: a year "
+        "2019, a quarter 2019-Q1, a month 2019-03, 03/2019 or Mar 2019, a date 2019-03-01 or "
+        "01/03/2019, day first), year, or a pattern such as %d/%m/%Y or %b-%y (%Y year, %y "
+        "its last two digits, %m month, %b month name, %d day, %q quarter). Periods are "
+        "named 2019, 2019-Q1, 2019-03 or 2019-03-01; NA, null, - and empty are missing.",
+        flag="--period-format",
+        commands=("run", "sentra"),
     )
     scheduler: str = opt(
         "",
@@ -448,6 +459,12 @@ class ReadOptions(_Options):
             )
         if len(set(self.periods)) < len(self.periods):
             problems.append(f"records.periods={list(self.periods)!r} repeats a label")
+        wrong = check_format(self.period_format)
+        if wrong is not None:
+            problems.append(
+                f"records.period_format={self.period_format!r} is not accepted: {wrong}; use "
+                "auto, year or a pattern such as %Y, %Y-%m, %d/%m/%Y or %b %Y"
+            )
         return problems
 
     def _reading_problems(self) -> list[str | None]:

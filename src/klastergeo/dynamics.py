@@ -57,6 +57,7 @@ from __future__ import annotations
 import itertools
 import logging
 import math
+import unicodedata
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -296,6 +297,12 @@ def lineages(
     L25-01     growing         100.0         160.0
     L25-02         new           NaN          40.0
     """
+    names = [unicodedata.normalize("NFKC", str(p)) for p in periods]
+    if len(set(names)) < len(names):
+        raise DataError(
+            f"the periods {list(periods)!r} name the same period twice (as the columns "
+            "n_firms_<period> name them); give every period one label"
+        )
     order = {p: k for k, p in enumerate(periods)}
     frame = _checked_sentra(sentra, order)
     links = _links(frame, periods, min_overlap)
@@ -307,15 +314,24 @@ def lineages(
     _, component = sparse.csgraph.connected_components(graph, directed=False)
     frame["lineage"] = component
     rows = [_lineage_row(group, links, periods, change) for _, group in frame.groupby("lineage")]
-    table = pd.DataFrame(rows)
+    table = pd.DataFrame(rows, columns=[*_lineage_columns(periods), "_first", "_first_id"])
     # named by sector and first appearance: L<sector>-01, -02 ... (stable across reruns)
     table = table.sort_values(["sector", "_first", "_first_id"], kind="stable")
     table["lineage_id"] = _lineage_ids(table["sector"])
     table = table.drop(columns=["_first", "_first_id"]).set_index("lineage_id")
-    front = ["sector", "name", "trend", "area_codes"]
-    table = table[front + [c for c in table.columns if c not in front]]
     public_links = links.drop(columns=["_a", "_b"]).reset_index(drop=True)
     return table, public_links
+
+
+def _lineage_columns(periods: Sequence[object]) -> list[str]:
+    """The columns of the lineage table, in order (also when no period has a sentra)."""
+    per_period = [
+        f"{value}_{p}"
+        for p in periods
+        for value in ("sentra_id", "n_firms", *LINEAGE_VALUES, "output_per_worker")
+    ]
+    growth = [f"{value}_growth" for value in ("firms", *LINEAGE_VALUES)]
+    return ["sector", "name", "trend", "area_codes", *per_period, *growth]
 
 
 def _growth(values: Mapping[int, float], first: int, last: int) -> float:

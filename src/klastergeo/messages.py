@@ -793,6 +793,15 @@ _DYNAMICS = {
         ),
         "category": "Kategori",
         "areas": "Wilayah",
+        "none": (
+            "Tidak ada sentra pada periode mana pun, jadi tidak ada riwayat sentra untuk "
+            "diikuti; hasil tiap periode ada di peta dan laporannya."
+        ),
+        "downloads": "Unduh data",
+        "dynamics.csv": "riwayat sentra antarperiode",
+        "lineage_links.csv": "sambungan sentra antarperiode",
+        "indicators.csv": "indikator per kabupaten/kota dan sektor, per periode",
+        "emerging_hot_spots.csv": "kategori titik panas yang muncul per wilayah dan sektor",
     },
     "en": {
         "title": "Dynamics of small and medium industry clusters (sentra)",
@@ -828,6 +837,15 @@ _DYNAMICS = {
         ),
         "category": "Category",
         "areas": "Areas",
+        "none": (
+            "No period has a sentra, so there is no sentra lineage to follow; each "
+            "period's results are in its map and report."
+        ),
+        "downloads": "Downloads",
+        "dynamics.csv": "sentra lineages across periods",
+        "lineage_links.csv": "links between the sentra of consecutive periods",
+        "indicators.csv": "indicators per regency and sector, per period",
+        "emerging_hot_spots.csv": "emerging hot-spot category per area and sector",
     },
 }
 

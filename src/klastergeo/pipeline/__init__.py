@@ -162,6 +162,7 @@ def run(
     reporter: Reporter | None = None,
     sentra_only: bool = False,
     skip_map: bool = False,
+    survey: intake.Survey | None = None,
 ) -> RunResult:
     """Run the whole pipeline and write its outputs into ``config.out``.
 
@@ -181,6 +182,10 @@ def run(
         no map.
     skip_map
         Fit the models but draw no map (``klastergeo model``).
+    survey
+        The period this run is of, inside a run over surveys
+        (:func:`klastergeo.pipeline.periods.run_periods`): a stop at validation reports
+        beside the run over surveys' ``--out`` and names its registry.
 
     Returns
     -------
@@ -198,15 +203,16 @@ def run(
             else f"records.files ({len(config.records.files)} registries)"
         )
         raise ConfigError(
-            f"{given} asks for a run per survey period; use "
-            "klastergeo.pipeline.periods.run_periods (the command line does)"
+            f"{given} asks for a run per survey period, which `klastergeo run` and "
+            "`klastergeo sentra` make (from Python: klastergeo.pipeline.periods.run_periods); "
+            "this function runs one registry"
         )
     steps = Steps(reporter)
     intake.check_records(config)  # before the output folder, boundaries or the registry
     with RunFolder(config.out) as folder, arrow_pool():  # checked, locked, then computing
         study = steps("boundaries", study_area, config)
         registry = steps("read", intake.read, config, folder.scratch(), steps.progress)
-        records, predictors = steps("validate", _validate, config, registry, study, steps)
+        records, predictors = steps("validate", _validate, config, registry, study, steps, survey)
         counts = steps("aggregate", count, config, study, records)
         h3, options = study.kind == "h3", config.analysis
         weights = steps(
@@ -263,13 +269,13 @@ def run(
 
 
 def _validate(
-    config: RunConfig, registry: Any, study: Any, steps: Steps
+    config: RunConfig, registry: Any, study: Any, steps: Steps, survey: intake.Survey | None
 ) -> tuple[intake.Intake, dict[str, pd.Series]]:
     """Validate the records (and read the model predictors, failing early on unknown
     ones); stop where validation keeps nothing, or finds a problem with ``--strict``."""
     records = intake.validate(config, registry, study.polygons, steps.progress)
     predictors = modelling.predictors(config, records.validation, records.firms)
-    _stop_at_validation(config, records.validation, steps)
+    _stop_at_validation(config, records.validation, steps, survey)
     return records, predictors
 
 
@@ -343,14 +349,21 @@ def _result(
 
 
 def _stop_at_validation(
-    config: RunConfig, report: records_mod.ValidationReport, steps: Steps
+    config: RunConfig,
+    report: records_mod.ValidationReport,
+    steps: Steps,
+    survey: intake.Survey | None = None,
 ) -> None:
     """Stop a run whose validation keeps nothing (or, with ``--strict``, finds any
-    problem): its report goes beside the previous outputs, which stay as they are."""
-    where = rejection_folder(config.out)
-    problem = intake.stop_error(config, report, where)
+    problem): its report goes beside the previous outputs, which stay as they are (for
+    a period of a run over surveys: beside the run over surveys' outputs)."""
+    where = rejection_folder(config.out if survey is None else survey.config.out)
+    problem = intake.stop_error(config, report, where, survey=survey)
     if problem is not None:
         head = header("stopped after validation", config.analysis.seed)
+        if survey is not None:  # the report names the user's registry and options
+            head["period"] = survey.period
+            config = survey.config
         writer.rejection_report(where, config, report, head, steps.timings)
         raise problem
 

@@ -21,6 +21,7 @@ from klastergeo.pipeline.firms import FirmStore
 
 __all__ = [
     "Intake",
+    "Survey",
     "read",
     "reason_text",
     "rejection_folder",
@@ -38,6 +39,29 @@ class Intake:
 
     firms: FirmStore
     validation: records_mod.ValidationReport
+
+
+@dataclass(frozen=True)
+class Survey:
+    """The period a run is of, inside a run over surveys
+    (:mod:`klastergeo.pipeline.periods`): a stop at validation speaks of the run over
+    surveys (its registry and ``--out``, beside which the rejection report goes), not
+    of the period's intermediate file and staging folder."""
+
+    period: str
+    config: RunConfig  # the run over surveys' own configuration
+
+    def source(self, config: RunConfig) -> str:
+        """The period's registry as the user named it, with the period.
+
+        Parameters
+        ----------
+        config
+            The period's run's configuration (its registry, when the run over surveys
+            has one registry per period).
+        """
+        path = self.config.records.path or config.records.path
+        return f"{str(path)!r} (period {self.period})"
 
 
 #: How the stages of the batch validation are named in progress reports.
@@ -209,7 +233,11 @@ def rejection_folder(out: str | Path) -> Path:
 
 
 def stop_error(
-    config: RunConfig, validation: records_mod.ValidationReport, where: Path
+    config: RunConfig,
+    validation: records_mod.ValidationReport,
+    where: Path,
+    *,
+    survey: Survey | None = None,
 ) -> ValidationError | None:
     """The error that stops a run at validation (nothing kept, or ``--strict`` with any
     rejected or repaired record), naming where its report is; None to go on.
@@ -223,6 +251,9 @@ def stop_error(
         The run's validation report.
     where
         The folder the rejection report goes to (:func:`rejection_folder`).
+    survey
+        The period, when the run is one of a run over surveys: the message names the
+        registry and ``--out`` of the run over surveys.
     """
     problems = validation.n_rejected + validation.n_repaired
     if not ((config.records.strict and problems) or validation.n_kept == 0):
@@ -230,9 +261,11 @@ def stop_error(
     kept = "" if validation.n_kept == 0 else "--strict: "
     return ValidationError(
         f"{kept}{validation.n_rejected} record(s) rejected and "
-        f"{validation.n_repaired} repaired in {str(config.records.path)!r}"
+        f"{validation.n_repaired} repaired in "
+        + (repr(str(config.records.path)) if survey is None else survey.source(config))
         + (", none kept" if validation.n_kept == 0 else "")
-        + f" ({reason_text(validation)}); the outputs in {str(config.out)!r} are unchanged; "
+        + f" ({reason_text(validation)}); the outputs in "
+        f"{str(config.out if survey is None else survey.config.out)!r} are unchanged; "
         f"see {str(where / 'rejected.csv')!r}"
     )
 

@@ -80,6 +80,7 @@ def run_models(
     """
     from klastergeo.pipeline import run
 
+    _one_survey(config)
     if config.model.area_data is not None:
         raise ConfigError("model.area_data is set: use run_area_model for an area-level model")
     if config.model.outcome == "in_sentra":
@@ -201,6 +202,26 @@ def _fit_survey(
             }
         )
     return fitted
+
+
+def _one_survey(config: RunConfig) -> None:
+    """``klastergeo model`` fits one registry: refuse a run over surveys, saying where
+    each survey's models are made."""
+    records = config.records
+    if records.period_col:
+        given = f"records.period_col={records.period_col!r} (--period-col)"
+        again = f"klastergeo run --period-col {records.period_col}"
+    elif records.files:
+        given = f"records.files ({len(records.files)} registries, --records repeated)"
+        again = "klastergeo run --records A --records B"
+    else:
+        return
+    raise ConfigError(
+        f"klastergeo model fits the models of one survey's registry, but {given} asks for "
+        f"several survey periods; `{again}` fits every period's models (in "
+        "periods/<period>/models/), or give `klastergeo model` one period's registry "
+        "without it"
+    )
 
 
 def run_area_model(config: RunConfig) -> dict[str, Any]:

@@ -4,7 +4,12 @@ same areas, weights and settings, and the sentra followed from one period to the
 With ``[records] period_col`` (``--period-col tahun``) the registry is split by that
 column, batch by batch (:func:`split_by_period`); with ``[records] files`` (``--records``
 repeated) each registry is a period, labelled by ``[records] periods`` or the year in its
-file name (:func:`period_files`). Each period's records become a run in
+file name (:func:`period_files`). The labels are read as time in one format
+(:mod:`klastergeo.period_labels`, ``[records] period_format``): periods are named
+``2019``, ``2019-Q1``, ``2019-03`` or ``2019-03-01`` and sorted in time, labels naming the
+same period are one, a missing value (NA, null, -, empty) is no period, and a label that
+cannot be read stops the run before any period is analysed. Each period's records become
+a run in
 ``periods/<period>/`` (map, report, sentra,
 every output of a single run): the study area and its boundaries are the same, so the
 areas and the contiguity weights are the same in every period. Then, in the top folder:
@@ -23,7 +28,12 @@ areas and the contiguity weights are the same in every period. Then, in the top 
   parts, for desa and kecamatan areas; else the whole study area) and sector, per
   period, with the change from the first period;
 - ``rejected_period.csv``: records without a period (kept out of every period's run);
-- ``index.html``: the lineages and links to every period's map and report.
+  with ``--strict`` any such record stops the run and this file goes beside the outputs,
+  to ``<out>.rejected/``, where a period's run stopped by ``--strict`` puts its
+  ``rejected.csv`` too;
+- ``index.html``: the lineages (or a sentence saying no period has a sentra), links to
+  every period's map and report, and the public tables (what ``klastergeo publish``
+  publishes, :data:`klastergeo.publish.site.PERIOD_TABLES`).
 
 Records of a period are read as text, as the registry holds them, so each period's run
 validates them exactly as a single run would. Boundaries must be the same in every
@@ -48,9 +58,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from klastergeo import batches, dynamics, messages
+from klastergeo import batches, dynamics, messages, period_labels
 from klastergeo import records as records_mod
-from klastergeo._errors import ConfigError, DataError
+from klastergeo._errors import ConfigError, DataError, ValidationError, preview
 from klastergeo._io import RunFolder, atomic_path, write_csv, write_text
 from klastergeo.config import RunConfig
 from klastergeo.pipeline import intake
@@ -79,22 +89,19 @@ class PeriodsResult:
     summary: dict[str, Any]
 
 
+#: The most distinct labels a period column may hold: more is not a column of survey
+#: periods (record ids, free text), and every period is a run of its own.
+MAX_LABELS = 10_000
+
+
 @dataclass(frozen=True)
 class _Split:
-    """The registry split by period: one file per period (time order) and the records
-    that have no period (or could not be read as a row)."""
+    """The registry split by period: one file per period (time order), the records
+    that have no period (or could not be read as a row), and how the labels were read."""
 
     files: dict[str, Path]
     missing: pd.DataFrame
-
-
-def _order(labels: list[str]) -> list[str]:
-    """Periods in time order: as numbers when every label is one (2019 < 2023), else
-    as text."""
-    numbers = pd.to_numeric(pd.Series(labels), errors="coerce")
-    if numbers.notna().all():
-        return [labels[k] for k in np.argsort(numbers.to_numpy(), kind="stable")]
-    return sorted(labels)
+    labels: period_labels.PeriodLabels | None = None
 
 
 def split_by_period(config: RunConfig, folder: Path) -> _Split:
@@ -102,23 +109,30 @@ def split_by_period(config: RunConfig, folder: Path) -> _Split:
     period in ``folder``, batch by batch (memory follows ``records.batch_size``, not the
     registry).
 
+    A first pass reads the period column alone and its distinct labels are read as
+    periods in one format (:func:`klastergeo.period_labels.read_periods`: a label that
+    cannot be read stops here, before any period is analysed); the second pass writes
+    each record to its period's file, in the registry's order. Records whose label is a
+    missing value are left out, with their reason.
+
     Parameters
     ----------
     config
         The run's configuration (``[records]``: path, delimiter, encoding, sheet, layer,
-        batch_size and ``period_col``; ``[columns]``).
+        batch_size, ``period_col`` and ``period_format``; ``[columns]``).
     folder
         Where the period files are written.
 
     Returns
     -------
     _Split
-        The files by period label (time order) and the records left out, with ``row``
-        (the record's number in the file) and ``reason``.
+        The files by period (time order), the records left out, with ``row`` (the
+        record's number in the file), ``reason`` and ``detail``, and the labels read.
     """
     options = config.records
     column = options.period_col
     assert options.path is not None and column is not None
+    name = options.path.name
     registry = batches.open_registry(
         options.path,
         workdir=folder / "staged",
@@ -132,39 +146,42 @@ def split_by_period(config: RunConfig, folder: Path) -> _Split:
         formats=False,  # each period's run decides its own
     )
     source = registry.source
+    if column not in source.header:
+        raise DataError(
+            f"records.period_col={column!r} is not a column of {name!r}; its columns: "
+            f"{source.header}"
+        )
+    labels = _read_labels(source, config)
     writers = _PeriodFiles(folder, options.path.stem)
     missing: list[pd.DataFrame] = []
     if len(source.malformed):
         missing.append(source.malformed.assign(reason="malformed_row"))
     for raw in source.batches(options.batch_size):  # batches; their rows are vectorised
         frame = raw.frame
-        if column not in frame.columns:
-            raise DataError(
-                f"records.period_col={column!r} is not a column of {options.path.name!r}; "
-                f"its columns: {list(frame.columns)}"
-            )
         if raw.xy is not None:  # a GIS registry: its points as text coordinates
             frame = frame.drop(columns="geometry", errors="ignore").assign(
                 lon=raw.xy[0].astype(str), lat=raw.xy[1].astype(str)
             )
-        label = frame[column].astype("string").str.strip()
-        # a year written 2019.0 by a spreadsheet is the period 2019
-        label = label.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
-        absent = (label.isna() | (label == "")).to_numpy()
+        codes, uniques = pd.factorize(_text(frame[column]))
+        period = pd.Series(
+            np.asarray([labels.of[u] for u in uniques], dtype=object)[codes], index=frame.index
+        )  # the batch's distinct labels (a few) mapped, then spread to its rows
+        absent = period.isna().to_numpy()
         if absent.any():
+            detail = np.asarray([_why_missing(u, column) for u in uniques], dtype=object)
             missing.append(
                 frame.loc[absent].assign(
-                    row=raw.rows[absent], reason="missing_period", detail=f"no value in {column!r}"
+                    row=raw.rows[absent], reason="missing_period", detail=detail[codes[absent]]
                 )
             )
-        writers.add(frame.loc[~absent], label[~absent])
+        writers.add(frame.loc[~absent], period.loc[~absent])
     files = writers.close()
-    labels = _order(list(files))
-    _check_folders(labels)
-    if len(labels) < 2:
+    if len(labels.periods) < 2:
+        without = sum(len(m) for m in missing)
         raise DataError(
-            f"records.period_col={column!r} holds {len(labels)} period(s) "
-            f"({labels}); following sentra over time needs at least 2"
+            f"records.period_col={column!r} of {name!r} holds {len(labels.periods)} period(s) "
+            f"({', '.join(labels.periods) or 'none'}) and {without:,} record(s) without one; "
+            "following sentra over time needs at least 2"
         )
     shutil.rmtree(folder / "staged", ignore_errors=True)
     out = (
@@ -174,37 +191,111 @@ def split_by_period(config: RunConfig, folder: Path) -> _Split:
     )
     if len(out):
         out = out.sort_values("row", kind="stable").reset_index(drop=True)
-    return _Split({p: files[p] for p in labels}, out)
+    return _Split({p: files[p] for p in labels.periods}, out, labels)
+
+
+def _text(values: pd.Series) -> pd.Series:
+    """A period column's values as the text they were written as (missing: empty)."""
+    return values.astype("string").fillna("")
+
+
+def _read_labels(source: Any, config: RunConfig) -> period_labels.PeriodLabels:
+    """The first pass of the split: the distinct labels of the period column, their
+    records and first record, read as periods."""
+    options = config.records
+    column = options.period_col
+    assert column is not None and options.path is not None
+    counts: dict[str, int] = {}
+    first: dict[str, int] = {}
+    for values, rows in source.column(column, options.batch_size):  # batches
+        codes, uniques = pd.factorize(_text(values))
+        n = np.bincount(codes, minlength=len(uniques))
+        _, at = np.unique(codes, return_index=True)
+        for k, label in enumerate(uniques):  # the batch's distinct labels (a few)
+            counts[label] = counts.get(label, 0) + int(n[k])
+            first.setdefault(label, int(rows[at[k]]))
+        if len(counts) > MAX_LABELS:
+            raise DataError(
+                f"records.period_col={column!r} of {options.path.name!r} holds more than "
+                f"{MAX_LABELS:,} different values (e.g. {preview(list(counts)[:3])}); a period "
+                "column holds each record's survey period (a year, quarter, month or date), "
+                "and every period is a run of its own"
+            )
+    labels = period_labels.read_periods(
+        counts,
+        period_format=options.period_format,
+        where=f"records.period_col={column!r} of {options.path.name!r}",
+        counts=counts,
+        rows=first,
+    )
+    logger.info(
+        "periods of %r read as %s (%s): %s", column, labels.unit, labels.format, labels.periods
+    )
+    return labels
+
+
+def _why_missing(label: str, column: str) -> str:
+    """The detail of a record without a period."""
+    if not period_labels.normalise(label):
+        return f"no value in {column!r}"
+    return f"{label!r} in {column!r} is a missing value"
 
 
 def period_files(config: RunConfig) -> _Split:
-    """The registries of ``records.files`` by their period label, in time order.
+    """The registries of ``records.files`` by their period, in time order.
 
     Parameters
     ----------
     config
         The run's configuration: ``records.files`` and their labels ``records.periods``
-        (default: the year in each file name, else the file name).
+        (default: the year in each file name), read as periods in
+        ``records.period_format``.
 
     Returns
     -------
     _Split
-        The files by label (time order); no record is left out here.
+        The files by period (time order); no record is left out here.
     """
     options = config.records
     files = [records_mod.check_source(path) for path in options.files]
-    labels = list(options.periods) or _labels_from_names(files)
-    order = _order(labels)
-    chosen = dict(zip(labels, files, strict=True))
-    _check_folders(order)
-    return _Split({p: chosen[p] for p in order}, pd.DataFrame(columns=["row", "reason", "detail"]))
+    given = list(options.periods)
+    written = given or _labels_from_names(files)
+    where = "records.periods (--periods)" if given else "the years in records.files' names"
+    labels = period_labels.read_periods(
+        written, period_format=options.period_format, where=where, error=ConfigError
+    )
+    chosen: dict[str, Path] = {}
+    for label, path in zip(written, files, strict=True):  # registries (a few)
+        period = labels.of[label]
+        if period is None:
+            raise ConfigError(
+                f"{where}: the period of {path.name!r} is {label!r}, a missing value; give "
+                "every registry its period, e.g. --periods 2019,2023"
+            )
+        if period in chosen:
+            raise ConfigError(
+                f"{where}: {chosen[period].name!r} and {path.name!r} are both period "
+                f"{period} (labels {written!r}); give every registry a period of its own"
+            )
+        chosen[period] = path
+    return _Split(
+        {p: chosen[p] for p in labels.periods},
+        pd.DataFrame(columns=["row", "reason", "detail"]),
+        labels,
+    )
 
 
 def _labels_from_names(files: Sequence[Path]) -> list[str]:
-    """A period label per registry: the one year (1900-2099) in its file name, else the
-    name without its suffix."""
+    """A period label per registry: the one year (1900-2099) in its file name."""
     years = [sorted(set(re.findall(r"(?<!\d)(?:19|20)\d\d(?!\d)", f.stem))) for f in files]
-    labels = [y[0] if len(y) == 1 else f.stem for y, f in zip(years, files, strict=True)]
+    unnamed = [f.name for y, f in zip(years, files, strict=True) if len(y) != 1]
+    if unnamed:
+        raise ConfigError(
+            f"records.files: the period of {preview(unnamed)} is not one year in the file "
+            "name; name each registry's period with --periods (records.periods), in the "
+            "order of the files, e.g. --periods 2019,2023"
+        )
+    labels = [y[0] for y in years]
     if len(set(labels)) < len(labels):
         raise ConfigError(
             f"records.files {[f.name for f in files]} give the same period label "
@@ -212,16 +303,6 @@ def _labels_from_names(files: Sequence[Path]) -> list[str]:
             "e.g. --periods 2019,2023"
         )
     return labels
-
-
-def _check_folders(labels: Sequence[str]) -> None:
-    """Each period needs a folder of its own (``periods/<label>``)."""
-    folders = [_safe(p) for p in labels]
-    if len(set(folders)) < len(folders):
-        raise ConfigError(
-            f"the period labels {list(labels)} give the same folder names {folders}; "
-            "use labels that differ in their letters and digits"
-        )
 
 
 class _PeriodFiles:
@@ -299,6 +380,8 @@ def run_periods(
         intake.check_records(config)
     with RunFolder(config.out) as folder:
         split = given or split_by_period(config, folder.scratch())
+        if config.records.strict and len(split.missing):
+            _stop_without_periods(config, split)
         periods = list(split.files)
         runs = {}
         for period, path in split.files.items():  # a run per period (a few)
@@ -315,7 +398,8 @@ def run_periods(
                 map=dataclasses.replace(config.map, title=f"{title} ({period})"),
                 out=folder.path / PERIODS_FOLDER / _safe(period),
             )
-            runs[period] = run(sub, reporter=reporter, sentra_only=sentra_only)
+            survey = intake.Survey(period, config)
+            runs[period] = run(sub, reporter=reporter, sentra_only=sentra_only, survey=survey)
         result = _follow(config, periods, runs, folder.path)
         result.summary = _write(folder, config, split, result)
     for period, made in runs.items():  # committed: the periods' runs are in config.out
@@ -327,6 +411,33 @@ def run_periods(
         config.out,
     )
     return result
+
+
+def _stop_without_periods(config: RunConfig, split: _Split) -> None:
+    """``--strict`` and records without a period (or malformed lines): the report of
+    those records goes where a single run's rejection report goes, beside ``--out``
+    (:func:`~klastergeo.pipeline.intake.rejection_folder`), and the run stops before
+    any period is analysed."""
+    where = intake.rejection_folder(config.out)
+    with RunFolder(where, kind="rejected") as folder:
+        locale = config.output.csv_locale
+        write_csv(split.missing, folder.path / "rejected_period.csv", locale=locale)
+        reasons = split.missing["reason"].value_counts()
+        folder.commit(
+            {
+                **header("stopped after validation", config.analysis.seed),
+                "records_without_period": len(split.missing),
+                "reasons": {str(k): int(v) for k, v in reasons.items()},
+                "config": config.to_dict(),
+                "versions": versions(),
+            }
+        )
+    counted = ", ".join(f"{k}: {v}" for k, v in reasons.items())
+    raise ValidationError(
+        f"--strict: {len(split.missing):,} record(s) of {str(config.records.path)!r} have no "
+        f"period in {config.records.period_col!r} ({counted}); the outputs in "
+        f"{str(config.out)!r} are unchanged; see {str(where / 'rejected_period.csv')!r}"
+    )
 
 
 def _follow(
@@ -481,11 +592,13 @@ def _write(
     write_csv(split.missing, stage / "rejected_period.csv", locale=locale)
     figures = _pictures(stage, config, result)
     has_map = (stage / "map.html").exists()
-    write_text(stage / "index.html", _index(config, result, figures, has_map=has_map))
+    write_text(stage / "index.html", _index(config, result, figures, has_map=has_map, stage=stage))
     trends = result.lineages["trend"].value_counts()
     summary = {
         **header("periods", config.analysis.seed),
         "periods": result.periods,
+        "period_format": split.labels.format if split.labels else "",
+        "period_labels": split.labels.spellings() if split.labels else {},
         "records_without_period": len(split.missing),
         "sentra": {p: len(result.runs[p].sentra) for p in result.periods},
         "lineages": {t: int(trends.get(t, 0)) for t in dynamics.TRENDS},
@@ -551,26 +664,43 @@ def _pictures(stage: Path, config: RunConfig, result: PeriodsResult) -> list[str
 
 
 def _index(
-    config: RunConfig, result: PeriodsResult, figures: Sequence[str] = (), *, has_map: bool
+    config: RunConfig,
+    result: PeriodsResult,
+    figures: Sequence[str] = (),
+    *,
+    has_map: bool,
+    stage: Path,
 ) -> str:
     """The top page: the change map, a link to each period's map and report, the
     lineages, the indicators per regency, the emerging hot spots and the sentra per
     period (small multiples)."""
+    from klastergeo.publish.site import PERIOD_TABLES
+
     lang = config.map.lang
     t = messages.text("dynamics", lang)
     links = "".join(
-        f'<li>{html.escape(p)}: <a href="{PERIODS_FOLDER}/{_safe(p)}/map.html">'
-        f'{html.escape(t["map"])}</a> &middot; <a href="{PERIODS_FOLDER}/{_safe(p)}/'
-        f'report.html">{html.escape(t["report"])}</a></li>'
+        f"<li>{html.escape(p)}: "
+        + " &middot; ".join(
+            f'<a href="{PERIODS_FOLDER}/{_safe(p)}/{page}.html">{html.escape(t[page])}</a>'
+            for page in ("map", "report")
+            if (stage / PERIODS_FOLDER / _safe(p) / f"{page}.html").exists()
+        )
+        + "</li>"
         for p in result.periods
     )
     firms = {f"n_firms_{p}": f"{t['firms']} {p}" for p in result.periods}
-    lineages = _table(
-        result.lineages.reset_index(),
-        {"lineage_id": t["lineage_id"], "name": t["name"], "sector": t["sector"],
-         "trend": t["trend"], **firms, "firms_growth": t["firms_growth"]},
-        lang,
-    )  # fmt: skip
+    columns = {"lineage_id": t["lineage_id"], "name": t["name"], "sector": t["sector"],
+               "trend": t["trend"], **firms, "firms_growth": t["firms_growth"]}  # fmt: skip
+    lineages = (
+        _table(result.lineages.reset_index(), columns, lang) + f"<p>{html.escape(t['note'])}</p>"
+        if len(result.lineages)
+        else f"<p>{html.escape(t['none'])}</p>"  # no period has a sentra
+    )
+    downloads = "".join(
+        f'<li><a href="{name}">{name}</a>: {html.escape(t[name])}</li>'
+        for name in PERIOD_TABLES
+        if (stage / name).exists()
+    )
     title = html.escape(config.map.title or t["title"])
     change = (
         f'<iframe src="map.html" title="{html.escape(t["change"])}" style="width:100%;'
@@ -590,8 +720,9 @@ def _index(
         "#ddd;text-align:left}td:first-child{white-space:nowrap}@media print{iframe{display:"
         f"none}}img{{break-inside:avoid}}}}</style></head><body><h1>{title}</h1>"
         f"{change}<h2>{html.escape(t['periods'])}</h2><ul>{links}</ul>"
-        f"<h2>{html.escape(t['lineages'])}</h2>{lineages}<p>{html.escape(t['note'])}</p>"
+        f"<h2>{html.escape(t['lineages'])}</h2>{lineages}"
         f"{_indicator_section(result, lang)}{_emerging_section(result, lang)}{pictures}"
+        f"<h2>{html.escape(t['downloads'])}</h2><ul>{downloads}</ul>"
         "</body></html>\n"
     )
 

@@ -4,8 +4,10 @@
 key numbers, downloads, figures and an iframe snippet to embed the map elsewhere).
 :func:`publish` copies what is meant for the public from a run's output folder into a site
 folder - map, report, index, figures and data downloads (GeoJSON/CSV; no firm-level data
-unless asked) - and writes ``embed.html`` with the iframe snippet. Every link is relative,
-so the folder works from ``https://...`` and from ``file://`` alike.
+unless asked) - and writes ``embed.html`` with the iframe snippet. A run over surveys
+becomes its start page, change map and aggregate tables with every period's site in
+``periods/<period>/``. Every link is relative, so the folder works from ``https://...``
+and from ``file://`` alike.
 """
 
 from __future__ import annotations
@@ -24,11 +26,13 @@ import pyarrow.parquet as pq
 
 from klastergeo import messages
 from klastergeo._errors import ConfigError, DataError
-from klastergeo._io import RunFolder, write_csv, write_text
+from klastergeo._io import RunFolder, write_csv, write_json, write_text
 
 __all__ = [
     "DOWNLOADS",
     "FIRM_DECIMALS",
+    "PERIOD_PAGES",
+    "PERIOD_TABLES",
     "embed_snippet",
     "index_page",
     "public_summary",
@@ -196,10 +200,15 @@ def publish(
     Nothing firm-level is published unless asked: the map loses its firm data block, and
     the records, rejected rows and firm table stay behind.
 
+    A run over surveys (``--period-col`` or several ``--records``) is published whole:
+    its start page (``index.html``, in the run's language), change map and aggregate
+    tables (:data:`PERIOD_PAGES`, :data:`PERIOD_TABLES`), and every period's public site
+    in ``periods/<period>/``, made as a run's is (its ``index.html`` in ``lang``).
+
     Parameters
     ----------
     run_folder
-        The ``--out`` folder of ``klastergeo run``.
+        The ``--out`` folder of ``klastergeo run`` (of one registry or over surveys).
     site
         The folder to publish (created; replaced whole, and only once the new one is
         complete; it must not hold files of anything else).
@@ -229,6 +238,40 @@ def publish(
         messages.check_lang(lang)
     source = Path(run_folder)
     summary = _run_summary(source)
+    surveys = _surveys(source, summary)
+    target = Path(site)
+    if target.resolve() == source.resolve() or source.resolve() in target.resolve().parents:
+        raise ConfigError(
+            f"--site {str(target)!r} must be a folder outside the run folder {str(source)!r}"
+        )
+    with RunFolder(target, what="--site", kind="site") as stage:
+        if surveys is None:
+            public = _publish_run(
+                source, stage.path, summary,
+                with_firms=with_firms, firm_decimals=firm_decimals, lang=lang,
+            )  # fmt: skip
+        else:
+            public = _publish_surveys(
+                source, stage.path, summary, surveys,
+                with_firms=with_firms, firm_decimals=firm_decimals, lang=lang,
+            )  # fmt: skip
+        files = stage.commit(public)
+    logger.info("published %d file(s) to %s", len(files), target)
+    return files
+
+
+def _publish_run(
+    source: Path,
+    stage: Path,
+    summary: Mapping[str, Any],
+    *,
+    with_firms: bool,
+    firm_decimals: int,
+    lang: str | None,
+) -> dict[str, Any]:
+    """One run's public site in ``stage``: its public files, ``index.html`` and
+    ``embed.html``; returns the site's summary (``summary.json`` is left to the
+    caller)."""
     guarded = _dict(summary.get("disclosure")).get("enabled") is True
     if not (guarded or with_firms):
         raise DataError(
@@ -242,37 +285,124 @@ def publish(
     map_options = _dict(config.get("map"))
     language = messages.check_lang(lang or map_options.get("lang", "id"))
     locale = _dict(config.get("output")).get("csv_locale", "en")
-    target = Path(site)
-    if target.resolve() == source.resolve() or source.resolve() in target.resolve().parents:
-        raise ConfigError(
-            f"--site {str(target)!r} must be a folder outside the run folder {str(source)!r}"
+    stage.mkdir(parents=True, exist_ok=True)
+    _copy_public(source, stage, with_firms=with_firms, firm_decimals=firm_decimals, locale=locale)
+    figures = sorted(f"figures/{p.name}" for p in (stage / "figures").glob("*.png"))
+    title = map_options.get("title")
+    title = title if isinstance(title, str) else None
+    public = _published(summary, with_firms=with_firms, firm_decimals=firm_decimals)
+    write_text(
+        stage / "index.html", index_page(public, stage, lang=language, title=title, figures=figures)
+    )
+    write_text(stage / "embed.html", embed_snippet(title or _TEXT[language]["title"]) + "\n")
+    return public
+
+
+def _published(
+    summary: Mapping[str, Any], *, with_firms: bool, firm_decimals: int
+) -> dict[str, Any]:
+    """A run's summary as its site publishes it, with how it was published."""
+    public = public_summary(summary)
+    public["published"] = {
+        "with_firms": with_firms,
+        "firm_decimals": firm_decimals if with_firms else None,
+    }
+    return public
+
+
+#: The top-level pages of a run over surveys that a site publishes: the start page
+#: (lineages, indicators, links to every period) and the change map.
+PERIOD_PAGES = ("index.html", "map.html")
+#: The top-level tables of a run over surveys that a site publishes, all aggregates (of
+#: sentra lineages, regencies and areas; ``areas.parquet``, ``sentra.csv`` and
+#: ``rejected_period.csv`` stay behind: every period's site has its own area and sentra
+#: tables, and records without a period are firm-level). The one list: publishing copies
+#: these (:func:`_copy_surveys_public`) and the start page links them.
+PERIOD_TABLES = ("dynamics.csv", "lineage_links.csv", "indicators.csv", "emerging_hot_spots.csv")
+
+
+def _surveys(source: Path, summary: Mapping[str, Any]) -> list[str] | None:
+    """The period folders of a run over surveys (``periods/<p>/``, time order), each a
+    complete run; None for a run of one registry."""
+    if summary.get("status") != "periods":
+        return None
+    periods = summary.get("periods")
+    listed = _dict(summary.get("files"))
+    if not isinstance(periods, list) or not periods:
+        raise DataError(
+            f"{str(source / 'summary.json')!r} names no periods (was it edited?); run "
+            "`klastergeo run` again, then publish"
         )
-    with RunFolder(target, what="--site", kind="site") as stage:
-        _copy_public(
-            source, stage.path, with_firms=with_firms, firm_decimals=firm_decimals, locale=locale
+    folders = [str(p) for p in periods]
+    lost = [p for p in folders if f"periods/{p}/summary.json" not in listed]
+    if lost:
+        raise DataError(
+            f"the run over surveys in {str(source)!r} has no run of period(s) "
+            f"{', '.join(map(repr, lost))} in periods/ (written by an earlier version, or "
+            "edited); run `klastergeo run` again, then publish"
         )
-        figures = sorted(f"figures/{p.name}" for p in (stage.path / "figures").glob("*.png"))
+    for folder in folders:  # periods (a few): each a complete run, checked above
+        _run_summary(source / "periods" / folder, verify=False)
+    return folders
+
+
+def _publish_surveys(
+    source: Path,
+    stage: Path,
+    summary: Mapping[str, Any],
+    periods: Sequence[str],
+    *,
+    with_firms: bool,
+    firm_decimals: int,
+    lang: str | None,
+) -> dict[str, Any]:
+    """A run over surveys' public site in ``stage``: its start page, change map and
+    aggregate tables (:func:`_copy_surveys_public`), and every period's public site in
+    ``periods/<p>/`` as :func:`publish` makes a run's; returns the site's summary."""
+    _copy_surveys_public(source, stage)
+    for period in periods:  # periods (a few)
+        folder = source / "periods" / period
+        own = _run_summary(folder, verify=False)
+        public = _publish_run(
+            folder,
+            stage / "periods" / period,
+            own,
+            with_firms=with_firms,
+            firm_decimals=firm_decimals,
+            lang=lang,
+        )
+        write_json(stage / "periods" / period / "summary.json", public)
+    if (stage / "map.html").exists():
+        map_options = _dict(_dict(summary.get("config")).get("map"))
         title = map_options.get("title")
-        title = title if isinstance(title, str) else None
-        public = public_summary(summary)
-        public["published"] = {
-            "with_firms": with_firms,
-            "firm_decimals": firm_decimals if with_firms else None,
-        }
-        write_text(
-            stage.path / "index.html",
-            index_page(public, stage.path, lang=language, title=title, figures=figures),
-        )
-        write_text(
-            stage.path / "embed.html", embed_snippet(title or _TEXT[language]["title"]) + "\n"
-        )
-        files = stage.commit(public)
-    logger.info("published %d file(s) to %s", len(files), target)
-    return files
+        language = messages.check_lang(lang or map_options.get("lang", "id"))
+        heading = title if isinstance(title, str) else messages.text("dynamics", language)["title"]
+        write_text(stage / "embed.html", embed_snippet(heading) + "\n")
+    return _published(summary, with_firms=with_firms, firm_decimals=firm_decimals)
 
 
-def _run_summary(source: Path) -> dict[str, Any]:
-    """The ``summary.json`` of a complete run in ``source`` whose files are unchanged."""
+def _copy_surveys_public(source: Path, stage: Path) -> None:
+    """Copy the top level of a run over surveys that is public: :data:`PERIOD_PAGES`
+    (the change map without firm data), :data:`PERIOD_TABLES` and the figures of the
+    sentra per period."""
+    from klastergeo.publish import maps
+
+    for name in PERIOD_PAGES:
+        if not (source / name).exists():
+            continue
+        page = (source / name).read_text(encoding="utf-8")
+        write_text(stage / name, maps.without_firms(page) if name == "map.html" else page)
+    for name in PERIOD_TABLES:
+        if (source / name).exists():
+            shutil.copy2(source / name, stage / name)
+    if (source / "figures").is_dir():
+        shutil.copytree(source / "figures", stage / "figures")
+
+
+def _run_summary(source: Path, *, verify: bool = True) -> dict[str, Any]:
+    """The ``summary.json`` of a complete run in ``source`` whose files are unchanged
+    (``verify=False``: a period's run, whose files the run over surveys' manifest
+    lists and which are checked with it)."""
     from klastergeo._io import _same_file
 
     summary_path = source / "summary.json"
@@ -298,12 +428,13 @@ def _run_summary(source: Path) -> dict[str, Any]:
             f"{str(summary_path)!r} lists no files (was it edited?); run `klastergeo run` "
             "again, then publish"
         )
-    if summary.get("status") not in ("complete", "sentra"):
+    if summary.get("status") not in ("complete", "sentra", "periods"):
         raise DataError(
             f"the run in {str(source)!r} stopped early (status {summary.get('status')!r}); "
             "there is nothing to publish"
         )
-    changed = [n for n, e in summary["files"].items() if not _same_file(source / n, e)]
+    listed = summary["files"].items() if verify else ()
+    changed = [n for n, e in listed if not _same_file(source / n, e)]
     if changed:
         raise DataError(
             f"the run folder {str(source)!r} was changed after the run wrote it "
