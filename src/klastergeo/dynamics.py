@@ -424,7 +424,9 @@ def _lineage_row(
         firms[t] = n
         row[f"n_firms_{p}"] = n
         for value in LINEAGE_VALUES:  # three sums
-            total = float(at[value].sum()) if len(at) and value in at else np.nan
+            # a sum with a missing (or suppressed) sentra value is missing, never less
+            known = len(at) and value in at and bool(at[value].notna().all())
+            total = float(at[value].sum()) if known else np.nan
             row[f"{value}_{p}"] = sums[value][t] = total
         workers, output = sums["workers"][t], sums["output"][t]
         row[f"output_per_worker_{p}"] = output / workers if workers else np.nan

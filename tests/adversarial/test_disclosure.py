@@ -262,3 +262,66 @@ def test_no_firm_position_is_recovered_from_a_published_site(published) -> None:
     )
     raw = list(found.to_crs(32751).geometry)
     assert _recovered(firm_xy, _estimates(raw)) >= 5
+
+
+@pytest.fixture(scope="module")
+def surveys(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """A run over two surveys of the same world, published without firms, and the same
+    run without disclosure control."""
+    folder = tmp_path_factory.mktemp("surveys")
+    world.boundaries(folder / "boundaries")
+    both = pd.concat(
+        [world.registry(seed=1).assign(tahun="2019"), world.registry(seed=0).assign(tahun="2023")],
+        ignore_index=True,
+    )
+    both["id"] = [f"S{k:05d}" for k in range(len(both))]
+    both.to_csv(folder / "firms.csv", index=False)
+    common = [
+        "--records", str(folder / "firms.csv"), "--boundaries", str(folder / "boundaries"),
+        "--area", "91", "--level", "desa", "--period-col", "tahun",
+        "--set", "analysis.permutations=0", "--set", "pointpattern.enabled=false",
+        "--set", "map.tiles=none", "--set", 'report.figures="none"',
+    ]  # fmt: skip
+    runs = []
+    for extra in ((), ("--set", "disclosure.enabled=false")):
+        out = folder / f"run{len(runs)}"
+        result = runner.invoke(app, ["run", *common, "--out", str(out), *extra])
+        assert result.exit_code == 0, result.output
+        runs.append(out)
+    site = folder / "site"
+    result = runner.invoke(app, ["publish", str(runs[0]), "--site", str(site)])
+    assert result.exit_code == 0, result.output
+    refused = runner.invoke(app, ["publish", str(runs[1]), "--site", str(folder / "site2")])
+    assert refused.exit_code == 2 and "without disclosure control" in refused.output
+    return runs[0], site, runs[1]
+
+
+def _survey_equations(site: Path, run: Path, period: str, measure: str) -> tuple:
+    """One survey's published sums, with its regency totals (indicators.csv) and its
+    lineages' sums (dynamics.csv)."""
+    firms = _firms(run / "periods" / period)
+    rows = list(_equations(site / "periods" / period, firms, measure))
+    regency = firms["area_code"].astype(str).str[:5]
+    indicators = pd.read_csv(site / "indicators.csv", dtype={"regency": str, "sector": str})
+    column = f"{measure}_{period}"
+    for _, entry in indicators.loc[indicators[column].notna()].iterrows():
+        members = (regency == entry["regency"]) & (firms["sector"].astype(str) == entry["sector"])
+        rows.append(members.to_numpy(dtype=float))
+    lineages = pd.read_csv(site / "dynamics.csv", dtype=str)
+    for _, entry in lineages.loc[lineages[column].notna()].iterrows():
+        ids = set(str(entry[f"sentra_id_{period}"]).split(";"))
+        rows.append(firms["sentra_id"].astype(str).isin(ids).to_numpy(dtype=float))
+    return firms, np.array(rows)
+
+
+@pytest.mark.slow
+def test_no_firm_value_is_recovered_from_a_published_run_over_surveys(surveys) -> None:
+    run, site, off = surveys
+    for period in ("2019", "2023"):
+        for measure in MEASURES:
+            firms, rows = _survey_equations(site, run, period, measure)
+            reported = firms[measure].notna().to_numpy()
+            assert not _pinned(rows[:, reported]).any(), (period, measure)
+    # unprotected, the same tables give firms away
+    firms, rows = _survey_equations(off, off, "2023", "workers")
+    assert _pinned(rows[:, firms["workers"].notna().to_numpy()]).sum() >= 5

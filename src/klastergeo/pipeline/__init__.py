@@ -239,9 +239,7 @@ def run(
         )
         del predictors  # a number per firm and predictor: only the models read them
         result = _result(config, records, counts, stats, weights, found, firms, profiles, fitted)
-        guard = steps(
-            "protect", protect, config, study, counts, found, result.firm_columns, counts.store
-        )
+        guard = steps("protect", protect, config, counts, found, result.firm_columns, counts.store)
         result = guard.public(result)  # what every file, page and workbook shows
         profiles = dataclasses.replace(
             profiles,

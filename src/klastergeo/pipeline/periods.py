@@ -65,6 +65,7 @@ from klastergeo._io import RunFolder, atomic_path, write_csv, write_text
 from klastergeo.config import RunConfig
 from klastergeo.pipeline import intake
 from klastergeo.pipeline._steps import Reporter, header
+from klastergeo.pipeline.protection import flag_column, regency_codes
 from klastergeo.pipeline.writer import versions
 
 __all__ = ["PeriodsResult", "period_files", "run_periods", "split_by_period"]
@@ -460,6 +461,7 @@ def _follow(
     )
     if options.stable_ids and len(table):
         table = table.join(_flows(table, periods, stage))
+    table = _suppressed_lineages(table, sentra, periods)
     long = pd.concat(
         [runs[p].table.reset_index().assign(period=p) for p in periods], ignore_index=True
     )
@@ -471,7 +473,7 @@ def _follow(
         lineages=table,
         links=links,
         emerging=emerging,
-        indicators=_indicators(long, periods, source=config.area.boundaries),
+        indicators=_indicators(long, periods, runs, source=config.area.boundaries),
         summary={},
     )
 
@@ -523,31 +525,80 @@ def _emerging(long: pd.DataFrame, periods: list[str], alpha: float) -> pd.DataFr
     return out.join(bins)
 
 
+def _suppressed_lineages(
+    table: pd.DataFrame, sentra: pd.DataFrame, periods: list[str]
+) -> pd.DataFrame:
+    """The lineages with ``suppressed``: their values the disclosure rules withhold
+    (``workers_2019;output_2023``), those of a period where one of its sentra has that
+    value suppressed (the lineage's sum would give it back)."""
+    out = table.copy()
+    names: list[list[str]] = [[] for _ in range(len(out))]
+    for p in periods:  # periods and measures (a few); lineages are few
+        column = f"sentra_id_{p}"
+        if column not in out:
+            continue
+        ids = [set(filter(None, str(v).split(";"))) for v in out[column].fillna("")]
+        here = sentra.loc[sentra["period"] == p]
+        for m in dynamics.LINEAGE_VALUES:
+            flag = flag_column(m)
+            if flag not in here:
+                continue
+            hidden = set(here.loc[here[flag].fillna("").astype(str) != "", "sentra_id"].astype(str))
+            for row, members in enumerate(ids):
+                if members & hidden:
+                    names[row].append(f"{m}_{p}")
+    out["suppressed"] = [";".join(n) for n in names]
+    return out
+
+
 def _indicators(
-    long: pd.DataFrame, periods: list[str], *, source: Path | None = None
+    long: pd.DataFrame,
+    periods: list[str],
+    runs: dict[str, Any],
+    *,
+    source: Path | None = None,
 ) -> pd.DataFrame:
     """Firms, workers, output and investment per regency and sector, per period, and
     the change from the first period. The regency is a Kemendagri code's first two parts
     where the areas are finer (kecamatan, desa), named from the boundaries' kabupaten
     (``source``) when they have them; with coarser or custom areas, the whole study area
-    (``all``)."""
-    codes = long["area_code"].astype(str)
-    finer = bool((codes.str.count(r"\.") >= 2).all())
-    regency = (
-        codes.str.extract(r"^([^.]+\.[^.]+)")[0] if finer else pd.Series("all", index=long.index)
+    (``all``) (:func:`~.protection.regency_codes`). Workers, output and investment are
+    the sums the period's disclosure control allows (:class:`~.protection.Protection`
+    ``regencies``): a suppressed one is empty and named in ``suppressed``."""
+    codes = pd.Index(long["area_code"].astype(str))
+    regency = pd.Series(regency_codes(codes), index=long.index)
+    firms = long.assign(regency=regency).pivot_table(
+        index=["regency", "sector"], columns="period", values="n_firms", aggfunc="sum"
     )
-    values = [c for c in ("n_firms", *dynamics.LINEAGE_VALUES) if c in long.columns]
-    sums = long.assign(regency=regency).pivot_table(
-        index=["regency", "sector"], columns="period", values=values, aggfunc="sum"
-    )
-    out = pd.DataFrame(index=sums.index)
-    for value in values:
+    out = pd.DataFrame(index=firms.index)
+    hidden = pd.Series("", index=out.index, dtype=object)
+    values = ["n_firms"]
+    for p in periods:
+        out[f"n_firms_{p}"] = firms[p] if p in firms.columns else np.nan
+    for m in dynamics.LINEAGE_VALUES:
+        if m not in long.columns:
+            continue
+        values.append(m)
         for p in periods:
-            out[f"{value}_{p}"] = sums[(value, p)] if (value, p) in sums.columns else np.nan
+            guard = getattr(runs[p], "disclosure", None)
+            groups = guard.regencies if guard is not None else None
+            if groups is None or f"{m}_total" not in groups:
+                out[f"{m}_{p}"] = np.nan
+                continue
+            rows = groups.reindex(out.index)
+            shown = (rows[f"{m}_flag"].fillna(0) == 0) & (rows[f"{m}_n"].fillna(0) > 0)
+            out[f"{m}_{p}"] = rows[f"{m}_total"].where(shown)
+            withheld = (rows[f"{m}_flag"].fillna(0) > 0).to_numpy()
+            hidden[withheld] = hidden[withheld] + f";{m}_{p}"
+    for value in values:
         first, last = out[f"{value}_{periods[0]}"], out[f"{value}_{periods[-1]}"]
         with np.errstate(divide="ignore", invalid="ignore"):
             out[f"{value}_change"] = np.where(first > 0, (last - first) / first, np.nan)
+    order = [f"{v}_{p}" for v in values for p in periods] + [f"{v}_change" for v in values]
+    out = out[order]
+    out["suppressed"] = hidden.str.lstrip(";").to_numpy()
     out = out.loc[out[[f"n_firms_{p}" for p in periods]].sum(axis=1) > 0]
+    finer = bool((regency != "all").all())
     names = _regency_names(list(regency.unique()), source) if finer else None
     if names is not None:
         out.insert(0, "regency_name", names.reindex(out.index.get_level_values(0)).to_numpy())

@@ -30,9 +30,8 @@ from klastergeo.config import RunConfig
 from klastergeo.pipeline.counting import Counts, lq_column
 from klastergeo.pipeline.delineation import Delineation
 from klastergeo.pipeline.firms import FirmStore
-from klastergeo.pipeline.study import StudyArea
 
-__all__ = ["Protection", "flag_column", "protect"]
+__all__ = ["Protection", "flag_column", "protect", "regency_codes"]
 
 logger = logging.getLogger(__name__)
 
@@ -261,7 +260,6 @@ def _blank(
 
 def protect(
     config: RunConfig,
-    study: StudyArea,
     counts: Counts,
     found: Delineation,
     firms: pd.DataFrame,
@@ -275,8 +273,6 @@ def protect(
         The run's configuration: ``[disclosure]``, ``sentra.method`` and
         ``sentra.lq_measure``, ``[typology]`` and ``[diagnosis]`` (whose shares and scores
         are judged).
-    study
-        The study area: whether area codes nest (regencies group the cells).
     counts
         The counts: each firm's values and cell (``rows``), and the cells.
     found
@@ -301,7 +297,7 @@ def protect(
     point = config.sentra.method != "areas"
     # the published groups of cells: regencies where the areas nest in them, else the
     # whole study area (the indicators of a run over surveys), and area-based sentra
-    regency_cells, regency_index = _regency_cells(cell_index, _nested_below_regency(study))
+    regency_cells, regency_index = _regency_cells(cell_index)
     sentra_cells = None if point else _sentra_cells(cell_index, found, sentra_ids)
     groupings = [g for g in (regency_cells, sentra_cells) if g is not None]
     at_sentra = len(groupings) - 1  # the sentra are the last grouping when they are one
@@ -389,20 +385,35 @@ def _size_columns(m: str, s: sdc.Sizes, flags: NDArray[np.int8]) -> dict[str, An
     return out
 
 
-def _nested_below_regency(study: StudyArea) -> bool:
-    """Whether the areas nest inside regencies (desa, kecamatan): regency totals are
-    sums of whole cells."""
-    return study.kind == "admin" and study.level in ("desa", "kecamatan")
+def regency_codes(codes: pd.Index) -> pd.Index:
+    """The group a run over surveys reports indicators for, of each area code: its
+    regency (the first two parts of a Kemendagri code, ``33.10``) where every code is
+    finer (kecamatan, desa), else the whole study area (``all``).
+
+    Parameters
+    ----------
+    codes
+        Area codes (text).
+
+    Examples
+    --------
+    >>> regency_codes(pd.Index(["33.10.01.2001", "33.11.02"])).tolist()
+    ['33.10', '33.11']
+    >>> regency_codes(pd.Index(["33.10", "33.11"])).tolist()
+    ['all', 'all']
+    """
+    text = pd.Index(codes.astype(str))
+    if len(text) and bool((text.str.count(r"\.") >= 2).all()):
+        return pd.Index(text.str.extract(r"^([^.]+\.[^.]+)", expand=False))
+    return pd.Index(["all"] * len(text))
 
 
-def _regency_cells(cells: pd.MultiIndex, nested: bool) -> tuple[NDArray[np.int64], pd.MultiIndex]:
-    """Each cell's (regency, sector) group and the groups: the regency is the first two
-    parts of a Kemendagri code (``33.10``) where the areas nest in regencies, else the
-    whole study area (``all``), as the indicators of a run over surveys group them."""
+def _regency_cells(cells: pd.MultiIndex) -> tuple[NDArray[np.int64], pd.MultiIndex]:
+    """Each cell's (regency, sector) group (:func:`regency_codes`), and the groups."""
     areas = pd.Index(cells.levels[0].astype(str))
     sectors = pd.Index(cells.levels[1].astype(str))
     # on the levels (thousands of areas), then integer codes per cell
-    of_area, names = pd.factorize(areas.str[:5] if nested else pd.Index(["all"] * len(areas)))
+    of_area, names = pd.factorize(regency_codes(areas))
     regency = np.where(cells.codes[0] >= 0, of_area[np.maximum(cells.codes[0], 0)], -1)
     key = np.where(regency >= 0, regency * len(sectors) + cells.codes[1], -1)
     labels, used = pd.factorize(key, use_na_sentinel=True)
