@@ -287,3 +287,24 @@ def test_a_suppressed_sentra_value_says_why_in_the_map_popup() -> None:
         assert second[label] == "310"
         assert maps.TEXT[lang]["output"] not in second  # not reported: left out
         assert first[maps.TEXT[lang]["output"]] != "0"
+
+
+def test_a_published_summary_names_files_never_their_paths() -> None:
+    """Every path the configuration declares (the linkage table too) is reduced to its
+    file name; the output folder and the file manifest are left out."""
+    import json
+
+    from klastergeo.config import PATH_KEYS, PATH_LIST_KEYS, load_config
+    from klastergeo.publish.site import public_summary
+
+    config = load_config(None, overrides={"out": "/home/analis/rahasia/out"}).to_dict()
+    for section, key in PATH_KEYS:
+        config[section][key] = f"/home/analis/rahasia/{section}_{key}.csv"
+    for section, key in PATH_LIST_KEYS:
+        config[section][key] = ["/home/analis/rahasia/a_2019.csv", "C:\\\\data\\\\b_2023.csv"]
+    public = public_summary({"config": config, "files": {"x": 1}, "kind": "run"})
+    text = json.dumps(public)
+    assert "rahasia" not in text and "/home" not in text and "files" not in public
+    assert public["config"]["colocation"]["linkage_table"] == "colocation_linkage_table.csv"
+    assert public["config"]["records"]["files"] == ["a_2019.csv", "b_2023.csv"]
+    assert "C:" not in text

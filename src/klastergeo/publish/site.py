@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import shutil
 from collections.abc import Mapping, Sequence
 from importlib import resources
@@ -158,6 +159,11 @@ def index_page(
     )
 
 
+def _file_name(path: Any) -> str:
+    """The last part of a path written on any system (``C:\\data\\ukm.csv`` too)."""
+    return re.split(r"[\\/]", str(path))[-1]
+
+
 def public_summary(summary: Mapping[str, Any]) -> dict[str, Any]:
     """A run's summary as a site may show it: file paths of the machine reduced to file
     names, the output folder and the file manifest left out.
@@ -178,9 +184,7 @@ def public_summary(summary: Mapping[str, Any]) -> dict[str, Any]:
             continue
         value = block[key]
         block[key] = (
-            [Path(str(v)).name for v in value]
-            if isinstance(value, list | tuple)
-            else Path(str(value)).name
+            [_file_name(v) for v in value] if isinstance(value, list | tuple) else _file_name(value)
         )
     out["config"] = config
     return out
