@@ -8,6 +8,7 @@ option reference.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Mapping
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 if TYPE_CHECKING:
+    from klastergeo._errors import KlastergeoError
     from klastergeo.pipeline import RunResult
 
 __all__ = ["run"]
@@ -78,34 +80,67 @@ def run(
     >>> result.sector("25").plot(column="spec_bin")  # doctest: +SKIP
     """
     from klastergeo import pipeline
+    from klastergeo._errors import ConfigError, KlastergeoError
     from klastergeo.config import load_config
 
-    folder = Path(tempfile.mkdtemp(prefix="klastergeo-")) if out is None else Path(out)
-    target = folder / "run" if out is None else folder
-    scratch = None
-    if isinstance(records, pd.DataFrame):
-        scratch = Path(tempfile.mkdtemp(prefix="klastergeo-records-"))
-        path: Path = scratch / "records.parquet"
-        frame = records.reset_index(drop=True)
-        frame.columns = [str(c) for c in frame.columns]
-        frame.to_parquet(path, index=False)
-    else:
-        path = Path(records)
+    if not isinstance(records, str | os.PathLike | pd.DataFrame):
+        raise ConfigError(
+            f"records must be a file path or a pandas DataFrame, not {type(records).__name__}"
+            " (a polars or pyarrow table: pass table.to_pandas())"
+        )
     if area is not None and boundaries is None:
         from klastergeo.boundaries import resolve_area_name
         from klastergeo.config import is_area_code
 
         area = area if is_area_code(area) else resolve_area_name(area)  # "Boyolali": 33.09
-    overrides: dict[str, Any] = {
-        "records.path": str(path),
-        "area.code": area,
-        "area.level": level,
-        "area.boundaries": None if boundaries is None else str(boundaries),
-        "out": str(target),
-        **dict(options or {}),
-    }
+    # The folders this call makes: removed on any failure (an error, Ctrl-C), the
+    # DataFrame's scratch copy always.
+    made = Path(tempfile.mkdtemp(prefix="klastergeo-")) if out is None else None
+    target = made / "run" if made is not None else Path(out)  # type: ignore[arg-type]
+    scratch = None
     try:
-        return pipeline.run(load_config(config, overrides=overrides))
+        overrides: dict[str, Any] = {
+            "records.path": None if isinstance(records, pd.DataFrame) else str(records),
+            "area.code": area,
+            "area.level": level,
+            "area.boundaries": None if boundaries is None else str(boundaries),
+            "out": str(target),
+            **dict(options or {}),
+        }
+        settings = load_config(config, overrides=overrides)
+        if isinstance(records, pd.DataFrame):
+            from klastergeo.records import stage_frame
+
+            scratch = Path(tempfile.mkdtemp(prefix="klastergeo-records-"))
+            staged = stage_frame(records, scratch / "records.parquet", columns=settings.columns)
+            settings = settings.with_overrides(
+                {"records.path": str(staged.path), "columns.id": staged.id_col}
+            )
+            try:
+                return pipeline.run(settings)
+            except KlastergeoError as err:  # name the frame, not its scratch copy
+                raise _naming_frame(err, staged.path) from err
+        return pipeline.run(settings)
+    except BaseException:
+        if made is not None:
+            _remove_unless_reported(made, target)
+        raise
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _naming_frame(err: KlastergeoError, path: Path) -> KlastergeoError:
+    """``err`` with the DataFrame named where its message names the scratch file."""
+    text = str(err).replace(repr(str(path)), "the records DataFrame")
+    return err if text == str(err) else type(err)(text)
+
+
+def _remove_unless_reported(folder: Path, target: Path) -> None:
+    """Remove the temporary output folder of a failed run, unless it holds the report
+    of the rejected records the error points to (``<out>.rejected``)."""
+    from klastergeo.pipeline.intake import rejection_folder
+
+    if rejection_folder(target).exists():
+        return
+    shutil.rmtree(folder, ignore_errors=True)
