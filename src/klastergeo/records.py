@@ -614,6 +614,7 @@ def _from_geodataframe(frame: gpd.GeoDataFrame, source: Path, fmt: str) -> RawRe
     if len(frame) and geometry.notna().any():
         kinds = set(geometry.dropna().geom_type.unique())
         if kinds <= {"Point"}:
+            _check_point_units(geometry, source)
             if geometry.crs is None:
                 logger.warning(
                     "%s has no CRS; reading its points as longitude/latitude", source.name
@@ -635,6 +636,47 @@ def _from_geodataframe(frame: gpd.GeoDataFrame, source: Path, fmt: str) -> RawRe
     plain = pd.DataFrame(frame.drop(columns=frame.geometry.name))
     plain["geometry"] = frame.geometry.to_wkt()
     return RawRecords(frame=plain, source=source, format=fmt, xy=xy)
+
+
+def _check_point_units(geometry: gpd.GeoSeries, source: Path) -> None:
+    """Points in the units of their CRS: most of them within +-180/+-90 where there
+    is no CRS (they are read as degrees) or a geographic one; not all of them in that
+    range under a projected CRS (degrees labelled wrongly). A few points out of range
+    are rows to reject (``out_of_range``), not a wrong CRS."""
+    points = geometry[geometry.notna() & ~geometry.is_empty]
+    if not len(points):
+        return
+    x, y = points.x.to_numpy(dtype=float), points.y.to_numpy(dtype=float)
+    degrees = (np.abs(x) <= 180) & (np.abs(y) <= 90)
+    shown = ", ".join(
+        f"{axis} {_number(np.nanmin(v))} to {_number(np.nanmax(v))}"
+        for axis, v in (("x", x), ("y", y))
+    )
+    crs = geometry.crs
+    if crs is not None and not crs.is_geographic:
+        if degrees.all():
+            raise ValidationError(
+                f"{str(source)!r} declares a projected CRS ({crs.name}), but every point "
+                f"({shown}) fits in the range of degrees: the CRS is wrong; set the one "
+                "the coordinates are in (EPSG:4326 for longitude/latitude; a GeoDataFrame: "
+                "frame.set_crs(4326, allow_override=True))"
+            )
+        return
+    if degrees.mean() >= 0.5:
+        return
+    said = "has no CRS" if crs is None else f"declares a geographic CRS ({crs.name})"
+    raise ValidationError(
+        f"{str(source)!r} {said}, but {int((~degrees).sum())} of its {len(points)} points "
+        f"({shown}) are not degrees (longitude within +-180, latitude within +-90): they "
+        "are projected. Set the CRS they are in, e.g. EPSG:32749 (UTM zone 49S) with "
+        "ogr2ogr -a_srs EPSG:32749, or for a GeoDataFrame frame.set_crs(32749, "
+        "allow_override=True)"
+    )
+
+
+def _number(value: float) -> str:
+    """A coordinate for a message: metres whole (9,100,020), degrees as written."""
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.6g}"
 
 
 # --------------------------------------------------------------------------------------
@@ -886,7 +928,7 @@ def _storable(frame: pd.DataFrame) -> tuple[pd.DataFrame, pa.Table]:
     for column in frame.columns:
         dtype = frame[column].dtype
         if isinstance(dtype, pd.SparseDtype):
-            frame[column] = frame[column].sparse.to_dense()
+            frame[column] = pd.Series(np.asarray(frame[column]), index=frame.index)
         elif dtype == np.float16:
             frame[column] = frame[column].astype(np.float32)
         elif pd.api.types.is_complex_dtype(dtype):
@@ -933,10 +975,11 @@ def _text_column(values: pd.Series, column: str) -> pd.Series:
                 undecodable.append(0)
                 return None
         if isinstance(value, float | np.floating):
-            if np.isnan(value):
+            number = float(value)
+            if np.isnan(number):
                 return None
-            if np.isfinite(value) and float(value).is_integer() and abs(value) < 2**53:
-                return str(int(value))
+            if np.isfinite(number) and number.is_integer() and abs(number) < 2**53:
+                return str(int(number))
         if isinstance(value, np.datetime64 | np.timedelta64) and np.isnat(value):
             return None
         return str(value)
