@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,9 +20,10 @@ import pandas as pd
 
 if TYPE_CHECKING:
     from klastergeo._errors import KlastergeoError
+    from klastergeo.config import RunConfig
     from klastergeo.pipeline import RunResult
 
-__all__ = ["run"]
+__all__ = ["run", "staged"]
 
 
 def run(
@@ -80,7 +82,7 @@ def run(
     >>> result.sector("25").plot(column="spec_bin")  # doctest: +SKIP
     """
     from klastergeo import pipeline
-    from klastergeo._errors import ConfigError, KlastergeoError
+    from klastergeo._errors import ConfigError
     from klastergeo.config import load_config
 
     if not isinstance(records, str | os.PathLike | pd.DataFrame):
@@ -97,7 +99,6 @@ def run(
     # DataFrame's scratch copy always.
     made = Path(tempfile.mkdtemp(prefix="klastergeo-")) if out is None else None
     target = made / "run" if made is not None else Path(out)  # type: ignore[arg-type]
-    scratch = None
     try:
         overrides: dict[str, Any] = {
             "records.path": None if isinstance(records, pd.DataFrame) else str(records),
@@ -107,27 +108,62 @@ def run(
             "out": str(target),
             **dict(options or {}),
         }
-        settings = load_config(config, overrides=overrides)
-        if isinstance(records, pd.DataFrame):
-            from klastergeo.records import stage_frame
-
-            scratch = Path(tempfile.mkdtemp(prefix="klastergeo-records-"))
-            staged = stage_frame(records, scratch / "records.parquet", columns=settings.columns)
-            settings = settings.with_overrides(
-                {"records.path": str(staged.path), "columns.id": staged.id_col}
-            )
-            try:
-                return pipeline.run(settings)
-            except KlastergeoError as err:  # name the frame, not its scratch copy
-                raise _naming_frame(err, staged.path) from err
-        return pipeline.run(settings)
+        with staged(records, load_config(config, overrides=overrides)) as settings:
+            return pipeline.run(settings)
     except BaseException:
         if made is not None:
             _remove_unless_reported(made, target)
         raise
+
+
+@contextmanager
+def staged(records: str | Path | pd.DataFrame, config: RunConfig) -> Iterator[RunConfig]:
+    """``config`` reading ``records``: a file as it is; a DataFrame written to a scratch
+    Parquet file (:func:`klastergeo.records.stage_frame`, which also says how its index
+    and dtypes are read), removed when the block ends however it ends (an error,
+    Ctrl-C). Errors raised in the block name "the records DataFrame", not the scratch
+    file.
+
+    Parameters
+    ----------
+    records
+        A registry file, or a DataFrame.
+    config
+        The run's configuration; ``columns.id`` decides whether the frame has an id
+        column.
+
+    Yields
+    ------
+    RunConfig
+        ``config`` with ``records.path`` set (and ``columns.id``, where the frame's
+        index gives the record ids).
+
+    Examples
+    --------
+    >>> from klastergeo.config import load_config
+    >>> frame = pd.DataFrame({"lat": [-7.5], "lon": [110.2], "kbli": ["31001"]},
+    ...                      index=pd.Index(["B-17"], name="nib"))
+    >>> with staged(frame, load_config()) as config:
+    ...     config.columns.id, config.records.path.name
+    ('nib', 'records.parquet')
+    """
+    from klastergeo._errors import KlastergeoError
+    from klastergeo.records import stage_frame
+
+    if not isinstance(records, pd.DataFrame):
+        yield config.with_overrides({"records.path": str(records)})
+        return
+    scratch = Path(tempfile.mkdtemp(prefix="klastergeo-records-"))
+    try:
+        frame = stage_frame(records, scratch / "records.parquet", columns=config.columns)
+        try:
+            yield config.with_overrides(
+                {"records.path": str(frame.path), "columns.id": frame.id_col}
+            )
+        except KlastergeoError as err:  # name the frame, not its scratch copy
+            raise _naming_frame(err, frame.path) from err
     finally:
-        if scratch is not None:
-            shutil.rmtree(scratch, ignore_errors=True)
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _naming_frame(err: KlastergeoError, path: Path) -> KlastergeoError:

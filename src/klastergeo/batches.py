@@ -552,6 +552,7 @@ def _open(
     cols = records.resolve_columns(
         list(raw.frame.columns), columns, has_geometry=raw.xy is not None
     )
+    records.check_single_values(cols, path, frame=raw.frame)
     evidence = _Evidence(cols, decimal, raw.delimiter)
     evidence.add(raw.frame)
     return _Source(
@@ -650,6 +651,7 @@ def _parquet(
         ) from err
     records._check_header(names, path)
     cols = records.resolve_columns(names, columns, has_geometry=False)
+    records.check_single_values(cols, path, schema=parquet.schema_arrow)
     evidence = _Evidence(cols, decimal, None, active=formats)
     wanted = evidence.wanted if formats else []
     for table in parquet_batches(path, batch_size, columns=wanted) if wanted else ():

@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import re
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -375,10 +376,12 @@ def _area_names(
 
 def _read_polygon_file(path: Path) -> gpd.GeoDataFrame:
     try:
-        if path.suffix.lower() in (".parquet", ".geoparquet"):
-            frame = gpd.read_parquet(path)
-        else:
-            frame = gpd.read_file(path, engine="pyogrio")
+        with warnings.catch_warnings():  # NaN vertices: _polygons names their areas
+            warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
+            if path.suffix.lower() in (".parquet", ".geoparquet"):
+                frame = gpd.read_parquet(path)
+            else:
+                frame = gpd.read_file(path, engine="pyogrio")
     except Exception as err:  # pyogrio/pyarrow raise many types for unreadable files
         raise BoundaryError(f"cannot read boundaries {str(path)!r}: {err}") from err
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:

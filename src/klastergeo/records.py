@@ -44,6 +44,7 @@ __all__ = [
     "StagedFrame",
     "ValidationReport",
     "check_rows",
+    "check_single_values",
     "csv_layout",
     "duplicate_keys",
     "file_decimal",
@@ -711,12 +712,13 @@ def stage_frame(
     registry file is read: every frame gives a file or a :class:`ValidationError`
     naming the column and what is accepted.
 
-    - **Index.** A default ``RangeIndex`` (unnamed) is row positions: records are
-      numbered 1, 2, ... in frame order, as the rows of a file. Any other index is data:
-      its named levels become columns of that name; and when the frame has no id column
-      (none named by ``columns.id``, none of the recognised names such as ``id`` or
-      ``id_usaha``), a one-level index that is named or not a ``RangeIndex`` gives the
-      record ids (``id_col`` of the result). A MultiIndex cannot be the id: name one
+    - **Index.** The default index (unnamed, 0, 1, ..., n-1) is row positions: records
+      are numbered 1, 2, ... in frame order, as the rows of a file. Any other index is
+      data: its named levels become columns of that name; and when the frame has no id
+      column (none named by ``columns.id``, none of the recognised names such as ``id``
+      or ``id_usaha``), a one-level index gives the record ids as text (``id_col`` of
+      the result): a named index, or the labels of a filtered or sorted frame, so that
+      firms join back to the frame's rows. A MultiIndex cannot be the id: name one
       column instead. An unnamed index beside an id column is dropped.
     - **Column names** are text, unique and not empty; a MultiIndex of columns is
       refused (flatten it first).
@@ -863,9 +865,8 @@ def _index_columns(
 ) -> tuple[pd.DataFrame, str | None]:
     """The frame's index as data (see :func:`stage_frame`), and the id column it gives."""
     table = table.reset_index(drop=True)
-    plain = isinstance(index, pd.RangeIndex) and index.name is None
-    if plain:
-        return table, None
+    if index.nlevels == 1 and index.name is None and index.equals(pd.RangeIndex(len(index))):
+        return table, None  # the default index, 0 .. n-1: row positions
     levels = [index.get_level_values(i) for i in range(index.nlevels)]
     names = [None if _missing_name(n) else str(n) for n in index.names]
     for level, name in zip(levels, names, strict=True):
@@ -962,7 +963,7 @@ def _arrow(frame: pd.DataFrame) -> pa.Table | None:
 def _text_column(values: pd.Series, column: str) -> pd.Series:
     """A column as text, the way a CSV file holds it: missing values stay missing,
     whole numbers stored as floats lose their '.0', bytes are decoded as UTF-8."""
-    objects = pd.Series(values.astype(object).to_numpy(dtype=object), index=values.index)
+    values_ = values.astype(object).to_numpy(dtype=object)
     undecodable: list[int] = []
 
     def text(value: Any) -> str | None:
@@ -984,17 +985,19 @@ def _text_column(values: pd.Series, column: str) -> pd.Series:
             return None
         return str(value)
 
-    texts = objects.map(text)
+    # frompyfunc, not Series.map: no dtype is inferred (pandas would make text with a
+    # lone surrogate an Arrow string, and fail)
+    texts = pd.Series(np.frompyfunc(text, 1, 1)(values_), index=values.index, dtype=object)
     if undecodable:
-        rows = np.flatnonzero(
-            objects.map(lambda v: isinstance(v, bytes | bytearray)).to_numpy(dtype=bool)
-            & texts.isna().to_numpy()
-        )
+        is_bytes = np.frompyfunc(lambda v: isinstance(v, bytes | bytearray), 1, 1)(values_)
+        rows = np.flatnonzero(is_bytes.astype(bool) & texts.isna().to_numpy())
         raise ValidationError(
             f"column {column!r} of {_FRAME} holds bytes that are not UTF-8 text (rows "
             f"{preview(rows + 1)}); decode them (e.g. .str.decode('cp1252')) or drop them"
         )
-    bad = texts.map(lambda t: t is not None and not _unicode(t)).to_numpy(dtype=bool)
+    bad = np.frompyfunc(lambda t: isinstance(t, str) and not _unicode(t), 1, 1)(
+        texts.to_numpy(dtype=object)
+    ).astype(bool)
     if bad.any():
         rows = np.flatnonzero(bad) + 1
         raise ValidationError(
@@ -1085,6 +1088,50 @@ def resolve_columns(
             "; ".join(problems) + f". The file's columns are: {', '.join(frame_columns)}"
         )
     return Columns(**resolved)
+
+
+def check_single_values(
+    cols: Columns,
+    source: Path,
+    *,
+    frame: pd.DataFrame | None = None,
+    schema: pa.Schema | None = None,
+) -> None:
+    """The mapped columns (id, coordinates, KBLI, amounts, name) hold one value per
+    record, not lists or records (a Parquet ``list`` or ``struct`` column, a DataFrame
+    column of lists): :class:`ValidationError` naming them otherwise. The other columns
+    are carried as they are.
+
+    Parameters
+    ----------
+    cols
+        The column mapping (:func:`resolve_columns`).
+    source
+        The file, as messages name it.
+    frame, schema
+        The records, or the schema of a Parquet file (checked without reading it).
+    """
+    mapped = dict.fromkeys(v for v in vars(cols).values() if v is not None)
+    nested: dict[str, str] = {}
+    for name in mapped:
+        if schema is not None and name in schema.names:
+            kind = schema.field(name).type
+            if pa.types.is_nested(kind):
+                nested[name] = str(kind)
+        elif frame is not None and name in frame.columns and frame[name].dtype == object:
+            values = frame[name].to_numpy(dtype=object)
+            containers = np.frompyfunc(
+                lambda v: isinstance(v, list | tuple | dict | set | np.ndarray), 1, 1
+            )(values).astype(bool)
+            if containers.any():
+                nested[name] = f"e.g. {values[containers][0]!r}"
+    if nested:
+        raise ValidationError(
+            f"column(s) of {str(source)!r} hold lists or records, not one value per record: "
+            + "; ".join(f"{name!r} ({kind})" for name, kind in nested.items())
+            + "; the id, coordinate, KBLI, amount and name columns hold one value each: "
+            "keep one element, or join them into text"
+        )
 
 
 # --------------------------------------------------------------------------------------
@@ -1488,6 +1535,7 @@ def validate_records(
     ['31', '13']
     """
     cols = resolve_columns(list(raw.frame.columns), columns, has_geometry=raw.xy is not None)
+    check_single_values(cols, raw.source, frame=raw.frame)
     # one number format per column; where a column's values fit both decimal marks, the
     # file's other columns decide
     formats = _number_formats(raw.frame, cols, decimal=decimal, delimiter=raw.delimiter)
