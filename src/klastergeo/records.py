@@ -44,7 +44,6 @@ __all__ = [
     "StagedFrame",
     "ValidationReport",
     "check_rows",
-    "check_single_values",
     "csv_layout",
     "duplicate_keys",
     "file_decimal",
@@ -58,6 +57,7 @@ __all__ = [
     "read_records",
     "resolve_columns",
     "sector_lengths",
+    "single_values",
     "stage_frame",
     "validate_records",
 ]
@@ -1090,48 +1090,49 @@ def resolve_columns(
     return Columns(**resolved)
 
 
-def check_single_values(
-    cols: Columns,
-    source: Path,
-    *,
-    frame: pd.DataFrame | None = None,
-    schema: pa.Schema | None = None,
-) -> None:
-    """The mapped columns (id, coordinates, KBLI, amounts, name) hold one value per
-    record, not lists or records (a Parquet ``list`` or ``struct`` column, a DataFrame
-    column of lists): :class:`ValidationError` naming them otherwise. The other columns
-    are carried as they are.
+def single_values(frame: pd.DataFrame, cols: Columns) -> pd.DataFrame:
+    """``frame`` with lists, arrays and records in its mapped columns (id, coordinates,
+    KBLI, amounts, name) written as text, as a CSV file would hold them: they are then
+    checked as any other value (a list of codes is an invalid sector, a list of numbers
+    an invalid value), not a crash. Other columns are carried as they are.
 
     Parameters
     ----------
+    frame
+        Records (or one batch of them), as read.
     cols
         The column mapping (:func:`resolve_columns`).
-    source
-        The file, as messages name it.
-    frame, schema
-        The records, or the schema of a Parquet file (checked without reading it).
+
+    Returns
+    -------
+    DataFrame
+        ``frame`` itself when no mapped column holds such values, else a copy.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"kbli": [["31001", "10710"], "13134"], "tags": [[1], [2]]})
+    >>> single_values(frame, Columns(sector="kbli"))["kbli"].tolist()
+    ["['31001', '10710']", '13134']
     """
-    mapped = dict.fromkeys(v for v in vars(cols).values() if v is not None)
-    nested: dict[str, str] = {}
-    for name in mapped:
-        if schema is not None and name in schema.names:
-            kind = schema.field(name).type
-            if pa.types.is_nested(kind):
-                nested[name] = str(kind)
-        elif frame is not None and name in frame.columns and frame[name].dtype == object:
-            values = frame[name].to_numpy(dtype=object)
-            containers = np.frompyfunc(
-                lambda v: isinstance(v, list | tuple | dict | set | np.ndarray), 1, 1
-            )(values).astype(bool)
-            if containers.any():
-                nested[name] = f"e.g. {values[containers][0]!r}"
-    if nested:
-        raise ValidationError(
-            f"column(s) of {str(source)!r} hold lists or records, not one value per record: "
-            + "; ".join(f"{name!r} ({kind})" for name, kind in nested.items())
-            + "; the id, coordinate, KBLI, amount and name columns hold one value each: "
-            "keep one element, or join them into text"
-        )
+    out = frame
+    for name in dict.fromkeys(v for v in vars(cols).values() if v is not None):
+        if name not in frame.columns or frame[name].dtype != object:
+            continue
+        values = frame[name].to_numpy(dtype=object)
+        nested = _NESTED(values).astype(bool)
+        if nested.any():
+            if out is frame:
+                out = frame.copy()
+            values = values.copy()
+            values[nested] = [
+                repr(v.tolist() if isinstance(v, np.ndarray) else v) for v in values[nested]
+            ]
+            out[name] = pd.Series(values, index=frame.index, dtype=object)
+    return out
+
+
+#: Whether each value is a list, tuple, dict, set or array (a nested Parquet value).
+_NESTED = np.frompyfunc(lambda v: isinstance(v, list | tuple | dict | set | np.ndarray), 1, 1)
 
 
 # --------------------------------------------------------------------------------------
@@ -1535,7 +1536,7 @@ def validate_records(
     ['31', '13']
     """
     cols = resolve_columns(list(raw.frame.columns), columns, has_geometry=raw.xy is not None)
-    check_single_values(cols, raw.source, frame=raw.frame)
+    raw = dataclasses.replace(raw, frame=single_values(raw.frame, cols))
     # one number format per column; where a column's values fit both decimal marks, the
     # file's other columns decide
     formats = _number_formats(raw.frame, cols, decimal=decimal, delimiter=raw.delimiter)

@@ -338,7 +338,8 @@ ERROR_CASES: dict[str, tuple[Callable[[pd.DataFrame], object], type, str]] = {
     "lists as KBLI codes": (
         lambda r: r.assign(kbli=[["31001", "10710"]] * len(r)),
         ValidationError,
-        r"hold lists or records, not one value per record: 'kbli'",
+        r"317 record\(s\) rejected and 0 repaired in the records DataFrame, none kept "
+        r"\(invalid_sector: 317\)",
     ),
     "no coordinates": (
         lambda r: r.drop(columns=["lat", "lon"]),
@@ -386,7 +387,9 @@ def test_frames_that_cannot_be_read_raise_the_projects_error(
         klastergeo.run(make(registry), boundaries=folder / "desa.gpkg", options=QUICK)  # type: ignore[arg-type]
     assert isinstance(caught.value, KlastergeoError)
     assert "klastergeo-records-" not in str(caught.value)  # the frame, not its scratch copy
-    assert _left(scratch) == []
+    reports = [Path(p) for p in re.findall(r"see '([^']+rejected.csv)'", str(caught.value))]
+    assert all(p.exists() for p in reports)  # a rejection report the message names is kept
+    assert _left(scratch) == [p.parents[1].name for p in reports]
 
 
 # --------------------------------------------------------------------------------------
