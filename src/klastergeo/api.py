@@ -41,8 +41,13 @@ def run(
     Parameters
     ----------
     records
-        The registry: a file (CSV, Parquet, Excel, GIS) or a DataFrame with the same
-        columns (written to a temporary Parquet file for the run).
+        The registry: a file (CSV, Parquet, Excel, GIS) or a DataFrame (or GeoDataFrame
+        of points) with the same columns, read as that file would be: without an id
+        column its index gives the record ids (a named index, or the labels of a
+        filtered or sorted frame; the default 0..n-1 numbers them 1..n as rows of a
+        file); columns need unique names; values Parquet cannot hold are read as text.
+        :func:`klastergeo.records.stage_frame` gives the rules; the temporary copy is
+        removed when the run ends, however it ends.
     area
         The study area's code (e.g. ``"33"``, ``"33.09"``) or its unique name
         (``"Boyolali"``); None for the whole country or a custom boundaries file.
@@ -51,7 +56,8 @@ def run(
         ``h3:<resolution>`` (default: the configuration's, else ``desa``).
     out
         The output folder (default: a new temporary folder, named in the result's
-        ``out``).
+        ``out``; removed if the run fails, unless it holds the report of the rejected
+        records the error names).
     boundaries
         A folder of boundaries or a polygon file (default: ``KLASTERGEO_DATA_DIR``).
     config
