@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import klastergeo
-from klastergeo import KlastergeoError, api, boundaries
+from klastergeo import KlastergeoError, api, boundaries, records
 from klastergeo._errors import BoundaryError, ConfigError, ValidationError
 from klastergeo.cli import app
 from klastergeo.config import load_config
@@ -413,11 +413,24 @@ def test_the_temporary_folder_is_cleaned_after_success_error_and_interrupt(
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(intake, "validate", interrupted)
-    for target in (out, None):  # Ctrl-C in the middle of the run
-        with pytest.raises(KeyboardInterrupt):
-            klastergeo.run(registry, boundaries=folder / "desa.gpkg", out=target, options=QUICK)
-        assert _left(scratch) == []
+    staging = records.stage_frame
+
+    def staged_then_interrupted(*args, **kwargs):
+        staging(*args, **kwargs)  # the scratch copy is written whole
+        raise KeyboardInterrupt
+
+    for where, replaced, by in (
+        ("while staging", records, ("stage_frame", staged_then_interrupted)),
+        ("in the middle of the run", intake, ("validate", interrupted)),
+    ):
+        with monkeypatch.context() as patch:
+            patch.setattr(replaced, *by)
+            for target in (out, None):  # Ctrl-C
+                with pytest.raises(KeyboardInterrupt):
+                    klastergeo.run(
+                        registry, boundaries=folder / "desa.gpkg", out=target, options=QUICK
+                    )
+                assert _left(scratch) == [], where
     assert (out / "map.html").exists()  # the earlier outputs in out are untouched
 
 
