@@ -852,6 +852,14 @@ def _missing_name(name: object) -> bool:
         return False
 
 
+def _utf8(value: bytes | bytearray) -> bool:
+    try:
+        bytes(value).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _unicode(text: str) -> bool:
     try:
         text.encode("utf-8")
@@ -938,6 +946,8 @@ def _storable(frame: pd.DataFrame) -> tuple[pd.DataFrame, pa.Table]:
     if table is not None:
         return frame, table
     for column in frame.columns:
+        if frame[column].dtype.kind in "biufmM":  # numpy numbers and times always convert
+            continue
         if _arrow(frame[[column]]) is None:
             logger.info("column %r of %s is written as text", column, _FRAME)
             frame[column] = _text_column(frame[column], column)
@@ -962,51 +972,51 @@ def _arrow(frame: pd.DataFrame) -> pa.Table | None:
 
 def _text_column(values: pd.Series, column: str) -> pd.Series:
     """A column as text, the way a CSV file holds it: missing values stay missing,
-    whole numbers stored as floats lose their '.0', bytes are decoded as UTF-8."""
-    values_ = values.astype(object).to_numpy(dtype=object)
-    undecodable: list[int] = []
-
-    def text(value: Any) -> str | None:
-        if value is None or value is pd.NA or value is pd.NaT:
-            return None
-        if isinstance(value, bytes | bytearray):
-            try:
-                return bytes(value).decode("utf-8")
-            except UnicodeDecodeError:
-                undecodable.append(0)
-                return None
-        if isinstance(value, float | np.floating):
-            number = float(value)
-            if np.isnan(number):
-                return None
-            if np.isfinite(number) and number.is_integer() and abs(number) < 2**53:
-                return str(int(number))
-        if isinstance(value, np.datetime64 | np.timedelta64) and np.isnat(value):
-            return None
-        return str(value)
-
-    # frompyfunc, not Series.map: no dtype is inferred (pandas would make text with a
-    # lone surrogate an Arrow string, and fail)
-    texts = pd.Series(np.frompyfunc(text, 1, 1)(values_), index=values.index, dtype=object)
-    if undecodable:
-        is_bytes = np.frompyfunc(lambda v: isinstance(v, bytes | bytearray), 1, 1)(values_)
-        rows = np.flatnonzero(is_bytes.astype(bool) & texts.isna().to_numpy())
-        raise ValidationError(
-            f"column {column!r} of {_FRAME} holds bytes that are not UTF-8 text (rows "
-            f"{preview(rows + 1)}); decode them (e.g. .str.decode('cp1252')) or drop them"
-        )
-    bad = np.frompyfunc(lambda t: isinstance(t, str) and not _unicode(t), 1, 1)(
-        texts.to_numpy(dtype=object)
-    ).astype(bool)
-    if bad.any():
-        rows = np.flatnonzero(bad) + 1
+    whole numbers stored as floats lose their '.0', bytes are decoded as UTF-8. Each
+    kind of value is converted as an array (``str()`` called from numpy's C loop)."""
+    objects = values.astype(object).to_numpy(dtype=object)
+    kinds = _TYPE(objects)  # the builtin type(), called from C
+    texts = objects.copy()
+    missing = pd.isna(objects)
+    floats = ~missing & np.isin(kinds, [float, np.float64])
+    if floats.any():
+        numbers = objects[floats].astype(float)
+        whole = np.isfinite(numbers) & (np.abs(numbers) < 2**53)
+        whole &= np.floor(np.where(whole, numbers, 0.0)) == np.where(whole, numbers, 0.0)
+        shown = numbers.astype(str).astype(object)
+        shown[whole] = numbers[whole].astype(np.int64).astype(str).astype(object)
+        texts[floats] = shown
+    raw = ~missing & np.isin(kinds, [bytes, bytearray])
+    if raw.any():
+        try:
+            texts[raw] = [bytes(v).decode("utf-8") for v in objects[raw]]
+        except UnicodeDecodeError:
+            bad = [i for i in np.flatnonzero(raw) if not _utf8(objects[i])]
+            raise ValidationError(
+                f"column {column!r} of {_FRAME} holds bytes that are not UTF-8 text (rows "
+                f"{preview(np.asarray(bad) + 1)}); decode them (e.g. .str.decode('cp1252')) "
+                "or drop them"
+            ) from None
+    rest = ~missing & ~floats & ~raw & ~np.isin(kinds, [str])
+    if rest.any():  # ints, booleans, complex numbers, Python objects
+        texts[rest] = objects[rest].astype(str).astype(object)
+    texts[missing] = None
+    # an object Series, not Series.map: no dtype is inferred (pandas would make text
+    # holding a lone surrogate an Arrow string, and fail)
+    texts = pd.Series(texts, index=values.index, dtype=object)
+    try:
+        pa.array(texts, type=pa.large_string(), from_pandas=True)
+    except UnicodeEncodeError:
+        bad = np.frompyfunc(lambda t: isinstance(t, str) and not _unicode(t), 1, 1)(
+            texts.to_numpy(dtype=object)
+        ).astype(bool)
         raise ValidationError(
             f"column {column!r} of {_FRAME} holds text that is not valid Unicode (a lone "
             f"surrogate such as {preview(texts[bad].head(1))}) in {int(bad.sum())} row(s) "
-            f"({preview(rows)}); repair it, e.g. "
+            f"({preview(np.flatnonzero(bad) + 1)}); repair it, e.g. "
             ".str.encode('utf-8', 'replace').str.decode('utf-8')"
-        )
-    return texts.astype(object)
+        ) from None
+    return texts
 
 
 # --------------------------------------------------------------------------------------
@@ -1131,6 +1141,8 @@ def single_values(frame: pd.DataFrame, cols: Columns) -> pd.DataFrame:
     return out
 
 
+#: The type of each value of an object array.
+_TYPE = np.frompyfunc(type, 1, 1)
 #: Whether each value is a list, tuple, dict, set or array (a nested Parquet value).
 _NESTED = np.frompyfunc(lambda v: isinstance(v, list | tuple | dict | set | np.ndarray), 1, 1)
 
