@@ -978,7 +978,7 @@ def _text_column(values: pd.Series, column: str) -> pd.Series:
     kinds = _TYPE(objects)  # the builtin type(), called from C
     texts = objects.copy()
     missing = pd.isna(objects)
-    floats = ~missing & np.isin(kinds, [float, np.float64])
+    floats = ~missing & _kind(kinds, float, np.float64)
     if floats.any():
         numbers = objects[floats].astype(float)
         whole = np.isfinite(numbers) & (np.abs(numbers) < 2**53)
@@ -986,7 +986,7 @@ def _text_column(values: pd.Series, column: str) -> pd.Series:
         shown = numbers.astype(str).astype(object)
         shown[whole] = numbers[whole].astype(np.int64).astype(str).astype(object)
         texts[floats] = shown
-    raw = ~missing & np.isin(kinds, [bytes, bytearray])
+    raw = ~missing & _kind(kinds, bytes, bytearray)
     if raw.any():
         try:
             texts[raw] = [bytes(v).decode("utf-8") for v in objects[raw]]
@@ -997,26 +997,32 @@ def _text_column(values: pd.Series, column: str) -> pd.Series:
                 f"{preview(np.asarray(bad) + 1)}); decode them (e.g. .str.decode('cp1252')) "
                 "or drop them"
             ) from None
-    rest = ~missing & ~floats & ~raw & ~np.isin(kinds, [str])
+    rest = ~missing & ~floats & ~raw & ~_kind(kinds, str)
     if rest.any():  # ints, booleans, complex numbers, Python objects
         texts[rest] = objects[rest].astype(str).astype(object)
     texts[missing] = None
     # an object Series, not Series.map: no dtype is inferred (pandas would make text
     # holding a lone surrogate an Arrow string, and fail)
-    texts = pd.Series(texts, index=values.index, dtype=object)
+    out = pd.Series(texts, index=values.index, dtype=object)
     try:
-        pa.array(texts, type=pa.large_string(), from_pandas=True)
+        pa.array(out, type=pa.large_string(), from_pandas=True)
     except UnicodeEncodeError:
-        bad = np.frompyfunc(lambda t: isinstance(t, str) and not _unicode(t), 1, 1)(
-            texts.to_numpy(dtype=object)
-        ).astype(bool)
+        bad = np.frompyfunc(lambda t: isinstance(t, str) and not _unicode(t), 1, 1)(texts).astype(
+            bool
+        )
         raise ValidationError(
             f"column {column!r} of {_FRAME} holds text that is not valid Unicode (a lone "
-            f"surrogate such as {preview(texts[bad].head(1))}) in {int(bad.sum())} row(s) "
+            f"surrogate such as {preview(texts[bad][:1])}) in {int(bad.sum())} row(s) "
             f"({preview(np.flatnonzero(bad) + 1)}); repair it, e.g. "
             ".str.encode('utf-8', 'replace').str.decode('utf-8')"
         ) from None
-    return texts
+    return out
+
+
+def _kind(kinds: NDArray[np.object_], *types: type) -> NDArray[np.bool_]:
+    """Whether each of ``kinds`` (the types of an object array's values) is one of
+    ``types``."""
+    return np.isin(kinds, np.asarray(types, dtype=object))
 
 
 # --------------------------------------------------------------------------------------
