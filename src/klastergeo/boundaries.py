@@ -437,8 +437,11 @@ def _polygons(frame: gpd.GeoDataFrame, path: Path, *, repair: bool = True) -> gp
     geometry = frame.geometry.to_numpy().copy()
     kinds = shapely.get_type_id(geometry)  # -1: missing
     collection = kinds == shapely.GeometryType.GEOMETRYCOLLECTION
+    if collection.any():  # those holding polygons; the others are not polygons (below)
+        parts = np.asarray([_polygonal(g) for g in geometry[collection]], dtype=object)
+        collection[collection] = ~shapely.is_empty(parts)
+        geometry[collection] = parts[~shapely.is_empty(parts)]
     if collection.any():
-        geometry[collection] = [_polygonal(g) for g in geometry[collection]]
         logger.warning(
             "boundaries %s: %d area(s) are geometry collections; their polygons are used (%s)",
             path.name,
