@@ -191,6 +191,18 @@ def load_areas(
     GeoDataFrame indexed by ``area_code`` (sorted) with ``name`` and ``geometry``
     (EPSG:4326).
 
+    Raises
+    ------
+    BoundaryError
+        Naming the file and every problem at once: no areas; ids missing, blank,
+        repeated, holding control characters or ``;``, or stored as decimal numbers
+        (whole numbers stored as floats are read without ``.0``); geometries missing,
+        empty, not polygons or with vertices that are not numbers; coordinates not in
+        the units of the file's CRS (metres without a CRS, or in a GeoJSON file, which
+        is always degrees; degrees under a projected CRS). Invalid polygons of a
+        polygon file are repaired (``make_valid``) and control characters in names
+        replaced, with a warning naming the areas.
+
     Examples
     --------
     The kecamatan of Kabupaten Sukoharjo from the national files (needs them, see
