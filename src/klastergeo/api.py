@@ -8,18 +8,22 @@ option reference.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 if TYPE_CHECKING:
+    from klastergeo._errors import KlastergeoError
+    from klastergeo.config import RunConfig
     from klastergeo.pipeline import RunResult
 
-__all__ = ["run"]
+__all__ = ["run", "staged"]
 
 
 def run(
@@ -37,8 +41,13 @@ def run(
     Parameters
     ----------
     records
-        The registry: a file (CSV, Parquet, Excel, GIS) or a DataFrame with the same
-        columns (written to a temporary Parquet file for the run).
+        The registry: a file (CSV, Parquet, Excel, GIS) or a DataFrame (or GeoDataFrame
+        of points) with the same columns, read as that file would be: without an id
+        column its index gives the record ids (a named index, or the labels of a
+        filtered or sorted frame; the default 0..n-1 numbers them 1..n as rows of a
+        file); columns need unique names; values Parquet cannot hold are read as text.
+        :func:`klastergeo.records.stage_frame` gives the rules; the temporary copy is
+        removed when the run ends, however it ends.
     area
         The study area's code (e.g. ``"33"``, ``"33.09"``) or its unique name
         (``"Boyolali"``); None for the whole country or a custom boundaries file.
@@ -47,7 +56,8 @@ def run(
         ``h3:<resolution>`` (default: the configuration's, else ``desa``).
     out
         The output folder (default: a new temporary folder, named in the result's
-        ``out``).
+        ``out``; removed if the run fails, unless it holds the report of the rejected
+        records the error names).
     boundaries
         A folder of boundaries or a polygon file (default: ``KLASTERGEO_DATA_DIR``).
     config
@@ -78,34 +88,101 @@ def run(
     >>> result.sector("25").plot(column="spec_bin")  # doctest: +SKIP
     """
     from klastergeo import pipeline
+    from klastergeo._errors import ConfigError
     from klastergeo.config import load_config
 
-    folder = Path(tempfile.mkdtemp(prefix="klastergeo-")) if out is None else Path(out)
-    target = folder / "run" if out is None else folder
-    scratch = None
-    if isinstance(records, pd.DataFrame):
-        scratch = Path(tempfile.mkdtemp(prefix="klastergeo-records-"))
-        path: Path = scratch / "records.parquet"
-        frame = records.reset_index(drop=True)
-        frame.columns = [str(c) for c in frame.columns]
-        frame.to_parquet(path, index=False)
-    else:
-        path = Path(records)
+    if not isinstance(records, str | os.PathLike | pd.DataFrame):
+        raise ConfigError(
+            f"records must be a file path or a pandas DataFrame, not {type(records).__name__}"
+            " (a polars or pyarrow table: pass table.to_pandas())"
+        )
     if area is not None and boundaries is None:
         from klastergeo.boundaries import resolve_area_name
         from klastergeo.config import is_area_code
 
         area = area if is_area_code(area) else resolve_area_name(area)  # "Boyolali": 33.09
-    overrides: dict[str, Any] = {
-        "records.path": str(path),
-        "area.code": area,
-        "area.level": level,
-        "area.boundaries": None if boundaries is None else str(boundaries),
-        "out": str(target),
-        **dict(options or {}),
-    }
+    # The folders this call makes: removed on any failure (an error, Ctrl-C), the
+    # DataFrame's scratch copy always.
+    made = Path(tempfile.mkdtemp(prefix="klastergeo-")) if out is None else None
+    target = made / "run" if made is not None else Path(out)  # type: ignore[arg-type]
     try:
-        return pipeline.run(load_config(config, overrides=overrides))
+        overrides: dict[str, Any] = {
+            "records.path": None if isinstance(records, pd.DataFrame) else str(records),
+            "area.code": area,
+            "area.level": level,
+            "area.boundaries": None if boundaries is None else str(boundaries),
+            "out": str(target),
+            **dict(options or {}),
+        }
+        with staged(records, load_config(config, overrides=overrides)) as settings:
+            return pipeline.run(settings)
+    except BaseException:
+        if made is not None:
+            _remove_unless_reported(made, target)
+        raise
+
+
+@contextmanager
+def staged(records: str | Path | pd.DataFrame, config: RunConfig) -> Iterator[RunConfig]:
+    """``config`` reading ``records``: a file as it is; a DataFrame written to a scratch
+    Parquet file (:func:`klastergeo.records.stage_frame`, which also says how its index
+    and dtypes are read), removed when the block ends however it ends (an error,
+    Ctrl-C). Errors raised in the block name "the records DataFrame", not the scratch
+    file.
+
+    Parameters
+    ----------
+    records
+        A registry file, or a DataFrame.
+    config
+        The run's configuration; ``columns.id`` decides whether the frame has an id
+        column.
+
+    Yields
+    ------
+    RunConfig
+        ``config`` with ``records.path`` set (and ``columns.id``, where the frame's
+        index gives the record ids).
+
+    Examples
+    --------
+    >>> from klastergeo.config import load_config
+    >>> frame = pd.DataFrame({"lat": [-7.5], "lon": [110.2], "kbli": ["31001"]},
+    ...                      index=pd.Index(["B-17"], name="nib"))
+    >>> with staged(frame, load_config()) as config:
+    ...     config.columns.id, config.records.path.name
+    ('nib', 'records.parquet')
+    """
+    from klastergeo._errors import KlastergeoError
+    from klastergeo.records import stage_frame
+
+    if not isinstance(records, pd.DataFrame):
+        yield config.with_overrides({"records.path": str(records)})
+        return
+    scratch = Path(tempfile.mkdtemp(prefix="klastergeo-records-"))
+    try:
+        frame = stage_frame(records, scratch / "records.parquet", columns=config.columns)
+        try:
+            yield config.with_overrides(
+                {"records.path": str(frame.path), "columns.id": frame.id_col}
+            )
+        except KlastergeoError as err:  # name the frame, not its scratch copy
+            raise _naming_frame(err, frame.path) from err
     finally:
-        if scratch is not None:
-            shutil.rmtree(scratch, ignore_errors=True)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _naming_frame(err: KlastergeoError, path: Path) -> KlastergeoError:
+    """``err`` with the DataFrame named where its message names the scratch file."""
+    text = str(err).replace(repr(str(path)), "the records DataFrame")
+    return err if text == str(err) else type(err)(text)
+
+
+def _remove_unless_reported(folder: Path, target: Path) -> None:
+    """Remove the temporary output folder of a failed run, unless it holds the report
+    of the rejected records the error points to (``<out>.rejected``)."""
+    from klastergeo.pipeline.intake import rejection_folder
+
+    if rejection_folder(target).exists():
+        return
+    shutil.rmtree(folder, ignore_errors=True)

@@ -391,6 +391,7 @@ class _Source:
     header: list[str] = field(default_factory=list)
     whole: records.RawRecords | None = None
     text: bool = False  # binary Parquet columns need decoding (records._as_text)
+    nested: tuple[str, ...] = ()  # mapped columns of lists or records (records.single_values)
     lengths: NDArray[np.int64] | None = None  # the sector column's KBLI lengths
 
     def numbers(self, positions: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -406,6 +407,8 @@ class _Source:
     def raw(self, frame: pd.DataFrame, start: int) -> records.RawRecords:
         if self.text:
             frame = records._as_text(frame, self.path)
+        if self.nested:
+            frame = records.single_values(frame, self.cols)
         frame.index = pd.RangeIndex(start, start + len(frame))
         return records.RawRecords(
             frame=frame,
@@ -484,6 +487,8 @@ class _Source:
         frame = table.to_pandas()
         if self.text:
             frame = records._as_text(frame, self.path)
+        if self.nested:
+            frame = records.single_values(frame, self.cols)
         frame.index = pd.Index(positions)
         return records.RawRecords(
             frame=frame, source=self.path, format=self.format, numbers=self.numbers(positions)
@@ -567,6 +572,7 @@ def _open(
     cols = records.resolve_columns(
         list(raw.frame.columns), columns, has_geometry=raw.xy is not None
     )
+    raw = dataclasses.replace(raw, frame=records.single_values(raw.frame, cols))
     evidence = _Evidence(cols, decimal, raw.delimiter)
     evidence.add(raw.frame)
     return _Source(
@@ -665,10 +671,16 @@ def _parquet(
         ) from err
     records._check_header(names, path)
     cols = records.resolve_columns(names, columns, has_geometry=False)
+    mapped = {v for v in vars(cols).values() if v is not None}
+    nested = tuple(
+        field.name
+        for field in parquet.schema_arrow
+        if field.name in mapped and pa.types.is_nested(field.type)
+    )
     evidence = _Evidence(cols, decimal, None, active=formats)
     wanted = evidence.wanted if formats else []
     for table in parquet_batches(path, batch_size, columns=wanted) if wanted else ():
-        evidence.add(records._as_text(table.to_pandas(), path))
+        evidence.add(records.single_values(records._as_text(table.to_pandas(), path), cols))
     if not evidence.formats:
         empty = parquet.schema_arrow.empty_table().select(evidence.wanted).to_pandas()
         evidence.add(empty)
@@ -683,6 +695,7 @@ def _parquet(
         header=names,
         text=True,
         lengths=evidence.lengths,
+        nested=nested,
     )
 
 

@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import re
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -190,6 +191,18 @@ def load_areas(
     GeoDataFrame indexed by ``area_code`` (sorted) with ``name`` and ``geometry``
     (EPSG:4326).
 
+    Raises
+    ------
+    BoundaryError
+        Naming the file and every problem at once: no areas; ids missing, blank,
+        repeated, holding control characters or ``;``, or stored as decimal numbers
+        (whole numbers stored as floats are read without ``.0``); geometries missing,
+        empty, not polygons or with vertices that are not numbers; coordinates not in
+        the units of the file's CRS (metres without a CRS, or in a GeoJSON file, which
+        is always degrees; degrees under a projected CRS). Invalid polygons of a
+        polygon file are repaired (``make_valid``) and control characters in names
+        replaced, with a warning naming the areas.
+
     Examples
     --------
     The kecamatan of Kabupaten Sukoharjo from the national files (needs them, see
@@ -226,12 +239,12 @@ def load_areas(
     _check_columns(frame, path, id_col, name_col)
     if frame.empty:
         raise BoundaryError(f"boundaries {str(path)!r} hold no areas")
-    codes = frame[id_col].astype("string")
+    assert id_col is not None
+    codes = _area_codes(frame[id_col], path, id_col)
     if area is not None:
-        frame = frame.loc[_prefix_mask(codes, area, dotted=path.is_dir() or "." in area)]
-        codes = frame[id_col].astype("string")
+        keep = _prefix_mask(codes, area, dotted=path.is_dir() or "." in area)
+        frame, codes = frame.loc[keep], codes.loc[keep]
         if frame.empty:
-            assert id_col is not None
             raise BoundaryError(
                 f"area {area!r} selects no {level} in {str(path)!r}; codes look like "
                 f"{preview(_sample_codes(path, level, id_col))}"
@@ -243,13 +256,86 @@ def load_areas(
         index=pd.Index(codes.to_numpy(dtype=object), name="area_code"),
         crs=frame.crs,
     )
-    _check_areas(out, path)
+    # the national files were repaired when converted (_repair); a polygon file may not be
+    out = _polygons(out, path, repair=not path.is_dir())
+    _check_units(out, path)
     if out.crs is None:
         logger.warning("boundaries %s have no CRS; assuming EPSG:4326", path)
         out = out.set_crs(4326)
     elif out.crs.to_epsg() != 4326:
+        crs = out.crs
         out = out.to_crs(4326)
+        if not np.isfinite(shapely.get_coordinates(out.geometry.to_numpy())).all():
+            raise BoundaryError(
+                f"boundaries {str(path)!r}: their coordinates cannot be converted from "
+                f"their CRS ({crs.name}) to longitude/latitude; check the file's CRS"
+            )
     return out.sort_index()
+
+
+#: Characters an area code may not hold: controls, and ';', which separates the codes
+#: of a sentra's areas in every table (``area_codes``).
+_BAD_CODE = r"[\x00-\x1f\x7f-\x9f;]"
+#: Control characters in names: blanks among them read as a space, the rest as U+FFFD
+#: (no output format shows them, and Excel's cannot hold them).
+_BLANK_CONTROL = r"[\t\n\r\x0b\x0c\x85]"
+_OTHER_CONTROL = r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]"
+
+
+def _area_codes(values: pd.Series, path: Path, id_col: str) -> pd.Series:
+    """Area codes as text: whole numbers stored as floats (a GeoPackage or shapefile
+    ``real`` column) without '.0'; decimal numbers refused, since a code such as 33.10
+    stored as a number has lost its last zero. Blank codes are missing."""
+    if pd.api.types.is_float_dtype(values.dtype):
+        numbers = values.to_numpy(dtype=float, na_value=np.nan)
+        finite = np.isfinite(numbers)
+        whole = finite & (np.abs(np.where(finite, numbers, 0.0)) < 2**53)
+        whole &= np.floor(np.where(whole, numbers, 0.0)) == np.where(whole, numbers, 0.0)
+        if (finite & ~whole).any():
+            raise BoundaryError(
+                f"boundaries {str(path)!r}: id column {id_col!r} holds decimal numbers "
+                f"({preview(pd.unique(numbers[finite & ~whole]))}), not codes; a code "
+                "such as 33.10 stored as a number has lost its last zero: store the id "
+                "column as text in the file (or name another one with --area-id-col)"
+            )
+        text = pd.Series(pd.NA, index=values.index, dtype="string")
+        text[whole] = pd.Series(numbers[whole].astype(np.int64), index=values.index[whole]).astype(
+            "string"
+        )
+        return text
+    text = values.astype("string")
+    return text.mask(text.str.strip() == "")
+
+
+def _check_units(frame: gpd.GeoDataFrame, path: Path) -> None:
+    """Coordinates in the units of the file's CRS: degrees (longitude within +-180,
+    latitude within +-90) where it has none (they are read as degrees) or a geographic
+    one; a projected CRS whose coordinates all fit in those ranges is degrees labelled
+    wrongly (the whole file would lie within 180 m of the projection's origin)."""
+    x0, y0, x1, y1 = frame.total_bounds
+    degrees = max(abs(x0), abs(x1)) <= 180 and max(abs(y0), abs(y1)) <= 90
+    crs = frame.crs
+    if crs is not None and not crs.is_geographic:
+        if degrees:
+            raise BoundaryError(
+                f"boundaries {str(path)!r} declare a projected CRS ({crs.name}), but every "
+                f"coordinate (x {x0:g} to {x1:g}, y {y0:g} to {y1:g}) fits in the range of "
+                "degrees: the CRS is wrong. Set it to the one the coordinates are in, e.g. "
+                f"ogr2ogr -a_srs EPSG:4326 fixed.gpkg {str(path)!r}"
+            )
+        return
+    if degrees:
+        return
+    said = "have no CRS" if crs is None else f"declare a geographic CRS ({crs.name})"
+    raise BoundaryError(
+        f"boundaries {str(path)!r} {said}, but their coordinates (x {x0:,.0f} to "
+        f"{x1:,.0f}, y {y0:,.0f} to {y1:,.0f}) are not degrees (longitude within +-180, "
+        "latitude within +-90): they are projected. Set the file's CRS to the one they "
+        f"are in, e.g. ogr2ogr -a_srs EPSG:32749 fixed.gpkg {str(path)!r}, or in Python "
+        "gpd.read_file(path).set_crs(32749, allow_override=True).to_file('fixed.gpkg') "
+        "(EPSG:32749 is UTM zone 49S, as for Jawa Tengah; a GeoJSON file is always read "
+        "as degrees: convert it to GeoPackage with its CRS)"
+    )
 
 
 def _check_columns(
@@ -276,6 +362,19 @@ def _area_names(
     if not name_col:
         return codes.astype(object)
     names = frame[name_col].astype("string")
+    names = names.mask(names.str.strip() == "")
+    controls = names.str.contains(f"{_BLANK_CONTROL}|{_OTHER_CONTROL}", regex=True)
+    if controls.fillna(False).any():
+        shown = codes[controls.fillna(False).to_numpy()]
+        logger.warning(
+            "%d area name(s) of %s hold control characters (areas %s); blanks among them "
+            "are read as spaces, the others as U+FFFD",
+            len(shown),
+            path.name,
+            preview(shown),
+        )
+        names = names.str.replace(_BLANK_CONTROL, " ", regex=True)
+        names = names.str.replace(_OTHER_CONTROL, "\ufffd", regex=True)
     if names.isna().any():
         logger.warning(
             "%d area(s) of %s have no name in column %r; their codes stand in",
@@ -289,10 +388,12 @@ def _area_names(
 
 def _read_polygon_file(path: Path) -> gpd.GeoDataFrame:
     try:
-        if path.suffix.lower() in (".parquet", ".geoparquet"):
-            frame = gpd.read_parquet(path)
-        else:
-            frame = gpd.read_file(path, engine="pyogrio")
+        with warnings.catch_warnings():  # NaN vertices: _polygons names their areas
+            warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
+            if path.suffix.lower() in (".parquet", ".geoparquet"):
+                frame = gpd.read_parquet(path)
+            else:
+                frame = gpd.read_file(path, engine="pyogrio")
     except Exception as err:  # pyogrio/pyarrow raise many types for unreadable files
         raise BoundaryError(f"cannot read boundaries {str(path)!r}: {err}") from err
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
@@ -324,25 +425,105 @@ def _sample_codes(path: Path, level: str, id_col: str) -> list[str]:
     return table[id_col].astype(str).head(5).tolist()
 
 
-def _check_areas(frame: gpd.GeoDataFrame, path: Path) -> None:
+def _polygons(frame: gpd.GeoDataFrame, path: Path, *, repair: bool = True) -> gpd.GeoDataFrame:
+    """The areas as valid polygons, or every problem of the file at once: missing,
+    blank, repeated or unusable ids; missing, empty, non-polygonal or non-finite
+    geometries. With ``repair`` (a polygon file; the national files were checked and
+    repaired when converted), vertices that are not numbers are refused and invalid
+    polygons made valid (``make_valid``, polygonal parts kept). Geometry collections
+    holding polygons are read as those polygons. Each repair is logged."""
     problems = []
-    if frame.index.hasnans:
-        problems.append(f"{int(frame.index.isna().sum())} areas without an id")
-    dupes = frame.index[frame.index.duplicated()].unique()
+    index = frame.index
+    if index.hasnans:
+        problems.append(f"{int(index.isna().sum())} area(s) without an id (empty or blank)")
+    dupes = index[index.duplicated() & index.notna()].unique()
     if len(dupes):
         problems.append(f"repeated ids {preview(dupes)}")
-    kinds = set(frame.geom_type.dropna().unique()) - {"Polygon", "MultiPolygon"}
-    if kinds:
-        problems.append(f"non-polygon geometries ({', '.join(sorted(kinds))})")
-    if frame.geometry.isna().any():
-        problems.append(f"{int(frame.geometry.isna().sum())} areas without geometry")
-    empty = ~frame.geometry.isna() & frame.geometry.is_empty
+    bad = pd.Series(index, dtype="string").str.contains(_BAD_CODE, regex=True)
+    bad_codes = bad.fillna(False).to_numpy(dtype=bool)
+    if bad_codes.any():
+        problems.append(
+            f"ids holding control characters or ';' ({preview(index[bad_codes])}); an id "
+            "is printable text without ';' (the separator of area lists)"
+        )
+    geometry = frame.geometry.to_numpy().copy()
+    kinds = shapely.get_type_id(geometry)  # -1: missing
+    collection = kinds == shapely.GeometryType.GEOMETRYCOLLECTION
+    if collection.any():  # those holding polygons; the others are not polygons (below)
+        parts = np.asarray([_polygonal(g) for g in geometry[collection]], dtype=object)
+        collection[collection] = ~shapely.is_empty(parts)
+        geometry[collection] = parts[~shapely.is_empty(parts)]
+    if collection.any():
+        logger.warning(
+            "boundaries %s: %d area(s) are geometry collections; their polygons are used (%s)",
+            path.name,
+            int(collection.sum()),
+            preview(index[collection]),
+        )
+        kinds = shapely.get_type_id(geometry)
+    missing = kinds == -1
+    if missing.any():
+        problems.append(
+            f"{int(missing.sum())} area(s) without geometry ({preview(index[missing])})"
+        )
+    polygonal = np.isin(kinds, [shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON])
+    other = ~missing & ~polygonal
+    if other.any():
+        types = np.asarray([g.geom_type for g in geometry[other]])
+        listed = "; ".join(
+            f"{kind} {preview(index[other][types == kind])}" for kind in sorted(set(types))
+        )
+        problems.append(f"geometries that are not polygons ({listed}); areas must be polygons")
+    empty = polygonal & shapely.is_empty(geometry)
     if empty.any():
         problems.append(
-            f"{int(empty.sum())} area(s) with an empty geometry ({preview(frame.index[empty])})"
+            f"{int(empty.sum())} area(s) with an empty geometry ({preview(index[empty])})"
         )
+    if repair:  # every vertex: a polygon file's, not the national files' (checked once)
+        coordinates, owner = shapely.get_coordinates(geometry, return_index=True)
+        broken = np.unique(owner[~np.isfinite(coordinates).all(axis=1)])
+        if len(broken):
+            problems.append(f"coordinates that are not numbers in area(s) {preview(index[broken])}")
     if problems:
         raise BoundaryError(f"boundaries {str(path)!r} cannot be used: " + "; ".join(problems))
+    invalid = ~shapely.is_valid(geometry) if repair else np.zeros(len(frame), dtype=bool)
+    if invalid.any():
+        repaired = np.asarray(
+            [_polygonal(g) for g in shapely.make_valid(geometry[invalid])], dtype=object
+        )
+        lost = shapely.is_empty(repaired)
+        if lost.any():
+            raise BoundaryError(
+                f"boundaries {str(path)!r} cannot be used: area(s) "
+                f"{preview(index[invalid][lost])} have invalid polygons with no area left "
+                "once repaired (a line or a point drawn as a polygon); fix or remove them"
+            )
+        geometry[invalid] = repaired
+        logger.warning(
+            "boundaries %s: %d invalid polygon(s) repaired (%s): self-intersecting rings "
+            "or holes outside their shell, made valid as GIS tools do",
+            path.name,
+            int(invalid.sum()),
+            preview(index[invalid]),
+        )
+    return frame.set_geometry(gpd.GeoSeries(geometry, index=index, crs=frame.crs))
+
+
+def _polygonal(geometry: shapely.Geometry) -> shapely.Geometry:
+    """The polygons of a geometry (a collection's polygonal parts) as one
+    (Multi)Polygon; an empty Polygon when it has none."""
+    if geometry.geom_type in ("Polygon", "MultiPolygon"):
+        return geometry
+    parts = [
+        q
+        for p in shapely.get_parts(geometry)
+        if p.geom_type in ("Polygon", "MultiPolygon")
+        for q in shapely.get_parts(p)
+        if not q.is_empty
+    ]
+    if not parts:
+        return shapely.Polygon()
+    return parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts)
 
 
 def load_names(

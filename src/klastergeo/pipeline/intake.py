@@ -264,9 +264,22 @@ def stop_error(
         f"{validation.n_repaired} repaired in "
         + (repr(str(config.records.path)) if survey is None else survey.source(config))
         + (", none kept" if validation.n_kept == 0 else "")
-        + f" ({reason_text(validation)}); the outputs in "
+        + f" ({reason_text(validation)}){_elsewhere(validation)}; the outputs in "
         f"{str(config.out if survey is None else survey.config.out)!r} are unchanged; "
         f"see {str(where / 'rejected.csv')!r}"
+    )
+
+
+def _elsewhere(validation: records_mod.ValidationReport) -> str:
+    """A hint where no record is kept and every usable one lies outside the study area:
+    records and boundaries of different places, or boundaries in the wrong CRS."""
+    reasons = {k for k, v in validation.by_reason.items() if v}
+    if validation.n_kept or reasons != {"outside_study_area"}:
+        return ""
+    return (
+        ": not one record lies in the study area; check that the records and the "
+        "boundaries (--boundaries, --area) are of the same place and that the boundaries' "
+        "CRS is the one their coordinates are in"
     )
 
 
