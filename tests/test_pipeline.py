@@ -285,14 +285,18 @@ def test_cluster_probability_on_the_map_and_in_the_tables(demo_run) -> None:
     # p_cluster is the logit's mean firm probability per area and sector
     assert areas["p_cluster"].equals(areas["p_logit"])
     with_firms = areas.loc[areas["n_firms"] > 0]
-    assert with_firms["p_cluster"].notna().all()
+    # a mean of fewer than disclosure.min_firms (3) firms' probabilities is theirs
+    shown = with_firms["n_firms"] >= 3
+    assert with_firms.loc[shown, "p_cluster"].notna().all()
+    assert with_firms.loc[~shown, "p_cluster"].isna().all() and (~shown).any()
     assert areas.loc[areas["n_firms"] == 0, "p_cluster"].isna().all()
     sentra_csv = pd.read_csv(out / "sentra.csv")
     assert sentra_csv["p_cluster"].between(0, 1).all()
     # members of sentra have a higher mean probability than the areas without a sentra
     members = with_firms["sentra_id"].notna()
     assert (
-        with_firms.loc[members, "p_cluster"].mean() > with_firms.loc[~members, "p_cluster"].mean()
+        with_firms.loc[members & shown, "p_cluster"].mean()
+        > with_firms.loc[~members & shown, "p_cluster"].mean()
     )
     html = (out / "map.html").read_text(encoding="utf-8")
     assert "Probabilitas klaster" in html or "Cluster probability" in html
