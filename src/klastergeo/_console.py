@@ -273,6 +273,11 @@ def print_summary(summary: dict[str, Any], sentra: Any, out: Path) -> None:
             Text.assemble(("not computed: ", "yellow"), literal(f"{item['what']}: {item['why']}")),
             soft_wrap=True,
         )
+    for item in summary.get("output_notes") or []:
+        out_console.print(
+            Text.assemble(("note: ", "yellow"), literal(f"{item['file']}: {item['note']}")),
+            soft_wrap=True,
+        )
     timings = ", ".join(f"{k} {v:.1f}s" for k, v in summary["timings"].items())
     out_console.print(f"timings: {timings}")
     out_console.print(Text.assemble("outputs: ", (str(out), "bold")))

@@ -61,6 +61,7 @@ __all__ = [
     "check_output",
     "environment_cause",
     "neutralise_formulas",
+    "note",
     "output_error",
     "writing",
     "write_csv",
@@ -176,6 +177,9 @@ _GDAL_CAUSES = (
     (re.compile(r"disk I/O error|failed to commit transaction", re.I), errno.EIO),
 )
 _ERRNO_TEXT = re.compile(r"\[Errno (\d+)\]")
+#: Free bytes below which a disk counts as full when GDAL fails without saying why (it
+#: then reports what failed next: "no such table: gpkg_contents", "cannot rollback").
+LOW_SPACE = 1 << 20
 
 
 def _free_bytes(path: str | os.PathLike[str]) -> int | None:
@@ -205,7 +209,8 @@ def environment_cause(
     - GDAL's errors (pyogrio's ``DataSourceError``, ``FeatureError``...) carry no
       ``errno``; their words say it (``database or disk is full``, ``Permission
       denied``; a transaction GDAL could not commit is an I/O error, ``EIO``), and a
-      disk with no byte left is full whatever GDAL said.
+      disk with less than :data:`LOW_SPACE` free is full whatever GDAL said (it often
+      reports what failed next, ``no such table: gpkg_contents``).
 
     Examples
     --------
@@ -236,10 +241,13 @@ def environment_cause(
         return None
     text = str(err)
     code = next((c for pattern, c in _GDAL_CAUSES if pattern.search(text)), None)
-    if path is not None and _free_bytes(path) == 0:
-        code = errno.ENOSPC
+    if code in (None, errno.EIO) and path is not None:
+        free = _free_bytes(path)
+        if free is not None and free < LOW_SPACE:
+            code = errno.ENOSPC
     if code is None:
         return None
+    logger.info("GDAL's error writing %s taken for %s: %s", path, os.strerror(code), text)
     reason = os.strerror(code)
     if code == errno.EIO:  # GDAL's words say more than "Input/output error"
         reason = f"GDAL: {text.strip().splitlines()[-1][:200]}"
@@ -310,6 +318,24 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         folder.written(target)
 
 
+def note(file: str, text: str) -> None:
+    """Say that writing ``file`` changed something to make it fit its format (a column
+    renamed for a GeoPackage, a cell cut for Excel): logged as a warning and, during a run,
+    listed in its ``summary.json`` (``output_notes``, with the file's name).
+
+    Parameters
+    ----------
+    file
+        The file's name (``results.xlsx``).
+    text
+        What was changed and where.
+    """
+    logger.warning("%s: %s", file, text)
+    folder = _ACTIVE.get()
+    if folder is not None:
+        folder.notes.append({"file": file, "note": text})
+
+
 def _name_target(err: OSError, target: Path) -> None:
     """Name ``target`` in an error about its temporary sibling (or about no file): the
     user knows the file, not the temporary name it was written under."""
@@ -355,10 +381,10 @@ def _neutral_values(values: Any) -> Any:
         risky = series.str.match(_FORMULA)
     except AttributeError:  # an object column without text (lists, bytes, numbers)
         return None
-    risky = risky.fillna(False).to_numpy(dtype=bool, copy=True)
+    risky = risky.eq(True).to_numpy(dtype=bool, copy=True)  # NaN for what is not text
     if not risky.any():
         return None
-    numbers = series[risky].str.fullmatch(_NUMBER).fillna(False).to_numpy(dtype=bool)
+    numbers = series[risky].str.fullmatch(_NUMBER).eq(True).to_numpy(dtype=bool)
     risky[risky] = ~numbers
     if not risky.any():
         return None
@@ -631,6 +657,8 @@ class RunFolder:
         self.path = self.target  # the staging folder once entered
         self.committed = False
         self.files: list[Path] = []
+        #: What writers changed to fit a file's format (:func:`note`).
+        self.notes: list[dict[str, str]] = []
         self._lock_fd: int | None = None
         self._token: contextvars.Token[RunFolder | None] | None = None
         self._boundaries = 0
@@ -895,6 +923,8 @@ class RunFolder:
             data = dict(summary or {})
             data.setdefault("klastergeo", _version())
             data["kind"] = self.kind
+            if self.notes:
+                data.setdefault("output_notes", list(self.notes))
             data["files"] = self.manifest()
             write_json(self.path / MANIFEST, data)
             _fsync_dir(self.path)

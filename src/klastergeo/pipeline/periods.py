@@ -484,7 +484,7 @@ def _write(
     write_text(stage / "index.html", _index(config, result, figures, has_map=has_map))
     trends = result.lineages["trend"].value_counts()
     summary = {
-        **header("periods", config.analysis.seed),
+        **header("periods", config.analysis.seed, timestamp=config.output.timestamp),
         "periods": result.periods,
         "records_without_period": len(split.missing),
         "sentra": {p: len(result.runs[p].sentra) for p in result.periods},
