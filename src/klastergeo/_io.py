@@ -63,10 +63,10 @@ __all__ = [
     "neutralise_formulas",
     "note",
     "output_error",
-    "writing",
     "write_csv",
     "write_json",
     "write_text",
+    "writing",
 ]
 
 logger = logging.getLogger(__name__)
@@ -228,8 +228,8 @@ def environment_cause(
             _, target, why = entry
             match = _ERRNO_TEXT.search(str(why))
             if match and int(match.group(1)) in STORAGE_ERRNOS:
-                code = int(match.group(1))
-                return OSError(code, os.strerror(code), str(target))
+                number = int(match.group(1))
+                return OSError(number, os.strerror(number), str(target))
         return None
     if isinstance(err, OSError):
         if err.errno not in STORAGE_ERRNOS:
@@ -240,7 +240,7 @@ def environment_cause(
     if type(err).__module__.split(".")[0] != "pyogrio":
         return None
     text = str(err)
-    code = next((c for pattern, c in _GDAL_CAUSES if pattern.search(text)), None)
+    code: int | None = next((c for pattern, c in _GDAL_CAUSES if pattern.search(text)), None)
     if code in (None, errno.EIO) and path is not None:
         free = _free_bytes(path)
         if free is not None and free < LOW_SPACE:
@@ -295,9 +295,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     try:
         with writing(target):
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd, name = tempfile.mkstemp(
-                prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
-            )
+            fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
             os.close(fd)
     except OSError as err:
         _name_target(err, target)
@@ -340,7 +338,7 @@ def _name_target(err: OSError, target: Path) -> None:
     """Name ``target`` in an error about its temporary sibling (or about no file): the
     user knows the file, not the temporary name it was written under."""
     name = err.filename
-    if name is None or os.path.basename(os.fsdecode(name)).startswith(f".{target.name}."):
+    if name is None or Path(os.fsdecode(name)).name.startswith(f".{target.name}."):
         err.filename = str(target)
 
 
@@ -378,10 +376,10 @@ def _neutral_values(values: Any) -> Any:
         return None
     series = pd.Series(values, copy=False)
     try:
-        risky = series.str.match(_FORMULA)
+        matched = series.str.match(_FORMULA)
     except AttributeError:  # an object column without text (lists, bytes, numbers)
         return None
-    risky = risky.eq(True).to_numpy(dtype=bool, copy=True)  # NaN for what is not text
+    risky = matched.eq(True).to_numpy(dtype=bool, copy=True)  # NaN for what is not text
     if not risky.any():
         return None
     numbers = series[risky].str.fullmatch(_NUMBER).eq(True).to_numpy(dtype=bool)
@@ -435,7 +433,9 @@ def neutralise_formulas(frame: Any, *, index: bool = False) -> Any:
         index_names = _neutral_values(pd.Index(list(frame.index.names), dtype=object))
         if any(f is not None for f in fixed_levels) or index_names is not None:
             out = out.copy(deep=False) if out is frame else out
-            arrays = [f if f is not None else level for f, level in zip(fixed_levels, levels)]
+            arrays = [
+                f if f is not None else level for f, level in zip(fixed_levels, levels, strict=True)
+            ]
             new_names = list(index_names) if index_names is not None else frame.index.names
             out.index = (
                 pd.MultiIndex.from_arrays(arrays, names=new_names)
@@ -462,6 +462,8 @@ def write_csv(
     Every CSV file klastergeo writes goes through here, so that none carries a formula
     into a spreadsheet: text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
     return (and is not a number) is prefixed with ``'`` (:func:`neutralise_formulas`).
+    Rows end with CRLF, as RFC 4180 has them, so that a text holding a carriage return
+    is quoted and stays in its row.
 
     Parameters
     ----------
@@ -484,8 +486,16 @@ def write_csv(
     encoding = "utf-8-sig" if (locale == "id" if bom is None else bom) else "utf-8"
     safe = neutralise_formulas(frame, index=index)
     with atomic_path(path) as tmp:
+        # rows end with CRLF (RFC 4180), so that a text holding a lone carriage return is
+        # quoted: with "\n" alone, the csv module writes it bare and every reader
+        # (pandas, Excel) starts a new row there
         safe.to_csv(
-            tmp, index=index, encoding=encoding, sep=sep or style_sep, decimal=decimal
+            tmp,
+            index=index,
+            encoding=encoding,
+            sep=sep or style_sep,
+            decimal=decimal,
+            lineterminator="\r\n",
         )
     return Path(path)
 
@@ -648,9 +658,7 @@ class RunFolder:
             if path.is_symlink() and path.resolve().is_dir():
                 path = path.resolve()  # swap the folder the link points to, keep the link
         except OSError as err:
-            raise output_error(
-                err, f"checking the {what} folder", path=path, option=what
-            ) from err
+            raise output_error(err, f"checking the {what} folder", path=path, option=what) from err
         self.target = path.absolute()
         self.what = what
         self.kind = kind
@@ -700,7 +708,9 @@ class RunFolder:
                 shutil.rmtree(self.path, ignore_errors=True)
         finally:
             self._unlock()
-        cause = environment_cause(exc) if isinstance(exc, Exception) else None
+        if not isinstance(exc, Exception):
+            return
+        cause = environment_cause(exc)
         if cause is not None and self._concerns(cause):
             raise self._error(cause, f"writing the {self.what} folder") from exc
 

@@ -239,7 +239,9 @@ def run(
                 fitted.best,
                 counts.store,
             )
-        head = header("sentra" if sentra_only else "complete", options.seed, timestamp=config.output.timestamp)
+        head = header(
+            "sentra" if sentra_only else "complete", options.seed, timestamp=config.output.timestamp
+        )
         parts = (study, counts, weights, stats, profiles, fitted, fmap)
         result.summary = _write_run(folder, config, steps, head, result, *parts)
     logger.info("run finished: %d sentra, outputs in %s", len(result.sentra), config.out)
@@ -334,7 +336,9 @@ def _stop_at_validation(
     where = rejection_folder(config.out)
     problem = intake.stop_error(config, report, where)
     if problem is not None:
-        head = header("stopped after validation", config.analysis.seed, timestamp=config.output.timestamp)
+        head = header(
+            "stopped after validation", config.analysis.seed, timestamp=config.output.timestamp
+        )
         writer.rejection_report(where, config, report, head, steps.timings)
         raise problem
 

@@ -29,9 +29,11 @@ import pyarrow.parquet as pq
 import pyproj
 from numpy.typing import NDArray
 
-from klastergeo._io import writing
+from klastergeo._errors import preview
+from klastergeo._io import note, writing
 from klastergeo.pipeline.firms import FirmStore
-from klastergeo.pipeline.gis import fixed_gdal_time, gpkg_names
+from klastergeo.pipeline.gis import MAX_FIELDS, fixed_gdal_time, gpkg_names
+from klastergeo.schema import RESERVED_FIRM_COLUMNS
 
 __all__ = ["FOLDER", "GPKG", "ROW_GROUP", "point_wkb", "read_firms", "write_firms"]
 
@@ -157,6 +159,7 @@ def write_firms(
     schema: pa.Schema | None = None
     provinces: dict[str, _Province] = {}
     total = len(store)
+    ours = frozenset({*RESERVED_FIRM_COLUMNS, *added.columns})
     # a full disk: Arrow's error names no file, so the folder is named
     with writing(target), fixed_gdal_time(created if gpkg else None):
         try:
@@ -166,7 +169,7 @@ def write_firms(
                     schema = _schema(store, table)
                 table = table.cast(schema)
                 if gpkg:
-                    _append_gpkg(folder / GPKG, table, first=start == 0)
+                    _append_gpkg(folder / GPKG, table, first=start == 0, ours=ours)
                 keys = _province_keys(table, by_province)
                 for key in sorted(set(keys.unique().to_pylist())):
                     if key not in provinces:
@@ -184,16 +187,34 @@ def write_firms(
     return target
 
 
-def _append_gpkg(path: Path, table: pa.Table, *, first: bool) -> None:
+def _append_gpkg(
+    path: Path, table: pa.Table, *, first: bool, ours: frozenset[str] = frozenset()
+) -> None:
     """Append a part of the firms to the GeoPackage layer ``firms`` (created by the
     first part); the WKB points become the layer's geometry. Columns a GeoPackage
-    cannot take as they are renamed (noted with the first part); a full or read-only
-    disk is an ``OSError`` naming ``path``."""
+    cannot take as they are renamed; a registry with more columns than a layer holds
+    (:data:`~klastergeo.pipeline.gis.MAX_FIELDS`) keeps the run's columns (``ours``) and
+    its first ones (both noted with the first part); a full or read-only disk is an
+    ``OSError`` naming ``path``."""
     from pyogrio.raw import write_arrow
 
     plain = table.replace_schema_metadata(None)  # pandas metadata is not GIS metadata
     plain = plain.drop_columns([c for c in ("lon", "lat") if c in plain.column_names])
     names = [c for c in plain.column_names if c != "geometry"]
+    if len(names) > MAX_FIELDS:
+        room = MAX_FIELDS - sum(1 for c in names if c in ours)
+        theirs = [c for c in names if c not in ours]
+        left_out = theirs[room:]
+        if first:
+            note(
+                path.name,
+                f"the registry's {len(theirs):,} other columns and the run's are more than "
+                f"a GeoPackage layer holds ({MAX_FIELDS:,}); the first {room:,} are kept, "
+                f"{len(left_out):,} left out ({preview(left_out)}); firms/ (GeoParquet) has "
+                "them all",
+            )
+        plain = plain.drop_columns(left_out)
+        names = [c for c in names if c not in set(left_out)]
     renamed = gpkg_names(names, file=path.name if first else "")
     if renamed:
         plain = plain.rename_columns([renamed.get(c, c) for c in plain.column_names])

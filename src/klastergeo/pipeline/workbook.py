@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import shutil
 import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -54,8 +55,11 @@ MAX_CELLS = 1_500_000
 
 #: Sheet names and labels per language (the ``workbook`` group of the catalogue).
 SHEETS = messages.MESSAGES["workbook"]
-#: The most characters an Excel cell holds (Excel's specifications and limits).
+#: The most characters an Excel cell holds, and the rows and columns of a sheet
+#: (Excel's specifications and limits).
 CELL_LIMIT = 32_767
+EXCEL_ROWS = 1_048_576
+EXCEL_COLUMNS = 16_384
 #: Characters XML 1.0 (and so a workbook) cannot hold: the C0 controls but tab, line feed
 #: and carriage return, lone surrogates, U+FFFE and U+FFFF (openpyxl refuses the first
 #: with ``IllegalCharacterError``).
@@ -172,7 +176,7 @@ def write_workbook(
     escaped: list[tuple[str, str, int]] = []
     cut: list[tuple[str, str, int]] = []
     for title, frame, file in sheets:
-        if _cell_count(frame) <= MAX_CELLS:
+        if _fits(frame):
             frame, changed = _fit_text(frame, title, file, t, lang)
             escaped += changed.escaped
             cut += changed.cut
@@ -183,7 +187,7 @@ def write_workbook(
             text = t[kind].format(
                 where=_places(cells, t, lang), limit=messages.number(CELL_LIMIT, lang)
             )
-            rows.loc[len(rows)] = [t["note"], text]
+            rows.loc[len(rows)] = [t["note"], excel_text(text)[:CELL_LIMIT]]
     _report_changes(path.name, escaped, cut)
     book = Workbook(write_only=True)
     _sheet(book, t["summary"], rows, t, "summary.json", lang)
@@ -201,6 +205,13 @@ def write_workbook(
 
 def _cell_count(frame: pd.DataFrame) -> int:
     return int(frame.shape[0]) * max(int(frame.shape[1]), 1)
+
+
+def _fits(frame: pd.DataFrame) -> bool:
+    """Whether a sheet holds ``frame``: at most :data:`MAX_CELLS` cells, and within
+    Excel's rows and columns with the header row."""
+    rows, columns = frame.shape
+    return _cell_count(frame) <= MAX_CELLS and rows < EXCEL_ROWS and columns <= EXCEL_COLUMNS
 
 
 def _fit_text(
@@ -227,7 +238,7 @@ def _fit_text(
         except AttributeError:  # no text in this object column
             continue
         fixed = column
-        header = _header(str(frame.columns[position]), lang)
+        header = excel_text(_header(str(frame.columns[position]), lang))
         if bad.any():
             fixed = column.copy()
             fixed[bad] = column[bad].str.replace(ILLEGAL, _escape, regex=True)
@@ -236,7 +247,7 @@ def _fit_text(
         long = lengths > CELL_LIMIT
         if long.any():
             fixed = fixed.copy() if fixed is column else fixed
-            for i in np.flatnonzero(long):  # a few cells: one Python step each
+            for i in np.flatnonzero(long).tolist():  # a few cells: one Python step each
                 fixed.iloc[i] = _cut(str(fixed.iloc[i]), file, t, lang)
             cut += [(title, header, int(i) + 2) for i in np.flatnonzero(long)]
         if bad.any() or long.any():
@@ -324,8 +335,7 @@ def _repack(source: Path, target: Path, when: datetime) -> None:
                 out.writestr(entry, core)
                 continue
             with packed.open(info) as part, out.open(entry, "w", force_zip64=True) as copy:
-                for block in iter(lambda part=part: part.read(1 << 20), b""):
-                    copy.write(block)
+                shutil.copyfileobj(part, copy, 1 << 20)
 
 
 def _summary(summary: dict[str, Any], t: dict[str, str]) -> pd.DataFrame:
@@ -361,7 +371,7 @@ def _sheet(
     filtered header; a note if it is too big."""
     sheet = book.create_sheet(title=title[:31])
     cells = _cell_count(frame)
-    if cells > MAX_CELLS:
+    if not _fits(frame):
         sheet.append([t["too_large"].format(cells=messages.number(cells, lang), file=file)])
         logger.info("results.xlsx: sheet %r left out (%d cells)", title, cells)
         return
