@@ -232,6 +232,11 @@ def gdal_time(created: str | datetime | None) -> str | None:
     """The run's time as GDAL writes a GeoPackage's ``last_change``
     (``2024-01-31T01:00:00.000Z``); None for none.
 
+    Parameters
+    ----------
+    created
+        The run's time (``summary.json`` ``created``, ISO 8601; UTC without an offset).
+
     Examples
     --------
     >>> gdal_time("2024-01-31T08:00:00+07:00")
@@ -248,7 +253,13 @@ def gdal_time(created: str | datetime | None) -> str | None:
 def fixed_gdal_time(created: str | datetime | None) -> Iterator[None]:
     """GDAL writes ``created`` as the ``last_change`` of the GeoPackage layers written
     inside (GDAL's ``OGR_CURRENT_DATE``), instead of the time of writing; the setting
-    before is restored after."""
+    before is restored after.
+
+    Parameters
+    ----------
+    created
+        The run's time (:func:`gdal_time`); None leaves GDAL's own.
+    """
     stamp = gdal_time(created)
     if stamp is None:
         yield

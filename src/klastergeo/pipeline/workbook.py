@@ -1,4 +1,4 @@
-"""``results.xlsx``: the run's tables as one Excel workbook (openpyxl), for people who open
+r"""``results.xlsx``: the run's tables as one Excel workbook (openpyxl), for people who open
 results in a spreadsheet rather than in Python or a GIS.
 
 Sheets, named in the run's language (``map.lang``): a summary, the sentra, the areas
@@ -73,13 +73,18 @@ def _escape(match: re.Match[str]) -> str:
 
 
 def excel_text(text: str) -> str:
-    """``text`` with the characters a workbook cannot hold written as their escapes, as
+    r"""``text`` with the characters a workbook cannot hold written as their escapes, as
     the command line prints control characters (``\x0b``, ``\x00``).
+
+    Parameters
+    ----------
+    text
+        A cell's text.
 
     Examples
     --------
-    >>> excel_text("Toko\x0bBaru"), excel_text("UD Jati")
-    ('Toko\\x0bBaru', 'UD Jati')
+    >>> print(excel_text("Toko\x0bBaru"), excel_text("UD Jati"))
+    Toko\x0bBaru UD Jati
     """
     return ILLEGAL.sub(_escape, text)
 
@@ -330,6 +335,7 @@ def _repack(source: Path, target: Path, when: datetime) -> None:
             entry = zipfile.ZipInfo(info.filename, date_time=stamp.timetuple()[:6])
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.external_attr = 0o644 << 16
+            entry.create_system = 3  # as on Unix, wherever the workbook is written
             if info.filename == "docProps/core.xml":
                 core = _CORE_DATES.sub(rb"\g<1>" + iso + rb"\g<2>", packed.read(info))
                 out.writestr(entry, core)

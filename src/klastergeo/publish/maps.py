@@ -1329,8 +1329,11 @@ def stable_ids(fmap: Any, page: str) -> str:
         old: hashlib.sha256(f"klastergeo-element-{n}".encode()).hexdigest()[:32]
         for n, old in enumerate(ids)
     }
-    pattern = re.compile("_(" + "|".join(re.escape(i) for i in ids) + ")(?![0-9a-f])")
-    return pattern.sub(lambda m: "_" + counted[m.group(1)], page)
+    return _ELEMENT_ID.sub(lambda m: "_" + counted.get(m.group(1), m.group(1)), page)
+
+
+#: An element id where a page names its element: after the ``_`` of ``map_<id>``.
+_ELEMENT_ID = re.compile(r"_([0-9a-f]{32})(?![0-9a-f])")
 
 
 def _save_provinces(split: _Split, path: Path) -> None:
