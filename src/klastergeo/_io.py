@@ -379,10 +379,10 @@ def _neutral_values(values: Any) -> Any:
         matched = series.str.match(_FORMULA)
     except AttributeError:  # an object column without text (lists, bytes, numbers)
         return None
-    risky = matched.eq(True).to_numpy(dtype=bool, copy=True)  # NaN for what is not text
+    risky = matched.eq(True).to_numpy(dtype=bool, na_value=False, copy=True)  # NA: not text
     if not risky.any():
         return None
-    numbers = series[risky].str.fullmatch(_NUMBER).eq(True).to_numpy(dtype=bool)
+    numbers = series[risky].str.fullmatch(_NUMBER).eq(True).to_numpy(dtype=bool, na_value=False)
     risky[risky] = ~numbers
     if not risky.any():
         return None

@@ -101,6 +101,7 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
         folder, (6, 6), {"r2c2": 45, "r2c3": 30}, background={"10": 6, "31": 1}, names=names
     )
     registry["nama"] = [f"UD {i}" for i in range(len(registry))]
+    registry.loc[0, "nama"] = "UD\x00Nol"  # a kept firm
     bad = pd.DataFrame(
         {
             "id": [f"X{i}" for i in range(len(REJECTED_NAMES))],
@@ -207,6 +208,38 @@ def test_an_overlong_cell_is_cut_with_its_length_and_the_whole_file(
     assert cut[0].endswith(" … [dipotong dari 40.000 karakter; teks utuh di rejected.csv]")
     rejected = pd.read_csv(out / "rejected.csv", dtype=str, keep_default_na=False)
     assert LONG_NAME in set(rejected["nama"])
+
+
+def test_nul_characters_are_escaped_in_the_geopackages(
+    run: tuple[Path, str], tmp_path: Path
+) -> None:
+    """GDAL ends a text at its first NUL: ``UD\\x00Nol`` (a kept firm) was stored as
+    ``UD`` in firms.gpkg, and an area named ``Desa\\x00Dua`` (from a Parquet boundaries
+    file; a GeoPackage one cannot hold it) as ``Desa`` in areas.gpkg, without a word.
+    Now both hold the escape, with a note; firms/ (Parquet) keeps the text as it is."""
+    import geopandas as gpd
+    import pyogrio
+    import shapely
+
+    from klastergeo.pipeline.firm_output import read_firms
+
+    out, output = run
+    firms = pyogrio.read_dataframe(out / "firms.gpkg", layer="firms")
+    assert "UD\\x00Nol" in set(firms["name"])
+    assert "UD\x00Nol" in set(read_firms(out)["name"])
+    assert "note: firms.gpkg: 1 text value(s) held NUL characters" in " ".join(output.split())
+    layer = gpd.GeoDataFrame(
+        {"name": ["Desa\x00Dua", "Desa 1"], "n_firms": [1, 2]},
+        geometry=[shapely.box(110, -7, 110.1, -6.9)] * 2,
+        crs=4326,
+        index=pd.Index(["a", "b"], name="area_code"),
+    )
+    sentra = gpd.GeoDataFrame(
+        {"sector": pd.Series([], dtype=str)}, geometry=[], crs=4326
+    ).rename_axis("sentra_id")
+    gis.write_layers(tmp_path, layer=layer, sentra=sentra)
+    areas = pyogrio.read_dataframe(tmp_path / "areas.gpkg", layer="areas")
+    assert areas["name"].tolist() == ["Desa\\x00Dua", "Desa 1"]
 
 
 def test_formula_text_stays_text_in_the_workbook(run: tuple[Path, str]) -> None:

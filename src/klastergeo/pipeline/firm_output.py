@@ -32,7 +32,13 @@ from numpy.typing import NDArray
 from klastergeo._errors import preview
 from klastergeo._io import note, writing
 from klastergeo.pipeline.firms import FirmStore
-from klastergeo.pipeline.gis import MAX_FIELDS, fixed_gdal_time, gpkg_names
+from klastergeo.pipeline.gis import (
+    MAX_FIELDS,
+    NUL_ESCAPE,
+    fixed_gdal_time,
+    gpkg_names,
+    note_nul,
+)
 from klastergeo.schema import RESERVED_FIRM_COLUMNS
 
 __all__ = ["FOLDER", "GPKG", "ROW_GROUP", "point_wkb", "read_firms", "write_firms"]
@@ -160,6 +166,7 @@ def write_firms(
     provinces: dict[str, _Province] = {}
     total = len(store)
     ours = frozenset({*RESERVED_FIRM_COLUMNS, *added.columns})
+    nul = 0  # texts whose NUL characters firms.gpkg holds as escapes
     # a full disk: Arrow's error names no file, so the folder is named
     with writing(target), fixed_gdal_time(created if gpkg else None):
         try:
@@ -169,7 +176,7 @@ def write_firms(
                     schema = _schema(store, table)
                 table = table.cast(schema)
                 if gpkg:
-                    _append_gpkg(folder / GPKG, table, first=start == 0, ours=ours)
+                    nul += _append_gpkg(folder / GPKG, table, first=start == 0, ours=ours)
                 keys = _province_keys(table, by_province)
                 for key in sorted(set(keys.unique().to_pylist())):
                     if key not in provinces:
@@ -181,6 +188,8 @@ def write_firms(
         finally:
             for province in provinces.values():
                 province.close()
+    if nul:
+        note_nul(GPKG, nul)
     if gpkg and not total:
         logger.warning("firms.gpkg: no firm was kept, so there is no layer to write")
     logger.info("firms: %d written in %d file(s)", total, len(provinces))
@@ -189,13 +198,14 @@ def write_firms(
 
 def _append_gpkg(
     path: Path, table: pa.Table, *, first: bool, ours: frozenset[str] = frozenset()
-) -> None:
+) -> int:
     """Append a part of the firms to the GeoPackage layer ``firms`` (created by the
     first part); the WKB points become the layer's geometry. Columns a GeoPackage
     cannot take as they are renamed; a registry with more columns than a layer holds
     (:data:`~klastergeo.pipeline.gis.MAX_FIELDS`) keeps the run's columns (``ours``) and
-    its first ones (both noted with the first part); a full or read-only disk is an
-    ``OSError`` naming ``path``."""
+    its first ones (both noted with the first part); NUL characters of texts are
+    written as ``\\x00`` (GDAL would end the text there); a full or read-only disk is an
+    ``OSError`` naming ``path``. Returns how many texts held a NUL."""
     from pyogrio.raw import write_arrow
 
     plain = table.replace_schema_metadata(None)  # pandas metadata is not GIS metadata
@@ -218,6 +228,7 @@ def _append_gpkg(
     renamed = gpkg_names(names, file=path.name if first else "")
     if renamed:
         plain = plain.rename_columns([renamed.get(c, c) for c in plain.column_names])
+    plain, nul = _nul_free(plain)
     # a column empty in every row has Arrow's null type, which OGR has no field for
     plain = plain.cast(
         pa.schema(
@@ -235,6 +246,26 @@ def _append_gpkg(
             crs=pyproj.CRS.from_epsg(4326).to_wkt(),
             append=not first,
         )
+    return nul
+
+
+def _nul_free(table: pa.Table) -> tuple[pa.Table, int]:
+    """``table`` with the NUL characters of its text columns written as ``\\x00``, and
+    how many values held one (Arrow compute, no Python step per firm)."""
+    count = 0
+    for i, field in enumerate(table.schema):
+        kind = field.type
+        if pa.types.is_dictionary(kind) and pa.types.is_string(kind.value_type):
+            kind = pa.string()
+        if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+            continue
+        column = table.column(i).cast(kind)
+        found = pc.sum(pc.match_substring(column, "\x00")).as_py() or 0
+        if found:
+            fixed = pc.replace_substring(column, "\x00", NUL_ESCAPE)
+            table = table.set_column(i, field.with_type(kind), fixed)
+            count += int(found)
+    return table, count
 
 
 def _with_columns(table: pa.Table, added: pd.DataFrame) -> pa.Table:

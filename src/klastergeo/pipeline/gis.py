@@ -40,6 +40,7 @@ from klastergeo._io import atomic_path, note, writing
 
 __all__ = [
     "MAX_FIELDS",
+    "NUL_ESCAPE",
     "RESERVED",
     "WIDE_COLUMNS",
     "areas_layer",
@@ -47,6 +48,7 @@ __all__ = [
     "gdal_time",
     "gpkg_names",
     "layer_groups",
+    "note_nul",
     "write_layers",
 ]
 
@@ -347,6 +349,44 @@ def _write_areas(layer: gpd.GeoDataFrame, path: Path) -> Path:
     return _write(frames, path, names, table=index)
 
 
+#: What a NUL character in a text is written as in a GeoPackage.
+NUL_ESCAPE = "\\x00"
+
+
+def note_nul(file: str, count: int) -> None:
+    """Note that ``count`` texts of ``file`` held NUL characters, written as ``\\x00``."""
+    note(
+        file,
+        f"{count:,} text value(s) held NUL characters, at which GDAL would end the text "
+        f"without a word; written as {NUL_ESCAPE} (as the console prints them)",
+    )
+
+
+def _nul_free(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, int]:
+    """``frame`` with the NUL characters of its text written as ``\\x00`` (GDAL's
+    strings end at the first NUL: ``Desa\\x00Satu`` would be stored as ``Desa``), and
+    how many values held one; column by column, vectorised."""
+    out, count = frame, 0
+    for position in range(frame.shape[1]):
+        column = frame.iloc[:, position]
+        if column.name == frame.geometry.name or not (
+            pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)
+        ):
+            continue
+        try:
+            found = column.str.contains("\x00", regex=False)
+        except AttributeError:  # no text in this object column
+            continue
+        has = found.eq(True).to_numpy(dtype=bool, na_value=False)  # NA: no text
+        if has.any():
+            fixed = column.astype(object)
+            fixed[has] = column[has].str.replace("\x00", NUL_ESCAPE, regex=False)
+            out = out.copy() if out is frame else out
+            out.isetitem(position, fixed.to_numpy())
+            count += int(has.sum())
+    return out, count
+
+
 def _write(
     frames: gpd.GeoDataFrame | list[gpd.GeoDataFrame],
     path: Path,
@@ -356,7 +396,8 @@ def _write(
 ) -> Path:
     """Write one layer (or several, and an attribute ``table`` named ``sectors``) into
     a new GeoPackage, replaced only once written whole; columns a GeoPackage cannot take
-    as they are renamed (:func:`gpkg_names`). A full or read-only disk is an ``OSError``
+    as they are renamed (:func:`gpkg_names`), NUL characters of texts escaped (with a
+    note). A full or read-only disk is an ``OSError``
     naming ``path`` (:func:`klastergeo._io.writing`, inside :func:`atomic_path`)."""
     frames = frames if isinstance(frames, list) else [frames]
     layers = layers if isinstance(layers, list) else [layers]
@@ -366,12 +407,17 @@ def _write(
         try:
             # the disk is looked at while the partial file still takes its space
             with writing(path):
+                nul = 0
                 for frame, name in zip(frames, layers, strict=True):
                     columns = [c for c in frame.columns if c != frame.geometry.name]
                     renamed = gpkg_names(columns, file=path.name if name == layers[0] else "")
                     if renamed:
                         frame = frame.rename(columns=renamed)
+                    frame, found = _nul_free(frame)
+                    nul = nul if name != layers[0] else found  # the layers share the names
                     frame.to_file(scratch, driver="GPKG", layer=name, engine="pyogrio")
+                if nul:
+                    note_nul(path.name, nul)
                 if table is not None:
                     import pyogrio
 

@@ -239,7 +239,7 @@ def _fit_text(
         # as Python text: the pattern holds surrogates, which Arrow's strings cannot
         column = column.astype(object)
         try:
-            bad = column.str.contains(ILLEGAL).eq(True).to_numpy(dtype=bool)
+            bad = column.str.contains(ILLEGAL).eq(True).to_numpy(dtype=bool, na_value=False)
         except AttributeError:  # no text in this object column
             continue
         fixed = column
