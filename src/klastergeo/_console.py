@@ -96,6 +96,12 @@ def guard(state: dict[str, Any]) -> Iterator[None]:
         # environment, not a bug
         if cause.errno in (errno.ENAMETOOLONG, errno.ELOOP, errno.ENOTDIR, errno.ENOENT):
             error("error:", f"cannot use the path {cause.filename!r}: {cause.strerror}")
+        elif cause.errno == errno.EIO and cause.filename is not None:  # reading or writing
+            error(
+                "error:",
+                f"cannot use the path {cause.filename!r}: {cause.strerror}; the disk "
+                "reported an error, check it",
+            )
         else:
             error("error:", output_error(cause, "writing outputs"))
         raise typer.Exit(2) from None
