@@ -354,7 +354,15 @@ NUL_ESCAPE = "\\x00"
 
 
 def note_nul(file: str, count: int) -> None:
-    """Note that ``count`` texts of ``file`` held NUL characters, written as ``\\x00``."""
+    """Note that ``count`` texts of ``file`` held NUL characters, written as ``\\x00``.
+
+    Parameters
+    ----------
+    file
+        The GeoPackage's name.
+    count
+        How many text values held a NUL.
+    """
     note(
         file,
         f"{count:,} text value(s) held NUL characters, at which GDAL would end the text "
