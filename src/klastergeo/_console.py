@@ -32,7 +32,7 @@ from rich.table import Table
 from rich.text import Text
 
 from klastergeo._errors import KlastergeoError
-from klastergeo._io import STORAGE_ERRNOS, output_error
+from klastergeo._io import environment_cause, output_error
 
 console = Console(stderr=True, markup=False, highlight=False)
 out_console = Console(markup=False, highlight=False)
@@ -89,14 +89,21 @@ def guard(state: dict[str, Any]) -> Iterator[None]:
         )
         raise typer.Exit(2) from None
     except OSError as err:
-        if err.errno not in STORAGE_ERRNOS:
+        cause = environment_cause(err)  # shutil.Error too: one error per file it copied
+        if cause is None:
             _internal(err, state)
         # a path the system cannot use or a disk that cannot take the write: the
         # environment, not a bug
-        if err.errno in (errno.ENAMETOOLONG, errno.ELOOP, errno.ENOTDIR, errno.ENOENT):
-            error("error:", f"cannot use the path {err.filename!r}: {err.strerror}")
+        if cause.errno in (errno.ENAMETOOLONG, errno.ELOOP, errno.ENOTDIR, errno.ENOENT):
+            error("error:", f"cannot use the path {cause.filename!r}: {cause.strerror}")
+        elif cause.errno == errno.EIO and cause.filename is not None:  # reading or writing
+            error(
+                "error:",
+                f"cannot use the path {cause.filename!r}: {cause.strerror}; the disk "
+                "reported an error, check it",
+            )
         else:
-            error("error:", output_error(err, "writing outputs"))
+            error("error:", output_error(cause, "writing outputs"))
         raise typer.Exit(2) from None
     except Exception as err:
         _internal(err, state)
@@ -270,6 +277,11 @@ def print_summary(summary: dict[str, Any], sentra: Any, out: Path) -> None:
     for item in summary.get("not_computed") or []:
         out_console.print(
             Text.assemble(("not computed: ", "yellow"), literal(f"{item['what']}: {item['why']}")),
+            soft_wrap=True,
+        )
+    for item in summary.get("output_notes") or []:
+        out_console.print(
+            Text.assemble(("note: ", "yellow"), literal(f"{item['file']}: {item['note']}")),
             soft_wrap=True,
         )
     timings = ", ".join(f"{k} {v:.1f}s" for k, v in summary["timings"].items())

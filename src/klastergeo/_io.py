@@ -15,7 +15,12 @@ The run folder also
 - removes what killed runs left behind (``.<name>.staging-*``, ``.<name>.old-*``);
 - lists every file with its size and SHA-256 in ``summary.json`` (``files``), so the next
   run knows which files are its own and a reader can check a folder is complete;
-- turns a full disk, a read-only file system or a denied write into :class:`OutputError`.
+- turns a full disk, a read-only file system or a denied write into :class:`OutputError`
+  naming the file (:func:`output_error`, the one place that does; the errors of GDAL and
+  ``shutil`` that stand for such a failure are mapped to it by :func:`environment_cause`).
+
+Every CSV file goes through :func:`write_csv`, which neutralises text a spreadsheet would
+run as a formula.
 
 Fault injection (for tests): ``KLASTERGEO_FAULT="N:MODE"`` stops a run at its N-th write
 boundary (each file written into the staging folder, then each step of the commit). MODE
@@ -33,6 +38,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -53,10 +59,14 @@ __all__ = [
     "RunFolder",
     "atomic_path",
     "check_output",
+    "environment_cause",
+    "neutralise_formulas",
+    "note",
     "output_error",
     "write_csv",
     "write_json",
     "write_text",
+    "writing",
 ]
 
 logger = logging.getLogger(__name__)
@@ -81,6 +91,7 @@ STORAGE_ERRNOS = frozenset(
         errno.EBUSY,
         errno.EXDEV,
         errno.ENOENT,
+        errno.EIO,
     }
 )
 MANIFEST = "summary.json"
@@ -108,22 +119,161 @@ _FILE_MODE = _default_mode()
 _DIR_MODE = _FILE_MODE | 0o111 if _FILE_MODE & 0o444 else 0o755
 
 
-def output_error(err: OSError, what: str) -> OutputError:
-    """An :class:`OutputError` that names the path, what was being done and why it failed."""
-    where = err.filename or what
+def output_error(
+    err: OSError, what: str, *, path: str | os.PathLike[str] | None = None, option: str = "--out"
+) -> OutputError:
+    """An :class:`OutputError` that names the path, what was being done and why it failed.
+
+    The one place an error of the environment becomes the project's error: the CLI, the
+    run folder and the wrappers of GDAL and ``shutil`` (:func:`environment_cause`) all
+    come here.
+
+    Parameters
+    ----------
+    err
+        The error; its ``filename`` is the path named, else ``path``.
+    what
+        What was being done (``"writing the --out folder"``).
+    path
+        The path to name when ``err`` names none (a full disk met by ``write()`` or by
+        Arrow names no file).
+    option
+        The option that chose the place (``--out``, ``--site``), in the advice.
+
+    Examples
+    --------
+    >>> err = OSError(errno.ENOSPC, "No space left on device")
+    >>> print(output_error(err, "writing the --out folder", path="/data/out/areas.gpkg"))
+    cannot write '/data/out/areas.gpkg' (writing the --out folder): No space left on \
+device; free some disk space or choose --out on another disk
+    """
+    where = err.filename or path
     reason = err.strerror or str(err)
     hint = {
-        errno.ENOSPC: "free some disk space or choose --out on another disk",
-        errno.EDQUOT: "the disk quota is used up; free space or choose another --out",
-        errno.EROFS: "the file system is read-only; choose a writable --out",
+        errno.ENOSPC: f"free some disk space or choose {option} on another disk",
+        errno.EDQUOT: f"the disk quota is used up; free space or choose another {option}",
+        errno.EROFS: f"the file system is read-only; choose a writable {option}",
         errno.EACCES: "you may not write there; choose a folder you can write to",
         errno.EPERM: "you may not write there; choose a folder you can write to",
         errno.EFBIG: "the file is too large for this file system",
         errno.ENAMETOOLONG: "use a shorter path",
         errno.EBUSY: "the folder is in use or a mount point; use a folder inside it",
         errno.EXDEV: "use a folder on one disk",
+        errno.EIO: f"the disk reported an error; check it, or choose {option} on another disk",
     }.get(err.errno or 0, "check the folder and try again")
-    return OutputError(f"cannot write {str(where)!r} ({what}): {reason}; {hint}")
+    if where is None:
+        return OutputError(f"cannot finish {what}: {reason}; {hint}")
+    return OutputError(f"cannot write {os.fsdecode(where)!r} ({what}): {reason}; {hint}")
+
+
+#: What GDAL (and SQLite under it) says when the environment fails a write, and the
+#: ``errno`` it stands for. GDAL's errors carry no ``errno``, only these words.
+_GDAL_CAUSES = (
+    (re.compile(r"no space left on device|database or disk is full", re.I), errno.ENOSPC),
+    (re.compile(r"disk quota exceeded", re.I), errno.EDQUOT),
+    (re.compile(r"read-only file system|readonly database", re.I), errno.EROFS),
+    (re.compile(r"permission denied", re.I), errno.EACCES),
+    (re.compile(r"file too large", re.I), errno.EFBIG),
+    (re.compile(r"disk I/O error|failed to commit transaction", re.I), errno.EIO),
+)
+_ERRNO_TEXT = re.compile(r"\[Errno (\d+)\]")
+#: Free bytes below which a disk counts as full when GDAL fails without saying why (it
+#: then reports what failed next: "no such table: gpkg_contents", "cannot rollback").
+LOW_SPACE = 1 << 20
+
+
+def _free_bytes(path: str | os.PathLike[str]) -> int | None:
+    """Bytes free to this user on the file system of ``path`` (its nearest existing
+    folder); None if it cannot be asked."""
+    folder = Path(path)
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        stats = os.statvfs(folder)
+    except (OSError, AttributeError):  # statvfs is POSIX
+        return None
+    return stats.f_bavail * stats.f_frsize
+
+
+def environment_cause(
+    err: BaseException, path: str | os.PathLike[str] | None = None
+) -> OSError | None:
+    """The error of the environment (a full or read-only disk, a denied write) that a
+    library's error while writing ``path`` stands for, as an ``OSError`` with its
+    ``errno`` and file name; None when it is not one (then it is a bug, and stays one).
+
+    - an ``OSError`` with a storage ``errno`` (:data:`STORAGE_ERRNOS`) is itself (named
+      ``path`` when it names no file, as Arrow's and ``write()``'s do not);
+    - ``shutil.Error`` (``copytree`` gathers the error of every file) stands for the
+      first of its errors;
+    - GDAL's errors (pyogrio's ``DataSourceError``, ``FeatureError``...) carry no
+      ``errno``; their words say it (``database or disk is full``, ``Permission
+      denied``; a transaction GDAL could not commit is an I/O error, ``EIO``), and a
+      disk with less than :data:`LOW_SPACE` free is full whatever GDAL said (it often
+      reports what failed next, ``no such table: gpkg_contents``).
+
+    Examples
+    --------
+    >>> import shutil
+    >>> err = shutil.Error([("a.png", "site/a.png", "[Errno 28] No space left on device")])
+    >>> environment_cause(err).errno == errno.ENOSPC
+    True
+    >>> environment_cause(ValueError("a bug")) is None
+    True
+    """
+    if isinstance(err, shutil.Error):
+        for entry in err.args[0] if err.args and isinstance(err.args[0], list) else []:
+            if not (isinstance(entry, tuple) and len(entry) == 3):
+                continue
+            _, target, why = entry
+            match = _ERRNO_TEXT.search(str(why))
+            if match and int(match.group(1)) in STORAGE_ERRNOS:
+                number = int(match.group(1))
+                return OSError(number, os.strerror(number), str(target))
+        return None
+    if isinstance(err, OSError):
+        if err.errno not in STORAGE_ERRNOS:
+            return None
+        if err.filename is None and path is not None:
+            err.filename = os.fspath(path)
+        return err
+    if type(err).__module__.split(".")[0] != "pyogrio":
+        return None
+    text = str(err)
+    code: int | None = next((c for pattern, c in _GDAL_CAUSES if pattern.search(text)), None)
+    if code in (None, errno.EIO) and path is not None:
+        free = _free_bytes(path)
+        if free is not None and free < LOW_SPACE:
+            code = errno.ENOSPC
+    if code is None:
+        return None
+    logger.info("GDAL's error writing %s taken for %s: %s", path, os.strerror(code), text)
+    reason = os.strerror(code)
+    if code == errno.EIO:  # GDAL's words say more than "Input/output error"
+        reason = f"GDAL: {text.strip().splitlines()[-1][:200]}"
+    return OSError(code, reason, None if path is None else os.fspath(path))
+
+
+@contextmanager
+def writing(path: str | os.PathLike[str]) -> Iterator[None]:
+    """Errors of the environment while writing ``path`` as ``OSError`` naming ``path``
+    (:func:`environment_cause`), which the run folder and the CLI turn into an
+    :class:`OutputError` (:func:`output_error`); any other error passes unchanged.
+
+    Examples
+    --------
+    >>> with writing("out/areas.gpkg"):
+    ...     raise OSError(errno.ENOSPC, "No space left on device")
+    Traceback (most recent call last):
+    OSError: [Errno 28] No space left on device: 'out/areas.gpkg'
+    """
+    try:
+        yield
+    except BaseException as err:
+        cause = environment_cause(err, path) if isinstance(err, Exception) else None
+        if cause is None or cause is err:
+            raise
+        raise cause from err
 
 
 @contextmanager
@@ -142,20 +292,54 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     'x'
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
+    try:
+        with writing(target):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            os.close(fd)
+    except OSError as err:
+        _name_target(err, target)
+        raise
     tmp = Path(name)
     try:
-        yield tmp
-        tmp.chmod(_FILE_MODE)
-        tmp.replace(target)
-    except BaseException:
+        with writing(target):
+            yield tmp
+            tmp.chmod(_FILE_MODE)
+            tmp.replace(target)
+    except BaseException as err:
         tmp.unlink(missing_ok=True)
+        if isinstance(err, OSError):
+            _name_target(err, target)
         raise
     folder = _ACTIVE.get()
     if folder is not None:
         folder.written(target)
+
+
+def note(file: str, text: str) -> None:
+    """Say that writing ``file`` changed something to make it fit its format (a column
+    renamed for a GeoPackage, a cell cut for Excel): logged as a warning and, during a run,
+    listed in its ``summary.json`` (``output_notes``, with the file's name).
+
+    Parameters
+    ----------
+    file
+        The file's name (``results.xlsx``).
+    text
+        What was changed and where.
+    """
+    logger.warning("%s: %s", file, text)
+    folder = _ACTIVE.get()
+    if folder is not None:
+        folder.notes.append({"file": file, "note": text})
+
+
+def _name_target(err: OSError, target: Path) -> None:
+    """Name ``target`` in an error about its temporary sibling (or about no file): the
+    user knows the file, not the temporary name it was written under."""
+    name = err.filename
+    if name is None or Path(os.fsdecode(name)).name.startswith(f".{target.name}."):
+        err.filename = str(target)
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> Path:
@@ -170,18 +354,149 @@ def write_text(path: str | os.PathLike[str], text: str) -> Path:
 #: columns and numbers.
 CSV_STYLES = {"en": (",", "."), "id": (";", ",")}
 
+#: The first characters by which a spreadsheet takes a cell for a formula, as OWASP's
+#: "CSV Injection" lists them: ``=``, ``+``, ``-``, ``@``, tab and carriage return.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA = re.compile("[" + re.escape("".join(FORMULA_START)) + "]")
+#: Text that is a number (``-7.5``, ``+62812``, ``-7,5``, ``-1e5``, ``-12%``): a
+#: spreadsheet reads it as the number, so it stays as it is.
+_NUMBER = re.compile(r"[+-]?(?:\d[\d.,]*|[.,]\d[\d.,]*)(?:[eE][+-]?\d+)?%?")
+
+
+def _neutral_values(values: Any) -> Any:
+    """``values`` (a Series or Index) with every text cell a spreadsheet would run as a
+    formula prefixed with ``'``; None when there is none (nothing is copied)."""
+    import pandas as pd
+
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        if _neutral_values(pd.Series(values.dtype.categories)) is None:
+            return None
+        values = values.astype(object)
+    if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
+        return None
+    series = pd.Series(values, copy=False)
+    try:
+        matched = series.str.match(_FORMULA)
+    except AttributeError:  # an object column without text (lists, bytes, numbers)
+        return None
+    risky = matched.eq(True).to_numpy(dtype=bool, na_value=False, copy=True)  # NA: not text
+    if not risky.any():
+        return None
+    numbers = series[risky].str.fullmatch(_NUMBER).eq(True).to_numpy(dtype=bool, na_value=False)
+    risky[risky] = ~numbers
+    if not risky.any():
+        return None
+    fixed = series.astype(object)  # a copy: the caller's frame is never changed
+    fixed[risky] = "'" + series[risky].astype(str)
+    return fixed if isinstance(values, pd.Series) else pd.Index(fixed, name=values.name)
+
+
+def neutralise_formulas(frame: Any, *, index: bool = False) -> Any:
+    """``frame`` with text a spreadsheet would run as a formula made plain text.
+
+    A cell (or a column name) that starts with one of :data:`FORMULA_START` is prefixed
+    with ``'``, as OWASP recommends against CSV injection, so that Excel and LibreOffice
+    show ``=cmd|' /C calc'!A0`` instead of running it. Text that is a number (``-7.5``,
+    ``+62812``) stays as it is: the spreadsheet reads it as that number. Numeric columns
+    are never touched. The frame is returned as it is when nothing needs a prefix.
+
+    Parameters
+    ----------
+    frame
+        The table to write.
+    index
+        Whether its index is written too (its values and names are then neutralised).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"name": ["=cmd|' /C calc'!A0", "-7.5", "@SUM(A1)", "UD Jati"]})
+    >>> neutralise_formulas(frame)["name"].tolist()
+    ["'=cmd|' /C calc'!A0", '-7.5', "'@SUM(A1)", 'UD Jati']
+    """
+    import pandas as pd
+
+    out = frame
+    for position in range(frame.shape[1]):
+        fixed = _neutral_values(frame.iloc[:, position])
+        if fixed is not None:
+            if out is frame:
+                out = frame.copy(deep=False)
+            out.isetitem(position, fixed.to_numpy())
+    names = _neutral_values(pd.Index(frame.columns.astype(object), dtype=object))
+    if names is not None and not isinstance(frame.columns, pd.MultiIndex):
+        out = out.copy(deep=False) if out is frame else out
+        out.columns = names
+    if index:
+        levels = [frame.index.get_level_values(i) for i in range(frame.index.nlevels)]
+        fixed_levels = [_neutral_values(level) for level in levels]
+        index_names = _neutral_values(pd.Index(list(frame.index.names), dtype=object))
+        if any(f is not None for f in fixed_levels) or index_names is not None:
+            out = out.copy(deep=False) if out is frame else out
+            arrays = [
+                f if f is not None else level for f, level in zip(fixed_levels, levels, strict=True)
+            ]
+            new_names = list(index_names) if index_names is not None else frame.index.names
+            out.index = (
+                pd.MultiIndex.from_arrays(arrays, names=new_names)
+                if frame.index.nlevels > 1
+                else pd.Index(arrays[0], name=new_names[0])
+            )
+    return out
+
 
 def write_csv(
-    frame: Any, path: str | os.PathLike[str], *, index: bool = False, locale: str = "en"
+    frame: Any,
+    path: str | os.PathLike[str],
+    *,
+    index: bool = False,
+    locale: str = "en",
+    sep: str | None = None,
+    bom: bool | None = None,
 ) -> Path:
     """Write a DataFrame as UTF-8 CSV atomically, in the style of ``locale``
     (:data:`CSV_STYLES`); text holding the separator is quoted. The ``id`` style starts
     with a byte-order mark, by which Excel knows the file is UTF-8 (a village name with
-    an accent stays whole)."""
-    sep, decimal = CSV_STYLES[locale]
-    encoding = "utf-8-sig" if locale == "id" else "utf-8"
+    an accent stays whole).
+
+    Every CSV file klastergeo writes goes through here, so that none carries a formula
+    into a spreadsheet: text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+    return (and is not a number) is prefixed with ``'`` (:func:`neutralise_formulas`).
+    Rows end with CRLF, as RFC 4180 has them, so that a text holding a carriage return
+    is quoted and stays in its row.
+
+    Parameters
+    ----------
+    frame
+        The table.
+    path
+        The file, replaced only once written whole.
+    index
+        Write the index as columns too.
+    locale
+        ``"en"`` (``,`` and a decimal point) or ``"id"`` (``;``, a decimal comma and a
+        byte-order mark).
+    sep
+        Another field separator than the locale's (the demo's registry: ``;`` with a
+        decimal point).
+    bom
+        Start with a byte-order mark; default: with the ``id`` style only.
+    """
+    style_sep, decimal = CSV_STYLES[locale]
+    encoding = "utf-8-sig" if (locale == "id" if bom is None else bom) else "utf-8"
+    safe = neutralise_formulas(frame, index=index)
     with atomic_path(path) as tmp:
-        frame.to_csv(tmp, index=index, encoding=encoding, sep=sep, decimal=decimal)
+        # rows end with CRLF (RFC 4180), so that a text holding a lone carriage return is
+        # quoted: with "\n" alone, the csv module writes it bare and every reader
+        # (pandas, Excel) starts a new row there
+        safe.to_csv(
+            tmp,
+            index=index,
+            encoding=encoding,
+            sep=sep or style_sep,
+            decimal=decimal,
+            lineterminator="\r\n",
+        )
     return Path(path)
 
 
@@ -294,7 +609,9 @@ def check_output(target: str | os.PathLike[str], *, what: str = "--out") -> None
         folder._check_target()
         folder._check_foreign()
     except OSError as err:
-        raise output_error(err, f"checking the {what} folder") from err
+        raise output_error(
+            err, f"checking the {what} folder", path=folder.target, option=what
+        ) from err
 
 
 _SCRATCH = ".scratch"
@@ -341,13 +658,15 @@ class RunFolder:
             if path.is_symlink() and path.resolve().is_dir():
                 path = path.resolve()  # swap the folder the link points to, keep the link
         except OSError as err:
-            raise output_error(err, f"checking the {what} folder") from err
+            raise output_error(err, f"checking the {what} folder", path=path, option=what) from err
         self.target = path.absolute()
         self.what = what
         self.kind = kind
         self.path = self.target  # the staging folder once entered
         self.committed = False
         self.files: list[Path] = []
+        #: What writers changed to fit a file's format (:func:`note`).
+        self.notes: list[dict[str, str]] = []
         self._lock_fd: int | None = None
         self._token: contextvars.Token[RunFolder | None] | None = None
         self._boundaries = 0
@@ -373,7 +692,9 @@ class RunFolder:
                 self._unlock()
                 raise
         except OSError as err:
-            raise output_error(err, f"preparing the {self.what} folder") from err
+            raise output_error(
+                err, f"preparing the {self.what} folder", path=self.target, option=self.what
+            ) from err
         self._token = _ACTIVE.set(self)
         return self
 
@@ -387,8 +708,25 @@ class RunFolder:
                 shutil.rmtree(self.path, ignore_errors=True)
         finally:
             self._unlock()
-        if isinstance(exc, OSError) and exc.errno in STORAGE_ERRNOS and self._concerns(exc):
-            raise output_error(exc, f"writing the {self.what} folder") from exc
+        if not isinstance(exc, Exception):
+            return
+        cause = environment_cause(exc)
+        if cause is not None and self._concerns(cause):
+            raise self._error(cause, f"writing the {self.what} folder") from exc
+
+    def _error(self, err: OSError, what: str) -> OutputError:
+        """:func:`output_error` naming the file as it will be in the target folder (not
+        in the staging folder, which is gone by then), or the target folder itself."""
+        names = [err.filename, err.filename2]
+        for i, name in enumerate(names):
+            if name is None:
+                continue
+            text = str(Path(os.fsdecode(name)).absolute())
+            staging = str(self.path)
+            if self.path != self.target and (text == staging or text.startswith(staging + os.sep)):
+                names[i] = str(self.target) + text[len(staging) :]
+        named = OSError(err.errno, err.strerror or str(err), names[0], None, names[1])
+        return output_error(named, what, path=self.target, option=self.what)
 
     def _concerns(self, err: OSError) -> bool:
         """Whether an OS error is about this folder (not, say, an unreadable input)."""
@@ -595,6 +933,8 @@ class RunFolder:
             data = dict(summary or {})
             data.setdefault("klastergeo", _version())
             data["kind"] = self.kind
+            if self.notes:
+                data.setdefault("output_notes", list(self.notes))
             data["files"] = self.manifest()
             write_json(self.path / MANIFEST, data)
             _fsync_dir(self.path)
@@ -603,7 +943,7 @@ class RunFolder:
             self._swap()
         except OSError as err:
             if err.errno in STORAGE_ERRNOS:
-                raise output_error(err, f"committing the {self.what} folder") from err
+                raise self._error(err, f"committing the {self.what} folder") from err
             raise
         files = sorted(p for p in self.target.rglob("*") if p.is_file())
         logger.debug("committed %d files to %s", len(files), self.target)

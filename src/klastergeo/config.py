@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
+import datetime
 import difflib
 import math
 import os
@@ -72,6 +73,7 @@ __all__ = [
     "parse_assignment",
     "parse_level",
     "reference",
+    "run_time",
 ]
 
 #: Base maps by name (lower case) -> the tile provider folium knows (None: no tiles).
@@ -1051,9 +1053,86 @@ class OutputOptions(_Options):
         "and probabilities; firm-level data, so off unless asked).",
         flag="--firms-gpkg",
     )
+    timestamp: str = opt(
+        "now",
+        "The time a run records as its own (summary.json created, the pages, the "
+        "workbook's and GeoPackages' dates): now, or an ISO 8601 time such as "
+        "2024-01-31T08:00:00+07:00 (without an offset: UTC), so that a re-run writes the "
+        "same bytes; with now, the environment's SOURCE_DATE_EPOCH (reproducible builds) "
+        "is used when set.",
+        flag="--timestamp",
+    )
 
     def _problems(self) -> list[str | None]:
-        return [_choice("output.csv_locale", self.csv_locale, CsvLocale)]
+        return [
+            _choice("output.csv_locale", self.csv_locale, CsvLocale),
+            _timestamp_problem(self.timestamp),
+        ]
+
+
+#: The reproducible-builds variable: a fixed time, in seconds since 1970-01-01 UTC
+#: (https://reproducible-builds.org/specs/source-date-epoch/).
+SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"
+
+
+def run_time(timestamp: str = "now") -> datetime.datetime:
+    """The time a run records as its own (``[output] timestamp``).
+
+    An ISO 8601 ``timestamp`` is that time (UTC without an offset); ``now`` is the
+    environment's ``SOURCE_DATE_EPOCH`` when it is set (as reproducible builds use it),
+    else the present time in UTC.
+
+    Parameters
+    ----------
+    timestamp
+        ``now`` or an ISO 8601 date or time.
+
+    Raises
+    ------
+    ConfigError
+        If ``timestamp`` or ``SOURCE_DATE_EPOCH`` is not a time.
+
+    Examples
+    --------
+    >>> run_time("2024-01-31T08:00:00+07:00").isoformat()
+    '2024-01-31T08:00:00+07:00'
+    >>> run_time("2024-01-31").isoformat()
+    '2024-01-31T00:00:00+00:00'
+    """
+    problem = _timestamp_problem(timestamp)
+    if problem:
+        raise ConfigError(problem)
+    if timestamp.strip().lower() != "now":
+        when = datetime.datetime.fromisoformat(timestamp.strip())
+        return when if when.tzinfo is not None else when.replace(tzinfo=datetime.UTC)
+    epoch = os.environ.get(SOURCE_DATE_EPOCH, "").strip()
+    if epoch:
+        return datetime.datetime.fromtimestamp(int(epoch), datetime.UTC)
+    return datetime.datetime.now(datetime.UTC)
+
+
+def _timestamp_problem(timestamp: object) -> str | None:
+    """What is wrong with ``[output] timestamp`` (or, with ``now``, with the
+    environment's ``SOURCE_DATE_EPOCH``); None when nothing is."""
+    if not isinstance(timestamp, str):
+        return None  # the type check names it
+    if timestamp.strip().lower() != "now":
+        try:
+            datetime.datetime.fromisoformat(timestamp.strip())
+        except ValueError:
+            return (
+                f"output.timestamp={timestamp!r} is not accepted; use now or an ISO 8601 "
+                "time such as 2024-01-31T08:00:00+07:00 (or the date alone, 2024-01-31)"
+            )
+        return None
+    epoch = os.environ.get(SOURCE_DATE_EPOCH, "").strip()
+    if epoch and not (epoch.isascii() and epoch.isdigit() and int(epoch) <= 253402300799):
+        return (
+            f"the environment variable {SOURCE_DATE_EPOCH}={epoch!r} is not accepted: it "
+            "must be whole seconds since 1970-01-01 UTC, as `date +%s` prints them "
+            "(reproducible-builds.org); fix or unset it, or set output.timestamp"
+        )
+    return None
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ import shapely
 from numpy.typing import NDArray
 
 from klastergeo._errors import BoundaryError
-from klastergeo._io import atomic_path
+from klastergeo._io import atomic_path, write_csv
 from klastergeo.schema import sentra_ids
 
 __all__ = [
@@ -715,10 +715,8 @@ def write_registry(
             [earlier.registry.assign(tahun=before), registry.assign(tahun=now)],
             ignore_index=True,
         )
-    with atomic_path(paths["registry"]) as tmp:
-        registry.to_csv(tmp, sep=";", index=False, encoding="utf-8-sig")
-    with atomic_path(paths["truth"]) as tmp:
-        demo.truth.to_csv(tmp, index=False)
+    write_csv(registry, paths["registry"], sep=";", bom=True)
+    write_csv(demo.truth, paths["truth"])
     return paths
 
 

@@ -351,6 +351,12 @@ _WORKBOOK = {
         "n_sentra": "Jumlah sentra",
         "near": "Hampir sentra (candidates.csv)",
         "model": "model",
+        "note": "Catatan",
+        "cut_cell": " … [dipotong dari {n} karakter; teks utuh di {file}]",
+        "cut_note": "Sel melebihi batas Excel ({limit} karakter), dipotong: {where}",
+        "escaped_note": "Karakter kendali yang tidak dapat disimpan Excel ditulis sebagai "
+        "kode seperti \\x0b: {where}",
+        "where": "{sheet}, kolom {column}, baris {row}",
     },
     "en": {
         "summary": "Summary",
@@ -372,6 +378,12 @@ _WORKBOOK = {
         "n_sentra": "Sentra",
         "near": "Near misses (candidates.csv)",
         "model": "model",
+        "note": "Note",
+        "cut_cell": " … [cut from {n} characters; the whole text is in {file}]",
+        "cut_note": "Cells over Excel's limit ({limit} characters), cut: {where}",
+        "escaped_note": "Control characters Excel cannot hold written as codes such as "
+        "\\x0b: {where}",
+        "where": "{sheet}, column {column}, row {row}",
     },
 }
 

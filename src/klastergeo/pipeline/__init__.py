@@ -259,7 +259,9 @@ def run(
                 fitted.best,
                 counts.store,
             )
-        head = header("sentra" if sentra_only else "complete", options.seed)
+        head = header(
+            "sentra" if sentra_only else "complete", options.seed, timestamp=config.output.timestamp
+        )
         parts = (study, counts, weights, stats, profiles, fitted, fmap)
         result.summary = _write_run(folder, config, steps, head, result, *parts)
     logger.info("run finished: %d sentra, outputs in %s", len(result.sentra), config.out)
@@ -358,7 +360,9 @@ def _stop_at_validation(
     where = rejection_folder(config.out if survey is None else survey.config.out)
     problem = intake.stop_error(config, report, where, survey=survey)
     if problem is not None:
-        head = header("stopped after validation", config.analysis.seed)
+        head = header(
+            "stopped after validation", config.analysis.seed, timestamp=config.output.timestamp
+        )
         if survey is not None:  # the report names the user's registry and options
             head["period"] = survey.period
             config = survey.config
@@ -440,6 +444,7 @@ def _write_run(
             by_province=study.nested,
             progress=lambda done, total: steps.progress("writing firms", done, total),
             gpkg=config.output.firms_gpkg,
+            created=summary["created"],
         )
         writer.run_tables(
             stage,
@@ -461,6 +466,8 @@ def _write_run(
         writer.index_page(stage, config, summary, shown)
     summary["timings"] = dict(steps.timings)
     summary["peak_rss_mb"] = dict(steps.memory)
+    if folder.notes:  # what the writers changed to fit a format (a column renamed, a cell cut)
+        summary["output_notes"] = list(folder.notes)
     folder.commit(summary)
     return summary
 
@@ -475,7 +482,7 @@ def _layers_and_workbook(
 ) -> None:
     """``areas.gpkg`` and ``sentra.gpkg`` (GIS), and ``results.xlsx`` (spreadsheet)."""
     layer = result.areas
-    gis.write_layers(stage, layer=layer, sentra=result.sentra)
+    gis.write_layers(stage, layer=layer, sentra=result.sentra, created=summary["created"])
     workbook.write_workbook(
         stage / "results.xlsx",
         summary=summary,

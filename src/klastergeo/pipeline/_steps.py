@@ -119,15 +119,17 @@ class Steps:
         self.reporter.advance(detail, done, total)
 
 
-def header(status: str, seed: int) -> dict[str, Any]:
-    """The first keys of every ``summary.json``."""
-    from datetime import UTC, datetime
-
+def header(status: str, seed: int, *, timestamp: str = "now") -> dict[str, Any]:
+    """The first keys of every ``summary.json``; ``created`` is the run's time
+    (``[output] timestamp``: now, a given time, or ``SOURCE_DATE_EPOCH``;
+    :func:`klastergeo.config.run_time`), which the pages, the workbook and the
+    GeoPackages then carry."""
     from klastergeo import __version__
+    from klastergeo.config import run_time
 
     return {
         "klastergeo": __version__,
         "status": status,
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "created": run_time(timestamp).isoformat(timespec="seconds"),
         "seed": seed,
     }

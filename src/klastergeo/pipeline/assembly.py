@@ -10,7 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from klastergeo.config import RunConfig
+from klastergeo.config import RunConfig, run_time
 from klastergeo.pipeline.delineation import Delineation
 from klastergeo.pipeline.firms import FirmStore
 from klastergeo.pipeline.modelling import Models
@@ -277,4 +277,5 @@ def draw_map(
         title=config.map.title,
         attribution=config.map.attribution,
         source=Path(str(config.records.path)).name,
+        made=run_time(config.output.timestamp).date().isoformat(),
     )

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +29,17 @@ import pyarrow.parquet as pq
 import pyproj
 from numpy.typing import NDArray
 
+from klastergeo._errors import preview
+from klastergeo._io import note, writing
 from klastergeo.pipeline.firms import FirmStore
+from klastergeo.pipeline.gis import (
+    MAX_FIELDS,
+    NUL_ESCAPE,
+    fixed_gdal_time,
+    gpkg_names,
+    note_nul,
+)
+from klastergeo.schema import RESERVED_FIRM_COLUMNS
 
 __all__ = ["FOLDER", "GPKG", "ROW_GROUP", "point_wkb", "read_firms", "write_firms"]
 
@@ -117,6 +128,7 @@ def write_firms(
     by_province: bool = True,
     progress: Callable[[int, int], None] | None = None,
     gpkg: bool = False,
+    created: str | datetime | None = None,
 ) -> Path:
     """Write every firm with the run's columns into ``folder / "firms"`` (and, when
     asked, into ``folder / "firms.gpkg"``, layer ``firms``, in the same pass).
@@ -137,7 +149,11 @@ def write_firms(
         Called as ``progress(firms written, firms)`` after each part.
     gpkg
         Also append every part to a GeoPackage (pyogrio, points in EPSG:4326), for a GIS
-        that reads no GeoParquet (GDAL before 3.8, as in QGIS on Debian 12).
+        that reads no GeoParquet (GDAL before 3.8, as in QGIS on Debian 12). Columns a
+        GeoPackage cannot take as they are (``fid``, ``geom``, names equal but for case)
+        are renamed there, with a note (:func:`~klastergeo.pipeline.gis.gpkg_names`).
+    created
+        The run's time, the GeoPackage's ``last_change``; None for the time of writing.
 
     Returns
     -------
@@ -149,54 +165,107 @@ def write_firms(
     schema: pa.Schema | None = None
     provinces: dict[str, _Province] = {}
     total = len(store)
-    try:
-        for start, part in store.tables():
-            table = _with_columns(part, added.iloc[start : start + part.num_rows])
-            if schema is None:
-                schema = _schema(store, table)
-            table = table.cast(schema)
-            if gpkg:
-                _append_gpkg(folder / GPKG, table, first=start == 0)
-            keys = _province_keys(table, by_province)
-            for key in sorted(set(keys.unique().to_pylist())):
-                if key not in provinces:
-                    name = f"province={key}" if by_province else "."
-                    provinces[key] = _Province(target / name / "part-0.parquet", schema)
-                provinces[key].add(table.filter(pc.equal(keys, key)))
-            if progress is not None:
-                progress(start + part.num_rows, total)
-    finally:
-        for province in provinces.values():
-            province.close()
+    ours = frozenset({*RESERVED_FIRM_COLUMNS, *added.columns})
+    nul = 0  # texts whose NUL characters firms.gpkg holds as escapes
+    # a full disk: Arrow's error names no file, so the folder is named
+    with writing(target), fixed_gdal_time(created if gpkg else None):
+        try:
+            for start, part in store.tables():
+                table = _with_columns(part, added.iloc[start : start + part.num_rows])
+                if schema is None:
+                    schema = _schema(store, table)
+                table = table.cast(schema)
+                if gpkg:
+                    nul += _append_gpkg(folder / GPKG, table, first=start == 0, ours=ours)
+                keys = _province_keys(table, by_province)
+                for key in sorted(set(keys.unique().to_pylist())):
+                    if key not in provinces:
+                        name = f"province={key}" if by_province else "."
+                        provinces[key] = _Province(target / name / "part-0.parquet", schema)
+                    provinces[key].add(table.filter(pc.equal(keys, key)))
+                if progress is not None:
+                    progress(start + part.num_rows, total)
+        finally:
+            for province in provinces.values():
+                province.close()
+    if nul:
+        note_nul(GPKG, nul)
     if gpkg and not total:
         logger.warning("firms.gpkg: no firm was kept, so there is no layer to write")
     logger.info("firms: %d written in %d file(s)", total, len(provinces))
     return target
 
 
-def _append_gpkg(path: Path, table: pa.Table, *, first: bool) -> None:
+def _append_gpkg(
+    path: Path, table: pa.Table, *, first: bool, ours: frozenset[str] = frozenset()
+) -> int:
     """Append a part of the firms to the GeoPackage layer ``firms`` (created by the
-    first part); the WKB points become the layer's geometry."""
+    first part); the WKB points become the layer's geometry. Columns a GeoPackage
+    cannot take as they are renamed; a registry with more columns than a layer holds
+    (:data:`~klastergeo.pipeline.gis.MAX_FIELDS`) keeps the run's columns (``ours``) and
+    its first ones (both noted with the first part); NUL characters of texts are
+    written as ``\\x00`` (GDAL would end the text there); a full or read-only disk is an
+    ``OSError`` naming ``path``. Returns how many texts held a NUL."""
     from pyogrio.raw import write_arrow
 
     plain = table.replace_schema_metadata(None)  # pandas metadata is not GIS metadata
     plain = plain.drop_columns([c for c in ("lon", "lat") if c in plain.column_names])
+    names = [c for c in plain.column_names if c != "geometry"]
+    if len(names) > MAX_FIELDS:
+        room = MAX_FIELDS - sum(1 for c in names if c in ours)
+        theirs = [c for c in names if c not in ours]
+        left_out = theirs[room:]
+        if first:
+            note(
+                path.name,
+                f"the registry's {len(theirs):,} other columns and the run's are more than "
+                f"a GeoPackage layer holds ({MAX_FIELDS:,}); the first {room:,} are kept, "
+                f"{len(left_out):,} left out ({preview(left_out)}); firms/ (GeoParquet) has "
+                "them all",
+            )
+        plain = plain.drop_columns(left_out)
+        names = [c for c in names if c not in set(left_out)]
+    renamed = gpkg_names(names, file=path.name if first else "")
+    if renamed:
+        plain = plain.rename_columns([renamed.get(c, c) for c in plain.column_names])
+    plain, nul = _nul_free(plain)
     # a column empty in every row has Arrow's null type, which OGR has no field for
     plain = plain.cast(
         pa.schema(
             [f.with_type(pa.string()) if pa.types.is_null(f.type) else f for f in plain.schema]
         )
     )
-    write_arrow(
-        plain,
-        path,
-        layer="firms",
-        driver="GPKG",
-        geometry_name="geometry",
-        geometry_type="Point",
-        crs=pyproj.CRS.from_epsg(4326).to_wkt(),
-        append=not first,
-    )
+    with writing(path):
+        write_arrow(
+            plain,
+            path,
+            layer="firms",
+            driver="GPKG",
+            geometry_name="geometry",
+            geometry_type="Point",
+            crs=pyproj.CRS.from_epsg(4326).to_wkt(),
+            append=not first,
+        )
+    return nul
+
+
+def _nul_free(table: pa.Table) -> tuple[pa.Table, int]:
+    """``table`` with the NUL characters of its text columns written as ``\\x00``, and
+    how many values held one (Arrow compute, no Python step per firm)."""
+    count = 0
+    for i, field in enumerate(table.schema):
+        kind = field.type
+        if pa.types.is_dictionary(kind) and pa.types.is_string(kind.value_type):
+            kind = pa.string()
+        if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+            continue
+        column = table.column(i).cast(kind)
+        found = pc.sum(pc.match_substring(column, "\x00")).as_py() or 0
+        if found:
+            fixed = pc.replace_substring(column, "\x00", NUL_ESCAPE)
+            table = table.set_column(i, field.with_type(kind), fixed)
+            count += int(found)
+    return table, count
 
 
 def _with_columns(table: pa.Table, added: pd.DataFrame) -> pa.Table:

@@ -43,7 +43,7 @@ def validate_run(config: RunConfig) -> records_mod.ValidationReport:
         write_json(folder.path / "validation.json", report.summary())
         folder.commit(
             {
-                **header("validated", config.analysis.seed),
+                **header("validated", config.analysis.seed, timestamp=config.output.timestamp),
                 "records": report.summary(),
                 "config": config.to_dict(),
                 "versions": writer.versions(),
@@ -113,7 +113,7 @@ def run_models(
             )
         folder.commit(
             {
-                **header("models", config.analysis.seed),
+                **header("models", config.analysis.seed, timestamp=config.output.timestamp),
                 "records": report.summary(),
                 "models": fitted.notes,
                 "timings": steps.timings,
@@ -193,7 +193,7 @@ def _fit_survey(
             writer.model_outputs(folder.path, None, fitted, locale=config.output.csv_locale)
         folder.commit(
             {
-                **header("models", config.analysis.seed),
+                **header("models", config.analysis.seed, timestamp=config.output.timestamp),
                 "records": {"read": len(table), "kind": "plain table"},
                 "models": notes,
                 "timings": steps.timings,
@@ -278,7 +278,7 @@ def run_area_model(config: RunConfig) -> dict[str, Any]:
         writer.area_model_outputs(folder.path, tables, result, locale=config.output.csv_locale)
         folder.commit(
             {
-                **header("area model", config.analysis.seed),
+                **header("area model", config.analysis.seed, timestamp=config.output.timestamp),
                 "area_model": result,
                 "config": config.to_dict(),
                 "versions": writer.versions(),

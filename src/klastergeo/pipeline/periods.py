@@ -646,7 +646,7 @@ def _write(
     write_text(stage / "index.html", _index(config, result, figures, has_map=has_map, stage=stage))
     trends = result.lineages["trend"].value_counts()
     summary = {
-        **header("periods", config.analysis.seed),
+        **header("periods", config.analysis.seed, timestamp=config.output.timestamp),
         "periods": result.periods,
         "period_format": split.labels.format if split.labels else "",
         "period_labels": split.labels.spellings() if split.labels else {},

@@ -25,12 +25,13 @@ searched (:func:`save_map` writes them; a script, not a fetch, so the split map 
 
 from __future__ import annotations
 
+import hashlib
 import html
 import itertools
 import json
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from importlib import resources
@@ -58,6 +59,7 @@ __all__ = [
     "inline_assets",
     "save_map",
     "script_json",
+    "stable_ids",
     "with_rounded_firms",
     "without_firms",
 ]
@@ -158,6 +160,7 @@ def build_map(
     max_areas: int = 20_000,
     provinces: gpd.GeoDataFrame | None = None,
     related_firms: pd.DataFrame | None = None,
+    made: str | None = None,
 ) -> Any:
     """Build the run's folium map.
 
@@ -206,6 +209,9 @@ def build_map(
         ``related_sector``, ``lon``, ``lat``, ``name``): a sentra's popup offers to show
         them as a layer. They go into the firm data block, so a map published without
         firms has none; only with the firms drawn one by one (at most ``max_firms``).
+    made
+        The date the map says it was made (the run's date, ``2024-01-31``); default:
+        today.
     """
     import folium
     from folium.plugins import Fullscreen
@@ -243,7 +249,7 @@ def build_map(
             )
         root.html.add_child(_raw(firm_block(payload)))
     layers_call.add_to(fmap)
-    root.html.add_child(_raw(_title_block(title or t["title"], source, t)))
+    root.html.add_child(_raw(_title_block(title or t["title"], source, t, made)))
     root.header.add_child(_raw(_CSS))
     return fmap
 
@@ -367,9 +373,11 @@ def _base_map(areas: gpd.GeoDataFrame, tiles: str, attribution: str | None) -> t
     return fmap, custom
 
 
-def _title_block(heading: str, source: str | None, t: Mapping[str, str]) -> str:
+def _title_block(
+    heading: str, source: str | None, t: Mapping[str, str], made: str | None = None
+) -> str:
     footer = f"{t['source']}: {source}. " if source else ""
-    footer += f"{t['made']}: {date.today().isoformat()} (klastergeo)"
+    footer += f"{t['made']}: {made or date.today().isoformat()} (klastergeo)"
     return (
         '<div class="klastergeo-title"><b>'
         + html.escape(heading)
@@ -1286,12 +1294,54 @@ def save_map(fmap: Any, path: str | Path) -> Path:
     split = getattr(fmap, "klastergeo_split", None)
     if split is not None:
         _save_provinces(split, Path(path))
-    html = inline_assets(fmap.get_root().render())
+    html = inline_assets(stable_ids(fmap, fmap.get_root().render()))
     with atomic_path(path) as tmp:
         tmp.write_text(html, encoding="utf-8")
     size = Path(path).stat().st_size
     logger.info("map: %s (%.1f MB)", path, size / 1e6)
     return Path(path)
+
+
+def _elements(element: Any) -> Iterator[Any]:
+    """``element`` and every element below it, in the order of the page: children in
+    the order they were added (a figure's header, body and script parts first)."""
+    yield element
+    for part in ("header", "html", "script"):
+        inner = getattr(element, part, None)
+        if inner is not None and hasattr(inner, "_children"):
+            yield from _elements(inner)
+    for child in getattr(element, "_children", {}).values():
+        yield from _elements(child)
+
+
+def stable_ids(fmap: Any, page: str) -> str:
+    """``page`` (the rendered ``fmap``) with folium's element ids, which are random
+    (``os.urandom``, so every run wrote another page), replaced by ids counted in the
+    order of the map's elements: the same map gives the same bytes.
+
+    An id is replaced wherever the page names its element (``map_<id>``, and the names
+    a script took when the map was built), never inside other text: only the ids of the
+    map's own elements are looked for, after their ``_``.
+
+    Parameters
+    ----------
+    fmap
+        The folium map.
+    page
+        Its rendered HTML (``fmap.get_root().render()``).
+    """
+    ids = list(dict.fromkeys(e._id for e in _elements(fmap.get_root()) if hasattr(e, "_id")))
+    if not ids:
+        return page
+    counted = {
+        old: hashlib.sha256(f"klastergeo-element-{n}".encode()).hexdigest()[:32]
+        for n, old in enumerate(ids)
+    }
+    return _ELEMENT_ID.sub(lambda m: "_" + counted.get(m.group(1), m.group(1)), page)
+
+
+#: An element id where a page names its element: after the ``_`` of ``map_<id>``.
+_ELEMENT_ID = re.compile(r"_([0-9a-f]{32})(?![0-9a-f])")
 
 
 def _save_provinces(split: _Split, path: Path) -> None:

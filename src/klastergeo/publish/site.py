@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import shutil
 from collections.abc import Mapping, Sequence
@@ -27,7 +28,7 @@ import pyarrow.parquet as pq
 
 from klastergeo import messages
 from klastergeo._errors import ConfigError, DataError
-from klastergeo._io import RunFolder, write_csv, write_json, write_text
+from klastergeo._io import RunFolder, environment_cause, write_csv, write_json, write_text
 
 __all__ = [
     "DOWNLOADS",
@@ -459,7 +460,7 @@ def _copy_public(
         if name in _FIRM_LEVEL or name == "areas.csv":
             continue
         if (source / name).exists():
-            shutil.copy2(source / name, stage / name)
+            _copy(source / name, stage / name)
     if (source / "map.html").exists():
         page = (source / "map.html").read_text(encoding="utf-8")
         page = (
@@ -469,14 +470,32 @@ def _copy_public(
         )
         write_text(stage / "map.html", page)
     if (source / "map").is_dir():  # a split map's province scripts: areas, no firms
-        shutil.copytree(source / "map", stage / "map")
+        _copy(source / "map", stage / "map")
     if (source / "areas.parquet").exists():
         write_csv(pd.read_parquet(source / "areas.parquet"), stage / "areas.csv", locale=locale)
     for folder in ("figures", "diagnosis"):
         if (source / folder).is_dir():
-            shutil.copytree(source / folder, stage / folder)
+            _copy(source / folder, stage / folder)
     if with_firms and (source / "firms").is_dir():
         write_text(stage / "firms.geojson", _public_firms(source, firm_decimals))
+
+
+def _copy(source: Path, target: Path) -> None:
+    """Copy a file or a folder; a full or read-only disk is an ``OSError`` naming the
+    file written (``shutil`` names the file read, and ``copytree`` gathers one error per
+    file into ``shutil.Error``), which the site folder reports as exit 2."""
+    try:
+        if source.is_dir():
+            shutil.copytree(source, target)
+        else:
+            shutil.copy2(source, target)
+    except OSError as err:
+        cause = environment_cause(err, target)
+        if cause is None:
+            raise
+        if cause is err:  # copy2: filename is the source, filename2 the copy
+            cause = OSError(err.errno, err.strerror, os.fsdecode(err.filename2 or target))
+        raise cause from err
 
 
 #: Files of a run that hold one row per firm: never copied into a site as they are.
