@@ -361,6 +361,8 @@ _FORMULA = re.compile("[" + re.escape("".join(FORMULA_START)) + "]")
 #: Text that is a number (``-7.5``, ``+62812``, ``-7,5``, ``-1e5``, ``-12%``): a
 #: spreadsheet reads it as the number, so it stays as it is.
 _NUMBER = re.compile(r"[+-]?(?:\d[\d.,]*|[.,]\d[\d.,]*)(?:[eE][+-]?\d+)?%?")
+#: A lone sign, as registries write "nothing" (``-``): a spreadsheet shows it as text.
+_PLAIN = re.compile(r"[+-]|" + _NUMBER.pattern)
 
 
 def _neutral_values(values: Any) -> Any:
@@ -382,7 +384,7 @@ def _neutral_values(values: Any) -> Any:
     risky = matched.eq(True).to_numpy(dtype=bool, na_value=False, copy=True)  # NA: not text
     if not risky.any():
         return None
-    numbers = series[risky].str.fullmatch(_NUMBER).eq(True).to_numpy(dtype=bool, na_value=False)
+    numbers = series[risky].str.fullmatch(_PLAIN).eq(True).to_numpy(dtype=bool, na_value=False)
     risky[risky] = ~numbers
     if not risky.any():
         return None
@@ -397,7 +399,8 @@ def neutralise_formulas(frame: Any, *, index: bool = False) -> Any:
     A cell (or a column name) that starts with one of :data:`FORMULA_START` is prefixed
     with ``'``, as OWASP recommends against CSV injection, so that Excel and LibreOffice
     show ``=cmd|' /C calc'!A0`` instead of running it. Text that is a number (``-7.5``,
-    ``+62812``) stays as it is: the spreadsheet reads it as that number. Numeric columns
+    ``+62812``) stays as it is: the spreadsheet reads it as that number; so does a lone
+    ``-`` or ``+`` (a registry's "nothing"), which it shows as text. Numeric columns
     are never touched. The frame is returned as it is when nothing needs a prefix.
 
     Parameters
@@ -410,9 +413,9 @@ def neutralise_formulas(frame: Any, *, index: bool = False) -> Any:
     Examples
     --------
     >>> import pandas as pd
-    >>> frame = pd.DataFrame({"name": ["=cmd|' /C calc'!A0", "-7.5", "@SUM(A1)", "UD Jati"]})
+    >>> frame = pd.DataFrame({"name": ["=cmd|' /C calc'!A0", "-7.5", "@SUM(A1)", "UD Jati", "-"]})
     >>> neutralise_formulas(frame)["name"].tolist()
-    ["'=cmd|' /C calc'!A0", '-7.5', "'@SUM(A1)", 'UD Jati']
+    ["'=cmd|' /C calc'!A0", '-7.5', "'@SUM(A1)", 'UD Jati', '-']
     """
     import pandas as pd
 
