@@ -115,8 +115,6 @@ class Protection:
         result
             The run's result with its raw sums.
         """
-        if not self.enabled:
-            return dataclasses.replace(result, disclosure=self)
         table = self._table(result.table)
         sentra = self._sentra(result.sentra)
         return dataclasses.replace(
@@ -176,9 +174,9 @@ class Protection:
                 out[flag_column(m)] = flags
             else:
                 out.insert(position, flag_column(m), flags)
-        few = out["n_firms"].to_numpy() < self.rules.min_firms if "n_firms" in out else None
-        for column in [c for c in out.columns if str(c).startswith("p_")]:
-            if few is not None:
+        if self.enabled and "n_firms" in out:
+            few = out["n_firms"].to_numpy() < self.rules.min_firms
+            for column in [c for c in out.columns if str(c).startswith("p_")]:
                 out[column] = out[column].mask(few)
         if self.shapes is not None and len(self.shapes):
             shapes = self.shapes.reindex(out.index)
@@ -364,9 +362,12 @@ def protect(
 
 
 def _codes(ids: pd.Series, categories: pd.Index) -> NDArray[np.int64]:
-    """Position of every firm's id in ``categories`` (-1 for none)."""
-    values = ids.astype(object).where(ids.notna(), None)
-    return np.asarray(pd.Index(categories).get_indexer(values.astype(str)), dtype=np.int64)
+    """Position of every firm's id in ``categories`` (-1 for none), through the ids'
+    categories (a national registry's firms are never turned into text one by one)."""
+    as_category = ids if isinstance(ids.dtype, pd.CategoricalDtype) else ids.astype("category")
+    known = pd.Index(categories).get_indexer(pd.Index(as_category.cat.categories.astype(str)))
+    codes = as_category.cat.codes.to_numpy()
+    return np.where(codes >= 0, known[np.maximum(codes, 0)], -1).astype(np.int64)
 
 
 def _padded(flags: NDArray[np.int8] | None, size: int) -> NDArray[np.int8]:
