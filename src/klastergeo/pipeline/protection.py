@@ -526,7 +526,6 @@ def _typology_flags(
     rank[order] = np.arange(len(w)) - starts
     top3 = rank < 3
     whole = sdc.sizes(w, group, n, top=k)
-    names: list[list[str]] = [[] for _ in range(n)]
     checks: dict[str, NDArray[np.bool_]] = {
         "top3_share": unsafe(top3) | unsafe(~top3),
         "herfindahl": (whole.n < rules.min_firms + 1) | (sdc.primary(whole, rules) > 0),
@@ -541,12 +540,7 @@ def _typology_flags(
         for name in ("local", "branch", "state"):
             mask = kind_values == name
             checks[f"{name}_share"] = unsafe(mask) | unsafe(everyone & ~mask)
-    for column, bad in checks.items():
-        for at in np.flatnonzero(bad):
-            names[at].append(column)
-    return pd.Series(
-        [";".join(v) for v in names], index=pd.Index(sentra_ids, name="sentra_id"), dtype=object
-    )
+    return _listed(checks, sentra_ids)
 
 
 def _diagnosis_flags(
@@ -558,14 +552,22 @@ def _diagnosis_flags(
 ) -> pd.Series:
     """Diagnosis items scored as a mean of fewer than ``min_firms`` firms' answers."""
     n = len(sentra_ids)
-    names: list[list[str]] = [[] for _ in range(n)]
+    checks: dict[str, NDArray[np.bool_]] = {}
     for item, column in items.items():
         if column not in members:
             continue
         answered = pd.to_numeric(members[column], errors="coerce").notna().to_numpy()
         counted = np.bincount(group[answered & (group >= 0)], minlength=n)
-        for at in np.flatnonzero((counted > 0) & (counted < rules.min_firms)):
-            names[at].append(item)
+        checks[item] = (counted > 0) & (counted < rules.min_firms)
+    return _listed(checks, sentra_ids)
+
+
+def _listed(checks: dict[str, NDArray[np.bool_]], sentra_ids: pd.Index) -> pd.Series:
+    """Per sentra, the ``;``-joined names whose check is true for it."""
+    names: list[list[str]] = [[] for _ in range(len(sentra_ids))]
+    for name, bad in checks.items():
+        for at in np.flatnonzero(bad):
+            names[at].append(name)
     return pd.Series(
         [";".join(v) for v in names], index=pd.Index(sentra_ids, name="sentra_id"), dtype=object
     )
