@@ -280,9 +280,12 @@ class Registry:
         """
         tell: Progress = progress or (lambda stage, done, total: None)
         kind = distributed.scheduler_kind(scheduler)
-        if kind != "none":
-            distributed.require(scheduler)  # also for a registry read whole: fail alike
         remote = kind != "none" and self.source.whole is None
+        if kind != "none" and not remote:
+            # a registry read whole is one batch, checked here; a scheduler that is
+            # missing or does not answer is still an error, as for a larger file
+            distributed.reach(scheduler)
+            logger.info("one batch: checked here, not on the scheduler %s", scheduler)
         checker = _Checker(
             self.source, self.work, areas=areas, snap_m=snap_m, sector_digits=sector_digits
         )
@@ -948,13 +951,18 @@ class _Checker:
         (self.work / "firms").mkdir()
         parts: list[Path] = []
         n_kept = 0
+        schema = _common_schema(self.candidates)
         for i, candidate in enumerate(self.candidates):
             target = self.work / "firms" / candidate.name
             rows = pq.read_table(candidate, columns=["row"])["row"].to_numpy()
             drop = np.isin(rows, gone) if len(gone) else np.zeros(len(rows), dtype=bool)
-            if drop.any():
-                frame = pd.read_parquet(candidate)
-                frame.loc[~drop].to_parquet(target, **_SCRATCH)
+            if drop.any() or not pq.read_schema(candidate).equals(schema):
+                # the duplicates left out, and a batch whose column was empty (every
+                # record rejected, or a text column blank throughout it) typed as the
+                # others: a part's column of Arrow's null type breaks every reader
+                table = pq.read_table(candidate)
+                table = table.filter(pa.array(~drop)) if drop.any() else table
+                pq.write_table(table.cast(schema), target, **_SCRATCH)
                 candidate.unlink()
             else:
                 candidate.rename(target)
@@ -1009,6 +1017,19 @@ class _Checker:
         return records._rejected_frame(
             empty, np.empty(0, dtype=object), pd.Series([], dtype="string")
         )
+
+
+def _common_schema(parts: Sequence[Path]) -> pa.Schema:
+    """The one schema of the kept firms' parts: each column with its type where some
+    batch had a value in it (Arrow's null type only where none had), and the pandas
+    metadata of the first part that kept a firm (no columns without parts)."""
+    if not parts:
+        return pa.schema([])
+    files = [pq.ParquetFile(p) for p in parts]
+    schemas = [f.schema_arrow for f in files]
+    typed = pa.unify_schemas(schemas, promote_options="permissive")
+    fuller = next((s for f, s in zip(files, schemas, strict=True) if f.metadata.num_rows), None)
+    return typed.with_metadata((fuller or schemas[0]).metadata)
 
 
 def _own(header: list[str], name: str) -> str:
