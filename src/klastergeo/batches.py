@@ -579,6 +579,8 @@ def _fits_one_batch(path: Path, batch_size: int) -> bool:
     if suffix in records._PARQUET_SUFFIXES:
         try:
             return int(pq.ParquetFile(path).metadata.num_rows) <= batch_size
+        except MemoryError:  # not the file's fault: the guard says which step ran out
+            raise
         except Exception:  # a damaged file: the reader names the problem
             return True
     if suffix not in records._CSV_SUFFIXES:
@@ -596,6 +598,8 @@ def _geoparquet(path: Path) -> bool:
     """Whether a Parquet file has GeoParquet metadata (read whole, as a GIS file)."""
     try:
         return b"geo" in (pq.read_schema(path).metadata or {})
+    except MemoryError:  # not the file's fault: the guard says which step ran out
+        raise
     except Exception:  # a damaged file: the reader names the problem
         return True
 
@@ -647,6 +651,8 @@ def _parquet(
     try:
         parquet = pq.ParquetFile(path)
         names = [str(n) for n in parquet.schema_arrow.names]
+    except MemoryError:  # not the file's fault: the guard says which step ran out
+        raise
     except Exception as err:  # pyarrow raises many types for a damaged file
         raise ValidationError(
             f"cannot read {str(path)!r} as Parquet ({type(err).__name__}: {err})"
@@ -710,6 +716,8 @@ def _stage_csv(
             )
             encoding = "cp1252"
             staged, evidence, malformed = stage(encoding)
+    except MemoryError:  # not the file's fault: the guard says which step ran out
+        raise
     except (pa.ArrowException, UnicodeError, LookupError, ValueError) as err:
         raise ValidationError(
             f"cannot read CSV {str(path)!r} (delimiter {layout.delimiter!r}, "
