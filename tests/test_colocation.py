@@ -344,12 +344,20 @@ def test_the_exact_moments_are_those_of_random_labelling(duplicates: int) -> Non
     lon, lat, labels = _world(120, 11, duplicates=duplicates)
     codes, sectors = colocation._labels(labels)
     s = len(sectors)
-    rows, cols, w = colocation._nearest(colocation._points(lon, lat))
+    places = colocation._places(lon, lat)
+    src, dst, w = colocation._ties(places)
+    graph = colocation._pairs(places, src, dst, w)
     counts = np.bincount(codes, minlength=s).astype(float)
-    mean, variance = colocation._null_moments(rows, cols, w, counts)
-    sims = np.array(
-        [colocation._pair_counts(rng.permutation(codes), rows, cols, w, s) for _ in range(40_000)]
-    )
+    a, b = np.repeat(np.arange(s), s), np.tile(np.arange(s), s)
+    sums = colocation._graph_sums(places, src, dst, w)
+    mean, variance = colocation._null_moments(sums, counts[a], counts[b], a == b)
+    wanted = a * (s + 1) + b
+
+    def pair_counts(relabelled: np.ndarray) -> np.ndarray:
+        keys, weights = colocation._sector_pairs(relabelled, graph, s + 1)
+        return colocation._count_at(keys, weights, wanted, s + 1)
+
+    sims = np.array([pair_counts(rng.permutation(codes)) for _ in range(40_000)])
     se_mean = np.sqrt(variance / len(sims))
     assert np.all(np.abs(sims.mean(axis=0) - mean) <= 4 * se_mean + 1e-9)
     np.testing.assert_allclose(sims.var(axis=0), variance, rtol=0.05)
