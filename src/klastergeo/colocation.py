@@ -38,6 +38,18 @@ Distances are in metres along the chord of a sphere of the Earth's mean radius: 
 tree on 3-D points, exact in order for any extent (the whole country) and within 0.01 %
 of the great-circle distance up to 100 km.
 
+**Places.** Firms at exactly the same coordinates (a market building, firms geocoded to a
+village centre) are one place: the nearest neighbours are found between places and the
+pair counts are products of the sectors present at each end, so 60,000 firms at one point
+cost about what 60,000 scattered firms cost, with the same quotients as firm by firm. For
+the local quotient a firm's ``k`` neighbours among firms at one place are the first in
+input order.
+
+**Sectors tested.** With ``min_firms``, sectors with fewer firms get no quotient (their
+firms are still firms and neighbours), and ``pairs="observed"`` gives only the pairs that
+are nearest neighbours at least once (the others have CLQ 0 and p = 1) and those asked
+for: memory and time follow the firms and those pairs, not the number of sectors squared.
+
 **Value chains.** A linkage table (``from_sector,to_sector,role``) says that
 ``from_sector`` is a ``supplier``, ``buyer``, ``supporting`` or ``related`` industry of
 ``to_sector``; ``to_sector`` may be a range (``10-33``, KBLI divisions). The default

@@ -201,7 +201,8 @@ def reach(scheduler: str) -> None:
     and ``"processes"`` need only Dask (:func:`require`).
 
     A refused connection or an unknown host fails at once (a plain TCP connection comes
-    first); otherwise the dask.distributed handshake has ``CONNECT_TIMEOUT_S``.
+    first); a port that answers but is no Dask scheduler (dask.distributed waits for its
+    handshake without a limit) fails after ``CONNECT_TIMEOUT_S``.
 
     Parameters
     ----------
@@ -228,12 +229,33 @@ def reach(scheduler: str) -> None:
     except OSError as err:  # refused, unknown host, no route, timed out
         why = err.strerror or str(err) or type(err).__name__
         raise ConfigError(_unreachable(address, why)) from err
+    _handshake(address)
     distributed = _import("distributed", address)
     try:
         client = distributed.Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
     except (OSError, TimeoutError) as err:
         raise ConfigError(_unreachable(address, str(err))) from err
     client.close()
+
+
+def _handshake(address: str) -> None:
+    """dask.distributed's handshake with ``address`` within ``CONNECT_TIMEOUT_S``, on an
+    event loop of its own (in a thread: the caller may be running one)."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from distributed.comm import connect
+
+    async def greet() -> None:
+        comm = await asyncio.wait_for(connect(address), CONNECT_TIMEOUT_S)
+        await comm.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        try:
+            pool.submit(asyncio.run, greet()).result()
+        except (OSError, TimeoutError) as err:  # asyncio's timeout is TimeoutError
+            why = str(err) or f"no handshake within {CONNECT_TIMEOUT_S} s: not a Dask scheduler"
+            raise ConfigError(_unreachable(address, why)) from err
 
 
 def _unreachable(address: str, why: str) -> str:
@@ -254,6 +276,7 @@ def _on_cluster(
 ) -> list[_BatchCheck]:
     """The batches on the workers of a running dask.distributed scheduler."""
     distributed = _import("distributed", address)
+    reach(address)  # what answers there, within a time limit
     try:
         client = distributed.Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
     except (OSError, TimeoutError) as err:

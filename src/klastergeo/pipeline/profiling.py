@@ -15,7 +15,7 @@ import pandas as pd
 from klastergeo import colocation, concentration, diagnosis, pointpattern, typology
 from klastergeo import records as records_mod
 from klastergeo._errors import DataError
-from klastergeo.config import RunConfig
+from klastergeo.config import ColocationOptions, RunConfig
 from klastergeo.pipeline._steps import Notes, memory_for
 from klastergeo.pipeline.counting import lq_column
 from klastergeo.pipeline.firms import FirmStore
@@ -302,7 +302,7 @@ def _colocation(config: RunConfig, firms: pd.DataFrame, notes: Notes) -> Colocat
         "pairs_linked": int(table["linked"].sum()),
         "pairs_written": len(written),
         "written": "all" if every else "significant and linked",
-        "significance": "relabellings" if "p_value" in table else "none (permutations = 0)",
+        "significance": _significance(options, len(firms)),
     }
     links = colocation.sentra_related(
         lon,
@@ -335,6 +335,16 @@ def _colocation(config: RunConfig, firms: pd.DataFrame, notes: Notes) -> Colocat
     shown = related.loc[related["significant"], ["sentra_id", "related_sector"]]
     firms_of = links.firms.merge(shown, on=["sentra_id", "related_sector"])
     return Colocation(table=written, related=related, missing=missing, firms=firms_of, info=info)
+
+
+def _significance(options: ColocationOptions, n: int) -> str:
+    """How the global pairs' p-values were found (``summary.json``)."""
+    permutations = options.permutations
+    if not permutations:
+        return "none: no p-values (colocation.permutations = 0), no pair is significant"
+    if n > options.max_permuted_firms:
+        return "normal tails of z, the exact moments (more than max_permuted_firms firms)"
+    return f"{permutations} random relabellings"
 
 
 def _marked(table: pd.DataFrame, linked: pd.DataFrame, alpha: float) -> pd.DataFrame:
