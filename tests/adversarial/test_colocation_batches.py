@@ -391,6 +391,19 @@ def test_a_bad_linkage_table_is_named_before_any_work(
         colocation.read_linkages(table)
 
 
+def test_a_bad_linkage_table_stops_a_run_over_surveys_before_the_split(
+    study: Path, tmp_path: Path
+) -> None:
+    table = tmp_path / "links.csv"
+    table.write_bytes(b"")
+    out = tmp_path / "out"
+    args = _run(study, out, study / "firms.csv", "--records", str(study / "firms.csv"))
+    code, output = _invoke([*args, "--periods", "2019,2023", "--linkage-table", str(table)])
+    assert code == 2, output
+    assert "colocation.linkage_table (--linkage-table)" in output and "is empty" in output
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("where", ["missing.csv", "."])
 def test_a_linkage_table_that_is_not_a_file(where: str, study: Path, tmp_path: Path) -> None:
     path = tmp_path / where

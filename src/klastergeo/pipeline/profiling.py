@@ -274,7 +274,7 @@ def _colocation(config: RunConfig, firms: pd.DataFrame, notes: Notes) -> Colocat
         notes.add(
             "profile",
             "colocation.csv with every pair",
-            f"{len(tested):,} sectors with {options.min_firms} firms or more make "
+            f"{len(tested):,} sectors with at least {options.min_firms} firm(s) make "
             f"{len(tested) ** 2:,} pairs (more than {colocation.MAX_ALL_PAIRS:,}); the "
             "significant pairs and those of the linkage table are written "
             "(colocation.pairs)",
