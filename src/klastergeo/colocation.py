@@ -228,17 +228,21 @@ def _places(lon: ArrayLike, lat: ArrayLike) -> _Places:
     """The firms grouped by place (see :class:`_Places`), places numbered in the order
     of their first firm."""
     xyz = _points(lon, lat)
-    x = np.asarray(lon, dtype=np.float64) + 0.0  # -0.0 as 0.0: one place, one key
-    y = np.asarray(lat, dtype=np.float64) + 0.0
-    key = (x.view(np.uint64) * _MIX) ^ y.view(np.uint64)
+    # -0.0 as 0.0 (one place, one key); one coordinate array at a time besides the keys
+    key = (np.asarray(lon, dtype=np.float64) + 0.0).view(np.uint64) * _MIX
+    key ^= (np.asarray(lat, dtype=np.float64) + 0.0).view(np.uint64)
     ordered = np.sort(key)
     repeats = ordered[1:] == ordered[:-1]
     if not repeats.any():
         return _Places(xyz)
+    repeated = ordered[1:][repeats]
+    del ordered, repeats
+    x = np.asarray(lon, dtype=np.float64) + 0.0
+    y = np.asarray(lat, dtype=np.float64) + 0.0
     n = len(key)
     # the firms whose key repeats, grouped by their exact coordinates (a hash collision
     # of two places costs a comparison, never a merge), by position within a place
-    shared = np.flatnonzero(np.isin(key, ordered[1:][repeats]))
+    shared = np.flatnonzero(np.isin(key, repeated))
     grouped = shared[np.lexsort((shared, y[shared], x[shared]))]
     head = np.ones(len(grouped), dtype=bool)
     head[1:] = (x[grouped][1:] != x[grouped][:-1]) | (y[grouped][1:] != y[grouped][:-1])
@@ -341,18 +345,24 @@ def _ties(
         todo = tree.indices[start : start + _NEAREST_CHUNK].astype(np.int64)
         k = 2  # most places have one nearest place: a tie of two asks for more
         while len(todo):  # a few rounds: places whose k neighbours all tie ask for more
-            q = min(k + 1, u)
-            dist, idx = tree.query(xyz[todo], k=q, workers=-1)
-            dist, idx = dist.reshape(len(todo), q), idx.reshape(len(todo), q)
-            lone = np.ones(len(todo), dtype=bool) if size is None else size[todo] == 1
-            own = (idx == todo[:, None]) & lone[:, None]
-            # a place of one firm missing among its own q (others at its very point):
-            # the last one is left out instead
-            own[lone & ~own.any(axis=1), q - 1] = True
-            valid = ~own
-            nearest = np.where(valid, dist, np.inf).min(axis=1, keepdims=True)
-            tied = valid & (dist <= nearest * (1 + 1e-12) + 1e-9)
-            more = (tied == valid).all(axis=1) & (q < u)
+            if size is None:  # a place per firm: its k nearest others, compact
+                dist, idx = _knn(tree, xyz, k, todo)
+                valid: Any = True
+                lone: Any = True
+            else:  # a place of several firms is its own nearest (its other firms, at 0)
+                q = min(k + 1, u)
+                dist, idx = tree.query(xyz[todo], k=q, workers=-1)
+                dist, idx = dist.reshape(len(todo), q), idx.reshape(len(todo), q)
+                lone = size[todo] == 1
+                own = (idx == todo[:, None]) & lone[:, None]
+                # a place of one firm missing among its own q (others at its very
+                # point): the last one is left out instead
+                own[lone & ~own.any(axis=1), q - 1] = True
+                valid = ~own
+                dist = np.where(valid, dist, np.inf)
+            nearest = dist.min(axis=1, keepdims=True)
+            tied = (dist <= nearest * (1 + 1e-12) + 1e-9) & valid
+            more = (tied == valid).all(axis=1) & (idx.shape[1] < u - (size is None))
             done = ~more
             r, c = np.nonzero(tied[done])
             if size is None:
@@ -679,19 +689,21 @@ def _graph_sums(
     """The graph's sums over the firm pairs, from the place pairs: a place pair
     (L, M) stands for s_L (s_M - [L = M]) firm pairs of weight w."""
     u = len(places.xyz)
-    loop = src == dst
-    if places.size is None:
-        s_src: Any = 1.0
-        s_dst: Any = 1.0
+    if places.size is None:  # a place per firm: the firm pairs themselves
+        w_total, w_sq = float(w.sum()), float((w**2).sum())
+        out = np.bincount(src, weights=w, minlength=u)
+        into = np.bincount(dst, weights=w, minlength=u)
         size: Any = 1.0
+        pair_firms: Any = 1.0
     else:
         size = places.size.astype(np.float64)
-        s_src, s_dst = size[src], size[dst]
-    others = s_dst - loop  # neighbour firms of each source firm through the pair
-    w_total = float((s_src * w * others).sum())
-    w_sq = float((s_src * w**2 * others).sum())
-    out = np.bincount(src, weights=w * others, minlength=u)  # per firm of each place
-    into = np.bincount(dst, weights=w * (s_src - loop), minlength=u)
+        s_src, loop = size[src], src == dst
+        others = size[dst] - loop  # neighbour firms of each source firm through the pair
+        w_total = float((s_src * w * others).sum())
+        w_sq = float((s_src * w**2 * others).sum())
+        out = np.bincount(src, weights=w * others, minlength=u)  # per firm of each place
+        into = np.bincount(dst, weights=w * (s_src - loop), minlength=u)
+        pair_firms = s_src * size[dst]
     shared_source = float((size * out**2).sum()) - w_sq  # the w^2 per source add to w_sq
     shared_target = float((size * into**2).sum()) - w_sq
     # mutual neighbours: the two directions of a place pair share one key, next to each
@@ -700,8 +712,9 @@ def _graph_sums(
     key = np.minimum(src, dst).astype(np.int64) * u + np.maximum(src, dst)
     order = np.argsort(key)
     twin = np.flatnonzero(key[order][1:] == key[order][:-1])
+    del key
     first, second = order[twin], order[twin + 1]
-    firms = s_src * s_dst if places.size is None else (s_src * s_dst)[first]
+    firms = pair_firms if places.size is None else pair_firms[first]
     mutual = 2.0 * float((firms * w[first] * w[second]).sum())
     if places.size is not None:
         mutual += float((s_src * (s_src - 1) * w**2)[loop].sum())
