@@ -236,3 +236,36 @@ def test_parquet_batches_are_the_file_in_order(tmp_path: Path, group: int, size:
     assert pa.concat_tables(mine).equals(table)
     only = list(parquet_batches(tmp_path / "t.parquet", size, columns=["x"]))
     assert only[0].column_names == ["x"]
+
+
+@pytest.mark.parametrize("batch_size", [1, 4])
+def test_batches_of_rejected_records_leave_parts_of_one_schema(
+    tmp_path: Path, batch_size: int
+) -> None:
+    """Whole batches of records outside the areas (a registry sorted by region, run for
+    a sub-area), their names empty: the parts of the batches that keep nothing have the
+    columns of the others (not Arrow's null type), so the kept firms read back by column
+    and as categories, as the counts read them (issue 24: ArrowNotImplementedError)."""
+    import pyarrow.parquet as pq
+
+    from klastergeo.pipeline.firms import FirmStore
+
+    lines = ["id,nama,lintang,bujur,kbli"]
+    lines += [f"L{i},,-6.{i},110.55,13134" for i in range(4)]  # in the sea: rejected
+    lines += [f"K{i},Toko {i},-7.75,110.{55 + i},31001" for i in range(4)]
+    lines += [f"S{i},,-6.{i},110.65,13134" for i in range(8)]  # in the sea: rejected
+    path = tmp_path / "sorted.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    areas = _areas()
+    outcome = batches.validate_in_batches(
+        path, workdir=tmp_path / "work", batch_size=batch_size, areas=areas
+    )
+    sizes = [pq.ParquetFile(p).metadata.num_rows for p in outcome.parts]
+    assert sizes.count(0) >= 3 and sum(sizes) == 4  # first, middle, last batches empty
+    assert len({pq.read_schema(p).remove_metadata() for p in outcome.parts}) == 1
+    columns = FirmStore(outcome).columns(
+        ["area_code", "sector", "name"], categorical=("area_code", "sector", "name")
+    )
+    whole = records.validate_records(records.read_records(path), areas=areas).records
+    assert columns["area_code"].astype(str).tolist() == whole["area_code"].astype(str).tolist()
+    assert columns["name"].astype(str).tolist() == whole["name"].astype(str).tolist()

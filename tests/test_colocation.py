@@ -344,12 +344,20 @@ def test_the_exact_moments_are_those_of_random_labelling(duplicates: int) -> Non
     lon, lat, labels = _world(120, 11, duplicates=duplicates)
     codes, sectors = colocation._labels(labels)
     s = len(sectors)
-    rows, cols, w = colocation._nearest(colocation._points(lon, lat))
+    places = colocation._places(lon, lat)
+    src, dst, w = colocation._ties(places)
+    graph = colocation._pairs(places, src, dst, w)
     counts = np.bincount(codes, minlength=s).astype(float)
-    mean, variance = colocation._null_moments(rows, cols, w, counts)
-    sims = np.array(
-        [colocation._pair_counts(rng.permutation(codes), rows, cols, w, s) for _ in range(40_000)]
-    )
+    a, b = np.repeat(np.arange(s), s), np.tile(np.arange(s), s)
+    sums = colocation._graph_sums(places, src, dst, w)
+    mean, variance = colocation._null_moments(sums, counts[a], counts[b], a == b)
+    wanted = a * (s + 1) + b
+
+    def pair_counts(relabelled: np.ndarray) -> np.ndarray:
+        keys, weights = colocation._sector_pairs(relabelled, graph, s + 1)
+        return colocation._count_at(keys, weights, wanted, s + 1)
+
+    sims = np.array([pair_counts(rng.permutation(codes)) for _ in range(40_000)])
     se_mean = np.sqrt(variance / len(sims))
     assert np.all(np.abs(sims.mean(axis=0) - mean) <= 4 * se_mean + 1e-9)
     np.testing.assert_allclose(sims.var(axis=0), variance, rtol=0.05)
@@ -362,3 +370,183 @@ def test_the_exact_moments_are_those_of_random_labelling(duplicates: int) -> Non
     assert normal.loc[("25", "25"), "p_value"] < 1e-6 and normal.loc[("25", "25"), "z"] > 5
     calm = permuted["p_value"].between(0.1, 0.9)  # the unplanted pairs
     np.testing.assert_allclose(normal.loc[calm, "p_value"], permuted.loc[calm, "p_value"], atol=0.1)
+
+
+def _tied(seed: int, layout: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Small registries whose firms share places: a market building (30 firms at one
+    point), firms geocoded to five village centres, a market and centres together, and
+    every firm at one point."""
+    lon, lat, labels = _world(120, seed)
+    rng = np.random.default_rng(seed)
+    if layout in ("market", "both"):
+        lon[:30], lat[:30] = lon[30], lat[30]
+    if layout in ("centres", "both"):
+        pick = rng.integers(60, 65, 40)
+        lon[-40:], lat[-40:] = lon[pick], lat[pick]
+    if layout == "one point":
+        lon[:], lat[:] = lon[0], lat[0]
+    return lon, lat, labels
+
+
+def _brute_pairs(lon: np.ndarray, lat: np.ndarray, codes: np.ndarray, s: int) -> np.ndarray:
+    """Leslie and Kronenfeld's pair counts from the full distance matrix: each firm's
+    nearest neighbours (ties within the module's tolerance), 1 / ties each."""
+    d = _chords(lon, lat)
+    np.fill_diagonal(d, np.inf)
+    counts = np.zeros((s, s))
+    for i in range(len(codes)):
+        tied = np.flatnonzero(d[i] <= d[i].min() * (1 + 1e-12) + 1e-9)
+        np.add.at(counts, (codes[i], codes[tied]), 1 / len(tied))
+    return counts
+
+
+@pytest.mark.parametrize("layout", ["market", "centres", "both", "one point"])
+def test_firms_sharing_places_are_the_brute_force(layout: str) -> None:
+    """Ties counted per place (products of the sectors present at each end) give the
+    quotients, the exact moments and, relabelling for relabelling, the p-values of the
+    firm-by-firm brute force (same seed, same shuffles)."""
+    lon, lat, labels = _tied(4, layout)
+    codes, sectors = colocation._labels(labels)
+    n, s = len(codes), len(sectors)
+    counts = np.bincount(codes, minlength=s).astype(float)
+    expected = (counts[None, :] - np.eye(s)) / (n - 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(expected > 0, 1 / (counts[:, None] * expected), np.nan)
+    observed = _brute_pairs(lon, lat, codes, s) * scale
+    permutations, above = 49, np.zeros((s, s))
+    rng = np.random.default_rng(7)
+    shuffled = codes.copy()
+    for _ in range(permutations):
+        rng.shuffle(shuffled)
+        above += _brute_pairs(lon, lat, shuffled, s) * scale >= observed - 1e-12
+    out = colocation.global_clq(lon, lat, labels, permutations=permutations, seed=7)
+    np.testing.assert_allclose(out["clq"].to_numpy(), observed.ravel(), rtol=1e-9)
+    want = np.where(np.isnan(observed), np.nan, (above + 1) / (permutations + 1)).ravel()
+    np.testing.assert_array_equal(out["p_value"].to_numpy(), want)
+    if layout != "one point":  # the moments: those of the firm-by-firm graph
+        places = colocation._places(lon, lat)
+        alone = colocation._Places(
+            places.xyz if places.of is None else colocation._points(lon, lat)
+        )
+        a, b = np.repeat(np.arange(s), s), np.tile(np.arange(s), s)
+        mine = colocation._null_moments(
+            colocation._graph_sums(places, *colocation._ties(places)), counts[a], counts[b], a == b
+        )
+        firm_by_firm = colocation._graph_sums(alone, *colocation._ties(alone))
+        assert firm_by_firm.w_total == pytest.approx(n)
+        theirs = colocation._null_moments(firm_by_firm, counts[a], counts[b], a == b)
+        np.testing.assert_allclose(mine, theirs, rtol=1e-9)
+
+
+def test_places_group_exactly_the_same_coordinates() -> None:
+    lon = np.array([1.0, 2.0, 1.0, -0.0, 0.0, 1.0 + 1e-12, 2.0])
+    lat = np.array([5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 6.0])
+    places = colocation._places(lon, lat)
+    assert places.of is not None and places.size is not None and places.order is not None
+    # places in the order of their first firm; -0.0 is 0.0; 1e-12 apart is another place
+    assert places.of.tolist() == [0, 1, 0, 2, 2, 3, 4]
+    assert places.size.tolist() == [2, 1, 2, 1, 1]
+    assert places.order.tolist() == [0, 2, 1, 3, 4, 5, 6]
+    assert colocation._places([1.0, 2.0, 3.0], [0.0, 0.0, 0.0]).of is None
+
+
+@pytest.mark.parametrize("layout", ["market", "centres", "one point"])
+@pytest.mark.parametrize("k", [1, 5, 8, 40])
+def test_local_neighbours_among_tied_firms_come_in_input_order(layout: str, k: int) -> None:
+    """The k nearest others by distance, firms at one place in input order (a firm
+    among many at a market has the first k others there), as a sort of the full
+    distance matrix by (distance, position)."""
+    lon, lat, labels = _tied(5, layout)
+    n = len(labels)
+    d = _chords(lon, lat)
+    dist, idx = colocation._neighbours(colocation._places(lon, lat), k, np.arange(n))
+    for i in range(n):
+        order = [j for j in np.lexsort((np.arange(n), d[i])) if j != i][:k]
+        assert idx[i].tolist() == order, i
+        np.testing.assert_allclose(dist[i], d[i, order], atol=1e-6)
+    # the local quotients of tied firms are those of these neighbours
+    out = colocation.local_clq(lon, lat, labels, k=k, permutations=0)
+    np.testing.assert_array_equal(out.neighbours, idx)
+
+
+def test_tied_firms_cost_their_places() -> None:
+    """60,000 firms at one point among 300: the tie structure and the neighbour lists
+    have the size of the places and the firms, not of the firm pairs (3.6 billion)."""
+    rng = np.random.default_rng(0)
+    lon = np.concatenate([np.full(60_000, 110.4), 110 + rng.random(300) * 0.5])
+    lat = np.concatenate([np.full(60_000, -7.0), -7.2 + rng.random(300) * 0.5])
+    labels = rng.choice(np.array(["10", "13", "31"]), len(lon))
+    places = colocation._places(lon, lat)
+    src, dst, w = colocation._ties(places)
+    assert len(places.xyz) == 301 and len(src) < 4 * 301
+    pairs = colocation._pairs(places, src, dst, w)
+    keys, _ = colocation._sector_pairs(colocation._labels(labels)[0], pairs, 4)
+    assert len(keys) < 4 * 301 + 9 * len(src)  # at most 3 x 3 sector pairs a place pair
+    out = colocation.global_clq(lon, lat, labels, permutations=9)
+    # at the market a firm's neighbours are the others there: a CLQ of about 1 each
+    np.testing.assert_allclose(out["clq"], 1.0, atol=0.05)
+    _, idx = colocation._neighbours(places, 8, np.array([0, 59_999, 60_000]))
+    assert idx[0].tolist() == list(range(1, 9)) and idx[1].tolist() == list(range(8))
+
+
+def test_min_firms_and_the_observed_pairs() -> None:
+    """Sectors below min_firms are neither row nor column (their firms still
+    neighbours); ``pairs="observed"`` is ``"all"`` less the pairs that are never nearest
+    neighbours (CLQ 0, p 1), plus those asked for; the sparse count (many sectors)
+    equals the dense one."""
+    lon, lat, labels = _tied(6, "both")
+    labels = labels.astype(object)
+    labels[:3] = "99"  # three firms of 99: below min_firms 5
+    labels[[66, 68, 70, 72, 74, 76]] = "47"  # six scattered: rarely each other's nearest
+    every = colocation.global_clq(lon, lat, labels, permutations=19, seed=2, min_firms=5)
+    assert "99" not in every.index.get_level_values(0)
+    assert "99" not in every.index.get_level_values(1)
+    plain = colocation.global_clq(lon, lat, labels, permutations=19, seed=2)
+    common = plain.loc[every.index]
+    np.testing.assert_allclose(every["clq"], common["clq"], rtol=1e-12)
+    np.testing.assert_array_equal(every["p_value"], common["p_value"])
+    never = every.loc[every["clq"] == 0]
+    assert len(never) and (never["p_value"] == 1).all()
+    asked = never.index[0]
+    met = colocation.global_clq(
+        lon, lat, labels, permutations=19, seed=2, min_firms=5, pairs="observed",
+        also=[asked, ("99", "10"), ("nope", "10")],
+    )  # fmt: skip
+    assert set(met.index) == (set(every.index) - set(never.index)) | {asked}
+    pd.testing.assert_frame_equal(met, every.loc[met.index])
+
+
+def test_the_sparse_count_of_many_sectors_is_the_dense_one(monkeypatch) -> None:
+    lon, lat, labels = _tied(7, "both")
+    dense = colocation.global_clq(lon, lat, labels, permutations=19, seed=1, pairs="observed")
+    monkeypatch.setattr(colocation, "_DENSE_PAIRS", 4)
+    sparse = colocation.global_clq(lon, lat, labels, permutations=19, seed=1, pairs="observed")
+    pd.testing.assert_frame_equal(sparse, dense)
+
+
+def test_linked_pairs_and_roles_are_the_prefix_rule() -> None:
+    """A pair or a role comes from the first table row whose to_sector starts the
+    sector and from_sector the related one (codes compared at the table's length), as a
+    loop over every row and pair finds it."""
+    table = colocation.read_linkages()
+    table = pd.concat(
+        [table, pd.DataFrame({"from_sector": ["161"], "to_sector": ["3100"],
+                              "role": ["related"], "note": [""]})],
+    )  # fmt: skip
+    rng = np.random.default_rng(0)
+    codes = sorted({str(c) for c in rng.choice(np.arange(100, 50_000), 60)} | {"16101", "31001"})
+    codes = [c.zfill(5) for c in codes] + ["46", "16", "31"]
+
+    def first(sector: str, related: str) -> str | None:
+        for row in table.itertuples(index=False):
+            if sector.startswith(row.to_sector) and related.startswith(row.from_sector):
+                return str(row.role)
+        return None
+
+    want = [(a, b) for a in codes for b in codes if first(a, b) is not None]
+    got = colocation.linked_pairs(table, codes)
+    assert sorted(map(tuple, got.values.tolist())) == sorted(want)
+    sector = pd.Series([a for a, _ in want[:500]] + ["10", "99999"])
+    related = pd.Series([b for _, b in want[:500]] + ["99", "16"])
+    roles = colocation._roles(table.reset_index(drop=True), sector, related)
+    assert roles.tolist() == [first(a, b) for a, b in zip(sector, related, strict=True)]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 import shapely
 from typer.testing import CliRunner
@@ -302,3 +304,56 @@ def test_a_worker_that_cannot_see_the_work_folder_is_named(registry: Path, tmp_p
         distributed._check_workers(Blind(), opened, "tcp://10.0.0.6:8786")
     problem = distributed._sees(str(tmp_path / "nowhere"), "x", str(registry), str(tmp_path))
     assert problem is not None and "cannot read the work folder" in problem
+
+
+def test_a_batch_with_every_record_rejected_on_a_cluster(
+    registry: Path, cluster: str, tmp_path: Path
+) -> None:
+    """A whole batch outside the study area (a registry sorted by region): the kept
+    firms' parts share one schema and read back as on one machine (issue 24)."""
+    from klastergeo.pipeline.firms import FirmStore
+
+    frame = pd.read_csv(registry, sep=";", dtype=str, skiprows=[1_500])
+    frame.loc[1_000:1_999, "lintang"] = "-5,0"  # a batch of records far from the areas
+    path = tmp_path / "sorted.csv"
+    frame.to_csv(path, sep=";", index=False)
+    areas = _areas()
+    here = batches.validate_in_batches(path, workdir=tmp_path / "a", batch_size=BATCH, areas=areas)
+    there = batches.validate_in_batches(
+        path, workdir=tmp_path / "b", batch_size=BATCH, areas=areas, scheduler=cluster
+    )
+    wanted = ["area_code", "sector", "workers"]
+    pd.testing.assert_frame_equal(
+        FirmStore(there).columns(wanted, categorical=("area_code", "sector")),
+        FirmStore(here).columns(wanted, categorical=("area_code", "sector")),
+    )
+    assert len({pq.read_schema(p).remove_metadata() for p in there.parts}) == 1
+
+
+def test_a_registry_of_one_batch_is_checked_here_once_the_cluster_answers(
+    cluster: str, tmp_path: Path
+) -> None:
+    """A registry read whole is one batch, checked on the client; the scheduler is
+    reached first all the same (an address that leads nowhere fails, see
+    test_an_unreachable_scheduler_is_named)."""
+    path = tmp_path / "small.csv"
+    small = pd.read_csv(_registry(tmp_path / "r.csv"), sep=";", dtype=str, nrows=50)
+    small.to_csv(path, sep=";", index=False)
+    distributed.reach(cluster)
+    here = batches.validate_in_batches(path, workdir=tmp_path / "a", areas=_areas())
+    there = batches.validate_in_batches(
+        path, workdir=tmp_path / "b", areas=_areas(), scheduler=cluster
+    )
+    assert there.n_batches == here.n_batches == 1
+    pd.testing.assert_frame_equal(there.report().records, here.report().records)
+
+
+@pytest.mark.parametrize("address", ["tcp://127.0.0.1:9", "tcp://klastergeo.invalid:8786"])
+def test_an_unreachable_scheduler_is_named_for_a_registry_of_one_batch(
+    address: str, tmp_path: Path
+) -> None:
+    path = _registry(tmp_path / "r.csv")
+    with pytest.raises(ConfigError, match=re.escape(f"records.scheduler={address!r}")):
+        batches.validate_in_batches(path, workdir=tmp_path / "w", scheduler=address)
+    with pytest.raises(ConfigError, match=r"no dask\.distributed scheduler answers there"):
+        distributed.reach(address)

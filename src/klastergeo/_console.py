@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import errno
 import logging
+import sys
 import time
 import traceback
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
@@ -31,7 +32,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from klastergeo._errors import KlastergeoError
+from klastergeo._errors import KlastergeoError, memory_exhausted
 from klastergeo._io import environment_cause, output_error
 
 console = Console(stderr=True, markup=False, highlight=False)
@@ -81,14 +82,13 @@ def guard(state: dict[str, Any]) -> Iterator[None]:
     except Terminated:
         error("terminated:", "stopped by SIGTERM; earlier outputs are unchanged", "yellow")
         raise typer.Exit(143) from None
-    except MemoryError:
-        error(
-            "error:",
-            "not enough memory for this run; use a smaller study area (--area), a coarser "
-            "--level or fewer --permutations, or a machine with more memory",
-        )
+    except MemoryError as err:
+        error("error:", _memory_advice(err))
         raise typer.Exit(2) from None
     except OSError as err:
+        if err.errno == errno.ENOMEM:
+            error("error:", _memory_advice(err))
+            raise typer.Exit(2) from None
         cause = environment_cause(err)  # shutil.Error too: one error per file it copied
         if cause is None:
             _internal(err, state)
@@ -107,6 +107,35 @@ def guard(state: dict[str, Any]) -> Iterator[None]:
         raise typer.Exit(2) from None
     except Exception as err:
         _internal(err, state)
+
+
+def unraisable(state: dict[str, Any]) -> Callable[[Any], None]:
+    """A ``sys.unraisablehook`` for the command line: an exception Python cannot raise
+    (in a finaliser, at garbage collection: a library's cleanup after memory ran out)
+    is one line on standard error, its traceback only with ``--debug``; one that says
+    memory ran out is left out (the error that stops the run says so)."""
+    default = sys.unraisablehook
+
+    def hook(info: Any) -> None:
+        if state.get("debug"):
+            default(info)
+        elif info.exc_value is not None and not memory_exhausted(info.exc_value):
+            value = info.exc_value
+            error("warning:", f"ignored {type(value).__name__}: {value}", "yellow")
+
+    return hook
+
+
+def _memory_advice(err: BaseException) -> str:
+    """What to do when memory ran out: the step's own advice when a step of the
+    pipeline says which (``OutOfMemory``), else what holds memory in any run."""
+    if getattr(err, "advice", None):
+        return str(err)
+    return (
+        "not enough memory; use a smaller --batch-size (records held at a time), a smaller "
+        "study area (--area) or a coarser --level, leave co-location out "
+        "(--no-colocation), or run it on a machine with more memory"
+    )
 
 
 def _internal(err: BaseException, state: dict[str, Any]) -> NoReturn:

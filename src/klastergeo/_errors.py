@@ -14,6 +14,8 @@ the input, the offending value(s) and what is accepted.
 
 from __future__ import annotations
 
+import errno
+
 __all__ = [
     "BoundaryError",
     "ConfigError",
@@ -24,6 +26,7 @@ __all__ = [
     "OutputError",
     "StatisticsError",
     "ValidationError",
+    "memory_exhausted",
 ]
 
 
@@ -81,3 +84,32 @@ def preview(values: object, limit: int = 5, *, quote: bool = True) -> str:
     if len(items) > limit:
         shown += f", ... ({len(items)} in all)"
     return shown
+
+
+#: What libraries say when memory runs out without raising MemoryError: a shared
+#: library that cannot be mapped (an import under a memory limit), C++'s bad_alloc, a
+#: thread whose stack cannot be allocated (a thread pool under a memory limit).
+_MEMORY_MARKS = (
+    "failed to map segment",
+    "Cannot allocate memory",
+    "bad_alloc",
+    "can't start new thread",
+)
+
+
+def memory_exhausted(err: BaseException) -> bool:
+    """Whether ``err`` says the process ran out of memory, whatever its type (so that a
+    reader does not call a good file damaged, or a package missing, when it was memory).
+
+    >>> memory_exhausted(MemoryError()), memory_exhausted(OSError(errno.ENOMEM, "x"))
+    (True, True)
+    >>> memory_exhausted(ImportError("libgdal.so: failed to map segment from shared object"))
+    True
+    >>> memory_exhausted(ValueError("not a Parquet file"))
+    False
+    """
+    if isinstance(err, MemoryError):
+        return True
+    if isinstance(err, OSError) and err.errno == errno.ENOMEM:
+        return True
+    return any(mark in str(err) for mark in _MEMORY_MARKS)

@@ -280,9 +280,12 @@ class Registry:
         """
         tell: Progress = progress or (lambda stage, done, total: None)
         kind = distributed.scheduler_kind(scheduler)
-        if kind != "none":
-            distributed.require(scheduler)  # also for a registry read whole: fail alike
         remote = kind != "none" and self.source.whole is None
+        if kind != "none" and not remote:
+            # a registry read whole is one batch, checked here; a scheduler that is
+            # missing or does not answer is still an error, as for a larger file
+            distributed.reach(scheduler)
+            logger.info("one batch: checked here, not on the scheduler %s", scheduler)
         checker = _Checker(
             self.source, self.work, areas=areas, snap_m=snap_m, sector_digits=sector_digits
         )
@@ -597,6 +600,8 @@ def _fits_one_batch(path: Path, batch_size: int) -> bool:
     if suffix in records._PARQUET_SUFFIXES:
         try:
             return int(pq.ParquetFile(path).metadata.num_rows) <= batch_size
+        except MemoryError:  # not the file's fault: the guard says which step ran out
+            raise
         except Exception:  # a damaged file: the reader names the problem
             return True
     if suffix not in records._CSV_SUFFIXES:
@@ -614,6 +619,8 @@ def _geoparquet(path: Path) -> bool:
     """Whether a Parquet file has GeoParquet metadata (read whole, as a GIS file)."""
     try:
         return b"geo" in (pq.read_schema(path).metadata or {})
+    except MemoryError:  # not the file's fault: the guard says which step ran out
+        raise
     except Exception:  # a damaged file: the reader names the problem
         return True
 
@@ -665,6 +672,8 @@ def _parquet(
     try:
         parquet = pq.ParquetFile(path)
         names = [str(n) for n in parquet.schema_arrow.names]
+    except MemoryError:  # not the file's fault: the guard says which step ran out
+        raise
     except Exception as err:  # pyarrow raises many types for a damaged file
         raise ValidationError(
             f"cannot read {str(path)!r} as Parquet ({type(err).__name__}: {err})"
@@ -735,6 +744,8 @@ def _stage_csv(
             )
             encoding = "cp1252"
             staged, evidence, malformed = stage(encoding)
+    except MemoryError:  # not the file's fault: the guard says which step ran out
+        raise
     except (pa.ArrowException, UnicodeError, LookupError, ValueError) as err:
         raise ValidationError(
             f"cannot read CSV {str(path)!r} (delimiter {layout.delimiter!r}, "
@@ -976,13 +987,18 @@ class _Checker:
         (self.work / "firms").mkdir()
         parts: list[Path] = []
         n_kept = 0
+        schema = _common_schema(self.candidates)
         for i, candidate in enumerate(self.candidates):
             target = self.work / "firms" / candidate.name
             rows = pq.read_table(candidate, columns=["row"])["row"].to_numpy()
             drop = np.isin(rows, gone) if len(gone) else np.zeros(len(rows), dtype=bool)
-            if drop.any():
-                frame = pd.read_parquet(candidate)
-                frame.loc[~drop].to_parquet(target, **_SCRATCH)
+            if drop.any() or not pq.read_schema(candidate).equals(schema):
+                # the duplicates left out, and a batch whose column was empty (every
+                # record rejected, or a text column blank throughout it) typed as the
+                # others: a part's column of Arrow's null type breaks every reader
+                table = pq.read_table(candidate)
+                table = table.filter(pa.array(~drop)) if drop.any() else table
+                pq.write_table(table.cast(schema), target, **_SCRATCH)
                 candidate.unlink()
             else:
                 candidate.rename(target)
@@ -1037,6 +1053,19 @@ class _Checker:
         return records._rejected_frame(
             empty, np.empty(0, dtype=object), pd.Series([], dtype="string")
         )
+
+
+def _common_schema(parts: Sequence[Path]) -> pa.Schema:
+    """The one schema of the kept firms' parts: each column with its type where some
+    batch had a value in it (Arrow's null type only where none had), and the pandas
+    metadata of the first part that kept a firm (no columns without parts)."""
+    if not parts:
+        return pa.schema([])
+    files = [pq.ParquetFile(p) for p in parts]
+    schemas = [f.schema_arrow for f in files]
+    typed = pa.unify_schemas(schemas, promote_options="permissive")
+    fuller = next((s for f, s in zip(files, schemas, strict=True) if f.metadata.num_rows), None)
+    return typed.with_metadata((fuller or schemas[0]).metadata)
 
 
 def _own(header: list[str], name: str) -> str:

@@ -150,6 +150,8 @@ def _read_level(path: Path, *, geometry: bool = True, **options: Any) -> pd.Data
         return pd.read_parquet(path, **options)
     except BoundaryError:
         raise
+    except MemoryError:  # not the file's fault: the guard says which step ran out
+        raise
     except Exception as err:  # pyarrow and geopandas raise many types for a bad file
         raise BoundaryError(
             f"cannot read boundaries {str(path)!r} ({type(err).__name__}: {err}); the file "
@@ -394,6 +396,8 @@ def _read_polygon_file(path: Path) -> gpd.GeoDataFrame:
                 frame = gpd.read_parquet(path)
             else:
                 frame = gpd.read_file(path, engine="pyogrio")
+    except MemoryError:  # not the file's fault: the guard says which step ran out
+        raise
     except Exception as err:  # pyogrio/pyarrow raise many types for unreadable files
         raise BoundaryError(f"cannot read boundaries {str(path)!r}: {err}") from err
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
@@ -1116,6 +1120,8 @@ def describe(source: str | Path | None = None) -> pd.DataFrame:
     for file in files:
         try:
             areas = pq.ParquetFile(file).metadata.num_rows if file.suffix == ".parquet" else -1
+        except MemoryError:  # not the file's fault: the guard says which step ran out
+            raise
         except Exception as err:  # pyarrow raises many types for a damaged file
             raise BoundaryError(f"cannot read boundaries {str(file)!r}: {err}") from err
         rows.append({"level": file.stem, "areas": areas, "file": str(file)})

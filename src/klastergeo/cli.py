@@ -32,6 +32,7 @@ from klastergeo._console import (
     on_sigterm,
     out_console,
     setup_logging,
+    unraisable,
 )
 from klastergeo.config import MAX_PERMUTATIONS, Option, RunConfig, options
 from klastergeo.demo import DEMO_BACKGROUND, DEMO_SEED
@@ -429,6 +430,7 @@ def main(argv: list[str] | None = None) -> None:
     # SIGTERM (a scheduler, a container stop, kill) unwinds a run as Ctrl-C does: the
     # staging folder is removed and the previous outputs stay.
     signal.signal(signal.SIGTERM, on_sigterm)
+    sys.unraisablehook = unraisable(_STATE)
     try:
         app(args=argv, prog_name="klastergeo", standalone_mode=True)
     except Terminated:

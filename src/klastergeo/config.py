@@ -106,6 +106,8 @@ SpatialModel = Literal["auto", "lag", "error", "none"]
 ModelKind = Literal["lpm", "logit", "probit"]
 Lang = Literal["id", "en"]
 CsvLocale = Literal["en", "id"]
+#: Which sector pairs ``colocation.csv`` holds (``[colocation] pairs``).
+ColocationPairs = Literal["significant", "all"]
 
 
 #: Largest permutation count: GeoDa's largest choice. Beyond it the pseudo p-value floor
@@ -1003,7 +1005,10 @@ class ColocationOptions(_Options):
     )
     alpha: float = opt(0.05, "Significance of a co-location (p below it and CLQ above 1).")
     min_firms: int = opt(
-        5, "Firms a sector needs in the registry to be tested as a related industry."
+        5,
+        "Firms a sector needs in the registry to be tested: as a related industry of a "
+        "sentra and in the global quotients (smaller sectors' firms still count as "
+        "neighbours).",
     )
     max_permuted_firms: int = opt(
         2_000_000,
@@ -1023,6 +1028,14 @@ class ColocationOptions(_Options):
         "shipped table of textbook links between KBLI divisions, an assumption, not data.",
         flag="--linkage-table",
     )
+    pairs: ColocationPairs = opt(
+        "significant",
+        "Sector pairs written to colocation.csv: significant (co-located: p below alpha "
+        "and CLQ above 1) and those the linkage table names, or all (every pair of "
+        "sectors with min_firms firms, up to a million). Only pairs of sectors with "
+        "min_firms firms are measured.",
+        flag="--colocation-pairs",
+    )
 
     def _problems(self) -> list[str | None]:
         return [
@@ -1032,6 +1045,7 @@ class ColocationOptions(_Options):
             _at_least("colocation.min_related_firms", self.min_related_firms, 1, integer=True),
             _at_least("colocation.max_permuted_firms", self.max_permuted_firms, 3, integer=True),
             None if 0 < self.alpha < 1 else f"colocation.alpha={self.alpha!r} must lie in (0, 1)",
+            _choice("colocation.pairs", self.pairs, ColocationPairs),
         ]
 
 

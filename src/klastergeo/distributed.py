@@ -28,6 +28,7 @@ import dataclasses
 import importlib
 import logging
 import pickle
+import socket
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -46,7 +47,7 @@ from klastergeo.config import _scheduler_problem
 if TYPE_CHECKING:
     from klastergeo.batches import Progress, Registry, _BatchCheck, _Source
 
-__all__ = ["INSTALL_HINT", "check_batches", "require", "scheduler_kind"]
+__all__ = ["INSTALL_HINT", "check_batches", "reach", "require", "scheduler_kind"]
 
 logger = logging.getLogger(__name__)
 
@@ -193,6 +194,78 @@ def _on_dask(
     return list(done)
 
 
+def reach(scheduler: str) -> None:
+    """Fail now, before any work, when a ``tcp://`` scheduler does not answer: whatever
+    the registry's size (a registry that fits one batch is checked here, but an address
+    that leads nowhere is a mistake to report, not to ignore). ``""``, ``"threads"``
+    and ``"processes"`` need only Dask (:func:`require`).
+
+    A refused connection or an unknown host fails at once (a plain TCP connection comes
+    first); a port that answers but is no Dask scheduler (dask.distributed waits for its
+    handshake without a limit) fails after ``CONNECT_TIMEOUT_S``.
+
+    Parameters
+    ----------
+    scheduler
+        A ``records.scheduler`` value.
+
+    Raises
+    ------
+    ConfigError
+        Dask is missing, or nothing (or no dask.distributed scheduler) answers at the
+        address; the message names it and says what to do.
+    """
+    kind = scheduler_kind(scheduler)
+    if kind == "none":
+        return
+    require(scheduler)
+    if kind != "tcp":
+        return
+    address = scheduler.strip()
+    host, _, port = address.removeprefix("tcp://").rpartition(":")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_TIMEOUT_S):
+            pass
+    except OSError as err:  # refused, unknown host, no route, timed out
+        why = err.strerror or str(err) or type(err).__name__
+        raise ConfigError(_unreachable(address, why)) from err
+    _handshake(address)
+    distributed = _import("distributed", address)
+    try:
+        client = distributed.Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+    except (OSError, TimeoutError) as err:
+        raise ConfigError(_unreachable(address, str(err))) from err
+    client.close()
+
+
+def _handshake(address: str) -> None:
+    """dask.distributed's handshake with ``address`` within ``CONNECT_TIMEOUT_S``, on an
+    event loop of its own (in a thread: the caller may be running one)."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from distributed.comm import connect
+
+    async def greet() -> None:
+        comm = await asyncio.wait_for(connect(address), CONNECT_TIMEOUT_S)
+        await comm.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        try:
+            pool.submit(asyncio.run, greet()).result()
+        except (OSError, TimeoutError) as err:  # asyncio's timeout is TimeoutError
+            why = str(err) or f"no handshake within {CONNECT_TIMEOUT_S} s: not a Dask scheduler"
+            raise ConfigError(_unreachable(address, why)) from err
+
+
+def _unreachable(address: str, why: str) -> str:
+    return (
+        f"records.scheduler={address!r} (--scheduler): no dask.distributed scheduler "
+        f"answers there ({why}); start one (`dask scheduler`), correct the address, or "
+        "leave the scheduler out to check the records here"
+    )
+
+
 def _on_cluster(
     address: str,
     registry: Registry,
@@ -203,13 +276,11 @@ def _on_cluster(
 ) -> list[_BatchCheck]:
     """The batches on the workers of a running dask.distributed scheduler."""
     distributed = _import("distributed", address)
+    reach(address)  # what answers there, within a time limit
     try:
         client = distributed.Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
     except (OSError, TimeoutError) as err:
-        raise ConfigError(
-            f"records.scheduler={address!r}: no dask.distributed scheduler answers there "
-            f"({err}); start one (`dask scheduler`) or correct the address"
-        ) from err
+        raise ConfigError(_unreachable(address, str(err))) from err
     with client:
         _check_workers(client, registry, address)
         batches = client.scatter(source, broadcast=True, hash=False)

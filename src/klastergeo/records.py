@@ -495,6 +495,8 @@ def _read_csv(source: Path, *, delimiter: str | None, encoding: str | None) -> R
         if malformed and any(m["line"] is None for m in malformed):
             # Only a single-threaded read reports the line numbers of malformed rows.
             table = attempt(enc, threads=False)
+    except MemoryError:  # not the file's fault: the guard says which step ran out
+        raise
     except (pa.ArrowException, UnicodeError, LookupError, ValueError) as err:
         raise ValidationError(
             f"cannot read CSV {str(source)!r} (delimiter {delim!r}, encoding {enc}): {err}"
@@ -548,6 +550,8 @@ def _read_excel(source: Path, *, sheet: str | None) -> RawRecords:
             keep_default_na=False,
             engine=None,
         )
+    except MemoryError:  # not the file's fault: the guard says which step ran out
+        raise
     except Exception as err:  # openpyxl/xlrd raise many types for a damaged workbook
         what = f"sheet {sheet!r} of " if sheet is not None else ""
         raise ValidationError(
@@ -571,6 +575,8 @@ def _read_parquet(source: Path) -> RawRecords:
             return _from_geodataframe(_as_text(geo, source), source, "geoparquet")
         frame = _as_text(pq.read_table(source).to_pandas(), source)
     except ValidationError:
+        raise
+    except MemoryError:  # not the file's fault: the guard says which step ran out
         raise
     except Exception as err:  # pyarrow raises many types for a damaged file
         raise ValidationError(
@@ -603,6 +609,8 @@ def _as_text(frame: pd.DataFrame, source: Path) -> pd.DataFrame:
 def _read_gis(source: Path, *, layer: str | None) -> RawRecords:
     try:
         frame = gpd.read_file(source, layer=layer, engine="pyogrio")
+    except MemoryError:  # not the file's fault: the guard says which step ran out
+        raise
     except Exception as err:  # pyogrio raises its own DataSourceError family
         raise ValidationError(f"cannot read {str(source)!r} as a GIS file: {err}") from err
     return _from_geodataframe(frame, source, source.suffix.lower().lstrip("."))
@@ -1391,6 +1399,8 @@ def parse_numbers(
         # Fast path: plain numbers, which Arrow casts in one pass.
         try:
             cast = pc.cast(pc.if_else(pa.array(empty), None, text), pa.float64())
+        except MemoryError:  # not the file's fault: the guard says which step ran out
+            raise
         except pa.ArrowException:  # not all plain numbers: check each below
             pass
         else:
@@ -1426,6 +1436,8 @@ def _arrow_text(values: pd.Series) -> pa.Array:
     if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
         try:
             array = pc.cast(array, pa.large_string())
+        except MemoryError:  # not the file's fault: the guard says which step ran out
+            raise
         except pa.ArrowException:  # lists, structs: no number can be read from them
             array = pa.array(values.astype(str).to_numpy(dtype=object), type=pa.large_string())
     return array.fill_null("")

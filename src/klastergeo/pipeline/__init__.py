@@ -46,7 +46,7 @@ from klastergeo.pipeline.delineation import find_sentra
 from klastergeo.pipeline.graph import build_weights
 from klastergeo.pipeline.intake import rejection_folder, validate_only, validation_problem
 from klastergeo.pipeline.models_run import run_area_model, run_models, validate_run
-from klastergeo.pipeline.profiling import profile
+from klastergeo.pipeline.profiling import check_colocation, profile
 from klastergeo.pipeline.protection import protect
 from klastergeo.pipeline.statistics import analyse
 from klastergeo.pipeline.study import study_area
@@ -209,6 +209,7 @@ def run(
         )
     steps = Steps(reporter)
     intake.check_records(config)  # before the output folder, boundaries or the registry
+    check_colocation(config)
     with RunFolder(config.out) as folder, arrow_pool():  # checked, locked, then computing
         study = steps("boundaries", study_area, config)
         registry = steps("read", intake.read, config, folder.scratch(), steps.progress)
@@ -403,6 +404,7 @@ def _write_run(
         not_computed=steps.notes.items,
         timings=steps.timings,
         candidates=result.candidates,
+        colocation=profiles.colocation.info if profiles.colocation is not None else None,
     )
     if result.disclosure is not None:
         summary["disclosure"] = result.disclosure.summary()

@@ -11,7 +11,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, ParamSpec, Protocol, TypeVar
 
-__all__ = ["LogReporter", "Notes", "Reporter", "Steps", "arrow_pool", "peak_rss_mb"]
+from klastergeo._errors import memory_exhausted
+
+__all__ = [
+    "LogReporter",
+    "Notes",
+    "OutOfMemory",
+    "Reporter",
+    "Steps",
+    "arrow_pool",
+    "memory_for",
+    "peak_rss_mb",
+]
 
 logger = logging.getLogger("klastergeo.pipeline")
 
@@ -59,6 +70,65 @@ def _release_unused() -> None:
     pa.default_memory_pool().release_unused()
 
 
+#: What to do when a step runs out of memory: what holds the memory there.
+_MORE_MEMORY = "or run it on a machine with more memory"
+ADVICE = {
+    "boundaries": (
+        "reading the boundaries",
+        f"choose a smaller study area (--area) or a coarser --level, {_MORE_MEMORY}",
+    ),
+    "read": (
+        "reading the records",
+        f"use a smaller --batch-size (records held at a time), {_MORE_MEMORY}",
+    ),
+    "validate": (
+        "checking the records",
+        f"use a smaller --batch-size (records held at a time), {_MORE_MEMORY}",
+    ),
+    "profile": (
+        "profiling the sentra (co-location, point patterns)",
+        "leave co-location out (--no-colocation) or the point patterns "
+        f"([pointpattern] enabled = false), {_MORE_MEMORY}",
+    ),
+    "models": (
+        "fitting the models",
+        f"run klastergeo sentra (no models, no map) or use fewer predictors, {_MORE_MEMORY}",
+    ),
+    "map": ("drawing the map", f"run klastergeo sentra (no map), {_MORE_MEMORY}"),
+    "report": ("drawing the report's figures", f"use --figures none, {_MORE_MEMORY}"),
+}
+_AREAS = (
+    "the analysis of the areas",
+    "use a smaller study area (--area), a coarser --level or fewer --permutations, " + _MORE_MEMORY,
+)
+
+
+class OutOfMemory(MemoryError):
+    """A step ran out of memory: ``step`` (its name), ``what`` it was doing and the
+    ``advice`` the command line prints."""
+
+    def __init__(self, step: str, what: str, advice: str) -> None:
+        super().__init__(f"not enough memory for {what} (step {step!r}); {advice}")
+        self.step, self.what, self.advice = step, what, advice
+
+
+@contextmanager
+def memory_for(step: str, what: str | None = None, advice: str | None = None) -> Iterator[None]:
+    """Within the block, running out of memory (a MemoryError, or a library saying so in
+    its own words) raises :class:`OutOfMemory` naming ``step`` and what to do: the
+    advice of the step (:data:`ADVICE`), or ``what`` and ``advice`` when given. An
+    inner block's more precise :class:`OutOfMemory` passes through."""
+    try:
+        yield
+    except OutOfMemory:
+        raise
+    except Exception as err:
+        if not memory_exhausted(err):
+            raise
+        known, hint = ADVICE.get(step, _AREAS)
+        raise OutOfMemory(step, what or known, advice or hint) from err
+
+
 class Reporter(Protocol):
     """Receives progress; the CLI shows it, the library only logs."""
 
@@ -104,7 +174,8 @@ class Steps:
         """A ``with steps.timed("step"):`` block reported and timed as step ``name``."""
         self.reporter.step(name)
         start = time.perf_counter()
-        yield
+        with memory_for(name):
+            yield
         self.timings[name] = round(time.perf_counter() - start, 3)
         self.memory[name] = peak_rss_mb()
         _release_unused()

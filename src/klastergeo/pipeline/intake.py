@@ -12,7 +12,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from klastergeo import batches, boundaries
+from klastergeo import batches, boundaries, distributed
 from klastergeo import records as records_mod
 from klastergeo._errors import ConfigError, ValidationError
 from klastergeo.batches import Progress
@@ -112,13 +112,13 @@ def read(config: RunConfig, workdir: Path, progress: Progress | None = None) -> 
 
 
 def check_records(config: RunConfig) -> None:
-    """Fail now if the registry is not given or cannot be a registry (before the
-    boundaries are loaded and the file read).
+    """Fail now if the registry is not given or cannot be a registry, or its scheduler
+    does not answer (before the boundaries are loaded and the file read).
 
     Parameters
     ----------
     config
-        The run's configuration; reads ``config.records.path``.
+        The run's configuration; reads ``config.records.path`` and ``scheduler``.
     """
     if config.records.path is None and config.records.files:
         raise ConfigError(
@@ -128,6 +128,7 @@ def check_records(config: RunConfig) -> None:
     if config.records.path is None:
         raise ConfigError("no records file given; pass --records PATH or [records] path")
     records_mod.check_source(config.records.path)
+    distributed.reach(config.records.scheduler)  # an address leading nowhere: now
 
 
 def validate(

@@ -65,6 +65,7 @@ from klastergeo._io import RunFolder, atomic_path, write_csv, write_text
 from klastergeo.config import RunConfig
 from klastergeo.pipeline import intake
 from klastergeo.pipeline._steps import Reporter, header
+from klastergeo.pipeline.profiling import check_colocation
 from klastergeo.pipeline.protection import flag_column, regency_codes
 from klastergeo.pipeline.writer import versions
 
@@ -379,6 +380,7 @@ def run_periods(
     given = period_files(config) if config.records.files else None
     if given is None:
         intake.check_records(config)
+    check_colocation(config)  # a bad linkage table: before the split, not in its first run
     with RunFolder(config.out) as folder:
         split = given or split_by_period(config, folder.scratch())
         if config.records.strict and len(split.missing):

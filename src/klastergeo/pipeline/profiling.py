@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -15,13 +15,13 @@ import pandas as pd
 from klastergeo import colocation, concentration, diagnosis, pointpattern, typology
 from klastergeo import records as records_mod
 from klastergeo._errors import DataError
-from klastergeo.config import RunConfig
-from klastergeo.pipeline._steps import Notes
+from klastergeo.config import ColocationOptions, RunConfig
+from klastergeo.pipeline._steps import Notes, memory_for
 from klastergeo.pipeline.counting import lq_column
 from klastergeo.pipeline.firms import FirmStore
 from klastergeo.pipeline.study import StudyArea
 
-__all__ = ["Profiles", "profile"]
+__all__ = ["Colocation", "Profiles", "check_colocation", "profile"]
 
 logger = logging.getLogger(__name__)
 
@@ -41,16 +41,34 @@ class Profiles:
 
 @dataclass(frozen=True)
 class Colocation:
-    """Co-location of the sectors: ``table`` (global CLQ of every ordered pair),
-    ``related`` (per sentra and related sector) and ``missing`` (the linkage table's
-    links not co-located with a sentra), as :mod:`klastergeo.colocation` gives them;
-    ``firms``: the firms of each significant related sector around each sentra
-    (``sentra_id``, ``related_sector``, ``firm``: a position among the firms)."""
+    """Co-location of the sectors: ``table`` (the global CLQ of the pairs written to
+    colocation.csv: the significant ones and those the linkage table names, or all with
+    ``[colocation] pairs = "all"``, with ``significant`` and ``linked``), ``related``
+    (per sentra and related sector) and ``missing`` (the linkage table's links not
+    co-located with a sentra), as :mod:`klastergeo.colocation` gives them; ``firms``:
+    the firms of each significant related sector around each sentra (``sentra_id``,
+    ``related_sector``, ``firm``: a position among the firms); ``info``: what was
+    measured and written (``summary.json`` ``colocation``)."""
 
     table: pd.DataFrame
     related: pd.DataFrame
     missing: pd.DataFrame
     firms: pd.DataFrame
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def check_colocation(config: RunConfig) -> None:
+    """Fail now on a ``--linkage-table`` that cannot be used (before the boundaries and
+    the registry are read, not after the statistics).
+
+    Parameters
+    ----------
+    config
+        The run's configuration; reads ``[colocation]`` ``enabled`` and
+        ``linkage_table``.
+    """
+    if config.colocation.enabled and config.colocation.linkage_table is not None:
+        colocation.read_linkages(config.colocation.linkage_table)
 
 
 def profile(
@@ -99,20 +117,36 @@ def profile(
         notes.add("profile", "concentration indices", str(err))
         table = pd.DataFrame()
     members = _members(firms, store, _member_columns(config))
-    located = _colocation(config, firms, notes)
-    return Profiles(
-        concentration=table,
-        typology=_typology(config, members, sentra, notes.add),
-        diagnosis=_with_links(_diagnosis(config, members, sentra), located),
-        colocation=located,
-        patterns=_point_patterns(
+    with memory_for(
+        "profile",
+        "measuring co-location",
+        "leave co-location out (--no-colocation), or lower [colocation] permutations "
+        f"(now {config.colocation.permutations}), or run it on a machine with more memory",
+    ):
+        located = _colocation(config, firms, notes)
+    types = _typology(config, members, sentra, notes.add)
+    diagnosed = _with_links(_diagnosis(config, members, sentra), located)
+    with memory_for(
+        "profile",
+        "measuring the point patterns",
+        "leave them out ([pointpattern] enabled = false) or lower [pointpattern] "
+        f"max_firms (now {config.pointpattern.max_firms:,}), or run it on a machine with "
+        "more memory",
+    ):
+        patterns = _point_patterns(
             config,
             _thinned(config, firms, notes),
             members,
             study.polygons,
             _largest(config, sentra, notes),
             analysed,
-        ),
+        )
+    return Profiles(
+        concentration=table,
+        typology=types,
+        diagnosis=diagnosed,
+        colocation=located,
+        patterns=patterns,
     )
 
 
@@ -214,7 +248,9 @@ def _typology(
 
 def _colocation(config: RunConfig, firms: pd.DataFrame, notes: Notes) -> Colocation | None:
     """Global co-location quotients and each sentra's related industries and missing
-    links (None when ``[colocation] enabled`` is false)."""
+    links (None when ``[colocation] enabled`` is false). Only sectors with
+    ``min_firms`` firms are measured; the global table keeps the significant pairs and
+    those the linkage table names (``[colocation] pairs``)."""
     options = config.colocation
     if not options.enabled:
         return None
@@ -227,6 +263,22 @@ def _colocation(config: RunConfig, firms: pd.DataFrame, notes: Notes) -> Colocat
     sentra_of: Any = np.full(len(firms), None, dtype=object)
     if "sentra_id" in firms:
         sentra_of = firms["sentra_id"]
+    linkages = colocation.read_linkages(options.linkage_table)
+    sizes = sectors.value_counts()  # per category: no text per firm
+    sizes = pd.Series(sizes.to_numpy(), index=sizes.index.astype(str)).loc[lambda v: v > 0]
+    tested = sizes.index[sizes.to_numpy() >= options.min_firms]
+    linked = colocation.linked_pairs(linkages, sorted(tested))
+    every = options.pairs == "all"
+    if every and len(tested) ** 2 > colocation.MAX_ALL_PAIRS:
+        every = False
+        notes.add(
+            "profile",
+            "colocation.csv with every pair",
+            f"{len(tested):,} sectors with at least {options.min_firms} firm(s) make "
+            f"{len(tested) ** 2:,} pairs (more than {colocation.MAX_ALL_PAIRS:,}); the "
+            "significant pairs and those of the linkage table are written "
+            "(colocation.pairs)",
+        )
     table = colocation.global_clq(
         lon,
         lat,
@@ -234,7 +286,24 @@ def _colocation(config: RunConfig, firms: pd.DataFrame, notes: Notes) -> Colocat
         permutations=options.permutations,
         seed=seed,
         max_permuted=options.max_permuted_firms,
+        min_firms=options.min_firms,
+        pairs="all" if every else "observed",
+        also=zip(linked["sector"], linked["related_sector"], strict=True),
     )
+    table = _marked(table, linked, options.alpha)
+    written = table if every else table.loc[table["significant"] | table["linked"]]
+    info = {
+        "min_firms": options.min_firms,
+        "sectors": len(sizes),
+        "sectors_tested": len(tested),
+        "pairs_possible": len(tested) ** 2,
+        "pairs_computed": len(table),
+        "pairs_significant": int(table["significant"].sum()),
+        "pairs_linked": int(table["linked"].sum()),
+        "pairs_written": len(written),
+        "written": "all" if every else "significant and linked",
+        "significance": _significance(options, len(firms)),
+    }
     links = colocation.sentra_related(
         lon,
         lat,
@@ -246,20 +315,47 @@ def _colocation(config: RunConfig, firms: pd.DataFrame, notes: Notes) -> Colocat
         alpha=options.alpha,
         min_firms=options.min_firms,
         min_related_firms=options.min_related_firms,
-        linkages=colocation.read_linkages(options.linkage_table),
+        linkages=linkages,
     )
     related, missing = links.related, links.missing
     logger.info(
-        "co-location: %d sector pairs, %d significant related sectors of %d sentra, %d "
+        "co-location: %d of %d sectors tested (min_firms %d); %d sector pairs computed, "
+        "%d written (%d significant); %d significant related sectors of %d sentra, %d "
         "missing links",
+        len(tested),
+        len(sizes),
+        options.min_firms,
         len(table),
+        len(written),
+        info["pairs_significant"],
         int(related["significant"].sum()),
         related["sentra_id"].nunique(),
         len(missing),
     )
     shown = related.loc[related["significant"], ["sentra_id", "related_sector"]]
     firms_of = links.firms.merge(shown, on=["sentra_id", "related_sector"])
-    return Colocation(table=table, related=related, missing=missing, firms=firms_of)
+    return Colocation(table=written, related=related, missing=missing, firms=firms_of, info=info)
+
+
+def _significance(options: ColocationOptions, n: int) -> str:
+    """How the global pairs' p-values were found (``summary.json``)."""
+    permutations = options.permutations
+    if not permutations:
+        return "none: no p-values (colocation.permutations = 0), no pair is significant"
+    if n > options.max_permuted_firms:
+        return "normal tails of z, the exact moments (more than max_permuted_firms firms)"
+    return f"{permutations} random relabellings"
+
+
+def _marked(table: pd.DataFrame, linked: pd.DataFrame, alpha: float) -> pd.DataFrame:
+    """The global table with ``significant`` (co-located: p below ``alpha`` and CLQ
+    above 1; none without p-values) and ``linked`` (a pair the linkage table names)."""
+    p_value = table["p_value"] if "p_value" in table else pd.Series(np.nan, index=table.index)
+    named = pd.MultiIndex.from_frame(linked[["sector", "related_sector"]])
+    return table.assign(
+        significant=(p_value < alpha).to_numpy() & (table["clq"] > 1).to_numpy(),
+        linked=table.index.isin(named),
+    )
 
 
 def _with_links(scores: pd.DataFrame, located: Colocation | None) -> pd.DataFrame:

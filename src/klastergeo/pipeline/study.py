@@ -103,6 +103,8 @@ class StudyArea:
             wanted = "kabupaten" if parent == "kecamatan" and depth <= 1 else parent
         try:
             return boundaries.load_areas(wanted, area=self.code, source=self.source)
+        except MemoryError:  # not the file's fault: the guard says which step ran out
+            raise
         except Exception as err:  # outlines are decoration: a missing level must not fail
             logger.warning("no %s outlines for the map: %s", wanted, err)
             return None
@@ -116,6 +118,8 @@ class StudyArea:
             return boundaries.load_areas(
                 "provinsi", area=self.code[:2] if self.code else None, source=self.source
             )
+        except MemoryError:  # not the file's fault: the guard says which step ran out
+            raise
         except Exception as err:  # the map dissolves its areas instead
             logger.warning("no provinsi outlines for the map: %s", err)
             return None

@@ -567,6 +567,7 @@ def run_summary(
     not_computed: list[dict[str, str]],
     timings: dict[str, float],
     candidates: pd.DataFrame | None = None,
+    colocation: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The content of a run's ``summary.json`` (the manifest is added at the commit).
 
@@ -597,6 +598,9 @@ def run_summary(
     candidates
         The near misses of the sentra rules (``candidates.csv``); ``candidates`` counts
         them, how many failed each rule, and the reasons of the largest five.
+    colocation
+        What co-location measured and wrote (sectors tested, sector pairs computed and
+        written to ``colocation.csv``); None when it was not measured.
     """
     return {
         **head,
@@ -616,6 +620,7 @@ def run_summary(
         if len(sentra)
         else {},
         "candidates": near_miss_summary(candidates),
+        **({"colocation": colocation} if colocation is not None else {}),
         "models": model_notes,
         "not_computed": not_computed,
         "timings": timings,
