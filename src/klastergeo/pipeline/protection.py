@@ -367,6 +367,8 @@ def _codes(ids: pd.Series, categories: pd.Index) -> NDArray[np.int64]:
     as_category = ids if isinstance(ids.dtype, pd.CategoricalDtype) else ids.astype("category")
     known = pd.Index(categories).get_indexer(pd.Index(as_category.cat.categories.astype(str)))
     codes = as_category.cat.codes.to_numpy()
+    if not len(known):  # no firm in a sentra
+        return np.full(len(codes), -1, dtype=np.int64)
     return np.where(codes >= 0, known[np.maximum(codes, 0)], -1).astype(np.int64)
 
 
