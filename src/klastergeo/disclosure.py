@@ -264,6 +264,7 @@ def suppress(
     rules: Rules,
     *,
     flags: ArrayLike | None = None,
+    published: Sequence[ArrayLike | None] | None = None,
 ) -> Suppression:
     """Primary and secondary suppression of cells whose groups' totals are published.
 
@@ -288,6 +289,11 @@ def suppress(
         The thresholds.
     flags
         The cells' flags to start from (default: :func:`primary`).
+    published
+        Per grouping, which groups' totals are published whatever the rules say of
+        them (e.g. an area's total over its sectors, which its location quotients of
+        a measure give away); None (for a grouping, or for all): the groups whose total
+        passes the primary rules.
 
     Returns
     -------
@@ -309,7 +315,10 @@ def suppress(
     active = cells.n > 0
     prepared = []
     group_flags = []
-    for labels in groupings:
+    shown = list(published) if published is not None else [None] * len(groupings)
+    if len(shown) != len(groupings):
+        raise ValueError(f"published has {len(shown)} entries for {len(groupings)} groupings")
+    for labels, given in zip(groupings, shown, strict=True):
         lab = np.asarray(labels, dtype=np.int64)
         if len(lab) != len(cells):
             raise ValueError(f"a grouping has {len(lab)} labels for {len(cells)} cells")
@@ -318,7 +327,13 @@ def suppress(
         whole = combine(cells, lab, n_groups)
         own = primary(whole, rules)
         group_flags.append(own)
-        prepared.append((lab, n_groups, (own == PUBLISHED) & (whole.n > 0)))
+        if given is None:
+            public = own == PUBLISHED
+        else:
+            public = np.zeros(n_groups, dtype=bool)
+            mark = np.asarray(given, dtype=bool)[:n_groups]
+            public[: len(mark)] = mark
+        prepared.append((lab, n_groups, public & (whole.n > 0)))
     for _ in range(len(cells) + 1):
         _residuals(cells, prepared, out, rules)
         if not _audit(cells, prepared, out, primary(cells, rules), group_flags):
@@ -345,7 +360,7 @@ def _residuals(
                 continue
             at = np.flatnonzero((lab >= 0) & (out == PUBLISHED))
             at = at[unsafe[lab[at]]]
-            if not len(at):  # cannot happen: all suppressed is the published total itself
+            if not len(at):  # all suppressed: only a total published whatever the rules
                 continue
             # the suppressed sum needs this much more to pass the dominance rule
             lead = rest.top[:, : rules.dominance_n].sum(axis=1)
