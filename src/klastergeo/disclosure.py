@@ -33,6 +33,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import shapely
@@ -135,6 +136,8 @@ class Suppression:
 
     cells: NDArray[np.int8]
     groups: tuple[NDArray[np.int8], ...]
+    #: Per grouping, whether each group's total is published (after the audit).
+    published: tuple[NDArray[np.bool_], ...] = ()
 
 
 def _largest(
@@ -338,7 +341,9 @@ def suppress(
         _residuals(cells, prepared, out, rules)
         if not _audit(cells, prepared, out, primary(cells, rules), group_flags):
             break
-    return Suppression(cells=out, groups=tuple(group_flags))
+    return Suppression(
+        cells=out, groups=tuple(group_flags), published=tuple(p[2].copy() for p in prepared)
+    )
 
 
 def _residuals(
@@ -467,6 +472,8 @@ def point_sentra_flags(
     cell_flags: ArrayLike,
     sentra_flags: ArrayLike,
     rules: Rules,
+    *,
+    groupings: Sequence[tuple[ArrayLike, ArrayLike]] = (),
 ) -> NDArray[np.int8]:
     """Sentra totals that are not sums of whole cells, checked against those cells.
 
@@ -475,7 +482,12 @@ def point_sentra_flags(
     whole, and (2), where every cell it crosses is published, the other firms of the
     cells it crosses in part; together with neighbouring sentra that share those cells,
     (3) the firms of those cells in none of them. Each of these sums must pass the rules;
-    a sentra whose total would give one away is suppressed (:data:`SECONDARY`).
+    a sentra whose total would give one away is suppressed (:data:`SECONDARY`). Then
+    the published sentra, cells and group totals are audited together as an attacker
+    would solve them (:func:`_atom_audit`): no suppressed cell, and no group of a
+    cell's firms in one sentra (or in none) that fails the rules, may be a combination
+    of them - nor become one for a firm that knows its own value - else the smallest
+    sentra involved is suppressed too.
 
     Parameters
     ----------
@@ -491,6 +503,10 @@ def point_sentra_flags(
         The sentra's primary flags.
     rules
         The thresholds.
+    groupings
+        The published groups of cells (regencies, ...): per grouping, each cell's
+        group (negative for none) and whether each group's total is published
+        (:attr:`Suppression.published`).
 
     Returns
     -------
@@ -540,6 +556,177 @@ def point_sentra_flags(
         # (3) sentra sharing partly crossed cells: the cells' firms in none of them
         unsafe |= _shared_rest(v, s, c, p_sentra, p_cell, any_hidden, out, rules)
     out[unsafe & (out == PUBLISHED)] = SECONDARY
+    _atom_audit(v, c, s, cflags, out, groupings, rules)
+    return out
+
+
+def _atom_audit(
+    v: NDArray[np.float64],
+    c: NDArray[np.int64],
+    s: NDArray[np.int64],
+    cell_flags: NDArray[Any],
+    out: NDArray[np.int8],
+    groupings: Sequence[tuple[ArrayLike, ArrayLike]],
+    rules: Rules,
+) -> None:
+    """The attacker's view of point sentra (``out`` is updated in place).
+
+    The unknowns are the sums of the firms of a cell in one sentra or in none (its
+    *parts*) of the cells the sentra cross and of the suppressed cells; parts that
+    every published equation holds together are one unknown (only their sum is ever
+    seen). The equations are the published cells the sentra cross, the published
+    group totals and the published sentra. Protected are an unknown whose firms fail
+    the rules and a suppressed cell the primary rules protect; each must stay out of
+    the equations' row space, also for a firm that alone makes an unknown (it knows
+    that one). Pins the cells and groups give without any sentra are the cell
+    audit's (:func:`suppress`) and are not counted; for the others, the smallest
+    published sentra of the connected set is suppressed until none is left."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n_cells, n_sentra = len(cell_flags), len(out)
+    inside = s >= 0
+    if not inside.any() or not (out == PUBLISHED).any():
+        return
+    crossed = np.zeros(n_cells, dtype=bool)
+    crossed[c[inside]] = True
+    hidden = np.asarray(cell_flags) > PUBLISHED
+    at = np.flatnonzero((crossed | hidden)[c])
+    # the parts, and the equations (rows) each lies in: its cell's (published cells),
+    # its groups' (published totals), its sentra's
+    part, of_part = np.unique(c[at] * (n_sentra + 1) + (s[at] + 1), return_inverse=True)
+    p_cell, p_sentra = part // (n_sentra + 1), part % (n_sentra + 1) - 1
+    memberships = [np.where(hidden[p_cell], -1, p_cell)]
+    offset = n_cells
+    for labels, published in groupings:
+        lab = np.asarray(labels, dtype=np.int64)[p_cell]
+        shown = np.asarray(published, dtype=bool)
+        ok = (lab >= 0) & shown[np.clip(lab, 0, max(len(shown) - 1, 0))] if len(shown) else lab < -1
+        memberships.append(np.where(ok, offset + lab, -1))
+        offset += len(shown)
+    fixed = np.stack(memberships, axis=1)  # rows every observer has (no sentra)
+    sentra_row = np.where(p_sentra >= 0, offset + p_sentra, -1)
+    # parts in the same rows are one unknown
+    signature = np.concatenate([fixed, sentra_row[:, None]], axis=1)
+    _, unknown = np.unique(signature, axis=0, return_inverse=True)
+    unknown = unknown.ravel()
+    n_unknown = int(unknown.max()) + 1
+    firm_unknown = unknown[of_part]
+    sizes_u = sizes(v[at], firm_unknown, n_unknown, top=rules.dominance_n)
+    failing = (sizes_u.n > 0) & (primary(sizes_u, rules) > PUBLISHED)
+    single = sizes_u.n == 1
+    # suppressed cells the primary rules protect, where their parts are theirs alone
+    cell_primary = primary(sizes(v, c, n_cells, top=rules.dominance_n), rules)
+    owners = np.zeros(n_unknown, dtype=np.int64)
+    np.maximum.at(owners, unknown, p_cell + 1)
+    shared = np.zeros(n_unknown, dtype=bool)
+    np.logical_or.at(shared, unknown, owners[unknown] != p_cell + 1)
+    protected = hidden & (cell_primary > PUBLISHED)
+    # unknowns joined by any row: the connected sets solved one by one
+    rows = np.concatenate([fixed, sentra_row[:, None]], axis=1)
+    edge_u = np.repeat(unknown, rows.shape[1])
+    edge_r = rows.ravel()
+    keep = edge_r >= 0
+    size = n_unknown + offset + n_sentra
+    graph = coo_matrix(
+        (np.ones(int(keep.sum())), (edge_u[keep], n_unknown + edge_r[keep])), shape=(size, size)
+    )
+    _, component = connected_components(graph, directed=False)
+    part_comp = component[unknown]
+    order = np.argsort(part_comp, kind="stable")  # the parts of each set together
+    bounds = np.searchsorted(part_comp[order], np.arange(int(component.max()) + 2))
+    for comp in np.unique(part_comp[p_sentra >= 0]):  # sets with a sentra (a loop over sets)
+        parts = order[bounds[comp] : bounds[comp + 1]]
+        local, index = np.unique(unknown[parts], return_inverse=True)
+        index = index.ravel()
+        base = _rows_over(index, fixed[parts], len(local))
+        # goals: unknowns failing the rules, and protected cells whose parts are theirs
+        goals = [np.eye(len(local))[failing[local]]]
+        cells_here = np.unique(p_cell[parts][protected[p_cell[parts]]])
+        if len(cells_here):
+            mine = np.isin(p_cell[parts], cells_here)
+            owned = np.ones(n_cells, dtype=bool)
+            owned[p_cell[parts][mine & shared[unknown[parts]]]] = False
+            which = cells_here[owned[cells_here]]
+            rows_c = np.searchsorted(which, p_cell[parts])
+            hit = mine & np.isin(p_cell[parts], which)
+            vectors = np.zeros((len(which), len(local)))
+            vectors[rows_c[hit], index[hit]] = 1.0
+            goals.append(vectors)
+        target = np.vstack(goals)
+        if not len(target):
+            continue
+        known = np.flatnonzero(single[local])
+        before = _revealed(base, target, known)
+        by_sentra = p_sentra[parts]
+        for _ in range(n_sentra):
+            live = np.unique(by_sentra[by_sentra >= 0])
+            live = live[out[live] == PUBLISHED]
+            if not len(live):
+                break
+            rows_s = np.zeros((len(live), len(local)))
+            at_live = np.isin(by_sentra, live)
+            rows_s[np.searchsorted(live, by_sentra[at_live]), index[at_live]] = 1.0
+            matrix = np.vstack([base, rows_s])
+            leak = np.argwhere(_revealed(matrix, target, known) & ~before)
+            if not len(leak):
+                break
+            # the sentra whose equation the first leak needs; the smallest of them goes
+            goal, via = leak[0]
+            system = matrix if via == 0 else np.vstack([matrix, np.eye(len(local))[known[via - 1]]])
+            weights = np.linalg.lstsq(system.T, target[goal], rcond=None)[0]
+            needed = np.abs(weights[len(base) : len(base) + len(live)]) > 1e-9
+            candidates = live[needed] if needed.any() else live
+            firms_in = np.bincount(
+                np.searchsorted(live, by_sentra[at_live]),
+                weights=np.ones(int(at_live.sum())),
+                minlength=len(live),
+            )
+            firms_in = firms_in[np.searchsorted(live, candidates)]
+            out[candidates[int(np.argmin(firms_in))]] = SECONDARY
+
+
+def _rows_over(
+    unknown: NDArray[np.int64], memberships: NDArray[np.int64], n_unknown: int
+) -> NDArray[np.float64]:
+    """The equations (one row each) over ``n_unknown`` unknowns of the parts whose
+    unknown and rows (``memberships``: one column per grouping, -1 for none) are given."""
+    pairs = np.unique(
+        np.stack([np.repeat(unknown, memberships.shape[1]), memberships.ravel()], axis=1), axis=0
+    )
+    pairs = pairs[pairs[:, 1] >= 0]
+    ids, row = np.unique(pairs[:, 1], return_inverse=True)
+    matrix = np.zeros((len(ids), n_unknown))
+    matrix[row.ravel(), pairs[:, 0]] = 1.0
+    return matrix
+
+
+def _revealed(
+    matrix: NDArray[np.float64], goals: NDArray[np.float64], known: NDArray[np.int64]
+) -> NDArray[np.bool_]:
+    """Per goal (a row over the unknowns), and per unknown of ``known`` (one firm knows
+    it), whether the goal is a combination of the rows of ``matrix`` (and of that
+    unknown): ``(len(goals), 1 + len(known))``. A goal lies in the row space when its
+    residual off the row space is zero, and in the row space with unknown ``a`` added
+    when its residual is parallel to ``a``'s."""
+    n = matrix.shape[1]
+    if len(matrix):
+        _, sv, vt = np.linalg.svd(matrix, full_matrices=False)
+        basis = vt[sv > 1e-9 * max(float(sv.max()), 1.0)]
+    else:
+        basis = np.zeros((0, n))
+    g = goals - (goals @ basis.T) @ basis
+    k = -(basis[:, known].T @ basis)
+    k[np.arange(len(known)), known] += 1.0
+    g_norm = np.linalg.norm(g, axis=1)
+    k_norm = np.linalg.norm(k, axis=1)
+    out = np.zeros((len(goals), 1 + len(known)), dtype=bool)
+    out[:, 0] = g_norm < 1e-9
+    if len(known):
+        cosine = np.abs(g @ k.T) / np.maximum(np.outer(g_norm, k_norm), 1e-300)
+        own = goals[:, known] > 0  # a goal that holds the known unknown is not its
+        out[:, 1:] = (cosine > 1 - 1e-9) & (k_norm[None, :] > 1e-9) & ~own
+        out[:, 1:] &= ~out[:, :1]
     return out
 
 

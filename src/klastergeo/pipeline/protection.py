@@ -346,8 +346,11 @@ def protect(
         else:
             own = sdc.sizes(values, firm_sentra, len(sentra_ids), top=rules.dominance_n)
             s_flags = sdc.primary(own, rules) if enabled else _padded(None, len(sentra_ids))
-            if enabled:
-                s_flags = sdc.point_sentra_flags(values, rows, firm_sentra, flags, s_flags, rules)
+            if done is not None:
+                published = list(zip(groupings + extra, done.published, strict=True))
+                s_flags = sdc.point_sentra_flags(
+                    values, rows, firm_sentra, flags, s_flags, rules, groupings=published
+                )
         sentra_columns.update(_size_columns(m, own, s_flags))
         # regencies or the study area (the indicators of a run over surveys)
         r_sizes = sdc.combine(cells, regency_cells, len(regency_index))
