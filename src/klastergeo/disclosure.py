@@ -434,17 +434,32 @@ def _audit(
         local_rows, r_index = np.unique(row_at[pick], return_inverse=True)
         matrix = np.zeros((len(local_rows), len(local_cells)))
         matrix[r_index, c_index] = 1.0
-        _, sv, vt = np.linalg.svd(matrix, full_matrices=False)
-        basis = vt[sv > 1e-9 * max(float(sv.max()), 1.0)]
-        pinned = np.einsum("ij,ij->j", basis, basis) > 1 - 1e-9  # e_c in the row space
-        protected = first[hidden[local_cells]] > PUBLISHED
+        flags = first[hidden[local_cells]]
+        protected = np.flatnonzero(flags > PUBLISHED)
+        # a cell of one firm is known to that firm: it must not pin a firm either (a
+        # cell of one, or a dominated one: a sum of two others gives neither away)
+        alone = np.flatnonzero(cells.n[hidden[local_cells]] == 1)
+        shown = _revealed(matrix, protected, alone)
+        single = (cells.n[hidden[local_cells]] == 1) | (flags == DOMINANCE)
+        shown[:, 1:] &= single[protected][:, None]
         offsets = np.array(group_rows)
-        for c in np.flatnonzero(pinned & protected):
+        touched: set[int] = set()
+        leaks = np.argwhere(shown)
+        # one fix per pinned cell, then solve again (a fix in a row another pin uses
+        # may already break that one)
+        for goal, via in leaks[np.unique(leaks[:, 0], return_index=True)[1]]:
             # the equations that pin it: one more unknown in one of them breaks it
+            c = protected[goal]
             target = np.zeros(len(local_cells))
             target[c] = 1.0
-            weights = np.linalg.lstsq(matrix.T, target, rcond=None)[0]
-            rows = local_rows[np.abs(weights) > 1e-9]
+            known = np.eye(len(local_cells))[alone[via - 1 : via] if via else alone[:0]]
+            weights = np.linalg.lstsq(np.vstack([matrix, known]).T, target, rcond=None)[0]
+            weight = np.abs(weights[: len(local_rows)])
+            # the rows the combination leans on most first (where groupings cut across
+            # each other, the smallest combination spreads a little over every row)
+            rows = local_rows[np.argsort(-weight, kind="stable")[: int((weight > 1e-9).sum())]]
+            if int(rows[0]) in touched:
+                continue  # this round changed that equation already
             which = np.searchsorted(offsets, rows, side="right") - 1
             best: tuple[float, int] | None = None
             for grouping, row in zip(which.tolist(), rows.tolist(), strict=True):
@@ -452,16 +467,19 @@ def _audit(
                 free = np.flatnonzero((lab == row - offsets[grouping]) & (out == PUBLISHED))
                 if len(free):
                     k = int(free[np.argmin(cells.total[free])])
-                    if best is None or cells.total[k] < best[0]:
-                        best = (float(cells.total[k]), k)
+                    best = (float(cells.total[k]), k)
+                    touched.add(row)
+                    break
             if best is not None:
                 out[best[1]] = SECONDARY
             else:  # every cell of those groups is suppressed: withdraw one total
-                grouping, row = int(which[-1]), int(rows[-1])
+                involved = local_rows[weight > 1e-9]
+                last = np.searchsorted(offsets, involved, side="right") - 1
+                grouping, row = int(last[-1]), int(involved[-1])
+                touched.add(row)
                 prepared[grouping][2][row - offsets[grouping]] = False
                 group_flags[grouping][row - offsets[grouping]] = SECONDARY
             changed = True
-            break  # the equations changed: solve this set again
     return changed
 
 
@@ -702,30 +720,39 @@ def _rows_over(
 
 
 def _revealed(
-    matrix: NDArray[np.float64], goals: NDArray[np.float64], known: NDArray[np.int64]
+    matrix: NDArray[np.float64], goals: NDArray[Any], known: NDArray[np.int64]
 ) -> NDArray[np.bool_]:
-    """Per goal (a row over the unknowns), and per unknown of ``known`` (one firm knows
-    it), whether the goal is a combination of the rows of ``matrix`` (and of that
-    unknown): ``(len(goals), 1 + len(known))``. A goal lies in the row space when its
-    residual off the row space is zero, and in the row space with unknown ``a`` added
-    when its residual is parallel to ``a``'s."""
+    """Per goal, and per unknown of ``known`` (one firm knows it), whether the goal is a
+    combination of the rows of ``matrix`` (and of that unknown): ``(len(goals), 1 +
+    len(known))``. ``goals`` are rows over the unknowns, or the positions of single
+    unknowns (integers).
+
+    With ``P`` the projection on the row space, a goal ``g`` lies in it when its
+    residual ``g - Pg`` is zero, and in it with unknown ``a`` added when that residual
+    is parallel to ``a``'s, ``e_a - P e_a``: their product is ``g[a] - (Pg)[a]``, their
+    squared lengths ``|g|^2 - |Bg|^2`` and ``1 - |B[:, a]|^2`` (``B``: an orthonormal
+    basis of the row space), so nothing of the size of the unknowns squared is formed."""
     n = matrix.shape[1]
     if len(matrix):
         _, sv, vt = np.linalg.svd(matrix, full_matrices=False)
         basis = vt[sv > 1e-9 * max(float(sv.max()), 1.0)]
     else:
         basis = np.zeros((0, n))
-    g = goals - (goals @ basis.T) @ basis
-    k = -(basis[:, known].T @ basis)
-    k[np.arange(len(known)), known] += 1.0
-    g_norm = np.linalg.norm(g, axis=1)
-    k_norm = np.linalg.norm(k, axis=1)
+    units = goals.ndim == 1
+    projected = basis[:, goals] if units else basis @ goals.T  # B g, one column per goal
+    length = np.ones(len(goals)) if units else np.einsum("ij,ij->i", goals, goals)
+    g_norm = np.sqrt(np.maximum(length - np.einsum("ij,ij->j", projected, projected), 0.0))
     out = np.zeros((len(goals), 1 + len(known)), dtype=bool)
-    out[:, 0] = g_norm < 1e-9
+    tiny = np.sqrt(1e-9)  # as the cell audit: a squared residual below 1e-9 is none
+    out[:, 0] = g_norm < tiny
     if len(known):
-        cosine = np.abs(g @ k.T) / np.maximum(np.outer(g_norm, k_norm), 1e-300)
-        own = goals[:, known] > 0  # a goal that holds the known unknown is not its
-        out[:, 1:] = (cosine > 1 - 1e-9) & (k_norm[None, :] > 1e-9) & ~own
+        k_basis = basis[:, known]
+        k_norm = np.sqrt(np.maximum(1.0 - np.einsum("ij,ij->j", k_basis, k_basis), 0.0))
+        held = (goals[:, None] == known[None, :]) if units else goals[:, known]
+        product = held - projected.T @ k_basis  # g[a] - (Pg)[a]
+        cosine = np.abs(product) / np.maximum(np.outer(g_norm, k_norm), 1e-300)
+        # a goal that holds the known unknown is not revealed by it (it is its own)
+        out[:, 1:] = (cosine > 1 - 1e-9) & (k_norm[None, :] > tiny) & (held == 0)
         out[:, 1:] &= ~out[:, :1]
     return out
 
