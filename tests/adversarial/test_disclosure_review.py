@@ -416,6 +416,69 @@ def test_suppression_gives_no_firm_to_a_firm_that_knows_its_own_value() -> None:
             assert not _pinned(equations, known).any(), (seed, me)
 
 
+def test_diagnosis_scores_do_not_give_a_withheld_item_back(tmp_path: Path) -> None:
+    """A DBSCAN sentra of four firms (a branch, a state firm, two local ones) whose
+    ``research`` item only two firms answered (2 and 5): the item was blank, but its
+    dimension (``dim_related_supporting``, of that one item) said 3.5, the overall
+    score averaged it, and ``strengths`` named it (a mean of 3.5 or more: the firm that
+    answered 2 learnt the other answered 5). The dimension, overall score, stage and
+    lists now withhold it, in diagnosis.csv, sentra.csv and the radar chart."""
+    world.boundaries(tmp_path / "boundaries")
+    rng = np.random.default_rng(1)
+    food = [
+        pd.DataFrame(
+            dict(zip(("bujur", "lintang"), world._at(rng, i, j, 4, 0.35).round(6).T, strict=True))
+        ).assign(tenaga_kerja=rng.integers(2, 9, 4), kbli="10710", kepemilikan="lokal")
+        for i in range(4)
+        for j in range(4)
+    ]
+    xy = world._at(rng, 2, 2, 4, 0.03).round(6)
+    sentra = pd.DataFrame(
+        {
+            "bujur": xy[:, 0],
+            "lintang": xy[:, 1],
+            "tenaga_kerja": [5, 40, 6, 7],
+            "kbli": "31011",
+            "kepemilikan": ["cabang", "negara", "lokal", "lokal"],
+            "riset": [2, 5, np.nan, np.nan],
+            "keu": [3, 4, 2, 5],
+            "koperasi": [1, 2, 2, 3],
+            "lokasi": [4, 4, 5, 3],
+        }
+    )
+    frame = pd.concat([*food, sentra], ignore_index=True)
+    frame["nilai_produksi"] = frame["tenaga_kerja"] * 30.0
+    frame["investasi"] = frame["tenaga_kerja"] * 10.0
+    frame.insert(0, "id", [f"D{k}" for k in range(len(frame))])
+    frame.to_csv(tmp_path / "firms.csv", index=False)
+    items = (
+        'diagnosis.items={research="riset",finance="keu",cooperation="koperasi",location="lokasi"}'
+    )
+    run = _run(
+        tmp_path,
+        "diagnosis",
+        "--set", 'sentra.method="dbscan"', "--set", "sentra.min_firms=3",
+        "--set", "sentra.min_samples=3", "--set", "analysis.min_sector_firms=3",
+        "--set", "typology.ownership=kepemilikan", "--set", items,
+    )  # fmt: skip
+    code, output, site = _publish(run)
+    assert code == 0, output
+    diagnosis = pd.read_csv(site / "diagnosis.csv", dtype={"sentra_id": str}).iloc[0]
+    assert pd.isna(diagnosis["research"]) and "research" in diagnosis["suppressed"]
+    assert pd.isna(diagnosis["dim_related_supporting"]) and pd.isna(diagnosis["overall"])
+    assert diagnosis["stage"] == "unknown"
+    assert "research" not in str(diagnosis["strengths"]) + str(diagnosis["weaknesses"])
+    # a published dimension is the mean of its published items only
+    assert diagnosis["dim_factor_conditions"] == pytest.approx((4.0 + 3.5) / 2)
+    assert diagnosis["dim_strategy_cooperation"] == pytest.approx(2.0)
+    table = pd.read_csv(site / "sentra.csv", dtype={"sentra_id": str}).iloc[0]
+    assert pd.isna(table["diamond_score"]) and table["stage"] == "unknown"
+    assert (site / "diagnosis" / f"{table['sentra_id']}.png").exists()
+    typology = pd.read_csv(site / "typology.csv", dtype={"sentra_id": str}).iloc[0]
+    shares = ["top3_share", "herfindahl", "local_share", "branch_share", "state_share"]
+    assert typology[shares].isna().all()  # one branch, one state, two local firms
+
+
 # -- options that publish firms --------------------------------------------------------
 
 

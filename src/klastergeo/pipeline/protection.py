@@ -126,7 +126,7 @@ class Protection:
             members=self._lq_rows(result.members),
             candidates=self._lq_rows(result.candidates),
             typology=_blank(result.typology, self.typology, sentra),
-            diagnosis=_blank(result.diagnosis, self.diagnosis, sentra),
+            diagnosis=_blank(result.diagnosis, _with_scores(self.diagnosis), sentra),
             concentration=self._concentration(result.concentration),
             disclosure=self,
         )
@@ -184,6 +184,12 @@ class Protection:
             few |= _any_suppressed(rows)  # as the cells' means (:meth:`_table`)
             for column in [c for c in out.columns if str(c).startswith("p_")]:
                 out[column] = out[column].mask(few)
+        # a diagnosis score that averages a withheld item (:func:`_with_scores`)
+        withheld = self.diagnosis.reindex(out.index).fillna("").to_numpy(dtype=object) != ""
+        if "diamond_score" in out:
+            out["diamond_score"] = out["diamond_score"].mask(withheld)
+        if "stage" in out:
+            out["stage"] = out["stage"].mask(withheld, "unknown")
         if self.shapes is not None and len(self.shapes):
             shapes = self.shapes.reindex(out.index)
             drawn = shapes.notna().to_numpy()
@@ -259,6 +265,24 @@ def _any_suppressed(flags: pd.DataFrame) -> NDArray[np.bool_]:
     return cast(NDArray[np.bool_], (flags[columns].fillna(0).to_numpy() > 0).any(axis=1))
 
 
+def _with_scores(items: pd.Series) -> pd.Series:
+    """The diagnosis columns to withhold per sentra: its withheld items (``;``-joined),
+    the dimension scores that average them, the overall score and the stage (a mean of
+    the item and the others gives it back: a dimension of one item is that item)."""
+    from klastergeo.diagnosis import ITEMS
+
+    dimension = {item: dim for dim, listed in ITEMS.items() for item in listed}
+
+    def columns(text: str) -> str:
+        named = [c for c in str(text).split(";") if c]
+        if not named:
+            return ""
+        dims = dict.fromkeys(f"dim_{dimension[c]}" for c in named if c in dimension)
+        return ";".join([*named, *dims, "overall", "stage"])
+
+    return items.map(columns)
+
+
 def _blank(
     frame: pd.DataFrame | None, suppressed: pd.Series, sentra: pd.DataFrame
 ) -> pd.DataFrame | None:
@@ -271,7 +295,18 @@ def _blank(
     listed = names.str.split(";")
     for column in sorted({c for text in names for c in str(text).split(";") if c}):
         if column in out:
-            out[column] = out[column].mask(np.array([column in c for c in listed], dtype=bool))
+            hit = np.array([column in c for c in listed], dtype=bool)
+            out[column] = (
+                out[column].mask(hit, "unknown") if column == "stage" else out[column].mask(hit)
+            )
+    for column in ("strengths", "weaknesses"):  # the diagnosis's lists of items
+        if column in out:
+            out[column] = [
+                ";".join(i for i in str(text).split(";") if i not in c)
+                if isinstance(text, str)
+                else text
+                for text, c in zip(out[column], listed, strict=True)
+            ]
     if "workers" in out and "workers" in sentra:
         out["workers"] = sentra["workers"].reindex(out.index).to_numpy()
     out["suppressed"] = names.to_numpy(dtype=object)
