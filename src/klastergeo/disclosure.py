@@ -277,7 +277,8 @@ def suppress(
     dominance rule (or the smallest, for the threshold rule) - and the groupings are
     gone through again until no group changes (each cell may lie in one group of every
     grouping, e.g. its regency and its sentra). Where groupings cut across each other,
-    the published totals are then audited as an attacker would solve them: no cell the
+    the published totals are then audited as an attacker would solve them, alone or as
+    the firm of a suppressed cell of one firm (which knows that cell): no cell the
     primary rules protect may be a combination of them (:func:`_audit`), else a
     neighbour of it is suppressed too, and both steps repeat until neither changes.
 
@@ -392,8 +393,11 @@ def _audit(
     """The attacker's view: with every published cell known, each published group total
     is an equation over its suppressed cells. A cell the rules protect must not be a
     combination of those equations (where groupings cut across each other, e.g. sentra
-    across regencies, they can pin one down). Each such cell gets one more suppressed
-    neighbour in one of its groups (the smallest). Returns whether anything changed.
+    across regencies, they can pin one down), nor - a cell of one firm or a dominated
+    one - of those equations and a suppressed cell of one firm, which that firm knows.
+    Each such cell gets one more suppressed neighbour in the group the combination leans
+    on most (the smallest cell there); one per cell and equation a round. Returns
+    whether anything changed.
 
     The equations are solved per connected set of suppressed cells and groups (a
     regency alone, or regencies joined by the sentra crossing them), so the matrices
