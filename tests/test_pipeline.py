@@ -285,13 +285,17 @@ def test_cluster_probability_on_the_map_and_in_the_tables(demo_run) -> None:
     # p_cluster is the logit's mean firm probability per area and sector
     assert areas["p_cluster"].equals(areas["p_logit"])
     with_firms = areas.loc[areas["n_firms"] > 0]
-    # a mean of fewer than disclosure.min_firms (3) firms' probabilities is theirs
-    shown = with_firms["n_firms"] >= 3
+    # a mean of fewer than disclosure.min_firms (3) firms' probabilities is theirs, and
+    # one of a cell whose sums are suppressed gives them back (the LPM is linear in them)
+    flags = with_firms[["workers_flag", "output_flag", "investment_flag"]].fillna("")
+    shown = (with_firms["n_firms"] >= 3) & (flags == "").all(axis=1)
     assert with_firms.loc[shown, "p_cluster"].notna().all()
     assert with_firms.loc[~shown, "p_cluster"].isna().all() and (~shown).any()
     assert areas.loc[areas["n_firms"] == 0, "p_cluster"].isna().all()
     sentra_csv = pd.read_csv(out / "sentra.csv")
-    assert sentra_csv["p_cluster"].between(0, 1).all()
+    sums = sentra_csv[["workers_flag", "output_flag", "investment_flag"]].isna().all(axis=1)
+    assert sentra_csv.loc[sums, "p_cluster"].between(0, 1).all() and sums.any()
+    assert sentra_csv.loc[~sums, "p_cluster"].isna().all()
     # members of sentra have a higher mean probability than the areas without a sentra
     members = with_firms["sentra_id"].notna()
     assert (

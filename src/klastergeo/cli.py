@@ -147,8 +147,13 @@ def _settings(values: dict[str, Any]) -> RunConfig:
     from klastergeo.config import is_area_code, load_config, parse_assignment
 
     overrides: dict[str, Any] = dict(parse_assignment(item) for item in values["set_"] or ())
+    # a flag not given (None) leaves the key to --set and the file
     overrides.update(
-        {name.replace("__", "."): value for name, value in values.items() if "__" in name}
+        {
+            name.replace("__", "."): value
+            for name, value in values.items()
+            if "__" in name and value is not None
+        }
     )
     for option in options().values():  # --records a.csv --records b.csv: records.files
         given = overrides.get(option.key)

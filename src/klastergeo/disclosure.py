@@ -33,6 +33,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import shapely
@@ -135,6 +136,8 @@ class Suppression:
 
     cells: NDArray[np.int8]
     groups: tuple[NDArray[np.int8], ...]
+    #: Per grouping, whether each group's total is published (after the audit).
+    published: tuple[NDArray[np.bool_], ...] = ()
 
 
 def _largest(
@@ -264,6 +267,7 @@ def suppress(
     rules: Rules,
     *,
     flags: ArrayLike | None = None,
+    published: Sequence[ArrayLike | None] | None = None,
 ) -> Suppression:
     """Primary and secondary suppression of cells whose groups' totals are published.
 
@@ -273,7 +277,8 @@ def suppress(
     dominance rule (or the smallest, for the threshold rule) - and the groupings are
     gone through again until no group changes (each cell may lie in one group of every
     grouping, e.g. its regency and its sentra). Where groupings cut across each other,
-    the published totals are then audited as an attacker would solve them: no cell the
+    the published totals are then audited as an attacker would solve them, alone or as
+    the firm of a suppressed cell of one firm (which knows that cell): no cell the
     primary rules protect may be a combination of them (:func:`_audit`), else a
     neighbour of it is suppressed too, and both steps repeat until neither changes.
 
@@ -288,6 +293,11 @@ def suppress(
         The thresholds.
     flags
         The cells' flags to start from (default: :func:`primary`).
+    published
+        Per grouping, which groups' totals are published whatever the rules say of
+        them (e.g. an area's total over its sectors, which its location quotients of
+        a measure give away); None (for a grouping, or for all): the groups whose total
+        passes the primary rules.
 
     Returns
     -------
@@ -309,7 +319,10 @@ def suppress(
     active = cells.n > 0
     prepared = []
     group_flags = []
-    for labels in groupings:
+    shown = list(published) if published is not None else [None] * len(groupings)
+    if len(shown) != len(groupings):
+        raise ValueError(f"published has {len(shown)} entries for {len(groupings)} groupings")
+    for labels, given in zip(groupings, shown, strict=True):
         lab = np.asarray(labels, dtype=np.int64)
         if len(lab) != len(cells):
             raise ValueError(f"a grouping has {len(lab)} labels for {len(cells)} cells")
@@ -318,12 +331,20 @@ def suppress(
         whole = combine(cells, lab, n_groups)
         own = primary(whole, rules)
         group_flags.append(own)
-        prepared.append((lab, n_groups, (own == PUBLISHED) & (whole.n > 0)))
+        if given is None:
+            public = own == PUBLISHED
+        else:
+            public = np.zeros(n_groups, dtype=bool)
+            mark = np.asarray(given, dtype=bool)[:n_groups]
+            public[: len(mark)] = mark
+        prepared.append((lab, n_groups, public & (whole.n > 0)))
     for _ in range(len(cells) + 1):
         _residuals(cells, prepared, out, rules)
         if not _audit(cells, prepared, out, primary(cells, rules), group_flags):
             break
-    return Suppression(cells=out, groups=tuple(group_flags))
+    return Suppression(
+        cells=out, groups=tuple(group_flags), published=tuple(p[2].copy() for p in prepared)
+    )
 
 
 def _residuals(
@@ -345,7 +366,7 @@ def _residuals(
                 continue
             at = np.flatnonzero((lab >= 0) & (out == PUBLISHED))
             at = at[unsafe[lab[at]]]
-            if not len(at):  # cannot happen: all suppressed is the published total itself
+            if not len(at):  # all suppressed: only a total published whatever the rules
                 continue
             # the suppressed sum needs this much more to pass the dominance rule
             lead = rest.top[:, : rules.dominance_n].sum(axis=1)
@@ -372,8 +393,11 @@ def _audit(
     """The attacker's view: with every published cell known, each published group total
     is an equation over its suppressed cells. A cell the rules protect must not be a
     combination of those equations (where groupings cut across each other, e.g. sentra
-    across regencies, they can pin one down). Each such cell gets one more suppressed
-    neighbour in one of its groups (the smallest). Returns whether anything changed.
+    across regencies, they can pin one down), nor - a cell of one firm or a dominated
+    one - of those equations and a suppressed cell of one firm, which that firm knows.
+    Each such cell gets one more suppressed neighbour in the group the combination leans
+    on most (the smallest cell there); one per cell and equation a round. Returns
+    whether anything changed.
 
     The equations are solved per connected set of suppressed cells and groups (a
     regency alone, or regencies joined by the sentra crossing them), so the matrices
@@ -414,17 +438,32 @@ def _audit(
         local_rows, r_index = np.unique(row_at[pick], return_inverse=True)
         matrix = np.zeros((len(local_rows), len(local_cells)))
         matrix[r_index, c_index] = 1.0
-        _, sv, vt = np.linalg.svd(matrix, full_matrices=False)
-        basis = vt[sv > 1e-9 * max(float(sv.max()), 1.0)]
-        pinned = np.einsum("ij,ij->j", basis, basis) > 1 - 1e-9  # e_c in the row space
-        protected = first[hidden[local_cells]] > PUBLISHED
+        flags = first[hidden[local_cells]]
+        protected = np.flatnonzero(flags > PUBLISHED)
+        # a cell of one firm is known to that firm: it must not pin a firm either (a
+        # cell of one, or a dominated one: a sum of two others gives neither away)
+        alone = np.flatnonzero(cells.n[hidden[local_cells]] == 1)
+        shown = _revealed(matrix, protected, alone)
+        single = (cells.n[hidden[local_cells]] == 1) | (flags == DOMINANCE)
+        shown[:, 1:] &= single[protected][:, None]
         offsets = np.array(group_rows)
-        for c in np.flatnonzero(pinned & protected):
+        touched: set[int] = set()
+        leaks = np.argwhere(shown)
+        # one fix per pinned cell, then solve again (a fix in a row another pin uses
+        # may already break that one)
+        for goal, via in leaks[np.unique(leaks[:, 0], return_index=True)[1]]:
             # the equations that pin it: one more unknown in one of them breaks it
+            c = protected[goal]
             target = np.zeros(len(local_cells))
             target[c] = 1.0
-            weights = np.linalg.lstsq(matrix.T, target, rcond=None)[0]
-            rows = local_rows[np.abs(weights) > 1e-9]
+            known = np.eye(len(local_cells))[alone[via - 1 : via] if via else alone[:0]]
+            weights = np.linalg.lstsq(np.vstack([matrix, known]).T, target, rcond=None)[0]
+            weight = np.abs(weights[: len(local_rows)])
+            # the rows the combination leans on most first (where groupings cut across
+            # each other, the smallest combination spreads a little over every row)
+            rows = local_rows[np.argsort(-weight, kind="stable")[: int((weight > 1e-9).sum())]]
+            if int(rows[0]) in touched:
+                continue  # this round changed that equation already
             which = np.searchsorted(offsets, rows, side="right") - 1
             best: tuple[float, int] | None = None
             for grouping, row in zip(which.tolist(), rows.tolist(), strict=True):
@@ -432,16 +471,19 @@ def _audit(
                 free = np.flatnonzero((lab == row - offsets[grouping]) & (out == PUBLISHED))
                 if len(free):
                     k = int(free[np.argmin(cells.total[free])])
-                    if best is None or cells.total[k] < best[0]:
-                        best = (float(cells.total[k]), k)
+                    best = (float(cells.total[k]), k)
+                    touched.add(row)
+                    break
             if best is not None:
                 out[best[1]] = SECONDARY
             else:  # every cell of those groups is suppressed: withdraw one total
-                grouping, row = int(which[-1]), int(rows[-1])
+                involved = local_rows[weight > 1e-9]
+                last = np.searchsorted(offsets, involved, side="right") - 1
+                grouping, row = int(last[-1]), int(involved[-1])
+                touched.add(row)
                 prepared[grouping][2][row - offsets[grouping]] = False
                 group_flags[grouping][row - offsets[grouping]] = SECONDARY
             changed = True
-            break  # the equations changed: solve this set again
     return changed
 
 
@@ -452,6 +494,8 @@ def point_sentra_flags(
     cell_flags: ArrayLike,
     sentra_flags: ArrayLike,
     rules: Rules,
+    *,
+    groupings: Sequence[tuple[ArrayLike, ArrayLike]] = (),
 ) -> NDArray[np.int8]:
     """Sentra totals that are not sums of whole cells, checked against those cells.
 
@@ -460,7 +504,12 @@ def point_sentra_flags(
     whole, and (2), where every cell it crosses is published, the other firms of the
     cells it crosses in part; together with neighbouring sentra that share those cells,
     (3) the firms of those cells in none of them. Each of these sums must pass the rules;
-    a sentra whose total would give one away is suppressed (:data:`SECONDARY`).
+    a sentra whose total would give one away is suppressed (:data:`SECONDARY`). Then
+    the published sentra, cells and group totals are audited together as an attacker
+    would solve them (:func:`_atom_audit`): no suppressed cell, and no group of a
+    cell's firms in one sentra (or in none) that fails the rules, may be a combination
+    of them - nor become one for a firm that knows its own value - else the smallest
+    sentra involved is suppressed too.
 
     Parameters
     ----------
@@ -476,6 +525,10 @@ def point_sentra_flags(
         The sentra's primary flags.
     rules
         The thresholds.
+    groupings
+        The published groups of cells (regencies, ...): per grouping, each cell's
+        group (negative for none) and whether each group's total is published
+        (:attr:`Suppression.published`).
 
     Returns
     -------
@@ -525,6 +578,186 @@ def point_sentra_flags(
         # (3) sentra sharing partly crossed cells: the cells' firms in none of them
         unsafe |= _shared_rest(v, s, c, p_sentra, p_cell, any_hidden, out, rules)
     out[unsafe & (out == PUBLISHED)] = SECONDARY
+    _atom_audit(v, c, s, cflags, out, groupings, rules)
+    return out
+
+
+def _atom_audit(
+    v: NDArray[np.float64],
+    c: NDArray[np.int64],
+    s: NDArray[np.int64],
+    cell_flags: NDArray[Any],
+    out: NDArray[np.int8],
+    groupings: Sequence[tuple[ArrayLike, ArrayLike]],
+    rules: Rules,
+) -> None:
+    """The attacker's view of point sentra (``out`` is updated in place).
+
+    The unknowns are the sums of the firms of a cell in one sentra or in none (its
+    *parts*) of the cells the sentra cross and of the suppressed cells; parts that
+    every published equation holds together are one unknown (only their sum is ever
+    seen). The equations are the published cells the sentra cross, the published
+    group totals and the published sentra. Protected are an unknown whose firms fail
+    the rules and a suppressed cell the primary rules protect; each must stay out of
+    the equations' row space, also for a firm that alone makes an unknown (it knows
+    that one). Pins the cells and groups give without any sentra are the cell
+    audit's (:func:`suppress`) and are not counted; for the others, the smallest
+    published sentra of the connected set is suppressed until none is left."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n_cells, n_sentra = len(cell_flags), len(out)
+    inside = s >= 0
+    if not inside.any() or not (out == PUBLISHED).any():
+        return
+    crossed = np.zeros(n_cells, dtype=bool)
+    crossed[c[inside]] = True
+    hidden = np.asarray(cell_flags) > PUBLISHED
+    at = np.flatnonzero((crossed | hidden)[c])
+    # the parts, and the equations (rows) each lies in: its cell's (published cells),
+    # its groups' (published totals), its sentra's
+    part, of_part = np.unique(c[at] * (n_sentra + 1) + (s[at] + 1), return_inverse=True)
+    p_cell, p_sentra = part // (n_sentra + 1), part % (n_sentra + 1) - 1
+    memberships = [np.where(hidden[p_cell], -1, p_cell)]
+    offset = n_cells
+    for labels, published in groupings:
+        lab = np.asarray(labels, dtype=np.int64)[p_cell]
+        shown = np.asarray(published, dtype=bool)
+        ok = (lab >= 0) & shown[np.clip(lab, 0, max(len(shown) - 1, 0))] if len(shown) else lab < -1
+        memberships.append(np.where(ok, offset + lab, -1))
+        offset += len(shown)
+    fixed = np.stack(memberships, axis=1)  # rows every observer has (no sentra)
+    sentra_row = np.where(p_sentra >= 0, offset + p_sentra, -1)
+    # parts in the same rows are one unknown
+    signature = np.concatenate([fixed, sentra_row[:, None]], axis=1)
+    _, unknown = np.unique(signature, axis=0, return_inverse=True)
+    unknown = unknown.ravel()
+    n_unknown = int(unknown.max()) + 1
+    firm_unknown = unknown[of_part]
+    sizes_u = sizes(v[at], firm_unknown, n_unknown, top=rules.dominance_n)
+    failing = (sizes_u.n > 0) & (primary(sizes_u, rules) > PUBLISHED)
+    single = sizes_u.n == 1
+    # suppressed cells the primary rules protect, where their parts are theirs alone
+    cell_primary = primary(sizes(v, c, n_cells, top=rules.dominance_n), rules)
+    owners = np.zeros(n_unknown, dtype=np.int64)
+    np.maximum.at(owners, unknown, p_cell + 1)
+    shared = np.zeros(n_unknown, dtype=bool)
+    np.logical_or.at(shared, unknown, owners[unknown] != p_cell + 1)
+    protected = hidden & (cell_primary > PUBLISHED)
+    # unknowns joined by any row: the connected sets solved one by one
+    rows = np.concatenate([fixed, sentra_row[:, None]], axis=1)
+    edge_u = np.repeat(unknown, rows.shape[1])
+    edge_r = rows.ravel()
+    keep = edge_r >= 0
+    size = n_unknown + offset + n_sentra
+    graph = coo_matrix(
+        (np.ones(int(keep.sum())), (edge_u[keep], n_unknown + edge_r[keep])), shape=(size, size)
+    )
+    _, component = connected_components(graph, directed=False)
+    part_comp = component[unknown]
+    order = np.argsort(part_comp, kind="stable")  # the parts of each set together
+    bounds = np.searchsorted(part_comp[order], np.arange(int(component.max()) + 2))
+    for comp in np.unique(part_comp[p_sentra >= 0]):  # sets with a sentra (a loop over sets)
+        parts = order[bounds[comp] : bounds[comp + 1]]
+        local, index = np.unique(unknown[parts], return_inverse=True)
+        index = index.ravel()
+        base = _rows_over(index, fixed[parts], len(local))
+        # goals: unknowns failing the rules, and protected cells whose parts are theirs
+        goals = [np.eye(len(local))[failing[local]]]
+        cells_here = np.unique(p_cell[parts][protected[p_cell[parts]]])
+        if len(cells_here):
+            mine = np.isin(p_cell[parts], cells_here)
+            owned = np.ones(n_cells, dtype=bool)
+            owned[p_cell[parts][mine & shared[unknown[parts]]]] = False
+            which = cells_here[owned[cells_here]]
+            rows_c = np.searchsorted(which, p_cell[parts])
+            hit = mine & np.isin(p_cell[parts], which)
+            vectors = np.zeros((len(which), len(local)))
+            vectors[rows_c[hit], index[hit]] = 1.0
+            goals.append(vectors)
+        target = np.vstack(goals)
+        if not len(target):
+            continue
+        known = np.flatnonzero(single[local])
+        before = _revealed(base, target, known)
+        by_sentra = p_sentra[parts]
+        for _ in range(n_sentra):
+            live = np.unique(by_sentra[by_sentra >= 0])
+            live = live[out[live] == PUBLISHED]
+            if not len(live):
+                break
+            rows_s = np.zeros((len(live), len(local)))
+            at_live = np.isin(by_sentra, live)
+            rows_s[np.searchsorted(live, by_sentra[at_live]), index[at_live]] = 1.0
+            matrix = np.vstack([base, rows_s])
+            leak = np.argwhere(_revealed(matrix, target, known) & ~before)
+            if not len(leak):
+                break
+            # the sentra whose equation the first leak needs; the smallest of them goes
+            goal, via = leak[0]
+            system = matrix if via == 0 else np.vstack([matrix, np.eye(len(local))[known[via - 1]]])
+            weights = np.linalg.lstsq(system.T, target[goal], rcond=None)[0]
+            needed = np.abs(weights[len(base) : len(base) + len(live)]) > 1e-9
+            candidates = live[needed] if needed.any() else live
+            firms_in = np.bincount(
+                np.searchsorted(live, by_sentra[at_live]),
+                weights=np.ones(int(at_live.sum())),
+                minlength=len(live),
+            )
+            firms_in = firms_in[np.searchsorted(live, candidates)]
+            out[candidates[int(np.argmin(firms_in))]] = SECONDARY
+
+
+def _rows_over(
+    unknown: NDArray[np.int64], memberships: NDArray[np.int64], n_unknown: int
+) -> NDArray[np.float64]:
+    """The equations (one row each) over ``n_unknown`` unknowns of the parts whose
+    unknown and rows (``memberships``: one column per grouping, -1 for none) are given."""
+    pairs = np.unique(
+        np.stack([np.repeat(unknown, memberships.shape[1]), memberships.ravel()], axis=1), axis=0
+    )
+    pairs = pairs[pairs[:, 1] >= 0]
+    ids, row = np.unique(pairs[:, 1], return_inverse=True)
+    matrix = np.zeros((len(ids), n_unknown))
+    matrix[row.ravel(), pairs[:, 0]] = 1.0
+    return matrix
+
+
+def _revealed(
+    matrix: NDArray[np.float64], goals: NDArray[Any], known: NDArray[np.int64]
+) -> NDArray[np.bool_]:
+    """Per goal, and per unknown of ``known`` (one firm knows it), whether the goal is a
+    combination of the rows of ``matrix`` (and of that unknown): ``(len(goals), 1 +
+    len(known))``. ``goals`` are rows over the unknowns, or the positions of single
+    unknowns (integers).
+
+    With ``P`` the projection on the row space, a goal ``g`` lies in it when its
+    residual ``g - Pg`` is zero, and in it with unknown ``a`` added when that residual
+    is parallel to ``a``'s, ``e_a - P e_a``: their product is ``g[a] - (Pg)[a]``, their
+    squared lengths ``|g|^2 - |Bg|^2`` and ``1 - |B[:, a]|^2`` (``B``: an orthonormal
+    basis of the row space), so nothing of the size of the unknowns squared is formed."""
+    n = matrix.shape[1]
+    if len(matrix):
+        _, sv, vt = np.linalg.svd(matrix, full_matrices=False)
+        basis = vt[sv > 1e-9 * max(float(sv.max()), 1.0)]
+    else:
+        basis = np.zeros((0, n))
+    units = goals.ndim == 1
+    projected = basis[:, goals] if units else basis @ goals.T  # B g, one column per goal
+    length = np.ones(len(goals)) if units else np.einsum("ij,ij->i", goals, goals)
+    g_norm = np.sqrt(np.maximum(length - np.einsum("ij,ij->j", projected, projected), 0.0))
+    out = np.zeros((len(goals), 1 + len(known)), dtype=bool)
+    tiny = np.sqrt(1e-9)  # as the cell audit: a squared residual below 1e-9 is none
+    out[:, 0] = g_norm < tiny
+    if len(known):
+        k_basis = basis[:, known]
+        k_norm = np.sqrt(np.maximum(1.0 - np.einsum("ij,ij->j", k_basis, k_basis), 0.0))
+        held = (goals[:, None] == known[None, :]) if units else goals[:, known]
+        product = held - projected.T @ k_basis  # g[a] - (Pg)[a]
+        cosine = np.abs(product) / np.maximum(np.outer(g_norm, k_norm), 1e-300)
+        # a goal that holds the known unknown is not revealed by it (it is its own)
+        out[:, 1:] = (cosine > 1 - 1e-9) & (k_norm[None, :] > tiny) & (held == 0)
+        out[:, 1:] &= ~out[:, :1]
     return out
 
 

@@ -93,6 +93,7 @@ class Protection:
     probability_n: pd.Series
     lq_measure: str | None
     concentration_sectors: frozenset[str] = frozenset()
+    plant_sectors: frozenset[str] = frozenset()
     shapes: gpd.GeoSeries | None = None
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
 
@@ -125,7 +126,7 @@ class Protection:
             members=self._lq_rows(result.members),
             candidates=self._lq_rows(result.candidates),
             typology=_blank(result.typology, self.typology, sentra),
-            diagnosis=_blank(result.diagnosis, self.diagnosis, sentra),
+            diagnosis=_blank(result.diagnosis, _with_scores(self.diagnosis), sentra),
             concentration=self._concentration(result.concentration),
             disclosure=self,
         )
@@ -149,9 +150,13 @@ class Protection:
                 for column in _LQ_COLUMNS:
                     if column in out:
                         out[column] = out[column].mask(flag > 0)
-        few = self.probability_n.reindex(out.index).fillna(0).to_numpy()
+        few = self.probability_n.reindex(out.index).fillna(0).to_numpy() < self.rules.min_firms
+        # a mean probability is a function of its firms' predictors (workers, output and
+        # investment by default): with the models' coefficients (the report) it gives a
+        # suppressed sum back (exactly for the LPM), so it goes with the cell's sums
+        few |= _any_suppressed(cells)
         for column in [c for c in out.columns if str(c).startswith("p_")]:
-            out[column] = out[column].mask(few < self.rules.min_firms)
+            out[column] = out[column].mask(few)
         return out
 
     def _sentra(self, sentra: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -176,8 +181,15 @@ class Protection:
                 out.insert(position, flag_column(m), flags)
         if self.enabled and "n_firms" in out:
             few = out["n_firms"].to_numpy() < self.rules.min_firms
+            few |= _any_suppressed(rows)  # as the cells' means (:meth:`_table`)
             for column in [c for c in out.columns if str(c).startswith("p_")]:
                 out[column] = out[column].mask(few)
+        # a diagnosis score that averages a withheld item (:func:`_with_scores`)
+        withheld = self.diagnosis.reindex(out.index).fillna("").to_numpy(dtype=object) != ""
+        if "diamond_score" in out:
+            out["diamond_score"] = out["diamond_score"].mask(withheld)
+        if "stage" in out:
+            out["stage"] = out["stage"].mask(withheld, "unknown")
         if self.shapes is not None and len(self.shapes):
             shapes = self.shapes.reindex(out.index)
             drawn = shapes.notna().to_numpy()
@@ -227,14 +239,48 @@ class Protection:
     def _concentration(self, table: pd.DataFrame | None) -> pd.DataFrame | None:
         """Concentration of a protected measure: a sector with a suppressed cell has its
         amounts and the indices computed from them blank (they would give the cell back)."""
-        if table is None or not len(table) or not self.concentration_sectors:
+        if table is None or not len(table):
+            return table
+        if not (self.concentration_sectors or self.plant_sectors):
             return table
         out = table.copy()
-        hidden = out["sector"].astype(str).isin(self.concentration_sectors).to_numpy()
+        sector = out["sector"].astype(str)
+        hidden = sector.isin(self.concentration_sectors).to_numpy()
         for column in _CONCENTRATION_VALUES:
             if column in out:
                 out[column] = out[column].mask(hidden)
+        # the firms' Herfindahl index (and the Ellison-Glaeser gamma, which gives it)
+        plants = sector.isin(self.plant_sectors).to_numpy()
+        for column in ("plant_herfindahl", "eg_gamma"):
+            if column in out:
+                out[column] = out[column].mask(plants)
         return out
+
+
+def _any_suppressed(flags: pd.DataFrame) -> NDArray[np.bool_]:
+    """Rows with a suppressed sum of any measure (``<measure>_flag`` above 0)."""
+    columns = [f"{m}_flag" for m in sdc.MEASURES if f"{m}_flag" in flags]
+    if not columns:
+        return np.zeros(len(flags), dtype=bool)
+    return cast(NDArray[np.bool_], (flags[columns].fillna(0).to_numpy() > 0).any(axis=1))
+
+
+def _with_scores(items: pd.Series) -> pd.Series:
+    """The diagnosis columns to withhold per sentra: its withheld items (``;``-joined),
+    the dimension scores that average them, the overall score and the stage (a mean of
+    the item and the others gives it back: a dimension of one item is that item)."""
+    from klastergeo.diagnosis import ITEMS
+
+    dimension = {item: dim for dim, listed in ITEMS.items() for item in listed}
+
+    def columns(text: str) -> str:
+        named = [c for c in str(text).split(";") if c]
+        if not named:
+            return ""
+        dims = dict.fromkeys(f"dim_{dimension[c]}" for c in named if c in dimension)
+        return ";".join([*named, *dims, "overall", "stage"])
+
+    return items.map(columns)
 
 
 def _blank(
@@ -249,7 +295,18 @@ def _blank(
     listed = names.str.split(";")
     for column in sorted({c for text in names for c in str(text).split(";") if c}):
         if column in out:
-            out[column] = out[column].mask(np.array([column in c for c in listed], dtype=bool))
+            hit = np.array([column in c for c in listed], dtype=bool)
+            out[column] = (
+                out[column].mask(hit, "unknown") if column == "stage" else out[column].mask(hit)
+            )
+    for column in ("strengths", "weaknesses"):  # the diagnosis's lists of items
+        if column in out:
+            out[column] = [
+                ";".join(i for i in str(text).split(";") if i not in c)
+                if isinstance(text, str)
+                else text
+                for text, c in zip(out[column], listed, strict=True)
+            ]
     if "workers" in out and "workers" in sentra:
         out["workers"] = sentra["workers"].reindex(out.index).to_numpy()
     out["suppressed"] = names.to_numpy(dtype=object)
@@ -299,6 +356,11 @@ def protect(
     sentra_cells = None if point else _sentra_cells(cell_index, found, sentra_ids)
     groupings = [g for g in (regency_cells, sentra_cells) if g is not None]
     at_sentra = len(groupings) - 1  # the sentra are the last grouping when they are one
+    measure = lq_column(config)
+    lq_measure = measure if measure in sdc.MEASURES else None
+    # location quotients of a measure give each area's total over its sectors away
+    # (a published cell's value over its quotient), whatever the rules say of it
+    area_cells = np.asarray(cell_index.codes[0], dtype=np.int64)
     cell_columns: dict[str, Any] = {}
     sentra_columns: dict[str, Any] = {}
     regency_columns: dict[str, Any] = {}
@@ -306,7 +368,11 @@ def protect(
     for m in sdc.MEASURES:
         values = f[m].to_numpy(dtype=float, na_value=np.nan) if m in f else np.full(len(f), np.nan)
         cells = sdc.sizes(values, rows, n_cells, top=rules.dominance_n)
-        done = sdc.suppress(cells, groupings, rules) if enabled else None
+        extra = [area_cells] if m == lq_measure else []
+        shown = [None] * len(groupings) + [np.ones(len(cell_index.levels[0]), dtype=bool)] * len(
+            extra
+        )
+        done = sdc.suppress(cells, groupings + extra, rules, published=shown) if enabled else None
         flags = done.cells if done is not None else _padded(None, n_cells)
         # sentra: sums of whole cells (area-based) or of firms that cut cells (points)
         if sentra_cells is not None:
@@ -315,8 +381,11 @@ def protect(
         else:
             own = sdc.sizes(values, firm_sentra, len(sentra_ids), top=rules.dominance_n)
             s_flags = sdc.primary(own, rules) if enabled else _padded(None, len(sentra_ids))
-            if enabled:
-                s_flags = sdc.point_sentra_flags(values, rows, firm_sentra, flags, s_flags, rules)
+            if done is not None:
+                published = list(zip(groupings + extra, done.published, strict=True))
+                s_flags = sdc.point_sentra_flags(
+                    values, rows, firm_sentra, flags, s_flags, rules, groupings=published
+                )
         sentra_columns.update(_size_columns(m, own, s_flags))
         # regencies or the study area (the indicators of a run over surveys)
         r_sizes = sdc.combine(cells, regency_cells, len(regency_index))
@@ -329,16 +398,16 @@ def protect(
             tally[m]["sentra"] = int((s_flags > 0).sum())
     cell_frame = pd.DataFrame(cell_columns, index=cell_index)
     cell_frame = cell_frame.loc[(cell_frame[[f"{m}_n" for m in sdc.MEASURES]] > 0).any(axis=1)]
-    measure = lq_column(config)
-    lq_measure = measure if measure in sdc.MEASURES else None
     typology_flags, diagnosis_flags = _profile_flags(config, firms, store, sentra_ids, rules)
     shapes = _point_shapes(f, firm_sentra, sentra_ids, rules) if point and enabled else None
     concentration_sectors: frozenset[str] = frozenset()
+    plant_sectors: frozenset[str] = frozenset()
     if lq_measure is not None and enabled:
         hidden = cell_frame.loc[cell_frame[f"{lq_measure}_flag"] > 0]
         concentration_sectors = frozenset(
             hidden.index.get_level_values("sector").astype(str).unique()
         )
+        plant_sectors = _plant_sectors(f, rows, cell_index, lq_measure, rules)
     protection = Protection(
         rules=rules,
         enabled=enabled,
@@ -350,6 +419,7 @@ def protect(
         probability_n=_probability_counts(firms) if enabled else _all_counts(cell_index),
         lq_measure=lq_measure if enabled else None,
         concentration_sectors=concentration_sectors,
+        plant_sectors=plant_sectors,
         shapes=shapes,
         counts=tally,
     )
@@ -367,9 +437,8 @@ def _codes(ids: pd.Series, categories: pd.Index) -> NDArray[np.int64]:
     as_category = ids if isinstance(ids.dtype, pd.CategoricalDtype) else ids.astype("category")
     known = pd.Index(categories).get_indexer(pd.Index(as_category.cat.categories.astype(str)))
     codes = as_category.cat.codes.to_numpy()
-    if not len(known):  # no firm in a sentra
-        return np.full(len(codes), -1, dtype=np.int64)
-    return np.where(codes >= 0, known[np.maximum(codes, 0)], -1).astype(np.int64)
+    # -1 (no sentra) picks the appended -1: a run without any sentra has no categories
+    return np.append(known, -1)[codes].astype(np.int64)
 
 
 def _padded(flags: NDArray[np.int8] | None, size: int) -> NDArray[np.int8]:
@@ -530,7 +599,9 @@ def _typology_flags(
     whole = sdc.sizes(w, group, n, top=k)
     checks: dict[str, NDArray[np.bool_]] = {
         "top3_share": unsafe(top3) | unsafe(~top3),
-        "herfindahl": (whole.n < rules.min_firms + 1) | (sdc.primary(whole, rules) > 0),
+        "herfindahl": (whole.n < rules.min_firms + 1)
+        | (sdc.primary(whole, rules) > 0)
+        | _squares_dominated(w, group, n, rules),
     }
     if ownership and ownership in members:
         from klastergeo.typology import OWNERSHIP
@@ -543,6 +614,49 @@ def _typology_flags(
             mask = kind_values == name
             checks[f"{name}_share"] = unsafe(mask) | unsafe(everyone & ~mask)
     return _listed(checks, sentra_ids)
+
+
+def _plant_sectors(
+    firms: pd.DataFrame,
+    rows: NDArray[np.int64],
+    cells: pd.MultiIndex,
+    measure: str,
+    rules: sdc.Rules,
+) -> frozenset[str]:
+    """Sectors whose firms' Herfindahl index of ``measure`` (``plant_herfindahl`` of the
+    concentration table) would give a firm away: fewer than ``min_firms + 1`` firms
+    report it, or its squares are dominated (:func:`_squares_dominated`)."""
+    if measure not in firms:
+        return frozenset()
+    values = firms[measure].to_numpy(dtype=float, na_value=np.nan)
+    sectors = pd.Index(cells.levels[1].astype(str))
+    of_cell = np.asarray(cells.codes[1], dtype=np.int64)
+    sector = np.where(rows >= 0, of_cell[np.maximum(rows, 0)], -1) if len(of_cell) else rows
+    known = np.isfinite(values) & (sector >= 0)
+    group = np.where(known, sector, -1)
+    counted = np.bincount(group[known], minlength=len(sectors))
+    bad = (counted > 0) & (counted < rules.min_firms + 1)
+    bad |= _squares_dominated(np.where(known, values, 0.0), group, len(sectors), rules)
+    return frozenset(sectors[bad])
+
+
+def _squares_dominated(
+    values: NDArray[np.float64], group: NDArray[np.int64], n_groups: int, rules: sdc.Rules
+) -> NDArray[np.bool_]:
+    """Groups whose Herfindahl index of ``values`` would give their largest firm away.
+
+    The index times the squared total (published beside it) is the sum of the firms'
+    squared values, in which a large firm counts far more than in the sum: a firm with
+    40 % of a sum of many small ones makes 95 % of the squares, and the square root of
+    that sum is within a few per cent of its value. The squares pass when their
+    ``dominance_n`` largest make at most ``dominance_k ** 2`` of them: then the second
+    largest firm's bound on the largest (the root of the squares less its own) is at
+    least ``1 / dominance_k`` times the largest value, as the dominance rule guarantees
+    of a sum.
+    """
+    squares = sdc.sizes(values**2, group, n_groups, top=rules.dominance_n)
+    strict = dataclasses.replace(rules, dominance_k=rules.dominance_k**2)
+    return (squares.n > 0) & (sdc.primary(squares, strict) > 0)
 
 
 def _diagnosis_flags(

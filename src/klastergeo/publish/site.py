@@ -286,6 +286,12 @@ def _publish_run(
             "with disclosure control (the default), or publish with --with-firms if the "
             "firms' data may be published"
         )
+    weak = None if with_firms else _weaker_than_rules(summary)
+    if weak is not None:
+        raise DataError(
+            f"the run in {str(source)!r} {weak}, or publish with --with-firms if the firms' "
+            "data may be published"
+        )
     config = _dict(summary.get("config"))
     map_options = _dict(config.get("map"))
     language = messages.check_lang(lang or map_options.get("lang", "id"))
@@ -301,6 +307,57 @@ def _publish_run(
     )
     write_text(stage / "embed.html", embed_snippet(title or _TEXT[language]["title"]) + "\n")
     return public
+
+
+def _weaker_than_rules(summary: Mapping[str, Any]) -> str | None:
+    """Why a run made with disclosure control still gives single firms away (what its
+    rules let through, or areas smaller than its grid), or None.
+
+    Rules that publish a sum of one or two firms (``min_firms`` below 3 with a
+    dominance rule that does not catch them) give a firm's value to anyone, or to the
+    other firm; H3 cells smaller than the grid point-based sentra are drawn from
+    (``grid_m``) place a cell's firms within tens of metres by their count."""
+    rules = _dict(summary.get("disclosure"))
+    try:
+        min_firms = int(rules.get("min_firms", 3))
+        top = int(rules.get("dominance_n", 2))
+        k = float(rules.get("dominance_k", 0.85))
+        grid_m = float(rules.get("grid_m", 250.0))
+    except (TypeError, ValueError):
+        return "has disclosure rules that cannot be read (was summary.json edited?); run it again"
+    # one firm is all of its sum, two are all of theirs: the dominance rule catches
+    # them unless it is off (k = 1), or looks at the largest firm only (a pair)
+    single = min_firms < 2 and k >= 1
+    if single or (min_firms < 3 and (k >= 1 or top < 2)):
+        few = (
+            "a single firm, which give its workers, output and investment to anyone"
+            if single
+            else "two firms, which give each firm's workers, output and investment to the other"
+        )
+        return (
+            f"was made with disclosure.min_firms = {min_firms}, dominance_n = {top} and "
+            f"dominance_k = {k:g}: its tables carry sums of {few}. Run it again with "
+            "min_firms = 3 (the default) or more"
+        )
+    level = str(_dict(_dict(summary.get("config")).get("area")).get("level", ""))
+    match = re.fullmatch(r"h3:(\d{1,2})", level)
+    if match:
+        import h3
+
+        resolution = int(match.group(1))
+        cell_m2 = float(h3.average_hexagon_area(resolution, unit="m^2"))
+        if cell_m2 < grid_m**2:
+            coarser = resolution
+            while coarser > 0 and h3.average_hexagon_area(coarser, unit="m^2") < grid_m**2:
+                coarser -= 1
+            edge = float(h3.average_hexagon_edge_length(resolution, unit="m"))
+            return (
+                f"counts firms in H3 cells of about {cell_m2:,.0f} m2 (level {level}), "
+                f"smaller than the disclosure grid's {grid_m:g} m cells "
+                f"(disclosure.grid_m): a cell's firm count places its firms within about "
+                f"{edge:.0f} m. Run it at h3:{coarser} or coarser"
+            )
+    return None
 
 
 def _published(
