@@ -61,11 +61,11 @@ def test_the_primary_rules_by_hand() -> None:
         *[10, 10, 10],  # 1: three equal firms: 2/3 < 0.85
         *[50, 35, 15],  # 2: exactly 85 %: not more than k
         *[50, 36, 14],  # 3: 86 %: dominated
-        *[0, 0, 0],  # 4: three zeros: nothing to protect
+        *[0, 0, 0],  # 4: three zeros: the sum says each firm reports zero
     ]
     groups = np.repeat(np.arange(5), [2, 3, 3, 3, 3])
     flags = sdc.primary(sdc.sizes(values, groups, 6), RULES)
-    assert flags.tolist() == [1, 0, 0, 2, 0, 0]  # group 5 has no firm
+    assert flags.tolist() == [1, 0, 0, 2, 4, 0]  # group 5 has no firm: nothing to protect
     off = sdc.Rules(min_firms=1, dominance_k=1.0)
     assert sdc.primary(sdc.sizes(values, groups, 6), off).tolist() == [0] * 6
 
@@ -261,7 +261,7 @@ def test_suppress_is_vectorised_over_many_groups() -> None:
 
 
 def test_a_suppressed_sentra_value_says_why_in_the_map_popup() -> None:
-    """A flagged value is 'confidential (reason)' in the popup, not missing, not zero."""
+    """A flagged value is 'confidential' in the popup, not missing, not zero."""
     import geopandas as gpd
 
     from klastergeo.publish import maps
@@ -271,15 +271,15 @@ def test_a_suppressed_sentra_value_says_why_in_the_map_popup() -> None:
             "sector": ["31", "25"],
             "n_firms": [40, 25],
             "workers": [np.nan, 310.0],
-            "workers_flag": ["dominance", ""],
+            "workers_flag": ["suppressed", ""],
             "output": [np.nan, np.nan],
-            "output_flag": ["secondary", ""],
+            "output_flag": ["suppressed", ""],
         },
         geometry=[shapely.box(110, -7, 110.01, -6.99), shapely.box(111, -7, 111.01, -6.99)],
         index=pd.Index(["31-01", "25-01"], name="sentra_id"),
         crs=4326,
     )
-    for lang, words in (("id", "dirahasiakan (didominasi"), ("en", "confidential (dominated")):
+    for lang, words in (("id", "dirahasiakan"), ("en", "confidential")):
         payload = maps._sentra_payload(sentra, dict(maps.TEXT[lang]), lang)
         first, second = (dict(rows) for rows in payload["popups"])
         label = maps.TEXT[lang]["workers"]

@@ -21,7 +21,9 @@ from the firms' own positions (:func:`grid_hulls`).
 
 Everything here is about numbers and shapes, as esda and libpysal are: no files, no
 language. Flags are small integers (:data:`PUBLISHED`, :data:`THRESHOLD`,
-:data:`DOMINANCE`, :data:`SECONDARY`), named by :data:`FLAGS`.
+:data:`DOMINANCE`, :data:`ZERO`, :data:`SECONDARY`), named by :data:`FLAGS`; what is
+published marks every suppressed value alike (:data:`MARK`): a reason would be a bound
+(the dominance flag says the two largest firms hold most of the sum).
 
 References: Hundepool et al. (2012), *Statistical Disclosure Control*, Wiley, ch. 4
 (magnitude tables: the threshold, (n, k) dominance and secondary suppression rules);
@@ -44,10 +46,12 @@ from klastergeo._errors import ConfigError
 __all__ = [
     "DOMINANCE",
     "FLAGS",
+    "MARK",
     "MEASURES",
     "PUBLISHED",
     "SECONDARY",
     "THRESHOLD",
+    "ZERO",
     "Rules",
     "Sizes",
     "Suppression",
@@ -71,8 +75,12 @@ THRESHOLD = 1
 DOMINANCE = 2
 #: Suppressed so that a suppressed value cannot be found by subtraction.
 SECONDARY = 3
-#: The name of each flag as files carry it (published: empty).
-FLAGS = ("", "threshold", "dominance", "secondary")
+#: Suppressed: every firm that reports it reports zero, so the sum gives each its value.
+ZERO = 4
+#: The name of each flag (in counts of what was suppressed; published: empty).
+FLAGS = ("", "threshold", "dominance", "secondary", "zero")
+#: How published tables mark a suppressed value, whatever its reason.
+MARK = "suppressed"
 
 
 @dataclass(frozen=True)
@@ -235,8 +243,10 @@ def combine(parts: Sizes, groups: ArrayLike, n_groups: int) -> Sizes:
 
 
 def primary(contributions: Sizes, rules: Rules) -> NDArray[np.int8]:
-    """The primary flag of every group: :data:`THRESHOLD`, :data:`DOMINANCE` or
-    :data:`PUBLISHED` (also for a group nobody reports: there is nothing to protect).
+    """The primary flag of every group: :data:`THRESHOLD`, :data:`DOMINANCE`,
+    :data:`ZERO` (every firm reports zero: the sum says so of each; not with
+    ``min_firms`` 1, which publishes single firms anyway) or :data:`PUBLISHED` (also for
+    a group nobody reports: there is nothing to protect).
 
     Parameters
     ----------
@@ -250,6 +260,8 @@ def primary(contributions: Sizes, rules: Rules) -> NDArray[np.int8]:
     >>> s = sizes([5, 5, 5, 90, 5, 5, 1], [0, 0, 0, 1, 1, 1, 2], 3)
     >>> primary(s, Rules()).tolist()  # three equal firms; one of 90 in 100; a single firm
     [0, 2, 1]
+    >>> primary(sizes([0, 0, 0], [0, 0, 0], 1), Rules()).tolist()  # three zeros
+    [4]
     """
     n, total = contributions.n, contributions.total
     flags = np.zeros(len(n), dtype=np.int8)
@@ -258,6 +270,9 @@ def primary(contributions: Sizes, rules: Rules) -> NDArray[np.int8]:
     dominated = (n > 0) & ~few & (lead > rules.dominance_k * total) & (rules.dominance_k < 1)
     flags[few] = THRESHOLD
     flags[dominated] = DOMINANCE
+    # values are never negative: a sum of zero says every firm in it reports zero
+    if rules.min_firms > 1:
+        flags[(n > 0) & (flags == PUBLISHED) & (total == 0)] = ZERO
     return flags
 
 

@@ -204,7 +204,7 @@ _MAP = {
         "firms_n": "Jumlah usaha",
         "workers": "Tenaga kerja",
         "output": "Nilai produksi (Rp juta)",
-        "suppressed": "dirahasiakan ({reason})",
+        "suppressed": "dirahasiakan (kerahasiaan usaha)",
         "areas": "Wilayah",
         "typology": "Tipologi (Markusen)",
         "stage": "Tahap perkembangan",
@@ -261,7 +261,7 @@ _MAP = {
         "firms_n": "Firms",
         "workers": "Workers",
         "output": "Output (Rp million)",
-        "suppressed": "confidential ({reason})",
+        "suppressed": "confidential (disclosure control)",
         "areas": "Areas",
         "typology": "Type (Markusen)",
         "stage": "Development stage",
@@ -944,20 +944,6 @@ _ROLES = {
 }
 
 #: The catalogue: group -> language -> key -> text.
-#: Why a value is suppressed (the flags of :mod:`klastergeo.disclosure`).
-_DISCLOSURE = {
-    "id": {
-        "threshold": "kurang dari batas jumlah usaha",
-        "dominance": "didominasi satu atau dua usaha",
-        "secondary": "melindungi angka yang dirahasiakan",
-    },
-    "en": {
-        "threshold": "fewer firms than the threshold",
-        "dominance": "dominated by one or two firms",
-        "secondary": "protects a suppressed value",
-    },
-}
-
 MESSAGES: dict[str, dict[str, dict[str, str]]] = {
     "report": _REPORT,
     "map": _MAP,
@@ -976,7 +962,6 @@ MESSAGES: dict[str, dict[str, dict[str, str]]] = {
     "trends": _TRENDS,
     "emerging": _EMERGING,
     "roles": _ROLES,
-    "disclosure": _DISCLOSURE,
 }
 
 

@@ -189,7 +189,7 @@ def test_a_run_without_any_sentra_is_protected_and_published(folder: Path) -> No
     areas = pd.read_csv(site / "areas.csv", dtype={"area_code": str, "sector": str})
     lone = areas.loc[areas["n_firms"].between(1, 2)]
     assert len(lone) and lone["workers"].isna().all()
-    assert set(lone["workers_flag"]) == {"threshold"}
+    assert set(lone["workers_flag"]) == {"suppressed"}
 
 
 def test_set_reaches_an_option_that_also_has_a_flag(folder: Path) -> None:
@@ -200,7 +200,7 @@ def test_set_reaches_an_option_that_also_has_a_flag(folder: Path) -> None:
     assert summary["disclosure"]["min_firms"] == 5
     areas = pd.read_parquet(run / "areas.parquet")
     four = areas.loc[areas["n_firms"] == 4, "workers_flag"]
-    assert len(four) and set(four) == {"threshold"}
+    assert len(four) and set(four) == {"suppressed"}
 
 
 # -- sums given back by other published numbers ----------------------------------------
@@ -563,13 +563,9 @@ def test_h3_cells_smaller_than_the_grid_are_not_published(folder: Path) -> None:
 # -- leaks whose fix is not local ------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a sum of zero is published (test_disclosure: 'three zeros: nothing to "
-    "protect'), yet values are never negative, so it gives each firm's value (zero) "
-    "away; tau-ARGUS calls such cells 'zero unsafe'. A policy decision for the lead.",
-)
 def test_a_cell_whose_firms_all_report_zero_is_not_published() -> None:
+    """Values are never negative, so a published sum of zero gives each firm's value
+    (zero) away (tau-ARGUS: 'zero unsafe'); it is suppressed."""
     zeros = sdc.sizes([0.0, 0.0, 0.0, 4.0, 5.0, 6.0], [0, 0, 0, 1, 1, 1], 2)
     assert sdc.primary(zeros, sdc.Rules()).tolist()[0] > sdc.PUBLISHED
 

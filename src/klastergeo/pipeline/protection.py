@@ -5,10 +5,11 @@ which sums of workers, output and investment every table may carry - per area an
 sector, per sentra, per regency - which typology shares, diagnosis scores and mean
 probabilities, and draws point-based sentra from a grid instead of their firms.
 :meth:`Protection.public` turns a run's tables into what its files, pages and workbook
-show: a suppressed value is empty (NaN) and marked in a ``<measure>_flag`` column
-(``threshold``, ``dominance`` or ``secondary``), never zero. Firm-level files (``firms/``,
-``rejected.csv``, the map's firm layer) are firm-level by nature and are not touched:
-``klastergeo publish`` leaves them behind unless ``--with-firms``.
+show: a suppressed value is empty (NaN) and marked ``suppressed`` in a ``<measure>_flag``
+column, never zero (the reason is not published: it would be a bound on the value).
+Firm-level files (``firms/``, ``rejected.csv``, the map's firm layer) are firm-level by
+nature and are not touched: ``klastergeo publish`` leaves them behind unless
+``--with-firms``.
 """
 
 from __future__ import annotations
@@ -74,7 +75,8 @@ class Protection:
     """What a run may publish.
 
     ``cells``: per (area_code, sector) with firms, each measure's reporting firms
-    (``<m>_n``) and flag (``<m>_flag``, an integer of :data:`klastergeo.disclosure.FLAGS`);
+    (``<m>_n``) and flag (``<m>_flag``, an integer of :data:`klastergeo.disclosure.FLAGS`;
+    the files mark every suppressed value alike, :data:`klastergeo.disclosure.MARK`);
     ``sentra``: the same per sentra, with each measure's contributions (``<m>_total``,
     ``<m>_top1`` ...) so that sums of several sentra can be judged (lineages);
     ``regencies``: per (regency, sector) the raw sums, their reporting firms and flags
@@ -145,7 +147,7 @@ class Protection:
             # a sum nobody reported is missing, not zero
             hidden = (flag > 0) | ((reporting == 0) & (firms > 0))
             out[m] = out[m].astype(float).mask(hidden)
-            out[flag_column(m)] = np.asarray(sdc.FLAGS, dtype=object)[flag]
+            out[flag_column(m)] = np.where(flag > 0, sdc.MARK, "").astype(object)
             if m == self.lq_measure:
                 for column in _LQ_COLUMNS:
                     if column in out:
@@ -174,7 +176,7 @@ class Protection:
             hidden = (flag > 0) | (rows[f"{m}_n"].fillna(0).to_numpy() == 0)
             out[m] = out[m].astype(float).mask(hidden)
             position = list(out.columns).index(m) + 1
-            flags = np.asarray(sdc.FLAGS, dtype=object)[flag]
+            flags = np.where(flag > 0, sdc.MARK, "").astype(object)
             if flag_column(m) in out:
                 out[flag_column(m)] = flags
             else:
@@ -394,7 +396,10 @@ def protect(
         cell_columns[f"{m}_n"] = cells.n
         cell_columns[f"{m}_flag"] = flags
         if m in f:
-            tally[m] = {sdc.FLAGS[k]: int(((flags == k) & (cells.n > 0)).sum()) for k in (1, 2, 3)}
+            tally[m] = {
+                sdc.FLAGS[k]: int(((flags == k) & (cells.n > 0)).sum())
+                for k in range(1, len(sdc.FLAGS))
+            }
             tally[m]["sentra"] = int((s_flags > 0).sum())
     cell_frame = pd.DataFrame(cell_columns, index=cell_index)
     cell_frame = cell_frame.loc[(cell_frame[[f"{m}_n" for m in sdc.MEASURES]] > 0).any(axis=1)]

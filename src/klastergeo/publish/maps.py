@@ -1037,7 +1037,7 @@ def _sentra_payload(sentra: gpd.GeoDataFrame, t: dict[str, str], lang: str) -> d
                 else messages.cell_text(value)
             )
             if flag:
-                text = t["suppressed"].format(reason=messages.label("disclosure", flag, lang))
+                text = t["suppressed"]
             if text:
                 row.append([label, text])
     tooltips = [
