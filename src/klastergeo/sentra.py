@@ -878,13 +878,25 @@ def _point_clusters(points: NDArray[np.floating], options: _PointOptions) -> NDA
     # A sector with one sentra has one cluster: the root of HDBSCAN's tree, which it never
     # selects unless allowed (it then found nothing). Allowed, the root's members are the
     # points still linked at ``eps_m`` (DBSCAN's radius); clusters closer than that merge.
-    model = HDBSCAN(
-        min_cluster_size=options.min_firms,
-        min_samples=min_samples or min(options.min_firms, 10),
-        cluster_selection_epsilon=options.eps_m,
-        allow_single_cluster=True,
-        copy=True,
-    ).fit(points)
+    settings = {
+        "min_cluster_size": options.min_firms,
+        "min_samples": min_samples or min(options.min_firms, 10),
+        "allow_single_cluster": True,
+        "copy": True,
+    }
+    try:
+        model = HDBSCAN(cluster_selection_epsilon=options.eps_m, **settings).fit(points)
+    except TypeError as err:
+        # scikit-learn's epsilon search fails on NumPy 2 where the condensed tree has
+        # tied distances (scikit-learn #33219): the clusters are then not merged at eps_m
+        if "0-dimensional" not in str(err):
+            raise
+        logger.warning(
+            "point sentra: HDBSCAN could not merge clusters closer than eps_m=%g m "
+            "(scikit-learn issue 33219 on NumPy 2); its clusters are used unmerged",
+            options.eps_m,
+        )
+        model = HDBSCAN(cluster_selection_epsilon=0.0, **settings).fit(points)
     # the sparse fringe joins a cluster late, with a weak membership
     return _relabel(np.where(model.probabilities_ >= options.min_strength, model.labels_, -1))
 

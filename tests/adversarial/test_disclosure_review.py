@@ -609,16 +609,12 @@ def test_two_surveys_do_not_give_away_a_firm_that_joined_a_cell(folder: Path) ->
     assert not (difference == 6).any(), difference[difference != 0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="scikit-learn's HDBSCAN with cluster_selection_epsilon raises TypeError "
-    "('only 0-dimensional arrays can be converted to Python scalars') on NumPy 2 when "
-    "the condensed tree has tied distances (scikit-learn issue #33219): `klastergeo run "
-    "--set sentra.method=hdbscan --set sentra.min_firms=3` on tests/disclosure_world "
-    "exits 1 ('internal error'). A fix belongs in sentra._point_clusters.",
-)
-def test_hdbscan_with_sentra_of_three_firms_does_not_crash() -> None:
+def test_hdbscan_with_sentra_of_three_firms_does_not_crash(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """scikit-learn's HDBSCAN with cluster_selection_epsilon raises TypeError on NumPy 2
+    where the condensed tree has tied distances (scikit-learn #33219); the sentra are
+    then found without merging at eps_m, and the log says so."""
     from klastergeo import sentra as sentra_mod
 
     registry = world.registry()
@@ -629,3 +625,4 @@ def test_hdbscan_with_sentra_of_three_firms_does_not_crash() -> None:
     )
     found, _ = sentra_mod.delineate_points(firms, method="hdbscan", min_firms=3, sectors=["31"])
     assert len(found)
+    assert "33219" in caplog.text
