@@ -538,6 +538,21 @@ class Columns(_Options):
     output: str | None = opt(None, "Production value column.", flag="--output-col")
     investment: str | None = opt(None, "Investment column.", flag="--investment-col")
     name: str | None = opt(None, "Firm name column.", flag="--name-col")
+    area_code: str | None = opt(
+        None,
+        "Kemendagri area code column (village or district, with or without dots) that "
+        "places a record without usable coordinates.",
+        flag="--area-code-col",
+    )
+    desa: str | None = opt(
+        None, "Village (desa/kelurahan) name column that places a record.", flag="--desa-col"
+    )
+    kecamatan: str | None = opt(
+        None, "District (kecamatan) name column that places a record.", flag="--kecamatan-col"
+    )
+    kabupaten: str | None = opt(
+        None, "Regency or city (kabupaten/kota) name column.", flag="--kabupaten-col"
+    )
 
 
 @dataclass(frozen=True)

@@ -104,8 +104,42 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     "output": ("output", "nilai_produksi", "production_value", "omzet", "turnover"),
     "investment": ("investment", "investasi", "nilai_investasi"),
     "name": ("name", "nama", "nama_usaha", "nama_perusahaan", "firm_name"),
+    "area_code": (
+        "kode_wilayah",
+        "kode_desa",
+        "kode_kelurahan",
+        "kode_desa_kelurahan",
+        "kode_desa_kel",
+        "kode_kemendagri",
+        "kode_wil",
+        "kdwil",
+        "area_code",
+    ),
+    "desa": (
+        "desa",
+        "kelurahan",
+        "desa_kelurahan",
+        "kelurahan_desa",
+        "desa_kel",
+        "kel_desa",
+        "nama_desa",
+        "nama_kelurahan",
+        "village",
+    ),
+    "kecamatan": ("kecamatan", "kec", "nama_kecamatan", "district"),
+    "kabupaten": (
+        "kabupaten",
+        "kabupaten_kota",
+        "kab_kota",
+        "kota_kabupaten",
+        "kab",
+        "nama_kabupaten",
+        "regency",
+    ),
 }
 _REQUIRED = ("lat", "lon", "sector")
+#: Roles that place a record by its area when it has no usable coordinates.
+PLACEMENT_ROLES = ("area_code", "desa", "kecamatan", "kabupaten")
 _NUMERIC_ROLES = ("workers", "output", "investment")
 #: Largest accepted value of each numeric attribute (and 0 the smallest): beyond these a
 #: value is a typing error or an overflow (``1e999``), rejected as ``invalid_value``.
@@ -1101,12 +1135,18 @@ def resolve_columns(
         resolved[role] = available[hits[0]] if hits else None
         if hits:
             logger.info("using column %r as %s", available[hits[0]], role)
+    placed_by_area = any(resolved.get(role) is not None for role in PLACEMENT_ROLES)
     for role in _REQUIRED:
-        if role in ("lat", "lon") and has_geometry:
+        if role in ("lat", "lon") and (has_geometry or placed_by_area):
             continue
         if resolved[role] is None and not any(f"be the {role} column" in p for p in problems):
             flag = {"lat": "--lat-col", "lon": "--lon-col", "sector": "--sector-col"}[role]
-            problems.append(f"no {role} column found; pass {flag} NAME")
+            where = (
+                " (or place records by area: --area-code-col, --desa-col, --kecamatan-col)"
+                if role in ("lat", "lon")
+                else ""
+            )
+            problems.append(f"no {role} column found; pass {flag} NAME{where}")
     if problems:
         raise ValidationError(
             "; ".join(problems) + f". The file's columns are: {', '.join(frame_columns)}"
@@ -1781,13 +1821,18 @@ def _check_coordinates(
         lon, lon_empty, lon_bad = parse_numbers(frame[cols.lon], fmt=formats[cols.lon])
         names = (cols.lat, cols.lon)
         missing = lat_empty | lon_empty | lat_bad | lon_bad
-    else:
-        assert raw.xy is not None
+    elif raw.xy is not None:
         lon, lat = raw.xy
         names = ("geometry", "geometry")
         missing = ~(np.isfinite(lat) & np.isfinite(lon))
+    else:  # placed by area columns alone
+        lat = lon = np.full(n, np.nan)
+        names = ("", "")
+        missing = np.ones(n, dtype=bool)
 
     def text(rows: pd.Index) -> pd.Series:
+        if not names[0]:
+            return pd.Series("the file has no coordinate columns;", index=rows, dtype=object)
         written = [frame.loc[rows, c].astype("string").fillna("").map(repr) for c in names]
         if names[0] == "geometry":
             return "geometry " + written[0]
@@ -2322,7 +2367,8 @@ def _kept_frame(
     keep_geometry_column: bool,
     points: bool = True,
 ) -> tuple[gpd.GeoDataFrame, dict[str, str]]:
-    mapped = {v for v in vars(cols).values() if v is not None}
+    # the area columns that placed a record stay as the file wrote them
+    mapped = {v for k, v in vars(cols).items() if v is not None and k not in PLACEMENT_ROLES}
     n_kept = int(keep.sum())
     data: dict[str, Any] = {
         "row": rows[keep],
