@@ -160,8 +160,9 @@ def normalise_codes(values: pd.Series) -> pd.Series:
     dotted = text.str.fullmatch(r"\d{1,2}(?:[.\-\s/]+\d{1,4}){1,3}")
     parts = text.str.split(r"[.\-\s/]+", regex=True)
     out = pd.Series(pd.NA, index=text.index, dtype="string")
+    n_parts = parts.map(lambda p: len(p) if isinstance(p, list) else 0)
     for depth in range(2, 5):
-        at = (dotted & (parts.str.len() == depth)).fillna(False)
+        at = (dotted & (n_parts == depth)).fillna(False)
         if not at.any():
             continue
         padded = [
@@ -502,7 +503,7 @@ def _level(gaz: Gazetteer, level: str) -> _Level:
                 pair[0].append(key)
                 pair[1].append(code)
     made = _Level(by_inside, by_outside, children, dict(zip(codes, units["kind"], strict=True)))
-    gaz._memo[memo_key] = made  # type: ignore[assignment]
+    gaz._memo[memo_key] = made
     return made
 
 
