@@ -121,7 +121,7 @@ def peer(records: pd.DataFrame) -> dict[str, float]:
         }
     )
     merged = typed.merge(table, on=["d", "k", "b"], how="left")
-    by_district = dict(table.groupby("k"))
+    by_district = {str(k): g for k, g in table.groupby("k")}
     left = np.flatnonzero(merged["code"].isna().to_numpy())
     codes = merged["code"].to_numpy(dtype=object)
     for row in left:  # the by-hand recipe: one fuzzy search per record left
