@@ -118,6 +118,10 @@ _LINKS = (
 )
 _SHORT_LINK = r"(?i)(goo\.gl/|maps\.app\.|g\.co/|bit\.ly/|s\.id/)"
 _ANY_LINK = r"(?i)^(https?://|www\.|geo:|maps\.)"
+_SHORT_WHY = (
+    "is a short map link, which holds no coordinates (open it and copy the coordinates or "
+    "the full link)"
+)
 #: Ways a cell splits into its two halves (on normalised text), tried in order.
 _SPLITS = (
     r"^(?P<a>[NS][^NSEW]*?) ?[,;/|]? ?(?P<b>[EW][^NSEW]*)$",  # S 7 42 36.9 E 110 36 12
@@ -125,8 +129,7 @@ _SPLITS = (
     r"^(?P<a>[^NSEW]*?[NS]) ?[,;/|]? ?(?P<b>[^NSEW]*[EW])$",  # 7°42'S, 110°36'E
     r"^(?P<a>[^NSEW]*?[EW]) ?[,;/|]? ?(?P<b>[^NSEW]*[NS])$",
     r"^(?P<a>[^;|/\t]+?) ?[;|/\t] ?(?P<b>[^;|/\t]+)$",  # -7,71; 110,60
-    r"^(?P<a>[+-]?\d+(?:,\d+)?) ?, (?P<b>[+-]?\d+(?:,\d+)?)$",  # -7,71, 110,60
-    r"^(?P<a>[^,]+?) ?, (?P<b>[^,]+)$",  # -7.71, 110.60
+    r"^(?P<a>(?:[^,]|,[^ ])+?) ?, (?P<b>(?:[^,]|,[^ ])+)$",  # -7.71, 110.60; -7,71, 110,60
     r"^(?P<a>[+-]?\d+,\d+),(?P<b>[+-]?\d+,\d+)$",  # -7,710251,110,603422
     r"^(?P<a>[^,]+),(?P<b>[^,]+)$",  # -7.71,110.60
     r"^(?P<a>.+?) (?P<b>[+-]?\d+(?:[.,]\d+)? ?°.*)$",  # -7° 42' 36.9" 110° 36' 12"
@@ -376,7 +379,7 @@ def read_values(
     ...     pd.Series(["7°42'36.9\\"S", "-7,710251", "110.603.422", "7 42.615 LS", "", "x"])
     ... )
     >>> numbers.round(6).tolist()[:4], empty.tolist()[4], why.tolist()[5]
-    ([-7.710250, -7.710251, 110.603422, -7.71025], True, 'is not a coordinate')
+    ([-7.71025, -7.710251, 110.603422, -7.71025], True, 'is not a coordinate')
     """
     if isinstance(values, pd.Series) and (
         pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype)
@@ -410,6 +413,10 @@ def read_values(
             dtype=bool,
         ) & ~np.isfinite(found)
         why[todo[pair]] = "holds two numbers (a latitude, longitude pair: give it as --coords-col)"
+        link = _match(_take(text, todo), _ANY_LINK) & ~np.isfinite(found)
+        why[todo[link]] = "is a map link (a column of links is given with --coords-col)"
+        short = link & _match(_take(text, todo), _SHORT_LINK)
+        why[todo[short]] = _SHORT_WHY
     return numbers, empty, why, axis
 
 
@@ -418,72 +425,53 @@ def read_values(
 # --------------------------------------------------------------------------------------
 
 
-def _halves(text: pa.Array) -> tuple[pa.Array, pa.Array, NDArray[np.bool_], NDArray[np.object_]]:
-    """Each cell split into its two coordinates (map links read), ``(first, second,
-    found, why)``."""
-    n = len(text)
-    first = np.full(n, "", dtype=object)
-    second = np.full(n, "", dtype=object)
-    found = np.zeros(n, dtype=bool)
-    why = np.full(n, "", dtype=object)
-    linkish = pc.replace_substring_regex(text, r"(?i)%2C", ",")
-    linkish = pc.replace_substring_regex(linkish, r"%20|\+", " ")
-    link = _match(text, _ANY_LINK) | _match(text, r"(?i)(google\.|openstreetmap|osm\.org|maps\.)")
+def _extract(text: pa.Array, pattern: str) -> tuple[NDArray[np.bool_], pa.Array, pa.Array]:
+    """Where ``pattern`` matches, and its groups ``a`` and ``b`` ('' elsewhere)."""
+    parts = pc.extract_regex(text, pattern)
+    hit = np.asarray(_np(parts.is_valid()), dtype=bool)
+    return hit, parts.field("a").fill_null(""), parts.field("b").fill_null("")
 
-    def fill(source: pa.Array, patterns: tuple[str, ...], todo: NDArray[np.bool_]) -> None:
-        for pattern in patterns:
-            rows = np.flatnonzero(todo & ~found)
-            if not len(rows):
-                return
-            parts = pc.extract_regex(_take(source, rows), pattern)
-            hit = np.asarray(_np(parts.is_valid()), dtype=bool)
-            if hit.any():
-                got = parts.filter(pa.array(hit))
-                first[rows[hit]] = _np(got.field("a"))
-                second[rows[hit]] = _np(got.field("b"))
-                found[rows[hit]] = True
 
-    fill(linkish, _LINKS, np.ones(n, dtype=bool))
-    short = ~found & _match(text, _SHORT_LINK)
-    why[short] = (
-        "is a short map link, which holds no coordinates (open it and copy the coordinates "
-        "or the full link)"
-    )
-    why[~found & link & ~short] = "is a link without coordinates in it"
-    plain = ~found & ~link
-    if plain.any():
-        rows = np.flatnonzero(plain)
-        normal = _normalise(_take(text, rows))
-        part_found = found[rows].copy()
-        sub_first = np.full(len(rows), "", dtype=object)
-        sub_second = np.full(len(rows), "", dtype=object)
-        for pattern in _SPLITS:
-            todo = np.flatnonzero(~part_found)
-            if not len(todo):
-                break
-            parts = pc.extract_regex(_take(normal, todo), pattern)
-            hit = np.asarray(_np(parts.is_valid()), dtype=bool)
-            if hit.any():
-                got = parts.filter(pa.array(hit))
-                sub_first[todo[hit]] = _np(got.field("a"))
-                sub_second[todo[hit]] = _np(got.field("b"))
-                part_found[todo[hit]] = True
-        first[rows] = sub_first
-        second[rows] = sub_second
-        found[rows] = part_found
-        why[rows[~part_found]] = "is not a pair of coordinates"
-    return (
-        pa.array(first, type=pa.large_string()),
-        pa.array(second, type=pa.large_string()),
-        found,
-        why,
-    )
+def _read_halves(
+    a: pa.Array, b: pa.Array, *, degrees: bool
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.object_]]:
+    """Both halves of each pair read: ``(lat, lon, why)`` (x, y in metres), put in order
+    where hemisphere letters say longitude first."""
+    k = len(a)
+    numbers, _, half_why, axis = read_values(pa.concat_arrays([a, b]), degrees=degrees)
+    first, second = numbers[:k], numbers[k:]
+    a_axis, b_axis = axis[:k], axis[k:]
+    flip = (a_axis == 2) | (b_axis == 1)
+    first, second = np.where(flip, second, first), np.where(flip, first, second)
+    first_bad, second_bad = ~np.isfinite(numbers[:k]), ~np.isfinite(numbers[k:])
+    why = np.select(
+        [
+            first_bad & second_bad,
+            (a_axis != 0) & (a_axis == b_axis),
+            first_bad,
+            second_bad,
+        ],
+        [
+            "is not a pair of coordinates",
+            "has two latitudes or two longitudes",
+            "has a first half that " + half_why[:k].astype(str),
+            "has a second half that " + half_why[k:].astype(str),
+        ],
+        default="",
+    ).astype(object)
+    first[why != ""] = np.nan
+    second[why != ""] = np.nan
+    return first, second, why
 
 
 def read_pairs(
-    values: pd.Series, *, degrees: bool = True
+    values: pd.Series | pa.Array, *, degrees: bool = True
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_], NDArray[np.object_]]:
     """Read cells that hold both coordinates (``lat, lon`` or a map link).
+
+    A map link is read by its parameters; other text is split into two halves by the
+    first of several rules (hemisphere letters, ``;``, ``, ``, one comma, one blank) that
+    gives two readable coordinates, each read as :func:`read_values` reads one.
 
     Parameters
     ----------
@@ -517,34 +505,44 @@ def read_pairs(
     rows = np.flatnonzero(~empty)
     if not len(rows):
         return first, second, empty, why
-    a_text, b_text, found, split_why = _halves(_take(text, rows))
-    both = pa.concat_arrays([a_text, b_text])
-    numbers, _, half_why, axis = read_values(both, degrees=degrees)
+    sub = _take(text, rows)
     k = len(rows)
-    a, b = numbers[:k], numbers[k:]
-    a_axis, b_axis = axis[:k], axis[k:]
-    flip = (a_axis == 2) | (b_axis == 1)
-    a, b = np.where(flip, b, a), np.where(flip, a, b)
-    clash = (a_axis != 0) & (a_axis == b_axis)
-    problem = np.select(
-        [
-            ~found,
-            clash,
-            ~np.isfinite(numbers[:k]),
-            ~np.isfinite(numbers[k:]),
-        ],
-        [
-            split_why,
-            "has two latitudes or two longitudes",
-            "has a first half that " + half_why[:k].astype(str),
-            "has a second half that " + half_why[k:].astype(str),
-        ],
-        default="",
-    ).astype(object)
-    ok = problem == ""
-    first[rows[ok]] = a[ok]
-    second[rows[ok]] = b[ok]
-    why[rows] = problem
+    done = np.zeros(k, dtype=bool)
+    said = np.full(k, "", dtype=object)
+
+    def attempt(source: pa.Array, pattern: str, todo: NDArray[np.bool_]) -> None:
+        at = np.flatnonzero(todo & ~done)
+        if not len(at):
+            return
+        hit, a, b = _extract(_take(source, at), pattern)
+        if not hit.any():
+            return
+        got = at[hit]
+        lat, lon, reason = _read_halves(a.filter(pa.array(hit)), b.filter(pa.array(hit)), degrees=degrees)
+        ok = reason == ""
+        first[rows[got[ok]]] = lat[ok]
+        second[rows[got[ok]]] = lon[ok]
+        done[got[ok]] = True
+        unsaid = got[~ok][said[got[~ok]] == ""]
+        said[unsaid] = reason[~ok][said[got[~ok]] == ""]
+
+    # map links: their parameters, with URL-encoded commas and blanks decoded
+    decoded = pc.replace_substring_regex(sub, r"(?i)%2C", ",")
+    decoded = pc.replace_substring_regex(decoded, r"%20|\+", " ")
+    link = _match(sub, _ANY_LINK) | _match(sub, r"(?i)(google\.|openstreetmap|osm\.org|bing\.)")
+    for pattern in _LINKS:
+        attempt(decoded, pattern, np.ones(k, dtype=bool))
+    short = ~done & _match(sub, _SHORT_LINK)
+    said[short] = _SHORT_WHY
+    said[~done & link & ~short] = "is a link without coordinates in it"
+    plain = ~done & ~link
+    if plain.any():
+        normal = _normalise(sub)
+        for pattern in _SPLITS:
+            attempt(normal, pattern, plain)
+    said[~done & (said == "")] = "is not a pair of coordinates"
+    said[done] = ""
+    why[rows] = said
     return first, second, empty, why
 
 
@@ -573,7 +571,8 @@ def check_crs(crs: str | None, *, name: str = "records.crs") -> str | None:
     except CRSError:
         return (
             f"{name}={crs!r} is not a coordinate reference system pyproj knows; give an "
-            "EPSG code such as EPSG:32749 (UTM zone 49S) or EPSG:23834 (DGN95 / TM-3 48.2)"
+            "EPSG code such as EPSG:32749 (WGS 84 / UTM zone 49S) or EPSG:23835 (DGN95 / "
+            "Indonesia TM-3 zone 49.1)"
         )
     return None
 
@@ -611,7 +610,7 @@ def to_wgs84(
     Examples
     --------
     >>> lat, lon = to_wgs84(np.array([500000.0]), np.array([10000000.0]), crs="EPSG:32749")
-    >>> float(lat[0]), float(lon[0])
+    >>> round(float(lat[0]), 9), round(float(lon[0]), 9)
     (0.0, 111.0)
     """
     from pyproj import Transformer
@@ -671,8 +670,9 @@ def check_degrees(
         f"{columns} hold values such as {preview(list(examples))} beyond ±180 in "
         f"{beyond:,} of {numbers:,} rows: they look like projected coordinates in metres, "
         "not degrees; give their coordinate reference system with --crs (records.crs), "
-        "e.g. --crs EPSG:32749 for UTM zone 49S (Jawa Tengah, DIY, Jawa Timur west of "
-        "114°E) or --crs EPSG:23834 for DGN95 / Indonesia TM-3 zone 48.2"
+        "e.g. --crs EPSG:32749 (WGS 84 / UTM zone 49S: 108°-114°E south of the equator, "
+        "Jawa Tengah) or --crs EPSG:23835 (DGN95 / Indonesia TM-3 zone 49.1: 108°-111°E; "
+        "zone 48.2 is EPSG:23834)"
     )
 
 
