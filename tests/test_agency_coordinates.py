@@ -327,7 +327,7 @@ def test_an_unknown_crs_is_a_configuration_error() -> None:
     problem = coordinates.check_crs("EPSG:999999")
     assert problem is not None and "EPSG:32749" in problem
     assert coordinates.check_crs("EPSG:23834") is None
-    with pytest.raises(KlastergeoError, match="records.crs='UTM49'"):
+    with pytest.raises(KlastergeoError, match=r"records\.crs='UTM49'"):
         ReadOptions(crs="UTM49")
 
 
@@ -514,6 +514,11 @@ def test_cli_registry_in_agency_notations_keeps_every_firm(
         assert summary["kept"] == n and summary["rejected"] == 0, (name, summary)
         rejected = pd.read_csv(out / "rejected.csv")
         assert rejected.empty
+        crs = options[1] if options else None
+        kept = validate_records(read_records(folder / name), crs=crs).records
+        kept = kept.loc[registry["id"]]
+        assert kept["lat"].to_numpy() == pytest.approx(registry["lat"], abs=tolerance)
+        assert kept["lon"].to_numpy() == pytest.approx(registry["lon"], abs=tolerance)
 
     utm = runner.invoke(app, lattice_args("validate", folder, tmp_path / "u2", records="utm.csv"))
     assert utm.exit_code == 2

@@ -655,9 +655,7 @@ class _Evidence:
     def wanted(self) -> list[str]:
         assert self.cols.sector is not None
         pair = [self.cols.coordinates] if self.cols.coordinates else []
-        return list(
-            dict.fromkeys([*records.numeric_columns(self.cols), *pair, self.cols.sector])
-        )
+        return list(dict.fromkeys([*records.numeric_columns(self.cols), *pair, self.cols.sector]))
 
     def add(self, frame: pd.DataFrame) -> None:
         if not self.active:

@@ -84,7 +84,7 @@ _NORMALISE: tuple[tuple[str, str], ...] = (
     ("[\u2212\u2012\u2013\u2014]", "-"),  # minus and dashes
     ("''|\u2032\u2032|[\u2033\u201c\u201d\u201e\u02dd\u3003]", '"'),  # seconds
     ("[\u2032\u2019\u2018\u00b4`\u02b9\u02bc]", "'"),  # minutes
-    ("[\u00ba\u02da\u1d52\u2070\u25e6]|(DERAJAT|DEG)\\b", "°"),  # degrees
+    ("[\u00ba\u02da\u1d52\u2070\u25e6]", "°"),  # degrees
     *(
         (rf"(^|[^A-Z])(?:{words})([^A-Z]|$)", rf"\1{letter}\2")
         for letter, words in _HEMISPHERES.items()
@@ -92,15 +92,34 @@ _NORMALISE: tuple[tuple[str, str], ...] = (
     (r"\s+", " "),
 )
 _NUM = r"\d+(?:[.,]\d+)?"
-#: One coordinate: hemisphere before or after, a sign, degrees, then optional minutes and
-#: seconds, each part separated from the next by its mark or a blank (never run together).
+#: The marks as people type them: degrees (also the ordinal sign and a ring), minutes
+#: (apostrophes, primes, accents) and seconds (double primes, quotes, two apostrophes).
+_DEG = "[\u00b0\u00ba\u02da\u1d52\u2070\u25e6]"
+_MIN = "['\u2032\u2019\u2018\u00b4`\u02b9\u02bc]"
+_SEC = "(?:''|\u2032\u2032|\u2019\u2019|[\"\u2033\u201c\u201d\u201e\u02dd\u3003])"
+_SIGN = "[+\\-\u2212\u2012\u2013\u2014]"
+_WORD = r"[A-Za-z]+(?:\s*[A-Za-z]+)?"
+#: One coordinate, in one pass: a hemisphere word before or after, a sign, degrees, then
+#: optional minutes and seconds, each part separated from the next by its mark or a blank
+#: (never run together).
 _DMS = (
-    r"^(?P<h1>[NSEW])? ?(?P<sign>[+-])? ?(?P<d>" + _NUM + r")"
-    r"(?:(?: ?° ?| )(?P<m>" + _NUM + r")"
-    r"(?:(?: ?' ?| )(?P<s>" + _NUM + r") ?\"?| ?(?P<mmark>')?)"
-    r"| ?(?P<dmark>°)?)"
-    r" ?(?P<h2>[NSEW])?$"
+    rf"^(?P<h1>{_WORD})?\s*(?P<sign>{_SIGN})?\s*(?P<d>{_NUM})"
+    rf"(?:(?:\s*{_DEG}\s*|\s+)(?P<m>{_NUM})"
+    rf"(?:(?:\s*{_MIN}\s*|\s+)(?P<s>{_NUM})\s*{_SEC}?|\s*{_MIN}?)"
+    rf"|\s*(?P<dmark>{_DEG})?)"
+    rf"\s*(?P<h2>{_WORD})?$"
 )
+#: Hemisphere words (upper case, blanks removed) -> N, S, E or W.
+_HEMISPHERE_WORDS = {
+    word: letter
+    for letter, words in {
+        "N": ("N", "U", "LU", "UTARA", "NORTH", "LINTANGUTARA"),
+        "S": ("S", "LS", "SELATAN", "SOUTH", "LINTANGSELATAN"),
+        "E": ("E", "T", "BT", "TIMUR", "EAST", "BUJURTIMUR"),
+        "W": ("W", "B", "BB", "BARAT", "WEST", "BUJURBARAT"),
+    }.items()
+    for word in words
+}
 
 # ---- pairs --------------------------------------------------------------------------------
 _LINK_NUM = r"[+-]?\d+(?:\.\d+)?"
@@ -181,6 +200,34 @@ def _text(values: pd.Series | pa.Array) -> pa.Array:
     return pc.utf8_trim(array.fill_null(""), characters=" \t\r\n\u00a0\u202f")
 
 
+def _strings(n: int, value: str) -> NDArray[np.object_]:
+    """An object array of ``n`` times ``value`` (``np.full`` would copy the text ``n``
+    times)."""
+    out = np.empty(n, dtype=object)
+    out.fill(value)
+    return out
+
+
+def _reasons(
+    conditions: list[NDArray[np.bool_]], choices: list[str | tuple[str, NDArray[np.object_]]]
+) -> NDArray[np.object_]:
+    """What is wrong with each row: the first condition that holds gives its choice (a
+    text, or a prefix and per-row texts); ``""`` where none holds. (``np.select`` over
+    texts is slow: this selects codes, then fills in the rows of each.)"""
+    out = _strings(len(conditions[0]), "")
+    code = np.select(conditions, list(range(1, len(conditions) + 1)), 0)
+    for i, choice in enumerate(choices, start=1):
+        at = np.flatnonzero(code == i)
+        if not len(at):
+            continue
+        if isinstance(choice, str):
+            out[at] = choice
+        else:
+            prefix, texts = choice
+            out[at] = [prefix + str(t) for t in texts[at]]
+    return out
+
+
 def _match(text: pa.Array, pattern: str) -> NDArray[np.bool_]:
     return np.asarray(_np(pc.match_substring_regex(text, pattern)), dtype=bool)
 
@@ -225,6 +272,8 @@ def _numbers(
         values[rows] = _cast(_take(text, rows))
         read[rows] = True
     rest = np.flatnonzero(~plain)
+    if len(rest):  # only digits, signs, marks and exponents can be numbers
+        rest = rest[_match(_take(text, rest), r"^[0-9+\-.,eE]+$")]
     if not len(rest):
         return values, read
     sub = _take(text, rest)
@@ -297,21 +346,34 @@ def _component(parts: pa.StructArray, name: str) -> tuple[NDArray[np.float64], N
     return values, fraction
 
 
+def _hemisphere(word: pa.Array) -> tuple[NDArray[np.str_], NDArray[np.bool_]]:
+    """Hemisphere words as N/S/E/W ('' where none), and the words that are not one."""
+    key = pc.replace_substring_regex(pc.utf8_upper(word), r"\s+", "")
+    table = pa.array(list(_HEMISPHERE_WORDS), type=pa.large_string())
+    position = np.asarray(_np(pc.index_in(pc.cast(key, pa.large_string()), value_set=table)))
+    letters = np.array([*_HEMISPHERE_WORDS.values(), ""])
+    unknown = np.asarray(pd.isna(position), dtype=bool)
+    where = np.where(unknown, len(letters) - 1, np.nan_to_num(position).astype(np.int64))
+    written = np.asarray(_np(pc.not_equal(pc.utf8_length(word), 0)), dtype=bool)
+    return letters[where], written & unknown
+
+
 def _dms(
     text: pa.Array,
 ) -> tuple[NDArray[np.float64], NDArray[np.int8], NDArray[np.bool_], NDArray[np.object_]]:
-    """Degrees-minutes-seconds, degrees-minutes and degrees with hemispheres, on
-    normalised text: ``(degrees, axis, notation, why)``, axis 1 for N/S, 2 for E/W, 0 for
-    none; ``notation`` marks values written with minutes, marks or hemispheres."""
+    """Degrees-minutes-seconds, degrees-minutes and degrees with hemispheres (one
+    regular expression over the column): ``(degrees, axis, notation, why)``, axis 1 for
+    N/S, 2 for E/W, 0 for none; ``notation`` marks values written with minutes, marks or
+    hemispheres."""
     n = len(text)
     values = np.full(n, np.nan)
     axis = np.zeros(n, dtype=np.int8)
-    why = np.full(n, "", dtype=object)
+    why = _strings(n, "is not a coordinate")
+    notation = np.zeros(n, dtype=bool)
     parts = pc.extract_regex(text, _DMS)
     matched = np.asarray(_np(parts.is_valid()), dtype=bool)
     if not matched.any():
-        why[:] = "is not a coordinate"
-        return values, axis, np.zeros(n, dtype=bool), why
+        return values, axis, notation, why
     rows = np.flatnonzero(matched)
     got = parts.filter(pa.array(matched))
     d, d_frac = _component(got, "d")
@@ -319,17 +381,15 @@ def _dms(
     s, _ = _component(got, "s")
     has_m = np.asarray(_np(pc.not_equal(pc.utf8_length(got.field("m")), 0)), dtype=bool)
     has_s = np.asarray(_np(pc.not_equal(pc.utf8_length(got.field("s")), 0)), dtype=bool)
-    h1 = _np(got.field("h1")).astype(str)
-    h2 = _np(got.field("h2")).astype(str)
+    h1, h1_unknown = _hemisphere(got.field("h1"))
+    h2, h2_unknown = _hemisphere(got.field("h2"))
+    both = (h1 != "") & (h2 != "")
     hemi = np.where(h1 != "", h1, h2)
-    minus = _np(got.field("sign")).astype(str) == "-"
-    marked = (
-        has_m
-        | (hemi != "")
-        | (_np(got.field("dmark")).astype(str) != "")
-    )
+    minus = np.asarray(_np(pc.match_substring_regex(got.field("sign"), r"[^+]")), dtype=bool)
+    dmark = np.asarray(_np(pc.not_equal(pc.utf8_length(got.field("dmark")), 0)), dtype=bool)
     problems = [
-        ((h1 != "") & (h2 != ""), "has two hemisphere letters"),
+        (h1_unknown | h2_unknown, "has a word where a hemisphere is expected"),
+        (both, "has two hemisphere letters"),
         (has_m & d_frac, "has degrees with decimals and minutes"),
         (has_s & m_frac, "has minutes with decimals and seconds"),
         (has_m & (m >= 60), "has minutes of 60 or more"),
@@ -337,15 +397,12 @@ def _dms(
         (minus & np.isin(hemi, ["N", "E"]), "has a minus sign and a hemisphere N or E"),
     ]
     value = d + m / 60.0 + s / 3600.0
-    negative = minus | np.isin(hemi, ["S", "W"])
-    value = np.where(negative, -value, value)
-    reason = np.select([p for p, _ in problems], [r for _, r in problems], default="")
+    value = np.where(minus | np.isin(hemi, ["S", "W"]), -value, value)
+    reason = _reasons([p for p, _ in problems], [r for _, r in problems])
     ok = reason == ""
     values[rows[ok]] = value[ok]
     axis[rows] = np.select([np.isin(hemi, ["N", "S"]), np.isin(hemi, ["E", "W"])], [1, 2], 0)
-    notation = np.zeros(n, dtype=bool)
-    notation[rows] = marked
-    why[:] = "is not a coordinate"
+    notation[rows] = has_m | (hemi != "") | dmark | h1_unknown | h2_unknown
     why[rows] = reason.astype(object)
     return values, axis, notation, why
 
@@ -394,12 +451,11 @@ def read_values(
     n = len(text)
     empty = _empty(text)
     numbers, read = _numbers(text, degrees=degrees, decimal=decimal)
-    why = np.full(n, "", dtype=object)
+    why = _strings(n, "")
     axis = np.zeros(n, dtype=np.int8)
     todo = np.flatnonzero(~read & ~empty)
     if len(todo):
-        sub = _normalise(_take(text, todo))
-        found, found_axis, notation, found_why = _dms(sub)
+        found, found_axis, notation, found_why = _dms(_take(text, todo))
         if not degrees:  # metres are plain numbers
             found_why = np.where(
                 notation & np.isfinite(found), "is in degrees, not metres of --crs", found_why
@@ -408,10 +464,8 @@ def read_values(
         numbers[todo] = found
         axis[todo] = found_axis
         why[todo] = np.where(np.isfinite(found), "", found_why)
-        pair = np.asarray(
-            _np(pc.match_substring_regex(_take(text, todo), r"^[+-]?\d+([.,]\d+)?\s*[,;]\s*[+-]?\d")),
-            dtype=bool,
-        ) & ~np.isfinite(found)
+        two = r"^[+-]?\d+([.,]\d+)?\s*[,;]\s*[+-]?\d"
+        pair = _match(_take(text, todo), two) & ~np.isfinite(found)
         why[todo[pair]] = "holds two numbers (a latitude, longitude pair: give it as --coords-col)"
         link = _match(_take(text, todo), _ANY_LINK) & ~np.isfinite(found)
         why[todo[link]] = "is a map link (a column of links is given with --coords-col)"
@@ -444,7 +498,7 @@ def _read_halves(
     flip = (a_axis == 2) | (b_axis == 1)
     first, second = np.where(flip, second, first), np.where(flip, first, second)
     first_bad, second_bad = ~np.isfinite(numbers[:k]), ~np.isfinite(numbers[k:])
-    why = np.select(
+    why = _reasons(
         [
             first_bad & second_bad,
             (a_axis != 0) & (a_axis == b_axis),
@@ -454,11 +508,10 @@ def _read_halves(
         [
             "is not a pair of coordinates",
             "has two latitudes or two longitudes",
-            "has a first half that " + half_why[:k].astype(str),
-            "has a second half that " + half_why[k:].astype(str),
+            ("has a first half that ", half_why[:k]),
+            ("has a second half that ", half_why[k:]),
         ],
-        default="",
-    ).astype(object)
+    )
     first[why != ""] = np.nan
     second[why != ""] = np.nan
     return first, second, why
@@ -501,14 +554,14 @@ def read_pairs(
     empty = _empty(text)
     first = np.full(n, np.nan)
     second = np.full(n, np.nan)
-    why = np.full(n, "", dtype=object)
+    why = _strings(n, "")
     rows = np.flatnonzero(~empty)
     if not len(rows):
         return first, second, empty, why
     sub = _take(text, rows)
     k = len(rows)
     done = np.zeros(k, dtype=bool)
-    said = np.full(k, "", dtype=object)
+    said = _strings(k, "")
 
     def attempt(source: pa.Array, pattern: str, todo: NDArray[np.bool_]) -> None:
         at = np.flatnonzero(todo & ~done)
@@ -518,7 +571,8 @@ def read_pairs(
         if not hit.any():
             return
         got = at[hit]
-        lat, lon, reason = _read_halves(a.filter(pa.array(hit)), b.filter(pa.array(hit)), degrees=degrees)
+        chosen = pa.array(hit)
+        lat, lon, reason = _read_halves(a.filter(chosen), b.filter(chosen), degrees=degrees)
         ok = reason == ""
         first[rows[got[ok]]] = lat[ok]
         second[rows[got[ok]]] = lon[ok]
@@ -726,22 +780,16 @@ def parse(
     out_lat = np.full(n, np.nan)
     out_lon = np.full(n, np.nan)
     empty = np.ones(n, dtype=bool)
-    why = np.full(n, "", dtype=object)
+    why = _strings(n, "")
     if lat is not None and lon is not None:
         y, y_empty, y_why, _ = read_values(frame[lat], degrees=degrees, decimal=decimals.get(lat))
         x, x_empty, x_why, _ = read_values(frame[lon], degrees=degrees, decimal=decimals.get(lon))
         out_lat, out_lon = y, x
         empty = y_empty & x_empty
-        why = np.select(
+        why = _reasons(
             [y_empty & ~x_empty, ~y_empty & x_empty, y_why != "", x_why != ""],
-            [
-                f"{lat} is empty",
-                f"{lon} is empty",
-                f"{lat} " + y_why.astype(str),
-                f"{lon} " + x_why.astype(str),
-            ],
-            default="",
-        ).astype(object)
+            [f"{lat} is empty", f"{lon} is empty", (f"{lat} ", y_why), (f"{lon} ", x_why)],
+        )
         why[empty] = ""
         if crs:
             out_lat, out_lon = to_wgs84(x, y, crs=str(crs))
@@ -750,8 +798,10 @@ def parse(
         if len(todo):
             a, b, p_empty, p_why = read_pairs(frame[pair].iloc[todo], degrees=degrees)
             if crs:
-                a, b = to_wgs84(a, b, crs=str(crs), xy=not degrees) if projected else (
-                    to_wgs84(b, a, crs=str(crs))
+                a, b = (
+                    to_wgs84(a, b, crs=str(crs), xy=not degrees)
+                    if projected
+                    else (to_wgs84(b, a, crs=str(crs)))
                 )
             out_lat[todo], out_lon[todo] = a, b
             empty[todo] = p_empty

@@ -1891,9 +1891,7 @@ def _check_coordinates(
     def text(rows: pd.Index) -> pd.Series:
         if not names:
             return pd.Series("the file has no coordinate columns;", index=rows, dtype=object)
-        quoted = [
-            f"{c} " + frame.loc[rows, c].astype("string").fillna("").map(repr) for c in names
-        ]
+        quoted = [f"{c} " + frame.loc[rows, c].astype("string").fillna("").map(repr) for c in names]
         out = quoted[0]
         for more in quoted[1:]:
             out = out + ", " + more
