@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 from klastergeo import KlastergeoError, coordinates
 from klastergeo.batches import validate_in_batches
 from klastergeo.cli import app
-from klastergeo.config import ReadOptions
+from klastergeo.config import Columns, ReadOptions
 from klastergeo.records import read_records, resolve_columns, validate_records
 from tests.conftest import custom_study, lattice_args
 
@@ -494,6 +494,9 @@ def test_cli_registry_in_agency_notations_keeps_every_firm(
     registry.drop(columns=["lat", "lon"]).assign(**{"Titik Koordinat": links}).to_csv(
         folder / "pairs.csv", sep=";", index=False
     )
+    registry.drop(columns=["lat", "lon"]).assign(posisi=links).to_csv(
+        folder / "posisi.csv", index=False
+    )
 
     x, y = Transformer.from_crs(4326, 32749, always_xy=True).transform(
         registry["lon"].to_numpy(), registry["lat"].to_numpy()
@@ -505,6 +508,7 @@ def test_cli_registry_in_agency_notations_keeps_every_firm(
     for name, options, tolerance in (
         ("dms.csv", (), 1e-5),  # hundredths of a second
         ("pairs.csv", (), 1e-9),
+        ("posisi.csv", ("--coords-col", "posisi"), 1e-9),  # a header only the user knows
         ("utm.csv", ("--crs", "EPSG:32749"), 1e-7),
     ):
         out = tmp_path / name
@@ -514,8 +518,9 @@ def test_cli_registry_in_agency_notations_keeps_every_firm(
         assert summary["kept"] == n and summary["rejected"] == 0, (name, summary)
         rejected = pd.read_csv(out / "rejected.csv")
         assert rejected.empty
-        crs = options[1] if options else None
-        kept = validate_records(read_records(folder / name), crs=crs).records
+        crs = options[1] if options[:1] == ("--crs",) else None
+        given = Columns(coordinates=options[1]) if options[:1] == ("--coords-col",) else None
+        kept = validate_records(read_records(folder / name), columns=given, crs=crs).records
         kept = kept.loc[registry["id"]]
         assert kept["lat"].to_numpy() == pytest.approx(registry["lat"], abs=tolerance)
         assert kept["lon"].to_numpy() == pytest.approx(registry["lon"], abs=tolerance)

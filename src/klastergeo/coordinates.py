@@ -224,7 +224,7 @@ def _reasons(
             out[at] = choice
         else:
             prefix, texts = choice
-            out[at] = [prefix + str(t) for t in texts[at]]
+            out[at] = prefix + texts[at].astype(object)  # object arrays add elementwise
     return out
 
 

@@ -91,8 +91,18 @@ _NA_TOKENS = ["", "na", "n/a", "nan", "null", "none", "-", "--", "#n/a"]
 #: with spaces, dots and dashes read as underscores).
 CANDIDATES: dict[str, tuple[str, ...]] = {
     "id": ("id", "record_id", "id_usaha", "id_ukm", "id_ikm", "kode_usaha", "nib", "firm_id"),
-    "lat": ("lat", "latitude", "lintang", "y", "koordinat_lintang", "lat_dd"),
-    "lon": ("lon", "lng", "long", "longitude", "bujur", "x", "koordinat_bujur", "lon_dd"),
+    "lat": ("lat", "latitude", "lintang", "y", "koordinat_lintang", "lat_dd", "northing"),
+    "lon": (
+        "lon",
+        "lng",
+        "long",
+        "longitude",
+        "bujur",
+        "x",
+        "koordinat_bujur",
+        "lon_dd",
+        "easting",
+    ),
     # both in one cell, as copied from a web map or a map link (issue 25)
     "coordinates": (
         "koordinat",
