@@ -291,7 +291,9 @@ def test_degrees_in_a_projected_column_are_refused() -> None:
     frame = pd.DataFrame({"y": ["9147921.5", "7°42'36.9\"S"], "x": ["456123.4", "110°36'E"]})
     got = coordinates.parse(frame, lat="y", lon="x", crs="EPSG:32749")
     assert np.isfinite(got.lat[0]) and np.isnan(got.lat[1])
-    assert got.why[1] == "y is in degrees, not metres of --crs"
+    assert (
+        got.why[1] == "y is in degrees, not metres of --crs; x is in degrees, not metres of --crs"
+    )
 
 
 def test_metres_without_crs_stop_with_the_option_named(tmp_path: Path) -> None:
@@ -380,7 +382,8 @@ def test_rejected_coordinates_keep_their_text_and_say_what_is_accepted(tmp_path:
         "B;;110,6;31001\n"
         "C;Klaten;110,6;31001\n"
         "D;-7,71;110,6;31001\n"
-        "E;-97°;110,6;31001\n",
+        "E;-97°;110,6;31001\n"
+        "F;7°72'S;https://maps.app.goo.gl/x;31001\n",
         encoding="utf-8",
     )
     report = validate_records(read_records(path))
@@ -390,6 +393,7 @@ def test_rejected_coordinates_keep_their_text_and_say_what_is_accepted(tmp_path:
         "B": "missing_coordinates",
         "C": "missing_coordinates",
         "E": "out_of_range",
+        "F": "missing_coordinates",
     }
     # values as written
     assert rejected.loc["A", "lintang"] == "7°72'36\"LS"
@@ -400,6 +404,7 @@ def test_rejected_coordinates_keep_their_text_and_say_what_is_accepted(tmp_path:
     assert "lintang is empty" in detail["B"]
     assert "lintang is not a coordinate" in detail["C"]
     assert "outside latitude -90..90" in detail["E"]
+    assert "lintang has minutes of 60 or more; bujur is a short map link" in detail["F"]
 
 
 # --------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
-from klastergeo._errors import ConfigError, ValidationError, preview
+from klastergeo._errors import ConfigError, ValidationError
 
 __all__ = [
     "ACCEPTED",
@@ -721,7 +721,7 @@ def check_degrees(
     if crs or not numbers or beyond * 2 <= numbers:
         return
     raise ValidationError(
-        f"{columns} hold values such as {preview(list(examples))} beyond ±180 in "
+        f"{columns} hold values such as {'; '.join(examples)} beyond ±180 in "
         f"{beyond:,} of {numbers:,} rows: they look like projected coordinates in metres, "
         "not degrees; give their coordinate reference system with --crs (records.crs), "
         "e.g. --crs EPSG:32749 (WGS 84 / UTM zone 49S: 108°-114°E south of the equator, "
@@ -790,6 +790,9 @@ def parse(
             [y_empty & ~x_empty, ~y_empty & x_empty, y_why != "", x_why != ""],
             [f"{lat} is empty", f"{lon} is empty", (f"{lat} ", y_why), (f"{lon} ", x_why)],
         )
+        both = np.flatnonzero((y_why != "") & (x_why != ""))
+        if len(both):  # say both
+            why[both] = f"{lat} " + y_why[both] + f"; {lon} " + x_why[both]
         why[empty] = ""
         if crs:
             out_lat, out_lon = to_wgs84(x, y, crs=str(crs))

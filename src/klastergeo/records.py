@@ -2214,7 +2214,7 @@ def coordinate_units(frame: pd.DataFrame, cols: Columns) -> tuple[int, int, tupl
     --------
     >>> frame = pd.DataFrame({"y": ["9147234.5", "-7.7"], "x": ["449123.4", "110.6"]})
     >>> coordinate_units(frame, Columns(lat="y", lon="x"))
-    (2, 1, ("y '9147234.5', x '449123.4'",))
+    (2, 1, ('(y 9147234.5, x 449123.4)',))
     """
     separate = cols.lat is not None and cols.lon is not None
     if not separate and cols.coordinates is None:
@@ -2232,7 +2232,8 @@ def coordinate_units(frame: pd.DataFrame, cols: Columns) -> tuple[int, int, tupl
     rows = np.flatnonzero(far)[:3]
     names = [cols.lat, cols.lon] if separate else [cols.coordinates]
     examples = [
-        ", ".join(f"{name} {str(frame[name].iloc[i])!r}" for name in names if name) for i in rows
+        "(" + ", ".join(f"{name} {frame[name].iloc[i]}" for name in names if name) + ")"
+        for i in rows
     ]
     return numbers, beyond, tuple(examples)
 
