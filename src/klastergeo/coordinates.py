@@ -89,6 +89,9 @@ _NORMALISE: tuple[tuple[str, str], ...] = (
         (rf"(^|[^A-Z])(?:{words})([^A-Z]|$)", rf"\1{letter}\2")
         for letter, words in _HEMISPHERES.items()
     ),
+    # labels and brackets around a pair: "Lat: -7.71, Long: 110.60", "(-7.71, 110.60)"
+    (r"(^|[^A-Z])(?:LATITUDE|LAT|LINTANG|LONGITUDE|LONG|LON|LNG|BUJUR) ?[:=]?", r"\1 "),
+    (r"[()\[\]{}]", " "),
     (r"\s+", " "),
 )
 _NUM = r"\d+(?:[.,]\d+)?"
@@ -726,7 +729,9 @@ def check_degrees(
         "not degrees; give their coordinate reference system with --crs (records.crs), "
         "e.g. --crs EPSG:32749 (WGS 84 / UTM zone 49S: 108°-114°E south of the equator, "
         "Jawa Tengah) or --crs EPSG:23835 (DGN95 / Indonesia TM-3 zone 49.1: 108°-111°E; "
-        "zone 48.2 is EPSG:23834)"
+        "zone 48.2 is EPSG:23834). If they are degrees whose decimal point was dropped "
+        "(-7710251 for -7.710251, as a spreadsheet of a decimal-comma locale reads a "
+        "pasted -7.710251), export the columns again as text"
     )
 
 
