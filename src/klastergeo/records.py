@@ -1894,7 +1894,7 @@ def sector_lengths(values: pd.Series) -> NDArray[np.int64]:
     Examples
     --------
     >>> sector_lengths(pd.Series(["13134", "13134", "1110", "x"])).tolist()
-    [0, 0, 0, 0, 1, 2, 0]
+    [0, 0, 0, 0, 1, 2, 0, 0]
     """
     position, distinct = pd.factorize(values, use_na_sentinel=False)
     return _weighted_lengths(pd.Series(distinct), np.bincount(position, minlength=len(distinct)))
@@ -1907,7 +1907,8 @@ def _weighted_lengths(distinct: pd.Series, counts: NDArray[np.int64]) -> NDArray
     valid = kbli.is_valid(text).to_numpy(dtype=bool)
     length = text.str.len().fillna(0).to_numpy(dtype=np.int64)
     out = np.bincount(length[valid], weights=counts[valid], minlength=kbli.MAX_DIGITS + 2)
-    return out.astype(np.int64)
+    zero = text.str.startswith("0").fillna(False).to_numpy(dtype=bool)
+    return np.append(out, counts[valid & zero].sum()).astype(np.int64)
 
 
 def _check_coordinates(
