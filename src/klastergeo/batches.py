@@ -40,6 +40,7 @@ from numpy.typing import NDArray
 
 from klastergeo import distributed, records
 from klastergeo._docstrings import fill
+from klastergeo._spatial import firm_points
 from klastergeo._errors import ConfigError, ValidationError
 from klastergeo.config import Columns, Decimal
 
@@ -106,7 +107,7 @@ class BatchValidation:
             yield self._firms(pd.read_parquet(part))
 
     def _firms(self, frame: pd.DataFrame) -> gpd.GeoDataFrame:
-        points = gpd.points_from_xy(frame["lon"].to_numpy(), frame["lat"].to_numpy())
+        points = firm_points(frame["lon"].to_numpy(), frame["lat"].to_numpy())
         firms = gpd.GeoDataFrame(frame, geometry=points, crs=4326)
         return firms[list(self.order)] if self.order else firms
 
@@ -258,6 +259,7 @@ class Registry:
         sector_digits: int = 2,
         scheduler: str = "",
         progress: Progress | None = None,
+        points_required: bool = False,
     ) -> BatchValidation:
         """Check every batch, find the duplicates across batches and write the kept firms.
 
@@ -265,6 +267,10 @@ class Registry:
         ----------
         areas, snap_m, sector_digits
             As for :func:`klastergeo.records.validate_records`.
+        points_required
+            Every kept firm needs a point (a run whose areas are H3 cells): a record
+            placed by its area's code or name, without coordinates, is rejected as
+            ``no_point_for_grid``.
         scheduler
             Where the batches are checked: ``""`` (here, one after another), Dask's
             ``"threads"`` or ``"processes"``, or ``"tcp://HOST:PORT"`` of a running
@@ -287,7 +293,12 @@ class Registry:
             distributed.reach(scheduler)
             logger.info("one batch: checked here, not on the scheduler %s", scheduler)
         checker = _Checker(
-            self.source, self.work, areas=areas, snap_m=snap_m, sector_digits=sector_digits
+            self.source,
+            self.work,
+            areas=areas,
+            snap_m=snap_m,
+            sector_digits=sector_digits,
+            points_required=points_required,
         )
         log = logging.getLogger(records.__name__)
         with _once(log):
@@ -300,6 +311,7 @@ class Registry:
                     sector_digits=sector_digits,
                     parts=checker.part,
                     progress=tell,
+                    points_required=points_required,
                 )
                 for done in checks:
                     for level, message in done.messages:
@@ -850,6 +862,7 @@ def _check_batch(
     snap_m: float,
     sector_digits: int,
     part: Path | None,
+    points_required: bool = False,
 ) -> _BatchCheck:
     """Check one batch: every check of one row alone, the kept candidates written to
     ``part`` (kept in memory when None), the duplicate keys hashed. A pure function of its
@@ -867,6 +880,8 @@ def _check_batch(
         sector_digits=sector_digits,
         sector_lengths=source.lengths,
     )
+    if points_required:
+        _require_points(checked)
     reason, detail = checked.checks.resolve()
     alive = reason == ""
     kept, renamed = checked.kept(alive, areas, sector_digits=sector_digits, points=False)
@@ -891,6 +906,26 @@ def _check_batch(
     )
 
 
+def _require_points(checked: records.Checked) -> None:
+    """Reject as ``no_point_for_grid`` the records placed by their area's code or name,
+    without a point (an H3 cell is made from a point; the firm is never put on its
+    village's centre). A record without coordinates and without a usable area keeps its
+    own, earlier reason (``missing_coordinates``, ...: :data:`klastergeo.records.REASONS`
+    order)."""
+    from klastergeo import messages
+
+    place = checked.place
+    no_point = ~(np.isfinite(place.lat) & np.isfinite(place.lon))
+    if not no_point.any():
+        return
+    why = messages.text("points", "en")["grid"]
+    checked.checks.add(
+        "no_point_for_grid",
+        no_point,
+        lambda rows: pd.Series(why, index=rows, dtype=object),
+    )
+
+
 class _Checker:
     """Gathers the batches' checks (:func:`_check_batch`), finds the duplicates across
     them and commits the kept firms."""
@@ -903,9 +938,11 @@ class _Checker:
         areas: gpd.GeoDataFrame | None,
         snap_m: float,
         sector_digits: int,
+        points_required: bool = False,
     ) -> None:
         self.source, self.work = source, work
         self.areas, self.snap_m, self.sector_digits = areas, snap_m, sector_digits
+        self.points_required = points_required
         self.done = 0
         self.n_batches = 0
         self.hashes: list[NDArray[np.uint64]] = []
@@ -936,6 +973,7 @@ class _Checker:
                 snap_m=self.snap_m,
                 sector_digits=self.sector_digits,
                 part=self.part(self.n_batches),
+                points_required=self.points_required,
             )
         )
 

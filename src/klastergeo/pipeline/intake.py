@@ -16,12 +16,13 @@ from klastergeo import batches, boundaries, distributed
 from klastergeo import records as records_mod
 from klastergeo._errors import ConfigError, ValidationError
 from klastergeo.batches import Progress
-from klastergeo.config import RunConfig
+from klastergeo.config import RunConfig, parse_level
 from klastergeo.pipeline.firms import FirmStore
 
 __all__ = [
     "Intake",
     "Survey",
+    "points_required",
     "read",
     "reason_text",
     "rejection_folder",
@@ -143,7 +144,8 @@ def validate(
     Parameters
     ----------
     config
-        The run's configuration; reads ``area.snap_m`` and ``records.sector_digits``.
+        The run's configuration; reads ``area.snap_m``, ``records.sector_digits`` and
+        ``area.level`` (H3 cells are made from points: :func:`points_required`).
     registry
         The registry as opened (:func:`read`).
     areas
@@ -158,8 +160,23 @@ def validate(
         sector_digits=config.records.sector_digits,
         scheduler=config.records.scheduler,
         progress=_named(progress),
+        points_required=points_required(config),
     )
     return Intake(firms=FirmStore(outcome), validation=outcome.report(whole=False))
+
+
+def points_required(config: RunConfig) -> bool:
+    """Whether every kept firm needs a point: the areas of analysis are H3 cells, which
+    are made from points. A record placed by its area's code or name has none; it is
+    rejected as ``no_point_for_grid`` (counted in ``rejected.csv`` and the summary)
+    rather than left out of the counts unseen or put on its village's centre.
+
+    Parameters
+    ----------
+    config
+        The configuration; reads ``area.level``.
+    """
+    return parse_level(config.area.level)[0] == "h3"
 
 
 def validate_only(
@@ -202,6 +219,7 @@ def validate_only(
         snap_m=config.area.snap_m,
         sector_digits=config.records.sector_digits,
         scheduler=config.records.scheduler,
+        points_required=points_required(config),
     )
     return outcome.report(whole=whole)
 
