@@ -290,9 +290,16 @@ def stop_error(
 
 
 def _elsewhere(validation: records_mod.ValidationReport) -> str:
-    """A hint where no record is kept and every usable one lies outside the study area:
-    records and boundaries of different places, or boundaries in the wrong CRS."""
+    """A hint where no record is kept: every usable one lies outside the study area
+    (records and boundaries of different places, or boundaries in the wrong CRS), or
+    the records placed by area cannot be put in H3 cells."""
     reasons = {k for k, v in validation.by_reason.items() if v}
+    if not validation.n_kept and "no_point_for_grid" in reasons:
+        return (
+            ": the records placed by their area's code or name have no point, and H3 "
+            "cells are made from points; use --level desa (or another area level) to "
+            "count them in their areas"
+        )
     if validation.n_kept or reasons != {"outside_study_area"}:
         return ""
     return (
@@ -319,7 +326,8 @@ def validation_problem(
     where = str(Path(config.out) / "rejected.csv")
     if report.n_kept == 0:
         return ValidationError(
-            f"no record of {str(config.records.path)!r} is usable ({reason_text(report)}); "
+            f"no record of {str(config.records.path)!r} is usable ({reason_text(report)})"
+            f"{_elsewhere(report)}; "
             f"see {where!r}"
         )
     if config.records.strict and (report.n_rejected or report.n_repaired):
