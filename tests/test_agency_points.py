@@ -322,23 +322,30 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     mixed = registry.assign(**{MARK: np.where(np.arange(len(registry)) % 3 == 0, "1", "0")})
     mixed.to_csv(folder / "mixed.csv", index=False)
     registry.assign(**{MARK: "1"}).to_csv(folder / "areas.csv", index=False)
-    (folder / "quick.toml").write_text(
+    few = registry.assign(**{MARK: np.where(np.arange(len(registry)) % 8 == 0, "1", "0")})
+    few.to_csv(folder / "few.csv", index=False)
+    quick = (
         f'[area]\nboundaries = {json.dumps(str(folder / "desa.gpkg"))}\nid_col = "kode"\n'
         "[analysis]\npermutations = 0\n[pointpattern]\nsimulations = 9\n"
         '[report]\nfigures = "none"\n[map]\ntiles = "none"\nlang = "en"\n'
-        "[colocation]\npermutations = 9\n",
-        encoding="utf-8",
+        "[colocation]\npermutations = 9\n"
+    )
+    (folder / "quick.toml").write_text(quick, encoding="utf-8")
+    (folder / "points.toml").write_text(
+        quick + '[sentra]\nmethod = "hdbscan"\n', encoding="utf-8"
     )
     return folder
 
 
-def _run(study: Path, out: Path, records_name: str, *extra: str) -> tuple[int, str]:
+def _run(
+    study: Path, out: Path, records_name: str, *extra: str, config: str = "quick.toml"
+) -> tuple[int, str]:
     result = runner.invoke(
         app,
         [
             "run",
             "--config",
-            str(study / "quick.toml"),
+            str(study / config),
             "--records",
             str(study / records_name),
             "--out",
@@ -385,11 +392,23 @@ def runs(study: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict
     mp.setattr(records, "_check_coordinates", placed)
     base = tmp_path_factory.mktemp("runs")
     outs = {}
+    cases = {
+        "points": ("points.csv", (), "quick.toml"),
+        "mixed": ("mixed.csv", (), "quick.toml"),
+        "areas": ("areas.csv", (), "quick.toml"),
+        "hdbscan": ("few.csv", (), "points.toml"),
+        "hdbscan_points": ("points.csv", (), "points.toml"),
+        "h3": ("mixed.csv", ("--level", "h3:8"), "quick.toml"),
+    }
     try:
-        for name in ("points", "mixed", "areas"):
-            code, output = _run(study, base / name, f"{name}.csv")
+        for name, (registry, extra, config) in cases.items():
+            code, output = _run(study, base / name, registry, *extra, config=config)
             assert code == 0, output
             outs[name] = base / name
+        # every record placed by area, in H3 cells: nothing can be counted
+        code, output = _run(study, base / "h3_areas", "areas.csv", "--level", "h3:8")
+        (base / "h3_areas.txt").write_text(f"{code}\n{output}", encoding="utf-8")
+        outs["h3_areas"] = base / "h3_areas.txt"
         yield outs
     finally:
         mp.undo()
@@ -403,8 +422,8 @@ def test_area_statistics_are_the_same_whether_firms_have_points_or_not(
         pd.testing.assert_frame_equal(_area_stats(runs[name]), expected)
     # the area-based sentra are those of the areas, whatever the points
     sentra = {
-        name: pd.read_csv(out / "sentra.csv")[["sentra_id", "n_firms", "area_codes"]]
-        for name, out in runs.items()
+        name: pd.read_csv(runs[name] / "sentra.csv")[["sentra_id", "n_firms", "area_codes"]]
+        for name in ("points", "mixed", "areas")
     }
     pd.testing.assert_frame_equal(sentra["mixed"], sentra["points"])
     pd.testing.assert_frame_equal(sentra["areas"], sentra["points"])
@@ -473,3 +492,98 @@ def test_a_run_with_every_firm_placed_by_area_has_no_firm_geometry(
         assert not (out / name).exists() or len(pd.read_csv(out / name)) == 0
     clark = out / "clark_evans.csv"
     assert not clark.exists() or (pd.read_csv(clark)["scope"] != "sector").all()
+
+
+def test_colocation_uses_the_firms_with_a_point_and_names_them_among_all() -> None:
+    from klastergeo.config import RunConfig
+    from klastergeo.pipeline.profiling import _colocation
+
+    rng = np.random.default_rng(7)
+    centre = np.array([110.40, -7.20])
+    parts = [
+        ("31", "31-01", centre + rng.normal(0, 0.002, (40, 2))),  # the sentra
+        ("16", None, centre + rng.normal(0, 0.003, (15, 2))),  # its wood suppliers
+        ("10", None, centre + rng.uniform(-0.1, 0.1, (200, 2))),  # food, everywhere
+        ("16", None, centre + rng.uniform(-0.1, 0.1, (20, 2))),
+    ]
+    firms = pd.DataFrame(
+        [
+            {"sector": s, "sentra_id": sid, "lon": x, "lat": y}
+            for s, sid, xy in parts
+            for x, y in xy
+        ]
+    )
+    firms.index = pd.Index([f"f{i}" for i in range(len(firms))])
+    extra = firms.iloc[rng.integers(0, len(firms), 90)].assign(lon=np.nan, lat=np.nan)
+    extra.index = pd.Index([f"area-{i}" for i in range(len(extra))])
+    keys = rng.uniform(size=len(firms) + len(extra))
+    keys[: len(firms)] = np.sort(keys[: len(firms)])
+    mixed = pd.concat([firms, extra]).iloc[np.argsort(keys, kind="stable")]
+
+    def measured(frame: pd.DataFrame, notes: Notes) -> object:
+        positional = frame.reset_index(drop=True).assign(
+            sector=lambda f: pd.Categorical(f["sector"]),
+            sentra_id=lambda f: pd.Categorical(f["sentra_id"]),
+        )
+        config = RunConfig().with_overrides(
+            {"colocation.permutations": 99, "colocation.min_firms": 5, "map.lang": "en"}
+        )
+        return _colocation(config, positional, notes)
+
+    quiet, noted = Notes(), Notes()
+    expected = measured(firms, quiet)
+    found = measured(mixed, noted)
+    assert expected is not None and found is not None
+    assert quiet.items == []
+    assert noted.items[0]["why"].startswith("90 of 365 firms placed by area name or code")
+    pd.testing.assert_frame_equal(found.table, expected.table)
+    pd.testing.assert_frame_equal(found.related, expected.related)
+    pd.testing.assert_frame_equal(found.missing, expected.missing)
+    assert found.related["significant"].any()  # the suppliers are found
+    # the related firms are positions among every firm: the same firms by id, with points
+    ids = mixed.index.to_numpy()[found.firms["firm"].to_numpy()]
+    assert sorted(ids) == sorted(firms.index.to_numpy()[expected.firms["firm"].to_numpy()])
+    assert not any(str(i).startswith("area-") for i in ids)
+    assert len(ids) == len(expected.firms) > 0
+
+
+def test_point_sentra_are_made_of_firms_with_a_point(runs: dict[str, Path], study: Path) -> None:
+    registry = pd.read_csv(study / "few.csv", dtype=str).set_index("id")
+    n, by_area = len(registry), int((registry[MARK] == "1").sum())
+    notes = _notes(runs["hdbscan"])
+    assert notes["sentra from the firms' points"] == (
+        f"{by_area} of {n} firms placed by area name or code have no point and are left "
+        "out; they still count in their area"
+    )
+    sentra = pd.read_csv(runs["hdbscan"] / "sentra.csv")
+    assert len(sentra) >= 1  # the planted sentra is still found from the others
+    firms = gpd.read_parquet(runs["hdbscan"] / "firms")
+    members = firms.loc[firms["sentra_id"].notna()]
+    assert len(members) == int(sentra["n_firms"].sum())
+    assert (registry.loc[members.index, MARK] == "0").all()  # every member has a point
+    assert members.geometry.notna().all()
+    # the published shape is made of points (no NaN corner from a firm without one)
+    shapes = gpd.read_file(runs["hdbscan"] / "sentra.geojson")
+    assert np.isfinite(shapely.get_coordinates(shapes.geometry.to_numpy())).all()
+    assert (shapely.area(shapes.geometry.to_numpy()) > 0).all()
+    assert not _notes(runs["hdbscan_points"]).get("sentra from the firms' points")
+
+
+def test_h3_cells_hold_only_firms_with_a_point(runs: dict[str, Path], study: Path) -> None:
+    registry = pd.read_csv(study / "mixed.csv", dtype=str)
+    n, by_area = len(registry), int((registry[MARK] == "1").sum())
+    summary = _summary(runs["h3"])
+    records_ = summary["records"]
+    assert isinstance(records_, dict)
+    assert records_["kept"] == n - by_area
+    assert records_["by_reason"]["no_point_for_grid"] == by_area
+    rejected = pd.read_csv(runs["h3"] / "rejected.csv", dtype=str)
+    assert set(rejected["id"]) == set(registry.loc[registry[MARK] == "1", "id"])
+    assert (rejected["reason"] == "no_point_for_grid").all()
+    cells = pd.read_parquet(runs["h3"] / "areas.parquet")
+    assert int(cells["n_firms"].sum()) == n - by_area
+    # every record placed by area: stopped before computing, with what to do
+    code, output = runs["h3_areas"].read_text(encoding="utf-8").split("\n", 1)
+    assert code == "2"
+    assert f"none kept (no_point_for_grid: {n})" in " ".join(output.split())
+    assert "use --level desa" in " ".join(output.split())
