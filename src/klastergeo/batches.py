@@ -38,10 +38,10 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
-from klastergeo import distributed, records
+from klastergeo import distributed, placement, records
 from klastergeo._docstrings import fill
-from klastergeo._spatial import firm_points
 from klastergeo._errors import ConfigError, ValidationError
+from klastergeo._spatial import firm_points
 from klastergeo.config import Columns, Decimal
 
 __all__ = [
@@ -98,6 +98,7 @@ class BatchValidation:
     n_batches: int = 0
     order: tuple[str, ...] = ()  # the kept firms' columns, geometry included
     memory: pd.DataFrame | None = None  # the kept firms of a registry read whole
+    placement: dict[str, int] = field(default_factory=dict)  # kept firms by placement
 
     def firms(self) -> Iterator[gpd.GeoDataFrame]:
         """The kept firms, one part at a time (points in EPSG:4326)."""
@@ -159,6 +160,7 @@ class BatchValidation:
             renamed=self.renamed,
             sector_typed=self.sector_typed,
             kept=None if whole else self.n_kept,
+            placement=dict(self.placement),
         )
 
 
@@ -173,6 +175,7 @@ def validate_in_batches(
     snap_m: float = 100.0,
     sector_digits: int = 2,
     decimal: Decimal = "auto",
+    places: placement.Gazetteer | None = None,
     delimiter: str | None = None,
     encoding: str | None = None,
     sheet: str | None = None,
@@ -191,7 +194,7 @@ def validate_in_batches(
         firms' parts stay there (remove it when done with them).
     batch_size
         Records per batch (at least 1).
-    columns, areas, snap_m, sector_digits, decimal
+    columns, areas, snap_m, sector_digits, decimal, places
         As for :func:`klastergeo.records.validate_records`.
     delimiter, encoding, sheet, layer
         As for :func:`klastergeo.records.read_records`.
@@ -234,6 +237,7 @@ def validate_in_batches(
         sector_digits=sector_digits,
         scheduler=scheduler,
         progress=progress,
+        places=places,
     )
 
 
@@ -259,13 +263,14 @@ class Registry:
         sector_digits: int = 2,
         scheduler: str = "",
         progress: Progress | None = None,
+        places: placement.Gazetteer | None = None,
         points_required: bool = False,
     ) -> BatchValidation:
         """Check every batch, find the duplicates across batches and write the kept firms.
 
         Parameters
         ----------
-        areas, snap_m, sector_digits
+        areas, snap_m, sector_digits, places
             As for :func:`klastergeo.records.validate_records`.
         points_required
             Every kept firm needs a point (a run whose areas are H3 cells): a record
@@ -298,6 +303,7 @@ class Registry:
             areas=areas,
             snap_m=snap_m,
             sector_digits=sector_digits,
+            places=places,
             points_required=points_required,
         )
         log = logging.getLogger(records.__name__)
@@ -309,6 +315,7 @@ class Registry:
                     areas=areas,
                     snap_m=snap_m,
                     sector_digits=sector_digits,
+                    places=places,
                     parts=checker.part,
                     progress=tell,
                     points_required=points_required,
@@ -862,6 +869,7 @@ def _check_batch(
     snap_m: float,
     sector_digits: int,
     part: Path | None,
+    places: placement.Gazetteer | None = None,
     points_required: bool = False,
 ) -> _BatchCheck:
     """Check one batch: every check of one row alone, the kept candidates written to
@@ -879,6 +887,7 @@ def _check_batch(
         snap_m=snap_m,
         sector_digits=sector_digits,
         sector_lengths=source.lengths,
+        places=places,
     )
     if points_required:
         _require_points(checked)
@@ -886,8 +895,13 @@ def _check_batch(
     alive = reason == ""
     kept, renamed = checked.kept(alive, areas, sector_digits=sector_digits, points=False)
     # the columns as the whole-file validation orders them: geometry before area_code
-    columns = [c for c in kept.columns if c != "area_code"]
-    order = (*columns, "geometry", *(["area_code"] if "area_code" in kept else []))
+    columns = [c for c in kept.columns if c not in ("area_code", "placement")]
+    order = (
+        *columns,
+        "geometry",
+        *(["area_code"] if "area_code" in kept else []),
+        "placement",
+    )
     if part is not None:
         kept.to_parquet(part, **_SCRATCH)
     keys = records.duplicate_keys(checked).iloc[np.flatnonzero(alive)]
@@ -938,10 +952,12 @@ class _Checker:
         areas: gpd.GeoDataFrame | None,
         snap_m: float,
         sector_digits: int,
+        places: placement.Gazetteer | None = None,
         points_required: bool = False,
     ) -> None:
         self.source, self.work = source, work
         self.areas, self.snap_m, self.sector_digits = areas, snap_m, sector_digits
+        self.places = places
         self.points_required = points_required
         self.done = 0
         self.n_batches = 0
@@ -973,6 +989,7 @@ class _Checker:
                 snap_m=self.snap_m,
                 sector_digits=self.sector_digits,
                 part=self.part(self.n_batches),
+                places=self.places,
                 points_required=self.points_required,
             )
         )
@@ -1025,11 +1042,14 @@ class _Checker:
         (self.work / "firms").mkdir()
         parts: list[Path] = []
         n_kept = 0
+        placed: dict[str, int] = {}
         schema = _common_schema(self.candidates)
         for i, candidate in enumerate(self.candidates):
             target = self.work / "firms" / candidate.name
-            rows = pq.read_table(candidate, columns=["row"])["row"].to_numpy()
+            read = pq.read_table(candidate, columns=["row", "placement"])
+            rows = read["row"].to_numpy()
             drop = np.isin(rows, gone) if len(gone) else np.zeros(len(rows), dtype=bool)
+            _tally(placed, read["placement"].to_pandas().loc[~drop])
             if drop.any() or not pq.read_schema(candidate).equals(schema):
                 # the duplicates left out, and a batch whose column was empty (every
                 # record rejected, or a text column blank throughout it) typed as the
@@ -1049,6 +1069,7 @@ class _Checker:
             if len(gone):
                 memory = memory.loc[~np.isin(memory["row"].to_numpy(), gone)]
             n_kept += len(memory)
+            _tally(placed, memory["placement"])
         rejected = _concat([self._malformed(), *self.rejected, duplicates])
         rejected = rejected.sort_values(row, kind="stable").reset_index(drop=True)
         repaired = _concat(self.repaired)
@@ -1076,6 +1097,7 @@ class _Checker:
             n_batches=self.n_batches,
             order=self.order,
             memory=memory,
+            placement=placed,
         )
 
     def _malformed(self) -> pd.DataFrame | None:
@@ -1091,6 +1113,12 @@ class _Checker:
         return records._rejected_frame(
             empty, np.empty(0, dtype=object), pd.Series([], dtype="string")
         )
+
+
+def _tally(counts: dict[str, int], placement: pd.Series) -> None:
+    """Add the kept firms' placements (``point``, ``code``, ``name``) to ``counts``."""
+    for how, n in placement.value_counts().items():
+        counts[str(how)] = counts.get(str(how), 0) + int(n)
 
 
 def _common_schema(parts: Sequence[Path]) -> pa.Schema:
