@@ -1,21 +1,17 @@
 """Firms placed by their area's code or name (issue 25, item 1): they have no point
-(``lat``/``lon`` NaN), count in their area like every firm, and every step that needs
-positions uses the firms that have one and says in ``not_computed`` what it left out.
+(``lat``/``lon`` NaN, a null geometry), count in their area like every firm, and every
+step that needs positions uses the firms that have one and says in ``not_computed``
+what it left out; where none has one, the step is not computed.
 
-Until placement by area reaches the command line, a record is placed by its area the way
-:mod:`klastergeo.placement` does it: validation keeps it in its area with NaN
-coordinates. The seam is :func:`klastergeo.records._check_coordinates`, which places
-every record; the records marked ``by_area`` keep their area and lose their point
-(:func:`_placed_by_area`). The numbers the tests compare with come from the same step
-run on the firms that have a point (an independent run of the same function on the
-subset), or from the same registry with every point kept (area statistics).
+The numbers the tests compare with come from the same step run on the firms that have
+a point (the same function on the subset), or from the same registry with every point
+kept (the area statistics); the command-line runs place records by their village code
+(``kode_desa``) on the small synthetic study of :func:`tests.conftest.custom_study`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
@@ -26,7 +22,7 @@ import pytest
 import shapely
 from typer.testing import CliRunner
 
-from klastergeo import disclosure, pointpattern, records
+from klastergeo import disclosure, pointpattern
 from klastergeo import sentra as sentra_mod
 from klastergeo._spatial import firm_points, has_point
 from klastergeo.cli import app
@@ -37,33 +33,6 @@ from klastergeo.publish import maps
 from tests.conftest import custom_study, firms_in, lattice
 
 runner = CliRunner()
-
-# --------------------------------------------------------------------------------------
-# The seam: records placed by their area, without a point
-# --------------------------------------------------------------------------------------
-
-#: The registry column that marks a record as placed by its area (test data only).
-MARK = "by_area"
-
-
-@pytest.fixture
-def placed_by_area(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Validation places the records whose ``by_area`` column is ``1`` by their area:
-    kept in the area their coordinates lie in, with NaN ``lat``/``lon`` (as placement by
-    area code leaves them)."""
-    original = records._check_coordinates
-
-    def placed(raw: records.RawRecords, *args: object, **kwargs: object) -> object:
-        place = original(raw, *args, **kwargs)  # type: ignore[arg-type]
-        if MARK not in raw.frame.columns:
-            return place
-        by_area = (raw.frame[MARK].astype(str) == "1").to_numpy()
-        lat = np.where(by_area, np.nan, place.lat)
-        lon = np.where(by_area, np.nan, place.lon)
-        return dataclasses.replace(place, lat=lat, lon=lon)
-
-    monkeypatch.setattr(records, "_check_coordinates", placed)
-
 
 # --------------------------------------------------------------------------------------
 # Points and null geometries
@@ -260,70 +229,41 @@ def test_the_map_draws_no_firm_without_a_point(tmp_path: Path) -> None:
 
 
 # --------------------------------------------------------------------------------------
-# H3 cells are made from points
-# --------------------------------------------------------------------------------------
-
-
-def test_an_h3_run_rejects_a_firm_placed_by_area_as_no_point_for_grid(
-    tmp_path: Path, placed_by_area: None
-) -> None:
-    from klastergeo import batches
-
-    areas = lattice(2, 2).to_crs(4326)
-    firms = firms_in(lattice(2, 2), {c: {"10": 3} for c in lattice(2, 2).index}, seed=0)
-    registry = pd.DataFrame(
-        {
-            "id": [f"F{i}" for i in range(len(firms))],
-            "lat": firms.geometry.y.to_numpy(),
-            "lon": firms.geometry.x.to_numpy(),
-            "kbli": "10001",
-            MARK: ["1" if i % 3 == 0 else "0" for i in range(len(firms))],
-        }
-    )
-    registry.loc[1, ["lat", "lon"]] = np.nan  # no coordinates and no area: its own reason
-    registry.loc[1, MARK] = "0"
-    path = tmp_path / "firms.csv"
-    registry.to_csv(path, index=False)
-    opened = batches.open_registry(path, workdir=tmp_path / "work", batch_size=5)
-    outcome = opened.validate(areas=areas, points_required=True)
-    report = outcome.report()
-    by_area = int((registry[MARK] == "1").sum())
-    assert report.by_reason["no_point_for_grid"] == by_area
-    assert report.by_reason["missing_coordinates"] == 1
-    assert report.n_kept == len(registry) - by_area - 1
-    assert has_point(report.records).all()
-    detail = report.rejected.loc[report.rejected["reason"] == "no_point_for_grid", "detail"]
-    assert detail.str.contains("--level desa").all()
-    # the same registry at an area level keeps them, in their area, without a point
-    again = batches.open_registry(path, workdir=tmp_path / "work2", batch_size=5)
-    kept = again.validate(areas=areas).report()
-    assert kept.n_kept == len(registry) - 1
-    assert int(kept.records.geometry.isna().sum()) == by_area
-    assert kept.records["area_code"].notna().all()
-
-
-# --------------------------------------------------------------------------------------
 # Whole runs through the command line
 # --------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
 def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 6 x 6 custom study with a furniture sentra in two cells; the registry in three
-    forms: every firm with its point, a third of them placed by area, all placed by
-    area."""
+    """A 6 x 6 custom study with a furniture sentra in two cells, and its registry in
+    forms that differ only in how records are placed: every record with its point
+    (``points.csv``); every third with its village code only, no coordinates
+    (``mixed.csv``); every eighth so (``few.csv``); every record by its code alone
+    (``areas.csv``, no coordinate columns at all)."""
     folder = tmp_path_factory.mktemp("points")
     registry = custom_study(
         folder, (6, 6), {"r2c2": 45, "r2c3": 30}, background={"10": 6, "31": 1}, seed=2
     )
     registry["nama"] = [f"UD {i}" for i in range(len(registry))]
-    registry[MARK] = "0"
-    registry.to_csv(folder / "points.csv", index=False)
-    mixed = registry.assign(**{MARK: np.where(np.arange(len(registry)) % 3 == 0, "1", "0")})
-    mixed.to_csv(folder / "mixed.csv", index=False)
-    registry.assign(**{MARK: "1"}).to_csv(folder / "areas.csv", index=False)
-    few = registry.assign(**{MARK: np.where(np.arange(len(registry)) % 8 == 0, "1", "0")})
-    few.to_csv(folder / "few.csv", index=False)
+    cells = gpd.read_file(folder / "desa.gpkg")
+    located = gpd.sjoin(
+        gpd.GeoDataFrame(
+            geometry=gpd.points_from_xy(registry["lon"], registry["lat"]), crs=4326
+        ),
+        cells[["kode", "geometry"]],
+        predicate="within",
+    )
+    registry["kode_desa"] = located["kode"].reindex(registry.index).to_numpy()
+    assert registry["kode_desa"].notna().all()
+    text = registry.astype(object)
+    text.to_csv(folder / "points.csv", index=False)
+    for name, every in (("mixed", 3), ("few", 8)):
+        by_code = np.arange(len(text)) % every == 0
+        text.assign(
+            lat=np.where(by_code, "", text["lat"].astype(str)),
+            lon=np.where(by_code, "", text["lon"].astype(str)),
+        ).to_csv(folder / f"{name}.csv", index=False)
+    text.drop(columns=["lat", "lon"]).to_csv(folder / "areas.csv", index=False)
     quick = (
         f'[area]\nboundaries = {json.dumps(str(folder / "desa.gpkg"))}\nid_col = "kode"\n'
         "[analysis]\npermutations = 0\n[pointpattern]\nsimulations = 9\n"
@@ -331,10 +271,17 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "[colocation]\npermutations = 9\n"
     )
     (folder / "quick.toml").write_text(quick, encoding="utf-8")
-    (folder / "points.toml").write_text(
-        quick + '[sentra]\nmethod = "hdbscan"\n', encoding="utf-8"
-    )
+    (folder / "points.toml").write_text(quick + '[sentra]\nmethod = "hdbscan"\n', encoding="utf-8")
     return folder
+
+
+def _by_code(study: Path, name: str) -> pd.Series:
+    """Which records of registry ``name`` are placed by their village code (no
+    coordinates), indexed by record id."""
+    registry = pd.read_csv(study / f"{name}.csv", dtype=str).set_index("id")
+    if "lat" not in registry:
+        return pd.Series(True, index=registry.index)
+    return registry["lat"].isna()
 
 
 def _run(
@@ -373,45 +320,27 @@ def _area_stats(out: Path) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def runs(study: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
-    """The three registries run (placed by area through the seam)."""
-    mp = pytest.MonkeyPatch()
-    original = records._check_coordinates
-
-    def placed(raw: records.RawRecords, *args: object, **kwargs: object) -> object:
-        place = original(raw, *args, **kwargs)  # type: ignore[arg-type]
-        if MARK not in raw.frame.columns:
-            return place
-        by_area = (raw.frame[MARK].astype(str) == "1").to_numpy()
-        return dataclasses.replace(
-            place,
-            lat=np.where(by_area, np.nan, place.lat),
-            lon=np.where(by_area, np.nan, place.lon),
-        )
-
-    mp.setattr(records, "_check_coordinates", placed)
+def runs(study: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The registries run through the command line (each must exit 0), and an H3 run of
+    records placed by code alone (its exit code and output in a text file)."""
     base = tmp_path_factory.mktemp("runs")
-    outs = {}
     cases = {
         "points": ("points.csv", (), "quick.toml"),
-        "mixed": ("mixed.csv", (), "quick.toml"),
+        "mixed": ("mixed.csv", ("--firms-gpkg",), "quick.toml"),
         "areas": ("areas.csv", (), "quick.toml"),
         "hdbscan": ("few.csv", (), "points.toml"),
         "hdbscan_points": ("points.csv", (), "points.toml"),
         "h3": ("mixed.csv", ("--level", "h3:8"), "quick.toml"),
     }
-    try:
-        for name, (registry, extra, config) in cases.items():
-            code, output = _run(study, base / name, registry, *extra, config=config)
-            assert code == 0, output
-            outs[name] = base / name
-        # every record placed by area, in H3 cells: nothing can be counted
-        code, output = _run(study, base / "h3_areas", "areas.csv", "--level", "h3:8")
-        (base / "h3_areas.txt").write_text(f"{code}\n{output}", encoding="utf-8")
-        outs["h3_areas"] = base / "h3_areas.txt"
-        yield outs
-    finally:
-        mp.undo()
+    outs = {}
+    for name, (registry, extra, config) in cases.items():
+        code, output = _run(study, base / name, registry, *extra, config=config)
+        assert code == 0, output
+        outs[name] = base / name
+    code, output = _run(study, base / "h3_areas", "areas.csv", "--level", "h3:8")
+    (base / "h3_areas.txt").write_text(f"{code}\n{output}", encoding="utf-8")
+    outs["h3_areas"] = base / "h3_areas.txt"
+    return outs
 
 
 def test_area_statistics_are_the_same_whether_firms_have_points_or_not(
@@ -434,7 +363,8 @@ def test_steps_that_need_points_say_what_they_left_out(
     runs: dict[str, Path], study: Path
 ) -> None:
     registry = pd.read_csv(study / "mixed.csv", dtype=str)
-    n, by_area = len(registry), int((registry[MARK] == "1").sum())
+    by_code = _by_code(study, "mixed")
+    n, by_area = len(registry), int(by_code.sum())
     why = f"{by_area:,} of {n:,} firms placed by area name or code have no point"
     notes = _notes(runs["mixed"])
     for what in (
@@ -447,7 +377,7 @@ def test_steps_that_need_points_say_what_they_left_out(
     # the point patterns counted the firms with a point only
     clark = pd.read_csv(runs["mixed"] / "clark_evans.csv")
     sector = clark.loc[clark["scope"] == "sector"].set_index("key")["n"]
-    with_point = registry.loc[registry[MARK] == "0", "kbli"].str[:2].value_counts()
+    with_point = registry.loc[~by_code.to_numpy(), "kbli"].str[:2].value_counts()
     for code, count in sector.items():
         assert count == with_point[str(code)]
 
@@ -455,13 +385,17 @@ def test_steps_that_need_points_say_what_they_left_out(
 def test_firms_output_has_null_geometries_for_firms_placed_by_area(
     runs: dict[str, Path], study: Path
 ) -> None:
-    registry = pd.read_csv(study / "mixed.csv", dtype=str).set_index("id")
+    registry = pd.read_csv(study / "points.csv", dtype=str).set_index("id")
     firms = gpd.read_parquet(runs["mixed"] / "firms")
-    by_area = registry.loc[firms.index, MARK] == "1"
+    by_area = _by_code(study, "mixed").loc[firms.index]
+    assert by_area.any() and not by_area.all()
+    # how each firm was placed, as the intake says it
+    assert (firms["placement"] == np.where(by_area, "code", "point")).all()
     assert firms.geometry.isna().to_numpy().tolist() == by_area.to_numpy().tolist()
     assert firms.loc[~by_area.to_numpy()].geometry.notna().all()
     assert firms["lat"].isna().to_numpy().tolist() == by_area.to_numpy().tolist()
-    assert firms["area_code"].notna().all()  # they count in their area
+    # they count in their area: the one of their code, the one their point lies in
+    assert (firms["area_code"] == registry.loc[firms.index, "kode_desa"]).all()
     # no firm has a POINT (nan nan) or a village centre: the points are the registry's
     shown = firms.loc[~by_area.to_numpy()]
     np.testing.assert_allclose(
@@ -469,6 +403,10 @@ def test_firms_output_has_null_geometries_for_firms_placed_by_area(
     )
     parquet = pq.read_metadata(next((runs["mixed"] / "firms").rglob("*.parquet")))
     assert parquet.num_rows == len(firms)
+    # the GeoPackage layer too: null geometries, not POINT (nan nan)
+    layer = gpd.read_file(runs["mixed"] / "firms.gpkg").set_index("record_id")
+    assert layer.geometry.isna().loc[firms.index].tolist() == by_area.tolist()
+    assert np.isfinite(shapely.get_coordinates(layer.geometry.dropna().to_numpy())).all()
 
 
 def test_a_run_with_every_firm_placed_by_area_has_no_firm_geometry(
@@ -548,8 +486,8 @@ def test_colocation_uses_the_firms_with_a_point_and_names_them_among_all() -> No
 
 
 def test_point_sentra_are_made_of_firms_with_a_point(runs: dict[str, Path], study: Path) -> None:
-    registry = pd.read_csv(study / "few.csv", dtype=str).set_index("id")
-    n, by_area = len(registry), int((registry[MARK] == "1").sum())
+    by_code = _by_code(study, "few")
+    n, by_area = len(by_code), int(by_code.sum())
     notes = _notes(runs["hdbscan"])
     assert notes["sentra from the firms' points"] == (
         f"{by_area} of {n} firms placed by area name or code have no point and are left "
@@ -560,7 +498,7 @@ def test_point_sentra_are_made_of_firms_with_a_point(runs: dict[str, Path], stud
     firms = gpd.read_parquet(runs["hdbscan"] / "firms")
     members = firms.loc[firms["sentra_id"].notna()]
     assert len(members) == int(sentra["n_firms"].sum())
-    assert (registry.loc[members.index, MARK] == "0").all()  # every member has a point
+    assert not by_code.loc[members.index].any()  # every member has a point
     assert members.geometry.notna().all()
     # the published shape is made of points (no NaN corner from a firm without one)
     shapes = gpd.read_file(runs["hdbscan"] / "sentra.geojson")
@@ -570,20 +508,22 @@ def test_point_sentra_are_made_of_firms_with_a_point(runs: dict[str, Path], stud
 
 
 def test_h3_cells_hold_only_firms_with_a_point(runs: dict[str, Path], study: Path) -> None:
-    registry = pd.read_csv(study / "mixed.csv", dtype=str)
-    n, by_area = len(registry), int((registry[MARK] == "1").sum())
+    by_code = _by_code(study, "mixed")
+    n, by_area = len(by_code), int(by_code.sum())
     summary = _summary(runs["h3"])
     records_ = summary["records"]
     assert isinstance(records_, dict)
     assert records_["kept"] == n - by_area
-    assert records_["by_reason"]["no_point_for_grid"] == by_area
+    # an H3 cell is made from a point: a record placed by its code is rejected, listed
+    # (never counted in no cell unseen, nor put in the cell of its village's centre)
+    assert records_["by_reason"]["area_too_coarse"] == by_area
     rejected = pd.read_csv(runs["h3"] / "rejected.csv", dtype=str)
-    assert set(rejected["id"]) == set(registry.loc[registry[MARK] == "1", "id"])
-    assert (rejected["reason"] == "no_point_for_grid").all()
+    assert set(rejected["id"]) == set(by_code.index[by_code])
+    assert (rejected["reason"] == "area_too_coarse").all()
     cells = pd.read_parquet(runs["h3"] / "areas.parquet")
     assert int(cells["n_firms"].sum()) == n - by_area
     # every record placed by area: stopped before computing, with what to do
     code, output = runs["h3_areas"].read_text(encoding="utf-8").split("\n", 1)
     assert code == "2"
-    assert f"none kept (no_point_for_grid: {n})" in " ".join(output.split())
+    assert f"none kept (area_too_coarse: {n})" in " ".join(output.split())
     assert "use --level desa" in " ".join(output.split())

@@ -41,7 +41,6 @@ from numpy.typing import NDArray
 from klastergeo import distributed, placement, records
 from klastergeo._docstrings import fill
 from klastergeo._errors import ConfigError, ValidationError
-from klastergeo._spatial import firm_points
 from klastergeo.config import Columns, Decimal
 
 __all__ = [
@@ -108,8 +107,10 @@ class BatchValidation:
             yield self._firms(pd.read_parquet(part))
 
     def _firms(self, frame: pd.DataFrame) -> gpd.GeoDataFrame:
-        points = firm_points(frame["lon"].to_numpy(), frame["lat"].to_numpy())
-        firms = gpd.GeoDataFrame(frame, geometry=points, crs=4326)
+        lon, lat = frame["lon"].to_numpy(dtype=float), frame["lat"].to_numpy(dtype=float)
+        points = np.asarray(gpd.points_from_xy(lon, lat), dtype=object)
+        points[~(np.isfinite(lon) & np.isfinite(lat))] = None  # placed by area: no point
+        firms = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(points, index=frame.index, crs=4326))
         return firms[list(self.order)] if self.order else firms
 
     def read(self, columns: Sequence[str]) -> pd.DataFrame:
@@ -264,7 +265,6 @@ class Registry:
         scheduler: str = "",
         progress: Progress | None = None,
         places: placement.Gazetteer | None = None,
-        points_required: bool = False,
     ) -> BatchValidation:
         """Check every batch, find the duplicates across batches and write the kept firms.
 
@@ -272,10 +272,6 @@ class Registry:
         ----------
         areas, snap_m, sector_digits, places
             As for :func:`klastergeo.records.validate_records`.
-        points_required
-            Every kept firm needs a point (a run whose areas are H3 cells): a record
-            placed by its area's code or name, without coordinates, is rejected as
-            ``no_point_for_grid``.
         scheduler
             Where the batches are checked: ``""`` (here, one after another), Dask's
             ``"threads"`` or ``"processes"``, or ``"tcp://HOST:PORT"`` of a running
@@ -304,7 +300,6 @@ class Registry:
             snap_m=snap_m,
             sector_digits=sector_digits,
             places=places,
-            points_required=points_required,
         )
         log = logging.getLogger(records.__name__)
         with _once(log):
@@ -318,7 +313,6 @@ class Registry:
                     places=places,
                     parts=checker.part,
                     progress=tell,
-                    points_required=points_required,
                 )
                 for done in checks:
                     for level, message in done.messages:
@@ -870,7 +864,6 @@ def _check_batch(
     sector_digits: int,
     part: Path | None,
     places: placement.Gazetteer | None = None,
-    points_required: bool = False,
 ) -> _BatchCheck:
     """Check one batch: every check of one row alone, the kept candidates written to
     ``part`` (kept in memory when None), the duplicate keys hashed. A pure function of its
@@ -889,8 +882,6 @@ def _check_batch(
         sector_lengths=source.lengths,
         places=places,
     )
-    if points_required:
-        _require_points(checked)
     reason, detail = checked.checks.resolve()
     alive = reason == ""
     kept, renamed = checked.kept(alive, areas, sector_digits=sector_digits, points=False)
@@ -920,26 +911,6 @@ def _check_batch(
     )
 
 
-def _require_points(checked: records.Checked) -> None:
-    """Reject as ``no_point_for_grid`` the records placed by their area's code or name,
-    without a point (an H3 cell is made from a point; the firm is never put on its
-    village's centre). A record without coordinates and without a usable area keeps its
-    own, earlier reason (``missing_coordinates``, ...: :data:`klastergeo.records.REASONS`
-    order)."""
-    from klastergeo import messages
-
-    place = checked.place
-    no_point = ~(np.isfinite(place.lat) & np.isfinite(place.lon))
-    if not no_point.any():
-        return
-    why = messages.text("points", "en")["grid"]
-    checked.checks.add(
-        "no_point_for_grid",
-        no_point,
-        lambda rows: pd.Series(why, index=rows, dtype=object),
-    )
-
-
 class _Checker:
     """Gathers the batches' checks (:func:`_check_batch`), finds the duplicates across
     them and commits the kept firms."""
@@ -953,12 +924,10 @@ class _Checker:
         snap_m: float,
         sector_digits: int,
         places: placement.Gazetteer | None = None,
-        points_required: bool = False,
     ) -> None:
         self.source, self.work = source, work
         self.areas, self.snap_m, self.sector_digits = areas, snap_m, sector_digits
         self.places = places
-        self.points_required = points_required
         self.done = 0
         self.n_batches = 0
         self.hashes: list[NDArray[np.uint64]] = []
@@ -990,7 +959,6 @@ class _Checker:
                 sector_digits=self.sector_digits,
                 part=self.part(self.n_batches),
                 places=self.places,
-                points_required=self.points_required,
             )
         )
 

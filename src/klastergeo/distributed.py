@@ -99,7 +99,6 @@ def check_batches(
     parts: Callable[[int], Path | None],
     progress: Progress | None = None,
     places: Any = None,
-    points_required: bool = False,
 ) -> list[_BatchCheck]:
     """Check every batch of ``registry`` on a Dask scheduler.
 
@@ -111,7 +110,7 @@ def check_batches(
     scheduler
         ``"threads"``, ``"processes"`` or ``"tcp://HOST:PORT"`` (see
         :func:`scheduler_kind`).
-    areas, snap_m, sector_digits, places, points_required
+    areas, snap_m, sector_digits, places
         As for :meth:`klastergeo.batches.Registry.validate`.
     parts
         Where batch ``i`` writes its kept firms (the client's path; the workers get it
@@ -137,7 +136,6 @@ def check_batches(
             snap_m=snap_m,
             sector_digits=sector_digits,
             places=places,
-            points_required=points_required,
             level=level,
             capture=kind != "threads",  # a thread logs where the client does
         )
@@ -163,7 +161,6 @@ class _Job:
     places: Any  # the gazetteer (klastergeo.placement.Gazetteer) or None
     level: int
     capture: bool
-    points_required: bool = False
 
 
 def _on_dask(
@@ -405,7 +402,6 @@ def _task(source: _Source, areas: gpd.GeoDataFrame | Path | None, job: _Job) -> 
             sector_digits=job.sector_digits,
             part=job.part,
             places=job.places,
-            points_required=job.points_required,
         )
     return dataclasses.replace(done, messages=tuple(messages)) if messages else done
 

@@ -618,7 +618,6 @@ _REASONS = {
         "missing_id": "id kosong",
         "duplicate_record": "baris ganda",
         "duplicate_id": "id ganda",
-        "no_point_for_grid": "tanpa titik untuk sel H3",
     },
     "en": {
         "malformed_row": "malformed row",
@@ -634,7 +633,6 @@ _REASONS = {
         "missing_id": "missing id",
         "duplicate_record": "duplicate record",
         "duplicate_id": "duplicate id",
-        "no_point_for_grid": "no point for an H3 cell",
     },
 }
 
@@ -966,7 +964,7 @@ _ROLES = {
 }
 
 #: What a step that needs the firms' points says when some firms have none (placed by
-#: their area's code or name, :func:`klastergeo.pipeline.placed.note_left_out`): the
+#: their area's code or name, :func:`klastergeo.pipeline.points.with_points`): the
 #: steps' names, and the reasons (``{missing}``, ``{total}``: numbers as the language
 #: writes them).
 _POINTS = {
@@ -981,9 +979,6 @@ _POINTS = {
         "wilayahnya",
         "none": "tidak ada usaha yang memiliki titik koordinat: {total} usaha ditempatkan "
         "menurut kode atau nama wilayah",
-        "grid": "usaha ini ditempatkan menurut kode atau nama wilayahnya dan tidak memiliki "
-        "titik koordinat, sehingga tidak dapat dimasukkan ke sel H3; gunakan --level desa (atau "
-        "tingkat wilayah lain) untuk menghitungnya",
     },
     "en": {
         "colocation": "co-location (related industries, missing links)",
@@ -994,8 +989,6 @@ _POINTS = {
         "some": "{missing} of {total} firms placed by area name or code have no point and "
         "are left out; they still count in their area",
         "none": "no firm has a point: all {total} firms are placed by area name or code",
-        "grid": "this firm is placed by its area's code or name and has no point, so it "
-        "cannot be put in an H3 cell; use --level desa (or another area level) to count it",
     },
 }
 

@@ -79,8 +79,6 @@ REASONS: tuple[str, ...] = (
     "missing_id",
     "duplicate_record",
     "duplicate_id",
-    # a firm placed by its area's code or name, in a run whose areas are H3 cells
-    "no_point_for_grid",
 )
 
 #: Repairs listed in ``repaired.csv``: coordinates swapped back, a KBLI code's leading

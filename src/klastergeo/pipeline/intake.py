@@ -23,7 +23,6 @@ __all__ = [
     "Intake",
     "Survey",
     "gazetteer",
-    "points_required",
     "read",
     "reason_text",
     "rejection_folder",
@@ -145,8 +144,7 @@ def validate(
     Parameters
     ----------
     config
-        The run's configuration; reads ``area.snap_m``, ``records.sector_digits`` and
-        ``area.level`` (H3 cells are made from points: :func:`points_required`).
+        The run's configuration; reads ``area.snap_m`` and ``records.sector_digits``.
     registry
         The registry as opened (:func:`read`).
     areas
@@ -162,7 +160,6 @@ def validate(
         scheduler=config.records.scheduler,
         progress=_named(progress),
         places=gazetteer(config, areas, registry.source.cols),
-        points_required=points_required(config),
     )
     return Intake(firms=FirmStore(outcome), validation=outcome.report(whole=False))
 
@@ -203,20 +200,6 @@ def gazetteer(
         tolerance_m=options.mismatch_m,
         prefer="point" if options.place_by == "point" else "area",
     )
-
-
-def points_required(config: RunConfig) -> bool:
-    """Whether every kept firm needs a point: the areas of analysis are H3 cells, which
-    are made from points. A record placed by its area's code or name has none; it is
-    rejected as ``no_point_for_grid`` (counted in ``rejected.csv`` and the summary)
-    rather than left out of the counts unseen or put on its village's centre.
-
-    Parameters
-    ----------
-    config
-        The configuration; reads ``area.level``.
-    """
-    return parse_level(config.area.level)[0] == "h3"
 
 
 def validate_only(
@@ -260,7 +243,6 @@ def validate_only(
         sector_digits=config.records.sector_digits,
         scheduler=config.records.scheduler,
         places=gazetteer(config, areas, registry.source.cols),
-        points_required=points_required(config),
     )
     return outcome.report(whole=whole)
 
@@ -324,22 +306,24 @@ def stop_error(
         f"{validation.n_repaired} repaired in "
         + (repr(str(config.records.path)) if survey is None else survey.source(config))
         + (", none kept" if validation.n_kept == 0 else "")
-        + f" ({reason_text(validation)}){_elsewhere(validation)}; the outputs in "
+        + f" ({reason_text(validation)}){_elsewhere(validation, config.area.level)}; the outputs in "
         f"{str(config.out if survey is None else survey.config.out)!r} are unchanged; "
         f"see {str(where / 'rejected.csv')!r}"
     )
 
 
-def _elsewhere(validation: records_mod.ValidationReport) -> str:
+def _elsewhere(validation: records_mod.ValidationReport, level: str = "") -> str:
     """A hint where no record is kept: every usable one lies outside the study area
     (records and boundaries of different places, or boundaries in the wrong CRS), or
-    the records placed by area cannot be put in H3 cells."""
+    the records name their area and the areas of analysis are H3 cells, which are made
+    from points (a firm placed by its area has none, and is never put on its village's
+    centre)."""
     reasons = {k for k, v in validation.by_reason.items() if v}
-    if not validation.n_kept and "no_point_for_grid" in reasons:
+    if not validation.n_kept and "area_too_coarse" in reasons and level.startswith("h3"):
         return (
-            ": the records placed by their area's code or name have no point, and H3 "
-            "cells are made from points; use --level desa (or another area level) to "
-            "count them in their areas"
+            ": H3 cells are made from points, and the records placed by their area's code "
+            "or name have none; use --level desa (or another area level) to count them in "
+            "their areas"
         )
     if validation.n_kept or reasons != {"outside_study_area"}:
         return ""
@@ -368,7 +352,7 @@ def validation_problem(
     if report.n_kept == 0:
         return ValidationError(
             f"no record of {str(config.records.path)!r} is usable ({reason_text(report)})"
-            f"{_elsewhere(report)}; "
+            f"{_elsewhere(report, config.area.level)}; "
             f"see {where!r}"
         )
     if config.records.strict and (report.n_rejected or report.n_repaired):
