@@ -78,9 +78,7 @@ def test_the_note_says_how_many_firms_were_left_out_in_both_languages() -> None:
     )
     notes = Notes()
     firms = pd.DataFrame({"lon": [110.0, np.nan, 110.2], "lat": [-7.0, np.nan, -7.2]})
-    kept, at = points_mod.with_points(
-        firms, notes, step="profile", what="colocation", lang="en"
-    )
+    kept, at = points_mod.with_points(firms, notes, step="profile", what="colocation", lang="en")
     assert at is not None and at.tolist() == [0, 2] and len(kept) == 2
     assert notes.items == [
         {
@@ -168,10 +166,14 @@ def test_point_sentra_leave_out_firms_without_a_point() -> None:
     mixed = _with_unplaced(firms, 80, seed=1)
     expected, own = sentra_mod.delineate_points(firms, min_firms=20)
     found, membership = sentra_mod.delineate_points(mixed, min_firms=20)
-    assert found["n_firms"].to_dict() == expected["n_firms"].to_dict() == {
-        "31-01": 60,
-        "31-02": 40,
-    }
+    assert (
+        found["n_firms"].to_dict()
+        == expected["n_firms"].to_dict()
+        == {
+            "31-01": 60,
+            "31-02": 40,
+        }
+    )
     assert membership.index.equals(mixed.index)
     unplaced = mixed.index.str.startswith("area-")
     assert membership[unplaced].isna().all()
@@ -205,7 +207,9 @@ def test_the_map_draws_no_firm_without_a_point(tmp_path: Path) -> None:
     payload = maps._firm_payload(firms)
     table = pd.DataFrame(
         {"n_firms": 1},
-        index=pd.MultiIndex.from_product([areas.index, ["10", "31"]], names=["area_code", "sector"]),
+        index=pd.MultiIndex.from_product(
+            [areas.index, ["10", "31"]], names=["area_code", "sector"]
+        ),
     )
     empty = sentra_mod._empty_sentra(4326)
     page = maps.build_map(areas, table, empty, firms=mixed, tiles="none")
@@ -247,9 +251,7 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     registry["nama"] = [f"UD {i}" for i in range(len(registry))]
     cells = gpd.read_file(folder / "desa.gpkg")
     located = gpd.sjoin(
-        gpd.GeoDataFrame(
-            geometry=gpd.points_from_xy(registry["lon"], registry["lat"]), crs=4326
-        ),
+        gpd.GeoDataFrame(geometry=gpd.points_from_xy(registry["lon"], registry["lat"]), crs=4326),
         cells[["kode", "geometry"]],
         predicate="within",
     )
@@ -359,9 +361,7 @@ def test_area_statistics_are_the_same_whether_firms_have_points_or_not(
     assert len(sentra["points"]) >= 1
 
 
-def test_steps_that_need_points_say_what_they_left_out(
-    runs: dict[str, Path], study: Path
-) -> None:
+def test_steps_that_need_points_say_what_they_left_out(runs: dict[str, Path], study: Path) -> None:
     registry = pd.read_csv(study / "mixed.csv", dtype=str)
     by_code = _by_code(study, "mixed")
     n, by_area = len(registry), int(by_code.sum())
@@ -445,11 +445,7 @@ def test_colocation_uses_the_firms_with_a_point_and_names_them_among_all() -> No
         ("16", None, centre + rng.uniform(-0.1, 0.1, (20, 2))),
     ]
     firms = pd.DataFrame(
-        [
-            {"sector": s, "sentra_id": sid, "lon": x, "lat": y}
-            for s, sid, xy in parts
-            for x, y in xy
-        ]
+        [{"sector": s, "sentra_id": sid, "lon": x, "lat": y} for s, sid, xy in parts for x, y in xy]
     )
     firms.index = pd.Index([f"f{i}" for i in range(len(firms))])
     extra = firms.iloc[rng.integers(0, len(firms), 90)].assign(lon=np.nan, lat=np.nan)

@@ -477,14 +477,13 @@ def _with_points(
     found = np.isfinite(xy).all(axis=1)
     if found.all():
         return xy, codes
-    _without_points(int((~found).sum()), len(found))
+    _without_points(int((~found).sum()), len(xy))
     return xy[found], codes[found]
 
 
 def _without_points(missing: int, total: int) -> None:
     logger.info(
-        "point patterns: %d of %d firms have no point (placed by their area) and are "
-        "left out",
+        "point patterns: %d of %d firms have no point (placed by their area) and are left out",
         missing,
         total,
     )
@@ -539,7 +538,7 @@ def by_sentra(
     xy = projected_xy(inside.geometry, crs)
     found = np.isfinite(xy).all(axis=1)
     if not found.all():
-        _without_points(int((~found).sum()), len(found))
+        _without_points(int((~found).sum()), len(xy))
         inside, xy = inside.iloc[np.flatnonzero(found)], xy[found]
     # each sentra's firms from one sort (not one comparison of every firm per sentra)
     codes, names = pd.factorize(inside["sentra_id"].astype(str))

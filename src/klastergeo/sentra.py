@@ -783,8 +783,7 @@ def delineate_points(
         # a firm placed by its area's code or name has no point: in no point sentra (and
         # not in the registry shares the clusters are compared with), never at a centroid
         logger.info(
-            "point sentra: %d of %d firms have no point (placed by their area) and are "
-            "left out",
+            "point sentra: %d of %d firms have no point (placed by their area) and are left out",
             int((~found).sum()),
             len(found),
         )

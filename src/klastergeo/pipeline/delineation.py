@@ -14,8 +14,8 @@ from numpy.typing import NDArray
 from klastergeo import sentra as sentra_mod
 from klastergeo._spatial import firm_points
 from klastergeo.config import RunConfig
-from klastergeo.pipeline.counting import Counts
 from klastergeo.pipeline._steps import Notes
+from klastergeo.pipeline.counting import Counts
 from klastergeo.pipeline.graph import Weights
 from klastergeo.pipeline.points import with_points
 from klastergeo.pipeline.statistics import Statistics

@@ -306,7 +306,8 @@ def stop_error(
         f"{validation.n_repaired} repaired in "
         + (repr(str(config.records.path)) if survey is None else survey.source(config))
         + (", none kept" if validation.n_kept == 0 else "")
-        + f" ({reason_text(validation)}){_elsewhere(validation, config.area.level)}; the outputs in "
+        + f" ({reason_text(validation)}){_elsewhere(validation, config.area.level)}; "
+        "the outputs in "
         f"{str(config.out if survey is None else survey.config.out)!r} are unchanged; "
         f"see {str(where / 'rejected.csv')!r}"
     )
