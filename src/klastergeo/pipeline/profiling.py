@@ -137,7 +137,7 @@ def profile(
     ):
         patterns = _point_patterns(
             config,
-            _thinned(config, _placed(config, firms, notes, "point_patterns"), notes),
+            _thinned(config, _placed(config, firms, notes), notes),
             members.iloc[has_point(members)] if config.pointpattern.enabled else members,
             study.polygons,
             _largest(config, sentra, notes),
@@ -152,13 +152,14 @@ def profile(
     )
 
 
-def _placed(config: RunConfig, firms: pd.DataFrame, notes: Notes, what: str) -> pd.DataFrame:
-    """The firms with a point, when ``what`` is measured (noted when some, or all, have
-    none: placed by their area's code or name)."""
-    enabled = {"point_patterns": config.pointpattern.enabled}.get(what, True)
-    if not enabled:
+def _placed(config: RunConfig, firms: pd.DataFrame, notes: Notes) -> pd.DataFrame:
+    """The firms the point patterns are measured on: those with a point (noted when
+    some, or all, have none: placed by their area's code or name)."""
+    if not config.pointpattern.enabled:
         return firms
-    placed, _ = with_points(firms, notes, step="profile", what=what, lang=config.map.lang)
+    placed, _ = with_points(
+        firms, notes, step="profile", what="point_patterns", lang=config.map.lang
+    )
     return placed
 
 
