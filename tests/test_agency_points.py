@@ -359,6 +359,16 @@ def test_area_statistics_are_the_same_whether_firms_have_points_or_not(
     pd.testing.assert_frame_equal(sentra["mixed"], sentra["points"])
     pd.testing.assert_frame_equal(sentra["areas"], sentra["points"])
     assert len(sentra["points"]) >= 1
+    # and every other table made of area counts: concentration, global statistics, the
+    # sentra's member areas and their Markusen types
+    # and the firm models (in a sentra or not: no positions)
+    models = sorted(p.name for p in (runs["points"] / "models").glob("*_coefficients.csv"))
+    assert models
+    tables = ["concentration.csv", "global.csv", "sentra_areas.csv", "typology.csv"]
+    for table in [*tables, *(f"models/{m}" for m in models)]:
+        expected_table = pd.read_csv(runs["points"] / table)
+        for name in ("mixed", "areas"):
+            pd.testing.assert_frame_equal(pd.read_csv(runs[name] / table), expected_table)
 
 
 def test_steps_that_need_points_say_what_they_left_out(runs: dict[str, Path], study: Path) -> None:
@@ -523,3 +533,29 @@ def test_h3_cells_hold_only_firms_with_a_point(runs: dict[str, Path], study: Pat
     assert code == "2"
     assert f"none kept (area_too_coarse: {n})" in " ".join(output.split())
     assert "use --level desa" in " ".join(output.split())
+
+
+def test_the_maps_and_the_published_firms_hold_only_points(
+    runs: dict[str, Path], study: Path, tmp_path: Path
+) -> None:
+    by_code = _by_code(study, "mixed")
+    html = (runs["mixed"] / "map.html").read_text(encoding="utf-8")
+    block = html.split(f'id="{maps.FIRMS_ID}">', 1)[1].split("</script>", 1)[0]
+    drawn = json.loads(block)
+    assert drawn["n"] == int((~by_code).sum())  # one marker per firm with a point
+    names = pd.read_csv(study / "mixed.csv", dtype=str).set_index("id")["nama"]
+    assert sorted(drawn["names"]) == sorted(names[~by_code])
+    # published with --with-firms: the map's markers are the same, and firms.geojson
+    # lists a firm placed by its area without a geometry (its area code says where)
+    site = tmp_path / "site"
+    result = runner.invoke(
+        app, ["publish", str(runs["mixed"]), "--site", str(site), "--with-firms"]
+    )
+    assert result.exit_code == 0, result.output
+    published = json.loads((site / "firms.geojson").read_text(encoding="utf-8"))["features"]
+    unplaced = {f["properties"]["record_id"] for f in published if f["geometry"] is None}
+    assert unplaced == set(by_code.index[by_code])
+    assert all(f["properties"]["area_code"] for f in published)
+    page = (site / "map.html").read_text(encoding="utf-8")
+    block = page.split(f'id="{maps.FIRMS_ID}">', 1)[1].split("</script>", 1)[0]
+    assert json.loads(block)["n"] == int((~by_code).sum())
