@@ -440,7 +440,7 @@ def _chains(gaz: Gazetteer, names: tuple[str, ...]) -> pd.DataFrame:
     memo_key = ("__chain__", *names)
     found = gaz._memo.get(memo_key)
     if found is not None:
-        return found  # type: ignore[no-any-return]
+        return found
     units = gaz.units
     finest = names[-1]
     mine = units.loc[(units["level"].to_numpy() == finest) & units["inside"].to_numpy(dtype=bool)]
