@@ -261,7 +261,9 @@ def draw_map(
     few = store is not None and len(columns) <= config.map.max_firms
     # only firms with a point are drawn (markers) or counted on the grid
     what = "firm_markers" if few else "density_grid"
-    placed, at = with_points(columns, notes, step="map", what=what, lang=config.map.lang)
+    placed, at = with_points(  # the coordinates alone: a national registry's are many
+        columns[["lon", "lat"]], notes, step="map", what=what, lang=config.map.lang
+    )
     firms: pd.DataFrame | None = placed if len(placed) else None
     if few and store is not None and firms is not None:
         firms = store.frame() if at is None else store.frame(at)

@@ -157,6 +157,8 @@ def _placed(config: RunConfig, firms: pd.DataFrame, notes: Notes) -> pd.DataFram
     some, or all, have none: placed by their area's code or name)."""
     if not config.pointpattern.enabled:
         return firms
+    if not isinstance(firms, gpd.GeoDataFrame):  # the columns the patterns read, no copy
+        firms = firms[[c for c in ("lon", "lat", "sector") if c in firms]]
     placed, _ = with_points(
         firms, notes, step="profile", what="point_patterns", lang=config.map.lang
     )
@@ -269,7 +271,10 @@ def _colocation(config: RunConfig, firms: pd.DataFrame, notes: Notes) -> Colocat
         return None
     # firms placed by their area's code or name have no point: left out (and noted), and
     # the positions of the related firms found are mapped back to every firm's
-    firms, at = with_points(firms, notes, step="profile", what="colocation", lang=config.map.lang)
+    used = [c for c in ("lon", "lat", "sector", "sentra_id") if c in firms]
+    firms, at = with_points(
+        firms[used], notes, step="profile", what="colocation", lang=config.map.lang
+    )
     if not len(firms):
         return None  # noted: no firm has a point
     if len(firms) < 3:
