@@ -105,8 +105,11 @@ def find_sentra(
         firm_sentra = _firm_sentra(membership.reindex(counts.counts.index), counts.rows)
         near = sentra_mod.near_misses(table, weights.graph, members, **rules, screened=screened)
         return Delineation(sentra, members, firm_sentra, area_sentra, near)
-    # firms placed by their area's code or name have no point: in no point sentra (noted)
-    with_points(firms, notes, step="sentra", what="point_sentra", lang=config.map.lang)
+    # firms placed by their area's code or name have no point: in no point sentra (noted;
+    # delineate_points leaves them out)
+    with_points(
+        firms[["lon", "lat"]], notes, step="sentra", what="point_sentra", lang=config.map.lang
+    )
     points = gpd.GeoDataFrame(
         firms, geometry=firm_points(firms["lon"].to_numpy(), firms["lat"].to_numpy()), crs=4326
     )
