@@ -109,9 +109,10 @@ def count(config: RunConfig, study: StudyArea, intake: Intake) -> Counts:
 
 def _cells(firms: pd.DataFrame, resolution: int) -> NDArray[np.object_]:
     """Each firm's H3 cell; None for a firm without a point (placed by its area), which
-    no cell holds. Validation rejects those in an H3 run (``no_point_for_grid``:
-    :func:`~.intake.points_required`), so none is here unless an intake was made
-    otherwise; it is then counted in no cell, and said so."""
+    no cell holds. Placement rejects those in an H3 run (``area_too_coarse``: an H3
+    grid places a firm by its coordinates), so none is here unless an intake was made
+    otherwise; it is then counted in no cell (never in its village centre's), and the
+    log says so."""
     found = has_point(firms)
     cells = np.full(len(firms), None, dtype=object)
     if found.any():
