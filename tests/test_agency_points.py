@@ -559,3 +559,15 @@ def test_the_maps_and_the_published_firms_hold_only_points(
     page = (site / "map.html").read_text(encoding="utf-8")
     block = page.split(f'id="{maps.FIRMS_ID}">', 1)[1].split("</script>", 1)[0]
     assert json.loads(block)["n"] == int((~by_code).sum())
+
+
+def test_a_firm_without_a_point_is_in_no_h3_cell(caplog: pytest.LogCaptureFixture) -> None:
+    from klastergeo import aggregate
+    from klastergeo.pipeline.counting import _cells
+
+    firms = pd.DataFrame({"lat": [-7.5, np.nan, -7.6], "lon": [110.8, np.nan, 110.9]})
+    with caplog.at_level("WARNING"):
+        cells = _cells(firms, 8)
+    expected = aggregate.h3_cells(np.array([-7.5, -7.6]), np.array([110.8, 110.9]), 8)
+    assert cells[1] is None and [cells[0], cells[2]] == expected.tolist()
+    assert "1 of 3 firms have no point" in caplog.text
