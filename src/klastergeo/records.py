@@ -31,7 +31,7 @@ from numpy.typing import NDArray
 from klastergeo import coordinates, kbli, placement
 from klastergeo._docstrings import fill
 from klastergeo._errors import ValidationError, preview
-from klastergeo._spatial import locate_points
+from klastergeo._spatial import firm_points, locate_points
 from klastergeo.config import Columns, Decimal
 from klastergeo.schema import FIRM_COLUMNS, RESERVED_FIRM_COLUMNS
 
@@ -2769,5 +2769,5 @@ def _kept_frame(
         )
     if not points:  # the caller makes the points later (batches spill lat/lon only)
         return kept, renamed
-    shapes = gpd.points_from_xy(kept["lon"], kept["lat"])
+    shapes = firm_points(kept["lon"], kept["lat"])  # none where placed by area
     return gpd.GeoDataFrame(kept, geometry=shapes, crs=4326), renamed
