@@ -45,12 +45,12 @@ __all__ = [
     "ValidationReport",
     "check_rows",
     "csv_layout",
-    "implied_roles",
-    "locate",
     "duplicate_keys",
     "file_decimal",
     "file_formats",
     "find_duplicates",
+    "implied_roles",
+    "locate",
     "merge_formats",
     "number_format",
     "numeric_column",
@@ -1838,9 +1838,7 @@ def _own_name(columns: Any, name: str) -> str:
     return f"{name}_klastergeo" if name in columns else name
 
 
-def implied_roles(
-    raw: RawRecords, cols: Columns, given: Columns | None
-) -> dict[str, str]:
+def implied_roles(raw: RawRecords, cols: Columns, given: Columns | None) -> dict[str, str]:
     """The roles taken by a column that stands for them (:attr:`RawRecords.implied`)
     because no column was given or found for them.
 

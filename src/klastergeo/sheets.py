@@ -26,6 +26,7 @@ Three rules, general rather than fitted to one file:
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 from collections.abc import Mapping, Sequence
@@ -69,9 +70,7 @@ _NUMBER = re.compile(r"^[+-]?(\d[\d.,\s]*|[.,]\d[\d\s]*)([eE][+-]?\d+)?$")
 _COLUMN_NUMBER = re.compile(r"^\(\s*(\d{1,3})\s*\)$|^(\d{1,3})$")
 # RE2 patterns (pyarrow) for the first text cell of a row
 _TOTAL = r"(?i)^\s*(grand\s*total|sub\s*-?\s*total|jumlah|total)\b"
-_FOOTNOTE = (
-    r"(?i)^\s*((sumber|keterangan|ket|catatan|note|notes|source)\s*[:.]|\*+\s*\)|\*+\s)"
-)
+_FOOTNOTE = r"(?i)^\s*((sumber|keterangan|ket|catatan|note|notes|source)\s*[:.]|\*+\s*\)|\*+\s)"
 _ARROW_NUMBER = r"^[+-]?(\d[\d.,\s]*|[.,]\d[\d\s]*)([eE][+-]?\d+)?$"
 
 
@@ -229,7 +228,7 @@ def _column_numbers(row: Sequence[Any]) -> bool:
         numbers.append(int(match.group(1) or match.group(2)))
     if len(numbers) < 2 or numbers[0] > 2:
         return False
-    return all(b == a + 1 for a, b in zip(numbers, numbers[1:], strict=False))
+    return all(b == a + 1 for a, b in itertools.pairwise(numbers))
 
 
 def find_header(
@@ -298,9 +297,7 @@ def find_header(
             used = (0, 1) if len(rows) > 1 and _column_numbers(rows[1]) else (0,)
             found = {roles[header_key(n)] for n in names if header_key(n) in roles}
             return Header(names, used, False, tuple(sorted(found)))
-    examples = ", ".join(
-        f"{role}: {names[0]!r}" for role, names in candidates.items() if names
-    )
+    examples = ", ".join(f"{role}: {names[0]!r}" for role, names in candidates.items() if names)
     shown = "; ".join(
         f"row {i + 1}: {preview([_text(v) for v in r if not _empty(v)])}"
         for i, r in enumerate(rows[:3])
@@ -463,8 +460,8 @@ def classify_rows(
         numbered &= empty | _np(pc.match_substring_regex(text, r"^\(\s*\d{1,3}\s*\)$"))
         first = text if first is None else pc.if_else(pc.equal(first, ""), text, first)
         word = pc.if_else(pa.array(number), "", text)
-        first_word = word if first_word is None else pc.if_else(
-            pc.equal(first_word, ""), word, first_word
+        first_word = (
+            word if first_word is None else pc.if_else(pc.equal(first_word, ""), word, first_word)
         )
     assert first is not None and first_word is not None
     blank = filled == 0
@@ -622,7 +619,7 @@ def _sheet_cells(
     try:
         from openpyxl.worksheet._reader import WorkSheetParser
     except ImportError:  # pragma: no cover - an openpyxl without it: no merged cells
-        WorkSheetParser = None  # noqa: N806
+        WorkSheetParser = None
     if WorkSheetParser is not None and hasattr(ws, "_get_source"):
         with ws._get_source() as src:
             parser = WorkSheetParser(
@@ -723,6 +720,11 @@ def _table(
     return frame, typed_columns, header, sheet_rows
 
 
+def _is(kinds: NDArray[np.object_], kind: type) -> NDArray[np.bool_]:
+    """Which of ``kinds`` (the types of an object array's values) are ``kind``."""
+    return np.isin(kinds, np.asarray([kind], dtype=object))
+
+
 def _cell_text(values: NDArray[np.object_]) -> NDArray[np.object_]:
     """Cells as text: whole numbers as their digits (``3310112015``, never ``3.31e9`` or
     ``3310112015.0``), other numbers in positional notation, empty cells ``""``."""
@@ -730,12 +732,12 @@ def _cell_text(values: NDArray[np.object_]) -> NDArray[np.object_]:
     if not len(values):
         return out
     kinds = _TYPE(values)
-    text = kinds == str
+    text = _is(kinds, str)
     out[text] = values[text]
-    ints = kinds == int
+    ints = _is(kinds, int)
     if ints.any():
         out[ints] = values[ints].astype(str)
-    floats = kinds == float
+    floats = _is(kinds, float)
     if floats.any():
         numbers = values[floats].astype(float)
         whole = np.isfinite(numbers) & (np.abs(numbers) < 2**53)
@@ -817,7 +819,7 @@ def _assemble(
         whole = frames[0]
     else:
         whole = pd.concat(frames, ignore_index=True).fillna("")
-        whole = whole.astype({c: str for c in whole.columns})
+        whole = whole.astype(dict.fromkeys(whole.columns, str))
     implied = {}
     if all_sheets:
         implied = {"kecamatan": "sheet" if "sheet" in whole.columns else "sheet_name"}
@@ -889,8 +891,10 @@ def _read_old(
     tables, skipped = [], []
     for name in chosen:
         grid = book[name].astype(object).where(book[name].notna(), None).to_numpy()
-        number = np.isin(_TYPE(grid), np.asarray([int, float], dtype=object)) if grid.size else (
-            np.zeros(grid.shape, dtype=bool)
+        number = (
+            np.isin(_TYPE(grid), np.asarray([int, float], dtype=object))
+            if grid.size
+            else (np.zeros(grid.shape, dtype=bool))
         )
         where = f"sheet {name!r} of {str(source)!r}"
         try:
