@@ -351,6 +351,21 @@ def test_number_cells_are_written_as_their_digits(tmp_path: Path) -> None:
     assert not frame.map(lambda v: "e" in v.lower()).to_numpy().any()
 
 
+def test_an_nib_that_lost_its_zero_is_listed_not_changed(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.append(["NIB", "Lintang", "Bujur", "KBLI"])
+    ws.append([1234567890123, -7.71, 110.6, 31001])
+    ws.append([912345678901, -7.72, 110.6, 31001])  # sheet row 3: 0912345678901
+    path = tmp_path / "nib.xlsx"
+    book.save(path)
+    report = records.validate_records(records.read_records(path))
+    assert report.records.index.tolist() == ["1234567890123", "912345678901"]
+    (note,) = report.summary()["layout"]["notes"]
+    assert "column 'NIB': 1 NIB value(s) read from number cells have fewer than 13" in note
+    assert "in rows 3;" in note
+
+
 # -- 6: workbooks that cannot be read -----------------------------------------------------------
 
 

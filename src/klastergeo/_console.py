@@ -287,6 +287,7 @@ def records_notes(block: dict[str, Any]) -> list[str]:
         notes.append(f"{where}header in row(s) {rows}{how}")
     for sheet in layout.get("sheets_skipped") or []:
         notes.append(f"sheet {sheet['sheet']!r} left out: {sheet['why']}")
+    notes += list(layout.get("notes") or [])
     n = int(block.get("skipped") or 0)
     if n:
         kinds = {"total": "totals", "footnote": "footnotes", "blank": "blank",

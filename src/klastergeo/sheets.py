@@ -351,6 +351,7 @@ class Layout:
 
     parts: tuple[SheetPart, ...]
     skipped_sheets: tuple[tuple[str, str], ...] = ()
+    notes: tuple[str, ...] = ()  # what reading found doubtful (an NIB that lost a zero)
 
     def sheet_rows(self, rows: NDArray[np.int64]) -> tuple[NDArray[Any], NDArray[np.int64]]:
         """The sheet and the spreadsheet's row of each record number in ``rows``."""
@@ -381,6 +382,7 @@ class Layout:
         return {
             "tables": [p.to_dict() for p in self.parts],
             "sheets_skipped": [{"sheet": s, "why": why} for s, why in self.skipped_sheets],
+            "notes": list(self.notes),
         }
 
 
@@ -778,7 +780,9 @@ def _assemble(
     typed: set[str] = set()
     rows: list[NDArray[np.int64]] = []
     done = 0
+    notes: list[str] = []
     for name, frame, types, header, sheet_rows in tables:
+        notes += _short_codes(frame, types, sheet_rows, where=f"sheet {name!r}")
         renames = {}
         for column in frame.columns:
             key = header_key(column) or column
@@ -827,9 +831,40 @@ def _assemble(
         frame=whole.reset_index(drop=True),
         typed=frozenset(typed),
         rows=np.concatenate(rows) if rows else np.empty(0, np.int64),
-        layout=Layout(tuple(parts), tuple(skipped)),
+        layout=Layout(tuple(parts), tuple(skipped), tuple(notes)),
         implied=implied,
     )
+
+
+#: Header keys of the business registration number (NIB, 13 digits), and its length.
+_NIB_KEYS = ("nib", "no_nib", "nomor_nib", "nomor_induk_berusaha", "nib_oss")
+_NIB_DIGITS = 13
+
+
+def _short_codes(
+    frame: pd.DataFrame, typed: frozenset[str], sheet_rows: NDArray[np.int64], *, where: str
+) -> list[str]:
+    """Notes on NIB columns read from number cells whose values have fewer than 13
+    digits: a leading zero a number cannot keep. They are listed (the log, the summary),
+    not changed: an NIB is an identifier, and only its owner can say what it was."""
+    notes = []
+    for column in frame.columns:
+        if column not in typed or header_key(column) not in _NIB_KEYS:
+            continue
+        text = frame[column].astype("string").fillna("")
+        short = (
+            text.str.fullmatch(r"\d+").fillna(False) & (text.str.len() < _NIB_DIGITS)
+        ).to_numpy(dtype=bool)
+        if not short.any():
+            continue
+        note = (
+            f"{where}, column {column!r}: {int(short.sum())} NIB value(s) read from number "
+            f"cells have fewer than {_NIB_DIGITS} digits (a leading zero lost?), in rows "
+            f"{preview(sheet_rows[short])}; they are kept as read: store NIB as text"
+        )
+        logger.warning("%s", note)
+        notes.append(note)
+    return notes
 
 
 def _same_tables(
