@@ -482,7 +482,13 @@ class CsvLayout:
     found: bool = True
 
     def layout(self, n_rows: int) -> sheets.Layout | None:
-        """Where the records are, when the header is not just the first line (None)."""
+        """Where the records are, when the header is not just the first line (None).
+
+        Parameters
+        ----------
+        n_rows
+            Records in the file (malformed lines included).
+        """
         if self.skip == 1:
             return None
         part = sheets.SheetPart(None, self.header_rows, 1, n_rows, self.skip, self.found)

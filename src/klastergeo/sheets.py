@@ -78,6 +78,11 @@ def header_key(text: object) -> str:
     """A header as compared with the known column names: lower case, units in parentheses
     or brackets left out, every run of other characters one underscore.
 
+    Parameters
+    ----------
+    text
+        A header cell.
+
     Examples
     --------
     >>> header_key("Tenaga Kerja (orang)"), header_key("Desa/Kelurahan"), header_key(" KBLI ")
@@ -354,7 +359,13 @@ class Layout:
     notes: tuple[str, ...] = ()  # what reading found doubtful (an NIB that lost a zero)
 
     def sheet_rows(self, rows: NDArray[np.int64]) -> tuple[NDArray[Any], NDArray[np.int64]]:
-        """The sheet and the spreadsheet's row of each record number in ``rows``."""
+        """The sheet and the spreadsheet's row of each record number in ``rows``.
+
+        Parameters
+        ----------
+        rows
+            Record numbers (``row``).
+        """
         rows = np.asarray(rows, dtype=np.int64)
         firsts = np.array([p.first for p in self.parts], dtype=np.int64)
         which = np.clip(np.searchsorted(firsts, rows, side="right") - 1, 0, len(self.parts) - 1)
@@ -365,7 +376,17 @@ class Layout:
     def locate(self, frame: pd.DataFrame, *, row: str = "row", sheet: bool = False) -> pd.DataFrame:
         """``frame`` (rows with a record number in column ``row``) with ``sheet_row`` (and
         ``sheet`` when ``sheet``) after that column; ``<name>_klastergeo`` where the frame
-        has a column of that name."""
+        has a column of that name.
+
+        Parameters
+        ----------
+        frame
+            Rejected, repaired or skipped rows.
+        row
+            The column of record numbers.
+        sheet
+            Add the sheet's name too.
+        """
         if row not in frame.columns:
             return frame
         names, numbers = self.sheet_rows(frame[row].to_numpy(dtype=np.int64))
@@ -488,7 +509,13 @@ def classify_rows(
 
 
 def row_text(frame: pd.DataFrame) -> pd.Series:
-    """Each row's non-empty cells joined by `` | `` (what ``skipped.csv`` shows)."""
+    """Each row's non-empty cells joined by `` | `` (what ``skipped.csv`` shows).
+
+    Parameters
+    ----------
+    frame
+        Rows as read (few: the skipped ones).
+    """
     if not len(frame):
         return pd.Series([], index=frame.index, dtype=object)
     cells = frame.astype("string").fillna("")
