@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from klastergeo import batches, records, sheets
 from klastergeo._errors import ValidationError
 from klastergeo.cli import app
+from klastergeo.config import Columns
 from klastergeo.pipeline import writer
 
 runner = CliRunner()
@@ -138,6 +139,30 @@ def test_header_on_the_first_row_is_read_as_before(tmp_path: Path) -> None:
     assert report.records.loc["E1", "kbli"] == "01111"  # a text cell keeps its zero
 
 
+def test_names_given_by_the_user_find_the_header(tmp_path: Path) -> None:
+    rows = [["Rekap usaha"], ["Y koord", "X koord", "Kode Lap"], [-7.7, 110.6, "31001"]]
+    path = _book(tmp_path / "own.xlsx", {"S": rows})
+    with pytest.raises(ValidationError, match=r"no header row found .*--sector-col"):
+        records.read_records(path)
+    given = Columns(lat="Y koord", lon="X koord", sector="Kode Lap")
+    raw = records.read_records(path, columns=given)
+    assert list(raw.frame.columns) == ["Y koord", "X koord", "Kode Lap"]
+    assert records.validate_records(raw, columns=given).n_kept == 1
+
+
+def test_merged_cells_among_the_records_give_every_row_their_value(tmp_path: Path) -> None:
+    """A kecamatan written once in a cell merged over the rows of its firms."""
+    firms = [_firm(i, 31001, kec="Ceper" if i == 1 else None) for i in range(1, 4)]
+    firms += [_firm(i, 31001, kec="Pedan" if i == 4 else None) for i in range(4, 6)]
+    path = _book(
+        tmp_path / "merged.xlsx",
+        {"S": _agency_sheet(firms)},
+        {"S": (*MERGES, "I7:I9", "I10:I11")},
+    )
+    raw = records.read_records(path)
+    assert raw.frame["Kecamatan"].tolist() == ["Ceper"] * 3 + ["Pedan"] * 2
+
+
 # -- 3: totals, footnotes and blank rows are skipped and listed -------------------------------
 
 
@@ -194,14 +219,17 @@ def test_csv_with_title_rows_and_totals_streamed_in_batches(tmp_path: Path) -> N
     """The staged CSV path (a file larger than a batch) skips the same rows as the whole
     file read at once, and numbers them as the file does."""
     lines = ["Daftar IKM Kecamatan Ceper,,,,", ",,,,", "id,lintang,bujur,kbli,tk"]
-    lines += [f"A{i},-7.7{i},110.6{i},31001,{i}" for i in range(1, 7)]
+    lines += [f"A{i},-7.7{i},110.6{i},31001,{i}" for i in range(1, 4)]
+    lines += ["id,lintang,bujur,kbli,tk"]  # the header again, after a page break
+    lines += [f"A{i},-7.7{i},110.6{i},31001,{i}" for i in range(4, 7)]
     lines += ["Jumlah,,,,21", ",,,,", "Sumber: Disperindag,,,,"]
     path = tmp_path / "ikm.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     whole = records.validate_records(records.read_records(path))
-    assert whole.skipped["kind"].tolist() == ["total", "blank", "footnote"]
-    assert whole.skipped["row"].tolist() == [7, 8, 9]
-    assert whole.skipped["sheet_row"].tolist() == [10, 11, 12]  # lines of the file
+    assert whole.skipped["kind"].tolist() == ["header", "total", "blank", "footnote"]
+    assert whole.skipped["row"].tolist() == [4, 8, 9, 10]
+    assert whole.skipped["sheet_row"].tolist() == [7, 11, 12, 13]  # lines of the file
+    assert whole.records["row"].tolist() == [1, 2, 3, 5, 6, 7]
     outcome = batches.validate_in_batches(path, workdir=tmp_path / "w", batch_size=4)
     assert outcome.n_batches > 1
     report = outcome.report()

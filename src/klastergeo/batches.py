@@ -581,7 +581,7 @@ def _open(
             return _parquet(
                 path, columns=columns, decimal=decimal, batch_size=batch_size, formats=formats
             )
-    raw = records.read_records(path, **options)
+    raw = records.read_records(path, **options, columns=columns)
     cols = records.resolve_columns(
         list(raw.frame.columns), columns, has_geometry=raw.xy is not None, implied=raw.implied
     )
@@ -732,7 +732,7 @@ def _stage_csv(
 ) -> _Source:
     """Read a CSV file once, in blocks, into a Parquet file of text."""
     layout = records.csv_layout(
-        path, delimiter=options.get("delimiter"), encoding=options.get("encoding")
+        path, delimiter=options.get("delimiter"), encoding=options.get("encoding"), columns=columns
     )
     cols = records.resolve_columns(layout.header, columns, has_geometry=False)
     encoding = layout.encoding

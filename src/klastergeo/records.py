@@ -50,6 +50,7 @@ __all__ = [
     "file_formats",
     "find_duplicates",
     "implied_roles",
+    "known_names",
     "locate",
     "merge_formats",
     "number_format",
@@ -340,6 +341,7 @@ def read_records(
     sheet: str | None = None,
     layer: str | None = None,
     what: str = "records",
+    columns: Columns | None = None,
 ) -> RawRecords:
     """Read an enterprise registry without changing any value.
 
@@ -357,6 +359,9 @@ def read_records(
         Excel sheet name (default the first) or GIS layer name (default the first).
     what
         What the file is, in messages (``"records"``, ``"area data"``, ...).
+    columns
+        Column names given by the user: a spreadsheet's header row is the first that
+        names two column roles, by these names or those of :data:`CANDIDATES`.
 
     Examples
     --------
@@ -372,9 +377,9 @@ def read_records(
     suffix = source.suffix.lower()
     try:
         if suffix in _CSV_SUFFIXES:
-            return _read_csv(source, delimiter=delimiter, encoding=encoding)
+            return _read_csv(source, delimiter=delimiter, encoding=encoding, columns=columns)
         if suffix in _EXCEL_SUFFIXES:
-            return _read_excel(source, sheet=sheet)
+            return _read_excel(source, sheet=sheet, columns=columns)
         if suffix in _PARQUET_SUFFIXES:
             return _read_parquet(source)
         if suffix in _GIS_SUFFIXES:
@@ -529,7 +534,34 @@ class CsvLayout:
         }
 
 
-def csv_layout(source: Path, *, delimiter: str | None, encoding: str | None) -> CsvLayout:
+def known_names(columns: Columns | None = None) -> dict[str, tuple[str, ...]]:
+    """The column names that name each role: :data:`CANDIDATES`, and first the names
+    the user gave (``columns``).
+
+    Parameters
+    ----------
+    columns
+        The column mapping given, or None.
+
+    Examples
+    --------
+    >>> known_names(Columns(lat="Y_dd"))["lat"][:2]
+    ('Y_dd', 'lat')
+    """
+    given = columns or Columns()
+    return {
+        role: (*([getattr(given, role)] if getattr(given, role) else []), *names)
+        for role, names in CANDIDATES.items()
+    }
+
+
+def csv_layout(
+    source: Path,
+    *,
+    delimiter: str | None,
+    encoding: str | None,
+    columns: Columns | None = None,
+) -> CsvLayout:
     """Detect the encoding and delimiter of a CSV file and read its header.
 
     Parameters
@@ -540,6 +572,9 @@ def csv_layout(source: Path, *, delimiter: str | None, encoding: str | None) -> 
         The delimiter, or None to sniff it.
     encoding
         The encoding, or None to detect it (UTF-8 with or without BOM, else Windows-1252).
+    columns
+        Column names given by the user, which name roles as :data:`CANDIDATES` do (to
+        find the header below title lines).
 
     Returns
     -------
@@ -567,7 +602,7 @@ def csv_layout(source: Path, *, delimiter: str | None, encoding: str | None) -> 
     width = max(len(row) for row in first)
     grid = [[*row, *[None] * (width - len(row))] for row in first]
     try:
-        found = sheets.find_header(grid, candidates=CANDIDATES, where=repr(str(source)))
+        found = sheets.find_header(grid, candidates=known_names(columns), where=repr(str(source)))
     except ValidationError:  # nothing names a role: the first line, as it always was
         found = None
     if found is None or found.rows == (0,):
@@ -588,8 +623,10 @@ def csv_layout(source: Path, *, delimiter: str | None, encoding: str | None) -> 
     return CsvLayout(enc, delim, header, skip=found.end, header_rows=rows, found=found.found)
 
 
-def _read_csv(source: Path, *, delimiter: str | None, encoding: str | None) -> RawRecords:
-    layout = csv_layout(source, delimiter=delimiter, encoding=encoding)
+def _read_csv(
+    source: Path, *, delimiter: str | None, encoding: str | None, columns: Columns | None = None
+) -> RawRecords:
+    layout = csv_layout(source, delimiter=delimiter, encoding=encoding, columns=columns)
     enc, delim, header = layout.encoding, layout.delimiter, layout.header
     malformed: list[dict[str, Any]] = []
 
@@ -669,10 +706,10 @@ def _check_header(header: list[str], source: Path) -> None:
         )
 
 
-def _read_excel(source: Path, *, sheet: str | None) -> RawRecords:
+def _read_excel(source: Path, *, sheet: str | None, columns: Columns | None = None) -> RawRecords:
     """A workbook's records: the header found below title rows, merged and two-row
     headers read, number cells as their digits (:func:`klastergeo.sheets.read_workbook`)."""
-    table = sheets.read_workbook(source, sheet=sheet, candidates=CANDIDATES)
+    table = sheets.read_workbook(source, sheet=sheet, candidates=known_names(columns))
     _check_header(list(table.frame.columns), source)
     return RawRecords(
         frame=table.frame,

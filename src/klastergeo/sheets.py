@@ -313,8 +313,8 @@ def find_header(
         f"row of text naming at least two column roles ({examples}; case, punctuation and "
         f"units in parentheses ignored), and none does"
         + (f" (it begins: {shown})" if shown else " (the sheet is empty)")
-        + "; put the column names in one row above the records, or name the columns as "
-        "these roles"
+        + "; put the column names in one row above the records, or pass the names of "
+        "two of its columns (e.g. --sector-col and --name-col)"
     )
 
 
