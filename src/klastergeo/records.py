@@ -1821,15 +1821,12 @@ def skip_rows(raw: RawRecords, cols: Columns) -> tuple[RawRecords, pd.DataFrame]
     if not skip.any():
         return raw, _skipped_frame(None)
     rows = raw.rows
-    skipped = _skipped_frame(
-        pd.DataFrame(
-            {
-                "row": rows[skip],
-                "kind": kinds[skip],
-                "text": sheets.row_text(raw.frame.loc[skip]).to_numpy(dtype=object),
-            }
-        )
-    )
+    text = np.full(int(skip.sum()), "", dtype=object)
+    worded = (kinds != "blank")[skip]  # a blank row's text is empty: not looked at
+    if worded.any():
+        said = raw.frame.loc[skip & (kinds != "blank")]
+        text[worded] = sheets.row_text(said).to_numpy(dtype=object)
+    skipped = _skipped_frame(pd.DataFrame({"row": rows[skip], "kind": kinds[skip], "text": text}))
     counts = pd.Series(kinds[skip]).value_counts()
     logger.info(
         "%d row(s) of %s are not firms and are skipped: %s",

@@ -283,7 +283,8 @@ def find_header(
         if len(filled) < 2 or sum(not _numeric(v) for v in filled) < 0.75 * len(filled):
             continue
         top = [_text(v) for v in row]
-        names, used = top, (i,)
+        names: list[str] = top
+        used: tuple[int, ...] = (i,)
         if i + 1 < len(rows):
             two = _two_rows(top, rows[i + 1], _merged_across(merges, i), roles)
             if two is not None:
@@ -299,9 +300,11 @@ def find_header(
         first = [v for v in rows[0] if not _empty(v)]
         if len(first) >= 2 and sum(not _numeric(v) for v in first) >= 0.75 * len(first):
             names = [_text(v) for v in rows[0]]
-            used = (0, 1) if len(rows) > 1 and _column_numbers(rows[1]) else (0,)
+            first_rows: tuple[int, ...] = (0,)
+            if len(rows) > 1 and _column_numbers(rows[1]):
+                first_rows = (0, 1)
             found = {roles[header_key(n)] for n in names if header_key(n) in roles}
-            return Header(names, used, False, tuple(sorted(found)))
+            return Header(names, first_rows, False, tuple(sorted(found)))
     examples = ", ".join(f"{role}: {names[0]!r}" for role, names in candidates.items() if names)
     shown = "; ".join(
         f"row {i + 1}: {preview([_text(v) for v in r if not _empty(v)])}"
@@ -682,7 +685,7 @@ def _sheet_cells(
     cols = np.asarray(ci, dtype=np.int64) - 1
     flat = np.empty(len(vals), dtype=object)
     flat[:] = vals
-    kinds = _TYPE(flat)
+    kinds = _types(flat)
     number = np.isin(kinds, np.asarray([int, float], dtype=object))
     shape = (int(rows.max()) + 1, int(cols.max()) + 1)
     values = np.full(shape, None, dtype=object)
@@ -705,6 +708,11 @@ def _sheet_cells(
 
 
 _TYPE = np.frompyfunc(type, 1, 1)
+
+
+def _types(values: NDArray[np.object_]) -> NDArray[np.object_]:
+    """The type of each value of an object array."""
+    return np.asarray(_TYPE(values), dtype=object)
 
 
 def _table(
@@ -760,7 +768,7 @@ def _cell_text(values: NDArray[np.object_]) -> NDArray[np.object_]:
     out = np.full(len(values), "", dtype=object)
     if not len(values):
         return out
-    kinds = _TYPE(values)
+    kinds = _types(values)
     text = _is(kinds, str)
     out[text] = values[text]
     ints = _is(kinds, int)
@@ -931,14 +939,14 @@ def _read_old(
             "workbook under another name; open it in Excel or LibreOffice, remove the "
             "password (File > Info > Protect Workbook) and save it as .xlsx"
         )
-    try:
-        import xlrd  # noqa: F401
-    except ImportError:
+    import importlib.util
+
+    if importlib.util.find_spec("xlrd") is None:
         raise ValidationError(
             f"{str(source)!r} is an Excel 97-2003 workbook (.xls), which needs the xlrd "
             "package (not installed); open it in Excel or LibreOffice and save it as "
             ".xlsx (or pip install xlrd)"
-        ) from None
+        )
     try:
         book = pd.read_excel(source, sheet_name=None, header=None, dtype=object, engine="xlrd")
     except MemoryError:
@@ -954,7 +962,7 @@ def _read_old(
     for name in chosen:
         grid = book[name].astype(object).where(book[name].notna(), None).to_numpy()
         number = (
-            np.isin(_TYPE(grid), np.asarray([int, float], dtype=object))
+            np.isin(_types(grid), np.asarray([int, float], dtype=object))
             if grid.size
             else (np.zeros(grid.shape, dtype=bool))
         )
