@@ -490,3 +490,43 @@ def test_summary_block_is_json(tmp_path: Path) -> None:
     block = json.loads(json.dumps(report.summary()))
     assert block["layout"]["tables"][0]["header_rows"] == [4, 5, 6]
     assert block["layout"]["tables"][0]["first_record_row"] == 7
+
+
+def test_a_run_on_an_agency_workbook(tmp_path: Path) -> None:
+    """The whole run on a workbook with title rows, number cells and a totals row: the
+    same kept firms and sentra as from the CSV, the totals and footnote skipped."""
+    from tests.conftest import custom_study
+
+    registry = custom_study(tmp_path, (6, 6), {"r2c2": 45}, background={"10": 6, "31": 1}, seed=3)
+    registry.to_csv(tmp_path / "firms.csv", index=False)
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "IKM"
+    ws.append(["DAFTAR IKM KABUPATEN CONTOH"])
+    ws.append([])
+    ws.append(list(registry.columns))
+    for row in registry.itertuples(index=False):
+        ws.append([row.id, float(row.lat), float(row.lon), int(row.kbli), int(row.workers)])
+    ws.append(["Jumlah", None, None, None, int(registry["workers"].sum())])
+    ws.append(["Sumber: Dinas"])
+    book.save(tmp_path / "firms.xlsx")
+    (tmp_path / "quick.toml").write_text(
+        f'[area]\nboundaries = {json.dumps(str(tmp_path / "desa.gpkg"))}\nid_col = "kode"\n'
+        "[analysis]\npermutations = 0\n[pointpattern]\nenabled = false\n"
+        '[report]\nfigures = "none"\n[map]\ntiles = "none"\n',
+        encoding="utf-8",
+    )
+    outs = {}
+    for name in ("firms.csv", "firms.xlsx"):
+        out = tmp_path / f"out_{name}"
+        args = ["sentra", "--config", str(tmp_path / "quick.toml"), "--records"]
+        result = runner.invoke(app, [*args, str(tmp_path / name), "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        outs[name] = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    csv, xlsx = outs["firms.csv"]["records"], outs["firms.xlsx"]["records"]
+    assert (xlsx["read"], xlsx["kept"]) == (csv["read"], csv["kept"]) == (len(registry),) * 2
+    assert xlsx["skipped_by_kind"]["total"] == 1 and xlsx["skipped_by_kind"]["footnote"] == 1
+    assert outs["firms.xlsx"]["sentra"] == outs["firms.csv"]["sentra"] == 1
+    assert xlsx["layout"]["tables"][0]["header_rows"] == [3]
+    skipped = pd.read_csv(tmp_path / "out_firms.xlsx" / "skipped.csv", encoding="utf-8-sig")
+    assert skipped["sheet_row"].tolist() == [len(registry) + 4, len(registry) + 5]
