@@ -436,7 +436,7 @@ def test_validate_says_what_was_skipped_and_where_the_header_was(tmp_path: Path)
     text = " ".join(result.output.split())
     assert "sheet 'Ceper': header in row(s) 4, 5, 6" in text
     assert (
-        "skipped 5 row(s) that are not firms: 2 totals, 2 footnotes, 1 blank; see skipped.csv"
+        "skipped 5 row(s) that are not firms: 2 totals, 2 footnotes, 1 blank row; see skipped.csv"
         in text
     )
     assert (tmp_path / "o" / "skipped.csv").exists()

@@ -280,7 +280,9 @@ def records_notes(block: dict[str, Any]) -> list[str]:
     skipped as not firms, the sheets left out, a role a column stood for."""
     notes = []
     layout = block.get("layout") or {}
-    for table in layout.get("tables") or []:
+    tables = layout.get("tables") or []
+    plain = len(tables) == 1 and tables[0]["header_rows"] == [1] and tables[0]["header_found"]
+    for table in [] if plain else tables:  # a header on the first row goes without saying
         rows = ", ".join(str(r) for r in table["header_rows"])
         where = f"sheet {table['sheet']!r}: " if table.get("sheet") else ""
         how = "" if table.get("header_found", True) else " (no row names known columns)"
@@ -290,10 +292,15 @@ def records_notes(block: dict[str, Any]) -> list[str]:
     notes += list(layout.get("notes") or [])
     n = int(block.get("skipped") or 0)
     if n:
-        kinds = {"total": "totals", "footnote": "footnotes", "blank": "blank",
-                 "header": "header repeated", "column_numbers": "column numbers"}  # fmt: skip
+        kinds = {
+            "total": ("total", "totals"),
+            "footnote": ("footnote", "footnotes"),
+            "blank": ("blank row", "blank rows"),
+            "header": ("header repeated", "headers repeated"),
+            "column_numbers": ("row of column numbers", "rows of column numbers"),
+        }
         parts = ", ".join(
-            f"{count:,} {kinds.get(kind, kind)}"
+            f"{count:,} {kinds.get(kind, (kind, kind))[count != 1]}"
             for kind, count in (block.get("skipped_by_kind") or {}).items()
             if count
         )
