@@ -163,6 +163,17 @@ def test_merged_cells_among_the_records_give_every_row_their_value(tmp_path: Pat
     assert raw.frame["Kecamatan"].tolist() == ["Ceper"] * 3 + ["Pedan"] * 2
 
 
+def test_a_header_cell_merged_over_columns_without_subheaders(tmp_path: Path) -> None:
+    rows = [
+        ["Nama Usaha", "Alamat", None, None, "KBLI", "Lintang", "Bujur"],
+        ["UD Maju", "Jl. Merdeka 1", "RT 02/RW 03", None, "31001", -7.7, 110.6],
+    ]
+    path = _book(tmp_path / "alamat.xlsx", {"S": rows}, {"S": ("B1:D1",)})
+    frame = records.read_records(path).frame
+    assert list(frame.columns) == ["Nama Usaha", "Alamat", "Alamat 2", "KBLI", "Lintang", "Bujur"]
+    assert frame["Alamat 2"].tolist() == ["RT 02/RW 03"]
+
+
 # -- 3: totals, footnotes and blank rows are skipped and listed -------------------------------
 
 

@@ -735,6 +735,18 @@ def _table(
     names = list(header.names)
     has_data = (body != None).any(axis=0) if len(body) else np.zeros(len(names), bool)  # noqa: E711
     keep = [i for i, name in enumerate(names) if name or has_data[i]]
+    # a header cell merged over several columns with nothing below it to tell them apart:
+    # the first column keeps the name, the others without data go, those with data are
+    # numbered ("Alamat", "Alamat 2")
+    for i in list(keep):
+        if i in keep and names[i] and i - 1 in keep and names[i] == names[i - 1]:
+            run = [j for j in keep if j >= i and names[j] == names[i]]
+            run = [j for k, j in enumerate(run) if j == i + k]
+            for k, j in enumerate(run, start=2):
+                if has_data[j]:
+                    names[j] = f"{names[j]} {k}"
+                else:
+                    keep.remove(j)
     from openpyxl.utils.cell import get_column_letter
 
     for i in keep:
