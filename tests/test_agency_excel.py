@@ -174,6 +174,19 @@ def test_a_header_cell_merged_over_columns_without_subheaders(tmp_path: Path) ->
     assert frame["Alamat 2"].tolist() == ["RT 02/RW 03"]
 
 
+def test_a_row_of_units_under_the_header(tmp_path: Path) -> None:
+    rows = [
+        ["Nama Usaha", "KBLI", "Lintang", "Bujur", "Tenaga Kerja", "Nilai Produksi"],
+        [None, None, None, None, "(orang)", "(Rp juta)"],
+        ["(1)", "(2)", "(3)", "(4)", "(5)", "(6)"],
+        ["UD Maju", "31001", -7.7, 110.6, 4, 120],
+    ]
+    raw = records.read_records(_book(tmp_path / "units.xlsx", {"S": rows}))
+    assert list(raw.frame.columns)[4:] == ["Tenaga Kerja (orang)", "Nilai Produksi (Rp juta)"]
+    assert raw.layout is not None and raw.layout.parts[0].header_rows == (1, 2, 3)
+    assert len(raw.frame) == 1
+
+
 # -- 3: totals, footnotes and blank rows are skipped and listed -------------------------------
 
 

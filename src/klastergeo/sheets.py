@@ -214,6 +214,15 @@ def _two_rows(
     return names
 
 
+def _units(row: Sequence[Any]) -> bool:
+    """Whether a row holds the columns' units only (``(orang)``, ``(Rp juta)``), as
+    statistics tables print them under the header."""
+    filled = [str(v).strip() for v in row if not _empty(v)]
+    if not filled or _column_numbers(row):
+        return False
+    return all(re.fullmatch(r"\(.*[^\d\s].*\)|\[.*\]", v) for v in filled)
+
+
 def _column_numbers(row: Sequence[Any]) -> bool:
     """Whether a row holds the columns' numbers (``(1) (2) (3)`` or ``1 2 3``),
     increasing, in at least two cells."""
@@ -292,6 +301,10 @@ def find_header(
         named = {roles[header_key(n)] for n in [*names, *top] if header_key(n) in roles}
         if len(named) < 2:
             continue
+        if used[-1] + 1 < len(rows) and _units(rows[used[-1] + 1]):
+            below = [_text(v) for v in rows[used[-1] + 1]]
+            names = [f"{n} {u}".strip() if u else n for n, u in zip(names, below, strict=True)]
+            used = (*used, used[-1] + 1)
         if used[-1] + 1 < len(rows) and _column_numbers(rows[used[-1] + 1]):
             used = (*used, used[-1] + 1)
         found = {roles[header_key(n)] for n in names if header_key(n) in roles}
