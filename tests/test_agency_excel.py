@@ -552,5 +552,7 @@ def test_a_run_on_an_agency_workbook(tmp_path: Path) -> None:
     assert xlsx["skipped_by_kind"]["total"] == 1 and xlsx["skipped_by_kind"]["footnote"] == 1
     assert outs["firms.xlsx"]["sentra"] == outs["firms.csv"]["sentra"] == 1
     assert xlsx["layout"]["tables"][0]["header_rows"] == [3]
+    page = (tmp_path / "out_firms.xlsx" / "report.html").read_text(encoding="utf-8")
+    assert "Dilewati (bukan usaha)" in page
     skipped = pd.read_csv(tmp_path / "out_firms.xlsx" / "skipped.csv", encoding="utf-8-sig")
     assert skipped["sheet_row"].tolist() == [len(registry) + 4, len(registry) + 5]

@@ -200,6 +200,8 @@ def build_report(
     )
     records = summary.get("records", {})
     steps = ("read", "kept", "rejected", "repaired")
+    if records.get("skipped"):  # rows of a spreadsheet that are not firms
+        steps = (*steps, "skipped")
     counts = pd.DataFrame(
         {
             "": [messages.label("columns", k, lang) for k in steps],
