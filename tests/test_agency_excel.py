@@ -229,6 +229,31 @@ def test_totals_footnotes_and_blank_rows_are_skipped_not_rejected(tmp_path: Path
     assert written["sheet_row"].tolist() == [13, 14, 15, 16, 17]
 
 
+def test_merged_totals_label_and_footnote_block(tmp_path: Path) -> None:
+    """ "Jumlah" merged over the first five columns (KBLI among them) and a footnote
+    merged over a block of two rows are still a total and footnotes."""
+    firms = [_firm(i, 31001) for i in range(1, 4)]  # sheet rows 7-9
+    tail = [
+        ["Jumlah", None, None, None, None, 6000, 60, None, None],  # row 10
+        ["Keterangan: data sementara"],  # rows 11-12, merged over A:I
+        [],
+        ["*) angka sementara"],  # row 13
+    ]
+    path = _book(
+        tmp_path / "merged_tail.xlsx",
+        {"S": _agency_sheet(firms, tail)},
+        {"S": (*MERGES, "A10:E10", "A11:I12")},
+    )
+    report = records.validate_records(records.read_records(path))
+    assert report.skipped[["sheet_row", "kind"]].to_numpy().tolist() == [
+        [10, "total"],
+        [11, "footnote"],
+        [12, "footnote"],
+        [13, "footnote"],
+    ]
+    assert report.n_read == 3 and report.n_rejected == 0
+
+
 def test_batches_give_the_same_skipped_rows(tmp_path: Path) -> None:
     path = _with_totals(tmp_path)
     whole = records.validate_records(records.read_records(path))

@@ -69,8 +69,8 @@ _UNITS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _NUMBER = re.compile(r"^[+-]?(\d[\d.,\s]*|[.,]\d[\d\s]*)([eE][+-]?\d+)?$")
 _COLUMN_NUMBER = re.compile(r"^\(\s*(\d{1,3})\s*\)$|^(\d{1,3})$")
 # RE2 patterns (pyarrow) for the first text cell of a row
-_TOTAL = r"(?i)^\s*(grand\s*total|sub\s*-?\s*total|jumlah|total)\b"
-_FOOTNOTE = r"(?i)^\s*((sumber|keterangan|ket|catatan|note|notes|source)\s*[:.]|\*+\s*\)|\*+\s)"
+_TOTAL = r"(?i)^\s*(grand\s*total|sub\s*-?\s*total|jumlah|jml|total)\b"
+_FOOTNOTE = r"(?i)^\s*((sumber|keterangan|ket|catatan|nb|note|notes|source)\s*[:.]|\*+\s*\)|\*+\s)"
 _ARROW_NUMBER = r"^[+-]?(\d[\d.,\s]*|[.,]\d[\d\s]*)([eE][+-]?\d+)?$"
 
 
@@ -487,6 +487,7 @@ def classify_rows(
     numbered = np.ones(n, dtype=bool)
     first: pa.Array | None = None
     first_word: pa.Array | None = None
+    texts: list[pa.Array] = []
     empties: dict[str, NDArray[np.bool_]] = {}
     for column, name in zip(frame.columns, names, strict=True):
         text = _arrow(frame[column])
@@ -497,6 +498,7 @@ def classify_rows(
         words += ~empty & ~number
         repeats += _np(pc.equal(pc.utf8_lower(text), name.strip().lower())) & ~empty
         numbered &= empty | _np(pc.match_substring_regex(text, r"^\(\s*\d{1,3}\s*\)$"))
+        texts.append(text)
         first = text if first is None else pc.if_else(pc.equal(first, ""), text, first)
         word = pc.if_else(pa.array(number), "", text)
         first_word = (
@@ -504,7 +506,9 @@ def classify_rows(
         )
     assert first is not None and first_word is not None
     blank = filled == 0
-    footnote = _np(pc.match_substring_regex(first, _FOOTNOTE)) & (filled <= 2)
+    # a note merged over several cells repeats its text in each: those count once
+    copies = sum((_np(pc.equal(text, first)) for text in texts), np.zeros(n, dtype=np.int64))
+    footnote = _np(pc.match_substring_regex(first, _FOOTNOTE)) & (filled - copies <= 1)
     key = [c for c in identifying if c in empties]
     placed = [c for c in placing if c in empties]
     unplaced = np.logical_and.reduce([empties[c] for c in placed]) if placed else np.ones(n, bool)
@@ -714,10 +718,28 @@ def _sheet_cells(
         if bounds[0] >= shape[0] or bounds[1] >= shape[1]:
             continue
         merges.append(bounds)
-        a, b, c, d = bounds
-        values[a : c + 1, b : d + 1] = values[a, b]
-        numbers[a : c + 1, b : d + 1] = numbers[a, b]
     return values, numbers, merges
+
+
+def _fill(
+    values: NDArray[np.object_],
+    numbers: NDArray[np.bool_],
+    merges: Sequence[tuple[int, int, int, int]],
+    *,
+    rows: tuple[int, int],
+    across: bool,
+) -> tuple[NDArray[np.object_], NDArray[np.bool_]]:
+    """Copies of ``values`` and ``numbers`` with the merged cells that start in rows
+    ``rows`` (a range) given their first cell's value: every merged cell where
+    ``across``, else only those spanning several rows (a kecamatan written once over the
+    rows of its firms; a label merged along one row, "Jumlah" or a footnote, stays one
+    cell)."""
+    values, numbers = values.copy(), numbers.copy()
+    for a, b, c, d in merges:
+        if rows[0] <= a < rows[1] and (across or c > a):
+            values[a : c + 1, b : d + 1] = values[a, b]
+            numbers[a : c + 1, b : d + 1] = numbers[a, b]
+    return values, numbers
 
 
 _TYPE = np.frompyfunc(type, 1, 1)
@@ -740,11 +762,15 @@ def _table(
     sheet row of each line below the header."""
     if not values.size:
         raise ValidationError(f"no header row found in {where}: the sheet is empty")
+    top, _ = _fill(values, numbers, merges, rows=(0, SCAN_ROWS), across=True)
     header = find_header(
-        values[:SCAN_ROWS].tolist(), candidates=candidates, merges=merges, where=where
+        top[:SCAN_ROWS].tolist(), candidates=candidates, merges=merges, where=where
     )
-    body = values[header.end :]
-    typed = numbers[header.end :]
+    below, typed_cells = _fill(
+        values, numbers, merges, rows=(header.end, len(values)), across=False
+    )
+    body = below[header.end :]
+    typed = typed_cells[header.end :]
     names = list(header.names)
     has_data = (body != None).any(axis=0) if len(body) else np.zeros(len(names), bool)  # noqa: E711
     keep = [i for i, name in enumerate(names) if name or has_data[i]]
