@@ -702,6 +702,7 @@ def _sheet_cells(
     cols = np.asarray(ci, dtype=np.int64) - 1
     flat = np.empty(len(vals), dtype=object)
     flat[:] = vals
+    del ri, ci, vals  # the arrays hold them now
     kinds = _types(flat)
     number = np.isin(kinds, np.asarray([int, float], dtype=object))
     shape = (int(rows.max()) + 1, int(cols.max()) + 1)
@@ -734,11 +735,13 @@ def _fill(
     ``across``, else only those spanning several rows (a kecamatan written once over the
     rows of its firms; a label merged along one row, "Jumlah" or a footnote, stays one
     cell)."""
+    chosen = [m for m in merges if rows[0] <= m[0] < rows[1] and (across or m[2] > m[0])]
+    if not chosen:
+        return values, numbers
     values, numbers = values.copy(), numbers.copy()
-    for a, b, c, d in merges:
-        if rows[0] <= a < rows[1] and (across or c > a):
-            values[a : c + 1, b : d + 1] = values[a, b]
-            numbers[a : c + 1, b : d + 1] = numbers[a, b]
+    for a, b, c, d in chosen:
+        values[a : c + 1, b : d + 1] = values[a, b]
+        numbers[a : c + 1, b : d + 1] = numbers[a, b]
     return values, numbers
 
 
@@ -762,7 +765,8 @@ def _table(
     sheet row of each line below the header."""
     if not values.size:
         raise ValidationError(f"no header row found in {where}: the sheet is empty")
-    top, _ = _fill(values, numbers, merges, rows=(0, SCAN_ROWS), across=True)
+    first = slice(0, SCAN_ROWS)
+    top, _ = _fill(values[first], numbers[first], merges, rows=(0, SCAN_ROWS), across=True)
     header = find_header(
         top[:SCAN_ROWS].tolist(), candidates=candidates, merges=merges, where=where
     )
