@@ -581,3 +581,18 @@ def test_a_run_on_an_agency_workbook(tmp_path: Path) -> None:
     assert "Dilewati (bukan usaha)" in page
     skipped = pd.read_csv(tmp_path / "out_firms.xlsx" / "skipped.csv", encoding="utf-8-sig")
     assert skipped["sheet_row"].tolist() == [len(registry) + 4, len(registry) + 5]
+
+
+def test_csv_title_lines_without_delimiters(tmp_path: Path) -> None:
+    """Title lines typed above the table (no delimiters in them) neither hide the
+    delimiter nor become the header."""
+    path = tmp_path / "judul.csv"
+    path.write_text(
+        "DAFTAR IKM KABUPATEN KLATEN\nTahun 2023\n\nnama usaha;lintang;bujur;kbli\n"
+        "UD Maju;-7,71;110,61;31001\nUD Jaya;-7,72;110,62;13134\nJumlah;;;\n",
+        encoding="utf-8",
+    )
+    report = records.validate_records(records.read_records(path))
+    assert report.n_read == 2 and report.n_kept == 2
+    assert report.records["lat"].tolist() == [-7.71, -7.72]
+    assert report.skipped[["row", "sheet_row", "kind"]].to_numpy().tolist() == [[3, 7, "total"]]
