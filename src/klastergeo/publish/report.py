@@ -199,7 +199,7 @@ def build_report(
         .read_text("utf-8")
     )
     records = summary.get("records", {})
-    steps = ("read", "kept", "rejected", "repaired")
+    steps: tuple[str, ...] = ("read", "kept", "rejected", "repaired")
     if records.get("skipped"):  # rows of a spreadsheet that are not firms
         steps = (*steps, "skipped")
     counts = pd.DataFrame(
