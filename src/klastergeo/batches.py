@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import shutil
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
-from klastergeo import distributed, records
+from klastergeo import distributed, headers, records
 from klastergeo._docstrings import fill
 from klastergeo._errors import ConfigError, ValidationError
 from klastergeo.config import Columns, Decimal
@@ -97,6 +97,8 @@ class BatchValidation:
     n_batches: int = 0
     order: tuple[str, ...] = ()  # the kept firms' columns, geometry included
     memory: pd.DataFrame | None = None  # the kept firms of a registry read whole
+    units: dict[str, headers.MeasureUnit] = field(default_factory=dict)  # of the measures
+    header: tuple[str, ...] = ()  # the file's column names
 
     def firms(self) -> Iterator[gpd.GeoDataFrame]:
         """The kept firms, one part at a time (points in EPSG:4326)."""
@@ -158,6 +160,8 @@ class BatchValidation:
             renamed=self.renamed,
             sector_typed=self.sector_typed,
             kept=None if whole else self.n_kept,
+            units=self.units,
+            header=self.header,
         )
 
 
@@ -178,6 +182,7 @@ def validate_in_batches(
     layer: str | None = None,
     scheduler: str = "",
     progress: Progress | None = None,
+    units: Mapping[str, str | None] | None = None,
 ) -> BatchValidation:
     """Read and validate a registry in batches (see the module docstring).
 
@@ -190,7 +195,7 @@ def validate_in_batches(
         firms' parts stay there (remove it when done with them).
     batch_size
         Records per batch (at least 1).
-    columns, areas, snap_m, sector_digits, decimal
+    columns, areas, snap_m, sector_digits, decimal, units
         As for :func:`klastergeo.records.validate_records`.
     delimiter, encoding, sheet, layer
         As for :func:`klastergeo.records.read_records`.
@@ -226,6 +231,7 @@ def validate_in_batches(
         sheet=sheet,
         layer=layer,
         progress=progress,
+        units=units,
     )
     return registry.validate(
         areas=areas,
@@ -325,6 +331,7 @@ def open_registry(
     layer: str | None = None,
     progress: Progress | None = None,
     formats: bool = True,
+    units: Mapping[str, str | None] | None = None,
 ) -> Registry:
     """Open a registry for :meth:`Registry.validate`: stage a CSV file as Parquet, and
     decide each numeric column's number format and the sector column's width from the
@@ -348,6 +355,9 @@ def open_registry(
         Decide the number formats and the sector column's width (what validation
         needs); False to only stage the rows (e.g. to split them by period), which
         leaves ``formats`` empty and cannot be validated.
+    units
+        Units of the amounts given by the user (``{"output": "Rp"}``), overriding their
+        headers' (:func:`klastergeo.headers.measure_units`).
 
     Returns
     -------
@@ -370,7 +380,8 @@ def open_registry(
         tell=progress or (lambda stage, done, total: None),
         formats=formats,
     )
-    return Registry(source, work, batch_size)
+    measures = headers.measure_units(vars(source.cols), options=units)
+    return Registry(dataclasses.replace(source, units=measures), work, batch_size)
 
 
 # --------------------------------------------------------------------------------------
@@ -395,6 +406,7 @@ class _Source:
     whole: records.RawRecords | None = None
     text: bool = False  # binary Parquet columns need decoding (records._as_text)
     nested: tuple[str, ...] = ()  # mapped columns of lists or records (records.single_values)
+    units: dict[str, headers.MeasureUnit] = field(default_factory=dict)  # of the measures
     lengths: NDArray[np.int64] | None = None  # the sector column's KBLI lengths
 
     def numbers(self, positions: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -866,6 +878,7 @@ def _check_batch(
         snap_m=snap_m,
         sector_digits=sector_digits,
         sector_lengths=source.lengths,
+        units=source.units,
     )
     reason, detail = checked.checks.resolve()
     alive = reason == ""
@@ -1038,6 +1051,8 @@ class _Checker:
             n_batches=self.n_batches,
             order=self.order,
             memory=memory,
+            units=self.source.units,
+            header=tuple(self.source.header),
         )
 
     def _malformed(self) -> pd.DataFrame | None:
