@@ -244,7 +244,18 @@ _COUNT = {"orang", "org", "jiwa", "people", "persons", "person"}
 _PERIOD = {"per", "tahun", "th", "thn", "setahun", "pertahun", "year", "yr", "annual", "tahunan"}
 _FILLER = {"dalam", "dlm", "satuan"}
 #: Notes on a coordinate or code column that are not part of its name.
-_NOTES = {"dd", "derajat", "desimal", "decimal", "degree", "degrees", "deg", "wgs", "wgs84", "digit"}
+_NOTES = {
+    "dd",
+    "derajat",
+    "desimal",
+    "decimal",
+    "degree",
+    "degrees",
+    "deg",
+    "wgs",
+    "wgs84",
+    "digit",
+}
 _MONEY_NAMES = {1.0: "Rp", 1e3: "Rp ribu", 1e6: "Rp juta", 1e9: "Rp miliar", 1e12: "Rp triliun"}
 
 

@@ -14,7 +14,6 @@ import dataclasses
 import difflib
 import io
 import logging
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -229,13 +228,13 @@ class ValidationReport:
             unit = self.units.get(role)
             roles[role] = unit.to_dict() if unit is not None else {"column": column}
         detection = headers.detect(list(self.header), skip=list(taken.values()))
-        missing = [
-            r for r in vars(self.columns) if r not in taken and r not in _REQUIRED
-        ]
+        missing = [r for r in vars(self.columns) if r not in taken and r not in _REQUIRED]
         return {
             "roles": roles,
             "roles_not_found": missing,
-            "similar_columns": {r: detection.similar[r] for r in missing if detection.similar.get(r)},
+            "similar_columns": {
+                r: detection.similar[r] for r in missing if detection.similar.get(r)
+            },
             "passed_over": {
                 r: [c for group in detection.found[r] for c in group]
                 for r in taken
