@@ -286,7 +286,7 @@ def unit_text(entry: dict[str, Any]) -> str:
     if "unit" not in entry:
         return ""
     unit, stated, factor = entry["unit"], entry.get("stated_unit", entry["unit"]), entry["factor"]
-    source = entry.get("unit_from")
+    source = str(entry.get("unit_from"))
     said = {"option": " (given)", "assumed": " (no unit in the header: assumed)"}.get(source, "")
     if factor == 1:
         return stated if stated == "orang" else f"{stated}{said}"
@@ -317,7 +317,6 @@ def print_roles(block: dict[str, Any]) -> None:
                 "their sums are missing (not available, never 0) and the models go without "
                 "them",
             ),
-            soft_wrap=True,
         )
     for role, names in (block.get("similar_columns") or {}).items():
         out_console.print(
@@ -328,7 +327,6 @@ def print_roles(block: dict[str, Any]) -> None:
                     f"--{role.replace('_', '-')}-col to use one)"
                 ),
             ),
-            soft_wrap=True,
         )
     for role, names in (block.get("passed_over") or {}).items():
         out_console.print(
@@ -339,7 +337,6 @@ def print_roles(block: dict[str, Any]) -> None:
                     f"{roles.get(role, {}).get('column', '')!r} was taken)"
                 ),
             ),
-            soft_wrap=True,
         )
 
 
@@ -381,9 +378,7 @@ def print_summary(summary: dict[str, Any], sentra: Any, out: Path) -> None:
     from klastergeo.pipeline.modelling import left_out_text
 
     for item in summary.get("predictors_left_out") or []:
-        out_console.print(
-            Text.assemble(("models: ", "yellow"), literal(left_out_text(item))), soft_wrap=True
-        )
+        out_console.print(Text.assemble(("models: ", "yellow"), literal(left_out_text(item))))
     for item in summary.get("output_notes") or []:
         out_console.print(
             Text.assemble(("note: ", "yellow"), literal(f"{item['file']}: {item['note']}")),

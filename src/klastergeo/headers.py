@@ -468,7 +468,13 @@ class Detection:
     similar: dict[str, list[str]]
 
     def passed_over(self, role: str) -> list[str]:
-        """Columns of ``role``'s later phrases (not taken: an earlier phrase won)."""
+        """Columns of ``role``'s later phrases (not taken: an earlier phrase won).
+
+        Parameters
+        ----------
+        role
+            A role of :data:`SYNONYMS`.
+        """
         return [c for group in self.found.get(role, [])[1:] for c in group]
 
 
