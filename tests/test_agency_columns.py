@@ -443,25 +443,50 @@ def test_an_empty_amount_column_is_a_predictor_left_out_for_lack_of_values(
     assert pd.read_csv(out / "sentra.csv")["output"].isna().all()
 
 
-def test_a_run_converts_rupiah_and_the_sentra_sums_follow(study: tuple[Path, pd.DataFrame]) -> None:
+def test_a_run_of_agency_headers_converts_rupiah_and_the_sentra_sums_follow(
+    study: tuple[Path, pd.DataFrame],
+) -> None:
+    """The registry of the issue's Klaten file in shape: Indonesian headers with units."""
     folder, registry = study
     rupiah = (registry["workers"].to_numpy() * 37_500_000).astype(np.int64)  # Rp per firm
-    frame = registry.rename(columns={"workers": "Tenaga Kerja (orang)"}).assign(
-        **{"Nilai Produksi (Rp)": rupiah}
+    thousands = (registry["workers"].to_numpy() * 12_000).astype(np.int64)  # Rp ribu
+    frame = pd.DataFrame(
+        {
+            "NIB": registry["id"],
+            "Nama Perusahaan": registry["nama"],
+            "Lintang": registry["lat"],
+            "Bujur": registry["lon"],
+            "KBLI 2020": registry["kbli"],
+            "Tenaga Kerja (orang)": registry["workers"],
+            "Jumlah Tenaga Kerja Laki-laki": registry["workers"] // 2,
+            "Nilai Produksi (Rp)": rupiah,
+            "Nilai Investasi (Rp. 000)": thousands,
+        }
     )
     frame.to_csv(folder / "rupiah.csv", index=False)
     code, output, out = _run(folder, "rupiah.csv", "out_rupiah")
     assert code == 0, output
-    assert "Rp -> Rp juta" in output
+    assert "Rp -> Rp juta (x 1e-06)" in output and "Rp ribu -> Rp juta (x 0.001)" in output
+    block = json.loads((out / "summary.json").read_text("utf-8"))["records"]
+    taken = {role: entry["column"] for role, entry in block["roles"].items()}
+    assert taken == {
+        "id": "NIB", "lat": "Lintang", "lon": "Bujur", "sector": "KBLI 2020",
+        "workers": "Tenaga Kerja (orang)", "output": "Nilai Produksi (Rp)",
+        "investment": "Nilai Investasi (Rp. 000)", "name": "Nama Perusahaan",
+    }  # fmt: skip
+    assert block["roles"]["output"]["factor"] == 1e-06
+    assert block["roles"]["investment"]["factor"] == 0.001
     firms = pd.read_parquet(out / "firms").sort_values("row")
-    np.testing.assert_allclose(firms["output"], rupiah[firms["row"].to_numpy() - 1] / 1e6)
+    at = firms["row"].to_numpy() - 1
+    np.testing.assert_allclose(firms["output"], rupiah[at] / 1e6, rtol=1e-15)
+    np.testing.assert_allclose(firms["investment"], thousands[at] / 1e3, rtol=1e-15)
     sentra = pd.read_csv(out / "sentra.csv").set_index("sentra_id")
-    truth = firms.groupby("sentra_id")["output"].sum()
     shown = sentra["output"].dropna()
     assert len(shown)
+    truth = firms.groupby("sentra_id")["output"].sum()  # an independent sum
     np.testing.assert_allclose(shown, truth.reindex(shown.index), rtol=1e-12)
-    roles = json.loads((out / "summary.json").read_text("utf-8"))["records"]["roles"]
-    assert roles["output"]["factor"] == 1e-06 and roles["output"]["unit"] == "Rp"
+    summary = json.loads((out / "summary.json").read_text("utf-8"))
+    assert summary["predictors_left_out"] == []  # every amount was found
 
 
 def test_location_quotients_of_an_absent_measure_stop_with_exit_2(
