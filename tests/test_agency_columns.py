@@ -147,6 +147,20 @@ def test_two_phrases_of_a_role_the_first_listed_wins_and_the_other_is_said(
     assert report.summary()["passed_over"] == {"workers": ["TK"]}
 
 
+def test_a_role_not_found_is_listed_with_its_similar_columns(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    pd.DataFrame(
+        {"lat": [-7.5], "lon": [110.5], "kbli": ["31001"],
+         "Nilai Produksi per Bulan (Rp)": ["1000"], "Jumlah Tenaga Kerja Laki-laki": ["2"]}
+    ).to_csv(path, index=False)  # fmt: skip
+    block = records.validate_records(records.read_records(path)).summary()
+    assert {"workers", "output", "investment", "name", "id"} <= set(block["roles_not_found"])
+    assert block["similar_columns"] == {
+        "workers": ["Jumlah Tenaga Kerja Laki-laki"],
+        "output": ["Nilai Produksi per Bulan (Rp)"],
+    }
+
+
 def test_the_synonyms_table_is_the_one_records_reads_and_no_phrase_has_two_roles() -> None:
     assert records.CANDIDATES is headers.SYNONYMS
     seen: dict[str, str] = {}
@@ -411,7 +425,9 @@ def test_a_run_without_amounts_says_which_columns_and_which_roles_were_not_found
     assert block["roles"]["workers"]["column"] == "workers"
     assert block["roles"]["sector"] == {"column": "kbli"}
     assert {"output", "investment"} <= set(block["roles_not_found"])
-    assert "no output, investment column" in " ".join(terminal.split())
+    assert "no output or investment column: its values and sums are missing" in " ".join(
+        terminal.split()
+    )
     report = (out / "report.html").read_text("utf-8")
     assert "Kolom yang dipakai" in report
     assert "Tidak ada kolom untuk: Nilai produksi, Nilai investasi" in report

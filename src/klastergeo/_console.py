@@ -321,9 +321,8 @@ def print_roles(block: dict[str, Any]) -> None:
         out_console.print(
             Text.assemble(
                 ("not found: ", "yellow"),
-                f"no {', '.join(missing)} column: "
-                "their sums are missing (not available, never 0) and the models go without "
-                "them",
+                f"no {' or '.join(missing)} column: its values and sums are missing (not "
+                "available, never 0) and the models go without it",
             ),
         )
     for role, names in (block.get("similar_columns") or {}).items():
@@ -331,8 +330,8 @@ def print_roles(block: dict[str, Any]) -> None:
             Text.assemble(
                 ("not taken: ", "yellow"),
                 literal(
-                    f"{', '.join(map(repr, names))} (more words than a {role} column; pass "
-                    f"--{role.replace('_', '-')}-col to use one)"
+                    f"{', '.join(map(repr, names))} (the words of the {role} column and "
+                    f"more; pass --{role.replace('_', '-')}-col to use one)"
                 ),
             ),
         )
