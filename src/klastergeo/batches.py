@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import shutil
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
-from klastergeo import distributed, placement, records, sheets
+from klastergeo import distributed, headers, placement, records, sheets
 from klastergeo._docstrings import fill
 from klastergeo._errors import ConfigError, ValidationError
 from klastergeo.config import Columns, Decimal
@@ -97,6 +97,8 @@ class BatchValidation:
     n_batches: int = 0
     order: tuple[str, ...] = ()  # the kept firms' columns, geometry included
     memory: pd.DataFrame | None = None  # the kept firms of a registry read whole
+    units: dict[str, headers.MeasureUnit] = field(default_factory=dict)  # of the measures
+    header: tuple[str, ...] = ()  # the file's column names
     placement: dict[str, int] = field(default_factory=dict)  # kept firms by placement
     skipped: pd.DataFrame | None = None  # rows that are not firms (records.skip_rows)
     layout: sheets.Layout | None = None  # where a spreadsheet's tables are
@@ -166,6 +168,8 @@ class BatchValidation:
             renamed=self.renamed,
             sector_typed=self.sector_typed,
             kept=None if whole else self.n_kept,
+            units=self.units,
+            header=self.header,
             placement=dict(self.placement),
             skipped=records.locate(skipped, self.layout, sheet=True),
             layout=self.layout,
@@ -192,6 +196,7 @@ def validate_in_batches(
     scheduler: str = "",
     progress: Progress | None = None,
     crs: str | None = None,
+    units: Mapping[str, str | None] | None = None,
 ) -> BatchValidation:
     """Read and validate a registry in batches (see the module docstring).
 
@@ -204,7 +209,7 @@ def validate_in_batches(
         firms' parts stay there (remove it when done with them).
     batch_size
         Records per batch (at least 1).
-    columns, areas, snap_m, sector_digits, decimal, places, crs
+    columns, areas, snap_m, sector_digits, decimal, places, crs, units
         As for :func:`klastergeo.records.validate_records`.
     delimiter, encoding, sheet, layer
         As for :func:`klastergeo.records.read_records`.
@@ -241,6 +246,7 @@ def validate_in_batches(
         layer=layer,
         progress=progress,
         crs=crs,
+        units=units,
     )
     return registry.validate(
         areas=areas,
@@ -349,6 +355,7 @@ def open_registry(
     progress: Progress | None = None,
     formats: bool = True,
     crs: str | None = None,
+    units: Mapping[str, str | None] | None = None,
 ) -> Registry:
     """Open a registry for :meth:`Registry.validate`: stage a CSV file as Parquet, and
     decide each numeric column's number format and the sector column's width from the
@@ -375,6 +382,9 @@ def open_registry(
     crs
         The coordinates' CRS (``records.crs``; None: WGS84 degrees). Without it,
         coordinates mostly beyond ±180 stop here (:class:`ValidationError`).
+    units
+        Units of the amounts given by the user (``{"output": "Rp"}``), overriding their
+        headers' (:func:`klastergeo.headers.measure_units`).
 
     Returns
     -------
@@ -398,9 +408,10 @@ def open_registry(
         formats=formats,
     )
     if formats and crs is None:
-        records.check_units(source.units, source.cols)
+        records.check_units(source.coord_units, source.cols)
     source.crs = crs
-    return Registry(source, work, batch_size)
+    measures = headers.measure_units(vars(source.cols), options=units)
+    return Registry(dataclasses.replace(source, units=measures), work, batch_size)
 
 
 # --------------------------------------------------------------------------------------
@@ -425,9 +436,10 @@ class _Source:
     whole: records.RawRecords | None = None
     text: bool = False  # binary Parquet columns need decoding (records._as_text)
     nested: tuple[str, ...] = ()  # mapped columns of lists or records (records.single_values)
+    units: dict[str, headers.MeasureUnit] = field(default_factory=dict)  # of the measures
     lengths: NDArray[np.int64] | None = None  # the sector column's KBLI lengths
     #: whether the coordinates are degrees (:func:`klastergeo.records.coordinate_units`)
-    units: tuple[int, int, tuple[str, ...]] = (0, 0, ())
+    coord_units: tuple[int, int, tuple[str, ...]] = (0, 0, ())
     crs: str | None = None  # records.crs: the coordinates' CRS (None: WGS84 degrees)
     layout: sheets.Layout | None = None  # where the records are in a spreadsheet
     implied: dict[str, str] = field(default_factory=dict)  # roles a column stood for
@@ -624,7 +636,7 @@ def _open(
         header=list(raw.frame.columns),
         whole=raw,
         lengths=evidence.lengths,
-        units=evidence.units,
+        coord_units=evidence.units,
         layout=raw.layout,
         implied=records.implied_roles(raw, cols, columns),
     )
@@ -747,7 +759,7 @@ def _parquet(
         header=names,
         text=True,
         lengths=evidence.lengths,
-        units=evidence.units,
+        coord_units=evidence.units,
         nested=nested,
     )
 
@@ -824,7 +836,7 @@ def _stage_csv(
         malformed=bad,
         header=layout.header,
         lengths=evidence.lengths,
-        units=evidence.units,
+        coord_units=evidence.units,
         layout=layout.layout(n_rows + len(bad)),
     )
 
@@ -915,6 +927,7 @@ def _check_batch(
         snap_m=snap_m,
         sector_digits=sector_digits,
         sector_lengths=source.lengths,
+        units=source.units,
         places=places,
         crs=source.crs,
     )
@@ -1109,6 +1122,8 @@ class _Checker:
             n_batches=self.n_batches,
             order=self.order,
             memory=memory,
+            units=self.source.units,
+            header=tuple(self.source.header),
             placement=placed,
             skipped=skipped,
             layout=self.source.layout,

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal, Union, get_args, get_origin
 
 from klastergeo._errors import ConfigError
+from klastergeo.headers import unit_problem
 from klastergeo.period_labels import check_format
 
 if typing.TYPE_CHECKING:
@@ -411,6 +412,19 @@ class ReadOptions(_Options):
     sector_digits: int = opt(
         2, "KBLI digits of a sector: 2 (division) to 5.", flag="--sector-digits"
     )
+    output_unit: str | None = opt(
+        None,
+        "Unit of the production values: Rp, Rp ribu (Rp 000), Rp juta or Rp miliar; they "
+        "are converted to Rp juta (default: the unit in the column's header, e.g. "
+        "'Nilai Produksi (Rp. 000)', else Rp juta).",
+        flag="--output-unit",
+    )
+    investment_unit: str | None = opt(
+        None,
+        "Unit of the investment values, as for --output-unit (default: the header's unit, "
+        "else Rp juta).",
+        flag="--investment-unit",
+    )
     strict: bool = opt(
         False, "Any rejected or repaired record stops the run with exit code 2.", flag="--strict"
     )
@@ -446,6 +460,8 @@ class ReadOptions(_Options):
     def _problems(self) -> list[str | None]:
         problems = [_choice("records.decimal", self.decimal, Decimal), *self._period_problems()]
         problems.append(_scheduler_problem("records.scheduler", self.scheduler))
+        problems.append(unit_problem("records.output_unit", self.output_unit))
+        problems.append(unit_problem("records.investment_unit", self.investment_unit))
         if self.batch_size < 1:
             problems.append(f"records.batch_size={self.batch_size!r} must be at least 1")
         return problems + self._reading_problems()

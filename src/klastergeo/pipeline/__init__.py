@@ -306,7 +306,12 @@ def _models(
     for kind, fit in fitted.notes.items():
         if "skipped" in fit:
             notes.add("models", models.TITLES[kind], fit["skipped"], warn=False)
-    return fitted
+    if not fitted.fitted:
+        return fitted
+    lost = modelling.left_out(config, records.validation, predictors)
+    for item in lost:
+        logger.info("models: %s", modelling.left_out_text(item))  # the summary says it
+    return dataclasses.replace(fitted, left_out=lost)
 
 
 def _result(
@@ -404,6 +409,7 @@ def _write_run(
         skipped=stats.skipped,
         sentra=result.sentra,
         model_notes=fitted.notes,
+        predictors_left_out=fitted.left_out,
         not_computed=steps.notes.items,
         timings=steps.timings,
         candidates=result.candidates,

@@ -110,7 +110,20 @@ def read(config: RunConfig, workdir: Path, progress: Progress | None = None) -> 
         layer=config.records.layer,
         progress=_named(progress),
         crs=config.records.crs,
+        units=units_given(config),
     )
+
+
+def units_given(config: RunConfig) -> dict[str, str | None]:
+    """The units of the amounts given by ``records.output_unit`` and
+    ``records.investment_unit`` (None: read from the header).
+
+    Parameters
+    ----------
+    config
+        The run's configuration.
+    """
+    return {"output": config.records.output_unit, "investment": config.records.investment_unit}
 
 
 def check_records(config: RunConfig) -> None:

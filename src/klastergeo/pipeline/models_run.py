@@ -99,6 +99,8 @@ def run_models(
                     f"({intake.reason_text(report)})"
                 )
             predictors = modelling.predictors(config, report)
+            for item in modelling.left_out(config, report, predictors):
+                logger.warning("models: %s", modelling.left_out_text(item))
         fitted = steps(
             "models", modelling.fit_models, config, report.records, predictors, None, report
         )
@@ -116,6 +118,7 @@ def run_models(
                 **header("models", config.analysis.seed, timestamp=config.output.timestamp),
                 "records": report.summary(),
                 "models": fitted.notes,
+                "predictors_left_out": modelling.left_out(config, report, predictors),
                 "timings": steps.timings,
                 "config": config.to_dict(),
                 "versions": writer.versions(),
