@@ -97,6 +97,9 @@ class BatchValidation:
     n_batches: int = 0
     order: tuple[str, ...] = ()  # the kept firms' columns, geometry included
     memory: pd.DataFrame | None = None  # the kept firms of a registry read whole
+    #: where (a sample of) the records outside the study area lie, as
+    #: :attr:`klastergeo.records.ValidationReport.outside`
+    outside: NDArray[np.float64] | None = None
 
     def firms(self) -> Iterator[gpd.GeoDataFrame]:
         """The kept firms, one part at a time (points in EPSG:4326)."""
@@ -158,6 +161,7 @@ class BatchValidation:
             renamed=self.renamed,
             sector_typed=self.sector_typed,
             kept=None if whole else self.n_kept,
+            outside=self.outside,
         )
 
 
@@ -839,6 +843,8 @@ class _BatchCheck:
     kept: pd.DataFrame | None = None
     #: (level, message) of what the records logger said, where it ran on a worker
     messages: tuple[tuple[int, str], ...] = ()
+    #: record number, longitude, latitude of (a sample of) the rows outside the study area
+    outside: NDArray[np.float64] | None = None
 
 
 def _check_batch(
@@ -888,6 +894,7 @@ def _check_batch(
         order=order,
         part=part,
         kept=None if part is not None else kept,
+        outside=checked.outside(reason),
     )
 
 
@@ -917,6 +924,7 @@ class _Checker:
         self.sector_typed = False
         self.order: tuple[str, ...] = ()
         self.memory: pd.DataFrame | None = None
+        self.outside = np.empty((0, 3))
         (work / "candidates").mkdir()
 
     def part(self, index: int) -> Path | None:
@@ -951,6 +959,7 @@ class _Checker:
         self.positions.append(done.positions)
         self.rejected.append(done.rejected)
         self.repaired.append(done.repaired)
+        self.outside = records.sample_outside(self.outside, done.outside)  # memory: flat
         self.renamed, self.sector_typed, self.order = done.renamed, done.sector_typed, done.order
         self.done += done.n_rows
         self.n_batches += 1
@@ -1038,6 +1047,7 @@ class _Checker:
             n_batches=self.n_batches,
             order=self.order,
             memory=memory,
+            outside=self.outside,
         )
 
     def _malformed(self) -> pd.DataFrame | None:

@@ -584,6 +584,13 @@ class AreaOptions(_Options):
     snap_m: float = opt(
         100.0, "Records in a gap or off the coast within this many metres go to the nearest area."
     )
+    max_outside: float = opt(
+        0.5,
+        "Largest share of the placed records that may lie outside the study area: more "
+        "stops the run (exit 2) before it computes, naming where they lie (the wrong "
+        "--area); 1 goes on whatever.",
+        flag="--max-outside",
+    )
 
     def _problems(self) -> list[str | None]:
         problems: list[str | None] = []
@@ -594,6 +601,11 @@ class AreaOptions(_Options):
         except ConfigError as err:
             problems.append(str(err))
         problems.append(_at_least("area.snap_m", self.snap_m, 0))
+        if not 0 <= self.max_outside <= 1:
+            problems.append(
+                f"area.max_outside={self.max_outside!r} is a share of the records: use a "
+                "number from 0 to 1 (0.5: stop when more than half lie outside; 1: never)"
+            )
         return problems
 
 

@@ -39,6 +39,7 @@ __all__ = [
     "REASONS",
     "Checked",
     "CsvLayout",
+    "OUTSIDE_SAMPLE",
     "NumberFormat",
     "RawRecords",
     "StagedFrame",
@@ -56,6 +57,7 @@ __all__ = [
     "parse_numbers",
     "read_records",
     "resolve_columns",
+    "sample_outside",
     "sector_lengths",
     "single_values",
     "stage_frame",
@@ -216,6 +218,11 @@ class ValidationReport:
         Records kept, when ``records`` holds none of them (a run that keeps its firms on
         disk: :class:`klastergeo.pipeline.firms.FirmStore`); None when ``records`` holds
         every kept record.
+    outside
+        Record number, longitude and latitude (one row each) of the records rejected as
+        ``outside_study_area``, or of a uniform sample of :data:`OUTSIDE_SAMPLE` of them
+        (:func:`sample_outside`): where they lie is named from them
+        (:mod:`klastergeo.pipeline.coverage`). None when not gathered.
     """
 
     records: gpd.GeoDataFrame
@@ -228,6 +235,7 @@ class ValidationReport:
     renamed: Mapping[str, str] = field(default_factory=dict)
     sector_typed: bool = False
     kept: int | None = None
+    outside: NDArray[np.float64] | None = field(default=None, repr=False)
 
     @property
     def n_kept(self) -> int:
@@ -267,6 +275,53 @@ class ValidationReport:
         """Repaired rows per repair: ``swapped_coordinates``, ``kbli_leading_zero``."""
         counts = self.repaired["reason"].value_counts().to_dict() if len(self.repaired) else {}
         return {r: int(counts.get(r, 0)) for r in ("swapped_coordinates", "kbli_leading_zero")}
+
+
+#: Most records outside the study area whose coordinates a validation keeps to name
+#: where they lie (:attr:`ValidationReport.outside`): 4.8 MB, whatever the registry.
+OUTSIDE_SAMPLE = 200_000
+
+
+def _row_keys(rows: NDArray[np.float64]) -> NDArray[np.uint64]:
+    """A pseudo-random key per record number (splitmix64): a sample that keeps the
+    lowest keys is uniform, the same for any batch size, and reproducible."""
+    z = rows.astype(np.int64).astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def sample_outside(
+    *parts: NDArray[np.float64] | None, limit: int = OUTSIDE_SAMPLE
+) -> NDArray[np.float64]:
+    """The records of ``parts`` (arrays of rows ``record number, longitude, latitude``)
+    whose record numbers have the ``limit`` lowest keys: all of them when they are
+    fewer, else a uniform sample that does not depend on how the file was batched.
+
+    Parameters
+    ----------
+    *parts
+        Arrays of shape (n, 3); None is an empty one.
+    limit
+        Most rows kept.
+
+    Returns
+    -------
+    ndarray
+        Shape (k, 3), k <= ``limit``, in record order.
+
+    Examples
+    --------
+    >>> first = np.array([[1, 110.1, -7.1], [2, 110.2, -7.2]])
+    >>> sample_outside(first, np.array([[7, 110.7, -7.7]]), limit=5)[:, 0].tolist()
+    [1.0, 2.0, 7.0]
+    """
+    arrays = [np.asarray(p, dtype=np.float64).reshape(-1, 3) for p in parts if p is not None]
+    joined = np.concatenate(arrays) if arrays else np.empty((0, 3))
+    if len(joined) > limit:
+        keys = _row_keys(joined[:, 0])
+        joined = joined[np.argpartition(keys, limit - 1)[:limit]]
+    return joined[np.argsort(joined[:, 0], kind="stable")]
 
 
 # --------------------------------------------------------------------------------------
@@ -1627,6 +1682,7 @@ def validate_records(
         decimal=file_decimal(formats),
         renamed=renamed,
         sector_typed=checked.sectors.typed,
+        outside=checked.outside(reason),
     )
     logger.info(
         "records: %d read, %d kept, %d rejected, %d repaired",
@@ -1712,6 +1768,19 @@ class Checked:
         if areas is not None:
             kept["area_code"] = np.asarray(areas.index, dtype=object)[self.place.area_pos[keep]]
         return kept, renamed
+
+    def outside(self, reason: NDArray[np.object_]) -> NDArray[np.float64]:
+        """Record number, longitude and latitude of the rows rejected as
+        ``outside_study_area`` (a sample of :data:`OUTSIDE_SAMPLE`, :func:`sample_outside`).
+
+        Parameters
+        ----------
+        reason
+            Each row's rejection reason (``""``: kept), as :meth:`_Checks.resolve` gives.
+        """
+        mask = np.asarray(reason == "outside_study_area", dtype=bool)
+        rows = np.asarray(self.raw.rows, dtype=np.float64)[mask]
+        return sample_outside(np.column_stack([rows, self.place.lon[mask], self.place.lat[mask]]))
 
     def repaired(self, keep: NDArray[np.bool_]) -> pd.DataFrame:
         """``repaired.csv`` rows of the kept rows.

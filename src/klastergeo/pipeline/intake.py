@@ -287,8 +287,10 @@ def _elsewhere(validation: records_mod.ValidationReport) -> str:
 def validation_problem(
     config: RunConfig, report: records_mod.ValidationReport
 ) -> ValidationError | None:
-    """The error a ``klastergeo validate`` outcome amounts to: no record kept, or (with
-    ``records.strict``) any record rejected or repaired; None when it may go on.
+    """The error a ``klastergeo validate`` outcome amounts to: most placed records
+    outside the study area (:func:`~klastergeo.pipeline.coverage.check`), no record
+    kept, or (with ``records.strict``) any record rejected or repaired; None when it may
+    go on.
 
     Parameters
     ----------
@@ -298,6 +300,11 @@ def validation_problem(
     report
         The validation report.
     """
+    from klastergeo.pipeline import coverage
+
+    outside = coverage.check(config, report, where=Path(config.out))
+    if outside is not None:  # the wrong --area: before "nothing kept", which it explains
+        return outside
     where = str(Path(config.out) / "rejected.csv")
     if report.n_kept == 0:
         return ValidationError(

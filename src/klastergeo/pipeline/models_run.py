@@ -13,7 +13,7 @@ from klastergeo import records as records_mod
 from klastergeo._errors import ConfigError, ModelError, ValidationError, preview
 from klastergeo._io import RunFolder
 from klastergeo.config import RunConfig, parse_level
-from klastergeo.pipeline import intake, modelling, writer
+from klastergeo.pipeline import coverage, intake, modelling, writer
 from klastergeo.pipeline._steps import Reporter, Steps, header
 from klastergeo.pipeline.graph import build_weights
 from klastergeo.pipeline.study import study_area
@@ -93,6 +93,9 @@ def run_models(
         registry = steps("read", intake.read, config, folder.scratch(), steps.progress)
         with steps.timed("validate"):
             report = intake.validate_only(config, folder.scratch(), registry)
+            outside = coverage.check(config, report)
+            if outside is not None:  # the wrong --area
+                raise outside
             if report.n_kept == 0:
                 raise ValidationError(
                     f"no record of {str(config.records.path)!r} survived validation "
