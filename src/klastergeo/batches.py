@@ -329,6 +329,7 @@ def open_registry(
     layer: str | None = None,
     progress: Progress | None = None,
     formats: bool = True,
+    need_sector: bool = True,
 ) -> Registry:
     """Open a registry for :meth:`Registry.validate`: stage a CSV file as Parquet, and
     decide each numeric column's number format and the sector column's width from the
@@ -352,6 +353,9 @@ def open_registry(
         Decide the number formats and the sector column's width (what validation
         needs); False to only stage the rows (e.g. to split them by period), which
         leaves ``formats`` empty and cannot be validated.
+    need_sector
+        Whether the command needs a sector column
+        (:func:`klastergeo.records.resolve_columns`).
 
     Returns
     -------
@@ -373,6 +377,7 @@ def open_registry(
         batch_size=batch_size,
         tell=progress or (lambda stage, done, total: None),
         formats=formats,
+        need_sector=need_sector,
     )
     return Registry(source, work, batch_size)
 
@@ -561,6 +566,7 @@ def _open(
     batch_size: int,
     tell: Progress,
     formats: bool = True,
+    need_sector: bool = True,
 ) -> _Source:
     """The registry as a source of batches, with what is decided for the whole file
     (unless ``formats`` is False)."""
@@ -569,15 +575,16 @@ def _open(
         if suffix in records._CSV_SUFFIXES:
             return _stage_csv(
                 path, work, columns=columns, decimal=decimal, options=options, tell=tell,
-                formats=formats,
+                formats=formats, need_sector=need_sector,
             )  # fmt: skip
         if suffix in records._PARQUET_SUFFIXES and not _geoparquet(path):
             return _parquet(
-                path, columns=columns, decimal=decimal, batch_size=batch_size, formats=formats
-            )
+                path, columns=columns, decimal=decimal, batch_size=batch_size, formats=formats,
+                need_sector=need_sector,
+            )  # fmt: skip
     raw = records.read_records(path, **options)
     cols = records.resolve_columns(
-        list(raw.frame.columns), columns, has_geometry=raw.xy is not None
+        list(raw.frame.columns), columns, has_geometry=raw.xy is not None, need_sector=need_sector
     )
     raw = dataclasses.replace(raw, frame=records.single_values(raw.frame, cols))
     evidence = _Evidence(cols, decimal, raw.delimiter)
@@ -643,8 +650,8 @@ class _Evidence:
 
     @property
     def wanted(self) -> list[str]:
-        assert self.cols.sector is not None
-        return list(dict.fromkeys([*records.numeric_columns(self.cols), self.cols.sector]))
+        sector = [self.cols.sector] if self.cols.sector is not None else []
+        return list(dict.fromkeys([*records.numeric_columns(self.cols), *sector]))
 
     def add(self, frame: pd.DataFrame) -> None:
         if not self.active:
@@ -657,7 +664,8 @@ class _Evidence:
                 for name, c in records.numeric_columns(self.cols).items()
             }
         )
-        assert self.cols.sector is not None
+        if self.cols.sector is None:  # a survey without KBLI codes (klastergeo model)
+            return
         counts = records.sector_lengths(frame[self.cols.sector])
         self.lengths = counts if self.lengths is None else self.lengths + counts
 
@@ -669,7 +677,13 @@ class _Evidence:
 
 
 def _parquet(
-    path: Path, *, columns: Columns | None, decimal: Decimal, batch_size: int, formats: bool = True
+    path: Path,
+    *,
+    columns: Columns | None,
+    decimal: Decimal,
+    batch_size: int,
+    formats: bool = True,
+    need_sector: bool = True,
 ) -> _Source:
     """A plain Parquet registry, read where it is; a first pass reads the numeric and
     sector columns for the evidence."""
@@ -683,7 +697,7 @@ def _parquet(
             f"cannot read {str(path)!r} as Parquet ({type(err).__name__}: {err})"
         ) from err
     records._check_header(names, path)
-    cols = records.resolve_columns(names, columns, has_geometry=False)
+    cols = records.resolve_columns(names, columns, has_geometry=False, need_sector=need_sector)
     mapped = {v for v in vars(cols).values() if v is not None}
     nested = tuple(
         field.name
@@ -721,12 +735,15 @@ def _stage_csv(
     options: dict[str, Any],
     tell: Progress,
     formats: bool = True,
+    need_sector: bool = True,
 ) -> _Source:
     """Read a CSV file once, in blocks, into a Parquet file of text."""
     layout = records.csv_layout(
         path, delimiter=options.get("delimiter"), encoding=options.get("encoding")
     )
-    cols = records.resolve_columns(layout.header, columns, has_geometry=False)
+    cols = records.resolve_columns(
+        layout.header, columns, has_geometry=False, need_sector=need_sector
+    )
     encoding = layout.encoding
 
     def stage(encoding: str) -> tuple[Path, _Evidence, list[dict[str, Any]]]:

@@ -1132,7 +1132,11 @@ def _key(name: str) -> str:
 
 
 def resolve_columns(
-    frame_columns: list[str], columns: Columns | None = None, *, has_geometry: bool = False
+    frame_columns: list[str],
+    columns: Columns | None = None,
+    *,
+    has_geometry: bool = False,
+    need_sector: bool = True,
 ) -> Columns:
     """Complete a column mapping: check the given names, detect the missing ones.
 
@@ -1150,6 +1154,10 @@ def resolve_columns(
     has_geometry
         Whether the file has a geometry (a GIS layer), so that latitude and longitude
         columns are not required.
+    need_sector
+        Whether the command needs each record's sector (finding sentra does); False for
+        one that does not (``klastergeo model`` of a registry column on a survey
+        without KBLI codes), which then leaves ``sector`` None when none is found.
 
     Returns
     -------
@@ -1194,12 +1202,15 @@ def resolve_columns(
     for role in _REQUIRED:
         if role in ("lat", "lon") and (has_geometry or placed_by_area):
             continue
+        if role == "sector" and not need_sector:
+            continue
         if resolved[role] is None and not any(f"be the {role} column" in p for p in problems):
             flag = {"lat": "--lat-col", "lon": "--lon-col", "sector": "--sector-col"}[role]
             where = (
                 " (or place records by area: --area-code-col, --desa-col, --kecamatan-col)"
                 if role in ("lat", "lon")
-                else ""
+                else " (the KBLI code of each firm: sentra are found per sector; "
+                "`klastergeo model --outcome COLUMN` needs none)"
             )
             problems.append(f"no {role} column found; pass {flag} NAME{where}")
     if problems:
@@ -1790,7 +1801,6 @@ class Checked:
         keep
             Which rows are kept (a repaired row not kept is not listed).
         """
-        assert self.cols.sector is not None
         return _repaired_frame(self.raw, keep, self.ids, self.place, self.sectors, self.cols.sector)
 
 
@@ -1832,10 +1842,16 @@ def check_rows(
     """
     checks = _Checks(raw.frame)
     place = _check_coordinates(raw, cols, formats, checks, areas=areas, snap_m=snap_m)
-    assert cols.sector is not None
-    sectors = _check_sectors(
-        raw.frame, cols.sector, checks, sector_digits=sector_digits, lengths=sector_lengths
-    )
+    if cols.sector is None:  # a survey without KBLI codes (klastergeo model): no sector
+        sectors = _Sectors(
+            pd.Series(pd.NA, index=raw.frame.index, dtype=object),
+            np.zeros(len(raw.frame), dtype=bool),
+            False,
+        )
+    else:
+        sectors = _check_sectors(
+            raw.frame, cols.sector, checks, sector_digits=sector_digits, lengths=sector_lengths
+        )
     numbers = _check_values(raw.frame, cols, formats, checks)
     ids = _check_missing_ids(raw, cols, checks)
     return Checked(raw, cols, checks, place, sectors, numbers, ids)
@@ -2143,7 +2159,7 @@ def _repaired_frame(
     ids: pd.Series,
     place: _Place,
     sectors: _Sectors,
-    sector_name: str,
+    sector_name: str | None,
 ) -> pd.DataFrame:
     """``repaired.csv``: kept rows whose coordinates were swapped back, and kept rows
     whose KBLI code got its leading zero back."""
@@ -2161,6 +2177,8 @@ def _repaired_frame(
             "lon": lon[fixed],
         }
     )
+    if sector_name is None:  # no sector column: nothing to restore
+        return swaps.reset_index(drop=True)
     zeros = pd.DataFrame(
         {
             "record_id": ids[zero_fixed].to_numpy(dtype=object),

@@ -79,7 +79,13 @@ def _named(progress: Progress | None) -> Progress | None:
     return lambda stage, done, total: report(_STAGES.get(stage, stage), done, total)
 
 
-def read(config: RunConfig, workdir: Path, progress: Progress | None = None) -> batches.Registry:
+def read(
+    config: RunConfig,
+    workdir: Path,
+    progress: Progress | None = None,
+    *,
+    need_sector: bool = True,
+) -> batches.Registry:
     """The registry, opened for validation in batches (the ``read`` step): a CSV file is
     staged as Parquet, and number formats and the sector width are decided for the
     whole file.
@@ -94,6 +100,9 @@ def read(config: RunConfig, workdir: Path, progress: Progress | None = None) -> 
         An empty folder for the staged registry and the spilled batches.
     progress
         Called as ``progress(stage, done, total)`` while the file is read.
+    need_sector
+        Whether the command needs each record's sector (False: ``klastergeo model`` of
+        a registry column, which a survey without KBLI codes can give).
     """
     check_records(config)
     assert config.records.path is not None
@@ -108,6 +117,7 @@ def read(config: RunConfig, workdir: Path, progress: Progress | None = None) -> 
         sheet=config.records.sheet,
         layer=config.records.layer,
         progress=_named(progress),
+        need_sector=need_sector,
     )
 
 

@@ -90,7 +90,10 @@ def run_models(
         return _fit_survey(config, survey, Steps(reporter))
     steps = Steps(reporter)
     with RunFolder(config.out, kind="model") as folder:
-        registry = steps("read", intake.read, config, folder.scratch(), steps.progress)
+        # a model of a registry column needs no sector (a survey of one sentra has none)
+        registry = steps(
+            "read", intake.read, config, folder.scratch(), steps.progress, need_sector=False
+        )
         with steps.timed("validate"):
             report = intake.validate_only(config, folder.scratch(), registry)
             outside = coverage.check(config, report)
