@@ -664,7 +664,7 @@ def split_kind(name: str, *, level: str | None = None) -> tuple[str, str]:
     for words, kind in _KIND_WORDS:
         if level is not None and _KIND_LEVEL[kind] != level:
             continue
-        if folded.startswith(words + " "):
+        if folded == words or folded.startswith(words + " "):
             return kind, folded[len(words) + 1 :]
     return "", folded
 
@@ -734,11 +734,10 @@ def _match(query: str, table: pd.DataFrame) -> pd.DataFrame:
     district ``Kota Kudus``)."""
     kind, core = split_kind(query)
     full = _fold(pd.Series([query])).iloc[0]
-    if not core:
-        raise ConfigError(
-            f"an area name to look for is needed (e.g. 'Boyolali'), not {query!r}"
-        )
-    fits = _kind_fits(table, kind)
+    if not full:
+        raise ConfigError(f"an area name to look for is needed (e.g. 'Boyolali'), not {query!r}")
+    # a kind word alone ("Kab.") is matched as written only (the district "Kota")
+    fits = _kind_fits(table, kind) if core else np.zeros(len(table), dtype=bool)
     cores, fulls = table["core"].astype(str), table["full"].astype(str)
     exact = (fits & (cores == core).to_numpy()) | (fulls == full).to_numpy()
     prefix = ~exact & (
@@ -808,7 +807,7 @@ def find_areas(
       area_code               name
     0     33.09  Kabupaten Boyolali
     """
-    if not split_kind(name)[1]:
+    if not _fold(pd.Series([name])).iloc[0]:
         raise ConfigError("an area name to look for is needed (e.g. 'Boyolali')")
     table = _name_table(levels or ADMIN_LEVELS, source)
     columns = ["area_code", "name", "level", "parent", "match", "score"]
@@ -845,8 +844,9 @@ def resolve_area_name(text: str, *, source: str | Path | None = None) -> str:
     the largest level that has one wins (a regency and its capital district often share
     a name, and the regency is meant). Without an exact match, a name within a typo is
     read as the one most similar area (similarity of the names without their kind words
-    at least :data:`NAME_SIMILARITY`, and no other area as similar at the same level), with a warning that says so. Otherwise a
-    :class:`~klastergeo._errors.ConfigError` lists the candidates with their codes.
+    at least :data:`NAME_SIMILARITY`, and no other area as similar at the same level),
+    with a warning that says so. Otherwise a :class:`~klastergeo._errors.ConfigError`
+    lists the candidates with their codes.
 
     Parameters
     ----------
@@ -865,7 +865,7 @@ def resolve_area_name(text: str, *, source: str | Path | None = None) -> str:
     >>> resolve_area_name("Kab. Klaten")  # doctest: +SKIP
     '33.10'
     """
-    if not split_kind(text)[1]:
+    if not _fold(pd.Series([text])).iloc[0]:
         raise ConfigError(f"--area {text!r} is empty; give a code (e.g. 33.10) or a name")
     table = _name_table(("provinsi", "kabupaten", "kecamatan"), source)
     found = _match(text, table) if not table.empty else table

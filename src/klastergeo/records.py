@@ -36,10 +36,10 @@ from klastergeo.config import Columns, Decimal
 from klastergeo.schema import FIRM_COLUMNS, RESERVED_FIRM_COLUMNS
 
 __all__ = [
+    "OUTSIDE_SAMPLE",
     "REASONS",
     "Checked",
     "CsvLayout",
-    "OUTSIDE_SAMPLE",
     "NumberFormat",
     "RawRecords",
     "StagedFrame",

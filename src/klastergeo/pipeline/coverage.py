@@ -17,6 +17,7 @@ them by, and the message says so and gives their extent.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +40,13 @@ logger = logging.getLogger(__name__)
 OUTSIDE_REASONS = ("outside_study_area", "unknown_area")
 #: Rejection reasons found after a record was placed inside the study area (a record
 #: outside is rejected as outside first): it lies inside, whatever else is wrong with it.
-INSIDE_REASONS = ("invalid_sector", "invalid_value", "missing_id", "duplicate_record", "duplicate_id")
+INSIDE_REASONS = (
+    "invalid_sector",
+    "invalid_value",
+    "missing_id",
+    "duplicate_record",
+    "duplicate_id",
+)
 #: Most regencies or provinces a message lists.
 _LISTED = 5
 
@@ -145,27 +152,28 @@ def coverage(
     if len(points):
         x, y = points[:, 1], points[:, 2]
         extent = (float(x.min()), float(y.min()), float(x.max()), float(y.max()))
-    base = {
-        "placed": inside + outside,
-        "outside": outside,
-        "sampled": len(points),
-        "with_points": with_points,
-        "extent": extent,
-    }
+    base = Coverage(
+        placed=inside + outside,
+        outside=outside,
+        regencies=empty,
+        provinces=empty,
+        sampled=len(points),
+        with_points=with_points,
+        extent=extent,
+    )
     if not outside:
-        return Coverage(regencies=empty, provinces=empty, **base)
+        return base
     if not source.is_dir():
         note = (
             f"the boundaries are one polygon file ({source.name}), with no regencies or "
             "provinces to name where the others lie"
         )
-        return Coverage(regencies=empty, provinces=empty, note=note, **base)
+        return dataclasses.replace(base, note=note)
     try:
         regencies = boundaries.load_areas("kabupaten", source=source)
         provinces = boundaries.load_names("provinsi", source=source)
     except BoundaryError as err:  # a partial download: say so rather than fail
-        note = f"the boundaries hold no regencies to name them by ({err})"
-        return Coverage(regencies=empty, provinces=empty, note=note, **base)
+        return dataclasses.replace(base, note=f"the boundaries hold no regencies ({err})")
     counts = pd.Series(0.0, index=regencies.index)
     nowhere = 0
     if len(points):
@@ -189,12 +197,12 @@ def coverage(
         {"name": provinces.reindex(by_province.index).fillna("").to_numpy(), "records": by_province}
     )
     order = ["records"]
-    return Coverage(
+    return dataclasses.replace(
+        base,
         regencies=table.sort_values(order, ascending=False, kind="stable"),
         provinces=provincial.sort_values(order, ascending=False, kind="stable"),
         nowhere=nowhere,
         by_name=by_name,
-        **base,
     )
 
 
@@ -302,13 +310,14 @@ def _where(found: Coverage, about: str) -> str:
     spread = len(table) > _LISTED and table["records"].head(_LISTED).sum() < 0.8 * total
     if spread:
         table = found.provinces
+    head = table.head(_LISTED)
     parts = [
-        f"{code} {row.name}: {about}{int(row.records):,} of {total:,}"
-        for code, row in zip(
-            table.index[:_LISTED], table.head(_LISTED).itertuples(index=False), strict=True
+        f"{code} {name}: {about}{round(count):,} of {total:,}"
+        for code, name, count in zip(
+            head.index, head["name"], head["records"].to_numpy(dtype=float), strict=True
         )
     ]
-    rest = table["records"].iloc[_LISTED:].sum()
+    rest = float(table["records"].iloc[_LISTED:].sum())
     if rest:
         kind = "provinces" if spread else "regencies"
         parts.append(f"{len(table) - _LISTED} other {kind}: {about}{int(rest):,}")
@@ -317,9 +326,7 @@ def _where(found: Coverage, about: str) -> str:
     if found.nowhere:
         parts.append(f"in no regency (the sea, abroad, or not degrees): {about}{found.nowhere:,}")
     if found.by_name:
-        parts.append(
-            f"placed by names that match nothing in the study area: {found.by_name:,}"
-        )
+        parts.append(f"placed by names that match nothing in the study area: {found.by_name:,}")
     return "; ".join(parts) if parts else "no regency"
 
 
