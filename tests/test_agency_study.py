@@ -89,15 +89,17 @@ def test_a_name_of_two_areas_lists_both_with_their_codes(
     assert "--area 'Kota" in message  # how to say which one
 
 
-@pytest.mark.parametrize(
-    ("text", "code", "score"),
-    [
-        ("Kab. Klatem", "33.10", 83),  # one letter of six changed: 1 - 1/6
-        ("Bojolali", "33.09", 88),  # one of eight
-        ("Surakrta", "33.72", 89),  # one of nine dropped
-        ("Kec. Cpeer", "33.10.11", 80),  # two neighbours swapped: one edit of five
-    ],
-)
+#: Names with a typo, the area placement would take them for, and their similarity:
+#: rapidfuzz's ratio, 100 * 2 * (letters in common, in order) / (sum of the lengths).
+TYPOS = [
+    ("Kab. Klatem", "33.10", 83),  # 2 * 5 / 12: one letter of six changed
+    ("Bojolali", "33.09", 88),  # 2 * 7 / 16
+    ("Surakrta", "33.72", 94),  # 2 * 8 / 17: one letter of nine dropped
+    ("Kec. Cpeer", "33.10.11", 80),  # 2 * 4 / 10: two neighbours swapped
+]
+
+
+@pytest.mark.parametrize(("text", "code", "score"), TYPOS, ids=[t for t, _, _ in TYPOS])
 def test_a_typo_is_read_as_the_one_most_similar_area_and_said(
     data_dir: Path, caplog: pytest.LogCaptureFixture, text: str, code: str, score: int
 ) -> None:
@@ -105,13 +107,28 @@ def test_a_typo_is_read_as_the_one_most_similar_area_and_said(
         assert boundaries.resolve_area_name(text, source=data_dir) == code
     said = " ".join(r.getMessage() for r in caplog.records)
     assert f"read as the most similar, {code}" in said
-    assert f"similarity {score} of 100" in said and "names from 80" in said
+    assert f"similarity {score} of 100" in said and "from 80, area.name_similarity" in said
+    with pytest.raises(ConfigError, match="not the name"):  # exact names only
+        boundaries.resolve_area_name(text, source=data_dir, similarity=100)
+
+
+def test_the_command_line_reads_a_typo_as_placement_does(data_dir: Path, tmp_path: Path) -> None:
+    (tmp_path / "firms.csv").write_text("id,lat,lon,kbli\nA,-7.7,110.6,10001\n")
+    base = ["validate", "--records", str(tmp_path / "firms.csv"), "--area", "Kab. Klatem"]
+    env = {"KLASTERGEO_DATA_DIR": str(data_dir)}
+    read = runner.invoke(app, [*base, "--out", str(tmp_path / "a")], env=env)
+    assert read.exit_code == 0, read.output
+    assert '"code": "33.10"' in (tmp_path / "a" / "summary.json").read_text(encoding="utf-8")
+    exact = [*base, "--name-similarity", "100", "--out", str(tmp_path / "b")]
+    refused = runner.invoke(app, exact, env=env)
+    assert refused.exit_code == 2
+    assert "closest names: 33.10 Kabupaten Klaten (83)" in " ".join(refused.output.split())
 
 
 def test_a_name_like_none_is_refused_with_the_lookup_command(data_dir: Path) -> None:
     with pytest.raises(ConfigError, match="boundaries find 'Atlantis'"):
         boundaries.resolve_area_name("Atlantis", source=data_dir)
-    with pytest.raises(ConfigError, match="not the name"):
+    with pytest.raises(ConfigError, match=r"of another kind: 33\.10 Kabupaten Klaten"):
         boundaries.resolve_area_name("Kota Klaten", source=data_dir)  # Klaten is no city
     with pytest.raises(ConfigError, match="is empty"):
         boundaries.resolve_area_name(" ., ", source=data_dir)

@@ -31,6 +31,7 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from klastergeo import placement
 from klastergeo._errors import BoundaryError, ConfigError, DownloadError, preview
 from klastergeo._io import atomic_path
 from klastergeo.config import ADMIN_LEVELS, check_area_code
@@ -626,12 +627,12 @@ _KIND_LEVEL = {
     "kecamatan": "kecamatan",
     "desa": "desa",
 }
-#: Least similarity (0-100) of a name written with a typo to the area it is read as:
-#: rapidfuzz's normalised OSA similarity of the names without their kind words, 100 times
-#: 1 - edits / length of the longer name, an edit being a letter added, dropped, changed
-#: or swapped with its neighbour. 80 allows one edit in five letters: ``Klatem`` for
-#: ``Klaten`` scores 83, ``Cpeer`` for ``Ceper`` 80, ``Atlantis`` for ``Kalanis`` 62.
-NAME_SIMILARITY = 80.0
+#: Least similarity (0-100) of a name written with a typo to the area it is read as: the
+#: one placement uses (:data:`klastergeo.placement.SIMILARITY`, ``area.name_similarity``):
+#: rapidfuzz ``fuzz.ratio`` of the names folded as placement folds them
+#: (:func:`klastergeo.placement.fold_names`: no case, accents, blanks or kind words).
+#: ``Klatem`` for ``Klaten`` scores 83, ``Bojolali`` for ``Boyolali`` 88.
+NAME_SIMILARITY = placement.SIMILARITY
 
 
 def split_kind(name: str, *, level: str | None = None) -> tuple[str, str]:
@@ -670,9 +671,11 @@ def split_kind(name: str, *, level: str | None = None) -> tuple[str, str]:
 
 
 def _name_table(levels: Sequence[str], source: str | Path | None) -> pd.DataFrame:
-    """The areas of ``levels`` with their names folded and split (:func:`split_kind`):
-    ``area_code``, ``name``, ``level``, ``rank`` (0 for the first level), ``kind``,
-    ``core`` (the name without its kind) and ``full`` (the whole name, folded)."""
+    """The areas of ``levels`` with their names folded: ``area_code``, ``name``,
+    ``level``, ``rank`` (0 for the first level), ``kind`` (what the name's first words
+    say, :func:`split_kind`, or ``kota``/``kabupaten`` as placement reads it), ``key``
+    (the name as placement compares it, :func:`klastergeo.placement.fold_names`) and
+    ``full`` (the whole name folded, with its blanks and kind words)."""
     frames = []
     for rank, level in enumerate(levels):
         series = load_names(level, source=source)
@@ -682,9 +685,12 @@ def _name_table(levels: Sequence[str], source: str | Path | None) -> pd.DataFram
         for words, said in _KIND_WORDS:  # longest first: each name loses one kind
             if _KIND_LEVEL[said] != level:
                 continue
-            hit = (kind == "") & core.str.startswith(words + " ")
+            hit = (kind == "") & ((core == words) | core.str.startswith(words + " "))
             kind = kind.where(~hit, said)
             core = core.where(~hit, core.str[len(words) + 1 :])
+        folded = placement.fold_names(core)
+        if level == "kabupaten":  # "Kota Administrasi ...": placement's kota
+            kind = kind.where(kind != "", folded["kind"])
         frames.append(
             pd.DataFrame(
                 {
@@ -693,12 +699,20 @@ def _name_table(levels: Sequence[str], source: str | Path | None) -> pd.DataFram
                     "level": level,
                     "rank": rank,
                     "kind": kind.to_numpy(dtype=object),
-                    "core": core.to_numpy(dtype=object),
+                    "key": folded["key"].to_numpy(dtype=object),
                     "full": full.to_numpy(dtype=object),
                 }
             )
         )
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _key(text: str) -> tuple[str, str, str]:
+    """A name as written: its kind (:func:`split_kind`), its key as placement folds
+    it and the whole name folded."""
+    kind, rest = split_kind(text)
+    key = str(placement.fold_names(pd.Series([rest])).iloc[0]["key"]) if rest else ""
+    return kind, key, _fold(pd.Series([text])).iloc[0]
 
 
 def _kind_fits(table: pd.DataFrame, kind: str) -> NDArray[np.bool_]:
@@ -711,49 +725,47 @@ def _kind_fits(table: pd.DataFrame, kind: str) -> NDArray[np.bool_]:
     return level & ((said == kind) | (said == ""))
 
 
-def _similarity(query: str, names: pd.Series) -> NDArray[np.float64]:
-    """The similarity of ``query`` to each of ``names`` (0-100, see
-    :data:`NAME_SIMILARITY`), computed once per distinct name."""
-    from rapidfuzz import process
-    from rapidfuzz.distance import OSA
+def _similarity(query: str, keys: pd.Series) -> NDArray[np.float64]:
+    """rapidfuzz ``fuzz.ratio`` (0-100) of ``query`` to each of ``keys``, as placement
+    scores a name with a typo; computed once per distinct key."""
+    from rapidfuzz import fuzz, process
 
-    if not len(names):
+    if not len(keys):
         return np.empty(0)
-    distinct, position = np.unique(names.to_numpy(dtype=str), return_inverse=True)
-    scores = process.cdist(
-        [query], list(distinct), scorer=OSA.normalized_similarity, dtype=np.float64
-    )[0]
-    return 100.0 * np.asarray(scores, dtype=np.float64)[position]
+    distinct, position = np.unique(keys.to_numpy(dtype=str), return_inverse=True)
+    scores = process.cdist([query], list(distinct), scorer=fuzz.ratio, dtype=np.float64)[0]
+    return np.asarray(scores, dtype=np.float64)[position]
 
 
-def _match(query: str, table: pd.DataFrame) -> pd.DataFrame:
+def _match(query: str, table: pd.DataFrame, *, similarity: float) -> pd.DataFrame:
     """The areas of ``table`` (:func:`_name_table`) a name may be, each with ``match``
-    ``exact``, ``prefix``, ``contains`` or ``similar`` (at least
-    :data:`NAME_SIMILARITY`) and its ``score``; the kind words of the query limit the
-    candidates (:func:`_kind_fits`), and the whole name as written matches too (the
-    district ``Kota Kudus``)."""
-    kind, core = split_kind(query)
-    full = _fold(pd.Series([query])).iloc[0]
+    ``exact``, ``prefix``, ``contains`` or ``similar`` (at least ``similarity``, at the
+    levels above villages: among 83,000 village names a made-up word is close to some)
+    and its ``score``; the kind words of the query limit the candidates
+    (:func:`_kind_fits`), and the whole name as written matches too (the district
+    ``Kota Kudus``)."""
+    kind, key, full = _key(query)
     if not full:
         raise ConfigError(f"an area name to look for is needed (e.g. 'Boyolali'), not {query!r}")
     # a kind word alone ("Kab.") is matched as written only (the district "Kota")
-    fits = _kind_fits(table, kind) if core else np.zeros(len(table), dtype=bool)
-    cores, fulls = table["core"].astype(str), table["full"].astype(str)
-    exact = (fits & (cores == core).to_numpy()) | (fulls == full).to_numpy()
+    fits = _kind_fits(table, kind) if key else np.zeros(len(table), dtype=bool)
+    keys, fulls = table["key"].astype(str), table["full"].astype(str)
+    exact = (fits & (keys == key).to_numpy()) | (fulls == full).to_numpy()
     prefix = ~exact & (
-        (fits & cores.str.startswith(core).to_numpy()) | fulls.str.startswith(full).to_numpy()
+        (fits & keys.str.startswith(key).to_numpy()) | fulls.str.startswith(full).to_numpy()
     )
     contains = (
         ~exact
         & ~prefix
         & (
-            (fits & cores.str.contains(core, regex=False).to_numpy())
+            (fits & keys.str.contains(key, regex=False).to_numpy())
             | fulls.str.contains(full, regex=False).to_numpy()
         )
     )
     score = np.zeros(len(table))
-    score[fits] = _similarity(core, cores[fits])
-    similar = ~exact & ~prefix & ~contains & (score >= NAME_SIMILARITY)
+    scored = fits & (table["level"].to_numpy() != "desa")
+    score[scored] = _similarity(key, keys[scored])
+    similar = ~exact & ~prefix & ~contains & (score >= similarity)
     match = np.select(
         [exact, prefix, contains, similar], ["exact", "prefix", "contains", "similar"], ""
     )
@@ -770,6 +782,7 @@ def find_areas(
     levels: Sequence[str] | None = None,
     source: str | Path | None = None,
     limit: int = 20,
+    similarity: float = NAME_SIMILARITY,
 ) -> pd.DataFrame:
     """Areas whose name matches ``name``, with their codes: for ``--area`` and
     ``klastergeo boundaries find``.
@@ -779,8 +792,9 @@ def find_areas(
     Administrasi``, ``Provinsi``, ``DKI``, ``Kec.``, ``Desa``, ``Kel.``, ...) are ignored,
     but a kind word that is written limits the search to its kind (``Kota Semarang`` is
     the city, not the regency). Exact names come first, then names that start with
-    ``name``, then names that contain it, then names within a typo or two (similarity at
-    least :data:`NAME_SIMILARITY`); within each, the most similar
+    ``name``, then names that contain it, then names of provinces, regencies and
+    districts within a typo or two (similarity at least ``similarity``, as placement
+    scores it); within each, the most similar
     first, then larger areas before smaller ones, then by code.
 
     Parameters
@@ -793,6 +807,8 @@ def find_areas(
         Boundaries as for :func:`resolve_source` (national ``<level>.parquet`` files).
     limit
         Most rows returned.
+    similarity
+        Least similarity of a name with a typo (``area.name_similarity``).
 
     Returns
     -------
@@ -813,7 +829,7 @@ def find_areas(
     columns = ["area_code", "name", "level", "parent", "match", "score"]
     if table.empty:
         return pd.DataFrame(columns=columns)
-    found = _match(name, table).head(limit)
+    found = _match(name, table, similarity=similarity).head(limit)
     if found.empty:
         return pd.DataFrame(columns=columns)
     found["parent"] = _parents(found["area_code"], source)
@@ -834,7 +850,9 @@ def _parents(codes: pd.Series, source: str | Path | None) -> list[str]:
     return out.tolist()
 
 
-def resolve_area_name(text: str, *, source: str | Path | None = None) -> str:
+def resolve_area_name(
+    text: str, *, source: str | Path | None = None, similarity: float = NAME_SIMILARITY
+) -> str:
     """The Kemendagri code of the area named ``text`` (``--area Boyolali``), among
     provinces, regencies and districts (villages are too many alike).
 
@@ -844,7 +862,7 @@ def resolve_area_name(text: str, *, source: str | Path | None = None) -> str:
     the largest level that has one wins (a regency and its capital district often share
     a name, and the regency is meant). Without an exact match, a name within a typo is
     read as the one most similar area (similarity of the names without their kind words
-    at least :data:`NAME_SIMILARITY`, and no other area as similar at the same level),
+    at least ``similarity``, and no other area as similar at the same level),
     with a warning that says so. Otherwise a :class:`~klastergeo._errors.ConfigError`
     lists the candidates with their codes.
 
@@ -854,6 +872,9 @@ def resolve_area_name(text: str, *, source: str | Path | None = None) -> str:
         An area name, e.g. ``"Boyolali"``, ``"Kab. Boyolali"`` or ``"Kota Surakarta"``.
     source
         Boundaries as for :func:`resolve_source`.
+    similarity
+        Least similarity of a name with a typo (``area.name_similarity``; 100: exact
+        names only).
 
     Returns
     -------
@@ -868,7 +889,7 @@ def resolve_area_name(text: str, *, source: str | Path | None = None) -> str:
     if not _fold(pd.Series([text])).iloc[0]:
         raise ConfigError(f"--area {text!r} is empty; give a code (e.g. 33.10) or a name")
     table = _name_table(("provinsi", "kabupaten", "kecamatan"), source)
-    found = _match(text, table) if not table.empty else table
+    found = _match(text, table, similarity=similarity) if not table.empty else table
     for label in ("exact", "similar"):
         hits = found.loc[found["match"] == label]
         if label == "similar":
@@ -884,15 +905,15 @@ def resolve_area_name(text: str, *, source: str | Path | None = None) -> str:
             else:
                 logger.warning(
                     "area %r is no area's name; read as the most similar, %s %s (%s): "
-                    "similarity %.0f of 100 (rapidfuzz OSA: one letter added, dropped, "
-                    "changed or swapped per five; names from %.0f are read so); pass "
-                    "--area %s to say so",
+                    "similarity %.0f of 100 (rapidfuzz ratio of the names as placement "
+                    "compares them; from %.0f, area.name_similarity, a name is read so); "
+                    "pass --area %s to say so",
                     text,
                     row["area_code"],
                     row["name"],
                     row["level"],
                     row["score"],
-                    NAME_SIMILARITY,
+                    similarity,
                     row["area_code"],
                 )
             return str(row["area_code"])
@@ -906,6 +927,22 @@ def resolve_area_name(text: str, *, source: str | Path | None = None) -> str:
             )
     shown = found.loc[found["match"] != "exact"]
     hint = f"; areas named like it: {_listed(shown, source)}" if len(shown) else ""
+    if not len(shown) and not table.empty:  # the closest names, as placement lists them
+        kind, key, _ = _key(text)
+        fits = _kind_fits(table, kind) if key else np.zeros(len(table), dtype=bool)
+        near = table.loc[fits].assign(score=_similarity(key, table.loc[fits, "key"]))
+        near = near.sort_values(["score", "rank"], ascending=[False, True]).head(3)
+        listed = "; ".join(
+            f"{code} {name} ({score:.0f})"
+            for code, name, score in near[["area_code", "name", "score"]].itertuples(index=False)
+        )
+        hint = (
+            f"; closest names: {listed} (similarity 0-100; from {similarity:g}, "
+            "area.name_similarity, a name is read as the area)"
+        )
+        other = table.loc[(table["key"] == key).to_numpy() & bool(key) & bool(kind)]
+        if len(other):  # "Kota Klaten": the name is an area of another kind
+            hint += f"; of another kind: {_listed(other, source)}"
     raise ConfigError(
         f"area {text!r} is not the name of a province, regency or district{hint}; pass a "
         f"code (e.g. --area 33.09), or look one up with klastergeo boundaries find {text!r}"

@@ -169,7 +169,12 @@ def _settings(values: dict[str, Any]) -> RunConfig:
         from klastergeo.boundaries import resolve_area_name
 
         # --area Boyolali, "Kab. Klaten", "Kota Semarang": the code of that area
-        overrides["area.code"] = resolve_area_name(str(area), source=given or None)
+        similarity = overrides.get("area.name_similarity")  # as placement reads names
+        overrides["area.code"] = resolve_area_name(
+            str(area),
+            source=given or None,
+            **({} if similarity is None else {"similarity": float(similarity)}),
+        )
     return load_config(values["config"], overrides=overrides)
 
 
