@@ -343,6 +343,33 @@ def test_records_placed_by_a_code_elsewhere_are_named_by_their_regency(
     assert found.regencies.loc["33.10", "name"] == "Kabupaten Klaten"
 
 
+def test_records_placed_outside_by_a_regency_name_are_counted_in_it(data_dir: Path) -> None:
+    """Rows rejected as outside by the area they name, without a point: their kabupaten
+    column names the regency (Kota and Kabupaten told apart; a name of both is not
+    guessed)."""
+    names = ["Kota Semarang", "KAB. SEMARANG", "Kabupaten Semarang", "Semarang", "Klaten"]
+    rejected = pd.DataFrame(
+        {
+            "Kabupaten": names,
+            "row": [2, 3, 4, 5, 6],
+            "reason": ["outside_study_area"] * 5,
+            "detail": [""] * 5,
+        }
+    )
+    report = records.ValidationReport(
+        records=gpd.GeoDataFrame(geometry=[], crs=4326),
+        rejected=rejected,
+        repaired=pd.DataFrame(),
+        n_read=5,
+        columns=Columns(kabupaten="Kabupaten"),
+        kept=0,
+        outside=np.column_stack([np.arange(2.0, 7.0), np.full(5, np.nan), np.full(5, np.nan)]),
+    )
+    found = coverage.coverage(report, study="33.72", source=data_dir)
+    assert found.regencies["records"].to_dict() == {"33.22": 2.0, "33.10": 1.0, "33.74": 1.0}
+    assert (found.by_name, found.nowhere) == (1, 0)  # "Semarang": the city or the regency
+
+
 # --------------------------------------------------------------------------------------
 # The wrong study area on the real boundaries: a district where its regency was meant
 # --------------------------------------------------------------------------------------
@@ -406,6 +433,31 @@ def test_a_district_given_for_its_regency_stops_and_names_the_regency(
     assert meant.exit_code == 0, meant.output
     summary = (tmp_path / "meant" / "summary.json").read_text(encoding="utf-8")
     assert '"code": "33.10"' in summary and f'"kept": {total}' in summary
+
+
+def test_records_placed_by_village_code_name_their_regency_too(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """A registry without coordinates, placed by village codes written without dots
+    (placement by area), with --area a district of the regency meant."""
+    villages = boundaries.load_names("desa", area="33.10", source=data_dir)
+    rng = np.random.default_rng(25)
+    codes = villages.index.to_numpy(dtype=str)[rng.choice(len(villages), 250)]
+    in_ceper = int(sum(c.startswith("33.10.11.") for c in codes))
+    pd.DataFrame(
+        {
+            "No": np.arange(1, 251),
+            "Nama Perusahaan": [f"UD {i}" for i in range(250)],
+            "Kode Desa": [c.replace(".", "") for c in codes],
+            "KBLI": "25991",
+        }
+    ).to_csv(tmp_path / "dinas.csv", index=False)
+    result = _validate(tmp_path / "dinas.csv", tmp_path / "out", "Ceper", data_dir)
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert f"{250 - in_ceper} of the 250 records" in text
+    assert "the records lie in 33.10 Kabupaten Klaten: 250 of 250" in text
+    assert f"holds {in_ceper}" in text
 
 
 # --------------------------------------------------------------------------------------

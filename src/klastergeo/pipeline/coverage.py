@@ -24,12 +24,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
-from klastergeo import boundaries
+from klastergeo import boundaries, placement
 from klastergeo import records as records_mod
 from klastergeo._errors import BoundaryError, ValidationError
 from klastergeo._spatial import locate_points
-from klastergeo.config import RunConfig
+from klastergeo.config import Columns, RunConfig
 
 __all__ = ["OUTSIDE_REASONS", "Coverage", "check", "coverage"]
 
@@ -70,13 +71,16 @@ class Coverage:
         The same per province (index: its code).
     sampled
         Outside points located (all of them, or the sample).
-    with_points
-        Records outside that have a point (``outside_study_area``).
+    drawn_from
+        Records rejected as ``outside_study_area``, of which ``sampled`` are located
+        (all of them unless there are more than
+        :data:`~klastergeo.records.OUTSIDE_SAMPLE`).
     nowhere
         Estimated records outside whose points lie in no regency (the sea, abroad,
         coordinates of another kind).
     by_name
-        Records placed by names that match nothing in the study area (not located).
+        Records placed outside by names that name no regency (a village or district
+        name alone), or that match no area at all (``unknown_area``).
     extent
         Longitude and latitude range of the outside points (min x, min y, max x, max y),
         or None.
@@ -89,7 +93,7 @@ class Coverage:
     regencies: pd.DataFrame
     provinces: pd.DataFrame
     sampled: int = 0
-    with_points: int = 0
+    drawn_from: int = 0
     nowhere: int = 0
     by_name: int = 0
     extent: tuple[float, float, float, float] | None = None
@@ -145,12 +149,13 @@ def coverage(
     """
     outside = _count(report, OUTSIDE_REASONS)
     inside = report.n_kept + _count(report, INSIDE_REASONS)
-    with_points = _count(report, ("outside_study_area",))
+    drawn_from = _count(report, ("outside_study_area",))
     points = report.outside if report.outside is not None else np.empty((0, 3))
+    finite = np.isfinite(points[:, 1]) & np.isfinite(points[:, 2])
     empty = pd.DataFrame({"name": pd.Series(dtype=object), "records": pd.Series(dtype=float)})
     extent = None
-    if len(points):
-        x, y = points[:, 1], points[:, 2]
+    if finite.any():
+        x, y = points[finite, 1], points[finite, 2]
         extent = (float(x.min()), float(y.min()), float(x.max()), float(y.max()))
     base = Coverage(
         placed=inside + outside,
@@ -158,7 +163,7 @@ def coverage(
         regencies=empty,
         provinces=empty,
         sampled=len(points),
-        with_points=with_points,
+        drawn_from=drawn_from,
         extent=extent,
     )
     if not outside:
@@ -175,15 +180,19 @@ def coverage(
     except BoundaryError as err:  # a partial download: say so rather than fail
         return dataclasses.replace(base, note=f"the boundaries hold no regencies ({err})")
     counts = pd.Series(0.0, index=regencies.index)
-    nowhere = 0
-    if len(points):
-        pos = locate_points(points[:, 1], points[:, 2], regencies.geometry, snap_m=snap_m)
-        scale = with_points / len(points)  # 1 unless the points are a sample
-        located = np.bincount(pos[pos >= 0], minlength=len(regencies)).astype(float)
-        counts += located * scale
-        nowhere = round(float((pos < 0).sum()) * scale)
-    coded, by_name = _placed_by_code(report)
-    counts = counts.add(coded.astype(float), fill_value=0.0)
+    scale = drawn_from / len(points) if len(points) else 1.0  # 1 unless a sample
+    pos = locate_points(points[finite, 1], points[finite, 2], regencies.geometry, snap_m=snap_m)
+    counts += np.bincount(pos[pos >= 0], minlength=len(regencies)) * scale
+    nowhere = round(float((pos < 0).sum()) * scale)
+    # placed outside by the area they name (no point): the regency of their code or name
+    rows = _rows(report.rejected, points[~finite, 0])
+    named, unnamed = _by_area(rows, report.columns, source)
+    counts = counts.add(named * scale, fill_value=0.0)
+    by_name = unnamed * scale
+    unknown = report.rejected.loc[(_reasons(report) == "unknown_area").to_numpy()]
+    named, unnamed = _by_area(unknown, report.columns, source)  # every one: not sampled
+    counts = counts.add(named, fill_value=0.0)
+    by_name += unnamed
     if study is not None and len(study.split(".")) >= 2 and study[:5] in counts.index:
         counts[study[:5]] += inside  # the study area lies in one regency
     counts = counts.loc[counts.round() > 0].round()
@@ -202,26 +211,46 @@ def coverage(
         regencies=table.sort_values(order, ascending=False, kind="stable"),
         provinces=provincial.sort_values(order, ascending=False, kind="stable"),
         nowhere=nowhere,
-        by_name=by_name,
+        by_name=round(by_name),
     )
 
 
-def _placed_by_code(report: records_mod.ValidationReport) -> tuple[pd.Series, int]:
-    """Records rejected as ``unknown_area`` per regency of their area code (codes with
-    or without dots: its first four digits), and how many have no usable code (placed by
-    names, which are not looked up beyond the study area)."""
-    reasons = _reasons(report)
-    unknown = report.rejected.loc[(reasons == "unknown_area").to_numpy()]
-    if unknown.empty:
+def _rows(rejected: pd.DataFrame, numbers: NDArray[np.float64]) -> pd.DataFrame:
+    """The rejected rows of the given record numbers."""
+    column = "row_klastergeo" if "row_klastergeo" in rejected.columns else "row"
+    if not len(numbers) or column not in rejected.columns:
+        return rejected.iloc[:0]
+    wanted = np.isin(rejected[column].to_numpy(dtype=np.int64), numbers.astype(np.int64))
+    return rejected.loc[wanted]
+
+
+def _by_area(rows: pd.DataFrame, columns: Columns, source: Path) -> tuple[pd.Series, int]:
+    """Records placed by the area they name, per regency: the regency of their area code
+    (:func:`klastergeo.placement.normalise_codes`), else of their kabupaten/kota name
+    where it names one regency of the country (folded as placement folds it, ``Kota``
+    and ``Kabupaten`` told apart); and how many name no regency (a village or district
+    name alone is not looked up in the whole country)."""
+    if rows.empty:
         return pd.Series(dtype=float), 0
-    column = getattr(report.columns, "area_code", None)
-    codes = pd.Series(pd.NA, index=unknown.index, dtype="string")
-    if column is not None and column in unknown.columns:
-        digits = unknown[column].astype("string").str.replace(r"\D", "", regex=True)
-        usable = digits.str.len() >= 4
-        codes = (digits.str[:2] + "." + digits.str[2:4]).where(usable)
-    counted = codes.dropna().value_counts().astype(float)
-    return counted, int(codes.isna().sum())
+    regency = pd.Series(pd.NA, index=rows.index, dtype="string")
+    if columns.area_code is not None and columns.area_code in rows.columns:
+        codes = placement.normalise_codes(rows[columns.area_code].astype("string"))
+        regency = codes.where(codes.str.len() >= 5).str[:5].astype("string")
+    if columns.kabupaten is not None and columns.kabupaten in rows.columns:
+        missing = regency.isna()
+        folded = placement.fold_names(rows.loc[missing, columns.kabupaten])
+        table = boundaries._name_table(("kabupaten",), source)
+        found = []
+        for (key, kind), group in folded.groupby(["key", "kind"]):  # per distinct name
+            hits = table.loc[table["key"] == key]
+            if kind:  # "Kota Semarang" is not the regency
+                hits = hits.loc[hits["kind"].isin([kind, ""])]
+            if len(hits) == 1:
+                found.append(pd.Series(hits["area_code"].iloc[0], index=group.index))
+        if found:
+            regency.loc[pd.concat(found).index] = pd.concat(found)
+    counted = regency.dropna().value_counts().astype(float)
+    return counted, int(regency.isna().sum())
 
 
 def check(
@@ -274,7 +303,7 @@ def _message(
         "point or area) lie outside the study "
         f"area ({found.share:.0%}, more than area.max_outside={area.max_outside:g}); "
     )
-    about = "about " if found.sampled < found.with_points else ""
+    about = "about " if found.sampled < found.drawn_from else ""
     if found.note:
         text += f"{label} holds {held:,}; {found.note}"
         if found.extent is not None:
@@ -289,7 +318,7 @@ def _message(
         if about:
             text += (
                 f"(Counts outside estimated from a uniform sample of {found.sampled:,} of "
-                f"their {found.with_points:,} points.) "
+                f"the {found.drawn_from:,} records outside.) "
             )
     better = _suggestion(found)
     hint = f"pass --area {better}" if better else "check --area (and --boundaries)"
@@ -326,7 +355,7 @@ def _where(found: Coverage, about: str) -> str:
     if found.nowhere:
         parts.append(f"in no regency (the sea, abroad, or not degrees): {about}{found.nowhere:,}")
     if found.by_name:
-        parts.append(f"placed by names that match nothing in the study area: {found.by_name:,}")
+        parts.append(f"named by areas no regency or code tells: {found.by_name:,}")
     return "; ".join(parts) if parts else "no regency"
 
 
