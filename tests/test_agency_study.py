@@ -260,6 +260,8 @@ def test_a_minority_outside_goes_on(halves: Path, tmp_path: Path) -> None:
     frame.to_csv(tmp_path / "firms.csv", index=False)
     result = runner.invoke(app, _lattice_cli(halves, tmp_path / "firms.csv", tmp_path / "out"))
     assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "20 of the 100 placed records lie outside the study area (20%)" in said  # warned
     stricter = _lattice_cli(
         halves, tmp_path / "firms.csv", tmp_path / "strict", "--max-outside", "0.1"
     )

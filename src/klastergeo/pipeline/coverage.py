@@ -48,6 +48,9 @@ INSIDE_REASONS = (
     "duplicate_record",
     "duplicate_id",
 )
+#: Share of the placed records outside the study area from which a run that goes on
+#: warns.
+_WARN = 0.1
 #: Most regencies or provinces a message lists.
 _LISTED = 5
 
@@ -285,8 +288,22 @@ def check(
     outside = _count(report, OUTSIDE_REASONS)
     placed = outside + report.n_kept + _count(report, INSIDE_REASONS)
     if not placed or outside <= area.max_outside * placed:
+        if outside >= _WARN * placed and outside:
+            logger.warning(
+                "%s of the %s placed records lie outside the study area (%.0f%%); they are "
+                "rejected (rejected.csv: outside_study_area, unknown_area); a run stops "
+                "above area.max_outside=%g",
+                f"{outside:,}",
+                f"{placed:,}",
+                100 * outside / placed,
+                area.max_outside,
+            )
         return None
     source = source if source is not None else boundaries.resolve_source(area.boundaries)
+    if report.n_kept == 0 and not source.is_dir():
+        # nothing in a polygon file of one's own: records and boundaries of two places
+        # (or another CRS), which the stop for "none kept" explains
+        return None
     found = coverage(report, study=area.code, source=source, snap_m=area.snap_m)
     registry = registry or repr(str(config.records.path))
     return ValidationError(_message(config, found, source, where, registry))
