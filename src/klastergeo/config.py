@@ -569,7 +569,11 @@ class AreaOptions(_Options):
         short="-b",
     )
     code: str | None = opt(
-        None, "Study area code prefix, e.g. 33 (Jawa Tengah) or 33.11.", flag="--area", short="-a"
+        None,
+        "Study area code prefix, e.g. 33 (Jawa Tengah) or 33.11, or its name as typed: "
+        "Klaten, 'Kab. Klaten', 'Kota Semarang' (a typo is read as placement reads one).",
+        flag="--area",
+        short="-a",
     )
     level: str = opt(
         "desa",
