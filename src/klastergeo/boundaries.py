@@ -927,6 +927,7 @@ def resolve_area_name(
             )
     shown = found.loc[found["match"] != "exact"]
     hint = f"; areas named like it: {_listed(shown, source)}" if len(shown) else ""
+    example = str(shown["area_code"].iloc[0]) if len(shown) else "33.09"
     if not len(shown) and not table.empty:  # the closest names, as placement lists them
         kind, key, _ = _key(text)
         fits = _kind_fits(table, kind) if key else np.zeros(len(table), dtype=bool)
@@ -943,9 +944,11 @@ def resolve_area_name(
         other = table.loc[(table["key"] == key).to_numpy() & bool(key) & bool(kind)]
         if len(other):  # "Kota Klaten": the name is an area of another kind
             hint += f"; of another kind: {_listed(other, source)}"
+            example = str(other["area_code"].iloc[0])
     raise ConfigError(
         f"area {text!r} is not the name of a province, regency or district{hint}; pass a "
-        f"code (e.g. --area 33.09), or look one up with klastergeo boundaries find {text!r}"
+        f"code (e.g. --area {example}), or look one up with klastergeo boundaries find "
+        f"{text!r}"
     )
 
 

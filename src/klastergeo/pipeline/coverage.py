@@ -3,16 +3,17 @@
 before it computes anything, naming where the records lie.
 
 A record is *placed* when validation found where it is: kept, or rejected for a reason
-found after its place (its sector, a value, its id, a duplicate), or placed outside
-the study area: rejected as ``outside_study_area`` (its point lies in no area of the
-study area) or ``unknown_area`` (placed by an area code or names that match nothing in
-the study area). When more than ``area.max_outside`` of the placed records lie outside,
-:func:`check` gives the error that stops the run: the outside points (a uniform sample of
-at most :data:`klastergeo.records.OUTSIDE_SAMPLE`, gathered batch by batch, so memory
-does not grow with the registry) are located in the national regency polygons and
-counted per regency and province; the codes of records placed by code are read for
-their regency; with a single polygon file (``--boundaries``) there is nothing to name
-them by, and the message says so and gives their extent.
+found once it was placed inside the study area (a name of two of its areas, a code
+coarser than the unit of analysis, its sector, a value, its id, a duplicate), or placed
+outside it: rejected as ``outside_study_area`` (its point, or the area code or names it
+gives, lie outside) or ``unknown_area`` (a code or names that match no area). When more
+than ``area.max_outside`` of the placed records lie outside, :func:`check` gives the
+error that stops the run: the outside points (a uniform sample of at most
+:data:`klastergeo.records.OUTSIDE_SAMPLE`, gathered batch by batch, so memory does not
+grow with the registry) are located in the national regency polygons and counted per
+regency and province; records placed by the area they name are counted in the regency
+of their code or kabupaten/kota name; with a single polygon file (``--boundaries``)
+there is nothing to name them by, and the message says so and gives their extent.
 """
 
 from __future__ import annotations
@@ -39,9 +40,12 @@ logger = logging.getLogger(__name__)
 #: Rejection reasons of a record placed outside the study area: by its point, or by an
 #: area code or names that match nothing in it (placement by area).
 OUTSIDE_REASONS = ("outside_study_area", "unknown_area")
-#: Rejection reasons found after a record was placed inside the study area (a record
-#: outside is rejected as outside first): it lies inside, whatever else is wrong with it.
+#: Rejection reasons of a record that lies inside the study area (a record outside is
+#: rejected as outside first): a name of two of its areas, a code or name coarser than
+#: the unit of analysis (placement by area), or what is wrong with it once placed.
 INSIDE_REASONS = (
+    "ambiguous_area",
+    "area_too_coarse",
     "invalid_sector",
     "invalid_value",
     "missing_id",
