@@ -606,7 +606,11 @@ class AreaOptions(_Options):
         short="-b",
     )
     code: str | None = opt(
-        None, "Study area code prefix, e.g. 33 (Jawa Tengah) or 33.11.", flag="--area", short="-a"
+        None,
+        "Study area code prefix, e.g. 33 (Jawa Tengah) or 33.11, or its name as typed: "
+        "Klaten, 'Kab. Klaten', 'Kota Semarang' (a typo is read as placement reads one).",
+        flag="--area",
+        short="-a",
     )
     level: str = opt(
         "desa",
@@ -638,6 +642,13 @@ class AreaOptions(_Options):
         "What places a record whose point and named area disagree (area_mismatch): area or point.",
         flag="--place-by",
     )
+    max_outside: float = opt(
+        0.5,
+        "Largest share of the placed records that may lie outside the study area: more "
+        "stops the run (exit 2) before it computes, naming where they lie (the wrong "
+        "--area); 1 goes on whatever.",
+        flag="--max-outside",
+    )
 
     def _problems(self) -> list[str | None]:
         problems: list[str | None] = []
@@ -656,6 +667,11 @@ class AreaOptions(_Options):
             )
         if self.place_by not in ("area", "point"):
             problems.append(f"area.place_by={self.place_by!r} must be 'area' or 'point'")
+        if not 0 <= self.max_outside <= 1:
+            problems.append(
+                f"area.max_outside={self.max_outside!r} is a share of the records: use a "
+                "number from 0 to 1 (0.5: stop when more than half lie outside; 1: never)"
+            )
         return problems
 
 

@@ -35,6 +35,7 @@ from klastergeo.config import Columns, Decimal
 from klastergeo.schema import FIRM_COLUMNS, RESERVED_FIRM_COLUMNS
 
 __all__ = [
+    "OUTSIDE_SAMPLE",
     "REASONS",
     "Checked",
     "CsvLayout",
@@ -60,6 +61,7 @@ __all__ = [
     "parse_numbers",
     "read_records",
     "resolve_columns",
+    "sample_outside",
     "sector_lengths",
     "single_values",
     "skip_rows",
@@ -197,6 +199,11 @@ class ValidationReport:
         Records kept, when ``records`` holds none of them (a run that keeps its firms on
         disk: :class:`klastergeo.pipeline.firms.FirmStore`); None when ``records`` holds
         every kept record.
+    outside
+        Record number, longitude and latitude (one row each) of the records rejected as
+        ``outside_study_area``, or of a uniform sample of :data:`OUTSIDE_SAMPLE` of them
+        (:func:`sample_outside`): where they lie is named from them
+        (:mod:`klastergeo.pipeline.coverage`). None when not gathered.
     skipped
         Rows that are not firms (totals, footnotes, blank rows, the header repeated;
         :func:`klastergeo.sheets.classify_rows`): ``row`` (record number), ``sheet_row``
@@ -222,6 +229,7 @@ class ValidationReport:
     kept: int | None = None
     units: Mapping[str, headers.MeasureUnit] = field(default_factory=dict)
     header: tuple[str, ...] = ()
+    outside: NDArray[np.float64] | None = field(default=None, repr=False)
     #: Kept records by how they were placed (``point``, ``code``, ``name``).
     placement: Mapping[str, int] = field(default_factory=dict)
     skipped: pd.DataFrame = field(default_factory=lambda: _skipped_frame(None))
@@ -308,6 +316,53 @@ class ValidationReport:
         """Repaired rows per repair (:data:`REPAIRS`)."""
         counts = self.repaired["reason"].value_counts().to_dict() if len(self.repaired) else {}
         return {r: int(counts.get(r, 0)) for r in REPAIRS}
+
+
+#: Most records outside the study area whose coordinates a validation keeps to name
+#: where they lie (:attr:`ValidationReport.outside`): 4.8 MB, whatever the registry.
+OUTSIDE_SAMPLE = 200_000
+
+
+def _row_keys(rows: NDArray[np.float64]) -> NDArray[np.uint64]:
+    """A pseudo-random key per record number (splitmix64): a sample that keeps the
+    lowest keys is uniform, the same for any batch size, and reproducible."""
+    z = rows.astype(np.int64).astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def sample_outside(
+    *parts: NDArray[np.float64] | None, limit: int = OUTSIDE_SAMPLE
+) -> NDArray[np.float64]:
+    """The records of ``parts`` (arrays of rows ``record number, longitude, latitude``)
+    whose record numbers have the ``limit`` lowest keys: all of them when they are
+    fewer, else a uniform sample that does not depend on how the file was batched.
+
+    Parameters
+    ----------
+    *parts
+        Arrays of shape (n, 3); None is an empty one.
+    limit
+        Most rows kept.
+
+    Returns
+    -------
+    ndarray
+        Shape (k, 3), k <= ``limit``, in record order.
+
+    Examples
+    --------
+    >>> first = np.array([[1, 110.1, -7.1], [2, 110.2, -7.2]])
+    >>> sample_outside(first, np.array([[7, 110.7, -7.7]]), limit=5)[:, 0].tolist()
+    [1.0, 2.0, 7.0]
+    """
+    arrays = [np.asarray(p, dtype=np.float64).reshape(-1, 3) for p in parts if p is not None]
+    joined = np.concatenate(arrays) if arrays else np.empty((0, 3))
+    if len(joined) > limit:
+        keys = _row_keys(joined[:, 0])
+        joined = joined[np.argpartition(keys, limit - 1)[:limit]]
+    return joined[np.argsort(joined[:, 0], kind="stable")]
 
 
 # --------------------------------------------------------------------------------------
@@ -1202,6 +1257,7 @@ def resolve_columns(
     columns: Columns | None = None,
     *,
     has_geometry: bool = False,
+    need_sector: bool = True,
     implied: Mapping[str, str] | None = None,
 ) -> Columns:
     """Complete a column mapping: check the given names, detect the missing ones.
@@ -1224,6 +1280,10 @@ def resolve_columns(
     has_geometry
         Whether the file has a geometry (a GIS layer), so that latitude and longitude
         columns are not required.
+    need_sector
+        Whether the command needs each record's sector (finding sentra does); False for
+        one that does not (``klastergeo model`` of a registry column on a survey
+        without KBLI codes), which then leaves ``sector`` None when none is found.
     implied
         Role -> a column that stands for the role where no column is given or detected
         for it (:attr:`RawRecords.implied`: the sheet's name for the kecamatan).
@@ -1287,13 +1347,16 @@ def resolve_columns(
     for role in _REQUIRED:
         if role in ("lat", "lon") and (has_geometry or placed_by_area or paired):
             continue
+        if role == "sector" and not need_sector:
+            continue
         if resolved[role] is None and not any(f"be the {role} column" in p for p in problems):
             flag = {"lat": "--lat-col", "lon": "--lon-col", "sector": "--sector-col"}[role]
             where = (
                 " (or --coords-col NAME for one column holding both, or place records by "
                 "area: --area-code-col, --desa-col, --kecamatan-col)"
                 if role in ("lat", "lon")
-                else ""
+                else " (the KBLI code of each firm: sentra are found per sector; "
+                "`klastergeo model --outcome COLUMN` needs none)"
             )
             problems.append(f"no {role} column found; pass {flag} NAME{where}")
     if problems:
@@ -1811,6 +1874,7 @@ def validate_records(
         sector_typed=checked.sectors.typed,
         units=measures,
         header=tuple(map(str, raw.frame.columns)),
+        outside=checked.outside(reason),
         placement=placements(kept),
         skipped=locate(skipped, raw.layout, sheet=True),
         layout=raw.layout,
@@ -2036,6 +2100,19 @@ class Checked:
         kept["placement"] = how[keep] if how is not None else "point"
         return kept, renamed
 
+    def outside(self, reason: NDArray[np.object_]) -> NDArray[np.float64]:
+        """Record number, longitude and latitude of the rows rejected as
+        ``outside_study_area`` (a sample of :data:`OUTSIDE_SAMPLE`, :func:`sample_outside`).
+
+        Parameters
+        ----------
+        reason
+            Each row's rejection reason (``""``: kept), as :meth:`_Checks.resolve` gives.
+        """
+        mask = np.asarray(reason == "outside_study_area", dtype=bool)
+        rows = np.asarray(self.raw.rows, dtype=np.float64)[mask]
+        return sample_outside(np.column_stack([rows, self.place.lon[mask], self.place.lat[mask]]))
+
     def repaired(self, keep: NDArray[np.bool_]) -> pd.DataFrame:
         """``repaired.csv`` rows of the kept rows.
 
@@ -2044,7 +2121,6 @@ class Checked:
         keep
             Which rows are kept (a repaired row not kept is not listed).
         """
-        assert self.cols.sector is not None
         return _repaired_frame(self.raw, keep, self.ids, self.place, self.sectors, self.cols.sector)
 
 
@@ -2100,15 +2176,21 @@ def check_rows(
     place = _check_coordinates(
         raw, cols, formats, checks, areas=areas, snap_m=snap_m, places=places, crs=crs
     )
-    assert cols.sector is not None
-    sectors = _check_sectors(
-        raw.frame,
-        cols.sector,
-        checks,
-        sector_digits=sector_digits,
-        lengths=sector_lengths,
-        typed=cols.sector in raw.typed_columns,
-    )
+    if cols.sector is None:  # a survey without KBLI codes (klastergeo model): no sector
+        sectors = _Sectors(
+            pd.Series(pd.NA, index=raw.frame.index, dtype=object),
+            np.zeros(len(raw.frame), dtype=bool),
+            False,
+        )
+    else:
+        sectors = _check_sectors(
+            raw.frame,
+            cols.sector,
+            checks,
+            sector_digits=sector_digits,
+            lengths=sector_lengths,
+            typed=cols.sector in raw.typed_columns,
+        )
     if units is None:
         units = headers.measure_units(vars(cols))
     numbers = _check_values(raw.frame, cols, formats, checks, units)
@@ -2578,7 +2660,7 @@ def _repaired_frame(
     ids: pd.Series,
     place: _Place,
     sectors: _Sectors,
-    sector_name: str,
+    sector_name: str | None,
 ) -> pd.DataFrame:
     """``repaired.csv``: kept rows whose coordinates were swapped back, and kept rows
     whose KBLI code got its leading zero back."""
@@ -2596,6 +2678,8 @@ def _repaired_frame(
             "lon": lon[fixed],
         }
     )
+    if sector_name is None:  # no sector column: nothing to restore
+        return swaps.reset_index(drop=True)
     zeros = pd.DataFrame(
         {
             "record_id": ids[zero_fixed].to_numpy(dtype=object),

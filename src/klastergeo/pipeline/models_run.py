@@ -13,7 +13,7 @@ from klastergeo import records as records_mod
 from klastergeo._errors import ConfigError, ModelError, ValidationError, preview
 from klastergeo._io import RunFolder
 from klastergeo.config import RunConfig, parse_level
-from klastergeo.pipeline import intake, modelling, writer
+from klastergeo.pipeline import coverage, intake, modelling, writer
 from klastergeo.pipeline._steps import Reporter, Steps, header
 from klastergeo.pipeline.graph import build_weights
 from klastergeo.pipeline.study import study_area
@@ -90,9 +90,15 @@ def run_models(
         return _fit_survey(config, survey, Steps(reporter))
     steps = Steps(reporter)
     with RunFolder(config.out, kind="model") as folder:
-        registry = steps("read", intake.read, config, folder.scratch(), steps.progress)
+        # a model of a registry column needs no sector (a survey of one sentra has none)
+        registry = steps(
+            "read", intake.read, config, folder.scratch(), steps.progress, need_sector=False
+        )
         with steps.timed("validate"):
             report = intake.validate_only(config, folder.scratch(), registry)
+            outside = coverage.check(config, report)
+            if outside is not None:  # the wrong --area
+                raise outside
             if report.n_kept == 0:
                 raise ValidationError(
                     f"no record of {str(config.records.path)!r} survived validation "
