@@ -190,6 +190,10 @@ FAULTS: dict[str, int] = {
 }
 #: Rows whose latitude and longitude are swapped (repaired by validation, not rejected).
 SWAPPED = 40
+#: Rows without coordinates that keep their village code (``desa``): placed by the code,
+#: kept without a point. (The rows of the coordinate faults above name no village:
+#: nothing places them.)
+PLACED_BY_CODE = 40
 
 #: Background sector mix of small manufacturing firms: KBLI division -> (share, codes).
 SECTOR_MIX: dict[str, tuple[float, tuple[str, ...]]] = {
@@ -637,7 +641,8 @@ def _as_text(firms: pd.DataFrame) -> pd.DataFrame:
 def _plant_faults(text: pd.DataFrame, rng: np.random.Generator) -> tuple[pd.DataFrame, int]:
     """Damage a known number of rows per reason, and swap the coordinates of others."""
     n = len(text)
-    need = sum(v for k, v in FAULTS.items() if not k.startswith("duplicate")) + SWAPPED
+    need = sum(v for k, v in FAULTS.items() if not k.startswith("duplicate"))
+    need += SWAPPED + PLACED_BY_CODE
     victims = rng.choice(n, size=need + FAULTS["duplicate_id"], replace=False)
     cursor = 0
 
@@ -648,14 +653,20 @@ def _plant_faults(text: pd.DataFrame, rng: np.random.Generator) -> tuple[pd.Data
         return rows
 
     text = text.copy()
-    text.loc[take(FAULTS["missing_coordinates"]), "lintang"] = ""
+    rows = take(FAULTS["missing_coordinates"])
+    text.loc[rows, ["lintang", "desa"]] = ""
     rows = take(FAULTS["zero_coordinates"])
     text.loc[rows, ["lintang", "bujur"]] = "0"
+    text.loc[rows, "desa"] = ""
     rows = take(FAULTS["out_of_range"])  # a lost decimal comma: -7512345 instead of -7,512345
     text.loc[rows, "lintang"] = text.loc[rows, "lintang"].str.replace(",", "", regex=False)
+    text.loc[rows, "desa"] = ""
     rows = take(FAULTS["outside_study_area"])  # firms in Jawa Timur
     text.loc[rows, "lintang"] = _decimal_comma(rng.uniform(-7.9, -7.3, len(rows)), 6)
     text.loc[rows, "bujur"] = _decimal_comma(rng.uniform(112.3, 112.9, len(rows)), 6)
+    text.loc[rows, "desa"] = ""
+    rows = take(PLACED_BY_CODE)  # no coordinates, the village code only
+    text.loc[rows, ["lintang", "bujur"]] = ""
     rows = take(FAULTS["invalid_sector"])
     text.loc[rows, "kbli"] = rng.choice(np.array(["", "1", "ab", "00"]), len(rows))
     rows = take(FAULTS["invalid_value"])
