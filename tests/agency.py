@@ -1549,6 +1549,7 @@ def write_all(world: World, folder: str | Path) -> dict[str, Written]:
         write_coordinates(world, folder, layout="projected"),
         write_coordinates(world, folder, layout="columns", with_names=False),
         write_coordinates(world, folder, layout="combined", with_names=False),
+        write_coordinates(world, folder, layout="projected", with_names=False),
         write_counts(world, folder, form="wide"),
         write_counts(world, folder, form="long"),
         write_names(world, folder),

@@ -138,6 +138,25 @@ class TestWorld:
         assert set(world.truth["sector"]) == {"32", "23", "03"}
         assert agency.utm_crs(bali) == "EPSG:32750"  # Bali lies in UTM zone 50
 
+    def test_every_shape_of_the_second_regency(self, data_dir, tmp_path) -> None:
+        """Gianyar's firms in every shape but the names one (Gianyar repeats no village
+        name, which the generator says instead of planting nothing)."""
+        bali = agency.load_regency(data_dir, agency.GIANYAR.code)
+        world = agency.generate(bali, regency=agency.GIANYAR)
+        written = agency.write_dinas(world, tmp_path)
+        assert len(written.features["firm_rows"]) == world.n_firms
+        from openpyxl import load_workbook
+
+        title = load_workbook(written.path).active.cell(row=2, column=1).value
+        assert title == "KABUPATEN GIANYAR TAHUN 2024"
+        coords = agency.write_coordinates(world, tmp_path, layout="projected")
+        assert coords.features["crs"] == "EPSG:32750"
+        assert (coords.features["mismatch"]["distance_m"] > agency.MISMATCH_MIN_M).all()
+        counts = agency.write_counts(world, tmp_path, form="long")
+        assert counts.features["total"] == world.n_firms
+        with pytest.raises(ValueError, match="repeated village names"):
+            agency.write_names(world, tmp_path)
+
 
 # -- the shapes, read back -----------------------------------------------------------------
 
@@ -421,7 +440,7 @@ class TestShapes:
         assert written.expected.repaired["area_mismatch"] == tuple(frame["id_usaha"][bad])
 
     def test_coordinates_only(self, files) -> None:
-        for layout in ("columns", "combined"):
+        for layout in ("columns", "combined", "projected"):
             written = files[f"coordinates-{layout}-only"]
             frame = pd.read_csv(written.path, sep=";", dtype=str)
             assert not {"desa", "kecamatan"} & set(frame.columns)
@@ -748,19 +767,18 @@ class TestPipelineOnAgencyFiles:
 
     @pytest.mark.xfail(strict=True, reason=COORDS)
     def test_projected_coordinates_with_crs(self, runs, files, world) -> None:
-        written = files["coordinates-projected"]
-        result, out = runs(
-            "coordinates-projected",
-            "--crs",
-            written.features["crs"],
-            "--set",
-            "records.area_mismatch=point",
-        )
+        written = files["coordinates-projected-only"]
+        truth, truth_out = runs("truth")
+        result, out = runs("coordinates-projected-only", "--crs", written.features["crs"])
+        _ok(truth)
         _ok(result)
         firms = _firms(out)
         back = written.features["points"].set_index("id").loc[firms.index]
         assert np.allclose(firms["lat"], back["lat"], atol=1e-6)
+        assert np.allclose(firms["lon"], back["lon"], atol=1e-6)
         assert _records(out)["kept"] == world.n_firms
+        assert (firms["placement"] == "point").all()
+        assert _sentra(out) == _sentra(truth_out)
 
     @pytest.mark.xfail(strict=True, reason=f"{PLACEMENT}; {MISMATCH}")
     @pytest.mark.parametrize("layout", ["columns", "combined"])
