@@ -54,8 +54,15 @@ __all__ = [
     "Regency",
     "World",
     "Written",
+    "duplicated_names",
     "generate",
     "load_regency",
+    "sample_points",
+    "typed_kecamatan",
+    "typed_villages",
+    "typo_table",
+    "utm_crs",
+    "write_all",
     "write_coordinates",
     "write_counts",
     "write_dinas",
@@ -245,45 +252,20 @@ PRODUCTS = {
 }
 
 _PREFIX = np.array(["UD", "CV", "UD", "PD", "KUB", "IRT", "", ""])
-_WORDS = np.array(
-    [
-        "Sumber",
-        "Rejeki",
-        "Jaya",
-        "Makmur",
-        "Abadi",
-        "Sentosa",
-        "Mulya",
-        "Barokah",
-        "Karya",
-        "Maju",
-        "Lancar",
-        "Sari",
-        "Sejahtera",
-        "Mandiri",
-        "Agung",
-        "Putra",
-        "Putri",
-        "Tunggal",
-        "Sinar",
-        "Harapan",
-        "Berkah",
-        "Indah",
-        "Utama",
-        "Mekar",
-        "Luhur",
-        "Rahayu",
-        "Santoso",
-        "Widodo",
-        "Manunggal",
-        "Gemilang",
-    ]
-)
-_OWNERS = np.array(
-    "Suparman Sutrisno Siti_Aminah Sri_Wahyuni Mujiono Slamet Ngatini Wagiman Suwarni "
-    "Bambang Eko_Prasetyo Dwi_Lestari Tri_Handayani Agus_Salim Nur_Hidayah Ketut_Sudana "
-    "Made_Wirawan Wayan_Sukarta Nyoman_Ariani Kadek_Suartini".replace("_", "~").split()
-)
+# fmt: off
+_WORDS = np.array([
+    "Sumber", "Rejeki", "Jaya", "Makmur", "Abadi", "Sentosa", "Mulya", "Barokah", "Karya",
+    "Maju", "Lancar", "Sari", "Sejahtera", "Mandiri", "Agung", "Putra", "Putri", "Tunggal",
+    "Sinar", "Harapan", "Berkah", "Indah", "Utama", "Mekar", "Luhur", "Rahayu", "Santoso",
+    "Widodo", "Manunggal", "Gemilang",
+])
+_OWNERS = np.array([
+    "Suparman", "Sutrisno", "Siti Aminah", "Sri Wahyuni", "Mujiono", "Slamet", "Ngatini",
+    "Wagiman", "Suwarni", "Bambang", "Eko Prasetyo", "Dwi Lestari", "Tri Handayani",
+    "Agus Salim", "Nur Hidayah", "Ketut Sudana", "Made Wirawan", "Wayan Sukarta",
+    "Nyoman Ariani", "Kadek Suartini",
+])
+# fmt: on
 _DUSUN = np.array(["Krajan", "Dukuh", "Sumber", "Ngemplak", "Banjar Kaja", "Tegal"])
 
 
@@ -496,7 +478,7 @@ def generate(
         {
             "id": nib.astype(str),
             "nama_usaha": names.to_numpy(),
-            "pemilik": np.char.replace(rng.choice(_OWNERS, n).astype(str), "~", " "),
+            "pemilik": rng.choice(_OWNERS, n),
             "alamat": address.to_numpy(),
             "kbli": kbli,
             "komoditi": pd.Series(kbli).map(PRODUCTS).to_numpy(),
@@ -639,9 +621,7 @@ def typed_villages(
     ``written``, ``true``, ``kind``, ``ratio``) and the kind word of each firm.
     """
     firms = world.firms
-    table = (
-        typo_table(world.villages, rng) if typo_share > 0 else typo_table(world.villages[:0], rng)
-    )
+    table = typo_table(world.villages if typo_share > 0 else world.villages.iloc[:0], rng)
     names = firms["desa"].copy()
     chosen = rng.random(len(firms)) < typo_share
     has = firms["desa"].isin(table["name"]).to_numpy()
@@ -685,8 +665,10 @@ def typed_kecamatan(names: pd.Series, rng: np.random.Generator) -> pd.Series:
 
 def _plain(values: pd.Series, digits: int = 0) -> pd.Series:
     """Numbers as text with a decimal point, blank where missing."""
-    text = values.map(lambda v: f"{v:.{digits}f}", na_action="ignore")
-    return text.fillna("")
+    numbers = pd.to_numeric(values).to_numpy(dtype=float)
+    text = np.char.mod(f"%.{digits}f", numbers).astype(object)
+    text[np.isnan(numbers)] = ""
+    return pd.Series(text, index=values.index)
 
 
 def write_truth(world: World, folder: str | Path, *, name: str = "truth.csv") -> Written:
