@@ -1537,3 +1537,57 @@ def write_all(world: World, folder: str | Path) -> dict[str, Written]:
         write_names(world, folder),
     )
     return {w.shape: w for w in written}
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Write every shape into a folder, to look at them or run klastergeo on them:
+    ``python -m tests.agency OUT [--regency 35.04] [--size 1] [--seed 2025]``."""
+    import argparse
+    import os
+
+    parser = argparse.ArgumentParser(prog="python -m tests.agency", description=main.__doc__)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--regency", default=TULUNGAGUNG.code, choices=sorted(REGENCIES))
+    parser.add_argument("--size", type=float, default=1.0)
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--boundaries", default=os.environ.get("KLASTERGEO_DATA_DIR"))
+    args = parser.parse_args(argv)
+    if not args.boundaries:
+        parser.error("pass --boundaries DIR or set KLASTERGEO_DATA_DIR")
+    regency = REGENCIES[args.regency]
+    world = generate(
+        load_regency(args.boundaries, regency.code),
+        regency=regency,
+        size=args.size,
+        seed=args.seed,
+    )
+    folder = Path(args.out)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = (
+        dict(write_all(world, folder))
+        if regency is TULUNGAGUNG
+        else {
+            w.shape: w
+            for w in (
+                write_truth(world, folder),
+                write_dinas(world, folder),
+                write_sheets(world, folder),
+                write_siinas(world, folder),
+                write_coordinates(world, folder),
+                write_counts(world, folder),
+            )
+        }
+    )
+    world.truth.to_csv(folder / "planted.csv", index=False)
+    for shape, w in written.items():
+        e = w.expected
+        rejected = {k: len(v) for k, v in e.rejected.items()}
+        repaired = {k: len(v) for k, v in e.repaired.items()}
+        print(
+            f"{shape:28} {w.path.name:30} read {e.read:6} kept {e.kept:6} "
+            f"rejected {rejected or 0} repaired {repaired or 0} skipped {len(e.skipped)}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -565,22 +565,46 @@ def _invoke(*args: str) -> Any:
 
 
 @pytest.fixture(scope="module")
-def runs(files, data_dir: Path, tmp_path_factory: pytest.TempPathFactory):
-    """``runs(shape, *options, command="run")``: the CLI on one written shape over
-    Kabupaten Tulungagung (run once per shape and options, in this module)."""
+def bali(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple:
+    """Kabupaten Gianyar's world and three of its shapes (truth, flat Dinas workbook,
+    SIINas export), by shape."""
+    world = agency.generate(
+        agency.load_regency(data_dir, agency.GIANYAR.code), regency=agency.GIANYAR
+    )
+    folder = tmp_path_factory.mktemp("gianyar")
+    written = (
+        agency.write_truth(world, folder),
+        agency.write_dinas(world, folder, style="flat"),
+        agency.write_siinas(world, folder),
+    )
+    return world, {w.shape: w for w in written}
+
+
+@pytest.fixture(scope="module")
+def runs(files, bali, data_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+    """``runs(shape, *options, command="run", regency="35.04")``: the CLI on one written
+    shape over Kabupaten Tulungagung (or Gianyar, 51.04), run once per shape and options
+    in this module."""
     cache: dict[tuple, tuple[Any, Path]] = {}
 
-    def run(shape: str, *options: str, command: str = "run", records: bool = True) -> tuple:
-        key = (shape, options, command)
+    def run(
+        shape: str,
+        *options: str,
+        command: str = "run",
+        records: bool = True,
+        regency: str = agency.TULUNGAGUNG.code,
+    ) -> tuple:
+        key = (shape, options, command, regency)
         if key not in cache:
+            written = files if regency == agency.TULUNGAGUNG.code else bali[1]
             out = tmp_path_factory.mktemp(f"{command}-{shape}") / "out"
-            source = ["--records", str(files[shape].path)] if records else []
+            source = ["--records", str(written[shape].path)] if records else []
             extra = ("--tiles", "none", *FAST) if command == "run" else ()
             result = _invoke(
                 command,
                 *source,
                 "--area",
-                agency.TULUNGAGUNG.code,
+                regency,
                 "--boundaries",
                 str(data_dir),
                 "--out",
@@ -662,6 +686,40 @@ class TestPipelineOnAgencyFiles:
         _ok(truth)
         _ok(result)
         assert _sentra(out) == _sentra(truth_out)
+
+    def test_the_truth_file_of_a_regency_outside_java(self, runs, bali) -> None:
+        from klastergeo.demo import score_recovery
+
+        result, out = runs("truth", regency=agency.GIANYAR.code)
+        _ok(result)
+        scores, unmatched = score_recovery(
+            bali[0].truth, pd.read_csv(out / "sentra.csv", dtype=str)
+        )
+        assert scores["found"].all() and unmatched == 0, scores
+        assert (scores["members_reported"] == scores["members_planted"]).all(), scores
+
+    @pytest.mark.parametrize(
+        "shape",
+        [
+            pytest.param(
+                "dinas-flat",
+                marks=pytest.mark.xfail(strict=True, reason=f"{PLACEMENT}; {EXCEL}; {UNITS}"),
+            ),
+            pytest.param("siinas", marks=pytest.mark.xfail(strict=True, reason=PLACEMENT)),
+        ],
+    )
+    def test_a_regency_outside_java_without_coordinates(self, runs, bali, shape) -> None:
+        """Gianyar (Bali): a flat Dinas workbook with ``Nilai Investasi (Rp. 000)`` and a
+        SIINas export give the sentra its coordinates give."""
+        truth, truth_out = runs("truth", regency=agency.GIANYAR.code)
+        result, out = runs(shape, regency=agency.GIANYAR.code)
+        _ok(truth)
+        _ok(result)
+        assert _sentra(out) == _sentra(truth_out)
+        firms = _firms(out)
+        world = bali[0].firms.set_index("id")
+        assert set(firms.index) == set(world.index)
+        assert (firms["area_code"] == world.loc[firms.index, "area_code"]).all()
 
     @pytest.mark.xfail(strict=True, reason=f"{PLACEMENT}; {EXCEL}")
     def test_dinas_workbook_counts_and_placement(self, runs, files, world) -> None:
