@@ -1229,7 +1229,7 @@ def write_coordinates(
     world: World,
     folder: str | Path,
     *,
-    layout: Literal["columns", "combined", "projected"] = "columns",
+    layout: Literal["decimal", "columns", "combined", "projected"] = "columns",
     name: str | None = None,
     n_mismatch: int = 12,
     with_names: bool = True,
@@ -1238,7 +1238,9 @@ def write_coordinates(
     (``with_names``; else coordinates only): ``;``-separated, amounts with decimal
     commas, coordinates with a decimal point.
 
-    ``layout="columns"``: ``Lintang`` and ``Bujur`` columns, each record in one of
+    ``layout="decimal"``: ``Lintang`` and ``Bujur`` in decimal degrees (what readers
+    know today: the shape that tests a mismatch alone). ``layout="columns"``: ``Lintang``
+    and ``Bujur`` columns, each record in one of
     decimal degrees (``-8.071234``), degrees-minutes-seconds (``8°04'16.4"S``, with
     blanks, or with the hemisphere first) or degrees and decimal minutes
     (``8°04.273'S``). ``layout="combined"``: one ``Koordinat`` column holding
@@ -1267,7 +1269,9 @@ def write_coordinates(
     columns: dict[str, Any] = {}
     back_lon, back_lat = lon.copy(), lat.copy()
     crs = None
-    if layout == "columns":
+    if layout == "decimal":
+        columns = {"Lintang": _plain(pd.Series(lat), 6), "Bujur": _plain(pd.Series(lon), 6)}
+    elif layout == "columns":
         u = rng.random(n)
         variant = rng.integers(0, 3, n)
         lat_dms, lat_dms_back = _dms(lat, "N", "S", variant)
@@ -1526,6 +1530,7 @@ def write_all(world: World, folder: str | Path) -> dict[str, Written]:
         write_dinas(world, folder, style="flat", name="dinas_ikm_flat.xlsx"),
         write_sheets(world, folder),
         write_siinas(world, folder),
+        write_coordinates(world, folder, layout="decimal"),
         write_coordinates(world, folder, layout="columns"),
         write_coordinates(world, folder, layout="combined"),
         write_coordinates(world, folder, layout="projected"),
