@@ -907,9 +907,9 @@ def write_dinas(
             firm_rows[record[0]] = row
             row += 1
             number += 1
-        label = TOTAL_LABELS[k % len(TOTAL_LABELS)].format(kec=kec_names[kec_code])
+        label = TOTAL_LABELS[k % len(TOTAL_LABELS)].format(kec=kec_names[str(kec_code)])
         _totals(ws, row, label, group, style, merged)
-        totals_rows[kec_code] = row
+        totals_rows[str(kec_code)] = row
         row += 1
     grand = GRAND_LABELS[int(rng.integers(len(GRAND_LABELS)))]
     _totals(ws, row, grand, table, style, merged)
@@ -1028,15 +1028,15 @@ def write_sheets(
         first.append([])
         first.append(["No", "Kecamatan", "Jumlah IKM", "Tenaga Kerja (orang)"])
         for i, (kec_code, group) in enumerate(table.groupby("kecamatan_code", sort=True), 1):
-            first.append([i, kec_names[kec_code], len(group), _sum(group["workers"])])
+            first.append([i, kec_names[str(kec_code)], len(group), _sum(group["workers"])])
     else:
         wb.remove(first)
     header_row, number_row = 4, 5
     for k, (kec_code, group) in enumerate(table.groupby("kecamatan_code", sort=True)):
-        kec = kec_names[kec_code]
+        kec = kec_names[str(kec_code)]
         sheet = (kec, f"Kec. {kec}", kec.upper())[k % 3][:31]
         ws = wb.create_sheet(sheet)
-        sheets[sheet] = kec_code
+        sheets[sheet] = str(kec_code)
         per_sheet[sheet] = len(group)
         ws.cell(row=1, column=1, value=f"DATA IKM KECAMATAN {kec.upper()}")
         ws.cell(row=2, column=1, value=f"{world.regency.name.upper()} TAHUN 2024")
@@ -1167,10 +1167,11 @@ def _dms(
     d = pd.Series(deg).astype(str)
     m = pd.Series(minutes).astype(str).str.zfill(2)
     s = pd.Series(sec // 10).astype(str).str.zfill(2) + "." + pd.Series(sec % 10).astype(str)
-    plain = d + "°" + m + "'" + s + '"' + hemi
-    spaced = d + "° " + m + "' " + s + '" ' + hemi
-    first = pd.Series(hemi) + " " + d + "°" + m + "'" + s + '"'
-    text = plain.where(variant == 0, spaced.where(variant == 1, first))
+    h = pd.Series(hemi, dtype=object)
+    plain: pd.Series = d + "°" + m + "'" + s + '"' + h
+    spaced: pd.Series = d + "° " + m + "' " + s + '" ' + h
+    first: pd.Series = h + " " + d + "°" + m + "'" + s + '"'
+    text: pd.Series = plain.where(variant == 0, spaced.where(variant == 1, first))
     back = np.sign(values) * tenths / 36000.0
     return text, back
 
@@ -1183,7 +1184,7 @@ def _minutes(
     deg, rest = np.divmod(thousandths, 60000)
     whole, frac = np.divmod(rest, 1000)
     hemi = np.where(values < 0, neg, pos)
-    text = (
+    text: pd.Series = (
         pd.Series(deg).astype(str)
         + "°"
         + pd.Series(whole).astype(str).str.zfill(2)
