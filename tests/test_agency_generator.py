@@ -329,6 +329,16 @@ class TestShapes:
             seen += len(ids)
         assert seen == world.n_firms
 
+    def test_a_summary_sheet_before_the_kecamatan_sheets(self, world, tmp_path) -> None:
+        from openpyxl import load_workbook
+
+        written = agency.write_sheets(world, tmp_path, summary_sheet=True)
+        wb = load_workbook(written.path)
+        assert wb.sheetnames[0] == "REKAP" and len(wb.sheetnames) == 20
+        counts = [row[2] for row in wb["REKAP"].iter_rows(min_row=4, values_only=True)]
+        assert sum(counts) == world.n_firms
+        assert written.features["summary_sheet"] is True
+
     def test_siinas_export(self, files, world) -> None:
         written = files["siinas"]
         raw = written.path.read_bytes()
