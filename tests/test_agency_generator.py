@@ -28,7 +28,9 @@ from rapidfuzz.distance import OSA
 
 from tests import agency
 
-pytestmark = pytest.mark.boundaries
+#: One xdist worker runs the module (``make test`` runs ``-n 2 --dist loadgroup``), so that
+#: the world, its files and the truth run are made once.
+pytestmark = [pytest.mark.boundaries, pytest.mark.xdist_group("agency")]
 
 #: Kind words a reader should ignore before a name (issue 25, item 1).
 KIND = re.compile(r"^\s*(ds|desa|kel|kelurahan|kec|kecamatan|kab|kabupaten|kota)\b\.?\s*", re.I)
