@@ -549,12 +549,14 @@ class TestShapes:
 # -- the pipeline on the agency files (issue 25, "Done when") ----------------------------------
 
 
-PLACEMENT = "issue 25: placement by area (names, codes) not merged yet"
+POINTS = (
+    "issue 25: firm markers skip firms placed by area (publish/maps.py _firm_payload casts "
+    "their NaN coordinates: RuntimeWarning, exit 1 under warnings as errors)"
+)
 EXCEL = "issue 25: Excel as agencies type it (titles, merged header, totals, KBLI cells)"
 SHEETS = "issue 25: --sheet all (one sheet per kecamatan) not merged yet"
 UNITS = "issue 25: units in headers (Rp, Rp. 000) not merged yet"
 COORDS = "issue 25: coordinates as people write them not merged yet"
-MISMATCH = "issue 25: area_mismatch (coordinates and stated area) not merged yet"
 COUNTS = "issue 25: --counts (counts per village) not merged yet"
 
 #: A fast run: no permutations, figures, point patterns, co-location or map tiles; the
@@ -692,7 +694,7 @@ class TestPipelineOnAgencyFiles:
             0,
         )
 
-    @pytest.mark.xfail(strict=True, reason=f"{PLACEMENT}; {EXCEL}")
+    @pytest.mark.xfail(strict=True, reason=f"{EXCEL}; {POINTS}")
     def test_dinas_workbook_with_names_only_gives_the_same_sentra(self, runs) -> None:
         """The issue's "Done when": on a generated Dinas workbook with names only, the
         planted sentra are the same as from the same firms with coordinates."""
@@ -718,9 +720,9 @@ class TestPipelineOnAgencyFiles:
         [
             pytest.param(
                 "dinas-flat",
-                marks=pytest.mark.xfail(strict=True, reason=f"{PLACEMENT}; {EXCEL}; {UNITS}"),
+                marks=pytest.mark.xfail(strict=True, reason=f"{EXCEL}; {UNITS}; {POINTS}"),
             ),
-            pytest.param("siinas", marks=pytest.mark.xfail(strict=True, reason=PLACEMENT)),
+            pytest.param("siinas", marks=pytest.mark.xfail(strict=True, reason=POINTS)),
         ],
     )
     def test_a_regency_outside_java_without_coordinates(self, runs, bali, shape) -> None:
@@ -736,7 +738,7 @@ class TestPipelineOnAgencyFiles:
         assert set(firms.index) == set(world.index)
         assert (firms["area_code"] == world.loc[firms.index, "area_code"]).all()
 
-    @pytest.mark.xfail(strict=True, reason=f"{PLACEMENT}; {EXCEL}")
+    @pytest.mark.xfail(strict=True, reason=f"{EXCEL}; {POINTS}")
     def test_dinas_workbook_counts_and_placement(self, runs, files, world) -> None:
         result, out = runs("dinas-merged")
         _ok(result)
@@ -753,7 +755,7 @@ class TestPipelineOnAgencyFiles:
         assert (firms["kbli"] == truth.loc[firms.index, "kbli"]).all()
         assert (firms["sector"] == truth.loc[firms.index, "kbli"].str[:2]).all()
 
-    @pytest.mark.xfail(strict=True, reason=f"{PLACEMENT}; {EXCEL}")
+    @pytest.mark.xfail(strict=True, reason=f"{EXCEL}; {POINTS}")
     def test_dinas_workbook_totals_and_footnotes_are_skipped(self, runs, files) -> None:
         result, out = runs("dinas-merged")
         _ok(result)
@@ -764,7 +766,7 @@ class TestPipelineOnAgencyFiles:
         records = _records(out)
         assert records["skipped"] == len(listed)
 
-    @pytest.mark.xfail(strict=True, reason=f"{PLACEMENT}; {EXCEL}; {UNITS}")
+    @pytest.mark.xfail(strict=True, reason=f"{EXCEL}; {UNITS}; {POINTS}")
     @pytest.mark.parametrize("shape", ["dinas-merged", "dinas-flat"])
     def test_dinas_amounts_in_one_unit_and_blanks_missing(self, runs, files, world, shape) -> None:
         """``Nilai (Rp)`` and ``Nilai Investasi (Rp. 000)`` end in one stated unit: the
@@ -787,7 +789,7 @@ class TestPipelineOnAgencyFiles:
             ratios.append(ratio.iloc[0])
         assert ratios[0] == pytest.approx(ratios[1]) and ratios[2] == 1.0
 
-    @pytest.mark.xfail(strict=True, reason=f"{PLACEMENT}; {EXCEL}; {SHEETS}")
+    @pytest.mark.xfail(strict=True, reason=f"{EXCEL}; {SHEETS}; {POINTS}")
     def test_one_sheet_per_kecamatan_gives_the_same_sentra(self, runs, files, world) -> None:
         truth, truth_out = runs("truth")
         result, out = runs("dinas-sheets", "--sheet", "all")
@@ -801,7 +803,7 @@ class TestPipelineOnAgencyFiles:
         assert (firms["area_code"] == truth_firms.loc[firms.index, "area_code"]).all()
         assert set(files["dinas-sheets"].expected.skipped) <= _skipped(out)
 
-    @pytest.mark.xfail(strict=True, reason=PLACEMENT)
+    @pytest.mark.xfail(strict=True, reason=POINTS)
     def test_siinas_export_with_area_codes_only(self, runs, world) -> None:
         truth, truth_out = runs("truth")
         result, out = runs("siinas")
@@ -856,12 +858,10 @@ class TestPipelineOnAgencyFiles:
     @pytest.mark.parametrize(
         "layout",
         [
-            pytest.param(
-                "decimal", marks=pytest.mark.xfail(strict=True, reason=f"{PLACEMENT}; {MISMATCH}")
-            ),
+            "decimal",
             pytest.param(
                 "combined",
-                marks=pytest.mark.xfail(strict=True, reason=f"{PLACEMENT}; {MISMATCH}; {COORDS}"),
+                marks=pytest.mark.xfail(strict=True, reason=COORDS),
             ),
         ],
     )
@@ -878,7 +878,7 @@ class TestPipelineOnAgencyFiles:
         assert records["repaired_by_reason"]["area_mismatch"] == 12
         assert (records["kept"], records["rejected"]) == (world.n_firms, 0)
 
-    @pytest.mark.xfail(strict=True, reason=f"{PLACEMENT}; {MISMATCH}")
+    @pytest.mark.xfail(strict=True, reason=POINTS)
     def test_the_stated_area_places_a_mismatched_firm_by_default(self, runs, files, world) -> None:
         written = files["coordinates-decimal"]
         result, out = runs("coordinates-decimal")
@@ -889,7 +889,7 @@ class TestPipelineOnAgencyFiles:
         placement = pd.Series(written.expected.placement).loc[firms.index]
         assert (firms["placement"] == placement).all()
 
-    @pytest.mark.xfail(strict=True, reason=f"{PLACEMENT}; {COUNTS}")
+    @pytest.mark.xfail(strict=True, reason=COUNTS)
     @pytest.mark.parametrize("shape", ["counts-wide", "counts-long"])
     def test_counts_per_village_give_the_same_sentra(self, runs, files, shape) -> None:
         truth, truth_out = runs("truth")
@@ -900,7 +900,6 @@ class TestPipelineOnAgencyFiles:
         summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
         assert summary["not_computed"], "firm-level steps must be listed as not computed"
 
-    @pytest.mark.xfail(strict=True, reason=PLACEMENT)
     def test_ambiguous_and_unknown_names_are_rejected_with_their_reason(
         self, runs, files, world
     ) -> None:
@@ -921,7 +920,7 @@ class TestPipelineOnAgencyFiles:
         for fid, name in written.features["unknown"].items():
             assert name in detail[fid]
 
-    @pytest.mark.xfail(strict=True, reason=PLACEMENT)
+    @pytest.mark.xfail(strict=True, reason=POINTS)
     def test_names_resolved_by_their_kecamatan_are_placed_in_it(self, runs, files, world) -> None:
         truth, truth_out = runs("truth")
         result, out = runs("names")
