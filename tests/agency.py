@@ -66,6 +66,7 @@ __all__ = [
     "write_coordinates",
     "write_counts",
     "write_dinas",
+    "write_dinas_csv",
     "write_names",
     "write_sheets",
     "write_siinas",
@@ -1089,6 +1090,69 @@ def write_sheets(
     )
 
 
+def write_dinas_csv(
+    world: World,
+    folder: str | Path,
+    *,
+    name: str = "dinas_ikm.csv",
+    typo_share: float = 0.05,
+) -> Written:
+    """The Dinas list as Excel saves it "as CSV" in an Indonesian locale: ``;``-separated,
+    one header row (``Desa/Kelurahan``, ``Kecamatan``, ``Tenaga Kerja (orang)``,
+    ``Nilai Produksi (Rp)``, ``Nilai Investasi (Rp. 000)``), no titles or totals, KBLI codes
+    as the number cells showed them (``3226`` for ``03226``), village names as typed (kind
+    words, capitals, the same share of one-edit typos as :func:`write_dinas`), blanks for
+    unknown values. The names shape without the workbook's layout.
+
+    Features: ``typos``, ``kind_words``, ``lost_zero``, ``blank``, ``units``, ``headers``.
+    """
+    rng = _rng(world, 6)
+    table, typos, words = _firm_rows(world, rng, style="flat", typo_share=typo_share)
+    columns = {
+        text: key
+        for (text, _), key in zip(
+            _FLAT_HEADER,
+            [
+                "",
+                "name",
+                "owner",
+                "nib",
+                "kbli",
+                "product",
+                "address",
+                "desa",
+                "kecamatan",
+                "workers",
+                "output",
+                "investment",
+            ],
+            strict=True,
+        )
+        if key
+    }
+    frame = pd.DataFrame({text: table[key].to_numpy() for text, key in columns.items()})
+    for text in ("Tenaga Kerja (orang)", "Nilai Produksi (Rp)", "Nilai Investasi (Rp. 000)"):
+        frame[text] = _plain(pd.Series(frame[text].to_numpy(dtype=float)))
+    path = Path(folder) / name
+    frame.to_csv(path, sep=";", index=False, encoding="utf-8")
+    firms = world.firms
+    return Written(
+        path=path,
+        shape="dinas-csv",
+        expected=Expected(
+            read=len(firms), kept=len(firms), placement=dict.fromkeys(firms["id"], "name")
+        ),
+        features={
+            "typos": typos,
+            "kind_words": words[words != ""].value_counts().to_dict(),
+            "lost_zero": tuple(firms.loc[firms["kbli"].str.startswith("0"), "id"]),
+            "blank": _blanks(firms),
+            "units": UNITS["flat"],
+            "headers": {role: text for text, role in _FLAT_HEADER if role is not None},
+        },
+    )
+
+
 # -- d. SIINas / OSS export ------------------------------------------------------------------
 
 
@@ -1530,6 +1594,7 @@ def write_all(world: World, folder: str | Path) -> dict[str, Written]:
         write_dinas(world, folder),
         write_dinas(world, folder, style="flat", name="dinas_ikm_flat.xlsx"),
         write_sheets(world, folder),
+        write_dinas_csv(world, folder),
         write_siinas(world, folder),
         write_coordinates(world, folder, layout="decimal"),
         write_coordinates(world, folder, layout="columns"),

@@ -331,6 +331,23 @@ class TestShapes:
             seen += len(ids)
         assert seen == world.n_firms
 
+    def test_dinas_csv(self, files, world) -> None:
+        written = files["dinas-csv"]
+        frame = pd.read_csv(written.path, sep=";", dtype=str, keep_default_na=False)
+        firms = world.firms.set_index("id")
+        frame = frame.set_index("NIB").loc[firms.index]
+        zero = firms["kbli"].str.startswith("0")
+        assert (frame.loc[zero, "KBLI"] == firms.loc[zero, "kbli"].str[1:]).all()  # 3226
+        assert (frame.loc[~zero, "KBLI"] == firms.loc[~zero, "kbli"]).all()
+        assert set(frame.columns) >= {"Desa/Kelurahan", "Kecamatan", "Nilai Investasi (Rp. 000)"}
+        investment = pd.to_numeric(frame["Nilai Investasi (Rp. 000)"].replace("", np.nan))
+        assert np.allclose(investment * 1000, firms["nilai_investasi"], equal_nan=True)
+        typos = written.features["typos"].set_index("id")
+        desa = _bare(frame["Desa/Kelurahan"])
+        clean = ~desa.index.isin(typos.index)
+        assert (desa[clean] == firms.loc[clean, "desa"].str.lower()).all()
+        assert (desa[typos.index] != firms.loc[typos.index, "desa"].str.lower()).all()
+
     def test_a_summary_sheet_before_the_kecamatan_sheets(self, world, tmp_path) -> None:
         from openpyxl import load_workbook
 
@@ -558,6 +575,10 @@ SHEETS = "issue 25: --sheet all (one sheet per kecamatan) not merged yet"
 UNITS = "issue 25: units in headers (Rp, Rp. 000) not merged yet"
 COORDS = "issue 25: coordinates as people write them not merged yet"
 COUNTS = "issue 25: --counts (counts per village) not merged yet"
+ZEROS_CSV = (
+    "issue 25: KBLI codes that lost their zero in a CSV saved from Excel (3226 for 03226) are "
+    "taken as written (division 32), though most codes of the column have five digits"
+)
 
 #: A fast run: no permutations, figures, point patterns, co-location or map tiles; the
 #: sentra rules decide on analytical inference, as with 999 permutations on this world.
@@ -616,7 +637,7 @@ def runs(files, bali, data_dir: Path, tmp_path_factory: pytest.TempPathFactory):
             written = files if regency == agency.TULUNGAGUNG.code else bali[1]
             out = tmp_path_factory.mktemp(f"{command}-{shape}") / "out"
             source = ["--records", str(written[shape].path)] if records else []
-            extra = ("--tiles", "none", *FAST) if command == "run" else ()
+            extra = {"run": ("--tiles", "none", *FAST), "sentra": FAST}.get(command, ())
             result = _invoke(
                 command,
                 *source,
@@ -737,6 +758,39 @@ class TestPipelineOnAgencyFiles:
         world = bali[0].firms.set_index("id")
         assert set(firms.index) == set(world.index)
         assert (firms["area_code"] == world.loc[firms.index, "area_code"]).all()
+
+    def test_dinas_csv_typed_names_are_placed_in_their_villages(self, runs, files, world) -> None:
+        """The Dinas list saved as CSV: every village name as typed (kind words, capitals,
+        one-edit typos, names repeated in another kecamatan) is placed in its village.
+        (``klastergeo sentra``: the same steps as ``run`` up to the sentra, no map.)"""
+        result, out = runs("dinas-csv", command="sentra")
+        _ok(result)
+        written = files["dinas-csv"]
+        records = _records(out)
+        assert (records["read"], records["kept"], records["rejected"]) == (world.n_firms,) * 2 + (
+            0,
+        )
+        firms = _firms(out)
+        truth = world.firms.set_index("id")
+        assert set(firms.index) == set(truth.index)
+        assert (firms["placement"] == "name").all()
+        assert firms["lat"].isna().all()
+        placed = firms["area_code"] == truth.loc[firms.index, "area_code"]
+        assert placed.all(), firms.loc[~placed, ["Desa/Kelurahan", "Kecamatan", "area_code"]]
+        typos = written.features["typos"]["id"]
+        assert len(typos) > 50 and placed[typos].all()
+        repeated = {c for codes in agency.duplicated_names(world.villages) for c in codes}
+        assert truth["area_code"].isin(repeated).sum() > 100
+
+    @pytest.mark.xfail(strict=True, reason=ZEROS_CSV)
+    def test_dinas_csv_gives_the_same_sentra(self, runs, world) -> None:
+        truth, truth_out = runs("truth")
+        result, out = runs("dinas-csv", command="sentra")
+        _ok(truth)
+        _ok(result)
+        firms = _firms(out)
+        assert (firms["kbli"] == world.firms.set_index("id").loc[firms.index, "kbli"]).all()
+        assert _sentra(out) == _sentra(truth_out)
 
     @pytest.mark.xfail(strict=True, reason=f"{EXCEL}; {POINTS}")
     def test_dinas_workbook_counts_and_placement(self, runs, files, world) -> None:
