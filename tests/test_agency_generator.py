@@ -682,12 +682,13 @@ def _firms(out: Path) -> pd.DataFrame:
 
 
 def _skipped(out: Path) -> set[str]:
-    """Rows a run skipped (totals, footnotes), as listed in ``skipped.csv``: ``row``, and
-    ``sheet`` for a workbook read whole."""
+    """Rows a run skipped (totals, footnotes), as listed in ``skipped.csv``: the row the
+    spreadsheet shows (``sheet_row``; ``row`` is the record number), and ``sheet``."""
     listed = pd.read_csv(out / "skipped.csv", dtype=str)
-    if "sheet" in listed.columns:
-        return set(listed["sheet"] + "!" + listed["row"])
-    return set(listed["row"])
+    row = listed["sheet_row"] if "sheet_row" in listed.columns else listed["row"]
+    if "sheet" in listed.columns and listed["sheet"].nunique() > 1:
+        return set(listed["sheet"] + "!" + row)
+    return set(row)
 
 
 def _rejected(out: Path) -> dict[str, set[str]]:
@@ -715,7 +716,6 @@ class TestPipelineOnAgencyFiles:
             0,
         )
 
-    @pytest.mark.xfail(strict=True, reason=f"{EXCEL}; {POINTS}")
     def test_dinas_workbook_with_names_only_gives_the_same_sentra(self, runs) -> None:
         """The issue's "Done when": on a generated Dinas workbook with names only, the
         planted sentra are the same as from the same firms with coordinates."""
@@ -739,11 +739,8 @@ class TestPipelineOnAgencyFiles:
     @pytest.mark.parametrize(
         "shape",
         [
-            pytest.param(
-                "dinas-flat",
-                marks=pytest.mark.xfail(strict=True, reason=f"{EXCEL}; {UNITS}; {POINTS}"),
-            ),
-            pytest.param("siinas", marks=pytest.mark.xfail(strict=True, reason=POINTS)),
+            "dinas-flat",
+            "siinas",
         ],
     )
     def test_a_regency_outside_java_without_coordinates(self, runs, bali, shape) -> None:
@@ -782,7 +779,6 @@ class TestPipelineOnAgencyFiles:
         repeated = {c for codes in agency.duplicated_names(world.villages) for c in codes}
         assert truth["area_code"].isin(repeated).sum() > 100
 
-    @pytest.mark.xfail(strict=True, reason=ZEROS_CSV)
     def test_dinas_csv_gives_the_same_sentra(self, runs, world) -> None:
         truth, truth_out = runs("truth")
         result, out = runs("dinas-csv", command="sentra")
@@ -792,7 +788,6 @@ class TestPipelineOnAgencyFiles:
         assert (firms["kbli"] == world.firms.set_index("id").loc[firms.index, "kbli"]).all()
         assert _sentra(out) == _sentra(truth_out)
 
-    @pytest.mark.xfail(strict=True, reason=f"{EXCEL}; {POINTS}")
     def test_dinas_workbook_counts_and_placement(self, runs, files, world) -> None:
         result, out = runs("dinas-merged")
         _ok(result)
@@ -809,7 +804,6 @@ class TestPipelineOnAgencyFiles:
         assert (firms["kbli"] == truth.loc[firms.index, "kbli"]).all()
         assert (firms["sector"] == truth.loc[firms.index, "kbli"].str[:2]).all()
 
-    @pytest.mark.xfail(strict=True, reason=f"{EXCEL}; {POINTS}")
     def test_dinas_workbook_totals_and_footnotes_are_skipped(self, runs, files) -> None:
         result, out = runs("dinas-merged")
         _ok(result)
@@ -820,7 +814,6 @@ class TestPipelineOnAgencyFiles:
         records = _records(out)
         assert records["skipped"] == len(listed)
 
-    @pytest.mark.xfail(strict=True, reason=f"{EXCEL}; {UNITS}; {POINTS}")
     @pytest.mark.parametrize("shape", ["dinas-merged", "dinas-flat"])
     def test_dinas_amounts_in_one_unit_and_blanks_missing(self, runs, files, world, shape) -> None:
         """``Nilai (Rp)`` and ``Nilai Investasi (Rp. 000)`` end in one stated unit: the
@@ -843,7 +836,6 @@ class TestPipelineOnAgencyFiles:
             ratios.append(ratio.iloc[0])
         assert ratios[0] == pytest.approx(ratios[1]) and ratios[2] == 1.0
 
-    @pytest.mark.xfail(strict=True, reason=f"{EXCEL}; {SHEETS}; {POINTS}")
     def test_one_sheet_per_kecamatan_gives_the_same_sentra(self, runs, files, world) -> None:
         truth, truth_out = runs("truth")
         result, out = runs("dinas-sheets", "--sheet", "all")
@@ -857,7 +849,6 @@ class TestPipelineOnAgencyFiles:
         assert (firms["area_code"] == truth_firms.loc[firms.index, "area_code"]).all()
         assert set(files["dinas-sheets"].expected.skipped) <= _skipped(out)
 
-    @pytest.mark.xfail(strict=True, reason=POINTS)
     def test_siinas_export_with_area_codes_only(self, runs, world) -> None:
         truth, truth_out = runs("truth")
         result, out = runs("siinas")
@@ -875,7 +866,6 @@ class TestPipelineOnAgencyFiles:
         ).all()
         assert firms["lat"].isna().all()
 
-    @pytest.mark.xfail(strict=True, reason=COORDS)
     @pytest.mark.parametrize("layout", ["columns", "combined"])
     def test_coordinates_as_written_are_read(self, runs, files, world, layout) -> None:
         written = files[f"coordinates-{layout}-only"]
@@ -894,7 +884,6 @@ class TestPipelineOnAgencyFiles:
         assert (firms["placement"] == "point").all()
         assert _sentra(out) == _sentra(truth_out)
 
-    @pytest.mark.xfail(strict=True, reason=COORDS)
     def test_projected_coordinates_with_crs(self, runs, files, world) -> None:
         written = files["coordinates-projected-only"]
         truth, truth_out = runs("truth")
@@ -913,10 +902,7 @@ class TestPipelineOnAgencyFiles:
         "layout",
         [
             "decimal",
-            pytest.param(
-                "combined",
-                marks=pytest.mark.xfail(strict=True, reason=COORDS),
-            ),
+            "combined",
         ],
     )
     def test_points_far_outside_their_stated_village_are_listed(
@@ -932,7 +918,6 @@ class TestPipelineOnAgencyFiles:
         assert records["repaired_by_reason"]["area_mismatch"] == 12
         assert (records["kept"], records["rejected"]) == (world.n_firms, 0)
 
-    @pytest.mark.xfail(strict=True, reason=POINTS)
     def test_the_stated_area_places_a_mismatched_firm_by_default(self, runs, files, world) -> None:
         written = files["coordinates-decimal"]
         result, out = runs("coordinates-decimal")
@@ -974,7 +959,6 @@ class TestPipelineOnAgencyFiles:
         for fid, name in written.features["unknown"].items():
             assert name in detail[fid]
 
-    @pytest.mark.xfail(strict=True, reason=POINTS)
     def test_names_resolved_by_their_kecamatan_are_placed_in_it(self, runs, files, world) -> None:
         truth, truth_out = runs("truth")
         result, out = runs("names")

@@ -291,7 +291,13 @@ def records_notes(block: dict[str, Any]) -> list[str]:
     layout = block.get("layout") or {}
     tables = layout.get("tables") or []
     plain = len(tables) == 1 and tables[0]["header_rows"] == [1] and tables[0]["header_found"]
-    for table in [] if plain else tables:  # a header on the first row goes without saying
+    shown = [] if plain else tables  # a header on the first row goes without saying
+    alike = {(tuple(t["header_rows"]), t.get("header_found", True)) for t in shown}
+    if len(shown) > 3 and len(alike) == 1:  # one sheet per kecamatan: one line
+        rows = ", ".join(str(r) for r in shown[0]["header_rows"])
+        notes.append(f"header in row(s) {rows} of each of the {len(shown)} sheets")
+        shown = []
+    for table in shown:
         rows = ", ".join(str(r) for r in table["header_rows"])
         where = f"sheet {table['sheet']!r}: " if table.get("sheet") else ""
         how = "" if table.get("header_found", True) else " (no row names known columns)"
@@ -307,6 +313,7 @@ def records_notes(block: dict[str, Any]) -> list[str]:
             "blank": ("blank row", "blank rows"),
             "header": ("header repeated", "headers repeated"),
             "column_numbers": ("row of column numbers", "rows of column numbers"),
+            "note": ("note without a firm", "notes without a firm"),
         }
         parts = ", ".join(
             f"{count:,} {kinds.get(kind, (kind, kind))[count != 1]}"

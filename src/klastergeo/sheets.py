@@ -61,7 +61,7 @@ logger = logging.getLogger(__name__)
 #: Rows of a sheet (or lines of a CSV file) searched for the header.
 SCAN_ROWS = 30
 #: Kinds of rows that are not firms, as ``skipped.csv`` names them.
-SKIP_KINDS: tuple[str, ...] = ("total", "footnote", "blank", "header", "column_numbers")
+SKIP_KINDS: tuple[str, ...] = ("total", "footnote", "blank", "header", "column_numbers", "note")
 #: ``--sheet all``: every sheet of the workbook.
 ALL_SHEETS = "all"
 
@@ -69,7 +69,10 @@ _UNITS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _NUMBER = re.compile(r"^[+-]?(\d[\d.,\s]*|[.,]\d[\d\s]*)([eE][+-]?\d+)?$")
 _COLUMN_NUMBER = re.compile(r"^\(\s*(\d{1,3})\s*\)$|^(\d{1,3})$")
 # RE2 patterns (pyarrow) for the first text cell of a row
-_TOTAL = r"(?i)^\s*(grand\s*total|sub\s*-?\s*total|jumlah|jml|total)\b"
+_TOTAL = (
+    r"(?i)^\s*(grand\s*total|sub\s*-?\s*(total|jumlah|jml)|jumlah|jml|total|"
+    r"rekap(itulasi)?)\b"
+)
 _FOOTNOTE = r"(?i)^\s*((sumber|keterangan|ket|catatan|nb|note|notes|source)\s*[:.]|\*+\s*\)|\*+\s)"
 _ARROW_NUMBER = r"^[+-]?(\d[\d.,\s]*|[.,]\d[\d\s]*)([eE][+-]?\d+)?$"
 
@@ -461,7 +464,8 @@ def classify_rows(
         Records as read (text).
     identifying
         Columns that identify or place a firm (id, name, KBLI, coordinates, area code and
-        names): a row of numbers only with all of them empty is a sum.
+        names): a row of numbers only with all of them empty is a sum, a row of words
+        with all of them empty a note (a signature block, a place and date).
     placing
         The KBLI and coordinate columns: a row whose first text says ``Jumlah`` or
         ``Total`` is a total only when they are empty (a firm named "Total Jaya" is not).
@@ -517,12 +521,16 @@ def classify_rows(
     sums = nothing & (words == 0) & (filled > 0)
     repeated = (repeats >= 2) & (repeats * 2 >= filled)
     column_numbers = numbered & (filled >= 2)
+    # text that names no firm (no id, name, KBLI, point or area): a signature block, a
+    # place and date, a title repeated below the table
+    note = nothing & (words > 0) if key else np.zeros(n, bool)
     for kind, mask in (
         ("blank", blank),
         ("footnote", footnote),
         ("header", repeated),
         ("column_numbers", column_numbers),
         ("total", total | sums),
+        ("note", note),
     ):
         kinds[(kinds == "") & mask] = kind
     return kinds
