@@ -60,7 +60,12 @@ class Survey:
             The period's run's configuration (its registry, when the run over surveys
             has one registry per period).
         """
-        path = self.config.records.path or config.records.path
+        path = (
+            self.config.counts.path
+            or self.config.records.path
+            or config.counts.path
+            or config.records.path
+        )
         return f"{str(path)!r} (period {self.period})"
 
 
@@ -256,19 +261,26 @@ def stop_error(
         The period, when the run is one of a run over surveys: the message names the
         registry and ``--out`` of the run over surveys.
     """
-    problems = validation.n_rejected + validation.n_repaired
+    # totals rows and footnotes of a counts file are its layout, not problems
+    rejected = int(getattr(validation, "n_problems", validation.n_rejected))
+    problems = rejected + validation.n_repaired
     if not ((config.records.strict and problems) or validation.n_kept == 0):
         return None
     kept = "" if validation.n_kept == 0 else "--strict: "
     return ValidationError(
         f"{kept}{validation.n_rejected} record(s) rejected and "
         f"{validation.n_repaired} repaired in "
-        + (repr(str(config.records.path)) if survey is None else survey.source(config))
+        + (repr(str(_source_path(config))) if survey is None else survey.source(config))
         + (", none kept" if validation.n_kept == 0 else "")
         + f" ({reason_text(validation)}){_elsewhere(validation)}; the outputs in "
         f"{str(config.out if survey is None else survey.config.out)!r} are unchanged; "
         f"see {str(where / 'rejected.csv')!r}"
     )
+
+
+def _source_path(config: RunConfig) -> Path | None:
+    """The file a run reads its firms from: the counts file or the registry."""
+    return config.counts.path if config.counts.given else config.records.path
 
 
 def _elsewhere(validation: records_mod.ValidationReport) -> str:
