@@ -366,3 +366,39 @@ def test_bps_code_gets_a_hint() -> None:
         "outside_study_area",
         "area '3311010001' (33.11.01.0001) is outside --area 33.10",
     )
+
+
+# -- periods -----------------------------------------------------------------------------
+
+
+def _grown(counts: pd.DataFrame) -> pd.DataFrame:
+    """The second survey: the sentra grown by 10 furniture firms in 99.14."""
+    later = counts.copy()
+    later.loc[later["kode"] == "99.14", "31"] += 10
+    return later
+
+
+def test_periods_from_a_period_column(study: Path, tmp_path: Path) -> None:
+    first = planted().melt(id_vars="kode", var_name="kbli", value_name="jumlah")
+    second = _grown(planted()).melt(id_vars="kode", var_name="kbli", value_name="jumlah")
+    both = pd.concat([first.assign(tahun="2019"), second.assign(tahun="2023")])
+    done = _run(study, tmp_path, both, "--period-col", "tahun", name="imk.csv")
+    assert done.exit_code == 0, done.output
+    out = tmp_path / "out"
+    pd.testing.assert_frame_equal(_areas(out / "periods" / "2019"), _areas(study / "registry"))
+    lineages = pd.read_csv(out / "dynamics.csv")
+    assert len(lineages) == 1
+    assert lineages[["n_firms_2019", "n_firms_2023"]].values.tolist() == [[75, 85]]
+
+
+def test_periods_from_one_counts_file_each(study: Path, tmp_path: Path) -> None:
+    _podes(planted()).to_csv(tmp_path / "podes_2018.csv", index=False)
+    _podes(_grown(planted())).to_csv(tmp_path / "podes_2021.csv", index=False)
+    done = runner.invoke(
+        app,
+        _args(study, tmp_path / "out")
+        + ["--counts", str(tmp_path / "podes_2018.csv"), "--counts", str(tmp_path / "podes_2021.csv")],
+    )
+    assert done.exit_code == 0, done.output
+    lineages = pd.read_csv(tmp_path / "out" / "dynamics.csv")
+    assert lineages[["n_firms_2018", "n_firms_2021"]].values.tolist() == [[75, 85]]

@@ -1319,6 +1319,11 @@ class RunConfig:
                 "points, which counts per area do not have; use sentra.method='areas' "
                 "with --counts"
             )
+        if self.dynamics.stable_ids:
+            problems.append(
+                "dynamics.stable_ids follows firms by their record ids, which counts per "
+                "area do not have; leave it out with --counts"
+            )
         if self.counts.files and self.records.period_col:
             problems.append(
                 f"records.period_col={self.records.period_col!r} and counts.files both give "

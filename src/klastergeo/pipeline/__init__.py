@@ -196,11 +196,13 @@ def run(
     --------
     >>> result = run(load_config("klastergeo.toml"))  # doctest: +SKIP
     """
-    if config.records.period_col or config.records.files:
+    if config.records.period_col or config.records.files or config.counts.files:
         given = (
             f"records.period_col={config.records.period_col!r}"
             if config.records.period_col
             else f"records.files ({len(config.records.files)} registries)"
+            if config.records.files
+            else f"counts.files ({len(config.counts.files)} counts files)"
         )
         raise ConfigError(
             f"{given} asks for a run per survey period, which `klastergeo run` and "
