@@ -424,6 +424,8 @@ def test_kbli_that_lost_its_leading_zero_in_a_number_column(tmp_path: Path) -> N
     assert report.summary()["repaired_by_reason"] == {
         "swapped_coordinates": 0,
         "kbli_leading_zero": 1,
+        "area_mismatch": 0,
+        "placed_by_area": 0,
     }
     assert report.summary()["sector_column_numeric"] is True
     repaired = report.repaired.set_index("record_id")

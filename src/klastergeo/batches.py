@@ -38,7 +38,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
-from klastergeo import distributed, records
+from klastergeo import distributed, placement, records
 from klastergeo._docstrings import fill
 from klastergeo._errors import ConfigError, ValidationError
 from klastergeo.config import Columns, Decimal
@@ -97,6 +97,7 @@ class BatchValidation:
     n_batches: int = 0
     order: tuple[str, ...] = ()  # the kept firms' columns, geometry included
     memory: pd.DataFrame | None = None  # the kept firms of a registry read whole
+    placement: dict[str, int] = field(default_factory=dict)  # kept firms by placement
 
     def firms(self) -> Iterator[gpd.GeoDataFrame]:
         """The kept firms, one part at a time (points in EPSG:4326)."""
@@ -106,8 +107,10 @@ class BatchValidation:
             yield self._firms(pd.read_parquet(part))
 
     def _firms(self, frame: pd.DataFrame) -> gpd.GeoDataFrame:
-        points = gpd.points_from_xy(frame["lon"].to_numpy(), frame["lat"].to_numpy())
-        firms = gpd.GeoDataFrame(frame, geometry=points, crs=4326)
+        lon, lat = frame["lon"].to_numpy(dtype=float), frame["lat"].to_numpy(dtype=float)
+        points = np.asarray(gpd.points_from_xy(lon, lat), dtype=object)
+        points[~(np.isfinite(lon) & np.isfinite(lat))] = None  # placed by area: no point
+        firms = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(points, index=frame.index, crs=4326))
         return firms[list(self.order)] if self.order else firms
 
     def read(self, columns: Sequence[str]) -> pd.DataFrame:
@@ -158,6 +161,7 @@ class BatchValidation:
             renamed=self.renamed,
             sector_typed=self.sector_typed,
             kept=None if whole else self.n_kept,
+            placement=dict(self.placement),
         )
 
 
@@ -172,6 +176,7 @@ def validate_in_batches(
     snap_m: float = 100.0,
     sector_digits: int = 2,
     decimal: Decimal = "auto",
+    places: placement.Gazetteer | None = None,
     delimiter: str | None = None,
     encoding: str | None = None,
     sheet: str | None = None,
@@ -190,7 +195,7 @@ def validate_in_batches(
         firms' parts stay there (remove it when done with them).
     batch_size
         Records per batch (at least 1).
-    columns, areas, snap_m, sector_digits, decimal
+    columns, areas, snap_m, sector_digits, decimal, places
         As for :func:`klastergeo.records.validate_records`.
     delimiter, encoding, sheet, layer
         As for :func:`klastergeo.records.read_records`.
@@ -233,6 +238,7 @@ def validate_in_batches(
         sector_digits=sector_digits,
         scheduler=scheduler,
         progress=progress,
+        places=places,
     )
 
 
@@ -258,12 +264,13 @@ class Registry:
         sector_digits: int = 2,
         scheduler: str = "",
         progress: Progress | None = None,
+        places: placement.Gazetteer | None = None,
     ) -> BatchValidation:
         """Check every batch, find the duplicates across batches and write the kept firms.
 
         Parameters
         ----------
-        areas, snap_m, sector_digits
+        areas, snap_m, sector_digits, places
             As for :func:`klastergeo.records.validate_records`.
         scheduler
             Where the batches are checked: ``""`` (here, one after another), Dask's
@@ -287,7 +294,12 @@ class Registry:
             distributed.reach(scheduler)
             logger.info("one batch: checked here, not on the scheduler %s", scheduler)
         checker = _Checker(
-            self.source, self.work, areas=areas, snap_m=snap_m, sector_digits=sector_digits
+            self.source,
+            self.work,
+            areas=areas,
+            snap_m=snap_m,
+            sector_digits=sector_digits,
+            places=places,
         )
         log = logging.getLogger(records.__name__)
         with _once(log):
@@ -298,6 +310,7 @@ class Registry:
                     areas=areas,
                     snap_m=snap_m,
                     sector_digits=sector_digits,
+                    places=places,
                     parts=checker.part,
                     progress=tell,
                 )
@@ -850,6 +863,7 @@ def _check_batch(
     snap_m: float,
     sector_digits: int,
     part: Path | None,
+    places: placement.Gazetteer | None = None,
 ) -> _BatchCheck:
     """Check one batch: every check of one row alone, the kept candidates written to
     ``part`` (kept in memory when None), the duplicate keys hashed. A pure function of its
@@ -866,13 +880,19 @@ def _check_batch(
         snap_m=snap_m,
         sector_digits=sector_digits,
         sector_lengths=source.lengths,
+        places=places,
     )
     reason, detail = checked.checks.resolve()
     alive = reason == ""
     kept, renamed = checked.kept(alive, areas, sector_digits=sector_digits, points=False)
     # the columns as the whole-file validation orders them: geometry before area_code
-    columns = [c for c in kept.columns if c != "area_code"]
-    order = (*columns, "geometry", *(["area_code"] if "area_code" in kept else []))
+    columns = [c for c in kept.columns if c not in ("area_code", "placement")]
+    order = (
+        *columns,
+        "geometry",
+        *(["area_code"] if "area_code" in kept else []),
+        "placement",
+    )
     if part is not None:
         kept.to_parquet(part, **_SCRATCH)
     keys = records.duplicate_keys(checked).iloc[np.flatnonzero(alive)]
@@ -903,9 +923,11 @@ class _Checker:
         areas: gpd.GeoDataFrame | None,
         snap_m: float,
         sector_digits: int,
+        places: placement.Gazetteer | None = None,
     ) -> None:
         self.source, self.work = source, work
         self.areas, self.snap_m, self.sector_digits = areas, snap_m, sector_digits
+        self.places = places
         self.done = 0
         self.n_batches = 0
         self.hashes: list[NDArray[np.uint64]] = []
@@ -936,6 +958,7 @@ class _Checker:
                 snap_m=self.snap_m,
                 sector_digits=self.sector_digits,
                 part=self.part(self.n_batches),
+                places=self.places,
             )
         )
 
@@ -987,11 +1010,14 @@ class _Checker:
         (self.work / "firms").mkdir()
         parts: list[Path] = []
         n_kept = 0
+        placed: dict[str, int] = {}
         schema = _common_schema(self.candidates)
         for i, candidate in enumerate(self.candidates):
             target = self.work / "firms" / candidate.name
-            rows = pq.read_table(candidate, columns=["row"])["row"].to_numpy()
+            read = pq.read_table(candidate, columns=["row", "placement"])
+            rows = read["row"].to_numpy()
             drop = np.isin(rows, gone) if len(gone) else np.zeros(len(rows), dtype=bool)
+            _tally(placed, read["placement"].to_pandas().loc[~drop])
             if drop.any() or not pq.read_schema(candidate).equals(schema):
                 # the duplicates left out, and a batch whose column was empty (every
                 # record rejected, or a text column blank throughout it) typed as the
@@ -1011,6 +1037,7 @@ class _Checker:
             if len(gone):
                 memory = memory.loc[~np.isin(memory["row"].to_numpy(), gone)]
             n_kept += len(memory)
+            _tally(placed, memory["placement"])
         rejected = _concat([self._malformed(), *self.rejected, duplicates])
         rejected = rejected.sort_values(row, kind="stable").reset_index(drop=True)
         repaired = _concat(self.repaired)
@@ -1038,6 +1065,7 @@ class _Checker:
             n_batches=self.n_batches,
             order=self.order,
             memory=memory,
+            placement=placed,
         )
 
     def _malformed(self) -> pd.DataFrame | None:
@@ -1053,6 +1081,12 @@ class _Checker:
         return records._rejected_frame(
             empty, np.empty(0, dtype=object), pd.Series([], dtype="string")
         )
+
+
+def _tally(counts: dict[str, int], placement: pd.Series) -> None:
+    """Add the kept firms' placements (``point``, ``code``, ``name``) to ``counts``."""
+    for how, n in placement.value_counts().items():
+        counts[str(how)] = counts.get(str(how), 0) + int(n)
 
 
 def _common_schema(parts: Sequence[Path]) -> pa.Schema:

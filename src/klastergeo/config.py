@@ -585,6 +585,23 @@ class AreaOptions(_Options):
     snap_m: float = opt(
         100.0, "Records in a gap or off the coast within this many metres go to the nearest area."
     )
+    name_similarity: float = opt(
+        80.0,
+        "Lowest similarity (0-100, rapidfuzz ratio) at which an area name with a typo is "
+        "taken for the study area's name (one wrong letter in 10 scores 90).",
+        flag="--name-similarity",
+    )
+    mismatch_m: float = opt(
+        500.0,
+        "A point farther than this many metres from the area its record names is listed "
+        "in repaired.csv as area_mismatch.",
+        flag="--mismatch-m",
+    )
+    place_by: str = opt(
+        "area",
+        "What places a record whose point and named area disagree (area_mismatch): area or point.",
+        flag="--place-by",
+    )
 
     def _problems(self) -> list[str | None]:
         problems: list[str | None] = []
@@ -595,6 +612,14 @@ class AreaOptions(_Options):
         except ConfigError as err:
             problems.append(str(err))
         problems.append(_at_least("area.snap_m", self.snap_m, 0))
+        problems.append(_at_least("area.mismatch_m", self.mismatch_m, 0))
+        if not 50 <= self.name_similarity <= 100:
+            problems.append(
+                f"area.name_similarity={self.name_similarity!r} must be from 50 to 100 "
+                "(100: exact names only)"
+            )
+        if self.place_by not in ("area", "point"):
+            problems.append(f"area.place_by={self.place_by!r} must be 'area' or 'point'")
         return problems
 
 

@@ -98,6 +98,7 @@ def check_batches(
     sector_digits: int,
     parts: Callable[[int], Path | None],
     progress: Progress | None = None,
+    places: Any = None,
 ) -> list[_BatchCheck]:
     """Check every batch of ``registry`` on a Dask scheduler.
 
@@ -109,7 +110,7 @@ def check_batches(
     scheduler
         ``"threads"``, ``"processes"`` or ``"tcp://HOST:PORT"`` (see
         :func:`scheduler_kind`).
-    areas, snap_m, sector_digits
+    areas, snap_m, sector_digits, places
         As for :meth:`klastergeo.batches.Registry.validate`.
     parts
         Where batch ``i`` writes its kept firms (the client's path; the workers get it
@@ -134,6 +135,7 @@ def check_batches(
             batch_size=registry.batch_size,
             snap_m=snap_m,
             sector_digits=sector_digits,
+            places=places,
             level=level,
             capture=kind != "threads",  # a thread logs where the client does
         )
@@ -156,6 +158,7 @@ class _Job:
     batch_size: int
     snap_m: float
     sector_digits: int
+    places: Any  # the gazetteer (klastergeo.placement.Gazetteer) or None
     level: int
     capture: bool
 
@@ -398,6 +401,7 @@ def _task(source: _Source, areas: gpd.GeoDataFrame | Path | None, job: _Job) -> 
             snap_m=job.snap_m,
             sector_digits=job.sector_digits,
             part=job.part,
+            places=job.places,
         )
     return dataclasses.replace(done, messages=tuple(messages)) if messages else done
 

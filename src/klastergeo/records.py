@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from numpy.typing import NDArray
 
-from klastergeo import kbli
+from klastergeo import kbli, placement
 from klastergeo._docstrings import fill
 from klastergeo._errors import ValidationError, preview
 from klastergeo._spatial import locate_points
@@ -71,11 +71,25 @@ REASONS: tuple[str, ...] = (
     "zero_coordinates",
     "out_of_range",
     "outside_study_area",
+    "unknown_area",
+    "ambiguous_area",
+    "area_too_coarse",
     "invalid_sector",
     "invalid_value",
     "missing_id",
     "duplicate_record",
     "duplicate_id",
+)
+
+#: Repairs listed in ``repaired.csv``: coordinates swapped back, a KBLI code's leading
+#: zero put back, a point more than ``area.mismatch_m`` from the area the record names
+#: (``area_mismatch``), coordinates that are no position (zero, out of range) replaced by
+#: the area the record names (``placed_by_area``).
+REPAIRS: tuple[str, ...] = (
+    "swapped_coordinates",
+    "kbli_leading_zero",
+    "area_mismatch",
+    "placed_by_area",
 )
 
 _CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
@@ -228,6 +242,8 @@ class ValidationReport:
     renamed: Mapping[str, str] = field(default_factory=dict)
     sector_typed: bool = False
     kept: int | None = None
+    #: Kept records by how they were placed (``point``, ``code``, ``name``).
+    placement: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def n_kept(self) -> int:
@@ -260,13 +276,14 @@ class ValidationReport:
             "number_formats": {k: v.to_dict() for k, v in self.number_formats.items()},
             "renamed_columns": dict(self.renamed),
             "sector_column_numeric": self.sector_typed,
+            "placement": dict(self.placement),
         }
 
     @property
     def repaired_by_reason(self) -> dict[str, int]:
-        """Repaired rows per repair: ``swapped_coordinates``, ``kbli_leading_zero``."""
+        """Repaired rows per repair (:data:`REPAIRS`)."""
         counts = self.repaired["reason"].value_counts().to_dict() if len(self.repaired) else {}
-        return {r: int(counts.get(r, 0)) for r in ("swapped_coordinates", "kbli_leading_zero")}
+        return {r: int(counts.get(r, 0)) for r in REPAIRS}
 
 
 # --------------------------------------------------------------------------------------
@@ -1572,6 +1589,7 @@ def validate_records(
     snap_m: float = 100.0,
     sector_digits: int = 2,
     decimal: Decimal = "auto",
+    places: placement.Gazetteer | None = None,
 ) -> ValidationReport:
     """Check every record, reject bad rows with a reason, repair swapped coordinates.
 
@@ -1592,6 +1610,9 @@ def validate_records(
         KBLI digits that make a sector (2 = division).
     decimal
         Decimal mark of text numbers (see :func:`parse_numbers`).
+    places
+        The study area's gazetteer: records without usable coordinates are placed by
+        the area they name (see :func:`check_rows`).
 
     Examples
     --------
@@ -1611,7 +1632,13 @@ def validate_records(
     # file's other columns decide
     formats = _number_formats(raw.frame, cols, decimal=decimal, delimiter=raw.delimiter)
     checked = check_rows(
-        raw, cols, formats, areas=areas, snap_m=snap_m, sector_digits=sector_digits
+        raw,
+        cols,
+        formats,
+        areas=areas,
+        snap_m=snap_m,
+        sector_digits=sector_digits,
+        places=places,
     )
     _check_duplicates(checked)
     reason, detail = checked.checks.resolve()
@@ -1627,6 +1654,7 @@ def validate_records(
         decimal=file_decimal(formats),
         renamed=renamed,
         sector_typed=checked.sectors.typed,
+        placement=placements(kept),
     )
     logger.info(
         "records: %d read, %d kept, %d rejected, %d repaired",
@@ -1638,15 +1666,37 @@ def validate_records(
     return report
 
 
+def placements(kept: pd.DataFrame) -> dict[str, int]:
+    """Kept records by how they were placed (``point``, ``code``, ``name``).
+
+    Parameters
+    ----------
+    kept
+        Kept records (or one batch of them), with their ``placement`` column.
+    """
+    if "placement" not in kept:
+        return {}
+    counts = kept["placement"].value_counts()
+    return {str(k): int(v) for k, v in counts.items()}
+
+
 @dataclass(frozen=True)
 class _Place:
-    """Coordinates as kept (swaps repaired), which rows were swapped, and the position of
-    each row's area in the study area (-1: none)."""
+    """Coordinates as kept (swaps repaired; NaN for a record placed by its area alone),
+    which rows were swapped, the position of each row's area in the study area (-1:
+    none), how each row was placed (``point``, ``code``, ``name``), and the repairs of
+    placement by area (``area_mismatch``, ``placed_by_area``: reason, detail and the
+    coordinates as read)."""
 
     lat: NDArray[np.float64]
     lon: NDArray[np.float64]
     repaired: NDArray[np.bool_]
     area_pos: NDArray[np.int64]
+    how: NDArray[np.object_] | None = None
+    area_repair: NDArray[np.object_] | None = None
+    area_detail: NDArray[np.object_] | None = None
+    input_lat: NDArray[np.float64] | None = None
+    input_lon: NDArray[np.float64] | None = None
 
 
 @dataclass(frozen=True)
@@ -1711,6 +1761,8 @@ class Checked:
         )
         if areas is not None:
             kept["area_code"] = np.asarray(areas.index, dtype=object)[self.place.area_pos[keep]]
+        how = self.place.how
+        kept["placement"] = how[keep] if how is not None else "point"
         return kept, renamed
 
     def repaired(self, keep: NDArray[np.bool_]) -> pd.DataFrame:
@@ -1734,6 +1786,7 @@ def check_rows(
     snap_m: float,
     sector_digits: int,
     sector_lengths: NDArray[np.int64] | None = None,
+    places: placement.Gazetteer | None = None,
 ) -> Checked:
     """Every check of one row alone: coordinates (and the study area), sector, values and
     a missing id.
@@ -1755,6 +1808,10 @@ def check_rows(
     sector_lengths
         The whole sector column's :func:`klastergeo.kbli.length_counts` when ``raw`` is
         one batch of a file (:func:`sector_lengths`).
+    places
+        The study area's gazetteer (:func:`klastergeo.placement.gazetteer`): records
+        without usable coordinates are placed by the area code or names they give, and
+        a point far from the area named is listed; None: coordinates alone place.
 
     Returns
     -------
@@ -1762,7 +1819,9 @@ def check_rows(
         The masks and details of every rejection so far, with the parsed values.
     """
     checks = _Checks(raw.frame)
-    place = _check_coordinates(raw, cols, formats, checks, areas=areas, snap_m=snap_m)
+    place = _check_coordinates(
+        raw, cols, formats, checks, areas=areas, snap_m=snap_m, places=places
+    )
     assert cols.sector is not None
     sectors = _check_sectors(
         raw.frame, cols.sector, checks, sector_digits=sector_digits, lengths=sector_lengths
@@ -1812,9 +1871,11 @@ def _check_coordinates(
     *,
     areas: gpd.GeoDataFrame | None,
     snap_m: float,
+    places: placement.Gazetteer | None = None,
 ) -> _Place:
     """Missing, zero and out-of-range coordinates, records outside the study area, and
-    swapped coordinates repaired where the swapped point lies in it."""
+    swapped coordinates repaired where the swapped point lies in it; then placement by
+    the area a record names (:func:`_place_by_area`)."""
     frame, n = raw.frame, len(raw.frame)
     if cols.lat is not None and cols.lon is not None:
         lat, lat_empty, lat_bad = parse_numbers(frame[cols.lat], fmt=formats[cols.lat])
@@ -1832,17 +1893,13 @@ def _check_coordinates(
 
     def text(rows: pd.Index) -> pd.Series:
         if not names[0]:
-            return pd.Series("the file has no coordinate columns;", index=rows, dtype=object)
+            return pd.Series("the file has no coordinate columns", index=rows, dtype=object)
         written = [frame.loc[rows, c].astype("string").fillna("").map(repr) for c in names]
         if names[0] == "geometry":
             return "geometry " + written[0]
         return f"{names[0]} " + written[0] + f", {names[1]} " + written[1]
 
-    checks.add(
-        "missing_coordinates", missing, lambda rows: text(rows) + " is not a pair of numbers"
-    )
     zero = ~missing & (lat == 0) & (lon == 0)
-    checks.add("zero_coordinates", zero, lambda rows: text(rows) + " is (0, 0)")
     in_range = ~missing & (np.abs(lat) <= 90) & (np.abs(lon) <= 180)
     swapped_in_range = ~missing & (np.abs(lon) <= 90) & (np.abs(lat) <= 180)
     repaired = np.zeros(n, dtype=bool)
@@ -1855,18 +1912,137 @@ def _check_coordinates(
         lat, lon = np.where(repaired, lon, lat), np.where(repaired, lat, lon)
         in_range |= repaired
     out_of_range = ~missing & ~zero & ~in_range
+    place = _Place(lat, lon, repaired, area_pos)
+    by_area = np.zeros(n, dtype=bool)  # rows the area they name places or rejects
+    if places is not None and areas is not None:
+        place, by_area = _place_by_area(
+            frame,
+            cols,
+            checks,
+            place,
+            places,
+            areas,
+            unusable=missing | zero | out_of_range | outside,
+        )
+    elif any(getattr(cols, role) for role in PLACEMENT_ROLES):
+        logger.warning("records are placed by area only in a study area (--area or --boundaries)")
+    unplaced = " and names no area" if any(getattr(cols, r) for r in PLACEMENT_ROLES) else ""
+    checks.add(
+        "missing_coordinates",
+        missing & ~by_area,
+        lambda rows: text(rows) + " is not a pair of numbers" + unplaced,
+    )
+    checks.add("zero_coordinates", zero & ~by_area, lambda rows: text(rows) + " is (0, 0)")
     also = " (also when swapped, and not in the study area)" if areas is not None else ""
     checks.add(
         "out_of_range",
-        out_of_range,
+        out_of_range & ~by_area,
         lambda rows: text(rows) + " is outside latitude -90..90 / longitude -180..180" + also,
     )
     checks.add(
         "outside_study_area",
-        outside & ~out_of_range,
+        outside & ~out_of_range & ~by_area,
         lambda rows: text(rows) + f" is more than {snap_m:g} m from every area of the study area",
     )
-    return _Place(lat, lon, repaired, area_pos)
+    return place
+
+
+def _place_by_area(
+    frame: pd.DataFrame,
+    cols: Columns,
+    checks: _Checks,
+    place: _Place,
+    places: placement.Gazetteer,
+    areas: gpd.GeoDataFrame,
+    *,
+    unusable: NDArray[np.bool_],
+) -> tuple[_Place, NDArray[np.bool_]]:
+    """Place records by the area they name: those without a usable point go to that
+    area (their coordinates kept as read in ``repaired.csv`` where they had some, and
+    their own reason where the area places nothing); a usable point more than
+    ``places.tolerance_m`` from the area named is an ``area_mismatch``, settled by
+    ``places.prefer``. Returns the placement and the rows the area decided (placed, or
+    rejected for the area they name)."""
+    n = len(frame)
+    named = placement.place(
+        frame,
+        gaz=places,
+        code=cols.area_code,
+        desa=cols.desa,
+        kecamatan=cols.kecamatan,
+        kabupaten=cols.kabupaten,
+    )
+    lat, lon = place.lat.copy(), place.lon.copy()
+    area_pos = place.area_pos.copy()
+    how = np.full(n, "point", dtype=object)
+    repair = np.full(n, "", dtype=object)
+    detail = np.full(n, "", dtype=object)
+    stated = named.area_pos
+    ok = stated >= 0
+    codes = np.asarray(places.codes, dtype=object)
+    # usable points that name an area: how far from it?
+    both = ~unusable & ok & (area_pos != stated)
+    metres = placement.distances_m(lon, lat, np.where(both, stated, -1), areas, gaz=places)
+    far = both & (metres > places.tolerance_m)
+    if places.prefer == "area":
+        area_pos[both] = stated[both]
+        how[both] = named.how[both]
+        lat[far], lon[far] = np.nan, np.nan  # a point far from its area is not trusted
+    repair[far] = "area_mismatch"
+    if far.any():
+        rows = np.flatnonzero(far)
+        said = np.where(area_pos[rows] >= 0, codes[np.maximum(place.area_pos[rows], 0)], "outside")
+        settled = (
+            "placed by the area named"
+            if places.prefer == "area"
+            else "placed by the point (--place-by point)"
+        )
+        detail[rows] = [
+            f"the point lies {m:,.0f} m from {codes[s]} ({named.how[r]}), in {p}; {settled}"
+            for r, m, s, p in zip(rows, metres[rows], stated[rows], said, strict=True)
+        ]
+    # rows without a usable point: the area they name places them, or rejects them
+    moved = unusable & ok
+    area_pos[moved] = stated[moved]
+    how[moved] = named.how[moved]
+    had_point = moved & np.isfinite(place.lat) & np.isfinite(place.lon)
+    position = (np.abs(place.lat) <= 90) & (np.abs(place.lon) <= 180)
+    position &= (place.lat != 0) | (place.lon != 0)
+    away = had_point & position  # a real point, outside the study area
+    repair[away] = "area_mismatch"
+    detail[away] = [
+        f"the point lies outside the study area; placed by {codes[s]} ({named.how[r]})"
+        for r, s in zip(np.flatnonzero(away), stated[away], strict=True)
+    ]
+    junk = had_point & ~position
+    repair[junk] = "placed_by_area"
+    detail[junk] = [
+        f"the coordinates are no position; placed by {codes[s]} ({named.how[r]})"
+        for r, s in zip(np.flatnonzero(junk), stated[junk], strict=True)
+    ]
+    lat[moved], lon[moved] = np.nan, np.nan
+    failed = unusable & ~ok & named.named & (named.reason != "")
+    for reason in placement.REASONS:
+        hit = failed & (named.reason == reason)
+        if hit.any():
+            checks.add(reason, hit, lambda rows: _details(named.detail, frame, rows))
+    placed = _Place(
+        lat,
+        lon,
+        place.repaired & ~moved,
+        area_pos,
+        how=how,
+        area_repair=repair,
+        area_detail=detail,
+        input_lat=place.lat,
+        input_lon=place.lon,
+    )
+    return placed, moved | failed
+
+
+def _details(values: NDArray[np.object_], frame: pd.DataFrame, rows: pd.Index) -> pd.Series:
+    """The entries of a per-row array for the rows (labels of ``frame``) asked for."""
+    return pd.Series(values[frame.index.get_indexer(rows)], index=rows, dtype=object)
 
 
 def _check_sectors(
@@ -2101,9 +2277,28 @@ def _repaired_frame(
             "kbli": sectors.codes[zero_fixed].to_numpy(dtype=object),
         }
     )
-    if not len(zeros):
+    parts = [swaps, zeros] if len(zeros) else [swaps]
+    if place.area_repair is not None:
+        moved = (place.area_repair != "") & keep
+        if moved.any():
+            assert place.input_lat is not None and place.input_lon is not None
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "record_id": ids[moved].to_numpy(dtype=object),
+                        "row": raw.rows[moved],
+                        "reason": place.area_repair[moved],
+                        "input_lat": place.input_lat[moved],
+                        "input_lon": place.input_lon[moved],
+                        "lat": place.lat[moved],
+                        "lon": place.lon[moved],
+                        "detail": place.area_detail[moved] if place.area_detail is not None else "",
+                    }
+                )
+            )
+    if len(parts) == 1:
         return swaps.reset_index(drop=True)
-    joined = pd.concat([swaps, zeros], ignore_index=True).sort_values("row", kind="stable")
+    joined = pd.concat(parts, ignore_index=True).sort_values("row", kind="stable")
     return joined.reset_index(drop=True)
 
 
@@ -2234,7 +2429,23 @@ class _Checks:
         self.details: dict[str, Any] = {}
 
     def add(self, reason: str, mask: NDArray[np.bool_], detail: Any) -> None:
-        self.masks[reason] = np.asarray(mask, dtype=bool)
+        """Reject the rows of ``mask`` for ``reason`` (added to the rows a reason given
+        before already has, each row keeping the detail of the check that found it)."""
+        mask = np.asarray(mask, dtype=bool)
+        if reason in self.masks:
+            first, first_detail, index = self.masks[reason], self.details[reason], self.index
+
+            def both(rows: pd.Index) -> pd.Series:
+                earlier = pd.Series(first, index=index).loc[rows].to_numpy(dtype=bool)
+                out = pd.Series(pd.NA, index=rows, dtype=object)
+                if earlier.any():
+                    out[earlier] = first_detail(rows[earlier]).to_numpy(dtype=object)
+                if (~earlier).any():
+                    out[~earlier] = detail(rows[~earlier]).to_numpy(dtype=object)
+                return out
+
+            mask, detail = first | mask, both
+        self.masks[reason] = mask
         self.details[reason] = detail
 
     def any(self) -> NDArray[np.bool_]:

@@ -34,6 +34,7 @@ FIRM_COLUMNS = (
     "investment",
     "name",
     "area_code",
+    "placement",
 )
 #: Every column name klastergeo gives kept firms (the record id is their index); an
 #: input column of one of these names is kept as ``<name>_input``.
@@ -52,7 +53,9 @@ RESERVED_FIRM_COLUMNS = (
 #: What ``rejected.csv`` adds to each rejected input row (``<name>_klastergeo`` where the
 #: input has a column of that name).
 REJECTED_COLUMNS = ("row", "reason", "detail")
-#: ``repaired.csv``: swapped coordinates and KBLI codes that lost a leading zero.
+#: ``repaired.csv``: swapped coordinates, KBLI codes that lost a leading zero, and points
+#: far from the area the record names (``area_mismatch``, ``placed_by_area``, with a
+#: ``detail``).
 REPAIRED_COLUMNS = (
     "record_id",
     "row",
@@ -63,6 +66,7 @@ REPAIRED_COLUMNS = (
     "lon",
     "input_kbli",
     "kbli",
+    "detail",
 )
 #: ``areas.parquet``: one row per area x sector (then the model probabilities ``p_*``).
 AREA_COLUMNS = (

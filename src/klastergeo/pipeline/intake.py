@@ -12,16 +12,17 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from klastergeo import batches, boundaries, distributed
+from klastergeo import batches, boundaries, distributed, placement
 from klastergeo import records as records_mod
 from klastergeo._errors import ConfigError, ValidationError
 from klastergeo.batches import Progress
-from klastergeo.config import RunConfig
+from klastergeo.config import Columns, RunConfig, parse_level
 from klastergeo.pipeline.firms import FirmStore
 
 __all__ = [
     "Intake",
     "Survey",
+    "gazetteer",
     "read",
     "reason_text",
     "rejection_folder",
@@ -163,8 +164,47 @@ def validate(
         sector_digits=config.records.sector_digits,
         scheduler=config.records.scheduler,
         progress=_named(progress),
+        places=gazetteer(config, areas, registry.source.cols),
     )
     return Intake(firms=FirmStore(outcome), validation=outcome.report(whole=False))
+
+
+def gazetteer(
+    config: RunConfig, areas: gpd.GeoDataFrame | None, cols: Columns
+) -> placement.Gazetteer | None:
+    """The gazetteer that places records by the area they name, when the registry has an
+    area code or name column and there is a study area (None otherwise).
+
+    Parameters
+    ----------
+    config
+        The run's configuration: ``area`` (``level``, ``code``, ``boundaries``,
+        ``name_similarity``, ``mismatch_m``, ``place_by``).
+    areas
+        The areas of analysis (the ``boundaries`` step's polygons), or None.
+    cols
+        The registry's column mapping.
+    """
+    if areas is None or not any(getattr(cols, r) for r in records_mod.PLACEMENT_ROLES):
+        return None
+    options = config.area
+    kind, _ = parse_level(options.level)
+    source = boundaries.resolve_source(options.boundaries)
+    names = None
+    level = "h3" if kind == "h3" else (kind if source.is_dir() else "custom")
+    if level in placement.LEVELS:
+        # the whole country: a name of an area outside the study area is told from an
+        # unknown one (the names alone: no geometry is read)
+        names = {lvl: boundaries.load_names(lvl, source=source) for lvl in placement.LEVELS}
+    return placement.gazetteer(
+        areas,
+        level=level,
+        study=options.code if level in placement.LEVELS else None,
+        names=names,
+        similarity=options.name_similarity,
+        tolerance_m=options.mismatch_m,
+        prefer="point" if options.place_by == "point" else "area",
+    )
 
 
 def validate_only(
@@ -207,6 +247,7 @@ def validate_only(
         snap_m=config.area.snap_m,
         sector_digits=config.records.sector_digits,
         scheduler=config.records.scheduler,
+        places=gazetteer(config, areas, registry.source.cols),
     )
     return outcome.report(whole=whole)
 

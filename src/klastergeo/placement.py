@@ -1,0 +1,647 @@
+"""Placing records by the area they name: a Kemendagri code, or the names of their
+village (desa/kelurahan), district (kecamatan) and regency (kabupaten/kota).
+
+Most registries agencies hold place a firm by its village, not by coordinates. This
+module matches those codes and names to the areas of analysis of a run:
+
+* codes are read with or without dots (``33.10.11.2015``, ``3310112015``, a number cell
+  ``3310112015.0``), parts that lost a zero are padded (``33.10.1.2015``); a village
+  code places a firm in its district or regency when the unit of analysis is coarser;
+* names are compared without case, accents, punctuation, spacing or the kind words
+  (``Ds.``, ``Desa``, ``Kel.``, ``Kelurahan``, ``Kec.``, ``Kab.``, ``Kabupaten``,
+  ``Kota``): ``KEL. TEGAL REJO`` is ``Tegalrejo``; ``Kota`` and ``Kabupaten`` still tell
+  a city from the regency of the same name;
+* a name without an exact match takes the one name of its scope whose similarity
+  (rapidfuzz's normalised Indel similarity, 0-100) is at least
+  :attr:`Gazetteer.similarity` (default :data:`SIMILARITY`) and higher than every other
+  name's; two names equally close make it ambiguous;
+* each level narrows the next: a village is looked for in the district its kecamatan
+  column names, the district in the regency its kabupaten column names. A name found
+  twice in its scope is ``ambiguous_area`` (with the candidates), a name found nowhere
+  ``unknown_area`` (with the closest names), a name or code of an area outside the study
+  area ``outside_study_area``, and a code or name coarser than the unit of analysis (a
+  district where villages are analysed) ``area_too_coarse``.
+
+The work is done once per distinct combination of code and names (a registry has at
+most a few per village), never per record, and remembered across batches.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from numpy.typing import NDArray
+
+__all__ = [
+    "LEVELS",
+    "REASONS",
+    "SIMILARITY",
+    "Gazetteer",
+    "Placed",
+    "distances_m",
+    "fold_names",
+    "gazetteer",
+    "normalise_codes",
+    "place",
+]
+
+logger = logging.getLogger(__name__)
+
+#: The administrative levels, largest first; a Kemendagri code has one part per level.
+LEVELS = ("provinsi", "kabupaten", "kecamatan", "desa")
+#: Digits of each part of a Kemendagri code (``33.10.11.2015``).
+_WIDTHS = (2, 2, 2, 4)
+#: Digits of a code of each level written without dots.
+_PLAIN = {2: 1, 4: 2, 6: 3, 10: 4}
+#: Why a record's area did not place it (rejection reasons, in precedence order).
+REASONS = ("outside_study_area", "unknown_area", "ambiguous_area", "area_too_coarse")
+#: Lowest similarity (0-100, rapidfuzz ``fuzz.ratio``) at which a name with a typo is
+#: taken for an area's name: one wrong letter in a 10-letter name scores 90, in a
+#: 5-letter name 80; one letter left out of 9 scores 94.
+SIMILARITY = 80.0
+#: Words of an area's kind, ignored when names are compared.
+_KIND_WORDS = (
+    "ds",
+    "desa",
+    "kel",
+    "kelurahan",
+    "kec",
+    "kecamatan",
+    "kab",
+    "kabupaten",
+    "kota",
+    "kodya",
+    "kotamadya",
+    "kot",
+    "adm",
+    "administrasi",
+    "prov",
+    "provinsi",
+)
+_KIND_RE = r"\b(?:" + "|".join(_KIND_WORDS) + r")\b"
+
+How = Literal["code", "name"]
+
+
+def fold_names(values: pd.Series) -> pd.DataFrame:
+    """Area names as they are compared: ``key`` without case, accents, punctuation,
+    spacing or kind words, and ``kind`` (``"kota"``, ``"kabupaten"`` or ``""``), which
+    tells a city from the regency of the same name.
+
+    Parameters
+    ----------
+    values
+        Names as written (any dtype; missing values give an empty key).
+
+    Returns
+    -------
+    DataFrame
+        ``key`` and ``kind``, indexed like ``values``.
+
+    Examples
+    --------
+    >>> fold_names(pd.Series(["KEL. Tegal Rejo", "Kab. Klaten", "Kota Surakarta", "Ds Jetís"]))
+             key       kind
+    0  tegalrejo
+    1     klaten  kabupaten
+    2  surakarta       kota
+    3      jetis
+    """
+    position, distinct = pd.factorize(values.astype("string"), use_na_sentinel=True)
+    text = pd.Series(distinct, dtype="string")
+    text = text.str.normalize("NFKD").str.replace(r"[\u0300-\u036f]", "", regex=True)
+    text = text.str.casefold().str.replace(r"[\W_]+", " ", regex=True)
+    city = text.str.contains(r"\b(?:kota|kodya|kotamadya)\b", regex=True)
+    regency = text.str.contains(r"\b(?:kab|kabupaten)\b", regex=True)
+    kind = np.where(city & ~regency, "kota", np.where(regency & ~city, "kabupaten", ""))
+    plain = text.str.replace(r"\s+", "", regex=True)
+    key = text.str.replace(_KIND_RE, " ", regex=True).str.replace(r"\s+", "", regex=True)
+    key = key.where(key.str.len() > 0, plain)  # a name that is only a kind word stays
+    found = position >= 0
+    keys = np.full(len(values), "", dtype=object)
+    kinds = np.full(len(values), "", dtype=object)
+    keys[found] = key.to_numpy(dtype=object)[position[found]]
+    kinds[found] = kind[position[found]]
+    return pd.DataFrame({"key": keys, "kind": kinds}, index=values.index)
+
+
+def normalise_codes(values: pd.Series) -> pd.Series:
+    """Kemendagri codes as the boundaries write them (``33.10.11.2015``), from codes
+    with or without dots, with blanks, as number cells (``3310112015.0``) or with a part
+    that lost its zero (``33.10.1.2015``); missing where a value is not such a code.
+
+    Parameters
+    ----------
+    values
+        Codes as written.
+
+    Returns
+    -------
+    Series
+        Dotted codes (``string`` dtype), indexed like ``values``.
+
+    Examples
+    --------
+    >>> normalise_codes(pd.Series(["3310112015", "33.10.1.2015", 3310.0, "33-10", "x1"])).tolist()
+    ['33.10.11.2015', '33.10.01.2015', '33.10', '33.10', <NA>]
+    """
+    position, distinct = pd.factorize(values.astype("string"), use_na_sentinel=True)
+    text = pd.Series(distinct, dtype="string").str.strip()
+    text = text.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)  # a number cell
+    dotted = text.str.fullmatch(r"\d{1,2}(?:[.\-\s/]+\d{1,4}){1,3}")
+    parts = text.str.split(r"[.\-\s/]+", regex=True)
+    out = pd.Series(pd.NA, index=text.index, dtype="string")
+    for depth in range(2, 5):
+        at = (dotted & (parts.str.len() == depth)).fillna(False)
+        if not at.any():
+            continue
+        padded = [
+            parts[at].str[i].str.zfill(_WIDTHS[i]).where(parts[at].str[i].str.len() <= _WIDTHS[i])
+            for i in range(depth)
+        ]
+        joined = padded[0]
+        for piece in padded[1:]:
+            joined = joined + "." + piece
+        out[at] = joined
+    plain = text.str.fullmatch(r"\d+").fillna(False) & text.str.len().isin(list(_PLAIN))
+    for length, depth in _PLAIN.items():
+        at = plain & (text.str.len() == length)
+        if not at.any():
+            continue
+        cuts = np.cumsum((0, *_WIDTHS[:depth]))
+        pieces = [text[at].str.slice(int(a), int(b)) for a, b in itertools.pairwise(cuts)]
+        joined = pieces[0]
+        for piece in pieces[1:]:
+            joined = joined + "." + piece
+        out[at] = joined
+    single = text.str.fullmatch(r"\d{2}").fillna(False)
+    out[single] = text[single]
+    result = np.full(len(values), pd.NA, dtype=object)
+    found = position >= 0
+    result[found] = out.to_numpy(dtype=object)[position[found]]
+    return pd.Series(result, index=values.index, dtype="string")
+
+
+@dataclass(frozen=True)
+class Placed:
+    """Where each record's area places it.
+
+    ``area_pos`` is the position of its area of analysis (-1: not placed), ``how``
+    ``"code"`` or ``"name"`` (``""``: not placed), ``reason`` a rejection reason of
+    :data:`REASONS` (``""`` where placed or where the record names no area) and
+    ``detail`` what was looked for and found.
+    """
+
+    area_pos: NDArray[np.int64]
+    how: NDArray[np.object_]
+    reason: NDArray[np.object_]
+    detail: NDArray[np.object_]
+    named: NDArray[np.bool_]  # the record names an area (a code or a name)
+
+
+@dataclass(frozen=True)
+class Gazetteer:
+    """The areas records may name, and the areas of analysis they are placed in.
+
+    Built by :func:`gazetteer`. ``units`` holds every named unit (indexed by code:
+    ``level``, ``name``, ``key``, ``kind``, ``inside`` the study area); ``codes`` are
+    the areas of analysis in the order positions refer to.
+    """
+
+    codes: pd.Index
+    level: str  # "provinsi" ... "desa", "custom" (a polygon file) or "h3"
+    units: pd.DataFrame
+    study: str | None = None
+    similarity: float = SIMILARITY
+    tolerance_m: float = 500.0
+    prefer: Literal["area", "point"] = "area"
+    metric: Any = None  # a CRS in metres for distances to areas (pyproj CRS)
+    _memo: dict[tuple[str, ...], Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def nested(self) -> bool:
+        """Whether codes nest by prefix (Kemendagri boundaries)."""
+        return self.level in LEVELS
+
+
+def gazetteer(
+    areas: gpd.GeoDataFrame,
+    *,
+    level: str,
+    study: str | None = None,
+    names: Mapping[str, pd.Series] | None = None,
+    similarity: float = SIMILARITY,
+    tolerance_m: float = 500.0,
+    prefer: Literal["area", "point"] = "area",
+) -> Gazetteer:
+    """The gazetteer of a study area.
+
+    Parameters
+    ----------
+    areas
+        The areas of analysis, indexed by area code, with a ``name`` column.
+    level
+        Their level (``desa``, ``kecamatan``, ...), ``custom`` for a polygon file's
+        areas (matched by their own ids and names only) or ``h3`` (no area places a firm
+        in a hexagon: it needs its coordinates).
+    study
+        The study area's code prefix (Kemendagri), None for the whole country.
+    names
+        Names of every unit of each administrative level, indexed by code
+        (:func:`klastergeo.boundaries.load_names`; the whole country, so that an area
+        outside the study area is told from an unknown one); None: only ``areas``.
+    similarity, tolerance_m, prefer
+        See :class:`Gazetteer`.
+    """
+    frames = []
+    if names:
+        for unit_level, series in names.items():
+            frames.append(_units(series, unit_level))
+    elif level != "h3":
+        frames.append(
+            _units(
+                areas["name"]
+                if "name" in areas
+                else pd.Series(areas.index.astype(str), index=areas.index),
+                level,
+            )
+        )
+    units = pd.concat(frames) if frames else _units(pd.Series(dtype=object), level)
+    codes = units.index.astype(str)
+    if study and level in LEVELS:
+        units["inside"] = (codes == study) | codes.str.startswith(study + ".")
+    else:
+        units["inside"] = True
+    metric = None
+    if level != "h3" and len(areas) and areas.crs is not None:
+        metric = areas.crs if areas.crs.is_projected else areas.estimate_utm_crs()
+    return Gazetteer(
+        codes=pd.Index(areas.index.astype(str), name="area_code"),
+        level=level,
+        units=units,
+        study=study,
+        similarity=similarity,
+        tolerance_m=tolerance_m,
+        prefer=prefer,
+        metric=metric,
+    )
+
+
+def _units(series: pd.Series, level: str) -> pd.DataFrame:
+    folded = fold_names(pd.Series(series.to_numpy(dtype=object)))
+    return pd.DataFrame(
+        {
+            "level": level,
+            "name": series.to_numpy(dtype=object),
+            "key": folded["key"].to_numpy(dtype=object),
+            "kind": folded["kind"].to_numpy(dtype=object),
+        },
+        index=pd.Index(series.index.astype(str), name="area_code"),
+    )
+
+
+def place(
+    frame: pd.DataFrame,
+    *,
+    gaz: Gazetteer,
+    code: str | None = None,
+    desa: str | None = None,
+    kecamatan: str | None = None,
+    kabupaten: str | None = None,
+) -> Placed:
+    """Place every row of ``frame`` by the area it names.
+
+    A code is tried first; where it places nothing, the names. Each distinct
+    combination of values is resolved once (and remembered in ``gaz``).
+
+    Parameters
+    ----------
+    frame
+        Records (or one batch of them), as read.
+    gaz
+        The study area's gazetteer (:func:`gazetteer`).
+    code, desa, kecamatan, kabupaten
+        The columns holding an area code and the names of the village, district and
+        regency (None: the file has no such column).
+
+    Returns
+    -------
+    Placed
+        Per row.
+    """
+    n = len(frame)
+    used = [
+        (role, c)
+        for role, c in (
+            ("code", code),
+            ("kabupaten", kabupaten),
+            ("kecamatan", kecamatan),
+            ("desa", desa),
+        )
+        if c
+    ]
+    if not used or n == 0:
+        empty = np.full(n, "", dtype=object)
+        return Placed(
+            np.full(n, -1, np.int64), empty, empty.copy(), empty.copy(), np.zeros(n, bool)
+        )
+    texts = {}
+    for role, column in used:
+        values = frame[column].astype("string").str.strip()
+        texts[role] = values.where(values.str.len() > 0).fillna("")
+        if role != "code":  # compared folded: fold each distinct name once, here
+            folded = fold_names(texts[role])
+            texts[role + "\0key"] = folded["key"].astype("string")
+            texts[role + "\0kind"] = folded["kind"].astype("string")
+    table = pd.DataFrame(texts, index=frame.index)
+    position, distinct = pd.factorize(pd.MultiIndex.from_frame(table), use_na_sentinel=False)
+    columns = list(texts)
+    solved = [_resolve(gaz, dict(zip(columns, row, strict=True))) for row in distinct]
+    combos = pd.DataFrame(list(distinct), columns=columns)[[r for r, _ in used]]
+    pos = np.array([s[0] for s in solved], dtype=np.int64)
+    how = np.array([s[1] for s in solved], dtype=object)
+    reason = np.array([s[2] for s in solved], dtype=object)
+    detail = np.array([s[3] for s in solved], dtype=object)
+    named = (combos != "").any(axis=1).to_numpy(dtype=bool)
+    return Placed(pos[position], how[position], reason[position], detail[position], named[position])
+
+
+def _resolve(gaz: Gazetteer, given: dict[str, str]) -> tuple[int, str, str, str]:
+    """(position, how, reason, detail) of one combination of code and names (with each
+    name's folded ``<role>\\0key`` and ``<role>\\0kind``)."""
+    key = tuple(f"{k}={v}" for k, v in given.items() if "\0" not in k)
+    if key in gaz._memo:
+        return gaz._memo[key]
+    result = _resolve_uncached(gaz, given)
+    gaz._memo[key] = result
+    return result
+
+
+def _resolve_uncached(gaz: Gazetteer, given: dict[str, str]) -> tuple[int, str, str, str]:
+    if not any(v for k, v in given.items() if "\0" not in k):
+        return -1, "", "", ""
+    if gaz.level == "h3":
+        return (
+            -1,
+            "",
+            "area_too_coarse",
+            "an H3 grid places a firm by its coordinates, not by the area it names",
+        )
+    outcome: tuple[int, str, str, str] | None = None
+    if given.get("code"):
+        outcome = _by_code(gaz, given["code"])
+        if outcome[0] >= 0:
+            return outcome
+    names = {k: v for k, v in given.items() if k != "code" and "\0" not in k and v}
+    if names:
+        folded = {k: (given[k + "\0key"], given[k + "\0kind"]) for k in names}
+        by_name = _by_names(gaz, names, folded)
+        if by_name[0] >= 0 or outcome is None:
+            return by_name
+        return outcome[0], outcome[1], outcome[2], f"{outcome[3]}; {by_name[3]}"
+    assert outcome is not None
+    return outcome
+
+
+def _analysis_position(gaz: Gazetteer, unit: str, how: str, said: str) -> tuple[int, str, str, str]:
+    """The area of analysis a unit's code lies in (its own, or its parent's)."""
+    if gaz.nested:
+        depth = LEVELS.index(gaz.level) + 1
+        parts = unit.split(".")
+        if len(parts) < depth:
+            level = LEVELS[len(parts) - 1]
+            return (
+                -1,
+                "",
+                "area_too_coarse",
+                f"{said} is a {level} ({unit}); the unit of analysis is {gaz.level}: "
+                f"name the {gaz.level} too, or analyse by --level {level}",
+            )
+        unit = ".".join(parts[:depth])
+    hits = np.flatnonzero(gaz.codes == unit)
+    if len(hits) == 0:
+        return -1, "", "unknown_area", f"{said} ({unit}) has no area in the boundaries"
+    return int(hits[0]), how, "", ""
+
+
+def _by_code(gaz: Gazetteer, written: str) -> tuple[int, str, str, str]:
+    said = f"code {written!r}"
+    if not gaz.nested:
+        wanted = re.sub(r"[\W_]+", "", written.casefold())
+        keys = pd.Series(gaz.codes).str.casefold().str.replace(r"[\W_]+", "", regex=True)
+        hits = np.flatnonzero(keys.to_numpy(dtype=object) == wanted)
+        if len(hits) == 1:
+            return int(hits[0]), "code", "", ""
+        return (-1, "", "unknown_area", f"{said} is not the id of an area of the boundaries")
+    code = normalise_codes(pd.Series([written])).iloc[0]
+    if pd.isna(code):
+        return (
+            -1,
+            "",
+            "unknown_area",
+            f"{said} is not a Kemendagri area code (2, 4, 6 or 10 digits, e.g. "
+            "33.10.11.2015 or 3310112015)",
+        )
+    code = str(code)
+    inside = code == gaz.study or code.startswith(f"{gaz.study}.")
+    if gaz.study and not inside and not gaz.study.startswith(code + "."):
+        return (
+            -1,
+            "",
+            "outside_study_area",
+            f"{said} ({code}) lies outside the study area {gaz.study}",
+        )
+    if gaz.level in LEVELS and code not in gaz.units.index:
+        return (-1, "", "unknown_area", f"{said} ({code}) is not an area of the boundaries")
+    return _analysis_position(gaz, code, "code", said)
+
+
+_ORDER = ("kabupaten", "kecamatan", "desa")
+
+
+@dataclass(frozen=True)
+class _Level:
+    """The units of one level, indexed for matching: codes by key (inside and outside
+    the study area), and the keys of each parent's units (for similar names)."""
+
+    inside: dict[str, list[str]]
+    outside: dict[str, list[str]]
+    children: dict[str, tuple[list[str], list[str]]]  # parent -> (keys, codes)
+    kinds: dict[str, str]
+
+
+def _level(gaz: Gazetteer, level: str) -> _Level:
+    memo_key = ("__level__", level)
+    found = gaz._memo.get(memo_key)
+    if isinstance(found, _Level):
+        return found
+    units = gaz.units.loc[gaz.units["level"].to_numpy() == level]
+    codes = units.index.astype(str).to_numpy(dtype=object)
+    keys = units["key"].to_numpy(dtype=object)
+    inside = units["inside"].to_numpy(dtype=bool)
+    parents = (
+        pd.Series(codes).str.rsplit(".", n=1).str[0].where(pd.Series(codes).str.contains(r"\."), "")
+    ).to_numpy(dtype=object)
+    by_inside: dict[str, list[str]] = {}
+    by_outside: dict[str, list[str]] = {}
+    children: dict[str, tuple[list[str], list[str]]] = {"": ([], [])}
+    for code, key, ins, parent in zip(codes, keys, inside, parents, strict=True):
+        (by_inside if ins else by_outside).setdefault(key, []).append(code)
+        if ins:
+            for scope in (parent, ""):
+                pair = children.setdefault(scope, ([], []))
+                pair[0].append(key)
+                pair[1].append(code)
+    made = _Level(by_inside, by_outside, children, dict(zip(codes, units["kind"], strict=True)))
+    gaz._memo[memo_key] = made  # type: ignore[assignment]
+    return made
+
+
+def _by_names(
+    gaz: Gazetteer, names: dict[str, str], folded: dict[str, tuple[str, str]]
+) -> tuple[int, str, str, str]:
+    if not gaz.nested:  # a polygon file: its own names, matched by the finest given
+        role = next(r for r in reversed(_ORDER) if r in names)
+        code, reason, detail = _match(
+            gaz, gaz.level, names[role], folded[role], role, scope=None, said=""
+        )
+        if not code:
+            return -1, "", reason, detail
+        return _analysis_position(gaz, code, "name", f"{role} {names[role]!r}")
+    scope: str | None = None
+    said = ""
+    for role in _ORDER:
+        text = names.get(role)
+        if not text:
+            continue
+        code, reason, detail = _match(gaz, role, text, folded[role], role, scope=scope, said=said)
+        if not code:
+            return -1, "", reason, detail
+        scope = code
+        said = f"{role} {text!r}"
+    assert scope is not None
+    return _analysis_position(gaz, scope, "name", said)
+
+
+def _match(
+    gaz: Gazetteer,
+    level: str,
+    text: str,
+    folded: tuple[str, str],
+    role: str,
+    *,
+    scope: str | None,
+    said: str,
+) -> tuple[str, str, str]:
+    """(code, reason, detail) of one name among the units of ``level`` within ``scope``
+    (a parent's code; None: the whole study area)."""
+    from rapidfuzz import fuzz, process
+
+    index = _level(gaz, level)
+    key, kind = folded
+    what = f"{role} {text!r}" + (f" (in {said})" if said else "")
+    within = (lambda c: c.startswith(scope + ".")) if scope else (lambda c: True)
+    exact = [c for c in index.inside.get(key, []) if within(c)]
+    if kind and len(exact) > 1:
+        exact = [c for c in exact if index.kinds.get(c) == kind] or exact
+    if len(exact) == 1:
+        return exact[0], "", ""
+    if len(exact) > 1:
+        return "", "ambiguous_area", f"{what} names {len(exact)} areas: {_listed(gaz, exact)}"
+    keys, codes = index.children.get(scope or "", ([], []))
+    if keys:
+        scored = process.extract(
+            key, keys, scorer=fuzz.ratio, score_cutoff=gaz.similarity, limit=None
+        )
+        if scored:
+            best = max(s[1] for s in scored)
+            top = sorted({codes[int(i)] for _, s, i in scored if s == best})
+            if len(top) == 1:
+                logger.debug("%s taken for %s (similarity %.0f)", what, top[0], best)
+                return top[0], "", ""
+            return (
+                "",
+                "ambiguous_area",
+                f"{what} is as close to {len(top)} areas: {_listed(gaz, top)}",
+            )
+    far = index.outside.get(key, [])
+    if far and not scope:
+        return (
+            "",
+            "outside_study_area",
+            f"{what} lies outside the study area {gaz.study}: {_listed(gaz, far)}",
+        )
+    elsewhere = index.inside.get(key, [])
+    if scope and elsewhere:
+        return (
+            "",
+            "unknown_area",
+            f"{what}: no such {role} there; {role} of that name: {_listed(gaz, elsewhere)}",
+        )
+    close = process.extract(key, keys, scorer=fuzz.ratio, limit=3) if keys else []
+    names = gaz.units["name"]
+    hint = ", ".join(f"{names.get(codes[int(i)])} ({s:.0f})" for _, s, i in close) or "none"
+    return (
+        "",
+        "unknown_area",
+        f"{what} is not the name of a {role} of the study area (closest: {hint}; "
+        f"a similarity of at least {gaz.similarity:g} is taken)",
+    )
+
+
+def _listed(gaz: Gazetteer, codes: list[str], most: int = 5) -> str:
+    """Candidates as ``code name (parent)``."""
+    names = gaz.units["name"]
+    shown = []
+    for code in codes[:most]:
+        parent = code.rsplit(".", 1)[0] if "." in code else ""
+        above = names.get(parent) if parent else None
+        shown.append(
+            f"{code} {names.get(code)}" + (f" ({above})" if isinstance(above, str) else "")
+        )
+    more = f" and {len(codes) - most} more" if len(codes) > most else ""
+    return "; ".join(shown) + more
+
+
+def distances_m(
+    lon: NDArray[np.float64],
+    lat: NDArray[np.float64],
+    area_pos: NDArray[np.int64],
+    areas: gpd.GeoDataFrame,
+    *,
+    gaz: Gazetteer,
+) -> NDArray[np.float64]:
+    """Metres from each point (WGS84) to the area of analysis at ``area_pos`` (0 inside
+    it; NaN where there is no point or no area).
+
+    Parameters
+    ----------
+    lon, lat
+        Points in degrees.
+    area_pos
+        Positions in ``areas`` (-1: none).
+    areas
+        The areas of analysis (any CRS); only those at ``area_pos`` are projected.
+    gaz
+        The gazetteer (its CRS in metres).
+    """
+    out = np.full(len(lon), np.nan)
+    rows = np.flatnonzero(np.isfinite(lon) & np.isfinite(lat) & (area_pos >= 0))
+    if gaz.metric is None or len(rows) == 0:
+        return out
+    wanted, where = np.unique(area_pos[rows], return_inverse=True)
+    shapes = areas.geometry.iloc[wanted].to_crs(gaz.metric)
+    points = gpd.GeoSeries(gpd.points_from_xy(lon[rows], lat[rows]), crs=4326)
+    points = points.to_crs(gaz.metric)
+    polygons = np.asarray(shapes.values, dtype=object)[where]
+    out[rows] = shapely.distance(np.asarray(points.values, dtype=object), polygons)
+    return out
