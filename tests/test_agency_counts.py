@@ -156,7 +156,7 @@ def test_long_table_and_codes_without_dots_give_the_same(study: Path, tmp_path: 
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["counts"]["layout"] == "long"
     assert summary["counts"]["columns"] == {
-        "area": "Kode Desa",
+        "area_code": "Kode Desa",
         "sector": "KBLI",
         "count": "Jumlah Usaha",
     }
@@ -286,7 +286,7 @@ def test_nothing_usable_exits_2(study: Path, tmp_path: Path) -> None:
     [
         (
             pd.DataFrame({"Nama Usaha": ["a"], "KBLI 31": [3]}),
-            "has no area code column; its columns: ['Nama Usaha', 'KBLI 31']",
+            "has no area code or area name column; its columns: ['Nama Usaha', 'KBLI 31']",
         ),
         (
             pd.DataFrame({"kode_wilayah": ["99.00"], "Penduduk": [3]}),
@@ -402,3 +402,62 @@ def test_periods_from_one_counts_file_each(study: Path, tmp_path: Path) -> None:
     assert done.exit_code == 0, done.output
     lineages = pd.read_csv(tmp_path / "out" / "dynamics.csv")
     assert lineages[["n_firms_2018", "n_firms_2021"]].values.tolist() == [[75, 85]]
+
+
+# -- areas by name (klastergeo.placement) ---------------------------------------------------
+
+VILLAGES = [
+    "Sukamaju", "Sukamulya", "Karanganyar", "Tegalrejo", "Jatisari", "Mojosari",
+    "Sidomulyo", "Banjarsari", "Wonosari", "Purwosari", "Ngadirejo", "Kedungwaru",
+    "Sumberejo", "Tanjungsari", "Gondang", "Pucanglaban", "Bendiljati", "Ringinpitu",
+    "Kalangbret", "Boyolangu", "Campurdarat", "Besuki", "Bandung", "Pakel",
+    "Kauman", "Ngunut", "Rejotangan", "Kalidawir", "Tulungrejo", "Ngantru",
+    "Sendang", "Pagerwojo", "Gedangan", "Tapan", "Beji", "Sobontoro",
+]
+
+
+@pytest.fixture(scope="module")
+def named(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same study with village names (``nama``), and the registry's run."""
+    folder = tmp_path_factory.mktemp("named")
+    registry = custom_study(folder, SHAPE, SENTRA, background=BACKGROUND, names=VILLAGES, seed=2)
+    registry.to_csv(folder / "firms.csv", index=False)
+    (folder / "quick.toml").write_text(
+        f'[area]\nboundaries = "{folder / "desa.gpkg"}"\nid_col = "kode"\nname_col = "nama"\n'
+        "[analysis]\npermutations = 0\n[pointpattern]\nenabled = false\n"
+        '[report]\nfigures = "none"\n[map]\ntiles = "none"\n',
+        encoding="utf-8",
+    )
+    done = runner.invoke(app, _args(folder, folder / "registry", "--records", "firms.csv"))
+    assert done.exit_code == 0, done.output
+    return folder
+
+
+def test_village_names_as_agencies_write_them(named: Path, tmp_path: Path) -> None:
+    """Names in capitals, with kind words and a typo place the rows as codes do."""
+    counts = planted()
+    written = [f"Ds. {v.upper()}" if i % 3 == 0 else v for i, v in enumerate(VILLAGES)]
+    written[6] = "Sidomulya"  # a typo (similarity above the threshold)
+    wide = pd.DataFrame(
+        {
+            "Desa/Kelurahan": written,
+            "Industri Makanan dan Minuman": counts["10"],
+            "Industri Furnitur (KBLI 31)": counts["31"],
+        }
+    )
+    done = _run(named, tmp_path, wide, "--set", "counts.sectors={'Industri Furnitur (KBLI 31)' = '31'}")
+    assert done.exit_code == 0, done.output
+    pd.testing.assert_frame_equal(_areas(tmp_path / "out"), _areas(named / "registry"))
+
+
+def test_unknown_village_name_is_rejected_with_the_closest(named: Path, tmp_path: Path) -> None:
+    counts = planted()
+    wide = pd.DataFrame(
+        {"Desa": VILLAGES, "Industri Makanan dan Minuman": counts["10"], "KBLI 31": counts["31"]}
+    )
+    wide.loc[0, "Desa"] = "Antah Berantah"
+    done = _run(named, tmp_path, wide)
+    assert done.exit_code == 0, done.output
+    rejected = pd.read_csv(tmp_path / "out" / "rejected.csv", dtype=str)
+    assert rejected[["row", "reason"]].values.tolist() == [["1", "unknown_area"]]
+    assert "Antah Berantah" in rejected["detail"].iloc[0]

@@ -255,6 +255,7 @@ def read_counts(
     encoding: str | None = None,
     sheet: str | None = None,
     period_col: str | None = None,
+    gaz: Any = None,
 ) -> AreaCounts:
     """Read and check a counts file against the areas of analysis.
 
@@ -285,6 +286,11 @@ def read_counts(
         How the file is read (:func:`klastergeo.records.read_records`).
     period_col
         A column of periods, left out of the counts (the run over surveys splits by it).
+    gaz
+        The study area's gazetteer (:func:`klastergeo.placement.gazetteer`): codes with
+        or without dots, village codes in a coarser unit of analysis, and names
+        (desa, kecamatan, kabupaten columns) are placed as a registry's records are;
+        None: codes of ``areas`` only (with or without dots).
 
     Returns
     -------
@@ -303,11 +309,14 @@ def read_counts(
     frame = raw.frame
     rows = raw.rows
     header = [str(c) for c in frame.columns]
-    area_col = _area_column(header, columns, source)
+    places = _area_columns(header, columns, source)
     chosen = _choose_layout(header, layout, columns, count_col, sectors, sector_digits, source)
-    ignore = {area_col, *([period_col] if period_col else [])}
-    area_text = frame[area_col].astype("string").fillna("").str.strip()
-    layout_rows = _layout_rows(area_text)
+    ignore = {*places.values(), *([period_col] if period_col else [])}
+    written = {
+        role: frame[col].astype("string").fillna("").str.strip() for role, col in places.items()
+    }
+    area_text = _written_area(written)
+    layout_rows = _layout_rows(written)
     if chosen[0] == "long":
         _, sector_col, n_col = chosen
         cells, reasons, details, used, roles = _long(
@@ -315,15 +324,18 @@ def read_counts(
         )
         wide_sectors: dict[str, str] = {}
         dropped: dict[str, str] = {}
-        roles = {"area": area_col, **roles}
+        roles = {**places, **roles}
     else:
         cells, reasons, details, wide_sectors, dropped = _wide(
             frame, header, ignore, sectors, sector_digits, source
         )
         used = None
-        roles = {"area": area_col}
+        roles = dict(places)
     # the area of every row, then the row checks in order: the first reason stands
-    codes, area_reason, area_detail = _match_areas(area_text, areas, study_code)
+    if gaz is not None:
+        codes, area_reason, area_detail = _placed(frame, places, gaz)
+    else:
+        codes, area_reason, area_detail = _match_areas(area_text, areas, study_code)
     reason = np.where(layout_rows != "", layout_rows, "")
     detail = np.where(layout_rows == "totals_row", "a sum of rows, not an area", "")
     detail = np.where(layout_rows == "footnote", "a note below the table", detail)
@@ -334,7 +346,10 @@ def read_counts(
         reason = np.where(hit, r, reason)
         detail = np.where(hit, d, detail)
         todo &= ~hit
-    key = codes if used is None else codes + "\x00" + used
+    # the same area written twice (at a coarser level several villages add up: the
+    # area as written is compared, not the area of analysis)
+    key = _area_key(written).to_numpy(dtype=object)
+    key = key if used is None else key + "\x00" + used
     duplicate = pd.Series(key).where(todo).duplicated(keep="first").to_numpy() & todo
     if duplicate.any():
         first = pd.Series(rows[todo], index=key[todo]).groupby(level=0).first()
@@ -377,30 +392,89 @@ def read_counts(
     )
 
 
-def _area_column(header: list[str], columns: Columns, source: Path) -> str:
-    """The column placing each row: ``columns.area_code`` or a detected code column."""
-    if columns.area_code is not None:
-        if columns.area_code not in header:
-            raise ValidationError(
-                f"columns.area_code={columns.area_code!r} is not a column of counts file "
-                f"{str(source)!r}; its columns: {header}"
-            )
-        return columns.area_code
-    wanted = (*records_mod.CANDIDATES["area_code"], "kode", "kode_wilayah_kemendagri")
-    for name in header:
-        if _snake(name) in wanted:
-            return name
-    names = [n for n in header if _snake(n) in records_mod.CANDIDATES["desa"]]
-    if names:
+def _area_columns(header: list[str], columns: Columns, source: Path) -> dict[str, str]:
+    """The columns placing each row (role -> column): the configured ``columns``
+    (``area_code``, ``desa``, ``kecamatan``, ``kabupaten``), else the detected ones."""
+    found: dict[str, str] = {}
+    for role in records_mod.PLACEMENT_ROLES:
+        given = getattr(columns, role)
+        if given is not None:
+            if given not in header:
+                raise ValidationError(
+                    f"columns.{role}={given!r} is not a column of counts file "
+                    f"{str(source)!r}; its columns: {header}"
+                )
+            found[role] = given
+    if found:
+        return found
+    wanted = {role: records_mod.CANDIDATES[role] for role in records_mod.PLACEMENT_ROLES}
+    wanted["area_code"] = (*wanted["area_code"], "kode", "kode_wilayah_kemendagri")
+    for role, names in wanted.items():
+        hit = next((n for n in header if _snake(n) in names), None)
+        if hit is not None:
+            found[role] = hit
+    if not found:
         raise ValidationError(
-            f"counts file {str(source)!r} places its rows by area names ({names[0]!r}); "
-            "placement by names is not available for counts yet: add a Kemendagri code "
-            "column (e.g. kode_wilayah 33.10.11.2015) or name it with --area-code-col"
+            f"counts file {str(source)!r} has no area code or area name column; its columns: "
+            f"{header}; name it with --area-code-col (Kemendagri codes, with or without "
+            "dots) or --desa-col (with --kecamatan-col and --kabupaten-col where names repeat)"
         )
-    raise ValidationError(
-        f"counts file {str(source)!r} has no area code column; its columns: {header}; "
-        "name it with --area-code-col (Kemendagri codes, with or without dots)"
+    return found
+
+
+def _written_area(written: Mapping[str, pd.Series]) -> pd.Series:
+    """The area of each row as written, for messages: its code, else its names."""
+    parts = [written[r] for r in ("area_code", "desa", "kecamatan", "kabupaten") if r in written]
+    text = parts[0]
+    for more in parts[1:]:
+        text = text.where(text != "", more)
+    return text
+
+
+def _area_key(written: Mapping[str, pd.Series]) -> pd.Series:
+    """The area as written, compared without case, dots or spacing (codes) and kind
+    words (names): the same village written twice has the same key."""
+    from klastergeo import placement
+
+    pieces = []
+    for role, values in written.items():
+        if role == "area_code":
+            codes = placement.normalise_codes(values)
+            pieces.append(codes.fillna(values.str.lower()).astype(str))
+        else:
+            pieces.append(placement.fold_names(values)["key"].astype(str).set_axis(values.index))
+    key = pieces[0]
+    for more in pieces[1:]:
+        key = key + "|" + more
+    return key
+
+
+def _placed(
+    frame: pd.DataFrame, places: Mapping[str, str], gaz: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each row's area of analysis by :func:`klastergeo.placement.place` ('' where
+    none), with the reason and detail of rows without one."""
+    from klastergeo import placement
+
+    placed = placement.place(
+        frame,
+        gaz=gaz,
+        code=places.get("area_code"),
+        desa=places.get("desa"),
+        kecamatan=places.get("kecamatan"),
+        kabupaten=places.get("kabupaten"),
     )
+    known = placed.area_pos >= 0
+    codes = np.full(len(frame), "", dtype=object)
+    codes[known] = np.asarray(gaz.codes, dtype=object)[placed.area_pos[known]]
+    reason = np.where(known, "", placed.reason).astype(object)
+    detail = np.where(known, "", placed.detail).astype(object)
+    unnamed = ~known & ~placed.named
+    reason[unnamed] = "missing_area"
+    detail[unnamed] = "no area code or name"
+    vague = ~known & placed.named & (reason == "")
+    reason[vague] = "unknown_area"
+    return codes, reason, detail
 
 
 def _choose_layout(
@@ -448,11 +522,18 @@ def _choose_layout(
     return ("wide", "", "")
 
 
-def _layout_rows(area: pd.Series) -> np.ndarray:
-    """``totals_row`` or ``footnote`` for rows that are part of the table's layout."""
-    out = np.full(len(area), "", dtype=object)
-    out[area.str.match(_TOTALS).fillna(False).to_numpy(dtype=bool)] = "totals_row"
-    out[area.str.match(_FOOTNOTE).fillna(False).to_numpy(dtype=bool)] = "footnote"
+def _layout_rows(written: Mapping[str, pd.Series]) -> np.ndarray:
+    """``totals_row`` or ``footnote`` for rows that are part of the table's layout (the
+    word in any of the area columns: ``Jumlah`` often stands in the name column)."""
+    n = len(next(iter(written.values())))
+    out = np.full(n, "", dtype=object)
+    for values in written.values():  # the area columns (one to four)
+        out[(out == "") & values.str.match(_TOTALS).fillna(False).to_numpy(dtype=bool)] = (
+            "totals_row"
+        )
+        out[(out == "") & values.str.match(_FOOTNOTE).fillna(False).to_numpy(dtype=bool)] = (
+            "footnote"
+        )
     return out
 
 

@@ -4,6 +4,7 @@ location quotients of every area and sector."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -163,6 +164,7 @@ def count_from_file(config: RunConfig, study: StudyArea) -> tuple[Intake, Counts
             "area (--counts) have none: use an administrative level (desa, kecamatan) or "
             "the boundaries the counts are of"
         )
+    places = _counts_gazetteer(config, study)
     read = area_counts.read_counts(
         options.path,
         areas=study.polygons,
@@ -176,6 +178,7 @@ def count_from_file(config: RunConfig, study: StudyArea) -> tuple[Intake, Counts
         encoding=config.records.encoding,
         sheet=config.records.sheet,
         period_col=config.records.period_col,
+        gaz=places,
     )
     measure = lq_column(config)
     if measure != "n_firms" and read.cells[measure].isna().all():
@@ -221,6 +224,17 @@ def count_from_file(config: RunConfig, study: StudyArea) -> tuple[Intake, Counts
         source=read,
     )
     return Intake(firms=store, validation=read.report), counts
+
+
+def _counts_gazetteer(config: RunConfig, study: StudyArea) -> Any:
+    """The gazetteer placing the rows of a counts file (as a registry's records are
+    placed: :func:`klastergeo.pipeline.intake.gazetteer`)."""
+    from dataclasses import replace
+
+    from klastergeo.pipeline.intake import gazetteer
+
+    # any placement role makes the gazetteer: the file's own columns are found later
+    return gazetteer(config, study.polygons, replace(config.columns, area_code="*"))
 
 
 def _rows(firms: pd.DataFrame, counts: pd.DataFrame) -> NDArray[np.signedinteger]:
