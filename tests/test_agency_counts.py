@@ -165,8 +165,11 @@ def test_long_table_and_codes_without_dots_give_the_same(study: Path, tmp_path: 
 def test_excel_podes_table_with_sentra_command(study: Path, tmp_path: Path) -> None:
     done = runner.invoke(
         app,
-        _args(study, tmp_path / "out", command="sentra")
-        + ["--counts", str(_excel(tmp_path, _podes(planted())))],
+        [
+            *_args(study, tmp_path / "out", command="sentra"),
+            "--counts",
+            str(_excel(tmp_path, _podes(planted()))),
+        ],
     )
     assert done.exit_code == 0, done.output
     pd.testing.assert_frame_equal(_areas(tmp_path / "out"), _areas(study / "registry"))
@@ -396,8 +399,13 @@ def test_periods_from_one_counts_file_each(study: Path, tmp_path: Path) -> None:
     _podes(_grown(planted())).to_csv(tmp_path / "podes_2021.csv", index=False)
     done = runner.invoke(
         app,
-        _args(study, tmp_path / "out")
-        + ["--counts", str(tmp_path / "podes_2018.csv"), "--counts", str(tmp_path / "podes_2021.csv")],
+        [
+            *_args(study, tmp_path / "out"),
+            "--counts",
+            str(tmp_path / "podes_2018.csv"),
+            "--counts",
+            str(tmp_path / "podes_2021.csv"),
+        ],
     )
     assert done.exit_code == 0, done.output
     lineages = pd.read_csv(tmp_path / "out" / "dynamics.csv")
@@ -407,12 +415,42 @@ def test_periods_from_one_counts_file_each(study: Path, tmp_path: Path) -> None:
 # -- areas by name (klastergeo.placement) ---------------------------------------------------
 
 VILLAGES = [
-    "Sukamaju", "Sukamulya", "Karanganyar", "Tegalrejo", "Jatisari", "Mojosari",
-    "Sidomulyo", "Banjarsari", "Wonosari", "Purwosari", "Ngadirejo", "Kedungwaru",
-    "Sumberejo", "Tanjungsari", "Gondang", "Pucanglaban", "Bendiljati", "Ringinpitu",
-    "Kalangbret", "Boyolangu", "Campurdarat", "Besuki", "Bandung", "Pakel",
-    "Kauman", "Ngunut", "Rejotangan", "Kalidawir", "Tulungrejo", "Ngantru",
-    "Sendang", "Pagerwojo", "Gedangan", "Tapan", "Beji", "Sobontoro",
+    "Sukamaju",
+    "Sukamulya",
+    "Karanganyar",
+    "Tegalrejo",
+    "Jatisari",
+    "Mojosari",
+    "Sidomulyo",
+    "Banjarsari",
+    "Wonosari",
+    "Purwosari",
+    "Ngadirejo",
+    "Kedungwaru",
+    "Sumberejo",
+    "Tanjungsari",
+    "Gondang",
+    "Pucanglaban",
+    "Bendiljati",
+    "Ringinpitu",
+    "Kalangbret",
+    "Boyolangu",
+    "Campurdarat",
+    "Besuki",
+    "Bandung",
+    "Pakel",
+    "Kauman",
+    "Ngunut",
+    "Rejotangan",
+    "Kalidawir",
+    "Tulungrejo",
+    "Ngantru",
+    "Sendang",
+    "Pagerwojo",
+    "Gedangan",
+    "Tapan",
+    "Beji",
+    "Sobontoro",
 ]
 
 
@@ -445,7 +483,9 @@ def test_village_names_as_agencies_write_them(named: Path, tmp_path: Path) -> No
             "Industri Furnitur (KBLI 31)": counts["31"],
         }
     )
-    done = _run(named, tmp_path, wide, "--set", "counts.sectors={'Industri Furnitur (KBLI 31)' = '31'}")
+    done = _run(
+        named, tmp_path, wide, "--set", "counts.sectors={'Industri Furnitur (KBLI 31)' = '31'}"
+    )
     assert done.exit_code == 0, done.output
     pd.testing.assert_frame_equal(_areas(tmp_path / "out"), _areas(named / "registry"))
 
@@ -461,3 +501,43 @@ def test_unknown_village_name_is_rejected_with_the_closest(named: Path, tmp_path
     rejected = pd.read_csv(tmp_path / "out" / "rejected.csv", dtype=str)
     assert rejected[["row", "reason"]].values.tolist() == [["1", "unknown_area"]]
     assert "Antah Berantah" in rejected["detail"].iloc[0]
+
+
+# -- real boundaries: one regency -----------------------------------------------------------
+
+BOUNDARIES = Path(__file__).resolve().parents[2] / "shared" / "data" / "boundaries"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (BOUNDARIES / "desa.parquet").exists(), reason="no national boundaries")
+def test_village_counts_of_a_regency_summed_per_kecamatan(tmp_path: Path) -> None:
+    """Village codes without dots (as PODES exports them) analysed per kecamatan: each
+    kecamatan's count is the sum of its villages' (closed form)."""
+    villages = pd.read_parquet(BOUNDARIES / "desa.parquet", columns=["kode", "nama"])
+    villages = villages.loc[villages["kode"].str.startswith("35.04.")].reset_index(drop=True)
+    rng = np.random.default_rng(1)
+    food, wood = rng.poisson(5, len(villages)), rng.poisson(2, len(villages))
+    wide = pd.DataFrame(
+        {
+            "Kode Desa": villages["kode"].str.replace(".", "", regex=False),
+            "Nama Desa": villages["nama"],
+            "Industri Makanan dan Minuman": food,
+            "Industri dari Kayu": wood,
+        }
+    )
+    bps = {"Kode Desa": "3504050001", "Nama Desa": "x", "Industri Makanan dan Minuman": 1}
+    wide = pd.concat([wide, pd.DataFrame([bps])], ignore_index=True)
+    wide.to_csv(tmp_path / "podes.csv", index=False)
+    args = ["run", "--counts", str(tmp_path / "podes.csv"), "--area", "35.04"]
+    args += ["--level", "kecamatan", "--boundaries", str(BOUNDARIES), "--out", str(tmp_path / "o")]
+    args += ["--permutations", "0", "--set", "report.figures=none", "--set", "map.tiles=none"]
+    done = runner.invoke(app, args)
+    assert done.exit_code == 0, done.output
+    table = pd.read_parquet(tmp_path / "o" / "areas.parquet").astype({"area_code": str})
+    got = table.pivot_table(index="area_code", columns="sector", values="n_firms")
+    kecamatan = villages["kode"].str[:8]
+    expected = pd.DataFrame({"10": food, "16": wood}).groupby(kecamatan.to_numpy()).sum()
+    np.testing.assert_array_equal(got[["10", "16"]].to_numpy(), expected.to_numpy())
+    rejected = pd.read_csv(tmp_path / "o" / "rejected.csv", dtype=str)
+    assert rejected["reason"].tolist() == ["unknown_area"]
+    assert rejected["detail"].iloc[0].endswith(area_counts.BPS_HINT)

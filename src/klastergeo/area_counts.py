@@ -195,8 +195,7 @@ class CountsReport(records_mod.ValidationReport):
     def by_reason(self) -> dict[str, int]:
         counts = self.rejected["reason"].value_counts().to_dict() if len(self.rejected) else {}
         return {
-            reason: int(counts.get(reason, 0))
-            for reason in (*records_mod.REASONS, *COUNT_REASONS)
+            reason: int(counts.get(reason, 0)) for reason in (*records_mod.REASONS, *COUNT_REASONS)
         }
 
     @property
@@ -474,6 +473,10 @@ def _placed(
     detail[unnamed] = "no area code or name"
     vague = ~known & placed.named & (reason == "")
     reason[vague] = "unknown_area"
+    if "area_code" in places:  # a village code of the right regency that is no village
+        village = placement.normalise_codes(frame[places["area_code"]]).str.count(r"\.") == 3
+        hint = (reason == "unknown_area") & village.fillna(False).to_numpy(dtype=bool)
+        detail[hint] = detail[hint] + BPS_HINT
     return codes, reason, detail
 
 
@@ -502,7 +505,10 @@ def _choose_layout(
     if layout == "long" or (layout == "auto" and sector_col and n_col):
         missing = [
             what
-            for what, col in (("a sector column (--sector-col)", sector_col), ("a count column (counts.count_col)", n_col))
+            for what, col in (
+                ("a sector column (--sector-col)", sector_col),
+                ("a count column (counts.count_col)", n_col),
+            )
             if col is None
         ]
         if missing:
@@ -551,7 +557,7 @@ def _counts(values: pd.Series, column: str) -> tuple[np.ndarray, np.ndarray, np.
     unknown = lower.isin(_UNKNOWN).to_numpy()
     nil = lower.isin(_NIL).to_numpy()
     candidates = text.where(~(unknown | nil), "")
-    numbers, empty, invalid = records_mod.parse_numbers(candidates.astype(object))
+    numbers, _empty, invalid = records_mod.parse_numbers(candidates.astype(object))
     numbers = np.where(nil, 0.0, numbers)
     numbers = np.where(unknown, np.nan, numbers)
     problem = np.full(len(values), "", dtype=object)
@@ -606,9 +612,16 @@ def _wide(
             f"counts file {str(source)!r}: no sector column holds a count "
             f"({', '.join(f'{k!r}: {v}' for k, v in dropped.items())})"
         )
-    for name, why in dropped.items():
-        logger.warning("counts file %s: column %r left out: %s", source.name, name, why)
+    for name, reason in dropped.items():
+        logger.warning("counts file %s: column %r left out: %s", source.name, name, reason)
     return pd.DataFrame(values, index=frame.index), problem, detail, found, dropped
+
+
+#: Said of a village code that is not a Kemendagri village of the study area.
+BPS_HINT = (
+    "; BPS codes (PODES, the census) differ from Kemendagri codes below the regency: "
+    "give Kemendagri codes or the village names"
+)
 
 
 def _is_area_role(name: str) -> bool:
@@ -652,7 +665,7 @@ def _long(
             out[role] = np.nan
             continue
         roles[role] = col
-        nums, empty, invalid = records_mod.parse_numbers(frame[col].astype(object))
+        nums, _empty, invalid = records_mod.parse_numbers(frame[col].astype(object))
         bad = (problem == "") & (invalid | (nums < 0))
         problem[bad] = "invalid_value"
         detail[bad] = [f"column {col!r}: {v!r} is not a sum" for v in frame[col].to_numpy()[bad]]
@@ -681,7 +694,9 @@ def _cells(
     theirs: ``unread``), whose counts are NaN."""
     if "column" in frame.columns:  # wide: columns of the same sector are summed
         frame = frame.rename(columns={"column": "sector"})
-    frame = frame.assign(sector=frame["sector"].astype(str), area_code=frame["area_code"].astype(str))
+    frame = frame.assign(
+        sector=frame["sector"].astype(str), area_code=frame["area_code"].astype(str)
+    )
     for role in ("workers", "output", "investment"):
         if role not in frame.columns:
             frame[role] = np.nan

@@ -199,7 +199,9 @@ def count_from_file(config: RunConfig, study: StudyArea) -> tuple[Intake, Counts
     firms = pd.DataFrame(
         {
             "area_code": pd.Categorical([], categories=areas.index.astype(str)),
-            "sector": pd.Categorical([], categories=cells.index.levels[1].astype(str)),
+            "sector": pd.Categorical(
+                [], categories=cells.index.get_level_values("sector").unique().astype(str)
+            ),
             **{c: np.empty(0) for c in ("workers", "output", "investment", "lon", "lat")},
         }
     )

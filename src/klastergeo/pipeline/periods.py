@@ -229,8 +229,11 @@ def split_counts(config: RunConfig, folder: Path) -> _Split:
             f"its columns: {[str(c) for c in frame.columns]}"
         )
     text = _text(frame[column])
-    counts = text.value_counts().to_dict()
-    first = pd.Series(raw.rows, index=text.to_numpy()).groupby(level=0).first().to_dict()
+    counts = {str(k): int(v) for k, v in text.value_counts().items()}
+    first = {
+        str(k): int(v)
+        for k, v in pd.Series(raw.rows, index=text.to_numpy()).groupby(level=0).first().items()
+    }
     labels = period_labels.read_periods(
         list(counts),
         period_format=options.period_format,
