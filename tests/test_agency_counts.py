@@ -541,3 +541,43 @@ def test_village_counts_of_a_regency_summed_per_kecamatan(tmp_path: Path) -> Non
     rejected = pd.read_csv(tmp_path / "o" / "rejected.csv", dtype=str)
     assert rejected["reason"].tolist() == ["unknown_area"]
     assert rejected["detail"].iloc[0].endswith(area_counts.BPS_HINT)
+
+
+def test_excel_table_as_bps_publishes_it(study: Path, tmp_path: Path) -> None:
+    """A title above the table, a header over two rows (the area label merged down,
+    the industry groups below 'Jenis Industri'), the row of column numbers, a workers
+    column per group (a sum, not firms), a totals row and a source note."""
+    counts = planted()
+    top = ["Kode Wilayah", "Jenis Industri", "", "Tenaga Kerja Industri Kayu"]
+    below = ["", "Industri Makanan dan Minuman", "KBLI 31", ""]
+    body = [[k, f, w, 3 * w] for k, f, w in counts[["kode", "10", "31"]].to_numpy()]
+    lines = [
+        ["Tabel 5.3 Jumlah Industri Mikro dan Kecil menurut Desa, 2021", "", "", ""],
+        ["", "", "", ""],
+        top,
+        below,
+        ["(1)", "(2)", "(3)", "(4)"],
+        *body,
+        ["Jumlah", counts["10"].sum(), counts["31"].sum(), ""],
+        ["Sumber: BPS, Potensi Desa 2021", "", "", ""],
+    ]
+    path = tmp_path / "tabel.xlsx"
+    pd.DataFrame(lines).to_excel(path, index=False, header=False)
+    done = runner.invoke(app, [*_args(study, tmp_path / "out"), "--counts", str(path)])
+    assert done.exit_code == 0, done.output
+    pd.testing.assert_frame_equal(_areas(tmp_path / "out"), _areas(study / "registry"))
+    rejected = pd.read_csv(tmp_path / "out" / "rejected.csv", dtype=str)
+    assert rejected["reason"].tolist() == ["heading_row", "totals_row", "footnote"]
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["counts"]["sectors"] == {"Industri Makanan dan Minuman": "10", "KBLI 31": "31"}
+    assert "Tenaga Kerja Industri Kayu" in summary["counts"]["dropped_columns"]
+
+
+@pytest.mark.parametrize(
+    ("cell", "count"),
+    [("12", 12.0), ("-", 0.0), ("", np.nan), ("...", np.nan), ("x", np.nan), ("1.234", 1234.0)],
+)
+def test_count_cells_as_bps_writes_them(cell: str, count: float) -> None:
+    numbers, problem, _ = area_counts._counts(pd.Series([cell, "5"]), "Industri kayu")
+    np.testing.assert_array_equal(numbers[:1], [count])
+    assert problem.tolist() == ["", ""]

@@ -74,10 +74,11 @@ COUNT_REASONS: tuple[str, ...] = (
     "duplicate_area",
     "totals_row",
     "footnote",
+    "heading_row",
 )
 #: Reasons that describe the table's layout, not a problem of its data: listed in
 #: ``rejected.csv`` but not a cause for ``--strict`` to stop.
-LAYOUT_REASONS = frozenset({"totals_row", "footnote"})
+LAYOUT_REASONS = frozenset({"totals_row", "footnote", "heading_row"})
 
 #: PODES industry groups (*industri mikro dan kecil menurut bahan baku utama*): a word of
 #: the column header (or of a long table's sector value) -> the sector label it is
@@ -130,7 +131,11 @@ _UNKNOWN = {"", "na", "n/a", "nan", "null", "none", "...", "..", "…", "x", "#n
 _NIL = {"-", "--", "–", "—"}
 #: An area cell that is a sum of the rows above or a note below the table.
 _TOTALS = re.compile(r"^(jumlah|total|sub ?total|grand total|jml)\b", re.IGNORECASE)
+_NUMBERING = re.compile(r"^\(?\d{1,2}\)?$")
 _FOOTNOTE = re.compile(r"^(sumber|source|catatan|note|keterangan|ket)\s*[:.]", re.IGNORECASE)
+#: Words of a header that sums workers or values (``Tenaga kerja industri kayu``,
+#: ``Nilai produksi industri makanan``): not a count of firms.
+_SUMS = r" (tenaga kerja|tk|pekerja|karyawan|nilai|produksi|investasi|omzet|omset|rp|persen) "
 #: Columns that are neither an area nor a sector: row numbers, a row total.
 _IGNORED = {"no", "nomor", "no_urut", "nourut", "jumlah", "total", "jml", "jumlah_total"}
 
@@ -172,6 +177,8 @@ def sector_of_header(
     for given, label in (sectors or {}).items():
         if _key(given) == key:
             return str(label)
+    if re.search(_SUMS, f" {key} "):  # workers or values of an industry, not its firms
+        return None
     code = re.fullmatch(r"(?:kbli\s*)?(\d{2})|kbli\s*(\d{2,5})(?:\s.*)?|(\d{2})\s+\D.*", key)
     if code is not None:
         found = next(g for g in code.groups() if g)
@@ -305,8 +312,7 @@ def read_counts(
         path, delimiter=delimiter, encoding=encoding, sheet=sheet, what="counts"
     )
     source = Path(path)
-    frame = raw.frame
-    rows = raw.rows
+    frame, rows, header_row = _find_header(raw.frame, raw.rows, columns, sectors, sector_digits)
     header = [str(c) for c in frame.columns]
     places = _area_columns(header, columns, source)
     chosen = _choose_layout(header, layout, columns, count_col, sectors, sector_digits, source)
@@ -316,6 +322,8 @@ def read_counts(
     }
     area_text = _written_area(written)
     layout_rows = _layout_rows(written)
+    if header_row:
+        logger.info("counts file %s: header in row %d, below a title", source.name, header_row)
     if chosen[0] == "long":
         _, sector_col, n_col = chosen
         cells, reasons, details, used, roles = _long(
@@ -330,6 +338,8 @@ def read_counts(
         )
         used = None
         roles = dict(places)
+    if header_row:
+        roles["header_row"] = str(header_row)
     # the area of every row, then the row checks in order: the first reason stands
     if gaz is not None:
         codes, area_reason, area_detail = _placed(frame, places, gaz)
@@ -338,6 +348,7 @@ def read_counts(
     reason = np.where(layout_rows != "", layout_rows, "")
     detail = np.where(layout_rows == "totals_row", "a sum of rows, not an area", "")
     detail = np.where(layout_rows == "footnote", "a note below the table", detail)
+    detail = np.where(layout_rows == "heading_row", "the column numbers of the header", detail)
     empty_row = area_text.eq("").to_numpy() & _blank_rows(frame, ignore)
     todo = (reason == "") & ~empty_row
     for r, d in ((area_reason, area_detail), (reasons, details)):
@@ -389,6 +400,48 @@ def read_counts(
         dropped=dropped,
         absent_areas=int((~areas.index.isin(list(listed))).sum()),
     )
+
+
+#: Rows searched for the header below a table's title.
+HEADER_ROWS = 20
+
+
+def _find_header(
+    frame: pd.DataFrame,
+    rows: np.ndarray,
+    columns: Columns,
+    sectors: Mapping[str, str] | None,
+    digits: int,
+) -> tuple[pd.DataFrame, np.ndarray, int]:
+    """The table below its title rows: where the file's first line is a title
+    (``Tabel 5.3 Jumlah Industri ...``), the header is the first of the next rows that
+    names an area column and a sector; a cell left empty there (a header merged over
+    two rows) takes the label above it. Returns the frame with that header, its rows'
+    numbers and the header's row number (0: the file's first line)."""
+
+    def usable(names: list[str]) -> bool:
+        snake = {_snake(n) for n in names}
+        wanted = {c for r in records_mod.PLACEMENT_ROLES for c in records_mod.CANDIDATES[r]}
+        given = {getattr(columns, r) for r in records_mod.PLACEMENT_ROLES} - {None}
+        placed = bool(snake & (wanted | {"kode"})) or bool(given & set(names))
+        return placed and any(sector_of_header(n, sectors=sectors, digits=digits) for n in names)
+
+    header = ["" if str(c).startswith("Unnamed:") else str(c).strip() for c in frame.columns]
+    if usable(header) or not len(frame):
+        return frame, rows, 0
+    text = frame.head(HEADER_ROWS).astype("string").fillna("")
+    above = header
+    for i in range(len(text)):  # the first rows (a title is a few lines)
+        cells = [str(v).strip() for v in text.iloc[i]]
+        names = [c if c else a for c, a in zip(cells, above, strict=True)]
+        if usable(names):
+            unique = []
+            for k, name in enumerate(names):  # a name given twice: numbered
+                unique.append(name if name and names.index(name) == k else f"{name}_{k + 1}")
+            out = frame.iloc[i + 1 :].set_axis(unique, axis=1)
+            return out.reset_index(drop=True), rows[i + 1 :], int(rows[i])
+        above = cells
+    return frame, rows, 0
 
 
 def _area_columns(header: list[str], columns: Columns, source: Path) -> dict[str, str]:
@@ -533,6 +586,11 @@ def _layout_rows(written: Mapping[str, pd.Series]) -> np.ndarray:
     word in any of the area columns: ``Jumlah`` often stands in the name column)."""
     n = len(next(iter(written.values())))
     out = np.full(n, "", dtype=object)
+    # the row of column numbers under a BPS table's header: (1) (2) (3) ...
+    numbers = [v.str.fullmatch(_NUMBERING).fillna(False) for v in written.values()]
+    numbered = np.logical_and.reduce([m.to_numpy(dtype=bool) for m in numbers])
+    numbered &= np.array([v.str.startswith("(").fillna(False) for v in written.values()]).any(0)
+    out[numbered] = "heading_row"
     for values in written.values():  # the area columns (one to four)
         out[(out == "") & values.str.match(_TOTALS).fillna(False).to_numpy(dtype=bool)] = (
             "totals_row"
@@ -556,8 +614,10 @@ def _counts(values: pd.Series, column: str) -> tuple[np.ndarray, np.ndarray, np.
     lower = text.str.lower()
     unknown = lower.isin(_UNKNOWN).to_numpy()
     nil = lower.isin(_NIL).to_numpy()
-    candidates = text.where(~(unknown | nil), "")
-    numbers, _empty, invalid = records_mod.parse_numbers(candidates.astype(object))
+    candidates = text.where(~(unknown | nil), "").astype(object)
+    # counts are whole: where a value reads both ways (1.234), the dot groups thousands
+    fmt = records_mod.number_format(candidates, fallback=",")
+    numbers, _empty, invalid = records_mod.parse_numbers(candidates, fmt=fmt)
     numbers = np.where(nil, 0.0, numbers)
     numbers = np.where(unknown, np.nan, numbers)
     problem = np.full(len(values), "", dtype=object)
