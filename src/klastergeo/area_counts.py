@@ -816,12 +816,17 @@ def _code_key(value: object) -> str:
     return re.sub(r"[\s.\-/_]", "", str(value)).lower()
 
 
-def dotted(code: str) -> str:
+def _dotted(code: str) -> str:
     """A Kemendagri code of 2, 4, 6 or 10 digits with its dots (else unchanged).
+
+    Parameters
+    ----------
+    code
+        A code without dots.
 
     Examples
     --------
-    >>> dotted("3310112015"), dotted("331011"), dotted("33.10")
+    >>> _dotted("3310112015"), _dotted("331011"), _dotted("33.10")
     ('33.10.11.2015', '33.10.11', '33.10')
     """
     digits = str(code)
@@ -833,7 +838,7 @@ def dotted(code: str) -> str:
 
 def _why_unknown(value: str, index: pd.Index, study_code: str | None) -> tuple[str, str]:
     """Why an area code is not one of the study area's, with the nearest known parent."""
-    code = dotted(_code_key(value)) if re.fullmatch(r"[\d.\s]+", value) else value
+    code = _dotted(_code_key(value)) if re.fullmatch(r"[\d.\s]+", value) else value
     if study_code and re.fullmatch(r"[\d.]+", code) and not code.startswith(study_code):
         return "outside_study_area", f"area {value!r} ({code}) is outside --area {study_code}"
     parts = code.split(".")
