@@ -581,3 +581,12 @@ def test_count_cells_as_bps_writes_them(cell: str, count: float) -> None:
     numbers, problem, _ = area_counts._counts(pd.Series([cell, "5"]), "Industri kayu")
     np.testing.assert_array_equal(numbers[:1], [count])
     assert problem.tolist() == ["", ""]
+
+
+def test_missing_counts_file_and_h3_exit_2(study: Path, tmp_path: Path) -> None:
+    done = runner.invoke(app, [*_args(study, tmp_path / "out"), "--counts", "nowhere.csv"])
+    assert done.exit_code == 2
+    assert "counts file 'nowhere.csv' does not exist" in done.output
+    done = _run(study, tmp_path, _podes(planted()), "--level", "h3:8")
+    assert done.exit_code == 2
+    assert "counts per area (--counts) have none" in " ".join(done.output.split())

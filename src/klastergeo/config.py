@@ -1344,6 +1344,12 @@ class RunConfig:
                 "points, which counts per area do not have; use sentra.method='areas' "
                 "with --counts"
             )
+        if self.area.level.startswith("h3"):
+            problems.append(
+                f"--level {self.area.level} puts firms in H3 cells by their points; counts "
+                "per area (--counts) have none: use an administrative level (desa, "
+                "kecamatan) or the boundaries the counts are of"
+            )
         if self.dynamics.stable_ids:
             problems.append(
                 "dynamics.stable_ids follows firms by their record ids, which counts per "
