@@ -590,3 +590,18 @@ def test_missing_counts_file_and_h3_exit_2(study: Path, tmp_path: Path) -> None:
     done = _run(study, tmp_path, _podes(planted()), "--level", "h3:8")
     assert done.exit_code == 2
     assert "counts per area (--counts) have none" in " ".join(done.output.split())
+
+
+def test_workers_quotients_need_every_sum(study: Path, tmp_path: Path) -> None:
+    long = planted().melt(id_vars="kode", var_name="sektor", value_name="jumlah")
+    long["tenaga_kerja"] = (long["jumlah"] * 2).astype(object)
+    off = ("--set", "disclosure.enabled=false")  # the quotients of 1-firm cells shown
+    done = _run(study, tmp_path, long, "--set", "sentra.lq_measure=workers", *off, name="l.csv")
+    assert done.exit_code == 0, done.output
+    # workers are twice the firms in every cell: the same quotients as of firms
+    by_workers = _areas(tmp_path / "out")["lq"]
+    pd.testing.assert_series_equal(by_workers, _areas(study / "registry")["lq"])
+    long.loc[3, "tenaga_kerja"] = ""
+    done = _run(study, tmp_path, long, "--set", "sentra.lq_measure=workers", name="l.csv")
+    assert done.exit_code == 2
+    assert "1 area x sector cell(s)" in " ".join(done.output.split())

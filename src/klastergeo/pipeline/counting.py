@@ -187,6 +187,16 @@ def count_from_file(config: RunConfig, study: StudyArea) -> tuple[Intake, Counts
             f"{str(options.path)!r} gives no {measure} column; use lq_measure='firms' or "
             f"add the sums of {measure} per area and sector (a long table)"
         )
+    if measure != "n_firms":
+        lacking = read.cells.loc[(read.cells["n_firms"] > 0) & read.cells[measure].isna()]
+        if len(lacking):
+            first = lacking.index[0]
+            raise ValidationError(
+                f"sentra.lq_measure={config.sentra.lq_measure!r}: {len(lacking)} area x sector "
+                f"cell(s) of counts file {str(options.path)!r} have firms but no {measure} "
+                f"sum (e.g. area {first[0]}, sector {first[1]}); give every sum or use "
+                "lq_measure='firms'"
+            )
     known = ~study.polygons.index.isin(list(read.unknown))
     areas = study.polygons.loc[known]
     cells = read.cells.loc[read.cells.index.get_level_values("area_code").isin(areas.index)]
