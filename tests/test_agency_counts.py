@@ -142,6 +142,8 @@ def test_wide_podes_table_gives_the_registrys_statistics(study: Path, tmp_path: 
     assert {"firm-level models", "co-location", "firms output (firms/) and firm markers"} <= what
     assert not (tmp_path / "out" / "firms").exists()
     assert summary["disclosure"]["dominance_applied"] is False
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "podes.csv" in page and "tidak diterapkan: data jumlah usaha per wilayah" in page
 
 
 def test_long_table_and_codes_without_dots_give_the_same(study: Path, tmp_path: Path) -> None:
