@@ -607,3 +607,15 @@ def test_workers_quotients_need_every_sum(study: Path, tmp_path: Path) -> None:
     done = _run(study, tmp_path, long, "--set", "sentra.lq_measure=workers", name="l.csv")
     assert done.exit_code == 2
     assert "1 area x sector cell(s)" in " ".join(done.output.split())
+
+
+def test_long_table_of_other_sectors_rejects_only_those_rows(study: Path, tmp_path: Path) -> None:
+    """A long table listing trade beside manufacturing: the trade rows are rejected
+    (invalid_sector), as a registry's records of no sector are, and every area stays."""
+    long = planted().melt(id_vars="kode", var_name="kbli", value_name="jumlah")
+    trade = planted()[["kode"]].assign(kbli="Perdagangan eceran", jumlah=4)
+    done = _run(study, tmp_path, pd.concat([long, trade]), name="long.csv")
+    assert done.exit_code == 0, done.output
+    pd.testing.assert_frame_equal(_areas(tmp_path / "out"), _areas(study / "registry"))
+    rejected = pd.read_csv(tmp_path / "out" / "rejected.csv", dtype=str)
+    assert set(rejected["reason"]) == {"invalid_sector"} and len(rejected) == 36

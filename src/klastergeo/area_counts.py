@@ -379,7 +379,11 @@ def read_counts(
         long_cells["column"] = long_cells["column"].map(wide_sectors)
     else:
         long_cells = cells.loc[todo].assign(area_code=kept_codes.to_numpy())
-    unread = (reason != "") & (codes != "") & (reason != "duplicate_area")
+    # a rejected row leaves its area's count unknown; not a repeated row (the first
+    # counts), a layout row, or a sector that is none (rejected, as a registry's record
+    # with an invalid sector is: not counted anywhere)
+    kept_out = np.isin(reason, [*LAYOUT_REASONS, "", "duplicate_area", "invalid_sector"])
+    unread = ~kept_out & (codes != "")
     table, unknown = _cells(long_cells, areas.index, set(codes[unread]))
     report = CountsReport(
         records=gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=4326)),
