@@ -125,7 +125,9 @@ def _run(study: Path, tmp: Path, frame: pd.DataFrame, *extra: str, name: str = "
 def test_wide_podes_table_gives_the_registrys_statistics(study: Path, tmp_path: Path) -> None:
     done = _run(study, tmp_path, _podes(planted()))
     assert done.exit_code == 0, done.output
-    pd.testing.assert_frame_equal(_areas(tmp_path / "out"), _areas(study / "registry"))
+    pd.testing.assert_frame_equal(
+        _areas(tmp_path / "out"), _areas(study / "registry"), check_exact=True
+    )
     concentration = pd.read_csv(tmp_path / "out" / "concentration.csv")
     expected = pd.read_csv(study / "registry" / "concentration.csv")
     pd.testing.assert_frame_equal(concentration, expected)  # every plant counts 1: exact
@@ -154,7 +156,9 @@ def test_long_table_and_codes_without_dots_give_the_same(study: Path, tmp_path: 
     long = long.loc[long["Jumlah Usaha"] > 0]  # a long table lists what exists
     done = _run(study, tmp_path, long, name="imk_long.csv")
     assert done.exit_code == 0, done.output
-    pd.testing.assert_frame_equal(_areas(tmp_path / "out"), _areas(study / "registry"))
+    pd.testing.assert_frame_equal(
+        _areas(tmp_path / "out"), _areas(study / "registry"), check_exact=True
+    )
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["counts"]["layout"] == "long"
     assert summary["counts"]["columns"] == {
@@ -174,7 +178,9 @@ def test_excel_podes_table_with_sentra_command(study: Path, tmp_path: Path) -> N
         ],
     )
     assert done.exit_code == 0, done.output
-    pd.testing.assert_frame_equal(_areas(tmp_path / "out"), _areas(study / "registry"))
+    pd.testing.assert_frame_equal(
+        _areas(tmp_path / "out"), _areas(study / "registry"), check_exact=True
+    )
 
 
 def _excel(tmp: Path, frame: pd.DataFrame) -> Path:
@@ -489,7 +495,9 @@ def test_village_names_as_agencies_write_them(named: Path, tmp_path: Path) -> No
         named, tmp_path, wide, "--set", "counts.sectors={'Industri Furnitur (KBLI 31)' = '31'}"
     )
     assert done.exit_code == 0, done.output
-    pd.testing.assert_frame_equal(_areas(tmp_path / "out"), _areas(named / "registry"))
+    pd.testing.assert_frame_equal(
+        _areas(tmp_path / "out"), _areas(named / "registry"), check_exact=True
+    )
 
 
 def test_unknown_village_name_is_rejected_with_the_closest(named: Path, tmp_path: Path) -> None:
@@ -567,7 +575,9 @@ def test_excel_table_as_bps_publishes_it(study: Path, tmp_path: Path) -> None:
     pd.DataFrame(lines).to_excel(path, index=False, header=False)
     done = runner.invoke(app, [*_args(study, tmp_path / "out"), "--counts", str(path)])
     assert done.exit_code == 0, done.output
-    pd.testing.assert_frame_equal(_areas(tmp_path / "out"), _areas(study / "registry"))
+    pd.testing.assert_frame_equal(
+        _areas(tmp_path / "out"), _areas(study / "registry"), check_exact=True
+    )
     rejected = pd.read_csv(tmp_path / "out" / "rejected.csv", dtype=str)
     assert rejected["reason"].tolist() == ["heading_row", "totals_row", "footnote"]
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
@@ -616,6 +626,8 @@ def test_long_table_of_other_sectors_rejects_only_those_rows(study: Path, tmp_pa
     trade = planted()[["kode"]].assign(kbli="Perdagangan eceran", jumlah=4)
     done = _run(study, tmp_path, pd.concat([long, trade]), name="long.csv")
     assert done.exit_code == 0, done.output
-    pd.testing.assert_frame_equal(_areas(tmp_path / "out"), _areas(study / "registry"))
+    pd.testing.assert_frame_equal(
+        _areas(tmp_path / "out"), _areas(study / "registry"), check_exact=True
+    )
     rejected = pd.read_csv(tmp_path / "out" / "rejected.csv", dtype=str)
     assert set(rejected["reason"]) == {"invalid_sector"} and len(rejected) == 36

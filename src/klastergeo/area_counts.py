@@ -655,7 +655,9 @@ def _wide(
             continue
         sector = sector_of_header(name, sectors=sectors, digits=digits)
         if sector is None:
-            if _snake(name) not in _IGNORED and not _is_area_role(name):
+            if re.search(_SUMS, f" {_key(name)} "):
+                dropped[name] = "a sum of workers or values, not a count of firms"
+            elif _snake(name) not in _IGNORED and not _is_area_role(name):
                 dropped[name] = "not a sector or industry group"
             continue
         found[name] = sector
