@@ -21,7 +21,7 @@ endif
 # tests) stay out of the source tree.
 export NUMBA_CACHE_DIR ?= $(abspath .cache/numba)
 
-.PHONY: demo test test-fast lint typecheck pytest bench bench-records bench-stats bench-pointpattern bench-map bench-national bench-province bench-periods bench-colocation bench-disclosure clean install dev
+.PHONY: demo test test-fast lint typecheck pytest bench bench-records bench-stats bench-pointpattern bench-map bench-national bench-province bench-periods bench-colocation bench-disclosure bench-placement clean install dev
 
 $(VENV)/.stamp-run: pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -85,6 +85,9 @@ bench-colocation: $(VENV)/.stamp-dev
 
 bench-disclosure: $(VENV)/.stamp-dev
 	$(BIN)/python benchmarks/bench_disclosure.py --firms 2670000
+
+bench-placement: $(VENV)/.stamp-dev
+	$(BIN)/python benchmarks/bench_placement.py --records 1000000
 
 bench-province: $(VENV)/.stamp-dev
 	$(BIN)/python benchmarks/bench_province.py --rows 74000 --repeat 2

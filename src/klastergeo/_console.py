@@ -270,6 +270,14 @@ def print_records(block: dict[str, Any]) -> None:
     for reason, n in block["by_reason"].items():
         if n:
             table.add_row(f"  {reason}", f"{n:,}")
+    for repair, n in (block.get("repaired_by_reason") or {}).items():
+        if n:
+            table.add_row(f"  {repair} (repaired)", f"{n:,}")
+    placed = block.get("placement") or {}
+    if set(placed) - {"point"}:  # some records were placed by the area they name
+        for how in ("point", "code", "name"):
+            if placed.get(how):
+                table.add_row(f"placed by {how}", f"{placed[how]:,}")
     out_console.print(table)
 
 

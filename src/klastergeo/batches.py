@@ -183,6 +183,7 @@ def validate_in_batches(
     layer: str | None = None,
     scheduler: str = "",
     progress: Progress | None = None,
+    crs: str | None = None,
 ) -> BatchValidation:
     """Read and validate a registry in batches (see the module docstring).
 
@@ -195,7 +196,7 @@ def validate_in_batches(
         firms' parts stay there (remove it when done with them).
     batch_size
         Records per batch (at least 1).
-    columns, areas, snap_m, sector_digits, decimal, places
+    columns, areas, snap_m, sector_digits, decimal, places, crs
         As for :func:`klastergeo.records.validate_records`.
     delimiter, encoding, sheet, layer
         As for :func:`klastergeo.records.read_records`.
@@ -231,6 +232,7 @@ def validate_in_batches(
         sheet=sheet,
         layer=layer,
         progress=progress,
+        crs=crs,
     )
     return registry.validate(
         areas=areas,
@@ -338,6 +340,7 @@ def open_registry(
     layer: str | None = None,
     progress: Progress | None = None,
     formats: bool = True,
+    crs: str | None = None,
 ) -> Registry:
     """Open a registry for :meth:`Registry.validate`: stage a CSV file as Parquet, and
     decide each numeric column's number format and the sector column's width from the
@@ -361,6 +364,9 @@ def open_registry(
         Decide the number formats and the sector column's width (what validation
         needs); False to only stage the rows (e.g. to split them by period), which
         leaves ``formats`` empty and cannot be validated.
+    crs
+        The coordinates' CRS (``records.crs``; None: WGS84 degrees). Without it,
+        coordinates mostly beyond ±180 stop here (:class:`ValidationError`).
 
     Returns
     -------
@@ -383,6 +389,9 @@ def open_registry(
         tell=progress or (lambda stage, done, total: None),
         formats=formats,
     )
+    if formats and crs is None:
+        records.check_units(source.units, source.cols)
+    source.crs = crs
     return Registry(source, work, batch_size)
 
 
@@ -409,6 +418,9 @@ class _Source:
     text: bool = False  # binary Parquet columns need decoding (records._as_text)
     nested: tuple[str, ...] = ()  # mapped columns of lists or records (records.single_values)
     lengths: NDArray[np.int64] | None = None  # the sector column's KBLI lengths
+    #: whether the coordinates are degrees (:func:`klastergeo.records.coordinate_units`)
+    units: tuple[int, int, tuple[str, ...]] = (0, 0, ())
+    crs: str | None = None  # records.crs: the coordinates' CRS (None: WGS84 degrees)
 
     def numbers(self, positions: NDArray[np.int64]) -> NDArray[np.int64]:
         """Record numbers of the good rows at ``positions`` (malformed CSV lines are
@@ -602,6 +614,7 @@ def _open(
         header=list(raw.frame.columns),
         whole=raw,
         lengths=evidence.lengths,
+        units=evidence.units,
     )
 
 
@@ -649,11 +662,13 @@ class _Evidence:
     formats: list[dict[str, records.NumberFormat]] = field(default_factory=list)
     lengths: NDArray[np.int64] | None = None
     active: bool = True  # False: rows are only staged, nothing is decided
+    units: tuple[int, int, tuple[str, ...]] = (0, 0, ())
 
     @property
     def wanted(self) -> list[str]:
         assert self.cols.sector is not None
-        return list(dict.fromkeys([*records.numeric_columns(self.cols), self.cols.sector]))
+        pair = [self.cols.coordinates] if self.cols.coordinates else []
+        return list(dict.fromkeys([*records.numeric_columns(self.cols), *pair, self.cols.sector]))
 
     def add(self, frame: pd.DataFrame) -> None:
         if not self.active:
@@ -669,6 +684,9 @@ class _Evidence:
         assert self.cols.sector is not None
         counts = records.sector_lengths(frame[self.cols.sector])
         self.lengths = counts if self.lengths is None else self.lengths + counts
+        numbers, beyond, examples = records.coordinate_units(frame, self.cols)
+        seen = self.units
+        self.units = (seen[0] + numbers, seen[1] + beyond, (*seen[2], *examples)[:3])
 
     def decided(self) -> dict[str, records.NumberFormat]:
         if not self.active:
@@ -717,6 +735,7 @@ def _parquet(
         header=names,
         text=True,
         lengths=evidence.lengths,
+        units=evidence.units,
         nested=nested,
     )
 
@@ -793,6 +812,7 @@ def _stage_csv(
         malformed=bad,
         header=layout.header,
         lengths=evidence.lengths,
+        units=evidence.units,
     )
 
 
@@ -881,6 +901,7 @@ def _check_batch(
         sector_digits=sector_digits,
         sector_lengths=source.lengths,
         places=places,
+        crs=source.crs,
     )
     reason, detail = checked.checks.resolve()
     alive = reason == ""

@@ -395,6 +395,13 @@ class ReadOptions(_Options):
     decimal: Decimal = opt(
         "auto", "Decimal mark of text numbers: auto, '.' or ','.", flag="--decimal"
     )
+    crs: str | None = opt(
+        None,
+        "Coordinate reference system of the coordinates when they are not WGS84 degrees, "
+        "e.g. EPSG:32749 (UTM zone 49S, metres) or EPSG:23834 (DGN95 / Indonesia TM-3 "
+        "48.2); they are transformed to WGS84.",
+        flag="--crs",
+    )
     sheet: str | None = opt(None, "Excel sheet name (default: the first).", flag="--sheet")
     layer: str | None = opt(None, "GIS layer name (default: the first).", flag="--layer")
     sector_digits: int = opt(
@@ -474,7 +481,9 @@ class ReadOptions(_Options):
 
     def _reading_problems(self) -> list[str | None]:
         """Delimiter, encoding and the rest of how a file is read."""
-        problems: list[str | None] = []
+        from klastergeo.coordinates import check_crs
+
+        problems: list[str | None] = [check_crs(self.crs)]
         if self.sector_digits not in (2, 3, 4, 5):
             problems.append(
                 f"records.sector_digits={self.sector_digits!r} is not a KBLI level; "
@@ -534,6 +543,13 @@ class Columns(_Options):
     id: str | None = opt(None, "Record id column.", flag="--id-col")
     lat: str | None = opt(None, "Latitude column.", flag="--lat-col")
     lon: str | None = opt(None, "Longitude column.", flag="--lon-col")
+    coordinates: str | None = opt(
+        None,
+        "Column holding latitude and longitude together, as copied from a web map "
+        "('-7.710251, 110.603422') or a map link; used where --lat-col/--lon-col are "
+        "absent or empty.",
+        flag="--coords-col",
+    )
     sector: str | None = opt(None, "KBLI code column.", flag="--sector-col")
     workers: str | None = opt(None, "Workers column.", flag="--workers-col")
     output: str | None = opt(None, "Production value column.", flag="--output-col")

@@ -60,6 +60,8 @@ logger = logging.getLogger(__name__)
 LEVELS = ("provinsi", "kabupaten", "kecamatan", "desa")
 #: Digits of each part of a Kemendagri code (``33.10.11.2015``).
 _WIDTHS = (2, 2, 2, 4)
+#: Characters of a dotted code of each depth (``33``, ``33.10``, ``33.10.11``, ...).
+_LENGTH = {1: 2, 2: 5, 3: 8, 4: 13}
 #: Digits of a code of each level written without dots.
 _PLAIN = {2: 1, 4: 2, 6: 3, 10: 4}
 #: Why a record's area did not place it (rejection reasons, in precedence order).
@@ -116,20 +118,24 @@ def fold_names(values: pd.Series) -> pd.DataFrame:
     2  surakarta       kota
     3      jetis
     """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     position, distinct = pd.factorize(values.astype("string"), use_na_sentinel=True)
-    text = pd.Series(distinct, dtype="string")
-    text = text.str.normalize("NFKD").str.replace(r"[\u0300-\u036f]", "", regex=True)
-    text = text.str.casefold().str.replace(r"[\W_]+", " ", regex=True)
-    city = text.str.contains(r"\b(?:kota|kodya|kotamadya)\b", regex=True)
-    regency = text.str.contains(r"\b(?:kab|kabupaten)\b", regex=True)
+    # pyarrow's RE2 on each distinct name (a registry repeats its villages)
+    text = pa.array(np.asarray(distinct, dtype=object), type=pa.string())
+    text = pc.replace_substring_regex(pc.utf8_normalize(text, form="NFKD"), r"\p{Mn}+", "")
+    text = pc.replace_substring_regex(pc.utf8_lower(text), r"[^\p{L}\p{N}]+", " ")
+    city = pc.match_substring_regex(text, r"\b(?:kota|kodya|kotamadya)\b").to_numpy(False)
+    regency = pc.match_substring_regex(text, r"\b(?:kab|kabupaten)\b").to_numpy(False)
     kind = np.where(city & ~regency, "kota", np.where(regency & ~city, "kabupaten", ""))
-    plain = text.str.replace(r"\s+", "", regex=True)
-    key = text.str.replace(_KIND_RE, " ", regex=True).str.replace(r"\s+", "", regex=True)
-    key = key.where(key.str.len() > 0, plain)  # a name that is only a kind word stays
+    plain = pc.replace_substring(text, " ", "")
+    key = pc.replace_substring(pc.replace_substring_regex(text, _KIND_RE, " "), " ", "")
+    key = pc.if_else(pc.greater(pc.utf8_length(key), 0), key, plain).to_numpy(False)
     found = position >= 0
     keys = np.full(len(values), "", dtype=object)
     kinds = np.full(len(values), "", dtype=object)
-    keys[found] = key.to_numpy(dtype=object)[position[found]]
+    keys[found] = key[position[found]]
     kinds[found] = kind[position[found]]
     return pd.DataFrame({"key": keys, "kind": kinds}, index=values.index)
 
@@ -160,8 +166,9 @@ def normalise_codes(values: pd.Series) -> pd.Series:
     dotted = text.str.fullmatch(r"\d{1,2}(?:[.\-\s/]+\d{1,4}){1,3}")
     parts = text.str.split(r"[.\-\s/]+", regex=True)
     out = pd.Series(pd.NA, index=text.index, dtype="string")
+    n_parts = parts.map(lambda p: len(p) if isinstance(p, list) else 0)
     for depth in range(2, 5):
-        at = (dotted & (parts.str.len() == depth)).fillna(False)
+        at = (dotted & (n_parts == depth)).fillna(False)
         if not at.any():
             continue
         padded = [
@@ -358,21 +365,99 @@ def place(
     for role, column in used:
         values = frame[column].astype("string").str.strip()
         texts[role] = values.where(values.str.len() > 0).fillna("")
-        if role != "code":  # compared folded: fold each distinct name once, here
-            folded = fold_names(texts[role])
-            texts[role + "\0key"] = folded["key"].astype("string")
-            texts[role + "\0kind"] = folded["kind"].astype("string")
     table = pd.DataFrame(texts, index=frame.index)
     position, distinct = pd.factorize(pd.MultiIndex.from_frame(table), use_na_sentinel=False)
-    columns = list(texts)
-    solved = [_resolve(gaz, dict(zip(columns, row, strict=True))) for row in distinct]
-    combos = pd.DataFrame(list(distinct), columns=columns)[[r for r, _ in used]]
-    pos = np.array([s[0] for s in solved], dtype=np.int64)
-    how = np.array([s[1] for s in solved], dtype=object)
-    reason = np.array([s[2] for s in solved], dtype=object)
-    detail = np.array([s[3] for s in solved], dtype=object)
+    combos = pd.DataFrame(list(distinct), columns=list(texts))
+    every = combos.copy()
+    for role, _ in used:  # names are compared folded: fold each distinct one once
+        if role != "code":
+            folded = fold_names(combos[role])
+            every[role + "\0key"] = folded["key"].to_numpy(dtype=object)
+            every[role + "\0kind"] = folded["kind"].to_numpy(dtype=object)
+    columns = list(every.columns)
+    # the usual case, vectorised: a code, or names that match exactly and once
+    pos, how = _exact(gaz, every, [r for r, _ in used])
+    reason = np.full(len(every), "", dtype=object)
+    detail = np.full(len(every), "", dtype=object)
+    rest = np.flatnonzero(pos < 0)
+    for i, row in zip(rest, every.iloc[rest].itertuples(index=False, name=None), strict=True):
+        pos[i], how[i], reason[i], detail[i] = _resolve(gaz, dict(zip(columns, row, strict=True)))
     named = (combos != "").any(axis=1).to_numpy(dtype=bool)
     return Placed(pos[position], how[position], reason[position], detail[position], named[position])
+
+
+def _exact(
+    gaz: Gazetteer, every: pd.DataFrame, roles: list[str]
+) -> tuple[NDArray[np.int64], NDArray[np.object_]]:
+    """Positions (-1: left to :func:`_resolve`) and ``how`` of the combinations whose
+    code is a known area of the study area at or below the unit of analysis, or whose
+    names match every given level exactly and one unit only (a Kemendagri gazetteer)."""
+    n = len(every)
+    pos = np.full(n, -1, dtype=np.int64)
+    how = np.full(n, "", dtype=object)
+    if not gaz.nested or n == 0:
+        return pos, how
+    depth = LEVELS.index(gaz.level) + 1
+    codes = pd.Index(np.asarray(gaz.codes, dtype=object))
+    if "code" in roles:
+        written = normalise_codes(every["code"])
+        cut = written.str.slice(0, _LENGTH[depth])
+        deep = (written.str.len() >= _LENGTH[depth]).fillna(False).to_numpy(dtype=bool)
+        known = written.isin(gaz.units.index).fillna(False).to_numpy(dtype=bool)
+        found = codes.get_indexer(cut.fillna("").to_numpy(dtype=object))
+        hit = deep & known & (found >= 0)
+        pos[hit], how[hit] = found[hit], "code"
+    names = [r for r in _ORDER if r in roles]
+    if not names:
+        return pos, how
+    finest = names[-1]
+    if LEVELS.index(finest) + 1 < depth:  # coarser than the analysis: _resolve says so
+        return pos, how
+    chain = _chains(gaz, tuple(names))
+    wanted = every[[f"{r}\0key" for r in names]].copy()
+    wanted.columns = list(names)
+    todo = (pos < 0) & (every[names] != "").all(axis=1).to_numpy(dtype=bool)
+    if "kabupaten" in names:  # a city or a regency said: the unit's kind must agree
+        kind = every["kabupaten\0kind"].to_numpy(dtype=object)
+    else:
+        kind = np.full(n, "", dtype=object)
+    matched = wanted.merge(chain, how="left", on=list(names))
+    unit = matched["code"].to_numpy(dtype=object)
+    agree = (kind == "") | (matched["kind"].to_numpy(dtype=object) == kind)
+    hit = todo & pd.notna(unit) & agree
+    if hit.any():
+        cut = pd.Series(unit[hit], dtype="string").str.slice(0, _LENGTH[depth])
+        found = codes.get_indexer(cut.to_numpy(dtype=object))
+        rows = np.flatnonzero(hit)[found >= 0]
+        pos[rows], how[rows] = found[found >= 0], "name"
+    return pos, how
+
+
+def _chains(gaz: Gazetteer, names: tuple[str, ...]) -> pd.DataFrame:
+    """The units of the finest of ``names`` inside the study area, by the keys of their
+    own name and their parents' at the given levels (``code`` and the regency's ``kind``),
+    keeping only the chains that name one unit."""
+    memo_key = ("__chain__", *names)
+    found = gaz._memo.get(memo_key)
+    if found is not None:
+        return found
+    units = gaz.units
+    finest = names[-1]
+    mine = units.loc[(units["level"].to_numpy() == finest) & units["inside"].to_numpy(dtype=bool)]
+    codes = pd.Series(mine.index.astype(str), index=mine.index, dtype="string")
+    table = pd.DataFrame({"code": codes.to_numpy(dtype=object)})
+    keys = units["key"]
+    kinds = units["kind"]
+    for role in names:
+        own = codes.str.slice(0, _LENGTH[LEVELS.index(role) + 1]).to_numpy(dtype=object)
+        table[role] = keys.reindex(own).to_numpy(dtype=object)
+        if role == "kabupaten":
+            table["kind"] = kinds.reindex(own).to_numpy(dtype=object)
+    if "kind" not in table:
+        table["kind"] = ""
+    table = table.drop_duplicates(list(names), keep=False)
+    gaz._memo[memo_key] = table
+    return table
 
 
 def _resolve(gaz: Gazetteer, given: dict[str, str]) -> tuple[int, str, str, str]:
@@ -427,10 +512,16 @@ def _analysis_position(gaz: Gazetteer, unit: str, how: str, said: str) -> tuple[
                 f"name the {gaz.level} too, or analyse by --level {level}",
             )
         unit = ".".join(parts[:depth])
-    hits = np.flatnonzero(gaz.codes == unit)
-    if len(hits) == 0:
+    positions = gaz._memo.get(("__positions__",))
+    if positions is None:
+        positions = {}
+        for i, code in enumerate(gaz.codes):
+            positions.setdefault(str(code), i)  # the first area of a repeated id
+        gaz._memo[("__positions__",)] = positions
+    found = positions.get(unit)
+    if found is None:
         return -1, "", "unknown_area", f"{said} ({unit}) has no area in the boundaries"
-    return int(hits[0]), how, "", ""
+    return int(found), how, "", ""
 
 
 def _by_code(gaz: Gazetteer, written: str) -> tuple[int, str, str, str]:
@@ -502,7 +593,7 @@ def _level(gaz: Gazetteer, level: str) -> _Level:
                 pair[0].append(key)
                 pair[1].append(code)
     made = _Level(by_inside, by_outside, children, dict(zip(codes, units["kind"], strict=True)))
-    gaz._memo[memo_key] = made  # type: ignore[assignment]
+    gaz._memo[memo_key] = made
     return made
 
 
@@ -544,6 +635,27 @@ def _match(
 ) -> tuple[str, str, str]:
     """(code, reason, detail) of one name among the units of ``level`` within ``scope``
     (a parent's code; None: the whole study area)."""
+    key, kind = folded
+    memo = ("__match__", level, scope or "", key, kind)
+    known = gaz._memo.get(memo)
+    if known is not None:  # found before (a failure is looked at again: its detail)
+        return known, "", ""
+    code, reason, detail = _match_once(gaz, level, text, folded, role, scope=scope, said=said)
+    if code:
+        gaz._memo[memo] = code
+    return code, reason, detail
+
+
+def _match_once(
+    gaz: Gazetteer,
+    level: str,
+    text: str,
+    folded: tuple[str, str],
+    role: str,
+    *,
+    scope: str | None,
+    said: str,
+) -> tuple[str, str, str]:
     from rapidfuzz import fuzz, process
 
     index = _level(gaz, level)

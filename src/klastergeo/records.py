@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from numpy.typing import NDArray
 
-from klastergeo import kbli, placement
+from klastergeo import coordinates, kbli, placement
 from klastergeo._docstrings import fill
 from klastergeo._errors import ValidationError, preview
 from klastergeo._spatial import locate_points
@@ -44,6 +44,8 @@ __all__ = [
     "StagedFrame",
     "ValidationReport",
     "check_rows",
+    "check_units",
+    "coordinate_units",
     "csv_layout",
     "duplicate_keys",
     "file_decimal",
@@ -103,8 +105,39 @@ _NA_TOKENS = ["", "na", "n/a", "nan", "null", "none", "-", "--", "#n/a"]
 #: with spaces, dots and dashes read as underscores).
 CANDIDATES: dict[str, tuple[str, ...]] = {
     "id": ("id", "record_id", "id_usaha", "id_ukm", "id_ikm", "kode_usaha", "nib", "firm_id"),
-    "lat": ("lat", "latitude", "lintang", "y", "koordinat_lintang", "lat_dd"),
-    "lon": ("lon", "lng", "long", "longitude", "bujur", "x", "koordinat_bujur", "lon_dd"),
+    "lat": ("lat", "latitude", "lintang", "y", "koordinat_lintang", "lat_dd", "northing"),
+    "lon": (
+        "lon",
+        "lng",
+        "long",
+        "longitude",
+        "bujur",
+        "x",
+        "koordinat_bujur",
+        "lon_dd",
+        "easting",
+    ),
+    # both in one cell, as copied from a web map or a map link (issue 25)
+    "coordinates": (
+        "koordinat",
+        "titik_koordinat",
+        "coordinates",
+        "latlong",
+        "lat_long",
+        "lat_lon",
+        "lat_lng",
+        "latlon",
+        "koordinat_lokasi",
+        "link_maps",
+        "link_google_maps",
+        "google_maps",
+        "gmaps",
+        "link_lokasi",
+        "lokasi_gmaps",
+        "lokasi_maps",
+        "titik_lokasi",
+        "lokasi",
+    ),
     "sector": ("kbli", "kode_kbli", "kbli_2020", "kbli2020", "sector", "sektor", "kbli_code"),
     "workers": (
         "workers",
@@ -1153,13 +1186,15 @@ def resolve_columns(
         if hits:
             logger.info("using column %r as %s", available[hits[0]], role)
     placed_by_area = any(resolved.get(role) is not None for role in PLACEMENT_ROLES)
+    paired = resolved.get("coordinates") is not None
     for role in _REQUIRED:
-        if role in ("lat", "lon") and (has_geometry or placed_by_area):
+        if role in ("lat", "lon") and (has_geometry or placed_by_area or paired):
             continue
         if resolved[role] is None and not any(f"be the {role} column" in p for p in problems):
             flag = {"lat": "--lat-col", "lon": "--lon-col", "sector": "--sector-col"}[role]
             where = (
-                " (or place records by area: --area-code-col, --desa-col, --kecamatan-col)"
+                " (or --coords-col NAME for one column holding both, or place records by "
+                "area: --area-code-col, --desa-col, --kecamatan-col)"
                 if role in ("lat", "lon")
                 else ""
             )
@@ -1590,6 +1625,7 @@ def validate_records(
     sector_digits: int = 2,
     decimal: Decimal = "auto",
     places: placement.Gazetteer | None = None,
+    crs: str | None = None,
 ) -> ValidationReport:
     """Check every record, reject bad rows with a reason, repair swapped coordinates.
 
@@ -1613,6 +1649,11 @@ def validate_records(
     places
         The study area's gazetteer: records without usable coordinates are placed by
         the area they name (see :func:`check_rows`).
+    crs
+        Coordinate reference system of the coordinates when they are not WGS84 degrees
+        (``records.crs``, e.g. ``"EPSG:32749"``); they are transformed to WGS84. Without
+        it, coordinates that are mostly beyond ±180 stop the validation
+        (:class:`ValidationError`: they are metres of a projected CRS).
 
     Examples
     --------
@@ -1631,6 +1672,8 @@ def validate_records(
     # one number format per column; where a column's values fit both decimal marks, the
     # file's other columns decide
     formats = _number_formats(raw.frame, cols, decimal=decimal, delimiter=raw.delimiter)
+    if crs is None:
+        check_units(coordinate_units(raw.frame, cols), cols)
     checked = check_rows(
         raw,
         cols,
@@ -1639,6 +1682,7 @@ def validate_records(
         snap_m=snap_m,
         sector_digits=sector_digits,
         places=places,
+        crs=crs,
     )
     _check_duplicates(checked)
     reason, detail = checked.checks.resolve()
@@ -1787,6 +1831,7 @@ def check_rows(
     sector_digits: int,
     sector_lengths: NDArray[np.int64] | None = None,
     places: placement.Gazetteer | None = None,
+    crs: str | None = None,
 ) -> Checked:
     """Every check of one row alone: coordinates (and the study area), sector, values and
     a missing id.
@@ -1812,6 +1857,8 @@ def check_rows(
         The study area's gazetteer (:func:`klastergeo.placement.gazetteer`): records
         without usable coordinates are placed by the area code or names they give, and
         a point far from the area named is listed; None: coordinates alone place.
+    crs
+        The CRS the coordinates are written in (``records.crs``); None: WGS84 degrees.
 
     Returns
     -------
@@ -1820,7 +1867,7 @@ def check_rows(
     """
     checks = _Checks(raw.frame)
     place = _check_coordinates(
-        raw, cols, formats, checks, areas=areas, snap_m=snap_m, places=places
+        raw, cols, formats, checks, areas=areas, snap_m=snap_m, places=places, crs=crs
     )
     assert cols.sector is not None
     sectors = _check_sectors(
@@ -1872,32 +1919,64 @@ def _check_coordinates(
     areas: gpd.GeoDataFrame | None,
     snap_m: float,
     places: placement.Gazetteer | None = None,
+    crs: str | None = None,
 ) -> _Place:
     """Missing, zero and out-of-range coordinates, records outside the study area, and
     swapped coordinates repaired where the swapped point lies in it; then placement by
-    the area a record names (:func:`_place_by_area`)."""
+    the area a record names (:func:`_place_by_area`).
+
+    The coordinates are read first, on their own (:func:`klastergeo.coordinates.parse`:
+    each value by its own notation and decimal mark, transformed from ``crs``), then
+    checked."""
     frame, n = raw.frame, len(raw.frame)
-    if cols.lat is not None and cols.lon is not None:
-        lat, lat_empty, lat_bad = parse_numbers(frame[cols.lat], fmt=formats[cols.lat])
-        lon, lon_empty, lon_bad = parse_numbers(frame[cols.lon], fmt=formats[cols.lon])
-        names = (cols.lat, cols.lon)
-        missing = lat_empty | lon_empty | lat_bad | lon_bad
+    written = [c for c in (cols.lat, cols.lon, cols.coordinates) if c is not None]
+    separate = cols.lat is not None and cols.lon is not None
+    if separate or cols.coordinates is not None:
+        parsed = coordinates.parse(
+            frame,
+            lat=cols.lat if separate else None,
+            lon=cols.lon if separate else None,
+            pair=cols.coordinates,
+            crs=crs,
+            decimals={name: fmt.decimal for name, fmt in formats.items()},
+        )
+        lat, lon = parsed.lat, parsed.lon
+        names = tuple(written if separate else [cols.coordinates])
+        missing = ~parsed.usable
+        why = parsed.why
+        accepted = coordinates.ACCEPTED if separate else coordinates.ACCEPTED_PAIR
+        if separate and cols.coordinates is not None:
+            accepted += "; or, in " + repr(cols.coordinates) + ", " + coordinates.ACCEPTED_PAIR
     elif raw.xy is not None:
         lon, lat = raw.xy
-        names = ("geometry", "geometry")
+        names = ("geometry",)
         missing = ~(np.isfinite(lat) & np.isfinite(lon))
+        why = np.full(n, "", dtype=object)
+        accepted = "a point geometry"
     else:  # placed by area columns alone
         lat = lon = np.full(n, np.nan)
-        names = ("", "")
+        names = ()
         missing = np.ones(n, dtype=bool)
+        why = np.full(n, "", dtype=object)
+        accepted = ""
 
     def text(rows: pd.Index) -> pd.Series:
-        if not names[0]:
-            return pd.Series("the file has no coordinate columns", index=rows, dtype=object)
-        written = [frame.loc[rows, c].astype("string").fillna("").map(repr) for c in names]
-        if names[0] == "geometry":
-            return "geometry " + written[0]
-        return f"{names[0]} " + written[0] + f", {names[1]} " + written[1]
+        if not names:
+            return pd.Series("the file has no coordinate columns;", index=rows, dtype=object)
+        quoted = [f"{c} " + frame.loc[rows, c].astype("string").fillna("").map(repr) for c in names]
+        out = quoted[0]
+        for more in quoted[1:]:
+            out = out + ", " + more
+        return out
+
+    def not_read(rows: pd.Index) -> pd.Series:
+        if not names or names == ("geometry",):
+            return text(rows) + " is not a pair of numbers"
+        reason = pd.Series(why[frame.index.get_indexer(rows)], index=rows, dtype=object)
+        empty = reason == ""
+        said = text(rows) + ": " + reason.astype(str)
+        said[empty] = text(rows[empty.to_numpy()]) + ": no coordinates written"
+        return said + f" (accepted: {accepted})"
 
     zero = ~missing & (lat == 0) & (lon == 0)
     in_range = ~missing & (np.abs(lat) <= 90) & (np.abs(lon) <= 180)
@@ -1926,12 +2005,10 @@ def _check_coordinates(
         )
     elif any(getattr(cols, role) for role in PLACEMENT_ROLES):
         logger.warning("records are placed by area only in a study area (--area or --boundaries)")
-    unplaced = " and names no area" if any(getattr(cols, r) for r in PLACEMENT_ROLES) else ""
-    checks.add(
-        "missing_coordinates",
-        missing & ~by_area,
-        lambda rows: text(rows) + " is not a pair of numbers" + unplaced,
+    unplaced = (
+        "; the record names no area" if any(getattr(cols, r) for r in PLACEMENT_ROLES) else ""
     )
+    checks.add("missing_coordinates", missing & ~by_area, lambda rows: not_read(rows) + unplaced)
     checks.add("zero_coordinates", zero & ~by_area, lambda rows: text(rows) + " is (0, 0)")
     also = " (also when swapped, and not in the study area)" if areas is not None else ""
     checks.add(
@@ -2318,6 +2395,65 @@ def _number_formats(
     return file_formats(own, cols)
 
 
+def coordinate_units(frame: pd.DataFrame, cols: Columns) -> tuple[int, int, tuple[str, ...]]:
+    """Whether the coordinates are degrees: ``(rows with numbers, rows beyond ±180, a
+    few of those values)``, read as degrees (add the counts up over a file's batches).
+
+    Parameters
+    ----------
+    frame
+        The records, or one batch of them.
+    cols
+        The column mapping.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"y": ["9147234.5", "-7.7"], "x": ["449123.4", "110.6"]})
+    >>> coordinate_units(frame, Columns(lat="y", lon="x"))
+    (2, 1, ('(y 9147234.5, x 449123.4)',))
+    """
+    separate = cols.lat is not None and cols.lon is not None
+    if not separate and cols.coordinates is None:
+        return 0, 0, ()
+    parsed = coordinates.parse(
+        frame,
+        lat=cols.lat if separate else None,
+        lon=cols.lon if separate else None,
+        pair=cols.coordinates,
+    )
+    numbers, beyond = coordinates.looks_projected(parsed.lat, parsed.lon)
+    if not beyond:
+        return numbers, beyond, ()
+    far = (np.abs(np.nan_to_num(parsed.lat)) > 180) | (np.abs(np.nan_to_num(parsed.lon)) > 180)
+    rows = np.flatnonzero(far)[:3]
+    names = [cols.lat, cols.lon] if separate else [cols.coordinates]
+    examples = [
+        "(" + ", ".join(f"{name} {frame[name].iloc[i]}" for name in names if name) + ")"
+        for i in rows
+    ]
+    return numbers, beyond, tuple(examples)
+
+
+def check_units(evidence: tuple[int, int, tuple[str, ...]], cols: Columns) -> None:
+    """Stop with :class:`ValidationError` when the coordinates look projected (metres)
+    and no ``records.crs`` says so (:func:`klastergeo.coordinates.check_degrees`).
+
+    Parameters
+    ----------
+    evidence
+        :func:`coordinate_units` of the whole file (summed over its batches).
+    cols
+        The column mapping (the message names its coordinate columns).
+    """
+    separate = cols.lat is not None and cols.lon is not None
+    names = [cols.lat, cols.lon] if separate else [cols.coordinates]
+    coordinates.check_degrees(
+        evidence[:2],
+        columns="columns " + " and ".join(repr(n) for n in names if n),
+        examples=evidence[2],
+    )
+
+
 def numeric_columns(cols: Columns) -> dict[str, bool]:
     """The numeric columns of the mapping, each with whether it holds coordinates.
 
@@ -2401,11 +2537,9 @@ def file_formats(own: Mapping[str, NumberFormat], cols: Columns) -> dict[str, Nu
     """
     numeric = numeric_columns(cols)
     amounts = {name: fmt for name, fmt in own.items() if not numeric[name]}
-    coordinates = {name: fmt for name, fmt in own.items() if numeric[name]}
-    mark = file_decimal(amounts) or file_decimal(coordinates)
-    if mark is None:
-        return dict(own)
-    return {
+    coords = {name: fmt for name, fmt in own.items() if numeric[name]}
+    mark = file_decimal(amounts) or file_decimal(coords)
+    decided = {
         name: (
             dataclasses.replace(
                 fmt,
@@ -2413,10 +2547,17 @@ def file_formats(own: Mapping[str, NumberFormat], cols: Columns) -> dict[str, Nu
                 decided_by="file",
                 conflicts=fmt.point if mark == "," else fmt.comma,
             )
-            if fmt.decided_by == "delimiter"
+            if mark is not None and fmt.decided_by == "delimiter"
             else fmt
         )
         for name, fmt in own.items()
+    }
+    # a coordinate has a known range, so each value that shows its mark is read by it
+    # (-7.710251 beside -7,710251): the column's mark only reads the values that do not
+    # (:func:`klastergeo.coordinates.read_values`), and none is a conflict
+    return {
+        name: dataclasses.replace(fmt, conflicts=0) if numeric[name] else fmt
+        for name, fmt in decided.items()
     }
 
 

@@ -94,8 +94,8 @@ def read(config: RunConfig, workdir: Path, progress: Progress | None = None) -> 
     ----------
     config
         The run's configuration; reads ``config.records`` (``path``, which must be set,
-        ``delimiter``, ``encoding``, ``sheet``, ``layer``, ``decimal`` and
-        ``batch_size``) and ``config.columns``.
+        ``delimiter``, ``encoding``, ``sheet``, ``layer``, ``decimal``,
+        ``crs`` and ``batch_size``) and ``config.columns``.
     workdir
         An empty folder for the staged registry and the spilled batches.
     progress
@@ -114,6 +114,7 @@ def read(config: RunConfig, workdir: Path, progress: Progress | None = None) -> 
         sheet=config.records.sheet,
         layer=config.records.layer,
         progress=_named(progress),
+        crs=config.records.crs,
     )
 
 

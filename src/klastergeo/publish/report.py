@@ -200,10 +200,21 @@ def build_report(
     )
     records = summary.get("records", {})
     steps = ("read", "kept", "rejected", "repaired")
+    placed = records.get("placement") or {}
+    shown = [(k, int(records.get(k, 0))) for k in steps]
+    for repair, n in (records.get("repaired_by_reason") or {}).items():
+        if n:
+            shown.append((repair, int(n)))
+    if set(placed) - {"point"}:  # some firms were placed by the area they name
+        shown += [
+            (f"placed_{how}", int(placed[how]))
+            for how in ("point", "code", "name")
+            if how in placed
+        ]
     counts = pd.DataFrame(
         {
-            "": [messages.label("columns", k, lang) for k in steps],
-            "n": [int(records.get(k, 0)) for k in steps],
+            "": [messages.label("columns", k, lang) for k, _ in shown],
+            "n": [n for _, n in shown],
         }
     )
     reasons = {k: v for k, v in records.get("by_reason", {}).items() if v}
