@@ -631,3 +631,27 @@ def test_long_table_of_other_sectors_rejects_only_those_rows(study: Path, tmp_pa
     )
     rejected = pd.read_csv(tmp_path / "out" / "rejected.csv", dtype=str)
     assert set(rejected["reason"]) == {"invalid_sector"} and len(rejected) == 36
+
+
+def test_run_counts_from_python(study: Path, tmp_path: Path) -> None:
+    import klastergeo
+
+    path = tmp_path / "podes.csv"
+    _podes(planted()).to_csv(path, index=False)
+    result = klastergeo.run_counts(
+        path,
+        boundaries=study / "desa.gpkg",
+        out=tmp_path / "out",
+        options={
+            "area.id_col": "kode",
+            "analysis.permutations": 0,
+            "pointpattern.enabled": False,
+            "report.figures": "none",
+            "map.tiles": "none",
+        },
+    )
+    assert result.sentra["n_firms"].tolist() == [75]
+    assert len(result.firms) == 0
+    pd.testing.assert_frame_equal(
+        _areas(tmp_path / "out"), _areas(study / "registry"), check_exact=True
+    )

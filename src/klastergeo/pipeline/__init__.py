@@ -270,6 +270,8 @@ def run(
         result = _result(config, records, counts, stats, weights, found, firms, profiles, fitted)
         guard = steps("protect", protect, config, counts, found, result.firm_columns, counts.store)
         result = guard.public(result)  # what every file, page and workbook shows
+        if from_counts:  # no firms output to read them from: there are none
+            result._firms = counts.store.frame()
         profiles = dataclasses.replace(
             profiles,
             concentration=result.concentration,
