@@ -655,3 +655,13 @@ def test_run_counts_from_python(study: Path, tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(
         _areas(tmp_path / "out"), _areas(study / "registry"), check_exact=True
     )
+
+
+def test_counts_without_a_period_with_strict_exit_2(study: Path, tmp_path: Path) -> None:
+    first = planted().melt(id_vars="kode", var_name="kbli", value_name="jumlah")
+    both = pd.concat([first.assign(tahun="2019"), first.assign(tahun="2023")])
+    both.iloc[0, both.columns.get_loc("tahun")] = ""
+    done = _run(study, tmp_path, both, "--period-col", "tahun", "--strict", name="imk.csv")
+    assert done.exit_code == 2
+    text = " ".join(done.output.split())
+    assert "--strict: 1 record(s) of" in text and "imk.csv' have no period in 'tahun'" in text
