@@ -526,8 +526,9 @@ def _stop_without_periods(config: RunConfig, split: _Split) -> None:
             }
         )
     counted = ", ".join(f"{k}: {v}" for k, v in reasons.items())
+    source = config.counts.path or config.records.path
     raise ValidationError(
-        f"--strict: {len(split.missing):,} record(s) of {str(config.counts.path or config.records.path)!r} have no "
+        f"--strict: {len(split.missing):,} record(s) of {str(source)!r} have no "
         f"period in {config.records.period_col!r} ({counted}); the outputs in "
         f"{str(config.out)!r} are unchanged; see {str(where / 'rejected_period.csv')!r}"
     )
