@@ -83,7 +83,8 @@ def test_batch_edges_give_the_whole_file_verdicts(tmp_path: Path, batch_size: in
         12: "missing_id",
         13: "outside_study_area",
     }
-    assert outcome.repaired["reason"].tolist() == ["swapped_coordinates"]
+    # row 11's 1111 among five-digit codes of a text column that kept no zero: 01111
+    assert outcome.repaired["reason"].tolist() == ["swapped_coordinates", "kbli_leading_zero"]
     assert outcome.number_formats["omzet"].decimal == ","
     assert outcome.n_batches == -(-12 // batch_size)  # 12 good rows
 

@@ -460,6 +460,22 @@ def test_a_text_column_keeps_codes_as_written(tmp_path: Path) -> None:
     assert kept["kbli"].tolist() == ["1110", "13134", "01111"]
 
 
+def test_a_text_column_that_lost_every_zero_gets_them_back(tmp_path: Path) -> None:
+    """A list typed in a spreadsheet and saved as CSV: text, five-digit classes, and no
+    code written with its zero. ``3226`` is fish farming (03226), not group 3226; a
+    column that kept its zeros (above) is taken as written."""
+    path = tmp_path / "r.csv"
+    path.write_text(
+        "id,lat,lon,kbli\nA,-7.1,110.1,3226\nB,-7.2,110.2,13134\nC,-7.3,110.3,31001\n"
+        "D,-7.4,110.4,1111\nE,-7.5,110.5,10710\n"
+    )
+    report = validate_records(read_records(path))
+    assert report.records["kbli"].tolist() == ["03226", "13134", "31001", "01111", "10710"]
+    assert report.records["sector"].tolist() == ["03", "13", "31", "01", "10"]
+    assert report.repaired["reason"].tolist() == ["kbli_leading_zero"] * 2
+    assert report.repaired["input_kbli"].tolist() == ["3226", "1111"]
+
+
 def test_columns_that_differ_only_in_case_are_an_error(tmp_path: Path) -> None:
     path = tmp_path / "r.csv"
     path.write_text("id,lintang,LINTANG,bujur,kbli\nA,-7.1,abc,110.1,13134\n")

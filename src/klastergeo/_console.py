@@ -279,6 +279,43 @@ def print_records(block: dict[str, Any]) -> None:
             if placed.get(how):
                 table.add_row(f"placed by {how}", f"{placed[how]:,}")
     out_console.print(table)
+    for line in records_notes(block):
+        out_console.print(Text.assemble(("note: ", "yellow"), literal(line)), soft_wrap=True)
+
+
+def records_notes(block: dict[str, Any]) -> list[str]:
+    """What the data-quality table does not show: where the header was found, the rows
+    skipped as not firms, the sheets left out, a role a column stood for."""
+    notes = []
+    layout = block.get("layout") or {}
+    tables = layout.get("tables") or []
+    plain = len(tables) == 1 and tables[0]["header_rows"] == [1] and tables[0]["header_found"]
+    for table in [] if plain else tables:  # a header on the first row goes without saying
+        rows = ", ".join(str(r) for r in table["header_rows"])
+        where = f"sheet {table['sheet']!r}: " if table.get("sheet") else ""
+        how = "" if table.get("header_found", True) else " (no row names known columns)"
+        notes.append(f"{where}header in row(s) {rows}{how}")
+    for sheet in layout.get("sheets_skipped") or []:
+        notes.append(f"sheet {sheet['sheet']!r} left out: {sheet['why']}")
+    notes += list(layout.get("notes") or [])
+    n = int(block.get("skipped") or 0)
+    if n:
+        kinds = {
+            "total": ("total", "totals"),
+            "footnote": ("footnote", "footnotes"),
+            "blank": ("blank row", "blank rows"),
+            "header": ("header repeated", "headers repeated"),
+            "column_numbers": ("row of column numbers", "rows of column numbers"),
+        }
+        parts = ", ".join(
+            f"{count:,} {kinds.get(kind, (kind, kind))[count != 1]}"
+            for kind, count in (block.get("skipped_by_kind") or {}).items()
+            if count
+        )
+        notes.append(f"skipped {n:,} row(s) that are not firms: {parts}; see skipped.csv")
+    for role, column in (block.get("implied_columns") or {}).items():
+        notes.append(f"no {role} column: column {column!r} (the sheet names) stands for it")
+    return notes
 
 
 def print_summary(summary: dict[str, Any], sentra: Any, out: Path) -> None:

@@ -118,6 +118,61 @@ def firm_xy(firms: pd.DataFrame, crs: pyproj.CRS) -> NDArray[np.float64]:
     return np.column_stack(transformer.transform(lon, lat))
 
 
+def has_point(firms: pd.DataFrame) -> NDArray[np.bool_]:
+    """Which firms have a point: a point geometry that is neither missing nor empty, or,
+    for a plain frame, a finite ``lon`` and ``lat``. A firm placed by its area's code or
+    name has none (its coordinates are NaN): it counts in its area, but every step that
+    needs positions leaves it out (never a point at the village's centre).
+
+    Parameters
+    ----------
+    firms
+        A GeoDataFrame of points, or a DataFrame with ``lon`` and ``lat``.
+
+    Examples
+    --------
+    >>> has_point(pd.DataFrame({"lon": [110.2, np.nan], "lat": [-7.5, np.nan]})).tolist()
+    [True, False]
+    """
+    if isinstance(firms, gpd.GeoDataFrame) and firms.geometry.name in firms.columns:
+        shapes = firms.geometry.to_numpy()
+        found = ~(shapely.is_missing(shapes) | shapely.is_empty(shapes))
+        if found.any():  # POINT (nan nan) is neither missing nor empty
+            xy = shapely.get_coordinates(shapes[found])
+            finite = np.zeros(len(shapes), dtype=bool)
+            finite[np.flatnonzero(found)] = np.isfinite(xy).all(axis=1)
+            return finite
+        return found
+    lon = np.asarray(firms["lon"], dtype=float)
+    lat = np.asarray(firms["lat"], dtype=float)
+    return np.isfinite(lon) & np.isfinite(lat)
+
+
+def firm_points(lon: Any, lat: Any) -> gpd.array.GeometryArray:
+    """Points of longitudes and latitudes (EPSG:4326 by convention), a missing geometry
+    (None) where either is not a finite number: a firm without a point has a null
+    geometry, never ``POINT (nan nan)`` (which every spatial operation would treat as a
+    place).
+
+    Parameters
+    ----------
+    lon, lat
+        The coordinates; NaN where a firm was placed by its area.
+
+    Examples
+    --------
+    >>> firm_points([110.5, np.nan], [-7.25, np.nan]).isna().tolist()
+    [False, True]
+    """
+    x = np.asarray(lon, dtype=float)
+    y = np.asarray(lat, dtype=float)
+    points = gpd.points_from_xy(x, y)
+    missing = ~(np.isfinite(x) & np.isfinite(y))
+    if missing.any():
+        points[missing] = None
+    return points
+
+
 def metres_to_crs_units(metres: float, crs: pyproj.CRS | None) -> float:
     """Convert a distance in metres to the units of ``crs`` (degrees approximated)."""
     if crs is None or crs.is_geographic:

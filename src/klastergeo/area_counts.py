@@ -308,11 +308,21 @@ def read_counts(
         When the file has no area column or no column of counts (naming its columns).
     """
     columns = columns or Columns()
-    raw = records_mod.read_records(
-        path, delimiter=delimiter, encoding=encoding, sheet=sheet, what="counts"
-    )
     source = Path(path)
-    frame, rows, header_row = _find_header(raw.frame, raw.rows, columns, sectors, sector_digits)
+    try:
+        raw = records_mod.read_records(
+            path, delimiter=delimiter, encoding=encoding, sheet=sheet, what="counts"
+        )
+        frame, rows, n_read = raw.frame, raw.rows, raw.n_read
+    except ValidationError:
+        # a workbook's header is found by two column roles of a registry; a counts
+        # table has one (the area) beside its sectors: read the sheet as it is and find
+        # the header below (:func:`_find_header`)
+        if source.suffix.lower() not in (".xlsx", ".xlsm", ".xls"):
+            raise
+        frame = _sheet_as_is(source, sheet)
+        rows, n_read = np.arange(1, len(frame) + 1, dtype=np.int64), len(frame)
+    frame, rows, header_row = _find_header(frame, rows, columns, sectors, sector_digits)
     header = [str(c) for c in frame.columns]
     places = _area_columns(header, columns, source)
     chosen = _choose_layout(header, layout, columns, count_col, sectors, sector_digits, source)
@@ -389,7 +399,7 @@ def read_counts(
         records=gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=4326)),
         rejected=rejected.reset_index(drop=True),
         repaired=pd.DataFrame(columns=["row", "reason", "detail"]),
-        n_read=raw.n_read,
+        n_read=n_read,
         columns=columns,
         kept=int(todo.sum()),
     )
@@ -404,6 +414,25 @@ def read_counts(
         dropped=dropped,
         absent_areas=int((~areas.index.isin(list(listed))).sum()),
     )
+
+
+def _sheet_as_is(source: Path, sheet: str | None) -> pd.DataFrame:
+    """A sheet's cells as text, its first row as the header (title rows included)."""
+    try:
+        frame = pd.read_excel(
+            source, sheet_name=sheet if sheet is not None else 0, dtype=str, header=None
+        )
+    except MemoryError:
+        raise
+    except Exception as err:  # openpyxl raises many types for a damaged workbook
+        raise ValidationError(
+            f"cannot read counts file {str(source)!r} as an Excel workbook "
+            f"({type(err).__name__}: {err})"
+        ) from err
+    frame = frame.fillna("")
+    header = [str(v).strip() for v in frame.iloc[0]] if len(frame) else []
+    header = [h if h and h not in header[:k] else f"Unnamed: {k}" for k, h in enumerate(header)]
+    return frame.iloc[1:].set_axis(header, axis=1).reset_index(drop=True)
 
 
 #: Rows searched for the header below a table's title.

@@ -38,7 +38,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
-from klastergeo import distributed, placement, records
+from klastergeo import distributed, placement, records, sheets
 from klastergeo._docstrings import fill
 from klastergeo._errors import ConfigError, ValidationError
 from klastergeo.config import Columns, Decimal
@@ -98,6 +98,9 @@ class BatchValidation:
     order: tuple[str, ...] = ()  # the kept firms' columns, geometry included
     memory: pd.DataFrame | None = None  # the kept firms of a registry read whole
     placement: dict[str, int] = field(default_factory=dict)  # kept firms by placement
+    skipped: pd.DataFrame | None = None  # rows that are not firms (records.skip_rows)
+    layout: sheets.Layout | None = None  # where a spreadsheet's tables are
+    implied: dict[str, str] = field(default_factory=dict)  # roles a column stood for
 
     def firms(self) -> Iterator[gpd.GeoDataFrame]:
         """The kept firms, one part at a time (points in EPSG:4326)."""
@@ -150,10 +153,12 @@ class BatchValidation:
             kept = self._firms(_concat([pd.read_parquet(p) for p in self.parts], index=True))
         else:
             kept = self._firms(pq.read_schema(self.parts[0]).empty_table().to_pandas())
+        row = "row" if "row" in self.rejected.columns else "row_klastergeo"
+        skipped = self.skipped if self.skipped is not None else records._skipped_frame(None)
         return records.ValidationReport(
             records=kept,
-            rejected=self.rejected,
-            repaired=self.repaired,
+            rejected=records.locate(self.rejected, self.layout, row=row),
+            repaired=records.locate(self.repaired, self.layout),
             n_read=self.n_read,
             columns=self.columns,
             number_formats=self.number_formats,
@@ -162,6 +167,9 @@ class BatchValidation:
             sector_typed=self.sector_typed,
             kept=None if whole else self.n_kept,
             placement=dict(self.placement),
+            skipped=records.locate(skipped, self.layout, sheet=True),
+            layout=self.layout,
+            implied=dict(self.implied),
         )
 
 
@@ -421,6 +429,8 @@ class _Source:
     #: whether the coordinates are degrees (:func:`klastergeo.records.coordinate_units`)
     units: tuple[int, int, tuple[str, ...]] = (0, 0, ())
     crs: str | None = None  # records.crs: the coordinates' CRS (None: WGS84 degrees)
+    layout: sheets.Layout | None = None  # where the records are in a spreadsheet
+    implied: dict[str, str] = field(default_factory=dict)  # roles a column stood for
 
     def numbers(self, positions: NDArray[np.int64]) -> NDArray[np.int64]:
         """Record numbers of the good rows at ``positions`` (malformed CSV lines are
@@ -596,13 +606,13 @@ def _open(
             return _parquet(
                 path, columns=columns, decimal=decimal, batch_size=batch_size, formats=formats
             )
-    raw = records.read_records(path, **options)
+    raw = records.read_records(path, **options, columns=columns)
     cols = records.resolve_columns(
-        list(raw.frame.columns), columns, has_geometry=raw.xy is not None
+        list(raw.frame.columns), columns, has_geometry=raw.xy is not None, implied=raw.implied
     )
     raw = dataclasses.replace(raw, frame=records.single_values(raw.frame, cols))
     evidence = _Evidence(cols, decimal, raw.delimiter)
-    evidence.add(raw.frame)
+    evidence.add(records.skip_rows(raw, cols)[0].frame)
     return _Source(
         path=path,
         format=raw.format,
@@ -615,6 +625,8 @@ def _open(
         whole=raw,
         lengths=evidence.lengths,
         units=evidence.units,
+        layout=raw.layout,
+        implied=records.implied_roles(raw, cols, columns),
     )
 
 
@@ -752,7 +764,7 @@ def _stage_csv(
 ) -> _Source:
     """Read a CSV file once, in blocks, into a Parquet file of text."""
     layout = records.csv_layout(
-        path, delimiter=options.get("delimiter"), encoding=options.get("encoding")
+        path, delimiter=options.get("delimiter"), encoding=options.get("encoding"), columns=columns
     )
     cols = records.resolve_columns(layout.header, columns, has_geometry=False)
     encoding = layout.encoding
@@ -785,7 +797,7 @@ def _stage_csv(
         ) from err
     n_rows = pq.ParquetFile(staged).metadata.num_rows
     bad = pd.DataFrame(malformed, columns=["line", "raw_line"])
-    bad["row"] = bad["line"].astype("Int64") - 1
+    bad["row"] = bad["line"].astype("Int64") - layout.skip
     if len(bad):
         logger.warning(
             "%d line(s) of %s do not have %d fields", len(bad), path.name, len(layout.header)
@@ -813,6 +825,7 @@ def _stage_csv(
         header=layout.header,
         lengths=evidence.lengths,
         units=evidence.units,
+        layout=layout.layout(n_rows + len(bad)),
     )
 
 
@@ -872,6 +885,7 @@ class _BatchCheck:
     kept: pd.DataFrame | None = None
     #: (level, message) of what the records logger said, where it ran on a worker
     messages: tuple[tuple[int, str], ...] = ()
+    skipped: pd.DataFrame | None = None  # rows that are not firms (records.skip_rows)
 
 
 def _check_batch(
@@ -892,6 +906,7 @@ def _check_batch(
     raw = source.batch(batch, batch_size) if isinstance(batch, int) else batch
     if len(raw.malformed):  # a file read whole: its malformed lines come in commit()
         raw = dataclasses.replace(raw, malformed=pd.DataFrame(), numbers=raw.rows)
+    raw, skipped = records.skip_rows(raw, source.cols)
     checked = records.check_rows(
         raw,
         source.cols,
@@ -929,6 +944,7 @@ def _check_batch(
         order=order,
         part=part,
         kept=None if part is not None else kept,
+        skipped=skipped,
     )
 
 
@@ -955,6 +971,7 @@ class _Checker:
         self.positions: list[NDArray[np.int64]] = []
         self.rejected: list[pd.DataFrame] = []
         self.repaired: list[pd.DataFrame] = []
+        self.skipped: list[pd.DataFrame] = []
         self.candidates: list[Path] = []
         self.renamed: dict[str, str] = {}
         self.sector_typed = False
@@ -995,6 +1012,8 @@ class _Checker:
         self.positions.append(done.positions)
         self.rejected.append(done.rejected)
         self.repaired.append(done.repaired)
+        if done.skipped is not None:
+            self.skipped.append(done.skipped)
         self.renamed, self.sector_typed, self.order = done.renamed, done.sector_typed, done.order
         self.done += done.n_rows
         self.n_batches += 1
@@ -1065,19 +1084,23 @@ class _Checker:
         if len(gone) and len(repaired):
             keep = ~np.isin(repaired["row"].to_numpy(), gone)
             repaired = repaired.loc[keep].reset_index(drop=True)
+        skipped = _concat(self.skipped) if self.skipped else records._skipped_frame(None)
+        n_read = self.source.n_read - len(skipped)
         logger.info(
-            "records: %d read, %d kept, %d rejected, %d repaired (%d batch(es))",
-            self.source.n_read,
+            "records: %d read, %d kept, %d rejected, %d repaired, %d skipped (not firms) "
+            "(%d batch(es))",
+            n_read,
             n_kept,
             len(rejected),
             len(repaired),
+            len(skipped),
             self.n_batches,
         )
         return BatchValidation(
             parts=tuple(parts),
             rejected=rejected,
             repaired=repaired,
-            n_read=self.source.n_read,
+            n_read=n_read,
             n_kept=n_kept,
             columns=self.source.cols,
             number_formats=self.source.formats,
@@ -1087,6 +1110,9 @@ class _Checker:
             order=self.order,
             memory=memory,
             placement=placed,
+            skipped=skipped,
+            layout=self.source.layout,
+            implied=dict(self.source.implied),
         )
 
     def _malformed(self) -> pd.DataFrame | None:

@@ -402,7 +402,12 @@ class ReadOptions(_Options):
         "48.2); they are transformed to WGS84.",
         flag="--crs",
     )
-    sheet: str | None = opt(None, "Excel sheet name (default: the first).", flag="--sheet")
+    sheet: str | None = opt(
+        None,
+        "Excel sheet name (default: the first), or 'all' for every sheet holding the "
+        "table (one sheet per kecamatan: the sheet's name is a column, 'sheet').",
+        flag="--sheet",
+    )
     layer: str | None = opt(None, "GIS layer name (default: the first).", flag="--layer")
     sector_digits: int = opt(
         2, "KBLI digits of a sector: 2 (division) to 5.", flag="--sector-digits"

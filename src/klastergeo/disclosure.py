@@ -843,7 +843,8 @@ def grid_hulls(
     Parameters
     ----------
     xy
-        (n, 2) projected coordinates in metres.
+        (n, 2) projected coordinates in metres; NaN for a firm without a point (placed
+        by its area), which is in no group's shape.
     labels
         Each point's group, 0 to ``n_groups - 1`` (negative: no group).
     n_groups
@@ -869,6 +870,8 @@ def grid_hulls(
     """
     points = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
     group = np.asarray(labels, dtype=np.int64)
+    # a firm without a point (placed by its area: NaN coordinates) is in no cell
+    group = np.where(np.isfinite(points).all(axis=1), group, -1)
     out: list[shapely.Geometry] = [shapely.Polygon() for _ in range(n_groups)]
     todo = np.arange(n_groups)
     side = float(grid_m)

@@ -169,8 +169,9 @@ def is_valid(codes: pd.Series) -> pd.Series:
 
 
 def length_counts(codes: pd.Series) -> NDArray[np.int64]:
-    """How many valid codes have each length (position = length): the evidence from which
-    :func:`restore_leading_zero` reads a column's width. Counts of batches add up.
+    """How many valid codes have each length (position = length), and last how many are
+    written with a leading zero: the evidence from which :func:`restore_leading_zero`
+    reads a column's width and whether it kept its zeros. Counts of batches add up.
 
     Parameters
     ----------
@@ -180,17 +181,19 @@ def length_counts(codes: pd.Series) -> NDArray[np.int64]:
     Returns
     -------
     ndarray
-        Counts of lengths 0 to 6.
+        Counts of lengths 0 to 6, then of codes with a leading zero.
 
     Examples
     --------
-    >>> length_counts(pd.Series(["13134", "1110", "xyz"])).tolist()
-    [0, 0, 0, 0, 1, 1, 0]
+    >>> length_counts(pd.Series(["13134", "1110", "01110", "xyz"])).tolist()
+    [0, 0, 0, 0, 1, 2, 0, 1]
     """
     text = codes.astype("string")
     valid = is_valid(text).to_numpy(dtype=bool)
     length = text.str.len().fillna(0).to_numpy(dtype=np.int64)
-    return np.bincount(length[valid], minlength=_MAX_DIGITS + 2)
+    zero = text.str.startswith("0").fillna(False).to_numpy(dtype=bool)
+    counts = np.bincount(length[valid], minlength=_MAX_DIGITS + 2)
+    return np.append(counts, int((valid & zero).sum()))
 
 
 def restore_leading_zero(
@@ -205,7 +208,10 @@ def restore_leading_zero(
 
     - it is not a KBLI code as written (``"1"`` in a column of divisions -> ``"01"``), or
     - the column holds numbers (``typed``): a number cannot keep a leading zero, so
-      ``1110`` in a column of five-digit classes is ``01110``.
+      ``1110`` in a column of five-digit classes is ``01110``, or
+    - the column is text that lost its zeros: no code of it is written with a leading
+      zero (a list typed in a spreadsheet and saved as CSV), so ``3226`` among five-digit
+      classes is ``03226`` (fish farming), not group 3226.
 
     A code of a number column that reads as a KBLI code both ways (``1110``: group 1110
     of division 11, or class 01110) while no length holds most of the column is
@@ -254,12 +260,14 @@ def restore_leading_zero(
     padded_valid = digits & is_valid(padded).to_numpy(dtype=bool)
     restore = np.zeros(len(text), dtype=bool)
     ambiguous = np.zeros(len(text), dtype=bool)
-    counts = length_counts(text) if lengths is None else lengths
+    evidence = length_counts(text) if lengths is None else lengths
+    counts, zeros_kept = evidence[: _MAX_DIGITS + 2], int(evidence[_MAX_DIGITS + 2 :].sum())
     if counts.sum():
         length = text.str.len().fillna(0).to_numpy(dtype=np.int64)
         width = int(counts.argmax())
         if counts[width] * 2 > int(counts.sum()):
-            restore = padded_valid & (length == width - 1) & (~valid | typed)
+            lost = typed or (zeros_kept == 0 and width == _MAX_DIGITS)
+            restore = padded_valid & (length == width - 1) & (~valid | lost)
         elif typed:
             ambiguous = valid & padded_valid & (length < _MAX_DIGITS)
     out = text.where(~pd.Series(restore, index=text.index), padded)

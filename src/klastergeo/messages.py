@@ -345,6 +345,7 @@ _WORKBOOK = {
         "kept": "Baris data dipakai",
         "rejected_n": "Baris data ditolak",
         "repaired": "Baris data diperbaiki",
+        "skipped": "Baris bukan usaha dilewati (jumlah, catatan)",
         "level": "Tingkat wilayah",
         "study_area": "Wilayah studi",
         "n_areas": "Jumlah wilayah",
@@ -372,6 +373,7 @@ _WORKBOOK = {
         "kept": "Records kept",
         "rejected_n": "Records rejected",
         "repaired": "Records repaired",
+        "skipped": "Rows skipped as not firms (totals, notes)",
         "level": "Area level",
         "study_area": "Study area",
         "n_areas": "Areas",
@@ -460,6 +462,7 @@ _COLUMNS = {
         "kbli_leading_zero": "KBLI tanpa nol di depan",
         "area_mismatch": "Titik jauh dari wilayah yang disebut",
         "placed_by_area": "Koordinat tak terpakai, ditempatkan menurut wilayah",
+        "skipped": "Dilewati (bukan usaha)",
         "reason": "Alasan",
         "n": "Jumlah",
         "moran_i": "Moran's I",
@@ -548,6 +551,7 @@ _COLUMNS = {
         "kbli_leading_zero": "KBLI without its leading zero",
         "area_mismatch": "Point far from the area named",
         "placed_by_area": "Coordinates unusable, placed by area",
+        "skipped": "Skipped (not firms)",
         "reason": "Reason",
         "n": "Count",
         "moran_i": "Moran's I",
@@ -966,6 +970,35 @@ _ROLES = {
     },
 }
 
+#: What a step that needs the firms' points says when some firms have none (placed by
+#: their area's code or name, :func:`klastergeo.pipeline.points.with_points`): the
+#: steps' names, and the reasons (``{missing}``, ``{total}``: numbers as the language
+#: writes them).
+_POINTS = {
+    "id": {
+        "colocation": "ko-lokasi (industri terkait, mata rantai yang hilang)",
+        "point_patterns": "pola titik (Ripley K/L, tetangga terdekat)",
+        "point_sentra": "sentra dari titik usaha",
+        "firm_markers": "penanda usaha di peta",
+        "density_grid": "grid kepadatan usaha di peta",
+        "some": "{missing} dari {total} usaha ditempatkan menurut kode atau nama wilayah "
+        "(tanpa titik koordinat) dan tidak diikutkan; usaha itu tetap dihitung di "
+        "wilayahnya",
+        "none": "tidak ada usaha yang memiliki titik koordinat: {total} usaha ditempatkan "
+        "menurut kode atau nama wilayah",
+    },
+    "en": {
+        "colocation": "co-location (related industries, missing links)",
+        "point_patterns": "point patterns (Ripley K/L, nearest neighbour)",
+        "point_sentra": "sentra from the firms' points",
+        "firm_markers": "firm markers on the map",
+        "density_grid": "firm density grid on the map",
+        "some": "{missing} of {total} firms placed by area name or code have no point and "
+        "are left out; they still count in their area",
+        "none": "no firm has a point: all {total} firms are placed by area name or code",
+    },
+}
+
 #: The catalogue: group -> language -> key -> text.
 MESSAGES: dict[str, dict[str, dict[str, str]]] = {
     "report": _REPORT,
@@ -975,6 +1008,7 @@ MESSAGES: dict[str, dict[str, dict[str, str]]] = {
     "figures": _FIGURES,
     "columns": _COLUMNS,
     "reasons": _REASONS,
+    "points": _POINTS,
     "rules": _RULES,
     "typology": _TYPOLOGY,
     "stage": _STAGE,

@@ -395,7 +395,8 @@ def by_sector(
     firms
         Firm points with a ``sector`` column, any CRS; or a plain frame with ``lon``,
         ``lat`` (EPSG:4326) and ``sector`` (a national registry's columns, without a
-        point object per firm).
+        point object per firm). Firms without a point (a missing geometry, NaN
+        coordinates: placed by their area's code or name) are left out.
     areas
         The study area's polygons; the metric CRS (UTM zone) is chosen from them.
     sectors
@@ -427,6 +428,7 @@ def by_sector(
     xy = firm_xy(firms, crs)
     # sector codes, not a string per firm (categories stay categories)
     codes, names = pd.factorize(firms["sector"])
+    xy, codes = _with_points(xy, codes)
     names = pd.Index(np.asarray(names).astype(str))
     counts = pd.Series(np.bincount(codes[codes >= 0], minlength=len(names)), index=names)
     chosen = [
@@ -467,6 +469,26 @@ def by_sector(
     return _tables(curves, summary, "sector")
 
 
+def _with_points(
+    xy: NDArray[np.float64], codes: NDArray[np.int64]
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """The coordinates and sector codes of the firms that have a point (a firm placed
+    by its area's code or name has none: it is in no pattern, never at a centroid)."""
+    found = np.isfinite(xy).all(axis=1)
+    if found.all():
+        return xy, codes
+    _without_points(int((~found).sum()), len(xy))
+    return xy[found], codes[found]
+
+
+def _without_points(missing: int, total: int) -> None:
+    logger.info(
+        "point patterns: %d of %d firms have no point (placed by their area) and are left out",
+        missing,
+        total,
+    )
+
+
 def _add_global(row: dict[str, float | str], curve: pd.DataFrame) -> None:
     """The global test, and the distances of clustering when it is significant."""
     row["p_global"] = curve.attrs["p_global"]
@@ -492,6 +514,7 @@ def by_sentra(
     ----------
     firms
         Firm points with a ``sentra_id`` column (missing for firms in no sentra); any CRS.
+        Firms without a point (placed by their area) are left out.
     sentra
         Sentra polygons, indexed by ``sentra_id`` (or with a ``sentra_id`` column). A
         sentra with fewer than 3 firms is skipped.
@@ -513,6 +536,10 @@ def by_sentra(
     shapes = sentra.geometry.to_crs(crs)
     inside = firms.loc[firms["sentra_id"].notna()]
     xy = projected_xy(inside.geometry, crs)
+    found = np.isfinite(xy).all(axis=1)
+    if not found.all():
+        _without_points(int((~found).sum()), len(xy))
+        inside, xy = inside.iloc[np.flatnonzero(found)], xy[found]
     # each sentra's firms from one sort (not one comparison of every firm per sentra)
     codes, names = pd.factorize(inside["sentra_id"].astype(str))
     order = np.argsort(codes, kind="stable")

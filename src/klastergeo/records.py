@@ -28,10 +28,10 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from numpy.typing import NDArray
 
-from klastergeo import coordinates, kbli, placement
+from klastergeo import coordinates, kbli, placement, sheets
 from klastergeo._docstrings import fill
 from klastergeo._errors import ValidationError, preview
-from klastergeo._spatial import locate_points
+from klastergeo._spatial import firm_points, locate_points
 from klastergeo.config import Columns, Decimal
 from klastergeo.schema import FIRM_COLUMNS, RESERVED_FIRM_COLUMNS
 
@@ -51,6 +51,9 @@ __all__ = [
     "file_decimal",
     "file_formats",
     "find_duplicates",
+    "implied_roles",
+    "known_names",
+    "locate",
     "merge_formats",
     "number_format",
     "numeric_column",
@@ -60,6 +63,7 @@ __all__ = [
     "resolve_columns",
     "sector_lengths",
     "single_values",
+    "skip_rows",
     "stage_frame",
     "validate_records",
 ]
@@ -209,6 +213,13 @@ class RawRecords:
     For GIS formats with point geometry, ``xy`` holds longitude/latitude (EPSG:4326) and
     ``frame`` the geometry as WKT in a ``geometry`` column. ``malformed`` lists CSV lines
     that could not be split into the header's number of fields.
+
+    A spreadsheet (and a CSV file with title rows) also has its ``layout`` (where its
+    header was, the row the spreadsheet shows for each record number:
+    :class:`klastergeo.sheets.Layout`); ``typed_columns`` names the columns read from
+    number cells (their codes lost any leading zero); ``implied`` maps a role to the
+    column that stands for it where no column names it (``--sheet all``: the sheet's
+    name for the kecamatan).
     """
 
     frame: pd.DataFrame
@@ -219,6 +230,9 @@ class RawRecords:
     xy: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None
     malformed: pd.DataFrame = field(default_factory=pd.DataFrame)
     numbers: NDArray[np.int64] | None = None
+    typed_columns: frozenset[str] = frozenset()
+    layout: sheets.Layout | None = None
+    implied: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def n_read(self) -> int:
@@ -263,6 +277,17 @@ class ValidationReport:
         Records kept, when ``records`` holds none of them (a run that keeps its firms on
         disk: :class:`klastergeo.pipeline.firms.FirmStore`); None when ``records`` holds
         every kept record.
+    skipped
+        Rows that are not firms (totals, footnotes, blank rows, the header repeated;
+        :func:`klastergeo.sheets.classify_rows`): ``row`` (record number), ``sheet_row``
+        and ``sheet`` where the file has a layout, ``kind`` and ``text``. They are not
+        records: ``n_read`` does not count them.
+    layout
+        Where the header of each table was, in a spreadsheet or a CSV file with title
+        rows (``rejected`` and ``repaired`` then have ``sheet_row`` after ``row``).
+    implied
+        Role -> the column that stood for it because no column named it (``--sheet all``:
+        ``{"kecamatan": "sheet"}``).
     """
 
     records: gpd.GeoDataFrame
@@ -277,10 +302,23 @@ class ValidationReport:
     kept: int | None = None
     #: Kept records by how they were placed (``point``, ``code``, ``name``).
     placement: Mapping[str, int] = field(default_factory=dict)
+    skipped: pd.DataFrame = field(default_factory=lambda: _skipped_frame(None))
+    layout: sheets.Layout | None = None
+    implied: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def n_kept(self) -> int:
         return len(self.records) if self.kept is None else self.kept
+
+    @property
+    def n_skipped(self) -> int:
+        return len(self.skipped)
+
+    @property
+    def skipped_by_kind(self) -> dict[str, int]:
+        """Rows skipped as not firms, per kind (every kind listed, zeros included)."""
+        counts = self.skipped["kind"].value_counts().to_dict() if len(self.skipped) else {}
+        return {kind: int(counts.get(kind, 0)) for kind in sheets.SKIP_KINDS}
 
     @property
     def n_rejected(self) -> int:
@@ -310,6 +348,10 @@ class ValidationReport:
             "renamed_columns": dict(self.renamed),
             "sector_column_numeric": self.sector_typed,
             "placement": dict(self.placement),
+            "skipped": self.n_skipped,
+            "skipped_by_kind": self.skipped_by_kind,
+            "layout": self.layout.summary() if self.layout is not None else None,
+            "implied_columns": dict(self.implied),
         }
 
     @property
@@ -349,6 +391,7 @@ def read_records(
     sheet: str | None = None,
     layer: str | None = None,
     what: str = "records",
+    columns: Columns | None = None,
 ) -> RawRecords:
     """Read an enterprise registry without changing any value.
 
@@ -366,6 +409,9 @@ def read_records(
         Excel sheet name (default the first) or GIS layer name (default the first).
     what
         What the file is, in messages (``"records"``, ``"area data"``, ...).
+    columns
+        Column names given by the user: a spreadsheet's header row is the first that
+        names two column roles, by these names or those of :data:`CANDIDATES`.
 
     Examples
     --------
@@ -381,9 +427,9 @@ def read_records(
     suffix = source.suffix.lower()
     try:
         if suffix in _CSV_SUFFIXES:
-            return _read_csv(source, delimiter=delimiter, encoding=encoding)
+            return _read_csv(source, delimiter=delimiter, encoding=encoding, columns=columns)
         if suffix in _EXCEL_SUFFIXES:
-            return _read_excel(source, sheet=sheet)
+            return _read_excel(source, sheet=sheet, columns=columns)
         if suffix in _PARQUET_SUFFIXES:
             return _read_parquet(source)
         if suffix in _GIS_SUFFIXES:
@@ -456,10 +502,13 @@ def _sniff_delimiter(text: str) -> str:
     best, best_score = ",", (-1, -1)
     for delim in _DELIMITERS:
         counts = [len(row) for row in csv.reader(lines[:-1] or lines, delimiter=delim)]
-        if not counts or counts[0] < 2:
+        # the field count most lines share (title rows above the header may have fewer)
+        usual = [c for c in counts if c >= 2]
+        if not usual:
             continue
-        consistent = sum(c == counts[0] for c in counts)
-        score = (consistent, counts[0])
+        width = max(set(usual), key=lambda c: (usual.count(c), c))
+        consistent = usual.count(width)
+        score = (consistent, width)
         if score > best_score:
             best, best_score = delim, score
     if best_score[0] < 0:
@@ -472,11 +521,33 @@ def _sniff_delimiter(text: str) -> str:
 
 @dataclass(frozen=True)
 class CsvLayout:
-    """How a CSV file is written: encoding, delimiter and header (from its first 64 KiB)."""
+    """How a CSV file is written: encoding, delimiter and header (from its first 64 KiB).
+
+    ``skip`` is the number of rows up to the last row of the header (1 when the header is
+    the first line; more below title rows, for a two-row header or a row of column
+    numbers); ``header_rows`` are the header's rows (1-based) and ``found`` whether a row
+    named the known columns (:func:`klastergeo.sheets.find_header`).
+    """
 
     encoding: str
     delimiter: str
     header: list[str]
+    skip: int = 1
+    header_rows: tuple[int, ...] = (1,)
+    found: bool = True
+
+    def layout(self, n_rows: int) -> sheets.Layout | None:
+        """Where the records are, when the header is not just the first line (None).
+
+        Parameters
+        ----------
+        n_rows
+            Records in the file (malformed lines included).
+        """
+        if self.skip == 1:
+            return None
+        part = sheets.SheetPart(None, self.header_rows, 1, n_rows, self.skip, self.found)
+        return sheets.Layout((part,))
 
     def options(
         self, on_invalid: Any, *, encoding: str | None = None, threads: bool = True
@@ -498,7 +569,7 @@ class CsvLayout:
             "read_options": pacsv.ReadOptions(
                 encoding=_arrow_encoding(encoding or self.encoding),
                 column_names=self.header,
-                skip_rows=1,
+                skip_rows=self.skip,
                 use_threads=threads,
                 block_size=1 << 24,
             ),
@@ -513,7 +584,34 @@ class CsvLayout:
         }
 
 
-def csv_layout(source: Path, *, delimiter: str | None, encoding: str | None) -> CsvLayout:
+def known_names(columns: Columns | None = None) -> dict[str, tuple[str, ...]]:
+    """The column names that name each role: :data:`CANDIDATES`, and first the names
+    the user gave (``columns``).
+
+    Parameters
+    ----------
+    columns
+        The column mapping given, or None.
+
+    Examples
+    --------
+    >>> known_names(Columns(lat="Y_dd"))["lat"][:2]
+    ('Y_dd', 'lat')
+    """
+    given = columns or Columns()
+    return {
+        role: (*([getattr(given, role)] if getattr(given, role) else []), *names)
+        for role, names in CANDIDATES.items()
+    }
+
+
+def csv_layout(
+    source: Path,
+    *,
+    delimiter: str | None,
+    encoding: str | None,
+    columns: Columns | None = None,
+) -> CsvLayout:
     """Detect the encoding and delimiter of a CSV file and read its header.
 
     Parameters
@@ -524,6 +622,9 @@ def csv_layout(source: Path, *, delimiter: str | None, encoding: str | None) -> 
         The delimiter, or None to sniff it.
     encoding
         The encoding, or None to detect it (UTF-8 with or without BOM, else Windows-1252).
+    columns
+        Column names given by the user, which name roles as :data:`CANDIDATES` do (to
+        find the header below title lines).
 
     Returns
     -------
@@ -540,18 +641,42 @@ def csv_layout(source: Path, *, delimiter: str | None, encoding: str | None) -> 
         text = text[1:]
     try:
         delim = delimiter or _sniff_delimiter(text)
-        header = next(csv.reader(io.StringIO(text, newline=""), delimiter=delim))
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+        first = [row for _, row in zip(range(sheets.SCAN_ROWS), reader, strict=False)]
+        if not first:
+            raise StopIteration("no lines")
     except (csv.Error, StopIteration) as err:
         raise ValidationError(
             f"cannot read the header line of {str(source)!r} as CSV: {err}"
         ) from err
-    header = [h.strip() for h in header]
+    width = max(len(row) for row in first)
+    grid = [[*row, *[None] * (width - len(row))] for row in first]
+    try:
+        found = sheets.find_header(grid, candidates=known_names(columns), where=repr(str(source)))
+    except ValidationError:  # nothing names a role: the first line, as it always was
+        found = None
+    if found is None or found.rows == (0,):
+        header = [h.strip() for h in first[0]]
+        _check_header(header, source)
+        return CsvLayout(enc, delim, header, found=found is not None and found.found)
+    # as many columns as the records have (a title line may be wider)
+    width = max((len(row) for row in first[found.end :]), default=len(found.names))
+    header = list(found.names)[:width]
+    rows = tuple(r + 1 for r in found.rows)
+    logger.info(
+        "%s: header in line(s) %s, below %d title line(s)",
+        source.name,
+        ", ".join(map(str, rows)),
+        rows[0] - 1,
+    )
     _check_header(header, source)
-    return CsvLayout(enc, delim, header)
+    return CsvLayout(enc, delim, header, skip=found.end, header_rows=rows, found=found.found)
 
 
-def _read_csv(source: Path, *, delimiter: str | None, encoding: str | None) -> RawRecords:
-    layout = csv_layout(source, delimiter=delimiter, encoding=encoding)
+def _read_csv(
+    source: Path, *, delimiter: str | None, encoding: str | None, columns: Columns | None = None
+) -> RawRecords:
+    layout = csv_layout(source, delimiter=delimiter, encoding=encoding, columns=columns)
     enc, delim, header = layout.encoding, layout.delimiter, layout.header
     malformed: list[dict[str, Any]] = []
 
@@ -597,11 +722,17 @@ def _read_csv(source: Path, *, delimiter: str | None, encoding: str | None) -> R
     bad = pd.DataFrame(malformed, columns=["line", "raw_line"])
     # Record number (header excluded) of each malformed line; exact unless a quoted field
     # before it spans several lines.
-    bad["row"] = bad["line"].astype("Int64") - 1
+    bad["row"] = bad["line"].astype("Int64") - layout.skip
     if len(bad):
         logger.warning("%d line(s) of %s do not have %d fields", len(bad), source.name, len(header))
     return RawRecords(
-        frame=frame, source=source, format="csv", delimiter=delim, encoding=enc, malformed=bad
+        frame=frame,
+        source=source,
+        format="csv",
+        delimiter=delim,
+        encoding=enc,
+        malformed=bad,
+        layout=layout.layout(len(frame) + len(bad)),
     )
 
 
@@ -625,25 +756,20 @@ def _check_header(header: list[str], source: Path) -> None:
         )
 
 
-def _read_excel(source: Path, *, sheet: str | None) -> RawRecords:
-    try:
-        frame = pd.read_excel(
-            source,
-            sheet_name=sheet if sheet is not None else 0,
-            dtype=str,
-            keep_default_na=False,
-            engine=None,
-        )
-    except MemoryError:  # not the file's fault: the guard says which step ran out
-        raise
-    except Exception as err:  # openpyxl/xlrd raise many types for a damaged workbook
-        what = f"sheet {sheet!r} of " if sheet is not None else ""
-        raise ValidationError(
-            f"cannot read {what}{str(source)!r} as an Excel workbook ({type(err).__name__}: {err})"
-        ) from err
-    frame.columns = [str(c).strip() for c in frame.columns]
-    _check_header(list(frame.columns), source)
-    return RawRecords(frame=frame.reset_index(drop=True), source=source, format="excel")
+def _read_excel(source: Path, *, sheet: str | None, columns: Columns | None = None) -> RawRecords:
+    """A workbook's records: the header found below title rows, merged and two-row
+    headers read, number cells as their digits (:func:`klastergeo.sheets.read_workbook`)."""
+    table = sheets.read_workbook(source, sheet=sheet, candidates=known_names(columns))
+    _check_header(list(table.frame.columns), source)
+    return RawRecords(
+        frame=table.frame,
+        source=source,
+        format="excel",
+        numbers=table.rows,
+        typed_columns=table.typed,
+        layout=table.layout,
+        implied=table.implied,
+    )
 
 
 def _read_parquet(source: Path) -> RawRecords:
@@ -1127,7 +1253,11 @@ def _key(name: str) -> str:
 
 
 def resolve_columns(
-    frame_columns: list[str], columns: Columns | None = None, *, has_geometry: bool = False
+    frame_columns: list[str],
+    columns: Columns | None = None,
+    *,
+    has_geometry: bool = False,
+    implied: Mapping[str, str] | None = None,
 ) -> Columns:
     """Complete a column mapping: check the given names, detect the missing ones.
 
@@ -1145,6 +1275,9 @@ def resolve_columns(
     has_geometry
         Whether the file has a geometry (a GIS layer), so that latitude and longitude
         columns are not required.
+    implied
+        Role -> a column that stands for the role where no column is given or detected
+        for it (:attr:`RawRecords.implied`: the sheet's name for the kecamatan).
 
     Returns
     -------
@@ -1185,6 +1318,12 @@ def resolve_columns(
         resolved[role] = available[hits[0]] if hits else None
         if hits:
             logger.info("using column %r as %s", available[hits[0]], role)
+    for role, column in (implied or {}).items():
+        if resolved.get(role) is None and column in frame_columns:
+            resolved[role] = column
+            logger.warning(
+                "no %s column: column %r (each sheet's name) stands for it", role, column
+            )
     placed_by_area = any(resolved.get(role) is not None for role in PLACEMENT_ROLES)
     paired = resolved.get("coordinates") is not None
     for role in _REQUIRED:
@@ -1667,7 +1806,13 @@ def validate_records(
     >>> report.records["sector"].tolist()
     ['31', '13']
     """
-    cols = resolve_columns(list(raw.frame.columns), columns, has_geometry=raw.xy is not None)
+    cols = resolve_columns(
+        list(raw.frame.columns),
+        columns,
+        has_geometry=raw.xy is not None,
+        implied=raw.implied,
+    )
+    raw, skipped = skip_rows(raw, cols)
     raw = dataclasses.replace(raw, frame=single_values(raw.frame, cols))
     # one number format per column; where a column's values fit both decimal marks, the
     # file's other columns decide
@@ -1688,10 +1833,11 @@ def validate_records(
     reason, detail = checked.checks.resolve()
     keep = reason == ""
     kept, renamed = checked.kept(keep, areas, sector_digits=sector_digits)
+    rejected = _rejected_frame(raw, reason, detail)
     report = ValidationReport(
         records=kept,
-        rejected=_rejected_frame(raw, reason, detail),
-        repaired=checked.repaired(keep),
+        rejected=locate(rejected, raw.layout, row=_own_name(raw.frame.columns, "row")),
+        repaired=locate(checked.repaired(keep), raw.layout),
         n_read=raw.n_read,
         columns=cols,
         number_formats=formats,
@@ -1699,13 +1845,17 @@ def validate_records(
         renamed=renamed,
         sector_typed=checked.sectors.typed,
         placement=placements(kept),
+        skipped=locate(skipped, raw.layout, sheet=True),
+        layout=raw.layout,
+        implied=implied_roles(raw, cols, columns),
     )
     logger.info(
-        "records: %d read, %d kept, %d rejected, %d repaired",
+        "records: %d read, %d kept, %d rejected, %d repaired, %d skipped (not firms)",
         report.n_read,
         report.n_kept,
         report.n_rejected,
         report.n_repaired,
+        report.n_skipped,
     )
     return report
 
@@ -1722,6 +1872,116 @@ def placements(kept: pd.DataFrame) -> dict[str, int]:
         return {}
     counts = kept["placement"].value_counts()
     return {str(k): int(v) for k, v in counts.items()}
+
+
+#: Formats whose rows people type, among which totals and footnotes sit.
+_TYPED_FORMATS = ("csv", "excel")
+
+
+def skip_rows(raw: RawRecords, cols: Columns) -> tuple[RawRecords, pd.DataFrame]:
+    """The records less the rows that are not firms (totals, footnotes, blank rows, the
+    header repeated: :func:`klastergeo.sheets.classify_rows`), and those rows as
+    ``skipped.csv`` lists them (``row``, ``kind``, ``text``). Only CSV and Excel files
+    are looked at: other formats are written by programs.
+
+    Parameters
+    ----------
+    raw
+        The records, or one batch of them (with its record numbers).
+    cols
+        The column mapping (:func:`resolve_columns`).
+
+    Returns
+    -------
+    tuple
+        The records left (their record numbers kept) and the skipped rows.
+    """
+    if raw.format not in _TYPED_FORMATS or not len(raw.frame):
+        return raw, _skipped_frame(None)
+    implied = set(raw.implied.values())
+    placing = [c for c in (cols.sector, cols.lat, cols.lon) if c is not None]
+    others = [getattr(cols, r) for r in ("id", "name", "area_code", *PLACEMENT_ROLES[1:])]
+    identifying = [c for c in dict.fromkeys([*placing, *others]) if c and c not in implied]
+    kinds = sheets.classify_rows(raw.frame, identifying=identifying, placing=placing)
+    skip = kinds != ""
+    if not skip.any():
+        return raw, _skipped_frame(None)
+    rows = raw.rows
+    text = np.full(int(skip.sum()), "", dtype=object)
+    worded = (kinds != "blank")[skip]  # a blank row's text is empty: not looked at
+    if worded.any():
+        said = raw.frame.loc[skip & (kinds != "blank")]
+        text[worded] = sheets.row_text(said).to_numpy(dtype=object)
+    skipped = _skipped_frame(pd.DataFrame({"row": rows[skip], "kind": kinds[skip], "text": text}))
+    counts = pd.Series(kinds[skip]).value_counts()
+    logger.info(
+        "%d row(s) of %s are not firms and are skipped: %s",
+        int(skip.sum()),
+        raw.source.name,
+        ", ".join(f"{n} {kind}" for kind, n in counts.items()),
+    )
+    left = dataclasses.replace(raw, frame=raw.frame.loc[~skip], numbers=rows[~skip])
+    return left, skipped
+
+
+def _skipped_frame(frame: pd.DataFrame | None) -> pd.DataFrame:
+    """``skipped.csv``'s rows (``row``, ``kind``, ``text``), empty when None."""
+    if frame is None:
+        frame = pd.DataFrame(
+            {
+                "row": pd.Series(dtype=np.int64),
+                "kind": pd.Series(dtype=object),
+                "text": pd.Series(dtype=object),
+            }
+        )
+    return frame.reset_index(drop=True)
+
+
+def locate(
+    frame: pd.DataFrame, layout: sheets.Layout | None, *, row: str = "row", sheet: bool = False
+) -> pd.DataFrame:
+    """``frame`` (rows with their record number in column ``row``) with ``sheet_row``,
+    the row the spreadsheet shows (and ``sheet``, its sheet, when ``sheet``), after
+    ``row``; unchanged when the file has no layout (its header is its first line).
+
+    Parameters
+    ----------
+    frame
+        ``rejected``, ``repaired`` or ``skipped`` rows.
+    layout
+        The file's layout (:attr:`RawRecords.layout`), or None.
+    row
+        The column of record numbers.
+    sheet
+        Add the sheet's name too.
+    """
+    if layout is None:
+        return frame
+    return layout.locate(frame, row=row, sheet=sheet)
+
+
+def _own_name(columns: Any, name: str) -> str:
+    return f"{name}_klastergeo" if name in columns else name
+
+
+def implied_roles(raw: RawRecords, cols: Columns, given: Columns | None) -> dict[str, str]:
+    """The roles taken by a column that stands for them (:attr:`RawRecords.implied`)
+    because no column was given or found for them.
+
+    Parameters
+    ----------
+    raw
+        The records as read.
+    cols
+        The column mapping used.
+    given
+        The mapping the user gave (None: none).
+    """
+    return {
+        role: column
+        for role, column in raw.implied.items()
+        if getattr(cols, role) == column and (given is None or getattr(given, role) is None)
+    }
 
 
 @dataclass(frozen=True)
@@ -1871,7 +2131,12 @@ def check_rows(
     )
     assert cols.sector is not None
     sectors = _check_sectors(
-        raw.frame, cols.sector, checks, sector_digits=sector_digits, lengths=sector_lengths
+        raw.frame,
+        cols.sector,
+        checks,
+        sector_digits=sector_digits,
+        lengths=sector_lengths,
+        typed=cols.sector in raw.typed_columns,
     )
     numbers = _check_values(raw.frame, cols, formats, checks)
     ids = _check_missing_ids(raw, cols, checks)
@@ -1894,7 +2159,7 @@ def sector_lengths(values: pd.Series) -> NDArray[np.int64]:
     Examples
     --------
     >>> sector_lengths(pd.Series(["13134", "13134", "1110", "x"])).tolist()
-    [0, 0, 0, 0, 1, 2, 0]
+    [0, 0, 0, 0, 1, 2, 0, 0]
     """
     position, distinct = pd.factorize(values, use_na_sentinel=False)
     return _weighted_lengths(pd.Series(distinct), np.bincount(position, minlength=len(distinct)))
@@ -1907,7 +2172,8 @@ def _weighted_lengths(distinct: pd.Series, counts: NDArray[np.int64]) -> NDArray
     valid = kbli.is_valid(text).to_numpy(dtype=bool)
     length = text.str.len().fillna(0).to_numpy(dtype=np.int64)
     out = np.bincount(length[valid], weights=counts[valid], minlength=kbli.MAX_DIGITS + 2)
-    return out.astype(np.int64)
+    zero = text.str.startswith("0").fillna(False).to_numpy(dtype=bool)
+    return np.append(out, counts[valid & zero].sum()).astype(np.int64)
 
 
 def _check_coordinates(
@@ -2129,9 +2395,11 @@ def _check_sectors(
     *,
     sector_digits: int,
     lengths: NDArray[np.int64] | None = None,
+    typed: bool = False,
 ) -> _Sectors:
-    """KBLI codes: valid, long enough, leading zeros restored or ambiguous."""
-    typed = pd.api.types.is_numeric_dtype(frame[name].dtype)
+    """KBLI codes: valid, long enough, leading zeros restored or ambiguous. ``typed``:
+    the column was read from number cells (a spreadsheet's), though held as text."""
+    typed = typed or pd.api.types.is_numeric_dtype(frame[name].dtype)
     if typed:
         logger.warning(
             "column %r holds KBLI codes as numbers, which lose the leading zero of "
@@ -2768,5 +3036,5 @@ def _kept_frame(
         )
     if not points:  # the caller makes the points later (batches spill lat/lon only)
         return kept, renamed
-    shapes = gpd.points_from_xy(kept["lon"], kept["lat"])
+    shapes = firm_points(kept["lon"], kept["lat"])  # none where placed by area
     return gpd.GeoDataFrame(kept, geometry=shapes, crs=4326), renamed

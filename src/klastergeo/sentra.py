@@ -71,7 +71,7 @@ from scipy.sparse.csgraph import connected_components
 from klastergeo import kbli
 from klastergeo._errors import ConfigError, DataError
 from klastergeo._graph import accepts_w
-from klastergeo._spatial import to_metric
+from klastergeo._spatial import has_point, to_metric
 from klastergeo.autocorrelation import fdr_adjust
 from klastergeo.schema import CANDIDATE_COLUMNS, MEMBER_COLUMNS, SENTRA_COLUMNS, SENTRA_INDEX
 
@@ -710,6 +710,9 @@ def delineate_points(
     firms
         Points with a ``sector`` column (and ``workers``, ``output`` when present); any
         CRS (geographic coordinates are projected to their UTM zone for distances).
+        Firms without a point (a missing or empty geometry: placed by their area's code
+        or name) are left out: in no sentra, and not in the shares the clusters'
+        specialisation is measured against.
     method
         ``"hdbscan"`` (clusters of varying density; ``min_cluster_size = min_firms``) or
         ``"dbscan"`` (fixed radius ``eps_m``).
@@ -775,6 +778,35 @@ def delineate_points(
     )
     if "sector" not in firms.columns:
         raise DataError("firms need a 'sector' column for point-based delineation")
+    found = has_point(firms)
+    if not found.all():
+        # a firm placed by its area's code or name has no point: in no point sentra (and
+        # not in the registry shares the clusters are compared with), never at a centroid
+        logger.info(
+            "point sentra: %d of %d firms have no point (placed by their area) and are left out",
+            int((~found).sum()),
+            len(found),
+        )
+        membership = pd.Series(None, index=firms.index, dtype=object, name="sentra_id")
+        if not found.any():
+            return _empty_sentra(firms.crs), membership
+        at = np.flatnonzero(found)
+        sentra, placed = delineate_points(
+            firms.iloc[at],
+            method=method,
+            min_firms=min_firms,
+            lq_threshold=lq_threshold,
+            eps_m=eps_m,
+            min_samples=min_samples,
+            min_strength=min_strength,
+            min_density_km2=min_density_km2,
+            sectors=sectors,
+            areas=areas,
+            parents=parents,
+            lang=lang,
+        )
+        membership.iloc[at] = placed.to_numpy(dtype=object)
+        return sentra, membership
     metric, xy = _metric_points(firms)
     sector = firms["sector"].astype(str).to_numpy()
     counts = pd.Series(sector).value_counts()

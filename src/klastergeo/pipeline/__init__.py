@@ -233,7 +233,9 @@ def run(
             "weights", build_weights, options, counts.areas, counts.firms_per_area, h3=h3
         )
         stats = steps("statistics", analyse, options, counts, weights, steps.notes, steps.progress)
-        parents, found = steps("sentra", _sentra, config, study, counts, stats, weights)
+        parents, found = steps(
+            "sentra", _sentra, config, study, counts, stats, weights, steps.notes
+        )
         firms = assembly.firms_with_sentra(counts.firms, found)
         if from_counts:
             profiles = steps(
@@ -289,6 +291,7 @@ def run(
                 parents,
                 fitted.best,
                 counts.store,
+                steps.notes,
             )
         head = header(
             "sentra" if sentra_only else "complete", options.seed, timestamp=config.output.timestamp
@@ -311,11 +314,11 @@ def _validate(
 
 
 def _sentra(
-    config: RunConfig, study: Any, counts: Any, stats: Any, weights: Any
+    config: RunConfig, study: Any, counts: Any, stats: Any, weights: Any, notes: Any = None
 ) -> tuple[pd.Series | None, Any]:
     """The areas' parent names (for sentra names and the map) and the sentra."""
     parents = study.parents(counts.areas)
-    return parents, find_sentra(config, counts, stats, weights, parents)
+    return parents, find_sentra(config, counts, stats, weights, parents, notes=notes)
 
 
 def _models(

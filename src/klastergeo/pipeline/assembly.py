@@ -11,9 +11,11 @@ import numpy as np
 import pandas as pd
 
 from klastergeo.config import RunConfig, run_time
+from klastergeo.pipeline._steps import Notes
 from klastergeo.pipeline.delineation import Delineation
 from klastergeo.pipeline.firms import FirmStore
 from klastergeo.pipeline.modelling import Models
+from klastergeo.pipeline.points import with_points
 from klastergeo.pipeline.profiling import Profiles
 from klastergeo.pipeline.study import StudyArea
 from klastergeo.publish import maps
@@ -219,6 +221,7 @@ def draw_map(
     parents: pd.Series | None,
     best: str | None,
     store: FirmStore | None = None,
+    notes: Notes | None = None,
 ) -> Any:
     """The run's web map (the ``map`` step) of a :class:`~klastergeo.pipeline.RunResult`.
 
@@ -241,6 +244,10 @@ def draw_map(
     store
         Where the firms are read whole from, when they are few enough to be drawn one
         by one (``map.max_firms``); None to draw their grid counts only.
+    notes
+        Where the firms left out of the markers or the density grid are noted: those
+        placed by their area's code or name, without a point (they are never drawn at
+        their village's centre); None to note nothing.
 
     Returns
     -------
@@ -252,7 +259,14 @@ def draw_map(
     # a province's firms are drawn one by one (whole, from the store); a country's
     # are counted on a grid from their coordinates alone
     few = store is not None and len(columns) <= config.map.max_firms
-    firms = store.frame() if few and store is not None else columns
+    # only firms with a point are drawn (markers) or counted on the grid
+    what = "firm_markers" if few else "density_grid"
+    placed, at = with_points(  # the coordinates alone: a national registry's are many
+        columns[["lon", "lat"]], notes, step="map", what=what, lang=config.map.lang
+    )
+    firms: pd.DataFrame | None = placed if len(placed) else None
+    if few and store is not None and firms is not None:
+        firms = store.frame() if at is None else store.frame(at)
     probability = None
     if column:
         grouped = columns.groupby("area_code", observed=True)[column]

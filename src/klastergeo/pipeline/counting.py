@@ -3,6 +3,7 @@ location quotients of every area and sector."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,12 +14,15 @@ from numpy.typing import NDArray
 
 from klastergeo import aggregate, area_counts, batches, concentration
 from klastergeo._errors import ConfigError, ValidationError
+from klastergeo._spatial import has_point
 from klastergeo.config import RunConfig
 from klastergeo.pipeline.firms import FirmStore
 from klastergeo.pipeline.intake import Intake
 from klastergeo.pipeline.study import StudyArea
 
 __all__ = ["FIRM_FIELDS", "Counts", "check_counts", "count", "count_from_file", "lq_column"]
+
+logger = logging.getLogger(__name__)
 
 
 #: The columns of the firms every later step may read (text ones as categories).
@@ -95,9 +99,7 @@ def count(config: RunConfig, study: StudyArea, intake: Intake) -> Counts:
     areas = study.polygons
     if study.kind == "h3":
         assert study.resolution is not None
-        cells = aggregate.h3_cells(
-            firms["lat"].to_numpy(), firms["lon"].to_numpy(), study.resolution
-        )
+        cells = _cells(firms, study.resolution)
         firms = firms.assign(admin_code=firms.get("area_code"), area_code=pd.Categorical(cells))
         areas = study.grid(firms["area_code"].cat.categories.tolist())
     counts = aggregate.count_by_area(firms, areas.index)
@@ -247,6 +249,27 @@ def _counts_gazetteer(config: RunConfig, study: StudyArea) -> Any:
 
     # any placement role makes the gazetteer: the file's own columns are found later
     return gazetteer(config, study.polygons, replace(config.columns, area_code="*"))
+
+
+def _cells(firms: pd.DataFrame, resolution: int) -> NDArray[np.object_]:
+    """Each firm's H3 cell; None for a firm without a point (placed by its area), which
+    no cell holds. Placement rejects those in an H3 run (``area_too_coarse``: an H3
+    grid places a firm by its coordinates), so none is here unless an intake was made
+    otherwise; it is then counted in no cell (never in its village centre's), and the
+    log says so."""
+    found = has_point(firms)
+    cells = np.full(len(firms), None, dtype=object)
+    if found.any():
+        cells[found] = aggregate.h3_cells(
+            firms["lat"].to_numpy()[found], firms["lon"].to_numpy()[found], resolution
+        )
+    if not found.all():
+        logger.warning(
+            "H3 cells: %d of %d firms have no point (placed by their area) and are in no cell",
+            int((~found).sum()),
+            len(found),
+        )
+    return cells
 
 
 def _rows(firms: pd.DataFrame, counts: pd.DataFrame) -> NDArray[np.signedinteger]:

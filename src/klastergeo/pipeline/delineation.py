@@ -12,9 +12,12 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from klastergeo import sentra as sentra_mod
+from klastergeo._spatial import firm_points
 from klastergeo.config import RunConfig
+from klastergeo.pipeline._steps import Notes
 from klastergeo.pipeline.counting import Counts
 from klastergeo.pipeline.graph import Weights
+from klastergeo.pipeline.points import with_points
 from klastergeo.pipeline.statistics import Statistics
 
 __all__ = ["Delineation", "find_sentra"]
@@ -41,6 +44,8 @@ def find_sentra(
     stats: Statistics,
     weights: Weights,
     parents: pd.Series | None,
+    *,
+    notes: Notes | None = None,
 ) -> Delineation:
     """Delineate the sentra of every analysed sector (the ``sentra`` step).
 
@@ -59,6 +64,9 @@ def find_sentra(
         sentra only).
     parents
         Name of each area's parent (kecamatan of a desa), used in sentra names; or None.
+    notes
+        Where point-based sentra note the firms they leave out (placed by their area's
+        code or name, without a point); None to note nothing.
 
     Returns
     -------
@@ -97,10 +105,13 @@ def find_sentra(
         firm_sentra = _firm_sentra(membership.reindex(counts.counts.index), counts.rows)
         near = sentra_mod.near_misses(table, weights.graph, members, **rules, screened=screened)
         return Delineation(sentra, members, firm_sentra, area_sentra, near)
+    # firms placed by their area's code or name have no point: in no point sentra (noted;
+    # delineate_points leaves them out)
+    with_points(
+        firms[["lon", "lat"]], notes, step="sentra", what="point_sentra", lang=config.map.lang
+    )
     points = gpd.GeoDataFrame(
-        firms,
-        geometry=gpd.points_from_xy(firms["lon"].to_numpy(), firms["lat"].to_numpy()),
-        crs=4326,
+        firms, geometry=firm_points(firms["lon"].to_numpy(), firms["lat"].to_numpy()), crs=4326
     )
     sentra, firm_sentra = sentra_mod.delineate_points(
         points,

@@ -60,7 +60,8 @@ def point_wkb(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> pa.BinaryAr
     Parameters
     ----------
     lon, lat
-        Longitudes and latitudes (EPSG:4326).
+        Longitudes and latitudes (EPSG:4326); where either is NaN (a firm placed by
+        its area) the point is null.
 
     Examples
     --------
@@ -70,12 +71,21 @@ def point_wkb(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> pa.BinaryAr
     'POINT (110.5 -7.25)'
     """
     n = len(lon)
-    record = np.zeros(n, dtype=[("order", "u1"), ("kind", "<u4"), ("x", "<f8"), ("y", "<f8")])
+    # a firm placed by its area's code or name has no point: a null geometry (no bytes),
+    # never POINT (nan nan) and never its village's centre
+    valid = np.isfinite(lon) & np.isfinite(lat)
+    m = int(valid.sum())
+    record = np.zeros(m, dtype=[("order", "u1"), ("kind", "<u4"), ("x", "<f8"), ("y", "<f8")])
     record["order"], record["kind"] = 1, 1
-    record["x"], record["y"] = lon, lat
-    offsets = np.arange(0, 21 * (n + 1), 21, dtype=np.int32)
+    record["x"], record["y"] = lon[valid], lat[valid]
+    offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(np.where(valid, 21, 0), out=offsets[1:])
+    bitmap = None if m == n else pa.array(valid).buffers()[1]
     return pa.BinaryArray.from_buffers(
-        pa.binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(record.tobytes())]
+        pa.binary(),
+        n,
+        [bitmap, pa.py_buffer(offsets), pa.py_buffer(record.tobytes())],
+        null_count=n - m,
     )
 
 

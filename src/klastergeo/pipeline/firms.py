@@ -34,6 +34,7 @@ import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
 from klastergeo import batches
+from klastergeo._spatial import firm_points
 
 __all__ = ["FirmStore"]
 
@@ -165,7 +166,8 @@ class FirmStore:
         *,
         columns: Sequence[str] | None = None,
     ) -> gpd.GeoDataFrame:
-        """Whole firms (indexed by record id, with point geometry in EPSG:4326), as the
+        """Whole firms (indexed by record id, with point geometry in EPSG:4326: missing
+        for a firm placed by its area), as the
         validation report gives them: every firm, or those at ``positions``.
 
         Parameters
@@ -184,7 +186,8 @@ class FirmStore:
         frames = list(self._parts(wanted, columns=names))
         frames = [f for f in frames if len(f)] or frames[-1:]
         joined = frames[0] if len(frames) == 1 else pd.concat(frames)
-        points = gpd.points_from_xy(joined["lon"].to_numpy(), joined["lat"].to_numpy())
+        # a firm placed by its area has no point: a null geometry, not POINT (nan nan)
+        points = firm_points(joined["lon"].to_numpy(), joined["lat"].to_numpy())
         firms = gpd.GeoDataFrame(joined, geometry=points, crs=4326)
         order = [c for c in self.validation.order if c in firms.columns]
         return firms[order] if order else firms

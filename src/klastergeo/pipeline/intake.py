@@ -314,7 +314,8 @@ def stop_error(
         f"{validation.n_repaired} repaired in "
         + (repr(str(_source_path(config))) if survey is None else survey.source(config))
         + (", none kept" if validation.n_kept == 0 else "")
-        + f" ({reason_text(validation)}){_elsewhere(validation)}; the outputs in "
+        + f" ({reason_text(validation)}){_elsewhere(validation, config.area.level)}; "
+        "the outputs in "
         f"{str(config.out if survey is None else survey.config.out)!r} are unchanged; "
         f"see {str(where / 'rejected.csv')!r}"
     )
@@ -325,10 +326,19 @@ def _source_path(config: RunConfig) -> Path | None:
     return config.counts.path if config.counts.given else config.records.path
 
 
-def _elsewhere(validation: records_mod.ValidationReport) -> str:
-    """A hint where no record is kept and every usable one lies outside the study area:
-    records and boundaries of different places, or boundaries in the wrong CRS."""
+def _elsewhere(validation: records_mod.ValidationReport, level: str = "") -> str:
+    """A hint where no record is kept: every usable one lies outside the study area
+    (records and boundaries of different places, or boundaries in the wrong CRS), or
+    the records name their area and the areas of analysis are H3 cells, which are made
+    from points (a firm placed by its area has none, and is never put on its village's
+    centre)."""
     reasons = {k for k, v in validation.by_reason.items() if v}
+    if not validation.n_kept and "area_too_coarse" in reasons and level.startswith("h3"):
+        return (
+            ": H3 cells are made from points, and the records placed by their area's code "
+            "or name have none; use --level desa (or another area level) to count them in "
+            "their areas"
+        )
     if validation.n_kept or reasons != {"outside_study_area"}:
         return ""
     return (
@@ -355,7 +365,8 @@ def validation_problem(
     where = str(Path(config.out) / "rejected.csv")
     if report.n_kept == 0:
         return ValidationError(
-            f"no record of {str(config.records.path)!r} is usable ({reason_text(report)}); "
+            f"no record of {str(config.records.path)!r} is usable ({reason_text(report)})"
+            f"{_elsewhere(report, config.area.level)}; "
             f"see {where!r}"
         )
     if config.records.strict and (report.n_rejected or report.n_repaired):

@@ -15,10 +15,12 @@ import pandas as pd
 from klastergeo import colocation, concentration, diagnosis, pointpattern, typology
 from klastergeo import records as records_mod
 from klastergeo._errors import DataError
+from klastergeo._spatial import has_point
 from klastergeo.config import ColocationOptions, RunConfig
 from klastergeo.pipeline._steps import Notes, memory_for
 from klastergeo.pipeline.counting import lq_column
 from klastergeo.pipeline.firms import FirmStore
+from klastergeo.pipeline.points import with_points
 from klastergeo.pipeline.study import StudyArea
 
 __all__ = ["Colocation", "Profiles", "check_colocation", "profile", "profile_counts"]
@@ -135,8 +137,8 @@ def profile(
     ):
         patterns = _point_patterns(
             config,
-            _thinned(config, firms, notes),
-            members,
+            _thinned(config, _placed(config, firms, notes), notes),
+            members.iloc[has_point(members)] if config.pointpattern.enabled else members,
             study.polygons,
             _largest(config, sentra, notes),
             analysed,
@@ -221,6 +223,19 @@ def profile_counts(
         patterns={},
         colocation=None,
     )
+
+
+def _placed(config: RunConfig, firms: pd.DataFrame, notes: Notes) -> pd.DataFrame:
+    """The firms the point patterns are measured on: those with a point (noted when
+    some, or all, have none: placed by their area's code or name)."""
+    if not config.pointpattern.enabled:
+        return firms
+    if not isinstance(firms, gpd.GeoDataFrame):  # the columns the patterns read, no copy
+        firms = firms[[c for c in ("lon", "lat", "sector") if c in firms]]
+    placed, _ = with_points(
+        firms, notes, step="profile", what="point_patterns", lang=config.map.lang
+    )
+    return placed
 
 
 def _thinned(config: RunConfig, firms: pd.DataFrame, notes: Notes) -> pd.DataFrame:
@@ -327,6 +342,14 @@ def _colocation(config: RunConfig, firms: pd.DataFrame, notes: Notes) -> Colocat
     options = config.colocation
     if not options.enabled:
         return None
+    # firms placed by their area's code or name have no point: left out (and noted), and
+    # the positions of the related firms found are mapped back to every firm's
+    used = [c for c in ("lon", "lat", "sector", "sentra_id") if c in firms]
+    firms, at = with_points(
+        firms[used], notes, step="profile", what="colocation", lang=config.map.lang
+    )
+    if not len(firms):
+        return None  # noted: no firm has a point
     if len(firms) < 3:
         notes.add("profile", "co-location", f"{len(firms)} firm(s): too few to measure")
         return None
@@ -407,6 +430,8 @@ def _colocation(config: RunConfig, firms: pd.DataFrame, notes: Notes) -> Colocat
     )
     shown = related.loc[related["significant"], ["sentra_id", "related_sector"]]
     firms_of = links.firms.merge(shown, on=["sentra_id", "related_sector"])
+    if at is not None:  # positions among the firms with a point -> among every firm
+        firms_of["firm"] = at[firms_of["firm"].to_numpy(dtype=np.int64)]
     return Colocation(table=written, related=related, missing=missing, firms=firms_of, info=info)
 
 

@@ -26,7 +26,7 @@ import shapely
 from numpy.typing import NDArray
 
 from klastergeo import disclosure as sdc
-from klastergeo._spatial import to_metric
+from klastergeo._spatial import has_point, to_metric
 from klastergeo.config import RunConfig
 from klastergeo.pipeline.counting import Counts, lq_column
 from klastergeo.pipeline.delineation import Delineation
@@ -737,7 +737,9 @@ def _point_shapes(
     """Point-based sentra drawn from a fixed grid (:func:`klastergeo.disclosure.grid_hulls`)."""
     if not len(sentra_ids):
         return None
-    inside = np.flatnonzero(firm_sentra >= 0)
+    # a point sentra's firms have points; a firm placed by its area (no point) is in none,
+    # and never draws a hull through its village's centre
+    inside = np.flatnonzero((firm_sentra >= 0) & has_point(firms))
     points = gpd.GeoDataFrame(
         geometry=gpd.points_from_xy(
             firms["lon"].to_numpy(dtype=float)[inside], firms["lat"].to_numpy(dtype=float)[inside]

@@ -352,6 +352,7 @@ def _summary(summary: dict[str, Any], t: dict[str, str]) -> pd.DataFrame:
         (t["kept"], records.get("kept")),
         (t["rejected_n"], records.get("rejected")),
         (t["repaired"], records.get("repaired")),
+        *([(t["skipped"], records.get("skipped"))] if records.get("skipped") else []),
         (t["level"], areas.get("level")),
         (t["study_area"], areas.get("study_area")),
         (t["n_areas"], areas.get("count")),

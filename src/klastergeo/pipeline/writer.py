@@ -86,19 +86,22 @@ def csv(frame: pd.DataFrame, path: Path, *, index: bool = False, locale: str = "
 def validation_reports(
     folder: Path, report: records_mod.ValidationReport, *, locale: str = "en"
 ) -> None:
-    """``rejected.csv`` and ``repaired.csv`` of a validation.
+    """``rejected.csv`` and ``repaired.csv`` of a validation, and ``skipped.csv`` (the
+    rows that are not firms: totals, footnotes, blank rows) when there are any.
 
     Parameters
     ----------
     folder
         The folder the files are written into.
     report
-        The validation report: its ``rejected`` and ``repaired`` rows.
+        The validation report: its ``rejected``, ``repaired`` and ``skipped`` rows.
     locale
         The CSV style (``[output] csv_locale``).
     """
     csv(report.rejected, folder / "rejected.csv", locale=locale)
     csv(report.repaired, folder / "repaired.csv", locale=locale)
+    if report.n_skipped:
+        csv(report.skipped, folder / "skipped.csv", locale=locale)
 
 
 def rejection_report(

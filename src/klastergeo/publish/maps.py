@@ -46,7 +46,7 @@ import shapely
 from klastergeo import kbli, messages
 from klastergeo._errors import ConfigError
 from klastergeo._io import atomic_path
-from klastergeo._spatial import to_metric
+from klastergeo._spatial import has_point, to_metric
 from klastergeo.config import BASE_MAPS
 from klastergeo.schema import SENTRA_INDEX
 
@@ -174,7 +174,8 @@ def build_map(
         The sentra table with dissolved geometries (:func:`klastergeo.sentra.delineate`).
     firms
         Kept firms (points) with ``name`` and ``sector``; drawn as clustered markers.
-        Above ``max_firms`` a plain frame of ``lon`` and ``lat`` is enough.
+        Above ``max_firms`` a plain frame of ``lon`` and ``lat`` is enough. Firms
+        without a point (placed by their area's code or name) are not drawn.
     outlines
         Administrative outlines drawn as thin lines (e.g. kabupaten).
     probability
@@ -228,6 +229,17 @@ def build_map(
     layers_call = _layers(
         control, t, outlines, sentra, lang, tiles if custom_tiles else None, attribution
     )
+    if firms is not None and len(firms):
+        # a firm placed by its area's code or name has no point: not drawn, never at
+        # its village's centre (the run notes how many)
+        found = has_point(firms)
+        if not found.all():
+            logger.info(
+                "map: %d of %d firms have no point (placed by their area) and are not drawn",
+                int((~found).sum()),
+                len(found),
+            )
+            firms = firms.iloc[np.flatnonzero(found)]
     if firms is not None and len(firms):
         from folium.plugins import MarkerCluster
 

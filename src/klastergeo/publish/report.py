@@ -199,7 +199,9 @@ def build_report(
         .read_text("utf-8")
     )
     records = summary.get("records", {})
-    steps = ("read", "kept", "rejected", "repaired")
+    steps: tuple[str, ...] = ("read", "kept", "rejected", "repaired")
+    if records.get("skipped"):  # rows of a spreadsheet that are not firms
+        steps = (*steps, "skipped")
     placed = records.get("placement") or {}
     shown = [(k, int(records.get(k, 0))) for k in steps]
     for repair, n in (records.get("repaired_by_reason") or {}).items():

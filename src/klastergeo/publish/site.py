@@ -556,7 +556,9 @@ def _copy(source: Path, target: Path) -> None:
 
 
 #: Files of a run that hold one row per firm: never copied into a site as they are.
-_FIRM_LEVEL = frozenset({"firms", "firms.geojson", "firms.parquet", "rejected.csv", "repaired.csv"})
+_FIRM_LEVEL = frozenset(
+    {"firms", "firms.geojson", "firms.parquet", "rejected.csv", "repaired.csv", "skipped.csv"}
+)
 #: Firm attributes a site publishes with ``--with-firms``.
 _PUBLIC_FIRM_COLUMNS = ("name", "kbli", "sector", "area_code", "sentra_id")
 
