@@ -138,8 +138,9 @@ def test_wide_podes_table_gives_the_registrys_statistics(study: Path, tmp_path: 
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["counts"]["sectors"] == {"Industri Makanan dan Minuman": "10", "KBLI 31": "31"}
     assert summary["counts"]["firms"] == int(planted()[["10", "31"]].to_numpy().sum())
-    rejected = pd.read_csv(tmp_path / "out" / "rejected.csv")
-    assert rejected[["row", "reason"]].values.tolist() == [[37, "totals_row"]]
+    assert len(pd.read_csv(tmp_path / "out" / "rejected.csv")) == 0
+    skipped = pd.read_csv(tmp_path / "out" / "skipped.csv")
+    assert skipped[["row", "kind"]].values.tolist() == [[37, "total"]]
     what = {n["what"] for n in summary["not_computed"]}
     assert {"firm-level models", "co-location", "firms output (firms/) and firm markers"} <= what
     assert not (tmp_path / "out" / "firms").exists()
@@ -258,10 +259,10 @@ def test_bad_rows_are_rejected_with_their_reason(study: Path, tmp_path: Path) ->
         3: "invalid_count",
         4: "invalid_count",
         5: "unknown_area",
-        37: "totals_row",
         38: "duplicate_area",
-        39: "footnote",
     }
+    skipped = pd.read_csv(tmp_path / "out" / "skipped.csv", dtype=str)
+    assert skipped[["row", "kind"]].values.tolist() == [["37", "total"], ["39", "footnote"]]
     detail = dict(zip(rejected["row"].astype(int), rejected["detail"], strict=True))
     assert detail[2] == "column 'KBLI 31': '-4' is negative"
     assert detail[3] == "column 'KBLI 31': '2,5' is not a whole number of firms"
@@ -280,7 +281,7 @@ def test_strict_stops_on_a_bad_row_but_not_on_a_totals_row(study: Path, tmp_path
     wide.loc[1, "KBLI 31"] = "-4"
     done = _run(study, tmp_path, wide, "--strict")
     assert done.exit_code == 2
-    assert "--strict: 2 record(s) rejected" in done.output
+    assert "--strict: 1 record(s) rejected" in done.output
     assert "podes.csv" in done.output and "invalid_count: 1" in done.output
 
 
@@ -578,8 +579,9 @@ def test_excel_table_as_bps_publishes_it(study: Path, tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(
         _areas(tmp_path / "out"), _areas(study / "registry"), check_exact=True
     )
-    rejected = pd.read_csv(tmp_path / "out" / "rejected.csv", dtype=str)
-    assert rejected["reason"].tolist() == ["heading_row", "totals_row", "footnote"]
+    assert len(pd.read_csv(tmp_path / "out" / "rejected.csv")) == 0
+    skipped = pd.read_csv(tmp_path / "out" / "skipped.csv", dtype=str)
+    assert skipped["kind"].tolist() == ["column_numbers", "total", "footnote"]
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["counts"]["sectors"] == {"Industri Makanan dan Minuman": "10", "KBLI 31": "31"}
     assert "Tenaga Kerja Industri Kayu" in summary["counts"]["dropped_columns"]

@@ -33,8 +33,9 @@ Rows that cannot be used are kept with their reason (``rejected.csv``): ``invali
 ``unknown_area`` (a code that is no area of the study area, with the nearest known
 parent), ``outside_study_area`` (a code of another region than ``--area``),
 ``missing_area``, ``duplicate_area`` (an area, or in a long table an area and sector,
-given again: the first row counts), ``totals_row`` (``Jumlah``, ``Total``: a sum of the
-rows above, not an area) and ``footnote`` (``Sumber: ...``).
+given again: the first row counts). Rows that are the table's layout, not areas, are
+listed in ``skipped.csv`` as a registry's are: totals (``Jumlah``, ``Total``), notes
+(``Sumber: ...``), the row of column numbers ``(1) (2) ...`` and blank rows.
 """
 
 from __future__ import annotations
@@ -72,14 +73,7 @@ COUNT_REASONS: tuple[str, ...] = (
     "unknown_area",
     "missing_area",
     "duplicate_area",
-    "totals_row",
-    "footnote",
-    "heading_row",
 )
-#: Reasons that describe the table's layout, not a problem of its data: listed in
-#: ``rejected.csv`` but not a cause for ``--strict`` to stop.
-LAYOUT_REASONS = frozenset({"totals_row", "footnote", "heading_row"})
-
 #: PODES industry groups (*industri mikro dan kecil menurut bahan baku utama*): a word of
 #: the column header (or of a long table's sector value) -> the sector label it is
 #: counted as. Where the group is one KBLI division the label is the division; a group
@@ -204,13 +198,6 @@ class CountsReport(records_mod.ValidationReport):
         return {
             reason: int(counts.get(reason, 0)) for reason in (*records_mod.REASONS, *COUNT_REASONS)
         }
-
-    @property
-    def n_problems(self) -> int:
-        """Rejected rows that are problems of the data (not totals rows or footnotes)."""
-        if not len(self.rejected):
-            return 0
-        return int((~self.rejected["reason"].isin(LAYOUT_REASONS)).sum())
 
 
 @dataclass(frozen=True)
@@ -355,12 +342,11 @@ def read_counts(
         codes, area_reason, area_detail = _placed(frame, places, gaz)
     else:
         codes, area_reason, area_detail = _match_areas(area_text, areas, study_code)
-    reason = np.where(layout_rows != "", layout_rows, "")
-    detail = np.where(layout_rows == "totals_row", "a sum of rows, not an area", "")
-    detail = np.where(layout_rows == "footnote", "a note below the table", detail)
-    detail = np.where(layout_rows == "heading_row", "the column numbers of the header", detail)
     empty_row = area_text.eq("").to_numpy() & _blank_rows(frame, ignore)
-    todo = (reason == "") & ~empty_row
+    layout_rows = np.where(empty_row & (layout_rows == ""), "blank", layout_rows)
+    reason = np.full(len(frame), "", dtype=object)
+    detail = np.full(len(frame), "", dtype=object)
+    todo = layout_rows == ""
     for r, d in ((area_reason, area_detail), (reasons, details)):
         hit = todo & (r != "")
         reason = np.where(hit, r, reason)
@@ -383,6 +369,17 @@ def read_counts(
     rejected = frame.loc[reason != ""].assign(
         row=rows[reason != ""], reason=reason[reason != ""], detail=detail[reason != ""]
     )
+    laid = layout_rows != ""  # not areas: listed in skipped.csv, as a registry's are
+    text = frame.loc[laid].astype("string").fillna("")
+    skipped = pd.DataFrame(
+        {
+            "row": rows[laid].astype(np.int64),
+            "kind": layout_rows[laid],
+            "text": text.apply(lambda r: " | ".join(v for v in r if v.strip()), axis=1)
+            if len(text)
+            else pd.Series([], dtype=object),
+        }
+    ).reset_index(drop=True)
     kept_codes = pd.Series(codes[todo])
     if used is None:
         long_cells = _wide_to_long(cells.loc[todo], kept_codes)
@@ -392,13 +389,14 @@ def read_counts(
     # a rejected row leaves its area's count unknown; not a repeated row (the first
     # counts), a layout row, or a sector that is none (rejected, as a registry's record
     # with an invalid sector is: not counted anywhere)
-    kept_out = np.isin(reason, [*LAYOUT_REASONS, "", "duplicate_area", "invalid_sector"])
+    kept_out = np.isin(reason, ["", "duplicate_area", "invalid_sector"])
     unread = ~kept_out & (codes != "")
     table, unknown = _cells(long_cells, areas.index, set(codes[unread]))
     report = CountsReport(
         records=gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=4326)),
         rejected=rejected.reset_index(drop=True),
         repaired=pd.DataFrame(columns=["row", "reason", "detail"]),
+        skipped=skipped,
         n_read=n_read,
         columns=columns,
         kept=int(todo.sum()),
@@ -615,7 +613,8 @@ def _choose_layout(
 
 
 def _layout_rows(written: Mapping[str, pd.Series]) -> np.ndarray:
-    """``totals_row`` or ``footnote`` for rows that are part of the table's layout (the
+    """``total``, ``footnote`` or ``column_numbers`` (the kinds of
+    :data:`klastergeo.sheets.SKIP_KINDS`) for rows that are part of the table's layout (the
     word in any of the area columns: ``Jumlah`` often stands in the name column)."""
     n = len(next(iter(written.values())))
     out = np.full(n, "", dtype=object)
@@ -623,11 +622,9 @@ def _layout_rows(written: Mapping[str, pd.Series]) -> np.ndarray:
     numbers = [v.str.fullmatch(_NUMBERING).fillna(False) for v in written.values()]
     numbered = np.logical_and.reduce([m.to_numpy(dtype=bool) for m in numbers])
     numbered &= np.array([v.str.startswith("(").fillna(False) for v in written.values()]).any(0)
-    out[numbered] = "heading_row"
+    out[numbered] = "column_numbers"
     for values in written.values():  # the area columns (one to four)
-        out[(out == "") & values.str.match(_TOTALS).fillna(False).to_numpy(dtype=bool)] = (
-            "totals_row"
-        )
+        out[(out == "") & values.str.match(_TOTALS).fillna(False).to_numpy(dtype=bool)] = "total"
         out[(out == "") & values.str.match(_FOOTNOTE).fillna(False).to_numpy(dtype=bool)] = (
             "footnote"
         )

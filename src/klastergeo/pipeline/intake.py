@@ -303,9 +303,7 @@ def stop_error(
         The period, when the run is one of a run over surveys: the message names the
         registry and ``--out`` of the run over surveys.
     """
-    # totals rows and footnotes of a counts file are its layout, not problems
-    rejected = int(getattr(validation, "n_problems", validation.n_rejected))
-    problems = rejected + validation.n_repaired
+    problems = validation.n_rejected + validation.n_repaired
     if not ((config.records.strict and problems) or validation.n_kept == 0):
         return None
     kept = "" if validation.n_kept == 0 else "--strict: "
