@@ -96,10 +96,12 @@ def test_counts_keep_empty_areas_and_sum_values() -> None:
     counts = aggregate.count_by_area(firms, pd.Index(["a", "b", "c"]))
     assert counts.shape == (6, 4)
     assert counts.loc[("a", "31"), "investment"] == 2.0
-    assert counts.loc[("b", "13"), "investment"] == 0.0
+    # a cell whose firms report no value is missing, never 0 (issue 25)
+    assert np.isnan(counts.loc[("b", "13"), "investment"])
     assert counts.loc[("a", "13"), "n_firms"] == 1
     assert counts.loc[("c", "31"), "n_firms"] == 0
-    assert counts.loc[("a", "31"), "workers"] == 0.0  # unknown workers sum to 0
+    assert np.isnan(counts.loc[("a", "31"), "workers"])  # unknown workers: missing
+    assert counts.loc[("c", "31"), "workers"] == 0.0  # no firms: nothing to sum
     assert counts.loc[("b", "13"), "output"] == 30.0
     assert counts["n_firms"].sum() == 3  # the unlocated firm is not counted
 

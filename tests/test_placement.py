@@ -370,3 +370,28 @@ def test_an_h3_grid_does_not_place_firms_by_area(
     )
     assert report.rejected["reason"].tolist() == ["area_too_coarse"]
     assert "H3" in report.rejected["detail"].iloc[0]
+
+
+def test_a_name_column_of_codes_places_by_code(
+    gianyar: tuple[placement.Gazetteer, pd.DataFrame],
+) -> None:
+    """Exports write the village code in a ``desa`` column: it places as a code does."""
+    gaz, truth = gianyar
+    placed = placement.place(truth[["code"]].rename(columns={"code": "desa"}), gaz=gaz, desa="desa")
+    assert (_placed_codes(gaz, placed) == truth["code"].to_numpy()).all()
+    assert set(placed.how) == {"code"}
+
+
+def test_the_regency_of_a_district_study_area_is_not_outside(data_dir: Path) -> None:
+    """A study area of one kecamatan (Ceper, 33.10.11): records naming their regency,
+    Klaten, are inside it, placed by their village."""
+    areas = boundaries.load_areas("desa", area="33.10.11", source=data_dir)
+    names = {lvl: boundaries.load_names(lvl, source=data_dir) for lvl in placement.LEVELS}
+    gaz = placement.gazetteer(areas, level="desa", study="33.10.11", names=names)
+    village = names["desa"].loc["33.10.11.2015"]
+    frame = pd.DataFrame({"desa": [village], "kab": ["Kab. Klaten"], "kec": ["Ceper"]})
+    placed = placement.place(frame, gaz=gaz, desa="desa", kecamatan="kec", kabupaten="kab")
+    assert _placed_codes(gaz, placed).tolist() == ["33.10.11.2015"]
+    other = pd.DataFrame({"desa": ["Jetis"], "kab": ["Kab. Klaten"], "kec": ["Juwiring"]})
+    placed = placement.place(other, gaz=gaz, desa="desa", kecamatan="kec", kabupaten="kab")
+    assert placed.reason.tolist() == ["outside_study_area"]

@@ -281,6 +281,7 @@ def print_records(block: dict[str, Any]) -> None:
     out_console.print(table)
     for line in records_notes(block):
         out_console.print(Text.assemble(("note: ", "yellow"), literal(line)), soft_wrap=True)
+    print_roles(block)
 
 
 def records_notes(block: dict[str, Any]) -> list[str]:
@@ -318,6 +319,71 @@ def records_notes(block: dict[str, Any]) -> list[str]:
     return notes
 
 
+def unit_text(entry: dict[str, Any]) -> str:
+    """A measure's unit as read and its conversion (``Rp -> Rp juta (x 1e-06)``), or ``""``
+    for a role without a unit.
+
+    Parameters
+    ----------
+    entry
+        One role of ``summary.json``'s ``records.roles``.
+    """
+    if "unit" not in entry:
+        return ""
+    unit, stated, factor = entry["unit"], entry.get("stated_unit", entry["unit"]), entry["factor"]
+    source = str(entry.get("unit_from"))
+    said = {"option": " (given)", "assumed": " (no unit in the header: assumed)"}.get(source, "")
+    if factor == 1:
+        return stated if stated == "orang" else f"{stated}{said}"
+    return f"{unit} -> {stated} (x {factor:g}){said}"
+
+
+#: Optional roles worth a line when missing (the area roles are for records without
+#: coordinates; the name and id are not measures).
+_NOTED_MISSING = ("workers", "output", "investment")
+
+
+def print_roles(block: dict[str, Any]) -> None:
+    """Which column was taken for each role (with the unit of the measures), the measures
+    not found and the similar columns not taken (``records.roles`` and the keys after it)."""
+    roles = block.get("roles") or {}
+    if not roles:
+        return
+    table = Table("role", "column", "unit", title="Columns")
+    for role, entry in roles.items():
+        table.add_row(role, literal(entry["column"]), unit_text(entry))
+    out_console.print(table)
+    missing = [r for r in block.get("roles_not_found") or [] if r in _NOTED_MISSING]
+    if missing:
+        out_console.print(
+            Text.assemble(
+                ("not found: ", "yellow"),
+                f"no {' or '.join(missing)} column: its values and sums are missing (not "
+                "available, never 0) and the models go without it",
+            ),
+        )
+    for role, names in (block.get("similar_columns") or {}).items():
+        out_console.print(
+            Text.assemble(
+                ("not taken: ", "yellow"),
+                literal(
+                    f"{', '.join(map(repr, names))} (the words of the {role} column and "
+                    f"more; pass --{role.replace('_', '-')}-col to use one)"
+                ),
+            ),
+        )
+    for role, names in (block.get("passed_over") or {}).items():
+        out_console.print(
+            Text.assemble(
+                ("passed over: ", "yellow"),
+                literal(
+                    f"{', '.join(map(repr, names))} (also a {role} column; "
+                    f"{roles.get(role, {}).get('column', '')!r} was taken)"
+                ),
+            ),
+        )
+
+
 def print_summary(summary: dict[str, Any], sentra: Any, out: Path) -> None:
     """A run's data quality, sentra, what was not computed, timings and outputs."""
     print_records(summary["records"])
@@ -353,6 +419,10 @@ def print_summary(summary: dict[str, Any], sentra: Any, out: Path) -> None:
             Text.assemble(("not computed: ", "yellow"), literal(f"{item['what']}: {item['why']}")),
             soft_wrap=True,
         )
+    from klastergeo.pipeline.modelling import left_out_text
+
+    for item in summary.get("predictors_left_out") or []:
+        out_console.print(Text.assemble(("models: ", "yellow"), literal(left_out_text(item))))
     for item in summary.get("output_notes") or []:
         out_console.print(
             Text.assemble(("note: ", "yellow"), literal(f"{item['file']}: {item['note']}")),

@@ -153,7 +153,7 @@ def count_by_area(
     ----------
     records
         Firms with columns ``by`` (area code), ``sector``, ``workers``, ``output`` and
-        ``investment`` (each may be absent: it is then 0). Firms without an
+        ``investment`` (each may be absent or hold missing values). Firms without an
         area code are left out.
     areas
         All area codes of the study area; areas without firms get zeros.
@@ -165,7 +165,10 @@ def count_by_area(
     Returns
     -------
     DataFrame with a MultiIndex (``area_code``, ``sector``) and columns ``n_firms``,
-    ``workers``, ``output``, ``investment`` (sums; missing values count as 0).
+    ``workers``, ``output``, ``investment``. A measure is the sum of the values its firms
+    report (a firm with a missing value adds nothing); missing (NaN), never 0, where
+    firms are but none of them reports one, and everywhere when the records lack the
+    measure or no firm reports it. A cell without firms is 0.
 
     Examples
     --------
@@ -178,24 +181,25 @@ def count_by_area(
     >>> count_by_area(firms, pd.Index(["a", "b", "c"])).loc["a"]
             n_firms  workers  output  investment
     sector
-    10            0      0.0     0.0         0.0
-    31            2      4.0     3.5         0.0
+    10            0      0.0     0.0         NaN
+    31            2      4.0     3.5         NaN
     """
     located = records.loc[records[by].notna()]
     chosen = sorted(located["sector"].dropna().unique()) if sectors is None else list(sectors)
     grouped = located.groupby([by, "sector"], sort=False, observed=True)
-    table = grouped.agg(
-        n_firms=("sector", "size"),
-        **{c: (c, "sum") for c in VALUE_COLUMNS if c in located.columns},
-    )
+    present = [c for c in VALUE_COLUMNS if c in located.columns]
+    table = grouped.agg(n_firms=("sector", "size"))
+    if present:  # the known values' sum; NaN where none of a cell's firms reports one
+        sums = grouped[present].sum(min_count=1)
+        table[present] = sums.astype(float)
     full = pd.MultiIndex.from_product(
         [pd.Index(areas, name="area_code"), pd.Index(chosen, name="sector")]
     )
     table.index = table.index.set_names(["area_code", "sector"])
     out = table.reindex(full, fill_value=0)
     for column in VALUE_COLUMNS:
-        if column not in out.columns:
-            out[column] = 0.0
+        if column not in out.columns or not located[column].notna().any():
+            out[column] = np.nan  # a measure nobody reports: missing, not 0
     out["n_firms"] = out["n_firms"].astype(np.int64)
     return out[["n_firms", *VALUE_COLUMNS]]
 

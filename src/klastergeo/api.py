@@ -96,11 +96,12 @@ def run(
             f"records must be a file path or a pandas DataFrame, not {type(records).__name__}"
             " (a polars or pyarrow table: pass table.to_pandas())"
         )
-    if area is not None and boundaries is None:
+    if area is not None and (boundaries is None or Path(boundaries).expanduser().is_dir()):
         from klastergeo.boundaries import resolve_area_name
         from klastergeo.config import is_area_code
 
-        area = area if is_area_code(area) else resolve_area_name(area)  # "Boyolali": 33.09
+        # "Boyolali", "Kab. Klaten", "Kota Semarang": the area's code (not in a polygon file)
+        area = area if is_area_code(area) else resolve_area_name(area, source=boundaries)
     # The folders this call makes: removed on any failure (an error, Ctrl-C), the
     # DataFrame's scratch copy always.
     made = Path(tempfile.mkdtemp(prefix="klastergeo-")) if out is None else None

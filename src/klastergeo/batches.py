@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import shutil
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
-from klastergeo import distributed, placement, records, sheets
+from klastergeo import distributed, headers, placement, records, sheets
 from klastergeo._docstrings import fill
 from klastergeo._errors import ConfigError, ValidationError
 from klastergeo.config import Columns, Decimal
@@ -97,6 +97,11 @@ class BatchValidation:
     n_batches: int = 0
     order: tuple[str, ...] = ()  # the kept firms' columns, geometry included
     memory: pd.DataFrame | None = None  # the kept firms of a registry read whole
+    units: dict[str, headers.MeasureUnit] = field(default_factory=dict)  # of the measures
+    header: tuple[str, ...] = ()  # the file's column names
+    #: where (a sample of) the records outside the study area lie, as
+    #: :attr:`klastergeo.records.ValidationReport.outside`
+    outside: NDArray[np.float64] | None = None
     placement: dict[str, int] = field(default_factory=dict)  # kept firms by placement
     skipped: pd.DataFrame | None = None  # rows that are not firms (records.skip_rows)
     layout: sheets.Layout | None = None  # where a spreadsheet's tables are
@@ -166,6 +171,9 @@ class BatchValidation:
             renamed=self.renamed,
             sector_typed=self.sector_typed,
             kept=None if whole else self.n_kept,
+            units=self.units,
+            header=self.header,
+            outside=self.outside,
             placement=dict(self.placement),
             skipped=records.locate(skipped, self.layout, sheet=True),
             layout=self.layout,
@@ -192,6 +200,7 @@ def validate_in_batches(
     scheduler: str = "",
     progress: Progress | None = None,
     crs: str | None = None,
+    units: Mapping[str, str | None] | None = None,
 ) -> BatchValidation:
     """Read and validate a registry in batches (see the module docstring).
 
@@ -204,7 +213,7 @@ def validate_in_batches(
         firms' parts stay there (remove it when done with them).
     batch_size
         Records per batch (at least 1).
-    columns, areas, snap_m, sector_digits, decimal, places, crs
+    columns, areas, snap_m, sector_digits, decimal, places, crs, units
         As for :func:`klastergeo.records.validate_records`.
     delimiter, encoding, sheet, layer
         As for :func:`klastergeo.records.read_records`.
@@ -241,6 +250,7 @@ def validate_in_batches(
         layer=layer,
         progress=progress,
         crs=crs,
+        units=units,
     )
     return registry.validate(
         areas=areas,
@@ -349,6 +359,8 @@ def open_registry(
     progress: Progress | None = None,
     formats: bool = True,
     crs: str | None = None,
+    units: Mapping[str, str | None] | None = None,
+    need_sector: bool = True,
 ) -> Registry:
     """Open a registry for :meth:`Registry.validate`: stage a CSV file as Parquet, and
     decide each numeric column's number format and the sector column's width from the
@@ -375,6 +387,12 @@ def open_registry(
     crs
         The coordinates' CRS (``records.crs``; None: WGS84 degrees). Without it,
         coordinates mostly beyond ±180 stop here (:class:`ValidationError`).
+    units
+        Units of the amounts given by the user (``{"output": "Rp"}``), overriding their
+        headers' (:func:`klastergeo.headers.measure_units`).
+    need_sector
+        Whether the command needs a sector column
+        (:func:`klastergeo.records.resolve_columns`).
 
     Returns
     -------
@@ -396,11 +414,13 @@ def open_registry(
         batch_size=batch_size,
         tell=progress or (lambda stage, done, total: None),
         formats=formats,
+        need_sector=need_sector,
     )
     if formats and crs is None:
-        records.check_units(source.units, source.cols)
+        records.check_units(source.coord_units, source.cols)
     source.crs = crs
-    return Registry(source, work, batch_size)
+    measures = headers.measure_units(vars(source.cols), options=units)
+    return Registry(dataclasses.replace(source, units=measures), work, batch_size)
 
 
 # --------------------------------------------------------------------------------------
@@ -425,9 +445,10 @@ class _Source:
     whole: records.RawRecords | None = None
     text: bool = False  # binary Parquet columns need decoding (records._as_text)
     nested: tuple[str, ...] = ()  # mapped columns of lists or records (records.single_values)
+    units: dict[str, headers.MeasureUnit] = field(default_factory=dict)  # of the measures
     lengths: NDArray[np.int64] | None = None  # the sector column's KBLI lengths
     #: whether the coordinates are degrees (:func:`klastergeo.records.coordinate_units`)
-    units: tuple[int, int, tuple[str, ...]] = (0, 0, ())
+    coord_units: tuple[int, int, tuple[str, ...]] = (0, 0, ())
     crs: str | None = None  # records.crs: the coordinates' CRS (None: WGS84 degrees)
     layout: sheets.Layout | None = None  # where the records are in a spreadsheet
     implied: dict[str, str] = field(default_factory=dict)  # roles a column stood for
@@ -592,6 +613,7 @@ def _open(
     batch_size: int,
     tell: Progress,
     formats: bool = True,
+    need_sector: bool = True,
 ) -> _Source:
     """The registry as a source of batches, with what is decided for the whole file
     (unless ``formats`` is False)."""
@@ -600,15 +622,20 @@ def _open(
         if suffix in records._CSV_SUFFIXES:
             return _stage_csv(
                 path, work, columns=columns, decimal=decimal, options=options, tell=tell,
-                formats=formats,
+                formats=formats, need_sector=need_sector,
             )  # fmt: skip
         if suffix in records._PARQUET_SUFFIXES and not _geoparquet(path):
             return _parquet(
-                path, columns=columns, decimal=decimal, batch_size=batch_size, formats=formats
-            )
+                path, columns=columns, decimal=decimal, batch_size=batch_size, formats=formats,
+                need_sector=need_sector,
+            )  # fmt: skip
     raw = records.read_records(path, **options, columns=columns)
     cols = records.resolve_columns(
-        list(raw.frame.columns), columns, has_geometry=raw.xy is not None, implied=raw.implied
+        list(raw.frame.columns),
+        columns,
+        has_geometry=raw.xy is not None,
+        implied=raw.implied,
+        need_sector=need_sector,
     )
     raw = dataclasses.replace(raw, frame=records.single_values(raw.frame, cols))
     evidence = _Evidence(cols, decimal, raw.delimiter)
@@ -624,7 +651,7 @@ def _open(
         header=list(raw.frame.columns),
         whole=raw,
         lengths=evidence.lengths,
-        units=evidence.units,
+        coord_units=evidence.units,
         layout=raw.layout,
         implied=records.implied_roles(raw, cols, columns),
     )
@@ -678,9 +705,9 @@ class _Evidence:
 
     @property
     def wanted(self) -> list[str]:
-        assert self.cols.sector is not None
+        sector = [self.cols.sector] if self.cols.sector is not None else []
         pair = [self.cols.coordinates] if self.cols.coordinates else []
-        return list(dict.fromkeys([*records.numeric_columns(self.cols), *pair, self.cols.sector]))
+        return list(dict.fromkeys([*records.numeric_columns(self.cols), *pair, *sector]))
 
     def add(self, frame: pd.DataFrame) -> None:
         if not self.active:
@@ -693,7 +720,8 @@ class _Evidence:
                 for name, c in records.numeric_columns(self.cols).items()
             }
         )
-        assert self.cols.sector is not None
+        if self.cols.sector is None:  # a survey without KBLI codes (klastergeo model)
+            return
         counts = records.sector_lengths(frame[self.cols.sector])
         self.lengths = counts if self.lengths is None else self.lengths + counts
         numbers, beyond, examples = records.coordinate_units(frame, self.cols)
@@ -708,7 +736,13 @@ class _Evidence:
 
 
 def _parquet(
-    path: Path, *, columns: Columns | None, decimal: Decimal, batch_size: int, formats: bool = True
+    path: Path,
+    *,
+    columns: Columns | None,
+    decimal: Decimal,
+    batch_size: int,
+    formats: bool = True,
+    need_sector: bool = True,
 ) -> _Source:
     """A plain Parquet registry, read where it is; a first pass reads the numeric and
     sector columns for the evidence."""
@@ -722,7 +756,7 @@ def _parquet(
             f"cannot read {str(path)!r} as Parquet ({type(err).__name__}: {err})"
         ) from err
     records._check_header(names, path)
-    cols = records.resolve_columns(names, columns, has_geometry=False)
+    cols = records.resolve_columns(names, columns, has_geometry=False, need_sector=need_sector)
     mapped = {v for v in vars(cols).values() if v is not None}
     nested = tuple(
         field.name
@@ -747,7 +781,7 @@ def _parquet(
         header=names,
         text=True,
         lengths=evidence.lengths,
-        units=evidence.units,
+        coord_units=evidence.units,
         nested=nested,
     )
 
@@ -761,12 +795,15 @@ def _stage_csv(
     options: dict[str, Any],
     tell: Progress,
     formats: bool = True,
+    need_sector: bool = True,
 ) -> _Source:
     """Read a CSV file once, in blocks, into a Parquet file of text."""
     layout = records.csv_layout(
         path, delimiter=options.get("delimiter"), encoding=options.get("encoding"), columns=columns
     )
-    cols = records.resolve_columns(layout.header, columns, has_geometry=False)
+    cols = records.resolve_columns(
+        layout.header, columns, has_geometry=False, need_sector=need_sector
+    )
     encoding = layout.encoding
 
     def stage(encoding: str) -> tuple[Path, _Evidence, list[dict[str, Any]]]:
@@ -824,7 +861,7 @@ def _stage_csv(
         malformed=bad,
         header=layout.header,
         lengths=evidence.lengths,
-        units=evidence.units,
+        coord_units=evidence.units,
         layout=layout.layout(n_rows + len(bad)),
     )
 
@@ -885,6 +922,8 @@ class _BatchCheck:
     kept: pd.DataFrame | None = None
     #: (level, message) of what the records logger said, where it ran on a worker
     messages: tuple[tuple[int, str], ...] = ()
+    #: record number, longitude, latitude of (a sample of) the rows outside the study area
+    outside: NDArray[np.float64] | None = None
     skipped: pd.DataFrame | None = None  # rows that are not firms (records.skip_rows)
 
 
@@ -915,6 +954,7 @@ def _check_batch(
         snap_m=snap_m,
         sector_digits=sector_digits,
         sector_lengths=source.lengths,
+        units=source.units,
         places=places,
         crs=source.crs,
     )
@@ -944,6 +984,7 @@ def _check_batch(
         order=order,
         part=part,
         kept=None if part is not None else kept,
+        outside=checked.outside(reason),
         skipped=skipped,
     )
 
@@ -977,6 +1018,7 @@ class _Checker:
         self.sector_typed = False
         self.order: tuple[str, ...] = ()
         self.memory: pd.DataFrame | None = None
+        self.outside = np.empty((0, 3))
         (work / "candidates").mkdir()
 
     def part(self, index: int) -> Path | None:
@@ -1012,6 +1054,7 @@ class _Checker:
         self.positions.append(done.positions)
         self.rejected.append(done.rejected)
         self.repaired.append(done.repaired)
+        self.outside = records.sample_outside(self.outside, done.outside)  # memory: flat
         if done.skipped is not None:
             self.skipped.append(done.skipped)
         self.renamed, self.sector_typed, self.order = done.renamed, done.sector_typed, done.order
@@ -1109,6 +1152,9 @@ class _Checker:
             n_batches=self.n_batches,
             order=self.order,
             memory=memory,
+            units=self.source.units,
+            header=tuple(self.source.header),
+            outside=self.outside,
             placement=placed,
             skipped=skipped,
             layout=self.source.layout,

@@ -31,21 +31,26 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from klastergeo import placement
 from klastergeo._errors import BoundaryError, ConfigError, DownloadError, preview
 from klastergeo._io import atomic_path
 from klastergeo.config import ADMIN_LEVELS, check_area_code
 
 __all__ = [
+    "NAME_SIMILARITY",
     "SOURCE_COMMIT",
     "SOURCE_REPOSITORY",
     "analysis_areas",
     "download",
+    "find_areas",
     "level_of_code",
     "load_areas",
     "load_names",
     "parse_wilayah_sql",
+    "resolve_area_name",
     "resolve_source",
     "source_files",
+    "split_kind",
     "study_area",
 ]
 
@@ -583,8 +588,192 @@ def _fold(text: pd.Series) -> pd.Series:
     return text.astype(str).map(fold)
 
 
-#: Words a name search ignores at the start of an area's name ("Kabupaten Boyolali").
-_KINDS = ("kabupaten ", "kota ", "kab ", "provinsi ", "kecamatan ", "desa ", "kelurahan ")
+#: The kind words an area's name may start with (folded: ``Kab.`` is ``kab``), longest
+#: first, and the kind each says: ``kabupaten`` and ``kota`` are both regency-level areas
+#: (a regency and a city), ``desa`` stands for villages and urban villages (kelurahan).
+#: Jakarta's are ``Kabupaten Administrasi`` and ``Kota Administrasi`` (``Kota Adm.``);
+#: the special provinces are written ``DKI``, ``DI`` or in full.
+_KIND_WORDS: tuple[tuple[str, str], ...] = (
+    ("kabupaten administrasi", "kabupaten"),
+    ("kabupaten adm", "kabupaten"),
+    ("kab administrasi", "kabupaten"),
+    ("kab adm", "kabupaten"),
+    ("kota administrasi", "kota"),
+    ("kota adm", "kota"),
+    ("kotamadya", "kota"),
+    ("kodya", "kota"),
+    ("kabupaten", "kabupaten"),
+    ("kab", "kabupaten"),
+    ("kota", "kota"),
+    ("daerah khusus ibukota", "provinsi"),
+    ("daerah istimewa", "provinsi"),
+    ("provinsi", "provinsi"),
+    ("propinsi", "provinsi"),
+    ("prov", "provinsi"),
+    ("dki", "provinsi"),
+    ("di", "provinsi"),
+    ("kecamatan", "kecamatan"),
+    ("kec", "kecamatan"),
+    ("kelurahan", "desa"),
+    ("kel", "desa"),
+    ("desa", "desa"),
+    ("ds", "desa"),
+)
+#: The level of the areas each kind names.
+_KIND_LEVEL = {
+    "provinsi": "provinsi",
+    "kabupaten": "kabupaten",
+    "kota": "kabupaten",
+    "kecamatan": "kecamatan",
+    "desa": "desa",
+}
+#: Least similarity (0-100) of a name written with a typo to the area it is read as: the
+#: one placement uses (:data:`klastergeo.placement.SIMILARITY`, ``area.name_similarity``):
+#: rapidfuzz ``fuzz.ratio`` of the names folded as placement folds them
+#: (:func:`klastergeo.placement.fold_names`: no case, accents, blanks or kind words).
+#: ``Klatem`` for ``Klaten`` scores 83, ``Bojolali`` for ``Boyolali`` 88.
+NAME_SIMILARITY = placement.SIMILARITY
+
+
+def split_kind(name: str, *, level: str | None = None) -> tuple[str, str]:
+    """An area name folded (case, accents, punctuation and blanks ignored) and split into
+    the kind its first words say and the rest.
+
+    Parameters
+    ----------
+    name
+        An area name as written, e.g. ``"Kab. Klaten"`` or ``"KOTA ADM. JAKARTA PUSAT"``.
+    level
+        The level the name is known to be of (a name read from that level's file): only
+        kind words of that level are split off, so that the district ``Kota Kudus``
+        keeps its ``Kota``. None splits any kind word.
+
+    Returns
+    -------
+    tuple of str
+        The kind (``provinsi``, ``kabupaten``, ``kota``, ``kecamatan``, ``desa``, or
+        ``""`` when the name says none) and the name without it, folded.
+
+    Examples
+    --------
+    >>> split_kind("Kab. Klaten"), split_kind("Kota Adm. Jakarta Pusat")
+    (('kabupaten', 'klaten'), ('kota', 'jakarta pusat'))
+    >>> split_kind("Kota Kudus", level="kecamatan")
+    ('', 'kota kudus')
+    """
+    folded = _fold(pd.Series([name])).iloc[0]
+    for words, kind in _KIND_WORDS:
+        if level is not None and _KIND_LEVEL[kind] != level:
+            continue
+        if folded == words or folded.startswith(words + " "):
+            return kind, folded[len(words) + 1 :]
+    return "", folded
+
+
+def _name_table(levels: Sequence[str], source: str | Path | None) -> pd.DataFrame:
+    """The areas of ``levels`` with their names folded: ``area_code``, ``name``,
+    ``level``, ``rank`` (0 for the first level), ``kind`` (what the name's first words
+    say, :func:`split_kind`, or ``kota``/``kabupaten`` as placement reads it), ``key``
+    (the name as placement compares it, :func:`klastergeo.placement.fold_names`) and
+    ``full`` (the whole name folded, with its blanks and kind words)."""
+    frames = []
+    for rank, level in enumerate(levels):
+        series = load_names(level, source=source)
+        full = _fold(series)
+        kind = pd.Series("", index=series.index, dtype=object)
+        core = full.copy()
+        for words, said in _KIND_WORDS:  # longest first: each name loses one kind
+            if _KIND_LEVEL[said] != level:
+                continue
+            hit = (kind == "") & ((core == words) | core.str.startswith(words + " "))
+            kind = kind.where(~hit, said)
+            core = core.where(~hit, core.str[len(words) + 1 :])
+        folded = placement.fold_names(core)
+        if level == "kabupaten":  # "Kota Administrasi ...": placement's kota
+            kind = kind.where(kind != "", folded["kind"])
+        frames.append(
+            pd.DataFrame(
+                {
+                    "area_code": series.index.astype(str),
+                    "name": series.to_numpy(dtype=object),
+                    "level": level,
+                    "rank": rank,
+                    "kind": kind.to_numpy(dtype=object),
+                    "key": folded["key"].to_numpy(dtype=object),
+                    "full": full.to_numpy(dtype=object),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _key(text: str) -> tuple[str, str, str]:
+    """A name as written: its kind (:func:`split_kind`), its key as placement folds
+    it and the whole name folded."""
+    kind, rest = split_kind(text)
+    key = str(placement.fold_names(pd.Series([rest])).iloc[0]["key"]) if rest else ""
+    return kind, key, _fold(pd.Series([text])).iloc[0]
+
+
+def _kind_fits(table: pd.DataFrame, kind: str) -> NDArray[np.bool_]:
+    """Which areas a name of ``kind`` may be: all for no kind, else those of its level
+    whose own name says the same kind or none (``Kota Semarang`` is not the regency)."""
+    if not kind:
+        return np.ones(len(table), dtype=bool)
+    level = table["level"].to_numpy() == _KIND_LEVEL[kind]
+    said = table["kind"].to_numpy(dtype=object)
+    return level & ((said == kind) | (said == ""))
+
+
+def _similarity(query: str, keys: pd.Series) -> NDArray[np.float64]:
+    """rapidfuzz ``fuzz.ratio`` (0-100) of ``query`` to each of ``keys``, as placement
+    scores a name with a typo; computed once per distinct key."""
+    from rapidfuzz import fuzz, process
+
+    if not len(keys):
+        return np.empty(0)
+    distinct, position = np.unique(keys.to_numpy(dtype=str), return_inverse=True)
+    scores = process.cdist([query], list(distinct), scorer=fuzz.ratio, dtype=np.float64)[0]
+    return np.asarray(scores, dtype=np.float64)[position]
+
+
+def _match(query: str, table: pd.DataFrame, *, similarity: float) -> pd.DataFrame:
+    """The areas of ``table`` (:func:`_name_table`) a name may be, each with ``match``
+    ``exact``, ``prefix``, ``contains`` or ``similar`` (at least ``similarity``, at the
+    levels above villages: among 83,000 village names a made-up word is close to some)
+    and its ``score``; the kind words of the query limit the candidates
+    (:func:`_kind_fits`), and the whole name as written matches too (the district
+    ``Kota Kudus``)."""
+    kind, key, full = _key(query)
+    if not full:
+        raise ConfigError(f"an area name to look for is needed (e.g. 'Boyolali'), not {query!r}")
+    # a kind word alone ("Kab.") is matched as written only (the district "Kota")
+    fits = _kind_fits(table, kind) if key else np.zeros(len(table), dtype=bool)
+    keys, fulls = table["key"].astype(str), table["full"].astype(str)
+    exact = (fits & (keys == key).to_numpy()) | (fulls == full).to_numpy()
+    prefix = ~exact & (
+        (fits & keys.str.startswith(key).to_numpy()) | fulls.str.startswith(full).to_numpy()
+    )
+    contains = (
+        ~exact
+        & ~prefix
+        & (
+            (fits & keys.str.contains(key, regex=False).to_numpy())
+            | fulls.str.contains(full, regex=False).to_numpy()
+        )
+    )
+    score = np.zeros(len(table))
+    scored = fits & (table["level"].to_numpy() != "desa")
+    score[scored] = _similarity(key, keys[scored])
+    similar = ~exact & ~prefix & ~contains & (score >= similarity)
+    match = np.select(
+        [exact, prefix, contains, similar], ["exact", "prefix", "contains", "similar"], ""
+    )
+    found = table.assign(match=match, score=np.where(exact, 100.0, score))
+    found = found.loc[match != ""]
+    order = found["match"].map({"exact": 0, "prefix": 1, "contains": 2, "similar": 3})
+    found = found.assign(_order=order, _minus=-found["score"])
+    return found.sort_values(["_order", "_minus", "rank", "area_code"], kind="stable")
 
 
 def find_areas(
@@ -593,72 +782,58 @@ def find_areas(
     levels: Sequence[str] | None = None,
     source: str | Path | None = None,
     limit: int = 20,
+    similarity: float = NAME_SIMILARITY,
 ) -> pd.DataFrame:
     """Areas whose name matches ``name``, with their codes: for ``--area`` and
     ``klastergeo boundaries find``.
 
-    Case, accents, punctuation and a leading "Kabupaten", "Kota", ... are ignored; exact
-    names come first, then names that start with ``name``, then names that contain it;
-    larger areas before smaller ones, then by code.
+    Names are compared as placement compares them: case, accents, punctuation and the
+    kind words (``Kab.``, ``Kabupaten``, ``Kota``, ``Kota Adm.``, ``Kabupaten
+    Administrasi``, ``Provinsi``, ``DKI``, ``Kec.``, ``Desa``, ``Kel.``, ...) are ignored,
+    but a kind word that is written limits the search to its kind (``Kota Semarang`` is
+    the city, not the regency). Exact names come first, then names that start with
+    ``name``, then names that contain it, then names of provinces, regencies and
+    districts within a typo or two (similarity at least ``similarity``, as placement
+    scores it); within each, the most similar
+    first, then larger areas before smaller ones, then by code.
 
     Parameters
     ----------
     name
-        A name or part of one (``"boyolali"``, ``"Cepogo"``).
+        A name or part of one (``"boyolali"``, ``"Cepogo"``, ``"Kab. Klaten"``).
     levels
         The levels searched (default: all four, provinces first).
     source
         Boundaries as for :func:`resolve_source` (national ``<level>.parquet`` files).
     limit
         Most rows returned.
+    similarity
+        Least similarity of a name with a typo (``area.name_similarity``).
 
     Returns
     -------
     DataFrame
-        ``area_code``, ``name``, ``level``, ``parent`` (the name of the area it lies in)
-        and ``match`` (``exact``, ``prefix`` or ``contains``).
+        ``area_code``, ``name``, ``level``, ``parent`` (the name of the area it lies in),
+        ``match`` (``exact``, ``prefix``, ``contains`` or ``similar``) and ``score`` (the
+        similarity of the names without their kind words, 100 for an exact match).
 
     Examples
     --------
-    >>> find_areas("boyolali", levels=["kabupaten"])[["area_code", "name"]]  # doctest: +SKIP
+    >>> find_areas("Kab. Boyolali", levels=["kabupaten"])[["area_code", "name"]]  # doctest: +SKIP
       area_code               name
     0     33.09  Kabupaten Boyolali
     """
-    wanted = " ".join(_fold(pd.Series([name])).iloc[0].split())
-    if not wanted:
+    if not _fold(pd.Series([name])).iloc[0]:
         raise ConfigError("an area name to look for is needed (e.g. 'Boyolali')")
-    rows = []
-    names = {level: load_names(level, source=source) for level in (levels or ADMIN_LEVELS)}
-    for rank, (level, series) in enumerate(names.items()):
-        full = _fold(series)
-        short = full
-        for kind in _KINDS:
-            short = short.where(~short.str.startswith(kind), short.str[len(kind) :])
-        exact = (full == wanted) | (short == wanted)
-        prefix = ~exact & (full.str.startswith(wanted) | short.str.startswith(wanted))
-        contains = ~exact & ~prefix & full.str.contains(wanted, regex=False)
-        for order, (label, mask) in enumerate(
-            (("exact", exact), ("prefix", prefix), ("contains", contains))
-        ):
-            hits = series.loc[mask.to_numpy()]
-            rows.append(
-                pd.DataFrame(
-                    {
-                        "area_code": hits.index.astype(str),
-                        "name": hits.to_numpy(dtype=object),
-                        "level": level,
-                        "match": label,
-                        "_order": order,
-                        "_rank": rank,
-                    }
-                )
-            )
-    found = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+    table = _name_table(levels or ADMIN_LEVELS, source)
+    columns = ["area_code", "name", "level", "parent", "match", "score"]
+    if table.empty:
+        return pd.DataFrame(columns=columns)
+    found = _match(name, table, similarity=similarity).head(limit)
     if found.empty:
-        return pd.DataFrame(columns=["area_code", "name", "level", "parent", "match"])
-    found = found.sort_values(["_order", "_rank", "area_code"], kind="stable").head(limit)
+        return pd.DataFrame(columns=columns)
     found["parent"] = _parents(found["area_code"], source)
-    return found[["area_code", "name", "level", "parent", "match"]].reset_index(drop=True)
+    return found[columns].reset_index(drop=True)
 
 
 def _parents(codes: pd.Series, source: str | Path | None) -> list[str]:
@@ -675,41 +850,126 @@ def _parents(codes: pd.Series, source: str | Path | None) -> list[str]:
     return out.tolist()
 
 
-def resolve_area_name(text: str, *, source: str | Path | None = None) -> str:
-    """The Kemendagri code of the area named ``text`` (``--area Boyolali``): the one
-    exact match at the largest level that has one, among provinces, regencies and
-    districts (villages are too many alike; a regency and its capital district often
-    share a name, and the regency is meant); a :class:`~klastergeo._errors.ConfigError`
-    listing the candidates otherwise.
+def resolve_area_name(
+    text: str, *, source: str | Path | None = None, similarity: float = NAME_SIMILARITY
+) -> str:
+    """The Kemendagri code of the area named ``text`` (``--area Boyolali``), among
+    provinces, regencies and districts (villages are too many alike).
+
+    Names are compared as :func:`find_areas` compares them (``Kab. Klaten``,
+    ``Kabupaten Klaten``, ``KABUPATEN KLATEN`` and ``Klaten`` are one regency; ``Kota
+    Semarang`` is the city, ``Kabupaten Semarang`` the regency). The one exact match at
+    the largest level that has one wins (a regency and its capital district often share
+    a name, and the regency is meant). Without an exact match, a name within a typo is
+    read as the one most similar area (similarity of the names without their kind words
+    at least ``similarity``, and no other area as similar at the same level),
+    with a warning that says so. Otherwise a :class:`~klastergeo._errors.ConfigError`
+    lists the candidates with their codes.
 
     Parameters
     ----------
     text
-        An area name, e.g. ``"Boyolali"`` or ``"Kabupaten Boyolali"``.
+        An area name, e.g. ``"Boyolali"``, ``"Kab. Boyolali"`` or ``"Kota Surakarta"``.
     source
         Boundaries as for :func:`resolve_source`.
+    similarity
+        Least similarity of a name with a typo (``area.name_similarity``; 100: exact
+        names only).
+
+    Returns
+    -------
+    str
+        The area's code.
+
+    Examples
+    --------
+    >>> resolve_area_name("Kab. Klaten")  # doctest: +SKIP
+    '33.10'
     """
-    found = find_areas(text, levels=("provinsi", "kabupaten", "kecamatan"), source=source)
-    exact = found.loc[found["match"] == "exact"]
-    # a regency and its capital district often share a name: the larger area is meant
-    exact = exact.loc[exact["level"] == exact["level"].iloc[0]] if len(exact) else exact
-    if len(exact) == 1:
-        row = exact.iloc[0]
-        logger.info("area %r is %s (%s, %s)", text, row["area_code"], row["name"], row["level"])
-        return str(row["area_code"])
-    shown = exact if len(exact) else found
-    listed = "; ".join(
-        f"{code} {name} ({level}{', ' + str(parent) if parent else ''})"
-        for code, name, level, parent in shown.head(8)[
-            ["area_code", "name", "level", "parent"]
-        ].itertuples(index=False)
-    )
-    what = "matches several areas" if len(exact) > 1 else "is not the name of an area"
-    hint = f": {listed}" if listed else ""
+    if not _fold(pd.Series([text])).iloc[0]:
+        raise ConfigError(f"--area {text!r} is empty; give a code (e.g. 33.10) or a name")
+    table = _name_table(("provinsi", "kabupaten", "kecamatan"), source)
+    found = _match(text, table, similarity=similarity) if not table.empty else table
+    for label in ("exact", "similar"):
+        hits = found.loc[found["match"] == label]
+        if label == "similar":
+            hits = hits.loc[hits["score"] == hits["score"].max()] if len(hits) else hits
+        # a regency and its capital district often share a name: the larger area is meant
+        hits = hits.loc[hits["rank"] == hits["rank"].min()] if len(hits) else hits
+        if len(hits) == 1:
+            row = hits.iloc[0]
+            if label == "exact":
+                logger.info(
+                    "area %r is %s (%s, %s)", text, row["area_code"], row["name"], row["level"]
+                )
+            else:
+                logger.warning(
+                    "area %r is no area's name; read as the most similar, %s %s (%s): "
+                    "similarity %.0f of 100 (rapidfuzz ratio of the names as placement "
+                    "compares them; from %.0f, area.name_similarity, a name is read so); "
+                    "pass --area %s to say so",
+                    text,
+                    row["area_code"],
+                    row["name"],
+                    row["level"],
+                    row["score"],
+                    similarity,
+                    row["area_code"],
+                )
+            return str(row["area_code"])
+        if len(hits) > 1:
+            raise ConfigError(
+                f"area {text!r} "
+                + ("matches" if label == "exact" else "is as similar to")
+                + f" {len(hits)} areas: {_listed(hits, source)}; pass a code (e.g. --area "
+                f"{hits.iloc[0]['area_code']}) or a kind word and the name (e.g. --area "
+                f"{_with_kind(hits.iloc[-1])!r})"
+            )
+    shown = found.loc[found["match"] != "exact"]
+    hint = f"; areas named like it: {_listed(shown, source)}" if len(shown) else ""
+    example = str(shown["area_code"].iloc[0]) if len(shown) else "33.09"
+    if not len(shown) and not table.empty:  # the closest names, as placement lists them
+        kind, key, _ = _key(text)
+        fits = _kind_fits(table, kind) if key else np.zeros(len(table), dtype=bool)
+        near = table.loc[fits].assign(score=_similarity(key, table.loc[fits, "key"]))
+        near = near.sort_values(["score", "rank"], ascending=[False, True]).head(3)
+        listed = "; ".join(
+            f"{code} {name} ({score:.0f})"
+            for code, name, score in near[["area_code", "name", "score"]].itertuples(index=False)
+        )
+        hint = (
+            f"; closest names: {listed} (similarity 0-100; from {similarity:g}, "
+            "area.name_similarity, a name is read as the area)"
+        )
+        other = table.loc[(table["key"] == key).to_numpy() & bool(key) & bool(kind)]
+        if len(other):  # "Kota Klaten": the name is an area of another kind
+            hint += f"; of another kind: {_listed(other, source)}"
+            example = str(other["area_code"].iloc[0])
     raise ConfigError(
-        f"area {text!r} {what}{hint}; pass a code (e.g. --area 33.09), or look one up with "
-        f"klastergeo boundaries find {text!r}"
+        f"area {text!r} is not the name of a province, regency or district{hint}; pass a "
+        f"code (e.g. --area {example}), or look one up with klastergeo boundaries find "
+        f"{text!r}"
     )
+
+
+def _listed(found: pd.DataFrame, source: str | Path | None) -> str:
+    """Candidates as ``33.22 Kabupaten Semarang (kabupaten, Jawa Tengah)``."""
+    shown = found.head(8)
+    parents = _parents(shown["area_code"].astype(str), source)
+    return "; ".join(
+        f"{code} {name} ({level}{', ' + parent if parent else ''})"
+        for (code, name, level), parent in zip(
+            shown[["area_code", "name", "level"]].itertuples(index=False), parents, strict=True
+        )
+    )
+
+
+def _with_kind(row: pd.Series) -> str:
+    """The area's name with a kind word that tells it apart (its own, or its level's)."""
+    if row["kind"]:
+        return str(row["name"])
+    word = {"provinsi": "Provinsi", "kabupaten": "Kabupaten", "kecamatan": "Kec."}
+    return f"{word.get(str(row['level']), '')} {row['name']}".strip()
 
 
 def study_area(area: str | None = None, *, source: str | Path | None = None) -> gpd.GeoDataFrame:

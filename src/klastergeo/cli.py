@@ -163,10 +163,18 @@ def _settings(values: dict[str, Any]) -> RunConfig:
                 overrides[option.more] = tuple(given) if len(given) > 1 else ()
     overrides["out"] = values["out"]
     area = overrides.get("area.code")
-    if area is not None and not is_area_code(str(area)) and not overrides.get("area.boundaries"):
+    given = overrides.get("area.boundaries")
+    national = not given or Path(str(given)).expanduser().is_dir()  # not a polygon file
+    if area is not None and not is_area_code(str(area)) and national:
         from klastergeo.boundaries import resolve_area_name
 
-        overrides["area.code"] = resolve_area_name(str(area))  # --area Boyolali: 33.09
+        # --area Boyolali, "Kab. Klaten", "Kota Semarang": the code of that area
+        similarity = overrides.get("area.name_similarity")  # as placement reads names
+        overrides["area.code"] = resolve_area_name(
+            str(area),
+            source=given or None,
+            **({} if similarity is None else {"similarity": float(similarity)}),
+        )
     return load_config(values["config"], overrides=overrides)
 
 

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal, Union, get_args, get_origin
 
 from klastergeo._errors import ConfigError
+from klastergeo.headers import unit_problem
 from klastergeo.period_labels import check_format
 
 if typing.TYPE_CHECKING:
@@ -412,6 +413,19 @@ class ReadOptions(_Options):
     sector_digits: int = opt(
         2, "KBLI digits of a sector: 2 (division) to 5.", flag="--sector-digits"
     )
+    output_unit: str | None = opt(
+        None,
+        "Unit of the production values: Rp, Rp ribu (Rp 000), Rp juta or Rp miliar; they "
+        "are converted to Rp juta (default: the unit in the column's header, e.g. "
+        "'Nilai Produksi (Rp. 000)', else Rp juta).",
+        flag="--output-unit",
+    )
+    investment_unit: str | None = opt(
+        None,
+        "Unit of the investment values, as for --output-unit (default: the header's unit, "
+        "else Rp juta).",
+        flag="--investment-unit",
+    )
     strict: bool = opt(
         False, "Any rejected or repaired record stops the run with exit code 2.", flag="--strict"
     )
@@ -447,6 +461,8 @@ class ReadOptions(_Options):
     def _problems(self) -> list[str | None]:
         problems = [_choice("records.decimal", self.decimal, Decimal), *self._period_problems()]
         problems.append(_scheduler_problem("records.scheduler", self.scheduler))
+        problems.append(unit_problem("records.output_unit", self.output_unit))
+        problems.append(unit_problem("records.investment_unit", self.investment_unit))
         if self.batch_size < 1:
             problems.append(f"records.batch_size={self.batch_size!r} must be at least 1")
         return problems + self._reading_problems()
@@ -591,7 +607,11 @@ class AreaOptions(_Options):
         short="-b",
     )
     code: str | None = opt(
-        None, "Study area code prefix, e.g. 33 (Jawa Tengah) or 33.11.", flag="--area", short="-a"
+        None,
+        "Study area code prefix, e.g. 33 (Jawa Tengah) or 33.11, or its name as typed: "
+        "Klaten, 'Kab. Klaten', 'Kota Semarang' (a typo is read as placement reads one).",
+        flag="--area",
+        short="-a",
     )
     level: str = opt(
         "desa",
@@ -623,6 +643,13 @@ class AreaOptions(_Options):
         "What places a record whose point and named area disagree (area_mismatch): area or point.",
         flag="--place-by",
     )
+    max_outside: float = opt(
+        0.5,
+        "Largest share of the placed records that may lie outside the study area: more "
+        "stops the run (exit 2) before it computes, naming where they lie (the wrong "
+        "--area); 1 goes on whatever.",
+        flag="--max-outside",
+    )
 
     def _problems(self) -> list[str | None]:
         problems: list[str | None] = []
@@ -641,6 +668,11 @@ class AreaOptions(_Options):
             )
         if self.place_by not in ("area", "point"):
             problems.append(f"area.place_by={self.place_by!r} must be 'area' or 'point'")
+        if not 0 <= self.max_outside <= 1:
+            problems.append(
+                f"area.max_outside={self.max_outside!r} is a share of the records: use a "
+                "number from 0 to 1 (0.5: stop when more than half lie outside; 1: never)"
+            )
         return problems
 
 

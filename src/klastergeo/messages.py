@@ -113,6 +113,32 @@ _REPORT = {
         "not_computed": "Tidak dihitung",
         "not_computed_note": "Statistik berikut tidak terdefinisi untuk data ini:",
         "not_available": "tidak tersedia",
+        "columns_used": "Kolom yang dipakai",
+        "column_role": "Isi",
+        "column_name": "Kolom di berkas",
+        "column_unit": "Satuan",
+        "unit_converted": "{unit}, diubah ke {stated} ({how})",
+        "divided": "dibagi {n}",
+        "times": "dikalikan {n}",
+        "unit_assumed": "{stated} (judul kolom tanpa satuan: dianggap {stated})",
+        "unit_given": "{unit} (diberikan), diubah ke {stated} ({how})",
+        "roles_not_found": (
+            "Tidak ada kolom untuk: {roles}. Nilainya tidak tersedia (bukan 0) di semua "
+            "tabel, peta, buku kerja dan model."
+        ),
+        "similar_columns": (
+            "Kolom {columns} memuat kata-kata {role} dan kata lain, jadi tidak dipakai "
+            "sebagai {role}; berikan dengan {flag} bila memang itu kolomnya."
+        ),
+        "passed_over": "Kolom {columns} juga bisa menjadi {role}; yang dipakai {column}.",
+        "predictor_no_column": (
+            "{predictor} tidak dipakai dalam model: registri tidak punya kolomnya "
+            "(model diestimasi tanpanya)."
+        ),
+        "predictor_no_values": (
+            "{predictor} tidak dipakai dalam model: kolom {column} tidak berisi nilai "
+            "(model diestimasi tanpanya)."
+        ),
     },
     "en": {
         "title": "Industrial cluster report",
@@ -179,6 +205,32 @@ _REPORT = {
         "not_computed": "Not computed",
         "not_computed_note": "These statistics are not defined for these data:",
         "not_available": "not available",
+        "columns_used": "Columns used",
+        "column_role": "Holds",
+        "column_name": "Column in the file",
+        "column_unit": "Unit",
+        "unit_converted": "{unit}, converted to {stated} ({how})",
+        "divided": "divided by {n}",
+        "times": "times {n}",
+        "unit_assumed": "{stated} (no unit in the header: taken as {stated})",
+        "unit_given": "{unit} (given), converted to {stated} ({how})",
+        "roles_not_found": (
+            "No column for: {roles}. Their values are not available (never 0) in every "
+            "table, map, workbook and model."
+        ),
+        "similar_columns": (
+            "Column(s) {columns} hold the words of {role} and more, so are not taken as "
+            "{role}; pass {flag} if one is."
+        ),
+        "passed_over": "Column(s) {columns} could also be {role}; {column} was taken.",
+        "predictor_no_column": (
+            "{predictor} is left out of the models: the registry has no such column (they "
+            "are estimated without it)."
+        ),
+        "predictor_no_values": (
+            "{predictor} is left out of the models: column {column} holds no value (they "
+            "are estimated without it)."
+        ),
     },
 }
 
@@ -205,6 +257,7 @@ _MAP = {
         "workers": "Tenaga kerja",
         "output": "Nilai produksi (Rp juta)",
         "suppressed": "dirahasiakan (kerahasiaan usaha)",
+        "not_available": "tidak tersedia",
         "areas": "Wilayah",
         "typology": "Tipologi (Markusen)",
         "stage": "Tahap perkembangan",
@@ -262,6 +315,7 @@ _MAP = {
         "workers": "Workers",
         "output": "Output (Rp million)",
         "suppressed": "confidential (disclosure control)",
+        "not_available": "not available",
         "areas": "Areas",
         "typology": "Type (Markusen)",
         "stage": "Development stage",
@@ -999,6 +1053,38 @@ _POINTS = {
     },
 }
 
+#: What each input column role holds (the report's "Columns used").
+_INPUT_ROLES = {
+    "id": {
+        "id": "ID usaha",
+        "lat": "Lintang",
+        "lon": "Bujur",
+        "sector": "KBLI",
+        "workers": "Tenaga kerja",
+        "output": "Nilai produksi",
+        "investment": "Nilai investasi",
+        "name": "Nama usaha",
+        "area_code": "Kode wilayah",
+        "desa": "Desa/kelurahan",
+        "kecamatan": "Kecamatan",
+        "kabupaten": "Kabupaten/kota",
+    },
+    "en": {
+        "id": "Firm id",
+        "lat": "Latitude",
+        "lon": "Longitude",
+        "sector": "KBLI",
+        "workers": "Workers",
+        "output": "Production value",
+        "investment": "Investment",
+        "name": "Firm name",
+        "area_code": "Area code",
+        "desa": "Village (desa/kelurahan)",
+        "kecamatan": "District (kecamatan)",
+        "kabupaten": "Regency/city (kabupaten/kota)",
+    },
+}
+
 #: The catalogue: group -> language -> key -> text.
 MESSAGES: dict[str, dict[str, dict[str, str]]] = {
     "report": _REPORT,
@@ -1019,6 +1105,7 @@ MESSAGES: dict[str, dict[str, dict[str, str]]] = {
     "trends": _TRENDS,
     "emerging": _EMERGING,
     "roles": _ROLES,
+    "input_roles": _INPUT_ROLES,
 }
 
 

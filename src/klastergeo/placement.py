@@ -285,7 +285,10 @@ def gazetteer(
     units = pd.concat(frames) if frames else _units(pd.Series(dtype=object), level)
     codes = units.index.astype(str)
     if study and level in LEVELS:
-        units["inside"] = (codes == study) | codes.str.startswith(study + ".")
+        # the study area, its areas, and the areas it lies in (a record of Kecamatan
+        # Ceper names its regency, Klaten: that is no area outside)
+        ancestor = np.array([study.startswith(f"{c}.") for c in codes], dtype=bool)
+        units["inside"] = (codes == study) | codes.str.startswith(study + ".") | ancestor
     else:
         units["inside"] = True
     metric = None
@@ -365,6 +368,11 @@ def place(
     for role, column in used:
         values = frame[column].astype("string").str.strip()
         texts[role] = values.where(values.str.len() > 0).fillna("")
+    if "code" not in texts:  # a name column that holds codes (``desa``: 33.10.11.2015)
+        for role in [r for r in texts if _holds_codes(texts[r])][-1:]:
+            texts["code"] = texts.pop(role)
+            logger.info("column %r holds area codes: records are placed by them", role)
+    used = [(role, role) for role in ("code", *_ORDER) if role in texts]
     table = pd.DataFrame(texts, index=frame.index)
     position, distinct = pd.factorize(pd.MultiIndex.from_frame(table), use_na_sentinel=False)
     combos = pd.DataFrame(list(distinct), columns=list(texts))
@@ -384,6 +392,18 @@ def place(
         pos[i], how[i], reason[i], detail[i] = _resolve(gaz, dict(zip(columns, row, strict=True)))
     named = (combos != "").any(axis=1).to_numpy(dtype=bool)
     return Placed(pos[position], how[position], reason[position], detail[position], named[position])
+
+
+def _holds_codes(values: pd.Series) -> bool:
+    """Whether most written values of a column are Kemendagri codes of a village or a
+    district (a ``desa`` column of codes, as exports write it)."""
+    written = values.loc[values != ""]
+    if not len(written):
+        return False
+    sample = written.iloc[:: max(1, len(written) // 1000)]
+    codes = normalise_codes(sample)
+    deep = codes.str.len().fillna(0).to_numpy() >= _LENGTH[3]
+    return bool(deep.mean() > 0.5)
 
 
 def _exact(
@@ -685,8 +705,8 @@ def _match_once(
                 "ambiguous_area",
                 f"{what} is as close to {len(top)} areas: {_listed(gaz, top)}",
             )
-    far = index.outside.get(key, [])
-    if far and not scope:
+    far = [c for c in index.outside.get(key, []) if within(c)]
+    if far:
         return (
             "",
             "outside_study_area",

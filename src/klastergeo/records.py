@@ -14,7 +14,6 @@ import dataclasses
 import difflib
 import io
 import logging
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from numpy.typing import NDArray
 
-from klastergeo import coordinates, kbli, placement, sheets
+from klastergeo import coordinates, headers, kbli, placement, sheets
 from klastergeo._docstrings import fill
 from klastergeo._errors import ValidationError, preview
 from klastergeo._spatial import firm_points, locate_points
@@ -36,6 +35,7 @@ from klastergeo.config import Columns, Decimal
 from klastergeo.schema import FIRM_COLUMNS, RESERVED_FIRM_COLUMNS
 
 __all__ = [
+    "OUTSIDE_SAMPLE",
     "REASONS",
     "Checked",
     "CsvLayout",
@@ -61,6 +61,7 @@ __all__ = [
     "parse_numbers",
     "read_records",
     "resolve_columns",
+    "sample_outside",
     "sector_lengths",
     "single_values",
     "skip_rows",
@@ -105,89 +106,10 @@ _GIS_SUFFIXES = {".gpkg", ".geojson", ".json", ".shp", ".fgb", ".zip", ".gml", "
 _DELIMITERS = (",", ";", "\t", "|")
 _NA_TOKENS = ["", "na", "n/a", "nan", "null", "none", "-", "--", "#n/a"]
 
-#: Column names recognised when a role is not mapped explicitly (compared in lower case
-#: with spaces, dots and dashes read as underscores).
-CANDIDATES: dict[str, tuple[str, ...]] = {
-    "id": ("id", "record_id", "id_usaha", "id_ukm", "id_ikm", "kode_usaha", "nib", "firm_id"),
-    "lat": ("lat", "latitude", "lintang", "y", "koordinat_lintang", "lat_dd", "northing"),
-    "lon": (
-        "lon",
-        "lng",
-        "long",
-        "longitude",
-        "bujur",
-        "x",
-        "koordinat_bujur",
-        "lon_dd",
-        "easting",
-    ),
-    # both in one cell, as copied from a web map or a map link (issue 25)
-    "coordinates": (
-        "koordinat",
-        "titik_koordinat",
-        "coordinates",
-        "latlong",
-        "lat_long",
-        "lat_lon",
-        "lat_lng",
-        "latlon",
-        "koordinat_lokasi",
-        "link_maps",
-        "link_google_maps",
-        "google_maps",
-        "gmaps",
-        "link_lokasi",
-        "lokasi_gmaps",
-        "lokasi_maps",
-        "titik_lokasi",
-        "lokasi",
-    ),
-    "sector": ("kbli", "kode_kbli", "kbli_2020", "kbli2020", "sector", "sektor", "kbli_code"),
-    "workers": (
-        "workers",
-        "tenaga_kerja",
-        "jumlah_tenaga_kerja",
-        "tk",
-        "pekerja",
-        "jumlah_pekerja",
-        "employees",
-    ),
-    "output": ("output", "nilai_produksi", "production_value", "omzet", "turnover"),
-    "investment": ("investment", "investasi", "nilai_investasi"),
-    "name": ("name", "nama", "nama_usaha", "nama_perusahaan", "firm_name"),
-    "area_code": (
-        "kode_wilayah",
-        "kode_desa",
-        "kode_kelurahan",
-        "kode_desa_kelurahan",
-        "kode_desa_kel",
-        "kode_kemendagri",
-        "kode_wil",
-        "kdwil",
-        "area_code",
-    ),
-    "desa": (
-        "desa",
-        "kelurahan",
-        "desa_kelurahan",
-        "kelurahan_desa",
-        "desa_kel",
-        "kel_desa",
-        "nama_desa",
-        "nama_kelurahan",
-        "village",
-    ),
-    "kecamatan": ("kecamatan", "kec", "nama_kecamatan", "district"),
-    "kabupaten": (
-        "kabupaten",
-        "kabupaten_kota",
-        "kab_kota",
-        "kota_kabupaten",
-        "kab",
-        "nama_kabupaten",
-        "regency",
-    ),
-}
+#: Header phrases of each role, detected when a role is not mapped explicitly: the one
+#: synonyms table of :mod:`klastergeo.headers` (matching ignores case, punctuation,
+#: spacing and the unit; see there).
+CANDIDATES: dict[str, tuple[str, ...]] = headers.SYNONYMS
 _REQUIRED = ("lat", "lon", "sector")
 #: Roles that place a record by its area when it has no usable coordinates.
 PLACEMENT_ROLES = ("area_code", "desa", "kecamatan", "kabupaten")
@@ -277,6 +199,11 @@ class ValidationReport:
         Records kept, when ``records`` holds none of them (a run that keeps its firms on
         disk: :class:`klastergeo.pipeline.firms.FirmStore`); None when ``records`` holds
         every kept record.
+    outside
+        Record number, longitude and latitude (one row each) of the records rejected as
+        ``outside_study_area``, or of a uniform sample of :data:`OUTSIDE_SAMPLE` of them
+        (:func:`sample_outside`): where they lie is named from them
+        (:mod:`klastergeo.pipeline.coverage`). None when not gathered.
     skipped
         Rows that are not firms (totals, footnotes, blank rows, the header repeated;
         :func:`klastergeo.sheets.classify_rows`): ``row`` (record number), ``sheet_row``
@@ -300,6 +227,9 @@ class ValidationReport:
     renamed: Mapping[str, str] = field(default_factory=dict)
     sector_typed: bool = False
     kept: int | None = None
+    units: Mapping[str, headers.MeasureUnit] = field(default_factory=dict)
+    header: tuple[str, ...] = ()
+    outside: NDArray[np.float64] | None = field(default=None, repr=False)
     #: Kept records by how they were placed (``point``, ``code``, ``name``).
     placement: Mapping[str, int] = field(default_factory=dict)
     skipped: pd.DataFrame = field(default_factory=lambda: _skipped_frame(None))
@@ -352,6 +282,33 @@ class ValidationReport:
             "skipped_by_kind": self.skipped_by_kind,
             "layout": self.layout.summary() if self.layout is not None else None,
             "implied_columns": dict(self.implied),
+            **self.roles(),
+        }
+
+    def roles(self) -> dict[str, Any]:
+        """Which column was taken for each role, with the unit of the measures and the
+        factor to the stated unit (``roles``); the optional roles no column was found for
+        (``roles_not_found``); columns with a role's words and more, for a role not found
+        (``similar_columns``: ``Jumlah Tenaga Kerja Laki-laki``); and columns of a
+        later phrase of a role that was found (``passed_over``)."""
+        taken = {k: v for k, v in vars(self.columns).items() if v is not None}
+        roles: dict[str, dict[str, Any]] = {}
+        for role, column in taken.items():
+            unit = self.units.get(role)
+            roles[role] = unit.to_dict() if unit is not None else {"column": column}
+        detection = headers.detect(list(self.header), skip=list(taken.values()))
+        missing = [r for r in vars(self.columns) if r not in taken and r not in _REQUIRED]
+        return {
+            "roles": roles,
+            "roles_not_found": missing,
+            "similar_columns": {
+                r: detection.similar[r] for r in missing if detection.similar.get(r)
+            },
+            "passed_over": {
+                r: [c for group in detection.found[r] for c in group]
+                for r in taken
+                if detection.found.get(r)
+            },
         }
 
     @property
@@ -359,6 +316,53 @@ class ValidationReport:
         """Repaired rows per repair (:data:`REPAIRS`)."""
         counts = self.repaired["reason"].value_counts().to_dict() if len(self.repaired) else {}
         return {r: int(counts.get(r, 0)) for r in REPAIRS}
+
+
+#: Most records outside the study area whose coordinates a validation keeps to name
+#: where they lie (:attr:`ValidationReport.outside`): 4.8 MB, whatever the registry.
+OUTSIDE_SAMPLE = 200_000
+
+
+def _row_keys(rows: NDArray[np.float64]) -> NDArray[np.uint64]:
+    """A pseudo-random key per record number (splitmix64): a sample that keeps the
+    lowest keys is uniform, the same for any batch size, and reproducible."""
+    z = rows.astype(np.int64).astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def sample_outside(
+    *parts: NDArray[np.float64] | None, limit: int = OUTSIDE_SAMPLE
+) -> NDArray[np.float64]:
+    """The records of ``parts`` (arrays of rows ``record number, longitude, latitude``)
+    whose record numbers have the ``limit`` lowest keys: all of them when they are
+    fewer, else a uniform sample that does not depend on how the file was batched.
+
+    Parameters
+    ----------
+    *parts
+        Arrays of shape (n, 3); None is an empty one.
+    limit
+        Most rows kept.
+
+    Returns
+    -------
+    ndarray
+        Shape (k, 3), k <= ``limit``, in record order.
+
+    Examples
+    --------
+    >>> first = np.array([[1, 110.1, -7.1], [2, 110.2, -7.2]])
+    >>> sample_outside(first, np.array([[7, 110.7, -7.7]]), limit=5)[:, 0].tolist()
+    [1.0, 2.0, 7.0]
+    """
+    arrays = [np.asarray(p, dtype=np.float64).reshape(-1, 3) for p in parts if p is not None]
+    joined = np.concatenate(arrays) if arrays else np.empty((0, 3))
+    if len(joined) > limit:
+        keys = _row_keys(joined[:, 0])
+        joined = joined[np.argpartition(keys, limit - 1)[:limit]]
+    return joined[np.argsort(joined[:, 0], kind="stable")]
 
 
 # --------------------------------------------------------------------------------------
@@ -1108,8 +1112,8 @@ def _index_columns(
             )
         table[name] = level
     given = columns.id if columns is not None else None
-    keys = {_key(c) for c in table.columns if c not in names}
-    has_id = given is not None or any(k in keys for k in CANDIDATES["id"])
+    found = headers.detect([str(c) for c in table.columns if c not in names]).found
+    has_id = given is not None or bool(found["id"])
     if has_id:
         return table, None
     if index.nlevels > 1:
@@ -1248,15 +1252,12 @@ def _kind(kinds: NDArray[np.object_], *types: type) -> NDArray[np.bool_]:
 # --------------------------------------------------------------------------------------
 
 
-def _key(name: str) -> str:
-    return re.sub(r"[\s.\-/]+", "_", str(name).strip().lower())
-
-
 def resolve_columns(
     frame_columns: list[str],
     columns: Columns | None = None,
     *,
     has_geometry: bool = False,
+    need_sector: bool = True,
     implied: Mapping[str, str] | None = None,
 ) -> Columns:
     """Complete a column mapping: check the given names, detect the missing ones.
@@ -1270,11 +1271,19 @@ def resolve_columns(
         The file's column names.
     columns
         Names given by the user; a given name must be in ``frame_columns``. Roles left
-        None are detected from :data:`CANDIDATES` (ignoring case, blanks, dots, hyphens
-        and slashes). None detects every role.
+        None are detected from :data:`CANDIDATES` (:func:`klastergeo.headers.detect`:
+        ignoring case, spacing, punctuation and the unit, a header being a role's column
+        only when its words are one of the role's phrases). Where columns of two
+        phrases of a role are found, the phrase listed first wins (logged; see
+        :meth:`ValidationReport.summary`); columns that differ only in case,
+        punctuation or unit are an error. None detects every role.
     has_geometry
         Whether the file has a geometry (a GIS layer), so that latitude and longitude
         columns are not required.
+    need_sector
+        Whether the command needs each record's sector (finding sentra does); False for
+        one that does not (``klastergeo model`` of a registry column on a survey
+        without KBLI codes), which then leaves ``sector`` None when none is found.
     implied
         Role -> a column that stands for the role where no column is given or detected
         for it (:attr:`RawRecords.implied`: the sheet's name for the kecamatan).
@@ -1289,15 +1298,16 @@ def resolve_columns(
     --------
     >>> resolve_columns(["id_usaha", "lintang", "bujur", "kbli"]).lat
     'lintang'
+    >>> cols = resolve_columns(["Lintang", "Bujur", "KBLI 2020", "Jml TK", "Nilai Produksi (Rp)"])
+    >>> cols.sector, cols.workers, cols.output
+    ('KBLI 2020', 'Jml TK', 'Nilai Produksi (Rp)')
     """
     given = columns or Columns()
-    by_key: dict[str, list[str]] = {}
-    for column in frame_columns:
-        by_key.setdefault(_key(column), []).append(column)
-    available = {key: names[0] for key, names in by_key.items()}
+    explicit = [v for v in vars(given).values() if v is not None]
+    detection = headers.detect(frame_columns, skip=explicit)
     resolved: dict[str, str | None] = {}
     problems: list[str] = []
-    for role, names in CANDIDATES.items():
+    for role in vars(given):
         chosen = getattr(given, role)
         if chosen is not None:
             if chosen not in frame_columns:
@@ -1306,18 +1316,26 @@ def resolve_columns(
                 problems.append(f"column {chosen!r} for {role} is not in the file{hint}")
             resolved[role] = chosen
             continue
-        hits = [n for n in names if n in available]
-        if hits and len(by_key[hits[0]]) > 1:
+        groups = detection.found.get(role, [])
+        if groups and len(groups[0]) > 1:
             flag = f"--{role.replace('_', '-')}-col"
             problems.append(
-                f"columns {preview(by_key[hits[0]])} differ only in case or punctuation and "
+                f"columns {preview(groups[0])} differ only in case, punctuation or unit and "
                 f"could each be the {role} column; pass {flag} with the one to use"
             )
             resolved[role] = None
             continue
-        resolved[role] = available[hits[0]] if hits else None
-        if hits:
-            logger.info("using column %r as %s", available[hits[0]], role)
+        resolved[role] = groups[0][0] if groups else None
+        if groups:
+            logger.info("using column %r as %s", groups[0][0], role)
+        passed = detection.passed_over(role)
+        if passed:
+            flag = f"--{role.replace('_', '-')}-col"
+            logger.warning(
+                "column %r is taken as %s before %s (its name comes first in the synonyms "
+                "table); pass %s to take another",
+                groups[0][0], role, preview(passed), flag,
+            )  # fmt: skip
     for role, column in (implied or {}).items():
         if resolved.get(role) is None and column in frame_columns:
             resolved[role] = column
@@ -1329,13 +1347,16 @@ def resolve_columns(
     for role in _REQUIRED:
         if role in ("lat", "lon") and (has_geometry or placed_by_area or paired):
             continue
+        if role == "sector" and not need_sector:
+            continue
         if resolved[role] is None and not any(f"be the {role} column" in p for p in problems):
             flag = {"lat": "--lat-col", "lon": "--lon-col", "sector": "--sector-col"}[role]
             where = (
                 " (or --coords-col NAME for one column holding both, or place records by "
                 "area: --area-code-col, --desa-col, --kecamatan-col)"
                 if role in ("lat", "lon")
-                else ""
+                else " (the KBLI code of each firm: sentra are found per sector; "
+                "`klastergeo model --outcome COLUMN` needs none)"
             )
             problems.append(f"no {role} column found; pass {flag} NAME{where}")
     if problems:
@@ -1763,6 +1784,7 @@ def validate_records(
     snap_m: float = 100.0,
     sector_digits: int = 2,
     decimal: Decimal = "auto",
+    units: Mapping[str, str | None] | None = None,
     places: placement.Gazetteer | None = None,
     crs: str | None = None,
 ) -> ValidationReport:
@@ -1785,6 +1807,10 @@ def validate_records(
         KBLI digits that make a sector (2 = division).
     decimal
         Decimal mark of text numbers (see :func:`parse_numbers`).
+    units
+        Units of the amounts given by the user (``{"output": "Rp"}``), overriding the
+        unit their headers state; amounts are converted to Rp juta
+        (:func:`klastergeo.headers.measure_units`).
     places
         The study area's gazetteer: records without usable coordinates are placed by
         the area they name (see :func:`check_rows`).
@@ -1819,6 +1845,7 @@ def validate_records(
     formats = _number_formats(raw.frame, cols, decimal=decimal, delimiter=raw.delimiter)
     if crs is None:
         check_units(coordinate_units(raw.frame, cols), cols)
+    measures = headers.measure_units(vars(cols), options=units)
     checked = check_rows(
         raw,
         cols,
@@ -1828,6 +1855,7 @@ def validate_records(
         sector_digits=sector_digits,
         places=places,
         crs=crs,
+        units=measures,
     )
     _check_duplicates(checked)
     reason, detail = checked.checks.resolve()
@@ -1844,6 +1872,9 @@ def validate_records(
         decimal=file_decimal(formats),
         renamed=renamed,
         sector_typed=checked.sectors.typed,
+        units=measures,
+        header=tuple(map(str, raw.frame.columns)),
+        outside=checked.outside(reason),
         placement=placements(kept),
         skipped=locate(skipped, raw.layout, sheet=True),
         layout=raw.layout,
@@ -2069,6 +2100,19 @@ class Checked:
         kept["placement"] = how[keep] if how is not None else "point"
         return kept, renamed
 
+    def outside(self, reason: NDArray[np.object_]) -> NDArray[np.float64]:
+        """Record number, longitude and latitude of the rows rejected as
+        ``outside_study_area`` (a sample of :data:`OUTSIDE_SAMPLE`, :func:`sample_outside`).
+
+        Parameters
+        ----------
+        reason
+            Each row's rejection reason (``""``: kept), as :meth:`_Checks.resolve` gives.
+        """
+        mask = np.asarray(reason == "outside_study_area", dtype=bool)
+        rows = np.asarray(self.raw.rows, dtype=np.float64)[mask]
+        return sample_outside(np.column_stack([rows, self.place.lon[mask], self.place.lat[mask]]))
+
     def repaired(self, keep: NDArray[np.bool_]) -> pd.DataFrame:
         """``repaired.csv`` rows of the kept rows.
 
@@ -2077,7 +2121,6 @@ class Checked:
         keep
             Which rows are kept (a repaired row not kept is not listed).
         """
-        assert self.cols.sector is not None
         return _repaired_frame(self.raw, keep, self.ids, self.place, self.sectors, self.cols.sector)
 
 
@@ -2090,6 +2133,7 @@ def check_rows(
     snap_m: float,
     sector_digits: int,
     sector_lengths: NDArray[np.int64] | None = None,
+    units: Mapping[str, headers.MeasureUnit] | None = None,
     places: placement.Gazetteer | None = None,
     crs: str | None = None,
 ) -> Checked:
@@ -2113,6 +2157,9 @@ def check_rows(
     sector_lengths
         The whole sector column's :func:`klastergeo.kbli.length_counts` when ``raw`` is
         one batch of a file (:func:`sector_lengths`).
+    units
+        The unit of each measure column and its factor to the stated unit
+        (:func:`klastergeo.headers.measure_units`); None reads them from the headers.
     places
         The study area's gazetteer (:func:`klastergeo.placement.gazetteer`): records
         without usable coordinates are placed by the area code or names they give, and
@@ -2129,16 +2176,24 @@ def check_rows(
     place = _check_coordinates(
         raw, cols, formats, checks, areas=areas, snap_m=snap_m, places=places, crs=crs
     )
-    assert cols.sector is not None
-    sectors = _check_sectors(
-        raw.frame,
-        cols.sector,
-        checks,
-        sector_digits=sector_digits,
-        lengths=sector_lengths,
-        typed=cols.sector in raw.typed_columns,
-    )
-    numbers = _check_values(raw.frame, cols, formats, checks)
+    if cols.sector is None:  # a survey without KBLI codes (klastergeo model): no sector
+        sectors = _Sectors(
+            pd.Series(pd.NA, index=raw.frame.index, dtype=object),
+            np.zeros(len(raw.frame), dtype=bool),
+            False,
+        )
+    else:
+        sectors = _check_sectors(
+            raw.frame,
+            cols.sector,
+            checks,
+            sector_digits=sector_digits,
+            lengths=sector_lengths,
+            typed=cols.sector in raw.typed_columns,
+        )
+    if units is None:
+        units = headers.measure_units(vars(cols))
+    numbers = _check_values(raw.frame, cols, formats, checks, units)
     ids = _check_missing_ids(raw, cols, checks)
     return Checked(raw, cols, checks, place, sectors, numbers, ids)
 
@@ -2447,9 +2502,14 @@ def _check_sectors(
 
 
 def _check_values(
-    frame: pd.DataFrame, cols: Columns, formats: Mapping[str, NumberFormat], checks: _Checks
+    frame: pd.DataFrame,
+    cols: Columns,
+    formats: Mapping[str, NumberFormat],
+    checks: _Checks,
+    units: Mapping[str, headers.MeasureUnit],
 ) -> dict[str, NDArray[np.float64]]:
-    """Workers, output and investment: finite numbers within their bounds."""
+    """Workers, output and investment: finite numbers within their bounds, converted to
+    the stated unit (``units``: Rp juta for amounts). A blank is missing (NaN), never 0."""
     numbers: dict[str, NDArray[np.float64]] = {}
     problems: dict[str, NDArray[np.bool_]] = {}
     limits: dict[str, float] = {}
@@ -2458,8 +2518,13 @@ def _check_values(
         if name is None:
             continue
         values, _, bad = parse_numbers(frame[name], fmt=formats[name])
+        factor = units[role].factor if role in units else 1.0
+        if factor < 1.0:  # divided by a whole number (1,000): 1500 Rp ribu is 1.5 exactly
+            values = values / round(1.0 / factor)
+        elif factor > 1.0:
+            values = values * factor
         numbers[role] = values
-        limits[name] = VALUE_BOUNDS[role]
+        limits[name] = VALUE_BOUNDS[role] / factor  # as the column writes its values
         problems[name] = bad | (values < 0) | (values > VALUE_BOUNDS[role])
 
     def text(rows: pd.Index) -> pd.Series:
@@ -2595,7 +2660,7 @@ def _repaired_frame(
     ids: pd.Series,
     place: _Place,
     sectors: _Sectors,
-    sector_name: str,
+    sector_name: str | None,
 ) -> pd.DataFrame:
     """``repaired.csv``: kept rows whose coordinates were swapped back, and kept rows
     whose KBLI code got its leading zero back."""
@@ -2613,6 +2678,8 @@ def _repaired_frame(
             "lon": lon[fixed],
         }
     )
+    if sector_name is None:  # no sector column: nothing to restore
+        return swaps.reset_index(drop=True)
     zeros = pd.DataFrame(
         {
             "record_id": ids[zero_fixed].to_numpy(dtype=object),

@@ -658,6 +658,9 @@ def _describe(
         gi_z_max=("gi_z", "max"),
         gi_p_min=("gi_p", "min"),
     )
+    # a sum nobody reported is missing, never 0: the known values' sum, NaN without any
+    measures = ["workers", "output", "investment"]
+    out[measures] = grouped[measures].sum(min_count=1)
     out["area_codes"] = grouped["code"].agg(lambda c: ";".join(sorted(c)))
     out["core_areas"] = (
         frame.loc[frame["core"]].groupby("_group")["code"].agg(lambda c: ";".join(sorted(c)))
@@ -959,10 +962,10 @@ def _relabel(labels: NDArray[np.int64]) -> NDArray[np.int64]:
 
 
 def _sums(firms: pd.DataFrame, rows: NDArray[np.int64]) -> dict[str, float]:
-    """Workers, output and investment of the firms at ``rows`` (NaN for a column the
-    firms lack)."""
+    """Workers, output and investment of the firms at ``rows``: the sum of the values
+    reported (NaN for a column the firms lack or where none of them reports one)."""
     return {
-        column: float(pd.to_numeric(firms[column].iloc[rows], errors="coerce").sum())
+        column: float(pd.to_numeric(firms[column].iloc[rows], errors="coerce").sum(min_count=1))
         if column in firms.columns
         else float("nan")
         for column in ("workers", "output", "investment")

@@ -195,11 +195,13 @@ def test_a_run_over_a_sorted_registry_writes_the_whole_files_results(
     """``--batch-size 100`` over a registry whose batches are all rejected in places
     exits 0 with the tables of one batch (issue 24: ArrowNotImplementedError)."""
     path = _write(_sorted(_registry(study), where), tmp_path / name)
+    # a sub-area of a registry sorted by region: most records outside, on purpose
+    extra = (*extra, "--max-outside", "1")
     code, output = _invoke(
         _run(study, tmp_path / "small", path, "--batch-size", str(BATCH), *extra)
     )
     assert code == 0, output
-    code, output = _invoke(_run(study, tmp_path / "one", path))
+    code, output = _invoke(_run(study, tmp_path / "one", path, "--max-outside", "1"))
     assert code == 0, output
     for table in ("sentra.csv", "colocation.csv", "related.csv", "rejected.csv"):
         assert (tmp_path / "small" / table).read_bytes() == (tmp_path / "one" / table).read_bytes()

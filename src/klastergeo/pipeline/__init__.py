@@ -33,6 +33,7 @@ from klastergeo._io import RunFolder
 from klastergeo.config import RunConfig
 from klastergeo.pipeline import (
     assembly,
+    coverage,
     firm_output,
     gis,
     intake,
@@ -309,7 +310,7 @@ def _validate(
     ones); stop where validation keeps nothing, or finds a problem with ``--strict``."""
     records = intake.validate(config, registry, study.polygons, steps.progress)
     predictors = modelling.predictors(config, records.validation, records.firms)
-    _stop_at_validation(config, records.validation, steps, survey)
+    _stop_at_validation(config, records.validation, steps, survey, study.source)
     return records, predictors
 
 
@@ -336,7 +337,12 @@ def _models(
     for kind, fit in fitted.notes.items():
         if "skipped" in fit:
             notes.add("models", models.TITLES[kind], fit["skipped"], warn=False)
-    return fitted
+    if not fitted.fitted:
+        return fitted
+    lost = modelling.left_out(config, records.validation, predictors)
+    for item in lost:
+        logger.info("models: %s", modelling.left_out_text(item))  # the summary says it
+    return dataclasses.replace(fitted, left_out=lost)
 
 
 def _result(
@@ -423,12 +429,18 @@ def _stop_at_validation(
     report: records_mod.ValidationReport,
     steps: Steps,
     survey: intake.Survey | None = None,
+    source: Path | None = None,
 ) -> None:
-    """Stop a run whose validation keeps nothing (or, with ``--strict``, finds any
-    problem): its report goes beside the previous outputs, which stay as they are (for
-    a period of a run over surveys: beside the run over surveys' outputs)."""
+    """Stop a run whose placed records lie mostly outside the study area
+    (:func:`~.coverage.check`: the wrong ``--area``), or whose validation keeps nothing
+    (or, with ``--strict``, finds any problem): its report goes beside the previous
+    outputs, which stay as they are (for a period of a run over surveys: beside the run
+    over surveys' outputs)."""
     where = rejection_folder(config.out if survey is None else survey.config.out)
-    problem = intake.stop_error(config, report, where, survey=survey)
+    registry = None if survey is None else survey.source(config)
+    problem = coverage.check(config, report, source=source, where=where, registry=registry)
+    if problem is None:
+        problem = intake.stop_error(config, report, where, survey=survey)
     if problem is not None:
         head = header(
             "stopped after validation", config.analysis.seed, timestamp=config.output.timestamp
@@ -470,6 +482,7 @@ def _write_run(
         skipped=stats.skipped,
         sentra=result.sentra,
         model_notes=fitted.notes,
+        predictors_left_out=fitted.left_out,
         not_computed=steps.notes.items,
         timings=steps.timings,
         candidates=result.candidates,

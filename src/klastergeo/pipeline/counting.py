@@ -13,7 +13,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from klastergeo import aggregate, area_counts, batches, concentration
-from klastergeo._errors import ConfigError, ValidationError
+from klastergeo._errors import ConfigError, DataError, ValidationError
 from klastergeo._spatial import has_point
 from klastergeo.config import RunConfig
 from klastergeo.pipeline.firms import FirmStore
@@ -103,6 +103,7 @@ def count(config: RunConfig, study: StudyArea, intake: Intake) -> Counts:
         firms = firms.assign(admin_code=firms.get("area_code"), area_code=pd.Categorical(cells))
         areas = study.grid(firms["area_code"].cat.categories.tolist())
     counts = aggregate.count_by_area(firms, areas.index)
+    _check_lq_measure(config, counts)
     matrix = aggregate.wide(counts, lq_column(config))
     lq = concentration.location_quotient(matrix).rename(columns={"p_value": "lq_p"})
     table = counts.join(lq)
@@ -270,6 +271,31 @@ def _cells(firms: pd.DataFrame, resolution: int) -> NDArray[np.object_]:
             len(found),
         )
     return cells
+
+
+def _check_lq_measure(config: RunConfig, counts: pd.DataFrame) -> None:
+    """Location quotients of workers or output need the value of every cell with firms:
+    a cell nobody reported is missing, and a missing value is not 0 (issue 25)."""
+    measure = lq_column(config)
+    if measure == "n_firms":
+        return
+    values = counts[measure]
+    option = f"sentra.lq_measure={config.sentra.lq_measure!r}"
+    if values.isna().all():
+        raise ConfigError(
+            f"{option}, but no kept firm has a value of {measure} (no {measure} column was "
+            f"found, or it is empty); compute location quotients of firms (sentra.lq_measure"
+            f' = "firms") or name the column with --{measure}-col'
+        )
+    unreported = values.isna() & (counts["n_firms"] > 0)
+    if unreported.any():
+        cells = [f"{a} sector {s}" for a, s in unreported.index[unreported.to_numpy()][:3]]
+        raise DataError(
+            f"{option}, but {int(unreported.sum())} area x sector cell(s) with firms have "
+            f"no {measure} value (e.g. {'; '.join(cells)}): their location quotients cannot "
+            "be computed (a missing value is not 0); compute location quotients of firms "
+            f'(sentra.lq_measure = "firms") or fill in the values'
+        )
 
 
 def _rows(firms: pd.DataFrame, counts: pd.DataFrame) -> NDArray[np.signedinteger]:

@@ -85,7 +85,13 @@ def _named(progress: Progress | None) -> Progress | None:
     return lambda stage, done, total: report(_STAGES.get(stage, stage), done, total)
 
 
-def read(config: RunConfig, workdir: Path, progress: Progress | None = None) -> batches.Registry:
+def read(
+    config: RunConfig,
+    workdir: Path,
+    progress: Progress | None = None,
+    *,
+    need_sector: bool = True,
+) -> batches.Registry:
     """The registry, opened for validation in batches (the ``read`` step): a CSV file is
     staged as Parquet, and number formats and the sector width are decided for the
     whole file.
@@ -100,6 +106,9 @@ def read(config: RunConfig, workdir: Path, progress: Progress | None = None) -> 
         An empty folder for the staged registry and the spilled batches.
     progress
         Called as ``progress(stage, done, total)`` while the file is read.
+    need_sector
+        Whether the command needs each record's sector (False: ``klastergeo model`` of
+        a registry column, which a survey without KBLI codes can give).
     """
     check_records(config)
     assert config.records.path is not None
@@ -115,7 +124,21 @@ def read(config: RunConfig, workdir: Path, progress: Progress | None = None) -> 
         layer=config.records.layer,
         progress=_named(progress),
         crs=config.records.crs,
+        units=units_given(config),
+        need_sector=need_sector,
     )
+
+
+def units_given(config: RunConfig) -> dict[str, str | None]:
+    """The units of the amounts given by ``records.output_unit`` and
+    ``records.investment_unit`` (None: read from the header).
+
+    Parameters
+    ----------
+    config
+        The run's configuration.
+    """
+    return {"output": config.records.output_unit, "investment": config.records.investment_unit}
 
 
 def check_records(config: RunConfig) -> None:
@@ -349,8 +372,10 @@ def _elsewhere(validation: records_mod.ValidationReport, level: str = "") -> str
 def validation_problem(
     config: RunConfig, report: records_mod.ValidationReport
 ) -> ValidationError | None:
-    """The error a ``klastergeo validate`` outcome amounts to: no record kept, or (with
-    ``records.strict``) any record rejected or repaired; None when it may go on.
+    """The error a ``klastergeo validate`` outcome amounts to: most placed records
+    outside the study area (:func:`~klastergeo.pipeline.coverage.check`), no record
+    kept, or (with ``records.strict``) any record rejected or repaired; None when it may
+    go on.
 
     Parameters
     ----------
@@ -360,6 +385,11 @@ def validation_problem(
     report
         The validation report.
     """
+    from klastergeo.pipeline import coverage
+
+    outside = coverage.check(config, report, where=Path(config.out))
+    if outside is not None:  # the wrong --area: before "nothing kept", which it explains
+        return outside
     where = str(Path(config.out) / "rejected.csv")
     if report.n_kept == 0:
         return ValidationError(

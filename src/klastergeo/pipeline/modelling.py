@@ -18,7 +18,16 @@ from klastergeo._errors import ConfigError, ModelError, ValidationError, preview
 from klastergeo.config import RunConfig
 from klastergeo.pipeline.firms import FirmStore
 
-__all__ = ["Models", "Sample", "best_kind", "fit_models", "predictors", "stratified_sample"]
+__all__ = [
+    "Models",
+    "Sample",
+    "best_kind",
+    "fit_models",
+    "left_out",
+    "left_out_text",
+    "predictors",
+    "stratified_sample",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +43,7 @@ class Models:
     notes: dict[str, Any] = field(default_factory=dict)
     probabilities: dict[str, pd.Series] = field(default_factory=dict)
     sample: pd.DataFrame | None = None
+    left_out: list[dict[str, str | None]] = field(default_factory=list)
 
     @property
     def best(self) -> str | None:
@@ -167,6 +177,61 @@ def predictors(
                 "name it in model.categorical (--categorical)"
             ) from None
     return out
+
+
+def left_out(
+    config: RunConfig,
+    validation: records_mod.ValidationReport,
+    chosen: dict[str, pd.Series],
+) -> list[dict[str, str | None]]:
+    """The default predictors (workers, output, investment) the models go without, and
+    why: the registry has no column for one (``no_column``), or its column holds no
+    value (``no_values``). A model never falls back to fewer predictors without saying
+    so (``summary.json`` ``predictors_left_out``, the terminal and the report).
+
+    Parameters
+    ----------
+    config
+        The configuration; with ``model.predictors`` given the user chose them and
+        nothing is left out.
+    validation
+        The validation report: its column mapping.
+    chosen
+        The predictors the models use (:func:`predictors`).
+
+    Returns
+    -------
+    list of dict
+        Each role left out: ``predictor`` (the role), ``column`` (its column, or None)
+        and ``reason``.
+    """
+    if config.model.predictors:
+        return []
+    out: list[dict[str, str | None]] = []
+    for role in ("workers", "output", "investment"):
+        column = getattr(validation.columns, role)
+        if column is None:
+            out.append({"predictor": role, "column": None, "reason": "no_column"})
+        elif column not in chosen and role not in chosen:
+            out.append({"predictor": role, "column": column, "reason": "no_values"})
+    return out
+
+
+def left_out_text(item: dict[str, Any]) -> str:
+    """One predictor left out (:func:`left_out`), in words for the terminal and log.
+
+    Parameters
+    ----------
+    item
+        One entry of :func:`left_out`.
+    """
+    role = item["predictor"]
+    if item["reason"] == "no_column":
+        return (
+            f"{role} left out of the models: the registry has no {role} column "
+            f"(pass --{role}-col NAME)"
+        )
+    return f"{role} left out of the models: column {item['column']!r} has no value"
 
 
 def fit_models(

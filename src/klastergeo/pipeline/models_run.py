@@ -13,7 +13,7 @@ from klastergeo import records as records_mod
 from klastergeo._errors import ConfigError, ModelError, ValidationError, preview
 from klastergeo._io import RunFolder
 from klastergeo.config import RunConfig, parse_level
-from klastergeo.pipeline import intake, modelling, writer
+from klastergeo.pipeline import coverage, intake, modelling, writer
 from klastergeo.pipeline._steps import Reporter, Steps, header
 from klastergeo.pipeline.graph import build_weights
 from klastergeo.pipeline.study import study_area
@@ -90,15 +90,23 @@ def run_models(
         return _fit_survey(config, survey, Steps(reporter))
     steps = Steps(reporter)
     with RunFolder(config.out, kind="model") as folder:
-        registry = steps("read", intake.read, config, folder.scratch(), steps.progress)
+        # a model of a registry column needs no sector (a survey of one sentra has none)
+        registry = steps(
+            "read", intake.read, config, folder.scratch(), steps.progress, need_sector=False
+        )
         with steps.timed("validate"):
             report = intake.validate_only(config, folder.scratch(), registry)
+            outside = coverage.check(config, report)
+            if outside is not None:  # the wrong --area
+                raise outside
             if report.n_kept == 0:
                 raise ValidationError(
                     f"no record of {str(config.records.path)!r} survived validation "
                     f"({intake.reason_text(report)})"
                 )
             predictors = modelling.predictors(config, report)
+            for item in modelling.left_out(config, report, predictors):
+                logger.warning("models: %s", modelling.left_out_text(item))
         fitted = steps(
             "models", modelling.fit_models, config, report.records, predictors, None, report
         )
@@ -116,6 +124,7 @@ def run_models(
                 **header("models", config.analysis.seed, timestamp=config.output.timestamp),
                 "records": report.summary(),
                 "models": fitted.notes,
+                "predictors_left_out": modelling.left_out(config, report, predictors),
                 "timings": steps.timings,
                 "config": config.to_dict(),
                 "versions": writer.versions(),

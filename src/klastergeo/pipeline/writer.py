@@ -5,6 +5,7 @@ commit. Column lists come from :mod:`klastergeo.schema`."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -571,6 +572,7 @@ def run_summary(
     timings: dict[str, float],
     candidates: pd.DataFrame | None = None,
     colocation: dict[str, Any] | None = None,
+    predictors_left_out: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """The content of a run's ``summary.json`` (the manifest is added at the commit).
 
@@ -604,6 +606,9 @@ def run_summary(
     colocation
         What co-location measured and wrote (sectors tested, sector pairs computed and
         written to ``colocation.csv``); None when it was not measured.
+    predictors_left_out
+        The default predictors the models went without, and why
+        (:func:`klastergeo.pipeline.modelling.left_out`).
     """
     return {
         **head,
@@ -625,6 +630,7 @@ def run_summary(
         "candidates": near_miss_summary(candidates),
         **({"colocation": colocation} if colocation is not None else {}),
         "models": model_notes,
+        "predictors_left_out": [dict(item) for item in predictors_left_out],
         "not_computed": not_computed,
         "timings": timings,
         "config": config.to_dict(),

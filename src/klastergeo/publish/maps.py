@@ -1013,6 +1013,10 @@ _POPUP = (
 )
 
 
+#: Popup rows that are sums of a measure: shown as not available when missing.
+_MEASURES = ("workers", "output", "investment")
+
+
 def _sentra_payload(sentra: gpd.GeoDataFrame, t: dict[str, str], lang: str) -> dict[str, Any]:
     """Sentra polygons and their popups as rows of (label, text); the page sets every
     text as text."""
@@ -1050,6 +1054,8 @@ def _sentra_payload(sentra: gpd.GeoDataFrame, t: dict[str, str], lang: str) -> d
             )
             if flag:
                 text = t["suppressed"]
+            elif not text and column in _MEASURES:
+                text = t["not_available"]  # a measure nobody reported: missing, never 0
             if text:
                 row.append([label, text])
     tooltips = [

@@ -95,6 +95,78 @@ def _quality_sentence(records: Mapping[str, Any], reasons: Mapping[str, int], la
     )
 
 
+def _unit_text(entry: Mapping[str, Any], lang: str) -> str:
+    """A measure's unit and its conversion to the stated unit, in words (empty for a
+    role without a unit)."""
+    if "unit" not in entry:
+        return ""
+    t = TEXT[lang]
+    unit, stated = str(entry["unit"]), str(entry.get("stated_unit", entry["unit"]))
+    factor = float(entry.get("factor", 1.0))
+    if entry.get("unit_from") == "assumed" and stated != "orang":
+        return t["unit_assumed"].format(stated=stated)
+    if factor == 1.0:
+        return unit
+    how = (
+        t["divided"].format(n=messages.number(round(1 / factor), lang))
+        if factor < 1
+        else t["times"].format(n=messages.number(factor, lang))
+    )
+    key = "unit_given" if entry.get("unit_from") == "option" else "unit_converted"
+    return t[key].format(unit=unit, stated=stated, how=how)
+
+
+#: Roles not found that the report names (the measures; the area roles are for
+#: registries without coordinates, the name and id are not analysed).
+_NOTED_MISSING = ("workers", "output", "investment")
+
+
+def _columns_section(records: Mapping[str, Any], lang: str) -> str:
+    """Which column was taken for each role, with the measures' units and conversions;
+    the measures without a column; similar columns not taken; columns passed over."""
+    t = TEXT[lang]
+    roles = records.get("roles") or {}
+    if not roles:
+        return ""
+
+    def role(key: str) -> str:
+        return messages.label("input_roles", key, lang)
+
+    rows = "".join(
+        f'<tr><td class="text">{html.escape(role(r))}</td>'
+        f'<td class="text">{html.escape(str(entry.get("column", "")))}</td>'
+        f'<td class="text">{html.escape(_unit_text(entry, lang))}</td></tr>'
+        for r, entry in roles.items()
+    )
+    head = "".join(
+        f'<th class="text">{html.escape(t[k])}</th>'
+        for k in ("column_role", "column_name", "column_unit")
+    )
+    parts = [
+        f"<h3>{html.escape(t['columns_used'])}</h3>",
+        f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>",
+    ]
+    missing = [r for r in records.get("roles_not_found") or [] if r in _NOTED_MISSING]
+    if missing:
+        text = t["roles_not_found"].format(roles=", ".join(role(r) for r in missing))
+        parts.append(f"<p>{html.escape(text)}</p>")
+    for r, names in (records.get("similar_columns") or {}).items():
+        text = t["similar_columns"].format(
+            columns=", ".join(f"'{n}'" for n in names),
+            role=role(r),
+            flag=f"--{r.replace('_', '-')}-col",
+        )
+        parts.append(f"<p>{html.escape(text)}</p>")
+    for r, names in (records.get("passed_over") or {}).items():
+        text = t["passed_over"].format(
+            columns=", ".join(f"'{n}'" for n in names),
+            role=role(r),
+            column=f"'{(roles.get(r) or {}).get('column', '')}'",
+        )
+        parts.append(f"<p>{html.escape(text)}</p>")
+    return "".join(parts)
+
+
 def _global_sentence(global_stats: pd.DataFrame, lang: str) -> str:
     """Global autocorrelation in one sentence: in how many sectors firms cluster
     significantly, and where most strongly (empty without Moran's I)."""
@@ -238,6 +310,9 @@ def build_report(
     config = summary.get("config", {})
     not_computed = summary.get("not_computed")
     model_blocks, models_note = _models_section(models or {}, config, lang)
+    if models:
+        lost = _left_out_sentences(summary.get("predictors_left_out") or [], lang)
+        models_note = " ".join(x for x in (lost, models_note) if x)
     return template.render(
         lang=lang,
         t=t,
@@ -254,6 +329,7 @@ def build_report(
         ).name,
         map_file=map_file,
         records_table=Markup(_table(counts, lang=lang)),
+        columns_section=Markup(_columns_section(records, lang)),
         reasons_table=Markup(reasons_table),
         n_sentra=len(sentra),
         sentra_table=Markup(_sentra_table(sentra, lang)),
@@ -420,6 +496,19 @@ def _models_section(
         best = float(np.nanmax([float(r.fit.get("auc", np.nan)) for r in fitted.values()]))
         return [], TEXT[lang]["models_weak"].format(auc=messages.number(best, lang, 2))
     return [_model_block(kind, result, lang) for kind, result in shown.items()], ""
+
+
+def _left_out_sentences(items: Sequence[Mapping[str, Any]], lang: str) -> str:
+    """The predictors the models went without, and why (``predictors_left_out``)."""
+    t = TEXT[lang]
+    return " ".join(
+        t[f"predictor_{item['reason']}"].format(
+            predictor=messages.label("input_roles", item["predictor"], lang),
+            column=f"'{item.get('column')}'",
+        )
+        for item in items
+        if f"predictor_{item.get('reason')}" in t
+    )
 
 
 def _meaningful(result: Any) -> bool:
