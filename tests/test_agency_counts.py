@@ -667,3 +667,19 @@ def test_counts_without_a_period_with_strict_exit_2(study: Path, tmp_path: Path)
     assert done.exit_code == 2
     text = " ".join(done.output.split())
     assert "--strict: 1 record(s) of" in text and "imk.csv' have no period in 'tahun'" in text
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (BOUNDARIES / "desa.parquet").exists(), reason="no national boundaries")
+def test_counts_of_another_regency_stop_naming_where_they_lie(tmp_path: Path) -> None:
+    villages = pd.read_parquet(BOUNDARIES / "desa.parquet", columns=["kode"])
+    villages = villages.loc[villages["kode"].str.startswith("35.04.")].reset_index(drop=True)
+    wide = pd.DataFrame({"Kode Desa": villages["kode"], "Industri dari Kayu": 3})
+    wide.to_csv(tmp_path / "podes.csv", index=False)
+    args = ["run", "--counts", str(tmp_path / "podes.csv"), "--area", "35.05"]
+    args += ["--boundaries", str(BOUNDARIES), "--out", str(tmp_path / "o")]
+    done = runner.invoke(app, args)
+    assert done.exit_code == 2
+    text = " ".join(done.output.split())
+    assert "271 of the 271 records of" in text and "podes.csv" in text
+    assert "35.04 Kabupaten Tulungagung: 271" in text

@@ -40,6 +40,7 @@ listed in ``skipped.csv`` as a registry's are: totals (``Jumlah``, ``Total``), n
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import Mapping
@@ -397,8 +398,9 @@ def read_counts(
         rejected=rejected.reset_index(drop=True),
         repaired=pd.DataFrame(columns=["row", "reason", "detail"]),
         skipped=skipped,
+        outside=_outside(rows, reason),
         n_read=n_read,
-        columns=columns,
+        columns=dataclasses.replace(columns, **places),  # what placed the rows
         kept=int(todo.sum()),
     )
     listed = set(kept_codes) | set(codes[(reason != "") & (codes != "")])
@@ -412,6 +414,14 @@ def read_counts(
         dropped=dropped,
         absent_areas=int((~areas.index.isin(list(listed))).sum()),
     )
+
+
+def _outside(rows: np.ndarray, reason: np.ndarray) -> np.ndarray:
+    """The rows placed outside the study area by the area they name (record number,
+    no point): where they lie is named from their codes (the study-area check)."""
+    out = rows[reason == "outside_study_area"].astype(np.float64)
+    nan = np.full(len(out), np.nan)
+    return records_mod.sample_outside(np.column_stack([out, nan, nan]))
 
 
 def _sheet_as_is(source: Path, sheet: str | None) -> pd.DataFrame:

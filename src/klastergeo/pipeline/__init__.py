@@ -399,7 +399,11 @@ def _stop_at_counts(
     a known count, no firm), or, with ``--strict``, any rejected row (totals rows and
     footnotes aside); its report goes beside the previous outputs."""
     where = rejection_folder(config.out if survey is None else survey.config.out)
-    problem = intake.stop_error(config, report, where, survey=survey)
+    # rows mostly of other areas than --area: the wrong study area, said where they lie
+    name = repr(str(config.counts.path)) if survey is None else survey.source(config)
+    problem = coverage.check(config, report, where=where, registry=name)
+    if problem is None:
+        problem = intake.stop_error(config, report, where, survey=survey)
     if problem is None and (not len(counts.areas) or not counts.counts["n_firms"].sum()):
         unknown = len(counts.source.unknown) if counts.source is not None else 0
         problem = ValidationError(
