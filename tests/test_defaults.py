@@ -162,6 +162,7 @@ def _sample() -> dict[str, dict[str, object]]:
         "dynamics": {"min_overlap": 0.5, "change": 0.2, "alpha": 0.1, "stable_ids": True},
         "colocation": {"k": 6, "permutations": 19, "min_firms": 3, "enabled": False},
         "disclosure": {"min_firms": 5, "dominance_k": 0.9, "grid_m": 500.0},
+        "counts": {"format": "long", "count_col": "jumlah"},
     }
 
 

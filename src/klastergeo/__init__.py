@@ -24,13 +24,14 @@ from klastergeo._errors import *  # noqa: F403 - the error classes are public
 
 if TYPE_CHECKING:
     from klastergeo._spatial import to_metric, utm_crs
-    from klastergeo.api import run
+    from klastergeo.api import run, run_counts
 
-__all__ = [*_errors.__all__, "__version__", "run", "to_metric", "utm_crs"]
+__all__ = [*_errors.__all__, "__version__", "run", "run_counts", "to_metric", "utm_crs"]
 
 #: Public helpers imported on first use (``import klastergeo`` stays light).
 _LAZY = {
     "run": "klastergeo.api",
+    "run_counts": "klastergeo.api",
     "utm_crs": "klastergeo._spatial",
     "to_metric": "klastergeo._spatial",
 }

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from klastergeo.config import RunConfig
     from klastergeo.pipeline import RunResult
 
-__all__ = ["run", "staged"]
+__all__ = ["run", "run_counts", "staged"]
 
 
 def run(
@@ -117,6 +117,68 @@ def run(
         }
         with staged(records, load_config(config, overrides=overrides)) as settings:
             return pipeline.run(settings)
+    except BaseException:
+        if made is not None:
+            _remove_unless_reported(made, target)
+        raise
+
+
+def run_counts(
+    counts: str | Path,
+    *,
+    area: str | None = None,
+    level: str | None = None,
+    out: str | Path | None = None,
+    boundaries: str | Path | None = None,
+    config: str | Path | None = None,
+    options: Mapping[str, Any] | None = None,
+) -> RunResult:
+    """Run the pipeline on counts of firms per area (``--counts``): a PODES-style table
+    with a column per sector or industry group, or a long table of area, sector and
+    count (:mod:`klastergeo.area_counts`). Everything defined on counts per area is
+    computed; the steps that need firms are listed in ``summary["not_computed"]``.
+
+    Parameters
+    ----------
+    counts
+        The counts file (CSV, Excel or Parquet).
+    area, level, out, boundaries, config, options
+        As for :func:`run` (e.g. ``options={"counts.sectors": {"Industri kayu": "31"}}``).
+
+    Returns
+    -------
+    RunResult
+        As for :func:`run`; ``firms`` is empty.
+
+    Examples
+    --------
+    >>> import klastergeo
+    >>> result = klastergeo.run_counts("podes.xlsx", area="35.04")  # doctest: +SKIP
+    >>> result.sentra[["name", "sector", "n_firms"]]  # doctest: +SKIP
+    """
+    from klastergeo import pipeline
+    from klastergeo._errors import ConfigError
+    from klastergeo.config import load_config
+
+    if not isinstance(counts, str | os.PathLike):
+        raise ConfigError(f"counts must be a file path, not {type(counts).__name__}")
+    if area is not None and boundaries is None:
+        from klastergeo.boundaries import resolve_area_name
+        from klastergeo.config import is_area_code
+
+        area = area if is_area_code(area) else resolve_area_name(area)
+    made = Path(tempfile.mkdtemp(prefix="klastergeo-")) if out is None else None
+    target = made / "run" if made is not None else Path(out)  # type: ignore[arg-type]
+    try:
+        overrides: dict[str, Any] = {
+            "counts.path": str(counts),
+            "area.code": area,
+            "area.level": level,
+            "area.boundaries": None if boundaries is None else str(boundaries),
+            "out": str(target),
+            **dict(options or {}),
+        }
+        return pipeline.run(load_config(config, overrides=overrides))
     except BaseException:
         if made is not None:
             _remove_unless_reported(made, target)

@@ -209,7 +209,7 @@ def _sentra(settings: RunConfig) -> None:
 def _pipeline(settings: RunConfig, *, sentra_only: bool) -> None:
     from klastergeo import _console, pipeline
 
-    if settings.records.period_col or settings.records.files:  # several surveys
+    if settings.records.period_col or settings.records.files or settings.counts.files:
         from klastergeo.pipeline.periods import run_periods
 
         _console.print_periods(run_periods(settings, sentra_only=sentra_only), settings.out)

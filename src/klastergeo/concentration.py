@@ -40,6 +40,7 @@ __all__ = [
     "herfindahl",
     "hoover",
     "indices_by_level",
+    "indices_from_counts",
     "krugman_specialisation",
     "location_quotient",
     "locational_gini",
@@ -483,6 +484,68 @@ def indices_by_level(
     )
     # plants summed per (finest area, sector) once; every level sums these cells
     finest = _cells(located[area], located["sector"], pd.Series(amounts, index=located.index))
+    return _indices_of_cells(finest, levels=levels, measure=measure)
+
+
+def indices_from_counts(
+    counts: pd.DataFrame,
+    *,
+    levels: Mapping[str, int] | None = None,
+    measure: str = "n_firms",
+) -> pd.DataFrame:
+    """:func:`indices_by_level` of counts per area and sector instead of plants (a
+    counts file: the village census, agency tables).
+
+    Every index of area shares is the same as from the plants; the plant Herfindahl
+    and Ellison-Glaeser's gamma need each plant's size: with ``measure="n_firms"``
+    every plant counts 1 (so they are exact), with a summed measure (``workers``) they
+    are NaN.
+
+    Parameters
+    ----------
+    counts
+        Indexed by (``area_code``, ``sector``) with ``n_firms`` and, for another
+        measure, its sums.
+    levels, measure
+        As for :func:`indices_by_level`.
+
+    Examples
+    --------
+    >>> counts = pd.DataFrame(
+    ...     {"n_firms": [3, 1, 0, 4]},
+    ...     index=pd.MultiIndex.from_tuples(
+    ...         [("33.01", "10"), ("33.01", "31"), ("33.02", "10"), ("33.02", "31")],
+    ...         names=["area_code", "sector"],
+    ...     ),
+    ... )
+    >>> indices_from_counts(counts)["n_firms"].tolist()
+    [3, 5]
+    """
+    if measure not in ("n_firms", "workers", "output"):
+        raise ConfigError(f"measure={measure!r}; use 'n_firms', 'workers' or 'output'")
+    if measure not in counts.columns:
+        raise DataError(f"measure {measure!r} is not a column of the counts")
+    n = counts["n_firms"].to_numpy(dtype=float)
+    w = counts[measure].to_numpy(dtype=float)
+    cells = pd.DataFrame(
+        {
+            "area": counts.index.get_level_values(0).astype(str).to_numpy(dtype=object),
+            "sector": counts.index.get_level_values(1).astype(str).to_numpy(dtype=object),
+            "n": n,
+            "w": np.nan_to_num(w, nan=0.0),
+            "w2": n if measure == "n_firms" else np.full(len(n), np.nan),
+        }
+    )
+    cells = cells.loc[cells["n"] > 0].reset_index(drop=True)
+    cells["n"] = cells["n"].astype(np.int64)
+    return _indices_of_cells(cells, levels=levels, measure=measure)
+
+
+def _indices_of_cells(
+    finest: pd.DataFrame, *, levels: Mapping[str, int] | None, measure: str
+) -> pd.DataFrame:
+    """The indices of :func:`indices_by_level` from plants summed per (finest area,
+    sector) (:func:`_cells`)."""
     codes = finest["area"].astype(str)
     if levels is None:
         longest = int(codes.str.len().max()) if len(codes) else 0
@@ -496,7 +559,7 @@ def indices_by_level(
         cells = (
             finest.assign(area=level_codes.to_numpy(dtype=object))
             .groupby(["area", "sector"], sort=False)[["n", "w", "w2"]]
-            .sum()
+            .sum(min_count=1)
             .reset_index()
         )
         matrix = cells.pivot_table(

@@ -106,6 +106,7 @@ SentraMethod = Literal["areas", "hdbscan", "dbscan"]
 SpatialModel = Literal["auto", "lag", "error", "none"]
 ModelKind = Literal["lpm", "logit", "probit"]
 Lang = Literal["id", "en"]
+CountsLayout = Literal["auto", "wide", "long"]
 CsvLocale = Literal["en", "id"]
 #: Which sector pairs ``colocation.csv`` holds (``[colocation] pairs``).
 ColocationPairs = Literal["significant", "all"]
@@ -1243,6 +1244,64 @@ def _timestamp_problem(timestamp: object) -> str | None:
 
 
 @dataclass(frozen=True)
+class CountsOptions(_Options):
+    """Counts of firms per area as input instead of a registry of firms (the village
+    census PODES, agency tables): see :mod:`klastergeo.area_counts`."""
+
+    SECTION: ClassVar[str] = "counts"
+
+    path: Path | None = opt(
+        None,
+        "Counts of firms per area instead of a registry (--records): one row per area "
+        "(Kemendagri code) and one column per sector or PODES industry group (Industri "
+        "kayu, Industri makanan dan minuman, KBLI 31), or one row per area and sector "
+        "with a count; a blank cell is unknown, '-' is 0. Repeat --counts for one file "
+        "per survey period (counts.files). Firm-level steps are not computed.",
+        flag="--counts",
+        more="counts.files",
+        commands=("run", "sentra"),
+    )
+    files: tuple[Path, ...] = opt(
+        (),
+        "One counts file per survey period, in time order (or repeat --counts); their "
+        "labels are records.periods (default: the one year in each file name).",
+    )
+    format: CountsLayout = opt(
+        "auto",
+        "Shape of the counts file: wide (a column per sector), long (area, sector, count) "
+        "or auto (long when a sector column and a count column are found).",
+        flag="--counts-format",
+        commands=("run", "sentra"),
+    )
+    count_col: str | None = opt(None, "Count column of a long counts file (default: detected).")
+    sectors: dict[str, str] = opt(
+        dict,
+        "Column header (wide) or sector value (long) -> sector label, e.g. "
+        "{'Industri kayu' = '31'}; wins over KBLI codes and the PODES groups.",
+    )
+
+    def _problems(self) -> list[str | None]:
+        problems: list[str | None] = []
+        if self.files and self.path is not None:
+            problems.append(
+                f"counts.path={str(self.path)!r} and counts.files={len(self.files)} files both "
+                "name counts files; give one (path) or one per period (files)"
+            )
+        if len(self.files) == 1:
+            problems.append(
+                f"counts.files holds one file ({str(self.files[0])!r}); following sentra over "
+                "time needs at least 2 (else use counts.path)"
+            )
+        problems.append(_choice("counts.format", self.format, CountsLayout))
+        return problems
+
+    @property
+    def given(self) -> bool:
+        """Whether the run reads counts instead of a registry."""
+        return self.path is not None or bool(self.files)
+
+
+@dataclass(frozen=True)
 class DisclosureOptions(_Options):
     """Statistical disclosure control of every table, layer, page and workbook a run writes
     (firm-level files aside): sums of workers, output and investment of too few firms, or
@@ -1313,7 +1372,49 @@ class RunConfig:
     dynamics: DynamicsOptions = field(default_factory=DynamicsOptions)
     colocation: ColocationOptions = field(default_factory=ColocationOptions)
     disclosure: DisclosureOptions = field(default_factory=DisclosureOptions)
+    counts: CountsOptions = field(default_factory=CountsOptions)
     out: Path = Path("out")
+
+    def __post_init__(self) -> None:
+        if not self.counts.given:
+            return
+        problems = []
+        if self.records.path is not None or self.records.files:
+            given = "--counts" if self.counts.path is not None else "counts.files"
+            registry = (
+                f"--records {str(self.records.path)!r}"
+                if self.records.path is not None
+                else f"records.files ({len(self.records.files)} registries)"
+            )
+            problems.append(
+                f"{given} and {registry} both give the firms: a run reads counts per area or "
+                "a registry of firms, not both; drop --records to analyse the counts, or "
+                "--counts to analyse the registry"
+            )
+        if self.sentra.method != "areas":
+            problems.append(
+                f"sentra.method={self.sentra.method!r} delineates sentra from the firms' "
+                "points, which counts per area do not have; use sentra.method='areas' "
+                "with --counts"
+            )
+        if self.area.level.startswith("h3"):
+            problems.append(
+                f"--level {self.area.level} puts firms in H3 cells by their points; counts "
+                "per area (--counts) have none: use an administrative level (desa, "
+                "kecamatan) or the boundaries the counts are of"
+            )
+        if self.dynamics.stable_ids:
+            problems.append(
+                "dynamics.stable_ids follows firms by their record ids, which counts per "
+                "area do not have; leave it out with --counts"
+            )
+        if self.counts.files and self.records.period_col:
+            problems.append(
+                f"records.period_col={self.records.period_col!r} and counts.files both give "
+                "the periods; use a period column in one counts file or one file per period"
+            )
+        if problems:
+            raise ConfigError("; ".join(problems))
 
     def with_overrides(self, overrides: dict[str, Any]) -> RunConfig:
         """Return a copy with ``{"section.key": value}`` overrides applied (None is skipped);
@@ -1411,6 +1512,7 @@ SECTIONS: dict[str, Any] = {
     "dynamics": DynamicsOptions,
     "colocation": ColocationOptions,
     "disclosure": DisclosureOptions,
+    "counts": CountsOptions,
 }
 #: Keys whose values are lists of column names (a comma-separated string also works).
 _LIST_KEYS = ("sectors", "predictors", "linkages", "categorical", "log", "periods")
@@ -1422,9 +1524,10 @@ PATH_KEYS = {
     ("diagnosis", "table"),
     ("model", "area_data"),
     ("colocation", "linkage_table"),
+    ("counts", "path"),
 }
 #: Keys holding a list of paths (each checked and resolved as a path key is).
-PATH_LIST_KEYS = {("records", "files")}
+PATH_LIST_KEYS = {("records", "files"), ("counts", "files")}
 #: The commands whose flags a section's options become (a field's ``commands`` wins).
 _COMMANDS = {
     "records": ("run", "sentra", "validate", "model"),

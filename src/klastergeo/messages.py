@@ -564,6 +564,8 @@ _COLUMNS = {
         "confidence": "Sentra: tingkat keyakinan",
         "disclosure_min_firms": "Kerahasiaan: usaha minimum per angka terbit",
         "disclosure_dominance": "Kerahasiaan: aturan dominasi (n usaha terbesar > k %)",
+        "dominance_not_applied": "tidak diterapkan: data jumlah usaha per wilayah tidak memuat "
+        "nilai tiap usaha",
         "True": "ya",
         "False": "tidak",
         "two-sided": "dua arah",
@@ -651,6 +653,7 @@ _COLUMNS = {
         "confidence": "Sentra: confidence",
         "disclosure_min_firms": "Disclosure control: fewest firms per published sum",
         "disclosure_dominance": "Disclosure control: dominance rule (n largest firms > k %)",
+        "dominance_not_applied": "not applied: counts per area do not hold each firm's value",
         "True": "yes",
         "False": "no",
         "two-sided": "two-sided",

@@ -28,7 +28,7 @@ import pandas as pd
 
 from klastergeo import models
 from klastergeo import records as records_mod
-from klastergeo._errors import ConfigError
+from klastergeo._errors import ConfigError, ValidationError
 from klastergeo._io import RunFolder
 from klastergeo.config import RunConfig
 from klastergeo.pipeline import (
@@ -42,12 +42,12 @@ from klastergeo.pipeline import (
     writer,
 )
 from klastergeo.pipeline._steps import Reporter, Steps, arrow_pool, header
-from klastergeo.pipeline.counting import count
+from klastergeo.pipeline.counting import check_counts, count, count_from_file
 from klastergeo.pipeline.delineation import find_sentra
 from klastergeo.pipeline.graph import build_weights
 from klastergeo.pipeline.intake import rejection_folder, validate_only, validation_problem
 from klastergeo.pipeline.models_run import run_area_model, run_models, validate_run
-from klastergeo.pipeline.profiling import check_colocation, profile
+from klastergeo.pipeline.profiling import FIRM_LEVEL, check_colocation, profile, profile_counts
 from klastergeo.pipeline.protection import protect
 from klastergeo.pipeline.statistics import analyse
 from klastergeo.pipeline.study import study_area
@@ -197,11 +197,13 @@ def run(
     --------
     >>> result = run(load_config("klastergeo.toml"))  # doctest: +SKIP
     """
-    if config.records.period_col or config.records.files:
+    if config.records.period_col or config.records.files or config.counts.files:
         given = (
             f"records.period_col={config.records.period_col!r}"
             if config.records.period_col
             else f"records.files ({len(config.records.files)} registries)"
+            if config.records.files
+            else f"counts.files ({len(config.counts.files)} counts files)"
         )
         raise ConfigError(
             f"{given} asks for a run per survey period, which `klastergeo run` and "
@@ -209,13 +211,24 @@ def run(
             "this function runs one registry"
         )
     steps = Steps(reporter)
-    intake.check_records(config)  # before the output folder, boundaries or the registry
-    check_colocation(config)
+    from_counts = config.counts.given
+    if from_counts:
+        check_counts(config)
+    else:
+        intake.check_records(config)  # before the output folder, boundaries or the registry
+        check_colocation(config)
     with RunFolder(config.out) as folder, arrow_pool():  # checked, locked, then computing
         study = steps("boundaries", study_area, config)
-        registry = steps("read", intake.read, config, folder.scratch(), steps.progress)
-        records, predictors = steps("validate", _validate, config, registry, study, steps, survey)
-        counts = steps("aggregate", count, config, study, records)
+        if from_counts:  # counts per area: read, checked and counted in one step
+            records, counts = steps("read", count_from_file, config, study)
+            _stop_at_counts(config, records.validation, counts, steps, survey)
+            predictors: dict[str, pd.Series] = {}
+        else:
+            registry = steps("read", intake.read, config, folder.scratch(), steps.progress)
+            records, predictors = steps(
+                "validate", _validate, config, registry, study, steps, survey
+            )
+            counts = steps("aggregate", count, config, study, records)
         h3, options = study.kind == "h3", config.analysis
         weights = steps(
             "weights", build_weights, options, counts.areas, counts.firms_per_area, h3=h3
@@ -225,26 +238,43 @@ def run(
             "sentra", _sentra, config, study, counts, stats, weights, steps.notes
         )
         firms = assembly.firms_with_sentra(counts.firms, found)
-        profiles = steps(
-            "profile",
-            profile,
-            config,
-            study,
-            firms,
-            found.sentra,
-            stats.analysed,
-            steps.notes,
-            counts.store,
-        )
-        fitted = (
-            modelling.Models()
-            if sentra_only
-            else steps("models", _models, config, firms, predictors, weights, records, steps.notes)
-        )
+        if from_counts:
+            profiles = steps(
+                "profile", profile_counts, config, study, counts.counts, found.sentra, steps.notes
+            )
+        else:
+            profiles = steps(
+                "profile",
+                profile,
+                config,
+                study,
+                firms,
+                found.sentra,
+                stats.analysed,
+                steps.notes,
+                counts.store,
+            )
+        if from_counts:
+            steps.notes.add(
+                "write", "firms output (firms/) and firm markers", FIRM_LEVEL, warn=False
+            )
+        if sentra_only:
+            fitted = modelling.Models()
+        elif from_counts:
+            fitted = modelling.Models()
+            steps.notes.add(
+                "models", "firm-level models", f"{FIRM_LEVEL}: they are fitted on firms", warn=False
+            )
+        else:
+            fitted = steps(
+                "models", _models, config, firms, predictors, weights, records, steps.notes
+            )
         del predictors  # a number per firm and predictor: only the models read them
         result = _result(config, records, counts, stats, weights, found, firms, profiles, fitted)
         guard = steps("protect", protect, config, counts, found, result.firm_columns, counts.store)
         result = guard.public(result)  # what every file, page and workbook shows
+        if from_counts:  # no firms output to read them from: there are none
+            result._firms = counts.store.frame()
         profiles = dataclasses.replace(
             profiles,
             concentration=result.concentration,
@@ -358,6 +388,46 @@ def _result(
     )
 
 
+def _stop_at_counts(
+    config: RunConfig,
+    report: records_mod.ValidationReport,
+    counts: Any,
+    steps: Steps,
+    survey: intake.Survey | None = None,
+) -> None:
+    """Stop a run on counts whose file gives nothing usable (no row kept, no area with
+    a known count, no firm), or, with ``--strict``, any rejected row (totals rows and
+    footnotes aside); its report goes beside the previous outputs."""
+    where = rejection_folder(config.out if survey is None else survey.config.out)
+    # rows mostly of other areas than --area: the wrong study area, said where they lie
+    name = repr(str(config.counts.path)) if survey is None else survey.source(config)
+    problem = coverage.check(config, report, where=where, registry=name)
+    if problem is None:
+        problem = intake.stop_error(config, report, where, survey=survey)
+    if problem is None and (not len(counts.areas) or not counts.counts["n_firms"].sum()):
+        unknown = len(counts.source.unknown) if counts.source is not None else 0
+        problem = ValidationError(
+            f"counts file {str(config.counts.path)!r} gives no usable count: "
+            + (
+                f"every area of the study area has an unknown count ({unknown} areas with "
+                "a blank cell or a rejected row)"
+                if not len(counts.areas)
+                else "every count is 0"
+            )
+            + f"; the outputs in {str(config.out)!r} are unchanged; see "
+            f"{str(where / 'rejected.csv')!r}"
+        )
+    if problem is not None:
+        head = header(
+            "stopped after validation", config.analysis.seed, timestamp=config.output.timestamp
+        )
+        if survey is not None:
+            head["period"] = survey.period
+            config = survey.config
+        writer.rejection_report(where, config, report, head, steps.timings)
+        raise problem
+
+
 def _stop_at_validation(
     config: RunConfig,
     report: records_mod.ValidationReport,
@@ -424,6 +494,8 @@ def _write_run(
     )
     if result.disclosure is not None:
         summary["disclosure"] = result.disclosure.summary()
+    if counts.source is not None:
+        summary["counts"] = counts.source.summary()
     with steps.timed("report"):
         shown = writer.figures(
             stage,
@@ -455,15 +527,16 @@ def _write_run(
         )
         locale = config.output.csv_locale
         writer.validation_reports(stage, result.validation, locale=locale)
-        firm_output.write_firms(
-            stage,
-            counts.store,
-            writer.firm_columns(result.firm_columns),
-            by_province=study.nested,
-            progress=lambda done, total: steps.progress("writing firms", done, total),
-            gpkg=config.output.firms_gpkg,
-            created=summary["created"],
-        )
+        if counts.source is None:  # counts per area have no firms to write
+            firm_output.write_firms(
+                stage,
+                counts.store,
+                writer.firm_columns(result.firm_columns),
+                by_province=study.nested,
+                progress=lambda done, total: steps.progress("writing firms", done, total),
+                gpkg=config.output.firms_gpkg,
+                created=summary["created"],
+            )
         writer.run_tables(
             stage,
             table=result.table,

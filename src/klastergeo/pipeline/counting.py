@@ -5,21 +5,22 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from klastergeo import aggregate, concentration
-from klastergeo._errors import ConfigError, DataError
+from klastergeo import aggregate, area_counts, batches, concentration
+from klastergeo._errors import ConfigError, DataError, ValidationError
 from klastergeo._spatial import has_point
 from klastergeo.config import RunConfig
 from klastergeo.pipeline.firms import FirmStore
 from klastergeo.pipeline.intake import Intake
 from klastergeo.pipeline.study import StudyArea
 
-__all__ = ["FIRM_FIELDS", "Counts", "count", "lq_column"]
+__all__ = ["FIRM_FIELDS", "Counts", "check_counts", "count", "count_from_file", "lq_column"]
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +48,9 @@ class Counts:
     table: pd.DataFrame
     store: FirmStore
     rows: NDArray[np.signedinteger]
+    #: The counts file the counts were read from (:func:`count_from_file`): there are no
+    #: firms, only counts and sums per (area, sector); None for a registry of firms.
+    source: area_counts.AreaCounts | None = None
 
     @property
     def firms_per_area(self) -> pd.Series:
@@ -107,6 +111,145 @@ def count(config: RunConfig, study: StudyArea, intake: Intake) -> Counts:
     return Counts(
         firms=firms, areas=areas, counts=counts, table=table, store=store, rows=_rows(firms, counts)
     )
+
+
+def check_counts(config: RunConfig) -> None:
+    """Fail now if the counts file does not exist or cannot be read as a table (before
+    the output folder and the boundaries).
+
+    Parameters
+    ----------
+    config
+        The run's configuration: ``counts.path`` (or ``counts.files``).
+    """
+    from klastergeo import records as records_mod
+
+    options = config.counts
+    if options.path is None and options.files:
+        raise ConfigError(
+            f"counts.files names {len(options.files)} counts files; this function reads "
+            "one: pass --counts PATH once (run and sentra follow several periods)"
+        )
+    if options.path is None:
+        raise ConfigError("no counts file given; pass --counts PATH or [counts] path")
+    records_mod.check_source(options.path, what="counts")
+
+
+def count_from_file(config: RunConfig, study: StudyArea) -> tuple[Intake, Counts]:
+    """Counts of firms per area and sector read from ``counts.path`` instead of counted
+    from a registry (the ``read``, ``validate`` and ``aggregate`` steps of a run on a
+    counts file).
+
+    The areas of analysis are the study area's, without the areas whose count is
+    unknown (a blank cell, a rejected row of theirs): they are left out as if outside
+    the study area. There are no firms: ``firms`` is empty and the later steps that need
+    them are not computed.
+
+    Parameters
+    ----------
+    config
+        The run's configuration: ``[counts]``, ``records`` (how the file is read,
+        ``sector_digits``, ``period_col``), ``columns`` and ``sentra.lq_measure``.
+    study
+        The study area (administrative or custom polygons; not H3: counts per area
+        cannot be put in cells).
+
+    Returns
+    -------
+    tuple of Intake and Counts
+        The report of the rows used and rejected (no firms), and the counts.
+    """
+    options = config.counts
+    assert options.path is not None
+    if study.kind == "h3":
+        raise ConfigError(
+            f"--level {config.area.level} puts firms in H3 cells by their points; counts per "
+            "area (--counts) have none: use an administrative level (desa, kecamatan) or "
+            "the boundaries the counts are of"
+        )
+    places = _counts_gazetteer(config, study)
+    read = area_counts.read_counts(
+        options.path,
+        areas=study.polygons,
+        layout=options.format,
+        sectors=options.sectors,
+        columns=config.columns,
+        count_col=options.count_col,
+        sector_digits=config.records.sector_digits,
+        study_code=config.area.code if study.kind == "admin" else None,
+        delimiter=config.records.delimiter,
+        encoding=config.records.encoding,
+        sheet=config.records.sheet,
+        period_col=config.records.period_col,
+        gaz=places,
+    )
+    measure = lq_column(config)
+    if measure != "n_firms" and read.cells[measure].isna().all():
+        raise ValidationError(
+            f"sentra.lq_measure={config.sentra.lq_measure!r}: counts file "
+            f"{str(options.path)!r} gives no {measure} column; use lq_measure='firms' or "
+            f"add the sums of {measure} per area and sector (a long table)"
+        )
+    if measure != "n_firms":
+        lacking = read.cells.loc[(read.cells["n_firms"] > 0) & read.cells[measure].isna()]
+        if len(lacking):
+            first = lacking.index[0]
+            raise ValidationError(
+                f"sentra.lq_measure={config.sentra.lq_measure!r}: {len(lacking)} area x sector "
+                f"cell(s) of counts file {str(options.path)!r} have firms but no {measure} "
+                f"sum (e.g. area {first[0]}, sector {first[1]}); give every sum or use "
+                "lq_measure='firms'"
+            )
+    known = ~study.polygons.index.isin(list(read.unknown))
+    areas = study.polygons.loc[known]
+    cells = read.cells.loc[read.cells.index.get_level_values("area_code").isin(areas.index)]
+    cells = cells.assign(n_firms=cells["n_firms"].astype(np.int64))
+    cells = cells[["n_firms", *aggregate.VALUE_COLUMNS]]
+    matrix = aggregate.wide(cells, measure)
+    lq = concentration.location_quotient(matrix).rename(columns={"p_value": "lq_p"})
+    table = cells.join(lq)
+    table["area_name"] = areas["name"].reindex(table.index.get_level_values("area_code")).to_numpy()
+    firms = pd.DataFrame(
+        {
+            "area_code": pd.Categorical([], categories=areas.index.astype(str)),
+            "sector": pd.Categorical(
+                [], categories=cells.index.get_level_values("sector").unique().astype(str)
+            ),
+            **{c: np.empty(0) for c in ("workers", "output", "investment", "lon", "lat")},
+        }
+    )
+    store = FirmStore(
+        batches.BatchValidation(
+            parts=(),
+            rejected=read.report.rejected,
+            repaired=read.report.repaired,
+            n_read=read.report.n_read,
+            n_kept=0,
+            columns=config.columns,
+            memory=firms.assign(record_id=pd.Series([], dtype=str)).set_index("record_id"),
+        )
+    )
+    counts = Counts(
+        firms=firms,
+        areas=areas,
+        counts=cells,
+        table=table,
+        store=store,
+        rows=np.empty(0, dtype=np.int32),
+        source=read,
+    )
+    return Intake(firms=store, validation=read.report), counts
+
+
+def _counts_gazetteer(config: RunConfig, study: StudyArea) -> Any:
+    """The gazetteer placing the rows of a counts file (as a registry's records are
+    placed: :func:`klastergeo.pipeline.intake.gazetteer`)."""
+    from dataclasses import replace
+
+    from klastergeo.pipeline.intake import gazetteer
+
+    # any placement role makes the gazetteer: the file's own columns are found later
+    return gazetteer(config, study.polygons, replace(config.columns, area_code="*"))
 
 
 def _cells(firms: pd.DataFrame, resolution: int) -> NDArray[np.object_]:

@@ -61,7 +61,12 @@ class Survey:
             The period's run's configuration (its registry, when the run over surveys
             has one registry per period).
         """
-        path = self.config.records.path or config.records.path
+        path = (
+            self.config.counts.path
+            or self.config.records.path
+            or config.counts.path
+            or config.records.path
+        )
         return f"{str(path)!r} (period {self.period})"
 
 
@@ -328,13 +333,18 @@ def stop_error(
     return ValidationError(
         f"{kept}{validation.n_rejected} record(s) rejected and "
         f"{validation.n_repaired} repaired in "
-        + (repr(str(config.records.path)) if survey is None else survey.source(config))
+        + (repr(str(_source_path(config))) if survey is None else survey.source(config))
         + (", none kept" if validation.n_kept == 0 else "")
         + f" ({reason_text(validation)}){_elsewhere(validation, config.area.level)}; "
         "the outputs in "
         f"{str(config.out if survey is None else survey.config.out)!r} are unchanged; "
         f"see {str(where / 'rejected.csv')!r}"
     )
+
+
+def _source_path(config: RunConfig) -> Path | None:
+    """The file a run reads its firms from: the counts file or the registry."""
+    return config.counts.path if config.counts.given else config.records.path
 
 
 def _elsewhere(validation: records_mod.ValidationReport, level: str = "") -> str:

@@ -65,11 +65,12 @@ from klastergeo._io import RunFolder, atomic_path, write_csv, write_text
 from klastergeo.config import RunConfig
 from klastergeo.pipeline import intake
 from klastergeo.pipeline._steps import Reporter, header
+from klastergeo.pipeline.counting import check_counts
 from klastergeo.pipeline.profiling import check_colocation
 from klastergeo.pipeline.protection import flag_column, regency_codes
 from klastergeo.pipeline.writer import versions
 
-__all__ = ["PeriodsResult", "period_files", "run_periods", "split_by_period"]
+__all__ = ["PeriodsResult", "period_files", "run_periods", "split_by_period", "split_counts"]
 
 logger = logging.getLogger(__name__)
 
@@ -196,6 +197,69 @@ def split_by_period(config: RunConfig, folder: Path) -> _Split:
     return _Split({p: files[p] for p in labels.periods}, out, labels)
 
 
+def split_counts(config: RunConfig, folder: Path) -> _Split:
+    """Split a counts file by ``records.period_col`` into one Parquet file of text per
+    period in ``folder`` (a counts file has a row per area, or per area and sector: it
+    is read whole). Rows whose label is a missing value are left out, with their
+    reason.
+
+    Parameters
+    ----------
+    config
+        The run's configuration: ``counts.path``, ``records.period_col`` and
+        ``period_format``, and how the file is read.
+    folder
+        Where the period files are written.
+    """
+    options = config.records
+    column = options.period_col
+    path = config.counts.path
+    assert path is not None and column is not None
+    raw = records_mod.read_records(
+        path,
+        delimiter=options.delimiter,
+        encoding=options.encoding,
+        sheet=options.sheet,
+        what="counts",
+    )
+    frame = raw.frame
+    if column not in frame.columns:
+        raise DataError(
+            f"records.period_col={column!r} is not a column of counts file {path.name!r}; "
+            f"its columns: {[str(c) for c in frame.columns]}"
+        )
+    text = _text(frame[column])
+    counts = {str(k): int(v) for k, v in text.value_counts().items()}
+    first = {
+        str(k): int(v)
+        for k, v in pd.Series(raw.rows, index=text.to_numpy()).groupby(level=0).first().items()
+    }
+    labels = period_labels.read_periods(
+        list(counts),
+        period_format=options.period_format,
+        where=f"records.period_col={column!r} of {path.name!r}",
+        counts=counts,
+        rows=first,
+    )
+    period = text.map(labels.of)
+    absent = period.isna().to_numpy()
+    writers = _PeriodFiles(folder, path.stem)
+    writers.add(frame.loc[~absent].drop(columns=column), period.loc[~absent])
+    files = writers.close()
+    if len(labels.periods) < 2:
+        raise DataError(
+            f"records.period_col={column!r} of {path.name!r} holds {len(labels.periods)} "
+            f"period(s) ({', '.join(labels.periods) or 'none'}); following sentra over time "
+            "needs at least 2"
+        )
+    missing = frame.loc[absent].assign(
+        row=raw.rows[absent],
+        reason="missing_period",
+        detail=[_why_missing(v, column) for v in text.to_numpy()[absent]],
+    )
+    return _Split({p: files[p] for p in labels.periods}, missing.reset_index(drop=True), labels)
+
+
 def _text(values: pd.Series) -> pd.Series:
     """A period column's values as the text they were written as (missing: empty)."""
     return values.astype("string").fillna("")
@@ -259,7 +323,11 @@ def period_files(config: RunConfig) -> _Split:
         The files by period (time order); no record is left out here.
     """
     options = config.records
-    files = [records_mod.check_source(path) for path in options.files]
+    counted = bool(config.counts.files)
+    listed = config.counts.files if counted else options.files
+    files = [
+        records_mod.check_source(path, what="counts" if counted else "records") for path in listed
+    ]
     given = list(options.periods)
     written = given or _labels_from_names(files)
     where = "records.periods (--periods)" if given else "the years in records.files' names"
@@ -343,6 +411,9 @@ class _PeriodFiles:
 
 def _source(config: RunConfig) -> str:
     """The registry's file name (or the registries'), as the pages cite it."""
+    if config.counts.given:
+        paths = config.counts.files or (config.counts.path,)
+        return ", ".join(Path(str(path)).name for path in paths)
     paths = config.records.files or (config.records.path,)
     return ", ".join(Path(str(path)).name for path in paths)
 
@@ -377,27 +448,46 @@ def run_periods(
     """
     from klastergeo.pipeline import run
 
-    given = period_files(config) if config.records.files else None
-    if given is None:
+    counted = config.counts.given
+    given = period_files(config) if config.records.files or config.counts.files else None
+    if given is None and counted:
+        check_counts(config)
+    elif given is None:
         intake.check_records(config)
-    check_colocation(config)  # a bad linkage table: before the split, not in its first run
+    if not counted:
+        check_colocation(config)  # a bad linkage table: before the split, not in its first run
     with RunFolder(config.out) as folder:
-        split = given or split_by_period(config, folder.scratch())
+        if given is not None:
+            split = given
+        elif counted:
+            split = split_counts(config, folder.scratch())
+        else:
+            split = split_by_period(config, folder.scratch())
         if config.records.strict and len(split.missing):
             _stop_without_periods(config, split)
         periods = list(split.files)
         runs = {}
         for period, path in split.files.items():  # a run per period (a few)
             logger.info("period %s: %s", period, path.name)
-            records = dataclasses.replace(config.records, path=path, files=(), periods=())
-            if given is None:  # the split's files: Parquet of text
-                records = dataclasses.replace(
-                    records, period_col=None, delimiter=None, encoding=None
-                )
+            counts = config.counts
+            if counted:  # one counts file per period
+                records = dataclasses.replace(config.records, files=(), periods=())
+                counts = dataclasses.replace(counts, path=path, files=())
+                if given is None:  # the split's files: Parquet of text
+                    records = dataclasses.replace(
+                        records, period_col=None, delimiter=None, encoding=None
+                    )
+            else:
+                records = dataclasses.replace(config.records, path=path, files=(), periods=())
+                if given is None:  # the split's files: Parquet of text
+                    records = dataclasses.replace(
+                        records, period_col=None, delimiter=None, encoding=None
+                    )
             title = config.map.title or messages.text("map", config.map.lang)["title"]
             sub = dataclasses.replace(
                 config,
                 records=records,
+                counts=counts,
                 map=dataclasses.replace(config.map, title=f"{title} ({period})"),
                 out=folder.path / PERIODS_FOLDER / _safe(period),
             )
@@ -436,8 +526,9 @@ def _stop_without_periods(config: RunConfig, split: _Split) -> None:
             }
         )
     counted = ", ".join(f"{k}: {v}" for k, v in reasons.items())
+    source = config.counts.path or config.records.path
     raise ValidationError(
-        f"--strict: {len(split.missing):,} record(s) of {str(config.records.path)!r} have no "
+        f"--strict: {len(split.missing):,} record(s) of {str(source)!r} have no "
         f"period in {config.records.period_col!r} ({counted}); the outputs in "
         f"{str(config.out)!r} are unchanged; see {str(where / 'rejected_period.csv')!r}"
     )

@@ -23,7 +23,7 @@ from klastergeo.pipeline.firms import FirmStore
 from klastergeo.pipeline.points import with_points
 from klastergeo.pipeline.study import StudyArea
 
-__all__ = ["Colocation", "Profiles", "check_colocation", "profile"]
+__all__ = ["Colocation", "Profiles", "check_colocation", "profile", "profile_counts"]
 
 logger = logging.getLogger(__name__)
 
@@ -149,6 +149,79 @@ def profile(
         diagnosis=diagnosed,
         colocation=located,
         patterns=patterns,
+    )
+
+
+#: What a run on counts per area (``--counts``) does not compute, and why.
+FIRM_LEVEL = "counts per area (--counts) have no firms"
+
+
+def profile_counts(
+    config: RunConfig,
+    study: StudyArea,
+    counts: pd.DataFrame,
+    sentra: gpd.GeoDataFrame,
+    notes: Notes,
+) -> Profiles:
+    """Profile the sentra of a run on counts per area (the ``profile`` step of
+    ``--counts``): the concentration indices (of counts, exact with
+    ``sentra.lq_measure = "firms"``), the diagnosis from a per-sentra table; the
+    typology, co-location and point patterns need firms and are noted as not computed.
+
+    Parameters
+    ----------
+    config
+        The configuration: ``sentra.lq_measure``, ``[diagnosis]``, ``[colocation]`` and
+        ``[pointpattern]``.
+    study
+        The study area: whether its area codes nest (concentration per region level).
+    counts
+        Counts and sums per (``area_code``, ``sector``).
+    sentra
+        The sentra table (``sentra_id``, ``area_codes``).
+    notes
+        Where what is not computed is noted.
+    """
+    measure = lq_column(config)
+    try:
+        table = concentration.indices_from_counts(
+            counts, measure=measure, levels=None if study.nested else {"areas": 10_000}
+        )
+    except DataError as err:
+        notes.add("profile", "concentration indices", str(err))
+        table = pd.DataFrame()
+    if len(table) and measure != "n_firms":
+        notes.add(
+            "profile",
+            "plant Herfindahl and Ellison-Glaeser gamma",
+            f"{FIRM_LEVEL}: each firm's {measure} is needed",
+            warn=False,
+        )
+    if len(sentra):
+        notes.add(
+            "profile", "Markusen typology", f"{FIRM_LEVEL}: it measures firm sizes", warn=False
+        )
+    if config.colocation.enabled:
+        notes.add(
+            "profile",
+            "co-location",
+            f"{FIRM_LEVEL}: it measures distances between firms",
+            warn=False,
+        )
+    if config.pointpattern.enabled:
+        notes.add(
+            "profile", "point patterns", f"{FIRM_LEVEL}: they need each firm's point", warn=False
+        )
+    members = pd.DataFrame(
+        {"sentra_id": pd.Series([], dtype=object), "area_code": pd.Series([], dtype=object)}
+    )
+    types = pd.DataFrame(columns=["typology", "label"], index=pd.Index([], name="sentra_id"))
+    return Profiles(
+        concentration=table,
+        typology=types,
+        diagnosis=_diagnosis(config, members, sentra),
+        patterns={},
+        colocation=None,
     )
 
 

@@ -98,10 +98,20 @@ class Protection:
     plant_sectors: frozenset[str] = frozenset()
     shapes: gpd.GeoSeries | None = None
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: False for counts per area (``--counts``): no firm's own value is known.
+    dominance_applied: bool = True
 
     def summary(self) -> dict[str, Any]:
         """The rules and what they suppressed, as ``summary.json`` records them."""
+        out: dict[str, Any] = {}
+        if not self.dominance_applied:
+            out["dominance_applied"] = False
+            out["dominance_note"] = (
+                "counts per area give sums, not each firm's value: the dominance rule "
+                "cannot be applied; the threshold (min_firms) and zero rules are"
+            )
         return {
+            **out,
             "enabled": self.enabled,
             "min_firms": self.rules.min_firms,
             "dominance_n": self.rules.dominance_n,
@@ -369,7 +379,10 @@ def protect(
     tally: dict[str, dict[str, int]] = {}
     for m in sdc.MEASURES:
         values = f[m].to_numpy(dtype=float, na_value=np.nan) if m in f else np.full(len(f), np.nan)
-        cells = sdc.sizes(values, rows, n_cells, top=rules.dominance_n)
+        if counts.source is not None:  # counts per area: sums without the firms' values
+            cells = _counted_sizes(counts.counts, m, rules.dominance_n)
+        else:
+            cells = sdc.sizes(values, rows, n_cells, top=rules.dominance_n)
         extra = [area_cells] if m == lq_measure else []
         shown = [None] * len(groupings) + [np.ones(len(cell_index.levels[0]), dtype=bool)] * len(
             extra
@@ -427,13 +440,34 @@ def protect(
         plant_sectors=plant_sectors,
         shapes=shapes,
         counts=tally,
+        dominance_applied=counts.source is None,
     )
+    if counts.source is not None and enabled:
+        logger.info(
+            "disclosure control of counts per area: the dominance rule needs each firm's "
+            "value and is not applied; the threshold and zero rules are"
+        )
     logger.info(
         "disclosure control%s: %s",
         "" if enabled else " (off)",
         {m: sum(v for k, v in t.items() if k != "sentra") for m, t in tally.items()},
     )
     return protection
+
+
+def _counted_sizes(counts: pd.DataFrame, measure: str, top: int) -> sdc.Sizes:
+    """The contributions to each (area, sector) cell of a counts file's sum of
+    ``measure``: its firms report it where the file gives the sum (all of them: a sum
+    is over the cell's firms), none where it does not. The firms' own values are not in
+    the file, so the largest contributions are unknown and taken as 0: the dominance
+    rule cannot be applied (``summary.json`` says so); the threshold rule (fewest
+    firms behind a published sum) and the zero rule are."""
+    given = counts[measure].to_numpy(dtype=float, na_value=np.nan)
+    known = np.isfinite(given)
+    n = np.where(known, counts["n_firms"].to_numpy(dtype=float), 0.0).astype(np.int64)
+    return sdc.Sizes(
+        n=n, total=np.where(known, given, 0.0), top=np.zeros((len(given), max(top, 1)))
+    )
 
 
 def _codes(ids: pd.Series, categories: pd.Index) -> NDArray[np.int64]:

@@ -419,7 +419,7 @@ def figures(
         target,
         lang=config.map.lang,
         outlines=outlines,
-        source=Path(str(config.records.path)).name,
+        source=Path(str(config.records.path or config.counts.path)).name,
     )
     matrix = aggregate.wide(counts, "n_firms")
     out = []

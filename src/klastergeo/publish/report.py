@@ -320,7 +320,13 @@ def build_report(
         created=summary.get("created", ""),
         version=summary.get("klastergeo", ""),
         # the file's name, never the machine's path to it (reports get published)
-        source=Path(str((config.get("records") or {}).get("path") or "")).name,
+        source=Path(
+            str(
+                (config.get("records") or {}).get("path")
+                or (config.get("counts") or {}).get("path")
+                or ""
+            )
+        ).name,
         map_file=map_file,
         records_table=Markup(_table(counts, lang=lang)),
         columns_section=Markup(_columns_section(records, lang)),
@@ -596,6 +602,8 @@ def _method_table(summary: Mapping[str, Any], lang: str) -> pd.DataFrame:
         rows["disclosure_min_firms"] = disclosure.get("min_firms", "")
         rows["disclosure_dominance"] = (
             f"n = {disclosure.get('dominance_n', '')}, k = {messages.number(k, lang)} %"
+            if disclosure.get("dominance_applied", True)
+            else messages.label("columns", "dominance_not_applied", lang)
         )
     return pd.DataFrame(
         {
