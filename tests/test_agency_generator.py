@@ -7,9 +7,8 @@ openpyxl, coordinates parsed back by a parser of this file, the counts recompute
 truth file). They depend on nothing being built for issue 25 now.
 
 :class:`TestPipelineOnAgencyFiles` runs ``klastergeo run``/``validate`` on each shape and
-asserts what the issue's "Done when" asks. Those tests fail until the features land:
-each is marked ``xfail(strict=True)`` with the feature it waits for, to be unmarked as the
-features merge (a strict xfail that passes fails, so a merged feature shows).
+asserts what the issue's "Done when" asks, each shape against the truth file's sentra and
+against the generator's record of what it planted and typed.
 """
 
 from __future__ import annotations
@@ -566,20 +565,6 @@ class TestShapes:
 # -- the pipeline on the agency files (issue 25, "Done when") ----------------------------------
 
 
-POINTS = (
-    "issue 25: firm markers skip firms placed by area (publish/maps.py _firm_payload casts "
-    "their NaN coordinates: RuntimeWarning, exit 1 under warnings as errors)"
-)
-EXCEL = "issue 25: Excel as agencies type it (titles, merged header, totals, KBLI cells)"
-SHEETS = "issue 25: --sheet all (one sheet per kecamatan) not merged yet"
-UNITS = "issue 25: units in headers (Rp, Rp. 000) not merged yet"
-COORDS = "issue 25: coordinates as people write them not merged yet"
-COUNTS = "issue 25: --counts (counts per village) not merged yet"
-ZEROS_CSV = (
-    "issue 25: KBLI codes that lost their zero in a CSV saved from Excel (3226 for 03226) are "
-    "taken as written (division 32), though most codes of the column have five digits"
-)
-
 #: A fast run: no permutations, figures, point patterns, co-location or map tiles; the
 #: sentra rules decide on analytical inference, as with 999 permutations on this world.
 FAST = (
@@ -928,7 +913,6 @@ class TestPipelineOnAgencyFiles:
         placement = pd.Series(written.expected.placement).loc[firms.index]
         assert (firms["placement"] == placement).all()
 
-    @pytest.mark.xfail(strict=True, reason=COUNTS)
     @pytest.mark.parametrize("shape", ["counts-wide", "counts-long"])
     def test_counts_per_village_give_the_same_sentra(self, runs, files, shape) -> None:
         truth, truth_out = runs("truth")
