@@ -422,11 +422,19 @@ def test_rejected_coordinates_keep_their_text_and_say_what_is_accepted(tmp_path:
 @pytest.mark.parametrize(
     "header",
     ["Koordinat", "Titik Koordinat", "lat_long", "LatLong", "Link Maps", "Google Maps",
-     "link_lokasi", "Lokasi GMaps", "lokasi"],
+     "link_lokasi", "Lokasi GMaps", "Titik Lokasi"],
 )  # fmt: skip
 def test_the_coordinates_column_is_found_and_replaces_lat_lon(header: str) -> None:
     cols = resolve_columns(["id", header, "kbli"])
     assert cols.coordinates == header and cols.lat is None and cols.lon is None
+
+
+def test_a_lokasi_column_is_not_taken_for_coordinates() -> None:
+    """``Lokasi`` alone is an address as often as a place (or a survey item scored 1-5):
+    it is no coordinates column unless named with --coords-col."""
+    cols = resolve_columns(["id", "lintang", "bujur", "kbli", "lokasi"])
+    assert cols.coordinates is None
+    assert resolve_columns(["id", "lokasi", "kbli"], Columns(coordinates="lokasi")).coordinates
 
 
 def test_no_coordinates_at_all_names_the_new_flag() -> None:

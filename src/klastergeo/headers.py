@@ -125,7 +125,6 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "lokasi_gmaps",
         "lokasi_maps",
         "titik_lokasi",
-        "lokasi",
     ),
     "sector": (
         "kbli",
