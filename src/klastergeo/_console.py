@@ -422,8 +422,9 @@ def print_summary(summary: dict[str, Any], sentra: Any, out: Path) -> None:
         out_console.print("no sentra found")
     _print_near_misses(summary.get("candidates") or {}, none_found=not len(sentra))
     for item in summary.get("not_computed") or []:
+        said = "partly computed: " if item.get("computed") == "partly" else "not computed: "
         out_console.print(
-            Text.assemble(("not computed: ", "yellow"), literal(f"{item['what']}: {item['why']}")),
+            Text.assemble((said, "yellow"), literal(f"{item['what']}: {item['why']}")),
             soft_wrap=True,
         )
     from klastergeo.pipeline.modelling import left_out_text

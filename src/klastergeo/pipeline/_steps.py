@@ -154,10 +154,17 @@ class Notes:
     def __init__(self) -> None:
         self.items: list[dict[str, str]] = []
 
-    def add(self, step: str, what: str, why: str, *, warn: bool = True) -> None:
+    def add(
+        self, step: str, what: str, why: str, *, warn: bool = True, partly: bool = False
+    ) -> None:
+        """Note that ``what`` of ``step`` was not computed (``partly``: computed on part
+        of the data, e.g. the firms that have a point), and ``why``."""
         if warn:
             logger.warning("%s: %s not computed: %s", step, what, why)
-        self.items.append({"step": step, "what": what, "why": why})
+        item = {"step": step, "what": what, "why": why}
+        if partly:
+            item["computed"] = "partly"
+        self.items.append(item)
 
 
 class Steps:

@@ -86,6 +86,12 @@ def with_points(
     if notes is not None and why is not None:
         # some firms left out: the step is computed (on fewer firms), a warning only
         # when nothing could be computed
-        notes.add(step, messages.label("points", what, lang), why, warn=not found.any())
+        notes.add(
+            step,
+            messages.label("points", what, lang),
+            why,
+            warn=not found.any(),
+            partly=bool(found.any()),
+        )
     positions = np.flatnonzero(found).astype(np.int64)
     return firms.iloc[positions], positions
