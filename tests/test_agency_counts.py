@@ -516,15 +516,12 @@ def test_unknown_village_name_is_rejected_with_the_closest(named: Path, tmp_path
 
 # -- real boundaries: one regency -----------------------------------------------------------
 
-BOUNDARIES = Path(__file__).resolve().parents[2] / "shared" / "data" / "boundaries"
-
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (BOUNDARIES / "desa.parquet").exists(), reason="no national boundaries")
-def test_village_counts_of_a_regency_summed_per_kecamatan(tmp_path: Path) -> None:
+def test_village_counts_of_a_regency_summed_per_kecamatan(tmp_path: Path, data_dir: Path) -> None:
     """Village codes without dots (as PODES exports them) analysed per kecamatan: each
     kecamatan's count is the sum of its villages' (closed form)."""
-    villages = pd.read_parquet(BOUNDARIES / "desa.parquet", columns=["kode", "nama"])
+    villages = pd.read_parquet(data_dir / "desa.parquet", columns=["kode", "nama"])
     villages = villages.loc[villages["kode"].str.startswith("35.04.")].reset_index(drop=True)
     rng = np.random.default_rng(1)
     food, wood = rng.poisson(5, len(villages)), rng.poisson(2, len(villages))
@@ -540,7 +537,7 @@ def test_village_counts_of_a_regency_summed_per_kecamatan(tmp_path: Path) -> Non
     wide = pd.concat([wide, pd.DataFrame([bps])], ignore_index=True)
     wide.to_csv(tmp_path / "podes.csv", index=False)
     args = ["run", "--counts", str(tmp_path / "podes.csv"), "--area", "35.04"]
-    args += ["--level", "kecamatan", "--boundaries", str(BOUNDARIES), "--out", str(tmp_path / "o")]
+    args += ["--level", "kecamatan", "--boundaries", str(data_dir), "--out", str(tmp_path / "o")]
     args += ["--permutations", "0", "--set", "report.figures=none", "--set", "map.tiles=none"]
     done = runner.invoke(app, args)
     assert done.exit_code == 0, done.output
@@ -670,14 +667,15 @@ def test_counts_without_a_period_with_strict_exit_2(study: Path, tmp_path: Path)
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (BOUNDARIES / "desa.parquet").exists(), reason="no national boundaries")
-def test_counts_of_another_regency_stop_naming_where_they_lie(tmp_path: Path) -> None:
-    villages = pd.read_parquet(BOUNDARIES / "desa.parquet", columns=["kode"])
+def test_counts_of_another_regency_stop_naming_where_they_lie(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    villages = pd.read_parquet(data_dir / "desa.parquet", columns=["kode"])
     villages = villages.loc[villages["kode"].str.startswith("35.04.")].reset_index(drop=True)
     wide = pd.DataFrame({"Kode Desa": villages["kode"], "Industri dari Kayu": 3})
     wide.to_csv(tmp_path / "podes.csv", index=False)
     args = ["run", "--counts", str(tmp_path / "podes.csv"), "--area", "35.05"]
-    args += ["--boundaries", str(BOUNDARIES), "--out", str(tmp_path / "o")]
+    args += ["--boundaries", str(data_dir), "--out", str(tmp_path / "o")]
     done = runner.invoke(app, args)
     assert done.exit_code == 2
     text = " ".join(done.output.split())
