@@ -28,9 +28,13 @@ runner = CliRunner()
     ("written", "key", "kind"),
     [
         ("Tegalrejo", "tegalrejo", ""),
-        ("KEL. TEGAL REJO", "tegalrejo", ""),
-        ("Ds.Tegal-Rejo", "tegalrejo", ""),
-        ("Desa  Jetís ", "jetis", ""),
+        ("KEL. TEGAL REJO", "tegalrejo", "kelurahan"),
+        ("Ds.Tegal-Rejo", "tegalrejo", "desa"),
+        ("Desa  Jetís ", "jetis", "desa"),
+        ("Poigar III", "poigar3", ""),
+        ("Poigar Tiga", "poigar3", ""),
+        ("Ilir Timur 1", "ilirtimur1", ""),
+        ("Bagan Batu Kota", "baganbatukota", ""),  # a kind word inside a name stays
         ("Kabupaten Klaten", "klaten", "kabupaten"),
         ("Kab. Klaten", "klaten", "kabupaten"),
         ("KOTA SURAKARTA", "surakarta", "kota"),
@@ -395,3 +399,138 @@ def test_the_regency_of_a_district_study_area_is_not_outside(data_dir: Path) -> 
     other = pd.DataFrame({"desa": ["Jetis"], "kab": ["Kab. Klaten"], "kec": ["Juwiring"]})
     placed = placement.place(other, gaz=gaz, desa="desa", kecamatan="kec", kabupaten="kab")
     assert placed.reason.tolist() == ["outside_study_area"]
+
+
+# --------------------------------------------------------------------------------------
+# Names as an adversarial review typed them (real boundaries outside Java)
+# --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def national(data_dir: Path) -> dict[str, pd.Series]:
+    return {lvl: boundaries.load_names(lvl, source=data_dir) for lvl in placement.LEVELS}
+
+
+def _gaz(data_dir: Path, national: dict[str, pd.Series], study: str) -> placement.Gazetteer:
+    areas = boundaries.load_areas("desa", area=study, source=data_dir)
+    return placement.gazetteer(areas, level="desa", study=study, names=national)
+
+
+def _one(village: pd.Series, pattern: str) -> str:
+    hits = village.loc[village.str.fullmatch(pattern)]
+    assert len(hits) == 1, hits
+    return str(hits.index[0])
+
+
+def test_village_numbers_are_never_taken_for_one_another(
+    data_dir: Path, national: dict[str, pd.Series]
+) -> None:
+    """Poigar I, II, III (Kab. Bolaang Mongondow): 2, Dua and II are the same village; a
+    number that is none of them (IV) is unknown; the bare name is ambiguous."""
+    gaz = _gaz(data_dir, national, "71.01")
+    villages = national["desa"].loc[national["desa"].index.str.startswith("71.01.")]
+    one, two = _one(villages, "Poigar I"), _one(villages, "Poigar II")
+    frame = pd.DataFrame(
+        {"desa": ["Poigar 2", "Poigar Dua", "Poigar II", "Poigar 1", "Poigar IV", "Poigar"]}
+    )
+    placed = placement.place(frame, gaz=gaz, desa="desa")
+    codes = _placed_codes(gaz, placed).tolist()
+    assert codes[:4] == [two, two, two, one]
+    assert placed.reason.tolist()[4:] == ["unknown_area", "ambiguous_area"]
+
+
+def test_an_exact_name_outside_comes_before_a_similar_one_inside(
+    data_dir: Path, national: dict[str, pd.Series]
+) -> None:
+    """Rantetayo is a village of Kabupaten Tana Toraja (73.18); Kabupaten Toraja Utara
+    (73.26) has a Rantepao: a record of Rantetayo is outside, not in Rantepao."""
+    gaz = _gaz(data_dir, national, "73.26")
+    placed = placement.place(
+        pd.DataFrame({"desa": ["Desa Rantetayo"], "kec": ["Kec. Rantetayo"]}),
+        gaz=gaz,
+        desa="desa",
+        kecamatan="kec",
+    )
+    assert placed.reason.tolist() == ["outside_study_area"]
+
+
+def test_a_regency_column_keeps_typos_readable(
+    data_dir: Path, national: dict[str, pd.Series]
+) -> None:
+    """A regency named and no district: the village is looked for among the regency's,
+    typos included (a letter changed in every name)."""
+    gaz = _gaz(data_dir, national, "73.26")
+    villages = national["desa"].loc[national["desa"].index.str.startswith("73.26.")]
+    keys = placement.fold_names(villages)["key"]
+    unique = villages.loc[keys.map(keys.value_counts()).to_numpy() == 1]
+    typed = unique.str.slice(0, -1) + "x"
+    frame = pd.DataFrame({"desa": typed.to_numpy(), "kab": "Kab. Toraja Utara"})
+    placed = placement.place(frame, gaz=gaz, desa="desa", kabupaten="kab")
+    got = _placed_codes(gaz, placed)
+    assert (got == unique.index.to_numpy()).mean() > 0.9
+    assert not ((got != "") & (got != unique.index.to_numpy())).any()
+
+
+def test_kind_words_inside_a_name_stay(data_dir: Path, national: dict[str, pd.Series]) -> None:
+    """Kabupaten Kotabaru (63.02) typed "Kab. Kota Baru" or "Kota Baru"; a village named
+    "... Kota" beside its twin keeps the word (Rokan Hilir, 14.07)."""
+    areas = boundaries.load_areas("kabupaten", area="63", source=data_dir)
+    gaz = placement.gazetteer(areas, level="kabupaten", study="63", names=national)
+    placed = placement.place(
+        pd.DataFrame({"kab": ["Kab. Kota Baru", "Kotabaru"]}), gaz=gaz, kabupaten="kab"
+    )
+    assert _placed_codes(gaz, placed).tolist() == ["63.02", "63.02"]
+    villages = national["desa"].loc[national["desa"].index.str.startswith("14.07.")]
+    twins = villages.loc[villages.str.endswith(" Kota")]
+    if len(twins):
+        name = twins.iloc[0].removesuffix(" Kota")
+        plain = villages.loc[villages == name]
+        gaz = _gaz(data_dir, national, "14.07")
+        frame = pd.DataFrame({"desa": [twins.iloc[0], name]})
+        got = _placed_codes(gaz, placement.place(frame, gaz=gaz, desa="desa")).tolist()
+        assert got[0] == twins.index[0]
+        if len(plain) == 1:
+            assert got[1] == plain.index[0]
+
+
+def test_kelurahan_and_desa_of_one_name_are_told_apart(
+    data_dir: Path, national: dict[str, pd.Series]
+) -> None:
+    """Kemendagri numbers a kelurahan 1xxx and a desa 2xxx: "Kel. X" and "Desa X" of one
+    district go to each (found in the boundaries themselves)."""
+    desa = national["desa"]
+    frame = pd.DataFrame({"code": desa.index, "name": desa.to_numpy(), "kec": desa.index.str[:8]})
+    frame["kind"] = frame["code"].str.slice(9, 10)
+    both = frame.groupby(["kec", "name"])["kind"].agg(lambda k: set(k) == {"1", "2"})
+    kec, name = both.loc[both].index[0]
+    study = kec[:5]
+    gaz = _gaz(data_dir, national, study)
+    placed = placement.place(
+        pd.DataFrame(
+            {"desa": [f"Kel. {name}", f"Desa {name}", name], "kec": national["kecamatan"][kec]}
+        ),
+        gaz=gaz,
+        desa="desa",
+        kecamatan="kec",
+    )
+    got = _placed_codes(gaz, placed).tolist()
+    assert got[0][9] == "1" and got[1][9] == "2"
+    assert placed.reason[2] == "ambiguous_area"
+
+
+def test_a_district_code_narrows_a_village_name(
+    data_dir: Path, national: dict[str, pd.Series]
+) -> None:
+    """A kecamatan code column beside a village name: the name is looked for in it; a
+    district name found nowhere (a sheet called "Sheet1") is passed over."""
+    gaz = _gaz(data_dir, national, "51.04")
+    villages = national["desa"].loc[national["desa"].index.str.startswith("51.04.")]
+    code = villages.index[0]
+    frame = pd.DataFrame({"kode": [code[:8]], "desa": [villages.iloc[0]]})
+    placed = placement.place(frame, gaz=gaz, code="kode", desa="desa")
+    assert _placed_codes(gaz, placed).tolist() == [code]
+    keys = placement.fold_names(villages)["key"]
+    single = villages.loc[keys.map(keys.value_counts()).to_numpy() == 1].iloc[:1]
+    frame = pd.DataFrame({"kec": ["Sheet1"], "desa": single.to_numpy()})
+    placed = placement.place(frame, gaz=gaz, kecamatan="kec", desa="desa")
+    assert _placed_codes(gaz, placed).tolist() == [single.index[0]]

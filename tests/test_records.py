@@ -442,7 +442,7 @@ def test_ambiguous_kbli_in_a_number_column_is_rejected(tmp_path: Path) -> None:
             "id": ["A", "B", "C", "D"],
             "lat": [-7.1, -7.2, -7.3, -7.4],
             "lon": [110.1, 110.2, 110.3, 110.4],
-            "kbli": [1110, 13134, 1071, 31001],  # no length holds most codes
+            "kbli": [1110, 13134, 1130, 31001],  # no length holds most codes
         }
     )
     frame.to_parquet(tmp_path / "r.parquet")
@@ -474,6 +474,19 @@ def test_a_text_column_that_lost_every_zero_gets_them_back(tmp_path: Path) -> No
     assert report.records["sector"].tolist() == ["03", "13", "31", "01", "10"]
     assert report.repaired["reason"].tolist() == ["kbli_leading_zero"] * 2
     assert report.repaired["input_kbli"].tolist() == ["3226", "1111"]
+
+
+def test_four_digit_codes_that_are_no_zero_division_class_stay(tmp_path: Path) -> None:
+    """Groups written with four digits among five-digit classes (a mixed registry): a code
+    whose zero would make no group of its 0x division (1079 -> 01079: division 01 has
+    groups 011-017; 2599 -> 02599; 3100 -> 03100, no subgroup 0310) is kept as written."""
+    path = tmp_path / "r.csv"
+    rows = [f"{k},-7.{k},110.{k},{code}" for k, code in enumerate(
+        ["13134", "31001", "10710", "16221", "14111", "1079", "2599", "3100", "3226"], start=1
+    )]  # fmt: skip
+    path.write_text("id,lat,lon,kbli\n" + "\n".join(rows) + "\n")
+    report = validate_records(read_records(path))
+    assert report.records["kbli"].tolist()[5:] == ["1079", "2599", "3100", "03226"]
 
 
 def test_columns_that_differ_only_in_case_are_an_error(tmp_path: Path) -> None:

@@ -158,6 +158,11 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "jml_karyawan",
         "employees",
         "employment",
+        "tenaga_kerja_jumlah",
+        "tk_jumlah",
+        "jumlah_tk_total",
+        "tenaga_kerja_total",
+        "tenaga_kerja_l_p",
     ),
     "output": (
         "output",

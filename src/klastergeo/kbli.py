@@ -196,6 +196,26 @@ def length_counts(codes: pd.Series) -> NDArray[np.int64]:
     return np.append(counts, int((valid & zero).sum()))
 
 
+#: The groups (three digits) of the KBLI 2020 divisions 01-09: a code that gets its zero
+#: back must be of one of them (``1079`` is no ``01079``: division 01 has groups 011-017).
+_ZERO_GROUPS = (
+    *(f"01{g}" for g in "1234567"),
+    *(f"02{g}" for g in "1234"),
+    "031",
+    "032",
+    "051",
+    "052",
+    "061",
+    "062",
+    "071",
+    "072",
+    "081",
+    "089",
+    "091",
+    "099",
+)
+
+
 def restore_leading_zero(
     codes: pd.Series, *, typed: bool = False, lengths: NDArray[np.int64] | None = None
 ) -> tuple[pd.Series, NDArray[np.bool_], NDArray[np.bool_]]:
@@ -260,6 +280,13 @@ def restore_leading_zero(
     padded_valid = digits & is_valid(padded).to_numpy(dtype=bool)
     restore = np.zeros(len(text), dtype=bool)
     ambiguous = np.zeros(len(text), dtype=bool)
+    # a padded code must be of a group its 0x division has (01: 011-017, 03: 031-032, ...)
+    written = padded.fillna("").astype(str)
+    length = written.str.len().to_numpy()
+    in_group = (length < 3) | written.str.slice(0, 3).isin(_ZERO_GROUPS).to_numpy(dtype=bool)
+    # and of a subgroup (its fourth digit is 1-9: 3100 is no 03100)
+    in_subgroup = (length < 4) | (written.str.slice(3, 4) != "0").to_numpy(dtype=bool)
+    padded_valid &= in_group & in_subgroup
     evidence = length_counts(text) if lengths is None else lengths
     counts, zeros_kept = evidence[: _MAX_DIGITS + 2], int(evidence[_MAX_DIGITS + 2 :].sum())
     if counts.sum():

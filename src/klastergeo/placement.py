@@ -90,14 +90,38 @@ _KIND_WORDS = (
     "provinsi",
 )
 _KIND_RE = r"\b(?:" + "|".join(_KIND_WORDS) + r")\b"
+#: A name as its leading kind words (``kind``) and the name (``rest``).
+_LEAD_RE = r"^(?P<kind>(?:(?:" + "|".join(_KIND_WORDS) + r")(?: |$))*)(?P<rest>.*)$"
+#: Roman numerals and Indonesian number words (whole words) as digits.
+_NUMERALS: tuple[tuple[str, str], ...] = tuple(
+    (rf"(^| ){word}( |$)", rf"\1{digit}\2")
+    for digit, words in enumerate(
+        (
+            (),
+            ("i", "satu"),
+            ("ii", "dua"),
+            ("iii", "tiga"),
+            ("iv", "empat"),
+            ("v", "lima"),
+            ("vi", "enam"),
+            ("vii", "tujuh"),
+            ("viii", "delapan"),
+            ("ix", "sembilan"),
+            ("x", "sepuluh"),
+        )
+    )
+    for word in words
+)
 
 How = Literal["code", "name"]
 
 
 def fold_names(values: pd.Series) -> pd.DataFrame:
     """Area names as they are compared: ``key`` without case, accents, punctuation,
-    spacing or kind words, and ``kind`` (``"kota"``, ``"kabupaten"`` or ``""``), which
-    tells a city from the regency of the same name.
+    spacing or the kind words the name starts with (numbers as digits: ``II``, ``2`` and
+    ``Dua`` alike), and ``kind`` (``"kota"``, ``"kabupaten"``, ``"desa"``,
+    ``"kelurahan"`` or ``""``), which tells a city from the regency of the same name and
+    a kelurahan from the desa.
 
     Parameters
     ----------
@@ -113,10 +137,10 @@ def fold_names(values: pd.Series) -> pd.DataFrame:
     --------
     >>> fold_names(pd.Series(["KEL. Tegal Rejo", "Kab. Klaten", "Kota Surakarta", "Ds Jetís"]))
              key       kind
-    0  tegalrejo
+    0  tegalrejo  kelurahan
     1     klaten  kabupaten
     2  surakarta       kota
-    3      jetis
+    3      jetis       desa
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -126,12 +150,22 @@ def fold_names(values: pd.Series) -> pd.DataFrame:
     text = pa.array(np.asarray(distinct, dtype=object), type=pa.string())
     text = pc.replace_substring_regex(pc.utf8_normalize(text, form="NFKD"), r"\p{Mn}+", "")
     text = pc.replace_substring_regex(pc.utf8_lower(text), r"[^\p{L}\p{N}]+", " ")
-    city = pc.match_substring_regex(text, r"\b(?:kota|kodya|kotamadya)\b").to_numpy(False)
-    regency = pc.match_substring_regex(text, r"\b(?:kab|kabupaten)\b").to_numpy(False)
+    text = pc.utf8_trim_whitespace(text)
+    # numbers as one form: Poigar I = Poigar 1 = Poigar Satu (never one for another)
+    for pattern, digit in _NUMERALS:
+        text = pc.replace_substring_regex(text, pattern, digit)
+    # the kind words an area's name starts with (Kab. Kota Baru: only "Kab.")
+    lead = pc.extract_regex(text, _LEAD_RE)
+    said = pc.struct_field(lead, "kind")
+    city = pc.match_substring_regex(said, r"\b(?:kota|kodya|kotamadya)\b").to_numpy(False)
+    regency = pc.match_substring_regex(said, r"\b(?:kab|kabupaten)\b").to_numpy(False)
+    village = pc.match_substring_regex(said, r"\b(?:ds|desa)\b").to_numpy(False)
+    ward = pc.match_substring_regex(said, r"\b(?:kel|kelurahan)\b").to_numpy(False)
     kind = np.where(city & ~regency, "kota", np.where(regency & ~city, "kabupaten", ""))
+    kind = np.where(village & ~ward, "desa", np.where(ward & ~village, "kelurahan", kind))
     plain = pc.replace_substring(text, " ", "")
-    key = pc.replace_substring(pc.replace_substring_regex(text, _KIND_RE, " "), " ", "")
-    key = pc.if_else(pc.greater(pc.utf8_length(key), 0), key, plain).to_numpy(False)
+    rest = pc.replace_substring(pc.struct_field(lead, "rest"), " ", "")
+    key = pc.if_else(pc.greater(pc.utf8_length(rest), 0), rest, plain).to_numpy(False)
     found = position >= 0
     keys = np.full(len(values), "", dtype=object)
     kinds = np.full(len(values), "", dtype=object)
@@ -308,15 +342,43 @@ def gazetteer(
 
 def _units(series: pd.Series, level: str) -> pd.DataFrame:
     folded = fold_names(pd.Series(series.to_numpy(dtype=object)))
+    codes = pd.Index(series.index.astype(str), name="area_code")
+    kind = folded["kind"].to_numpy(dtype=object)
+    if level == "desa":  # Kemendagri: a village's number starts with 1 (kelurahan) or 2
+        digit = pd.Series(codes).str.slice(9, 10).to_numpy(dtype=object)
+        kind = np.where(digit == "1", "kelurahan", np.where(digit == "2", "desa", kind))
+    plain = fold_plain(pd.Series(series.to_numpy(dtype=object)))
     return pd.DataFrame(
         {
             "level": level,
             "name": series.to_numpy(dtype=object),
             "key": folded["key"].to_numpy(dtype=object),
-            "kind": folded["kind"].to_numpy(dtype=object),
+            "kind": kind,
+            "plain": plain.to_numpy(dtype=object),
         },
-        index=pd.Index(series.index.astype(str), name="area_code"),
+        index=codes,
     )
+
+
+def fold_plain(values: pd.Series) -> pd.Series:
+    """A name's key with its kind words kept (``Kota Baru`` -> ``kotabaru``): a second
+    key, for names whose kind word is part of the name (Kotabaru, Kotawaringin).
+
+    Parameters
+    ----------
+    values
+        Names as written.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pa.array(values.astype("string").fillna("").to_numpy(dtype=object), type=pa.string())
+    text = pc.replace_substring_regex(pc.utf8_normalize(text, form="NFKD"), r"\p{Mn}+", "")
+    text = pc.replace_substring_regex(pc.utf8_lower(text), r"[^\p{L}\p{N}]+", " ")
+    text = pc.utf8_trim_whitespace(text)
+    for pattern, digit in _NUMERALS:
+        text = pc.replace_substring_regex(text, pattern, digit)
+    return pd.Series(pc.replace_substring(text, " ", "").to_numpy(False), index=values.index)
 
 
 def place(
@@ -509,7 +571,9 @@ def _resolve_uncached(gaz: Gazetteer, given: dict[str, str]) -> tuple[int, str, 
     names = {k: v for k, v in given.items() if k != "code" and "\0" not in k and v}
     if names:
         folded = {k: (given[k + "\0key"], given[k + "\0kind"]) for k in names}
-        by_name = _by_names(gaz, names, folded)
+        coarse = outcome is not None and outcome[2] == "area_too_coarse"
+        within = str(normalise_codes(pd.Series([given["code"]])).iloc[0]) if coarse else None
+        by_name = _by_names(gaz, names, folded, within=within)
         if by_name[0] >= 0 or outcome is None:
             return by_name
         return outcome[0], outcome[1], outcome[2], f"{outcome[3]}; {by_name[3]}"
@@ -602,13 +666,17 @@ def _level(gaz: Gazetteer, level: str) -> _Level:
     parents = (
         pd.Series(codes).str.rsplit(".", n=1).str[0].where(pd.Series(codes).str.contains(r"\."), "")
     ).to_numpy(dtype=object)
+    plains = units["plain"].to_numpy(dtype=object) if "plain" in units else keys
     by_inside: dict[str, list[str]] = {}
     by_outside: dict[str, list[str]] = {}
     children: dict[str, tuple[list[str], list[str]]] = {"": ([], [])}
-    for code, key, ins, parent in zip(codes, keys, inside, parents, strict=True):
-        (by_inside if ins else by_outside).setdefault(key, []).append(code)
+    for code, key, plain, ins, parent in zip(codes, keys, plains, inside, parents, strict=True):
+        for said in dict.fromkeys((key, plain)):  # the name, and with its kind words
+            (by_inside if ins else by_outside).setdefault(said, []).append(code)
         if ins:
-            for scope in (parent, ""):
+            # every area above it is a scope (a village of a regency named, no district)
+            scopes = [parent[:n] for n in (2, 5, 8) if len(parent) >= n] + [""]
+            for scope in dict.fromkeys(scopes):
                 pair = children.setdefault(scope, ([], []))
                 pair[0].append(key)
                 pair[1].append(code)
@@ -618,7 +686,11 @@ def _level(gaz: Gazetteer, level: str) -> _Level:
 
 
 def _by_names(
-    gaz: Gazetteer, names: dict[str, str], folded: dict[str, tuple[str, str]]
+    gaz: Gazetteer,
+    names: dict[str, str],
+    folded: dict[str, tuple[str, str]],
+    *,
+    within: str | None = None,
 ) -> tuple[int, str, str, str]:
     if not gaz.nested:  # a polygon file: its own names, matched by the finest given
         role = next(r for r in reversed(_ORDER) if r in names)
@@ -628,18 +700,29 @@ def _by_names(
         if not code:
             return -1, "", reason, detail
         return _analysis_position(gaz, code, "name", f"{role} {names[role]!r}")
-    scope: str | None = None
-    said = ""
-    for role in _ORDER:
-        text = names.get(role)
-        if not text:
-            continue
+    scope: str | None = within
+    said = f"code {within}" if within else ""
+    given = [r for r in _ORDER if names.get(r)]
+    passed: tuple[str, str] | None = None  # a parent's name found nowhere, passed over
+    for role in given:
+        if scope is not None and LEVELS.index(role) + 1 <= scope.count(".") + 1:
+            continue  # the code already names this level
+        text = names[role]
         code, reason, detail = _match(gaz, role, text, folded[role], role, scope=scope, said=said)
         if not code:
+            if reason == "unknown_area" and role != given[-1] and "of that name" not in detail:
+                # a parent name found nowhere (a sheet called "Sheet1" standing for the
+                # kecamatan, a typo beyond the similarity): the child may still place it
+                passed = (reason, detail)
+                continue
             return -1, "", reason, detail
         scope = code
         said = f"{role} {text!r}"
-    assert scope is not None
+    if scope is None:
+        assert passed is not None
+        return -1, "", passed[0], passed[1]
+    if passed is not None:
+        logger.debug("placed without a parent name found nowhere: %s", passed[1])
     return _analysis_position(gaz, scope, "name", said)
 
 
@@ -682,18 +765,38 @@ def _match_once(
     key, kind = folded
     what = f"{role} {text!r}" + (f" (in {said})" if said else "")
     within = (lambda c: c.startswith(scope + ".")) if scope else (lambda c: True)
-    exact = [c for c in index.inside.get(key, []) if within(c)]
+    exact: list[str] = []
+    for wanted in _alternates(text, key):  # Kab. Kota Baru: "baru", then "kotabaru"
+        exact = [c for c in index.inside.get(wanted, []) if within(c)]
+        if exact:
+            break
     if kind and len(exact) > 1:
         exact = [c for c in exact if index.kinds.get(c) == kind] or exact
     if len(exact) == 1:
         return exact[0], "", ""
     if len(exact) > 1:
         return "", "ambiguous_area", f"{what} names {len(exact)} areas: {_listed(gaz, exact)}"
+    # the name itself outside the study area comes before a similar one inside it
+    far = [c for c in index.outside.get(key, []) if within(c)]
+    if far:
+        return (
+            "",
+            "outside_study_area",
+            f"{what} lies outside the study area {gaz.study}: {_listed(gaz, far)}",
+        )
     keys, codes = index.children.get(scope or "", ([], []))
     if keys:
-        scored = process.extract(
-            key, keys, scorer=fuzz.ratio, score_cutoff=gaz.similarity, limit=None
-        )
+        numbers = re.findall(r"\d+", key)
+        scored = [
+            hit
+            for hit in process.extract(
+                key, keys, scorer=fuzz.ratio, score_cutoff=gaz.similarity, limit=None
+            )
+            # Poigar 2 is never Poigar I: where both have numbers, they agree
+            if not numbers
+            or not re.findall(r"\d+", hit[0])
+            or re.findall(r"\d+", hit[0]) == numbers
+        ]
         if scored:
             best = max(s[1] for s in scored)
             top = sorted({codes[int(i)] for _, s, i in scored if s == best})
@@ -705,13 +808,6 @@ def _match_once(
                 "ambiguous_area",
                 f"{what} is as close to {len(top)} areas: {_listed(gaz, top)}",
             )
-    far = [c for c in index.outside.get(key, []) if within(c)]
-    if far:
-        return (
-            "",
-            "outside_study_area",
-            f"{what} lies outside the study area {gaz.study}: {_listed(gaz, far)}",
-        )
     elsewhere = index.inside.get(key, [])
     if scope and elsewhere:
         return (
@@ -728,6 +824,21 @@ def _match_once(
         f"{what} is not the name of a {role} of the study area (closest: {hint}; "
         f"a similarity of at least {gaz.similarity:g} is taken)",
     )
+
+
+def _alternates(text: str, key: str) -> list[str]:
+    """The keys a name is looked up by: without its leading kind words (``key``), then
+    with fewer of them (``Kab. Kota Baru``: ``baru``, ``kotabaru``, ``kabkotabaru``)."""
+    tokens = re.sub(r"[^\w]+", " ", str(text).casefold()).split()
+    lead = 0
+    while lead < len(tokens) and tokens[lead] in _KIND_WORDS:
+        lead += 1
+    out = [key]
+    for start in range(min(lead, len(tokens) - 1), -1, -1):
+        candidate = str(fold_plain(pd.Series([" ".join(tokens[start:])])).iloc[0])
+        if candidate and candidate not in out:
+            out.append(candidate)
+    return out
 
 
 def _listed(gaz: Gazetteer, codes: list[str], most: int = 5) -> str:
