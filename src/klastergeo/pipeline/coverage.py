@@ -335,7 +335,7 @@ def _message(
             )
         text += ". "
     else:
-        text += f"the records lie in {_where(found, about)}; {label} holds {held:,}. "
+        text += f"{_where(found, about)}; {label} holds {held:,}. "
         if about:
             text += (
                 f"(Counts outside estimated from a uniform sample of {found.sampled:,} of "
@@ -375,9 +375,16 @@ def _where(found: Coverage, about: str) -> str:
         parts.append(f"(over {len(found.regencies):,} regencies)")
     if found.nowhere:
         parts.append(f"in no regency (the sea, abroad, or not degrees): {about}{found.nowhere:,}")
-    if found.by_name:
-        parts.append(f"named by areas no regency or code tells: {found.by_name:,}")
-    return "; ".join(parts) if parts else "no regency"
+    named = (
+        f"{found.by_name:,} name a village or district found nowhere in the study area "
+        "(unknown_area in rejected.csv; check --area, and the names with their closest "
+        "matches there)"
+        if found.by_name
+        else ""
+    )
+    if not parts:
+        return named or "the records lie in no regency"
+    return "the records lie in " + "; ".join(parts) + (f"; {named}" if named else "")
 
 
 def _suggestion(found: Coverage) -> str | None:

@@ -338,8 +338,15 @@ def stop_error(
         + f" ({reason_text(validation)}){_elsewhere(validation, config.area.level)}; "
         "the outputs in "
         f"{str(config.out if survey is None else survey.config.out)!r} are unchanged; "
-        f"see {str(where / 'rejected.csv')!r}"
+        f"see {_reports(validation, where)}"
     )
+
+
+def _reports(validation: records_mod.ValidationReport, where: Path) -> str:
+    """The report files that hold a stop's reasons (``rejected.csv``, ``repaired.csv``)."""
+    counts = (("rejected.csv", validation.n_rejected), ("repaired.csv", validation.n_repaired))
+    named = [repr(str(where / name)) for name, n in counts if n]
+    return " and ".join(named) or repr(str(where / "rejected.csv"))
 
 
 def _source_path(config: RunConfig) -> Path | None:
@@ -391,6 +398,11 @@ def validation_problem(
     if outside is not None:  # the wrong --area: before "nothing kept", which it explains
         return outside
     where = str(Path(config.out) / "rejected.csv")
+    if report.n_read == 0:
+        return ValidationError(
+            f"{str(config.records.path)!r} holds no records (a header only, or every row "
+            "skipped as not a firm: see skipped.csv)"
+        )
     if report.n_kept == 0:
         return ValidationError(
             f"no record of {str(config.records.path)!r} is usable ({reason_text(report)})"
