@@ -169,6 +169,23 @@ def test_long_table_and_codes_without_dots_give_the_same(study: Path, tmp_path: 
     }
 
 
+def test_a_long_tables_sums_are_read_with_their_units(study: Path, tmp_path: Path) -> None:
+    """``Nilai Produksi (Rp. 000)`` in a long table is the output column, in thousands of
+    rupiah: the areas' output is the file's sum / 1,000 (Rp juta), as in a registry."""
+    counts = planted()
+    long = counts.melt(id_vars="kode", var_name="KBLI", value_name="Jumlah Usaha")
+    long = long.loc[long["Jumlah Usaha"] > 0].reset_index(drop=True)
+    long["Nilai Produksi (Rp. 000)"] = long["Jumlah Usaha"] * 25_000.0
+    done = _run(study, tmp_path, long, name="imk_long.csv")
+    assert done.exit_code == 0, done.output
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["counts"]["columns"]["output"] == "Nilai Produksi (Rp. 000)"
+    areas = pd.read_parquet(tmp_path / "out" / "areas.parquet")
+    published = areas["output"].dropna()
+    firms = areas.loc[published.index, "n_firms"]
+    assert len(published) and np.allclose(published, firms * 25.0)  # Rp juta per firm
+
+
 def test_excel_podes_table_with_sentra_command(study: Path, tmp_path: Path) -> None:
     done = runner.invoke(
         app,

@@ -52,7 +52,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from klastergeo import kbli
+from klastergeo import headers, kbli
 from klastergeo import records as records_mod
 from klastergeo._errors import ValidationError, preview
 from klastergeo.config import Columns
@@ -759,15 +759,21 @@ def _long(
     ]
     out = pd.DataFrame({"sector": sector, "n_firms": numbers}, index=frame.index)
     roles = {"sector": sector_col, "count": n_col}
+    # sums' columns as a registry's are found (synonyms, units set aside) and converted
+    detection = headers.detect([str(n) for n in header], skip=[sector_col, n_col])
     for role in ("workers", "output", "investment"):
         col = getattr(columns, role)
         if col is None:
-            col = next((n for n in header if _snake(n) in records_mod.CANDIDATES[role]), None)
+            groups = detection.found.get(role, [])
+            col = groups[0][0] if groups else None
         if col is None or col not in header:
             out[role] = np.nan
             continue
         roles[role] = col
         nums, _empty, invalid = records_mod.parse_numbers(frame[col].astype(object))
+        unit = headers.measure_units({role: str(col)}).get(role)
+        if unit is not None and unit.factor != 1:
+            nums = nums * unit.factor  # to the stated unit (Rp juta)
         bad = (problem == "") & (invalid | (nums < 0))
         problem[bad] = "invalid_value"
         detail[bad] = [f"column {col!r}: {v!r} is not a sum" for v in frame[col].to_numpy()[bad]]
