@@ -596,3 +596,30 @@ def test_csv_title_lines_without_delimiters(tmp_path: Path) -> None:
     assert report.n_read == 2 and report.n_kept == 2
     assert report.records["lat"].tolist() == [-7.71, -7.72]
     assert report.skipped[["row", "sheet_row", "kind"]].to_numpy().tolist() == [[3, 7, "total"]]
+
+
+def test_a_header_over_three_lines_with_units_and_merged_cells(tmp_path: Path) -> None:
+    """Groups on the first line, names split over two more ("Desa/" above "Kelurahan"),
+    units on the third, and KBLI merged down over all three: one name per column, the
+    units read (Rp. 000 -> Rp juta) and no header line taken for a firm."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["REKAPITULASI DATA IKM"])
+    sheet.append([])
+    sheet.append(["Identitas Usaha", None, "Lokasi Usaha", None, "Nilai", None, "Tenaga", "KBLI"])
+    sheet.append(["No. Urut", "Nama Usaha", "Desa/", "Kecamatan", "Produksi", "Investasi", "Kerja"])
+    sheet.append([None, None, "Kelurahan", None, "(Rp. 000)", "(Rp. 000)", "(orang)"])
+    for k in range(1, 4):
+        sheet.append([k, f"UD {k}", "Awan", "Awan Rante Karua", 525_900, 262_950, 7, "10792"])
+    for cells in ("A3:B3", "C3:D3", "E3:F3", "H3:H5"):
+        sheet.merge_cells(cells)
+    path = tmp_path / "ikm.xlsx"
+    book.save(path)
+    raw = records.read_records(path)
+    report = records.validate_records(raw)
+    assert report.columns.desa == "Desa/ Kelurahan" and report.columns.sector == "KBLI"
+    assert report.n_read == 3  # the firms only (without a study area none is placed)
+    assert set(report.rejected["reason"]) == {"missing_coordinates"}
+    roles = report.summary()["roles"]
+    assert roles["output"]["factor"] == roles["investment"]["factor"] == 0.001
+    assert roles["workers"]["column"] == "Tenaga Kerja (orang)"

@@ -223,7 +223,12 @@ def _units(row: Sequence[Any]) -> bool:
     filled = [str(v).strip() for v in row if not _empty(v)]
     if not filled or _column_numbers(row):
         return False
-    return all(re.fullmatch(r"\(.*[^\d\s].*\)|\[.*\]", v) for v in filled)
+    units = [bool(re.fullmatch(r"\(.*[^\d\s].*\)|\[.*\]", v)) for v in filled]
+    if all(units):
+        return True
+    # a header's third line: units beside the ends of words split over the lines
+    # ("Desa/" above "Kelurahan"), and no number
+    return any(units) and not any(_numeric(v) for v in row if not _empty(v))
 
 
 def _column_numbers(row: Sequence[Any]) -> bool:
@@ -306,7 +311,11 @@ def find_header(
             continue
         if used[-1] + 1 < len(rows) and _units(rows[used[-1] + 1]):
             below = [_text(v) for v in rows[used[-1] + 1]]
-            names = [f"{n} {u}".strip() if u else n for n, u in zip(names, below, strict=True)]
+            # a cell merged down over the header's lines repeats its text: once is enough
+            names = [
+                f"{n} {u}".strip() if u and not n.endswith(u) else n
+                for n, u in zip(names, below, strict=True)
+            ]
             used = (*used, used[-1] + 1)
         if used[-1] + 1 < len(rows) and _column_numbers(rows[used[-1] + 1]):
             used = (*used, used[-1] + 1)
