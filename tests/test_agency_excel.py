@@ -623,3 +623,25 @@ def test_a_header_over_three_lines_with_units_and_merged_cells(tmp_path: Path) -
     roles = report.summary()["roles"]
     assert roles["output"]["factor"] == roles["investment"]["factor"] == 0.001
     assert roles["workers"]["column"] == "Tenaga Kerja (orang)"
+
+
+def test_an_instructions_sheet_before_the_data_is_passed_over(tmp_path: Path) -> None:
+    """No --sheet: a first sheet of instructions (no header) is left out, and said; the
+    first sheet with a table is the registry."""
+    book = openpyxl.Workbook()
+    book.active.title = "Petunjuk"
+    book.active.append(["Petunjuk pengisian: isi satu baris per usaha"])
+    data = book.create_sheet("Data")
+    data.append(["id", "lintang", "bujur", "kbli"])
+    data.append(["A", -7.1, 110.1, "13134"])
+    path = tmp_path / "buku.xlsx"
+    book.save(path)
+    raw = records.read_records(path)
+    assert raw.frame["id"].tolist() == ["A"]
+    assert raw.layout is not None and "Petunjuk" in json.dumps(raw.layout.summary())
+    empty = openpyxl.Workbook()
+    empty.active.append(["Petunjuk"])
+    empty.create_sheet("Catatan").append(["tidak ada data"])
+    empty.save(tmp_path / "kosong.xlsx")
+    with pytest.raises(ValidationError, match=r"its sheets: 'Sheet', 'Catatan'.*--sheet NAME"):
+        records.read_records(tmp_path / "kosong.xlsx")

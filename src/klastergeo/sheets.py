@@ -621,9 +621,13 @@ def read_workbook(
     try:
         names = list(book.sheetnames)
         chosen = _chosen_sheets(names, sheet, source)
+        # no sheet named: the first sheet holding a table (a cover or instructions sheet
+        # before the data is passed over, and said so)
+        tried = names if sheet is None else chosen
         tables: list[tuple[str, pd.DataFrame, frozenset[str], Header, NDArray[np.int64]]] = []
         skipped: list[tuple[str, str]] = []
-        for name in chosen:
+        first_error: ValidationError | None = None
+        for name in tried:
             ws = book[name]
             if not hasattr(ws, "iter_rows"):
                 skipped.append((name, "a chart, not a table"))
@@ -633,12 +637,20 @@ def read_workbook(
             try:
                 table = _table(values, numbers, merges, candidates=candidates, where=where)
             except ValidationError as err:
-                if len(chosen) == 1:
+                if len(tried) == 1:
                     raise
+                first_error = first_error or err
                 skipped.append((name, "no header row naming two column roles"))
                 logger.info("%s", err)
                 continue
             tables.append((name, *table))
+            if sheet is None:
+                break  # the first table is the registry
+        if sheet is None and not tables and first_error is not None:
+            raise ValidationError(
+                f"{first_error}; no sheet of the workbook has such a row (its sheets: "
+                f"{', '.join(map(repr, names))}): pass --sheet NAME for the one to read"
+            )
     except MemoryError:
         raise
     except ValidationError:
