@@ -636,7 +636,13 @@ def _by_code(gaz: Gazetteer, written: str) -> tuple[int, str, str, str]:
             f"{said} ({code}) lies outside the study area {gaz.study}",
         )
     if gaz.level in LEVELS and code not in gaz.units.index:
-        return (-1, "", "unknown_area", f"{said} ({code}) is not an area of the boundaries")
+        bps = (
+            "; BPS (census) codes differ from Kemendagri's: give the Kemendagri code, or "
+            "the area's names"
+            if len(code) == _LENGTH[4] and code[9] not in "12"
+            else ""
+        )
+        return (-1, "", "unknown_area", f"{said} ({code}) is not an area of the boundaries{bps}")
     return _analysis_position(gaz, code, "code", said)
 
 
