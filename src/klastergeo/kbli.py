@@ -216,6 +216,23 @@ _ZERO_GROUPS = (
 )
 
 
+#: The subgroups of divisions 01-09 whose fourth digit is 0 (a group not split further).
+_ZERO_SUBGROUPS = (
+    "0130",
+    "0150",
+    "0170",
+    "0210",
+    "0220",
+    "0230",
+    "0240",
+    "0510",
+    "0520",
+    "0610",
+    "0620",
+    "0710",
+)
+
+
 def restore_leading_zero(
     codes: pd.Series, *, typed: bool = False, lengths: NDArray[np.int64] | None = None
 ) -> tuple[pd.Series, NDArray[np.bool_], NDArray[np.bool_]]:
@@ -284,8 +301,11 @@ def restore_leading_zero(
     written = padded.fillna("").astype(str)
     length = written.str.len().to_numpy()
     in_group = (length < 3) | written.str.slice(0, 3).isin(_ZERO_GROUPS).to_numpy(dtype=bool)
-    # and of a subgroup (its fourth digit is 1-9: 3100 is no 03100)
+    # and of a subgroup: a fourth digit 0 only where the group is its own subgroup (0130
+    # ornamental plants; 3100 is no 03100: group 031 is split into 0311-0313)
+    head = written.str.slice(0, 4)
     in_subgroup = (length < 4) | (written.str.slice(3, 4) != "0").to_numpy(dtype=bool)
+    in_subgroup |= head.isin(_ZERO_SUBGROUPS).to_numpy(dtype=bool)
     padded_valid &= in_group & in_subgroup
     evidence = length_counts(text) if lengths is None else lengths
     counts, zeros_kept = evidence[: _MAX_DIGITS + 2], int(evidence[_MAX_DIGITS + 2 :].sum())
