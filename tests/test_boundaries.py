@@ -64,7 +64,7 @@ def test_load_names_without_geometry(data_dir: Path) -> None:
 def test_resolution_order(tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("KLASTERGEO_DATA_DIR", raising=False)
-    with pytest.raises(BoundaryError, match="klastergeo boundaries download --area 33"):
+    with pytest.raises(BoundaryError, match="klastergeo boundaries download --area CODE"):
         boundaries.resolve_source(None)
     monkeypatch.setenv("KLASTERGEO_DATA_DIR", str(data_dir))
     assert boundaries.resolve_source(None) == data_dir
