@@ -131,7 +131,8 @@ def resolve_source(boundaries: str | Path | None = None) -> Path:
             )
     raise BoundaryError(
         "no boundaries found (tried " + "; ".join(tried) + "). Pass --boundaries PATH, set "
-        f"{ENV_DATA_DIR}, or fetch them with: klastergeo boundaries download --area CODE (a province, e.g. 33)"
+        f"{ENV_DATA_DIR}, or fetch them with: klastergeo boundaries download --area CODE "
+        "(a province, e.g. 33)"
     )
 
 
