@@ -645,3 +645,19 @@ def test_an_instructions_sheet_before_the_data_is_passed_over(tmp_path: Path) ->
     empty.save(tmp_path / "kosong.xlsx")
     with pytest.raises(ValidationError, match=r"its sheets: 'Sheet', 'Catatan'.*--sheet NAME"):
         records.read_records(tmp_path / "kosong.xlsx")
+
+
+def test_a_summary_sheet_with_the_data_sheets_columns_is_left_out(tmp_path: Path) -> None:
+    """``--sheet all``: a recap sheet with the kecamatan sheets' very columns ("Rekap per
+    Desa") is left out by its name and said, not read as firms."""
+    firms = [_firm(i, 31001, kec="Ceper") for i in range(1, 3)]
+    recap = [_firm(9, 31001, kec="Ceper")]
+    path = _book(
+        tmp_path / "rekap.xlsx",
+        {"Rekap per Desa": _agency_sheet(recap), "Ceper": _agency_sheet(firms)},
+        {"Rekap per Desa": MERGES, "Ceper": MERGES},
+    )
+    raw = records.read_records(path, sheet="all")
+    assert set(raw.frame["sheet"]) == {"Ceper"} and len(raw.frame) == 2
+    assert raw.layout is not None
+    assert "Rekap per Desa" in dict(raw.layout.skipped_sheets)

@@ -62,6 +62,8 @@ logger = logging.getLogger(__name__)
 SCAN_ROWS = 30
 #: Kinds of rows that are not firms, as ``skipped.csv`` names them.
 SKIP_KINDS: tuple[str, ...] = ("total", "footnote", "blank", "header", "column_numbers", "note")
+#: Names of sheets that summarise the others (left out when several sheets are read).
+_RECAP = r"(?i)^\s*(rekap|rekapitulasi|ringkasan|resume|summary|total|jumlah|grafik|chart)\b"
 #: ``--sheet all``: every sheet of the workbook.
 ALL_SHEETS = "all"
 
@@ -631,6 +633,9 @@ def read_workbook(
             ws = book[name]
             if not hasattr(ws, "iter_rows"):
                 skipped.append((name, "a chart, not a table"))
+                continue
+            if len(tried) > 1 and re.match(_RECAP, name):
+                skipped.append((name, "a summary of the other sheets (by its name), not firms"))
                 continue
             values, numbers, merges = _sheet_cells(book, ws)
             where = f"sheet {name!r} of {str(source)!r}"
