@@ -147,13 +147,7 @@ def fold_names(values: pd.Series) -> pd.DataFrame:
 
     position, distinct = pd.factorize(values.astype("string"), use_na_sentinel=True)
     # pyarrow's RE2 on each distinct name (a registry repeats its villages)
-    text = pa.array(np.asarray(distinct, dtype=object), type=pa.string())
-    text = pc.replace_substring_regex(pc.utf8_normalize(text, form="NFKD"), r"\p{Mn}+", "")
-    text = pc.replace_substring_regex(pc.utf8_lower(text), r"[^\p{L}\p{N}]+", " ")
-    text = pc.utf8_trim_whitespace(text)
-    # numbers as one form: Poigar I = Poigar 1 = Poigar Satu (never one for another)
-    for pattern, digit in _NUMERALS:
-        text = pc.replace_substring_regex(text, pattern, digit)
+    text = _words(pa.array(np.asarray(distinct, dtype=object), type=pa.string()))
     # the kind words an area's name starts with (Kab. Kota Baru: only "Kab.")
     lead = pc.extract_regex(text, _LEAD_RE)
     said = pc.struct_field(lead, "kind")
@@ -372,13 +366,24 @@ def fold_plain(values: pd.Series) -> pd.Series:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    text = pa.array(values.astype("string").fillna("").to_numpy(dtype=object), type=pa.string())
+    text = _words(
+        pa.array(values.astype("string").fillna("").to_numpy(dtype=object), type=pa.string())
+    )
+    return pd.Series(pc.replace_substring(text, " ", "").to_numpy(False), index=values.index)
+
+
+def _words(text: Any) -> Any:
+    """Names as lower-case words (pyarrow's RE2): accents, punctuation and repeated
+    blanks gone, numbers in one form (Poigar I = Poigar 1 = Poigar Satu, never one for
+    another)."""
+    import pyarrow.compute as pc
+
     text = pc.replace_substring_regex(pc.utf8_normalize(text, form="NFKD"), r"\p{Mn}+", "")
     text = pc.replace_substring_regex(pc.utf8_lower(text), r"[^\p{L}\p{N}]+", " ")
     text = pc.utf8_trim_whitespace(text)
     for pattern, digit in _NUMERALS:
         text = pc.replace_substring_regex(text, pattern, digit)
-    return pd.Series(pc.replace_substring(text, " ", "").to_numpy(False), index=values.index)
+    return text
 
 
 def place(

@@ -177,6 +177,12 @@ class RawRecords:
         return numbers[: len(self.frame)]
 
 
+def _per(frame: pd.DataFrame, column: str, kinds: Sequence[str]) -> dict[str, int]:
+    """Rows of ``frame`` per value of ``column``, every one of ``kinds`` listed."""
+    counts = frame[column].value_counts().to_dict() if len(frame) else {}
+    return {kind: int(counts.get(kind, 0)) for kind in kinds}
+
+
 @dataclass(frozen=True)
 class ValidationReport:
     """Outcome of :func:`validate_records`.
@@ -247,8 +253,7 @@ class ValidationReport:
     @property
     def skipped_by_kind(self) -> dict[str, int]:
         """Rows skipped as not firms, per kind (every kind listed, zeros included)."""
-        counts = self.skipped["kind"].value_counts().to_dict() if len(self.skipped) else {}
-        return {kind: int(counts.get(kind, 0)) for kind in sheets.SKIP_KINDS}
+        return _per(self.skipped, "kind", sheets.SKIP_KINDS)
 
     @property
     def n_rejected(self) -> int:
@@ -261,8 +266,7 @@ class ValidationReport:
     @property
     def by_reason(self) -> dict[str, int]:
         """Rejected rows per reason, every reason listed (zeros included)."""
-        counts = self.rejected["reason"].value_counts().to_dict() if len(self.rejected) else {}
-        return {reason: int(counts.get(reason, 0)) for reason in REASONS}
+        return _per(self.rejected, "reason", REASONS)
 
     def summary(self) -> dict[str, Any]:
         """The ``records`` block of ``summary.json``."""
@@ -314,8 +318,7 @@ class ValidationReport:
     @property
     def repaired_by_reason(self) -> dict[str, int]:
         """Repaired rows per repair (:data:`REPAIRS`)."""
-        counts = self.repaired["reason"].value_counts().to_dict() if len(self.repaired) else {}
-        return {r: int(counts.get(r, 0)) for r in REPAIRS}
+        return _per(self.repaired, "reason", REPAIRS)
 
 
 #: Most records outside the study area whose coordinates a validation keeps to name

@@ -43,15 +43,7 @@ OUTSIDE_REASONS = ("outside_study_area", "unknown_area")
 #: Rejection reasons of a record that lies inside the study area (a record outside is
 #: rejected as outside first): a name of two of its areas, a code or name coarser than
 #: the unit of analysis (placement by area), or what is wrong with it once placed.
-INSIDE_REASONS = (
-    "ambiguous_area",
-    "area_too_coarse",
-    "invalid_sector",
-    "invalid_value",
-    "missing_id",
-    "duplicate_record",
-    "duplicate_id",
-)
+INSIDE_REASONS = records_mod.REASONS[records_mod.REASONS.index("ambiguous_area") :]
 #: Share of the placed records outside the study area from which a run that goes on
 #: warns.
 _WARN = 0.1
