@@ -1,9 +1,9 @@
 """Co-location quotients at national scale: 1 million firms, 24 sectors, 99
 permutations, against the plain scipy + pandas code a user would write, in one run.
 
-klastergeo: :func:`klastergeo.colocation.global_clq` (nearest neighbours with ties on a
+klastergeo: :func:`klastergeo.analysis.colocation.global_clq` (nearest neighbours with ties on a
 k-d tree of 3-D points, relabellings as one ``bincount`` each) and
-:func:`~klastergeo.colocation.sentra_related` (local CLQ of every sentra firm, k = 8,
+:func:`~klastergeo.analysis.colocation.sentra_related` (local CLQ of every sentra firm, k = 8,
 and the conditional relabellings of the firms outside the sentra). Peer: a k-d tree on
 projected coordinates with ``query(k=2)`` (ties ignored) and ``pandas.crosstab`` of the
 relabelled pairs per permutation, for the global CLQ only. Firms are synthetic (seeded,
@@ -85,7 +85,7 @@ def peer(lon: np.ndarray, lat: np.ndarray, labels: np.ndarray, permutations: int
 
 
 def ours(firms: int, permutations: int, at_one_point: int = 0) -> dict[str, float]:
-    from klastergeo import colocation
+    from klastergeo.analysis import colocation
 
     lon, lat, labels, sentra = tied(at_one_point) if at_one_point else synthetic(firms)
     start = time.perf_counter()

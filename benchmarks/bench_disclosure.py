@@ -1,9 +1,9 @@
 """Disclosure control at national size: 26.7 million firms in 83,402 villages x 21
 sectors (1.75 M cells), against the plain pandas code a user would write, in one run.
 
-klastergeo: :func:`klastergeo.disclosure.sizes` (firms, totals and the two largest per
+klastergeo: :func:`klastergeo.analysis.disclosure.sizes` (firms, totals and the two largest per
 cell, one ``bincount`` and two ``maximum.at`` passes) and
-:func:`~klastergeo.disclosure.suppress` (threshold and (2, 85 %) dominance rules, then
+:func:`~klastergeo.analysis.disclosure.suppress` (threshold and (2, 85 %) dominance rules, then
 secondary suppression within the 514 regencies and the audit) for one measure. Peer:
 ``groupby`` with ``sum``, ``size`` and ``nlargest(2)`` per cell and the two primary rules
 only (no secondary suppression, which the peer does not have). Firms are synthetic
@@ -41,7 +41,7 @@ def synthetic(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 
 def ours(cell: np.ndarray, workers: np.ndarray) -> dict[str, float]:
-    from klastergeo import disclosure as sdc
+    from klastergeo.analysis import disclosure as sdc
 
     start = time.perf_counter()
     cells = sdc.sizes(workers, cell, VILLAGES * SECTORS)

@@ -23,7 +23,7 @@ import openpyxl
 
 SIDES = {
     "klastergeo read_records": (
-        "from klastergeo.records import read_records; raw = read_records({path!r}); "
+        "from klastergeo.io.registry.records import read_records; raw = read_records({path!r}); "
         "print(len(raw.frame))"
     ),
     "pandas read_excel(dtype=str)": (

@@ -2,8 +2,8 @@
 sectors, wide) and the ``results.xlsx`` areas sheet, against the plain geopandas call a
 user would write, in one run.
 
-klastergeo: :func:`klastergeo.pipeline.gis.areas_layer` (long table -> one row per area)
-then :func:`~klastergeo.pipeline.gis.write_layers` (pyogrio, EPSG:4326, written to a
+klastergeo: :func:`klastergeo.publish.gis.areas_layer` (long table -> one row per area)
+then :func:`~klastergeo.publish.gis.write_layers` (pyogrio, EPSG:4326, written to a
 temporary file and moved). Peer: ``table.unstack()`` to the same wide frame and
 ``GeoDataFrame.to_file(driver="GPKG")`` (geopandas' pyogrio engine). The statistics are
 synthetic (seeded); the villages are real. Prints each time, the ratio, the file size and
@@ -52,8 +52,8 @@ def main() -> None:
     parser.add_argument("--sectors", type=int, default=21)
     parser.add_argument("--level", default="desa")
     args = parser.parse_args()
-    from klastergeo import boundaries
-    from klastergeo.pipeline import gis, workbook
+    from klastergeo.io import boundaries
+    from klastergeo.publish import gis, workbook
 
     source = Path(os.environ.get("KLASTERGEO_DATA_DIR", "../shared/data/boundaries"))
     areas = boundaries.load_areas(args.level, source=source)

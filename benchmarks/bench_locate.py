@@ -20,8 +20,8 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from klastergeo._engine.locate import area_index, locate_xy
-from klastergeo._spatial import _intersecting, locate_points
+from klastergeo.analysis._engine.locate import area_index, locate_xy
+from klastergeo.analysis.geometry import _intersecting, locate_points
 
 
 def main() -> None:

@@ -95,7 +95,7 @@ def main() -> None:
         raise SystemExit("set KLASTERGEO_DATA_DIR or pass --boundaries")
     import geopandas as gpd
 
-    from klastergeo import boundaries
+    from klastergeo.io import boundaries
     from klastergeo.publish import maps
 
     source = Path(args.boundaries)

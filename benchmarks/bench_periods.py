@@ -1,7 +1,7 @@
 """Splitting a multi-survey registry by its period column (``--period-col tahun``), at
 census size, against the plain pandas call a user would write, in one run.
 
-klastergeo: :func:`klastergeo.pipeline.periods.split_by_period`, which streams the CSV
+klastergeo: :func:`klastergeo.app.pipeline.periods.split_by_period`, which streams the CSV
 in batches (``records.batch_size``) into one Parquet file of text per period. Peer:
 ``pandas.read_csv(dtype=str)`` of the whole file, then one ``to_parquet`` per period.
 Each side runs in a process of its own, so the peak memory printed (the process's
@@ -50,8 +50,8 @@ def write_registry(path: Path, rows: int, *, seed: int = 0) -> None:
 
 
 def ours(registry: Path, out: Path, batch_size: int) -> dict[str, int]:
-    from klastergeo.config import load_config
-    from klastergeo.pipeline.periods import split_by_period
+    from klastergeo.app.config import load_config
+    from klastergeo.app.pipeline.periods import split_by_period
 
     config = load_config(
         None,
@@ -76,7 +76,7 @@ def peer(registry: Path, out: Path) -> dict[str, int]:
 
 def _child(side: str, registry: Path, out: Path, batch_size: int) -> None:
     if side == "ours":  # imports are not timed (pandas' neither)
-        import klastergeo.pipeline.periods  # noqa: F401
+        import klastergeo.app.pipeline.periods  # noqa: F401
 
     start = time.perf_counter()
     counts = ours(registry, out, batch_size) if side == "ours" else peer(registry, out)

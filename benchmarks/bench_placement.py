@@ -6,7 +6,7 @@ Records are synthetic (seeded) over the 83,402 real villages (``KLASTERGEO_DATA_
 a village drawn per record, its names written with kind words (``Ds.``, ``Kec.``,
 ``Kab.``) on a third, upper case on a fifth, and one letter dropped on a tenth.
 
-klastergeo: :func:`klastergeo.placement.place` in batches of 500,000 (as validation runs
+klastergeo: :func:`klastergeo.io.registry.placement.place` in batches of 500,000 (as validation runs
 it), against the whole country's gazetteer. Peer: pandas ``merge`` on the lower-cased
 names (village, district, regency), then rapidfuzz ``process.extractOne`` among the
 villages of the record's district for each record left (the by-hand recipe). Each side
@@ -42,7 +42,7 @@ def _source() -> Path:
 
 def synthetic(n: int, seed: int = 0) -> pd.DataFrame:
     """Records with the names of their village (``truth``: its code) as typed."""
-    from klastergeo import boundaries
+    from klastergeo.io import boundaries
 
     source = _source()
     desa = boundaries.load_names("desa", source=source)
@@ -69,7 +69,8 @@ def synthetic(n: int, seed: int = 0) -> pd.DataFrame:
 
 
 def ours(records: pd.DataFrame) -> dict[str, float]:
-    from klastergeo import boundaries, placement
+    from klastergeo.io import boundaries
+    from klastergeo.io.registry import placement
 
     source = _source()
     start = time.perf_counter()
@@ -98,7 +99,7 @@ def ours(records: pd.DataFrame) -> dict[str, float]:
 def peer(records: pd.DataFrame) -> dict[str, float]:
     from rapidfuzz import fuzz, process
 
-    from klastergeo import boundaries
+    from klastergeo.io import boundaries
 
     source = _source()
     start = time.perf_counter()

@@ -1,6 +1,6 @@
 """Ripley's L with a 99-simulation CSR envelope: klastergeo against pointpats, one process.
 
-Why klastergeo counts K itself (``klastergeo.pointpattern``): pointpats'
+Why klastergeo counts K itself (``klastergeo.analysis.pointpattern``): pointpats'
 ``distance_statistics.l_test`` builds all n (n - 1) / 2 pairwise distances for the pattern
 and for each simulation and cannot be seeded. This script times both on the same pattern
 (a clustered sector of n firms in a 100 x 100 km window) and prints the ratio and the
@@ -27,7 +27,7 @@ def main() -> None:
     args = parser.parse_args()
     from pointpats import distance_statistics as pp
 
-    from klastergeo import pointpattern
+    from klastergeo.analysis import pointpattern
 
     rng = np.random.default_rng(0)
     window = shapely.box(0, 0, 100_000, 100_000)

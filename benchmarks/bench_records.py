@@ -9,7 +9,8 @@ KBLI validation, no reasons kept per row), so the ratio flatters the peer.
 
 Run: ``make bench`` or ``python benchmarks/bench_records.py --rows 1000000``.
 
-``--dask`` times instead :meth:`klastergeo.batches.Registry.validate` (the check of every
+``--dask`` times instead :meth:`klastergeo.io.registry.batches.Registry.validate` (the check of
+every
 batch, the duplicates and the commit; the CSV staged beforehand) with the batches checked
 here, one after another, on Dask's processes, and on a local ``dask.distributed`` cluster
 of two single-threaded worker processes (started beforehand, its start timed apart):
@@ -29,9 +30,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from klastergeo import boundaries, demo
-from klastergeo.batches import open_registry, validate_in_batches
-from klastergeo.records import read_records, validate_records
+from klastergeo.app import demo
+from klastergeo.io import boundaries
+from klastergeo.io.registry.batches import open_registry, validate_in_batches
+from klastergeo.io.registry.records import read_records, validate_records
 
 # The peer's read_csv warns that a column has mixed types (its numbers have decimal commas).
 warnings.simplefilter("ignore", pd.errors.DtypeWarning)

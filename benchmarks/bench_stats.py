@@ -34,7 +34,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from klastergeo import autocorrelation, weights
+from klastergeo.analysis import autocorrelation, weights
 
 warnings.simplefilter("ignore")  # esda and libpysal deprecation chatter
 logging.getLogger("klastergeo").setLevel(logging.ERROR)  # "6 areas without neighbours"
@@ -113,7 +113,8 @@ FIRST_CALL = """
     import numpy as np, pandas as pd, geopandas as gpd
     d = gpd.read_parquet({path!r}).set_index("kode")
     y = pd.Series(np.random.default_rng(0).poisson(2, len(d)).astype(float), d.index)
-    from klastergeo import weights, autocorrelation
+    from klastergeo.analysis import weights
+    from klastergeo.analysis import autocorrelation
     t = time.perf_counter(); g = weights.contiguity(d, tolerance=0.0, islands="keep")
     t1 = time.perf_counter(); autocorrelation.local_moran(y, g, permutations=999, seed=1)
     t2 = time.perf_counter()
@@ -126,7 +127,7 @@ ESDA_FIRST_CALL = """
     import numpy as np, geopandas as gpd
     d = gpd.read_parquet({path!r}).set_index("kode")
     y = np.random.default_rng(0).poisson(2, len(d)).astype(float)
-    from klastergeo import weights
+    from klastergeo.analysis import weights
     w = weights.contiguity(d, tolerance=0.0, islands="keep").transform("r").to_W()
     import esda
     t = time.perf_counter()
@@ -135,7 +136,7 @@ ESDA_FIRST_CALL = """
 """
 
 COMPILE = """
-    from klastergeo._engine.compile import compile_kernels
+    from klastergeo.analysis._engine.compile import compile_kernels
     print(compile_kernels())
 """
 

@@ -282,7 +282,7 @@ class World:
     village), ``desa`` (its name), ``kecamatan_code``, ``kecamatan`` and ``planted`` (the
     sentra key, "" for background firms). ``truth``: one row per planted sentra (``key``,
     ``label``, ``sector``, ``kbli``, ``area_codes`` ``;``-joined, ``core_area``,
-    ``n_firms``), the shape :func:`klastergeo.demo.score_recovery` reads. ``villages``:
+    ``n_firms``), the shape :func:`klastergeo.app.demo.score_recovery` reads. ``villages``:
     the regency's desa (index ``area_code``; ``name``, ``kecamatan_code``,
     ``kecamatan``, ``geometry``).
     """
@@ -353,7 +353,7 @@ def load_regency(data_dir: str | Path, code: str = TULUNGAGUNG.code) -> gpd.GeoD
     code
         The regency's dotted code.
     """
-    from klastergeo import boundaries
+    from klastergeo.io import boundaries
 
     villages = boundaries.load_areas("desa", area=code, source=data_dir)
     names = boundaries.load_names("kecamatan", area=code, source=data_dir)

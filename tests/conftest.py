@@ -156,7 +156,7 @@ def area_table(
 ) -> pd.DataFrame:
     """Counts -> LQ -> specialisation, Gi* and LISA per sector, as the pipeline builds
     the area table."""
-    from klastergeo import aggregate, autocorrelation, specialisation
+    from klastergeo.analysis import aggregate, autocorrelation, specialisation
 
     rows = [
         {"area_code": a, "sector": s, "workers": 2.0, "output": 5.0}
@@ -165,7 +165,7 @@ def area_table(
         for _ in range(n)
     ]
     counts = aggregate.count_by_area(pd.DataFrame(rows), areas.index)
-    from klastergeo.concentration import location_quotient
+    from klastergeo.analysis.concentration import location_quotient
 
     matrix = aggregate.wide(counts)
     lq = location_quotient(matrix).rename(columns={"p_value": "lq_p"})
@@ -178,7 +178,7 @@ def area_table(
 def map_world() -> tuple:
     """9 x 9 villages with a furniture sentra in r2c2 + r2c3, its area table, the sentra
     and a few firms: what a map needs."""
-    from klastergeo import sentra, weights
+    from klastergeo.analysis import sentra, weights
 
     areas = lattice(9, 9)
     graph = weights.contiguity(areas)
@@ -220,7 +220,7 @@ def national_world(data_dir: Path) -> tuple:
     """Every village of Indonesia (83,402) with a seeded synthetic table of three sectors
     (Poisson counts, random Gi* bins, LISA quadrants and LQs), their kecamatan names,
     the provinces and one sentra in Jawa Tengah: what a national map needs."""
-    from klastergeo import boundaries
+    from klastergeo.io import boundaries
 
     villages = boundaries.load_areas("desa", source=data_dir)
     provinces = boundaries.load_areas("provinsi", source=data_dir)

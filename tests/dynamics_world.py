@@ -55,7 +55,8 @@ class World:
 
 def villages(data_dir: Path) -> tuple[gpd.GeoDataFrame, object]:
     """Bali's villages and their queen contiguity."""
-    from klastergeo import boundaries, weights
+    from klastergeo.analysis import weights
+    from klastergeo.io import boundaries
 
     areas = boundaries.load_areas("desa", area="51", source=data_dir)
     return areas, weights.contiguity(areas)
@@ -120,8 +121,8 @@ def generate(areas: gpd.GeoDataFrame, graph, seed: int) -> World:
 
 def table(world: World, period: int) -> pd.DataFrame:
     """The area x sector table of one period's counts, as the pipeline builds it."""
-    from klastergeo import aggregate, autocorrelation, specialisation
-    from klastergeo.concentration import location_quotient
+    from klastergeo.analysis import aggregate, autocorrelation, specialisation
+    from klastergeo.analysis.concentration import location_quotient
 
     long = world.counts[period].stack().rename("n_firms")
     long.index = long.index.set_names(["area_code", "sector"])

@@ -50,7 +50,8 @@ class World:
 
 def villages(data_dir: Path) -> tuple[gpd.GeoDataFrame, object]:
     """Jawa Timur's villages and their queen contiguity (built once per session)."""
-    from klastergeo import boundaries, weights
+    from klastergeo.analysis import weights
+    from klastergeo.io import boundaries
 
     areas = boundaries.load_areas("desa", area="35", source=data_dir)
     return areas, weights.contiguity(areas)
@@ -171,8 +172,8 @@ def _contiguous(codes: pd.Index, graph) -> bool:
 
 def table(world: World, *, seed: int = 0) -> pd.DataFrame:
     """The area x sector table of the world's counts, as the pipeline builds it."""
-    from klastergeo import aggregate, autocorrelation, specialisation
-    from klastergeo.concentration import location_quotient
+    from klastergeo.analysis import aggregate, autocorrelation, specialisation
+    from klastergeo.analysis.concentration import location_quotient
 
     long = world.counts.stack().rename("n_firms")
     long.index = long.index.set_names(["area_code", "sector"])

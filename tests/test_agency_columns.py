@@ -19,10 +19,11 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from klastergeo import aggregate, headers, records
-from klastergeo._errors import ConfigError, ValidationError
-from klastergeo.cli import app
-from klastergeo.config import Columns, ReadOptions
+from klastergeo.analysis import aggregate
+from klastergeo.app.cli import app
+from klastergeo.app.config import Columns, ReadOptions
+from klastergeo.errors import ConfigError, ValidationError
+from klastergeo.io.registry import headers, records
 from tests.conftest import custom_study
 
 runner = CliRunner()
@@ -272,7 +273,7 @@ def test_the_unit_option_overrides_the_header(tmp_path: Path) -> None:
     assert report.records["output"].tolist() == [1.5, 0.02, 0.003]
     assert report.summary()["roles"]["output"]["unit_from"] == "option"
     # in batches too, as a run reads the registry
-    from klastergeo import batches
+    from klastergeo.io.registry import batches
 
     outcome = batches.validate_in_batches(
         path, workdir=tmp_path / "work", batch_size=2, units={"output": "Rp miliar"}

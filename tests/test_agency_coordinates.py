@@ -22,11 +22,12 @@ from hypothesis import strategies as st
 from pyproj import Transformer
 from typer.testing import CliRunner
 
-from klastergeo import KlastergeoError, coordinates
-from klastergeo.batches import validate_in_batches
-from klastergeo.cli import app
-from klastergeo.config import Columns, ReadOptions
-from klastergeo.records import read_records, resolve_columns, validate_records
+from klastergeo import KlastergeoError
+from klastergeo.app.cli import app
+from klastergeo.app.config import Columns, ReadOptions
+from klastergeo.io.registry import coordinates
+from klastergeo.io.registry.batches import validate_in_batches
+from klastergeo.io.registry.records import read_records, resolve_columns, validate_records
 from tests.conftest import custom_study, lattice_args
 
 runner = CliRunner()

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from klastergeo import area_counts
-from klastergeo.cli import app
+from klastergeo.app.cli import app
+from klastergeo.io.registry import area_counts
 from tests.conftest import custom_study
 
 runner = CliRunner()
@@ -226,7 +226,7 @@ def test_blank_cell_leaves_its_area_out_and_dash_is_zero(study: Path, tmp_path: 
     assert "99.00" not in table.index.get_level_values("area_code")
     assert table.loc[("99.05", "10"), "n_firms"] == 0
     # the same as the counts without 99.00 and with 0 food firms in 99.05, by closed form
-    from klastergeo.concentration import location_quotient
+    from klastergeo.analysis.concentration import location_quotient
 
     known = counts.set_index("kode").drop(index="99.00")
     known.loc["99.05", "10"] = 0
@@ -438,7 +438,7 @@ def test_periods_from_one_counts_file_each(study: Path, tmp_path: Path) -> None:
     assert lineages[["n_firms_2018", "n_firms_2021"]].values.tolist() == [[75, 85]]
 
 
-# -- areas by name (klastergeo.placement) ---------------------------------------------------
+# -- areas by name (klastergeo.io.registry.placement) ---------------------------------------------------
 
 VILLAGES = [
     "Sukamaju",

@@ -19,11 +19,11 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from klastergeo import batches, records, sheets
-from klastergeo._errors import ValidationError
-from klastergeo.cli import app
-from klastergeo.config import Columns
-from klastergeo.pipeline import writer
+from klastergeo.app.cli import app
+from klastergeo.app.config import Columns
+from klastergeo.app.pipeline import writer
+from klastergeo.errors import ValidationError
+from klastergeo.io.registry import batches, records, sheets
 
 runner = CliRunner()
 

@@ -582,7 +582,7 @@ FAST = (
 def _invoke(*args: str) -> Any:
     from typer.testing import CliRunner
 
-    from klastergeo.cli import app
+    from klastergeo.app.cli import app
 
     return CliRunner().invoke(app, list(args))
 
@@ -687,7 +687,7 @@ class TestPipelineOnAgencyFiles:
     file's coordinates, and the read/kept/rejected/skipped counts that were planted."""
 
     def test_the_truth_file_gives_every_planted_sentra(self, runs, world) -> None:
-        from klastergeo.demo import score_recovery
+        from klastergeo.app.demo import score_recovery
 
         result, out = runs("truth")
         _ok(result)
@@ -711,7 +711,7 @@ class TestPipelineOnAgencyFiles:
         assert _sentra(out) == _sentra(truth_out)
 
     def test_the_truth_file_of_a_regency_outside_java(self, runs, bali) -> None:
-        from klastergeo.demo import score_recovery
+        from klastergeo.app.demo import score_recovery
 
         result, out = runs("truth", regency=agency.GIANYAR.code)
         _ok(result)

@@ -22,13 +22,13 @@ import pytest
 import shapely
 from typer.testing import CliRunner
 
-from klastergeo import disclosure, pointpattern
-from klastergeo import sentra as sentra_mod
-from klastergeo._spatial import firm_points, has_point
-from klastergeo.cli import app
-from klastergeo.pipeline import points as points_mod
-from klastergeo.pipeline._steps import Notes
-from klastergeo.pipeline.firm_output import point_wkb
+from klastergeo.analysis import disclosure, pointpattern
+from klastergeo.analysis import sentra as sentra_mod
+from klastergeo.analysis.geometry import firm_points, has_point
+from klastergeo.app.cli import app
+from klastergeo.app.pipeline import points as points_mod
+from klastergeo.app.pipeline._steps import Notes
+from klastergeo.app.pipeline.firm_output import point_wkb
 from klastergeo.publish import maps
 from tests.conftest import custom_study, firms_in, lattice
 
@@ -444,8 +444,8 @@ def test_a_run_with_every_firm_placed_by_area_has_no_firm_geometry(
 
 
 def test_colocation_uses_the_firms_with_a_point_and_names_them_among_all() -> None:
-    from klastergeo.config import RunConfig
-    from klastergeo.pipeline.profiling import _colocation
+    from klastergeo.app.config import RunConfig
+    from klastergeo.app.pipeline.profiling import _colocation
 
     rng = np.random.default_rng(7)
     centre = np.array([110.40, -7.20])
@@ -563,8 +563,8 @@ def test_the_maps_and_the_published_firms_hold_only_points(
 
 
 def test_a_firm_without_a_point_is_in_no_h3_cell(caplog: pytest.LogCaptureFixture) -> None:
-    from klastergeo import aggregate
-    from klastergeo.pipeline.counting import _cells
+    from klastergeo.analysis import aggregate
+    from klastergeo.app.pipeline.counting import _cells
 
     firms = pd.DataFrame({"lat": [-7.5, np.nan, -7.6], "lon": [110.8, np.nan, 110.9]})
     with caplog.at_level("WARNING"):

@@ -22,11 +22,12 @@ import pytest
 import shapely
 from typer.testing import CliRunner
 
-from klastergeo import boundaries, records
-from klastergeo._errors import ConfigError
-from klastergeo.cli import app
-from klastergeo.config import Columns, load_config
-from klastergeo.pipeline import coverage
+from klastergeo.app.cli import app
+from klastergeo.app.config import Columns, load_config
+from klastergeo.app.pipeline import coverage
+from klastergeo.errors import ConfigError
+from klastergeo.io import boundaries
+from klastergeo.io.registry import records
 from tests.conftest import lattice
 
 runner = CliRunner()
@@ -103,7 +104,7 @@ TYPOS = [
 def test_a_typo_is_read_as_the_one_most_similar_area_and_said(
     data_dir: Path, caplog: pytest.LogCaptureFixture, text: str, code: str, score: int
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="klastergeo.boundaries"):
+    with caplog.at_level(logging.WARNING, logger="klastergeo.io.boundaries"):
         assert boundaries.resolve_area_name(text, source=data_dir) == code
     said = " ".join(r.getMessage() for r in caplog.records)
     assert f"read as the most similar, {code}" in said

@@ -11,9 +11,10 @@ import pandas as pd
 import pytest
 import shapely
 
-from klastergeo import aggregate, boundaries
-from klastergeo._spatial import locate_points
-from klastergeo.concentration import location_quotient
+from klastergeo.analysis import aggregate
+from klastergeo.analysis.concentration import location_quotient
+from klastergeo.analysis.geometry import locate_points
+from klastergeo.io import boundaries
 from tests.conftest import lattice
 
 

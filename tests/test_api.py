@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import klastergeo
-from klastergeo._errors import ConfigError
+from klastergeo.errors import ConfigError
 from tests.conftest import custom_study
 
 _QUICK = {

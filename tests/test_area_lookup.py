@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from klastergeo import boundaries
-from klastergeo._errors import ConfigError
-from klastergeo.cli import app
+from klastergeo.app.cli import app
+from klastergeo.errors import ConfigError
+from klastergeo.io import boundaries
 
 runner = CliRunner()
 

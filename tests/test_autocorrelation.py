@@ -23,10 +23,11 @@ import pytest
 from libpysal.graph import Graph
 from scipy import stats
 
-from klastergeo import autocorrelation as ac
-from klastergeo import boundaries, weights
-from klastergeo._engine.kernels import draw_table
-from klastergeo._errors import ConfigError, DataError
+from klastergeo.analysis import autocorrelation as ac
+from klastergeo.analysis import weights
+from klastergeo.analysis._engine.kernels import draw_table
+from klastergeo.errors import ConfigError, DataError
+from klastergeo.io import boundaries
 from tests.conftest import lattice
 
 RTOL = 1e-9
@@ -451,7 +452,7 @@ def test_by_sector_shapes(villages, counts, continuous) -> None:
 def test_too_few_areas_is_the_projects_own_error() -> None:
     """local_moran with 2 areas and global_moran with 3 divided by zero; the statistics
     are undefined there (variance divides by n - 2, resp. (n - 1)(n - 2)(n - 3))."""
-    from klastergeo._errors import StatisticsError
+    from klastergeo.errors import StatisticsError
 
     two = lattice(1, 2)
     graph = weights.contiguity(two)

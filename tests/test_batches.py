@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from klastergeo import batches, records
-from klastergeo._errors import ConfigError
+from klastergeo.errors import ConfigError
+from klastergeo.io.registry import batches, records
 
 DATA = Path(__file__).parent / "data"
 
@@ -203,7 +203,7 @@ def test_bad_options_and_busy_work_folder(tmp_path: Path) -> None:
 def test_counts_from_the_parts_equal_counts_from_the_firms(tmp_path: Path) -> None:
     """The counting step reads four columns of the parts instead of the whole firms: the
     same rows in the same order, so exactly the same sums."""
-    from klastergeo import aggregate
+    from klastergeo.analysis import aggregate
 
     rng = np.random.default_rng(12)
     frame = _random_registry(rng, 900)
@@ -227,7 +227,7 @@ def test_parquet_batches_are_the_file_in_order(tmp_path: Path, group: int, size:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from klastergeo.batches import parquet_batches
+    from klastergeo.io.registry.batches import parquet_batches
 
     table = pa.table({"id": [f"r{k}" for k in range(23)], "x": [str(k * k) for k in range(23)]})
     pq.write_table(table, tmp_path / "t.parquet", row_group_size=group)
@@ -249,7 +249,7 @@ def test_batches_of_rejected_records_leave_parts_of_one_schema(
     and as categories, as the counts read them (issue 24: ArrowNotImplementedError)."""
     import pyarrow.parquet as pq
 
-    from klastergeo.pipeline.firms import FirmStore
+    from klastergeo.io.registry.firms import FirmStore
 
     lines = ["id,nama,lintang,bujur,kbli"]
     lines += [f"L{i},,-6.{i},110.55,13134" for i in range(4)]  # in the sea: rejected

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from klastergeo import boundaries
-from klastergeo._errors import BoundaryError, ConfigError, DownloadError
+from klastergeo.errors import BoundaryError, ConfigError, DownloadError
+from klastergeo.io import boundaries
 
 # --------------------------------------------------------------------------------------
 # Loading real boundaries (counts from the data set's README)

@@ -499,7 +499,7 @@ def test_the_printed_report_has_every_figure(browser, tmp_path: Path) -> None:
 
     from typer.testing import CliRunner
 
-    from klastergeo.cli import app
+    from klastergeo.app.cli import app
     from tests.conftest import custom_study, lattice_args
 
     registry = custom_study(
@@ -532,7 +532,7 @@ def test_the_change_map_switches_periods(browser, tmp_path: Path) -> None:
     import pandas as pd
     import shapely
 
-    from klastergeo import dynamics
+    from klastergeo.analysis import dynamics
     from klastergeo.publish import change_map
 
     box = shapely.box

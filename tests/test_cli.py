@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from klastergeo import pipeline
-from klastergeo.cli import app
+from klastergeo.app import pipeline
+from klastergeo.app.cli import app
 from tests.conftest import firms_in, lattice, lattice_args
 
 runner = CliRunner()
@@ -207,9 +207,9 @@ def test_compile_caches_the_kernels() -> None:
 
 def test_flags_come_from_the_configuration_table(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every flag of run/sentra/validate/model is a configuration key's (declared once in
-    klastergeo.config), reaches that key, and --set reaches any key."""
-    from klastergeo import cli
-    from klastergeo.config import options
+    klastergeo.app.config), reaches that key, and --set reaches any key."""
+    from klastergeo.app import cli
+    from klastergeo.app.config import options
 
     for command in ("run", "sentra", "validate", "model"):
         names = {p.name for p in cli._parameters(command)}
@@ -257,7 +257,8 @@ def test_model_command_area_level_with_spatial_diagnostics(
     small_study: Path, tmp_path: Path
 ) -> None:
     """A planted spatial lag over the small study's 144 areas: the LM tests pick 'lag'."""
-    from klastergeo import boundaries, weights
+    from klastergeo.analysis import weights
+    from klastergeo.io import boundaries
 
     areas = boundaries.analysis_areas("desa", source=small_study / "desa.gpkg", id_col="kode")
     graph = weights.contiguity(areas, tolerance=10.0).transform("r")

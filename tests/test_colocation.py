@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from klastergeo import colocation
-from klastergeo._errors import ConfigError
+from klastergeo.analysis import colocation
+from klastergeo.errors import ConfigError
 
 
 def _chords(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -130,7 +130,7 @@ def test_small_registries_draw_distinct_neighbours() -> None:
 
 @pytest.mark.parametrize("n", [12, 40, 5000])
 def test_conditional_draws_are_distinct_others_and_uniform(n: int) -> None:
-    from klastergeo.colocation import _draw_others
+    from klastergeo.analysis.colocation import _draw_others
 
     rng = np.random.default_rng(0)
     rows = np.array([0, n // 2, n - 1])
@@ -207,7 +207,7 @@ def test_sentra_related_finds_a_planted_supplier_and_lists_the_missing_buyer() -
 def test_the_command_line_can_leave_co_location_out(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from klastergeo.cli import app
+    from klastergeo.app.cli import app
     from tests.conftest import custom_study, lattice_args
 
     registry = custom_study(tmp_path, (5, 5), {"r2c2": 40}, background={"10": 5, "16": 1})
@@ -267,8 +267,8 @@ def test_a_run_marks_the_related_firms_and_maps_them(tmp_path: Path) -> None:
 
     from typer.testing import CliRunner
 
-    from klastergeo.cli import app
-    from klastergeo.pipeline.firm_output import read_firms
+    from klastergeo.app.cli import app
+    from klastergeo.app.pipeline.firm_output import read_firms
     from klastergeo.publish import maps
     from tests.conftest import custom_study, lattice_args
 

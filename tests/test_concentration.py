@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from klastergeo import concentration
-from klastergeo._errors import ConfigError
+from klastergeo.analysis import concentration
+from klastergeo.errors import ConfigError
 
 # Two areas, two sectors: a = (30, 10), b = (2, 58); V = 100, V_13 = 32.
 SMALL = pd.DataFrame({"13": [30, 2], "31": [10, 58]}, index=["a", "b"])

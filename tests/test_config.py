@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from klastergeo._errors import ConfigError
-from klastergeo.config import RunConfig, load_config, parse_level
+from klastergeo.app.config import RunConfig, load_config, parse_level
+from klastergeo.errors import ConfigError
 
 
 def test_toml_with_relative_paths_and_overrides(tmp_path: Path) -> None:

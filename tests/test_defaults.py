@@ -8,18 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from klastergeo import (
-    autocorrelation,
-    batches,
-    models,
-    pointpattern,
-    records,
-    scale,
-    sentra,
-    spatial_models,
-    weights,
-)
-from klastergeo.config import (
+from klastergeo.analysis import autocorrelation, pointpattern, scale, sentra, weights
+from klastergeo.analysis import regression as models
+from klastergeo.analysis import spatial_regression as spatial_models
+from klastergeo.app.config import (
     SECTIONS,
     RunConfig,
     load_config,
@@ -27,6 +19,7 @@ from klastergeo.config import (
     parse_assignment,
     reference,
 )
+from klastergeo.io.registry import batches, records
 from klastergeo.publish import maps, report
 
 #: (function, parameter, configuration key): a library default that a run takes from
@@ -207,7 +200,7 @@ def test_readme_option_reference_is_generated_from_the_configuration() -> None:
     block = readme.split(start, 1)[1].split(end, 1)[0]
     assert block == reference(), (
         "README.md's option reference is out of date; regenerate it with "
-        "klastergeo.config.reference()"
+        "klastergeo.app.config.reference()"
     )
     for key in options():
         section, name = key.split(".")

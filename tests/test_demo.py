@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 import shapely
 
-from klastergeo import boundaries, demo
-from klastergeo.records import read_records, validate_records
+from klastergeo.app import demo
+from klastergeo.io import boundaries
+from klastergeo.io.registry.records import read_records, validate_records
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +51,7 @@ def test_planted_firms_lie_in_their_villages(villages) -> None:
 
 
 def read_records_from(frame: pd.DataFrame):
-    from klastergeo.records import RawRecords
+    from klastergeo.io.registry.records import RawRecords
 
     return RawRecords(frame=frame, source=Path("demo.csv"), format="csv", delimiter=";")
 
@@ -90,7 +91,7 @@ def test_model_command_on_the_demo_registry(villages, tmp_path: Path) -> None:
     """The Tumang export logit, from the CLI: coefficients and the studies' table."""
     from typer.testing import CliRunner
 
-    from klastergeo.cli import app
+    from klastergeo.app.cli import app
 
     generated = demo.generate_registry(villages, n_background=4000, n_decoy=0, seed=4)
     paths = demo.write_registry(generated, tmp_path)

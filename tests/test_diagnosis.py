@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from klastergeo import diagnosis
-from klastergeo._errors import ConfigError
+from klastergeo.analysis import diagnosis
+from klastergeo.errors import ConfigError
 
 SENTRA = pd.DataFrame(
     {

@@ -1,4 +1,4 @@
-"""Statistical disclosure control (:mod:`klastergeo.disclosure`) against brute force,
+"""Statistical disclosure control (:mod:`klastergeo.analysis.disclosure`) against brute force,
 closed forms and an exact linear-algebra attacker."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from klastergeo import disclosure as sdc
-from klastergeo._errors import ConfigError
+from klastergeo.analysis import disclosure as sdc
+from klastergeo.errors import ConfigError
 
 RULES = sdc.Rules()
 
@@ -295,7 +295,7 @@ def test_a_published_summary_names_files_never_their_paths() -> None:
     file name; the output folder and the file manifest are left out."""
     import json
 
-    from klastergeo.config import PATH_KEYS, PATH_LIST_KEYS, load_config
+    from klastergeo.app.config import PATH_KEYS, PATH_LIST_KEYS, load_config
     from klastergeo.publish.site import public_summary
 
     config = load_config(None, overrides={"out": "/home/analis/rahasia/out"}).to_dict()

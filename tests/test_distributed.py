@@ -20,10 +20,11 @@ import pytest
 import shapely
 from typer.testing import CliRunner
 
-from klastergeo import aggregate, batches, distributed
-from klastergeo._errors import ConfigError
-from klastergeo.cli import app
-from klastergeo.config import ReadOptions
+from klastergeo.analysis import aggregate
+from klastergeo.app.cli import app
+from klastergeo.app.config import ReadOptions
+from klastergeo.errors import ConfigError
+from klastergeo.io.registry import batches, distributed
 from tests.conftest import lattice, lattice_args
 
 N_RECORDS = 3_500
@@ -175,7 +176,7 @@ def test_warnings_of_the_workers_reach_the_client_once(
             "kbli": rng.choice([13134, 31001], 300),  # numbers: the leading-zero warning
         }
     ).to_parquet(path)
-    with caplog.at_level(logging.WARNING, logger="klastergeo.records"):
+    with caplog.at_level(logging.WARNING, logger="klastergeo.io.registry.records"):
         batches.validate_in_batches(
             path, workdir=tmp_path / "w", batch_size=100, scheduler="processes"
         )
@@ -311,7 +312,7 @@ def test_a_batch_with_every_record_rejected_on_a_cluster(
 ) -> None:
     """A whole batch outside the study area (a registry sorted by region): the kept
     firms' parts share one schema and read back as on one machine (issue 24)."""
-    from klastergeo.pipeline.firms import FirmStore
+    from klastergeo.io.registry.firms import FirmStore
 
     frame = pd.read_csv(registry, sep=";", dtype=str, skiprows=[1_500])
     frame.loc[1_000:1_999, "lintang"] = "-5,0"  # a batch of records far from the areas

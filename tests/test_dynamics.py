@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from klastergeo import dynamics
-from klastergeo._errors import DataError
+from klastergeo.analysis import dynamics
+from klastergeo.errors import DataError
 
 
 def test_mann_kendall_tau_is_scipys_and_the_variance_is_exact() -> None:

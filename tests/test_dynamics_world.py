@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from klastergeo import dynamics, sentra
+from klastergeo.analysis import dynamics, sentra
 from tests import dynamics_world
 
 pytestmark = pytest.mark.slow

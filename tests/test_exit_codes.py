@@ -17,8 +17,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from klastergeo import _io, messages
-from klastergeo.cli import app
+from klastergeo.app.cli import app
+from klastergeo.io import files as _io
+from klastergeo.publish import messages
 from tests.conftest import custom_study, firms_in, lattice
 
 runner = CliRunner()
@@ -783,7 +784,7 @@ def test_firms_gpkg_and_indonesian_csvs_only_when_asked(study: Path, tmp_path: P
     to the same numbers; by default neither happens."""
     import pyogrio
 
-    from klastergeo.pipeline.firm_output import read_firms
+    from klastergeo.app.pipeline.firm_output import read_firms
 
     plain = tmp_path / "plain"
     result = runner.invoke(app, _run(study, plain))

@@ -13,10 +13,10 @@ import pyarrow.parquet as pq
 import pytest
 import shapely
 
-from klastergeo import batches
-from klastergeo.pipeline import firm_output
-from klastergeo.pipeline.firms import FirmStore
-from klastergeo.pipeline.modelling import stratified_sample
+from klastergeo.app.pipeline import firm_output
+from klastergeo.app.pipeline.probabilities import stratified_sample
+from klastergeo.io.registry import batches
+from klastergeo.io.registry.firms import FirmStore
 from tests.conftest import custom_study, lattice_args
 from tests.test_batches import _random_registry
 
@@ -166,7 +166,7 @@ def test_a_run_gives_the_same_outputs_for_batch_sizes_1000_and_1000000(tmp_path:
     is the same, with the models estimated on a stratified sample in both."""
     from typer.testing import CliRunner
 
-    from klastergeo.cli import app
+    from klastergeo.app.cli import app
 
     registry = custom_study(
         tmp_path, (12, 12), {"r4c4": 45, "r4c5": 30}, background={"10": 7, "31": 3}, seed=4
@@ -217,9 +217,9 @@ def test_a_run_gives_the_same_outputs_for_batch_sizes_1000_and_1000000(tmp_path:
 def test_point_patterns_of_the_largest_sentra_only() -> None:
     """Above ``pointpattern.max_sentra`` only the largest sentra (by firms) keep their
     point patterns, in their own order, and the run notes how many have none."""
-    from klastergeo.config import RunConfig
-    from klastergeo.pipeline._steps import Notes
-    from klastergeo.pipeline.profiling import _largest
+    from klastergeo.app.config import RunConfig
+    from klastergeo.app.pipeline._steps import Notes
+    from klastergeo.app.pipeline.profiling import _largest
 
     sentra = gpd.GeoDataFrame(
         {"n_firms": [30, 90, 20, 90, 55]},
@@ -239,9 +239,9 @@ def test_point_patterns_of_the_largest_sentra_only() -> None:
 def test_sector_patterns_of_a_seeded_thinning() -> None:
     """Above ``pointpattern.max_firms`` the sector patterns get a seeded uniform
     thinning: the cap's number of distinct firms in file order, the same for a seed."""
-    from klastergeo.config import RunConfig
-    from klastergeo.pipeline._steps import Notes
-    from klastergeo.pipeline.profiling import _thinned
+    from klastergeo.app.config import RunConfig
+    from klastergeo.app.pipeline._steps import Notes
+    from klastergeo.app.pipeline.profiling import _thinned
 
     rng = np.random.default_rng(2)
     firms = pd.DataFrame({"lon": rng.uniform(110, 111, 5_000), "sector": "31"})
@@ -263,7 +263,7 @@ def test_a_column_of_nulls_goes_into_the_geopackage(tmp_path) -> None:
     import pyarrow as pa
     import pyogrio
 
-    from klastergeo.pipeline import firm_output
+    from klastergeo.app.pipeline import firm_output
 
     lon, lat = np.array([110.1, 110.2]), np.array([-7.1, -7.2])
     table = pa.table(

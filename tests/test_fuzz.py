@@ -34,8 +34,8 @@ from hypothesis import HealthCheck, Phase, event, find, given, settings
 from hypothesis import strategies as st
 
 from klastergeo import KlastergeoError
-from klastergeo.config import load_config
-from klastergeo.records import REASONS, read_records, validate_records
+from klastergeo.app.config import load_config
+from klastergeo.io.registry.records import REASONS, read_records, validate_records
 
 EXAMPLES = int(os.environ.get("KLASTERGEO_FUZZ_EXAMPLES", "150"))
 settings.register_profile(

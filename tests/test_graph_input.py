@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from libpysal import weights as lpw
 
-from klastergeo import autocorrelation, sentra, specialisation
-from klastergeo._errors import ConfigError
-from klastergeo.weights import contiguity
+from klastergeo.analysis import autocorrelation, sentra, specialisation
+from klastergeo.analysis.weights import contiguity
+from klastergeo.errors import ConfigError
 from tests.conftest import area_table, lattice
 
 

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from klastergeo import OutputError, _io
-from klastergeo._io import FaultInjected, RunFolder, atomic_path, check_output, write_json
+from klastergeo import OutputError
+from klastergeo.io import files as _io
+from klastergeo.io.files import FaultInjected, RunFolder, atomic_path, check_output, write_json
 
 
 def test_atomic_path_replaces_only_on_success(tmp_path: Path) -> None:
@@ -201,7 +202,7 @@ def test_a_full_disk_is_an_output_error(tmp_path: Path, monkeypatch: pytest.Monk
 
 _KILL = """
 import sys
-from klastergeo import _io
+from klastergeo.io import files as _io
 with _io.RunFolder(sys.argv[1]) as folder:
     for name in ("a.csv", "b.csv", "c/d.csv"):
         _io.write_text(folder.path / name, "new")
@@ -218,8 +219,8 @@ def test_a_killed_process_leaves_old_or_new(tmp_path: Path, exchange: bool) -> N
         _KILL
         if exchange
         else _KILL.replace(
-            "from klastergeo import _io",
-            "from klastergeo import _io\n_io._exchange = lambda a, b: False",
+            "from klastergeo.io import files as _io",
+            "from klastergeo.io import files as _io\n_io._exchange = lambda a, b: False",
         )
     )
     _commit(out, {"a.csv": "old"}, seed=0)

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from scipy import sparse
 
-from klastergeo import weights
-from klastergeo._engine.kernels import _shared_counts, draw_table, permutation_counts
+from klastergeo.analysis import weights
+from klastergeo.analysis._engine.kernels import _shared_counts, draw_table, permutation_counts
 from tests.conftest import lattice
 
 
@@ -103,12 +103,12 @@ def test_compile_covers_the_signatures_of_real_calls() -> None:
     """``klastergeo compile`` must compile what real calls use: after it, local statistics
     on a Series (read-only under pandas copy-on-write) or a DataFrame, on binary or kernel
     weights, add no new compiled signature (else the first real call compiles again)."""
-    from klastergeo import autocorrelation
-    from klastergeo._engine import contiguity as _contiguity
-    from klastergeo._engine import kernels as _kernels
-    from klastergeo._engine import local as _local
-    from klastergeo._engine import locate as _locate
-    from klastergeo._engine.compile import compile_kernels
+    from klastergeo.analysis import autocorrelation
+    from klastergeo.analysis._engine import contiguity as _contiguity
+    from klastergeo.analysis._engine import kernels as _kernels
+    from klastergeo.analysis._engine import local as _local
+    from klastergeo.analysis._engine import locate as _locate
+    from klastergeo.analysis._engine.compile import compile_kernels
 
     def signatures() -> set[tuple[str, object]]:
         return {
@@ -129,7 +129,7 @@ def test_compile_covers_the_signatures_of_real_calls() -> None:
         autocorrelation.local_moran(y, graph, permutations=19, seed=1)
         autocorrelation.local_gstar(y, graph, permutations=19, seed=1)
     autocorrelation.local_moran(values, weights.kernel(areas, bandwidth=2500.0), permutations=19)
-    from klastergeo._spatial import locate_points
+    from klastergeo.analysis.geometry import locate_points
 
     rng = np.random.default_rng(3)
     xy = rng.uniform(areas.total_bounds[:2], areas.total_bounds[2:], (500, 2))

@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from klastergeo import messages
-from klastergeo._errors import ConfigError
-from klastergeo.cli import app
+from klastergeo.app.cli import app
+from klastergeo.errors import ConfigError
+from klastergeo.publish import messages
 from tests.conftest import custom_study
 
 runner = CliRunner()

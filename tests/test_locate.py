@@ -11,8 +11,8 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from klastergeo._engine.locate import UNDECIDED, area_index, locate_xy
-from klastergeo._spatial import _intersecting, locate_points
+from klastergeo.analysis._engine.locate import UNDECIDED, area_index, locate_xy
+from klastergeo.analysis.geometry import _intersecting, locate_points
 from tests.conftest import lattice
 
 
@@ -67,7 +67,7 @@ def test_lattice_borders_match_shapely() -> None:
 def test_real_villages_match_shapely(data_dir) -> None:
     """The villages of Kabupaten Klaten and Sukoharjo (gaps, overlaps, slivers) and points
     at 6 decimals, as registries write them, many on the villages' own vertices."""
-    from klastergeo import boundaries
+    from klastergeo.io import boundaries
 
     parts = [
         boundaries.load_areas("desa", area=code, source=data_dir) for code in ("33.10", "33.11")
@@ -129,7 +129,7 @@ def test_sizes_and_order(n: int) -> None:
 def test_index_is_built_once_per_geometry_array() -> None:
     import gc
 
-    from klastergeo._engine import locate
+    from klastergeo.analysis._engine import locate
 
     areas = lattice(3, 3).geometry
     first = area_index(np.asarray(areas.values, dtype=object), key=areas.values)

@@ -269,7 +269,7 @@ def test_a_national_map_summarises_each_province(national_world, national_page: 
 def test_a_province_map_stays_one_file(data_dir: Path, tmp_path: Path) -> None:
     """Jawa Tengah's 8,563 villages are below ``max_areas``: one self-contained page, as
     before, and no folder beside it."""
-    from klastergeo import boundaries
+    from klastergeo.io import boundaries
 
     villages = boundaries.load_areas("desa", area="33", source=data_dir)
     table = pd.DataFrame(
@@ -344,8 +344,8 @@ def test_runs_encode_parents() -> None:
 def test_a_run_writes_and_publishes_a_split_map(tmp_path: Path) -> None:
     """A run whose areas pass ``map.max_areas`` writes ``map/<province>.js`` into its
     folder (listed in its summary), and a published site copies it."""
-    from klastergeo import pipeline
-    from klastergeo.config import load_config
+    from klastergeo.app import pipeline
+    from klastergeo.app.config import load_config
     from klastergeo.publish import site
     from tests.conftest import custom_study
 

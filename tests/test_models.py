@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from klastergeo import models
-from klastergeo._errors import ModelError
+from klastergeo.analysis import regression as models
+from klastergeo.errors import ModelError
 
 PREDICTORS = ["GPA", "TUCE", "PSI"]
 
@@ -313,7 +313,7 @@ def test_categorical_predictors_need_a_few_levels_of_several_rows() -> None:
     """One level gives no dummy (was a shape error deep in statsmodels); a level per row
     made hundreds of dummies and ran for minutes; a reference for a numeric predictor was
     silently ignored."""
-    from klastergeo._errors import ModelError
+    from klastergeo.errors import ModelError
 
     rng = np.random.default_rng(3)
     n = 400

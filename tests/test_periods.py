@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from klastergeo.cli import app
+from klastergeo.app.cli import app
 from tests.conftest import custom_study, lattice_args
 
 runner = CliRunner()
@@ -121,7 +121,7 @@ def test_emerging_hot_spots_and_indicators(periods_run) -> None:
 def test_firm_flows_with_stable_ids(tmp_path: Path) -> None:
     """With ``dynamics.stable_ids`` the lineage's survivors, exits and entries between
     surveys equal the set arithmetic of the firms each period's run put in the sentra."""
-    from klastergeo.pipeline.firm_output import read_firms
+    from klastergeo.app.pipeline.firm_output import read_firms
 
     parts = []
     for year, (a, b) in list(SURVEYS.items())[1:]:
@@ -209,8 +209,8 @@ def test_one_registry_per_period_gives_the_same_lineages(periods_run, tmp_path: 
 def test_the_split_streams_in_batches(tmp_path: Path) -> None:
     """The registry is split batch by batch: any batch size gives the same period files
     and the same records left out (with their numbers in the file)."""
-    from klastergeo.config import load_config
-    from klastergeo.pipeline.periods import split_by_period
+    from klastergeo.app.config import load_config
+    from klastergeo.app.pipeline.periods import split_by_period
 
     lines = ["id,lon,lat,kbli,tahun"]
     lines += [
@@ -289,7 +289,7 @@ def test_validate_reads_one_registry(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "reads one" in " ".join(result.output.split())
 
 
-# Period labels as time (klastergeo.period_labels) ---------------------------------------
+# Period labels as time (klastergeo.io.registry.period_labels) ---------------------------------------
 
 #: Labels as registries write them -> the period each names (None: a missing value).
 READINGS = {
@@ -332,7 +332,7 @@ READINGS = {
 @pytest.mark.parametrize("case", list(READINGS))
 def test_period_labels_are_read_as_time(case: str) -> None:
     """Each label names the period a person reads in it; the periods are in time order."""
-    from klastergeo.period_labels import read_periods
+    from klastergeo.io.registry.period_labels import read_periods
 
     labels, pattern, expected = READINGS[case]
     got = read_periods(labels, where="column 'tahun'")
@@ -353,7 +353,7 @@ def test_period_labels_are_read_as_time(case: str) -> None:
 def test_a_declared_period_format(pattern: str, labels: list[str], periods: tuple) -> None:
     """A declared format reads every label (two-digit years as POSIX strptime does:
     69-99 are 19xx, 00-68 are 20xx)."""
-    from klastergeo.period_labels import read_periods
+    from klastergeo.io.registry.period_labels import read_periods
 
     assert read_periods(labels, period_format=pattern, where="x").periods == periods
 
@@ -370,8 +370,8 @@ def test_a_declared_period_format(pattern: str, labels: list[str], periods: tupl
     ],
 )
 def test_a_bad_period_format_is_a_configuration_error(pattern: str, problem: str) -> None:
-    from klastergeo._errors import ConfigError
-    from klastergeo.config import load_config
+    from klastergeo.app.config import load_config
+    from klastergeo.errors import ConfigError
 
     with pytest.raises(ConfigError, match=re.escape(f"records.period_format={pattern!r}")) as err:
         load_config(None, overrides={"records.period_format": pattern})

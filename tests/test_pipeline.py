@@ -13,10 +13,11 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-from klastergeo import boundaries, demo, pipeline
-from klastergeo.config import load_config
+from klastergeo.app import demo, pipeline
+from klastergeo.app.config import load_config
+from klastergeo.io import boundaries
+from klastergeo.io.registry.records import REASONS
 from klastergeo.publish import maps
-from klastergeo.records import REASONS
 
 pytestmark = [pytest.mark.boundaries, pytest.mark.slow]
 
@@ -74,7 +75,7 @@ def test_planted_typologies_and_stages_come_out_right(demo_run) -> None:
 
 def test_point_based_delineation_finds_the_planted_sentra(demo_run) -> None:
     """HDBSCAN on the firms' coordinates alone: every planted sentra, no other."""
-    from klastergeo import sentra
+    from klastergeo.analysis import sentra
 
     generated, result, _ = demo_run
     found, firm_sentra = sentra.delineate_points(
@@ -118,7 +119,7 @@ def test_point_patterns_find_the_planted_sectors(demo_run) -> None:
 def test_delineation_is_stable_across_seeds_and_permutations(demo_run, options) -> None:
     """Seed 0 vs 1 at 999 permutations, and 999 vs 9,999: no sentra changes by more
     than one member area."""
-    from klastergeo import aggregate, autocorrelation, sentra
+    from klastergeo.analysis import aggregate, autocorrelation, sentra
 
     _, result, _ = demo_run
     base = result.table.drop(

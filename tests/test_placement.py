@@ -1,5 +1,5 @@
 """Placement by area: records placed by the Kemendagri code or the names of the area they
-name (:mod:`klastergeo.placement`), through validation and the command line.
+name (:mod:`klastergeo.io.registry.placement`), through validation and the command line.
 
 Truths: the boundaries' own codes (every village placed back by its name), a brute-force
 count of names that repeat in a scope (ambiguity), and distances computed by hand on a
@@ -16,9 +16,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from klastergeo import boundaries, placement
-from klastergeo.cli import app
-from klastergeo.records import read_records, validate_records
+from klastergeo.app.cli import app
+from klastergeo.io import boundaries
+from klastergeo.io.registry import placement
+from klastergeo.io.registry.records import read_records, validate_records
 from tests.conftest import custom_study
 
 runner = CliRunner()

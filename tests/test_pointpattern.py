@@ -10,8 +10,8 @@ import shapely
 from pointpats import distance_statistics as pp
 from scipy.spatial.distance import cdist
 
-from klastergeo import pointpattern
-from klastergeo._errors import ConfigError, DataError
+from klastergeo.analysis import pointpattern
+from klastergeo.errors import ConfigError, DataError
 
 SQUARE = shapely.box(0, 0, 10_000, 10_000)
 
@@ -142,7 +142,7 @@ def test_projected_xy_equals_geopandas_to_crs() -> None:
     geopandas' ``to_crs`` (which makes a point object per firm)."""
     import shapely
 
-    from klastergeo._spatial import projected_xy
+    from klastergeo.analysis.geometry import projected_xy
 
     rng = np.random.default_rng(4)
     points = gpd.GeoSeries(

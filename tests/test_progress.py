@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from klastergeo import _console
+from klastergeo.app import console as _console
 
 
 def test_line_reporter_writes_steps_and_tenths(capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 import shapely
 
-from klastergeo._errors import ValidationError
-from klastergeo.config import Columns
-from klastergeo.records import (
+from klastergeo.app.config import Columns
+from klastergeo.errors import ValidationError
+from klastergeo.io.registry.records import (
     REASONS,
     numeric_column,
     parse_numbers,
@@ -327,7 +327,7 @@ def test_validation_is_vectorised_at_scale() -> None:
     lat[:1000] = ""
     kbli[1000:1500] = "9"
     frame = pd.DataFrame({"id": ids, "lat": lat, "lon": lon, "kbli": kbli})
-    from klastergeo.records import RawRecords
+    from klastergeo.io.registry.records import RawRecords
 
     raw = RawRecords(frame=frame, source=Path("mem.csv"), format="csv", delimiter=",")
     report = validate_records(raw)
@@ -347,7 +347,7 @@ def test_validation_is_vectorised_at_scale() -> None:
     ],
 )
 def test_one_decimal_mark_per_column(values, expected, decimal) -> None:
-    from klastergeo.records import number_format
+    from klastergeo.io.registry.records import number_format
 
     series = pd.Series(values)
     fmt = number_format(series, delimiter=",")
@@ -358,7 +358,7 @@ def test_one_decimal_mark_per_column(values, expected, decimal) -> None:
 
 
 def test_a_value_of_the_other_convention_is_invalid_not_misread() -> None:
-    from klastergeo.records import number_format
+    from klastergeo.io.registry.records import number_format
 
     series = pd.Series(["-7,5", "1.234,5", "110.25"])
     fmt = number_format(series)

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from klastergeo import models
-from klastergeo._errors import ConfigError
+from klastergeo.analysis import regression as models
+from klastergeo.errors import ConfigError
 from klastergeo.publish import report
 
 SUMMARY = {

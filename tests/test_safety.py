@@ -22,8 +22,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from klastergeo import _io, pipeline
-from klastergeo.config import load_config
+from klastergeo.app import pipeline
+from klastergeo.app.config import load_config
+from klastergeo.io import files as _io
 from klastergeo.publish import maps
 from klastergeo.publish import site as publish
 from tests.conftest import custom_study
@@ -139,7 +140,7 @@ def test_a_custom_base_map_attribution_is_text(tmp_path: Path) -> None:
     assert "\\u007b{ cycler.__init__.__globals__.os.getcwd() }}" in page
     assert str(Path.cwd()) not in page
     assert '"name":"Base map"' in page
-    from klastergeo.config import MapOptions
+    from klastergeo.app.config import MapOptions
 
     for bad in (
         "https://t.org/{z}/{x}/{y}.png?k={{8*8}}",

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from klastergeo import autocorrelation as ac
-from klastergeo import scale, weights
-from klastergeo._errors import ConfigError, DataError
+from klastergeo.analysis import autocorrelation as ac
+from klastergeo.analysis import scale, weights
+from klastergeo.errors import ConfigError, DataError
 
 
 def _grid(side: int, spacing: float = 100.0) -> gpd.GeoSeries:

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from klastergeo import sentra, weights
-from klastergeo._errors import ConfigError, DataError
+from klastergeo.analysis import sentra, weights
+from klastergeo.errors import ConfigError, DataError
 from tests.conftest import area_table, lattice
 
 

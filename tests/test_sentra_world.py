@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from klastergeo import boundaries, sentra, weights
+from klastergeo.analysis import sentra, weights
+from klastergeo.io import boundaries
 from tests import sentra_world
 
 SEEDS = (1, 2, 3)
@@ -121,8 +122,8 @@ def test_the_whole_pipeline_finds_them_from_a_registry(east_java, tmp_path: Path
     every reported one is planted, no decoy village is in a sentra."""
     from typer.testing import CliRunner
 
-    from klastergeo.cli import app
-    from klastergeo.demo import _sample_in
+    from klastergeo.app.cli import app
+    from klastergeo.app.demo import _sample_in
 
     areas, graph = east_java
     world = sentra_world.generate(areas, graph, 2)

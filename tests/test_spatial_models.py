@@ -9,8 +9,9 @@ import pytest
 from libpysal import examples
 from libpysal.graph import Graph
 
-from klastergeo import spatial_models, weights
-from klastergeo._errors import ModelError
+from klastergeo.analysis import spatial_regression as spatial_models
+from klastergeo.analysis import weights
+from klastergeo.errors import ModelError
 from tests.conftest import lattice
 
 

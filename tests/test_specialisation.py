@@ -10,9 +10,9 @@ import pytest
 import shapely
 from libpysal.graph import Graph
 
-from klastergeo import autocorrelation
-from klastergeo._errors import DataError
-from klastergeo.specialisation import COLUMNS, local_specialisation
+from klastergeo.analysis import autocorrelation
+from klastergeo.analysis.specialisation import COLUMNS, local_specialisation
+from klastergeo.errors import DataError
 
 
 def _lattice(side: int) -> Graph:

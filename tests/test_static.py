@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from matplotlib import image
 
-from klastergeo import autocorrelation, weights
-from klastergeo._errors import ConfigError, DataError
-from klastergeo._spatial import to_metric
+from klastergeo.analysis import autocorrelation, weights
+from klastergeo.analysis.geometry import to_metric
+from klastergeo.errors import ConfigError, DataError
 from klastergeo.publish import figures as static
 from tests.conftest import area_table, lattice
 

@@ -11,7 +11,7 @@ import pandas as pd
 import statsmodels.api as sm
 from typer.testing import CliRunner
 
-from klastergeo.cli import app
+from klastergeo.app.cli import app
 
 
 def _model(folder: Path, predictors: str):

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from klastergeo import typology
-from klastergeo._errors import ConfigError, DataError
+from klastergeo.analysis import typology
+from klastergeo.errors import ConfigError, DataError
 
 
 def _sentra(

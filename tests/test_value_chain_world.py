@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from klastergeo import colocation
+from klastergeo.analysis import colocation
 from tests import value_chain_world as world_mod
 
 

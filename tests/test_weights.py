@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 import shapely
 
-from klastergeo import boundaries, weights
-from klastergeo._errors import ConfigError
+from klastergeo.analysis import weights
+from klastergeo.errors import ConfigError
+from klastergeo.io import boundaries
 from tests.conftest import lattice
 
 
@@ -106,7 +107,7 @@ def test_knn_on_lon_lat_is_exact(data_dir: Path) -> None:
     distance (brute force, pyproj), and what a k-d tree finds on UTM-projected points."""
     from scipy.spatial import cKDTree
 
-    from klastergeo._spatial import to_metric
+    from klastergeo.analysis.geometry import to_metric
 
     areas = boundaries.load_areas("kecamatan", area="33", source=data_dir)
     k = 6

@@ -52,7 +52,8 @@ class World:
 
 def villages(data_dir: Path) -> tuple[gpd.GeoDataFrame, object]:
     """Lombok Timur's villages and their queen contiguity."""
-    from klastergeo import boundaries, weights
+    from klastergeo.analysis import weights
+    from klastergeo.io import boundaries
 
     areas = boundaries.load_areas("desa", area=AREA, source=data_dir)
     return areas, weights.contiguity(areas)

@@ -1,16 +1,15 @@
 """klastergeo: from a registry of georeferenced enterprises to a published map of sentra.
 
-The pipeline's concepts each have a module: :mod:`~klastergeo.records` (read and validate
-enterprise records), :mod:`~klastergeo.boundaries` (administrative areas),
-:mod:`~klastergeo.aggregate` (firms per area, H3 grids),
-:mod:`~klastergeo.weights` (spatial weights), :mod:`~klastergeo.autocorrelation` (Moran's I,
-LISA, Gi*), :mod:`~klastergeo.scale` (automatic distance band),
-:mod:`~klastergeo.concentration` (LQ, Hoover, locational Gini, Ellison-Glaeser),
-:mod:`~klastergeo.sentra` (delineation), :mod:`~klastergeo.typology` (Markusen types),
-:mod:`~klastergeo.diagnosis` (Porter's diamond, stage), :mod:`~klastergeo.pointpattern`
-(Ripley's K/L, Clark-Evans), :mod:`~klastergeo.models` (cluster probability),
-:mod:`~klastergeo.publish` (web map, figures, report, site) and
-:mod:`~klastergeo.pipeline` (the whole run; from Python: :func:`klastergeo.run`).
+The package is four layers, each a folder, above a few core modules (errors, options, area
+codes, KBLI, column names); a layer imports only those below it:
+
+- :mod:`klastergeo.analysis`: the statistics, pure functions of arrays and tables (spatial
+  weights, Moran's I / Gi* / LISA, specialisation, sentra, concentration, co-location,
+  dynamics, point patterns, regression, typology, diagnosis, scale).
+- :mod:`klastergeo.io`: reading registries and boundaries, atomic output files.
+- :mod:`klastergeo.publish`: the web map, figures, report, site, workbook and GIS layers.
+- :mod:`klastergeo.app`: the pipeline of steps, configuration, command line and Python API
+  (:func:`klastergeo.run`).
 """
 
 from __future__ import annotations
@@ -19,26 +18,26 @@ __version__ = "0.1.0"
 
 from typing import TYPE_CHECKING
 
-from klastergeo import _errors
-from klastergeo._errors import *  # noqa: F403 - the error classes are public
+from klastergeo import errors as _errors
+from klastergeo.errors import *  # noqa: F403 - the error classes are public
 
 if TYPE_CHECKING:
-    from klastergeo._spatial import to_metric, utm_crs
-    from klastergeo.api import run, run_counts
+    from klastergeo.analysis.geometry import to_metric, utm_crs
+    from klastergeo.app.api import run, run_counts
 
 __all__ = [*_errors.__all__, "__version__", "run", "run_counts", "to_metric", "utm_crs"]
 
 #: Public helpers imported on first use (``import klastergeo`` stays light).
 _LAZY = {
-    "run": "klastergeo.api",
-    "run_counts": "klastergeo.api",
-    "utm_crs": "klastergeo._spatial",
-    "to_metric": "klastergeo._spatial",
+    "run": "klastergeo.app.api",
+    "run_counts": "klastergeo.app.api",
+    "utm_crs": "klastergeo.analysis.geometry",
+    "to_metric": "klastergeo.analysis.geometry",
 }
 
 
 def __getattr__(name: str) -> object:
-    """``klastergeo.run`` (the whole pipeline, :func:`klastergeo.api.run`),
+    """``klastergeo.run`` (the whole pipeline, :func:`klastergeo.app.api.run`),
     ``klastergeo.utm_crs`` (the UTM zone of a frame) and ``klastergeo.to_metric``."""
     if name in _LAZY:
         import importlib

@@ -342,7 +342,7 @@ def sector_of(codes: pd.Series, *, digits: int = 2) -> pd.Series:
     ['13', '31']
     """
     if not _MIN_DIGITS <= digits <= _MAX_DIGITS:
-        from klastergeo._errors import ConfigError
+        from klastergeo.errors import ConfigError
 
         raise ConfigError(
             f"sector_digits={digits!r} is not a KBLI level; use 2 (division), 3, 4 or 5"

@@ -140,7 +140,7 @@ CANDIDATE_COLUMNS = (*_EVIDENCE, "group_areas", "group_firms", "failed", "reason
 
 def sentra_ids(sentra: Any) -> Any:
     """The ``sentra_id`` of each row of a sentra table, as an index: the table's index
-    when it is named ``sentra_id`` (as :func:`klastergeo.sentra.delineate` returns it),
+    when it is named ``sentra_id`` (as :func:`klastergeo.analysis.sentra.delineate` returns it),
     else its ``sentra_id`` column (as ``sentra.csv`` reads back).
 
     Parameters
@@ -161,7 +161,7 @@ def sentra_ids(sentra: Any) -> Any:
     """
     import pandas as pd
 
-    from klastergeo._errors import DataError
+    from klastergeo.errors import DataError
 
     if sentra.index.name == SENTRA_INDEX:
         ids = sentra.index
@@ -170,6 +170,6 @@ def sentra_ids(sentra: Any) -> Any:
     else:
         raise DataError(
             "the sentra table needs sentra ids: index it by 'sentra_id' (as "
-            "klastergeo.sentra.delineate returns it) or give a 'sentra_id' column"
+            "klastergeo.analysis.sentra.delineate returns it) or give a 'sentra_id' column"
         )
     return pd.Index(ids.astype(str), name=SENTRA_INDEX)

@@ -32,12 +32,15 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import klastergeo
-from klastergeo import KlastergeoError, api, boundaries, records
-from klastergeo._errors import BoundaryError, ConfigError, ValidationError
-from klastergeo.cli import app
-from klastergeo.config import load_config
-from klastergeo.pipeline import intake
-from klastergeo.records import ValidationReport
+from klastergeo import KlastergeoError
+from klastergeo.app import api
+from klastergeo.app.cli import app
+from klastergeo.app.config import load_config
+from klastergeo.app.pipeline import intake
+from klastergeo.errors import BoundaryError, ConfigError, ValidationError
+from klastergeo.io import boundaries
+from klastergeo.io.registry import records
+from klastergeo.io.registry.records import ValidationReport
 from tests.conftest import custom_study, lattice
 
 runner = CliRunner()

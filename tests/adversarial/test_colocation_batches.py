@@ -31,10 +31,12 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from klastergeo import batches, boundaries, colocation, distributed
-from klastergeo._errors import ConfigError
-from klastergeo.cli import app
-from klastergeo.pipeline.firms import FirmStore
+from klastergeo.analysis import colocation
+from klastergeo.app.cli import app
+from klastergeo.errors import ConfigError
+from klastergeo.io import boundaries
+from klastergeo.io.registry import batches, distributed
+from klastergeo.io.registry.firms import FirmStore
 from tests.conftest import custom_study
 
 runner = CliRunner()
@@ -295,7 +297,7 @@ def _no_arrow_memory(*args: object, **kwargs: object) -> None:
     ("target", "raiser", "message"),
     [
         (
-            "klastergeo.colocation.global_clq",
+            "klastergeo.analysis.colocation.global_clq",
             _no_memory,
             r"not enough memory for measuring co-location \(step 'profile'\); leave "
             r"co-location out \(--no-colocation\)",
@@ -307,13 +309,13 @@ def _no_arrow_memory(*args: object, **kwargs: object) -> None:
             r"a smaller study area \(--area\)",
         ),
         (
-            "klastergeo.batches._check_batch",
+            "klastergeo.io.registry.batches._check_batch",
             _no_memory,
             r"not enough memory for checking the records \(step 'validate'\); use a "
             r"smaller --batch-size",
         ),
         (
-            "klastergeo.pointpattern.by_sector",
+            "klastergeo.analysis.pointpattern.by_sector",
             _no_arrow_memory,
             r"not enough memory for measuring the point patterns \(step 'profile'\)",
         ),

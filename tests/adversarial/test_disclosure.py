@@ -21,7 +21,7 @@ import pytest
 import shapely
 from typer.testing import CliRunner
 
-from klastergeo.cli import app
+from klastergeo.app.cli import app
 from tests import disclosure_world as world
 
 runner = CliRunner()
@@ -254,7 +254,7 @@ def test_no_firm_position_is_recovered_from_a_published_site(published) -> None:
             assert "UD Rahasia" not in text, path
             assert not re.search(r'id="klastergeo-firms"', text), path
     # the control: the same attack on the firms' own buffered hulls recovers firms
-    from klastergeo import sentra as sentra_mod
+    from klastergeo.analysis import sentra as sentra_mod
 
     found, _ = sentra_mod.delineate_points(
         gpd.GeoDataFrame(firms[["sector"]], geometry=firms.geometry, crs=firms.crs),

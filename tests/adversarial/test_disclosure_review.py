@@ -27,8 +27,8 @@ import pytest
 import shapely
 from typer.testing import CliRunner
 
-from klastergeo import disclosure as sdc
-from klastergeo.cli import app
+from klastergeo.analysis import disclosure as sdc
+from klastergeo.app.cli import app
 from tests import disclosure_world as world
 from tests.adversarial.test_disclosure import _pinned
 
@@ -615,7 +615,7 @@ def test_hdbscan_with_sentra_of_three_firms_does_not_crash(
     """scikit-learn's HDBSCAN with cluster_selection_epsilon raises TypeError on NumPy 2
     where the condensed tree has tied distances (scikit-learn #33219); the sentra are
     then found without merging at eps_m, and the log says so."""
-    from klastergeo import sentra as sentra_mod
+    from klastergeo.analysis import sentra as sentra_mod
 
     registry = world.registry()
     firms = gpd.GeoDataFrame(

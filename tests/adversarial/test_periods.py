@@ -24,10 +24,10 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from klastergeo import KlastergeoError
-from klastergeo.cli import app
-from klastergeo.config import load_config
-from klastergeo.period_labels import read_periods
-from klastergeo.pipeline.periods import split_by_period
+from klastergeo.app.cli import app
+from klastergeo.app.config import load_config
+from klastergeo.app.pipeline.periods import split_by_period
+from klastergeo.io.registry.period_labels import read_periods
 from tests.conftest import custom_study, lattice_args
 
 runner = CliRunner()
@@ -334,7 +334,7 @@ def test_an_unreadable_label_is_exit_2_naming_it(
 
 def test_declared_two_digit_years_are_read(tmp_path: Path) -> None:
     """--period-format %b-%y reads Mar-19 as March 2019 (POSIX: 00-68 are 20xx)."""
-    from klastergeo.period_labels import read_periods
+    from klastergeo.io.registry.period_labels import read_periods
 
     got = read_periods(["Sep-23", "Mar-19"], period_format="%b-%y", where="x")
     assert got.periods == ("2019-03", "2023-09")

@@ -25,10 +25,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from klastergeo import _io
-from klastergeo._console import literal
-from klastergeo.cli import app
-from klastergeo.pipeline import gis, workbook
+from klastergeo.app.cli import app
+from klastergeo.app.console import literal
+from klastergeo.io import files as _io
+from klastergeo.publish import gis, workbook
 from tests.conftest import custom_study
 
 runner = CliRunner()
@@ -223,7 +223,7 @@ def test_nul_characters_are_escaped_in_the_geopackages(
     import pyogrio
     import shapely
 
-    from klastergeo.pipeline.firm_output import read_firms
+    from klastergeo.app.pipeline.firm_output import read_firms
 
     out, output = run
     firms = pyogrio.read_dataframe(out / "firms.gpkg", layer="firms")
@@ -404,7 +404,7 @@ def test_firms_gpkg_renames_reserved_and_case_duplicate_columns(
     firms/ keeps the names."""
     import pyogrio
 
-    from klastergeo.pipeline.firm_output import read_firms
+    from klastergeo.app.pipeline.firm_output import read_firms
 
     registry = pd.read_csv(study / "firms.csv", dtype=str)
     registry = registry.assign(fid="a", geom="b", GEOM="c", Catatan="d", catatan="e")
@@ -781,7 +781,7 @@ def test_write_workbook_takes_every_illegal_character_and_any_length(tmp_path: P
 
 
 def test_no_module_writes_a_csv_but_the_one_writer() -> None:
-    """Every CSV goes through :func:`klastergeo._io.write_csv`: no other module of the
+    """Every CSV goes through :func:`klastergeo.io.files.write_csv`: no other module of the
     package calls ``to_csv`` or opens a ``csv.writer``."""
     import ast
 

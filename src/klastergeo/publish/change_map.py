@@ -17,7 +17,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from klastergeo import kbli, messages
+from klastergeo import kbli
+from klastergeo.publish import messages
 from klastergeo.publish.figures import TREND_COLOURS
 from klastergeo.publish.maps import (
     _CSS,
@@ -51,7 +52,7 @@ def build_change_map(
     sentra
         Every period's sentra polygons with ``period``, ``sentra_id`` and ``lineage_id``.
     lineages
-        The lineages (:func:`klastergeo.dynamics.lineages`), indexed by ``lineage_id``.
+        The lineages (:func:`klastergeo.analysis.dynamics.lineages`), indexed by ``lineage_id``.
     periods
         The periods in time order.
     lang

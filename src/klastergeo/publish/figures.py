@@ -23,10 +23,11 @@ import pandas as pd
 import shapely
 from libpysal.graph import Graph
 
-from klastergeo import kbli, messages
-from klastergeo._errors import DataError
-from klastergeo._io import atomic_path
-from klastergeo._spatial import to_metric
+from klastergeo import kbli
+from klastergeo.analysis.geometry import to_metric
+from klastergeo.errors import DataError
+from klastergeo.io.files import atomic_path
+from klastergeo.publish import messages
 
 __all__ = [
     "RASTER_PARTS",
@@ -40,7 +41,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: The figures' texts per language (the ``figures`` group of :mod:`klastergeo.messages`):
+#: The figures' texts per language (the ``figures`` group of :mod:`klastergeo.publish.messages`):
 #: titles of the area maps (``spec``, ``gi``, ``lisa``, ``lisa_sig``) and their labels.
 FIGURE_TITLES = messages.MESSAGES["figures"]
 #: GeoDa's significance map: colour per p-value class (``lisa_sig``), most significant
@@ -190,7 +191,7 @@ class AreaCanvas:
     def _rasterise(self, geoms: np.ndarray) -> None:
         """The area at every pixel centre of the axes (supersampled), and which pixels lie
         on a border between areas."""
-        from klastergeo._engine.locate import UNDECIDED, area_index, locate_xy
+        from klastergeo.analysis._engine.locate import UNDECIDED, area_index, locate_xy
 
         self.figure.canvas.draw()  # fixes the axes' box in pixels (aspect "equal")
         box = self.axes.get_window_extent()

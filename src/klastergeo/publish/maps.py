@@ -43,11 +43,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from klastergeo import kbli, messages
-from klastergeo._errors import ConfigError
-from klastergeo._io import atomic_path
-from klastergeo._spatial import has_point, to_metric
-from klastergeo.config import BASE_MAPS
+from klastergeo import kbli
+from klastergeo.analysis.geometry import has_point, to_metric
+from klastergeo.errors import ConfigError
+from klastergeo.io.files import atomic_path
+from klastergeo.publish import messages
 from klastergeo.schema import SENTRA_INDEX
 
 __all__ = [
@@ -87,8 +87,16 @@ FIRM_COLOUR = "#e6550d"
 #: The firms of a related industry chosen in a sentra's popup.
 RELATED_COLOUR = "#1b9e77"
 
-#: The map's texts per language (the ``map`` group of :mod:`klastergeo.messages`).
+#: The map's texts per language (the ``map`` group of :mod:`klastergeo.publish.messages`).
 TEXT = messages.MESSAGES["map"]
+
+#: Base maps by name (lower case) -> the tile provider folium knows (None: no tiles).
+BASE_MAPS: dict[str, str | None] = {
+    "none": None,
+    "openstreetmap": "OpenStreetMap",
+    "cartodb positron": "CartoDB positron",
+    "esri imagery": "Esri.WorldImagery",
+}
 
 
 #: Metres in a degree of longitude at the equator: the most a degree of either
@@ -171,7 +179,7 @@ def build_map(
     table
         Per (area_code, sector): ``n_firms``, ``lq``, ``gi_bin``, ``lisa_quadrant``.
     sentra
-        The sentra table with dissolved geometries (:func:`klastergeo.sentra.delineate`).
+        The sentra table with dissolved geometries (:func:`klastergeo.analysis.sentra.delineate`).
     firms
         Kept firms (points) with ``name`` and ``sector``; drawn as clustered markers.
         Above ``max_firms`` a plain frame of ``lon`` and ``lat`` is enough. Firms

@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
-from klastergeo import kbli, messages
+from klastergeo import kbli
+from klastergeo.publish import messages
 from klastergeo.schema import SENTRA_INDEX
 
 __all__ = ["MIN_AUC", "Figure", "adjusted_count_r2", "build_report"]
@@ -245,7 +246,7 @@ def build_report(
     sentra, global_stats
         The sentra table and the per-sector global statistics.
     models
-        Fitted :class:`klastergeo.models.ModelResult` by kind.
+        Fitted :class:`klastergeo.analysis.regression.ModelResult` by kind.
     figures
         Figures to show (paths relative to the report).
     map_file
@@ -526,7 +527,7 @@ def adjusted_count_r2(classification: pd.DataFrame) -> float:
     ----------
     classification
         Rows ``0`` and ``1`` (actual outcome) with ``n`` and the shares ``predicted_0``
-        and ``predicted_1`` (:func:`klastergeo.models.classification_table`).
+        and ``predicted_1`` (:func:`klastergeo.analysis.regression.classification_table`).
 
     Examples
     --------

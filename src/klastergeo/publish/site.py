@@ -26,9 +26,9 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from klastergeo import messages
-from klastergeo._errors import ConfigError, DataError
-from klastergeo._io import RunFolder, environment_cause, write_csv, write_json, write_text
+from klastergeo.errors import ConfigError, DataError
+from klastergeo.io.files import RunFolder, environment_cause, write_csv, write_json, write_text
+from klastergeo.publish import messages
 
 __all__ = [
     "DOWNLOADS",
@@ -46,7 +46,7 @@ logger = logging.getLogger(__name__)
 #: Decimal degrees of published firm coordinates (3: about 110 m).
 FIRM_DECIMALS = 3
 #: Public downloads of a run: file -> description, per language (the ``downloads``
-#: group of :mod:`klastergeo.messages`).
+#: group of :mod:`klastergeo.publish.messages`).
 DOWNLOADS: dict[str, dict[str, str]] = {
     name: {lang: messages.MESSAGES["downloads"][lang][name] for lang in messages.LANGS}
     for name in messages.MESSAGES["downloads"]["en"]
@@ -174,7 +174,7 @@ def public_summary(summary: Mapping[str, Any]) -> dict[str, Any]:
     summary
         The run's ``summary.json`` content (it is not modified).
     """
-    from klastergeo.config import PATH_KEYS, PATH_LIST_KEYS
+    from klastergeo.options import PATH_KEYS, PATH_LIST_KEYS
 
     out = {k: v for k, v in summary.items() if k != "files"}
     config = {k: dict(v) if isinstance(v, dict) else v for k, v in _dict(out.get("config")).items()}
@@ -465,7 +465,7 @@ def _run_summary(source: Path, *, verify: bool = True) -> dict[str, Any]:
     """The ``summary.json`` of a complete run in ``source`` whose files are unchanged
     (``verify=False``: a period's run, whose files the run over surveys' manifest
     lists and which are checked with it)."""
-    from klastergeo._io import _same_file
+    from klastergeo.io.files import _same_file
 
     summary_path = source / "summary.json"
     if not summary_path.is_file():

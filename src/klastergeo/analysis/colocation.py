@@ -1,0 +1,1423 @@
+"""Co-location of sectors: which industries sit next to which, globally and around each
+sentra, and which expected links of a value chain are missing.
+
+**Global co-location quotient** (Leslie and Kronenfeld 2011). For sectors A and B,
+
+    CLQ(A -> B) = (C(A -> B) / N_A) / (N'_B / (N - 1)),
+
+where C(A -> B) counts the firms of A whose nearest neighbour is of B (a firm with
+several nearest neighbours at the same distance gives each ``1 / ties``), N_A and N_B
+are the sectors' firms, N all firms and N'_B = N_B - 1 when B is A (a firm is not its
+own neighbour), else N_B. Under random labelling CLQ is about 1; above 1, B is found next
+to A more often than its share predicts. Inference relabels the firms at random (the
+locations stay): ``p_value`` is the share of relabellings with a CLQ at least the
+observed one (co-location), ``p_isolation`` at most (both counting the observed one).
+``z`` is the pair count's departure from its exact mean under random labelling, in
+exact standard deviations (the moments of join counts, Cliff and Ord 1981, for the
+nearest-neighbour pairs); above ``max_permuted`` firms the p-values are its normal tails.
+
+**Local co-location quotient** (Cromley, Hanink and Bentley 2014; the form of ArcGIS
+Pro's Colocation Analysis). For a firm i of A, its k nearest neighbours j (not i) get
+Gaussian weights w_ij = exp(-0.5 d_ij^2 / b_i^2), with the adaptive bandwidth b_i the
+distance to the k-th neighbour (all weights 1 when the k neighbours share i's place), and
+
+    LCLQ_i(A -> B) = (sum_j w_ij [j in B] / sum_j w_ij) / (N'_B / (N - 1)).
+
+Its p-value is conditional: i stays, the labels of its k neighbours are drawn at random
+from the other N - 1 firms.
+
+**Per sentra** the CLQ towards B is the mean LCLQ of the sentra's firms of its sector.
+Its p-value comes from relabelling every firm outside the sentra at random (the sentra's
+firms keep their sector), so neighbours shared by several of the sentra's firms share
+their random label. A related sector counts (``significant``) when its CLQ is above 1,
+its p-value below alpha and at least ``min_related_firms`` of its firms are among the
+neighbours: with twenty-odd sectors tested per sentra, one rare firm next door passes
+the test by chance too often to be called a supply base.
+
+Distances are in metres along the chord of a sphere of the Earth's mean radius: a k-d
+tree on 3-D points, exact in order for any extent (the whole country) and within 0.01 %
+of the great-circle distance up to 100 km.
+
+**Places.** Firms at exactly the same coordinates (a market building, firms geocoded to a
+village centre) are one place: the nearest neighbours are found between places and the
+pair counts are products of the sectors present at each end, so 60,000 firms at one point
+cost about what 60,000 scattered firms cost, with the same quotients as firm by firm. For
+the local quotient a firm's ``k`` neighbours among firms at one place are the first in
+input order.
+
+**Sectors tested.** With ``min_firms``, sectors with fewer firms get no quotient (their
+firms are still firms and neighbours), and ``pairs="observed"`` gives only the pairs that
+are nearest neighbours at least once (the others have CLQ 0 and p = 1) and those asked
+for: memory and time follow the firms and those pairs, not the number of sectors squared.
+
+**Value chains.** A linkage table (``from_sector,to_sector,role``) says that
+``from_sector`` is a ``supplier``, ``buyer``, ``supporting`` or ``related`` industry of
+``to_sector``; ``to_sector`` may be a range (``10-33``, KBLI divisions). The default
+table (``klastergeo/data/linkages.csv``) is a documented assumption, not data: a few
+textbook links between KBLI divisions, to be replaced by a user's own.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+from scipy.spatial import cKDTree
+from scipy.stats import norm
+
+from klastergeo._docstrings import fill
+from klastergeo.errors import ConfigError, DataError, preview
+
+__all__ = [
+    "DEFAULT_LINKAGES",
+    "LINKAGE_COLUMNS",
+    "MAX_ALL_PAIRS",
+    "ROLES",
+    "LocalCLQ",
+    "SentraLinks",
+    "global_clq",
+    "linked_pairs",
+    "local_clq",
+    "read_linkages",
+    "sentra_related",
+]
+
+logger = logging.getLogger(__name__)
+
+#: What a related industry is to a sentra's sector, as a linkage table names it.
+ROLES = ("supplier", "buyer", "supporting", "related")
+#: The shipped default linkage table (an assumption between KBLI divisions, not data).
+DEFAULT_LINKAGES = Path(str(files("klastergeo") / "data" / "linkages.csv"))
+#: The Earth's mean radius (IUGG), metres.
+EARTH_RADIUS_M = 6_371_008.8
+#: The firms' parameters of every co-location function.
+_FIRMS = """lon, lat
+    Each firm's coordinates (degrees, EPSG:4326).
+labels
+    Each firm's sector."""
+
+
+@dataclass(frozen=True)
+class SentraLinks:
+    """The industries around each sentra (:func:`sentra_related`).
+
+    ``related``: one row per sentra and related sector; ``missing``: the linkage table's
+    links that are not co-located; ``firms``: the firms behind ``n_related_firms``, one
+    row per sentra, related sector and firm (``firm``, a position in the input) found
+    among the neighbours of the sentra's firms.
+    """
+
+    related: pd.DataFrame
+    missing: pd.DataFrame
+    firms: pd.DataFrame
+
+
+def _points(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.float64]:
+    """Longitude/latitude (degrees) as 3-D points on a sphere of the Earth's radius."""
+    lam = np.radians(np.asarray(lon, dtype=np.float64))
+    phi = np.radians(np.asarray(lat, dtype=np.float64))
+    if not (np.isfinite(lam).all() and np.isfinite(phi).all()):
+        raise DataError("co-location needs finite coordinates for every firm")
+    cos_phi = np.cos(phi)
+    return EARTH_RADIUS_M * np.column_stack(
+        [cos_phi * np.cos(lam), cos_phi * np.sin(lam), np.sin(phi)]
+    )
+
+
+def _labels(labels: ArrayLike) -> tuple[NDArray[np.int64], pd.Index]:
+    """Each firm's sector as a code into the sorted sector names (text)."""
+    cat = _categorical(labels)
+    if cat is not None and not (cat.codes < 0).any():
+        # a national registry's sectors: a small code per firm, no text per firm
+        names = np.asarray(cat.categories.astype(str), dtype=object)
+        rank = _ranks(names)
+        if rank is not None:
+            order = np.argsort(rank)
+            return rank[cat.codes], pd.Index(names[order], name="sector")
+    codes, uniques = pd.factorize(pd.Series(np.asarray(labels)).astype(str), sort=True)
+    return codes.astype(np.int64), pd.Index(uniques, name="sector")
+
+
+def _categorical(values: Any) -> pd.Categorical | None:
+    """``values`` as a pandas Categorical without its unused categories, if it is one."""
+    values = values.array if isinstance(values, pd.Series) else values
+    if isinstance(values, pd.Categorical):
+        return values.remove_unused_categories()
+    return None
+
+
+def _ranks(names: NDArray[Any]) -> NDArray[np.int64] | None:
+    """Each name's rank in sorted order; None when two are the same text."""
+    order = np.argsort(names, kind="stable")
+    if len(names) > 1 and (names[order][1:] == names[order][:-1]).any():
+        return None
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[order] = np.arange(len(names))
+    return rank
+
+
+def _groups(sentra_of: ArrayLike) -> tuple[NDArray[np.bool_], NDArray[Any], NDArray[np.int64]]:
+    """Which firms lie in a sentra, the sentra ids (sorted text) and each member's
+    sentra as a position among them (missing or empty ids: in none)."""
+    cat = _categorical(sentra_of)
+    if cat is not None:
+        text = np.asarray(cat.categories.astype(str), dtype=object)
+        codes = cat.codes.astype(np.int64)
+        member = codes >= 0
+        member[member] = text[codes[member]] != ""
+        rank = _ranks(text)
+        if rank is not None:
+            used = np.unique(codes[member])
+            position = np.full(len(text), -1, dtype=np.int64)
+            position[used[np.argsort(rank[used])]] = np.arange(len(used))
+            names = text[used][np.argsort(rank[used])]
+            return member, names, position[codes[member]]
+    sentra = pd.Series(np.asarray(sentra_of, dtype=object)).where(
+        lambda v: v.notna() & (v.astype(str) != ""), None
+    )
+    member = sentra.notna().to_numpy()
+    names, group = np.unique(sentra[member].astype(str).to_numpy(), return_inverse=True)
+    return member, names, group.astype(np.int64)
+
+
+#: Multiplier of the coordinates' hash (Fibonacci hashing): finding the firms that share
+#: a place is one sort of 64-bit keys, then an exact comparison of the few that repeat.
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+@dataclass(frozen=True)
+class _Places:
+    """The firms' distinct places (exactly the same coordinates: a market building,
+    firms geocoded to a village centre). Ties are found between places, so a thousand
+    firms at one point cost what one firm costs.
+
+    ``xyz`` holds each place's point. With shared places, ``of`` is each firm's place,
+    ``size`` its number of firms and the firms of place ``p``, by position, are
+    ``order[start[p]:start[p] + size[p]]``; these are None when every firm has a place
+    of its own (the places are the firms, in order).
+    """
+
+    xyz: NDArray[np.float64]
+    of: NDArray[np.int64] | None = None
+    size: NDArray[np.int64] | None = None
+    order: NDArray[np.int64] | None = None
+    start: NDArray[np.int64] | None = None
+
+    @property
+    def n(self) -> int:
+        """Firms."""
+        return len(self.xyz) if self.of is None else len(self.of)
+
+    def firm(self, place: NDArray[np.integer[Any]]) -> NDArray[np.integer[Any]]:
+        """The first firm (by position) of each of ``place``."""
+        if self.order is None or self.start is None:
+            return place
+        return self.order[self.start[place]]
+
+
+def _places(lon: ArrayLike, lat: ArrayLike) -> _Places:
+    """The firms grouped by place (see :class:`_Places`), places numbered in the order
+    of their first firm."""
+    xyz = _points(lon, lat)
+    # -0.0 as 0.0 (one place, one key); one coordinate array at a time besides the keys
+    key = (np.asarray(lon, dtype=np.float64) + 0.0).view(np.uint64) * _MIX
+    key ^= (np.asarray(lat, dtype=np.float64) + 0.0).view(np.uint64)
+    ordered = np.sort(key)
+    repeats = ordered[1:] == ordered[:-1]
+    if not repeats.any():
+        return _Places(xyz)
+    repeated = ordered[1:][repeats]
+    del ordered, repeats
+    x = np.asarray(lon, dtype=np.float64) + 0.0
+    y = np.asarray(lat, dtype=np.float64) + 0.0
+    n = len(key)
+    # the firms whose key repeats, grouped by their exact coordinates (a hash collision
+    # of two places costs a comparison, never a merge), by position within a place
+    shared = np.flatnonzero(np.isin(key, repeated))
+    grouped = shared[np.lexsort((shared, y[shared], x[shared]))]
+    head = np.ones(len(grouped), dtype=bool)
+    head[1:] = (x[grouped][1:] != x[grouped][:-1]) | (y[grouped][1:] != y[grouped][:-1])
+    group = np.cumsum(head) - 1
+    heads = np.flatnonzero(head)
+    first = np.arange(n)
+    first[grouped] = grouped[heads][group]
+    leads = first == np.arange(n)
+    of = (np.cumsum(leads) - 1)[first]
+    size = np.bincount(of)
+    start = np.concatenate([[0], np.cumsum(size)[:-1]])
+    rank = np.zeros(n, dtype=np.int64)
+    rank[grouped] = np.arange(len(grouped)) - heads[group]
+    order = np.empty(n, dtype=np.int64)
+    order[start[of] + rank] = np.arange(n)
+    return _Places(xyz[leads], of, size, order, start)
+
+
+def _knn(
+    tree: cKDTree, xyz: NDArray[np.float64], k: int, rows: NDArray[np.int64] | None = None
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """The ``k`` nearest neighbours of the points ``rows`` (default: all), each point
+    itself left out even when others share its place."""
+    rows = np.arange(len(xyz)) if rows is None else rows
+    k = min(k, len(xyz) - 1)
+    dist, idx = tree.query(xyz[rows], k=k + 1, workers=-1)  # every core, as the engine
+    dist, idx = dist.reshape(len(rows), k + 1), idx.reshape(len(rows), k + 1)
+    own = idx == rows[:, None]
+    # a point not among its own k + 1 neighbours (more than k others at its place): drop
+    # the last one instead
+    own[~own.any(axis=1), k] = True
+    keep = ~own
+    return dist[keep].reshape(len(rows), k), idx[keep].reshape(len(rows), k)
+
+
+#: Focal firms whose k nearest neighbours are gathered at a time, when places are shared
+#: (up to (k + 1)^2 candidates each).
+_FOCAL_CHUNK = 1 << 16
+
+
+def _neighbours(
+    places: _Places, k: int, rows: NDArray[np.int64]
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """The ``k`` nearest other firms of the firms ``rows``: (distances, positions),
+    nearest first. Firms sharing a place come in input order: a firm among many at one
+    place has the first ``k`` others of that place, found without a search among them
+    (a k-d tree query among thousands of identical points scans them all)."""
+    n = places.n
+    k = min(k, n - 1)
+    if places.of is None:
+        return _knn(cKDTree(places.xyz, balanced_tree=False), places.xyz, k, rows)
+    assert places.size is not None and places.order is not None and places.start is not None
+    size, order, start = places.size, places.order, places.start
+    u = len(places.xyz)
+    tree = cKDTree(places.xyz, balanced_tree=False)
+    q = min(k + 1, u)  # the k + 1 nearest places hold at least k other firms
+    dists, found = [], []
+    for begin in range(0, len(rows), _FOCAL_CHUNK):
+        focal = rows[begin : begin + _FOCAL_CHUNK]
+        dist, near = tree.query(places.xyz[places.of[focal]], k=q, workers=-1)
+        dist, near = dist.reshape(len(focal), q), near.reshape(len(focal), q)
+        slots = int(min(k + 1, size[near].max()))  # firms taken from each place
+        take = np.arange(slots)
+        ok = take < size[near][..., None]
+        firm = order[np.where(ok, start[near][..., None] + take, 0)]
+        ok &= firm != focal[:, None, None]
+        d = np.where(ok, dist[..., None], np.inf).reshape(len(focal), -1)
+        f = np.where(ok, firm, n).reshape(len(focal), -1)
+        best = np.lexsort((f, d), axis=-1)[:, :k]  # by distance, then position
+        dists.append(np.take_along_axis(d, best, axis=1))
+        found.append(np.take_along_axis(f, best, axis=1))
+    if not dists:
+        return np.zeros((0, k)), np.zeros((0, k), dtype=np.int64)
+    return np.concatenate(dists), np.concatenate(found)
+
+
+#: Points whose nearest neighbours are looked up at a time (bounds the query's memory).
+_NEAREST_CHUNK = 1 << 20
+
+
+def _ties(
+    places: _Places,
+) -> tuple[NDArray[np.integer[Any]], NDArray[np.integer[Any]], NDArray[np.float64]]:
+    """Each place's nearest places with ties: (place, neighbour place, weight of each
+    neighbour firm), positions in int32 when they fit; looked up
+    :data:`_NEAREST_CHUNK` places at a time.
+
+    A firm's nearest neighbours are every firm at the smallest distance from it (within
+    1e-12 of it, relative, plus 1e-9 m), each weighing ``1 / ties``. For a place of one
+    firm these are the firms of its nearest places; for a place of several, the other
+    firms there (distance 0) and those of any place within 1e-9 m (then the place is its
+    own neighbour)."""
+    xyz, size = places.xyz, places.size
+    u = len(xyz)
+    tree = cKDTree(xyz, balanced_tree=False)
+    kind = np.int32 if u <= np.iinfo(np.int32).max else np.int64
+    src, dst, weights = [], [], []
+    # in the tree's order: neighbouring queries walk the same nodes (4x faster at 8 M)
+    for start in range(0, u, _NEAREST_CHUNK):
+        todo = tree.indices[start : start + _NEAREST_CHUNK].astype(np.int64)
+        k = 2  # most places have one nearest place: a tie of two asks for more
+        while len(todo):  # a few rounds: places whose k neighbours all tie ask for more
+            if size is None:  # a place per firm: its k nearest others, compact
+                dist, idx = _knn(tree, xyz, k, todo)
+                valid: Any = True
+                lone: Any = True
+            else:  # a place of several firms is its own nearest (its other firms, at 0)
+                q = min(k + 1, u)
+                dist, idx = tree.query(xyz[todo], k=q, workers=-1)
+                dist, idx = dist.reshape(len(todo), q), idx.reshape(len(todo), q)
+                lone = size[todo] == 1
+                own = (idx == todo[:, None]) & lone[:, None]
+                # a place of one firm missing among its own q (others at its very
+                # point): the last one is left out instead
+                own[lone & ~own.any(axis=1), q - 1] = True
+                valid = ~own
+                dist = np.where(valid, dist, np.inf)
+            nearest = dist.min(axis=1, keepdims=True)
+            tied = (dist <= nearest * (1 + 1e-12) + 1e-9) & valid
+            more = (tied == valid).all(axis=1) & (idx.shape[1] < u - (size is None))
+            done = ~more
+            r, c = np.nonzero(tied[done])
+            if size is None:
+                firms = tied[done].sum(axis=1)
+            else:  # the firms at the tied places, the place's own firm left out
+                firms = np.where(tied[done], size[idx[done]], 0).sum(axis=1) - ~lone[done]
+            src.append(todo[done][r].astype(kind))
+            dst.append(idx[done][r, c].astype(kind))
+            weights.append((1.0 / firms)[r])
+            todo, k = todo[more], k * 4
+    return np.concatenate(src), np.concatenate(dst), np.concatenate(weights)
+
+
+@dataclass(frozen=True)
+class _Pairs:
+    """The nearest-neighbour relation as the pair counts read it: firm pairs between
+    places of one firm each (``rows``, ``cols``, ``weights``), and place pairs with a
+    place of several firms at one end (``src``, ``dst``: places numbered among those
+    ``groups``; ``w``, the weight of each neighbour firm; ``loop``: a place its own
+    neighbour), whose firms ``members`` lie in ``member_place``."""
+
+    rows: NDArray[np.integer[Any]]
+    cols: NDArray[np.integer[Any]]
+    weights: NDArray[np.float64]
+    src: NDArray[np.int64]
+    dst: NDArray[np.int64]
+    w: NDArray[np.float64]
+    loop: NDArray[np.bool_]
+    members: NDArray[np.int64]
+    member_place: NDArray[np.int64]
+    groups: int
+
+
+def _pairs(
+    places: _Places,
+    src: NDArray[np.integer[Any]],
+    dst: NDArray[np.integer[Any]],
+    w: NDArray[np.float64],
+) -> _Pairs:
+    """The place-level ties as :class:`_Pairs`."""
+    none = np.zeros(0, dtype=np.int64)
+    if places.size is None:
+        return _Pairs(src, dst, w, none, none, np.zeros(0), none.astype(bool), none, none, 0)
+    assert places.order is not None and places.start is not None
+    size, order, start = places.size, places.order, places.start
+    plain = (size[src] == 1) & (size[dst] == 1)
+    kind = src.dtype
+    rows = order[start[src[plain]]].astype(kind)
+    cols = order[start[dst[plain]]].astype(kind)
+    g_src, g_dst = src[~plain].astype(np.int64), dst[~plain].astype(np.int64)
+    involved = np.unique(np.concatenate([g_src, g_dst]))
+    lengths = size[involved]
+    at = np.repeat(start[involved] - (np.cumsum(lengths) - lengths), lengths)
+    members = order[at + np.arange(int(lengths.sum()))]
+    return _Pairs(
+        rows=rows,
+        cols=cols,
+        weights=w[plain],
+        src=np.searchsorted(involved, g_src),
+        dst=np.searchsorted(involved, g_dst),
+        w=w[~plain],
+        loop=g_src == g_dst,
+        members=members,
+        member_place=np.repeat(np.arange(len(involved)), lengths),
+        groups=len(involved),
+    )
+
+
+def _sector_pairs(
+    codes: NDArray[np.integer[Any]], pairs: _Pairs, width: int
+) -> tuple[NDArray[np.integer[Any]], NDArray[np.float64]]:
+    """The (ties-weighted) nearest-neighbour pairs of one labelling as sector pairs:
+    keys ``a * width + b`` and weights, a key once per firm pair and per sector pair of
+    a place pair. Sector ``width - 1`` stands for every sector not tested: its firms
+    are neighbours, but its pairs are not counted from the places of several firms."""
+    wide = np.int32 if width * width < 2**31 else np.int64
+    keys = codes[pairs.rows].astype(wide) * width + codes[pairs.cols]
+    if not pairs.groups:
+        return keys, pairs.weights
+    # a place pair (L, M) adds w c_L[a] (c_M[b] - [L = M][a = b]) to (a, b): the products
+    # of the sectors present at each end, not of their firms
+    sector = codes[pairs.members].astype(np.int64)
+    keep = sector < width - 1
+    present, count = np.unique(pairs.member_place[keep] * width + sector[keep], return_counts=True)
+    bounds = np.searchsorted(present // width, np.arange(pairs.groups + 1))
+    begin, many = bounds[:-1], np.diff(bounds)
+    left, right = many[pairs.src], many[pairs.dst]
+    terms = left * right
+    edge = np.repeat(np.arange(len(terms)), terms)
+    offset = np.arange(int(terms.sum())) - np.repeat(np.cumsum(terms) - terms, terms)
+    ia = begin[pairs.src][edge] + offset // right[edge]
+    ib = begin[pairs.dst][edge] + offset % right[edge]
+    a, b = present[ia] % width, present[ib] % width
+    own = np.where(pairs.loop[edge] & (ia == ib), count[ia], 0)
+    weight = pairs.w[edge] * (count[ia] * count[ib] - own)
+    return (
+        np.concatenate([keys.astype(np.int64), a * width + b]),
+        np.concatenate([pairs.weights, weight]),
+    )
+
+
+def _count_at(
+    keys: NDArray[np.integer[Any]],
+    weights: NDArray[np.float64],
+    wanted: NDArray[np.int64],
+    width: int,
+) -> NDArray[np.float64]:
+    """The summed weights of the sector pairs ``wanted`` (sorted keys): one
+    ``bincount`` over every pair when there are few sectors, else a search of each key
+    among the wanted ones (memory follows the pairs, not the sectors squared)."""
+    if width * width <= _DENSE_PAIRS:
+        full = np.bincount(keys, weights=weights, minlength=width * width)
+        return np.asarray(full[wanted], dtype=np.float64)
+    if not len(wanted):
+        return np.zeros(0)
+    at = np.minimum(np.searchsorted(wanted, keys), len(wanted) - 1)
+    hit = wanted[at] == keys
+    found = np.bincount(at[hit], weights=weights[hit], minlength=len(wanted))
+    return np.asarray(found, dtype=np.float64)
+
+
+#: Sector pairs counted in one dense array (more sectors: only the pairs that occur).
+_DENSE_PAIRS = 1 << 22
+#: Pairs :func:`global_clq` gives with ``pairs="all"`` at most (a thousand sectors).
+MAX_ALL_PAIRS = 1_000_000
+
+
+def _small(values: NDArray[np.integer[Any]], most: int) -> NDArray[np.integer[Any]]:
+    """Non-negative integers below ``most`` in the smallest of int16/int32/int64: a
+    relabelling shuffles and gathers a quarter of the bytes of int64."""
+    for kind in (np.int16, np.int32):
+        if most <= np.iinfo(kind).max:
+            return values.astype(kind)
+    return values.copy()  # a copy in every case: the relabellings shuffle it in place
+
+
+@fill(firms=_FIRMS)
+def global_clq(
+    lon: ArrayLike,
+    lat: ArrayLike,
+    labels: ArrayLike,
+    *,
+    permutations: int = 99,
+    seed: int = 0,
+    max_permuted: int = 2_000_000,
+    min_firms: int = 1,
+    pairs: str = "all",
+    also: Iterable[tuple[str, str]] = (),
+) -> pd.DataFrame:
+    """The global co-location quotient of the ordered pairs of sectors, with
+    permutation inference (see the module's text).
+
+    Parameters
+    ----------
+    {firms}
+    permutations
+        Random relabellings of the firms (0: no p-values).
+    seed
+        Seed of the relabellings (``numpy.random.default_rng``).
+    max_permuted
+        With more firms, the p-values come from the normal approximation with the exact
+        mean and variance under random labelling (``z``) instead of relabellings: a
+        relabelling of tens of millions of firms takes seconds, and with that many
+        firms the count is a sum of millions of weakly dependent terms.
+    min_firms
+        Sectors with fewer firms are not tested (neither row nor column); their firms
+        still count as firms and as neighbours.
+    pairs
+        ``"all"``: every ordered pair of tested sectors (at most :data:`MAX_ALL_PAIRS`:
+        for a few hundred sectors); ``"observed"``: the pairs that are nearest
+        neighbours at least once (the others have a CLQ of 0 and a ``p_value`` of 1),
+        plus ``also``: memory and time follow the firms, not the sectors squared.
+    also
+        (sector, related sector) pairs to give in any case (of tested sectors; others
+        are left out).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by (``sector``, ``related_sector``): ``n_sector``, ``n_related``,
+        ``clq``, ``z`` (its departure from random labelling in standard deviations,
+        from the exact moments), ``p_value`` (co-location) and ``p_isolation``.
+
+    Examples
+    --------
+    >>> out = global_clq([0, 0.001, 1, 1.001], [0, 0, 0, 0], ["a", "a", "b", "b"])
+    >>> float(out.loc[("a", "a"), "clq"]), float(out.loc[("a", "b"), "clq"])
+    (3.0, 0.0)
+    >>> global_clq([0, 0.001, 1, 1.001], [0, 0, 0, 0], ["a", "a", "b", "b"],
+    ...            pairs="observed").index.tolist()
+    [('a', 'a'), ('b', 'b')]
+    """
+    codes, sectors = _labels(labels)
+    n, s = len(codes), len(sectors)
+    if n < 3:
+        raise DataError(f"co-location needs at least 3 firms, got {n}")
+    if pairs not in ("all", "observed"):
+        raise ConfigError(f"pairs={pairs!r}: use 'all' or 'observed'")
+    if min_firms < 1:
+        raise ConfigError(f"colocation.min_firms={min_firms!r} must be at least 1")
+    every = np.bincount(codes, minlength=s)
+    tested = np.flatnonzero(every >= min_firms)
+    t = len(tested)
+    if pairs == "all" and t * t > MAX_ALL_PAIRS:
+        raise ConfigError(
+            f"pairs='all' asks for {t * t:,} pairs of {t:,} sectors (at most "
+            f"{MAX_ALL_PAIRS:,}); use pairs='observed', name the pairs wanted (also=...) "
+            "or raise min_firms"
+        )
+    width = t + 1  # the last sector: every one below min_firms
+    remap = np.full(s, t, dtype=np.int64)
+    remap[tested] = np.arange(t)
+    names = sectors[tested]
+    places = _places(lon, lat)
+    src, dst, w = _ties(places)
+    sums = _graph_sums(places, src, dst, w)
+    graph = _pairs(places, src, dst, w)
+    del src, dst, w
+    keys, weights = _sector_pairs(remap[codes], graph, width)
+    wanted = _wanted(keys, weights, pairs, also, names, t)
+    observed = _count_at(keys, weights, wanted, width)
+    del keys, weights
+    counts = every[tested].astype(np.float64)
+    a, b = wanted // width, wanted % width
+    same = a == b
+    expected = (counts[b] - same) / (n - 1)  # N'_B / (N - 1), per (A, B)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # undefined (NaN) for a sector of one firm towards itself: it has no other firm
+        scale = np.where(expected > 0, 1.0 / (counts[a] * expected), np.nan)
+    clq = observed * scale
+    mean, variance = _null_moments(sums, counts[a], counts[b], same)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(variance > 0, (observed - mean) / np.sqrt(variance), np.nan)
+    levels: list[Any] = [names, names]  # codes into the sectors: no text per pair
+    positions: list[Any] = [a, b]
+    index = pd.MultiIndex(levels=levels, codes=positions, names=["sector", "related_sector"])
+    out = pd.DataFrame(
+        {
+            "n_sector": counts[a].astype(np.int64),
+            "n_related": counts[b].astype(np.int64),
+            "clq": clq,
+            "z": np.where(np.isnan(clq), np.nan, z),
+        },
+        index=index,
+    )
+    if not permutations:
+        return out
+    undefined = np.isnan(clq)
+    if n > max_permuted:
+        logger.info(
+            "co-location: %d firms (more than %d): global p-values from the exact moments",
+            n,
+            max_permuted,
+        )
+        out["p_value"] = np.where(undefined, np.nan, norm.sf(out["z"].to_numpy()))
+        out["p_isolation"] = np.where(undefined, np.nan, norm.cdf(out["z"].to_numpy()))
+        return out
+    above = np.zeros(len(wanted))
+    below = np.zeros(len(wanted))
+    rng = np.random.default_rng(seed)
+    shuffled = _small(remap[codes], width)
+    small = dataclasses.replace(graph, rows=_small(graph.rows, n), cols=_small(graph.cols, n))
+    for _ in range(permutations):  # relabellings; each is one count of the pairs
+        rng.shuffle(shuffled)  # in place: a random relabelling of the last one is one too
+        sim = _count_at(*_sector_pairs(shuffled, small, width), wanted, width) * scale
+        above += sim >= clq - 1e-12
+        below += sim <= clq + 1e-12
+    out["p_value"] = np.where(undefined, np.nan, (above + 1) / (permutations + 1))
+    out["p_isolation"] = np.where(undefined, np.nan, (below + 1) / (permutations + 1))
+    return out
+
+
+def _wanted(
+    keys: NDArray[np.integer[Any]],
+    weights: NDArray[np.float64],
+    pairs: str,
+    also: Iterable[tuple[str, str]],
+    names: pd.Index,
+    t: int,
+) -> NDArray[np.int64]:
+    """The sorted keys of the sector pairs to give: all of them, or those that are
+    nearest neighbours at least once, and those asked for."""
+    width = t + 1
+    if pairs == "all":
+        grid = np.arange(t, dtype=np.int64)
+        return (grid[:, None] * width + grid[None, :]).ravel()
+    if width * width <= _DENSE_PAIRS:
+        total = np.bincount(keys, weights=weights, minlength=width * width)
+        met = np.flatnonzero(total > 0)
+    else:
+        present, inverse = np.unique(keys, return_inverse=True)
+        met = present[np.bincount(inverse, weights=weights) > 0].astype(np.int64)
+    met = met[(met // width < t) & (met % width < t)]  # untested sectors are no pair
+    given = list(also)
+    if given:
+        asked = pd.DataFrame(given, columns=["a", "b"], dtype=str)
+        a = names.get_indexer(pd.Index(asked["a"]))
+        b = names.get_indexer(pd.Index(asked["b"]))
+        ok = (a >= 0) & (b >= 0)
+        met = np.union1d(met, a[ok].astype(np.int64) * width + b[ok])
+    return np.asarray(met, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class _GraphSums:
+    """What the exact moments of every pair count need of the nearest-neighbour graph
+    (its five sums, :func:`_null_moments`), and the number of firms."""
+
+    n: float
+    w_total: float
+    w_sq: float
+    shared_source: float
+    shared_target: float
+    mutual: float
+    chain: float
+
+
+def _graph_sums(
+    places: _Places,
+    src: NDArray[np.integer[Any]],
+    dst: NDArray[np.integer[Any]],
+    w: NDArray[np.float64],
+) -> _GraphSums:
+    """The graph's sums over the firm pairs, from the place pairs: a place pair
+    (L, M) stands for s_L (s_M - [L = M]) firm pairs of weight w."""
+    u = len(places.xyz)
+    if places.size is None:  # a place per firm: the firm pairs themselves
+        w_total, w_sq = float(w.sum()), float((w**2).sum())
+        out = np.bincount(src, weights=w, minlength=u)
+        into = np.bincount(dst, weights=w, minlength=u)
+        size: Any = 1.0
+        pair_firms: Any = 1.0
+    else:
+        size = places.size.astype(np.float64)
+        s_src, loop = size[src], src == dst
+        others = size[dst] - loop  # neighbour firms of each source firm through the pair
+        w_total = float((s_src * w * others).sum())
+        w_sq = float((s_src * w**2 * others).sum())
+        out = np.bincount(src, weights=w * others, minlength=u)  # per firm of each place
+        into = np.bincount(dst, weights=w * (s_src - loop), minlength=u)
+        pair_firms = s_src * size[dst]
+    shared_source = float((size * out**2).sum()) - w_sq  # the w^2 per source add to w_sq
+    shared_target = float((size * into**2).sum()) - w_sq
+    # mutual neighbours: the two directions of a place pair share one key, next to each
+    # other once sorted (a sort, not a search per pair: cache-friendly at 26 M pairs);
+    # a place its own neighbour: each ordered pair of its firms
+    key = np.minimum(src, dst).astype(np.int64) * u + np.maximum(src, dst)
+    order = np.argsort(key)
+    twin = np.flatnonzero(key[order][1:] == key[order][:-1])
+    del key
+    first, second = order[twin], order[twin + 1]
+    firms = pair_firms if places.size is None else pair_firms[first]
+    mutual = 2.0 * float((firms * w[first] * w[second]).sum())
+    if places.size is not None:
+        mutual += float((s_src * (s_src - 1) * w**2)[loop].sum())
+    chain = float((size * out * into).sum()) - mutual  # one's target is the other's source
+    return _GraphSums(
+        n=float(places.n),
+        w_total=w_total,
+        w_sq=w_sq,
+        shared_source=shared_source,
+        shared_target=shared_target,
+        mutual=mutual,
+        chain=chain,
+    )
+
+
+def _null_moments(
+    sums: _GraphSums,
+    a: NDArray[np.float64],
+    b: NDArray[np.float64],
+    same: NDArray[np.bool_],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The exact mean and variance of the pair counts C(A -> B) = sum_p w_p [i_p in A]
+    [j_p in B] over the nearest-neighbour pairs p = (i_p, j_p, w_p) when the sectors'
+    labels are shuffled at random (drawn without replacement), for sectors of ``a`` and
+    ``b`` firms (``same``: A is B).
+
+    E[C] = W P(2) with W = sum w. E[C^2] adds, over ordered pairs of pairs, the weight
+    products of each way two pairs can share firms (the same source: ties; the same
+    target; one's target the other's source; each other's reverse; none) times the
+    chance that the three or four firms involved carry the labels asked for: a falling
+    factorial ratio, as for join counts (Cliff and Ord 1981). Only the pair graph's
+    five sums are needed, once, for every sector pair."""
+    n = sums.n
+    disjoint = (
+        sums.w_total**2
+        - sums.w_sq
+        - sums.shared_source
+        - sums.shared_target
+        - sums.mutual
+        - 2 * sums.chain
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p2 = a * (b - same) / (n * (n - 1))
+        p_source = p2 * (b - 1 - same) / (n - 2)  # A, then two of B
+        p_target = p2 * (a - 1 - same) / (n - 2)  # two of A, then B
+        p_four = p2 * (a - 1 - same) * (b - 1 - 2 * same) / ((n - 2) * (n - 3))
+        p_three_same = np.where(same, p_source, 0.0)  # a chain: three firms, all of A
+        p_mutual = np.where(same, p2, 0.0)  # each other's reverse: two firms, both A
+        second = (
+            sums.w_sq * p2
+            + sums.shared_source * p_source
+            + sums.shared_target * p_target
+            + sums.mutual * p_mutual
+            + 2 * sums.chain * p_three_same
+            + disjoint * p_four
+        )
+    mean = sums.w_total * p2
+    return mean, np.maximum(second - mean**2, 0.0)
+
+
+@dataclass(frozen=True)
+class LocalCLQ:
+    """Local co-location quotients of the focal firms towards every tested sector.
+
+    ``clq`` and ``p_value`` are indexed by the focal firms' positions, one column per
+    sector with at least ``min_firms`` firms; ``p_value`` is None without permutations.
+    ``neighbours`` and ``weights`` are each focal firm's k neighbours (positions) and
+    their normalised kernel weights.
+    """
+
+    clq: pd.DataFrame
+    p_value: pd.DataFrame | None
+    neighbours: NDArray[np.int64]
+    weights: NDArray[np.float64]
+
+
+def _kernel(dist: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Gaussian weights with the distance to the k-th neighbour as bandwidth, each row
+    summing to 1 (all equal when the bandwidth is 0)."""
+    band = dist[:, -1:]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = np.where(band > 0, np.exp(-0.5 * (dist / np.where(band > 0, band, 1.0)) ** 2), 1.0)
+    return w / w.sum(axis=1, keepdims=True)
+
+
+@fill(firms=_FIRMS)
+def local_clq(
+    lon: ArrayLike,
+    lat: ArrayLike,
+    labels: ArrayLike,
+    *,
+    focal: ArrayLike | None = None,
+    k: int = 8,
+    permutations: int = 99,
+    seed: int = 0,
+    chunk: int = 20_000,
+    min_firms: int = 1,
+) -> LocalCLQ:
+    """The local co-location quotient of each focal firm towards every sector (see the
+    module's text), with conditional-permutation p-values.
+
+    Parameters
+    ----------
+    {firms}
+    focal
+        Which firms to compute it for (a boolean mask or positions; default: all).
+    k
+        Neighbours of each firm (ArcGIS Pro's default is 8). Firms at the same place
+        come in input order: of a market building's firms, a firm's neighbours are the
+        first ``k`` others there.
+    permutations
+        Conditional permutations per focal firm (0: no p-values).
+    seed
+        Seed of the permutations.
+    chunk
+        Focal firms simulated at a time (memory: chunk x permutations x sectors).
+    min_firms
+        Sectors with fewer firms get no column (their firms are still neighbours).
+
+    Returns
+    -------
+    LocalCLQ
+        The quotients and p-values, indexed by focal position, a column per tested
+        sector.
+    """
+    codes, sectors = _labels(labels)
+    n, s = len(codes), len(sectors)
+    if k < 1:
+        raise ConfigError(f"colocation.k={k!r} must be at least 1")
+    if n < 2:
+        raise DataError(f"co-location needs at least 2 firms, got {n}")
+    rows = np.arange(n) if focal is None else np.asarray(focal)
+    rows = np.flatnonzero(rows) if rows.dtype == bool else rows.astype(np.int64)
+    every = np.bincount(codes, minlength=s)
+    tested = np.flatnonzero(every >= min_firms)
+    t = len(tested)
+    remap = np.full(s, t, dtype=np.int64)
+    remap[tested] = np.arange(t)
+    mine = remap[codes]  # the last code: every sector below min_firms
+    dist, idx = _neighbours(_places(lon, lat), k, rows)
+    weights = _kernel(dist)
+    counts = every[tested].astype(np.float64)
+    # N'_B / (N - 1) for each focal firm: its own sector has one firm fewer to meet
+    expected = (counts[None, :] - (mine[rows][:, None] == np.arange(t))) / (n - 1)
+    share = _shares(mine[idx], weights, t + 1)[:, :t]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        clq = share / expected
+    columns = sectors[tested]
+    p_value = None
+    if permutations:
+        rng = np.random.default_rng(seed)
+        above = np.zeros_like(share)
+        for start in range(0, len(rows), chunk):  # chunks of focal firms
+            part = slice(start, start + chunk)
+            drawn = _draw_others(rng, rows[part], n, idx.shape[1], permutations)
+            sim = _shares(mine[drawn], weights[part][:, None, :], t + 1)[..., :t]
+            above[part] = (sim >= share[part][:, None, :] - 1e-12).sum(axis=1)
+        p_value = pd.DataFrame((above + 1) / (permutations + 1), index=rows, columns=columns)
+    return LocalCLQ(
+        clq=pd.DataFrame(clq, index=rows, columns=columns),
+        p_value=p_value,
+        neighbours=idx,
+        weights=weights,
+    )
+
+
+def _shares(labels: NDArray[np.int64], weights: NDArray[np.float64], s: int) -> NDArray[np.float64]:
+    """Weighted share of each sector among neighbours: ``labels`` (..., k) and their
+    ``weights`` (broadcastable) -> (..., s)."""
+    weights = np.broadcast_to(weights, labels.shape)
+    lead = int(np.prod(labels.shape[:-1]))
+    flat = np.repeat(np.arange(lead), labels.shape[-1]) * s + labels.reshape(-1)
+    out = np.bincount(flat, weights=weights.reshape(-1), minlength=lead * s).astype(np.float64)
+    return out.reshape(*labels.shape[:-1], s)
+
+
+def _draw_others(
+    rng: np.random.Generator, rows: NDArray[np.int64], n: int, k: int, permutations: int
+) -> NDArray[np.int64]:
+    """For each focal firm, ``permutations`` sets of ``k`` other firms (positions),
+    drawn without replacement from the n - 1 firms that are not it."""
+    m = len(rows)
+    if n - 1 <= 4 * k:  # few others: k distinct of them by random keys
+        block = max(1, 10_000_000 // (permutations * (n - 1)))
+        parts = []
+        for start in range(0, m, block):  # blocks of focal firms: memory stays bounded
+            keys = rng.random((min(block, m - start), permutations, n - 1))
+            parts.append(
+                np.argpartition(keys, k - 1, axis=-1)[..., :k] if k < n - 1 else np.argsort(keys)
+            )
+        drawn = np.concatenate(parts) if parts else np.zeros((0, permutations, k), np.int64)
+    else:  # rejection: a set with a repeat is drawn again, so sets are uniform and distinct
+        drawn = rng.integers(0, n - 1, size=(m, permutations, k))
+        repeat = np.ones(drawn.shape[:2], dtype=bool)
+        while True:  # rounds: only the sets with a repeat are drawn again
+            ordered = np.sort(drawn[repeat], axis=-1)
+            again = (np.diff(ordered, axis=-1) == 0).any(axis=-1)
+            if not again.any():
+                break
+            where = tuple(w[again] for w in np.nonzero(repeat))
+            drawn[where] = rng.integers(0, n - 1, size=(int(again.sum()), k))
+            repeat = np.zeros_like(repeat)
+            repeat[where] = True
+    # positions 0..n-2 skip the focal firm itself
+    return drawn + (drawn >= rows[:, None, None])
+
+
+#: The columns of a linkage table (``note`` optional), as messages name them.
+LINKAGE_COLUMNS = "from_sector,to_sector,role (and optionally note)"
+#: Codes a range of a linkage table may span, and rows the expanded table may have: a
+#: range is matched by prefix, so ``10-33`` already covers every code under them.
+_MAX_RANGE = 1_000
+_MAX_LINKS = 100_000
+
+
+def read_linkages(path: str | Path | None = None) -> pd.DataFrame:
+    """A linkage table: which sector is a supplier, buyer, supporting or related
+    industry of which (see the module's text).
+
+    Parameters
+    ----------
+    path
+        A comma-separated CSV with ``from_sector``, ``to_sector`` and ``role`` (``note``
+        optional; names compared without case or surrounding spaces); ``to_sector`` and
+        ``from_sector`` may be ranges of KBLI codes of one length (``10-33``). A header
+        without rows is a table of no links. None for the shipped default
+        (:data:`DEFAULT_LINKAGES`).
+
+    Returns
+    -------
+    DataFrame
+        One row per (``from_sector``, ``to_sector``) with ranges expanded: ``role`` and
+        ``note``.
+
+    Raises
+    ------
+    ConfigError
+        The file cannot be read, is empty, lacks a column, or has a role, code or range
+        that is not accepted; the message names ``colocation.linkage_table``
+        (``--linkage-table``), the file, the row and the value.
+
+    Examples
+    --------
+    >>> table = read_linkages()
+    >>> table.loc[table["from_sector"] == "16", ["to_sector", "role"]].values.tolist()
+    [['31', 'supplier']]
+    """
+    source = DEFAULT_LINKAGES if path is None else Path(path)
+    where = _where(source)
+    try:
+        # no header row for pandas: a line with more fields than the header is an
+        # error, not a shift of its first fields into an index
+        raw = pd.read_csv(
+            source, dtype=str, header=None, keep_default_na=False, encoding="utf-8-sig"
+        )
+    except pd.errors.EmptyDataError as err:
+        raise ConfigError(
+            f"{where} is empty; a linkage table is a CSV with the columns {LINKAGE_COLUMNS}, "
+            "one link per row (a header alone: no links)"
+        ) from err
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise ConfigError(
+            f"{where} cannot be read as a CSV with the columns {LINKAGE_COLUMNS} "
+            f"({type(err).__name__}: {str(err).strip()})"
+        ) from err
+    header = [unicodedata.normalize("NFKC", str(c)).strip().lower() for c in raw.iloc[0]]
+    table = raw.iloc[1:].set_axis(header, axis=1).reset_index(drop=True).fillna("")
+    missing = [c for c in ("from_sector", "to_sector", "role") if c not in header]
+    if missing:
+        found = ", ".join(repr(c) for c in header[:6])
+        hint = ""
+        if len(header) == 1 and any(d in header[0] for d in ";\t|"):
+            hint = "; the file must be comma-separated"
+        raise ConfigError(
+            f"{where} lacks the column(s) {', '.join(missing)} (found: {found}); it needs "
+            f"{LINKAGE_COLUMNS}{hint}"
+        )
+    twice = sorted({c for c in header if header.count(c) > 1})
+    if twice:
+        raise ConfigError(
+            f"{where} names the column(s) {', '.join(twice)} more than once; it needs "
+            f"{LINKAGE_COLUMNS}, once each"
+        )
+    if "note" not in table.columns:
+        table["note"] = ""
+    table = table[["from_sector", "to_sector", "role", "note"]]
+    table = table.assign(role=table["role"].str.strip().str.lower())
+    bad = table["role"].isin(ROLES)
+    if not bad.all():
+        lines = np.flatnonzero(~bad.to_numpy()) + 2  # the header is line 1
+        raise ConfigError(
+            f"{where} has role(s) {preview(table['role'][~bad].unique())} (line(s) "
+            f"{preview(lines, quote=False)}); accepted: {', '.join(ROLES)}"
+        )
+    if not len(table):
+        logger.info("%s has no rows: no links are expected", where)
+    rows: list[tuple[str, str, str, str]] = []
+    for line, record in enumerate(table.itertuples(index=False), start=2):  # tens of rows
+        froms = _expand(str(record.from_sector), where, line)
+        tos = _expand(str(record.to_sector), where, line)
+        if len(rows) + len(froms) * len(tos) > _MAX_LINKS:
+            raise ConfigError(
+                f"{where}: line {line} ({record.from_sector!r} -> {record.to_sector!r}) "
+                f"makes the table more than {_MAX_LINKS:,} links; write ranges at a "
+                "shorter length (10-33 matches every code under divisions 10 to 33)"
+            )
+        rows.extend((a, b, str(record.role), str(record.note)) for a in froms for b in tos)
+    out = pd.DataFrame(rows, columns=["from_sector", "to_sector", "role", "note"])
+    return out.drop_duplicates(["from_sector", "to_sector"], keep="first").reset_index(drop=True)
+
+
+def _where(source: Path) -> str:
+    """How messages name the linkage table (the option and the file)."""
+    return f"colocation.linkage_table (--linkage-table) {str(source)!r}"
+
+
+def _kbli(text: str) -> bool:
+    """Whether ``text`` is a KBLI code: one to five ASCII digits."""
+    return text.isascii() and text.isdigit() and len(text) <= 5
+
+
+def _expand(text: str, where: str, line: int) -> list[str]:
+    """``"10-33"`` as the codes 10 to 33, ``"08"`` as itself (full-width digits and
+    dashes read as ASCII)."""
+    text = unicodedata.normalize("NFKC", text).strip()
+    if "-" not in text:
+        if not _kbli(text):
+            raise ConfigError(
+                f"{where}: line {line} has {text!r}, which is not a KBLI code (1 to 5 "
+                "digits, e.g. 31 or 16221) or a range of them such as 10-33"
+            )
+        return [text]
+    low, high = (part.strip() for part in text.split("-", 1))
+    if not (_kbli(low) and _kbli(high) and len(low) == len(high) and low <= high):
+        raise ConfigError(
+            f"{where}: line {line} has {text!r}, which is not a range of KBLI codes of "
+            "one length, low to high, such as 10-33"
+        )
+    if int(high) - int(low) >= _MAX_RANGE:
+        raise ConfigError(
+            f"{where}: line {line} has the range {text!r} of more than {_MAX_RANGE:,} "
+            "codes; write it at a shorter length (10-33 matches every code under "
+            "divisions 10 to 33)"
+        )
+    return [str(v).zfill(len(low)) for v in range(int(low), int(high) + 1)]
+
+
+def _under(prefixes: ArrayLike, values: ArrayLike) -> pd.DataFrame:
+    """Every (``i``, ``j``) with ``values[j]`` starting with ``prefixes[i]``, ordered by
+    ``i`` then ``j``: one join per prefix length (KBLI codes have one to five digits),
+    not a comparison of every prefix with every value."""
+    head = pd.Series(np.asarray(prefixes, dtype=object)).astype(str)
+    tail = pd.Series(np.asarray(values, dtype=object)).astype(str)
+    wide, long = head.str.len().to_numpy(), tail.str.len().to_numpy()
+    parts = [pd.DataFrame({"i": np.zeros(0, np.int64), "j": np.zeros(0, np.int64)})]
+    for length in np.unique(wide):
+        left = pd.DataFrame({"i": np.flatnonzero(wide == length), "key": head[wide == length]})
+        fit = long >= length
+        right = pd.DataFrame({"j": np.flatnonzero(fit), "key": tail[fit].str[:length]})
+        parts.append(left.merge(right, on="key")[["i", "j"]])
+    out = pd.concat(parts, ignore_index=True)
+    return out.sort_values(["i", "j"], kind="stable").reset_index(drop=True)
+
+
+def _matches(linkages: pd.DataFrame, sectors: ArrayLike, related: ArrayLike) -> pd.DataFrame:
+    """The (``row``, ``a``, ``b``) with ``sectors[a]`` under the table row's
+    ``to_sector`` and ``related[b]`` under its ``from_sector``."""
+    to = _under(linkages["to_sector"], sectors).rename(columns={"i": "row", "j": "a"})
+    of = _under(linkages["from_sector"], related).rename(columns={"i": "row", "j": "b"})
+    return to.merge(of, on="row")
+
+
+def _roles(linkages: pd.DataFrame, sector: pd.Series, related: pd.Series) -> NDArray[Any]:
+    """What each ``related`` is to each ``sector`` by the table: the role of the first
+    row that matches, codes compared at the table's length (a 4-digit 3101 is division
+    31); None where no row does."""
+    out = np.full(len(sector), None, dtype=object)
+    if not len(linkages) or not len(sector):
+        return out
+    a_codes, a = np.unique(sector.astype(str).to_numpy(), return_inverse=True)
+    b_codes, b = np.unique(related.astype(str).to_numpy(), return_inverse=True)
+    found = _matches(linkages, a_codes, b_codes).groupby(["a", "b"])["row"].min()
+    if not len(found):
+        return out
+    key = pd.Series(
+        found.to_numpy(),
+        index=found.index.get_level_values(0) * len(b_codes) + found.index.get_level_values(1),
+    )
+    row = key.reindex(a * len(b_codes) + b).to_numpy()
+    hit = ~np.isnan(row)
+    out[hit] = linkages["role"].astype(str).to_numpy()[row[hit].astype(np.int64)]
+    return out
+
+
+def linked_pairs(linkages: pd.DataFrame, sectors: ArrayLike) -> pd.DataFrame:
+    """The (``sector``, ``related_sector``) pairs among ``sectors`` that a linkage
+    table names: ``related_sector`` under a row's ``from_sector`` and ``sector`` under
+    its ``to_sector`` (the pairs :func:`global_clq` is asked for with ``also``).
+
+    Parameters
+    ----------
+    linkages
+        A linkage table (:func:`read_linkages`).
+    sectors
+        The sectors present (codes as text).
+
+    Returns
+    -------
+    DataFrame
+        ``sector`` and ``related_sector``, each pair once, in the sectors' order.
+
+    Examples
+    --------
+    >>> linked_pairs(read_linkages(), ["16", "31", "46"]).values.tolist()
+    [['16', '46'], ['31', '16'], ['31', '46']]
+    """
+    names = np.asarray([str(x) for x in np.asarray(sectors, dtype=object)], dtype=object)
+    pairs = _matches(linkages, names, names)[["a", "b"]].drop_duplicates()
+    pairs = pairs.sort_values(["a", "b"], kind="stable")
+    return pd.DataFrame(
+        {
+            "sector": names[pairs["a"].to_numpy()],
+            "related_sector": names[pairs["b"].to_numpy()],
+        }
+    )
+
+
+@fill(firms=_FIRMS)
+def sentra_related(
+    lon: ArrayLike,
+    lat: ArrayLike,
+    labels: ArrayLike,
+    sentra_of: ArrayLike,
+    *,
+    k: int = 8,
+    permutations: int = 99,
+    seed: int = 0,
+    alpha: float = 0.05,
+    min_firms: int = 5,
+    min_related_firms: int = 3,
+    linkages: pd.DataFrame | None = None,
+) -> SentraLinks:
+    """The industries co-located with each sentra and the expected ones that are not
+    (see the module's text).
+
+    Parameters
+    ----------
+    {firms}
+    sentra_of
+        Each firm's sentra id (missing for a firm in none); a sentra's focal firms are
+        those of its sector (the sector of most of its firms).
+    k
+        Neighbours of each firm for the local quotient.
+    permutations
+        Relabellings of the firms outside the sentra (0: no p-values).
+    seed
+        Seed of the relabellings.
+    alpha
+        Significance of a co-location (``p_value < alpha`` and ``clq > 1``).
+    min_firms
+        Related sectors need this many firms in the registry.
+    min_related_firms
+        A co-located sector needs this many firms among the neighbours of the
+        sentra's firms (``n_related_firms``) to be ``significant``.
+    linkages
+        A linkage table (:func:`read_linkages`); None for none (every co-located
+        sector is ``co-located``).
+
+    Returns
+    -------
+    SentraLinks
+        ``related``: one row per sentra and related sector with ``sentra_id``,
+        ``sector``, ``related_sector``, ``clq`` (mean local CLQ of the sentra's firms),
+        ``p_value``, ``n_related_firms`` (distinct firms of the related sector among the
+        sentra firms' neighbours), ``significant`` and ``role`` (from the table, else
+        ``co-located``), sorted by sentra and CLQ; and ``missing``: the links the table
+        expects that are not co-located, with ``sentra_id``, ``sector``,
+        ``related_sector``, ``role``, ``clq``, ``p_value`` and ``reason``
+        (``not_in_registry`` when the registry has fewer than ``min_firms`` of that
+        sector, ``too_few_nearby`` when one to ``min_related_firms`` - 1 of its firms
+        are near the sentra, else ``not_colocated``); and ``firms``: the related firms
+        of every row of ``related`` (``sentra_id``, ``related_sector``, ``firm``: a
+        position).
+    """
+    codes, sectors = _labels(labels)
+    n, s = len(codes), len(sectors)
+    member, names, group = _groups(sentra_of)
+    own = _own_sector(codes[member], group, len(names), s)
+    focal = np.flatnonzero(member)[codes[member] == own[group]]
+    focal_group = group[codes[member] == own[group]]
+    if not len(focal):
+        return SentraLinks(_empty_related(), _empty_missing(), _empty_firms())
+    if k < 1:
+        raise ConfigError(f"colocation.k={k!r} must be at least 1")
+    if n < 2:
+        raise DataError(f"co-location needs at least 2 firms, got {n}")
+    dist, neighbours = _neighbours(_places(lon, lat), k, focal)
+    counts = np.bincount(codes, minlength=s).astype(np.float64)
+    m = len(names)
+    expected = np.tile(counts, (m, 1))  # N'_B / (N - 1) per (sentra, sector)
+    expected[np.arange(m), own] -= 1
+    expected /= n - 1
+    size = np.bincount(focal_group, minlength=m).astype(np.float64)
+
+    slots = np.repeat(focal_group, neighbours.shape[1]) * s  # each neighbour's row
+    weights = _kernel(dist).ravel()
+
+    def mean_clq(labels_at: NDArray[np.int64]) -> NDArray[np.float64]:
+        """Each sentra's mean LCLQ towards every sector, its firms' neighbours labelled
+        ``labels_at`` (one per neighbour slot)."""
+        total = np.bincount(slots + labels_at, weights=weights, minlength=m * s)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return total.reshape(m, s) / size[:, None] / expected
+
+    at = neighbours.ravel()
+    observed = mean_clq(codes[at])
+    above = np.zeros_like(observed)
+    if permutations:
+        # relabelling every firm outside the sentra at random: only the labels of the
+        # sentra firms' neighbours matter, a sample without replacement of the free labels
+        rng = np.random.default_rng(seed)
+        fixed = np.zeros(n, dtype=bool)
+        fixed[focal] = True
+        pool = codes[~fixed]
+        free = ~fixed[at]
+        shown, slot = np.unique(at[free], return_inverse=True)
+        labels_at = codes[at]
+        for _ in range(permutations):  # relabellings; each costs the neighbours, not n
+            labels_at[free] = pool[rng.choice(len(pool), len(shown), replace=False)][slot]
+            above += mean_clq(labels_at) >= observed - 1e-12
+    p_value = (above + 1) / (permutations + 1) if permutations else np.full_like(observed, np.nan)
+    near, around = _related_firms(neighbours, focal_group, codes, m, s, n)
+    related = _related_table(names, sectors, own, observed, p_value, near, counts, min_firms)
+    related["significant"] = (
+        (related["p_value"] < alpha)
+        & (related["clq"] > 1)
+        & (related["n_related_firms"] >= min_related_firms)
+    )
+    table = linkages if linkages is not None else _no_linkages()
+    roles = _roles(table, related["sector"], related["related_sector"])
+    related["role"] = np.where(pd.isna(roles), "co-located", roles).astype(object)
+    missing = _missing(names, sectors, own, related, table, counts, min_firms, min_related_firms)
+    return SentraLinks(related, missing, _firms_of(around, related, names, sectors, codes, n))
+
+
+def _own_sector(
+    codes: NDArray[np.int64], group: NDArray[np.int64], m: int, s: int
+) -> NDArray[np.int64]:
+    """The sector of most of each sentra's firms."""
+    table = np.bincount(group * s + codes, minlength=m * s).reshape(m, s)
+    return table.argmax(axis=1)
+
+
+def _related_firms(
+    neighbours: NDArray[np.int64],
+    focal_group: NDArray[np.int64],
+    codes: NDArray[np.int64],
+    m: int,
+    s: int,
+    n: int,
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Distinct firms of each sector among the neighbours of each sentra's firms (a
+    sentra x sector table), and those (sentra, firm) pairs as ``sentra * n + firm``."""
+    pairs = np.unique(np.repeat(focal_group, neighbours.shape[1]) * n + neighbours.ravel())
+    sentra, firm = pairs // n, pairs % n
+    return np.bincount(sentra * s + codes[firm], minlength=m * s).reshape(m, s), pairs
+
+
+def _firms_of(
+    pairs: NDArray[np.int64],
+    related: pd.DataFrame,
+    names: NDArray[Any],
+    sectors: pd.Index,
+    codes: NDArray[np.int64],
+    n: int,
+) -> pd.DataFrame:
+    """The (sentra, firm) neighbour pairs whose firm's sector is a row of ``related``
+    (not the sentra's own sector, enough firms in the registry)."""
+    sentra, firm = pairs // n, pairs % n
+    out = pd.DataFrame(
+        {
+            "sentra_id": names[sentra],
+            "related_sector": np.asarray(sectors)[codes[firm]],
+            "firm": firm,
+        }
+    )
+    keys = related[["sentra_id", "related_sector"]]
+    return out.merge(keys, on=["sentra_id", "related_sector"], how="inner")[
+        ["sentra_id", "related_sector", "firm"]
+    ]
+
+
+def _related_table(
+    names: NDArray[Any],
+    sectors: pd.Index,
+    own: NDArray[np.int64],
+    clq: NDArray[np.float64],
+    p_value: NDArray[np.float64],
+    near: NDArray[np.int64],
+    counts: NDArray[np.float64],
+    min_firms: int,
+) -> pd.DataFrame:
+    m, s = clq.shape
+    out = pd.DataFrame(
+        {
+            "sentra_id": np.repeat(names, s),
+            "sector": np.asarray(sectors)[np.repeat(own, s)],
+            "related_sector": np.tile(np.asarray(sectors), m),
+            "clq": clq.ravel(),
+            "p_value": p_value.ravel(),
+            "n_related_firms": near.ravel(),
+            "_other": (np.arange(s)[None, :] != own[:, None]).ravel(),
+            "_enough": np.tile(counts >= min_firms, m),
+        }
+    )
+    out = out.loc[out["_other"] & out["_enough"]].drop(columns=["_other", "_enough"])
+    out = out.sort_values(["sentra_id", "clq"], ascending=[True, False], kind="stable")
+    return out.reset_index(drop=True)
+
+
+def _missing(
+    names: NDArray[Any],
+    sectors: pd.Index,
+    own: NDArray[np.int64],
+    related: pd.DataFrame,
+    linkages: pd.DataFrame,
+    counts: NDArray[np.float64],
+    min_firms: int,
+    min_related_firms: int,
+) -> pd.DataFrame:
+    """The table's expected links of each sentra that are not co-located (by joins:
+    sentra x their sector's links x the registry's sectors under each link)."""
+    codes = np.asarray([str(x) for x in sectors], dtype=object)
+    present = pd.Series(counts, index=codes)
+    # the links each sentra sector expects: its sector under a row's to_sector
+    mine = np.asarray(sorted({codes[c] for c in own}), dtype=object)
+    rows = _under(linkages["to_sector"], mine).sort_values(["j", "i"], kind="stable")
+    expects = pd.DataFrame(
+        {
+            "sector": mine[rows["j"].to_numpy()],
+            "link": linkages["from_sector"].astype(str).to_numpy()[rows["i"].to_numpy()],
+            "role": linkages["role"].astype(str).to_numpy()[rows["i"].to_numpy()],
+        }
+    )
+    own_sectors = pd.DataFrame({"sentra_id": names, "sector": codes[own]})
+    wanted = own_sectors.merge(expects, on="sector")
+    if not len(wanted):
+        return _empty_missing()
+    links = wanted["link"].unique()
+    found = _under(links, codes)
+    under = pd.DataFrame(
+        {"link": links[found["i"].to_numpy()], "related_sector": codes[found["j"].to_numpy()]}
+    )
+    hits = wanted.merge(under, on="link", how="left")
+    hits = hits.loc[hits["related_sector"] != hits["sector"]]
+    hits = hits.merge(
+        related[
+            ["sentra_id", "related_sector", "clq", "p_value", "n_related_firms", "significant"]
+        ],
+        on=["sentra_id", "related_sector"],
+        how="left",
+    )
+    hits["firms"] = present.reindex(hits["related_sector"]).fillna(0).to_numpy()
+    keys = ["sentra_id", "sector", "link", "role"]
+    hits["significant"] = hits["significant"].astype("boolean").fillna(False).astype(bool)
+    hits["_clq"] = hits["clq"].fillna(-np.inf)
+    best = hits.sort_values("_clq", ascending=False, kind="stable").groupby(keys, sort=False)
+    summary = best.agg(
+        found=("significant", "any"), clq=("clq", "first"), p_value=("p_value", "first"),
+        firms=("firms", "sum"), near=("n_related_firms", "sum"),
+    ).reset_index()  # fmt: skip
+    out = wanted[keys].merge(summary, on=keys, how="left")
+    out = out.loc[~out["found"].fillna(False).astype(bool)]
+    near = out["near"].fillna(0)
+    out["reason"] = np.select(
+        [out["firms"].fillna(0) < min_firms, (near > 0) & (near < min_related_firms)],
+        ["not_in_registry", "too_few_nearby"],
+        "not_colocated",
+    )
+    out = out.rename(columns={"link": "related_sector"})
+    return out[list(_empty_missing().columns)].reset_index(drop=True)
+
+
+def _no_linkages() -> pd.DataFrame:
+    return pd.DataFrame(columns=["from_sector", "to_sector", "role", "note"])
+
+
+def _empty_related() -> pd.DataFrame:
+    columns = ["sentra_id", "sector", "related_sector", "clq", "p_value", "n_related_firms"]
+    return pd.DataFrame(columns=[*columns, "significant", "role"])
+
+
+def _empty_firms() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "sentra_id": pd.Series(dtype=object),
+            "related_sector": pd.Series(dtype=object),
+            "firm": pd.Series(dtype=np.int64),
+        }
+    )
+
+
+def _empty_missing() -> pd.DataFrame:
+    return pd.DataFrame(
+        columns=["sentra_id", "sector", "related_sector", "role", "clq", "p_value", "reason"]
+    )

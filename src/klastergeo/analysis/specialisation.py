@@ -1,0 +1,204 @@
+"""Local specialisation: does a neighbourhood hold more firms of a sector than its firms
+of all sectors predict?
+
+Gi* of raw counts measures *density*: a city with many firms of every sector is a hot
+spot of every sector. A sentra is a place *specialised* in one product, so klastergeo's
+sentra and default map use this statistic instead:
+
+- the neighbourhood of area *i* is *i* and its neighbours in the spatial weights (Gi*'s
+  neighbourhood, every link counted once whatever its weight);
+- *S* is the neighbourhood's firms of sector *s* and *M* its firms of all sectors;
+- **null hypothesis: random labelling.** The sectors of the study area's *N* firms are
+  a random permutation (each area keeps its number of firms, each sector its *N_s*).
+  Then *S* is hypergeometric: *M* firms drawn without replacement from *N*, of which
+  *N_s* are of the sector. The p-value needs no permutations and no normal
+  approximation, whatever the number of areas: ``spec_p`` is two-sided, twice the
+  smaller tail, capped at 1. The tails are the hypergeometric ones, exact; for a
+  neighbourhood holding less than 1 % of the study area's firms
+  (:data:`BINOMIAL_SHARE`), where drawing with or without replacement differs by less
+  than 1 % in variance, the binomial ones (a thousand times faster);
+- ``spec_z`` is the normal score of that p-value, signed by the tail (positive: more
+  firms of the sector than expected), and ``spec_bin`` the ArcGIS-style bin of it (-3 to
+  3: 99, 95 and 90 % confidence), as ``gi_bin`` is for density;
+- ``spec_ratio`` is *S* divided by its expectation *M N_s / N*: the neighbourhood's
+  location quotient.
+
+Under random labelling each area's p-value is valid (exact, and conservative where
+counts are small, since a count is discrete), so about 5 % or fewer of the areas of a
+sector fall in the 95 % bins. An area that is dense in every sector has *S* near its
+expectation and is not significant. With ``fdr=True`` the bins are decided on
+Benjamini-Hochberg adjusted p-values within each sector (``spec_p`` stays the raw one).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+from libpysal.graph import Graph
+from numpy.typing import NDArray
+from scipy import sparse, special, stats
+
+from klastergeo.analysis._graph import accepts_w
+from klastergeo.analysis.autocorrelation import fdr_adjust, hot_spot_bins
+from klastergeo.errors import DataError
+
+__all__ = ["COLUMNS", "local_specialisation"]
+
+logger = logging.getLogger(__name__)
+
+#: The columns :func:`local_specialisation` adds to the area x sector table.
+COLUMNS = ("spec_ratio", "spec_z", "spec_p", "spec_bin")
+
+#: Neighbourhoods holding less than this share of the study area's firms are tested with
+#: the binomial tails (the finite-population correction is then under 1 % of the
+#: variance); larger ones with the exact hypergeometric tails.
+BINOMIAL_SHARE = 0.01
+
+#: The normal score given to p-values too small for a double (about 1e-308).
+_Z_LIMIT = 37.5
+
+
+@accepts_w
+def local_specialisation(
+    counts: pd.DataFrame,
+    graph: Graph,
+    *,
+    sectors: list[str] | None = None,
+    fdr: bool = False,
+) -> pd.DataFrame:
+    """The local specialisation of every area in every sector (see the module docstring).
+
+    Parameters
+    ----------
+    counts
+        Firms per area (rows, indexed by area code) and sector (columns): every sector,
+        since an area's firms of all sectors are the sum of its row.
+    graph
+        Spatial weights over the same areas (its ``unique_ids``); only which areas are
+        neighbours matters, not the weights.
+    sectors
+        The sectors to return (default: every column of ``counts``).
+    fdr
+        Decide the bins on Benjamini-Hochberg adjusted p-values within each sector.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by (``area_code``, ``sector``), areas outer in the graph's order, with
+        :data:`COLUMNS`.
+
+    Examples
+    --------
+    Six areas in a row; the fourth holds most of sector "b" (its neighbourhood, areas 3
+    to 5, holds 34 of its 66 firms in "b", against 21.7 expected at b's share of the
+    144 firms):
+
+    >>> from libpysal.graph import Graph
+    >>> g = Graph.from_adjacency(pd.DataFrame({
+    ...     "focal": [1, 2, 2, 3, 3, 4, 4, 5, 5, 6],
+    ...     "neighbor": [2, 1, 3, 2, 4, 3, 5, 4, 6, 5], "weight": 1.0}))
+    >>> counts = pd.DataFrame({"a": [20, 20, 20, 4, 20, 20], "b": [2, 2, 2, 30, 2, 2]},
+    ...                       index=pd.Index(range(1, 7), name="area_code"))
+    >>> out = local_specialisation(counts, g)
+    >>> round(float(out.loc[(4, "b"), "spec_ratio"]), 3), int(out.loc[(4, "b"), "spec_bin"])
+    (1.569, 3)
+    >>> int(out.loc[(1, "b"), "spec_bin"])  # 2 of 22 firms where 28 % are expected
+    -3
+    """
+    ids = pd.Index(graph.unique_ids)
+    missing = ids.difference(counts.index)
+    if len(missing):
+        raise DataError(
+            f"counts: {len(missing)} area(s) of the weights have no row (e.g. "
+            f"{missing[0]!r}); give every area a row, with zeros where it has no firms"
+        )
+    wanted = list(counts.columns) if sectors is None else list(sectors)
+    absent = [s for s in wanted if s not in counts.columns]
+    if absent:
+        raise DataError(f"sectors {absent!r} are not columns of counts ({list(counts.columns)})")
+    index = pd.MultiIndex.from_product(
+        [ids, pd.Index(wanted, dtype=object)], names=["area_code", "sector"]
+    )
+    if not wanted or not len(ids):
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in COLUMNS}, index=index).astype(
+            {"spec_bin": np.int64}
+        )
+    table = counts.reindex(ids)
+    n = table.to_numpy(dtype=np.float64)
+    if (n < 0).any() or not np.isfinite(n).all():
+        raise DataError("counts: firm counts must be finite and not negative")
+    total = n.sum()
+    by_sector = n.sum(axis=0)
+    columns = table.columns.get_indexer(pd.Index(wanted))
+    hood = _neighbourhoods(graph, len(ids))
+    found = hood @ n[:, columns]  # S: the neighbourhoods' firms of each sector
+    firms = hood @ n.sum(axis=1)  # M: the neighbourhoods' firms of all sectors
+    z, p, ratio = _exact(found, firms[:, None], by_sector[columns][None, :], total)
+    decide = p if not fdr else np.column_stack([fdr_adjust(p[:, k]) for k in range(p.shape[1])])
+    bins = hot_spot_bins(z, decide)
+    return pd.DataFrame(
+        {
+            "spec_ratio": ratio.reshape(-1),
+            "spec_z": z.reshape(-1),
+            "spec_p": p.reshape(-1),
+            "spec_bin": bins.reshape(-1),
+        },
+        index=index,
+    )
+
+
+def _neighbourhoods(graph: Graph, n_areas: int) -> sparse.csr_matrix:
+    """Each area and its neighbours (0/1, rows in the graph's order), isolates alone."""
+    adjacency = graph.sparse.tocsr().astype(bool).astype(np.float64)
+    adjacency.setdiag(1.0)
+    adjacency.eliminate_zeros()
+    assert adjacency.shape == (n_areas, n_areas)
+    return adjacency
+
+
+def _tails(
+    k: NDArray[np.float64], m: NDArray[np.float64], s: NDArray[np.float64], total: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """P(S >= k) and P(S <= k) under random labelling: hypergeometric (``m`` firms drawn
+    from ``total``, ``s`` of them in the sector); where ``m`` is below
+    :data:`BINOMIAL_SHARE` of ``total`` the binomial tails with the sector's share,
+    whose variance differs by the finite-population factor ``(total - m) / (total - 1)``
+    only (scipy's hypergeometric tails cost about 0.1 ms a cell at tens of thousands of
+    firms; the binomial's, a microsecond)."""
+    k, m, s = (np.ravel(np.asarray(a, dtype=float)) for a in (k, m, s))
+    upper = np.empty(len(k))
+    lower = np.empty(len(k))
+    small = m < BINOMIAL_SHARE * total
+    share = s / total if total > 0 else np.zeros_like(s)
+    upper[small] = stats.binom.sf(k[small] - 1, m[small], share[small])
+    lower[small] = stats.binom.cdf(k[small], m[small], share[small])
+    exact = ~small
+    upper[exact] = stats.hypergeom.sf(k[exact] - 1, total, s[exact], m[exact])
+    lower[exact] = stats.hypergeom.cdf(k[exact], total, s[exact], m[exact])
+    return upper, lower
+
+
+def _exact(
+    found: NDArray[np.float64],
+    firms: NDArray[np.float64],
+    sector_total: NDArray[np.float64],
+    total: float,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Two-sided hypergeometric p-values, their signed normal scores and the ratios of
+    found to expected firms."""
+    expected = firms * sector_total / total if total > 0 else np.zeros_like(found)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(expected > 0, found / expected, np.nan)
+    shape = np.broadcast_shapes(found.shape, firms.shape, sector_total.shape)
+    k = np.broadcast_to(found, shape)
+    m = np.broadcast_to(firms, shape)
+    s = np.broadcast_to(sector_total, shape)
+    upper, lower = _tails(k, m, s, total)
+    p = np.minimum(1.0, 2.0 * np.minimum(upper, lower))
+    sign = np.where(found > expected, 1.0, np.where(found < expected, -1.0, 0.0))
+    p = p.reshape(shape)
+    z = sign * np.minimum(-special.ndtri(np.maximum(p, 1e-300) / 2.0), _Z_LIMIT)
+    z = np.where(p >= 1.0, 0.0, z)
+    return z, np.nan_to_num(p, nan=1.0), ratio

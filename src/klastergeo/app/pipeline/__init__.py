@@ -1,0 +1,585 @@
+"""The whole job as explicit steps: registry -> study area -> counts -> weights ->
+statistics -> sentra -> profiles -> models -> map -> report and outputs.
+
+:func:`run` reads as the list of those steps. Each is a function of its own module that
+takes and returns small frozen dataclasses (:class:`~.study.StudyArea`,
+:class:`~.intake.Intake`, :class:`~.counting.Counts`, :class:`~.weighting.Weights`,
+:class:`~.statistics.Statistics`, :class:`~.delineation.Delineation`,
+:class:`~.profiling.Profiles`, :class:`~.probabilities.Models`); the kind of area (admin
+level, H3, custom polygons) is decided once, by the study area; :mod:`~.writer` writes
+every file into one staging folder committed at the end (:class:`klastergeo.io.files.RunFolder`).
+
+Outputs of a run (``config.out``): ``summary.json``, ``rejected.csv``, ``repaired.csv``,
+``areas.parquet``, ``sentra.csv``/``.geojson``, ``sentra_areas.csv``, ``global.csv``,
+``firms/`` (GeoParquet by province), the profile tables, ``models/``, ``map.html``,
+``report.html`` with ``figures/``, and ``index.html``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from klastergeo.analysis import regression as models
+from klastergeo.app.config import RunConfig
+from klastergeo.app.pipeline import (
+    assembly,
+    coverage,
+    firm_output,
+    intake,
+    probabilities,
+    writer,
+)
+from klastergeo.app.pipeline._steps import Reporter, Steps, arrow_pool, header
+from klastergeo.app.pipeline.commands import run_area_model, run_models, validate_run
+from klastergeo.app.pipeline.counting import check_counts, count, count_from_file
+from klastergeo.app.pipeline.delineation import find_sentra
+from klastergeo.app.pipeline.intake import rejection_folder, validate_only, validation_problem
+from klastergeo.app.pipeline.profiling import FIRM_LEVEL, check_colocation, profile, profile_counts
+from klastergeo.app.pipeline.protection import protect
+from klastergeo.app.pipeline.statistics import analyse
+from klastergeo.app.pipeline.study import study_area
+from klastergeo.app.pipeline.weighting import build_weights
+from klastergeo.errors import ConfigError, ValidationError
+from klastergeo.io.files import RunFolder
+from klastergeo.io.registry import records as records_mod
+from klastergeo.publish import gis, workbook
+
+__all__ = [
+    "MODEL_STEPS",
+    "SENTRA_STEPS",
+    "STEPS",
+    "Reporter",
+    "RunResult",
+    "rejection_folder",
+    "run",
+    "run_area_model",
+    "run_models",
+    "validate_only",
+    "validate_run",
+    "validation_problem",
+]
+
+logger = logging.getLogger(__name__)
+
+STEPS = (
+    "boundaries",
+    "read",
+    "validate",
+    "aggregate",
+    "weights",
+    "statistics",
+    "sentra",
+    "profile",
+    "models",
+    "protect",
+    "map",
+    "report",
+    "write",
+)
+#: The steps ``klastergeo sentra`` runs (no models, no map).
+SENTRA_STEPS = tuple(s for s in STEPS if s not in ("models", "map"))
+#: The steps of ``klastergeo model`` on a registry column (no areas needed).
+MODEL_STEPS = ("read", "validate", "models", "write")
+
+
+@dataclass
+class RunResult:
+    """What a run produced (the same content as the files it wrote).
+
+    ``areas`` are the areas of analysis with their statistics, one row per area
+    (indexed by area code, EPSG:4326): ``name``, ``n_firms`` and, per analysed sector
+    ``s``, ``n_firms_s``, ``lq_s``, ``lq_low_s``, ``lq_high_s``, ``spec_bin_s``,
+    ``gi_bin_s``, ``lisa_s`` and ``sentra_s`` (the columns of ``areas.gpkg``);
+    :meth:`sector` gives every statistic of one sector; ``table`` is the long table.
+    ``firms`` are read from the run's firms output when first asked for (a national
+    registry's firms are not held in memory); ``firm_columns`` are the few columns of
+    every firm the steps used, indexed by position.
+    """
+
+    out: Path
+    summary: dict[str, Any]
+    validation: records_mod.ValidationReport
+    firm_columns: pd.DataFrame
+    areas: gpd.GeoDataFrame
+    table: pd.DataFrame
+    sentra: gpd.GeoDataFrame
+    global_stats: pd.DataFrame
+    models: dict[str, models.ModelResult] = field(default_factory=dict)
+    members: pd.DataFrame | None = None
+    candidates: pd.DataFrame | None = None  # near misses (candidates.csv)
+    concentration: pd.DataFrame | None = None
+    typology: pd.DataFrame | None = None
+    diagnosis: pd.DataFrame | None = None
+    related: pd.DataFrame | None = None  # related.csv (co-location per sentra)
+    colocated: pd.DataFrame | None = None  # the related industries' firms (positions)
+    missing_links: pd.DataFrame | None = None  # missing_links.csv
+    graph: Any = None  # the libpysal Graph the statistics used
+    sample: pd.DataFrame | None = None  # the models' sample strata, when sampled
+    #: What the files may show (:class:`~.protection.Protection`): the tables above are
+    #: as published, suppressed sums blank and marked in ``<measure>_flag`` columns.
+    disclosure: Any = field(default=None, repr=False)
+    _firms: gpd.GeoDataFrame | None = field(default=None, repr=False)
+
+    def sector(self, code: str) -> gpd.GeoDataFrame:
+        """The areas with every statistic of one sector (the long table's rows of that
+        sector: counts, LQ and interval, ``spec_*``, ``gi_*``, ``lisa_*``, sentra, model
+        probabilities), with the area's ``name`` and geometry, indexed by area code.
+
+        Parameters
+        ----------
+        code
+            An analysed sector (e.g. ``"25"``).
+        """
+        sectors = self.table.index.get_level_values("sector").astype(str)
+        if str(code) not in set(sectors):
+            raise ConfigError(
+                f"sector {code!r} is not in this run's table; its sectors are "
+                f"{', '.join(sorted(set(sectors)))}"
+            )
+        rows = self.table.loc[sectors == str(code)].droplevel("sector")
+        shapes = self.areas[["name", self.areas.geometry.name]]
+        return gpd.GeoDataFrame(shapes.join(rows, how="left"), crs=self.areas.crs)
+
+    @property
+    def firms(self) -> gpd.GeoDataFrame:
+        """Every kept firm with the run's columns (read from ``out/firms``), in file
+        order, indexed by record id."""
+        if self._firms is None:
+            self._firms = firm_output.read_firms(self.out)
+        return self._firms
+
+
+def run(
+    config: RunConfig,
+    *,
+    reporter: Reporter | None = None,
+    sentra_only: bool = False,
+    skip_map: bool = False,
+    survey: intake.Survey | None = None,
+) -> RunResult:
+    """Run the whole pipeline and write its outputs into ``config.out``.
+
+    Raises :class:`~klastergeo.errors.KlastergeoError` subclasses for bad input,
+    configuration or environment (the CLI exits with code 2); the outputs of an earlier
+    run in ``config.out`` stay untouched unless the run completes.
+
+    Parameters
+    ----------
+    config
+        The run's configuration; every section is used, and the outputs go to
+        ``config.out``.
+    reporter
+        Receives the progress of every step (default: progress is only logged).
+    sentra_only
+        Stop after the sentra and their profiles (``klastergeo sentra``): no models and
+        no map.
+    skip_map
+        Fit the models but draw no map (``klastergeo model``).
+    survey
+        The period this run is of, inside a run over surveys
+        (:func:`klastergeo.app.pipeline.periods.run_periods`): a stop at validation reports
+        beside the run over surveys' ``--out`` and names its registry.
+
+    Returns
+    -------
+    RunResult
+        The tables of the run and its summary (the content of the files written).
+
+    Examples
+    --------
+    >>> result = run(load_config("klastergeo.toml"))  # doctest: +SKIP
+    """
+    if config.records.period_col or config.records.files or config.counts.files:
+        given = (
+            f"records.period_col={config.records.period_col!r}"
+            if config.records.period_col
+            else f"records.files ({len(config.records.files)} registries)"
+            if config.records.files
+            else f"counts.files ({len(config.counts.files)} counts files)"
+        )
+        raise ConfigError(
+            f"{given} asks for a run per survey period, which `klastergeo run` and "
+            "`klastergeo sentra` make (from Python: klastergeo.app.pipeline.periods.run_periods); "
+            "this function runs one registry"
+        )
+    steps = Steps(reporter)
+    from_counts = config.counts.given
+    if from_counts:
+        check_counts(config)
+    else:
+        intake.check_records(config)  # before the output folder, boundaries or the registry
+        check_colocation(config)
+    with RunFolder(config.out) as folder, arrow_pool():  # checked, locked, then computing
+        study = steps("boundaries", study_area, config)
+        if from_counts:  # counts per area: read, checked and counted in one step
+            records, counts = steps("read", count_from_file, config, study)
+            _stop_at_counts(config, records.validation, counts, steps, survey)
+            predictors: dict[str, pd.Series] = {}
+        else:
+            registry = steps("read", intake.read, config, folder.scratch(), steps.progress)
+            records, predictors = steps(
+                "validate", _validate, config, registry, study, steps, survey
+            )
+            counts = steps("aggregate", count, config, study, records)
+        h3, options = study.kind == "h3", config.analysis
+        weights = steps(
+            "weights", build_weights, options, counts.areas, counts.firms_per_area, h3=h3
+        )
+        stats = steps("statistics", analyse, options, counts, weights, steps.notes, steps.progress)
+        parents, found = steps(
+            "sentra", _sentra, config, study, counts, stats, weights, steps.notes
+        )
+        firms = assembly.firms_with_sentra(counts.firms, found)
+        if from_counts:
+            profiles = steps(
+                "profile", profile_counts, config, study, counts.counts, found.sentra, steps.notes
+            )
+        else:
+            profiles = steps(
+                "profile",
+                profile,
+                config,
+                study,
+                firms,
+                found.sentra,
+                stats.analysed,
+                steps.notes,
+                counts.store,
+            )
+        if from_counts:
+            steps.notes.add(
+                "write", "firms output (firms/) and firm markers", FIRM_LEVEL, warn=False
+            )
+        if sentra_only:
+            fitted = probabilities.Models()
+        elif from_counts:
+            fitted = probabilities.Models()
+            steps.notes.add(
+                "models", "firm-level models", f"{FIRM_LEVEL}: they are fitted on firms", warn=False
+            )
+        else:
+            fitted = steps(
+                "models", _models, config, firms, predictors, weights, records, steps.notes
+            )
+        del predictors  # a number per firm and predictor: only the models read them
+        result = _result(config, records, counts, stats, weights, found, firms, profiles, fitted)
+        guard = steps("protect", protect, config, counts, found, result.firm_columns, counts.store)
+        result = guard.public(result)  # what every file, page and workbook shows
+        if from_counts:  # no firms output to read them from: there are none
+            result._firms = counts.store.frame()
+        profiles = dataclasses.replace(
+            profiles,
+            concentration=result.concentration,
+            typology=result.typology,
+            diagnosis=result.diagnosis,
+        )
+        fmap = None
+        if not (sentra_only or skip_map):
+            fmap = steps(
+                "map",
+                assembly.draw_map,
+                config,
+                study,
+                result,
+                parents,
+                fitted.best,
+                counts.store,
+                steps.notes,
+            )
+        head = header(
+            "sentra" if sentra_only else "complete", options.seed, timestamp=config.output.timestamp
+        )
+        parts = (study, counts, weights, stats, profiles, fitted, fmap)
+        result.summary = _write_run(folder, config, steps, head, result, *parts)
+    logger.info("run finished: %d sentra, outputs in %s", len(result.sentra), config.out)
+    return result
+
+
+def _validate(
+    config: RunConfig, registry: Any, study: Any, steps: Steps, survey: intake.Survey | None
+) -> tuple[intake.Intake, dict[str, pd.Series]]:
+    """Validate the records (and read the model predictors, failing early on unknown
+    ones); stop where validation keeps nothing, or finds a problem with ``--strict``."""
+    records = intake.validate(config, registry, study.polygons, steps.progress)
+    predictors = probabilities.predictors(config, records.validation, records.firms)
+    _stop_at_validation(config, records.validation, steps, survey, study.source)
+    return records, predictors
+
+
+def _sentra(
+    config: RunConfig, study: Any, counts: Any, stats: Any, weights: Any, notes: Any = None
+) -> tuple[pd.Series | None, Any]:
+    """The areas' parent names (for sentra names and the map) and the sentra."""
+    parents = study.parents(counts.areas)
+    return parents, find_sentra(config, counts, stats, weights, parents, notes=notes)
+
+
+def _models(
+    config: RunConfig,
+    firms: gpd.GeoDataFrame,
+    predictors: dict[str, pd.Series],
+    weights: Any,
+    records: intake.Intake,
+    notes: Any,
+) -> probabilities.Models:
+    """The firm-level models of ``[model]``; a kind that cannot be estimated is noted."""
+    fitted = probabilities.fit_models(
+        config, firms, predictors, weights.graph, records.validation, records.firms
+    )
+    for kind, fit in fitted.notes.items():
+        if "skipped" in fit:
+            notes.add("models", models.TITLES[kind], fit["skipped"], warn=False)
+    if not fitted.fitted:
+        return fitted
+    lost = probabilities.left_out(config, records.validation, predictors)
+    for item in lost:
+        logger.info("models: %s", probabilities.left_out_text(item))  # the summary says it
+    return dataclasses.replace(fitted, left_out=lost)
+
+
+def _result(
+    config: RunConfig,
+    records: intake.Intake,
+    counts: Any,
+    stats: Any,
+    weights: Any,
+    found: Any,
+    firms: gpd.GeoDataFrame,
+    profiles: Any,
+    fitted: probabilities.Models,
+) -> RunResult:
+    """The tables of the run, every step's columns in place."""
+    located = profiles.colocation
+    firms, table, sentra = assembly.with_probabilities(
+        assembly.with_colocated(firms, located.firms if located is not None else None),
+        assembly.table_with_sentra(stats.table, found),
+        assembly.profiled_sentra(found.sentra, profiles),
+        fitted,
+        config.model.outcome,
+    )
+    return RunResult(
+        out=Path(config.out),
+        summary={},
+        validation=records.validation,
+        firm_columns=firms,
+        areas=gis.areas_layer(counts.areas, table, stats.analysed),
+        table=table,
+        sentra=sentra,
+        global_stats=stats.global_stats,
+        models=fitted.fitted,
+        members=found.members,
+        candidates=found.candidates,
+        concentration=profiles.concentration,
+        typology=profiles.typology,
+        diagnosis=profiles.diagnosis,
+        related=located.related if located is not None else None,
+        colocated=located.firms if located is not None else None,
+        missing_links=located.missing if located is not None else None,
+        graph=weights.graph,
+        sample=fitted.sample,
+    )
+
+
+def _stop_at_counts(
+    config: RunConfig,
+    report: records_mod.ValidationReport,
+    counts: Any,
+    steps: Steps,
+    survey: intake.Survey | None = None,
+) -> None:
+    """Stop a run on counts whose file gives nothing usable (no row kept, no area with
+    a known count, no firm), or, with ``--strict``, any rejected row (totals rows and
+    footnotes aside); its report goes beside the previous outputs."""
+    where = rejection_folder(config.out if survey is None else survey.config.out)
+    # rows mostly of other areas than --area: the wrong study area, said where they lie
+    name = repr(str(config.counts.path)) if survey is None else survey.source(config)
+    problem = coverage.check(config, report, where=where, registry=name)
+    if problem is None:
+        problem = intake.stop_error(config, report, where, survey=survey)
+    if problem is None and (not len(counts.areas) or not counts.counts["n_firms"].sum()):
+        unknown = len(counts.source.unknown) if counts.source is not None else 0
+        problem = ValidationError(
+            f"counts file {str(config.counts.path)!r} gives no usable count: "
+            + (
+                f"every area of the study area has an unknown count ({unknown} areas with "
+                "a blank cell or a rejected row)"
+                if not len(counts.areas)
+                else "every count is 0"
+            )
+            + f"; the outputs in {str(config.out)!r} are unchanged; see "
+            f"{str(where / 'rejected.csv')!r}"
+        )
+    if problem is not None:
+        head = header(
+            "stopped after validation", config.analysis.seed, timestamp=config.output.timestamp
+        )
+        if survey is not None:
+            head["period"] = survey.period
+            config = survey.config
+        writer.rejection_report(where, config, report, head, steps.timings)
+        raise problem
+
+
+def _stop_at_validation(
+    config: RunConfig,
+    report: records_mod.ValidationReport,
+    steps: Steps,
+    survey: intake.Survey | None = None,
+    source: Path | None = None,
+) -> None:
+    """Stop a run whose placed records lie mostly outside the study area
+    (:func:`~.coverage.check`: the wrong ``--area``), or whose validation keeps nothing
+    (or, with ``--strict``, finds any problem): its report goes beside the previous
+    outputs, which stay as they are (for a period of a run over surveys: beside the run
+    over surveys' outputs)."""
+    where = rejection_folder(config.out if survey is None else survey.config.out)
+    registry = None if survey is None else survey.source(config)
+    problem = coverage.check(config, report, source=source, where=where, registry=registry)
+    if problem is None:
+        problem = intake.stop_error(config, report, where, survey=survey)
+    if problem is not None:
+        head = header(
+            "stopped after validation", config.analysis.seed, timestamp=config.output.timestamp
+        )
+        if survey is not None:  # the report names the user's registry and options
+            head["period"] = survey.period
+            config = survey.config
+        writer.rejection_report(where, config, report, head, steps.timings)
+        raise problem
+
+
+def _write_run(
+    folder: RunFolder,
+    config: RunConfig,
+    steps: Steps,
+    head: dict[str, Any],
+    result: RunResult,
+    study: Any,
+    counts: Any,
+    weights: Any,
+    stats: Any,
+    profiles: Any,
+    fitted: probabilities.Models,
+    fmap: Any,
+) -> dict[str, Any]:
+    """The report, every output file and the summary, then the commit (the ``report``
+    and ``write`` steps). Returns the summary."""
+    from klastergeo.publish import maps
+
+    stage = folder.path
+    summary = writer.run_summary(
+        config,
+        head,
+        report=result.validation,
+        areas=result.areas,
+        firms_per_area=counts.firms_per_area,
+        weights_info=weights.info,
+        analysed=stats.analysed,
+        skipped=stats.skipped,
+        sentra=result.sentra,
+        model_notes=fitted.notes,
+        predictors_left_out=fitted.left_out,
+        not_computed=steps.notes.items,
+        timings=steps.timings,
+        candidates=result.candidates,
+        colocation=profiles.colocation.info if profiles.colocation is not None else None,
+    )
+    if result.disclosure is not None:
+        summary["disclosure"] = result.disclosure.summary()
+    if counts.source is not None:
+        summary["counts"] = counts.source.summary()
+    with steps.timed("report"):
+        shown = writer.figures(
+            stage,
+            config,
+            areas=result.areas,
+            table=result.table,
+            sentra=result.sentra,
+            counts=counts.counts,
+            graph=weights.graph,
+            analysed=stats.analysed,
+            outlines=study.figure_outlines(),
+            global_stats=result.global_stats,
+        )
+        writer.report_page(
+            stage,
+            config,
+            summary,
+            sentra=result.sentra,
+            global_stats=result.global_stats,
+            fitted=fitted.fitted,
+            shown=shown,
+            has_map=fmap is not None,
+            related=result.related,
+            missing=result.missing_links,
+        )
+    with steps.timed("write"):
+        global_rows = writer.global_table(
+            result.global_stats, counts.counts, result.table, result.sentra
+        )
+        locale = config.output.csv_locale
+        writer.validation_reports(stage, result.validation, locale=locale)
+        if counts.source is None:  # counts per area have no firms to write
+            firm_output.write_firms(
+                stage,
+                counts.store,
+                writer.firm_columns(result.firm_columns),
+                by_province=study.nested,
+                progress=lambda done, total: steps.progress("writing firms", done, total),
+                gpkg=config.output.firms_gpkg,
+                created=summary["created"],
+            )
+        writer.run_tables(
+            stage,
+            table=result.table,
+            sentra=result.sentra,
+            global_stats=global_rows,
+            profiles=profiles,
+            members=result.members,
+            bands=weights.bands,
+            candidates=result.candidates,
+            locale=locale,
+        )
+        _layers_and_workbook(stage, config, summary, result, fitted, global_rows)
+        writer.model_outputs(stage, None, fitted.fitted, fitted.sample, locale=locale)
+        if fmap is not None:
+            maps.save_map(fmap, stage / "map.html")
+        writer.radar_charts(stage, config, profiles.diagnosis, result.sentra)
+        folder.sync()
+        writer.index_page(stage, config, summary, shown)
+    summary["timings"] = dict(steps.timings)
+    summary["peak_rss_mb"] = dict(steps.memory)
+    if folder.notes:  # what the writers changed to fit a format (a column renamed, a cell cut)
+        summary["output_notes"] = list(folder.notes)
+    folder.commit(summary)
+    return summary
+
+
+def _layers_and_workbook(
+    stage: Path,
+    config: RunConfig,
+    summary: dict[str, Any],
+    result: RunResult,
+    fitted: probabilities.Models,
+    global_rows: pd.DataFrame,
+) -> None:
+    """``areas.gpkg`` and ``sentra.gpkg`` (GIS), and ``results.xlsx`` (spreadsheet)."""
+    layer = result.areas
+    gis.write_layers(stage, layer=layer, sentra=result.sentra, created=summary["created"])
+    workbook.write_workbook(
+        stage / "results.xlsx",
+        summary=summary,
+        sentra=result.sentra,
+        areas=workbook.key_columns(pd.DataFrame(layer.drop(columns=layer.geometry.name))),
+        global_stats=global_rows,
+        coefficients={k: m.coefficients for k, m in fitted.fitted.items()},
+        rejected=result.validation.rejected,
+        lang=config.map.lang,
+    )

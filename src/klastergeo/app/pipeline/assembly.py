@@ -1,0 +1,295 @@
+"""Putting the steps' results together: the firms, area table and sentra table a run
+writes, each step's columns added in one place (and the inputs never modified)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from klastergeo.app.config import RunConfig, run_time
+from klastergeo.app.pipeline._steps import Notes
+from klastergeo.app.pipeline.delineation import Delineation
+from klastergeo.app.pipeline.points import with_points
+from klastergeo.app.pipeline.probabilities import Models
+from klastergeo.app.pipeline.profiling import Profiles
+from klastergeo.app.pipeline.study import StudyArea
+from klastergeo.io.registry.firms import FirmStore
+from klastergeo.publish import maps
+
+__all__ = [
+    "draw_map",
+    "firms_with_sentra",
+    "profiled_sentra",
+    "table_with_sentra",
+    "with_probabilities",
+]
+
+
+def firms_with_sentra(firms: pd.DataFrame, found: Delineation) -> pd.DataFrame:
+    """The firms with the ``sentra_id`` of their sentra (a category) and ``in_sentra``
+    (0/1).
+
+    Parameters
+    ----------
+    firms
+        The counted firms (:class:`~.counting.Counts` ``firms``).
+    found
+        The delineation; its ``firm_sentra`` holds each firm's ``sentra_id``, in the
+        order of ``firms``.
+    """
+    out = firms.copy(deep=False)  # new columns only: the firms' data are shared
+    ids = found.firm_sentra
+    out["sentra_id"] = ids.astype("category").array
+    out["in_sentra"] = out["sentra_id"].notna().to_numpy().astype(np.int8)
+    return out
+
+
+def table_with_sentra(table: pd.DataFrame, found: Delineation) -> pd.DataFrame:
+    """The area table with ``sentra_id`` and ``sentra_role`` of every (area, sector).
+
+    Parameters
+    ----------
+    table
+        The area x sector table of the statistics (:class:`~.statistics.Statistics`
+        ``table``).
+    found
+        The delineation; its ``area_sentra`` holds both columns, in the order of
+        ``table``.
+    """
+    out = table.copy(deep=False)  # copy-on-write: new columns only, the table stays
+    out["sentra_id"] = found.area_sentra["sentra_id"].to_numpy(dtype=object)
+    out["sentra_role"] = found.area_sentra["sentra_role"].to_numpy(dtype=object)
+    return out
+
+
+def profiled_sentra(sentra: gpd.GeoDataFrame, profiles: Profiles) -> gpd.GeoDataFrame:
+    """The sentra with their type, label, stage and diamond score.
+
+    Parameters
+    ----------
+    sentra
+        The sentra table, indexed by ``sentra_id``.
+    profiles
+        The profiles: ``typology`` (``typology``, ``label``) and ``diagnosis``
+        (``stage``, ``overall``), indexed by ``sentra_id``.
+    """
+    out = sentra.copy()
+    if len(out):
+        ids = out.index
+        out["typology"] = profiles.typology["typology"].reindex(ids).to_numpy()
+        out["typology_label"] = profiles.typology["label"].reindex(ids).to_numpy()
+        out["stage"] = profiles.diagnosis["stage"].reindex(ids).to_numpy()
+        out["diamond_score"] = profiles.diagnosis["overall"].reindex(ids).to_numpy()
+        if "links_found" in profiles.diagnosis:  # co-location measured
+            related = profiles.colocation.related if profiles.colocation else None
+            if related is not None:
+                shown = related.loc[related["significant"]]
+                joined = shown.groupby("sentra_id")["related_sector"].agg(";".join)
+                out["related_sectors"] = joined.reindex(ids).fillna("").to_numpy()
+            out["missing_links"] = profiles.diagnosis["links_missing"].reindex(ids).to_numpy()
+    return out
+
+
+def with_colocated(firms: pd.DataFrame, colocated: pd.DataFrame | None) -> pd.DataFrame:
+    """The firms with ``colocated_with``: the sentra (``;``-joined ids) whose significant
+    related industry each firm is part of (None for a firm of none).
+
+    Parameters
+    ----------
+    firms
+        The firms, by position.
+    colocated
+        The related industries' firms (``sentra_id``, ``firm``: a position), as
+        :class:`~.profiling.Colocation` ``firms`` has them; None when co-location was
+        not measured (the firms are returned as they are).
+    """
+    if colocated is None:
+        return firms
+    out = firms.copy(deep=False)  # a new column only
+    codes = np.full(len(firms), -1, dtype=np.int32)  # a small code per firm, as sentra_id
+    values: list[str] = []
+    if len(colocated):
+        pairs = colocated[["firm", "sentra_id"]].drop_duplicates()
+        joined = pairs.sort_values(["firm", "sentra_id"]).groupby("firm")["sentra_id"]
+        ids = joined.agg(";".join)  # one string per related firm, not per firm
+        at, uniques = pd.factorize(ids.to_numpy(dtype=object), sort=True)
+        codes[ids.index.to_numpy(dtype=np.int64)] = at
+        values = [str(v) for v in uniques]
+    out["colocated_with"] = pd.Categorical.from_codes(codes, categories=pd.Index(values))
+    return out
+
+
+def related_points(
+    firms: pd.DataFrame, colocated: pd.DataFrame | None, store: FirmStore | None
+) -> pd.DataFrame | None:
+    """The related industries' firms as the map draws them: ``sentra_id``,
+    ``related_sector``, ``lon``, ``lat`` and ``name`` (read from ``store`` for those
+    firms only; empty without a store or names).
+
+    Parameters
+    ----------
+    firms
+        The firms' columns by position, with ``lon`` and ``lat``.
+    colocated
+        The related industries' firms (``sentra_id``, ``related_sector``, ``firm``);
+        None for none.
+    store
+        Where the firms' names are read from; or None.
+    """
+    if colocated is None or not len(colocated):
+        return None
+    at = colocated["firm"].to_numpy(dtype=np.int64)
+    out = colocated[["sentra_id", "related_sector"]].reset_index(drop=True)
+    out["lon"] = firms["lon"].to_numpy(dtype=float)[at]
+    out["lat"] = firms["lat"].to_numpy(dtype=float)[at]
+    out["name"] = ""
+    if store is not None and "name" in store.names:
+        wanted = np.unique(at)
+        names = store.frame(wanted, columns=["name"])["name"].to_numpy(dtype=object)
+        out["name"] = names[np.searchsorted(wanted, at)]
+    return out
+
+
+def with_probabilities(
+    firms: gpd.GeoDataFrame,
+    table: pd.DataFrame,
+    sentra: gpd.GeoDataFrame,
+    fitted: Models,
+    outcome: str,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame, gpd.GeoDataFrame]:
+    """Each model's probabilities: per firm, as the mean of an area's firms of a sector,
+    and of a sentra's firms; and the cluster probability ``p_cluster``.
+
+    Parameters
+    ----------
+    firms
+        The firms with ``area_code``, ``sector`` and ``sentra_id``.
+    table
+        The area x sector table (indexed by ``area_code`` and ``sector``).
+    sentra
+        The sentra table, indexed by ``sentra_id``.
+    fitted
+        The fitted models: each kind adds a column ``p_<kind>``, and the best (logit,
+        else probit, else the LPM) is ``p_cluster``.
+    outcome
+        The models' outcome (``model.outcome``); ``p_cluster`` is added for
+        ``in_sentra`` only.
+
+    Returns
+    -------
+    firms, table, sentra
+        Copies of the inputs with the probability columns added.
+    """
+    # new columns only: the inputs' data are shared (copy-on-write), never changed
+    firms, table, sentra = firms.copy(deep=False), table.copy(deep=False), sentra.copy()
+    for kind, probability in fitted.probabilities.items():
+        column = f"p_{kind}"
+        firms[column] = probability.to_numpy()
+        per_area = firms.groupby(["area_code", "sector"], observed=True)[column].mean()
+        table[column] = _aligned(per_area, table.index)
+        if len(sentra):
+            per_sentra = firms.groupby("sentra_id", observed=True)[column].mean()
+            per_sentra.index = per_sentra.index.astype(object)
+            sentra[column] = per_sentra.reindex(sentra.index).to_numpy()
+    best = fitted.best
+    if best and outcome == "in_sentra":
+        # the cluster probability: of the firms of a sector in an area, the mean
+        # probability of lying in a sentra; where no sentra is, of becoming one
+        table["p_cluster"] = table[f"p_{best}"]
+        if len(sentra):
+            sentra["p_cluster"] = sentra[f"p_{best}"]
+    return firms, table, sentra
+
+
+def _aligned(values: pd.Series, index: pd.Index) -> np.ndarray:
+    """``values`` by (area_code, sector) (possibly categorical levels) on ``index``."""
+    plain = pd.MultiIndex.from_arrays(
+        [values.index.get_level_values(i).astype(object) for i in range(2)],
+        names=index.names,
+    )
+    return pd.Series(values.to_numpy(), index=plain).reindex(index).to_numpy()
+
+
+def draw_map(
+    config: RunConfig,
+    study: StudyArea,
+    result: Any,
+    parents: pd.Series | None,
+    best: str | None,
+    store: FirmStore | None = None,
+    notes: Notes | None = None,
+) -> Any:
+    """The run's web map (the ``map`` step) of a :class:`~klastergeo.app.pipeline.RunResult`.
+
+    Parameters
+    ----------
+    config
+        The configuration: ``[map]`` (``lang``, ``tiles``, ``title``, ``attribution``,
+        ``max_firms``, ``max_areas``),
+        ``model.outcome``, and ``records.path``, whose file name is the map's source.
+    study
+        The study area; its :meth:`~.study.StudyArea.outlines` are drawn (and its
+        provinces, when the map is split by province).
+    result
+        The run's tables: ``areas``, ``table``, ``sentra`` and ``firms``.
+    parents
+        Name of each area's parent, added to area names for the search; or None.
+    best
+        The model kind whose mean probability per area the map shows (when the outcome
+        is ``in_sentra``); None for none.
+    store
+        Where the firms are read whole from, when they are few enough to be drawn one
+        by one (``map.max_firms``); None to draw their grid counts only.
+    notes
+        Where the firms left out of the markers or the density grid are noted: those
+        placed by their area's code or name, without a point (they are never drawn at
+        their village's centre); None to note nothing.
+
+    Returns
+    -------
+    folium.Map
+        The map (:func:`klastergeo.publish.maps.build_map`).
+    """
+    column = f"p_{best}" if best and config.model.outcome == "in_sentra" else None
+    columns = result.firm_columns
+    # a province's firms are drawn one by one (whole, from the store); a country's
+    # are counted on a grid from their coordinates alone
+    few = store is not None and len(columns) <= config.map.max_firms
+    # only firms with a point are drawn (markers) or counted on the grid
+    what = "firm_markers" if few else "density_grid"
+    placed, at = with_points(  # the coordinates alone: a national registry's are many
+        columns[["lon", "lat"]], notes, step="map", what=what, lang=config.map.lang
+    )
+    firms: pd.DataFrame | None = placed if len(placed) else None
+    if few and store is not None and firms is not None:
+        firms = store.frame() if at is None else store.frame(at)
+    probability = None
+    if column:
+        grouped = columns.groupby("area_code", observed=True)[column]
+        probability = grouped.mean()
+        if config.disclosure.enabled:  # a mean of one or two firms' probabilities is theirs
+            probability = probability.where(grouped.count() >= config.disclosure.min_firms)
+        probability.index = probability.index.astype(object)
+    return maps.build_map(
+        result.areas,
+        result.table,
+        result.sentra,
+        firms=firms,
+        outlines=study.outlines(),
+        probability=probability,
+        parents=parents,
+        lang=config.map.lang,
+        tiles=config.map.tiles,
+        max_firms=config.map.max_firms,
+        max_areas=config.map.max_areas,
+        provinces=study.provinces() if len(result.areas) > config.map.max_areas else None,
+        related_firms=related_points(columns, result.colocated, store) if few else None,
+        title=config.map.title,
+        attribution=config.map.attribution,
+        source=Path(str(config.records.path)).name,
+        made=run_time(config.output.timestamp).date().isoformat(),
+    )

@@ -1,0 +1,158 @@
+"""The sentra step: delineate the sentra (from areas or from the firms' points) and say
+which area rows and which firms belong to each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from klastergeo.analysis import sentra as sentra_mod
+from klastergeo.analysis.geometry import firm_points
+from klastergeo.app.config import RunConfig
+from klastergeo.app.pipeline._steps import Notes
+from klastergeo.app.pipeline.counting import Counts
+from klastergeo.app.pipeline.points import with_points
+from klastergeo.app.pipeline.statistics import Statistics
+from klastergeo.app.pipeline.weighting import Weights
+
+__all__ = ["Delineation", "find_sentra"]
+
+
+@dataclass(frozen=True)
+class Delineation:
+    """The sentra (one row each, dissolved geometry), the evidence per member area
+    (``members``; None for point-based sentra), and the ``sentra_id`` of every firm and
+    of every (area, sector) row with its role (``core``, ``extension`` or ``points``);
+    ``candidates`` are the near misses (:func:`klastergeo.analysis.sentra.near_misses`; None for
+    point-based sentra)."""
+
+    sentra: gpd.GeoDataFrame
+    members: pd.DataFrame | None
+    firm_sentra: pd.Series
+    area_sentra: pd.DataFrame
+    candidates: pd.DataFrame | None = None
+
+
+def find_sentra(
+    config: RunConfig,
+    counts: Counts,
+    stats: Statistics,
+    weights: Weights,
+    parents: pd.Series | None,
+    *,
+    notes: Notes | None = None,
+) -> Delineation:
+    """Delineate the sentra of every analysed sector (the ``sentra`` step).
+
+    Parameters
+    ----------
+    config
+        The run's configuration; reads ``config.sentra`` (``method`` and the rules of
+        that method) and ``config.map.lang`` (the language of sentra names).
+    counts
+        The counts: ``firms`` (with ``area_code`` and ``sector``) and ``areas``.
+    stats
+        The statistics: ``table`` (area x sector, with LQ and ``spec_*``) and the ``analysed``
+        sectors (those point-based sentra are sought in).
+    weights
+        The spatial weights, whose ``graph`` joins contiguous core areas (area-based
+        sentra only).
+    parents
+        Name of each area's parent (kecamatan of a desa), used in sentra names; or None.
+    notes
+        Where point-based sentra note the firms they leave out (placed by their area's
+        code or name, without a point); None to note nothing.
+
+    Returns
+    -------
+    Delineation
+        The sentra, their member areas, and the ``sentra_id`` of every firm and area row.
+    """
+    options, firms, table = config.sentra, counts.firms, stats.table
+    if options.method == "areas":
+        rules: dict[str, Any] = {
+            "min_firms": options.min_firms,
+            "lq_threshold": options.lq_threshold,
+            "confidence": options.confidence,
+            "min_area_firms": options.min_area_firms,
+        }
+        screened = sentra_mod.screen(table, weights.graph, **rules)  # once for both
+        sentra, members = sentra_mod.delineate(
+            table,
+            weights.graph,
+            counts.areas,
+            **rules,
+            screened=screened,
+            extend=options.extend,
+            extend_min_firms=options.extend_min_firms,
+            extend_lq=options.extend_lq,
+            parents=parents,
+            lang=config.map.lang,
+        )
+        membership = members["sentra_id"]
+        area_sentra = pd.DataFrame(
+            {
+                "sentra_id": membership.reindex(table.index).to_numpy(dtype=object),
+                "sentra_role": members["role"].reindex(table.index).to_numpy(dtype=object),
+            },
+            index=table.index,
+        )
+        firm_sentra = _firm_sentra(membership.reindex(counts.counts.index), counts.rows)
+        near = sentra_mod.near_misses(table, weights.graph, members, **rules, screened=screened)
+        return Delineation(sentra, members, firm_sentra, area_sentra, near)
+    # firms placed by their area's code or name have no point: in no point sentra (noted;
+    # delineate_points leaves them out)
+    with_points(
+        firms[["lon", "lat"]], notes, step="sentra", what="point_sentra", lang=config.map.lang
+    )
+    points = gpd.GeoDataFrame(
+        firms, geometry=firm_points(firms["lon"].to_numpy(), firms["lat"].to_numpy()), crs=4326
+    )
+    sentra, firm_sentra = sentra_mod.delineate_points(
+        points,
+        method=options.method,
+        min_firms=options.min_firms,
+        lq_threshold=options.lq_threshold,
+        eps_m=options.eps_m,
+        min_samples=options.min_samples,
+        min_strength=options.min_strength,
+        min_density_km2=options.min_density_km2,
+        sectors=[str(s) for s in stats.analysed],
+        areas=counts.areas,
+        parents=parents,
+        lang=config.map.lang,
+    )
+    del points
+    ids = pd.Series(pd.Categorical(firm_sentra.to_numpy(dtype=object)), index=firms.index)
+    placed = pd.DataFrame(
+        {"area_code": firms["area_code"], "sector": firms["sector"], "sentra_id": ids}
+    ).dropna(subset=["sentra_id"])
+    # an area row belongs to the sentra most of its firms of the sector are in
+    share = placed.groupby(["area_code", "sector"], observed=True)["sentra_id"].agg(
+        lambda v: v.value_counts().index[0]
+    )
+    area_ids = share.reindex(table.index).to_numpy(dtype=object)
+    area_sentra = pd.DataFrame(
+        {
+            "sentra_id": area_ids,
+            "sentra_role": pd.Series(area_ids)
+            .notna()
+            .map({True: "points", False: None})
+            .to_numpy(dtype=object),
+        },
+        index=table.index,
+    )
+    return Delineation(sentra, None, ids, area_sentra)
+
+
+def _firm_sentra(per_row: pd.Series, rows: NDArray[np.signedinteger]) -> pd.Series:
+    """The ``sentra_id`` of every firm (a category, NaN outside sentra), from the sentra
+    of each counted (area, sector) row and each firm's row."""
+    codes, ids = pd.factorize(per_row, use_na_sentinel=True)
+    firm_codes = np.where(rows >= 0, codes.astype(np.int32)[np.maximum(rows, 0)], -1)
+    return pd.Series(pd.Categorical.from_codes(firm_codes, categories=ids))

@@ -1,0 +1,545 @@
+"""The profile step: concentration indices, the Markusen typology, the Porter's-diamond
+diagnosis and the point-pattern evidence of every sentra."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from klastergeo.analysis import colocation, concentration, diagnosis, pointpattern, typology
+from klastergeo.analysis.geometry import has_point
+from klastergeo.app.config import ColocationOptions, RunConfig
+from klastergeo.app.pipeline._steps import Notes, memory_for
+from klastergeo.app.pipeline.counting import lq_column
+from klastergeo.app.pipeline.points import with_points
+from klastergeo.app.pipeline.study import StudyArea
+from klastergeo.errors import DataError
+from klastergeo.io.registry import records as records_mod
+from klastergeo.io.registry.firms import FirmStore
+
+__all__ = ["Colocation", "Profiles", "check_colocation", "profile", "profile_counts"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Profiles:
+    """Concentration per region level and sector, the typology and diagnosis of every
+    sentra (indexed by ``sentra_id``), and the point-pattern tables (``ripley``,
+    ``clark_evans``; empty when disabled)."""
+
+    concentration: pd.DataFrame
+    typology: pd.DataFrame
+    diagnosis: pd.DataFrame
+    patterns: dict[str, pd.DataFrame]
+    colocation: Colocation | None = None
+
+
+@dataclass(frozen=True)
+class Colocation:
+    """Co-location of the sectors: ``table`` (the global CLQ of the pairs written to
+    colocation.csv: the significant ones and those the linkage table names, or all with
+    ``[colocation] pairs = "all"``, with ``significant`` and ``linked``), ``related``
+    (per sentra and related sector) and ``missing`` (the linkage table's links not
+    co-located with a sentra), as :mod:`klastergeo.analysis.colocation` gives them; ``firms``:
+    the firms of each significant related sector around each sentra (``sentra_id``,
+    ``related_sector``, ``firm``: a position among the firms); ``info``: what was
+    measured and written (``summary.json`` ``colocation``)."""
+
+    table: pd.DataFrame
+    related: pd.DataFrame
+    missing: pd.DataFrame
+    firms: pd.DataFrame
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def check_colocation(config: RunConfig) -> None:
+    """Fail now on a ``--linkage-table`` that cannot be used (before the boundaries and
+    the registry are read, not after the statistics).
+
+    Parameters
+    ----------
+    config
+        The run's configuration; reads ``[colocation]`` ``enabled`` and
+        ``linkage_table``.
+    """
+    if config.colocation.enabled and config.colocation.linkage_table is not None:
+        colocation.read_linkages(config.colocation.linkage_table)
+
+
+def profile(
+    config: RunConfig,
+    study: StudyArea,
+    firms: pd.DataFrame,
+    sentra: gpd.GeoDataFrame,
+    analysed: tuple[str, ...],
+    notes: Notes,
+    store: FirmStore | None = None,
+) -> Profiles:
+    """Profile the sentra (the ``profile`` step).
+
+    Parameters
+    ----------
+    config
+        The configuration: ``sentra.lq_measure`` (what concentration is measured on),
+        ``[typology]``, ``[diagnosis]``, ``[pointpattern]`` and ``analysis.seed``.
+    study
+        The study area: whether its area codes nest (concentration per region level),
+        and its ``polygons``, the window of the point patterns.
+    firms
+        The firms with their ``area_code``, ``sector``, ``lon``, ``lat``, the measure
+        and ``sentra_id`` (a GeoDataFrame, or the few columns of
+        :class:`~.counting.Counts`); in an H3 run, their ``admin_code`` is the area their
+        concentration is measured in.
+    sentra
+        The sentra table (``sentra_id``, ``area_codes``, geometry).
+    analysed
+        The analysed sectors, whose point patterns are measured.
+    notes
+        Where profiles that cannot be computed are noted.
+    store
+        Where the sentra's firms are read whole from (their typology and diagnosis
+        columns); None when ``firms`` are whole.
+    """
+    admin = firms.assign(area_code=firms["admin_code"]) if "admin_code" in firms else firms
+    try:
+        # Kemendagri codes nest by prefix; other ids (custom polygons) do not
+        table = concentration.indices_by_level(
+            admin,
+            measure=lq_column(config),
+            levels=None if study.nested else {"areas": 10_000},
+        )
+    except DataError as err:
+        notes.add("profile", "concentration indices", str(err))
+        table = pd.DataFrame()
+    members = _members(firms, store, _member_columns(config))
+    with memory_for(
+        "profile",
+        "measuring co-location",
+        "leave co-location out (--no-colocation), or lower [colocation] permutations "
+        f"(now {config.colocation.permutations}), or run it on a machine with more memory",
+    ):
+        located = _colocation(config, firms, notes)
+    types = _typology(config, members, sentra, notes.add)
+    diagnosed = _with_links(_diagnosis(config, members, sentra), located)
+    with memory_for(
+        "profile",
+        "measuring the point patterns",
+        "leave them out ([pointpattern] enabled = false) or lower [pointpattern] "
+        f"max_firms (now {config.pointpattern.max_firms:,}), or run it on a machine with "
+        "more memory",
+    ):
+        patterns = _point_patterns(
+            config,
+            _thinned(config, _placed(config, firms, notes), notes),
+            members.iloc[has_point(members)] if config.pointpattern.enabled else members,
+            study.polygons,
+            _largest(config, sentra, notes),
+            analysed,
+        )
+    return Profiles(
+        concentration=table,
+        typology=types,
+        diagnosis=diagnosed,
+        colocation=located,
+        patterns=patterns,
+    )
+
+
+#: What a run on counts per area (``--counts``) does not compute, and why.
+FIRM_LEVEL = "counts per area (--counts) have no firms"
+
+
+def profile_counts(
+    config: RunConfig,
+    study: StudyArea,
+    counts: pd.DataFrame,
+    sentra: gpd.GeoDataFrame,
+    notes: Notes,
+) -> Profiles:
+    """Profile the sentra of a run on counts per area (the ``profile`` step of
+    ``--counts``): the concentration indices (of counts, exact with
+    ``sentra.lq_measure = "firms"``), the diagnosis from a per-sentra table; the
+    typology, co-location and point patterns need firms and are noted as not computed.
+
+    Parameters
+    ----------
+    config
+        The configuration: ``sentra.lq_measure``, ``[diagnosis]``, ``[colocation]`` and
+        ``[pointpattern]``.
+    study
+        The study area: whether its area codes nest (concentration per region level).
+    counts
+        Counts and sums per (``area_code``, ``sector``).
+    sentra
+        The sentra table (``sentra_id``, ``area_codes``).
+    notes
+        Where what is not computed is noted.
+    """
+    measure = lq_column(config)
+    try:
+        table = concentration.indices_from_counts(
+            counts, measure=measure, levels=None if study.nested else {"areas": 10_000}
+        )
+    except DataError as err:
+        notes.add("profile", "concentration indices", str(err))
+        table = pd.DataFrame()
+    if len(table) and measure != "n_firms":
+        notes.add(
+            "profile",
+            "plant Herfindahl and Ellison-Glaeser gamma",
+            f"{FIRM_LEVEL}: each firm's {measure} is needed",
+            warn=False,
+        )
+    if len(sentra):
+        notes.add(
+            "profile", "Markusen typology", f"{FIRM_LEVEL}: it measures firm sizes", warn=False
+        )
+    if config.colocation.enabled:
+        notes.add(
+            "profile",
+            "co-location",
+            f"{FIRM_LEVEL}: it measures distances between firms",
+            warn=False,
+        )
+    if config.pointpattern.enabled:
+        notes.add(
+            "profile", "point patterns", f"{FIRM_LEVEL}: they need each firm's point", warn=False
+        )
+    members = pd.DataFrame(
+        {"sentra_id": pd.Series([], dtype=object), "area_code": pd.Series([], dtype=object)}
+    )
+    types = pd.DataFrame(columns=["typology", "label"], index=pd.Index([], name="sentra_id"))
+    return Profiles(
+        concentration=table,
+        typology=types,
+        diagnosis=_diagnosis(config, members, sentra),
+        patterns={},
+        colocation=None,
+    )
+
+
+def _placed(config: RunConfig, firms: pd.DataFrame, notes: Notes) -> pd.DataFrame:
+    """The firms the point patterns are measured on: those with a point (noted when
+    some, or all, have none: placed by their area's code or name)."""
+    if not config.pointpattern.enabled:
+        return firms
+    if not isinstance(firms, gpd.GeoDataFrame):  # the columns the patterns read, no copy
+        firms = firms[[c for c in ("lon", "lat", "sector") if c in firms]]
+    placed, _ = with_points(
+        firms, notes, step="profile", what="point_patterns", lang=config.map.lang
+    )
+    return placed
+
+
+def _thinned(config: RunConfig, firms: pd.DataFrame, notes: Notes) -> pd.DataFrame:
+    """The firms the sector patterns are measured on: all of them, or a seeded uniform
+    thinning to ``pointpattern.max_firms`` (noted)."""
+    cap = config.pointpattern.max_firms
+    if len(firms) <= cap or not config.pointpattern.enabled:
+        return firms
+    rng = np.random.default_rng(config.analysis.seed)
+    keep = np.sort(rng.choice(len(firms), cap, replace=False))
+    notes.add(
+        "profile",
+        "point patterns of all firms",
+        f"sector patterns measured on a seeded thinning of {cap:,} of the {len(firms):,} "
+        "firms (pointpattern.max_firms)",
+        warn=False,
+    )
+    return firms.iloc[keep]
+
+
+def _largest(config: RunConfig, sentra: gpd.GeoDataFrame, notes: Notes) -> gpd.GeoDataFrame:
+    """The ``pointpattern.max_sentra`` largest sentra (by firms, in their own order);
+    the others are noted as having no point-pattern evidence."""
+    cap = config.pointpattern.max_sentra
+    if len(sentra) <= cap or not config.pointpattern.enabled:
+        return sentra
+    top = sentra["n_firms"].sort_values(ascending=False, kind="stable").index[:cap]
+    notes.add(
+        "profile",
+        "point patterns of sentra",
+        f"measured for the {cap} largest of {len(sentra)} sentra "
+        f"(pointpattern.max_sentra); {len(sentra) - cap} smaller ones have none",
+        warn=False,
+    )
+    return sentra.loc[sentra.index.isin(top)]
+
+
+def _member_columns(config: RunConfig) -> list[str]:
+    """The firm columns the profiles of the sentra read: sizes, sector, area, and the
+    typology's and diagnosis' registry columns."""
+    options = config.typology
+    return [
+        "area_code",
+        "sector",
+        "workers",
+        "output",
+        *([options.ownership] if options.ownership else []),
+        *options.linkages,
+        *config.diagnosis.items.values(),
+    ]
+
+
+def _members(
+    firms: pd.DataFrame, store: FirmStore | None, columns: Sequence[str]
+) -> gpd.GeoDataFrame:
+    """The sentra's firms (record id, the profiles' ``columns``, point geometry), with
+    their ``sentra_id``: read from the store by position when ``firms`` are its few
+    columns."""
+    inside = np.flatnonzero(firms["sentra_id"].notna().to_numpy())
+    ids = firms["sentra_id"].iloc[inside].to_numpy(dtype=object)
+    # read in file order, as the positions are
+    members = firms.iloc[inside] if store is None else store.frame(inside, columns=columns)
+    return members.assign(sentra_id=ids)
+
+
+def _typology(
+    config: RunConfig,
+    firms: pd.DataFrame,
+    sentra: pd.DataFrame,
+    note: Callable[..., None],
+) -> pd.DataFrame:
+    """Markusen evidence and type of every sentra (empty without sentra). Without a firm
+    size for every sentra firm the shares are of firms, not workers (and ``note`` says so)."""
+    options = config.typology
+    if not len(sentra):
+        return pd.DataFrame(columns=["typology", "label"], index=pd.Index([], name="sentra_id"))
+    members = firms["sentra_id"].notna() if "sentra_id" in firms.columns else None
+    sizes = firms.loc[members, "workers"] if "workers" in firms and members is not None else None
+    if sizes is None or sizes.isna().any():
+        missing = len(firms) if sizes is None else int(sizes.isna().sum())
+        note(
+            "profile",
+            "Markusen typology by workers",
+            f"{missing} sentra firm(s) have no workers value; the types are measured on "
+            "firm counts",
+        )
+        firms = firms.assign(workers=1.0)
+    measured = typology.evidence(
+        firms,
+        workers="workers",
+        ownership=options.ownership,
+        linkages=options.linkages,
+    )
+    return typology.classify(
+        measured, rules=typology.TypologyRules(**options.thresholds), lang=config.map.lang
+    )
+
+
+def _colocation(config: RunConfig, firms: pd.DataFrame, notes: Notes) -> Colocation | None:
+    """Global co-location quotients and each sentra's related industries and missing
+    links (None when ``[colocation] enabled`` is false). Only sectors with
+    ``min_firms`` firms are measured; the global table keeps the significant pairs and
+    those the linkage table names (``[colocation] pairs``)."""
+    options = config.colocation
+    if not options.enabled:
+        return None
+    # firms placed by their area's code or name have no point: left out (and noted), and
+    # the positions of the related firms found are mapped back to every firm's
+    used = [c for c in ("lon", "lat", "sector", "sentra_id") if c in firms]
+    firms, at = with_points(
+        firms[used], notes, step="profile", what="colocation", lang=config.map.lang
+    )
+    if not len(firms):
+        return None  # noted: no firm has a point
+    if len(firms) < 3:
+        notes.add("profile", "co-location", f"{len(firms)} firm(s): too few to measure")
+        return None
+    lon, lat = firms["lon"].to_numpy(float), firms["lat"].to_numpy(float)
+    sectors = firms["sector"]  # categories: a small code per firm, no text per firm
+    seed = config.analysis.seed
+    sentra_of: Any = np.full(len(firms), None, dtype=object)
+    if "sentra_id" in firms:
+        sentra_of = firms["sentra_id"]
+    linkages = colocation.read_linkages(options.linkage_table)
+    sizes = sectors.value_counts()  # per category: no text per firm
+    sizes = pd.Series(sizes.to_numpy(), index=sizes.index.astype(str)).loc[lambda v: v > 0]
+    tested = sizes.index[sizes.to_numpy() >= options.min_firms]
+    linked = colocation.linked_pairs(linkages, sorted(tested))
+    every = options.pairs == "all"
+    if every and len(tested) ** 2 > colocation.MAX_ALL_PAIRS:
+        every = False
+        notes.add(
+            "profile",
+            "colocation.csv with every pair",
+            f"{len(tested):,} sectors with at least {options.min_firms} firm(s) make "
+            f"{len(tested) ** 2:,} pairs (more than {colocation.MAX_ALL_PAIRS:,}); the "
+            "significant pairs and those of the linkage table are written "
+            "(colocation.pairs)",
+        )
+    table = colocation.global_clq(
+        lon,
+        lat,
+        sectors,
+        permutations=options.permutations,
+        seed=seed,
+        max_permuted=options.max_permuted_firms,
+        min_firms=options.min_firms,
+        pairs="all" if every else "observed",
+        also=zip(linked["sector"], linked["related_sector"], strict=True),
+    )
+    table = _marked(table, linked, options.alpha)
+    written = table if every else table.loc[table["significant"] | table["linked"]]
+    info = {
+        "min_firms": options.min_firms,
+        "sectors": len(sizes),
+        "sectors_tested": len(tested),
+        "pairs_possible": len(tested) ** 2,
+        "pairs_computed": len(table),
+        "pairs_significant": int(table["significant"].sum()),
+        "pairs_linked": int(table["linked"].sum()),
+        "pairs_written": len(written),
+        "written": "all" if every else "significant and linked",
+        "significance": _significance(options, len(firms)),
+    }
+    links = colocation.sentra_related(
+        lon,
+        lat,
+        sectors,
+        sentra_of,
+        k=options.k,
+        permutations=options.permutations,
+        seed=seed,
+        alpha=options.alpha,
+        min_firms=options.min_firms,
+        min_related_firms=options.min_related_firms,
+        linkages=linkages,
+    )
+    related, missing = links.related, links.missing
+    logger.info(
+        "co-location: %d of %d sectors tested (min_firms %d); %d sector pairs computed, "
+        "%d written (%d significant); %d significant related sectors of %d sentra, %d "
+        "missing links",
+        len(tested),
+        len(sizes),
+        options.min_firms,
+        len(table),
+        len(written),
+        info["pairs_significant"],
+        int(related["significant"].sum()),
+        related["sentra_id"].nunique(),
+        len(missing),
+    )
+    shown = related.loc[related["significant"], ["sentra_id", "related_sector"]]
+    firms_of = links.firms.merge(shown, on=["sentra_id", "related_sector"])
+    if at is not None:  # positions among the firms with a point -> among every firm
+        firms_of["firm"] = at[firms_of["firm"].to_numpy(dtype=np.int64)]
+    return Colocation(table=written, related=related, missing=missing, firms=firms_of, info=info)
+
+
+def _significance(options: ColocationOptions, n: int) -> str:
+    """How the global pairs' p-values were found (``summary.json``)."""
+    permutations = options.permutations
+    if not permutations:
+        return "none: no p-values (colocation.permutations = 0), no pair is significant"
+    if n > options.max_permuted_firms:
+        return "normal tails of z, the exact moments (more than max_permuted_firms firms)"
+    return f"{permutations} random relabellings"
+
+
+def _marked(table: pd.DataFrame, linked: pd.DataFrame, alpha: float) -> pd.DataFrame:
+    """The global table with ``significant`` (co-located: p below ``alpha`` and CLQ
+    above 1; none without p-values) and ``linked`` (a pair the linkage table names)."""
+    p_value = table["p_value"] if "p_value" in table else pd.Series(np.nan, index=table.index)
+    named = pd.MultiIndex.from_frame(linked[["sector", "related_sector"]])
+    return table.assign(
+        significant=(p_value < alpha).to_numpy() & (table["clq"] > 1).to_numpy(),
+        linked=table.index.isin(named),
+    )
+
+
+def _with_links(scores: pd.DataFrame, located: Colocation | None) -> pd.DataFrame:
+    """The diagnosis with the measured evidence on related and supporting industries
+    beside the survey's answers: ``links_found`` (the linkage table's roles co-located
+    with the sentra), ``links_missing`` (those expected and present in the registry but
+    not co-located, or with too few firms near the sentra) and ``links_score``
+    (1 + 4 x found / expected, the 1-5 scale of the items; not part of the stage, which
+    stays the survey's)."""
+    if located is None:
+        return scores
+    related = located.related
+    linked = related.loc[related["significant"] & (related["role"] != "co-located")]
+    found = linked.groupby("sentra_id")["related_sector"].agg(lambda v: ";".join(v))
+    missing = located.missing.loc[located.missing["reason"] != "not_in_registry"]
+    absent = missing.groupby("sentra_id")["related_sector"].agg(lambda v: ";".join(v))
+    n_found = linked.groupby("sentra_id").size().reindex(scores.index, fill_value=0)
+    n_missing = missing.groupby("sentra_id").size().reindex(scores.index, fill_value=0)
+    expected = n_found + n_missing
+    out = scores.copy()
+    out["links_found"] = found.reindex(scores.index).fillna("").to_numpy()
+    out["links_missing"] = absent.reindex(scores.index).fillna("").to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["links_score"] = np.where(expected > 0, 1 + 4 * n_found / expected, np.nan)
+    return out
+
+
+def _diagnosis(config: RunConfig, firms: pd.DataFrame, sentra: pd.DataFrame) -> pd.DataFrame:
+    """Porter's-diamond scores and stage of every sentra (stage 'unknown' without items)."""
+    options = config.diagnosis
+    table = None
+    if options.table is not None:
+        table = records_mod.read_records(options.table, what="diagnosis table").frame
+    if not (options.items or options.table_items):
+        logger.info("diagnosis: no items configured ([diagnosis] items); stages are unknown")
+    frame = pd.DataFrame(sentra[["area_codes"]])  # indexed by sentra_id
+    return diagnosis.score(
+        frame,
+        firms=firms,
+        firm_items=options.items or None,
+        table=table,
+        table_items=options.table_items or None,
+        rules=diagnosis.StageRules(**options.thresholds),
+    )
+
+
+def _point_patterns(
+    config: RunConfig,
+    firms: pd.DataFrame,
+    members: gpd.GeoDataFrame,
+    outline: gpd.GeoDataFrame,
+    sentra: gpd.GeoDataFrame,
+    sectors: Sequence[str],
+) -> dict[str, pd.DataFrame]:
+    """Ripley's L envelopes and Clark-Evans per analysed sector and per sentra."""
+    options = config.pointpattern
+    if not options.enabled:
+        return {}
+    simulations, seed, cap = options.simulations, config.analysis.seed, options.max_points
+    curves, per_sector = pointpattern.by_sector(
+        firms,
+        outline,
+        sectors=[str(s) for s in sectors],
+        simulations=simulations,
+        seed=seed,
+        max_points=cap,
+    )
+    sentra_curves, per_sentra = pointpattern.by_sentra(
+        members, sentra, simulations=simulations, seed=seed, max_points=cap
+    )
+    ripley = pd.concat(
+        [
+            curves.rename(columns={"sector": "key"}).assign(scope="sector"),
+            sentra_curves.rename(columns={"sentra_id": "key"}).assign(scope="sentra"),
+        ],
+        ignore_index=True,
+    )
+    clark = pd.concat(
+        [
+            per_sector.rename(columns={"sector": "key"}).assign(scope="sector"),
+            per_sentra.rename(columns={"sentra_id": "key"}).assign(scope="sentra"),
+        ],
+        ignore_index=True,
+    )
+    front = ["scope", "key"]
+    return {
+        "ripley": ripley[front + [c for c in ripley.columns if c not in front]],
+        "clark_evans": clark[front + [c for c in clark.columns if c not in front]],
+    }

@@ -1,0 +1,185 @@
+"""The statistics step: which sectors are analysed, their local statistics (Gi*, LISA)
+and global Moran's I, and what could not be computed."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from klastergeo.analysis import aggregate, autocorrelation, specialisation
+from klastergeo.app.config import AnalysisOptions
+from klastergeo.app.pipeline._steps import Notes
+from klastergeo.app.pipeline.counting import Counts
+from klastergeo.app.pipeline.weighting import Weights
+from klastergeo.errors import ConfigError, preview
+
+__all__ = ["Statistics", "analyse", "analysed_sectors"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Statistics:
+    """The area table with every statistic (``spec_*``, ``gi_*``, ``lisa_*``), global Moran's I per
+    analysed sector, the analysed sectors and those skipped for too few firms."""
+
+    table: pd.DataFrame
+    global_stats: pd.DataFrame
+    analysed: tuple[str, ...]
+    skipped: dict[str, int]
+
+
+def analysed_sectors(
+    options: AnalysisOptions, totals: pd.Series
+) -> tuple[list[str], dict[str, int]]:
+    """The sectors to analyse (enough firms, and named in ``analysis.sectors`` when that
+    is set) and the skipped ones with their firm counts.
+
+    Parameters
+    ----------
+    options
+        The ``[analysis]`` options: ``min_sector_firms`` and ``sectors`` (a sector named
+        there that no kept firm has is a :class:`~klastergeo.errors.ConfigError`).
+    totals
+        Kept firms per sector, indexed by sector.
+
+    Returns
+    -------
+    analysed
+        The sectors to analyse, in the order of ``totals``.
+    skipped
+        Every other sector, with its number of firms.
+    """
+    absent = [s for s in options.sectors if s not in totals.index]
+    if absent:
+        raise ConfigError(
+            f"analysis.sectors names {preview(absent)}, which no kept firm has; the "
+            f"registry's sectors are {', '.join(map(str, totals.index))}"
+        )
+    analysed = [
+        s
+        for s in totals.index
+        if totals[s] >= options.min_sector_firms and (not options.sectors or s in options.sectors)
+    ]
+    skipped = {str(s): int(totals[s]) for s in totals.index if s not in analysed}
+    return analysed, skipped
+
+
+def analyse(
+    options: AnalysisOptions,
+    counts: Counts,
+    weights: Weights,
+    notes: Notes,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> Statistics:
+    """Local and global statistics of every analysed sector (the ``statistics`` step).
+
+    Parameters
+    ----------
+    options
+        The ``[analysis]`` options: which sectors are analysed (:func:`analysed_sectors`)
+        and the inference (``permutations``, ``seed``, ``alpha``, ``fdr``,
+        ``alternative``, ``gi_inference``, ``lisa_inference``).
+    counts
+        The counts: ``counts`` (firms per area and sector, the statistics' values),
+        ``table`` (joined with the statistics), ``areas`` and the firms per sector.
+    weights
+        The spatial weights; the statistics use their ``graph``.
+    notes
+        Where statistics the data do not define are noted (one sector, too few firms or
+        areas, no variation).
+    progress
+        Called with ``(detail, done, total)`` as the sectors are computed; None for no
+        progress.
+    """
+    totals = counts.firms_per_sector
+    analysed, skipped = analysed_sectors(options, totals)
+    n_areas = len(counts.areas)
+    _note_undefined(notes, options, totals, analysed, n_areas)
+    if options.fdr and options.permutations > 0:
+        _warn_fdr_floor(options, n_areas)
+    sectors = analysed if n_areas >= autocorrelation.MIN_AREAS_LOCAL else []
+    everything = aggregate.wide(counts.counts, "n_firms")
+    local, global_stats = autocorrelation.by_sector(
+        everything[sectors],
+        weights.graph,
+        permutations=options.permutations,
+        seed=options.seed,
+        alpha=options.alpha,
+        fdr=options.fdr,
+        alternative=options.alternative,
+        gi_inference=options.gi_inference,
+        lisa_inference=options.lisa_inference,
+        progress=progress,
+    )
+    spec = specialisation.local_specialisation(
+        everything, weights.graph, sectors=list(analysed), fdr=options.spec_fdr
+    )
+    table = counts.table.join(local).join(spec)
+    table["spec_bin"] = table["spec_bin"].fillna(0).astype(np.int64)
+    table["gi_bin"] = table["gi_bin"].fillna(0).astype(np.int64)
+    table["lisa_quadrant"] = table["lisa_quadrant"].fillna(0).astype(np.int64)
+    if n_areas >= autocorrelation.MIN_AREAS_GLOBAL:
+        undefined = [str(s) for s in global_stats.index[global_stats["moran_i"].isna()]]
+        if undefined:
+            notes.add(
+                "statistics",
+                f"global Moran's I of sector(s) {', '.join(undefined)}",
+                "the same number of firms in every area (no variation)",
+            )
+    return Statistics(table, global_stats, tuple(analysed), skipped)
+
+
+def _note_undefined(
+    notes: Notes,
+    options: AnalysisOptions,
+    totals: pd.Series,
+    analysed: list[str],
+    n_areas: int,
+) -> None:
+    """Say which statistics the data do not define, before computing the others."""
+    if len(totals) == 1:
+        notes.add(
+            "statistics",
+            "sentra",
+            "the registry holds one sector: every location quotient is 1, so no area "
+            "is specialised",
+        )
+    if not analysed:
+        notes.add(
+            "statistics",
+            "local and global statistics, sentra",
+            f"no sector has {options.min_sector_firms} firms or more (analysis.min_sector_firms)",
+        )
+    elif n_areas < autocorrelation.MIN_AREAS_LOCAL:
+        notes.add(
+            "statistics",
+            "local statistics (Gi*, LISA), global Moran's I, sentra",
+            f"the study area has {n_areas} area(s); local statistics need at least "
+            f"{autocorrelation.MIN_AREAS_LOCAL}",
+        )
+    elif n_areas < autocorrelation.MIN_AREAS_GLOBAL:
+        notes.add(
+            "statistics",
+            "global Moran's I",
+            f"the study area has {n_areas} areas; global statistics need at least "
+            f"{autocorrelation.MIN_AREAS_GLOBAL}",
+        )
+
+
+def _warn_fdr_floor(options: AnalysisOptions, n_areas: int) -> None:
+    floor = 1.0 / (options.permutations + 1)
+    needed = int(np.ceil(floor * n_areas / 0.05))
+    logger.warning(
+        "FDR with %d permutations: the smallest pseudo p-value is %.4f, so an area can only be "
+        "significant at 95 %% when at least %d of the %d areas are; use more permutations or "
+        "--permutations 0 (analytical z) with FDR",
+        options.permutations,
+        floor,
+        needed,
+        n_areas,
+    )

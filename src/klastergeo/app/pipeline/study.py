@@ -1,0 +1,182 @@
+"""The study area: the one place that decides between administrative levels, H3 cells
+and a custom polygon file, and answers every question that depends on it (the areas of
+analysis, their names and parents, the map's outlines)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from klastergeo.analysis import aggregate
+from klastergeo.analysis.geometry import locate_points
+from klastergeo.app.config import ADMIN_LEVELS, RunConfig, parse_level
+from klastergeo.io import boundaries
+
+__all__ = ["StudyArea", "study_area"]
+
+logger = logging.getLogger(__name__)
+
+AreaKind = Literal["admin", "h3", "custom"]
+
+
+@dataclass(frozen=True)
+class StudyArea:
+    """Where a run looks: the polygons of the study area and how areas are made of them.
+
+    ``polygons`` are the administrative areas of the level (``kind="admin"``), the
+    custom polygons (``"custom"``), or, for H3 (``"h3"``), the outline the grid covers.
+    """
+
+    kind: AreaKind
+    level: str
+    resolution: int | None
+    code: str | None
+    source: Path
+    polygons: gpd.GeoDataFrame
+
+    @property
+    def nested(self) -> bool:
+        """Whether area codes nest by prefix (Kemendagri codes, and H3 runs over them)."""
+        return self.kind in ("admin", "h3")
+
+    def grid(self, cells: list[str]) -> gpd.GeoDataFrame:
+        """The H3 cells covering the study area plus ``cells`` (those of the firms),
+        named after the village at their centre, with that village's kecamatan as
+        ``parent`` when the boundaries are Kemendagri's.
+
+        Parameters
+        ----------
+        cells
+            H3 cell ids to include even where their centre lies outside the study area
+            (the cells the firms fall in).
+        """
+        assert self.resolution is not None
+        areas = aggregate.h3_grid(self.polygons, self.resolution, extra_cells=cells)
+        if self.source.is_dir():
+            names, parents = _cell_names(areas, self.code, self.source)
+            areas = areas.assign(name=names, parent=parents)
+        return areas
+
+    def parents(self, areas: gpd.GeoDataFrame) -> pd.Series | None:
+        """The name of each area's parent unit (the kecamatan of a desa), or None.
+
+        None for custom polygons and for the top level; for H3 cells, the ``parent``
+        column of ``areas`` (set by :meth:`grid`).
+
+        Parameters
+        ----------
+        areas
+            The areas of analysis, indexed by area code.
+        """
+        if not self.source.is_dir():
+            return None
+        if self.kind == "h3":
+            return areas.get("parent")
+        parent = _parent_level(self.level)
+        if parent is None:
+            return None
+        names = boundaries.load_names(
+            parent, area=self.code[:2] if self.code else None, source=self.source
+        )
+        codes = pd.Series(areas.index, index=areas.index).str.rsplit(".", n=1).str[0]
+        return pd.Series(names.reindex(codes.to_numpy()).to_numpy(), index=areas.index)
+
+    def outlines(self) -> gpd.GeoDataFrame | None:
+        """Administrative outlines for the map, one or two levels above the analysis
+        (None for custom polygons, or where the level is missing: decoration only)."""
+        if not self.source.is_dir():
+            return None
+        depth = len(self.code.split(".")) if self.code else 0
+        if self.kind == "h3":
+            # One level below the study area: kabupaten within a province, and so on.
+            wanted = ADMIN_LEVELS[min(depth, len(ADMIN_LEVELS) - 1)]
+        else:
+            parent = _parent_level(self.level)
+            if parent is None:
+                return None
+            # Within a province, kabupaten outlines read better than 576 kecamatan.
+            wanted = "kabupaten" if parent == "kecamatan" and depth <= 1 else parent
+        try:
+            return boundaries.load_areas(wanted, area=self.code, source=self.source)
+        except MemoryError:  # not the file's fault: the guard says which step ran out
+            raise
+        except Exception as err:  # outlines are decoration: a missing level must not fail
+            logger.warning("no %s outlines for the map: %s", wanted, err)
+            return None
+
+    def provinces(self) -> gpd.GeoDataFrame | None:
+        """The provinces of the study area (drawn by a split national map), or None for
+        custom polygons and where the level is missing."""
+        if not self.source.is_dir():
+            return None
+        try:
+            return boundaries.load_areas(
+                "provinsi", area=self.code[:2] if self.code else None, source=self.source
+            )
+        except MemoryError:  # not the file's fault: the guard says which step ran out
+            raise
+        except Exception as err:  # the map dissolves its areas instead
+            logger.warning("no provinsi outlines for the map: %s", err)
+            return None
+
+    def figure_outlines(self) -> gpd.GeoDataFrame | None:
+        """The outlines of the static figures (for desa and kecamatan runs only)."""
+        return self.outlines() if self.level in ("desa", "kecamatan") else None
+
+
+def study_area(config: RunConfig) -> StudyArea:
+    """Load the study area of ``config.area`` (the ``boundaries`` step); an H3 grid too
+    fine for it is refused here, before the registry is read.
+
+    Parameters
+    ----------
+    config
+        The run's configuration; reads ``config.area`` (``level``, ``code``,
+        ``boundaries``, ``id_col``, ``name_col``).
+    """
+    options = config.area
+    level, resolution = parse_level(options.level)
+    source = boundaries.resolve_source(options.boundaries)
+    polygons = boundaries.analysis_areas(
+        options.level,
+        area=options.code,
+        source=source,
+        id_col=options.id_col,
+        name_col=options.name_col,
+    )
+    kind: AreaKind = "h3" if level == "h3" else ("admin" if source.is_dir() else "custom")
+    if resolution is not None:
+        aggregate.check_grid_size(polygons, resolution)
+    return StudyArea(kind, level, resolution, options.code, source, polygons)
+
+
+def _parent_level(level: str) -> str | None:
+    position = ADMIN_LEVELS.index(level) if level in ADMIN_LEVELS else -1
+    return ADMIN_LEVELS[position - 1] if position > 0 else None
+
+
+def _cell_names(
+    areas: gpd.GeoDataFrame, code: str | None, source: Path
+) -> tuple[pd.Series, np.ndarray]:
+    """H3 cells named after the village at their centre, and that village's kecamatan."""
+    villages = boundaries.load_areas("desa", area=code, source=source)
+    centres = areas.geometry.representative_point()
+    pos = locate_points(centres.x.to_numpy(), centres.y.to_numpy(), villages.geometry, snap_m=2_000)
+    codes = np.asarray(villages.index, dtype=object)
+    names = np.where(
+        pos >= 0,
+        villages["name"].to_numpy(dtype=object)[np.clip(pos, 0, None)],
+        areas.index.to_numpy(dtype=object),
+    )
+    kecamatan = boundaries.load_names("kecamatan", area=code, source=source)
+    located = pd.Series(codes[pos[pos >= 0]], dtype="string")
+    parent_codes = located.str.rsplit(".", n=1).str[0].to_numpy(dtype=object)
+    parents = np.full(len(areas), None, dtype=object)
+    parents[pos >= 0] = kecamatan.reindex(parent_codes).to_numpy(dtype=object)
+    return pd.Series(names, index=areas.index), parents

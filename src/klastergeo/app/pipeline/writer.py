@@ -1,0 +1,640 @@
+"""The one module that writes outputs: every file of a run, into its staging folder
+(:class:`klastergeo.io.files.RunFolder`), then ``summary.json`` with the file manifest and the
+commit. Column lists come from :mod:`klastergeo.schema`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from klastergeo import __version__, kbli
+from klastergeo.analysis import aggregate, diagnosis
+from klastergeo.analysis import regression as models
+from klastergeo.app.config import RunConfig
+from klastergeo.io.files import RunFolder, atomic_path, write_csv, write_json, write_text
+from klastergeo.io.registry import records as records_mod
+from klastergeo.publish import report as report_mod
+from klastergeo.publish import site as publish_mod
+from klastergeo.schema import AREA_COLUMNS, SENTRA_COLUMNS, SENTRA_INDEX
+
+__all__ = [
+    "area_model_outputs",
+    "csv",
+    "figures",
+    "firm_columns",
+    "global_table",
+    "model_outputs",
+    "near_miss_summary",
+    "rejection_report",
+    "report_page",
+    "run_tables",
+    "validation_reports",
+    "versions",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Packages whose versions a summary records.
+VERSIONED = (
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "shapely",
+    "geopandas",
+    "libpysal",
+    "esda",
+    "statsmodels",
+    "folium",
+    "h3",
+    "mapclassify",
+)
+
+
+def versions() -> dict[str, str]:
+    """klastergeo's version and those of the packages it computes with."""
+    out = {"klastergeo": __version__}
+    for name in VERSIONED:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def csv(frame: pd.DataFrame, path: Path, *, index: bool = False, locale: str = "en") -> None:
+    """A CSV file, written atomically (UTF-8).
+
+    Parameters
+    ----------
+    frame
+        The table to write.
+    path
+        The file, replaced only once it is written whole.
+    index
+        Write the frame's index as columns too.
+    locale
+        ``"en"`` (``,`` and a decimal point) or ``"id"`` (``;`` and a decimal comma):
+        ``[output] csv_locale``.
+    """
+    write_csv(frame, path, index=index, locale=locale)
+
+
+def validation_reports(
+    folder: Path, report: records_mod.ValidationReport, *, locale: str = "en"
+) -> None:
+    """``rejected.csv`` and ``repaired.csv`` of a validation, and ``skipped.csv`` (the
+    rows that are not firms: totals, footnotes, blank rows) when there are any.
+
+    Parameters
+    ----------
+    folder
+        The folder the files are written into.
+    report
+        The validation report: its ``rejected``, ``repaired`` and ``skipped`` rows.
+    locale
+        The CSV style (``[output] csv_locale``).
+    """
+    csv(report.rejected, folder / "rejected.csv", locale=locale)
+    csv(report.repaired, folder / "repaired.csv", locale=locale)
+    if report.n_skipped:
+        csv(report.skipped, folder / "skipped.csv", locale=locale)
+
+
+def rejection_report(
+    where: Path,
+    config: RunConfig,
+    report: records_mod.ValidationReport,
+    head: dict[str, Any],
+    timings: dict[str, float],
+) -> None:
+    """The report of a run that stopped at validation, committed as its own folder.
+
+    Parameters
+    ----------
+    where
+        The folder of the report (:func:`~.intake.rejection_folder`).
+    config
+        The run's configuration, recorded in the report's ``summary.json``.
+    report
+        The validation report: ``rejected.csv``, ``repaired.csv`` and its summary.
+    head
+        The first keys of ``summary.json`` (version, status, created, seed).
+    timings
+        Seconds taken by each step so far.
+    """
+    with RunFolder(where, kind="rejected") as folder:
+        validation_reports(folder.path, report, locale=config.output.csv_locale)
+        folder.commit(
+            {
+                **head,
+                "records": report.summary(),
+                "sentra": None,
+                "timings": timings,
+                "config": config.to_dict(),
+                "versions": versions(),
+            }
+        )
+
+
+def model_outputs(
+    folder: Path,
+    report: records_mod.ValidationReport | None,
+    fitted: dict[str, models.ModelResult],
+    sample: pd.DataFrame | None = None,
+    *,
+    locale: str = "en",
+) -> None:
+    """The model tables of every kind (``models/``), with the validation reports, and
+    the sample they were estimated on (``models/sample.csv``) when there was one.
+
+    Parameters
+    ----------
+    folder
+        The output folder; the model tables go into ``folder/models``.
+    report
+        The validation report, whose ``rejected.csv`` and ``repaired.csv`` are written
+        into ``folder``; None to write neither.
+    fitted
+        The fitted models by kind.
+    sample
+        The strata of the models' sample (``sector``, ``outcome``, ``n_firms``,
+        ``n_sample``, ``weight``); None when every firm was used.
+    locale
+        The CSV style (``[output] csv_locale``).
+    """
+    if report is not None:
+        validation_reports(folder, report, locale=locale)
+    for result in fitted.values():
+        models.write(result, folder / "models", locale=locale)
+    if sample is not None and fitted:
+        csv(sample, folder / "models" / "sample.csv", locale=locale)
+
+
+def area_model_outputs(
+    folder: Path, tables: dict[str, pd.DataFrame], result: dict[str, Any], *, locale: str = "en"
+) -> None:
+    """The area-level model's tables and fit (``models/area_*``).
+
+    Parameters
+    ----------
+    folder
+        The output folder; the files go into ``folder/models``.
+    tables
+        ``coefficients`` (OLS), ``diagnostics`` and, when a spatial model was estimated,
+        its coefficients under ``lag`` or ``error``.
+    result
+        The fit, written as ``area_fit.json``; its ``recommended`` model names the
+        spatial table written.
+    locale
+        The CSV style (``[output] csv_locale``).
+    """
+    models_dir = folder / "models"
+    csv(tables["coefficients"], models_dir / "area_ols_coefficients.csv", locale=locale)
+    csv(tables["diagnostics"], models_dir / "area_diagnostics.csv", locale=locale)
+    choice = result["recommended"]
+    if choice in tables:
+        csv(tables[choice], models_dir / f"area_{choice}_coefficients.csv", locale=locale)
+    write_json(models_dir / "area_fit.json", result)
+
+
+def global_table(
+    global_stats: pd.DataFrame, counts: pd.DataFrame, table: pd.DataFrame, sentra: pd.DataFrame
+) -> pd.DataFrame:
+    """``global.csv``: firms, global Moran's I, hot-spot areas and sentra per sector.
+
+    Parameters
+    ----------
+    global_stats
+        Global Moran's I per analysed sector, indexed by sector (the rows of the result).
+    counts
+        Firms per (area, sector) (``n_firms``), summed per sector.
+    table
+        The area x sector table; areas with ``gi_bin`` 2 or more (hot spots at 95 % or
+        more) are counted per sector.
+    sentra
+        The sentra table; its ``sector`` column is counted.
+    """
+    firm_totals = counts.groupby(level="sector")["n_firms"].sum()
+    stats = global_stats.copy()
+    stats.insert(0, "n_firms", firm_totals.reindex(stats.index).to_numpy())
+    hot = table["gi_bin"].ge(2).groupby(level="sector").sum()
+    stats["hot_spot_areas"] = hot.reindex(stats.index).fillna(0).astype(int).to_numpy()
+    stats["sentra"] = (
+        sentra["sector"].value_counts().reindex(stats.index).fillna(0).astype(int).to_numpy()
+        if len(sentra)
+        else 0
+    )
+    return stats
+
+
+def firm_columns(firms: pd.DataFrame) -> pd.DataFrame:
+    """The columns a run adds to every firm of its firms output: ``sentra_id``,
+    ``in_sentra``, ``colocated_with`` (the sentra whose significant related industry the
+    firm is part of, ``;``-joined) and the models' ``p_*`` (and, in an H3 run, the cell as
+    ``area_code`` and the administrative ``admin_code``).
+
+    Parameters
+    ----------
+    firms
+        The firms as the run's steps hold them (a few columns, by position).
+    """
+    names = [
+        "sentra_id",
+        "in_sentra",
+        "colocated_with",
+        *[c for c in firms.columns if c.startswith("p_")],
+    ]
+    if "admin_code" in firms.columns:
+        names = ["area_code", "admin_code", *names]
+    out = firms[[c for c in names if c in firms.columns]].copy(deep=False)
+    if "in_sentra" in out.columns:
+        out["in_sentra"] = out["in_sentra"].astype(np.int64)
+    return out
+
+
+def run_tables(
+    folder: Path,
+    *,
+    table: pd.DataFrame,
+    sentra: gpd.GeoDataFrame,
+    global_stats: pd.DataFrame,
+    profiles: Any,
+    members: pd.DataFrame | None,
+    bands: pd.DataFrame | None,
+    candidates: pd.DataFrame | None = None,
+    locale: str = "en",
+) -> None:
+    """The data files of a run: areas, sentra, global statistics and profiles (the firms
+    are streamed by :func:`klastergeo.app.pipeline.firm_output.write_firms`).
+
+    Parameters
+    ----------
+    folder
+        The output folder.
+    table
+        The area x sector table (``areas.parquet``: the columns of
+        :data:`~klastergeo.schema.AREA_COLUMNS` it has, and the ``p_*`` columns).
+    sentra
+        The sentra (``sentra.csv`` without geometry, ``sentra.geojson`` with it).
+    global_stats
+        The per-sector table of :func:`global_table` (``global.csv``).
+    profiles
+        The :class:`~.profiling.Profiles`: ``concentration.csv``, ``typology.csv``,
+        ``diagnosis.csv`` and one CSV per point-pattern table.
+    members
+        The evidence per member area of each sentra (``sentra_areas.csv``); None for
+        point-based sentra.
+    bands
+        The bands the automatic scale tried (``scale.csv``); None otherwise.
+    candidates
+        The near misses of the sentra rules (``candidates.csv``); None for point-based
+        sentra.
+    locale
+        The CSV style (``[output] csv_locale``).
+    """
+    areas_table = table.reset_index()
+    columns = [c for c in AREA_COLUMNS if c in areas_table.columns]
+    columns += [c for c in areas_table.columns if c.startswith("p_")]
+    with atomic_path(folder / "areas.parquet") as tmp:
+        areas_table[columns].to_parquet(tmp, index=False)
+    # the sentra_id index is the first column of both files
+    plain = (
+        pd.DataFrame(sentra.drop(columns=sentra.geometry.name)).reset_index()
+        if len(sentra)
+        else pd.DataFrame(columns=[SENTRA_INDEX, *SENTRA_COLUMNS])
+    )
+    csv(plain, folder / "sentra.csv", locale=locale)
+    geojson = (
+        sentra.reset_index().to_crs(4326).to_json(drop_id=True)
+        if len(sentra)
+        else '{"type": "FeatureCollection", "features": []}'
+    )
+    write_text(folder / "sentra.geojson", geojson)
+    csv(global_stats, folder / "global.csv", index=True, locale=locale)
+    csv(profiles.concentration, folder / "concentration.csv", locale=locale)
+    csv(profiles.typology, folder / "typology.csv", index=True, locale=locale)
+    csv(profiles.diagnosis, folder / "diagnosis.csv", index=True, locale=locale)
+    if members is not None:
+        csv(members.reset_index(), folder / "sentra_areas.csv", locale=locale)
+    if candidates is not None:
+        csv(candidates.reset_index(), folder / "candidates.csv", locale=locale)
+    for name, frame in profiles.patterns.items():
+        csv(frame, folder / f"{name}.csv", locale=locale)
+    if profiles.colocation is not None:
+        located = profiles.colocation
+        csv(located.table.reset_index(), folder / "colocation.csv", locale=locale)
+        csv(located.related, folder / "related.csv", locale=locale)
+        csv(located.missing, folder / "missing_links.csv", locale=locale)
+    if bands is not None:
+        csv(bands, folder / "scale.csv", locale=locale)
+
+
+def radar_charts(folder: Path, config: RunConfig, diagnosed: pd.DataFrame, sentra: Any) -> None:
+    """A radar chart per diagnosed sentra (``diagnosis/``) when configured.
+
+    Parameters
+    ----------
+    folder
+        The output folder; the charts go into ``folder/diagnosis``.
+    config
+        The configuration; ``diagnosis.charts`` turns the charts on.
+    diagnosed
+        The diagnosis per sentra (:class:`~.profiling.Profiles` ``diagnosis``); nothing
+        is drawn when no sentra has a scored item (``n_items``).
+    sentra
+        The sentra table, whose names title the charts.
+    """
+    if config.diagnosis.charts and diagnosed["n_items"].gt(0).any():
+        diagnosis.radar_charts(diagnosed, folder / "diagnosis", sentra=sentra, lang=config.map.lang)
+
+
+def figures(
+    folder: Path,
+    config: RunConfig,
+    *,
+    areas: gpd.GeoDataFrame,
+    table: pd.DataFrame,
+    sentra: pd.DataFrame,
+    counts: pd.DataFrame,
+    graph: Any,
+    analysed: tuple[str, ...],
+    outlines: gpd.GeoDataFrame | None,
+    global_stats: pd.DataFrame | None = None,
+) -> list[report_mod.Figure]:
+    """Static PNGs (``figures/``) of the sectors ``[report] figures`` names: specialisation,
+    Gi* and LISA maps and a Moran scatterplot per sector.
+
+    Parameters
+    ----------
+    folder
+        The output folder; the PNGs go into ``folder/figures``.
+    config
+        The configuration: ``report.figures`` (``sentra``: the sectors with a sentra,
+        ``all``: every analysed sector, ``none``), ``map.lang``, and ``records.path``,
+        whose file name is the figures' source note.
+    areas
+        The areas of analysis, indexed by area code.
+    table
+        The area x sector table with ``gi_bin`` and ``lisa_quadrant``.
+    sentra
+        The sentra table (``sector``).
+    counts
+        Firms per (area, sector) (``n_firms``), the values of the Moran scatterplots.
+    graph
+        The spatial weights of the scatterplots' spatial lag.
+    analysed
+        The analysed sectors.
+    outlines
+        Coarser administrative outlines drawn on the maps; or None.
+    global_stats
+        Global Moran's I per sector (``p_norm``), shown on the scatterplots; or None.
+
+    Returns
+    -------
+    list of Figure
+        The figures written, with paths relative to ``folder`` and captions.
+    """
+    from klastergeo.publish import figures as static
+
+    choice = config.report.figures
+    if choice == "none":
+        return []
+    sectors = (
+        sorted(str(s) for s in analysed)
+        if choice == "all"
+        else sorted(set(sentra["sector"].astype(str)))
+    )
+    if not sectors:
+        return []
+    target = folder / "figures"
+    written = static.sector_figures(
+        areas,
+        table,
+        sectors,
+        target,
+        lang=config.map.lang,
+        outlines=outlines,
+        source=Path(str(config.records.path or config.counts.path)).name,
+    )
+    matrix = aggregate.wide(counts, "n_firms")
+    out = []
+    for path in written:
+        kind, sector = path.stem.rsplit("_", 1)
+        label = static.FIGURE_TITLES[config.map.lang][kind]
+        out.append(report_mod.Figure(f"figures/{path.name}", f"{label}: {sector}"))
+    for sector in sectors:  # one scatterplot per sector (tens)
+        rows = table.xs(sector, level="sector")
+        p_value = None
+        if global_stats is not None and "p_norm" in global_stats and sector in global_stats.index:
+            p_value = float(pd.to_numeric(global_stats["p_norm"]).loc[sector])
+        path = static.moran_scatterplot(
+            matrix[sector],
+            graph,
+            target / f"moran_{sector}.png",
+            title=kbli.titled(sector, lang=config.map.lang),
+            quadrant=rows.get("lisa_quadrant"),
+            p_value=p_value,
+            lang=config.map.lang,
+        )
+        title = static.FIGURE_TITLES[config.map.lang]["moran"]
+        out.append(report_mod.Figure(f"figures/{path.name}", f"{title}: {sector}"))
+    return out
+
+
+def report_page(
+    folder: Path,
+    config: RunConfig,
+    summary: dict[str, Any],
+    *,
+    sentra: pd.DataFrame,
+    global_stats: pd.DataFrame,
+    fitted: dict[str, models.ModelResult],
+    shown: list[report_mod.Figure],
+    has_map: bool,
+    related: pd.DataFrame | None = None,
+    missing: pd.DataFrame | None = None,
+) -> None:
+    """``report.html`` (:func:`klastergeo.publish.report.build_report`).
+
+    Parameters
+    ----------
+    folder
+        The output folder.
+    config
+        The configuration: ``map.lang``, and ``map.title`` (the report's subtitle).
+    summary
+        The run's ``summary.json`` content.
+    sentra, global_stats
+        The sentra table and the per-sector global statistics.
+    fitted
+        The fitted models by kind.
+    shown
+        The figures to show (:func:`figures`).
+    has_map
+        Whether the run writes ``map.html``, which the report then embeds.
+    related
+        The sentra's related industries (``related.csv``), or None.
+    missing
+        The links the sentra lack (``missing_links.csv``), or None.
+    """
+    page = report_mod.build_report(
+        summary,
+        sentra=sentra,
+        global_stats=global_stats,
+        models=fitted,
+        figures=shown,
+        map_file="map.html" if has_map else None,
+        lang=config.map.lang,
+        subtitle=config.map.title or "",
+        related=related,
+        missing=missing,
+    )
+    write_text(folder / "report.html", page)
+
+
+def index_page(
+    folder: Path, config: RunConfig, summary: dict[str, Any], shown: list[report_mod.Figure]
+) -> None:
+    """``index.html``, the landing page linking the files the run writes.
+
+    Parameters
+    ----------
+    folder
+        The output folder; only files present in it are linked.
+    config
+        The configuration: ``map.lang`` and ``map.title``.
+    summary
+        The run's ``summary.json`` content.
+    shown
+        The report's figures; those under ``figures/`` are shown.
+    """
+    write_text(
+        folder / "index.html",
+        publish_mod.index_page(
+            summary,
+            folder,
+            lang=config.map.lang,
+            title=config.map.title,
+            figures=[f.src for f in shown if f.src.startswith("figures/")],
+            captions={f.src: f.caption for f in shown},
+        ),
+    )
+
+
+def near_miss_summary(candidates: pd.DataFrame | None, *, examples: int = 5) -> dict[str, Any]:
+    """How many near misses there are, how many failed each rule, and the reasons of the
+    ``examples`` with the most firms (``summary.json`` ``candidates``).
+
+    Parameters
+    ----------
+    candidates
+        The near misses (:func:`klastergeo.analysis.sentra.near_misses`); None for none.
+    examples
+        How many reasons to keep.
+    """
+    if candidates is None or not len(candidates):
+        return {"count": 0, "failed": {}, "largest": []}
+    failed = candidates["failed"].str.split(";").explode().value_counts()
+    largest = candidates.sort_values("n_firms", ascending=False, kind="stable").head(examples)
+    return {
+        "count": len(candidates),
+        "failed": {str(k): int(v) for k, v in failed.items()},
+        "largest": [
+            f"{sector} {area}: {reason}"
+            for area, sector, reason in zip(
+                largest.index.get_level_values("area_code"),
+                largest.index.get_level_values("sector"),
+                largest["reason"],
+                strict=True,
+            )
+        ],
+    }
+
+
+def run_summary(
+    config: RunConfig,
+    head: dict[str, Any],
+    *,
+    report: records_mod.ValidationReport,
+    areas: gpd.GeoDataFrame,
+    firms_per_area: pd.Series,
+    weights_info: dict[str, Any],
+    analysed: tuple[str, ...],
+    skipped: dict[str, int],
+    sentra: pd.DataFrame,
+    model_notes: dict[str, Any],
+    not_computed: list[dict[str, str]],
+    timings: dict[str, float],
+    candidates: pd.DataFrame | None = None,
+    colocation: dict[str, Any] | None = None,
+    predictors_left_out: Sequence[Mapping[str, Any]] = (),
+) -> dict[str, Any]:
+    """The content of a run's ``summary.json`` (the manifest is added at the commit).
+
+    Parameters
+    ----------
+    config
+        The run's configuration (``area.level`` and ``area.code``; recorded whole).
+    head
+        The first keys (version, status, created, seed).
+    report
+        The validation report; its summary is ``records``.
+    areas
+        The areas of analysis, counted.
+    firms_per_area
+        Firms per area; the areas with firms are counted.
+    weights_info
+        The weights' summary (:class:`~.weighting.Weights` ``info``).
+    analysed, skipped
+        The analysed sectors, and the skipped ones with their numbers of firms.
+    sentra
+        The sentra table, counted per ``sector``.
+    model_notes
+        Per model kind, its fit statistics or why it was skipped.
+    not_computed
+        What could not be computed, and why (the notes of the steps).
+    timings
+        Seconds taken by each step.
+    candidates
+        The near misses of the sentra rules (``candidates.csv``); ``candidates`` counts
+        them, how many failed each rule, and the reasons of the largest five.
+    colocation
+        What co-location measured and wrote (sectors tested, sector pairs computed and
+        written to ``colocation.csv``); None when it was not measured.
+    predictors_left_out
+        The default predictors the models went without, and why
+        (:func:`klastergeo.app.pipeline.probabilities.left_out`).
+    """
+    return {
+        **head,
+        "records": report.summary(),
+        "areas": {
+            "level": config.area.level,
+            "study_area": config.area.code,
+            "count": len(areas),
+            "with_firms": int((firms_per_area > 0).sum()),
+            "weights": weights_info,
+        },
+        "sectors": {"analysed": [str(s) for s in analysed], "skipped_few_firms": skipped},
+        "sentra": len(sentra),
+        "sentra_by_sector": {
+            str(k): int(v) for k, v in sentra["sector"].value_counts().sort_index().items()
+        }
+        if len(sentra)
+        else {},
+        "candidates": near_miss_summary(candidates),
+        **({"colocation": colocation} if colocation is not None else {}),
+        "models": model_notes,
+        "predictors_left_out": [dict(item) for item in predictors_left_out],
+        "not_computed": not_computed,
+        "timings": timings,
+        "config": config.to_dict(),
+        "versions": versions(),
+    }

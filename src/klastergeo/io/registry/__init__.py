@@ -1,0 +1,1 @@
+"""Reading and validating a registry of firms: the ingest engine."""

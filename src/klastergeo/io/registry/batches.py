@@ -1,0 +1,1244 @@
+"""The registry in batches: memory set by the batch size, not by the number of records.
+
+:func:`validate_in_batches` gives the verdicts of
+:func:`klastergeo.io.registry.records.validate_records`
+(same kept firms, rejections, repairs and messages) for a registry of any size, holding
+at most one batch of records at a time:
+
+1. **Stage.** A CSV file is read once with pyarrow's streaming reader and written as a
+   Parquet file of text, so that the later passes read it fast and can fetch rows by
+   position. A Parquet registry is read where it is. Excel and GIS files (small by
+   nature) are read whole, as one batch. On the way, each numeric column's number-format
+   evidence is counted, so the decimal mark is decided for the whole file.
+2. **Check.** Each batch gets every check of one row alone
+   (:func:`klastergeo.io.registry.records.check_rows`). Usable rows are spilled as candidates,
+   rejected ones with their reason. The spill keeps the 64-bit hash of each usable row's
+   duplicate key (its id, or its coordinates) with its position: 16 bytes per record.
+3. **Duplicates.** Keys whose hash repeats are the suspects. Their rows are fetched by
+   position and compared exactly (:func:`klastergeo.io.registry.records.find_duplicates`), so a hash
+   collision costs a comparison, never a wrong verdict.
+4. **Commit.** The candidates less the duplicates are the kept firms. They are written as
+   Parquet parts in file order, and :meth:`BatchValidation.report` loads them when wanted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import shutil
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+from numpy.typing import NDArray
+
+from klastergeo._docstrings import fill
+from klastergeo.errors import ConfigError, ValidationError
+from klastergeo.io.registry import distributed, headers, placement, records, sheets
+from klastergeo.io.registry.columns import Columns
+from klastergeo.options import Decimal
+
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "BatchValidation",
+    "Registry",
+    "open_registry",
+    "parquet_batches",
+    "validate_in_batches",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Records per batch: about 0.5-1 GB of working memory for a registry of 10-20 columns.
+DEFAULT_BATCH_SIZE = 500_000
+
+Progress = Callable[[str, int, int], None]
+#: The staged registry and the spilled batches live only as long as the run, on local
+#: disk: lz4 writes several times faster than zstd for a little more space.
+_SCRATCH_COMPRESSION = "lz4"
+#: Options of every scratch Parquet file: no dictionaries or statistics (nobody filters
+#: on them), which makes writing text columns about twice as fast.
+_SCRATCH: dict[str, Any] = {
+    "compression": _SCRATCH_COMPRESSION,
+    "use_dictionary": False,
+    "write_statistics": False,
+}
+
+
+@dataclass(frozen=True)
+class BatchValidation:
+    """Outcome of :func:`validate_in_batches`.
+
+    Attributes
+    ----------
+    parts
+        Parquet files of the kept firms, in file order (``record_id`` index, the columns
+        of :attr:`klastergeo.io.registry.records.ValidationReport.records` without the geometry).
+    rejected, repaired
+        As in :class:`~klastergeo.io.registry.records.ValidationReport`, in file order.
+    n_read, n_kept
+        Records read (malformed lines included) and kept.
+    """
+
+    parts: tuple[Path, ...]
+    rejected: pd.DataFrame
+    repaired: pd.DataFrame
+    n_read: int
+    n_kept: int
+    columns: Columns
+    number_formats: dict[str, records.NumberFormat] = field(default_factory=dict)
+    renamed: dict[str, str] = field(default_factory=dict)
+    sector_typed: bool = False
+    n_batches: int = 0
+    order: tuple[str, ...] = ()  # the kept firms' columns, geometry included
+    memory: pd.DataFrame | None = None  # the kept firms of a registry read whole
+    units: dict[str, headers.MeasureUnit] = field(default_factory=dict)  # of the measures
+    header: tuple[str, ...] = ()  # the file's column names
+    #: where (a sample of) the records outside the study area lie, as
+    #: :attr:`klastergeo.io.registry.records.ValidationReport.outside`
+    outside: NDArray[np.float64] | None = None
+    placement: dict[str, int] = field(default_factory=dict)  # kept firms by placement
+    skipped: pd.DataFrame | None = None  # rows that are not firms (records.skip_rows)
+    layout: sheets.Layout | None = None  # where a spreadsheet's tables are
+    implied: dict[str, str] = field(default_factory=dict)  # roles a column stood for
+
+    def firms(self) -> Iterator[gpd.GeoDataFrame]:
+        """The kept firms, one part at a time (points in EPSG:4326)."""
+        if self.memory is not None:
+            yield self._firms(self.memory)
+        for part in self.parts:
+            yield self._firms(pd.read_parquet(part))
+
+    def _firms(self, frame: pd.DataFrame) -> gpd.GeoDataFrame:
+        lon, lat = frame["lon"].to_numpy(dtype=float), frame["lat"].to_numpy(dtype=float)
+        points = np.asarray(gpd.points_from_xy(lon, lat), dtype=object)
+        points[~(np.isfinite(lon) & np.isfinite(lat))] = None  # placed by area: no point
+        firms = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(points, index=frame.index, crs=4326))
+        return firms[list(self.order)] if self.order else firms
+
+    def read(self, columns: Sequence[str]) -> pd.DataFrame:
+        """Some columns of every kept firm, in file order (the ``record_id`` index is
+        left out): what a step that needs only them reads instead of the whole firms.
+
+        Parameters
+        ----------
+        columns
+            Columns of the kept firms (e.g. ``area_code``, ``sector``, ``workers``).
+
+        Returns
+        -------
+        DataFrame
+            One row per kept firm.
+        """
+        if self.memory is not None:
+            return self.memory[list(columns)].reset_index(drop=True)
+        frames = [
+            pd.read_parquet(part, columns=list(columns)).reset_index(drop=True)
+            for part in self.parts
+        ]
+        return _concat(frames)
+
+    def report(self, *, whole: bool = True) -> records.ValidationReport:
+        """The verdicts as :func:`klastergeo.io.registry.records.validate_records` returns them.
+
+        Parameters
+        ----------
+        whole
+            Hold every kept firm in the report's ``records`` (in memory); False for
+            their columns only, with ``kept`` counting them (a national registry).
+        """
+        if self.memory is not None:
+            kept = self._firms(self.memory if whole else self.memory.iloc[:0])
+        elif whole:
+            kept = self._firms(_concat([pd.read_parquet(p) for p in self.parts], index=True))
+        else:
+            kept = self._firms(pq.read_schema(self.parts[0]).empty_table().to_pandas())
+        row = "row" if "row" in self.rejected.columns else "row_klastergeo"
+        skipped = self.skipped if self.skipped is not None else records._skipped_frame(None)
+        return records.ValidationReport(
+            records=kept,
+            rejected=records.locate(self.rejected, self.layout, row=row),
+            repaired=records.locate(self.repaired, self.layout),
+            n_read=self.n_read,
+            columns=self.columns,
+            number_formats=self.number_formats,
+            decimal=records.file_decimal(self.number_formats),
+            renamed=self.renamed,
+            sector_typed=self.sector_typed,
+            kept=None if whole else self.n_kept,
+            units=self.units,
+            header=self.header,
+            outside=self.outside,
+            placement=dict(self.placement),
+            skipped=records.locate(skipped, self.layout, sheet=True),
+            layout=self.layout,
+            implied=dict(self.implied),
+        )
+
+
+@fill(example_registry=records._EXAMPLE_REGISTRY)
+def validate_in_batches(
+    path: str | Path,
+    *,
+    workdir: str | Path,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    columns: Columns | None = None,
+    areas: gpd.GeoDataFrame | None = None,
+    snap_m: float = 100.0,
+    sector_digits: int = 2,
+    decimal: Decimal = "auto",
+    places: placement.Gazetteer | None = None,
+    delimiter: str | None = None,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    layer: str | None = None,
+    scheduler: str = "",
+    progress: Progress | None = None,
+    crs: str | None = None,
+    units: Mapping[str, str | None] | None = None,
+) -> BatchValidation:
+    """Read and validate a registry in batches (see the module docstring).
+
+    Parameters
+    ----------
+    path
+        The registry: CSV or Parquet are streamed; Excel and GIS files are read whole.
+    workdir
+        An empty or missing folder for the staged file and the spilled batches; the kept
+        firms' parts stay there (remove it when done with them).
+    batch_size
+        Records per batch (at least 1).
+    columns, areas, snap_m, sector_digits, decimal, places, crs, units
+        As for :func:`klastergeo.io.registry.records.validate_records`.
+    delimiter, encoding, sheet, layer
+        As for :func:`klastergeo.io.registry.records.read_records`.
+    scheduler
+        Where the batches are checked (:meth:`Registry.validate`): ``""`` here, or a
+        Dask scheduler (``"threads"``, ``"processes"``, ``"tcp://HOST:PORT"``).
+    progress
+        Called as ``progress(stage, done, total)`` after each batch (``stage`` is
+        ``"stage"``, with bytes, or ``"check"``/``"commit"``, with records).
+
+    Returns
+    -------
+    BatchValidation
+        The verdicts; ``report()`` gives the
+        :class:`~klastergeo.io.registry.records.ValidationReport`
+        that :func:`~klastergeo.io.registry.records.validate_records` would.
+
+    Examples
+    --------
+    {example_registry}
+    >>> work = Path(tempfile.mkdtemp()) / "work"
+    >>> outcome = validate_in_batches(path, workdir=work, batch_size=2)
+    >>> outcome.n_batches, outcome.n_kept, outcome.rejected["reason"].tolist()
+    (2, 2, ['duplicate_record', 'out_of_range'])
+    """
+    registry = open_registry(
+        path,
+        workdir=workdir,
+        batch_size=batch_size,
+        columns=columns,
+        decimal=decimal,
+        delimiter=delimiter,
+        encoding=encoding,
+        sheet=sheet,
+        layer=layer,
+        progress=progress,
+        crs=crs,
+        units=units,
+    )
+    return registry.validate(
+        areas=areas,
+        snap_m=snap_m,
+        sector_digits=sector_digits,
+        scheduler=scheduler,
+        progress=progress,
+        places=places,
+    )
+
+
+@dataclass(frozen=True)
+class Registry:
+    """A registry opened for validation in batches: staged, with the number formats and
+    sector width decided for the whole file (:func:`open_registry`)."""
+
+    source: _Source
+    work: Path
+    batch_size: int
+
+    @property
+    def n_read(self) -> int:
+        """Records in the file, malformed lines included."""
+        return self.source.n_read
+
+    def validate(
+        self,
+        *,
+        areas: gpd.GeoDataFrame | None = None,
+        snap_m: float = 100.0,
+        sector_digits: int = 2,
+        scheduler: str = "",
+        progress: Progress | None = None,
+        places: placement.Gazetteer | None = None,
+    ) -> BatchValidation:
+        """Check every batch, find the duplicates across batches and write the kept firms.
+
+        Parameters
+        ----------
+        areas, snap_m, sector_digits, places
+            As for :func:`klastergeo.io.registry.records.validate_records`.
+        scheduler
+            Where the batches are checked: ``""`` (here, one after another), Dask's
+            ``"threads"`` or ``"processes"``, or ``"tcp://HOST:PORT"`` of a running
+            ``dask.distributed`` scheduler, whose workers share the work folder and the
+            registry (:mod:`klastergeo.io.registry.distributed`). The verdicts are the same.
+        progress
+            Called as ``progress(stage, done, total)`` after each batch.
+
+        Returns
+        -------
+        BatchValidation
+            The verdicts.
+        """
+        tell: Progress = progress or (lambda stage, done, total: None)
+        kind = distributed.scheduler_kind(scheduler)
+        remote = kind != "none" and self.source.whole is None
+        if kind != "none" and not remote:
+            # a registry read whole is one batch, checked here; a scheduler that is
+            # missing or does not answer is still an error, as for a larger file
+            distributed.reach(scheduler)
+            logger.info("one batch: checked here, not on the scheduler %s", scheduler)
+        checker = _Checker(
+            self.source,
+            self.work,
+            areas=areas,
+            snap_m=snap_m,
+            sector_digits=sector_digits,
+            places=places,
+        )
+        log = logging.getLogger(records.__name__)
+        with _once(log):
+            if remote:
+                checks = distributed.check_batches(
+                    self,
+                    scheduler=scheduler,
+                    areas=areas,
+                    snap_m=snap_m,
+                    sector_digits=sector_digits,
+                    places=places,
+                    parts=checker.part,
+                    progress=tell,
+                )
+                for done in checks:
+                    for level, message in done.messages:
+                        log.log(level, "%s", message)
+                    checker.add(done)
+            else:
+                for batch in self.source.batches(self.batch_size):
+                    checker.check(batch)
+                    tell("check", checker.done, self.source.n_rows)
+        return checker.commit(checker.duplicates(), tell)
+
+
+def open_registry(
+    path: str | Path,
+    *,
+    workdir: str | Path,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    columns: Columns | None = None,
+    decimal: Decimal = "auto",
+    delimiter: str | None = None,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    layer: str | None = None,
+    progress: Progress | None = None,
+    formats: bool = True,
+    crs: str | None = None,
+    units: Mapping[str, str | None] | None = None,
+    need_sector: bool = True,
+) -> Registry:
+    """Open a registry for :meth:`Registry.validate`: stage a CSV file as Parquet, and
+    decide each numeric column's number format and the sector column's width from the
+    whole file.
+
+    Parameters
+    ----------
+    path
+        The registry: CSV or Parquet are streamed; Excel and GIS files are read whole.
+    workdir
+        An empty or missing folder for the staged file and the spilled batches.
+    batch_size
+        Records per batch (at least 1).
+    columns, decimal
+        As for :func:`klastergeo.io.registry.records.validate_records`.
+    delimiter, encoding, sheet, layer
+        As for :func:`klastergeo.io.registry.records.read_records`.
+    progress
+        Called as ``progress("stage", bytes_read, file_size)`` while a CSV is staged.
+    formats
+        Decide the number formats and the sector column's width (what validation
+        needs); False to only stage the rows (e.g. to split them by period), which
+        leaves ``formats`` empty and cannot be validated.
+    crs
+        The coordinates' CRS (``records.crs``; None: WGS84 degrees). Without it,
+        coordinates mostly beyond ±180 stop here (:class:`ValidationError`).
+    units
+        Units of the amounts given by the user (``{"output": "Rp"}``), overriding their
+        headers' (:func:`klastergeo.io.registry.headers.measure_units`).
+    need_sector
+        Whether the command needs a sector column
+        (:func:`klastergeo.io.registry.records.resolve_columns`).
+
+    Returns
+    -------
+    Registry
+        The opened registry.
+    """
+    if batch_size < 1:
+        raise ConfigError(f"records.batch_size={batch_size!r} must be at least 1")
+    work = Path(workdir)
+    if work.exists() and any(work.iterdir()):
+        raise ConfigError(f"work folder {str(work)!r} is not empty")
+    work.mkdir(parents=True, exist_ok=True)
+    source = _open(
+        records.check_source(path),
+        work,
+        columns=columns,
+        decimal=decimal,
+        options={"delimiter": delimiter, "encoding": encoding, "sheet": sheet, "layer": layer},
+        batch_size=batch_size,
+        tell=progress or (lambda stage, done, total: None),
+        formats=formats,
+        need_sector=need_sector,
+    )
+    if formats and crs is None:
+        records.check_units(source.coord_units, source.cols)
+    source.crs = crs
+    measures = headers.measure_units(vars(source.cols), options=units)
+    return Registry(dataclasses.replace(source, units=measures), work, batch_size)
+
+
+# --------------------------------------------------------------------------------------
+# Sources of batches
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Source:
+    """Raw records to validate: a Parquet file read in batches, or one in-memory batch."""
+
+    path: Path
+    format: str
+    cols: Columns
+    formats: dict[str, records.NumberFormat]
+    n_rows: int
+    n_read: int
+    delimiter: str | None = None
+    encoding: str | None = None
+    malformed: pd.DataFrame = field(default_factory=pd.DataFrame)
+    header: list[str] = field(default_factory=list)
+    whole: records.RawRecords | None = None
+    text: bool = False  # binary Parquet columns need decoding (records._as_text)
+    nested: tuple[str, ...] = ()  # mapped columns of lists or records (records.single_values)
+    units: dict[str, headers.MeasureUnit] = field(default_factory=dict)  # of the measures
+    lengths: NDArray[np.int64] | None = None  # the sector column's KBLI lengths
+    #: whether the coordinates are degrees (:func:`klastergeo.io.registry.records.coordinate_units`)
+    coord_units: tuple[int, int, tuple[str, ...]] = (0, 0, ())
+    crs: str | None = None  # records.crs: the coordinates' CRS (None: WGS84 degrees)
+    layout: sheets.Layout | None = None  # where the records are in a spreadsheet
+    implied: dict[str, str] = field(default_factory=dict)  # roles a column stood for
+
+    def numbers(self, positions: NDArray[np.int64]) -> NDArray[np.int64]:
+        """Record numbers of the good rows at ``positions`` (malformed CSV lines are
+        counted in the numbers but have no row)."""
+        k = np.asarray(positions, dtype=np.int64) + 1
+        if not len(self.malformed):
+            return k
+        skipped = np.sort(self.malformed["row"].dropna().to_numpy(dtype=np.int64))
+        shifted = skipped - np.arange(len(skipped))
+        return k + np.searchsorted(shifted, k, side="right")
+
+    def raw(self, frame: pd.DataFrame, start: int) -> records.RawRecords:
+        if self.text:
+            frame = records._as_text(frame, self.path)
+        if self.nested:
+            frame = records.single_values(frame, self.cols)
+        frame.index = pd.RangeIndex(start, start + len(frame))
+        return records.RawRecords(
+            frame=frame,
+            source=self.path,
+            format=self.format,
+            delimiter=self.delimiter,
+            encoding=self.encoding,
+            numbers=self.numbers(np.arange(start, start + len(frame))),
+        )
+
+    def batches(self, batch_size: int) -> Iterator[records.RawRecords]:
+        """The good rows in batches, each indexed by position, with record numbers."""
+        if self.whole is not None:
+            yield self.whole
+            return
+        start = 0
+        for table in parquet_batches(self.path, batch_size):
+            frame = table.to_pandas()
+            yield self.raw(frame, start)
+            start += len(frame)
+
+    def column(self, name: str, batch_size: int) -> Iterator[tuple[pd.Series, NDArray[np.int64]]]:
+        """One column's values batch by batch, as :meth:`batches` gives them, with their
+        record numbers; only that column is read (e.g. the period of every record,
+        before the registry is split by it)."""
+        if self.whole is not None:
+            yield self.whole.frame[name], self.whole.rows
+            return
+        start = 0
+        for table in parquet_batches(self.path, batch_size, columns=[name]):
+            frame = table.to_pandas()
+            if self.text:
+                frame = records._as_text(frame, self.path)
+            yield frame[name], self.numbers(np.arange(start, start + len(frame)))
+            start += len(frame)
+
+    def n_batches(self, batch_size: int) -> int:
+        """How many batches of ``batch_size`` good rows the source holds."""
+        return 1 if self.whole is not None else -(-self.n_rows // batch_size)
+
+    def batch(self, index: int, batch_size: int) -> records.RawRecords:
+        """Batch ``index`` alone (the rows :meth:`batches` gives as its ``index``-th), read
+        from the row groups that hold it: what a worker reads for itself."""
+        if self.whole is not None:
+            return self.whole
+        parquet = pq.ParquetFile(self.path)
+        start = index * batch_size
+        stop = min(start + batch_size, self.n_rows)
+        if stop <= start:
+            raise IndexError(f"batch {index} of {self.n_batches(batch_size)}")
+        bounds = _group_bounds(parquet)
+        first, last = np.searchsorted(bounds, [start, stop - 1], side="right") - 1
+        table = parquet.read_row_groups(range(int(first), int(last) + 1))
+        frame = table.slice(start - int(bounds[first]), stop - start).to_pandas()
+        return self.raw(frame, start)
+
+    def take(self, positions: NDArray[np.int64]) -> records.RawRecords:
+        """The good rows at ``positions`` (sorted), in that order."""
+        if self.whole is not None:
+            whole = self.whole
+            return records.RawRecords(
+                frame=whole.frame.iloc[positions],
+                source=whole.source,
+                format=whole.format,
+                xy=None if whole.xy is None else (whole.xy[0][positions], whole.xy[1][positions]),
+                numbers=whole.rows[positions],
+            )
+        parquet = pq.ParquetFile(self.path)
+        bounds = _group_bounds(parquet)
+        group = np.searchsorted(bounds, positions, side="right") - 1
+        tables = [
+            parquet.read_row_group(int(g)).take(pa.array(positions[group == g] - bounds[g]))
+            for g in np.unique(group)
+        ]
+        table = pa.concat_tables(tables) if tables else parquet.schema_arrow.empty_table()
+        frame = table.to_pandas()
+        if self.text:
+            frame = records._as_text(frame, self.path)
+        if self.nested:
+            frame = records.single_values(frame, self.cols)
+        frame.index = pd.Index(positions)
+        return records.RawRecords(
+            frame=frame, source=self.path, format=self.format, numbers=self.numbers(positions)
+        )
+
+
+def parquet_batches(
+    path: Path, batch_size: int, *, columns: Sequence[str] | None = None
+) -> Iterator[pa.Table]:
+    """A Parquet file's rows in batches of ``batch_size`` (the last one shorter), read
+    row group by row group.
+
+    ``ParquetFile.iter_batches`` would do the same, but with pyarrow 26 its memory grows
+    with every batch until it holds the whole file (measured: 17 MB a batch of 500,000
+    rows of seven text columns; apache/arrow#39808 reports the same for datasets). Here
+    the memory is one batch and one row group; a file written as one huge row group is
+    read whole.
+
+    Parameters
+    ----------
+    path
+        The Parquet file.
+    batch_size
+        Rows per batch (at least 1).
+    columns
+        The columns to read (default: all).
+
+    Returns
+    -------
+    Iterator of pyarrow.Table
+        The batches, in file order.
+    """
+    parquet = pq.ParquetFile(path)
+    pending: list[pa.Table] = []
+    held = 0
+    for group in range(parquet.metadata.num_row_groups):  # row groups; rows are columnar
+        table = parquet.read_row_group(group, columns=columns)
+        while len(table):
+            take = min(batch_size - held, len(table))
+            pending.append(table.slice(0, take))
+            held += take
+            table = table.slice(take)
+            if held == batch_size:
+                yield pa.concat_tables(pending)
+                pending, held = [], 0
+    if held:
+        yield pa.concat_tables(pending)
+
+
+def _group_bounds(parquet: pq.ParquetFile) -> NDArray[np.int64]:
+    """The first row of each row group of ``parquet``, and its number of rows last."""
+    sizes = [parquet.metadata.row_group(i).num_rows for i in range(parquet.num_row_groups)]
+    return np.cumsum([0, *sizes], dtype=np.int64)
+
+
+def _open(
+    path: Path,
+    work: Path,
+    *,
+    columns: Columns | None,
+    decimal: Decimal,
+    options: dict[str, Any],
+    batch_size: int,
+    tell: Progress,
+    formats: bool = True,
+    need_sector: bool = True,
+) -> _Source:
+    """The registry as a source of batches, with what is decided for the whole file
+    (unless ``formats`` is False)."""
+    suffix = path.suffix.lower()
+    if not _fits_one_batch(path, batch_size):
+        if suffix in records._CSV_SUFFIXES:
+            return _stage_csv(
+                path, work, columns=columns, decimal=decimal, options=options, tell=tell,
+                formats=formats, need_sector=need_sector,
+            )  # fmt: skip
+        if suffix in records._PARQUET_SUFFIXES and not _geoparquet(path):
+            return _parquet(
+                path, columns=columns, decimal=decimal, batch_size=batch_size, formats=formats,
+                need_sector=need_sector,
+            )  # fmt: skip
+    raw = records.read_records(path, **options, columns=columns)
+    cols = records.resolve_columns(
+        list(raw.frame.columns),
+        columns,
+        has_geometry=raw.xy is not None,
+        implied=raw.implied,
+        need_sector=need_sector,
+    )
+    raw = dataclasses.replace(raw, frame=records.single_values(raw.frame, cols))
+    evidence = _Evidence(cols, decimal, raw.delimiter)
+    evidence.add(records.skip_rows(raw, cols)[0].frame)
+    return _Source(
+        path=path,
+        format=raw.format,
+        cols=cols,
+        formats=evidence.decided(),
+        n_rows=len(raw.frame),
+        n_read=raw.n_read,
+        malformed=raw.malformed,
+        header=list(raw.frame.columns),
+        whole=raw,
+        lengths=evidence.lengths,
+        coord_units=evidence.units,
+        layout=raw.layout,
+        implied=records.implied_roles(raw, cols, columns),
+    )
+
+
+def _fits_one_batch(path: Path, batch_size: int) -> bool:
+    """Whether a CSV or Parquet registry holds at most ``batch_size`` records: it is then
+    read and checked whole, in memory (no staging, no spilling). A CSV file's lines are
+    counted (at least its records); other files count as fitting (they are read whole)."""
+    suffix = path.suffix.lower()
+    if suffix in records._PARQUET_SUFFIXES:
+        try:
+            return int(pq.ParquetFile(path).metadata.num_rows) <= batch_size
+        except MemoryError:  # not the file's fault: the guard says which step ran out
+            raise
+        except Exception:  # a damaged file: the reader names the problem
+            return True
+    if suffix not in records._CSV_SUFFIXES:
+        return True
+    lines = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 24):
+            lines += chunk.count(b"\n")
+            if lines > batch_size + 1:
+                return False
+    return True
+
+
+def _geoparquet(path: Path) -> bool:
+    """Whether a Parquet file has GeoParquet metadata (read whole, as a GIS file)."""
+    try:
+        return b"geo" in (pq.read_schema(path).metadata or {})
+    except MemoryError:  # not the file's fault: the guard says which step ran out
+        raise
+    except Exception:  # a damaged file: the reader names the problem
+        return True
+
+
+@dataclass
+class _Evidence:
+    """What decides a column for the whole file, summed batch by batch: the number
+    formats' evidence and the KBLI lengths of the sector column."""
+
+    cols: Columns
+    decimal: Decimal
+    delimiter: str | None
+    formats: list[dict[str, records.NumberFormat]] = field(default_factory=list)
+    lengths: NDArray[np.int64] | None = None
+    active: bool = True  # False: rows are only staged, nothing is decided
+    units: tuple[int, int, tuple[str, ...]] = (0, 0, ())
+
+    @property
+    def wanted(self) -> list[str]:
+        sector = [self.cols.sector] if self.cols.sector is not None else []
+        pair = [self.cols.coordinates] if self.cols.coordinates else []
+        return list(dict.fromkeys([*records.numeric_columns(self.cols), *pair, *sector]))
+
+    def add(self, frame: pd.DataFrame) -> None:
+        if not self.active:
+            return
+        self.formats.append(
+            {
+                name: records.number_format(
+                    frame[name], decimal=self.decimal, delimiter=self.delimiter, coordinate=c
+                )
+                for name, c in records.numeric_columns(self.cols).items()
+            }
+        )
+        if self.cols.sector is None:  # a survey without KBLI codes (klastergeo model)
+            return
+        counts = records.sector_lengths(frame[self.cols.sector])
+        self.lengths = counts if self.lengths is None else self.lengths + counts
+        numbers, beyond, examples = records.coordinate_units(frame, self.cols)
+        seen = self.units
+        self.units = (seen[0] + numbers, seen[1] + beyond, (*seen[2], *examples)[:3])
+
+    def decided(self) -> dict[str, records.NumberFormat]:
+        if not self.active:
+            return {}
+        own = records.merge_formats(self.formats, decimal=self.decimal, delimiter=self.delimiter)
+        return records.file_formats(own, self.cols)
+
+
+def _parquet(
+    path: Path,
+    *,
+    columns: Columns | None,
+    decimal: Decimal,
+    batch_size: int,
+    formats: bool = True,
+    need_sector: bool = True,
+) -> _Source:
+    """A plain Parquet registry, read where it is; a first pass reads the numeric and
+    sector columns for the evidence."""
+    try:
+        parquet = pq.ParquetFile(path)
+        names = [str(n) for n in parquet.schema_arrow.names]
+    except MemoryError:  # not the file's fault: the guard says which step ran out
+        raise
+    except Exception as err:  # pyarrow raises many types for a damaged file
+        raise ValidationError(
+            f"cannot read {str(path)!r} as Parquet ({type(err).__name__}: {err})"
+        ) from err
+    records._check_header(names, path)
+    cols = records.resolve_columns(names, columns, has_geometry=False, need_sector=need_sector)
+    mapped = {v for v in vars(cols).values() if v is not None}
+    nested = tuple(
+        field.name
+        for field in parquet.schema_arrow
+        if field.name in mapped and pa.types.is_nested(field.type)
+    )
+    evidence = _Evidence(cols, decimal, None, active=formats)
+    wanted = evidence.wanted if formats else []
+    for table in parquet_batches(path, batch_size, columns=wanted) if wanted else ():
+        evidence.add(records.single_values(records._as_text(table.to_pandas(), path), cols))
+    if not evidence.formats:
+        empty = parquet.schema_arrow.empty_table().select(evidence.wanted).to_pandas()
+        evidence.add(empty)
+    n = parquet.metadata.num_rows
+    return _Source(
+        path=path,
+        format="parquet",
+        cols=cols,
+        formats=evidence.decided(),
+        n_rows=n,
+        n_read=n,
+        header=names,
+        text=True,
+        lengths=evidence.lengths,
+        coord_units=evidence.units,
+        nested=nested,
+    )
+
+
+def _stage_csv(
+    path: Path,
+    work: Path,
+    *,
+    columns: Columns | None,
+    decimal: Decimal,
+    options: dict[str, Any],
+    tell: Progress,
+    formats: bool = True,
+    need_sector: bool = True,
+) -> _Source:
+    """Read a CSV file once, in blocks, into a Parquet file of text."""
+    layout = records.csv_layout(
+        path, delimiter=options.get("delimiter"), encoding=options.get("encoding"), columns=columns
+    )
+    cols = records.resolve_columns(
+        layout.header, columns, has_geometry=False, need_sector=need_sector
+    )
+    encoding = layout.encoding
+
+    def stage(encoding: str) -> tuple[Path, _Evidence, list[dict[str, Any]]]:
+        evidence = _Evidence(cols, decimal, layout.delimiter, active=formats)
+        return _csv_to_parquet(path, work, layout, encoding, evidence, tell)
+
+    try:
+        try:
+            staged, evidence, malformed = stage(encoding)
+        except pa.ArrowInvalid as err:
+            if not (
+                "UTF8" in str(err)
+                and options.get("encoding") is None
+                and encoding.startswith("utf-8")
+            ):
+                raise
+            logger.warning(
+                "%s is not valid UTF-8 throughout; reading it as Windows-1252", path.name
+            )
+            encoding = "cp1252"
+            staged, evidence, malformed = stage(encoding)
+    except MemoryError:  # not the file's fault: the guard says which step ran out
+        raise
+    except (pa.ArrowException, UnicodeError, LookupError, ValueError) as err:
+        raise ValidationError(
+            f"cannot read CSV {str(path)!r} (delimiter {layout.delimiter!r}, "
+            f"encoding {encoding}): {err}"
+        ) from err
+    n_rows = pq.ParquetFile(staged).metadata.num_rows
+    bad = pd.DataFrame(malformed, columns=["line", "raw_line"])
+    bad["row"] = bad["line"].astype("Int64") - layout.skip
+    if len(bad):
+        logger.warning(
+            "%d line(s) of %s do not have %d fields", len(bad), path.name, len(layout.header)
+        )
+    logger.info(
+        "read %d rows x %d columns from %s (delimiter %r, encoding %s)",
+        n_rows,
+        len(layout.header),
+        path.name,
+        layout.delimiter,
+        encoding,
+    )
+    if not evidence.formats:
+        evidence.add(pd.DataFrame({name: pd.Series(dtype=object) for name in layout.header}))
+    return _Source(
+        path=staged,
+        format="csv",
+        cols=cols,
+        formats=evidence.decided(),
+        n_rows=n_rows,
+        n_read=n_rows + len(bad),
+        delimiter=layout.delimiter,
+        encoding=encoding,
+        malformed=bad,
+        header=layout.header,
+        lengths=evidence.lengths,
+        coord_units=evidence.units,
+        layout=layout.layout(n_rows + len(bad)),
+    )
+
+
+def _csv_to_parquet(
+    path: Path,
+    work: Path,
+    layout: records.CsvLayout,
+    encoding: str,
+    evidence: _Evidence,
+    tell: Progress,
+) -> tuple[Path, _Evidence, list[dict[str, Any]]]:
+    staged = work / "registry.parquet"
+    malformed: list[dict[str, Any]] = []
+
+    def on_invalid(row: Any) -> str:
+        malformed.append({"line": row.number, "raw_line": row.text})
+        return "skip"
+
+    size = max(path.stat().st_size, 1)
+    schema = pa.schema([(name, pa.string()) for name in layout.header])
+    with (
+        path.open("rb") as handle,
+        pq.ParquetWriter(staged, schema, **_SCRATCH) as writer,
+    ):
+        reader = pacsv.open_csv(
+            handle, **layout.options(on_invalid, encoding=encoding, threads=False)
+        )
+        for batch in reader:
+            writer.write_batch(batch, row_group_size=1 << 17)
+            if evidence.active:
+                evidence.add(pa.Table.from_batches([batch]).select(evidence.wanted).to_pandas())
+            tell("stage", min(handle.tell(), size), size)
+    return staged, evidence, malformed
+
+
+# --------------------------------------------------------------------------------------
+# Checking and committing
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _BatchCheck:
+    """One batch's verdicts, small enough to travel back from a worker: the hashes and
+    positions of its usable rows' duplicate keys, its rejected and repaired rows, and
+    what the kept firms' columns look like. The kept candidates themselves are in the
+    Parquet part the check wrote (or in ``kept``, for a file read whole)."""
+
+    n_rows: int
+    hashes: NDArray[np.uint64]
+    positions: NDArray[np.int64]
+    rejected: pd.DataFrame
+    repaired: pd.DataFrame
+    renamed: dict[str, str]
+    sector_typed: bool
+    order: tuple[str, ...]
+    part: Path | None = None
+    kept: pd.DataFrame | None = None
+    #: (level, message) of what the records logger said, where it ran on a worker
+    messages: tuple[tuple[int, str], ...] = ()
+    #: record number, longitude, latitude of (a sample of) the rows outside the study area
+    outside: NDArray[np.float64] | None = None
+    skipped: pd.DataFrame | None = None  # rows that are not firms (records.skip_rows)
+
+
+def _check_batch(
+    source: _Source,
+    batch: records.RawRecords | int,
+    *,
+    batch_size: int,
+    areas: gpd.GeoDataFrame | None,
+    snap_m: float,
+    sector_digits: int,
+    part: Path | None,
+    places: placement.Gazetteer | None = None,
+) -> _BatchCheck:
+    """Check one batch: every check of one row alone, the kept candidates written to
+    ``part`` (kept in memory when None), the duplicate keys hashed. A pure function of its
+    arguments, so it runs anywhere: ``batch`` is the batch itself, or its index, which
+    this function reads from ``source`` (a file the caller and it both see)."""
+    raw = source.batch(batch, batch_size) if isinstance(batch, int) else batch
+    if len(raw.malformed):  # a file read whole: its malformed lines come in commit()
+        raw = dataclasses.replace(raw, malformed=pd.DataFrame(), numbers=raw.rows)
+    raw, skipped = records.skip_rows(raw, source.cols)
+    checked = records.check_rows(
+        raw,
+        source.cols,
+        source.formats,
+        areas=areas,
+        snap_m=snap_m,
+        sector_digits=sector_digits,
+        sector_lengths=source.lengths,
+        units=source.units,
+        places=places,
+        crs=source.crs,
+    )
+    reason, detail = checked.checks.resolve()
+    alive = reason == ""
+    kept, renamed = checked.kept(alive, areas, sector_digits=sector_digits, points=False)
+    # the columns as the whole-file validation orders them: geometry before area_code
+    columns = [c for c in kept.columns if c not in ("area_code", "placement")]
+    order = (
+        *columns,
+        "geometry",
+        *(["area_code"] if "area_code" in kept else []),
+        "placement",
+    )
+    if part is not None:
+        kept.to_parquet(part, **_SCRATCH)
+    keys = records.duplicate_keys(checked).iloc[np.flatnonzero(alive)]
+    hashed = pd.util.hash_pandas_object(keys, index=False)
+    return _BatchCheck(
+        n_rows=len(raw.frame),
+        hashes=np.asarray(hashed, dtype=np.uint64),
+        positions=raw.frame.index.to_numpy()[alive].astype(np.int64),
+        rejected=records._rejected_frame(raw, reason, detail),
+        repaired=checked.repaired(alive),
+        renamed=renamed,
+        sector_typed=checked.sectors.typed,
+        order=order,
+        part=part,
+        kept=None if part is not None else kept,
+        outside=checked.outside(reason),
+        skipped=skipped,
+    )
+
+
+class _Checker:
+    """Gathers the batches' checks (:func:`_check_batch`), finds the duplicates across
+    them and commits the kept firms."""
+
+    def __init__(
+        self,
+        source: _Source,
+        work: Path,
+        *,
+        areas: gpd.GeoDataFrame | None,
+        snap_m: float,
+        sector_digits: int,
+        places: placement.Gazetteer | None = None,
+    ) -> None:
+        self.source, self.work = source, work
+        self.areas, self.snap_m, self.sector_digits = areas, snap_m, sector_digits
+        self.places = places
+        self.done = 0
+        self.n_batches = 0
+        self.hashes: list[NDArray[np.uint64]] = []
+        self.positions: list[NDArray[np.int64]] = []
+        self.rejected: list[pd.DataFrame] = []
+        self.repaired: list[pd.DataFrame] = []
+        self.skipped: list[pd.DataFrame] = []
+        self.candidates: list[Path] = []
+        self.renamed: dict[str, str] = {}
+        self.sector_typed = False
+        self.order: tuple[str, ...] = ()
+        self.memory: pd.DataFrame | None = None
+        self.outside = np.empty((0, 3))
+        (work / "candidates").mkdir()
+
+    def part(self, index: int) -> Path | None:
+        """Where batch ``index`` spills its candidates (None: a file read whole)."""
+        if self.source.whole is not None:
+            return None
+        return self.work / "candidates" / f"part-{index:06d}.parquet"
+
+    def check(self, raw: records.RawRecords) -> None:
+        """Check the next batch here, in this process."""
+        self.add(
+            _check_batch(
+                self.source,
+                raw,
+                batch_size=max(len(raw.frame), 1),
+                areas=self.areas,
+                snap_m=self.snap_m,
+                sector_digits=self.sector_digits,
+                part=self.part(self.n_batches),
+                places=self.places,
+            )
+        )
+
+    def add(self, done: _BatchCheck) -> None:
+        """Take the next batch's check, wherever it ran (batches come in file order)."""
+        if done.kept is not None:
+            self.memory = done.kept  # one batch, read whole: nothing to spill
+        else:
+            part = self.part(self.n_batches)
+            assert part is not None
+            self.candidates.append(part)
+        self.hashes.append(done.hashes)
+        self.positions.append(done.positions)
+        self.rejected.append(done.rejected)
+        self.repaired.append(done.repaired)
+        self.outside = records.sample_outside(self.outside, done.outside)  # memory: flat
+        if done.skipped is not None:
+            self.skipped.append(done.skipped)
+        self.renamed, self.sector_typed, self.order = done.renamed, done.sector_typed, done.order
+        self.done += done.n_rows
+        self.n_batches += 1
+
+    def duplicates(self) -> pd.DataFrame:
+        """``reason``, ``detail`` and the raw row of every duplicate, by record number."""
+        hashes = np.concatenate(self.hashes) if self.hashes else np.empty(0, np.uint64)
+        positions = np.concatenate(self.positions) if self.positions else np.empty(0, np.int64)
+        self.hashes, self.positions = [], []
+        order = np.argsort(hashes, kind="stable")
+        ordered = hashes[order]
+        repeats = np.zeros(len(ordered), dtype=bool)
+        if len(ordered) > 1:
+            same = ordered[1:] == ordered[:-1]
+            repeats[1:] |= same
+            repeats[:-1] |= same
+        suspects = np.sort(positions[order[repeats]])
+        logger.debug("%d record(s) share a duplicate key hash", len(suspects))
+        raw = self.source.take(suspects)
+        ids = records._check_missing_ids(raw, self.source.cols, records._Checks(raw.frame))
+        found = records.find_duplicates(
+            raw.frame, ids, raw.rows, id_name=self.source.cols.id or "id"
+        )
+        reason = np.full(len(raw.frame), "", dtype=object)
+        reason[raw.frame.index.get_indexer(found.index)] = found["reason"].to_numpy()
+        detail = pd.Series(pd.NA, index=raw.frame.index, dtype="string")
+        detail.loc[found.index] = found["detail"].astype("string")
+        return records._rejected_frame(raw, reason, detail)
+
+    def commit(self, duplicates: pd.DataFrame, tell: Progress) -> BatchValidation:
+        """Write the candidates less the duplicates as the kept firms' parts."""
+        row = _own(self.source.header, "row")
+        gone = duplicates[row].to_numpy(dtype=np.int64)
+        (self.work / "firms").mkdir()
+        parts: list[Path] = []
+        n_kept = 0
+        placed: dict[str, int] = {}
+        schema = _common_schema(self.candidates)
+        for i, candidate in enumerate(self.candidates):
+            target = self.work / "firms" / candidate.name
+            read = pq.read_table(candidate, columns=["row", "placement"])
+            rows = read["row"].to_numpy()
+            drop = np.isin(rows, gone) if len(gone) else np.zeros(len(rows), dtype=bool)
+            _tally(placed, read["placement"].to_pandas().loc[~drop])
+            if drop.any() or not pq.read_schema(candidate).equals(schema):
+                # the duplicates left out, and a batch whose column was empty (every
+                # record rejected, or a text column blank throughout it) typed as the
+                # others: a part's column of Arrow's null type breaks every reader
+                table = pq.read_table(candidate)
+                table = table.filter(pa.array(~drop)) if drop.any() else table
+                pq.write_table(table.cast(schema), target, **_SCRATCH)
+                candidate.unlink()
+            else:
+                candidate.rename(target)
+            parts.append(target)
+            n_kept += int((~drop).sum())
+            tell("commit", i + 1, len(self.candidates))
+        shutil.rmtree(self.work / "candidates", ignore_errors=True)
+        memory = self.memory
+        if memory is not None:
+            if len(gone):
+                memory = memory.loc[~np.isin(memory["row"].to_numpy(), gone)]
+            n_kept += len(memory)
+            _tally(placed, memory["placement"])
+        rejected = _concat([self._malformed(), *self.rejected, duplicates])
+        rejected = rejected.sort_values(row, kind="stable").reset_index(drop=True)
+        repaired = _concat(self.repaired)
+        if len(gone) and len(repaired):
+            keep = ~np.isin(repaired["row"].to_numpy(), gone)
+            repaired = repaired.loc[keep].reset_index(drop=True)
+        skipped = _concat(self.skipped) if self.skipped else records._skipped_frame(None)
+        n_read = self.source.n_read - len(skipped)
+        logger.info(
+            "records: %d read, %d kept, %d rejected, %d repaired, %d skipped (not firms) "
+            "(%d batch(es))",
+            n_read,
+            n_kept,
+            len(rejected),
+            len(repaired),
+            len(skipped),
+            self.n_batches,
+        )
+        return BatchValidation(
+            parts=tuple(parts),
+            rejected=rejected,
+            repaired=repaired,
+            n_read=n_read,
+            n_kept=n_kept,
+            columns=self.source.cols,
+            number_formats=self.source.formats,
+            renamed=self.renamed,
+            sector_typed=self.sector_typed,
+            n_batches=self.n_batches,
+            order=self.order,
+            memory=memory,
+            units=self.source.units,
+            header=tuple(self.source.header),
+            outside=self.outside,
+            placement=placed,
+            skipped=skipped,
+            layout=self.source.layout,
+            implied=dict(self.source.implied),
+        )
+
+    def _malformed(self) -> pd.DataFrame | None:
+        """Rejected rows of the malformed CSV lines (None when there are none)."""
+        if not len(self.source.malformed):
+            return None
+        empty = records.RawRecords(
+            frame=pd.DataFrame({name: pd.Series(dtype=object) for name in self.source.header}),
+            source=self.source.path,
+            format=self.source.format,
+            malformed=self.source.malformed,
+        )
+        return records._rejected_frame(
+            empty, np.empty(0, dtype=object), pd.Series([], dtype="string")
+        )
+
+
+def _tally(counts: dict[str, int], placement: pd.Series) -> None:
+    """Add the kept firms' placements (``point``, ``code``, ``name``) to ``counts``."""
+    for how, n in placement.value_counts().items():
+        counts[str(how)] = counts.get(str(how), 0) + int(n)
+
+
+def _common_schema(parts: Sequence[Path]) -> pa.Schema:
+    """The one schema of the kept firms' parts: each column with its type where some
+    batch had a value in it (Arrow's null type only where none had), and the pandas
+    metadata of the first part that kept a firm (no columns without parts)."""
+    if not parts:
+        return pa.schema([])
+    files = [pq.ParquetFile(p) for p in parts]
+    schemas = [f.schema_arrow for f in files]
+    typed = pa.unify_schemas(schemas, promote_options="permissive")
+    fuller = next((s for f, s in zip(files, schemas, strict=True) if f.metadata.num_rows), None)
+    return typed.with_metadata((fuller or schemas[0]).metadata)
+
+
+def _own(header: list[str], name: str) -> str:
+    """The name klastergeo gives its own column ``name`` in rejected.csv."""
+    return f"{name}_klastergeo" if name in header else name
+
+
+def _concat(frames: Sequence[pd.DataFrame | None], *, index: bool = False) -> pd.DataFrame:
+    """Frames one after the other (keeping their index when ``index``), empty ones left
+    out but for their columns. A text column that was empty in some batch comes out as
+    text, as it would from the whole file."""
+    present = [f for f in frames if f is not None]
+    full = [f for f in present if len(f)]
+    if not full:
+        out = present[0] if present else pd.DataFrame()
+    elif len(full) == 1:
+        out = full[0]
+    else:
+        out = pd.concat(full, ignore_index=not index)
+        mixed = [c for c in out.columns if out[c].dtype == object]
+        if mixed:
+            out[mixed] = out[mixed].infer_objects()
+    return out if index else out.reset_index(drop=True)
+
+
+class _once:
+    """Within the block, each distinct message of ``logger`` is logged once (the same
+    warning for every batch says nothing new)."""
+
+    def __init__(self, logger: logging.Logger) -> None:
+        self.logger = logger
+        self.seen: set[tuple[int, str]] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = (record.levelno, record.getMessage())
+        if key in self.seen:
+            return False
+        self.seen.add(key)
+        return True
+
+    def __enter__(self) -> _once:
+        self.logger.addFilter(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.logger.removeFilter(self)
