@@ -24,15 +24,6 @@ CHECKED = ("PR01", "PR02")
 #: Modules whose functions the docs' API reference leaves out: the command line and its
 #: terminal output (documented by ``--help``).
 LEFT_OUT = {"klastergeo.app.cli", "klastergeo.app.console"}
-#: Modules that were private before issue 26 made them public; their parameters are
-#: still to be documented (strict: the list must shrink as they are).
-UNDOCUMENTED = {
-    "klastergeo.analysis.geometry",
-    "klastergeo.errors",
-    "klastergeo.io.files",
-    "klastergeo.io.registry.distributed",
-    "klastergeo.options",
-}
 
 
 def _public_modules() -> Iterator[str]:
@@ -78,15 +69,7 @@ def test_the_walk_finds_the_public_api() -> None:
     assert not any(q.startswith("klastergeo._") or "._" in q for q in PUBLIC)
 
 
-@pytest.mark.parametrize(
-    "qualname",
-    [
-        pytest.param(q, marks=pytest.mark.skip(reason="issue 26: to be documented"))
-        if q.rsplit(".", 2)[0] in UNDOCUMENTED or q.rsplit(".", 1)[0] in UNDOCUMENTED
-        else q
-        for q in PUBLIC
-    ],
-)
+@pytest.mark.parametrize("qualname", PUBLIC)
 def test_public_function_documents_its_parameters(qualname: str) -> None:
     result = numpydoc_validate.validate(qualname)
     problems = [f"{code}: {text}" for code, text in result["errors"] if code in CHECKED]
