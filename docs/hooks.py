@@ -13,6 +13,7 @@ A marker missing from its page is an error, so the page cannot silently lose its
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +33,7 @@ def option_reference() -> str:
     """
     from klastergeo.app.config import reference
 
-    lines = reference().splitlines()
-    return "\n".join("## " + line[5:] if line.startswith("#### ") else line for line in lines)
+    return re.sub(r"^#### ", "## ", reference(), flags=re.MULTILINE)
 
 
 def benchmarks() -> str:

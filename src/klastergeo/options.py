@@ -196,7 +196,7 @@ def at_most(name: str, value: float, high: float, why: str = "") -> str | None:
 def opt(default: Any = dataclasses.MISSING, help: str = "", **flags: Any) -> Any:
     """A configuration field: its default and help text, and, for options common enough
     to have one, its command-line ``flag`` (and ``short`` name, ``commands``). The CLI
-    builds its flags from these, and the README's reference comes from them too.
+    builds its flags from these, and the docs' option reference comes from them too.
 
     Parameters
     ----------
@@ -204,7 +204,7 @@ def opt(default: Any = dataclasses.MISSING, help: str = "", **flags: Any) -> Any
         The field's default value. A callable that is not a plain value (e.g. ``list``)
         becomes a default factory. Left out, the field is required.
     help
-        One-line help text, shown by the CLI and in the README's option reference.
+        One-line help text, shown by the CLI and in the docs' option reference.
     **flags
         Further metadata: ``flag`` (the long command-line flag, e.g. ``"--seed"``),
         ``short`` (a short flag such as ``"-r"``), ``commands`` (the commands that
