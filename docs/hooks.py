@@ -24,7 +24,8 @@ BENCHMARKS_MARKER = "<!-- benchmarks -->"
 
 def option_reference() -> str:
     """The option reference as the docs show it: ``reference()`` with each section's
-    heading raised from ``####`` to ``##`` (one entry per section in the page's contents).
+    heading raised from ``####`` to ``##`` (one entry per section in the page's contents)
+    and ``<`` outside code written as ``&lt;``.
 
     Returns
     -------
@@ -33,7 +34,15 @@ def option_reference() -> str:
     """
     from klastergeo.app.config import reference
 
-    return re.sub(r"^#### ", "## ", reference(), flags=re.MULTILINE)
+    text = re.sub(r"^#### ", "## ", reference(), flags=re.MULTILINE)
+    return "\n".join(_escape_tags(line) for line in text.split("\n"))
+
+
+def _escape_tags(line: str) -> str:
+    """``<`` outside code spans as ``&lt;``: help texts such as ``periods/<period>/`` would
+    otherwise be read as HTML tags and vanish from the page."""
+    parts = line.split("`")
+    return "`".join(p if i % 2 else p.replace("<", "&lt;") for i, p in enumerate(parts))
 
 
 def benchmarks() -> str:
