@@ -67,7 +67,6 @@ class FilledDocstrings(griffe.Extension):
         for section in func.docstring.parsed:
             if section.kind is not griffe.DocstringSectionKind.parameters:
                 continue
-
             for before, item in itertools.pairwise(section.value):
                 grouped = item.description == before.description
                 if grouped and item.name in func.parameters:
