@@ -56,7 +56,7 @@ test: lint typecheck docs pytest
 # The docs site (docs/, mkdocs.yml): warnings (a broken link, a docstring griffe cannot
 # read) are errors. The option reference is generated from the configuration at build time.
 docs: $(VENV)/.stamp-dev
-	$(BIN)/mkdocs build --strict --quiet
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 # The quick loop: unit tests without the real boundaries, a browser or slow runs (< 2 min).
 test-fast: $(VENV)/.stamp-dev
