@@ -1,6 +1,7 @@
 # klastergeo: two commands on a fresh clone.
 #   make demo   create .venv, install, run the whole pipeline on the embedded demo -> maps/demo/
-#   make test   install the dev extras, lint, type-check and run the tests
+#   make test   install the dev extras, lint, type-check, build the docs and run the tests
+#   make docs   build the docs site (mkdocs, warnings are errors) -> site/
 #   make test-fast  the unit tests without real boundaries, browser or slow runs
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -21,7 +22,7 @@ endif
 # tests) stay out of the source tree.
 export NUMBA_CACHE_DIR ?= $(abspath .cache/numba)
 
-.PHONY: demo test test-fast lint typecheck pytest bench bench-records bench-stats bench-pointpattern bench-map bench-national bench-province bench-periods bench-colocation bench-disclosure bench-placement clean install dev
+.PHONY: demo test test-fast docs lint typecheck pytest bench bench-records bench-stats bench-pointpattern bench-map bench-national bench-province bench-periods bench-colocation bench-disclosure bench-placement clean install dev
 
 $(VENV)/.stamp-run: pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,7 +51,12 @@ typecheck: $(VENV)/.stamp-dev
 pytest: $(VENV)/.stamp-dev
 	$(BIN)/pytest -n 2 --dist loadgroup
 
-test: lint typecheck pytest
+test: lint typecheck docs pytest
+
+# The docs site (docs/, mkdocs.yml): warnings (a broken link, a docstring griffe cannot
+# read) are errors. The option reference is generated from the configuration at build time.
+docs: $(VENV)/.stamp-dev
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 # The quick loop: unit tests without the real boundaries, a browser or slow runs (< 2 min).
 test-fast: $(VENV)/.stamp-dev
@@ -93,4 +99,4 @@ bench-province: $(VENV)/.stamp-dev
 	$(BIN)/python benchmarks/bench_province.py --rows 74000 --repeat 2
 
 clean:
-	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache maps/demo
+	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache maps/demo site

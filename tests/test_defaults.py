@@ -3,8 +3,11 @@ flag comes from the configuration table, and every key can be set from TOML."""
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
+import re
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -191,17 +194,38 @@ def test_problems_of_every_section_are_raised_at_once(tmp_path: Path) -> None:
         assert part in message
 
 
-def test_readme_option_reference_is_generated_from_the_configuration() -> None:
-    """The README's table of every option is ``config.reference()``, word for word: an
-    option added, renamed or re-described in config.py must be regenerated there."""
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    start, end = "<!-- options:start -->\n", "<!-- options:end -->"
-    assert start in readme and end in readme
-    block = readme.split(start, 1)[1].split(end, 1)[0]
-    assert block == reference(), (
-        "README.md's option reference is out of date; regenerate it with "
-        "klastergeo.app.config.reference()"
+def _docs_hooks() -> ModuleType:
+    """``docs/hooks.py``, the mkdocs hook that writes the option reference at build time."""
+    path = Path(__file__).resolve().parents[1] / "docs" / "hooks.py"
+    spec = importlib.util.spec_from_file_location("klastergeo_docs_hooks", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_option_reference_page_is_generated_from_the_configuration() -> None:
+    """The docs' option reference is ``config.reference()``, word for word, written when the
+    site is built: ``docs/options.md`` holds only the marker (no copy that can drift), and
+    the page mkdocs renders has a section per configuration section and a row per key."""
+    hooks = _docs_hooks()
+    written = (Path(__file__).resolve().parents[1] / "docs" / "options.md").read_text(
+        encoding="utf-8"
     )
-    for key in options():
+    assert written.count(hooks.OPTIONS_MARKER) == 1
+    assert "| key | default | flag | meaning |" not in written, "a copy of the table drifts"
+    page = hooks.fill(written, "options.md")
+    generated = page.split(written.split(hooks.OPTIONS_MARKER)[0], 1)[1]
+    # the page's sections are reference()'s, raised to the page's second level, with "<"
+    # escaped outside code (periods/<period>/ is text, not an HTML tag)
+    unescaped = generated.replace("&lt;", "<")
+    assert re.sub(r"^## `\[", "#### `[", unescaped, flags=re.MULTILINE) == (
+        reference() + written.split(hooks.OPTIONS_MARKER)[1]
+    )
+    for key, option in options().items():
         section, name = key.split(".")
-        assert f"#### `[{section}]`" in block and f"| `{name}` |" in block
+        assert f"## `[{section}]`" in generated and f"| `{name}` |" in generated
+        if option.flag:
+            assert f"`{option.flag}`" in generated
+    with pytest.raises(ValueError, match="lost its marker"):
+        hooks.fill(written.replace(hooks.OPTIONS_MARKER, ""), "options.md")

@@ -72,6 +72,22 @@ def preview(values: object, limit: int = 5, *, quote: bool = True) -> str:
     """Format the first few offending values for an error message (``quote=False``:
     as plain text, for file names).
 
+    Parameters
+    ----------
+    values
+        The offending values (any iterable; NumPy scalars are shown as the plain values
+        they hold).
+    limit
+        How many to show; the count of all follows when there are more.
+    quote
+        Show each value as its ``repr`` (True) or as plain text (False).
+
+    Returns
+    -------
+    The values joined by commas, e.g. ``'a', 'b', ... (7 in all)``.
+
+    Examples
+    --------
     >>> preview(["a", "b", "c", "d", "e", "f", "g"])
     "'a', 'b', 'c', 'd', 'e', ... (7 in all)"
     >>> preview(["map.html"], quote=False)
@@ -101,6 +117,18 @@ def memory_exhausted(err: BaseException) -> bool:
     """Whether ``err`` says the process ran out of memory, whatever its type (so that a
     reader does not call a good file damaged, or a package missing, when it was memory).
 
+    Parameters
+    ----------
+    err
+        The error raised (a ``MemoryError``, an ``OSError`` with ``ENOMEM``, or a library's
+        error whose words say that memory could not be had).
+
+    Returns
+    -------
+    True when the process ran out of memory.
+
+    Examples
+    --------
     >>> memory_exhausted(MemoryError()), memory_exhausted(OSError(errno.ENOMEM, "x"))
     (True, True)
     >>> memory_exhausted(ImportError("libgdal.so: failed to map segment from shared object"))

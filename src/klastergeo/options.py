@@ -53,7 +53,20 @@ Decimal = Literal["auto", ".", ","]
 
 
 def conforms(value: Any, hint: Any) -> bool:
-    """Whether ``value`` is of the declared type ``hint`` (floats finite, bools not ints)."""
+    """Whether ``value`` is of the declared type ``hint`` (floats finite, bools not ints).
+
+    Parameters
+    ----------
+    value
+        An option's value.
+    hint
+        Its declared type (a class, ``X | None``, ``Literal[...]``, ``tuple[X, ...]``,
+        ``dict[K, V]``, ...).
+
+    Returns
+    -------
+    True when ``value`` is one of the values ``hint`` accepts.
+    """
     if hint is Any:
         return True
     origin = get_origin(hint)
@@ -87,7 +100,17 @@ def conforms(value: Any, hint: Any) -> bool:
 
 
 def describe(hint: Any) -> str:
-    """What a type hint accepts, in words."""
+    """What a type hint accepts, in words.
+
+    Parameters
+    ----------
+    hint
+        A declared type, as for :func:`conforms`.
+
+    Returns
+    -------
+    The words, for an error message (e.g. ``a whole number``, ``text (in quotes)``).
+    """
     origin = get_origin(hint)
     if origin in (Union, types.UnionType):
         parts = [describe(a) for a in get_args(hint) if a is not type(None)]
@@ -110,7 +133,17 @@ def describe(hint: Any) -> str:
 def type_problems(options: Any) -> list[str]:
     """Every field of an options dataclass that is not of its declared type, as messages
     naming ``section.key``, the value and what is accepted, e.g.
-    ``area.code=33.09 is a number; it must be text (in quotes): code = "33.09"``."""
+    ``area.code=33.09 is a number; it must be text (in quotes): code = "33.09"``.
+
+    Parameters
+    ----------
+    options
+        An instance of a configuration section (a dataclass with ``SECTION``).
+
+    Returns
+    -------
+    The messages, empty when every field is of its type.
+    """
     section = options.SECTION
     hints = typing.get_type_hints(type(options))
     problems = []
@@ -163,7 +196,7 @@ def at_most(name: str, value: float, high: float, why: str = "") -> str | None:
 def opt(default: Any = dataclasses.MISSING, help: str = "", **flags: Any) -> Any:
     """A configuration field: its default and help text, and, for options common enough
     to have one, its command-line ``flag`` (and ``short`` name, ``commands``). The CLI
-    builds its flags from these, and the README's reference comes from them too.
+    builds its flags from these, and the docs' option reference comes from them too.
 
     Parameters
     ----------
@@ -171,7 +204,7 @@ def opt(default: Any = dataclasses.MISSING, help: str = "", **flags: Any) -> Any
         The field's default value. A callable that is not a plain value (e.g. ``list``)
         becomes a default factory. Left out, the field is required.
     help
-        One-line help text, shown by the CLI and in the README's option reference.
+        One-line help text, shown by the CLI and in the docs' option reference.
     **flags
         Further metadata: ``flag`` (the long command-line flag, e.g. ``"--seed"``),
         ``short`` (a short flag such as ``"-r"``), ``commands`` (the commands that

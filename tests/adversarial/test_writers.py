@@ -40,7 +40,7 @@ OWASP = ("=", "+", "-", "@", "\t", "\r")
 EXCEL_CELL = 32_767
 #: The run's time, and what GDAL and the workbook write of it (in UTC).
 STAMP = "2024-01-31T08:00:00+07:00"
-#: The files that carry the run's time (README, "Reproducible runs"): with another
+#: The files that carry the run's time (docs/guide/publishing.md, "Reproducible runs"): with another
 #: timestamp, exactly these change.
 TIME_FILES = {
     "summary.json",

@@ -28,6 +28,17 @@ CHUNK = 2_000_000
 def utm_crs(frame: gpd.GeoDataFrame | gpd.GeoSeries) -> pyproj.CRS:
     """The UTM zone CRS at the centre of ``frame`` (e.g. EPSG:32749 for Jawa Tengah).
 
+    Parameters
+    ----------
+    frame
+        Geometries with a CRS; the zone is the one of the centre of their total bounds.
+
+    Returns
+    -------
+    The CRS of that UTM zone (north or south of the equator).
+
+    Examples
+    --------
     >>> import shapely, geopandas as gpd
     >>> utm_crs(gpd.GeoSeries([shapely.Point(110.4, -7.2)], crs=4326)).to_epsg()
     32749
@@ -42,7 +53,19 @@ def utm_crs(frame: gpd.GeoDataFrame | gpd.GeoSeries) -> pyproj.CRS:
 
 
 def to_metric(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Return ``frame`` in a projected CRS: its own if projected, else its UTM zone."""
+    """Return ``frame`` in a projected CRS: its own if projected, else its UTM zone.
+
+    Parameters
+    ----------
+    frame
+        Geometries with a CRS (without one, :class:`BoundaryError`: distances in metres
+        cannot be measured).
+
+    Returns
+    -------
+    ``frame`` itself when its CRS is projected, else a copy in its UTM zone
+    (:func:`utm_crs`).
+    """
     if frame.crs is None:
         raise BoundaryError(
             "the geometries have no CRS, so distances in metres cannot be measured; give the "
@@ -174,7 +197,20 @@ def firm_points(lon: Any, lat: Any) -> gpd.array.GeometryArray:
 
 
 def metres_to_crs_units(metres: float, crs: pyproj.CRS | None) -> float:
-    """Convert a distance in metres to the units of ``crs`` (degrees approximated)."""
+    """Convert a distance in metres to the units of ``crs`` (degrees approximated).
+
+    Parameters
+    ----------
+    metres
+        The distance in metres.
+    crs
+        The CRS whose units are wanted; None or a geographic CRS: degrees (a degree taken
+        as :data:`METRES_PER_DEGREE` metres).
+
+    Returns
+    -------
+    The distance in the units of ``crs``.
+    """
     if crs is None or crs.is_geographic:
         return metres / METRES_PER_DEGREE
     factor = crs.axis_info[0].unit_conversion_factor if crs.axis_info else 1.0
@@ -194,6 +230,22 @@ def locate_points(
     to the first such area in ``areas`` order; a point in none (a gap between simplified
     borders, or the sea just off the coast) goes to the nearest area within ``snap_m``
     metres, else -1. Coordinates are in the CRS of ``areas``.
+
+    Parameters
+    ----------
+    x, y
+        The points' coordinates (longitude and latitude, or easting and northing), in the
+        CRS of ``areas``.
+    areas
+        The areas' polygons.
+    snap_m
+        How far (metres) a point outside every area may lie from the nearest one and still
+        go to it.
+
+    Returns
+    -------
+    For each point, the position (0-based, not the index label) of its area in ``areas``,
+    or -1.
 
     Examples
     --------

@@ -2,8 +2,8 @@
 
 ``klastergeo run`` on the command line and :func:`run` here build the same
 configuration (:class:`~klastergeo.app.config.RunConfig`) and call the same pipeline
-(:func:`klastergeo.app.pipeline.run`); every option is a ``"section.key"`` of the README's
-option reference.
+(:func:`klastergeo.app.pipeline.run`); every option is a ``"section.key"`` of the docs'
+option reference (``docs/options.md``).
 """
 
 from __future__ import annotations

@@ -1280,8 +1280,8 @@ def options() -> dict[str, Option]:
 
 def reference() -> str:
     """The configuration reference in Markdown: one table per section with every key,
-    its default, its command-line flag and its help text (the README's reference is this
-    text; a test keeps them equal).
+    its default, its command-line flag and its help text (the docs' option reference,
+    ``docs/options.md``, is this text, written when the site is built).
 
     Returns
     -------

@@ -212,6 +212,17 @@ def environment_cause(
       disk with less than :data:`LOW_SPACE` free is full whatever GDAL said (it often
       reports what failed next, ``no such table: gpkg_contents``).
 
+    Parameters
+    ----------
+    err
+        The error a library raised while writing.
+    path
+        The file being written (named in the result when the error names none).
+
+    Returns
+    -------
+    The ``OSError`` of the environment, or None.
+
     Examples
     --------
     >>> import shutil
@@ -260,6 +271,15 @@ def writing(path: str | os.PathLike[str]) -> Iterator[None]:
     (:func:`environment_cause`), which the run folder and the CLI turn into an
     :class:`OutputError` (:func:`output_error`); any other error passes unchanged.
 
+    Parameters
+    ----------
+    path
+        The file the block writes (as it will be named in the message).
+
+    Yields
+    ------
+    Nothing; errors raised in the block are translated.
+
     Examples
     --------
     >>> with writing("out/areas.gpkg"):
@@ -279,6 +299,16 @@ def writing(path: str | os.PathLike[str]) -> Iterator[None]:
 @contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it onto ``path`` on success.
+
+    Parameters
+    ----------
+    path
+        The file to write; it is replaced only when the block ends without an error
+        (else the temporary file is removed and ``path`` is as it was).
+
+    Yields
+    ------
+    The temporary path to write to, in the same folder as ``path``.
 
     Examples
     --------
@@ -343,7 +373,19 @@ def _name_target(err: OSError, target: Path) -> None:
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> Path:
-    """Write ``text`` (UTF-8) atomically."""
+    """Write ``text`` (UTF-8) atomically.
+
+    Parameters
+    ----------
+    path
+        The file to write (replaced in one rename, :func:`atomic_path`).
+    text
+        Its content.
+
+    Returns
+    -------
+    ``path``.
+    """
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(path)
@@ -504,7 +546,19 @@ def write_csv(
 
 
 def write_json(path: str | os.PathLike[str], data: Any) -> Path:
-    """Write ``data`` as indented JSON atomically."""
+    """Write ``data`` as indented JSON atomically.
+
+    Parameters
+    ----------
+    path
+        The file to write (replaced in one rename, :func:`atomic_path`).
+    data
+        What to write: JSON types; any other value is written as its ``str()``.
+
+    Returns
+    -------
+    ``path``.
+    """
     return write_text(path, json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
@@ -606,7 +660,15 @@ def _fault_spec() -> tuple[int, str] | None:
 def check_output(target: str | os.PathLike[str], *, what: str = "--out") -> None:
     """Raise :class:`OutputError` now if ``target`` cannot take a run's outputs (a file,
     an unwritable parent, files no klastergeo run wrote); :class:`RunFolder` checks the
-    same when it is entered."""
+    same when it is entered.
+
+    Parameters
+    ----------
+    target
+        The folder a run would write (new, empty, or an earlier run's as it wrote it).
+    what
+        How the folder is named in the message (``--out``, ``--site``).
+    """
     folder = RunFolder(target, what=what)
     try:
         folder._check_target()
@@ -878,7 +940,13 @@ class RunFolder:
     # -- writing -------------------------------------------------------------------------
 
     def written(self, path: Path) -> None:
-        """Count a write boundary (a file finished in the staging folder)."""
+        """Count a write boundary (a file finished in the staging folder).
+
+        Parameters
+        ----------
+        path
+            The file finished, inside the staging folder.
+        """
         self.files.append(path)
         self._boundary(f"wrote {path.name}")
 
@@ -927,7 +995,18 @@ class RunFolder:
 
     def commit(self, summary: dict[str, Any] | None = None) -> list[Path]:
         """Write ``summary.json`` (with the ``files`` manifest) and swap the staging folder
-        in as the target, in one rename. Returns the target's files."""
+        in as the target, in one rename.
+
+        Parameters
+        ----------
+        summary
+            What ``summary.json`` holds beside the manifest, the package version and the
+            kind of run (None: only those).
+
+        Returns
+        -------
+        The target's files.
+        """
         if self.committed:
             raise RuntimeError("this run folder is committed already")
         try:

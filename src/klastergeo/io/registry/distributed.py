@@ -65,7 +65,20 @@ _SCHEDULER_ADDRESS = re.compile(r"tcp://(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z
 
 
 def scheduler_problem(name: str, value: str) -> str | None:
-    """What is wrong with a ``records.scheduler`` value (None: nothing)."""
+    """What is wrong with a ``records.scheduler`` value (None: nothing).
+
+    Parameters
+    ----------
+    name
+        How the value is named in the message (``records.scheduler``, ``--scheduler``).
+    value
+        The value: ``""``, ``"none"``, ``"threads"``, ``"processes"`` or
+        ``"tcp://HOST:PORT"``.
+
+    Returns
+    -------
+    The message naming the value and what is accepted, or None.
+    """
     if value.strip().lower() in ("", "none", "threads", "processes"):
         return None
     address = _SCHEDULER_ADDRESS.fullmatch(value.strip())
