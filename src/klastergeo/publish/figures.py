@@ -24,7 +24,7 @@ import shapely
 from libpysal.graph import Graph
 
 from klastergeo import kbli
-from klastergeo.analysis.geometry import to_metric
+from klastergeo.analysis.geometry import locate_pixels, to_metric
 from klastergeo.errors import DataError
 from klastergeo.io.files import atomic_path
 from klastergeo.publish import messages
@@ -191,8 +191,6 @@ class AreaCanvas:
     def _rasterise(self, geoms: np.ndarray) -> None:
         """The area at every pixel centre of the axes (supersampled), and which pixels lie
         on a border between areas."""
-        from klastergeo.analysis._engine.locate import UNDECIDED, area_index, locate_xy
-
         self.figure.canvas.draw()  # fixes the axes' box in pixels (aspect "equal")
         box = self.axes.get_window_extent()
         width = max(int(box.width) * _SUPERSAMPLE, 1)
@@ -201,9 +199,8 @@ class AreaCanvas:
         xs = x0 + (np.arange(width) + 0.5) * (x1 - x0) / width
         ys = y1 - (np.arange(height) + 0.5) * (y1 - y0) / height  # image rows top down
         gx, gy = np.meshgrid(xs, ys)
-        found = locate_xy(area_index(geoms), gx.ravel(), gy.ravel())
-        found[found == UNDECIDED] = -1  # a pixel centre exactly on a border: background
-        self._pixels = found.reshape(height, width)
+        # a pixel centre exactly on a border: background
+        self._pixels = locate_pixels(geoms, gx.ravel(), gy.ravel()).reshape(height, width)
         cells = self._pixels
         border = np.zeros(cells.shape, dtype=bool)
         border[:, 1:] |= cells[:, 1:] != cells[:, :-1]

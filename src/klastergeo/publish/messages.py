@@ -40,6 +40,8 @@ __all__ = [
     "p_value",
     "significant",
     "text",
+    "typology_label",
+    "typology_labels",
 ]
 
 #: The languages of the catalogue.
@@ -805,7 +807,7 @@ _DIAGNOSIS = {
     },
 }
 
-#: Model titles (:data:`klastergeo.analysis.regression.TITLES` is the English one).
+#: Model titles (:data:`klastergeo.publish.model_tables.TITLES` is the English one).
 _MODELS = {
     "id": {
         "lpm": "Model probabilitas linear (OLS, galat baku kokoh)",
@@ -1292,3 +1294,46 @@ def p_value(value: Any, lang: str = "en") -> str:
     except (TypeError, ValueError):
         return ""
     return "< " + _formatted(0.001, lang, ".3f") if x < 0.001 else _formatted(x, lang, ".3f")
+
+
+def typology_label(typology: str, primary: str, traits: str, lang: str) -> str:
+    """A sentra's Markusen type as a reader names it (the ``label`` column of
+    ``typology.csv``), from :func:`klastergeo.analysis.typology.classify`'s ``typology``,
+    ``primary`` and ``traits`` (``;``-joined).
+
+    Parameters
+    ----------
+    typology, primary, traits
+        The classification of one sentra.
+    lang
+        ``"id"`` or ``"en"``.
+
+    Examples
+    --------
+    >>> typology_label("mixed", "marshallian", "hub_and_spoke;marshallian", "en")
+    'Marshallian with hub-and-spoke traits'
+    >>> typology_label("not_available", "", "", "id")[:15]
+    'tidak tersedia '
+    """
+    names = text("typology", lang)
+    others_of = [x for x in str(traits).split(";") if x]
+    if typology == "not_available":
+        return names["not_available"]
+    if typology == "mixed" and not others_of:
+        return names["mixed"]
+    label = names[primary][0].upper() + names[primary][1:]
+    others = [names[x] for x in others_of if x != primary]
+    if others:
+        label = names["with_traits"].format(primary=label, others=names["and"].join(others))
+    return label
+
+
+def typology_labels(classified: pd.DataFrame, lang: str) -> list[str]:
+    """:func:`typology_label` of every row of a classified table (``typology``,
+    ``primary``, ``traits``)."""
+    return [
+        typology_label(t, p, s, lang)
+        for t, p, s in zip(
+            classified["typology"], classified["primary"], classified["traits"], strict=True
+        )
+    ]
