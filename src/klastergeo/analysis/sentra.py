@@ -58,7 +58,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -290,23 +290,41 @@ def delineate(
     ids = pd.Index(graph.unique_ids)
     adjacency = graph.sparse.tocsr().astype(bool)
     if screened is None:
-        screened = _screen(
-            table,
-            ids,
-            adjacency,
-            min_firms=min_firms,
-            lq_threshold=lq_threshold,
-            confidence=confidence,
-            min_area_firms=min_area_firms,
-        )
-    core = screened["core"]
+        criteria: dict[str, Any] = {"min_firms": min_firms, "lq_threshold": lq_threshold}
+        criteria |= {"confidence": confidence, "min_area_firms": min_area_firms}
+        screened = _screen(table, ids, adjacency, **criteria)
     rules = {"min_firms": extend_min_firms, "lq": lq_threshold if extend_lq is None else extend_lq}
-    role = _roles(table, core, ids, adjacency, extension=rules if extend else None)
-    in_sentra = role.to_numpy() != ""
-    rule = np.where(role.to_numpy() == "core", screened["rule"].to_numpy(), "extension")
-    members = table.loc[in_sentra].assign(role=role.to_numpy()[in_sentra], rule=rule[in_sentra])
+    members = _members(table, screened, ids, adjacency, extension=rules if extend else None)
     if members.empty:
         return _empty_sentra(areas.crs), _empty_members()
+    return _grouped_sentra(members, table, ids, adjacency, areas, parents)
+
+
+def _members(
+    table: pd.DataFrame,
+    screened: pd.DataFrame,
+    ids: pd.Index,
+    adjacency: csr_matrix,
+    extension: dict[str, float] | None,
+) -> pd.DataFrame:
+    """The rows of ``table`` in a sentra: the ``screened`` core areas and, with
+    ``extension`` rules, their neighbours taken in; with their ``role`` and ``rule``."""
+    role = _roles(table, screened["core"], ids, adjacency, extension=extension)
+    in_sentra = role.to_numpy() != ""
+    rule = np.where(role.to_numpy() == "core", screened["rule"].to_numpy(), "extension")
+    return table.loc[in_sentra].assign(role=role.to_numpy()[in_sentra], rule=rule[in_sentra])
+
+
+def _grouped_sentra(
+    members: pd.DataFrame,
+    table: pd.DataFrame,
+    ids: pd.Index,
+    adjacency: csr_matrix,
+    areas: gpd.GeoDataFrame,
+    parents: pd.Series | None,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """The sentra of the ``members`` (contiguous groups of each sector) and the evidence
+    per member area (see :func:`delineate`)."""
     # extension areas join the group of the core areas they touch (one ring deep)
     members["_group"] = _contiguous_groups(members, ids, adjacency)
     order = _ranked(_describe(members, table, areas, parents), "name")
@@ -782,37 +800,51 @@ def delineate_points(
         raise DataError("firms need a 'sector' column for point-based delineation")
     found = has_point(firms)
     if not found.all():
-        # a firm placed by its area's code or name has no point: in no point sentra (and
-        # not in the registry shares the clusters are compared with), never at a centroid
-        logger.info(
-            "point sentra: %d of %d firms have no point (placed by their area) and are left out",
-            int((~found).sum()),
-            len(found),
-        )
-        membership = pd.Series(None, index=firms.index, dtype=object, name="sentra_id")
-        if not found.any():
-            return _empty_sentra(firms.crs), membership
-        at = np.flatnonzero(found)
-        sentra, placed = delineate_points(
-            firms.iloc[at],
-            method=method,
-            min_firms=min_firms,
-            lq_threshold=lq_threshold,
-            eps_m=eps_m,
-            min_samples=min_samples,
-            min_strength=min_strength,
-            min_density_km2=min_density_km2,
-            sectors=sectors,
-            areas=areas,
-            parents=parents,
-        )
-        membership.iloc[at] = placed.to_numpy(dtype=object)
-        return sentra, membership
+        return _with_points_only(firms, found, options, sectors, areas, parents)
+    return _point_delineation(firms, options, sectors, areas, parents)
+
+
+def _with_points_only(
+    firms: gpd.GeoDataFrame,
+    found: NDArray[np.bool_],
+    options: _PointOptions,
+    sectors: list[str] | None,
+    areas: gpd.GeoDataFrame | None,
+    parents: pd.Series | None,
+) -> tuple[gpd.GeoDataFrame, pd.Series]:
+    """:func:`delineate_points` of the firms with a point (``found``); the others are in
+    no sentra."""
+    # a firm placed by its area's code or name has no point: in no point sentra (and
+    # not in the registry shares the clusters are compared with), never at a centroid
+    logger.info(
+        "point sentra: %d of %d firms have no point (placed by their area) and are left out",
+        int((~found).sum()),
+        len(found),
+    )
+    membership = pd.Series(None, index=firms.index, dtype=object, name="sentra_id")
+    if not found.any():
+        return _empty_sentra(firms.crs), membership
+    at = np.flatnonzero(found)
+    sentra, placed = _point_delineation(firms.iloc[at], options, sectors, areas, parents)
+    membership.iloc[at] = placed.to_numpy(dtype=object)
+    return sentra, membership
+
+
+def _point_delineation(
+    firms: gpd.GeoDataFrame,
+    options: _PointOptions,
+    sectors: list[str] | None,
+    areas: gpd.GeoDataFrame | None,
+    parents: pd.Series | None,
+) -> tuple[gpd.GeoDataFrame, pd.Series]:
+    """:func:`delineate_points` of firms that all have a point."""
     metric, xy = _metric_points(firms)
     sector = firms["sector"].astype(str).to_numpy()
     counts = pd.Series(sector).value_counts()
     chosen = (
-        sorted(counts.index[counts >= min_firms]) if sectors is None else [str(s) for s in sectors]
+        sorted(counts.index[counts >= options.min_firms])
+        if sectors is None
+        else [str(s) for s in sectors]
     )
     tree = shapely.STRtree(metric.geometry.to_numpy())
     kept = [found for code in chosen for found in _sector_clusters(code, xy, sector, tree, options)]
