@@ -131,6 +131,13 @@ def find_sentra(
     )
     del points
     ids = pd.Series(pd.Categorical(firm_sentra.to_numpy(dtype=object)), index=firms.index)
+    area_sentra = _area_sentra_of_points(firms, ids, table.index)
+    return Delineation(with_sector_labels(sentra, config.map.lang), None, ids, area_sentra)
+
+
+def _area_sentra_of_points(firms: pd.DataFrame, ids: pd.Series, rows: pd.Index) -> pd.DataFrame:
+    """The ``sentra_id`` and ``sentra_role`` (``points``) of every (area, sector) row:
+    the point-based sentra most of its firms of the sector are in (``ids``: each firm's)."""
     placed = pd.DataFrame(
         {"area_code": firms["area_code"], "sector": firms["sector"], "sentra_id": ids}
     ).dropna(subset=["sentra_id"])
@@ -138,8 +145,8 @@ def find_sentra(
     share = placed.groupby(["area_code", "sector"], observed=True)["sentra_id"].agg(
         lambda v: v.value_counts().index[0]
     )
-    area_ids = share.reindex(table.index).to_numpy(dtype=object)
-    area_sentra = pd.DataFrame(
+    area_ids = share.reindex(rows).to_numpy(dtype=object)
+    return pd.DataFrame(
         {
             "sentra_id": area_ids,
             "sentra_role": pd.Series(area_ids)
@@ -147,9 +154,8 @@ def find_sentra(
             .map({True: "points", False: None})
             .to_numpy(dtype=object),
         },
-        index=table.index,
+        index=rows,
     )
-    return Delineation(with_sector_labels(sentra, config.map.lang), None, ids, area_sentra)
 
 
 def _firm_sentra(per_row: pd.Series, rows: NDArray[np.signedinteger]) -> pd.Series:
