@@ -10,6 +10,7 @@ import pytest
 
 from klastergeo.analysis import diagnosis
 from klastergeo.errors import ConfigError
+from klastergeo.publish import radar
 
 SENTRA = pd.DataFrame(
     {
@@ -94,7 +95,7 @@ def test_sentra_table_by_area_code_takes_precedence() -> None:
 
 def test_radar_charts_are_pngs(tmp_path: Path) -> None:
     out = diagnosis.score(SENTRA, firms=FIRMS, firm_items=ITEMS)
-    written = diagnosis.radar_charts(out, tmp_path / "charts", sentra=SENTRA)
+    written = radar.radar_charts(out, tmp_path / "charts", sentra=SENTRA)
     assert [p.name for p in written] == ["13-01.png", "31-01.png"]  # 25-01 has no scores
     for path in written:
         data = path.read_bytes()

@@ -32,21 +32,13 @@ FOLDERS = {"analysis", "io", "publish", "app"}
 
 #: Known exceptions still to be removed (issue 26); each is xfail(strict), so the test
 #: fails once the exception is gone and the entry must go too.
-KNOWN_UPWARD: set[str] = {
-    "klastergeo.analysis.diagnosis",
-    "klastergeo.analysis.regression",
-    "klastergeo.analysis.typology",
-}
+KNOWN_UPWARD: set[str] = set()
 KNOWN_PRIVATE: set[str] = {
-    "klastergeo.analysis.weights",
     "klastergeo.app.cli",
     "klastergeo.app.pipeline.commands",
     "klastergeo.app.pipeline.coverage",
     "klastergeo.io.registry.batches",
     "klastergeo.io.registry.distributed",
-    "klastergeo.publish.change_map",
-    "klastergeo.publish.figures",
-    "klastergeo.publish.site",
 }
 
 
@@ -230,3 +222,52 @@ def _private_uses(module: str) -> list[str]:
 )
 def test_no_private_names_cross_modules(module: str) -> None:
     assert _private_uses(module) == []
+
+
+#: What a module of the analysis layer must not import: drawing, pages, spreadsheets, and
+#: the layers above it.
+IMPURE_IMPORTS = ("matplotlib", "folium", "jinja2", "openpyxl", "branca")
+IMPURE_LAYERS = ("io", "publish", "app")
+#: Methods that write files.
+WRITERS = ("to_csv", "to_parquet", "to_file", "write_text", "write_bytes", "savefig")
+
+
+def _impurities(path: Path) -> list[str]:
+    """Imports of drawing, page or spreadsheet libraries or of the layers above, file
+    writes and ``open``, and public functions taking ``lang``, in one analysis module."""
+    found = [
+        f"imports {target} line {line}"
+        for target, _, line in _imports(path)
+        if layer(_resolve(target)) in IMPURE_LAYERS
+    ]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            names = [node.module or ""]
+        found += [
+            f"imports {name} line {node.lineno}"
+            for name in names
+            if name.split(".")[0] in IMPURE_IMPORTS
+        ]
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Name) and func.id == "open":
+                found.append(f"open( line {node.lineno}")
+            if isinstance(func, ast.Attribute) and func.attr in WRITERS:
+                found.append(f".{func.attr} line {node.lineno}")
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and not node.name.startswith(
+            "_"
+        ):
+            arguments = node.args.posonlyargs + node.args.args + node.args.kwonlyargs
+            if any(a.arg == "lang" for a in arguments):
+                found.append(f"{node.name}(lang) line {node.lineno}")
+    return found
+
+
+@pytest.mark.parametrize("module", [m for m in MODULES if layer(m) == "analysis"])
+def test_the_analysis_layer_is_pure(module: str) -> None:
+    """No language, no files, no drawing in the statistics: they return numbers, codes
+    and tables, which publish names, draws and the app writes."""
+    assert _impurities(MODULES[module]) == [], module

@@ -16,6 +16,7 @@ import statsmodels.api as sm
 
 from klastergeo.analysis import regression as models
 from klastergeo.errors import ModelError
+from klastergeo.publish import model_tables
 
 PREDICTORS = ["GPA", "TUCE", "PSI"]
 
@@ -244,11 +245,11 @@ def test_reports_and_files(spector: pd.DataFrame, tmp_path) -> None:
     import json
 
     result = models.fit(spector, "GRADE", PREDICTORS, kind="logit")
-    text = models.to_markdown(result)
+    text = model_tables.to_markdown(result)
     assert text.startswith("# Logit: GRADE")
     assert "| GPA | 2.8261 |" in text
     assert "Classification table" in text and "Average marginal effects" in text
-    paths = models.write(result, tmp_path / "models")
+    paths = model_tables.write(result, tmp_path / "models")
     assert sorted(p.name for p in paths.values()) == sorted(
         f"logit{suffix}"
         for suffix in (

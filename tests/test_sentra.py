@@ -9,6 +9,7 @@ import pytest
 import shapely
 
 from klastergeo.analysis import sentra, weights
+from klastergeo.app.pipeline.delineation import with_sector_labels
 from klastergeo.errors import ConfigError, DataError
 from tests.conftest import area_table, lattice
 
@@ -47,13 +48,16 @@ def test_planted_sentra_found_and_decoy_city_not(world) -> None:
     assert found.index.name == "sentra_id"
     assert list(members.columns) == list(sentra.MEMBER_COLUMNS)
     assert (members["role"] == "core").all()
-    assert list(found.columns[: len(sentra.SENTRA_COLUMNS)]) == list(sentra.SENTRA_COLUMNS)
+    assert list(found.columns[: len(sentra.COLUMNS)]) == list(sentra.COLUMNS)
+    labelled = with_sector_labels(found, "en")
+    assert list(labelled.columns[: len(sentra.SENTRA_COLUMNS)]) == list(sentra.SENTRA_COLUMNS)
 
 
 def test_sentra_ids_names_and_geometry(world) -> None:
     areas, graph, table = world
     parents = pd.Series("Kecamatan X", index=areas.index)
-    found, _ = sentra.delineate(table, graph, areas, parents=parents, lang="en")
+    found, _ = sentra.delineate(table, graph, areas, parents=parents)
+    found = with_sector_labels(found, "en")
     assert found.index[found["sector"] == "31"].tolist() == ["31-01"]
     row = found.loc["31-01"]
     assert row["name"] == "r2c2 & r2c3, Kecamatan X"
@@ -118,7 +122,9 @@ def test_no_sentra_gives_empty_tables() -> None:
     table = area_table(areas, {c: {"10": 2} for c in areas.index}, graph)
     found, members = sentra.delineate(table, graph, areas)
     assert found.empty and members.empty
-    assert list(found.columns)[: len(sentra.SENTRA_COLUMNS)] == list(sentra.SENTRA_COLUMNS)
+    assert list(found.columns)[: len(sentra.COLUMNS)] == list(sentra.COLUMNS)
+    labelled = with_sector_labels(found, "id")
+    assert list(labelled.columns)[: len(sentra.SENTRA_COLUMNS)] == list(sentra.SENTRA_COLUMNS)
 
 
 def test_sentra_measures(world) -> None:

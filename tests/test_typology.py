@@ -8,6 +8,7 @@ import pytest
 
 from klastergeo.analysis import typology
 from klastergeo.errors import ConfigError, DataError
+from klastergeo.publish import messages
 
 
 def _sentra(
@@ -84,11 +85,16 @@ def _planted() -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+def _labelled(classified: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """The classification with its label in ``lang``, as the pipeline writes it."""
+    return classified.assign(label=messages.typology_labels(classified, lang))
+
+
 def test_planted_types_come_out_right() -> None:
     measured = typology.evidence(
         _planted(), ownership="kepemilikan", linkages=("pemasok_lokal", "pembeli_lokal")
     )
-    got = typology.classify(measured)
+    got = _labelled(typology.classify(measured))
     assert got.loc["marshall", "typology"] == "marshallian"
     assert got.loc["hub", "typology"] == "hub_and_spoke"
     assert got.loc["satellite", "typology"] == "satellite_platform"
@@ -104,15 +110,16 @@ def test_without_ownership_the_type_is_not_available_not_guessed() -> None:
     measured = typology.evidence(_planted())
     assert measured["local_share"].isna().all() and measured["branch_share"].isna().all()
     assert measured["top3_share"].notna().all()  # sizes are still measured
-    got = typology.classify(measured)
+    got = _labelled(typology.classify(measured))
     assert set(got["typology"]) == {"not_available"}
     assert (got["label"] == "not available (no ownership data)").all()
-    assert (typology.classify(measured, lang="id")["label"].str.startswith("tidak tersedia")).all()
+    in_indonesian = _labelled(typology.classify(measured), "id")["label"]
+    assert in_indonesian.str.startswith("tidak tersedia").all()
 
 
 def test_labels_in_indonesian_and_rules_are_parameters() -> None:
     measured = typology.evidence(_planted(), ownership="kepemilikan")
-    got = typology.classify(measured, lang="id")
+    got = _labelled(typology.classify(measured), "id")
     assert got.loc["tumang", "label"] == "Distrik Marshall dengan ciri pusat dan jari-jari"
     measured = measured.assign(local_share=1.0, top3_local_share=1.0)
     loose = typology.classify(measured, rules=typology.TypologyRules(marshallian_top3=0.4))
@@ -139,6 +146,6 @@ def test_known_ownership_with_no_workers_is_not_called_unknown() -> None:
     firms = _planted()
     tumang = firms["sentra_id"] == "tumang"
     firms.loc[tumang, "workers"] = 0
-    got = typology.classify(typology.evidence(firms, ownership="kepemilikan"))
+    got = _labelled(typology.classify(typology.evidence(firms, ownership="kepemilikan")))
     assert got.loc["tumang", "typology"] != "not_available"
     assert "ownership" not in got.loc["tumang", "label"]

@@ -556,7 +556,45 @@ def global_clq(
     [('a', 'a'), ('b', 'b')]
     """
     codes, sectors = _labels(labels)
-    n, s = len(codes), len(sectors)
+    n = len(codes)
+    every, tested = _tested_sectors(codes, len(sectors), min_firms, pairs)
+    t = len(tested)
+    width = t + 1  # the last sector: every one below min_firms
+    remap = np.full(len(sectors), t, dtype=np.int64)
+    remap[tested] = np.arange(t)
+    names = sectors[tested]
+    places = _places(lon, lat)
+    src, dst, w = _ties(places)
+    sums = _graph_sums(places, src, dst, w)
+    graph = _pairs(places, src, dst, w)
+    del src, dst, w
+    keys, weights = _sector_pairs(remap[codes], graph, width)
+    wanted = _wanted(keys, weights, pairs, also, names, t)
+    observed = _count_at(keys, weights, wanted, width)
+    del keys, weights
+    counts = every[tested].astype(np.float64)
+    out, scale = _clq_table(observed, wanted, width, counts, n, sums, names)
+    if not permutations:
+        return out
+    if n > max_permuted:
+        logger.info(
+            "co-location: %d firms (more than %d): global p-values from the exact moments",
+            n,
+            max_permuted,
+        )
+        undefined = out["clq"].isna().to_numpy()
+        out["p_value"] = np.where(undefined, np.nan, norm.sf(out["z"].to_numpy()))
+        out["p_isolation"] = np.where(undefined, np.nan, norm.cdf(out["z"].to_numpy()))
+        return out
+    return _permutation_p(out, remap[codes], graph, (wanted, width, scale), permutations, seed)
+
+
+def _tested_sectors(
+    codes: NDArray[np.int64], s: int, min_firms: int, pairs: str
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """The firms of each of the ``s`` sectors and the sectors tested (with ``min_firms``
+    firms), after checking the options of :func:`global_clq`."""
+    n = len(codes)
     if n < 3:
         raise DataError(f"co-location needs at least 3 firms, got {n}")
     if pairs not in ("all", "observed"):
@@ -572,20 +610,22 @@ def global_clq(
             f"{MAX_ALL_PAIRS:,}); use pairs='observed', name the pairs wanted (also=...) "
             "or raise min_firms"
         )
-    width = t + 1  # the last sector: every one below min_firms
-    remap = np.full(s, t, dtype=np.int64)
-    remap[tested] = np.arange(t)
-    names = sectors[tested]
-    places = _places(lon, lat)
-    src, dst, w = _ties(places)
-    sums = _graph_sums(places, src, dst, w)
-    graph = _pairs(places, src, dst, w)
-    del src, dst, w
-    keys, weights = _sector_pairs(remap[codes], graph, width)
-    wanted = _wanted(keys, weights, pairs, also, names, t)
-    observed = _count_at(keys, weights, wanted, width)
-    del keys, weights
-    counts = every[tested].astype(np.float64)
+    return every, tested
+
+
+def _clq_table(
+    observed: NDArray[np.float64],
+    wanted: NDArray[np.int64],
+    width: int,
+    counts: NDArray[np.float64],
+    n: int,
+    sums: _GraphSums,
+    names: pd.Index,
+) -> tuple[pd.DataFrame, NDArray[np.float64]]:
+    """The global CLQ of the ``wanted`` pairs (``a * width + b``) of the tested sectors
+    (``counts`` firms each, of ``n`` firms) from their ``observed`` weighted counts, with
+    ``z`` from the exact moments under random labelling; and the scale that turns a count
+    into a CLQ."""
     a, b = wanted // width, wanted % width
     same = a == b
     expected = (counts[b] - same) / (n - 1)  # N'_B / (N - 1), per (A, B)
@@ -608,26 +648,33 @@ def global_clq(
         },
         index=index,
     )
-    if not permutations:
-        return out
+    return out, scale
+
+
+def _permutation_p(
+    out: pd.DataFrame,
+    labels: NDArray[np.int64],
+    graph: _Pairs,
+    wanted: tuple[NDArray[np.int64], int, NDArray[np.float64]],
+    permutations: int,
+    seed: int,
+) -> pd.DataFrame:
+    """``out`` with the permutation p-values of co-location (``p_value``) and isolation
+    (``p_isolation``) of its pairs, from ``permutations`` random relabellings of the
+    firms' sector ``labels`` (``wanted``: the pairs, the width of their keys and the scale
+    of their counts)."""
+    pairs, width, scale = wanted
+    clq = out["clq"].to_numpy()
     undefined = np.isnan(clq)
-    if n > max_permuted:
-        logger.info(
-            "co-location: %d firms (more than %d): global p-values from the exact moments",
-            n,
-            max_permuted,
-        )
-        out["p_value"] = np.where(undefined, np.nan, norm.sf(out["z"].to_numpy()))
-        out["p_isolation"] = np.where(undefined, np.nan, norm.cdf(out["z"].to_numpy()))
-        return out
-    above = np.zeros(len(wanted))
-    below = np.zeros(len(wanted))
+    above = np.zeros(len(pairs))
+    below = np.zeros(len(pairs))
     rng = np.random.default_rng(seed)
-    shuffled = _small(remap[codes], width)
+    shuffled = _small(labels, width)
+    n = len(labels)
     small = dataclasses.replace(graph, rows=_small(graph.rows, n), cols=_small(graph.cols, n))
     for _ in range(permutations):  # relabellings; each is one count of the pairs
         rng.shuffle(shuffled)  # in place: a random relabelling of the last one is one too
-        sim = _count_at(*_sector_pairs(shuffled, small, width), wanted, width) * scale
+        sim = _count_at(*_sector_pairs(shuffled, small, width), pairs, width) * scale
         above += sim >= clq - 1e-12
         below += sim <= clq + 1e-12
     out["p_value"] = np.where(undefined, np.nan, (above + 1) / (permutations + 1))
@@ -1214,38 +1261,10 @@ def sentra_related(
     dist, neighbours = _neighbours(_places(lon, lat), k, focal)
     counts = np.bincount(codes, minlength=s).astype(np.float64)
     m = len(names)
-    expected = np.tile(counts, (m, 1))  # N'_B / (N - 1) per (sentra, sector)
-    expected[np.arange(m), own] -= 1
-    expected /= n - 1
-    size = np.bincount(focal_group, minlength=m).astype(np.float64)
-
-    slots = np.repeat(focal_group, neighbours.shape[1]) * s  # each neighbour's row
-    weights = _kernel(dist).ravel()
-
-    def mean_clq(labels_at: NDArray[np.int64]) -> NDArray[np.float64]:
-        """Each sentra's mean LCLQ towards every sector, its firms' neighbours labelled
-        ``labels_at`` (one per neighbour slot)."""
-        total = np.bincount(slots + labels_at, weights=weights, minlength=m * s)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return total.reshape(m, s) / size[:, None] / expected
-
+    mean_clq = _MeanCLQ.of(counts, own, focal_group, dist, neighbours.shape[1])
     at = neighbours.ravel()
     observed = mean_clq(codes[at])
-    above = np.zeros_like(observed)
-    if permutations:
-        # relabelling every firm outside the sentra at random: only the labels of the
-        # sentra firms' neighbours matter, a sample without replacement of the free labels
-        rng = np.random.default_rng(seed)
-        fixed = np.zeros(n, dtype=bool)
-        fixed[focal] = True
-        pool = codes[~fixed]
-        free = ~fixed[at]
-        shown, slot = np.unique(at[free], return_inverse=True)
-        labels_at = codes[at]
-        for _ in range(permutations):  # relabellings; each costs the neighbours, not n
-            labels_at[free] = pool[rng.choice(len(pool), len(shown), replace=False)][slot]
-            above += mean_clq(labels_at) >= observed - 1e-12
-    p_value = (above + 1) / (permutations + 1) if permutations else np.full_like(observed, np.nan)
+    p_value = _relabelled_p(mean_clq, observed, codes, focal, at, permutations, seed)
     near, around = _related_firms(neighbours, focal_group, codes, m, s, n)
     related = _related_table(names, sectors, own, observed, p_value, near, counts, min_firms)
     related["significant"] = (
@@ -1258,6 +1277,73 @@ def sentra_related(
     related["role"] = np.where(pd.isna(roles), "co-located", roles).astype(object)
     missing = _missing(names, sectors, own, related, table, counts, min_firms, min_related_firms)
     return SentraLinks(related, missing, _firms_of(around, related, names, sectors, codes, n))
+
+
+@dataclass(frozen=True)
+class _MeanCLQ:
+    """Each sentra's mean local CLQ towards every sector, from the sector labels of its
+    focal firms' neighbours (one label per neighbour slot)."""
+
+    slots: NDArray[np.int64]  # each neighbour slot's row (sentra * s) in the table
+    weights: NDArray[np.float64]  # each slot's kernel weight
+    size: NDArray[np.float64]  # focal firms per sentra
+    expected: NDArray[np.float64]  # N'_B / (N - 1) per (sentra, sector)
+
+    @classmethod
+    def of(
+        cls,
+        counts: NDArray[np.float64],
+        own: NDArray[np.int64],
+        focal_group: NDArray[np.int64],
+        dist: NDArray[np.float64],
+        k: int,
+    ) -> _MeanCLQ:
+        """The quotient of sentra whose sector is ``own``, with focal firms in
+        ``focal_group`` at distances ``dist`` from their ``k`` neighbours, among firms of
+        ``counts`` per sector."""
+        m, s, n = len(own), len(counts), float(counts.sum())
+        expected = np.tile(counts, (m, 1))
+        expected[np.arange(m), own] -= 1
+        expected /= n - 1
+        size = np.bincount(focal_group, minlength=m).astype(np.float64)
+        slots = np.repeat(focal_group, k) * s
+        return cls(slots, _kernel(dist).ravel(), size, expected)
+
+    def __call__(self, labels_at: NDArray[np.int64]) -> NDArray[np.float64]:
+        m, s = self.expected.shape
+        total = np.bincount(self.slots + labels_at, weights=self.weights, minlength=m * s)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return total.reshape(m, s) / self.size[:, None] / self.expected
+
+
+def _relabelled_p(
+    mean_clq: _MeanCLQ,
+    observed: NDArray[np.float64],
+    codes: NDArray[np.int64],
+    focal: NDArray[np.int64],
+    at: NDArray[np.int64],
+    permutations: int,
+    seed: int,
+) -> NDArray[np.float64]:
+    """The p-value of each sentra's ``observed`` mean CLQ towards each sector from
+    ``permutations`` relabellings of the firms outside the sentra (NaN without any)."""
+    if not permutations:
+        return np.full_like(observed, np.nan)
+    # relabelling every firm outside the sentra at random: only the labels of the
+    # sentra firms' neighbours matter, a sample without replacement of the free labels
+    above = np.zeros_like(observed)
+    rng = np.random.default_rng(seed)
+    fixed = np.zeros(len(codes), dtype=bool)
+    fixed[focal] = True
+    pool = codes[~fixed]
+    free = ~fixed[at]
+    shown, slot = np.unique(at[free], return_inverse=True)
+    labels_at = codes[at]
+    for _ in range(permutations):  # relabellings; each costs the neighbours, not n
+        labels_at[free] = pool[rng.choice(len(pool), len(shown), replace=False)][slot]
+        above += mean_clq(labels_at) >= observed - 1e-12
+    result: NDArray[np.float64] = (above + 1) / (permutations + 1)
+    return result
 
 
 def _own_sector(

@@ -417,13 +417,32 @@ def _audit(
     The equations are solved per connected set of suppressed cells and groups (a
     regency alone, or regencies joined by the sentra crossing them), so the matrices
     stay small."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
     hidden = np.flatnonzero((out > PUBLISHED) & (cells.n > 0))
     if not len(hidden) or not prepared:
         return False
-    # rows: (grouping, group) of published groups holding a hidden cell
+    sets = _equation_sets(hidden, prepared)
+    if sets is None:
+        return False
+    cell_at, row_at, offsets, comp_cells, solve = sets
+    changed = False
+    for comp in solve:  # a loop over connected sets (few), not cells
+        pick = comp_cells == comp
+        pins = _Pins(cells, prepared, out, group_flags, offsets)
+        changed |= pins.break_all(hidden, first, cell_at[pick], row_at[pick])
+    return changed
+
+
+def _equation_sets(
+    hidden: NDArray[np.int64],
+    prepared: list[tuple[NDArray[np.int64], int, NDArray[np.bool_]]],
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], Any] | None:
+    """The equations over the ``hidden`` cells, as (cell, row) edges: rows are the
+    (grouping, group) of published groups holding a hidden cell, numbered from each
+    grouping's offset; each edge's connected set, and the sets to solve (None: no
+    equation)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     edges_cell, edges_row, row_of = [], [], 0
     group_rows = []
     for lab, n_groups, published in prepared:
@@ -436,7 +455,7 @@ def _audit(
     cell_at = np.concatenate(edges_cell)
     row_at = np.concatenate(edges_row)
     if not len(cell_at):
-        return False
+        return None
     size = len(hidden) + row_of
     graph = coo_matrix((np.ones(len(cell_at)), (cell_at, len(hidden) + row_at)), shape=(size, size))
     _, component = connected_components(graph, directed=False)
@@ -446,31 +465,50 @@ def _audit(
     cells_per = np.bincount(component[: len(hidden)], minlength=size)
     # one equation over several unknowns pins none: only the other sets are solved
     solve = np.flatnonzero((rows_per > 1) | ((rows_per == 1) & (cells_per == 1)))
-    changed = False
-    for comp in solve:  # a loop over connected sets (few), not cells
-        pick = comp_cells == comp
-        local_cells, c_index = np.unique(cell_at[pick], return_inverse=True)
-        local_rows, r_index = np.unique(row_at[pick], return_inverse=True)
+    return cell_at, row_at, np.array(group_rows), comp_cells, solve
+
+
+@dataclass
+class _Pins:
+    """Breaks the pins of one connected set of suppressed cells and group equations
+    (:func:`_audit`), updating ``out``, ``prepared`` and ``group_flags`` in place."""
+
+    cells: Sizes
+    prepared: list[tuple[NDArray[np.int64], int, NDArray[np.bool_]]]
+    out: NDArray[np.int8]
+    group_flags: list[NDArray[np.int8]]
+    offsets: NDArray[np.int64]  # the first row of each grouping
+
+    def break_all(
+        self,
+        hidden: NDArray[np.int64],
+        first: NDArray[np.int8],
+        cell_at: NDArray[np.int64],
+        row_at: NDArray[np.int64],
+    ) -> bool:
+        """One more unknown in an equation of each protected cell the set's equations
+        pin; whether anything changed."""
+        local_cells, c_index = np.unique(cell_at, return_inverse=True)
+        local_rows, r_index = np.unique(row_at, return_inverse=True)
         matrix = np.zeros((len(local_rows), len(local_cells)))
         matrix[r_index, c_index] = 1.0
         flags = first[hidden[local_cells]]
         protected = np.flatnonzero(flags > PUBLISHED)
         # a cell of one firm is known to that firm: it must not pin a firm either (a
         # cell of one, or a dominated one: a sum of two others gives neither away)
-        alone = np.flatnonzero(cells.n[hidden[local_cells]] == 1)
+        alone = np.flatnonzero(self.cells.n[hidden[local_cells]] == 1)
         shown = _revealed(matrix, protected, alone)
-        single = (cells.n[hidden[local_cells]] == 1) | (flags == DOMINANCE)
+        single = (self.cells.n[hidden[local_cells]] == 1) | (flags == DOMINANCE)
         shown[:, 1:] &= single[protected][:, None]
-        offsets = np.array(group_rows)
         touched: set[int] = set()
         leaks = np.argwhere(shown)
+        changed = False
         # one fix per pinned cell, then solve again (a fix in a row another pin uses
         # may already break that one)
         for goal, via in leaks[np.unique(leaks[:, 0], return_index=True)[1]]:
             # the equations that pin it: one more unknown in one of them breaks it
-            c = protected[goal]
             target = np.zeros(len(local_cells))
-            target[c] = 1.0
+            target[protected[goal]] = 1.0
             known = np.eye(len(local_cells))[alone[via - 1 : via] if via else alone[:0]]
             weights = np.linalg.lstsq(np.vstack([matrix, known]).T, target, rcond=None)[0]
             weight = np.abs(weights[: len(local_rows)])
@@ -479,27 +517,30 @@ def _audit(
             rows = local_rows[np.argsort(-weight, kind="stable")[: int((weight > 1e-9).sum())]]
             if int(rows[0]) in touched:
                 continue  # this round changed that equation already
-            which = np.searchsorted(offsets, rows, side="right") - 1
-            best: tuple[float, int] | None = None
-            for grouping, row in zip(which.tolist(), rows.tolist(), strict=True):
-                lab = prepared[grouping][0]
-                free = np.flatnonzero((lab == row - offsets[grouping]) & (out == PUBLISHED))
-                if len(free):
-                    k = int(free[np.argmin(cells.total[free])])
-                    best = (float(cells.total[k]), k)
-                    touched.add(row)
-                    break
-            if best is not None:
-                out[best[1]] = SECONDARY
-            else:  # every cell of those groups is suppressed: withdraw one total
-                involved = local_rows[weight > 1e-9]
-                last = np.searchsorted(offsets, involved, side="right") - 1
-                grouping, row = int(last[-1]), int(involved[-1])
-                touched.add(row)
-                prepared[grouping][2][row - offsets[grouping]] = False
-                group_flags[grouping][row - offsets[grouping]] = SECONDARY
+            self._one_more_unknown(rows, local_rows[weight > 1e-9], touched)
             changed = True
-    return changed
+        return changed
+
+    def _one_more_unknown(
+        self, rows: NDArray[np.int64], involved: NDArray[np.int64], touched: set[int]
+    ) -> None:
+        """Suppress the smallest published cell of the first of ``rows`` that has one;
+        when every cell of those groups is suppressed, withdraw the last ``involved``
+        group total."""
+        offsets, out = self.offsets, self.out
+        which = np.searchsorted(offsets, rows, side="right") - 1
+        for grouping, row in zip(which.tolist(), rows.tolist(), strict=True):
+            lab = self.prepared[grouping][0]
+            free = np.flatnonzero((lab == row - offsets[grouping]) & (out == PUBLISHED))
+            if len(free):
+                out[int(free[np.argmin(self.cells.total[free])])] = SECONDARY
+                touched.add(row)
+                return
+        last = np.searchsorted(offsets, involved, side="right") - 1
+        grouping, row = int(last[-1]), int(involved[-1])
+        touched.add(row)
+        self.prepared[grouping][2][row - offsets[grouping]] = False
+        self.group_flags[grouping][row - offsets[grouping]] = SECONDARY
 
 
 def point_sentra_flags(
@@ -618,9 +659,6 @@ def _atom_audit(
     that one). Pins the cells and groups give without any sentra are the cell
     audit's (:func:`suppress`) and are not counted; for the others, the smallest
     published sentra of the connected set is suppressed until none is left."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
     n_cells, n_sentra = len(cell_flags), len(out)
     inside = s >= 0
     if not inside.any() or not (out == PUBLISHED).any():
@@ -628,99 +666,186 @@ def _atom_audit(
     crossed = np.zeros(n_cells, dtype=bool)
     crossed[c[inside]] = True
     hidden = np.asarray(cell_flags) > PUBLISHED
-    at = np.flatnonzero((crossed | hidden)[c])
-    # the parts, and the equations (rows) each lies in: its cell's (published cells),
-    # its groups' (published totals), its sentra's
-    part, of_part = np.unique(c[at] * (n_sentra + 1) + (s[at] + 1), return_inverse=True)
-    p_cell, p_sentra = part // (n_sentra + 1), part % (n_sentra + 1) - 1
-    memberships = [np.where(hidden[p_cell], -1, p_cell)]
-    offset = n_cells
-    for labels, published in groupings:
-        lab = np.asarray(labels, dtype=np.int64)[p_cell]
-        shown = np.asarray(published, dtype=bool)
-        ok = (lab >= 0) & shown[np.clip(lab, 0, max(len(shown) - 1, 0))] if len(shown) else lab < -1
-        memberships.append(np.where(ok, offset + lab, -1))
-        offset += len(shown)
-    fixed = np.stack(memberships, axis=1)  # rows every observer has (no sentra)
-    sentra_row = np.where(p_sentra >= 0, offset + p_sentra, -1)
-    # parts in the same rows are one unknown
-    signature = np.concatenate([fixed, sentra_row[:, None]], axis=1)
-    _, unknown = np.unique(signature, axis=0, return_inverse=True)
-    unknown = unknown.ravel()
-    n_unknown = int(unknown.max()) + 1
-    firm_unknown = unknown[of_part]
-    sizes_u = sizes(v[at], firm_unknown, n_unknown, top=rules.dominance_n)
+    atoms = _Atoms.of(c, s, crossed | hidden, hidden, n_sentra, groupings)
+    at, unknown, p_cell, p_sentra = atoms.at, atoms.unknown, atoms.p_cell, atoms.p_sentra
+    sizes_u = sizes(v[at], unknown[atoms.of_part], atoms.n_unknown, top=rules.dominance_n)
     failing = (sizes_u.n > 0) & (primary(sizes_u, rules) > PUBLISHED)
     single = sizes_u.n == 1
     # suppressed cells the primary rules protect, where their parts are theirs alone
     cell_primary = primary(sizes(v, c, n_cells, top=rules.dominance_n), rules)
-    owners = np.zeros(n_unknown, dtype=np.int64)
+    owners = np.zeros(atoms.n_unknown, dtype=np.int64)
     np.maximum.at(owners, unknown, p_cell + 1)
-    shared = np.zeros(n_unknown, dtype=bool)
+    shared = np.zeros(atoms.n_unknown, dtype=bool)
     np.logical_or.at(shared, unknown, owners[unknown] != p_cell + 1)
     protected = hidden & (cell_primary > PUBLISHED)
-    # unknowns joined by any row: the connected sets solved one by one
-    rows = np.concatenate([fixed, sentra_row[:, None]], axis=1)
-    edge_u = np.repeat(unknown, rows.shape[1])
-    edge_r = rows.ravel()
-    keep = edge_r >= 0
-    size = n_unknown + offset + n_sentra
-    graph = coo_matrix(
-        (np.ones(int(keep.sum())), (edge_u[keep], n_unknown + edge_r[keep])), shape=(size, size)
-    )
-    _, component = connected_components(graph, directed=False)
-    part_comp = component[unknown]
-    order = np.argsort(part_comp, kind="stable")  # the parts of each set together
-    bounds = np.searchsorted(part_comp[order], np.arange(int(component.max()) + 2))
+    part_comp, order, bounds = atoms.connected_sets()
     for comp in np.unique(part_comp[p_sentra >= 0]):  # sets with a sentra (a loop over sets)
         parts = order[bounds[comp] : bounds[comp + 1]]
         local, index = np.unique(unknown[parts], return_inverse=True)
         index = index.ravel()
-        base = _rows_over(index, fixed[parts], len(local))
+        base = _rows_over(index, atoms.fixed[parts], len(local))
         # goals: unknowns failing the rules, and protected cells whose parts are theirs
         goals = [np.eye(len(local))[failing[local]]]
         cells_here = np.unique(p_cell[parts][protected[p_cell[parts]]])
         if len(cells_here):
-            mine = np.isin(p_cell[parts], cells_here)
-            owned = np.ones(n_cells, dtype=bool)
-            owned[p_cell[parts][mine & shared[unknown[parts]]]] = False
-            which = cells_here[owned[cells_here]]
-            rows_c = np.searchsorted(which, p_cell[parts])
-            hit = mine & np.isin(p_cell[parts], which)
-            vectors = np.zeros((len(which), len(local)))
-            vectors[rows_c[hit], index[hit]] = 1.0
-            goals.append(vectors)
+            mine = (p_cell[parts], shared[unknown[parts]], index)
+            goals.append(_cell_goals(mine, cells_here, n_cells, len(local)))
         target = np.vstack(goals)
         if not len(target):
             continue
         known = np.flatnonzero(single[local])
-        before = _revealed(base, target, known)
-        by_sentra = p_sentra[parts]
-        for _ in range(n_sentra):
-            live = np.unique(by_sentra[by_sentra >= 0])
-            live = live[out[live] == PUBLISHED]
-            if not len(live):
-                break
-            rows_s = np.zeros((len(live), len(local)))
-            at_live = np.isin(by_sentra, live)
-            rows_s[np.searchsorted(live, by_sentra[at_live]), index[at_live]] = 1.0
-            matrix = np.vstack([base, rows_s])
-            leak = np.argwhere(_revealed(matrix, target, known) & ~before)
-            if not len(leak):
-                break
-            # the sentra whose equation the first leak needs; the smallest of them goes
-            goal, via = leak[0]
-            system = matrix if via == 0 else np.vstack([matrix, np.eye(len(local))[known[via - 1]]])
-            weights = np.linalg.lstsq(system.T, target[goal], rcond=None)[0]
-            needed = np.abs(weights[len(base) : len(base) + len(live)]) > 1e-9
-            candidates = live[needed] if needed.any() else live
-            firms_in = np.bincount(
-                np.searchsorted(live, by_sentra[at_live]),
-                weights=np.ones(int(at_live.sum())),
-                minlength=len(live),
+        _suppress_leaking_sentra(base, target, known, p_sentra[parts], index, out)
+
+
+def _cell_goals(
+    parts: tuple[NDArray[np.int64], NDArray[np.bool_], NDArray[np.int64]],
+    cells_here: NDArray[np.int64],
+    n_cells: int,
+    n_local: int,
+) -> NDArray[np.float64]:
+    """One goal row per protected cell of ``cells_here`` whose parts are its own: the
+    sum of its unknowns. ``parts``: each part's cell, whether its unknown is shared with
+    another cell's parts, and its unknown (of ``n_local``)."""
+    cell_of, shared, index = parts
+    mine = np.isin(cell_of, cells_here)
+    owned = np.ones(n_cells, dtype=bool)
+    owned[cell_of[mine & shared]] = False
+    which = cells_here[owned[cells_here]]
+    rows_c = np.searchsorted(which, cell_of)
+    hit = mine & np.isin(cell_of, which)
+    vectors = np.zeros((len(which), n_local))
+    vectors[rows_c[hit], index[hit]] = 1.0
+    return vectors
+
+
+def _suppress_leaking_sentra(
+    base: NDArray[np.float64],
+    target: NDArray[np.float64],
+    known: NDArray[np.int64],
+    by_sentra: NDArray[np.int64],
+    index: NDArray[np.int64],
+    out: NDArray[np.int8],
+) -> None:
+    """Suppress published sentra of one connected set (parts in sentra ``by_sentra``, at
+    unknowns ``index``) until their equations with the ``base`` ones reveal no
+    ``target`` the base alone does not (also for a firm that knows an unknown of
+    ``known``): each round, the smallest sentra the first leak needs."""
+    n_local = base.shape[1]
+    before = _revealed(base, target, known)
+    for _ in range(len(out)):
+        live = np.unique(by_sentra[by_sentra >= 0])
+        live = live[out[live] == PUBLISHED]
+        if not len(live):
+            break
+        rows_s = np.zeros((len(live), n_local))
+        at_live = np.isin(by_sentra, live)
+        rows_s[np.searchsorted(live, by_sentra[at_live]), index[at_live]] = 1.0
+        matrix = np.vstack([base, rows_s])
+        leak = np.argwhere(_revealed(matrix, target, known) & ~before)
+        if not len(leak):
+            break
+        # the sentra whose equation the first leak needs; the smallest of them goes
+        goal, via = leak[0]
+        system = matrix if via == 0 else np.vstack([matrix, np.eye(n_local)[known[via - 1]]])
+        weights = np.linalg.lstsq(system.T, target[goal], rcond=None)[0]
+        needed = np.abs(weights[len(base) : len(base) + len(live)]) > 1e-9
+        candidates = live[needed] if needed.any() else live
+        firms_in = np.bincount(
+            np.searchsorted(live, by_sentra[at_live]),
+            weights=np.ones(int(at_live.sum())),
+            minlength=len(live),
+        )
+        firms_in = firms_in[np.searchsorted(live, candidates)]
+        out[candidates[int(np.argmin(firms_in))]] = SECONDARY
+
+
+@dataclass(frozen=True)
+class _Atoms:
+    """The unknowns of the point-sentra audit: the firms ``at`` in a crossed or
+    suppressed cell, the parts they make (a cell's firms in one sentra or in none:
+    ``p_cell``, ``p_sentra``; firm ``k`` in part ``of_part[k]``), the rows each part lies
+    in (``fixed``: its cell's and its groups' published equations, -1 for none;
+    ``sentra_row``) and the unknown of each part (parts in the same rows are one)."""
+
+    at: NDArray[np.int64]
+    of_part: NDArray[np.int64]
+    p_cell: NDArray[np.int64]
+    p_sentra: NDArray[np.int64]
+    fixed: NDArray[np.int64]
+    sentra_row: NDArray[np.int64]
+    offset: int  # the first sentra row
+    n_sentra: int
+    unknown: NDArray[np.int64]
+    n_unknown: int
+
+    @classmethod
+    def of(
+        cls,
+        c: NDArray[np.int64],
+        s: NDArray[np.int64],
+        involved: NDArray[np.bool_],
+        hidden: NDArray[np.bool_],
+        n_sentra: int,
+        groupings: Sequence[tuple[ArrayLike, ArrayLike]],
+    ) -> _Atoms:
+        """The parts of the firms in ``involved`` cells (``c``, sentra ``s``), the
+        ``hidden`` cells lying in no published cell equation."""
+        at = np.flatnonzero(involved[c])
+        # the parts, and the equations (rows) each lies in: its cell's (published cells),
+        # its groups' (published totals), its sentra's
+        part, of_part = np.unique(c[at] * (n_sentra + 1) + (s[at] + 1), return_inverse=True)
+        p_cell, p_sentra = part // (n_sentra + 1), part % (n_sentra + 1) - 1
+        memberships = [np.where(hidden[p_cell], -1, p_cell)]
+        offset = len(hidden)
+        for labels, published in groupings:
+            lab = np.asarray(labels, dtype=np.int64)[p_cell]
+            shown = np.asarray(published, dtype=bool)
+            ok = (
+                (lab >= 0) & shown[np.clip(lab, 0, max(len(shown) - 1, 0))]
+                if len(shown)
+                else lab < -1
             )
-            firms_in = firms_in[np.searchsorted(live, candidates)]
-            out[candidates[int(np.argmin(firms_in))]] = SECONDARY
+            memberships.append(np.where(ok, offset + lab, -1))
+            offset += len(shown)
+        fixed = np.stack(memberships, axis=1)  # rows every observer has (no sentra)
+        sentra_row = np.where(p_sentra >= 0, offset + p_sentra, -1)
+        # parts in the same rows are one unknown
+        signature = np.concatenate([fixed, sentra_row[:, None]], axis=1)
+        _, unknown = np.unique(signature, axis=0, return_inverse=True)
+        unknown = unknown.ravel()
+        return cls(
+            at=at,
+            of_part=of_part,
+            p_cell=p_cell,
+            p_sentra=p_sentra,
+            fixed=fixed,
+            sentra_row=sentra_row,
+            offset=offset,
+            n_sentra=n_sentra,
+            unknown=unknown,
+            n_unknown=int(unknown.max()) + 1,
+        )
+
+    def connected_sets(self) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+        """The connected set of each part's unknown (unknowns joined by any row), the
+        parts ordered by set, and where each set starts in that order."""
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        rows = np.concatenate([self.fixed, self.sentra_row[:, None]], axis=1)
+        edge_u = np.repeat(self.unknown, rows.shape[1])
+        edge_r = rows.ravel()
+        keep = edge_r >= 0
+        size = self.n_unknown + self.offset + self.n_sentra
+        graph = coo_matrix(
+            (np.ones(int(keep.sum())), (edge_u[keep], self.n_unknown + edge_r[keep])),
+            shape=(size, size),
+        )
+        _, component = connected_components(graph, directed=False)
+        part_comp = component[self.unknown]
+        order = np.argsort(part_comp, kind="stable")  # the parts of each set together
+        bounds = np.searchsorted(part_comp[order], np.arange(int(component.max()) + 2))
+        return part_comp, order, bounds
 
 
 def _rows_over(

@@ -48,7 +48,8 @@ Without it, HDBSCAN also returns loose groups over hundreds of km2 whose LQ reac
 chance (measured on the demo registry: 22 such groups, all below 1.1 firms per km2, while
 the planted sentra have 2.6 and more).
 
-Every sentra, indexed by ``sentra_id``, carries the columns of :data:`SENTRA_COLUMNS`; the
+Every sentra, indexed by ``sentra_id``, carries the columns of :data:`COLUMNS` (those of
+:data:`SENTRA_COLUMNS` but the sector's name in a language, which the app adds); the
 evidence per member area (role, firms, LQ, z, p, bin) is the second table
 :func:`delineate` returns.
 """
@@ -57,7 +58,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -68,7 +69,6 @@ from numpy.typing import NDArray
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from klastergeo import kbli
 from klastergeo.analysis._graph import accepts_w
 from klastergeo.analysis.autocorrelation import fdr_adjust
 from klastergeo.analysis.geometry import has_point, to_metric
@@ -77,6 +77,7 @@ from klastergeo.schema import CANDIDATE_COLUMNS, MEMBER_COLUMNS, SENTRA_COLUMNS,
 
 __all__ = [
     "CANDIDATE_COLUMNS",
+    "COLUMNS",
     "MEMBER_COLUMNS",
     "MIN_AREAS_SPECIALISATION",
     "SENTRA_COLUMNS",
@@ -88,6 +89,11 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+#: The columns of a delineated sentra table: :data:`SENTRA_COLUMNS` but ``sector_label``,
+#: the sector's name in the report's language, which the app adds
+#: (:func:`klastergeo.app.pipeline.delineation.find_sentra`).
+COLUMNS = tuple(c for c in SENTRA_COLUMNS if c != "sector_label")
 
 _CONFIDENCE_BIN = {90: 1, 95: 2, 99: 3}
 _CONFIDENCE_ALPHA = {90: 0.10, 95: 0.05, 99: 0.01}
@@ -206,7 +212,6 @@ def delineate(
     extend_min_firms: int = 5,
     extend_lq: float | None = None,
     parents: pd.Series | None = None,
-    lang: str = "id",
     screened: pd.DataFrame | None = None,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Find the sentra of every sector: contiguous groups of candidate areas with
@@ -233,8 +238,6 @@ def delineate(
         specialisation z.
     parents
         Name of each area's parent (kecamatan of a desa), used in sentra names.
-    lang
-        Language of the sector labels: ``"id"`` (Indonesian) or ``"en"``.
     screened
         The rules already applied to ``table`` with these options (:func:`screen`), for
         a caller that also lists the near misses; None to apply them here.
@@ -243,8 +246,8 @@ def delineate(
     -------
     sentra
         One row per sentra, indexed by ``sentra_id`` (``{sector}-{rank:02d}``), with the
-        columns :data:`SENTRA_COLUMNS` and the dissolved ``geometry``, ordered by sector
-        and then size.
+        columns :data:`COLUMNS` and the dissolved ``geometry``, ordered by sector and
+        then size.
     members
         The evidence per member area (:data:`MEMBER_COLUMNS`), indexed by
         (``area_code``, ``sector``): ``role`` is ``core`` or ``extension``, ``rule`` the
@@ -287,26 +290,44 @@ def delineate(
     ids = pd.Index(graph.unique_ids)
     adjacency = graph.sparse.tocsr().astype(bool)
     if screened is None:
-        screened = _screen(
-            table,
-            ids,
-            adjacency,
-            min_firms=min_firms,
-            lq_threshold=lq_threshold,
-            confidence=confidence,
-            min_area_firms=min_area_firms,
-        )
-    core = screened["core"]
+        criteria: dict[str, Any] = {"min_firms": min_firms, "lq_threshold": lq_threshold}
+        criteria |= {"confidence": confidence, "min_area_firms": min_area_firms}
+        screened = _screen(table, ids, adjacency, **criteria)
     rules = {"min_firms": extend_min_firms, "lq": lq_threshold if extend_lq is None else extend_lq}
-    role = _roles(table, core, ids, adjacency, extension=rules if extend else None)
-    in_sentra = role.to_numpy() != ""
-    rule = np.where(role.to_numpy() == "core", screened["rule"].to_numpy(), "extension")
-    members = table.loc[in_sentra].assign(role=role.to_numpy()[in_sentra], rule=rule[in_sentra])
+    members = _members(table, screened, ids, adjacency, extension=rules if extend else None)
     if members.empty:
         return _empty_sentra(areas.crs), _empty_members()
+    return _grouped_sentra(members, table, ids, adjacency, areas, parents)
+
+
+def _members(
+    table: pd.DataFrame,
+    screened: pd.DataFrame,
+    ids: pd.Index,
+    adjacency: csr_matrix,
+    extension: dict[str, float] | None,
+) -> pd.DataFrame:
+    """The rows of ``table`` in a sentra: the ``screened`` core areas and, with
+    ``extension`` rules, their neighbours taken in; with their ``role`` and ``rule``."""
+    role = _roles(table, screened["core"], ids, adjacency, extension=extension)
+    in_sentra = role.to_numpy() != ""
+    rule = np.where(role.to_numpy() == "core", screened["rule"].to_numpy(), "extension")
+    return table.loc[in_sentra].assign(role=role.to_numpy()[in_sentra], rule=rule[in_sentra])
+
+
+def _grouped_sentra(
+    members: pd.DataFrame,
+    table: pd.DataFrame,
+    ids: pd.Index,
+    adjacency: csr_matrix,
+    areas: gpd.GeoDataFrame,
+    parents: pd.Series | None,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """The sentra of the ``members`` (contiguous groups of each sector) and the evidence
+    per member area (see :func:`delineate`)."""
     # extension areas join the group of the core areas they touch (one ring deep)
     members["_group"] = _contiguous_groups(members, ids, adjacency)
-    order = _ranked(_describe(members, table, areas, parents, lang), "name")
+    order = _ranked(_describe(members, table, areas, parents), "name")
     members["sentra_id"] = order["sentra_id"].reindex(members["_group"]).to_numpy()
     evidence = members.reindex(columns=list(MEMBER_COLUMNS))  # gi_z, gi_p: NaN if missing
     out = _sentra_frame(order, areas.crs)
@@ -569,10 +590,10 @@ def _contiguous_groups(
 
 
 def _sentra_frame(order: pd.DataFrame, crs: object) -> gpd.GeoDataFrame:
-    """The sentra table: :data:`SENTRA_COLUMNS` and geometry, indexed by ``sentra_id``,
-    in the order of ``order``."""
+    """The sentra table: :data:`COLUMNS` and geometry, indexed by ``sentra_id``, in the
+    order of ``order``."""
     return gpd.GeoDataFrame(
-        order[list(SENTRA_COLUMNS)].set_axis(pd.Index(order[SENTRA_INDEX], name=SENTRA_INDEX)),
+        order[list(COLUMNS)].set_axis(pd.Index(order[SENTRA_INDEX], name=SENTRA_INDEX)),
         geometry=gpd.GeoSeries(order["geometry"].to_numpy(), crs=crs).to_numpy(),
         crs=crs,
     )
@@ -580,7 +601,7 @@ def _sentra_frame(order: pd.DataFrame, crs: object) -> gpd.GeoDataFrame:
 
 def _empty_sentra(crs: object) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
-        {c: [] for c in SENTRA_COLUMNS},
+        {c: [] for c in COLUMNS},
         geometry=[],
         crs=crs,
         index=pd.Index([], dtype=object, name=SENTRA_INDEX),
@@ -613,7 +634,6 @@ def _describe(
     table: pd.DataFrame,
     areas: gpd.GeoDataFrame,
     parents: pd.Series | None,
-    lang: str,
 ) -> pd.DataFrame:
     """One row per member group: sums, LQ, share, area, density, names, geometry."""
     codes = members.index.get_level_values("area_code")
@@ -673,7 +693,6 @@ def _describe(
         out["lq"] = (out["n_firms"] / out["all_firms"]) / (share / grand)
         out["density_km2"] = out["n_firms"] / out["area_km2"]
     out["sector_share"] = out["n_firms"] / share
-    out["sector_label"] = [kbli.label(s, lang=lang) for s in out["sector"]]
     out["name"] = [_name(c, areas["name"], parents) for c in out["_codes"]]
     dissolved = (
         gpd.GeoDataFrame(
@@ -705,7 +724,6 @@ def delineate_points(
     sectors: list[str] | None = None,
     areas: gpd.GeoDataFrame | None = None,
     parents: pd.Series | None = None,
-    lang: str = "id",
 ) -> tuple[gpd.GeoDataFrame, pd.Series]:
     """Sentra from the firms' coordinates alone: density clusters that are specialised.
 
@@ -743,13 +761,11 @@ def delineate_points(
     areas, parents
         Optional areas (indexed by code, with ``name``) to name the sentra and list the
         areas each hull touches; ``parents`` names each area's parent.
-    lang
-        Language of the sector labels: ``"id"`` (Indonesian) or ``"en"``.
 
     Returns
     -------
     sentra
-        One row per sentra, indexed by ``sentra_id`` (:data:`SENTRA_COLUMNS`; the z and p
+        One row per sentra, indexed by ``sentra_id`` (:data:`COLUMNS`; the z and p
         columns are NaN), with the buffered hull as geometry, in the firms' CRS.
     membership
         ``sentra_id`` of every firm (missing for firms in no sentra), indexed like
@@ -784,42 +800,55 @@ def delineate_points(
         raise DataError("firms need a 'sector' column for point-based delineation")
     found = has_point(firms)
     if not found.all():
-        # a firm placed by its area's code or name has no point: in no point sentra (and
-        # not in the registry shares the clusters are compared with), never at a centroid
-        logger.info(
-            "point sentra: %d of %d firms have no point (placed by their area) and are left out",
-            int((~found).sum()),
-            len(found),
-        )
-        membership = pd.Series(None, index=firms.index, dtype=object, name="sentra_id")
-        if not found.any():
-            return _empty_sentra(firms.crs), membership
-        at = np.flatnonzero(found)
-        sentra, placed = delineate_points(
-            firms.iloc[at],
-            method=method,
-            min_firms=min_firms,
-            lq_threshold=lq_threshold,
-            eps_m=eps_m,
-            min_samples=min_samples,
-            min_strength=min_strength,
-            min_density_km2=min_density_km2,
-            sectors=sectors,
-            areas=areas,
-            parents=parents,
-            lang=lang,
-        )
-        membership.iloc[at] = placed.to_numpy(dtype=object)
-        return sentra, membership
+        return _with_points_only(firms, found, options, sectors, areas, parents)
+    return _point_delineation(firms, options, sectors, areas, parents)
+
+
+def _with_points_only(
+    firms: gpd.GeoDataFrame,
+    found: NDArray[np.bool_],
+    options: _PointOptions,
+    sectors: list[str] | None,
+    areas: gpd.GeoDataFrame | None,
+    parents: pd.Series | None,
+) -> tuple[gpd.GeoDataFrame, pd.Series]:
+    """:func:`delineate_points` of the firms with a point (``found``); the others are in
+    no sentra."""
+    # a firm placed by its area's code or name has no point: in no point sentra (and
+    # not in the registry shares the clusters are compared with), never at a centroid
+    logger.info(
+        "point sentra: %d of %d firms have no point (placed by their area) and are left out",
+        int((~found).sum()),
+        len(found),
+    )
+    membership = pd.Series(None, index=firms.index, dtype=object, name="sentra_id")
+    if not found.any():
+        return _empty_sentra(firms.crs), membership
+    at = np.flatnonzero(found)
+    sentra, placed = _point_delineation(firms.iloc[at], options, sectors, areas, parents)
+    membership.iloc[at] = placed.to_numpy(dtype=object)
+    return sentra, membership
+
+
+def _point_delineation(
+    firms: gpd.GeoDataFrame,
+    options: _PointOptions,
+    sectors: list[str] | None,
+    areas: gpd.GeoDataFrame | None,
+    parents: pd.Series | None,
+) -> tuple[gpd.GeoDataFrame, pd.Series]:
+    """:func:`delineate_points` of firms that all have a point."""
     metric, xy = _metric_points(firms)
     sector = firms["sector"].astype(str).to_numpy()
     counts = pd.Series(sector).value_counts()
     chosen = (
-        sorted(counts.index[counts >= min_firms]) if sectors is None else [str(s) for s in sectors]
+        sorted(counts.index[counts >= options.min_firms])
+        if sectors is None
+        else [str(s) for s in sectors]
     )
     tree = shapely.STRtree(metric.geometry.to_numpy())
     kept = [found for code in chosen for found in _sector_clusters(code, xy, sector, tree, options)]
-    return _point_sentra(firms, metric.crs, kept, counts, areas, parents, lang)
+    return _point_sentra(firms, metric.crs, kept, counts, areas, parents)
 
 
 @dataclass(frozen=True)
@@ -980,7 +1009,6 @@ def _point_sentra(
     counts: pd.Series,
     areas: gpd.GeoDataFrame | None,
     parents: pd.Series | None,
-    lang: str,
 ) -> tuple[gpd.GeoDataFrame, pd.Series]:
     if not clusters:
         return _empty_sentra(firms.crs), pd.Series(
@@ -1009,7 +1037,6 @@ def _point_sentra(
     table["spec_z_max"] = table["spec_p_min"] = np.nan
     table["gi_z_max"] = np.nan
     table["gi_p_min"] = np.nan
-    table["sector_label"] = [kbli.label(s, lang=lang) for s in table["sector"]]
     if areas is not None:
         table["name"] = [
             _name([m, *sorted(set(t) - {m})], areas["name"], parents) if m else ""

@@ -31,7 +31,8 @@ rule on linkage is skipped when there is none).
 A sentra whose only strong type is also its only trait gets that type; anything else is
 ``mixed``: its ``primary`` type is the strong one (or, without one, Marshallian when it is
 among the traits, else the first trait in the order state, satellite, hub, Marshallian), and
-``label`` names the other traits: "Marshallian with hub-and-spoke traits" (Tumang's result).
+its label (:func:`klastergeo.publish.messages.typology_label`, in the report's language)
+names the other traits: "Marshallian with hub-and-spoke traits" (Tumang's result).
 """
 
 from __future__ import annotations
@@ -43,7 +44,6 @@ import numpy as np
 import pandas as pd
 
 from klastergeo.errors import ConfigError, DataError
-from klastergeo.publish import messages
 
 __all__ = ["OWNERSHIP", "TYPES", "TypologyRules", "classify", "evidence"]
 
@@ -194,9 +194,7 @@ def evidence(
     return out
 
 
-def classify(
-    measured: pd.DataFrame, *, rules: TypologyRules | None = None, lang: str = "en"
-) -> pd.DataFrame:
+def classify(measured: pd.DataFrame, *, rules: TypologyRules | None = None) -> pd.DataFrame:
     """Markusen type of every sentra from :func:`evidence`, with the rules that fired.
 
     Parameters
@@ -207,16 +205,13 @@ def classify(
         ``local_linkage`` columns (NaN linkage skips the rules on linkage).
     rules
         The thresholds; None uses the defaults of :class:`TypologyRules`.
-    lang
-        ``"en"`` or ``"id"``: the language of ``label``.
 
     Returns
     -------
     ``measured`` with ``typology`` (one of :data:`TYPES`, ``mixed``, or ``not_available``
     where ownership is unknown: NaN ``local_share``), ``primary``, ``traits`` (``;``-joined
-    types whose trait rule holds), ``strong`` (types whose strong rule holds) and ``label``
-    (e.g. "Marshallian with hub-and-spoke traits", "Distrik Marshall dengan ciri pusat dan
-    jari-jari").
+    types whose trait rule holds) and ``strong`` (types whose strong rule holds); its
+    words in a language are :func:`klastergeo.publish.messages.typology_label`'s.
 
     Examples
     --------
@@ -260,7 +255,7 @@ def classify(
     rows = []
     for k, key in enumerate(measured.index):  # one row per sentra: tens, not records
         if unknown[k]:
-            rows.append(_row("not_available", "", [], [], lang))
+            rows.append(_row("not_available", "", [], []))
             continue
         s = [t for t in TYPES if strong.at[key, t]]
         t = [x for x in TYPES if trait.at[key, x]]
@@ -274,28 +269,15 @@ def classify(
                 primary = "marshallian"
             else:
                 primary = (s or t or ["marshallian"])[0]
-        rows.append(_row(typology, primary, s, t, lang))
+        rows.append(_row(typology, primary, s, t))
     return measured.join(pd.DataFrame(rows, index=measured.index))
 
 
-def _row(
-    typology: str, primary: str, strong: list[str], traits: list[str], lang: str
-) -> dict[str, str]:
-    """One sentra's classification with its label in ``lang``."""
-    names = messages.text("typology", lang)
-    if typology == "not_available":
-        label = names["not_available"]
-    elif typology == "mixed" and not traits:
-        label = names["mixed"]
-    else:
-        label = names[primary][0].upper() + names[primary][1:]
-        others = [names[x] for x in traits if x != primary]
-        if others:
-            label = names["with_traits"].format(primary=label, others=names["and"].join(others))
+def _row(typology: str, primary: str, strong: list[str], traits: list[str]) -> dict[str, str]:
+    """One sentra's classification."""
     return {
         "typology": typology,
         "primary": primary,
         "strong": ";".join(strong),
         "traits": ";".join(traits),
-        "label": label,
     }

@@ -62,7 +62,7 @@ def from_pairs(
 
     Areas without a pair get libpysal's isolate encoding (a zero self-weight). Pairs must
     be distinct and without self-pairs; they are sorted here unless already sorted by
-    (i, j), as :func:`klastergeo.analysis._engine.contiguity._unique_pairs` returns them.
+    (i, j), as :func:`klastergeo.analysis._engine.contiguity.unique_pairs` returns them.
 
     Parameters
     ----------
@@ -124,7 +124,7 @@ def _link_isolates(
     pairs = shapely.STRtree(geoms).query_nearest(geoms[isolates], exclusive=True, all_matches=False)
     focal = isolates[pairs[0]].astype(np.int64)
     nearest = pairs[1].astype(np.int64)
-    i, j = _contiguity._unique_pairs(
+    i, j = _contiguity.unique_pairs(
         np.concatenate([i, focal, nearest]), np.concatenate([j, nearest, focal]), n
     )
     logger.info("linked %d area(s) without neighbours to their nearest area", len(focal))
@@ -235,7 +235,7 @@ def _add_near_pairs(
     near = shapely.dwithin(geoms[a], geoms[b], distance)
     a, b = a[near], b[near]
     logger.debug("tolerance %.3g added %d pairs", distance, len(a))
-    return _contiguity._unique_pairs(np.concatenate([i, a, b]), np.concatenate([j, b, a]), n)
+    return _contiguity.unique_pairs(np.concatenate([i, a, b]), np.concatenate([j, b, a]), n)
 
 
 def attach_islands(
@@ -272,7 +272,7 @@ def attach_islands(
     ids = pd.Index(graph.unique_ids)
     geoms = np.asarray(areas.geometry.reindex(ids).values, dtype=object)
     fi, fj = existing.row[keep].astype(np.int64), existing.col[keep].astype(np.int64)
-    i, j, _ = _link_isolates(*_contiguity._unique_pairs(fi, fj, len(ids)), geoms)
+    i, j, _ = _link_isolates(*_contiguity.unique_pairs(fi, fj, len(ids)), geoms)
     if np.all(existing.data[keep] == 1.0):
         return from_pairs(ids, i, j)
     # Weighted graphs keep their weights; the new links get weight 1.
@@ -437,7 +437,7 @@ def distance_band(
     pairs = cKDTree(xy).query_pairs(threshold, output_type="ndarray")
     a, b = pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64)
     if binary:
-        i, j = _contiguity._unique_pairs(np.concatenate([a, b]), np.concatenate([b, a]), len(xy))
+        i, j = _contiguity.unique_pairs(np.concatenate([a, b]), np.concatenate([b, a]), len(xy))
         if islands == "nearest":
             i, j, _ = _link_isolates(i, j, np.asarray(geometry.values, dtype=object))
         return from_pairs(points.index, i, j)
@@ -502,5 +502,5 @@ def h3_neighbours(cells: pd.Index) -> Graph:
     focal = np.repeat(np.arange(len(ids), dtype=np.int64), lengths)
     neighbour = position.reindex(np.concatenate(rings) if rings else []).to_numpy()
     inside = ~np.isnan(neighbour)
-    i, j = _contiguity._unique_pairs(focal[inside], neighbour[inside].astype(np.int64), len(ids))
+    i, j = _contiguity.unique_pairs(focal[inside], neighbour[inside].astype(np.int64), len(ids))
     return from_pairs(ids, i, j)

@@ -476,7 +476,7 @@ def _print_near_misses(candidates: dict[str, Any], *, none_found: bool) -> None:
 
 def print_model(result: Any) -> None:
     """Coefficients and the classification table in the source studies' form."""
-    from klastergeo.analysis.regression import TITLES
+    from klastergeo.publish.model_tables import TITLES
 
     coefficients = Table(
         "term",

@@ -63,6 +63,7 @@ __all__ = [
     "neutralise_formulas",
     "note",
     "output_error",
+    "same_file",
     "write_csv",
     "write_json",
     "write_text",
@@ -581,7 +582,7 @@ def _entries(folder: Path) -> list[str]:
     return sorted(out)
 
 
-def _same_file(path: Path, entry: Any) -> bool:
+def same_file(path: Path, entry: Any) -> bool:
     """Whether ``path`` is still the file a manifest entry describes."""
     if path.is_symlink() or not path.is_file() or not isinstance(entry, dict):
         return False
@@ -913,7 +914,7 @@ class RunFolder:
         if foreign:
             self._refuse(foreign)
         changed = [
-            name for name, entry in listed.items() if not _same_file(self.target / name, entry)
+            name for name, entry in listed.items() if not same_file(self.target / name, entry)
         ]
         if changed:
             raise OutputError(

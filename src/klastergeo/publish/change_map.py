@@ -21,14 +21,14 @@ from klastergeo import kbli
 from klastergeo.publish import messages
 from klastergeo.publish.figures import TREND_COLOURS
 from klastergeo.publish.maps import (
-    _CSS,
-    _Q,
-    _base_map,
-    _Call,
-    _encode_shapes,
-    _light,
-    _raw,
-    _title_block,
+    PAGE_CSS,
+    Q,
+    ScriptCall,
+    base_map,
+    encode_shapes,
+    light_shapes,
+    raw_element,
+    title_block,
 )
 
 __all__ = ["build_change_map"]
@@ -71,7 +71,7 @@ def build_change_map(
     """
     t = messages.text("dynamics", lang)
     trend_names = messages.text("trends", lang)
-    fmap, _ = _base_map(sentra, tiles, attribution)
+    fmap, _ = base_map(sentra, tiles, attribution)
     views: dict[str, Any] = {}
     for period in periods:  # periods (a few); sentra (tens)
         rows = sentra.loc[sentra["period"].astype(str) == str(period)]
@@ -85,7 +85,7 @@ def build_change_map(
         .drop_duplicates("lineage_id", keep="last")
     )
     payload = {
-        "q": _Q,
+        "q": Q,
         "periods": [str(p) for p in periods],
         "views": views,
         "change": _view(last, lineages, periods, lang),
@@ -93,13 +93,13 @@ def build_change_map(
         "trends": {k: trend_names[k] for k in TREND_COLOURS},
         "text": {"period": t["periods"], "change": t["change"], "trend": t["trend"]},
     }
-    _Call(
+    ScriptCall(
         "klastergeo.changeView({{ this._parent.get_name() }}, {{ this.payload }});", payload
     ).add_to(fmap)
     root = cast(Any, fmap.get_root())
     map_text = messages.text("map", lang)
-    root.html.add_child(_raw(_title_block(title or t["title"], source, map_text)))
-    root.header.add_child(_raw(_CSS))
+    root.html.add_child(raw_element(title_block(title or t["title"], source, map_text)))
+    root.header.add_child(raw_element(PAGE_CSS))
     return fmap
 
 
@@ -109,7 +109,7 @@ def _view(
     """One view's shapes, trends, tooltips and popups (rows of label and text)."""
     t = messages.text("dynamics", lang)
     trend_names = messages.text("trends", lang)
-    light = _light(rows[["lineage_id", rows.geometry.name]].reset_index(drop=True))
+    light = light_shapes(rows[["lineage_id", rows.geometry.name]].reset_index(drop=True))
     info = lineages.reindex(rows["lineage_id"].to_numpy())
     popups = []
     for lineage, row in zip(rows["lineage_id"], info.itertuples(), strict=True):  # tens
@@ -129,7 +129,7 @@ def _view(
             lines.append([t["firms_growth"], f"{messages.number(100 * growth, lang, 0)} %"])
         popups.append(lines)
     return {
-        "shapes": _encode_shapes(light.geometry.to_numpy()),
+        "shapes": encode_shapes(light.geometry.to_numpy()),
         "trends": [str(x) for x in info["trend"]],
         "tooltips": [
             f"{name} - {trend_names.get(str(trend), str(trend))}"

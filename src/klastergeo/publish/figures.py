@@ -24,7 +24,7 @@ import shapely
 from libpysal.graph import Graph
 
 from klastergeo import kbli
-from klastergeo.analysis.geometry import to_metric
+from klastergeo.analysis.geometry import locate_pixels, to_metric
 from klastergeo.errors import DataError
 from klastergeo.io.files import atomic_path
 from klastergeo.publish import messages
@@ -191,8 +191,6 @@ class AreaCanvas:
     def _rasterise(self, geoms: np.ndarray) -> None:
         """The area at every pixel centre of the axes (supersampled), and which pixels lie
         on a border between areas."""
-        from klastergeo.analysis._engine.locate import UNDECIDED, area_index, locate_xy
-
         self.figure.canvas.draw()  # fixes the axes' box in pixels (aspect "equal")
         box = self.axes.get_window_extent()
         width = max(int(box.width) * _SUPERSAMPLE, 1)
@@ -201,9 +199,8 @@ class AreaCanvas:
         xs = x0 + (np.arange(width) + 0.5) * (x1 - x0) / width
         ys = y1 - (np.arange(height) + 0.5) * (y1 - y0) / height  # image rows top down
         gx, gy = np.meshgrid(xs, ys)
-        found = locate_xy(area_index(geoms), gx.ravel(), gy.ravel())
-        found[found == UNDECIDED] = -1  # a pixel centre exactly on a border: background
-        self._pixels = found.reshape(height, width)
+        # a pixel centre exactly on a border: background
+        self._pixels = locate_pixels(geoms, gx.ravel(), gy.ravel()).reshape(height, width)
         cells = self._pixels
         border = np.zeros(cells.shape, dtype=bool)
         border[:, 1:] |= cells[:, 1:] != cells[:, :-1]
@@ -516,30 +513,16 @@ def moran_scatterplot(
     Path
         ``path``.
     """
-    from klastergeo.publish.maps import LISA_COLOURS
-
     plt = _matplotlib()
     text = messages.text("figures", lang)
-    ids = pd.Index(graph.unique_ids)
-    values = y.reindex(ids).to_numpy(dtype=float)
-    if np.isnan(values).any():
-        raise DataError("y has no value for some areas of the graph")
-    sd = values.std()
-    if sd == 0:
-        raise DataError("y is constant; Moran's I is undefined")
-    z = (values - values.mean()) / sd
-    lag = graph.transform("r").sparse @ z
+    ids, z, lag = _standardised_lag(y, graph)
     slope = moran_slope(z, lag)
     codes = (
         np.zeros(len(ids), dtype=int)
         if quadrant is None
         else quadrant.reindex(ids).fillna(0).to_numpy(dtype=int)
     )
-    from matplotlib.colors import to_rgba
-
-    # significant areas solid, the others a light grey (one colour per cluster type)
-    palette = {c: to_rgba(LISA_COLOURS.get(c, "#9a9a9a"), 1.0 if c else 0.5) for c in range(5)}
-    colours = np.array([palette.get(int(c), palette[0]) for c in codes] + [None], dtype=object)[:-1]
+    colours = _cluster_colours(codes)
     (x0, x1), (y0, y1) = _bulk_range(z), _bulk_range(lag)
     outside = (z < x0) | (z > x1) | (lag < y0) | (lag > y1)
     shown_x = np.clip(z, x0, x1)
@@ -569,14 +552,43 @@ def moran_scatterplot(
     axes.set_ylim(y0, y1)
     axes.set_xlabel(text["x"])
     axes.set_ylabel(text["y"])
-    stats = f"Moran's I = {messages.number(slope, lang, 4)}"
-    if p_value is not None and np.isfinite(p_value):
-        shown = messages.p_value(p_value, lang)
-        stats += f" (p {shown if shown.startswith('<') else '= ' + shown})"
-    axes.set_title(f"{title}\n{stats}".strip(), fontsize=10, parse_math=False)
+    axes.set_title(_moran_title(title, slope, p_value, lang), fontsize=10, parse_math=False)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(target) as tmp:
         figure.savefig(tmp, format="png")
     plt.close(figure)
     return target
+
+
+def _standardised_lag(y: pd.Series, graph: Graph) -> tuple[pd.Index, np.ndarray, np.ndarray]:
+    """The areas of ``graph``, ``y`` standardised on them and its row-standardised lag."""
+    ids = pd.Index(graph.unique_ids)
+    values = y.reindex(ids).to_numpy(dtype=float)
+    if np.isnan(values).any():
+        raise DataError("y has no value for some areas of the graph")
+    sd = values.std()
+    if sd == 0:
+        raise DataError("y is constant; Moran's I is undefined")
+    z = (values - values.mean()) / sd
+    return ids, z, graph.transform("r").sparse @ z
+
+
+def _cluster_colours(codes: np.ndarray) -> np.ndarray:
+    """The colour (RGBA) of each area's point by its LISA cluster code: significant
+    areas solid, the others a light grey (one colour per cluster type)."""
+    from matplotlib.colors import to_rgba
+
+    from klastergeo.publish.maps import LISA_COLOURS
+
+    palette = {c: to_rgba(LISA_COLOURS.get(c, "#9a9a9a"), 1.0 if c else 0.5) for c in range(5)}
+    return np.array([palette.get(int(c), palette[0]) for c in codes] + [None], dtype=object)[:-1]
+
+
+def _moran_title(title: str, slope: float, p_value: float | None, lang: str) -> str:
+    """The scatterplot's title: ``title`` and Moran's I (with its p-value when given)."""
+    stats = f"Moran's I = {messages.number(slope, lang, 4)}"
+    if p_value is not None and np.isfinite(p_value):
+        shown = messages.p_value(p_value, lang)
+        stats += f" (p {shown if shown.startswith('<') else '= ' + shown})"
+    return f"{title}\n{stats}".strip()

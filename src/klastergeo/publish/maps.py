@@ -54,12 +54,20 @@ __all__ = [
     "FIRMS_ID",
     "GISTAR_COLOURS",
     "LISA_COLOURS",
+    "PAGE_CSS",
+    "Q",
+    "ScriptCall",
+    "base_map",
     "build_map",
+    "encode_shapes",
     "firm_block",
     "inline_assets",
+    "light_shapes",
+    "raw_element",
     "save_map",
     "script_json",
     "stable_ids",
+    "title_block",
     "with_rounded_firms",
     "without_firms",
 ]
@@ -124,7 +132,7 @@ def _simplified(areas: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoSeries:
     ).to_crs(4326)
 
 
-def _light(frame: gpd.GeoDataFrame, *, tolerance_m: float = 50.0) -> gpd.GeoDataFrame:
+def light_shapes(frame: gpd.GeoDataFrame, *, tolerance_m: float = 50.0) -> gpd.GeoDataFrame:
     """Simplify in metres, back to lon/lat, coordinates rounded to 5 decimals."""
     if frame.empty:
         return frame.to_crs(4326)
@@ -226,7 +234,7 @@ def build_map(
     from folium.plugins import Fullscreen
 
     t = TEXT[lang]
-    fmap, custom_tiles = _base_map(areas, tiles, attribution)
+    fmap, custom_tiles = base_map(areas, tiles, attribution)
     root = cast(Any, fmap.get_root())
     _area_view(
         fmap, areas, table, sentra, sectors, probability, lang, parents, max_areas, provinces
@@ -267,10 +275,10 @@ def build_map(
                 len(related_firms),
                 max_firms,
             )
-        root.html.add_child(_raw(firm_block(payload)))
+        root.html.add_child(raw_element(firm_block(payload)))
     layers_call.add_to(fmap)
-    root.html.add_child(_raw(_title_block(title or t["title"], source, t, made)))
-    root.header.add_child(_raw(_CSS))
+    root.html.add_child(raw_element(title_block(title or t["title"], source, t, made)))
+    root.header.add_child(raw_element(PAGE_CSS))
     return fmap
 
 
@@ -298,14 +306,14 @@ def _area_view(
         )
     if province_of is None:
         view = _sector_payload(areas, table, sentra, sectors, probability, lang, parents)
-        _Call(
+        ScriptCall(
             "klastergeo.sectorView({{ this._parent.get_name() }}, {{ this.payload }});", view
         ).add_to(fmap)
     else:
         national, files = _split_payload(
             areas, province_of, table, sentra, sectors, probability, lang, parents, provinces
         )
-        call = _Call(
+        call = ScriptCall(
             "klastergeo.nationalView({{ this._parent.get_name() }}, {{ this.payload }});",
             national,
         )
@@ -320,7 +328,7 @@ def _layers(
     lang: str,
     custom_tiles: str | None,
     attribution: str | None,
-) -> _Call:
+) -> ScriptCall:
     """The page's call that draws outlines, sentra and firms and registers them with
     the layer control (every text set as text, never as HTML)."""
     t = dict(t)
@@ -353,7 +361,7 @@ def _layers(
         if custom_tiles
         else None,
     }
-    return _Call(
+    return ScriptCall(
         "klastergeo.layers({{ this._parent.get_name() }}, "
         + control.get_name()
         + ", {{ this.payload }});",
@@ -361,7 +369,7 @@ def _layers(
     )
 
 
-def _base_map(areas: gpd.GeoDataFrame, tiles: str, attribution: str | None) -> tuple[Any, bool]:
+def base_map(areas: gpd.GeoDataFrame, tiles: str, attribution: str | None) -> tuple[Any, bool]:
     """A Leaflet-only folium map fitted to ``areas`` with its base tiles; True when the
     tiles are a custom URL (drawn by the page's script)."""
     import folium
@@ -393,9 +401,11 @@ def _base_map(areas: gpd.GeoDataFrame, tiles: str, attribution: str | None) -> t
     return fmap, custom
 
 
-def _title_block(
+def title_block(
     heading: str, source: str | None, t: Mapping[str, str], made: str | None = None
 ) -> str:
+    """The page's title box: ``heading``, the data source and the day it was made (the
+    words of ``t``: ``source``, ``made``)."""
     footer = f"{t['source']}: {source}. " if source else ""
     footer += f"{t['made']}: {made or date.today().isoformat()} (klastergeo)"
     return (
@@ -513,9 +523,10 @@ def _rounded(deltas: list[int], step: int) -> list[int]:
 _OWN_JS = "klastergeo://klastergeo-map.js"
 _HEAT_JS = "klastergeo://leaflet-heat.js"
 #: Quantisation of coordinates: 1e-5 degrees (about 1.1 m), as 5 decimals.
-_Q = 100_000
-# no icon: a browser would ask a server for /favicon.ico (a 404 in its console)
-_CSS = """<link rel="icon" href="data:,">
+Q = 100_000
+#: The style of the pages' title, controls and legend; no icon: a browser would ask a
+#: server for /favicon.ico (a 404 in its console).
+PAGE_CSS = """<link rel="icon" href="data:,">
 <style>
 .klastergeo-title{position:fixed;top:10px;left:60px;z-index:9999;background:rgba(255,255,255,.92);
 padding:6px 10px;border-radius:4px;font:14px sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)}
@@ -532,7 +543,7 @@ vertical-align:middle}
 </style>"""
 
 
-def _encode_shapes(geoms: Sequence[Any]) -> list[list[list[list[int]]]]:
+def encode_shapes(geoms: Sequence[Any]) -> list[list[list[list[int]]]]:
     """Per area, its polygons, their rings as flat integer lists: the first vertex in
     1e-5 degrees, then differences to the previous vertex."""
     out: list[list[list[list[int]]]] = []
@@ -541,7 +552,7 @@ def _encode_shapes(geoms: Sequence[Any]) -> list[list[list[list[int]]]]:
         for part in shapely.get_parts(geom):
             rings = []
             for ring in (part.exterior, *part.interiors):
-                ints = np.round(np.asarray(ring.coords)[:, :2] * _Q).astype(np.int64)
+                ints = np.round(np.asarray(ring.coords)[:, :2] * Q).astype(np.int64)
                 ints[1:] = np.diff(ints, axis=0)
                 rings.append(ints.ravel().tolist())
             polygons.append(rings)
@@ -569,8 +580,8 @@ def _sector_payload(
     simple = _simplified(areas, 50.0)
     return {
         **meta,
-        "q": _Q,
-        "shapes": _encode_shapes(simple.to_numpy()),
+        "q": Q,
+        "shapes": encode_shapes(simple.to_numpy()),
         "names": _full_names(areas, parents).tolist(),
         **_class_codes(classes, slice(None)),
     }
@@ -883,7 +894,7 @@ def _split_payload(
     index: list[dict[str, Any]] = []
     for code in codes:  # a loop over provinces (38); areas are vectorised
         rows = np.flatnonzero(province_of == code)
-        files[code] = {"shapes": _encode_shapes(simple[rows]), **_class_codes(classes, rows)}
+        files[code] = {"shapes": encode_shapes(simple[rows]), **_class_codes(classes, rows)}
         index.append({"names": names[rows].tolist(), "parents": _runs(parent[rows])})
     summary = _province_summary(table, sentra, meta["sectors"], codes)
     meta["text"].update(
@@ -896,13 +907,13 @@ def _split_payload(
     )
     data = {
         **meta,
-        "q": _Q,
+        "q": Q,
         "folder": None,
         "loadZoom": LOAD_ZOOM,
         "provinces": {
             "codes": codes,
             "names": outlines["name"].tolist(),
-            "shapes": _encode_shapes(outlines.geometry.to_numpy()),
+            "shapes": encode_shapes(outlines.geometry.to_numpy()),
             "counts": [len(i["names"]) for i in index],
             **summary,
         },
@@ -991,11 +1002,11 @@ def _outline_payload(outlines: gpd.GeoDataFrame, t: dict[str, str]) -> dict[str,
     tooltips name each area with its parent)."""
     if outlines.empty:
         return None
-    light = _light(outlines[["name", outlines.geometry.name]], tolerance_m=100)
+    light = light_shapes(outlines[["name", outlines.geometry.name]], tolerance_m=100)
     return {
-        "q": _Q,
+        "q": Q,
         "label": t["outline"],
-        "shapes": _encode_shapes(light.geometry.to_numpy()),
+        "shapes": encode_shapes(light.geometry.to_numpy()),
     }
 
 
@@ -1030,7 +1041,7 @@ def _sentra_payload(sentra: gpd.GeoDataFrame, t: dict[str, str], lang: str) -> d
     text as text."""
     if sentra.index.name == SENTRA_INDEX:  # the id is a popup row like the others
         sentra = sentra.reset_index()
-    light = _light(sentra)
+    light = light_shapes(sentra)
     rows: list[list[list[str]]] = [[] for _ in range(len(light))]
     for column, key, digits in _POPUP:
         if column not in light.columns:
@@ -1075,10 +1086,10 @@ def _sentra_payload(sentra: gpd.GeoDataFrame, t: dict[str, str], lang: str) -> d
         )
     ]
     return {
-        "q": _Q,
+        "q": Q,
         "label": t["sentra"],
         "colour": SENTRA_COLOUR,
-        "shapes": _encode_shapes(light.geometry.to_numpy()),
+        "shapes": encode_shapes(light.geometry.to_numpy()),
         "ids": [messages.cell_text(v) for v in light["sentra_id"]] if "sentra_id" in light else [],
         "sectors": [messages.cell_text(v) for v in light["sector"]] if "sector" in light else [],
         "popups": rows,
@@ -1089,8 +1100,8 @@ def _sentra_payload(sentra: gpd.GeoDataFrame, t: dict[str, str], lang: str) -> d
 def _firm_payload(firms: gpd.GeoDataFrame) -> dict[str, Any]:
     """Firms as delta-encoded integer coordinates (sorted by longitude), names and a
     sector index."""
-    x = np.round(firms.geometry.x.to_numpy() * _Q).astype(np.int64)
-    y = np.round(firms.geometry.y.to_numpy() * _Q).astype(np.int64)
+    x = np.round(firms.geometry.x.to_numpy() * Q).astype(np.int64)
+    y = np.round(firms.geometry.y.to_numpy() * Q).astype(np.int64)
     order = np.lexsort((y, x))
     xy = _deltas(x[order], y[order])
     sector = firms["sector"].astype(str).to_numpy()[order]
@@ -1101,7 +1112,7 @@ def _firm_payload(firms: gpd.GeoDataFrame) -> dict[str, Any]:
         else np.full(len(firms), "", dtype=object)
     )
     return {
-        "q": _Q,
+        "q": Q,
         "n": len(firms),
         "xy": xy,
         "names": names.tolist(),
@@ -1121,8 +1132,8 @@ def _links_payload(points: pd.DataFrame, lang: str) -> dict[str, Any]:
     """The firms of each sentra's related industries: delta-encoded coordinates and
     names grouped in runs ``[sentra_id, sector, start, stop]``, and each sector's title."""
     points = points.sort_values(["sentra_id", "related_sector"], kind="stable")
-    x = np.round(points["lon"].to_numpy(dtype=float) * _Q).astype(np.int64)
-    y = np.round(points["lat"].to_numpy(dtype=float) * _Q).astype(np.int64)
+    x = np.round(points["lon"].to_numpy(dtype=float) * Q).astype(np.int64)
+    y = np.round(points["lat"].to_numpy(dtype=float) * Q).astype(np.int64)
     keys = points[["sentra_id", "related_sector"]].astype(str)
     first = np.flatnonzero(keys.ne(keys.shift()).any(axis=1).to_numpy())
     stops = [*first[1:].tolist(), len(points)]
@@ -1133,7 +1144,7 @@ def _links_payload(points: pd.DataFrame, lang: str) -> dict[str, Any]:
     sectors = sorted(set(keys["related_sector"]))
     names = points["name"] if "name" in points else pd.Series("", index=points.index)
     return {
-        "q": _Q,
+        "q": Q,
         "n": len(points),
         "xy": _deltas(x, y),
         "names": names.fillna("").astype(str).tolist(),
@@ -1168,13 +1179,13 @@ def _density_payload(firms: pd.DataFrame) -> dict[str, Any]:
             break
         cell *= 2
     keys = np.column_stack([packed >> 32, (packed & 0xFFFFFFFF) + low])
-    x = np.round((keys[:, 0] + 0.5) * cell * _Q).astype(np.int64)
-    y = np.round((keys[:, 1] + 0.5) * cell * _Q).astype(np.int64)
+    x = np.round((keys[:, 0] + 0.5) * cell * Q).astype(np.int64)
+    y = np.round((keys[:, 1] + 0.5) * cell * Q).astype(np.int64)
     order = np.lexsort((y, x))
     xy = np.column_stack([x[order], y[order]])
     xy[1:] = np.diff(xy, axis=0)
     return {
-        "q": _Q,
+        "q": Q,
         "n": len(keys),
         "xy": xy.ravel().tolist(),
         "w": weights[order].tolist(),
@@ -1183,7 +1194,7 @@ def _density_payload(firms: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def _raw(markup: str) -> Any:
+def raw_element(markup: str) -> Any:
     """A branca element that writes ``markup`` as it is.
 
     ``folium.Element(text)`` compiles ``text`` as a jinja2 template, so a name holding
@@ -1215,7 +1226,7 @@ def _macro(script: str) -> Any:
     return _Element
 
 
-class _Call:
+class ScriptCall:
     """Adds one call of the page's script, ``script`` (jinja2, with ``{{ this.payload }}``
     standing for ``data`` as script-safe JSON), to a folium map."""
 

@@ -465,7 +465,7 @@ def _run_summary(source: Path, *, verify: bool = True) -> dict[str, Any]:
     """The ``summary.json`` of a complete run in ``source`` whose files are unchanged
     (``verify=False``: a period's run, whose files the run over surveys' manifest
     lists and which are checked with it)."""
-    from klastergeo.io.files import _same_file
+    from klastergeo.io.files import same_file
 
     summary_path = source / "summary.json"
     if not summary_path.is_file():
@@ -496,7 +496,7 @@ def _run_summary(source: Path, *, verify: bool = True) -> dict[str, Any]:
             "there is nothing to publish"
         )
     listed = summary["files"].items() if verify else ()
-    changed = [n for n, e in listed if not _same_file(source / n, e)]
+    changed = [n for n, e in listed if not same_file(source / n, e)]
     if changed:
         raise DataError(
             f"the run folder {str(source)!r} was changed after the run wrote it "

@@ -18,7 +18,7 @@ import shapely
 from numba import njit
 from numpy.typing import NDArray
 
-__all__ = ["near_pairs", "shared_edge_pairs", "shared_vertex_pairs"]
+__all__ = ["near_pairs", "shared_edge_pairs", "shared_vertex_pairs", "unique_pairs"]
 
 Pairs = tuple[NDArray[np.int64], NDArray[np.int64]]
 
@@ -156,7 +156,7 @@ def _bits(values: NDArray[np.float64]) -> NDArray[np.uint64]:
     return np.ascontiguousarray(values + 0.0).view(np.uint64)
 
 
-def _unique_pairs(i: NDArray[np.int64], j: NDArray[np.int64], n: int) -> Pairs:
+def unique_pairs(i: NDArray[np.int64], j: NDArray[np.int64], n: int) -> Pairs:
     """Distinct (i, j) pairs, sorted by i then j (a CSR matrix merges repeats)."""
     from scipy import sparse
 
@@ -179,7 +179,7 @@ def shared_vertex_pairs(geoms: NDArray[np.object_]) -> Pairs:
     coords, owner = shapely.get_coordinates(geoms, return_index=True)
     group = _group_ids(_bits(coords[:, 0]), _bits(coords[:, 1]), _x_buckets(coords[:, 0]), BUCKETS)
     i, j = _pairs_from_groups(group, owner.astype(np.int64), len(geoms))
-    return _unique_pairs(i, j, len(geoms))
+    return unique_pairs(i, j, len(geoms))
 
 
 def shared_edge_pairs(geoms: NDArray[np.object_]) -> Pairs:
@@ -204,7 +204,7 @@ def shared_edge_pairs(geoms: NDArray[np.object_]) -> Pairs:
     owner = part_owner[ring_part[ring_of[:-1][same_ring][distinct]]].astype(np.int64)
     edge = _group_ids(low, high, (low % BUCKETS).astype(np.int64), BUCKETS)
     i, j = _pairs_from_groups(edge, owner, len(geoms))
-    return _unique_pairs(i, j, len(geoms))
+    return unique_pairs(i, j, len(geoms))
 
 
 def near_pairs(geoms: NDArray[np.object_], distance: float) -> Pairs:
@@ -215,4 +215,4 @@ def near_pairs(geoms: NDArray[np.object_], distance: float) -> Pairs:
     tree = shapely.STRtree(geoms)
     i, j = tree.query(geoms, predicate="dwithin", distance=distance)
     other = i != j
-    return _unique_pairs(i[other].astype(np.int64), j[other].astype(np.int64), len(geoms))
+    return unique_pairs(i[other].astype(np.int64), j[other].astype(np.int64), len(geoms))

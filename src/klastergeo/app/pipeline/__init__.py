@@ -49,7 +49,7 @@ from klastergeo.app.pipeline.weighting import build_weights
 from klastergeo.errors import ConfigError, ValidationError
 from klastergeo.io.files import RunFolder
 from klastergeo.io.registry import records as records_mod
-from klastergeo.publish import gis, workbook
+from klastergeo.publish import gis, model_tables, workbook
 
 __all__ = [
     "MODEL_STEPS",
@@ -335,7 +335,7 @@ def _models(
     )
     for kind, fit in fitted.notes.items():
         if "skipped" in fit:
-            notes.add("models", models.TITLES[kind], fit["skipped"], warn=False)
+            notes.add("models", model_tables.TITLES[kind], fit["skipped"], warn=False)
     if not fitted.fitted:
         return fitted
     lost = probabilities.left_out(config, records.validation, predictors)

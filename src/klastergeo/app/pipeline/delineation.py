@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from klastergeo import kbli
 from klastergeo.analysis import sentra as sentra_mod
 from klastergeo.analysis.geometry import firm_points
 from klastergeo.app.config import RunConfig
@@ -19,8 +20,9 @@ from klastergeo.app.pipeline.counting import Counts
 from klastergeo.app.pipeline.points import with_points
 from klastergeo.app.pipeline.statistics import Statistics
 from klastergeo.app.pipeline.weighting import Weights
+from klastergeo.schema import SENTRA_COLUMNS
 
-__all__ = ["Delineation", "find_sentra"]
+__all__ = ["Delineation", "find_sentra", "with_sector_labels"]
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,6 @@ def find_sentra(
             extend_min_firms=options.extend_min_firms,
             extend_lq=options.extend_lq,
             parents=parents,
-            lang=config.map.lang,
         )
         membership = members["sentra_id"]
         area_sentra = pd.DataFrame(
@@ -104,7 +105,9 @@ def find_sentra(
         )
         firm_sentra = _firm_sentra(membership.reindex(counts.counts.index), counts.rows)
         near = sentra_mod.near_misses(table, weights.graph, members, **rules, screened=screened)
-        return Delineation(sentra, members, firm_sentra, area_sentra, near)
+        return Delineation(
+            with_sector_labels(sentra, config.map.lang), members, firm_sentra, area_sentra, near
+        )
     # firms placed by their area's code or name have no point: in no point sentra (noted;
     # delineate_points leaves them out)
     with_points(
@@ -125,10 +128,16 @@ def find_sentra(
         sectors=[str(s) for s in stats.analysed],
         areas=counts.areas,
         parents=parents,
-        lang=config.map.lang,
     )
     del points
     ids = pd.Series(pd.Categorical(firm_sentra.to_numpy(dtype=object)), index=firms.index)
+    area_sentra = _area_sentra_of_points(firms, ids, table.index)
+    return Delineation(with_sector_labels(sentra, config.map.lang), None, ids, area_sentra)
+
+
+def _area_sentra_of_points(firms: pd.DataFrame, ids: pd.Series, rows: pd.Index) -> pd.DataFrame:
+    """The ``sentra_id`` and ``sentra_role`` (``points``) of every (area, sector) row:
+    the point-based sentra most of its firms of the sector are in (``ids``: each firm's)."""
     placed = pd.DataFrame(
         {"area_code": firms["area_code"], "sector": firms["sector"], "sentra_id": ids}
     ).dropna(subset=["sentra_id"])
@@ -136,8 +145,8 @@ def find_sentra(
     share = placed.groupby(["area_code", "sector"], observed=True)["sentra_id"].agg(
         lambda v: v.value_counts().index[0]
     )
-    area_ids = share.reindex(table.index).to_numpy(dtype=object)
-    area_sentra = pd.DataFrame(
+    area_ids = share.reindex(rows).to_numpy(dtype=object)
+    return pd.DataFrame(
         {
             "sentra_id": area_ids,
             "sentra_role": pd.Series(area_ids)
@@ -145,9 +154,8 @@ def find_sentra(
             .map({True: "points", False: None})
             .to_numpy(dtype=object),
         },
-        index=table.index,
+        index=rows,
     )
-    return Delineation(sentra, None, ids, area_sentra)
 
 
 def _firm_sentra(per_row: pd.Series, rows: NDArray[np.signedinteger]) -> pd.Series:
@@ -156,3 +164,21 @@ def _firm_sentra(per_row: pd.Series, rows: NDArray[np.signedinteger]) -> pd.Seri
     codes, ids = pd.factorize(per_row, use_na_sentinel=True)
     firm_codes = np.where(rows >= 0, codes.astype(np.int32)[np.maximum(rows, 0)], -1)
     return pd.Series(pd.Categorical.from_codes(firm_codes, categories=ids))
+
+
+def with_sector_labels(sentra: gpd.GeoDataFrame, lang: str) -> gpd.GeoDataFrame:
+    """The delineated ``sentra`` with ``sector_label``, each sector's KBLI name in
+    ``lang``, after ``sector`` (the columns of :data:`klastergeo.schema.SENTRA_COLUMNS`).
+
+    Parameters
+    ----------
+    sentra
+        The sentra of :func:`klastergeo.analysis.sentra.delineate` or
+        :func:`~klastergeo.analysis.sentra.delineate_points`.
+    lang
+        ``"id"`` or ``"en"`` (``[map] lang``).
+    """
+    out = sentra.copy()
+    labels = [kbli.label(s, lang=lang) for s in out["sector"]]
+    out.insert(SENTRA_COLUMNS.index("sector_label"), "sector_label", labels)
+    return out

@@ -22,6 +22,7 @@ from klastergeo.app.pipeline.study import StudyArea
 from klastergeo.errors import DataError
 from klastergeo.io.registry import records as records_mod
 from klastergeo.io.registry.firms import FirmStore
+from klastergeo.publish import messages
 
 __all__ = ["Colocation", "Profiles", "check_colocation", "profile", "profile_counts"]
 
@@ -329,9 +330,10 @@ def _typology(
         ownership=options.ownership,
         linkages=options.linkages,
     )
-    return typology.classify(
-        measured, rules=typology.TypologyRules(**options.thresholds), lang=config.map.lang
-    )
+    classified = typology.classify(measured, rules=typology.TypologyRules(**options.thresholds))
+    if "typology" not in classified:  # no sentra measured: no classification either
+        return classified
+    return classified.assign(label=messages.typology_labels(classified, config.map.lang))
 
 
 def _colocation(config: RunConfig, firms: pd.DataFrame, notes: Notes) -> Colocation | None:

@@ -15,11 +15,12 @@ import numpy as np
 import pandas as pd
 
 from klastergeo import __version__, kbli
-from klastergeo.analysis import aggregate, diagnosis
+from klastergeo.analysis import aggregate
 from klastergeo.analysis import regression as models
 from klastergeo.app.config import RunConfig
 from klastergeo.io.files import RunFolder, atomic_path, write_csv, write_json, write_text
 from klastergeo.io.registry import records as records_mod
+from klastergeo.publish import model_tables, radar
 from klastergeo.publish import report as report_mod
 from klastergeo.publish import site as publish_mod
 from klastergeo.schema import AREA_COLUMNS, SENTRA_COLUMNS, SENTRA_INDEX
@@ -172,7 +173,7 @@ def model_outputs(
     if report is not None:
         validation_reports(folder, report, locale=locale)
     for result in fitted.values():
-        models.write(result, folder / "models", locale=locale)
+        model_tables.write(result, folder / "models", locale=locale)
     if sample is not None and fitted:
         csv(sample, folder / "models" / "sample.csv", locale=locale)
 
@@ -352,7 +353,7 @@ def radar_charts(folder: Path, config: RunConfig, diagnosed: pd.DataFrame, sentr
         The sentra table, whose names title the charts.
     """
     if config.diagnosis.charts and diagnosed["n_items"].gt(0).any():
-        diagnosis.radar_charts(diagnosed, folder / "diagnosis", sentra=sentra, lang=config.map.lang)
+        radar.radar_charts(diagnosed, folder / "diagnosis", sentra=sentra, lang=config.map.lang)
 
 
 def figures(
