@@ -40,7 +40,6 @@ KNOWN_UPWARD: set[str] = {
 KNOWN_PRIVATE: set[str] = {
     "klastergeo.analysis.weights",
     "klastergeo.app.cli",
-    "klastergeo.app.pipeline.commands",
     "klastergeo.app.pipeline.coverage",
     "klastergeo.io.registry.batches",
     "klastergeo.io.registry.distributed",
