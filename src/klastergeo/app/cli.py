@@ -218,7 +218,7 @@ def _pipeline(settings: RunConfig, *, sentra_only: bool) -> None:
     steps = pipeline.SENTRA_STEPS if sentra_only else pipeline.STEPS
     with _console.progress(steps) as reporter:
         result = pipeline.run(settings, reporter=reporter, sentra_only=sentra_only)
-    _console.print_summary(result.summary, result.sentra, result.out)
+    _console.print_summary(result.record, result.sentra, result.out)
 
 
 @_config_command("validate")
@@ -361,7 +361,7 @@ def demo(
             reporter=reporter,
             notify=lambda text: console.print(literal(text)),
         )
-    _console.print_summary(made.result.summary, made.result.sentra, made.result.out)
+    _console.print_summary(made.result.record, made.result.sentra, made.result.out)
     if made.periods is not None:
         _console.print_periods(made.periods, Path(out))
     for line in made.lines():
