@@ -692,7 +692,8 @@ def test_map_ids_are_counted_not_random(map_world: tuple, tmp_path: Path) -> Non
 
     def page(name: str) -> bytes:
         fmap = maps.build_map(
-            areas, table, found, firms=firms, lang="en", tiles="none", made="2024-01-31"
+            maps.MapInput(areas, table, found, firms=firms),
+            maps.MapStyle(lang="en", tiles="none", made="2024-01-31"),
         )
         return maps.save_map(fmap, tmp_path / name).read_bytes()
 

@@ -760,7 +760,13 @@ class RunRecord:
         return cls.from_json(data)
 
     def replace(self, **changes: Any) -> RunRecord:
-        """A copy with ``changes`` (the keys' order kept)."""
+        """A copy with ``changes`` (the keys' order kept).
+
+        Parameters
+        ----------
+        **changes
+            New values of fields, by name.
+        """
         return replace(self, **changes)
 
 

@@ -274,7 +274,7 @@ def draw_map(
         if config.disclosure.enabled:  # a mean of one or two firms' probabilities is theirs
             probability = probability.where(grouped.count() >= config.disclosure.min_firms)
         probability.index = probability.index.astype(object)
-    return maps.build_map(
+    data = maps.MapInput(
         result.areas,
         result.table,
         result.sentra,
@@ -282,14 +282,17 @@ def draw_map(
         outlines=study.outlines(),
         probability=probability,
         parents=parents,
-        lang=config.map.lang,
-        tiles=config.map.tiles,
-        max_firms=config.map.max_firms,
-        max_areas=config.map.max_areas,
         provinces=study.provinces() if len(result.areas) > config.map.max_areas else None,
         related_firms=related_points(columns, result.colocated, store) if few else None,
+    )
+    style = maps.MapStyle(
+        lang=config.map.lang,
+        tiles=config.map.tiles,
         title=config.map.title,
-        attribution=config.map.attribution,
         source=Path(str(config.records.path)).name,
+        attribution=config.map.attribution,
+        max_firms=config.map.max_firms,
+        max_areas=config.map.max_areas,
         made=run_time(config.output.timestamp).date().isoformat(),
     )
+    return maps.build_map(data, style)

@@ -342,8 +342,20 @@ def _outcome(
 def fit_kind(
     config: RunConfig, data: pd.DataFrame, predictors: list[str], kind: str
 ) -> models.ModelResult:
-    """One model of ``kind`` (``lpm``, ``logit``, ``probit``) of ``[model] outcome`` on
-    ``predictors`` of ``data``, with the options of ``[model]``."""
+    """One model of ``[model] outcome`` on ``predictors``, with the options of ``[model]``.
+
+    Parameters
+    ----------
+    config
+        The configuration: ``[model]`` (outcome, cutoff, robust, categorical, reference,
+        log, standardise).
+    data
+        The firms with the outcome and predictor columns.
+    predictors
+        The predictor columns.
+    kind
+        ``"lpm"``, ``"logit"`` or ``"probit"``.
+    """
     options = config.model
     return models.fit(
         data,
