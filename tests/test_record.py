@@ -106,7 +106,7 @@ def test_a_partial_or_edited_summary_reads_as_defaults() -> None:
 
 
 def test_load_reads_a_run_folder(tmp_path: Path) -> None:
-    with pytest.raises(DataError, match="no summary.json"):
+    with pytest.raises(DataError, match=r"no summary\.json"):
         RunRecord.load(tmp_path)
     (tmp_path / "summary.json").write_text(json.dumps(STOPPED), encoding="utf-8")
     assert RunRecord.load(tmp_path).to_json() == STOPPED
