@@ -229,9 +229,10 @@ def _validate(settings: RunConfig) -> None:
     are repaired."""
     from klastergeo.app import console as _console
     from klastergeo.app.pipeline import validate_run, validation_problem
+    from klastergeo.publish.record import RecordsRecord
 
     report = validate_run(settings)
-    _console.print_records(report.summary())
+    _console.print_records(RecordsRecord.from_json(report.summary()))
     out_console.print(Text.assemble("reports written to ", (str(settings.out), "bold")))
     problem = validation_problem(settings, report)
     if problem is not None:

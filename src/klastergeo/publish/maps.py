@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -49,6 +49,9 @@ from klastergeo.errors import ConfigError
 from klastergeo.io.files import atomic_path
 from klastergeo.publish import messages
 from klastergeo.schema import SENTRA_INDEX
+
+if TYPE_CHECKING:
+    import folium
 
 __all__ = [
     "FIRMS_ID",
@@ -236,7 +239,7 @@ class MapStyle:
     made: str | None = None
 
 
-def build_map(data: MapInput, style: MapStyle | None = None) -> Any:
+def build_map(data: MapInput, style: MapStyle | None = None) -> folium.Map:
     """Build the run's folium map.
 
     Parameters
@@ -322,7 +325,7 @@ def _firms_payload(
     return payload
 
 
-def _area_view(fmap: Any, data: MapInput, lang: str, max_areas: int) -> None:
+def _area_view(fmap: folium.Map, data: MapInput, lang: str, max_areas: int) -> None:
     """The sector view of the areas: all in the page, or split by province (then
     ``fmap.klastergeo_split`` holds what :func:`save_map` writes beside the page)."""
     areas, table, sentra, sectors = data.areas, data.table, data.sentra, data.sectors
@@ -348,11 +351,11 @@ def _area_view(fmap: Any, data: MapInput, lang: str, max_areas: int) -> None:
             "klastergeo.nationalView({{ this._parent.get_name() }}, {{ this.payload }});",
             national,
         )
-        fmap.klastergeo_split = _Split(call.add_to(fmap), national, files)
+        cast(Any, fmap).klastergeo_split = _Split(call.add_to(fmap), national, files)
 
 
 def _layers(
-    control: Any,
+    control: folium.LayerControl,
     t: Mapping[str, str],
     outlines: gpd.GeoDataFrame | None,
     sentra: gpd.GeoDataFrame,
@@ -1264,7 +1267,7 @@ class _Call:
         self.default_js: list[tuple[str, str]] = []
         self.default_css: list[tuple[str, str]] = []
 
-    def add_to(self, fmap: Any) -> Any:
+    def add_to(self, fmap: folium.Map) -> Any:
         # the payload is a variable of the template, never part of its source: a value
         # such as "{{ 7*7 }}" stays text
         element = _macro(self.script)()
@@ -1337,7 +1340,7 @@ def inline_assets(html: str) -> str:
     return html
 
 
-def save_map(fmap: Any, path: str | Path) -> Path:
+def save_map(fmap: folium.Map, path: str | Path) -> Path:
     """Write the map as one self-contained HTML file (scripts and styles inlined), atomically.
 
     A split map (:func:`build_map` with more than ``max_areas`` areas) also writes its
@@ -1379,7 +1382,7 @@ def _elements(element: Any) -> Iterator[Any]:
         yield from _elements(child)
 
 
-def stable_ids(fmap: Any, page: str) -> str:
+def stable_ids(fmap: folium.Map, page: str) -> str:
     """``page`` (the rendered ``fmap``) with folium's element ids, which are random
     (``os.urandom``, so every run wrote another page), replaced by ids counted in the
     order of the map's elements: the same map gives the same bytes.

@@ -260,12 +260,7 @@ def run(
         result = guard.public(result)  # what every file, page and workbook shows
         if counts.source is not None:  # no firms output to read them from: there are none
             result._firms = counts.store.frame()
-        profiles = dataclasses.replace(
-            profiles,
-            concentration=result.concentration,
-            typology=result.typology,
-            diagnosis=result.diagnosis,
-        )
+        profiles = _published_profiles(profiles, result)
         fmap = None
         if not (sentra_only or skip_map):
             fmap = steps(
@@ -279,6 +274,20 @@ def run(
         result.record = _write_run(folder, config, steps, head, result, parts)
     logger.info("run finished: %d sentra, outputs in %s", len(result.sentra), config.out)
     return result
+
+
+def _published_profiles(profiles: Profiles, result: RunResult) -> Profiles:
+    """The profiles as the files show them (:meth:`~.protection.Protection.public`)."""
+    return dataclasses.replace(
+        profiles,
+        concentration=_given(result.concentration, profiles.concentration),
+        typology=_given(result.typology, profiles.typology),
+        diagnosis=_given(result.diagnosis, profiles.diagnosis),
+    )
+
+
+def _given(shown: pd.DataFrame | None, computed: pd.DataFrame) -> pd.DataFrame:
+    return computed if shown is None else shown
 
 
 def _check_one_registry(config: RunConfig) -> None:

@@ -4,7 +4,7 @@ writes, each step's columns added in one place (and the inputs never modified)."
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -19,6 +19,9 @@ from klastergeo.app.pipeline.profiling import Profiles
 from klastergeo.app.pipeline.study import StudyArea
 from klastergeo.io.registry.firms import FirmStore
 from klastergeo.publish import maps
+
+if TYPE_CHECKING:
+    from klastergeo.app.pipeline import RunResult
 
 __all__ = [
     "draw_map",
@@ -217,7 +220,7 @@ def _aligned(values: pd.Series, index: pd.Index) -> np.ndarray:
 def draw_map(
     config: RunConfig,
     study: StudyArea,
-    result: Any,
+    result: RunResult,
     parents: pd.Series | None,
     best: str | None,
     store: FirmStore | None = None,

@@ -129,6 +129,8 @@ def _point_sentra(
     """Point-based sentra: dense groups of the firms' points; an area row belongs to
     the sentra most of its firms of the sector are in."""
     options, firms, table = config.sentra, counts.firms, stats.table
+    method = options.method
+    assert method != "areas"
     # firms placed by their area's code or name have no point: in no point sentra (noted;
     # delineate_points leaves them out)
     with_points(
@@ -139,7 +141,7 @@ def _point_sentra(
     )
     sentra, firm_sentra = sentra_mod.delineate_points(
         points,
-        method=options.method,
+        method=method,
         min_firms=options.min_firms,
         lq_threshold=options.lq_threshold,
         eps_m=options.eps_m,

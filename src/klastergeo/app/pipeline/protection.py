@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -31,6 +31,9 @@ from klastergeo.app.config import RunConfig
 from klastergeo.app.pipeline.counting import Counts, lq_column
 from klastergeo.app.pipeline.delineation import Delineation
 from klastergeo.io.registry.firms import FirmStore
+
+if TYPE_CHECKING:
+    from klastergeo.app.pipeline import RunResult
 
 __all__ = ["Protection", "flag_column", "protect", "regency_codes"]
 
@@ -120,7 +123,7 @@ class Protection:
             "suppressed": self.counts,
         }
 
-    def public(self, result: Any) -> Any:
+    def public(self, result: RunResult) -> RunResult:
         """A :class:`~klastergeo.app.pipeline.RunResult` as its files may show it.
 
         Parameters

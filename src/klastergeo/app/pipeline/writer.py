@@ -17,7 +17,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -42,6 +42,11 @@ from klastergeo.publish.record import (
     SectorsRecord,
 )
 from klastergeo.schema import AREA_COLUMNS, SENTRA_COLUMNS, SENTRA_INDEX
+
+if TYPE_CHECKING:
+    from libpysal.graph import Graph
+
+    from klastergeo.app.pipeline.profiling import Profiles
 
 __all__ = [
     "area_model_outputs",
@@ -282,7 +287,7 @@ def run_tables(
     table: pd.DataFrame,
     sentra: gpd.GeoDataFrame,
     global_stats: pd.DataFrame,
-    profiles: Any,
+    profiles: Profiles,
     members: pd.DataFrame | None,
     bands: pd.DataFrame | None,
     candidates: pd.DataFrame | None = None,
@@ -353,7 +358,9 @@ def run_tables(
         csv(bands, folder / "scale.csv", locale=locale)
 
 
-def radar_charts(folder: Path, config: RunConfig, diagnosed: pd.DataFrame, sentra: Any) -> None:
+def radar_charts(
+    folder: Path, config: RunConfig, diagnosed: pd.DataFrame, sentra: pd.DataFrame
+) -> None:
     """A radar chart per diagnosed sentra (``diagnosis/``) when configured.
 
     Parameters
@@ -380,7 +387,7 @@ def figures(
     table: pd.DataFrame,
     sentra: pd.DataFrame,
     counts: pd.DataFrame,
-    graph: Any,
+    graph: Graph,
     analysed: tuple[str, ...],
     outlines: gpd.GeoDataFrame | None,
     global_stats: pd.DataFrame | None = None,
