@@ -96,6 +96,12 @@ def test_a_summary_is_written_back_as_it_was_read() -> None:
     assert list(fresh)[:6] == ["klastergeo", "status", "created", "seed", "period", "records"]
 
 
+def test_a_summary_of_another_command_is_written_back_as_read() -> None:
+    validated = {k: STOPPED[k] for k in ("klastergeo", "status", "created", "seed", "records")}
+    validated |= {"config": {}, "versions": {}, "kind": "validate", "files": {}}
+    assert json.dumps(RunRecord.from_json(validated).to_json()) == json.dumps(validated)
+
+
 def test_a_partial_or_edited_summary_reads_as_defaults() -> None:
     record = RunRecord.from_json({"klastergeo": "0.1.0", "sentra": "many", "areas": []})
     assert record.sentra == 0 and record.areas is not None and record.areas.count == 0

@@ -700,7 +700,9 @@ class RunRecord:
             out["areas"] = self.areas.to_json()
         if self.sectors is not None:
             out["sectors"] = self.sectors.to_json()
-        if self.sentra is not None or self.records is not None:  # null: stopped early
+        # null: a run stopped at validation (a record read back keeps what it had)
+        stopped = self.records is not None and (not self.order or "sentra" in self.order)
+        if self.sentra is not None or stopped:
             out["sentra"] = dict(self.sentra) if isinstance(self.sentra, dict) else self.sentra
         optional: dict[str, Any] = {
             "sentra_by_sector": self.sentra_by_sector,
