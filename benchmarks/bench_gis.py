@@ -54,6 +54,7 @@ def main() -> None:
     args = parser.parse_args()
     from klastergeo.io import boundaries
     from klastergeo.publish import gis, workbook
+    from klastergeo.publish.record import RunRecord
 
     source = Path(os.environ.get("KLASTERGEO_DATA_DIR", "../shared/data/boundaries"))
     areas = boundaries.load_areas(args.level, source=source)
@@ -81,7 +82,7 @@ def main() -> None:
     sheet = workbook.key_columns(pd.DataFrame(layer.drop(columns=layer.geometry.name)))
     cells = sheet.shape[0] * sheet.shape[1]
     workbook.write_workbook(
-        folder / "results.xlsx", summary={}, sentra=pd.DataFrame(sentra), areas=sheet,
+        folder / "results.xlsx", summary=RunRecord(), sentra=pd.DataFrame(sentra), areas=sheet,
         global_stats=pd.DataFrame(), coefficients={}, rejected=pd.DataFrame(),
     )  # fmt: skip
     xlsx = time.perf_counter() - start

@@ -199,15 +199,15 @@ def full_map(map_world: tuple):
 
     areas, table, found, firms = map_world
     return maps.build_map(
-        areas,
-        table,
-        found,
-        firms=firms,
-        outlines=areas.iloc[:4],
-        probability=pd.Series(0.6, index=areas.index),
-        lang="en",
-        tiles="none",
-        source="test.csv",
+        maps.MapInput(
+            areas,
+            table,
+            found,
+            firms=firms,
+            outlines=areas.iloc[:4],
+            probability=pd.Series(0.6, index=areas.index),
+        ),
+        maps.MapStyle(lang="en", tiles="none", source="test.csv"),
     )
 
 
@@ -259,13 +259,7 @@ def national_page(national_world: tuple, tmp_path_factory: pytest.TempPathFactor
 
     villages, table, found, parents, provinces = national_world
     fmap = maps.build_map(
-        villages,
-        table,
-        found,
-        parents=parents,
-        provinces=provinces,
-        lang="en",
-        tiles="none",
-        source="national.csv",
+        maps.MapInput(villages, table, found, parents=parents, provinces=provinces),
+        maps.MapStyle(lang="en", tiles="none", source="national.csv"),
     )
     return maps.save_map(fmap, tmp_path_factory.mktemp("national") / "map.html")

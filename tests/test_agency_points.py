@@ -213,7 +213,9 @@ def test_the_map_draws_no_firm_without_a_point(tmp_path: Path) -> None:
         ),
     )
     empty = sentra_mod._empty_sentra(4326)
-    page = maps.build_map(areas, table, empty, firms=mixed, tiles="none")
+    page = maps.build_map(
+        maps.MapInput(areas, table, empty, firms=mixed), maps.MapStyle(tiles="none")
+    )
     path = maps.save_map(page, tmp_path / "map.html")
     html = path.read_text(encoding="utf-8")
     block = html.split(f'id="{maps.FIRMS_ID}">', 1)[1].split("</script>", 1)[0]
@@ -221,14 +223,19 @@ def test_the_map_draws_no_firm_without_a_point(tmp_path: Path) -> None:
     assert drawn["n"] == len(firms) == payload["n"]
     assert sorted(drawn["names"]) == sorted(payload["names"])
     # the density grid of a national map counts the firms with a point only
-    grid = maps.build_map(areas, table, empty, firms=mixed, tiles="none", max_firms=5)
+    grid = maps.build_map(
+        maps.MapInput(areas, table, empty, firms=mixed), maps.MapStyle(tiles="none", max_firms=5)
+    )
     html = maps.save_map(grid, tmp_path / "grid.html").read_text(encoding="utf-8")
     block = html.split(f'id="{maps.FIRMS_ID}">', 1)[1].split("</script>", 1)[0]
     assert json.loads(block)["firms"] == len(firms)
     # no firm with a point: no firm data at all
     unplaced = mixed.loc[mixed.geometry.isna()]
     html = maps.save_map(
-        maps.build_map(areas, table, empty, firms=unplaced, tiles="none"), tmp_path / "no.html"
+        maps.build_map(
+            maps.MapInput(areas, table, empty, firms=unplaced), maps.MapStyle(tiles="none")
+        ),
+        tmp_path / "no.html",
     ).read_text(encoding="utf-8")
     assert f'id="{maps.FIRMS_ID}"' not in html
 

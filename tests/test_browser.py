@@ -219,7 +219,8 @@ def test_a_sentra_popup_shows_the_firms_of_a_related_industry(
     areas, table, found, firms = map_world
     related = _related(found)
     built = maps.build_map(
-        areas, table, found, firms=firms, lang="en", tiles="none", related_firms=related
+        maps.MapInput(areas, table, found, firms=firms, related_firms=related),
+        maps.MapStyle(lang="en", tiles="none"),
     )
     path = maps.save_map(built, tmp_path / "map.html")
     bare = tmp_path / "bare.html"
@@ -278,7 +279,8 @@ def test_a_sentra_popup_shows_the_firms_of_a_related_industry(
 def test_indonesian_page(browser, map_world, tmp_path: Path) -> None:
     areas, table, found, _ = map_world
     path = maps.save_map(
-        maps.build_map(areas, table, found, lang="id", tiles="none"), tmp_path / "peta.html"
+        maps.build_map(maps.MapInput(areas, table, found), maps.MapStyle(lang="id", tiles="none")),
+        tmp_path / "peta.html",
     )
     page = _open(browser, path)
     try:
@@ -324,7 +326,10 @@ def test_many_firms_draw_a_heat_map_of_grid_counts(browser, map_world, tmp_path:
     firms = gpd.GeoDataFrame(
         {"sector": ["31"] * len(lon)}, geometry=gpd.points_from_xy(lon, lat), crs=4326
     )
-    fmap = maps.build_map(areas, table, found, firms=firms, tiles="none", lang="en", max_firms=10)
+    fmap = maps.build_map(
+        maps.MapInput(areas, table, found, firms=firms),
+        maps.MapStyle(tiles="none", lang="en", max_firms=10),
+    )
     path = maps.save_map(fmap, tmp_path / "grid.html")
     page = _open(browser, path)
     try:

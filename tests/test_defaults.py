@@ -98,10 +98,10 @@ LIBRARY = [
     (pointpattern.by_sector, "seed", "analysis.seed"),
     (models.fit, "cutoff", "model.cutoff"),
     (models.fit, "robust", "model.robust"),
-    (maps.build_map, "lang", "map.lang"),
-    (maps.build_map, "tiles", "map.tiles"),
-    (maps.build_map, "max_firms", "map.max_firms"),
-    (maps.build_map, "max_areas", "map.max_areas"),
+    (maps.MapStyle, "lang", "map.lang"),
+    (maps.MapStyle, "tiles", "map.tiles"),
+    (maps.MapStyle, "max_firms", "map.max_firms"),
+    (maps.MapStyle, "max_areas", "map.max_areas"),
     (report.build_report, "lang", "map.lang"),
 ]
 

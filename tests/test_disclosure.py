@@ -303,7 +303,10 @@ def test_a_published_summary_names_files_never_their_paths() -> None:
         config[section][key] = f"/home/analis/rahasia/{section}_{key}.csv"
     for section, key in PATH_LIST_KEYS:
         config[section][key] = ["/home/analis/rahasia/a_2019.csv", "C:\\\\data\\\\b_2023.csv"]
-    public = public_summary({"config": config, "files": {"x": 1}, "kind": "run"})
+    from klastergeo.publish.record import RunRecord
+
+    record = RunRecord.from_json({"config": config, "files": {"x": 1}, "kind": "run"})
+    public = public_summary(record).to_json()
     text = json.dumps(public)
     assert "rahasia" not in text and "/home" not in text and "files" not in public
     assert public["config"]["colocation"]["linkage_table"] == "colocation_linkage_table.csv"

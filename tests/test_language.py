@@ -138,8 +138,9 @@ def test_indonesian_pages_have_no_english_words(indonesian_run: Path) -> None:
 def test_english_pages_stay_english(indonesian_run: Path, tmp_path: Path) -> None:
     """The check can fail: the same pages in English are full of the listed words."""
     from klastergeo.publish import report
+    from klastergeo.publish.record import RunRecord
 
-    summary = json.loads((indonesian_run / "summary.json").read_text("utf-8"))
+    summary = RunRecord.load(indonesian_run)
     sentra = pd.read_csv(indonesian_run / "sentra.csv", dtype={"sector": str})
     page = report.build_report(summary, sentra=sentra, global_stats=pd.DataFrame(), lang="en")
     assert len(_english(_visible(page))) >= 10

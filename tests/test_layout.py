@@ -35,7 +35,6 @@ FOLDERS = {"analysis", "io", "publish", "app"}
 KNOWN_UPWARD: set[str] = set()
 KNOWN_PRIVATE: set[str] = {
     "klastergeo.app.cli",
-    "klastergeo.app.pipeline.commands",
     "klastergeo.app.pipeline.coverage",
     "klastergeo.io.registry.batches",
     "klastergeo.io.registry.distributed",

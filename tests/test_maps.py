@@ -88,7 +88,13 @@ def test_probability_and_tooltips_follow_the_sector(map_world) -> None:
     areas, table, found, _ = map_world
     sector = table.index.get_level_values("sector")
     table = table.assign(p_cluster=np.where(sector == "31", 0.8, 0.05))
-    data = _payload(_html(maps.build_map(areas, table, found, lang="en", tiles="none")))
+    data = _payload(
+        _html(
+            maps.build_map(
+                maps.MapInput(areas, table, found), maps.MapStyle(lang="en", tiles="none")
+            )
+        )
+    )
     assert data["stats"][-1] == "prob" and data["probBySector"] is True
     assert set(data["values"]["prob"]["31"]) == {"4"}  # >= 0.75
     assert set(data["values"]["prob"]["10"]) == {"0"}  # < 0.1: not drawn
@@ -132,7 +138,9 @@ def test_varint_text_round_trips() -> None:
 
 def test_language_switch(map_world) -> None:
     areas, table, found, _ = map_world
-    indonesian = _html(maps.build_map(areas, table, found, lang="id", tiles="none"))
+    indonesian = _html(
+        maps.build_map(maps.MapInput(areas, table, found), maps.MapStyle(lang="id", tiles="none"))
+    )
     data = _payload(indonesian)
     assert data["sectorLabels"]["31"] == "31 Industri furnitur"
     assert data["text"]["stats"]["spec"] == "Spesialisasi (titik panas)"
@@ -150,7 +158,11 @@ def test_sentra_popup_shows_typology_and_stage(map_world) -> None:
     profiled = found.assign(
         typology_label="Marshallian with hub-and-spoke traits", stage="advance", diamond_score=3.1
     )
-    html = _html(maps.build_map(areas, table, profiled, lang="en", tiles="none"))
+    html = _html(
+        maps.build_map(
+            maps.MapInput(areas, table, profiled), maps.MapStyle(lang="en", tiles="none")
+        )
+    )
     popups = _payload(html, "klastergeo.layers(")["sentra"]["popups"]
     assert len(popups) == 1
     rows = dict(popups[0])
@@ -158,7 +170,11 @@ def test_sentra_popup_shows_typology_and_stage(map_world) -> None:
     assert rows["Development stage"] == "advance"
     assert rows["Porter diamond score (1-5)"] == "3.10"
     assert rows["ID"] == found.index[0]
-    indonesian = _html(maps.build_map(areas, table, profiled, lang="id", tiles="none"))
+    indonesian = _html(
+        maps.build_map(
+            maps.MapInput(areas, table, profiled), maps.MapStyle(lang="id", tiles="none")
+        )
+    )
     assert "Tahap perkembangan" in indonesian
 
 
@@ -173,7 +189,12 @@ def test_many_firms_become_counts_on_a_grid(map_world) -> None:
         geometry=gpd.points_from_xy(lon, lat),
         crs=4326,
     )
-    html = _html(maps.build_map(areas, table, found, firms=firms, tiles="none", max_firms=100))
+    html = _html(
+        maps.build_map(
+            maps.MapInput(areas, table, found, firms=firms),
+            maps.MapStyle(tiles="none", max_firms=100),
+        )
+    )
     block = _firms(html)
     assert "UD Rahasia" not in html and "names" not in block
     assert sum(block["w"]) == 5_000 and block["firms"] == 5_000
@@ -189,12 +210,20 @@ def test_many_firms_become_counts_on_a_grid(map_world) -> None:
     )
     assert got.sort_index().equals(expected.sort_index())
     small = _html(
-        maps.build_map(areas, table, found, firms=firms.head(50), tiles="none", max_firms=100)
+        maps.build_map(
+            maps.MapInput(areas, table, found, firms=firms.head(50)),
+            maps.MapStyle(tiles="none", max_firms=100),
+        )
     )
     assert "w" not in _firms(small) and _firms(small)["n"] == 50
     # a national run passes the firms' coordinates only (no point object per firm)
     plain = pd.DataFrame({"lon": lon, "lat": lat, "sector": "31"})
-    html = _html(maps.build_map(areas, table, found, firms=plain, tiles="none", max_firms=100))
+    html = _html(
+        maps.build_map(
+            maps.MapInput(areas, table, found, firms=plain),
+            maps.MapStyle(tiles="none", max_firms=100),
+        )
+    )
     assert _firms(html) == block
 
 
@@ -277,7 +306,7 @@ def test_a_province_map_stays_one_file(data_dir: Path, tmp_path: Path) -> None:
         index=pd.MultiIndex.from_product([villages.index, ["31"]], names=["area_code", "sector"]),
     )
     empty = gpd.GeoDataFrame({"sector": []}, geometry=[], crs=4326)
-    fmap = maps.build_map(villages, table, empty, tiles="none")
+    fmap = maps.build_map(maps.MapInput(villages, table, empty), maps.MapStyle(tiles="none"))
     assert not hasattr(fmap, "klastergeo_split")
     path = maps.save_map(fmap, tmp_path / "map.html")
     data = _payload(path.read_text(encoding="utf-8"))
@@ -311,7 +340,9 @@ def test_split_without_provinces_dissolves_the_areas(tmp_path: Path) -> None:
     code); the folder is named after the page."""
     areas, table = _kemendagri_lattice()
     empty = gpd.GeoDataFrame({"sector": []}, geometry=[], crs=4326)
-    fmap = maps.build_map(areas, table, empty, tiles="none", max_areas=10)
+    fmap = maps.build_map(
+        maps.MapInput(areas, table, empty), maps.MapStyle(tiles="none", max_areas=10)
+    )
     path = maps.save_map(fmap, tmp_path / "peta.html")
     data = _payload(path.read_text(encoding="utf-8"), "klastergeo.nationalView(")
     assert data["folder"] == "peta"
@@ -323,14 +354,18 @@ def test_split_without_provinces_dissolves_the_areas(tmp_path: Path) -> None:
     outline = shapely.Polygon(_decode(data["provinces"]["shapes"][0][0][0]))
     block = areas.to_crs(4326).loc[areas.index.str.startswith("33")].union_all()
     assert outline.symmetric_difference(block).area < 0.02 * block.area
-    one = maps.build_map(areas, table, empty, tiles="none")  # 36 <= max_areas
+    one = maps.build_map(
+        maps.MapInput(areas, table, empty), maps.MapStyle(tiles="none")
+    )  # 36 <= max_areas
     assert not hasattr(one, "klastergeo_split")
 
 
 def test_areas_without_province_codes_stay_one_file(map_world) -> None:
     """Lattice cells (``r0c0``, no province in the code) above ``max_areas``: one file."""
     areas, table, found, _ = map_world
-    fmap = maps.build_map(areas, table, found, tiles="none", max_areas=10)
+    fmap = maps.build_map(
+        maps.MapInput(areas, table, found), maps.MapStyle(tiles="none", max_areas=10)
+    )
     assert not hasattr(fmap, "klastergeo_split")
     assert len(_payload(_html(fmap))["shapes"]) == 81
 
@@ -395,7 +430,8 @@ def test_related_firms_travel_in_the_firm_block(map_world, tmp_path: Path) -> No
     areas, table, found, firms = map_world
     related = _related(found)
     fmap = maps.build_map(
-        areas, table, found, firms=firms, lang="en", tiles="none", related_firms=related
+        maps.MapInput(areas, table, found, firms=firms, related_firms=related),
+        maps.MapStyle(lang="en", tiles="none"),
     )
     html = maps.save_map(fmap, tmp_path / "map.html").read_text(encoding="utf-8")
     links = _firms(html)["links"]
@@ -417,8 +453,5 @@ def test_related_firms_travel_in_the_firm_block(map_world, tmp_path: Path) -> No
     xy2 = np.cumsum(np.asarray(rounded["xy"]).reshape(-1, 2), axis=0) / 1e5
     np.testing.assert_allclose(xy2, np.round(xy, 2), atol=1e-9)
     # more related firms than the map embeds: none, the page says nothing false
-    few = maps.build_map(
-        areas, table, found, firms=firms, lang="en", tiles="none", related_firms=related,
-        max_firms=4,
-    )  # fmt: skip
+    few = maps.build_map(maps.MapInput(areas, table, found, firms=firms, related_firms=related), maps.MapStyle(lang="en", tiles="none", max_firms=4))  # fmt: skip
     assert "links" not in _firms(_html(few))

@@ -49,6 +49,25 @@ def test_every_planted_sentra_is_recovered(demo_run) -> None:
     assert rates["area_precision"] >= 0.9, scores
 
 
+def test_the_run_record_is_its_summary_json(demo_run) -> None:
+    """summary.json is the run's record: read back, it gives the same JSON, key for key
+    and in the same order; the result's record is the file without the manifest."""
+    import json
+
+    from klastergeo.publish.record import RunRecord
+
+    _, result, out = demo_run
+    text = (out / "summary.json").read_text("utf-8")
+    loaded = RunRecord.load(out)
+    assert json.dumps(loaded.to_json()) == json.dumps(json.loads(text))
+    assert loaded.kind == "run" and loaded.files
+    assert result.record.to_json() == loaded.replace(kind=None, files=None).to_json()
+    assert result.summary == result.record.to_json()
+    assert loaded.records is not None and loaded.records.kept == result.validation.n_kept
+    assert loaded.areas is not None and loaded.areas.count == len(result.areas)
+    assert loaded.sentra == len(result.sentra)
+
+
 def test_planted_typologies_and_stages_come_out_right(demo_run) -> None:
     generated, result, out = demo_run
     scores, _ = demo.score_recovery(generated.truth, result.sentra)

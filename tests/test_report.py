@@ -9,8 +9,9 @@ import statsmodels.api as sm
 from klastergeo.analysis import regression as models
 from klastergeo.errors import ConfigError
 from klastergeo.publish import report
+from klastergeo.publish.record import RunRecord
 
-SUMMARY = {
+SUMMARY_JSON = {
     "klastergeo": "0.1.0",
     "created": "2026-11-22T10:00:00+00:00",
     "records": {
@@ -28,6 +29,7 @@ SUMMARY = {
         "sentra": {"min_firms": 20, "lq_threshold": 2.0, "confidence": 95},
     },
 }
+SUMMARY = RunRecord.from_json(SUMMARY_JSON)
 SENTRA = pd.DataFrame(
     {
         "sentra_id": ["31-01"],
@@ -131,7 +133,9 @@ def test_models_that_do_not_discriminate_are_not_shown() -> None:
         SUMMARY, sentra=SENTRA, global_stats=GLOBAL, models={"logit": weak}, lang="en"
     )
     assert "Models not shown" in page and "Classification table" not in page
-    asked = {**SUMMARY, "config": {**SUMMARY["config"], "model": {"predictors": ["x"]}}}
+    asked = RunRecord.from_json(
+        {**SUMMARY_JSON, "config": {**SUMMARY_JSON["config"], "model": {"predictors": ["x"]}}}
+    )
     page = report.build_report(
         asked, sentra=SENTRA, global_stats=GLOBAL, models={"logit": weak}, lang="en"
     )
@@ -197,8 +201,8 @@ def test_a_value_chain_section_per_sentra() -> None:
 
 
 def test_the_value_chain_note_names_the_run_s_thresholds() -> None:
-    summary = {**SUMMARY, "config": {**SUMMARY["config"],
-               "colocation": {"alpha": 0.01, "min_related_firms": 4}}}  # fmt: skip
+    summary = RunRecord.from_json({**SUMMARY_JSON, "config": {**SUMMARY_JSON["config"],
+               "colocation": {"alpha": 0.01, "min_related_firms": 4}}})  # fmt: skip
     sentra = SENTRA.assign(related_sectors="")
     page = report.build_report(summary, sentra=sentra, global_stats=GLOBAL, lang="id")
     assert "p &lt; 0,01, paling sedikit 4 usahanya di sekitar sentra" in page

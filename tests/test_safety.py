@@ -131,7 +131,10 @@ def test_a_custom_base_map_attribution_is_text(tmp_path: Path) -> None:
     empty = gpd.GeoDataFrame({"sector": []}, geometry=[], crs=areas.crs)
     url = "https://tiles.example.org/{z}/{x}/{y}.png?key=1"
     attribution = PAYLOADS[1] + " {{ cycler.__init__.__globals__.os.getcwd() }} {% raw %}"
-    fmap = maps.build_map(areas, table, empty, tiles=url, attribution=attribution, lang="en")
+    fmap = maps.build_map(
+        maps.MapInput(areas, table, empty),
+        maps.MapStyle(tiles=url, attribution=attribution, lang="en"),
+    )
     page = maps.save_map(fmap, tmp_path / "map.html").read_text(encoding="utf-8")
     assert PAYLOADS[1] not in page
     # escaped as HTML, then by the script JSON: the page shows the text, runs nothing,
@@ -455,10 +458,7 @@ def test_a_split_map_shows_payloads_as_text(tmp_path: Path) -> None:
         index=pd.MultiIndex.from_product([areas.index, ["31"]], names=["area_code", "sector"]),
     )
     empty = gpd.GeoDataFrame({"sector": []}, geometry=[], crs=4326)
-    fmap = maps.build_map(
-        areas, table, empty, parents=parents, provinces=provinces, tiles="none", lang="en",
-        title=TITLE, source=FILE_NAME, max_areas=10,
-    )  # fmt: skip
+    fmap = maps.build_map(maps.MapInput(areas, table, empty, parents=parents, provinces=provinces), maps.MapStyle(tiles="none", lang="en", title=TITLE, source=FILE_NAME, max_areas=10))  # fmt: skip
     page_path = maps.save_map(fmap, tmp_path / "map.html")
     files = [page_path, *sorted((tmp_path / "map").glob("*.js"))]
     assert len(files) == 3

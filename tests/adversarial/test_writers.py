@@ -29,6 +29,7 @@ from klastergeo.app.cli import app
 from klastergeo.app.console import literal
 from klastergeo.io import files as _io
 from klastergeo.publish import gis, workbook
+from klastergeo.publish.record import RunRecord
 from tests.conftest import custom_study
 
 runner = CliRunner()
@@ -691,7 +692,8 @@ def test_map_ids_are_counted_not_random(map_world: tuple, tmp_path: Path) -> Non
 
     def page(name: str) -> bytes:
         fmap = maps.build_map(
-            areas, table, found, firms=firms, lang="en", tiles="none", made="2024-01-31"
+            maps.MapInput(areas, table, found, firms=firms),
+            maps.MapStyle(lang="en", tiles="none", made="2024-01-31"),
         )
         return maps.save_map(fmap, tmp_path / name).read_bytes()
 
@@ -753,7 +755,7 @@ def test_write_workbook_takes_every_illegal_character_and_any_length(tmp_path: P
     )
     path = workbook.write_workbook(
         tmp_path / "r.xlsx",
-        summary={"created": STAMP},
+        summary=RunRecord(created=STAMP),
         sentra=pd.DataFrame({"sentra_id": pd.Series([], dtype=str)}),
         areas=pd.DataFrame({"area_code": ["a"], "name": ["x\x1fy"]}),
         global_stats=pd.DataFrame(),

@@ -218,7 +218,7 @@ def _pipeline(settings: RunConfig, *, sentra_only: bool) -> None:
     steps = pipeline.SENTRA_STEPS if sentra_only else pipeline.STEPS
     with _console.progress(steps) as reporter:
         result = pipeline.run(settings, reporter=reporter, sentra_only=sentra_only)
-    _console.print_summary(result.summary, result.sentra, result.out)
+    _console.print_summary(result.record, result.sentra, result.out)
 
 
 @_config_command("validate")
@@ -229,9 +229,10 @@ def _validate(settings: RunConfig) -> None:
     are repaired."""
     from klastergeo.app import console as _console
     from klastergeo.app.pipeline import validate_run, validation_problem
+    from klastergeo.publish.record import RecordsRecord
 
     report = validate_run(settings)
-    _console.print_records(report.summary())
+    _console.print_records(RecordsRecord.from_json(report.summary()))
     out_console.print(Text.assemble("reports written to ", (str(settings.out), "bold")))
     problem = validation_problem(settings, report)
     if problem is not None:
@@ -361,7 +362,7 @@ def demo(
             reporter=reporter,
             notify=lambda text: console.print(literal(text)),
         )
-    _console.print_summary(made.result.summary, made.result.sentra, made.result.out)
+    _console.print_summary(made.result.record, made.result.sentra, made.result.out)
     if made.periods is not None:
         _console.print_periods(made.periods, Path(out))
     for line in made.lines():

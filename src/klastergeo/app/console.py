@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -34,6 +34,9 @@ from rich.text import Text
 
 from klastergeo.errors import KlastergeoError, memory_exhausted
 from klastergeo.io.files import environment_cause, output_error
+
+if TYPE_CHECKING:  # the CLI starts without pandas: the record's package imports it
+    from klastergeo.publish.record import NearMisses, RecordsRecord, RoleRecord, RunRecord
 
 console = Console(stderr=True, markup=False, highlight=False)
 out_console = Console(markup=False, highlight=False)
@@ -262,18 +265,23 @@ def progress(steps: tuple[str, ...]) -> Iterator[RichReporter | LineReporter]:
         reporter.finish()
 
 
-def print_records(block: dict[str, Any]) -> None:
+def print_records(block: RecordsRecord) -> None:
     """The data-quality table of ``summary.json``'s ``records`` block."""
     table = Table("records", "count", title="Data quality")
-    for key in ("read", "kept", "rejected", "repaired"):
-        table.add_row(key, f"{block[key]:,}")
-    for reason, n in block["by_reason"].items():
+    for key, count in (
+        ("read", block.read),
+        ("kept", block.kept),
+        ("rejected", block.rejected),
+        ("repaired", block.repaired),
+    ):
+        table.add_row(key, f"{count:,}")
+    for reason, n in block.by_reason.items():
         if n:
             table.add_row(f"  {reason}", f"{n:,}")
-    for repair, n in (block.get("repaired_by_reason") or {}).items():
+    for repair, n in block.repaired_by_reason.items():
         if n:
             table.add_row(f"  {repair} (repaired)", f"{n:,}")
-    placed = block.get("placement") or {}
+    placed = block.placement
     if set(placed) - {"point"}:  # some records were placed by the area they name
         for how in ("point", "code", "name"):
             if placed.get(how):
@@ -284,28 +292,28 @@ def print_records(block: dict[str, Any]) -> None:
     print_roles(block)
 
 
-def records_notes(block: dict[str, Any]) -> list[str]:
+def records_notes(block: RecordsRecord) -> list[str]:
     """What the data-quality table does not show: where the header was found, the rows
     skipped as not firms, the sheets left out, a role a column stood for."""
     notes = []
-    layout = block.get("layout") or {}
-    tables = layout.get("tables") or []
-    plain = len(tables) == 1 and tables[0]["header_rows"] == [1] and tables[0]["header_found"]
+    layout = block.layout
+    tables = layout.tables if layout is not None else []
+    plain = len(tables) == 1 and tables[0].header_rows == [1] and tables[0].header_found
     shown = [] if plain else tables  # a header on the first row goes without saying
-    alike = {(tuple(t["header_rows"]), t.get("header_found", True)) for t in shown}
+    alike = {(tuple(t.header_rows), t.header_found) for t in shown}
     if len(shown) > 3 and len(alike) == 1:  # one sheet per kecamatan: one line
-        rows = ", ".join(str(r) for r in shown[0]["header_rows"])
+        rows = ", ".join(str(r) for r in shown[0].header_rows)
         notes.append(f"header in row(s) {rows} of each of the {len(shown)} sheets")
         shown = []
     for table in shown:
-        rows = ", ".join(str(r) for r in table["header_rows"])
-        where = f"sheet {table['sheet']!r}: " if table.get("sheet") else ""
-        how = "" if table.get("header_found", True) else " (no row names known columns)"
+        rows = ", ".join(str(r) for r in table.header_rows)
+        where = f"sheet {table.sheet!r}: " if table.sheet else ""
+        how = "" if table.header_found else " (no row names known columns)"
         notes.append(f"{where}header in row(s) {rows}{how}")
-    for sheet in layout.get("sheets_skipped") or []:
-        notes.append(f"sheet {sheet['sheet']!r} left out: {sheet['why']}")
-    notes += list(layout.get("notes") or [])
-    n = int(block.get("skipped") or 0)
+    if layout is not None:
+        notes += [f"sheet {s.sheet!r} left out: {s.why}" for s in layout.sheets_skipped]
+        notes += list(layout.notes)
+    n = block.skipped
     if n:
         kinds = {
             "total": ("total", "totals"),
@@ -317,16 +325,16 @@ def records_notes(block: dict[str, Any]) -> list[str]:
         }
         parts = ", ".join(
             f"{count:,} {kinds.get(kind, (kind, kind))[count != 1]}"
-            for kind, count in (block.get("skipped_by_kind") or {}).items()
+            for kind, count in block.skipped_by_kind.items()
             if count
         )
         notes.append(f"skipped {n:,} row(s) that are not firms: {parts}; see skipped.csv")
-    for role, column in (block.get("implied_columns") or {}).items():
+    for role, column in block.implied_columns.items():
         notes.append(f"no {role} column: column {column!r} (the sheet names) stands for it")
     return notes
 
 
-def unit_text(entry: dict[str, Any]) -> str:
+def unit_text(entry: RoleRecord) -> str:
     """A measure's unit as read and its conversion (``Rp -> Rp juta (x 1e-06)``), or ``""``
     for a role without a unit.
 
@@ -335,10 +343,10 @@ def unit_text(entry: dict[str, Any]) -> str:
     entry
         One role of ``summary.json``'s ``records.roles``.
     """
-    if "unit" not in entry:
+    if not entry.measured:
         return ""
-    unit, stated, factor = entry["unit"], entry.get("stated_unit", entry["unit"]), entry["factor"]
-    source = str(entry.get("unit_from"))
+    unit, stated, factor = entry.unit, entry.stated_unit, entry.factor
+    source = str(entry.unit_from)
     said = {"option": " (given)", "assumed": " (no unit in the header: assumed)"}.get(source, "")
     if factor == 1:
         return stated if stated == "orang" else f"{stated}{said}"
@@ -350,17 +358,17 @@ def unit_text(entry: dict[str, Any]) -> str:
 _NOTED_MISSING = ("workers", "output", "investment")
 
 
-def print_roles(block: dict[str, Any]) -> None:
+def print_roles(block: RecordsRecord) -> None:
     """Which column was taken for each role (with the unit of the measures), the measures
     not found and the similar columns not taken (``records.roles`` and the keys after it)."""
-    roles = block.get("roles") or {}
+    roles = block.roles
     if not roles:
         return
     table = Table("role", "column", "unit", title="Columns")
     for role, entry in roles.items():
-        table.add_row(role, literal(entry["column"]), unit_text(entry))
+        table.add_row(role, literal(entry.column), unit_text(entry))
     out_console.print(table)
-    missing = [r for r in block.get("roles_not_found") or [] if r in _NOTED_MISSING]
+    missing = [r for r in block.roles_not_found if r in _NOTED_MISSING]
     if missing:
         out_console.print(
             Text.assemble(
@@ -369,7 +377,7 @@ def print_roles(block: dict[str, Any]) -> None:
                 "available, never 0) and the models go without it",
             ),
         )
-    for role, names in (block.get("similar_columns") or {}).items():
+    for role, names in block.similar_columns.items():
         out_console.print(
             Text.assemble(
                 ("not taken: ", "yellow"),
@@ -379,21 +387,23 @@ def print_roles(block: dict[str, Any]) -> None:
                 ),
             ),
         )
-    for role, names in (block.get("passed_over") or {}).items():
+    for role, names in block.passed_over.items():
         out_console.print(
             Text.assemble(
                 ("passed over: ", "yellow"),
                 literal(
                     f"{', '.join(map(repr, names))} (also a {role} column; "
-                    f"{roles.get(role, {}).get('column', '')!r} was taken)"
+                    f"{roles[role].column if role in roles else ''!r} was taken)"
                 ),
             ),
         )
 
 
-def print_summary(summary: dict[str, Any], sentra: Any, out: Path) -> None:
+def print_summary(summary: RunRecord, sentra: Any, out: Path) -> None:
     """A run's data quality, sentra, what was not computed, timings and outputs."""
-    print_records(summary["records"])
+    from klastergeo.publish.record import NearMisses, RecordsRecord
+
+    print_records(summary.records or RecordsRecord())
     if len(sentra):
         # at 80 columns the sector is its code and the profile columns are left out
         # (they are in sentra.csv and the report); wider terminals get them all
@@ -420,23 +430,26 @@ def print_summary(summary: dict[str, Any], sentra: Any, out: Path) -> None:
         out_console.print(table)
     else:
         out_console.print("no sentra found")
-    _print_near_misses(summary.get("candidates") or {}, none_found=not len(sentra))
-    for item in summary.get("not_computed") or []:
-        said = "partly computed: " if item.get("computed") == "partly" else "not computed: "
+    _print_near_misses(summary.candidates or NearMisses(), none_found=not len(sentra))
+    for item in summary.not_computed or []:
+        said = "partly computed: " if item.partly else "not computed: "
         out_console.print(
-            Text.assemble((said, "yellow"), literal(f"{item['what']}: {item['why']}")),
+            Text.assemble((said, "yellow"), literal(f"{item.what}: {item.why}")),
             soft_wrap=True,
         )
     from klastergeo.app.pipeline.probabilities import left_out_text
 
-    for item in summary.get("predictors_left_out") or []:
-        out_console.print(Text.assemble(("models: ", "yellow"), literal(left_out_text(item))))
-    for item in summary.get("output_notes") or []:
+    for lost in summary.predictors_left_out or []:
         out_console.print(
-            Text.assemble(("note: ", "yellow"), literal(f"{item['file']}: {item['note']}")),
+            Text.assemble(("models: ", "yellow"), literal(left_out_text(lost.to_json())))
+        )
+    for note in summary.output_notes or []:
+        out_console.print(
+            Text.assemble(("note: ", "yellow"), literal(f"{note.file}: {note.note}")),
             soft_wrap=True,
         )
-    timings = ", ".join(f"{k} {v:.1f}s" for k, v in summary["timings"].items())
+    timed = summary.timings or {}
+    timings = ", ".join(f"{k} {v:.1f}s" for k, v in timed.items())
     out_console.print(f"timings: {timings}")
     out_console.print(Text.assemble("outputs: ", (str(out), "bold")))
     pages = [
@@ -446,19 +459,19 @@ def print_summary(summary: dict[str, Any], sentra: Any, out: Path) -> None:
             ("report.html", "report"),
             ("map.html", "map"),
         )
-        if (out / name).exists() and (name != "map.html" or "map" in summary["timings"])
+        if (out / name).exists() and (name != "map.html" or "map" in timed)
     ]
     for name, what in pages:
         out_console.print(Text.assemble(f"  {what}: ", literal(str(out / name))), soft_wrap=True)
 
 
-def _print_near_misses(candidates: dict[str, Any], *, none_found: bool) -> None:
+def _print_near_misses(candidates: NearMisses, *, none_found: bool) -> None:
     """How many concentrations met some sentra rules but not all, which rules they
     failed, and (when no sentra was found) the largest of them."""
-    count = int(candidates.get("count", 0))
+    count = candidates.count
     if not count:
         return
-    failed = ", ".join(f"{k} {v:,}" for k, v in (candidates.get("failed") or {}).items())
+    failed = ", ".join(f"{k} {v:,}" for k, v in candidates.failed.items())
     out_console.print(
         Text.assemble(
             ("near misses: ", "yellow" if none_found else ""),
@@ -470,7 +483,7 @@ def _print_near_misses(candidates: dict[str, Any], *, none_found: bool) -> None:
         soft_wrap=True,
     )
     if none_found:
-        for reason in candidates.get("largest") or []:
+        for reason in candidates.largest:
             out_console.print(Text.assemble("  ", literal(reason)), soft_wrap=True)
 
 
@@ -564,16 +577,18 @@ def print_areas_found(name: str, found: Any) -> None:
 
 def print_periods(result: Any, out: Path) -> None:
     """A multi-period run: sentra per period, the lineages by trend, the outputs."""
+    record: RunRecord = result.record
     table = Table("period", "sentra", title="Periods")
+    per_period = record.sentra if isinstance(record.sentra, dict) else {}
     for period in result.periods:
-        table.add_row(literal(period), f"{result.summary['sentra'][period]:,}")
+        table.add_row(literal(period), f"{per_period[period]:,}")
     out_console.print(table)
-    written = result.summary.get("period_format")
+    written = record.period_format
     if written:
         out_console.print(Text.assemble("period labels read as ", literal(written)))
-    trends = ", ".join(f"{k} {v}" for k, v in result.summary["lineages"].items() if v)
+    trends = ", ".join(f"{k} {v}" for k, v in (record.lineages or {}).items() if v)
     out_console.print(f"lineages: {len(result.lineages)} ({trends or 'none'})")
-    missing = result.summary.get("records_without_period", 0)
+    missing = record.records_without_period or 0
     if missing:
         out_console.print(
             Text.assemble(("records without a period: ", "yellow"), f"{missing:,}"),

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -50,11 +50,16 @@ from klastergeo.io.files import atomic_path
 from klastergeo.publish import messages
 from klastergeo.schema import SENTRA_INDEX
 
+if TYPE_CHECKING:
+    import folium
+
 __all__ = [
     "FIRMS_ID",
     "GISTAR_COLOURS",
     "LISA_COLOURS",
     "PAGE_CSS",
+    "MapInput",
+    "MapStyle",
     "Q",
     "ScriptCall",
     "base_map",
@@ -157,28 +162,9 @@ def _classify(values: pd.Series, breaks: Sequence[float]) -> np.ndarray:
     return np.minimum(yb + on_break, len(breaks))
 
 
-def build_map(
-    areas: gpd.GeoDataFrame,
-    table: pd.DataFrame,
-    sentra: gpd.GeoDataFrame,
-    *,
-    firms: pd.DataFrame | None = None,
-    outlines: gpd.GeoDataFrame | None = None,
-    probability: pd.Series | None = None,
-    sectors: Sequence[str] = (),
-    parents: pd.Series | None = None,
-    lang: str = "id",
-    tiles: str = "OpenStreetMap",
-    title: str | None = None,
-    source: str | None = None,
-    attribution: str | None = None,
-    max_firms: int = 100_000,
-    max_areas: int = 20_000,
-    provinces: gpd.GeoDataFrame | None = None,
-    related_firms: pd.DataFrame | None = None,
-    made: str | None = None,
-) -> Any:
-    """Build the run's folium map.
+@dataclass(frozen=True)
+class MapInput:
+    """What a map draws.
 
     Parameters
     ----------
@@ -190,8 +176,8 @@ def build_map(
         The sentra table with dissolved geometries (:func:`klastergeo.analysis.sentra.delineate`).
     firms
         Kept firms (points) with ``name`` and ``sector``; drawn as clustered markers.
-        Above ``max_firms`` a plain frame of ``lon`` and ``lat`` is enough. Firms
-        without a point (placed by their area's code or name) are not drawn.
+        Above :attr:`MapStyle.max_firms` a plain frame of ``lon`` and ``lat`` is enough.
+        Firms without a point (placed by their area's code or name) are not drawn.
     outlines
         Administrative outlines drawn as thin lines (e.g. kabupaten).
     probability
@@ -201,6 +187,33 @@ def build_map(
         z-scores; the first with a sentra is shown first).
     parents
         Name of each area's parent (kecamatan of a desa), added to names for the search.
+    provinces
+        Provinces (``load_areas("provinsi")``) of a split map; default: areas dissolved.
+    related_firms
+        The firms of each sentra's related industries (``sentra_id``,
+        ``related_sector``, ``lon``, ``lat``, ``name``): a sentra's popup offers to show
+        them as a layer. They go into the firm data block, so a map published without
+        firms has none; only with the firms drawn one by one (at most ``max_firms``).
+    """
+
+    areas: gpd.GeoDataFrame
+    table: pd.DataFrame
+    sentra: gpd.GeoDataFrame
+    firms: pd.DataFrame | None = None
+    outlines: gpd.GeoDataFrame | None = None
+    probability: pd.Series | None = None
+    sectors: Sequence[str] = ()
+    parents: pd.Series | None = None
+    provinces: gpd.GeoDataFrame | None = None
+    related_firms: pd.DataFrame | None = None
+
+
+@dataclass(frozen=True)
+class MapStyle:
+    """How a map looks and what it says (the ``[map]`` options).
+
+    Parameters
+    ----------
     lang
         ``"id"`` (Indonesian) or ``"en"``.
     tiles
@@ -219,83 +232,114 @@ def build_map(
         map only), so a national registry makes a page of a few megabytes.
     max_areas
         Most areas in the page; with more, split by province (see the module's text).
-    provinces
-        Provinces (``load_areas("provinsi")``) of a split map; default: areas dissolved.
-    related_firms
-        The firms of each sentra's related industries (``sentra_id``,
-        ``related_sector``, ``lon``, ``lat``, ``name``): a sentra's popup offers to show
-        them as a layer. They go into the firm data block, so a map published without
-        firms has none; only with the firms drawn one by one (at most ``max_firms``).
     made
         The date the map says it was made (the run's date, ``2024-01-31``); default:
         today.
     """
+
+    lang: str = "id"
+    tiles: str = "OpenStreetMap"
+    title: str | None = None
+    source: str | None = None
+    attribution: str | None = None
+    max_firms: int = 100_000
+    max_areas: int = 20_000
+    made: str | None = None
+
+
+def build_map(data: MapInput, style: MapStyle | None = None) -> folium.Map:
+    """Build the run's folium map.
+
+    Parameters
+    ----------
+    data
+        What the map draws: areas, statistics, sentra, and optionally firms, outlines,
+        probabilities, parents' names, provinces and related industries' firms.
+    style
+        Language, tiles, title, source, attribution, limits and date (default:
+        :class:`MapStyle`'s defaults, those of ``[map]``).
+    """
     import folium
     from folium.plugins import Fullscreen
 
-    t = TEXT[lang]
-    fmap, custom_tiles = base_map(areas, tiles, attribution)
+    style = style or MapStyle()
+    t = TEXT[style.lang]
+    fmap, custom_tiles = base_map(data.areas, style.tiles, style.attribution)
     root = cast(Any, fmap.get_root())
-    _area_view(
-        fmap, areas, table, sentra, sectors, probability, lang, parents, max_areas, provinces
-    )
+    _area_view(fmap, data, style.lang, style.max_areas)
     Fullscreen(title=t["full_screen"], title_cancel=t["exit_full_screen"]).add_to(fmap)
     control = folium.LayerControl(collapsed=True, position="topleft")
     control.add_to(fmap)
     layers_call = _layers(
-        control, t, outlines, sentra, lang, tiles if custom_tiles else None, attribution
+        control,
+        t,
+        data.outlines,
+        data.sentra,
+        style.lang,
+        style.tiles if custom_tiles else None,
+        style.attribution,
     )
-    if firms is not None and len(firms):
-        # a firm placed by its area's code or name has no point: not drawn, never at
-        # its village's centre (the run notes how many)
-        found = has_point(firms)
-        if not found.all():
-            logger.info(
-                "map: %d of %d firms have no point (placed by their area) and are not drawn",
-                int((~found).sum()),
-                len(found),
-            )
-            firms = firms.iloc[np.flatnonzero(found)]
-    if firms is not None and len(firms):
+    firms = _drawn_firms(data.firms)
+    if firms is not None:
         from folium.plugins import MarkerCluster
 
         # the marker-cluster plugin's script and styles, as folium's MarkerCluster has them
         layers_call.default_js = [*MarkerCluster.default_js, ("leaflet_heat", _HEAT_JS)]
         layers_call.default_css = MarkerCluster.default_css
-        one_by_one = len(firms) <= max_firms
-        payload = _firm_payload(firms) if one_by_one else _density_payload(firms)
-        # the related industries' firms with the firms drawn one by one (a grid of counts
-        # holds no name and no single position)
-        if one_by_one and related_firms is not None and 0 < len(related_firms) <= max_firms:
-            payload["links"] = _links_payload(related_firms, lang)
-        elif one_by_one and related_firms is not None and len(related_firms):
-            logger.warning(
-                "map: %d firms of related industries (more than map.max_firms=%d) are "
-                "left out of the map; related.csv lists them per sentra",
-                len(related_firms),
-                max_firms,
-            )
+        payload = _firms_payload(firms, data.related_firms, style)
         root.html.add_child(raw_element(firm_block(payload)))
     layers_call.add_to(fmap)
-    root.html.add_child(raw_element(title_block(title or t["title"], source, t, made)))
+    root.html.add_child(
+        raw_element(title_block(style.title or t["title"], style.source, t, style.made))
+    )
     root.header.add_child(raw_element(PAGE_CSS))
     return fmap
 
 
-def _area_view(
-    fmap: Any,
-    areas: gpd.GeoDataFrame,
-    table: pd.DataFrame,
-    sentra: gpd.GeoDataFrame,
-    sectors: Sequence[str],
-    probability: pd.Series | None,
-    lang: str,
-    parents: pd.Series | None,
-    max_areas: int,
-    provinces: gpd.GeoDataFrame | None,
-) -> None:
+def _drawn_firms(firms: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The firms with a point (None without any): a firm placed by its area's code or
+    name has no point, and is not drawn, never at its village's centre (the run notes
+    how many)."""
+    if firms is None or not len(firms):
+        return None
+    found = has_point(firms)
+    if not found.all():
+        logger.info(
+            "map: %d of %d firms have no point (placed by their area) and are not drawn",
+            int((~found).sum()),
+            len(found),
+        )
+        firms = firms.iloc[np.flatnonzero(found)]
+    return firms if len(firms) else None
+
+
+def _firms_payload(
+    firms: pd.DataFrame, related_firms: pd.DataFrame | None, style: MapStyle
+) -> dict[str, Any]:
+    """The firm data block's content: the firms one by one (with the related
+    industries' firms), or, above ``max_firms``, their counts on a grid."""
+    max_firms = style.max_firms
+    one_by_one = len(firms) <= max_firms
+    payload = _firm_payload(firms) if one_by_one else _density_payload(firms)
+    # the related industries' firms with the firms drawn one by one (a grid of counts
+    # holds no name and no single position)
+    if one_by_one and related_firms is not None and 0 < len(related_firms) <= max_firms:
+        payload["links"] = _links_payload(related_firms, style.lang)
+    elif one_by_one and related_firms is not None and len(related_firms):
+        logger.warning(
+            "map: %d firms of related industries (more than map.max_firms=%d) are "
+            "left out of the map; related.csv lists them per sentra",
+            len(related_firms),
+            max_firms,
+        )
+    return payload
+
+
+def _area_view(fmap: folium.Map, data: MapInput, lang: str, max_areas: int) -> None:
     """The sector view of the areas: all in the page, or split by province (then
     ``fmap.klastergeo_split`` holds what :func:`save_map` writes beside the page)."""
+    areas, table, sentra, sectors = data.areas, data.table, data.sentra, data.sectors
+    probability, parents = data.probability, data.parents
     province_of = _province_codes(areas.index) if len(areas) > max_areas else None
     if len(areas) > max_areas and province_of is None:
         logger.warning(
@@ -311,17 +355,17 @@ def _area_view(
         ).add_to(fmap)
     else:
         national, files = _split_payload(
-            areas, province_of, table, sentra, sectors, probability, lang, parents, provinces
+            areas, province_of, table, sentra, sectors, probability, lang, parents, data.provinces
         )
         call = ScriptCall(
             "klastergeo.nationalView({{ this._parent.get_name() }}, {{ this.payload }});",
             national,
         )
-        fmap.klastergeo_split = _Split(call.add_to(fmap), national, files)
+        cast(Any, fmap).klastergeo_split = _Split(call.add_to(fmap), national, files)
 
 
 def _layers(
-    control: Any,
+    control: folium.LayerControl,
     t: Mapping[str, str],
     outlines: gpd.GeoDataFrame | None,
     sentra: gpd.GeoDataFrame,
@@ -1236,7 +1280,7 @@ class ScriptCall:
         self.default_js: list[tuple[str, str]] = []
         self.default_css: list[tuple[str, str]] = []
 
-    def add_to(self, fmap: Any) -> Any:
+    def add_to(self, fmap: folium.Map) -> Any:
         # the payload is a variable of the template, never part of its source: a value
         # such as "{{ 7*7 }}" stays text
         element = _macro(self.script)()
@@ -1309,7 +1353,7 @@ def inline_assets(html: str) -> str:
     return html
 
 
-def save_map(fmap: Any, path: str | Path) -> Path:
+def save_map(fmap: folium.Map, path: str | Path) -> Path:
     """Write the map as one self-contained HTML file (scripts and styles inlined), atomically.
 
     A split map (:func:`build_map` with more than ``max_areas`` areas) also writes its
@@ -1351,7 +1395,7 @@ def _elements(element: Any) -> Iterator[Any]:
         yield from _elements(child)
 
 
-def stable_ids(fmap: Any, page: str) -> str:
+def stable_ids(fmap: folium.Map, page: str) -> str:
     """``page`` (the rendered ``fmap``) with folium's element ids, which are random
     (``os.urandom``, so every run wrote another page), replaced by ids counted in the
     order of the map's elements: the same map gives the same bytes.

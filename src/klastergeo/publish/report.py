@@ -20,7 +20,16 @@ import pandas as pd
 from markupsafe import Markup
 
 from klastergeo import kbli
+from klastergeo.analysis.regression import ModelResult
 from klastergeo.publish import messages
+from klastergeo.publish.record import (
+    ConfigRecord,
+    LeftOut,
+    NearMisses,
+    RecordsRecord,
+    RoleRecord,
+    RunRecord,
+)
 from klastergeo.schema import SENTRA_INDEX
 
 __all__ = ["MIN_AUC", "Figure", "adjusted_count_r2", "build_report"]
@@ -74,13 +83,13 @@ def _sentra_sentence(sentra: pd.DataFrame, lang: str) -> str:
     )
 
 
-def _quality_sentence(records: Mapping[str, Any], reasons: Mapping[str, int], lang: str) -> str:
+def _quality_sentence(records: RecordsRecord, reasons: Mapping[str, int], lang: str) -> str:
     """The data quality in one sentence: kept of read, rejected, the commonest reason."""
     t = TEXT[lang]
-    read = int(records.get("read", 0) or 0)
+    read = records.read
     if not read:
         return ""
-    kept = int(records.get("kept", 0) or 0)
+    kept = records.kept
     top = ""
     if reasons:
         reason, count = max(reasons.items(), key=lambda item: item[1])
@@ -91,20 +100,20 @@ def _quality_sentence(records: Mapping[str, Any], reasons: Mapping[str, int], la
         kept=messages.number(kept, lang),
         read=messages.number(read, lang),
         share=messages.number(100 * kept / read, lang, 1),
-        rejected=messages.number(records.get("rejected", 0) or 0, lang),
+        rejected=messages.number(records.rejected, lang),
         top=top,
     )
 
 
-def _unit_text(entry: Mapping[str, Any], lang: str) -> str:
+def _unit_text(entry: RoleRecord, lang: str) -> str:
     """A measure's unit and its conversion to the stated unit, in words (empty for a
     role without a unit)."""
-    if "unit" not in entry:
+    if not entry.measured:
         return ""
     t = TEXT[lang]
-    unit, stated = str(entry["unit"]), str(entry.get("stated_unit", entry["unit"]))
-    factor = float(entry.get("factor", 1.0))
-    if entry.get("unit_from") == "assumed" and stated != "orang":
+    unit, stated = str(entry.unit), str(entry.stated_unit)
+    factor = float(entry.factor)
+    if entry.unit_from == "assumed" and stated != "orang":
         return t["unit_assumed"].format(stated=stated)
     if factor == 1.0:
         return unit
@@ -113,7 +122,7 @@ def _unit_text(entry: Mapping[str, Any], lang: str) -> str:
         if factor < 1
         else t["times"].format(n=messages.number(factor, lang))
     )
-    key = "unit_given" if entry.get("unit_from") == "option" else "unit_converted"
+    key = "unit_given" if entry.unit_from == "option" else "unit_converted"
     return t[key].format(unit=unit, stated=stated, how=how)
 
 
@@ -122,11 +131,11 @@ def _unit_text(entry: Mapping[str, Any], lang: str) -> str:
 _NOTED_MISSING = ("workers", "output", "investment")
 
 
-def _columns_section(records: Mapping[str, Any], lang: str) -> str:
+def _columns_section(records: RecordsRecord, lang: str) -> str:
     """Which column was taken for each role, with the measures' units and conversions;
     the measures without a column; similar columns not taken; columns passed over."""
     t = TEXT[lang]
-    roles = records.get("roles") or {}
+    roles = records.roles
     if not roles:
         return ""
 
@@ -135,7 +144,7 @@ def _columns_section(records: Mapping[str, Any], lang: str) -> str:
 
     rows = "".join(
         f'<tr><td class="text">{html.escape(role(r))}</td>'
-        f'<td class="text">{html.escape(str(entry.get("column", "")))}</td>'
+        f'<td class="text">{html.escape(entry.column)}</td>'
         f'<td class="text">{html.escape(_unit_text(entry, lang))}</td></tr>'
         for r, entry in roles.items()
     )
@@ -147,22 +156,22 @@ def _columns_section(records: Mapping[str, Any], lang: str) -> str:
         f"<h3>{html.escape(t['columns_used'])}</h3>",
         f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>",
     ]
-    missing = [r for r in records.get("roles_not_found") or [] if r in _NOTED_MISSING]
+    missing = [r for r in records.roles_not_found if r in _NOTED_MISSING]
     if missing:
         text = t["roles_not_found"].format(roles=", ".join(role(r) for r in missing))
         parts.append(f"<p>{html.escape(text)}</p>")
-    for r, names in (records.get("similar_columns") or {}).items():
+    for r, names in records.similar_columns.items():
         text = t["similar_columns"].format(
             columns=", ".join(f"'{n}'" for n in names),
             role=role(r),
             flag=f"--{r.replace('_', '-')}-col",
         )
         parts.append(f"<p>{html.escape(text)}</p>")
-    for r, names in (records.get("passed_over") or {}).items():
+    for r, names in records.passed_over.items():
         text = t["passed_over"].format(
             columns=", ".join(f"'{n}'" for n in names),
             role=role(r),
-            column=f"'{(roles.get(r) or {}).get('column', '')}'",
+            column=f"'{roles[r].column if r in roles else ''}'",
         )
         parts.append(f"<p>{html.escape(text)}</p>")
     return "".join(parts)
@@ -225,11 +234,11 @@ def _table(frame: pd.DataFrame, *, lang: str = "en", index: bool = False, digits
 
 
 def build_report(
-    summary: Mapping[str, Any],
+    summary: RunRecord,
     *,
     sentra: pd.DataFrame,
     global_stats: pd.DataFrame,
-    models: Mapping[str, Any] | None = None,
+    models: Mapping[str, ModelResult] | None = None,
     figures: Sequence[Figure] = (),
     map_file: str | None = "map.html",
     lang: str = "id",
@@ -242,7 +251,8 @@ def build_report(
     Parameters
     ----------
     summary
-        The run's ``summary.json`` content (records, areas, config, versions, created).
+        The run's record (:class:`~klastergeo.publish.record.RunRecord`: records, areas,
+        config, versions, created).
     sentra, global_stats
         The sentra table and the per-sector global statistics.
     models
@@ -271,80 +281,35 @@ def build_report(
         .joinpath("templates/report.html.j2")
         .read_text("utf-8")
     )
-    records = summary.get("records", {})
-    steps: tuple[str, ...] = ("read", "kept", "rejected", "repaired")
-    if records.get("skipped"):  # rows of a spreadsheet that are not firms
-        steps = (*steps, "skipped")
-    placed = records.get("placement") or {}
-    shown = [(k, int(records.get(k, 0))) for k in steps]
-    for repair, n in (records.get("repaired_by_reason") or {}).items():
-        if n:
-            shown.append((repair, int(n)))
-    if set(placed) - {"point"}:  # some firms were placed by the area they name
-        shown += [
-            (f"placed_{how}", int(placed[how]))
-            for how in ("point", "code", "name")
-            if how in placed
-        ]
-    counts = pd.DataFrame(
-        {
-            "": [messages.label("columns", k, lang) for k, _ in shown],
-            "n": [n for _, n in shown],
-        }
-    )
-    reasons = {k: v for k, v in records.get("by_reason", {}).items() if v}
-    reasons_table = (
-        _table(
-            pd.DataFrame(
-                {
-                    "reason": [messages.label("reasons", r, lang) for r in reasons],
-                    "n": list(reasons.values()),
-                }
-            ),
-            lang=lang,
-        )
-        if reasons
-        else ""
-    )
+    records = summary.records or RecordsRecord()
+    reasons = {k: v for k, v in records.by_reason.items() if v}
     if sentra.index.name == SENTRA_INDEX:
         sentra = sentra.reset_index()
-    config = summary.get("config", {})
-    not_computed = summary.get("not_computed")
+    config, near = summary.config, summary.candidates or NearMisses()
+    not_computed = [(x.step, x.what, x.why) for x in summary.not_computed or []]
     model_blocks, models_note = _models_section(models or {}, config, lang)
     if models:
-        lost = _left_out_sentences(summary.get("predictors_left_out") or [], lang)
+        lost = _left_out_sentences(summary.predictors_left_out or [], lang)
         models_note = " ".join(x for x in (lost, models_note) if x)
     return template.render(
         lang=lang,
         t=t,
         subtitle=subtitle,
-        created=summary.get("created", ""),
-        version=summary.get("klastergeo", ""),
+        created=summary.created,
+        version=summary.klastergeo,
         # the file's name, never the machine's path to it (reports get published)
-        source=Path(
-            str(
-                (config.get("records") or {}).get("path")
-                or (config.get("counts") or {}).get("path")
-                or ""
-            )
-        ).name,
+        source=Path(config.source).name,
         map_file=map_file,
-        records_table=Markup(_table(counts, lang=lang)),
+        records_table=Markup(_table(_records_counts(records, lang), lang=lang)),
         columns_section=Markup(_columns_section(records, lang)),
-        reasons_table=Markup(reasons_table),
+        reasons_table=Markup(_reasons_table(reasons, lang)),
         n_sentra=len(sentra),
         sentra_table=Markup(_sentra_table(sentra, lang)),
-        value_chains=Markup(
-            _value_chains(
-                sentra, lang, related, missing, (summary.get("config") or {}).get("colocation")
-            )
-        ),
-        near_misses=_near_misses(summary.get("candidates") or {}, lang),
+        value_chains=Markup(_value_chains(sentra, lang, related, missing, config)),
+        near_misses=_near_misses(near, lang),
         sentra_sentence=_sentra_sentence(sentra, lang),
         quality_sentence=_quality_sentence(records, reasons, lang),
-        near_examples=[]
-        if len(sentra)
-        else list((summary.get("candidates") or {}).get("largest") or []),
+        near_examples=[] if len(sentra) else list(near.largest),
         global_sentence=_global_sentence(global_stats, lang),
         global_table=Markup(_table(global_stats, lang=lang, index=True)),
         models=model_blocks,
@@ -357,6 +322,41 @@ def build_report(
         if not_computed
         else "",
     )
+
+
+def _records_counts(records: RecordsRecord, lang: str) -> pd.DataFrame:
+    """The data-quality counts: read, kept, rejected, repaired (and skipped rows), the
+    repairs, and how firms were placed when some were placed by their area."""
+    steps = {"read": records.read, "kept": records.kept, "rejected": records.rejected}
+    steps["repaired"] = records.repaired
+    if records.skipped:  # rows of a spreadsheet that are not firms
+        steps["skipped"] = records.skipped
+    shown = list(steps.items())
+    shown += [(repair, n) for repair, n in records.repaired_by_reason.items() if n]
+    placed = records.placement
+    if set(placed) - {"point"}:  # some firms were placed by the area they name
+        shown += [
+            (f"placed_{how}", placed[how]) for how in ("point", "code", "name") if how in placed
+        ]
+    return pd.DataFrame(
+        {
+            "": [messages.label("columns", k, lang) for k, _ in shown],
+            "n": [int(n) for _, n in shown],
+        }
+    )
+
+
+def _reasons_table(reasons: Mapping[str, int], lang: str) -> str:
+    """The rejections per reason, as a table (empty without any)."""
+    if not reasons:
+        return ""
+    frame = pd.DataFrame(
+        {
+            "reason": [messages.label("reasons", r, lang) for r in reasons],
+            "n": list(reasons.values()),
+        }
+    )
+    return _table(frame, lang=lang)
 
 
 def _sentra_table(sentra: pd.DataFrame, lang: str) -> str:
@@ -375,7 +375,7 @@ def _value_chains(
     lang: str,
     related: pd.DataFrame | None = None,
     missing: pd.DataFrame | None = None,
-    options: Mapping[str, Any] | None = None,
+    options: ConfigRecord | None = None,
 ) -> str:
     """A section per sentra (the :data:`MAX_CHAIN_SECTIONS` largest): its co-located
     industries with role, CLQ, p-value and firms, and the links the linkage table
@@ -385,7 +385,7 @@ def _value_chains(
     if not len(sentra) or "related_sectors" not in sentra:
         return ""
     t = TEXT[lang]
-    options = options or {}
+    options = options or ConfigRecord()
     frame = pd.DataFrame(sentra.reset_index())
     if "n_firms" in frame:
         frame = frame.sort_values("n_firms", ascending=False, kind="stable")
@@ -393,8 +393,8 @@ def _value_chains(
     lacking = _rows_by_sentra(missing)
     parts = [f"<h2>{html.escape(t['value_chains'])}</h2>"]
     note = t["value_chains_note"].format(
-        alpha=messages.number(float(options.get("alpha", 0.05)), lang, 2),
-        least=messages.number(int(options.get("min_related_firms", 3)), lang),
+        alpha=messages.number(options.colocation_alpha, lang, 2),
+        least=messages.number(options.min_related_firms, lang),
     )
     parts.append(f"<p>{html.escape(note)}</p>")
     for row in frame.head(MAX_CHAIN_SECTIONS).itertuples(index=False):  # a few dozen
@@ -467,21 +467,19 @@ def _missing_list(rows: pd.DataFrame | None, lang: str) -> str:
     return f"<p>{head}</p><ul>{body}</ul>"
 
 
-def _near_misses(near: Mapping[str, Any], lang: str) -> str:
+def _near_misses(near: NearMisses, lang: str) -> str:
     """The near misses in one sentence (empty without any)."""
-    if not near.get("count"):
+    if not near.count:
         return ""
     failed = ", ".join(
         f"{messages.label('rules', k, lang)} {messages.number(v, lang)}"
-        for k, v in (near.get("failed") or {}).items()
+        for k, v in near.failed.items()
     )
-    return TEXT[lang]["near_misses"].format(
-        count=messages.number(near["count"], lang), failed=failed
-    )
+    return TEXT[lang]["near_misses"].format(count=messages.number(near.count, lang), failed=failed)
 
 
 def _models_section(
-    fitted: Mapping[str, Any], config: Mapping[str, Any], lang: str
+    fitted: Mapping[str, ModelResult], config: ConfigRecord, lang: str
 ) -> tuple[list[dict[str, Any]], str]:
     """The model blocks to show and a note on those left out.
 
@@ -491,7 +489,7 @@ def _models_section(
     model that predicts nobody in a sentra says so by its adjusted count R2 of 0."""
     if not fitted:
         return [], ""
-    asked = bool((config.get("model") or {}).get("predictors"))
+    asked = bool(config.model_predictors)
     shown = {k: r for k, r in fitted.items() if asked or _meaningful(r)}
     if not shown:
         best = float(np.nanmax([float(r.fit.get("auc", np.nan)) for r in fitted.values()]))
@@ -499,20 +497,20 @@ def _models_section(
     return [_model_block(kind, result, lang) for kind, result in shown.items()], ""
 
 
-def _left_out_sentences(items: Sequence[Mapping[str, Any]], lang: str) -> str:
+def _left_out_sentences(items: Sequence[LeftOut], lang: str) -> str:
     """The predictors the models went without, and why (``predictors_left_out``)."""
     t = TEXT[lang]
     return " ".join(
-        t[f"predictor_{item['reason']}"].format(
-            predictor=messages.label("input_roles", item["predictor"], lang),
-            column=f"'{item.get('column')}'",
+        t[f"predictor_{item.reason}"].format(
+            predictor=messages.label("input_roles", item.predictor, lang),
+            column=f"'{item.column}'",
         )
         for item in items
-        if f"predictor_{item.get('reason')}" in t
+        if f"predictor_{item.reason}" in t
     )
 
 
-def _meaningful(result: Any) -> bool:
+def _meaningful(result: ModelResult) -> bool:
     """Whether a model discriminates (AUC >= :data:`MIN_AUC`)."""
     auc = float(result.fit.get("auc", np.nan))
     return bool(np.isfinite(auc) and auc >= MIN_AUC)
@@ -548,7 +546,7 @@ def adjusted_count_r2(classification: pd.DataFrame) -> float:
     return float((correct - majority) / (total - majority)) if total > majority else float("nan")
 
 
-def _model_block(kind: str, result: Any, lang: str) -> dict[str, Any]:
+def _model_block(kind: str, result: ModelResult, lang: str) -> dict[str, Any]:
     """Title, coefficient and classification tables and fit line of one model; the count
     R2 comes with Long's adjusted count R2 (a model that always predicts 0 has a count R2
     of the share of 0s, and an adjusted one of 0)."""
@@ -577,33 +575,30 @@ def _model_block(kind: str, result: Any, lang: str) -> dict[str, Any]:
     }
 
 
-def _method_table(summary: Mapping[str, Any], lang: str) -> pd.DataFrame:
-    """The run's main settings, from its summary, named in ``lang``."""
-    config = summary.get("config", {})
-    analysis = config.get("analysis", {})
-    sentra = config.get("sentra", {})
-    areas = summary.get("areas", {})
-    rows = {
-        "level": areas.get("level", ""),
-        "study_area": areas.get("study_area", ""),
-        "areas": areas.get("count", ""),
-        "weights": (areas.get("weights") or {}).get("kind", ""),
-        "permutations": analysis.get("permutations", ""),
-        "seed": summary.get("seed", ""),
-        "fdr": analysis.get("fdr", ""),
-        "alternative": analysis.get("alternative", ""),
-        "gi_inference": analysis.get("gi_inference", ""),
-        "min_firms": sentra.get("min_firms", ""),
-        "lq_threshold": sentra.get("lq_threshold", ""),
-        "confidence": sentra.get("confidence", ""),
+def _method_table(summary: RunRecord, lang: str) -> pd.DataFrame:
+    """The run's main settings, from its record, named in ``lang``."""
+    config, areas = summary.config, summary.areas
+    rows: dict[str, Any] = {
+        "level": areas.level if areas else "",
+        "study_area": areas.study_area if areas else "",
+        "areas": areas.count if areas else "",
+        "weights": areas.weights_kind if areas else "",
+        "permutations": config.permutations,
+        "seed": summary.seed,
+        "fdr": config.fdr,
+        "alternative": config.alternative,
+        "gi_inference": config.gi_inference,
+        "min_firms": config.min_firms,
+        "lq_threshold": config.lq_threshold,
+        "confidence": config.confidence,
     }
-    disclosure = summary.get("disclosure") or {}
-    if disclosure.get("enabled"):
-        k = float(disclosure.get("dominance_k", 0)) * 100
-        rows["disclosure_min_firms"] = disclosure.get("min_firms", "")
+    disclosure = summary.disclosure
+    if disclosure is not None and disclosure.enabled and disclosure.readable:
+        k = disclosure.dominance_k * 100
+        rows["disclosure_min_firms"] = disclosure.min_firms
         rows["disclosure_dominance"] = (
-            f"n = {disclosure.get('dominance_n', '')}, k = {messages.number(k, lang)} %"
-            if disclosure.get("dominance_applied", True)
+            f"n = {disclosure.dominance_n}, k = {messages.number(k, lang)} %"
+            if disclosure.dominance_applied
             else messages.label("columns", "dominance_not_applied", lang)
         )
     return pd.DataFrame(

@@ -12,7 +12,6 @@ and from ``file://`` alike.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -29,6 +28,7 @@ import pyarrow.parquet as pq
 from klastergeo.errors import ConfigError, DataError
 from klastergeo.io.files import RunFolder, environment_cause, write_csv, write_json, write_text
 from klastergeo.publish import messages
+from klastergeo.publish.record import ConfigRecord, DisclosureRecord, RunRecord
 
 __all__ = [
     "DOWNLOADS",
@@ -53,15 +53,6 @@ DOWNLOADS: dict[str, dict[str, str]] = {
 }
 #: The index page's texts per language (the ``site`` group of the catalogue).
 _TEXT = messages.MESSAGES["site"]
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    """``value`` if it is a dict, else an empty one (a hand-edited summary.json)."""
-    return value if isinstance(value, dict) else {}
-
-
-def _count(value: Any) -> int:
-    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
 
 
 def embed_snippet(title: str, *, src: str = "map.html") -> str:
@@ -93,7 +84,7 @@ def _size(path: Path) -> str:
 
 
 def index_page(
-    summary: Mapping[str, Any],
+    summary: RunRecord,
     folder: str | Path,
     *,
     lang: str = "id",
@@ -106,7 +97,7 @@ def index_page(
     Parameters
     ----------
     summary
-        The run's ``summary.json`` content (records, areas, sentra, config, created).
+        The run's record (``summary.json``: records, areas, sentra, config, created).
     folder
         The run folder; the downloads, map, report and figures present in it are linked.
     lang
@@ -136,18 +127,17 @@ def index_page(
     template = jinja2.Environment(autoescape=True).from_string(
         resources.files("klastergeo.publish").joinpath("templates/index.html.j2").read_text("utf-8")
     )
-    records = _dict(summary.get("records"))
-    path = _dict(_dict(summary.get("config")).get("records")).get("path")
+    path = summary.config.records_path
     return template.render(
         lang=lang,
         t=t,
         title=heading,
-        created=str(summary.get("created", "")),
-        version=str(summary.get("klastergeo", "")),
-        source=Path(str(path)).name if path else "",  # the name, never the machine's path
-        n_sentra=_count(summary.get("sentra")),
-        kept=messages.number(_count(records.get("kept")), lang),
-        n_areas=messages.number(_count(_dict(summary.get("areas")).get("count")), lang),
+        created=summary.created,
+        version=summary.klastergeo,
+        source=Path(path).name if path else "",  # the name, never the machine's path
+        n_sentra=summary.sentra if isinstance(summary.sentra, int) else 0,
+        kept=messages.number(summary.records.kept if summary.records else 0, lang),
+        n_areas=messages.number(summary.areas.count if summary.areas else 0, lang),
         has_map=(folder / "map.html").exists(),
         has_report=(folder / "report.html").exists(),
         downloads=downloads,
@@ -165,19 +155,19 @@ def _file_name(path: Any) -> str:
     return re.split(r"[\\/]", str(path))[-1]
 
 
-def public_summary(summary: Mapping[str, Any]) -> dict[str, Any]:
-    """A run's summary as a site may show it: file paths of the machine reduced to file
+def public_summary(summary: RunRecord) -> RunRecord:
+    """A run's record as a site may show it: file paths of the machine reduced to file
     names, the output folder and the file manifest left out.
 
     Parameters
     ----------
     summary
-        The run's ``summary.json`` content (it is not modified).
+        The run's record (it is not modified).
     """
     from klastergeo.options import PATH_KEYS, PATH_LIST_KEYS
 
-    out = {k: v for k, v in summary.items() if k != "files"}
-    config = {k: dict(v) if isinstance(v, dict) else v for k, v in _dict(out.get("config")).items()}
+    sections = summary.config.sections
+    config = {k: dict(v) if isinstance(v, dict) else v for k, v in sections.items()}
     config.pop("out", None)
     for section, key in PATH_KEYS | PATH_LIST_KEYS:  # every path the configuration declares
         block = config.get(section)
@@ -187,8 +177,7 @@ def public_summary(summary: Mapping[str, Any]) -> dict[str, Any]:
         block[key] = (
             [_file_name(v) for v in value] if isinstance(value, list | tuple) else _file_name(value)
         )
-    out["config"] = config
-    return out
+    return summary.replace(files=None, config=ConfigRecord.from_json(config))
 
 
 def publish(
@@ -242,7 +231,7 @@ def publish(
     if lang is not None:
         messages.check_lang(lang)
     source = Path(run_folder)
-    summary = _run_summary(source)
+    summary = _run_record(source)
     surveys = _surveys(source, summary)
     target = Path(site)
     if target.resolve() == source.resolve() or source.resolve() in target.resolve().parents:
@@ -260,7 +249,7 @@ def publish(
                 source, stage.path, summary, surveys,
                 with_firms=with_firms, firm_decimals=firm_decimals, lang=lang,
             )  # fmt: skip
-        files = stage.commit(public)
+        files = stage.commit(public.to_json())
     logger.info("published %d file(s) to %s", len(files), target)
     return files
 
@@ -268,16 +257,16 @@ def publish(
 def _publish_run(
     source: Path,
     stage: Path,
-    summary: Mapping[str, Any],
+    summary: RunRecord,
     *,
     with_firms: bool,
     firm_decimals: int,
     lang: str | None,
-) -> dict[str, Any]:
+) -> RunRecord:
     """One run's public site in ``stage``: its public files, ``index.html`` and
     ``embed.html``; returns the site's summary (``summary.json`` is left to the
     caller)."""
-    guarded = _dict(summary.get("disclosure")).get("enabled") is True
+    guarded = summary.disclosure is not None and summary.disclosure.enabled
     if not (guarded or with_firms):
         raise DataError(
             f"the run in {str(source)!r} was made without disclosure control "
@@ -292,15 +281,13 @@ def _publish_run(
             f"the run in {str(source)!r} {weak}, or publish with --with-firms if the firms' "
             "data may be published"
         )
-    config = _dict(summary.get("config"))
-    map_options = _dict(config.get("map"))
-    language = messages.check_lang(lang or map_options.get("lang", "id"))
-    locale = _dict(config.get("output")).get("csv_locale", "en")
+    config = summary.config
+    language = messages.check_lang(lang or config.map_lang)
+    locale = config.csv_locale
     stage.mkdir(parents=True, exist_ok=True)
     _copy_public(source, stage, with_firms=with_firms, firm_decimals=firm_decimals, locale=locale)
     figures = sorted(f"figures/{p.name}" for p in (stage / "figures").glob("*.png"))
-    title = map_options.get("title")
-    title = title if isinstance(title, str) else None
+    title = config.map_title
     public = _published(summary, with_firms=with_firms, firm_decimals=firm_decimals)
     write_text(
         stage / "index.html", index_page(public, stage, lang=language, title=title, figures=figures)
@@ -309,7 +296,7 @@ def _publish_run(
     return public
 
 
-def _weaker_than_rules(summary: Mapping[str, Any]) -> str | None:
+def _weaker_than_rules(summary: RunRecord) -> str | None:
     """Why a run made with disclosure control still gives single firms away (what its
     rules let through, or areas smaller than its grid), or None.
 
@@ -317,14 +304,10 @@ def _weaker_than_rules(summary: Mapping[str, Any]) -> str | None:
     dominance rule that does not catch them) give a firm's value to anyone, or to the
     other firm; H3 cells smaller than the grid point-based sentra are drawn from
     (``grid_m``) place a cell's firms within tens of metres by their count."""
-    rules = _dict(summary.get("disclosure"))
-    try:
-        min_firms = int(rules.get("min_firms", 3))
-        top = int(rules.get("dominance_n", 2))
-        k = float(rules.get("dominance_k", 0.85))
-        grid_m = float(rules.get("grid_m", 250.0))
-    except (TypeError, ValueError):
+    rules = summary.disclosure or DisclosureRecord()
+    if not rules.readable:
         return "has disclosure rules that cannot be read (was summary.json edited?); run it again"
+    min_firms, top, k, grid_m = rules.min_firms, rules.dominance_n, rules.dominance_k, rules.grid_m
     # one firm is all of its sum, two are all of theirs: the dominance rule catches
     # them unless it is off (k = 1), or looks at the largest firm only (a pair)
     single = min_firms < 2 and k >= 1
@@ -339,7 +322,7 @@ def _weaker_than_rules(summary: Mapping[str, Any]) -> str | None:
             f"dominance_k = {k:g}: its tables carry sums of {few}. Run it again with "
             "min_firms = 3 (the default) or more"
         )
-    level = str(_dict(_dict(summary.get("config")).get("area")).get("level", ""))
+    level = summary.config.area_level
     match = re.fullmatch(r"h3:(\d{1,2})", level)
     if match:
         import h3
@@ -360,16 +343,11 @@ def _weaker_than_rules(summary: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _published(
-    summary: Mapping[str, Any], *, with_firms: bool, firm_decimals: int
-) -> dict[str, Any]:
-    """A run's summary as its site publishes it, with how it was published."""
+def _published(summary: RunRecord, *, with_firms: bool, firm_decimals: int) -> RunRecord:
+    """A run's record as its site publishes it, with how it was published."""
     public = public_summary(summary)
-    public["published"] = {
-        "with_firms": with_firms,
-        "firm_decimals": firm_decimals if with_firms else None,
-    }
-    return public
+    published = {"with_firms": with_firms, "firm_decimals": firm_decimals if with_firms else None}
+    return public.replace(extra={**public.extra, "published": published})
 
 
 #: The top-level pages of a run over surveys that a site publishes: the start page
@@ -383,14 +361,14 @@ PERIOD_PAGES = ("index.html", "map.html")
 PERIOD_TABLES = ("dynamics.csv", "lineage_links.csv", "indicators.csv", "emerging_hot_spots.csv")
 
 
-def _surveys(source: Path, summary: Mapping[str, Any]) -> list[str] | None:
+def _surveys(source: Path, summary: RunRecord) -> list[str] | None:
     """The period folders of a run over surveys (``periods/<p>/``, time order), each a
     complete run; None for a run of one registry."""
-    if summary.get("status") != "periods":
+    if summary.status != "periods":
         return None
-    periods = summary.get("periods")
-    listed = _dict(summary.get("files"))
-    if not isinstance(periods, list) or not periods:
+    periods = summary.periods
+    listed = summary.files or {}
+    if not periods:
         raise DataError(
             f"{str(source / 'summary.json')!r} names no periods (was it edited?); run "
             "`klastergeo run` again, then publish"
@@ -404,27 +382,27 @@ def _surveys(source: Path, summary: Mapping[str, Any]) -> list[str] | None:
             "edited); run `klastergeo run` again, then publish"
         )
     for folder in folders:  # periods (a few): each a complete run, checked above
-        _run_summary(source / "periods" / folder, verify=False)
+        _run_record(source / "periods" / folder, verify=False)
     return folders
 
 
 def _publish_surveys(
     source: Path,
     stage: Path,
-    summary: Mapping[str, Any],
+    summary: RunRecord,
     periods: Sequence[str],
     *,
     with_firms: bool,
     firm_decimals: int,
     lang: str | None,
-) -> dict[str, Any]:
+) -> RunRecord:
     """A run over surveys' public site in ``stage``: its start page, change map and
     aggregate tables (:func:`_copy_surveys_public`), and every period's public site in
     ``periods/<p>/`` as :func:`publish` makes a run's; returns the site's summary."""
     _copy_surveys_public(source, stage)
     for period in periods:  # periods (a few)
         folder = source / "periods" / period
-        own = _run_summary(folder, verify=False)
+        own = _run_record(folder, verify=False)
         public = _publish_run(
             folder,
             stage / "periods" / period,
@@ -433,12 +411,11 @@ def _publish_surveys(
             firm_decimals=firm_decimals,
             lang=lang,
         )
-        write_json(stage / "periods" / period / "summary.json", public)
+        write_json(stage / "periods" / period / "summary.json", public.to_json())
     if (stage / "map.html").exists():
-        map_options = _dict(_dict(summary.get("config")).get("map"))
-        title = map_options.get("title")
-        language = messages.check_lang(lang or map_options.get("lang", "id"))
-        heading = title if isinstance(title, str) else messages.text("dynamics", language)["title"]
+        title = summary.config.map_title
+        language = messages.check_lang(lang or summary.config.map_lang)
+        heading = title if title is not None else messages.text("dynamics", language)["title"]
         write_text(stage / "embed.html", embed_snippet(heading) + "\n")
     return _published(summary, with_firms=with_firms, firm_decimals=firm_decimals)
 
@@ -461,41 +438,33 @@ def _copy_surveys_public(source: Path, stage: Path) -> None:
         shutil.copytree(source / "figures", stage / "figures")
 
 
-def _run_summary(source: Path, *, verify: bool = True) -> dict[str, Any]:
-    """The ``summary.json`` of a complete run in ``source`` whose files are unchanged
+def _run_record(source: Path, *, verify: bool = True) -> RunRecord:
+    """The record of a complete run in ``source`` whose files are unchanged
     (``verify=False``: a period's run, whose files the run over surveys' manifest
     lists and which are checked with it)."""
     from klastergeo.io.files import same_file
 
+    summary = RunRecord.load(source)
     summary_path = source / "summary.json"
-    if not summary_path.is_file():
-        raise DataError(
-            f"{str(source)!r} is not a klastergeo run folder (no summary.json); "
-            "run `klastergeo run --out DIR` first"
+    if summary.kind != "run":
+        written = (
+            f"klastergeo {summary.kind}" if summary.kind is not None else "an earlier klastergeo"
         )
-    try:
-        summary = json.loads(summary_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        raise DataError(f"cannot read {str(summary_path)!r}: {err}") from err
-    if not isinstance(summary, dict) or "klastergeo" not in summary:
-        raise DataError(f"{str(summary_path)!r} is not the summary of a klastergeo run")
-    if summary.get("kind") != "run":
-        written = f"klastergeo {summary['kind']}" if "kind" in summary else "an earlier klastergeo"
         raise DataError(
             f"{str(source)!r} holds the outputs of {written}, not of a run of this version; "
             "run `klastergeo run` into it again, then publish"
         )
-    if not isinstance(summary.get("files"), dict):
+    if summary.files is None:
         raise DataError(
             f"{str(summary_path)!r} lists no files (was it edited?); run `klastergeo run` "
             "again, then publish"
         )
-    if summary.get("status") not in ("complete", "sentra", "periods"):
+    if summary.status not in ("complete", "sentra", "periods"):
         raise DataError(
-            f"the run in {str(source)!r} stopped early (status {summary.get('status')!r}); "
+            f"the run in {str(source)!r} stopped early (status {summary.status!r}); "
             "there is nothing to publish"
         )
-    listed = summary["files"].items() if verify else ()
+    listed = summary.files.items() if verify else ()
     changed = [n for n, e in listed if not same_file(source / n, e)]
     if changed:
         raise DataError(

@@ -36,6 +36,7 @@ import pandas as pd
 
 from klastergeo.io.files import atomic_path, note
 from klastergeo.publish import messages
+from klastergeo.publish.record import RunRecord
 
 __all__ = [
     "CELL_LIMIT",
@@ -124,7 +125,7 @@ def key_columns(areas: pd.DataFrame) -> pd.DataFrame:
 def write_workbook(
     path: Path,
     *,
-    summary: dict[str, Any],
+    summary: RunRecord,
     sentra: pd.DataFrame,
     areas: pd.DataFrame,
     global_stats: pd.DataFrame,
@@ -202,7 +203,7 @@ def write_workbook(
         scratch = tmp.with_name(tmp.name + ".xlsx")
         try:
             book.save(scratch)
-            _repack(scratch, tmp, _run_time(summary))
+            _repack(scratch, tmp, _run_time(summary.created))
         finally:
             scratch.unlink(missing_ok=True)
     return path
@@ -309,11 +310,11 @@ def _report_changes(
         )
 
 
-def _run_time(summary: dict[str, Any]) -> datetime:
+def _run_time(created: str) -> datetime:
     """The run's time (``summary.json`` ``created``), in UTC; now when there is none."""
     try:
-        when = datetime.fromisoformat(str(summary["created"]))
-    except (KeyError, ValueError):
+        when = datetime.fromisoformat(created)
+    except ValueError:
         return datetime.now(UTC)
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
@@ -344,20 +345,19 @@ def _repack(source: Path, target: Path, when: datetime) -> None:
                 shutil.copyfileobj(part, copy, 1 << 20)
 
 
-def _summary(summary: dict[str, Any], t: dict[str, str]) -> pd.DataFrame:
-    records = summary.get("records") or {}
-    areas = summary.get("areas") or {}
+def _summary(summary: RunRecord, t: dict[str, str]) -> pd.DataFrame:
+    records, areas, near = summary.records, summary.areas, summary.candidates
     rows = [
-        (t["read"], records.get("read")),
-        (t["kept"], records.get("kept")),
-        (t["rejected_n"], records.get("rejected")),
-        (t["repaired"], records.get("repaired")),
-        *([(t["skipped"], records.get("skipped"))] if records.get("skipped") else []),
-        (t["level"], areas.get("level")),
-        (t["study_area"], areas.get("study_area")),
-        (t["n_areas"], areas.get("count")),
-        (t["n_sentra"], summary.get("sentra")),
-        (t["near"], (summary.get("candidates") or {}).get("count")),
+        (t["read"], records.read if records else None),
+        (t["kept"], records.kept if records else None),
+        (t["rejected_n"], records.rejected if records else None),
+        (t["repaired"], records.repaired if records else None),
+        *([(t["skipped"], records.skipped)] if records and records.skipped else []),
+        (t["level"], areas.level if areas else None),
+        (t["study_area"], areas.study_area if areas else None),
+        (t["n_areas"], areas.count if areas else None),
+        (t["n_sentra"], summary.sentra),
+        (t["near"], near.count if near else None),
     ]
     return pd.DataFrame(rows, columns=[t["item"], t["value"]])
 

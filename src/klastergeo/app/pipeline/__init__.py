@@ -21,7 +21,7 @@ import dataclasses
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
@@ -36,26 +36,39 @@ from klastergeo.app.pipeline import (
     probabilities,
     writer,
 )
-from klastergeo.app.pipeline._steps import Reporter, Steps, arrow_pool, header
+from klastergeo.app.pipeline._steps import Notes, Reporter, Steps, arrow_pool, header
 from klastergeo.app.pipeline.commands import run_area_model, run_models, validate_run
-from klastergeo.app.pipeline.counting import check_counts, count, count_from_file
-from klastergeo.app.pipeline.delineation import find_sentra
+from klastergeo.app.pipeline.counting import Counts, check_counts, count, count_from_file
+from klastergeo.app.pipeline.delineation import Delineation, find_sentra
 from klastergeo.app.pipeline.intake import rejection_folder, validate_only, validation_problem
-from klastergeo.app.pipeline.profiling import FIRM_LEVEL, check_colocation, profile, profile_counts
-from klastergeo.app.pipeline.protection import protect
-from klastergeo.app.pipeline.statistics import analyse
-from klastergeo.app.pipeline.study import study_area
-from klastergeo.app.pipeline.weighting import build_weights
+from klastergeo.app.pipeline.profiling import (
+    FIRM_LEVEL,
+    Profiles,
+    check_colocation,
+    profile,
+    profile_counts,
+)
+from klastergeo.app.pipeline.protection import Protection, protect
+from klastergeo.app.pipeline.statistics import Statistics, analyse
+from klastergeo.app.pipeline.study import StudyArea, study_area
+from klastergeo.app.pipeline.weighting import Weights, build_weights
 from klastergeo.errors import ConfigError, ValidationError
 from klastergeo.io.files import RunFolder
+from klastergeo.io.registry import batches
 from klastergeo.io.registry import records as records_mod
 from klastergeo.publish import gis, model_tables, workbook
+from klastergeo.publish import report as report_mod
+from klastergeo.publish.record import DisclosureRecord, OutputNote, RunRecord
+
+if TYPE_CHECKING:
+    from libpysal.graph import Graph
 
 __all__ = [
     "MODEL_STEPS",
     "SENTRA_STEPS",
     "STEPS",
     "Reporter",
+    "RunParts",
     "RunResult",
     "rejection_folder",
     "run",
@@ -93,6 +106,7 @@ MODEL_STEPS = ("read", "validate", "models", "write")
 class RunResult:
     """What a run produced (the same content as the files it wrote).
 
+    ``record`` is the run's typed record (``summary.json``; :attr:`summary` as JSON).
     ``areas`` are the areas of analysis with their statistics, one row per area
     (indexed by area code, EPSG:4326): ``name``, ``n_firms`` and, per analysed sector
     ``s``, ``n_firms_s``, ``lq_s``, ``lq_low_s``, ``lq_high_s``, ``spec_bin_s``,
@@ -104,7 +118,6 @@ class RunResult:
     """
 
     out: Path
-    summary: dict[str, Any]
     validation: records_mod.ValidationReport
     firm_columns: pd.DataFrame
     areas: gpd.GeoDataFrame
@@ -120,12 +133,20 @@ class RunResult:
     related: pd.DataFrame | None = None  # related.csv (co-location per sentra)
     colocated: pd.DataFrame | None = None  # the related industries' firms (positions)
     missing_links: pd.DataFrame | None = None  # missing_links.csv
-    graph: Any = None  # the libpysal Graph the statistics used
+    graph: Graph | None = None  # the libpysal Graph the statistics used
     sample: pd.DataFrame | None = None  # the models' sample strata, when sampled
     #: What the files may show (:class:`~.protection.Protection`): the tables above are
     #: as published, suppressed sums blank and marked in ``<measure>_flag`` columns.
-    disclosure: Any = field(default=None, repr=False)
+    disclosure: Protection | None = field(default=None, repr=False)
+    #: The run's record, as its ``summary.json`` holds it (without the file manifest).
+    record: RunRecord = field(default_factory=RunRecord)
     _firms: gpd.GeoDataFrame | None = field(default=None, repr=False)
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """The run's ``summary.json`` content (:attr:`record` as JSON; without the file
+        manifest)."""
+        return self.record.to_json()
 
     def sector(self, code: str) -> gpd.GeoDataFrame:
         """The areas with every statistic of one sector (the long table's rows of that
@@ -154,6 +175,21 @@ class RunResult:
         if self._firms is None:
             self._firms = firm_output.read_firms(self.out)
         return self._firms
+
+
+@dataclass(frozen=True)
+class RunParts:
+    """What the steps of a run made that its files are written from, beside its
+    :class:`RunResult`: the study area, the counts, the weights, the statistics, the
+    profiles, the fitted models, and the map (None when none is drawn)."""
+
+    study: StudyArea
+    counts: Counts
+    weights: Weights
+    stats: Statistics
+    profiles: Profiles
+    fitted: probabilities.Models
+    fmap: Any = None  # a folium Map
 
 
 def run(
@@ -190,25 +226,13 @@ def run(
     Returns
     -------
     RunResult
-        The tables of the run and its summary (the content of the files written).
+        The tables of the run and its record (the content of the files written).
 
     Examples
     --------
     >>> result = run(load_config("klastergeo.toml"))  # doctest: +SKIP
     """
-    if config.records.period_col or config.records.files or config.counts.files:
-        given = (
-            f"records.period_col={config.records.period_col!r}"
-            if config.records.period_col
-            else f"records.files ({len(config.records.files)} registries)"
-            if config.records.files
-            else f"counts.files ({len(config.counts.files)} counts files)"
-        )
-        raise ConfigError(
-            f"{given} asks for a run per survey period, which `klastergeo run` and "
-            "`klastergeo sentra` make (from Python: klastergeo.app.pipeline.periods.run_periods); "
-            "this function runs one registry"
-        )
+    _check_one_registry(config)
     steps = Steps(reporter)
     from_counts = config.counts.given
     if from_counts:
@@ -218,16 +242,7 @@ def run(
         check_colocation(config)
     with RunFolder(config.out) as folder, arrow_pool():  # checked, locked, then computing
         study = steps("boundaries", study_area, config)
-        if from_counts:  # counts per area: read, checked and counted in one step
-            records, counts = steps("read", count_from_file, config, study)
-            _stop_at_counts(config, records.validation, counts, steps, survey)
-            predictors: dict[str, pd.Series] = {}
-        else:
-            registry = steps("read", intake.read, config, folder.scratch(), steps.progress)
-            records, predictors = steps(
-                "validate", _validate, config, registry, study, steps, survey
-            )
-            counts = steps("aggregate", count, config, study, records)
+        records, counts, predictors = _read_and_count(config, steps, folder, study, survey)
         h3, options = study.kind == "h3", config.analysis
         weights = steps(
             "weights", build_weights, options, counts.areas, counts.firms_per_area, h3=h3
@@ -237,73 +252,134 @@ def run(
             "sentra", _sentra, config, study, counts, stats, weights, steps.notes
         )
         firms = assembly.firms_with_sentra(counts.firms, found)
-        if from_counts:
-            profiles = steps(
-                "profile", profile_counts, config, study, counts.counts, found.sentra, steps.notes
-            )
-        else:
-            profiles = steps(
-                "profile",
-                profile,
-                config,
-                study,
-                firms,
-                found.sentra,
-                stats.analysed,
-                steps.notes,
-                counts.store,
-            )
-        if from_counts:
-            steps.notes.add(
-                "write", "firms output (firms/) and firm markers", FIRM_LEVEL, warn=False
-            )
-        if sentra_only:
-            fitted = probabilities.Models()
-        elif from_counts:
-            fitted = probabilities.Models()
-            steps.notes.add(
-                "models", "firm-level models", f"{FIRM_LEVEL}: they are fitted on firms", warn=False
-            )
-        else:
-            fitted = steps(
-                "models", _models, config, firms, predictors, weights, records, steps.notes
-            )
+        profiles = _profile(config, steps, study, counts, stats, found, firms)
+        fitted = _fit(config, steps, firms, predictors, weights, records, sentra_only=sentra_only)
         del predictors  # a number per firm and predictor: only the models read them
         result = _result(config, records, counts, stats, weights, found, firms, profiles, fitted)
         guard = steps("protect", protect, config, counts, found, result.firm_columns, counts.store)
         result = guard.public(result)  # what every file, page and workbook shows
-        if from_counts:  # no firms output to read them from: there are none
+        if counts.source is not None:  # no firms output to read them from: there are none
             result._firms = counts.store.frame()
-        profiles = dataclasses.replace(
-            profiles,
-            concentration=result.concentration,
-            typology=result.typology,
-            diagnosis=result.diagnosis,
-        )
+        profiles = _published_profiles(profiles, result)
         fmap = None
         if not (sentra_only or skip_map):
             fmap = steps(
-                "map",
-                assembly.draw_map,
-                config,
-                study,
-                result,
-                parents,
-                fitted.best,
-                counts.store,
-                steps.notes,
-            )
+                "map", assembly.draw_map, config, study, result, parents, fitted.best,
+                counts.store, steps.notes,
+            )  # fmt: skip
         head = header(
             "sentra" if sentra_only else "complete", options.seed, timestamp=config.output.timestamp
         )
-        parts = (study, counts, weights, stats, profiles, fitted, fmap)
-        result.summary = _write_run(folder, config, steps, head, result, *parts)
+        parts = RunParts(study, counts, weights, stats, profiles, fitted, fmap)
+        result.record = _write_run(folder, config, steps, head, result, parts)
     logger.info("run finished: %d sentra, outputs in %s", len(result.sentra), config.out)
     return result
 
 
+def _published_profiles(profiles: Profiles, result: RunResult) -> Profiles:
+    """The profiles as the files show them (:meth:`~.protection.Protection.public`)."""
+    return dataclasses.replace(
+        profiles,
+        concentration=_given(result.concentration, profiles.concentration),
+        typology=_given(result.typology, profiles.typology),
+        diagnosis=_given(result.diagnosis, profiles.diagnosis),
+    )
+
+
+def _given(shown: pd.DataFrame | None, computed: pd.DataFrame) -> pd.DataFrame:
+    return computed if shown is None else shown
+
+
+def _check_one_registry(config: RunConfig) -> None:
+    """Refuse a configuration that asks for a run per survey period: :func:`run` runs
+    one registry (:func:`klastergeo.app.pipeline.periods.run_periods` runs several)."""
+    if not (config.records.period_col or config.records.files or config.counts.files):
+        return
+    given = (
+        f"records.period_col={config.records.period_col!r}"
+        if config.records.period_col
+        else f"records.files ({len(config.records.files)} registries)"
+        if config.records.files
+        else f"counts.files ({len(config.counts.files)} counts files)"
+    )
+    raise ConfigError(
+        f"{given} asks for a run per survey period, which `klastergeo run` and "
+        "`klastergeo sentra` make (from Python: klastergeo.app.pipeline.periods.run_periods); "
+        "this function runs one registry"
+    )
+
+
+def _read_and_count(
+    config: RunConfig,
+    steps: Steps,
+    folder: RunFolder,
+    study: StudyArea,
+    survey: intake.Survey | None,
+) -> tuple[intake.Intake, Counts, dict[str, pd.Series]]:
+    """The ``read``, ``validate`` and ``aggregate`` steps: the validated records, their
+    counts per area and the models' predictors (none for counts per area, which are
+    read, checked and counted in one step)."""
+    if config.counts.given:
+        records, counts = steps("read", count_from_file, config, study)
+        _stop_at_counts(config, records.validation, counts, steps, survey)
+        return records, counts, {}
+    registry = steps("read", intake.read, config, folder.scratch(), steps.progress)
+    records, predictors = steps("validate", _validate, config, registry, study, steps, survey)
+    counts = steps("aggregate", count, config, study, records)
+    return records, counts, predictors
+
+
+def _profile(
+    config: RunConfig,
+    steps: Steps,
+    study: StudyArea,
+    counts: Counts,
+    stats: Statistics,
+    found: Delineation,
+    firms: gpd.GeoDataFrame,
+) -> Profiles:
+    """The ``profile`` step: of the firms, or of the counts per area (which have no
+    firms to write or mark on the map: noted)."""
+    if counts.source is None:
+        return steps(
+            "profile", profile, config, study, firms, found.sentra, stats.analysed,
+            steps.notes, counts.store,
+        )  # fmt: skip
+    profiles = steps(
+        "profile", profile_counts, config, study, counts.counts, found.sentra, steps.notes
+    )
+    steps.notes.add("write", "firms output (firms/) and firm markers", FIRM_LEVEL, warn=False)
+    return profiles
+
+
+def _fit(
+    config: RunConfig,
+    steps: Steps,
+    firms: gpd.GeoDataFrame,
+    predictors: dict[str, pd.Series],
+    weights: Weights,
+    records: intake.Intake,
+    *,
+    sentra_only: bool,
+) -> probabilities.Models:
+    """The ``models`` step (none for ``klastergeo sentra``, nor for counts per area,
+    whose models would be of firms: noted)."""
+    if sentra_only:
+        return probabilities.Models()
+    if config.counts.given:
+        steps.notes.add(
+            "models", "firm-level models", f"{FIRM_LEVEL}: they are fitted on firms", warn=False
+        )
+        return probabilities.Models()
+    return steps("models", _models, config, firms, predictors, weights, records, steps.notes)
+
+
 def _validate(
-    config: RunConfig, registry: Any, study: Any, steps: Steps, survey: intake.Survey | None
+    config: RunConfig,
+    registry: batches.Registry,
+    study: StudyArea,
+    steps: Steps,
+    survey: intake.Survey | None,
 ) -> tuple[intake.Intake, dict[str, pd.Series]]:
     """Validate the records (and read the model predictors, failing early on unknown
     ones); stop where validation keeps nothing, or finds a problem with ``--strict``."""
@@ -314,8 +390,13 @@ def _validate(
 
 
 def _sentra(
-    config: RunConfig, study: Any, counts: Any, stats: Any, weights: Any, notes: Any = None
-) -> tuple[pd.Series | None, Any]:
+    config: RunConfig,
+    study: StudyArea,
+    counts: Counts,
+    stats: Statistics,
+    weights: Weights,
+    notes: Notes | None = None,
+) -> tuple[pd.Series | None, Delineation]:
     """The areas' parent names (for sentra names and the map) and the sentra."""
     parents = study.parents(counts.areas)
     return parents, find_sentra(config, counts, stats, weights, parents, notes=notes)
@@ -325,9 +406,9 @@ def _models(
     config: RunConfig,
     firms: gpd.GeoDataFrame,
     predictors: dict[str, pd.Series],
-    weights: Any,
+    weights: Weights,
     records: intake.Intake,
-    notes: Any,
+    notes: Notes,
 ) -> probabilities.Models:
     """The firm-level models of ``[model]``; a kind that cannot be estimated is noted."""
     fitted = probabilities.fit_models(
@@ -347,12 +428,12 @@ def _models(
 def _result(
     config: RunConfig,
     records: intake.Intake,
-    counts: Any,
-    stats: Any,
-    weights: Any,
-    found: Any,
+    counts: Counts,
+    stats: Statistics,
+    weights: Weights,
+    found: Delineation,
     firms: gpd.GeoDataFrame,
-    profiles: Any,
+    profiles: Profiles,
     fitted: probabilities.Models,
 ) -> RunResult:
     """The tables of the run, every step's columns in place."""
@@ -366,7 +447,6 @@ def _result(
     )
     return RunResult(
         out=Path(config.out),
-        summary={},
         validation=records.validation,
         firm_columns=firms,
         areas=gis.areas_layer(counts.areas, table, stats.analysed),
@@ -390,7 +470,7 @@ def _result(
 def _stop_at_counts(
     config: RunConfig,
     report: records_mod.ValidationReport,
-    counts: Any,
+    counts: Counts,
     steps: Steps,
     survey: intake.Survey | None = None,
 ) -> None:
@@ -461,121 +541,146 @@ def _write_run(
     steps: Steps,
     head: dict[str, Any],
     result: RunResult,
-    study: Any,
-    counts: Any,
-    weights: Any,
-    stats: Any,
-    profiles: Any,
-    fitted: probabilities.Models,
-    fmap: Any,
-) -> dict[str, Any]:
-    """The report, every output file and the summary, then the commit (the ``report``
-    and ``write`` steps). Returns the summary."""
-    from klastergeo.publish import maps
+    parts: RunParts,
+) -> RunRecord:
+    """The report, every output file and the record, then the commit (the ``report``
+    and ``write`` steps). Returns the record (``summary.json`` without the manifest)."""
+    record = _record(config, steps, head, result, parts)
+    with steps.timed("report"):
+        shown = _report(folder.path, config, record, result, parts)
+    with steps.timed("write"):
+        _write_files(folder, config, steps, record, result, parts, shown)
+    record = record.replace(timings=dict(steps.timings), peak_rss_mb=dict(steps.memory))
+    if folder.notes:  # what the writers changed to fit a format (a column renamed, a cell cut)
+        record = record.replace(output_notes=[OutputNote(**n) for n in folder.notes])
+    folder.commit(record.to_json())
+    return record
 
-    stage = folder.path
-    summary = writer.run_summary(
+
+def _record(
+    config: RunConfig, steps: Steps, head: dict[str, Any], result: RunResult, parts: RunParts
+) -> RunRecord:
+    """The run's record before its files are written (timings to come)."""
+    counts, located = parts.counts, parts.profiles.colocation
+    record = writer.run_summary(
         config,
         head,
         report=result.validation,
         areas=result.areas,
         firms_per_area=counts.firms_per_area,
-        weights_info=weights.info,
-        analysed=stats.analysed,
-        skipped=stats.skipped,
+        weights_info=parts.weights.info,
+        analysed=parts.stats.analysed,
+        skipped=parts.stats.skipped,
         sentra=result.sentra,
-        model_notes=fitted.notes,
-        predictors_left_out=fitted.left_out,
+        model_notes=parts.fitted.notes,
+        predictors_left_out=parts.fitted.left_out,
         not_computed=steps.notes.items,
         timings=steps.timings,
         candidates=result.candidates,
-        colocation=profiles.colocation.info if profiles.colocation is not None else None,
+        colocation=located.info if located is not None else None,
     )
-    if result.disclosure is not None:
-        summary["disclosure"] = result.disclosure.summary()
-    if counts.source is not None:
-        summary["counts"] = counts.source.summary()
-    with steps.timed("report"):
-        shown = writer.figures(
+    return record.replace(
+        disclosure=DisclosureRecord.from_json(result.disclosure.summary())
+        if result.disclosure is not None
+        else None,
+        counts=counts.source.summary() if counts.source is not None else None,
+    )
+
+
+def _report(
+    stage: Path, config: RunConfig, record: RunRecord, result: RunResult, parts: RunParts
+) -> list[report_mod.Figure]:
+    """The figures and ``report.html`` (the ``report`` step); returns the figures."""
+    shown = writer.figures(
+        stage,
+        config,
+        areas=result.areas,
+        table=result.table,
+        sentra=result.sentra,
+        counts=parts.counts.counts,
+        graph=parts.weights.graph,
+        analysed=parts.stats.analysed,
+        outlines=parts.study.figure_outlines(),
+        global_stats=result.global_stats,
+    )
+    writer.report_page(
+        stage,
+        config,
+        record,
+        sentra=result.sentra,
+        global_stats=result.global_stats,
+        fitted=parts.fitted.fitted,
+        shown=shown,
+        has_map=parts.fmap is not None,
+        related=result.related,
+        missing=result.missing_links,
+    )
+    return shown
+
+
+def _write_files(
+    folder: RunFolder,
+    config: RunConfig,
+    steps: Steps,
+    record: RunRecord,
+    result: RunResult,
+    parts: RunParts,
+    shown: list[report_mod.Figure],
+) -> None:
+    """Every data file, layer, workbook, model table, the map and the start page (the
+    ``write`` step)."""
+    from klastergeo.publish import maps
+
+    stage, counts, fitted = folder.path, parts.counts, parts.fitted
+    global_rows = writer.global_table(
+        result.global_stats, counts.counts, result.table, result.sentra
+    )
+    locale = config.output.csv_locale
+    writer.validation_reports(stage, result.validation, locale=locale)
+    if counts.source is None:  # counts per area have no firms to write
+        firm_output.write_firms(
             stage,
-            config,
-            areas=result.areas,
-            table=result.table,
-            sentra=result.sentra,
-            counts=counts.counts,
-            graph=weights.graph,
-            analysed=stats.analysed,
-            outlines=study.figure_outlines(),
-            global_stats=result.global_stats,
+            counts.store,
+            writer.firm_columns(result.firm_columns),
+            by_province=parts.study.nested,
+            progress=lambda done, total: steps.progress("writing firms", done, total),
+            gpkg=config.output.firms_gpkg,
+            created=record.created,
         )
-        writer.report_page(
-            stage,
-            config,
-            summary,
-            sentra=result.sentra,
-            global_stats=result.global_stats,
-            fitted=fitted.fitted,
-            shown=shown,
-            has_map=fmap is not None,
-            related=result.related,
-            missing=result.missing_links,
-        )
-    with steps.timed("write"):
-        global_rows = writer.global_table(
-            result.global_stats, counts.counts, result.table, result.sentra
-        )
-        locale = config.output.csv_locale
-        writer.validation_reports(stage, result.validation, locale=locale)
-        if counts.source is None:  # counts per area have no firms to write
-            firm_output.write_firms(
-                stage,
-                counts.store,
-                writer.firm_columns(result.firm_columns),
-                by_province=study.nested,
-                progress=lambda done, total: steps.progress("writing firms", done, total),
-                gpkg=config.output.firms_gpkg,
-                created=summary["created"],
-            )
-        writer.run_tables(
-            stage,
-            table=result.table,
-            sentra=result.sentra,
-            global_stats=global_rows,
-            profiles=profiles,
-            members=result.members,
-            bands=weights.bands,
-            candidates=result.candidates,
-            locale=locale,
-        )
-        _layers_and_workbook(stage, config, summary, result, fitted, global_rows)
-        writer.model_outputs(stage, None, fitted.fitted, fitted.sample, locale=locale)
-        if fmap is not None:
-            maps.save_map(fmap, stage / "map.html")
-        writer.radar_charts(stage, config, profiles.diagnosis, result.sentra)
-        folder.sync()
-        writer.index_page(stage, config, summary, shown)
-    summary["timings"] = dict(steps.timings)
-    summary["peak_rss_mb"] = dict(steps.memory)
-    if folder.notes:  # what the writers changed to fit a format (a column renamed, a cell cut)
-        summary["output_notes"] = list(folder.notes)
-    folder.commit(summary)
-    return summary
+    writer.run_tables(
+        stage,
+        table=result.table,
+        sentra=result.sentra,
+        global_stats=global_rows,
+        profiles=parts.profiles,
+        members=result.members,
+        bands=parts.weights.bands,
+        candidates=result.candidates,
+        locale=locale,
+    )
+    _layers_and_workbook(stage, config, record, result, fitted, global_rows)
+    writer.model_outputs(stage, None, fitted.fitted, fitted.sample, locale=locale)
+    if parts.fmap is not None:
+        maps.save_map(parts.fmap, stage / "map.html")
+    writer.radar_charts(stage, config, parts.profiles.diagnosis, result.sentra)
+    folder.sync()
+    writer.index_page(stage, config, record, shown)
 
 
 def _layers_and_workbook(
     stage: Path,
     config: RunConfig,
-    summary: dict[str, Any],
+    record: RunRecord,
     result: RunResult,
     fitted: probabilities.Models,
     global_rows: pd.DataFrame,
 ) -> None:
     """``areas.gpkg`` and ``sentra.gpkg`` (GIS), and ``results.xlsx`` (spreadsheet)."""
     layer = result.areas
-    gis.write_layers(stage, layer=layer, sentra=result.sentra, created=summary["created"])
+    gis.write_layers(stage, layer=layer, sentra=result.sentra, created=record.created)
     workbook.write_workbook(
         stage / "results.xlsx",
-        summary=summary,
+        summary=record,
         sentra=result.sentra,
         areas=workbook.key_columns(pd.DataFrame(layer.drop(columns=layer.geometry.name))),
         global_stats=global_rows,

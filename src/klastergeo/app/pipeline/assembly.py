@@ -4,7 +4,7 @@ writes, each step's columns added in one place (and the inputs never modified)."
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -19,6 +19,9 @@ from klastergeo.app.pipeline.profiling import Profiles
 from klastergeo.app.pipeline.study import StudyArea
 from klastergeo.io.registry.firms import FirmStore
 from klastergeo.publish import maps
+
+if TYPE_CHECKING:
+    from klastergeo.app.pipeline import RunResult
 
 __all__ = [
     "draw_map",
@@ -217,7 +220,7 @@ def _aligned(values: pd.Series, index: pd.Index) -> np.ndarray:
 def draw_map(
     config: RunConfig,
     study: StudyArea,
-    result: Any,
+    result: RunResult,
     parents: pd.Series | None,
     best: str | None,
     store: FirmStore | None = None,
@@ -274,7 +277,7 @@ def draw_map(
         if config.disclosure.enabled:  # a mean of one or two firms' probabilities is theirs
             probability = probability.where(grouped.count() >= config.disclosure.min_firms)
         probability.index = probability.index.astype(object)
-    return maps.build_map(
+    data = maps.MapInput(
         result.areas,
         result.table,
         result.sentra,
@@ -282,14 +285,17 @@ def draw_map(
         outlines=study.outlines(),
         probability=probability,
         parents=parents,
-        lang=config.map.lang,
-        tiles=config.map.tiles,
-        max_firms=config.map.max_firms,
-        max_areas=config.map.max_areas,
         provinces=study.provinces() if len(result.areas) > config.map.max_areas else None,
         related_firms=related_points(columns, result.colocated, store) if few else None,
+    )
+    style = maps.MapStyle(
+        lang=config.map.lang,
+        tiles=config.map.tiles,
         title=config.map.title,
-        attribution=config.map.attribution,
         source=Path(str(config.records.path)).name,
+        attribution=config.map.attribution,
+        max_firms=config.map.max_firms,
+        max_areas=config.map.max_areas,
         made=run_time(config.output.timestamp).date().isoformat(),
     )
+    return maps.build_map(data, style)

@@ -189,7 +189,7 @@ def _fit_survey(
         with steps.timed("models"):
             for kind in options.kinds:
                 try:
-                    fitted[kind] = probabilities._fit_kind(
+                    fitted[kind] = probabilities.fit_kind(
                         config, data, list(options.predictors), kind
                     )
                     notes[kind] = fitted[kind].fit

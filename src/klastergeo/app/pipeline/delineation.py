@@ -75,39 +75,65 @@ def find_sentra(
     Delineation
         The sentra, their member areas, and the ``sentra_id`` of every firm and area row.
     """
+    if config.sentra.method == "areas":
+        return _area_sentra(config, counts, stats, weights, parents)
+    return _point_sentra(config, counts, stats, parents, notes)
+
+
+def _area_sentra(
+    config: RunConfig,
+    counts: Counts,
+    stats: Statistics,
+    weights: Weights,
+    parents: pd.Series | None,
+) -> Delineation:
+    """Area-based sentra: contiguous specialised areas, their members and near misses."""
+    options, table = config.sentra, stats.table
+    rules: dict[str, Any] = {
+        "min_firms": options.min_firms,
+        "lq_threshold": options.lq_threshold,
+        "confidence": options.confidence,
+        "min_area_firms": options.min_area_firms,
+    }
+    screened = sentra_mod.screen(table, weights.graph, **rules)  # once for both
+    sentra, members = sentra_mod.delineate(
+        table,
+        weights.graph,
+        counts.areas,
+        **rules,
+        screened=screened,
+        extend=options.extend,
+        extend_min_firms=options.extend_min_firms,
+        extend_lq=options.extend_lq,
+        parents=parents,
+    )
+    membership = members["sentra_id"]
+    area_sentra = pd.DataFrame(
+        {
+            "sentra_id": membership.reindex(table.index).to_numpy(dtype=object),
+            "sentra_role": members["role"].reindex(table.index).to_numpy(dtype=object),
+        },
+        index=table.index,
+    )
+    firm_sentra = _firm_sentra(membership.reindex(counts.counts.index), counts.rows)
+    near = sentra_mod.near_misses(table, weights.graph, members, **rules, screened=screened)
+    return Delineation(
+        with_sector_labels(sentra, config.map.lang), members, firm_sentra, area_sentra, near
+    )
+
+
+def _point_sentra(
+    config: RunConfig,
+    counts: Counts,
+    stats: Statistics,
+    parents: pd.Series | None,
+    notes: Notes | None,
+) -> Delineation:
+    """Point-based sentra: dense groups of the firms' points; an area row belongs to
+    the sentra most of its firms of the sector are in."""
     options, firms, table = config.sentra, counts.firms, stats.table
-    if options.method == "areas":
-        rules: dict[str, Any] = {
-            "min_firms": options.min_firms,
-            "lq_threshold": options.lq_threshold,
-            "confidence": options.confidence,
-            "min_area_firms": options.min_area_firms,
-        }
-        screened = sentra_mod.screen(table, weights.graph, **rules)  # once for both
-        sentra, members = sentra_mod.delineate(
-            table,
-            weights.graph,
-            counts.areas,
-            **rules,
-            screened=screened,
-            extend=options.extend,
-            extend_min_firms=options.extend_min_firms,
-            extend_lq=options.extend_lq,
-            parents=parents,
-        )
-        membership = members["sentra_id"]
-        area_sentra = pd.DataFrame(
-            {
-                "sentra_id": membership.reindex(table.index).to_numpy(dtype=object),
-                "sentra_role": members["role"].reindex(table.index).to_numpy(dtype=object),
-            },
-            index=table.index,
-        )
-        firm_sentra = _firm_sentra(membership.reindex(counts.counts.index), counts.rows)
-        near = sentra_mod.near_misses(table, weights.graph, members, **rules, screened=screened)
-        return Delineation(
-            with_sector_labels(sentra, config.map.lang), members, firm_sentra, area_sentra, near
-        )
+    method = options.method
+    assert method != "areas"
     # firms placed by their area's code or name have no point: in no point sentra (noted;
     # delineate_points leaves them out)
     with_points(
@@ -118,7 +144,7 @@ def find_sentra(
     )
     sentra, firm_sentra = sentra_mod.delineate_points(
         points,
-        method=options.method,
+        method=method,
         min_firms=options.min_firms,
         lq_threshold=options.lq_threshold,
         eps_m=options.eps_m,
@@ -141,7 +167,6 @@ def _area_sentra_of_points(firms: pd.DataFrame, ids: pd.Series, rows: pd.Index) 
     placed = pd.DataFrame(
         {"area_code": firms["area_code"], "sector": firms["sector"], "sentra_id": ids}
     ).dropna(subset=["sentra_id"])
-    # an area row belongs to the sentra most of its firms of the sector are in
     share = placed.groupby(["area_code", "sector"], observed=True)["sentra_id"].agg(
         lambda v: v.value_counts().index[0]
     )

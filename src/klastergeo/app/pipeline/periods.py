@@ -71,6 +71,7 @@ from klastergeo.io.files import RunFolder, atomic_path, write_csv, write_text
 from klastergeo.io.registry import batches, period_labels
 from klastergeo.io.registry import records as records_mod
 from klastergeo.publish import messages
+from klastergeo.publish.record import RunRecord
 
 __all__ = ["PeriodsResult", "period_files", "run_periods", "split_by_period", "split_counts"]
 
@@ -92,6 +93,11 @@ class PeriodsResult:
     emerging: pd.DataFrame | None  # None with fewer than three periods
     indicators: pd.DataFrame
     summary: dict[str, Any]
+
+    @property
+    def record(self) -> RunRecord:
+        """The run over surveys' record (:attr:`summary`, typed)."""
+        return RunRecord.from_json(self.summary)
 
 
 #: The most distinct labels a period column may hold: more is not a column of survey

@@ -23,6 +23,7 @@ __all__ = [
     "Models",
     "Sample",
     "best_kind",
+    "fit_kind",
     "fit_models",
     "left_out",
     "left_out_text",
@@ -293,7 +294,7 @@ def fit_models(
     used = data if sample is None else data.iloc[sample.positions]
     for kind in options.kinds:
         try:
-            result = _fit_kind(config, used, list(predictors), kind)
+            result = fit_kind(config, used, list(predictors), kind)
         except ModelError as err:
             logger.warning("%s model skipped: %s", kind, err)
             notes[kind] = {"skipped": str(err)}
@@ -338,9 +339,23 @@ def _outcome(
     )
 
 
-def _fit_kind(
+def fit_kind(
     config: RunConfig, data: pd.DataFrame, predictors: list[str], kind: str
 ) -> models.ModelResult:
+    """One model of ``[model] outcome`` on ``predictors``, with the options of ``[model]``.
+
+    Parameters
+    ----------
+    config
+        The configuration: ``[model]`` (outcome, cutoff, robust, categorical, reference,
+        log, standardise).
+    data
+        The firms with the outcome and predictor columns.
+    predictors
+        The predictor columns.
+    kind
+        ``"lpm"``, ``"logit"`` or ``"probit"``.
+    """
     options = config.model
     return models.fit(
         data,

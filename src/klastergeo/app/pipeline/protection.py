@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -31,6 +31,9 @@ from klastergeo.app.config import RunConfig
 from klastergeo.app.pipeline.counting import Counts, lq_column
 from klastergeo.app.pipeline.delineation import Delineation
 from klastergeo.io.registry.firms import FirmStore
+
+if TYPE_CHECKING:
+    from klastergeo.app.pipeline import RunResult
 
 __all__ = ["Protection", "flag_column", "protect", "regency_codes"]
 
@@ -120,7 +123,7 @@ class Protection:
             "suppressed": self.counts,
         }
 
-    def public(self, result: Any) -> Any:
+    def public(self, result: RunResult) -> RunResult:
         """A :class:`~klastergeo.app.pipeline.RunResult` as its files may show it.
 
         Parameters
@@ -355,69 +358,15 @@ def protect(
     """
     rules = config.disclosure.rules()
     enabled = config.disclosure.enabled
-    cell_index = cast(pd.MultiIndex, counts.counts.index)
-    n_cells = len(cell_index)
-    rows = np.asarray(counts.rows, dtype=np.int64)
-    f = counts.firms
-    sentra_ids = pd.Index(found.sentra.index.astype(str), name="sentra_id")
-    firm_sentra = _codes(firms["sentra_id"], sentra_ids)
-    point = config.sentra.method != "areas"
-    # the published groups of cells: regencies where the areas nest in them, else the
-    # whole study area (the indicators of a run over surveys), and area-based sentra
-    regency_cells, regency_index = _regency_cells(cell_index)
-    sentra_cells = None if point else _sentra_cells(cell_index, found, sentra_ids)
-    groupings = [g for g in (regency_cells, sentra_cells) if g is not None]
-    at_sentra = len(groupings) - 1  # the sentra are the last grouping when they are one
-    measure = lq_column(config)
-    lq_measure = measure if measure in sdc.MEASURES else None
-    # location quotients of a measure give each area's total over its sectors away
-    # (a published cell's value over its quotient), whatever the rules say of it
-    area_cells = np.asarray(cell_index.codes[0], dtype=np.int64)
-    cell_columns: dict[str, Any] = {}
-    sentra_columns: dict[str, Any] = {}
-    regency_columns: dict[str, Any] = {}
-    tally: dict[str, dict[str, int]] = {}
-    for m in sdc.MEASURES:
-        values = f[m].to_numpy(dtype=float, na_value=np.nan) if m in f else np.full(len(f), np.nan)
-        if counts.source is not None:  # counts per area: sums without the firms' values
-            cells = _counted_sizes(counts.counts, m, rules.dominance_n)
-        else:
-            cells = sdc.sizes(values, rows, n_cells, top=rules.dominance_n)
-        extra = [area_cells] if m == lq_measure else []
-        shown = [None] * len(groupings) + [np.ones(len(cell_index.levels[0]), dtype=bool)] * len(
-            extra
-        )
-        done = sdc.suppress(cells, groupings + extra, rules, published=shown) if enabled else None
-        flags = done.cells if done is not None else _padded(None, n_cells)
-        # sentra: sums of whole cells (area-based) or of firms that cut cells (points)
-        if sentra_cells is not None:
-            own = sdc.combine(cells, sentra_cells, len(sentra_ids))
-            s_flags = _padded(done.groups[at_sentra] if done else None, len(sentra_ids))
-        else:
-            own = sdc.sizes(values, firm_sentra, len(sentra_ids), top=rules.dominance_n)
-            s_flags = sdc.primary(own, rules) if enabled else _padded(None, len(sentra_ids))
-            if done is not None:
-                published = list(zip(groupings + extra, done.published, strict=True))
-                s_flags = sdc.point_sentra_flags(
-                    values, rows, firm_sentra, flags, s_flags, rules, groupings=published
-                )
-        sentra_columns.update(_size_columns(m, own, s_flags))
-        # regencies or the study area (the indicators of a run over surveys)
-        r_sizes = sdc.combine(cells, regency_cells, len(regency_index))
-        r_flags = _padded(done.groups[0] if done else None, len(regency_index))
-        regency_columns.update(_size_columns(m, r_sizes, r_flags))
-        cell_columns[f"{m}_n"] = cells.n
-        cell_columns[f"{m}_flag"] = flags
-        if m in f:
-            tally[m] = {
-                sdc.FLAGS[k]: int(((flags == k) & (cells.n > 0)).sum())
-                for k in range(1, len(sdc.FLAGS))
-            }
-            tally[m]["sentra"] = int((s_flags > 0).sum())
-    cell_frame = pd.DataFrame(cell_columns, index=cell_index)
+    groups = _groups(config, counts, found, firms)
+    cell_index, f, rows = groups.index, counts.firms, groups.rows
+    sums = _suppressed_sums(counts, groups, rules, enabled)
+    cell_frame = pd.DataFrame(sums.cells, index=cell_index)
     cell_frame = cell_frame.loc[(cell_frame[[f"{m}_n" for m in sdc.MEASURES]] > 0).any(axis=1)]
+    sentra_ids, lq_measure = groups.sentra_ids, groups.lq_measure
     typology_flags, diagnosis_flags = _profile_flags(config, firms, store, sentra_ids, rules)
-    shapes = _point_shapes(f, firm_sentra, sentra_ids, rules) if point and enabled else None
+    point = groups.sentra_cells is None
+    shapes = _point_shapes(f, groups.firm_sentra, sentra_ids, rules) if point and enabled else None
     concentration_sectors: frozenset[str] = frozenset()
     plant_sectors: frozenset[str] = frozenset()
     if lq_measure is not None and enabled:
@@ -430,8 +379,8 @@ def protect(
         rules=rules,
         enabled=enabled,
         cells=cell_frame,
-        sentra=pd.DataFrame(sentra_columns, index=pd.Index(sentra_ids, name="sentra_id")),
-        regencies=pd.DataFrame(regency_columns, index=regency_index),
+        sentra=pd.DataFrame(sums.sentra, index=pd.Index(sentra_ids, name="sentra_id")),
+        regencies=pd.DataFrame(sums.regencies, index=groups.regency_index),
         typology=typology_flags if enabled else typology_flags.iloc[:0],
         diagnosis=diagnosis_flags if enabled else diagnosis_flags.iloc[:0],
         probability_n=_probability_counts(firms) if enabled else _all_counts(cell_index),
@@ -439,7 +388,7 @@ def protect(
         concentration_sectors=concentration_sectors,
         plant_sectors=plant_sectors,
         shapes=shapes,
-        counts=tally,
+        counts=sums.tally,
         dominance_applied=counts.source is None,
     )
     if counts.source is not None and enabled:
@@ -450,9 +399,114 @@ def protect(
     logger.info(
         "disclosure control%s: %s",
         "" if enabled else " (off)",
-        {m: sum(v for k, v in t.items() if k != "sentra") for m, t in tally.items()},
+        {m: sum(v for k, v in t.items() if k != "sentra") for m, t in sums.tally.items()},
     )
     return protection
+
+
+@dataclass(frozen=True)
+class _Groups:
+    """The cells of a run and the published groups of them: ``rows`` (each firm's
+    cell), the regencies (or the whole study area) each cell is in, the area-based
+    sentra (None for point-based sentra, whose firms cut cells: ``firm_sentra``), and
+    each cell's area (its total over sectors, which the location quotients of
+    ``lq_measure`` give away)."""
+
+    index: pd.MultiIndex
+    rows: NDArray[np.int64]
+    sentra_ids: pd.Index
+    firm_sentra: NDArray[np.int64]
+    regency_cells: NDArray[np.int64]
+    regency_index: pd.MultiIndex
+    sentra_cells: NDArray[np.int64] | None
+    area_cells: NDArray[np.int64]
+    lq_measure: str | None
+
+    @property
+    def groupings(self) -> list[NDArray[np.int64]]:
+        """The published groupings: regencies, then the area-based sentra."""
+        return [g for g in (self.regency_cells, self.sentra_cells) if g is not None]
+
+
+def _groups(config: RunConfig, counts: Counts, found: Delineation, firms: pd.DataFrame) -> _Groups:
+    """The cells of ``counts`` and the groups of them a run publishes."""
+    cell_index = cast(pd.MultiIndex, counts.counts.index)
+    sentra_ids = pd.Index(found.sentra.index.astype(str), name="sentra_id")
+    point = config.sentra.method != "areas"
+    # the published groups of cells: regencies where the areas nest in them, else the
+    # whole study area (the indicators of a run over surveys), and area-based sentra
+    regency_cells, regency_index = _regency_cells(cell_index)
+    measure = lq_column(config)
+    return _Groups(
+        index=cell_index,
+        rows=np.asarray(counts.rows, dtype=np.int64),
+        sentra_ids=sentra_ids,
+        firm_sentra=_codes(firms["sentra_id"], sentra_ids),
+        regency_cells=regency_cells,
+        regency_index=regency_index,
+        sentra_cells=None if point else _sentra_cells(cell_index, found, sentra_ids),
+        # location quotients of a measure give each area's total over its sectors away
+        # (a published cell's value over its quotient), whatever the rules say of it
+        area_cells=np.asarray(cell_index.codes[0], dtype=np.int64),
+        lq_measure=measure if measure in sdc.MEASURES else None,
+    )
+
+
+@dataclass(frozen=True)
+class _Sums:
+    """The columns of the cells, sentra and regencies (sizes and flags per measure), and
+    how many of each flag per measure (``summary.json`` ``disclosure.suppressed``)."""
+
+    cells: dict[str, Any]
+    sentra: dict[str, Any]
+    regencies: dict[str, Any]
+    tally: dict[str, dict[str, int]]
+
+
+def _suppressed_sums(counts: Counts, groups: _Groups, rules: sdc.Rules, enabled: bool) -> _Sums:
+    """Every measure's sums per cell, sentra and regency, and what the rules suppress."""
+    f, rows, n_cells = counts.firms, groups.rows, len(groups.index)
+    groupings, n_sentra = groups.groupings, len(groups.sentra_ids)
+    at_sentra = len(groupings) - 1  # the sentra are the last grouping when they are one
+    sums = _Sums({}, {}, {}, {})
+    for m in sdc.MEASURES:
+        values = f[m].to_numpy(dtype=float, na_value=np.nan) if m in f else np.full(len(f), np.nan)
+        if counts.source is not None:  # counts per area: sums without the firms' values
+            cells = _counted_sizes(counts.counts, m, rules.dominance_n)
+        else:
+            cells = sdc.sizes(values, rows, n_cells, top=rules.dominance_n)
+        extra = [groups.area_cells] if m == groups.lq_measure else []
+        every_area = np.ones(len(groups.index.levels[0]), dtype=bool)
+        shown = [None] * len(groupings) + [every_area] * len(extra)
+        done = sdc.suppress(cells, groupings + extra, rules, published=shown) if enabled else None
+        flags = done.cells if done is not None else _padded(None, n_cells)
+        # sentra: sums of whole cells (area-based) or of firms that cut cells (points)
+        if groups.sentra_cells is not None:
+            own = sdc.combine(cells, groups.sentra_cells, n_sentra)
+            s_flags = _padded(done.groups[at_sentra] if done else None, n_sentra)
+        else:
+            own = sdc.sizes(values, groups.firm_sentra, n_sentra, top=rules.dominance_n)
+            s_flags = sdc.primary(own, rules) if enabled else _padded(None, n_sentra)
+            if done is not None:
+                published = list(zip(groupings + extra, done.published, strict=True))
+                s_flags = sdc.point_sentra_flags(
+                    values, rows, groups.firm_sentra, flags, s_flags, rules, groupings=published
+                )
+        sums.sentra.update(_size_columns(m, own, s_flags))
+        # regencies or the study area (the indicators of a run over surveys)
+        n_regencies = len(groups.regency_index)
+        r_sizes = sdc.combine(cells, groups.regency_cells, n_regencies)
+        r_flags = _padded(done.groups[0] if done else None, n_regencies)
+        sums.regencies.update(_size_columns(m, r_sizes, r_flags))
+        sums.cells[f"{m}_n"] = cells.n
+        sums.cells[f"{m}_flag"] = flags
+        if m in f:
+            sums.tally[m] = {
+                sdc.FLAGS[k]: int(((flags == k) & (cells.n > 0)).sum())
+                for k in range(1, len(sdc.FLAGS))
+            }
+            sums.tally[m]["sentra"] = int((s_flags > 0).sum())
+    return sums
 
 
 def _counted_sizes(counts: pd.DataFrame, measure: str, top: int) -> sdc.Sizes:

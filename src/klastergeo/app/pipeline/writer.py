@@ -1,6 +1,15 @@
-"""The one module that writes outputs: every file of a run, into its staging folder
-(:class:`klastergeo.io.files.RunFolder`), then ``summary.json`` with the file manifest and the
-commit. Column lists come from :mod:`klastergeo.schema`."""
+"""What a run writes: the files of a run and of a run stopped at validation, into the
+staging folder of its :class:`klastergeo.io.files.RunFolder`, and its record
+(:class:`klastergeo.publish.record.RunRecord`), committed as ``summary.json`` with the
+file manifest.
+
+This module decides which files a run has, their names and columns (column lists from
+:mod:`klastergeo.schema`) and what goes into its record; the bytes of the pages, maps,
+figures, workbook, GIS layers, model tables and firm files come from their renderers
+(:mod:`klastergeo.publish`, :func:`klastergeo.analysis.regression.write`,
+:mod:`~klastergeo.app.pipeline.firm_output`), and every file lands in the run's staging
+folder, so a run's outputs appear all at once or not at all.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +17,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -23,7 +32,22 @@ from klastergeo.io.registry import records as records_mod
 from klastergeo.publish import model_tables, radar
 from klastergeo.publish import report as report_mod
 from klastergeo.publish import site as publish_mod
+from klastergeo.publish.record import (
+    AreasRecord,
+    ConfigRecord,
+    LeftOut,
+    NearMisses,
+    NotComputed,
+    RecordsRecord,
+    RunRecord,
+    SectorsRecord,
+)
 from klastergeo.schema import AREA_COLUMNS, SENTRA_COLUMNS, SENTRA_INDEX
+
+if TYPE_CHECKING:
+    from libpysal.graph import Graph
+
+    from klastergeo.app.pipeline.profiling import Profiles
 
 __all__ = [
     "area_model_outputs",
@@ -130,18 +154,16 @@ def rejection_report(
     timings
         Seconds taken by each step so far.
     """
+    record = RunRecord.from_json(head).replace(
+        order=(),
+        records=RecordsRecord.from_json(report.summary()),
+        timings=dict(timings),
+        config=ConfigRecord.from_json(config.to_dict()),
+        versions=versions(),
+    )
     with RunFolder(where, kind="rejected") as folder:
         validation_reports(folder.path, report, locale=config.output.csv_locale)
-        folder.commit(
-            {
-                **head,
-                "records": report.summary(),
-                "sentra": None,
-                "timings": timings,
-                "config": config.to_dict(),
-                "versions": versions(),
-            }
-        )
+        folder.commit(record.to_json())
 
 
 def model_outputs(
@@ -266,7 +288,7 @@ def run_tables(
     table: pd.DataFrame,
     sentra: gpd.GeoDataFrame,
     global_stats: pd.DataFrame,
-    profiles: Any,
+    profiles: Profiles,
     members: pd.DataFrame | None,
     bands: pd.DataFrame | None,
     candidates: pd.DataFrame | None = None,
@@ -337,7 +359,9 @@ def run_tables(
         csv(bands, folder / "scale.csv", locale=locale)
 
 
-def radar_charts(folder: Path, config: RunConfig, diagnosed: pd.DataFrame, sentra: Any) -> None:
+def radar_charts(
+    folder: Path, config: RunConfig, diagnosed: pd.DataFrame, sentra: pd.DataFrame
+) -> None:
     """A radar chart per diagnosed sentra (``diagnosis/``) when configured.
 
     Parameters
@@ -364,7 +388,7 @@ def figures(
     table: pd.DataFrame,
     sentra: pd.DataFrame,
     counts: pd.DataFrame,
-    graph: Any,
+    graph: Graph,
     analysed: tuple[str, ...],
     outlines: gpd.GeoDataFrame | None,
     global_stats: pd.DataFrame | None = None,
@@ -452,7 +476,7 @@ def figures(
 def report_page(
     folder: Path,
     config: RunConfig,
-    summary: dict[str, Any],
+    record: RunRecord,
     *,
     sentra: pd.DataFrame,
     global_stats: pd.DataFrame,
@@ -470,8 +494,8 @@ def report_page(
         The output folder.
     config
         The configuration: ``map.lang``, and ``map.title`` (the report's subtitle).
-    summary
-        The run's ``summary.json`` content.
+    record
+        The run's record (``summary.json``).
     sentra, global_stats
         The sentra table and the per-sector global statistics.
     fitted
@@ -486,7 +510,7 @@ def report_page(
         The links the sentra lack (``missing_links.csv``), or None.
     """
     page = report_mod.build_report(
-        summary,
+        record,
         sentra=sentra,
         global_stats=global_stats,
         models=fitted,
@@ -501,7 +525,7 @@ def report_page(
 
 
 def index_page(
-    folder: Path, config: RunConfig, summary: dict[str, Any], shown: list[report_mod.Figure]
+    folder: Path, config: RunConfig, record: RunRecord, shown: list[report_mod.Figure]
 ) -> None:
     """``index.html``, the landing page linking the files the run writes.
 
@@ -511,15 +535,15 @@ def index_page(
         The output folder; only files present in it are linked.
     config
         The configuration: ``map.lang`` and ``map.title``.
-    summary
-        The run's ``summary.json`` content.
+    record
+        The run's record (``summary.json``).
     shown
         The report's figures; those under ``figures/`` are shown.
     """
     write_text(
         folder / "index.html",
         publish_mod.index_page(
-            summary,
+            record,
             folder,
             lang=config.map.lang,
             title=config.map.title,
@@ -529,7 +553,7 @@ def index_page(
     )
 
 
-def near_miss_summary(candidates: pd.DataFrame | None, *, examples: int = 5) -> dict[str, Any]:
+def near_miss_summary(candidates: pd.DataFrame | None, *, examples: int = 5) -> NearMisses:
     """How many near misses there are, how many failed each rule, and the reasons of the
     ``examples`` with the most firms (``summary.json`` ``candidates``).
 
@@ -541,13 +565,13 @@ def near_miss_summary(candidates: pd.DataFrame | None, *, examples: int = 5) -> 
         How many reasons to keep.
     """
     if candidates is None or not len(candidates):
-        return {"count": 0, "failed": {}, "largest": []}
+        return NearMisses()
     failed = candidates["failed"].str.split(";").explode().value_counts()
     largest = candidates.sort_values("n_firms", ascending=False, kind="stable").head(examples)
-    return {
-        "count": len(candidates),
-        "failed": {str(k): int(v) for k, v in failed.items()},
-        "largest": [
+    return NearMisses(
+        count=len(candidates),
+        failed={str(k): int(v) for k, v in failed.items()},
+        largest=[
             f"{sector} {area}: {reason}"
             for area, sector, reason in zip(
                 largest.index.get_level_values("area_code"),
@@ -556,7 +580,7 @@ def near_miss_summary(candidates: pd.DataFrame | None, *, examples: int = 5) -> 
                 strict=True,
             )
         ],
-    }
+    )
 
 
 def run_summary(
@@ -576,8 +600,8 @@ def run_summary(
     candidates: pd.DataFrame | None = None,
     colocation: dict[str, Any] | None = None,
     predictors_left_out: Sequence[Mapping[str, Any]] = (),
-) -> dict[str, Any]:
-    """The content of a run's ``summary.json`` (the manifest is added at the commit).
+) -> RunRecord:
+    """The record of a run (``summary.json``; the manifest is added at the commit).
 
     Parameters
     ----------
@@ -613,29 +637,29 @@ def run_summary(
         The default predictors the models went without, and why
         (:func:`klastergeo.app.pipeline.probabilities.left_out`).
     """
-    return {
-        **head,
-        "records": report.summary(),
-        "areas": {
-            "level": config.area.level,
-            "study_area": config.area.code,
-            "count": len(areas),
-            "with_firms": int((firms_per_area > 0).sum()),
-            "weights": weights_info,
-        },
-        "sectors": {"analysed": [str(s) for s in analysed], "skipped_few_firms": skipped},
-        "sentra": len(sentra),
-        "sentra_by_sector": {
+    return RunRecord.from_json(head).replace(
+        order=(),
+        records=RecordsRecord.from_json(report.summary()),
+        areas=AreasRecord(
+            level=config.area.level,
+            study_area=config.area.code,
+            count=len(areas),
+            with_firms=int((firms_per_area > 0).sum()),
+            weights=weights_info,
+        ),
+        sectors=SectorsRecord(analysed=[str(s) for s in analysed], skipped_few_firms=skipped),
+        sentra=len(sentra),
+        sentra_by_sector={
             str(k): int(v) for k, v in sentra["sector"].value_counts().sort_index().items()
         }
         if len(sentra)
         else {},
-        "candidates": near_miss_summary(candidates),
-        **({"colocation": colocation} if colocation is not None else {}),
-        "models": model_notes,
-        "predictors_left_out": [dict(item) for item in predictors_left_out],
-        "not_computed": not_computed,
-        "timings": timings,
-        "config": config.to_dict(),
-        "versions": versions(),
-    }
+        candidates=near_miss_summary(candidates),
+        colocation=colocation,
+        models=model_notes,
+        predictors_left_out=[LeftOut.from_json(item) for item in predictors_left_out],
+        not_computed=[NotComputed.from_json(item) for item in not_computed],
+        timings=timings,
+        config=ConfigRecord.from_json(config.to_dict()),
+        versions=versions(),
+    )
