@@ -24,7 +24,7 @@ from klastergeo.app.cli import app
 from klastergeo.app.config import Columns, ReadOptions
 from klastergeo.errors import ConfigError, ValidationError
 from klastergeo.io.registry import headers, records
-from tests.conftest import custom_study
+from tests.worlds.lattice import custom_study
 
 runner = CliRunner()
 

@@ -28,7 +28,7 @@ from klastergeo.app.config import Columns, ReadOptions
 from klastergeo.io.registry import coordinates
 from klastergeo.io.registry.batches import validate_in_batches
 from klastergeo.io.registry.records import read_records, resolve_columns, validate_records
-from tests.conftest import custom_study, lattice_args
+from tests.worlds.lattice import custom_study, lattice_args
 
 runner = CliRunner()
 

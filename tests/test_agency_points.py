@@ -30,7 +30,7 @@ from klastergeo.app.pipeline import points as points_mod
 from klastergeo.app.pipeline._steps import Notes
 from klastergeo.app.pipeline.firm_output import point_wkb
 from klastergeo.publish import maps
-from tests.conftest import custom_study, firms_in, lattice
+from tests.worlds.lattice import custom_study, firms_in, lattice
 
 runner = CliRunner()
 

@@ -28,7 +28,7 @@ from klastergeo.app.pipeline import coverage
 from klastergeo.errors import ConfigError
 from klastergeo.io import boundaries
 from klastergeo.io.registry import records
-from tests.conftest import lattice
+from tests.worlds.lattice import lattice
 
 runner = CliRunner()
 

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from klastergeo.app import pipeline
 from klastergeo.app.cli import app
-from tests.conftest import firms_in, lattice, lattice_args
+from tests.worlds.lattice import firms_in, lattice, lattice_args
 
 runner = CliRunner()
 

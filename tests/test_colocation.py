@@ -208,7 +208,7 @@ def test_the_command_line_can_leave_co_location_out(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
     from klastergeo.app.cli import app
-    from tests.conftest import custom_study, lattice_args
+    from tests.worlds.lattice import custom_study, lattice_args
 
     registry = custom_study(tmp_path, (5, 5), {"r2c2": 40}, background={"10": 5, "16": 1})
     registry.to_csv(tmp_path / "firms.csv", index=False)
@@ -270,7 +270,7 @@ def test_a_run_marks_the_related_firms_and_maps_them(tmp_path: Path) -> None:
     from klastergeo.app.cli import app
     from klastergeo.app.pipeline.firm_output import read_firms
     from klastergeo.publish import maps
-    from tests.conftest import custom_study, lattice_args
+    from tests.worlds.lattice import custom_study, lattice_args
 
     registry = custom_study(tmp_path, (5, 5), {"r2c2": 60}, background={"10": 5, "47": 1})
     sentra_firms = registry.loc[registry["kbli"] == "31001"]

@@ -25,7 +25,7 @@ from klastergeo.app.cli import app
 from klastergeo.app.config import ReadOptions
 from klastergeo.errors import ConfigError
 from klastergeo.io.registry import batches, distributed
-from tests.conftest import lattice, lattice_args
+from tests.worlds.lattice import lattice, lattice_args
 
 N_RECORDS = 3_500
 BATCH = 1_000  # four batches: the planted duplicates fall in different ones

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from klastergeo.app.cli import app
 from klastergeo.io import files as _io
 from klastergeo.publish import messages
-from tests.conftest import custom_study, firms_in, lattice
+from tests.worlds.lattice import custom_study, firms_in, lattice
 
 runner = CliRunner()
 

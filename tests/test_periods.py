@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from klastergeo.app.cli import app
-from tests.conftest import custom_study, lattice_args
+from tests.worlds.lattice import custom_study, lattice_args
 
 runner = CliRunner()
 #: Furniture firms of the two sentra villages per survey: the sentra grows.

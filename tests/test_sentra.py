@@ -10,7 +10,7 @@ import shapely
 
 from klastergeo.analysis import sentra, weights
 from klastergeo.errors import ConfigError, DataError
-from tests.conftest import area_table, lattice
+from tests.worlds.lattice import area_table, lattice
 
 
 @pytest.fixture

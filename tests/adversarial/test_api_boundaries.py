@@ -41,7 +41,7 @@ from klastergeo.errors import BoundaryError, ConfigError, ValidationError
 from klastergeo.io import boundaries
 from klastergeo.io.registry import records
 from klastergeo.io.registry.records import ValidationReport
-from tests.conftest import custom_study, lattice
+from tests.worlds.lattice import custom_study, lattice
 
 runner = CliRunner()
 

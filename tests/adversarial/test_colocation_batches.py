@@ -37,7 +37,7 @@ from klastergeo.errors import ConfigError
 from klastergeo.io import boundaries
 from klastergeo.io.registry import batches, distributed
 from klastergeo.io.registry.firms import FirmStore
-from tests.conftest import custom_study
+from tests.worlds.lattice import custom_study
 
 runner = CliRunner()
 

@@ -9,7 +9,7 @@ review's note names how far the attack got), then asserts that it no longer does
 is marked ``xfail(strict=True)`` with the leak described where the fix is not local.
 
 The world: the 16 villages (1 km, kecamatan ``91.01.01``) of
-:mod:`tests.disclosure_world`, a food background in each, a furniture sentra in two
+:mod:`tests.worlds.disclosure`, a food background in each, a furniture sentra in two
 villages with one state firm of 400 workers (51 % of the sentra's workers), lone metal
 and textile firms and a metal cell dominated by one firm of 500 workers.
 """
@@ -29,8 +29,7 @@ from typer.testing import CliRunner
 
 from klastergeo.analysis import disclosure as sdc
 from klastergeo.app.cli import app
-from tests import disclosure_world as world
-from tests.adversarial.test_disclosure import _pinned
+from tests.worlds import disclosure as world
 
 runner = CliRunner()
 QUICK = (
@@ -41,7 +40,7 @@ QUICK = (
 
 def _registry(seed: int = 0) -> pd.DataFrame:
     """The planted registry (see the module's note), in the columns of
-    :func:`tests.disclosure_world.registry`."""
+    :func:`tests.worlds.disclosure.registry`."""
     rng = np.random.default_rng(seed)
     parts = []
 
@@ -171,7 +170,7 @@ def _insiders(rows: np.ndarray, firms: pd.DataFrame, reported: np.ndarray) -> li
         for me in np.flatnonzero((names == key).to_numpy()):
             known = np.zeros(rows.shape[1], dtype=bool)
             known[me] = True
-            if _pinned(rows, known).any():
+            if world.pinned(rows, known).any():
                 found.append(key)
     return found
 
@@ -217,7 +216,7 @@ def test_location_quotients_of_workers_give_no_firm_away(workers_run) -> None:
     reported = firms["workers"].notna().to_numpy()
     rows = _workers_equations(site, firms)[:, reported]
     assert len(rows) > 20
-    assert not _pinned(rows).any()
+    assert not world.pinned(rows).any()
     assert _insiders(rows, firms, reported) == []
 
 
@@ -359,7 +358,7 @@ def test_a_point_sentra_across_a_suppressed_cell_gives_no_firm_away(tmp_path: Pa
         for sid in sentra.loc[sentra[measure].notna(), "sentra_id"]:
             rows.append((firms["sentra_id"].astype(str) == sid).to_numpy(dtype=float))
         equations = np.array(rows)
-        assert not _pinned(equations).any(), measure
+        assert not world.pinned(equations).any(), measure
         assert _insiders(equations, firms, np.ones(len(firms), dtype=bool)) == [], measure
 
 
@@ -405,11 +404,11 @@ def test_point_sentra_give_no_firm_away_in_random_worlds() -> None:
         rows += [sentra == k for k in range(n_sentra) if flags[k] == 0 and own.n[k] > 0]
         published_sentra += sum(flags[k] == 0 and own.n[k] > 0 for k in range(n_sentra))
         equations = np.array(rows, dtype=float).reshape(-1, len(values))
-        assert not _pinned(equations).any(), seed
+        assert not world.pinned(equations).any(), seed
         for me in range(len(values)):
             known = np.zeros(len(values), dtype=bool)
             known[me] = True
-            assert not _pinned(equations, known).any(), (seed, me)
+            assert not world.pinned(equations, known).any(), (seed, me)
     assert published_sentra >= 400  # the audit withdraws sentra, not all of them
 
 
@@ -435,11 +434,11 @@ def test_suppression_gives_no_firm_to_a_firm_that_knows_its_own_value() -> None:
         for labels, published in zip((regency, sentra), done.published, strict=True):
             rows += [labels[cell] == g for g in np.flatnonzero(published)]
         equations = np.array(rows, dtype=float).reshape(-1, len(values))
-        assert not _pinned(equations).any(), seed
+        assert not world.pinned(equations).any(), seed
         for me in range(len(values)):
             known = np.zeros(len(values), dtype=bool)
             known[me] = True
-            assert not _pinned(equations, known).any(), (seed, me)
+            assert not world.pinned(equations, known).any(), (seed, me)
 
 
 def test_diagnosis_scores_do_not_give_a_withheld_item_back(tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ from klastergeo.app.cli import app
 from klastergeo.app.config import load_config
 from klastergeo.app.pipeline.periods import split_by_period
 from klastergeo.io.registry.period_labels import read_periods
-from tests.conftest import custom_study, lattice_args
+from tests.worlds.lattice import custom_study, lattice_args
 
 runner = CliRunner()
 

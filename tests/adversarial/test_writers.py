@@ -29,7 +29,7 @@ from klastergeo.app.cli import app
 from klastergeo.app.console import literal
 from klastergeo.io import files as _io
 from klastergeo.publish import gis, workbook
-from tests.conftest import custom_study
+from tests.worlds.lattice import custom_study
 
 runner = CliRunner()
 
