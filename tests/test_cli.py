@@ -208,7 +208,7 @@ def test_compile_caches_the_kernels() -> None:
 def test_flags_come_from_the_configuration_table(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every flag of run/sentra/validate/model is a configuration key's (declared once in
     klastergeo.app.config), reaches that key, and --set reaches any key."""
-    from klastergeo.app import cli
+    from klastergeo.app import cli, console
     from klastergeo.app.config import options
 
     for command in ("run", "sentra", "validate", "model"):
@@ -216,7 +216,9 @@ def test_flags_come_from_the_configuration_table(monkeypatch: pytest.MonkeyPatch
         keys = {o.key.replace(".", "__") for o in options().values() if command in o.commands}
         assert names == {"config", "set_", "out"} | keys, command
     seen = {}
-    monkeypatch.setattr(cli, "_pipeline", lambda settings, **k: seen.update(settings=settings))
+    monkeypatch.setattr(
+        console, "run_pipeline", lambda settings, **k: seen.update(settings=settings)
+    )
     result = _run(
         "run",
         "--records",
