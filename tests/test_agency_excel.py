@@ -541,6 +541,7 @@ def test_summary_block_is_json(tmp_path: Path) -> None:
     assert block["layout"]["tables"][0]["first_record_row"] == 7
 
 
+@pytest.mark.slow
 def test_a_run_on_an_agency_workbook(tmp_path: Path) -> None:
     """The whole run on a workbook with title rows, number cells and a totals row: the
     same kept firms and sentra as from the CSV, the totals and footnote skipped."""

@@ -346,6 +346,7 @@ def runs(study: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Pat
     return outs
 
 
+@pytest.mark.slow
 def test_area_statistics_are_the_same_whether_firms_have_points_or_not(
     runs: dict[str, Path],
 ) -> None:

@@ -129,6 +129,7 @@ def test_validate_writes_reports(small_study: Path, tmp_path: Path) -> None:
     assert json.loads((tmp_path / "validation.json").read_text())["rejected"] == 1
 
 
+@pytest.mark.slow
 def test_strict_turns_problems_into_exit_2(small_study: Path, tmp_path: Path) -> None:
     out = tmp_path / "strict"
     ok = _run_small(small_study, out, "--permutations", "0", "--tiles", "none")
@@ -318,6 +319,7 @@ def test_model_command_area_level_with_spatial_diagnostics(
     assert "model.area_id='code'" in missing.output
 
 
+@pytest.mark.slow
 def test_publish_writes_a_static_site(small_study: Path, tmp_path: Path) -> None:
     import re
 

@@ -239,8 +239,11 @@ TESTS = Path(__file__).resolve().parent
 def _test_file_imports(path: Path) -> list[str]:
     """Imports in ``path`` of a test file (``test_*``) or of ``conftest``: the worlds and
     helpers tests share live in ``tests/worlds``, their fixtures in ``conftest.py``."""
-    found = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    found: list[str] = []
+    text = path.read_text(encoding="utf-8")
+    if "test_" not in text and "conftest" not in text:
+        return found
+    for node in ast.walk(ast.parse(text)):
         if isinstance(node, ast.Import):
             names = [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom):

@@ -93,6 +93,7 @@ def payload_study(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     }
 
 
+@pytest.mark.slow
 def test_pages_embed_no_payload_as_markup(payload_study) -> None:
     """No page holds a payload's markup outside escaped text: every ``<script`` in a page
     is one of ours, and no payload tag appears unescaped."""
@@ -430,6 +431,7 @@ def test_killed_and_terminated_runs_keep_the_old_outputs(fault_study: Path) -> N
     assert [p.name for p in fault_study.iterdir() if p.name.startswith(".run.")] == []
 
 
+@pytest.mark.slow
 def test_a_split_map_shows_payloads_as_text(tmp_path: Path) -> None:
     """A map split by province (``max_areas`` below its areas): area, parent and province
     names that are payloads stay text in the page and in the province scripts, and in

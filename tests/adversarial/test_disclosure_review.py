@@ -205,6 +205,7 @@ def test_set_reaches_an_option_that_also_has_a_flag(folder: Path) -> None:
 # -- sums given back by other published numbers ----------------------------------------
 
 
+@pytest.mark.slow
 def test_location_quotients_of_workers_give_no_firm_away(workers_run) -> None:
     """With ``sentra.lq_measure = "workers"`` a published cell's workers over its
     location quotient gave the area's total over all sectors: that total less the
@@ -309,6 +310,7 @@ def test_no_firm_name_or_id_in_any_published_file(folder: Path, workers_run) -> 
 # -- point-based sentra ------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_point_sentra_across_a_suppressed_cell_gives_no_firm_away(tmp_path: Path) -> None:
     """A DBSCAN sentra of five furniture firms across a village border: four in a
     village whose furniture cell (five firms) is published, one in the next village,
@@ -379,6 +381,7 @@ def _point_world(rng: np.random.Generator, large: bool) -> tuple:
     return values, cell, regency, sentra, n_sentra, n_cells
 
 
+@pytest.mark.slow
 def test_point_sentra_give_no_firm_away_in_random_worlds() -> None:
     """A fuzzing round over :func:`point_sentra_flags` as the pipeline calls it: 600
     random worlds (cells of 1 to 29 firms, sentra across them, regency totals
@@ -412,6 +415,7 @@ def test_point_sentra_give_no_firm_away_in_random_worlds() -> None:
     assert published_sentra >= 400  # the audit withdraws sentra, not all of them
 
 
+@pytest.mark.slow
 def test_suppression_gives_no_firm_to_a_firm_that_knows_its_own_value() -> None:
     """A fuzzing round over :func:`suppress` with two groupings that cut across each
     other (regencies and area-based sentra, or areas' totals that location quotients
@@ -441,6 +445,7 @@ def test_suppression_gives_no_firm_to_a_firm_that_knows_its_own_value() -> None:
             assert not world.pinned(equations, known).any(), (seed, me)
 
 
+@pytest.mark.slow
 def test_diagnosis_scores_do_not_give_a_withheld_item_back(tmp_path: Path) -> None:
     """A DBSCAN sentra of four firms (a branch, a state firm, two local ones) whose
     ``research`` item only two firms answered (2 and 5): the item was blank, but its
@@ -507,6 +512,7 @@ def test_diagnosis_scores_do_not_give_a_withheld_item_back(tmp_path: Path) -> No
 # -- options that publish firms --------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_rules_that_let_single_firms_through_are_not_published(folder: Path) -> None:
     """``--min-cell-firms 1`` with ``dominance_k = 1`` published every lone firm's
     workers, output and investment without ``--with-firms``; so does a sum of two firms
@@ -528,6 +534,7 @@ def test_rules_that_let_single_firms_through_are_not_published(folder: Path) -> 
     assert code == 0, output
 
 
+@pytest.mark.slow
 def test_h3_cells_smaller_than_the_grid_are_not_published(folder: Path) -> None:
     """At ``h3:10`` (15,000 m2 cells) a cell with one firm of a sector put that firm
     at its cell's centre: half of them within 50 m. Publishing refuses cells smaller
@@ -569,6 +576,7 @@ def test_a_cell_whose_firms_all_report_zero_is_not_published() -> None:
     assert sdc.primary(zeros, sdc.Rules()).tolist()[0] > sdc.PUBLISHED
 
 
+@pytest.mark.slow
 @pytest.mark.xfail(
     strict=True,
     reason="every survey is protected alone: a cell published in two surveys gives the "

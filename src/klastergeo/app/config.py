@@ -1508,6 +1508,20 @@ def command_config(
     A repeatable key given several times (``--records a.csv --records b.csv``) sets its
     list key (``records.files``); an ``area.code`` that is a name (``--area Boyolali``,
     ``"Kab. Klaten"``) is looked up in the national boundaries.
+
+    Parameters
+    ----------
+    path
+        The command's TOML file (``--config``), or None for defaults only.
+    overrides
+        ``{"section.key": value}`` from ``--set`` and the command's flags.
+    out
+        The command's ``--out``; None leaves it to the file.
+
+    Returns
+    -------
+    RunConfig
+        The validated configuration.
     """
     overrides = dict(overrides)
     for option in options().values():  # --records a.csv --records b.csv: records.files
