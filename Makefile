@@ -38,8 +38,10 @@ $(VENV)/.stamp-dev: $(VENV)/.stamp-run
 install: $(VENV)/.stamp-run
 dev: $(VENV)/.stamp-dev
 
+# The demo, then what it recovered of its planted truth (scored outside the package).
 demo: $(VENV)/.stamp-run
 	$(BIN)/klastergeo demo --out maps/demo
+	$(BIN)/python -m tests.worlds.demo_truth maps/demo
 
 lint: $(VENV)/.stamp-dev
 	$(BIN)/ruff check src tests benchmarks cli.py

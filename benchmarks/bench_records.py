@@ -30,8 +30,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from klastergeo.app import demo
 from klastergeo.io import boundaries
+from klastergeo.io.datasets import demo
 from klastergeo.io.registry.batches import open_registry, validate_in_batches
 from klastergeo.io.registry.records import read_records, validate_records
 

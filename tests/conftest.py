@@ -1,4 +1,5 @@
-"""Shared fixtures: real boundaries (from KLASTERGEO_DATA_DIR) and small synthetic lattices."""
+"""Shared fixtures: real boundaries (from KLASTERGEO_DATA_DIR), the worlds of
+:mod:`tests.worlds` built on them, and small synthetic lattices."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-import shapely
+
+from tests.worlds import places
+from tests.worlds.lattice import area_table, firms_in, lattice
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "boundaries"
 
@@ -40,138 +43,34 @@ def source_sample(data_dir: Path) -> Path:
     return data_dir / "source-sample"
 
 
-def lattice(
-    n_rows: int,
-    n_cols: int,
-    *,
-    size: float = 1000.0,
-    gap: float = 0.0,
-    crs: str = "EPSG:32749",
-    origin: tuple[float, float] = (400_000.0, 9_100_000.0),
-) -> gpd.GeoDataFrame:
-    """Square cells of ``size`` metres (minus ``gap``), ids 'r{row}c{col}', row-major."""
-    x0, y0 = origin
-    cells, ids = [], []
-    for r in range(n_rows):
-        for c in range(n_cols):
-            half = gap / 2.0
-            cells.append(
-                shapely.box(
-                    x0 + c * size + half,
-                    y0 + r * size + half,
-                    x0 + (c + 1) * size - half,
-                    y0 + (r + 1) * size - half,
-                )
-            )
-            ids.append(f"r{r}c{c}")
-    return gpd.GeoDataFrame(
-        {"name": ids}, geometry=cells, crs=crs, index=pd.Index(ids, name="area_code")
-    )
+@pytest.fixture(scope="session")
+def east_java_villages(data_dir: Path) -> tuple:
+    """Jawa Timur's villages and their contiguity (:mod:`tests.worlds.sentra`)."""
+    from tests.worlds.sentra import AREA
+
+    return places.villages(data_dir, AREA)
+
+
+@pytest.fixture(scope="session")
+def bali_villages(data_dir: Path) -> tuple:
+    """Bali's villages and their contiguity (:mod:`tests.worlds.dynamics`)."""
+    from tests.worlds.dynamics import AREA
+
+    return places.villages(data_dir, AREA)
+
+
+@pytest.fixture(scope="session")
+def lombok_villages(data_dir: Path) -> tuple:
+    """Lombok Timur's villages and their contiguity (:mod:`tests.worlds.value_chain`)."""
+    from tests.worlds.value_chain import AREA
+
+    return places.villages(data_dir, AREA)
 
 
 @pytest.fixture
 def grid5() -> gpd.GeoDataFrame:
     """A 5 x 5 lattice of 1 km squares in UTM 49S (near Jawa Tengah)."""
     return lattice(5, 5)
-
-
-def firms_in(
-    areas: gpd.GeoDataFrame, counts: dict[str, dict[str, int]], *, seed: int = 0
-) -> gpd.GeoDataFrame:
-    """Firms (points, EPSG:4326) placed inside areas: counts[area][sector] = n."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    for code, by_sector in counts.items():
-        geom = areas.geometry[code]
-        minx, miny, maxx, maxy = geom.bounds
-        for sector, n in by_sector.items():
-            xs = rng.uniform(minx + 1, maxx - 1, n)
-            ys = rng.uniform(miny + 1, maxy - 1, n)
-            rows += [
-                {"sector": sector, "x": x, "y": y, "workers": 2.0, "output": 10.0}
-                for x, y in zip(xs, ys, strict=True)
-            ]
-    frame = pd.DataFrame(rows)
-    points = gpd.GeoSeries(gpd.points_from_xy(frame["x"], frame["y"]), crs=areas.crs).to_crs(4326)
-    out = gpd.GeoDataFrame(frame.drop(columns=["x", "y"]), geometry=points.values, crs=4326)
-    out.index = pd.Index([f"f{i}" for i in range(len(out))], name="record_id")
-    return out
-
-
-def custom_study(
-    folder: Path,
-    shape: tuple[int, int],
-    sentra: dict[str, int],
-    *,
-    background: dict[str, int] | None = None,
-    names: list[str] | None = None,
-    seed: int = 0,
-) -> pd.DataFrame:
-    """A lattice written as a custom boundaries file (``folder/desa.gpkg``, ids ``kode``
-    = 99.00, 99.01, ... in row-major order, names ``nama``) and the registry of firms placed
-    in it: ``background`` firms per sector in every cell plus the furniture (31) firms of
-    ``sentra`` (cell -> count, each with 2 food firms). Returns the registry (``id``,
-    ``lat``, ``lon``, ``kbli``, ``workers``) for the caller to extend and write."""
-    areas = lattice(*shape)
-    areas["kode"] = [f"99.{i:02d}" for i in range(len(areas))]
-    if names is not None:
-        areas["nama"] = names
-    areas.reset_index(drop=True).to_crs(4326).to_file(folder / "desa.gpkg")
-    counts = {c: dict(background or {"10": 3, "31": 1}) for c in areas.index}
-    for cell, n in sentra.items():
-        counts[cell] = {"10": 2, "31": n}
-    firms = firms_in(areas, counts, seed=seed)
-    return pd.DataFrame(
-        {
-            "id": [f"F{i}" for i in range(len(firms))],
-            "lat": firms.geometry.y.round(6).to_numpy(),
-            "lon": firms.geometry.x.round(6).to_numpy(),
-            "kbli": (firms["sector"] + "001").to_numpy(),
-            "workers": 1 + np.arange(len(firms)) % 5,
-        }
-    )
-
-
-def lattice_args(
-    command: str, folder: Path, out: Path, *options: str, records: str = "firms.csv"
-) -> list[str]:
-    """The command line of ``klastergeo <command>`` on a :func:`custom_study` folder: its
-    registry (``records``), its polygons (ids ``kode``), ``out``, then ``options``."""
-    return [
-        command,
-        "--records",
-        str(folder / records),
-        "--boundaries",
-        str(folder / "desa.gpkg"),
-        "--area-id-col",
-        "kode",
-        "--out",
-        str(out),
-        *options,
-    ]
-
-
-def area_table(
-    areas: gpd.GeoDataFrame, firms: dict[str, dict[str, int]], graph, *, seed: int = 0
-) -> pd.DataFrame:
-    """Counts -> LQ -> specialisation, Gi* and LISA per sector, as the pipeline builds
-    the area table."""
-    from klastergeo.analysis import aggregate, autocorrelation, specialisation
-
-    rows = [
-        {"area_code": a, "sector": s, "workers": 2.0, "output": 5.0}
-        for a, by in firms.items()
-        for s, n in by.items()
-        for _ in range(n)
-    ]
-    counts = aggregate.count_by_area(pd.DataFrame(rows), areas.index)
-    from klastergeo.analysis.concentration import location_quotient
-
-    matrix = aggregate.wide(counts)
-    lq = location_quotient(matrix).rename(columns={"p_value": "lq_p"})
-    spec = specialisation.local_specialisation(matrix, graph, fdr=True)
-    local, _ = autocorrelation.by_sector(matrix, graph, permutations=999, seed=seed)
-    return counts.join(lq).join(spec).join(local)
 
 
 @pytest.fixture(scope="module")

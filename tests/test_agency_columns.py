@@ -24,7 +24,7 @@ from klastergeo.app.cli import app
 from klastergeo.app.config import Columns, ReadOptions
 from klastergeo.errors import ConfigError, ValidationError
 from klastergeo.io.registry import headers, records
-from tests.conftest import custom_study
+from tests.worlds.lattice import custom_study
 
 runner = CliRunner()
 
@@ -446,6 +446,7 @@ def test_a_model_that_loses_predictors_says_so(no_amounts: tuple[Path, str]) -> 
     assert "Nilai produksi tidak dipakai dalam model" in report
 
 
+@pytest.mark.slow
 def test_an_empty_amount_column_is_a_predictor_left_out_for_lack_of_values(
     study: tuple[Path, pd.DataFrame],
 ) -> None:
@@ -460,6 +461,7 @@ def test_an_empty_amount_column_is_a_predictor_left_out_for_lack_of_values(
     assert pd.read_csv(out / "sentra.csv")["output"].isna().all()
 
 
+@pytest.mark.slow
 def test_a_run_of_agency_headers_converts_rupiah_and_the_sentra_sums_follow(
     study: tuple[Path, pd.DataFrame],
 ) -> None:

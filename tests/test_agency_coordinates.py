@@ -28,7 +28,7 @@ from klastergeo.app.config import Columns, ReadOptions
 from klastergeo.io.registry import coordinates
 from klastergeo.io.registry.batches import validate_in_batches
 from klastergeo.io.registry.records import read_records, resolve_columns, validate_records
-from tests.conftest import custom_study, lattice_args
+from tests.worlds.lattice import custom_study, lattice_args
 
 runner = CliRunner()
 
@@ -486,6 +486,7 @@ def _validate(folder: Path, records: str, out: Path, *options: str) -> object:
     return runner.invoke(app, args, catch_exceptions=False)
 
 
+@pytest.mark.slow
 def test_cli_registry_in_agency_notations_keeps_every_firm(
     study: tuple[Path, pd.DataFrame], tmp_path: Path
 ) -> None:
@@ -616,6 +617,7 @@ def written(draw: st.DrawFn, axis: str) -> tuple[float, str]:
     return value, _write_dms(value, axis, style, hemi, minutes_only=kind == "dm")
 
 
+@pytest.mark.slow
 @FUZZ
 @given(written("lat"))
 def test_fuzz_latitudes_read_back(case: tuple[float, str]) -> None:
@@ -625,6 +627,7 @@ def test_fuzz_latitudes_read_back(case: tuple[float, str]) -> None:
     assert abs(numbers[0] - value) <= 1e-6, text
 
 
+@pytest.mark.slow
 @FUZZ
 @given(written("lon"))
 def test_fuzz_longitudes_read_back(case: tuple[float, str]) -> None:
@@ -634,6 +637,7 @@ def test_fuzz_longitudes_read_back(case: tuple[float, str]) -> None:
     assert abs(numbers[0] - value) <= 1e-6, text
 
 
+@pytest.mark.slow
 @FUZZ
 @given(written("lat"), written("lon"), st.sampled_from([", ", "; ", " , ", "link"]))
 def test_fuzz_pairs_read_back(
@@ -648,6 +652,7 @@ def test_fuzz_pairs_read_back(
     assert abs(got_lat[0] - lat[0]) <= 1e-6 and abs(got_lon[0] - lon[0]) <= 1e-6, text
 
 
+@pytest.mark.slow
 @FUZZ
 @given(
     st.lists(

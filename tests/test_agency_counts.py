@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from klastergeo.app.cli import app
 from klastergeo.io.registry import area_counts
-from tests.conftest import custom_study
+from tests.worlds.lattice import custom_study
 
 runner = CliRunner()
 
@@ -122,6 +122,7 @@ def _run(study: Path, tmp: Path, frame: pd.DataFrame, *extra: str, name: str = "
 # -- the same statistics as the registry ----------------------------------------------------
 
 
+@pytest.mark.slow
 def test_wide_podes_table_gives_the_registrys_statistics(study: Path, tmp_path: Path) -> None:
     done = _run(study, tmp_path, _podes(planted()))
     assert done.exit_code == 0, done.output
@@ -407,6 +408,7 @@ def _grown(counts: pd.DataFrame) -> pd.DataFrame:
     return later
 
 
+@pytest.mark.slow
 def test_periods_from_a_period_column(study: Path, tmp_path: Path) -> None:
     first = planted().melt(id_vars="kode", var_name="kbli", value_name="jumlah")
     second = _grown(planted()).melt(id_vars="kode", var_name="kbli", value_name="jumlah")
@@ -420,6 +422,7 @@ def test_periods_from_a_period_column(study: Path, tmp_path: Path) -> None:
     assert lineages[["n_firms_2019", "n_firms_2023"]].values.tolist() == [[75, 85]]
 
 
+@pytest.mark.slow
 def test_periods_from_one_counts_file_each(study: Path, tmp_path: Path) -> None:
     _podes(planted()).to_csv(tmp_path / "podes_2018.csv", index=False)
     _podes(_grown(planted())).to_csv(tmp_path / "podes_2021.csv", index=False)
@@ -497,6 +500,7 @@ def named(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_village_names_as_agencies_write_them(named: Path, tmp_path: Path) -> None:
     """Names in capitals, with kind words and a typo place the rows as codes do."""
     counts = planted()
@@ -620,6 +624,7 @@ def test_missing_counts_file_and_h3_exit_2(study: Path, tmp_path: Path) -> None:
     assert "counts per area (--counts) have none" in " ".join(done.output.split())
 
 
+@pytest.mark.slow
 def test_workers_quotients_need_every_sum(study: Path, tmp_path: Path) -> None:
     long = planted().melt(id_vars="kode", var_name="sektor", value_name="jumlah")
     long["tenaga_kerja"] = (long["jumlah"] * 2).astype(object)

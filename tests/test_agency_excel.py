@@ -541,10 +541,11 @@ def test_summary_block_is_json(tmp_path: Path) -> None:
     assert block["layout"]["tables"][0]["first_record_row"] == 7
 
 
+@pytest.mark.slow
 def test_a_run_on_an_agency_workbook(tmp_path: Path) -> None:
     """The whole run on a workbook with title rows, number cells and a totals row: the
     same kept firms and sentra as from the CSV, the totals and footnote skipped."""
-    from tests.conftest import custom_study
+    from tests.worlds.lattice import custom_study
 
     registry = custom_study(tmp_path, (6, 6), {"r2c2": 45}, background={"10": 6, "31": 1}, seed=3)
     registry.to_csv(tmp_path / "firms.csv", index=False)

@@ -1,4 +1,4 @@
-"""The generator of agency-shaped registries (``tests/agency.py``) and the pipeline on its
+"""The generator of agency-shaped registries (``tests/worlds/agency.py``) and the pipeline on its
 files (issue 25, item 9).
 
 The first classes check the generator itself against what it planted, with independent
@@ -25,7 +25,8 @@ import pytest
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from tests import agency
+from tests.worlds import agency
+from tests.worlds.demo_truth import score_recovery
 
 #: One xdist worker runs the module (``make test`` runs ``-n 2 --dist loadgroup``), so that
 #: the world, its files and the truth run are made once.
@@ -687,8 +688,6 @@ class TestPipelineOnAgencyFiles:
     file's coordinates, and the read/kept/rejected/skipped counts that were planted."""
 
     def test_the_truth_file_gives_every_planted_sentra(self, runs, world) -> None:
-        from klastergeo.app.demo import score_recovery
-
         result, out = runs("truth")
         _ok(result)
         scores, unmatched = score_recovery(world.truth, pd.read_csv(out / "sentra.csv", dtype=str))
@@ -711,8 +710,6 @@ class TestPipelineOnAgencyFiles:
         assert _sentra(out) == _sentra(truth_out)
 
     def test_the_truth_file_of_a_regency_outside_java(self, runs, bali) -> None:
-        from klastergeo.app.demo import score_recovery
-
         result, out = runs("truth", regency=agency.GIANYAR.code)
         _ok(result)
         scores, unmatched = score_recovery(

@@ -30,7 +30,7 @@ from klastergeo.app.pipeline import points as points_mod
 from klastergeo.app.pipeline._steps import Notes
 from klastergeo.app.pipeline.firm_output import point_wkb
 from klastergeo.publish import maps
-from tests.conftest import custom_study, firms_in, lattice
+from tests.worlds.lattice import custom_study, firms_in, lattice
 
 runner = CliRunner()
 
@@ -353,6 +353,7 @@ def runs(study: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Pat
     return outs
 
 
+@pytest.mark.slow
 def test_area_statistics_are_the_same_whether_firms_have_points_or_not(
     runs: dict[str, Path],
 ) -> None:

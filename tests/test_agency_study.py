@@ -28,7 +28,7 @@ from klastergeo.app.pipeline import coverage
 from klastergeo.errors import ConfigError
 from klastergeo.io import boundaries
 from klastergeo.io.registry import records
-from tests.conftest import lattice
+from tests.worlds.lattice import lattice
 
 runner = CliRunner()
 
@@ -544,6 +544,7 @@ def test_model_runs_on_a_survey_without_a_sector_column(tmp_path: Path) -> None:
     assert "sector" not in summary["records"]["columns"]  # none found, none needed
 
 
+@pytest.mark.slow
 def test_commands_that_find_sentra_say_why_they_need_a_sector(tmp_path: Path) -> None:
     _tumang_survey(tmp_path / "tumang.csv")
     for command in ("run", "validate"):

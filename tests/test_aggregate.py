@@ -15,7 +15,7 @@ from klastergeo.analysis import aggregate
 from klastergeo.analysis.concentration import location_quotient
 from klastergeo.analysis.geometry import locate_points
 from klastergeo.io import boundaries
-from tests.conftest import lattice
+from tests.worlds.lattice import lattice
 
 
 def _assign(

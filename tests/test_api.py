@@ -11,7 +11,7 @@ import pytest
 
 import klastergeo
 from klastergeo.errors import ConfigError
-from tests.conftest import custom_study
+from tests.worlds.lattice import custom_study
 
 _QUICK = {
     "analysis.permutations": 0,

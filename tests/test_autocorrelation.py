@@ -28,7 +28,7 @@ from klastergeo.analysis import weights
 from klastergeo.analysis._engine.kernels import draw_table
 from klastergeo.errors import ConfigError, DataError
 from klastergeo.io import boundaries
-from tests.conftest import lattice
+from tests.worlds.lattice import lattice
 
 RTOL = 1e-9
 

@@ -13,6 +13,7 @@ import shapely
 
 from klastergeo.errors import ConfigError
 from klastergeo.io.registry import batches, records
+from tests.worlds.records import random_registry
 
 DATA = Path(__file__).parent / "data"
 
@@ -100,31 +101,10 @@ def test_bad_rows_file_in_batches(tmp_path: Path, batch_size: int) -> None:
     assert outcome.n_read == 19 and outcome.n_kept + len(outcome.rejected) == 19
 
 
-def _random_registry(rng: np.random.Generator, n: int) -> pd.DataFrame:
-    """Random records with many repeated rows and ids, some without coordinates."""
-    ids = rng.integers(0, n // 2, n).astype(str)
-    lat = np.round(rng.uniform(-7.8, -7.7, n), 2).astype(str)
-    lon = np.round(rng.uniform(110.5, 110.9, n), 2).astype(str)
-    lat[rng.random(n) < 0.05] = ""
-    frame = pd.DataFrame(
-        {
-            "id": ids,
-            "lat": lat,
-            "lon": lon,
-            "kbli": rng.choice(["13134", "31001", "16221", "99999"], n),
-            "workers": rng.integers(1, 4, n).astype(str),
-        }
-    )
-    repeat = rng.random(n) < 0.2
-    donors = rng.integers(0, n, n)
-    frame.loc[repeat] = frame.iloc[donors[repeat]].to_numpy()
-    return frame
-
-
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_random_registries_in_batches(tmp_path: Path, fmt: str) -> None:
     rng = np.random.default_rng(7)
-    frame = _random_registry(rng, 600)
+    frame = random_registry(rng, 600)
     path = tmp_path / f"random.{fmt}"
     if fmt == "csv":
         frame.to_csv(path, index=False)
@@ -206,7 +186,7 @@ def test_counts_from_the_parts_equal_counts_from_the_firms(tmp_path: Path) -> No
     from klastergeo.analysis import aggregate
 
     rng = np.random.default_rng(12)
-    frame = _random_registry(rng, 900)
+    frame = random_registry(rng, 900)
     frame["omzet"] = np.round(rng.lognormal(3, 1, len(frame)), 3).astype(str)
     path = tmp_path / "r.csv"
     frame.to_csv(path, index=False)

@@ -6,22 +6,13 @@ a browser here. The page must work from ``file://`` with no network.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from klastergeo.publish import maps
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
+from tests.worlds.browser import CHROMIUM, FLAGS
+from tests.worlds.lattice import related_firms
 
 pytestmark = [
     pytest.mark.browser,
@@ -214,10 +205,8 @@ def test_a_sentra_popup_shows_the_firms_of_a_related_industry(
     """The popup's button per related industry puts that industry's firms around the
     sentra on the map (their count, their names as text); a page without firm data has
     no buttons."""
-    from tests.test_maps import _related
-
     areas, table, found, firms = map_world
-    related = _related(found)
+    related = related_firms(found)
     built = maps.build_map(
         maps.MapInput(areas, table, found, firms=firms, related_firms=related),
         maps.MapStyle(lang="en", tiles="none"),
@@ -505,7 +494,7 @@ def test_the_printed_report_has_every_figure(browser, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
     from klastergeo.app.cli import app
-    from tests.conftest import custom_study, lattice_args
+    from tests.worlds.lattice import custom_study, lattice_args
 
     registry = custom_study(
         tmp_path, (6, 6), {"r2c2": 45, "r2c3": 30}, background={"10": 6, "31": 1}, seed=2

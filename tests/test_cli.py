@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from klastergeo.app import pipeline
 from klastergeo.app.cli import app
-from tests.conftest import firms_in, lattice, lattice_args
+from tests.worlds.lattice import firms_in, lattice, lattice_args
 
 runner = CliRunner()
 
@@ -129,6 +129,7 @@ def test_validate_writes_reports(small_study: Path, tmp_path: Path) -> None:
     assert json.loads((tmp_path / "validation.json").read_text())["rejected"] == 1
 
 
+@pytest.mark.slow
 def test_strict_turns_problems_into_exit_2(small_study: Path, tmp_path: Path) -> None:
     out = tmp_path / "strict"
     ok = _run_small(small_study, out, "--permutations", "0", "--tiles", "none")
@@ -208,7 +209,7 @@ def test_compile_caches_the_kernels() -> None:
 def test_flags_come_from_the_configuration_table(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every flag of run/sentra/validate/model is a configuration key's (declared once in
     klastergeo.app.config), reaches that key, and --set reaches any key."""
-    from klastergeo.app import cli
+    from klastergeo.app import cli, console
     from klastergeo.app.config import options
 
     for command in ("run", "sentra", "validate", "model"):
@@ -216,7 +217,9 @@ def test_flags_come_from_the_configuration_table(monkeypatch: pytest.MonkeyPatch
         keys = {o.key.replace(".", "__") for o in options().values() if command in o.commands}
         assert names == {"config", "set_", "out"} | keys, command
     seen = {}
-    monkeypatch.setattr(cli, "_pipeline", lambda settings, **k: seen.update(settings=settings))
+    monkeypatch.setattr(
+        console, "run_pipeline", lambda settings, **k: seen.update(settings=settings)
+    )
     result = _run(
         "run",
         "--records",
@@ -316,6 +319,7 @@ def test_model_command_area_level_with_spatial_diagnostics(
     assert "model.area_id='code'" in missing.output
 
 
+@pytest.mark.slow
 def test_publish_writes_a_static_site(small_study: Path, tmp_path: Path) -> None:
     import re
 

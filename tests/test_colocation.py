@@ -65,6 +65,7 @@ def test_a_sector_of_one_firm_has_no_quotient_towards_itself() -> None:
     assert out.loc[("b", "a"), "clq"] == pytest.approx(1.0)  # its neighbour is an a
 
 
+@pytest.mark.slow
 def test_global_clq_under_random_labelling_averages_one_and_is_calibrated() -> None:
     """Random labels on random places: the CLQ's mean is 1 (Leslie and Kronenfeld's
     expectation) and the co-location p-value is uniform (rejections near alpha)."""
@@ -208,7 +209,7 @@ def test_the_command_line_can_leave_co_location_out(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
     from klastergeo.app.cli import app
-    from tests.conftest import custom_study, lattice_args
+    from tests.worlds.lattice import custom_study, lattice_args
 
     registry = custom_study(tmp_path, (5, 5), {"r2c2": 40}, background={"10": 5, "16": 1})
     registry.to_csv(tmp_path / "firms.csv", index=False)
@@ -270,7 +271,7 @@ def test_a_run_marks_the_related_firms_and_maps_them(tmp_path: Path) -> None:
     from klastergeo.app.cli import app
     from klastergeo.app.pipeline.firm_output import read_firms
     from klastergeo.publish import maps
-    from tests.conftest import custom_study, lattice_args
+    from tests.worlds.lattice import custom_study, lattice_args
 
     registry = custom_study(tmp_path, (5, 5), {"r2c2": 60}, background={"10": 5, "47": 1})
     sentra_firms = registry.loc[registry["kbli"] == "31001"]
@@ -335,6 +336,7 @@ def test_categories_and_chunks_give_the_same_quotients(monkeypatch) -> None:
     assert set(plain.related["sentra_id"]) == {"10-01", "31-01"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("duplicates", [0, 6])
 def test_the_exact_moments_are_those_of_random_labelling(duplicates: int) -> None:
     """The closed-form mean and variance of every pair count equal those of 40,000
@@ -524,6 +526,7 @@ def test_the_sparse_count_of_many_sectors_is_the_dense_one(monkeypatch) -> None:
     pd.testing.assert_frame_equal(sparse, dense)
 
 
+@pytest.mark.slow
 def test_linked_pairs_and_roles_are_the_prefix_rule() -> None:
     """A pair or a role comes from the first table row whose to_sector starts the
     sector and from_sector the related one (codes compared at the table's length), as a

@@ -1,4 +1,6 @@
-"""The demo generator: reproducible, planted where the studies are, faults as declared."""
+"""The demo generator (:mod:`klastergeo.io.datasets.demo`): reproducible, planted where the
+studies are, faults as declared; and ``klastergeo demo`` scored against its planted truth
+(:mod:`tests.worlds.demo_truth`)."""
 
 from __future__ import annotations
 
@@ -11,9 +13,11 @@ import pandas as pd
 import pytest
 import shapely
 
-from klastergeo.app import demo
+from klastergeo.app.demo import run_demo
 from klastergeo.io import boundaries
+from klastergeo.io.datasets import demo
 from klastergeo.io.registry.records import read_records, validate_records
+from tests.worlds import demo_truth
 
 
 @pytest.fixture(scope="module")
@@ -158,21 +162,29 @@ def test_the_earlier_survey_plants_the_changes(villages) -> None:
 def test_the_demo_follows_its_sentra_across_two_surveys(data_dir, tmp_path) -> None:
     """The demo end to end on a smaller background: both surveys analysed, every
     planted sentra of 2023 found, and every planted lineage with its trend."""
-    made = demo.run_demo(tmp_path / "demo", boundaries=data_dir, background=4000, permutations=0)
-    assert made.scores["found"].all() and made.unmatched == 0
-    assert made.trends["trend_ok"].all(), made.trends
+    made = run_demo(tmp_path / "demo", boundaries=data_dir, background=4000, permutations=0)
+    scored = demo_truth.score_run(tmp_path / "demo")  # from the files, as `make demo` does
+    assert scored.scores["found"].all() and scored.unmatched == 0
+    assert scored.trends is not None and scored.trends["trend_ok"].all(), scored.trends
+    # the files give what the run's own tables give
+    truth = pd.read_csv(made.truth["truth"], dtype=str, keep_default_na=False)
+    in_memory, unmatched = demo_truth.score_recovery(truth, made.result.sentra)
+    pd.testing.assert_frame_equal(in_memory, scored.scores)
+    assert unmatched == scored.unmatched
     # the planted value chains: copper-sheet rollers (24) at Tumang, fabric (13) at Bergas
-    assert made.related is not None and len(made.related) == 2, made.related
-    assert made.related["found"].all(), made.related
+    assert scored.related is not None and len(scored.related) == 2, scored.related
+    assert scored.related["found"].all(), scored.related
     report = (tmp_path / "demo" / "periods" / "2023" / "report.html").read_text(encoding="utf-8")
     # Tumang's section (villages of Cepogo): its supplier of metal sheets in the table of related industries
     tumang = re.search(r"<h3>25-\d+ - Cepogo[^<]*</h3>(.*?)<h[23]>", report, re.S)
     assert tumang is not None
     assert '24 Industri logam dasar</td><td class="text">pemasok</td>' in tumang.group(1)
-    assert dict(zip(made.trends["key"], made.trends["expected"], strict=True))["juwana"] == "new"
+    assert (
+        dict(zip(scored.trends["key"], scored.trends["expected"], strict=True))["juwana"] == "new"
+    )
     assert (tmp_path / "demo" / "periods" / "2019" / "map.html").exists()
     assert made.result.out == tmp_path / "demo" / "periods" / "2023"
-    assert "planted lineage trends recovered (2019 to 2023): 11/11" in made.lines()[-1]
+    assert "planted lineage trends recovered (2019 to 2023): 11/11" in scored.lines()[-1]
     # the regencies of the indicators are named from the boundaries' kabupaten layer
     indicators = pd.read_csv(
         tmp_path / "demo" / "indicators.csv", dtype={"sector": str, "regency": str}

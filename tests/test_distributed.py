@@ -25,7 +25,7 @@ from klastergeo.app.cli import app
 from klastergeo.app.config import ReadOptions
 from klastergeo.errors import ConfigError
 from klastergeo.io.registry import batches, distributed
-from tests.conftest import lattice, lattice_args
+from tests.worlds.lattice import lattice, lattice_args
 
 N_RECORDS = 3_500
 BATCH = 1_000  # four batches: the planted duplicates fall in different ones
@@ -133,6 +133,7 @@ def test_the_planted_problems_are_found(sequential) -> None:
     assert counts["n_firms"].sum() == outcome.n_kept
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("where", ["threads", "processes", "cluster"])
 def test_dask_gives_the_verdicts_of_one_machine(
     where: str, registry: Path, sequential, cluster: str, tmp_path: Path
@@ -162,6 +163,7 @@ def test_a_worker_reads_its_own_batch(registry: Path, tmp_path: Path) -> None:
         np.testing.assert_array_equal(alone.rows, batch.rows)
 
 
+@pytest.mark.slow
 def test_warnings_of_the_workers_reach_the_client_once(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -349,6 +351,7 @@ def test_a_registry_of_one_batch_is_checked_here_once_the_cluster_answers(
     pd.testing.assert_frame_equal(there.report().records, here.report().records)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("address", ["tcp://127.0.0.1:9", "tcp://klastergeo.invalid:8786"])
 def test_an_unreachable_scheduler_is_named_for_a_registry_of_one_batch(
     address: str, tmp_path: Path

@@ -1,28 +1,21 @@
-"""Sentra lineages on registries the demo never made (``tests/dynamics_world.py``:
+"""Sentra lineages on registries the demo never made (``tests/worlds/dynamics.py``:
 Bali, three surveys): every planted lineage is recovered with its trend, and nothing
 else is called a trend of a planted place. Three seeds (places and counts)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
 from klastergeo.analysis import dynamics, sentra
-from tests import dynamics_world
+from tests.worlds import dynamics as dynamics_world
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def bali(data_dir: Path) -> tuple:
-    return dynamics_world.villages(data_dir)
-
-
 @pytest.fixture(scope="module", params=(1, 2, 3))
-def followed(request, bali) -> tuple:
-    areas, graph = bali
+def followed(request, bali_villages) -> tuple:
+    areas, graph = bali_villages
     world = dynamics_world.generate(areas, graph, request.param)
     found = []
     for period in dynamics_world.PERIODS:

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from klastergeo.app.cli import app
 from klastergeo.io import files as _io
 from klastergeo.publish import messages
-from tests.conftest import custom_study, firms_in, lattice
+from tests.worlds.lattice import custom_study, firms_in, lattice
 
 runner = CliRunner()
 
@@ -692,7 +692,31 @@ CASES.update(
 )
 
 
-@pytest.mark.parametrize("name", list(CASES))
+#: Cases that run the whole pipeline (seconds each): ``make test`` runs them, not test-fast.
+SLOW_CASES = {
+    "validate over a run's folder",
+    "publish a changed run",
+    "input columns named like the tool's",
+    "TOML with a BOM",
+    "disk full",
+    "two areas",
+    "firms stacked on a few points",
+    "nested column with repeated rows",
+    "areas without names",
+    "rook weights",
+    "no workers column",
+    "inf, 1e999, 400 digits",
+    "KBLI as numbers",
+    "knn on lon/lat",
+    "one sector",
+    "all firms in one village",
+    "one firm",
+}
+
+
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_CASES else n for n in CASES]
+)
 def test_exit_code_and_message(
     name: str, study: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -709,6 +733,7 @@ def test_exit_code_and_message(
     assert re.search(message, output), output
 
 
+@pytest.mark.slow
 def test_a_failed_run_leaves_the_previous_outputs(study: Path, tmp_path: Path) -> None:
     """Validation that keeps nothing writes its report beside the old outputs."""
     ok = runner.invoke(app, _run(study, tmp_path), catch_exceptions=False)
@@ -747,6 +772,7 @@ def test_no_sentra_names_the_near_misses(study: Path, tmp_path: Path) -> None:
     assert "candidates.csv" in report and "min_firms 200" in report
 
 
+@pytest.mark.slow
 def test_gis_layers_open_with_gdal(study: Path, tmp_path: Path) -> None:
     """areas.gpkg and sentra.gpkg: GDAL (through pyogrio) reads polygons in EPSG:4326 with
     the statistics of every analysed sector; the values equal areas.parquet's."""
@@ -778,6 +804,7 @@ def test_gis_layers_open_with_gdal(study: Path, tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.slow
 def test_firms_gpkg_and_indonesian_csvs_only_when_asked(study: Path, tmp_path: Path) -> None:
     """``--firms-gpkg`` writes every kept firm as a point layer GDAL reads, equal to the
     GeoParquet firms; ``--csv-locale id`` writes ``;`` and decimal commas that read back
@@ -855,6 +882,7 @@ def test_results_workbook_opens_with_openpyxl(study: Path, tmp_path: Path) -> No
     assert len(link) == 1 and link[0].data_type == "s"  # text, not a formula
 
 
+@pytest.mark.slow
 def test_the_summary_fits_80_columns_and_names_the_pages(study: Path, tmp_path: Path) -> None:
     """At 80 columns (CliRunner's width) no line of the run's summary is longer, and the
     end of the run names the start page, the report and the map."""
@@ -872,6 +900,7 @@ def test_the_summary_fits_80_columns_and_names_the_pages(study: Path, tmp_path: 
         assert f"  {label}: {out / name}\n" in result.output
 
 
+@pytest.mark.slow
 def test_the_report_says_what_the_numbers_mean(study: Path, tmp_path: Path) -> None:
     """The report's sections open with a sentence: the sentra (how many, the largest) and
     the data quality (kept of read, rejected and why)."""
@@ -892,3 +921,7 @@ def test_the_report_says_what_the_numbers_mean(study: Path, tmp_path: Path) -> N
     assert f"{len(registry)} dari {len(registry) + 2} baris data dipakai" in report
     reason = messages.label("reasons", reason, "id")  # in words: "koordinat kosong"
     assert f"2 ditolak, terbanyak karena {reason} (2)." in report
+
+
+def test_the_slow_cases_are_cases() -> None:
+    assert set(CASES) >= SLOW_CASES

@@ -17,8 +17,8 @@ from klastergeo.app.pipeline import firm_output
 from klastergeo.app.pipeline.probabilities import stratified_sample
 from klastergeo.io.registry import batches
 from klastergeo.io.registry.firms import FirmStore
-from tests.conftest import custom_study, lattice_args
-from tests.test_batches import _random_registry
+from tests.worlds.lattice import custom_study, lattice_args
+from tests.worlds.records import random_registry
 
 
 def _two_provinces() -> gpd.GeoDataFrame:
@@ -33,7 +33,7 @@ def validated(tmp_path_factory: pytest.TempPathFactory) -> dict[int, batches.Bat
     """One random registry of 700 records validated in parts of 64 and read whole."""
     folder = tmp_path_factory.mktemp("store")
     rng = np.random.default_rng(5)
-    frame = _random_registry(rng, 700)
+    frame = random_registry(rng, 700)
     path = folder / "r.csv"
     frame.to_csv(path, index=False)
     return {

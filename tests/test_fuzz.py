@@ -332,6 +332,7 @@ def documents(draw: st.DrawFn) -> str:
     return "\n".join(lines) + "\n"
 
 
+@pytest.mark.slow
 def test_configuration_loader() -> None:
     path = FUZZ_DIR / "fuzz.toml"
 

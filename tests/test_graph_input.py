@@ -10,7 +10,7 @@ from libpysal import weights as lpw
 from klastergeo.analysis import autocorrelation, sentra, specialisation
 from klastergeo.analysis.weights import contiguity
 from klastergeo.errors import ConfigError
-from tests.conftest import area_table, lattice
+from tests.worlds.lattice import area_table, lattice
 
 
 def test_w_and_graph_give_the_same_statistics_and_sentra() -> None:

@@ -210,6 +210,7 @@ with _io.RunFolder(sys.argv[1]) as folder:
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("exchange", [True, False], ids=["renameat2", "two-renames"])
 def test_a_killed_process_leaves_old_or_new(tmp_path: Path, exchange: bool) -> None:
     """``os._exit`` at every boundary (no cleanup runs, as with SIGKILL): the folder is

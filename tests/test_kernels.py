@@ -9,7 +9,7 @@ from scipy import sparse
 
 from klastergeo.analysis import weights
 from klastergeo.analysis._engine.kernels import _shared_counts, draw_table, permutation_counts
-from tests.conftest import lattice
+from tests.worlds.lattice import lattice
 
 
 @pytest.mark.parametrize("data", ["counts", "wide-integers", "real"])

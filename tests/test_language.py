@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from klastergeo.app.cli import app
 from klastergeo.errors import ConfigError
 from klastergeo.publish import messages
-from tests.conftest import custom_study
+from tests.worlds.lattice import custom_study
 
 runner = CliRunner()
 

@@ -34,7 +34,6 @@ FOLDERS = {"analysis", "io", "publish", "app"}
 #: fails once the exception is gone and the entry must go too.
 KNOWN_UPWARD: set[str] = set()
 KNOWN_PRIVATE: set[str] = {
-    "klastergeo.app.cli",
     "klastergeo.app.pipeline.coverage",
     "klastergeo.io.registry.batches",
     "klastergeo.io.registry.distributed",
@@ -270,3 +269,53 @@ def test_the_analysis_layer_is_pure(module: str) -> None:
     """No language, no files, no drawing in the statistics: they return numbers, codes
     and tables, which publish names, draws and the app writes."""
     assert _impurities(MODULES[module]) == [], module
+
+
+# The tests' own layout ------------------------------------------------------------------
+
+TESTS = Path(__file__).resolve().parent
+
+
+def _test_file_imports(path: Path) -> list[str]:
+    """Imports in ``path`` of a test file (``test_*``) or of ``conftest``: the worlds and
+    helpers tests share live in ``tests/worlds``, their fixtures in ``conftest.py``."""
+    found: list[str] = []
+    text = path.read_text(encoding="utf-8")
+    if "test_" not in text and "conftest" not in text:
+        return found
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            names = [base, *(f"{base}.{a.name}" if base else a.name for a in node.names)]
+        else:
+            continue
+        for name in names:
+            last = name.split(".")[-1]
+            if last.startswith("test_") or last == "conftest":
+                found.append(f"{name} line {node.lineno}")
+    return found
+
+
+def test_no_test_file_imports_another() -> None:
+    offenders = {
+        str(path.relative_to(TESTS)): found
+        for path in sorted(TESTS.rglob("*.py"))
+        if (found := _test_file_imports(path))
+    }
+    assert offenders == {}, "import from tests/worlds or take a conftest.py fixture"
+
+
+def test_the_check_sees_test_imports(tmp_path: Path) -> None:
+    """The check above finds every way of importing a test file or conftest."""
+    bad = tmp_path / "test_bad.py"
+    bad.write_text(
+        "from tests.conftest import lattice\n"
+        "from tests import test_maps\n"
+        "import tests.test_browser\n"
+        "from .test_batches import x\n"
+        "from tests.worlds import lattice\n",
+        encoding="utf-8",
+    )
+    assert len(_test_file_imports(bad)) == 4

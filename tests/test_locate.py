@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from klastergeo.analysis._engine.locate import UNDECIDED, area_index, locate_xy
 from klastergeo.analysis.geometry import _intersecting, locate_points
-from tests.conftest import lattice
+from tests.worlds.lattice import lattice
 
 
 def _tricky_areas() -> gpd.GeoSeries:

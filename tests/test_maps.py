@@ -11,6 +11,7 @@ import pandas as pd
 import shapely
 
 from klastergeo.publish import maps
+from tests.worlds.lattice import related_firms
 
 
 def _html(fmap) -> str:
@@ -317,7 +318,7 @@ def test_a_province_map_stays_one_file(data_dir: Path, tmp_path: Path) -> None:
 def _kemendagri_lattice() -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """A 6 x 6 lattice whose villages carry Kemendagri codes of two provinces (left half
     33, right half 34), and a table with hot spots in 34 only."""
-    from tests.conftest import lattice
+    from tests.worlds.lattice import lattice
 
     areas = lattice(6, 6)
     codes = [
@@ -382,7 +383,7 @@ def test_a_run_writes_and_publishes_a_split_map(tmp_path: Path) -> None:
     from klastergeo.app import pipeline
     from klastergeo.app.config import load_config
     from klastergeo.publish import site
-    from tests.conftest import custom_study
+    from tests.worlds.lattice import custom_study
 
     registry = custom_study(tmp_path, (6, 6), {"r2c2": 45, "r2c3": 30}, seed=4)
     registry.to_csv(tmp_path / "firms.csv", index=False)
@@ -410,25 +411,11 @@ def test_a_run_writes_and_publishes_a_split_map(tmp_path: Path) -> None:
     ).read_bytes()
 
 
-def _related(found) -> pd.DataFrame:
-    """Five firms of two related industries around the map world's sentra."""
-    sid = str(found.index[0])
-    return pd.DataFrame(
-        {
-            "sentra_id": [sid] * 5,
-            "related_sector": ["16", "46", "16", "16", "46"],
-            "lon": [110.012345, 110.02, 110.013, 110.0145678, 110.021],
-            "lat": [-7.01, -7.02, -7.011, -7.0123456, -7.022],
-            "name": ["</script><b>CV Kayu</b>", "UD Dagang", None, "CV Jati", "UD Niaga"],
-        }
-    )
-
-
 def test_related_firms_travel_in_the_firm_block(map_world, tmp_path: Path) -> None:
     """The related industries' firms are grouped by sentra and sector in the firm data
     block (coordinates to 1e-5 degrees), so removing or rounding the firms covers them."""
     areas, table, found, firms = map_world
-    related = _related(found)
+    related = related_firms(found)
     fmap = maps.build_map(
         maps.MapInput(areas, table, found, firms=firms, related_firms=related),
         maps.MapStyle(lang="en", tiles="none"),

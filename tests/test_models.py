@@ -275,6 +275,7 @@ def test_reports_and_files(spector: pd.DataFrame, tmp_path) -> None:
     assert "Classification table" in tex
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["logit", "probit", "lpm"])
 def test_zero_effects_are_significant_at_the_usual_rate(kind: str) -> None:
     """Planted truth: 120 samples from a logit with two null predictors. A null effect is

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from klastergeo.app.cli import app
-from tests.conftest import custom_study, lattice_args
+from tests.worlds.lattice import custom_study, lattice_args
 
 runner = CliRunner()
 #: Furniture firms of the two sentra villages per survey: the sentra grows.
@@ -43,6 +43,7 @@ def periods_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.Data
     return out, registry
 
 
+@pytest.mark.slow
 def test_every_period_is_a_run_of_its_own(periods_run) -> None:
     out, _ = periods_run
     for year in SURVEYS:
@@ -118,6 +119,7 @@ def test_emerging_hot_spots_and_indicators(periods_run) -> None:
     assert "<td>titik panas menetap</td>" in index
 
 
+@pytest.mark.slow
 def test_firm_flows_with_stable_ids(tmp_path: Path) -> None:
     """With ``dynamics.stable_ids`` the lineage's survivors, exits and entries between
     surveys equal the set arithmetic of the firms each period's run put in the sentra."""
@@ -169,6 +171,7 @@ def test_the_change_map_shows_every_period_and_the_trend(periods_run) -> None:
     assert '<iframe src="map.html"' in index
 
 
+@pytest.mark.slow
 def test_one_registry_per_period_gives_the_same_lineages(periods_run, tmp_path: Path) -> None:
     """``--records a --records b --records c`` (in any order, in several formats, labels
     from the file names) follows the sentra exactly as the period column does."""

@@ -13,11 +13,13 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-from klastergeo.app import demo, pipeline
+from klastergeo.app import pipeline
 from klastergeo.app.config import load_config
 from klastergeo.io import boundaries
+from klastergeo.io.datasets import demo
 from klastergeo.io.registry.records import REASONS
 from klastergeo.publish import maps
+from tests.worlds.demo_truth import recovery_rates, score_recovery
 
 pytestmark = [pytest.mark.boundaries, pytest.mark.slow]
 
@@ -38,12 +40,12 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory, data_dir: Path):
 
 def test_every_planted_sentra_is_recovered(demo_run) -> None:
     generated, result, _ = demo_run
-    scores, unmatched = demo.score_recovery(generated.truth, result.sentra)
+    scores, unmatched = score_recovery(generated.truth, result.sentra)
     assert scores["found"].all(), scores
     assert unmatched == 0
     # and with their planted villages (members), and nothing much else
     assert (scores["members_found"] == scores["members_planted"]).all(), scores
-    rates = demo.recovery_rates(scores, unmatched)
+    rates = recovery_rates(scores, unmatched)
     assert rates["sentra_recall"] == rates["sentra_precision"] == 1.0
     assert rates["area_recall"] == 1.0
     assert rates["area_precision"] >= 0.9, scores
@@ -70,7 +72,7 @@ def test_the_run_record_is_its_summary_json(demo_run) -> None:
 
 def test_planted_typologies_and_stages_come_out_right(demo_run) -> None:
     generated, result, out = demo_run
-    scores, _ = demo.score_recovery(generated.truth, result.sentra)
+    scores, _ = score_recovery(generated.truth, result.sentra)
     assert scores["typology_ok"].all(), scores[["key", "typology"]]
     assert set(generated.truth["typology"]) >= {
         "marshallian",
@@ -100,7 +102,7 @@ def test_point_based_delineation_finds_the_planted_sentra(demo_run) -> None:
     found, firm_sentra = sentra.delineate_points(
         result.firms, sectors=list(result.summary["sectors"]["analysed"]), areas=result.areas
     )
-    scores, unmatched = demo.score_recovery(generated.truth, found)
+    scores, unmatched = score_recovery(generated.truth, found)
     assert scores["found"].all(), scores
     assert unmatched == 0, found[["name", "n_firms", "lq", "density_km2"]]
     assert firm_sentra.index.equals(result.firms.index)
@@ -362,7 +364,7 @@ def test_demo_map_in_a_browser(demo_run) -> None:
     """The demo's own map (8,563 villages, every analysed sector, 51k firms) in headless
     Chromium, offline (tile requests are refused): no page error, one feature per village,
     every analysed sector selectable, the firms layer builds every firm."""
-    from tests.test_browser import CHROMIUM, FLAGS
+    from tests.worlds.browser import CHROMIUM, FLAGS
 
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (.ci/run installs it)")

@@ -20,7 +20,7 @@ from klastergeo.app.cli import app
 from klastergeo.io import boundaries
 from klastergeo.io.registry import placement
 from klastergeo.io.registry.records import read_records, validate_records
-from tests.conftest import custom_study
+from tests.worlds.lattice import custom_study
 
 runner = CliRunner()
 

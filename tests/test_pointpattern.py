@@ -112,7 +112,7 @@ def test_bad_input_is_named() -> None:
 
 
 def test_by_sector_and_by_sentra_on_a_lattice() -> None:
-    from tests.conftest import firms_in, lattice
+    from tests.worlds.lattice import firms_in, lattice
 
     areas = lattice(10, 10)
     counts = {c: {"10": 4} for c in areas.index}

@@ -316,6 +316,7 @@ def test_no_id_column_uses_record_numbers(tmp_path: Path) -> None:
     assert report.by_reason["duplicate_record"] == 1
 
 
+@pytest.mark.slow
 def test_validation_is_vectorised_at_scale() -> None:
     """200,000 rows with planted problems: counts exact (no timing asserted here)."""
     n = 200_000

@@ -27,7 +27,7 @@ from klastergeo.app.config import load_config
 from klastergeo.io import files as _io
 from klastergeo.publish import maps
 from klastergeo.publish import site as publish
-from tests.conftest import custom_study
+from tests.worlds.lattice import custom_study
 
 PAYLOADS = (
     "</script><script>window.__kg_pwned=1;alert(1)</script>",
@@ -93,6 +93,7 @@ def payload_study(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     }
 
 
+@pytest.mark.slow
 def test_pages_embed_no_payload_as_markup(payload_study) -> None:
     """No page holds a payload's markup outside escaped text: every ``<script`` in a page
     is one of ours, and no payload tag appears unescaped."""
@@ -121,7 +122,7 @@ def test_script_json_is_inert() -> None:
 def test_a_custom_base_map_attribution_is_text(tmp_path: Path) -> None:
     """Leaflet writes attributions and layer names as HTML: a configured attribution is
     escaped, the layer is named by the map, not by its URL."""
-    from tests.conftest import lattice
+    from tests.worlds.lattice import lattice
 
     areas = lattice(3, 3)
     table = pd.DataFrame(
@@ -160,7 +161,7 @@ def test_payloads_do_not_run_in_chromium(payload_study) -> None:
     """The run's and the published site's pages in real Chromium: no dialog, no payload
     ran, the DOM holds no payload element, and the map still works with the payloads
     shown as text."""
-    from tests.test_browser import CHROMIUM, FLAGS
+    from tests.worlds.browser import CHROMIUM, FLAGS
 
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
@@ -433,12 +434,13 @@ def test_killed_and_terminated_runs_keep_the_old_outputs(fault_study: Path) -> N
     assert [p.name for p in fault_study.iterdir() if p.name.startswith(".run.")] == []
 
 
+@pytest.mark.slow
 def test_a_split_map_shows_payloads_as_text(tmp_path: Path) -> None:
     """A map split by province (``max_areas`` below its areas): area, parent and province
     names that are payloads stay text in the page and in the province scripts, and in
     Chromium none runs while the search finds a payload name and loads its province."""
-    from tests.conftest import lattice
-    from tests.test_browser import CHROMIUM, FLAGS
+    from tests.worlds.browser import CHROMIUM, FLAGS
+    from tests.worlds.lattice import lattice
 
     areas = lattice(6, 6)
     codes = [f"{33 + (i % 6 >= 3)}.01.01.{2000 + i}" for i in range(36)]

@@ -11,7 +11,7 @@ import shapely
 from klastergeo.analysis import sentra, weights
 from klastergeo.app.pipeline.delineation import with_sector_labels
 from klastergeo.errors import ConfigError, DataError
-from tests.conftest import area_table, lattice
+from tests.worlds.lattice import area_table, lattice
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Sentra on a registry the demo generator did not make (``tests/sentra_world.py``):
+"""Sentra on a registry the demo generator did not make (``tests/worlds/sentra.py``):
 Jawa Timur's real villages, sentra of many small kelurahan, dispersed, across a regency
 border, along a road, twins in two regencies, a hub, and two decoys. Planted truth from
 the generator; three seeds (places and counts)."""
@@ -13,19 +13,15 @@ import pytest
 
 from klastergeo.analysis import sentra, weights
 from klastergeo.io import boundaries
-from tests import sentra_world
+from tests.worlds import places
+from tests.worlds import sentra as sentra_world
 
 SEEDS = (1, 2, 3)
 
 
-@pytest.fixture(scope="module")
-def east_java(data_dir: Path) -> tuple:
-    return sentra_world.villages(data_dir)
-
-
 @pytest.fixture(scope="module", params=SEEDS)
-def outcome(request, east_java) -> tuple:
-    areas, graph = east_java
+def outcome(request, east_java_villages) -> tuple:
+    areas, graph = east_java_villages
     world = sentra_world.generate(areas, graph, request.param)
     table = sentra_world.table(world)
     found, members = sentra.delineate(table, graph, areas)
@@ -75,10 +71,10 @@ def test_decoys_have_no_sentra_and_are_quiet(outcome) -> None:
     assert (cells["gi_bin"] >= 2).mean() > 0.5
 
 
-def test_the_same_sentra_whatever_the_analysis_seed(east_java) -> None:
+def test_the_same_sentra_whatever_the_analysis_seed(east_java_villages) -> None:
     """The specialisation statistic is exact: the sentra do not depend on the seed of
     the permutations (which Gi* and LISA use)."""
-    areas, graph = east_java
+    areas, graph = east_java_villages
     world = sentra_world.generate(areas, graph, 1)
     first = sentra.delineate(sentra_world.table(world, seed=0), graph, areas)[0]
     again = sentra.delineate(sentra_world.table(world, seed=99), graph, areas)[0]
@@ -94,11 +90,11 @@ def _kecamatan_table(world, regency: str, kecamatan, graph) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_kecamatan_level_in_one_regency(data_dir: Path, east_java, seed: int) -> None:
+def test_kecamatan_level_in_one_regency(data_dir: Path, east_java_villages, seed: int) -> None:
     """At kecamatan level, one regency at a time (Kota Malang has 5 kecamatan: the LQ
     test decides; Kabupaten Malang 33: the specialisation statistic): every planted
     sentra whose kecamatan has LQ >= 2 and >= 50 firms of the sector is found there."""
-    areas, graph = east_java
+    areas, graph = east_java_villages
     world = sentra_world.generate(areas, graph, seed)
     checked = 0
     for regency in ("35.73", "35.07", "35.14", "35.09", "35.25", "35.15"):
@@ -116,22 +112,21 @@ def test_kecamatan_level_in_one_regency(data_dir: Path, east_java, seed: int) ->
 
 
 @pytest.mark.slow
-def test_the_whole_pipeline_finds_them_from_a_registry(east_java, tmp_path: Path) -> None:
+def test_the_whole_pipeline_finds_them_from_a_registry(east_java_villages, tmp_path: Path) -> None:
     """The same world as firms with coordinates (inside their villages), through
     ``klastergeo run --area 35 --level desa``: every planted sentra is a reported one,
     every reported one is planted, no decoy village is in a sentra."""
     from typer.testing import CliRunner
 
     from klastergeo.app.cli import app
-    from klastergeo.app.demo import _sample_in
 
-    areas, graph = east_java
+    areas, graph = east_java_villages
     world = sentra_world.generate(areas, graph, 2)
     long = world.counts.stack()
     long = long[long > 0]
     owner = np.repeat(areas.index.get_indexer(long.index.get_level_values(0)), long.to_numpy())
     sector = np.repeat(long.index.get_level_values(1).to_numpy(), long.to_numpy())
-    x, y = _sample_in(areas.geometry.to_numpy(), owner, np.random.default_rng(2))
+    x, y = places.points_in(areas, owner, np.random.default_rng(2))
     registry = pd.DataFrame(
         {
             "id": [f"J{i}" for i in range(len(owner))],

@@ -12,7 +12,7 @@ from libpysal.graph import Graph
 from klastergeo.analysis import spatial_regression as spatial_models
 from klastergeo.analysis import weights
 from klastergeo.errors import ModelError
-from tests.conftest import lattice
+from tests.worlds.lattice import lattice
 
 
 @pytest.fixture(scope="module")

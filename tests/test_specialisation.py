@@ -71,6 +71,7 @@ def test_p_values_equal_a_brute_force_permutation_test() -> None:
     assert ours.loc[(5, "s2"), "spec_ratio"] > 1
 
 
+@pytest.mark.slow
 def test_calibrated_under_random_labelling() -> None:
     """Random labelling of 10 sectors over a 20 x 20 lattice, 30 times: the share of
     area x sector cells in the 95 % bins is at most 5 % and not far below, hot and cold
@@ -93,6 +94,7 @@ def test_calibrated_under_random_labelling() -> None:
     assert 0.005 <= np.mean(p_all <= 0.01) <= 0.012
 
 
+@pytest.mark.slow
 def test_a_dense_mixed_city_is_quiet_where_density_is_hot() -> None:
     """A 3 x 3 block of areas with 30 times the firms of the others and the same mix of
     sectors, 20 registries: raw-count Gi* marks the city hot in (nearly) every sector;

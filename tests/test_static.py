@@ -13,7 +13,7 @@ from klastergeo.analysis import autocorrelation, weights
 from klastergeo.analysis.geometry import to_metric
 from klastergeo.errors import ConfigError, DataError
 from klastergeo.publish import figures as static
-from tests.conftest import area_table, lattice
+from tests.worlds.lattice import area_table, lattice
 
 
 def _has_colour(path: Path, hex_colour: str) -> bool:

@@ -1,25 +1,18 @@
 """Related industries around sentra on registries the demo never made
-(``tests/value_chain_world.py``: Lombok Timur, planted suppliers, buyers and related
+(``tests/worlds/value_chain.py``: Lombok Timur, planted suppliers, buyers and related
 industries)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from klastergeo.analysis import colocation
-from tests import value_chain_world as world_mod
-
-
-@pytest.fixture(scope="module")
-def lombok(data_dir: Path) -> tuple:
-    return world_mod.villages(data_dir)
+from tests.worlds import value_chain as world_mod
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_every_planted_related_sector_is_found(lombok, seed: int) -> None:
-    areas, graph = lombok
+def test_every_planted_related_sector_is_found(lombok_villages, seed: int) -> None:
+    areas, graph = lombok_villages
     world = world_mod.generate(areas, graph, seed)
     firms = world.firms
     links = colocation.sentra_related(

@@ -13,7 +13,7 @@ import shapely
 from klastergeo.analysis import weights
 from klastergeo.errors import ConfigError
 from klastergeo.io import boundaries
-from tests.conftest import lattice
+from tests.worlds.lattice import lattice
 
 
 def _neighbours(graph, area: str) -> set[str]:

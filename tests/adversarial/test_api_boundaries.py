@@ -41,7 +41,7 @@ from klastergeo.errors import BoundaryError, ConfigError, ValidationError
 from klastergeo.io import boundaries
 from klastergeo.io.registry import records
 from klastergeo.io.registry.records import ValidationReport
-from tests.conftest import custom_study, lattice
+from tests.worlds.lattice import custom_study, lattice
 
 runner = CliRunner()
 
@@ -127,6 +127,7 @@ def _words(text: str) -> str:
 # --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_ids_in_a_named_index_are_the_record_ids(study, scratch: Path) -> None:
     """The reported case: ``frame.set_index("id")`` gave record ids 1..N; now the ids of
     a whole run are the index's (F0 ... F316), and nothing stays in the temporary
@@ -400,6 +401,7 @@ def test_frames_that_cannot_be_read_raise_the_projects_error(
 # --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_temporary_folder_is_cleaned_after_success_error_and_interrupt(
     study, scratch: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -618,6 +620,7 @@ BOUNDARY_CASES: dict[str, tuple[BoundaryCase, int, str]] = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", list(BOUNDARY_CASES))
 def test_custom_boundaries_are_read_or_refused_clearly(
     study, tmp_path: Path, scratch: Path, case: str
@@ -828,6 +831,7 @@ def fuzz_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("fuzz-api")
 
 
+@pytest.mark.slow
 def test_fuzz_frames_read_and_validated(fuzz_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Random frames through the API's staging and the run's read and validate steps:
     only the project's errors; every row kept or rejected once; ids from the index are
@@ -952,6 +956,7 @@ def boundary_files(draw: st.DrawFn) -> tuple[gpd.GeoDataFrame, str]:
     return frame, draw(st.sampled_from([".parquet", ".parquet", ".parquet", ".gpkg"]))
 
 
+@pytest.mark.slow
 def test_fuzz_boundary_files(tmp_path: Path) -> None:
     """Random polygon files: a BoundaryError, or areas with unique printable text ids,
     names, valid non-empty polygons in EPSG:4326, one per feature."""

@@ -37,7 +37,7 @@ from klastergeo.errors import ConfigError
 from klastergeo.io import boundaries
 from klastergeo.io.registry import batches, distributed
 from klastergeo.io.registry.firms import FirmStore
-from tests.conftest import custom_study
+from tests.worlds.lattice import custom_study
 
 runner = CliRunner()
 
@@ -137,6 +137,7 @@ def areas(study: Path):
     return boundaries.analysis_areas("desa", source=source, id_col="kode")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["sorted.csv", "sorted.parquet", "sorted-dict.parquet"])
 @pytest.mark.parametrize("where", ["first", "last", "middle", "all_but_one"])
 def test_a_batch_of_rejected_records_reads_as_the_whole_file(
@@ -166,6 +167,7 @@ def test_a_batch_of_rejected_records_reads_as_the_whole_file(
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scheduler", ["threads", "processes"])
 def test_a_batch_of_rejected_records_on_dask(
     scheduler: str, study: Path, areas, tmp_path: Path
@@ -182,6 +184,7 @@ def test_a_batch_of_rejected_records_on_dask(
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("where", "name", "extra"),
     [
@@ -216,6 +219,7 @@ def test_a_run_over_a_sorted_registry_writes_the_whole_files_results(
 # --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_every_firm_its_own_sector_writes_no_quadratic_table(study: Path, tmp_path: Path) -> None:
     """3,000 firms with all-distinct 5-digit codes once wrote a 9,000,001-row
     colocation.csv: no sector has min_firms (5) firms, so no pair is tested, and the
@@ -249,6 +253,7 @@ def test_every_firm_its_own_sector_writes_no_quadratic_table(study: Path, tmp_pa
         colocation.global_clq(lon, lat, distinct["kbli"], permutations=0)
 
 
+@pytest.mark.slow
 def test_a_market_building_is_one_place(study: Path, tmp_path: Path) -> None:
     """2,000 firms at one coordinate: the run ends (exit 0) with the global quotients of
     the sectors, and the tie structure has a size of the places, not of the firm pairs."""
@@ -293,6 +298,7 @@ def _no_arrow_memory(*args: object, **kwargs: object) -> None:
     raise pa.ArrowMemoryError("malloc of size 16777216 failed")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("target", "raiser", "message"),
     [
@@ -418,6 +424,7 @@ def test_a_linkage_table_that_is_not_a_file(where: str, study: Path, tmp_path: P
     assert "colocation.linkage_table (--linkage-table)" in output and str(path) in output
 
 
+@pytest.mark.slow
 def test_a_linkage_table_of_a_header_alone_expects_no_links(study: Path, tmp_path: Path) -> None:
     table = tmp_path / "none.csv"
     table.write_text(" From_Sector , TO_SECTOR,Role\n", encoding="utf-8")

@@ -22,7 +22,7 @@ import shapely
 from typer.testing import CliRunner
 
 from klastergeo.app.cli import app
-from tests import disclosure_world as world
+from tests.worlds import disclosure as world
 
 runner = CliRunner()
 MEASURES = ("workers", "output", "investment")
@@ -134,21 +134,6 @@ def _typology_rows(folder: Path, firms: pd.DataFrame) -> list[np.ndarray]:
     return rows
 
 
-def _pinned(rows: np.ndarray, known: np.ndarray | None = None) -> np.ndarray:
-    """Firms whose value is a combination of the published sums (and of the firms in
-    ``known``, whose own values the attacker holds)."""
-    n = rows.shape[1]
-    free = np.ones(n, dtype=bool) if known is None else ~known
-    matrix = rows[:, free]
-    if not len(matrix):
-        return np.zeros(n, dtype=bool)
-    _, s, vt = np.linalg.svd(matrix, full_matrices=False)
-    basis = vt[s > 1e-9 * max(s.max(), 1.0)]
-    out = np.zeros(n, dtype=bool)
-    out[free] = np.einsum("ij,ij->j", basis, basis) > 1 - 1e-9
-    return out
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("measure", MEASURES)
 def test_no_firm_value_is_recovered_from_a_published_site(published, measure: str) -> None:
@@ -157,7 +142,7 @@ def test_no_firm_value_is_recovered_from_a_published_site(published, measure: st
         firms = _firms(run)
         reported = firms[measure].notna().to_numpy()
         rows = _equations(site, firms, measure)[:, reported]
-        assert not _pinned(rows).any(), method
+        assert not world.pinned(rows).any(), method
         # a firm that knows its own value, attacking the others in its cells
         names = firms["area_code"].astype(str) + "|" + firms["sector"].astype(str)
         small = names[reported].value_counts()
@@ -165,12 +150,12 @@ def test_no_firm_value_is_recovered_from_a_published_site(published, measure: st
             for me in np.flatnonzero((names[reported] == key).to_numpy())[:1]:
                 known = np.zeros(rows.shape[1], dtype=bool)
                 known[me] = True
-                assert not _pinned(rows, known).any(), (method, key)
+                assert not world.pinned(rows, known).any(), (method, key)
     # the control: the same attacker on an unprotected run recovers firms
     run, folder = published["off"]
     firms = _firms(run)
     reported = firms[measure].notna().to_numpy()
-    assert _pinned(_equations(folder, firms, measure)[:, reported]).sum() >= 5
+    assert world.pinned(_equations(folder, firms, measure)[:, reported]).sum() >= 5
 
 
 def _metres(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -321,7 +306,7 @@ def test_no_firm_value_is_recovered_from_a_published_run_over_surveys(surveys) -
         for measure in MEASURES:
             firms, rows = _survey_equations(site, run, period, measure)
             reported = firms[measure].notna().to_numpy()
-            assert not _pinned(rows[:, reported]).any(), (period, measure)
+            assert not world.pinned(rows[:, reported]).any(), (period, measure)
     # unprotected, the same tables give firms away
     firms, rows = _survey_equations(off, off, "2023", "workers")
-    assert _pinned(rows[:, firms["workers"].notna().to_numpy()]).sum() >= 5
+    assert world.pinned(rows[:, firms["workers"].notna().to_numpy()]).sum() >= 5

@@ -9,7 +9,7 @@ review's note names how far the attack got), then asserts that it no longer does
 is marked ``xfail(strict=True)`` with the leak described where the fix is not local.
 
 The world: the 16 villages (1 km, kecamatan ``91.01.01``) of
-:mod:`tests.disclosure_world`, a food background in each, a furniture sentra in two
+:mod:`tests.worlds.disclosure`, a food background in each, a furniture sentra in two
 villages with one state firm of 400 workers (51 % of the sentra's workers), lone metal
 and textile firms and a metal cell dominated by one firm of 500 workers.
 """
@@ -29,8 +29,7 @@ from typer.testing import CliRunner
 
 from klastergeo.analysis import disclosure as sdc
 from klastergeo.app.cli import app
-from tests import disclosure_world as world
-from tests.adversarial.test_disclosure import _pinned
+from tests.worlds import disclosure as world
 
 runner = CliRunner()
 QUICK = (
@@ -41,7 +40,7 @@ QUICK = (
 
 def _registry(seed: int = 0) -> pd.DataFrame:
     """The planted registry (see the module's note), in the columns of
-    :func:`tests.disclosure_world.registry`."""
+    :func:`tests.worlds.disclosure.registry`."""
     rng = np.random.default_rng(seed)
     parts = []
 
@@ -171,7 +170,7 @@ def _insiders(rows: np.ndarray, firms: pd.DataFrame, reported: np.ndarray) -> li
         for me in np.flatnonzero((names == key).to_numpy()):
             known = np.zeros(rows.shape[1], dtype=bool)
             known[me] = True
-            if _pinned(rows, known).any():
+            if world.pinned(rows, known).any():
                 found.append(key)
     return found
 
@@ -206,6 +205,7 @@ def test_set_reaches_an_option_that_also_has_a_flag(folder: Path) -> None:
 # -- sums given back by other published numbers ----------------------------------------
 
 
+@pytest.mark.slow
 def test_location_quotients_of_workers_give_no_firm_away(workers_run) -> None:
     """With ``sentra.lq_measure = "workers"`` a published cell's workers over its
     location quotient gave the area's total over all sectors: that total less the
@@ -217,7 +217,7 @@ def test_location_quotients_of_workers_give_no_firm_away(workers_run) -> None:
     reported = firms["workers"].notna().to_numpy()
     rows = _workers_equations(site, firms)[:, reported]
     assert len(rows) > 20
-    assert not _pinned(rows).any()
+    assert not world.pinned(rows).any()
     assert _insiders(rows, firms, reported) == []
 
 
@@ -310,6 +310,7 @@ def test_no_firm_name_or_id_in_any_published_file(folder: Path, workers_run) -> 
 # -- point-based sentra ------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_point_sentra_across_a_suppressed_cell_gives_no_firm_away(tmp_path: Path) -> None:
     """A DBSCAN sentra of five furniture firms across a village border: four in a
     village whose furniture cell (five firms) is published, one in the next village,
@@ -359,7 +360,7 @@ def test_a_point_sentra_across_a_suppressed_cell_gives_no_firm_away(tmp_path: Pa
         for sid in sentra.loc[sentra[measure].notna(), "sentra_id"]:
             rows.append((firms["sentra_id"].astype(str) == sid).to_numpy(dtype=float))
         equations = np.array(rows)
-        assert not _pinned(equations).any(), measure
+        assert not world.pinned(equations).any(), measure
         assert _insiders(equations, firms, np.ones(len(firms), dtype=bool)) == [], measure
 
 
@@ -380,6 +381,7 @@ def _point_world(rng: np.random.Generator, large: bool) -> tuple:
     return values, cell, regency, sentra, n_sentra, n_cells
 
 
+@pytest.mark.slow
 def test_point_sentra_give_no_firm_away_in_random_worlds() -> None:
     """A fuzzing round over :func:`point_sentra_flags` as the pipeline calls it: 600
     random worlds (cells of 1 to 29 firms, sentra across them, regency totals
@@ -405,14 +407,15 @@ def test_point_sentra_give_no_firm_away_in_random_worlds() -> None:
         rows += [sentra == k for k in range(n_sentra) if flags[k] == 0 and own.n[k] > 0]
         published_sentra += sum(flags[k] == 0 and own.n[k] > 0 for k in range(n_sentra))
         equations = np.array(rows, dtype=float).reshape(-1, len(values))
-        assert not _pinned(equations).any(), seed
+        assert not world.pinned(equations).any(), seed
         for me in range(len(values)):
             known = np.zeros(len(values), dtype=bool)
             known[me] = True
-            assert not _pinned(equations, known).any(), (seed, me)
+            assert not world.pinned(equations, known).any(), (seed, me)
     assert published_sentra >= 400  # the audit withdraws sentra, not all of them
 
 
+@pytest.mark.slow
 def test_suppression_gives_no_firm_to_a_firm_that_knows_its_own_value() -> None:
     """A fuzzing round over :func:`suppress` with two groupings that cut across each
     other (regencies and area-based sentra, or areas' totals that location quotients
@@ -435,13 +438,14 @@ def test_suppression_gives_no_firm_to_a_firm_that_knows_its_own_value() -> None:
         for labels, published in zip((regency, sentra), done.published, strict=True):
             rows += [labels[cell] == g for g in np.flatnonzero(published)]
         equations = np.array(rows, dtype=float).reshape(-1, len(values))
-        assert not _pinned(equations).any(), seed
+        assert not world.pinned(equations).any(), seed
         for me in range(len(values)):
             known = np.zeros(len(values), dtype=bool)
             known[me] = True
-            assert not _pinned(equations, known).any(), (seed, me)
+            assert not world.pinned(equations, known).any(), (seed, me)
 
 
+@pytest.mark.slow
 def test_diagnosis_scores_do_not_give_a_withheld_item_back(tmp_path: Path) -> None:
     """A DBSCAN sentra of four firms (a branch, a state firm, two local ones) whose
     ``research`` item only two firms answered (2 and 5): the item was blank, but its
@@ -508,6 +512,7 @@ def test_diagnosis_scores_do_not_give_a_withheld_item_back(tmp_path: Path) -> No
 # -- options that publish firms --------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_rules_that_let_single_firms_through_are_not_published(folder: Path) -> None:
     """``--min-cell-firms 1`` with ``dominance_k = 1`` published every lone firm's
     workers, output and investment without ``--with-firms``; so does a sum of two firms
@@ -529,6 +534,7 @@ def test_rules_that_let_single_firms_through_are_not_published(folder: Path) -> 
     assert code == 0, output
 
 
+@pytest.mark.slow
 def test_h3_cells_smaller_than_the_grid_are_not_published(folder: Path) -> None:
     """At ``h3:10`` (15,000 m2 cells) a cell with one firm of a sector put that firm
     at its cell's centre: half of them within 50 m. Publishing refuses cells smaller
@@ -570,6 +576,7 @@ def test_a_cell_whose_firms_all_report_zero_is_not_published() -> None:
     assert sdc.primary(zeros, sdc.Rules()).tolist()[0] > sdc.PUBLISHED
 
 
+@pytest.mark.slow
 @pytest.mark.xfail(
     strict=True,
     reason="every survey is protected alone: a cell published in two surveys gives the "

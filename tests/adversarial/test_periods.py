@@ -28,7 +28,7 @@ from klastergeo.app.cli import app
 from klastergeo.app.config import load_config
 from klastergeo.app.pipeline.periods import split_by_period
 from klastergeo.io.registry.period_labels import read_periods
-from tests.conftest import custom_study, lattice_args
+from tests.worlds.lattice import custom_study, lattice_args
 
 runner = CliRunner()
 
@@ -125,6 +125,7 @@ def _as_positions(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     return out.replace(to)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "name", ["dynamics.csv", "lineage_links.csv", "emerging_hot_spots.csv", "indicators.csv"]
 )
@@ -234,6 +235,7 @@ def test_a_column_of_ids_is_no_period_column(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.slow
 def test_no_survey_with_a_sentra_is_a_complete_run(tmp_path: Path) -> None:
     """No survey has a sentra: exit 0, empty lineage tables with their columns, and the
     start page says there is none (it used to end with KeyError: 'sector')."""
@@ -301,6 +303,7 @@ def _labels_case(tmp_path: Path, labels: list[str], *options: str) -> object:
     return _run(tmp_path, tmp_path / "out", *options)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("labels", "options", "message"),
     [
@@ -462,6 +465,7 @@ def written(draw: st.DrawFn, *, least: int = 1, strays: int = 2) -> dict[str, ob
             "stray": stray, "format": pattern if declared else "auto"}  # fmt: skip
 
 
+@pytest.mark.slow
 @FUZZ
 @given(case=written())
 def test_fuzz_period_labels(case: dict[str, object]) -> None:
@@ -490,6 +494,7 @@ def test_fuzz_period_labels(case: dict[str, object]) -> None:
             assert got.of[label] == _canonical(day, unit), (label, got.of[label])
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=max(EXAMPLES // 3, 10))
 @given(case=written(least=2, strays=1), size=st.sampled_from([1, 3, 1000]))
 def test_fuzz_split_by_period(case: dict[str, object], size: int, tmp_path_factory) -> None:

@@ -30,7 +30,7 @@ from klastergeo.app.console import literal
 from klastergeo.io import files as _io
 from klastergeo.publish import gis, workbook
 from klastergeo.publish.record import RunRecord
-from tests.conftest import custom_study
+from tests.worlds.lattice import custom_study
 
 runner = CliRunner()
 
@@ -155,6 +155,7 @@ def run(study: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, st
 # -- one control character, a 40,000-character cell, text Excel would run -------------
 
 
+@pytest.mark.slow
 def test_control_characters_are_escaped_in_the_workbook(run: tuple[Path, str]) -> None:
     """``Toko\\x0bBaru`` and ``Toko\\x00Nul`` (rejected rows) and ``Desa\\x01Satu`` (an
     area name) raised openpyxl's IllegalCharacterError (exit 1). Now the run completes;
@@ -349,6 +350,7 @@ def test_gdal_refuses_a_layer_wider_than_max_fields(tmp_path: Path) -> None:
         layer(gis.MAX_FIELDS + 1).to_file(tmp_path / "no.gpkg", driver="GPKG", engine="pyogrio")
 
 
+@pytest.mark.slow
 def test_many_sectors_split_areas_gpkg_into_layers(study: Path, tmp_path: Path) -> None:
     """At --sector-digits 5, 260 analysed sectors need 3 + 260 x 8 = 2,083 columns:
     areas.gpkg failed with FieldError (exit 1). Now the sectors go whole into layers
@@ -396,6 +398,7 @@ def test_many_sectors_split_areas_gpkg_into_layers(study: Path, tmp_path: Path) 
 # -- --firms-gpkg: names a GeoPackage cannot take, more columns than a layer holds ------
 
 
+@pytest.mark.slow
 def test_firms_gpkg_renames_reserved_and_case_duplicate_columns(
     study: Path, tmp_path: Path
 ) -> None:
@@ -430,6 +433,7 @@ def test_firms_gpkg_renames_reserved_and_case_duplicate_columns(
     assert "'catatan' -> 'catatan_2'" in text
 
 
+@pytest.mark.slow
 def test_firms_gpkg_of_a_registry_wider_than_a_layer(study: Path, tmp_path: Path) -> None:
     """A registry with 2,000 more columns made firms.gpkg fail (exit 1: limit of 2,000
     columns). Now the run's columns and the registry's first ones are kept up to
@@ -472,6 +476,7 @@ def _gdal_fails(monkeypatch: pytest.MonkeyPatch, message: str, *, free: int | No
         monkeypatch.setattr(_io, "_free_bytes", lambda path: free)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("message", "free", "expected"),
     [
@@ -510,6 +515,7 @@ def test_a_failed_geopackage_write_is_exit_2_naming_the_file(
     assert not out.exists() and not list(tmp_path.glob(".out.staging-*"))
 
 
+@pytest.mark.slow
 def test_a_gdal_error_that_is_not_the_disk_stays_a_bug(
     study: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -623,6 +629,7 @@ def _summary(data: bytes) -> dict[str, Any]:
     return summary
 
 
+@pytest.mark.slow
 def test_a_rerun_with_the_same_seed_and_timestamp_writes_the_same_bytes(
     study: Path, run: tuple[Path, str], tmp_path: Path
 ) -> None:
@@ -644,6 +651,7 @@ def test_a_rerun_with_the_same_seed_and_timestamp_writes_the_same_bytes(
     assert one["files"] == two["files"] and one == two
 
 
+@pytest.mark.slow
 def test_another_time_changes_exactly_the_files_that_carry_it(
     study: Path, run: tuple[Path, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -682,6 +690,7 @@ def test_the_run_time_is_in_the_workbook_and_the_geopackages(run: tuple[Path, st
     assert summary["created"] == STAMP
 
 
+@pytest.mark.slow
 def test_map_ids_are_counted_not_random(map_world: tuple, tmp_path: Path) -> None:
     """folium's element ids are random (``os.urandom``): two builds of one map wrote two
     pages. Now the ids are counted; every element name the page uses is defined in it
@@ -792,7 +801,7 @@ def test_no_module_writes_a_csv_but_the_one_writer() -> None:
     package = Path(klastergeo.__file__).parent
     calls = []
     for path in sorted(package.rglob("*.py")):
-        if path.relative_to(package).as_posix() == "io/files.py":
+        if path.relative_to(package).as_posix() == "io/files.py":  # the writer
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if (

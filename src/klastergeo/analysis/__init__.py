@@ -7,3 +7,13 @@ the cluster diagnosis and scale; :mod:`klastergeo.analysis._engine` holds the co
 kernels. Nothing here reads or writes files, speaks a language or draws: it imports only
 the core modules at the top of the package.
 """
+
+__all__ = ["compile_kernels"]
+
+
+def compile_kernels() -> float:
+    """Compile and cache every numba kernel by running it once on a tiny lattice
+    (``klastergeo compile``; ``make`` runs it at install); returns the seconds it took."""
+    from klastergeo.analysis._engine.compile import compile_kernels as compile_all
+
+    return compile_all()

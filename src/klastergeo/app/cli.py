@@ -21,15 +21,12 @@ from pathlib import Path
 from typing import Annotated, Any, Union, get_args, get_origin
 
 import typer
-from rich.text import Text
 
 from klastergeo import __version__
 from klastergeo.app.config import MAX_PERMUTATIONS, Option, RunConfig, options
 from klastergeo.app.console import (
     Terminated,
-    console,
     guard,
-    literal,
     on_sigterm,
     out_console,
     setup_logging,
@@ -144,7 +141,7 @@ def _parameters(command: str) -> list[inspect.Parameter]:
 
 def _settings(values: dict[str, Any]) -> RunConfig:
     """The configuration of a command: its TOML file, then --set, then its flags."""
-    from klastergeo.app.config import is_area_code, load_config, parse_assignment
+    from klastergeo.app.config import command_config, parse_assignment
 
     overrides: dict[str, Any] = dict(parse_assignment(item) for item in values["set_"] or ())
     # a flag not given (None) leaves the key to --set and the file
@@ -155,27 +152,7 @@ def _settings(values: dict[str, Any]) -> RunConfig:
             if "__" in name and value is not None
         }
     )
-    for option in options().values():  # --records a.csv --records b.csv: records.files
-        given = overrides.get(option.key)
-        if option.more and isinstance(given, list):
-            overrides[option.key] = given[0] if len(given) == 1 else None
-            if given:
-                overrides[option.more] = tuple(given) if len(given) > 1 else ()
-    overrides["out"] = values["out"]
-    area = overrides.get("area.code")
-    given = overrides.get("area.boundaries")
-    national = not given or Path(str(given)).expanduser().is_dir()  # not a polygon file
-    if area is not None and not is_area_code(str(area)) and national:
-        from klastergeo.io.boundaries import resolve_area_name
-
-        # --area Boyolali, "Kab. Klaten", "Kota Semarang": the code of that area
-        similarity = overrides.get("area.name_similarity")  # as placement reads names
-        overrides["area.code"] = resolve_area_name(
-            str(area),
-            source=given or None,
-            **({} if similarity is None else {"similarity": float(similarity)}),
-        )
-    return load_config(values["config"], overrides=overrides)
+    return command_config(values["config"], overrides, out=values["out"])
 
 
 def _config_command(name: str) -> Callable[[Callable[[RunConfig], None]], None]:
@@ -196,29 +173,18 @@ def _config_command(name: str) -> Callable[[Callable[[RunConfig], None]], None]:
 @_config_command("run")
 def _run(settings: RunConfig) -> None:
     """Run the whole pipeline: validate, aggregate, hot spots, sentra, models, map."""
-    _pipeline(settings, sentra_only=False)
+    from klastergeo.app.console import run_pipeline
+
+    run_pipeline(settings, sentra_only=False)
 
 
 @_config_command("sentra")
 def _sentra(settings: RunConfig) -> None:
     """Find and profile the sentra (validate, aggregate, hot spots, sentra, typology,
     concentration, diagnosis, point patterns): the run without models and map."""
-    _pipeline(settings, sentra_only=True)
+    from klastergeo.app.console import run_pipeline
 
-
-def _pipeline(settings: RunConfig, *, sentra_only: bool) -> None:
-    from klastergeo.app import console as _console
-    from klastergeo.app import pipeline
-
-    if settings.records.period_col or settings.records.files or settings.counts.files:
-        from klastergeo.app.pipeline.periods import run_periods
-
-        _console.print_periods(run_periods(settings, sentra_only=sentra_only), settings.out)
-        return
-    steps = pipeline.SENTRA_STEPS if sentra_only else pipeline.STEPS
-    with _console.progress(steps) as reporter:
-        result = pipeline.run(settings, reporter=reporter, sentra_only=sentra_only)
-    _console.print_summary(result.record, result.sentra, result.out)
+    run_pipeline(settings, sentra_only=True)
 
 
 @_config_command("validate")
@@ -227,35 +193,18 @@ def _validate(settings: RunConfig) -> None:
 
     With --area (or --boundaries) the study area is checked too and swapped coordinates
     are repaired."""
-    from klastergeo.app import console as _console
-    from klastergeo.app.pipeline import validate_run, validation_problem
-    from klastergeo.publish.record import RecordsRecord
+    from klastergeo.app.console import run_validation
 
-    report = validate_run(settings)
-    _console.print_records(RecordsRecord.from_json(report.summary()))
-    out_console.print(Text.assemble("reports written to ", (str(settings.out), "bold")))
-    problem = validation_problem(settings, report)
-    if problem is not None:
-        raise problem
+    run_validation(settings)
 
 
 @_config_command("model")
 def _model(settings: RunConfig) -> None:
     """Fit LPM, logit or probit models and print the studies' classification tables
     (or, with --area-data, an area-level regression with spatial diagnostics)."""
-    from klastergeo.app import console as _console
-    from klastergeo.app import pipeline
+    from klastergeo.app.console import run_models
 
-    if settings.model.area_data is not None:
-        _console.print_area_model(pipeline.run_area_model(settings), settings.model.outcome)
-    else:
-        in_sentra = settings.model.outcome == "in_sentra"
-        steps = pipeline.STEPS if in_sentra else pipeline.MODEL_STEPS
-        with _console.progress(tuple(s for s in steps if s != "map")) as reporter:
-            fitted = pipeline.run_models(settings, reporter=reporter)
-        for result in fitted.values():
-            _console.print_model(result)
-    out_console.print(Text.assemble("outputs: ", (str(Path(settings.out) / "models"), "bold")))
+    run_models(settings)
 
 
 # Commands of their own --------------------------------------------------------------------
@@ -288,16 +237,14 @@ def publish(
     """Write a static site (index, map, report, figures, data downloads) from a run.
 
     Without --with-firms nothing firm-level is published (no names, ids or coordinates)."""
-    from klastergeo.publish import embed_snippet
+    from klastergeo.app.console import print_published
     from klastergeo.publish import publish as publish_site
 
     with guard(_STATE):
         files = publish_site(
             run_folder, site, with_firms=with_firms, firm_decimals=firm_decimals, lang=lang
         )
-        out_console.print(Text.assemble(f"published {len(files)} files to ", (str(site), "bold")))
-        out_console.print(f"open {site / 'index.html'}; embed the map with:")
-        out_console.print(embed_snippet("klastergeo"))
+        print_published(files, site)
 
 
 @app.command(name="compile")
@@ -305,7 +252,7 @@ def compile_() -> None:
     """Compile and cache the statistics kernels (make does this at install), so that the
     first analysis starts at full speed."""
     with guard(_STATE):
-        from klastergeo.analysis._engine.compile import compile_kernels
+        from klastergeo.analysis import compile_kernels
 
         seconds = compile_kernels()
         out_console.print(f"kernels compiled and cached in {seconds:.1f} s")
@@ -347,26 +294,17 @@ def demo(
     ] = 999,
 ) -> None:
     """Generate the demo registry over Jawa Tengah and run the whole pipeline on it."""
-    from klastergeo.app import console as _console
-    from klastergeo.app import pipeline
-    from klastergeo.app.demo import run_demo
+    from klastergeo.app.console import run_demo
 
-    with guard(_STATE), _console.progress(pipeline.STEPS) as reporter:
-        made = run_demo(
+    with guard(_STATE):
+        run_demo(
             out,
             data=data,
             boundaries=boundaries,
             seed=seed,
             background=background,
             permutations=permutations,
-            reporter=reporter,
-            notify=lambda text: console.print(literal(text)),
         )
-    _console.print_summary(made.result.record, made.result.sentra, made.result.out)
-    if made.periods is not None:
-        _console.print_periods(made.periods, Path(out))
-    for line in made.lines():
-        out_console.print(line)
 
 
 @boundaries_app.command("download")

@@ -1497,3 +1497,50 @@ def load_config(
     if overrides:
         config = config.with_overrides(overrides)
     return config
+
+
+def command_config(
+    path: str | Path | None, overrides: dict[str, Any], *, out: str | Path | None = None
+) -> RunConfig:
+    """The configuration of a command: its TOML file, then the command line's
+    ``overrides`` (``--set`` and flags, None values left to the file) and ``out``.
+
+    A repeatable key given several times (``--records a.csv --records b.csv``) sets its
+    list key (``records.files``); an ``area.code`` that is a name (``--area Boyolali``,
+    ``"Kab. Klaten"``) is looked up in the national boundaries.
+
+    Parameters
+    ----------
+    path
+        The command's TOML file (``--config``), or None for defaults only.
+    overrides
+        ``{"section.key": value}`` from ``--set`` and the command's flags.
+    out
+        The command's ``--out``; None leaves it to the file.
+
+    Returns
+    -------
+    RunConfig
+        The validated configuration.
+    """
+    overrides = dict(overrides)
+    for option in options().values():  # --records a.csv --records b.csv: records.files
+        given = overrides.get(option.key)
+        if option.more and isinstance(given, list):
+            overrides[option.key] = given[0] if len(given) == 1 else None
+            if given:
+                overrides[option.more] = tuple(given) if len(given) > 1 else ()
+    overrides["out"] = out
+    area = overrides.get("area.code")
+    given = overrides.get("area.boundaries")
+    national = not given or Path(str(given)).expanduser().is_dir()  # not a polygon file
+    if area is not None and not is_area_code(str(area)) and national:
+        from klastergeo.io.boundaries import resolve_area_name
+
+        similarity = overrides.get("area.name_similarity")  # as placement reads names
+        overrides["area.code"] = resolve_area_name(
+            str(area),
+            source=given or None,
+            **({} if similarity is None else {"similarity": float(similarity)}),
+        )
+    return load_config(path, overrides=overrides)

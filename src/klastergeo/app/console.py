@@ -36,6 +36,7 @@ from klastergeo.errors import KlastergeoError, memory_exhausted
 from klastergeo.io.files import environment_cause, output_error
 
 if TYPE_CHECKING:  # the CLI starts without pandas: the record's package imports it
+    from klastergeo.app.config import RunConfig
     from klastergeo.publish.record import NearMisses, RecordsRecord, RoleRecord, RunRecord
 
 console = Console(stderr=True, markup=False, highlight=False)
@@ -597,3 +598,77 @@ def print_periods(result: Any, out: Path) -> None:
     out_console.print(Text.assemble("outputs: ", (str(out), "bold")))
     for name, what in (("index.html", "start page"), ("dynamics.csv", "lineages")):
         out_console.print(Text.assemble(f"  {what}: ", literal(str(out / name))), soft_wrap=True)
+
+
+# The commands' runs: progress bars while they work, then what came out -----------------
+
+
+def run_pipeline(settings: RunConfig, *, sentra_only: bool) -> None:
+    """``klastergeo run`` or ``sentra``: one registry, or its periods, with progress bars;
+    then the summary."""
+    from klastergeo.app import pipeline
+
+    if settings.records.period_col or settings.records.files or settings.counts.files:
+        from klastergeo.app.pipeline.periods import run_periods
+
+        print_periods(run_periods(settings, sentra_only=sentra_only), settings.out)
+        return
+    steps = pipeline.SENTRA_STEPS if sentra_only else pipeline.STEPS
+    with progress(steps) as reporter:
+        result = pipeline.run(settings, reporter=reporter, sentra_only=sentra_only)
+    print_summary(result.record, result.sentra, result.out)
+
+
+def run_validation(settings: RunConfig) -> None:
+    """``klastergeo validate``: the registry's validation, its counts and where the
+    reports are; raises the problem that makes the exit code 2 (none kept, ...)."""
+    from klastergeo.app.pipeline import validate_run, validation_problem
+    from klastergeo.publish.record import RecordsRecord
+
+    report = validate_run(settings)
+    print_records(RecordsRecord.from_json(report.summary()))
+    out_console.print(Text.assemble("reports written to ", (str(settings.out), "bold")))
+    problem = validation_problem(settings, report)
+    if problem is not None:
+        raise problem
+
+
+def run_models(settings: RunConfig) -> None:
+    """``klastergeo model``: the firm models (or the area model of ``model.area_data``)
+    with progress bars; then their tables and where the outputs are."""
+    from klastergeo.app import pipeline
+
+    if settings.model.area_data is not None:
+        print_area_model(pipeline.run_area_model(settings), settings.model.outcome)
+    else:
+        in_sentra = settings.model.outcome == "in_sentra"
+        steps = pipeline.STEPS if in_sentra else pipeline.MODEL_STEPS
+        with progress(tuple(s for s in steps if s != "map")) as reporter:
+            fitted = pipeline.run_models(settings, reporter=reporter)
+        for result in fitted.values():
+            print_model(result)
+    out_console.print(Text.assemble("outputs: ", (str(Path(settings.out) / "models"), "bold")))
+
+
+def run_demo(out: Path, **options: Any) -> None:
+    """``klastergeo demo``: generate the demo registry and run it with progress bars
+    (``options`` as :func:`klastergeo.app.demo.run_demo` takes them); then the summary."""
+    from klastergeo.app import pipeline
+    from klastergeo.app.demo import run_demo as demo
+
+    with progress(pipeline.STEPS) as reporter:
+        made = demo(
+            out, reporter=reporter, notify=lambda text: console.print(literal(text)), **options
+        )
+    print_summary(made.result.record, made.result.sentra, made.result.out)
+    if made.periods is not None:
+        print_periods(made.periods, Path(out))
+
+
+def print_published(files: list[Path], site: Path) -> None:
+    """``klastergeo publish``: what was written, and how to embed the map."""
+    from klastergeo.publish import embed_snippet
+
+    out_console.print(Text.assemble(f"published {len(files)} files to ", (str(site), "bold")))
+    out_console.print(f"open {site / 'index.html'}; embed the map with:")
+    out_console.print(embed_snippet("klastergeo"))

@@ -28,13 +28,14 @@ The table is built from the counts as the pipeline builds it (LQ, specialisation
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
+#: The province whose real villages the world is made on (Jawa Timur).
+AREA = "35"
 SECTORS = ("10", "47", "56", "13", "14", "15", "16", "22", "23", "25", "31", "32")
 SHARES = np.array([0.30, 0.25, 0.10, 0.04, 0.05, 0.03, 0.04, 0.03, 0.04, 0.05, 0.04, 0.03])
 
@@ -46,15 +47,6 @@ class World:
     counts: pd.DataFrame  # villages x sectors
     planted: dict[str, tuple[str, tuple[str, ...]]]  # name -> (sector, village codes)
     decoys: dict[str, tuple[str, ...]]  # name -> village codes
-
-
-def villages(data_dir: Path) -> tuple[gpd.GeoDataFrame, object]:
-    """Jawa Timur's villages and their queen contiguity (built once per session)."""
-    from klastergeo.analysis import weights
-    from klastergeo.io import boundaries
-
-    areas = boundaries.load_areas("desa", area="35", source=data_dir)
-    return areas, weights.contiguity(areas)
 
 
 def _grow(

@@ -105,3 +105,18 @@ def registry(seed: int = 0) -> pd.DataFrame:
     frame.insert(0, "id", [f"R{k:04d}" for k in range(len(frame))])
     frame.insert(1, "nama", [f"UD Rahasia {k}" for k in range(len(frame))])
     return frame
+
+
+def pinned(rows: np.ndarray, known: np.ndarray | None = None) -> np.ndarray:
+    """The attacker's algebra: firms whose value is a combination of the published sums (and of the firms in
+    ``known``, whose own values the attacker holds)."""
+    n = rows.shape[1]
+    free = np.ones(n, dtype=bool) if known is None else ~known
+    matrix = rows[:, free]
+    if not len(matrix):
+        return np.zeros(n, dtype=bool)
+    _, s, vt = np.linalg.svd(matrix, full_matrices=False)
+    basis = vt[s > 1e-9 * max(s.max(), 1.0)]
+    out = np.zeros(n, dtype=bool)
+    out[free] = np.einsum("ij,ij->j", basis, basis) > 1 - 1e-9
+    return out

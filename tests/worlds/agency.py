@@ -45,6 +45,8 @@ import shapely
 from numpy.typing import NDArray
 from rapidfuzz import fuzz, process
 
+from tests.worlds.places import points_alone_in
+
 __all__ = [
     "GIANYAR",
     "REGENCIES",
@@ -57,7 +59,6 @@ __all__ = [
     "duplicated_names",
     "generate",
     "load_regency",
-    "sample_points",
     "typed_kecamatan",
     "typed_villages",
     "typo_table",
@@ -282,7 +283,7 @@ class World:
     village), ``desa`` (its name), ``kecamatan_code``, ``kecamatan`` and ``planted`` (the
     sentra key, "" for background firms). ``truth``: one row per planted sentra (``key``,
     ``label``, ``sector``, ``kbli``, ``area_codes`` ``;``-joined, ``core_area``,
-    ``n_firms``), the shape :func:`klastergeo.app.demo.score_recovery` reads. ``villages``:
+    ``n_firms``), the shape :func:`tests.worlds.demo_truth.score_recovery` reads. ``villages``:
     the regency's desa (index ``area_code``; ``name``, ``kecamatan_code``,
     ``kecamatan``, ``geometry``).
     """
@@ -354,8 +355,9 @@ def load_regency(data_dir: str | Path, code: str = TULUNGAGUNG.code) -> gpd.GeoD
         The regency's dotted code.
     """
     from klastergeo.io import boundaries
+    from tests.worlds import places
 
-    villages = boundaries.load_areas("desa", area=code, source=data_dir)
+    villages = places.load(data_dir, code)
     names = boundaries.load_names("kecamatan", area=code, source=data_dir)
     villages = villages.to_crs(4326)
     kec = villages.index.str[:8]
@@ -369,38 +371,6 @@ def utm_crs(villages: gpd.GeoDataFrame) -> str:
     minx, _, maxx, _ = villages.total_bounds
     zone = int(((minx + maxx) / 2 + 180) // 6) + 1
     return f"EPSG:{32700 + zone}"
-
-
-def sample_points(
-    villages: gpd.GeoDataFrame, owner: NDArray[np.int64], rng: np.random.Generator
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Uniform points (six decimals, as written) inside ``villages.geometry[owner]`` and
-    inside no other village (real borders overlap a little), by vectorised rejection."""
-    geoms = np.asarray(villages.geometry.values, dtype=object)
-    shapely.prepare(geoms)
-    tree = shapely.STRtree(geoms)
-    bounds = shapely.bounds(geoms)
-    x = np.full(len(owner), np.nan)
-    y = np.full(len(owner), np.nan)
-    todo = np.arange(len(owner))
-    for _ in range(200):
-        if not len(todo):
-            break
-        b = bounds[owner[todo]]
-        cx = np.round(rng.uniform(b[:, 0], b[:, 2]), 6)
-        cy = np.round(rng.uniform(b[:, 1], b[:, 3]), 6)
-        points = shapely.points(cx, cy)
-        pairs = tree.query(points, predicate="intersects")
-        hits = np.bincount(pairs[0], minlength=len(todo))
-        own = np.zeros(len(todo), dtype=bool)
-        mine = pairs[1] == owner[todo][pairs[0]]
-        own[pairs[0][mine]] = True
-        ok = own & (hits == 1)
-        x[todo[ok]], y[todo[ok]] = cx[ok], cy[ok]
-        todo = todo[~ok]
-    if len(todo):
-        raise RuntimeError(f"no point found inside {len(todo)} village(s) alone")
-    return x, y
 
 
 def generate(
@@ -455,7 +425,7 @@ def generate(
     kbli = np.concatenate([kbli_bg, kbli_p]).astype(object)
     planted = np.concatenate([np.full(len(owner_bg), ""), key_p]).astype(object)
     n = len(owner)
-    lon, lat = sample_points(villages, owner, rng)
+    lon, lat = points_alone_in(villages, owner, rng)
     workers = np.maximum(1, np.round(np.exp(rng.normal(1.1, 0.7, n)))).astype(float)
     output = np.round(workers * np.exp(rng.normal(np.log(25.0), 0.5, n)) * 1e6, -3)
     investment = np.round(output * np.exp(rng.normal(np.log(0.4), 0.6, n)), -3)
@@ -1284,7 +1254,7 @@ def mismatched_points(
         hit = own == code
         chosen[hit] = rng.choice(metric.index[far.to_numpy()], size=int(hit.sum()))
     owner = world.villages.index.get_indexer(chosen)
-    lon, lat = sample_points(world.villages, owner.astype(np.int64), rng)
+    lon, lat = points_alone_in(world.villages, owner.astype(np.int64), rng)
     points = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=4326).to_crs(crs)
     distance = points.distance(gpd.GeoSeries(metric.reindex(own).to_numpy(), crs=crs)).to_numpy()
     return lon, lat, distance, chosen
@@ -1612,11 +1582,11 @@ def write_all(world: World, folder: str | Path) -> dict[str, Written]:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Write every shape into a folder, to look at them or run klastergeo on them:
-    ``python -m tests.agency OUT [--regency 35.04] [--size 1] [--seed 2025]``."""
+    ``python -m tests.worlds.agency OUT [--regency 35.04] [--size 1] [--seed 2025]``."""
     import argparse
     import os
 
-    parser = argparse.ArgumentParser(prog="python -m tests.agency", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tests.worlds.agency", description=main.__doc__)
     parser.add_argument("out", type=Path)
     parser.add_argument("--regency", default=TULUNGAGUNG.code, choices=sorted(REGENCIES))
     parser.add_argument("--size", type=float, default=1.0)

@@ -24,7 +24,6 @@ buyers.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -48,15 +47,6 @@ SPREAD = 0.0023
 class World:
     firms: pd.DataFrame  # lon, lat, sector, sentra (planted sentra name or None)
     places: dict[str, tuple[str, ...]]  # sentra -> its villages
-
-
-def villages(data_dir: Path) -> tuple[gpd.GeoDataFrame, object]:
-    """Lombok Timur's villages and their queen contiguity."""
-    from klastergeo.analysis import weights
-    from klastergeo.io import boundaries
-
-    areas = boundaries.load_areas("desa", area=AREA, source=data_dir)
-    return areas, weights.contiguity(areas)
 
 
 def _places(graph, rng: np.random.Generator) -> dict[str, tuple[str, ...]]:

@@ -1,5 +1,5 @@
 """A generator of multi-period registries with planted sentra trends, unlike the demo's
-single survey and unlike ``sentra_world`` (Bali, not Java; three surveys: 2016, 2019,
+single survey and unlike :mod:`tests.worlds.sentra` (Bali, not Java; three surveys: 2016, 2019,
 2023).
 
 Every one of Bali's 716 villages gets background firms in every period, drawn anew each
@@ -26,13 +26,14 @@ merged      32      two pairs of villages with a gap village between them, 16 ea
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 PERIODS = (2016, 2019, 2023)
+#: The province whose real villages the world is made on (Bali).
+AREA = "51"
 SECTORS = ("10", "47", "56", "13", "14", "16", "23", "25", "31", "32")
 SHARES = np.array([0.32, 0.28, 0.12, 0.04, 0.05, 0.04, 0.04, 0.04, 0.04, 0.03])
 #: Lineage -> (sector, firms per village per period; 0 is the background only).
@@ -51,15 +52,6 @@ class World:
     graph: object
     counts: dict[int, pd.DataFrame]  # period -> villages x sectors
     trends: dict[str, tuple[str, tuple[str, ...]]]  # trend -> (sector, planted villages)
-
-
-def villages(data_dir: Path) -> tuple[gpd.GeoDataFrame, object]:
-    """Bali's villages and their queen contiguity."""
-    from klastergeo.analysis import weights
-    from klastergeo.io import boundaries
-
-    areas = boundaries.load_areas("desa", area="51", source=data_dir)
-    return areas, weights.contiguity(areas)
 
 
 def _chain(graph, size: int, taken: set[str], rng: np.random.Generator) -> tuple[str, ...]:
