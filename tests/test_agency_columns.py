@@ -3,7 +3,7 @@ is absent shown as missing, never 0 ("Missing shown as zero").
 
 Header variants are table-driven (each variant -> its role and unit); unit conversions
 are checked against closed forms (a value in Rp is a millionth of itself in Rp juta);
-whole runs on the small synthetic study of :func:`tests.conftest.custom_study` check
+whole runs on the small synthetic study of :func:`tests.worlds.lattice.custom_study` check
 what a reader sees: files, workbook, map popups, report and terminal.
 """
 

@@ -1,7 +1,7 @@
 """Counts per village as input (``--counts``, issue 25 item 6): a PODES-style wide table
 or a long table (area, sector, count) gives the same location quotients, Gi*, LISA,
 specialisation, sentra and concentration as a registry of firms with those counts
-placed by points (planted truth: the counts of :func:`tests.conftest.custom_study`);
+placed by points (planted truth: the counts of :func:`tests.worlds.lattice.custom_study`);
 wrong files stop with exit 2 naming the file, the column and the value."""
 
 from __future__ import annotations

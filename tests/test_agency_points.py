@@ -6,7 +6,7 @@ what it left out; where none has one, the step is not computed.
 The numbers the tests compare with come from the same step run on the firms that have
 a point (the same function on the subset), or from the same registry with every point
 kept (the area statistics); the command-line runs place records by their village code
-(``kode_desa``) on the small synthetic study of :func:`tests.conftest.custom_study`.
+(``kode_desa``) on the small synthetic study of :func:`tests.worlds.lattice.custom_study`.
 """
 
 from __future__ import annotations

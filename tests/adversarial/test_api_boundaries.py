@@ -5,7 +5,7 @@ records would give, or a :class:`~klastergeo.KlastergeoError` (exit 2 on the com
 line) naming the column and what is accepted; the scratch copy of the frame never stays
 in the temporary folder. Every custom boundaries file is read (repairs logged) or refused
 with exit 2 naming the file and the areas. Numbers come from the planted registry of
-``tests.conftest.custom_study`` (its ids, coordinates and codes).
+``tests.worlds.lattice.custom_study`` (its ids, coordinates and codes).
 
 The fuzz rounds at the end build random frames and boundary files (hypothesis);
 ``KLASTERGEO_FUZZ_EXAMPLES`` sets their number of examples (default 60 each, and 3 full

@@ -288,6 +288,18 @@ def locate_pixels(
     which :func:`locate_points` would settle with shapely. For drawing areas as an image,
     where a pixel on a border is background.
 
+    Parameters
+    ----------
+    geoms
+        The areas' polygons, in the order the positions refer to.
+    x, y
+        The points' coordinates (pixel centres), in the polygons' CRS.
+
+    Returns
+    -------
+    numpy.ndarray
+        For each point, the position of its area in ``geoms``, or -1.
+
     Examples
     --------
     >>> sq = np.array([shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)], dtype=object)

@@ -583,7 +583,15 @@ def _entries(folder: Path) -> list[str]:
 
 
 def same_file(path: Path, entry: Any) -> bool:
-    """Whether ``path`` is still the file a manifest entry describes."""
+    """Whether ``path`` is still the file a manifest entry describes.
+
+    Parameters
+    ----------
+    path
+        The file as it is now.
+    entry
+        Its entry in a run's file manifest (``bytes`` and ``sha256``).
+    """
     if path.is_symlink() or not path.is_file() or not isinstance(entry, dict):
         return False
     if path.stat().st_size != entry.get("bytes"):

@@ -138,7 +138,15 @@ def _simplified(areas: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoSeries:
 
 
 def light_shapes(frame: gpd.GeoDataFrame, *, tolerance_m: float = 50.0) -> gpd.GeoDataFrame:
-    """Simplify in metres, back to lon/lat, coordinates rounded to 5 decimals."""
+    """Simplify in metres, back to lon/lat, coordinates rounded to 5 decimals.
+
+    Parameters
+    ----------
+    frame
+        The areas (any CRS).
+    tolerance_m
+        Simplification tolerance in metres.
+    """
     if frame.empty:
         return frame.to_crs(4326)
     metric = to_metric(frame)
@@ -415,7 +423,17 @@ def _layers(
 
 def base_map(areas: gpd.GeoDataFrame, tiles: str, attribution: str | None) -> tuple[Any, bool]:
     """A Leaflet-only folium map fitted to ``areas`` with its base tiles; True when the
-    tiles are a custom URL (drawn by the page's script)."""
+    tiles are a custom URL (drawn by the page's script).
+
+    Parameters
+    ----------
+    areas
+        The areas the map shows (any CRS).
+    tiles
+        A base map name of :data:`BASE_MAPS` or a tile URL.
+    attribution
+        The tiles' attribution (required for a custom URL).
+    """
     import folium
 
     key = tiles.strip().lower()
@@ -449,7 +467,19 @@ def title_block(
     heading: str, source: str | None, t: Mapping[str, str], made: str | None = None
 ) -> str:
     """The page's title box: ``heading``, the data source and the day it was made (the
-    words of ``t``: ``source``, ``made``)."""
+    words of ``t``: ``source``, ``made``).
+
+    Parameters
+    ----------
+    heading
+        The map's title.
+    source
+        The data source named under it, if any.
+    t
+        The page's words in its language (``source``, ``made``).
+    made
+        The day the map was made (ISO); today when None.
+    """
     footer = f"{t['source']}: {source}. " if source else ""
     footer += f"{t['made']}: {made or date.today().isoformat()} (klastergeo)"
     return (
@@ -589,7 +619,13 @@ vertical-align:middle}
 
 def encode_shapes(geoms: Sequence[Any]) -> list[list[list[list[int]]]]:
     """Per area, its polygons, their rings as flat integer lists: the first vertex in
-    1e-5 degrees, then differences to the previous vertex."""
+    1e-5 degrees, then differences to the previous vertex.
+
+    Parameters
+    ----------
+    geoms
+        The areas' (multi)polygons in degrees, one per area.
+    """
     out: list[list[list[list[int]]]] = []
     for geom in geoms:  # one entry per area; vertices are handled by numpy per ring
         polygons = []
@@ -1244,6 +1280,11 @@ def raw_element(markup: str) -> Any:
     ``folium.Element(text)`` compiles ``text`` as a jinja2 template, so a name holding
     ``{{ ... }}`` or ``{% raw %}`` would be evaluated or break the page; here the text is
     a variable of a fixed template and is never parsed.
+
+    Parameters
+    ----------
+    markup
+        The HTML to write into the page.
     """
     from branca.element import Element
     from jinja2 import Template

@@ -290,7 +290,15 @@ def typology_label(typology: str, primary: str, traits: str, lang: str) -> str:
 
 def typology_labels(classified: pd.DataFrame, lang: str) -> list[str]:
     """:func:`typology_label` of every row of a classified table (``typology``,
-    ``primary``, ``traits``)."""
+    ``primary``, ``traits``).
+
+    Parameters
+    ----------
+    classified
+        The typology table (``typology``, ``primary``, ``traits``).
+    lang
+        The language: ``id`` or ``en``.
+    """
     return [
         typology_label(t, p, s, lang)
         for t, p, s in zip(
