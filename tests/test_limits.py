@@ -29,7 +29,7 @@ def _functions() -> dict[str, int]:
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
 
-        def visit(node: ast.AST, prefix: str) -> None:
+        def visit(node: ast.AST, prefix: str, rel: str = rel) -> None:
             for child in ast.iter_child_nodes(node):
                 if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
                     name = f"{prefix}{child.name}"
