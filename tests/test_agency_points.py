@@ -380,6 +380,7 @@ def test_area_statistics_are_the_same_whether_firms_have_points_or_not(
             pd.testing.assert_frame_equal(pd.read_csv(runs[name] / table), expected_table)
 
 
+@pytest.mark.slow
 def test_steps_that_need_points_say_what_they_left_out(runs: dict[str, Path], study: Path) -> None:
     registry = pd.read_csv(study / "mixed.csv", dtype=str)
     by_code = _by_code(study, "mixed")
@@ -401,6 +402,7 @@ def test_steps_that_need_points_say_what_they_left_out(runs: dict[str, Path], st
         assert count == with_point[str(code)]
 
 
+@pytest.mark.slow
 def test_firms_output_has_null_geometries_for_firms_placed_by_area(
     runs: dict[str, Path], study: Path
 ) -> None:
@@ -428,6 +430,7 @@ def test_firms_output_has_null_geometries_for_firms_placed_by_area(
     assert np.isfinite(shapely.get_coordinates(layer.geometry.dropna().to_numpy())).all()
 
 
+@pytest.mark.slow
 def test_a_run_with_every_firm_placed_by_area_has_no_firm_geometry(
     runs: dict[str, Path], study: Path
 ) -> None:
@@ -500,6 +503,7 @@ def test_colocation_uses_the_firms_with_a_point_and_names_them_among_all() -> No
     assert len(ids) == len(expected.firms) > 0
 
 
+@pytest.mark.slow
 def test_point_sentra_are_made_of_firms_with_a_point(runs: dict[str, Path], study: Path) -> None:
     by_code = _by_code(study, "few")
     n, by_area = len(by_code), int(by_code.sum())
@@ -522,6 +526,7 @@ def test_point_sentra_are_made_of_firms_with_a_point(runs: dict[str, Path], stud
     assert not _notes(runs["hdbscan_points"]).get("sentra from the firms' points")
 
 
+@pytest.mark.slow
 def test_h3_cells_hold_only_firms_with_a_point(runs: dict[str, Path], study: Path) -> None:
     by_code = _by_code(study, "mixed")
     n, by_area = len(by_code), int(by_code.sum())
@@ -544,6 +549,7 @@ def test_h3_cells_hold_only_firms_with_a_point(runs: dict[str, Path], study: Pat
     assert "use --level desa" in " ".join(output.split())
 
 
+@pytest.mark.slow
 def test_the_maps_and_the_published_firms_hold_only_points(
     runs: dict[str, Path], study: Path, tmp_path: Path
 ) -> None:

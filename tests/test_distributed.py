@@ -309,6 +309,7 @@ def test_a_worker_that_cannot_see_the_work_folder_is_named(registry: Path, tmp_p
     assert problem is not None and "cannot read the work folder" in problem
 
 
+@pytest.mark.slow
 def test_a_batch_with_every_record_rejected_on_a_cluster(
     registry: Path, cluster: str, tmp_path: Path
 ) -> None:

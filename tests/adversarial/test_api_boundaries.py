@@ -668,6 +668,7 @@ def test_odd_names_and_number_ids_are_read_as_text(study, tmp_path: Path) -> Non
     assert loaded.geometry["3302"].area == pytest.approx(shapely.box(*cell.bounds).area / 2)
 
 
+@pytest.mark.slow
 def test_html_in_area_names_reaches_no_page_as_markup(study, tmp_path: Path) -> None:
     _, registry = study
     areas = _areas(study)

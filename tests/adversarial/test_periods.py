@@ -148,6 +148,7 @@ def test_trends_do_not_depend_on_how_the_dates_are_written(labelled, name: str) 
         assert firms.is_monotonic_increasing
 
 
+@pytest.mark.slow
 def test_spellings_of_one_period_are_one_period(labelled) -> None:
     """2019, ' 2019 ', 2019.0 and ２０１９ are the period 2019 (one folder, their records
     together); the missing values are no period: their records are in
@@ -169,6 +170,7 @@ def test_spellings_of_one_period_are_one_period(labelled) -> None:
     assert left["detail"].iloc[1] == "'NA' in 'tahun' is a missing value"
 
 
+@pytest.mark.slow
 def test_publish_a_run_over_surveys(labelled, tmp_path: Path) -> None:
     """publish: the start page (with the change map and lineage table), the aggregate
     tables and every period's public site; firm-level files stay behind, and every
@@ -199,6 +201,7 @@ def test_publish_a_run_over_surveys(labelled, tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.slow
 def test_publish_with_firms_and_a_sentra_only_run(labelled, tmp_path: Path) -> None:
     """--with-firms publishes each period's firms (rounded) and nothing firm-level at the
     top; a `klastergeo sentra` run over surveys (no maps) publishes its start page,
