@@ -342,24 +342,49 @@ def _weighted_lengths(distinct: pd.Series, counts: NDArray[np.int64]) -> NDArray
     return np.append(out, counts[valid & zero].sum()).astype(np.int64)
 
 
-def _check_coordinates(
-    raw: RawRecords,
-    cols: Columns,
-    formats: Mapping[str, NumberFormat],
-    checks: Checks,
-    *,
-    areas: gpd.GeoDataFrame | None,
-    snap_m: float,
-    places: placement.Gazetteer | None = None,
-    crs: str | None = None,
-) -> _Place:
-    """Missing, zero and out-of-range coordinates, records outside the study area, and
-    swapped coordinates repaired where the swapped point lies in it; then placement by
-    the area a record names (:func:`_place_by_area`).
+@dataclass(frozen=True)
+class _Written:
+    """The coordinates of a batch as read (NaN where unusable), the columns they were
+    read from, why each unusable one could not be read and what is accepted, for the
+    messages of :func:`_check_coordinates`."""
 
-    The coordinates are read first, on their own (:func:`klastergeo.io.registry.coordinates.parse`:
-    each value by its own notation and decimal mark, transformed from ``crs``), then
-    checked."""
+    frame: pd.DataFrame
+    lat: NDArray[np.float64]
+    lon: NDArray[np.float64]
+    names: tuple[str, ...]
+    missing: NDArray[np.bool_]
+    why: NDArray[np.object_]
+    accepted: str
+
+    def text(self, rows: pd.Index) -> pd.Series:
+        """The coordinates of ``rows`` as written, for a message."""
+        frame, names = self.frame, self.names
+        if not names:
+            return pd.Series("the file has no coordinate columns;", index=rows, dtype=object)
+        quoted = [f"{c} " + frame.loc[rows, c].astype("string").fillna("").map(repr) for c in names]
+        out = quoted[0]
+        for more in quoted[1:]:
+            out = out + ", " + more
+        return out
+
+    def not_read(self, rows: pd.Index) -> pd.Series:
+        """Why the coordinates of ``rows`` could not be read."""
+        text, names = self.text, self.names
+        if not names or names == ("geometry",):
+            return text(rows) + " is not a pair of numbers"
+        reason = pd.Series(self.why[self.frame.index.get_indexer(rows)], index=rows, dtype=object)
+        empty = reason == ""
+        said = text(rows) + ": " + reason.astype(str)
+        said[empty] = text(rows[empty.to_numpy()]) + ": no coordinates written"
+        return said + f" (accepted: {self.accepted})"
+
+
+def _read_coordinates(
+    raw: RawRecords, cols: Columns, formats: Mapping[str, NumberFormat], *, crs: str | None
+) -> _Written:
+    """The coordinates read on their own (:func:`klastergeo.io.registry.coordinates.parse`:
+    each value by its own notation and decimal mark, transformed from ``crs``), from the
+    point geometry, or none (records placed by area columns alone)."""
     frame, n = raw.frame, len(raw.frame)
     written = [c for c in (cols.lat, cols.lon, cols.coordinates) if c is not None]
     separate = cols.lat is not None and cols.lon is not None
@@ -391,24 +416,31 @@ def _check_coordinates(
         missing = np.ones(n, dtype=bool)
         why = np.full(n, "", dtype=object)
         accepted = ""
+    return _Written(frame, lat, lon, names, missing, why, accepted)
 
-    def text(rows: pd.Index) -> pd.Series:
-        if not names:
-            return pd.Series("the file has no coordinate columns;", index=rows, dtype=object)
-        quoted = [f"{c} " + frame.loc[rows, c].astype("string").fillna("").map(repr) for c in names]
-        out = quoted[0]
-        for more in quoted[1:]:
-            out = out + ", " + more
-        return out
 
-    def not_read(rows: pd.Index) -> pd.Series:
-        if not names or names == ("geometry",):
-            return text(rows) + " is not a pair of numbers"
-        reason = pd.Series(why[frame.index.get_indexer(rows)], index=rows, dtype=object)
-        empty = reason == ""
-        said = text(rows) + ": " + reason.astype(str)
-        said[empty] = text(rows[empty.to_numpy()]) + ": no coordinates written"
-        return said + f" (accepted: {accepted})"
+def _check_coordinates(
+    raw: RawRecords,
+    cols: Columns,
+    formats: Mapping[str, NumberFormat],
+    checks: Checks,
+    *,
+    areas: gpd.GeoDataFrame | None,
+    snap_m: float,
+    places: placement.Gazetteer | None = None,
+    crs: str | None = None,
+) -> _Place:
+    """Missing, zero and out-of-range coordinates, records outside the study area, and
+    swapped coordinates repaired where the swapped point lies in it; then placement by
+    the area a record names (:func:`_place_by_area`).
+
+    The coordinates are read first, on their own (:func:`klastergeo.io.registry.coordinates.parse`:
+    each value by its own notation and decimal mark, transformed from ``crs``), then
+    checked."""
+    frame, n = raw.frame, len(raw.frame)
+    written = _read_coordinates(raw, cols, formats, crs=crs)
+    lat, lon, missing = written.lat, written.lon, written.missing
+    text, not_read = written.text, written.not_read
 
     zero = ~missing & (lat == 0) & (lon == 0)
     in_range = ~missing & (np.abs(lat) <= 90) & (np.abs(lon) <= 180)

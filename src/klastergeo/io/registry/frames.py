@@ -140,6 +140,13 @@ def stage_frame(
             "needs at least one record"
         )
     table = _frame_geometry(table)
+    _write_frame(table, out_path)
+    return StagedFrame(out_path, id_col, len(table))
+
+
+def _write_frame(table: pd.DataFrame, out_path: Path) -> None:
+    """Write the records (a GeoDataFrame keeps its geometry) as the Parquet file
+    :func:`stage_frame` gives."""
     geometry = table.geometry.name if isinstance(table, gpd.GeoDataFrame) else None
     plain, arrow = _storable(pd.DataFrame(table.drop(columns=[geometry] if geometry else [])))
     try:
@@ -160,7 +167,6 @@ def stage_frame(
             f"cannot write {_FRAME} to the temporary file {str(out_path)!r}: "
             f"{err.strerror or err}; set TMPDIR to a folder with room"
         ) from err
-    return StagedFrame(out_path, id_col, len(table))
 
 
 def _frame_columns(frame: pd.DataFrame) -> pd.DataFrame:

@@ -85,6 +85,37 @@ def known_names(columns: Columns | None = None) -> dict[str, tuple[str, ...]]:
 # --------------------------------------------------------------------------------------
 
 
+def _required(
+    resolved: Mapping[str, str | None],
+    problems: list[str],
+    *,
+    has_geometry: bool,
+    need_sector: bool,
+) -> list[str]:
+    """The problems of the roles a registry needs and that no column plays (those already
+    named in ``problems`` as ambiguous left out): coordinates (unless the file has a
+    geometry, a pair column or area columns to place by) and the sector."""
+    missing: list[str] = []
+    placed_by_area = any(resolved.get(role) is not None for role in PLACEMENT_ROLES)
+    paired = resolved.get("coordinates") is not None
+    for role in REQUIRED_ROLES:
+        if role in ("lat", "lon") and (has_geometry or placed_by_area or paired):
+            continue
+        if role == "sector" and not need_sector:
+            continue
+        if resolved[role] is None and not any(f"be the {role} column" in p for p in problems):
+            flag = {"lat": "--lat-col", "lon": "--lon-col", "sector": "--sector-col"}[role]
+            where = (
+                " (or --coords-col NAME for one column holding both, or place records by "
+                "area: --area-code-col, --desa-col, --kecamatan-col)"
+                if role in ("lat", "lon")
+                else " (the KBLI code of each firm: sentra are found per sector; "
+                "`klastergeo model --outcome COLUMN` needs none)"
+            )
+            missing.append(f"no {role} column found; pass {flag} NAME{where}")
+    return missing
+
+
 def resolve_columns(
     frame_columns: list[str],
     columns: Columns | None = None,
@@ -175,23 +206,7 @@ def resolve_columns(
             logger.warning(
                 "no %s column: column %r (each sheet's name) stands for it", role, column
             )
-    placed_by_area = any(resolved.get(role) is not None for role in PLACEMENT_ROLES)
-    paired = resolved.get("coordinates") is not None
-    for role in REQUIRED_ROLES:
-        if role in ("lat", "lon") and (has_geometry or placed_by_area or paired):
-            continue
-        if role == "sector" and not need_sector:
-            continue
-        if resolved[role] is None and not any(f"be the {role} column" in p for p in problems):
-            flag = {"lat": "--lat-col", "lon": "--lon-col", "sector": "--sector-col"}[role]
-            where = (
-                " (or --coords-col NAME for one column holding both, or place records by "
-                "area: --area-code-col, --desa-col, --kecamatan-col)"
-                if role in ("lat", "lon")
-                else " (the KBLI code of each firm: sentra are found per sector; "
-                "`klastergeo model --outcome COLUMN` needs none)"
-            )
-            problems.append(f"no {role} column found; pass {flag} NAME{where}")
+    problems += _required(resolved, problems, has_geometry=has_geometry, need_sector=need_sector)
     if problems:
         raise ValidationError(
             "; ".join(problems) + f". The file's columns are: {', '.join(frame_columns)}"

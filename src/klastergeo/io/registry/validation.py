@@ -272,14 +272,7 @@ def validate_records(
         has_geometry=raw.xy is not None,
         implied=raw.implied,
     )
-    raw, skipped = skip_rows(raw, cols)
-    raw = dataclasses.replace(raw, frame=single_values(raw.frame, cols))
-    # one number format per column; where a column's values fit both decimal marks, the
-    # file's other columns decide
-    formats = column_formats(raw.frame, cols, decimal=decimal, delimiter=raw.delimiter)
-    if crs is None:
-        check_units(coordinate_units(raw.frame, cols), cols)
-    measures = headers.measure_units(vars(cols), options=units)
+    raw, skipped, formats, measures = _decide(raw, cols, decimal=decimal, crs=crs, units=units)
     checked = check_rows(
         raw,
         cols,
@@ -323,6 +316,28 @@ def validate_records(
         report.n_skipped,
     )
     return report
+
+
+def _decide(
+    raw: RawRecords,
+    cols: Columns,
+    *,
+    decimal: Decimal,
+    crs: str | None,
+    units: Mapping[str, str | None] | None,
+) -> tuple[RawRecords, pd.DataFrame, dict[str, NumberFormat], dict[str, headers.MeasureUnit]]:
+    """What is decided for the whole of an in-memory registry: the rows that are not firms
+    set aside, each numeric column's number format, whether the coordinates are degrees
+    (unless a ``crs`` is given), and the measures' units."""
+    raw, skipped = skip_rows(raw, cols)
+    raw = dataclasses.replace(raw, frame=single_values(raw.frame, cols))
+    # one number format per column; where a column's values fit both decimal marks, the
+    # file's other columns decide
+    formats = column_formats(raw.frame, cols, decimal=decimal, delimiter=raw.delimiter)
+    if crs is None:
+        check_units(coordinate_units(raw.frame, cols), cols)
+    measures = headers.measure_units(vars(cols), options=units)
+    return raw, skipped, formats, measures
 
 
 def placements(kept: pd.DataFrame) -> dict[str, int]:
