@@ -173,6 +173,22 @@ def _prefix_mask(codes: pd.Series, area: str, *, dotted: bool = True) -> NDArray
     return mask.fillna(False).to_numpy(dtype=bool)
 
 
+def _in_degrees(out: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
+    """The areas in EPSG:4326 (assumed when the file has no CRS)."""
+    if out.crs is None:
+        logger.warning("boundaries %s have no CRS; assuming EPSG:4326", path)
+        out = out.set_crs(4326)
+    elif out.crs.to_epsg() != 4326:
+        crs = out.crs
+        out = out.to_crs(4326)
+        if not np.isfinite(shapely.get_coordinates(out.geometry.to_numpy())).all():
+            raise BoundaryError(
+                f"boundaries {str(path)!r}: their coordinates cannot be converted from "
+                f"their CRS ({crs.name}) to longitude/latitude; check the file's CRS"
+            )
+    return out
+
+
 def load_areas(
     level: str = "desa",
     *,
@@ -268,17 +284,7 @@ def load_areas(
     # the national files were repaired when converted (_repair); a polygon file may not be
     out = _polygons(out, path, repair=not path.is_dir())
     _check_units(out, path)
-    if out.crs is None:
-        logger.warning("boundaries %s have no CRS; assuming EPSG:4326", path)
-        out = out.set_crs(4326)
-    elif out.crs.to_epsg() != 4326:
-        crs = out.crs
-        out = out.to_crs(4326)
-        if not np.isfinite(shapely.get_coordinates(out.geometry.to_numpy())).all():
-            raise BoundaryError(
-                f"boundaries {str(path)!r}: their coordinates cannot be converted from "
-                f"their CRS ({crs.name}) to longitude/latitude; check the file's CRS"
-            )
+    out = _in_degrees(out, path)
     return out.sort_index()
 
 
