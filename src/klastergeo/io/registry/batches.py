@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import shutil
+import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,7 +50,14 @@ from klastergeo.io.registry.reading import (
     check_source,
     skipped_frame,
 )
-from klastergeo.io.registry.sources import SCRATCH, Progress, Source, open_source, parquet_batches
+from klastergeo.io.registry.sources import (
+    SCRATCH,
+    Progress,
+    Source,
+    open_source,
+    parquet_batches,
+    whole_source,
+)
 from klastergeo.io.registry.validation import (
     BatchCheck,
     ValidationReport,
@@ -67,6 +75,7 @@ __all__ = [
     "open_registry",
     "parquet_batches",
     "validate_in_batches",
+    "validate_records",
 ]
 
 logger = logging.getLogger(__name__)
@@ -675,3 +684,81 @@ class _once:
 
     def __exit__(self, *exc: object) -> None:
         self.logger.removeFilter(self)
+
+
+# --------------------------------------------------------------------------------------
+# Validation
+# --------------------------------------------------------------------------------------
+
+
+@fill(example_registry=EXAMPLE_REGISTRY)
+def validate_records(
+    raw: RawRecords,
+    *,
+    columns: Columns | None = None,
+    areas: gpd.GeoDataFrame | None = None,
+    snap_m: float = 100.0,
+    sector_digits: int = 2,
+    decimal: Decimal = "auto",
+    units: Mapping[str, str | None] | None = None,
+    places: placement.Gazetteer | None = None,
+    crs: str | None = None,
+) -> ValidationReport:
+    """Check every record, reject bad rows with a reason, repair swapped coordinates: the
+    records held in memory, validated as one batch (:func:`validate_in_batches` for a
+    registry of any size gives the same verdicts).
+
+    Parameters
+    ----------
+    raw
+        Records from :func:`read_records`.
+    columns
+        Column mapping; unmapped roles are auto-detected (see :data:`CANDIDATES`).
+    areas
+        Study area polygons indexed by area code (any CRS). When given, records outside
+        every area (beyond ``snap_m`` metres) are rejected, records whose swapped
+        coordinates fall inside are repaired, and kept records get their ``area_code``.
+    snap_m
+        Records in a gap between areas or just off the coast within this distance go to
+        the nearest area.
+    sector_digits
+        KBLI digits that make a sector (2 = division).
+    decimal
+        Decimal mark of text numbers (see :func:`parse_numbers`).
+    units
+        Units of the amounts given by the user (``{"output": "Rp"}``), overriding the
+        unit their headers state; amounts are converted to Rp juta
+        (:func:`klastergeo.io.registry.headers.measure_units`).
+    places
+        The study area's gazetteer: records without usable coordinates are placed by
+        the area they name (see :func:`check_rows`).
+    crs
+        Coordinate reference system of the coordinates when they are not WGS84 degrees
+        (``records.crs``, e.g. ``"EPSG:32749"``); they are transformed to WGS84. Without
+        it, coordinates that are mostly beyond ±180 stop the validation
+        (:class:`ValidationError`: they are metres of a projected CRS).
+
+    Examples
+    --------
+    The registry of :func:`read_records`' example: a row repeated and a row whose
+    latitude is 110 (its coordinates swapped; with ``areas`` it would be repaired).
+
+    {example_registry}
+    >>> from klastergeo.io.registry.reading import read_records
+    >>> report = validate_records(read_records(path))
+    >>> report.n_kept, {reason: n for reason, n in report.by_reason.items() if n}
+    (2, {'out_of_range': 1, 'duplicate_record': 1})
+    >>> report.records["sector"].tolist()
+    ['31', '13']
+    """
+    source = whole_source(raw, Path(raw.source), columns=columns, decimal=decimal)
+    if crs is None:
+        check_units(source.coord_units, source.cols)
+    source.crs = crs
+    measures = headers.measure_units(vars(source.cols), options=units)
+    with tempfile.TemporaryDirectory(prefix="klastergeo-") as work:
+        registry = Registry(dataclasses.replace(source, units=measures), Path(work), 1)
+        outcome = registry.validate(
+            areas=areas, snap_m=snap_m, sector_digits=sector_digits, places=places
+        )
+    return outcome.report()

@@ -15,6 +15,7 @@ modules, where the documentation and older code import them from.
 
 from __future__ import annotations
 
+from klastergeo.io.registry.batches import validate_records
 from klastergeo.io.registry.checks import (
     OUTSIDE_SAMPLE,
     REASONS,
@@ -54,17 +55,17 @@ from klastergeo.io.registry.numbers import (
 from klastergeo.io.registry.reading import (
     CsvLayout,
     RawRecords,
+    check_source,
     csv_layout,
     implied_roles,
     read_records,
+    skip_rows,
 )
 from klastergeo.io.registry.validation import (
     ValidationReport,
     duplicate_keys,
     find_duplicates,
     locate,
-    skip_rows,
-    validate_records,
 )
 
 __all__ = [
@@ -84,6 +85,7 @@ __all__ = [
     "StagedFrame",
     "ValidationReport",
     "check_rows",
+    "check_source",
     "check_units",
     "coordinate_units",
     "csv_layout",

@@ -48,7 +48,7 @@ from klastergeo.io.registry.reading import (
 )
 from klastergeo.options import Decimal
 
-__all__ = ["SCRATCH", "Progress", "Source", "open_source", "parquet_batches"]
+__all__ = ["SCRATCH", "Progress", "Source", "open_source", "parquet_batches", "whole_source"]
 
 logger = logging.getLogger(__name__)
 
@@ -277,6 +277,38 @@ def open_source(
                 need_sector=need_sector,
             )  # fmt: skip
     raw = read_records(path, **options, columns=columns)
+    return whole_source(raw, path, columns=columns, decimal=decimal, need_sector=need_sector)
+
+
+def whole_source(
+    raw: RawRecords,
+    path: Path,
+    *,
+    columns: Columns | None,
+    decimal: Decimal,
+    need_sector: bool = True,
+) -> Source:
+    """Records held whole in memory (a file read whole, or a table) as a source of one
+    batch, with what is decided for the whole of it: the column mapping, each numeric
+    column's number format, the sector column's width and the coordinates' units.
+
+    Parameters
+    ----------
+    raw
+        The records as read (:func:`klastergeo.io.registry.reading.read_records`).
+    path
+        Where they were read from.
+    columns, decimal
+        As for :func:`klastergeo.io.registry.batches.validate_records`.
+    need_sector
+        Whether the command needs a sector column
+        (:func:`klastergeo.io.registry.mapping.resolve_columns`).
+
+    Returns
+    -------
+    Source
+        The one-batch source.
+    """
     cols = resolve_columns(
         list(raw.frame.columns),
         columns,

@@ -17,32 +17,21 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from klastergeo._docstrings import fill
 from klastergeo.io.registry import headers, placement, sheets
 from klastergeo.io.registry.checks import REASONS, REPAIRS, Checked, check_rows
 from klastergeo.io.registry.columns import Columns
 from klastergeo.io.registry.mapping import (
     REQUIRED_ROLES,
-    own_name,
-    resolve_columns,
-    single_values,
 )
 from klastergeo.io.registry.numbers import (
     NumberFormat,
-    check_units,
-    column_formats,
-    coordinate_units,
-    file_decimal,
 )
 from klastergeo.io.registry.reading import (
-    EXAMPLE_REGISTRY,
     RawRecords,
-    implied_roles,
     skip_rows,
     skipped_frame,
 )
 from klastergeo.io.registry.sources import SCRATCH, Source
-from klastergeo.options import Decimal
 
 __all__ = [
     "ValidationReport",
@@ -51,7 +40,6 @@ __all__ = [
     "locate",
     "placements",
     "rejected_frame",
-    "validate_records",
 ]
 
 #: The ingest engine's one logger (what the batches' de-duplication of messages and the
@@ -203,143 +191,6 @@ class ValidationReport:
         return _per(self.repaired, "reason", REPAIRS)
 
 
-# --------------------------------------------------------------------------------------
-# Validation
-# --------------------------------------------------------------------------------------
-
-
-@fill(example_registry=EXAMPLE_REGISTRY)
-def validate_records(
-    raw: RawRecords,
-    *,
-    columns: Columns | None = None,
-    areas: gpd.GeoDataFrame | None = None,
-    snap_m: float = 100.0,
-    sector_digits: int = 2,
-    decimal: Decimal = "auto",
-    units: Mapping[str, str | None] | None = None,
-    places: placement.Gazetteer | None = None,
-    crs: str | None = None,
-) -> ValidationReport:
-    """Check every record, reject bad rows with a reason, repair swapped coordinates.
-
-    Parameters
-    ----------
-    raw
-        Records from :func:`read_records`.
-    columns
-        Column mapping; unmapped roles are auto-detected (see :data:`CANDIDATES`).
-    areas
-        Study area polygons indexed by area code (any CRS). When given, records outside
-        every area (beyond ``snap_m`` metres) are rejected, records whose swapped
-        coordinates fall inside are repaired, and kept records get their ``area_code``.
-    snap_m
-        Records in a gap between areas or just off the coast within this distance go to
-        the nearest area.
-    sector_digits
-        KBLI digits that make a sector (2 = division).
-    decimal
-        Decimal mark of text numbers (see :func:`parse_numbers`).
-    units
-        Units of the amounts given by the user (``{"output": "Rp"}``), overriding the
-        unit their headers state; amounts are converted to Rp juta
-        (:func:`klastergeo.io.registry.headers.measure_units`).
-    places
-        The study area's gazetteer: records without usable coordinates are placed by
-        the area they name (see :func:`check_rows`).
-    crs
-        Coordinate reference system of the coordinates when they are not WGS84 degrees
-        (``records.crs``, e.g. ``"EPSG:32749"``); they are transformed to WGS84. Without
-        it, coordinates that are mostly beyond ±180 stop the validation
-        (:class:`ValidationError`: they are metres of a projected CRS).
-
-    Examples
-    --------
-    The registry of :func:`read_records`' example: a row repeated and a row whose
-    latitude is 110 (its coordinates swapped; with ``areas`` it would be repaired).
-
-    {example_registry}
-    >>> from klastergeo.io.registry.reading import read_records
-    >>> report = validate_records(read_records(path))
-    >>> report.n_kept, {reason: n for reason, n in report.by_reason.items() if n}
-    (2, {'out_of_range': 1, 'duplicate_record': 1})
-    >>> report.records["sector"].tolist()
-    ['31', '13']
-    """
-    cols = resolve_columns(
-        list(raw.frame.columns),
-        columns,
-        has_geometry=raw.xy is not None,
-        implied=raw.implied,
-    )
-    raw, skipped, formats, measures = _decide(raw, cols, decimal=decimal, crs=crs, units=units)
-    checked = check_rows(
-        raw,
-        cols,
-        formats,
-        areas=areas,
-        snap_m=snap_m,
-        sector_digits=sector_digits,
-        places=places,
-        crs=crs,
-        units=measures,
-    )
-    _check_duplicates(checked)
-    reason, detail = checked.checks.resolve()
-    keep = reason == ""
-    kept, renamed = checked.kept(keep, areas, sector_digits=sector_digits)
-    rejected = rejected_frame(raw, reason, detail)
-    report = ValidationReport(
-        records=kept,
-        rejected=locate(rejected, raw.layout, row=own_name(raw.frame.columns, "row")),
-        repaired=locate(checked.repaired(keep), raw.layout),
-        n_read=raw.n_read,
-        columns=cols,
-        number_formats=formats,
-        decimal=file_decimal(formats),
-        renamed=renamed,
-        sector_typed=checked.sectors.typed,
-        units=measures,
-        header=tuple(map(str, raw.frame.columns)),
-        outside=checked.outside(reason),
-        placement=placements(kept),
-        skipped=locate(skipped, raw.layout, sheet=True),
-        layout=raw.layout,
-        implied=implied_roles(raw, cols, columns),
-    )
-    logger.info(
-        "records: %d read, %d kept, %d rejected, %d repaired, %d skipped (not firms)",
-        report.n_read,
-        report.n_kept,
-        report.n_rejected,
-        report.n_repaired,
-        report.n_skipped,
-    )
-    return report
-
-
-def _decide(
-    raw: RawRecords,
-    cols: Columns,
-    *,
-    decimal: Decimal,
-    crs: str | None,
-    units: Mapping[str, str | None] | None,
-) -> tuple[RawRecords, pd.DataFrame, dict[str, NumberFormat], dict[str, headers.MeasureUnit]]:
-    """What is decided for the whole of an in-memory registry: the rows that are not firms
-    set aside, each numeric column's number format, whether the coordinates are degrees
-    (unless a ``crs`` is given), and the measures' units."""
-    raw, skipped = skip_rows(raw, cols)
-    raw = dataclasses.replace(raw, frame=single_values(raw.frame, cols))
-    # one number format per column; where a column's values fit both decimal marks, the
-    # file's other columns decide
-    formats = column_formats(raw.frame, cols, decimal=decimal, delimiter=raw.delimiter)
-    if crs is None:
-        check_units(coordinate_units(raw.frame, cols), cols)
-    measures = headers.measure_units(vars(cols), options=units)
-    return raw, skipped, formats, measures
-
-
 def placements(kept: pd.DataFrame) -> dict[str, int]:
     """Kept records by how they were placed (``point``, ``code``, ``name``).
 
@@ -449,25 +300,6 @@ def find_duplicates(
         },
         index=record_rows.append(id_rows),
     )
-
-
-def _check_duplicates(checked: Checked) -> None:
-    """Add the duplicate rows and repeated ids of a whole file to its checks."""
-    frame, n = checked.raw.frame, len(checked.raw.frame)
-    alive_rows = np.flatnonzero(~checked.checks.any())
-    keys = duplicate_keys(checked)
-    suspects = alive_rows[keys.iloc[alive_rows].duplicated(keep=False).to_numpy()]
-    found = find_duplicates(
-        frame.iloc[suspects],
-        checked.ids.iloc[suspects],
-        checked.raw.rows[suspects],
-        id_name=checked.cols.id or "id",
-    )
-    for reason in ("duplicate_record", "duplicate_id"):
-        hits = found.loc[found["reason"] == reason, "detail"]
-        mask = np.zeros(n, dtype=bool)
-        mask[frame.index.get_indexer(hits.index)] = True
-        checked.checks.add(reason, mask, lambda rows, hits=hits: hits.reindex(rows))
 
 
 def _comparable(frame: pd.DataFrame) -> pd.DataFrame:
