@@ -398,7 +398,7 @@ def _read_coordinates(
             decimals={name: fmt.decimal for name, fmt in formats.items()},
         )
         lat, lon = parsed.lat, parsed.lon
-        names = tuple(written if separate else [cols.coordinates])
+        names: tuple[str, ...] = tuple(written if separate else [str(cols.coordinates)])
         missing = ~parsed.usable
         why = parsed.why
         accepted = coordinates.ACCEPTED if separate else coordinates.ACCEPTED_PAIR
