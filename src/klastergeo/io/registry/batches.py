@@ -1,22 +1,25 @@
 """The registry in batches: memory set by the batch size, not by the number of records.
 
-:func:`validate_in_batches` gives the verdicts of
-:func:`klastergeo.io.registry.records.validate_records`
-(same kept firms, rejections, repairs and messages) for a registry of any size, holding
-at most one batch of records at a time:
+:func:`validate_in_batches` validates a registry of any size, holding at most one batch
+of records at a time; :func:`validate_records` validates records held in memory as one
+batch. Both give the same verdicts (kept firms, rejections, repairs and messages):
 
-1. **Stage.** A CSV file is read once with pyarrow's streaming reader and written as a
-   Parquet file of text, so that the later passes read it fast and can fetch rows by
-   position. A Parquet registry is read where it is. Excel and GIS files (small by
-   nature) are read whole, as one batch. On the way, each numeric column's number-format
-   evidence is counted, so the decimal mark is decided for the whole file.
-2. **Check.** Each batch gets every check of one row alone
-   (:func:`klastergeo.io.registry.records.check_rows`). Usable rows are spilled as candidates,
-   rejected ones with their reason. The spill keeps the 64-bit hash of each usable row's
-   duplicate key (its id, or its coordinates) with its position: 16 bytes per record.
+1. **Stage** (:mod:`klastergeo.io.registry.sources`). A CSV file is read once with
+   pyarrow's streaming reader and written as a Parquet file of text, so that the later
+   passes read it fast and can fetch rows by position. A Parquet registry is read where
+   it is. Excel and GIS files (small by nature) are read whole, as one batch. On the way,
+   each numeric column's number-format evidence is counted, so the decimal mark is
+   decided for the whole file.
+2. **Check** (:func:`klastergeo.io.registry.validation.check_batch`, here or on Dask:
+   :mod:`klastergeo.io.registry.distributed`). Each batch gets every check of one row
+   alone (:func:`klastergeo.io.registry.checks.check_rows`). Usable rows are spilled as
+   candidates, rejected ones with their reason. The spill keeps the 64-bit hash of each
+   usable row's duplicate key (its id, or its coordinates) with its position: 16 bytes
+   per record.
 3. **Duplicates.** Keys whose hash repeats are the suspects. Their rows are fetched by
-   position and compared exactly (:func:`klastergeo.io.registry.records.find_duplicates`), so a hash
-   collision costs a comparison, never a wrong verdict.
+   position and compared exactly
+   (:func:`klastergeo.io.registry.validation.find_duplicates`), so a hash collision
+   costs a comparison, never a wrong verdict.
 4. **Commit.** The candidates less the duplicates are the kept firms. They are written as
    Parquet parts in file order, and :meth:`BatchValidation.report` loads them when wanted.
 """

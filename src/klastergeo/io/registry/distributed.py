@@ -59,7 +59,7 @@ CONNECT_TIMEOUT_S = 30
 Kind = Literal["none", "threads", "processes", "tcp"]
 
 
-class Registry(Protocol):
+class Opened(Protocol):
     """A registry opened for validation in batches
     (:class:`klastergeo.io.registry.batches.Registry`): what the workers need of it."""
 
@@ -124,7 +124,7 @@ def scheduler_kind(scheduler: str) -> Kind:
 
 
 def check_batches(
-    registry: Registry,
+    registry: Opened,
     *,
     scheduler: str,
     areas: gpd.GeoDataFrame | None,
@@ -200,7 +200,7 @@ class _Job:
 def _on_dask(
     kind: Kind,
     scheduler: str,
-    registry: Registry,
+    registry: Opened,
     source: Source,
     areas: gpd.GeoDataFrame | None,
     jobs: list[_Job],
@@ -305,7 +305,7 @@ def _unreachable(address: str, why: str) -> str:
 
 def _on_cluster(
     address: str,
-    registry: Registry,
+    registry: Opened,
     source: Source,
     areas: gpd.GeoDataFrame | None,
     jobs: list[_Job],
@@ -334,7 +334,7 @@ def _on_cluster(
     return results  # type: ignore[return-value]
 
 
-def _check_workers(client: Any, registry: Registry, address: str) -> None:
+def _check_workers(client: Any, registry: Opened, address: str) -> None:
     """Fail early, with the fix, when the cluster has no worker or a worker does not see
     the work folder and the registry under the client's paths."""
     try:
