@@ -90,6 +90,9 @@ class Source:
     malformed: pd.DataFrame = field(default_factory=pd.DataFrame)
     header: list[str] = field(default_factory=list)
     whole: RawRecords | None = None
+    #: the records read whole less the rows that are not firms, and those rows
+    #: (:func:`klastergeo.io.registry.reading.skip_rows`, done once)
+    firms: tuple[RawRecords, pd.DataFrame] | None = None
     text: bool = False  # binary Parquet columns need decoding (as_text)
     nested: tuple[str, ...] = ()  # mapped columns of lists or records (single_values)
     units: dict[str, headers.MeasureUnit] = field(default_factory=dict)  # of the measures
@@ -317,8 +320,11 @@ def whole_source(
         need_sector=need_sector,
     )
     raw = dataclasses.replace(raw, frame=single_values(raw.frame, cols))
+    # the malformed lines come in the commit, apart; the record numbers stay
+    good = dataclasses.replace(raw, malformed=pd.DataFrame(), numbers=raw.rows)
+    firms = skip_rows(good if len(raw.malformed) else raw, cols)
     evidence = _Evidence(cols, decimal, raw.delimiter)
-    evidence.add(skip_rows(raw, cols)[0].frame)
+    evidence.add(firms[0].frame)
     return Source(
         path=path,
         format=raw.format,
@@ -329,6 +335,7 @@ def whole_source(
         malformed=raw.malformed,
         header=list(raw.frame.columns),
         whole=raw,
+        firms=firms,
         lengths=evidence.lengths,
         coord_units=evidence.units,
         layout=raw.layout,

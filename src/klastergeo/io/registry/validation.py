@@ -420,9 +420,12 @@ def check_batch(
     arguments, so it runs anywhere: ``batch`` is the batch itself, or its index, which
     this function reads from ``source`` (a file the caller and it both see)."""
     raw = source.batch(batch, batch_size) if isinstance(batch, int) else batch
-    if len(raw.malformed):  # a file read whole: its malformed lines come in commit()
-        raw = dataclasses.replace(raw, malformed=pd.DataFrame(), numbers=raw.rows)
-    raw, skipped = skip_rows(raw, source.cols)
+    if source.firms is not None and raw is source.whole:  # a file read whole: sorted out
+        raw, skipped = source.firms
+    else:
+        if len(raw.malformed):  # a file read whole: its malformed lines come in commit()
+            raw = dataclasses.replace(raw, malformed=pd.DataFrame(), numbers=raw.rows)
+        raw, skipped = skip_rows(raw, source.cols)
     checked = check_rows(
         raw,
         source.cols,
