@@ -30,15 +30,6 @@ LEVEL = {"core": 0, "analysis": 1, "io": 2, "publish": 3, "app": 4}
 CORE = {"__init__", "_docstrings", "areas", "errors", "kbli", "options", "schema"}
 FOLDERS = {"analysis", "io", "publish", "app"}
 
-#: Known exceptions still to be removed (issue 26); each is xfail(strict), so the test
-#: fails once the exception is gone and the entry must go too.
-KNOWN_UPWARD: set[str] = set()
-KNOWN_PRIVATE: set[str] = {
-    "klastergeo.app.pipeline.coverage",
-    "klastergeo.io.registry.batches",
-    "klastergeo.io.registry.distributed",
-}
-
 
 def _module(path: Path) -> str:
     parts = list(path.relative_to(PACKAGE).with_suffix("").parts)
@@ -128,20 +119,11 @@ def _upward(module: str) -> list[str]:
     )
 
 
-@pytest.mark.parametrize(
-    "module",
-    [
-        pytest.param(m, marks=pytest.mark.xfail(strict=True, reason="issue 26"))
-        if m in KNOWN_UPWARD
-        else m
-        for m in MODULES
-    ],
-)
+@pytest.mark.parametrize("module", sorted(MODULES))
 def test_imports_go_down_the_layers(module: str) -> None:
     assert _upward(module) == [], f"{module} ({layer(module)}) imports upward"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 26: batches <-> distributed")
 def test_no_circle_of_imports() -> None:
     edges = _edges()
     state: dict[str, int] = {}
@@ -209,15 +191,7 @@ def _private_uses(module: str) -> list[str]:
     return sorted(set(found))
 
 
-@pytest.mark.parametrize(
-    "module",
-    [
-        pytest.param(m, marks=pytest.mark.xfail(strict=True, reason="issue 26"))
-        if m in KNOWN_PRIVATE
-        else m
-        for m in MODULES
-    ],
-)
+@pytest.mark.parametrize("module", sorted(MODULES))
 def test_no_private_names_cross_modules(module: str) -> None:
     assert _private_uses(module) == []
 

@@ -315,7 +315,7 @@ def _no_arrow_memory(*args: object, **kwargs: object) -> None:
             r"a smaller study area \(--area\)",
         ),
         (
-            "klastergeo.io.registry.batches._check_batch",
+            "klastergeo.io.registry.batches.check_batch",
             _no_memory,
             r"not enough memory for checking the records \(step 'validate'\); use a "
             r"smaller --batch-size",

@@ -46,6 +46,7 @@ __all__ = [
     "level_of_code",
     "load_areas",
     "load_names",
+    "name_table",
     "parse_wilayah_sql",
     "resolve_area_name",
     "resolve_source",
@@ -172,6 +173,22 @@ def _prefix_mask(codes: pd.Series, area: str, *, dotted: bool = True) -> NDArray
     return mask.fillna(False).to_numpy(dtype=bool)
 
 
+def _in_degrees(out: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
+    """The areas in EPSG:4326 (assumed when the file has no CRS)."""
+    if out.crs is None:
+        logger.warning("boundaries %s have no CRS; assuming EPSG:4326", path)
+        out = out.set_crs(4326)
+    elif out.crs.to_epsg() != 4326:
+        crs = out.crs
+        out = out.to_crs(4326)
+        if not np.isfinite(shapely.get_coordinates(out.geometry.to_numpy())).all():
+            raise BoundaryError(
+                f"boundaries {str(path)!r}: their coordinates cannot be converted from "
+                f"their CRS ({crs.name}) to longitude/latitude; check the file's CRS"
+            )
+    return out
+
+
 def load_areas(
     level: str = "desa",
     *,
@@ -267,17 +284,7 @@ def load_areas(
     # the national files were repaired when converted (_repair); a polygon file may not be
     out = _polygons(out, path, repair=not path.is_dir())
     _check_units(out, path)
-    if out.crs is None:
-        logger.warning("boundaries %s have no CRS; assuming EPSG:4326", path)
-        out = out.set_crs(4326)
-    elif out.crs.to_epsg() != 4326:
-        crs = out.crs
-        out = out.to_crs(4326)
-        if not np.isfinite(shapely.get_coordinates(out.geometry.to_numpy())).all():
-            raise BoundaryError(
-                f"boundaries {str(path)!r}: their coordinates cannot be converted from "
-                f"their CRS ({crs.name}) to longitude/latitude; check the file's CRS"
-            )
+    out = _in_degrees(out, path)
     return out.sort_index()
 
 
@@ -672,7 +679,7 @@ def split_kind(name: str, *, level: str | None = None) -> tuple[str, str]:
     return "", folded
 
 
-def _name_table(levels: Sequence[str], source: str | Path | None) -> pd.DataFrame:
+def name_table(levels: Sequence[str], source: str | Path | None) -> pd.DataFrame:
     """The areas of ``levels`` with their names folded: ``area_code``, ``name``,
     ``level``, ``rank`` (0 for the first level), ``kind`` (what the name's first words
     say, :func:`split_kind`, or ``kota``/``kabupaten`` as placement reads it), ``key``
@@ -740,7 +747,7 @@ def _similarity(query: str, keys: pd.Series) -> NDArray[np.float64]:
 
 
 def _match(query: str, table: pd.DataFrame, *, similarity: float) -> pd.DataFrame:
-    """The areas of ``table`` (:func:`_name_table`) a name may be, each with ``match``
+    """The areas of ``table`` (:func:`name_table`) a name may be, each with ``match``
     ``exact``, ``prefix``, ``contains`` or ``similar`` (at least ``similarity``, at the
     levels above villages: among 83,000 village names a made-up word is close to some)
     and its ``score``; the kind words of the query limit the candidates
@@ -827,7 +834,7 @@ def find_areas(
     """
     if not _fold(pd.Series([name])).iloc[0]:
         raise ConfigError("an area name to look for is needed (e.g. 'Boyolali')")
-    table = _name_table(levels or ADMIN_LEVELS, source)
+    table = name_table(levels or ADMIN_LEVELS, source)
     columns = ["area_code", "name", "level", "parent", "match", "score"]
     if table.empty:
         return pd.DataFrame(columns=columns)
@@ -890,7 +897,7 @@ def resolve_area_name(
     """
     if not _fold(pd.Series([text])).iloc[0]:
         raise ConfigError(f"--area {text!r} is empty; give a code (e.g. 33.10) or a name")
-    table = _name_table(("provinsi", "kabupaten", "kecamatan"), source)
+    table = name_table(("provinsi", "kabupaten", "kecamatan"), source)
     found = _match(text, table, similarity=similarity) if not table.empty else table
     for label in ("exact", "similar"):
         hits = found.loc[found["match"] == label]

@@ -136,6 +136,28 @@ def check_counts(config: RunConfig) -> None:
     records_mod.check_source(options.path, what="counts")
 
 
+def _check_counts_measure(config: RunConfig, read: area_counts.AreaCounts, measure: str) -> None:
+    """Fail when the counts file lacks the sums of ``sentra.lq_measure`` (other than
+    firms) that the location quotients need."""
+    options = config.counts
+    if measure != "n_firms" and read.cells[measure].isna().all():
+        raise ValidationError(
+            f"sentra.lq_measure={config.sentra.lq_measure!r}: counts file "
+            f"{str(options.path)!r} gives no {measure} column; use lq_measure='firms' or "
+            f"add the sums of {measure} per area and sector (a long table)"
+        )
+    if measure != "n_firms":
+        lacking = read.cells.loc[(read.cells["n_firms"] > 0) & read.cells[measure].isna()]
+        if len(lacking):
+            first = lacking.index[0]
+            raise ValidationError(
+                f"sentra.lq_measure={config.sentra.lq_measure!r}: {len(lacking)} area x sector "
+                f"cell(s) of counts file {str(options.path)!r} have firms but no {measure} "
+                f"sum (e.g. area {first[0]}, sector {first[1]}); give every sum or use "
+                "lq_measure='firms'"
+            )
+
+
 def count_from_file(config: RunConfig, study: StudyArea) -> tuple[Intake, Counts]:
     """Counts of firms per area and sector read from ``counts.path`` instead of counted
     from a registry (the ``read``, ``validate`` and ``aggregate`` steps of a run on a
@@ -185,22 +207,7 @@ def count_from_file(config: RunConfig, study: StudyArea) -> tuple[Intake, Counts
         gaz=places,
     )
     measure = lq_column(config)
-    if measure != "n_firms" and read.cells[measure].isna().all():
-        raise ValidationError(
-            f"sentra.lq_measure={config.sentra.lq_measure!r}: counts file "
-            f"{str(options.path)!r} gives no {measure} column; use lq_measure='firms' or "
-            f"add the sums of {measure} per area and sector (a long table)"
-        )
-    if measure != "n_firms":
-        lacking = read.cells.loc[(read.cells["n_firms"] > 0) & read.cells[measure].isna()]
-        if len(lacking):
-            first = lacking.index[0]
-            raise ValidationError(
-                f"sentra.lq_measure={config.sentra.lq_measure!r}: {len(lacking)} area x sector "
-                f"cell(s) of counts file {str(options.path)!r} have firms but no {measure} "
-                f"sum (e.g. area {first[0]}, sector {first[1]}); give every sum or use "
-                "lq_measure='firms'"
-            )
+    _check_counts_measure(config, read, measure)
     known = ~study.polygons.index.isin(list(read.unknown))
     areas = study.polygons.loc[known]
     cells = read.cells.loc[read.cells.index.get_level_values("area_code").isin(areas.index)]

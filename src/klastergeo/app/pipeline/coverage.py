@@ -239,7 +239,7 @@ def _by_area(rows: pd.DataFrame, columns: Columns, source: Path) -> tuple[pd.Ser
     if columns.kabupaten is not None and columns.kabupaten in rows.columns:
         missing = regency.isna()
         folded = placement.fold_names(rows.loc[missing, columns.kabupaten])
-        table = boundaries._name_table(("kabupaten",), source)
+        table = boundaries.name_table(("kabupaten",), source)
         found = []
         for (key, kind), group in folded.groupby(["key", "kind"]):  # per distinct name
             hits = table.loc[table["key"] == key]

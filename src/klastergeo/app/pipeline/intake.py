@@ -17,8 +17,8 @@ from klastergeo.errors import ConfigError, ValidationError
 from klastergeo.io import boundaries
 from klastergeo.io.registry import batches, distributed, placement
 from klastergeo.io.registry import records as records_mod
-from klastergeo.io.registry.batches import Progress
 from klastergeo.io.registry.firms import FirmStore
+from klastergeo.io.registry.sources import Progress
 
 __all__ = [
     "Intake",

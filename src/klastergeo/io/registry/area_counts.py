@@ -51,6 +51,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from klastergeo import kbli
 from klastergeo.errors import ValidationError, preview
@@ -236,6 +237,184 @@ class AreaCounts:
 # -- reading ------------------------------------------------------------------------------
 
 
+def _read_table(
+    source: Path, *, delimiter: str | None, encoding: str | None, sheet: str | None
+) -> tuple[pd.DataFrame, NDArray[np.int64], int]:
+    """The counts file's rows as read, their record numbers and how many were read."""
+    try:
+        raw = records_mod.read_records(
+            source, delimiter=delimiter, encoding=encoding, sheet=sheet, what="counts"
+        )
+        frame, rows, n_read = raw.frame, raw.rows, raw.n_read
+    except ValidationError:
+        # a workbook's header is found by two column roles of a registry; a counts
+        # table has one (the area) beside its sectors: read the sheet as it is and find
+        # the header below (:func:`_find_header`)
+        if source.suffix.lower() not in (".xlsx", ".xlsm", ".xls"):
+            raise
+        frame = _sheet_as_is(source, sheet)
+        rows, n_read = np.arange(1, len(frame) + 1, dtype=np.int64), len(frame)
+    return frame, rows, n_read
+
+
+def _row_reasons(
+    frame: pd.DataFrame,
+    rows: NDArray[np.int64],
+    places: dict[str, str],
+    written: dict[str, pd.Series],
+    used: Any,
+    layout_rows: NDArray[np.object_],
+    found: tuple[NDArray[np.object_], NDArray[np.object_]],
+    *,
+    areas: gpd.GeoDataFrame,
+    study_code: str | None,
+    gaz: Any,
+    ignore: set[str],
+) -> tuple[NDArray[Any], NDArray[np.object_], NDArray[np.object_], NDArray[np.bool_], NDArray[Any]]:
+    """The area code of every row, then the row checks in order (the first reason
+    stands): the area, the cells' reasons ``found``, the same area written twice. Returns
+    the codes, each row's reason and detail, which rows count, and the layout rows (blank
+    rows among them)."""
+    reasons, details = found
+    area_text = _written_area(written)
+    # the area of every row, then the row checks in order: the first reason stands
+    if gaz is not None:
+        codes, area_reason, area_detail = _placed(frame, places, gaz)
+    else:
+        codes, area_reason, area_detail = _match_areas(area_text, areas, study_code)
+    empty_row = area_text.eq("").to_numpy() & _blank_rows(frame, ignore)
+    layout_rows = np.where(empty_row & (layout_rows == ""), "blank", layout_rows)
+    reason = np.full(len(frame), "", dtype=object)
+    detail = np.full(len(frame), "", dtype=object)
+    todo = layout_rows == ""
+    for r, d in ((area_reason, area_detail), (reasons, details)):
+        hit = todo & (r != "")
+        reason = np.where(hit, r, reason)
+        detail = np.where(hit, d, detail)
+        todo &= ~hit
+    # the same area written twice (at a coarser level several villages add up: the
+    # area as written is compared, not the area of analysis)
+    key = _area_key(written).to_numpy(dtype=object)
+    key = key if used is None else key + "\x00" + used
+    duplicate = pd.Series(key).where(todo).duplicated(keep="first").to_numpy() & todo
+    if duplicate.any():
+        first = pd.Series(rows[todo], index=key[todo]).groupby(level=0).first()
+        where = first.reindex(key[duplicate]).to_numpy()
+        reason[duplicate] = "duplicate_area"
+        detail[duplicate] = [
+            f"area {c!r} already given in row {int(w)}; the first row counts"
+            for c, w in zip(area_text.to_numpy()[duplicate], where, strict=True)
+        ]
+        todo &= ~duplicate
+    return codes, reason, detail, todo, layout_rows
+
+
+def _skipped(
+    frame: pd.DataFrame, rows: NDArray[np.int64], layout_rows: NDArray[Any]
+) -> pd.DataFrame:
+    """The rows that are no areas (titles, totals, blank rows), as ``skipped.csv`` lists
+    a registry's."""
+    laid = layout_rows != ""  # not areas: listed in skipped.csv, as a registry's are
+    text = frame.loc[laid].astype("string").fillna("")
+    skipped = pd.DataFrame(
+        {
+            "row": rows[laid].astype(np.int64),
+            "kind": layout_rows[laid],
+            "text": text.apply(lambda r: " | ".join(v for v in r if v.strip()), axis=1)
+            if len(text)
+            else pd.Series([], dtype=object),
+        }
+    ).reset_index(drop=True)
+    return skipped
+
+
+def _read_cells(
+    frame: pd.DataFrame,
+    chosen: tuple[str, ...],
+    places: dict[str, str],
+    area_text: pd.Series,
+    columns: Columns,
+    sectors: Mapping[str, str] | None,
+    sector_digits: int,
+    ignore: set[str],
+    source: Path,
+) -> tuple[pd.DataFrame, Any, Any, Any, dict[str, str], dict[str, str], dict[str, str]]:
+    """The count cells of a long or wide table (:func:`_long`, :func:`_wide`), each row's
+    reason and detail, the sector values used (None: wide), the roles of the columns, the
+    wide table's sectors by header and the headers dropped."""
+    header = [str(c) for c in frame.columns]
+    if chosen[0] == "long":
+        _, sector_col, n_col = chosen
+        cells, reasons, details, used, roles = _long(
+            frame, area_text, sector_col, n_col, columns, sectors, sector_digits, header
+        )
+        wide_sectors: dict[str, str] = {}
+        dropped: dict[str, str] = {}
+        roles = {**places, **roles}
+    else:
+        cells, reasons, details, wide_sectors, dropped = _wide(
+            frame, header, ignore, sectors, sector_digits, source
+        )
+        used = None
+        roles = dict(places)
+    return cells, reasons, details, used, roles, wide_sectors, dropped
+
+
+def _count_table(
+    cells: pd.DataFrame,
+    codes: NDArray[Any],
+    reason: NDArray[Any],
+    todo: NDArray[np.bool_],
+    used: Any,
+    wide_sectors: dict[str, str],
+    areas: gpd.GeoDataFrame,
+) -> tuple[pd.DataFrame, Any, pd.Series]:
+    """The counts of the rows that count, by area and sector (:func:`_cells`), the areas
+    whose count is unknown, and the codes of the rows that count."""
+    kept_codes = pd.Series(codes[todo])
+    if used is None:
+        long_cells = _wide_to_long(cells.loc[todo], kept_codes)
+        long_cells["column"] = long_cells["column"].map(wide_sectors)
+    else:
+        long_cells = cells.loc[todo].assign(area_code=kept_codes.to_numpy())
+    # a rejected row leaves its area's count unknown; not a repeated row (the first
+    # counts), a layout row, or a sector that is none (rejected, as a registry's record
+    # with an invalid sector is: not counted anywhere)
+    kept_out = np.isin(reason, ["", "duplicate_area", "invalid_sector"])
+    unread = ~kept_out & (codes != "")
+    table, unknown = _cells(long_cells, areas.index, set(codes[unread]))
+    return table, unknown, kept_codes
+
+
+def _counts_report(
+    frame: pd.DataFrame,
+    rows: NDArray[np.int64],
+    reason: NDArray[Any],
+    detail: NDArray[Any],
+    layout_rows: NDArray[Any],
+    n_read: int,
+    columns: Columns,
+    places: dict[str, str],
+    todo: NDArray[np.bool_],
+) -> CountsReport:
+    """The validation report of a counts file: its rejected and skipped rows."""
+    rejected = frame.loc[reason != ""].assign(
+        row=rows[reason != ""], reason=reason[reason != ""], detail=detail[reason != ""]
+    )
+    skipped = _skipped(frame, rows, layout_rows)
+    report = CountsReport(
+        records=gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=4326)),
+        rejected=rejected.reset_index(drop=True),
+        repaired=pd.DataFrame(columns=["row", "reason", "detail"]),
+        skipped=skipped,
+        outside=_outside(rows, reason),
+        n_read=n_read,
+        columns=dataclasses.replace(columns, **places),  # what placed the rows
+        kept=int(todo.sum()),
+    )
+    return report
+
+
 def read_counts(
     path: str | Path,
     *,
@@ -298,19 +477,7 @@ def read_counts(
     """
     columns = columns or Columns()
     source = Path(path)
-    try:
-        raw = records_mod.read_records(
-            path, delimiter=delimiter, encoding=encoding, sheet=sheet, what="counts"
-        )
-        frame, rows, n_read = raw.frame, raw.rows, raw.n_read
-    except ValidationError:
-        # a workbook's header is found by two column roles of a registry; a counts
-        # table has one (the area) beside its sectors: read the sheet as it is and find
-        # the header below (:func:`_find_header`)
-        if source.suffix.lower() not in (".xlsx", ".xlsm", ".xls"):
-            raise
-        frame = _sheet_as_is(source, sheet)
-        rows, n_read = np.arange(1, len(frame) + 1, dtype=np.int64), len(frame)
+    frame, rows, n_read = _read_table(source, delimiter=delimiter, encoding=encoding, sheet=sheet)
     frame, rows, header_row = _find_header(frame, rows, columns, sectors, sector_digits)
     header = [str(c) for c in frame.columns]
     places = _area_columns(header, columns, source)
@@ -323,87 +490,17 @@ def read_counts(
     layout_rows = _layout_rows(written)
     if header_row:
         logger.info("counts file %s: header in row %d, below a title", source.name, header_row)
-    if chosen[0] == "long":
-        _, sector_col, n_col = chosen
-        cells, reasons, details, used, roles = _long(
-            frame, area_text, sector_col, n_col, columns, sectors, sector_digits, header
-        )
-        wide_sectors: dict[str, str] = {}
-        dropped: dict[str, str] = {}
-        roles = {**places, **roles}
-    else:
-        cells, reasons, details, wide_sectors, dropped = _wide(
-            frame, header, ignore, sectors, sector_digits, source
-        )
-        used = None
-        roles = dict(places)
+    cells, reasons, details, used, roles, wide_sectors, dropped = _read_cells(
+        frame, chosen, places, area_text, columns, sectors, sector_digits, ignore, source
+    )
     if header_row:
         roles["header_row"] = str(header_row)
-    # the area of every row, then the row checks in order: the first reason stands
-    if gaz is not None:
-        codes, area_reason, area_detail = _placed(frame, places, gaz)
-    else:
-        codes, area_reason, area_detail = _match_areas(area_text, areas, study_code)
-    empty_row = area_text.eq("").to_numpy() & _blank_rows(frame, ignore)
-    layout_rows = np.where(empty_row & (layout_rows == ""), "blank", layout_rows)
-    reason = np.full(len(frame), "", dtype=object)
-    detail = np.full(len(frame), "", dtype=object)
-    todo = layout_rows == ""
-    for r, d in ((area_reason, area_detail), (reasons, details)):
-        hit = todo & (r != "")
-        reason = np.where(hit, r, reason)
-        detail = np.where(hit, d, detail)
-        todo &= ~hit
-    # the same area written twice (at a coarser level several villages add up: the
-    # area as written is compared, not the area of analysis)
-    key = _area_key(written).to_numpy(dtype=object)
-    key = key if used is None else key + "\x00" + used
-    duplicate = pd.Series(key).where(todo).duplicated(keep="first").to_numpy() & todo
-    if duplicate.any():
-        first = pd.Series(rows[todo], index=key[todo]).groupby(level=0).first()
-        where = first.reindex(key[duplicate]).to_numpy()
-        reason[duplicate] = "duplicate_area"
-        detail[duplicate] = [
-            f"area {c!r} already given in row {int(w)}; the first row counts"
-            for c, w in zip(area_text.to_numpy()[duplicate], where, strict=True)
-        ]
-        todo &= ~duplicate
-    rejected = frame.loc[reason != ""].assign(
-        row=rows[reason != ""], reason=reason[reason != ""], detail=detail[reason != ""]
-    )
-    laid = layout_rows != ""  # not areas: listed in skipped.csv, as a registry's are
-    text = frame.loc[laid].astype("string").fillna("")
-    skipped = pd.DataFrame(
-        {
-            "row": rows[laid].astype(np.int64),
-            "kind": layout_rows[laid],
-            "text": text.apply(lambda r: " | ".join(v for v in r if v.strip()), axis=1)
-            if len(text)
-            else pd.Series([], dtype=object),
-        }
-    ).reset_index(drop=True)
-    kept_codes = pd.Series(codes[todo])
-    if used is None:
-        long_cells = _wide_to_long(cells.loc[todo], kept_codes)
-        long_cells["column"] = long_cells["column"].map(wide_sectors)
-    else:
-        long_cells = cells.loc[todo].assign(area_code=kept_codes.to_numpy())
-    # a rejected row leaves its area's count unknown; not a repeated row (the first
-    # counts), a layout row, or a sector that is none (rejected, as a registry's record
-    # with an invalid sector is: not counted anywhere)
-    kept_out = np.isin(reason, ["", "duplicate_area", "invalid_sector"])
-    unread = ~kept_out & (codes != "")
-    table, unknown = _cells(long_cells, areas.index, set(codes[unread]))
-    report = CountsReport(
-        records=gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=4326)),
-        rejected=rejected.reset_index(drop=True),
-        repaired=pd.DataFrame(columns=["row", "reason", "detail"]),
-        skipped=skipped,
-        outside=_outside(rows, reason),
-        n_read=n_read,
-        columns=dataclasses.replace(columns, **places),  # what placed the rows
-        kept=int(todo.sum()),
-    )
+    codes, reason, detail, todo, layout_rows = _row_reasons(
+        frame, rows, places, written, used, layout_rows, (reasons, details),
+        areas=areas, study_code=study_code, gaz=gaz, ignore=ignore,
+    )  # fmt: skip
+    table, unknown, kept_codes = _count_table(cells, codes, reason, todo, used, wide_sectors, areas)
+    report = _counts_report(frame, rows, reason, detail, layout_rows, n_read, columns, places, todo)
     listed = set(kept_codes) | set(codes[(reason != "") & (codes != "")])
     return AreaCounts(
         cells=table,

@@ -1,22 +1,25 @@
 """The registry in batches: memory set by the batch size, not by the number of records.
 
-:func:`validate_in_batches` gives the verdicts of
-:func:`klastergeo.io.registry.records.validate_records`
-(same kept firms, rejections, repairs and messages) for a registry of any size, holding
-at most one batch of records at a time:
+:func:`validate_in_batches` validates a registry of any size, holding at most one batch
+of records at a time; :func:`validate_records` validates records held in memory as one
+batch. Both give the same verdicts (kept firms, rejections, repairs and messages):
 
-1. **Stage.** A CSV file is read once with pyarrow's streaming reader and written as a
-   Parquet file of text, so that the later passes read it fast and can fetch rows by
-   position. A Parquet registry is read where it is. Excel and GIS files (small by
-   nature) are read whole, as one batch. On the way, each numeric column's number-format
-   evidence is counted, so the decimal mark is decided for the whole file.
-2. **Check.** Each batch gets every check of one row alone
-   (:func:`klastergeo.io.registry.records.check_rows`). Usable rows are spilled as candidates,
-   rejected ones with their reason. The spill keeps the 64-bit hash of each usable row's
-   duplicate key (its id, or its coordinates) with its position: 16 bytes per record.
+1. **Stage** (:mod:`klastergeo.io.registry.sources`). A CSV file is read once with
+   pyarrow's streaming reader and written as a Parquet file of text, so that the later
+   passes read it fast and can fetch rows by position. A Parquet registry is read where
+   it is. Excel and GIS files (small by nature) are read whole, as one batch. On the way,
+   each numeric column's number-format evidence is counted, so the decimal mark is
+   decided for the whole file.
+2. **Check** (:func:`klastergeo.io.registry.validation.check_batch`, here or on Dask:
+   :mod:`klastergeo.io.registry.distributed`). Each batch gets every check of one row
+   alone (:func:`klastergeo.io.registry.checks.check_rows`). Usable rows are spilled as
+   candidates, rejected ones with their reason. The spill keeps the 64-bit hash of each
+   usable row's duplicate key (its id, or its coordinates) with its position: 16 bytes
+   per record.
 3. **Duplicates.** Keys whose hash repeats are the suspects. Their rows are fetched by
-   position and compared exactly (:func:`klastergeo.io.registry.records.find_duplicates`), so a hash
-   collision costs a comparison, never a wrong verdict.
+   position and compared exactly
+   (:func:`klastergeo.io.registry.validation.find_duplicates`), so a hash collision
+   costs a comparison, never a wrong verdict.
 4. **Commit.** The candidates less the duplicates are the kept firms. They are written as
    Parquet parts in file order, and :meth:`BatchValidation.report` loads them when wanted.
 """
@@ -26,23 +29,46 @@ from __future__ import annotations
 import dataclasses
 import logging
 import shutil
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
 from klastergeo._docstrings import fill
-from klastergeo.errors import ConfigError, ValidationError
-from klastergeo.io.registry import distributed, headers, placement, records, sheets
+from klastergeo.errors import ConfigError
+from klastergeo.io.registry import distributed, headers, placement, sheets
+from klastergeo.io.registry.checks import Checks, check_missing_ids, sample_outside
 from klastergeo.io.registry.columns import Columns
+from klastergeo.io.registry.numbers import NumberFormat, check_units, file_decimal
+from klastergeo.io.registry.reading import (
+    EXAMPLE_REGISTRY,
+    RawRecords,
+    check_source,
+    skipped_frame,
+)
+from klastergeo.io.registry.sources import (
+    SCRATCH,
+    Progress,
+    Source,
+    open_source,
+    parquet_batches,
+    whole_source,
+)
+from klastergeo.io.registry.validation import (
+    BatchCheck,
+    ValidationReport,
+    check_batch,
+    find_duplicates,
+    locate,
+    rejected_frame,
+)
 from klastergeo.options import Decimal
 
 __all__ = [
@@ -52,24 +78,13 @@ __all__ = [
     "open_registry",
     "parquet_batches",
     "validate_in_batches",
+    "validate_records",
 ]
 
 logger = logging.getLogger(__name__)
 
 #: Records per batch: about 0.5-1 GB of working memory for a registry of 10-20 columns.
 DEFAULT_BATCH_SIZE = 500_000
-
-Progress = Callable[[str, int, int], None]
-#: The staged registry and the spilled batches live only as long as the run, on local
-#: disk: lz4 writes several times faster than zstd for a little more space.
-_SCRATCH_COMPRESSION = "lz4"
-#: Options of every scratch Parquet file: no dictionaries or statistics (nobody filters
-#: on them), which makes writing text columns about twice as fast.
-_SCRATCH: dict[str, Any] = {
-    "compression": _SCRATCH_COMPRESSION,
-    "use_dictionary": False,
-    "write_statistics": False,
-}
 
 
 @dataclass(frozen=True)
@@ -93,7 +108,7 @@ class BatchValidation:
     n_read: int
     n_kept: int
     columns: Columns
-    number_formats: dict[str, records.NumberFormat] = field(default_factory=dict)
+    number_formats: dict[str, NumberFormat] = field(default_factory=dict)
     renamed: dict[str, str] = field(default_factory=dict)
     sector_typed: bool = False
     n_batches: int = 0
@@ -105,7 +120,7 @@ class BatchValidation:
     #: :attr:`klastergeo.io.registry.records.ValidationReport.outside`
     outside: NDArray[np.float64] | None = None
     placement: dict[str, int] = field(default_factory=dict)  # kept firms by placement
-    skipped: pd.DataFrame | None = None  # rows that are not firms (records.skip_rows)
+    skipped: pd.DataFrame | None = None  # rows that are not firms (skip_rows)
     layout: sheets.Layout | None = None  # where a spreadsheet's tables are
     implied: dict[str, str] = field(default_factory=dict)  # roles a column stood for
 
@@ -145,7 +160,7 @@ class BatchValidation:
         ]
         return _concat(frames)
 
-    def report(self, *, whole: bool = True) -> records.ValidationReport:
+    def report(self, *, whole: bool = True) -> ValidationReport:
         """The verdicts as :func:`klastergeo.io.registry.records.validate_records` returns them.
 
         Parameters
@@ -161,15 +176,15 @@ class BatchValidation:
         else:
             kept = self._firms(pq.read_schema(self.parts[0]).empty_table().to_pandas())
         row = "row" if "row" in self.rejected.columns else "row_klastergeo"
-        skipped = self.skipped if self.skipped is not None else records._skipped_frame(None)
-        return records.ValidationReport(
+        skipped = self.skipped if self.skipped is not None else skipped_frame(None)
+        return ValidationReport(
             records=kept,
-            rejected=records.locate(self.rejected, self.layout, row=row),
-            repaired=records.locate(self.repaired, self.layout),
+            rejected=locate(self.rejected, self.layout, row=row),
+            repaired=locate(self.repaired, self.layout),
             n_read=self.n_read,
             columns=self.columns,
             number_formats=self.number_formats,
-            decimal=records.file_decimal(self.number_formats),
+            decimal=file_decimal(self.number_formats),
             renamed=self.renamed,
             sector_typed=self.sector_typed,
             kept=None if whole else self.n_kept,
@@ -177,13 +192,13 @@ class BatchValidation:
             header=self.header,
             outside=self.outside,
             placement=dict(self.placement),
-            skipped=records.locate(skipped, self.layout, sheet=True),
+            skipped=locate(skipped, self.layout, sheet=True),
             layout=self.layout,
             implied=dict(self.implied),
         )
 
 
-@fill(example_registry=records._EXAMPLE_REGISTRY)
+@fill(example_registry=EXAMPLE_REGISTRY)
 def validate_in_batches(
     path: str | Path,
     *,
@@ -270,7 +285,7 @@ class Registry:
     """A registry opened for validation in batches: staged, with the number formats and
     sector width decided for the whole file (:func:`open_registry`)."""
 
-    source: _Source
+    source: Source
     work: Path
     batch_size: int
 
@@ -324,7 +339,7 @@ class Registry:
             sector_digits=sector_digits,
             places=places,
         )
-        log = logging.getLogger(records.__name__)
+        log = logging.getLogger(__package__)
         with _once(log):
             if remote:
                 checks = distributed.check_batches(
@@ -408,8 +423,8 @@ def open_registry(
     if work.exists() and any(work.iterdir()):
         raise ConfigError(f"work folder {str(work)!r} is not empty")
     work.mkdir(parents=True, exist_ok=True)
-    source = _open(
-        records.check_source(path),
+    source = open_source(
+        check_source(path),
         work,
         columns=columns,
         decimal=decimal,
@@ -420,585 +435,19 @@ def open_registry(
         need_sector=need_sector,
     )
     if formats and crs is None:
-        records.check_units(source.coord_units, source.cols)
+        check_units(source.coord_units, source.cols)
     source.crs = crs
     measures = headers.measure_units(vars(source.cols), options=units)
     return Registry(dataclasses.replace(source, units=measures), work, batch_size)
 
 
-# --------------------------------------------------------------------------------------
-# Sources of batches
-# --------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Source:
-    """Raw records to validate: a Parquet file read in batches, or one in-memory batch."""
-
-    path: Path
-    format: str
-    cols: Columns
-    formats: dict[str, records.NumberFormat]
-    n_rows: int
-    n_read: int
-    delimiter: str | None = None
-    encoding: str | None = None
-    malformed: pd.DataFrame = field(default_factory=pd.DataFrame)
-    header: list[str] = field(default_factory=list)
-    whole: records.RawRecords | None = None
-    text: bool = False  # binary Parquet columns need decoding (records._as_text)
-    nested: tuple[str, ...] = ()  # mapped columns of lists or records (records.single_values)
-    units: dict[str, headers.MeasureUnit] = field(default_factory=dict)  # of the measures
-    lengths: NDArray[np.int64] | None = None  # the sector column's KBLI lengths
-    #: whether the coordinates are degrees (:func:`klastergeo.io.registry.records.coordinate_units`)
-    coord_units: tuple[int, int, tuple[str, ...]] = (0, 0, ())
-    crs: str | None = None  # records.crs: the coordinates' CRS (None: WGS84 degrees)
-    layout: sheets.Layout | None = None  # where the records are in a spreadsheet
-    implied: dict[str, str] = field(default_factory=dict)  # roles a column stood for
-
-    def numbers(self, positions: NDArray[np.int64]) -> NDArray[np.int64]:
-        """Record numbers of the good rows at ``positions`` (malformed CSV lines are
-        counted in the numbers but have no row)."""
-        k = np.asarray(positions, dtype=np.int64) + 1
-        if not len(self.malformed):
-            return k
-        skipped = np.sort(self.malformed["row"].dropna().to_numpy(dtype=np.int64))
-        shifted = skipped - np.arange(len(skipped))
-        return k + np.searchsorted(shifted, k, side="right")
-
-    def raw(self, frame: pd.DataFrame, start: int) -> records.RawRecords:
-        if self.text:
-            frame = records._as_text(frame, self.path)
-        if self.nested:
-            frame = records.single_values(frame, self.cols)
-        frame.index = pd.RangeIndex(start, start + len(frame))
-        return records.RawRecords(
-            frame=frame,
-            source=self.path,
-            format=self.format,
-            delimiter=self.delimiter,
-            encoding=self.encoding,
-            numbers=self.numbers(np.arange(start, start + len(frame))),
-        )
-
-    def batches(self, batch_size: int) -> Iterator[records.RawRecords]:
-        """The good rows in batches, each indexed by position, with record numbers."""
-        if self.whole is not None:
-            yield self.whole
-            return
-        start = 0
-        for table in parquet_batches(self.path, batch_size):
-            frame = table.to_pandas()
-            yield self.raw(frame, start)
-            start += len(frame)
-
-    def column(self, name: str, batch_size: int) -> Iterator[tuple[pd.Series, NDArray[np.int64]]]:
-        """One column's values batch by batch, as :meth:`batches` gives them, with their
-        record numbers; only that column is read (e.g. the period of every record,
-        before the registry is split by it)."""
-        if self.whole is not None:
-            yield self.whole.frame[name], self.whole.rows
-            return
-        start = 0
-        for table in parquet_batches(self.path, batch_size, columns=[name]):
-            frame = table.to_pandas()
-            if self.text:
-                frame = records._as_text(frame, self.path)
-            yield frame[name], self.numbers(np.arange(start, start + len(frame)))
-            start += len(frame)
-
-    def n_batches(self, batch_size: int) -> int:
-        """How many batches of ``batch_size`` good rows the source holds."""
-        return 1 if self.whole is not None else -(-self.n_rows // batch_size)
-
-    def batch(self, index: int, batch_size: int) -> records.RawRecords:
-        """Batch ``index`` alone (the rows :meth:`batches` gives as its ``index``-th), read
-        from the row groups that hold it: what a worker reads for itself."""
-        if self.whole is not None:
-            return self.whole
-        parquet = pq.ParquetFile(self.path)
-        start = index * batch_size
-        stop = min(start + batch_size, self.n_rows)
-        if stop <= start:
-            raise IndexError(f"batch {index} of {self.n_batches(batch_size)}")
-        bounds = _group_bounds(parquet)
-        first, last = np.searchsorted(bounds, [start, stop - 1], side="right") - 1
-        table = parquet.read_row_groups(range(int(first), int(last) + 1))
-        frame = table.slice(start - int(bounds[first]), stop - start).to_pandas()
-        return self.raw(frame, start)
-
-    def take(self, positions: NDArray[np.int64]) -> records.RawRecords:
-        """The good rows at ``positions`` (sorted), in that order."""
-        if self.whole is not None:
-            whole = self.whole
-            return records.RawRecords(
-                frame=whole.frame.iloc[positions],
-                source=whole.source,
-                format=whole.format,
-                xy=None if whole.xy is None else (whole.xy[0][positions], whole.xy[1][positions]),
-                numbers=whole.rows[positions],
-            )
-        parquet = pq.ParquetFile(self.path)
-        bounds = _group_bounds(parquet)
-        group = np.searchsorted(bounds, positions, side="right") - 1
-        tables = [
-            parquet.read_row_group(int(g)).take(pa.array(positions[group == g] - bounds[g]))
-            for g in np.unique(group)
-        ]
-        table = pa.concat_tables(tables) if tables else parquet.schema_arrow.empty_table()
-        frame = table.to_pandas()
-        if self.text:
-            frame = records._as_text(frame, self.path)
-        if self.nested:
-            frame = records.single_values(frame, self.cols)
-        frame.index = pd.Index(positions)
-        return records.RawRecords(
-            frame=frame, source=self.path, format=self.format, numbers=self.numbers(positions)
-        )
-
-
-def parquet_batches(
-    path: Path, batch_size: int, *, columns: Sequence[str] | None = None
-) -> Iterator[pa.Table]:
-    """A Parquet file's rows in batches of ``batch_size`` (the last one shorter), read
-    row group by row group.
-
-    ``ParquetFile.iter_batches`` would do the same, but with pyarrow 26 its memory grows
-    with every batch until it holds the whole file (measured: 17 MB a batch of 500,000
-    rows of seven text columns; apache/arrow#39808 reports the same for datasets). Here
-    the memory is one batch and one row group; a file written as one huge row group is
-    read whole.
-
-    Parameters
-    ----------
-    path
-        The Parquet file.
-    batch_size
-        Rows per batch (at least 1).
-    columns
-        The columns to read (default: all).
-
-    Returns
-    -------
-    Iterator of pyarrow.Table
-        The batches, in file order.
-    """
-    parquet = pq.ParquetFile(path)
-    pending: list[pa.Table] = []
-    held = 0
-    for group in range(parquet.metadata.num_row_groups):  # row groups; rows are columnar
-        table = parquet.read_row_group(group, columns=columns)
-        while len(table):
-            take = min(batch_size - held, len(table))
-            pending.append(table.slice(0, take))
-            held += take
-            table = table.slice(take)
-            if held == batch_size:
-                yield pa.concat_tables(pending)
-                pending, held = [], 0
-    if held:
-        yield pa.concat_tables(pending)
-
-
-def _group_bounds(parquet: pq.ParquetFile) -> NDArray[np.int64]:
-    """The first row of each row group of ``parquet``, and its number of rows last."""
-    sizes = [parquet.metadata.row_group(i).num_rows for i in range(parquet.num_row_groups)]
-    return np.cumsum([0, *sizes], dtype=np.int64)
-
-
-def _open(
-    path: Path,
-    work: Path,
-    *,
-    columns: Columns | None,
-    decimal: Decimal,
-    options: dict[str, Any],
-    batch_size: int,
-    tell: Progress,
-    formats: bool = True,
-    need_sector: bool = True,
-) -> _Source:
-    """The registry as a source of batches, with what is decided for the whole file
-    (unless ``formats`` is False)."""
-    suffix = path.suffix.lower()
-    if not _fits_one_batch(path, batch_size):
-        if suffix in records._CSV_SUFFIXES:
-            return _stage_csv(
-                path, work, columns=columns, decimal=decimal, options=options, tell=tell,
-                formats=formats, need_sector=need_sector,
-            )  # fmt: skip
-        if suffix in records._PARQUET_SUFFIXES and not _geoparquet(path):
-            return _parquet(
-                path, columns=columns, decimal=decimal, batch_size=batch_size, formats=formats,
-                need_sector=need_sector,
-            )  # fmt: skip
-    raw = records.read_records(path, **options, columns=columns)
-    cols = records.resolve_columns(
-        list(raw.frame.columns),
-        columns,
-        has_geometry=raw.xy is not None,
-        implied=raw.implied,
-        need_sector=need_sector,
-    )
-    raw = dataclasses.replace(raw, frame=records.single_values(raw.frame, cols))
-    evidence = _Evidence(cols, decimal, raw.delimiter)
-    evidence.add(records.skip_rows(raw, cols)[0].frame)
-    return _Source(
-        path=path,
-        format=raw.format,
-        cols=cols,
-        formats=evidence.decided(),
-        n_rows=len(raw.frame),
-        n_read=raw.n_read,
-        malformed=raw.malformed,
-        header=list(raw.frame.columns),
-        whole=raw,
-        lengths=evidence.lengths,
-        coord_units=evidence.units,
-        layout=raw.layout,
-        implied=records.implied_roles(raw, cols, columns),
-    )
-
-
-def _fits_one_batch(path: Path, batch_size: int) -> bool:
-    """Whether a CSV or Parquet registry holds at most ``batch_size`` records: it is then
-    read and checked whole, in memory (no staging, no spilling). A CSV file's lines are
-    counted (at least its records); other files count as fitting (they are read whole)."""
-    suffix = path.suffix.lower()
-    if suffix in records._PARQUET_SUFFIXES:
-        try:
-            return int(pq.ParquetFile(path).metadata.num_rows) <= batch_size
-        except MemoryError:  # not the file's fault: the guard says which step ran out
-            raise
-        except Exception:  # a damaged file: the reader names the problem
-            return True
-    if suffix not in records._CSV_SUFFIXES:
-        return True
-    lines = 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 24):
-            lines += chunk.count(b"\n")
-            if lines > batch_size + 1:
-                return False
-    return True
-
-
-def _geoparquet(path: Path) -> bool:
-    """Whether a Parquet file has GeoParquet metadata (read whole, as a GIS file)."""
-    try:
-        return b"geo" in (pq.read_schema(path).metadata or {})
-    except MemoryError:  # not the file's fault: the guard says which step ran out
-        raise
-    except Exception:  # a damaged file: the reader names the problem
-        return True
-
-
-@dataclass
-class _Evidence:
-    """What decides a column for the whole file, summed batch by batch: the number
-    formats' evidence and the KBLI lengths of the sector column."""
-
-    cols: Columns
-    decimal: Decimal
-    delimiter: str | None
-    formats: list[dict[str, records.NumberFormat]] = field(default_factory=list)
-    lengths: NDArray[np.int64] | None = None
-    active: bool = True  # False: rows are only staged, nothing is decided
-    units: tuple[int, int, tuple[str, ...]] = (0, 0, ())
-
-    @property
-    def wanted(self) -> list[str]:
-        sector = [self.cols.sector] if self.cols.sector is not None else []
-        pair = [self.cols.coordinates] if self.cols.coordinates else []
-        return list(dict.fromkeys([*records.numeric_columns(self.cols), *pair, *sector]))
-
-    def add(self, frame: pd.DataFrame) -> None:
-        if not self.active:
-            return
-        self.formats.append(
-            {
-                name: records.number_format(
-                    frame[name], decimal=self.decimal, delimiter=self.delimiter, coordinate=c
-                )
-                for name, c in records.numeric_columns(self.cols).items()
-            }
-        )
-        if self.cols.sector is None:  # a survey without KBLI codes (klastergeo model)
-            return
-        counts = records.sector_lengths(frame[self.cols.sector])
-        self.lengths = counts if self.lengths is None else self.lengths + counts
-        numbers, beyond, examples = records.coordinate_units(frame, self.cols)
-        seen = self.units
-        self.units = (seen[0] + numbers, seen[1] + beyond, (*seen[2], *examples)[:3])
-
-    def decided(self) -> dict[str, records.NumberFormat]:
-        if not self.active:
-            return {}
-        own = records.merge_formats(self.formats, decimal=self.decimal, delimiter=self.delimiter)
-        return records.file_formats(own, self.cols)
-
-
-def _parquet(
-    path: Path,
-    *,
-    columns: Columns | None,
-    decimal: Decimal,
-    batch_size: int,
-    formats: bool = True,
-    need_sector: bool = True,
-) -> _Source:
-    """A plain Parquet registry, read where it is; a first pass reads the numeric and
-    sector columns for the evidence."""
-    try:
-        parquet = pq.ParquetFile(path)
-        names = [str(n) for n in parquet.schema_arrow.names]
-    except MemoryError:  # not the file's fault: the guard says which step ran out
-        raise
-    except Exception as err:  # pyarrow raises many types for a damaged file
-        raise ValidationError(
-            f"cannot read {str(path)!r} as Parquet ({type(err).__name__}: {err})"
-        ) from err
-    records._check_header(names, path)
-    cols = records.resolve_columns(names, columns, has_geometry=False, need_sector=need_sector)
-    mapped = {v for v in vars(cols).values() if v is not None}
-    nested = tuple(
-        field.name
-        for field in parquet.schema_arrow
-        if field.name in mapped and pa.types.is_nested(field.type)
-    )
-    evidence = _Evidence(cols, decimal, None, active=formats)
-    wanted = evidence.wanted if formats else []
-    for table in parquet_batches(path, batch_size, columns=wanted) if wanted else ():
-        evidence.add(records.single_values(records._as_text(table.to_pandas(), path), cols))
-    if not evidence.formats:
-        empty = parquet.schema_arrow.empty_table().select(evidence.wanted).to_pandas()
-        evidence.add(empty)
-    n = parquet.metadata.num_rows
-    return _Source(
-        path=path,
-        format="parquet",
-        cols=cols,
-        formats=evidence.decided(),
-        n_rows=n,
-        n_read=n,
-        header=names,
-        text=True,
-        lengths=evidence.lengths,
-        coord_units=evidence.units,
-        nested=nested,
-    )
-
-
-def _stage_csv(
-    path: Path,
-    work: Path,
-    *,
-    columns: Columns | None,
-    decimal: Decimal,
-    options: dict[str, Any],
-    tell: Progress,
-    formats: bool = True,
-    need_sector: bool = True,
-) -> _Source:
-    """Read a CSV file once, in blocks, into a Parquet file of text."""
-    layout = records.csv_layout(
-        path, delimiter=options.get("delimiter"), encoding=options.get("encoding"), columns=columns
-    )
-    cols = records.resolve_columns(
-        layout.header, columns, has_geometry=False, need_sector=need_sector
-    )
-    encoding = layout.encoding
-
-    def stage(encoding: str) -> tuple[Path, _Evidence, list[dict[str, Any]]]:
-        evidence = _Evidence(cols, decimal, layout.delimiter, active=formats)
-        return _csv_to_parquet(path, work, layout, encoding, evidence, tell)
-
-    try:
-        try:
-            staged, evidence, malformed = stage(encoding)
-        except pa.ArrowInvalid as err:
-            if not (
-                "UTF8" in str(err)
-                and options.get("encoding") is None
-                and encoding.startswith("utf-8")
-            ):
-                raise
-            logger.warning(
-                "%s is not valid UTF-8 throughout; reading it as Windows-1252", path.name
-            )
-            encoding = "cp1252"
-            staged, evidence, malformed = stage(encoding)
-    except MemoryError:  # not the file's fault: the guard says which step ran out
-        raise
-    except (pa.ArrowException, UnicodeError, LookupError, ValueError) as err:
-        raise ValidationError(
-            f"cannot read CSV {str(path)!r} (delimiter {layout.delimiter!r}, "
-            f"encoding {encoding}): {err}"
-        ) from err
-    n_rows = pq.ParquetFile(staged).metadata.num_rows
-    bad = pd.DataFrame(malformed, columns=["line", "raw_line"])
-    bad["row"] = bad["line"].astype("Int64") - layout.skip
-    if len(bad):
-        logger.warning(
-            "%d line(s) of %s do not have %d fields", len(bad), path.name, len(layout.header)
-        )
-    logger.info(
-        "read %d rows x %d columns from %s (delimiter %r, encoding %s)",
-        n_rows,
-        len(layout.header),
-        path.name,
-        layout.delimiter,
-        encoding,
-    )
-    if not evidence.formats:
-        evidence.add(pd.DataFrame({name: pd.Series(dtype=object) for name in layout.header}))
-    return _Source(
-        path=staged,
-        format="csv",
-        cols=cols,
-        formats=evidence.decided(),
-        n_rows=n_rows,
-        n_read=n_rows + len(bad),
-        delimiter=layout.delimiter,
-        encoding=encoding,
-        malformed=bad,
-        header=layout.header,
-        lengths=evidence.lengths,
-        coord_units=evidence.units,
-        layout=layout.layout(n_rows + len(bad)),
-    )
-
-
-def _csv_to_parquet(
-    path: Path,
-    work: Path,
-    layout: records.CsvLayout,
-    encoding: str,
-    evidence: _Evidence,
-    tell: Progress,
-) -> tuple[Path, _Evidence, list[dict[str, Any]]]:
-    staged = work / "registry.parquet"
-    malformed: list[dict[str, Any]] = []
-
-    def on_invalid(row: Any) -> str:
-        malformed.append({"line": row.number, "raw_line": row.text})
-        return "skip"
-
-    size = max(path.stat().st_size, 1)
-    schema = pa.schema([(name, pa.string()) for name in layout.header])
-    with (
-        path.open("rb") as handle,
-        pq.ParquetWriter(staged, schema, **_SCRATCH) as writer,
-    ):
-        reader = pacsv.open_csv(
-            handle, **layout.options(on_invalid, encoding=encoding, threads=False)
-        )
-        for batch in reader:
-            writer.write_batch(batch, row_group_size=1 << 17)
-            if evidence.active:
-                evidence.add(pa.Table.from_batches([batch]).select(evidence.wanted).to_pandas())
-            tell("stage", min(handle.tell(), size), size)
-    return staged, evidence, malformed
-
-
-# --------------------------------------------------------------------------------------
-# Checking and committing
-# --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _BatchCheck:
-    """One batch's verdicts, small enough to travel back from a worker: the hashes and
-    positions of its usable rows' duplicate keys, its rejected and repaired rows, and
-    what the kept firms' columns look like. The kept candidates themselves are in the
-    Parquet part the check wrote (or in ``kept``, for a file read whole)."""
-
-    n_rows: int
-    hashes: NDArray[np.uint64]
-    positions: NDArray[np.int64]
-    rejected: pd.DataFrame
-    repaired: pd.DataFrame
-    renamed: dict[str, str]
-    sector_typed: bool
-    order: tuple[str, ...]
-    part: Path | None = None
-    kept: pd.DataFrame | None = None
-    #: (level, message) of what the records logger said, where it ran on a worker
-    messages: tuple[tuple[int, str], ...] = ()
-    #: record number, longitude, latitude of (a sample of) the rows outside the study area
-    outside: NDArray[np.float64] | None = None
-    skipped: pd.DataFrame | None = None  # rows that are not firms (records.skip_rows)
-
-
-def _check_batch(
-    source: _Source,
-    batch: records.RawRecords | int,
-    *,
-    batch_size: int,
-    areas: gpd.GeoDataFrame | None,
-    snap_m: float,
-    sector_digits: int,
-    part: Path | None,
-    places: placement.Gazetteer | None = None,
-) -> _BatchCheck:
-    """Check one batch: every check of one row alone, the kept candidates written to
-    ``part`` (kept in memory when None), the duplicate keys hashed. A pure function of its
-    arguments, so it runs anywhere: ``batch`` is the batch itself, or its index, which
-    this function reads from ``source`` (a file the caller and it both see)."""
-    raw = source.batch(batch, batch_size) if isinstance(batch, int) else batch
-    if len(raw.malformed):  # a file read whole: its malformed lines come in commit()
-        raw = dataclasses.replace(raw, malformed=pd.DataFrame(), numbers=raw.rows)
-    raw, skipped = records.skip_rows(raw, source.cols)
-    checked = records.check_rows(
-        raw,
-        source.cols,
-        source.formats,
-        areas=areas,
-        snap_m=snap_m,
-        sector_digits=sector_digits,
-        sector_lengths=source.lengths,
-        units=source.units,
-        places=places,
-        crs=source.crs,
-    )
-    reason, detail = checked.checks.resolve()
-    alive = reason == ""
-    kept, renamed = checked.kept(alive, areas, sector_digits=sector_digits, points=False)
-    # the columns as the whole-file validation orders them: geometry before area_code
-    columns = [c for c in kept.columns if c not in ("area_code", "placement")]
-    order = (
-        *columns,
-        "geometry",
-        *(["area_code"] if "area_code" in kept else []),
-        "placement",
-    )
-    if part is not None:
-        kept.to_parquet(part, **_SCRATCH)
-    keys = records.duplicate_keys(checked).iloc[np.flatnonzero(alive)]
-    hashed = pd.util.hash_pandas_object(keys, index=False)
-    return _BatchCheck(
-        n_rows=len(raw.frame),
-        hashes=np.asarray(hashed, dtype=np.uint64),
-        positions=raw.frame.index.to_numpy()[alive].astype(np.int64),
-        rejected=records._rejected_frame(raw, reason, detail),
-        repaired=checked.repaired(alive),
-        renamed=renamed,
-        sector_typed=checked.sectors.typed,
-        order=order,
-        part=part,
-        kept=None if part is not None else kept,
-        outside=checked.outside(reason),
-        skipped=skipped,
-    )
-
-
 class _Checker:
-    """Gathers the batches' checks (:func:`_check_batch`), finds the duplicates across
+    """Gathers the batches' checks (:func:`check_batch`), finds the duplicates across
     them and commits the kept firms."""
 
     def __init__(
         self,
-        source: _Source,
+        source: Source,
         work: Path,
         *,
         areas: gpd.GeoDataFrame | None,
@@ -1030,10 +479,10 @@ class _Checker:
             return None
         return self.work / "candidates" / f"part-{index:06d}.parquet"
 
-    def check(self, raw: records.RawRecords) -> None:
+    def check(self, raw: RawRecords) -> None:
         """Check the next batch here, in this process."""
         self.add(
-            _check_batch(
+            check_batch(
                 self.source,
                 raw,
                 batch_size=max(len(raw.frame), 1),
@@ -1045,7 +494,7 @@ class _Checker:
             )
         )
 
-    def add(self, done: _BatchCheck) -> None:
+    def add(self, done: BatchCheck) -> None:
         """Take the next batch's check, wherever it ran (batches come in file order)."""
         if done.kept is not None:
             self.memory = done.kept  # one batch, read whole: nothing to spill
@@ -1057,7 +506,7 @@ class _Checker:
         self.positions.append(done.positions)
         self.rejected.append(done.rejected)
         self.repaired.append(done.repaired)
-        self.outside = records.sample_outside(self.outside, done.outside)  # memory: flat
+        self.outside = sample_outside(self.outside, done.outside)  # memory: flat
         if done.skipped is not None:
             self.skipped.append(done.skipped)
         self.renamed, self.sector_typed, self.order = done.renamed, done.sector_typed, done.order
@@ -1079,15 +528,13 @@ class _Checker:
         suspects = np.sort(positions[order[repeats]])
         logger.debug("%d record(s) share a duplicate key hash", len(suspects))
         raw = self.source.take(suspects)
-        ids = records._check_missing_ids(raw, self.source.cols, records._Checks(raw.frame))
-        found = records.find_duplicates(
-            raw.frame, ids, raw.rows, id_name=self.source.cols.id or "id"
-        )
+        ids = check_missing_ids(raw, self.source.cols, Checks(raw.frame))
+        found = find_duplicates(raw.frame, ids, raw.rows, id_name=self.source.cols.id or "id")
         reason = np.full(len(raw.frame), "", dtype=object)
         reason[raw.frame.index.get_indexer(found.index)] = found["reason"].to_numpy()
         detail = pd.Series(pd.NA, index=raw.frame.index, dtype="string")
         detail.loc[found.index] = found["detail"].astype("string")
-        return records._rejected_frame(raw, reason, detail)
+        return rejected_frame(raw, reason, detail)
 
     def commit(self, duplicates: pd.DataFrame, tell: Progress) -> BatchValidation:
         """Write the candidates less the duplicates as the kept firms' parts."""
@@ -1110,7 +557,7 @@ class _Checker:
                 # others: a part's column of Arrow's null type breaks every reader
                 table = pq.read_table(candidate)
                 table = table.filter(pa.array(~drop)) if drop.any() else table
-                pq.write_table(table.cast(schema), target, **_SCRATCH)
+                pq.write_table(table.cast(schema), target, **SCRATCH)
                 candidate.unlink()
             else:
                 candidate.rename(target)
@@ -1130,7 +577,7 @@ class _Checker:
         if len(gone) and len(repaired):
             keep = ~np.isin(repaired["row"].to_numpy(), gone)
             repaired = repaired.loc[keep].reset_index(drop=True)
-        skipped = _concat(self.skipped) if self.skipped else records._skipped_frame(None)
+        skipped = _concat(self.skipped) if self.skipped else skipped_frame(None)
         n_read = self.source.n_read - len(skipped)
         logger.info(
             "records: %d read, %d kept, %d rejected, %d repaired, %d skipped (not firms) "
@@ -1168,15 +615,13 @@ class _Checker:
         """Rejected rows of the malformed CSV lines (None when there are none)."""
         if not len(self.source.malformed):
             return None
-        empty = records.RawRecords(
+        empty = RawRecords(
             frame=pd.DataFrame({name: pd.Series(dtype=object) for name in self.source.header}),
             source=self.source.path,
             format=self.source.format,
             malformed=self.source.malformed,
         )
-        return records._rejected_frame(
-            empty, np.empty(0, dtype=object), pd.Series([], dtype="string")
-        )
+        return rejected_frame(empty, np.empty(0, dtype=object), pd.Series([], dtype="string"))
 
 
 def _tally(counts: dict[str, int], placement: pd.Series) -> None:
@@ -1242,3 +687,81 @@ class _once:
 
     def __exit__(self, *exc: object) -> None:
         self.logger.removeFilter(self)
+
+
+# --------------------------------------------------------------------------------------
+# Validation
+# --------------------------------------------------------------------------------------
+
+
+@fill(example_registry=EXAMPLE_REGISTRY)
+def validate_records(
+    raw: RawRecords,
+    *,
+    columns: Columns | None = None,
+    areas: gpd.GeoDataFrame | None = None,
+    snap_m: float = 100.0,
+    sector_digits: int = 2,
+    decimal: Decimal = "auto",
+    units: Mapping[str, str | None] | None = None,
+    places: placement.Gazetteer | None = None,
+    crs: str | None = None,
+) -> ValidationReport:
+    """Check every record, reject bad rows with a reason, repair swapped coordinates: the
+    records held in memory, validated as one batch (:func:`validate_in_batches` for a
+    registry of any size gives the same verdicts).
+
+    Parameters
+    ----------
+    raw
+        Records from :func:`read_records`.
+    columns
+        Column mapping; unmapped roles are auto-detected (see :data:`CANDIDATES`).
+    areas
+        Study area polygons indexed by area code (any CRS). When given, records outside
+        every area (beyond ``snap_m`` metres) are rejected, records whose swapped
+        coordinates fall inside are repaired, and kept records get their ``area_code``.
+    snap_m
+        Records in a gap between areas or just off the coast within this distance go to
+        the nearest area.
+    sector_digits
+        KBLI digits that make a sector (2 = division).
+    decimal
+        Decimal mark of text numbers (see :func:`parse_numbers`).
+    units
+        Units of the amounts given by the user (``{"output": "Rp"}``), overriding the
+        unit their headers state; amounts are converted to Rp juta
+        (:func:`klastergeo.io.registry.headers.measure_units`).
+    places
+        The study area's gazetteer: records without usable coordinates are placed by
+        the area they name (see :func:`check_rows`).
+    crs
+        Coordinate reference system of the coordinates when they are not WGS84 degrees
+        (``records.crs``, e.g. ``"EPSG:32749"``); they are transformed to WGS84. Without
+        it, coordinates that are mostly beyond ±180 stop the validation
+        (:class:`ValidationError`: they are metres of a projected CRS).
+
+    Examples
+    --------
+    The registry of :func:`read_records`' example: a row repeated and a row whose
+    latitude is 110 (its coordinates swapped; with ``areas`` it would be repaired).
+
+    {example_registry}
+    >>> from klastergeo.io.registry.reading import read_records
+    >>> report = validate_records(read_records(path))
+    >>> report.n_kept, {reason: n for reason, n in report.by_reason.items() if n}
+    (2, {'out_of_range': 1, 'duplicate_record': 1})
+    >>> report.records["sector"].tolist()
+    ['31', '13']
+    """
+    source = whole_source(raw, Path(raw.source), columns=columns, decimal=decimal)
+    if crs is None:
+        check_units(source.coord_units, source.cols)
+    source.crs = crs
+    measures = headers.measure_units(vars(source.cols), options=units)
+    with tempfile.TemporaryDirectory(prefix="klastergeo-") as work:
+        registry = Registry(dataclasses.replace(source, units=measures), Path(work), 1)
+        outcome = registry.validate(
+            areas=areas, snap_m=snap_m, sector_digits=sector_digits, places=places
+        )
+    return outcome.report()

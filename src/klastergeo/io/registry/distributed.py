@@ -7,7 +7,8 @@ What runs where:
 :meth:`klastergeo.io.registry.batches.Registry.validate`):
   staging a CSV file as Parquet, the number formats and sector width decided over the
   whole file, the duplicates found across batches and the commit of the kept firms;
-- **on the workers**: the check of each batch (:func:`klastergeo.io.registry.batches._check_batch`).
+- **on the workers**: the check of each batch
+  (:func:`klastergeo.io.registry.validation.check_batch`).
   A task gets the index of its batch and reads those rows from the staged file itself;
   it writes the batch's kept firms as a Parquet part in the work folder and hands back
   only its verdicts (key hashes, positions, rejected and repaired rows). The study
@@ -38,15 +39,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
 import geopandas as gpd
 
 from klastergeo.errors import ConfigError
-from klastergeo.io.registry import records
-
-if TYPE_CHECKING:
-    from klastergeo.io.registry.batches import Progress, Registry, _BatchCheck, _Source
+from klastergeo.io.registry.sources import Progress, Source
+from klastergeo.io.registry.validation import BatchCheck, check_batch
 
 __all__ = ["INSTALL_HINT", "check_batches", "reach", "require", "scheduler_kind"]
 
@@ -58,6 +57,23 @@ INSTALL_HINT = "pip install 'klastergeo[dask]'"
 CONNECT_TIMEOUT_S = 30
 
 Kind = Literal["none", "threads", "processes", "tcp"]
+
+
+class Opened(Protocol):
+    """A registry opened for validation in batches
+    (:class:`klastergeo.io.registry.batches.Registry`): what the workers need of it."""
+
+    @property
+    def source(self) -> Source:
+        """The batches' source, staged or Parquet."""
+
+    @property
+    def work(self) -> Path:
+        """The work folder, which the workers share."""
+
+    @property
+    def batch_size(self) -> int:
+        """Records per batch."""
 
 
 #: ``tcp://HOST:PORT`` of a dask.distributed scheduler (a name, IPv4 or [IPv6] host)
@@ -121,7 +137,7 @@ def scheduler_kind(scheduler: str) -> Kind:
 
 
 def check_batches(
-    registry: Registry,
+    registry: Opened,
     *,
     scheduler: str,
     areas: gpd.GeoDataFrame | None,
@@ -130,7 +146,7 @@ def check_batches(
     parts: Callable[[int], Path | None],
     progress: Progress | None = None,
     places: Any = None,
-) -> list[_BatchCheck]:
+) -> list[BatchCheck]:
     """Check every batch of ``registry`` on a Dask scheduler.
 
     Parameters
@@ -157,7 +173,7 @@ def check_batches(
     kind = scheduler_kind(scheduler)
     if kind == "none":
         raise ValueError("check_batches needs a Dask scheduler; none was given")
-    level = logging.getLogger(records.__name__).getEffectiveLevel()
+    level = logging.getLogger(__package__).getEffectiveLevel()
     n = registry.source.n_batches(registry.batch_size)
     jobs = [
         _Job(
@@ -197,12 +213,12 @@ class _Job:
 def _on_dask(
     kind: Kind,
     scheduler: str,
-    registry: Registry,
-    source: _Source,
+    registry: Opened,
+    source: Source,
     areas: gpd.GeoDataFrame | None,
     jobs: list[_Job],
     tally: _Tally,
-) -> list[_BatchCheck]:
+) -> list[BatchCheck]:
     """The batches on Dask's own threads or processes (``dask.compute``)."""
     dask = _import("dask", scheduler)
     callbacks = _import("dask.callbacks", scheduler)
@@ -302,12 +318,12 @@ def _unreachable(address: str, why: str) -> str:
 
 def _on_cluster(
     address: str,
-    registry: Registry,
-    source: _Source,
+    registry: Opened,
+    source: Source,
     areas: gpd.GeoDataFrame | None,
     jobs: list[_Job],
     tally: _Tally,
-) -> list[_BatchCheck]:
+) -> list[BatchCheck]:
     """The batches on the workers of a running dask.distributed scheduler."""
     distributed = _import("distributed", address)
     reach(address)  # what answers there, within a time limit
@@ -321,7 +337,7 @@ def _on_cluster(
         polygons = None if areas is None else client.scatter(areas, broadcast=True, hash=False)
         futures = [client.submit(_task, batches, polygons, job, pure=False) for job in jobs]
         position = {future.key: i for i, future in enumerate(futures)}
-        results: list[_BatchCheck | None] = [None] * len(futures)
+        results: list[BatchCheck | None] = [None] * len(futures)
         for future in distributed.as_completed(futures, loop=client.loop):
             done = future.result()
             results[position[future.key]] = done
@@ -331,7 +347,7 @@ def _on_cluster(
     return results  # type: ignore[return-value]
 
 
-def _check_workers(client: Any, registry: Registry, address: str) -> None:
+def _check_workers(client: Any, registry: Opened, address: str) -> None:
     """Fail early, with the fix, when the cluster has no worker or a worker does not see
     the work folder and the registry under the client's paths."""
     try:
@@ -402,10 +418,8 @@ class _Tally:
         self.total, self.progress, self.done = total, progress, 0
 
     def add(self, result: object) -> None:
-        from klastergeo.io.registry.batches import _BatchCheck
-
         # Dask calls back for every task, the source and the areas included
-        if self.progress is None or not isinstance(result, _BatchCheck):
+        if self.progress is None or not isinstance(result, BatchCheck):
             return
         self.done += result.n_rows
         self.progress("check", self.done, self.total)
@@ -416,15 +430,13 @@ class _Tally:
 # --------------------------------------------------------------------------------------
 
 
-def _task(source: _Source, areas: gpd.GeoDataFrame | Path | None, job: _Job) -> _BatchCheck:
+def _task(source: Source, areas: gpd.GeoDataFrame | Path | None, job: _Job) -> BatchCheck:
     """Check batch ``job.index`` where this runs; with ``job.capture``, what the records
     logger says comes back with the verdicts, for the client to log."""
-    from klastergeo.io.registry.batches import _check_batch
-
     if isinstance(areas, Path):
         areas = _load_areas(areas)
     with _captured(job.level, job.capture) as messages:
-        done = _check_batch(
+        done = check_batch(
             source,
             job.index,
             batch_size=job.batch_size,
@@ -493,7 +505,7 @@ def _captured(level: int, capture: bool) -> Iterator[list[tuple[int, str]]]:
     if not capture:
         yield messages
         return
-    log = logging.getLogger(records.__name__)
+    log = logging.getLogger(__package__)
     handler = _Collect(messages)
     with _CAPTURE_LOCK:
         if not _CAPTURING:
