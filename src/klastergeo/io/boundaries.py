@@ -684,7 +684,17 @@ def name_table(levels: Sequence[str], source: str | Path | None) -> pd.DataFrame
     ``level``, ``rank`` (0 for the first level), ``kind`` (what the name's first words
     say, :func:`split_kind`, or ``kota``/``kabupaten`` as placement reads it), ``key``
     (the name as placement compares it, :func:`klastergeo.io.registry.placement.fold_names`) and
-    ``full`` (the whole name folded, with its blanks and kind words)."""
+    ``full`` (the whole name folded, with its blanks and kind words).
+
+    Parameters
+    ----------
+    levels
+        Area levels to read (``provinsi``, ``kabupaten``, ...), in the order that sets
+        ``rank``.
+    source
+        Boundaries as for :func:`resolve_source`; their names are read with
+        :func:`load_names`, without geometries.
+    """
     frames = []
     for rank, level in enumerate(levels):
         series = load_names(level, source=source)

@@ -691,7 +691,24 @@ def _check_values(
 
 def check_missing_ids(raw: RawRecords, cols: Columns, checks: Checks) -> pd.Series:
     """Missing ids; returns each row's id (its record number where the file has no id
-    column)."""
+    column).
+
+    Parameters
+    ----------
+    raw
+        The records, or one batch of them (with its record numbers).
+    cols
+        The column mapping (:func:`resolve_columns`); ``cols.id`` names the id column,
+        None when the file has none.
+    checks
+        The rejections found so far; rows with an empty id are added as
+        ``missing_id``.
+
+    Returns
+    -------
+    pd.Series
+        Each row's id as text, stripped of blanks (NA or empty where it is missing).
+    """
     frame, n = raw.frame, len(raw.frame)
     if cols.id is not None:
         ids = frame[cols.id].astype("string").str.strip()
@@ -774,7 +791,19 @@ class Checks:
 
     def add(self, reason: str, mask: NDArray[np.bool_], detail: Any) -> None:
         """Reject the rows of ``mask`` for ``reason`` (added to the rows a reason given
-        before already has, each row keeping the detail of the check that found it)."""
+        before already has, each row keeping the detail of the check that found it).
+
+        Parameters
+        ----------
+        reason
+            The rejection reason (one of :data:`REASONS`).
+        mask
+            One flag per row of the frame: True rejects the row for ``reason``.
+        detail
+            A callable given the index of the rejected rows that returns the detail
+            text of each (a Series on those rows); called only when the rejections
+            are resolved.
+        """
         mask = np.asarray(mask, dtype=bool)
         if reason in self.masks:
             first, first_detail, index = self.masks[reason], self.details[reason], self.index

@@ -381,7 +381,19 @@ def _np(array: pa.Array) -> NDArray[Any]:
 
 def codes_as_text(values: pd.Series) -> pd.Series:
     """Sector codes as text; integral floats from typed files lose their '.0' (values
-    that are not whole numbers of at most 9 digits stay as written, and are invalid)."""
+    that are not whole numbers of at most 9 digits stay as written, and are invalid).
+
+    Parameters
+    ----------
+    values
+        A sector (KBLI) column as read: text, or floats where a spreadsheet or typed
+        file stored the codes as numbers.
+
+    Returns
+    -------
+    pd.Series
+        The codes as pandas strings, on the same index.
+    """
     if pd.api.types.is_float_dtype(values.dtype):
         numbers = values.to_numpy(dtype=float, na_value=np.nan)
         codes = np.isfinite(numbers) & (np.abs(numbers) < 1e9)
@@ -400,7 +412,27 @@ def column_formats(
     """The number format of every numeric column of the standard roles, decided once: by
     its own values, else by the file's other amount columns (workers, output,
     investment: typed in the spreadsheet's locale), else by its coordinates (often pasted
-    from a GPS with a decimal point whatever the locale), else by the delimiter."""
+    from a GPS with a decimal point whatever the locale), else by the delimiter.
+
+    Parameters
+    ----------
+    frame
+        The records, or a sample of them (with the file's own column names).
+    cols
+        The column mapping (:func:`resolve_columns`); its numeric roles (coordinates,
+        amounts) are the columns looked at.
+    decimal
+        ``"auto"`` to decide from the values, or ``"."`` or ``","`` to force the mark
+        (``records.decimal``).
+    delimiter
+        The CSV delimiter, the last resort: ``;`` means a decimal comma, anything else
+        (or None) a decimal point.
+
+    Returns
+    -------
+    dict
+        Each numeric column's name mapped to its :class:`NumberFormat`.
+    """
     own = {
         name: number_format(
             frame[name], decimal=decimal, delimiter=delimiter, coordinate=coordinate

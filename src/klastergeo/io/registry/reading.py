@@ -535,7 +535,25 @@ def _read_parquet(source: Path) -> RawRecords:
 
 def as_text(frame: pd.DataFrame, source: Path) -> pd.DataFrame:
     """Binary columns (Parquet ``binary``) as UTF-8 text; bytes that are not UTF-8 are
-    refused, naming the column (no value is silently replaced)."""
+    refused, naming the column (no value is silently replaced).
+
+    Parameters
+    ----------
+    frame
+        The table as read from a Parquet file; its columns are decoded in place.
+    source
+        The file it was read from, named in the error.
+
+    Returns
+    -------
+    pd.DataFrame
+        ``frame``, its binary values replaced by text.
+
+    Raises
+    ------
+    ValidationError
+        When a binary value is not UTF-8.
+    """
     for column in frame.columns:
         values = frame[column]
         if values.dtype != object or isinstance(values.dtype, gpd.array.GeometryDtype):
@@ -707,7 +725,20 @@ def skip_rows(raw: RawRecords, cols: Columns) -> tuple[RawRecords, pd.DataFrame]
 
 
 def skipped_frame(frame: pd.DataFrame | None) -> pd.DataFrame:
-    """``skipped.csv``'s rows (``row``, ``kind``, ``text``), empty when None."""
+    """``skipped.csv``'s rows (``row``, ``kind``, ``text``), empty when None.
+
+    Parameters
+    ----------
+    frame
+        The skipped rows: record number (``row``), what the row is (``kind``, as
+        :func:`klastergeo.io.registry.sheets.classify_rows` says) and its ``text``; None
+        for no row skipped.
+
+    Returns
+    -------
+    pd.DataFrame
+        The rows with a fresh RangeIndex, or an empty frame with those three columns.
+    """
     if frame is None:
         frame = pd.DataFrame(
             {

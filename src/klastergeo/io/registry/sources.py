@@ -105,7 +105,18 @@ class Source:
 
     def numbers(self, positions: NDArray[np.int64]) -> NDArray[np.int64]:
         """Record numbers of the good rows at ``positions`` (malformed CSV lines are
-        counted in the numbers but have no row)."""
+        counted in the numbers but have no row).
+
+        Parameters
+        ----------
+        positions
+            0-based positions among the good rows (those a batch holds).
+
+        Returns
+        -------
+        ndarray
+            The 1-based record number in the file of each.
+        """
         k = np.asarray(positions, dtype=np.int64) + 1
         if not len(self.malformed):
             return k
@@ -129,7 +140,19 @@ class Source:
         )
 
     def batches(self, batch_size: int) -> Iterator[RawRecords]:
-        """The good rows in batches, each indexed by position, with record numbers."""
+        """The good rows in batches, each indexed by position, with record numbers.
+
+        Parameters
+        ----------
+        batch_size
+            Good rows per batch (the last batch may be shorter); a source held whole
+            gives its one batch whatever the size.
+
+        Returns
+        -------
+        Iterator of RawRecords
+            The batches, in file order.
+        """
         if self.whole is not None:
             yield self.whole
             return
@@ -142,7 +165,20 @@ class Source:
     def column(self, name: str, batch_size: int) -> Iterator[tuple[pd.Series, NDArray[np.int64]]]:
         """One column's values batch by batch, as :meth:`batches` gives them, with their
         record numbers; only that column is read (e.g. the period of every record,
-        before the registry is split by it)."""
+        before the registry is split by it).
+
+        Parameters
+        ----------
+        name
+            The column, by its name in the file.
+        batch_size
+            Good rows per batch, as for :meth:`batches`.
+
+        Returns
+        -------
+        Iterator of tuple
+            For each batch, the column's values and the record numbers of its rows.
+        """
         if self.whole is not None:
             yield self.whole.frame[name], self.whole.rows
             return
@@ -155,12 +191,41 @@ class Source:
             start += len(frame)
 
     def n_batches(self, batch_size: int) -> int:
-        """How many batches of ``batch_size`` good rows the source holds."""
+        """How many batches of ``batch_size`` good rows the source holds.
+
+        Parameters
+        ----------
+        batch_size
+            Good rows per batch, as for :meth:`batches`.
+
+        Returns
+        -------
+        int
+            The number of batches (1 for a source held whole).
+        """
         return 1 if self.whole is not None else -(-self.n_rows // batch_size)
 
     def batch(self, index: int, batch_size: int) -> RawRecords:
         """Batch ``index`` alone (the rows :meth:`batches` gives as its ``index``-th), read
-        from the row groups that hold it: what a worker reads for itself."""
+        from the row groups that hold it: what a worker reads for itself.
+
+        Parameters
+        ----------
+        index
+            The batch's 0-based number.
+        batch_size
+            Good rows per batch, as for :meth:`batches`.
+
+        Returns
+        -------
+        RawRecords
+            The batch, indexed by position, with its record numbers.
+
+        Raises
+        ------
+        IndexError
+            When the source has no batch ``index``.
+        """
         if self.whole is not None:
             return self.whole
         parquet = pq.ParquetFile(self.path)
@@ -175,7 +240,18 @@ class Source:
         return self.raw(frame, start)
 
     def take(self, positions: NDArray[np.int64]) -> RawRecords:
-        """The good rows at ``positions`` (sorted), in that order."""
+        """The good rows at ``positions`` (sorted), in that order.
+
+        Parameters
+        ----------
+        positions
+            Sorted 0-based positions among the good rows.
+
+        Returns
+        -------
+        RawRecords
+            Those rows, indexed by their positions, with their record numbers.
+        """
         if self.whole is not None:
             whole = self.whole
             return RawRecords(
@@ -266,7 +342,43 @@ def open_source(
     need_sector: bool = True,
 ) -> Source:
     """The registry as a source of batches, with what is decided for the whole file
-    (unless ``formats`` is False)."""
+    (unless ``formats`` is False).
+
+    A CSV or Parquet file with more than ``batch_size`` records is read in batches (a
+    CSV file is first staged in ``work`` as Parquet); any other file, or a smaller one,
+    is read whole (:func:`whole_source`).
+
+    Parameters
+    ----------
+    path
+        The registry file.
+    work
+        The work folder, where a large CSV file is staged as ``registry.parquet``.
+    columns
+        The column mapping as given (``[columns]``), or None to detect every role
+        (:func:`klastergeo.io.registry.mapping.resolve_columns`).
+    decimal
+        ``"auto"`` to decide each numeric column's decimal mark from its values, or
+        ``"."`` or ``","`` to force it (``records.decimal``).
+    options
+        Keyword options of :func:`klastergeo.io.registry.reading.read_records`
+        (``delimiter``, ``encoding``, ``sheet``, ``layer``).
+    batch_size
+        Records per batch; a file with no more is read whole.
+    tell
+        Called as ``tell(stage, done, total)`` while a CSV file is staged.
+    formats
+        Whether to decide the number formats, sector widths and coordinate units of the
+        whole file (False: the rows are only staged).
+    need_sector
+        Whether the command needs a sector column
+        (:func:`klastergeo.io.registry.mapping.resolve_columns`).
+
+    Returns
+    -------
+    Source
+        The source of batches.
+    """
     suffix = path.suffix.lower()
     if not _fits_one_batch(path, batch_size):
         if suffix in CSV_SUFFIXES:

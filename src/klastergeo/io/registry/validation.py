@@ -418,7 +418,38 @@ def check_batch(
     """Check one batch: every check of one row alone, the kept candidates written to
     ``part`` (kept in memory when None), the duplicate keys hashed. A pure function of its
     arguments, so it runs anywhere: ``batch`` is the batch itself, or its index, which
-    this function reads from ``source`` (a file the caller and it both see)."""
+    this function reads from ``source`` (a file the caller and it both see).
+
+    Parameters
+    ----------
+    source
+        The registry as a source of batches, with what was decided for the whole file
+        (column mapping, number formats, sector widths, units, CRS).
+    batch
+        The batch's records, or its 0-based index in ``source``.
+    batch_size
+        Good rows per batch, to read batch ``batch`` from ``source``.
+    areas
+        Study area polygons indexed by area code, or None for no location check.
+    snap_m
+        Snapping distance to the nearest area, in metres.
+    sector_digits
+        KBLI digits that make a sector.
+    part
+        Scratch Parquet file the kept candidates are written to, or None to keep them
+        in memory (``BatchCheck.kept``).
+    places
+        The study area's gazetteer
+        (:func:`klastergeo.io.registry.placement.gazetteer`): records without usable
+        coordinates are placed by the area code or names they give; None: coordinates
+        alone place.
+
+    Returns
+    -------
+    BatchCheck
+        The batch's verdicts: kept positions and their duplicate-key hashes, rejected,
+        repaired and skipped rows.
+    """
     raw = source.batch(batch, batch_size) if isinstance(batch, int) else batch
     if source.firms is not None and raw is source.whole:  # a file read whole: sorted out
         raw, skipped = source.firms
