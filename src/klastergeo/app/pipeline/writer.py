@@ -6,7 +6,7 @@ file manifest.
 This module decides which files a run has, their names and columns (column lists from
 :mod:`klastergeo.schema`) and what goes into its record; the bytes of the pages, maps,
 figures, workbook, GIS layers, model tables and firm files come from their renderers
-(:mod:`klastergeo.publish`, :func:`klastergeo.analysis.regression.write`,
+(:mod:`klastergeo.publish`, :func:`klastergeo.publish.model_tables.write`,
 :mod:`~klastergeo.app.pipeline.firm_output`), and every file lands in the run's staging
 folder, so a run's outputs appear all at once or not at all.
 """
