@@ -52,6 +52,7 @@ def _run_small(study: Path, out: Path, *options: str, records: str = "firms.csv"
     return _run(*lattice_args("run", study, out, *options, records=records))
 
 
+@pytest.mark.slow
 def test_run_succeeds_and_writes_outputs(small_study: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = _run_small(
@@ -66,6 +67,7 @@ def test_run_succeeds_and_writes_outputs(small_study: Path, tmp_path: Path) -> N
     assert "Sentra (1)" in result.output
 
 
+@pytest.mark.slow
 def test_sentra_command_profiles_without_models_or_map(small_study: Path, tmp_path: Path) -> None:
     out = tmp_path / "sentra"
     result = _run(*lattice_args("sentra", small_study, out, "--permutations", "99"))
@@ -95,6 +97,7 @@ def test_sentra_command_profiles_without_models_or_map(small_study: Path, tmp_pa
     assert "Sentra (1)" in result.output
 
 
+@pytest.mark.slow
 def test_run_on_an_h3_grid(small_study: Path, tmp_path: Path) -> None:
     out = tmp_path / "h3"
     result = _run_small(

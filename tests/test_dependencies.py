@@ -9,6 +9,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 TEST_ONLY = ("esda", "pointpats")
 
@@ -21,6 +23,7 @@ def test_test_only_packages_are_dev_extras() -> None:
         assert name not in runtime and name in dev, name
 
 
+@pytest.mark.slow
 def test_every_module_imports_without_the_test_only_packages() -> None:
     """Every module of the package, imported where esda and pointpats cannot be."""
     code = (

@@ -63,6 +63,7 @@ def test_every_period_is_a_run_of_its_own(periods_run) -> None:
     assert firms.to_dict() == {"2016": 34 + 35, "2019": 34 + 55, "2023": 34 + 75}
 
 
+@pytest.mark.slow
 def test_the_sentra_is_followed_and_grows(periods_run) -> None:
     out, _ = periods_run
     sentra = pd.read_csv(out / "sentra.csv", dtype=str)
@@ -89,6 +90,7 @@ def test_the_sentra_is_followed_and_grows(periods_run) -> None:
     assert "tumbuh" in index and 'href="periods/2023/map.html"' in index
 
 
+@pytest.mark.slow
 def test_records_without_a_period_are_kept_with_their_reason(periods_run) -> None:
     out, registry = periods_run
     missing = pd.read_csv(out / "rejected_period.csv", dtype=str)
@@ -105,6 +107,7 @@ def test_records_without_a_period_are_kept_with_their_reason(periods_run) -> Non
     assert kept == 3
 
 
+@pytest.mark.slow
 def test_emerging_hot_spots_and_indicators(periods_run) -> None:
     out, _ = periods_run
     emerging = pd.read_csv(out / "emerging_hot_spots.csv", dtype={"sector": str, "area_code": str})
@@ -153,6 +156,7 @@ def test_firm_flows_with_stable_ids(tmp_path: Path) -> None:
     assert lineage["entries_2023"] > 0 and lineage["survivors_2023"] > 0
 
 
+@pytest.mark.slow
 def test_the_change_map_shows_every_period_and_the_trend(periods_run) -> None:
     """map.html: the change view (one lineage, growing, in its last shape) and each
     period's sentra, every text as JSON data of the page."""

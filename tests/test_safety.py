@@ -244,6 +244,7 @@ def _exercise_map(page, *, firms: bool) -> None:
         page.wait_for_timeout(200)
 
 
+@pytest.mark.slow
 def test_a_site_without_firms_holds_no_firm_data(payload_study) -> None:
     """Every file of the site, text or binary: no firm name, id or coordinate (as the
     registry writes them, to 5 or 6 decimals, or as the map's quantised integers), and
@@ -283,6 +284,7 @@ def test_a_site_without_firms_holds_no_firm_data(payload_study) -> None:
     assert not names & {"firms.geojson", "firms.parquet", "rejected.csv", "repaired.csv"}
 
 
+@pytest.mark.slow
 def test_a_site_with_firms_rounds_their_coordinates(payload_study) -> None:
     site = payload_study["site_firms"]
     page = (site / "map.html").read_text(encoding="utf-8")
