@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import pandas as pd
 
-from klastergeo.analysis import regression as models
+from klastergeo.analysis import regression
 from klastergeo.app.config import RunConfig
 from klastergeo.app.pipeline import (
     assembly,
@@ -124,7 +124,7 @@ class RunResult:
     table: pd.DataFrame
     sentra: gpd.GeoDataFrame
     global_stats: pd.DataFrame
-    models: dict[str, models.ModelResult] = field(default_factory=dict)
+    models: dict[str, regression.ModelResult] = field(default_factory=dict)
     members: pd.DataFrame | None = None
     candidates: pd.DataFrame | None = None  # near misses (candidates.csv)
     concentration: pd.DataFrame | None = None

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from klastergeo.analysis import regression as models
+from klastergeo.analysis import regression
 from klastergeo.app.config import RunConfig, parse_level
 from klastergeo.app.pipeline import coverage, intake, probabilities, writer
 from klastergeo.app.pipeline._steps import Reporter, Steps, header
@@ -54,7 +54,7 @@ def validate_run(config: RunConfig) -> records_mod.ValidationReport:
 
 def run_models(
     config: RunConfig, *, reporter: Reporter | None = None
-) -> dict[str, models.ModelResult]:
+) -> dict[str, regression.ModelResult]:
     """``klastergeo model``: fit the ``[model]`` kinds and write ``<out>/models/``.
 
     With ``model.outcome = "in_sentra"`` the sentra come first: the whole run without the
@@ -161,7 +161,7 @@ def _survey_table(config: RunConfig) -> pd.DataFrame | None:
 
 def _fit_survey(
     config: RunConfig, table: pd.DataFrame, steps: Steps
-) -> dict[str, models.ModelResult]:
+) -> dict[str, regression.ModelResult]:
     """``klastergeo model`` on a plain table (a survey of respondents, no coordinates):
     the ``[model]`` kinds fitted on its rows, without the residual Moran's I (there are
     no places). Rows with a missing outcome or predictor are left out by the models."""
@@ -184,7 +184,7 @@ def _fit_survey(
         "models: %s is a plain table (%d rows, no coordinates)", config.records.path, len(data)
     )
     with RunFolder(config.out, kind="model") as folder:
-        fitted: dict[str, models.ModelResult] = {}
+        fitted: dict[str, regression.ModelResult] = {}
         notes: dict[str, Any] = {}
         with steps.timed("models"):
             for kind in options.kinds:
@@ -255,7 +255,7 @@ def run_area_model(config: RunConfig) -> dict[str, Any]:
         of the spatial model when one was estimated (``lag`` or ``error``) and the
         tables (``tables``).
     """
-    from klastergeo.analysis import spatial_regression as spatial_models
+    from klastergeo.analysis import spatial_regression
 
     options = config.model
     if parse_level(config.area.level)[0] == "h3":
@@ -270,16 +270,18 @@ def run_area_model(config: RunConfig) -> dict[str, Any]:
         areas = study.polygons
         weights = build_weights(config.analysis, areas, pd.Series(0.0, index=areas.index))
         predictors = list(options.predictors)
-        coefficients, diagnostics = spatial_models.ols_diagnostics(
+        coefficients, diagnostics = spatial_regression.ols_diagnostics(
             data, options.outcome, predictors, weights.graph
         )
         choice = (
-            spatial_models.recommend(diagnostics) if options.spatial == "auto" else options.spatial
+            spatial_regression.recommend(diagnostics)
+            if options.spatial == "auto"
+            else options.spatial
         )
         result: dict[str, Any] = {"weights": weights.info, "recommended": choice}
         tables = {"coefficients": coefficients, "diagnostics": diagnostics}
         if choice in ("lag", "error"):
-            tables[choice], result[choice] = spatial_models.fit_spatial(
+            tables[choice], result[choice] = spatial_regression.fit_spatial(
                 data,
                 options.outcome,
                 predictors,

@@ -12,8 +12,7 @@ import pandas as pd
 from libpysal.graph import Graph
 from numpy.typing import NDArray
 
-from klastergeo.analysis import autocorrelation
-from klastergeo.analysis import regression as models
+from klastergeo.analysis import autocorrelation, regression
 from klastergeo.app.config import RunConfig
 from klastergeo.errors import ConfigError, ModelError, ValidationError, preview
 from klastergeo.io.registry import records as records_mod
@@ -41,7 +40,7 @@ class Models:
     were estimated on when the firms were too many (``sample``: one row per stratum with
     ``sector``, ``outcome``, ``n_firms``, ``n_sample`` and ``weight``; None without)."""
 
-    fitted: dict[str, models.ModelResult] = field(default_factory=dict)
+    fitted: dict[str, regression.ModelResult] = field(default_factory=dict)
     notes: dict[str, Any] = field(default_factory=dict)
     probabilities: dict[str, pd.Series] = field(default_factory=dict)
     sample: pd.DataFrame | None = None
@@ -52,7 +51,7 @@ class Models:
         return best_kind(self.fitted)
 
 
-def best_kind(fitted: dict[str, models.ModelResult]) -> str | None:
+def best_kind(fitted: dict[str, regression.ModelResult]) -> str | None:
     """The model whose probabilities the map shows: logit, else probit, else the LPM.
 
     Parameters
@@ -288,7 +287,7 @@ def fit_models(
         logger.info(
             "models: %d firms; estimated on a stratified sample of %d", len(data), options.max_firms
         )
-    fitted: dict[str, models.ModelResult] = {}
+    fitted: dict[str, regression.ModelResult] = {}
     notes: dict[str, Any] = {}
     probabilities: dict[str, pd.Series] = {}
     used = data if sample is None else data.iloc[sample.positions]
@@ -341,7 +340,7 @@ def _outcome(
 
 def fit_kind(
     config: RunConfig, data: pd.DataFrame, predictors: list[str], kind: str
-) -> models.ModelResult:
+) -> regression.ModelResult:
     """One model of ``[model] outcome`` on ``predictors``, with the options of ``[model]``.
 
     Parameters
@@ -357,7 +356,7 @@ def fit_kind(
         ``"lpm"``, ``"logit"`` or ``"probit"``.
     """
     options = config.model
-    return models.fit(
+    return regression.fit(
         data,
         options.outcome,
         predictors,
@@ -371,18 +370,18 @@ def fit_kind(
     )
 
 
-def _predict_all(result: models.ModelResult, data: pd.DataFrame) -> pd.Series:
+def _predict_all(result: regression.ModelResult, data: pd.DataFrame) -> pd.Series:
     """The model's probability for every row, a million rows at a time."""
     step = 1_000_000
-    parts = [models.predict(result, data.iloc[i : i + step]) for i in range(0, len(data), step)]
+    parts = [regression.predict(result, data.iloc[i : i + step]) for i in range(0, len(data), step)]
     return pd.concat(parts) if parts else pd.Series(dtype=float)
 
 
 def _residual_moran(
-    config: RunConfig, result: models.ModelResult, firms: pd.DataFrame, graph: Graph | None
+    config: RunConfig, result: regression.ModelResult, firms: pd.DataFrame, graph: Graph | None
 ) -> None:
     """Moran's I of the model's mean residual per area, added to its fit."""
-    from klastergeo.analysis import spatial_regression as spatial_models
+    from klastergeo.analysis import spatial_regression
 
     if (
         graph is None
@@ -395,7 +394,7 @@ def _residual_moran(
     per_area = residuals.groupby(areas.to_numpy(), observed=True).mean()
     # areas without firms carry no residual: 0, the model's expectation
     filled = per_area.reindex(pd.Index(graph.unique_ids)).fillna(0.0)
-    moran = spatial_models.residual_moran(
+    moran = spatial_regression.residual_moran(
         filled,
         graph,
         permutations=min(config.analysis.permutations, 999),

@@ -24,8 +24,7 @@ import numpy as np
 import pandas as pd
 
 from klastergeo import __version__, kbli
-from klastergeo.analysis import aggregate
-from klastergeo.analysis import regression as models
+from klastergeo.analysis import aggregate, regression
 from klastergeo.app.config import RunConfig
 from klastergeo.io.files import RunFolder, atomic_path, write_csv, write_json, write_text
 from klastergeo.io.registry import records as records_mod
@@ -169,7 +168,7 @@ def rejection_report(
 def model_outputs(
     folder: Path,
     report: records_mod.ValidationReport | None,
-    fitted: dict[str, models.ModelResult],
+    fitted: dict[str, regression.ModelResult],
     sample: pd.DataFrame | None = None,
     *,
     locale: str = "en",
@@ -480,7 +479,7 @@ def report_page(
     *,
     sentra: pd.DataFrame,
     global_stats: pd.DataFrame,
-    fitted: dict[str, models.ModelResult],
+    fitted: dict[str, regression.ModelResult],
     shown: list[report_mod.Figure],
     has_map: bool,
     related: pd.DataFrame | None = None,
