@@ -1351,7 +1351,7 @@ def _relabelled_p(
     above = np.zeros_like(observed)
     rng = np.random.default_rng(seed)
     labels_at = codes[pool.at]
-    free = ~pool.held
+    free = np.flatnonzero(~pool.held)
     for _ in range(permutations):  # relabellings; each costs the neighbours, not n
         r = _distinct(rng, pool.group, pool.size)
         labels_at[free] = pool.labels[r + pool.skip * (r >= pool.start)][pool.slot]
@@ -1419,6 +1419,11 @@ def _distinct(
     wide = int(high.max(initial=0)) + 1
     check = np.arange(len(sparse))
     while len(check):  # a value repeated within a group: the later items draw again
+        key = np.sort(g[check] * wide + r[check])
+        hit = key[1:][key[1:] == key[:-1]] // wide  # groups with a repeat (few)
+        if not len(hit):
+            break
+        check = check[np.isin(g[check], hit)]
         key = g[check] * wide + r[check]
         order = np.argsort(key, kind="stable")
         repeat = check[order[1:][key[order][1:] == key[order][:-1]]]
