@@ -605,15 +605,18 @@ def _tiny_chain() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     return lon, lat, labels, sentra
 
 
-def test_the_sentra_null_is_the_exact_enumeration() -> None:
+@pytest.mark.parametrize("k", [3, 7])
+def test_the_sentra_null_is_the_exact_enumeration(k: int) -> None:
     """On eleven firms every relabelling of the firms not of the sentra's sector can be
     listed (8! each): the p-values of ``sentra_related`` are the exact ones within Monte
-    Carlo error, for both sentra, the other sentra's firms relabelled too."""
+    Carlo error, for both sentra, the other sentra's firms relabelled too. With k = 3
+    a sentra's relabelled neighbours are a few of its pool (distinct draws by
+    rejection); with k = 7 most of it (the pool in a random order)."""
     from itertools import permutations as arrangements
 
     lon, lat, labels, sentra = _tiny_chain()
     codes, sectors = colocation._labels(labels)
-    k, draws = 3, 3999
+    draws = 3999
     links = colocation.sentra_related(
         lon, lat, labels, sentra, k=k, permutations=draws, seed=1, min_firms=1,
         min_related_firms=0,
