@@ -4,7 +4,7 @@ permutations, against the plain scipy + pandas code a user would write, in one r
 klastergeo: :func:`klastergeo.analysis.colocation.global_clq` (nearest neighbours with ties on a
 k-d tree of 3-D points, relabellings as one ``bincount`` each) and
 :func:`~klastergeo.analysis.colocation.sentra_related` (local CLQ of every sentra firm, k = 8,
-and the conditional relabellings of the firms outside the sentra). Peer: a k-d tree on
+and, per sentra, the relabellings of the firms not of its sector). Peer: a k-d tree on
 projected coordinates with ``query(k=2)`` (ties ignored) and ``pandas.crosstab`` of the
 relabelled pairs per permutation, for the global CLQ only. Firms are synthetic (seeded,
 uniform over Indonesia's extent), with 2,000 sentra of 25 firms each. Prints each time,
