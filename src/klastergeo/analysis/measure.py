@@ -79,7 +79,9 @@ from scipy import sparse, special, stats
 
 from klastergeo.analysis import autocorrelation, concentration, specialisation
 from klastergeo.analysis._graph import accepts_w
+from klastergeo.analysis.disclosure import MARK
 from klastergeo.errors import ConfigError, DataError
+from klastergeo.schema import MEASURE_COLUMNS
 
 __all__ = [
     "COLUMNS",
@@ -89,6 +91,7 @@ __all__ = [
     "bivariate_moran",
     "firm_values",
     "measure_statistics",
+    "withhold",
 ]
 
 logger = logging.getLogger(__name__)
@@ -97,29 +100,10 @@ logger = logging.getLogger(__name__)
 #: column of that name (:data:`klastergeo.schema.FIRM_COLUMNS`).
 MEASURES = ("firms", "workers", "output", "investment")
 
-#: The columns of :func:`measure_statistics`, indexed by (``area_code``, ``sector``).
-COLUMNS = (
-    "n_firms",
-    "n_valued",
-    "coverage",
-    "value",
-    "lq",
-    "lq_low",
-    "lq_high",
-    "lq_p",
-    "spec_ratio",
-    "spec_z",
-    "spec_p",
-    "spec_bin",
-    "gi_z",
-    "gi_p",
-    "gi_p_sim",
-    "gi_bin",
-    "lisa_i",
-    "lisa_p",
-    "lisa_p_sim",
-    "lisa_quadrant",
-)
+#: The columns of :func:`measure_statistics`, indexed by (``area_code``, ``sector``): those
+#: of ``measures.csv`` (:data:`klastergeo.schema.MEASURE_COLUMNS`) but the measure and
+#: ``value_flag`` (:func:`withhold` adds it).
+COLUMNS = tuple(c for c in MEASURE_COLUMNS[3:] if c != "value_flag")
 
 Inference = Literal["analytical", "permutation"]
 _Z_LIMIT = 37.5
@@ -612,7 +596,7 @@ def _value_local(
     areas = pd.Index(graph.unique_ids)
     matrix = pd.DataFrame(sums, index=areas, columns=pd.Index(wanted, name="sector"))
     if len(areas) < autocorrelation.MIN_AREAS_LOCAL:
-        return pd.DataFrame({c: np.full(sums.size, np.nan) for c in COLUMNS[12:]})
+        return pd.DataFrame({c: np.full(sums.size, np.nan) for c in COLUMNS[-8:]})
     analytic = {**options, "permutations": 0}
     local, _ = autocorrelation.by_sector(matrix, graph, **analytic)
     permutations = nulls.permutations
@@ -806,3 +790,83 @@ def _conditional_counts(
         ge += simulated >= observed - tol
         le += simulated <= observed + tol
     return ge, le
+
+
+#: Statistics that are continuous functions of the sums of a sector (with its area or
+#: neighbourhood totals): with the published sums they could give a suppressed sum back.
+SECTOR_VALUES = ("spec_ratio", "gi_z", "gi_p", "lisa_i", "lisa_p")
+#: The location quotient, its interval and its test: blank with the cell's sum.
+LQ_VALUES = ("lq", "lq_low", "lq_high", "lq_p")
+
+
+def withhold(table: pd.DataFrame, hidden: pd.Series, graph: Graph) -> pd.DataFrame:
+    """The statistics of a measure as they may be published when some of its sums are
+    suppressed (disclosure control; see :mod:`klastergeo.analysis.disclosure`).
+
+    - ``value`` is blank in every suppressed cell (``value_flag`` says ``suppressed``),
+      and so are its location quotient, interval and ``lq_p``: the rule the area table
+      applies to the quotients of ``sentra.lq_measure`` (the suppressed cells include
+      the secondary ones, chosen so that no sum can be computed back from the others);
+    - ``spec_ratio``, ``gi_z``, ``gi_p``, ``lisa_i`` and ``lisa_p`` are blank in every
+      sector that holds a suppressed cell: the Gi* z-scores and local Moran values of a
+      sector are linear in its area sums up to the sector's mean and spread, so the
+      published values of the other areas would give the suppressed sums back; and
+      ``spec_ratio`` is also blank wherever the neighbourhood holds an area with a
+      suppressed cell of any sector (its expectation needs the neighbourhood's total);
+    - the bins, quadrants and pseudo p-values (``spec_z``, ``spec_p``, ``spec_bin``,
+      ``gi_p_sim``, ``gi_bin``, ``lisa_p_sim``, ``lisa_quadrant``) stay: they are
+      counts of permutations, coarse by construction; so do the firm counts and the
+      coverage.
+
+    Parameters
+    ----------
+    table
+        The statistics of :func:`measure_statistics`, indexed by (``area_code``,
+        ``sector``).
+    hidden
+        True for a suppressed cell, indexed by (``area_code``, ``sector``) (cells not in
+        it are published).
+    graph
+        The spatial weights the statistics used (the neighbourhoods of ``spec_ratio``).
+
+    Returns
+    -------
+    A copy of ``table`` with the values above blank and a ``value_flag`` column after
+    ``value`` (``"suppressed"`` or empty).
+
+    Examples
+    --------
+    >>> from libpysal.graph import Graph
+    >>> g = Graph.from_adjacency(pd.DataFrame({"focal": ["a", "b", "b", "c"],
+    ...     "neighbor": ["b", "a", "c", "b"], "weight": 1.0}))
+    >>> firms = pd.DataFrame({"area_code": ["a", "a", "b", "c", "c"],
+    ...     "sector": ["x", "y", "x", "y", "y"], "workers": [10.0, 2.0, 4.0, 3.0, 5.0]})
+    >>> out = measure_statistics(firms, g, measure="workers", permutations=0)
+    >>> hidden = pd.Series(True, index=pd.MultiIndex.from_tuples([("b", "x")]))
+    >>> shown = withhold(out, hidden, g)
+    >>> shown.loc[("b", "x"), ["value", "value_flag"]].tolist()
+    [nan, 'suppressed']
+    >>> bool(shown.loc[("a", "x"), ["gi_z", "lisa_i"]].isna().all())
+    True
+    """
+    out = table.copy()
+    cell = hidden.reindex(out.index).fillna(False).to_numpy(dtype=bool)
+    flagged = hidden.to_numpy(dtype=bool)
+    bad_areas = pd.Index(hidden.index.get_level_values(0)[flagged])
+    bad_sectors = pd.Index(hidden.index.get_level_values(1)[flagged])
+    areas = out.index.get_level_values("area_code")
+    in_sector = out.index.get_level_values("sector").isin(bad_sectors)
+    ids = pd.Index(graph.unique_ids)
+    touched = _hood(graph) @ ids.isin(bad_areas).astype(np.float64) > 0
+    near = areas.isin(ids[touched])
+    out["value"] = out["value"].mask(cell)
+    out.insert(
+        list(out.columns).index("value") + 1,
+        "value_flag",
+        np.where(cell, MARK, "").astype(object),
+    )
+    for column in LQ_VALUES:
+        out[column] = out[column].mask(cell)
+    for column in SECTOR_VALUES:
+        out[column] = out[column].mask(in_sector | (near if column == "spec_ratio" else False))
+    return out

@@ -135,6 +135,9 @@ class RunResult:
     missing_links: pd.DataFrame | None = None  # missing_links.csv
     graph: Graph | None = None  # the libpysal Graph the statistics used
     sample: pd.DataFrame | None = None  # the models' sample strata, when sampled
+    #: Per measure of ``analysis.measures`` other than firms, its statistics per area
+    #: and sector (``measures.csv``; :func:`klastergeo.analysis.measure.measure_statistics`).
+    measures: dict[str, pd.DataFrame] = field(default_factory=dict)
     #: What the files may show (:class:`~.protection.Protection`): the tables above are
     #: as published, suppressed sums blank and marked in ``<measure>_flag`` columns.
     disclosure: Protection | None = field(default=None, repr=False)
@@ -464,6 +467,7 @@ def _result(
         missing_links=located.missing if located is not None else None,
         graph=weights.graph,
         sample=fitted.sample,
+        measures=stats.measures,
     )
 
 
@@ -657,6 +661,7 @@ def _write_files(
         bands=parts.weights.bands,
         candidates=result.candidates,
         locale=locale,
+        measures=result.measures,
     )
     _layers_and_workbook(stage, config, record, result, fitted, global_rows)
     writer.model_outputs(stage, None, fitted.fitted, fitted.sample, locale=locale)
