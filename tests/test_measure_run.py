@@ -5,19 +5,25 @@ withheld; without the option the outputs are those of a firm-count run."""
 from __future__ import annotations
 
 import hashlib
+import html
+import json
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import pytest
 from libpysal.graph import Graph
+from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from klastergeo.analysis import measure
 from klastergeo.app.cli import app
 from klastergeo.app.pipeline import firm_output
+from klastergeo.publish import maps, messages
 from klastergeo.schema import MEASURE_COLUMNS
+from tests.worlds.browser import CHROMIUM, FLAGS
 from tests.worlds.lattice import custom_study
 
 runner = CliRunner()
@@ -147,3 +153,69 @@ def test_suppressed_sums_and_what_gives_them_back_are_blank(runs) -> None:
             np.testing.assert_allclose(
                 rows.loc[shown, "value"], raw.reindex(rows.index).loc[shown, "value"]
             )
+
+
+def _page_payload(html: str) -> dict:
+    """The JSON argument of the map page's sector view."""
+    start = html.index("{", html.index("klastergeo.sectorView("))
+    return json.JSONDecoder().raw_decode(html[start:])[0]
+
+
+def test_layers_workbook_report_and_map_carry_the_measures(runs) -> None:
+    plain, measured, _ = runs
+    table = _measures(measured)
+    # GIS: one layer per measure, a column per statistic and sector
+    assert pyogrio.list_layers(measured / "measures.gpkg")[:, 0].tolist() == ["workers", "output"]
+    layer = gpd.read_file(measured / "measures.gpkg", layer="workers").set_index("area_code")
+    rows = table.xs(("workers", "31"), level=("measure", "sector")).reindex(layer.index)
+    np.testing.assert_array_equal(layer["gi_bin_31"], rows["gi_bin"])
+    np.testing.assert_allclose(layer["value_31"], rows["value"])  # NaN where suppressed
+    assert not (plain / "measures.gpkg").exists()
+    # workbook: a sheet of measures.csv
+    lang = "id"
+    sheet = messages.MESSAGES["workbook"][lang]["measures"]
+    assert sheet in load_workbook(measured / "results.xlsx", read_only=True).sheetnames
+    assert sheet not in load_workbook(plain / "results.xlsx", read_only=True).sheetnames
+    # report: the section, once, in the measured run only
+    heading = html.escape(messages.MESSAGES["report"][lang]["measures"])
+    assert (measured / "report.html").read_text("utf-8").count(heading) == 1
+    assert heading not in (plain / "report.html").read_text("utf-8")
+    # map: the selector's codes are the measure's bins, as the firms' are coded
+    page = _page_payload((measured / "map.html").read_text("utf-8"))
+    assert page["measures"]["names"] == ["firms", "workers", "output"]
+    codes = page["measures"]["values"]["output"]["gi"]["31"]
+    output = table.xs(("output", "31"), level=("measure", "sector"))
+    assert [ord(c) - 48 - 3 for c in codes] == output["gi_bin"].tolist()
+    assert "measures" not in _page_payload((plain / "map.html").read_text("utf-8"))
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+def test_the_measure_selector_recolours_the_map(runs) -> None:
+    """Choosing workers colours every area by the workers' specialisation bins of the
+    shown sector; choosing firms again gives the firm counts' colours back."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    _, measured, _ = runs
+    table = _measures(measured)
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            page = chromium.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto((measured / "map.html").as_uri(), wait_until="load")
+            page.wait_for_function("window.klastergeo && window.klastergeo.view !== undefined")
+            sector = page.evaluate("klastergeo.view.state.sector")
+            n = page.evaluate("klastergeo.view.count")
+            colours = f"Array.from({{length: {n}}}, (_, i) => klastergeo.view.colourOf(i))"
+            firms = page.evaluate(colours)
+            page.select_option(".klastergeo-measure", "workers")
+            workers = page.evaluate(colours)
+            page.select_option(".klastergeo-measure", "firms")
+            again = page.evaluate(colours)
+        finally:
+            chromium.close()
+    assert errors == []
+    bins = table.xs(("workers", sector), level=("measure", "sector"))["spec_bin"]
+    assert workers == [maps.GISTAR_COLOURS.get(int(b)) for b in bins]
+    assert again == firms and workers != firms

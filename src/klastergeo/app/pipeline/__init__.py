@@ -618,6 +618,7 @@ def _report(
         has_map=parts.fmap is not None,
         related=result.related,
         missing=result.missing_links,
+        measures=result.measures,
     )
     return shown
 
@@ -683,6 +684,7 @@ def _layers_and_workbook(
     """``areas.gpkg`` and ``sentra.gpkg`` (GIS), and ``results.xlsx`` (spreadsheet)."""
     layer = result.areas
     gis.write_layers(stage, layer=layer, sentra=result.sentra, created=record.created)
+    gis.write_measure_layers(stage, areas=layer, measures=result.measures, created=record.created)
     workbook.write_workbook(
         stage / "results.xlsx",
         summary=record,
@@ -692,4 +694,5 @@ def _layers_and_workbook(
         coefficients={k: m.coefficients for k, m in fitted.fitted.items()},
         rejected=result.validation.rejected,
         lang=config.map.lang,
+        measures=writer.measure_rows(result.measures) if result.measures else None,
     )

@@ -509,6 +509,7 @@ def report_page(
     has_map: bool,
     related: pd.DataFrame | None = None,
     missing: pd.DataFrame | None = None,
+    measures: dict[str, pd.DataFrame] | None = None,
 ) -> None:
     """``report.html`` (:func:`klastergeo.publish.report.build_report`).
 
@@ -532,6 +533,8 @@ def report_page(
         The sentra's related industries (``related.csv``), or None.
     missing
         The links the sentra lack (``missing_links.csv``), or None.
+    measures
+        Per measure other than firms, its published statistics (a section of its own).
     """
     page = report_mod.build_report(
         record,
@@ -544,6 +547,7 @@ def report_page(
         subtitle=config.map.title or "",
         related=related,
         missing=missing,
+        measures=measures,
     )
     write_text(folder / "report.html", page)
 
