@@ -26,9 +26,9 @@ RTOL = 1e-9
 
 
 def _lattice(side: int) -> Graph:
-    """Queen contiguity of a ``side`` x ``side`` grid, ids 'a00'.. row-major."""
+    """Queen contiguity of a ``side`` x ``side`` grid, ids "a0000".. row-major."""
     cells = [shapely.box(c, r, c + 1, r + 1) for r in range(side) for c in range(side)]
-    ids = [f"a{r}{c}" for r in range(side) for c in range(side)]
+    ids = [f"a{r:02d}{c:02d}" for r in range(side) for c in range(side)]
     areas = gpd.GeoDataFrame(geometry=cells, index=pd.Index(ids, name="area_code"))
     return Graph.build_contiguity(areas, rook=False)
 
@@ -224,6 +224,26 @@ def test_bivariate_moran_equals_esda(world, other) -> None:
     assert (ours["quadrant"].to_numpy()[~significant] == 0).all()
 
 
+def test_bivariate_of_a_measure_uses_the_sums_of_firms_with_a_value(world) -> None:
+    """A sector's workers against all firms' workers: esda's statistic on the area sums
+    of the firms that report workers (one in ten reports none)."""
+    graph, firms = world
+    gaps = firms.assign(workers=firms["workers"].mask(np.arange(len(firms)) % 10 == 0))
+    ours = measure.measure_bivariate(gaps, graph, measure="workers", sector="31", permutations=0)
+    sums = _sums(gaps.dropna(subset=["workers"]), graph, "workers")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = esda.Moran_Local_BV(
+            sums["31"].to_numpy(), sums.sum(axis=1).to_numpy(), graph.transform("r"),
+            permutations=0,
+        )  # fmt: skip
+    np.testing.assert_allclose(ours["statistic"], ref.Is, rtol=RTOL)
+    other = measure.measure_bivariate(
+        gaps, graph, measure="workers", sector="31", other="10", permutations=0
+    )
+    assert not np.allclose(other["statistic"], ours["statistic"])
+
+
 # --------------------------------------------------------------------------------------
 # The firms' nulls against an exact enumeration
 # --------------------------------------------------------------------------------------
@@ -308,3 +328,22 @@ def test_firm_nulls_equal_an_exact_enumeration() -> None:
         ours = out[column].to_numpy().reshape(4, 2)
         se = np.sqrt(exact * (1 - exact) / permutations) * (2 if column != "lq_p" else 1)
         assert (np.abs(ours - np.minimum(1, exact)) <= 4 * se + 2.0 / permutations).all(), column
+
+
+def test_calibrated_when_nothing_is_planted() -> None:
+    """Firms, sectors and workers drawn independently of place: about 5 % of the cells
+    (and no more) are significant at 5 % under each null."""
+    graph = _lattice(15)
+    rng = np.random.default_rng(11)
+    n = 6000
+    firms = pd.DataFrame(
+        {
+            "area_code": rng.choice(np.asarray(graph.unique_ids, dtype=object), n),
+            "sector": rng.choice(["10", "13", "16", "25", "31"], n),
+            "workers": rng.lognormal(1.0, 1.0, n),
+        }
+    )
+    out = measure.measure_statistics(firms, graph, measure="workers", permutations=199, seed=3)
+    for column in ("lq_p", "spec_p", "gi_p_sim", "lisa_p_sim"):
+        rate = float((out[column] <= 0.05).mean())
+        assert 0.02 <= rate <= 0.08, (column, rate)

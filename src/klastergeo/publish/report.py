@@ -344,7 +344,7 @@ def measure_summary(measures: Mapping[str, pd.DataFrame] | None) -> pd.DataFrame
     >>> idx = pd.MultiIndex.from_product([["a", "b"], ["31"]], names=["area_code", "sector"])
     >>> t = pd.DataFrame({"n_firms": [4, 2], "n_valued": [3, 2], "spec_bin": [2, 0],
     ...     "gi_bin": [0, 0], "lisa_quadrant": [1, 0], "lq": [2.5, None]}, index=idx)
-    >>> measure_summary({"workers": t}).iloc[0].tolist()
+    >>> list(measure_summary({"workers": t}).to_dict("records")[0].values())
     ['workers', '31', 5, 0.8333333333333334, 1, 0, 1, 2.5]
     """
     rows = []
