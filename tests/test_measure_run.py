@@ -20,7 +20,9 @@ from typer.testing import CliRunner
 
 from klastergeo.analysis import measure
 from klastergeo.app.cli import app
+from klastergeo.app.config import load_config
 from klastergeo.app.pipeline import firm_output
+from klastergeo.errors import ConfigError
 from klastergeo.publish import maps, messages
 from klastergeo.schema import MEASURE_COLUMNS
 from tests.worlds.browser import CHROMIUM, FLAGS
@@ -219,3 +221,24 @@ def test_the_measure_selector_recolours_the_map(runs) -> None:
     bins = table.xs(("workers", sector), level=("measure", "sector"))["spec_bin"]
     assert workers == [maps.GISTAR_COLOURS.get(int(b)) for b in bins]
     assert again == firms and workers != firms
+
+
+def test_a_measure_nobody_reports_is_noted_not_written(study: Path, tmp_path: Path) -> None:
+    out = _run(study, tmp_path / "investment", "--measure", "investment")
+    assert not (out / "measures.csv").exists() and not (out / "measures.gpkg").exists()
+    notes = json.loads((out / "summary.json").read_text("utf-8"))["not_computed"]
+    assert {"step": "statistics", "what": "statistics of investment"}.items() <= next(
+        n for n in notes if n["what"] == "statistics of investment"
+    ).items()
+
+
+def test_a_bad_measure_is_named() -> None:
+    with pytest.raises(ConfigError, match=r"analysis\.measures='jobs' is not accepted"):
+        load_config(overrides={"analysis.measures": "workers,jobs"})
+    with pytest.raises(ConfigError, match="names a measure twice"):
+        load_config(overrides={"analysis.measures": "workers,workers"})
+    assert load_config().analysis.measures == ("firms",)
+    assert load_config(overrides={"analysis.measures": "workers, output"}).analysis.measures == (
+        "workers",
+        "output",
+    )

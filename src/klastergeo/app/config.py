@@ -422,7 +422,8 @@ class AnalysisOptions(Options):
     measures: tuple[str, ...] = opt(
         ("firms",),
         "What the statistics are of: firms, workers, output, investment (several allowed, "
-        "e.g. firms,workers); each measure other than firms is written to measures.csv.",
+        "e.g. workers,output). Firms are always analysed (areas.parquet); each other "
+        "measure is written to measures.csv and measures.gpkg.",
         flag="--measure",
     )
 
