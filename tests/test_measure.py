@@ -347,3 +347,14 @@ def test_calibrated_when_nothing_is_planted() -> None:
     for column in ("lq_p", "spec_p", "gi_p_sim", "lisa_p_sim"):
         rate = float((out[column] <= 0.05).mean())
         assert 0.02 <= rate <= 0.08, (column, rate)
+
+
+def test_the_alternative_applies_to_the_gi_and_lisa_pseudo_p_values(world) -> None:
+    graph, firms = world
+    kwargs = {"measure": "output", "permutations": 99, "seed": 4}
+    two = measure.measure_statistics(firms, graph, **kwargs)
+    folded = measure.measure_statistics(firms, graph, alternative="folded", **kwargs)
+    for column in ("gi_p_sim", "lisa_p_sim"):
+        np.testing.assert_allclose(np.minimum(1.0, 2.0 * folded[column]), two[column])
+        assert (folded[column] < two[column]).any()
+    np.testing.assert_array_equal(folded["spec_p"], two["spec_p"])  # always two-sided

@@ -415,6 +415,7 @@ def measure_statistics(
     spec_fdr: bool = False,
     gi_inference: Inference = "analytical",
     lisa_inference: Inference = "permutation",
+    alternative: autocorrelation.Alternative = "two-sided",
     confidence: float = 0.95,
 ) -> pd.DataFrame:
     """LQ, specialisation, Gi* and LISA of one measure, per area and sector.
@@ -445,6 +446,11 @@ def measure_statistics(
     gi_inference, lisa_inference
         ``"analytical"`` or ``"permutation"``: which p-value decides ``gi_bin`` and
         ``lisa_quadrant``.
+    alternative
+        Of the Gi* and LISA p-values (analytical and permutation):
+        ``"two-sided"``, ``"greater"``, ``"lesser"`` or ``"folded"``
+        (:mod:`klastergeo.analysis.autocorrelation`). ``lq_p`` is one-sided and
+        ``spec_p`` two-sided whatever it is, as for the firm counts.
     confidence
         Level of the LQ interval.
 
@@ -482,6 +488,7 @@ def measure_statistics(
         "fdr": fdr,
         "gi_inference": gi_inference,
         "lisa_inference": lisa_inference,
+        "alternative": alternative,
     }
     if measure == "firms":
         stats_ = _firm_count_statistics(base, graph, wanted, spec_fdr, confidence, options)
@@ -605,10 +612,14 @@ def _value_local(
     lisa_i = local["lisa_i"].to_numpy().reshape(shape)
     if permutations > 0:
         gi_sim = np.where(
-            np.isfinite(gi_z), _two_sided(nulls.gstar_ge, nulls.gstar_le, permutations), np.nan
+            np.isfinite(gi_z),
+            _one_p(nulls.gstar_ge, nulls.gstar_le, permutations, options["alternative"]),
+            np.nan,
         )
         lisa_sim = np.where(
-            np.isfinite(lisa_i), _two_sided(nulls.moran_ge, nulls.moran_le, permutations), np.nan
+            np.isfinite(lisa_i),
+            _one_p(nulls.moran_ge, nulls.moran_le, permutations, options["alternative"]),
+            np.nan,
         )
     else:
         gi_sim = lisa_sim = np.full(shape, np.nan)

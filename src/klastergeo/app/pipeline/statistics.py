@@ -190,6 +190,7 @@ def measure_tables(
             spec_fdr=options.spec_fdr,
             gi_inference=options.gi_inference,
             lisa_inference=options.lisa_inference,
+            alternative=options.alternative,
         )
     return out
 
