@@ -358,3 +358,30 @@ def test_the_alternative_applies_to_the_gi_and_lisa_pseudo_p_values(world) -> No
         np.testing.assert_allclose(np.minimum(1.0, 2.0 * folded[column]), two[column])
         assert (folded[column] < two[column]).any()
     np.testing.assert_array_equal(folded["spec_p"], two["spec_p"])  # always two-sided
+
+
+def test_large_firms_gathered_where_firms_are_not_are_found() -> None:
+    """Planted truth: every area has the same firms of every sector, but the furniture
+    firms of a 3 x 3 block are ten times larger. The firm counts see nothing there; the
+    workers' Gi* (values permuted among the sector's firms) and specialisation (sectors
+    relabelled) find the block."""
+    graph = _lattice(12)
+    ids = np.asarray(graph.unique_ids, dtype=object)
+    block = {f"a{r:02d}{c:02d}" for r in range(4, 7) for c in range(4, 7)}
+    rng = np.random.default_rng(5)
+    rows = [
+        (area, sector, rng.lognormal(1.0, 0.3) * (10.0 if area in block and sector == "31" else 1))
+        for area in ids
+        for sector in ("10", "31")
+        for _ in range(6)
+    ]
+    firms = pd.DataFrame(rows, columns=["area_code", "sector", "workers"])
+    workers = measure.measure_statistics(firms, graph, measure="workers", permutations=199, seed=1)
+    counts = measure.measure_statistics(firms, graph, measure="firms", permutations=199, seed=1)
+    furniture = workers.xs("31", level="sector")
+    inside = furniture.index.isin(sorted(block))
+    assert (furniture.loc[inside, "gi_bin"] >= 2).all()
+    assert (furniture.loc[inside, "gi_p_sim"] <= 0.01).all()
+    assert (furniture.loc[inside, "spec_bin"] >= 2).all()
+    assert (furniture.loc[~inside, "gi_bin"] >= 2).mean() < 0.1
+    assert (counts.xs("31", level="sector")["spec_bin"] == 0).all()  # counts: nothing
