@@ -199,6 +199,7 @@ def _mc_agree(ours: np.ndarray, ref: np.ndarray, permutations: int) -> float:
     return float((np.abs(ours - ref)[ok] <= bound[ok]).mean())
 
 
+@pytest.mark.slow  # esda's permutation kernel compiles on its first call (about 20 s)
 @pytest.mark.parametrize("other", [None, "10"])
 def test_bivariate_moran_equals_esda(world, other) -> None:
     """A sector's output against all firms' output, or against another sector's."""
