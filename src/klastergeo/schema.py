@@ -12,6 +12,7 @@ __all__ = [
     "AREA_COLUMNS",
     "CANDIDATE_COLUMNS",
     "FIRM_COLUMNS",
+    "MEASURE_COLUMNS",
     "MEMBER_COLUMNS",
     "REJECTED_COLUMNS",
     "REPAIRED_COLUMNS",
@@ -98,6 +99,36 @@ AREA_COLUMNS = (
     "lisa_p_sim",
     "sentra_id",
     "sentra_role",
+)
+#: ``measures.csv``: one row per measure (other than firms, whose statistics are
+#: ``areas.parquet``'s) x area x sector, written when ``analysis.measures`` asks for one:
+#: the firms, those with a value and their share, the sum (``value``, blank and marked in
+#: ``value_flag`` where disclosure control suppresses it) and the statistics of the sums.
+MEASURE_COLUMNS = (
+    "measure",
+    "area_code",
+    "sector",
+    "n_firms",
+    "n_valued",
+    "coverage",
+    "value",
+    "value_flag",
+    "lq",
+    "lq_low",
+    "lq_high",
+    "lq_p",
+    "spec_ratio",
+    "spec_z",
+    "spec_p",
+    "spec_bin",
+    "gi_z",
+    "gi_p",
+    "gi_p_sim",
+    "gi_bin",
+    "lisa_i",
+    "lisa_p",
+    "lisa_p_sim",
+    "lisa_quadrant",
 )
 #: The index of the sentra table (``{sector}-{rank:02d}``), its first column in files.
 SENTRA_INDEX = "sentra_id"

@@ -93,6 +93,8 @@ IslandPolicy = Literal["nearest", "keep"]
 InferenceKind = Literal["analytical", "permutation"]
 AlternativeKind = Literal["two-sided", "greater", "lesser", "folded"]
 LqMeasure = Literal["firms", "workers", "output"]
+#: What the statistics can be of (:data:`klastergeo.analysis.measure.MEASURES`).
+MeasureKind = Literal["firms", "workers", "output", "investment"]
 SentraMethod = Literal["areas", "hdbscan", "dbscan"]
 SpatialModel = Literal["auto", "lag", "error", "none"]
 ModelKind = Literal["lpm", "logit", "probit"]
@@ -417,9 +419,20 @@ class AnalysisOptions(Options):
     )
     min_sector_firms: int = opt(20, "Sectors with fewer firms are not analysed.")
     sectors: tuple[str, ...] = opt((), "Only these sectors (default: every sector).")
+    measures: tuple[str, ...] = opt(
+        ("firms",),
+        "What the statistics are of: firms, workers, output, investment (several allowed, "
+        "e.g. workers,output). Firms are always analysed (areas.parquet); each other "
+        "measure is written to measures.csv and measures.gpkg.",
+        flag="--measure",
+    )
 
     def _problems(self) -> list[str | None]:
         return [
+            *(choice_problem("analysis.measures", m, MeasureKind) for m in self.measures),
+            None
+            if len(set(self.measures)) == len(self.measures)
+            else f"analysis.measures={self.measures!r} names a measure twice",
             at_least("analysis.permutations", self.permutations, 0, integer=True),
             at_most(
                 "analysis.permutations",
@@ -1216,7 +1229,7 @@ SECTIONS: dict[str, Any] = {
     "counts": CountsOptions,
 }
 #: Keys whose values are lists of column names (a comma-separated string also works).
-_LIST_KEYS = ("sectors", "predictors", "linkages", "categorical", "log", "periods")
+_LIST_KEYS = ("sectors", "predictors", "linkages", "categorical", "log", "periods", "measures")
 #: The commands whose flags a section's options become (a field's ``commands`` wins).
 _COMMANDS = {
     "records": ("run", "sentra", "validate", "model"),

@@ -40,6 +40,7 @@ from klastergeo.io.files import atomic_path, note, writing
 
 __all__ = [
     "MAX_FIELDS",
+    "MEASURE_WIDE",
     "NUL_ESCAPE",
     "RESERVED",
     "WIDE_COLUMNS",
@@ -48,8 +49,10 @@ __all__ = [
     "gdal_time",
     "gpkg_names",
     "layer_groups",
+    "measure_layer",
     "note_nul",
     "write_layers",
+    "write_measure_layers",
 ]
 
 logger = logging.getLogger(__name__)
@@ -434,3 +437,88 @@ def _write(
         finally:
             scratch.unlink(missing_ok=True)
     return path
+
+
+#: The statistics of a measure ``measures.gpkg`` holds per sector (its column prefixes).
+MEASURE_WIDE = {
+    "value": "value",
+    "coverage": "coverage",
+    "lq": "lq",
+    "lq_low": "lq_low",
+    "lq_high": "lq_high",
+    "spec_bin": "spec_bin",
+    "gi_bin": "gi_bin",
+    "lisa_quadrant": "lisa",
+}
+
+
+def measure_layer(areas: gpd.GeoDataFrame, table: pd.DataFrame) -> gpd.GeoDataFrame:
+    """The areas with the statistics of one measure, a column per statistic and sector
+    (``value_31``, ``lq_31``, ``gi_bin_31`` ...; :data:`MEASURE_WIDE`), in EPSG:4326.
+
+    Parameters
+    ----------
+    areas
+        The areas (the run's areas layer), indexed by area code, with ``name``.
+    table
+        The measure's published statistics, indexed by (``area_code``, ``sector``).
+
+    Returns
+    -------
+    GeoDataFrame
+        One row per area, in the order of ``areas``: ``name``, ``n_firms`` (the firms
+        with a value of the measure) and the columns above, sector by sector.
+    """
+    codes = areas.index
+    out = pd.DataFrame({"name": areas["name"].astype(str).to_numpy()}, index=codes)
+    valued = table["n_valued"].groupby(level="area_code").sum()
+    out["n_firms"] = valued.reindex(codes).fillna(0).astype("int64").to_numpy()
+    sectors = [str(s) for s in table.index.get_level_values("sector").unique()]
+    columns: dict[str, object] = {}
+    for sector in sectors:
+        rows = table.xs(sector, level="sector").reindex(codes)
+        for column, prefix in MEASURE_WIDE.items():
+            values = rows[column]
+            if column.endswith(("_bin", "_quadrant")):
+                values = values.fillna(0).astype("int64")
+            columns[f"{prefix}_{sector}"] = values.to_numpy()
+    out = pd.concat([out, pd.DataFrame(columns, index=codes)], axis=1)
+    geometry = areas.geometry
+    if geometry.crs is not None and not geometry.crs.equals(4326):
+        geometry = geometry.to_crs(4326)
+    return gpd.GeoDataFrame(out, geometry=geometry.to_numpy(), crs=4326)
+
+
+def write_measure_layers(
+    folder: Path,
+    *,
+    areas: gpd.GeoDataFrame,
+    measures: dict[str, pd.DataFrame],
+    created: str | datetime | None = None,
+) -> Path | None:
+    """Write ``measures.gpkg``: one layer per measure (:func:`measure_layer`; a measure
+    too wide for one layer continues in ``<measure>_2``...). Nothing without measures.
+
+    Parameters
+    ----------
+    folder
+        The output folder.
+    areas
+        The run's areas layer (indexed by area code, with ``name`` and geometry).
+    measures
+        Per measure other than firms, its published statistics.
+    created
+        The run's time, written as the layers' ``last_change``.
+    """
+    if not measures:
+        return None
+    frames: list[gpd.GeoDataFrame] = []
+    names: list[str] = []
+    for measure, table in measures.items():
+        layer = measure_layer(areas, table)
+        attributes = [c for c in layer.columns if c != layer.geometry.name]
+        for i, group in enumerate(layer_groups(attributes), start=1):
+            frames.append(layer[[*group, layer.geometry.name]].reset_index())
+            names.append(measure if i == 1 else f"{measure}_{i}")
+    with fixed_gdal_time(created):
+        return _write(frames, folder / "measures.gpkg", names)

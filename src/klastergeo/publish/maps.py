@@ -68,6 +68,7 @@ __all__ = [
     "firm_block",
     "inline_assets",
     "light_shapes",
+    "measure_payload",
     "raw_element",
     "save_map",
     "script_json",
@@ -202,6 +203,11 @@ class MapInput:
         ``related_sector``, ``lon``, ``lat``, ``name``): a sentra's popup offers to show
         them as a layer. They go into the firm data block, so a map published without
         firms has none; only with the firms drawn one by one (at most ``max_firms``).
+    measures
+        Per measure other than firms (``workers``, ``output``, ``investment``), its
+        published statistics per (area_code, sector) (``spec_bin``, ``gi_bin``,
+        ``lisa_quadrant``, ``lq``): a measure selector then switches which table the
+        areas are coloured by (:func:`measure_payload`; one-page maps only).
     """
 
     areas: gpd.GeoDataFrame
@@ -214,6 +220,7 @@ class MapInput:
     parents: pd.Series | None = None
     provinces: gpd.GeoDataFrame | None = None
     related_firms: pd.DataFrame | None = None
+    measures: Mapping[str, pd.DataFrame] | None = None
 
 
 @dataclass(frozen=True)
@@ -358,6 +365,8 @@ def _area_view(fmap: folium.Map, data: MapInput, lang: str, max_areas: int) -> N
         )
     if province_of is None:
         view = _sector_payload(areas, table, sentra, sectors, probability, lang, parents)
+        if data.measures:
+            view["measures"] = measure_payload(areas.index, data.measures, view["sectors"], lang)
         ScriptCall(
             "klastergeo.sectorView({{ this._parent.get_name() }}, {{ this.payload }});", view
         ).add_to(fmap)
@@ -712,6 +721,40 @@ def _area_classes(
         "prob": prob,
         "tips": _tip_values(index, table, chosen),
         "n": len(index),
+    }
+
+
+def measure_payload(
+    index: pd.Index, measures: Mapping[str, pd.DataFrame], sectors: Sequence[str], lang: str
+) -> dict[str, Any]:
+    """The measure selector's data: per measure other than firms, the class codes of the
+    areas of ``index`` per statistic and sector, coded as the page's own ``values`` (the
+    firms' are the page's); the page swaps them in when a measure is chosen. Tooltips
+    keep the firm counts.
+
+    Parameters
+    ----------
+    index
+        The page's areas, in their order.
+    measures
+        Per measure, its published statistics per (area_code, sector).
+    sectors
+        The sectors of the page's selector.
+    lang
+        ``"id"`` or ``"en"``: the measures' names.
+    """
+    t = TEXT[lang]
+    values = {}
+    for name, table in measures.items():
+        present = [s for s in sectors if s in set(table.index.get_level_values("sector"))]
+        classes = _area_classes(index, table, present, None)
+        classes["tips"] = {}  # the tooltips keep the firm counts
+        values[name] = _class_codes(classes, slice(None))["values"]
+    return {
+        "label": t["measure"],
+        "names": ["firms", *measures],
+        "labels": {"firms": t["firms_n"], **{m: t.get(m, m) for m in measures}},
+        "values": values,
     }
 
 

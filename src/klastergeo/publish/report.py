@@ -32,7 +32,7 @@ from klastergeo.publish.record import (
 )
 from klastergeo.schema import SENTRA_INDEX
 
-__all__ = ["MIN_AUC", "Figure", "adjusted_count_r2", "build_report"]
+__all__ = ["MIN_AUC", "Figure", "adjusted_count_r2", "build_report", "measure_summary"]
 
 logger = logging.getLogger(__name__)
 
@@ -245,6 +245,7 @@ def build_report(
     subtitle: str = "",
     related: pd.DataFrame | None = None,
     missing: pd.DataFrame | None = None,
+    measures: Mapping[str, pd.DataFrame] | None = None,
 ) -> str:
     """The report page of a run.
 
@@ -272,6 +273,9 @@ def build_report(
     missing
         The links the linkage table expects that a sentra lacks (``missing_links.csv``:
         ``sentra_id``, ``related_sector``, ``role``, ``reason``), listed per sentra.
+    measures
+        Per measure other than firms, its published statistics per (area_code, sector)
+        (``measures.csv``): a short section with one row per measure and sector.
     """
     import jinja2
 
@@ -312,6 +316,7 @@ def build_report(
         near_examples=[] if len(sentra) else list(near.largest),
         global_sentence=_global_sentence(global_stats, lang),
         global_table=Markup(_table(global_stats, lang=lang, index=True)),
+        measures_table=Markup(_table(measure_summary(measures), lang=lang)) if measures else "",
         models=model_blocks,
         models_note=models_note,
         figures=list(figures),
@@ -322,6 +327,44 @@ def build_report(
         if not_computed
         else "",
     )
+
+
+def measure_summary(measures: Mapping[str, pd.DataFrame] | None) -> pd.DataFrame:
+    """One row per measure and sector: its firms with a value and their share, the areas
+    in the 95 % specialisation and Gi* hot bins, the LISA high-high areas and the largest
+    published LQ (the report's measures section).
+
+    Parameters
+    ----------
+    measures
+        Per measure, its published statistics per (area_code, sector).
+
+    Examples
+    --------
+    >>> idx = pd.MultiIndex.from_product([["a", "b"], ["31"]], names=["area_code", "sector"])
+    >>> t = pd.DataFrame({"n_firms": [4, 2], "n_valued": [3, 2], "spec_bin": [2, 0],
+    ...     "gi_bin": [0, 0], "lisa_quadrant": [1, 0], "lq": [2.5, None]}, index=idx)
+    >>> list(measure_summary({"workers": t}).to_dict("records")[0].values())
+    ['workers', '31', 5, 0.8333333333333334, 1, 0, 1, 2.5]
+    """
+    rows = []
+    for name, table in (measures or {}).items():
+        for sector, part in table.groupby(level="sector", sort=False):
+            firms = int(part["n_firms"].sum())
+            valued = int(part["n_valued"].sum())
+            rows.append(
+                {
+                    "measure": name,
+                    "sector": str(sector),
+                    "n_valued": valued,
+                    "coverage": valued / firms if firms else float("nan"),
+                    "spec_hot": int((part["spec_bin"] >= 2).sum()),
+                    "gi_hot": int((part["gi_bin"] >= 2).sum()),
+                    "lisa_hh": int((part["lisa_quadrant"] == 1).sum()),
+                    "lq_max": float(part["lq"].max()),
+                }
+            )
+    return pd.DataFrame(rows)
 
 
 def _records_counts(records: RecordsRecord, lang: str) -> pd.DataFrame:

@@ -132,6 +132,7 @@ def write_workbook(
     coefficients: dict[str, pd.DataFrame],
     rejected: pd.DataFrame,
     lang: str = "id",
+    measures: pd.DataFrame | None = None,
 ) -> Path:
     """Write ``results.xlsx`` (replaced only once written whole).
 
@@ -153,6 +154,9 @@ def write_workbook(
         The rejected records with their reasons (``rejected.csv``).
     lang
         ``"id"`` or ``"en"``: sheet names and summary labels.
+    measures
+        The statistics of the measures other than firms (``measures.csv``, long); a
+        sheet after the global statistics when given and not empty.
 
     Returns
     -------
@@ -170,6 +174,8 @@ def write_workbook(
         (t["areas"], areas, "areas.gpkg / areas.parquet"),
         (t["global"], global_stats.reset_index(), "global.csv"),
     ]
+    if measures is not None and len(measures):
+        sheets.append((t["measures"], measures, "measures.csv"))
     if coefficients:
         models = pd.concat(
             [c.assign(**{t["model"]: kind}) for kind, c in coefficients.items()],

@@ -135,6 +135,9 @@ class RunResult:
     missing_links: pd.DataFrame | None = None  # missing_links.csv
     graph: Graph | None = None  # the libpysal Graph the statistics used
     sample: pd.DataFrame | None = None  # the models' sample strata, when sampled
+    #: Per measure of ``analysis.measures`` other than firms, its statistics per area
+    #: and sector (``measures.csv``; :func:`klastergeo.analysis.measure.measure_statistics`).
+    measures: dict[str, pd.DataFrame] = field(default_factory=dict)
     #: What the files may show (:class:`~.protection.Protection`): the tables above are
     #: as published, suppressed sums blank and marked in ``<measure>_flag`` columns.
     disclosure: Protection | None = field(default=None, repr=False)
@@ -464,6 +467,7 @@ def _result(
         missing_links=located.missing if located is not None else None,
         graph=weights.graph,
         sample=fitted.sample,
+        measures=stats.measures,
     )
 
 
@@ -614,6 +618,7 @@ def _report(
         has_map=parts.fmap is not None,
         related=result.related,
         missing=result.missing_links,
+        measures=result.measures,
     )
     return shown
 
@@ -657,6 +662,7 @@ def _write_files(
         bands=parts.weights.bands,
         candidates=result.candidates,
         locale=locale,
+        measures=result.measures,
     )
     _layers_and_workbook(stage, config, record, result, fitted, global_rows)
     writer.model_outputs(stage, None, fitted.fitted, fitted.sample, locale=locale)
@@ -678,6 +684,7 @@ def _layers_and_workbook(
     """``areas.gpkg`` and ``sentra.gpkg`` (GIS), and ``results.xlsx`` (spreadsheet)."""
     layer = result.areas
     gis.write_layers(stage, layer=layer, sentra=result.sentra, created=record.created)
+    gis.write_measure_layers(stage, areas=layer, measures=result.measures, created=record.created)
     workbook.write_workbook(
         stage / "results.xlsx",
         summary=record,
@@ -687,4 +694,5 @@ def _layers_and_workbook(
         coefficients={k: m.coefficients for k, m in fitted.fitted.items()},
         rejected=result.validation.rejected,
         lang=config.map.lang,
+        measures=writer.measure_rows(result.measures) if result.measures else None,
     )

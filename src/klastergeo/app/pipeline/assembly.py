@@ -287,6 +287,7 @@ def draw_map(
         parents=parents,
         provinces=study.provinces() if len(result.areas) > config.map.max_areas else None,
         related_firms=related_points(columns, result.colocated, store) if few else None,
+        measures=result.measures or None,
     )
     style = maps.MapStyle(
         lang=config.map.lang,

@@ -26,6 +26,7 @@ import shapely
 from numpy.typing import NDArray
 
 from klastergeo.analysis import disclosure as sdc
+from klastergeo.analysis import measure
 from klastergeo.analysis.geometry import has_point, to_metric
 from klastergeo.app.config import RunConfig
 from klastergeo.app.pipeline.counting import Counts, lq_column
@@ -143,6 +144,7 @@ class Protection:
             typology=_blank(result.typology, self.typology, sentra),
             diagnosis=_blank(result.diagnosis, _with_scores(self.diagnosis), sentra),
             concentration=self._concentration(result.concentration),
+            measures=self._measures(result),
             disclosure=self,
         )
 
@@ -249,6 +251,20 @@ class Protection:
         for column in _LQ_COLUMNS:
             if column in out:
                 out[column] = out[column].mask(flag.to_numpy() > 0)
+        return out
+
+    def _measures(self, result: RunResult) -> dict[str, pd.DataFrame]:
+        """The statistics of each measure (``measures.csv``) with the sums this
+        protection suppresses blank, and what they would give back
+        (:func:`klastergeo.analysis.measure.withhold`)."""
+        out = {}
+        for name, table in result.measures.items():
+            column = f"{name}_flag"
+            if name not in sdc.MEASURES or result.graph is None or column not in self.cells:
+                out[name] = table
+                continue
+            hidden = self.cells[column] > 0 if self.enabled else self.cells[column] < 0
+            out[name] = measure.withhold(table, hidden, result.graph)
         return out
 
     def _concentration(self, table: pd.DataFrame | None) -> pd.DataFrame | None:

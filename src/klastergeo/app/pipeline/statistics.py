@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from klastergeo.analysis import aggregate, autocorrelation, specialisation
+from klastergeo.analysis import aggregate, autocorrelation, measure, specialisation
 from klastergeo.app.config import AnalysisOptions
 from klastergeo.app.pipeline._steps import Notes
 from klastergeo.app.pipeline.counting import Counts
 from klastergeo.app.pipeline.weighting import Weights
 from klastergeo.errors import ConfigError, preview
 
-__all__ = ["Statistics", "analyse", "analysed_sectors"]
+__all__ = ["Statistics", "analyse", "analysed_sectors", "measure_tables"]
 
 logger = logging.getLogger(__name__)
 
@@ -25,12 +25,15 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Statistics:
     """The area table with every statistic (``spec_*``, ``gi_*``, ``lisa_*``), global Moran's I per
-    analysed sector, the analysed sectors and those skipped for too few firms."""
+    analysed sector, the analysed sectors and those skipped for too few firms; ``measures``:
+    per measure of ``analysis.measures`` other than firms, the statistics of its sums
+    (:func:`klastergeo.analysis.measure.measure_statistics`, analysed sectors only)."""
 
     table: pd.DataFrame
     global_stats: pd.DataFrame
     analysed: tuple[str, ...]
     skipped: dict[str, int]
+    measures: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def analysed_sectors(
@@ -131,7 +134,65 @@ def analyse(
                 f"global Moran's I of sector(s) {', '.join(undefined)}",
                 "the same number of firms in every area (no variation)",
             )
-    return Statistics(table, global_stats, tuple(analysed), skipped)
+    measures = measure_tables(options, counts, weights, sectors, notes)
+    return Statistics(table, global_stats, tuple(analysed), skipped, measures)
+
+
+def measure_tables(
+    options: AnalysisOptions,
+    counts: Counts,
+    weights: Weights,
+    sectors: list[str],
+    notes: Notes,
+) -> dict[str, pd.DataFrame]:
+    """The statistics of every measure of ``analysis.measures`` other than firms (whose
+    statistics are the area table's), per analysed sector.
+
+    Parameters
+    ----------
+    options
+        The ``[analysis]`` options: ``measures`` and the inference options.
+    counts
+        The counts; their ``firms`` carry each firm's values (none for a counts file).
+    weights
+        The spatial weights; the statistics use their ``graph``.
+    sectors
+        The analysed sectors.
+    notes
+        Where measures that cannot be computed are noted (no firms' values, none
+        recorded).
+    """
+    asked = [m for m in options.measures if m != "firms"]
+    if not asked or not sectors:
+        return {}
+    if counts.source is not None:
+        notes.add(
+            "statistics",
+            f"statistics of {', '.join(asked)}",
+            "a counts file gives sums per area, not each firm's value: the firms' "
+            "permutation nulls need the firms",
+        )
+        return {}
+    out = {}
+    for name in asked:
+        if name not in counts.firms or not counts.firms[name].notna().any():
+            notes.add("statistics", f"statistics of {name}", f"no kept firm has a value of {name}")
+            continue
+        out[name] = measure.measure_statistics(
+            counts.firms,
+            weights.graph,
+            measure=name,
+            sectors=sectors,
+            permutations=options.permutations,
+            seed=options.seed,
+            alpha=options.alpha,
+            fdr=options.fdr,
+            spec_fdr=options.spec_fdr,
+            gi_inference=options.gi_inference,
+            lisa_inference=options.lisa_inference,
+            alternative=options.alternative,
+        )
+    return out
 
 
 def _note_undefined(

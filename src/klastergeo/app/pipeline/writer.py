@@ -41,7 +41,7 @@ from klastergeo.publish.record import (
     RunRecord,
     SectorsRecord,
 )
-from klastergeo.schema import AREA_COLUMNS, SENTRA_COLUMNS, SENTRA_INDEX
+from klastergeo.schema import AREA_COLUMNS, MEASURE_COLUMNS, SENTRA_COLUMNS, SENTRA_INDEX
 
 if TYPE_CHECKING:
     from libpysal.graph import Graph
@@ -54,6 +54,7 @@ __all__ = [
     "figures",
     "firm_columns",
     "global_table",
+    "measure_rows",
     "model_outputs",
     "near_miss_summary",
     "rejection_report",
@@ -281,6 +282,23 @@ def firm_columns(firms: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def measure_rows(measures: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The statistics of several measures as one long table (``measures.csv``).
+
+    Parameters
+    ----------
+    measures
+        Per measure, its (published) statistics indexed by (``area_code``, ``sector``).
+    """
+    frames = [
+        table.reset_index().assign(measure=name).reindex(columns=list(MEASURE_COLUMNS))
+        for name, table in measures.items()
+    ]
+    if not frames:
+        return pd.DataFrame(columns=list(MEASURE_COLUMNS))
+    return pd.concat(frames, ignore_index=True)
+
+
 def run_tables(
     folder: Path,
     *,
@@ -292,6 +310,7 @@ def run_tables(
     bands: pd.DataFrame | None,
     candidates: pd.DataFrame | None = None,
     locale: str = "en",
+    measures: dict[str, pd.DataFrame] | None = None,
 ) -> None:
     """The data files of a run: areas, sentra, global statistics and profiles (the firms
     are streamed by :func:`klastergeo.app.pipeline.firm_output.write_firms`).
@@ -320,7 +339,13 @@ def run_tables(
         sentra.
     locale
         The CSV style (``[output] csv_locale``).
+    measures
+        Per measure other than firms, its statistics (``measures.csv``, long, the
+        columns of :data:`~klastergeo.schema.MEASURE_COLUMNS`); nothing is written
+        without one.
     """
+    if measures:
+        csv(measure_rows(measures), folder / "measures.csv", locale=locale)
     areas_table = table.reset_index()
     columns = [c for c in AREA_COLUMNS if c in areas_table.columns]
     columns += [c for c in areas_table.columns if c.startswith("p_")]
@@ -484,6 +509,7 @@ def report_page(
     has_map: bool,
     related: pd.DataFrame | None = None,
     missing: pd.DataFrame | None = None,
+    measures: dict[str, pd.DataFrame] | None = None,
 ) -> None:
     """``report.html`` (:func:`klastergeo.publish.report.build_report`).
 
@@ -507,6 +533,8 @@ def report_page(
         The sentra's related industries (``related.csv``), or None.
     missing
         The links the sentra lack (``missing_links.csv``), or None.
+    measures
+        Per measure other than firms, its published statistics (a section of its own).
     """
     page = report_mod.build_report(
         record,
@@ -519,6 +547,7 @@ def report_page(
         subtitle=config.map.title or "",
         related=related,
         missing=missing,
+        measures=measures,
     )
     write_text(folder / "report.html", page)
 

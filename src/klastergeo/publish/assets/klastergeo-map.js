@@ -393,9 +393,41 @@
         view.find(e.target.value);
       });
     });
+    if (data.measures) {
+      KG.measureSelector(map, data, part, restyle);
+    }
     KG.view = view;
     KG.showSentra(state.sector);
     return view;
+  };
+
+  // The measure selector (firms, workers, output ...): which table of class codes the
+  // areas are coloured by. ``data.measures.values[m]`` are coded as ``data.values``
+  // (the firms'); the tooltips keep the firm counts.
+  KG.measureSelector = function (map, data, part, restyle) {
+    var m = data.measures;
+    var control = L.control({ position: "topright" });
+    control.onAdd = function () {
+      var div = L.DomUtil.create("div", "klastergeo-control klastergeo-measures leaflet-bar");
+      var html = "<label>" + escapeHtml(m.label) + ' <select class="klastergeo-measure">';
+      m.names.forEach(function (name) {
+        html += '<option value="' + escapeHtml(name) + '">' + escapeHtml(m.labels[name]) +
+          "</option>";
+      });
+      div.innerHTML = html + "</select></label>";
+      L.DomEvent.disableClickPropagation(div);
+      div.querySelector(".klastergeo-measure").addEventListener("change", function (e) {
+        KG.setMeasure(e.target.value);
+      });
+      return div;
+    };
+    control.addTo(map);
+    KG.measure = "firms";
+    KG.setMeasure = function (name) {
+      KG.measure = name;
+      part.values = name === "firms" ? data.values : m.values[name];
+      restyle();
+    };
   };
 
   // The search index of a split map, flat: per area its province (position), its place

@@ -1,0 +1,244 @@
+"""A run with ``--measure workers,output``: measures.csv holds the statistics the
+analysis function gives, suppressed sums are blank and what would give them back is
+withheld; without the option the outputs are those of a firm-count run."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+from libpysal.graph import Graph
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from klastergeo.analysis import measure
+from klastergeo.app.cli import app
+from klastergeo.app.config import load_config
+from klastergeo.app.pipeline import firm_output
+from klastergeo.errors import ConfigError
+from klastergeo.publish import maps, messages
+from klastergeo.schema import MEASURE_COLUMNS
+from tests.worlds.browser import CHROMIUM, FLAGS
+from tests.worlds.lattice import custom_study
+
+runner = CliRunner()
+QUICK = (
+    '[area]\nboundaries = "desa.gpkg"\nid_col = "kode"\n'
+    "[analysis]\npermutations = 99\nmin_sector_firms = 5\n[pointpattern]\nenabled = false\n"
+    '[report]\nfigures = "none"\n[map]\ntiles = "none"\n'
+)
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 6 x 6 lattice with a furniture sentra; skewed workers and output, some missing,
+    and one big firm alone in its cell (dominance)."""
+    folder = tmp_path_factory.mktemp("measures")
+    registry = custom_study(
+        folder, (6, 6), {"r2c2": 40, "r2c3": 25}, background={"10": 8, "31": 1}, seed=4
+    )
+    rng = np.random.default_rng(4)
+    n = len(registry)
+    registry["workers"] = np.round(rng.lognormal(1.5, 0.4, n)) + 1
+    registry["output"] = np.round(rng.gamma(1.5, 30.0, n), 1)
+    registry.loc[rng.random(n) < 0.1, "workers"] = np.nan  # missing, not 0
+    registry.to_csv(folder / "firms.csv", index=False)
+    (folder / "quick.toml").write_text(QUICK, encoding="utf-8")
+    return folder
+
+
+def _run(study: Path, out: Path, *extra: str) -> Path:
+    args = [
+        "run",
+        "--config",
+        str(study / "quick.toml"),
+        "--records",
+        str(study / "firms.csv"),
+        "--out",
+        str(out),
+        *extra,
+    ]
+    done = runner.invoke(app, args, catch_exceptions=False)
+    assert done.exit_code == 0, done.output
+    return out
+
+
+@pytest.fixture(scope="module")
+def runs(study: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """A firm-count run, one with workers and output, and one with workers and no
+    disclosure control."""
+    base = tmp_path_factory.mktemp("runs")
+    return (
+        _run(study, base / "firms"),
+        _run(study, base / "measures", "--measure", "workers,output"),
+        _run(study, base / "open", "--measure", "workers", "--set", "disclosure.enabled=false"),
+    )
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _measures(out: Path) -> pd.DataFrame:
+    table = pd.read_csv(
+        out / "measures.csv", dtype={"area_code": str, "sector": str, "value_flag": object}
+    )
+    assert tuple(table.columns) == MEASURE_COLUMNS
+    return table.set_index(["measure", "area_code", "sector"])
+
+
+def test_firm_count_outputs_are_unchanged(runs) -> None:
+    plain, measured, _ = runs
+    assert not (plain / "measures.csv").exists()
+    for name in ("areas.parquet", "sentra.csv", "global.csv", "concentration.csv"):
+        assert _digest(plain / name) == _digest(measured / name), name
+
+
+def test_measures_csv_holds_the_analysis_functions_numbers(study: Path, runs) -> None:
+    """Without disclosure control, every column equals measure_statistics on the run's
+    firms and weights (queen contiguity of the lattice)."""
+    _, _, open_run = runs
+    table = _measures(open_run)
+    assert set(table.index.get_level_values("measure")) == {"workers"}
+    firms = firm_output.read_firms(open_run)
+    areas = gpd.read_file(study / "desa.gpkg").set_index("kode").to_crs(32749)
+    graph = Graph.build_contiguity(areas, rook=False)  # queen, as the run's
+    written = table.xs("workers", level="measure")
+    analysed = sorted(written.index.get_level_values("sector").unique())
+    ours = measure.measure_statistics(
+        firms, graph, measure="workers", sectors=analysed, permutations=99, seed=0, spec_fdr=True
+    )
+    written = written.reindex(ours.index)
+    assert (written["value_flag"].fillna("") == "").all()
+    for column in ours.columns:
+        np.testing.assert_allclose(
+            written[column].to_numpy(float), ours[column].to_numpy(float), rtol=1e-9,
+            err_msg=column,
+        )  # fmt: skip
+    assert np.isfinite(written["gi_z"]).all() and np.isfinite(written["lq"]).any()
+    # some firms have no workers: coverage below 1 somewhere, never above
+    assert (written["coverage"].dropna() <= 1).all() and (written["coverage"] < 1).any()
+
+
+def test_suppressed_sums_and_what_gives_them_back_are_blank(runs) -> None:
+    """The cells the area table suppresses are blank in measures.csv too (sum and
+    quotient), a sum of fewer than three reporting firms is never published, and a
+    sector with a suppressed cell publishes no continuous statistic of its sums (bins,
+    quadrants and pseudo p-values stay)."""
+    _, measured, open_run = runs
+    table = _measures(measured)
+    areas = pd.read_parquet(measured / "areas.parquet").set_index(["area_code", "sector"])
+    raw = _measures(open_run).xs("workers", level="measure")
+    for name in ("workers", "output"):
+        rows = table.xs(name, level="measure")
+        flags = areas[f"{name}_flag"].reindex(rows.index).fillna("")
+        hidden = rows["value_flag"].fillna("") == "suppressed"
+        assert hidden.any() and (~hidden).sum() > 20
+        assert (hidden.to_numpy() == (flags == "suppressed").to_numpy()).all()
+        assert rows.loc[hidden, ["value", "lq", "lq_low", "lq_high"]].isna().all().all()
+        few = (rows["n_valued"] > 0) & (rows["n_valued"] < 3)
+        assert few.any() and rows.loc[few, "value"].isna().all()
+        sectors = set(rows.index[hidden.to_numpy()].get_level_values("sector"))
+        for sector in sectors:
+            blank = rows.xs(sector, level="sector")
+            assert blank[["gi_z", "gi_p", "lisa_i", "lisa_p", "spec_ratio"]].isna().all().all()
+            assert blank["gi_bin"].notna().all() and blank["lisa_p_sim"].notna().all()
+        if name == "workers":  # what is published is the open run's number
+            shown = rows["value"].notna()
+            np.testing.assert_allclose(
+                rows.loc[shown, "value"], raw.reindex(rows.index).loc[shown, "value"]
+            )
+
+
+def _page_payload(html: str) -> dict:
+    """The JSON argument of the map page's sector view."""
+    start = html.index("{", html.index("klastergeo.sectorView("))
+    return json.JSONDecoder().raw_decode(html[start:])[0]
+
+
+def test_layers_workbook_report_and_map_carry_the_measures(runs) -> None:
+    plain, measured, _ = runs
+    table = _measures(measured)
+    # GIS: one layer per measure, a column per statistic and sector
+    assert pyogrio.list_layers(measured / "measures.gpkg")[:, 0].tolist() == ["workers", "output"]
+    layer = gpd.read_file(measured / "measures.gpkg", layer="workers").set_index("area_code")
+    rows = table.xs(("workers", "31"), level=("measure", "sector")).reindex(layer.index)
+    np.testing.assert_array_equal(layer["gi_bin_31"], rows["gi_bin"])
+    np.testing.assert_allclose(layer["value_31"], rows["value"])  # NaN where suppressed
+    assert not (plain / "measures.gpkg").exists()
+    # workbook: a sheet of measures.csv
+    lang = "id"
+    sheet = messages.MESSAGES["workbook"][lang]["measures"]
+    assert sheet in load_workbook(measured / "results.xlsx", read_only=True).sheetnames
+    assert sheet not in load_workbook(plain / "results.xlsx", read_only=True).sheetnames
+    # report: the section, once, in the measured run only
+    heading = html.escape(messages.MESSAGES["report"][lang]["measures"])
+    assert (measured / "report.html").read_text("utf-8").count(heading) == 1
+    assert heading not in (plain / "report.html").read_text("utf-8")
+    # map: the selector's codes are the measure's bins, as the firms' are coded
+    page = _page_payload((measured / "map.html").read_text("utf-8"))
+    assert page["measures"]["names"] == ["firms", "workers", "output"]
+    codes = page["measures"]["values"]["output"]["gi"]["31"]
+    output = table.xs(("output", "31"), level=("measure", "sector"))
+    assert [ord(c) - 48 - 3 for c in codes] == output["gi_bin"].tolist()
+    assert "measures" not in _page_payload((plain / "map.html").read_text("utf-8"))
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+def test_the_measure_selector_recolours_the_map(runs) -> None:
+    """Choosing workers colours every area by the workers' specialisation bins of the
+    shown sector; choosing firms again gives the firm counts' colours back."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    _, measured, _ = runs
+    table = _measures(measured)
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            page = chromium.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto((measured / "map.html").as_uri(), wait_until="load")
+            page.wait_for_function("window.klastergeo && window.klastergeo.view !== undefined")
+            sector = page.evaluate("klastergeo.view.state.sector")
+            n = page.evaluate("klastergeo.view.count")
+            colours = f"Array.from({{length: {n}}}, (_, i) => klastergeo.view.colourOf(i))"
+            firms = page.evaluate(colours)
+            page.select_option(".klastergeo-measure", "workers")
+            workers = page.evaluate(colours)
+            page.select_option(".klastergeo-measure", "firms")
+            again = page.evaluate(colours)
+        finally:
+            chromium.close()
+    assert errors == []
+    bins = table.xs(("workers", sector), level=("measure", "sector"))["spec_bin"]
+    assert workers == [maps.GISTAR_COLOURS.get(int(b)) for b in bins]
+    assert again == firms and workers != firms
+
+
+def test_a_measure_nobody_reports_is_noted_not_written(study: Path, tmp_path: Path) -> None:
+    out = _run(study, tmp_path / "investment", "--measure", "investment")
+    assert not (out / "measures.csv").exists() and not (out / "measures.gpkg").exists()
+    notes = json.loads((out / "summary.json").read_text("utf-8"))["not_computed"]
+    assert {"step": "statistics", "what": "statistics of investment"}.items() <= next(
+        n for n in notes if n["what"] == "statistics of investment"
+    ).items()
+
+
+def test_a_bad_measure_is_named() -> None:
+    with pytest.raises(ConfigError, match=r"analysis\.measures='jobs' is not accepted"):
+        load_config(overrides={"analysis.measures": "workers,jobs"})
+    with pytest.raises(ConfigError, match="names a measure twice"):
+        load_config(overrides={"analysis.measures": "workers,workers"})
+    assert load_config().analysis.measures == ("firms",)
+    assert load_config(overrides={"analysis.measures": "workers, output"}).analysis.measures == (
+        "workers",
+        "output",
+    )
