@@ -174,3 +174,28 @@ def test_bad_input_is_named() -> None:
         local_specialisation(counts, graph)
     with pytest.raises(DataError, match="not columns"):
         local_specialisation(counts.abs(), graph, sectors=["nope"])
+
+
+def test_counts_must_be_whole_numbers() -> None:
+    """Fractions of firms (a measure passed as counts) are named, not tested to p = 1
+    everywhere; a float column of whole numbers is fine."""
+    from klastergeo.analysis.concentration import indices_from_counts
+
+    graph = _lattice(2)
+    counts = pd.DataFrame(
+        {"x": [1.0, 2.0, 3.0, 4.0], "y": [0.5, 2, 3, 1]}, index=pd.Index([0, 1, 2, 3])
+    )
+    with pytest.raises(
+        DataError, match=r"column 'y' holds 1 value\(s\) that are not whole.*0\.5 at row 0"
+    ):
+        local_specialisation(counts, graph)
+    whole = counts.assign(y=[1.0, 2.0, 3.0, 1.0])
+    assert local_specialisation(whole, graph)["spec_p"].notna().all()
+    cells = pd.DataFrame(
+        {"n_firms": [3.0, 1.5]},
+        index=pd.MultiIndex.from_tuples(
+            [("33.01", "10"), ("33.02", "10")], names=["area_code", "sector"]
+        ),
+    )
+    with pytest.raises(DataError, match=r"column 'n_firms'.*1\.5"):
+        indices_from_counts(cells)

@@ -42,6 +42,7 @@ from scipy import sparse, special, stats
 
 from klastergeo.analysis._graph import accepts_w
 from klastergeo.analysis.autocorrelation import fdr_adjust, hot_spot_bins
+from klastergeo.analysis.concentration import whole_counts
 from klastergeo.errors import DataError
 
 __all__ = ["COLUMNS", "local_specialisation"]
@@ -74,7 +75,8 @@ def local_specialisation(
     ----------
     counts
         Firms per area (rows, indexed by area code) and sector (columns): every sector,
-        since an area's firms of all sectors are the sum of its row.
+        since an area's firms of all sectors are the sum of its row. Whole numbers
+        (a float column of whole numbers is fine); anything else is a :class:`DataError`.
     graph
         Spatial weights over the same areas (its ``unique_ids``); only which areas are
         neighbours matters, not the weights.
@@ -126,9 +128,8 @@ def local_specialisation(
             {"spec_bin": np.int64}
         )
     table = counts.reindex(ids)
+    whole_counts(table)
     n = table.to_numpy(dtype=np.float64)
-    if (n < 0).any() or not np.isfinite(n).all():
-        raise DataError("counts: firm counts must be finite and not negative")
     total = n.sum()
     by_sector = n.sum(axis=0)
     columns = table.columns.get_indexer(pd.Index(wanted))
