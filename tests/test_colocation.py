@@ -734,3 +734,10 @@ def test_co_location_inputs_are_checked() -> None:
         colocation.local_clq(lon, lat, labels, focal=[True, False])
     with pytest.raises(DataError, match="missing"):
         colocation.global_clq(lon, lat, ["a", None, "b"])
+
+
+def test_no_focal_firm_gives_empty_tables() -> None:
+    lon, lat, labels = _crowded(0, 20)
+    out = colocation.local_clq(lon, lat, labels, focal=np.zeros(20, dtype=bool), permutations=9)
+    assert out.clq.shape == (0, 3) and out.p_value is not None and out.p_value.shape == (0, 3)
+    assert out.neighbours.empty

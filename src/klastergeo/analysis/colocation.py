@@ -892,29 +892,35 @@ def _around(places: _Places, k: int, rows: NDArray[np.int64]) -> _Around:
     size = np.ones(n, dtype=np.int64) if places.size is None else places.size
     tree = cKDTree(places.xyz, balanced_tree=False)
     home = of[rows]
-    todo, q = np.arange(len(rows)), min(k + 1, u)  # k + 1 places hold k other firms
-    parts: list[tuple[NDArray[Any], ...]] = []
-    while len(todo):
-        dist, near = tree.query(places.xyz[home[todo]], k=q, workers=-1)
-        dist, near = dist.reshape(len(todo), q), near.reshape(len(todo), q)
-        avail = size[near] - (near == home[todo][:, None])
-        kth = np.argmax(np.cumsum(avail, axis=1) >= k, axis=1)
-        band = dist[np.arange(len(todo)), kth][:, None]
-        more = (dist[:, -1] <= band[:, 0] + TIE_M) & (q < u)
-        done = ~more
-        dist, near, avail, band = dist[done], near[done], avail[done], band[done]
-        inner = dist < band - TIE_M
-        tied = ~inner & (dist <= band + TIE_M) & (avail > 0)
-        inner &= avail > 0
-        left = k - (avail * inner).sum(axis=1, keepdims=True)
-        share = np.where(tied, left / np.maximum((avail * tied).sum(axis=1, keepdims=True), 1), 1.0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            kernel = np.exp(-0.5 * (np.where(tied, band, dist) / band) ** 2)
-        a = np.where(band > 0, kernel, 1.0) * share * (inner | tied)
-        a /= (a * avail).sum(axis=1, keepdims=True)
-        r, c = np.nonzero(inner | tied)
-        parts.append((todo[done][r], near[r, c], avail[r, c], a[r, c], tied[r, c]))
-        todo, q = todo[more], min(q * 4, u)
+    parts: list[tuple[NDArray[Any], ...]] = [
+        (np.zeros(0, np.int64),) * 3 + (np.zeros(0),) + (np.zeros(0, bool),)
+    ]
+    for begin in range(0, len(rows), _FOCAL_CHUNK):  # chunks of focal firms: memory bounded
+        todo = np.arange(begin, min(begin + _FOCAL_CHUNK, len(rows)))
+        q = min(k + 1, u)  # k + 1 places hold k other firms
+        while len(todo):
+            dist, near = tree.query(places.xyz[home[todo]], k=q, workers=-1)
+            dist, near = dist.reshape(len(todo), q), near.reshape(len(todo), q)
+            avail = size[near] - (near == home[todo][:, None])
+            kth = np.argmax(np.cumsum(avail, axis=1) >= k, axis=1)
+            band = dist[np.arange(len(todo)), kth][:, None]
+            more = (dist[:, -1] <= band[:, 0] + TIE_M) & (q < u)
+            done = ~more
+            dist, near, avail, band = dist[done], near[done], avail[done], band[done]
+            inner = dist < band - TIE_M
+            tied = ~inner & (dist <= band + TIE_M) & (avail > 0)
+            inner &= avail > 0
+            left = k - (avail * inner).sum(axis=1, keepdims=True)
+            share = np.where(
+                tied, left / np.maximum((avail * tied).sum(axis=1, keepdims=True), 1), 1.0
+            )
+            with np.errstate(divide="ignore", invalid="ignore"):
+                kernel = np.exp(-0.5 * (np.where(tied, band, dist) / band) ** 2)
+            a = np.where(band > 0, kernel, 1.0) * share * (inner | tied)
+            a /= (a * avail).sum(axis=1, keepdims=True)
+            r, c = np.nonzero(inner | tied)
+            parts.append((todo[done][r], near[r, c], avail[r, c], a[r, c], tied[r, c]))
+            todo, q = todo[more], min(q * 4, u)
     row, place, firms, weight, is_tied = (np.concatenate(p) for p in zip(*parts, strict=True))
     order = np.argsort(row, kind="stable")  # by focal row, each nearest first
     return _Around(

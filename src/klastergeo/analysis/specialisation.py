@@ -151,16 +151,7 @@ def local_specialisation(
             "least 1 (1.25: a ratio above 1.25 or below 0.8; 1: the exact test)"
         )
     ids = pd.Index(graph.unique_ids)
-    missing = ids.difference(counts.index)
-    if len(missing):
-        raise DataError(
-            f"counts: {len(missing)} area(s) of the weights have no row (e.g. "
-            f"{missing[0]!r}); give every area a row, with zeros where it has no firms"
-        )
-    wanted = list(counts.columns) if sectors is None else list(sectors)
-    absent = [s for s in wanted if s not in counts.columns]
-    if absent:
-        raise DataError(f"sectors {absent!r} are not columns of counts ({list(counts.columns)})")
+    wanted = _wanted(counts, ids, sectors)
     index = pd.MultiIndex.from_product(
         [ids, pd.Index(wanted, dtype=object)], names=["area_code", "sector"]
     )
@@ -194,6 +185,22 @@ def local_specialisation(
         },
         index=index,
     )
+
+
+def _wanted(counts: pd.DataFrame, ids: pd.Index, sectors: list[str] | None) -> list[str]:
+    """The sectors asked for, after checking that ``counts`` has a row per area ``ids``
+    and a column per sector."""
+    missing = ids.difference(counts.index)
+    if len(missing):
+        raise DataError(
+            f"counts: {len(missing)} area(s) of the weights have no row (e.g. "
+            f"{missing[0]!r}); give every area a row, with zeros where it has no firms"
+        )
+    wanted = list(counts.columns) if sectors is None else list(sectors)
+    absent = [s for s in wanted if s not in counts.columns]
+    if absent:
+        raise DataError(f"sectors {absent!r} are not columns of counts ({list(counts.columns)})")
+    return wanted
 
 
 def _neighbourhoods(graph: Graph, n_areas: int) -> sparse.csr_matrix:
