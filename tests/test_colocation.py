@@ -3,6 +3,7 @@ random labelling, and the linkage table."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -457,7 +458,8 @@ def test_places_group_exactly_the_same_coordinates() -> None:
 def test_local_neighbours_among_tied_firms_come_in_input_order(layout: str, k: int) -> None:
     """The k nearest others by distance, firms at one place in input order (a firm
     among many at a market has the first k others there), as a sort of the full
-    distance matrix by (distance, position)."""
+    distance matrix by (distance, position): the neighbours of a sentra's firms
+    (local_clq shares the k-th slots among tied firms instead)."""
     lon, lat, labels = _tied(5, layout)
     n = len(labels)
     d = _chords(lon, lat)
@@ -466,9 +468,6 @@ def test_local_neighbours_among_tied_firms_come_in_input_order(layout: str, k: i
         order = [j for j in np.lexsort((np.arange(n), d[i])) if j != i][:k]
         assert idx[i].tolist() == order, i
         np.testing.assert_allclose(dist[i], d[i, order], atol=1e-6)
-    # the local quotients of tied firms are those of these neighbours
-    out = colocation.local_clq(lon, lat, labels, k=k, permutations=0)
-    np.testing.assert_array_equal(out.neighbours, idx)
 
 
 def test_tied_firms_cost_their_places() -> None:
@@ -735,3 +734,192 @@ def test_sentra_p_values_are_uniform_under_random_labelling() -> None:
     sd = np.sqrt(0.05 * 0.95 / len(p))
     assert abs((p < 0.05).mean() - 0.05) <= 3.5 * sd, (p < 0.05).mean()
     assert abs(p.mean() - 0.5) <= 3.5 * np.sqrt(1 / 12 / len(p)) + 1 / 200
+
+
+# --- ties (issue 27): a micrometre's tolerance, local quotients independent of row order
+
+
+def test_equidistant_nearest_neighbours_tie_at_javas_longitudes() -> None:
+    """Firm b sits halfway between a and c: its two nearest neighbours tie although the
+    stored longitudes make the distances differ by a few nanometres."""
+    out = colocation.global_clq(
+        [110.122, 110.123, 110.124], [-7.456] * 3, ["a", "b", "c"], permutations=0
+    )
+    assert out.loc[("b", "a"), "clq"] == pytest.approx(1.0)
+    assert out.loc[("b", "c"), "clq"] == pytest.approx(1.0)
+    lclq = colocation.local_clq(
+        [110.122, 110.123, 110.124], [-7.456] * 3, ["a", "b", "c"], k=1, permutations=0
+    )
+    assert lclq.clq.loc[1, "a"] == pytest.approx(1.0) and lclq.clq.loc[1, "c"] == pytest.approx(1.0)
+
+
+def _brute_local(lon: np.ndarray, lat: np.ndarray, labels: np.ndarray, k: int) -> pd.DataFrame:
+    """The local CLQ firm by firm in plain Python: the others nearer than the k-th
+    distance D count fully, the t others at D (within TIE_M) share the k - m slots left,
+    each weighing exp(-0.5 d^2 / D^2) (1 when D is 0)."""
+    d = _chords(lon, lat)
+    n = len(labels)
+    sectors = sorted(set(labels.tolist()))
+    rows = []
+    for i in range(n):
+        others = [j for j in range(n) if j != i]
+        kk = min(k, n - 1)
+        band = sorted(d[i, j] for j in others)[kk - 1]
+        inner = [j for j in others if d[i, j] < band - colocation.TIE_M]
+        tied = [j for j in others if abs(d[i, j] - band) <= colocation.TIE_M]
+        member = dict.fromkeys(inner, 1.0) | {j: (kk - len(inner)) / len(tied) for j in tied}
+        weight = {
+            j: f * (math.exp(-0.5 * (min(d[i, j], band) / band) ** 2) if band > 0 else 1.0)
+            for j, f in member.items()
+        }
+        total = sum(weight.values())
+        row = {}
+        for b in sectors:
+            share = sum(w for j, w in weight.items() if labels[j] == b) / total
+            others_b = sum(1 for j in others if labels[j] == b)
+            row[b] = share / (others_b / (n - 1)) if others_b else np.nan
+        rows.append(row)
+    return pd.DataFrame(rows, columns=sectors)
+
+
+def _crowded(seed: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A small layout where most firms share a few places (village centres) and some
+    places lie on a lattice (equidistant neighbours)."""
+    rng = np.random.default_rng(seed)
+    centres = np.column_stack(
+        [110.1 + 0.001 * rng.integers(0, 4, 6), -7.4 + 0.001 * rng.integers(0, 4, 6)]
+    )
+    at = rng.integers(0, len(centres), n)
+    lon, lat = centres[at, 0].copy(), centres[at, 1].copy()
+    loose = rng.random(n) < 0.2
+    lon[loose] = 110.1 + rng.random(loose.sum()) * 0.004
+    lat[loose] = -7.4 + rng.random(loose.sum()) * 0.004
+    labels = rng.choice(np.array(["10", "13", "25"]), n, p=[0.5, 0.3, 0.2])
+    return lon, lat, labels
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("k", [1, 3, 8])
+def test_local_clq_with_ties_is_the_brute_force(seed: int, k: int) -> None:
+    lon, lat, labels = _crowded(seed, 12 + 7 * seed)
+    out = colocation.local_clq(lon, lat, labels, k=k, permutations=0)
+    want = _brute_local(lon, lat, labels, k)
+    np.testing.assert_allclose(
+        out.clq.to_numpy(), want[list(out.clq.columns)].to_numpy(), rtol=1e-9
+    )
+    sums = (
+        out.neighbours.assign(mass=lambda f: f["firms"] * f["weight"])
+        .groupby("focal")["mass"]
+        .sum()
+    )
+    np.testing.assert_allclose(sums.to_numpy(), 1.0)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_local_clq_does_not_depend_on_the_order_of_the_rows(seed: int) -> None:
+    """Shuffled rows give every firm the same quotients (before, a firm among many at a
+    village centre got 0.667 or 1.333 depending on which of them came first)."""
+    lon, lat, labels = _crowded(100 + seed, 60)
+    out = colocation.local_clq(lon, lat, labels, k=8, permutations=0)
+    order = np.random.default_rng(seed).permutation(len(labels))
+    again = colocation.local_clq(lon[order], lat[order], labels[order], k=8, permutations=0)
+    back = again.clq.set_axis(order).sort_index()
+    np.testing.assert_allclose(back.to_numpy(), out.clq.to_numpy(), rtol=1e-12)
+    glob = colocation.global_clq(lon[order], lat[order], labels[order], permutations=0)
+    np.testing.assert_allclose(
+        glob["clq"], colocation.global_clq(lon, lat, labels, permutations=0)["clq"], rtol=1e-12
+    )
+
+
+def _brute_p(lon: np.ndarray, lat: np.ndarray, labels: np.ndarray, i: int, k: int, b: str) -> float:
+    """The exact conditional p-value of firm i's local share of b when the other firms'
+    labels are shuffled: its neighbours' labels are a draw without replacement from the
+    others', so the share's law follows by enumerating how many b firms each weight
+    group (the nearer places, the tied group) receives (a multivariate hypergeometric)."""
+    from itertools import product
+
+    from scipy.stats import hypergeom
+
+    d = _chords(lon, lat)[i]
+    n = len(labels)
+    others = [j for j in range(n) if j != i]
+    band = sorted(d[j] for j in others)[k - 1]
+    groups: dict[float, int] = {}
+    inner = [j for j in others if d[j] < band - colocation.TIE_M]
+    tied = [j for j in others if abs(d[j] - band) <= colocation.TIE_M]
+    for j in inner:
+        w = math.exp(-0.5 * (d[j] / band) ** 2) if band > 0 else 1.0
+        groups[w] = groups.get(w, 0) + 1
+    w_tied = (k - len(inner)) / len(tied) * (math.exp(-0.5) if band > 0 else 1.0)
+    sizes = [*groups.values(), len(tied)]
+    weights = [*groups.keys(), w_tied]
+    total = sum(w * s for w, s in zip(weights, sizes, strict=True))
+    near = [math.exp(-0.5 * (d[j] / band) ** 2) if band > 0 else 1.0 for j in inner]
+    share = sum(w for j, w in zip(inner, near, strict=True) if labels[j] == b)
+    share = (share + w_tied * sum(labels[j] == b for j in tied)) / total
+    good, pool = sum(labels[j] == b for j in others), n - 1
+    p = 0.0
+    for got in product(*(range(s + 1) for s in sizes)):
+        prob, g, left = 1.0, good, pool
+        for s, x in zip(sizes, got, strict=True):
+            prob *= hypergeom(left, g, s).pmf(x)
+            g, left = g - x, left - s
+        if sum(w * x for w, x in zip(weights, got, strict=True)) / total >= share - 1e-12:
+            p += prob
+    return p
+
+
+@pytest.mark.parametrize("slots", [1_000, 0])
+def test_local_p_values_are_the_exact_conditional_law_with_ties(
+    slots: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Firm 0 has two nearer neighbours and 40 others tied at its k-th distance (a
+    village centre): the permutation p-value is the exact one, whether the tied firms'
+    labels are drawn firm by firm or as counts."""
+    monkeypatch.setattr(colocation, "_SLOTS", slots)
+    rng = np.random.default_rng(3)
+    lon = np.concatenate(
+        [[110.0, 110.0001, 110.0], np.full(40, 110.0005), 110.01 + rng.random(40) * 0.01]
+    )
+    lat = np.concatenate([[-7.0, -7.0, -7.0001], np.full(40, -7.0), -7.01 + rng.random(40) * 0.01])
+    labels = np.array(
+        ["a"] + ["b", "a"] + ["b"] * 14 + ["a"] * 26 + list(rng.choice(["a", "b"], 40))
+    )
+    permutations = 1999
+    out = colocation.local_clq(lon, lat, labels, focal=[0], k=5, permutations=permutations, seed=1)
+    assert out.p_value is not None
+    exact = _brute_p(lon, lat, labels, 0, 5, "b")
+    mc = (out.p_value.loc[0, "b"] * (permutations + 1) - 1) / permutations
+    assert abs(mc - exact) < 4 * math.sqrt(exact * (1 - exact) / permutations) + 1e-9, (mc, exact)
+    assert out.clq.loc[0, "b"] == pytest.approx(
+        _brute_local(lon, lat, labels, 5).loc[0, "b"], rel=1e-9
+    )
+
+
+def test_co_location_inputs_are_checked() -> None:
+    from klastergeo.errors import DataError
+
+    lon, lat, labels = [110.0, 110.1, 110.2], [-7.0, -7.0, -7.0], ["a", "b", "a"]
+    with pytest.raises(DataError, match="2 latitudes and 3 sectors"):
+        colocation.global_clq(lon, lat[:2], labels)
+    with pytest.raises(DataError, match=r"1 firm\(s\).*rows 1.*lat=nan"):
+        colocation.local_clq(lon, [-7.0, np.nan, -7.0], labels)
+    with pytest.raises(DataError, match="lon=400"):
+        colocation.global_clq([110.0, 400.0, 110.2], lat, labels)
+    with pytest.raises(ConfigError, match=r"k=0 \(a whole number >= 1\); permutations=-1"):
+        colocation.local_clq(lon, lat, labels, k=0, permutations=-1)
+    with pytest.raises(ConfigError, match="permutations=-5"):
+        colocation.global_clq(lon, lat, labels, permutations=-5)
+    with pytest.raises(DataError, match="positions 3 outside 0 to 2"):
+        colocation.local_clq(lon, lat, labels, focal=[0, 3])
+    with pytest.raises(DataError, match="mask of 2 values for 3 firms"):
+        colocation.local_clq(lon, lat, labels, focal=[True, False])
+    with pytest.raises(DataError, match="missing"):
+        colocation.global_clq(lon, lat, ["a", None, "b"])
+
+
+def test_no_focal_firm_gives_empty_tables() -> None:
+    lon, lat, labels = _crowded(0, 20)
+    out = colocation.local_clq(lon, lat, labels, focal=np.zeros(20, dtype=bool), permutations=9)
+    assert out.clq.shape == (0, 3) and out.p_value is not None and out.p_value.shape == (0, 3)
+    assert out.neighbours.empty

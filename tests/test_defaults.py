@@ -11,7 +11,14 @@ from types import ModuleType
 
 import pytest
 
-from klastergeo.analysis import autocorrelation, pointpattern, scale, sentra, weights
+from klastergeo.analysis import (
+    autocorrelation,
+    pointpattern,
+    scale,
+    sentra,
+    specialisation,
+    weights,
+)
 from klastergeo.analysis import regression as models
 from klastergeo.analysis import spatial_regression as spatial_models
 from klastergeo.app.config import (
@@ -59,6 +66,7 @@ LIBRARY = [
         for name in ("permutations", "seed")
     ],
     (spatial_models.residual_moran, "seed", "analysis.seed"),
+    (specialisation.local_specialisation, "margin", "analysis.spec_margin"),
     *[
         (sentra.delineate, name, f"sentra.{name}")
         for name in (

@@ -4,6 +4,7 @@ hot-spot categories on a hand-built space-time cube, and sentra lineages."""
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import pandas as pd
@@ -222,3 +223,86 @@ def test_firm_flows_are_set_arithmetic() -> None:
             assert got.loc[lineage, f"survivors_{now}"] == len(a & b)
             assert got.loc[lineage, f"exits_{now}"] == len(a - b)
             assert got.loc[lineage, f"entries_{now}"] == len(b - a)
+
+
+# --- the fewest periods of each emerging hot-spot category (issue 27)
+
+
+@pytest.mark.parametrize("t", [2, 3, 4, 5, 6])
+def test_smallest_trend_p_is_the_minimum_over_every_series(t: int) -> None:
+    """Every series of t values up to order (each value one of t ranks: all orders and
+    all ways to tie) through mann_kendall: its smallest p-value is smallest_trend_p."""
+    series = np.array(list(itertools.product(range(t), repeat=t)), dtype=float)
+    p = dynamics.mann_kendall(series)["p_value"].to_numpy()
+    assert np.nanmin(p) == pytest.approx(dynamics.smallest_trend_p(t), rel=1e-12)
+
+
+@pytest.mark.parametrize("t", [3, 4, 5, 6, 7])
+def test_the_exact_law_of_s_agrees_that_four_periods_are_too_few(t: int) -> None:
+    """Under no trend every order of t distinct values is equally likely: the exact
+    two-sided p-value of the largest |S| is 2 / t! (0.083 at t = 4, 0.017 at t = 5),
+    on the same side of 0.05 as the normal approximation the module uses."""
+    orders = np.array(list(itertools.permutations(range(t))), dtype=float)
+    s = dynamics.mann_kendall(orders)["S"].to_numpy()
+    exact = np.mean(np.abs(s) >= t * (t - 1) / 2)
+    assert exact == pytest.approx(2 / math.factorial(t))
+    assert (exact < 0.05) == (dynamics.smallest_trend_p(t) < 0.05) == (t >= 5)
+
+
+def _random_cube(t: int, rows: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """z-scores of many areas over t periods (random levels, trends, noise and jumps)
+    and their bins at 90 % (|z| > 1.645), as the specialisation statistic gives."""
+    rng = np.random.default_rng(seed)
+    level = rng.normal(0, 3, (rows, 1))
+    slope = rng.normal(0, 1.5, (rows, 1)) * (rng.random((rows, 1)) < 0.5)
+    z = level + slope * np.arange(t) + rng.normal(0, rng.choice([0.1, 1, 3], (rows, 1)), (rows, t))
+    z[rng.random((rows, t)) < 0.1] = 0.0  # a period where nothing is significant
+    bins = np.sign(z) * (np.abs(z) > 1.645)
+    return pd.DataFrame(bins), pd.DataFrame(z)
+
+
+@pytest.mark.parametrize("t", range(2, 11))
+def test_categories_occur_exactly_from_their_minimum_periods(t: int) -> None:
+    """Random space-time cubes of t periods show no category before its minimum
+    number of periods; hand-built series show each at its minimum."""
+    least = dynamics.minimum_periods(0.05)
+    bins, z = _random_cube(t, 20_000, t)
+    categories = dynamics.emerging_hot_spots(bins, z)["category"]
+    seen = {c.rsplit(" ", 2)[0] for c in categories if c != "no pattern"}
+    assert all(least[c] <= t for c in seen), seen
+    assert set(dynamics.possible_categories(t)) >= seen
+    example = {  # a series of each category at its minimum (hot; cold is the mirror)
+        "persistent": [3.0, 3.0],
+        "oscillating": [-3.0, 3.0],
+        "new": [0.0, 3.0],
+        "consecutive": [0.0, 3.0, 3.0],
+        "sporadic": [3.0, 0.0, 3.0],
+        "intensifying": [2.0, 3.0, 4.0, 5.0, 6.0],
+        "diminishing": [6.0, 5.0, 4.0, 3.0, 2.0],
+        "historical": [3.0] * 9 + [0.0],
+    }
+    for name, series in example.items():
+        if len(series) != t:
+            continue
+        assert least[name] == t
+        for sign, word in ((1, "hot"), (-1, "cold")):
+            zz = pd.DataFrame([np.array(series) * sign])
+            bb = np.sign(zz) * (zz.abs() > 1.645)
+            got = dynamics.emerging_hot_spots(bb, zz)
+            assert got["category"].iloc[0] == f"{name} {word} spot"
+            assert name in got.attrs["possible"]
+
+
+def test_four_surveys_cannot_intensify_and_the_result_says_so() -> None:
+    """With four periods an ever-rising hot spot is only persistent; the result names
+    the categories the periods allow."""
+    z = pd.DataFrame([[2.0, 3.0, 4.0, 5.0]])
+    bins = (z > 1.645).astype(int)
+    out = dynamics.emerging_hot_spots(bins, z)
+    assert out["category"].iloc[0] == "persistent hot spot"
+    assert out["trend_p"].iloc[0] == pytest.approx(dynamics.smallest_trend_p(4))
+    assert out.attrs["possible"] == ("persistent", "oscillating", "new", "consecutive", "sporadic")
+    assert dynamics.minimum_periods(0.10)["intensifying"] == 4  # 0.089 < 0.10
+    assert dynamics.minimum_periods(0.001)["intensifying"] == 8
+    with pytest.raises(DataError, match="alpha"):
+        dynamics.minimum_periods(0.0)

@@ -3,6 +3,7 @@ the sentra followed across periods, and the top folder's tables."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -120,6 +121,14 @@ def test_emerging_hot_spots_and_indicators(periods_run) -> None:
     index = (out / "index.html").read_text(encoding="utf-8")
     assert "Indikator per kabupaten/kota" in index and "58 %" in index  # 40 / 69
     assert "<td>titik panas menetap</td>" in index
+    # three surveys: no significant trend, nothing historical, and the page says so
+    assert "titik panas menguat (5)" in index and "titik panas historis (10)" in index
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["emerging"]["possible"] == [
+        "persistent", "oscillating", "new", "consecutive", "sporadic"
+    ]  # fmt: skip
+    assert summary["emerging"]["minimum_periods"]["intensifying"] == 5
+    assert summary["emerging"]["areas"]["persistent hot spot"] >= 1
 
 
 @pytest.mark.slow

@@ -18,13 +18,19 @@ nearest-neighbour pairs); above ``max_permuted`` firms the p-values are its norm
 
 **Local co-location quotient** (Cromley, Hanink and Bentley 2014; the form of ArcGIS
 Pro's Colocation Analysis). For a firm i of A, its k nearest neighbours j (not i) get
-Gaussian weights w_ij = exp(-0.5 d_ij^2 / b_i^2), with the adaptive bandwidth b_i the
-distance to the k-th neighbour (all weights 1 when the k neighbours share i's place), and
+Gaussian weights w_ij = f_ij exp(-0.5 d_ij^2 / b_i^2), with the adaptive bandwidth b_i
+the distance to the k-th neighbour (all weights 1 when the k neighbours share i's place),
+and
 
     LCLQ_i(A -> B) = (sum_j w_ij [j in B] / sum_j w_ij) / (N'_B / (N - 1)).
 
-Its p-value is conditional: i stays, the labels of its k neighbours are drawn at random
-from the other N - 1 firms.
+Ties at the k-th distance share the slots: the m < k firms nearer than b_i count fully
+(f = 1), the t firms at b_i share the k - m slots left (f = (k - m) / t each, so the
+memberships sum to k), the others not at all. This is the mean of the quotient over
+every order of the tied firms, so it does not depend on the order of the input rows (a
+firm among 40 at a village centre with k = 8 has the 39 others as neighbours, 8/39 each).
+Its p-value is conditional: i stays, the labels of all its neighbours (nearer and tied)
+are drawn at random without replacement from the other N - 1 firms.
 
 **Per sentra** the CLQ towards B is the mean LCLQ of the sentra's focal firms (its firms
 of its sector A). Its p-value relabels, for each sentra on its own, every firm not of A:
@@ -50,9 +56,9 @@ of the great-circle distance up to 100 km.
 **Places.** Firms at exactly the same coordinates (a market building, firms geocoded to a
 village centre) are one place: the nearest neighbours are found between places and the
 pair counts are products of the sectors present at each end, so 60,000 firms at one point
-cost about what 60,000 scattered firms cost, with the same quotients as firm by firm. For
-the local quotient a firm's ``k`` neighbours among firms at one place are the first in
-input order.
+cost about what 60,000 scattered firms cost, with the same quotients as firm by firm. The
+local quotient finds a firm's neighbours as places too (a place's tied firms are one
+entry whatever their number). Distances within :data:`TIE_M` (a micrometre) are tied.
 
 **Sectors tested.** With ``min_firms``, sectors with fewer firms get no quotient (their
 firms are still firms and neighbours), and ``pairs="observed"`` gives only the pairs that
@@ -91,6 +97,7 @@ __all__ = [
     "LINKAGE_COLUMNS",
     "MAX_ALL_PAIRS",
     "ROLES",
+    "TIE_M",
     "LocalCLQ",
     "SentraLinks",
     "global_clq",
@@ -108,6 +115,12 @@ ROLES = ("supplier", "buyer", "supporting", "related")
 DEFAULT_LINKAGES = Path(str(files("klastergeo") / "data" / "linkages.csv"))
 #: The Earth's mean radius (IUGG), metres.
 EARTH_RADIUS_M = 6_371_008.8
+#: Distances closer than this (metres, absolute) are tied. A point on the sphere is held
+#: to about 1e-9 m (a double's precision at the Earth's radius) and a longitude stored
+#: as degrees to about 1.5e-9 m, so the rounding of a distance is a few nanometres
+#: whatever its length: a micrometre is a thousand times that, and ten thousand times
+#: finer than the 7th decimal of a degree (1 cm).
+TIE_M = 1e-6
 #: The firms' parameters of every co-location function.
 _FIRMS = """lon, lat
     Each firm's coordinates (degrees, EPSG:4326).
@@ -340,10 +353,10 @@ def _ties(
     :data:`_NEAREST_CHUNK` places at a time.
 
     A firm's nearest neighbours are every firm at the smallest distance from it (within
-    1e-12 of it, relative, plus 1e-9 m), each weighing ``1 / ties``. For a place of one
-    firm these are the firms of its nearest places; for a place of several, the other
-    firms there (distance 0) and those of any place within 1e-9 m (then the place is its
-    own neighbour)."""
+    :data:`TIE_M`), each weighing ``1 / ties``. For a place of one firm these are the
+    firms of its nearest places; for a place of several, the other firms there
+    (distance 0) and those of any place within :data:`TIE_M` (then the place is its own
+    neighbour)."""
     xyz, size = places.xyz, places.size
     u = len(xyz)
     tree = cKDTree(xyz, balanced_tree=False)
@@ -370,7 +383,7 @@ def _ties(
                 valid = ~own
                 dist = np.where(valid, dist, np.inf)
             nearest = dist.min(axis=1, keepdims=True)
-            tied = (dist <= nearest * (1 + 1e-12) + 1e-9) & valid
+            tied = (dist <= nearest + TIE_M) & valid
             more = (tied == valid).all(axis=1) & (idx.shape[1] < u - (size is None))
             done = ~more
             r, c = np.nonzero(tied[done])
@@ -564,6 +577,8 @@ def global_clq(
     ...            pairs="observed").index.tolist()
     [('a', 'a'), ('b', 'b')]
     """
+    _check_options(permutations=(permutations, 0), max_permuted=(max_permuted, 0), seed=(seed, 0))
+    _check_firms(lon, lat, labels)
     codes, sectors = _labels(labels)
     n = len(codes)
     every, tested = _tested_sectors(codes, len(sectors), min_firms, pairs)
@@ -837,14 +852,16 @@ class LocalCLQ:
 
     ``clq`` and ``p_value`` are indexed by the focal firms' positions, one column per
     sector with at least ``min_firms`` firms; ``p_value`` is None without permutations.
-    ``neighbours`` and ``weights`` are each focal firm's k neighbours (positions) and
-    their normalised kernel weights.
+    ``neighbours`` has a row per focal firm and neighbour place, nearest first:
+    ``focal`` (position), ``firm`` (the place's first firm in input order, a position),
+    ``firms`` (its firms among the neighbours, the focal firm left out), ``tied`` (at the
+    k-th distance: these firms share the remaining slots) and ``weight`` (each such
+    firm's normalised weight: ``firms x weight`` sums to 1 per focal firm).
     """
 
     clq: pd.DataFrame
     p_value: pd.DataFrame | None
-    neighbours: NDArray[np.int64]
-    weights: NDArray[np.float64]
+    neighbours: pd.DataFrame
 
 
 def _kernel(dist: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -854,6 +871,107 @@ def _kernel(dist: NDArray[np.float64]) -> NDArray[np.float64]:
     with np.errstate(divide="ignore", invalid="ignore"):
         w = np.where(band > 0, np.exp(-0.5 * (dist / np.where(band > 0, band, 1.0)) ** 2), 1.0)
     return w / w.sum(axis=1, keepdims=True)
+
+
+@dataclass(frozen=True)
+class _Around:
+    """Each focal firm's neighbour places with the tie rule of :func:`local_clq`, one
+    entry per (focal firm, place), by focal row then distance: ``row`` (the focal
+    firm's row among the focal firms), ``place``, ``firms`` (the neighbour firms there,
+    the focal firm left out), ``weight`` (each such firm's normalised weight) and
+    ``tied`` (at the k-th distance)."""
+
+    row: NDArray[np.int64]
+    place: NDArray[np.int64]
+    firms: NDArray[np.int64]
+    weight: NDArray[np.float64]
+    tied: NDArray[np.bool_]
+
+
+def _around(places: _Places, k: int, rows: NDArray[np.int64]) -> _Around:
+    """The neighbours of the firms ``rows`` (see :class:`_Around`): the firms nearer
+    than the k-th distance D_k count fully, the t firms at D_k (within :data:`TIE_M`)
+    share the m < k slots left, (k - m) / t each, and every firm weighs
+    exp(-0.5 d^2 / D_k^2) (1 when D_k is 0) times its membership. Found between
+    places: k + 1 nearest places at first, more (four times) only for the firms whose
+    places at D_k may go on beyond those found."""
+    n, u = places.n, len(places.xyz)
+    k = min(k, n - 1)
+    of = np.arange(n) if places.of is None else places.of
+    size = np.ones(n, dtype=np.int64) if places.size is None else places.size
+    tree = cKDTree(places.xyz, balanced_tree=False)
+    home = of[rows]
+    parts: list[tuple[NDArray[Any], ...]] = [
+        (np.zeros(0, np.int64),) * 3 + (np.zeros(0),) + (np.zeros(0, bool),)
+    ]
+    for begin in range(0, len(rows), _FOCAL_CHUNK):  # chunks of focal firms: memory bounded
+        todo = np.arange(begin, min(begin + _FOCAL_CHUNK, len(rows)))
+        q = min(k + 1, u)  # k + 1 places hold k other firms
+        while len(todo):
+            dist, near = tree.query(places.xyz[home[todo]], k=q, workers=-1)
+            dist, near = dist.reshape(len(todo), q), near.reshape(len(todo), q)
+            avail = size[near] - (near == home[todo][:, None])
+            kth = np.argmax(np.cumsum(avail, axis=1) >= k, axis=1)
+            band = dist[np.arange(len(todo)), kth][:, None]
+            more = (dist[:, -1] <= band[:, 0] + TIE_M) & (q < u)
+            done = ~more
+            dist, near, avail, band = dist[done], near[done], avail[done], band[done]
+            inner = dist < band - TIE_M
+            tied = ~inner & (dist <= band + TIE_M) & (avail > 0)
+            inner &= avail > 0
+            left = k - (avail * inner).sum(axis=1, keepdims=True)
+            share = np.where(
+                tied, left / np.maximum((avail * tied).sum(axis=1, keepdims=True), 1), 1.0
+            )
+            with np.errstate(divide="ignore", invalid="ignore"):
+                kernel = np.exp(-0.5 * (np.where(tied, band, dist) / band) ** 2)
+            a = np.where(band > 0, kernel, 1.0) * share * (inner | tied)
+            a /= (a * avail).sum(axis=1, keepdims=True)
+            r, c = np.nonzero(inner | tied)
+            parts.append((todo[done][r], near[r, c], avail[r, c], a[r, c], tied[r, c]))
+            todo, q = todo[more], min(q * 4, u)
+    row, place, firms, weight, is_tied = (np.concatenate(p) for p in zip(*parts, strict=True))
+    order = np.argsort(row, kind="stable")  # by focal row, each nearest first
+    return _Around(
+        row[order].astype(np.int64),
+        place[order].astype(np.int64),
+        firms[order].astype(np.int64),
+        weight[order],
+        is_tied[order],
+    )
+
+
+def _place_sectors(
+    places: _Places, codes: NDArray[np.int64], s: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """The sectors present at each place: for the sorted keys ``place * s + sector``,
+    their firms, and where each place's keys begin (one more than the places)."""
+    of = np.arange(places.n) if places.of is None else places.of
+    present, count = np.unique(of * s + codes, return_counts=True)
+    begin = np.searchsorted(present // s, np.arange(len(places.xyz) + 1))
+    return present, count, begin
+
+
+def _local_shares(
+    around: _Around,
+    at: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]],
+    home: NDArray[np.int64],
+    own: NDArray[np.int64],
+    s: int,
+) -> NDArray[np.float64]:
+    """Each focal firm's weighted share of every sector (focal rows x ``s``) among its
+    neighbours, from the sectors present at each neighbour place (``at``); ``home`` and
+    ``own`` are the focal firms' places and sectors (a firm is not its own neighbour)."""
+    present, count, begin = at
+    lo, hi = begin[around.place], begin[around.place + 1]
+    many = hi - lo
+    entry = np.repeat(np.arange(len(many)), many)
+    key = lo[entry] + np.arange(int(many.sum())) - np.repeat(np.cumsum(many) - many, many)
+    flat = around.row[entry] * s + present[key] % s
+    out = np.bincount(flat, weights=around.weight[entry] * count[key], minlength=len(home) * s)
+    mine = np.flatnonzero(around.place == home[around.row])  # the focal firm's own place
+    np.subtract.at(out, around.row[mine] * s + own[around.row[mine]], around.weight[mine])
+    return np.asarray(out, dtype=np.float64).reshape(len(home), s)
 
 
 @fill(firms=_FIRMS)
@@ -878,9 +996,10 @@ def local_clq(
     focal
         Which firms to compute it for (a boolean mask or positions; default: all).
     k
-        Neighbours of each firm (ArcGIS Pro's default is 8). Firms at the same place
-        come in input order: of a market building's firms, a firm's neighbours are the
-        first ``k`` others there.
+        Neighbours of each firm (ArcGIS Pro's default is 8). Firms tied at the k-th
+        distance share the slots left (a firm among a market building's many has every
+        other firm there as neighbour, each weighing ``k / others``): the quotients do not
+        depend on the order of the rows.
     permutations
         Conditional permutations per focal firm (0: no p-values).
     seed
@@ -894,47 +1013,213 @@ def local_clq(
     -------
     LocalCLQ
         The quotients and p-values, indexed by focal position, a column per tested
-        sector.
+        sector, and the neighbours behind them.
+
+    Examples
+    --------
+    >>> out = local_clq([0, 0, 0, 0.01], [0, 0, 0, 0], ["a", "a", "b", "b"], k=1,
+    ...                 permutations=0)
+    >>> out.clq.round(3).values.tolist()  # firm 0's one slot: firms 1 (a) and 2 (b), half each
+    [[1.5, 0.75], [1.5, 0.75], [1.5, 0.0], [1.0, 1.0]]
     """
-    codes, sectors = _labels(labels)
-    n, s = len(codes), len(sectors)
-    if k < 1:
-        raise ConfigError(f"colocation.k={k!r} must be at least 1")
+    _check_options(
+        k=(k, 1), permutations=(permutations, 0), chunk=(chunk, 1), min_firms=(min_firms, 1)
+    )
+    n = _check_firms(lon, lat, labels)
     if n < 2:
         raise DataError(f"co-location needs at least 2 firms, got {n}")
-    rows = np.arange(n) if focal is None else np.asarray(focal)
-    rows = np.flatnonzero(rows) if rows.dtype == bool else rows.astype(np.int64)
+    codes, sectors = _labels(labels)
+    s = len(sectors)
+    rows = _focal_rows(focal, n)
     every = np.bincount(codes, minlength=s)
     tested = np.flatnonzero(every >= min_firms)
     t = len(tested)
     remap = np.full(s, t, dtype=np.int64)
     remap[tested] = np.arange(t)
     mine = remap[codes]  # the last code: every sector below min_firms
-    dist, idx = _neighbours(_places(lon, lat), k, rows)
-    weights = _kernel(dist)
+    places = _places(lon, lat)
+    around = _around(places, k, rows)
+    home = (np.arange(n) if places.of is None else places.of)[rows]
+    share = _local_shares(around, _place_sectors(places, mine, t + 1), home, mine[rows], t + 1)
     counts = every[tested].astype(np.float64)
     # N'_B / (N - 1) for each focal firm: its own sector has one firm fewer to meet
     expected = (counts[None, :] - (mine[rows][:, None] == np.arange(t))) / (n - 1)
-    share = _shares(mine[idx], weights, t + 1)[:, :t]
     with np.errstate(divide="ignore", invalid="ignore"):
-        clq = share / expected
+        clq = share[:, :t] / expected
     columns = sectors[tested]
     p_value = None
     if permutations:
-        rng = np.random.default_rng(seed)
-        above = np.zeros_like(share)
-        for start in range(0, len(rows), chunk):  # chunks of focal firms
-            part = slice(start, start + chunk)
-            drawn = _draw_others(rng, rows[part], n, idx.shape[1], permutations)
-            sim = _shares(mine[drawn], weights[part][:, None, :], t + 1)[..., :t]
-            above[part] = (sim >= share[part][:, None, :] - 1e-12).sum(axis=1)
+        draws = _Draws.of(mine, rows, around, min(k, n - 1))
+        above = draws.above(share, permutations, np.random.default_rng(seed), chunk)
         p_value = pd.DataFrame((above + 1) / (permutations + 1), index=rows, columns=columns)
-    return LocalCLQ(
-        clq=pd.DataFrame(clq, index=rows, columns=columns),
-        p_value=p_value,
-        neighbours=idx,
-        weights=weights,
+    first = places.firm(around.place)
+    neighbours = pd.DataFrame(
+        {
+            "focal": rows[around.row],
+            "firm": np.asarray(first, dtype=np.int64),
+            "firms": around.firms,
+            "tied": around.tied,
+            "weight": around.weight,
+        }
     )
+    return LocalCLQ(
+        clq=pd.DataFrame(clq, index=rows, columns=columns), p_value=p_value, neighbours=neighbours
+    )
+
+
+def _check_firms(lon: ArrayLike, lat: ArrayLike, labels: ArrayLike) -> int:
+    """The number of firms, after checking that each has one finite longitude and
+    latitude in degrees and a sector."""
+    cat = _categorical(labels)
+    missing = np.flatnonzero(cat.isna() if cat is not None else pd.isna(np.asarray(labels)))
+    if len(missing):
+        raise DataError(
+            f"co-location needs a sector for every firm: {len(missing)} labels are missing "
+            f"(rows {preview(missing.tolist(), quote=False)})"
+        )
+    sectors = len(cat) if cat is not None else np.shape(labels)[0]
+    try:
+        x = np.asarray(lon, dtype=np.float64)
+        y = np.asarray(lat, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"co-location needs numeric coordinates (degrees): {exc}") from None
+    if x.ndim != 1 or x.shape != y.shape or len(x) != sectors:
+        raise DataError(
+            "co-location needs one longitude, latitude and sector per firm: got "
+            f"{x.size} longitudes, {y.size} latitudes and {sectors} sectors"
+        )
+    bad = np.flatnonzero(
+        ~(np.isfinite(x) & np.isfinite(y)) | (np.abs(y) > 90) | (x < -180) | (x > 360)
+    )
+    if len(bad):
+        raise DataError(
+            f"co-location needs finite coordinates in degrees (longitude -180 to 360, "
+            f"latitude -90 to 90): {len(bad)} firm(s) have others (rows "
+            f"{preview(bad.tolist(), quote=False)}; first lon={float(x[bad[0]])!r}, "
+            f"lat={float(y[bad[0]])!r}); drop or fix them"
+        )
+    return len(x)
+
+
+def _check_options(**given: tuple[int, int]) -> None:
+    """The options of a co-location function that must be whole numbers, each given
+    with its least value, checked at once."""
+    problems = []
+    for name, (value, least) in given.items():
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < least:
+            problems.append(f"{name}={value!r} (a whole number >= {least})")
+    if problems:
+        raise ConfigError("co-location options out of range: " + "; ".join(problems))
+
+
+def _focal_rows(focal: ArrayLike | None, n: int) -> NDArray[np.int64]:
+    """The focal firms' positions from a boolean mask or positions (of ``n`` firms)."""
+    if focal is None:
+        return np.arange(n)
+    given = np.asarray(focal)
+    if given.dtype == bool:
+        if given.shape != (n,):
+            raise DataError(f"focal: a mask of {given.size} values for {n} firms (one per firm)")
+        return np.flatnonzero(given)
+    if given.size and not np.issubdtype(given.dtype, np.integer):
+        raise DataError(f"focal: positions must be whole numbers, got {given.dtype} values")
+    rows = given.astype(np.int64).reshape(-1)
+    bad = rows[(rows < 0) | (rows >= n)]
+    if len(bad):
+        raise DataError(
+            f"focal: positions {preview(bad.tolist(), quote=False)} outside 0 to {n - 1}"
+        )
+    return rows
+
+
+#: A focal firm whose neighbours (nearer ones and those tied at the k-th distance) are
+#: at most this many times ``k`` has their labels drawn firm by firm; beyond (a firm
+#: among hundreds at a village centre), the tied firms' sectors are drawn as counts.
+_SLOTS = 4
+
+
+@dataclass(frozen=True)
+class _Draws:
+    """The conditional permutations of :func:`local_clq`: the focal firm keeps its
+    sector, every other firm's label is shuffled, so the labels of its neighbours (the
+    nearer ones and the tied ones) are a draw without replacement from the n - 1 others.
+    The nearer ones and small tied groups are drawn firm by firm (distinct positions);
+    a large tied group (more than :data:`_SLOTS` x k firms in all) as the counts of each
+    sector among them (a multivariate hypergeometric draw from the labels left)."""
+
+    mine: NDArray[np.int64]  # each firm's code (the last: every untested sector)
+    rows: NDArray[np.int64]  # the focal firms
+    slots: NDArray[np.float64]  # each focal firm's weight per drawn firm (zero padded)
+    bulk: NDArray[np.int64]  # tied firms drawn as counts per focal firm (0: none)
+    bulk_weight: NDArray[np.float64]  # each such firm's weight
+
+    @classmethod
+    def of(
+        cls, mine: NDArray[np.int64], rows: NDArray[np.int64], around: _Around, k: int
+    ) -> _Draws:
+        """The draws for the focal firms ``rows`` with neighbours ``around`` (of ``k``
+        slots), the firms' codes being ``mine``."""
+        m = len(rows)
+        involved = np.bincount(around.row, weights=around.firms, minlength=m)
+        big = involved > _SLOTS * k
+        bulk_entry = big[around.row] & around.tied
+        bulk = np.bincount(around.row[bulk_entry], weights=around.firms[bulk_entry], minlength=m)
+        bulk_weight = np.zeros(m)
+        bulk_weight[around.row[bulk_entry]] = around.weight[bulk_entry]
+        keep = ~bulk_entry
+        row, firms = around.row[keep], around.firms[keep]
+        slot_row = np.repeat(row, firms)
+        per = np.bincount(slot_row, minlength=m)
+        rank = np.arange(len(slot_row)) - np.repeat(np.cumsum(per) - per, per)
+        slots = np.zeros((m, max(1, int(per.max(initial=0)))))
+        slots[slot_row, rank] = np.repeat(around.weight[keep], firms)
+        return cls(mine, rows, slots, bulk.astype(np.int64), bulk_weight)
+
+    def above(
+        self, share: NDArray[np.float64], permutations: int, rng: np.random.Generator, chunk: int
+    ) -> NDArray[np.float64]:
+        """How many permutations give each focal firm a share of each tested sector at
+        least its observed ``share`` (focal rows x codes, the last column untested)."""
+        n, width = len(self.mine), share.shape[1]
+        total = np.bincount(self.mine, minlength=width)
+        above = np.zeros((len(self.rows), width - 1))
+        for start in range(0, len(self.rows), chunk):  # chunks of focal firms
+            part = slice(start, start + chunk)
+            weights = self.slots[part]
+            used = int(max(1, (weights > 0).sum(axis=1).max(initial=0)))
+            drawn = _draw_others(rng, self.rows[part], n, used, permutations)
+            labels = self.mine[drawn]
+            sim = _shares(labels, weights[:, None, :used], width)
+            bulk = np.flatnonzero(self.bulk[part] > 0)
+            if len(bulk):  # the labels left after the firm and its nearer neighbours
+                taken = _shares(
+                    labels[bulk], (weights[bulk, None, :used] > 0).astype(np.float64), width
+                )
+                own = self.mine[self.rows[part][bulk]][:, None] == np.arange(width)
+                pool = total - taken - own[:, None, :]
+                counts = _hypergeometric(rng, pool, self.bulk[part][bulk])
+                sim[bulk] += self.bulk_weight[part][bulk, None, None] * counts
+            above[part] = (sim[..., :-1] >= share[part, None, :-1] - 1e-12).sum(axis=1)
+        return above
+
+
+def _hypergeometric(
+    rng: np.random.Generator, labels: NDArray[np.float64], draws: NDArray[np.int64]
+) -> NDArray[np.float64]:
+    """Counts of each label among ``draws`` items drawn without replacement from a
+    pool of ``labels`` (..., codes: how many of each), one draw per leading position
+    (``draws`` per focal firm, the first axis): a hypergeometric draw per code, of
+    those left."""
+    pool = np.rint(labels).astype(np.int64)
+    out = np.zeros(pool.shape, dtype=np.float64)
+    left = np.broadcast_to(draws.reshape((-1,) + (1,) * (pool.ndim - 2)), pool.shape[:-1]).copy()
+    rest = pool.sum(axis=-1)
+    for code in range(pool.shape[-1]):  # a loop over sectors, never over firms
+        rest = rest - pool[..., code]
+        got = rng.hypergeometric(pool[..., code], rest, left)
+        out[..., code] = got
+        left = left - got
+    return out
 
 
 def _shares(labels: NDArray[np.int64], weights: NDArray[np.float64], s: int) -> NDArray[np.float64]:

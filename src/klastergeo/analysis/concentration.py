@@ -32,7 +32,7 @@ from numpy.typing import NDArray
 from scipy import stats
 
 from klastergeo._docstrings import fill
-from klastergeo.errors import ConfigError, DataError
+from klastergeo.errors import ConfigError, DataError, preview
 
 __all__ = [
     "CODE_LEVELS",
@@ -44,6 +44,7 @@ __all__ = [
     "krugman_specialisation",
     "location_quotient",
     "locational_gini",
+    "whole_counts",
 ]
 
 logger = logging.getLogger(__name__)
@@ -77,6 +78,48 @@ def _matrix(matrix: pd.DataFrame, name: str = "matrix") -> NDArray[np.float64]:
             "concentration indices need non-negative amounts"
         )
     return values
+
+
+def whole_counts(values: pd.DataFrame | pd.Series, *, name: str = "counts") -> None:
+    """Check that ``values`` are counts of firms: finite, not negative and whole numbers
+    (a float column holding whole numbers is fine). Statistics of counts (exact
+    binomial and hypergeometric tails) give p = 1 everywhere to fractions, silently.
+
+    Parameters
+    ----------
+    values
+        A table (a column per sector) or one column of counts.
+    name
+        What the message calls the input.
+
+    Raises
+    ------
+    DataError
+        Naming the column, one offending value and its row.
+
+    Examples
+    --------
+    >>> whole_counts(pd.DataFrame({"10": [3.0, 0.0], "31": [1, 2]}))
+    >>> try:
+    ...     whole_counts(pd.DataFrame({"10": [3.0, 0.5]}, index=["a", "b"]))
+    ... except DataError as err:
+    ...     print(str(err)[:68])
+    counts: column '10' holds 1 value(s) that are not whole numbers of f
+    """
+    frame = values.to_frame() if isinstance(values, pd.Series) else values
+    for column in frame.columns:
+        v = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=np.float64)
+        bad = ~np.isfinite(v) | (v < 0)
+        what = "missing, infinite or negative" if bad.any() else "not whole numbers of firms"
+        bad |= v != np.round(v)
+        if bad.any():
+            first = int(np.flatnonzero(bad)[0])
+            raise DataError(
+                f"{name}: column {column!r} holds {int(bad.sum())} value(s) that are {what} "
+                f"(e.g. {preview([frame[column].iloc[first]])} at row "
+                f"{preview([frame.index[first]])}); give "
+                "firm counts (workers, output and other measures are not counts)"
+            )
 
 
 def _area_totals(
@@ -525,6 +568,7 @@ def indices_from_counts(
         raise ConfigError(f"measure={measure!r}; use 'n_firms', 'workers' or 'output'")
     if measure not in counts.columns:
         raise DataError(f"measure {measure!r} is not a column of the counts")
+    whole_counts(counts["n_firms"])
     n = counts["n_firms"].to_numpy(dtype=float)
     w = counts[measure].to_numpy(dtype=float)
     cells = pd.DataFrame(

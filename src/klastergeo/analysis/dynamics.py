@@ -6,9 +6,11 @@ of sign(x_j - x_i) over i < j; under no trend (exchangeable values) S has mean 0
 variance (T(T-1)(2T+5) - sum over tie groups t(t-1)(2t+5)) / 18 (Kendall 1975). The
 z-score uses the continuity correction, z = (S - sign(S)) / sqrt(Var S), and the p-value
 is two-sided normal. Kendall's tau-b between the series and time is reported as well
-(equal to scipy's ``kendalltau(range(T), x)``). With T = 3 the smallest two-sided p-value
-is 0.30, so no trend of three periods is significant at 5 %: a trend needs four or more
-periods (ArcGIS has the same limit; it asks for ten).
+(equal to scipy's ``kendalltau(range(T), x)``). The smallest p-value a series of T periods
+can get (:func:`smallest_trend_p`: its values in order, over every way they can tie) is
+0.30 at T = 3, 0.089 at T = 4, 0.028 at T = 5 and 0.0085 at T = 6, so at alpha 0.05 a
+trend needs **five** periods or more (the exact permutation law of S agrees: its
+smallest two-sided p is 2 / T!, 0.083 at T = 4 and 0.017 at T = 5). ArcGIS asks for ten.
 
 **Emerging hot spots** (:func:`emerging_hot_spots`), the categories of ArcGIS Pro's
 Emerging Hot Spot Analysis, from each area's bin per period (hot > 0, cold < 0, as
@@ -35,6 +37,15 @@ An area whose last period is neither hot nor cold and that is not historical has
 pattern. The result's ``category`` is ``"<rule> hot spot"`` / ``"<rule> cold spot"`` or
 ``"no pattern"``.
 
+Not every category can occur with few periods (:func:`minimum_periods`, computed from the
+rules and the smallest trend p-values, not written down): at alpha 0.05 ``persistent``,
+``oscillating`` and ``new`` need 2 periods, ``consecutive`` and ``sporadic`` 3,
+``intensifying`` and ``diminishing`` 5 (a significant trend) and ``historical`` 10 (hot in
+90 % of the periods but not the last: ceil(0.9 T) <= T - 1). With four surveys no area
+can be intensifying or diminishing, only persistent; :func:`possible_categories` says
+which categories the periods given allow, and :func:`emerging_hot_spots` puts it in its
+result's ``attrs["possible"]``.
+
 **Lineages** (:func:`lineages`). Sentra of consecutive periods are linked when they are of
 the same sector and share member areas (the overlap is at least ``min_overlap`` of the
 smaller one's areas). The connected groups of links over all periods are the lineages.
@@ -54,6 +65,7 @@ changed between the surveys (a village split or renamed) is out of scope.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import math
@@ -75,6 +87,9 @@ __all__ = [
     "lineage_of",
     "lineages",
     "mann_kendall",
+    "minimum_periods",
+    "possible_categories",
+    "smallest_trend_p",
 ]
 
 logger = logging.getLogger(__name__)
@@ -151,6 +166,170 @@ def mann_kendall(values: NDArray[np.floating] | pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _tie_groups(t: int, most: int | None = None) -> list[tuple[int, ...]]:
+    """Every way ``t`` values can fall into tie groups: the integer partitions of ``t``
+    (parts of at most ``most``), largest part first."""
+    most = t if most is None else most
+    if t == 0:
+        return [()]
+    return [
+        (first, *rest)
+        for first in range(min(t, most), 0, -1)
+        for rest in _tie_groups(t - first, first)
+    ]
+
+
+def smallest_trend_p(periods: int) -> float:
+    """The smallest two-sided p-value :func:`mann_kendall` gives any series of
+    ``periods`` values.
+
+    For tie groups of sizes g (an integer partition of T), S is at most
+    T(T-1)/2 - sum g(g-1)/2 (the values in order: every untied pair rising), with the
+    tie-corrected variance; the p-value falls as S grows, so the smallest over every
+    partition is the smallest of all (exact, by enumeration of the partitions).
+
+    Parameters
+    ----------
+    periods
+        The number of periods T (at least 2).
+
+    Returns
+    -------
+    float
+        The smallest attainable p-value (1.0 when no series has a trend).
+
+    Examples
+    --------
+    >>> [round(smallest_trend_p(t), 4) for t in (3, 4, 5, 6)]
+    [0.2963, 0.0894, 0.0275, 0.0085]
+    """
+    t = int(periods)
+    if t < 2:
+        raise DataError(f"a trend needs at least 2 periods; got {periods!r}")
+    best = 1.0
+    for groups in _tie_groups(t):
+        g = np.asarray(groups, dtype=float)
+        var = (t * (t - 1) * (2 * t + 5) - (g * (g - 1) * (2 * g + 5)).sum()) / 18.0
+        s = t * (t - 1) / 2 - (g * (g - 1) / 2).sum()
+        if var > 0 and s > 0:
+            best = min(best, float(2 * stats.norm.sf((s - 1) / math.sqrt(var))))
+    return best
+
+
+#: Periods up to which :func:`minimum_periods` looks for a category's first pattern and
+#: for a significant trend (3^12 bin patterns; a trend at T = 40 reaches p < 1e-13).
+_MOST_PERIODS = 12
+_MOST_TREND_PERIODS = 40
+
+
+@functools.lru_cache(maxsize=16)
+def _minimum_periods(alpha: float) -> pd.Series:
+    """:func:`minimum_periods`, computed once per ``alpha``."""
+    return _search_minimum_periods(alpha)
+
+
+def minimum_periods(alpha: float = 0.05) -> pd.Series:
+    """The fewest periods with which each emerging hot-spot category can occur.
+
+    Computed, not written down: for T = 2, 3, ... every sequence of hot / neither /
+    cold periods (3^T of them) goes through the rules of :func:`emerging_hot_spots`,
+    once without a significant trend and, where :func:`smallest_trend_p` of T is below
+    ``alpha``, once with a rising and once with a falling one (z-scores rising or
+    falling through hot periods are possible); a category's minimum is the first T at
+    which some sequence falls in it.
+
+    Parameters
+    ----------
+    alpha
+        The trend's significance level (as for :func:`emerging_hot_spots`).
+
+    Returns
+    -------
+    Series
+        Indexed by :data:`CATEGORIES` (the same for hot and cold spots): the minimum
+        number of periods (``<NA>`` if none up to 40 periods, for a tiny ``alpha``).
+
+    Examples
+    --------
+    >>> minimum_periods(0.05).to_dict()  # doctest: +NORMALIZE_WHITESPACE
+    {'intensifying': 5, 'diminishing': 5, 'persistent': 2, 'historical': 10,
+     'oscillating': 2, 'new': 2, 'consecutive': 3, 'sporadic': 3}
+    """
+    if not 0 < alpha < 1:
+        raise DataError(f"alpha={alpha!r} must lie in (0, 1)")
+    return _minimum_periods(float(alpha)).copy()
+
+
+def _search_minimum_periods(alpha: float) -> pd.Series:
+    """The search of :func:`minimum_periods`."""
+    found: dict[str, int] = {}
+    trend_from = next(
+        (t for t in range(2, _MOST_TREND_PERIODS + 1) if smallest_trend_p(t) < alpha), None
+    )
+    for t in range(2, _MOST_PERIODS + 1):
+        patterns = np.array(list(itertools.product((-1, 0, 1), repeat=t)), dtype=float)
+        none = np.zeros(len(patterns), dtype=bool)
+        trends = [(none, none)]
+        if trend_from is not None and t >= trend_from:
+            trends += [(~none, none), (none, ~none)]
+        for up, down in trends:
+            for name in _categories(patterns, up, down):
+                rule = name.rsplit(" ", 2)[0]
+                if rule in CATEGORIES:
+                    found.setdefault(rule, t)
+        if all(c in found or c in ("intensifying", "diminishing") for c in CATEGORIES):
+            break
+    if trend_from is not None:  # the trend rules need a trend and a persistent pattern
+        for rule in ("intensifying", "diminishing"):
+            found[rule] = max(trend_from, found.get("persistent", 2))
+    return pd.Series(
+        [found.get(c, pd.NA) for c in CATEGORIES],
+        index=pd.Index(CATEGORIES, name="category"),
+        name="minimum_periods",
+        dtype="Int64",
+    )
+
+
+def possible_categories(periods: int, *, alpha: float = 0.05) -> tuple[str, ...]:
+    """The emerging hot-spot categories (:data:`CATEGORIES`) that can occur with
+    ``periods`` periods at trend significance ``alpha`` (:func:`minimum_periods`).
+
+    Parameters
+    ----------
+    periods
+        The number of periods.
+    alpha
+        The trend's significance level.
+
+    Examples
+    --------
+    >>> possible_categories(4)
+    ('persistent', 'oscillating', 'new', 'consecutive', 'sporadic')
+    """
+    least = minimum_periods(alpha)
+    return tuple(c for c in CATEGORIES if not pd.isna(least[c]) and least[c] <= periods)
+
+
+def _categories(
+    b: NDArray[np.float64], up: NDArray[np.bool_], down: NDArray[np.bool_]
+) -> NDArray[np.object_]:
+    """The category of every row of bins ``b`` (rows x periods) whose z trend is
+    significantly ``up`` or ``down``: the first rule of :data:`CATEGORIES` that holds,
+    hot side first."""
+    t = b.shape[1]
+    category = np.full(len(b), "no pattern", dtype=object)
+    decided = np.zeros(len(b), dtype=bool)
+    for sign, word, rising in ((1, "hot", up), (-1, "cold", down)):
+        side = b * sign > 0
+        other = b * sign < 0
+        rules = _side_rules(side, other, rising, (down if sign > 0 else up), t)
+        for name in CATEGORIES:
+            hit = rules[name] & ~decided
+            category[hit] = f"{name} {word} spot"
+            decided |= hit
+    return category
+
+
 def emerging_hot_spots(bins: pd.DataFrame, z: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:
     """ArcGIS's emerging hot-spot category of every row (e.g. an area of one sector)
     from its hot/cold bin and z-score per period (see the module's table).
@@ -170,7 +349,10 @@ def emerging_hot_spots(bins: pd.DataFrame, z: pd.DataFrame, *, alpha: float = 0.
     -------
     DataFrame
         ``category`` (e.g. ``"new hot spot"``, ``"no pattern"``), ``hot_share``,
-        ``cold_share``, ``trend_z``, ``trend_p``, indexed like ``bins``.
+        ``cold_share``, ``trend_z``, ``trend_p``, indexed like ``bins``; its
+        ``attrs["possible"]`` names the categories the number of periods allows
+        (:func:`possible_categories`: with four periods, not intensifying, diminishing
+        or historical).
 
     Examples
     --------
@@ -188,20 +370,9 @@ def emerging_hot_spots(bins: pd.DataFrame, z: pd.DataFrame, *, alpha: float = 0.
     trend = mann_kendall(np.asarray(z, dtype=float))
     up = (trend["p_value"].to_numpy() < alpha) & (trend["S"].to_numpy() > 0)
     down = (trend["p_value"].to_numpy() < alpha) & (trend["S"].to_numpy() < 0)
-    category = np.full(len(b), "no pattern", dtype=object)
-    decided = np.zeros(len(b), dtype=bool)
-    # the side of each row: where its last period is significant, else where it mostly was
-    for sign, word, rising in ((1, "hot", up), (-1, "cold", down)):
-        side = b * sign > 0
-        other = b * sign < 0
-        rules = _side_rules(side, other, rising, (down if sign > 0 else up), t)
-        for name in CATEGORIES:
-            hit = rules[name] & ~decided
-            category[hit] = f"{name} {word} spot"
-            decided |= hit
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
-            "category": category,
+            "category": _categories(b, up, down),
             "hot_share": (b > 0).mean(axis=1),
             "cold_share": (b < 0).mean(axis=1),
             "trend_z": trend["z"].to_numpy(),
@@ -209,6 +380,8 @@ def emerging_hot_spots(bins: pd.DataFrame, z: pd.DataFrame, *, alpha: float = 0.
         },
         index=bins.index,
     )
+    out.attrs["possible"] = possible_categories(t, alpha=alpha)
+    return out
 
 
 def _side_rules(

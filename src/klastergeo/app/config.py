@@ -394,6 +394,13 @@ class AnalysisOptions(Options):
         "Decide the specialisation bins (spec_bin), and so the sentra, on Benjamini-Hochberg "
         "adjusted p-values within each sector.",
     )
+    spec_margin: float = opt(
+        1.25,
+        "Least effect of the specialisation bins (spec_bin): a neighbourhood is hot when "
+        "its location quotient is significantly above this (cold: below its inverse), not "
+        "merely above 1, so dense estates of every sector stay quiet; 1 for the exact test "
+        "of random labelling.",
+    )
     weights: WeightsKind = opt(
         "queen",
         "queen, rook, knn or auto (a distance band chosen by incremental spatial autocorrelation).",
@@ -451,6 +458,7 @@ class AnalysisOptions(Options):
             choice_problem("analysis.lisa_inference", self.lisa_inference, InferenceKind),
             at_least("analysis.tolerance_m", self.tolerance_m, 0),
             at_least("analysis.k", self.k, 1, integer=True),
+            at_least("analysis.spec_margin", self.spec_margin, 1),
             at_least("analysis.min_sector_firms", self.min_sector_firms, 0, integer=True),
         ]
 

@@ -595,6 +595,9 @@ class RunRecord:
     sentra_by_sector: dict[str, int] | None = None
     #: A run over surveys: its sentra lineages per trend.
     lineages: dict[str, int] | None = None
+    #: A run over surveys (three periods or more): the emerging hot-spot categories
+    #: possible with its periods, the fewest periods of each, the areas per category.
+    emerging: dict[str, Any] | None = None
     candidates: NearMisses | None = None
     #: What co-location measured and wrote (sectors tested, pairs computed).
     colocation: dict[str, Any] | None = None
@@ -648,6 +651,7 @@ class RunRecord:
             if "sentra_by_sector" in data
             else None,
             lineages=_ints(data["lineages"]) if "lineages" in data else None,
+            emerging=_dict(data["emerging"]) if "emerging" in data else None,
             candidates=NearMisses.from_json(data["candidates"]) if "candidates" in data else None,
             colocation=_dict(data["colocation"]) if "colocation" in data else None,
             models=_dict(data["models"]) if "models" in data else None,
@@ -707,6 +711,7 @@ class RunRecord:
         optional: dict[str, Any] = {
             "sentra_by_sector": self.sentra_by_sector,
             "lineages": self.lineages,
+            "emerging": self.emerging,
             "candidates": None if self.candidates is None else self.candidates.to_json(),
             "colocation": self.colocation,
             "models": self.models,

@@ -626,6 +626,23 @@ def _emerging(long: pd.DataFrame, periods: list[str], alpha: float) -> pd.DataFr
     return out.join(bins)
 
 
+def _emerging_record(result: PeriodsResult, alpha: float) -> dict[str, Any]:
+    """What the emerging hot spots could show with the periods given: the categories
+    possible, the fewest periods of each (:func:`klastergeo.analysis.dynamics.minimum_periods`)
+    and how many areas fell in each category."""
+    least = dynamics.minimum_periods(alpha)
+    found: dict[Any, int] = (
+        result.emerging["category"].value_counts().to_dict() if result.emerging is not None else {}
+    )
+    return {
+        "periods": len(result.periods),
+        "alpha": alpha,
+        "possible": list(dynamics.possible_categories(len(result.periods), alpha=alpha)),
+        "minimum_periods": {c: int(v) for c, v in least.dropna().items()},
+        "areas": {str(c): int(n) for c, n in found.items()},
+    }
+
+
 def _suppressed_lineages(
     table: pd.DataFrame, sentra: pd.DataFrame, periods: list[str]
 ) -> pd.DataFrame:
@@ -754,6 +771,11 @@ def _write(
         "records_without_period": len(split.missing),
         "sentra": {p: len(result.runs[p].sentra) for p in result.periods},
         "lineages": {t: int(trends.get(t, 0)) for t in dynamics.TRENDS},
+        **(
+            {"emerging": _emerging_record(result, config.dynamics.alpha)}
+            if result.emerging is not None
+            else {}
+        ),
         "config": config.to_dict(),
         "versions": versions(),
     }
@@ -873,7 +895,8 @@ def _index(
         f"none}}img{{break-inside:avoid}}}}</style></head><body><h1>{title}</h1>"
         f"{change}<h2>{html.escape(t['periods'])}</h2><ul>{links}</ul>"
         f"<h2>{html.escape(t['lineages'])}</h2>{lineages}"
-        f"{_indicator_section(result, lang)}{_emerging_section(result, lang)}{pictures}"
+        f"{_indicator_section(result, lang)}"
+        f"{_emerging_section(result, lang, config.dynamics.alpha)}{pictures}"
         f"<h2>{html.escape(t['downloads'])}</h2><ul>{downloads}</ul>"
         "</body></html>\n"
     )
@@ -904,12 +927,34 @@ def _indicator_section(result: PeriodsResult, lang: str) -> str:
     )
 
 
-def _emerging_section(result: PeriodsResult, lang: str) -> str:
+def _emerging_section(result: PeriodsResult, lang: str, alpha: float) -> str:
     """How many areas of each sector fall in each emerging hot-spot category (three
-    periods or more)."""
+    periods or more), and the categories the number of periods rules out."""
     if result.emerging is None or not len(result.emerging):
         return ""
     t = messages.text("dynamics", lang)
+    least = dynamics.minimum_periods(alpha)
+    ruled_out = [
+        c for c in dynamics.CATEGORIES if least[c] is pd.NA or least[c] > len(result.periods)
+    ]
+    impossible = ""
+    if ruled_out:
+        names = ", ".join(
+            f"{messages.label('emerging', f'{c} hot spot', lang)} ({least[c]})" for c in ruled_out
+        )
+        trend = least["intensifying"]
+        impossible = (
+            "<p>"
+            + html.escape(
+                t["emerging_impossible"].format(
+                    periods=len(result.periods),
+                    categories=names,
+                    alpha=messages.number(alpha, lang, max(2, len(f"{alpha:g}".split(".")[-1]))),
+                    trend="" if trend is pd.NA else trend,
+                )
+            )
+            + "</p>"
+        )
     counts = (
         result.emerging.reset_index()
         .groupby(["sector", "category"], observed=True)
@@ -920,7 +965,10 @@ def _emerging_section(result: PeriodsResult, lang: str) -> str:
     table = _table(
         counts, {"sector": t["sector"], "category": t["category"], "areas": t["areas"]}, lang
     )
-    return f"<h2>{html.escape(t['emerging'])}</h2>{table}<p>{html.escape(t['emerging_note'])}</p>"
+    return (
+        f"<h2>{html.escape(t['emerging'])}</h2>{table}"
+        f"<p>{html.escape(t['emerging_note'])}</p>{impossible}"
+    )
 
 
 def _table(frame: pd.DataFrame, names: dict[str, str], lang: str) -> str:

@@ -120,7 +120,11 @@ def analyse(
         progress=progress,
     )
     spec = specialisation.local_specialisation(
-        everything, weights.graph, sectors=list(analysed), fdr=options.spec_fdr
+        everything,
+        weights.graph,
+        sectors=list(analysed),
+        fdr=options.spec_fdr,
+        margin=options.spec_margin,
     )
     table = counts.table.join(local).join(spec)
     table["spec_bin"] = table["spec_bin"].fillna(0).astype(np.int64)
