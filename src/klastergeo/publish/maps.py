@@ -53,6 +53,8 @@ from klastergeo.schema import SENTRA_INDEX
 if TYPE_CHECKING:
     import folium
 
+    from klastergeo.publish.explore import ExploreInput
+
 __all__ = [
     "FIRMS_ID",
     "GISTAR_COLOURS",
@@ -202,6 +204,10 @@ class MapInput:
         ``related_sector``, ``lon``, ``lat``, ``name``): a sentra's popup offers to show
         them as a layer. They go into the firm data block, so a map published without
         firms has none; only with the firms drawn one by one (at most ``max_firms``).
+    explore
+        The values and weights of the linked Moran scatterplot and the raw p-values of
+        the significance filter (:mod:`klastergeo.publish.explore`); None for neither.
+        Maps split by province have neither.
     """
 
     areas: gpd.GeoDataFrame
@@ -214,6 +220,7 @@ class MapInput:
     parents: pd.Series | None = None
     provinces: gpd.GeoDataFrame | None = None
     related_firms: pd.DataFrame | None = None
+    explore: ExploreInput | None = None
 
 
 @dataclass(frozen=True)
@@ -361,6 +368,8 @@ def _area_view(fmap: folium.Map, data: MapInput, lang: str, max_areas: int) -> N
         ScriptCall(
             "klastergeo.sectorView({{ this._parent.get_name() }}, {{ this.payload }});", view
         ).add_to(fmap)
+        if data.explore is not None and view["sectors"]:
+            _explore_call(data, view["sectors"], lang).add_to(fmap)
     else:
         national, files = _split_payload(
             areas, province_of, table, sentra, sectors, probability, lang, parents, data.provinces
@@ -370,6 +379,20 @@ def _area_view(fmap: folium.Map, data: MapInput, lang: str, max_areas: int) -> N
             national,
         )
         cast(Any, fmap).klastergeo_split = _Split(call.add_to(fmap), national, files)
+
+
+def _explore_call(data: MapInput, sectors: Sequence[str], lang: str) -> ScriptCall:
+    """The page's call that adds the linked scatterplot and the significance filter to
+    the sector view (:mod:`klastergeo.publish.explore`)."""
+    from klastergeo.publish import explore
+
+    assert data.explore is not None
+    payload = explore.explore_payload(data.explore, data.table, data.areas.index, sectors, lang)
+    call = ScriptCall(
+        "klastergeo.explore({{ this._parent.get_name() }}, {{ this.payload }});", payload
+    )
+    call.default_js = [("klastergeo_explore", _EXPLORE_JS)]
+    return call
 
 
 def _layers(
@@ -596,6 +619,7 @@ def _rounded(deltas: list[int], step: int) -> list[int]:
 
 _OWN_JS = "klastergeo://klastergeo-map.js"
 _HEAT_JS = "klastergeo://leaflet-heat.js"
+_EXPLORE_JS = "klastergeo://klastergeo-explore.js"
 #: Quantisation of coordinates: 1e-5 degrees (about 1.1 m), as 5 decimals.
 Q = 100_000
 #: The style of the pages' title, controls and legend; no icon: a browser would ask a
@@ -1346,6 +1370,7 @@ _ASSETS = {
     _JSDELIVR + "leaflet.fullscreen@3.0.0/Control.FullScreen.css": "Control.FullScreen.css",
     _OWN_JS: "klastergeo-map.js",
     _HEAT_JS: "leaflet-heat.js",
+    _EXPLORE_JS: "klastergeo-explore.js",
 }
 _SCRIPT = re.compile(r'<script src="([^"]+)"></script>')
 _STYLESHEET = re.compile(r'<link rel="stylesheet" href="([^"]+)"\s*/?>')

@@ -287,6 +287,7 @@ def draw_map(
         parents=parents,
         provinces=study.provinces() if len(result.areas) > config.map.max_areas else None,
         related_firms=related_points(columns, result.colocated, store) if few else None,
+        explore=explore_input(config, result),
     )
     style = maps.MapStyle(
         lang=config.map.lang,
@@ -299,3 +300,38 @@ def draw_map(
         made=run_time(config.output.timestamp).date().isoformat(),
     )
     return maps.build_map(data, style)
+
+
+def explore_input(config: RunConfig, result: RunResult) -> Any:
+    """What the map's linked Moran scatterplot and significance filter need
+    (:class:`klastergeo.publish.explore.ExploreInput`): the firm counts per area and
+    sector (the values of the LISA), the weights, and which column holds each statistic's
+    raw p-value (before FDR); None without weights or counts.
+
+    Parameters
+    ----------
+    config
+        The configuration: ``[analysis]`` ``fdr``, ``permutations``, ``gi_inference`` and
+        ``lisa_inference`` (which p-value the run decided on).
+    result
+        The run's ``table`` (``n_firms``), ``graph`` and ``global_stats``.
+    """
+    from klastergeo.publish import explore
+
+    if result.graph is None or "n_firms" not in result.table.columns:
+        return None
+    ids = pd.Index(result.graph.unique_ids)
+    counts = result.table["n_firms"].fillna(0).unstack("sector", fill_value=0)
+    counts = counts.reindex(ids, fill_value=0).fillna(0)
+    options = config.analysis
+    p_columns = {"spec": "spec_p"}
+    for stat, inference in (("gi", options.gi_inference), ("lisa", options.lisa_inference)):
+        if inference == "permutation" and options.permutations > 0:
+            p_columns[stat] = f"{stat}_p_sim"
+        elif not options.fdr:  # the decided p-values are the raw ones
+            p_columns[stat] = f"{stat}_p"
+    stats = result.global_stats
+    global_p = None
+    if stats is not None and "p_norm" in stats:
+        global_p = pd.to_numeric(stats["p_norm"], errors="coerce")
+    return explore.ExploreInput({"firms": counts}, result.graph, p_columns, global_p)

@@ -1,0 +1,433 @@
+/* klastergeo map exploration: a Moran scatterplot linked to the map and a significance
+ * filter (MIT licence). Needs klastergeo-map.js's sector view (KG.view).
+ *
+ * The scatterplot is plain SVG: both axes on an inverse hyperbolic sine scale (linear
+ * near 0, logarithmic beyond) with ticks in standardised units, so no point is cut off.
+ * Dragging a rectangle selects points and outlines their areas on the map; clicking an
+ * area selects its point. The filter re-decides the classes of the shown statistic from
+ * the raw p-values at a level, with or without Benjamini-Hochberg control (publish/explore.py).
+ */
+(function () {
+  "use strict";
+  var KG = (window.klastergeo = window.klastergeo || {});
+  var SVG = "http://www.w3.org/2000/svg";
+  var W = 330;
+  var H = 290;
+  var M = { left: 46, right: 10, top: 10, bottom: 34 };
+  var GREY = "#c8c8c8";
+  var HIGHLIGHT = "#000000";
+
+  function unzig(v) {
+    return v % 2 ? -(v + 1) / 2 : v / 2;
+  }
+
+  function element(name, attrs, parent) {
+    var node = document.createElementNS(SVG, name);
+    Object.keys(attrs).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    if (parent) {
+      parent.appendChild(node);
+    }
+    return node;
+  }
+
+  // Benjamini-Hochberg adjusted values of p (the smallest of m tests), in p's order.
+  KG.bhAdjust = function (p, m) {
+    var order = p.map(function (_, k) { return k; });
+    order.sort(function (a, b) { return p[a] - p[b]; });
+    var q = new Array(p.length);
+    var running = Infinity;
+    for (var r = order.length - 1; r >= 0; r -= 1) {
+      running = Math.min(running, Math.min(1, (p[order[r]] * m) / (r + 1)));
+      q[order[r]] = running;
+    }
+    return q;
+  };
+
+  // ---------------------------------------------------------------- the filter
+  function makeFilter(data, view) {
+    var filter = { level: null, fdr: false, cache: {}, decoded: {} };
+    function decoded(stat, sector) {
+      var raw = data.filter[stat] && data.filter[stat][sector];
+      if (!raw) {
+        return null;
+      }
+      var key = stat + "\u0000" + sector;
+      if (!filter.decoded[key]) {
+        var gaps = KG.varints(raw.i);
+        var at = 0;
+        var positions = gaps.map(function (g) { at += g; return at; });
+        var units = KG.varints(raw.p);
+        filter.decoded[key] = {
+          m: raw.m,
+          positions: positions,
+          p: units.map(function (u) { return u / data.pUnits; }),
+          side: raw.s.split("").map(function (c) { return c.charCodeAt(0) - 48; }),
+        };
+      }
+      return filter.decoded[key];
+    }
+    // every area's class code under the filter (not significant unless it passes)
+    function codes(stat, sector) {
+      var key = [stat, sector, filter.level, filter.fdr].join("\u0000");
+      if (filter.cache[key]) {
+        return filter.cache[key];
+      }
+      var d = decoded(stat, sector);
+      var none = stat === "lisa" ? 0 : 3;
+      var out = new Int8Array(view.count).fill(none);
+      var p = filter.fdr ? KG.bhAdjust(d.p, d.m) : d.p;
+      for (var k = 0; k < d.positions.length; k += 1) {
+        if (!(p[k] <= filter.level)) {
+          continue;
+        }
+        if (stat === "lisa") {
+          out[d.positions[k]] = d.side[k];
+        } else {
+          var bin = p[k] <= 0.01 ? 3 : 2; // ArcGIS's confidence bins (99 %, 95 %)
+          out[d.positions[k]] = d.side[k] === 1 ? 3 + bin : 3 - bin;
+        }
+      }
+      filter.cache[key] = out;
+      return out;
+    }
+    view.state.override = function (stat, sector, i) {
+      if (filter.level === null || !decoded(stat, sector)) {
+        return undefined;
+      }
+      return codes(stat, sector)[i];
+    };
+    filter.set = function (level, fdr) {
+      filter.level = level;
+      filter.fdr = fdr;
+      view.restyle();
+    };
+    return filter;
+  }
+
+  function filterControl(map, data, filter) {
+    var t = data.text;
+    var control = L.control({ position: "topright" });
+    control.onAdd = function () {
+      var div = L.DomUtil.create("div", "klastergeo-control leaflet-bar klastergeo-filter");
+      var label = document.createElement("label");
+      label.appendChild(document.createTextNode(t.filter + " "));
+      var select = document.createElement("select");
+      select.className = "klastergeo-level";
+      [["", t.as_run]].concat(data.levels.map(function (l) { return [String(l), "p \u2264 " + l]; }))
+        .forEach(function (pair) {
+          var option = document.createElement("option");
+          option.value = pair[0];
+          option.textContent = pair[1];
+          select.appendChild(option);
+        });
+      label.appendChild(select);
+      div.appendChild(label);
+      var fdrLabel = document.createElement("label");
+      var box = document.createElement("input");
+      box.type = "checkbox";
+      box.className = "klastergeo-fdr";
+      box.disabled = true;
+      fdrLabel.appendChild(box);
+      fdrLabel.appendChild(document.createTextNode(" " + t.fdr));
+      div.appendChild(fdrLabel);
+      function changed() {
+        box.disabled = select.value === "";
+        filter.set(select.value === "" ? null : Number(select.value), box.checked);
+      }
+      select.addEventListener("change", changed);
+      box.addEventListener("change", changed);
+      L.DomEvent.disableClickPropagation(div);
+      return div;
+    };
+    control.addTo(map);
+    return control;
+  }
+
+  // ---------------------------------------------------------------- the scatterplot
+  function ticks(lo, hi, scale) {
+    var steps = [0];
+    [0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000].forEach(function (v) {
+      steps.push(v, -v);
+    });
+    var inside = steps.filter(function (v) { return v >= lo && v <= hi; });
+    inside.sort(function (a, b) { return Math.abs(a) - Math.abs(b); });
+    var kept = [];
+    inside.forEach(function (v) {
+      var px = scale(v);
+      if (kept.every(function (k) { return Math.abs(scale(k) - px) >= 24; })) {
+        kept.push(v);
+      }
+    });
+    return kept;
+  }
+
+  function points(data, view, sector) {
+    var m = data.measures[data.measure] || {};
+    var s = m[sector];
+    if (!s) {
+      return null;
+    }
+    if (!s.decoded) {
+      var x = KG.varints(s.x);
+      var y = KG.varints(s.y);
+      var out = [];
+      for (var i = 0; i < x.length; i += 1) {
+        if (x[i] > 0) {
+          out.push({ i: i, z: (x[i] - 1 - s.mean) / s.sd, lag: unzig(y[i]) / data.lagScale });
+        }
+      }
+      s.decoded = out;
+    }
+    return s;
+  }
+
+  function scatterPanel(map, data, view) {
+    var t = data.text;
+    var panel = { selected: [], svg: null };
+    var control = L.control({ position: "bottomleft" });
+    control.onAdd = function () {
+      var div = L.DomUtil.create("div", "klastergeo-legend klastergeo-scatter");
+      div.style.maxHeight = "none";
+      var head = document.createElement("b");
+      head.className = "klastergeo-scatter-title";
+      div.appendChild(head);
+      var stats = document.createElement("div");
+      stats.className = "klastergeo-scatter-stats";
+      div.appendChild(stats);
+      panel.svg = element("svg", { width: W, height: H, "class": "klastergeo-scatter-plot" }, div);
+      panel.svg.style.cursor = "crosshair";
+      var foot = document.createElement("div");
+      var count = document.createElement("span");
+      count.className = "klastergeo-scatter-count";
+      foot.appendChild(count);
+      var clear = document.createElement("button");
+      clear.textContent = t.clear;
+      clear.style.marginLeft = "6px";
+      clear.addEventListener("click", function () { panel.select([]); });
+      foot.appendChild(clear);
+      div.appendChild(foot);
+      var hint = document.createElement("small");
+      hint.textContent = t.hint;
+      hint.style.display = "block";
+      hint.style.maxWidth = W + "px";
+      div.appendChild(hint);
+      panel.head = head;
+      panel.stats = stats;
+      panel.count = count;
+      L.DomEvent.disableClickPropagation(div);
+      L.DomEvent.disableScrollPropagation(div);
+      brush(panel);
+      return div;
+    };
+    control.addTo(map);
+
+    panel.draw = function () {
+      var svg = panel.svg;
+      while (svg.firstChild) {
+        svg.removeChild(svg.firstChild);
+      }
+      var sector = view.state.sector;
+      var s = points(data, view, sector);
+      panel.head.textContent = t.scatter + ": " + (data.sectorLabels[sector] || sector || "") +
+        (data.measureLabels[data.measure] ? " (" + data.measureLabels[data.measure] + ")" : "");
+      panel.pixels = [];
+      if (!s) {
+        panel.stats.textContent = t.no_scatter;
+        return;
+      }
+      panel.stats.textContent = "Moran's I = " + s.I.toLocaleString(data.locale) +
+        (s.p != null ? " (p = " + s.p.toLocaleString(data.locale) + ")" : "");
+      var pts = s.decoded;
+      var fx = pts.map(function (d) { return Math.asinh(d.z); });
+      var fy = pts.map(function (d) { return Math.asinh(d.lag); });
+      function domain(values) {
+        var lo = Math.min(0, Math.min.apply(null, values));
+        var hi = Math.max(0, Math.max.apply(null, values));
+        var pad = (hi - lo) * 0.04 || 0.5;
+        return [lo - pad, hi + pad];
+      }
+      var dx = domain(fx);
+      var dy = domain(fy);
+      var px = function (u) { return M.left + ((u - dx[0]) / (dx[1] - dx[0])) * (W - M.left - M.right); };
+      var py = function (v) { return H - M.bottom - ((v - dy[0]) / (dy[1] - dy[0])) * (H - M.top - M.bottom); };
+      panel.toPixel = function (z, lag) { return [px(Math.asinh(z)), py(Math.asinh(lag))]; };
+      var sx = function (v) { return px(Math.asinh(v)); };
+      var sy = function (v) { return py(Math.asinh(v)); };
+      element("rect", { x: M.left, y: M.top, width: W - M.left - M.right,
+        height: H - M.top - M.bottom, fill: "#ffffff", stroke: "#999999" }, svg);
+      var axes = element("g", { "font-size": "10", fill: "#333333" }, svg);
+      ticks(Math.sinh(dx[0]), Math.sinh(dx[1]), sx).forEach(function (v) {
+        element("line", { x1: sx(v), x2: sx(v), y1: M.top, y2: H - M.bottom,
+          stroke: v === 0 ? "#888888" : "#eeeeee" }, axes);
+        element("text", { x: sx(v), y: H - M.bottom + 12, "text-anchor": "middle" }, axes)
+          .textContent = v.toLocaleString(data.locale);
+      });
+      ticks(Math.sinh(dy[0]), Math.sinh(dy[1]), sy).forEach(function (v) {
+        element("line", { x1: M.left, x2: W - M.right, y1: sy(v), y2: sy(v),
+          stroke: v === 0 ? "#888888" : "#eeeeee" }, axes);
+        element("text", { x: M.left - 4, y: sy(v) + 3, "text-anchor": "end" }, axes)
+          .textContent = v.toLocaleString(data.locale);
+      });
+      element("text", { x: (M.left + W - M.right) / 2, y: H - 4, "text-anchor": "middle" }, axes)
+        .textContent = t.x;
+      element("text", { x: 10, y: (M.top + H - M.bottom) / 2, "text-anchor": "middle",
+        transform: "rotate(-90 10 " + (M.top + H - M.bottom) / 2 + ")" }, axes).textContent = t.y;
+      // Moran's I: the line lag = I z, a curve on these axes
+      var line = [];
+      for (var k = 0; k <= 60; k += 1) {
+        var u = dx[0] + ((dx[1] - dx[0]) * k) / 60;
+        var v = Math.asinh(s.I * Math.sinh(u));
+        if (v >= dy[0] && v <= dy[1]) {
+          line.push(px(u).toFixed(1) + "," + py(v).toFixed(1));
+        }
+      }
+      element("polyline", { points: line.join(" "), fill: "none", stroke: "#c0392b",
+        "stroke-width": 1.5 }, svg);
+      var dots = element("g", {}, svg);
+      var codes = pts.map(function (d) { return view.codeOf("lisa", d.i); });
+      var order = pts.map(function (_, k) { return k; });
+      order.sort(function (a, b) { return (codes[a] > 0) - (codes[b] > 0); }); // significant on top
+      order.forEach(function (k) {
+        var d = pts[k];
+        var colour = codes[k] > 0 ? data.lisaColours[codes[k]] : GREY;
+        var c = element("circle", { cx: px(fx[k]).toFixed(1), cy: py(fy[k]).toFixed(1), r: 2.5,
+          fill: colour, "fill-opacity": codes[k] > 0 ? 0.95 : 0.7, "data-i": d.i }, dots);
+        c.style.pointerEvents = "none";
+      });
+      panel.pixels = pts.map(function (d, k) { return { i: d.i, x: px(fx[k]), y: py(fy[k]) }; });
+      panel.marks = element("g", {}, svg);
+      panel.band = element("rect", { fill: "rgba(30,100,200,0.12)", stroke: "#1e64c8",
+        "stroke-dasharray": "3,2", width: 0, height: 0, visibility: "hidden" }, svg);
+      panel.mark();
+    };
+
+    // the selected points ringed in the plot, their areas outlined on the map
+    panel.mark = function () {
+      if (!panel.marks) {
+        return;
+      }
+      while (panel.marks.firstChild) {
+        panel.marks.removeChild(panel.marks.firstChild);
+      }
+      var chosen = {};
+      panel.selected.forEach(function (i) { chosen[i] = true; });
+      (panel.pixels || []).forEach(function (p) {
+        if (chosen[p.i]) {
+          element("circle", { cx: p.x.toFixed(1), cy: p.y.toFixed(1), r: 5, fill: "none",
+            stroke: HIGHLIGHT, "stroke-width": 1.8, "data-i": p.i,
+            "class": "klastergeo-scatter-mark" }, panel.marks);
+        }
+      });
+      panel.selected.forEach(function (i) {
+        var l = view.part.layers[i];
+        if (l) {
+          l.setStyle({ stroke: true, color: HIGHLIGHT, weight: 2.5, opacity: 1 });
+          l.bringToFront();
+        }
+      });
+      panel.count.textContent = panel.selected.length
+        ? t.selected.replace("{n}", String(panel.selected.length)) : "";
+    };
+
+    panel.select = function (list) {
+      panel.selected = list.slice();
+      view.part.layer.setStyle(view.part.style); // the outlines of the last selection go
+      panel.mark();
+    };
+    return panel;
+  }
+
+  function brush(panel) {
+    var svg = panel.svg;
+    var start = null;
+    function at(e) {
+      var box = svg.getBoundingClientRect();
+      return [e.clientX - box.left, e.clientY - box.top];
+    }
+    svg.addEventListener("mousedown", function (e) {
+      start = at(e);
+      e.preventDefault();
+    });
+    window.addEventListener("mousemove", function (e) {
+      if (!start || !panel.band) {
+        return;
+      }
+      var p = at(e);
+      panel.band.setAttribute("x", Math.min(start[0], p[0]));
+      panel.band.setAttribute("y", Math.min(start[1], p[1]));
+      panel.band.setAttribute("width", Math.abs(p[0] - start[0]));
+      panel.band.setAttribute("height", Math.abs(p[1] - start[1]));
+      panel.band.setAttribute("visibility", "visible");
+    });
+    window.addEventListener("mouseup", function (e) {
+      if (!start) {
+        return;
+      }
+      var p = at(e);
+      var x0 = Math.min(start[0], p[0]);
+      var x1 = Math.max(start[0], p[0]);
+      var y0 = Math.min(start[1], p[1]);
+      var y1 = Math.max(start[1], p[1]);
+      start = null;
+      if (panel.band) {
+        panel.band.setAttribute("visibility", "hidden");
+      }
+      var hits;
+      if (x1 - x0 < 3 && y1 - y0 < 3) { // a click: the nearest point within 6 pixels
+        var best = null;
+        (panel.pixels || []).forEach(function (q) {
+          var d = Math.hypot(q.x - x0, q.y - y0);
+          if (d <= 6 && (!best || d < best.d)) {
+            best = { i: q.i, d: d };
+          }
+        });
+        hits = best ? [best.i] : [];
+      } else {
+        hits = (panel.pixels || []).filter(function (q) {
+          return q.x >= x0 && q.x <= x1 && q.y >= y0 && q.y <= y1;
+        }).map(function (q) { return q.i; });
+      }
+      panel.select(hits);
+    });
+  }
+
+  KG.explore = function (map, data) {
+    var view = KG.view;
+    if (!view || !view.part) {
+      return null;
+    }
+    var filter = makeFilter(data, view);
+    filterControl(map, data, filter);
+    // the sector view's texts (sector names, locale)
+    data.sectorLabels = data.sectorLabels || {};
+    Object.keys(view.sectorLabels || {}).forEach(function (k) {
+      data.sectorLabels[k] = view.sectorLabels[k];
+    });
+    data.locale = view.locale || "en-GB";
+    var panel = scatterPanel(map, data, view);
+    var drawn = null;
+    view.listeners.push(function () {
+      var key = view.state.sector + "\u0000" + filter.level + "\u0000" + filter.fdr;
+      if (key !== drawn) {
+        drawn = key;
+        panel.draw();
+      } else {
+        panel.mark();
+      }
+      if (view.state.sector !== panel.sector) {
+        panel.sector = view.state.sector;
+        panel.select([]);
+      }
+    });
+    panel.sector = view.state.sector;
+    panel.draw();
+    view.part.layer.on("click", function (e) {
+      var layer = e.propagatedFrom || e.layer;
+      if (layer && layer.feature) {
+        panel.select([layer.feature.properties.i]);
+      }
+    });
+    KG.exploration = { filter: filter, panel: panel, view: view };
+    return KG.exploration;
+  };
+})();

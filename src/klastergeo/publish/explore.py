@@ -1,0 +1,315 @@
+"""Exploration in the run's map page: a Moran scatterplot linked to the map and a
+significance filter (``assets/klastergeo-explore.js`` draws both).
+
+**Scatterplot.** For the selected sector (and measure: the payload is keyed by measure,
+then sector; the firm counts, the values the LISA of the table used, are the only
+measure for now) each area is a point: its value standardised over the areas of the
+spatial weights (x) against the row-standardised spatial lag of that standardised value
+(y), as in GeoDa; the slope of the line through the origin is Moran's I. The page draws
+both axes on an inverse hyperbolic sine scale (linear near 0, logarithmic beyond), with
+ticks labelled in standardised units, so the sentra villages (the extreme high-high
+points) are inside the plot, never clipped. Points are coloured by the area's LISA
+cluster as the map shows it (after the filter). Dragging a rectangle over points
+highlights their areas on the map; clicking an area highlights its point.
+
+Size: per sector the areas' values as integers (firm counts; or a measure times its
+``scale``) and the lag times :data:`LAG_SCALE` (two decimals), both written as
+variable-length characters (:func:`klastergeo.publish.maps.varint_text`); the page
+standardises the values with the mean and standard deviation shipped with them. A
+province of 8,000 villages costs about 4 characters per area and sector.
+
+**Filter.** At 0.05, 0.01 or 0.001, with or without Benjamini-Hochberg control of the
+false discovery rate (within each sector and statistic, as
+:func:`klastergeo.analysis.autocorrelation.fdr_adjust`), an area of the shown statistic
+(specialisation, Gi*, LISA) whose p-value does not pass is drawn not significant; one
+that passes gets its class from its p-value (Gi* and specialisation: the ArcGIS bins by
+confidence, +-3 at 0.01, +-2 at 0.05; LISA: its quadrant). The p-values are the raw ones
+(before any correction the run applied); only those at or below the largest level
+(0.05) are shipped, with the count of tests per sector (which is all BH needs to decide
+at 0.05 or below): in millionths, so permutation p-values (k/1000) are exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from klastergeo.publish import messages
+from klastergeo.publish.maps import LISA_COLOURS, varint_text
+
+if TYPE_CHECKING:
+    from libpysal.graph import Graph
+
+__all__ = [
+    "FILTER_LEVELS",
+    "LAG_SCALE",
+    "P_UNITS",
+    "ExploreInput",
+    "explore_payload",
+    "filter_payload",
+    "scatter_payload",
+    "zigzag",
+]
+
+#: The lag's integers per standardised unit (two decimals).
+LAG_SCALE = 100
+#: p-values are shipped in millionths.
+P_UNITS = 1_000_000
+#: The filter's levels; the largest decides which p-values are shipped.
+FILTER_LEVELS = (0.05, 0.01, 0.001)
+#: The statistics the filter applies to and their raw p-value column by default.
+DEFAULT_P_COLUMNS: Mapping[str, str] = {"spec": "spec_p", "gi": "gi_p", "lisa": "lisa_p_sim"}
+
+
+@dataclass(frozen=True)
+class ExploreInput:
+    """What the scatterplot and the filter need besides the map's table.
+
+    Parameters
+    ----------
+    values
+        Per measure (``"firms"``), a wide frame: one row per area (the ids of
+        ``graph``), one column per sector: the values the LISA used.
+    graph
+        The spatial weights of the run (row-standardised for the lag).
+    p_columns
+        Per statistic (``spec``, ``gi``, ``lisa``), the table's column of its raw
+        p-value (before any FDR correction); a statistic left out is not filtered.
+    global_p
+        Global Moran's I p-value per sector (shown beside I); or None.
+    """
+
+    values: Mapping[str, pd.DataFrame]
+    graph: Graph
+    p_columns: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_P_COLUMNS))
+    global_p: pd.Series | None = None
+
+
+def zigzag(values: np.ndarray) -> np.ndarray:
+    """Signed integers as non-negative ones (0, -1, 1, -2 ... -> 0, 1, 2, 3 ...).
+
+    Examples
+    --------
+    >>> zigzag(np.array([0, -1, 1, -2])).tolist()
+    [0, 1, 2, 3]
+    """
+    v = np.asarray(values, dtype=np.int64)
+    return np.where(v < 0, -2 * v - 1, 2 * v)
+
+
+def _standardised_lag(values: np.ndarray, graph: Graph) -> tuple[np.ndarray, np.ndarray]:
+    """``values`` standardised (population standard deviation, as GeoDa and esda) and
+    their row-standardised spatial lag."""
+    sd = values.std()
+    z = (values - values.mean()) / sd
+    return z, np.asarray(graph.transform("r").sparse @ z)
+
+
+def scatter_payload(
+    values: pd.DataFrame,
+    graph: Graph,
+    index: pd.Index,
+    sectors: Sequence[str],
+    *,
+    scale: float = 1.0,
+    global_p: pd.Series | None = None,
+) -> dict[str, Any]:
+    """Per sector, the scatterplot's points of the areas of ``index`` (the map's order).
+
+    Parameters
+    ----------
+    values
+        One row per area of ``graph``, one column per sector.
+    graph
+        The spatial weights.
+    index
+        The map's areas, in its order; areas outside the graph get no point.
+    sectors
+        The sectors of the map's selector.
+    scale
+        Values are shipped as ``round(value * scale)`` (1 for counts).
+    global_p
+        Global Moran's I p-value per sector; or None.
+
+    Returns
+    -------
+    dict
+        Per sector: ``x`` (the values as integers plus one, 0 for an area without a
+        point), ``y`` (the lag times :data:`LAG_SCALE`, zigzag-encoded), ``mean`` and
+        ``sd`` (of the values over the graph's areas, to standardise ``x``), ``I``
+        (Moran's I) and ``p`` (its p-value, or None). A constant sector has none.
+    """
+    ids = pd.Index(graph.unique_ids)
+    where = ids.get_indexer(index)
+    at = where >= 0
+    out: dict[str, Any] = {}
+    for sector in sectors:  # a loop over sectors (tens); areas are vectorised
+        if sector not in values.columns:
+            continue
+        column = values[sector].reindex(ids).to_numpy(dtype=float)
+        if np.isnan(column).any() or column.std() == 0:
+            continue
+        z, lag = _standardised_lag(column, graph)
+        x = np.zeros(len(index), dtype=np.int64)
+        y = np.zeros(len(index), dtype=np.int64)
+        x[at] = np.round(column[where[at]] * scale).astype(np.int64) + 1
+        y[at] = zigzag(np.round(lag[where[at]] * LAG_SCALE))
+        p = None
+        if global_p is not None and sector in global_p.index and np.isfinite(global_p[sector]):
+            p = round(float(global_p[sector]), 4)
+        out[str(sector)] = {
+            "x": varint_text(np.maximum(x, 0)),
+            "y": varint_text(y),
+            "mean": float(column.mean()),
+            "sd": float(column.std()),
+            "I": round(float((z @ lag) / (z @ z)), 4),
+            "p": p,
+        }
+    return out
+
+
+def _quadrants(z: np.ndarray, lag: np.ndarray) -> np.ndarray:
+    """GeoDa's LISA codes by the signs (1 HH, 2 LL, 3 LH, 4 HL), as the engine has them."""
+    return np.where(z > 0, np.where(lag > 0, 1, 4), np.where(lag > 0, 3, 2))
+
+
+def filter_payload(
+    table: pd.DataFrame,
+    index: pd.Index,
+    sectors: Sequence[str],
+    *,
+    p_columns: Mapping[str, str],
+    lisa_sides: Mapping[str, np.ndarray] | None = None,
+) -> dict[str, Any]:
+    """Per statistic and sector, the raw p-values at or below 0.05 of the areas of
+    ``index`` (the map's order), with the side of each (hot/cold, or the LISA quadrant).
+
+    Parameters
+    ----------
+    table
+        The area x sector table (``spec_z``, ``gi_z`` and the ``p_columns``).
+    index
+        The map's areas, in its order.
+    sectors
+        The sectors of the map's selector.
+    p_columns
+        Per statistic, the column of its raw p-value.
+    lisa_sides
+        Per sector, each area's LISA quadrant by sign (1-4, 0 without one), in the
+        order of ``index``; without it the LISA is not filtered.
+
+    Returns
+    -------
+    dict
+        ``{stat: {sector: {"m": tests, "i": positions (gaps), "p": millionths,
+        "s": sides}}}``; ``s`` is one character per shipped area: ``"0"``/``"1"``
+        cold/hot, or the quadrant ``"1"``-``"4"``.
+    """
+    signs = {"spec": "spec_z", "gi": "gi_z"}
+    out: dict[str, Any] = {}
+    for stat, column in p_columns.items():
+        if column not in table.columns or (stat == "lisa" and lisa_sides is None):
+            continue
+        if stat != "lisa" and signs[stat] not in table.columns:
+            continue
+        by_sector = {}
+        for sector in sectors:  # a loop over sectors (tens); areas are vectorised
+            rows = table.xs(sector, level="sector").reindex(index)
+            p = rows[column].to_numpy(dtype=float)
+            if stat == "lisa":
+                assert lisa_sides is not None
+                if sector not in lisa_sides:
+                    continue
+                side = lisa_sides[sector]
+            else:
+                side = (rows[signs[stat]].to_numpy(dtype=float) > 0).astype(np.int64)
+            finite = np.isfinite(p)
+            keep = np.flatnonzero(finite & (p <= max(FILTER_LEVELS)))
+            units = np.round(p[keep] * P_UNITS).astype(np.int64)
+            by_sector[str(sector)] = {
+                "m": int(finite.sum()),
+                "i": varint_text(np.diff(keep, prepend=0)),
+                "p": varint_text(units),
+                "s": "".join(map(chr, (np.asarray(side)[keep] + 48).tolist())),
+            }
+        out[stat] = by_sector
+    return out
+
+
+def explore_payload(
+    data: ExploreInput, table: pd.DataFrame, index: pd.Index, sectors: Sequence[str], lang: str
+) -> dict[str, Any]:
+    """The page's exploration data: the scatterplots, the filter and their texts.
+
+    Parameters
+    ----------
+    data
+        The values per measure, the graph and the raw p-value columns.
+    table
+        The area x sector table of the map.
+    index
+        The map's areas, in its order.
+    sectors
+        The sectors of the map's selector.
+    lang
+        ``"id"`` or ``"en"``.
+    """
+    t = messages.text("explore", lang)
+    measures = {
+        measure: scatter_payload(frame, data.graph, index, sectors, global_p=data.global_p)
+        for measure, frame in data.values.items()
+    }
+    sides = _lisa_sides(data, index, sectors)
+    return {
+        "measure": next(iter(measures), None),
+        "measures": measures,
+        "measureLabels": {m: t.get(f"measure_{m}", m) for m in measures},
+        "lagScale": LAG_SCALE,
+        "pUnits": P_UNITS,
+        "levels": list(FILTER_LEVELS),
+        "filter": filter_payload(
+            table, index, sectors, p_columns=data.p_columns, lisa_sides=sides
+        ),
+        "lisaColours": [None, *(LISA_COLOURS[q] for q in (1, 2, 3, 4))],
+        "text": {
+            key: t[key]
+            for key in (
+                "scatter",
+                "x",
+                "y",
+                "filter",
+                "as_run",
+                "fdr",
+                "selected",
+                "clear",
+                "hint",
+                "no_scatter",
+            )
+        },
+    }
+
+
+def _lisa_sides(data: ExploreInput, index: pd.Index, sectors: Sequence[str]) -> dict[str, Any]:
+    """Per sector, each area's LISA quadrant by the signs of its standardised firm count
+    and lag (0 outside the graph)."""
+    frame = data.values.get("firms")
+    if frame is None:
+        return {}
+    ids = pd.Index(data.graph.unique_ids)
+    where = ids.get_indexer(index)
+    out = {}
+    for sector in sectors:  # sectors (tens)
+        if sector not in frame.columns:
+            continue
+        column = frame[sector].reindex(ids).to_numpy(dtype=float)
+        if np.isnan(column).any() or column.std() == 0:
+            continue
+        z, lag = _standardised_lag(column, data.graph)
+        codes = np.zeros(len(index), dtype=np.int64)
+        codes[where >= 0] = _quadrants(z, lag)[where[where >= 0]]
+        out[sector] = codes
+    return out

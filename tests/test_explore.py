@@ -1,0 +1,153 @@
+"""The map's exploration payload (publish/explore.py) against independent references:
+the scatterplot's standardised values and lags against esda's Moran (``z``) and
+libpysal's ``lag_spatial``, Moran's I against esda, the filter's p-values and sides
+against the area table and esda's LISA quadrants."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from klastergeo.publish import explore, maps
+from tests.worlds.explore import SENTRA, explore_world
+
+
+def _varints(text: str) -> list[int]:
+    """The polyline-style decoding, written here from its definition (5 bits a
+    character, 63 added, 32 set when more characters follow)."""
+    out, value, shift = [], 0, 0
+    for ch in text:
+        c = ord(ch) - 63
+        value += (c & 31) << shift
+        if c & 32:
+            shift += 5
+        else:
+            out.append(value)
+            value, shift = 0, 0
+    return out
+
+
+def _unzig(v: np.ndarray) -> np.ndarray:
+    return np.where(v % 2 == 1, -(v + 1) // 2, v // 2)
+
+
+@pytest.fixture(scope="module")
+def world():
+    return explore_world()
+
+
+@pytest.fixture(scope="module")
+def esda_refs(world):
+    """esda's Moran and local Moran of sector 31 on the world's weights (as a W)."""
+    import esda
+    from libpysal.weights import lag_spatial
+
+    areas, graph, _, counts = world
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        w = graph.to_W()
+        w.transform = "r"
+        y = counts["31"].reindex(w.id_order).to_numpy(dtype=float)
+        moran = esda.Moran(y, w, permutations=0)
+        local = esda.Moran_Local(y, w, permutations=0)
+        lag = lag_spatial(w, moran.z)
+    return pd.Index(w.id_order), moran, local, lag
+
+
+def test_scatter_values_are_esda_standardised_values_and_libpysal_lags(world, esda_refs):
+    areas, graph, _, counts = world
+    ids, moran, _, lag = esda_refs
+    payload = explore.scatter_payload(counts, graph, areas.index, ["10", "31"])
+    s = payload["31"]
+    x = np.array(_varints(s["x"]))
+    y = _unzig(np.array(_varints(s["y"])))
+    assert len(x) == len(y) == len(areas)
+    where = pd.Index(areas.index).get_indexer(ids)
+    # the values are the counts, exactly; standardised as the page does, esda's z
+    assert (x[where] - 1 == counts["31"].reindex(ids).to_numpy()).all()
+    z = (x[where] - 1 - s["mean"]) / s["sd"]
+    np.testing.assert_allclose(z, moran.z, rtol=1e-9, atol=1e-12)
+    # the lag to two decimals
+    np.testing.assert_allclose(y[where] / explore.LAG_SCALE, lag, atol=0.005 + 1e-12)
+    assert s["I"] == pytest.approx(moran.I, abs=5e-5)
+    # the sentra villages are the extreme points (high-high), in the payload like the rest
+    top = counts["31"].nlargest(len(SENTRA)).index
+    assert set(top) == set(SENTRA)
+    assert (z[ids.get_indexer(top)] > 1).all() and z.max() > 10
+
+
+def test_a_constant_sector_has_no_scatterplot(world):
+    areas, graph, _, counts = world
+    flat = counts.assign(**{"10": 2})
+    assert "10" not in explore.scatter_payload(flat, graph, areas.index, ["10", "31"])
+
+
+def test_areas_outside_the_graph_get_no_point(world):
+    areas, graph, _, counts = world
+    index = pd.Index(["nowhere", *areas.index[:3]])
+    x = _varints(explore.scatter_payload(counts, graph, index, ["31"])["31"]["x"])
+    assert x[0] == 0 and all(v > 0 for v in x[1:])
+
+
+def test_filter_ships_the_raw_p_values_up_to_005_with_their_sides(world, esda_refs):
+    areas, graph, table, counts = world
+    ids, _, local, _ = esda_refs
+    data = explore.ExploreInput({"firms": counts}, graph)
+    payload = explore.explore_payload(data, table, areas.index, ["10", "31"], "en")
+    for stat, column, sign in (("spec", "spec_p", "spec_z"), ("gi", "gi_p", "gi_z")):
+        f = payload["filter"][stat]["31"]
+        rows = table.xs("31", level="sector").reindex(areas.index)
+        p = rows[column].to_numpy()
+        at = np.cumsum(_varints(f["i"]))
+        assert f["m"] == int(np.isfinite(p).sum())
+        np.testing.assert_array_equal(at, np.flatnonzero(p <= 0.05))
+        np.testing.assert_allclose(np.array(_varints(f["p"])) / 1e6, p[at], atol=5e-7)
+        sides = np.array([int(c) for c in f["s"]])
+        np.testing.assert_array_equal(sides, (rows[sign].to_numpy()[at] > 0).astype(int))
+    # LISA: the raw permutation p-values and the quadrant of every shipped area, which
+    # is esda's (1 HH, 2 LH, 3 LL, 4 HL there; GeoDa's 1 HH, 2 LL, 3 LH, 4 HL here)
+    f = payload["filter"]["lisa"]["31"]
+    rows = table.xs("31", level="sector").reindex(areas.index)
+    at = np.cumsum(_varints(f["i"]))
+    np.testing.assert_array_equal(at, np.flatnonzero(rows["lisa_p_sim"].to_numpy() <= 0.05))
+    geoda = np.array([0, 1, 3, 2, 4])[local.q]
+    expected = pd.Series(geoda, index=ids).reindex(areas.index).to_numpy()[at]
+    np.testing.assert_array_equal(np.array([int(c) for c in f["s"]]), expected)
+    # the significant quadrants of the table are among them, with the same code
+    sig = rows["lisa_quadrant"].to_numpy()
+    shipped = dict(zip(at.tolist(), (int(c) for c in f["s"]), strict=True))
+    for i in np.flatnonzero(sig):
+        assert shipped[int(i)] == sig[i]
+
+
+def test_permutation_p_values_survive_exactly(world):
+    """p = k / 1000 in millionths is exact: a p-value of 0.05 passes at 0.05."""
+    areas, graph, table, counts = world
+    t = table.copy()
+    sector = t.index.get_level_values("sector") == "31"
+    t.loc[sector, "spec_p"] = np.linspace(0.001, 0.2, int(sector.sum())).round(3)
+    t.loc[(areas.index[0], "31"), "spec_p"] = 50 / 1000
+    f = explore.filter_payload(t, areas.index, ["31"], p_columns={"spec": "spec_p"})
+    units = _varints(f["spec"]["31"]["p"])
+    assert _varints(f["spec"]["31"]["i"])[0] == 0 and units[0] == 50_000
+
+
+def test_the_page_carries_the_exploration_and_its_script(world, tmp_path):
+    from klastergeo.analysis import sentra
+
+    areas, graph, table, counts = world
+    found, _ = sentra.delineate(table, graph, areas)
+    data = maps.MapInput(
+        areas, table, found, explore=explore.ExploreInput({"firms": counts}, graph)
+    )
+    page = maps.save_map(maps.build_map(data, maps.MapStyle(lang="id", tiles="none")),
+                         tmp_path / "map.html").read_text(encoding="utf-8")  # fmt: skip
+    assert "klastergeo.explore(" in page
+    assert "KG.bhAdjust" in page  # the script is inlined: the page works offline
+    assert "klastergeo://" not in page
+    assert "Diagram pencar Moran" in page  # the run's language
+    plain = maps.build_map(maps.MapInput(areas, table, found), maps.MapStyle(tiles="none"))
+    assert "klastergeo.explore(" not in plain.get_root().render()
