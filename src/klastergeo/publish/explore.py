@@ -288,6 +288,8 @@ def explore_payload(
                 "clear",
                 "hint",
                 "no_scatter",
+                "hide",
+                "show",
             )
         },
     }

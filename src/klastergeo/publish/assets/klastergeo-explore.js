@@ -188,13 +188,27 @@
     control.onAdd = function () {
       var div = L.DomUtil.create("div", "klastergeo-legend klastergeo-scatter");
       div.style.maxHeight = "none";
+      var fold = document.createElement("button");
+      fold.className = "klastergeo-scatter-fold";
+      fold.textContent = "\u2212";
+      fold.title = t.hide;
+      fold.style.cssText = "float:right;margin-left:6px;cursor:pointer";
+      div.appendChild(fold);
       var head = document.createElement("b");
       head.className = "klastergeo-scatter-title";
       div.appendChild(head);
+      var body = document.createElement("div");
       var stats = document.createElement("div");
       stats.className = "klastergeo-scatter-stats";
-      div.appendChild(stats);
-      panel.svg = element("svg", { width: W, height: H, "class": "klastergeo-scatter-plot" }, div);
+      body.appendChild(stats);
+      div.appendChild(body);
+      fold.addEventListener("click", function () {
+        var open = body.style.display === "none";
+        body.style.display = open ? "" : "none";
+        fold.textContent = open ? "\u2212" : "+";
+        fold.title = open ? t.hide : t.show;
+      });
+      panel.svg = element("svg", { width: W, height: H, "class": "klastergeo-scatter-plot" }, body);
       panel.svg.style.cursor = "crosshair";
       var foot = document.createElement("div");
       var count = document.createElement("span");
@@ -205,12 +219,12 @@
       clear.style.marginLeft = "6px";
       clear.addEventListener("click", function () { panel.select([]); });
       foot.appendChild(clear);
-      div.appendChild(foot);
+      body.appendChild(foot);
       var hint = document.createElement("small");
       hint.textContent = t.hint;
       hint.style.display = "block";
       hint.style.maxWidth = W + "px";
-      div.appendChild(hint);
+      body.appendChild(hint);
       panel.head = head;
       panel.stats = stats;
       panel.count = count;

@@ -1,0 +1,206 @@
+"""The map's exploration in a real browser (headless Chromium via Playwright), offline:
+the linked Moran scatterplot (brushing points outlines their villages, clicking a village
+rings its point, no point outside the plot) and the significance filter (the areas it
+colours are those Python finds from the same p-values)."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from klastergeo.analysis.autocorrelation import fdr_adjust
+from klastergeo.publish import explore, maps
+from tests.worlds.browser import CHROMIUM, FLAGS
+from tests.worlds.explore import explore_world
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(),
+        reason="Debian's chromium is not installed (.ci/run installs it)",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def world():
+    return explore_world()
+
+
+@pytest.fixture(scope="module")
+def page_path(world, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from klastergeo.analysis import sentra
+
+    areas, graph, table, counts = world
+    found, _ = sentra.delineate(table, graph, areas)
+    data = maps.MapInput(
+        areas, table, found, explore=explore.ExploreInput({"firms": counts}, graph)
+    )
+    fmap = maps.build_map(data, maps.MapStyle(lang="en", tiles="none"))
+    return maps.save_map(fmap, tmp_path_factory.mktemp("explore") / "map.html")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def _open(browser, path: Path, sector: str = "31"):
+    page = browser.new_page(viewport={"width": 1200, "height": 850})
+    page.errors = []
+    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.goto(path.as_uri(), wait_until="load")
+    page.wait_for_function("window.klastergeo && window.klastergeo.exploration !== undefined")
+    page.select_option(".klastergeo-sector", sector)
+    return page
+
+
+def _reference(world, sector: str) -> tuple[np.ndarray, np.ndarray]:
+    """Each area's standardised value (esda's Moran z) and its lag (libpysal), in the
+    map's order."""
+    import esda
+    from libpysal.weights import lag_spatial
+
+    areas, graph, _, counts = world
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        w = graph.to_W()
+        w.transform = "r"
+        moran = esda.Moran(counts[sector].reindex(w.id_order).to_numpy(float), w, permutations=0)
+        lag = lag_spatial(w, moran.z)
+    order = pd.Index(w.id_order).get_indexer(areas.index)
+    return moran.z[order], lag[order]
+
+
+def _between(values: np.ndarray, near: float) -> float:
+    """A cut between two neighbouring distinct values around ``near`` (no point on it)."""
+    distinct = np.unique(values)
+    k = int(np.searchsorted(distinct, near))
+    return float((distinct[k - 1] + distinct[k]) / 2)
+
+
+def test_brushing_points_outlines_their_villages(browser, page_path: Path, world, tmp_path):
+    z, lag = _reference(world, "31")
+    z_cut, lag_cut = _between(z, 1.0), _between(lag, 0.5)
+    expected = set(np.flatnonzero((z > z_cut) & (lag > lag_cut)).tolist())
+    page = _open(browser, page_path)
+    try:
+        # every point, the sentra's extreme ones included, inside the plot's frame
+        frame = page.evaluate(
+            "(() => { const r = document.querySelector('.klastergeo-scatter-plot rect');"
+            " return [+r.getAttribute('x'), +r.getAttribute('y'),"
+            " +r.getAttribute('width'), +r.getAttribute('height')]; })()"
+        )
+        dots = page.evaluate(
+            "[...document.querySelectorAll('.klastergeo-scatter-plot g circle')]"
+            ".map(c => [+c.getAttribute('cx'), +c.getAttribute('cy'), +c.dataset.i])"
+        )
+        box = page.locator(".klastergeo-scatter-plot").bounding_box()
+        corner = page.evaluate(
+            f"klastergeo.exploration.panel.toPixel({z_cut}, {float(lag.max())})"
+        )
+        far = page.evaluate(f"klastergeo.exploration.panel.toPixel({float(z.max())}, {lag_cut})")
+        page.mouse.move(box["x"] + corner[0], box["y"] + corner[1] - 4)
+        page.mouse.down()
+        page.mouse.move(box["x"] + far[0] + 4, box["y"] + far[1], steps=5)
+        page.mouse.up()
+        selected = page.evaluate("klastergeo.exploration.panel.selected")
+        outlined = page.evaluate(
+            "klastergeo.view.part.layers.map((l, i) => [i, l.options.weight, l.options.color])"
+            ".filter(x => x[1] === 2.5 && x[2] === '#000000').map(x => x[0])"
+        )
+        count_text = page.inner_text(".klastergeo-scatter-count")
+        page.screenshot(path=str(tmp_path / "brush.png"))
+        print("KG", sorted(expected), selected, count_text, tmp_path)
+        assert page.errors == []
+    finally:
+        page.close()
+    x0, y0, width, height = frame
+    assert len(dots) == len(z)
+    for cx, cy, _ in dots:
+        assert x0 <= cx <= x0 + width and y0 <= cy <= y0 + height
+    assert set(selected) == expected and len(expected) >= 3
+    assert set(outlined) == expected
+    assert count_text.startswith(str(len(expected)))
+
+
+def test_clicking_a_village_rings_its_point(browser, page_path: Path, world) -> None:
+    areas = world[0]
+    i = int(areas.index.get_loc("r6c6"))  # the sentra's village with the most firms
+    page = _open(browser, page_path)
+    try:
+        # the village in the middle of the map, away from the controls, then a real click
+        page.evaluate(
+            f"(() => {{ const l = klastergeo.view.part.layers[{i}];"
+            " l._map.setView(l.getBounds().getCenter(), 15, {animate: false}); })()"
+        )
+        point = page.evaluate(
+            f"(() => {{ const l = klastergeo.view.part.layers[{i}];"
+            " const p = l._map.latLngToContainerPoint(l.getBounds().getCenter());"
+            " const r = l._map.getContainer().getBoundingClientRect();"
+            " return [p.x + r.left, p.y + r.top]; })()"
+        )
+        page.mouse.click(point[0], point[1])
+        marks = page.evaluate(
+            "[...document.querySelectorAll('.klastergeo-scatter-mark')]"
+            ".map(c => [+c.dataset.i, +c.getAttribute('cx'), +c.getAttribute('cy')])"
+        )
+        dot = page.evaluate(
+            f"(() => {{ const c = document.querySelector("
+            f"'.klastergeo-scatter-plot g circle[data-i=\"{i}\"]');"
+            " return [+c.getAttribute('cx'), +c.getAttribute('cy')]; })()"
+        )
+        assert page.errors == []
+    finally:
+        page.close()
+    assert [m[0] for m in marks] == [i]
+    assert marks[0][1:] == pytest.approx(dot)
+
+
+def _coloured(page) -> int:
+    return page.evaluate(
+        "(() => { let n = 0; for (let i = 0; i < klastergeo.view.count; i++) {"
+        " if (klastergeo.view.colourOf(i)) n++; } return n; })()"
+    )
+
+
+@pytest.mark.parametrize(
+    ("stat", "column"), [("spec", "spec_p"), ("gi", "gi_p"), ("lisa", "lisa_p_sim")]
+)
+def test_the_filter_colours_the_areas_python_finds(
+    browser, page_path: Path, world, stat: str, column: str
+) -> None:
+    table = world[2]
+    p = table.xs("31", level="sector")[column].to_numpy(dtype=float)
+    p = p[np.isfinite(p)]
+    counts = {}
+    page = _open(browser, page_path)
+    try:
+        page.select_option(".klastergeo-stat", stat)
+        as_run = _coloured(page)
+        for level in ("0.05", "0.01", "0.001"):
+            page.select_option(".klastergeo-level", level)
+            for fdr in (False, True):
+                page.set_checked(".klastergeo-fdr", fdr)
+                counts[(float(level), fdr)] = _coloured(page)
+        page.select_option(".klastergeo-level", "")
+        back = _coloured(page)
+        assert page.errors == []
+    finally:
+        page.close()
+    print("KG", stat, as_run, counts)
+    for (level, fdr), n in counts.items():
+        assert n == int(((fdr_adjust(p) if fdr else p) <= level).sum()), (level, fdr)
+    assert back == as_run
+    assert counts[(0.05, False)] > counts[(0.01, True)]  # the filter changes something
