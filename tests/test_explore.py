@@ -151,3 +151,38 @@ def test_the_page_carries_the_exploration_and_its_script(world, tmp_path):
     assert "Diagram pencar Moran" in page  # the run's language
     plain = maps.build_map(maps.MapInput(areas, table, found), maps.MapStyle(tiles="none"))
     assert "klastergeo.explore(" not in plain.get_root().render()
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    return tuple(int(colour[k : k + 2], 16) for k in (1, 3, 5))  # type: ignore[return-value]
+
+
+def test_emerging_categories_get_arcgis_reds_and_blues():
+    from klastergeo.publish import change_map
+    from tests.worlds.explore import emerging_world
+
+    areas, _, _, emerging, _ = emerging_world()
+    payload = change_map.emerging_payload(areas, emerging, lang="en")
+    cats = payload["categories"]
+    # an area with no pattern in every sector is left out of the shapes; the others
+    # keep their category of each sector ("no pattern" where they have none)
+    patterned = emerging.loc[emerging["category"] != "no pattern"]
+    kept = sorted(set(patterned.index.get_level_values("area_code")))
+    assert payload["names"] == areas.loc[kept, "name"].astype(str).tolist()
+    rows = emerging.xs("31", level="sector")["category"]
+    decoded = {name: cats[ord(c) - 48] for name, c in zip(kept, payload["codes"]["31"], strict=True)}
+    assert decoded == rows.reindex(kept).to_dict()
+    assert len(kept) == len(rows)  # the area without a pattern in 31 has one in 10
+    assert len(set(payload["colours"][1:])) == 16  # every category its own colour
+    for category, colour in zip(cats, payload["colours"], strict=True):
+        if category == "no pattern":
+            assert colour is None
+            continue
+        r, g, b = _rgb(colour)
+        assert (r > b) if "hot" in category else (b > r), (category, colour)
+    # ArcGIS Pro's own colours of its first four hot-spot categories
+    colours = dict(zip(cats, payload["colours"], strict=True))
+    assert colours["new hot spot"] == "#cb0800"
+    assert colours["persistent hot spot"] == "#851400"
+    assert payload["sectors"] == ["10", "31"]
+    assert payload["codes"]["10"].count(chr(48)) == len(kept) - 1

@@ -204,3 +204,41 @@ def test_the_filter_colours_the_areas_python_finds(
         assert n == int(((fdr_adjust(p) if fdr else p) <= level).sum()), (level, fdr)
     assert back == as_run
     assert counts[(0.05, False)] > counts[(0.01, True)]  # the filter changes something
+
+
+def test_the_change_map_colours_emerging_hot_spots(browser, tmp_path: Path) -> None:
+    from klastergeo.publish import change_map
+    from tests.worlds.explore import emerging_world
+
+    areas, sentra, lineages, emerging, periods = emerging_world()
+    fmap = change_map.build_change_map(
+        sentra, lineages, periods=periods, lang="en", tiles="none",
+        areas=areas, emerging=emerging,
+    )  # fmt: skip
+    path = maps.save_map(fmap, tmp_path / "change.html")
+    page = browser.new_page(viewport={"width": 1000, "height": 760})
+    page.errors = []
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.goto(path.as_uri(), wait_until="load")
+    page.wait_for_function("window.klastergeo && window.klastergeo.emerging")
+    try:
+        page.select_option(".klastergeo-emerging-sector", "31")
+        fills = page.evaluate(
+            "klastergeo.emerging.layer.getLayers().map(l => l.options.fill === false"
+            " ? null : l.options.fillColor)"
+        )
+        legend = page.locator(".klastergeo-emerging-legend").inner_text()
+        page.screenshot(path=str(tmp_path / "emerging.png"))
+        page.select_option(".klastergeo-emerging-sector", "10")
+        fills_10 = page.evaluate(
+            "klastergeo.emerging.layer.getLayers().filter(l => l.options.fill !== false).length"
+        )
+        assert page.errors == []
+    finally:
+        page.close()
+    shown = emerging.xs("31", level="sector")["category"].sort_index()
+    assert fills == [change_map.EMERGING_COLOURS[c] for c in shown]  # None: not drawn
+    for category in shown.loc[shown != "no pattern"]:
+        assert category in legend
+    assert "no pattern" not in legend
+    assert fills_10 == 1

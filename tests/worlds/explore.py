@@ -33,3 +33,40 @@ def explore_world(seed: int = 3) -> tuple:
     counts = pd.DataFrame(firms).T.reindex(areas.index)
     counts.columns.name = "sector"
     return areas, graph, table, counts
+
+
+def emerging_world() -> tuple:
+    """``(areas, sentra, lineages, emerging)`` of a change map over three periods: a
+    6 x 6 lattice, one sentra lineage, and every emerging hot-spot category once in
+    sector 31 (in the order of :data:`klastergeo.analysis.dynamics.CATEGORIES`, hot then
+    cold, then "no pattern"), and a new hot spot of sector 10."""
+    import geopandas as gpd
+
+    from klastergeo.analysis import dynamics
+
+    areas = lattice(6, 6)
+    periods = ["2016", "2019", "2023"]
+    sentra = gpd.GeoDataFrame(
+        {
+            "period": periods,
+            "sentra_id": ["31-01"] * 3,
+            "sector": ["31"] * 3,
+            "name": ["Trangsan"] * 3,
+            "area_codes": ["r2c2"] * 3,
+            "n_firms": [40, 60, 90],
+        },
+        geometry=[areas.geometry["r2c2"]] * 3,
+        crs=areas.crs,
+    )
+    lineages, _ = dynamics.lineages(sentra, periods=periods)
+    lineage = dynamics.lineage_of(lineages, periods)
+    keys = pd.MultiIndex.from_arrays([sentra["period"], sentra["sentra_id"]])
+    sentra["lineage_id"] = lineage.reindex(keys).to_numpy()
+    names = [f"{c} {w} spot" for w in ("hot", "cold") for c in dynamics.CATEGORIES]
+    names.append("no pattern")
+    codes = list(areas.index[: len(names)])
+    index = pd.MultiIndex.from_arrays(
+        [[*codes, codes[-1]], ["31"] * len(names) + ["10"]], names=["area_code", "sector"]
+    )
+    emerging = pd.DataFrame({"category": [*names, "new hot spot"]}, index=index)
+    return areas, sentra, lineages, emerging, periods

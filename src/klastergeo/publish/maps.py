@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from klastergeo.publish.explore import ExploreInput
 
 __all__ = [
+    "EXPLORE_JS",
     "FIRMS_ID",
     "GISTAR_COLOURS",
     "LISA_COLOURS",
@@ -391,7 +392,7 @@ def _explore_call(data: MapInput, sectors: Sequence[str], lang: str) -> ScriptCa
     call = ScriptCall(
         "klastergeo.explore({{ this._parent.get_name() }}, {{ this.payload }});", payload
     )
-    call.default_js = [("klastergeo_explore", _EXPLORE_JS)]
+    call.default_js = [("klastergeo_explore", EXPLORE_JS)]
     return call
 
 
@@ -619,7 +620,8 @@ def _rounded(deltas: list[int], step: int) -> list[int]:
 
 _OWN_JS = "klastergeo://klastergeo-map.js"
 _HEAT_JS = "klastergeo://leaflet-heat.js"
-_EXPLORE_JS = "klastergeo://klastergeo-explore.js"
+#: The exploration's script (linked scatterplot, filter, emerging hot spots).
+EXPLORE_JS = "klastergeo://klastergeo-explore.js"
 #: Quantisation of coordinates: 1e-5 degrees (about 1.1 m), as 5 decimals.
 Q = 100_000
 #: The style of the pages' title, controls and legend; no icon: a browser would ask a
@@ -1370,7 +1372,7 @@ _ASSETS = {
     _JSDELIVR + "leaflet.fullscreen@3.0.0/Control.FullScreen.css": "Control.FullScreen.css",
     _OWN_JS: "klastergeo-map.js",
     _HEAT_JS: "leaflet-heat.js",
-    _EXPLORE_JS: "klastergeo-explore.js",
+    EXPLORE_JS: "klastergeo-explore.js",
 }
 _SCRIPT = re.compile(r'<script src="([^"]+)"></script>')
 _STYLESHEET = re.compile(r'<link rel="stylesheet" href="([^"]+)"\s*/?>')

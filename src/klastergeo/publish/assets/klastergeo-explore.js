@@ -444,4 +444,95 @@
     KG.exploration = { filter: filter, panel: panel, view: view };
     return KG.exploration;
   };
+
+  // ---------------------------------------------------------------- emerging hot spots
+  // The change map's areas by emerging hot-spot category of one sector (a selector),
+  // under the sentra, in ArcGIS's colours; "no pattern" is not drawn.
+  KG.emergingView = function (map, data) {
+    var t = data.text;
+    var state = { sector: data.sectors[0] || null };
+    var features = KG.decodeAreas(data.shapes, data.q);
+    function codeOf(i) {
+      var codes = state.sector !== null && data.codes[state.sector];
+      return codes ? codes.charCodeAt(i) - 48 : 0;
+    }
+    var layer = L.geoJSON(features, {
+      style: function (f) {
+        var colour = data.colours[codeOf(f.properties.i)];
+        return colour ? { stroke: true, fill: true, color: "#666666", weight: 0.4, fillColor: colour,
+          fillOpacity: 0.8 } : { stroke: false, fill: false };
+      },
+      onEachFeature: function (f, l) {
+        l.bindTooltip(function () {
+          return data.names[f.properties.i] + " - " + data.labels[codeOf(f.properties.i)];
+        }, { sticky: true });
+      },
+    }).addTo(map);
+    layer.bringToBack();
+    var legend = L.control({ position: "bottomleft" });
+    legend.onAdd = function () {
+      this._div = L.DomUtil.create("div", "klastergeo-legend klastergeo-emerging-legend");
+      return this._div;
+    };
+    legend.update = function () {
+      var div = this._div;
+      div.textContent = "";
+      if (state.sector === null) {
+        div.style.display = "none";
+        return;
+      }
+      div.style.display = "";
+      var head = document.createElement("b");
+      head.textContent = t.title + ": " + data.sectorLabels[state.sector];
+      div.appendChild(head);
+      var present = {};
+      for (var i = 0; i < data.names.length; i += 1) {
+        present[codeOf(i)] = true;
+      }
+      data.categories.forEach(function (_, c) {
+        if (!data.colours[c] || !present[c]) {
+          return;
+        }
+        var row = document.createElement("div");
+        row.className = "klastergeo-emerging-row";
+        var sw = document.createElement("span");
+        sw.className = "klastergeo-swatch";
+        sw.style.background = data.colours[c];
+        row.appendChild(sw);
+        row.appendChild(document.createTextNode(data.labels[c]));
+        div.appendChild(row);
+      });
+    };
+    legend.addTo(map);
+    var control = L.control({ position: "topright" });
+    control.onAdd = function () {
+      var div = L.DomUtil.create("div", "klastergeo-control leaflet-bar");
+      var label = document.createElement("label");
+      label.appendChild(document.createTextNode(t.sector + " "));
+      var select = document.createElement("select");
+      select.className = "klastergeo-emerging-sector";
+      [[null, t.none]].concat(data.sectors.map(function (s) { return [s, data.sectorLabels[s]]; }))
+        .forEach(function (pair) {
+          var option = document.createElement("option");
+          option.value = pair[0] === null ? "" : pair[0];
+          option.textContent = pair[1];
+          option.selected = pair[0] === state.sector;
+          select.appendChild(option);
+        });
+      select.addEventListener("change", function () {
+        state.sector = select.value === "" ? null : select.value;
+        layer.setStyle(layer.options.style);
+        legend.update();
+      });
+      label.appendChild(select);
+      div.appendChild(label);
+      L.DomEvent.disableClickPropagation(div);
+      return div;
+    };
+    control.addTo(map);
+    legend.update();
+    KG.emerging = { state: state, layer: layer, codeOf: codeOf,
+      colourOf: function (i) { return data.colours[codeOf(i)]; } };
+    return KG.emerging;
+  };
 })();
