@@ -45,7 +45,7 @@ def esda_refs(world):
     import esda
     from libpysal.weights import lag_spatial
 
-    areas, graph, _, counts = world
+    _areas, graph, _, counts = world
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         w = graph.to_W()
@@ -125,7 +125,7 @@ def test_filter_ships_the_raw_p_values_up_to_005_with_their_sides(world, esda_re
 
 def test_permutation_p_values_survive_exactly(world):
     """p = k / 1000 in millionths is exact: a p-value of 0.05 passes at 0.05."""
-    areas, graph, table, counts = world
+    areas, _graph, table, _counts = world
     t = table.copy()
     sector = t.index.get_level_values("sector") == "31"
     t.loc[sector, "spec_p"] = np.linspace(0.001, 0.2, int(sector.sum())).round(3)
@@ -170,7 +170,9 @@ def test_emerging_categories_get_arcgis_reds_and_blues():
     kept = sorted(set(patterned.index.get_level_values("area_code")))
     assert payload["names"] == areas.loc[kept, "name"].astype(str).tolist()
     rows = emerging.xs("31", level="sector")["category"]
-    decoded = {name: cats[ord(c) - 48] for name, c in zip(kept, payload["codes"]["31"], strict=True)}
+    decoded = {
+        name: cats[ord(c) - 48] for name, c in zip(kept, payload["codes"]["31"], strict=True)
+    }
     assert decoded == rows.reindex(kept).to_dict()
     assert len(kept) == len(rows)  # the area without a pattern in 31 has one in 10
     assert len(set(payload["colours"][1:])) == 16  # every category its own colour
@@ -178,7 +180,7 @@ def test_emerging_categories_get_arcgis_reds_and_blues():
         if category == "no pattern":
             assert colour is None
             continue
-        r, g, b = _rgb(colour)
+        r, _g, b = _rgb(colour)
         assert (r > b) if "hot" in category else (b > r), (category, colour)
     # ArcGIS Pro's own colours of its first four hot-spot categories
     colours = dict(zip(cats, payload["colours"], strict=True))

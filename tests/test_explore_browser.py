@@ -107,9 +107,7 @@ def test_brushing_points_outlines_their_villages(browser, page_path: Path, world
             ".map(c => [+c.getAttribute('cx'), +c.getAttribute('cy'), +c.dataset.i])"
         )
         box = page.locator(".klastergeo-scatter-plot").bounding_box()
-        corner = page.evaluate(
-            f"klastergeo.exploration.panel.toPixel({z_cut}, {float(lag.max())})"
-        )
+        corner = page.evaluate(f"klastergeo.exploration.panel.toPixel({z_cut}, {float(lag.max())})")
         far = page.evaluate(f"klastergeo.exploration.panel.toPixel({float(z.max())}, {lag_cut})")
         page.mouse.move(box["x"] + corner[0], box["y"] + corner[1] - 4)
         page.mouse.down()
@@ -242,3 +240,54 @@ def test_the_change_map_colours_emerging_hot_spots(browser, tmp_path: Path) -> N
         assert category in legend
     assert "no pattern" not in legend
     assert fills_10 == 1
+
+
+def test_the_colocation_layer_shows_a_pair_of_firms(browser, tmp_path: Path) -> None:
+    from klastergeo.app.config import load_config
+    from klastergeo.app.pipeline import colocated_firms
+    from tests.worlds.explore import colocation_world
+    from tests.worlds.lattice import lattice
+
+    firms, pairs = colocation_world()
+    config = load_config(None, overrides={"colocation.permutations": 199})
+    categories = colocated_firms.firm_colocation(config, pairs, firms)
+    assert categories is not None
+    areas = lattice(3, 3)
+    index = pd.MultiIndex.from_product([areas.index, ["31"]], names=["area_code", "sector"])
+    table = pd.DataFrame(
+        {"n_firms": 1, "lq": 1.0, "gi_z": 0.0, "gi_bin": 0, "lisa_quadrant": 0}, index=index
+    )
+    fmap = maps.build_map(
+        maps.MapInput(areas, table, areas.iloc[:0].assign(sector=[]), firms=firms,
+                      colocation=explore.FirmColocation(categories)),
+        maps.MapStyle(lang="en", tiles="none"),
+    )  # fmt: skip
+    path = maps.save_map(fmap, tmp_path / "map.html")
+    page = browser.new_page(viewport={"width": 1100, "height": 800})
+    page.errors = []
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.goto(path.as_uri(), wait_until="load")
+    page.wait_for_function("window.klastergeo && window.klastergeo.colocation")
+    shown = {}
+    try:
+        page.hover(".leaflet-control-layers")
+        page.locator(".leaflet-control-layers-overlays label", has_text="Co-location").click()
+        for pair in ("31>16", "16>31"):
+            page.select_option(".klastergeo-colocation-pair", pair)
+            shown[pair] = page.evaluate(
+                "klastergeo.colocation.group.getLayers().map(l => l.options.fillColor)"
+            )
+        page.select_option(".klastergeo-colocation-pair", "31>16")
+        page.evaluate(
+            "klastergeo.colocation.group._map.fitBounds(klastergeo.colocation.group.getBounds())"
+        )
+        page.mouse.move(5, 790)
+        page.screenshot(path=str(tmp_path / "colocation.png"))
+        assert page.errors == []
+    finally:
+        page.close()
+    colours = dict(zip((1, 2, 3), explore.COLOCATION_COLOURS, strict=True))
+    for pair, fills in shown.items():
+        codes = categories[pair].to_numpy()
+        assert sorted(fills) == sorted(colours[c] for c in codes[codes > 0]), pair
+    assert len(set(shown["31>16"])) == 3  # co-located, isolated and not significant firms

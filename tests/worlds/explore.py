@@ -24,8 +24,7 @@ def explore_world(seed: int = 3) -> tuple:
     areas = lattice(14, 14)
     graph = weights.contiguity(areas)
     firms = {
-        code: {"10": int(rng.poisson(4)) + 1, "31": int(rng.poisson(1.5))}
-        for code in areas.index
+        code: {"10": int(rng.poisson(4)) + 1, "31": int(rng.poisson(1.5))} for code in areas.index
     }
     for code, n in SENTRA.items():
         firms[code]["31"] = n
@@ -70,3 +69,40 @@ def emerging_world() -> tuple:
     )
     emerging = pd.DataFrame({"category": [*names, "new hot spot"]}, index=index)
     return areas, sentra, lineages, emerging, periods
+
+
+def colocation_world(seed: int = 5) -> tuple:
+    """``(firms, pairs)``: 175 firms on a plain, as points: 70 of sector 16 and 50 of
+    sector 31 in one place, each a few metres from its own firm of 16 (co-located), 15 of sector 31 and
+    40 of sector 10 in another, 11 km east (no firm of 16 near: isolated, as 16 is 40 %
+    of the firms, so eight neighbours without one happen by chance 1.7 % of the time);
+    ``pairs``, the global CLQ table of every pair with ``significant`` as the pipeline
+    marks it (p below 0.05 and CLQ above 1)."""
+    import geopandas as gpd
+
+    from klastergeo.analysis import colocation
+
+    rng = np.random.default_rng(seed)
+    blocks = [("16", 70, 110.0), ("31", 50, 110.0), ("31", 15, 110.1), ("10", 40, 110.1)]
+    sector = np.concatenate([[s] * n for s, n, _ in blocks])
+    x0 = np.concatenate([[x] * n for _, n, x in blocks])
+    lon = x0 + rng.uniform(0, 0.02, len(sector))
+    lat = -7.0 + rng.uniform(0, 0.02, len(sector))
+    # each western firm of 31 a few metres from its own firm of 16
+    host = rng.choice(70, 50, replace=False)
+    lon[70:120] = lon[host] + rng.uniform(-5e-5, 5e-5, 50)
+    lat[70:120] = lat[host] + rng.uniform(-5e-5, 5e-5, 50)
+    order = rng.permutation(len(sector))  # the sectors' firms interleaved in the input
+    firms = gpd.GeoDataFrame(
+        {
+            "sector": sector[order],
+            "name": [f"UD {k}" for k in range(len(sector))],
+            "lon": lon[order],
+            "lat": lat[order],
+        },
+        geometry=gpd.points_from_xy(lon[order], lat[order]),
+        crs=4326,
+    )
+    pairs = colocation.global_clq(lon, lat, sector, permutations=199, seed=seed)
+    pairs = pairs.assign(significant=(pairs["p_value"] < 0.05) & (pairs["clq"] > 1))
+    return firms, pairs

@@ -206,14 +206,13 @@ def emerging_payload(
     categories = ["no pattern", *(c for c in EMERGING_COLOURS if c != "no pattern")]
     frame = emerging.reset_index()
     frame = frame.loc[
-        frame["category"].astype(str).isin(categories[1:])
-        & frame["area_code"].isin(areas.index)
+        frame["category"].astype(str).isin(categories[1:]) & frame["area_code"].isin(areas.index)
     ]
     codes = pd.Index(sorted(set(frame["area_code"])))
     shown = light_shapes(areas.loc[codes, ["name", areas.geometry.name]])
     sectors = sorted(set(frame["sector"].astype(str)))
-    position = codes.get_indexer(frame["area_code"])
-    code = pd.Index(categories).get_indexer(frame["category"].astype(str))
+    position = codes.get_indexer(pd.Index(frame["area_code"]))
+    code = pd.Index(categories).get_indexer(pd.Index(frame["category"].astype(str)))
     by_sector = {}
     for sector in sectors:  # sectors (tens); areas are vectorised
         column = np.zeros(len(codes), dtype=np.int64)

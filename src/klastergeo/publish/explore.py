@@ -45,10 +45,13 @@ if TYPE_CHECKING:
     from libpysal.graph import Graph
 
 __all__ = [
+    "COLOCATION_COLOURS",
     "FILTER_LEVELS",
     "LAG_SCALE",
     "P_UNITS",
     "ExploreInput",
+    "FirmColocation",
+    "colocation_payload",
     "explore_payload",
     "filter_payload",
     "scatter_payload",
@@ -61,6 +64,8 @@ LAG_SCALE = 100
 P_UNITS = 1_000_000
 #: The filter's levels; the largest decides which p-values are shipped.
 FILTER_LEVELS = (0.05, 0.01, 0.001)
+#: The colours of a firm's co-location category (co-located, isolated, not significant).
+COLOCATION_COLOURS = ("#d7301f", "#2b8cbe", "#bdbdbd")
 #: The statistics the filter applies to and their raw p-value column by default.
 DEFAULT_P_COLUMNS: Mapping[str, str] = {"spec": "spec_p", "gi": "gi_p", "lisa": "lisa_p_sim"}
 
@@ -87,6 +92,30 @@ class ExploreInput:
     graph: Graph
     p_columns: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_P_COLUMNS))
     global_p: pd.Series | None = None
+
+    def payload(
+        self, table: pd.DataFrame, index: pd.Index, sectors: Sequence[str], lang: str
+    ) -> dict[str, Any]:
+        """The page's data (:func:`explore_payload`)."""
+        return explore_payload(self, table, index, sectors, lang)
+
+
+@dataclass(frozen=True)
+class FirmColocation:
+    """Each firm's co-location category per sector pair, for the map's layer.
+
+    Parameters
+    ----------
+    categories
+        Indexed like the map's firms, one column per pair ``"31>16"``: 0 a firm of
+        another sector, 1 co-located, 2 isolated, 3 not significant.
+    """
+
+    categories: pd.DataFrame
+
+    def payload(self, index: pd.Index, order: np.ndarray, lang: str) -> dict[str, Any]:
+        """The layer's data for the firms drawn (:func:`colocation_payload`)."""
+        return colocation_payload(self.categories.reindex(index), order, lang)
 
 
 def zigzag(values: np.ndarray) -> np.ndarray:
@@ -271,9 +300,7 @@ def explore_payload(
         "lagScale": LAG_SCALE,
         "pUnits": P_UNITS,
         "levels": list(FILTER_LEVELS),
-        "filter": filter_payload(
-            table, index, sectors, p_columns=data.p_columns, lisa_sides=sides
-        ),
+        "filter": filter_payload(table, index, sectors, p_columns=data.p_columns, lisa_sides=sides),
         "lisaColours": [None, *(LISA_COLOURS[q] for q in (1, 2, 3, 4))],
         "text": {
             key: t[key]
@@ -315,3 +342,47 @@ def _lisa_sides(data: ExploreInput, index: pd.Index, sectors: Sequence[str]) -> 
         codes[where >= 0] = _quadrants(z, lag)[where[where >= 0]]
         out[sector] = codes
     return out
+
+
+def colocation_payload(categories: pd.DataFrame, order: np.ndarray, lang: str) -> dict[str, Any]:
+    """The per-firm co-location layer's data, part of the page's firm data block.
+
+    Parameters
+    ----------
+    categories
+        Per firm (in the order of the firms given to the map), one column per pair
+        ``"31>16"``: 0 another sector, 1 co-located, 2 isolated, 3 not significant.
+    order
+        The firms' order in the firm data block (:func:`klastergeo.publish.maps.firm_order`).
+    lang
+        ``"id"`` or ``"en"``.
+
+    Returns
+    -------
+    dict
+        ``pairs``; per pair, its ``label``, the positions of its focal firms in the block
+        (``i``, gaps as variable-length characters) and their categories (``c``, one
+        character each, ``"1"``-``"3"``); ``colours`` and ``labels`` of the categories.
+    """
+    from klastergeo import kbli
+
+    t = messages.text("explore", lang)
+    pairs = []
+    for pair in categories.columns:  # pairs (a few); firms are vectorised
+        codes = categories[pair].fillna(0).to_numpy(dtype=np.int64)[order]
+        at = np.flatnonzero(codes)
+        a, b = str(pair).split(">", 1)
+        pairs.append(
+            {
+                "pair": str(pair),
+                "label": f"{kbli.titled(a, lang=lang)} \u2192 {kbli.titled(b, lang=lang)}",
+                "i": varint_text(np.diff(at, prepend=0)),
+                "c": "".join(map(chr, (codes[at] + 48).tolist())),
+            }
+        )
+    return {
+        "pairs": pairs,
+        "colours": list(COLOCATION_COLOURS),
+        "labels": [t["colocated"], t["isolated"], t["coloc_not_sig"]],
+        "text": {"title": t["colocation"], "pair": t["coloc_pair"], "note": t["coloc_note"]},
+    }

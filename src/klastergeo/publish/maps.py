@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import geopandas as gpd
 import numpy as np
@@ -53,14 +53,14 @@ from klastergeo.schema import SENTRA_INDEX
 if TYPE_CHECKING:
     import folium
 
-    from klastergeo.publish.explore import ExploreInput
-
 __all__ = [
     "EXPLORE_JS",
     "FIRMS_ID",
     "GISTAR_COLOURS",
     "LISA_COLOURS",
     "PAGE_CSS",
+    "AreaPart",
+    "FirmPart",
     "MapInput",
     "MapStyle",
     "Q",
@@ -69,6 +69,7 @@ __all__ = [
     "build_map",
     "encode_shapes",
     "firm_block",
+    "firm_order",
     "inline_assets",
     "light_shapes",
     "raw_element",
@@ -173,6 +174,27 @@ def _classify(values: pd.Series, breaks: Sequence[float]) -> np.ndarray:
     return np.minimum(yb + on_break, len(breaks))
 
 
+class AreaPart(Protocol):
+    """Data a page adds to its sector view, built once the view's sectors are known
+    (:class:`klastergeo.publish.explore.ExploreInput`: the linked scatterplot and the
+    significance filter)."""
+
+    def payload(
+        self, table: pd.DataFrame, index: pd.Index, sectors: Sequence[str], lang: str
+    ) -> dict[str, Any]:
+        """The part's data for the areas of ``index`` (the page's order)."""
+        ...
+
+
+class FirmPart(Protocol):
+    """Firm-level data a page adds to its firm data block (so that a page published
+    without firms has none of it): :class:`klastergeo.publish.explore.FirmColocation`."""
+
+    def payload(self, index: pd.Index, order: np.ndarray, lang: str) -> dict[str, Any]:
+        """The part's data for the firms drawn (``index``), in the block's ``order``."""
+        ...
+
+
 @dataclass(frozen=True)
 class MapInput:
     """What a map draws.
@@ -209,6 +231,11 @@ class MapInput:
         The values and weights of the linked Moran scatterplot and the raw p-values of
         the significance filter (:mod:`klastergeo.publish.explore`); None for neither.
         Maps split by province have neither.
+    colocation
+        Each firm's co-location category per sector pair
+        (:class:`klastergeo.publish.explore.FirmColocation`): a layer of the firms
+        drawn one by one, in the firm data block (gone from a map published without
+        firms).
     """
 
     areas: gpd.GeoDataFrame
@@ -221,7 +248,8 @@ class MapInput:
     parents: pd.Series | None = None
     provinces: gpd.GeoDataFrame | None = None
     related_firms: pd.DataFrame | None = None
-    explore: ExploreInput | None = None
+    explore: AreaPart | None = None
+    colocation: FirmPart | None = None
 
 
 @dataclass(frozen=True)
@@ -303,6 +331,11 @@ def build_map(data: MapInput, style: MapStyle | None = None) -> folium.Map:
         layers_call.default_js = [*MarkerCluster.default_js, ("leaflet_heat", _HEAT_JS)]
         layers_call.default_css = MarkerCluster.default_css
         payload = _firms_payload(firms, data.related_firms, style)
+        if data.colocation is not None and "names" in payload:  # firms one by one
+            payload["colocation"] = data.colocation.payload(
+                firms.index, firm_order(firms), style.lang
+            )
+            layers_call.default_js.append(("klastergeo_explore", EXPLORE_JS))
         root.html.add_child(raw_element(firm_block(payload)))
     layers_call.add_to(fmap)
     root.html.add_child(
@@ -385,10 +418,8 @@ def _area_view(fmap: folium.Map, data: MapInput, lang: str, max_areas: int) -> N
 def _explore_call(data: MapInput, sectors: Sequence[str], lang: str) -> ScriptCall:
     """The page's call that adds the linked scatterplot and the significance filter to
     the sector view (:mod:`klastergeo.publish.explore`)."""
-    from klastergeo.publish import explore
-
     assert data.explore is not None
-    payload = explore.explore_payload(data.explore, data.table, data.areas.index, sectors, lang)
+    payload = data.explore.payload(data.table, data.areas.index, sectors, lang)
     call = ScriptCall(
         "klastergeo.explore({{ this._parent.get_name() }}, {{ this.payload }});", payload
     )
@@ -1208,7 +1239,7 @@ def _firm_payload(firms: gpd.GeoDataFrame) -> dict[str, Any]:
     sector index."""
     x = np.round(firms.geometry.x.to_numpy() * Q).astype(np.int64)
     y = np.round(firms.geometry.y.to_numpy() * Q).astype(np.int64)
-    order = np.lexsort((y, x))
+    order = firm_order(firms)
     xy = _deltas(x[order], y[order])
     sector = firms["sector"].astype(str).to_numpy()[order]
     codes, index = np.unique(sector, return_inverse=True)
@@ -1225,6 +1256,20 @@ def _firm_payload(firms: gpd.GeoDataFrame) -> dict[str, Any]:
         "sectors": codes.tolist(),
         "sector": index.tolist(),
     }
+
+
+def firm_order(firms: gpd.GeoDataFrame) -> np.ndarray:
+    """The order of the firms in the page's firm data (by quantised longitude, then
+    latitude): positions in ``firms``.
+
+    Parameters
+    ----------
+    firms
+        The firms drawn one by one (points).
+    """
+    x = np.round(firms.geometry.x.to_numpy() * Q).astype(np.int64)
+    y = np.round(firms.geometry.y.to_numpy() * Q).astype(np.int64)
+    return np.lexsort((y, x))
 
 
 def _deltas(x: np.ndarray, y: np.ndarray) -> list[int]:

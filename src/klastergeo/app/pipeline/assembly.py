@@ -12,6 +12,7 @@ import pandas as pd
 
 from klastergeo.app.config import RunConfig, run_time
 from klastergeo.app.pipeline._steps import Notes
+from klastergeo.app.pipeline.colocated_firms import firm_colocation
 from klastergeo.app.pipeline.delineation import Delineation
 from klastergeo.app.pipeline.points import with_points
 from klastergeo.app.pipeline.probabilities import Models
@@ -288,6 +289,7 @@ def draw_map(
         provinces=study.provinces() if len(result.areas) > config.map.max_areas else None,
         related_firms=related_points(columns, result.colocated, store) if few else None,
         explore=explore_input(config, result),
+        colocation=_firm_colocation(config, result, firms) if few else None,
     )
     style = maps.MapStyle(
         lang=config.map.lang,
@@ -335,3 +337,14 @@ def explore_input(config: RunConfig, result: RunResult) -> Any:
     if stats is not None and "p_norm" in stats:
         global_p = pd.to_numeric(stats["p_norm"], errors="coerce")
     return explore.ExploreInput({"firms": counts}, result.graph, p_columns, global_p)
+
+
+def _firm_colocation(config: RunConfig, result: RunResult, firms: pd.DataFrame | None) -> Any:
+    """The map's per-firm co-location layer of the firms drawn one by one; None without
+    a significant sector pair."""
+    from klastergeo.publish import explore
+
+    if firms is None:
+        return None
+    categories = firm_colocation(config, result.colocation, firms)
+    return None if categories is None else explore.FirmColocation(categories)

@@ -445,6 +445,99 @@
     return KG.exploration;
   };
 
+  // ---------------------------------------------------------------- co-location of firms
+  // The firms of a chosen sector pair's first sector, coloured by their local
+  // co-location with the second (co-located, isolated, not significant). The data are
+  // part of the page's firm block: a page published without firms has no such layer.
+  KG.colocationLayer = function (map, control, firms) {
+    var data = firms.colocation;
+    var t = data.text;
+    var points = [];
+    var x = 0;
+    var y = 0;
+    for (var k = 0; k < firms.n; k += 1) {
+      x += firms.xy[2 * k];
+      y += firms.xy[2 * k + 1];
+      points.push([y / firms.q, x / firms.q]);
+    }
+    var group = L.featureGroup();
+    var state = { pair: data.pairs.length ? data.pairs[0].pair : null, shown: [] };
+    var legend = L.control({ position: "bottomright" });
+    legend.onAdd = function () {
+      this._div = L.DomUtil.create("div", "klastergeo-legend klastergeo-colocation");
+      L.DomEvent.disableClickPropagation(this._div);
+      return this._div;
+    };
+    function draw() {
+      group.clearLayers();
+      state.shown = [];
+      var pair = data.pairs.filter(function (p) { return p.pair === state.pair; })[0];
+      if (!pair) {
+        return;
+      }
+      var at = 0;
+      var gaps = KG.varints(pair.i);
+      gaps.forEach(function (gap, j) {
+        at += gap;
+        var code = pair.c.charCodeAt(j) - 48;
+        state.shown.push([at, code]);
+        L.circleMarker(points[at], { radius: 4, weight: 0.6, color: "#333333",
+          fillColor: data.colours[code - 1], fillOpacity: 0.9 })
+          .bindTooltip(firms.names[at] ? firms.names[at] + " - " + data.labels[code - 1]
+            : data.labels[code - 1])
+          .addTo(group);
+      });
+    }
+    function fillLegend(div) {
+      div.textContent = "";
+      var head = document.createElement("b");
+      head.textContent = t.title;
+      div.appendChild(head);
+      var label = document.createElement("label");
+      label.style.display = "block";
+      label.appendChild(document.createTextNode(t.pair + " "));
+      var select = document.createElement("select");
+      select.className = "klastergeo-colocation-pair";
+      data.pairs.forEach(function (p) {
+        var option = document.createElement("option");
+        option.value = p.pair;
+        option.textContent = p.label;
+        option.selected = p.pair === state.pair;
+        select.appendChild(option);
+      });
+      select.addEventListener("change", function () {
+        state.pair = select.value;
+        draw();
+      });
+      label.appendChild(select);
+      div.appendChild(label);
+      data.labels.forEach(function (text, c) {
+        var row = document.createElement("div");
+        var sw = document.createElement("span");
+        sw.className = "klastergeo-swatch";
+        sw.style.background = data.colours[c];
+        sw.style.borderRadius = "6px";
+        row.appendChild(sw);
+        row.appendChild(document.createTextNode(text));
+        div.appendChild(row);
+      });
+      var note = document.createElement("small");
+      note.textContent = t.note;
+      note.style.display = "block";
+      note.style.maxWidth = "280px";
+      div.appendChild(note);
+    }
+    group.on("add", function () {
+      legend.addTo(map);
+      fillLegend(legend._div);
+      draw();
+    });
+    group.on("remove", function () { legend.remove(); });
+    control.addOverlay(group, t.title);
+    KG.colocation = { state: state, group: group, draw: draw };
+    return group;
+  };
+
   // ---------------------------------------------------------------- emerging hot spots
   // The change map's areas by emerging hot-spot category of one sector (a selector),
   // under the sentra, in ArcGIS's colours; "no pattern" is not drawn.

@@ -870,6 +870,9 @@
         control.addOverlay(out.related, data.firms.related);
         KG.links = relatedFirms(map, firms.links, out.related, data.firms);
       }
+      if (firms.colocation && KG.colocationLayer) { // klastergeo-explore.js
+        out.colocation = KG.colocationLayer(map, control, firms);
+      }
     }
     if (KG.view) {
       KG.showFirms(KG.view.state.sector);
