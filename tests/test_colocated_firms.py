@@ -129,3 +129,55 @@ def _empty_table(areas):
     return pd.DataFrame(
         {"n_firms": 1, "lq": 1.0, "gi_z": 0.0, "gi_bin": 0, "lisa_quadrant": 0}, index=index
     )
+
+
+@pytest.mark.slow
+def test_a_site_without_firms_has_no_colocation_layer(tmp_path):
+    """A whole run with a co-located related industry (sector 16 a few metres from the
+    sentra's furniture firms): its map holds the layer in the firm data block; the site
+    published without ``--with-firms`` holds neither, the one with firms keeps it."""
+    import pandas as pd
+
+    from klastergeo.app import pipeline
+    from klastergeo.publish import site as publish
+    from tests.worlds.lattice import custom_study
+
+    registry = custom_study(tmp_path, (9, 9), {"r4c4": 45, "r4c5": 30}, seed=3)
+    rng = np.random.default_rng(1)
+    near = registry.loc[registry["kbli"] == "31001"].sample(40, random_state=1)
+    related = pd.DataFrame(
+        {
+            "id": [f"S{i}" for i in range(40)],
+            "lat": near["lat"].to_numpy() + rng.uniform(-1e-4, 1e-4, 40),
+            "lon": near["lon"].to_numpy() + rng.uniform(-1e-4, 1e-4, 40),
+            "kbli": "16001",
+            "workers": 2,
+        }
+    )
+    pd.concat([registry, related], ignore_index=True).to_csv(tmp_path / "reg.csv", index=False)
+    config = load_config(
+        None,
+        overrides={
+            "records.path": tmp_path / "reg.csv",
+            "area.boundaries": tmp_path / "desa.gpkg",
+            "area.id_col": "kode",
+            "area.name_col": "name",
+            "analysis.permutations": 99,
+            "map.tiles": "none",
+            "out": tmp_path / "run",
+        },
+    )
+    result = pipeline.run(config)
+    assert result.colocation is not None
+    assert bool(result.colocation.loc[("31", "16"), "significant"])
+    run_block = _block((tmp_path / "run" / "map.html").read_text(encoding="utf-8"))
+    assert run_block is not None
+    assert "31>16" in [p["pair"] for p in run_block["colocation"]["pairs"]]
+    publish.publish(tmp_path / "run", tmp_path / "site")
+    publish.publish(tmp_path / "run", tmp_path / "site-firms", with_firms=True, firm_decimals=3)
+    public = (tmp_path / "site" / "map.html").read_text(encoding="utf-8")
+    assert _block(public) is None
+    assert '"pairs"' not in public and "31\\u003e16" not in public
+    assert "klastergeo.explore(" in public  # the area-level exploration stays
+    kept = _block((tmp_path / "site-firms" / "map.html").read_text(encoding="utf-8"))
+    assert kept is not None and kept["colocation"] == run_block["colocation"]
