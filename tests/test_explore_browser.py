@@ -209,6 +209,7 @@ def test_the_change_map_colours_emerging_hot_spots(browser, tmp_path: Path) -> N
     from tests.worlds.explore import emerging_world
 
     areas, sentra, lineages, emerging, periods = emerging_world()
+    areas = areas.assign(name=[f"<img src=x onerror=window.__kg=1>{k}" for k in range(len(areas))])
     fmap = change_map.build_change_map(
         sentra, lineages, periods=periods, lang="en", tiles="none",
         areas=areas, emerging=emerging,
@@ -226,6 +227,9 @@ def test_the_change_map_colours_emerging_hot_spots(browser, tmp_path: Path) -> N
             " ? null : l.options.fillColor)"
         )
         legend = page.locator(".klastergeo-emerging-legend").inner_text()
+        page.evaluate("klastergeo.emerging.layer.getLayers()[0].openTooltip()")
+        tip = page.locator(".leaflet-tooltip").inner_text()
+        markup = page.evaluate("document.querySelectorAll('.leaflet-tooltip img').length")
         page.screenshot(path=str(tmp_path / "emerging.png"))
         page.select_option(".klastergeo-emerging-sector", "10")
         fills_10 = page.evaluate(
@@ -240,6 +244,7 @@ def test_the_change_map_colours_emerging_hot_spots(browser, tmp_path: Path) -> N
         assert category in legend
     assert "no pattern" not in legend
     assert fills_10 == 1
+    assert tip.startswith("<img src=x") and markup == 0  # an area's name is text
 
 
 def test_the_colocation_layer_shows_a_pair_of_firms(browser, tmp_path: Path) -> None:
@@ -249,6 +254,7 @@ def test_the_colocation_layer_shows_a_pair_of_firms(browser, tmp_path: Path) -> 
     from tests.worlds.lattice import lattice
 
     firms, pairs = colocation_world()
+    firms = firms.assign(name="<img src=x onerror=window.__kg=1>UD")
     config = load_config(None, overrides={"colocation.permutations": 199})
     categories = colocated_firms.firm_colocation(config, pairs, firms)
     assert categories is not None
@@ -281,6 +287,9 @@ def test_the_colocation_layer_shows_a_pair_of_firms(browser, tmp_path: Path) -> 
         page.evaluate(
             "klastergeo.colocation.group._map.fitBounds(klastergeo.colocation.group.getBounds())"
         )
+        page.evaluate("klastergeo.colocation.group.getLayers()[0].openTooltip()")
+        tip = page.locator(".leaflet-tooltip").inner_text()
+        markup = page.evaluate("document.querySelectorAll('.leaflet-tooltip img').length")
         page.mouse.move(5, 790)
         page.screenshot(path=str(tmp_path / "colocation.png"))
         assert page.errors == []
@@ -291,3 +300,4 @@ def test_the_colocation_layer_shows_a_pair_of_firms(browser, tmp_path: Path) -> 
         codes = categories[pair].to_numpy()
         assert sorted(fills) == sorted(colours[c] for c in codes[codes > 0]), pair
     assert len(set(shown["31>16"])) == 3  # co-located, isolated and not significant firms
+    assert tip.startswith("<img src=x") and markup == 0  # a firm's name is text

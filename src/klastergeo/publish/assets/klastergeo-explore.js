@@ -17,6 +17,13 @@
   var GREY = "#c8c8c8";
   var HIGHLIGHT = "#000000";
 
+  // A tooltip's body as text (Leaflet writes a string tooltip as HTML).
+  function textNode(text) {
+    var span = document.createElement("span");
+    span.textContent = text;
+    return span;
+  }
+
   function unzig(v) {
     return v % 2 ? -(v + 1) / 2 : v / 2;
   }
@@ -483,8 +490,8 @@
         state.shown.push([at, code]);
         L.circleMarker(points[at], { radius: 4, weight: 0.6, color: "#333333",
           fillColor: data.colours[code - 1], fillOpacity: 0.9 })
-          .bindTooltip(firms.names[at] ? firms.names[at] + " - " + data.labels[code - 1]
-            : data.labels[code - 1])
+          .bindTooltip(textNode(firms.names[at] ? firms.names[at] + " - " + data.labels[code - 1]
+            : data.labels[code - 1])) // text, never markup: firm names come from the registry
           .addTo(group);
       });
     }
@@ -556,8 +563,8 @@
           fillOpacity: 0.8 } : { stroke: false, fill: false };
       },
       onEachFeature: function (f, l) {
-        l.bindTooltip(function () {
-          return data.names[f.properties.i] + " - " + data.labels[codeOf(f.properties.i)];
+        l.bindTooltip(function () { // text, never markup: area names come from files
+          return textNode(data.names[f.properties.i] + " - " + data.labels[codeOf(f.properties.i)]);
         }, { sticky: true });
       },
     }).addTo(map);
