@@ -317,6 +317,7 @@ def explore_payload(
                 "no_scatter",
                 "hide",
                 "show",
+                "zoom",
             )
         },
     }

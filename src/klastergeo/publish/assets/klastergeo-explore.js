@@ -226,6 +226,23 @@
       clear.style.marginLeft = "6px";
       clear.addEventListener("click", function () { panel.select([]); });
       foot.appendChild(clear);
+      var zoom = document.createElement("button");
+      zoom.className = "klastergeo-scatter-zoom";
+      zoom.textContent = t.zoom;
+      zoom.style.marginLeft = "4px";
+      zoom.addEventListener("click", function () { // the selected areas, in view
+        var bounds = null;
+        panel.selected.forEach(function (i) {
+          var l = view.part.layers[i];
+          if (l) {
+            bounds = bounds ? bounds.extend(l.getBounds()) : L.latLngBounds(l.getBounds().getSouthWest(), l.getBounds().getNorthEast());
+          }
+        });
+        if (bounds) {
+          map.fitBounds(bounds, { maxZoom: 14, padding: [40, 40] });
+        }
+      });
+      foot.appendChild(zoom);
       body.appendChild(foot);
       var hint = document.createElement("small");
       hint.textContent = t.hint;
@@ -256,8 +273,10 @@
         panel.stats.textContent = t.no_scatter;
         return;
       }
+      var floor = 0.001; // as the report writes p-values: never 0
       panel.stats.textContent = "Moran's I = " + s.I.toLocaleString(data.locale) +
-        (s.p != null ? " (p = " + s.p.toLocaleString(data.locale) + ")" : "");
+        (s.p == null ? "" : s.p < floor ? " (p < " + floor.toLocaleString(data.locale) + ")"
+          : " (p = " + s.p.toLocaleString(data.locale) + ")");
       var pts = s.decoded;
       var fx = pts.map(function (d) { return Math.asinh(d.z); });
       var fy = pts.map(function (d) { return Math.asinh(d.lag); });
