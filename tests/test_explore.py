@@ -188,3 +188,32 @@ def test_emerging_categories_get_arcgis_reds_and_blues():
     assert colours["persistent hot spot"] == "#851400"
     assert payload["sectors"] == ["10", "31"]
     assert payload["codes"]["10"].count(chr(48)) == len(kept) - 1
+
+
+@pytest.mark.parametrize(
+    ("overrides", "gi", "lisa"),
+    [
+        ({}, "gi_p", "lisa_p_sim"),  # the defaults: analytical Gi*, permutation LISA
+        ({"analysis.fdr": True}, None, "lisa_p_sim"),  # gi_p is adjusted: not raw
+        ({"analysis.gi_inference": "permutation"}, "gi_p_sim", "lisa_p_sim"),
+        ({"analysis.permutations": 0}, "gi_p", "lisa_p"),
+        ({"analysis.permutations": 0, "analysis.fdr": True}, None, None),
+    ],
+)
+def test_the_filter_reads_the_raw_p_values_the_run_decided_on(world, overrides, gi, lisa):
+    """Which column holds each statistic's p-value before any FDR correction."""
+    from types import SimpleNamespace
+
+    from klastergeo.app.config import load_config
+    from klastergeo.app.pipeline import assembly
+
+    areas, graph, table, counts = world
+    result = SimpleNamespace(table=table, graph=graph, global_stats=None)
+    data = assembly.explore_input(load_config(None, overrides=overrides), result)  # type: ignore[arg-type]
+    expected = {"spec": "spec_p", **({"gi": gi} if gi else {}), **({"lisa": lisa} if lisa else {})}
+    assert dict(data.p_columns) == expected
+    # the values are the table's firm counts on every area of the graph
+    pd.testing.assert_series_equal(
+        data.values["firms"]["31"].reindex(counts.index), counts["31"], check_names=False,
+        check_dtype=False,
+    )  # fmt: skip

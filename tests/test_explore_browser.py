@@ -301,3 +301,38 @@ def test_the_colocation_layer_shows_a_pair_of_firms(browser, tmp_path: Path) -> 
         assert sorted(fills) == sorted(colours[c] for c in codes[codes > 0]), pair
     assert len(set(shown["31>16"])) == 3  # co-located, isolated and not significant firms
     assert tip.startswith("<img src=x") and markup == 0  # a firm's name is text
+
+
+def test_the_page_adjusts_p_values_as_fdr_adjust(browser, page_path: Path) -> None:
+    """The page's Benjamini-Hochberg (``klastergeo.bhAdjust``) on p-values with ties,
+    a count of tests above the values shipped (as the page has them), against
+    :func:`fdr_adjust` of the whole family."""
+    rng = np.random.default_rng(7)
+    shipped = np.concatenate([rng.integers(1, 50, 40) / 1000, [0.001, 0.001, 0.05, 0.05]])
+    family = np.concatenate([shipped, rng.uniform(0.05, 1, 160)])  # never shipped: > 0.05
+    page = _open(browser, page_path)
+    try:
+        q = page.evaluate(f"klastergeo.bhAdjust({shipped.tolist()}, {len(family)})")
+    finally:
+        page.close()
+    np.testing.assert_allclose(q, fdr_adjust(family)[: len(shipped)], rtol=1e-12)
+
+
+def test_clicking_a_point_selects_its_village(browser, page_path: Path, world) -> None:
+    z, lag = _reference(world, "31")
+    i = int(np.argmax(z))  # the sentra's extreme village
+    page = _open(browser, page_path)
+    try:
+        at = page.evaluate(f"klastergeo.exploration.panel.toPixel({z[i]}, {lag[i]})")
+        box = page.locator(".klastergeo-scatter-plot").bounding_box()
+        page.mouse.click(box["x"] + at[0], box["y"] + at[1])
+        selected = page.evaluate("klastergeo.exploration.panel.selected")
+        weight = page.evaluate(f"klastergeo.view.part.layers[{i}].options.weight")
+        page.click(".klastergeo-scatter-zoom")
+        shown = page.evaluate(
+            f"klastergeo.view.layer._map.getBounds().contains("
+            f"klastergeo.view.part.layers[{i}].getBounds())"
+        )
+    finally:
+        page.close()
+    assert selected == [i] and weight == 2.5 and shown
