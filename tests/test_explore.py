@@ -207,7 +207,7 @@ def test_the_filter_reads_the_raw_p_values_the_run_decided_on(world, overrides, 
     from klastergeo.app.config import load_config
     from klastergeo.app.pipeline import assembly
 
-    areas, graph, table, counts = world
+    _, graph, table, counts = world
     result = SimpleNamespace(table=table, graph=graph, global_stats=None)
     data = assembly.explore_input(load_config(None, overrides=overrides), result)  # type: ignore[arg-type]
     expected = {"spec": "spec_p", **({"gi": gi} if gi else {}), **({"lisa": lisa} if lisa else {})}

@@ -96,7 +96,19 @@ class ExploreInput:
     def payload(
         self, table: pd.DataFrame, index: pd.Index, sectors: Sequence[str], lang: str
     ) -> dict[str, Any]:
-        """The page's data (:func:`explore_payload`)."""
+        """The page's data (:func:`explore_payload`).
+
+        Parameters
+        ----------
+        table
+            The area x sector table of the map.
+        index
+            The map's areas, in its order.
+        sectors
+            The sectors of the map's selector.
+        lang
+            ``"id"`` or ``"en"``.
+        """
         return explore_payload(self, table, index, sectors, lang)
 
 
@@ -114,12 +126,27 @@ class FirmColocation:
     categories: pd.DataFrame
 
     def payload(self, index: pd.Index, order: np.ndarray, lang: str) -> dict[str, Any]:
-        """The layer's data for the firms drawn (:func:`colocation_payload`)."""
+        """The layer's data for the firms drawn (:func:`colocation_payload`).
+
+        Parameters
+        ----------
+        index
+            The index of the firms drawn.
+        order
+            Their order in the firm data block.
+        lang
+            ``"id"`` or ``"en"``.
+        """
         return colocation_payload(self.categories.reindex(index), order, lang)
 
 
 def zigzag(values: np.ndarray) -> np.ndarray:
     """Signed integers as non-negative ones (0, -1, 1, -2 ... -> 0, 1, 2, 3 ...).
+
+    Parameters
+    ----------
+    values
+        Integers.
 
     Examples
     --------

@@ -182,7 +182,19 @@ class AreaPart(Protocol):
     def payload(
         self, table: pd.DataFrame, index: pd.Index, sectors: Sequence[str], lang: str
     ) -> dict[str, Any]:
-        """The part's data for the areas of ``index`` (the page's order)."""
+        """The part's data for the areas of ``index`` (the page's order).
+
+        Parameters
+        ----------
+        table
+            The area x sector table of the map.
+        index
+            The map's areas, in its order.
+        sectors
+            The sectors of the map's selector.
+        lang
+            ``"id"`` or ``"en"``.
+        """
         ...
 
 
@@ -191,7 +203,17 @@ class FirmPart(Protocol):
     without firms has none of it): :class:`klastergeo.publish.explore.FirmColocation`."""
 
     def payload(self, index: pd.Index, order: np.ndarray, lang: str) -> dict[str, Any]:
-        """The part's data for the firms drawn (``index``), in the block's ``order``."""
+        """The part's data for the firms drawn, in the block's order.
+
+        Parameters
+        ----------
+        index
+            The index of the firms drawn.
+        order
+            Their order in the firm data block (:func:`firm_order`).
+        lang
+            ``"id"`` or ``"en"``.
+        """
         ...
 
 

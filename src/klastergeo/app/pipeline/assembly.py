@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "draw_map",
+    "explore_input",
     "firms_with_sentra",
     "profiled_sentra",
     "table_with_sentra",

@@ -46,6 +46,17 @@ def isolation_p(n: int, n_related: int, k: int, *, same: bool = False) -> float:
     hold no firm of a sector with ``n_related`` firms (one fewer when it is the focal
     firm's own sector, ``same``).
 
+    Parameters
+    ----------
+    n
+        Firms in all.
+    n_related
+        Firms of the related sector.
+    k
+        Neighbours of each firm.
+    same
+        Whether the related sector is the focal firm's own.
+
     Examples
     --------
     >>> round(isolation_p(11, 5, 2), 4)  # (5/10) * (4/9)
