@@ -57,39 +57,68 @@ def esda_refs(world):
     return pd.Index(w.id_order), moran, local, lag
 
 
-def test_scatter_values_are_esda_standardised_values_and_libpysal_lags(world, esda_refs):
+def _neighbours(graph_payload: dict) -> list[list[int] | None]:
+    """The page's weights decoded: per area its neighbours' positions (None outside)."""
+    degree = _varints(graph_payload["deg"])
+    steps = iter(_varints(graph_payload["nb"]))
+    out: list[list[int] | None] = []
+    for i, d in enumerate(degree):
+        if d == 0:
+            out.append(None)
+            continue
+        found: list[int] = []
+        for j in range(d - 1):
+            step = next(steps)
+            found.append(i + int(_unzig(np.array(step))) if j == 0 else found[-1] + step)
+        out.append(found)
+    return out
+
+
+def test_the_weights_are_libpysals_neighbours(world):
+    """The page's lags are computed from these: libpysal's W neighbours, binary."""
+    areas, graph, _, _ = world
+    payload = explore.graph_payload(graph, areas.index)
+    assert payload["w"] is None  # queen contiguity: every weight 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        w = graph.to_W()
+    position = {code: k for k, code in enumerate(areas.index)}
+    decoded = _neighbours(payload)
+    for code, k in position.items():
+        assert decoded[k] == sorted(position[n] for n in w.neighbors[code])
+
+
+def test_weights_outside_the_map_and_non_binary(world):
+    from libpysal.graph import Graph
+
+    areas, graph, _, _ = world
+    index = pd.Index(["nowhere", *areas.index[:3]])
+    payload = explore.graph_payload(graph, index)
+    assert _varints(payload["deg"])[0] == 0  # outside the graph: no point
+    kernel = Graph.from_arrays(["a", "a", "b", "c"], ["b", "c", "a", "a"], [0.5, 0.25, 1.0, 1.0])
+    weighted = explore.graph_payload(kernel, pd.Index(["a", "b", "c"]))
+    assert _varints(weighted["w"]) == [500, 250, 1000, 1000]
+    assert _neighbours(weighted) == [[1, 2], [0], [0]]
+
+
+def test_scatter_payload_has_esdas_morans_i(world, esda_refs):
     areas, graph, _, counts = world
-    ids, moran, _, lag = esda_refs
-    payload = explore.scatter_payload(counts, graph, areas.index, ["10", "31"])
-    s = payload["31"]
-    x = np.array(_varints(s["x"]))
-    y = _unzig(np.array(_varints(s["y"])))
-    assert len(x) == len(y) == len(areas)
-    where = pd.Index(areas.index).get_indexer(ids)
-    # the values are the counts, exactly; standardised as the page does, esda's z
-    assert (x[where] - 1 == counts["31"].reindex(ids).to_numpy()).all()
-    z = (x[where] - 1 - s["mean"]) / s["sd"]
-    np.testing.assert_allclose(z, moran.z, rtol=1e-9, atol=1e-12)
-    # the lag to two decimals
-    np.testing.assert_allclose(y[where] / explore.LAG_SCALE, lag, atol=0.005 + 1e-12)
-    assert s["I"] == pytest.approx(moran.I, abs=5e-5)
-    # the sentra villages are the extreme points (high-high), in the payload like the rest
+    _, moran, _, _ = esda_refs
+    payload = explore.scatter_payload(counts, graph, ["10", "31"])
+    assert payload["31"]["I"] == pytest.approx(moran.I, abs=5e-5)
+    assert "x" not in payload["31"]  # firm counts: the page's tooltips hold them
+    # a measure the page does not hold: its values, as integers plus one
+    shipped = explore.scatter_payload(counts * 2.5, graph, ["31"], index=areas.index, scale=2)
+    x = np.array(_varints(shipped["31"]["x"]))
+    np.testing.assert_array_equal((x - 1) / 2, np.round(counts["31"] * 2.5 * 2) / 2)
     top = counts["31"].nlargest(len(SENTRA)).index
-    assert set(top) == set(SENTRA)
-    assert (z[ids.get_indexer(top)] > 1).all() and z.max() > 10
+    assert set(top) == set(SENTRA)  # the sentra villages are the extreme values
 
 
 def test_a_constant_sector_has_no_scatterplot(world):
-    areas, graph, _, counts = world
+    _, graph, _, counts = world
     flat = counts.assign(**{"10": 2})
-    assert "10" not in explore.scatter_payload(flat, graph, areas.index, ["10", "31"])
-
-
-def test_areas_outside_the_graph_get_no_point(world):
-    areas, graph, _, counts = world
-    index = pd.Index(["nowhere", *areas.index[:3]])
-    x = _varints(explore.scatter_payload(counts, graph, index, ["31"])["31"]["x"])
-    assert x[0] == 0 and all(v > 0 for v in x[1:])
+    assert "10" not in explore.scatter_payload(flat, graph, ["10", "31"])
 
 
 def test_filter_ships_the_raw_p_values_up_to_005_with_their_sides(world, esda_refs):
@@ -104,7 +133,7 @@ def test_filter_ships_the_raw_p_values_up_to_005_with_their_sides(world, esda_re
         at = np.cumsum(_varints(f["i"]))
         assert f["m"] == int(np.isfinite(p).sum())
         np.testing.assert_array_equal(at, np.flatnonzero(p <= 0.05))
-        np.testing.assert_allclose(np.array(_varints(f["p"])) / 1e6, p[at], atol=5e-7)
+        np.testing.assert_allclose(np.array(_varints(f["p"])) / f["u"], p[at], atol=5e-7)
         sides = np.array([int(c) for c in f["s"]])
         np.testing.assert_array_equal(sides, (rows[sign].to_numpy()[at] > 0).astype(int))
     # LISA: the raw permutation p-values and the quadrant of every shipped area, which
@@ -124,7 +153,7 @@ def test_filter_ships_the_raw_p_values_up_to_005_with_their_sides(world, esda_re
 
 
 def test_permutation_p_values_survive_exactly(world):
-    """p = k / 1000 in millionths is exact: a p-value of 0.05 passes at 0.05."""
+    """p = k / 1000 in thousandths is exact: a p-value of 0.05 passes at 0.05."""
     areas, _graph, table, _counts = world
     t = table.copy()
     sector = t.index.get_level_values("sector") == "31"
@@ -132,7 +161,8 @@ def test_permutation_p_values_survive_exactly(world):
     t.loc[(areas.index[0], "31"), "spec_p"] = 50 / 1000
     f = explore.filter_payload(t, areas.index, ["31"], p_columns={"spec": "spec_p"})
     units = _varints(f["spec"]["31"]["p"])
-    assert _varints(f["spec"]["31"]["i"])[0] == 0 and units[0] == 50_000
+    assert f["spec"]["31"]["u"] == 1000  # every shipped value a multiple of 0.001
+    assert _varints(f["spec"]["31"]["i"])[0] == 0 and units[0] == 50
 
 
 def test_the_page_carries_the_exploration_and_its_script(world, tmp_path):

@@ -90,6 +90,33 @@ def _between(values: np.ndarray, near: float) -> float:
     return float((distinct[k - 1] + distinct[k]) / 2)
 
 
+@pytest.mark.parametrize("sector", ["31", "10"])
+def test_the_page_computes_esdas_values_and_lags(browser, page_path: Path, world, sector):
+    """The page standardises the firm counts of its tooltips and lags them on the
+    weights it holds: esda's z, libpysal's lag_spatial and Moran's I, to 1e-9."""
+    import esda
+
+    areas, graph, _, counts = world
+    z, lag = _reference(world, sector)
+    page = _open(browser, page_path, sector)
+    try:
+        points = page.evaluate(
+            f"klastergeo.exploration.panel.points({sector!r}).decoded.map(d => [d.i, d.z, d.lag])"
+        )
+        slope = page.evaluate(f"klastergeo.exploration.panel.points({sector!r}).slope")
+    finally:
+        page.close()
+    at = np.array([p[0] for p in points])
+    np.testing.assert_array_equal(at, np.arange(len(areas)))
+    np.testing.assert_allclose([p[1] for p in points], z, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose([p[2] for p in points], lag, rtol=1e-9, atol=1e-12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        w = graph.to_W()
+        moran = esda.Moran(counts[sector].reindex(w.id_order).to_numpy(float), w, permutations=0)
+    assert slope == pytest.approx(moran.I, rel=1e-9)
+
+
 def test_brushing_points_outlines_their_villages(browser, page_path: Path, world, tmp_path):
     z, lag = _reference(world, "31")
     z_cut, lag_cut = _between(z, 1.0), _between(lag, 0.5)

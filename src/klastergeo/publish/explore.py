@@ -12,11 +12,12 @@ points) are inside the plot, never clipped. Points are coloured by the area's LI
 cluster as the map shows it (after the filter). Dragging a rectangle over points
 highlights their areas on the map; clicking an area highlights its point.
 
-Size: per sector the areas' values as integers (firm counts; or a measure times its
-``scale``) and the lag times :data:`LAG_SCALE` (two decimals), both written as
-variable-length characters (:func:`klastergeo.publish.maps.varint_text`); the page
-standardises the values with the mean and standard deviation shipped with them. A
-province of 8,000 villages costs about 4 characters per area and sector.
+Size: the page computes the values' standardisation, their lags and Moran's I itself,
+from the spatial weights shipped once for every sector (:func:`graph_payload`: a
+neighbour costs one or two characters, about 70,000 for the 8,563 villages of Jawa
+Tengah) and the firm counts its tooltips hold already; another measure would ship its
+values (:func:`scatter_payload` with ``index``). So the lags are exact, and the
+scatterplot costs next to nothing per sector.
 
 **Filter.** At 0.05, 0.01 or 0.001, with or without Benjamini-Hochberg control of the
 false discovery rate (within each sector and statistic, as
@@ -26,7 +27,8 @@ that passes gets its class from its p-value (Gi* and specialisation: the ArcGIS 
 confidence, +-3 at 0.01, +-2 at 0.05; LISA: its quadrant). The p-values are the raw ones
 (before any correction the run applied); only those at or below the largest level
 (0.05) are shipped, with the count of tests per sector (which is all BH needs to decide
-at 0.05 or below): in millionths, so permutation p-values (k/1000) are exact.
+at 0.05 or below): in thousandths when they are permutation p-values (k / 1000, exact),
+else in millionths.
 """
 
 from __future__ import annotations
@@ -47,19 +49,17 @@ if TYPE_CHECKING:
 __all__ = [
     "COLOCATION_COLOURS",
     "FILTER_LEVELS",
-    "LAG_SCALE",
     "P_UNITS",
     "ExploreInput",
     "FirmColocation",
     "colocation_payload",
     "explore_payload",
     "filter_payload",
+    "graph_payload",
     "scatter_payload",
     "zigzag",
 ]
 
-#: The lag's integers per standardised unit (two decimals).
-LAG_SCALE = 100
 #: p-values are shipped in millionths.
 P_UNITS = 1_000_000
 #: The filter's levels; the largest decides which p-values are shipped.
@@ -165,16 +165,55 @@ def _standardised_lag(values: np.ndarray, graph: Graph) -> tuple[np.ndarray, np.
     return z, np.asarray(graph.transform("r").sparse @ z)
 
 
+def graph_payload(graph: Graph, index: pd.Index) -> dict[str, Any]:
+    """The spatial weights among the map's areas, for the page to compute the lags.
+
+    Parameters
+    ----------
+    graph
+        The spatial weights.
+    index
+        The map's areas, in its order.
+
+    Returns
+    -------
+    dict
+        ``deg``: per area its number of neighbours plus one (0: outside the graph);
+        ``nb``: per area in turn, its neighbours' positions in ``index``, the first as
+        its distance to the area (zigzag-encoded), the next as gaps; ``w``: the weights
+        in thousandths in the same order, or None when every weight is 1 (contiguity,
+        k nearest, distance band). Both as variable-length characters.
+    """
+    edges = graph.adjacency.reset_index()
+    focal = index.get_indexer(pd.Index(edges.iloc[:, 0]))
+    other = index.get_indexer(pd.Index(edges.iloc[:, 1]))
+    weight = edges.iloc[:, 2].to_numpy(dtype=float)
+    keep = (focal >= 0) & (other >= 0) & (weight != 0)  # an island's self-loop of 0 goes
+    focal, other, weight = focal[keep], other[keep], weight[keep]
+    order = np.lexsort((other, focal))
+    focal, other, weight = focal[order], other[order], weight[order]
+    first = np.r_[True, focal[1:] != focal[:-1]] if len(focal) else np.zeros(0, dtype=bool)
+    steps = np.where(first, zigzag(other - focal), np.r_[0, np.diff(other)])
+    inside = index.isin(pd.Index(graph.unique_ids))
+    degree = np.bincount(focal, minlength=len(index))
+    binary = bool(np.all(weight == 1.0))
+    return {
+        "deg": varint_text(np.where(inside, degree + 1, 0)),
+        "nb": varint_text(steps),
+        "w": None if binary else varint_text(np.round(weight * 1000).astype(np.int64)),
+    }
+
+
 def scatter_payload(
     values: pd.DataFrame,
     graph: Graph,
-    index: pd.Index,
     sectors: Sequence[str],
     *,
+    index: pd.Index | None = None,
     scale: float = 1.0,
     global_p: pd.Series | None = None,
 ) -> dict[str, Any]:
-    """Per sector, the scatterplot's points of the areas of ``index`` (the map's order).
+    """Per sector, what the page needs besides the weights to draw its scatterplot.
 
     Parameters
     ----------
@@ -182,26 +221,24 @@ def scatter_payload(
         One row per area of ``graph``, one column per sector.
     graph
         The spatial weights.
-    index
-        The map's areas, in its order; areas outside the graph get no point.
     sectors
         The sectors of the map's selector.
+    index
+        The map's areas, in its order, to ship the values in (a measure the page does
+        not hold); None for firm counts, which the page's tooltips hold already.
     scale
-        Values are shipped as ``round(value * scale)`` (1 for counts).
+        Shipped values are ``round(value * scale)``.
     global_p
         Global Moran's I p-value per sector; or None.
 
     Returns
     -------
     dict
-        Per sector: ``x`` (the values as integers plus one, 0 for an area without a
-        point), ``y`` (the lag times :data:`LAG_SCALE`, zigzag-encoded), ``mean`` and
-        ``sd`` (of the values over the graph's areas, to standardise ``x``), ``I``
-        (Moran's I) and ``p`` (its p-value, or None). A constant sector has none.
+        Per sector: ``I`` (Moran's I, a check of the page's own), ``p`` (its p-value,
+        or None) and, with ``index``, ``x`` (the values as integers plus one, 0 for an
+        area outside the graph) and ``scale``. A constant sector has none.
     """
     ids = pd.Index(graph.unique_ids)
-    where = ids.get_indexer(index)
-    at = where >= 0
     out: dict[str, Any] = {}
     for sector in sectors:  # a loop over sectors (tens); areas are vectorised
         if sector not in values.columns:
@@ -210,21 +247,16 @@ def scatter_payload(
         if np.isnan(column).any() or column.std() == 0:
             continue
         z, lag = _standardised_lag(column, graph)
-        x = np.zeros(len(index), dtype=np.int64)
-        y = np.zeros(len(index), dtype=np.int64)
-        x[at] = np.round(column[where[at]] * scale).astype(np.int64) + 1
-        y[at] = zigzag(np.round(lag[where[at]] * LAG_SCALE))
         p = None
         if global_p is not None and sector in global_p.index and np.isfinite(global_p[sector]):
-            p = round(float(global_p[sector]), 4)
-        out[str(sector)] = {
-            "x": varint_text(np.maximum(x, 0)),
-            "y": varint_text(y),
-            "mean": float(column.mean()),
-            "sd": float(column.std()),
-            "I": round(float((z @ lag) / (z @ z)), 4),
-            "p": p,
-        }
+            p = float(f"{float(global_p[sector]):.3g}")
+        entry: dict[str, Any] = {"I": round(float((z @ lag) / (z @ z)), 4), "p": p}
+        if index is not None:
+            where = ids.get_indexer(index)
+            x = np.zeros(len(index), dtype=np.int64)
+            x[where >= 0] = np.round(column[where[where >= 0]] * scale).astype(np.int64) + 1
+            entry.update({"x": varint_text(np.maximum(x, 0)), "scale": scale})
+        out[str(sector)] = entry
     return out
 
 
@@ -261,9 +293,11 @@ def filter_payload(
     Returns
     -------
     dict
-        ``{stat: {sector: {"m": tests, "i": positions (gaps), "p": millionths,
-        "s": sides}}}``; ``s`` is one character per shipped area: ``"0"``/``"1"``
-        cold/hot, or the quadrant ``"1"``-``"4"``.
+        ``{stat: {sector: {"m": tests, "u": units, "i": positions (gaps), "p": the
+        p-values in units of 1 / u, "s": sides}}}``; ``u`` is 1,000 when every shipped
+        p-value is a multiple of 0.001 (permutations), else 1,000,000; ``s`` is one
+        character per shipped area: ``"0"``/``"1"`` cold/hot, or the quadrant
+        ``"1"``-``"4"``.
     """
     signs = {"spec": "spec_z", "gi": "gi_z"}
     out: dict[str, Any] = {}
@@ -285,11 +319,14 @@ def filter_payload(
                 side = (rows[signs[stat]].to_numpy(dtype=float) > 0).astype(np.int64)
             finite = np.isfinite(p)
             keep = np.flatnonzero(finite & (p <= max(FILTER_LEVELS)))
-            units = np.round(p[keep] * P_UNITS).astype(np.int64)
+            # permutation p-values (k / 1000) in thousandths, the others in millionths
+            thousandths = p[keep] * 1000
+            unit = 1000 if np.allclose(thousandths, np.round(thousandths), atol=1e-6) else P_UNITS
             by_sector[str(sector)] = {
                 "m": int(finite.sum()),
+                "u": unit,
                 "i": varint_text(np.diff(keep, prepend=0)),
-                "p": varint_text(units),
+                "p": varint_text(np.round(p[keep] * unit).astype(np.int64)),
                 "s": "".join(map(chr, (np.asarray(side)[keep] + 48).tolist())),
             }
         out[stat] = by_sector
@@ -315,8 +352,14 @@ def explore_payload(
         ``"id"`` or ``"en"``.
     """
     t = messages.text("explore", lang)
-    measures = {
-        measure: scatter_payload(frame, data.graph, index, sectors, global_p=data.global_p)
+    measures = {  # firm counts are in the page's tooltips already
+        measure: scatter_payload(
+            frame,
+            data.graph,
+            sectors,
+            index=None if measure == "firms" else index,
+            global_p=data.global_p if measure == "firms" else None,
+        )
         for measure, frame in data.values.items()
     }
     sides = _lisa_sides(data, index, sectors)
@@ -324,7 +367,7 @@ def explore_payload(
         "measure": next(iter(measures), None),
         "measures": measures,
         "measureLabels": {m: t.get(f"measure_{m}", m) for m in measures},
-        "lagScale": LAG_SCALE,
+        "graph": graph_payload(data.graph, index),
         "pUnits": P_UNITS,
         "levels": list(FILTER_LEVELS),
         "filter": filter_payload(table, index, sectors, p_columns=data.p_columns, lisa_sides=sides),

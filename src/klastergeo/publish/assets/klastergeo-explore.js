@@ -67,7 +67,7 @@
         filter.decoded[key] = {
           m: raw.m,
           positions: positions,
-          p: units.map(function (u) { return u / data.pUnits; }),
+          p: units.map(function (u) { return u / (raw.u || data.pUnits); }),
           side: raw.s.split("").map(function (c) { return c.charCodeAt(0) - 48; }),
         };
       }
@@ -168,6 +168,40 @@
     return kept;
   }
 
+  // The spatial weights among the page's areas (publish/explore.py graph_payload):
+  // per area, its neighbours' positions and weights; null outside the graph.
+  function weightsOf(data) {
+    if (data.weights) {
+      return data.weights;
+    }
+    var deg = KG.varints(data.graph.deg);
+    var steps = KG.varints(data.graph.nb);
+    var w = data.graph.w ? KG.varints(data.graph.w) : null;
+    var out = new Array(deg.length);
+    var k = 0;
+    for (var i = 0; i < deg.length; i += 1) {
+      if (deg[i] === 0) {
+        out[i] = null;
+        continue;
+      }
+      var nb = [];
+      var ws = [];
+      var at = i;
+      for (var j = 0; j < deg[i] - 1; j += 1, k += 1) {
+        at = j === 0 ? i + unzig(steps[k]) : at + steps[k];
+        nb.push(at);
+        ws.push(w ? w[k] / 1000 : 1);
+      }
+      out[i] = { nb: nb, w: ws };
+    }
+    data.weights = out;
+    return out;
+  }
+
+  // The scatterplot's points of a sector: each area of the graph with its value
+  // standardised over the graph's areas (population standard deviation, as esda and
+  // GeoDa) and the row-standardised lag of it; Moran's I the slope. Firm counts come from
+  // the map's tooltips, other measures with the payload.
   function points(data, view, sector) {
     var m = data.measures[data.measure] || {};
     var s = m[sector];
@@ -175,15 +209,58 @@
       return null;
     }
     if (!s.decoded) {
-      var x = KG.varints(s.x);
-      var y = KG.varints(s.y);
-      var out = [];
-      for (var i = 0; i < x.length; i += 1) {
-        if (x[i] > 0) {
-          out.push({ i: i, z: (x[i] - 1 - s.mean) / s.sd, lag: unzig(y[i]) / data.lagScale });
+      var weights = weightsOf(data);
+      var n = weights.length;
+      var x = new Float64Array(n);
+      var shipped = s.x ? KG.varints(s.x) : null;
+      var count = 0;
+      var sum = 0;
+      for (var i = 0; i < n; i += 1) {
+        if (!weights[i]) {
+          continue;
+        }
+        if (shipped) {
+          x[i] = (shipped[i] - 1) / s.scale;
+        } else {
+          var tip = view.tip(sector, i);
+          x[i] = tip && tip.n != null ? tip.n : 0;
+        }
+        count += 1;
+        sum += x[i];
+      }
+      var mean = sum / count;
+      var squares = 0;
+      for (i = 0; i < n; i += 1) {
+        if (weights[i]) {
+          squares += (x[i] - mean) * (x[i] - mean);
         }
       }
+      var sd = Math.sqrt(squares / count);
+      var z = new Float64Array(n);
+      for (i = 0; i < n; i += 1) {
+        z[i] = weights[i] ? (x[i] - mean) / sd : 0;
+      }
+      var out = [];
+      var zz = 0;
+      var zl = 0;
+      for (i = 0; i < n; i += 1) {
+        var wi = weights[i];
+        if (!wi) {
+          continue;
+        }
+        var total = 0;
+        var lag = 0;
+        for (var j = 0; j < wi.nb.length; j += 1) {
+          lag += wi.w[j] * z[wi.nb[j]];
+          total += wi.w[j];
+        }
+        lag = total > 0 ? lag / total : 0;
+        zz += z[i] * z[i];
+        zl += z[i] * lag;
+        out.push({ i: i, z: z[i], lag: lag });
+      }
       s.decoded = out;
+      s.slope = zl / zz;
     }
     return s;
   }
@@ -274,7 +351,8 @@
         return;
       }
       var floor = 0.001; // as the report writes p-values: never 0
-      panel.stats.textContent = "Moran's I = " + s.I.toLocaleString(data.locale) +
+      var slope = Math.round(s.slope * 10000) / 10000;
+      panel.stats.textContent = "Moran's I = " + slope.toLocaleString(data.locale) +
         (s.p == null ? "" : s.p < floor ? " (p < " + floor.toLocaleString(data.locale) + ")"
           : " (p = " + s.p.toLocaleString(data.locale) + ")");
       var pts = s.decoded;
@@ -316,7 +394,7 @@
       var line = [];
       for (var k = 0; k <= 60; k += 1) {
         var u = dx[0] + ((dx[1] - dx[0]) * k) / 60;
-        var v = Math.asinh(s.I * Math.sinh(u));
+        var v = Math.asinh(s.slope * Math.sinh(u));
         if (v >= dy[0] && v <= dy[1]) {
           line.push(px(u).toFixed(1) + "," + py(v).toFixed(1));
         }
@@ -367,6 +445,10 @@
       });
       panel.count.textContent = panel.selected.length
         ? t.selected.replace("{n}", String(panel.selected.length)) : "";
+    };
+
+    panel.points = function (sector) {
+      return points(data, view, sector);
     };
 
     panel.select = function (list) {

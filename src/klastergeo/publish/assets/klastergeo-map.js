@@ -363,6 +363,10 @@
       restyle: restyle,
       sectorLabels: data.sectorLabels,
       locale: data.locale,
+      // the tooltip numbers of area i for a sector (firms: n), or null
+      tip: function (sector, i) {
+        return tipOf(data, part, sector, i);
+      },
       // called after every restyle (the scatterplot redraws, highlights are kept)
       listeners: [],
       codeOf: function (stat, i) {
