@@ -61,17 +61,16 @@ def _neighbours(graph_payload: dict) -> list[list[int] | None]:
     """The page's weights decoded: per area its neighbours' positions (None outside)."""
     degree = _varints(graph_payload["deg"])
     steps = iter(_varints(graph_payload["nb"]))
-    out: list[list[int] | None] = []
+    out: list[list[int] | None] = [None if d == 0 else [] for d in degree]
     for i, d in enumerate(degree):
-        if d == 0:
-            out.append(None)
-            continue
-        found: list[int] = []
-        for j in range(d - 1):
+        at = i
+        for j in range(max(d - 1, 0)):
             step = next(steps)
-            found.append(i + int(_unzig(np.array(step))) if j == 0 else found[-1] + step)
-        out.append(found)
-    return out
+            at = i + int(_unzig(np.array(step))) if j == 0 else at + step
+            out[i].append(at)  # type: ignore[union-attr]
+            if graph_payload["symmetric"]:
+                out[at].append(i)  # type: ignore[union-attr]
+    return [None if x is None else sorted(x) for x in out]
 
 
 def test_the_weights_are_libpysals_neighbours(world):
@@ -97,8 +96,9 @@ def test_weights_outside_the_map_and_non_binary(world):
     assert _varints(payload["deg"])[0] == 0  # outside the graph: no point
     kernel = Graph.from_arrays(["a", "a", "b", "c"], ["b", "c", "a", "a"], [0.5, 0.25, 1.0, 1.0])
     weighted = explore.graph_payload(kernel, pd.Index(["a", "b", "c"]))
-    assert _varints(weighted["w"]) == [500, 250, 1000, 1000]
+    assert not weighted["symmetric"] and _varints(weighted["w"]) == [500, 250, 1000, 1000]
     assert _neighbours(weighted) == [[1, 2], [0], [0]]
+    assert explore.graph_payload(graph, areas.index)["symmetric"]  # contiguity: pairs once
 
 
 def test_scatter_payload_has_esdas_morans_i(world, esda_refs):

@@ -14,8 +14,8 @@ highlights their areas on the map; clicking an area highlights its point.
 
 Size: the page computes the values' standardisation, their lags and Moran's I itself,
 from the spatial weights shipped once for every sector (:func:`graph_payload`: a
-neighbour costs one or two characters, about 70,000 for the 8,563 villages of Jawa
-Tengah) and the firm counts its tooltips hold already; another measure would ship its
+pair of neighbours costs one or two characters, about 40,000 for the 8,563 villages
+of Jawa Tengah) and the firm counts its tooltips hold already; another measure would ship its
 values (:func:`scatter_payload` with ``index``). So the lags are exact, and the
 scatterplot costs next to nothing per sector.
 
@@ -182,7 +182,9 @@ def graph_payload(graph: Graph, index: pd.Index) -> dict[str, Any]:
         ``nb``: per area in turn, its neighbours' positions in ``index``, the first as
         its distance to the area (zigzag-encoded), the next as gaps; ``w``: the weights
         in thousandths in the same order, or None when every weight is 1 (contiguity,
-        k nearest, distance band). Both as variable-length characters.
+        k nearest, distance band). Both as variable-length characters. When the
+        weights are ``symmetric`` (contiguity, distance bands), each pair is listed once,
+        under its lower position (``deg`` counts those), and holds both ways.
     """
     edges = graph.adjacency.reset_index()
     focal = index.get_indexer(pd.Index(edges.iloc[:, 0]))
@@ -192,6 +194,16 @@ def graph_payload(graph: Graph, index: pd.Index) -> dict[str, Any]:
     focal, other, weight = focal[keep], other[keep], weight[keep]
     order = np.lexsort((other, focal))
     focal, other, weight = focal[order], other[order], weight[order]
+    # symmetric weights (contiguity, distance bands): each pair once, from its lower end
+    back = np.lexsort((focal, other))
+    symmetric = bool(
+        np.array_equal(focal, other[back])
+        and np.array_equal(other, focal[back])
+        and np.array_equal(weight, weight[back])
+    )
+    if symmetric:
+        upper = other > focal
+        focal, other, weight = focal[upper], other[upper], weight[upper]
     first = np.r_[True, focal[1:] != focal[:-1]] if len(focal) else np.zeros(0, dtype=bool)
     steps = np.where(first, zigzag(other - focal), np.r_[0, np.diff(other)])
     inside = index.isin(pd.Index(graph.unique_ids))
@@ -201,6 +213,7 @@ def graph_payload(graph: Graph, index: pd.Index) -> dict[str, Any]:
         "deg": varint_text(np.where(inside, degree + 1, 0)),
         "nb": varint_text(steps),
         "w": None if binary else varint_text(np.round(weight * 1000).astype(np.int64)),
+        "symmetric": symmetric,
     }
 
 

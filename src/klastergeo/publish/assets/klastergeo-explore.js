@@ -178,21 +178,23 @@
     var steps = KG.varints(data.graph.nb);
     var w = data.graph.w ? KG.varints(data.graph.w) : null;
     var out = new Array(deg.length);
+    var i;
+    for (i = 0; i < deg.length; i += 1) {
+      out[i] = deg[i] === 0 ? null : { nb: [], w: [] };
+    }
     var k = 0;
-    for (var i = 0; i < deg.length; i += 1) {
-      if (deg[i] === 0) {
-        out[i] = null;
-        continue;
-      }
-      var nb = [];
-      var ws = [];
+    for (i = 0; i < deg.length; i += 1) {
       var at = i;
       for (var j = 0; j < deg[i] - 1; j += 1, k += 1) {
         at = j === 0 ? i + unzig(steps[k]) : at + steps[k];
-        nb.push(at);
-        ws.push(w ? w[k] / 1000 : 1);
+        var weight = w ? w[k] / 1000 : 1;
+        out[i].nb.push(at);
+        out[i].w.push(weight);
+        if (data.graph.symmetric) { // each pair listed once: it holds both ways
+          out[at].nb.push(i);
+          out[at].w.push(weight);
+        }
       }
-      out[i] = { nb: nb, w: ws };
     }
     data.weights = out;
     return out;
