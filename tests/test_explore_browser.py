@@ -363,3 +363,35 @@ def test_clicking_a_point_selects_its_village(browser, page_path: Path, world) -
     finally:
         page.close()
     assert selected == [i] and weight == 2.5 and shown
+
+
+def test_a_statistic_without_raw_p_values_stays_as_computed(browser, world, tmp_path) -> None:
+    """Gi* decided on FDR-adjusted analytical p-values has no raw p-values in the
+    table: the filter leaves its classes and says so."""
+    from klastergeo.analysis import sentra
+
+    areas, graph, table, counts = world
+    found, _ = sentra.delineate(table, graph, areas)
+    data = maps.MapInput(
+        areas,
+        table,
+        found,
+        explore=explore.ExploreInput({"firms": counts}, graph, {"lisa": "lisa_p_sim"}),
+    )
+    path = maps.save_map(
+        maps.build_map(data, maps.MapStyle(lang="en", tiles="none")), tmp_path / "map.html"
+    )
+    page = _open(browser, path)
+    try:
+        page.select_option(".klastergeo-stat", "gi")
+        before = _coloured(page)
+        page.select_option(".klastergeo-level", "0.001")
+        after = _coloured(page)
+        note = page.inner_text(".klastergeo-filter-note")
+        page.select_option(".klastergeo-stat", "lisa")
+        lisa_note = page.inner_text(".klastergeo-filter-note")
+        assert page.errors == []
+    finally:
+        page.close()
+    assert after == before > 0
+    assert "as computed" in note and lisa_note == ""

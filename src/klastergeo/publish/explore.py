@@ -401,6 +401,7 @@ def explore_payload(
                 "hide",
                 "show",
                 "zoom",
+                "not_filtered",
             )
         },
     }

@@ -111,7 +111,7 @@
     return filter;
   }
 
-  function filterControl(map, data, filter) {
+  function filterControl(map, data, filter, view) {
     var t = data.text;
     var control = L.control({ position: "topright" });
     control.onAdd = function () {
@@ -137,6 +137,17 @@
       fdrLabel.appendChild(box);
       fdrLabel.appendChild(document.createTextNode(" " + t.fdr));
       div.appendChild(fdrLabel);
+      var note = document.createElement("small");
+      note.className = "klastergeo-filter-note";
+      note.style.display = "block";
+      div.appendChild(note);
+      // the statistic shown has no p-values in the page (e.g. Gi* decided on
+      // FDR-adjusted analytical p-values): the filter leaves it as computed
+      filter.note = function (stat) {
+        var off = filter.level !== null && stat !== "none" && !(data.filter[stat] &&
+          data.filter[stat][view.state.sector]);
+        note.textContent = off ? t.not_filtered : "";
+      };
       function changed() {
         box.disabled = select.value === "";
         filter.set(select.value === "" ? null : Number(select.value), box.checked);
@@ -521,7 +532,8 @@
       return null;
     }
     var filter = makeFilter(data, view);
-    filterControl(map, data, filter);
+    filterControl(map, data, filter, view);
+    view.listeners.push(function () { filter.note(view.state.stat); });
     // the sector view's texts (sector names, locale)
     data.sectorLabels = data.sectorLabels || {};
     Object.keys(view.sectorLabels || {}).forEach(function (k) {
