@@ -39,6 +39,8 @@ logger = logging.getLogger(__name__)
 COLOCATED, ISOLATED, NOT_SIGNIFICANT = 1, 2, 3
 #: Most sector pairs in a map (the strongest significant ones by CLQ).
 MAX_PAIRS = 8
+#: Memory of the permutations of one chunk of focal firms.
+MEMORY_BYTES = 256 * 2**20
 
 
 def isolation_p(n: int, n_related: int, k: int, *, same: bool = False) -> float:
@@ -106,6 +108,9 @@ def firm_colocation(
     sector = firms["sector"].astype(str).to_numpy()
     wanted = sorted(set(chosen["sector"].astype(str)))
     options = config.colocation
+    # the permutations of a chunk of focal firms hold chunk x permutations x sectors
+    # shares: about MEMORY_BYTES at a time
+    width = (options.permutations + 1) * (len(np.unique(sector)) + 1) * 8
     local = colocation.local_clq(
         lon,
         lat,
@@ -115,6 +120,7 @@ def firm_colocation(
         permutations=options.permutations,
         seed=config.analysis.seed,
         min_firms=options.min_firms,
+        chunk=max(1, MEMORY_BYTES // width),
     )
     k = local.neighbours.shape[1]
     sizes = pd.Series(sector).value_counts()
