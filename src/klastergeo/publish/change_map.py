@@ -6,6 +6,12 @@ A selector shows either one period's sentra, each coloured by its lineage's tren
 *change* view: every lineage once, in the shape of its last period, coloured by its
 trend, with its indicators per period (firms, workers, output) and their change in the
 popup. Every text reaches the page as JSON and is set as text.
+
+With three periods or more, the areas' emerging hot-spot categories
+(:func:`klastergeo.analysis.dynamics.emerging_hot_spots`) lie under the sentra, one
+sector at a time (a selector), coloured as ArcGIS Pro's Emerging Hot Spot Analysis
+colours them (:data:`EMERGING_COLOURS`: hot spots in reds, cold spots in blues, no
+pattern not drawn), with a legend of the categories shown.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from klastergeo import kbli
 from klastergeo.publish import messages
 from klastergeo.publish.figures import TREND_COLOURS
 from klastergeo.publish.maps import (
+    EXPLORE_JS,
     PAGE_CSS,
     Q,
     ScriptCall,
@@ -31,7 +38,31 @@ from klastergeo.publish.maps import (
     title_block,
 )
 
-__all__ = ["build_change_map"]
+__all__ = ["EMERGING_COLOURS", "build_change_map", "emerging_payload"]
+
+#: The fill of each emerging hot-spot category, as ArcGIS Pro's Emerging Hot Spot Analysis
+#: output has them (new, consecutive, intensifying and persistent hot spots in its
+#: colours; the other hot spots graded reds, every cold spot the blue of its hot twin);
+#: "no pattern" is not drawn. In the legend's order (ArcGIS's).
+EMERGING_COLOURS: dict[str, str | None] = {
+    "new hot spot": "#cb0800",
+    "consecutive hot spot": "#bd6d5e",
+    "intensifying hot spot": "#e01709",
+    "persistent hot spot": "#851400",
+    "diminishing hot spot": "#f4a582",
+    "sporadic hot spot": "#e7846e",
+    "oscillating hot spot": "#d6604d",
+    "historical hot spot": "#fddbc7",
+    "new cold spot": "#0008cb",
+    "consecutive cold spot": "#5e6dbd",
+    "intensifying cold spot": "#0917e0",
+    "persistent cold spot": "#001485",
+    "diminishing cold spot": "#92c5de",
+    "sporadic cold spot": "#6e84e7",
+    "oscillating cold spot": "#4d60d6",
+    "historical cold spot": "#d1e5f0",
+    "no pattern": None,
+}
 
 
 def build_change_map(
@@ -44,6 +75,8 @@ def build_change_map(
     attribution: str | None = None,
     title: str | None = None,
     source: str | None = None,
+    areas: gpd.GeoDataFrame | None = None,
+    emerging: pd.DataFrame | None = None,
 ) -> Any:
     """The change map (see the module's text).
 
@@ -63,6 +96,12 @@ def build_change_map(
         The page's title (default: the language's title of a multi-period run).
     source
         The data source named under the title; or None.
+    areas
+        The areas (indexed by code, ``name`` and ``geometry``) of the emerging hot
+        spots; None for no emerging hot-spot layer.
+    emerging
+        The emerging hot-spot categories (``category``), indexed by ``area_code`` and
+        ``sector``; None (or with ``areas`` None) for no layer.
 
     Returns
     -------
@@ -96,6 +135,13 @@ def build_change_map(
     ScriptCall(
         "klastergeo.changeView({{ this._parent.get_name() }}, {{ this.payload }});", payload
     ).add_to(fmap)
+    if areas is not None and emerging is not None and len(emerging):
+        call = ScriptCall(
+            "klastergeo.emergingView({{ this._parent.get_name() }}, {{ this.payload }});",
+            emerging_payload(areas, emerging, lang=lang),
+        )
+        call.default_js = [("klastergeo_explore", EXPLORE_JS)]
+        call.add_to(fmap)
     root = cast(Any, fmap.get_root())
     map_text = messages.text("map", lang)
     root.html.add_child(raw_element(title_block(title or t["title"], source, map_text)))
@@ -136,4 +182,52 @@ def _view(
             for name, trend in zip(info["name"].astype(str), info["trend"], strict=True)
         ],
         "popups": popups,
+    }
+
+
+def emerging_payload(
+    areas: gpd.GeoDataFrame, emerging: pd.DataFrame, *, lang: str = "id"
+) -> dict[str, Any]:
+    """The emerging hot-spot layer's data: the shapes of the areas with a category other
+    than "no pattern" in some sector, and per sector one character per such area (the
+    position of its category in ``categories``; 0 is "no pattern").
+
+    Parameters
+    ----------
+    areas
+        The areas, indexed by code, with ``name`` and ``geometry``.
+    emerging
+        ``category`` per (``area_code``, ``sector``).
+    lang
+        ``"id"`` or ``"en"``: the categories' and sectors' names.
+    """
+    named = messages.text("emerging", lang)
+    t = messages.text("explore", lang)
+    categories = ["no pattern", *(c for c in EMERGING_COLOURS if c != "no pattern")]
+    frame = emerging.reset_index()
+    frame = frame.loc[
+        frame["category"].astype(str).isin(categories[1:]) & frame["area_code"].isin(areas.index)
+    ]
+    codes = pd.Index(sorted(set(frame["area_code"])))
+    shown = light_shapes(areas.loc[codes, ["name", areas.geometry.name]])
+    sectors = sorted(set(frame["sector"].astype(str)))
+    position = codes.get_indexer(pd.Index(frame["area_code"]))
+    code = pd.Index(categories).get_indexer(pd.Index(frame["category"].astype(str)))
+    by_sector = {}
+    for sector in sectors:  # sectors (tens); areas are vectorised
+        column = np.zeros(len(codes), dtype=np.int64)
+        mine = (frame["sector"].astype(str) == sector).to_numpy()
+        column[position[mine]] = code[mine]
+        by_sector[sector] = "".join(map(chr, (column + 48).tolist()))
+    return {
+        "q": Q,
+        "shapes": encode_shapes(shown.geometry.to_numpy()),
+        "names": shown["name"].astype(str).tolist(),
+        "sectors": sectors,
+        "sectorLabels": {x: kbli.titled(x, lang=lang) for x in sectors},
+        "categories": categories,
+        "labels": [named.get(c, c) for c in categories],
+        "colours": [EMERGING_COLOURS[c] for c in categories],
+        "codes": by_sector,
+        "text": {"title": t["emerging"], "sector": t["emerging_sector"], "none": t["no_layer"]},
     }

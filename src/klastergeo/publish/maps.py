@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import geopandas as gpd
 import numpy as np
@@ -54,10 +54,13 @@ if TYPE_CHECKING:
     import folium
 
 __all__ = [
+    "EXPLORE_JS",
     "FIRMS_ID",
     "GISTAR_COLOURS",
     "LISA_COLOURS",
     "PAGE_CSS",
+    "AreaPart",
+    "FirmPart",
     "MapInput",
     "MapStyle",
     "Q",
@@ -66,6 +69,7 @@ __all__ = [
     "build_map",
     "encode_shapes",
     "firm_block",
+    "firm_order",
     "inline_assets",
     "light_shapes",
     "measure_payload",
@@ -171,6 +175,49 @@ def _classify(values: pd.Series, breaks: Sequence[float]) -> np.ndarray:
     return np.minimum(yb + on_break, len(breaks))
 
 
+class AreaPart(Protocol):
+    """Data a page adds to its sector view, built once the view's sectors are known
+    (:class:`klastergeo.publish.explore.ExploreInput`: the linked scatterplot and the
+    significance filter)."""
+
+    def payload(
+        self, table: pd.DataFrame, index: pd.Index, sectors: Sequence[str], lang: str
+    ) -> dict[str, Any]:
+        """The part's data for the areas of ``index`` (the page's order).
+
+        Parameters
+        ----------
+        table
+            The area x sector table of the map.
+        index
+            The map's areas, in its order.
+        sectors
+            The sectors of the map's selector.
+        lang
+            ``"id"`` or ``"en"``.
+        """
+        ...
+
+
+class FirmPart(Protocol):
+    """Firm-level data a page adds to its firm data block (so that a page published
+    without firms has none of it): :class:`klastergeo.publish.explore.FirmColocation`."""
+
+    def payload(self, index: pd.Index, order: np.ndarray, lang: str) -> dict[str, Any]:
+        """The part's data for the firms drawn, in the block's order.
+
+        Parameters
+        ----------
+        index
+            The index of the firms drawn.
+        order
+            Their order in the firm data block (:func:`firm_order`).
+        lang
+            ``"id"`` or ``"en"``.
+        """
+        ...
+
+
 @dataclass(frozen=True)
 class MapInput:
     """What a map draws.
@@ -208,6 +255,15 @@ class MapInput:
         published statistics per (area_code, sector) (``spec_bin``, ``gi_bin``,
         ``lisa_quadrant``, ``lq``): a measure selector then switches which table the
         areas are coloured by (:func:`measure_payload`; one-page maps only).
+    explore
+        The values and weights of the linked Moran scatterplot and the raw p-values of
+        the significance filter (:mod:`klastergeo.publish.explore`); None for neither.
+        Maps split by province have neither.
+    colocation
+        Each firm's co-location category per sector pair
+        (:class:`klastergeo.publish.explore.FirmColocation`): a layer of the firms
+        drawn one by one, in the firm data block (gone from a map published without
+        firms).
     """
 
     areas: gpd.GeoDataFrame
@@ -221,6 +277,8 @@ class MapInput:
     provinces: gpd.GeoDataFrame | None = None
     related_firms: pd.DataFrame | None = None
     measures: Mapping[str, pd.DataFrame] | None = None
+    explore: AreaPart | None = None
+    colocation: FirmPart | None = None
 
 
 @dataclass(frozen=True)
@@ -302,6 +360,11 @@ def build_map(data: MapInput, style: MapStyle | None = None) -> folium.Map:
         layers_call.default_js = [*MarkerCluster.default_js, ("leaflet_heat", _HEAT_JS)]
         layers_call.default_css = MarkerCluster.default_css
         payload = _firms_payload(firms, data.related_firms, style)
+        if data.colocation is not None and "names" in payload:  # firms one by one
+            payload["colocation"] = data.colocation.payload(
+                firms.index, firm_order(firms), style.lang
+            )
+            layers_call.default_js.append(("klastergeo_explore", EXPLORE_JS))
         root.html.add_child(raw_element(firm_block(payload)))
     layers_call.add_to(fmap)
     root.html.add_child(
@@ -370,6 +433,8 @@ def _area_view(fmap: folium.Map, data: MapInput, lang: str, max_areas: int) -> N
         ScriptCall(
             "klastergeo.sectorView({{ this._parent.get_name() }}, {{ this.payload }});", view
         ).add_to(fmap)
+        if data.explore is not None and view["sectors"]:
+            _explore_call(data, view["sectors"], lang).add_to(fmap)
     else:
         national, files = _split_payload(
             areas, province_of, table, sentra, sectors, probability, lang, parents, data.provinces
@@ -379,6 +444,18 @@ def _area_view(fmap: folium.Map, data: MapInput, lang: str, max_areas: int) -> N
             national,
         )
         cast(Any, fmap).klastergeo_split = _Split(call.add_to(fmap), national, files)
+
+
+def _explore_call(data: MapInput, sectors: Sequence[str], lang: str) -> ScriptCall:
+    """The page's call that adds the linked scatterplot and the significance filter to
+    the sector view (:mod:`klastergeo.publish.explore`)."""
+    assert data.explore is not None
+    payload = data.explore.payload(data.table, data.areas.index, sectors, lang)
+    call = ScriptCall(
+        "klastergeo.explore({{ this._parent.get_name() }}, {{ this.payload }});", payload
+    )
+    call.default_js = [("klastergeo_explore", EXPLORE_JS)]
+    return call
 
 
 def _layers(
@@ -605,6 +682,8 @@ def _rounded(deltas: list[int], step: int) -> list[int]:
 
 _OWN_JS = "klastergeo://klastergeo-map.js"
 _HEAT_JS = "klastergeo://leaflet-heat.js"
+#: The exploration's script (linked scatterplot, filter, emerging hot spots).
+EXPLORE_JS = "klastergeo://klastergeo-explore.js"
 #: Quantisation of coordinates: 1e-5 degrees (about 1.1 m), as 5 decimals.
 Q = 100_000
 #: The style of the pages' title, controls and legend; no icon: a browser would ask a
@@ -1225,7 +1304,7 @@ def _firm_payload(firms: gpd.GeoDataFrame) -> dict[str, Any]:
     sector index."""
     x = np.round(firms.geometry.x.to_numpy() * Q).astype(np.int64)
     y = np.round(firms.geometry.y.to_numpy() * Q).astype(np.int64)
-    order = np.lexsort((y, x))
+    order = firm_order(firms)
     xy = _deltas(x[order], y[order])
     sector = firms["sector"].astype(str).to_numpy()[order]
     codes, index = np.unique(sector, return_inverse=True)
@@ -1242,6 +1321,20 @@ def _firm_payload(firms: gpd.GeoDataFrame) -> dict[str, Any]:
         "sectors": codes.tolist(),
         "sector": index.tolist(),
     }
+
+
+def firm_order(firms: gpd.GeoDataFrame) -> np.ndarray:
+    """The order of the firms in the page's firm data (by quantised longitude, then
+    latitude): positions in ``firms``.
+
+    Parameters
+    ----------
+    firms
+        The firms drawn one by one (points).
+    """
+    x = np.round(firms.geometry.x.to_numpy() * Q).astype(np.int64)
+    y = np.round(firms.geometry.y.to_numpy() * Q).astype(np.int64)
+    return np.lexsort((y, x))
 
 
 def _deltas(x: np.ndarray, y: np.ndarray) -> list[int]:
@@ -1389,6 +1482,7 @@ _ASSETS = {
     _JSDELIVR + "leaflet.fullscreen@3.0.0/Control.FullScreen.css": "Control.FullScreen.css",
     _OWN_JS: "klastergeo-map.js",
     _HEAT_JS: "leaflet-heat.js",
+    EXPLORE_JS: "klastergeo-explore.js",
 }
 _SCRIPT = re.compile(r'<script src="([^"]+)"></script>')
 _STYLESHEET = re.compile(r'<link rel="stylesheet" href="([^"]+)"\s*/?>')

@@ -133,6 +133,7 @@ class RunResult:
     related: pd.DataFrame | None = None  # related.csv (co-location per sentra)
     colocated: pd.DataFrame | None = None  # the related industries' firms (positions)
     missing_links: pd.DataFrame | None = None  # missing_links.csv
+    colocation: pd.DataFrame | None = None  # colocation.csv (global CLQ of the pairs)
     graph: Graph | None = None  # the libpysal Graph the statistics used
     sample: pd.DataFrame | None = None  # the models' sample strata, when sampled
     #: Per measure of ``analysis.measures`` other than firms, its statistics per area
@@ -465,6 +466,7 @@ def _result(
         related=located.related if located is not None else None,
         colocated=located.firms if located is not None else None,
         missing_links=located.missing if located is not None else None,
+        colocation=located.table if located is not None else None,
         graph=weights.graph,
         sample=fitted.sample,
         measures=stats.measures,

@@ -12,6 +12,7 @@ import pandas as pd
 
 from klastergeo.app.config import RunConfig, run_time
 from klastergeo.app.pipeline._steps import Notes
+from klastergeo.app.pipeline.colocated_firms import firm_colocation
 from klastergeo.app.pipeline.delineation import Delineation
 from klastergeo.app.pipeline.points import with_points
 from klastergeo.app.pipeline.probabilities import Models
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "draw_map",
+    "explore_input",
     "firms_with_sentra",
     "profiled_sentra",
     "table_with_sentra",
@@ -288,6 +290,8 @@ def draw_map(
         provinces=study.provinces() if len(result.areas) > config.map.max_areas else None,
         related_firms=related_points(columns, result.colocated, store) if few else None,
         measures=result.measures or None,
+        explore=explore_input(config, result),
+        colocation=_firm_colocation(config, result, firms) if few else None,
     )
     style = maps.MapStyle(
         lang=config.map.lang,
@@ -300,3 +304,49 @@ def draw_map(
         made=run_time(config.output.timestamp).date().isoformat(),
     )
     return maps.build_map(data, style)
+
+
+def explore_input(config: RunConfig, result: RunResult) -> Any:
+    """What the map's linked Moran scatterplot and significance filter need
+    (:class:`klastergeo.publish.explore.ExploreInput`): the firm counts per area and
+    sector (the values of the LISA), the weights, and which column holds each statistic's
+    raw p-value (before FDR); None without weights or counts.
+
+    Parameters
+    ----------
+    config
+        The configuration: ``[analysis]`` ``fdr``, ``permutations``, ``gi_inference`` and
+        ``lisa_inference`` (which p-value the run decided on).
+    result
+        The run's ``table`` (``n_firms``), ``graph`` and ``global_stats``.
+    """
+    from klastergeo.publish import explore
+
+    if result.graph is None or "n_firms" not in result.table.columns:
+        return None
+    ids = pd.Index(result.graph.unique_ids)
+    counts = result.table["n_firms"].fillna(0).unstack("sector", fill_value=0)
+    counts = counts.reindex(ids, fill_value=0).fillna(0)
+    options = config.analysis
+    p_columns = {"spec": "spec_p"}
+    for stat, inference in (("gi", options.gi_inference), ("lisa", options.lisa_inference)):
+        if inference == "permutation" and options.permutations > 0:
+            p_columns[stat] = f"{stat}_p_sim"
+        elif not options.fdr:  # the decided p-values are the raw ones
+            p_columns[stat] = f"{stat}_p"
+    stats = result.global_stats
+    global_p = None
+    if stats is not None and "p_norm" in stats:
+        global_p = pd.to_numeric(stats["p_norm"], errors="coerce")
+    return explore.ExploreInput({"firms": counts}, result.graph, p_columns, global_p)
+
+
+def _firm_colocation(config: RunConfig, result: RunResult, firms: pd.DataFrame | None) -> Any:
+    """The map's per-firm co-location layer of the firms drawn one by one; None without
+    a significant sector pair."""
+    from klastergeo.publish import explore
+
+    if firms is None:
+        return None
+    categories = firm_colocation(config, result.colocation, firms)
+    return None if categories is None else explore.FirmColocation(categories)

@@ -817,6 +817,8 @@ def _pictures(stage: Path, config: RunConfig, result: PeriodsResult) -> list[str
             attribution=config.map.attribution,
             title=config.map.title,
             source=_source(config),
+            areas=result.runs[result.periods[-1]].areas,
+            emerging=result.emerging,
         )
         maps.save_map(fmap, stage / "map.html")
     if config.report.figures == "none" or not len(geo):

@@ -77,6 +77,8 @@
     return out;
   }
 
+  KG.varints = varints;
+
   // The tooltip numbers of area i of a part for a sector, by field name (null: missing),
   // or null when the area has no firm of the sector and nothing significant. A sector's
   // numbers are decoded the first time one of its areas is hovered.
@@ -120,6 +122,12 @@
   // The class code of area i of a part (the page's areas, or one province's) under the
   // current sector and statistic; -1 for none.
   function codeOf(state, part, i) {
+    if (state.override) { // the significance filter (klastergeo-explore.js)
+      var own = state.override(state.stat, state.sector, i, part);
+      if (own !== undefined) {
+        return own;
+      }
+    }
     if (state.stat === "prob" && !part.values.prob) {
       return part.prob ? part.prob.charCodeAt(i) - 48 : -1;
     }
@@ -346,10 +354,24 @@
       layer.setStyle(part.style);
       refreshTooltips(part);
       legend.update();
+      view.listeners.forEach(function (listener) { listener(); });
     }
     var view = {
       layer: layer,
       state: state,
+      part: part,
+      restyle: restyle,
+      sectorLabels: data.sectorLabels,
+      locale: data.locale,
+      // the tooltip numbers of area i for a sector (firms: n), or null
+      tip: function (sector, i) {
+        return tipOf(data, part, sector, i);
+      },
+      // called after every restyle (the scatterplot redraws, highlights are kept)
+      listeners: [],
+      codeOf: function (stat, i) {
+        return codeOf({ stat: stat, sector: state.sector, override: state.override }, part, i);
+      },
       count: data.shapes.length,
       setSector: function (sector) {
         state.sector = sector;
@@ -883,6 +905,9 @@
         out.related = L.featureGroup();
         control.addOverlay(out.related, data.firms.related);
         KG.links = relatedFirms(map, firms.links, out.related, data.firms);
+      }
+      if (firms.colocation && KG.colocationLayer) { // klastergeo-explore.js
+        out.colocation = KG.colocationLayer(map, control, firms);
       }
     }
     if (KG.view) {
