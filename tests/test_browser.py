@@ -149,6 +149,63 @@ def test_switching_sector_and_statistic_restyles_the_areas(browser, page_path: P
     assert "Location quotient (LQ): 10" in legend
 
 
+def _runs_of(rng, n: int, choices: list[int]) -> list[int]:
+    """``n`` codes in runs of 1 to 30 (long runs of the first choice, as a page has)."""
+    out: list[int] = []
+    while len(out) < n:
+        code = choices[0] if rng.random() < 0.5 else int(rng.choice(choices))
+        out += [code] * int(rng.integers(1, 31))
+    return out[:n]
+
+
+def test_the_page_decodes_every_class_as_the_table(browser, map_world, tmp_path) -> None:
+    """Classes written in runs (``maps.encode_codes``) are decoded by the page: every
+    area's class under every statistic, sector and measure is the table's."""
+    import numpy as np
+
+    areas, table, found, _ = map_world
+    rng = np.random.default_rng(3)
+    n = len(table)
+    planted = table.assign(
+        spec_bin=_runs_of(rng, n, [0, -3, -2, -1, 1, 2, 3]),
+        gi_bin=_runs_of(rng, n, [0, 3, -3, 2]),
+        lisa_quadrant=_runs_of(rng, n, [0, 1, 2, 3, 4]),
+        p_cluster=np.array(_runs_of(rng, n, [0, 1, 2, 3, 4])) * 0.2 + 0.05,
+    )
+    workers = planted.assign(gi_bin=_runs_of(rng, n, [0, -1, 1, 3]))
+    fmap = maps.build_map(
+        maps.MapInput(areas, planted, found, measures={"workers": workers}),
+        maps.MapStyle(lang="en", tiles="none"),
+    )
+    path = maps.save_map(fmap, tmp_path / "map.html")
+    shown: dict[tuple[str, str, str], list[int]] = {}
+    page = _open(browser, path)
+    try:
+        for measure in ("firms", "workers"):
+            page.select_option(".klastergeo-measure", measure)
+            for sector in ("10", "31"):
+                for stat in ("spec", "gi", "lisa", "prob"):
+                    shown[(measure, sector, stat)] = page.evaluate(
+                        f"(() => {{ const v = klastergeo.view; v.state.sector = {sector!r};"
+                        f" return Array.from({{length: v.count}}, (_, i) => v.codeOf({stat!r}, i));"
+                        " })()"
+                    )
+        assert page.errors == []
+    finally:
+        page.close()
+    for (measure, sector, stat), codes in shown.items():
+        rows = (workers if measure == "workers" else planted).xs(sector, level="sector")
+        rows = rows.reindex(areas.index)
+        expected = {
+            "spec": rows["spec_bin"] + 3,
+            "gi": rows["gi_bin"] + 3,
+            "lisa": rows["lisa_quadrant"],
+            "prob": maps._classify(rows["p_cluster"], maps.P_BREAKS),
+        }[stat]
+        assert codes == np.asarray(expected).tolist(), (measure, sector, stat)
+    assert shown[("firms", "31", "gi")] != shown[("workers", "31", "gi")]
+
+
 def test_sentra_popup_search_and_screenshot(browser, page_path: Path, map_world) -> None:
     _, _, found, _ = map_world
     page = _open(browser, page_path)

@@ -8,7 +8,10 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from klastergeo.publish import maps
 from tests.worlds.lattice import related_firms
@@ -65,15 +68,17 @@ def test_sector_view_payload_matches_the_table(map_world, full_map) -> None:
     assert data["stats"] == ["spec", "gi", "lisa", "lq", "prob"]  # specialisation first
     assert len(data["shapes"]) == len(data["names"]) == len(areas)
     rows = table.xs("31", level="sector").reindex(areas.index)
-    spec = [ord(c) - 48 - 3 for c in data["values"]["spec"]["31"]]
+    spec = (maps.decode_codes(data["values"]["spec"]["31"]) - 3).tolist()
     assert spec == rows["spec_bin"].astype(int).tolist()
-    gi = [ord(c) - 48 - 3 for c in data["values"]["gi"]["31"]]
+    gi = (maps.decode_codes(data["values"]["gi"]["31"]) - 3).tolist()
     assert gi == rows["gi_bin"].astype(int).tolist()
-    lisa = [ord(c) - 48 for c in data["values"]["lisa"]["31"]]
+    lisa = maps.decode_codes(data["values"]["lisa"]["31"]).tolist()
     assert lisa == rows["lisa_quadrant"].astype(int).tolist()
-    lq = [ord(c) - 48 for c in data["values"]["lq"]["31"]]
+    lq = maps.decode_codes(data["values"]["lq"]["31"]).tolist()
     assert lq == maps._classify(rows["lq"].fillna(0), maps.LQ_BREAKS).tolist()
-    assert set(data["prob"]) == {"3"}  # 0.6 everywhere: the 0.50-0.75 class
+    assert maps.decode_codes(data["prob"]).tolist() == [3] * len(
+        areas
+    )  # 0.6 everywhere: the 0.50-0.75 class
     # the geometry round-trips to 1e-5 degrees: r0c0's first vertex
     first = _decode(data["shapes"][0][0][0])[0]
     lon_lat = np.asarray(areas.to_crs(4326).geometry.iloc[0].exterior.coords)
@@ -97,8 +102,8 @@ def test_probability_and_tooltips_follow_the_sector(map_world) -> None:
         )
     )
     assert data["stats"][-1] == "prob" and data["probBySector"] is True
-    assert set(data["values"]["prob"]["31"]) == {"4"}  # >= 0.75
-    assert set(data["values"]["prob"]["10"]) == {"0"}  # < 0.1: not drawn
+    assert set(maps.decode_codes(data["values"]["prob"]["31"])) == {4}  # >= 0.75
+    assert set(maps.decode_codes(data["values"]["prob"]["10"])) == {0}  # < 0.1: not drawn
     tips, fields = data["tips"]["31"], data["tipFields"]
     at = np.cumsum(_varints(tips["i"]))
     values = np.asarray(_varints(tips["v"])).reshape(len(at), len(fields))
@@ -269,8 +274,10 @@ def test_a_national_map_is_split_by_province(national_world, national_page: Path
     mine = villages.loc[prefix == "33"]
     assert code == "33" and len(payload["shapes"]) == len(mine) == 8_563
     rows = table.xs("31", level="sector").reindex(mine.index)
-    assert [ord(c) - 51 for c in payload["values"]["gi"]["31"]] == rows["gi_bin"].tolist()
-    lisa = [ord(c) - 48 for c in payload["values"]["lisa"]["10"]]
+    assert (maps.decode_codes(payload["values"]["gi"]["31"]) - 3).tolist() == rows[
+        "gi_bin"
+    ].tolist()
+    lisa = maps.decode_codes(payload["values"]["lisa"]["10"]).tolist()
     assert lisa == table.xs("10", level="sector").reindex(mine.index)["lisa_quadrant"].tolist()
     # the first vertex of a village round-trips to 1e-5 degrees
     first = _decode(payload["shapes"][0][0][0])[0]
@@ -442,3 +449,42 @@ def test_related_firms_travel_in_the_firm_block(map_world, tmp_path: Path) -> No
     # more related firms than the map embeds: none, the page says nothing false
     few = maps.build_map(maps.MapInput(areas, table, found, firms=firms, related_firms=related), maps.MapStyle(lang="en", tiles="none", max_firms=4))  # fmt: skip
     assert "links" not in _firms(_html(few))
+
+
+#: Runs of class codes: every code, lengths from 1 to well past a run's marker.
+_RUNS = st.lists(
+    st.tuples(st.integers(0, maps.MAX_CODE), st.integers(1, 3_000)), min_size=0, max_size=40
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_RUNS)
+def test_class_codes_round_trip(runs: list[tuple[int, int]]) -> None:
+    """Any codes 0..74 with any runs (adjacent runs of one code merge) decode to
+    themselves; a run of MIN_RUN or more is written shorter, never longer."""
+    codes = np.array([c for c, n in runs for _ in range(n)], dtype=np.int64)
+    text = maps.encode_codes(codes)
+    np.testing.assert_array_equal(maps.decode_codes(text), codes)
+    assert len(text) <= len(codes)
+    # JSON, as the page gets it, keeps the text
+    assert json.loads(maps.script_json(text)) == text
+
+
+def test_class_codes_shorten_long_runs_only() -> None:
+    every = np.arange(maps.MAX_CODE + 1)
+    assert maps.encode_codes(every) == "".join(chr(48 + c) for c in every)  # no run
+    assert maps.encode_codes([3] * (maps.MIN_RUN - 1)) == "3" * (maps.MIN_RUN - 1)
+    assert maps.encode_codes([3] * 8_000 + [5] + [0] * 6) == "3{8000}50{6}"
+    assert maps.decode_codes("").tolist() == []
+    with pytest.raises(ValueError, match=r"0\.\.74"):
+        maps.encode_codes([75])
+
+
+def test_the_page_holds_runs_of_classes(map_world, full_map) -> None:
+    """The 81 villages' classes of a sector: mostly one class, a few characters."""
+    areas, table, _, _ = map_world
+    data = _payload(_html(full_map))
+    text = data["values"]["gi"]["10"]
+    rows = table.xs("10", level="sector").reindex(areas.index)
+    assert (maps.decode_codes(text) - 3).tolist() == rows["gi_bin"].tolist()
+    assert len(text) < len(areas) / 2

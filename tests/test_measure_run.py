@@ -187,7 +187,7 @@ def test_layers_workbook_report_and_map_carry_the_measures(runs) -> None:
     assert page["measures"]["names"] == ["firms", "workers", "output"]
     codes = page["measures"]["values"]["output"]["gi"]["31"]
     output = table.xs(("output", "31"), level=("measure", "sector"))
-    assert [ord(c) - 48 - 3 for c in codes] == output["gi_bin"].tolist()
+    assert (maps.decode_codes(codes) - 3).tolist() == output["gi_bin"].tolist()
     assert "measures" not in _page_payload((plain / "map.html").read_text("utf-8"))
 
 

@@ -1,7 +1,8 @@
 /* klastergeo map: one shared geometry payload styled in the page (MIT licence).
  *
  * The areas arrive once, as quantised delta-encoded rings; every statistic of every sector
- * is a string with one character per area. A sector selector and a statistic selector
+ * is a string with one character per area (runs of one class shortened to the class and
+ * the run's length, "3{812}": KG.decodeCodes). A sector selector and a statistic selector
  * restyle the same canvas layer, so a map of all sectors costs one geometry.
  */
 (function () {
@@ -119,6 +120,28 @@
     return tip;
   }
 
+  // The class codes of a column as one character per area: a run written as the code and
+  // its length in braces ("3{812}", maps.encode_codes) becomes the code repeated.
+  KG.decodeCodes = function (text) {
+    return text.replace(/([\s\S])\{(\d+)\}/g, function (_, c, n) { return c.repeat(Number(n)); });
+  };
+
+  // Decoded columns, per object of columns (a statistic's sectors: the firms', a
+  // measure's, a province's) and sector: each is decoded the first time it is drawn.
+  var decodedColumns = new WeakMap();
+  function column(bySector, sector) {
+    var cache = decodedColumns.get(bySector);
+    if (!cache) {
+      cache = {};
+      decodedColumns.set(bySector, cache);
+    }
+    if (!(sector in cache)) {
+      var text = bySector[sector];
+      cache[sector] = typeof text === "string" ? KG.decodeCodes(text) : null;
+    }
+    return cache[sector];
+  }
+
   // The class code of area i of a part (the page's areas, or one province's) under the
   // current sector and statistic; -1 for none.
   function codeOf(state, part, i) {
@@ -129,10 +152,14 @@
       }
     }
     if (state.stat === "prob" && !part.values.prob) {
-      return part.prob ? part.prob.charCodeAt(i) - 48 : -1;
+      if (!part.prob) {
+        return -1;
+      }
+      var prob = column(part, "prob");
+      return prob.charCodeAt(i) - 48;
     }
-    var column = part.values[state.stat] && part.values[state.stat][state.sector];
-    return column ? column.charCodeAt(i) - 48 : -1;
+    var codes = part.values[state.stat] ? column(part.values[state.stat], state.sector) : null;
+    return codes ? codes.charCodeAt(i) - 48 : -1;
   }
 
   function colourOf(data, state, part, i) {
