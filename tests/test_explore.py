@@ -115,6 +115,41 @@ def test_scatter_payload_has_esdas_morans_i(world, esda_refs):
     assert set(top) == set(SENTRA)  # the sentra villages are the extreme values
 
 
+def test_a_suppressed_sum_is_left_out_of_the_scatterplot(world):
+    """A measure's area sum that is NaN (suppressed) is not shipped (0), and Moran's I
+    is that of the areas shown: esda's on the weights restricted to them."""
+    import esda
+    from libpysal.weights import w_subset
+
+    areas, graph, _, counts = world
+    values = counts * 1.5
+    gone = [areas.index[3], areas.index[40]]
+    values.loc[gone, "31"] = np.nan
+    payload = explore.scatter_payload(values, graph, ["31"], index=areas.index)
+    entry = payload["31"]
+    x = np.array(_varints(entry["x"]))
+    at = areas.index.get_indexer(gone)
+    assert entry["scale"] == 10 and entry["o"] == 2  # 1.5 x counts: tenths are exact
+    assert (x[at] == 0).all() and (np.delete(x, at) > 0).all()
+    shown = areas.index.difference(gone, sort=False)
+    np.testing.assert_array_equal(
+        (np.delete(x, at) - 1) / entry["scale"], values["31"].reindex(shown).to_numpy()
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        w = w_subset(graph.to_W(), list(shown))
+        w.transform = "r"
+        moran = esda.Moran(values["31"].reindex(w.id_order).to_numpy(float), w, permutations=0)
+    assert entry["I"] == pytest.approx(moran.I, abs=5e-5)
+
+
+def test_value_scale_keeps_values_exact() -> None:
+    assert explore.value_scale(np.array([0.0, 3.0, 7.0])) == 1
+    assert explore.value_scale(np.array([0.1 + 0.2, 12.3])) == 10
+    assert explore.value_scale(np.array([1 / 3])) == 10**6  # no power of ten: millionths
+    assert explore.value_scale(np.array([2.0**49 + 0.5])) == 1  # below 2^50 whatever it is
+
+
 def test_a_constant_sector_has_no_scatterplot(world):
     _, graph, _, counts = world
     flat = counts.assign(**{"10": 2})
@@ -238,7 +273,7 @@ def test_the_filter_reads_the_raw_p_values_the_run_decided_on(world, overrides, 
     from klastergeo.app.pipeline import assembly
 
     _, graph, table, counts = world
-    result = SimpleNamespace(table=table, graph=graph, global_stats=None)
+    result = SimpleNamespace(table=table, graph=graph, global_stats=None, measures={})
     data = assembly.explore_input(load_config(None, overrides=overrides), result)  # type: ignore[arg-type]
     expected = {"spec": "spec_p", **({"gi": gi} if gi else {}), **({"lisa": lisa} if lisa else {})}
     assert dict(data.p_columns) == expected

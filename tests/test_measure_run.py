@@ -223,6 +223,130 @@ def test_the_measure_selector_recolours_the_map(runs) -> None:
     assert again == firms and workers != firms
 
 
+def _explore_payload(page: str) -> dict:
+    start = page.index("{", page.index("klastergeo.explore("))
+    return json.JSONDecoder().raw_decode(page[start:])[0]
+
+
+def _varints(text: str) -> list[int]:
+    """The polyline-style decoding, from its definition (5 bits a character, 63 added,
+    32 set when more characters follow)."""
+    out, value, shift = [], 0, 0
+    for ch in text:
+        c = ord(ch) - 63
+        value += (c & 31) << shift
+        if c & 32:
+            shift += 5
+        else:
+            out.append(value)
+            value, shift = 0, 0
+    return out
+
+
+def test_suppressed_sums_never_reach_the_map(runs) -> None:
+    """The scatterplot's values of a measure are measures.csv's published sums: every
+    suppressed one is absent (0), and so are its p-values' sides where unknown; the
+    filter's p-values are the measure's own (lisa_p_sim up to 0.05)."""
+    _, measured, _ = runs
+    table = _measures(measured)
+    data = _explore_payload((measured / "map.html").read_text("utf-8"))
+    assert set(data["measures"]) == {"firms", "workers", "output"}
+    left_out = 0
+    for name in ("workers", "output"):
+        for sector, entry in data["measures"][name].items():
+            rows = table.xs((name, sector), level=("measure", "sector"))
+            hidden = (rows["value_flag"].fillna("") == "suppressed").to_numpy()
+            x = np.array(_varints(entry["x"]))
+            assert (x[hidden] == 0).all() and (x[~hidden] > 0).all(), (name, sector)
+            shown = (x[~hidden] - 1) / entry["scale"]
+            np.testing.assert_allclose(shown, rows["value"].fillna(0).to_numpy()[~hidden])
+            assert entry["o"] == hidden.sum()
+            left_out += int(hidden.sum())
+        lisa = data["filters"][name]["lisa"]
+        for sector, raw in lisa.items():
+            p = table.xs((name, sector), level=("measure", "sector"))["lisa_p_sim"].to_numpy()
+            at = np.cumsum(np.array(_varints(raw["i"]), dtype=np.int64))
+            np.testing.assert_array_equal(at, np.flatnonzero(p <= 0.05))
+            np.testing.assert_allclose(np.array(_varints(raw["p"])) / raw["u"], p[at])
+    assert left_out > 0
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+def test_the_scatterplot_follows_the_measure(study: Path, runs) -> None:
+    """With workers chosen, the scatterplot's points are the workers' sums of the areas
+    whose sums are published, standardised and lagged over them: esda's z and
+    libpysal's lag on the weights restricted to those areas; the suppressed areas are
+    not points, and the panel says how many are left out. The filter then colours the
+    areas whose workers' LISA p-value passes."""
+    import warnings
+
+    import esda
+    from libpysal.weights import lag_spatial, w_subset
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    _, measured, _ = runs
+    table = _measures(measured)
+    workers = table.xs("workers", level="measure")
+    hidden_by = (workers["value_flag"].fillna("") == "suppressed").groupby(level="sector").sum()
+    sector = str(hidden_by[hidden_by > 0].idxmin())  # some suppressed, most shown
+    rows = workers.xs(sector, level="sector")
+    hidden = rows["value_flag"].fillna("") == "suppressed"
+    assert 0 < hidden.sum() < len(rows) - 10
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            page = chromium.new_page(viewport={"width": 1200, "height": 850})
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto((measured / "map.html").as_uri(), wait_until="load")
+            page.wait_for_function("window.klastergeo && window.klastergeo.exploration")
+            page.select_option(".klastergeo-sector", sector)
+            at_points = f"klastergeo.exploration.panel.points({sector!r}).decoded"
+            firms = page.evaluate(f"{at_points}.length")
+            page.select_option(".klastergeo-measure", "workers")
+            points = page.evaluate(f"{at_points}.map(d => [d.i, d.z, d.lag])")
+            title = page.inner_text(".klastergeo-scatter-title")
+            note = page.inner_text(".klastergeo-scatter-note")
+            passing = (workers["lisa_p_sim"] <= 0.05).groupby(level="sector").sum()
+            busiest = str(passing.idxmax())  # the sector with most areas passing
+            page.select_option(".klastergeo-sector", busiest)
+            page.select_option(".klastergeo-stat", "lisa")
+            page.select_option(".klastergeo-level", "0.05")
+            n = page.evaluate("klastergeo.view.count")
+            coloured = page.evaluate(
+                f"Array.from({{length: {n}}}, (_, i) => klastergeo.view.codeOf('lisa', i))"
+            )
+        finally:
+            chromium.close()
+    assert errors == []
+    areas = gpd.read_file(study / "desa.gpkg").set_index("kode").to_crs(32749)
+    graph = Graph.build_contiguity(areas, rook=False)  # queen, as the run's
+    shown = rows.index[~hidden.to_numpy()]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        w = w_subset(graph.to_W(), list(shown))
+        w.transform = "r"
+        y = rows["value"].fillna(0).reindex(w.id_order).to_numpy(float)
+        z = esda.Moran(y, w, permutations=0).z
+        lag = lag_spatial(w, z)
+    at = rows.index.get_indexer(pd.Index(w.id_order))  # the page's areas: measures.csv's order
+    by_page = {int(i): (zi, li) for i, zi, li in points}
+    assert firms == len(rows) and len(points) == len(shown)
+    assert set(by_page) == set(at.tolist())  # no suppressed area is a point
+    np.testing.assert_allclose([by_page[i][0] for i in at], z, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose([by_page[i][1] for i in at], lag, rtol=1e-9, atol=1e-12)
+    words = messages.text("explore", "id")  # the run's map is in Indonesian
+    assert title.endswith(f"({words['measure_workers']})")
+    assert note == words["suppressed_out"].replace("{n}", str(int(hidden.sum())))
+    # the workers' own LISA p-values decide (every area passing has a side: its
+    # published quadrant, or its quadrant among the areas shown)
+    busy = workers.xs(busiest, level="sector")
+    p = busy["lisa_p_sim"].to_numpy()
+    sided = (busy["lisa_quadrant"].to_numpy() > 0) | (busy["value_flag"].fillna("") == "")
+    assert sum(c > 0 for c in coloured) == int(((p <= 0.05) & sided).sum()) > 0
+
+
 def test_a_measure_nobody_reports_is_noted_not_written(study: Path, tmp_path: Path) -> None:
     out = _run(study, tmp_path / "investment", "--measure", "investment")
     assert not (out / "measures.csv").exists() and not (out / "measures.gpkg").exists()

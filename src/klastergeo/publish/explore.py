@@ -1,11 +1,15 @@
 """Exploration in the run's map page: a Moran scatterplot linked to the map and a
 significance filter (``assets/klastergeo-explore.js`` draws both).
 
-**Scatterplot.** For the selected sector (and measure: the payload is keyed by measure,
-then sector; the firm counts, the values the LISA of the table used, are the only
-measure for now) each area is a point: its value standardised over the areas of the
+**Scatterplot.** For the selected sector and measure (the payload is keyed by measure,
+then sector: the firm counts, and with ``--measure`` each measure's area sums, the values
+its LISA used) each area is a point: its value standardised over the areas of the
 spatial weights (x) against the row-standardised spatial lag of that standardised value
-(y), as in GeoDa; the slope of the line through the origin is Moran's I. The page draws
+(y), as in GeoDa; the slope of the line through the origin is Moran's I. A measure's
+area sums suppressed by the disclosure rules (blank in ``measures.csv``) never reach the
+page: those areas are left out of the scatterplot, the others standardised and lagged
+over the areas shown (the lag over their shown neighbours), and the panel says how many
+areas are left out (the Moran's I shown is then that of the areas shown). The page draws
 both axes on an inverse hyperbolic sine scale (linear near 0, logarithmic beyond), with
 ticks labelled in standardised units, so the sentra villages (the extreme high-high
 points) are inside the plot, never clipped. Points are coloured by the area's LISA
@@ -15,8 +19,9 @@ highlights their areas on the map; clicking an area highlights its point.
 Size: the page computes the values' standardisation, their lags and Moran's I itself,
 from the spatial weights shipped once for every sector (:func:`graph_payload`: a
 pair of neighbours costs one or two characters, about 40,000 for the 8,563 villages
-of Jawa Tengah) and the firm counts its tooltips hold already; another measure would ship its
-values (:func:`scatter_payload` with ``index``). So the lags are exact, and the
+of Jawa Tengah) and the firm counts its tooltips hold already; another measure ships its
+values (:func:`scatter_payload` with ``index``: an integer per area, one character for
+an area without the sector's firms). So the lags are exact, and the
 scatterplot costs next to nothing per sector.
 
 **Filter.** At 0.05, 0.01 or 0.001, with or without Benjamini-Hochberg control of the
@@ -28,7 +33,8 @@ confidence, +-3 at 0.01, +-2 at 0.05; LISA: its quadrant). The p-values are the 
 (before any correction the run applied); only those at or below the largest level
 (0.05) are shipped, with the count of tests per sector (which is all BH needs to decide
 at 0.05 or below): in thousandths when they are permutation p-values (k / 1000, exact),
-else in millionths.
+else in millionths. With measures, each measure has its own p-values (``filters``), and
+the page filters the measure chosen.
 """
 
 from __future__ import annotations
@@ -57,6 +63,7 @@ __all__ = [
     "filter_payload",
     "graph_payload",
     "scatter_payload",
+    "value_scale",
     "zigzag",
 ]
 
@@ -77,8 +84,9 @@ class ExploreInput:
     Parameters
     ----------
     values
-        Per measure (``"firms"``), a wide frame: one row per area (the ids of
-        ``graph``), one column per sector: the values the LISA used.
+        Per measure (``"firms"``, ``"workers"`` ...), a wide frame: one row per area
+        (the ids of ``graph``), one column per sector: the values the LISA used; NaN
+        for a suppressed sum (measures other than firms), which the page never gets.
     graph
         The spatial weights of the run (row-standardised for the lag).
     p_columns
@@ -86,12 +94,16 @@ class ExploreInput:
         p-value (before any FDR correction); a statistic left out is not filtered.
     global_p
         Global Moran's I p-value per sector (shown beside I); or None.
+    tables
+        Per measure other than firms, its published statistics per (``area_code``,
+        ``sector``) (``measures.csv``): the filter's p-values of that measure.
     """
 
     values: Mapping[str, pd.DataFrame]
     graph: Graph
     p_columns: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_P_COLUMNS))
     global_p: pd.Series | None = None
+    tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
 
     def payload(
         self, table: pd.DataFrame, index: pd.Index, sectors: Sequence[str], lang: str
@@ -157,12 +169,50 @@ def zigzag(values: np.ndarray) -> np.ndarray:
     return np.where(v < 0, -2 * v - 1, 2 * v)
 
 
-def _standardised_lag(values: np.ndarray, graph: Graph) -> tuple[np.ndarray, np.ndarray]:
+def _standardised_lag(
+    values: np.ndarray, graph: Graph, shown: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """``values`` standardised (population standard deviation, as GeoDa and esda) and
-    their row-standardised spatial lag."""
-    sd = values.std()
-    z = (values - values.mean()) / sd
-    return z, np.asarray(graph.transform("r").sparse @ z)
+    their row-standardised spatial lag; with ``shown``, over the areas shown only (the
+    lag over an area's shown neighbours, 0 without any), 0 for the others."""
+    if shown is None or shown.all():
+        sd = values.std()
+        z = (values - values.mean()) / sd
+        return z, np.asarray(graph.transform("r").sparse @ z)
+    kept = values[shown]
+    z = np.zeros(len(values))
+    z[shown] = (kept - kept.mean()) / kept.std()
+    matrix = graph.sparse.tocsr()[shown][:, shown]
+    totals = np.asarray(matrix.sum(axis=1)).ravel()
+    lag = np.zeros(len(values))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lag[shown] = np.where(totals > 0, (matrix @ z[shown]) / totals, 0.0)
+    return z, lag
+
+
+def value_scale(values: np.ndarray) -> int:
+    """The power of ten that makes ``values`` (not negative) integers, or, when none up to
+    10^6 does, the largest that keeps them below 2^50 (exact in a page's numbers).
+
+    Parameters
+    ----------
+    values
+        Finite values, not negative.
+
+    Examples
+    --------
+    >>> value_scale(np.array([3.0, 12.5, 0.25]))
+    100
+    """
+    top = float(np.max(values)) if len(values) else 0.0
+    for k in range(7):
+        scale = 10**k
+        scaled = values * scale
+        if top * scale >= 2.0**50:
+            return max(1, scale // 10)
+        if np.all(np.abs(scaled - np.round(scaled)) < 1e-6):
+            return scale
+    return 10**6
 
 
 def graph_payload(graph: Graph, index: pd.Index) -> dict[str, Any]:
@@ -223,7 +273,7 @@ def scatter_payload(
     sectors: Sequence[str],
     *,
     index: pd.Index | None = None,
-    scale: float = 1.0,
+    scale: int | None = None,
     global_p: pd.Series | None = None,
 ) -> dict[str, Any]:
     """Per sector, what the page needs besides the weights to draw its scatterplot.
@@ -231,7 +281,8 @@ def scatter_payload(
     Parameters
     ----------
     values
-        One row per area of ``graph``, one column per sector.
+        One row per area of ``graph``, one column per sector; NaN for an area left out
+        (a suppressed sum; only with ``index``).
     graph
         The spatial weights.
     sectors
@@ -240,16 +291,18 @@ def scatter_payload(
         The map's areas, in its order, to ship the values in (a measure the page does
         not hold); None for firm counts, which the page's tooltips hold already.
     scale
-        Shipped values are ``round(value * scale)``.
+        Shipped values are ``round(value * scale)``; None: per sector, the power of ten
+        that keeps them exact (:func:`value_scale`).
     global_p
         Global Moran's I p-value per sector; or None.
 
     Returns
     -------
     dict
-        Per sector: ``I`` (Moran's I, a check of the page's own), ``p`` (its p-value,
-        or None) and, with ``index``, ``x`` (the values as integers plus one, 0 for an
-        area outside the graph) and ``scale``. A constant sector has none.
+        Per sector: ``I`` (Moran's I of the areas shown, a check of the page's own),
+        ``p`` (its p-value, or None) and, with ``index``, ``x`` (the values as integers
+        plus one, 0 for an area outside the graph or left out), ``scale`` and ``o`` (the
+        areas of the graph left out). A sector constant over the areas shown has none.
     """
     ids = pd.Index(graph.unique_ids)
     out: dict[str, Any] = {}
@@ -257,18 +310,27 @@ def scatter_payload(
         if sector not in values.columns:
             continue
         column = values[sector].reindex(ids).to_numpy(dtype=float)
-        if np.isnan(column).any() or column.std() == 0:
+        shown = np.isfinite(column)
+        if (index is None and not shown.all()) or shown.sum() < 2:
             continue
-        z, lag = _standardised_lag(column, graph)
+        if column[shown].std() == 0:
+            continue
+        z, lag = _standardised_lag(column, graph, shown)
         p = None
         if global_p is not None and sector in global_p.index and np.isfinite(global_p[sector]):
             p = float(f"{float(global_p[sector]):.3g}")
-        entry: dict[str, Any] = {"I": round(float((z @ lag) / (z @ z)), 4), "p": p}
+        slope = (z[shown] @ lag[shown]) / (z[shown] @ z[shown])
+        entry: dict[str, Any] = {"I": round(float(slope), 4), "p": p}
         if index is not None:
+            factor = value_scale(column[shown]) if scale is None else scale
             where = ids.get_indexer(index)
             x = np.zeros(len(index), dtype=np.int64)
-            x[where >= 0] = np.round(column[where[where >= 0]] * scale).astype(np.int64) + 1
-            entry.update({"x": varint_text(np.maximum(x, 0)), "scale": scale})
+            at = np.flatnonzero(where >= 0)
+            v = column[where[at]]
+            x[at] = np.where(np.isfinite(v), np.round(np.nan_to_num(v) * factor) + 1, 0)
+            entry.update(
+                {"x": varint_text(np.maximum(x, 0)), "scale": factor, "o": int((~shown).sum())}
+            )
         out[str(sector)] = entry
     return out
 
@@ -312,26 +374,26 @@ def filter_payload(
         character per shipped area: ``"0"``/``"1"`` cold/hot, or the quadrant
         ``"1"``-``"4"``.
     """
-    signs = {"spec": "spec_z", "gi": "gi_z"}
     out: dict[str, Any] = {}
     for stat, column in p_columns.items():
         if column not in table.columns or (stat == "lisa" and lisa_sides is None):
             continue
-        if stat != "lisa" and signs[stat] not in table.columns:
+        if stat != "lisa" and f"{stat}_z" not in table.columns:
             continue
         by_sector = {}
         for sector in sectors:  # a loop over sectors (tens); areas are vectorised
-            rows = table.xs(sector, level="sector").reindex(index)
+            rows = pd.DataFrame(table.xs(sector, level="sector")).reindex(index)
             p = rows[column].to_numpy(dtype=float)
             if stat == "lisa":
                 assert lisa_sides is not None
                 if sector not in lisa_sides:
                     continue
                 side = lisa_sides[sector]
+                known = np.ones(len(p), dtype=bool)
             else:
-                side = (rows[signs[stat]].to_numpy(dtype=float) > 0).astype(np.int64)
+                side, known = _hot_side(rows, stat)
             finite = np.isfinite(p)
-            keep = np.flatnonzero(finite & (p <= max(FILTER_LEVELS)))
+            keep = np.flatnonzero(finite & known & (p <= max(FILTER_LEVELS)))
             # permutation p-values (k / 1000) in thousandths, the others in millionths
             thousandths = p[keep] * 1000
             unit = 1000 if np.allclose(thousandths, np.round(thousandths), atol=1e-6) else P_UNITS
@@ -344,6 +406,18 @@ def filter_payload(
             }
         out[stat] = by_sector
     return out
+
+
+def _hot_side(rows: pd.DataFrame, stat: str) -> tuple[np.ndarray, np.ndarray]:
+    """Each area's side (1 hot, 0 cold) of ``spec`` or ``gi`` by the sign of its z-score,
+    or, where the z-score is blank (a measure's sector with a suppressed sum), of its bin;
+    and whether the side is known (not where both are blank or 0)."""
+    z = rows[f"{stat}_z"].to_numpy(dtype=float)
+    column = f"{stat}_bin"
+    bins = rows[column].fillna(0).to_numpy(dtype=float) if column in rows else np.zeros(len(z))
+    finite = np.isfinite(z)
+    hot = np.where(finite, z > 0, bins > 0)
+    return hot.astype(np.int64), finite | (bins != 0)
 
 
 def explore_payload(
@@ -376,6 +450,17 @@ def explore_payload(
         for measure, frame in data.values.items()
     }
     sides = _lisa_sides(data, index, sectors)
+    filters = {  # each measure's own p-values
+        measure: filter_payload(
+            data.tables[measure],
+            index,
+            [s for s in sectors if s in set(data.tables[measure].index.get_level_values("sector"))],
+            p_columns=data.p_columns,
+            lisa_sides=_measure_sides(data, measure, index, sectors),
+        )
+        for measure in measures
+        if measure != "firms" and measure in data.tables
+    }
     return {
         "measure": next(iter(measures), None),
         "measures": measures,
@@ -384,6 +469,7 @@ def explore_payload(
         "pUnits": P_UNITS,
         "levels": list(FILTER_LEVELS),
         "filter": filter_payload(table, index, sectors, p_columns=data.p_columns, lisa_sides=sides),
+        "filters": filters,
         "lisaColours": [None, *(LISA_COLOURS[q] for q in (1, 2, 3, 4))],
         "text": {
             key: t[key]
@@ -402,9 +488,37 @@ def explore_payload(
                 "show",
                 "zoom",
                 "not_filtered",
+                "suppressed_out",
             )
         },
     }
+
+
+def _measure_sides(
+    data: ExploreInput, measure: str, index: pd.Index, sectors: Sequence[str]
+) -> dict[str, Any]:
+    """Per sector, each area's LISA quadrant of a measure: the published one where the
+    run found it significant, else by the signs of its standardised value and lag over
+    the areas shown (0 for an area left out: its sum is suppressed)."""
+    frame = data.values[measure]
+    table = data.tables[measure]
+    ids = pd.Index(data.graph.unique_ids)
+    where = ids.get_indexer(index)
+    out = {}
+    for sector in sectors:  # sectors (tens)
+        if sector not in frame.columns or sector not in table.index.get_level_values("sector"):
+            continue
+        column = frame[sector].reindex(ids).to_numpy(dtype=float)
+        shown = np.isfinite(column)
+        codes = np.zeros(len(index), dtype=np.int64)
+        if shown.sum() >= 2 and column[shown].std() > 0:
+            z, lag = _standardised_lag(column, data.graph, shown)
+            by_sign = np.where(shown, _quadrants(z, lag), 0)
+            codes[where >= 0] = by_sign[where[where >= 0]]
+        published = table.xs(sector, level="sector")["lisa_quadrant"].reindex(index)
+        published = published.fillna(0).to_numpy(dtype=np.int64)
+        out[sector] = np.where(published > 0, published, codes)
+    return out
 
 
 def _lisa_sides(data: ExploreInput, index: pd.Index, sectors: Sequence[str]) -> dict[str, Any]:

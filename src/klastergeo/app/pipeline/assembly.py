@@ -309,8 +309,10 @@ def draw_map(
 def explore_input(config: RunConfig, result: RunResult) -> Any:
     """What the map's linked Moran scatterplot and significance filter need
     (:class:`klastergeo.publish.explore.ExploreInput`): the firm counts per area and
-    sector (the values of the LISA), the weights, and which column holds each statistic's
-    raw p-value (before FDR); None without weights or counts.
+    sector (the values of the LISA), and each measure's area sums as its LISA used them
+    (a cell whose firms reported no value counts 0; a suppressed sum is NaN: it never
+    reaches the page) with its published statistics; the weights, and which column
+    holds each statistic's raw p-value (before FDR); None without weights or counts.
 
     Parameters
     ----------
@@ -318,7 +320,8 @@ def explore_input(config: RunConfig, result: RunResult) -> Any:
         The configuration: ``[analysis]`` ``fdr``, ``permutations``, ``gi_inference`` and
         ``lisa_inference`` (which p-value the run decided on).
     result
-        The run's ``table`` (``n_firms``), ``graph`` and ``global_stats``.
+        The run's ``table`` (``n_firms``), ``graph``, ``global_stats`` and ``measures``
+        (as published: :func:`klastergeo.analysis.measure.withhold`).
     """
     from klastergeo.publish import explore
 
@@ -338,7 +341,20 @@ def explore_input(config: RunConfig, result: RunResult) -> Any:
     global_p = None
     if stats is not None and "p_norm" in stats:
         global_p = pd.to_numeric(stats["p_norm"], errors="coerce")
-    return explore.ExploreInput({"firms": counts}, result.graph, p_columns, global_p)
+    values = {"firms": counts}
+    tables = {}
+    for name, table in (result.measures or {}).items():
+        if name == "firms" or "value" not in table.columns:
+            continue
+        suppressed = (
+            table["value_flag"].fillna("").astype(str).ne("").to_numpy()
+            if "value_flag" in table.columns
+            else np.zeros(len(table), dtype=bool)
+        )
+        sums = table["value"].astype(float).fillna(0.0).mask(suppressed)
+        values[name] = sums.unstack("sector").reindex(ids)
+        tables[name] = table
+    return explore.ExploreInput(values, result.graph, p_columns, global_p, tables)
 
 
 def _firm_colocation(config: RunConfig, result: RunResult, firms: pd.DataFrame | None) -> Any:

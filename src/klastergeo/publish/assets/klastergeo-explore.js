@@ -6,6 +6,7 @@
  * Dragging a rectangle selects points and outlines their areas on the map; clicking an
  * area selects its point. The filter re-decides the classes of the shown statistic from
  * the raw p-values at a level, with or without Benjamini-Hochberg control (publish/explore.py).
+ * Both follow the measure selector (KG.setMeasure): a measure's own values and p-values.
  */
 (function () {
   "use strict";
@@ -50,15 +51,27 @@
     return q;
   };
 
+  // The measure the map shows (the measure selector's; firms without one).
+  function measureOf() {
+    return KG.measure || "firms";
+  }
+
+  // The filter's p-values of the measure shown, per statistic and sector.
+  function filterOf(data) {
+    var measure = measureOf();
+    return measure === "firms" ? data.filter : (data.filters && data.filters[measure]) || {};
+  }
+
   // ---------------------------------------------------------------- the filter
   function makeFilter(data, view) {
     var filter = { level: null, fdr: false, cache: {}, decoded: {} };
     function decoded(stat, sector) {
-      var raw = data.filter[stat] && data.filter[stat][sector];
+      var shown = filterOf(data);
+      var raw = shown[stat] && shown[stat][sector];
       if (!raw) {
         return null;
       }
-      var key = stat + "\u0000" + sector;
+      var key = measureOf() + "\u0000" + stat + "\u0000" + sector;
       if (!filter.decoded[key]) {
         var gaps = KG.varints(raw.i);
         var at = 0;
@@ -75,7 +88,7 @@
     }
     // every area's class code under the filter (not significant unless it passes)
     function codes(stat, sector) {
-      var key = [stat, sector, filter.level, filter.fdr].join("\u0000");
+      var key = [measureOf(), stat, sector, filter.level, filter.fdr].join("\u0000");
       if (filter.cache[key]) {
         return filter.cache[key];
       }
@@ -144,8 +157,9 @@
       // the statistic shown has no p-values in the page (e.g. Gi* decided on
       // FDR-adjusted analytical p-values): the filter leaves it as computed
       filter.note = function (stat) {
-        var off = filter.level !== null && stat !== "none" && !(data.filter[stat] &&
-          data.filter[stat][view.state.sector]);
+        var shown = filterOf(data);
+        var off = filter.level !== null && stat !== "none" && !(shown[stat] &&
+          shown[stat][view.state.sector]);
         note.textContent = off ? t.not_filtered : "";
       };
       function changed() {
@@ -211,12 +225,14 @@
     return out;
   }
 
-  // The scatterplot's points of a sector: each area of the graph with its value
-  // standardised over the graph's areas (population standard deviation, as esda and
-  // GeoDa) and the row-standardised lag of it; Moran's I the slope. Firm counts come from
-  // the map's tooltips, other measures with the payload.
+  // The scatterplot's points of a sector under the measure shown: each area of the
+  // graph with its value standardised over the graph's areas (population standard
+  // deviation, as esda and GeoDa) and the row-standardised lag of it; Moran's I the
+  // slope. Firm counts come from the map's tooltips, other measures with the payload,
+  // where an area whose sum is suppressed has none: it is left out, and the others are
+  // standardised and lagged over the areas shown.
   function points(data, view, sector) {
-    var m = data.measures[data.measure] || {};
+    var m = data.measures[measureOf()] || {};
     var s = m[sector];
     if (!s) {
       return null;
@@ -226,10 +242,14 @@
       var n = weights.length;
       var x = new Float64Array(n);
       var shipped = s.x ? KG.varints(s.x) : null;
+      var shown = new Array(n);
+      for (var a = 0; a < n; a += 1) {
+        shown[a] = Boolean(weights[a]) && (!shipped || shipped[a] > 0);
+      }
       var count = 0;
       var sum = 0;
       for (var i = 0; i < n; i += 1) {
-        if (!weights[i]) {
+        if (!shown[i]) {
           continue;
         }
         if (shipped) {
@@ -244,28 +264,30 @@
       var mean = sum / count;
       var squares = 0;
       for (i = 0; i < n; i += 1) {
-        if (weights[i]) {
+        if (shown[i]) {
           squares += (x[i] - mean) * (x[i] - mean);
         }
       }
       var sd = Math.sqrt(squares / count);
       var z = new Float64Array(n);
       for (i = 0; i < n; i += 1) {
-        z[i] = weights[i] ? (x[i] - mean) / sd : 0;
+        z[i] = shown[i] ? (x[i] - mean) / sd : 0;
       }
       var out = [];
       var zz = 0;
       var zl = 0;
       for (i = 0; i < n; i += 1) {
         var wi = weights[i];
-        if (!wi) {
+        if (!shown[i]) {
           continue;
         }
         var total = 0;
         var lag = 0;
         for (var j = 0; j < wi.nb.length; j += 1) {
-          lag += wi.w[j] * z[wi.nb[j]];
-          total += wi.w[j];
+          if (shown[wi.nb[j]]) { // a neighbour left out is no neighbour
+            lag += wi.w[j] * z[wi.nb[j]];
+            total += wi.w[j];
+          }
         }
         lag = total > 0 ? lag / total : 0;
         zz += z[i] * z[i];
@@ -298,6 +320,11 @@
       var stats = document.createElement("div");
       stats.className = "klastergeo-scatter-stats";
       body.appendChild(stats);
+      var left = document.createElement("small");
+      left.className = "klastergeo-scatter-note";
+      left.style.display = "block";
+      left.style.maxWidth = W + "px";
+      body.appendChild(left);
       div.appendChild(body);
       fold.addEventListener("click", function () {
         var open = body.style.display === "none";
@@ -341,6 +368,7 @@
       body.appendChild(hint);
       panel.head = head;
       panel.stats = stats;
+      panel.note = left;
       panel.count = count;
       L.DomEvent.disableClickPropagation(div);
       L.DomEvent.disableScrollPropagation(div);
@@ -356,9 +384,12 @@
       }
       var sector = view.state.sector;
       var s = points(data, view, sector);
+      var measure = measureOf();
       panel.head.textContent = t.scatter + ": " + (data.sectorLabels[sector] || sector || "") +
-        (data.measureLabels[data.measure] ? " (" + data.measureLabels[data.measure] + ")" : "");
+        (data.measureLabels[measure] ? " (" + data.measureLabels[measure] + ")" : "");
       panel.pixels = [];
+      // areas whose sums of the measure are suppressed are not in the page
+      panel.note.textContent = s && s.o ? t.suppressed_out.replace("{n}", String(s.o)) : "";
       if (!s) {
         panel.stats.textContent = t.no_scatter;
         return;
@@ -543,7 +574,7 @@
     var panel = scatterPanel(map, data, view);
     var drawn = null;
     view.listeners.push(function () {
-      var key = view.state.sector + "\u0000" + filter.level + "\u0000" + filter.fdr;
+      var key = [view.state.sector, measureOf(), filter.level, filter.fdr].join("\u0000");
       if (key !== drawn) {
         drawn = key;
         panel.draw();
