@@ -78,7 +78,16 @@ def runs(study: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, P
     return (
         _run(study, base / "firms"),
         _run(study, base / "measures", "--measure", "workers,output"),
-        _run(study, base / "open", "--measure", "workers", "--set", "disclosure.enabled=false"),
+        _run(
+            study,
+            base / "open",
+            "--measure",
+            "workers",
+            "--set",
+            "disclosure.enabled=false",
+            "--set",
+            "analysis.spec_margin=1.1",
+        ),
     )
 
 
@@ -103,7 +112,8 @@ def test_firm_count_outputs_are_unchanged(runs) -> None:
 
 def test_measures_csv_holds_the_analysis_functions_numbers(study: Path, runs) -> None:
     """Without disclosure control, every column equals measure_statistics on the run's
-    firms and weights (queen contiguity of the lattice)."""
+    firms and weights (queen contiguity of the lattice), with the run's
+    ``analysis.spec_margin`` (1.1 there; the default's p-values differ)."""
     _, _, open_run = runs
     table = _measures(open_run)
     assert set(table.index.get_level_values("measure")) == {"workers"}
@@ -113,8 +123,13 @@ def test_measures_csv_holds_the_analysis_functions_numbers(study: Path, runs) ->
     written = table.xs("workers", level="measure")
     analysed = sorted(written.index.get_level_values("sector").unique())
     ours = measure.measure_statistics(
+        firms, graph, measure="workers", sectors=analysed, permutations=99, seed=0, spec_fdr=True,
+        margin=1.1,
+    )  # fmt: skip
+    default = measure.measure_statistics(
         firms, graph, measure="workers", sectors=analysed, permutations=99, seed=0, spec_fdr=True
     )
+    assert not np.allclose(default["spec_p"], ours["spec_p"])
     written = written.reindex(ours.index)
     assert (written["value_flag"].fillna("") == "").all()
     for column in ours.columns:

@@ -195,6 +195,7 @@ def measure_tables(
             gi_inference=options.gi_inference,
             lisa_inference=options.lisa_inference,
             alternative=options.alternative,
+            margin=options.spec_margin,
         )
     return out
 
