@@ -495,3 +495,45 @@ def test_estates_stay_quiet_in_the_workers_and_a_worker_heavy_sentra_is_found(
     assert hot(measure.measure_statistics(firms, graph, margin=1.0, **kwargs)) > 0.02
     counts = measure.measure_statistics(firms, graph, measure="firms", permutations=0)
     assert (counts.xs(estates.HEAVY_SECTOR, level="sector").loc[heavy, "spec_bin"] == 0).all()
+
+
+# --------------------------------------------------------------------------------------
+# The bivariate local Moran in every measure's table
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["firms", "workers"])
+def test_every_measure_carries_the_bivariate_against_all_firms(world, name: str) -> None:
+    """bv_i, bv_p and bv_quadrant of a measure's table are measure_bivariate of each
+    sector against all firms (same seed and options), whose statistic is esda's
+    Moran_Local_BV of the area sums; withheld as spec_ratio (the sector with a
+    suppressed cell, and the neighbourhoods of the areas holding one), p and quadrant
+    kept."""
+    graph, firms = world
+    options = {"permutations": 99, "seed": 3, "alternative": "folded"}
+    out = measure.measure_statistics(firms, graph, measure=name, **options)
+    sums = _sums(firms, graph, name) if name != "firms" else None
+    for sector in ("10", "13", "31"):
+        ref = measure.measure_bivariate(firms, graph, measure=name, sector=sector, **options)
+        rows = out.xs(sector, level="sector")
+        np.testing.assert_allclose(rows["bv_i"], ref["statistic"], rtol=RTOL)
+        np.testing.assert_array_equal(rows["bv_p"], ref["p_sim"])
+        np.testing.assert_array_equal(rows["bv_quadrant"], ref["quadrant"])
+        if sums is not None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                esda_bv = esda.Moran_Local_BV(
+                    sums[sector].to_numpy(), sums.sum(axis=1).to_numpy(), graph.transform("r"),
+                    permutations=0,
+                )  # fmt: skip
+            np.testing.assert_allclose(rows["bv_i"], esda_bv.Is, rtol=RTOL)
+    assert (out["bv_quadrant"] > 0).any()
+    ids = list(graph.unique_ids)
+    hidden = pd.Series(True, index=pd.MultiIndex.from_tuples([(ids[0], "31")]))
+    shown = measure.withhold(out, hidden, graph)
+    near = {ids[0], *graph[ids[0]].index}
+    assert shown.xs("31", level="sector")["bv_i"].isna().all()
+    ten = shown.xs("10", level="sector")["bv_i"]
+    assert ten[ten.index.isin(near)].isna().all() and ten[~ten.index.isin(near)].notna().all()
+    pd.testing.assert_series_equal(shown["bv_p"], out["bv_p"])
+    pd.testing.assert_series_equal(shown["bv_quadrant"], out["bv_quadrant"])

@@ -61,6 +61,8 @@ counts' is); ``lq_p`` is the permutation test.
 
 Bivariate local Moran
 ---------------------
+Every measure's table carries the bivariate local Moran of each sector's sums against
+the sums of all firms (``bv_i``, ``bv_p``, ``bv_quadrant``; :func:`sector_bivariate`).
 :func:`bivariate_moran` is Anselin's bivariate LISA ``I_i = (n - 1) zx_i (W zy)_i /
 sum zx^2`` of the area sums of one sector (x) against all firms or another sector (y),
 with row-standardised weights, equal to esda's ``Moran_Local_BV``; its pseudo p-values
@@ -88,6 +90,7 @@ from klastergeo.errors import ConfigError, DataError
 from klastergeo.schema import MEASURE_COLUMNS
 
 __all__ = [
+    "BIVARIATE",
     "COLUMNS",
     "MEASURES",
     "area_sums",
@@ -95,6 +98,7 @@ __all__ = [
     "firm_values",
     "measure_bivariate",
     "measure_statistics",
+    "sector_bivariate",
     "withhold",
 ]
 
@@ -108,6 +112,11 @@ MEASURES = ("firms", "workers", "output", "investment")
 #: of ``measures.csv`` (:data:`klastergeo.schema.MEASURE_COLUMNS`) but the measure and
 #: ``value_flag`` (:func:`withhold` adds it).
 COLUMNS = tuple(c for c in MEASURE_COLUMNS[3:] if c != "value_flag")
+
+#: The Gi* and LISA columns of a measure's table.
+_LOCAL = ("gi_z", "gi_p", "gi_p_sim", "gi_bin", "lisa_i", "lisa_p", "lisa_p_sim", "lisa_quadrant")
+#: The bivariate local Moran's columns of a measure's table (:func:`sector_bivariate`).
+BIVARIATE = ("bv_i", "bv_p", "bv_quadrant")
 
 Inference = Literal["analytical", "permutation"]
 _Z_LIMIT = 37.5
@@ -459,16 +468,14 @@ def measure_statistics(
     confidence
         Level of the LQ interval.
     margin
-        The least effect of the specialisation bins: a neighbourhood is hot when its
-        ratio is significantly above ``margin``, cold below ``1 / margin`` (at least 1;
-        1: the plain test of random labelling), for ``firms`` as
-        :func:`~klastergeo.analysis.specialisation.local_specialisation` and for the
-        other measures as :func:`_value_specialisation` says.
+        The least effect of the specialisation bins (a ratio above ``margin`` or below
+        its inverse; 1: none), as the firm counts' (see the module docstring).
 
     Returns
     -------
     DataFrame indexed by (``area_code``, ``sector``), areas outer in the graph's order,
-    with :data:`COLUMNS`.
+    with :data:`COLUMNS` (``bv_*``: :func:`sector_bivariate`, with ``alpha``,
+    ``alternative`` and ``fdr``).
 
     Examples
     --------
@@ -481,6 +488,37 @@ def measure_statistics(
     >>> round(float(out.loc[("a", "x"), "lq"]), 3), float(out.loc[("c", "y"), "coverage"])
     (1.131, 0.5)
     """
+    _check_options(permutations, confidence, margin)
+    areas = pd.Index(graph.unique_ids)
+    every = _sector_index(firms, None)
+    wanted = list(every) if sectors is None else list(sectors)
+    absent = [s for s in wanted if s not in every]
+    if absent:
+        raise DataError(f"sectors {absent!r} have no firm; the firms' sectors are {list(every)}")
+    base = area_sums(firms, areas, measure=measure, sectors=list(every))
+    options: dict = {"permutations": permutations, "seed": seed, "alpha": alpha, "fdr": fdr}
+    options |= {"gi_inference": gi_inference, "lisa_inference": lisa_inference}
+    options |= {"alternative": alternative, "margin": margin}
+    if measure == "firms":
+        stats_ = _firm_count_statistics(base, graph, wanted, spec_fdr, confidence, options)
+    else:
+        coded, _, _ = _prepare(firms, areas, measure, list(every))
+        stats_ = _value_statistics(coded, base, graph, wanted, spec_fdr, confidence, options)
+    cells = base.loc[pd.IndexSlice[:, wanted], :].reindex(_index(areas, pd.Index(wanted)))
+    sums = base["value"].fillna(0.0).unstack("sector").reindex(areas)
+    bivariate = sector_bivariate(sums, graph, sectors=wanted, **_bivariate_options(options))
+    out = cells.join(stats_).join(bivariate)
+    for column in ("spec_bin", "gi_bin", "lisa_quadrant", "bv_quadrant"):
+        out[column] = out[column].fillna(0).astype(np.int64)
+    return out[list(COLUMNS)]
+
+
+def _bivariate_options(options: dict) -> dict:
+    """The options of :func:`sector_bivariate` among those of :func:`measure_statistics`."""
+    return {k: options[k] for k in ("permutations", "seed", "alpha", "alternative", "fdr")}
+
+
+def _check_options(permutations: int, confidence: float, margin: float) -> None:
     if permutations < 0:
         raise ConfigError(f"permutations={permutations!r} must be zero or positive")
     if not 0 < confidence < 1:
@@ -490,33 +528,6 @@ def measure_statistics(
             f"margin={margin!r}: the least ratio the specialisation bins test for must be a "
             "number of at least 1 (1.25: a ratio above 1.25 or below 0.8; 1: no margin)"
         )
-    areas = pd.Index(graph.unique_ids)
-    every = _sector_index(firms, None)
-    wanted = list(every) if sectors is None else list(sectors)
-    absent = [s for s in wanted if s not in every]
-    if absent:
-        raise DataError(f"sectors {absent!r} have no firm; the firms' sectors are {list(every)}")
-    base = area_sums(firms, areas, measure=measure, sectors=list(every))
-    options = {
-        "permutations": permutations,
-        "seed": seed,
-        "alpha": alpha,
-        "fdr": fdr,
-        "gi_inference": gi_inference,
-        "lisa_inference": lisa_inference,
-        "alternative": alternative,
-        "margin": margin,
-    }
-    if measure == "firms":
-        stats_ = _firm_count_statistics(base, graph, wanted, spec_fdr, confidence, options)
-    else:
-        coded, _, _ = _prepare(firms, areas, measure, list(every))
-        stats_ = _value_statistics(coded, base, graph, wanted, spec_fdr, confidence, options)
-    cells = base.loc[pd.IndexSlice[:, wanted], :].reindex(_index(areas, pd.Index(wanted)))
-    out = cells.join(stats_)
-    for column in ("spec_bin", "gi_bin", "lisa_quadrant"):
-        out[column] = out[column].fillna(0).astype(np.int64)
-    return out[list(COLUMNS)]
 
 
 def _firm_count_statistics(
@@ -667,7 +678,7 @@ def _value_local(
     areas = pd.Index(graph.unique_ids)
     matrix = pd.DataFrame(sums, index=areas, columns=pd.Index(wanted, name="sector"))
     if len(areas) < autocorrelation.MIN_AREAS_LOCAL:
-        return pd.DataFrame({c: np.full(sums.size, np.nan) for c in COLUMNS[-8:]})
+        return pd.DataFrame({c: np.full(sums.size, np.nan) for c in _LOCAL})
     analytic = {**_local_options(options), "permutations": 0}
     local, _ = autocorrelation.by_sector(matrix, graph, **analytic)
     permutations = nulls.permutations
@@ -818,6 +829,84 @@ def bivariate_moran(
 
 
 @accepts_w
+def sector_bivariate(
+    sums: pd.DataFrame,
+    graph: Graph,
+    *,
+    sectors: Sequence[str] | None = None,
+    permutations: int = 999,
+    seed: int | None = 0,
+    alpha: float = 0.05,
+    alternative: autocorrelation.Alternative = "two-sided",
+    fdr: bool = False,
+) -> pd.DataFrame:
+    """Bivariate local Moran of each sector's sums against the sums of all sectors, per
+    area (:func:`bivariate_moran`, x the sector's, y every sector's: where the sector is
+    strong next to where all firms are, and where not).
+
+    Parameters
+    ----------
+    sums
+        Sums per area (rows, every area of the graph; missing: 0) and sector (columns,
+        every sector: their row sums are the areas' totals).
+    graph
+        Spatial weights over the areas.
+    sectors
+        The sectors whose statistics are returned (default: every column).
+    permutations, seed, alpha, alternative, fdr
+        As :func:`bivariate_moran` (one seed for every sector).
+
+    Returns
+    -------
+    DataFrame indexed by (``area_code``, ``sector``), areas outer in the graph's order,
+    with :data:`BIVARIATE`: ``bv_i`` (the statistic), ``bv_p`` (its pseudo p-value),
+    ``bv_quadrant`` (GeoDa's 1 HH, 2 LL, 3 LH, 4 HL; 0 not significant or undefined).
+    All NaN (quadrant 0) with fewer than
+    :data:`~klastergeo.analysis.autocorrelation.MIN_AREAS_LOCAL` areas.
+
+    Examples
+    --------
+    >>> from libpysal.graph import Graph
+    >>> g = Graph.from_adjacency(pd.DataFrame({"focal": [0, 1, 1, 2, 2, 3],
+    ...     "neighbor": [1, 0, 2, 1, 3, 2], "weight": 1.0}))
+    >>> sums = pd.DataFrame({"x": [4.0, 1.0, 0.0, 0.0], "z": [1.0, 4.0, 1.0, 0.0]})
+    >>> sector_bivariate(sums, g, sectors=["x"], permutations=0)["bv_i"].round(3).tolist()
+    [1.243, -0.013, 0.063, 0.439]
+    """
+    areas = pd.Index(graph.unique_ids)
+    wanted = list(sums.columns) if sectors is None else list(sectors)
+    index = _index(areas, pd.Index(wanted))
+    table = sums.reindex(areas).fillna(0.0)
+    if len(areas) < autocorrelation.MIN_AREAS_LOCAL or not wanted:
+        empty = np.full(len(index), np.nan)
+        return pd.DataFrame(
+            {"bv_i": empty, "bv_p": empty, "bv_quadrant": np.zeros(len(index), np.int64)},
+            index=index,
+        )
+    total = table.sum(axis=1)
+    parts = [
+        bivariate_moran(
+            table[sector],
+            total,
+            graph,
+            permutations=permutations,
+            seed=seed,
+            alpha=alpha,
+            alternative=alternative,
+            fdr=fdr,
+        )
+        for sector in wanted  # a loop over sectors; each is one pass per permutation
+    ]
+    return pd.DataFrame(
+        {
+            name: np.column_stack([part[column].to_numpy() for part in parts]).reshape(-1)
+            for name, column in zip(BIVARIATE, ("statistic", "p_sim", "quadrant"), strict=True)
+        },
+        index=index,
+    ).astype({"bv_quadrant": np.int64})
+
+
+@accepts_w
 def measure_bivariate(
     firms: pd.DataFrame,
     graph: Graph,
@@ -927,7 +1016,9 @@ def _conditional_counts(
 
 #: Statistics that are continuous functions of the sums of a sector (with its area or
 #: neighbourhood totals): with the published sums they could give a suppressed sum back.
-SECTOR_VALUES = ("spec_ratio", "gi_z", "gi_p", "lisa_i", "lisa_p")
+SECTOR_VALUES = ("spec_ratio", "gi_z", "gi_p", "lisa_i", "lisa_p", "bv_i")
+#: Those of them that also read the neighbours' totals of all sectors.
+_NEAR_VALUES = ("spec_ratio", "bv_i")
 #: The location quotient, its interval and its test: blank with the cell's sum.
 LQ_VALUES = ("lq", "lq_low", "lq_high", "lq_p")
 
@@ -946,8 +1037,13 @@ def withhold(table: pd.DataFrame, hidden: pd.Series, graph: Graph) -> pd.DataFra
       published values of the other areas would give the suppressed sums back; and
       ``spec_ratio`` is also blank wherever the neighbourhood holds an area with a
       suppressed cell of any sector (its expectation needs the neighbourhood's total);
+    - ``bv_i``, the bivariate local Moran, as ``spec_ratio``: blank in a sector with a
+      suppressed cell (it is linear in the sector's standardised sums) and wherever the
+      neighbourhood holds an area with a suppressed cell (it reads the neighbours'
+      totals of all sectors);
     - the bins, quadrants and pseudo p-values (``spec_z``, ``spec_p``, ``spec_bin``,
-      ``gi_p_sim``, ``gi_bin``, ``lisa_p_sim``, ``lisa_quadrant``) stay: they are
+      ``gi_p_sim``, ``gi_bin``, ``lisa_p_sim``, ``lisa_quadrant``, ``bv_p``,
+      ``bv_quadrant``) stay: they are
       counts of permutations, coarse by construction; so do the firm counts and the
       coverage.
 
@@ -1001,5 +1097,5 @@ def withhold(table: pd.DataFrame, hidden: pd.Series, graph: Graph) -> pd.DataFra
     for column in LQ_VALUES:
         out[column] = out[column].mask(cell)
     for column in SECTOR_VALUES:
-        out[column] = out[column].mask(in_sector | (near if column == "spec_ratio" else False))
+        out[column] = out[column].mask(in_sector | (near if column in _NEAR_VALUES else False))
     return out
