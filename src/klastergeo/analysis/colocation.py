@@ -850,7 +850,7 @@ def _around(places: _Places, k: int, rows: NDArray[np.int64]) -> _Around:
     than the k-th distance D_k count fully, the t firms at D_k (within :data:`TIE_M`)
     share the m < k slots left, (k - m) / t each, and every firm weighs
     exp(-0.5 d^2 / D_k^2) (1 when D_k is 0) times its membership. Found between
-    places: k + 1 nearest places at first, more (four times) only for the firms whose
+    places: k + 2 nearest places at first, more (four times) only for the firms whose
     places at D_k may go on beyond those found."""
     n, u = places.n, len(places.xyz)
     k = min(k, n - 1)
@@ -863,7 +863,9 @@ def _around(places: _Places, k: int, rows: NDArray[np.int64]) -> _Around:
     ]
     for begin in range(0, len(rows), _FOCAL_CHUNK):  # chunks of focal firms: memory bounded
         todo = np.arange(begin, min(begin + _FOCAL_CHUNK, len(rows)))
-        q = min(k + 1, u)  # k + 1 places hold k other firms
+        # k + 1 places hold k other firms; one more tells whether the k-th distance
+        # goes on beyond them (else every firm would need a second, wider round)
+        q = min(k + 2, u)
         while len(todo):
             dist, near = tree.query(places.xyz[home[todo]], k=q, workers=-1)
             dist, near = dist.reshape(len(todo), q), near.reshape(len(todo), q)
@@ -1561,21 +1563,23 @@ def _sentra_neighbours(
     the order of the input rows: a place's firms carry one weight each, so which of them
     gets which draw does not change the quotient. The sentra's own firms are left out
     (they keep their sector; a focal firm is never its own neighbour)."""
-    u = len(places.xyz)
-    lead = places.firm(np.arange(u))
+    used, local = np.unique(around.place, return_inverse=True)  # only the places met
+    u = max(len(used), 1)
+    lead = places.firm(used)
     by_place = np.lexsort(
         (
             np.asarray(lat, dtype=np.float64)[lead] + 0.0,
             np.asarray(lon, dtype=np.float64)[lead] + 0.0,
         )
     )
-    rank = np.empty(u, dtype=np.int64)
-    rank[by_place] = np.arange(u)
-    key, inverse = np.unique(focal_group[around.row] * u + rank[around.place], return_inverse=True)
+    rank = np.empty(len(used), dtype=np.int64)
+    rank[by_place] = np.arange(len(used))
+    key, inverse = np.unique(
+        focal_group[around.row] * u + rank[local.reshape(-1)], return_inverse=True
+    )
     weight = np.bincount(inverse.reshape(-1), weights=around.weight, minlength=len(key))
-    group, place = key // u, by_place[key % u]
-    size = np.ones(u, dtype=np.int64) if places.size is None else places.size
-    many = size[place]
+    group, place = key // u, used[by_place[key % u]]
+    many = np.ones(len(place), dtype=np.int64) if places.size is None else places.size[place]
     entry = np.repeat(np.arange(len(key)), many)
     if places.order is None or places.start is None:
         firm = place
