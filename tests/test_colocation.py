@@ -453,23 +453,6 @@ def test_places_group_exactly_the_same_coordinates() -> None:
     assert colocation._places([1.0, 2.0, 3.0], [0.0, 0.0, 0.0]).of is None
 
 
-@pytest.mark.parametrize("layout", ["market", "centres", "one point"])
-@pytest.mark.parametrize("k", [1, 5, 8, 40])
-def test_local_neighbours_among_tied_firms_come_in_input_order(layout: str, k: int) -> None:
-    """The k nearest others by distance, firms at one place in input order (a firm
-    among many at a market has the first k others there), as a sort of the full
-    distance matrix by (distance, position): the neighbours of a sentra's firms
-    (local_clq shares the k-th slots among tied firms instead)."""
-    lon, lat, labels = _tied(5, layout)
-    n = len(labels)
-    d = _chords(lon, lat)
-    dist, idx = colocation._neighbours(colocation._places(lon, lat), k, np.arange(n))
-    for i in range(n):
-        order = [j for j in np.lexsort((np.arange(n), d[i])) if j != i][:k]
-        assert idx[i].tolist() == order, i
-        np.testing.assert_allclose(dist[i], d[i, order], atol=1e-6)
-
-
 def test_tied_firms_cost_their_places() -> None:
     """60,000 firms at one point among 300: the tie structure and the neighbour lists
     have the size of the places and the firms, not of the firm pairs (3.6 billion)."""
@@ -486,8 +469,11 @@ def test_tied_firms_cost_their_places() -> None:
     out = colocation.global_clq(lon, lat, labels, permutations=9)
     # at the market a firm's neighbours are the others there: a CLQ of about 1 each
     np.testing.assert_allclose(out["clq"], 1.0, atol=0.05)
-    _, idx = colocation._neighbours(places, 8, np.array([0, 59_999, 60_000]))
-    assert idx[0].tolist() == list(range(1, 9)) and idx[1].tolist() == list(range(8))
+    # a firm at the market has the 59,999 others there as neighbours, 8 / 59,999 each:
+    # one entry (its place), not 59,999
+    around = colocation._around(places, 8, np.array([0, 59_999, 60_000]))
+    assert around.row.tolist()[:2] == [0, 1] and around.firms.tolist()[:2] == [59_999] * 2
+    np.testing.assert_allclose(around.weight[:2], 1 / 59_999)
 
 
 def test_min_firms_and_the_observed_pairs() -> None:
@@ -566,20 +552,27 @@ def _sentra_quotients(
     lon: np.ndarray, lat: np.ndarray, focal: np.ndarray, k: int, relabelled: np.ndarray
 ) -> np.ndarray:
     """Mean local CLQ of the ``focal`` firms towards every sector code, for each row of
-    ``relabelled`` (labellings x firms), from the full distance matrix: the k nearest
-    other firms, Gaussian weights with the k-th distance as bandwidth."""
+    ``relabelled`` (labellings x firms), from the full distance matrix: the others
+    nearer than the k-th distance D count fully, the t others at D (within TIE_M) share
+    the k - m slots left, Gaussian weights exp(-0.5 d^2 / D^2) (1 when D is 0)."""
     d = _chords(lon, lat)
-    np.fill_diagonal(d, np.inf)
-    near = np.argsort(d[focal], axis=1)[:, :k]
-    dist = np.take_along_axis(d[focal], near, axis=1)
-    w = np.exp(-0.5 * (dist / dist[:, -1:]) ** 2)
-    w /= w.sum(axis=1, keepdims=True)
-    n, s = relabelled.shape[1], int(relabelled.max()) + 1
+    n = len(lon)
+    w = np.zeros((len(focal), n))
+    for row, i in enumerate(focal):
+        others = np.flatnonzero(np.arange(n) != i)
+        band = np.sort(d[i, others])[k - 1]
+        inner = others[d[i, others] < band - colocation.TIE_M]
+        tied = others[np.abs(d[i, others] - band) <= colocation.TIE_M]
+        kernel = np.exp(-0.5 * (np.minimum(d[i], band) / band) ** 2) if band > 0 else np.ones(n)
+        w[row, inner] = kernel[inner]
+        w[row, tied] = kernel[tied] * (k - len(inner)) / len(tied)
+        w[row] /= w[row].sum()
+    s = int(relabelled.max()) + 1
     own = relabelled[0, focal[0]]
     counts = np.bincount(relabelled[0], minlength=s)
     expected = (counts - (np.arange(s) == own)) / (n - 1)
-    onehot = relabelled[:, near][..., None] == np.arange(s)  # labellings x focal x k x s
-    share = (onehot * w[None, :, :, None]).sum(axis=2)
+    onehot = (relabelled[..., None] == np.arange(s)).astype(float)  # labellings x n x s
+    share = np.einsum("fn,lns->lfs", w, onehot)
     return share.mean(axis=1) / expected
 
 
@@ -592,28 +585,35 @@ def _brute_sentra(
     return own, members[codes[members] == own], np.flatnonzero(codes != own)
 
 
-def _tiny_chain() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _tiny_chain(tied: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Eleven firms: sentra g (three firms of 31 and one of 10), sentra h (three of 16)
-    right beside it, and others (10, 46) around."""
+    right beside it, and others (10, 46) around. ``tied``: firms geocoded to village
+    centres (g's firms at one point, h's at another, two others at a third)."""
     rng = np.random.default_rng(5)
     lon = 110 + np.concatenate([rng.normal(0, 0.001, 4), 0.002 + rng.normal(0, 0.001, 3),
                                 rng.uniform(-0.006, 0.008, 4)])  # fmt: skip
     lat = -7 + np.concatenate([rng.normal(0, 0.001, 7), rng.uniform(-0.006, 0.006, 4)])
+    if tied:
+        for members in ([0, 1, 2, 3], [4, 5, 6], [7, 8]):
+            lon[members], lat[members] = lon[members[0]], lat[members[0]]
     labels = np.array(["31", "31", "31", "10", "16", "16", "16", "10", "10", "46", "46"])
     sentra = np.array(["g"] * 4 + ["h"] * 3 + [None] * 4, dtype=object)
     return lon, lat, labels, sentra
 
 
+@pytest.mark.parametrize("tied", [False, True])
 @pytest.mark.parametrize("k", [3, 7])
-def test_the_sentra_null_is_the_exact_enumeration(k: int) -> None:
+def test_the_sentra_null_is_the_exact_enumeration(k: int, tied: bool) -> None:
     """On eleven firms every relabelling of the firms not of the sentra's sector can be
     listed (8! each): the p-values of ``sentra_related`` are the exact ones within Monte
     Carlo error, for both sentra, the other sentra's firms relabelled too. With k = 3
     a sentra's relabelled neighbours are a few of its pool (distinct draws by
-    rejection); with k = 7 most of it (the pool in a random order)."""
+    rejection); with k = 7 most of it (the pool in a random order). ``tied``: firms at
+    village centres, whose tied firms share the k-th slots (a tied firm shared by
+    several focal firms draws one label)."""
     from itertools import permutations as arrangements
 
-    lon, lat, labels, sentra = _tiny_chain()
+    lon, lat, labels, sentra = _tiny_chain(tied)
     codes, sectors = colocation._labels(labels)
     draws = 3999
     links = colocation.sentra_related(
@@ -734,6 +734,69 @@ def test_sentra_p_values_are_uniform_under_random_labelling() -> None:
     sd = np.sqrt(0.05 * 0.95 / len(p))
     assert abs((p < 0.05).mean() - 0.05) <= 3.5 * sd, (p < 0.05).mean()
     assert abs(p.mean() - 0.5) <= 3.5 * np.sqrt(1 / 12 / len(p)) + 1 / 200
+
+
+def _villages(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """400 firms, most geocoded to twelve village centres on a lattice (equidistant
+    centres: ties at the k-th distance between places too), the rest scattered nearby;
+    sentra A and B are the firms at centres 0 and 5 (mostly of 31), C at centre 7 (mostly
+    of 16)."""
+    rng = np.random.default_rng(seed)
+    grid = np.array([(i, j) for i in range(4) for j in range(3)])
+    n = 400
+    at = rng.integers(0, len(grid), n)
+    lon, lat = 110.2 + 0.002 * grid[at, 0], -7.3 + 0.002 * grid[at, 1]
+    loose = rng.random(n) < 0.15
+    lon[loose] += rng.normal(0, 0.001, loose.sum())
+    lat[loose] += rng.normal(0, 0.001, loose.sum())
+    labels = rng.choice(np.array(["10", "13", "16", "25", "31"]), n, p=[0.3, 0.2, 0.2, 0.2, 0.1])
+    labels[np.isin(at, [0, 5]) & (rng.random(n) < 0.6)] = "31"
+    labels[(at == 7) & (rng.random(n) < 0.6)] = "16"
+    sentra = np.full(n, None, dtype=object)
+    for name, centre in (("A", 0), ("B", 5), ("C", 7)):
+        sentra[(at == centre) & ~loose] = name
+    return lon, lat, labels, sentra
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_sentra_related_does_not_depend_on_the_order_of_the_rows(seed: int) -> None:
+    """Firms geocoded to village centres: shuffled rows give the same related table
+    (quotients, p-values, related firms, significance) and the same related firms. The
+    sentra's quotient is the mean local CLQ of its focal firms (the tie rule of
+    local_clq: before, the k neighbours among tied firms were the first in input order,
+    so the same sentra got other quotients when the rows came in another order)."""
+    lon, lat, labels, sentra = _villages(seed)
+    kw = {"k": 8, "permutations": 99, "seed": 4, "min_related_firms": 0}
+    out = colocation.sentra_related(lon, lat, labels, sentra, **kw)
+    keys = ["sentra_id", "related_sector"]
+    want = out.related.sort_values(keys).reset_index(drop=True)
+    assert len(want) == 12 and want["p_value"].between(0, 1).all()
+    # the mean of the local quotients of the sentra's focal firms, tie rule included
+    for name, sector in (("A", "31"), ("B", "31"), ("C", "16")):
+        focal = np.flatnonzero((sentra == name) & (labels == sector))
+        local = colocation.local_clq(lon, lat, labels, focal=focal, k=8, permutations=0)
+        mine = want.loc[want["sentra_id"] == name].set_index("related_sector")["clq"]
+        np.testing.assert_allclose(mine, local.clq.mean().reindex(mine.index), rtol=1e-9)
+        # the layout exercises the rule: tied firms beyond the slots left at the k-th distance
+        tied = local.neighbours.loc[local.neighbours["tied"]].groupby("focal")["firms"].sum()
+        inner = local.neighbours.loc[~local.neighbours["tied"]].groupby("focal")["firms"].sum()
+        assert (tied > 8 - inner.reindex(tied.index, fill_value=0)).any()
+    firms = out.firms.sort_values([*keys, "firm"]).reset_index(drop=True)
+    for shuffle in range(3):
+        order = np.random.default_rng([seed, shuffle]).permutation(len(labels))
+        again = colocation.sentra_related(
+            lon[order], lat[order], labels[order], sentra[order], **kw
+        )
+        got = again.related.sort_values(keys).reset_index(drop=True)
+        np.testing.assert_allclose(got["clq"], want["clq"], rtol=1e-12)
+        pd.testing.assert_frame_equal(got.drop(columns="clq"), want.drop(columns="clq"))
+        back = again.firms.assign(firm=order[again.firms["firm"].to_numpy()])
+        back = back.sort_values([*keys, "firm"]).reset_index(drop=True)
+        pd.testing.assert_frame_equal(back, firms)
+        pd.testing.assert_frame_equal(
+            again.missing.sort_values(keys).reset_index(drop=True),
+            out.missing.sort_values(keys).reset_index(drop=True),
+        )
 
 
 # --- ties (issue 27): a micrometre's tolerance, local quotients independent of row order

@@ -318,15 +318,27 @@ def test_firm_nulls_equal_an_exact_enumeration() -> None:
     )
     permutations = 20_000
     out = measure.measure_statistics(
-        firms, graph, measure="workers", permutations=permutations, seed=1
+        firms, graph, measure="workers", permutations=permutations, seed=1, margin=1.0
     )
-    for column, exact in (
-        ("lq_p", exact_lq),
-        ("spec_p", exact_spec),
-        ("gi_p_sim", exact_gi),
-        ("lisa_p_sim", exact_lisa),
+    # the minimum effect m: the permuted neighbourhood sums times m (upper tail) and
+    # divided by m (lower tail) against the observed ones
+    m = 1.25
+    labelled = np.array(labelled_near)
+    upper = (labelled * m >= near - 1e-9).mean(axis=0)
+    lower = (labelled / m <= near + 1e-9).mean(axis=0)
+    exact_margin = np.minimum(1.0, 2.0 * np.minimum(upper, lower))
+    assert (exact_margin >= exact_spec - 1e-12).all() and (exact_margin > exact_spec).any()
+    with_margin = measure.measure_statistics(
+        firms, graph, measure="workers", permutations=permutations, seed=1, margin=m
+    )
+    for column, exact, table in (
+        ("lq_p", exact_lq, out),
+        ("spec_p", exact_spec, out),
+        ("gi_p_sim", exact_gi, out),
+        ("lisa_p_sim", exact_lisa, out),
+        ("spec_p", exact_margin, with_margin),
     ):
-        ours = out[column].to_numpy().reshape(4, 2)
+        ours = table[column].to_numpy().reshape(4, 2)
         se = np.sqrt(exact * (1 - exact) / permutations) * (2 if column != "lq_p" else 1)
         assert (np.abs(ours - np.minimum(1, exact)) <= 4 * se + 2.0 / permutations).all(), column
 
@@ -344,10 +356,16 @@ def test_calibrated_when_nothing_is_planted() -> None:
             "workers": rng.lognormal(1.0, 1.0, n),
         }
     )
-    out = measure.measure_statistics(firms, graph, measure="workers", permutations=199, seed=3)
+    out = measure.measure_statistics(
+        firms, graph, measure="workers", permutations=199, seed=3, margin=1.0
+    )
     for column in ("lq_p", "spec_p", "gi_p_sim", "lisa_p_sim"):
         rate = float((out[column] <= 0.05).mean())
         assert 0.02 <= rate <= 0.08, (column, rate)
+    # with the minimum effect the test is conservative: fewer cells, never more
+    margin = measure.measure_statistics(firms, graph, measure="workers", permutations=199, seed=3)
+    assert (margin["spec_p"] >= out["spec_p"]).all()
+    assert float((margin["spec_p"] <= 0.05).mean()) < 0.01
 
 
 def test_the_alternative_applies_to_the_gi_and_lisa_pseudo_p_values(world) -> None:
@@ -365,7 +383,8 @@ def test_large_firms_gathered_where_firms_are_not_are_found() -> None:
     """Planted truth: every area has the same firms of every sector, but the furniture
     firms of a 3 x 3 block are ten times larger. The firm counts see nothing there; the
     workers' Gi* (values permuted among the sector's firms) and specialisation (sectors
-    relabelled) find the block."""
+    relabelled; at 95 % without margin, at 90 % or more beyond the margin 1.25) find the
+    block."""
     graph = _lattice(12)
     ids = np.asarray(graph.unique_ids, dtype=object)
     block = {f"a{r:02d}{c:02d}" for r in range(4, 7) for c in range(4, 7)}
@@ -383,6 +402,138 @@ def test_large_firms_gathered_where_firms_are_not_are_found() -> None:
     inside = furniture.index.isin(sorted(block))
     assert (furniture.loc[inside, "gi_bin"] >= 2).all()
     assert (furniture.loc[inside, "gi_p_sim"] <= 0.01).all()
-    assert (furniture.loc[inside, "spec_bin"] >= 2).all()
+    assert (furniture.loc[inside, "spec_bin"] >= 1).all()  # beyond the margin 1.25
+    plain = measure.measure_statistics(
+        firms, graph, measure="workers", permutations=199, seed=1, margin=1.0
+    ).xs("31", level="sector")
+    assert (plain.loc[inside, "spec_bin"] >= 2).all()
     assert (furniture.loc[~inside, "gi_bin"] >= 2).mean() < 0.1
     assert (counts.xs("31", level="sector")["spec_bin"] == 0).all()  # counts: nothing
+
+
+# --------------------------------------------------------------------------------------
+# The minimum effect of the measures' specialisation (analysis.spec_margin)
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fdr", [False, True])
+def test_the_margin_is_the_firm_counts_rule_and_one_is_no_margin(world, fdr: bool) -> None:
+    """Margin 1 is the plain permutation test (its bins decided on the raw or, with FDR,
+    the Benjamini-Hochberg adjusted p-values, as before the margin); with a margin the
+    bins are decided as local_specialisation decides them: on the margin p-value, or
+    with FDR on the larger of it and the adjusted plain p-value within the sector; the
+    same permutations give both (one seed)."""
+    graph, firms = world
+    kwargs = {"measure": "workers", "permutations": 199, "seed": 7}
+    plain = measure.measure_statistics(firms, graph, margin=1.0, spec_fdr=fdr, **kwargs)
+    out = measure.measure_statistics(firms, graph, margin=1.25, spec_fdr=fdr, **kwargs)
+    for table, p in ((plain, None), (out, out["spec_p"])):
+        raw = plain["spec_p"] if p is None else p
+        decide = raw
+        if fdr:
+            adjusted = (
+                plain["spec_p"]
+                .groupby(level="sector")
+                .transform(
+                    lambda v: pd.Series(autocorrelation.fdr_adjust(v.to_numpy()), index=v.index)
+                )
+            )
+            decide = np.maximum(raw, adjusted)
+        bins = autocorrelation.hot_spot_bins(table["spec_z"].to_numpy(), decide.to_numpy())
+        np.testing.assert_array_equal(table["spec_bin"].to_numpy(), bins)
+    assert (out["spec_p"] >= plain["spec_p"]).all() and (out["spec_p"] > plain["spec_p"]).any()
+    np.testing.assert_array_equal(out["spec_ratio"], plain["spec_ratio"])
+    firm_counts = measure.measure_statistics(
+        firms, graph, measure="firms", margin=1.0, permutations=0
+    )
+    matrix = firms.groupby(["area_code", "sector"]).size().unstack(fill_value=0)
+    spec = specialisation.local_specialisation(matrix.reindex(graph.unique_ids), graph, margin=1.0)
+    np.testing.assert_array_equal(firm_counts["spec_p"], spec["spec_p"])
+    with pytest.raises(ConfigError, match=r"margin=0.9"):
+        measure.measure_statistics(firms, graph, margin=0.9, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def banten(data_dir) -> tuple:
+    from tests.worlds import estates, places
+
+    return places.villages(data_dir, estates.AREA)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_estates_stay_quiet_in_the_workers_and_a_worker_heavy_sentra_is_found(
+    banten, seed: int
+) -> None:
+    """Banten's villages with five estates (every sector 4 to 30 times denser, their
+    firms' workers drawn as everywhere; tests/worlds/estates.py) and a worker-heavy
+    sentra (food firms of seven city villages with ten times the workers, their number
+    unchanged). With the margin 1.25 at most 2 % of the estates' cells are in the
+    workers' hot bins, with or without FDR (margin 1 without FDR: more than 2 %, what
+    the margin is for); the worker-heavy villages are all in hot bins (95 % or more)
+    with the margin, where the firm counts see nothing."""
+    from tests.worlds import estates
+
+    areas, graph = banten
+    world = estates.generate(areas, graph, seed)
+    firms = estates.firms(world, seed)
+    inside = [c for codes in world.estates.values() for c in codes]
+    heavy = list(estates.heavy_villages(world))
+    assert not set(heavy) & set(inside)
+    kwargs = {"measure": "workers", "permutations": 199, "seed": seed}
+
+    def hot(table: pd.DataFrame) -> float:
+        cells = table.loc[table.index.get_level_values("area_code").isin(inside)]
+        assert len(cells) == len(inside) * len(estates.SECTORS)
+        return float((cells["spec_bin"] >= 1).mean())
+
+    for fdr in (False, True):
+        out = measure.measure_statistics(firms, graph, spec_fdr=fdr, **kwargs)
+        assert hot(out) <= 0.02, fdr
+        if not fdr:
+            found = out.xs(estates.HEAVY_SECTOR, level="sector").loc[heavy, "spec_bin"]
+            assert (found >= 2).all(), found.tolist()
+    assert hot(measure.measure_statistics(firms, graph, margin=1.0, **kwargs)) > 0.02
+    counts = measure.measure_statistics(firms, graph, measure="firms", permutations=0)
+    assert (counts.xs(estates.HEAVY_SECTOR, level="sector").loc[heavy, "spec_bin"] == 0).all()
+
+
+# --------------------------------------------------------------------------------------
+# The bivariate local Moran in every measure's table
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["firms", "workers"])
+def test_every_measure_carries_the_bivariate_against_all_firms(world, name: str) -> None:
+    """bv_i, bv_p and bv_quadrant of a measure's table are measure_bivariate of each
+    sector against all firms (same seed and options), whose statistic is esda's
+    Moran_Local_BV of the area sums; withheld as spec_ratio (the sector with a
+    suppressed cell, and the neighbourhoods of the areas holding one), p and quadrant
+    kept."""
+    graph, firms = world
+    options = {"permutations": 99, "seed": 3, "alternative": "folded"}
+    out = measure.measure_statistics(firms, graph, measure=name, **options)
+    sums = _sums(firms, graph, name) if name != "firms" else None
+    for sector in ("10", "13", "31"):
+        ref = measure.measure_bivariate(firms, graph, measure=name, sector=sector, **options)
+        rows = out.xs(sector, level="sector")
+        np.testing.assert_allclose(rows["bv_i"], ref["statistic"], rtol=RTOL)
+        np.testing.assert_array_equal(rows["bv_p"], ref["p_sim"])
+        np.testing.assert_array_equal(rows["bv_quadrant"], ref["quadrant"])
+        if sums is not None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                esda_bv = esda.Moran_Local_BV(
+                    sums[sector].to_numpy(), sums.sum(axis=1).to_numpy(), graph.transform("r"),
+                    permutations=0,
+                )  # fmt: skip
+            np.testing.assert_allclose(rows["bv_i"], esda_bv.Is, rtol=RTOL)
+    assert (out["bv_quadrant"] > 0).any()
+    ids = list(graph.unique_ids)
+    hidden = pd.Series(True, index=pd.MultiIndex.from_tuples([(ids[0], "31")]))
+    shown = measure.withhold(out, hidden, graph)
+    near = {ids[0], *graph[ids[0]].index}
+    assert shown.xs("31", level="sector")["bv_i"].isna().all()
+    ten = shown.xs("10", level="sector")["bv_i"]
+    assert ten[ten.index.isin(near)].isna().all() and ten[~ten.index.isin(near)].notna().all()
+    pd.testing.assert_series_equal(shown["bv_p"], out["bv_p"])
+    pd.testing.assert_series_equal(shown["bv_quadrant"], out["bv_quadrant"])

@@ -78,7 +78,16 @@ def runs(study: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, P
     return (
         _run(study, base / "firms"),
         _run(study, base / "measures", "--measure", "workers,output"),
-        _run(study, base / "open", "--measure", "workers", "--set", "disclosure.enabled=false"),
+        _run(
+            study,
+            base / "open",
+            "--measure",
+            "workers",
+            "--set",
+            "disclosure.enabled=false",
+            "--set",
+            "analysis.spec_margin=1.1",
+        ),
     )
 
 
@@ -103,18 +112,24 @@ def test_firm_count_outputs_are_unchanged(runs) -> None:
 
 def test_measures_csv_holds_the_analysis_functions_numbers(study: Path, runs) -> None:
     """Without disclosure control, every column equals measure_statistics on the run's
-    firms and weights (queen contiguity of the lattice)."""
+    firms and weights (queen contiguity of the lattice), with the run's
+    ``analysis.spec_margin`` (1.1 there; the default's p-values differ)."""
     _, _, open_run = runs
     table = _measures(open_run)
-    assert set(table.index.get_level_values("measure")) == {"workers"}
+    assert set(table.index.get_level_values("measure")) == {"firms", "workers"}
     firms = firm_output.read_firms(open_run)
     areas = gpd.read_file(study / "desa.gpkg").set_index("kode").to_crs(32749)
     graph = Graph.build_contiguity(areas, rook=False)  # queen, as the run's
     written = table.xs("workers", level="measure")
     analysed = sorted(written.index.get_level_values("sector").unique())
     ours = measure.measure_statistics(
+        firms, graph, measure="workers", sectors=analysed, permutations=99, seed=0, spec_fdr=True,
+        margin=1.1,
+    )  # fmt: skip
+    default = measure.measure_statistics(
         firms, graph, measure="workers", sectors=analysed, permutations=99, seed=0, spec_fdr=True
     )
+    assert not np.allclose(default["spec_p"], ours["spec_p"])
     written = written.reindex(ours.index)
     assert (written["value_flag"].fillna("") == "").all()
     for column in ours.columns:
@@ -125,6 +140,70 @@ def test_measures_csv_holds_the_analysis_functions_numbers(study: Path, runs) ->
     assert np.isfinite(written["gi_z"]).all() and np.isfinite(written["lq"]).any()
     # some firms have no workers: coverage below 1 somewhere, never above
     assert (written["coverage"].dropna() <= 1).all() and (written["coverage"] < 1).any()
+    # the firms' rows: the firm counts' statistics (the area table's) and their bivariate
+    counted = table.xs("firms", level="measure")
+    theirs = measure.measure_statistics(
+        firms, graph, measure="firms", sectors=analysed, permutations=99, seed=0, spec_fdr=True,
+        margin=1.1,
+    )  # fmt: skip
+    counted = counted.reindex(theirs.index)
+    for column in theirs.columns:
+        np.testing.assert_allclose(
+            counted[column].to_numpy(float), theirs[column].to_numpy(float), rtol=1e-9,
+            err_msg=column,
+        )  # fmt: skip
+    areas_table = pd.read_parquet(open_run / "areas.parquet").set_index(["area_code", "sector"])
+    for column in ("lq", "spec_p", "spec_bin", "gi_z", "lisa_quadrant"):
+        np.testing.assert_allclose(
+            counted[column].to_numpy(float),
+            areas_table[column].reindex(counted.index).to_numpy(float),
+            rtol=1e-9,
+            err_msg=column,
+        )
+
+
+def test_the_bivariate_local_moran_is_esdas_on_the_runs_sums(study: Path, runs) -> None:
+    """bv_i of every measure (firms and workers) is esda's Moran_Local_BV of the sector's
+    area sums against all firms' sums of the measure (every sector, firms without a value
+    left out), summed here from the run's firms with pandas; the quadrants are GeoDa's
+    where bv_p is at most 0.05 and 0 elsewhere."""
+    import warnings
+
+    import esda
+
+    _, _, open_run = runs
+    table = _measures(open_run)
+    firms = firm_output.read_firms(open_run)
+    areas = gpd.read_file(study / "desa.gpkg").set_index("kode").to_crs(32749)
+    graph = Graph.build_contiguity(areas, rook=False)
+    ids = pd.Index(graph.unique_ids)
+    checked = 0
+    for name in ("firms", "workers"):
+        rows = table.xs(name, level="measure")
+        kept = firms if name == "firms" else firms.dropna(subset=[name])
+        weight = 1.0 if name == "firms" else kept[name]
+        sums = (
+            kept.assign(v=weight)
+            .groupby(["area_code", "sector"])["v"]
+            .sum()
+            .unstack(fill_value=0.0)
+            .reindex(ids, fill_value=0.0)
+        )
+        for sector in rows.index.get_level_values("sector").unique():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ref = esda.Moran_Local_BV(
+                    sums[sector].to_numpy(), sums.sum(axis=1).to_numpy(), graph.transform("r"),
+                    permutations=0, geoda_quads=True,
+                )  # fmt: skip
+            ours = rows.xs(sector, level="sector").reindex(ids)
+            np.testing.assert_allclose(ours["bv_i"], ref.Is, rtol=1e-9)
+            significant = (ours["bv_p"] <= 0.05).to_numpy()
+            assert (ours["bv_quadrant"].to_numpy()[significant] == ref.q[significant]).all()
+            assert (ours["bv_quadrant"].to_numpy()[~significant] == 0).all()
+            checked += 1
+    assert checked >= 4
+    assert (table["bv_quadrant"] > 0).any() and table["bv_p"].between(0, 1).all()
 
 
 def test_suppressed_sums_and_what_gives_them_back_are_blank(runs) -> None:
@@ -148,8 +227,10 @@ def test_suppressed_sums_and_what_gives_them_back_are_blank(runs) -> None:
         sectors = set(rows.index[hidden.to_numpy()].get_level_values("sector"))
         for sector in sectors:
             blank = rows.xs(sector, level="sector")
-            assert blank[["gi_z", "gi_p", "lisa_i", "lisa_p", "spec_ratio"]].isna().all().all()
+            statistics = ["gi_z", "gi_p", "lisa_i", "lisa_p", "spec_ratio", "bv_i"]
+            assert blank[statistics].isna().all().all()
             assert blank["gi_bin"].notna().all() and blank["lisa_p_sim"].notna().all()
+            assert blank["bv_p"].notna().all() and blank["bv_quadrant"].notna().all()
         if name == "workers":  # what is published is the open run's number
             shown = rows["value"].notna()
             np.testing.assert_allclose(
@@ -167,10 +248,13 @@ def test_layers_workbook_report_and_map_carry_the_measures(runs) -> None:
     plain, measured, _ = runs
     table = _measures(measured)
     # GIS: one layer per measure, a column per statistic and sector
-    assert pyogrio.list_layers(measured / "measures.gpkg")[:, 0].tolist() == ["workers", "output"]
+    layers = pyogrio.list_layers(measured / "measures.gpkg")[:, 0].tolist()
+    assert layers == ["firms", "workers", "output"]
     layer = gpd.read_file(measured / "measures.gpkg", layer="workers").set_index("area_code")
     rows = table.xs(("workers", "31"), level=("measure", "sector")).reindex(layer.index)
     np.testing.assert_array_equal(layer["gi_bin_31"], rows["gi_bin"])
+    np.testing.assert_array_equal(layer["bv_31"], rows["bv_quadrant"])
+    np.testing.assert_allclose(layer["bv_i_31"], rows["bv_i"])  # NaN where withheld
     np.testing.assert_allclose(layer["value_31"], rows["value"])  # NaN where suppressed
     assert not (plain / "measures.gpkg").exists()
     # workbook: a sheet of measures.csv

@@ -100,10 +100,14 @@ AREA_COLUMNS = (
     "sentra_id",
     "sentra_role",
 )
-#: ``measures.csv``: one row per measure (other than firms, whose statistics are
-#: ``areas.parquet``'s) x area x sector, written when ``analysis.measures`` asks for one:
-#: the firms, those with a value and their share, the sum (``value``, blank and marked in
-#: ``value_flag`` where disclosure control suppresses it) and the statistics of the sums.
+#: ``measures.csv``: one row per measure x area x sector, written when
+#: ``analysis.measures`` asks for a measure other than firms: that measure's rows and the
+#: firms' (whose statistics are ``areas.parquet``'s, with the bivariate local Moran of the
+#: counts): the firms, those with a value and their share, the sum (``value``, blank and
+#: marked in ``value_flag`` where disclosure control suppresses it), the statistics of
+#: the sums and the bivariate local Moran of the sector's sums against all firms' sums of
+#: the measure (``bv_i``, ``bv_p``: its pseudo p-value, ``bv_quadrant``: 1 HH, 2 LL,
+#: 3 LH, 4 HL, 0 not significant).
 MEASURE_COLUMNS = (
     "measure",
     "area_code",
@@ -129,6 +133,9 @@ MEASURE_COLUMNS = (
     "lisa_p",
     "lisa_p_sim",
     "lisa_quadrant",
+    "bv_i",
+    "bv_p",
+    "bv_quadrant",
 )
 #: The index of the sentra table (``{sector}-{rank:02d}``), its first column in files.
 SENTRA_INDEX = "sentra_id"

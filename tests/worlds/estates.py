@@ -138,3 +138,34 @@ def table(world: World, *, fdr: bool = True, margin: float | None = None) -> pd.
     margin = specialisation.MARGIN if margin is None else margin
     spec = specialisation.local_specialisation(matrix, world.graph, fdr=fdr, margin=margin)
     return counts.join(lq).join(spec)
+
+
+#: The worker-heavy sentra of :func:`firms`: this sector's firms in a village of Kota
+#: Tangerang Selatan (a city no estate or sentra is placed in) and its neighbours employ
+#: ``HEAVY_TIMES`` as many workers (their number of firms unchanged).
+HEAVY_SECTOR, HEAVY_REGENCY, HEAVY_TIMES = "10", "36.74", 10.0
+
+
+def firms(world: World, seed: int) -> pd.DataFrame:
+    """One row per firm of the world's counts (``area_code``, ``sector``, ``workers``):
+    workers drawn per firm (seeded lognormal, median 3, the same law everywhere, the
+    estates' firms too), except the worker-heavy sentra (:data:`HEAVY_SECTOR` in
+    :func:`heavy_villages`, :data:`HEAVY_TIMES` as many workers)."""
+    rng = np.random.default_rng(seed)
+    long = world.counts.stack()
+    cells = long.index.to_frame(index=False)
+    repeat = long.to_numpy()
+    area = np.repeat(cells.iloc[:, 0].to_numpy(dtype=object), repeat)
+    sector = np.repeat(cells.iloc[:, 1].to_numpy(dtype=object), repeat)
+    workers = np.round(rng.lognormal(np.log(3.0), 0.6, len(area))) + 1.0
+    heavy = np.isin(area, list(heavy_villages(world))) & (sector == HEAVY_SECTOR)
+    workers[heavy] *= HEAVY_TIMES
+    return pd.DataFrame({"area_code": area, "sector": sector, "workers": workers})
+
+
+def heavy_villages(world: World) -> tuple[str, ...]:
+    """The villages of the worker-heavy sentra of :func:`firms`: the middle village (by
+    code) of :data:`HEAVY_REGENCY` and its neighbours."""
+    inside = sorted(c for c in world.areas.index if c.startswith(HEAVY_REGENCY + "."))
+    start = inside[len(inside) // 2]
+    return (start, *sorted(world.graph[start].index))

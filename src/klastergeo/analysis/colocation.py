@@ -33,21 +33,23 @@ Its p-value is conditional: i stays, the labels of all its neighbours (nearer an
 are drawn at random without replacement from the other N - 1 firms.
 
 **Per sentra** the CLQ towards B is the mean LCLQ of the sentra's focal firms (its firms
-of its sector A). Its p-value relabels, for each sentra on its own, every firm not of A:
-the firms of A keep their sector (the sentra's and those elsewhere) and the other firms
-keep their places and get the sectors of the firms not of A in a random order (a sample
+of its sector A), with the same neighbours and tie rule (so it does not depend on the
+order of the rows either: a sentra at a village centre has every other firm there as
+neighbour). Its p-value relabels, for each sentra on its own, every firm not of A: the
+firms of A keep their sector (the sentra's and those elsewhere) and the other firms keep
+their places and get the sectors of the firms not of A in a random order (a sample
 without replacement). The firms of other sentra are relabelled like any other, so a
 related sector that forms a sentra of its own next door is tested as one that does not;
 so are the sentra's own firms of other sectors, and neighbours shared by several of the
-sentra's firms share their random label. This is random labelling of every other sector
-given A's firms. Relabelling A's firms outside the sentra as well would be wrong: the
-sentra's firms that are not focal are by definition not of A, and a null that put A's
-labels there would inflate every other sector's quotient (registries with random sectors
-and sentra drawn over areas: 35 % of the p-values below 0.05 instead of 4 %, A holding
-40 % of the firms). A related sector counts (``significant``) when its CLQ is above 1,
-its p-value below alpha and at least ``min_related_firms`` of its firms are among the
-neighbours: with twenty-odd sectors tested per sentra, one rare firm next door passes
-the test by chance too often to be called a supply base.
+sentra's firms (nearer or tied) share their random label. This is random labelling of
+every other sector given A's firms. Relabelling A's firms outside the sentra as well
+would be wrong: the sentra's firms that are not focal are by definition not of A, and a
+null that put A's labels there would inflate every other sector's quotient (registries
+with random sectors and sentra drawn over areas: 35 % of the p-values below 0.05 instead
+of 4 %, A holding 40 % of the firms). A related sector counts (``significant``) when its
+CLQ is above 1, its p-value below alpha and at least ``min_related_firms`` of its firms
+are among the neighbours: with twenty-odd sectors tested per sentra, one rare firm next
+door passes the test by chance too often to be called a supply base.
 
 Distances are in metres along the chord of a sphere of the Earth's mean radius: a k-d
 tree on 3-D points, exact in order for any extent (the whole country) and within 0.01 %
@@ -303,42 +305,6 @@ def _knn(
 #: Focal firms whose k nearest neighbours are gathered at a time, when places are shared
 #: (up to (k + 1)^2 candidates each).
 _FOCAL_CHUNK = 1 << 16
-
-
-def _neighbours(
-    places: _Places, k: int, rows: NDArray[np.int64]
-) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
-    """The ``k`` nearest other firms of the firms ``rows``: (distances, positions),
-    nearest first. Firms sharing a place come in input order: a firm among many at one
-    place has the first ``k`` others of that place, found without a search among them
-    (a k-d tree query among thousands of identical points scans them all)."""
-    n = places.n
-    k = min(k, n - 1)
-    if places.of is None:
-        return _knn(cKDTree(places.xyz, balanced_tree=False), places.xyz, k, rows)
-    assert places.size is not None and places.order is not None and places.start is not None
-    size, order, start = places.size, places.order, places.start
-    u = len(places.xyz)
-    tree = cKDTree(places.xyz, balanced_tree=False)
-    q = min(k + 1, u)  # the k + 1 nearest places hold at least k other firms
-    dists, found = [], []
-    for begin in range(0, len(rows), _FOCAL_CHUNK):
-        focal = rows[begin : begin + _FOCAL_CHUNK]
-        dist, near = tree.query(places.xyz[places.of[focal]], k=q, workers=-1)
-        dist, near = dist.reshape(len(focal), q), near.reshape(len(focal), q)
-        slots = int(min(k + 1, size[near].max()))  # firms taken from each place
-        take = np.arange(slots)
-        ok = take < size[near][..., None]
-        firm = order[np.where(ok, start[near][..., None] + take, 0)]
-        ok &= firm != focal[:, None, None]
-        d = np.where(ok, dist[..., None], np.inf).reshape(len(focal), -1)
-        f = np.where(ok, firm, n).reshape(len(focal), -1)
-        best = np.lexsort((f, d), axis=-1)[:, :k]  # by distance, then position
-        dists.append(np.take_along_axis(d, best, axis=1))
-        found.append(np.take_along_axis(f, best, axis=1))
-    if not dists:
-        return np.zeros((0, k)), np.zeros((0, k), dtype=np.int64)
-    return np.concatenate(dists), np.concatenate(found)
 
 
 #: Points whose nearest neighbours are looked up at a time (bounds the query's memory).
@@ -864,15 +830,6 @@ class LocalCLQ:
     neighbours: pd.DataFrame
 
 
-def _kernel(dist: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Gaussian weights with the distance to the k-th neighbour as bandwidth, each row
-    summing to 1 (all equal when the bandwidth is 0)."""
-    band = dist[:, -1:]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        w = np.where(band > 0, np.exp(-0.5 * (dist / np.where(band > 0, band, 1.0)) ** 2), 1.0)
-    return w / w.sum(axis=1, keepdims=True)
-
-
 @dataclass(frozen=True)
 class _Around:
     """Each focal firm's neighbour places with the tie rule of :func:`local_clq`, one
@@ -893,7 +850,7 @@ def _around(places: _Places, k: int, rows: NDArray[np.int64]) -> _Around:
     than the k-th distance D_k count fully, the t firms at D_k (within :data:`TIE_M`)
     share the m < k slots left, (k - m) / t each, and every firm weighs
     exp(-0.5 d^2 / D_k^2) (1 when D_k is 0) times its membership. Found between
-    places: k + 1 nearest places at first, more (four times) only for the firms whose
+    places: k + 2 nearest places at first, more (four times) only for the firms whose
     places at D_k may go on beyond those found."""
     n, u = places.n, len(places.xyz)
     k = min(k, n - 1)
@@ -906,7 +863,9 @@ def _around(places: _Places, k: int, rows: NDArray[np.int64]) -> _Around:
     ]
     for begin in range(0, len(rows), _FOCAL_CHUNK):  # chunks of focal firms: memory bounded
         todo = np.arange(begin, min(begin + _FOCAL_CHUNK, len(rows)))
-        q = min(k + 1, u)  # k + 1 places hold k other firms
+        # k + 1 places hold k other firms; one more tells whether the k-th distance
+        # goes on beyond them (else every firm would need a second, wider round)
+        q = min(k + 2, u)
         while len(todo):
             dist, near = tree.query(places.xyz[home[todo]], k=q, workers=-1)
             dist, near = dist.reshape(len(todo), q), near.reshape(len(todo), q)
@@ -1515,7 +1474,8 @@ def sentra_related(
         Each firm's sentra id (missing for a firm in none); a sentra's focal firms are
         those of its sector (the sector of most of its firms).
     k
-        Neighbours of each firm for the local quotient.
+        Neighbours of each firm for the local quotient (firms tied at the k-th distance
+        share the slots left, as in :func:`local_clq`).
     permutations
         Relabellings of the firms not of the sentra's sector, each sentra's own (see
         the module's text; 0: no p-values).
@@ -1560,15 +1520,17 @@ def sentra_related(
         raise ConfigError(f"colocation.k={k!r} must be at least 1")
     if n < 2:
         raise DataError(f"co-location needs at least 2 firms, got {n}")
-    dist, neighbours = _neighbours(_places(lon, lat), k, focal)
+    places = _places(lon, lat)
+    group, firm, weight = _sentra_neighbours(
+        places, _around(places, k, focal), focal_group, codes, own, lon, lat
+    )
     counts = np.bincount(codes, minlength=s).astype(np.float64)
     m = len(names)
-    mean_clq = _MeanCLQ.of(counts, own, focal_group, dist, neighbours.shape[1])
-    at = neighbours.ravel()
-    observed = mean_clq(codes[at])
-    pool = _Pool.of(codes, own, focal_group, at)
-    p_value = _relabelled_p(mean_clq, observed, codes, pool, permutations, seed)
-    near, around = _related_firms(neighbours, focal_group, codes, m, s, n)
+    mean_clq = _MeanCLQ.of(counts, own, focal_group, group, weight)
+    observed = mean_clq(codes[firm])
+    pool = _Pool.of(codes, own, group)
+    p_value = _relabelled_p(mean_clq, observed, pool, permutations, seed)
+    near, around = _related_firms(group, firm, codes, m, s, n)
     related = _related_table(names, sectors, own, observed, p_value, near, counts, min_firms)
     related["significant"] = (
         (related["p_value"] < alpha)
@@ -1582,13 +1544,60 @@ def sentra_related(
     return SentraLinks(related, missing, _firms_of(around, related, names, sectors, codes, n))
 
 
+def _sentra_neighbours(
+    places: _Places,
+    around: _Around,
+    focal_group: NDArray[np.int64],
+    codes: NDArray[np.int64],
+    own: NDArray[np.int64],
+    lon: ArrayLike,
+    lat: ArrayLike,
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    """The firms not of a sentra's sector among the neighbours of its focal firms
+    (``around``, the tie rule of :func:`local_clq`), one entry per distinct (sentra, firm):
+    the sentra, the firm (a position) and the weight the firm's label carries in the sum
+    of the sentra's local quotients (its weight summed over the sentra's focal firms).
+
+    The entries come by sentra, then place in the order of their coordinates, so the
+    relabellings, which hand their draws to the entries in this order, do not depend on
+    the order of the input rows: a place's firms carry one weight each, so which of them
+    gets which draw does not change the quotient. The sentra's own firms are left out
+    (they keep their sector; a focal firm is never its own neighbour)."""
+    used, local = np.unique(around.place, return_inverse=True)  # only the places met
+    u = max(len(used), 1)
+    lead = places.firm(used)
+    by_place = np.lexsort(
+        (
+            np.asarray(lat, dtype=np.float64)[lead] + 0.0,
+            np.asarray(lon, dtype=np.float64)[lead] + 0.0,
+        )
+    )
+    rank = np.empty(len(used), dtype=np.int64)
+    rank[by_place] = np.arange(len(used))
+    key, inverse = np.unique(
+        focal_group[around.row] * u + rank[local.reshape(-1)], return_inverse=True
+    )
+    weight = np.bincount(inverse.reshape(-1), weights=around.weight, minlength=len(key))
+    group, place = key // u, used[by_place[key % u]]
+    many = np.ones(len(place), dtype=np.int64) if places.size is None else places.size[place]
+    entry = np.repeat(np.arange(len(key)), many)
+    if places.order is None or places.start is None:
+        firm = place
+    else:  # the firms of each place
+        within = np.arange(len(entry)) - np.repeat(np.cumsum(many) - many, many)
+        firm = places.order[places.start[place][entry] + within]
+    keep = codes[firm] != own[group[entry]]
+    return group[entry][keep], firm[keep].astype(np.int64), weight[entry][keep]
+
+
 @dataclass(frozen=True)
 class _MeanCLQ:
-    """Each sentra's mean local CLQ towards every sector, from the sector labels of its
-    focal firms' neighbours (one label per neighbour slot)."""
+    """Each sentra's mean local CLQ towards every sector, from the sector labels of the
+    distinct neighbours of its focal firms (:func:`_sentra_neighbours`); the column of
+    the sentra's own sector is not computed (its firms are left out)."""
 
-    slots: NDArray[np.int64]  # each neighbour slot's row (sentra * s) in the table
-    weights: NDArray[np.float64]  # each slot's kernel weight
+    slots: NDArray[np.int64]  # each neighbour's row (sentra * s) in the table
+    weights: NDArray[np.float64]  # each neighbour's weight, summed over the focal firms
     size: NDArray[np.float64]  # focal firms per sentra
     expected: NDArray[np.float64]  # N'_B / (N - 1) per (sentra, sector)
 
@@ -1598,19 +1607,18 @@ class _MeanCLQ:
         counts: NDArray[np.float64],
         own: NDArray[np.int64],
         focal_group: NDArray[np.int64],
-        dist: NDArray[np.float64],
-        k: int,
+        group: NDArray[np.int64],
+        weight: NDArray[np.float64],
     ) -> _MeanCLQ:
         """The quotient of sentra whose sector is ``own``, with focal firms in
-        ``focal_group`` at distances ``dist`` from their ``k`` neighbours, among firms of
-        ``counts`` per sector."""
+        ``focal_group`` and neighbours of sentra ``group`` weighing ``weight``, among
+        firms of ``counts`` per sector."""
         m, s, n = len(own), len(counts), float(counts.sum())
         expected = np.tile(counts, (m, 1))
         expected[np.arange(m), own] -= 1
         expected /= n - 1
         size = np.bincount(focal_group, minlength=m).astype(np.float64)
-        slots = np.repeat(focal_group, k) * s
-        return cls(slots, _kernel(dist).ravel(), size, expected)
+        return cls(group * s, weight, size, expected)
 
     def __call__(self, labels_at: NDArray[np.int64]) -> NDArray[np.float64]:
         m, s = self.expected.shape
@@ -1622,7 +1630,6 @@ class _MeanCLQ:
 def _relabelled_p(
     mean_clq: _MeanCLQ,
     observed: NDArray[np.float64],
-    codes: NDArray[np.int64],
     pool: _Pool,
     permutations: int,
     seed: int,
@@ -1635,12 +1642,9 @@ def _relabelled_p(
     # without replacement of its pool's labels, one per distinct relabelled neighbour
     above = np.zeros_like(observed)
     rng = np.random.default_rng(seed)
-    labels_at = codes[pool.at]
-    free = np.flatnonzero(~pool.held)
     for _ in range(permutations):  # relabellings; each costs the neighbours, not n
         r = _distinct(rng, pool.group, pool.size)
-        labels_at[free] = pool.labels[r + pool.skip * (r >= pool.start)][pool.slot]
-        above += mean_clq(labels_at) >= observed - 1e-12
+        above += mean_clq(pool.labels[r + pool.skip * (r >= pool.start)]) >= observed - 1e-12
     result: NDArray[np.float64] = (above + 1) / (permutations + 1)
     return result
 
@@ -1649,40 +1653,27 @@ def _relabelled_p(
 class _Pool:
     """What each sentra's relabellings draw from (see the module's text): the labels of
     the firms not of its sector. Every firm's label, sorted (``labels``), holds each
-    sector's firms as one block; a distinct relabelled neighbour of a sentra (one per
-    (sentra, neighbour) pair, ``group`` its sentra) draws a position ``r`` in
-    ``[0, size)`` of the labels outside its sentra's sector block, read as ``labels[r]``
-    before the block (``r < start``) and ``labels[r + skip]`` after it."""
+    sector's firms as one block; a distinct neighbour of a sentra (``group`` its
+    sentra, sorted) draws a position ``r`` in ``[0, size)`` of the labels outside its
+    sentra's sector block, read as ``labels[r]`` before the block (``r < start``) and
+    ``labels[r + skip]`` after it."""
 
-    at: NDArray[np.int64]  # each neighbour slot's firm
-    held: NDArray[np.bool_]  # slots whose firm is of the sentra's sector: it stays
-    slot: NDArray[np.int64]  # each relabelled slot's (sentra, neighbour) pair
-    group: NDArray[np.int64]  # each pair's sentra (sorted)
+    group: NDArray[np.int64]  # each neighbour's sentra (sorted)
     labels: NDArray[np.int64]  # every firm's label, sorted
-    start: NDArray[np.int64]  # each pair's sentra's sector block: first position
+    start: NDArray[np.int64]  # each neighbour's sentra's sector block: first position
     skip: NDArray[np.int64]  # and its length
-    size: NDArray[np.int64]  # each pair's pool: n - skip
+    size: NDArray[np.int64]  # each neighbour's pool: n - skip
 
     @classmethod
     def of(
-        cls,
-        codes: NDArray[np.int64],
-        own: NDArray[np.int64],
-        focal_group: NDArray[np.int64],
-        at: NDArray[np.int64],
+        cls, codes: NDArray[np.int64], own: NDArray[np.int64], group: NDArray[np.int64]
     ) -> _Pool:
-        """The pool of the sentra whose sector is ``own``, whose focal firms (of sentra
-        ``focal_group``) have the neighbour slots ``at`` (as many each)."""
+        """The pool of the neighbours of sentra ``group``, sentra whose sector is ``own``."""
         n = len(codes)
         count = np.bincount(codes, minlength=int(own.max(initial=0)) + 1)
-        slot_group = np.repeat(focal_group, len(at) // max(len(focal_group), 1))
-        held = codes[at] == own[slot_group]
-        pair, slot = np.unique(slot_group[~held] * n + at[~held], return_inverse=True)
-        group = pair // n
         first = (np.cumsum(count) - count)[own]
         skip = count[own][group]
-        labels = np.sort(codes)
-        return cls(at, held, slot.reshape(-1), group, labels, first[group], skip, n - skip)
+        return cls(group, np.sort(codes), first[group], skip, n - skip)
 
 
 def _distinct(
@@ -1742,18 +1733,18 @@ def _own_sector(
 
 
 def _related_firms(
-    neighbours: NDArray[np.int64],
-    focal_group: NDArray[np.int64],
+    group: NDArray[np.int64],
+    firm: NDArray[np.int64],
     codes: NDArray[np.int64],
     m: int,
     s: int,
     n: int,
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Distinct firms of each sector among the neighbours of each sentra's firms (a
-    sentra x sector table), and those (sentra, firm) pairs as ``sentra * n + firm``."""
-    pairs = np.unique(np.repeat(focal_group, neighbours.shape[1]) * n + neighbours.ravel())
-    sentra, firm = pairs // n, pairs % n
-    return np.bincount(sentra * s + codes[firm], minlength=m * s).reshape(m, s), pairs
+    sentra x sector table), and those (sentra, firm) pairs as ``sentra * n + firm``,
+    sorted."""
+    near = np.bincount(group * s + codes[firm], minlength=m * s).reshape(m, s)
+    return near, np.sort(group * n + firm)
 
 
 def _firms_of(

@@ -33,6 +33,10 @@ permuted area sum is the sum of the values its firms get:
   there. This is the null of the firm counts' tests (their binomial and hypergeometric
   tails are its closed form when every value is 1). ``lq_p`` is one-sided (more of the
   measure than expected, as the firm counts' binomial test), ``spec_p`` two-sided.
+  The specialisation has the firm counts' **minimum effect** (``margin`` m, the run's
+  ``analysis.spec_margin``): its bins test whether the neighbourhood's ratio lies
+  outside [1/m, m], not whether it differs from 1 (see :func:`_value_specialisation`),
+  so an industrial estate (every sector denser, its workers too) stays quiet.
 - **Gi* and LISA: the sector's values permuted among the sector's firms.** The firms
   keep their area and their sector; the values of the sector's firms are shuffled
   among them. The number of the sector's firms in each area stays fixed, so
@@ -57,6 +61,8 @@ counts' is); ``lq_p`` is the permutation test.
 
 Bivariate local Moran
 ---------------------
+Every measure's table carries the bivariate local Moran of each sector's sums against
+the sums of all firms (``bv_i``, ``bv_p``, ``bv_quadrant``; :func:`sector_bivariate`).
 :func:`bivariate_moran` is Anselin's bivariate LISA ``I_i = (n - 1) zx_i (W zy)_i /
 sum zx^2`` of the area sums of one sector (x) against all firms or another sector (y),
 with row-standardised weights, equal to esda's ``Moran_Local_BV``; its pseudo p-values
@@ -84,6 +90,7 @@ from klastergeo.errors import ConfigError, DataError
 from klastergeo.schema import MEASURE_COLUMNS
 
 __all__ = [
+    "BIVARIATE",
     "COLUMNS",
     "MEASURES",
     "area_sums",
@@ -91,6 +98,7 @@ __all__ = [
     "firm_values",
     "measure_bivariate",
     "measure_statistics",
+    "sector_bivariate",
     "withhold",
 ]
 
@@ -105,6 +113,11 @@ MEASURES = ("firms", "workers", "output", "investment")
 #: ``value_flag`` (:func:`withhold` adds it).
 COLUMNS = tuple(c for c in MEASURE_COLUMNS[3:] if c != "value_flag")
 
+#: The Gi* and LISA columns of a measure's table.
+_LOCAL = ("gi_z", "gi_p", "gi_p_sim", "gi_bin", "lisa_i", "lisa_p", "lisa_p_sim", "lisa_quadrant")
+#: The bivariate local Moran's columns of a measure's table (:func:`sector_bivariate`).
+BIVARIATE = ("bv_i", "bv_p", "bv_quadrant")
+
 Inference = Literal["analytical", "permutation"]
 _Z_LIMIT = 37.5
 
@@ -113,13 +126,17 @@ _Z_LIMIT = 37.5
 class _Nulls:
     """Counts of permuted statistics at least (``ge``) and at most (``le``) the observed
     ones, areas x sectors: ``sum`` (the sector's sum in the area, random labelling),
-    ``hood`` (in the neighbourhood, random labelling), ``gstar`` and ``moran`` (the
-    sector's values permuted among its firms)."""
+    ``hood`` (in the neighbourhood, random labelling, with the minimum effect: a
+    permuted sum times the margin at least the observed one, divided by it at most),
+    ``exact`` (the same without margin), ``gstar`` and ``moran`` (the sector's values
+    permuted among its firms)."""
 
     permutations: int
     sum_ge: NDArray[np.int64]
     hood_ge: NDArray[np.int64]
     hood_le: NDArray[np.int64]
+    exact_ge: NDArray[np.int64]
+    exact_le: NDArray[np.int64]
     gstar_ge: NDArray[np.int64]
     gstar_le: NDArray[np.int64]
     moran_ge: NDArray[np.int64]
@@ -320,9 +337,11 @@ def _firm_nulls(
     *,
     permutations: int,
     seed: int | None,
+    margin: float = 1.0,
 ) -> _Nulls:
     """Count how often the permuted statistics reach the observed ones (see the module
-    docstring for the two permutations); one loop over the permutations only."""
+    docstring for the two permutations and the ``margin`` of the specialisation); one
+    loop over the permutations only."""
     rng = np.random.default_rng(seed)
     hood = _hood(graph)
     row = _row_standardised(graph)
@@ -330,7 +349,8 @@ def _firm_nulls(
     cell, near = observed[:, columns], hood @ observed[:, columns]
     moran = _moran_values(cell, row)
     shape = cell.shape
-    counts = {k: np.zeros(shape, np.int64) for k in ("s", "hg", "hl", "gg", "gl", "mg", "ml")}
+    names = ("s", "hg", "hl", "eg", "el", "gg", "gl", "mg", "ml")
+    counts = {k: np.zeros(shape, np.int64) for k in names}
     order = np.argsort(coded.sector, kind="stable")
     tol = 1e-9 * max(float(np.abs(observed).max(initial=0.0)), 1.0)
     for _ in range(permutations):
@@ -338,8 +358,10 @@ def _firm_nulls(
         lab = labelled[:, columns]
         counts["s"] += lab >= cell - tol
         lab_near = hood @ lab
-        counts["hg"] += lab_near >= near - tol
-        counts["hl"] += lab_near <= near + tol
+        counts["hg"] += lab_near * margin >= near - tol
+        counts["hl"] += lab_near / margin <= near + tol
+        counts["eg"] += lab_near >= near - tol
+        counts["el"] += lab_near <= near + tol
         moved = coded.sums(value=_within_sector(rng, coded, order))[:, columns]
         moved_near = hood @ moved
         counts["gg"] += moved_near >= near - tol
@@ -348,16 +370,7 @@ def _firm_nulls(
         m_tol = 1e-9 * np.maximum(np.abs(moran), 1e-12)
         counts["mg"] += moved_moran >= moran - m_tol
         counts["ml"] += moved_moran <= moran + m_tol
-    return _Nulls(
-        permutations,
-        counts["s"],
-        counts["hg"],
-        counts["hl"],
-        counts["gg"],
-        counts["gl"],
-        counts["mg"],
-        counts["ml"],
-    )
+    return _Nulls(permutations, *(counts[k] for k in names))
 
 
 def _two_sided(ge: NDArray, le: NDArray, permutations: int) -> NDArray[np.float64]:
@@ -417,6 +430,7 @@ def measure_statistics(
     lisa_inference: Inference = "permutation",
     alternative: autocorrelation.Alternative = "two-sided",
     confidence: float = 0.95,
+    margin: float = specialisation.MARGIN,
 ) -> pd.DataFrame:
     """LQ, specialisation, Gi* and LISA of one measure, per area and sector.
 
@@ -453,11 +467,15 @@ def measure_statistics(
         ``spec_p`` two-sided whatever it is, as for the firm counts.
     confidence
         Level of the LQ interval.
+    margin
+        The least effect of the specialisation bins (a ratio above ``margin`` or below
+        its inverse; 1: none), as the firm counts' (see the module docstring).
 
     Returns
     -------
     DataFrame indexed by (``area_code``, ``sector``), areas outer in the graph's order,
-    with :data:`COLUMNS`.
+    with :data:`COLUMNS` (``bv_*``: :func:`sector_bivariate`, with ``alpha``,
+    ``alternative`` and ``fdr``).
 
     Examples
     --------
@@ -470,10 +488,7 @@ def measure_statistics(
     >>> round(float(out.loc[("a", "x"), "lq"]), 3), float(out.loc[("c", "y"), "coverage"])
     (1.131, 0.5)
     """
-    if permutations < 0:
-        raise ConfigError(f"permutations={permutations!r} must be zero or positive")
-    if not 0 < confidence < 1:
-        raise ConfigError(f"confidence={confidence!r} must lie between 0 and 1 (e.g. 0.95)")
+    _check_options(permutations, confidence, margin)
     areas = pd.Index(graph.unique_ids)
     every = _sector_index(firms, None)
     wanted = list(every) if sectors is None else list(sectors)
@@ -481,25 +496,38 @@ def measure_statistics(
     if absent:
         raise DataError(f"sectors {absent!r} have no firm; the firms' sectors are {list(every)}")
     base = area_sums(firms, areas, measure=measure, sectors=list(every))
-    options = {
-        "permutations": permutations,
-        "seed": seed,
-        "alpha": alpha,
-        "fdr": fdr,
-        "gi_inference": gi_inference,
-        "lisa_inference": lisa_inference,
-        "alternative": alternative,
-    }
+    options: dict = {"permutations": permutations, "seed": seed, "alpha": alpha, "fdr": fdr}
+    options |= {"gi_inference": gi_inference, "lisa_inference": lisa_inference}
+    options |= {"alternative": alternative, "margin": margin}
     if measure == "firms":
         stats_ = _firm_count_statistics(base, graph, wanted, spec_fdr, confidence, options)
     else:
         coded, _, _ = _prepare(firms, areas, measure, list(every))
         stats_ = _value_statistics(coded, base, graph, wanted, spec_fdr, confidence, options)
     cells = base.loc[pd.IndexSlice[:, wanted], :].reindex(_index(areas, pd.Index(wanted)))
-    out = cells.join(stats_)
-    for column in ("spec_bin", "gi_bin", "lisa_quadrant"):
+    sums = base["value"].fillna(0.0).unstack("sector").reindex(areas)
+    bivariate = sector_bivariate(sums, graph, sectors=wanted, **_bivariate_options(options))
+    out = cells.join(stats_).join(bivariate)
+    for column in ("spec_bin", "gi_bin", "lisa_quadrant", "bv_quadrant"):
         out[column] = out[column].fillna(0).astype(np.int64)
     return out[list(COLUMNS)]
+
+
+def _bivariate_options(options: dict) -> dict:
+    """The options of :func:`sector_bivariate` among those of :func:`measure_statistics`."""
+    return {k: options[k] for k in ("permutations", "seed", "alpha", "alternative", "fdr")}
+
+
+def _check_options(permutations: int, confidence: float, margin: float) -> None:
+    if permutations < 0:
+        raise ConfigError(f"permutations={permutations!r} must be zero or positive")
+    if not 0 < confidence < 1:
+        raise ConfigError(f"confidence={confidence!r} must lie between 0 and 1 (e.g. 0.95)")
+    if not (np.isfinite(margin) and margin >= 1):
+        raise ConfigError(
+            f"margin={margin!r}: the least ratio the specialisation bins test for must be a "
+            "number of at least 1 (1.25: a ratio above 1.25 or below 0.8; 1: no margin)"
+        )
 
 
 def _firm_count_statistics(
@@ -517,9 +545,11 @@ def _firm_count_statistics(
     lq = lq.rename(columns={"p_value": "lq_p"})
     enough = len(matrix) >= autocorrelation.MIN_AREAS_LOCAL
     local, _ = autocorrelation.by_sector(
-        matrix[wanted if enough else []], graph, progress=None, **options
+        matrix[wanted if enough else []], graph, progress=None, **_local_options(options)
     )
-    spec = specialisation.local_specialisation(matrix, graph, sectors=wanted, fdr=spec_fdr)
+    spec = specialisation.local_specialisation(
+        matrix, graph, sectors=wanted, fdr=spec_fdr, margin=options["margin"]
+    )
     return lq.join(local).join(spec)
 
 
@@ -541,7 +571,14 @@ def _value_statistics(
     unknown = (base["n_firms"].to_numpy() > 0) & (base["n_valued"].to_numpy() == 0)
     lq = np.where(unknown.reshape(lq.shape), np.nan, lq)
     permutations = int(options["permutations"])
-    nulls = _firm_nulls(coded, graph, columns, permutations=permutations, seed=options["seed"])
+    nulls = _firm_nulls(
+        coded,
+        graph,
+        columns,
+        permutations=permutations,
+        seed=options["seed"],
+        margin=options["margin"],
+    )
     index = _index(areas, pd.Index(wanted))
     frame = pd.DataFrame(
         {
@@ -567,7 +604,38 @@ def _value_specialisation(
     nulls: _Nulls,
     fdr: bool,
 ) -> pd.DataFrame:
-    """The neighbourhood's share of the measure against random labelling."""
+    """The neighbourhood's share of the measure against random labelling, with a
+    minimum effect.
+
+    S is the neighbourhood's sum of the sector's values, E = M V_s / V its expectation
+    (M the neighbourhood's sum of every sector, V_s the sector's and V the study area's
+    totals; all three fixed under random labelling), R = S / E the ratio and R* its
+    permuted value (``nulls``: the sector labels permuted among the firms with a
+    value). With margin m the bins ask whether R lies outside [1/m, m]:
+
+    - upper tail: the share of permutations (the observed labelling counted) with
+      m R* >= R; lower tail: with R* / m <= R; ``spec_p`` is twice the smaller, capped
+      at 1, and ``spec_z`` its signed normal score, as for the firm counts.
+
+    Why: m R* is the law of the ratio when the sector's values in the neighbourhood are
+    m times those random labelling gives it (a ratio of m, the upper boundary of the
+    null [1/m, m] taken as a multiplicative effect on the measure), R* / m at the lower
+    boundary; so the upper p-value is that of the boundary hypothesis "R = m" against
+    "R > m", and any ratio inside [1/m, m] is less likely still to reach the observed
+    one. A sum has no binomial law to shift the share in, as the firm counts' tails do;
+    scaling the permutation law is the shift a sum allows, and it is wider than the
+    counts' shifted binomial (the spread is multiplied by m, the binomial's by about
+    sqrt m), so it is the more cautious of the two. Under random labelling itself
+    (R ~ R*) each tail is at least the plain one, P(m R* >= R) >= P(R* >= R) for m >= 1
+    as R* >= 0, so the test stays valid (conservative). At m = 1 both tails are the
+    plain permutation tails, the statistic of before.
+
+    With ``fdr`` the bins are decided as the firm counts' are
+    (:func:`~klastergeo.analysis.specialisation.local_specialisation`): on the larger of
+    the margin p-value and the Benjamini-Hochberg adjusted plain p-value (m = 1) within
+    the sector, a discovery of the plain test whose ratio is also beyond the margin (at
+    m = 1, the adjusted p-value alone, as before).
+    """
     hood = _hood(graph)
     found = hood @ total[:, columns]
     everything = hood @ total.sum(axis=1)
@@ -577,10 +645,11 @@ def _value_specialisation(
         ratio = np.where(expected > 0, found / expected, np.nan)
     if nulls.permutations > 0:
         p = _two_sided(nulls.hood_ge, nulls.hood_le, nulls.permutations)
+        plain = _two_sided(nulls.exact_ge, nulls.exact_le, nulls.permutations)
     else:
-        p = np.full(found.shape, np.nan)
+        p = plain = np.full(found.shape, np.nan)
     z = _signed_z(np.nan_to_num(p, nan=1.0), found - expected)
-    bins = autocorrelation.hot_spot_bins(z, _fdr(p) if fdr else p)
+    bins = autocorrelation.hot_spot_bins(z, np.maximum(p, _fdr(plain)) if fdr else p)
     return pd.DataFrame(
         {
             "spec_ratio": ratio.reshape(-1),
@@ -589,6 +658,12 @@ def _value_specialisation(
             "spec_bin": bins.reshape(-1),
         }
     )
+
+
+def _local_options(options: dict) -> dict:
+    """The options of :func:`klastergeo.analysis.autocorrelation.by_sector` among the
+    run's (not the specialisation's margin)."""
+    return {k: v for k, v in options.items() if k != "margin"}
 
 
 def _value_local(
@@ -603,8 +678,8 @@ def _value_local(
     areas = pd.Index(graph.unique_ids)
     matrix = pd.DataFrame(sums, index=areas, columns=pd.Index(wanted, name="sector"))
     if len(areas) < autocorrelation.MIN_AREAS_LOCAL:
-        return pd.DataFrame({c: np.full(sums.size, np.nan) for c in COLUMNS[-8:]})
-    analytic = {**options, "permutations": 0}
+        return pd.DataFrame({c: np.full(sums.size, np.nan) for c in _LOCAL})
+    analytic = {**_local_options(options), "permutations": 0}
     local, _ = autocorrelation.by_sector(matrix, graph, **analytic)
     permutations = nulls.permutations
     shape = sums.shape
@@ -754,6 +829,84 @@ def bivariate_moran(
 
 
 @accepts_w
+def sector_bivariate(
+    sums: pd.DataFrame,
+    graph: Graph,
+    *,
+    sectors: Sequence[str] | None = None,
+    permutations: int = 999,
+    seed: int | None = 0,
+    alpha: float = 0.05,
+    alternative: autocorrelation.Alternative = "two-sided",
+    fdr: bool = False,
+) -> pd.DataFrame:
+    """Bivariate local Moran of each sector's sums against the sums of all sectors, per
+    area (:func:`bivariate_moran`, x the sector's, y every sector's: where the sector is
+    strong next to where all firms are, and where not).
+
+    Parameters
+    ----------
+    sums
+        Sums per area (rows, every area of the graph; missing: 0) and sector (columns,
+        every sector: their row sums are the areas' totals).
+    graph
+        Spatial weights over the areas.
+    sectors
+        The sectors whose statistics are returned (default: every column).
+    permutations, seed, alpha, alternative, fdr
+        As :func:`bivariate_moran` (one seed for every sector).
+
+    Returns
+    -------
+    DataFrame indexed by (``area_code``, ``sector``), areas outer in the graph's order,
+    with :data:`BIVARIATE`: ``bv_i`` (the statistic), ``bv_p`` (its pseudo p-value),
+    ``bv_quadrant`` (GeoDa's 1 HH, 2 LL, 3 LH, 4 HL; 0 not significant or undefined).
+    All NaN (quadrant 0) with fewer than
+    :data:`~klastergeo.analysis.autocorrelation.MIN_AREAS_LOCAL` areas.
+
+    Examples
+    --------
+    >>> from libpysal.graph import Graph
+    >>> g = Graph.from_adjacency(pd.DataFrame({"focal": [0, 1, 1, 2, 2, 3],
+    ...     "neighbor": [1, 0, 2, 1, 3, 2], "weight": 1.0}))
+    >>> sums = pd.DataFrame({"x": [4.0, 1.0, 0.0, 0.0], "z": [1.0, 4.0, 1.0, 0.0]})
+    >>> sector_bivariate(sums, g, sectors=["x"], permutations=0)["bv_i"].round(3).tolist()
+    [1.243, -0.013, 0.063, 0.439]
+    """
+    areas = pd.Index(graph.unique_ids)
+    wanted = list(sums.columns) if sectors is None else list(sectors)
+    index = _index(areas, pd.Index(wanted))
+    table = sums.reindex(areas).fillna(0.0)
+    if len(areas) < autocorrelation.MIN_AREAS_LOCAL or not wanted:
+        empty = np.full(len(index), np.nan)
+        return pd.DataFrame(
+            {"bv_i": empty, "bv_p": empty, "bv_quadrant": np.zeros(len(index), np.int64)},
+            index=index,
+        )
+    total = table.sum(axis=1)
+    parts = [
+        bivariate_moran(
+            table[sector],
+            total,
+            graph,
+            permutations=permutations,
+            seed=seed,
+            alpha=alpha,
+            alternative=alternative,
+            fdr=fdr,
+        )
+        for sector in wanted  # a loop over sectors; each is one pass per permutation
+    ]
+    return pd.DataFrame(
+        {
+            name: np.column_stack([part[column].to_numpy() for part in parts]).reshape(-1)
+            for name, column in zip(BIVARIATE, ("statistic", "p_sim", "quadrant"), strict=True)
+        },
+        index=index,
+    ).astype({"bv_quadrant": np.int64})
+
+
+@accepts_w
 def measure_bivariate(
     firms: pd.DataFrame,
     graph: Graph,
@@ -863,7 +1016,9 @@ def _conditional_counts(
 
 #: Statistics that are continuous functions of the sums of a sector (with its area or
 #: neighbourhood totals): with the published sums they could give a suppressed sum back.
-SECTOR_VALUES = ("spec_ratio", "gi_z", "gi_p", "lisa_i", "lisa_p")
+SECTOR_VALUES = ("spec_ratio", "gi_z", "gi_p", "lisa_i", "lisa_p", "bv_i")
+#: Those of them that also read the neighbours' totals of all sectors.
+_NEAR_VALUES = ("spec_ratio", "bv_i")
 #: The location quotient, its interval and its test: blank with the cell's sum.
 LQ_VALUES = ("lq", "lq_low", "lq_high", "lq_p")
 
@@ -882,8 +1037,13 @@ def withhold(table: pd.DataFrame, hidden: pd.Series, graph: Graph) -> pd.DataFra
       published values of the other areas would give the suppressed sums back; and
       ``spec_ratio`` is also blank wherever the neighbourhood holds an area with a
       suppressed cell of any sector (its expectation needs the neighbourhood's total);
+    - ``bv_i``, the bivariate local Moran, as ``spec_ratio``: blank in a sector with a
+      suppressed cell (it is linear in the sector's standardised sums) and wherever the
+      neighbourhood holds an area with a suppressed cell (it reads the neighbours'
+      totals of all sectors);
     - the bins, quadrants and pseudo p-values (``spec_z``, ``spec_p``, ``spec_bin``,
-      ``gi_p_sim``, ``gi_bin``, ``lisa_p_sim``, ``lisa_quadrant``) stay: they are
+      ``gi_p_sim``, ``gi_bin``, ``lisa_p_sim``, ``lisa_quadrant``, ``bv_p``,
+      ``bv_quadrant``) stay: they are
       counts of permutations, coarse by construction; so do the firm counts and the
       coverage.
 
@@ -937,5 +1097,5 @@ def withhold(table: pd.DataFrame, hidden: pd.Series, graph: Graph) -> pd.DataFra
     for column in LQ_VALUES:
         out[column] = out[column].mask(cell)
     for column in SECTOR_VALUES:
-        out[column] = out[column].mask(in_sector | (near if column == "spec_ratio" else False))
+        out[column] = out[column].mask(in_sector | (near if column in _NEAR_VALUES else False))
     return out

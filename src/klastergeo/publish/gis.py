@@ -449,6 +449,9 @@ MEASURE_WIDE = {
     "spec_bin": "spec_bin",
     "gi_bin": "gi_bin",
     "lisa_quadrant": "lisa",
+    "bv_i": "bv_i",
+    "bv_p": "bv_p",
+    "bv_quadrant": "bv",
 }
 
 
@@ -506,7 +509,7 @@ def write_measure_layers(
     areas
         The run's areas layer (indexed by area code, with ``name`` and geometry).
     measures
-        Per measure other than firms, its published statistics.
+        Per measure (firms too, first), its published statistics.
     created
         The run's time, written as the layers' ``last_change``.
     """

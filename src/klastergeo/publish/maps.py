@@ -256,10 +256,11 @@ class MapInput:
         them as a layer. They go into the firm data block, so a map published without
         firms has none; only with the firms drawn one by one (at most ``max_firms``).
     measures
-        Per measure other than firms (``workers``, ``output``, ``investment``), its
-        published statistics per (area_code, sector) (``spec_bin``, ``gi_bin``,
-        ``lisa_quadrant``, ``lq``): a measure selector then switches which table the
-        areas are coloured by (:func:`measure_payload`; one-page maps only).
+        Per measure (``workers``, ``output``, ``investment``; ``firms``, the page's
+        own, is skipped), its published statistics per (area_code, sector)
+        (``spec_bin``, ``gi_bin``, ``lisa_quadrant``, ``lq``): a measure selector then
+        switches which table the areas are coloured by (:func:`measure_payload`;
+        one-page maps only).
     explore
         The values and weights of the linked Moran scatterplot and the raw p-values of
         the significance filter (:mod:`klastergeo.publish.explore`); None for neither.
@@ -882,6 +883,7 @@ def measure_payload(
     """
     t = TEXT[lang]
     values = {}
+    measures = {k: v for k, v in measures.items() if k != "firms"}  # the page's own
     for name, table in measures.items():
         present = [s for s in sectors if s in set(table.index.get_level_values("sector"))]
         classes = _area_classes(index, table, present, None)

@@ -274,7 +274,7 @@ def build_report(
         The links the linkage table expects that a sentra lacks (``missing_links.csv``:
         ``sentra_id``, ``related_sector``, ``role``, ``reason``), listed per sentra.
     measures
-        Per measure other than firms, its published statistics per (area_code, sector)
+        Per measure (firms too, first), its published statistics per (area_code, sector)
         (``measures.csv``): a short section with one row per measure and sector.
     """
     import jinja2

@@ -155,7 +155,7 @@ def write_workbook(
     lang
         ``"id"`` or ``"en"``: sheet names and summary labels.
     measures
-        The statistics of the measures other than firms (``measures.csv``, long); a
+        The statistics of the measures, firms too (``measures.csv``, long); a
         sheet after the global statistics when given and not empty.
 
     Returns

@@ -136,8 +136,9 @@ class RunResult:
     colocation: pd.DataFrame | None = None  # colocation.csv (global CLQ of the pairs)
     graph: Graph | None = None  # the libpysal Graph the statistics used
     sample: pd.DataFrame | None = None  # the models' sample strata, when sampled
-    #: Per measure of ``analysis.measures`` other than firms, its statistics per area
-    #: and sector (``measures.csv``; :func:`klastergeo.analysis.measure.measure_statistics`).
+    #: Per measure of ``analysis.measures`` other than firms, and then firms too, its
+    #: statistics per area and sector (``measures.csv``;
+    #: :func:`klastergeo.analysis.measure.measure_statistics`).
     measures: dict[str, pd.DataFrame] = field(default_factory=dict)
     #: What the files may show (:class:`~.protection.Protection`): the tables above are
     #: as published, suppressed sums blank and marked in ``<measure>_flag`` columns.

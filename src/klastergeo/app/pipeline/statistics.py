@@ -26,8 +26,9 @@ logger = logging.getLogger(__name__)
 class Statistics:
     """The area table with every statistic (``spec_*``, ``gi_*``, ``lisa_*``), global Moran's I per
     analysed sector, the analysed sectors and those skipped for too few firms; ``measures``:
-    per measure of ``analysis.measures`` other than firms, the statistics of its sums
-    (:func:`klastergeo.analysis.measure.measure_statistics`, analysed sectors only)."""
+    per measure of ``analysis.measures`` other than firms (and then firms too), the
+    statistics of its sums (:func:`klastergeo.analysis.measure.measure_statistics`,
+    analysed sectors only)."""
 
     table: pd.DataFrame
     global_stats: pd.DataFrame
@@ -149,8 +150,9 @@ def measure_tables(
     sectors: list[str],
     notes: Notes,
 ) -> dict[str, pd.DataFrame]:
-    """The statistics of every measure of ``analysis.measures`` other than firms (whose
-    statistics are the area table's), per analysed sector.
+    """The statistics of every measure of ``analysis.measures`` other than firms, per
+    analysed sector, and then those of the firms too (the area table's statistics with
+    the bivariate local Moran of the counts, ``measures.csv``'s firms rows; first).
 
     Parameters
     ----------
@@ -177,9 +179,9 @@ def measure_tables(
             "permutation nulls need the firms",
         )
         return {}
-    out = {}
-    for name in asked:
-        if name not in counts.firms or not counts.firms[name].notna().any():
+    out: dict[str, pd.DataFrame] = {}
+    for name in ["firms", *asked]:
+        if name != "firms" and (name not in counts.firms or not counts.firms[name].notna().any()):
             notes.add("statistics", f"statistics of {name}", f"no kept firm has a value of {name}")
             continue
         out[name] = measure.measure_statistics(
@@ -195,8 +197,9 @@ def measure_tables(
             gi_inference=options.gi_inference,
             lisa_inference=options.lisa_inference,
             alternative=options.alternative,
+            margin=options.spec_margin,
         )
-    return out
+    return out if len(out) > 1 else {}
 
 
 def _note_undefined(

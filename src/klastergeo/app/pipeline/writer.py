@@ -340,7 +340,7 @@ def run_tables(
     locale
         The CSV style (``[output] csv_locale``).
     measures
-        Per measure other than firms, its statistics (``measures.csv``, long, the
+        Per measure (firms too, first), its statistics (``measures.csv``, long, the
         columns of :data:`~klastergeo.schema.MEASURE_COLUMNS`); nothing is written
         without one.
     """
@@ -534,7 +534,7 @@ def report_page(
     missing
         The links the sentra lack (``missing_links.csv``), or None.
     measures
-        Per measure other than firms, its published statistics (a section of its own).
+        Per measure (firms too, first), its published statistics (a section of its own).
     """
     page = report_mod.build_report(
         record,
