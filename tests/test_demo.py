@@ -4,6 +4,7 @@ studies are, faults as declared; and ``klastergeo demo`` scored against its plan
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
@@ -17,6 +18,7 @@ from klastergeo.app.demo import run_demo
 from klastergeo.io import boundaries
 from klastergeo.io.datasets import demo
 from klastergeo.io.registry.records import read_records, validate_records
+from klastergeo.publish import messages
 from tests.worlds import demo_truth
 
 
@@ -183,6 +185,10 @@ def test_the_demo_follows_its_sentra_across_two_surveys(data_dir, tmp_path) -> N
         dict(zip(scored.trends["key"], scored.trends["expected"], strict=True))["juwana"] == "new"
     )
     assert (tmp_path / "demo" / "periods" / "2019" / "map.html").exists()
+    # two surveys: the start page says why there are no emerging hot spots (issue 27)
+    start = (tmp_path / "demo" / "index.html").read_text(encoding="utf-8")
+    said = messages.text("dynamics", "id")["emerging_too_few"].format(periods=2)
+    assert html.escape(said) in start
     assert made.result.out == tmp_path / "demo" / "periods" / "2023"
     assert "planted lineage trends recovered (2019 to 2023): 11/11" in scored.lines()[-1]
     # the regencies of the indicators are named from the boundaries' kabupaten layer

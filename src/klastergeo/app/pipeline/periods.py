@@ -932,9 +932,14 @@ def _indicator_section(result: PeriodsResult, lang: str) -> str:
 def _emerging_section(result: PeriodsResult, lang: str, alpha: float) -> str:
     """How many areas of each sector fall in each emerging hot-spot category (three
     periods or more), and the categories the number of periods rules out."""
-    if result.emerging is None or not len(result.emerging):
-        return ""
     t = messages.text("dynamics", lang)
+    if result.emerging is None:  # fewer than three periods: none computed, say so
+        return (
+            f"<h2>{html.escape(t['emerging'])}</h2>"
+            f"<p>{html.escape(t['emerging_too_few'].format(periods=len(result.periods)))}</p>"
+        )
+    if not len(result.emerging):
+        return ""
     least = dynamics.minimum_periods(alpha)
     ruled_out = [
         c for c in dynamics.CATEGORIES if least[c] is pd.NA or least[c] > len(result.periods)
