@@ -409,6 +409,9 @@ def test_firms_sharing_places_are_the_brute_force(layout: str) -> None:
     quotients, the exact moments and, relabelling for relabelling, the p-values of the
     firm-by-firm brute force (same seed, same shuffles)."""
     lon, lat, labels = _tied(4, layout)
+    # the relabellings are drawn over the firms in global_clq's stated order
+    order = np.lexsort((colocation._labels(labels)[0], lat, lon))
+    lon, lat, labels = lon[order], lat[order], labels[order]
     codes, sectors = colocation._labels(labels)
     n, s = len(codes), len(sectors)
     counts = np.bincount(codes, minlength=s).astype(float)
@@ -796,6 +799,25 @@ def test_sentra_related_does_not_depend_on_the_order_of_the_rows(seed: int) -> N
         pd.testing.assert_frame_equal(
             again.missing.sort_values(keys).reset_index(drop=True),
             out.missing.sort_values(keys).reset_index(drop=True),
+        )
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_global_clq_does_not_depend_on_the_order_of_the_rows(seed: int) -> None:
+    """The same firms in another row order, with the same seed, give the same global
+    table: quotients and permutation p-values (before, the relabellings were drawn over
+    the rows as given, so reversing a Wajo registry changed which pairs were significant
+    in colocation.csv)."""
+    lon, lat, labels, _ = _villages(seed)
+    kw = {"permutations": 49, "seed": 3}
+    want = colocation.global_clq(lon, lat, labels, **kw)
+    assert want["p_value"].between(0, 1).all()
+    for shuffle in range(2):
+        order = np.random.default_rng([seed, shuffle]).permutation(len(labels))
+        got = colocation.global_clq(lon[order], lat[order], labels[order], **kw)
+        np.testing.assert_allclose(got["clq"], want["clq"], rtol=1e-12)
+        pd.testing.assert_frame_equal(
+            got.drop(columns=["clq", "z"]), want.drop(columns=["clq", "z"])
         )
 
 

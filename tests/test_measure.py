@@ -148,6 +148,18 @@ def test_firms_are_the_firm_counts_own_statistics(world) -> None:
         np.testing.assert_array_equal(out[column], spec[column])
 
 
+@pytest.mark.parametrize("name", ["workers", "output"])
+def test_the_registry_row_order_does_not_change_the_permutation_p_values(world, name) -> None:
+    """The same firms in another row order, with the same seed, give the same p-values,
+    bins and quadrants (a registry sorted otherwise is the same registry)."""
+    graph, firms = world
+    kwargs = {"measure": name, "permutations": 49, "seed": 7}
+    forward = measure.measure_statistics(firms, graph, **kwargs)
+    order = np.random.default_rng(1).permutation(len(firms))
+    shuffled = measure.measure_statistics(firms.iloc[order], graph, **kwargs)
+    pd.testing.assert_frame_equal(shuffled, forward)
+
+
 def test_bad_input_is_named() -> None:
     graph = _path(3)
     firms = pd.DataFrame({"area_code": ["p0"], "sector": ["x"], "workers": [-1.0]})

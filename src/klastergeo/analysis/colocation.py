@@ -546,6 +546,12 @@ def global_clq(
     _check_options(permutations=(permutations, 0), max_permuted=(max_permuted, 0), seed=(seed, 0))
     _check_firms(lon, lat, labels)
     codes, sectors = _labels(labels)
+    # a stated order (longitude, latitude, sector), not the rows': firms alike in all
+    # three are interchangeable, so the seeded relabellings give the same p-values
+    # whatever order the rows come in
+    x, y = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
+    order = np.lexsort((codes, y, x))
+    codes, lon, lat = codes[order], x[order], y[order]
     n = len(codes)
     every, tested = _tested_sectors(codes, len(sectors), min_firms, pairs)
     t = len(tested)

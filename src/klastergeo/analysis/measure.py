@@ -279,7 +279,8 @@ def _index(areas: pd.Index, sectors: pd.Index) -> pd.MultiIndex:
 def _prepare(
     firms: pd.DataFrame, areas: pd.Index, measure: str, sectors: Sequence[str] | None
 ) -> tuple[_Coded, NDArray[np.float64], NDArray[np.float64]]:
-    """The firms with a value as codes, and the firms and valued firms per cell."""
+    """The firms with a value as codes (ordered by area, sector and value), and the firms
+    and valued firms per cell."""
     for column in ("area_code", "sector"):
         if column not in firms.columns:
             raise DataError(f"firms: no column {column!r}; the firms need area_code and sector")
@@ -291,7 +292,11 @@ def _prepare(
     n, k = len(areas), len(sector_index)
     everyone = np.bincount(area[placed] * k + sector[placed], minlength=n * k).reshape(n, k)
     valued = placed & np.isfinite(values)
-    coded = _Coded(area[valued], sector[valued], values[valued], n, k)
+    # a stated order (area, sector, value), not the registry's rows: firms alike in all
+    # three are interchangeable, so the seeded permutations give the same p-values
+    # whatever order the registry's rows come in
+    order = np.lexsort((values[valued], sector[valued], area[valued]))
+    coded = _Coded(area[valued][order], sector[valued][order], values[valued][order], n, k)
     counted = np.bincount(coded.area * k + coded.sector, minlength=n * k).reshape(n, k)
     return coded, everyone.astype(float), counted.astype(float)
 
