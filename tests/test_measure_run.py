@@ -222,6 +222,12 @@ def test_suppressed_sums_and_what_gives_them_back_are_blank(runs) -> None:
         assert hidden.any() and (~hidden).sum() > 20
         assert (hidden.to_numpy() == (flags == "suppressed").to_numpy()).all()
         assert rows.loc[hidden, ["value", "lq", "lq_low", "lq_high"]].isna().all().all()
+        # no area with a suppressed cell publishes a quotient: value / lq would give its
+        # total up to a constant per sector, and the total less the rest the hidden cell
+        holding = rows.index[hidden.to_numpy()].get_level_values("area_code").unique()
+        in_holding = rows.index.get_level_values("area_code").isin(holding)
+        assert rows.loc[in_holding, ["lq", "lq_low", "lq_high", "lq_p"]].isna().all().all()
+        assert _area_totals_recovered(rows, hidden).index.intersection(holding).empty
         few = (rows["n_valued"] > 0) & (rows["n_valued"] < 3)
         assert few.any() and rows.loc[few, "value"].isna().all()
         sectors = set(rows.index[hidden.to_numpy()].get_level_values("sector"))
@@ -236,6 +242,25 @@ def test_suppressed_sums_and_what_gives_them_back_are_blank(runs) -> None:
             np.testing.assert_allclose(
                 rows.loc[shown, "value"], raw.reindex(rows.index).loc[shown, "value"]
             )
+
+
+def _area_totals_recovered(rows: pd.DataFrame, hidden: pd.Series) -> pd.Series:
+    """The attack on published quotients: value / lq = area total x (sector total / grand
+    total); the sector factors from the areas whose cells are all published (their total
+    is the sum of its published values), then every area with a published value and
+    quotient gets its total (``hidden``: the suppressed cells)."""
+    frame = rows[["value", "lq"]].reset_index()
+    area, sector = frame["area_code"].to_numpy(), frame["sector"].to_numpy()
+    value, lq = frame["value"].to_numpy(float), frame["lq"].to_numpy(float)
+    complete = pd.Series(~hidden.to_numpy()).groupby(area).all()  # no cell suppressed
+    sums = pd.Series(np.nan_to_num(value)).groupby(area).sum()
+    usable = ~np.isnan(value) & ~np.isnan(lq) & (lq > 0)
+    ratio = pd.Series(np.where(usable, value / np.where(usable, lq, 1.0), np.nan))
+    known = usable & complete.reindex(area).to_numpy()
+    factor = (ratio[known] / sums.reindex(area[known]).to_numpy()).groupby(sector[known]).median()
+    has = usable & np.isin(sector, factor.index)
+    total = ratio[has] / factor.reindex(sector[has]).to_numpy()
+    return total.groupby(area[has]).median()
 
 
 def _page_payload(html: str) -> dict:

@@ -1032,10 +1032,14 @@ def withhold(table: pd.DataFrame, hidden: pd.Series, graph: Graph) -> pd.DataFra
     """The statistics of a measure as they may be published when some of its sums are
     suppressed (disclosure control; see :mod:`klastergeo.analysis.disclosure`).
 
-    - ``value`` is blank in every suppressed cell (``value_flag`` says ``suppressed``),
-      and so are its location quotient, interval and ``lq_p``: the rule the area table
-      applies to the quotients of ``sentra.lq_measure`` (the suppressed cells include
-      the secondary ones, chosen so that no sum can be computed back from the others);
+    - ``value`` is blank in every suppressed cell (``value_flag`` says ``suppressed``)
+      (the suppressed cells include the secondary ones, chosen so that no sum can be
+      computed back from the others);
+    - the location quotient, its interval and ``lq_p`` are blank in every cell of an
+      area that holds a suppressed cell: ``value / lq`` is the area's total times a
+      constant of the sector (the sector's share), so the quotients of the published
+      cells would give the area's total, and the total less the published cells the
+      suppressed one;
     - ``spec_ratio``, ``gi_z``, ``gi_p``, ``lisa_i`` and ``lisa_p`` are blank in every
       sector that holds a suppressed cell: the Gi* z-scores and local Moran values of a
       sector are linear in its area sums up to the sector's mean and spread, so the
@@ -1099,8 +1103,13 @@ def withhold(table: pd.DataFrame, hidden: pd.Series, graph: Graph) -> pd.DataFra
         "value_flag",
         np.where(cell, MARK, "").astype(object),
     )
+    # an LQ is the cell's share of its area's total over the sector's share: value / lq
+    # gives the area's total up to a constant per sector, and with it a suppressed cell
+    # of that area as the total less the published cells; so no quotient is published
+    # in an area that holds a suppressed cell
+    in_area = areas.isin(bad_areas)
     for column in LQ_VALUES:
-        out[column] = out[column].mask(cell)
+        out[column] = out[column].mask(cell | in_area)
     for column in SECTOR_VALUES:
         out[column] = out[column].mask(in_sector | (near if column in _NEAR_VALUES else False))
     return out
