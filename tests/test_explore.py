@@ -282,3 +282,14 @@ def test_the_filter_reads_the_raw_p_values_the_run_decided_on(world, overrides, 
         data.values["firms"]["31"].reindex(counts.index), counts["31"], check_names=False,
         check_dtype=False,
     )  # fmt: skip
+
+
+def test_a_sector_whose_p_values_are_withheld_is_not_filtered(world):
+    """A measure's sector whose Gi* p-values are all withheld (disclosure) ships no
+    filter entry, so the page shows it as computed and says so, instead of colouring no
+    area at every level (an adversarial run saw 0 areas and no word why)."""
+    areas, _graph, table, _counts = world
+    t = table.copy()
+    t.loc[t.index.get_level_values("sector") == "31", "gi_p"] = np.nan
+    f = explore.filter_payload(t, areas.index, ["10", "31"], p_columns={"gi": "gi_p"})
+    assert "31" not in f["gi"] and "10" in f["gi"]

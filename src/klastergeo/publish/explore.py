@@ -372,7 +372,8 @@ def filter_payload(
         p-values in units of 1 / u, "s": sides}}}``; ``u`` is 1,000 when every shipped
         p-value is a multiple of 0.001 (permutations), else 1,000,000; ``s`` is one
         character per shipped area: ``"0"``/``"1"`` cold/hot, or the quadrant
-        ``"1"``-``"4"``.
+        ``"1"``-``"4"``. A sector without any raw p-value of a statistic (withheld by
+        disclosure control) has no entry: the page shows it as computed and says so.
     """
     out: dict[str, Any] = {}
     for stat, column in p_columns.items():
@@ -393,6 +394,8 @@ def filter_payload(
             else:
                 side, known = _hot_side(rows, stat)
             finite = np.isfinite(p)
+            if not finite.any():  # withheld (disclosure) or not computed: the page says
+                continue  # it shows this sector as computed, never "nothing passes"
             keep = np.flatnonzero(finite & known & (p <= max(FILTER_LEVELS)))
             # permutation p-values (k / 1000) in thousandths, the others in millionths
             thousandths = p[keep] * 1000
