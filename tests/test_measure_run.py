@@ -320,13 +320,26 @@ def test_the_measure_selector_recolours_the_map(runs) -> None:
             n = page.evaluate("klastergeo.view.count")
             colours = f"Array.from({{length: {n}}}, (_, i) => klastergeo.view.colourOf(i))"
             firms = page.evaluate(colours)
+            heading = (
+                "Array.from(document.querySelectorAll('.klastergeo-legend b'))"
+                ".map(b => b.textContent).join('|')"
+            )
+            before = page.evaluate(heading)
             page.select_option(".klastergeo-measure", "workers")
             workers = page.evaluate(colours)
+            under = page.evaluate(heading)
             page.select_option(".klastergeo-measure", "firms")
             again = page.evaluate(colours)
+            back = page.evaluate(heading)
         finally:
             chromium.close()
     assert errors == []
+    # the legend names the measure (the firms' heading says "density")
+    assert under != before and back == before
+    words = maps.TEXT["id"]  # the runs are in Indonesian (the default)
+    named = words["spec_of"].format(measure=words["workers"].lower())
+    assert any(part.startswith(named + ":") for part in under.split("|")), under
+    assert not any(part.startswith(named) for part in before.split("|"))
     bins = table.xs(("workers", sector), level=("measure", "sector"))["spec_bin"]
     assert workers == [maps.GISTAR_COLOURS.get(int(b)) for b in bins]
     assert again == firms and workers != firms

@@ -894,6 +894,11 @@ def measure_payload(
         "names": ["firms", *measures],
         "labels": {"firms": t["firms_n"], **{m: t.get(m, m) for m in measures}},
         "values": values,
+        # the legend's heading under a measure (the firms' say "density")
+        "stats": {
+            m: {s: t[f"{s}_of"].format(measure=t.get(m, m).lower()) for s in ("spec", "gi", "lisa")}
+            for m in measures
+        },
     }
 
 

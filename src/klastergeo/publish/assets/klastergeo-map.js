@@ -267,7 +267,9 @@
       var html = extra ? extra() : "";
       html += swatch(data.sentraColour, t.sentra, true);
       if (state.stat !== "none") {
-        var heading = t.stats[state.stat];
+        var own = KG.measure && KG.measure !== "firms" && data.measures &&
+          data.measures.stats && data.measures.stats[KG.measure];
+        var heading = (own && own[state.stat]) || t.stats[state.stat];
         if (state.stat !== "prob" || data.probBySector) {
           heading += ": " + data.sectorLabels[state.sector];
         }
