@@ -395,3 +395,22 @@ def test_a_statistic_without_raw_p_values_stays_as_computed(browser, world, tmp_
         page.close()
     assert after == before > 0
     assert "as computed" in note and lisa_note == ""
+
+
+def test_the_scatterplot_starts_folded_on_a_small_map(browser, page_path: Path) -> None:
+    """In a frame the size of the report's (560 px high) the plot would cover half the
+    map: it starts folded and one click opens it; on a large map it starts open."""
+    small = browser.new_page(viewport={"width": 900, "height": 560})
+    try:
+        small.goto(page_path.as_uri(), wait_until="load")
+        small.wait_for_function("window.klastergeo && window.klastergeo.exploration !== undefined")
+        assert not small.locator(".klastergeo-scatter-plot").is_visible()
+        small.click(".klastergeo-scatter-fold")
+        assert small.locator(".klastergeo-scatter-plot").is_visible()
+    finally:
+        small.close()
+    large = _open(browser, page_path)
+    try:
+        assert large.locator(".klastergeo-scatter-plot").is_visible()
+    finally:
+        large.close()

@@ -13,6 +13,7 @@
   var KG = (window.klastergeo = window.klastergeo || {});
   var SVG = "http://www.w3.org/2000/svg";
   var W = 330;
+  var SMALL_MAP = [800, 640]; // width, height in pixels: below either, folded
   var H = 290;
   var M = { left: 46, right: 10, top: 10, bottom: 34 };
   var GREY = "#c8c8c8";
@@ -326,12 +327,20 @@
       left.style.maxWidth = W + "px";
       body.appendChild(left);
       div.appendChild(body);
-      fold.addEventListener("click", function () {
-        var open = body.style.display === "none";
+      function setOpen(open) {
         body.style.display = open ? "" : "none";
         fold.textContent = open ? "\u2212" : "+";
         fold.title = open ? t.hide : t.show;
+      }
+      fold.addEventListener("click", function () {
+        setOpen(body.style.display === "none");
       });
+      // a small map (the start page's or the report's frame) would be half covered by
+      // the plot: it starts folded there, one click away
+      var size = map.getSize();
+      if (size.y < SMALL_MAP[1] || size.x < SMALL_MAP[0]) {
+        setOpen(false);
+      }
       panel.svg = element("svg", { width: W, height: H, "class": "klastergeo-scatter-plot" }, body);
       panel.svg.style.cursor = "crosshair";
       var foot = document.createElement("div");
