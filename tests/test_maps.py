@@ -488,3 +488,12 @@ def test_the_page_holds_runs_of_classes(map_world, full_map) -> None:
     rows = table.xs("10", level="sector").reindex(areas.index)
     assert (maps.decode_codes(text) - 3).tolist() == rows["gi_bin"].tolist()
     assert len(text) < len(areas) / 2
+
+
+def test_the_title_writes_the_day_in_the_pages_language() -> None:
+    """The map's title box names the day as its language writes it (issue 28)."""
+    t = maps.TEXT["id"]
+    from klastergeo.publish import messages
+
+    box = maps.title_block("Peta", "data.csv", t, messages.date("2026-12-06", "id"))
+    assert "6 Desember 2026" in box and "2026-12-06" not in box

@@ -85,6 +85,8 @@ def test_report_language_and_no_map() -> None:
     assert "Laporan klaster industri" in page
     assert "Tidak ada sentra yang ditemukan." in page
     assert "<iframe" not in page
+    # the run's date as the language writes it, not an ISO UTC timestamp (issue 28)
+    assert "22 November 2026" in page and "2026-11-22T10:00" not in page
     with pytest.raises(ConfigError, match="lang='fr'"):
         report.build_report(SUMMARY, sentra=SENTRA, global_stats=GLOBAL, lang="fr")
 

@@ -667,8 +667,8 @@ def test_another_time_changes_exactly_the_files_that_carry_it(
     assert changed == TIME_FILES
     summary = json.loads(second["summary.json"])
     assert summary["created"] == "2024-06-30T03:00:00+00:00"
-    assert "Dibuat: 2024-06-30 (klastergeo)" in second["map.html"].decode()
-    assert "2024-06-30T03:00:00+00:00" in second["report.html"].decode()
+    assert "Dibuat: 30 Juni 2024 (klastergeo)" in second["map.html"].decode()
+    assert "30 Juni 2024" in second["report.html"].decode()
 
 
 def test_the_run_time_is_in_the_workbook_and_the_geopackages(run: tuple[Path, str]) -> None:

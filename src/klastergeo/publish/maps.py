@@ -374,7 +374,14 @@ def build_map(data: MapInput, style: MapStyle | None = None) -> folium.Map:
         root.html.add_child(raw_element(firm_block(payload)))
     layers_call.add_to(fmap)
     root.html.add_child(
-        raw_element(title_block(style.title or t["title"], style.source, t, style.made))
+        raw_element(
+            title_block(
+                style.title or t["title"],
+                style.source,
+                t,
+                messages.date(style.made or date.today().isoformat(), style.lang),
+            )
+        )
     )
     root.header.add_child(raw_element(PAGE_CSS))
     return fmap
@@ -570,7 +577,8 @@ def title_block(
     t
         The page's words in its language (``source``, ``made``).
     made
-        The day the map was made (ISO); today when None.
+        The day the map was made as the page writes it (``7 Desember 2026``); today
+        (ISO) when None.
     """
     footer = f"{t['source']}: {source}. " if source else ""
     footer += f"{t['made']}: {made or date.today().isoformat()} (klastergeo)"

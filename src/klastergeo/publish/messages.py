@@ -171,6 +171,30 @@ def number(value: Any, lang: str, digits: int = 0) -> str:
     return _formatted(value, lang, f",.{digits}f")
 
 
+def date(value: Any, lang: str) -> str:
+    """A date as the language writes it (``7 Desember 2026``, ``7 December 2026``), from
+    an ISO timestamp (a run's ``created``, in UTC) or a date; empty when missing, text
+    that is not a date as it is.
+
+    Examples
+    --------
+    >>> date("2026-12-06T23:10:00+00:00", "id"), date("2026-01-31", "en")
+    ('6 Desember 2026', '31 January 2026')
+    >>> date(None, "id"), date("soon", "en")
+    ('', 'soon')
+    """
+    if value is None or value is pd.NA or value == "":
+        return ""
+    try:
+        when = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        return str(value)
+    if pd.isna(when):
+        return ""
+    months = text("calendar", lang)["months"].split(",")
+    return f"{when.day} {months[when.month - 1].strip()} {when.year}"
+
+
 def _formatted(value: Any, lang: str, spec: str) -> str:
     """``value`` formatted by ``spec`` with the language's marks; empty when missing,
     text as it is."""

@@ -299,7 +299,7 @@ def build_report(
         lang=lang,
         t=t,
         subtitle=subtitle,
-        created=summary.created,
+        created=messages.date(summary.created, lang),
         version=summary.klastergeo,
         # the file's name, never the machine's path to it (reports get published)
         source=Path(config.source).name,

@@ -132,7 +132,7 @@ def index_page(
         lang=lang,
         t=t,
         title=heading,
-        created=summary.created,
+        created=messages.date(summary.created, lang),
         version=summary.klastergeo,
         source=Path(path).name if path else "",  # the name, never the machine's path
         n_sentra=summary.sentra if isinstance(summary.sentra, int) else 0,
