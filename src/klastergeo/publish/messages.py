@@ -176,6 +176,18 @@ def date(value: Any, lang: str) -> str:
     an ISO timestamp (a run's ``created``, in UTC) or a date; empty when missing, text
     that is not a date as it is.
 
+    Parameters
+    ----------
+    value
+        An ISO date or timestamp (a timestamp's own day, as written), or a date.
+    lang
+        ``"id"`` or ``"en"``.
+
+    Returns
+    -------
+    str
+        The day, the month's name in the language and the year.
+
     Examples
     --------
     >>> date("2026-12-06T23:10:00+00:00", "id"), date("2026-01-31", "en")
