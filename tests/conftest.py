@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from tests.worlds import places
+from tests.worlds.browser import CHROMIUM, FLAGS
 from tests.worlds.lattice import area_table, firms_in, lattice
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "boundaries"
@@ -65,6 +66,19 @@ def lombok_villages(data_dir: Path) -> tuple:
     from tests.worlds.value_chain import AREA
 
     return places.villages(data_dir, AREA)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium through Playwright, one per test module (skipped without
+    Playwright)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from klastergeo.publish import maps
-from tests.worlds.browser import CHROMIUM, FLAGS
+from tests.worlds.browser import CHROMIUM
 from tests.worlds.lattice import related_firms
 
 pytestmark = [
@@ -26,17 +26,6 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def page_path(full_map, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return maps.save_map(full_map, tmp_path_factory.mktemp("map") / "map.html")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def _open(browser, path: Path):

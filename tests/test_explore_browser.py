@@ -14,7 +14,7 @@ import pytest
 
 from klastergeo.analysis.autocorrelation import fdr_adjust
 from klastergeo.publish import explore, maps
-from tests.worlds.browser import CHROMIUM, FLAGS
+from tests.worlds.browser import CHROMIUM
 from tests.worlds.explore import explore_world
 
 pytestmark = [
@@ -42,17 +42,6 @@ def page_path(world, tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     fmap = maps.build_map(data, maps.MapStyle(lang="en", tiles="none"))
     return maps.save_map(fmap, tmp_path_factory.mktemp("explore") / "map.html")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def _open(browser, path: Path, sector: str = "31"):

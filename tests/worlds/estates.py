@@ -26,6 +26,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from tests.worlds.places import grow
+
 #: The province whose real villages the world is made on (Banten).
 AREA = "36"
 SECTORS = ("10", "47", "56", "13", "14", "16", "22", "23", "25", "31")
@@ -60,23 +62,6 @@ class World:
     estates: dict[str, tuple[str, ...]]  # name -> village codes
 
 
-def _grow(
-    start: str, size: int, graph, allowed: set[str], rng: np.random.Generator
-) -> tuple[str, ...]:
-    """``size`` contiguous villages from ``start`` within ``allowed`` (seeded breadth-first
-    growth from a random frontier village); fewer if ``allowed`` runs out."""
-    chosen = [start]
-    frontier: list[str] = []
-    while len(chosen) < size:
-        for code in graph[chosen[-1]].index:
-            if code in allowed and code not in chosen and code not in frontier:
-                frontier.append(code)
-        if not frontier:
-            break
-        chosen.append(frontier.pop(int(rng.integers(len(frontier)))))
-    return tuple(chosen)
-
-
 def _place(
     areas: gpd.GeoDataFrame, graph, prefix: str, size: int, taken: set[str], rng
 ) -> tuple[str, ...]:
@@ -86,7 +71,7 @@ def _place(
     free = inside - taken
     for _ in range(200):  # tries (a few): a start whose group reaches its size
         start = sorted(free)[int(rng.integers(len(free)))]
-        chosen = _grow(start, size, graph, free, rng)
+        chosen = grow(start, size, graph, free, rng)
         if len(chosen) == size:
             taken.update(chosen)
             taken.update(n for c in chosen for n in graph[c].index)

@@ -3,6 +3,7 @@ firms' points drawn inside them."""
 
 from __future__ import annotations
 
+from collections.abc import Container
 from pathlib import Path
 
 import geopandas as gpd
@@ -66,3 +67,20 @@ def points_alone_in(
     if len(todo):
         raise RuntimeError(f"no point found inside {len(todo)} village(s) alone")
     return x, y
+
+
+def grow(
+    start: str, size: int, graph, allowed: Container[str], rng: np.random.Generator
+) -> tuple[str, ...]:
+    """``size`` contiguous villages from ``start`` within ``allowed`` (seeded breadth-first
+    growth, taking a random frontier village each time); fewer if ``allowed`` runs out."""
+    chosen = [start]
+    frontier: list[str] = []
+    while len(chosen) < size:
+        for code in graph[chosen[-1]].index:
+            if code in allowed and code not in chosen and code not in frontier:
+                frontier.append(code)
+        if not frontier:
+            break
+        chosen.append(frontier.pop(int(rng.integers(len(frontier)))))
+    return tuple(chosen)

@@ -34,6 +34,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from tests.worlds.places import grow
+
 #: The province whose real villages the world is made on (Jawa Timur).
 AREA = "35"
 SECTORS = ("10", "47", "56", "13", "14", "15", "16", "22", "23", "25", "31", "32")
@@ -47,23 +49,6 @@ class World:
     counts: pd.DataFrame  # villages x sectors
     planted: dict[str, tuple[str, tuple[str, ...]]]  # name -> (sector, village codes)
     decoys: dict[str, tuple[str, ...]]  # name -> village codes
-
-
-def _grow(
-    start: str, size: int, graph, allowed: pd.Index, rng: np.random.Generator
-) -> tuple[str, ...]:
-    """``size`` contiguous villages from ``start`` within ``allowed`` (seeded breadth
-    first growth, taking a random frontier village each time)."""
-    chosen = [start]
-    frontier: list[str] = []
-    while len(chosen) < size:
-        for code in graph[chosen[-1]].index:
-            if code in allowed and code not in chosen and code not in frontier:
-                frontier.append(code)
-        if not frontier:
-            break
-        chosen.append(frontier.pop(int(rng.integers(len(frontier)))))
-    return tuple(chosen)
 
 
 def _in(areas: gpd.GeoDataFrame, prefix: str) -> pd.Index:
@@ -95,12 +80,12 @@ def generate(areas: gpd.GeoDataFrame, graph, seed: int) -> World:
 
     malang_kota = _in(areas, "35.73")
     start = _interior(areas, graph, "35.73", rng)
-    plant("urban", "14", _grow(start, 10, graph, malang_kota, rng), 7, 18)
+    plant("urban", "14", grow(start, 10, graph, malang_kota, rng), 7, 18)
     malang = _in(areas, "35.07")
     plant(
         "dispersed",
         "13",
-        _grow(_interior(areas, graph, "35.07", rng), 9, graph, malang, rng),
+        grow(_interior(areas, graph, "35.07", rng), 9, graph, malang, rng),
         8,
         12,
     )
@@ -109,29 +94,25 @@ def generate(areas: gpd.GeoDataFrame, graph, seed: int) -> World:
     edge = [c for c in malang if any(n in pasuruan for n in graph[c].index)]
     a = edge[int(rng.integers(len(edge)))]
     b = next(n for n in graph[a].index if n in pasuruan)
-    side_a = _grow(a, 2, graph, malang, rng)
-    side_b = _grow(b, 2, graph, pasuruan, rng)
+    side_a = grow(a, 2, graph, malang, rng)
+    side_b = grow(b, 2, graph, pasuruan, rng)
     plant("border", "23", side_a + side_b, 12, 20)
     plant("roadside", "16", _road(areas, graph, rng), 6, 12)
     for name, prefix in (("twin_pasuruan", "35.14"), ("twin_gresik", "35.25")):
         inside = _in(areas, prefix)
-        plant(
-            name, "31", _grow(_interior(areas, graph, prefix, rng), 3, graph, inside, rng), 15, 30
-        )
+        plant(name, "31", grow(_interior(areas, graph, prefix, rng), 3, graph, inside, rng), 15, 30)
     sidoarjo = _in(areas, "35.15")
-    plant(
-        "hub", "25", _grow(_interior(areas, graph, "35.15", rng), 3, graph, sidoarjo, rng), 20, 30
-    )
+    plant("hub", "25", grow(_interior(areas, graph, "35.15", rng), 3, graph, sidoarjo, rng), 20, 30)
     # decoys: dense in every sector, in the background's mix
     surabaya = _in(areas, "35.78")
-    centre = _grow(_interior(areas, graph, "35.78", rng), 9, graph, surabaya, rng)
+    centre = grow(_interior(areas, graph, "35.78", rng), 9, graph, surabaya, rng)
     counts.loc[list(centre)] = rng.multinomial(rng.poisson(40 * 15, len(centre)), SHARES)
     gresik = _in(areas, "35.25").difference(list(planted["twin_gresik"][1]))
     taken = set(planted["twin_gresik"][1]) | {
         n for c in planted["twin_gresik"][1] for n in graph[c].index
     }
     allowed = gresik.difference(list(taken))
-    estate = _grow(allowed[int(rng.integers(len(allowed)))], 4, graph, allowed, rng)
+    estate = grow(allowed[int(rng.integers(len(allowed)))], 4, graph, allowed, rng)
     counts.loc[list(estate)] = rng.multinomial(rng.poisson(12 * 8, len(estate)), SHARES)
     return World(areas, graph, counts, planted, {"city": centre, "estate": estate})
 

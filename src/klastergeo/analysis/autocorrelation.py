@@ -68,6 +68,7 @@ __all__ = [
     "local_gstar",
     "local_join_count",
     "local_moran",
+    "pseudo_p",
 ]
 
 logger = logging.getLogger(__name__)
@@ -249,13 +250,29 @@ def _flat(array: NDArray[np.float64]) -> NDArray[np.float64]:
 # --------------------------------------------------------------------------------------
 
 
-def _pseudo_p(
-    greater: NDArray[np.int32],
-    lesser: NDArray[np.int32],
+def pseudo_p(
+    greater: NDArray[np.integer[Any]],
+    lesser: NDArray[np.integer[Any]],
     permutations: int,
     alternative: Alternative,
 ) -> NDArray[np.float64]:
-    """Pseudo p-values from the counts of permuted statistics >= and <= the observed."""
+    """Pseudo p-values from the counts of permuted statistics >= and <= the observed.
+
+    Parameters
+    ----------
+    greater, lesser
+        Per statistic, how many permuted values were at least / at most the observed.
+    permutations
+        The permutations counted.
+    alternative
+        ``"greater"``, ``"lesser"``, ``"folded"`` (the smaller tail, esda's ``p_sim``)
+        or ``"two-sided"`` (twice it, capped at 1).
+
+    Returns
+    -------
+    ndarray
+        ``(count + 1) / (permutations + 1)`` of the tail the alternative names.
+    """
     p_greater = np.asarray((greater + 1.0) / (permutations + 1.0), dtype=np.float64)
     p_lesser = np.asarray((lesser + 1.0) / (permutations + 1.0), dtype=np.float64)
     if alternative == "greater":
@@ -402,7 +419,7 @@ def _warn_undefined(
 
 
 def _check_alternative(alternative: Alternative) -> None:
-    _pseudo_p(np.zeros(1, np.int32), np.zeros(1, np.int32), 1, alternative)
+    pseudo_p(np.zeros(1, np.int32), np.zeros(1, np.int32), 1, alternative)
 
 
 @accepts_w
@@ -585,7 +602,7 @@ def local_join_count(
             seed=seed,
             threads=threads,
         )
-        p_sim = _pseudo_p(ge, le, permutations, alternative)
+        p_sim = pseudo_p(ge, le, permutations, alternative)
         p_sim[statistic == 0] = np.nan
     frame = pd.DataFrame({"statistic": _flat(statistic), "p_sim": _flat(p_sim)})
     return _shape(frame, prepared)
@@ -813,7 +830,7 @@ def _global_result(
         tolerance = 1e-12 * max(1.0, abs(value))
         ge = int((simulated >= value - tolerance).sum())
         le = int((simulated <= value + tolerance).sum())
-        p_sim = float(_pseudo_p(np.array([ge]), np.array([le]), permutations, alternative)[0])
+        p_sim = float(pseudo_p(np.array([ge]), np.array([le]), permutations, alternative)[0])
     return GlobalStatistic(
         name=name,
         value=float(value),

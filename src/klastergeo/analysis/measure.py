@@ -693,12 +693,16 @@ def _value_local(
     if permutations > 0:
         gi_sim = np.where(
             np.isfinite(gi_z),
-            _one_p(nulls.gstar_ge, nulls.gstar_le, permutations, options["alternative"]),
+            autocorrelation.pseudo_p(
+                nulls.gstar_ge, nulls.gstar_le, permutations, options["alternative"]
+            ),
             np.nan,
         )
         lisa_sim = np.where(
             np.isfinite(lisa_i),
-            _one_p(nulls.moran_ge, nulls.moran_le, permutations, options["alternative"]),
+            autocorrelation.pseudo_p(
+                nulls.moran_ge, nulls.moran_le, permutations, options["alternative"]
+            ),
             np.nan,
         )
     else:
@@ -823,7 +827,7 @@ def bivariate_moran(
     p_sim = np.full(n, np.nan)
     if permutations > 0:
         ge, le = _conditional_counts(zx, zy, row, statistic, scale, permutations, seed)
-        p_sim = _one_p(ge, le, permutations, alternative)
+        p_sim = autocorrelation.pseudo_p(ge, le, permutations, alternative)
         p_sim[~np.isfinite(statistic)] = np.nan
     decide = autocorrelation.fdr_adjust(p_sim) if fdr else p_sim
     quadrant = np.where(decide <= alpha, _quadrants(vx, graph, vy), 0).astype(np.int64)
@@ -966,26 +970,6 @@ def measure_bivariate(
         alpha=alpha,
         alternative=alternative,
         fdr=fdr,
-    )
-
-
-def _one_p(
-    ge: NDArray[np.int64], le: NDArray[np.int64], permutations: int, alternative: str
-) -> NDArray[np.float64]:
-    greater = np.asarray((ge + 1.0) / (permutations + 1.0), dtype=np.float64)
-    lesser = np.asarray((le + 1.0) / (permutations + 1.0), dtype=np.float64)
-    if alternative == "greater":
-        return greater
-    if alternative == "lesser":
-        return lesser
-    folded = np.minimum(greater, lesser)
-    if alternative == "folded":
-        return folded
-    if alternative == "two-sided":
-        return np.minimum(1.0, 2.0 * folded)
-    raise ConfigError(
-        f"alternative={alternative!r} is not accepted; use 'two-sided', 'greater', 'lesser' "
-        "or 'folded'"
     )
 
 
