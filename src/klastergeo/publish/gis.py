@@ -29,6 +29,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -37,6 +38,8 @@ import numpy as np
 import pandas as pd
 
 from klastergeo.io.files import atomic_path, note, writing
+from klastergeo.publish import gis_style
+from klastergeo.publish.gis_style import PARENT_LEVELS
 
 __all__ = [
     "MAX_FIELDS",
@@ -48,6 +51,7 @@ __all__ = [
     "fixed_gdal_time",
     "gdal_time",
     "gpkg_names",
+    "head_count",
     "layer_groups",
     "measure_layer",
     "note_nul",
@@ -75,12 +79,14 @@ MAX_FIELDS = 1998
 #: Column names GDAL keeps for itself in a GeoPackage layer: the feature id and the
 #: geometry column (compared without case, as SQLite compares names).
 RESERVED = ("fid", "geom")
-#: The first columns of every areas layer.
-_BASE = ("area_code", "name", "n_firms")
 
 
 def areas_layer(
-    areas: gpd.GeoDataFrame, table: pd.DataFrame, sectors: Sequence[str]
+    areas: gpd.GeoDataFrame,
+    table: pd.DataFrame,
+    sectors: Sequence[str],
+    *,
+    parents: pd.DataFrame | None = None,
 ) -> gpd.GeoDataFrame:
     """The areas with their statistics, one row per area and a column per statistic and
     sector (see the module docstring), in EPSG:4326.
@@ -93,6 +99,11 @@ def areas_layer(
         The area x sector table (indexed by ``area_code`` and ``sector``).
     sectors
         The analysed sectors, whose columns the layer gets (in this order).
+    parents
+        The names of each area's parents, indexed by area code, a column per level
+        (:data:`~klastergeo.publish.gis_style.PARENT_LEVELS`: ``kecamatan``,
+        ``kabupaten``, ``provinsi``; those present), written after ``name``; None for
+        none (custom polygons).
 
     Returns
     -------
@@ -104,6 +115,9 @@ def areas_layer(
         {"name": areas["name"].astype(str).to_numpy()},
         index=pd.Index(codes, name="area_code"),
     )
+    for level in PARENT_LEVELS if parents is not None else ():
+        if level in parents.columns:
+            out[level] = parents[level].reindex(codes).astype("string").to_numpy()
     totals = table["n_firms"].groupby(level="area_code").sum()
     out["n_firms"] = totals.reindex(codes).fillna(0).astype("int64").to_numpy()
     present = [c for c in WIDE_COLUMNS if c in table.columns]
@@ -196,9 +210,33 @@ def gpkg_names(names: Sequence[str], *, file: str = "") -> dict[str, str]:
     return renamed
 
 
-def layer_groups(columns: Sequence[str], *, base: int = len(_BASE) - 1) -> list[list[str]]:
+def head_count(columns: Sequence[str]) -> int:
+    """How many first columns of a wide layer are the area's own (``name``, its parents'
+    names, ``n_firms``; ``area_code`` is the index), before the sectors' columns.
+
+    Parameters
+    ----------
+    columns
+        The layer's attribute columns, in order.
+
+    Examples
+    --------
+    >>> head_count(["name", "kecamatan", "n_firms", "lq_10"])
+    3
+    """
+    own = {"name", "n_firms", *PARENT_LEVELS}
+    count = 0
+    for column in columns:
+        if str(column) not in own:
+            break
+        count += 1
+    return count
+
+
+def layer_groups(columns: Sequence[str], *, base: int | None = None) -> list[list[str]]:
     """The attribute columns of each layer a wide areas layer is written as: the first
-    ``base`` columns (``name``, ``n_firms``; ``area_code`` is the index) in every layer,
+    ``base`` columns (:func:`head_count` when None: ``name``, the parents' names,
+    ``n_firms``; ``area_code`` is the index) in every layer,
     then whole sectors (the columns sharing a suffix after the last ``_``, in order) as
     long as a layer holds at most :data:`MAX_FIELDS` attributes with ``area_code``.
 
@@ -214,6 +252,7 @@ def layer_groups(columns: Sequence[str], *, base: int = len(_BASE) - 1) -> list[
     >>> layer_groups(["name", "n_firms", "lq_10", "gi_bin_10", "lq_31", "gi_bin_31"])
     [['name', 'n_firms', 'lq_10', 'gi_bin_10', 'lq_31', 'gi_bin_31']]
     """
+    base = head_count(columns) if base is None else base
     head, rest = list(columns[:base]), list(columns[base:])
     blocks: list[list[str]] = []
     for column in rest:
@@ -285,8 +324,11 @@ def write_layers(
     layer: gpd.GeoDataFrame,
     sentra: gpd.GeoDataFrame,
     created: str | datetime | None = None,
+    lang: str = "id",
 ) -> list[Path]:
-    """Write ``areas.gpkg`` and ``sentra.gpkg`` (each replaced only once written whole).
+    """Write ``areas.gpkg`` and ``sentra.gpkg`` (each replaced only once written whole),
+    each with its fields' titles and a default QGIS style
+    (:mod:`~klastergeo.publish.gis_style`).
 
     Parameters
     ----------
@@ -300,35 +342,47 @@ def write_layers(
     created
         The run's time (``summary.json`` ``created``), written as the layers'
         ``last_change``; None for the time of writing.
+    lang
+        The run's language: the fields' titles and the styles' labels.
 
     Returns
     -------
     list of Path
         The files written.
     """
+    look = _Look(lang=lang, created=created)
     with fixed_gdal_time(created):
-        written = [_write_areas(layer, folder / "areas.gpkg")]
+        written = [_write_areas(layer, folder / "areas.gpkg", look)]
         shapes = sentra.reset_index()
         if shapes.crs is not None:
             shapes = shapes.to_crs(4326)
         for column in shapes.columns:  # ids and labels as text, whatever pandas inferred
             if shapes[column].dtype == object and column != shapes.geometry.name:
                 shapes[column] = shapes[column].astype("string")
-        written.append(_write(shapes, folder / "sentra.gpkg", "sentra"))
+        written.append(_write(shapes, folder / "sentra.gpkg", "sentra", look=look))
     logger.info("GIS layers: %d areas, %d sentra", len(layer), len(shapes))
     return written
 
 
-def _write_areas(layer: gpd.GeoDataFrame, path: Path) -> Path:
+@dataclass(frozen=True)
+class _Look:
+    """How a GeoPackage's layers are described: the language of their titles and
+    styles, and the run's time."""
+
+    lang: str
+    created: str | datetime | None
+
+
+def _write_areas(layer: gpd.GeoDataFrame, path: Path, look: _Look) -> Path:
     """``areas.gpkg``: one layer ``areas``, or, too wide for one, whole sectors in layers
     ``areas``, ``areas_2``... and a table ``sectors`` (sector -> layer)."""
     attributes = [c for c in layer.columns if c != layer.geometry.name]
     groups = layer_groups(attributes)
     frames = [layer[[*group, layer.geometry.name]].reset_index() for group in groups]
     if len(groups) == 1:
-        return _write(frames[0], path, "areas")
+        return _write(frames[0], path, "areas", look=look)
     names = ["areas", *(f"areas_{i}" for i in range(2, len(groups) + 1))]
-    base = len(_BASE) - 1
+    base = head_count(attributes)
     index = pd.DataFrame(
         [
             (sector, name)
@@ -349,7 +403,7 @@ def _write_areas(layer: gpd.GeoDataFrame, path: Path) -> Path:
         "each with area_code, name and n_firms; the table 'sectors' says which layer holds "
         "which sector",
     )
-    return _write(frames, path, names, table=index)
+    return _write(frames, path, names, table=index, look=look)
 
 
 #: What a NUL character in a text is written as in a GeoPackage.
@@ -404,11 +458,13 @@ def _write(
     layers: str | list[str],
     *,
     table: pd.DataFrame | None = None,
+    look: _Look | None = None,
 ) -> Path:
     """Write one layer (or several, and an attribute ``table`` named ``sectors``) into
     a new GeoPackage, replaced only once written whole; columns a GeoPackage cannot take
     as they are renamed (:func:`gpkg_names`), NUL characters of texts escaped (with a
-    note). A full or read-only disk is an ``OSError``
+    note); with ``look``, the fields' titles and the layers' styles stored
+    (:func:`_describe`). A full or read-only disk is an ``OSError``
     naming ``path`` (:func:`klastergeo.io.files.writing`, inside :func:`atomic_path`)."""
     frames = frames if isinstance(frames, list) else [frames]
     layers = layers if isinstance(layers, list) else [layers]
@@ -419,6 +475,7 @@ def _write(
             # the disk is looked at while the partial file still takes its space
             with writing(path):
                 nul = 0
+                written = []
                 for frame, name in zip(frames, layers, strict=True):
                     columns = [c for c in frame.columns if c != frame.geometry.name]
                     renamed = gpkg_names(columns, file=path.name if name == layers[0] else "")
@@ -427,16 +484,35 @@ def _write(
                     frame, found = _nul_free(frame)
                     nul = nul if name != layers[0] else found  # the layers share the names
                     frame.to_file(scratch, driver="GPKG", layer=name, engine="pyogrio")
+                    written.append((name, frame))
                 if nul:
                     note_nul(path.name, nul)
                 if table is not None:
                     import pyogrio
 
                     pyogrio.write_dataframe(table, scratch, layer="sectors", driver="GPKG")
+                if look is not None:
+                    _describe(scratch, written, look)
             scratch.replace(tmp)
         finally:
             scratch.unlink(missing_ok=True)
     return path
+
+
+def _describe(path: Path, layers: list[tuple[str, gpd.GeoDataFrame]], look: _Look) -> None:
+    """Store each layer's field titles and default style in the GeoPackage ``path``:
+    an areas or measure layer styled by its specialisation classes, the sentra as
+    outlines."""
+    titles, styles = {}, []
+    for name, frame in layers:  # a few layers
+        attributes = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+        titles[name] = gis_style.field_titles(list(attributes.columns), lang=look.lang)
+        if name == "sentra":
+            styles.append(gis_style.sentra_style(attributes, name, lang=look.lang))
+        else:
+            style = gis_style.areas_style(attributes, name, lang=look.lang)
+            styles += [style] if style is not None else []
+    gis_style.describe(path, titles=titles, styles=styles, created=look.created)
 
 
 #: The statistics of a measure ``measures.gpkg`` holds per sector (its column prefixes).
@@ -469,11 +545,15 @@ def measure_layer(areas: gpd.GeoDataFrame, table: pd.DataFrame) -> gpd.GeoDataFr
     Returns
     -------
     GeoDataFrame
-        One row per area, in the order of ``areas``: ``name``, ``n_firms`` (the firms
+        One row per area, in the order of ``areas``: ``name``, its parents' names (as in
+        ``areas``), ``n_firms`` (the firms
         with a value of the measure) and the columns above, sector by sector.
     """
     codes = areas.index
     out = pd.DataFrame({"name": areas["name"].astype(str).to_numpy()}, index=codes)
+    for level in PARENT_LEVELS:  # the areas layer's parents' names, when it has them
+        if level in areas.columns:
+            out[level] = areas[level].to_numpy()
     valued = table["n_valued"].groupby(level="area_code").sum()
     out["n_firms"] = valued.reindex(codes).fillna(0).astype("int64").to_numpy()
     sectors = [str(s) for s in table.index.get_level_values("sector").unique()]
@@ -498,6 +578,7 @@ def write_measure_layers(
     areas: gpd.GeoDataFrame,
     measures: dict[str, pd.DataFrame],
     created: str | datetime | None = None,
+    lang: str = "id",
 ) -> Path | None:
     """Write ``measures.gpkg``: one layer per measure (:func:`measure_layer`; a measure
     too wide for one layer continues in ``<measure>_2``...). Nothing without measures.
@@ -512,6 +593,8 @@ def write_measure_layers(
         Per measure (firms too, first), its published statistics.
     created
         The run's time, written as the layers' ``last_change``.
+    lang
+        The run's language: the fields' titles and the styles' labels.
     """
     if not measures:
         return None
@@ -524,4 +607,6 @@ def write_measure_layers(
             frames.append(layer[[*group, layer.geometry.name]].reset_index())
             names.append(measure if i == 1 else f"{measure}_{i}")
     with fixed_gdal_time(created):
-        return _write(frames, folder / "measures.gpkg", names)
+        return _write(
+            frames, folder / "measures.gpkg", names, look=_Look(lang=lang, created=created)
+        )

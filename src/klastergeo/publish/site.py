@@ -35,9 +35,14 @@ __all__ = [
     "FIRM_DECIMALS",
     "PERIOD_PAGES",
     "PERIOD_TABLES",
+    "PUBLIC_FILES",
+    "downloads",
+    "downloads_html",
     "embed_snippet",
+    "firm_sheets",
     "index_page",
     "public_summary",
+    "public_workbook",
     "publish",
 ]
 
@@ -45,12 +50,32 @@ logger = logging.getLogger(__name__)
 
 #: Decimal degrees of published firm coordinates (3: about 110 m).
 FIRM_DECIMALS = 3
-#: Public downloads of a run: file -> description, per language (the ``downloads``
-#: group of :mod:`klastergeo.publish.messages`).
+#: What each output of a run holds: file (a folder ends with ``/``) -> description,
+#: per language (the ``downloads`` group of :mod:`klastergeo.publish.messages`), in the
+#: order the index page lists them.
 DOWNLOADS: dict[str, dict[str, str]] = {
     name: {lang: messages.MESSAGES["downloads"][lang][name] for lang in messages.LANGS}
     for name in messages.MESSAGES["downloads"]["en"]
 }
+#: Files of a run a site publishes as they are (the workbook without its firm-level
+#: sheets, :func:`public_workbook`; the area table as ``areas.csv``): pages, area-level
+#: layers and aggregate tables, all written through disclosure control.
+PUBLIC_FILES = (
+    "report.html",
+    "areas.gpkg",
+    "sentra.gpkg",
+    "measures.gpkg",
+    "sentra.geojson",
+    "sentra.csv",
+    "sentra_areas.csv",
+    "global.csv",
+    "concentration.csv",
+    "typology.csv",
+    "diagnosis.csv",
+    "clark_evans.csv",
+)
+#: The pages of a folder that link the others (never listed among its files).
+_START = "index.html"
 #: The index page's texts per language (the ``site`` group of the catalogue).
 _TEXT = messages.MESSAGES["site"]
 
@@ -79,8 +104,70 @@ def embed_snippet(title: str, *, src: str = "map.html") -> str:
 
 
 def _size(path: Path) -> str:
-    size = path.stat().st_size
+    if path.is_dir():
+        size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    else:
+        size = path.stat().st_size
     return f"{size / 1e6:.1f} MB" if size >= 1e5 else f"{size / 1e3:.0f} kB"
+
+
+def downloads(folder: str | Path, lang: str) -> list[dict[str, str]]:
+    """The outputs in ``folder`` with one line each on what they hold, in ``lang``:
+    every file and folder of :data:`DOWNLOADS` present (``summary.json`` always: it is
+    written last, when a run folder is committed), in that order.
+
+    Parameters
+    ----------
+    folder
+        A run folder or a published site.
+    lang
+        ``"id"`` or ``"en"``.
+
+    Returns
+    -------
+    list of dict
+        ``name`` (a folder ends with ``/``), ``href`` (empty for a folder: a web server
+        may not list it), ``what`` and ``size``.
+    """
+    folder = Path(folder)
+    lang = messages.check_lang(lang)
+    out = []
+    for name, what in DOWNLOADS.items():
+        path = folder / name.rstrip("/")
+        present = path.is_dir() if name.endswith("/") else path.is_file()
+        if not (present or name == "summary.json"):
+            continue
+        out.append(
+            {
+                "name": name,
+                "href": "" if name.endswith("/") else name,
+                "what": what[lang],
+                "size": _size(path) if present else "",
+            }
+        )
+    return out
+
+
+def downloads_html(folder: str | Path, lang: str) -> str:
+    """:func:`downloads` as the list a page shows (``<ul class="files">``), escaped.
+
+    Parameters
+    ----------
+    folder
+        A run folder or a published site.
+    lang
+        ``"id"`` or ``"en"``.
+    """
+    import html
+
+    items = []
+    for item in downloads(folder, lang):
+        name = html.escape(item["name"])
+        load = "" if name.endswith(".html") else " download"  # a page opens, a file downloads
+        link = f'<a href="{name}"{load}>{name}</a>' if item["href"] else f"<code>{name}</code>"
+        size = f" ({html.escape(item['size'])})" if item["size"] else ""
+        items.append(f"<li>{link} &ndash; {html.escape(item['what'])}{size}</li>")
+    return '<ul class="files">\n' + "\n".join(items) + "\n</ul>"
 
 
 def index_page(
@@ -92,7 +179,8 @@ def index_page(
     figures: Sequence[str] = (),
     captions: Mapping[str, str] | None = None,
 ) -> str:
-    """The landing page of a run folder (links only to files present in ``folder``).
+    """The landing page of a run folder: its key numbers, map, figures and every output
+    present in ``folder`` with what it holds (:func:`downloads`).
 
     Parameters
     ----------
@@ -110,20 +198,11 @@ def index_page(
         Each figure's caption (its alternative text); the file name when missing.
     """
     import jinja2
+    import markupsafe
 
     folder = Path(folder)
     t = _TEXT[messages.check_lang(lang)]
     heading = title or t["title"]
-    # summary.json is written last, when a run folder is committed
-    downloads = [
-        {
-            "href": name,
-            "what": what[lang],
-            "size": _size(folder / name) if (folder / name).exists() else "",
-        }
-        for name, what in DOWNLOADS.items()
-        if (folder / name).exists() or name == "summary.json"
-    ]
     template = jinja2.Environment(autoescape=True).from_string(
         resources.files("klastergeo.publish").joinpath("templates/index.html.j2").read_text("utf-8")
     )
@@ -140,7 +219,7 @@ def index_page(
         n_areas=messages.number(summary.areas.count if summary.areas else 0, lang),
         has_map=(folder / "map.html").exists(),
         has_report=(folder / "report.html").exists(),
-        downloads=downloads,
+        downloads=markupsafe.Markup(downloads_html(folder, lang)),  # escaped there
         figures=[
             {"src": f, "alt": (captions or {}).get(f, Path(f).name)}
             for f in figures
@@ -289,10 +368,10 @@ def _publish_run(
     figures = sorted(f"figures/{p.name}" for p in (stage / "figures").glob("*.png"))
     title = config.map_title
     public = _published(summary, with_firms=with_firms, firm_decimals=firm_decimals)
+    write_text(stage / "embed.html", embed_snippet(title or _TEXT[language]["title"]) + "\n")
     write_text(
         stage / "index.html", index_page(public, stage, lang=language, title=title, figures=figures)
     )
-    write_text(stage / "embed.html", embed_snippet(title or _TEXT[language]["title"]) + "\n")
     return public
 
 
@@ -479,14 +558,19 @@ def _copy_public(
 ) -> None:
     """Copy the run's public files into ``stage``: the map without firm data (or with
     rounded firms) and its province scripts, the area table as CSV (in the run's
-    ``csv_locale``), figures, diagnosis and the aggregate tables."""
+    ``csv_locale``), figures, diagnosis, the aggregate tables and area-level layers
+    (:data:`PUBLIC_FILES`), and the workbook without its firm-level sheets (whole with
+    ``with_firms``)."""
     from klastergeo.publish import maps
 
-    for name in ("report.html", *DOWNLOADS):
-        if name in _FIRM_LEVEL or name == "areas.csv":
-            continue
+    for name in PUBLIC_FILES:
         if (source / name).exists():
             _copy(source / name, stage / name)
+    if (source / "results.xlsx").exists():
+        if with_firms:
+            _copy(source / "results.xlsx", stage / "results.xlsx")
+        else:
+            public_workbook(source / "results.xlsx", stage / "results.xlsx")
     if (source / "map.html").exists():
         page = (source / "map.html").read_text(encoding="utf-8")
         page = (
@@ -524,10 +608,71 @@ def _copy(source: Path, target: Path) -> None:
         raise cause from err
 
 
-#: Files of a run that hold one row per firm: never copied into a site as they are.
-_FIRM_LEVEL = frozenset(
-    {"firms", "firms.geojson", "firms.parquet", "rejected.csv", "repaired.csv", "skipped.csv"}
-)
+def firm_sheets(lang: str) -> list[str]:
+    """The titles of the workbook's sheets that hold one row per firm (the rejected
+    records), in ``lang``.
+
+    Parameters
+    ----------
+    lang
+        The workbook's language (the run's).
+    """
+    from klastergeo.publish import workbook
+
+    own = getattr(workbook, "firm_sheets", None)  # the workbook's own list, when it has one
+    if callable(own):
+        return list(own(lang))
+    return [workbook.SHEETS[messages.check_lang(lang)]["rejected"]]
+
+
+def public_workbook(source: Path, target: Path) -> Path:
+    """Copy the workbook ``source`` to ``target`` without the sheets holding firm-level
+    rows (:func:`firm_sheets`, in either language); every other sheet, its formats and
+    the workbook's dates as they were (each part's date is the source's, so that the
+    same run publishes the same bytes).
+
+    Parameters
+    ----------
+    source
+        A run's ``results.xlsx``.
+    target
+        The copy (written whole, then moved into place).
+    """
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    from klastergeo.io.files import atomic_path
+
+    book = load_workbook(source)
+    firm = {title for lang in messages.LANGS for title in firm_sheets(lang)}
+    for title in [t for t in book.sheetnames if t in firm]:
+        del book[title]
+    with atomic_path(target) as tmp:
+        scratch = tmp.with_name(tmp.name + ".xlsx")
+        try:
+            book.save(scratch)
+            with zipfile.ZipFile(source) as original:
+                dates = {i.filename: i.date_time for i in original.infolist()}
+                core = original.read("docProps/core.xml")
+            stamp = next(iter(dates.values()), (1980, 1, 1, 0, 0, 0))
+            with (
+                zipfile.ZipFile(scratch) as saved,
+                zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as out,
+            ):
+                for info in saved.infolist():
+                    when = dates.get(info.filename, stamp)
+                    entry = zipfile.ZipInfo(info.filename, date_time=when)
+                    entry.compress_type = zipfile.ZIP_DEFLATED
+                    entry.external_attr = 0o644 << 16
+                    entry.create_system = 3
+                    data = core if info.filename == "docProps/core.xml" else saved.read(info)
+                    out.writestr(entry, data)
+        finally:
+            scratch.unlink(missing_ok=True)
+    return target
+
+
 #: Firm attributes a site publishes with ``--with-firms``.
 _PUBLIC_FIRM_COLUMNS = ("name", "kbli", "sector", "area_code", "sentra_id")
 

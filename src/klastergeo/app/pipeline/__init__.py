@@ -260,7 +260,10 @@ def run(
         profiles = _profile(config, steps, study, counts, stats, found, firms)
         fitted = _fit(config, steps, firms, predictors, weights, records, sentra_only=sentra_only)
         del predictors  # a number per firm and predictor: only the models read them
-        result = _result(config, records, counts, stats, weights, found, firms, profiles, fitted)
+        result = _result(
+            config, records, counts, stats, weights, found, firms, profiles, fitted,
+            ancestors=study.ancestors(counts.areas),
+        )  # fmt: skip
         guard = steps("protect", protect, config, counts, found, result.firm_columns, counts.store)
         result = guard.public(result)  # what every file, page and workbook shows
         if counts.source is not None:  # no firms output to read them from: there are none
@@ -440,8 +443,11 @@ def _result(
     firms: gpd.GeoDataFrame,
     profiles: Profiles,
     fitted: probabilities.Models,
+    *,
+    ancestors: pd.DataFrame | None = None,
 ) -> RunResult:
-    """The tables of the run, every step's columns in place."""
+    """The tables of the run, every step's columns in place (``ancestors``: the names
+    of each area's parents, :meth:`~.study.StudyArea.ancestors`)."""
     located = profiles.colocation
     firms, table, sentra = assembly.with_probabilities(
         assembly.with_colocated(firms, located.firms if located is not None else None),
@@ -454,7 +460,7 @@ def _result(
         out=Path(config.out),
         validation=records.validation,
         firm_columns=firms,
-        areas=gis.areas_layer(counts.areas, table, stats.analysed),
+        areas=gis.areas_layer(counts.areas, table, stats.analysed, parents=ancestors),
         table=table,
         sentra=sentra,
         global_stats=stats.global_stats,
@@ -686,8 +692,11 @@ def _layers_and_workbook(
 ) -> None:
     """``areas.gpkg`` and ``sentra.gpkg`` (GIS), and ``results.xlsx`` (spreadsheet)."""
     layer = result.areas
-    gis.write_layers(stage, layer=layer, sentra=result.sentra, created=record.created)
-    gis.write_measure_layers(stage, areas=layer, measures=result.measures, created=record.created)
+    lang = config.map.lang
+    gis.write_layers(stage, layer=layer, sentra=result.sentra, created=record.created, lang=lang)
+    gis.write_measure_layers(
+        stage, areas=layer, measures=result.measures, created=record.created, lang=lang
+    )
     workbook.write_workbook(
         stage / "results.xlsx",
         summary=record,

@@ -87,6 +87,37 @@ class StudyArea:
         codes = pd.Series(areas.index, index=areas.index).str.rsplit(".", n=1).str[0]
         return pd.Series(names.reindex(codes.to_numpy()).to_numpy(), index=areas.index)
 
+    def ancestors(self, areas: gpd.GeoDataFrame) -> pd.DataFrame | None:
+        """The names of each area's parents, a column per level above the areas'
+        (``kecamatan``, ``kabupaten``, ``provinsi``, those above the level), indexed
+        like ``areas``: two villages of one name are told apart by them. None for
+        custom polygons and for provinces; for H3 cells, the ``kecamatan`` of the
+        village at their centre (the ``parent`` column set by :meth:`grid`).
+
+        Parameters
+        ----------
+        areas
+            The areas of analysis, indexed by area code.
+        """
+        if not self.source.is_dir():
+            return None
+        if self.kind == "h3":
+            parent = areas.get("parent")
+            return None if parent is None else pd.DataFrame({"kecamatan": parent})
+        if self.level not in ADMIN_LEVELS:
+            return None
+        above = ADMIN_LEVELS[: ADMIN_LEVELS.index(self.level)][::-1]  # finest first
+        codes = pd.Series(areas.index.astype(str), index=areas.index)
+        out = pd.DataFrame(index=areas.index)
+        for level in above:  # three levels at most
+            depth = ADMIN_LEVELS.index(level) + 1
+            prefix = codes.str.split(".").str[:depth].str.join(".")
+            names = boundaries.load_names(
+                level, area=self.code[:2] if self.code else None, source=self.source
+            )
+            out[level] = names.reindex(prefix.to_numpy()).to_numpy()
+        return out if len(out.columns) else None
+
     def outlines(self) -> gpd.GeoDataFrame | None:
         """Administrative outlines for the map, one or two levels above the analysis
         (None for custom polygons, or where the level is missing: decoration only)."""
