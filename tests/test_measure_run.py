@@ -274,7 +274,7 @@ def test_layers_workbook_report_and_map_carry_the_measures(runs) -> None:
     table = _measures(measured)
     # GIS: one layer per measure, a column per statistic and sector
     layers = pyogrio.list_layers(measured / "measures.gpkg")[:, 0].tolist()
-    assert layers == ["firms", "workers", "output"]
+    assert layers == ["firms", "workers", "output", "layer_styles"]
     layer = gpd.read_file(measured / "measures.gpkg", layer="workers").set_index("area_code")
     rows = table.xs(("workers", "31"), level=("measure", "sector")).reindex(layer.index)
     np.testing.assert_array_equal(layer["gi_bin_31"], rows["gi_bin"])

@@ -376,7 +376,7 @@ def test_many_sectors_split_areas_gpkg_into_layers(study: Path, tmp_path: Path) 
     analysed = json.loads((out / "summary.json").read_text())["sectors"]["analysed"]
     assert len(analysed) == 260
     layers = [name for name, _ in pyogrio.list_layers(out / "areas.gpkg")]
-    assert layers == ["areas", "areas_2", "sectors"]
+    assert layers == ["areas", "areas_2", "sectors", "layer_styles"]
     first = pyogrio.read_info(out / "areas.gpkg", layer="areas")
     second = pyogrio.read_info(out / "areas.gpkg", layer="areas_2")
     assert len(first["fields"]) == 3 + 249 * 8 <= gis.MAX_FIELDS

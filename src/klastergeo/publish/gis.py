@@ -115,8 +115,8 @@ def areas_layer(
         {"name": areas["name"].astype(str).to_numpy()},
         index=pd.Index(codes, name="area_code"),
     )
-    for level in PARENT_LEVELS if parents is not None else ():
-        if level in parents.columns:
+    for level in PARENT_LEVELS:
+        if parents is not None and level in parents.columns:
             out[level] = parents[level].reindex(codes).astype("string").to_numpy()
     totals = table["n_firms"].groupby(level="area_code").sum()
     out["n_firms"] = totals.reindex(codes).fillna(0).astype("int64").to_numpy()

@@ -478,7 +478,7 @@ def _publish_surveys(
     """A run over surveys' public site in ``stage``: its start page, change map and
     aggregate tables (:func:`_copy_surveys_public`), and every period's public site in
     ``periods/<p>/`` as :func:`publish` makes a run's; returns the site's summary."""
-    _copy_surveys_public(source, stage)
+    _copy_surveys_public(source, stage, with_firms=with_firms)
     for period in periods:  # periods (a few)
         folder = source / "periods" / period
         own = _run_record(folder, verify=False)
@@ -496,13 +496,22 @@ def _publish_surveys(
         language = messages.check_lang(lang or summary.config.map_lang)
         heading = title if title is not None else messages.text("dynamics", language)["title"]
         write_text(stage / "embed.html", embed_snippet(heading) + "\n")
+    if (stage / _START).exists():  # the start page lists what the site holds
+        page = (stage / _START).read_text(encoding="utf-8")
+        listed = downloads_html(stage, summary.config.map_lang)
+        write_text(stage / _START, _FILES_LIST.sub(lambda _: listed, page, count=1))
     return _published(summary, with_firms=with_firms, firm_decimals=firm_decimals)
 
 
-def _copy_surveys_public(source: Path, stage: Path) -> None:
+#: The list of files on a start page (:func:`downloads_html`).
+_FILES_LIST = re.compile(r'<ul class="files">.*?</ul>', re.DOTALL)
+
+
+def _copy_surveys_public(source: Path, stage: Path, *, with_firms: bool = False) -> None:
     """Copy the top level of a run over surveys that is public: :data:`PERIOD_PAGES`
-    (the change map without firm data), :data:`PERIOD_TABLES` and the figures of the
-    sentra per period."""
+    (the change map without firm data), :data:`PERIOD_TABLES`, its workbook when it has
+    one (without firm-level sheets unless ``with_firms``) and the figures of the sentra
+    per period."""
     from klastergeo.publish import maps
 
     for name in PERIOD_PAGES:
@@ -513,6 +522,11 @@ def _copy_surveys_public(source: Path, stage: Path) -> None:
     for name in PERIOD_TABLES:
         if (source / name).exists():
             shutil.copy2(source / name, stage / name)
+    if (source / "results.xlsx").exists():  # a workbook of the run over surveys
+        if with_firms:
+            shutil.copy2(source / "results.xlsx", stage / "results.xlsx")
+        else:
+            public_workbook(source / "results.xlsx", stage / "results.xlsx")
     if (source / "figures").is_dir():
         shutil.copytree(source / "figures", stage / "figures")
 

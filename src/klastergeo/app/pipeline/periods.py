@@ -850,7 +850,7 @@ def _index(
     """The top page: the change map, a link to each period's map and report, the
     lineages, the indicators per regency, the emerging hot spots and the sentra per
     period (small multiples)."""
-    from klastergeo.publish.site import PERIOD_TABLES
+    from klastergeo.publish.site import downloads_html
 
     lang = config.map.lang
     t = messages.text("dynamics", lang)
@@ -872,11 +872,7 @@ def _index(
         if len(result.lineages)
         else f"<p>{html.escape(t['none'])}</p>"  # no period has a sentra
     )
-    downloads = "".join(
-        f'<li><a href="{name}">{name}</a>: {html.escape(t[name])}</li>'
-        for name in PERIOD_TABLES
-        if (stage / name).exists()
-    )
+    downloads = downloads_html(stage, lang)  # every output of the folder, what it holds
     title = html.escape(config.map.title or t["title"])
     change = (
         f'<iframe src="map.html" title="{html.escape(t["change"])}" style="width:100%;'
@@ -899,7 +895,7 @@ def _index(
         f"<h2>{html.escape(t['lineages'])}</h2>{lineages}"
         f"{_indicator_section(result, lang)}"
         f"{_emerging_section(result, lang, config.dynamics.alpha)}{pictures}"
-        f"<h2>{html.escape(t['downloads'])}</h2><ul>{downloads}</ul>"
+        f"<h2>{html.escape(t['downloads'])}</h2>{downloads}"
         "</body></html>\n"
     )
 
