@@ -58,8 +58,10 @@ def visible(page: str) -> str:
 
 def english(text: str, allowed: frozenset[str] | set[str] = frozenset()) -> set[str]:
     """The listed English words in ``text`` (file names like ``candidates.csv``, column
-    names like ``p_norm`` and command-line flags like ``--with-firms`` are not words)."""
+    names like ``p_norm``, folder names like ``firms/`` and command-line flags like
+    ``--with-firms`` are not words)."""
     text = re.sub(r"\S+\.(csv|json|html|geojson|gpkg|parquet|xlsx)\b", " ", text)
+    text = re.sub(r"(?<![\w/])[a-z_]+/(?![\w/])", " ", text)
     text = re.sub(r"--[a-z][a-z-]*", " ", text)
     words = {w.lower() for w in _WORD.findall(text)}
     return (words & set(ENGLISH)) - allowed

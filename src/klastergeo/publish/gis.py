@@ -3,12 +3,15 @@ and ``sentra.gpkg``, for QGIS, ArcGIS or any GDAL reader.
 
 ``areas.parquet`` keeps the long table (one row per area and sector) without geometry;
 a GIS user wants one layer of polygons with a column per statistic and sector, so
-``areas.gpkg`` has one row per area: ``area_code``, ``name``, ``n_firms`` (all sectors),
+``areas.gpkg`` has one row per area: ``area_code``, ``name``, its parents' names
+(``kecamatan``, ``kabupaten``, ``provinsi``, when the boundaries have them), ``n_firms``
+(all sectors),
 then for every analysed sector ``s``: ``n_firms_s``, ``lq_s``, ``lq_low_s``, ``lq_high_s``,
 ``spec_bin_s`` (specialisation), ``gi_bin_s`` (density of firms), ``lisa_s`` (LISA
 cluster code) and ``sentra_s`` (the sentra id, empty outside one). Both files are
 GeoPackages in EPSG:4326 written with pyogrio; their layers are named ``areas`` and
-``sentra``.
+``sentra``. Each layer carries its fields' titles in the run's language and a default
+QGIS style (:mod:`klastergeo.publish.gis_style`).
 
 A GeoPackage layer holds at most :data:`MAX_FIELDS` attribute columns (SQLite's 2,000
 columns less the feature id and the geometry), about 249 sectors of 8 statistics. With

@@ -3,8 +3,10 @@
 :func:`index_page` is the landing page a run writes as ``index.html`` (the map embedded,
 key numbers, downloads, figures and an iframe snippet to embed the map elsewhere).
 :func:`publish` copies what is meant for the public from a run's output folder into a site
-folder - map, report, index, figures and data downloads (GeoJSON/CSV; no firm-level data
-unless asked) - and writes ``embed.html`` with the iframe snippet. A run over surveys
+folder - map, report, index, figures and data downloads (GeoJSON/CSV, the GeoPackages of
+the areas and sentra, the workbook without its firm-level sheet; no firm-level data unless
+asked) - and writes ``embed.html`` with the iframe snippet. Every index page lists each
+output of its folder with one line on what it holds (:func:`downloads`). A run over surveys
 becomes its start page, change map and aggregate tables with every period's site in
 ``periods/<period>/``. Every link is relative, so the folder works from ``https://...``
 and from ``file://`` alike.
@@ -103,12 +105,16 @@ def embed_snippet(title: str, *, src: str = "map.html") -> str:
     )
 
 
-def _size(path: Path) -> str:
+def _size(path: Path, lang: str) -> str:
+    """A file's or folder's size as a reader takes it in: ``0,3 MB``, ``12 kB`` (never
+    ``0 kB``: a file of a few bytes is ``1 kB``)."""
     if path.is_dir():
         size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
     else:
         size = path.stat().st_size
-    return f"{size / 1e6:.1f} MB" if size >= 1e5 else f"{size / 1e3:.0f} kB"
+    if size >= 1e5:
+        return f"{messages.number(size / 1e6, lang, 1)} MB"
+    return f"{messages.number(max(1, round(size / 1e3)), lang)} kB"
 
 
 def downloads(folder: str | Path, lang: str) -> list[dict[str, str]]:
@@ -142,7 +148,7 @@ def downloads(folder: str | Path, lang: str) -> list[dict[str, str]]:
                 "name": name,
                 "href": "" if name.endswith("/") else name,
                 "what": what[lang],
-                "size": _size(path) if present else "",
+                "size": _size(path, lang) if present else "",
             }
         )
     return out
@@ -270,8 +276,9 @@ def publish(
     """Copy a run's public outputs into ``site`` (replaced atomically) and write its
     ``index.html`` and ``embed.html``.
 
-    Nothing firm-level is published unless asked: the map loses its firm data block, and
-    the records, rejected rows and firm table stay behind.
+    Nothing firm-level is published unless asked: the map loses its firm data block, the
+    workbook its rejected-records sheet (:func:`public_workbook`), and the records,
+    rejected rows and firm table stay behind.
 
     A run over surveys (``--period-col`` or several ``--records``) is published whole:
     its start page (``index.html``, in the run's language), change map and aggregate
@@ -288,8 +295,8 @@ def publish(
     with_firms
         Also publish firm locations: the map's firm layers and ``firms.geojson`` (id,
         name, KBLI code, sector, area and sentra of each firm; no other attribute), with
-        coordinates rounded to ``firm_decimals``. Off by default: registries may hold
-        personal or confidential data.
+        coordinates rounded to ``firm_decimals``, and the workbook whole. Off by
+        default: registries may hold personal or confidential data.
     firm_decimals
         Decimal degrees kept of published firm coordinates: 3 (about 110 m, the default),
         2 (about 1.1 km) ... 5 (about 1 m).
