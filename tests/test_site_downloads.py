@@ -18,7 +18,7 @@ from klastergeo.publish import site as publish
 from klastergeo.publish import workbook
 from klastergeo.publish.record import RunRecord
 from tests.worlds.language import english, visible
-from tests.worlds.lattice import custom_study
+from tests.worlds.lattice import custom_study, lattice_args
 
 runner = CliRunner()
 
@@ -139,3 +139,51 @@ def test_with_firms_the_site_holds_them(run_folder: Path, tmp_path: Path) -> Non
     book = load_workbook(site / "results.xlsx", read_only=True)
     assert workbook.SHEETS["id"]["rejected"] in book.sheetnames
     assert set(_listed((site / "index.html").read_text(encoding="utf-8"))) == _entries(site)
+
+
+@pytest.fixture(scope="module")
+def surveys_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run over two surveys (column ``tahun``) of a growing furniture sentra, with a
+    record without a period."""
+    folder = tmp_path_factory.mktemp("survei")
+    parts = []
+    for year, (a, b) in {2019: (30, 20), 2023: (45, 30)}.items():
+        part = custom_study(
+            folder, (6, 6), {"r2c2": a, "r2c3": b}, background={"10": 6, "31": 1}, seed=year
+        )
+        parts.append(part.assign(id=part["id"] + f"-{year}", tahun=str(year)))
+    registry = pd.concat(parts, ignore_index=True)
+    registry.loc[len(registry) - 1, "tahun"] = ""  # no period: rejected_period.csv
+    registry.to_csv(folder / "firms.csv", index=False)
+    out = folder / "keluaran"
+    args = lattice_args(
+        "run", folder, out, "--period-col", "tahun", "--permutations", "0", "--tiles", "none",
+        "--set", "report.figures=none", "--set", "pointpattern.enabled=false",
+    )  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.mark.slow
+def test_a_run_over_surveys_lists_and_publishes_its_outputs(
+    surveys_folder: Path, tmp_path: Path
+) -> None:
+    """The start page lists every output of the top folder; the published start page
+    lists what the site holds, and no firm-level file is among them."""
+    listed = _listed((surveys_folder / "index.html").read_text(encoding="utf-8"))
+    written = _entries(surveys_folder)
+    assert {"dynamics.csv", "periods/", "rejected_period.csv", "summary.json"} <= written
+    assert set(listed) == written
+    assert not english(" ".join(listed.values())), english(" ".join(listed.values()))
+    site = tmp_path / "situs"
+    publish.publish(surveys_folder, site)
+    held = _entries(site)
+    assert "rejected_period.csv" not in held and not held & FIRM_LEVEL
+    assert set(_listed((site / "index.html").read_text(encoding="utf-8"))) == held
+    for period in ("2019", "2023"):  # each period's site: its area-level downloads
+        own = site / "periods" / period
+        assert {"results.xlsx", "areas.gpkg", "sentra.gpkg"} <= _entries(own)
+        assert set(_listed((own / "index.html").read_text(encoding="utf-8"))) == _entries(own)
+        sheets = load_workbook(own / "results.xlsx", read_only=True).sheetnames
+        assert workbook.SHEETS["id"]["rejected"] not in sheets
