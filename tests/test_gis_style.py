@@ -229,3 +229,32 @@ def test_villages_of_one_name_are_told_apart_by_their_parents(
         "Nama kabupaten/kota",
         "Nama provinsi",
     ]
+
+
+def test_each_measure_layer_opens_styled(tmp_path: Path) -> None:
+    """measures.gpkg: a style per measure layer, by its leading sector's classes (no
+    sentra or firm counts there: the sector with the most areas in a class)."""
+    areas = lattice(3, 3)
+    index = pd.MultiIndex.from_product(
+        [list(areas.index), ["10", "31"]], names=["area_code", "sector"]
+    )
+    table = pd.DataFrame(
+        0, index=index, columns=["spec_bin", "gi_bin", "lisa_quadrant", "bv_quadrant"]
+    )
+    table = table.assign(
+        value=1.0, coverage=1.0, lq=1.0, lq_low=0.5, lq_high=1.5, bv_i=0.0, bv_p=0.5, n_valued=1
+    )
+    workers = table.copy()
+    workers.loc[[("r0c0", "31"), ("r0c1", "31")], "spec_bin"] = 2
+    gis.write_measure_layers(
+        tmp_path, areas=areas, measures={"firms": table, "workers": workers}, lang="id"
+    )
+    styles = _styles(tmp_path / "measures.gpkg").set_index("f_table_name")
+    assert list(styles.index) == ["firms", "workers"]
+    attrs = {
+        name: ET.fromstring(qml.split("\n", 1)[1]).find("renderer-v2").get("attr")  # type: ignore[union-attr]
+        for name, qml in styles["styleQML"].items()
+    }
+    assert attrs == {"firms": "spec_bin_10", "workers": "spec_bin_31"}  # firms: a tie, the first
+    titles = _titles(tmp_path / "measures.gpkg", "workers")
+    assert titles["bv_31"][0] == "Klaster LISA bivariat - 31 Industri furnitur"

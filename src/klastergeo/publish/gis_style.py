@@ -210,10 +210,12 @@ def _fill_symbol(name: int, fill: str | None, outline: str, width: float) -> str
         "joinstyle": "bevel",
     }
     option = "".join(f'<Option name="{k}" type="QString" value="{v}"/>' for k, v in options.items())
+    # the properties twice, as QGIS 3 writes them: an Option map, and props for older ones
+    props = "".join(f'<prop k="{k}" v="{v}"/>' for k, v in options.items())
     return (
         f'<symbol type="fill" name="{name}" alpha="1" clip_to_extent="1" force_rhr="0">'
         f'<layer class="SimpleFill" enabled="1" locked="0" pass="0">'
-        f'<Option type="Map">{option}</Option></layer></symbol>'
+        f'<Option type="Map">{option}</Option>{props}</layer></symbol>'
     )
 
 
