@@ -270,7 +270,7 @@ def run(
         if not (sentra_only or skip_map):
             fmap = steps(
                 "map", assembly.draw_map, config, study, result, parents, fitted.best,
-                counts.store, steps.notes,
+                counts.store, steps.notes, survey.period if survey else None,
             )  # fmt: skip
         head = header(
             "sentra" if sentra_only else "complete", options.seed, timestamp=config.output.timestamp
