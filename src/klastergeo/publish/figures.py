@@ -36,6 +36,7 @@ __all__ = [
     "moran_scatterplot",
     "moran_slope",
     "sector_figures",
+    "sentra_map",
     "trend_maps",
 ]
 
@@ -133,6 +134,8 @@ class AreaCanvas:
         if self.raster:
             geometry = _below_a_pixel(geometry)
         metric = to_metric(gpd.GeoDataFrame(geometry=geometry))
+        #: The CRS the figure is drawn in (the areas' UTM zone).
+        self.crs = metric.crs
         geoms = metric.geometry.to_numpy()
         self.figure = plt.figure(figsize=_FIGURE_SIZE, dpi=_DPI)
         self.axes = self.figure.add_axes((0.02, 0.12, 0.96, 0.8))
@@ -385,6 +388,101 @@ TREND_COLOURS = {
     "split": "#9e6bb8",
     "merged": "#e7298a",
 }
+
+
+#: Most sentra labelled with their name as well as their id (more would overlap).
+MAX_NAMED_SENTRA = 12
+
+
+def sentra_map(
+    areas: gpd.GeoDataFrame,
+    sentra: gpd.GeoDataFrame,
+    path: str | Path,
+    *,
+    title: str,
+    legend: str,
+    outlines: gpd.GeoDataFrame | None = None,
+    note: str = "",
+) -> Path:
+    """A static map of the sentra (for the printed report): the study area's areas in
+    light grey, each sentra filled and outlined in the web map's sentra colour and
+    labelled with its id (and name, up to :data:`MAX_NAMED_SENTRA` sentra), with a scale
+    bar and a north arrow.
+
+    Parameters
+    ----------
+    areas
+        The areas of analysis (any CRS).
+    sentra
+        The sentra polygons (any CRS) with ``sentra_id`` (a column or the index) and
+        ``name``.
+    path
+        The PNG file, replaced only once it is written whole.
+    title
+        The figure's title (drawn as text, never as TeX).
+    legend
+        The legend's label of the sentra.
+    outlines
+        Coarser boundaries drawn on top as lines; or None.
+    note
+        A line of small text at the bottom (the data source).
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    from matplotlib.collections import PathCollection
+    from matplotlib.path import Path as MplPath
+
+    from klastergeo.publish.maps import SENTRA_COLOUR
+
+    canvas = AreaCanvas(areas, outlines=outlines)
+    try:
+        shown = sentra.reset_index() if "sentra_id" not in sentra.columns else sentra
+        shown = shown.loc[~shown.geometry.is_empty & shown.geometry.notna()]
+        shapes = shown.geometry.to_crs(canvas.crs).to_numpy()
+        parts = shapely.get_parts(shapes)
+        paths = [
+            MplPath.make_compound_path(
+                *(
+                    MplPath(np.asarray(ring.coords)[:, :2], closed=True)
+                    for ring in (part.exterior, *part.interiors)
+                )
+            )
+            for part in parts
+            if isinstance(part, shapely.Polygon)
+        ]
+        canvas.axes.add_collection(
+            PathCollection(
+                paths,
+                facecolors=SENTRA_COLOUR + "55",
+                edgecolors=SENTRA_COLOUR,
+                linewidths=1.5,
+                zorder=3,
+            )
+        )
+        named = len(shown) <= MAX_NAMED_SENTRA
+        ids = shown["sentra_id"].astype(str).tolist()
+        names = shown["name"].astype(str).tolist() if "name" in shown else [""] * len(shown)
+        at = shapely.point_on_surface(shapes)
+        for point, sentra_id, name in zip(at, ids, names, strict=True):  # sentra (tens)
+            canvas.axes.text(
+                point.x,
+                point.y,
+                f"{sentra_id} {name}" if named and name else sentra_id,
+                ha="center",
+                va="center",
+                fontsize=7,
+                zorder=4,
+                parse_math=False,
+                bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1.5},
+            )
+        return canvas.paint(
+            pd.Series(dtype=object), path, title=title, legend={legend: SENTRA_COLOUR}, note=note
+        )
+    finally:
+        canvas.close()
 
 
 def trend_maps(
