@@ -255,8 +255,10 @@
         var c = codeOf(state, part, i);
         var label = c >= 0 ? data.labels[state.stat][c] : "";
         var evidence = [];
-        var z = tip[{ spec: "sz", gi: "gz" }[state.stat]];
-        var p = tip[{ spec: "sp", gi: "gp", lisa: "lp" }[state.stat]];
+        // z and p are the firms' statistics: under another measure's classes, none
+        var own = !KG.measure || KG.measure === "firms";
+        var z = own ? tip[{ spec: "sz", gi: "gz" }[state.stat]] : null;
+        var p = own ? tip[{ spec: "sp", gi: "gp", lisa: "lp" }[state.stat]] : null;
         if (z != null) {
           evidence.push("z = " + formatNumber(data, z / 10, 1));
         }
