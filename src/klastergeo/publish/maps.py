@@ -1033,7 +1033,7 @@ def measure_codes(values: Any, suppressed: Any, scale: float = 1) -> np.ndarray:
     return np.where(hidden, 1, np.where(finite, scaled, 0)).astype(np.int64)
 
 
-def _suppressed(rows: pd.DataFrame, column: str) -> np.ndarray:
+def _suppressed(rows: Any, column: str) -> np.ndarray:
     """Where ``rows`` mark ``column`` suppressed (``<column>_flag`` not empty)."""
     flag = rows.get(f"{column}_flag")
     if flag is None:
