@@ -466,23 +466,66 @@ def sentra_map(
         ids = shown["sentra_id"].astype(str).tolist()
         names = shown["name"].astype(str).tolist() if "name" in shown else [""] * len(shown)
         at = shapely.point_on_surface(shapes)
-        for point, sentra_id, name in zip(at, ids, names, strict=True):  # sentra (tens)
-            canvas.axes.text(
-                point.x,
-                point.y,
-                f"{sentra_id} {name}" if named and name else sentra_id,
-                ha="center",
+        x, y = shapely.get_x(at), shapely.get_y(at)
+        # a dot per sentra: a village-sized sentra is a speck on a province's map
+        canvas.axes.scatter(x, y, s=28, c=SENTRA_COLOUR, edgecolors="white", zorder=4)
+        texts = [f"{i} {n}" if named and n else i for i, n in zip(ids, names, strict=True)]
+        for (tx, ty), (px, py), text in zip(
+            _label_places(canvas.axes, x, y, texts), zip(x, y, strict=True), texts, strict=True
+        ):  # sentra (tens)
+            canvas.axes.annotate(
+                text,
+                xy=(px, py),
+                xytext=(tx, ty),
+                ha="left",
                 va="center",
                 fontsize=7,
-                zorder=4,
-                parse_math=False,
-                bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1.5},
+                zorder=5,
+                annotation_clip=False,
+                bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none", "pad": 1.0},
+                arrowprops={"arrowstyle": "-", "color": "#555555", "linewidth": 0.5}
+                if ty != py  # moved down: a line back to its dot
+                else None,
             )
         return canvas.paint(
             pd.Series(dtype=object), path, title=title, legend={legend: SENTRA_COLOUR}, note=note
         )
     finally:
         canvas.close()
+
+
+def _label_places(
+    axes: Any, x: np.ndarray, y: np.ndarray, texts: Sequence[str]
+) -> list[tuple[float, float]]:
+    """Where each label goes (its left middle, in data units): right of its point (left
+    of it at the map's right edge), moved down a line at a time while it would cover a
+    label placed before it (labels of sentra a few kilometres apart overlap on a
+    province's map). The labels' boxes are estimated from the characters (7 pt) and the
+    axes' scale."""
+    axes.apply_aspect()  # the box the equal aspect leaves
+    (x0, x1), (y0, y1) = axes.get_xlim(), axes.get_ylim()
+    box = axes.get_position()
+    fig_w, fig_h = axes.figure.get_size_inches()
+    per_inch_x = (x1 - x0) / (box.width * fig_w)
+    per_inch_y = (y1 - y0) / (box.height * fig_h)
+    char_w, line_h = 0.055 * per_inch_x, 0.16 * per_inch_y  # 7 pt text, with its box
+    gap = 0.06 * per_inch_x
+    placed: list[tuple[float, float, float]] = []  # left, right, middle of each label
+    out: list[tuple[float, float]] = [(0.0, 0.0)] * len(texts)
+    for k in np.argsort(-y, kind="stable").tolist():  # top down (tens of sentra)
+        width = char_w * len(texts[k])
+        start = float(x[k]) + gap
+        if start + width > x1:  # past the map's right edge: left of its point
+            start = float(x[k]) - gap - width
+        end = start + width
+        middle = float(y[k])
+        for _ in range(12):
+            if not any(start < e and s < end and abs(middle - m) < line_h for s, e, m in placed):
+                break
+            middle -= line_h
+        placed.append((start, end, middle))
+        out[k] = (start, middle)
+    return out
 
 
 def trend_maps(
