@@ -609,6 +609,7 @@ def _report(
         analysed=parts.stats.analysed,
         outlines=parts.study.figure_outlines(),
         global_stats=result.global_stats,
+        place=parts.study.name(),
     )
     writer.report_page(
         stage,

@@ -416,6 +416,7 @@ def figures(
     analysed: tuple[str, ...],
     outlines: gpd.GeoDataFrame | None,
     global_stats: pd.DataFrame | None = None,
+    place: str | None = None,
 ) -> list[report_mod.Figure]:
     """Static PNGs (``figures/``): a map of the sentra (``sentra.png``, the printed
     report's map), and for the sectors ``[report] figures`` names, specialisation, Gi*
@@ -445,6 +446,8 @@ def figures(
         Coarser administrative outlines drawn on the maps; or None.
     global_stats
         Global Moran's I per sector (``p_norm``), shown on the scatterplots; or None.
+    place
+        The study area's name, in the title of the sentra's map; or None.
 
     Returns
     -------
@@ -463,7 +466,7 @@ def figures(
     )
     target = folder / "figures"
     source = Path(str(config.records.path or config.counts.path)).name
-    out = _sentra_figure(target, config.map.lang, areas, sentra, outlines, source)
+    out = _sentra_figure(target, config.map.lang, areas, sentra, outlines, source, place)
     if not sectors:
         return out
     written = static.sector_figures(
@@ -506,6 +509,7 @@ def _sentra_figure(
     sentra: pd.DataFrame,
     outlines: gpd.GeoDataFrame | None,
     source: str,
+    place: str | None = None,
 ) -> list[report_mod.Figure]:
     """The static map of the sentra (``figures/sentra.png``), as the one figure of a list;
     none without sentra polygons."""
@@ -519,7 +523,7 @@ def _sentra_figure(
         areas,
         sentra,
         target / "sentra.png",
-        title=t["sentra_map"],
+        title=t["sentra_map_of"].format(place=place) if place else t["sentra_map"],
         legend=t["sentra"],
         outlines=outlines,
         note=source,
