@@ -18,7 +18,7 @@ from klastergeo.analysis.geometry import locate_points
 from klastergeo.app.config import ADMIN_LEVELS, RunConfig, parse_level
 from klastergeo.io import boundaries
 
-__all__ = ["StudyArea", "study_area"]
+__all__ = ["StudyArea", "area_name", "study_area"]
 
 logger = logging.getLogger(__name__)
 
@@ -109,16 +109,7 @@ class StudyArea:
     def name(self) -> str | None:
         """The study area's name (``Kabupaten Klaten``, ``Jawa Tengah``), or None for
         custom polygons and a study area without a code."""
-        if self.kind == "custom" or not self.code:
-            return None
-        depth = len(self.code.split("."))
-        if depth > len(ADMIN_LEVELS):
-            return None
-        names = boundaries.load_names(
-            ADMIN_LEVELS[depth - 1], area=self.code[:2], source=self.source
-        )
-        name = names.get(self.code)
-        return None if name is None or pd.isna(name) else str(name)
+        return None if self.kind == "custom" else area_name(self.code, self.source)
 
     def outlines(self) -> gpd.GeoDataFrame | None:
         """Administrative outlines for the map, one or two levels above the analysis
@@ -187,6 +178,28 @@ def study_area(config: RunConfig) -> StudyArea:
     if resolution is not None:
         aggregate.check_grid_size(polygons, resolution)
     return StudyArea(kind, level, resolution, options.code, source, polygons)
+
+
+def area_name(code: str | None, source: Path) -> str | None:
+    """The name of the area of Kemendagri code ``code`` (``33.10``: ``Kabupaten
+    Klaten``) in the boundaries folder ``source``; None without a code, for a single
+    polygon file, or for a code it does not hold.
+
+    Parameters
+    ----------
+    code
+        The study area's code (``area.code``), or None.
+    source
+        The boundaries (:func:`klastergeo.io.boundaries.resolve_source`).
+    """
+    if not code or not source.is_dir():
+        return None
+    depth = len(code.split("."))
+    if depth > len(ADMIN_LEVELS):
+        return None
+    names = boundaries.load_names(ADMIN_LEVELS[depth - 1], area=code[:2], source=source)
+    name = names.get(code)
+    return None if name is None or pd.isna(name) else str(name)
 
 
 def _parent_level(level: str) -> str | None:
