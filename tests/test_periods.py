@@ -55,7 +55,8 @@ def test_every_period_is_a_run_of_its_own(periods_run) -> None:
         ):  # fmt: skip
             assert (folder / name).exists(), (year, name)
         page = (folder / "map.html").read_text(encoding="utf-8")
-        assert f"({year})</b>" in page and f"ukm_{year}.parquet" in page  # title, source
+        # the title names the survey (maps.map_title), the source its file
+        assert f", {year}</b>" in page and f"ukm_{year}.parquet" in page
     areas = pd.read_parquet(out / "areas.parquet")
     assert sorted(areas["period"].unique()) == ["2016", "2019", "2023"]
     assert len(areas) == 3 * 36 * 2  # the same 36 areas and 2 sectors in every period

@@ -17,6 +17,7 @@ pattern not drawn), with a legend of the categories shown.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any, cast
 
 import geopandas as gpd
@@ -144,7 +145,8 @@ def build_change_map(
         call.add_to(fmap)
     root = cast(Any, fmap.get_root())
     map_text = messages.text("map", lang)
-    root.html.add_child(raw_element(title_block(title or t["title"], source, map_text)))
+    made = messages.date(date.today(), lang)  # as the language writes it, never ISO
+    root.html.add_child(raw_element(title_block(title or t["title"], source, map_text, made)))
     root.header.add_child(raw_element(PAGE_CSS))
     return fmap
 

@@ -36,6 +36,7 @@ __all__ = [
     "moran_scatterplot",
     "moran_slope",
     "sector_figures",
+    "sentra_map",
     "trend_maps",
 ]
 
@@ -133,6 +134,8 @@ class AreaCanvas:
         if self.raster:
             geometry = _below_a_pixel(geometry)
         metric = to_metric(gpd.GeoDataFrame(geometry=geometry))
+        #: The CRS the figure is drawn in (the areas' UTM zone).
+        self.crs = metric.crs
         geoms = metric.geometry.to_numpy()
         self.figure = plt.figure(figsize=_FIGURE_SIZE, dpi=_DPI)
         self.axes = self.figure.add_axes((0.02, 0.12, 0.96, 0.8))
@@ -385,6 +388,144 @@ TREND_COLOURS = {
     "split": "#9e6bb8",
     "merged": "#e7298a",
 }
+
+
+#: Most sentra labelled with their name as well as their id (more would overlap).
+MAX_NAMED_SENTRA = 12
+
+
+def sentra_map(
+    areas: gpd.GeoDataFrame,
+    sentra: gpd.GeoDataFrame,
+    path: str | Path,
+    *,
+    title: str,
+    legend: str,
+    outlines: gpd.GeoDataFrame | None = None,
+    note: str = "",
+) -> Path:
+    """A static map of the sentra (for the printed report): the study area's areas in
+    light grey, each sentra filled and outlined in the web map's sentra colour and
+    labelled with its id (and name, up to :data:`MAX_NAMED_SENTRA` sentra), with a scale
+    bar and a north arrow.
+
+    Parameters
+    ----------
+    areas
+        The areas of analysis (any CRS).
+    sentra
+        The sentra polygons (any CRS) with ``sentra_id`` (a column or the index) and
+        ``name``.
+    path
+        The PNG file, replaced only once it is written whole.
+    title
+        The figure's title (drawn as text, never as TeX).
+    legend
+        The legend's label of the sentra.
+    outlines
+        Coarser boundaries drawn on top as lines; or None.
+    note
+        A line of small text at the bottom (the data source).
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    from matplotlib.collections import PathCollection
+    from matplotlib.path import Path as MplPath
+
+    from klastergeo.publish.maps import SENTRA_COLOUR
+
+    canvas = AreaCanvas(areas, outlines=outlines)
+    try:
+        shown = sentra.reset_index() if "sentra_id" not in sentra.columns else sentra
+        shown = shown.loc[~shown.geometry.is_empty & shown.geometry.notna()]
+        shapes = shown.geometry.to_crs(canvas.crs).to_numpy()
+        parts = shapely.get_parts(shapes)
+        paths = [
+            MplPath.make_compound_path(
+                *(
+                    MplPath(np.asarray(ring.coords)[:, :2], closed=True)
+                    for ring in (part.exterior, *part.interiors)
+                )
+            )
+            for part in parts
+            if isinstance(part, shapely.Polygon)
+        ]
+        canvas.axes.add_collection(
+            PathCollection(
+                paths,
+                facecolors=SENTRA_COLOUR + "55",
+                edgecolors=SENTRA_COLOUR,
+                linewidths=1.5,
+                zorder=3,
+            )
+        )
+        named = len(shown) <= MAX_NAMED_SENTRA
+        ids = shown["sentra_id"].astype(str).tolist()
+        names = shown["name"].astype(str).tolist() if "name" in shown else [""] * len(shown)
+        at = shapely.point_on_surface(shapes)
+        x, y = shapely.get_x(at), shapely.get_y(at)
+        # a dot per sentra: a village-sized sentra is a speck on a province's map
+        canvas.axes.scatter(x, y, s=28, c=SENTRA_COLOUR, edgecolors="white", zorder=4)
+        texts = [f"{i} {n}" if named and n else i for i, n in zip(ids, names, strict=True)]
+        for (tx, ty), (px, py), text in zip(
+            _label_places(canvas.axes, x, y, texts), zip(x, y, strict=True), texts, strict=True
+        ):  # sentra (tens)
+            canvas.axes.annotate(
+                text,
+                xy=(px, py),
+                xytext=(tx, ty),
+                ha="left",
+                va="center",
+                fontsize=7,
+                zorder=5,
+                annotation_clip=False,
+                bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none", "pad": 1.0},
+                arrowprops={"arrowstyle": "-", "color": "#555555", "linewidth": 0.5}
+                if ty != py  # moved down: a line back to its dot
+                else None,
+            )
+        return canvas.paint(
+            pd.Series(dtype=object), path, title=title, legend={legend: SENTRA_COLOUR}, note=note
+        )
+    finally:
+        canvas.close()
+
+
+def _label_places(
+    axes: Any, x: np.ndarray, y: np.ndarray, texts: Sequence[str]
+) -> list[tuple[float, float]]:
+    """Where each label goes (its left middle, in data units): right of its point (left
+    of it at the map's right edge), moved down a line at a time while it would cover a
+    label placed before it (labels of sentra a few kilometres apart overlap on a
+    province's map). The labels' boxes are estimated from the characters (7 pt) and the
+    axes' scale."""
+    axes.apply_aspect()  # the box the equal aspect leaves
+    (x0, x1), (y0, y1) = axes.get_xlim(), axes.get_ylim()
+    box = axes.get_position()
+    fig_w, fig_h = axes.figure.get_size_inches()
+    per_inch_x = (x1 - x0) / (box.width * fig_w)
+    per_inch_y = (y1 - y0) / (box.height * fig_h)
+    char_w, line_h = 0.055 * per_inch_x, 0.16 * per_inch_y  # 7 pt text, with its box
+    gap = 0.06 * per_inch_x
+    placed: list[tuple[float, float, float]] = []  # left, right, middle of each label
+    out: list[tuple[float, float]] = [(0.0, 0.0)] * len(texts)
+    for k in np.argsort(-y, kind="stable").tolist():  # top down (tens of sentra)
+        width = char_w * len(texts[k])
+        start = float(x[k]) + gap
+        if start + width > x1:  # past the map's right edge: left of its point
+            start = float(x[k]) - gap - width
+        end = start + width
+        middle = float(y[k])
+        for _ in range(12):
+            if not any(start < e and s < end and abs(middle - m) < line_h for s, e, m in placed):
+                break
+            middle -= line_h
+        placed.append((start, end, middle))
+        out[k] = (start, middle)
+    return out
 
 
 def trend_maps(

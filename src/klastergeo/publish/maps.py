@@ -248,6 +248,9 @@ class MapInput:
         z-scores; the first with a sentra is shown first).
     parents
         Name of each area's parent (kecamatan of a desa), added to names for the search.
+    grandparents
+        Name of each area's parent's parent (kabupaten of a desa): the search lists every
+        matching area with both its parents.
     provinces
         Provinces (``load_areas("provinsi")``) of a split map; default: areas dissolved.
     related_firms
@@ -280,6 +283,7 @@ class MapInput:
     probability: pd.Series | None = None
     sectors: Sequence[str] = ()
     parents: pd.Series | None = None
+    grandparents: pd.Series | None = None
     provinces: gpd.GeoDataFrame | None = None
     related_firms: pd.DataFrame | None = None
     measures: Mapping[str, pd.DataFrame] | None = None
@@ -314,6 +318,11 @@ class MapStyle:
     made
         The date the map says it was made (the run's date, ``2024-01-31``); default:
         today.
+    place
+        The study area's name (``Kabupaten Klaten``), named in the title; or None.
+    period
+        The survey the map is of (a run over surveys: ``Sensus 2016``), named in the
+        title; or None.
     """
 
     lang: str = "id"
@@ -324,6 +333,8 @@ class MapStyle:
     max_firms: int = 100_000
     max_areas: int = 20_000
     made: str | None = None
+    place: str | None = None
+    period: str | None = None
 
 
 def build_map(data: MapInput, style: MapStyle | None = None) -> folium.Map:
@@ -376,7 +387,7 @@ def build_map(data: MapInput, style: MapStyle | None = None) -> folium.Map:
     root.html.add_child(
         raw_element(
             title_block(
-                style.title or t["title"],
+                map_title(style.title or t["title"], style.lang, style.place, style.period),
                 style.source,
                 t,
                 messages.date(style.made or date.today().isoformat(), style.lang),
@@ -385,6 +396,38 @@ def build_map(data: MapInput, style: MapStyle | None = None) -> folium.Map:
     )
     root.header.add_child(raw_element(PAGE_CSS))
     return fmap
+
+
+def map_title(title: str, lang: str, place: str | None = None, period: str | None = None) -> str:
+    """The map's heading: ``title``, then the study area and the survey where they are
+    known and not named in it already.
+
+    Parameters
+    ----------
+    title
+        The map's title (``map.title``, or the language's standard title).
+    lang
+        ``"id"`` or ``"en"``.
+    place
+        The study area's name, or None.
+    period
+        The survey's label, or None.
+
+    Examples
+    --------
+    >>> map_title("Klaster industri", "id", "Kabupaten Klaten", "Sensus 2016")
+    'Klaster industri Kabupaten Klaten, Sensus 2016'
+    >>> map_title("Klaster industri (Sensus 2016)", "id", None, "Sensus 2016")
+    'Klaster industri, Sensus 2016'
+    """
+    t = TEXT[lang]
+    if period and title.endswith(f" ({period})"):  # a run over surveys' own title
+        title = title[: -len(period) - 3]
+    if place and place not in title:
+        title = t["title_place"].format(title=title, place=place)
+    if period and period not in title:
+        title = t["title_period"].format(title=title, period=period)
+    return title
 
 
 def _drawn_firms(firms: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -441,6 +484,7 @@ def _area_view(fmap: folium.Map, data: MapInput, lang: str, max_areas: int) -> N
         )
     if province_of is None:
         view = _sector_payload(areas, table, sentra, sectors, probability, lang, parents)
+        view["places"] = _runs(_names_of(data.grandparents, areas.index))
         if data.measures:
             view["measures"] = measure_payload(areas.index, data.measures, view["sectors"], lang)
         ScriptCall(
@@ -545,7 +589,7 @@ def base_map(areas: gpd.GeoDataFrame, tiles: str, attribution: str | None) -> tu
     fmap = folium.Map(
         location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2],
         tiles=None,
-        control_scale=True,
+        control_scale=False,  # folium's adds miles: the metric one is added below
         prefer_canvas=True,
         zoom_start=8,
     )
@@ -559,6 +603,9 @@ def base_map(areas: gpd.GeoDataFrame, tiles: str, attribution: str | None) -> tu
     if tile_name is not None:
         folium.TileLayer(tile_name, name=tile_name, control=True).add_to(fmap)
     fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    _macro("L.control.scale({imperial: false}).addTo({{ this._parent.get_name() }});")().add_to(
+        fmap
+    )
     return fmap, custom
 
 
@@ -716,6 +763,11 @@ font:12px/1.35 sans-serif;max-height:60vh;overflow:auto;box-shadow:0 1px 4px rgb
 .klastergeo-links button{margin:2px 0;font:12px sans-serif;cursor:pointer;text-align:left}
 .klastergeo-swatch{display:inline-block;width:12px;height:12px;margin-right:4px;
 vertical-align:middle}
+.klastergeo-results{max-height:40vh;overflow:auto;max-width:340px}
+.klastergeo-results button{display:block;width:100%;margin:2px 0;text-align:left;
+font:12px sans-serif;cursor:pointer}
+.klastergeo-clear{font:11px sans-serif;margin:2px 0}
+.klastergeo-totals{margin-top:4px;font-weight:bold;border-top:1px solid #ccc}
 </style>"""
 
 
@@ -809,7 +861,8 @@ def _sector_payload(
     lang: str,
     parents: pd.Series | None,
 ) -> dict[str, Any]:
-    """Everything the sector view needs, compactly: shapes, names, per-sector codes."""
+    """Everything the sector view needs, compactly: shapes, names (``name, parent``),
+    per-sector codes and tooltip numbers."""
     meta = _view_meta(table, sentra, sectors, probability, lang)
     classes = _area_classes(areas.index, table, meta["sectors"], probability)
     simple = _simplified(areas, 50.0)
@@ -820,6 +873,13 @@ def _sector_payload(
         "names": _full_names(areas, parents).tolist(),
         **_class_codes(classes, slice(None)),
     }
+
+
+def _names_of(names: pd.Series | None, index: pd.Index) -> np.ndarray:
+    """``names`` on ``index`` as text ("" where missing or without names)."""
+    if names is None:
+        return np.full(len(index), "", dtype=object)
+    return names.reindex(index).fillna("").astype(str).to_numpy(dtype=object)
 
 
 def _full_names(areas: gpd.GeoDataFrame, parents: pd.Series | None) -> pd.Series:
@@ -866,6 +926,7 @@ def _area_classes(
         "values": values,
         "prob": prob,
         "tips": _tip_values(index, table, chosen),
+        "totals": _area_totals(index, table),
         "n": len(index),
     }
 
@@ -896,6 +957,7 @@ def measure_payload(
         present = [s for s in sectors if s in set(table.index.get_level_values("sector"))]
         classes = _area_classes(index, table, present, None)
         classes["tips"] = {}  # the tooltips keep the firm counts
+        classes["totals"] = None
         values[name] = _class_codes(classes, slice(None))["values"]
     return {
         "label": t["measure"],
@@ -921,7 +983,9 @@ def _sector_probability(table: pd.DataFrame) -> bool:
 #: thousandths (0: below 0.001, shown "< 0.001"); cluster probability x 100. Each is
 #: stored plus one (0: missing), z-scores zigzag-encoded first (0, -1, 1, -2 ... ->
 #: 0, 1, 2, 3 ...), and written as variable-length characters (:func:`varint_text`).
-TIP_FIELDS = ("n", "lq", "lo", "hi", "sz", "sp", "gz", "gp", "lp", "pc")
+#: Workers (``w``) and output (``o``, x 10) are :func:`measure_codes`: 0 not available,
+#: 1 suppressed by disclosure control, else the value plus two.
+TIP_FIELDS = ("n", "lq", "lo", "hi", "sz", "sp", "gz", "gp", "lp", "pc", "w", "o")
 _TIP_COLUMNS = {
     "n": ("n_firms", 1),
     "lq": ("lq", 10),
@@ -936,6 +1000,69 @@ _TIP_COLUMNS = {
 }
 #: Fields that can be negative (zigzag-encoded).
 _SIGNED_TIPS = ("sz", "gz")
+#: The sums of a measure in a tooltip: field -> (column, scale); the area's totals
+#: (:func:`_area_totals`) are firms, then these.
+_MEASURE_TIPS = {"w": ("workers", 1), "o": ("output", 10)}
+#: The fields of an area's totals over every sector.
+TOTAL_FIELDS = ("n", "w", "o")
+
+
+def measure_codes(values: Any, suppressed: Any, scale: float = 1) -> np.ndarray:
+    """Sums of a measure as the tooltips store them: 0 where not available (no firm
+    reported a value), 1 where suppressed by disclosure control (shown as such, never
+    as 0), else the sum times ``scale``, rounded, plus two.
+
+    Parameters
+    ----------
+    values
+        The sums (NaN where missing).
+    suppressed
+        True where the sum is suppressed.
+    scale
+        Multiplier before rounding (10 keeps one decimal).
+
+    Examples
+    --------
+    >>> measure_codes([np.nan, np.nan, 0.0, 12.34], [False, True, False, False], 10).tolist()
+    [0, 1, 2, 125]
+    """
+    x = np.asarray(values, dtype=float)
+    hidden = np.asarray(suppressed, dtype=bool)
+    finite = np.isfinite(x)
+    scaled = np.round(np.where(finite, np.maximum(x, 0.0), 0.0) * scale).astype(np.int64) + 2
+    return np.where(hidden, 1, np.where(finite, scaled, 0)).astype(np.int64)
+
+
+def _suppressed(rows: Any, column: str) -> np.ndarray:
+    """Where ``rows`` mark ``column`` suppressed (``<column>_flag`` not empty)."""
+    flag = rows.get(f"{column}_flag")
+    if flag is None:
+        return np.zeros(len(rows), dtype=bool)
+    text = flag.astype(object).where(flag.notna(), "").astype(str)
+    return (text.ne("") & text.ne("0")).to_numpy()
+
+
+def _area_totals(index: pd.Index, table: pd.DataFrame) -> np.ndarray:
+    """Per area of ``index``, its firms, workers and output over every sector of the
+    table (:data:`TOTAL_FIELDS`, coded as :func:`measure_codes`). A total of an area with
+    a suppressed sum is suppressed too: the total less the published sums would give it
+    back (as :func:`klastergeo.analysis.measure.withhold` blanks such an area's LQ)."""
+    out = np.zeros((len(index), len(TOTAL_FIELDS)), dtype=np.int64)
+    codes = table.index.get_level_values("area_code").astype(str)
+    firms = table["n_firms"].groupby(codes).sum() if "n_firms" in table else None
+    if firms is not None:
+        shown = firms.reindex(index.astype(str))
+        out[:, 0] = measure_codes(shown.to_numpy(dtype=float), np.zeros(len(index), bool))
+    for k, (column, scale) in enumerate(_MEASURE_TIPS.values(), start=1):
+        if column not in table:
+            continue
+        values = pd.to_numeric(table[column], errors="coerce")
+        grouped = values.groupby(codes)
+        total = grouped.sum(min_count=1).reindex(index.astype(str))
+        hidden = pd.Series(_suppressed(table, column), index=values.index).groupby(codes).any()
+        hidden = hidden.reindex(index.astype(str), fill_value=False)
+        out[:, k] = measure_codes(total.to_numpy(dtype=float), hidden.to_numpy(dtype=bool), scale)
+    return out
 
 
 def varint_text(values: np.ndarray) -> str:
@@ -990,6 +1117,15 @@ def _tip_values(
         at = np.flatnonzero(keep)
         fields = np.zeros((len(at), len(TIP_FIELDS)), dtype=np.int64)  # 0: missing
         for k, name in enumerate(TIP_FIELDS):
+            if name in _MEASURE_TIPS:
+                column, factor = _MEASURE_TIPS[name]
+                if column in rows:
+                    fields[:, k] = measure_codes(
+                        pd.to_numeric(rows[column], errors="coerce").to_numpy(dtype=float)[at],
+                        _suppressed(rows, column)[at],
+                        factor,
+                    )
+                continue
             column, scale = _TIP_COLUMNS[name]
             column = lisa_p if name == "lp" else column
             if column not in rows:
@@ -1030,10 +1166,12 @@ def _class_codes(classes: dict[str, Any], rows: Any) -> dict[str, Any]:
             "i": varint_text(np.diff(local, prepend=0)),
             "v": varint_text(fields[inside]),
         }
+    totals = classes.get("totals")
     return {
         "values": values,
         "prob": None if prob is None else encode_codes(prob[rows]),
         "tips": tips,
+        "totals": None if totals is None else varint_text(totals[rows]),
     }
 
 
@@ -1088,8 +1226,19 @@ def _view_meta(
         "locale": "id-ID" if lang == "id" else "en-GB",
         "probBySector": _sector_probability(table),
         "tipFields": list(TIP_FIELDS),
+        "totalFields": list(TOTAL_FIELDS),
+        # the sums the tooltips show: those the run has (a column, even if empty)
+        "measureTips": [k for k, (column, _) in _MEASURE_TIPS.items() if column in table],
+        "outputScale": _MEASURE_TIPS["o"][1],
         "text": {
             "firms": t["firms_n"],
+            "workers": t["workers"],
+            "output": t["output"],
+            "suppressed": t["suppressed"],
+            "notAvailable": t["not_available"],
+            "totals": t["area_totals"],
+            "matches": t["search_matches"],
+            "clear": t["search_clear"],
             "lqInterval": t["lq_interval"],
             "prob": t["prob"],
             "sector": t["sector"],

@@ -34,10 +34,12 @@ from klastergeo.errors import ConfigError
 
 __all__ = [
     "CATALOGUE",
+    "DOCS_URL",
     "LANGS",
     "MESSAGES",
     "cell_text",
     "check_lang",
+    "docs_url",
     "hot_spot_labels",
     "label",
     "number",
@@ -50,6 +52,28 @@ __all__ = [
 
 #: The languages of the catalogue.
 LANGS = ("id", "en")
+
+#: The documentation site (``site_url`` of mkdocs.yml): pages point readers there, never
+#: to a file name.
+DOCS_URL = "https://klastergeo.github.io/klastergeo/"
+
+
+def docs_url(page: str = "") -> str:
+    """The address of a page of the documentation (a path of ``docs/`` without ``.md``,
+    as mkdocs publishes it: ``method/sentra`` -> ``.../method/sentra/``).
+
+    Parameters
+    ----------
+    page
+        The page's path under ``docs/`` without ``.md``; empty for the home page.
+
+    Examples
+    --------
+    >>> docs_url("method/sentra")
+    'https://klastergeo.github.io/klastergeo/method/sentra/'
+    """
+    return DOCS_URL + (page.strip("/") + "/" if page.strip("/") else "")
+
 
 #: Where the catalogue's texts are: one TOML file per language, group -> key -> text.
 CATALOGUE = "catalogue"

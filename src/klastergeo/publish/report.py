@@ -61,10 +61,22 @@ MAX_CHAIN_SECTIONS = 30
 
 @dataclass(frozen=True)
 class Figure:
-    """A figure of the report: its path relative to the report, and a caption."""
+    """A figure of the report: its path relative to the report, a caption, and its kind
+    (``sentra``: the static map of the sentra, shown with the map, in print too; empty:
+    a figure of the figures section)."""
 
     src: str
     caption: str
+    kind: str = ""
+
+
+#: The documentation pages the report links (paths under ``docs/``, :func:`messages.docs_url`),
+#: by the catalogue key of their link's text.
+DOCS_PAGES = {
+    "docs_sentra": "method/sentra",
+    "docs_statistics": "method/statistics",
+    "docs_outputs": "guide/outputs",
+}
 
 
 def _sentra_sentence(sentra: pd.DataFrame, lang: str) -> str:
@@ -259,7 +271,8 @@ def build_report(
     models
         Fitted :class:`klastergeo.analysis.regression.ModelResult` by kind.
     figures
-        Figures to show (paths relative to the report).
+        Figures to show (paths relative to the report); one of kind ``sentra`` is the
+        static map of the sentra, shown with the map (in print as well).
     map_file
         The map page to embed (relative), or None.
     lang
@@ -304,6 +317,8 @@ def build_report(
         # the file's name, never the machine's path to it (reports get published)
         source=Path(config.source).name,
         map_file=map_file,
+        sentra_map=next((f for f in figures if f.kind == "sentra"), None),
+        docs=[(t[key], messages.docs_url(page)) for key, page in DOCS_PAGES.items()],
         records_table=Markup(_table(_records_counts(records, lang), lang=lang)),
         columns_section=Markup(_columns_section(records, lang)),
         reasons_table=Markup(_reasons_table(reasons, lang)),
@@ -319,7 +334,7 @@ def build_report(
         measures_table=Markup(_table(measure_summary(measures), lang=lang)) if measures else "",
         models=model_blocks,
         models_note=models_note,
-        figures=list(figures),
+        figures=[f for f in figures if f.kind != "sentra"],
         method_table=Markup(_table(_method_table(summary, lang), lang=lang)),
         not_computed=Markup(
             _table(pd.DataFrame(not_computed, columns=["step", "what", "why"]), lang=lang)

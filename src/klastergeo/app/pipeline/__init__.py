@@ -273,7 +273,7 @@ def run(
         if not (sentra_only or skip_map):
             fmap = steps(
                 "map", assembly.draw_map, config, study, result, parents, fitted.best,
-                counts.store, steps.notes,
+                counts.store, steps.notes, survey.period if survey else None,
             )  # fmt: skip
         head = header(
             "sentra" if sentra_only else "complete", options.seed, timestamp=config.output.timestamp
@@ -615,6 +615,7 @@ def _report(
         analysed=parts.stats.analysed,
         outlines=parts.study.figure_outlines(),
         global_stats=result.global_stats,
+        place=parts.study.name(),
     )
     writer.report_page(
         stage,

@@ -227,6 +227,7 @@ def draw_map(
     best: str | None,
     store: FirmStore | None = None,
     notes: Notes | None = None,
+    period: str | None = None,
 ) -> Any:
     """The run's web map (the ``map`` step) of a :class:`~klastergeo.app.pipeline.RunResult`.
 
@@ -253,6 +254,8 @@ def draw_map(
         Where the firms left out of the markers or the density grid are noted: those
         placed by their area's code or name, without a point (they are never drawn at
         their village's centre); None to note nothing.
+    period
+        The survey this run is of (a run over surveys), named in the map's title.
 
     Returns
     -------
@@ -287,6 +290,7 @@ def draw_map(
         outlines=study.outlines(),
         probability=probability,
         parents=parents,
+        grandparents=study.grandparents(result.areas),
         provinces=study.provinces() if len(result.areas) > config.map.max_areas else None,
         related_firms=related_points(columns, result.colocated, store) if few else None,
         measures=result.measures or None,
@@ -302,6 +306,8 @@ def draw_map(
         max_firms=config.map.max_firms,
         max_areas=config.map.max_areas,
         made=run_time(config.output.timestamp).date().isoformat(),
+        place=study.name(),
+        period=period,
     )
     return maps.build_map(data, style)
 

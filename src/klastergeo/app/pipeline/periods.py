@@ -65,8 +65,10 @@ from klastergeo.app.pipeline._steps import Reporter, header
 from klastergeo.app.pipeline.counting import check_counts
 from klastergeo.app.pipeline.profiling import check_colocation
 from klastergeo.app.pipeline.protection import flag_column, regency_codes
+from klastergeo.app.pipeline.study import area_name
 from klastergeo.app.pipeline.writer import versions
 from klastergeo.errors import ConfigError, DataError, ValidationError, preview
+from klastergeo.io import boundaries
 from klastergeo.io.files import RunFolder, atomic_path, write_csv, write_text
 from klastergeo.io.registry import batches, period_labels
 from klastergeo.io.registry import records as records_mod
@@ -808,6 +810,13 @@ def _pictures(stage: Path, config: RunConfig, result: PeriodsResult) -> list[str
     lang = config.map.lang
     last = stage / PERIODS_FOLDER / _safe(result.periods[-1])
     if len(geo) and (last / "map.html").exists():  # not for `klastergeo sentra`
+        # the title names the study area and the surveys (the first to the last)
+        title = maps.map_title(
+            config.map.title or messages.text("dynamics", lang)["title"],
+            lang,
+            area_name(config.area.code, boundaries.resolve_source(config.area.boundaries)),
+            f"{result.periods[0]} - {result.periods[-1]}",
+        )
         fmap = change_map.build_change_map(
             geo,
             result.lineages,
@@ -815,7 +824,7 @@ def _pictures(stage: Path, config: RunConfig, result: PeriodsResult) -> list[str
             lang=lang,
             tiles=config.map.tiles,
             attribution=config.map.attribution,
-            title=config.map.title,
+            title=title,
             source=_source(config),
             areas=result.runs[result.periods[-1]].areas,
             emerging=result.emerging,

@@ -18,7 +18,7 @@ from klastergeo.analysis.geometry import locate_points
 from klastergeo.app.config import ADMIN_LEVELS, RunConfig, parse_level
 from klastergeo.io import boundaries
 
-__all__ = ["StudyArea", "study_area"]
+__all__ = ["StudyArea", "area_name", "study_area"]
 
 logger = logging.getLogger(__name__)
 
@@ -160,6 +160,30 @@ class StudyArea:
         """The outlines of the static figures (for desa and kecamatan runs only)."""
         return self.outlines() if self.level in ("desa", "kecamatan") else None
 
+    def grandparents(self, areas: gpd.GeoDataFrame) -> pd.Series | None:
+        """The name of each area's parent's parent (the kabupaten of a desa), or None
+        (custom polygons, H3 cells, the two top levels).
+
+        Parameters
+        ----------
+        areas
+            The areas of analysis, indexed by area code.
+        """
+        parent = _parent_level(self.level) if self.kind == "admin" else None
+        above = _parent_level(parent) if parent else None
+        if above is None:
+            return None
+        names = boundaries.load_names(
+            above, area=self.code[:2] if self.code else None, source=self.source
+        )
+        codes = pd.Series(areas.index, index=areas.index).str.rsplit(".", n=2).str[0]
+        return pd.Series(names.reindex(codes.to_numpy()).to_numpy(), index=areas.index)
+
+    def name(self) -> str | None:
+        """The study area's name (``Kabupaten Klaten``, ``Jawa Tengah``), or None for
+        custom polygons and a study area without a code."""
+        return None if self.kind == "custom" else area_name(self.code, self.source)
+
 
 def study_area(config: RunConfig) -> StudyArea:
     """Load the study area of ``config.area`` (the ``boundaries`` step); an H3 grid too
@@ -185,6 +209,28 @@ def study_area(config: RunConfig) -> StudyArea:
     if resolution is not None:
         aggregate.check_grid_size(polygons, resolution)
     return StudyArea(kind, level, resolution, options.code, source, polygons)
+
+
+def area_name(code: str | None, source: Path) -> str | None:
+    """The name of the area of Kemendagri code ``code`` (``33.10``: ``Kabupaten
+    Klaten``) in the boundaries folder ``source``; None without a code, for a single
+    polygon file, or for a code it does not hold.
+
+    Parameters
+    ----------
+    code
+        The study area's code (``area.code``), or None.
+    source
+        The boundaries (:func:`klastergeo.io.boundaries.resolve_source`).
+    """
+    if not code or not source.is_dir():
+        return None
+    depth = len(code.split("."))
+    if depth > len(ADMIN_LEVELS):
+        return None
+    names = boundaries.load_names(ADMIN_LEVELS[depth - 1], area=code[:2], source=source)
+    name = names.get(code)
+    return None if name is None or pd.isna(name) else str(name)
 
 
 def _parent_level(level: str) -> str | None:

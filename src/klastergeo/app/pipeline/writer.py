@@ -416,9 +416,11 @@ def figures(
     analysed: tuple[str, ...],
     outlines: gpd.GeoDataFrame | None,
     global_stats: pd.DataFrame | None = None,
+    place: str | None = None,
 ) -> list[report_mod.Figure]:
-    """Static PNGs (``figures/``) of the sectors ``[report] figures`` names: specialisation,
-    Gi* and LISA maps and a Moran scatterplot per sector.
+    """Static PNGs (``figures/``): a map of the sentra (``sentra.png``, the printed
+    report's map), and for the sectors ``[report] figures`` names, specialisation, Gi*
+    and LISA maps and a Moran scatterplot per sector.
 
     Parameters
     ----------
@@ -444,6 +446,8 @@ def figures(
         Coarser administrative outlines drawn on the maps; or None.
     global_stats
         Global Moran's I per sector (``p_norm``), shown on the scatterplots; or None.
+    place
+        The study area's name, in the title of the sentra's map; or None.
 
     Returns
     -------
@@ -460,9 +464,11 @@ def figures(
         if choice == "all"
         else sorted(set(sentra["sector"].astype(str)))
     )
-    if not sectors:
-        return []
     target = folder / "figures"
+    source = Path(str(config.records.path or config.counts.path)).name
+    out = _sentra_figure(target, config.map.lang, areas, sentra, outlines, source, place)
+    if not sectors:
+        return out
     written = static.sector_figures(
         areas,
         table,
@@ -470,10 +476,9 @@ def figures(
         target,
         lang=config.map.lang,
         outlines=outlines,
-        source=Path(str(config.records.path or config.counts.path)).name,
+        source=source,
     )
     matrix = aggregate.wide(counts, "n_firms")
-    out = []
     for path in written:
         kind, sector = path.stem.rsplit("_", 1)
         label = static.FIGURE_TITLES[config.map.lang][kind]
@@ -495,6 +500,35 @@ def figures(
         title = static.FIGURE_TITLES[config.map.lang]["moran"]
         out.append(report_mod.Figure(f"figures/{path.name}", f"{title}: {sector}"))
     return out
+
+
+def _sentra_figure(
+    target: Path,
+    lang: str,
+    areas: gpd.GeoDataFrame,
+    sentra: pd.DataFrame,
+    outlines: gpd.GeoDataFrame | None,
+    source: str,
+    place: str | None = None,
+) -> list[report_mod.Figure]:
+    """The static map of the sentra (``figures/sentra.png``), as the one figure of a list;
+    none without sentra polygons."""
+    from klastergeo.publish import figures as static
+
+    if not len(sentra) or not isinstance(sentra, gpd.GeoDataFrame):
+        return []
+    t = report_mod.TEXT[lang]
+    target.mkdir(parents=True, exist_ok=True)
+    path = static.sentra_map(
+        areas,
+        sentra,
+        target / "sentra.png",
+        title=t["sentra_map_of"].format(place=place) if place else t["sentra_map"],
+        legend=t["sentra"],
+        outlines=outlines,
+        note=source,
+    )
+    return [report_mod.Figure(f"figures/{path.name}", t["sentra_map"], kind="sentra")]
 
 
 def report_page(

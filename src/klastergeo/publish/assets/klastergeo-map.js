@@ -108,7 +108,9 @@
     var tip = {};
     data.tipFields.forEach(function (name, j) {
       var v = decoded.values[row * width + j];
-      if (v === 0) {
+      if (name === "w" || name === "o") {
+        tip[name] = measureValue(v);
+      } else if (v === 0) {
         tip[name] = null;
       } else if (name === "sz" || name === "gz") {
         v -= 1; // zigzag
@@ -118,6 +120,51 @@
       }
     });
     return tip;
+  }
+
+  // A sum as maps.measure_codes stores it: null when not available, SUPPRESSED when
+  // withheld by disclosure control, else the (scaled) value.
+  var SUPPRESSED = -1;
+  function measureValue(code) {
+    return code === 0 ? null : code === 1 ? SUPPRESSED : code - 2;
+  }
+
+  // The totals of area i of a part over every sector (firms, workers, output, by
+  // data.totalFields), decoded for every area the first time one is hovered; null when
+  // the page has none.
+  function totalsOf(data, part, i) {
+    if (!part.totals) {
+      return null;
+    }
+    part.totalRows = part.totalRows || varints(part.totals);
+    var width = data.totalFields.length;
+    var out = {};
+    data.totalFields.forEach(function (name, j) {
+      out[name] = measureValue(part.totalRows[i * width + j]);
+    });
+    return out;
+  }
+
+  // A sum in a tooltip: the value, "suppressed" or "not available", never a made-up 0.
+  function measureText(data, value, scale, digits) {
+    if (value === SUPPRESSED) {
+      return data.text.suppressed;
+    }
+    if (value == null) {
+      return data.text.notAvailable;
+    }
+    return formatNumber(data, value / scale, digits);
+  }
+
+  // The tooltip rows of the sums a run has: workers and output (``tip`` coded as
+  // tipOf's; a missing tip is an area without firms: 0).
+  function measureRows(data, tip, rows) {
+    (data.measureTips || []).forEach(function (name) {
+      var scale = name === "o" ? data.outputScale : 1;
+      var value = tip ? tip[name] : 0;
+      rows.push([name === "o" ? data.text.output : data.text.workers,
+        measureText(data, value, scale, name === "o" ? 1 : 0)]);
+    });
   }
 
   // The class codes of a column as one character per area: a run written as the code and
@@ -182,16 +229,19 @@
         return { renderer: renderer, stroke: true, color: "#666", weight: 0.3,
                  fillColor: fill, fillOpacity: 0.75 };
       }
-      // transparent but still under the pointer, for the tooltip
-      return { renderer: renderer, stroke: false, fill: true, fillOpacity: 0 };
+      // no fill but faintly outlined, and still under the pointer for the tooltip
+      return { renderer: renderer, stroke: true, color: "#888", weight: 0.3, opacity: 0.6,
+               fill: true, fillOpacity: 0 };
     };
     function tooltip(layer) {
       var i = layer.feature.properties.i;
       var rows = [];
-      var tip = tipOf(data, part, state.sector, i) || {};
+      var found = tipOf(data, part, state.sector, i);
+      var tip = found || {};
       if (state.sector) {
         rows.push([t.sector, data.sectorLabels[state.sector]]);
         rows.push([t.firms, tip.n != null ? formatNumber(data, tip.n, 0) : "0"]);
+        measureRows(data, found, rows);
         if (tip.lq != null) {
           var lq = formatNumber(data, tip.lq / 10, 1);
           if (tip.lo != null && tip.hi != null) {
@@ -205,8 +255,10 @@
         var c = codeOf(state, part, i);
         var label = c >= 0 ? data.labels[state.stat][c] : "";
         var evidence = [];
-        var z = tip[{ spec: "sz", gi: "gz" }[state.stat]];
-        var p = tip[{ spec: "sp", gi: "gp", lisa: "lp" }[state.stat]];
+        // z and p are the firms' statistics: under another measure's classes, none
+        var own = !KG.measure || KG.measure === "firms";
+        var z = own ? tip[{ spec: "sz", gi: "gz" }[state.stat]] : null;
+        var p = own ? tip[{ spec: "sp", gi: "gp", lisa: "lp" }[state.stat]] : null;
         if (z != null) {
           evidence.push("z = " + formatNumber(data, z / 10, 1));
         }
@@ -224,6 +276,16 @@
       title.textContent = part.names(i);
       box.appendChild(title);
       box.appendChild(rowsElement(rows));
+      var totals = totalsOf(data, part, i);
+      if (totals) { // the area whatever the sector: every firm, worker and output
+        var all = [[t.firms, measureText(data, totals.n, 1, 0)]];
+        measureRows(data, totals, all);
+        var heading = document.createElement("div");
+        heading.className = "klastergeo-totals";
+        heading.textContent = t.totals;
+        box.appendChild(heading);
+        box.appendChild(rowsElement(all));
+      }
       return box;
     }
     part.layer = L.geoJSON(features, {
@@ -318,6 +380,9 @@
       html += '<label>' + escapeHtml(t.search) + ' <input class="klastergeo-search" list="' +
         'klastergeo-names" placeholder="' + escapeHtml(t.searchHint) + '"></label>';
       html += '<datalist id="klastergeo-names"></datalist>';
+      html += '<button type="button" class="klastergeo-clear">' + escapeHtml(t.clear) +
+        "</button>";
+      html += '<div class="klastergeo-results"></div>';
       div.innerHTML = html;
       L.DomEvent.disableClickPropagation(div);
       L.DomEvent.disableScrollPropagation(div);
@@ -329,7 +394,8 @@
       div.querySelector(".klastergeo-stat").addEventListener("change", function (e) {
         view.setStat(e.target.value);
       });
-      search(div.querySelector(".klastergeo-search"), div.querySelector("datalist"));
+      search(div.querySelector(".klastergeo-search"), div.querySelector("datalist"),
+        div.querySelector(".klastergeo-results"), div.querySelector(".klastergeo-clear"));
       return div;
     };
     control.addTo(map);
@@ -375,9 +441,10 @@
     var state = initialState(data);
     var part = {
       shapes: data.shapes, values: data.values, prob: data.prob, tips: data.tips,
-      names: function (i) { return data.names[i]; },
+      totals: data.totals, names: function (i) { return data.names[i]; },
     };
     var layer = areaLayer(data, state, part, renderer).addTo(map);
+    var highlight = L.layerGroup().addTo(map);
     var legend = makeLegend(map, data, state, null);
     function restyle() {
       layer.setStyle(part.style);
@@ -413,37 +480,37 @@
       colourOf: function (i) {
         return colourOf(data, state, part, i);
       },
-      // the area a search names (partial, case and accents ignored); false when none
+      // the area a search names (partial, case and accents ignored): chosen when one
+      // area answers, listed with every other match when several do; false when none
       find: function (name) {
-        var i = lookup(index, name);
-        notFound(i < 0 && String(name).trim() !== "");
-        if (i < 0) {
-          return false;
-        }
+        return searcher.find(name);
+      },
+      // zoom to area i and outline it until another is chosen or the search cleared
+      choose: function (i) {
         view.selected = data.names[i];
+        view.highlighted = i;
+        highlight.clearLayers();
+        highlight.addLayer(L.geoJSON(part.layers[i].feature, {
+          renderer: renderer, interactive: false,
+          style: { color: "#00bcd4", weight: 3, fill: false },
+        }));
         map.fitBounds(part.layers[i].getBounds(), { maxZoom: 14 });
         part.layers[i].openTooltip(part.layers[i].getBounds().getCenter());
-        return true;
+      },
+      clear: function () {
+        highlight.clearLayers();
+        view.highlighted = null;
       },
       selected: null,
+      highlighted: null,
     };
-    var index = { label: data.names, full: data.names, lower: data.names.map(fold) };
-    var message = null;
-    function notFound(show) {
-      if (message) {
-        message.textContent = show ? data.text.notFound : "";
-      }
-    }
-    makeControl(map, data, state, view, function (input, list) {
-      message = L.DomUtil.create("div", "klastergeo-notfound", input.parentNode.parentNode);
-      input.addEventListener("input", function () {
-        var text = input.value;
-        fillOptions(list, text.trim().length >= 2 ? matches(index, text, 30) : []);
-      });
-      input.addEventListener("change", function (e) {
-        view.find(e.target.value);
-      });
+    var places = expandRuns(data.places || [], data.names.length);
+    var labels = data.names.map(function (name, i) {
+      return places[i] ? name + ", " + places[i] : name;
     });
+    var index = { label: labels, full: data.names, lower: labels.map(fold) };
+    var searcher = searchBox(data, index, function (j) { view.choose(j); }, view.clear);
+    makeControl(map, data, state, view, searcher.wire);
     if (data.measures) {
       KG.measureSelector(map, data, part, restyle);
     }
@@ -481,6 +548,111 @@
     };
   };
 
+  // Run-length encoded values ([[value, count], ...], maps._runs) one per area.
+  function expandRuns(runs, n) {
+    var out = [];
+    runs.forEach(function (run) {
+      for (var r = 0; r < run[1]; r += 1) {
+        out.push(run[0]);
+      }
+    });
+    while (out.length < n) {
+      out.push("");
+    }
+    return out;
+  }
+
+  // Every area a search text names: those whose own name is the text, else those whose
+  // label starts with it, then those holding it (case and accents ignored); positions.
+  function allMatches(index, text) {
+    var low = fold(text);
+    if (!low) {
+      return [];
+    }
+    var exact = index.label.indexOf(String(text).trim());
+    if (exact < 0) {
+      exact = index.full.indexOf(String(text).trim());
+    }
+    if (exact >= 0) {
+      return [exact];
+    }
+    var named = [];
+    var first = [];
+    var later = [];
+    index.lower.forEach(function (s, j) {
+      if (s.split(", ")[0] === low) {
+        named.push(j);
+      } else if (s.indexOf(low) === 0) {
+        first.push(j);
+      } else if (s.indexOf(low) > 0) {
+        later.push(j);
+      }
+    });
+    return named.length === 1 ? named : named.concat(first, later);
+  }
+
+  // The search box: typing suggests names (the datalist); Enter chooses the area the
+  // text names when one does, and lists every match with its parents when several do
+  // (two villages of one name both); a listed area is chosen by a click. ``choose(j)``
+  // shows index entry j, ``clear()`` removes its highlight.
+  function searchBox(data, index, choose, clear) {
+    var t = data.text;
+    var parts = {};
+    function notFound(show) {
+      if (parts.message) {
+        parts.message.textContent = show ? t.notFound : "";
+      }
+    }
+    function list(found) {
+      var box = parts.results;
+      box.textContent = "";
+      if (found.length < 2) {
+        return;
+      }
+      var heading = document.createElement("div");
+      heading.textContent = t.matches.replace("{n}", String(found.length));
+      box.appendChild(heading);
+      found.forEach(function (j) {
+        var button = document.createElement("button");
+        button.type = "button";
+        button.className = "klastergeo-result";
+        button.textContent = index.label[j];
+        button.addEventListener("click", function () { choose(j); });
+        box.appendChild(button);
+      });
+    }
+    function find(text) {
+      var found = allMatches(index, text);
+      notFound(!found.length && String(text).trim() !== "");
+      list(found);
+      if (found.length === 1) {
+        choose(found[0]);
+      }
+      KG.searchMatches = found.map(function (j) { return index.label[j]; });
+      return found.length > 0;
+    }
+    return {
+      find: find,
+      wire: function (input, datalist, results, clearButton) {
+        parts.results = results;
+        parts.message = L.DomUtil.create("div", "klastergeo-notfound", input.parentNode.parentNode);
+        input.addEventListener("input", function () {
+          var text = input.value;
+          fillOptions(datalist, text.trim().length >= 2 ? matches(index, text, 30) : []);
+        });
+        input.addEventListener("change", function () {
+          find(input.value);
+        });
+        clearButton.addEventListener("click", function () {
+          input.value = "";
+          results.textContent = "";
+          notFound(false);
+          clear();
+        });
+      },
+    };
+  }
+
   // The search index of a split map, flat: per area its province (position), its place
   // in the province's file, and its text as the tooltip shows it ("desa, kecamatan").
   function flatIndex(data) {
@@ -509,27 +681,6 @@
   function fold(text) {
     return String(text).normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase()
       .replace(/\s+/g, " ").trim();
-  }
-
-  // The area a search text names: its label, its full name, its own name, else the first
-  // whose name starts with or holds the text (case and accents ignored); -1 for none.
-  function lookup(index, text) {
-    var wanted = String(text).trim();
-    var j = index.label.indexOf(wanted);
-    if (j < 0) {
-      j = index.full.indexOf(wanted);
-    }
-    var low = fold(wanted);
-    if (j < 0 && low) {
-      j = index.lower.findIndex(function (s) { return s.split(", ")[0] === low; });
-    }
-    if (j < 0 && low) {
-      j = index.lower.findIndex(function (s) { return s.indexOf(low) === 0; });
-    }
-    if (j < 0 && low) {
-      j = index.lower.findIndex(function (s) { return s.indexOf(low) >= 0; });
-    }
-    return j;
   }
 
   function matches(index, text, most) {
@@ -636,7 +787,7 @@
       var entry = data.index[k];
       var part = {
         shapes: payload.shapes, values: payload.values, prob: payload.prob, tips: payload.tips,
-        names: function (i) { return entry.full[i]; },
+        totals: payload.totals, names: function (i) { return entry.full[i]; },
       };
       areaLayer(data, state, part, renderer).addTo(map);
       parts[k] = part;
@@ -715,10 +866,13 @@
         return load(k);
       },
       find: function (text) {
-        var j = lookup(index, text);
-        if (j < 0) {
-          return false;
-        }
+        return searcher.find(text);
+      },
+      clear: function () {
+        highlight.clearLayers();
+      },
+      // load the province of index entry j, zoom to the area and outline it
+      choose: function (j) {
         var k = index.province[j];
         var i = index.local[j];
         load(k).then(function (part) {
@@ -732,18 +886,10 @@
           area.openTooltip(area.getBounds().getCenter());
           view.selected = { province: P.codes[k], index: i, name: index.full[j] };
         });
-        return true;
       },
     };
-    makeControl(map, data, state, view, function (input, list) {
-      input.addEventListener("input", function () {
-        var text = input.value;
-        fillOptions(list, text.trim().length >= 2 ? matches(index, text, 30) : []);
-      });
-      input.addEventListener("change", function () {
-        view.find(input.value);
-      });
-    });
+    var searcher = searchBox(data, index, function (j) { view.choose(j); }, view.clear);
+    makeControl(map, data, state, view, searcher.wire);
     KG.view = view;
     KG.showSentra(state.sector);
     return view;
