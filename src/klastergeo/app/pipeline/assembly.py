@@ -290,7 +290,7 @@ def draw_map(
         outlines=study.outlines(),
         probability=probability,
         parents=parents,
-        grandparents=study.grandparents(result.areas),
+        grandparents=_grandparents(study.ancestors(result.areas)),
         provinces=study.provinces() if len(result.areas) > config.map.max_areas else None,
         related_firms=related_points(columns, result.colocated, store) if few else None,
         measures=result.measures or None,
@@ -372,3 +372,9 @@ def _firm_colocation(config: RunConfig, result: RunResult, firms: pd.DataFrame |
         return None
     categories = firm_colocation(config, result.colocation, firms)
     return None if categories is None else explore.FirmColocation(categories)
+
+
+def _grandparents(ancestors: pd.DataFrame | None) -> pd.Series | None:
+    """The name of each area's parent's parent (the kabupaten of a desa), the second
+    column of :meth:`~.study.StudyArea.ancestors`, or None."""
+    return None if ancestors is None or ancestors.shape[1] < 2 else ancestors.iloc[:, 1]

@@ -160,25 +160,6 @@ class StudyArea:
         """The outlines of the static figures (for desa and kecamatan runs only)."""
         return self.outlines() if self.level in ("desa", "kecamatan") else None
 
-    def grandparents(self, areas: gpd.GeoDataFrame) -> pd.Series | None:
-        """The name of each area's parent's parent (the kabupaten of a desa), or None
-        (custom polygons, H3 cells, the two top levels).
-
-        Parameters
-        ----------
-        areas
-            The areas of analysis, indexed by area code.
-        """
-        parent = _parent_level(self.level) if self.kind == "admin" else None
-        above = _parent_level(parent) if parent else None
-        if above is None:
-            return None
-        names = boundaries.load_names(
-            above, area=self.code[:2] if self.code else None, source=self.source
-        )
-        codes = pd.Series(areas.index, index=areas.index).str.rsplit(".", n=2).str[0]
-        return pd.Series(names.reindex(codes.to_numpy()).to_numpy(), index=areas.index)
-
     def name(self) -> str | None:
         """The study area's name (``Kabupaten Klaten``, ``Jawa Tengah``), or None for
         custom polygons and a study area without a code."""
