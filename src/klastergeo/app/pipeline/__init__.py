@@ -668,7 +668,9 @@ def _write_files(
         measures=result.measures,
     )
     _layers_and_workbook(stage, config, record, result, fitted, global_rows)
-    writer.model_outputs(stage, None, fitted.fitted, fitted.sample, locale=locale)
+    writer.model_outputs(
+        stage, None, fitted.fitted, fitted.sample, locale=locale, lang=config.map.lang
+    )
     if parts.fmap is not None:
         maps.save_map(parts.fmap, stage / "map.html")
     writer.radar_charts(stage, config, parts.profiles.diagnosis, result.sentra)

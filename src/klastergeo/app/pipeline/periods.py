@@ -444,7 +444,8 @@ def run_periods(
         applies to each period's run; ``[dynamics]`` sets how lineages are linked and
         classified.
     reporter
-        Receives the progress of every period's steps.
+        Receives the progress of every period's steps; one with a ``survey(period,
+        number, total)`` method is told when each period's run starts.
     sentra_only
         Each period's run stops after the sentra and their profiles (no models, no map),
         as ``klastergeo sentra``.
@@ -475,8 +476,10 @@ def run_periods(
             _stop_without_periods(config, split)
         periods = list(split.files)
         runs = {}
-        for period, path in split.files.items():  # a run per period (a few)
+        for number, (period, path) in enumerate(split.files.items(), 1):  # a few
             logger.info("period %s: %s", period, path.name)
+            if hasattr(reporter, "survey"):  # the console's: a line per survey, then steps
+                reporter.survey(period, number, len(periods))
             counts = config.counts
             if counted:  # one counts file per period
                 records = dataclasses.replace(config.records, files=(), periods=())
