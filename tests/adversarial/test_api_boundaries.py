@@ -140,7 +140,7 @@ def test_ids_in_a_named_index_are_the_record_ids(study, scratch: Path) -> None:
         options=QUICK,
     )
     assert sorted(result.firms.index) == sorted(registry["id"])
-    assert result.sentra.index.tolist() == ["31-01"]
+    assert result.sentra["sentra_id"].tolist() == ["31-01"]
     assert _left(scratch) == []
 
 

@@ -553,9 +553,7 @@ def _follow(
     options = config.dynamics
     sentra = pd.concat(
         [
-            pd.DataFrame(runs[p].sentra.drop(columns="geometry", errors="ignore"))
-            .reset_index()
-            .assign(period=p)
+            pd.DataFrame(runs[p].sentra.drop(columns="geometry", errors="ignore")).assign(period=p)
             for p in periods
         ],
         ignore_index=True,
@@ -790,9 +788,7 @@ def _geo_sentra(result: PeriodsResult) -> gpd.GeoDataFrame:
     """Every period's sentra polygons with ``period`` and ``lineage_id``."""
     lineage = dynamics.lineage_of(result.lineages, result.periods)
     frames = [
-        result.runs[p].sentra.reset_index().assign(period=p)
-        for p in result.periods
-        if len(result.runs[p].sentra)
+        result.runs[p].sentra.assign(period=p) for p in result.periods if len(result.runs[p].sentra)
     ]
     if not frames:
         return gpd.GeoDataFrame({"period": [], "sentra_id": [], "lineage_id": []}, geometry=[])
