@@ -729,7 +729,11 @@ def test_exit_code_and_message(
     result = runner.invoke(app, args, catch_exceptions=False)
     output = result.output
     assert result.exit_code == code, output
-    assert "internal error" not in output and "Traceback" not in output
+    assert (
+        "internal error" not in output
+        and "galat internal" not in output
+        and "Traceback" not in output
+    )
     assert re.search(message, output), output
 
 

@@ -596,12 +596,9 @@ def print_summary(summary: RunRecord, sentra: Any, out: Path, lang: str = DEFAUL
             Text.assemble((f"{label} ", "yellow"), literal(f"{item.what}: {item.why}")),
             soft_wrap=True,
         )
-    from klastergeo.app.pipeline.probabilities import left_out_text
-
     for lost in summary.predictors_left_out or []:
-        out_console.print(
-            Text.assemble((f"{said['models']} ", "yellow"), literal(left_out_text(lost.to_json())))
-        )
+        text = _left_out(lost.to_json(), lang)
+        out_console.print(Text.assemble((f"{said['models']} ", "yellow"), literal(text)))
     for note in summary.output_notes or []:
         out_console.print(
             Text.assemble((f"{said['note']} ", "yellow"), literal(f"{note.file}: {note.note}")),
@@ -611,6 +608,17 @@ def print_summary(summary: RunRecord, sentra: Any, out: Path, lang: str = DEFAUL
     timings = ", ".join(f"{step_name(k, lang)} {_seconds(v, lang)}" for k, v in timed.items())
     out_console.print(f"{said['timings']} {timings}")
     _print_outputs(out, lang, map_drawn="map" in timed)
+
+
+def _left_out(item: dict[str, Any], lang: str) -> str:
+    """A predictor the models went without, and why, in ``lang``
+    (:func:`klastergeo.app.pipeline.probabilities.left_out`)."""
+    role = str(item["predictor"])
+    said = words(lang)
+    if item.get("reason") == "no_column":
+        flag = f"--{role.replace('_', '-')}-col"
+        return said["left_out_column"].format(role=_role(role, lang), flag=flag)
+    return said["left_out_values"].format(role=_role(role, lang), column=repr(item.get("column")))
 
 
 def _seconds(value: float, lang: str) -> str:
@@ -729,7 +737,11 @@ def print_model(result: Any, lang: str = DEFAULT_LANG) -> None:
     hl = messages.number(result.fit["hosmer_lemeshow_p"], lang, 3)
     out_console.print(
         said["fit_line"].format(
-            r2_name=extra, r2=fit[extra], count_r2=fit["count_r2"], auc=fit["auc"], hl=hl
+            r2_name=messages.label("model_pages", extra, lang),
+            r2=fit[extra],
+            count_r2=fit["count_r2"],
+            auc=fit["auc"],
+            hl=hl,
         )
     )
 
