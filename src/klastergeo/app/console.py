@@ -681,8 +681,8 @@ def _print_near_misses(candidates: NearMisses, lang: str, *, none_found: bool) -
     if not count:
         return
     said = words(lang)
-    failed = ", ".join(
-        f"{messages.label('rules', k, lang)} {_count(v, lang)}"
+    failed = ", ".join(  # in English the rules' codes, as candidates.csv names them
+        f"{k if lang == 'en' else messages.label('rules', k, lang)} {_count(v, lang)}"
         for k, v in candidates.failed.items()
     )
     out_console.print(
