@@ -174,3 +174,25 @@ def test_a_run_over_surveys_prints_each_survey(tmp_path: Path) -> None:
         assert f"Mutu data: {year}" in printed
     assert sum("langkah 1/" in line for line in lines) == 2
     assert not english(printed.replace(str(tmp_path), "")), english(printed)
+
+
+def test_the_progress_bar_names_each_survey_and_starts_its_steps_again() -> None:
+    clock = _Clock()
+    bars = Progress(
+        console=Console(file=io.StringIO(), width=80), auto_refresh=False, get_time=clock
+    )
+    reporter = _console.RichReporter(bars, ("read", "profile"), "id")
+    reporter.survey("2019", 1, 2)
+    reporter.step("read")
+    clock.now = 5.0
+    reporter.step("profile")
+    task = bars.tasks[0]
+    assert task.description == "survei 1/2: 2019 | langkah: profil"
+    assert task.completed == 1
+    clock.now = 9.0
+    reporter.survey("2023", 2, 2)
+    reporter.step("read")
+    assert task.description == "survei 2/2: 2023 | langkah: membaca"
+    assert task.completed == 0 and task.start_time == 9.0  # its own time left
+    reporter.finish()
+    assert task.description == "selesai"

@@ -234,7 +234,7 @@ def publish(
         ),
     ] = FIRM_DECIMALS,
     lang: Annotated[
-        str | None, typer.Option("--lang", help="Index page language: id or en.")
+        str | None, typer.Option("--lang", help="Pages and output: id or en (default: the run's).")
     ] = None,
 ) -> None:
     """Write a static site (index, map, report, figures, data downloads) from a run.
