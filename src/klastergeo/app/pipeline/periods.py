@@ -478,8 +478,9 @@ def run_periods(
         runs = {}
         for number, (period, path) in enumerate(split.files.items(), 1):  # a few
             logger.info("period %s: %s", period, path.name)
-            if hasattr(reporter, "survey"):  # the console's: a line per survey, then steps
-                reporter.survey(period, number, len(periods))
+            survey_started = getattr(reporter, "survey", None)
+            if survey_started is not None:  # the console's: a line per survey, then steps
+                survey_started(period, number, len(periods))
             counts = config.counts
             if counted:  # one counts file per period
                 records = dataclasses.replace(config.records, files=(), periods=())
