@@ -426,9 +426,9 @@ def test_a_run_without_amounts_says_which_columns_and_which_roles_were_not_found
     assert block["roles"]["workers"]["column"] == "workers"
     assert block["roles"]["sector"] == {"column": "kbli"}
     assert {"output", "investment"} <= set(block["roles_not_found"])
-    assert "no output or investment column: its values and sums are missing" in " ".join(
-        terminal.split()
-    )
+    # the terminal speaks the run's language (Indonesian, the default)
+    missing = "kolom Nilai produksi atau Nilai investasi tidak ada: nilai dan jumlahnya kosong"
+    assert missing in " ".join(terminal.split())
     report = (out / "report.html").read_text("utf-8")
     assert "Kolom yang dipakai" in report
     assert "Tidak ada kolom untuk: Nilai produksi, Nilai investasi" in report
@@ -441,7 +441,7 @@ def test_a_model_that_loses_predictors_says_so(no_amounts: tuple[Path, str]) -> 
         {"predictor": "output", "column": None, "reason": "no_column"},
         {"predictor": "investment", "column": None, "reason": "no_column"},
     ]
-    assert "output left out of the models" in " ".join(terminal.split())
+    assert "Nilai produksi tidak dipakai dalam model" in " ".join(terminal.split())
     report = (out / "report.html").read_text("utf-8")
     assert "Nilai produksi tidak dipakai dalam model" in report
 

@@ -480,7 +480,9 @@ def test_errors_name_the_workbook_and_the_fix(tmp_path: Path) -> None:
 
 def test_validate_says_what_was_skipped_and_where_the_header_was(tmp_path: Path) -> None:
     path = _with_totals(tmp_path)
-    result = runner.invoke(app, ["validate", "--records", str(path), "--out", str(tmp_path / "o")])
+    result = runner.invoke(
+        app, ["validate", "--records", str(path), "--out", str(tmp_path / "o"), "--lang", "en"]
+    )
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
     assert "sheet 'Ceper': header in row(s) 4, 5, 6" in text
@@ -500,7 +502,8 @@ def test_sheet_all_on_the_command_line(tmp_path: Path) -> None:
     path = _per_kecamatan(tmp_path)
     out = tmp_path / "o"
     result = runner.invoke(
-        app, ["validate", "--records", str(path), "--sheet", "all", "--out", str(out)]
+        app,
+        ["validate", "--records", str(path), "--sheet", "all", "--out", str(out), "--lang", "en"],
     )
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())

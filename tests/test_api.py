@@ -42,7 +42,9 @@ def test_areas_are_a_geodataframe_with_statistics(result) -> None:
     long = result.table.xs("31", level="sector")
     assert areas["n_firms_31"].tolist() == long["n_firms"].reindex(areas.index).tolist()
     assert areas.loc["99.14", "sentra_31"] == "31-01"
-    assert isinstance(result.sentra, gpd.GeoDataFrame) and result.sentra.index.tolist() == ["31-01"]
+    assert isinstance(result.sentra, gpd.GeoDataFrame) and result.sentra["sentra_id"].tolist() == [
+        "31-01"
+    ]
 
 
 def test_one_sector_has_every_statistic(result) -> None:

@@ -189,7 +189,7 @@ def test_internal_error_exits_1(
     monkeypatch.setattr(pipeline, "run", broken)
     result = _run("run", "--records", str(small_study / "firms.csv"), "--out", str(tmp_path))
     assert result.exit_code == 1
-    assert "internal error: RuntimeError: unexpected state" in result.output
+    assert "galat internal: RuntimeError: unexpected state" in result.output
 
 
 def test_usage_errors_exit_2() -> None:
@@ -295,7 +295,7 @@ def test_model_command_area_level_with_spatial_diagnostics(
         str(out),
     )
     assert result.exit_code == 0, result.output
-    assert "LAG model: y" in result.output
+    assert "Model LAG: y" in result.output  # Indonesian, the default
     fit = json.loads((out / "models" / "area_fit.json").read_text())
     assert fit["recommended"] == "lag"
     lag = pd.read_csv(out / "models" / "area_lag_coefficients.csv").set_index("term")

@@ -116,6 +116,8 @@ def test_model_command_on_the_demo_registry(villages, tmp_path: Path) -> None:
             "logit",
             "--out",
             str(tmp_path / "out"),
+            "--lang",
+            "en",
         ],
         catch_exceptions=False,
     )

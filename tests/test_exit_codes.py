@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,6 +24,9 @@ from klastergeo.publish import messages
 from tests.worlds.lattice import custom_study, firms_in, lattice
 
 runner = CliRunner()
+#: What the console adds to a run's messages, in Indonesian (the runs' default language).
+SAID = messages.text("terminal", "id")
+NOT_COMPUTED = re.escape(SAID["not_computed"])
 
 
 @pytest.fixture(scope="module")
@@ -385,7 +389,7 @@ CASES: dict[str, tuple[Case, int, str]] = {
     "path too long": (
         _case_path_too_long,
         2,
-        r"cannot use the path '.*xxxx.csv': File name too long",
+        r"jalur '.*xxxx.csv' tidak dapat dipakai: File name too long",
     ),
     "validate over a run's folder": (
         _case_validate_over_a_run,
@@ -418,16 +422,24 @@ CASES: dict[str, tuple[Case, int, str]] = {
     "nothing kept": (_case_nothing_kept, 2, r"none kept \(invalid_sector: \d+\); the outputs in"),
     "validate, nothing kept": (_case_validate_nothing_kept, 2, r"is usable \(invalid_sector"),
     # degenerate but valid: complete, and say what was not computed
-    "one firm": (_case_one_firm, 0, r"not computed: .*no sector has 20 firms"),
-    "all firms in one village": (_case_all_in_one_village, 0, r"no sentra found"),
-    "one sector": (_case_one_sector, 0, r"not computed: sentra: the registry holds one sector"),
-    "two areas": (_case_two_areas, 0, r"not computed: .*local statistics need at least 3"),
+    "one firm": (_case_one_firm, 0, rf"{NOT_COMPUTED} .*no sector has 20 firms"),
+    "all firms in one village": (_case_all_in_one_village, 0, SAID["no_sentra"]),
+    "one sector": (
+        _case_one_sector,
+        0,
+        rf"{NOT_COMPUTED} sentra: the registry holds one sector",
+    ),
+    "two areas": (_case_two_areas, 0, rf"{NOT_COMPUTED} .*local statistics need at least 3"),
     "input columns named like the tool's": (
         _case_tool_column_names,
         0,
         r"kept as 'row' ->\s+'row_input', 'record_id' ->\s+'record_id_input'",
     ),
-    "inf, 1e999, 400 digits": (_case_absurd_numbers, 0, r"invalid_value +│ +3"),
+    "inf, 1e999, 400 digits": (
+        _case_absurd_numbers,
+        0,
+        messages.label("reasons", "invalid_value", "id") + r" +│ +3",
+    ),
     "KBLI as numbers": (_case_kbli_as_numbers, 0, r"lose the leading zero"),
     "knn on lon/lat": (_case_knn_on_lon_lat, 0, r"Sentra \(1\)"),
     # models and publishing
@@ -623,7 +635,11 @@ def _case_publish_a_changed_run(study: Path, tmp: Path):
 CASES.update(
     {
         "nested column with repeated rows": (_case_nested_column_with_repeats, 0, r"Sentra \(1\)"),
-        "firms stacked on a few points": (_case_firms_stacked_on_points, 0, r"outputs: "),
+        "firms stacked on a few points": (
+            _case_firms_stacked_on_points,
+            0,
+            re.escape(SAID["outputs"]),
+        ),
         "areas without names": (_case_areas_without_names, 0, r"have no name in column"),
         "boundaries are a table": (_case_boundaries_are_a_table, 2, r"have no geometry \(a table"),
         "name column is the geometry": (
@@ -644,7 +660,7 @@ CASES.update(
         "no workers column": (
             _case_no_workers,
             0,
-            r"not computed: Markusen typology by workers: 75 sentra firm\(s\) have no workers",
+            rf"{NOT_COMPUTED} Markusen typology by workers: 75 sentra firm\(s\) have no workers",
         ),
         "text predictor not named categorical": (
             _case_categorical_one_level,
@@ -729,7 +745,11 @@ def test_exit_code_and_message(
     result = runner.invoke(app, args, catch_exceptions=False)
     output = result.output
     assert result.exit_code == code, output
-    assert "internal error" not in output and "Traceback" not in output
+    assert (
+        "internal error" not in output
+        and "galat internal" not in output
+        and "Traceback" not in output
+    )
     assert re.search(message, output), output
 
 
@@ -755,9 +775,9 @@ def test_no_sentra_names_the_near_misses(study: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, [*_run(study, tmp_path), "--min-firms", "200"])
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
-    assert "no sentra found" in text
-    assert "near misses: 2 concentration(s) met some sentra rules but not all" in text
-    assert "(failed: group_firms 2)" in text
+    assert SAID["no_sentra"] in text
+    near_misses = SAID["near_misses_text"].format(n=2, failed="usaha kelompok 2")
+    assert f"{SAID['near_misses']} {near_misses}" in text
     assert "its group of 2 area(s) holds 75 firms < min_firms 200" in text
     near = pd.read_csv(tmp_path / "out" / "candidates.csv", dtype={"area_code": str})
     assert near[["area_code", "sector"]].astype(str).values.tolist() == [
@@ -888,14 +908,14 @@ def test_the_summary_fits_80_columns_and_names_the_pages(study: Path, tmp_path: 
     end of the run names the start page, the report and the map."""
     result = runner.invoke(app, _run(study, tmp_path), terminal_width=80)
     assert result.exit_code == 0, result.output
-    summary = result.output[result.output.index("Data quality") :]
-    table = summary[: summary.index("timings:")]
+    summary = result.output[result.output.index(SAID["quality"]) :]
+    table = summary[: summary.index(SAID["timings"])]
     assert max(len(line) for line in table.splitlines()) <= 80
     out = tmp_path / "out"
     for label, name in (
-        ("start page", "index.html"),
-        ("report", "report.html"),
-        ("map", "map.html"),
+        (SAID["start_page"], "index.html"),
+        (SAID["report"], "report.html"),
+        (SAID["map"], "map.html"),
     ):
         assert f"  {label}: {out / name}\n" in result.output
 

@@ -136,7 +136,7 @@ def test_point_patterns_find_the_planted_sectors(demo_run) -> None:
         assert sectors.loc[sector, "R_relative"] < 1, sector
     assert set(sectors.index) == set(result.summary["sectors"]["analysed"])
     per_sentra = clark.loc[clark["scope"] == "sentra"]
-    assert set(per_sentra["key"]) == set(result.sentra.index)
+    assert set(per_sentra["key"]) == set(result.sentra["sentra_id"])
     assert (per_sentra["correction"] == "donnelly").all()
     ripley = pd.read_csv(out / "ripley.csv", dtype={"key": str})
     assert {"distance_m", "L_minus_d", "low", "high", "clustered"} <= set(ripley.columns)
@@ -231,7 +231,7 @@ def test_output_contract(demo_run) -> None:
     assert '<iframe src="map.html"' in index and 'href="report.html"' in index
     report_page = (out / "report.html").read_text(encoding="utf-8")
     assert '<iframe src="map.html"' in report_page
-    for planted in result.sentra.index:
+    for planted in result.sentra["sentra_id"]:
         assert planted in report_page
     figures = {p.name for p in (out / "figures").glob("*.png")}
     for sector in set(result.sentra["sector"]):

@@ -8,7 +8,7 @@ from klastergeo.app import console as _console
 
 
 def test_line_reporter_writes_steps_and_tenths(capsys: pytest.CaptureFixture[str]) -> None:
-    reporter = _console.LineReporter(("read", "validate"))
+    reporter = _console.LineReporter(("read", "validate"), "en")
     reporter.step("read")
     reporter.step("validate")
     for done in range(0, 1001, 10):  # 101 calls: only the tenths are written

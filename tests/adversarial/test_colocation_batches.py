@@ -80,7 +80,11 @@ def _run(study: Path, out: Path, records: Path, *extra: str) -> list[str]:
 def _invoke(args: list[str]) -> tuple[int, str]:
     result = runner.invoke(app, args, catch_exceptions=False)
     output = result.output
-    assert "internal error" not in output and "Traceback" not in output, output
+    assert (
+        "internal error" not in output
+        and "galat internal" not in output
+        and "Traceback" not in output
+    ), output
     return result.exit_code, output
 
 

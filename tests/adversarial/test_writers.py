@@ -139,7 +139,11 @@ def _args(study: Path, out: Path, *extra: str, command: str = "run") -> list[str
 
 def _invoke(args: list[str]) -> Any:
     result = runner.invoke(app, args, catch_exceptions=False)
-    assert "Traceback" not in result.output and "internal error" not in result.output
+    assert (
+        "Traceback" not in result.output
+        and "internal error" not in result.output
+        and "galat internal" not in result.output
+    )
     return result
 
 
@@ -193,7 +197,7 @@ def test_the_changed_cells_are_named_in_the_workbook_summary_and_log(
     assert any("written as escapes such as \\x0b" in t for t in texts)
     cut = next(t for t in texts if "longer than Excel's 32,767 characters" in t)
     assert re.search(r"sheet 'Data ditolak', column 'nama', row \d+", cut)
-    assert "note: results.xlsx: 1 cell(s) longer than Excel" in " ".join(output.split())
+    assert "catatan: results.xlsx: 1 cell(s) longer than Excel" in " ".join(output.split())
 
 
 def test_an_overlong_cell_is_cut_with_its_length_and_the_whole_file(
@@ -231,7 +235,7 @@ def test_nul_characters_are_escaped_in_the_geopackages(
     firms = pyogrio.read_dataframe(out / "firms.gpkg", layer="firms")
     assert "UD\\x00Nol" in set(firms["name"])
     assert "UD\x00Nol" in set(read_firms(out)["name"])
-    assert "note: firms.gpkg: 1 text value(s) held NUL characters" in " ".join(output.split())
+    assert "catatan: firms.gpkg: 1 text value(s) held NUL characters" in " ".join(output.split())
     layer = gpd.GeoDataFrame(
         {"name": ["Desa\x00Dua", "Desa 1"], "n_firms": [1, 2]},
         geometry=[shapely.box(110, -7, 110.1, -6.9)] * 2,
@@ -523,7 +527,7 @@ def test_a_gdal_error_that_is_not_the_disk_stays_a_bug(
     bug (exit 1), not an error of the environment."""
     _gdal_fails(monkeypatch, "Cannot create field x: bad name", free=10 << 30)
     result = runner.invoke(app, [*_args(study, tmp_path / "out", command="sentra")])
-    assert result.exit_code == 1 and "internal error: DataSourceError" in result.output
+    assert result.exit_code == 1 and "galat internal: DataSourceError" in result.output
 
 
 def test_a_full_disk_met_by_arrow_names_the_file(

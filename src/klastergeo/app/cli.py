@@ -160,8 +160,11 @@ def _config_command(name: str) -> Callable[[Callable[[RunConfig], None]], None]:
 
     def register(body: Callable[[RunConfig], None]) -> None:
         def command(**values: Any) -> None:
+            _STATE["lang"] = values.get("map__lang")  # the words around an early error
             with guard(_STATE):
-                body(_settings(values))
+                settings = _settings(values)
+                _STATE["lang"] = settings.map.lang  # what the console words is in it
+                body(settings)
 
         command.__signature__ = inspect.Signature(_parameters(name))  # type: ignore[attr-defined]
         command.__doc__ = body.__doc__
@@ -231,7 +234,7 @@ def publish(
         ),
     ] = FIRM_DECIMALS,
     lang: Annotated[
-        str | None, typer.Option("--lang", help="Index page language: id or en.")
+        str | None, typer.Option("--lang", help="Pages and output: id or en (default: the run's).")
     ] = None,
 ) -> None:
     """Write a static site (index, map, report, figures, data downloads) from a run.
@@ -240,11 +243,12 @@ def publish(
     from klastergeo.app.console import print_published
     from klastergeo.publish import publish as publish_site
 
+    _STATE["lang"] = lang
     with guard(_STATE):
         files = publish_site(
             run_folder, site, with_firms=with_firms, firm_decimals=firm_decimals, lang=lang
         )
-        print_published(files, site)
+        print_published(files, site, lang, run_folder)
 
 
 @app.command(name="compile")
@@ -292,19 +296,19 @@ def demo(
             help="Permutations of the local statistics.",
         ),
     ] = 999,
+    lang: Annotated[str, typer.Option("--lang", help=options()["map.lang"].help)] = options()[
+        "map.lang"
+    ].default,
 ) -> None:
     """Generate the demo registry over Jawa Tengah and run the whole pipeline on it."""
     from klastergeo.app.console import run_demo
 
+    _STATE["lang"] = lang
     with guard(_STATE):
         run_demo(
-            out,
-            data=data,
-            boundaries=boundaries,
-            seed=seed,
-            background=background,
-            permutations=permutations,
-        )
+            out, data=data, boundaries=boundaries, seed=seed, background=background,
+            permutations=permutations, lang=lang,
+        )  # fmt: skip
 
 
 @boundaries_app.command("download")

@@ -717,7 +717,13 @@ class MapOptions(Options):
 
     SECTION: ClassVar[str] = "map"
 
-    lang: Lang = opt("id", "Language of the map and the report: id or en.", flag="--lang")
+    lang: Lang = opt(
+        "id",
+        "Language of the pages (map, report, model tables) and of what the command prints: "
+        "id or en.",
+        flag="--lang",
+        commands=("run", "sentra", "validate", "model"),
+    )
     tiles: str = opt(
         "OpenStreetMap",
         "Base map: OpenStreetMap, 'CartoDB positron', 'Esri imagery', none, or a tile URL "

@@ -48,6 +48,7 @@ def run_demo(
     permutations: int = 999,
     reporter: Any = None,
     notify: Callable[[str], None] | None = None,
+    lang: str | None = None,
 ) -> DemoRun:
     """Generate the demo registry over Jawa Tengah and run the whole pipeline on it into
     ``out``.
@@ -76,6 +77,9 @@ def run_demo(
         Progress receiver passed to :func:`klastergeo.app.pipeline.run`; None only logs.
     notify
         Called with one-line messages (boundaries used, files written); None says nothing.
+    lang
+        The pages' language (``map.lang``: ``id`` or ``en``); None keeps the
+        configuration's (Indonesian).
 
     Returns
     -------
@@ -106,7 +110,10 @@ def run_demo(
             f"{DEMO_PERIODS[0]}, {len(generated.registry):,} of {DEMO_PERIODS[1]}); "
             f"configuration: {config_path}"
         )
-    settings = load_config(config_path, overrides={"area.boundaries": source})
+    overrides: dict[str, Any] = {"area.boundaries": source}
+    if lang is not None:
+        overrides["map.lang"] = lang
+    settings = load_config(config_path, overrides=overrides)
     followed = run_periods(settings, reporter=reporter)
     return DemoRun(
         result=followed.runs[DEMO_PERIODS[1]],  # the current survey

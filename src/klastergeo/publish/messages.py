@@ -15,9 +15,11 @@ Numbers: Indonesian writes ``1.234,5`` where English writes ``1,234.5``
 (:func:`p_value`), never ``0``.
 
 Machine-readable files (CSV, Parquet, GeoPackage, ``summary.json``) keep their column
-names and codes in English whatever the language: they are read by programs. Only what
-people read in the pages, figures and workbook is translated; the terminal (the run's
-summary, log lines and error messages) stays in English, as the command's help does.
+names and codes in English whatever the language: they are read by programs. What
+people read in the pages, figures and workbook is translated, and so is what the command
+line prints around a run (its tables, progress and the frame of errors: the ``terminal``
+and ``progress`` groups); log lines, the library's error messages and the command's help
+stay in English.
 """
 
 from __future__ import annotations

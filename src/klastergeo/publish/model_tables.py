@@ -1,8 +1,11 @@
 """The tables of a fitted cluster-probability model as people read them: Markdown, HTML
 and LaTeX reports, and every table written into a folder (:func:`write`).
 
-The models and their tidy tables are fitted in :mod:`klastergeo.analysis.regression`;
-this module only renders and writes them.
+The reports are in a language (``id`` or ``en``: headings, column names and fit
+statistics from the catalogue's ``model_pages`` and ``models`` groups); the CSV and JSON
+files keep their English column names, as every machine-readable output does. The
+models and their tidy tables are fitted in :mod:`klastergeo.analysis.regression`; this
+module only renders and writes them.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import pandas as pd
 
 from klastergeo.analysis.regression import ModelResult
 from klastergeo.io.files import write_csv, write_json, write_text
+from klastergeo.publish import messages
 
 __all__ = ["TITLES", "to_html", "to_latex", "to_markdown", "write"]
 
@@ -27,41 +31,63 @@ TITLES = {
 }
 
 
-def _sections(result: ModelResult) -> list[tuple[str, pd.DataFrame, bool]]:
-    """(title, table, show index) of every report section, in order."""
-    fit_table = pd.DataFrame({"statistic": list(result.fit), "value": list(result.fit.values())})
+def _sections(result: ModelResult, lang: str = "en") -> list[tuple[str, pd.DataFrame, bool]]:
+    """(title, table, show index) of every report section, in order, in ``lang``."""
+    said = messages.text("model_pages", lang)
+    fit_table = pd.DataFrame(
+        {
+            "statistic": [messages.label("model_pages", k, lang) for k in result.fit],
+            "value": list(result.fit.values()),
+        }
+    )
+    classification = result.classification.rename(
+        index=lambda label: said["all"] if str(label) == "all" else label
+    )
     out = [
-        ("Coefficients", result.coefficients, False),
+        (said["h_coefficients"], result.coefficients, False),
         (
-            "Average marginal effects"
-            if result.kind != "lpm"
-            else "Marginal effects (the LPM's coefficients)",
+            said["h_marginal"] if result.kind != "lpm" else said["h_marginal_lpm"],
             result.marginal_effects,
             False,
         ),
-        ("Fit", fit_table, False),
+        (said["h_fit"], fit_table, False),
         (
-            f"Classification table (cut-off {_fmt(result.fit['cutoff'])})",
-            result.classification,
+            said["h_classification"].format(cutoff=_fmt(result.fit["cutoff"], lang)),
+            classification,
             True,
         ),
-        ("Variance inflation factors", result.vif, False),
+        (said["h_vif"], result.vif, False),
     ]
     if result.references:
         refs = pd.DataFrame(
             {"predictor": list(result.references), "reference": list(result.references.values())}
         )
-        out.append(("Reference levels of categorical predictors", refs, False))
+        out.append((said["h_references"], refs, False))
+    return [(title, _named(frame, lang), index) for title, frame, index in out]
+
+
+def _named(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """``frame`` with its column and index names in ``lang`` (a name the catalogue does
+    not know, such as a predictor's, as it is)."""
+    out = frame.rename(columns=lambda c: messages.label("model_pages", c, lang))
+    if out.index.name is not None:
+        out.index.name = messages.label("model_pages", out.index.name, lang)
     return out
 
 
-def to_markdown(result: ModelResult) -> str:
+def _title(result: ModelResult, lang: str) -> str:
+    return messages.label("models", result.kind, lang)
+
+
+def to_markdown(result: ModelResult, *, lang: str = "en") -> str:
     """A Markdown report: coefficients, marginal effects, fit, classification table, VIF.
 
     Parameters
     ----------
     result
         A fitted model (see :func:`klastergeo.analysis.regression.fit`).
+    lang
+        The report's language: ``"id"`` or ``"en"``.
     """
 
     def table(frame: pd.DataFrame, index: bool = False) -> str:
@@ -69,48 +95,55 @@ def to_markdown(result: ModelResult) -> str:
         header = "| " + " | ".join(map(str, shown.columns)) + " |"
         rule = "|" + "---|" * len(shown.columns)
         body = [
-            "| " + " | ".join(_fmt(v) for v in row) + " |" for row in shown.itertuples(index=False)
+            "| " + " | ".join(_fmt(v, lang) for v in row) + " |"
+            for row in shown.itertuples(index=False)
         ]
         return "\n".join([header, rule, *body])
 
-    parts = [f"# {TITLES[result.kind]}: {result.outcome}"]
-    for title, frame, index in _sections(result):
+    parts = [f"# {_title(result, lang)}: {result.outcome}"]
+    for title, frame, index in _sections(result, lang):
         parts.append(f"## {title}\n\n{table(frame, index)}")
     return "\n\n".join(parts) + "\n"
 
 
-def to_html(result: ModelResult) -> str:
-    """A standalone HTML page of the same report (for a website or a word processor).
+def to_html(result: ModelResult, *, lang: str = "en") -> str:
+    """A standalone HTML page of the same report (for a website or a word processor),
+    in ``lang`` (its ``lang`` attribute too); every text escaped.
 
     Parameters
     ----------
     result
         A fitted model (see :func:`klastergeo.analysis.regression.fit`).
+    lang
+        The page's language: ``"id"`` or ``"en"``.
     """
-    body = [f"<h1>{html.escape(TITLES[result.kind])}: {html.escape(result.outcome)}</h1>"]
-    for title, frame, index in _sections(result):
-        body.append(f"<h2>{html.escape(title)}</h2>")
-        body.append(_rounded(frame).to_html(index=index, na_rep="", border=0))
+    title = html.escape(_title(result, lang))
+    body = [f"<h1>{title}: {html.escape(result.outcome)}</h1>"]
+    for heading, frame, index in _sections(result, lang):
+        body.append(f"<h2>{html.escape(heading)}</h2>")
+        body.append(_rounded(frame, lang).to_html(index=index, na_rep="", border=0))
     return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{html.escape(TITLES[result.kind])}</title>"
+        f'<!DOCTYPE html>\n<html lang="{messages.check_lang(lang)}"><head><meta charset="utf-8">'
+        f"<title>{title}</title>"
         "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
         "td,th{padding:.2em .6em;border-bottom:1px solid #ccc;text-align:right}</style>"
         "</head><body>\n" + "\n".join(body) + "\n</body></html>\n"
     )
 
 
-def to_latex(result: ModelResult) -> str:
+def to_latex(result: ModelResult, *, lang: str = "en") -> str:
     """LaTeX tables (booktabs) of the same report, to paste into a paper.
 
     Parameters
     ----------
     result
         A fitted model (see :func:`klastergeo.analysis.regression.fit`).
+    lang
+        The tables' language: ``"id"`` or ``"en"``.
     """
-    parts = [f"% {TITLES[result.kind]}: {result.outcome} (klastergeo)"]
-    for title, frame, index in _sections(result):
-        body = _rounded(frame).to_latex(index=index, na_rep="", escape=True)
+    parts = [f"% {_title(result, lang)}: {result.outcome} (klastergeo)"]
+    for title, frame, index in _sections(result, lang):
+        body = _rounded(frame, lang).to_latex(index=index, na_rep="", escape=True)
         parts.append(
             "\\begin{table}[ht]\n\\centering\n"
             f"\\caption{{{_latex_escape(title)}}}\n{body}\\end{{table}}"
@@ -118,7 +151,9 @@ def to_latex(result: ModelResult) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def write(result: ModelResult, folder: str | Path, *, locale: str = "en") -> dict[str, Path]:
+def write(
+    result: ModelResult, folder: str | Path, *, locale: str = "en", lang: str = "en"
+) -> dict[str, Path]:
     """Write every table of ``result`` into ``folder`` (atomically, file by file):
     ``<kind>_coefficients.csv``, ``<kind>_marginal_effects.csv``,
     ``<kind>_classification.csv``, ``<kind>_vif.csv``, ``<kind>_fit.json``, ``<kind>.md``,
@@ -134,6 +169,9 @@ def write(result: ModelResult, folder: str | Path, *, locale: str = "en") -> dic
     locale
         The CSV style: ``"en"`` (``,``, decimal point) or ``"id"`` (``;``, decimal
         comma).
+    lang
+        The language of the reports (Markdown, HTML, LaTeX): ``"id"`` or ``"en"``; the
+        CSV and JSON files keep their English names.
 
     Returns
     -------
@@ -166,17 +204,18 @@ def write(result: ModelResult, folder: str | Path, *, locale: str = "en") -> dic
             **result.fit,
         },
     )
-    write_text(paths["markdown"], to_markdown(result))
-    write_text(paths["html"], to_html(result))
-    write_text(paths["latex"], to_latex(result))
+    write_text(paths["markdown"], to_markdown(result, lang=lang))
+    write_text(paths["html"], to_html(result, lang=lang))
+    write_text(paths["latex"], to_latex(result, lang=lang))
     return paths
 
 
-def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
+def _rounded(frame: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     out = frame.copy()
     for column in out.columns:
-        if pd.api.types.is_float_dtype(out[column].dtype):
-            out[column] = out[column].map(_fmt)
+        # floats, and the fit table's values (numbers and counts)
+        if pd.api.types.is_float_dtype(out[column].dtype) or out[column].dtype == object:
+            out[column] = out[column].map(lambda v: _fmt(v, lang))
     return out
 
 
@@ -186,7 +225,12 @@ def _latex_escape(text: str) -> str:
     return text
 
 
-def _fmt(value: Any) -> str:
+def _fmt(value: Any, lang: str = "en") -> str:
+    """A value of a report's table: four decimals (the language's decimal mark), ``inf``
+    for an infinite one, empty for a missing one."""
     if isinstance(value, float | np.floating):
-        return f"{value:.4f}" if np.isfinite(value) else ("inf" if np.isinf(value) else "")
+        if np.isinf(value):
+            return "inf"
+        shown = f"{value:.4f}" if np.isfinite(value) else ""
+        return shown.replace(".", ",") if lang == "id" else shown
     return str(value)

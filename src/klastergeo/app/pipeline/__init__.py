@@ -59,6 +59,7 @@ from klastergeo.io.registry import records as records_mod
 from klastergeo.publish import gis, model_tables, workbook
 from klastergeo.publish import report as report_mod
 from klastergeo.publish.record import DisclosureRecord, OutputNote, RunRecord
+from klastergeo.schema import SENTRA_INDEX
 
 if TYPE_CHECKING:
     from libpysal.graph import Graph
@@ -107,6 +108,8 @@ class RunResult:
     """What a run produced (the same content as the files it wrote).
 
     ``record`` is the run's typed record (``summary.json``; :attr:`summary` as JSON).
+    ``sentra`` has one row per sentra with ``sentra_id`` a column, as in ``sentra.csv``
+    and every other file (a GeoDataFrame of the sentra polygons, EPSG:4326).
     ``areas`` are the areas of analysis with their statistics, one row per area
     (indexed by area code, EPSG:4326): ``name``, ``n_firms`` and, per analysed sector
     ``s``, ``n_firms_s``, ``lq_s``, ``lq_low_s``, ``lq_high_s``, ``spec_bin_s``,
@@ -146,6 +149,19 @@ class RunResult:
     #: The run's record, as its ``summary.json`` holds it (without the file manifest).
     record: RunRecord = field(default_factory=RunRecord)
     _firms: gpd.GeoDataFrame | None = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        """One line: the study area, the firms, areas, sectors and sentra, the folder."""
+        from klastergeo.app.pipeline.display import result_repr
+
+        return result_repr(self)
+
+    def _repr_html_(self) -> str:
+        """A notebook's view: the headline numbers, the largest sentra and links to the
+        run's pages, in the run's language."""
+        from klastergeo.app.pipeline.display import result_html
+
+        return result_html(self)
 
     @property
     def summary(self) -> dict[str, Any]:
@@ -281,6 +297,9 @@ def run(
         parts = RunParts(study, counts, weights, stats, profiles, fitted, fmap)
         result.record = _write_run(folder, config, steps, head, result, parts)
     logger.info("run finished: %d sentra, outputs in %s", len(result.sentra), config.out)
+    # the steps work on the sentra indexed by their id; the result gives the id as a
+    # column, as every file does
+    result.sentra = result.sentra.rename_axis(SENTRA_INDEX).reset_index()
     return result
 
 
@@ -675,7 +694,9 @@ def _write_files(
         measures=result.measures,
     )
     _layers_and_workbook(stage, config, record, result, fitted, global_rows)
-    writer.model_outputs(stage, None, fitted.fitted, fitted.sample, locale=locale)
+    writer.model_outputs(
+        stage, None, fitted.fitted, fitted.sample, locale=locale, lang=config.map.lang
+    )
     if parts.fmap is not None:
         maps.save_map(parts.fmap, stage / "map.html")
     writer.radar_charts(stage, config, parts.profiles.diagnosis, result.sentra)

@@ -130,7 +130,9 @@ def memory_for(step: str, what: str | None = None, advice: str | None = None) ->
 
 
 class Reporter(Protocol):
-    """Receives progress; the CLI shows it, the library only logs."""
+    """Receives progress; the CLI shows it, the library only logs. A run over several
+    surveys also calls a reporter's ``survey(period, number, total)``, when it has one,
+    before each survey's steps."""
 
     def step(self, name: str) -> None: ...
 

@@ -117,7 +117,11 @@ def run_models(
             )
         with steps.timed("write"):
             writer.model_outputs(
-                folder.path, report, fitted.fitted, locale=config.output.csv_locale
+                folder.path,
+                report,
+                fitted.fitted,
+                locale=config.output.csv_locale,
+                lang=config.map.lang,
             )
         folder.commit(
             {
@@ -201,7 +205,9 @@ def _fit_survey(
                 + "; ".join(f"{k}: {v['skipped']}" for k, v in notes.items())
             )
         with steps.timed("write"):
-            writer.model_outputs(folder.path, None, fitted, locale=config.output.csv_locale)
+            writer.model_outputs(
+                folder.path, None, fitted, locale=config.output.csv_locale, lang=config.map.lang
+            )
         folder.commit(
             {
                 **header("models", config.analysis.seed, timestamp=config.output.timestamp),

@@ -446,7 +446,8 @@ def run_periods(
         applies to each period's run; ``[dynamics]`` sets how lineages are linked and
         classified.
     reporter
-        Receives the progress of every period's steps.
+        Receives the progress of every period's steps; one with a ``survey(period,
+        number, total)`` method is told when each period's run starts.
     sentra_only
         Each period's run stops after the sentra and their profiles (no models, no map),
         as ``klastergeo sentra``.
@@ -477,8 +478,11 @@ def run_periods(
             _stop_without_periods(config, split)
         periods = list(split.files)
         runs = {}
-        for period, path in split.files.items():  # a run per period (a few)
+        for number, (period, path) in enumerate(split.files.items(), 1):  # a few
             logger.info("period %s: %s", period, path.name)
+            survey_started = getattr(reporter, "survey", None)
+            if survey_started is not None:  # the console's: a line per survey, then steps
+                survey_started(period, number, len(periods))
             counts = config.counts
             if counted:  # one counts file per period
                 records = dataclasses.replace(config.records, files=(), periods=())
@@ -552,9 +556,7 @@ def _follow(
     options = config.dynamics
     sentra = pd.concat(
         [
-            pd.DataFrame(runs[p].sentra.drop(columns="geometry", errors="ignore"))
-            .reset_index()
-            .assign(period=p)
+            pd.DataFrame(runs[p].sentra.drop(columns="geometry", errors="ignore")).assign(period=p)
             for p in periods
         ],
         ignore_index=True,
@@ -789,9 +791,7 @@ def _geo_sentra(result: PeriodsResult) -> gpd.GeoDataFrame:
     """Every period's sentra polygons with ``period`` and ``lineage_id``."""
     lineage = dynamics.lineage_of(result.lineages, result.periods)
     frames = [
-        result.runs[p].sentra.reset_index().assign(period=p)
-        for p in result.periods
-        if len(result.runs[p].sentra)
+        result.runs[p].sentra.assign(period=p) for p in result.periods if len(result.runs[p].sentra)
     ]
     if not frames:
         return gpd.GeoDataFrame({"period": [], "sentra_id": [], "lineage_id": []}, geometry=[])

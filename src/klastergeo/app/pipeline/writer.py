@@ -173,6 +173,7 @@ def model_outputs(
     sample: pd.DataFrame | None = None,
     *,
     locale: str = "en",
+    lang: str = "en",
 ) -> None:
     """The model tables of every kind (``models/``), with the validation reports, and
     the sample they were estimated on (``models/sample.csv``) when there was one.
@@ -191,11 +192,13 @@ def model_outputs(
         ``n_sample``, ``weight``); None when every firm was used.
     locale
         The CSV style (``[output] csv_locale``).
+    lang
+        The language of the model reports (``map.lang``).
     """
     if report is not None:
         validation_reports(folder, report, locale=locale)
     for result in fitted.values():
-        model_tables.write(result, folder / "models", locale=locale)
+        model_tables.write(result, folder / "models", locale=locale, lang=lang)
     if sample is not None and fitted:
         csv(sample, folder / "models" / "sample.csv", locale=locale)
 
