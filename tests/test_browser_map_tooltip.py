@@ -128,6 +128,13 @@ def test_the_tooltip_gives_every_number_of_the_area(browser, run) -> None:
         twin = _hover(page, _position(page, f"{world.TWIN}, Timur"))
         both = _hover(page, _position(page, "Desa R0C0, Barat"))
         lone = _hover(page, _position(page, f"Desa {world.LONE_CELL.upper()}, Barat"))
+        # the panels a tooltip could pass under are faded while it is open, not after
+        faded = "() => getComputedStyle(document.querySelector('.klastergeo-legend')).opacity"
+        page.wait_for_timeout(300)
+        assert float(page.evaluate(faded)) < 0.5
+        page.mouse.move(5, 700)  # off the areas: the tooltip closes
+        page.wait_for_timeout(300)
+        assert float(page.evaluate(faded)) == 1.0
         assert page.errors == []
     finally:
         page.close()

@@ -434,7 +434,21 @@
     return { sector: data.initial, stat: data.stats.length ? data.stats[0] : "none" };
   }
 
+  // Leaflet draws its controls above the map's tooltips: while a tooltip is open the
+  // panels it could pass under (selectors, legend, scatterplot) are faded, so the
+  // tooltip's numbers stay readable; a panel under the pointer stays opaque.
+  function fadeUnderTips(map) {
+    var box = map.getContainer();
+    map.on("tooltipopen", function () {
+      L.DomUtil.addClass(box, "klastergeo-tip-open");
+    });
+    map.on("tooltipclose", function () {
+      L.DomUtil.removeClass(box, "klastergeo-tip-open");
+    });
+  }
+
   KG.sectorView = function (map, data) {
+    fadeUnderTips(map);
     // the map's own renderer: one canvas for every vector layer, so the sentra drawn above
     // and the areas below both receive the pointer (a second canvas would hide the first)
     var renderer = map.getRenderer(L.polygon([[0, 0], [0, 0], [0, 0]]));
@@ -703,6 +717,7 @@
   // the script <folder>/<code>.js (it calls klastergeo.province) when the province is
   // zoomed into, clicked or searched. A script, not fetch(): it loads from file:// too.
   KG.nationalView = function (map, data) {
+    fadeUnderTips(map);
     var t = data.text;
     var P = data.provinces;
     var renderer = map.getRenderer(L.polygon([[0, 0], [0, 0], [0, 0]]));
@@ -949,6 +964,7 @@
   // its last shape, coloured by its trend) and each period's sentra; popups and
   // tooltips are text.
   KG.changeView = function (map, data) {
+    fadeUnderTips(map);
     var renderer = map.getRenderer(L.polygon([[0, 0], [0, 0], [0, 0]]));
     var built = {};
     function layerOf(key) {
