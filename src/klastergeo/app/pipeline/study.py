@@ -16,9 +16,10 @@ import pandas as pd
 from klastergeo.analysis import aggregate
 from klastergeo.analysis.geometry import locate_points
 from klastergeo.app.config import ADMIN_LEVELS, RunConfig, parse_level
+from klastergeo.errors import ConfigError, DataError
 from klastergeo.io import boundaries
 
-__all__ = ["StudyArea", "study_area"]
+__all__ = ["StudyArea", "study_area", "study_area_name"]
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +126,11 @@ class StudyArea:
             logger.warning("no provinsi outlines for the map: %s", err)
             return None
 
+    def name(self) -> str | None:
+        """The study area's name (``Kabupaten Klaten`` for ``33.10``), or None
+        (:func:`study_area_name`)."""
+        return study_area_name(self.code, self.source)
+
     def figure_outlines(self) -> gpd.GeoDataFrame | None:
         """The outlines of the static figures (for desa and kecamatan runs only)."""
         return self.outlines() if self.level in ("desa", "kecamatan") else None
@@ -154,6 +160,31 @@ def study_area(config: RunConfig) -> StudyArea:
     if resolution is not None:
         aggregate.check_grid_size(polygons, resolution)
     return StudyArea(kind, level, resolution, options.code, source, polygons)
+
+
+def study_area_name(code: str | None, source: Path | None) -> str | None:
+    """The name of the area with Kemendagri code ``code`` (``33.10`` -> ``Kabupaten
+    Klaten``) in the national boundaries ``source``; None without a code, for a
+    boundaries file of its own, or where the name is not found (a name is a title,
+    never a reason to stop a run).
+
+    Parameters
+    ----------
+    code
+        The study area's code (``--area``).
+    source
+        The boundaries' folder (:func:`klastergeo.io.boundaries.resolve_source`).
+    """
+    if not code or source is None or not source.is_dir():
+        return None
+    level = ADMIN_LEVELS[min(len(code.split(".")), len(ADMIN_LEVELS)) - 1]
+    try:
+        names = boundaries.load_names(level, area=code, source=source)
+    except (ConfigError, DataError, OSError) as err:
+        logger.info("no name for the study area %s: %s", code, err)
+        return None
+    name = names.get(code)
+    return str(name) if isinstance(name, str) and name else None
 
 
 def _parent_level(level: str) -> str | None:
