@@ -673,7 +673,7 @@ def _number_format(name: str, column: pd.Series, lang: str, periods: tuple[str, 
 def _width(header: str, column: pd.Series, number_format: str) -> float:
     """A column's width in characters: its header's or its longest value's (as shown),
     at least 6 and at most :data:`WIDEST`."""
-    longest = len(header)
+    longest = math.ceil(len(header) * 1.15)  # the header is bold
     if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
         values = column.to_numpy(dtype=float, na_value=np.nan)
         values = np.abs(values[np.isfinite(values)])
