@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from klastergeo.app.cli import app
-from klastergeo.publish import workbook
+from klastergeo.publish import sentences, workbook
 from klastergeo.publish.record import AreasRecord, RunRecord
 from tests.worlds.language import english
 from tests.worlds.lattice import custom_study, lattice_args
@@ -86,8 +86,6 @@ def test_indonesian_workbook_has_no_english_words(indonesian_run: Path) -> None:
                     continue  # the files' column names and codes: the mapping column
                 if title == t["rejected"] and rejected[0][c] in own:
                     continue  # the input row as read
-                if title == t["rejected"] and rejected[0][c] == "Rincian":
-                    continue  # the detail sentences: still English (not done yet)
                 words = english(value)
                 if words:
                     found.setdefault(title, set()).update(words)
@@ -95,6 +93,33 @@ def test_indonesian_workbook_has_no_english_words(indonesian_run: Path) -> None:
     assert [row[0] for row in rejected[1:]] and {row[7] for row in rejected[1:]} == {
         "koordinat kosong"
     }
+    assert all("lat bukan koordinat (diterima: " in row[8] for row in rejected[1:])
+
+
+def test_detail_phrases_in_indonesian() -> None:
+    """The detail sentences of the registry's reader, phrase by phrase, the quoted
+    values kept; English stays as it was."""
+    details = pd.Series(
+        [
+            "kbli 'abc' is not a KBLI code of 2 to 5 digits in a known division",
+            "id 'A7' is already used by row 3",
+            "lat '0', lon '0' is (0, 0)",
+            "workers '-3' is not a number from 0 to 100,000 written with a decimal point "
+            "(as column 'workers' writes them)",
+            None,
+        ]
+    )
+    said = sentences.detail_texts(details, "id")
+    assert said.tolist()[:4] == [
+        "kbli 'abc' bukan kode KBLI 2 sampai 5 digit dalam golongan pokok yang dikenal",
+        "id 'A7' sudah dipakai baris 3",
+        "lat '0', lon '0' bernilai (0, 0)",
+        "workers '-3' bukan angka dari 0 sampai 100,000 yang ditulis dengan titik desimal "
+        "(seperti kolom 'workers' menuliskannya)",
+    ]
+    assert pd.isna(said.iloc[4])
+    assert not english(" ".join(said.dropna()).replace("'workers'", ""))
+    assert sentences.detail_texts(details, "en").equals(details)
 
 
 def test_english_workbook_stays_english(tmp_path: Path) -> None:
@@ -189,15 +214,16 @@ def test_formats_widths_legend_and_study_area(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_indonesian_csv_texts(indonesian_run: Path) -> None:
-    """Every CSV text column holds codes or Indonesian sentences (rejected.csv's detail
-    aside: not translated yet); codes stay text (area codes with leading zeros)."""
+    """Every CSV text column holds codes or Indonesian sentences (the rejected rows'
+    own columns aside: the input as read); codes stay text (area codes with leading
+    zeros)."""
     found: dict[tuple[str, str], set[str]] = {}
     for path in sorted(indonesian_run.rglob("*.csv")):
         with path.open(encoding="utf-8-sig", newline="") as handle:
             rows = list(csv.DictReader(handle))
         for row in rows:
             for column, value in row.items():
-                if path.name == "rejected.csv" and column in ("detail", "lat", "nama"):
+                if path.name == "rejected.csv" and column in ("lat", "nama"):
                     continue
                 if not value or CODE.match(value) or re.fullmatch(r"[-+0-9.eE]+", value):
                     continue
@@ -211,6 +237,11 @@ def test_indonesian_csv_texts(indonesian_run: Path) -> None:
     rejected = pd.read_csv(indonesian_run / "rejected.csv", dtype=str)
     assert set(rejected["reason"]) == {"missing_coordinates"}
     assert set(rejected["reason_text"]) == {"koordinat kosong"}
+    assert (
+        rejected["detail"]
+        .str.contains("bukan koordinat (diterima: derajat desimal", regex=False)
+        .all()
+    )
     sentra = pd.read_csv(indonesian_run / "sentra.csv", dtype=str)
     assert sentra["core_area"].str.match(r"^\d{2}\.\d{2}$").all()
 

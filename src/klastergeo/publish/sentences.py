@@ -1,18 +1,24 @@
 """Sentences the data files carry, in the run's language: why a near miss of the sentra
-rules is no sentra (``candidates.csv`` ``reason``) and why a record was rejected
-(``rejected.csv`` ``reason_text``). The analysis gives codes and numbers
-(:func:`klastergeo.analysis.sentra.near_misses`: ``failed`` and the values tested); the
-words come from the catalogue (``near_miss``, ``reasons``)."""
+rules is no sentra (``candidates.csv`` ``reason``) and why a record was rejected or
+repaired (``rejected.csv`` ``reason_text`` and ``detail``, ``repaired.csv`` ``detail``).
+The analysis gives codes and numbers (:func:`klastergeo.analysis.sentra.near_misses`:
+``failed`` and the values tested); the words come from the catalogue (``near_miss``,
+``reasons``). The registry's reader (:mod:`klastergeo.io`, below this layer) writes a
+rejection's detail in English phrases around the values it quotes; :func:`detail_texts`
+puts each phrase it knows (the catalogue's ``details``) into the run's language, the
+quoted values as they are."""
 
 from __future__ import annotations
 
+import re
+from functools import cache
 from typing import Any
 
 import pandas as pd
 
 from klastergeo.publish import messages
 
-__all__ = ["near_miss_reasons", "reason_texts"]
+__all__ = ["detail_texts", "near_miss_reasons", "reason_texts"]
 
 
 def near_miss_reasons(
@@ -103,3 +109,41 @@ def reason_texts(reasons: pd.Series, lang: str) -> pd.Series:
     """
     words = {v: messages.label("reasons", v, lang) for v in reasons.dropna().unique()}
     return reasons.map(words).astype(object)
+
+
+@cache
+def _phrases(lang: str) -> tuple[re.Pattern[str], dict[str, str]]:
+    """The catalogue's detail phrases in ``lang`` and one pattern finding any of them
+    (the longest first, so a phrase inside a longer one is not taken alone)."""
+    table = dict(messages.text("details", lang))
+    ordered = sorted(table, key=len, reverse=True)
+    return re.compile("|".join(re.escape(p) for p in ordered)), table
+
+
+def detail_texts(details: pd.Series, lang: str) -> pd.Series:
+    """The details of rejected or repaired records with the phrases the catalogue knows
+    in ``lang`` (``lat 'x': lat is not a coordinate`` -> ``lat 'x': lat bukan
+    koordinat``); the values they quote, and a phrase it does not know, as they are
+    (one pass per distinct detail).
+
+    Parameters
+    ----------
+    details
+        The details (``rejected.csv`` ``detail``).
+    lang
+        ``"id"`` or ``"en"`` (English: as they are).
+
+    Examples
+    --------
+    >>> detail_texts(pd.Series(["id 'A7' is already used by row 3"]), "id").tolist()
+    ["id 'A7' sudah dipakai baris 3"]
+    """
+    if messages.check_lang(lang) == "en" or not len(details):
+        return details
+    pattern, table = _phrases(lang)
+    words = {
+        v: pattern.sub(lambda m: table[m.group()], v)
+        for v in details.dropna().unique()
+        if isinstance(v, str)
+    }
+    return details.astype(object).map(lambda v: words.get(v, v))

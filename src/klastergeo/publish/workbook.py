@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from klastergeo.io.files import atomic_path, note
-from klastergeo.publish import messages
+from klastergeo.publish import messages, sentences
 from klastergeo.publish.record import RunRecord
 from klastergeo.schema import REJECTED_COLUMNS
 
@@ -557,6 +557,11 @@ def _in_words(frame: pd.DataFrame, lang: str, raw: frozenset[str]) -> pd.DataFra
     for position, name in enumerate(frame.columns):
         column, base = frame.iloc[:, position], _split(str(name))[0]
         if str(name) in raw:
+            continue
+        if base == "detail":
+            shown = sentences.detail_texts(column, lang)
+            out = frame.copy(deep=False) if out is frame else out
+            out.isetitem(position, shown.to_numpy(dtype=object))
             continue
         if pd.api.types.is_bool_dtype(column):
             words: dict[Any, str] = {True: messages.label("columns", "True", lang)}

@@ -132,15 +132,28 @@ def validation_reports(
         The CSV style (``[output] csv_locale``).
     lang
         The run's language: ``rejected.csv`` gets ``reason_text``, each ``reason``
-        code in words of that language (the code stays); None for none.
+        code in words of that language (the code stays), and the ``detail`` of both
+        files is in that language (:func:`klastergeo.publish.sentences.detail_texts`);
+        None to write them as read.
     """
-    rejected = report.rejected
-    if lang is not None and "reason" in rejected.columns:
-        rejected = rejected.assign(reason_text=sentences.reason_texts(rejected["reason"], lang))
+    rejected, repaired = report.rejected, report.repaired
+    if lang is not None:
+        rejected, repaired = (_in_language(rejected, lang), _in_language(repaired, lang))
     csv(rejected, folder / "rejected.csv", locale=locale)
-    csv(report.repaired, folder / "repaired.csv", locale=locale)
+    csv(repaired, folder / "repaired.csv", locale=locale)
     if report.n_skipped:
         csv(report.skipped, folder / "skipped.csv", locale=locale)
+
+
+def _in_language(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """A validation table with its ``detail`` in ``lang`` and, for rejected rows, its
+    reasons in words (``reason_text``)."""
+    out = frame
+    if "detail" in frame.columns:
+        out = out.assign(detail=sentences.detail_texts(frame["detail"], lang))
+    if "reason" in frame.columns and "record_id" not in frame.columns:  # rejected.csv
+        out = out.assign(reason_text=sentences.reason_texts(frame["reason"], lang))
+    return out
 
 
 def rejection_report(
