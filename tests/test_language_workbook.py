@@ -106,18 +106,27 @@ def test_detail_phrases_in_indonesian() -> None:
             "lat '0', lon '0' is (0, 0)",
             "workers '-3' is not a number from 0 to 100,000 written with a decimal point "
             "(as column 'workers' writes them)",
+            "the point lies 1,700 m from 99.00 (code), in 99.01; placed by the area named",
+            "desa 'Nowhere' is not the name of a desa of the study area (closest: r0c0 (40); "
+            "a similarity of at least 80 is taken)",
             None,
         ]
     )
     said = sentences.detail_texts(details, "id")
-    assert said.tolist()[:4] == [
+    assert said.tolist()[:5] == [
         "kbli 'abc' bukan kode KBLI 2 sampai 5 digit dalam golongan pokok yang dikenal",
         "id 'A7' sudah dipakai baris 3",
         "lat '0', lon '0' bernilai (0, 0)",
         "workers '-3' bukan angka dari 0 sampai 100,000 yang ditulis dengan titik desimal "
         "(seperti kolom 'workers' menuliskannya)",
+        "titik berjarak 1,700 m dari 99.00 (kode), di 99.01; ditempatkan menurut wilayah "
+        "yang disebut",
     ]
-    assert pd.isna(said.iloc[4])
+    assert said.iloc[5] == (
+        "desa 'Nowhere' bukan nama desa di wilayah studi (terdekat: r0c0 (40); kemiripan "
+        "paling sedikit 80 diterima)"
+    )
+    assert pd.isna(said.iloc[6])
     assert not english(" ".join(said.dropna()).replace("'workers'", ""))
     assert sentences.detail_texts(details, "en").equals(details)
 

@@ -199,6 +199,7 @@ def model_outputs(
     sample: pd.DataFrame | None = None,
     *,
     locale: str = "en",
+    lang: str | None = None,
 ) -> None:
     """The model tables of every kind (``models/``), with the validation reports, and
     the sample they were estimated on (``models/sample.csv``) when there was one.
@@ -217,9 +218,11 @@ def model_outputs(
         ``n_sample``, ``weight``); None when every firm was used.
     locale
         The CSV style (``[output] csv_locale``).
+    lang
+        The run's language of the validation reports' texts (:func:`validation_reports`).
     """
     if report is not None:
-        validation_reports(folder, report, locale=locale)
+        validation_reports(folder, report, locale=locale, lang=lang)
     for result in fitted.values():
         model_tables.write(result, folder / "models", locale=locale)
     if sample is not None and fitted:
