@@ -294,3 +294,14 @@ def test_a_run_over_several_surveys_has_a_workbook(tmp_path: Path) -> None:
         if isinstance(v, str) and not CODE.match(v) and not (title == t["notes"] and c == 2)
     )
     assert not english(text), english(text)
+
+
+def test_the_study_area_is_named_from_the_boundaries(data_dir: Path) -> None:
+    """The name the summary sheet shows comes from the national boundaries."""
+    from klastergeo.app.pipeline.study import study_area_name
+
+    assert study_area_name("33.10", data_dir) == "Kabupaten Klaten"
+    assert study_area_name("33", data_dir) == "Jawa Tengah"
+    assert study_area_name("33.99", data_dir) is None  # no such regency
+    assert study_area_name(None, data_dir) is None
+    assert study_area_name("33.10", data_dir / "desa.parquet") is None  # a file of its own

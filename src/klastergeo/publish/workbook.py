@@ -640,7 +640,8 @@ _FORMATS: dict[str, tuple[str, ...]] = {
     "#,##0": (
         "n_firms", "n_areas", "n_core_areas", "workers", "output", "investment", "value",
         "n_valued", "hot_spot_areas", "sentra", "row", "group_areas", "group_firms",
-        "shared_areas", "output_per_worker", "n_related_firms",
+        "shared_areas", "output_per_worker", "n_related_firms", "survivors", "exits",
+        "entries",
     ),
     "0.00": (
         "lq", "lq_low", "lq_high", "clq", "moran_i", "expected", "z", "spec_ratio", "spec_z",
