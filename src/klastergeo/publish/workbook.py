@@ -639,7 +639,7 @@ def _legend(tables: list[_Table], lang: str, periods: tuple[str, ...]) -> pd.Dat
 _FORMATS: dict[str, tuple[str, ...]] = {
     "#,##0": (
         "n_firms", "n_areas", "n_core_areas", "workers", "output", "investment", "value",
-        "n_valued", "hot_spot_areas", "sentra", "row", "group_areas", "group_firms",
+        "n_valued", "hot_spot_areas", "sentra", "group_areas", "group_firms",
         "shared_areas", "output_per_worker", "n_related_firms", "survivors", "exits",
         "entries",
     ),
@@ -660,6 +660,7 @@ _FORMATS: dict[str, tuple[str, ...]] = {
         "workers_change", "output_change", "investment_change",
     ),
     "0.00000": ("lat", "lon"),
+    "0": ("row",),  # a row number, no thousands mark
 }  # fmt: skip
 _FORMAT_OF = {base: code for code, bases in _FORMATS.items() for base in bases}
 
