@@ -691,7 +691,7 @@ def _width(header: str, column: pd.Series, number_format: str) -> float:
     elif len(column):
         lengths = column.dropna().astype(str).str.len()
         longest = max(longest, int(lengths.max()) if len(lengths) else 0)
-    return float(min(max(longest + 2, 6), WIDEST))
+    return float(min(max(longest + 3, 6), WIDEST))
 
 
 #: The widest column (characters): longer text wraps into the cell's width when opened.
