@@ -15,8 +15,10 @@ Numbers: Indonesian writes ``1.234,5`` where English writes ``1,234.5``
 (:func:`p_value`), never ``0``.
 
 Machine-readable files (CSV, Parquet, GeoPackage, ``summary.json``) keep their column
-names and codes in English whatever the language: they are read by programs. Only what
-people read in the pages, figures and workbook is translated; the terminal (the run's
+names and codes in English whatever the language: they are read by programs; the sentences
+they carry for people (``candidates.csv`` ``reason``, ``rejected.csv`` ``detail`` and
+``reason_text``: :mod:`klastergeo.publish.sentences`) are in the run's language, as is
+everything in the pages, figures and workbook; the terminal (the run's
 summary, log lines and error messages) stays in English, as the command's help does.
 """
 
