@@ -147,6 +147,7 @@ def _small_book(folder: Path, lang: str) -> Path:
             "sector": ["31"],
             "name": ["Tumang"],
             "n_firms": [75],
+            "workers": [1944],
             "lq": [2.76100336778539],
             "sector_share": [0.6880733944954128],
             "spec_p_min": [1.2e-9],
@@ -196,7 +197,8 @@ def test_formats_widths_legend_and_study_area(tmp_path: Path) -> None:
     assert sentra[f"{header['Pangsa sektor']}2"].number_format == "0.0%"
     p_cell = sentra[f"{header['p spesialisasi terkecil']}2"]
     assert p_cell.number_format == '[<0.001]"< 0,001";0.000'
-    assert sentra[f"{header['Usaha']}2"].number_format == "#,##0"
+    assert sentra[f"{header['Tenaga kerja']}2"].number_format == "#,##0"
+    assert sentra[f"{header['Usaha']}2"].number_format == "General"  # 75: shown alike
     assert sentra[f"{header['Tahap']}2"].value == "maju"  # the code in words
     assert sentra[f"{header['Tipe Markusen']}2"].value == "Distrik Marshall"
     width = {k: sentra.column_dimensions[v].width for k, v in header.items()}
