@@ -181,7 +181,11 @@ def _small_book(folder: Path, lang: str) -> Path:
         sentra=sentra,
         areas=areas,
         global_stats=global_stats,
-        coefficients={},
+        coefficients={
+            "logit": pd.DataFrame(
+                {"term": ["const", "workers"], "estimate": [-4.07, 1.2e-5], "p_value": [1e-5, 0.2]}
+            )
+        },
         rejected=rejected,
         lang=lang,
     )
@@ -204,6 +208,12 @@ def test_formats_widths_legend_and_study_area(tmp_path: Path) -> None:
     width = {k: sentra.column_dimensions[v].width for k, v in header.items()}
     assert width["p spesialisasi terkecil"] > width["LQ"] >= 6
     assert sentra.freeze_panes == "A2" and sentra.auto_filter.ref
+    models = list(book[t["models"]].iter_rows(min_row=1, max_row=3))
+    names = [c.value for c in models[0]]
+    assert names == ["Variabel", "Koefisien", "p", "Model"]
+    assert [c.value for c in models[2]] == ["Tenaga kerja", 1.2e-5, 0.2, "Logit"]
+    assert models[2][1].number_format == "General"  # a small coefficient keeps its digits
+    assert models[1][2].number_format == models[2][2].number_format == p_cell.number_format
     # the summary names the study area, then gives its code
     summary = {r[0]: r[1] for r in book[t["summary"]].iter_rows(values_only=True)}
     assert summary[t["study_area"]] == "Kabupaten Klaten"

@@ -645,8 +645,8 @@ _FORMATS: dict[str, tuple[str, ...]] = {
     ),
     "0.00": (
         "lq", "lq_low", "lq_high", "clq", "moran_i", "expected", "z", "spec_ratio", "spec_z",
-        "gi_z", "lisa_i", "bv_i", "estimate", "std_error", "statistic", "conf_low",
-        "conf_high", "odds_ratio", "odds_ratio_low", "odds_ratio_high", "spec_z_max",
+        "gi_z", "lisa_i", "bv_i", "statistic", "odds_ratio", "odds_ratio_low",
+        "odds_ratio_high", "spec_z_max",
         "gi_z_max", "diamond_score", "area_km2", "density_km2", "trend_z", "p_lpm",
         "p_logit", "p_probit", "p_cluster",
     ),
@@ -660,6 +660,8 @@ _FORMATS: dict[str, tuple[str, ...]] = {
         "workers_change", "output_change", "investment_change",
     ),
     "0.00000": ("lat", "lon"),
+    # a coefficient per rupiah or per worker is small: as many digits as Excel shows
+    "General": ("estimate", "std_error", "conf_low", "conf_high"),
     "0": ("row",),  # a row number, no thousands mark
 }  # fmt: skip
 _FORMAT_OF = {base: code for code, bases in _FORMATS.items() for base in bases}
@@ -686,7 +688,9 @@ def _width(header: str, column: pd.Series, number_format: str) -> float:
         values = np.abs(values[np.isfinite(values)])
         if len(values):
             big = float(values.max()) * (100 if "%" in number_format else 1)
-            decimals = number_format.rpartition(".")[2].count("0")
+            decimals = (
+                8 if number_format == "General" else number_format.rpartition(".")[2].count("0")
+            )
             longest = max(longest, len(f"{big:,.{decimals}f}") + 2)
     elif len(column):
         lengths = column.dropna().astype(str).str.len()
