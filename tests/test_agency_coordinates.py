@@ -565,8 +565,9 @@ def test_cli_rejected_csv_keeps_values_as_written(
     rejected = pd.read_csv(tmp_path / "out" / "rejected.csv", dtype=str)
     assert rejected["lat"].tolist()[0] == "7°61'00\"LS"
     assert rejected["lon"].tolist()[1] == "https://maps.app.goo.gl/abc"
-    assert "minutes of 60 or more" in rejected["detail"].iloc[0]
-    assert "short map link" in rejected["detail"].iloc[1]
+    # the details in the run's language (Indonesian by default), the values as written
+    assert "menit 60 atau lebih" in rejected["detail"].iloc[0]
+    assert "tautan peta pendek" in rejected["detail"].iloc[1]
 
 
 # --------------------------------------------------------------------------------------

@@ -282,10 +282,13 @@ def test_bad_rows_are_rejected_with_their_reason(study: Path, tmp_path: Path) ->
     skipped = pd.read_csv(tmp_path / "out" / "skipped.csv", dtype=str)
     assert skipped[["row", "kind"]].values.tolist() == [["37", "total"], ["39", "footnote"]]
     detail = dict(zip(rejected["row"].astype(int), rejected["detail"], strict=True))
-    assert detail[2] == "column 'KBLI 31': '-4' is negative"
-    assert detail[3] == "column 'KBLI 31': '2,5' is not a whole number of firms"
-    assert detail[4] == "column 'Industri Makanan dan Minuman': 'banyak' is not a number of firms"
-    assert "already given in row 7" in detail[38]
+    # the details in the run's language (Indonesian by default), the values as written
+    assert detail[2] == "kolom 'KBLI 31': '-4' negatif"
+    assert detail[3] == "kolom 'KBLI 31': '2,5' bukan bilangan bulat jumlah usaha"
+    assert detail[4] == "kolom 'Industri Makanan dan Minuman': 'banyak' bukan angka jumlah usaha"
+    assert "sudah ada di baris 7" in detail[38]
+    reasons = dict(zip(rejected["row"].astype(int), rejected["reason_text"], strict=True))
+    assert reasons[2] == "jumlah usaha tidak sah" and reasons[38] == "wilayah ganda"
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     # the areas of rejected rows have unknown counts: left out, not counted as 0
     assert summary["counts"]["areas_unknown"] == ["99.01", "99.02", "99.03"]
@@ -569,7 +572,14 @@ def test_village_counts_of_a_regency_summed_per_kecamatan(tmp_path: Path, data_d
     np.testing.assert_array_equal(got[["10", "16"]].to_numpy(), expected.to_numpy())
     rejected = pd.read_csv(tmp_path / "o" / "rejected.csv", dtype=str)
     assert rejected["reason"].tolist() == ["unknown_area"]
-    assert rejected["detail"].iloc[0].endswith(area_counts.BPS_HINT)
+    assert (
+        rejected["detail"]
+        .iloc[0]
+        .endswith(  # area_counts.BPS_HINT, in the run's language
+            "; kode BPS (PODES, sensus) berbeda dari kode Kemendagri di bawah kabupaten/kota: "
+            "berikan kode Kemendagri atau nama desanya"
+        )
+    )
 
 
 def test_excel_table_as_bps_publishes_it(study: Path, tmp_path: Path) -> None:

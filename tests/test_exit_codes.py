@@ -778,18 +778,21 @@ def test_no_sentra_names_the_near_misses(study: Path, tmp_path: Path) -> None:
     assert SAID["no_sentra"] in text
     near_misses = SAID["near_misses_text"].format(n=2, failed="usaha kelompok 2")
     assert f"{SAID['near_misses']} {near_misses}" in text
-    assert "its group of 2 area(s) holds 75 firms < min_firms 200" in text
+    # the reason in the run's language (Indonesian by default), as candidates.csv has it
+    reason = "kelompoknya yang terdiri atas 2 wilayah memuat 75 usaha < usaha minimum 200"
+    assert reason in text
     near = pd.read_csv(tmp_path / "out" / "candidates.csv", dtype={"area_code": str})
     assert near[["area_code", "sector"]].astype(str).values.tolist() == [
         ["99.14", "31"],
         ["99.15", "31"],
     ]
     assert set(near["failed"]) == {"group_firms"}
+    assert near["reason"].str.endswith(reason).all()
     summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
     assert summary["candidates"]["count"] == 2
     assert summary["candidates"]["failed"] == {"group_firms": 2}
     report = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
-    assert "candidates.csv" in report and "min_firms 200" in report
+    assert "candidates.csv" in report and "usaha minimum 200" in report
 
 
 @pytest.mark.slow
@@ -886,6 +889,7 @@ def test_results_workbook_opens_with_openpyxl(study: Path, tmp_path: Path) -> No
         "Statistik global",
         "Model",
         "Data ditolak",
+        "Keterangan",
     ]
     summary = {row[0]: row[1] for row in book["Ringkasan"].iter_rows(min_row=2, values_only=True)}
     assert summary["Baris data dibaca"] == len(registry) + 1 and summary["Jumlah sentra"] == 1

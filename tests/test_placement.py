@@ -306,14 +306,16 @@ def test_a_point_far_from_its_named_area_is_an_area_mismatch(
     ).to_crs(4326)
     frame["lat"], frame["lon"] = shifted.y.to_numpy(), shifted.x.to_numpy()
     path = _write(tmp_path / "mismatch.csv", frame)
-    for prefer, settled in (("area", "placed by the area named"), ("point", "by the point")):
+    # the details in the run's language (Indonesian by default)
+    settle = (("area", "menurut wilayah yang disebut"), ("point", "menurut titik"))
+    for prefer, settled in settle:
         out = tmp_path / f"out-{prefer}"
         result = runner.invoke(app, _args(folder, path, out, "--place-by", prefer))
         assert result.exit_code == 0, result.output
         repaired = pd.read_csv(out / "repaired.csv", dtype={"detail": str})
         assert repaired["reason"].tolist() == ["area_mismatch", "area_mismatch"]
         assert repaired["row"].tolist() == [2, 4]
-        distances = repaired["detail"].str.extract(r"lies ([\d,]+) m")[0]
+        distances = repaired["detail"].str.extract(r"berjarak ([\d,]+) m")[0]
         assert distances.str.replace(",", "").astype(int).tolist() == [1700, 1700]
         assert repaired["detail"].str.contains(settled).all()
         summary = json.loads((out / "summary.json").read_text())
@@ -357,8 +359,8 @@ def test_rejections_for_areas_carry_their_reason_and_detail(
     rejected = pd.read_csv(out / "rejected.csv", dtype=str)  # validate reports into --out
     assert rejected["reason"].tolist() == ["unknown_area", "unknown_area", "missing_coordinates"]
     assert "'77.77'" in rejected["detail"].iloc[0]
-    assert "Nowhere" in rejected["detail"].iloc[1] and "closest" in rejected["detail"].iloc[1]
-    assert "names no area" in rejected["detail"].iloc[2]
+    assert "Nowhere" in rejected["detail"].iloc[1] and "terdekat" in rejected["detail"].iloc[1]
+    assert "tidak menyebut wilayah" in rejected["detail"].iloc[2]
 
 
 def test_an_h3_grid_does_not_place_firms_by_area(

@@ -11,6 +11,8 @@ import shapely
 from klastergeo.analysis import sentra, weights
 from klastergeo.app.pipeline.delineation import with_sector_labels
 from klastergeo.errors import ConfigError, DataError
+from klastergeo.publish import sentences
+from klastergeo.schema import NEAR_MISS_COLUMNS
 from tests.worlds.lattice import area_table, lattice
 
 
@@ -171,11 +173,21 @@ def test_a_small_specialised_neighbour_joins_the_group() -> None:
     assert ("r0c8", "31") not in members.index
     near = sentra.near_misses(table, graph, members)
     assert near.loc[("r0c8", "31"), "failed"] == "specialisation"
-    assert near.loc[("r0c8", "31"), "reason"].startswith(
+    reasons = sentences.near_miss_reasons(
+        near, "en", n_areas=81, confidence=95, lq_threshold=1.5, min_firms=20
+    )
+    said = dict(zip(near.index, reasons, strict=True))
+    assert said[("r0c8", "31")].startswith(
         "LQ 2.54, 12 firms: specialisation not significant at 95 % (p 0.385, spec_bin 0; 81 areas)"
     )
-
-    assert list(near.columns) == list(sentra.CANDIDATE_COLUMNS)
+    indonesian = sentences.near_miss_reasons(
+        near, "id", n_areas=81, confidence=95, lq_threshold=1.5, min_firms=20
+    )
+    assert indonesian[reasons.index(said[("r0c8", "31")])].startswith(
+        "LQ 2,54, 12 usaha: spesialisasi tidak signifikan pada 95 % (p 0,385, kelas "
+        "spesialisasi 0; 81 wilayah)"
+    )
+    assert list(near.columns) == list(NEAR_MISS_COLUMNS)
     assert not near.index.isin(members.index).any()
 
 
@@ -217,7 +229,10 @@ def test_a_sentra_of_many_small_areas_is_found_as_a_group() -> None:
     assert none.empty
     assert sorted(near.index.get_level_values("area_code")) == sorted(planted)
     assert set(near["failed"]) == {"group_firms"}
-    assert near.loc[("r5c8", "31"), "reason"] == (
+    reasons = sentences.near_miss_reasons(
+        near, "en", n_areas=225, confidence=95, lq_threshold=1.5, min_firms=150
+    )
+    assert dict(zip(near.index, reasons, strict=True))[("r5c8", "31")] == (
         f"LQ {table.loc[('r5c8', '31'), 'lq']:.2f}, 18 firms: its group of 10 area(s) "
         "holds 112 firms < min_firms 150"
     )

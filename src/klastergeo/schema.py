@@ -14,6 +14,7 @@ __all__ = [
     "FIRM_COLUMNS",
     "MEASURE_COLUMNS",
     "MEMBER_COLUMNS",
+    "NEAR_MISS_COLUMNS",
     "REJECTED_COLUMNS",
     "REPAIRED_COLUMNS",
     "RESERVED_FIRM_COLUMNS",
@@ -172,8 +173,11 @@ _EVIDENCE = ("n_firms", "lq", "lq_low", "lq_p", "spec_z", "spec_p", "spec_bin")
 MEMBER_COLUMNS = ("sentra_id", "role", "rule", *_EVIDENCE, "gi_z", "gi_p", "gi_bin")
 #: ``candidates.csv``: concentrations that met some sentra rules but not all (indexed by
 #: area and sector): the values tested, the contiguous group the area belongs to, and
-#: which rules failed and why.
-CANDIDATE_COLUMNS = (*_EVIDENCE, "group_areas", "group_firms", "failed", "reason")
+#: which rules failed and why (``reason``: the failed rules in words, in the run's
+#: language, added by the run; :func:`klastergeo.analysis.sentra.near_misses` gives
+#: :data:`NEAR_MISS_COLUMNS`, codes and numbers).
+NEAR_MISS_COLUMNS = (*_EVIDENCE, "group_areas", "group_firms", "failed")
+CANDIDATE_COLUMNS = (*NEAR_MISS_COLUMNS, "reason")
 
 
 def sentra_ids(sentra: Any) -> Any:

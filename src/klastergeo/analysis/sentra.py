@@ -73,7 +73,13 @@ from klastergeo.analysis._graph import accepts_w
 from klastergeo.analysis.autocorrelation import fdr_adjust
 from klastergeo.analysis.geometry import has_point, to_metric
 from klastergeo.errors import ConfigError, DataError
-from klastergeo.schema import CANDIDATE_COLUMNS, MEMBER_COLUMNS, SENTRA_COLUMNS, SENTRA_INDEX
+from klastergeo.schema import (
+    CANDIDATE_COLUMNS,
+    MEMBER_COLUMNS,
+    NEAR_MISS_COLUMNS,
+    SENTRA_COLUMNS,
+    SENTRA_INDEX,
+)
 
 __all__ = [
     "CANDIDATE_COLUMNS",
@@ -451,10 +457,9 @@ def near_misses(
         Indexed by (``area_code``, ``sector``) in the order of ``table``, with
         :data:`CANDIDATE_COLUMNS`: ``failed`` names the failed rules (``lq``,
         ``lq_interval``, ``specialisation`` or ``lq test``, ``group_firms``; ``;``-joined)
-        and ``reason`` says it with the values, e.g. ``"LQ 3.98, 261 firms: lq test not
-        significant at 95 % (p 0.103, FDR-adjusted 0.21; 22 areas)"``.
+        with the values tested: codes and numbers (the words, ``candidates.csv``
+        ``reason``, are :func:`klastergeo.publish.sentences.near_miss_reasons`).
     """
-    ids = pd.Index(graph.unique_ids)
     if screened is None:
         screened = screen(
             table,
@@ -489,47 +494,7 @@ def near_misses(
         ";".join(str(rule[i]) if k == 2 else labels[k] for k in np.flatnonzero(flags[i]))
         for i in range(len(flags))
     ]
-    out["reason"] = _reasons(out, flags, rule, len(ids), confidence, lq_threshold, min_firms)
-    return out[list(CANDIDATE_COLUMNS)]
-
-
-def _reasons(
-    out: pd.DataFrame,
-    flags: NDArray[np.bool_],
-    rule: NDArray[np.object_],
-    n_areas: int,
-    confidence: int,
-    lq_threshold: float,
-    min_firms: int,
-) -> list[str]:
-    """The failed rules of each near miss in words, with their values."""
-    values = out.to_dict("list")
-    reasons = []
-    for i, row in enumerate(flags):
-        parts = []
-        if row[0]:
-            parts.append(f"LQ {values['lq'][i]:.2f} < {lq_threshold:g}")
-        if row[1]:
-            parts.append(f"LQ interval from {values['lq_low'][i]:.2f}, not above 1")
-        if row[2] and rule[i] == "lq test":
-            parts.append(
-                f"LQ test not significant at {confidence} % after FDR "
-                f"(p {values['lq_p'][i]:.3g}; {n_areas} areas)"
-            )
-        elif row[2]:
-            parts.append(
-                f"specialisation not significant at {confidence} % "
-                f"(p {values['spec_p'][i]:.3g}, spec_bin {int(values['spec_bin'][i])}; "
-                f"{n_areas} areas)"
-            )
-        if row[3]:
-            parts.append(
-                f"its group of {int(values['group_areas'][i])} area(s) holds "
-                f"{values['group_firms'][i]:g} firms < min_firms {min_firms}"
-            )
-        head = f"LQ {values['lq'][i]:.2f}, {values['n_firms'][i]:g} firms"
-        reasons.append(f"{head}: {'; '.join(parts)}")
-    return reasons
+    return out[list(NEAR_MISS_COLUMNS)]
 
 
 def _empty_members() -> pd.DataFrame:

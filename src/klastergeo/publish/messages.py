@@ -15,7 +15,9 @@ Numbers: Indonesian writes ``1.234,5`` where English writes ``1,234.5``
 (:func:`p_value`), never ``0``.
 
 Machine-readable files (CSV, Parquet, GeoPackage, ``summary.json``) keep their column
-names and codes in English whatever the language: they are read by programs. What
+names and codes in English whatever the language: they are read by programs; the sentences
+they carry for people (``candidates.csv`` ``reason``, ``rejected.csv`` ``detail`` and
+``reason_text``: :mod:`klastergeo.publish.sentences`) are in the run's language. What
 people read in the pages, figures and workbook is translated, and so is what the command
 line prints around a run (its tables, progress and the frame of errors: the ``terminal``
 and ``progress`` groups); log lines, the library's error messages and the command's help

@@ -284,12 +284,14 @@ class RecordsRecord:
 
 @dataclass(frozen=True)
 class AreasRecord:
-    """The areas of analysis (``areas``): their level, study area, how many (with
-    firms), and the weights' summary (:class:`~klastergeo.app.pipeline.weighting.Weights`
-    ``info``: ``kind`` and the kind's parameters)."""
+    """The areas of analysis (``areas``): their level, study area (its code and, from
+    Kemendagri boundaries, its name: ``Kabupaten Klaten``), how many (with firms), and
+    the weights' summary (:class:`~klastergeo.app.pipeline.weighting.Weights` ``info``:
+    ``kind`` and the kind's parameters)."""
 
     level: str = ""
     study_area: str | None = None
+    study_area_name: str | None = None
     count: int = 0
     with_firms: int = 0
     weights: dict[str, Any] = field(default_factory=dict)
@@ -305,6 +307,7 @@ class AreasRecord:
         return cls(
             level=_str(block.get("level")),
             study_area=block.get("study_area"),
+            study_area_name=block.get("study_area_name"),
             count=_int(block.get("count")),
             with_firms=_int(block.get("with_firms")),
             weights=_dict(block.get("weights")),
@@ -314,6 +317,7 @@ class AreasRecord:
         return {
             "level": self.level,
             "study_area": self.study_area,
+            "study_area_name": self.study_area_name,
             "count": self.count,
             "with_firms": self.with_firms,
             "weights": dict(self.weights),

@@ -1,13 +1,20 @@
 r"""``results.xlsx``: the run's tables as one Excel workbook (openpyxl), for people who open
 results in a spreadsheet rather than in Python or a GIS.
 
-Sheets, named in the run's language (``map.lang``): a summary, the sentra, the areas
-(one row per area; per sector its firms, LQ, specialisation bin and sentra), the global
-statistics per sector, the models' coefficients, and the rejected records. Numbers are
-written as numbers (Excel shows them in the reader's locale), with a filter on every
-header row and the header row frozen. A sheet that would exceed :data:`MAX_CELLS` cells
-(a national run's areas or rejected rows) holds a note pointing to the Parquet, CSV or
-GeoPackage file with the same table instead.
+Sheets, named in the run's language (``map.lang``): a summary (the study area by name),
+the sentra, the areas (one row per area; per sector its firms, LQ, specialisation bin and
+sentra), the global statistics per sector, the models' coefficients, the rejected records,
+and a legend (``Keterangan``: every column of every sheet in one line, with its name in
+the CSV files, and every class code). Headers and codes are words of the run's language
+(the catalogue's ``columns``, ``column_notes`` and ``codes``); a rejected row's own
+columns keep the input file's headers. Numbers are written as numbers with a format (LQ
+and z two decimals, p-values three, shares as percentages, counts whole; Excel shows them
+in the reader's locale), columns as wide as their longest header or value (capped), with
+a filter on every header row and the header row frozen. A run over several surveys has a
+workbook of its own (:func:`write_period_workbook`: lineages, links, indicators per period,
+emerging hot spots, the sentra of every period; no firm-level rows). A sheet that would
+exceed :data:`MAX_CELLS` cells (a national run's areas or rejected rows) holds a note
+pointing to the Parquet, CSV or GeoPackage file with the same table instead.
 
 No value breaks the workbook: control characters XML cannot hold (``\x00``-``\x1f`` but
 tab and line breaks) are written as their escapes (``\x0b``), as the command line prints
@@ -35,8 +42,9 @@ import numpy as np
 import pandas as pd
 
 from klastergeo.io.files import atomic_path, note
-from klastergeo.publish import messages
+from klastergeo.publish import messages, sentences
 from klastergeo.publish.record import RunRecord
+from klastergeo.schema import REJECTED_COLUMNS
 
 __all__ = [
     "CELL_LIMIT",
@@ -44,7 +52,9 @@ __all__ = [
     "MAX_CELLS",
     "SHEETS",
     "excel_text",
+    "firm_sheets",
     "key_columns",
+    "write_period_workbook",
     "write_workbook",
 ]
 
@@ -122,6 +132,34 @@ def key_columns(areas: pd.DataFrame) -> pd.DataFrame:
     return areas[keep].reset_index()
 
 
+def firm_sheets(lang: str) -> tuple[str, ...]:
+    """The titles of the sheets of ``results.xlsx`` that hold firm-level rows (the
+    rejected records), which a public copy of the workbook leaves out.
+
+    Parameters
+    ----------
+    lang
+        ``"id"`` or ``"en"``: the run's language (the workbook's sheet titles).
+
+    Examples
+    --------
+    >>> firm_sheets("id"), firm_sheets("en")
+    (('Data ditolak',), ('Rejected records',))
+    """
+    return (messages.text("workbook", lang)["rejected"],)
+
+
+@dataclass(frozen=True)
+class _Table:
+    """One sheet's table: its title, the table (columns named as in the files), the file
+    holding it whole, and the columns kept as read (a rejected row's input columns)."""
+
+    title: str
+    frame: pd.DataFrame
+    file: str
+    raw: frozenset[str] = frozenset()
+
+
 def write_workbook(
     path: Path,
     *,
@@ -141,7 +179,8 @@ def write_workbook(
     path
         The workbook's file.
     summary
-        The run's summary (``summary.json``): records, areas, sentra, near misses.
+        The run's summary (``summary.json``): records, areas (the study area's code and
+        name), sentra, near misses.
     sentra
         The sentra table (without geometry), with ``sentra_id`` as a column or the index.
     areas
@@ -153,7 +192,7 @@ def write_workbook(
     rejected
         The rejected records with their reasons (``rejected.csv``).
     lang
-        ``"id"`` or ``"en"``: sheet names and summary labels.
+        ``"id"`` or ``"en"``: sheet names, headers, codes, summary labels and legend.
     measures
         The statistics of the measures, firms too (``measures.csv``, long); a
         sheet after the global statistics when given and not empty.
@@ -163,37 +202,123 @@ def write_workbook(
     Path
         ``path``.
     """
-    from openpyxl import Workbook
-
-    t = SHEETS[lang]
+    t = SHEETS[messages.check_lang(lang)]
     plain = sentra.drop(columns="geometry", errors="ignore")
     if plain.index.name == "sentra_id":
         plain = plain.reset_index()
-    sheets = [
-        (t["sentra"], pd.DataFrame(plain), "sentra.csv"),
-        (t["areas"], areas, "areas.gpkg / areas.parquet"),
-        (t["global"], global_stats.reset_index(), "global.csv"),
+    tables = [
+        _Table(t["sentra"], pd.DataFrame(plain), "sentra.csv"),
+        _Table(t["areas"], areas, "areas.gpkg / areas.parquet"),
+        _Table(t["global"], global_stats.reset_index(), "global.csv"),
     ]
     if measures is not None and len(measures):
-        sheets.append((t["measures"], measures, "measures.csv"))
+        tables.append(_Table(t["measures"], measures, "measures.csv"))
     if coefficients:
         models = pd.concat(
-            [c.assign(**{t["model"]: kind}) for kind, c in coefficients.items()],
-            ignore_index=True,
+            [c.assign(model=kind) for kind, c in coefficients.items()], ignore_index=True
         )
-        sheets.append((t["models"], models, "models/"))
-    sheets.append((t["rejected"], rejected, "rejected.csv"))
+        tables.append(_Table(t["models"], models, "models/"))
+    own = frozenset(str(c) for c in rejected.columns if c not in REJECTED_COLUMNS)
+    tables.append(_Table(t["rejected"], rejected, "rejected.csv", own))
+    return _write_book(path, _summary(summary, t, lang), tables, summary.created, lang)
+
+
+def write_period_workbook(
+    path: Path,
+    *,
+    created: str,
+    study_area: tuple[str | None, str | None],
+    periods: list[str],
+    tables: dict[str, pd.DataFrame | None],
+    lang: str = "id",
+) -> Path:
+    """Write the ``results.xlsx`` of a run over several surveys: its lineages, the links
+    between the sentra of consecutive periods, the indicators per regency and period, the
+    emerging hot spots and every period's sentra, with a summary and the legend; no
+    firm-level rows (each period's own workbook has its rejected records).
+
+    Parameters
+    ----------
+    path
+        The workbook's file.
+    created
+        The run's time (``summary.json`` ``created``): the workbook's dates.
+    study_area
+        The study area's code and name (either may be None).
+    periods
+        The periods, in time order.
+    tables
+        ``lineages`` (``dynamics.csv``), ``links`` (``lineage_links.csv``),
+        ``indicators``, ``emerging`` (optional) and ``sentra``, as the CSV files hold
+        them (indexes become columns).
+    lang
+        ``"id"`` or ``"en"``.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    t = SHEETS[messages.check_lang(lang)]
+    files = {
+        "lineages": "dynamics.csv",
+        "links": "lineage_links.csv",
+        "indicators": "indicators.csv",
+        "emerging": "emerging_hot_spots.csv",
+        "sentra": "sentra.csv",
+    }
+    sheets = [
+        _Table(t[key], _flat(frame), file)
+        for key, file in files.items()
+        if (frame := tables.get(key)) is not None
+    ]
+    lineages = tables.get("lineages")
+    rows = [
+        (t["study_area"], study_area[1]),
+        (t["study_area_code"], study_area[0]),
+        (t["periods"], ", ".join(periods)),
+        (t["n_lineages"], len(lineages) if lineages is not None else None),
+        (t["created"], messages.date(created, lang) or None),
+    ]
+    summary = pd.DataFrame([r for r in rows if r[1] is not None], columns=["item", "item_value"])
+    return _write_book(path, summary, sheets, created, lang, periods=tuple(periods))
+
+
+def _flat(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table with its named index as columns (as its CSV file has them)."""
+    named = [n for n in frame.index.names if n is not None]
+    return frame.reset_index() if named else frame
+
+
+def _write_book(
+    path: Path,
+    rows: pd.DataFrame,
+    tables: list[_Table],
+    created: str,
+    lang: str,
+    *,
+    periods: tuple[str, ...] = (),
+) -> Path:
+    """The workbook of the summary ``rows`` and the ``tables``, their text fitted
+    (:func:`_fit_text`), their codes in words, the legend last; written atomically with
+    the run's time."""
+    from openpyxl import Workbook
+
+    t = SHEETS[lang]
     # text made to fit first, so that the summary sheet (the first) can say what changed
-    fitted: list[tuple[str, pd.DataFrame, str]] = []
+    fitted: list[_Table] = []
     escaped: list[tuple[str, str, int]] = []
     cut: list[tuple[str, str, int]] = []
-    for title, frame, file in sheets:
+    for table in tables:
+        frame = table.frame
         if _fits(frame):
-            frame, changed = _fit_text(frame, title, file, t, lang)
+            frame, changed = _fit_text(
+                _in_words(frame, lang, table.raw), table.title, table.file, t, lang
+            )
             escaped += changed.escaped
             cut += changed.cut
-        fitted.append((title, frame, file))
-    rows, _ = _fit_text(_summary(summary, t), t["summary"], "summary.json", t, lang)
+        fitted.append(_Table(table.title, frame, table.file, table.raw))
+    rows, _ = _fit_text(rows, t["summary"], "summary.json", t, lang)
     for kind, cells in (("escaped_note", escaped), ("cut_note", cut)):
         if cells:
             text = t[kind].format(
@@ -202,14 +327,17 @@ def write_workbook(
             rows.loc[len(rows)] = [t["note"], excel_text(text)[:CELL_LIMIT]]
     _report_changes(path.name, escaped, cut)
     book = Workbook(write_only=True)
-    _sheet(book, t["summary"], rows, t, "summary.json", lang)
-    for title, frame, file in fitted:
-        _sheet(book, title, frame, t, file, lang)
+    _sheet(book, _Table(t["summary"], rows, "summary.json"), t, lang)
+    for table in fitted:
+        _sheet(book, table, t, lang, periods=periods)
+    summary = _Table(t["summary"], rows, "summary.json")
+    legend = _Table(t["notes"], _legend([summary, *fitted], lang, periods), "")
+    _sheet(book, legend, t, lang, raw_headers=True)
     with atomic_path(path) as tmp:
         scratch = tmp.with_name(tmp.name + ".xlsx")
         try:
             book.save(scratch)
-            _repack(scratch, tmp, _run_time(summary.created))
+            _repack(scratch, tmp, _run_time(created))
         finally:
             scratch.unlink(missing_ok=True)
     return path
@@ -351,8 +479,12 @@ def _repack(source: Path, target: Path, when: datetime) -> None:
                 shutil.copyfileobj(part, copy, 1 << 20)
 
 
-def _summary(summary: RunRecord, t: dict[str, str]) -> pd.DataFrame:
+def _summary(summary: RunRecord, t: dict[str, str], lang: str) -> pd.DataFrame:
+    """The summary sheet's rows (``item``, ``value``): records, the study area by name
+    (and its code), areas, sentra, near misses and the run's date."""
     records, areas, near = summary.records, summary.areas, summary.candidates
+    code = areas.study_area if areas else None
+    name = areas.study_area_name if areas else None
     rows = [
         (t["read"], records.read if records else None),
         (t["kept"], records.kept if records else None),
@@ -360,43 +492,287 @@ def _summary(summary: RunRecord, t: dict[str, str]) -> pd.DataFrame:
         (t["repaired"], records.repaired if records else None),
         *([(t["skipped"], records.skipped)] if records and records.skipped else []),
         (t["level"], areas.level if areas else None),
-        (t["study_area"], areas.study_area if areas else None),
+        (t["study_area"], name or code),
+        *([(t["study_area_code"], code)] if name and code else []),
         (t["n_areas"], areas.count if areas else None),
         (t["n_sentra"], summary.sentra),
         (t["near"], near.count if near else None),
+        *([(t["created"], messages.date(summary.created, lang))] if summary.created else []),
     ]
-    return pd.DataFrame(rows, columns=[t["item"], t["value"]])
+    return pd.DataFrame(rows, columns=["item", "item_value"])
 
 
-def _header(column: str, lang: str) -> str:
-    """A column's header in ``lang``: from the catalogue, a per-sector column as its
-    statistic and sector (``lq_31`` -> ``LQ 31``); other names as they are."""
-    base, _, sector = column.rpartition("_")
-    if base and sector.isdigit() and base in messages.MESSAGES["columns"][lang]:
-        return f"{messages.label('columns', base, lang)} {sector}"
-    return messages.label("columns", column, lang)
+def _split(column: str, periods: tuple[str, ...] = ()) -> tuple[str, str]:
+    """A column's statistic and its sector or period (``lq_31`` -> ``lq``, ``31``;
+    ``n_firms_2019`` -> ``n_firms``, ``2019``); ``""`` for a column of its own."""
+    if column in messages.MESSAGES["columns"]["en"]:
+        return column, ""
+    base, _, suffix = column.rpartition("_")
+    if base and (suffix.isdigit() or suffix in periods):
+        return base, suffix
+    return column, ""
+
+
+def _header(column: str, lang: str, periods: tuple[str, ...] = ()) -> str:
+    """A column's header in ``lang``: from the catalogue, a per-sector (or per-period)
+    column as its statistic and sector (``lq_31`` -> ``LQ 31``); other names as they are."""
+    base, suffix = _split(column, periods)
+    title = messages.label("columns", base, lang)
+    return f"{title} {suffix}" if suffix else title
+
+
+def _note(column: str, lang: str, periods: tuple[str, ...], raw: frozenset[str]) -> str:
+    """What a column holds, in one line (the catalogue's ``column_notes``)."""
+    t, notes = SHEETS[lang], messages.MESSAGES["column_notes"][lang]
+    base, suffix = _split(column, periods)
+    if column in raw or base not in notes:
+        return t["input_column"]
+    if not suffix:
+        return notes[base]
+    template = t["per_period"] if suffix in periods else t["per_sector"]
+    return template.format(text=notes[base].rstrip("."), sector=suffix)
+
+
+#: Columns holding codes, and the catalogue group naming them (the workbook shows the
+#: words; the legend maps each code to its word).
+_WORDS = {
+    "stage": "stage",
+    "typology": "typology",
+    "reason": "reasons",
+    "trend": "trends",
+    "category": "emerging",
+    "model": "models",
+    "term": "columns",
+    "measure": "columns",
+    "regency": "columns",
+}
+#: Bins and quadrants: numbers in the sheets, explained in the legend.
+_CLASSES = ("spec_bin", "gi_bin", "lisa_quadrant", "bv_quadrant")
+
+
+def _in_words(frame: pd.DataFrame, lang: str, raw: frozenset[str]) -> pd.DataFrame:
+    """``frame`` with its code columns as words of ``lang`` (one look-up per distinct
+    code), its flags and yes/no columns too; the input's own columns as they are."""
+    out = frame
+    for position, name in enumerate(frame.columns):
+        column, base = frame.iloc[:, position], _split(str(name))[0]
+        if str(name) in raw:
+            continue
+        if base == "detail":
+            shown = sentences.detail_texts(column, lang)
+            out = frame.copy(deep=False) if out is frame else out
+            out.isetitem(position, shown.to_numpy(dtype=object))
+            continue
+        if pd.api.types.is_bool_dtype(column):
+            words: dict[Any, str] = {True: messages.label("columns", "True", lang)}
+            words[False] = messages.label("columns", "False", lang)
+        elif base in _WORDS or base.endswith("_flag"):
+            group = _WORDS.get(base)
+            values = column.dropna().unique()
+            words = {
+                v: messages.label(group, v, lang)
+                if group
+                else messages.MESSAGES["codes"][lang]["flag"]
+                for v in values
+                if isinstance(v, str) and v
+            }
+            if not words:
+                continue
+        else:
+            continue
+        if out is frame:
+            out = frame.copy(deep=False)
+        shown = column.astype(object).map(lambda v, w=words: w.get(v, v))
+        out.isetitem(position, shown.to_numpy(dtype=object))
+    return out
+
+
+def _codes(column: str, lang: str) -> list[tuple[str, str]]:
+    """Each code of a class or code column and what it means, in ``lang``."""
+    codes = messages.MESSAGES["codes"][lang]
+    if column == "spec_bin":
+        confidence = {1: 90, 2: 95, 3: 99}
+        return [
+            (
+                str(b),
+                codes["spec_pos" if b > 0 else "spec_neg"].format(confidence=confidence[abs(b)])
+                if b
+                else codes["not_sig"],
+            )
+            for b in (3, 2, 1, 0, -1, -2, -3)
+        ]
+    if column == "gi_bin":
+        return [(str(b), text) for b, text in messages.hot_spot_labels(lang).items()]
+    if column in ("lisa_quadrant", "bv_quadrant"):
+        figure = messages.text("figures", lang)
+        quadrants = (codes["lisa_0"], figure["HH"], figure["LL"], figure["LH"], figure["HL"])
+        return [(str(q), text) for q, text in enumerate(quadrants)]
+    if column.endswith("_flag"):
+        return [("suppressed", codes["flag"])]
+    group = _WORDS.get(column)
+    if group in (None, "columns"):
+        return []
+    names = messages.text(group, lang)
+    return [(k, v) for k, v in names.items() if k not in ("with_traits", "and")]
+
+
+def _legend(tables: list[_Table], lang: str, periods: tuple[str, ...]) -> pd.DataFrame:
+    """The legend: every column of every sheet (sheet, header, the files' column name,
+    what it holds), then every class code of the columns shown."""
+    t = SHEETS[lang]
+    rows = []
+    coded: dict[str, None] = {}
+    for table in tables:
+        for name in (str(c) for c in table.frame.columns):
+            header = name if name in table.raw else _header(name, lang, periods)
+            rows.append((table.title, header, name, _note(name, lang, periods, table.raw)))
+            base = _split(name, periods)[0]
+            if name not in table.raw and (base in _CLASSES or base in _WORDS or "_flag" in base):
+                coded[base] = None
+    for base in coded:
+        header = _header(base, lang)
+        rows += [(t["codes"], header, code, text) for code, text in _codes(base, lang)]
+    return pd.DataFrame(rows, columns=[t["sheet"], t["column"], t["file_column"], t["meaning"]])
+
+
+#: Number formats by statistic (Excel's codes; the reader's locale sets the marks).
+_FORMATS: dict[str, tuple[str, ...]] = {
+    "#,##0": (
+        "n_firms", "n_areas", "n_core_areas", "workers", "output", "investment", "value",
+        "n_valued", "hot_spot_areas", "sentra", "group_areas", "group_firms",
+        "shared_areas", "output_per_worker", "n_related_firms", "survivors", "exits",
+        "entries",
+    ),
+    "0.00": (
+        "lq", "lq_low", "lq_high", "clq", "moran_i", "expected", "z", "spec_ratio", "spec_z",
+        "gi_z", "lisa_i", "bv_i", "statistic", "odds_ratio", "odds_ratio_low",
+        "odds_ratio_high", "spec_z_max",
+        "gi_z_max", "diamond_score", "area_km2", "density_km2", "trend_z", "p_lpm",
+        "p_logit", "p_probit", "p_cluster",
+    ),
+    "p": (
+        "p_value", "p_norm", "p_sim", "lq_p", "spec_p", "gi_p", "gi_p_sim", "lisa_p",
+        "lisa_p_sim", "bv_p", "spec_p_min", "gi_p_min", "trend_p",
+    ),
+    "0.0%": (
+        "sector_share", "coverage", "hot_share", "cold_share", "overlap", "firms_growth",
+        "workers_growth", "output_growth", "investment_growth", "n_firms_change",
+        "workers_change", "output_change", "investment_change",
+    ),
+    "0.00000": ("lat", "lon"),
+    # a coefficient per rupiah or per worker is small: as many digits as Excel shows
+    "General": ("estimate", "std_error", "conf_low", "conf_high"),
+    "0": ("row",),  # a row number, no thousands mark
+}  # fmt: skip
+_FORMAT_OF = {base: code for code, bases in _FORMATS.items() for base in bases}
+
+
+def _number_format(name: str, column: pd.Series, lang: str, periods: tuple[str, ...]) -> str:
+    """The number format of a column's numbers: by its statistic, else two decimals
+    for fractions and whole numbers as they are; a p-value below 0.001 shows
+    ``< 0,001`` (never 0)."""
+    code = _FORMAT_OF.get(_split(name, periods)[0])
+    if code == "p":
+        return f'[<0.001]"{messages.p_value(0, lang)}";0.000'
+    if code:
+        return code
+    return "0" if pd.api.types.is_integer_dtype(column) else "#,##0.00"
+
+
+def _width(header: str, column: pd.Series, number_format: str) -> float:
+    """A column's width in characters: its header's or its longest value's (as shown),
+    at least 6 and at most :data:`WIDEST`."""
+    longest = math.ceil(len(header) * 1.15)  # the header is bold
+    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+        values = column.to_numpy(dtype=float, na_value=np.nan)
+        values = np.abs(values[np.isfinite(values)])
+        if len(values):
+            big = float(values.max()) * (100 if "%" in number_format else 1)
+            decimals = (
+                8 if number_format == "General" else number_format.rpartition(".")[2].count("0")
+            )
+            longest = max(longest, len(f"{big:,.{decimals}f}") + 2)
+    elif len(column):
+        lengths = column.dropna().astype(str).str.len()
+        longest = max(longest, int(lengths.max()) if len(lengths) else 0)
+    return float(min(max(longest + 3, 6), WIDEST))
+
+
+#: The widest column (characters): longer text wraps into the cell's width when opened.
+WIDEST = 50
 
 
 def _sheet(
-    book: Any, title: str, frame: pd.DataFrame, t: dict[str, str], file: str, lang: str
+    book: Any,
+    table: _Table,
+    t: dict[str, str],
+    lang: str,
+    *,
+    periods: tuple[str, ...] = (),
+    raw_headers: bool = False,
 ) -> None:
-    """One sheet of ``frame`` (its text fitted: :func:`_fit_text`) with a frozen,
-    filtered header; a note if it is too big."""
-    sheet = book.create_sheet(title=title[:31])
+    """One sheet of a table (its text fitted: :func:`_fit_text`) with a bold, frozen,
+    filtered header, number formats and fitted widths; a note if it is too big."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    sheet = book.create_sheet(title=table.title[:31])
+    frame = table.frame
     cells = _cell_count(frame)
     if not _fits(frame):
-        sheet.append([t["too_large"].format(cells=messages.number(cells, lang), file=file)])
-        logger.info("results.xlsx: sheet %r left out (%d cells)", title, cells)
+        sheet.append([t["too_large"].format(cells=messages.number(cells, lang), file=table.file)])
+        logger.info("results.xlsx: sheet %r left out (%d cells)", table.title, cells)
         return
-    columns = [_header(str(c), lang) for c in frame.columns]
+    names = [str(c) for c in frame.columns]
+    columns = [n if raw_headers or n in table.raw else _header(n, lang, periods) for n in names]
+    formats = [_number_format(n, frame.iloc[:, i], lang, periods) for i, n in enumerate(names)]
+    for i, (header, number_format) in enumerate(zip(columns, formats, strict=True)):
+        width = _width(header, frame.iloc[:, i], number_format)
+        sheet.column_dimensions[_column_letter(i + 1)].width = width
     sheet.freeze_panes = "A2"
     if columns and len(frame):
         sheet.auto_filter.ref = f"A1:{_column_letter(len(columns))}{len(frame) + 1}"
-    sheet.append([_text(sheet, c) for c in columns])
-    values = [_cells(frame[c]) for c in frame.columns]
-    texts = [not (pd.api.types.is_numeric_dtype(frame[c])) for c in frame.columns]
-    for row in zip(*values, strict=True):  # rows of Python scalars, as openpyxl needs
-        sheet.append([_text(sheet, v) if text else v for v, text in zip(row, texts, strict=True)])
+    bold = Font(bold=True)
+    heads = []
+    for c in columns:
+        head = WriteOnlyCell(sheet, value=c)
+        head.data_type, head.font = "s", bold
+        heads.append(head)
+    sheet.append(heads)
+    styled = [
+        _styled(sheet, _cells(frame.iloc[:, i]), frame.iloc[:, i], number_format)
+        for i, number_format in enumerate(formats)
+    ]
+    for row in zip(*styled, strict=True):  # rows of Python scalars, as openpyxl needs
+        sheet.append(list(row))
+
+
+def _styled(sheet: Any, values: list[Any], column: pd.Series, number_format: str) -> list[Any]:
+    """A column's cells: numbers with their format, text as text (:func:`_text`). Whole
+    numbers below 1,000 are written plain: Excel's General shows them as the format
+    would, and a cell with a style costs openpyxl twice the time of a plain value."""
+    from openpyxl.cell import WriteOnlyCell
+
+    if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        out = [_text(sheet, v) for v in values]
+        for i, v in enumerate(out):  # numbers in a column of text (the summary's values)
+            if isinstance(v, int | float) and not isinstance(v, bool):
+                out[i] = WriteOnlyCell(sheet, value=v)
+                out[i].number_format = "#,##0" if isinstance(v, int) else "#,##0.00"
+        return out
+    if pd.api.types.is_integer_dtype(column) and number_format in ("0", "#,##0"):
+        finite = [abs(v) for v in values if v is not None]
+        if number_format == "0" or not finite or max(finite) < 1000:
+            return values
+    out = []
+    for v in values:
+        if v is None:
+            out.append(None)
+            continue
+        cell = WriteOnlyCell(sheet, value=v)
+        cell.number_format = number_format
+        out.append(cell)
+    return out
 
 
 def _text(sheet: Any, value: Any) -> Any:

@@ -282,6 +282,9 @@ def run(
         )  # fmt: skip
         guard = steps("protect", protect, config, counts, found, result.firm_columns, counts.store)
         result = guard.public(result)  # what every file, page and workbook shows
+        result.candidates = writer.with_reasons(
+            result.candidates, config, len(weights.graph.unique_ids)
+        )
         if counts.source is not None:  # no firms output to read them from: there are none
             result._firms = counts.store.frame()
         profiles = _published_profiles(profiles, result)
@@ -610,6 +613,7 @@ def _record(
         timings=steps.timings,
         candidates=result.candidates,
         colocation=located.info if located is not None else None,
+        study_area_name=parts.study.name(),
     )
     return record.replace(
         disclosure=DisclosureRecord.from_json(result.disclosure.summary())
@@ -670,7 +674,7 @@ def _write_files(
         result.global_stats, counts.counts, result.table, result.sentra
     )
     locale = config.output.csv_locale
-    writer.validation_reports(stage, result.validation, locale=locale)
+    writer.validation_reports(stage, result.validation, locale=locale, lang=config.map.lang)
     if counts.source is None:  # counts per area have no firms to write
         firm_output.write_firms(
             stage,

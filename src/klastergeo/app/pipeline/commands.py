@@ -39,7 +39,9 @@ def validate_run(config: RunConfig) -> records_mod.ValidationReport:
 
     with RunFolder(config.out, kind="validate") as folder:
         report = intake.validate_only(config, folder.scratch(), whole=False)
-        writer.validation_reports(folder.path, report, locale=config.output.csv_locale)
+        writer.validation_reports(
+            folder.path, report, locale=config.output.csv_locale, lang=config.map.lang
+        )
         write_json(folder.path / "validation.json", report.summary())
         folder.commit(
             {

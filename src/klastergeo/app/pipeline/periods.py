@@ -65,14 +65,14 @@ from klastergeo.app.pipeline._steps import Reporter, header
 from klastergeo.app.pipeline.counting import check_counts
 from klastergeo.app.pipeline.profiling import check_colocation
 from klastergeo.app.pipeline.protection import flag_column, regency_codes
-from klastergeo.app.pipeline.study import area_name
+from klastergeo.app.pipeline.study import study_area_name
 from klastergeo.app.pipeline.writer import versions
 from klastergeo.errors import ConfigError, DataError, ValidationError, preview
 from klastergeo.io import boundaries
 from klastergeo.io.files import RunFolder, atomic_path, write_csv, write_text
 from klastergeo.io.registry import batches, period_labels
 from klastergeo.io.registry import records as records_mod
-from klastergeo.publish import messages
+from klastergeo.publish import messages, workbook
 from klastergeo.publish.record import RunRecord
 
 __all__ = ["PeriodsResult", "period_files", "run_periods", "split_by_period", "split_counts"]
@@ -763,12 +763,14 @@ def _write(
         write_csv(result.emerging, stage / "emerging_hot_spots.csv", index=True, locale=locale)
     write_csv(result.indicators, stage / "indicators.csv", index=True, locale=locale)
     write_csv(split.missing, stage / "rejected_period.csv", locale=locale)
+    head = header("periods", config.analysis.seed, timestamp=config.output.timestamp)
+    _workbook(stage, config, result, sentra, str(head.get("created", "")))
     figures = _pictures(stage, config, result)
     has_map = (stage / "map.html").exists()
     write_text(stage / "index.html", _index(config, result, figures, has_map=has_map, stage=stage))
     trends = result.lineages["trend"].value_counts()
     summary = {
-        **header("periods", config.analysis.seed, timestamp=config.output.timestamp),
+        **head,
         "periods": result.periods,
         "period_format": split.labels.format if split.labels else "",
         "period_labels": split.labels.spellings() if split.labels else {},
@@ -785,6 +787,33 @@ def _write(
     }
     folder.commit(summary)
     return summary
+
+
+def _workbook(
+    stage: Path, config: RunConfig, result: PeriodsResult, sentra: pd.DataFrame, created: str
+) -> None:
+    """``results.xlsx``: the lineages, links, indicators, emerging hot spots and every
+    period's sentra (no firm-level rows;
+    :func:`klastergeo.publish.workbook.write_period_workbook`)."""
+    code = config.area.code
+    try:
+        source = boundaries.resolve_source(config.area.boundaries)
+    except (ConfigError, DataError, OSError):
+        source = None
+    workbook.write_period_workbook(
+        stage / "results.xlsx",
+        created=created,
+        study_area=(code, study_area_name(code, source)),
+        periods=list(result.periods),
+        tables={
+            "lineages": result.lineages,
+            "links": result.links,
+            "indicators": result.indicators,
+            "emerging": result.emerging,
+            "sentra": sentra,
+        },
+        lang=config.map.lang,
+    )
 
 
 def _geo_sentra(result: PeriodsResult) -> gpd.GeoDataFrame:
@@ -814,7 +843,7 @@ def _pictures(stage: Path, config: RunConfig, result: PeriodsResult) -> list[str
         title = maps.map_title(
             config.map.title or messages.text("dynamics", lang)["title"],
             lang,
-            area_name(config.area.code, boundaries.resolve_source(config.area.boundaries)),
+            study_area_name(config.area.code, boundaries.resolve_source(config.area.boundaries)),
             f"{result.periods[0]} - {result.periods[-1]}",
         )
         fmap = change_map.build_change_map(

@@ -16,9 +16,10 @@ import pandas as pd
 from klastergeo.analysis import aggregate
 from klastergeo.analysis.geometry import locate_points
 from klastergeo.app.config import ADMIN_LEVELS, RunConfig, parse_level
+from klastergeo.errors import ConfigError, DataError
 from klastergeo.io import boundaries
 
-__all__ = ["StudyArea", "area_name", "study_area"]
+__all__ = ["StudyArea", "study_area", "study_area_name"]
 
 logger = logging.getLogger(__name__)
 
@@ -163,7 +164,7 @@ class StudyArea:
     def name(self) -> str | None:
         """The study area's name (``Kabupaten Klaten``, ``Jawa Tengah``), or None for
         custom polygons and a study area without a code."""
-        return None if self.kind == "custom" else area_name(self.code, self.source)
+        return None if self.kind == "custom" else study_area_name(self.code, self.source)
 
 
 def study_area(config: RunConfig) -> StudyArea:
@@ -192,26 +193,29 @@ def study_area(config: RunConfig) -> StudyArea:
     return StudyArea(kind, level, resolution, options.code, source, polygons)
 
 
-def area_name(code: str | None, source: Path) -> str | None:
-    """The name of the area of Kemendagri code ``code`` (``33.10``: ``Kabupaten
-    Klaten``) in the boundaries folder ``source``; None without a code, for a single
-    polygon file, or for a code it does not hold.
+def study_area_name(code: str | None, source: Path | None) -> str | None:
+    """The name of the area with Kemendagri code ``code`` (``33.10`` -> ``Kabupaten
+    Klaten``) in the national boundaries ``source``; None without a code, for a
+    boundaries file of its own, or where the name is not found (a name is a title,
+    never a reason to stop a run).
 
     Parameters
     ----------
     code
-        The study area's code (``area.code``), or None.
+        The study area's code (``--area``).
     source
-        The boundaries (:func:`klastergeo.io.boundaries.resolve_source`).
+        The boundaries' folder (:func:`klastergeo.io.boundaries.resolve_source`).
     """
-    if not code or not source.is_dir():
+    if not code or source is None or not source.is_dir():
         return None
-    depth = len(code.split("."))
-    if depth > len(ADMIN_LEVELS):
+    level = ADMIN_LEVELS[min(len(code.split(".")), len(ADMIN_LEVELS)) - 1]
+    try:
+        names = boundaries.load_names(level, area=code, source=source)
+    except (ConfigError, DataError, OSError) as err:
+        logger.info("no name for the study area %s: %s", code, err)
         return None
-    names = boundaries.load_names(ADMIN_LEVELS[depth - 1], area=code[:2], source=source)
     name = names.get(code)
-    return None if name is None or pd.isna(name) else str(name)
+    return str(name) if isinstance(name, str) and name else None
 
 
 def _parent_level(level: str) -> str | None:

@@ -28,7 +28,7 @@ from klastergeo.analysis import aggregate, regression
 from klastergeo.app.config import RunConfig
 from klastergeo.io.files import RunFolder, atomic_path, write_csv, write_json, write_text
 from klastergeo.io.registry import records as records_mod
-from klastergeo.publish import model_tables, radar
+from klastergeo.publish import model_tables, radar, sentences
 from klastergeo.publish import report as report_mod
 from klastergeo.publish import site as publish_mod
 from klastergeo.publish.record import (
@@ -62,6 +62,7 @@ __all__ = [
     "run_tables",
     "validation_reports",
     "versions",
+    "with_reasons",
 ]
 
 logger = logging.getLogger(__name__)
@@ -112,7 +113,11 @@ def csv(frame: pd.DataFrame, path: Path, *, index: bool = False, locale: str = "
 
 
 def validation_reports(
-    folder: Path, report: records_mod.ValidationReport, *, locale: str = "en"
+    folder: Path,
+    report: records_mod.ValidationReport,
+    *,
+    locale: str = "en",
+    lang: str | None = None,
 ) -> None:
     """``rejected.csv`` and ``repaired.csv`` of a validation, and ``skipped.csv`` (the
     rows that are not firms: totals, footnotes, blank rows) when there are any.
@@ -125,11 +130,30 @@ def validation_reports(
         The validation report: its ``rejected``, ``repaired`` and ``skipped`` rows.
     locale
         The CSV style (``[output] csv_locale``).
+    lang
+        The run's language: ``rejected.csv`` gets ``reason_text``, each ``reason``
+        code in words of that language (the code stays), and the ``detail`` of both
+        files is in that language (:func:`klastergeo.publish.sentences.detail_texts`);
+        None to write them as read.
     """
-    csv(report.rejected, folder / "rejected.csv", locale=locale)
-    csv(report.repaired, folder / "repaired.csv", locale=locale)
+    rejected, repaired = report.rejected, report.repaired
+    if lang is not None:
+        rejected, repaired = (_in_language(rejected, lang), _in_language(repaired, lang))
+    csv(rejected, folder / "rejected.csv", locale=locale)
+    csv(repaired, folder / "repaired.csv", locale=locale)
     if report.n_skipped:
         csv(report.skipped, folder / "skipped.csv", locale=locale)
+
+
+def _in_language(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """A validation table with its ``detail`` in ``lang`` and, for rejected rows, its
+    reasons in words (``reason_text``)."""
+    out = frame
+    if "detail" in frame.columns:
+        out = out.assign(detail=sentences.detail_texts(frame["detail"], lang))
+    if "reason" in frame.columns and "record_id" not in frame.columns:  # rejected.csv
+        out = out.assign(reason_text=sentences.reason_texts(frame["reason"], lang))
+    return out
 
 
 def rejection_report(
@@ -162,7 +186,9 @@ def rejection_report(
         versions=versions(),
     )
     with RunFolder(where, kind="rejected") as folder:
-        validation_reports(folder.path, report, locale=config.output.csv_locale)
+        validation_reports(
+            folder.path, report, locale=config.output.csv_locale, lang=config.map.lang
+        )
         folder.commit(record.to_json())
 
 
@@ -193,10 +219,11 @@ def model_outputs(
     locale
         The CSV style (``[output] csv_locale``).
     lang
-        The language of the model reports (``map.lang``).
+        The language of the model reports and of the validation reports' texts
+        (``map.lang``, :func:`validation_reports`).
     """
     if report is not None:
-        validation_reports(folder, report, locale=locale)
+        validation_reports(folder, report, locale=locale, lang=lang)
     for result in fitted.values():
         model_tables.write(result, folder / "models", locale=locale, lang=lang)
     if sample is not None and fitted:
@@ -618,6 +645,35 @@ def index_page(
     )
 
 
+def with_reasons(
+    candidates: pd.DataFrame | None, config: RunConfig, n_areas: int
+) -> pd.DataFrame | None:
+    """The near misses with their ``reason`` in the run's language (``map.lang``), from
+    the values as published (:func:`klastergeo.publish.sentences.near_miss_reasons`).
+
+    Parameters
+    ----------
+    candidates
+        The near misses (:func:`klastergeo.analysis.sentra.near_misses`); None for none.
+    config
+        The configuration: ``map.lang`` and the sentra rules.
+    n_areas
+        The areas tested.
+    """
+    if candidates is None:
+        return None
+    options = config.sentra
+    reasons = sentences.near_miss_reasons(
+        candidates,
+        config.map.lang,
+        n_areas=n_areas,
+        confidence=options.confidence,
+        lq_threshold=options.lq_threshold,
+        min_firms=options.min_firms,
+    )
+    return candidates.assign(reason=pd.Series(reasons, index=candidates.index, dtype=object))
+
+
 def near_miss_summary(candidates: pd.DataFrame | None, *, examples: int = 5) -> NearMisses:
     """How many near misses there are, how many failed each rule, and the reasons of the
     ``examples`` with the most firms (``summary.json`` ``candidates``).
@@ -665,6 +721,7 @@ def run_summary(
     candidates: pd.DataFrame | None = None,
     colocation: dict[str, Any] | None = None,
     predictors_left_out: Sequence[Mapping[str, Any]] = (),
+    study_area_name: str | None = None,
 ) -> RunRecord:
     """The record of a run (``summary.json``; the manifest is added at the commit).
 
@@ -701,6 +758,8 @@ def run_summary(
     predictors_left_out
         The default predictors the models went without, and why
         (:func:`klastergeo.app.pipeline.probabilities.left_out`).
+    study_area_name
+        The study area's name (``Kabupaten Klaten``), when the boundaries give one.
     """
     return RunRecord.from_json(head).replace(
         order=(),
@@ -708,6 +767,7 @@ def run_summary(
         areas=AreasRecord(
             level=config.area.level,
             study_area=config.area.code,
+            study_area_name=study_area_name,
             count=len(areas),
             with_firms=int((firms_per_area > 0).sum()),
             weights=weights_info,
