@@ -59,6 +59,7 @@ def test_the_printed_report_has_the_sentra_map_docs_links_and_an_indonesian_date
         interactive = page.locator("iframe").is_visible()
         links = page.locator("a.docs").evaluate_all("as => as.map(a => a.href)")
         meta = page.locator("p.meta").first.inner_text()
+        heading = page.locator("h1").inner_text()
         text = page.locator("body").inner_text()
     finally:
         page.close()
@@ -71,4 +72,5 @@ def test_the_printed_report_has_the_sentra_map_docs_links_and_an_indonesian_date
         assert (DOCS / (link[len(SITE) :].rstrip("/") + ".md")).is_file(), link
     assert "README" not in text
     assert "6 Desember 2026" in meta
+    assert heading.startswith(f"Laporan klaster industri {world.REGENCY}")  # the study area
     assert "2026-12-06" not in text

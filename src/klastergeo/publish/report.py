@@ -312,6 +312,7 @@ def build_report(
         lang=lang,
         t=t,
         subtitle=subtitle,
+        place=summary.areas.study_area_name if summary.areas else None,
         created=messages.date(summary.created, lang),
         version=summary.klastergeo,
         # the file's name, never the machine's path to it (reports get published)

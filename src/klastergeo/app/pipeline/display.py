@@ -21,11 +21,13 @@ _PAGES = (("map.html", "map"), ("report.html", "report"), ("index.html", "start_
 
 
 def _study_area(result: Any, whole: str) -> str:
-    """The study area's code and level (``33.10 (desa)``), or ``whole`` without one."""
+    """The study area's name, code and level (``Kabupaten Klaten 33.10 (desa)``), or
+    ``whole`` without a code."""
     areas = result.record.areas
     code = areas.study_area if areas is not None else None
+    name = areas.study_area_name if areas is not None else None
     level = areas.level if areas is not None else ""
-    shown = str(code) if code else whole
+    shown = (f"{name} {code}" if name else str(code)) if code else whole
     return f"{shown} ({level})" if level else shown
 
 
