@@ -223,7 +223,7 @@ def note(what: str, why: str, params: Mapping[str, Any], lang: str) -> tuple[str
     >>> note("statistics_sentra", "few_firms", {"min_firms": 1500, "option": "x"}, "id")[1]
     'tidak ada sektor dengan 1.500 usaha atau lebih (x)'
     >>> note("model", "error", {"model": "logit", "error": "singular"}, "en")
-    ('Logit', 'singular')
+    ('Logit', 'cannot be computed: singular')
     """
     t = text("notes", lang)
     values = {key: _note_value(key, value, lang) for key, value in params.items()}
