@@ -265,6 +265,17 @@ def test_a_note_keeps_its_keys_and_reads_in_each_language(caplog: pytest.LogCapt
     assert again.to_json() == notes.items[1]
     assert "1.500 dari 20.000 usaha" in again.said("id")[1]
     assert "1,500 of the 20,000 firms" in again.said("en")[1]
+    # measures and models named in the language; a library's message kept, framed
+    notes.add("statistics", "measure_statistics", "counts_measures", measures=("workers",))
+    notes.add("models", "model", "error", warn=False, model="lpm", error="singular matrix")
+    measures, model = (NotComputed.from_json(x) for x in notes.items[2:])
+    assert measures.said("id")[0] == "statistik tenaga kerja"
+    assert measures.said("en")[0] == measures.what == "statistics of workers"
+    assert model.said("id") == (
+        "Model probabilitas linear (OLS, galat baku kokoh)",
+        "tidak dapat dihitung: singular matrix",
+    )
+    assert model.said("en")[0] == "Linear probability model (OLS, robust SE)"
 
 
 def test_an_older_summary_reads_as_it_was_written() -> None:

@@ -198,16 +198,17 @@ def number(value: Any, lang: str, digits: int = 0) -> str:
     return _formatted(value, lang, f",.{digits}f")
 
 
-#: Parameters of a note that name an entry of another group (translated, not shown as
-#: they are): ``{model}`` is a model's kind.
-_NOTE_LABELS = {"model": "models"}
+#: Parameters of a note that name entries of another group (translated, not shown as
+#: they are): ``{model}`` is a model's kind, ``{measure}`` and ``{measures}`` measures
+#: (``workers``: "tenaga kerja" in a sentence).
+_NOTE_LABELS = {"model": "models", "measure": "input_roles", "measures": "input_roles"}
 
 
 def note(what: str, why: str, params: Mapping[str, Any], lang: str) -> tuple[str, str]:
     """What a run could not compute, and why, in ``lang``: the ``what`` and ``why``
     entries of the ``notes`` group filled with ``params`` (numbers as the language writes
-    them, lists joined with commas, a model's kind as its title, any other text as it
-    is: an option's name, a library's message).
+    them, lists joined with commas, a model's kind as its title, a measure by its name
+    in ``lang``, any other text as it is: an option's name, a library's message).
 
     Parameters
     ----------
@@ -232,10 +233,13 @@ def note(what: str, why: str, params: Mapping[str, Any], lang: str) -> tuple[str
 
 def _note_value(key: str, value: Any, lang: str) -> str:
     """One parameter of a note as text in ``lang``."""
-    if key in _NOTE_LABELS:
-        return label(_NOTE_LABELS[key], value, lang)
     if isinstance(value, list | tuple):
-        return ", ".join(str(v) for v in value)
+        return ", ".join(_note_value(key, v, lang) for v in value)
+    if key == "model":
+        return label("models", value, lang)
+    if key in _NOTE_LABELS:  # inside a sentence: "statistik tenaga kerja"
+        named = label(_NOTE_LABELS[key], value, lang)
+        return named[:1].lower() + named[1:]
     if isinstance(value, int | float) and not isinstance(value, bool):
         return number(value, lang)
     return str(value)
