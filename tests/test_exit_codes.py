@@ -671,7 +671,8 @@ CASES.update(
         "no workers column": (
             _case_no_workers,
             0,
-            rf"{NOT_COMPUTED} Markusen typology by workers: 75 sentra firm\(s\) have no workers",
+            rf"{NOT_COMPUTED} {NOTES['typology_workers']}: "
+            + re.escape(NOTES["no_workers"].format(missing=75)),
         ),
         "text predictor not named categorical": (
             _case_categorical_one_level,
