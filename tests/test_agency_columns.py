@@ -384,7 +384,10 @@ def test_a_run_without_amounts_shows_them_missing_in_the_files(
     assert len(sentra)
     assert (sentra["output"] == "").all() and (sentra["investment"] == "").all()
     assert (sentra["workers"] != "").all()  # a measure that is there stays
-    for table in (pd.read_parquet(out / "areas.parquet"), gpd.read_file(out / "areas.gpkg")):
+    for table in (
+        pd.read_parquet(out / "areas.parquet"),
+        gpd.read_file(out / "areas.gpkg", layer="areas"),
+    ):
         if "output" in table:
             assert table["output"].isna().all() and table["investment"].isna().all()
 

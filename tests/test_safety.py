@@ -25,7 +25,7 @@ import pytest
 from klastergeo.app import pipeline
 from klastergeo.app.config import load_config
 from klastergeo.io import files as _io
-from klastergeo.publish import maps
+from klastergeo.publish import maps, messages
 from klastergeo.publish import site as publish
 from tests.worlds.lattice import custom_study
 
@@ -427,7 +427,8 @@ def test_killed_and_terminated_runs_keep_the_old_outputs(fault_study: Path) -> N
     terminated.send_signal(signal.SIGTERM)
     _, stderr = terminated.communicate(timeout=300)
     assert terminated.returncode == 143, stderr
-    assert "terminated" in stderr and "earlier outputs are unchanged" in stderr
+    said = messages.text("terminal", "id")  # the run's language: Indonesian by default
+    assert said["terminated"] in stderr and said["stopped_sigterm"] in stderr
     assert _tree(out) == old
     done = _cli("run", "--config", config, "--seed", "3")
     done.communicate(timeout=300)

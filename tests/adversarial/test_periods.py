@@ -181,7 +181,7 @@ def test_publish_a_run_over_surveys(labelled, tmp_path: Path) -> None:
     top = {p.name for p in site.iterdir()}
     assert top == {
         "index.html", "map.html", "embed.html", "summary.json", "periods", "dynamics.csv",
-        "lineage_links.csv", "indicators.csv", "emerging_hot_spots.csv",
+        "lineage_links.csv", "indicators.csv", "emerging_hot_spots.csv", "results.xlsx",
     }  # fmt: skip
     for year in NAMES["years"]:
         own = {p.name for p in (site / "periods" / year).iterdir()}
