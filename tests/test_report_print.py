@@ -74,3 +74,24 @@ def test_the_printed_report_has_the_sentra_map_docs_links_and_an_indonesian_date
     assert "6 Desember 2026" in meta
     assert heading.startswith(f"Laporan klaster industri {world.REGENCY}")  # the study area
     assert "2026-12-06" not in text
+
+
+def test_the_report_tables_stay_inside_the_page_on_screen(browser, out: Path) -> None:
+    """Long texts (reasons, notes) wrap on screen as in print: no table runs past the
+    page's text column."""
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    try:
+        page.goto((out / "report.html").as_uri(), wait_until="load")
+        over = page.evaluate(
+            """() => {
+              const body = document.body.getBoundingClientRect();
+              return [...document.querySelectorAll('table')]
+                .filter(t => t.getBoundingClientRect().right > body.right + 1)
+                .map(t => t.innerText.slice(0, 80));
+            }"""
+        )
+        tables = page.locator("table").count()
+    finally:
+        page.close()
+    assert tables >= 3
+    assert over == []
