@@ -164,15 +164,34 @@ def national_world(data_dir: Path) -> tuple:
     return villages, table, found, parents, provinces
 
 
+def national_regencies(villages: pd.DataFrame, source: Path) -> pd.Series:
+    """Each village's kabupaten/kota name (its code's first two parts), from the real
+    boundaries."""
+    from klastergeo.io import boundaries
+
+    names = boundaries.load_names("kabupaten", source=source)
+    codes = pd.Series(villages.index, index=villages.index).str.rsplit(".", n=2).str[0]
+    return pd.Series(names.reindex(codes.to_numpy()).to_numpy(), index=villages.index)
+
+
 @pytest.fixture(scope="session")
-def national_page(national_world: tuple, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def national_page(
+    national_world: tuple, data_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     """The national map of ``national_world`` (split by province), saved as
     ``map.html`` with its ``map/`` folder, in English, offline (no tiles)."""
     from klastergeo.publish import maps
 
     villages, table, found, parents, provinces = national_world
     fmap = maps.build_map(
-        maps.MapInput(villages, table, found, parents=parents, provinces=provinces),
+        maps.MapInput(
+            villages,
+            table,
+            found,
+            parents=parents,
+            grandparents=national_regencies(villages, data_dir),
+            provinces=provinces,
+        ),
         maps.MapStyle(lang="en", tiles="none", source="national.csv"),
     )
     return maps.save_map(fmap, tmp_path_factory.mktemp("national") / "map.html")

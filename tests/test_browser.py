@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from klastergeo.io import boundaries
 from klastergeo.publish import maps
 from tests.worlds.browser import CHROMIUM
 from tests.worlds.lattice import related_firms
@@ -430,7 +431,11 @@ def _search(page, text: str) -> dict:
 
 
 def test_national_map_over_http(
-    browser, http_folder: str, national_world, tmp_path_factory: pytest.TempPathFactory
+    browser,
+    http_folder: str,
+    national_world,
+    data_dir: Path,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     """The national village map from a local http server: at most 10 MB at open, the
     38 provinces drawn and no village loaded; a village of a province not loaded is
@@ -491,6 +496,11 @@ def test_national_map_over_http(
     assert [u for u in page.requests if not u.startswith(("http://127.0.0.1:", "data:"))] == []
     assert provinces == 38 and loaded_at_open == []
     assert any(o.startswith(villages.loc[papua, "name"]) for o in options)
+    # the list names the kabupaten and the province too (villages of one name told apart)
+    _, _, _, _, provinces = national_world
+    regencies = boundaries.load_names("kabupaten", source=data_dir)
+    kabupaten = regencies[papua.rsplit(".", 2)[0]]
+    assert f"{wanted}, {kabupaten} ({provinces.loc['95', 'name']})" in options
     assert selected["province"] == "95" and selected["name"] == wanted
     assert villages.loc[papua, "name"] in tooltip
     prefix = villages.index.str[:2]

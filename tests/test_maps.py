@@ -13,6 +13,7 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from klastergeo.io import boundaries
 from klastergeo.publish import maps
 from tests.worlds.lattice import related_firms
 
@@ -246,11 +247,14 @@ def _province_file(path: Path) -> tuple[str, dict]:
     return code, payload
 
 
-def test_a_national_map_is_split_by_province(national_world, national_page: Path) -> None:
+def test_a_national_map_is_split_by_province(
+    national_world, national_page: Path, data_dir: Path
+) -> None:
     """Above ``max_areas``, the page holds the 38 provinces and a search index of every
     village (in the order of its province's file), and each province's villages with
     their classes are a script of their own."""
     villages, table, _, parents, provinces = national_world
+    regencies = boundaries.load_names("kabupaten", source=data_dir)
     html = national_page.read_text(encoding="utf-8")
     assert "klastergeo.sectorView(" not in html
     data = _payload(html, "klastergeo.nationalView(")
@@ -270,6 +274,9 @@ def test_a_national_map_is_split_by_province(national_world, national_page: Path
         assert entry["names"] == mine["name"].tolist(), code
         runs = [name for name, n in entry["parents"] for _ in range(n)]
         assert runs == parents.reindex(mine.index).fillna("").tolist(), code
+        places = [name for name, n in entry["places"] for _ in range(n)]
+        kabupaten = mine.index.str.rsplit(".", n=2).str[0]  # the search lists them too
+        assert places == [regencies[c] for c in kabupaten], code
     code, payload = _province_file(national_page.parent / "map" / "33.js")
     mine = villages.loc[prefix == "33"]
     assert code == "33" and len(payload["shapes"]) == len(mine) == 8_563

@@ -496,6 +496,7 @@ def _area_view(fmap: folium.Map, data: MapInput, lang: str, max_areas: int) -> N
         national, files = _split_payload(
             areas, province_of, table, sentra, sectors, probability, lang, parents, data.provinces
         )
+        _add_places(national["index"], province_of, _names_of(data.grandparents, areas.index))
         call = ScriptCall(
             "klastergeo.nationalView({{ this._parent.get_name() }}, {{ this.payload }});",
             national,
@@ -1287,6 +1288,13 @@ def _province_codes(index: pd.Index) -> np.ndarray | None:
     if not codes.str.fullmatch(_KEMENDAGRI).all():
         return None
     return codes.str[:2].to_numpy(dtype=object)
+
+
+def _add_places(index: list[dict[str, Any]], province_of: np.ndarray, places: np.ndarray) -> None:
+    """Each province's entry of a split map's search index (provinces in code order, as
+    :func:`_split_payload` writes them) gets its areas' kabupaten names (``places``)."""
+    for entry, code in zip(index, sorted(set(province_of)), strict=True):
+        entry["places"] = _runs(places[province_of == code])
 
 
 def _split_payload(

@@ -678,12 +678,15 @@
           parents.push(run[0]);
         }
       });
+      var places = expandRuns(entry.places || [], entry.names.length);
       entry.full = entry.names.map(function (name, i) {
         var full = parents[i] ? name + ", " + parents[i] : name;
         out.province.push(k);
         out.local.push(i);
         out.full.push(full);
-        out.label.push(full + " (" + data.provinces.names[k] + ")");
+        // the kabupaten too: two villages of one name in one kecamatan's name elsewhere
+        out.label.push((places[i] ? full + ", " + places[i] : full) + " (" +
+          data.provinces.names[k] + ")");
         out.lower.push(fold(full));
         return full;
       });
