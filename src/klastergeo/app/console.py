@@ -319,13 +319,13 @@ class RichReporter:
         self._drop_detail()
 
     def advance(self, detail: str, done: int, total: int) -> None:
-        if self.detail is None:
+        shown = f"  {step_name(detail, self.lang)}"
+        if self.detail is None:  # named in the run's language from its first drawing
             now = self.progress.get_time()
-            self.detail = self.progress.add_task(detail, total=total, rate="", changed=now)
+            self.detail = self.progress.add_task(shown, total=total, rate="", changed=now)
         task = self.progress.tasks[-1] if self.progress.tasks else None
         speed = task.speed if task is not None and task.id == self.detail else None
-        rate = f"{speed:,.0f}/s" if speed else ""
-        shown = f"  {step_name(detail, self.lang)}"
+        rate = _rate(speed, self.lang) if speed else ""
         self.progress.update(self.detail, total=total)
         self._set(self.detail, done, description=shown, rate=rate)
 

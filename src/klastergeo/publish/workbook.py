@@ -218,7 +218,8 @@ def write_workbook(
             [c.assign(model=kind) for kind, c in coefficients.items()], ignore_index=True
         )
         tables.append(_Table(t["models"], models, "models/"))
-    own = frozenset(str(c) for c in rejected.columns if c not in REJECTED_COLUMNS)
+    ours = (*REJECTED_COLUMNS, "sheet_row")  # sheet_row: the row a spreadsheet shows
+    own = frozenset(str(c) for c in rejected.columns if c not in ours)
     tables.append(_Table(t["rejected"], rejected, "rejected.csv", own))
     return _write_book(path, _summary(summary, t, lang), tables, summary.created, lang)
 
@@ -662,7 +663,7 @@ _FORMATS: dict[str, tuple[str, ...]] = {
     "0.00000": ("lat", "lon"),
     # a coefficient per rupiah or per worker is small: as many digits as Excel shows
     "General": ("estimate", "std_error", "conf_low", "conf_high"),
-    "0": ("row",),  # a row number, no thousands mark
+    "0": ("row", "sheet_row"),  # a row number, no thousands mark
 }  # fmt: skip
 _FORMAT_OF = {base: code for code, bases in _FORMATS.items() for base in bases}
 

@@ -1,0 +1,113 @@
+"""What an analyst in Kabupaten Klaten met running klastergeo in Indonesian (issue 28,
+part F): the sub-step bar named in English for its first drawing and its rate with an
+English thousands comma; English thousands commas inside the Indonesian details of
+rejected rows; the workbook's rejected sheet with the spreadsheet row (``sheet_row``) as
+an English header explained as an input column."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pandas as pd
+from rich.console import Console
+from rich.progress import Progress
+
+from klastergeo.app import console as _console
+from klastergeo.publish import sentences, workbook
+from klastergeo.publish.record import AreasRecord, RunRecord
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_sub_step_is_named_in_the_run_language_from_its_first_drawing() -> None:
+    """The bar of a step's parts is added under its Indonesian name (a refresh between
+    adding and updating it drew "writing firms"), and its rate has Indonesian marks."""
+    clock = _Clock()
+    bars = Progress(
+        console=Console(file=io.StringIO(), width=80), auto_refresh=False, get_time=clock
+    )
+    added: list[str] = []
+    add_task = bars.add_task
+
+    def spy(description: str, *args: Any, **kwargs: Any) -> Any:
+        added.append(description)
+        return add_task(description, *args, **kwargs)
+
+    bars.add_task = spy  # type: ignore[method-assign]
+    reporter = _console.RichReporter(bars, ("write",), "id")
+    reporter.step("write")
+    reporter.advance("writing firms", 0, 30_000)
+    assert added[-1] == "  menulis usaha"
+    for second in range(1, 4):
+        clock.now = float(second)
+        reporter.advance("writing firms", 2_500 * second, 30_000)
+    rate = bars.tasks[-1].fields["rate"]
+    assert rate == "2.500/s", rate
+
+
+def test_numbers_in_indonesian_details_have_indonesian_marks() -> None:
+    """A bound or a distance the reader states (``1,000,000``, ``1,700 m``) reads
+    ``1.000.000`` and ``1.700 m`` in Indonesian; a value quoted from the file keeps its
+    marks; area codes keep their dots; English is left as it is."""
+    details = pd.Series(
+        [
+            "tenaga_kerja '-4' is not a number from 0 to 1,000,000 written with a decimal "
+            "point (as column 'tenaga_kerja' writes them)",
+            "the point lies 1,700 m from 33.10.04.2012 (code), in 33.10.11; placed by the "
+            "area named",
+            "nilai_produksi '1,234,567' is not a number from 0 to 10,000,000 written with a "
+            "decimal point (as column 'nilai_produksi' writes them)",
+        ]
+    )
+    said = sentences.detail_texts(details, "id").tolist()
+    assert "sampai 1.000.000 yang" in said[0] and "1,000,000" not in said[0]
+    assert said[1].startswith("titik berjarak 1.700 m dari 33.10.04.2012 (kode), di 33.10.11;")
+    assert "'1,234,567'" in said[2] and "sampai 10.000.000 yang" in said[2]
+    assert sentences.detail_texts(details, "en").equals(details)
+
+
+def test_the_spreadsheet_row_of_a_rejected_record_is_ours(tmp_path: Path) -> None:
+    """``sheet_row`` (added by the reader of an Excel registry) is headed and explained
+    in Indonesian, as ``row`` is, not as a column of the input file."""
+    rejected = pd.DataFrame(
+        {
+            "id_usaha": ["KLT1"],
+            "row": [1070],
+            "sheet_row": [1071],
+            "reason": ["outside_study_area"],
+            "detail": ["lintang '-9.5' is more than 100 m from every area of the study area"],
+        }
+    )
+    record = RunRecord(
+        created="2026-12-07T06:00:00+00:00",
+        areas=AreasRecord(level="desa", study_area="33.10", study_area_name="Kabupaten Klaten"),
+    )
+    path = workbook.write_workbook(
+        tmp_path / "results.xlsx",
+        summary=record,
+        sentra=pd.DataFrame({"sentra_id": ["24-01"], "sector": ["24"], "n_firms": [164]}),
+        areas=pd.DataFrame({"area_code": ["33.10.11.2015"], "name": ["Tegalrejo"]}),
+        global_stats=pd.DataFrame({"n_firms": [164]}, index=pd.Index(["24"], name="sector")),
+        coefficients={},
+        rejected=rejected,
+        lang="id",
+    )
+    book = openpyxl.load_workbook(path)
+    t = workbook.SHEETS["id"]
+    sheet = book[t["rejected"]]
+    header = [c.value for c in sheet[1]]
+    assert header == ["id_usaha", "Baris", "Baris lembar", "Alasan", "Rincian"], header
+    assert sheet.cell(2, 3).value == 1071
+    assert sheet.cell(2, 3).number_format in ("General", "0")  # no thousands mark
+    notes = {(r[0], r[1]): r[3] for r in book[t["notes"]].iter_rows(min_row=2, values_only=True)}
+    assert notes[(t["rejected"], "Baris lembar")].startswith("Nomor baris")
+    assert notes[(t["rejected"], "id_usaha")] == "Kolom dari berkas data masukan, seperti terbaca."
