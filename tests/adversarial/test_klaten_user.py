@@ -13,7 +13,7 @@ from typing import Any
 import openpyxl
 import pandas as pd
 from rich.console import Console
-from rich.progress import Progress
+from rich.progress import Progress, TextColumn
 
 from klastergeo.app import console as _console
 from klastergeo.publish import sentences, workbook
@@ -111,3 +111,18 @@ def test_the_spreadsheet_row_of_a_rejected_record_is_ours(tmp_path: Path) -> Non
     notes = {(r[0], r[1]): r[3] for r in book[t["notes"]].iter_rows(min_row=2, values_only=True)}
     assert notes[(t["rejected"], "Baris lembar")].startswith("Nomor baris")
     assert notes[(t["rejected"], "id_usaha")] == "Kolom dari berkas data masukan, seperti terbaca."
+
+
+def test_a_run_over_surveys_keeps_the_rate_column_of_its_bar() -> None:
+    """``klastergeo run --records a.csv --records b.csv`` on a terminal stopped at once
+    with "galat internal: KeyError: 'rate'": starting a survey reset the bar's fields,
+    and the rate column of :func:`klastergeo.app.console.progress` reads one."""
+    rate = TextColumn("{task.fields[rate]}")
+    bars = Progress(
+        rate, console=Console(file=io.StringIO(), width=80), auto_refresh=False, get_time=_Clock()
+    )
+    reporter = _console.RichReporter(bars, ("read", "profile"), "id")
+    reporter.survey("2021", 1, 2)
+    reporter.step("read")
+    assert rate.render(bars.tasks[0]).plain == ""
+    bars.refresh()

@@ -304,7 +304,9 @@ class RichReporter:
         """The next survey of a run over several: its steps start again."""
         said = words(self.lang)["survey"]
         self.prefix = literal(said.format(number=number, total=total, period=period)) + " | "
-        self.progress.reset(self.overall, total=len(self.steps), changed=self.progress.get_time())
+        # reset replaces the fields: the rate column needs its own back
+        now = self.progress.get_time()
+        self.progress.reset(self.overall, total=len(self.steps), rate="", changed=now)
         self._drop_detail()
 
     def _drop_detail(self) -> None:
