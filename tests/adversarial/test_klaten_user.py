@@ -2,7 +2,8 @@
 part F): the sub-step bar named in English for its first drawing and its rate with an
 English thousands comma; English thousands commas inside the Indonesian details of
 rejected rows; the workbook's rejected sheet with the spreadsheet row (``sheet_row``) as
-an English header explained as an input column."""
+an English header explained as an input column; a run over several surveys stopped by
+its progress bar; a model page with raw fit keys and counts with four decimals."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ from typing import Any
 
 import openpyxl
 import pandas as pd
+import statsmodels.api as sm
 from rich.console import Console
 from rich.progress import Progress, TextColumn
 
+from klastergeo.analysis import regression
 from klastergeo.app import console as _console
-from klastergeo.publish import sentences, workbook
+from klastergeo.publish import model_tables, sentences, workbook
 from klastergeo.publish.record import AreasRecord, RunRecord
 
 
@@ -126,3 +129,26 @@ def test_a_run_over_surveys_keeps_the_rate_column_of_its_bar() -> None:
     reporter.step("read")
     assert rate.render(bars.tasks[0]).plain == ""
     bars.refresh()
+
+
+def test_a_model_page_names_every_fit_statistic_and_keeps_counts_whole() -> None:
+    """``klastergeo model --lang id`` on a registry with firm points: its page listed
+    ``residual_moran_moran_i`` ... as raw keys and counts as ``2882,0000``. Spector and
+    Mazzeo's survey (statsmodels) with the residual Moran statistics the pipeline adds."""
+    data = sm.datasets.spector.load_pandas().data
+    result = regression.fit(data, "GRADE", ["GPA", "TUCE", "PSI"], kind="logit")
+    result.fit.update(
+        {
+            "residual_moran_moran_i": 0.29,
+            "residual_moran_expected": -0.0025,
+            "residual_moran_z": 10.25,
+            "residual_moran_p_norm": 1e-24,
+            "residual_moran_p_sim": 0.002,
+        }
+    )
+    page = model_tables.to_html(result, lang="id")
+    assert "residual_moran" not in page
+    assert "I Moran residu per wilayah" in page
+    assert "<td>32</td>" in page.replace(" ", "")  # n = 32 firms, not 32,0000
+    assert "32,0000" not in page
+    assert "-0,0025" in page  # decimals keep theirs
