@@ -8,6 +8,7 @@ its progress bar; a model page with raw fit keys and counts with four decimals."
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,8 @@ from rich.progress import Progress, TextColumn
 
 from klastergeo.analysis import regression
 from klastergeo.app import console as _console
-from klastergeo.publish import model_tables, sentences, workbook
-from klastergeo.publish.record import AreasRecord, RunRecord
+from klastergeo.publish import model_tables, report, sentences, workbook
+from klastergeo.publish.record import AreasRecord, NotComputed, RunRecord
 
 
 class _Clock:
@@ -152,3 +153,18 @@ def test_a_model_page_names_every_fit_statistic_and_keeps_counts_whole() -> None
     assert "<td>32</td>" in page.replace(" ", "")  # n = 32 firms, not 32,0000
     assert "32,0000" not in page
     assert "-0,0025" in page  # decimals keep theirs
+
+
+def test_the_report_names_a_step_not_computed_in_the_run_language() -> None:
+    """The report's "Tidak dihitung" table gave the step as ``profile``, the terminal
+    as ``profil``."""
+    summary = RunRecord(
+        created="2026-12-07T06:00:00+00:00",
+        areas=AreasRecord(level="desa", study_area="33.10", study_area_name="Kabupaten Klaten"),
+        not_computed=[NotComputed("profile", "Markusen typology by workers", "no workers")],
+    )
+    sentra = pd.DataFrame({"sentra_id": ["24-01"], "sector": ["24"], "n_firms": [164]})
+    stats = pd.DataFrame({"n_firms": [164]}, index=pd.Index(["24"], name="sector"))
+    page = report.build_report(summary, sentra=sentra, global_stats=stats, lang="id")
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", page)
+    assert "profil" in cells and "profile" not in cells, cells

@@ -303,7 +303,11 @@ def build_report(
     if sentra.index.name == SENTRA_INDEX:
         sentra = sentra.reset_index()
     config, near = summary.config, summary.candidates or NearMisses()
-    not_computed = [(x.step, x.what, x.why) for x in summary.not_computed or []]
+    # the step as the terminal names it (profile -> profil)
+    not_computed = [
+        (messages.label("progress", x.step, lang), x.what, x.why)
+        for x in summary.not_computed or []
+    ]
     model_blocks, models_note = _models_section(models or {}, config, lang)
     if models:
         lost = _left_out_sentences(summary.predictors_left_out or [], lang)
