@@ -20,7 +20,7 @@ from rich.progress import Progress, TextColumn
 
 from klastergeo.analysis import regression
 from klastergeo.app import console as _console
-from klastergeo.publish import model_tables, report, sentences, workbook
+from klastergeo.publish import model_tables, report, sentences, site, workbook
 from klastergeo.publish.record import AreasRecord, NotComputed, RunRecord
 
 
@@ -79,9 +79,8 @@ def test_numbers_in_indonesian_details_have_indonesian_marks() -> None:
     assert sentences.detail_texts(details, "en").equals(details)
 
 
-def test_the_spreadsheet_row_of_a_rejected_record_is_ours(tmp_path: Path) -> None:
-    """``sheet_row`` (added by the reader of an Excel registry) is headed and explained
-    in Indonesian, as ``row`` is, not as a column of the input file."""
+def _klaten_book(folder: Path) -> Path:
+    """A small Indonesian workbook with one rejected record of an Excel registry."""
     rejected = pd.DataFrame(
         {
             "id_usaha": ["KLT1"],
@@ -96,7 +95,7 @@ def test_the_spreadsheet_row_of_a_rejected_record_is_ours(tmp_path: Path) -> Non
         areas=AreasRecord(level="desa", study_area="33.10", study_area_name="Kabupaten Klaten"),
     )
     path = workbook.write_workbook(
-        tmp_path / "results.xlsx",
+        folder / "results.xlsx",
         summary=record,
         sentra=pd.DataFrame({"sentra_id": ["24-01"], "sector": ["24"], "n_firms": [164]}),
         areas=pd.DataFrame({"area_code": ["33.10.11.2015"], "name": ["Tegalrejo"]}),
@@ -105,6 +104,13 @@ def test_the_spreadsheet_row_of_a_rejected_record_is_ours(tmp_path: Path) -> Non
         rejected=rejected,
         lang="id",
     )
+    return path
+
+
+def test_the_spreadsheet_row_of_a_rejected_record_is_ours(tmp_path: Path) -> None:
+    """``sheet_row`` (added by the reader of an Excel registry) is headed and explained
+    in Indonesian, as ``row`` is, not as a column of the input file."""
+    path = _klaten_book(tmp_path)
     book = openpyxl.load_workbook(path)
     t = workbook.SHEETS["id"]
     sheet = book[t["rejected"]]
@@ -168,3 +174,19 @@ def test_the_report_names_a_step_not_computed_in_the_run_language() -> None:
     page = report.build_report(summary, sentra=sentra, global_stats=stats, lang="id")
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", page)
     assert "profil" in cells and "profile" not in cells, cells
+
+
+def test_a_published_workbook_explains_only_the_sheets_it_holds(tmp_path: Path) -> None:
+    """``klastergeo publish`` drops the rejected records' sheet; its legend rows (the
+    input's column names, the reasons' codes) went on describing the missing sheet."""
+    path = site.public_workbook(_klaten_book(tmp_path), tmp_path / "public.xlsx")
+    book = openpyxl.load_workbook(path)
+    t = workbook.SHEETS["id"]
+    assert t["rejected"] not in book.sheetnames
+    legend = list(book[t["notes"]].iter_rows(min_row=2, values_only=True))
+    assert {r[0] for r in legend} >= {t["summary"], t["sentra"]}
+    assert t["rejected"] not in {r[0] for r in legend}
+    assert not [r for r in legend if "id_usaha" in r or "outside_study_area" in r]
+    shown = {str(c.value) for s in book.worksheets if s.title != t["notes"] for c in s[1]}
+    assert {r[1] for r in legend if r[0] != t["codes"]} <= shown
+    assert book[t["notes"]].auto_filter.ref in (None, f"A1:D{len(legend) + 1}")
