@@ -190,3 +190,45 @@ def test_a_published_workbook_explains_only_the_sheets_it_holds(tmp_path: Path) 
     shown = {str(c.value) for s in book.worksheets if s.title != t["notes"] for c in s[1]}
     assert {r[1] for r in legend if r[0] != t["codes"]} <= shown
     assert book[t["notes"]].auto_filter.ref in (None, f"A1:D{len(legend) + 1}")
+
+
+def test_the_areas_sheet_tells_two_villages_of_one_name_apart(tmp_path: Path) -> None:
+    """Klaten has two villages named Tegalrejo (33.10.04.2012 in Bayat, 33.10.11.2015 in
+    Ceper): the areas sheet gave code and name only; it now gives the parents' names
+    that ``areas.gpkg`` has, headed and explained in Indonesian."""
+    layer = pd.DataFrame(
+        {
+            "name": ["Tegalrejo", "Tegalrejo"],
+            "kecamatan": ["Bayat", "Ceper"],
+            "kabupaten": ["Kabupaten Klaten"] * 2,
+            "provinsi": ["Jawa Tengah"] * 2,
+            "n_firms": [58, 56],
+            "n_firms_24": [0, 48],
+            "lq_24": [0.0, 17.1],
+            "lq_low_24": [0.0, 14.3],
+        },
+        index=pd.Index(["33.10.04.2012", "33.10.11.2015"], name="area_code"),
+    )
+    areas = workbook.key_columns(layer)
+    assert list(areas.columns[:5]) == ["area_code", "name", "kecamatan", "kabupaten", "provinsi"]
+    record = RunRecord(
+        created="2026-12-07T06:00:00+00:00",
+        areas=AreasRecord(level="desa", study_area="33.10", study_area_name="Kabupaten Klaten"),
+    )
+    path = workbook.write_workbook(
+        tmp_path / "results.xlsx",
+        summary=record,
+        sentra=pd.DataFrame({"sentra_id": ["24-01"], "sector": ["24"], "n_firms": [164]}),
+        areas=areas,
+        global_stats=pd.DataFrame({"n_firms": [164]}, index=pd.Index(["24"], name="sector")),
+        coefficients={},
+        rejected=pd.DataFrame(columns=["row", "reason", "detail"]),
+        lang="id",
+    )
+    book = openpyxl.load_workbook(path)
+    t = workbook.SHEETS["id"]
+    rows = list(book[t["areas"]].iter_rows(values_only=True))
+    assert rows[0][:5] == ("Kode wilayah", "Nama", "Kecamatan", "Kabupaten/kota", "Provinsi")
+    assert {r[1:3] for r in rows[1:]} == {("Tegalrejo", "Bayat"), ("Tegalrejo", "Ceper")}
+    notes = {(r[0], r[1]): r[3] for r in book[t["notes"]].iter_rows(values_only=True)}
+    assert notes[(t["areas"], "Kecamatan")] == "Nama kecamatan wilayah ini."

@@ -245,6 +245,15 @@ def _table(frame: pd.DataFrame, *, lang: str = "en", index: bool = False, digits
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
+def _not_computed(summary: RunRecord, lang: str) -> list[tuple[str, str, str]]:
+    """(step, what, why) of what the run did not compute, the step named as the
+    terminal names it (``profile`` -> ``profil``)."""
+    return [
+        (messages.label("progress", x.step, lang), x.what, x.why)
+        for x in summary.not_computed or []
+    ]
+
+
 def build_report(
     summary: RunRecord,
     *,
@@ -303,11 +312,7 @@ def build_report(
     if sentra.index.name == SENTRA_INDEX:
         sentra = sentra.reset_index()
     config, near = summary.config, summary.candidates or NearMisses()
-    # the step as the terminal names it (profile -> profil)
-    not_computed = [
-        (messages.label("progress", x.step, lang), x.what, x.why)
-        for x in summary.not_computed or []
-    ]
+    not_computed = _not_computed(summary, lang)
     model_blocks, models_note = _models_section(models or {}, config, lang)
     if models:
         lost = _left_out_sentences(summary.predictors_left_out or [], lang)

@@ -113,9 +113,10 @@ KEY_COLUMNS = ("n_firms", "lq", "spec_bin", "sentra")
 
 
 def key_columns(areas: pd.DataFrame) -> pd.DataFrame:
-    """The areas sheet: code, name, firms, and per sector its firms, LQ, specialisation
-    bin and sentra (the other statistics are in ``areas.gpkg``): openpyxl writes about
-    a hundred thousand cells a second, so a province's villages stay a few seconds.
+    """The areas sheet: code, name, its parents' names, firms, and per sector its firms,
+    LQ, specialisation bin and sentra (the other statistics are in ``areas.gpkg``):
+    openpyxl writes about a hundred thousand cells a second, so a province's villages
+    stay a few seconds.
 
     Parameters
     ----------
@@ -123,11 +124,11 @@ def key_columns(areas: pd.DataFrame) -> pd.DataFrame:
         The areas wide by sector (:func:`klastergeo.publish.gis.areas_layer` without
         geometry), indexed by ``area_code``.
     """
-    keep = [
-        c
-        for c in areas.columns
-        if c in ("name", "n_firms") or any(c.startswith(f"{k}_") for k in KEY_COLUMNS)
-    ]
+    from klastergeo.publish.gis_style import PARENT_LEVELS
+
+    # the parents' names tell two villages of one name apart (Tegalrejo, Bayat and Ceper)
+    own = ("name", *PARENT_LEVELS, "n_firms")
+    keep = [c for c in areas.columns if c in own or any(c.startswith(f"{k}_") for k in KEY_COLUMNS)]
     keep = [c for c in keep if not c.startswith(("lq_low_", "lq_high_"))]
     return areas[keep].reset_index()
 
