@@ -78,7 +78,7 @@ def test_the_note_says_how_many_firms_were_left_out_in_both_languages() -> None:
     )
     notes = Notes()
     firms = pd.DataFrame({"lon": [110.0, np.nan, 110.2], "lat": [-7.0, np.nan, -7.2]})
-    kept, at = points_mod.with_points(firms, notes, step="profile", what="colocation", lang="en")
+    kept, at = points_mod.with_points(firms, notes, step="profile", what="colocation")
     assert at is not None and at.tolist() == [0, 2] and len(kept) == 2
     assert notes.items == [
         {
@@ -86,12 +86,13 @@ def test_the_note_says_how_many_firms_were_left_out_in_both_languages() -> None:
             "what": "co-location (related industries, missing links)",
             "why": "1 of 3 firms placed by area name or code have no point and are left "
             "out; they still count in their area",
+            "what_key": "colocation",
+            "why_key": "points_some",
+            "params": {"missing": 1, "total": 3},
             "computed": "partly",  # on the firms with a point
         }
     ]
-    every, at = points_mod.with_points(
-        firms.iloc[[0, 2]], notes, step="profile", what="colocation", lang="en"
-    )
+    every, at = points_mod.with_points(firms.iloc[[0, 2]], notes, step="profile", what="colocation")
     assert at is None and len(every) == 2 and len(notes.items) == 1  # nothing to say
 
 

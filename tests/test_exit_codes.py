@@ -27,6 +27,8 @@ runner = CliRunner()
 #: What the console adds to a run's messages, in Indonesian (the runs' default language).
 SAID = messages.text("terminal", "id")
 NOT_COMPUTED = re.escape(SAID["not_computed"])
+#: What a run says it could not compute, and why, in Indonesian.
+NOTES = messages.text("notes", "id")
 
 
 @pytest.fixture(scope="module")
@@ -422,14 +424,23 @@ CASES: dict[str, tuple[Case, int, str]] = {
     "nothing kept": (_case_nothing_kept, 2, r"none kept \(invalid_sector: \d+\); the outputs in"),
     "validate, nothing kept": (_case_validate_nothing_kept, 2, r"is usable \(invalid_sector"),
     # degenerate but valid: complete, and say what was not computed
-    "one firm": (_case_one_firm, 0, rf"{NOT_COMPUTED} .*no sector has 20 firms"),
+    "one firm": (
+        _case_one_firm,
+        0,
+        rf"{NOT_COMPUTED} .*"
+        + re.escape(NOTES["few_firms"].format(min_firms=20, option="analysis.min_sector_firms")),
+    ),
     "all firms in one village": (_case_all_in_one_village, 0, SAID["no_sentra"]),
     "one sector": (
         _case_one_sector,
         0,
-        rf"{NOT_COMPUTED} sentra: the registry holds one sector",
+        rf"{NOT_COMPUTED} sentra: " + re.escape(NOTES["one_sector"]),
     ),
-    "two areas": (_case_two_areas, 0, rf"{NOT_COMPUTED} .*local statistics need at least 3"),
+    "two areas": (
+        _case_two_areas,
+        0,
+        rf"{NOT_COMPUTED} .*" + re.escape(NOTES["few_areas_local"].format(areas=2, needed=3)),
+    ),
     "input columns named like the tool's": (
         _case_tool_column_names,
         0,
@@ -660,7 +671,8 @@ CASES.update(
         "no workers column": (
             _case_no_workers,
             0,
-            rf"{NOT_COMPUTED} Markusen typology by workers: 75 sentra firm\(s\) have no workers",
+            rf"{NOT_COMPUTED} {NOTES['typology_workers']}: "
+            + re.escape(NOTES["no_workers"].format(missing=75)),
         ),
         "text predictor not named categorical": (
             _case_categorical_one_level,

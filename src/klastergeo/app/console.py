@@ -594,8 +594,9 @@ def print_summary(summary: RunRecord, sentra: Any, out: Path, lang: str = DEFAUL
     _print_near_misses(summary.candidates or NearMisses(), lang, none_found=not len(sentra))
     for item in summary.not_computed or []:
         label = said["partly_computed" if item.partly else "not_computed"]
+        what, why = item.said(lang)
         out_console.print(
-            Text.assemble((f"{label} ", "yellow"), literal(f"{item.what}: {item.why}")),
+            Text.assemble((f"{label} ", "yellow"), literal(f"{what}: {why}")),
             soft_wrap=True,
         )
     for lost in summary.predictors_left_out or []:

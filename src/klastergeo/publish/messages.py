@@ -46,6 +46,7 @@ __all__ = [
     "docs_url",
     "hot_spot_labels",
     "label",
+    "note",
     "number",
     "p_value",
     "significant",
@@ -197,6 +198,53 @@ def number(value: Any, lang: str, digits: int = 0) -> str:
     if isinstance(value, bool):
         return label("columns", str(value), lang)
     return _formatted(value, lang, f",.{digits}f")
+
+
+#: Parameters of a note that name entries of another group (translated, not shown as
+#: they are): ``{model}`` is a model's kind, ``{measure}`` and ``{measures}`` measures
+#: (``workers``: "tenaga kerja" in a sentence).
+_NOTE_LABELS = {"model": "models", "measure": "input_roles", "measures": "input_roles"}
+
+
+def note(what: str, why: str, params: Mapping[str, Any], lang: str) -> tuple[str, str]:
+    """What a run could not compute, and why, in ``lang``: the ``what`` and ``why``
+    entries of the ``notes`` group filled with ``params`` (numbers as the language writes
+    them, lists joined with commas, a model's kind as its title, a measure by its name
+    in ``lang``, any other text as it is: an option's name, a library's message).
+
+    Parameters
+    ----------
+    what, why
+        Keys of the ``notes`` group.
+    params
+        The values of the entries' placeholders.
+    lang
+        ``"id"`` or ``"en"``.
+
+    Examples
+    --------
+    >>> note("statistics_sentra", "few_firms", {"min_firms": 1500, "option": "x"}, "id")[1]
+    'tidak ada sektor dengan 1.500 usaha atau lebih (x)'
+    >>> note("model", "error", {"model": "logit", "error": "singular"}, "en")
+    ('Logit', 'cannot be computed: singular')
+    """
+    t = text("notes", lang)
+    values = {key: _note_value(key, value, lang) for key, value in params.items()}
+    return t[what].format(**values), t[why].format(**values)
+
+
+def _note_value(key: str, value: Any, lang: str) -> str:
+    """One parameter of a note as text in ``lang``."""
+    if isinstance(value, list | tuple):
+        return ", ".join(_note_value(key, v, lang) for v in value)
+    if key == "model":
+        return label("models", value, lang)
+    if key in _NOTE_LABELS:  # inside a sentence: "statistik tenaga kerja"
+        named = label(_NOTE_LABELS[key], value, lang)
+        return named[:1].lower() + named[1:]
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return number(value, lang)
+    return str(value)
 
 
 def date(value: Any, lang: str) -> str:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from klastergeo.errors import DataError
+from klastergeo.publish import messages
 
 __all__ = [
     "MANIFEST",
@@ -367,12 +368,19 @@ class NearMisses:
 
 @dataclass(frozen=True)
 class NotComputed:
-    """What a step could not compute (or computed on part of the data), and why."""
+    """What a step could not compute (or computed on part of the data), and why.
+
+    ``what`` and ``why`` are in English; ``what_key``, ``why_key`` and ``params`` name the
+    catalogue's sentences (``notes`` group) that :meth:`said` writes in any language (a
+    ``summary.json`` written before they were recorded has only the English)."""
 
     step: str
     what: str
     why: str
     partly: bool = False
+    what_key: str = ""
+    why_key: str = ""
+    params: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, data: Any) -> NotComputed:
@@ -382,10 +390,28 @@ class NotComputed:
             what=_str(item.get("what")),
             why=_str(item.get("why")),
             partly=item.get("computed") == "partly",
+            what_key=_str(item.get("what_key")),
+            why_key=_str(item.get("why_key")),
+            params=dict(_dict(item.get("params"))),
         )
 
-    def to_json(self) -> dict[str, str]:
-        item = {"step": self.step, "what": self.what, "why": self.why}
+    def said(self, lang: str) -> tuple[str, str]:
+        """What was not computed, and why, in ``lang``; the recorded English when the
+        record names no sentence of the catalogue (or one it no longer has, or without
+        its values)."""
+        notes = messages.text("notes", lang)
+        if self.what_key in notes and self.why_key in notes:
+            try:
+                return messages.note(self.what_key, self.why_key, self.params, lang)
+            except (KeyError, IndexError, ValueError):  # a hand-edited summary.json
+                pass
+        return self.what, self.why
+
+    def to_json(self) -> dict[str, Any]:
+        item: dict[str, Any] = {"step": self.step, "what": self.what, "why": self.why}
+        if self.what_key:
+            item |= {"what_key": self.what_key, "why_key": self.why_key}
+            item["params"] = dict(self.params)
         if self.partly:
             item["computed"] = "partly"
         return item

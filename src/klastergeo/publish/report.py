@@ -245,15 +245,6 @@ def _table(frame: pd.DataFrame, *, lang: str = "en", index: bool = False, digits
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
-def _not_computed(summary: RunRecord, lang: str) -> list[tuple[str, str, str]]:
-    """(step, what, why) of what the run did not compute, the step named as the
-    terminal names it (``profile`` -> ``profil``)."""
-    return [
-        (messages.label("progress", x.step, lang), x.what, x.why)
-        for x in summary.not_computed or []
-    ]
-
-
 def build_report(
     summary: RunRecord,
     *,
@@ -312,7 +303,6 @@ def build_report(
     if sentra.index.name == SENTRA_INDEX:
         sentra = sentra.reset_index()
     config, near = summary.config, summary.candidates or NearMisses()
-    not_computed = _not_computed(summary, lang)
     model_blocks, models_note = _models_section(models or {}, config, lang)
     if models:
         lost = _left_out_sentences(summary.predictors_left_out or [], lang)
@@ -346,12 +336,21 @@ def build_report(
         models_note=models_note,
         figures=[f for f in figures if f.kind != "sentra"],
         method_table=Markup(_table(_method_table(summary, lang), lang=lang)),
-        not_computed=Markup(
-            _table(pd.DataFrame(not_computed, columns=["step", "what", "why"]), lang=lang)
-        )
-        if not_computed
-        else "",
+        not_computed=_not_computed(summary, lang),
     )
+
+
+def _not_computed(summary: RunRecord, lang: str) -> Markup | str:
+    """The table of what the run could not compute, and why, in ``lang`` (the step's
+    name from the ``progress`` group, the note from the ``notes`` group); empty when
+    everything was computed."""
+    rows = [
+        (messages.label("progress", x.step, lang), *x.said(lang))
+        for x in summary.not_computed or []
+    ]
+    if not rows:
+        return ""
+    return Markup(_table(pd.DataFrame(rows, columns=["step", "what", "why"]), lang=lang))
 
 
 def measure_summary(measures: Mapping[str, pd.DataFrame] | None) -> pd.DataFrame:

@@ -42,7 +42,6 @@ from klastergeo.app.pipeline.counting import Counts, check_counts, count, count_
 from klastergeo.app.pipeline.delineation import Delineation, find_sentra
 from klastergeo.app.pipeline.intake import rejection_folder, validate_only, validation_problem
 from klastergeo.app.pipeline.profiling import (
-    FIRM_LEVEL,
     Profiles,
     check_colocation,
     profile,
@@ -56,7 +55,7 @@ from klastergeo.errors import ConfigError, ValidationError
 from klastergeo.io.files import RunFolder
 from klastergeo.io.registry import batches
 from klastergeo.io.registry import records as records_mod
-from klastergeo.publish import gis, model_tables, workbook
+from klastergeo.publish import gis, workbook
 from klastergeo.publish import report as report_mod
 from klastergeo.publish.record import DisclosureRecord, OutputNote, RunRecord
 from klastergeo.schema import SENTRA_INDEX
@@ -378,7 +377,7 @@ def _profile(
     profiles = steps(
         "profile", profile_counts, config, study, counts.counts, found.sentra, steps.notes
     )
-    steps.notes.add("write", "firms output (firms/) and firm markers", FIRM_LEVEL, warn=False)
+    steps.notes.add("write", "firm_output", "counts_firms", warn=False)
     return profiles
 
 
@@ -397,9 +396,7 @@ def _fit(
     if sentra_only:
         return probabilities.Models()
     if config.counts.given:
-        steps.notes.add(
-            "models", "firm-level models", f"{FIRM_LEVEL}: they are fitted on firms", warn=False
-        )
+        steps.notes.add("models", "firm_models", "counts_models", warn=False)
         return probabilities.Models()
     return steps("models", _models, config, firms, predictors, weights, records, steps.notes)
 
@@ -446,7 +443,7 @@ def _models(
     )
     for kind, fit in fitted.notes.items():
         if "skipped" in fit:
-            notes.add("models", model_tables.TITLES[kind], fit["skipped"], warn=False)
+            notes.add("models", "model", "error", warn=False, model=kind, error=fit["skipped"])
     if not fitted.fitted:
         return fitted
     lost = probabilities.left_out(config, records.validation, predictors)

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from typing import Any, ParamSpec, Protocol, TypeVar
 
 from klastergeo.errors import memory_exhausted
+from klastergeo.publish import messages
 
 __all__ = [
     "LogReporter",
@@ -151,19 +152,42 @@ class LogReporter:
 
 class Notes:
     """What a run could not compute, and why (``summary.json`` ``not_computed``, the
-    report and the console say so)."""
+    report and the console say so).
+
+    Each note names a ``what`` and a ``why`` entry of the catalogue's ``notes`` group and
+    the values of their placeholders: ``summary.json`` keeps the keys and values
+    (``what_key``, ``why_key``, ``params``) and the sentences in English (``what``,
+    ``why``); the report and the console write them in the run's language
+    (:func:`klastergeo.publish.messages.note`)."""
 
     def __init__(self) -> None:
-        self.items: list[dict[str, str]] = []
+        self.items: list[dict[str, Any]] = []
 
     def add(
-        self, step: str, what: str, why: str, *, warn: bool = True, partly: bool = False
+        self,
+        step: str,
+        what: str,
+        why: str,
+        *,
+        warn: bool = True,
+        partly: bool = False,
+        **params: Any,
     ) -> None:
         """Note that ``what`` of ``step`` was not computed (``partly``: computed on part
-        of the data, e.g. the firms that have a point), and ``why``."""
+        of the data, e.g. the firms that have a point), and ``why``: keys of the
+        catalogue's ``notes`` group, whose placeholders ``params`` fill (numbers, texts,
+        lists of texts)."""
+        what_text, why_text = messages.note(what, why, params, "en")
         if warn:
-            logger.warning("%s: %s not computed: %s", step, what, why)
-        item = {"step": step, "what": what, "why": why}
+            logger.warning("%s: %s not computed: %s", step, what_text, why_text)
+        item: dict[str, Any] = {
+            "step": step,
+            "what": what_text,
+            "why": why_text,
+            "what_key": what,
+            "why_key": why,
+            "params": {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()},
+        }
         if partly:
             item["computed"] = "partly"
         self.items.append(item)

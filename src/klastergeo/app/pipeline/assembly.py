@@ -270,7 +270,7 @@ def draw_map(
     # only firms with a point are drawn (markers) or counted on the grid
     what = "firm_markers" if few else "density_grid"
     placed, at = with_points(  # the coordinates alone: a national registry's are many
-        columns[["lon", "lat"]], notes, step="map", what=what, lang=config.map.lang
+        columns[["lon", "lat"]], notes, step="map", what=what
     )
     firms: pd.DataFrame | None = placed if len(placed) else None
     if few and store is not None and firms is not None:

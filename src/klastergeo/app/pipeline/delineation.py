@@ -136,9 +136,7 @@ def _point_sentra(
     assert method != "areas"
     # firms placed by their area's code or name have no point: in no point sentra (noted;
     # delineate_points leaves them out)
-    with_points(
-        firms[["lon", "lat"]], notes, step="sentra", what="point_sentra", lang=config.map.lang
-    )
+    with_points(firms[["lon", "lat"]], notes, step="sentra", what="point_sentra")
     points = gpd.GeoDataFrame(
         firms, geometry=firm_points(firms["lon"].to_numpy(), firms["lat"].to_numpy()), crs=4326
     )

@@ -21,7 +21,7 @@ from klastergeo.publish import messages
 
 __all__ = ["WHAT", "left_out", "with_points"]
 
-#: The steps that need the firms' points, as :data:`klastergeo.publish.messages` names them.
+#: The steps that need the firms' points, as the catalogue's ``notes`` group names them.
 WHAT = ("colocation", "point_patterns", "point_sentra", "firm_markers", "density_grid")
 
 
@@ -47,9 +47,13 @@ def left_out(missing: int, total: int, lang: str) -> str | None:
     """
     if not missing:
         return None
-    t = messages.text("points", lang)
-    key = "none" if missing >= total else "some"
-    return t[key].format(missing=messages.number(missing, lang), total=messages.number(total, lang))
+    said = messages.note(WHAT[0], _why(missing, total), {"missing": missing, "total": total}, lang)
+    return said[1]
+
+
+def _why(missing: int, total: int) -> str:
+    """The key of the ``notes`` group that says why (some or all firms have no point)."""
+    return "points_none" if missing >= total else "points_some"
 
 
 def with_points(
@@ -58,7 +62,6 @@ def with_points(
     *,
     step: str,
     what: str,
-    lang: str,
 ) -> tuple[pd.DataFrame, NDArray[np.int64] | None]:
     """The firms that have a point, and their positions in ``firms`` (None when every
     firm has one, and ``firms`` is returned as it is). When some have none, ``notes``
@@ -75,23 +78,22 @@ def with_points(
         The pipeline step (``profile``, ``sentra``, ``map``).
     what
         What the step computes: one of :data:`WHAT`.
-    lang
-        The language of the note (``map.lang``).
     """
     found = has_point(firms)
     if found.all():
         return firms, None
     missing, total = int((~found).sum()), len(found)
-    why = left_out(missing, total, lang)
-    if notes is not None and why is not None:
+    if notes is not None and missing:
         # some firms left out: the step is computed (on fewer firms), a warning only
         # when nothing could be computed
         notes.add(
             step,
-            messages.label("points", what, lang),
-            why,
+            what,
+            _why(missing, total),
             warn=not found.any(),
             partly=bool(found.any()),
+            missing=missing,
+            total=total,
         )
     positions = np.flatnonzero(found).astype(np.int64)
     return firms.iloc[positions], positions

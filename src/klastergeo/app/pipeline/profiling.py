@@ -117,7 +117,7 @@ def profile(
             levels=None if study.nested else {"areas": 10_000},
         )
     except DataError as err:
-        notes.add("profile", "concentration indices", str(err))
+        notes.add("profile", "concentration", "error", error=str(err))
         table = pd.DataFrame()
     members = _members(firms, store, _member_columns(config))
     with memory_for(
@@ -153,10 +153,6 @@ def profile(
     )
 
 
-#: What a run on counts per area (``--counts``) does not compute, and why.
-FIRM_LEVEL = "counts per area (--counts) have no firms"
-
-
 def profile_counts(
     config: RunConfig,
     study: StudyArea,
@@ -189,30 +185,16 @@ def profile_counts(
             counts, measure=measure, levels=None if study.nested else {"areas": 10_000}
         )
     except DataError as err:
-        notes.add("profile", "concentration indices", str(err))
+        notes.add("profile", "concentration", "error", error=str(err))
         table = pd.DataFrame()
     if len(table) and measure != "n_firms":
-        notes.add(
-            "profile",
-            "plant Herfindahl and Ellison-Glaeser gamma",
-            f"{FIRM_LEVEL}: each firm's {measure} is needed",
-            warn=False,
-        )
+        notes.add("profile", "herfindahl", "counts_sizes", warn=False, measure=measure)
     if len(sentra):
-        notes.add(
-            "profile", "Markusen typology", f"{FIRM_LEVEL}: it measures firm sizes", warn=False
-        )
+        notes.add("profile", "typology", "counts_typology", warn=False)
     if config.colocation.enabled:
-        notes.add(
-            "profile",
-            "co-location",
-            f"{FIRM_LEVEL}: it measures distances between firms",
-            warn=False,
-        )
+        notes.add("profile", "co_location", "counts_colocation", warn=False)
     if config.pointpattern.enabled:
-        notes.add(
-            "profile", "point patterns", f"{FIRM_LEVEL}: they need each firm's point", warn=False
-        )
+        notes.add("profile", "patterns", "counts_patterns", warn=False)
     members = pd.DataFrame(
         {"sentra_id": pd.Series([], dtype=object), "area_code": pd.Series([], dtype=object)}
     )
@@ -233,9 +215,7 @@ def _placed(config: RunConfig, firms: pd.DataFrame, notes: Notes) -> pd.DataFram
         return firms
     if not isinstance(firms, gpd.GeoDataFrame):  # the columns the patterns read, no copy
         firms = firms[[c for c in ("lon", "lat", "sector") if c in firms]]
-    placed, _ = with_points(
-        firms, notes, step="profile", what="point_patterns", lang=config.map.lang
-    )
+    placed, _ = with_points(firms, notes, step="profile", what="point_patterns")
     return placed
 
 
@@ -249,10 +229,12 @@ def _thinned(config: RunConfig, firms: pd.DataFrame, notes: Notes) -> pd.DataFra
     keep = np.sort(rng.choice(len(firms), cap, replace=False))
     notes.add(
         "profile",
-        "point patterns of all firms",
-        f"sector patterns measured on a seeded thinning of {cap:,} of the {len(firms):,} "
-        "firms (pointpattern.max_firms)",
+        "patterns_all",
+        "thinned",
         warn=False,
+        cap=cap,
+        firms=len(firms),
+        option="pointpattern.max_firms",
     )
     return firms.iloc[keep]
 
@@ -266,10 +248,13 @@ def _largest(config: RunConfig, sentra: gpd.GeoDataFrame, notes: Notes) -> gpd.G
     top = sentra["n_firms"].sort_values(ascending=False, kind="stable").index[:cap]
     notes.add(
         "profile",
-        "point patterns of sentra",
-        f"measured for the {cap} largest of {len(sentra)} sentra "
-        f"(pointpattern.max_sentra); {len(sentra) - cap} smaller ones have none",
+        "patterns_sentra",
+        "largest",
         warn=False,
+        cap=cap,
+        sentra=len(sentra),
+        smaller=len(sentra) - cap,
+        option="pointpattern.max_sentra",
     )
     return sentra.loc[sentra.index.isin(top)]
 
@@ -317,12 +302,7 @@ def _typology(
     sizes = firms.loc[members, "workers"] if "workers" in firms and members is not None else None
     if sizes is None or sizes.isna().any():
         missing = len(firms) if sizes is None else int(sizes.isna().sum())
-        note(
-            "profile",
-            "Markusen typology by workers",
-            f"{missing} sentra firm(s) have no workers value; the types are measured on "
-            "firm counts",
-        )
+        note("profile", "typology_workers", "no_workers", missing=missing)
         firms = firms.assign(workers=1.0)
     measured = typology.evidence(
         firms,
@@ -347,13 +327,11 @@ def _colocation(config: RunConfig, firms: pd.DataFrame, notes: Notes) -> Colocat
     # firms placed by their area's code or name have no point: left out (and noted), and
     # the positions of the related firms found are mapped back to every firm's
     used = [c for c in ("lon", "lat", "sector", "sentra_id") if c in firms]
-    firms, at = with_points(
-        firms[used], notes, step="profile", what="colocation", lang=config.map.lang
-    )
+    firms, at = with_points(firms[used], notes, step="profile", what="colocation")
     if not len(firms):
         return None  # noted: no firm has a point
     if len(firms) < 3:
-        notes.add("profile", "co-location", f"{len(firms)} firm(s): too few to measure")
+        notes.add("profile", "co_location", "too_few_points", firms=len(firms))
         return None
     lon, lat = firms["lon"].to_numpy(float), firms["lat"].to_numpy(float)
     sectors = firms["sector"]  # categories: a small code per firm, no text per firm
@@ -371,11 +349,12 @@ def _colocation(config: RunConfig, firms: pd.DataFrame, notes: Notes) -> Colocat
         every = False
         notes.add(
             "profile",
-            "colocation.csv with every pair",
-            f"{len(tested):,} sectors with at least {options.min_firms} firm(s) make "
-            f"{len(tested) ** 2:,} pairs (more than {colocation.MAX_ALL_PAIRS:,}); the "
-            "significant pairs and those of the linkage table are written "
-            "(colocation.pairs)",
+            "colocation_pairs",
+            "too_many_pairs",
+            sectors=len(tested),
+            min_firms=options.min_firms,
+            pairs=len(tested) ** 2,
+            most=colocation.MAX_ALL_PAIRS,
         )
     table = colocation.global_clq(
         lon,

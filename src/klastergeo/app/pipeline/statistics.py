@@ -134,11 +134,7 @@ def analyse(
     if n_areas >= autocorrelation.MIN_AREAS_GLOBAL:
         undefined = [str(s) for s in global_stats.index[global_stats["moran_i"].isna()]]
         if undefined:
-            notes.add(
-                "statistics",
-                f"global Moran's I of sector(s) {', '.join(undefined)}",
-                "the same number of firms in every area (no variation)",
-            )
+            notes.add("statistics", "global_moran_of", "no_variation", sectors=undefined)
     measures = measure_tables(options, counts, weights, sectors, notes)
     return Statistics(table, global_stats, tuple(analysed), skipped, measures)
 
@@ -172,17 +168,14 @@ def measure_tables(
     if not asked or not sectors:
         return {}
     if counts.source is not None:
-        notes.add(
-            "statistics",
-            f"statistics of {', '.join(asked)}",
-            "a counts file gives sums per area, not each firm's value: the firms' "
-            "permutation nulls need the firms",
-        )
+        notes.add("statistics", "measure_statistics", "counts_measures", measures=asked)
         return {}
     out: dict[str, pd.DataFrame] = {}
     for name in ["firms", *asked]:
         if name != "firms" and (name not in counts.firms or not counts.firms[name].notna().any()):
-            notes.add("statistics", f"statistics of {name}", f"no kept firm has a value of {name}")
+            notes.add(
+                "statistics", "measure_statistics", "no_values", measures=[name], measure=name
+            )
             continue
         out[name] = measure.measure_statistics(
             counts.firms,
@@ -211,31 +204,30 @@ def _note_undefined(
 ) -> None:
     """Say which statistics the data do not define, before computing the others."""
     if len(totals) == 1:
-        notes.add(
-            "statistics",
-            "sentra",
-            "the registry holds one sector: every location quotient is 1, so no area "
-            "is specialised",
-        )
+        notes.add("statistics", "sentra", "one_sector")
     if not analysed:
         notes.add(
             "statistics",
-            "local and global statistics, sentra",
-            f"no sector has {options.min_sector_firms} firms or more (analysis.min_sector_firms)",
+            "statistics_sentra",
+            "few_firms",
+            min_firms=options.min_sector_firms,
+            option="analysis.min_sector_firms",
         )
     elif n_areas < autocorrelation.MIN_AREAS_LOCAL:
         notes.add(
             "statistics",
-            "local statistics (Gi*, LISA), global Moran's I, sentra",
-            f"the study area has {n_areas} area(s); local statistics need at least "
-            f"{autocorrelation.MIN_AREAS_LOCAL}",
+            "local_statistics",
+            "few_areas_local",
+            areas=n_areas,
+            needed=autocorrelation.MIN_AREAS_LOCAL,
         )
     elif n_areas < autocorrelation.MIN_AREAS_GLOBAL:
         notes.add(
             "statistics",
-            "global Moran's I",
-            f"the study area has {n_areas} areas; global statistics need at least "
-            f"{autocorrelation.MIN_AREAS_GLOBAL}",
+            "global_moran",
+            "few_areas_global",
+            areas=n_areas,
+            needed=autocorrelation.MIN_AREAS_GLOBAL,
         )
 
 

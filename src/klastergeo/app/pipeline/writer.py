@@ -716,7 +716,7 @@ def run_summary(
     skipped: dict[str, int],
     sentra: pd.DataFrame,
     model_notes: dict[str, Any],
-    not_computed: list[dict[str, str]],
+    not_computed: list[dict[str, Any]],
     timings: dict[str, float],
     candidates: pd.DataFrame | None = None,
     colocation: dict[str, Any] | None = None,
