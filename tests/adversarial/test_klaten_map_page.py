@@ -9,7 +9,7 @@ from pathlib import Path
 from klastergeo.publish import maps
 
 
-def test_the_map_page_has_a_title_and_a_language(map_world, tmp_path: Path) -> None:
+def test_the_map_page_has_a_title_and_a_language(map_world: tuple, tmp_path: Path) -> None:
     areas, table, found, _ = map_world
     style = maps.MapStyle(lang="id", tiles="none", place="Kabupaten <b>Klaten</b>", period="2024")
     fmap = maps.build_map(maps.MapInput(areas, table, found), style)
