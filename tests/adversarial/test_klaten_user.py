@@ -232,3 +232,25 @@ def test_the_areas_sheet_tells_two_villages_of_one_name_apart(tmp_path: Path) ->
     assert {r[1:3] for r in rows[1:]} == {("Tegalrejo", "Bayat"), ("Tegalrejo", "Ceper")}
     notes = {(r[0], r[1]): r[3] for r in book[t["notes"]].iter_rows(values_only=True)}
     assert notes[(t["areas"], "Kecamatan")] == "Nama kecamatan wilayah ini."
+
+
+def test_an_ambiguous_village_is_explained_in_indonesian() -> None:
+    """A Klaten registry placing firms by name: "Tegalrejo" without its kecamatan, and a
+    name in a kecamatan, were explained as "desa 'Tegalrejo' names 2 wilayah" and
+    "(in kecamatan 'Ceper')"."""
+    details = pd.Series(
+        [
+            "desa 'Tegalrejo' names 2 areas: 33.10.04.2012 Tegalrejo (Bayat); "
+            "33.10.11.2015 Tegalrejo (Ceper)",
+            "desa 'Tegalreja X' (in kecamatan 'Ceper') is not the name of a desa of the study "
+            "area (closest: Meger (31); a similarity of at least 80 is taken)",
+            "desa 'Jetis' (in kabupaten 'Klaten') names 4 areas: 33.10.10.2005 Jetis",
+        ]
+    )
+    said = sentences.detail_texts(details, "id").tolist()
+    assert said[0].startswith("desa 'Tegalrejo' cocok dengan 2 wilayah: 33.10.04.2012")
+    assert said[1].startswith("desa 'Tegalreja X' (di kecamatan 'Ceper') bukan nama desa")
+    assert (
+        said[2]
+        == "desa 'Jetis' (di kabupaten 'Klaten') cocok dengan 4 wilayah: 33.10.10.2005 Jetis"
+    )
