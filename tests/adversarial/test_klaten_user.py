@@ -254,3 +254,30 @@ def test_an_ambiguous_village_is_explained_in_indonesian() -> None:
         said[2]
         == "desa 'Jetis' (di kabupaten 'Klaten') cocok dengan 4 wilayah: 33.10.10.2005 Jetis"
     )
+
+
+def test_output_per_worker_keeps_its_decimals(tmp_path: Path) -> None:
+    """The workbook of a run over the 2021 and 2024 surveys showed output per worker
+    (Rp juta) without decimals: 27.97 and 27.58 both as 28, 0.2 as 0."""
+    lineages = pd.DataFrame(
+        {
+            "lineage_id": ["L13-01", "L23-01"],
+            "sector": ["13", "23"],
+            "output_per_worker_2021": [27.96504854368932, 0.2],
+            "output_per_worker_2024": [27.57826086956522, 0.18],
+        }
+    )
+    path = workbook.write_period_workbook(
+        tmp_path / "results.xlsx",
+        created="2026-12-07T06:00:00+00:00",
+        study_area=("33.10", "Kabupaten Klaten"),
+        periods=["2021", "2024"],
+        tables={"lineages": lineages},
+        lang="id",
+    )
+    sheet = openpyxl.load_workbook(path)[workbook.SHEETS["id"]["lineages"]]
+    header = [c.value for c in sheet[1]]
+    column = header.index("Produksi per tenaga kerja 2021") + 1
+    cells = [sheet.cell(row, column) for row in (2, 3)]
+    assert [c.value for c in cells] == [27.96504854368932, 0.2]
+    assert {c.number_format for c in cells} == {"#,##0.00"}

@@ -642,9 +642,10 @@ _FORMATS: dict[str, tuple[str, ...]] = {
     "#,##0": (
         "n_firms", "n_areas", "n_core_areas", "workers", "output", "investment", "value",
         "n_valued", "hot_spot_areas", "sentra", "group_areas", "group_firms",
-        "shared_areas", "output_per_worker", "n_related_firms", "survivors", "exits",
-        "entries",
+        "shared_areas", "n_related_firms", "survivors", "exits", "entries",
     ),
+    # Rp juta per worker: 0.2 or 27.97, never 0 or 28
+    "#,##0.00": ("output_per_worker",),
     "0.00": (
         "lq", "lq_low", "lq_high", "clq", "moran_i", "expected", "z", "spec_ratio", "spec_z",
         "gi_z", "lisa_i", "bv_i", "statistic", "odds_ratio", "odds_ratio_low",
