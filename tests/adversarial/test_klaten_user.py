@@ -20,7 +20,7 @@ from rich.progress import Progress, TextColumn
 
 from klastergeo.analysis import regression
 from klastergeo.app import console as _console
-from klastergeo.publish import model_tables, report, sentences, site, workbook
+from klastergeo.publish import messages, model_tables, report, sentences, site, workbook
 from klastergeo.publish.record import AreasRecord, NotComputed, RunRecord
 
 
@@ -281,3 +281,12 @@ def test_output_per_worker_keeps_its_decimals(tmp_path: Path) -> None:
     cells = [sheet.cell(row, column) for row in (2, 3)]
     assert [c.value for c in cells] == [27.96504854368932, 0.2]
     assert {c.number_format for c in cells} == {"#,##0.00"}
+
+
+def test_the_terminal_calls_lineages_as_the_workbook_does() -> None:
+    """A run over two surveys printed "garis keturunan sentra" (a family tree) where the
+    workbook, the index page and the report say "riwayat sentra"."""
+    said = messages.text("terminal", "id")
+    sheet = workbook.SHEETS["id"]["lineages"]
+    assert said["lineages_file"] == sheet.lower() == "riwayat sentra"
+    assert said["lineages"].startswith("riwayat sentra: ")
