@@ -290,3 +290,19 @@ def test_the_terminal_calls_lineages_as_the_workbook_does() -> None:
     sheet = workbook.SHEETS["id"]["lineages"]
     assert said["lineages_file"] == sheet.lower() == "riwayat sentra"
     assert said["lineages"].startswith("riwayat sentra: ")
+
+
+def test_the_index_page_names_the_study_area(tmp_path: Path) -> None:
+    """The landing page of the Klaten run was headed "Sentra industri kecil dan
+    menengah", while its map and report name Kabupaten Klaten."""
+    record = RunRecord(
+        created="2026-12-07T06:00:00+00:00",
+        areas=AreasRecord(level="desa", study_area="33.10", study_area_name="Kabupaten Klaten"),
+    )
+    page = site.index_page(record, tmp_path, lang="id")
+    assert "<title>Sentra industri kecil dan menengah Kabupaten Klaten</title>" in page
+    assert "<h1>Sentra industri kecil dan menengah Kabupaten Klaten</h1>" in page
+    named = site.index_page(record, tmp_path, lang="id", title="Sentra IKM Klaten")
+    assert "<h1>Sentra IKM Klaten Kabupaten Klaten</h1>" in named
+    own = site.index_page(record, tmp_path, lang="id", title="IKM Kabupaten Klaten 2024")
+    assert "<h1>IKM Kabupaten Klaten 2024</h1>" in own

@@ -197,7 +197,8 @@ def index_page(
     lang
         ``"id"`` or ``"en"``.
     title
-        The page's heading (default: the language's standard title).
+        The page's heading (default: the language's standard title), followed by the
+        study area's name when it does not name it.
     figures
         Figures to show, as paths relative to ``folder`` (``figures/...``).
     captions
@@ -206,9 +207,13 @@ def index_page(
     import jinja2
     import markupsafe
 
+    from klastergeo.publish.maps import map_title
+
     folder = Path(folder)
     t = _TEXT[messages.check_lang(lang)]
-    heading = title or t["title"]
+    # the study area by name, as the map and the report head theirs
+    place = summary.areas.study_area_name if summary.areas else None
+    heading = map_title(title or t["title"], lang, place)
     template = jinja2.Environment(autoescape=True).from_string(
         resources.files("klastergeo.publish").joinpath("templates/index.html.j2").read_text("utf-8")
     )
