@@ -306,3 +306,11 @@ def test_the_index_page_names_the_study_area(tmp_path: Path) -> None:
     assert "<h1>Sentra IKM Klaten Kabupaten Klaten</h1>" in named
     own = site.index_page(record, tmp_path, lang="id", title="IKM Kabupaten Klaten 2024")
     assert "<h1>IKM Kabupaten Klaten 2024</h1>" in own
+
+
+def test_the_legend_gives_the_unit_of_output() -> None:
+    """The workbook's legend said output was "in the registry's unit"; every table
+    states it in Rp juta (a registry in Rp or Rp ribu is converted as it is read)."""
+    for lang in ("id", "en"):
+        notes = messages.text("column_notes", lang)
+        assert "Rp juta" in notes["output"] and "Rp juta" in notes["investment"], lang
