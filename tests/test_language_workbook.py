@@ -117,9 +117,9 @@ def test_detail_phrases_in_indonesian() -> None:
         "kbli 'abc' bukan kode KBLI 2 sampai 5 digit dalam golongan pokok yang dikenal",
         "id 'A7' sudah dipakai baris 3",
         "lat '0', lon '0' bernilai (0, 0)",
-        "workers '-3' bukan angka dari 0 sampai 100,000 yang ditulis dengan titik desimal "
+        "workers '-3' bukan angka dari 0 sampai 100.000 yang ditulis dengan titik desimal "
         "(seperti kolom 'workers' menuliskannya)",
-        "titik berjarak 1,700 m dari 99.00 (kode), di 99.01; ditempatkan menurut wilayah "
+        "titik berjarak 1.700 m dari 99.00 (kode), di 99.01; ditempatkan menurut wilayah "
         "yang disebut",
     ]
     assert said.iloc[5] == (

@@ -315,8 +315,10 @@ def test_a_point_far_from_its_named_area_is_an_area_mismatch(
         repaired = pd.read_csv(out / "repaired.csv", dtype={"detail": str})
         assert repaired["reason"].tolist() == ["area_mismatch", "area_mismatch"]
         assert repaired["row"].tolist() == [2, 4]
-        distances = repaired["detail"].str.extract(r"berjarak ([\d,]+) m")[0]
-        assert distances.str.replace(",", "").astype(int).tolist() == [1700, 1700]
+        distances = repaired["detail"].str.extract(r"berjarak ([\d.]+) m")[
+            0
+        ]  # 1.700: Indonesian marks
+        assert distances.str.replace(".", "").astype(int).tolist() == [1700, 1700]
         assert repaired["detail"].str.contains(settled).all()
         summary = json.loads((out / "summary.json").read_text())
         assert summary["records"]["repaired_by_reason"]["area_mismatch"] == 2

@@ -304,7 +304,9 @@ class RichReporter:
         """The next survey of a run over several: its steps start again."""
         said = words(self.lang)["survey"]
         self.prefix = literal(said.format(number=number, total=total, period=period)) + " | "
-        self.progress.reset(self.overall, total=len(self.steps), changed=self.progress.get_time())
+        # reset replaces the fields: the rate column needs its own back
+        now = self.progress.get_time()
+        self.progress.reset(self.overall, total=len(self.steps), rate="", changed=now)
         self._drop_detail()
 
     def _drop_detail(self) -> None:
@@ -319,13 +321,13 @@ class RichReporter:
         self._drop_detail()
 
     def advance(self, detail: str, done: int, total: int) -> None:
-        if self.detail is None:
+        shown = f"  {step_name(detail, self.lang)}"
+        if self.detail is None:  # named in the run's language from its first drawing
             now = self.progress.get_time()
-            self.detail = self.progress.add_task(detail, total=total, rate="", changed=now)
+            self.detail = self.progress.add_task(shown, total=total, rate="", changed=now)
         task = self.progress.tasks[-1] if self.progress.tasks else None
         speed = task.speed if task is not None and task.id == self.detail else None
-        rate = f"{speed:,.0f}/s" if speed else ""
-        shown = f"  {step_name(detail, self.lang)}"
+        rate = _rate(speed, self.lang) if speed else ""
         self.progress.update(self.detail, total=total)
         self._set(self.detail, done, description=shown, rate=rate)
 

@@ -35,6 +35,7 @@ from klastergeo.publish.maps import (
     base_map,
     encode_shapes,
     light_shapes,
+    page_head,
     raw_element,
     title_block,
 )
@@ -148,6 +149,7 @@ def build_change_map(
     made = messages.date(date.today(), lang)  # as the language writes it, never ISO
     root.html.add_child(raw_element(title_block(title or t["title"], source, map_text, made)))
     root.header.add_child(raw_element(PAGE_CSS))
+    page_head(fmap, title or t["title"], lang)
     return fmap
 
 

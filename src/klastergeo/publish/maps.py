@@ -78,6 +78,7 @@ __all__ = [
     "inline_assets",
     "light_shapes",
     "measure_payload",
+    "page_head",
     "raw_element",
     "save_map",
     "script_json",
@@ -384,18 +385,31 @@ def build_map(data: MapInput, style: MapStyle | None = None) -> folium.Map:
             layers_call.default_js.append(("klastergeo_explore", EXPLORE_JS))
         root.html.add_child(raw_element(firm_block(payload)))
     layers_call.add_to(fmap)
-    root.html.add_child(
-        raw_element(
-            title_block(
-                map_title(style.title or t["title"], style.lang, style.place, style.period),
-                style.source,
-                t,
-                messages.date(style.made or date.today().isoformat(), style.lang),
-            )
-        )
-    )
+    heading = map_title(style.title or t["title"], style.lang, style.place, style.period)
+    made = messages.date(style.made or date.today().isoformat(), style.lang)
+    root.html.add_child(raw_element(title_block(heading, style.source, t, made)))
     root.header.add_child(raw_element(PAGE_CSS))
+    page_head(fmap, heading, style.lang)
     return fmap
+
+
+def page_head(fmap: folium.Map, heading: str, lang: str) -> None:
+    """Name the page: a window title (``heading``, escaped) and the page's language,
+    which :func:`save_map` writes as ``<html lang="...">`` (screen readers, a browser's
+    offer to translate).
+
+    Parameters
+    ----------
+    fmap
+        The map.
+    heading
+        The map's title, as its title box shows it.
+    lang
+        ``"id"`` or ``"en"``.
+    """
+    root = cast(Any, fmap.get_root())
+    root.header.add_child(raw_element(f"<title>{html.escape(heading)}</title>"))
+    cast(Any, fmap).klastergeo_lang = messages.check_lang(lang)
 
 
 def map_title(title: str, lang: str, place: str | None = None, period: str | None = None) -> str:
@@ -1785,6 +1799,9 @@ def save_map(fmap: folium.Map, path: str | Path) -> Path:
     if split is not None:
         _save_provinces(split, Path(path))
     html = inline_assets(stable_ids(fmap, fmap.get_root().render()))
+    lang = getattr(fmap, "klastergeo_lang", None)
+    if lang is not None:
+        html = html.replace("<html>", f'<html lang="{lang}">', 1)
     with atomic_path(path) as tmp:
         tmp.write_text(html, encoding="utf-8")
     size = Path(path).stat().st_size

@@ -37,7 +37,8 @@ def _sections(result: ModelResult, lang: str = "en") -> list[tuple[str, pd.DataF
     fit_table = pd.DataFrame(
         {
             "statistic": [messages.label("model_pages", k, lang) for k in result.fit],
-            "value": list(result.fit.values()),
+            # object: a count (n, degrees of freedom) stays whole beside the decimals
+            "value": pd.Series(list(result.fit.values()), dtype=object),
         }
     )
     classification = result.classification.rename(

@@ -142,8 +142,25 @@ def detail_texts(details: pd.Series, lang: str) -> pd.Series:
         return details
     pattern, table = _phrases(lang)
     words = {
-        v: pattern.sub(lambda m: table[m.group()], v)
+        v: _grouped(pattern.sub(lambda m: table[m.group()], v), lang)
         for v in details.dropna().unique()
         if isinstance(v, str)
     }
     return details.astype(object).map(lambda v: words.get(v, v))
+
+
+#: A quoted value (as ``repr`` quotes it) or a number with English thousands commas.
+_QUOTED_OR_GROUPED = re.compile(r"""'[^']*'|"[^"]*"|\b\d{1,3}(?:,\d{3})+(?![.,]?\d)""")
+
+
+def _grouped(text: str, lang: str) -> str:
+    """The numbers a detail states with English thousands commas (``1,000,000``) in
+    ``lang``'s marks (``1.000.000``); quoted values, as read from the file, as they are."""
+
+    def mark(m: re.Match[str]) -> str:
+        found = m.group()
+        if found[0] in "'\"":
+            return found
+        return messages.number(int(found.replace(",", "")), lang)
+
+    return _QUOTED_OR_GROUPED.sub(mark, text)

@@ -197,7 +197,8 @@ def index_page(
     lang
         ``"id"`` or ``"en"``.
     title
-        The page's heading (default: the language's standard title).
+        The page's heading (default: the language's standard title), followed by the
+        study area's name when it does not name it.
     figures
         Figures to show, as paths relative to ``folder`` (``figures/...``).
     captions
@@ -206,9 +207,13 @@ def index_page(
     import jinja2
     import markupsafe
 
+    from klastergeo.publish.maps import map_title
+
     folder = Path(folder)
     t = _TEXT[messages.check_lang(lang)]
-    heading = title or t["title"]
+    # the study area by name, as the map and the report head theirs
+    place = summary.areas.study_area_name if summary.areas else None
+    heading = map_title(title or t["title"], lang, place)
     template = jinja2.Environment(autoescape=True).from_string(
         resources.files("klastergeo.publish").joinpath("templates/index.html.j2").read_text("utf-8")
     )
@@ -646,6 +651,39 @@ def firm_sheets(lang: str) -> list[str]:
     return [workbook.SHEETS[messages.check_lang(lang)]["rejected"]]
 
 
+def _prune_legend(book: Any, removed: Sequence[str], headers: set[str]) -> None:
+    """Drop from the legend sheet ("Keterangan") the rows of the ``removed`` sheets and
+    the class codes of their columns (``headers``) that no kept sheet shows: a published
+    workbook explains only what it holds."""
+    from klastergeo.publish import workbook
+
+    if not removed:
+        return
+    for lang in messages.LANGS:
+        t = workbook.SHEETS[lang]
+        if t["notes"] not in book.sheetnames:
+            continue
+        legend = book[t["notes"]]
+        kept = {
+            str(c.value)
+            for sheet in book.worksheets
+            if sheet.title != t["notes"]
+            for c in sheet[1]
+            if c.value is not None
+        }
+        gone = [
+            row[0].row
+            for row in legend.iter_rows(min_row=2)
+            if row[0].value in removed
+            or (row[0].value == t["codes"] and row[1].value in headers - kept)
+        ]
+        for number in reversed(gone):  # from the bottom: the rows above keep their numbers
+            legend.delete_rows(number)
+        if legend.auto_filter.ref:
+            legend.auto_filter.ref = f"A1:{legend.cell(1, legend.max_column).column_letter}"
+            legend.auto_filter.ref += str(legend.max_row)
+
+
 def public_workbook(source: Path, target: Path) -> Path:
     """Copy the workbook ``source`` to ``target`` without the sheets holding firm-level
     rows (:func:`firm_sheets`, in either language); every other sheet, its formats and
@@ -667,8 +705,11 @@ def public_workbook(source: Path, target: Path) -> Path:
 
     book = load_workbook(source)
     firm = {title for lang in messages.LANGS for title in firm_sheets(lang)}
-    for title in [t for t in book.sheetnames if t in firm]:
+    removed = [t for t in book.sheetnames if t in firm]
+    headers = {str(c.value) for t in removed for c in book[t][1] if c.value is not None}
+    for title in removed:
         del book[title]
+    _prune_legend(book, removed, headers)
     with atomic_path(target) as tmp:
         scratch = tmp.with_name(tmp.name + ".xlsx")
         try:

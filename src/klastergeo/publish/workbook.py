@@ -113,9 +113,10 @@ KEY_COLUMNS = ("n_firms", "lq", "spec_bin", "sentra")
 
 
 def key_columns(areas: pd.DataFrame) -> pd.DataFrame:
-    """The areas sheet: code, name, firms, and per sector its firms, LQ, specialisation
-    bin and sentra (the other statistics are in ``areas.gpkg``): openpyxl writes about
-    a hundred thousand cells a second, so a province's villages stay a few seconds.
+    """The areas sheet: code, name, its parents' names, firms, and per sector its firms,
+    LQ, specialisation bin and sentra (the other statistics are in ``areas.gpkg``):
+    openpyxl writes about a hundred thousand cells a second, so a province's villages
+    stay a few seconds.
 
     Parameters
     ----------
@@ -123,11 +124,11 @@ def key_columns(areas: pd.DataFrame) -> pd.DataFrame:
         The areas wide by sector (:func:`klastergeo.publish.gis.areas_layer` without
         geometry), indexed by ``area_code``.
     """
-    keep = [
-        c
-        for c in areas.columns
-        if c in ("name", "n_firms") or any(c.startswith(f"{k}_") for k in KEY_COLUMNS)
-    ]
+    from klastergeo.publish.gis_style import PARENT_LEVELS
+
+    # the parents' names tell two villages of one name apart (Tegalrejo, Bayat and Ceper)
+    own = ("name", *PARENT_LEVELS, "n_firms")
+    keep = [c for c in areas.columns if c in own or any(c.startswith(f"{k}_") for k in KEY_COLUMNS)]
     keep = [c for c in keep if not c.startswith(("lq_low_", "lq_high_"))]
     return areas[keep].reset_index()
 
@@ -218,7 +219,8 @@ def write_workbook(
             [c.assign(model=kind) for kind, c in coefficients.items()], ignore_index=True
         )
         tables.append(_Table(t["models"], models, "models/"))
-    own = frozenset(str(c) for c in rejected.columns if c not in REJECTED_COLUMNS)
+    ours = (*REJECTED_COLUMNS, "sheet_row")  # sheet_row: the row a spreadsheet shows
+    own = frozenset(str(c) for c in rejected.columns if c not in ours)
     tables.append(_Table(t["rejected"], rejected, "rejected.csv", own))
     return _write_book(path, _summary(summary, t, lang), tables, summary.created, lang)
 
@@ -640,9 +642,10 @@ _FORMATS: dict[str, tuple[str, ...]] = {
     "#,##0": (
         "n_firms", "n_areas", "n_core_areas", "workers", "output", "investment", "value",
         "n_valued", "hot_spot_areas", "sentra", "group_areas", "group_firms",
-        "shared_areas", "output_per_worker", "n_related_firms", "survivors", "exits",
-        "entries",
+        "shared_areas", "n_related_firms", "survivors", "exits", "entries",
     ),
+    # Rp juta per worker: 0.2 or 27.97, never 0 or 28
+    "#,##0.00": ("output_per_worker",),
     "0.00": (
         "lq", "lq_low", "lq_high", "clq", "moran_i", "expected", "z", "spec_ratio", "spec_z",
         "gi_z", "lisa_i", "bv_i", "statistic", "odds_ratio", "odds_ratio_low",
@@ -662,7 +665,7 @@ _FORMATS: dict[str, tuple[str, ...]] = {
     "0.00000": ("lat", "lon"),
     # a coefficient per rupiah or per worker is small: as many digits as Excel shows
     "General": ("estimate", "std_error", "conf_low", "conf_high"),
-    "0": ("row",),  # a row number, no thousands mark
+    "0": ("row", "sheet_row"),  # a row number, no thousands mark
 }  # fmt: skip
 _FORMAT_OF = {base: code for code, bases in _FORMATS.items() for base in bases}
 

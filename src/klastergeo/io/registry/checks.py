@@ -807,6 +807,7 @@ class Checks:
         mask = np.asarray(mask, dtype=bool)
         if reason in self.masks:
             first, first_detail, index = self.masks[reason], self.details[reason], self.index
+            later = detail  # bound now: ``detail`` becomes ``both`` below (no recursion)
 
             def both(rows: pd.Index) -> pd.Series:
                 earlier = pd.Series(first, index=index).loc[rows].to_numpy(dtype=bool)
@@ -814,7 +815,7 @@ class Checks:
                 if earlier.any():
                     out[earlier] = first_detail(rows[earlier]).to_numpy(dtype=object)
                 if (~earlier).any():
-                    out[~earlier] = detail(rows[~earlier]).to_numpy(dtype=object)
+                    out[~earlier] = later(rows[~earlier]).to_numpy(dtype=object)
                 return out
 
             mask, detail = first | mask, both
