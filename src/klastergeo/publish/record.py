@@ -398,7 +398,13 @@ class NotComputed:
     def said(self, lang: str) -> tuple[str, str]:
         """What was not computed, and why, in ``lang``; the recorded English when the
         record names no sentence of the catalogue (or one it no longer has, or without
-        its values)."""
+        its values).
+
+        Parameters
+        ----------
+        lang
+            ``"id"`` or ``"en"``.
+        """
         notes = messages.text("notes", lang)
         if self.what_key in notes and self.why_key in notes:
             try:
