@@ -79,6 +79,8 @@ def build_change_map(
     source: str | None = None,
     areas: gpd.GeoDataFrame | None = None,
     emerging: pd.DataFrame | None = None,
+    outlines: gpd.GeoDataFrame | None = None,
+    created: Any = None,
 ) -> Any:
     """The change map (see the module's text).
 
@@ -104,6 +106,13 @@ def build_change_map(
     emerging
         The emerging hot-spot categories (``category``), indexed by ``area_code`` and
         ``sector``; None (or with ``areas`` None) for no layer.
+    outlines
+        Administrative outlines (``geometry``; e.g. the study area's kecamatan) drawn
+        faintly under the sentra, simplified to 100 m: with ``tiles="none"`` the sentra
+        do not float on grey; None for none.
+    created
+        The run's time (an ISO timestamp, summary.json's ``created``, or a date): the
+        page's "made" date; None for today (a page outside a run).
 
     Returns
     -------
@@ -133,6 +142,7 @@ def build_change_map(
         "colours": TREND_COLOURS,
         "trends": {k: trend_names[k] for k in TREND_COLOURS},
         "text": {"period": t["periods"], "change": t["change"], "trend": t["trend"]},
+        "outlines": _outline_shapes(outlines),
     }
     ScriptCall(
         "klastergeo.changeView({{ this._parent.get_name() }}, {{ this.payload }});", payload
@@ -146,11 +156,21 @@ def build_change_map(
         call.add_to(fmap)
     root = cast(Any, fmap.get_root())
     map_text = messages.text("map", lang)
-    made = messages.date(date.today(), lang)  # as the language writes it, never ISO
+    # the run's own day (a re-run with its timestamp writes the same bytes), as the
+    # language writes it, never ISO
+    made = messages.date(date.today() if created is None else created, lang)
     root.html.add_child(raw_element(title_block(title or t["title"], source, map_text, made)))
     root.header.add_child(raw_element(PAGE_CSS))
     page_head(fmap, title or t["title"], lang)
     return fmap
+
+
+def _outline_shapes(outlines: gpd.GeoDataFrame | None) -> list[Any] | None:
+    """The outlines' encoded polygons (simplified to 100 m; drawn unfilled), or None."""
+    if outlines is None or outlines.empty:
+        return None
+    shapes = light_shapes(outlines[[outlines.geometry.name]], tolerance_m=100)
+    return list(encode_shapes(shapes.geometry.to_numpy()))
 
 
 def _view(

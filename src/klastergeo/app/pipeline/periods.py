@@ -428,6 +428,14 @@ def _source(config: RunConfig) -> str:
     return ", ".join(Path(str(path)).name for path in paths)
 
 
+def _boundaries(config: RunConfig) -> Path | None:
+    """The run's boundaries source, or None where it cannot be resolved (a title only)."""
+    try:
+        return boundaries.resolve_source(config.area.boundaries)
+    except (ConfigError, DataError, OSError):
+        return None
+
+
 def _safe(label: str) -> str:
     """A period label as a file or folder name (letters, digits, ``-`` and ``_``)."""
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in label) or "_"
@@ -765,7 +773,7 @@ def _write(
     write_csv(split.missing, stage / "rejected_period.csv", locale=locale)
     head = header("periods", config.analysis.seed, timestamp=config.output.timestamp)
     _workbook(stage, config, result, sentra, str(head.get("created", "")))
-    figures = _pictures(stage, config, result)
+    figures = _pictures(stage, config, result, created=str(head.get("created", "")))
     has_map = (stage / "map.html").exists()
     write_text(stage / "index.html", _index(config, result, figures, has_map=has_map, stage=stage))
     trends = result.lineages["trend"].value_counts()
@@ -829,9 +837,10 @@ def _geo_sentra(result: PeriodsResult) -> gpd.GeoDataFrame:
     return geo.assign(lineage_id=lineage.reindex(keys).to_numpy())
 
 
-def _pictures(stage: Path, config: RunConfig, result: PeriodsResult) -> list[str]:
-    """The change map (``map.html``) and the small multiples of the sentra per period
-    (``figures/trend_<period>.png``, when the run draws figures); the figures' paths."""
+def _pictures(stage: Path, config: RunConfig, result: PeriodsResult, *, created: str) -> list[str]:
+    """The change map (``map.html``, dated ``created``: the run's time) and the small
+    multiples of the sentra per period (``figures/trend_<period>.png``, when the run
+    draws figures); the figures' paths."""
     from klastergeo.publish import change_map, maps
     from klastergeo.publish import figures as static
 
@@ -857,6 +866,8 @@ def _pictures(stage: Path, config: RunConfig, result: PeriodsResult) -> list[str
             source=_source(config),
             areas=result.runs[result.periods[-1]].areas,
             emerging=result.emerging,
+            outlines=_outlines(config, result.runs[result.periods[-1]].areas),
+            created=created or None,
         )
         maps.save_map(fmap, stage / "map.html")
     if config.report.figures == "none" or not len(geo):
@@ -877,6 +888,22 @@ def _pictures(stage: Path, config: RunConfig, result: PeriodsResult) -> list[str
     return [f"figures/{path.name}" for path in written]
 
 
+def _outlines(config: RunConfig, areas: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+    """The change map's outlines: the study area's administrative outlines, as the
+    period maps draw them (:meth:`~.study.StudyArea.outlines`), else (custom polygons)
+    the areas themselves; None where neither can be had (decoration only)."""
+    from klastergeo.app.pipeline.study import study_area
+
+    try:
+        outlines = study_area(config).outlines()
+    except (ConfigError, DataError, OSError) as err:
+        logger.warning("no outlines for the change map: %s", err)
+        outlines = None
+    if outlines is None and areas is not None and len(areas):
+        return areas
+    return outlines
+
+
 def _index(
     config: RunConfig,
     result: PeriodsResult,
@@ -888,6 +915,7 @@ def _index(
     """The top page: the change map, a link to each period's map and report, the
     lineages, the indicators per regency, the emerging hot spots and the sentra per
     period (small multiples)."""
+    from klastergeo.publish import maps
     from klastergeo.publish.site import downloads_html
 
     lang = config.map.lang
@@ -911,7 +939,9 @@ def _index(
         else f"<p>{html.escape(t['none'])}</p>"  # no period has a sentra
     )
     downloads = downloads_html(stage, lang)  # every output of the folder, what it holds
-    title = html.escape(config.map.title or t["title"])
+    # the study area by name, as the single runs' pages head theirs
+    place = study_area_name(config.area.code, _boundaries(config))
+    title = html.escape(maps.map_title(config.map.title or t["title"], lang, place))
     change = (
         f'<iframe src="map.html" title="{html.escape(t["change"])}" style="width:100%;'
         'height:520px;border:1px solid #ccc"></iframe>'

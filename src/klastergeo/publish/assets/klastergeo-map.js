@@ -969,6 +969,11 @@
   KG.changeView = function (map, data) {
     fadeUnderTips(map);
     var renderer = map.getRenderer(L.polygon([[0, 0], [0, 0], [0, 0]]));
+    if (data.outlines) { // the study area's outlines, faint, under the sentra
+      KG.changeOutlines = shapesLayer(data.outlines, data.q,
+        { color: "#777777", weight: 0.8, opacity: 0.7, fill: false, interactive: false },
+        renderer, function () {}).addTo(map);
+    }
     var built = {};
     function layerOf(key) {
       if (!built[key]) {
