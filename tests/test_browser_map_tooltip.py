@@ -222,3 +222,63 @@ def test_outlines_scale_title_and_search(browser, run) -> None:
     assert chosen == f"{world.TWIN}, Timur"
     assert outlined == 1 and kept is not None
     assert cleared is None
+
+
+def _hover_at(page, i: int, corner: tuple[float, float]) -> dict:
+    """Hover area ``i`` with its centre placed at ``corner`` (fractions of the map's
+    width and height); the tooltip's and the map's boxes and the tooltip's text."""
+    point = page.evaluate(
+        f"""([i, fx, fy]) => {{
+          const map = {_MAP};
+          if (map.hasLayer(klastergeo.sentraLayer)) map.removeLayer(klastergeo.sentraLayer);
+          map.eachLayer(l => {{ if (l.closeTooltip) l.closeTooltip(); }});
+          const area = klastergeo.view.part.layers[i];
+          const centre = area.getBounds().getCenter();
+          map.setView(centre, 15, {{ animate: false }});
+          const size = map.getSize();
+          const p = map.latLngToContainerPoint(centre);
+          map.panBy([p.x - fx * size.x, p.y - fy * size.y], {{ animate: false }});
+          const q = map.latLngToContainerPoint(centre);
+          const box = map.getContainer().getBoundingClientRect();
+          return [q.x + box.left, q.y + box.top];
+        }}""",
+        [i, *corner],
+    )
+    page.wait_for_timeout(200)
+    page.mouse.move(point[0] - 2, point[1] - 2)
+    page.mouse.move(point[0], point[1])
+    page.wait_for_selector(".leaflet-tooltip")
+    return page.evaluate(
+        f"""() => {{
+          const tip = document.querySelector(".leaflet-tooltip").getBoundingClientRect();
+          const box = {_MAP}.getContainer().getBoundingClientRect();
+          return {{ tip: [tip.left, tip.top, tip.right, tip.bottom],
+                    box: [box.left, box.top, box.right, box.bottom],
+                    text: document.querySelector(".leaflet-tooltip").innerText }};
+        }}"""
+    )
+
+
+@pytest.mark.parametrize("corner", [(0.5, 0.97), (0.97, 0.97), (0.97, 0.5)])
+def test_a_tooltip_at_the_edge_stays_inside_the_map(browser, run, corner) -> None:
+    """The tooltip of an area at the bottom edge, the bottom-right corner or the right
+    edge lies inside the map, its totals shown (Leaflet centres a sticky tooltip on the
+    pointer vertically: this one, taller than twice the pointer's distance from the
+    bottom, crossed the edge)."""
+    out, _ = run
+    page = _open(browser, out)
+    try:
+        page.select_option(".klastergeo-sector", "10")
+        got = _hover_at(page, _position(page, "Desa R0C0, Barat"), corner)
+        page.screenshot(path=str(out / f"edge_{corner[0]}_{corner[1]}.png"))
+        assert page.errors == []
+    finally:
+        page.close()
+    left, top, right, bottom = got["tip"]
+    box_left, box_top, box_right, box_bottom = got["box"]
+    assert "Semua sektor di wilayah ini" in got["text"]  # the totals, at the tooltip's end
+    pointer_y = box_top + corner[1] * (box_bottom - box_top)
+    if corner[1] > 0.9:  # Leaflet's placement would cross the bottom edge
+        assert pointer_y + (bottom - top) / 2 > box_bottom
+    assert box_left <= left and right <= box_right, got
+    assert box_top <= top and bottom <= box_bottom, got

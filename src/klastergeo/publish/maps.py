@@ -784,6 +784,7 @@ font:12px sans-serif;cursor:pointer}
 .klastergeo-clear{font:11px sans-serif;margin:2px 0}
 .klastergeo-totals{margin-top:4px;font-weight:bold;border-top:1px solid #ccc}
 .klastergeo-tip-open .leaflet-control:not(:hover){opacity:.15;transition:opacity .1s}
+.klastergeo-tip-shifted:before{display:none}
 </style>"""
 
 

@@ -9,6 +9,52 @@
   "use strict";
   var KG = (window.klastergeo = window.klastergeo || {});
 
+  // Every tooltip stays inside its map. Leaflet 1.9 sets a sticky tooltip beside the
+  // pointer, centred on it vertically, left or right by the map's centre: near the bottom
+  // edge the lower half (the area's totals) was cut off. After Leaflet has placed it, a
+  // tooltip crossing the bottom edge is lifted (it opens upward, still beside the
+  // pointer), one crossing the right edge goes to the pointer's left; its arrow, no
+  // longer at the pointer, is hidden (klastergeo-tip-shifted).
+  KG.TIP_MARGIN = 4; // pixels kept between a tooltip and the map's edge
+  if (window.L && L.Tooltip && !L.Tooltip.prototype.klastergeoInside) {
+    var leafletPlace = L.Tooltip.prototype._setPosition;
+    L.Tooltip.prototype.klastergeoInside = true;
+    L.Tooltip.prototype._setPosition = function (pos) {
+      leafletPlace.call(this, pos);
+      var map = this._map;
+      var box = this._container;
+      if (!map || !box) {
+        return;
+      }
+      var size = map.getSize();
+      var placed = L.DomUtil.getPosition(box);
+      var at = map.layerPointToContainerPoint(placed);
+      var pointer = map.layerPointToContainerPoint(pos);
+      var width = box.offsetWidth;
+      var height = box.offsetHeight;
+      var m = KG.TIP_MARGIN;
+      var dx = 0;
+      var dy = 0;
+      if (at.x + width > size.x - m) { // to the pointer's left
+        dx = pointer.x - 12 - width - at.x;
+      }
+      if (at.x + dx < m) {
+        dx = m - at.x;
+      }
+      if (at.y + height > size.y - m) { // upward
+        dy = size.y - m - height - at.y;
+      }
+      if (at.y + dy < m) {
+        dy = m - at.y;
+      }
+      L.DomUtil.removeClass(box, "klastergeo-tip-shifted");
+      if (dx || dy) {
+        L.DomUtil.setPosition(box, placed.add(L.point(dx, dy)));
+        L.DomUtil.addClass(box, "klastergeo-tip-shifted");
+      }
+    };
+  }
+
   function decodeRing(ints, q) {
     var out = new Array(ints.length / 2);
     var x = 0;
