@@ -300,6 +300,24 @@ def test_the_colocation_layer_shows_a_pair_of_firms(browser, tmp_path: Path) -> 
                 "klastergeo.colocation.group.getLayers().map(l => l.options.fillColor)"
             )
         page.select_option(".klastergeo-colocation-pair", "31>16")
+        # the panel: in the top-right corner with the other controls, clear of the
+        # map's middle, folded and unfolded by its button
+        corner = page.evaluate(
+            """() => {
+              const panel = document.querySelector('.klastergeo-colocation');
+              const r = panel.getBoundingClientRect();
+              const m = document.querySelector('.leaflet-container').getBoundingClientRect();
+              return { corner: !!panel.closest('.leaflet-top.leaflet-right'),
+                       box: [r.left, r.top, r.right, r.bottom],
+                       map: [m.left, m.top, m.right, m.bottom] };
+            }"""
+        )
+        fold = page.locator(".klastergeo-colocation-fold")
+        fold.click()
+        folded = page.locator(".klastergeo-colocation-pair").is_visible()
+        folded_box = page.locator(".klastergeo-colocation").bounding_box()
+        fold.click()
+        unfolded = page.locator(".klastergeo-colocation-pair").is_visible()
         page.evaluate(
             "klastergeo.colocation.group._map.fitBounds(klastergeo.colocation.group.getBounds())"
         )
@@ -316,6 +334,14 @@ def test_the_colocation_layer_shows_a_pair_of_firms(browser, tmp_path: Path) -> 
         codes = categories[pair].to_numpy()
         assert sorted(fills) == sorted(colours[c] for c in codes[codes > 0]), pair
     assert len(set(shown["31>16"])) == 3  # co-located, isolated and not significant firms
+    left, top, right, bottom = corner["box"]
+    map_left, map_top, map_right, map_bottom = corner["map"]
+    middle = ((map_left + map_right) / 2, (map_top + map_bottom) / 2)
+    assert corner["corner"], corner
+    assert middle[0] < left and right <= map_right, corner  # the top-right quarter
+    assert map_top <= top and bottom < middle[1], corner
+    assert not folded and unfolded
+    assert folded_box is not None and folded_box["height"] < 40  # its title alone
     assert tip.startswith("<img src=x") and markup == 0  # a firm's name is text
 
 

@@ -586,5 +586,11 @@ def colocation_payload(categories: pd.DataFrame, order: np.ndarray, lang: str) -
         "pairs": pairs,
         "colours": list(COLOCATION_COLOURS),
         "labels": [t["colocated"], t["isolated"], t["coloc_not_sig"]],
-        "text": {"title": t["colocation"], "pair": t["coloc_pair"], "note": t["coloc_note"]},
+        "text": {
+            "title": t["colocation"],
+            "pair": t["coloc_pair"],
+            "note": t["coloc_note"],
+            "hide": t["coloc_hide"],
+            "show": t["coloc_show"],
+        },
     }

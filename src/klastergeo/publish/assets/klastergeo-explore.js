@@ -623,8 +623,12 @@
       points.push([y / firms.q, x / firms.q]);
     }
     var group = L.featureGroup();
-    var state = { pair: data.pairs.length ? data.pairs[0].pair : null, shown: [] };
-    var legend = L.control({ position: "bottomright" });
+    var size = map.getSize(); // a small map starts with the legend folded, as the plot
+    var state = { pair: data.pairs.length ? data.pairs[0].pair : null, shown: [],
+      open: !(size.y < SMALL_MAP[1] || size.x < SMALL_MAP[0]) };
+    // in the top-right corner, under the sector controls (stacked above the map's legend
+    // at the bottom right it reached the map's middle), narrow and fold-able
+    var legend = L.control({ position: "topright" });
     legend.onAdd = function () {
       this._div = L.DomUtil.create("div", "klastergeo-legend klastergeo-colocation");
       L.DomEvent.disableClickPropagation(this._div);
@@ -652,9 +656,26 @@
     }
     function fillLegend(div) {
       div.textContent = "";
+      div.style.maxWidth = "300px";
+      var fold = document.createElement("button");
+      fold.className = "klastergeo-colocation-fold";
+      fold.style.cssText = "float:right;margin-left:6px;cursor:pointer";
+      div.appendChild(fold);
       var head = document.createElement("b");
       head.textContent = t.title;
       div.appendChild(head);
+      var body = document.createElement("div");
+      body.className = "klastergeo-colocation-body";
+      div.appendChild(body);
+      function setOpen(open) {
+        state.open = open;
+        body.style.display = open ? "" : "none";
+        fold.textContent = open ? "\u2212" : "+";
+        fold.title = open ? t.hide : t.show;
+        fold.setAttribute("aria-label", fold.title);
+      }
+      fold.addEventListener("click", function () { setOpen(!state.open); });
+      setOpen(state.open);
       var label = document.createElement("label");
       label.style.display = "block";
       label.appendChild(document.createTextNode(t.pair + " "));
@@ -671,8 +692,9 @@
         state.pair = select.value;
         draw();
       });
+      select.style.maxWidth = "100%";
       label.appendChild(select);
-      div.appendChild(label);
+      body.appendChild(label);
       data.labels.forEach(function (text, c) {
         var row = document.createElement("div");
         var sw = document.createElement("span");
@@ -681,13 +703,12 @@
         sw.style.borderRadius = "6px";
         row.appendChild(sw);
         row.appendChild(document.createTextNode(text));
-        div.appendChild(row);
+        body.appendChild(row);
       });
       var note = document.createElement("small");
       note.textContent = t.note;
       note.style.display = "block";
-      note.style.maxWidth = "280px";
-      div.appendChild(note);
+      body.appendChild(note);
     }
     group.on("add", function () {
       legend.addTo(map);
