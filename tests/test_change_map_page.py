@@ -1,5 +1,5 @@
 """The change map and the start page of a run over several surveys in Kabupaten Klaten
-(issue 28, item 6): the study area's kecamatan outlined under the sentra, the page dated
+(issue 28, item 6): the villages and kecamatan outlined under the sentra, the page dated
 by the run's own timestamp (a re-run writes the same bytes), the start page headed with
 the study area's name."""
 
@@ -82,22 +82,25 @@ def _payload(page: str, call: str) -> dict:
 
 
 @pytest.mark.slow
-def test_the_change_map_outlines_every_kecamatan_of_the_study_area(klaten_runs, data_dir) -> None:
-    """One outline per kecamatan of Klaten, under the sentra (drawn first), small."""
+def test_the_change_map_outlines_the_villages_and_kecamatan(klaten_runs, data_dir) -> None:
+    """Under the sentra: every village of Klaten, then every kecamatan, each a closed
+    ring inside Klaten's bounding box; the page stays small."""
     one, _ = klaten_runs
     page = (one / "map.html").read_text(encoding="utf-8")
     data = _payload(page, "klastergeo.changeView(")
+    villages = boundaries.load_areas("desa", area=AREA, source=data_dir)
     kecamatan = boundaries.load_areas("kecamatan", area=AREA, source=data_dir)
-    assert len(kecamatan) == 26
-    assert len(data["outlines"]) == len(kecamatan)
-    # each outline is a closed ring within Klaten's bounding box (1e-5 degree integers)
-    x0, y0, x1, y1 = kecamatan.total_bounds
-    for polygons in data["outlines"]:
-        ring = np.asarray(polygons[0][0], dtype=np.int64).reshape(-1, 2).cumsum(axis=0) / 1e5
-        assert np.allclose(ring[0], ring[-1])
-        assert x0 - 0.01 <= ring[:, 0].min() and ring[:, 0].max() <= x1 + 0.01
-        assert y0 - 0.01 <= ring[:, 1].min() and ring[:, 1].max() <= y1 + 0.01
-    assert len(json.dumps(data["outlines"])) < 150_000  # simplified to 100 m
+    assert (len(villages), len(kecamatan)) == (401, 26)
+    assert [len(layer) for layer in data["outlines"]] == [len(villages), len(kecamatan)]
+    x0, y0, x1, y1 = villages.total_bounds
+    for layer in data["outlines"]:
+        for polygons in layer:  # rings of 1e-5 degree integers, first vertex then steps
+            ring = np.asarray(polygons[0][0], dtype=np.int64).reshape(-1, 2).cumsum(axis=0)
+            ring = ring / 1e5
+            assert np.allclose(ring[0], ring[-1])
+            assert x0 - 0.01 <= ring[:, 0].min() and ring[:, 0].max() <= x1 + 0.01
+            assert y0 - 0.01 <= ring[:, 1].min() and ring[:, 1].max() <= y1 + 0.01
+    assert len(page.encode("utf-8")) < 400_000  # simplified to 100 m
 
 
 @pytest.mark.slow

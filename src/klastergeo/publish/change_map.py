@@ -79,7 +79,7 @@ def build_change_map(
     source: str | None = None,
     areas: gpd.GeoDataFrame | None = None,
     emerging: pd.DataFrame | None = None,
-    outlines: gpd.GeoDataFrame | None = None,
+    outlines: Sequence[gpd.GeoDataFrame] = (),
     created: Any = None,
 ) -> Any:
     """The change map (see the module's text).
@@ -107,9 +107,9 @@ def build_change_map(
         The emerging hot-spot categories (``category``), indexed by ``area_code`` and
         ``sector``; None (or with ``areas`` None) for no layer.
     outlines
-        Administrative outlines (``geometry``; e.g. the study area's kecamatan) drawn
-        faintly under the sentra, simplified to 100 m: with ``tiles="none"`` the sentra
-        do not float on grey; None for none.
+        Outlines drawn faintly under the sentra, finest first (e.g. the areas, then the
+        study area's kecamatan), each simplified to 100 m and drawn a little stronger
+        than the one before: with ``tiles="none"`` the sentra do not float on grey.
     created
         The run's time (an ISO timestamp, summary.json's ``created``, or a date): the
         page's "made" date; None for today (a page outside a run).
@@ -142,7 +142,7 @@ def build_change_map(
         "colours": TREND_COLOURS,
         "trends": {k: trend_names[k] for k in TREND_COLOURS},
         "text": {"period": t["periods"], "change": t["change"], "trend": t["trend"]},
-        "outlines": _outline_shapes(outlines),
+        "outlines": [_outline_shapes(frame) for frame in outlines if not frame.empty],
     }
     ScriptCall(
         "klastergeo.changeView({{ this._parent.get_name() }}, {{ this.payload }});", payload
@@ -165,10 +165,8 @@ def build_change_map(
     return fmap
 
 
-def _outline_shapes(outlines: gpd.GeoDataFrame | None) -> list[Any] | None:
-    """The outlines' encoded polygons (simplified to 100 m; drawn unfilled), or None."""
-    if outlines is None or outlines.empty:
-        return None
+def _outline_shapes(outlines: gpd.GeoDataFrame) -> list[Any]:
+    """The outlines' encoded polygons (simplified to 100 m; drawn unfilled)."""
     shapes = light_shapes(outlines[[outlines.geometry.name]], tolerance_m=100)
     return list(encode_shapes(shapes.geometry.to_numpy()))
 

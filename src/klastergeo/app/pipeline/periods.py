@@ -888,20 +888,29 @@ def _pictures(stage: Path, config: RunConfig, result: PeriodsResult, *, created:
     return [f"figures/{path.name}" for path in written]
 
 
-def _outlines(config: RunConfig, areas: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
-    """The change map's outlines: the study area's administrative outlines, as the
-    period maps draw them (:meth:`~.study.StudyArea.outlines`), else (custom polygons)
-    the areas themselves; None where neither can be had (decoration only)."""
+#: The most areas the change map outlines (beyond, a province's or the country's
+#: villages, only the coarser administrative outlines: the page stays small).
+MAX_OUTLINED_AREAS = 2_000
+
+
+def _outlines(config: RunConfig, areas: gpd.GeoDataFrame | None) -> list[gpd.GeoDataFrame]:
+    """The change map's outlines, finest first: the areas (up to
+    :data:`MAX_OUTLINED_AREAS` of them), then the study area's administrative outlines
+    as the period maps draw them (:meth:`~.study.StudyArea.outlines`; none for custom
+    polygons or where the level is missing: decoration only)."""
     from klastergeo.app.pipeline.study import study_area
 
+    out = []
+    if areas is not None and 0 < len(areas) <= MAX_OUTLINED_AREAS:
+        out.append(areas)
     try:
-        outlines = study_area(config).outlines()
+        coarse = study_area(config).outlines()
     except (ConfigError, DataError, OSError) as err:
         logger.warning("no outlines for the change map: %s", err)
-        outlines = None
-    if outlines is None and areas is not None and len(areas):
-        return areas
-    return outlines
+        coarse = None
+    if coarse is not None and len(coarse):
+        out.append(coarse)
+    return out
 
 
 def _index(

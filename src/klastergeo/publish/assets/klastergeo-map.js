@@ -1015,11 +1015,14 @@
   KG.changeView = function (map, data) {
     fadeUnderTips(map);
     var renderer = map.getRenderer(L.polygon([[0, 0], [0, 0], [0, 0]]));
-    if (data.outlines) { // the study area's outlines, faint, under the sentra
-      KG.changeOutlines = shapesLayer(data.outlines, data.q,
-        { color: "#777777", weight: 0.8, opacity: 0.7, fill: false, interactive: false },
-        renderer, function () {}).addTo(map);
-    }
+    // faint outlines under the sentra, finest first (the areas, then the study area's
+    // kecamatan or kabupaten), each a little stronger than the one before
+    KG.changeOutlines = (data.outlines || []).map(function (shapes, k, all) {
+      var strong = k === all.length - 1 && all.length > 1;
+      return shapesLayer(shapes, data.q, { color: strong ? "#666666" : "#999999",
+        weight: strong ? 1 : 0.5, opacity: 0.8, fill: false, interactive: false },
+      renderer, function () {}).addTo(map);
+    });
     var built = {};
     function layerOf(key) {
       if (!built[key]) {
