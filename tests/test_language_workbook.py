@@ -226,7 +226,7 @@ def test_formats_widths_legend_and_study_area(tmp_path: Path) -> None:
     explained = _legend_columns(legend, titles)
     assert explained == {s: set(sheets[s][0]) for s in titles}
     codes = {(r[1], r[2]): r[3] for r in legend if r[0] == t["codes"]}
-    assert codes[("Spesialisasi (kelas)", "3")] == "terspesialisasi, keyakinan 99 %"
+    assert codes[("Spesialisasi (kelas)", "3")] == "Titik panas 99 %"
     assert codes[("Tahap", "advance")] == "maju"
     assert codes[("Alasan", "invalid_sector")] == "kode sektor tidak sah"
     assert ("Kuadran LISA", "0") not in codes  # only the columns shown

@@ -44,6 +44,7 @@ __all__ = [
     "cell_text",
     "check_lang",
     "docs_url",
+    "class_labels",
     "hot_spot_labels",
     "label",
     "note",
@@ -340,6 +341,49 @@ def hot_spot_labels(lang: str) -> dict[int, str]:
         b: f"{t['hot'] if b > 0 else t['cold']} {confidence[abs(b)]} %" if b else t["not_sig"]
         for b in (3, 2, 1, 0, -1, -2, -3)
     }
+
+
+#: Class columns (bins and quadrants) by their name or a layer's prefix -> kind.
+CLASS_COLUMNS = {
+    "spec_bin": "bins",
+    "gi_bin": "bins",
+    "lisa_quadrant": "quadrants",
+    "bv_quadrant": "quadrants",
+    "lisa": "quadrants",
+    "bv": "quadrants",
+}
+
+
+def class_labels(column: str, lang: str) -> dict[int, str]:
+    """What each code of a class column means, the one wording of the map, the
+    figures, the GIS layers' styles and descriptions, the workbook's legend and the
+    report: the hot- and cold-spot bins of ``spec_bin`` and ``gi_bin`` (the area's
+    neighbourhood, not the area alone: :func:`hot_spot_labels`) and the LISA
+    quadrants of ``lisa_quadrant`` and ``bv_quadrant`` (``lisa``, ``bv`` in a layer);
+    empty for any other column.
+
+    Parameters
+    ----------
+    column
+        The column's name (``spec_bin``, ``lisa_quadrant``...) or a layer's prefix
+        (``lisa``, ``bv``).
+    lang
+        ``"id"`` or ``"en"``.
+
+    Examples
+    --------
+    >>> class_labels("spec_bin", "id")[3], class_labels("lisa_quadrant", "en")[1]
+    ('Titik panas 99 %', 'High-High')
+    >>> class_labels("n_firms", "en")
+    {}
+    """
+    kind = CLASS_COLUMNS.get(column)
+    if kind == "bins":
+        return hot_spot_labels(lang)
+    if kind == "quadrants":
+        t = text("map", lang)
+        return {1: t["HH"], 2: t["LL"], 3: t["LH"], 4: t["HL"], 0: t["not_sig"]}
+    return {}
 
 
 def p_value(value: Any, lang: str = "en") -> str:

@@ -592,23 +592,10 @@ def _in_words(frame: pd.DataFrame, lang: str, raw: frozenset[str]) -> pd.DataFra
 def _codes(column: str, lang: str) -> list[tuple[str, str]]:
     """Each code of a class or code column and what it means, in ``lang``."""
     codes = messages.MESSAGES["codes"][lang]
-    if column == "spec_bin":
-        confidence = {1: 90, 2: 95, 3: 99}
-        return [
-            (
-                str(b),
-                codes["spec_pos" if b > 0 else "spec_neg"].format(confidence=confidence[abs(b)])
-                if b
-                else codes["not_sig"],
-            )
-            for b in (3, 2, 1, 0, -1, -2, -3)
-        ]
-    if column == "gi_bin":
-        return [(str(b), text) for b, text in messages.hot_spot_labels(lang).items()]
-    if column in ("lisa_quadrant", "bv_quadrant"):
-        figure = messages.text("figures", lang)
-        quadrants = (codes["lisa_0"], figure["HH"], figure["LL"], figure["LH"], figure["HL"])
-        return [(str(q), text) for q, text in enumerate(quadrants)]
+    named = messages.class_labels(column, lang)
+    if named:  # the map's wording, strongest hot spot (or not significant) first
+        order = sorted(named, reverse=True) if column in ("spec_bin", "gi_bin") else sorted(named)
+        return [(str(code), named[code]) for code in order]
     if column.endswith("_flag"):
         return [("suppressed", codes["flag"])]
     group = _WORDS.get(column)
