@@ -139,9 +139,7 @@ def test_each_class_code_has_one_label_across_the_outputs(indonesian_run: Path) 
         in_gpkg["lisa_quadrant" if column == "lisa" else column] = {
             int(code): label for code, label in pairs
         }
-    categories = {
-        int(c.get("value")): c.get("label") for c in ET.fromstring(qml).iter("category")
-    }
+    categories = {int(c.get("value")): c.get("label") for c in ET.fromstring(qml).iter("category")}
     book = openpyxl.load_workbook(indonesian_run / "results.xlsx")
     legend = list(book.worksheets[-1].iter_rows(values_only=True))
     titles = messages.text("columns", "id")

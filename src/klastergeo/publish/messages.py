@@ -43,14 +43,15 @@ __all__ = [
     "MESSAGES",
     "cell_text",
     "check_lang",
-    "docs_url",
     "class_labels",
+    "docs_url",
     "hot_spot_labels",
     "label",
     "note",
     "number",
     "p_value",
     "significant",
+    "term_title",
     "text",
     "typology_label",
     "typology_labels",
@@ -384,6 +385,38 @@ def class_labels(column: str, lang: str) -> dict[int, str]:
         t = text("map", lang)
         return {1: t["HH"], 2: t["LL"], 3: t["LH"], 4: t["HL"], 0: t["not_sig"]}
     return {}
+
+
+def term_title(term: Any, lang: str, roles: Mapping[str, str] | None = None) -> str:
+    """A model term as the workbook titles it (the catalogue's ``columns``): ``const``
+    -> "Konstanta", a role's column -> its title ("Tenaga kerja"), ``log(x)`` and a
+    categorical predictor's dummy ``x[level]`` with ``x`` titled; other names as they
+    are.
+
+    Parameters
+    ----------
+    term
+        The term (``const``, ``workers``, ``log(tenaga_kerja)``, ``jenis[mebel]``...).
+    lang
+        ``"id"`` or ``"en"``.
+    roles
+        The registry's column names of mapped roles (``tenaga_kerja`` -> ``workers``):
+        a predictor keeps the user's name, titled by its role.
+
+    Examples
+    --------
+    >>> term_title("const", "id"), term_title("log(tk)", "id", {"tk": "workers"})
+    ('Konstanta', 'log(Tenaga kerja)')
+    >>> term_title("jenis[mebel]", "en")
+    'jenis[mebel]'
+    """
+    name = str(term)
+    if name.startswith("log(") and name.endswith(")"):
+        return f"log({term_title(name[4:-1], lang, roles)})"
+    head, bracket, level = name.partition("[")
+    if bracket and level.endswith("]"):
+        return f"{term_title(head, lang, roles)}[{level}"
+    return label("columns", (roles or {}).get(name, name), lang)
 
 
 def p_value(value: Any, lang: str = "en") -> str:

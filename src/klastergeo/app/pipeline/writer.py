@@ -56,6 +56,7 @@ __all__ = [
     "global_table",
     "measure_rows",
     "model_outputs",
+    "model_roles",
     "near_miss_summary",
     "rejection_report",
     "report_page",
@@ -192,6 +193,23 @@ def rejection_report(
         folder.commit(record.to_json())
 
 
+def model_roles(report: records_mod.ValidationReport) -> dict[str, str]:
+    """The registry's column names of the mapped roles a model may use as predictors
+    (``tenaga_kerja`` -> ``workers``), so that its pages title them as the workbook does.
+
+    Parameters
+    ----------
+    report
+        The validation report (its column mapping).
+    """
+    columns = report.columns
+    return {
+        str(getattr(columns, role)): role
+        for role in ("workers", "output", "investment")
+        if getattr(columns, role, None) is not None
+    }
+
+
 def model_outputs(
     folder: Path,
     report: records_mod.ValidationReport | None,
@@ -224,8 +242,9 @@ def model_outputs(
     """
     if report is not None:
         validation_reports(folder, report, locale=locale, lang=lang)
+    roles = {} if report is None else model_roles(report)
     for result in fitted.values():
-        model_tables.write(result, folder / "models", locale=locale, lang=lang)
+        model_tables.write(result, folder / "models", locale=locale, lang=lang, roles=roles)
     if sample is not None and fitted:
         csv(sample, folder / "models" / "sample.csv", locale=locale)
 
