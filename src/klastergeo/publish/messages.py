@@ -148,8 +148,8 @@ def label(group: str, key: Any, lang: str) -> str:
 
     Examples
     --------
-    >>> label("stage", "advance", "id"), label("columns", "kabupaten", "id")
-    ('maju', 'kabupaten')
+    >>> label("stage", "advance", "id"), label("columns", "kode_desa", "id")
+    ('maju', 'kode_desa')
     """
     return MESSAGES[group][check_lang(lang)].get(str(key), str(key))
 
