@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from klastergeo.app.cli import app
-from klastergeo.publish import sentences, workbook
+from klastergeo.publish import messages, sentences, workbook
 from klastergeo.publish.record import AreasRecord, RunRecord
 from tests.worlds.language import english
 from tests.worlds.lattice import custom_study, lattice_args
@@ -265,6 +265,9 @@ def test_indonesian_csv_texts(indonesian_run: Path) -> None:
     )
     sentra = pd.read_csv(indonesian_run / "sentra.csv", dtype=str)
     assert sentra["core_area"].str.match(r"^\d{2}\.\d{2}$").all()
+    diagnosis = pd.read_csv(indonesian_run / "diagnosis.csv", dtype=str)
+    assert len(diagnosis) and set(diagnosis["stage"]) == {"unknown"}  # no survey
+    assert set(diagnosis["stage_text"]) == {"tidak tersedia"}  # the code in words
 
 
 @pytest.mark.slow
@@ -317,3 +320,44 @@ def test_the_study_area_is_named_from_the_boundaries(data_dir: Path) -> None:
     assert study_area_name("33.99", data_dir) is None  # no such regency
     assert study_area_name(None, data_dir) is None
     assert study_area_name("33.10", data_dir / "desa.parquet") is None  # a file of its own
+
+
+#: Every code the analysis writes into a CSV code column, by file and column
+#: (analysis.colocation: roles and missing-link reasons; analysis.pointpattern: the
+#: Clark-Evans pattern; analysis.diagnosis: the stage).
+CSV_CODES = {
+    "missing_links": {
+        "role": ["supplier", "buyer", "supporting", "related"],
+        "reason": ["not_in_registry", "too_few_nearby", "not_colocated"],
+    },
+    "related": {"role": ["supplier", "buyer", "supporting", "related", "co-located"]},
+    "clark_evans": {"pattern": ["clustered", "dispersed", "random"]},
+    "diagnosis": {"stage": ["survival", "advance", "mature", "unknown"]},
+}
+
+
+def test_csv_code_columns_get_texts_in_the_runs_language() -> None:
+    """``missing_links.csv`` ``reason`` (``not_in_registry``), ``related.csv`` ``role``,
+    ``clark_evans.csv`` ``pattern``, ``diagnosis.csv`` ``stage``: each gets a
+    ``<column>_text`` right after it (the code stays), Indonesian in an Indonesian run
+    and English in an English one."""
+    said: dict[str, list[str]] = {"id": [], "en": []}
+    for stem, columns in CSV_CODES.items():
+        longest = max(len(codes) for codes in columns.values())
+        frame = pd.DataFrame(
+            {c: (codes * longest)[:longest] for c, codes in columns.items()}
+        ).assign(n=1)
+        for lang in said:
+            out = sentences.code_texts(frame, stem, lang)
+            names = list(out.columns)
+            for column in columns:
+                assert names[names.index(column) + 1] == f"{column}_text", (stem, names)
+                assert out[column].tolist() == frame[column].tolist()  # the codes stay
+                texts = out[f"{column}_text"]
+                group = sentences.CODE_TEXTS[stem][column]
+                assert set(frame[column]) <= set(messages.text(group, lang)), (stem, column)
+                said[lang] += texts.tolist()
+    assert not english(" ".join(said["id"])), english(" ".join(said["id"]))
+    assert len(english(" ".join(said["en"]))) >= 8, english(" ".join(said["en"]))
+    assert all(a != b for a, b in zip(said["id"], said["en"], strict=True))
+    assert list(sentences.code_texts(pd.DataFrame({"x": [1]}), "related", "id")) == ["x"]
