@@ -140,7 +140,12 @@ def test_english_workbook_stays_english(tmp_path: Path) -> None:
     assert len(english(text)) >= 10, english(text)
 
 
-def _small_book(folder: Path, lang: str) -> Path:
+def _small_book(
+    folder: Path,
+    lang: str,
+    terms: tuple[str, str] = ("const", "workers"),
+    roles: dict[str, str] | None = None,
+) -> Path:
     sentra = pd.DataFrame(
         {
             "sentra_id": ["31-01"],
@@ -183,11 +188,12 @@ def _small_book(folder: Path, lang: str) -> Path:
         global_stats=global_stats,
         coefficients={
             "logit": pd.DataFrame(
-                {"term": ["const", "workers"], "estimate": [-4.07, 1.2e-5], "p_value": [1e-5, 0.2]}
+                {"term": list(terms), "estimate": [-4.07, 1.2e-5], "p_value": [1e-5, 0.2]}
             )
         },
         rejected=rejected,
         lang=lang,
+        roles=roles,
     )
 
 
@@ -361,3 +367,20 @@ def test_csv_code_columns_get_texts_in_the_runs_language() -> None:
     assert len(english(" ".join(said["en"]))) >= 8, english(" ".join(said["en"]))
     assert all(a != b for a, b in zip(said["id"], said["en"], strict=True))
     assert list(sentences.code_texts(pd.DataFrame({"x": [1]}), "related", "id")) == ["x"]
+
+
+def test_the_models_sheet_titles_terms_as_the_model_pages(tmp_path: Path) -> None:
+    """A predictor keeps the registry's name (``tenaga_kerja``, read as ``workers``):
+    the models sheet titles it by its role, a logged one too, as the model pages do."""
+
+    roles = {"tenaga_kerja": "workers"}
+    path = _small_book(tmp_path, "id", ("const", "log(tenaga_kerja)"), roles)
+    sheet = openpyxl.load_workbook(path)[workbook.SHEETS["id"]["models"]]
+    assert [r[0] for r in sheet.iter_rows(min_row=2, values_only=True)] == [
+        "Konstanta",
+        "log(Tenaga kerja)",
+    ]
+    assert [messages.term_title(t, "id", roles) for t in ("const", "log(tenaga_kerja)")] == [
+        "Konstanta",
+        "log(Tenaga kerja)",
+    ]

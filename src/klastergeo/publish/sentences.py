@@ -135,9 +135,8 @@ def code_texts(frame: pd.DataFrame, stem: str, lang: str) -> pd.DataFrame:
         codes = out[column]
         words = {v: messages.label(group, v, lang) for v in codes.dropna().unique()}
         out = out.copy() if out is frame else out
-        out.insert(
-            out.columns.get_loc(column) + 1, f"{column}_text", codes.map(words).astype(object)
-        )
+        at = list(out.columns).index(column) + 1  # right after the code
+        out.insert(at, f"{column}_text", codes.map(words).astype(object))
     return out
 
 

@@ -33,6 +33,7 @@ import math
 import re
 import shutil
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -172,6 +173,7 @@ def write_workbook(
     rejected: pd.DataFrame,
     lang: str = "id",
     measures: pd.DataFrame | None = None,
+    roles: Mapping[str, str] | None = None,
 ) -> Path:
     """Write ``results.xlsx`` (replaced only once written whole).
 
@@ -197,6 +199,10 @@ def write_workbook(
     measures
         The statistics of the measures, firms too (``measures.csv``, long); a
         sheet after the global statistics when given and not empty.
+    roles
+        The registry's column names of mapped roles (``tenaga_kerja`` -> ``workers``):
+        the models sheet titles its terms as the model pages do
+        (:func:`klastergeo.publish.messages.term_title`).
 
     Returns
     -------
@@ -218,6 +224,7 @@ def write_workbook(
         models = pd.concat(
             [c.assign(model=kind) for kind, c in coefficients.items()], ignore_index=True
         )
+        models["term"] = [messages.term_title(v, lang, roles) for v in models["term"]]
         tables.append(_Table(t["models"], models, "models/"))
     ours = (*REJECTED_COLUMNS, "sheet_row")  # sheet_row: the row a spreadsheet shows
     own = frozenset(str(c) for c in rejected.columns if c not in ours)
@@ -544,7 +551,6 @@ _WORDS = {
     "trend": "trends",
     "category": "emerging",
     "model": "models",
-    "term": "columns",
     "measure": "columns",
     "regency": "columns",
 }

@@ -737,4 +737,5 @@ def _layers_and_workbook(
         rejected=result.validation.rejected,
         lang=config.map.lang,
         measures=writer.measure_rows(result.measures) if result.measures else None,
+        roles=writer.model_roles(result.validation),
     )
