@@ -384,3 +384,25 @@ def test_the_models_sheet_titles_terms_as_the_model_pages(tmp_path: Path) -> Non
         "Konstanta",
         "log(Tenaga kerja)",
     ]
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_class_codes_read_alike_in_the_legend_and_the_gis_layers(lang: str, tmp_path: Path) -> None:
+    """``spec_bin`` 3 was "terspesialisasi, keyakinan 99 %" in the legend and "Titik
+    panas 99 %" on the map and in the layers: one wording in both languages, the
+    neighbourhood's hot spot (an area without firms of the sector can be in one)."""
+    from klastergeo.publish import gis_style
+
+    labels = messages.class_labels("spec_bin", lang)
+    assert labels[3] == {"id": "Titik panas 99 %", "en": "Hot spot 99 %"}[lang]
+    book = openpyxl.load_workbook(_small_book(tmp_path, lang))
+    t = workbook.SHEETS[lang]
+    header = messages.label("columns", "spec_bin", lang)
+    legend = {
+        int(r[2]): r[3]
+        for r in book[t["notes"]].iter_rows(values_only=True)
+        if r[0] == t["codes"] and r[1] == header
+    }
+    assert legend == labels
+    described = gis_style.field_titles(["spec_bin_31"], lang=lang)["spec_bin_31"][1]
+    assert described == "; ".join(f"{code} = {text}" for code, text in labels.items())
