@@ -105,3 +105,52 @@ def test_numbers_in_each_language() -> None:
     assert messages.label("stage", "advance", "id") == "maju"
     with pytest.raises(ConfigError, match="lang='fr'"):
         messages.text("report", "fr")
+
+
+@pytest.mark.slow
+def test_each_class_code_has_one_label_across_the_outputs(indonesian_run: Path) -> None:
+    """A class code (``spec_bin`` 3, a LISA quadrant...) reads the same on the map, in
+    the GeoPackage's style and field descriptions and in the workbook's legend: the
+    map's wording of the neighbourhood's hot spot, not "specialised" (an area without
+    firms of the sector can lie in one)."""
+    import sqlite3
+    import xml.etree.ElementTree as ET
+
+    import openpyxl
+
+    page = (indonesian_run / "map.html").read_text("utf-8")
+    start = page.index("klastergeo.sectorView(")
+    data, _ = json.JSONDecoder().raw_decode(page, page.index("{", start))
+    on_map = {
+        "spec_bin": dict(zip(range(-3, 4), data["labels"]["spec"], strict=True)),
+        "gi_bin": dict(zip(range(-3, 4), data["labels"]["gi"], strict=True)),
+        "lisa_quadrant": dict(enumerate(data["labels"]["lisa"])),
+    }
+    assert on_map["spec_bin"][3] == "Titik panas 99 %"
+    with sqlite3.connect(indonesian_run / "areas.gpkg") as db:
+        described = dict(
+            db.execute("SELECT column_name, description FROM gpkg_data_columns").fetchall()
+        )
+        qml = db.execute("SELECT styleQML FROM layer_styles").fetchone()[0]
+    in_gpkg: dict[str, dict[int, str]] = {}
+    for column, prefix in (("spec_bin", "spec_bin"), ("gi_bin", "gi_bin"), ("lisa", "lisa")):
+        text = described[f"{prefix}_31"]
+        pairs = (part.split(" = ", 1) for part in text.split("; "))
+        in_gpkg["lisa_quadrant" if column == "lisa" else column] = {
+            int(code): label for code, label in pairs
+        }
+    categories = {int(c.get("value")): c.get("label") for c in ET.fromstring(qml).iter("category")}
+    book = openpyxl.load_workbook(indonesian_run / "results.xlsx")
+    legend = list(book.worksheets[-1].iter_rows(values_only=True))
+    titles = messages.text("columns", "id")
+    explained = set()
+    for column, labels in on_map.items():
+        assert in_gpkg[column] == labels, column
+        assert labels == messages.class_labels(column, "id")
+        shown = {int(r[2]): r[3] for r in legend if r[1] == titles[column] and r[2] is not None
+                 and str(r[2]).lstrip("-").isdigit()}  # fmt: skip
+        if shown:  # the legend explains the class columns its sheets show
+            assert shown == labels, column
+            explained.add(column)
+    assert categories == on_map["spec_bin"]
+    assert "spec_bin" in explained

@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from klastergeo.app.cli import app
-from klastergeo.publish import sentences, workbook
+from klastergeo.publish import messages, sentences, workbook
 from klastergeo.publish.record import AreasRecord, RunRecord
 from tests.worlds.language import english
 from tests.worlds.lattice import custom_study, lattice_args
@@ -140,7 +140,12 @@ def test_english_workbook_stays_english(tmp_path: Path) -> None:
     assert len(english(text)) >= 10, english(text)
 
 
-def _small_book(folder: Path, lang: str) -> Path:
+def _small_book(
+    folder: Path,
+    lang: str,
+    terms: tuple[str, str] = ("const", "workers"),
+    roles: dict[str, str] | None = None,
+) -> Path:
     sentra = pd.DataFrame(
         {
             "sentra_id": ["31-01"],
@@ -183,11 +188,12 @@ def _small_book(folder: Path, lang: str) -> Path:
         global_stats=global_stats,
         coefficients={
             "logit": pd.DataFrame(
-                {"term": ["const", "workers"], "estimate": [-4.07, 1.2e-5], "p_value": [1e-5, 0.2]}
+                {"term": list(terms), "estimate": [-4.07, 1.2e-5], "p_value": [1e-5, 0.2]}
             )
         },
         rejected=rejected,
         lang=lang,
+        roles=roles,
     )
 
 
@@ -226,7 +232,7 @@ def test_formats_widths_legend_and_study_area(tmp_path: Path) -> None:
     explained = _legend_columns(legend, titles)
     assert explained == {s: set(sheets[s][0]) for s in titles}
     codes = {(r[1], r[2]): r[3] for r in legend if r[0] == t["codes"]}
-    assert codes[("Spesialisasi (kelas)", "3")] == "terspesialisasi, keyakinan 99 %"
+    assert codes[("Spesialisasi (kelas)", "3")] == "Titik panas 99 %"
     assert codes[("Tahap", "advance")] == "maju"
     assert codes[("Alasan", "invalid_sector")] == "kode sektor tidak sah"
     assert ("Kuadran LISA", "0") not in codes  # only the columns shown
@@ -265,6 +271,9 @@ def test_indonesian_csv_texts(indonesian_run: Path) -> None:
     )
     sentra = pd.read_csv(indonesian_run / "sentra.csv", dtype=str)
     assert sentra["core_area"].str.match(r"^\d{2}\.\d{2}$").all()
+    diagnosis = pd.read_csv(indonesian_run / "diagnosis.csv", dtype=str)
+    assert len(diagnosis) and set(diagnosis["stage"]) == {"unknown"}  # no survey
+    assert set(diagnosis["stage_text"]) == {"tidak tersedia"}  # the code in words
 
 
 @pytest.mark.slow
@@ -317,3 +326,83 @@ def test_the_study_area_is_named_from_the_boundaries(data_dir: Path) -> None:
     assert study_area_name("33.99", data_dir) is None  # no such regency
     assert study_area_name(None, data_dir) is None
     assert study_area_name("33.10", data_dir / "desa.parquet") is None  # a file of its own
+
+
+#: Every code the analysis writes into a CSV code column, by file and column
+#: (analysis.colocation: roles and missing-link reasons; analysis.pointpattern: the
+#: Clark-Evans pattern; analysis.diagnosis: the stage).
+CSV_CODES = {
+    "missing_links": {
+        "role": ["supplier", "buyer", "supporting", "related"],
+        "reason": ["not_in_registry", "too_few_nearby", "not_colocated"],
+    },
+    "related": {"role": ["supplier", "buyer", "supporting", "related", "co-located"]},
+    "clark_evans": {"pattern": ["clustered", "dispersed", "random"]},
+    "diagnosis": {"stage": ["survival", "advance", "mature", "unknown"]},
+}
+
+
+def test_csv_code_columns_get_texts_in_the_runs_language() -> None:
+    """``missing_links.csv`` ``reason`` (``not_in_registry``), ``related.csv`` ``role``,
+    ``clark_evans.csv`` ``pattern``, ``diagnosis.csv`` ``stage``: each gets a
+    ``<column>_text`` right after it (the code stays), Indonesian in an Indonesian run
+    and English in an English one."""
+    said: dict[str, list[str]] = {"id": [], "en": []}
+    for stem, columns in CSV_CODES.items():
+        longest = max(len(codes) for codes in columns.values())
+        frame = pd.DataFrame(
+            {c: (codes * longest)[:longest] for c, codes in columns.items()}
+        ).assign(n=1)
+        for lang in said:
+            out = sentences.code_texts(frame, stem, lang)
+            names = list(out.columns)
+            for column in columns:
+                assert names[names.index(column) + 1] == f"{column}_text", (stem, names)
+                assert out[column].tolist() == frame[column].tolist()  # the codes stay
+                texts = out[f"{column}_text"]
+                group = sentences.CODE_TEXTS[stem][column]
+                assert set(frame[column]) <= set(messages.text(group, lang)), (stem, column)
+                said[lang] += texts.tolist()
+    assert not english(" ".join(said["id"])), english(" ".join(said["id"]))
+    assert len(english(" ".join(said["en"]))) >= 8, english(" ".join(said["en"]))
+    assert all(a != b for a, b in zip(said["id"], said["en"], strict=True))
+    assert list(sentences.code_texts(pd.DataFrame({"x": [1]}), "related", "id")) == ["x"]
+
+
+def test_the_models_sheet_titles_terms_as_the_model_pages(tmp_path: Path) -> None:
+    """A predictor keeps the registry's name (``tenaga_kerja``, read as ``workers``):
+    the models sheet titles it by its role, a logged one too, as the model pages do."""
+
+    roles = {"tenaga_kerja": "workers"}
+    path = _small_book(tmp_path, "id", ("const", "log(tenaga_kerja)"), roles)
+    sheet = openpyxl.load_workbook(path)[workbook.SHEETS["id"]["models"]]
+    assert [r[0] for r in sheet.iter_rows(min_row=2, values_only=True)] == [
+        "Konstanta",
+        "log(Tenaga kerja)",
+    ]
+    assert [messages.term_title(t, "id", roles) for t in ("const", "log(tenaga_kerja)")] == [
+        "Konstanta",
+        "log(Tenaga kerja)",
+    ]
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_class_codes_read_alike_in_the_legend_and_the_gis_layers(lang: str, tmp_path: Path) -> None:
+    """``spec_bin`` 3 was "terspesialisasi, keyakinan 99 %" in the legend and "Titik
+    panas 99 %" on the map and in the layers: one wording in both languages, the
+    neighbourhood's hot spot (an area without firms of the sector can be in one)."""
+    from klastergeo.publish import gis_style
+
+    labels = messages.class_labels("spec_bin", lang)
+    assert labels[3] == {"id": "Titik panas 99 %", "en": "Hot spot 99 %"}[lang]
+    book = openpyxl.load_workbook(_small_book(tmp_path, lang))
+    t = workbook.SHEETS[lang]
+    header = messages.label("columns", "spec_bin", lang)
+    legend = {
+        int(r[2]): r[3]
+        for r in book[t["notes"]].iter_rows(values_only=True)
+        if r[0] == t["codes"] and r[1] == header
+    }
+    assert legend == labels
+    described = gis_style.field_titles(["spec_bin_31"], lang=lang)["spec_bin_31"][1]
+    assert described == "; ".join(f"{code} = {text}" for code, text in labels.items())

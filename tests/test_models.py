@@ -377,3 +377,37 @@ def test_predict_applies_the_design_to_other_rows(kind: str) -> None:
     other = pd.DataFrame({"workers": [3.0, 3.0], "output": [5.0, 5.0], "kind": ["shop", "boat"]})
     p = models.predict(result, other)
     assert np.isfinite(p.iloc[0]) and np.isnan(p.iloc[1])
+
+
+@pytest.mark.parametrize(
+    ("lang", "titles", "tiny"),
+    [("id", ("Konstanta", "Tenaga kerja", "di sentra"), "< 0,001"),
+     ("en", ("Constant", "Workers", "in a sentra"), "< 0.001")],
+)  # fmt: skip
+def test_model_pages_title_terms_as_the_workbook_and_p_values_as_messages(
+    lang: str, titles: tuple[str, ...], tiny: str, tmp_path
+) -> None:
+    """The pages showed ``const``, the registry's ``tenaga_kerja`` and p = ``0,0000``:
+    they title terms as the workbook does (the role's title for a mapped column) and
+    write a tiny p as ``< 0,001``; the CSV and JSON files keep the machine's names. A
+    planted logit whose slope is far from 0 (p far below 0.001)."""
+    import json
+
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=800)
+    y = (rng.random(800) < 1 / (1 + np.exp(-(0.5 + 2.0 * x)))).astype(int)
+    data = pd.DataFrame({"in_sentra": y, "tenaga_kerja": x})
+    result = models.fit(data, "in_sentra", ["tenaga_kerja"], kind="logit")
+    assert float(result.coefficients["p_value"].iloc[1]) < 1e-6
+    roles = {"tenaga_kerja": "workers"}
+    paths = model_tables.write(result, tmp_path, lang=lang, roles=roles)
+    for page in ("markdown", "html", "latex"):
+        text = paths[page].read_text("utf-8")
+        assert all(t in text for t in titles), (page, titles)
+        assert tiny.replace("<", "&lt;" if page == "html" else "<") in text, page
+        assert "tenaga" not in text.replace("Tenaga kerja", ""), page
+        assert "in_sentra" not in text and "const" not in text.replace("Constant", ""), page
+        assert "0,0000" not in text and "0.0000" not in text, page
+    coefficients = pd.read_csv(paths["coefficients"])
+    assert list(coefficients["term"]) == ["const", "tenaga_kerja"]
+    assert json.loads(paths["fit"].read_text())["outcome"] == "in_sentra"

@@ -10,6 +10,7 @@ shown as escapes.
 from __future__ import annotations
 
 import errno
+import json
 import logging
 import math
 import sys
@@ -700,32 +701,35 @@ def _print_near_misses(candidates: NearMisses, lang: str, *, none_found: bool) -
             out_console.print(Text.assemble("  ", literal(reason)), soft_wrap=True)
 
 
-def print_model(result: Any, lang: str = DEFAULT_LANG) -> None:
+def print_model(result: Any, lang: str = DEFAULT_LANG, roles: dict[str, str] | None = None) -> None:
     """Coefficients and the classification table in the source studies' form, in
-    ``lang``."""
+    ``lang``: terms titled as the workbook titles them (``roles``: the registry's
+    column names of mapped roles, ``tenaga_kerja`` -> ``workers``), p-values as
+    ``< 0,001`` below 0.001."""
     from klastergeo.publish import messages
 
     said = words(lang)
     title = said["model_title"].format(
         model=messages.label("models", result.kind, lang),
-        outcome=result.outcome,
+        outcome=messages.label("models", result.outcome, lang),  # in_sentra: "di sentra"
         n=_count(result.fit["n"], lang),
     )
     heads = (said[k] for k in ("term", "estimate", "std_error", "statistic", "p"))
     coefficients = Table(*heads, title=title)
     for row in result.coefficients.itertuples():
         coefficients.add_row(
-            literal(row.term),
+            literal(messages.term_title(row.term, lang, roles)),
             messages.number(row.estimate, lang, 4),
             messages.number(row.std_error, lang, 4),
             messages.number(row.statistic, lang, 3),
-            messages.number(row.p_value, lang, 4),
+            messages.p_value(row.p_value, lang),
         )
     out_console.print(coefficients)
     cutoff = messages.significant(result.fit["cutoff"], lang)
     heads = (said[k] for k in ("actual", "n", "predicted_0", "predicted_1", "mean_probability"))
     classification = Table(*heads, title=said["classification"].format(cutoff=cutoff))
-    labels = {"0": f"{result.outcome} = 0", "1": f"{result.outcome} = 1", "all": said["overall"]}
+    outcome = messages.label("models", result.outcome, lang)
+    labels = {"0": f"{outcome} = 0", "1": f"{outcome} = 1", "all": said["overall"]}
     for label, row in result.classification.iterrows():
         classification.add_row(
             labels.get(str(label), str(label)),
@@ -737,7 +741,7 @@ def print_model(result: Any, lang: str = DEFAULT_LANG) -> None:
     out_console.print(classification)
     extra = "mcfadden_r2" if "mcfadden_r2" in result.fit else "r2"
     fit = {k: messages.number(result.fit[k], lang, 4) for k in (extra, "count_r2", "auc")}
-    hl = messages.number(result.fit["hosmer_lemeshow_p"], lang, 3)
+    hl = messages.p_value(result.fit["hosmer_lemeshow_p"], lang)
     out_console.print(
         said["fit_line"].format(
             r2_name=messages.label("model_pages", extra, lang),
@@ -769,7 +773,7 @@ def print_area_model(result: dict[str, Any], outcome: str, lang: str = DEFAULT_L
     )
     for row in tables["diagnostics"].itertuples():
         diagnostics.add_row(
-            row.test, messages.number(row.statistic, lang, 4), messages.number(row.p_value, lang, 4)
+            row.test, messages.number(row.statistic, lang, 4), messages.p_value(row.p_value, lang)
         )
     out_console.print(diagnostics)
     choice = result["recommended"]
@@ -779,10 +783,10 @@ def print_area_model(result: dict[str, Any], outcome: str, lang: str = DEFAULT_L
     coefficients = Table(*heads, title=title)
     for row in shown.itertuples():
         coefficients.add_row(
-            literal(row.term),
+            literal(messages.term_title(row.term, lang)),
             messages.number(row.estimate, lang, 4),
             messages.number(row.std_error, lang, 4),
-            messages.number(row.p_value, lang, 4),
+            messages.p_value(row.p_value, lang),
         )
     out_console.print(coefficients)
 
@@ -900,9 +904,19 @@ def run_models(settings: RunConfig) -> None:
         with progress(tuple(s for s in steps if s != "map"), lang=lang) as reporter:
             fitted = pipeline.run_models(settings, reporter=reporter)
         for result in fitted.values():
-            print_model(result, lang)
+            print_model(result, lang, _model_roles(Path(settings.out), result.kind))
     said = words(lang)["outputs"]
     out_console.print(Text.assemble(f"{said} ", (str(Path(settings.out) / "models"), "bold")))
+
+
+def _model_roles(out: Path, kind: str) -> dict[str, str]:
+    """The registry's column names of the mapped roles a model's predictors hold, as
+    its ``models/<kind>_fit.json`` lists them (empty when it does not)."""
+    try:
+        roles = json.loads((out / "models" / f"{kind}_fit.json").read_text("utf-8"))["roles"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    return {str(k): str(v) for k, v in roles.items()} if isinstance(roles, dict) else {}
 
 
 def run_demo(out: Path, *, lang: str = DEFAULT_LANG, **options: Any) -> None:

@@ -53,8 +53,7 @@ SIGNIFICANCE_COLOURS = ("#004400", "#348124", "#53c53c", "#84f576")
 
 def _lisa_labels(lang: str) -> dict[int, str]:
     """LISA quadrants (GeoDa's order: HH, LL, LH, HL, then not significant)."""
-    t = messages.text("figures", lang)
-    return {1: t["HH"], 2: t["LL"], 3: t["LH"], 4: t["HL"], 0: t["not_sig"]}
+    return messages.class_labels("lisa_quadrant", lang)
 
 
 def _significance(p: pd.Series, lang: str) -> tuple[pd.Series, dict[str, str]]:

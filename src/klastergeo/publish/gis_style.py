@@ -95,12 +95,7 @@ def code_meanings(prefix: str, lang: str) -> dict[int, str]:
     >>> code_meanings("lisa", "id")[1]
     'Tinggi-Tinggi'
     """
-    if prefix in ("spec_bin", "gi_bin"):
-        return messages.hot_spot_labels(lang)
-    if prefix in ("lisa", "bv"):
-        t = messages.text("figures", lang)
-        return {1: t["HH"], 2: t["LL"], 3: t["LH"], 4: t["HL"], 0: t["not_sig"]}
-    return {}
+    return messages.class_labels(prefix, lang)
 
 
 def field_titles(columns: Sequence[str], *, lang: str) -> dict[str, tuple[str, str]]:
@@ -331,7 +326,7 @@ def areas_style(layer: pd.DataFrame, name: str, *, lang: str) -> LayerStyle | No
     sector = leading_sector(layer)
     if sector is None:
         return None
-    labels = messages.hot_spot_labels(lang)
+    labels = messages.class_labels("spec_bin", lang)
     categories = [
         (str(code), labels[code], GISTAR_COLOURS.get(code, NEUTRAL_FILL)) for code in labels
     ]

@@ -1213,8 +1213,10 @@ def _view_meta(
     stats = stats if chosen else []
     if (probability is not None and probability.notna().any()) or _sector_probability(table):
         stats.append("prob")
-    named = messages.hot_spot_labels(lang)
+    named = messages.class_labels("gi_bin", lang)
     gi_labels = [named[b] for b in range(-3, 4)]
+    spec_named = messages.class_labels("spec_bin", lang)
+    quadrants = messages.class_labels("lisa_quadrant", lang)
     prob_edges = [messages.number(b, lang, 2) for b in P_BREAKS]
     return {
         "sectors": chosen,
@@ -1229,9 +1231,9 @@ def _view_meta(
             "prob": [None, *P_COLOURS[1:]],
         },
         "labels": {
-            "spec": gi_labels,
+            "spec": [spec_named[b] for b in range(-3, 4)],
             "gi": gi_labels,
-            "lisa": [t["not_sig"], t["HH"], t["LL"], t["LH"], t["HL"]],
+            "lisa": [quadrants[q] for q in range(5)],
             "lq": ["< 1", "1 - 2", "2 - 5", "5 - 10", ">= 10"],
             "prob": [f"< {prob_edges[0]}"]
             + [f"{a} - {b}" for a, b in itertools.pairwise(prob_edges)]

@@ -43,6 +43,7 @@ __all__ = [
     "MESSAGES",
     "cell_text",
     "check_lang",
+    "class_labels",
     "docs_url",
     "hot_spot_labels",
     "label",
@@ -50,6 +51,7 @@ __all__ = [
     "number",
     "p_value",
     "significant",
+    "term_title",
     "text",
     "typology_label",
     "typology_labels",
@@ -146,8 +148,8 @@ def label(group: str, key: Any, lang: str) -> str:
 
     Examples
     --------
-    >>> label("stage", "advance", "id"), label("columns", "kabupaten", "id")
-    ('maju', 'kabupaten')
+    >>> label("stage", "advance", "id"), label("columns", "kode_desa", "id")
+    ('maju', 'kode_desa')
     """
     return MESSAGES[group][check_lang(lang)].get(str(key), str(key))
 
@@ -340,6 +342,81 @@ def hot_spot_labels(lang: str) -> dict[int, str]:
         b: f"{t['hot'] if b > 0 else t['cold']} {confidence[abs(b)]} %" if b else t["not_sig"]
         for b in (3, 2, 1, 0, -1, -2, -3)
     }
+
+
+#: Class columns (bins and quadrants) by their name or a layer's prefix -> kind.
+CLASS_COLUMNS = {
+    "spec_bin": "bins",
+    "gi_bin": "bins",
+    "lisa_quadrant": "quadrants",
+    "bv_quadrant": "quadrants",
+    "lisa": "quadrants",
+    "bv": "quadrants",
+}
+
+
+def class_labels(column: str, lang: str) -> dict[int, str]:
+    """What each code of a class column means, the one wording of the map, the
+    figures, the GIS layers' styles and descriptions, the workbook's legend and the
+    report: the hot- and cold-spot bins of ``spec_bin`` and ``gi_bin`` (the area's
+    neighbourhood, not the area alone: :func:`hot_spot_labels`) and the LISA
+    quadrants of ``lisa_quadrant`` and ``bv_quadrant`` (``lisa``, ``bv`` in a layer);
+    empty for any other column.
+
+    Parameters
+    ----------
+    column
+        The column's name (``spec_bin``, ``lisa_quadrant``...) or a layer's prefix
+        (``lisa``, ``bv``).
+    lang
+        ``"id"`` or ``"en"``.
+
+    Examples
+    --------
+    >>> class_labels("spec_bin", "id")[3], class_labels("lisa_quadrant", "en")[1]
+    ('Titik panas 99 %', 'High-High')
+    >>> class_labels("n_firms", "en")
+    {}
+    """
+    kind = CLASS_COLUMNS.get(column)
+    if kind == "bins":
+        return hot_spot_labels(lang)
+    if kind == "quadrants":
+        t = text("map", lang)
+        return {1: t["HH"], 2: t["LL"], 3: t["LH"], 4: t["HL"], 0: t["not_sig"]}
+    return {}
+
+
+def term_title(term: Any, lang: str, roles: Mapping[str, str] | None = None) -> str:
+    """A model term as the workbook titles it (the catalogue's ``columns``): ``const``
+    -> "Konstanta", a role's column -> its title ("Tenaga kerja"), ``log(x)`` and a
+    categorical predictor's dummy ``x[level]`` with ``x`` titled; other names as they
+    are.
+
+    Parameters
+    ----------
+    term
+        The term (``const``, ``workers``, ``log(tenaga_kerja)``, ``jenis[mebel]``...).
+    lang
+        ``"id"`` or ``"en"``.
+    roles
+        The registry's column names of mapped roles (``tenaga_kerja`` -> ``workers``):
+        a predictor keeps the user's name, titled by its role.
+
+    Examples
+    --------
+    >>> term_title("const", "id"), term_title("log(tk)", "id", {"tk": "workers"})
+    ('Konstanta', 'log(Tenaga kerja)')
+    >>> term_title("jenis[mebel]", "en")
+    'jenis[mebel]'
+    """
+    name = str(term)
+    if name.startswith("log(") and name.endswith(")"):
+        return f"log({term_title(name[4:-1], lang, roles)})"
+    head, bracket, level = name.partition("[")
+    if bracket and level.endswith("]"):
+        return f"{term_title(head, lang, roles)}[{level}"
+    return label("columns", (roles or {}).get(name, name), lang)
 
 
 def p_value(value: Any, lang: str = "en") -> str:

@@ -11,6 +11,7 @@ module only renders and writes them.
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,14 +32,26 @@ TITLES = {
 }
 
 
-def _sections(result: ModelResult, lang: str = "en") -> list[tuple[str, pd.DataFrame, bool]]:
-    """(title, table, show index) of every report section, in order, in ``lang``."""
+#: Report columns holding p-values (shown ``< 0,001``, never ``0,0000``).
+P_COLUMNS = ("p_value",)
+#: Report columns holding a model's terms or predictors (titled as in the workbook).
+TERM_COLUMNS = ("term", "predictor")
+
+
+def _sections(
+    result: ModelResult, lang: str = "en", roles: Mapping[str, str] | None = None
+) -> list[tuple[str, pd.DataFrame, bool]]:
+    """(title, table, show index) of every report section, in order, in ``lang``: terms
+    titled as the workbook titles them, p-values as :func:`messages.p_value` writes."""
     said = messages.text("model_pages", lang)
     fit_table = pd.DataFrame(
         {
             "statistic": [messages.label("model_pages", k, lang) for k in result.fit],
             # object: a count (n, degrees of freedom) stays whole beside the decimals
-            "value": pd.Series(list(result.fit.values()), dtype=object),
+            "value": pd.Series(
+                [messages.p_value(v, lang) if _is_p(k) else v for k, v in result.fit.items()],
+                dtype=object,
+            ),
         }
     )
     classification = result.classification.rename(
@@ -64,23 +77,42 @@ def _sections(result: ModelResult, lang: str = "en") -> list[tuple[str, pd.DataF
             {"predictor": list(result.references), "reference": list(result.references.values())}
         )
         out.append((said["h_references"], refs, False))
-    return [(title, _named(frame, lang), index) for title, frame, index in out]
+    return [(title, _named(frame, lang, roles), index) for title, frame, index in out]
 
 
-def _named(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """``frame`` with its column and index names in ``lang`` (a name the catalogue does
-    not know, such as a predictor's, as it is)."""
-    out = frame.rename(columns=lambda c: messages.label("model_pages", c, lang))
+def _is_p(statistic: str) -> bool:
+    """Whether a fit statistic is a p-value (``hosmer_lemeshow_p``, ``lr_p_value``...)."""
+    return statistic.endswith(("_p", "_p_value", "_p_norm", "_p_sim"))
+
+
+def _named(frame: pd.DataFrame, lang: str, roles: Mapping[str, str] | None) -> pd.DataFrame:
+    """``frame`` in ``lang``: its column and index names, its terms (as the workbook
+    titles them) and its p-values as text."""
+    out = frame.copy()
+    for column in out.columns:
+        if column in TERM_COLUMNS:
+            out[column] = [messages.term_title(v, lang, roles) for v in out[column]]
+        elif column in P_COLUMNS:
+            out[column] = pd.Series(
+                [messages.p_value(v, lang) for v in out[column]], index=out.index, dtype=object
+            )
+    out = out.rename(columns=lambda c: messages.label("model_pages", c, lang))
     if out.index.name is not None:
         out.index.name = messages.label("model_pages", out.index.name, lang)
     return out
 
 
-def _title(result: ModelResult, lang: str) -> str:
-    return messages.label("models", result.kind, lang)
+def _title(result: ModelResult, lang: str, roles: Mapping[str, str] | None = None) -> str:
+    """The report's title: the model and its outcome (``in_sentra`` -> "di sentra")."""
+    outcome = messages.label("models", result.outcome, lang)
+    if outcome == result.outcome:
+        outcome = messages.term_title(result.outcome, lang, roles)
+    return f"{messages.label('models', result.kind, lang)}: {outcome}"
 
 
-def to_markdown(result: ModelResult, *, lang: str = "en") -> str:
+def to_markdown(
+    result: ModelResult, *, lang: str = "en", roles: Mapping[str, str] | None = None
+) -> str:
     """A Markdown report: coefficients, marginal effects, fit, classification table, VIF.
 
     Parameters
@@ -89,6 +121,9 @@ def to_markdown(result: ModelResult, *, lang: str = "en") -> str:
         A fitted model (see :func:`klastergeo.analysis.regression.fit`).
     lang
         The report's language: ``"id"`` or ``"en"``.
+    roles
+        The registry's column names of mapped roles (``tenaga_kerja`` -> ``workers``),
+        so that a predictor is titled by its role (:func:`messages.term_title`).
     """
 
     def table(frame: pd.DataFrame, index: bool = False) -> str:
@@ -101,13 +136,15 @@ def to_markdown(result: ModelResult, *, lang: str = "en") -> str:
         ]
         return "\n".join([header, rule, *body])
 
-    parts = [f"# {_title(result, lang)}: {result.outcome}"]
-    for title, frame, index in _sections(result, lang):
+    parts = [f"# {_title(result, lang, roles)}"]
+    for title, frame, index in _sections(result, lang, roles):
         parts.append(f"## {title}\n\n{table(frame, index)}")
     return "\n\n".join(parts) + "\n"
 
 
-def to_html(result: ModelResult, *, lang: str = "en") -> str:
+def to_html(
+    result: ModelResult, *, lang: str = "en", roles: Mapping[str, str] | None = None
+) -> str:
     """A standalone HTML page of the same report (for a website or a word processor),
     in ``lang`` (its ``lang`` attribute too); every text escaped.
 
@@ -117,10 +154,12 @@ def to_html(result: ModelResult, *, lang: str = "en") -> str:
         A fitted model (see :func:`klastergeo.analysis.regression.fit`).
     lang
         The page's language: ``"id"`` or ``"en"``.
+    roles
+        As for :func:`to_markdown`.
     """
-    title = html.escape(_title(result, lang))
-    body = [f"<h1>{title}: {html.escape(result.outcome)}</h1>"]
-    for heading, frame, index in _sections(result, lang):
+    title = html.escape(_title(result, lang, roles))
+    body = [f"<h1>{title}</h1>"]
+    for heading, frame, index in _sections(result, lang, roles):
         body.append(f"<h2>{html.escape(heading)}</h2>")
         body.append(_rounded(frame, lang).to_html(index=index, na_rep="", border=0))
     return (
@@ -132,7 +171,9 @@ def to_html(result: ModelResult, *, lang: str = "en") -> str:
     )
 
 
-def to_latex(result: ModelResult, *, lang: str = "en") -> str:
+def to_latex(
+    result: ModelResult, *, lang: str = "en", roles: Mapping[str, str] | None = None
+) -> str:
     """LaTeX tables (booktabs) of the same report, to paste into a paper.
 
     Parameters
@@ -141,9 +182,11 @@ def to_latex(result: ModelResult, *, lang: str = "en") -> str:
         A fitted model (see :func:`klastergeo.analysis.regression.fit`).
     lang
         The tables' language: ``"id"`` or ``"en"``.
+    roles
+        As for :func:`to_markdown`.
     """
-    parts = [f"% {_title(result, lang)}: {result.outcome} (klastergeo)"]
-    for title, frame, index in _sections(result, lang):
+    parts = [f"% {_title(result, lang, roles)} (klastergeo)"]
+    for title, frame, index in _sections(result, lang, roles):
         body = _rounded(frame, lang).to_latex(index=index, na_rep="", escape=True)
         parts.append(
             "\\begin{table}[ht]\n\\centering\n"
@@ -153,7 +196,12 @@ def to_latex(result: ModelResult, *, lang: str = "en") -> str:
 
 
 def write(
-    result: ModelResult, folder: str | Path, *, locale: str = "en", lang: str = "en"
+    result: ModelResult,
+    folder: str | Path,
+    *,
+    locale: str = "en",
+    lang: str = "en",
+    roles: Mapping[str, str] | None = None,
 ) -> dict[str, Path]:
     """Write every table of ``result`` into ``folder`` (atomically, file by file):
     ``<kind>_coefficients.csv``, ``<kind>_marginal_effects.csv``,
@@ -173,6 +221,10 @@ def write(
     lang
         The language of the reports (Markdown, HTML, LaTeX): ``"id"`` or ``"en"``; the
         CSV and JSON files keep their English names.
+    roles
+        The registry's column names of mapped roles (``tenaga_kerja`` -> ``workers``):
+        the reports title a predictor by its role; the CSV and JSON files keep the
+        user's name (``<kind>_fit.json`` lists the mapping as ``roles``).
 
     Returns
     -------
@@ -202,12 +254,13 @@ def write(
             "outcome": result.outcome,
             "predictors": list(result.predictors),
             "references": result.references,
+            "roles": dict(roles or {}),  # the registry's column -> the role it holds
             **result.fit,
         },
     )
-    write_text(paths["markdown"], to_markdown(result, lang=lang))
-    write_text(paths["html"], to_html(result, lang=lang))
-    write_text(paths["latex"], to_latex(result, lang=lang))
+    write_text(paths["markdown"], to_markdown(result, lang=lang, roles=roles))
+    write_text(paths["html"], to_html(result, lang=lang, roles=roles))
+    write_text(paths["latex"], to_latex(result, lang=lang, roles=roles))
     return paths
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from klastergeo.publish import messages
 
-__all__ = ["detail_texts", "near_miss_reasons", "reason_texts"]
+__all__ = ["CODE_TEXTS", "code_texts", "detail_texts", "near_miss_reasons", "reason_texts"]
 
 
 def near_miss_reasons(
@@ -94,6 +94,50 @@ def near_miss_reasons(
         head = t["head"].format(lq=num(lq), firms=sig(values["n_firms"][i], 6))
         reasons.append(f"{head}: {'; '.join(parts)}")
     return reasons
+
+
+#: CSV files whose columns carry codes: file stem -> column -> the catalogue group
+#: naming each code; the file gets a ``<column>_text`` beside it (the code stays).
+CODE_TEXTS: dict[str, dict[str, str]] = {
+    "missing_links": {"role": "roles", "reason": "missing_links"},
+    "related": {"role": "roles"},
+    "clark_evans": {"pattern": "patterns"},
+    "diagnosis": {"stage": "stage"},
+}
+
+
+def code_texts(frame: pd.DataFrame, stem: str, lang: str) -> pd.DataFrame:
+    """``frame`` (the table of ``<stem>.csv``) with a ``<column>_text`` right after each
+    of its code columns (:data:`CODE_TEXTS`): the codes in words of ``lang``, one
+    look-up per distinct code; a frame without them as it is.
+
+    Parameters
+    ----------
+    frame
+        The table as written (``missing_links.csv``, ``related.csv``...).
+    stem
+        The file's name without ``.csv``.
+    lang
+        ``"id"`` or ``"en"``.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"sector": ["31"], "pattern": ["clustered"]})
+    >>> code_texts(t, "clark_evans", "id").columns.tolist()
+    ['sector', 'pattern', 'pattern_text']
+    >>> code_texts(t, "clark_evans", "id")["pattern_text"].tolist()
+    ['mengelompok']
+    """
+    out = frame
+    for column, group in CODE_TEXTS.get(stem, {}).items():
+        if column not in out.columns or f"{column}_text" in out.columns:
+            continue
+        codes = out[column]
+        words = {v: messages.label(group, v, lang) for v in codes.dropna().unique()}
+        out = out.copy() if out is frame else out
+        at = list(out.columns).index(column) + 1  # right after the code
+        out.insert(at, f"{column}_text", codes.map(words).astype(object))
+    return out
 
 
 def reason_texts(reasons: pd.Series, lang: str) -> pd.Series:

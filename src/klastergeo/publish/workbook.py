@@ -33,6 +33,7 @@ import math
 import re
 import shutil
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -172,6 +173,7 @@ def write_workbook(
     rejected: pd.DataFrame,
     lang: str = "id",
     measures: pd.DataFrame | None = None,
+    roles: Mapping[str, str] | None = None,
 ) -> Path:
     """Write ``results.xlsx`` (replaced only once written whole).
 
@@ -197,6 +199,10 @@ def write_workbook(
     measures
         The statistics of the measures, firms too (``measures.csv``, long); a
         sheet after the global statistics when given and not empty.
+    roles
+        The registry's column names of mapped roles (``tenaga_kerja`` -> ``workers``):
+        the models sheet titles its terms as the model pages do
+        (:func:`klastergeo.publish.messages.term_title`).
 
     Returns
     -------
@@ -218,6 +224,7 @@ def write_workbook(
         models = pd.concat(
             [c.assign(model=kind) for kind, c in coefficients.items()], ignore_index=True
         )
+        models["term"] = [messages.term_title(v, lang, roles) for v in models["term"]]
         tables.append(_Table(t["models"], models, "models/"))
     ours = (*REJECTED_COLUMNS, "sheet_row")  # sheet_row: the row a spreadsheet shows
     own = frozenset(str(c) for c in rejected.columns if c not in ours)
@@ -544,7 +551,6 @@ _WORDS = {
     "trend": "trends",
     "category": "emerging",
     "model": "models",
-    "term": "columns",
     "measure": "columns",
     "regency": "columns",
 }
@@ -592,23 +598,10 @@ def _in_words(frame: pd.DataFrame, lang: str, raw: frozenset[str]) -> pd.DataFra
 def _codes(column: str, lang: str) -> list[tuple[str, str]]:
     """Each code of a class or code column and what it means, in ``lang``."""
     codes = messages.MESSAGES["codes"][lang]
-    if column == "spec_bin":
-        confidence = {1: 90, 2: 95, 3: 99}
-        return [
-            (
-                str(b),
-                codes["spec_pos" if b > 0 else "spec_neg"].format(confidence=confidence[abs(b)])
-                if b
-                else codes["not_sig"],
-            )
-            for b in (3, 2, 1, 0, -1, -2, -3)
-        ]
-    if column == "gi_bin":
-        return [(str(b), text) for b, text in messages.hot_spot_labels(lang).items()]
-    if column in ("lisa_quadrant", "bv_quadrant"):
-        figure = messages.text("figures", lang)
-        quadrants = (codes["lisa_0"], figure["HH"], figure["LL"], figure["LH"], figure["HL"])
-        return [(str(q), text) for q, text in enumerate(quadrants)]
+    named = messages.class_labels(column, lang)
+    if named:  # the map's wording, strongest hot spot (or not significant) first
+        order = sorted(named, reverse=True) if column in ("spec_bin", "gi_bin") else sorted(named)
+        return [(str(code), named[code]) for code in order]
     if column.endswith("_flag"):
         return [("suppressed", codes["flag"])]
     group = _WORDS.get(column)

@@ -693,10 +693,17 @@ def _write_files(
         candidates=result.candidates,
         locale=locale,
         measures=result.measures,
+        lang=config.map.lang,
     )
     _layers_and_workbook(stage, config, record, result, fitted, global_rows)
     writer.model_outputs(
-        stage, None, fitted.fitted, fitted.sample, locale=locale, lang=config.map.lang
+        stage,
+        None,
+        fitted.fitted,
+        fitted.sample,
+        locale=locale,
+        lang=config.map.lang,
+        roles=writer.model_roles(result.validation),  # tenaga_kerja: titled "Tenaga kerja"
     )
     if parts.fmap is not None:
         maps.save_map(parts.fmap, stage / "map.html")
@@ -730,4 +737,5 @@ def _layers_and_workbook(
         rejected=result.validation.rejected,
         lang=config.map.lang,
         measures=writer.measure_rows(result.measures) if result.measures else None,
+        roles=writer.model_roles(result.validation),
     )

@@ -56,6 +56,7 @@ __all__ = [
     "global_table",
     "measure_rows",
     "model_outputs",
+    "model_roles",
     "near_miss_summary",
     "rejection_report",
     "report_page",
@@ -192,6 +193,23 @@ def rejection_report(
         folder.commit(record.to_json())
 
 
+def model_roles(report: records_mod.ValidationReport) -> dict[str, str]:
+    """The registry's column names of the mapped roles a model may use as predictors
+    (``tenaga_kerja`` -> ``workers``), so that its pages title them as the workbook does.
+
+    Parameters
+    ----------
+    report
+        The validation report (its column mapping).
+    """
+    columns = report.columns
+    return {
+        str(getattr(columns, role)): role
+        for role in ("workers", "output", "investment")
+        if getattr(columns, role, None) is not None
+    }
+
+
 def model_outputs(
     folder: Path,
     report: records_mod.ValidationReport | None,
@@ -200,6 +218,7 @@ def model_outputs(
     *,
     locale: str = "en",
     lang: str = "en",
+    roles: dict[str, str] | None = None,
 ) -> None:
     """The model tables of every kind (``models/``), with the validation reports, and
     the sample they were estimated on (``models/sample.csv``) when there was one.
@@ -221,11 +240,16 @@ def model_outputs(
     lang
         The language of the model reports and of the validation reports' texts
         (``map.lang``, :func:`validation_reports`).
+    roles
+        The registry's column names of mapped roles (:func:`model_roles`); default:
+        those of ``report``.
     """
     if report is not None:
         validation_reports(folder, report, locale=locale, lang=lang)
+    if roles is None:
+        roles = {} if report is None else model_roles(report)
     for result in fitted.values():
-        model_tables.write(result, folder / "models", locale=locale, lang=lang)
+        model_tables.write(result, folder / "models", locale=locale, lang=lang, roles=roles)
     if sample is not None and fitted:
         csv(sample, folder / "models" / "sample.csv", locale=locale)
 
@@ -341,6 +365,7 @@ def run_tables(
     candidates: pd.DataFrame | None = None,
     locale: str = "en",
     measures: dict[str, pd.DataFrame] | None = None,
+    lang: str | None = None,
 ) -> None:
     """The data files of a run: areas, sentra, global statistics and profiles (the firms
     are streamed by :func:`klastergeo.app.pipeline.firm_output.write_firms`).
@@ -373,7 +398,16 @@ def run_tables(
         Per measure (firms too, first), its statistics (``measures.csv``, long, the
         columns of :data:`~klastergeo.schema.MEASURE_COLUMNS`); nothing is written
         without one.
+    lang
+        The run's language: the code columns of ``missing_links.csv``,
+        ``related.csv``, ``clark_evans.csv`` and ``diagnosis.csv`` get a
+        ``<column>_text`` in words (:func:`klastergeo.publish.sentences.code_texts`;
+        the codes stay); None to write the codes alone.
     """
+
+    def texts(frame: pd.DataFrame, stem: str) -> pd.DataFrame:
+        return frame if lang is None else sentences.code_texts(frame, stem, lang)
+
     if measures:
         csv(measure_rows(measures), folder / "measures.csv", locale=locale)
     areas_table = table.reset_index()
@@ -397,18 +431,18 @@ def run_tables(
     csv(global_stats, folder / "global.csv", index=True, locale=locale)
     csv(profiles.concentration, folder / "concentration.csv", locale=locale)
     csv(profiles.typology, folder / "typology.csv", index=True, locale=locale)
-    csv(profiles.diagnosis, folder / "diagnosis.csv", index=True, locale=locale)
+    csv(texts(profiles.diagnosis, "diagnosis"), folder / "diagnosis.csv", index=True, locale=locale)
     if members is not None:
         csv(members.reset_index(), folder / "sentra_areas.csv", locale=locale)
     if candidates is not None:
         csv(candidates.reset_index(), folder / "candidates.csv", locale=locale)
     for name, frame in profiles.patterns.items():
-        csv(frame, folder / f"{name}.csv", locale=locale)
+        csv(texts(frame, name), folder / f"{name}.csv", locale=locale)
     if profiles.colocation is not None:
         located = profiles.colocation
         csv(located.table.reset_index(), folder / "colocation.csv", locale=locale)
-        csv(located.related, folder / "related.csv", locale=locale)
-        csv(located.missing, folder / "missing_links.csv", locale=locale)
+        csv(texts(located.related, "related"), folder / "related.csv", locale=locale)
+        csv(texts(located.missing, "missing_links"), folder / "missing_links.csv", locale=locale)
     if bands is not None:
         csv(bands, folder / "scale.csv", locale=locale)
 
