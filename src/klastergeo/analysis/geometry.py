@@ -373,8 +373,8 @@ def dissolve_by_prefix(
     codes, uniques = pd.factorize(pd.Series(np.asarray(keys, dtype=object)), sort=True)
     members = pd.Series(np.arange(len(geoms))).groupby(codes).indices
     merged = np.empty(len(uniques), dtype=object)
-    for code, rows in members.items():  # one union per parent (35 to 7,285 of them)
-        merged[code] = shapely.union_all(geoms[rows])
+    for code in range(len(uniques)):  # one union per parent (35 to 7,285 of them)
+        merged[code] = shapely.union_all(geoms[members[code]])
     if gap_m > 0:
         merged = _fill_slivers(merged, metres_to_crs_units(gap_m, areas.crs))
     return gpd.GeoSeries(merged, index=pd.Index(uniques, name=None), crs=areas.crs)
