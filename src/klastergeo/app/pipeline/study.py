@@ -152,7 +152,8 @@ class StudyArea:
         """The areas of ``level`` made of the study's own areas (villages dissolved by
         their kecamatan or kabupaten code), so that their lines follow the areas'
         borders: the boundaries' coarser levels are simplified on their own, up to
-        2.4 km off the villages they hold. Computed once per study area."""
+        hundreds of metres off the villages they hold (503 m in Klaten). Computed once
+        per study area."""
         cached = _OUTLINES.get((id(self.polygons), level))
         if cached is not None and cached[0] is self.polygons:
             return cached[1]
