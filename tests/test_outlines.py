@@ -133,6 +133,19 @@ def test_study_area_outlines_dissolve_its_villages(data_dir: Path) -> None:
     assert _vertex_distances(lines, borders).max() < 0.5
 
 
+def test_a_study_beyond_the_limit_keeps_the_boundaries_polygons(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from klastergeo.app.pipeline import study as study_mod
+
+    polygons = boundaries.analysis_areas("desa", area=KLATEN, source=data_dir)
+    monkeypatch.setattr(study_mod, "DISSOLVE_MAX_AREAS", len(polygons) - 1)
+    outlines = StudyArea("admin", "desa", None, KLATEN, data_dir, polygons).outlines()
+    files = boundaries.load_areas("kecamatan", area=KLATEN, source=data_dir)
+    assert outlines is not None
+    assert outlines.geometry.geom_equals_exact(files.geometry, tolerance=0).all()
+
+
 def test_custom_polygons_have_no_outlines(tmp_path: Path) -> None:
     path = tmp_path / "zones.geojson"
     gpd.GeoDataFrame(

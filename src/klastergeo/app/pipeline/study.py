@@ -23,6 +23,12 @@ __all__ = ["StudyArea", "study_area", "study_area_name"]
 
 logger = logging.getLogger(__name__)
 
+#: Most areas whose parents' outlines are dissolved from them (:meth:`StudyArea.outlines`):
+#: a province's villages take seconds; the country's 83,402 take one to three minutes
+#: and their 514 kabupaten lines would weigh megabytes on the split national map's first
+#: page, which therefore keeps the boundaries' own coarser polygons.
+DISSOLVE_MAX_AREAS = 20_000
+
 #: The last dissolved outlines (:meth:`StudyArea.outlines`, asked for by the map and the
 #: figures), keyed by the identity of the study's polygons and the level.
 _OUTLINES: dict[tuple[int, str], tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]] = {}
@@ -125,7 +131,11 @@ class StudyArea:
 
     def outlines(self) -> gpd.GeoDataFrame | None:
         """Administrative outlines for the map, one or two levels above the analysis
-        (None for custom polygons, or where the level is missing: decoration only)."""
+        (None for custom polygons, or where the level is missing: decoration only).
+
+        For administrative areas (up to :data:`DISSOLVE_MAX_AREAS` of them) these are the
+        areas themselves dissolved by their parent's code, so that the lines follow
+        their borders; for H3 grids and larger studies, the boundaries' own polygons."""
         if not self.source.is_dir():
             return None
         depth = len(self.code.split(".")) if self.code else 0
@@ -139,7 +149,7 @@ class StudyArea:
             # Within a province, kabupaten outlines read better than 576 kecamatan.
             wanted = "kabupaten" if parent == "kecamatan" and depth <= 1 else parent
         try:
-            if self.kind == "admin":
+            if self.kind == "admin" and len(self.polygons) <= DISSOLVE_MAX_AREAS:
                 return self._dissolved(wanted)
             return boundaries.load_areas(wanted, area=self.code, source=self.source)
         except MemoryError:  # not the file's fault: the guard says which step ran out
