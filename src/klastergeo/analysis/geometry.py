@@ -322,3 +322,81 @@ def _intersecting(
     found = np.full(len(points), np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(found, point_idx, area_idx.astype(np.int64))
     return np.where(found == np.iinfo(np.int64).max, -1, found)
+
+
+def dissolve_by_prefix(
+    areas: gpd.GeoDataFrame | gpd.GeoSeries, keys: Any, *, gap_m: float = 25.0
+) -> gpd.GeoSeries:
+    """The union of the areas of each key (villages by their kecamatan or kabupaten
+    code), robust to the gaps of real borders: a hole left between areas of one key
+    narrower than ``2 * gap_m`` metres (no circle of radius ``gap_m`` fits in it) is a
+    sliver between independently simplified neighbours and is filled; wider holes (an
+    enclave, a lake, a city within its regency) stay. Overlaps are simply unioned.
+
+    Kemendagri's villages are not a valid coverage (slivers, gaps and overlaps along
+    borders), so ``shapely.coverage_union_all`` refuses them; a plain union (geopandas'
+    ``dissolve``) leaves about 27,000 sliver holes in Jawa Tengah's 35 kabupaten, each
+    an outline ring drawn inside the regency.
+
+    Parameters
+    ----------
+    areas
+        The areas' (multi)polygons, with a CRS (lon/lat or metres).
+    keys
+        One key per area (e.g. the parent's code); the result has one row per key.
+    gap_m
+        Holes into which no circle of this radius (metres) fits are filled.
+
+    Returns
+    -------
+    geopandas.GeoSeries
+        The dissolved (multi)polygons indexed by key (sorted), in the CRS of ``areas``.
+
+    Examples
+    --------
+    Two squares of one key with a 1 cm slit between them, closed by a strip above and
+    one below (a sliver hole), and a square of another key:
+
+    >>> import shapely, geopandas as gpd
+    >>> sq = gpd.GeoSeries(
+    ...     [shapely.box(0, 0, 100, 100), shapely.box(100.01, 0, 200, 100),
+    ...      shapely.box(0, 100, 200, 110), shapely.box(0, -10, 200, 0),
+    ...      shapely.box(0, 200, 100, 300)], crs=32749)
+    >>> out = dissolve_by_prefix(sq, ["a", "a", "a", "a", "b"], gap_m=1.0)
+    >>> out.index.tolist(), out.area.round(2).tolist()
+    (['a', 'b'], [24000.0, 10000.0])
+    """
+    geoms = np.asarray(
+        areas.geometry.values if isinstance(areas, gpd.GeoDataFrame) else areas.values,
+        dtype=object,
+    )
+    codes, uniques = pd.factorize(pd.Series(np.asarray(keys, dtype=object)), sort=True)
+    members = pd.Series(np.arange(len(geoms))).groupby(codes).indices
+    merged = np.empty(len(uniques), dtype=object)
+    for code in range(len(uniques)):  # one union per parent (35 to 7,285 of them)
+        merged[code] = shapely.union_all(geoms[members[code]])
+    if gap_m > 0:
+        merged = _fill_slivers(merged, metres_to_crs_units(gap_m, areas.crs))
+    return gpd.GeoSeries(merged, index=pd.Index(uniques, name=None), crs=areas.crs)
+
+
+def _fill_slivers(geoms: NDArray[np.object_], radius: float) -> NDArray[np.object_]:
+    """``geoms`` with every hole that holds no circle of ``radius`` removed."""
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    polygonal = shapely.get_type_id(parts) == 3  # a union of areas is polygonal anyway
+    parts, owner = parts[polygonal], owner[polygonal]
+    rings, part_of = shapely.get_rings(parts, return_index=True)
+    first = np.r_[True, part_of[1:] != part_of[:-1]]  # each part's exterior comes first
+    keep = first.copy()
+    holes = np.flatnonzero(~first)
+    if len(holes):
+        shapes = shapely.polygons(rings[holes])
+        # a hole smaller than the circle cannot hold it: most slivers go without a look
+        ample = np.flatnonzero(shapely.area(shapes) >= np.pi * radius**2)
+        circles = shapely.maximum_inscribed_circle(shapes[ample], tolerance=radius / 10)
+        keep[holes[ample]] = shapely.length(circles) >= radius
+    polygons = shapely.polygons(rings[keep], indices=part_of[keep])
+    out = np.asarray(shapely.multipolygons(polygons, indices=owner), dtype=object)
+    single = shapely.get_num_geometries(out) == 1
+    out[single] = shapely.get_geometry(out[single], 0)
+    return out

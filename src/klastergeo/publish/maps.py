@@ -1452,7 +1452,7 @@ def _outline_payload(outlines: gpd.GeoDataFrame, t: dict[str, str]) -> dict[str,
     tooltips name each area with its parent)."""
     if outlines.empty:
         return None
-    light = light_shapes(outlines[["name", outlines.geometry.name]], tolerance_m=100)
+    light = light_shapes(outlines[["name", outlines.geometry.name]], tolerance_m=50)
     return {
         "q": Q,
         "label": t["outline"],

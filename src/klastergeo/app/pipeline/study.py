@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from klastergeo.analysis import aggregate
-from klastergeo.analysis.geometry import locate_points
+from klastergeo.analysis.geometry import dissolve_by_prefix, locate_points
 from klastergeo.app.config import ADMIN_LEVELS, RunConfig, parse_level
 from klastergeo.errors import ConfigError, DataError
 from klastergeo.io import boundaries
@@ -22,6 +22,16 @@ from klastergeo.io import boundaries
 __all__ = ["StudyArea", "study_area", "study_area_name"]
 
 logger = logging.getLogger(__name__)
+
+#: Most areas whose parents' outlines are dissolved from them (:meth:`StudyArea.outlines`):
+#: a province's villages take seconds; the country's 83,402 take one to three minutes
+#: and their 514 kabupaten lines would weigh megabytes on the split national map's first
+#: page, which therefore keeps the boundaries' own coarser polygons.
+DISSOLVE_MAX_AREAS = 20_000
+
+#: The last dissolved outlines (:meth:`StudyArea.outlines`, asked for by the map and the
+#: figures), keyed by the identity of the study's polygons and the level.
+_OUTLINES: dict[tuple[int, str], tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]] = {}
 
 AreaKind = Literal["admin", "h3", "custom"]
 
@@ -121,7 +131,11 @@ class StudyArea:
 
     def outlines(self) -> gpd.GeoDataFrame | None:
         """Administrative outlines for the map, one or two levels above the analysis
-        (None for custom polygons, or where the level is missing: decoration only)."""
+        (None for custom polygons, or where the level is missing: decoration only).
+
+        For administrative areas (up to :data:`DISSOLVE_MAX_AREAS` of them) these are the
+        areas themselves dissolved by their parent's code, so that the lines follow
+        their borders; for H3 grids and larger studies, the boundaries' own polygons."""
         if not self.source.is_dir():
             return None
         depth = len(self.code.split(".")) if self.code else 0
@@ -135,12 +149,40 @@ class StudyArea:
             # Within a province, kabupaten outlines read better than 576 kecamatan.
             wanted = "kabupaten" if parent == "kecamatan" and depth <= 1 else parent
         try:
+            if self.kind == "admin" and len(self.polygons) <= DISSOLVE_MAX_AREAS:
+                return self._dissolved(wanted)
             return boundaries.load_areas(wanted, area=self.code, source=self.source)
         except MemoryError:  # not the file's fault: the guard says which step ran out
             raise
         except Exception as err:  # outlines are decoration: a missing level must not fail
             logger.warning("no %s outlines for the map: %s", wanted, err)
             return None
+
+    def _dissolved(self, level: str) -> gpd.GeoDataFrame:
+        """The areas of ``level`` made of the study's own areas (villages dissolved by
+        their kecamatan or kabupaten code), so that their lines follow the areas'
+        borders: the boundaries' coarser levels are simplified on their own, up to
+        hundreds of metres off the villages they hold (503 m in Klaten). Computed once
+        per study area."""
+        cached = _OUTLINES.get((id(self.polygons), level))
+        if cached is not None and cached[0] is self.polygons:
+            return cached[1]
+        depth = ADMIN_LEVELS.index(level) + 1
+        codes = pd.Series(self.polygons.index.astype(str), dtype=object)
+        keys = codes.str.split(".").str[:depth].str.join(".")
+        shapes = dissolve_by_prefix(self.polygons, keys.to_numpy())
+        names = boundaries.load_names(
+            level, area=self.code[:2] if self.code else None, source=self.source
+        )
+        out = gpd.GeoDataFrame(
+            {"name": names.reindex(shapes.index).to_numpy(dtype=object)},
+            geometry=shapes.to_numpy(),
+            index=pd.Index(shapes.index, name="area_code"),
+            crs=self.polygons.crs,
+        )
+        _OUTLINES.clear()  # one study area at a time: a national dissolve is large
+        _OUTLINES[(id(self.polygons), level)] = (self.polygons, out)
+        return out
 
     def provinces(self) -> gpd.GeoDataFrame | None:
         """The provinces of the study area (drawn by a split national map), or None for
