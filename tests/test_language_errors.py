@@ -36,9 +36,7 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     a typo."""
     folder = tmp_path_factory.mktemp("errors")
     registry = custom_study(folder, (4, 4), {"r1c1": 20}, background={"10": 3}, seed=1)
-    registry.rename(columns={"workers": "tenaga_kerja"}).to_csv(
-        folder / "firms.csv", index=False
-    )
+    registry.rename(columns={"workers": "tenaga_kerja"}).to_csv(folder / "firms.csv", index=False)
     (folder / "zero.csv").write_bytes(b"")
     (folder / "notes.txt").write_text("hello\n", encoding="utf-8")
     (folder / "letter.docx").write_text("x", encoding="utf-8")
@@ -89,7 +87,11 @@ REAL = {
     "area closest": (["--area", "Kota Slemn"], "area_unknown", "closest names"),
     "area ambiguous": (["--area", "Semarang"], "area_ambiguous", "matches 2 areas"),
     "area code": (["--area", "99.99"], "area_code_unknown", "selects no desa"),
-    "level missing": (["--boundaries", "{levels}", "--level", "desa"], "boundaries_level", "no desa"),
+    "level missing": (
+        ["--boundaries", "{levels}", "--level", "desa"],
+        "boundaries_level",
+        "no desa",
+    ),
     "outside": (["--area", "34.04"], "outside_area", "lie outside the study area"),
 }
 
@@ -191,7 +193,9 @@ def test_the_indonesian_error_texts_carry_no_english_words() -> None:
         (ConfigError("keyed", key="no_such_key"), "keyed"),  # a key the catalogue lacks
         (ConfigError("short", key="config_missing"), "short"),  # a value missing
         (
-            ConfigError("x", key="problems", params={"problems": ["one", Phrase("two", "no_problems")]}),
+            ConfigError(
+                "x", key="problems", params={"problems": ["one", Phrase("two", "no_problems")]}
+            ),
             "one; " + ERRORS["id"]["no_problems"],
         ),
     ],
@@ -211,5 +215,3 @@ def test_a_keyed_error_stays_english_for_the_library(study: Path) -> None:
     assert _console.error_text(caught.value, "id") == ERRORS["id"]["records_missing"].format(
         path=repr(str(study / "nope.csv"))
     )
-
-

@@ -146,7 +146,7 @@ def type_problems(options: Any) -> list[str]:
     """
     section = options.SECTION
     hints = typing.get_type_hints(type(options))
-    problems = []
+    problems: list[str] = []
     for item in fields(options):
         value = getattr(options, item.name)
         hint = hints[item.name]
@@ -188,7 +188,9 @@ def choice_problem(name: str, value: object, allowed: object) -> str | None:
     if value not in options:
         choices = ", ".join(map(repr, options))
         problem = f"{name}={value!r} is not accepted; use one of {choices}"
-        return Phrase(problem, "option_choice", {"name": name, "value": repr(value), "choices": choices})
+        return Phrase(
+            problem, "option_choice", {"name": name, "value": repr(value), "choices": choices}
+        )
     return None
 
 
@@ -207,7 +209,11 @@ def at_least(name: str, value: float, low: float, *, integer: bool = False) -> s
 
 def positive(name: str, value: float) -> str | None:
     problem = f"{name}={value!r} must be positive"
-    return None if value > 0 else Phrase(problem, "option_positive", {"name": name, "value": repr(value)})
+    return (
+        None
+        if value > 0
+        else Phrase(problem, "option_positive", {"name": name, "value": repr(value)})
+    )
 
 
 def at_most(name: str, value: float, high: float, why: str = "") -> str | None:

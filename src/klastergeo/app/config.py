@@ -448,9 +448,7 @@ class AnalysisOptions(Options):
                 " (p-values below 1e-5 need the analytical z: permutations = 0)",
             ),
             at_least("analysis.seed", self.seed, 0, integer=True),
-            None
-            if 0 < self.alpha < 1
-            else _between("analysis.alpha", self.alpha),
+            None if 0 < self.alpha < 1 else _between("analysis.alpha", self.alpha),
             choice_problem("analysis.weights", self.weights, WeightsKind),
             choice_problem("analysis.islands", self.islands, IslandPolicy),
             choice_problem("analysis.alternative", self.alternative, AlternativeKind),

@@ -3,9 +3,9 @@
 Everything the console itself words is in the run's language (``map.lang``, ``--lang``:
 the catalogue's ``terminal`` and ``progress`` groups, :mod:`klastergeo.publish.messages`),
 and so are the errors a new user meets first (those with a key of the ``errors`` group,
-:func:`error_text`); other errors and notes are the library's English. Nothing printed is read as rich
-markup (paths, column names and messages may hold ``[``), and control characters are
-shown as escapes.
+:func:`error_text`); other errors and notes are the library's English. Nothing printed
+is read as rich markup (paths, column names and messages may hold ``[``), and control
+characters are shown as escapes.
 """
 
 from __future__ import annotations

@@ -267,7 +267,7 @@ def load_areas(
         name_col = name_col or _guess(frame, ("nama", "name", "area_name"), None, path)
     _check_columns(frame, path, id_col, name_col)
     if frame.empty and filters:  # no province of the code's first two digits
-        assert area is not None
+        assert area is not None and id_col is not None
         raise _selects_nothing(area, level, path, id_col)
     if frame.empty:
         raise BoundaryError(f"boundaries {str(path)!r} hold no areas")

@@ -410,9 +410,9 @@ def _where(found: Coverage, about: str) -> str:
     if rest:
         kind = "provinces" if spread else "regencies"
         other = f"{len(table) - _LISTED} other {kind}: {about}{int(rest):,}"
-        named = {"n": len(table) - _LISTED, "about": _about(about), "count": f"{int(rest):,}"}
+        counted = {"n": len(table) - _LISTED, "about": _about(about), "count": f"{int(rest):,}"}
         key = {"provinces": "other_provinces", "regencies": "other_regencies"}[kind]
-        parts.append(Phrase(other, key, named))
+        parts.append(Phrase(other, key, counted))
     if spread:
         parts.append(f"(over {len(found.regencies):,} regencies)")
     if found.nowhere:
