@@ -147,7 +147,12 @@ def _level_file(source: Path, level: str) -> Path:
             f"no {level} boundaries in {str(source)!r} (found: {', '.join(present) or 'none'}); "
             f"run: klastergeo boundaries download --level {level}",
             key="boundaries_level",
-            params={"level": level, "path": repr(str(source)), "found": ", ".join(present)},
+            params={
+                "level": level,
+                "path": repr(str(source)),
+                "found": ", ".join(present),
+                "download": f"klastergeo boundaries download --level {level}",
+            },
         )
     return path
 
@@ -951,22 +956,40 @@ def resolve_area_name(
                 )
             return str(row["area_code"])
         if len(hits) > 1:
-            named = {
-                "area": repr(text),
-                "n": len(hits),
-                "areas": _listed(hits, source),
-                "code": hits.iloc[0]["area_code"],
-                "kind_name": repr(_with_kind(hits.iloc[-1])),
-            }
-            raise ConfigError(
-                f"area {text!r} "
-                + ("matches" if label == "exact" else "is as similar to")
-                + f" {len(hits)} areas: {_listed(hits, source)}; pass a code (e.g. --area "
-                f"{hits.iloc[0]['area_code']}) or a kind word and the name (e.g. --area "
-                f"{_with_kind(hits.iloc[-1])!r})",
-                key="area_ambiguous" if label == "exact" else "area_ambiguous_similar",
-                params=named,
-            )
+            raise _ambiguous(text, hits, label, source)
+    raise _unknown_area(text, found, table, similarity, source)
+
+
+def _ambiguous(text: str, hits: pd.DataFrame, label: str, source: str | Path | None) -> ConfigError:
+    """The error of an area name that fits several areas equally (``label``: exactly or
+    as similarly)."""
+    named = {
+        "area": repr(text),
+        "n": len(hits),
+        "areas": _listed(hits, source),
+        "code": hits.iloc[0]["area_code"],
+        "kind_name": repr(_with_kind(hits.iloc[-1])),
+    }
+    return ConfigError(
+        f"area {text!r} "
+        + ("matches" if label == "exact" else "is as similar to")
+        + f" {len(hits)} areas: {_listed(hits, source)}; pass a code (e.g. --area "
+        f"{hits.iloc[0]['area_code']}) or a kind word and the name (e.g. --area "
+        f"{_with_kind(hits.iloc[-1])!r})",
+        key="area_ambiguous" if label == "exact" else "area_ambiguous_similar",
+        params=named,
+    )
+
+
+def _unknown_area(
+    text: str,
+    found: pd.DataFrame,
+    table: pd.DataFrame,
+    similarity: float,
+    source: str | Path | None,
+) -> ConfigError:
+    """The error of an area name that is no area's: the names like it, else the closest
+    ones (and the areas of another kind with the name)."""
     shown = found.loc[found["match"] != "exact"]
     hint: str = ""
     if len(shown):
@@ -1000,12 +1023,17 @@ def resolve_area_name(
                 {"closest": hint, "areas": areas},
             )
             example = str(other["area_code"].iloc[0])
-    raise ConfigError(
+    return ConfigError(
         f"area {text!r} is not the name of a province, regency or district{hint}; pass a "
         f"code (e.g. --area {example}), or look one up with klastergeo boundaries find "
         f"{text!r}",
         key="area_unknown",
-        params={"area": repr(text), "hint": hint, "example": example},
+        params={
+            "area": repr(text),
+            "hint": hint,
+            "example": example,
+            "find": f"klastergeo boundaries find {text!r}",
+        },
     )
 
 

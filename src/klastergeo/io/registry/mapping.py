@@ -90,6 +90,16 @@ def _flag(role: str) -> str:
     return "--coords-col" if role == "coordinates" else f"--{role.replace('_', '-')}-col"
 
 
+def _absent(chosen: str, role: str, frame_columns: list[str]) -> str:
+    """The problem of a column named for ``role`` that the file does not have (with the
+    names like it)."""
+    close = difflib.get_close_matches(chosen, frame_columns, n=3)
+    hint = f" (did you mean {preview(close)}?)" if close else ""
+    problem = f"column {chosen!r} for {role} is not in the file{hint}"
+    named = {"column": repr(chosen), "flag": _flag(role), "close": preview(close)}
+    return Phrase(problem, "column_absent_close" if close else "column_absent", named)
+
+
 def _required(
     resolved: Mapping[str, str | None],
     problems: list[str],
@@ -183,14 +193,7 @@ def resolve_columns(
         chosen = getattr(given, role)
         if chosen is not None:
             if chosen not in frame_columns:
-                close = difflib.get_close_matches(chosen, frame_columns, n=3)
-                hint = f" (did you mean {preview(close)}?)" if close else ""
-                problem = f"column {chosen!r} for {role} is not in the file{hint}"
-                named = {"column": repr(chosen), "flag": _flag(role)}
-                if close:
-                    named["close"] = preview(close)
-                key = "column_absent_close" if close else "column_absent"
-                problems.append(Phrase(problem, key, named))
+                problems.append(_absent(chosen, role, frame_columns))
             resolved[role] = chosen
             continue
         groups = detection.found.get(role, [])
