@@ -742,9 +742,6 @@ SLOW_CASES = {
 }
 
 
-@pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_CASES else n for n in CASES]
-)
 #: The cases whose message the command line prints in the run's language (the catalogue's
 #: ``errors`` group): their English message, matched here, is the one of ``--lang en``
 #: (the Indonesian ones: tests/test_language_errors.py).
@@ -756,6 +753,9 @@ TRANSLATED = {
 }  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_CASES else n for n in CASES]
+)
 def test_exit_code_and_message(
     name: str, study: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
