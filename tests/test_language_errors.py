@@ -78,6 +78,8 @@ LATTICE = {
     "negative": (["--permutations", "-3"], "option_not_negative", "must be zero or positive"),
     "whole": (["--set", "analysis.seed=abc"], "option_type", "it must be a whole number"),
     "boundaries": (["--boundaries", "{study}/nope"], "boundaries_missing", "is neither"),
+    "area id col": (["--area-id-col", "kode_desa"], "boundaries_column", "have no column"),
+    "area name col": (["--area-name-col", "nm"], "boundaries_column", "have no column 'nm'"),
     "out": (["--out", "/proc/klastergeo-out"], "output_unwritable", "cannot write"),
 }
 
@@ -100,7 +102,7 @@ def _without_values(text: str) -> str:
     """``text`` without what it quotes (paths, values, names), the columns it lists, the
     configuration keys (``area.max_outside``) and the commands it shows."""
     text = re.sub(r"'[^']*'", " ", text)
-    text = re.sub(r"(Kolom dalam berkas|The file's columns are):.*", " ", text)
+    text = re.sub(r"(Kolom dalam berkas|kolomnya|The file's columns are):.*", " ", text)
     text = re.sub(r"(kunci|bagian) yang dikenal:[^;]*", " ", text)  # names of keys
     text = re.sub(r"\b[a-z_]+\.[a-z_]+\b", " ", text)
     return re.sub(r"`?klastergeo( [a-z]+)+`?", " ", text)

@@ -260,6 +260,7 @@ def load_areas(
     (['Z1', 'Z2'], ['Zona Barat', 'Zona Timur'])
     """
     path = resolve_source(source)
+    filters = None
     if path.is_dir():
         if id_col is None and area is not None:
             area = check_area_code(area)
@@ -366,11 +367,18 @@ def _check_columns(
     frame: gpd.GeoDataFrame, path: Path, id_col: str | None, name_col: str | None
 ) -> None:
     """The id and name columns exist and are not the geometry."""
-    for column in (id_col, name_col):
+    for column, flag in ((id_col, "--area-id-col"), (name_col, "--area-name-col")):
         if column is not None and column not in frame.columns:
+            columns = ", ".join(map(str, frame.columns))
             raise BoundaryError(
-                f"boundaries {str(path)!r} have no column {column!r}; columns: "
-                f"{', '.join(map(str, frame.columns))}"
+                f"boundaries {str(path)!r} have no column {column!r}; columns: {columns}",
+                key="boundaries_column",
+                params={
+                    "path": repr(str(path)),
+                    "column": repr(column),
+                    "flag": flag,
+                    "columns": columns,
+                },
             )
         if column is not None and column == frame.geometry.name:
             raise BoundaryError(
