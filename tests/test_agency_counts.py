@@ -309,7 +309,7 @@ def test_strict_stops_on_a_bad_row_but_not_on_a_totals_row(study: Path, tmp_path
 def test_nothing_usable_exits_2(study: Path, tmp_path: Path) -> None:
     wide = _podes(planted()).astype(object)
     wide["Kode Wilayah"] = wide["Kode Wilayah"].str.replace("99.", "98.", regex=False)
-    done = _run(study, tmp_path, wide)
+    done = _run(study, tmp_path, wide, "--lang", "en")  # the library's English message
     assert done.exit_code == 2
     assert "none kept" in done.output and "unknown_area: 36" in done.output
 
@@ -626,7 +626,8 @@ def test_count_cells_as_bps_writes_them(cell: str, count: float) -> None:
 
 
 def test_missing_counts_file_and_h3_exit_2(study: Path, tmp_path: Path) -> None:
-    done = runner.invoke(app, [*_args(study, tmp_path / "out"), "--counts", "nowhere.csv"])
+    args = [*_args(study, tmp_path / "out"), "--counts", "nowhere.csv"]
+    done = runner.invoke(app, [*args, "--lang", "en"])  # the library's English message
     assert done.exit_code == 2
     assert "counts file 'nowhere.csv' does not exist" in done.output
     done = _run(study, tmp_path, _podes(planted()), "--level", "h3:8")

@@ -120,7 +120,8 @@ def test_the_command_line_reads_a_typo_as_placement_does(data_dir: Path, tmp_pat
     read = runner.invoke(app, [*base, "--out", str(tmp_path / "a")], env=env)
     assert read.exit_code == 0, read.output
     assert '"code": "33.10"' in (tmp_path / "a" / "summary.json").read_text(encoding="utf-8")
-    exact = [*base, "--name-similarity", "100", "--out", str(tmp_path / "b")]
+    # the library's English message (--lang en; Indonesian: tests/test_language_errors.py)
+    exact = [*base, "--name-similarity", "100", "--lang", "en", "--out", str(tmp_path / "b")]
     refused = runner.invoke(app, exact, env=env)
     assert refused.exit_code == 2
     assert "closest names: 33.10 Kabupaten Klaten (83)" in " ".join(refused.output.split())
@@ -423,7 +424,7 @@ def test_a_district_given_for_its_regency_stops_and_names_the_regency(
 ) -> None:
     path, total, in_ceper = klaten
     assert total == 300 and 0 < in_ceper < total / 2
-    result = _validate(path, tmp_path / "out", "Ceper", data_dir)
+    result = _validate(path, tmp_path / "out", "Ceper", data_dir, "--lang", "en")
     assert result.exit_code == 2, result.output
     text = " ".join(result.output.split())
     assert f"{total - in_ceper:,} of the {total:,} records" in text
@@ -455,7 +456,7 @@ def test_records_placed_by_village_code_name_their_regency_too(
             "KBLI": "25991",
         }
     ).to_csv(tmp_path / "dinas.csv", index=False)
-    result = _validate(tmp_path / "dinas.csv", tmp_path / "out", "Ceper", data_dir)
+    result = _validate(tmp_path / "dinas.csv", tmp_path / "out", "Ceper", data_dir, "--lang", "en")
     assert result.exit_code == 2, result.output
     text = " ".join(result.output.split())
     assert f"{250 - in_ceper} of the 250 records" in text

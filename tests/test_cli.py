@@ -164,10 +164,14 @@ def test_strict_turns_problems_into_exit_2(small_study: Path, tmp_path: Path) ->
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["run", "--records", "missing.csv"], "does not exist"),
+        # the library's English: --lang en (Indonesian: tests/test_language_errors.py)
+        (["run", "--records", "missing.csv", "--lang", "en"], "does not exist"),
         (["run"], "no records file given"),
         (["run", "--records", "x.csv", "--level", "rt"], "level 'rt' is not known"),
-        (["run", "--config", "missing.toml"], "config file 'missing.toml' does not exist"),
+        (
+            ["run", "--config", "missing.toml", "--lang", "en"],
+            "config file 'missing.toml' does not exist",
+        ),
         (["boundaries", "download", "--level", "dusun"], "level(s) 'dusun' are not one of"),
     ],
 )
@@ -249,7 +253,7 @@ def test_flags_come_from_the_configuration_table(monkeypatch: pytest.MonkeyPatch
     assert settings.model.predictors == ("a", "b") and settings.map.lang == "en"
     assert settings.analysis.alpha == 0.1 and settings.sentra.min_samples == 4
     assert settings.map.title == "Peta sentra Jawa"
-    bad = _run("run", "--set", "analysis.nope=1")
+    bad = _run("run", "--set", "analysis.nope=1", "--lang", "en")
     assert bad.exit_code == 2 and "'analysis.nope' is not a configuration key" in bad.output
     # the help of every command shows the table's help texts
     for command, own in (("sentra", "Borders closer than"), ("model", "0/1 column to explain")):

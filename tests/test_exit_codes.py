@@ -742,6 +742,17 @@ SLOW_CASES = {
 }
 
 
+#: The cases whose message the command line prints in the run's language (the catalogue's
+#: ``errors`` group): their English message, matched here, is the one of ``--lang en``
+#: (the Indonesian ones: tests/test_language_errors.py).
+TRANSLATED = {
+    "out not writable", "disk full", "area code as a number", "nan in TOML", "nan flag",
+    "negative seed", "unknown key", "config is a folder", "records is a folder",
+    "markup in a path", "markup in a header", "empty CSV", "columns differing by case",
+    "nothing kept", "validate, nothing kept",
+}  # fmt: skip
+
+
 @pytest.mark.parametrize(
     "name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_CASES else n for n in CASES]
 )
@@ -752,6 +763,8 @@ def test_exit_code_and_message(
 
     make, code, message = CASES[name]
     args, env = make(study, tmp_path)
+    if name in TRANSLATED:
+        args = [*args, "--lang", "en"]
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     result = runner.invoke(app, args, catch_exceptions=False)

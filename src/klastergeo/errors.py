@@ -10,11 +10,19 @@ the input, the offending value(s) and what is accepted.
   the data) and :class:`ModelError` (a regression that cannot be estimated);
 - :class:`OutputError`: where outputs go (paths, permissions, a full disk);
 - :class:`DownloadError`: fetching boundary sources.
+
+A message is English (``str(err)``: logs, the library). The errors a new user meets first
+also carry a catalogue key and the values the message names (``key``, ``params``; parts of
+a message built from several are :class:`Phrase`), so that the command line can print them
+in the run's language (the catalogue's ``errors`` group); an error without a key is printed
+as its English message.
 """
 
 from __future__ import annotations
 
 import errno
+from collections.abc import Mapping
+from typing import Any
 
 __all__ = [
     "BoundaryError",
@@ -24,14 +32,65 @@ __all__ = [
     "KlastergeoError",
     "ModelError",
     "OutputError",
+    "Phrase",
     "StatisticsError",
     "ValidationError",
     "memory_exhausted",
 ]
 
 
+class Phrase(str):
+    """A part of an error message: its English text (the string itself, so that parts
+    join as text do) with its catalogue key and the values it names (text, a
+    :class:`Phrase`, an error, or a list of them, joined by ``"; "``).
+
+    Examples
+    --------
+    >>> part = Phrase("no lat column found", "no_column", {"role": "lat"})
+    >>> part + "; more", part.key
+    ('no lat column found; more', 'no_column')
+    """
+
+    key: str
+    params: dict[str, object]
+
+    def __new__(cls, english: str, key: str, params: Mapping[str, object] | None = None) -> Phrase:
+        self = super().__new__(cls, english)
+        self.key = key
+        self.params = dict(params or {})
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Phrase, (str(self), self.key, self.params))
+
+
 class KlastergeoError(ValueError):
-    """Base class: the input (file, option, configuration) cannot be used as given."""
+    """Base class: the input (file, option, configuration) cannot be used as given.
+
+    Parameters
+    ----------
+    *args
+        The English message (``str(err)``).
+    key
+        The message's key in the catalogue's ``errors`` group, if it has one.
+    params
+        The values the message names, by the catalogue text's placeholders (text, a
+        :class:`Phrase`, an error, or a list of them).
+
+    Examples
+    --------
+    >>> err = ConfigError("config file 'a.toml' does not exist", key="config_missing",
+    ...                   params={"path": "'a.toml'"})
+    >>> str(err), err.key
+    ("config file 'a.toml' does not exist", 'config_missing')
+    """
+
+    def __init__(
+        self, *args: object, key: str | None = None, params: Mapping[str, object] | None = None
+    ) -> None:
+        super().__init__(*args)
+        self.key = key
+        self.params: dict[str, object] = dict(params or {})
 
 
 class ConfigError(KlastergeoError):

@@ -18,7 +18,7 @@ from dataclasses import field, fields
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Union, get_args, get_origin
 
-from klastergeo.errors import ConfigError
+from klastergeo.errors import ConfigError, Phrase
 
 __all__ = [
     "PATH_KEYS",
@@ -146,47 +146,74 @@ def type_problems(options: Any) -> list[str]:
     """
     section = options.SECTION
     hints = typing.get_type_hints(type(options))
-    problems = []
+    problems: list[str] = []
     for item in fields(options):
         value = getattr(options, item.name)
         hint = hints[item.name]
         if conforms(value, hint):
             continue
         name = f"{section}.{item.name}"
-        wanted = describe(hint)
+        wanted = _wanted(hint)
+        named = {"name": name, "value": repr(value), "wanted": wanted}
         if isinstance(value, float) and not math.isfinite(value):
-            problems.append(f"{name}={value!r} is not accepted: it must be a finite number")
+            problem = f"{name}={value!r} is not accepted: it must be a finite number"
+            problems.append(Phrase(problem, "option_finite", named))
         elif (
             isinstance(value, int | float)
             and not isinstance(value, bool)
             and conforms(str(value), hint)
         ):
-            problems.append(
-                f'{name}={value!r} is a number; it must be {wanted}: {item.name} = "{value}"'
-            )
+            problem = f'{name}={value!r} is a number; it must be {wanted}: {item.name} = "{value}"'
+            named.update(key=item.name, text=str(value))
+            problems.append(Phrase(problem, "option_number", named))
         else:
-            problems.append(f"{name}={value!r} is not accepted: it must be {wanted}")
+            problem = f"{name}={value!r} is not accepted: it must be {wanted}"
+            problems.append(Phrase(problem, "option_type", named))
     return problems
+
+
+def _wanted(hint: Any) -> str:
+    """What a field accepts (:func:`describe`), as a part of a message that the command
+    line words in the run's language when it is a plain kind or a choice."""
+    wanted = describe(hint)
+    if get_origin(hint) is Literal:
+        return Phrase(wanted, "wanted_choice", {"choices": wanted.removeprefix("one of ")})
+    kinds = {bool: "wanted_bool", int: "wanted_int", float: "wanted_float", str: "wanted_text"}
+    kinds[Path] = "wanted_path"
+    return Phrase(wanted, kinds[hint]) if hint in kinds else wanted
 
 
 def choice_problem(name: str, value: object, allowed: object) -> str | None:
     options = get_args(allowed)
     if value not in options:
-        return f"{name}={value!r} is not accepted; use one of {', '.join(map(repr, options))}"
+        choices = ", ".join(map(repr, options))
+        problem = f"{name}={value!r} is not accepted; use one of {choices}"
+        return Phrase(
+            problem, "option_choice", {"name": name, "value": repr(value), "choices": choices}
+        )
     return None
 
 
 def at_least(name: str, value: float, low: float, *, integer: bool = False) -> str | None:
+    named: dict[str, object] = {"name": name, "value": repr(value)}
     if integer and (isinstance(value, bool) or not isinstance(value, int)):
-        return f"{name}={value!r} must be a whole number"
+        return Phrase(f"{name}={value!r} must be a whole number", "option_whole", named)
     if value < low:
         words = {0: "zero or positive", 1: "positive" if integer else "at least 1"}
-        return f"{name}={value!r} must be {words.get(int(low), f'at least {low:g}')}"
+        said = words.get(int(low), f"at least {low:g}")
+        key = {"zero or positive": "option_not_negative", "positive": "option_positive"}
+        named["low"] = f"{low:g}"
+        return Phrase(f"{name}={value!r} must be {said}", key.get(said, "option_at_least"), named)
     return None
 
 
 def positive(name: str, value: float) -> str | None:
-    return None if value > 0 else f"{name}={value!r} must be positive"
+    problem = f"{name}={value!r} must be positive"
+    return (
+        None
+        if value > 0
+        else Phrase(problem, "option_positive", {"name": name, "value": repr(value)})
+    )
 
 
 def at_most(name: str, value: float, high: float, why: str = "") -> str | None:
@@ -233,7 +260,7 @@ class Options:
         if not problems:
             problems = [p for p in self._problems() if p]
         if problems:
-            raise ConfigError("; ".join(problems))
+            raise ConfigError("; ".join(problems), key="problems", params={"problems": problems})
 
     def _problems(self) -> list[str | None]:
         return []

@@ -640,6 +640,8 @@ def test_custom_boundaries_are_read_or_refused_clearly(
             str(path),
             "--out",
             str(tmp_path / "out"),
+            "--lang",  # the library's English messages (Indonesian: test_language_errors)
+            "en",
         ],
         catch_exceptions=False,
     )

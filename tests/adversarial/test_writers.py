@@ -28,7 +28,7 @@ from typer.testing import CliRunner
 from klastergeo.app.cli import app
 from klastergeo.app.console import literal
 from klastergeo.io import files as _io
-from klastergeo.publish import gis, workbook
+from klastergeo.publish import gis, messages, workbook
 from klastergeo.publish.record import RunRecord
 from tests.worlds.lattice import custom_study
 
@@ -530,6 +530,18 @@ def test_a_gdal_error_that_is_not_the_disk_stays_a_bug(
     assert result.exit_code == 1 and "galat internal: DataSourceError" in result.output
 
 
+def _full_disk(path: Path, option: str) -> str:
+    """The message of a full disk met writing ``path`` of the ``option`` folder, in
+    Indonesian (the catalogue's ``errors`` group)."""
+    said = messages.text("errors", "id")
+    return said["output_unwritable"].format(
+        path=repr(str(path)),
+        what=said["doing_writing"].format(folder=option),
+        why=said["why_enospc"],
+        hint=said["hint_space"].format(option=option),
+    )
+
+
 def test_a_full_disk_met_by_arrow_names_the_file(
     study: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -541,7 +553,8 @@ def test_a_full_disk_met_by_arrow_names_the_file(
 
     monkeypatch.setattr(pd.DataFrame, "to_parquet", full)
     out = tmp_path / "out"
-    result = _invoke([*_args(study, out, command="sentra"), "--set", 'report.figures="none"'])
+    args = [*_args(study, out, command="sentra"), "--set", 'report.figures="none"']
+    result = _invoke([*args, "--lang", "en"])  # the library's English message
     assert result.exit_code == 2, result.output
     text = " ".join(result.output.split())
     assert f"cannot write '{out / 'areas.parquet'}' (writing the --out folder)" in text
@@ -562,8 +575,8 @@ def test_publish_onto_a_full_disk_names_the_site_file(
     result = _invoke(["publish", str(run[0]), "--site", str(site)])
     assert result.exit_code == 2, result.output
     text = " ".join(result.output.split())
-    assert f"cannot write '{site / 'report.html'}' (writing the --site folder)" in text
-    assert "free some disk space or choose --site on another disk" in text
+    # the run's language (Indonesian): publish speaks it (the English: test above)
+    assert _full_disk(site / "report.html", "--site") in text
     assert not site.exists()
 
 
@@ -587,7 +600,7 @@ def test_publish_copytree_errors_are_exit_2(
     result = _invoke(["publish", str(out), "--site", str(site)])
     assert result.exit_code == 2, result.output
     text = " ".join(result.output.split())
-    assert f"cannot write '{site / 'figures' / 'gi_31.png'}' (writing the --site folder)" in text
+    assert _full_disk(site / "figures" / "gi_31.png", "--site") in text
 
 
 @pytest.mark.parametrize(

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from klastergeo.areas import ADMIN_LEVELS, check_area_code, is_area_code, parse_level
-from klastergeo.errors import ConfigError
+from klastergeo.errors import ConfigError, Phrase
 from klastergeo.io.registry.columns import Columns
 from klastergeo.io.registry.headers import unit_problem
 from klastergeo.io.registry.period_labels import check_format
@@ -448,9 +448,7 @@ class AnalysisOptions(Options):
                 " (p-values below 1e-5 need the analytical z: permutations = 0)",
             ),
             at_least("analysis.seed", self.seed, 0, integer=True),
-            None
-            if 0 < self.alpha < 1
-            else f"analysis.alpha={self.alpha!r} must lie between 0 and 1",
+            None if 0 < self.alpha < 1 else _between("analysis.alpha", self.alpha),
             choice_problem("analysis.weights", self.weights, WeightsKind),
             choice_problem("analysis.islands", self.islands, IslandPolicy),
             choice_problem("analysis.alternative", self.alternative, AlternativeKind),
@@ -519,7 +517,7 @@ class SentraOptions(Options):
             else at_least("sentra.min_samples", self.min_samples, 1, integer=True),
             None
             if 0 <= self.min_strength <= 1
-            else f"sentra.min_strength={self.min_strength!r} must lie between 0 and 1",
+            else _between("sentra.min_strength", self.min_strength),
         ]
 
 
@@ -697,7 +695,7 @@ class ModelOptions(Options):
         if self.max_firms < 100:
             problems.append(f"model.max_firms={self.max_firms!r} must be at least 100")
         if not 0 < self.cutoff < 1:
-            problems.append(f"model.cutoff={self.cutoff!r} must lie between 0 and 1")
+            problems.append(_between("model.cutoff", self.cutoff))
         for name in ("categorical", "log"):
             extra = [c for c in getattr(self, name) if self.predictors and c not in self.predictors]
             if extra:
@@ -1191,7 +1189,7 @@ class RunConfig:
             try:
                 changes[section] = _build(type(current), values, section, base=current)
             except ConfigError as err:
-                problems.append(str(err))
+                problems.append(_part(err))
         for key, value in top.items():
             if key != "out":
                 problems.append(f"unknown option {key!r}")
@@ -1200,7 +1198,7 @@ class RunConfig:
             else:
                 changes[key] = Path(value)
         if problems:
-            raise ConfigError("; ".join(problems))
+            raise ConfigError("; ".join(problems), key="problems", params={"problems": problems})
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -1395,7 +1393,11 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     if key not in known:
         close = difflib.get_close_matches(key, list(known), n=3)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
-        raise ConfigError(f"--set {key!r} is not a configuration key{hint}")
+        raise ConfigError(
+            f"--set {key!r} is not a configuration key{hint}",
+            key="set_unknown_close" if close else "set_unknown",
+            params={"key": repr(key), "close": ", ".join(close)},
+        )
     try:
         return key, tomllib.loads(f"v = {value.strip()}")["v"]
     except tomllib.TOMLDecodeError:
@@ -1421,7 +1423,13 @@ def _build(
     if unknown:
         raise ConfigError(
             f"[{section}] has unknown key(s) {', '.join(map(repr, unknown))}; "
-            f"known keys: {', '.join(known)}"
+            f"known keys: {', '.join(known)}",
+            key="config_unknown_keys",
+            params={
+                "section": f"[{section}]",
+                "keys": ", ".join(map(repr, unknown)),
+                "known": ", ".join(known),
+            },
         )
     converted: dict[str, Any] = {}
     for key, value in values.items():
@@ -1442,14 +1450,33 @@ def _build(
         raise ConfigError(f"[{section}]: {err}") from err
 
 
+def _between(name: str, value: float) -> str:
+    """The problem of a value that must lie between 0 and 1."""
+    problem = f"{name}={value!r} must lie between 0 and 1"
+    return Phrase(problem, "option_between", {"name": name, "value": repr(value)})
+
+
+def _part(err: ConfigError) -> str:
+    """An error as a part of a message that collects several (its key kept)."""
+    return Phrase(str(err), err.key, err.params) if err.key else str(err)
+
+
 def _read_toml(file: Path) -> dict[str, Any]:
     try:
         # a BOM (Notepad on Windows writes one) is not TOML; read past it
         return tomllib.loads(file.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
-        raise ConfigError(f"config file {str(file)!r} does not exist") from None
+        raise ConfigError(
+            f"config file {str(file)!r} does not exist",
+            key="config_missing",
+            params={"path": repr(str(file))},
+        ) from None
     except IsADirectoryError:
-        raise ConfigError(f"config file {str(file)!r} is a folder, not a file") from None
+        raise ConfigError(
+            f"config file {str(file)!r} is a folder, not a file",
+            key="config_folder",
+            params={"path": repr(str(file))},
+        ) from None
     except UnicodeDecodeError as err:
         raise ConfigError(
             f"config file {str(file)!r} is not UTF-8 text (byte "
@@ -1459,7 +1486,12 @@ def _read_toml(file: Path) -> dict[str, Any]:
     except OSError as err:
         raise ConfigError(f"cannot read config file {str(file)!r}: {err.strerror or err}") from None
     except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"config file {str(file)!r} is not valid TOML: {err}") from None
+        where = re.search(r"at line (\d+), column (\d+)", str(err))
+        raise ConfigError(
+            f"config file {str(file)!r} is not valid TOML: {err}",
+            key="config_toml" if where else None,
+            params={"path": repr(str(file)), "line": where[1], "column": where[2]} if where else {},
+        ) from None
 
 
 def load_config(
@@ -1496,7 +1528,13 @@ def load_config(
         if unknown:
             raise ConfigError(
                 f"config file {str(file)!r} has unknown section(s) {', '.join(unknown)}; "
-                f"known sections: {', '.join(SECTIONS)}"
+                f"known sections: {', '.join(SECTIONS)}",
+                key="config_unknown_sections",
+                params={
+                    "path": repr(str(file)),
+                    "sections": ", ".join(unknown),
+                    "known": ", ".join(SECTIONS),
+                },
             )
         changes: dict[str, Any] = {}
         problems: list[str] = []
@@ -1509,7 +1547,7 @@ def load_config(
             try:
                 changes[section] = _build(cls, data[section], section, root=root)
             except ConfigError as err:
-                problems.append(str(err))
+                problems.append(_part(err))
         if "out" in data:
             if not isinstance(data["out"], str) or "\0" in data["out"]:
                 problems.append(
@@ -1519,7 +1557,11 @@ def load_config(
                 out = Path(data["out"])
                 changes["out"] = out if out.is_absolute() else Path(os.path.normpath(root / out))
         if problems:
-            raise ConfigError(f"config file {str(file)!r}: " + "; ".join(problems))
+            raise ConfigError(
+                f"config file {str(file)!r}: " + "; ".join(problems),
+                key="config_problems",
+                params={"path": repr(str(file)), "problems": problems},
+            )
         config = dataclasses.replace(config, **changes)
     if overrides:
         config = config.with_overrides(overrides)

@@ -1,10 +1,11 @@
 """What the command line prints: literal text, progress bars and the tables of a run.
 
 Everything the console itself words is in the run's language (``map.lang``, ``--lang``:
-the catalogue's ``terminal`` and ``progress`` groups, :mod:`klastergeo.publish.messages`);
-the messages of errors and notes are the library's own. Nothing printed is read as rich
-markup (paths, column names and messages may hold ``[``), and control characters are
-shown as escapes.
+the catalogue's ``terminal`` and ``progress`` groups, :mod:`klastergeo.publish.messages`),
+and so are the errors a new user meets first (those with a key of the ``errors`` group,
+:func:`error_text`); other errors and notes are the library's English. Nothing printed
+is read as rich markup (paths, column names and messages may hold ``[``), and control
+characters are shown as escapes.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from klastergeo.errors import KlastergeoError, memory_exhausted
+from klastergeo.errors import KlastergeoError, Phrase, memory_exhausted
 from klastergeo.io.files import environment_cause, output_error
 
 if TYPE_CHECKING:  # the CLI starts without pandas: the record's package imports it
@@ -92,6 +93,48 @@ def step_name(name: str, lang: str) -> str:
     return messages.label("progress", name, lang)
 
 
+def error_text(err: KlastergeoError | Phrase, lang: str) -> str:
+    """An error's message in ``lang``: the catalogue's ``errors`` text of its key with the
+    values it names (each part in ``lang`` too), else the library's English message (a
+    key ``group.name`` is the text of another group, e.g. ``reasons.outside_study_area``).
+
+    Parameters
+    ----------
+    err
+        The error (or a part of its message).
+    lang
+        ``"id"`` or ``"en"``; English is the library's message as it is.
+
+    Examples
+    --------
+    >>> from klastergeo.errors import ConfigError
+    >>> err = ConfigError("config file 'a.toml' does not exist", key="config_missing",
+    ...                   params={"path": "'a.toml'"})
+    >>> error_text(err, "id")
+    "berkas konfigurasi 'a.toml' tidak ada"
+    >>> error_text(err, "en")
+    "config file 'a.toml' does not exist"
+    """
+    from klastergeo.publish import messages
+
+    group, _, key = (err.key or "").rpartition(".")  # "reasons.x": another group's text
+    texts = messages.text(group or "errors", lang) if lang != "en" else {}
+    if not key or key not in texts:
+        return str(err)
+
+    def said(value: object) -> str:
+        if isinstance(value, (KlastergeoError, Phrase)):
+            return error_text(value, lang)
+        if isinstance(value, (list, tuple)):
+            return "; ".join(said(part) for part in value)
+        return str(value)
+
+    try:
+        return texts[key].format(**{name: said(v) for name, v in err.params.items()})
+    except (KeyError, IndexError, ValueError):  # a text and its values that do not fit
+        return str(err)
+
+
 def _count(value: int, lang: str) -> str:
     """A count with the language's thousands separator (``1.234`` / ``1,234``)."""
     from klastergeo.publish import messages
@@ -135,7 +178,7 @@ def guard(state: dict[str, Any]) -> Iterator[None]:
     except typer.Exit:
         raise
     except KlastergeoError as err:
-        error(words(_lang(state))["error"], err)
+        error(words(_lang(state))["error"], error_text(err, _lang(state)))
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
         said = words(_lang(state))
@@ -176,7 +219,7 @@ def _environment(err: OSError, state: dict[str, Any], lang: str) -> NoReturn:
         path = said["bad_path"].format(path=repr(cause.filename), why=cause.strerror)
         error(said["error"], f"{path}; {said['disk']}")
     else:
-        error(said["error"], output_error(cause, "writing outputs"))
+        error(said["error"], error_text(output_error(cause, "writing outputs"), lang))
     raise typer.Exit(2) from None
 
 

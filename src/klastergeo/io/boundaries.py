@@ -32,7 +32,7 @@ import shapely
 from numpy.typing import NDArray
 
 from klastergeo.areas import ADMIN_LEVELS, check_area_code
-from klastergeo.errors import BoundaryError, ConfigError, DownloadError, preview
+from klastergeo.errors import BoundaryError, ConfigError, DownloadError, Phrase, preview
 from klastergeo.io.files import atomic_path
 from klastergeo.io.registry import placement
 
@@ -128,7 +128,9 @@ def resolve_source(boundaries: str | Path | None = None) -> Path:
         if origin == "--boundaries":
             raise BoundaryError(
                 f"boundaries {str(path)!r} is neither a polygon file nor a directory of "
-                "<level>.parquet files"
+                "<level>.parquet files",
+                key="boundaries_missing",
+                params={"path": repr(str(path))},
             )
     raise BoundaryError(
         "no boundaries found (tried " + "; ".join(tried) + "). Pass --boundaries PATH, set "
@@ -143,7 +145,14 @@ def _level_file(source: Path, level: str) -> Path:
         present = sorted(p.stem for p in source.glob("*.parquet"))
         raise BoundaryError(
             f"no {level} boundaries in {str(source)!r} (found: {', '.join(present) or 'none'}); "
-            f"run: klastergeo boundaries download --level {level}"
+            f"run: klastergeo boundaries download --level {level}",
+            key="boundaries_level",
+            params={
+                "level": level,
+                "path": repr(str(source)),
+                "found": ", ".join(present),
+                "download": f"klastergeo boundaries download --level {level}",
+            },
         )
     return path
 
@@ -251,6 +260,7 @@ def load_areas(
     (['Z1', 'Z2'], ['Zona Barat', 'Zona Timur'])
     """
     path = resolve_source(source)
+    filters = None
     if path.is_dir():
         if id_col is None and area is not None:
             area = check_area_code(area)
@@ -262,6 +272,9 @@ def load_areas(
         id_col = id_col or _guess(frame, ("kode", "code", "id", "area_code"), "id", path)
         name_col = name_col or _guess(frame, ("nama", "name", "area_name"), None, path)
     _check_columns(frame, path, id_col, name_col)
+    if frame.empty and filters:  # no province of the code's first two digits
+        assert area is not None and id_col is not None
+        raise _selects_nothing(area, level, path, id_col)
     if frame.empty:
         raise BoundaryError(f"boundaries {str(path)!r} hold no areas")
     assert id_col is not None
@@ -270,10 +283,7 @@ def load_areas(
         keep = _prefix_mask(codes, area, dotted=path.is_dir() or "." in area)
         frame, codes = frame.loc[keep], codes.loc[keep]
         if frame.empty:
-            raise BoundaryError(
-                f"area {area!r} selects no {level} in {str(path)!r}; codes look like "
-                f"{preview(_sample_codes(path, level, id_col))}"
-            )
+            raise _selects_nothing(area, level, path, id_col)
     names = _area_names(frame, codes, name_col, path)
     out = gpd.GeoDataFrame(
         {"name": names.astype(object).to_numpy()},
@@ -357,11 +367,18 @@ def _check_columns(
     frame: gpd.GeoDataFrame, path: Path, id_col: str | None, name_col: str | None
 ) -> None:
     """The id and name columns exist and are not the geometry."""
-    for column in (id_col, name_col):
+    for column, flag in ((id_col, "--area-id-col"), (name_col, "--area-name-col")):
         if column is not None and column not in frame.columns:
+            columns = ", ".join(map(str, frame.columns))
             raise BoundaryError(
-                f"boundaries {str(path)!r} have no column {column!r}; columns: "
-                f"{', '.join(map(str, frame.columns))}"
+                f"boundaries {str(path)!r} have no column {column!r}; columns: {columns}",
+                key="boundaries_column",
+                params={
+                    "path": repr(str(path)),
+                    "column": repr(column),
+                    "flag": flag,
+                    "columns": columns,
+                },
             )
         if column is not None and column == frame.geometry.name:
             raise BoundaryError(
@@ -431,6 +448,16 @@ def _guess(frame: pd.DataFrame, names: Iterable[str], role: str | None, path: Pa
     raise BoundaryError(
         f"boundaries {str(path)!r}: cannot tell the {role} column; pass --area-id-col "
         f"(columns: {', '.join(map(str, frame.columns))})"
+    )
+
+
+def _selects_nothing(area: str, level: str, path: Path, id_col: str) -> BoundaryError:
+    """The error of a study area whose code selects no area of the level."""
+    codes = preview(_sample_codes(path, level, id_col))
+    return BoundaryError(
+        f"area {area!r} selects no {level} in {str(path)!r}; codes look like {codes}",
+        key="area_code_unknown",
+        params={"area": repr(area), "level": level, "path": repr(str(path)), "codes": codes},
     )
 
 
@@ -937,15 +964,48 @@ def resolve_area_name(
                 )
             return str(row["area_code"])
         if len(hits) > 1:
-            raise ConfigError(
-                f"area {text!r} "
-                + ("matches" if label == "exact" else "is as similar to")
-                + f" {len(hits)} areas: {_listed(hits, source)}; pass a code (e.g. --area "
-                f"{hits.iloc[0]['area_code']}) or a kind word and the name (e.g. --area "
-                f"{_with_kind(hits.iloc[-1])!r})"
-            )
+            raise _ambiguous(text, hits, label, source)
+    raise _unknown_area(text, found, table, similarity, source)
+
+
+def _ambiguous(text: str, hits: pd.DataFrame, label: str, source: str | Path | None) -> ConfigError:
+    """The error of an area name that fits several areas equally (``label``: exactly or
+    as similarly)."""
+    named = {
+        "area": repr(text),
+        "n": len(hits),
+        "areas": _listed(hits, source),
+        "code": hits.iloc[0]["area_code"],
+        "kind_name": repr(_with_kind(hits.iloc[-1])),
+    }
+    return ConfigError(
+        f"area {text!r} "
+        + ("matches" if label == "exact" else "is as similar to")
+        + f" {len(hits)} areas: {_listed(hits, source)}; pass a code (e.g. --area "
+        f"{hits.iloc[0]['area_code']}) or a kind word and the name (e.g. --area "
+        f"{_with_kind(hits.iloc[-1])!r})",
+        key="area_ambiguous" if label == "exact" else "area_ambiguous_similar",
+        params=named,
+    )
+
+
+def _unknown_area(
+    text: str,
+    found: pd.DataFrame,
+    table: pd.DataFrame,
+    similarity: float,
+    source: str | Path | None,
+) -> ConfigError:
+    """The error of an area name that is no area's: the names like it, else the closest
+    ones (and the areas of another kind with the name)."""
     shown = found.loc[found["match"] != "exact"]
-    hint = f"; areas named like it: {_listed(shown, source)}" if len(shown) else ""
+    hint: str = ""
+    if len(shown):
+        hint = Phrase(
+            f"; areas named like it: {_listed(shown, source)}",
+            "area_alike",
+            {"areas": _listed(shown, source)},
+        )
     example = str(shown["area_code"].iloc[0]) if len(shown) else "33.09"
     if not len(shown) and not table.empty:  # the closest names, as placement lists them
         kind, key, _ = _key(text)
@@ -956,18 +1016,32 @@ def resolve_area_name(
             f"{code} {name} ({score:.0f})"
             for code, name, score in near[["area_code", "name", "score"]].itertuples(index=False)
         )
-        hint = (
+        hint = Phrase(
             f"; closest names: {listed} (similarity 0-100; from {similarity:g}, "
-            "area.name_similarity, a name is read as the area)"
+            "area.name_similarity, a name is read as the area)",
+            "area_closest",
+            {"names": listed, "similarity": f"{similarity:g}"},
         )
         other = table.loc[(table["key"] == key).to_numpy() & bool(key) & bool(kind)]
         if len(other):  # "Kota Klaten": the name is an area of another kind
-            hint += f"; of another kind: {_listed(other, source)}"
+            areas = _listed(other, source)
+            hint = Phrase(
+                f"{hint}; of another kind: {areas}",
+                "area_other_kind",
+                {"closest": hint, "areas": areas},
+            )
             example = str(other["area_code"].iloc[0])
-    raise ConfigError(
+    return ConfigError(
         f"area {text!r} is not the name of a province, regency or district{hint}; pass a "
         f"code (e.g. --area {example}), or look one up with klastergeo boundaries find "
-        f"{text!r}"
+        f"{text!r}",
+        key="area_unknown",
+        params={
+            "area": repr(text),
+            "hint": hint,
+            "example": example,
+            "find": f"klastergeo boundaries find {text!r}",
+        },
     )
 
 

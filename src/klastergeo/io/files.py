@@ -47,7 +47,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from klastergeo.errors import OutputError, preview
+from klastergeo.errors import OutputError, Phrase, preview
 
 try:  # POSIX; Windows locks with msvcrt
     import fcntl
@@ -150,21 +150,60 @@ device; free some disk space or choose --out on another disk
     """
     where = err.filename or path
     reason = err.strerror or str(err)
-    hint = {
-        errno.ENOSPC: f"free some disk space or choose {option} on another disk",
-        errno.EDQUOT: f"the disk quota is used up; free space or choose another {option}",
-        errno.EROFS: f"the file system is read-only; choose a writable {option}",
-        errno.EACCES: "you may not write there; choose a folder you can write to",
-        errno.EPERM: "you may not write there; choose a folder you can write to",
-        errno.EFBIG: "the file is too large for this file system",
-        errno.ENAMETOOLONG: "use a shorter path",
-        errno.EBUSY: "the folder is in use or a mount point; use a folder inside it",
-        errno.EXDEV: "use a folder on one disk",
-        errno.EIO: f"the disk reported an error; check it, or choose {option} on another disk",
-    }.get(err.errno or 0, "check the folder and try again")
+    hint, hint_key = {
+        errno.ENOSPC: (f"free some disk space or choose {option} on another disk", "hint_space"),
+        errno.EDQUOT: (
+            f"the disk quota is used up; free space or choose another {option}",
+            "hint_quota",
+        ),
+        errno.EROFS: (f"the file system is read-only; choose a writable {option}", "hint_ro"),
+        errno.EACCES: ("you may not write there; choose a folder you can write to", "hint_access"),
+        errno.EPERM: ("you may not write there; choose a folder you can write to", "hint_access"),
+        errno.EFBIG: ("the file is too large for this file system", "hint_big"),
+        errno.ENAMETOOLONG: ("use a shorter path", "hint_long"),
+        errno.EBUSY: ("the folder is in use or a mount point; use a folder inside it", "hint_busy"),
+        errno.EXDEV: ("use a folder on one disk", "hint_disks"),
+        errno.EIO: (
+            f"the disk reported an error; check it, or choose {option} on another disk",
+            "hint_io",
+        ),
+    }.get(err.errno or 0, ("check the folder and try again", "hint_check"))
+    doing = re.fullmatch(r"(checking|preparing|writing|committing) the (\S+) folder", what)
+    named = {
+        "path": repr(os.fsdecode(where)) if where is not None else "",
+        "what": Phrase(what, _DOING[doing[1]], {"folder": doing[2]}) if doing else what,
+        "why": Phrase(reason, _WHY[err.errno]) if err.errno in _WHY else reason,
+        "hint": Phrase(hint, hint_key, {"option": option}),
+    }
     if where is None:
-        return OutputError(f"cannot finish {what}: {reason}; {hint}")
-    return OutputError(f"cannot write {os.fsdecode(where)!r} ({what}): {reason}; {hint}")
+        return OutputError(
+            f"cannot finish {what}: {reason}; {hint}", key="output_unfinished", params=named
+        )
+    return OutputError(
+        f"cannot write {os.fsdecode(where)!r} ({what}): {reason}; {hint}",
+        key="output_unwritable",
+        params=named,
+    )
+
+
+#: What was being done when an output could not be written, by its first word.
+_DOING = {
+    "checking": "doing_checking",
+    "preparing": "doing_preparing",
+    "writing": "doing_writing",
+    "committing": "doing_committing",
+}
+
+#: The system's reasons a write fails, by ``errno`` (others are the system's words).
+_WHY = {
+    errno.ENOENT: "why_enoent",
+    errno.EACCES: "why_eacces",
+    errno.EPERM: "why_eperm",
+    errno.ENOSPC: "why_enospc",
+    errno.EROFS: "why_erofs",
+    errno.ENOTDIR: "why_enotdir",
+    errno.EEXIST: "why_eexist",
+}
 
 
 #: What GDAL (and SQLite under it) says when the environment fails a write, and the

@@ -20,8 +20,9 @@ they carry for people (``candidates.csv`` ``reason``, ``rejected.csv`` ``detail`
 ``reason_text``: :mod:`klastergeo.publish.sentences`) are in the run's language. What
 people read in the pages, figures and workbook is translated, and so is what the command
 line prints around a run (its tables, progress and the frame of errors: the ``terminal``
-and ``progress`` groups); log lines, the library's error messages and the command's help
-stay in English.
+and ``progress`` groups) and the errors a new user meets first (the ``errors`` group, by
+the keys of :mod:`klastergeo.errors`); log lines, the other error messages, ``str()`` of
+every error and the command's help stay in English.
 """
 
 from __future__ import annotations

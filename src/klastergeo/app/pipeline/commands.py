@@ -104,7 +104,12 @@ def run_models(
             if report.n_kept == 0:
                 raise ValidationError(
                     f"no record of {str(config.records.path)!r} survived validation "
-                    f"({intake.reason_text(report)})"
+                    f"({intake.reason_text(report)})",
+                    key="none_survived",
+                    params={
+                        "path": repr(str(config.records.path)),
+                        "reasons": intake.reason_parts(report),
+                    },
                 )
             predictors = probabilities.predictors(config, report)
             for item in probabilities.left_out(config, report, predictors):

@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 
 from klastergeo.analysis.geometry import locate_points
 from klastergeo.app.config import Columns, RunConfig
-from klastergeo.errors import BoundaryError, ValidationError
+from klastergeo.errors import BoundaryError, Phrase, ValidationError
 from klastergeo.io import boundaries
 from klastergeo.io.registry import placement
 from klastergeo.io.registry import records as records_mod
@@ -303,7 +303,48 @@ def check(
         return None
     found = coverage(report, study=area.code, source=source, snap_m=area.snap_m)
     registry = registry or repr(str(config.records.path))
-    return ValidationError(_message(config, found, source, where, registry))
+    return ValidationError(
+        _message(config, found, source, where, registry),
+        key=None if found.note else "outside_area",
+        params=_named(config, found, source, where, registry),
+    )
+
+
+def _named(
+    config: RunConfig, found: Coverage, source: Path, where: Path | None, registry: str
+) -> dict[str, object]:
+    """The values :func:`_message` names, for the message in the run's language (when
+    the records are placed and counted, not ``found.note``)."""
+    area = config.area
+    better = _suggestion(found)
+    about = "about " if found.sampled < found.drawn_from else ""
+    rejected = str(where / "rejected.csv") if where is not None else ""
+    return {
+        "outside": f"{found.outside:,}",
+        "placed": f"{found.placed:,}",
+        "path": registry,
+        "share": f"{found.share:.0%}",
+        "max": f"{area.max_outside:g}",
+        "where": _where(found, about),
+        "label": _study_label(area.code, source, area.boundaries),
+        "held": f"{found.placed - found.outside:,}",
+        "sampled": Phrase(
+            f"(Counts outside estimated from a uniform sample of {found.sampled:,} of "
+            f"the {found.drawn_from:,} records outside.) ",
+            "outside_sampled",
+            {"sampled": f"{found.sampled:,}", "drawn": f"{found.drawn_from:,}"},
+        )
+        if about
+        else "",
+        "hint": Phrase(f"pass --area {better}", "area_better", {"code": better})
+        if better
+        else Phrase("check --area (and --boundaries)", "area_check"),
+        "rejected": Phrase(
+            f"; the rejected records are in {rejected!r}", "rejected_in", {"path": repr(rejected)}
+        )
+        if rejected
+        else "",
+    }
 
 
 def _message(
@@ -354,8 +395,13 @@ def _where(found: Coverage, about: str) -> str:
     if spread:
         table = found.provinces
     head = table.head(_LISTED)
-    parts = [
-        f"{code} {name}: {about}{round(count):,} of {total:,}"
+    parts: list[str] = [
+        Phrase(
+            f"{code} {name}: {about}{round(count):,} of {total:,}",
+            "count_of",
+            {"area": f"{code} {name}", "about": _about(about), "n": f"{round(count):,}"}
+            | {"total": f"{total:,}"},
+        )
         for code, name, count in zip(
             head.index, head["name"], head["records"].to_numpy(dtype=float), strict=True
         )
@@ -363,7 +409,10 @@ def _where(found: Coverage, about: str) -> str:
     rest = float(table["records"].iloc[_LISTED:].sum())
     if rest:
         kind = "provinces" if spread else "regencies"
-        parts.append(f"{len(table) - _LISTED} other {kind}: {about}{int(rest):,}")
+        other = f"{len(table) - _LISTED} other {kind}: {about}{int(rest):,}"
+        counted = {"n": len(table) - _LISTED, "about": _about(about), "count": f"{int(rest):,}"}
+        key = {"provinces": "other_provinces", "regencies": "other_regencies"}[kind]
+        parts.append(Phrase(other, key, counted))
     if spread:
         parts.append(f"(over {len(found.regencies):,} regencies)")
     if found.nowhere:
@@ -377,7 +426,13 @@ def _where(found: Coverage, about: str) -> str:
     )
     if not parts:
         return named or "the records lie in no regency"
-    return "the records lie in " + "; ".join(parts) + (f"; {named}" if named else "")
+    text = "the records lie in " + "; ".join(parts) + (f"; {named}" if named else "")
+    return Phrase(text, "records_lie_in", {"parts": parts, "named": f"; {named}" if named else ""})
+
+
+def _about(about: str) -> str:
+    """``about `` before an estimated count, as a part of a message."""
+    return Phrase(about, "about") if about else ""
 
 
 def _suggestion(found: Coverage) -> str | None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import geopandas as gpd
 
 from klastergeo.app.config import Columns, RunConfig, parse_level
-from klastergeo.errors import ConfigError, ValidationError
+from klastergeo.errors import ConfigError, Phrase, ValidationError
 from klastergeo.io import boundaries
 from klastergeo.io.registry import batches, distributed, placement
 from klastergeo.io.registry import records as records_mod
@@ -285,10 +285,27 @@ def reason_text(validation: records_mod.ValidationReport) -> str:
     validation
         The validation report; its rejections by reason and its repairs are counted.
     """
-    parts = [f"{k}: {v}" for k, v in validation.by_reason.items() if v]
+    return ", ".join(reason_parts(validation))
+
+
+def reason_parts(validation: records_mod.ValidationReport) -> list[str]:
+    """The parts of :func:`reason_text`, each a :class:`~klastergeo.errors.Phrase` that
+    the command line words in the run's language.
+
+    Parameters
+    ----------
+    validation
+        The validation report.
+    """
+    parts: list[str] = [
+        Phrase(f"{k}: {v}", "reason_count", {"reason": Phrase(k, f"reasons.{k}"), "n": v})
+        for k, v in validation.by_reason.items()
+        if v
+    ]
     if validation.n_repaired:
-        parts.append(f"repaired: {validation.n_repaired}")
-    return ", ".join(parts) or "no problems"
+        n = validation.n_repaired
+        parts.append(Phrase(f"repaired: {n}", "repaired_count", {"n": n}))
+    return parts or [Phrase("no problems", "no_problems")]
 
 
 def rejection_folder(out: str | Path) -> Path:
@@ -331,23 +348,41 @@ def stop_error(
     if not ((config.records.strict and problems) or validation.n_kept == 0):
         return None
     kept = "" if validation.n_kept == 0 else "--strict: "
+    source = repr(str(_source_path(config))) if survey is None else survey.source(config)
+    out = str(config.out if survey is None else survey.config.out)
+    elsewhere = _elsewhere(validation, config.area.level)
+    named = {
+        "rejected": validation.n_rejected,
+        "repaired": validation.n_repaired,
+        "path": source,
+        "reasons": reason_parts(validation),
+        "elsewhere": elsewhere,
+        "out": repr(out),
+        "see": [repr(str(where / n)) for n in _report_names(validation)],
+    }
     return ValidationError(
         f"{kept}{validation.n_rejected} record(s) rejected and "
         f"{validation.n_repaired} repaired in "
-        + (repr(str(_source_path(config))) if survey is None else survey.source(config))
+        + source
         + (", none kept" if validation.n_kept == 0 else "")
-        + f" ({reason_text(validation)}){_elsewhere(validation, config.area.level)}; "
-        "the outputs in "
-        f"{str(config.out if survey is None else survey.config.out)!r} are unchanged; "
-        f"see {_reports(validation, where)}"
+        + f" ({reason_text(validation)}){elsewhere}; "
+        f"the outputs in {out!r} are unchanged; "
+        f"see {_reports(validation, where)}",
+        key="none_kept" if validation.n_kept == 0 and survey is None else None,
+        params=named,
     )
+
+
+def _report_names(validation: records_mod.ValidationReport) -> list[str]:
+    """The report files that hold a stop's reasons, by name (``rejected.csv`` when
+    none)."""
+    counts = (("rejected.csv", validation.n_rejected), ("repaired.csv", validation.n_repaired))
+    return [name for name, n in counts if n] or ["rejected.csv"]
 
 
 def _reports(validation: records_mod.ValidationReport, where: Path) -> str:
     """The report files that hold a stop's reasons (``rejected.csv``, ``repaired.csv``)."""
-    counts = (("rejected.csv", validation.n_rejected), ("repaired.csv", validation.n_repaired))
-    named = [repr(str(where / name)) for name, n in counts if n]
-    return " and ".join(named) or repr(str(where / "rejected.csv"))
+    return " and ".join(repr(str(where / name)) for name in _report_names(validation))
 
 
 def _source_path(config: RunConfig) -> Path | None:
@@ -370,10 +405,11 @@ def _elsewhere(validation: records_mod.ValidationReport, level: str = "") -> str
         )
     if validation.n_kept or reasons != {"outside_study_area"}:
         return ""
-    return (
+    return Phrase(
         ": not one record lies in the study area; check that the records and the "
         "boundaries (--boundaries, --area) are of the same place and that the boundaries' "
-        "CRS is the one their coordinates are in"
+        "CRS is the one their coordinates are in",
+        "none_inside",
     )
 
 
@@ -402,13 +438,23 @@ def validation_problem(
     if report.n_read == 0:
         return ValidationError(
             f"{str(config.records.path)!r} holds no records (a header only, or every row "
-            "skipped as not a firm: see skipped.csv)"
+            "skipped as not a firm: see skipped.csv)",
+            key="no_records",
+            params={"path": repr(str(config.records.path))},
         )
     if report.n_kept == 0:
+        elsewhere = _elsewhere(report, config.area.level)
         return ValidationError(
             f"no record of {str(config.records.path)!r} is usable ({reason_text(report)})"
-            f"{_elsewhere(report, config.area.level)}; "
-            f"see {where!r}"
+            f"{elsewhere}; "
+            f"see {where!r}",
+            key="none_usable",
+            params={
+                "path": repr(str(config.records.path)),
+                "reasons": reason_parts(report),
+                "elsewhere": elsewhere,
+                "where": repr(where),
+            },
         )
     if config.records.strict and (report.n_rejected or report.n_repaired):
         return ValidationError(

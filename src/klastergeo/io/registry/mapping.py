@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from klastergeo.errors import ValidationError, preview
+from klastergeo.errors import Phrase, ValidationError, preview
 from klastergeo.io.registry import headers
 from klastergeo.io.registry.columns import Columns
 from klastergeo.schema import FIRM_COLUMNS, RESERVED_FIRM_COLUMNS
@@ -85,6 +85,21 @@ def known_names(columns: Columns | None = None) -> dict[str, tuple[str, ...]]:
 # --------------------------------------------------------------------------------------
 
 
+def _flag(role: str) -> str:
+    """The option that names the column of ``role`` (``--workers-col``)."""
+    return "--coords-col" if role == "coordinates" else f"--{role.replace('_', '-')}-col"
+
+
+def _absent(chosen: str, role: str, frame_columns: list[str]) -> str:
+    """The problem of a column named for ``role`` that the file does not have (with the
+    names like it)."""
+    close = difflib.get_close_matches(chosen, frame_columns, n=3)
+    hint = f" (did you mean {preview(close)}?)" if close else ""
+    problem = f"column {chosen!r} for {role} is not in the file{hint}"
+    named = {"column": repr(chosen), "flag": _flag(role), "close": preview(close)}
+    return Phrase(problem, "column_absent_close" if close else "column_absent", named)
+
+
 def _required(
     resolved: Mapping[str, str | None],
     problems: list[str],
@@ -112,7 +127,10 @@ def _required(
                 else " (the KBLI code of each firm: sentra are found per sector; "
                 "`klastergeo model --outcome COLUMN` needs none)"
             )
-            missing.append(f"no {role} column found; pass {flag} NAME{where}")
+            key = "no_coordinate_column" if role in ("lat", "lon") else "no_sector_column"
+            missing.append(
+                Phrase(f"no {role} column found; pass {flag} NAME{where}", key, {"flag": flag})
+            )
     return missing
 
 
@@ -175,18 +193,18 @@ def resolve_columns(
         chosen = getattr(given, role)
         if chosen is not None:
             if chosen not in frame_columns:
-                close = difflib.get_close_matches(chosen, frame_columns, n=3)
-                hint = f" (did you mean {preview(close)}?)" if close else ""
-                problems.append(f"column {chosen!r} for {role} is not in the file{hint}")
+                problems.append(_absent(chosen, role, frame_columns))
             resolved[role] = chosen
             continue
         groups = detection.found.get(role, [])
         if groups and len(groups[0]) > 1:
             flag = f"--{role.replace('_', '-')}-col"
-            problems.append(
+            problem = (
                 f"columns {preview(groups[0])} differ only in case, punctuation or unit and "
                 f"could each be the {role} column; pass {flag} with the one to use"
             )
+            named = {"columns": preview(groups[0]), "flag": flag}
+            problems.append(Phrase(problem, "columns_alike", named))
             resolved[role] = None
             continue
         resolved[role] = groups[0][0] if groups else None
@@ -209,7 +227,9 @@ def resolve_columns(
     problems += _required(resolved, problems, has_geometry=has_geometry, need_sector=need_sector)
     if problems:
         raise ValidationError(
-            "; ".join(problems) + f". The file's columns are: {', '.join(frame_columns)}"
+            "; ".join(problems) + f". The file's columns are: {', '.join(frame_columns)}",
+            key="columns_problems",
+            params={"problems": problems, "columns": ", ".join(frame_columns)},
         )
     return Columns(**resolved)
 

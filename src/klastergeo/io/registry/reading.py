@@ -194,11 +194,15 @@ def read_records(
             return _read_gis(source, layer=layer)
     except OSError as err:
         raise ValidationError(
-            f"cannot read records file {str(source)!r}: {err.strerror or err}"
+            f"cannot read records file {str(source)!r}: {err.strerror or err}",
+            key="records_unreadable",
+            params={"path": repr(str(source)), "why": err.strerror or err},
         ) from err
     raise ValidationError(
         f"records file {str(source)!r} has an unknown type {suffix!r}; use CSV, Excel "
-        "(.xlsx), GeoPackage (.gpkg), GeoJSON, Shapefile (.shp) or Parquet"
+        "(.xlsx), GeoPackage (.gpkg), GeoJSON, Shapefile (.shp) or Parquet",
+        key="records_type",
+        params={"path": repr(str(source)), "suffix": repr(suffix)},
     )
 
 
@@ -220,15 +224,26 @@ def check_source(path: str | Path, *, what: str = "records") -> Path:
         ``path`` as a Path.
     """
     source = Path(path)
+    named = {"path": repr(str(source)), "suffix": repr(source.suffix.lower())}
     if not source.exists():
-        raise ValidationError(f"{what} file {str(source)!r} does not exist")
+        raise ValidationError(
+            f"{what} file {str(source)!r} does not exist",
+            key={"records": "records_missing", "counts": "counts_missing"}.get(what),
+            params=named,
+        )
     if source.is_dir():
-        raise ValidationError(f"{what} path {str(source)!r} is a directory, not a file")
+        raise ValidationError(
+            f"{what} path {str(source)!r} is a directory, not a file",
+            key={"records": "records_folder", "counts": "counts_folder"}.get(what),
+            params=named,
+        )
     suffix = source.suffix.lower()
     if suffix not in CSV_SUFFIXES | _EXCEL_SUFFIXES | PARQUET_SUFFIXES | _GIS_SUFFIXES:
         raise ValidationError(
             f"{what} file {str(source)!r} has an unknown type {suffix!r}; use CSV, Excel "
-            "(.xlsx), GeoPackage (.gpkg), GeoJSON, Shapefile (.shp) or Parquet"
+            "(.xlsx), GeoPackage (.gpkg), GeoJSON, Shapefile (.shp) or Parquet",
+            key={"records": "records_type", "counts": "counts_type"}.get(what),
+            params=named,
         )
     return source
 
@@ -256,7 +271,7 @@ def _sniff_delimiter(text: str) -> str:
     """Pick the delimiter that splits the first lines into the same, largest field count."""
     lines = [line for line in text.splitlines()[:50] if line.strip()]
     if not lines:
-        raise ValidationError("records file is empty")
+        raise ValidationError("records file is empty", key="records_blank")
     best, best_score = ",", (-1, -1)
     for delim in _DELIMITERS:
         counts = [len(row) for row in csv.reader(lines[:-1] or lines, delimiter=delim)]
@@ -272,7 +287,8 @@ def _sniff_delimiter(text: str) -> str:
     if best_score[0] < 0:
         raise ValidationError(
             "cannot tell the CSV delimiter: the header has a single column with ',', ';', "
-            "tab and '|'; pass --delimiter"
+            "tab and '|'; pass --delimiter",
+            key="csv_delimiter",
         )
     return best
 
@@ -371,7 +387,11 @@ def csv_layout(
     with source.open("rb") as handle:
         head = handle.read(1 << 16)
     if not head.strip():
-        raise ValidationError(f"records file {str(source)!r} is empty")
+        raise ValidationError(
+            f"records file {str(source)!r} is empty",
+            key="records_empty",
+            params={"path": repr(str(source))},
+        )
     enc = encoding or _detect_encoding(head)
     text = head.decode(enc, errors="replace")
     if text.startswith("\ufeff"):
