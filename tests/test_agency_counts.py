@@ -708,7 +708,7 @@ def test_counts_of_another_regency_stop_naming_where_they_lie(
     wide = pd.DataFrame({"Kode Desa": villages["kode"], "Industri dari Kayu": 3})
     wide.to_csv(tmp_path / "podes.csv", index=False)
     args = ["run", "--counts", str(tmp_path / "podes.csv"), "--area", "35.05"]
-    args += ["--boundaries", str(data_dir), "--out", str(tmp_path / "o")]
+    args += ["--boundaries", str(data_dir), "--out", str(tmp_path / "o"), "--lang", "en"]
     done = runner.invoke(app, args)
     assert done.exit_code == 2
     text = " ".join(done.output.split())

@@ -549,10 +549,8 @@ def test_model_runs_on_a_survey_without_a_sector_column(tmp_path: Path) -> None:
 def test_commands_that_find_sentra_say_why_they_need_a_sector(tmp_path: Path) -> None:
     _tumang_survey(tmp_path / "tumang.csv")
     for command in ("run", "validate"):
-        result = runner.invoke(
-            app,
-            [command, "--records", str(tmp_path / "tumang.csv"), "--out", str(tmp_path / "o")],
-        )
+        args = [command, "--records", str(tmp_path / "tumang.csv"), "--out", str(tmp_path / "o")]
+        result = runner.invoke(app, [*args, "--lang", "en"])
         assert result.exit_code == 2, result.output
         text = " ".join(result.output.split())
         assert "no sector column found; pass --sector-col NAME" in text

@@ -511,7 +511,10 @@ def test_a_failed_geopackage_write_is_exit_2_naming_the_file(
     was exit 1); its words, or a disk with less than 1 MB free, say what failed."""
     _gdal_fails(monkeypatch, message, free=free)
     out = tmp_path / "out"
-    result = _invoke([*_args(study, out, command="sentra"), "--set", 'report.figures="none"'])
+    args = [*_args(study, out, command="sentra"), "--set", 'report.figures="none"']
+    result = _invoke(
+        [*args, "--lang", "en"]
+    )  # the library's words (Indonesian: test_language_errors)
     assert result.exit_code == 2, result.output
     text = " ".join(result.output.split())
     assert f"cannot write '{out / 'areas.gpkg'}' (writing the --out folder)" in text
