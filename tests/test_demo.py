@@ -20,6 +20,7 @@ from klastergeo.io.datasets import demo
 from klastergeo.io.registry.records import read_records, validate_records
 from klastergeo.publish import messages
 from tests.worlds import demo_truth
+from tests.worlds.language import english, visible
 
 
 @pytest.fixture(scope="module")
@@ -191,6 +192,8 @@ def test_the_demo_follows_its_sentra_across_two_surveys(data_dir, tmp_path) -> N
     start = (tmp_path / "demo" / "index.html").read_text(encoding="utf-8")
     said = messages.text("dynamics", "id")["emerging_too_few"].format(periods=2)
     assert html.escape(said) in start
+    assert not english(visible(start)), english(visible(start))  # figures' alt texts too
+    assert 'alt="Sentra menurut arah riwayatnya, 2019"' in start
     assert made.result.out == tmp_path / "demo" / "periods" / "2023"
     assert "planted lineage trends recovered (2019 to 2023): 11/11" in scored.lines()[-1]
     # the regencies of the indicators are named from the boundaries' kabupaten layer

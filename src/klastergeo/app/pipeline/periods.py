@@ -958,9 +958,9 @@ def _index(
         else ""
     )
     pictures = "".join(
-        f'<img src="{html.escape(src)}" alt="{html.escape(src)}" loading="eager" '
-        'style="width:48%;margin:1%">'
-        for src in figures
+        f'<img src="{html.escape(src)}" loading="eager" style="width:48%;margin:1%" '
+        f'alt="{html.escape(t["trend_figure"].format(period=Path(src).stem[6:]))}">'
+        for src in figures  # figures/trend_<period>.png
     )
     return (
         f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
