@@ -396,7 +396,7 @@ def test_a_run_without_amounts_leaves_the_workbook_cells_blank(
     no_amounts: tuple[Path, str],
 ) -> None:
     out, _ = no_amounts
-    book = openpyxl.load_workbook(out / "results.xlsx", read_only=True)
+    book = openpyxl.load_workbook(out / "results.xlsx")  # read whole: the file is closed once read
     checked = 0
     for sheet in book.worksheets:
         rows = list(sheet.iter_rows(values_only=True))

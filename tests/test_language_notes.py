@@ -210,7 +210,9 @@ def test_indonesian_notes_have_no_english_words(
     # the workbook carries none of the English sentences
     cells = " ".join(
         str(value)
-        for sheet in load_workbook(out / "results.xlsx", read_only=True)
+        for sheet in load_workbook(
+            out / "results.xlsx"
+        )  # not read-only: the file is closed once read
         for row in sheet.iter_rows(values_only=True)
         for value in row
         if isinstance(value, str)

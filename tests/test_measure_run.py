@@ -285,8 +285,8 @@ def test_layers_workbook_report_and_map_carry_the_measures(runs) -> None:
     # workbook: a sheet of measures.csv
     lang = "id"
     sheet = messages.MESSAGES["workbook"][lang]["measures"]
-    assert sheet in load_workbook(measured / "results.xlsx", read_only=True).sheetnames
-    assert sheet not in load_workbook(plain / "results.xlsx", read_only=True).sheetnames
+    assert sheet in load_workbook(measured / "results.xlsx").sheetnames
+    assert sheet not in load_workbook(plain / "results.xlsx").sheetnames
     # report: the section, once, in the measured run only
     heading = html.escape(messages.MESSAGES["report"][lang]["measures"])
     assert (measured / "report.html").read_text("utf-8").count(heading) == 1

@@ -141,7 +141,7 @@ def test_with_firms_the_site_holds_them(run_folder: Path, tmp_path: Path) -> Non
     result = runner.invoke(app, ["publish", str(run_folder), "--site", str(site), "--with-firms"])
     assert result.exit_code == 0, result.output
     assert "firms.geojson" in _entries(site)
-    book = load_workbook(site / "results.xlsx", read_only=True)
+    book = load_workbook(site / "results.xlsx")
     assert workbook.SHEETS["id"]["rejected"] in book.sheetnames
     assert set(_listed((site / "index.html").read_text(encoding="utf-8"))) == _entries(site)
 
@@ -190,5 +190,5 @@ def test_a_run_over_surveys_lists_and_publishes_its_outputs(
         own = site / "periods" / period
         assert {"results.xlsx", "areas.gpkg", "sentra.gpkg"} <= _entries(own)
         assert set(_listed((own / "index.html").read_text(encoding="utf-8"))) == _entries(own)
-        sheets = load_workbook(own / "results.xlsx", read_only=True).sheetnames
+        sheets = load_workbook(own / "results.xlsx").sheetnames
         assert workbook.SHEETS["id"]["rejected"] not in sheets
