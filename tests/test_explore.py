@@ -12,26 +12,8 @@ import pandas as pd
 import pytest
 
 from klastergeo.publish import explore, maps
+from tests.worlds.decoding import unzig, varints
 from tests.worlds.explore import SENTRA, explore_world
-
-
-def _varints(text: str) -> list[int]:
-    """The polyline-style decoding, written here from its definition (5 bits a
-    character, 63 added, 32 set when more characters follow)."""
-    out, value, shift = [], 0, 0
-    for ch in text:
-        c = ord(ch) - 63
-        value += (c & 31) << shift
-        if c & 32:
-            shift += 5
-        else:
-            out.append(value)
-            value, shift = 0, 0
-    return out
-
-
-def _unzig(v: np.ndarray) -> np.ndarray:
-    return np.where(v % 2 == 1, -(v + 1) // 2, v // 2)
 
 
 @pytest.fixture(scope="module")
@@ -59,14 +41,14 @@ def esda_refs(world):
 
 def _neighbours(graph_payload: dict) -> list[list[int] | None]:
     """The page's weights decoded: per area its neighbours' positions (None outside)."""
-    degree = _varints(graph_payload["deg"])
-    steps = iter(_varints(graph_payload["nb"]))
+    degree = varints(graph_payload["deg"])
+    steps = iter(varints(graph_payload["nb"]))
     out: list[list[int] | None] = [None if d == 0 else [] for d in degree]
     for i, d in enumerate(degree):
         at = i
         for j in range(max(d - 1, 0)):
             step = next(steps)
-            at = i + int(_unzig(np.array(step))) if j == 0 else at + step
+            at = i + int(unzig(np.array(step))) if j == 0 else at + step
             out[i].append(at)  # type: ignore[union-attr]
             if graph_payload["symmetric"]:
                 out[at].append(i)  # type: ignore[union-attr]
@@ -93,10 +75,10 @@ def test_weights_outside_the_map_and_non_binary(world):
     areas, graph, _, _ = world
     index = pd.Index(["nowhere", *areas.index[:3]])
     payload = explore.graph_payload(graph, index)
-    assert _varints(payload["deg"])[0] == 0  # outside the graph: no point
+    assert varints(payload["deg"])[0] == 0  # outside the graph: no point
     kernel = Graph.from_arrays(["a", "a", "b", "c"], ["b", "c", "a", "a"], [0.5, 0.25, 1.0, 1.0])
     weighted = explore.graph_payload(kernel, pd.Index(["a", "b", "c"]))
-    assert not weighted["symmetric"] and _varints(weighted["w"]) == [500, 250, 1000, 1000]
+    assert not weighted["symmetric"] and varints(weighted["w"]) == [500, 250, 1000, 1000]
     assert _neighbours(weighted) == [[1, 2], [0], [0]]
     assert explore.graph_payload(graph, areas.index)["symmetric"]  # contiguity: pairs once
 
@@ -109,7 +91,7 @@ def test_scatter_payload_has_esdas_morans_i(world, esda_refs):
     assert "x" not in payload["31"]  # firm counts: the page's tooltips hold them
     # a measure the page does not hold: its values, as integers plus one
     shipped = explore.scatter_payload(counts * 2.5, graph, ["31"], index=areas.index, scale=2)
-    x = np.array(_varints(shipped["31"]["x"]))
+    x = np.array(varints(shipped["31"]["x"]))
     np.testing.assert_array_equal((x - 1) / 2, np.round(counts["31"] * 2.5 * 2) / 2)
     top = counts["31"].nlargest(len(SENTRA)).index
     assert set(top) == set(SENTRA)  # the sentra villages are the extreme values
@@ -127,7 +109,7 @@ def test_a_suppressed_sum_is_left_out_of_the_scatterplot(world):
     values.loc[gone, "31"] = np.nan
     payload = explore.scatter_payload(values, graph, ["31"], index=areas.index)
     entry = payload["31"]
-    x = np.array(_varints(entry["x"]))
+    x = np.array(varints(entry["x"]))
     at = areas.index.get_indexer(gone)
     assert entry["scale"] == 10 and entry["o"] == 2  # 1.5 x counts: tenths are exact
     assert (x[at] == 0).all() and (np.delete(x, at) > 0).all()
@@ -165,17 +147,17 @@ def test_filter_ships_the_raw_p_values_up_to_005_with_their_sides(world, esda_re
         f = payload["filter"][stat]["31"]
         rows = table.xs("31", level="sector").reindex(areas.index)
         p = rows[column].to_numpy()
-        at = np.cumsum(_varints(f["i"]))
+        at = np.cumsum(varints(f["i"]))
         assert f["m"] == int(np.isfinite(p).sum())
         np.testing.assert_array_equal(at, np.flatnonzero(p <= 0.05))
-        np.testing.assert_allclose(np.array(_varints(f["p"])) / f["u"], p[at], atol=5e-7)
+        np.testing.assert_allclose(np.array(varints(f["p"])) / f["u"], p[at], atol=5e-7)
         sides = np.array([int(c) for c in f["s"]])
         np.testing.assert_array_equal(sides, (rows[sign].to_numpy()[at] > 0).astype(int))
     # LISA: the raw permutation p-values and the quadrant of every shipped area, which
     # is esda's (1 HH, 2 LH, 3 LL, 4 HL there; GeoDa's 1 HH, 2 LL, 3 LH, 4 HL here)
     f = payload["filter"]["lisa"]["31"]
     rows = table.xs("31", level="sector").reindex(areas.index)
-    at = np.cumsum(_varints(f["i"]))
+    at = np.cumsum(varints(f["i"]))
     np.testing.assert_array_equal(at, np.flatnonzero(rows["lisa_p_sim"].to_numpy() <= 0.05))
     geoda = np.array([0, 1, 3, 2, 4])[local.q]
     expected = pd.Series(geoda, index=ids).reindex(areas.index).to_numpy()[at]
@@ -195,9 +177,9 @@ def test_permutation_p_values_survive_exactly(world):
     t.loc[sector, "spec_p"] = np.linspace(0.001, 0.2, int(sector.sum())).round(3)
     t.loc[(areas.index[0], "31"), "spec_p"] = 50 / 1000
     f = explore.filter_payload(t, areas.index, ["31"], p_columns={"spec": "spec_p"})
-    units = _varints(f["spec"]["31"]["p"])
+    units = varints(f["spec"]["31"]["p"])
     assert f["spec"]["31"]["u"] == 1000  # every shipped value a multiple of 0.001
-    assert _varints(f["spec"]["31"]["i"])[0] == 0 and units[0] == 50
+    assert varints(f["spec"]["31"]["i"])[0] == 0 and units[0] == 50
 
 
 def test_the_page_carries_the_exploration_and_its_script(world, tmp_path):

@@ -13,24 +13,10 @@ import pandas as pd
 
 from klastergeo.analysis import weights
 from klastergeo.publish import maps
+from tests.worlds.decoding import varints
 from tests.worlds.lattice import area_table, lattice
 
 _MARKUP = "</script><b>x</b>"
-
-
-def _varints(text: str) -> list[int]:
-    """The polyline-style integers of ``maps.varint_text``, decoded here (five bits a
-    character, 32 when more follow, offset 63)."""
-    out, value, shift = [], 0, 0
-    for char in text:
-        c = ord(char) - 63
-        value += (c & 31) << shift
-        if c & 32:
-            shift += 5
-        else:
-            out.append(value)
-            value, shift = 0, 0
-    return out
 
 
 def _page(**style: str) -> tuple[str, pd.DataFrame, pd.Index]:
@@ -65,7 +51,7 @@ def _view(page: str) -> dict:
 def test_totals_and_sums_are_told_apart() -> None:
     page, table, index = _page()
     view = _view(page)
-    rows = np.asarray(_varints(view["totals"])).reshape(len(index), 3)
+    rows = np.asarray(varints(view["totals"])).reshape(len(index), 3)
     by_area = table.groupby(level="area_code")
     firms = by_area["n_firms"].sum().reindex(index)
     assert view["totalFields"] == ["n", "w", "o"]
@@ -82,8 +68,8 @@ def test_totals_and_sums_are_told_apart() -> None:
         assert rows[at[code], 2] == round(table.loc[code, "output"].sum() * 10) + 2
     # the sector's own sums in the tooltip rows: w and o are the last two fields
     tips = view["tips"]["31"]
-    positions = np.cumsum(_varints(tips["i"]))
-    fields = np.asarray(_varints(tips["v"])).reshape(len(positions), len(view["tipFields"]))
+    positions = np.cumsum(varints(tips["i"]))
+    fields = np.asarray(varints(tips["v"])).reshape(len(positions), len(view["tipFields"]))
     w, o = view["tipFields"].index("w"), view["tipFields"].index("o")
     tip = dict(zip(positions.tolist(), fields.tolist(), strict=True))
     assert tip[at["r0c0"]][w] == 1  # suppressed

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from klastergeo.io import boundaries
 from klastergeo.publish import maps
+from tests.worlds.decoding import varints
 from tests.worlds.lattice import related_firms
 
 
@@ -106,8 +107,8 @@ def test_probability_and_tooltips_follow_the_sector(map_world) -> None:
     assert set(maps.decode_codes(data["values"]["prob"]["31"])) == {4}  # >= 0.75
     assert set(maps.decode_codes(data["values"]["prob"]["10"])) == {0}  # < 0.1: not drawn
     tips, fields = data["tips"]["31"], data["tipFields"]
-    at = np.cumsum(_varints(tips["i"]))
-    values = np.asarray(_varints(tips["v"])).reshape(len(at), len(fields))
+    at = np.cumsum(varints(tips["i"]))
+    values = np.asarray(varints(tips["v"])).reshape(len(at), len(fields))
     rows = table.xs("31", level="sector").reindex(areas.index)
     with_firms = np.flatnonzero(rows["n_firms"].to_numpy() > 0)
     assert set(with_firms) <= set(at.tolist())
@@ -122,25 +123,10 @@ def test_probability_and_tooltips_follow_the_sector(map_world) -> None:
     assert got["pc"] == 80
 
 
-def _varints(text: str) -> list[int]:
-    """The polyline decoding, written independently of the page's script: five bits a
-    character, 32 marks a continuation, offset 63."""
-    out, value, shift = [], 0, 0
-    for char in text:
-        c = ord(char) - 63
-        value |= (c & 31) << shift
-        if c & 32:
-            shift += 5
-        else:
-            out.append(value)
-            value, shift = 0, 0
-    return out
-
-
 def test_varint_text_round_trips() -> None:
     values = np.random.default_rng(3).integers(0, 2**40, 2_000)
     values[:5] = [0, 1, 31, 32, 1023]
-    assert _varints(maps.varint_text(values)) == values.tolist()
+    assert varints(maps.varint_text(values)) == values.tolist()
 
 
 def test_language_switch(map_world) -> None:

@@ -26,6 +26,7 @@ from klastergeo.errors import ConfigError
 from klastergeo.publish import maps, messages
 from klastergeo.schema import MEASURE_COLUMNS
 from tests.worlds.browser import CHROMIUM, FLAGS
+from tests.worlds.decoding import varints
 from tests.worlds.lattice import custom_study
 
 runner = CliRunner()
@@ -350,21 +351,6 @@ def _explore_payload(page: str) -> dict:
     return json.JSONDecoder().raw_decode(page[start:])[0]
 
 
-def _varints(text: str) -> list[int]:
-    """The polyline-style decoding, from its definition (5 bits a character, 63 added,
-    32 set when more characters follow)."""
-    out, value, shift = [], 0, 0
-    for ch in text:
-        c = ord(ch) - 63
-        value += (c & 31) << shift
-        if c & 32:
-            shift += 5
-        else:
-            out.append(value)
-            value, shift = 0, 0
-    return out
-
-
 def test_suppressed_sums_never_reach_the_map(runs) -> None:
     """The scatterplot's values of a measure are measures.csv's published sums: every
     suppressed one is absent (0), and so are its p-values' sides where unknown; the
@@ -378,7 +364,7 @@ def test_suppressed_sums_never_reach_the_map(runs) -> None:
         for sector, entry in data["measures"][name].items():
             rows = table.xs((name, sector), level=("measure", "sector"))
             hidden = (rows["value_flag"].fillna("") == "suppressed").to_numpy()
-            x = np.array(_varints(entry["x"]))
+            x = np.array(varints(entry["x"]))
             assert (x[hidden] == 0).all() and (x[~hidden] > 0).all(), (name, sector)
             shown = (x[~hidden] - 1) / entry["scale"]
             np.testing.assert_allclose(shown, rows["value"].fillna(0).to_numpy()[~hidden])
@@ -387,9 +373,9 @@ def test_suppressed_sums_never_reach_the_map(runs) -> None:
         lisa = data["filters"][name]["lisa"]
         for sector, raw in lisa.items():
             p = table.xs((name, sector), level=("measure", "sector"))["lisa_p_sim"].to_numpy()
-            at = np.cumsum(np.array(_varints(raw["i"]), dtype=np.int64))
+            at = np.cumsum(np.array(varints(raw["i"]), dtype=np.int64))
             np.testing.assert_array_equal(at, np.flatnonzero(p <= 0.05))
-            np.testing.assert_allclose(np.array(_varints(raw["p"])) / raw["u"], p[at])
+            np.testing.assert_allclose(np.array(varints(raw["p"])) / raw["u"], p[at])
     assert left_out > 0
 
 

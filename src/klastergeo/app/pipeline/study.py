@@ -85,18 +85,8 @@ class StudyArea:
         areas
             The areas of analysis, indexed by area code.
         """
-        if not self.source.is_dir():
-            return None
-        if self.kind == "h3":
-            return areas.get("parent")
-        parent = _parent_level(self.level)
-        if parent is None:
-            return None
-        names = boundaries.load_names(
-            parent, area=self.code[:2] if self.code else None, source=self.source
-        )
-        codes = pd.Series(areas.index, index=areas.index).str.rsplit(".", n=1).str[0]
-        return pd.Series(names.reindex(codes.to_numpy()).to_numpy(), index=areas.index)
+        above = self.ancestors(areas)  # finest first
+        return None if above is None else above.iloc[:, 0]
 
     def ancestors(self, areas: gpd.GeoDataFrame) -> pd.DataFrame | None:
         """The names of each area's parents, a column per level above the areas'
