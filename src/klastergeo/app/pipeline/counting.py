@@ -4,16 +4,21 @@ location quotients of every area and sector."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from klastergeo.analysis import aggregate, concentration
 from klastergeo.analysis.geometry import has_point
+from klastergeo.analysis.tally import CellTally
 from klastergeo.app.config import RunConfig
 from klastergeo.app.pipeline.intake import Intake
 from klastergeo.app.pipeline.study import StudyArea
@@ -21,7 +26,15 @@ from klastergeo.errors import ConfigError, DataError, ValidationError
 from klastergeo.io.registry import area_counts, batches
 from klastergeo.io.registry.firms import FirmStore
 
-__all__ = ["FIRM_FIELDS", "Counts", "check_counts", "count", "count_from_file", "lq_column"]
+__all__ = [
+    "FIRM_FIELDS",
+    "Counts",
+    "check_counts",
+    "count",
+    "count_from_file",
+    "lq_column",
+    "tally_firms",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -34,24 +47,46 @@ FIRM_FIELDS = ("area_code", "sector", "workers", "output", "investment", "lon", 
 class Counts:
     """Firms placed in the areas of analysis and what is counted of them.
 
-    ``firms`` are the kept firms' few columns every later step reads, indexed by
-    position (:data:`FIRM_FIELDS`; ``area_code`` and ``sector`` as categories): the
-    ``area_code`` of their area of analysis (for H3, the cell, and the administrative
-    area as ``admin_code``); the whole firms stay in ``store``. ``areas`` are the areas
-    of analysis (the study area's polygons, or the H3 grid); ``counts`` has firms,
-    workers and output per (area, sector); ``table`` adds the location quotients and
-    the area names; ``rows`` is each firm's row in ``counts`` and ``table``.
+    ``areas`` are the areas of analysis (the study area's polygons, or the H3 grid);
+    ``counts`` has firms, workers and output per (area, sector); ``table`` adds the
+    location quotients and the area names; ``tally`` keeps per cell what disclosure
+    control needs of the firms' values (counted block by block: its memory follows the
+    cells, not the firms); the firms stay in ``store``.
+
+    ``firms`` (read on first use) are the kept firms' few columns some later steps read,
+    indexed by position (:data:`FIRM_FIELDS`; ``area_code`` and ``sector`` as
+    categories): the ``area_code`` of their area of analysis (for H3, the cell, and the
+    administrative area as ``admin_code``); ``rows`` is each firm's row in ``counts``
+    and ``table``.
     """
 
-    firms: pd.DataFrame
     areas: gpd.GeoDataFrame
     counts: pd.DataFrame
     table: pd.DataFrame
     store: FirmStore
-    rows: NDArray[np.signedinteger]
+    tally: CellTally | None = None
     #: The counts file the counts were read from (:func:`count_from_file`): there are no
     #: firms, only counts and sums per (area, sector); None for a registry of firms.
     source: area_counts.AreaCounts | None = None
+    resolution: int | None = None  # of an H3 run's cells
+    given: pd.DataFrame | None = None  # the firms of a counts file (none)
+
+    @cached_property
+    def firms(self) -> pd.DataFrame:
+        if self.given is not None:
+            return self.given
+        logger.info("reading %d firms' %s", len(self.store), ", ".join(FIRM_FIELDS))
+        firms = self.store.columns(FIRM_FIELDS, categorical=("area_code", "sector"))
+        if self.resolution is not None:
+            cells = pd.Categorical(_cells(firms, self.resolution))
+            firms = firms.assign(admin_code=firms.get("area_code"), area_code=cells)
+        return firms
+
+    @cached_property
+    def rows(self) -> NDArray[np.signedinteger]:
+        if self.given is not None:
+            return np.empty(0, dtype=np.int32)
+        return _rows(self.firms, self.counts)
 
     @property
     def firms_per_area(self) -> pd.Series:
@@ -96,22 +131,71 @@ def count(config: RunConfig, study: StudyArea, intake: Intake) -> Counts:
         counts and the table with location quotients and area names.
     """
     store = intake.firms
-    firms = store.columns(FIRM_FIELDS, categorical=("area_code", "sector"))
+    resolution = study.resolution if study.kind == "h3" else None
+    tally = tally_firms(
+        store, areas=None if resolution else study.polygons.index, resolution=resolution,
+        top=config.disclosure.dominance_n,
+    )  # fmt: skip
     areas = study.polygons
-    if study.kind == "h3":
-        assert study.resolution is not None
-        cells = _cells(firms, study.resolution)
-        firms = firms.assign(admin_code=firms.get("area_code"), area_code=pd.Categorical(cells))
-        areas = study.grid(firms["area_code"].cat.categories.tolist())
-    counts = aggregate.count_by_area(firms, areas.index)
+    if resolution is not None:
+        areas = study.grid(sorted(tally.areas.labels))
+    counts = tally.counts(list(areas.index))
     _check_lq_measure(config, counts)
     matrix = aggregate.wide(counts, lq_column(config))
     lq = concentration.location_quotient(matrix).rename(columns={"p_value": "lq_p"})
     table = counts.join(lq)
     table["area_name"] = areas["name"].reindex(table.index.get_level_values("area_code")).to_numpy()
     return Counts(
-        firms=firms, areas=areas, counts=counts, table=table, store=store, rows=_rows(firms, counts)
+        areas=areas, counts=counts, table=table, store=store, tally=tally, resolution=resolution
     )
+
+
+def tally_firms(
+    store: FirmStore,
+    *,
+    areas: pd.Index | None,
+    resolution: int | None = None,
+    top: int = 2,
+    only: Sequence[int] | None = None,
+) -> CellTally:
+    """The firms of ``store`` counted per (area, sector) cell, block by block
+    (:meth:`~klastergeo.io.registry.firms.FirmStore.blocks`).
+
+    Parameters
+    ----------
+    store
+        The kept firms.
+    areas
+        The areas of analysis; None for H3 cells (numbered as they come).
+    resolution
+        The H3 resolution the firms' points are put in cells of; None to count the
+        firms in their ``area_code``.
+    top
+        Largest values kept per cell (the dominance rule's ``dominance_n``).
+    only
+        The blocks to count (a worker's); None for all.
+    """
+    tally = CellTally(areas=None if areas is None else list(areas), top=top)
+    fields = ("area_code", "sector", *aggregate.VALUE_COLUMNS, "lon", "lat")
+    for _, block in store.blocks(fields, only=only):
+        if resolution is not None:
+            firms = pd.DataFrame(
+                {c: _floats(block, c) for c in ("lon", "lat") if c in block.column_names}
+            )
+            area: Any = _cells(firms, resolution)
+        else:
+            area = block.column("area_code")
+        values = {c: _floats(block, c) for c in aggregate.VALUE_COLUMNS if c in block.column_names}
+        tally.add(area, block.column("sector"), values)
+    return tally
+
+
+def _floats(block: pa.Table, column: str) -> NDArray[np.float64]:
+    """A column of numbers as float64, NaN where it is missing."""
+    data = block.column(column)
+    if not (pa.types.is_floating(data.type) or pa.types.is_integer(data.type)):
+        data = pc.cast(data, pa.float64(), safe=False)
+    return np.asarray(data.to_numpy(zero_copy_only=False), dtype=np.float64)
 
 
 def check_counts(config: RunConfig) -> None:
@@ -237,15 +321,7 @@ def count_from_file(config: RunConfig, study: StudyArea) -> tuple[Intake, Counts
             memory=firms.assign(record_id=pd.Series([], dtype=str)).set_index("record_id"),
         )
     )
-    counts = Counts(
-        firms=firms,
-        areas=areas,
-        counts=cells,
-        table=table,
-        store=store,
-        rows=np.empty(0, dtype=np.int32),
-        source=read,
-    )
+    counts = Counts(areas=areas, counts=cells, table=table, store=store, source=read, given=firms)
     return Intake(firms=store, validation=read.report), counts
 
 

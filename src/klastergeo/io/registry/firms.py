@@ -36,9 +36,15 @@ from numpy.typing import NDArray
 from klastergeo.analysis.geometry import firm_points
 from klastergeo.io.registry import batches
 
-__all__ = ["FirmStore"]
+__all__ = ["BLOCK", "FirmStore"]
 
 logger = logging.getLogger(__name__)
+
+#: Firms per block of the steps that go over the firms part by part. Fixed, whatever the
+#: batch size the registry was validated in or the workers the blocks go to: a sum over
+#: the firms is the blocks' sums added in block order, each summed in file order, so it
+#: comes out the same to the last bit however the firms were stored.
+BLOCK = 1 << 20
 
 
 def _numeric(kind: pa.DataType) -> bool:
@@ -219,6 +225,53 @@ class FirmStore:
             table = pq.read_table(part, use_pandas_metadata=True)
             yield start, table
             start += table.num_rows
+
+    def n_blocks(self, size: int = BLOCK) -> int:
+        """How many blocks of ``size`` firms :meth:`blocks` gives (at least one)."""
+        return max(1, -(-len(self) // size))
+
+    def blocks(
+        self, columns: Sequence[str], *, size: int = BLOCK, only: Sequence[int] | None = None
+    ) -> Iterator[tuple[int, pa.Table]]:
+        """The firms in blocks of ``size`` positions (the last one shorter), whatever the
+        parts they are stored in: ``(position of the block's first firm, table)``, the
+        table with the ``columns`` the firms have. Memory: a block and a part.
+
+        Parameters
+        ----------
+        columns
+            Columns to read (names the firms lack are left out).
+        size
+            Firms per block (:data:`BLOCK`).
+        only
+            The blocks wanted (their numbers, ascending); None for all. Only the parts
+            they overlap are read (a worker reads its blocks this way).
+        """
+        wanted = [c for c in columns if c in self.names]
+        n, offsets = len(self), np.concatenate([[0], np.cumsum(self.sizes)])
+        memory = self.validation.memory
+        for b in range(self.n_blocks(size)) if only is None else only:
+            lo, hi = b * size, min((b + 1) * size, n)
+            if memory is not None or hi <= lo:
+                frame = (memory if memory is not None else self._empty(wanted)).iloc[lo:hi]
+                yield lo, pa.Table.from_pandas(frame[wanted], preserve_index=False)
+                continue
+            first = int(np.searchsorted(offsets, lo, side="right")) - 1
+            last = int(np.searchsorted(offsets, hi, side="left"))
+            pieces = []
+            for i in range(first, last):
+                start = max(lo, int(offsets[i]))
+                stop = min(hi, int(offsets[i + 1]))
+                table = pq.read_table(self.validation.parts[i], columns=wanted)
+                pieces.append(table.slice(start - int(offsets[i]), stop - start))
+            yield lo, pa.concat_tables(pieces).combine_chunks()
+
+    def _empty(self, columns: list[str]) -> pd.DataFrame:
+        """No firm, with the ``columns`` (their types as the first part stores them)."""
+        if not self.validation.parts:
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+        schema = pq.read_schema(self.validation.parts[0])
+        return schema.empty_table().select(columns).to_pandas()
 
     def _parts(
         self, positions: NDArray[np.int64] | None, *, columns: Sequence[str] | None

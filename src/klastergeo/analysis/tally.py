@@ -1,0 +1,305 @@
+"""Firms counted per (area, sector) cell block by block: memory follows the cells, not the
+firms.
+
+A national registry has tens of millions of firms and a few million cells. :class:`CellTally`
+takes the firms a block at a time (their area and sector labels and their values) and keeps
+per cell what the later steps need of them: the firms, and per measure the firms that report
+it, their sum and their largest values (:class:`klastergeo.analysis.disclosure.Sizes`, for
+the dominance rule), and per sector the sizes of the squared values (the plant Herfindahl's
+check). Blocks are added in file order and each is summed in file order, so the sums depend
+on where the blocks start (fixed positions), never on how the registry was stored or on
+which worker counted a block (:meth:`CellTally.merge` adds tallies of consecutive blocks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from numpy.typing import NDArray
+
+from klastergeo.analysis import disclosure as sdc
+
+__all__ = ["CellTally", "Vocabulary"]
+
+VALUE_COLUMNS = ("workers", "output", "investment")
+
+
+class Vocabulary:
+    """Labels numbered in order of first appearance; or a fixed list (labels not in it
+    get -1)."""
+
+    def __init__(self, fixed: Iterable[Any] | None = None) -> None:
+        self.fixed = fixed is not None
+        self.labels: list[Any] = [] if fixed is None else list(fixed)
+        self.position: dict[Any, int] = {label: i for i, label in enumerate(self.labels)}
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def codes(self, labels: ArrayLikeLabels) -> NDArray[np.int64]:
+        """The number of each label (-1 for a missing one, or one outside a fixed list)."""
+        return self.numbered(*_distinct(labels))
+
+    def numbered(self, values: list[Any], inverse: NDArray[np.int64]) -> NDArray[np.int64]:
+        """The numbers of labels given as distinct ``values`` and each label's index into
+        them (-1: missing)."""
+        mapping = np.empty(len(values) + 1, dtype=np.int64)
+        for i, value in enumerate(values):  # distinct labels only (areas, sectors)
+            if value not in self.position and not self.fixed:
+                self.position[value] = len(self.labels)
+                self.labels.append(value)
+            mapping[i] = self.position.get(value, -1)
+        mapping[-1] = -1
+        return mapping[inverse]
+
+
+ArrayLikeLabels = Any  # a NumPy array, a pandas Series or Categorical, an Arrow array
+
+
+def _distinct(labels: ArrayLikeLabels) -> tuple[list[Any], NDArray[np.int64]]:
+    """The distinct labels and each label's index into them (-1 for a missing one)."""
+    if isinstance(labels, pa.ChunkedArray | pa.Array):
+        encoded = pc.dictionary_encode(labels)
+        if isinstance(encoded, pa.ChunkedArray):
+            encoded = encoded.combine_chunks()
+        indices = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+        return encoded.dictionary.to_pylist(), np.asarray(indices, dtype=np.int64)
+    if isinstance(getattr(labels, "dtype", None), pd.CategoricalDtype):
+        cat = labels if isinstance(labels, pd.Categorical) else labels.array
+        return list(cat.categories), np.asarray(cat.codes, dtype=np.int64)
+    codes, uniques = pd.factorize(pd.Series(np.asarray(labels, dtype=object)), use_na_sentinel=True)
+    return list(uniques), np.asarray(codes, dtype=np.int64)
+
+
+class CellTally:
+    """Firms, and per measure their reported values' count, sum and largest values, per
+    (area, sector) cell, added block by block.
+
+    Parameters
+    ----------
+    areas
+        The areas of analysis (firms of other areas are not counted in a cell, their
+        sector still is listed); None to number areas as they come (H3 cells).
+    measures
+        The value columns tallied.
+    top
+        Largest values kept per cell and sector (the dominance rule's ``dominance_n``).
+    """
+
+    def __init__(
+        self,
+        *,
+        areas: Sequence[Any] | None = None,
+        measures: Sequence[str] = VALUE_COLUMNS,
+        top: int = 2,
+    ) -> None:
+        self.areas = Vocabulary(areas)
+        self.sectors = Vocabulary()
+        self.measures, self.top = tuple(measures), int(top)
+        self.present: set[str] = set()  # measures some block had as a column
+        self.n_firms = np.zeros((0, 0), dtype=np.int64)
+        self.cells: dict[str, sdc.Sizes] = {}
+        self.squares: dict[str, sdc.Sizes] = {}  # per sector
+        self._shape = (0, 0)
+        self._listed = np.zeros(0, dtype=bool)  # sectors of firms with an area label
+
+    def add(
+        self,
+        area: ArrayLikeLabels,
+        sector: ArrayLikeLabels,
+        values: Mapping[str, NDArray[np.floating]],
+    ) -> None:
+        """Count a block of firms.
+
+        Parameters
+        ----------
+        area, sector
+            Each firm's area and sector label (missing: not counted; a firm with an area
+            label names its sector even when its area is not one of ``areas``).
+        values
+            The block's value columns it has (NaN where a firm reports none).
+        """
+        a_values, a_index = _distinct(area)
+        a = self.areas.numbered(a_values, a_index)
+        s = self.sectors.codes(sector)
+        self._grow(len(self.areas), len(self.sectors))
+        # a firm with an area label names its sector (count_by_area lists it) even when
+        # its area is not one of the areas of analysis
+        self._listed[s[(a_index >= 0) & (s >= 0)]] = True
+        n_a, n_s = self._shape
+        cell = np.where((a >= 0) & (s >= 0), a * n_s + s, -1)
+        placed = cell >= 0
+        self.n_firms += np.bincount(cell[placed], minlength=n_a * n_s).reshape(n_a, n_s)
+        for m in self.measures:
+            if m not in values:
+                continue
+            self.present.add(m)
+            v = np.asarray(values[m], dtype=np.float64)
+            block = sdc.sizes(v, cell, n_a * n_s, top=self.top)
+            self.cells[m] = _added(self.cells[m], block)
+            squares = sdc.sizes(v * v, np.where(placed, s, -1), n_s, top=self.top)
+            self.squares[m] = _added(self.squares[m], squares)
+
+    def merge(self, later: CellTally) -> None:
+        """Add the tally of the block that follows this one's blocks (a worker's).
+
+        Sums are added as they come: merging the tallies of single blocks in block order
+        gives, to the last bit, the sums one tally of every block gives.
+        """
+        a = _filled(self.areas.codes(np.asarray(later.areas.labels, dtype=object)), later._shape[0])
+        s = _filled(
+            self.sectors.codes(np.asarray(later.sectors.labels, dtype=object)), later._shape[1]
+        )
+        self._grow(len(self.areas), len(self.sectors))
+        self._listed[s[later._listed & (s >= 0)]] = True
+        n_a, n_s = self._shape
+        target = np.where((a[:, None] >= 0) & (s[None, :] >= 0), a[:, None] * n_s + s[None, :], -1)
+        target = target.ravel()
+        ok = target >= 0
+        self.n_firms.ravel()[target[ok]] += later.n_firms.ravel()[ok]
+        self.present |= later.present
+        for m in later.present:
+            self.cells[m] = _added(self.cells[m], _moved(later.cells[m], target, n_a * n_s))
+            self.squares[m] = _added(self.squares[m], _moved(later.squares[m], s, n_s))
+
+    def _grow(self, n_areas: int, n_sectors: int) -> None:
+        """Make room for new areas and sectors (a cell keeps its counts)."""
+        old_a, old_s = self._shape
+        new_a = max(old_a, _room(n_areas))
+        new_s = max(old_s, _room(n_sectors))
+        if (new_a, new_s) == (old_a, old_s) and self.cells:
+            return
+        self.n_firms = _padded(self.n_firms.reshape(old_a, old_s), new_a, new_s)
+        for m in self.measures:
+            old = self.cells.get(m) or _empty(old_a * old_s, self.top)
+            self.cells[m] = sdc.Sizes(
+                n=_padded(old.n.reshape(old_a, old_s), new_a, new_s).ravel(),
+                total=_padded(old.total.reshape(old_a, old_s), new_a, new_s).ravel(),
+                top=_padded(old.top.reshape(old_a, old_s, self.top), new_a, new_s).reshape(
+                    -1, self.top
+                ),
+            )
+            squares = self.squares.get(m) or _empty(old_s, self.top)
+            self.squares[m] = sdc.Sizes(
+                n=np.pad(squares.n, (0, new_s - old_s)),
+                total=np.pad(squares.total, (0, new_s - old_s)),
+                top=np.pad(squares.top, ((0, new_s - old_s), (0, 0))),
+            )
+        self._listed = np.pad(self._listed, (0, new_s - old_s))
+        self._shape = (new_a, new_s)
+
+    def counts(self, areas: Sequence[Any], sectors: Sequence[Any] | None = None) -> pd.DataFrame:
+        """The counts as :func:`klastergeo.analysis.aggregate.count_by_area` gives them:
+        ``n_firms`` and the measures' sums per (``area_code``, ``sector``), every area x
+        every sector (default: the sectors counted, sorted); a sum is missing where a
+        cell's firms report no value, and everywhere when no firm reports one."""
+        a, s, index = self._cells(areas, sectors)
+        out = pd.DataFrame({"n_firms": self._take(self.n_firms.ravel(), a, s, 0)}, index=index)
+        for m in VALUE_COLUMNS:
+            if m not in self.present or m not in self.cells or not self.cells[m].n.sum():
+                out[m] = np.nan  # a measure nobody reports: missing, not 0
+                continue
+            sizes = self.cells[m]
+            total = self._take(sizes.total, a, s, 0.0)
+            valued = self._take(sizes.n, a, s, 0)
+            firms = out["n_firms"].to_numpy()
+            out[m] = np.where((firms > 0) & (valued == 0), np.nan, total)
+        out["n_firms"] = out["n_firms"].astype(np.int64)
+        return out
+
+    def sizes(self, measure: str, areas: Sequence[Any], sectors: Sequence[Any]) -> sdc.Sizes:
+        """The contributions to every cell of (``areas`` x ``sectors``, areas outer) of the
+        firms' ``measure`` (no contribution anywhere when no firm has the column)."""
+        a, s, _ = self._cells(areas, sectors)
+        n = len(a) * len(s)
+        if measure not in self.present:
+            return _empty(n, self.top)
+        sizes = self.cells[measure]
+        return sdc.Sizes(
+            n=self._take(sizes.n, a, s, 0).astype(np.int64),
+            total=self._take(sizes.total, a, s, 0.0),
+            top=np.stack(
+                [self._take(sizes.top[:, k], a, s, 0.0) for k in range(self.top)], axis=1
+            ).reshape(n, self.top),
+        )
+
+    def sector_squares(self, measure: str, sectors: Sequence[Any]) -> sdc.Sizes:
+        """The contributions of the firms' squared ``measure`` to each of ``sectors``."""
+        s = np.asarray(self.sectors.codes(np.asarray(list(sectors), dtype=object)), np.int64)
+        if measure not in self.present:
+            return _empty(len(s), self.top)
+        squares, ok = self.squares[measure], s >= 0
+        at = np.where(ok, s, 0)
+        return sdc.Sizes(
+            n=np.where(ok, squares.n[at], 0).astype(np.int64),
+            total=np.where(ok, squares.total[at], 0.0),
+            top=np.where(ok[:, None], squares.top[at], 0.0),
+        )
+
+    def _cells(
+        self, areas: Sequence[Any], sectors: Sequence[Any] | None
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64], pd.MultiIndex]:
+        listed = [x for x, ok in zip(self.sectors.labels, self._listed, strict=False) if ok]
+        chosen = sorted(listed) if sectors is None else list(sectors)
+        a = np.asarray(
+            [self.areas.position.get(x, -1) for x in areas], dtype=np.int64
+        )  # the areas of analysis: one look-up each
+        s = np.asarray([self.sectors.position.get(x, -1) for x in chosen], dtype=np.int64)
+        index = pd.MultiIndex.from_product(
+            [pd.Index(list(areas), name="area_code"), pd.Index(chosen, name="sector")]
+        )
+        return a, s, index
+
+    def _take(
+        self, flat: NDArray[Any], a: NDArray[np.int64], s: NDArray[np.int64], fill: float
+    ) -> NDArray[Any]:
+        n_s = self._shape[1]
+        cell = (a[:, None] * n_s + s[None, :]).ravel()
+        ok = ((a[:, None] >= 0) & (s[None, :] >= 0)).ravel()
+        out = np.where(ok, flat[np.where(ok, cell, 0)] if len(flat) else fill, fill)
+        return np.asarray(out)
+
+
+def _room(n: int) -> int:
+    """Capacity for ``n`` labels (doubling, so growth is rare)."""
+    return 0 if n == 0 else 1 << int(np.ceil(np.log2(n)))
+
+
+def _filled(codes: NDArray[np.int64], n: int) -> NDArray[np.int64]:
+    """``codes`` followed by -1 up to ``n`` (a tally's unused room)."""
+    return np.concatenate([codes, np.full(n - len(codes), -1, dtype=np.int64)])
+
+
+def _padded(array: NDArray[Any], rows: int, columns: int) -> NDArray[Any]:
+    pad = [(0, rows - array.shape[0]), (0, columns - array.shape[1])]
+    return np.pad(array, pad + [(0, 0)] * (array.ndim - 2))
+
+
+def _empty(n: int, top: int) -> sdc.Sizes:
+    return sdc.Sizes(n=np.zeros(n, np.int64), total=np.zeros(n), top=np.zeros((n, top)))
+
+
+def _added(before: sdc.Sizes, block: sdc.Sizes) -> sdc.Sizes:
+    """The contributions of the firms before and of a block (the same groups)."""
+    top = before.top
+    touched = np.flatnonzero(block.n > 0)
+    if len(touched):
+        top = top.copy()
+        both = np.concatenate([top[touched], block.top[touched]], axis=1)
+        top[touched] = -np.sort(-both, axis=1)[:, : top.shape[1]]
+    return sdc.Sizes(n=before.n + block.n, total=before.total + block.total, top=top)
+
+
+def _moved(sizes: sdc.Sizes, target: NDArray[np.int64], n: int) -> sdc.Sizes:
+    """``sizes`` of groups renumbered to ``target`` (-1: dropped) among ``n`` groups."""
+    out = _empty(n, sizes.top.shape[1])
+    ok = target >= 0
+    out.n[target[ok]] = sizes.n[: len(target)][ok]
+    out.total[target[ok]] = sizes.total[: len(target)][ok]
+    out.top[target[ok]] = sizes.top[: len(target)][ok]
+    return out
