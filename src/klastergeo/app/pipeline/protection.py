@@ -375,14 +375,16 @@ def protect(
     rules = config.disclosure.rules()
     enabled = config.disclosure.enabled
     groups = _groups(config, counts, found, firms)
-    cell_index, f, rows = groups.index, counts.firms, groups.rows
+    cell_index = groups.index
     sums = _suppressed_sums(counts, groups, rules, enabled)
     cell_frame = pd.DataFrame(sums.cells, index=cell_index)
     cell_frame = cell_frame.loc[(cell_frame[[f"{m}_n" for m in sdc.MEASURES]] > 0).any(axis=1)]
     sentra_ids, lq_measure = groups.sentra_ids, groups.lq_measure
     typology_flags, diagnosis_flags = _profile_flags(config, firms, store, sentra_ids, rules)
     point = groups.sentra_cells is None
-    shapes = _point_shapes(f, groups.firm_sentra, sentra_ids, rules) if point and enabled else None
+    shapes = None
+    if point and enabled:
+        shapes = _point_shapes(counts.firms, groups.point_sentra, sentra_ids, rules)
     concentration_sectors: frozenset[str] = frozenset()
     plant_sectors: frozenset[str] = frozenset()
     if lq_measure is not None and enabled:
@@ -390,7 +392,7 @@ def protect(
         concentration_sectors = frozenset(
             hidden.index.get_level_values("sector").astype(str).unique()
         )
-        plant_sectors = _plant_sectors(f, rows, cell_index, lq_measure, rules)
+        plant_sectors = _plant_sectors(counts, cell_index, lq_measure, rules)
     protection = Protection(
         rules=rules,
         enabled=enabled,
@@ -429,14 +431,19 @@ class _Groups:
     ``lq_measure`` give away)."""
 
     index: pd.MultiIndex
-    rows: NDArray[np.int64]
     sentra_ids: pd.Index
-    firm_sentra: NDArray[np.int64]
+    firm_sentra: NDArray[np.int64] | None  # of point sentra
     regency_cells: NDArray[np.int64]
     regency_index: pd.MultiIndex
     sentra_cells: NDArray[np.int64] | None
     area_cells: NDArray[np.int64]
     lq_measure: str | None
+
+    @property
+    def point_sentra(self) -> NDArray[np.int64]:
+        """Each firm's point sentra (-1: none)."""
+        assert self.firm_sentra is not None
+        return self.firm_sentra
 
     @property
     def groupings(self) -> list[NDArray[np.int64]]:
@@ -455,9 +462,8 @@ def _groups(config: RunConfig, counts: Counts, found: Delineation, firms: pd.Dat
     measure = lq_column(config)
     return _Groups(
         index=cell_index,
-        rows=np.asarray(counts.rows, dtype=np.int64),
         sentra_ids=sentra_ids,
-        firm_sentra=_codes(firms["sentra_id"], sentra_ids),
+        firm_sentra=_codes(firms["sentra_id"], sentra_ids) if point else None,
         regency_cells=regency_cells,
         regency_index=regency_index,
         sentra_cells=None if point else _sentra_cells(cell_index, found, sentra_ids),
@@ -481,16 +487,16 @@ class _Sums:
 
 def _suppressed_sums(counts: Counts, groups: _Groups, rules: sdc.Rules, enabled: bool) -> _Sums:
     """Every measure's sums per cell, sentra and regency, and what the rules suppress."""
-    f, rows, n_cells = counts.firms, groups.rows, len(groups.index)
+    n_cells = len(groups.index)
     groupings, n_sentra = groups.groupings, len(groups.sentra_ids)
     at_sentra = len(groupings) - 1  # the sentra are the last grouping when they are one
     sums = _Sums({}, {}, {}, {})
+    areas, sectors = list(groups.index.levels[0]), list(groups.index.levels[1])
     for m in sdc.MEASURES:
-        values = f[m].to_numpy(dtype=float, na_value=np.nan) if m in f else np.full(len(f), np.nan)
-        if counts.source is not None:  # counts per area: sums without the firms' values
+        if counts.tally is None:  # counts per area: sums without the firms' values
             cells = _counted_sizes(counts.counts, m, rules.dominance_n)
-        else:
-            cells = sdc.sizes(values, rows, n_cells, top=rules.dominance_n)
+        else:  # counted block by block (the firms' values are not held)
+            cells = counts.tally.sizes(m, areas, sectors)
         extra = [groups.area_cells] if m == groups.lq_measure else []
         every_area = np.ones(len(groups.index.levels[0]), dtype=bool)
         shown = [None] * len(groupings) + [every_area] * len(extra)
@@ -500,14 +506,18 @@ def _suppressed_sums(counts: Counts, groups: _Groups, rules: sdc.Rules, enabled:
         if groups.sentra_cells is not None:
             own = sdc.combine(cells, groups.sentra_cells, n_sentra)
             s_flags = _padded(done.groups[at_sentra] if done else None, n_sentra)
-        else:
-            own = sdc.sizes(values, groups.firm_sentra, n_sentra, top=rules.dominance_n)
+        else:  # point sentra cut cells: their firms' own values
+            f = counts.firms
+            values = f[m].to_numpy(float, na_value=np.nan) if m in f else np.full(len(f), np.nan)
+            own = sdc.sizes(values, groups.point_sentra, n_sentra, top=rules.dominance_n)
             s_flags = sdc.primary(own, rules) if enabled else _padded(None, n_sentra)
             if done is not None:
                 published = list(zip(groupings + extra, done.published, strict=True))
                 s_flags = sdc.point_sentra_flags(
-                    values, rows, groups.firm_sentra, flags, s_flags, rules, groupings=published
-                )
+                    values, np.asarray(counts.rows, np.int64), groups.point_sentra, flags,
+                    s_flags, rules,
+                    groupings=published,
+                )  # fmt: skip
         sums.sentra.update(_size_columns(m, own, s_flags))
         # regencies or the study area (the indicators of a run over surveys)
         n_regencies = len(groups.regency_index)
@@ -516,13 +526,20 @@ def _suppressed_sums(counts: Counts, groups: _Groups, rules: sdc.Rules, enabled:
         sums.regencies.update(_size_columns(m, r_sizes, r_flags))
         sums.cells[f"{m}_n"] = cells.n
         sums.cells[f"{m}_flag"] = flags
-        if m in f:
+        if _has(counts, m):
             sums.tally[m] = {
                 sdc.FLAGS[k]: int(((flags == k) & (cells.n > 0)).sum())
                 for k in range(1, len(sdc.FLAGS))
             }
             sums.tally[m]["sentra"] = int((s_flags > 0).sum())
     return sums
+
+
+def _has(counts: Counts, measure: str) -> bool:
+    """Whether the firms (or the counts file) have a column of ``measure``."""
+    if counts.tally is not None:
+        return measure in counts.tally.present
+    return measure in counts.firms
 
 
 def _counted_sizes(counts: pd.DataFrame, measure: str, top: int) -> sdc.Sizes:
@@ -710,7 +727,7 @@ def _typology_flags(
         "top3_share": unsafe(top3) | unsafe(~top3),
         "herfindahl": (whole.n < rules.min_firms + 1)
         | (sdc.primary(whole, rules) > 0)
-        | _squares_dominated(w, group, n, rules),
+        | _squares_dominated(sdc.sizes(w**2, group, n, top=k), rules),
     }
     if ownership and ownership in members:
         from klastergeo.analysis.typology import OWNERSHIP
@@ -726,32 +743,31 @@ def _typology_flags(
 
 
 def _plant_sectors(
-    firms: pd.DataFrame,
-    rows: NDArray[np.int64],
-    cells: pd.MultiIndex,
-    measure: str,
-    rules: sdc.Rules,
+    counts: Counts, cells: pd.MultiIndex, measure: str, rules: sdc.Rules
 ) -> frozenset[str]:
     """Sectors whose firms' Herfindahl index of ``measure`` (``plant_herfindahl`` of the
     concentration table) would give a firm away: fewer than ``min_firms + 1`` firms
     report it, or its squares are dominated (:func:`_squares_dominated`)."""
-    if measure not in firms:
-        return frozenset()
-    values = firms[measure].to_numpy(dtype=float, na_value=np.nan)
     sectors = pd.Index(cells.levels[1].astype(str))
-    of_cell = np.asarray(cells.codes[1], dtype=np.int64)
-    sector = np.where(rows >= 0, of_cell[np.maximum(rows, 0)], -1) if len(of_cell) else rows
-    known = np.isfinite(values) & (sector >= 0)
-    group = np.where(known, sector, -1)
-    counted = np.bincount(group[known], minlength=len(sectors))
-    bad = (counted > 0) & (counted < rules.min_firms + 1)
-    bad |= _squares_dominated(np.where(known, values, 0.0), group, len(sectors), rules)
+    if counts.tally is not None:  # counted block by block
+        squares = counts.tally.sector_squares(measure, list(cells.levels[1]))
+    else:
+        firms = counts.firms
+        if measure not in firms:
+            return frozenset()
+        values = firms[measure].to_numpy(dtype=float, na_value=np.nan)
+        rows = np.asarray(counts.rows, dtype=np.int64)
+        of_cell = np.asarray(cells.codes[1], dtype=np.int64)
+        sector = np.where(rows >= 0, of_cell[np.maximum(rows, 0)], -1) if len(of_cell) else rows
+        known = np.isfinite(values) & (sector >= 0)
+        squares = sdc.sizes(np.where(known, values, 0.0) ** 2, np.where(known, sector, -1),
+                            len(sectors), top=rules.dominance_n)  # fmt: skip
+    bad = (squares.n > 0) & (squares.n < rules.min_firms + 1)
+    bad |= _squares_dominated(squares, rules)
     return frozenset(sectors[bad])
 
 
-def _squares_dominated(
-    values: NDArray[np.float64], group: NDArray[np.int64], n_groups: int, rules: sdc.Rules
-) -> NDArray[np.bool_]:
+def _squares_dominated(squares: sdc.Sizes, rules: sdc.Rules) -> NDArray[np.bool_]:
     """Groups whose Herfindahl index of ``values`` would give their largest firm away.
 
     The index times the squared total (published beside it) is the sum of the firms'
@@ -763,7 +779,6 @@ def _squares_dominated(
     least ``1 / dominance_k`` times the largest value, as the dominance rule guarantees
     of a sum.
     """
-    squares = sdc.sizes(values**2, group, n_groups, top=rules.dominance_n)
     strict = dataclasses.replace(rules, dominance_k=rules.dominance_k**2)
     return (squares.n > 0) & (sdc.primary(squares, strict) > 0)
 
