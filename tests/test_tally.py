@@ -95,13 +95,28 @@ def test_merged_tallies_equal_one_tally():
     whole = _tally(firms, [1000, 2000, 3000])
     first = _tally(firms.iloc[:1000], [])
     for lo in (1000, 2000, 3000):
-        first.merge(_tally(firms.iloc[lo : lo + 1000], [], areas=None))
+        first.merge(_tally(firms.iloc[lo : lo + 1000], [], areas=None).block())
     pd.testing.assert_frame_equal(first.counts(AREAS), whole.counts(AREAS))
     sectors = sorted(firms["sector"].dropna().unique())
     for m in ("workers", "output"):
         a, b = first.sizes(m, AREAS, sectors), whole.sizes(m, AREAS, sectors)
         assert np.array_equal(a.n, b.n) and np.array_equal(a.top, b.top)
         assert np.array_equal(a.total, b.total)  # the same blocks, added in the same order
+
+
+def test_a_block_sent_is_small_and_negative_values_keep_their_place():
+    firms = _firms(3000, seed=2)
+    firms.loc[::7, "output"] = -firms.loc[::7, "output"]  # losses, reported as such
+    whole = _tally(firms, [1000, 2000])
+    merged = _tally(firms.iloc[:0], [])
+    for lo in (0, 1000, 2000):
+        block = _tally(firms.iloc[lo : lo + 1000], []).block()
+        assert len(block.area) <= 10 * 5  # cells with firms, not every area x sector
+        merged.merge(block)
+    sectors = sorted(firms["sector"].dropna().unique())
+    a, b = merged.sizes("output", AREAS, sectors), whole.sizes("output", AREAS, sectors)
+    assert np.array_equal(a.top, b.top) and np.array_equal(a.total, b.total)
+    pd.testing.assert_frame_equal(merged.counts(AREAS), whole.counts(AREAS))
 
 
 def test_growing_areas_for_h3_cells():

@@ -14,6 +14,7 @@ which worker counted a block (:meth:`CellTally.merge` adds tallies of consecutiv
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,7 +25,7 @@ from numpy.typing import NDArray
 
 from klastergeo.analysis import disclosure as sdc
 
-__all__ = ["CellTally", "Vocabulary"]
+__all__ = ["BlockTally", "CellTally", "Vocabulary"]
 
 VALUE_COLUMNS = ("workers", "output", "investment")
 
@@ -74,6 +75,24 @@ def _distinct(labels: ArrayLikeLabels) -> tuple[list[Any], NDArray[np.int64]]:
         return list(cat.categories), np.asarray(cat.codes, dtype=np.int64)
     codes, uniques = pd.factorize(pd.Series(np.asarray(labels, dtype=object)), use_na_sentinel=True)
     return list(uniques), np.asarray(codes, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class BlockTally:
+    """What a :class:`CellTally` counted, by cell with firms: the labels it numbered
+    (``listed``: the sectors of firms with an area label), each cell's area and sector
+    (numbers into them), its firms, and per measure its
+    :class:`~klastergeo.analysis.disclosure.Sizes` and the sizes of the squares per
+    sector."""
+
+    areas: list[Any]
+    sectors: list[Any]
+    listed: NDArray[np.bool_]
+    area: NDArray[np.int64]
+    sector: NDArray[np.int64]
+    n_firms: NDArray[np.int64]
+    cells: dict[str, sdc.Sizes]
+    squares: dict[str, sdc.Sizes]
 
 
 class CellTally:
@@ -145,32 +164,49 @@ class CellTally:
             squares = sdc.sizes(v * v, np.where(placed, s, -1), n_s, top=self.top)
             self.squares[m] = _added(self.squares[m], squares)
 
-    def merge(self, later: CellTally) -> None:
-        """Add the tally of the block that follows this one's blocks (a worker's).
+    def block(self) -> BlockTally:
+        """What this tally counted, cells with firms only (small enough to send from a
+        worker: a block's cells, not every area x every sector)."""
+        n_s = self._shape[1]
+        cell = np.flatnonzero(self.n_firms.ravel())
+        return BlockTally(
+            areas=list(self.areas.labels),
+            sectors=list(self.sectors.labels),
+            listed=self._listed[: len(self.sectors)].copy(),
+            area=(cell // max(n_s, 1)).astype(np.int64),
+            sector=(cell % max(n_s, 1)).astype(np.int64),
+            n_firms=self.n_firms.ravel()[cell],
+            cells={m: _taken(self.cells[m], cell) for m in self.present},
+            squares={
+                m: _taken(self.squares[m], np.arange(len(self.sectors))) for m in self.present
+            },
+        )
+
+    def merge(self, later: BlockTally) -> None:
+        """Add what the block that follows this tally's blocks counted (a worker's
+        :meth:`block`).
 
         Sums are added as they come: merging the tallies of single blocks in block order
         gives, to the last bit, the sums one tally of every block gives.
         """
-        a = _filled(self.areas.codes(np.asarray(later.areas.labels, dtype=object)), later._shape[0])
-        s = _filled(
-            self.sectors.codes(np.asarray(later.sectors.labels, dtype=object)), later._shape[1]
-        )
+        a = self.areas.codes(np.asarray(later.areas, dtype=object))
+        s = self.sectors.codes(np.asarray(later.sectors, dtype=object))
         self._grow(len(self.areas), len(self.sectors))
-        self._listed[s[later._listed & (s >= 0)]] = True
+        self._listed[s[later.listed & (s >= 0)]] = True
         n_a, n_s = self._shape
-        target = np.where((a[:, None] >= 0) & (s[None, :] >= 0), a[:, None] * n_s + s[None, :], -1)
-        target = target.ravel()
+        ca, cs = a[later.area], s[later.sector]
+        target = np.where((ca >= 0) & (cs >= 0), ca * n_s + cs, -1)
         ok = target >= 0
-        self.n_firms.ravel()[target[ok]] += later.n_firms.ravel()[ok]
-        self.present |= later.present
-        for m in later.present:
-            self.cells[m] = _added(self.cells[m], _moved(later.cells[m], target, n_a * n_s))
+        self.n_firms.ravel()[target[ok]] += later.n_firms[ok]
+        self.present |= set(later.cells)
+        for m, sizes in later.cells.items():
+            self.cells[m] = _added(self.cells[m], _moved(sizes, target, n_a * n_s))
             self.squares[m] = _added(self.squares[m], _moved(later.squares[m], s, n_s))
 
     def _grow(self, n_areas: int, n_sectors: int) -> None:
         """Make room for new areas and sectors (a cell keeps its counts)."""
         old_a, old_s = self._shape
-        new_a = max(old_a, _room(n_areas))
+        new_a = n_areas if self.areas.fixed else max(old_a, _room(n_areas))
         new_s = max(old_s, _room(n_sectors))
         if (new_a, new_s) == (old_a, old_s) and self.cells:
             return
@@ -285,14 +321,24 @@ def _empty(n: int, top: int) -> sdc.Sizes:
 
 
 def _added(before: sdc.Sizes, block: sdc.Sizes) -> sdc.Sizes:
-    """The contributions of the firms before and of a block (the same groups)."""
+    """The contributions of the firms before and of a block (the same groups). The
+    largest values are merged as values: a group's slots beyond its firms are padding
+    (0), never compared with a negative value."""
     top = before.top
     touched = np.flatnonzero(block.n > 0)
     if len(touched):
+        k = top.shape[1]
+        slots = np.arange(k)
+        old = np.where(slots < before.n[touched, None], top[touched], -np.inf)
+        new = np.where(slots < block.n[touched, None], block.top[touched], -np.inf)
+        merged = -np.sort(-np.concatenate([old, new], axis=1), axis=1)[:, :k]
         top = top.copy()
-        both = np.concatenate([top[touched], block.top[touched]], axis=1)
-        top[touched] = -np.sort(-both, axis=1)[:, : top.shape[1]]
+        top[touched] = np.where(np.isfinite(merged), merged, 0.0)
     return sdc.Sizes(n=before.n + block.n, total=before.total + block.total, top=top)
+
+
+def _taken(sizes: sdc.Sizes, at: NDArray[np.int64]) -> sdc.Sizes:
+    return sdc.Sizes(n=sizes.n[at], total=sizes.total[at], top=sizes.top[at])
 
 
 def _moved(sizes: sdc.Sizes, target: NDArray[np.int64], n: int) -> sdc.Sizes:

@@ -18,9 +18,10 @@ from numpy.typing import NDArray
 
 from klastergeo.analysis import aggregate, concentration
 from klastergeo.analysis.geometry import has_point
-from klastergeo.analysis.tally import CellTally
+from klastergeo.analysis.tally import BlockTally, CellTally
 from klastergeo.app.config import RunConfig
 from klastergeo.app.pipeline.intake import Intake
+from klastergeo.app.pipeline.spread import over_blocks
 from klastergeo.app.pipeline.study import StudyArea
 from klastergeo.errors import ConfigError, DataError, ValidationError
 from klastergeo.io.registry import area_counts, batches
@@ -33,7 +34,7 @@ __all__ = [
     "count",
     "count_from_file",
     "lq_column",
-    "tally_firms",
+    "tally_block",
 ]
 
 logger = logging.getLogger(__name__)
@@ -130,12 +131,15 @@ def count(config: RunConfig, study: StudyArea, intake: Intake) -> Counts:
         The firms (with the ``area_code`` of their area of analysis), the areas, the
         counts and the table with location quotients and area names.
     """
-    store = intake.firms
+    store, top = intake.firms, config.disclosure.dominance_n
     resolution = study.resolution if study.kind == "h3" else None
-    tally = tally_firms(
-        store, areas=None if resolution else study.polygons.index, resolution=resolution,
-        top=config.disclosure.dominance_n,
-    )  # fmt: skip
+    tally = CellTally(areas=None if resolution else list(study.polygons.index), top=top)
+    options = {"areas": None if resolution else list(study.polygons.index), "top": top}
+    for done in over_blocks(
+        tally_block, store, scheduler=config.records.scheduler,
+        kwargs={**options, "resolution": resolution},
+    ):  # fmt: skip
+        tally.merge(done)
     areas = study.polygons
     if resolution is not None:
         areas = study.grid(sorted(tally.areas.labels))
@@ -150,21 +154,25 @@ def count(config: RunConfig, study: StudyArea, intake: Intake) -> Counts:
     )
 
 
-def tally_firms(
+def tally_block(
     store: FirmStore,
     *,
-    areas: pd.Index | None,
+    only: Sequence[int],
+    size: int,
+    areas: Sequence[Any] | None,
     resolution: int | None = None,
     top: int = 2,
-    only: Sequence[int] | None = None,
-) -> CellTally:
-    """The firms of ``store`` counted per (area, sector) cell, block by block
-    (:meth:`~klastergeo.io.registry.firms.FirmStore.blocks`).
+) -> BlockTally:
+    """The firms of some blocks of ``store`` counted per (area, sector) cell (a task of
+    :func:`~.spread.over_blocks`, run here or on a Dask worker).
 
     Parameters
     ----------
     store
         The kept firms.
+    only, size
+        The blocks to count and their size
+        (:meth:`~klastergeo.io.registry.firms.FirmStore.blocks`).
     areas
         The areas of analysis; None for H3 cells (numbered as they come).
     resolution
@@ -172,12 +180,10 @@ def tally_firms(
         firms in their ``area_code``.
     top
         Largest values kept per cell (the dominance rule's ``dominance_n``).
-    only
-        The blocks to count (a worker's); None for all.
     """
-    tally = CellTally(areas=None if areas is None else list(areas), top=top)
+    tally = CellTally(areas=areas, top=top)
     fields = ("area_code", "sector", *aggregate.VALUE_COLUMNS, "lon", "lat")
-    for _, block in store.blocks(fields, only=only):
+    for _, block in store.blocks(fields, only=only, size=size):
         if resolution is not None:
             firms = pd.DataFrame(
                 {c: _floats(block, c) for c in ("lon", "lat") if c in block.column_names}
@@ -187,7 +193,7 @@ def tally_firms(
             area = block.column("area_code")
         values = {c: _floats(block, c) for c in aggregate.VALUE_COLUMNS if c in block.column_names}
         tally.add(area, block.column("sector"), values)
-    return tally
+    return tally.block()
 
 
 def _floats(block: pa.Table, column: str) -> NDArray[np.float64]:
