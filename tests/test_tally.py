@@ -125,3 +125,29 @@ def test_growing_areas_for_h3_cells():
     cells = sorted(x for x in firms["area_code"].dropna().unique())
     expected = aggregate.count_by_area(firms, pd.Index(cells))
     pd.testing.assert_frame_equal(tally.counts(cells), expected, check_exact=False, rtol=1e-12)
+
+
+@pytest.mark.parametrize("measure", ["n_firms", "workers", "output"])
+def test_concentration_from_the_tally_equals_that_of_the_firms(measure):
+    from klastergeo.analysis import concentration
+
+    rng = np.random.default_rng(8)
+    n = 4000
+    codes = [f"33.{k:02d}.{c:02d}.{d:04d}" for k in (1, 2, 3) for c in (1, 2) for d in (1, 2, 3)]
+    firms = pd.DataFrame(
+        {
+            "area_code": rng.choice(codes, n),
+            "sector": rng.choice(["10", "13", "31"], n, p=[0.5, 0.3, 0.2]),
+            "workers": np.where(rng.random(n) < 0.1, np.nan, rng.integers(1, 60, n)),
+            "output": np.round(rng.lognormal(3, 1.2, n), 2),
+        }
+    )
+    expected = concentration.indices_by_level(firms, measure=measure)
+    tally = CellTally(areas=codes)
+    for lo in range(0, n, 700):
+        block = firms.iloc[lo : lo + 700]
+        values = {m: block[m].to_numpy(float) for m in ("workers", "output")}
+        tally.add(block["area_code"].to_numpy(object), block["sector"].to_numpy(object), values)
+    got = concentration.indices_from_plant_sums(tally.plant_sums(measure, codes), measure=measure)
+    pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-10)
+    assert expected["plant_herfindahl"].notna().all()

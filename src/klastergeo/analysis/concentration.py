@@ -41,6 +41,7 @@ __all__ = [
     "hoover",
     "indices_by_level",
     "indices_from_counts",
+    "indices_from_plant_sums",
     "krugman_specialisation",
     "location_quotient",
     "locational_gini",
@@ -582,6 +583,29 @@ def indices_from_counts(
     )
     cells = cells.loc[cells["n"] > 0].reset_index(drop=True)
     cells["n"] = cells["n"].astype(np.int64)
+    return _indices_of_cells(cells, levels=levels, measure=measure)
+
+
+def indices_from_plant_sums(
+    cells: pd.DataFrame, *, levels: Mapping[str, int] | None = None, measure: str = "workers"
+) -> pd.DataFrame:
+    """:func:`indices_by_level` from plants already summed per (finest area, sector): what
+    a count of the firms block by block keeps
+    (:meth:`klastergeo.analysis.tally.CellTally.plant_sums`), the same indices as from the
+    plants themselves.
+
+    Parameters
+    ----------
+    cells
+        One row per (area, sector) with plants: ``area`` (the finest level's code),
+        ``sector``, ``n`` plants, ``w`` their summed size and ``w2`` their summed
+        squared size.
+    levels, measure
+        As for :func:`indices_by_level`.
+    """
+    if measure not in ("n_firms", "workers", "output"):
+        raise ConfigError(f"measure={measure!r}; use 'n_firms', 'workers' or 'output'")
+    cells = cells.loc[cells["area"].notna() & cells["sector"].notna()].reset_index(drop=True)
     return _indices_of_cells(cells, levels=levels, measure=measure)
 
 

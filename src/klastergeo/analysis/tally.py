@@ -93,6 +93,7 @@ class BlockTally:
     n_firms: NDArray[np.int64]
     cells: dict[str, sdc.Sizes]
     squares: dict[str, sdc.Sizes]
+    cell_squares: dict[str, NDArray[np.float64]]
 
 
 class CellTally:
@@ -124,6 +125,7 @@ class CellTally:
         self.n_firms = np.zeros((0, 0), dtype=np.int64)
         self.cells: dict[str, sdc.Sizes] = {}
         self.squares: dict[str, sdc.Sizes] = {}  # per sector
+        self.cell_squares: dict[str, NDArray[np.float64]] = {}  # summed squares per cell
         self._shape = (0, 0)
         self._listed = np.zeros(0, dtype=bool)  # sectors of firms with an area label
 
@@ -163,6 +165,10 @@ class CellTally:
             self.cells[m] = _added(self.cells[m], block)
             squares = sdc.sizes(v * v, np.where(placed, s, -1), n_s, top=self.top)
             self.squares[m] = _added(self.squares[m], squares)
+            known = placed & np.isfinite(v)
+            self.cell_squares[m] += np.bincount(
+                cell[known], weights=v[known] * v[known], minlength=n_a * n_s
+            )
 
     def block(self) -> BlockTally:
         """What this tally counted, cells with firms only (small enough to send from a
@@ -177,6 +183,7 @@ class CellTally:
             sector=(cell % max(n_s, 1)).astype(np.int64),
             n_firms=self.n_firms.ravel()[cell],
             cells={m: _taken(self.cells[m], cell) for m in self.present},
+            cell_squares={m: self.cell_squares[m][cell] for m in self.present},
             squares={
                 m: _taken(self.squares[m], np.arange(len(self.sectors))) for m in self.present
             },
@@ -202,6 +209,7 @@ class CellTally:
         for m, sizes in later.cells.items():
             self.cells[m] = _added(self.cells[m], _moved(sizes, target, n_a * n_s))
             self.squares[m] = _added(self.squares[m], _moved(later.squares[m], s, n_s))
+            self.cell_squares[m][target[ok]] += later.cell_squares[m][ok]
 
     def _grow(self, n_areas: int, n_sectors: int) -> None:
         """Make room for new areas and sectors (a cell keeps its counts)."""
@@ -220,6 +228,8 @@ class CellTally:
                     -1, self.top
                 ),
             )
+            flat = self.cell_squares.get(m, np.zeros(0)).reshape(old_a, old_s)
+            self.cell_squares[m] = _padded(flat, new_a, new_s).ravel()
             squares = self.squares.get(m) or _empty(old_s, self.top)
             self.squares[m] = sdc.Sizes(
                 n=np.pad(squares.n, (0, new_s - old_s)),
@@ -262,6 +272,34 @@ class CellTally:
             top=np.stack(
                 [self._take(sizes.top[:, k], a, s, 0.0) for k in range(self.top)], axis=1
             ).reshape(n, self.top),
+        )
+
+    def plant_sums(
+        self, measure: str, areas: Sequence[Any], sectors: Sequence[Any] | None = None
+    ) -> pd.DataFrame:
+        """The firms summed per cell with firms, as the concentration indices take them
+        (:func:`klastergeo.analysis.concentration.indices_from_plant_sums`): ``area``,
+        ``sector``, ``n`` firms, ``w`` their summed ``measure`` (a value not reported
+        counts 0) and ``w2`` its summed squares; ``measure="n_firms"`` counts each firm 1.
+        """
+        a, s, index = self._cells(areas, sectors)
+        n = self._take(self.n_firms.ravel(), a, s, 0).astype(np.int64)
+        if measure == "n_firms":
+            w = w2 = n.astype(np.float64)
+        elif measure in self.present:
+            w = self._take(self.cells[measure].total, a, s, 0.0)
+            w2 = self._take(self.cell_squares[measure], a, s, 0.0)
+        else:
+            w = w2 = np.zeros(len(n))
+        keep = n > 0
+        return pd.DataFrame(
+            {
+                "area": index.get_level_values(0).to_numpy(dtype=object)[keep],
+                "sector": index.get_level_values(1).to_numpy(dtype=object)[keep],
+                "n": n[keep],
+                "w": w[keep],
+                "w2": w2[keep],
+            }
         )
 
     def sector_squares(self, measure: str, sectors: Sequence[Any]) -> sdc.Sizes:

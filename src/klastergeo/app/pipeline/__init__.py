@@ -372,7 +372,7 @@ def _profile(
     if counts.source is None:
         return steps(
             "profile", profile, config, study, firms, found.sentra, stats.analysed,
-            steps.notes, counts.store,
+            steps.notes, counts.store, tally=None if counts.resolution else counts.tally,
         )  # fmt: skip
     profiles = steps(
         "profile", profile_counts, config, study, counts.counts, found.sentra, steps.notes

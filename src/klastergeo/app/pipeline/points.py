@@ -82,18 +82,35 @@ def with_points(
     found = has_point(firms)
     if found.all():
         return firms, None
-    missing, total = int((~found).sum()), len(found)
-    if notes is not None and missing:
-        # some firms left out: the step is computed (on fewer firms), a warning only
-        # when nothing could be computed
-        notes.add(
-            step,
-            what,
-            _why(missing, total),
-            warn=not found.any(),
-            partly=bool(found.any()),
-            missing=missing,
-            total=total,
-        )
+    note_pointless(notes, int((~found).sum()), len(found), step=step, what=what)
     positions = np.flatnonzero(found).astype(np.int64)
     return firms.iloc[positions], positions
+
+
+def note_pointless(notes: Notes | None, missing: int, total: int, *, step: str, what: str) -> None:
+    """Note that ``missing`` of ``total`` firms have no point and are left out of what
+    ``step`` computes (:func:`with_points`; for steps that count the firms block by
+    block). Nothing when every firm has one.
+
+    Parameters
+    ----------
+    notes
+        The run's notes; None to note nothing.
+    missing, total
+        Firms without a point, and all the firms.
+    step, what
+        As for :func:`with_points`.
+    """
+    if notes is None or not missing:
+        return
+    # some firms left out: the step is computed (on fewer firms), a warning only when
+    # nothing could be computed
+    notes.add(
+        step,
+        what,
+        _why(missing, total),
+        warn=missing == total,
+        partly=missing < total,
+        missing=missing,
+        total=total,
+    )

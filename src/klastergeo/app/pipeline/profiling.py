@@ -14,11 +14,13 @@ import pandas as pd
 
 from klastergeo.analysis import colocation, concentration, diagnosis, pointpattern, typology
 from klastergeo.analysis.geometry import has_point
+from klastergeo.analysis.tally import CellTally
 from klastergeo.app.config import ColocationOptions, RunConfig
 from klastergeo.app.pipeline._steps import Notes, memory_for
 from klastergeo.app.pipeline.counting import lq_column
 from klastergeo.app.pipeline.points import with_points
 from klastergeo.app.pipeline.study import StudyArea
+from klastergeo.app.pipeline.thinning import thinned_firms
 from klastergeo.errors import DataError
 from klastergeo.io.registry import records as records_mod
 from klastergeo.io.registry.firms import FirmStore
@@ -82,6 +84,8 @@ def profile(
     analysed: tuple[str, ...],
     notes: Notes,
     store: FirmStore | None = None,
+    *,
+    tally: CellTally | None = None,
 ) -> Profiles:
     """Profile the sentra (the ``profile`` step).
 
@@ -107,15 +111,12 @@ def profile(
     store
         Where the sentra's firms are read whole from (their typology and diagnosis
         columns); None when ``firms`` are whole.
+    tally
+        The firms counted per (area, sector) cell of the study area's areas, which the
+        concentration indices are computed from (None: from ``firms``).
     """
-    admin = firms.assign(area_code=firms["admin_code"]) if "admin_code" in firms else firms
     try:
-        # Kemendagri codes nest by prefix; other ids (custom polygons) do not
-        table = concentration.indices_by_level(
-            admin,
-            measure=lq_column(config),
-            levels=None if study.nested else {"areas": 10_000},
-        )
+        table = _concentration(config, study, firms, tally)
     except DataError as err:
         notes.add("profile", "concentration", "error", error=str(err))
         table = pd.DataFrame()
@@ -138,7 +139,7 @@ def profile(
     ):
         patterns = _point_patterns(
             config,
-            _thinned(config, _placed(config, firms, notes), notes),
+            _sector_firms(config, firms, store, notes),
             members.iloc[has_point(members)] if config.pointpattern.enabled else members,
             study.polygons,
             _largest(config, sentra, notes),
@@ -206,6 +207,35 @@ def profile_counts(
         patterns={},
         colocation=None,
     )
+
+
+def _concentration(
+    config: RunConfig, study: StudyArea, firms: pd.DataFrame, tally: CellTally | None
+) -> pd.DataFrame:
+    """The concentration indices of every sector at each region level: from the cells
+    counted block by block, or from the firms (an H3 run's are of their ``admin_code``)."""
+    measure = lq_column(config)
+    # Kemendagri codes nest by prefix; other ids (custom polygons) do not
+    levels = None if study.nested else {"areas": 10_000}
+    if tally is not None:
+        if measure != "n_firms" and measure not in tally.present:
+            raise DataError(f"measure {measure!r} is not a column of the firms")
+        cells = tally.plant_sums(measure, list(tally.areas.labels))
+        return concentration.indices_from_plant_sums(cells, levels=levels, measure=measure)
+    admin = firms.assign(area_code=firms["admin_code"]) if "admin_code" in firms else firms
+    return concentration.indices_by_level(admin, measure=measure, levels=levels)
+
+
+def _sector_firms(
+    config: RunConfig, firms: pd.DataFrame, store: FirmStore | None, notes: Notes
+) -> pd.DataFrame:
+    """The firms the sector point patterns are measured on: drawn block by block from
+    the store (:func:`~.thinning.thinned_firms`), or from ``firms`` when they are whole."""
+    if not config.pointpattern.enabled:
+        return firms
+    if store is not None:
+        return thinned_firms(config, store, notes)
+    return _thinned(config, _placed(config, firms, notes), notes)
 
 
 def _placed(config: RunConfig, firms: pd.DataFrame, notes: Notes) -> pd.DataFrame:
