@@ -40,6 +40,7 @@ from klastergeo.app.pipeline._steps import Notes, Reporter, Steps, arrow_pool, h
 from klastergeo.app.pipeline.commands import run_area_model, run_models, validate_run
 from klastergeo.app.pipeline.counting import Counts, check_counts, count, count_from_file
 from klastergeo.app.pipeline.delineation import Delineation, find_sentra
+from klastergeo.app.pipeline.firm_columns import FirmColumns
 from klastergeo.app.pipeline.intake import rejection_folder, validate_only, validation_problem
 from klastergeo.app.pipeline.profiling import (
     Profiles,
@@ -271,15 +272,18 @@ def run(
         parents, found = steps(
             "sentra", _sentra, config, study, counts, stats, weights, steps.notes
         )
-        firms = assembly.firms_with_sentra(counts.firms, found)
-        profiles = _profile(config, steps, study, counts, stats, found, firms)
+        columns = assembly.firm_columns(found, counts)
+        firms = assembly.firms_with_sentra(counts.firms, found, counts)
+        profiles = _profile(config, steps, study, counts, stats, found, firms, columns)
         fitted = _fit(config, steps, firms, predictors, weights, records, sentra_only=sentra_only)
         del predictors  # a number per firm and predictor: only the models read them
         result = _result(
             config, records, counts, stats, weights, found, firms, profiles, fitted,
             ancestors=study.ancestors(counts.areas),
         )  # fmt: skip
-        guard = steps("protect", protect, config, counts, found, result.firm_columns, counts.store)
+        guard = steps(
+            "protect", protect, config, counts, found, result.firm_columns, counts.store, columns
+        )
         result = guard.public(result)  # what every file, page and workbook shows
         result.candidates = writer.with_reasons(
             result.candidates, config, len(weights.graph.unique_ids)
@@ -366,6 +370,7 @@ def _profile(
     stats: Statistics,
     found: Delineation,
     firms: gpd.GeoDataFrame,
+    columns: FirmColumns,
 ) -> Profiles:
     """The ``profile`` step: of the firms, or of the counts per area (which have no
     firms to write or mark on the map: noted)."""
@@ -373,6 +378,7 @@ def _profile(
         return steps(
             "profile", profile, config, study, firms, found.sentra, stats.analysed,
             steps.notes, counts.store, tally=None if counts.resolution else counts.tally,
+            columns=columns,
         )  # fmt: skip
     profiles = steps(
         "profile", profile_counts, config, study, counts.counts, found.sentra, steps.notes

@@ -4,16 +4,19 @@ writes, each step's columns added in one place (and the inputs never modified)."
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from klastergeo.app.config import RunConfig, run_time
 from klastergeo.app.pipeline._steps import Notes
 from klastergeo.app.pipeline.colocated_firms import firm_colocation
+from klastergeo.app.pipeline.counting import Counts
 from klastergeo.app.pipeline.delineation import Delineation
+from klastergeo.app.pipeline.firm_columns import FirmColumns
 from klastergeo.app.pipeline.points import with_points
 from klastergeo.app.pipeline.probabilities import Models
 from klastergeo.app.pipeline.profiling import Profiles
@@ -27,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = [
     "draw_map",
     "explore_input",
+    "firm_columns",
     "firms_with_sentra",
     "profiled_sentra",
     "table_with_sentra",
@@ -34,7 +38,7 @@ __all__ = [
 ]
 
 
-def firms_with_sentra(firms: pd.DataFrame, found: Delineation) -> pd.DataFrame:
+def firms_with_sentra(firms: pd.DataFrame, found: Delineation, counts: Counts) -> pd.DataFrame:
     """The firms with the ``sentra_id`` of their sentra (a category) and ``in_sentra``
     (0/1).
 
@@ -43,14 +47,61 @@ def firms_with_sentra(firms: pd.DataFrame, found: Delineation) -> pd.DataFrame:
     firms
         The counted firms (:class:`~.counting.Counts` ``firms``).
     found
-        The delineation; its ``firm_sentra`` holds each firm's ``sentra_id``, in the
-        order of ``firms``.
+        The delineation: the sentra of every cell (area-based) or of every firm
+        (point-based).
+    counts
+        The counts: each firm's cell (``rows``).
     """
     out = firms.copy(deep=False)  # new columns only: the firms' data are shared
-    ids = found.firm_sentra
-    out["sentra_id"] = ids.astype("category").array
-    out["in_sentra"] = out["sentra_id"].notna().to_numpy().astype(np.int8)
+    codes = found.point_codes()
+    if codes is None:
+        rows = np.asarray(counts.rows, dtype=np.int64)
+        cell = found.cell_codes(cast(pd.MultiIndex, counts.counts.index))
+        codes = np.where(rows >= 0, cell[np.maximum(rows, 0)] if len(cell) else -1, -1)
+    out["sentra_id"] = pd.Categorical.from_codes(codes, categories=found.sentra_ids)
+    out["in_sentra"] = (codes >= 0).astype(np.int8)
     return out
+
+
+def firm_columns(
+    found: Delineation, counts: Counts, *, colocated: pd.DataFrame | None = None
+) -> FirmColumns:
+    """What the run's columns of every firm are made of (:class:`~.firm_columns.FirmColumns`).
+
+    Parameters
+    ----------
+    found
+        The delineation.
+    counts
+        The counts: their areas and sectors (each firm's cell) and the store.
+    colocated
+        The related industries' firms (``sentra_id``, ``firm``), or None.
+    """
+    index = cast(pd.MultiIndex, counts.counts.index)
+    point = found.point_codes()
+    return FirmColumns(
+        store=counts.store,
+        areas=pd.Index(index.levels[0]),
+        sectors=pd.Index(index.levels[1]),
+        sentra_ids=found.sentra_ids,
+        row_sentra=found.cell_codes(index) if point is None else None,
+        point_sentra=point,
+        resolution=counts.resolution,
+        colocated=_related(colocated),
+    )
+
+
+def _related(colocated: pd.DataFrame | None) -> tuple[NDArray[np.int64], pd.Categorical] | None:
+    """The firms of related industries (sorted positions) and the ``;``-joined sentra
+    each is related to."""
+    if colocated is None:
+        return None
+    if not len(colocated):
+        return np.empty(0, np.int64), pd.Categorical([], categories=pd.Index([], dtype=object))
+    pairs = colocated[["firm", "sentra_id"]].drop_duplicates()
+    joined = pairs.sort_values(["firm", "sentra_id"]).groupby("firm")["sentra_id"]
+    ids = joined.agg(";".join)  # one string per related firm, sorted by position
+    return ids.index.to_numpy(dtype=np.int64), pd.Categorical(ids.to_numpy(dtype=object))
 
 
 def table_with_sentra(table: pd.DataFrame, found: Delineation) -> pd.DataFrame:

@@ -35,9 +35,31 @@ class Delineation:
 
     sentra: gpd.GeoDataFrame
     members: pd.DataFrame | None
-    firm_sentra: pd.Series
+    firm_sentra: pd.Series | None  # point-based sentra only (they cut cells)
     area_sentra: pd.DataFrame
     candidates: pd.DataFrame | None = None
+
+    @property
+    def sentra_ids(self) -> pd.Index:
+        """The sentra ids, in the order of the sentra codes of :meth:`cell_codes` and
+        :meth:`point_codes`."""
+        return pd.Index(self.sentra.index.astype(str), name="sentra_id")
+
+    def cell_codes(self, index: pd.MultiIndex) -> NDArray[np.int32]:
+        """The sentra code of every (area, sector) row of ``index`` (the counts'; -1:
+        none)."""
+        ids = self.area_sentra["sentra_id"].reindex(index).to_numpy(dtype=object)
+        codes = self.sentra_ids.get_indexer(pd.Index(ids).astype(object))
+        return np.where(pd.isna(ids), -1, codes).astype(np.int32)
+
+    def point_codes(self) -> NDArray[np.int32] | None:
+        """The sentra code of every firm of point-based sentra (-1: none); None for
+        area-based sentra (a firm's sentra is its cell's)."""
+        if self.firm_sentra is None:
+            return None
+        ids = self.firm_sentra.astype(object).to_numpy(dtype=object)
+        codes = self.sentra_ids.get_indexer(pd.Index(ids))
+        return np.where(pd.isna(ids), -1, codes).astype(np.int32)
 
 
 def find_sentra(
@@ -115,10 +137,9 @@ def _area_sentra(
         },
         index=table.index,
     )
-    firm_sentra = _firm_sentra(membership.reindex(counts.counts.index), counts.rows)
     near = sentra_mod.near_misses(table, weights.graph, members, **rules, screened=screened)
     return Delineation(
-        with_sector_labels(sentra, config.map.lang), members, firm_sentra, area_sentra, near
+        with_sector_labels(sentra, config.map.lang), members, None, area_sentra, near
     )
 
 
@@ -179,14 +200,6 @@ def _area_sentra_of_points(firms: pd.DataFrame, ids: pd.Series, rows: pd.Index) 
         },
         index=rows,
     )
-
-
-def _firm_sentra(per_row: pd.Series, rows: NDArray[np.signedinteger]) -> pd.Series:
-    """The ``sentra_id`` of every firm (a category, NaN outside sentra), from the sentra
-    of each counted (area, sector) row and each firm's row."""
-    codes, ids = pd.factorize(per_row, use_na_sentinel=True)
-    firm_codes = np.where(rows >= 0, codes.astype(np.int32)[np.maximum(rows, 0)], -1)
-    return pd.Series(pd.Categorical.from_codes(firm_codes, categories=ids))
 
 
 def with_sector_labels(sentra: gpd.GeoDataFrame, lang: str) -> gpd.GeoDataFrame:

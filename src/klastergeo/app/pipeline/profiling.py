@@ -18,6 +18,7 @@ from klastergeo.analysis.tally import CellTally
 from klastergeo.app.config import ColocationOptions, RunConfig
 from klastergeo.app.pipeline._steps import Notes, memory_for
 from klastergeo.app.pipeline.counting import lq_column
+from klastergeo.app.pipeline.firm_columns import FirmColumns
 from klastergeo.app.pipeline.points import with_points
 from klastergeo.app.pipeline.study import StudyArea
 from klastergeo.app.pipeline.thinning import thinned_firms
@@ -86,6 +87,7 @@ def profile(
     store: FirmStore | None = None,
     *,
     tally: CellTally | None = None,
+    columns: FirmColumns | None = None,
 ) -> Profiles:
     """Profile the sentra (the ``profile`` step).
 
@@ -114,13 +116,15 @@ def profile(
     tally
         The firms counted per (area, sector) cell of the study area's areas, which the
         concentration indices are computed from (None: from ``firms``).
+    columns
+        How each firm's sentra is found block by block (None: from ``firms``).
     """
     try:
         table = _concentration(config, study, firms, tally)
     except DataError as err:
         notes.add("profile", "concentration", "error", error=str(err))
         table = pd.DataFrame()
-    members = _members(firms, store, _member_columns(config))
+    members = _members(firms, store, _member_columns(config), None if store is None else columns)
     with memory_for(
         "profile",
         "measuring co-location",
@@ -305,13 +309,20 @@ def _member_columns(config: RunConfig) -> list[str]:
 
 
 def _members(
-    firms: pd.DataFrame, store: FirmStore | None, columns: Sequence[str]
+    firms: pd.DataFrame,
+    store: FirmStore | None,
+    columns: Sequence[str],
+    run_columns: FirmColumns | None = None,
 ) -> gpd.GeoDataFrame:
     """The sentra's firms (record id, the profiles' ``columns``, point geometry), with
-    their ``sentra_id``: read from the store by position when ``firms`` are its few
-    columns."""
-    inside = np.flatnonzero(firms["sentra_id"].notna().to_numpy())
-    ids = firms["sentra_id"].iloc[inside].to_numpy(dtype=object)
+    their ``sentra_id``: found block by block (``run_columns``) and read from the store by
+    position, or taken from ``firms`` when they are whole."""
+    if run_columns is not None:
+        inside, codes = run_columns.members
+        ids = run_columns.sentra_ids.to_numpy(dtype=object)[codes]
+    else:
+        inside = np.flatnonzero(firms["sentra_id"].notna().to_numpy())
+        ids = firms["sentra_id"].iloc[inside].to_numpy(dtype=object)
     # read in file order, as the positions are
     members = firms.iloc[inside] if store is None else store.frame(inside, columns=columns)
     return members.assign(sentra_id=ids)

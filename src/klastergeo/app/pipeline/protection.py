@@ -31,6 +31,7 @@ from klastergeo.analysis.geometry import has_point, to_metric
 from klastergeo.app.config import RunConfig
 from klastergeo.app.pipeline.counting import Counts, lq_column
 from klastergeo.app.pipeline.delineation import Delineation
+from klastergeo.app.pipeline.firm_columns import FirmColumns
 from klastergeo.io.registry.firms import FirmStore
 
 if TYPE_CHECKING:
@@ -350,6 +351,7 @@ def protect(
     found: Delineation,
     firms: pd.DataFrame,
     store: FirmStore | None = None,
+    columns: FirmColumns | None = None,
 ) -> Protection:
     """Decide what the run's files may show (the ``protect`` step).
 
@@ -367,6 +369,8 @@ def protect(
         The firms' columns with ``sentra_id`` and the models' ``p_*``, by position.
     store
         Where the sentra's firms are read whole (typology and diagnosis columns).
+    columns
+        Which firms are in which sentra, found block by block (None: from ``firms``).
 
     Returns
     -------
@@ -380,7 +384,9 @@ def protect(
     cell_frame = pd.DataFrame(sums.cells, index=cell_index)
     cell_frame = cell_frame.loc[(cell_frame[[f"{m}_n" for m in sdc.MEASURES]] > 0).any(axis=1)]
     sentra_ids, lq_measure = groups.sentra_ids, groups.lq_measure
-    typology_flags, diagnosis_flags = _profile_flags(config, firms, store, sentra_ids, rules)
+    typology_flags, diagnosis_flags = _profile_flags(
+        config, firms, store, sentra_ids, rules, columns
+    )
     point = groups.sentra_cells is None
     shapes = None
     if point and enabled:
@@ -663,11 +669,17 @@ def _profile_flags(
     store: FirmStore | None,
     sentra_ids: pd.Index,
     rules: sdc.Rules,
+    columns: FirmColumns | None = None,
 ) -> tuple[pd.Series, pd.Series]:
     """Per sentra, the typology shares and diagnosis scores that would give away a few
     firms' workers or answers (``;``-joined column names)."""
     empty = pd.Series("", index=pd.Index(sentra_ids, name="sentra_id"), dtype=object)
-    inside = np.flatnonzero(firms["sentra_id"].notna().to_numpy())
+    if columns is not None and store is not None:  # found block by block
+        inside, codes = columns.members
+        group = codes.astype(np.int64)
+    else:
+        inside = np.flatnonzero(firms["sentra_id"].notna().to_numpy())
+        group = _codes(firms["sentra_id"].iloc[inside].reset_index(drop=True), sentra_ids)
     if not len(sentra_ids) or not len(inside):
         return empty, empty.copy()
     typology, items = config.typology, dict(config.diagnosis.items)
@@ -679,7 +691,6 @@ def _profile_flags(
     else:
         members = pd.DataFrame(firms.iloc[inside][[c for c in wanted if c in firms]])
     members = members.reset_index(drop=True)
-    group = _codes(firms["sentra_id"].iloc[inside].reset_index(drop=True), sentra_ids)
     return (
         _typology_flags(members, group, sentra_ids, typology.ownership, rules),
         _diagnosis_flags(members, group, sentra_ids, items, rules),
