@@ -73,6 +73,8 @@ def _run(study: Path, out: Path, batch: int, *options: str) -> Path:
             "2026-12-07T10:00:00",
             "--lang",
             "en",
+            "--set",
+            "map.max_firms=1000",  # a grid of counts, counted block by block
             *options,
         ),
         catch_exceptions=False,
@@ -121,6 +123,7 @@ def test_any_batch_size_and_a_cluster_write_the_same_bytes(
 ) -> None:
     here = _files(_run(study, tmp_path / "here", 150))
     assert any(name.startswith("firms") for name in here) and "areas.parquet" in here
+    assert b'"cell":' in here["map.html"]  # the firms counted on a grid
     sentra = pd.read_csv(tmp_path / "here" / "sentra.csv", dtype=str)
     assert (sentra["sector"] == "13").any()  # the planted weavers are found
     for name, out in [

@@ -151,3 +151,33 @@ def test_concentration_from_the_tally_equals_that_of_the_firms(measure):
     got = concentration.indices_from_plant_sums(tally.plant_sums(measure, codes), measure=measure)
     pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-10)
     assert expected["plant_herfindahl"].notna().all()
+
+
+@pytest.mark.parametrize("max_cells", [10**6, 500, 40, 4])
+def test_grid_tally_block_by_block_is_the_grid_of_all_points(max_cells):
+    from klastergeo.analysis.tally import GridTally
+
+    rng = np.random.default_rng(12)
+    n = 20_000
+    lon = np.concatenate([rng.uniform(95, 141, n // 2), rng.normal(110.6, 0.02, n // 2)])
+    lat = np.concatenate([rng.uniform(-11, 6, n // 2), rng.normal(-7.7, 0.02, n // 2)])
+    lon[::97] = np.nan  # placed by their area: not counted
+    grid = GridTally()
+    for lo in range(0, n, 3_001):
+        part = GridTally()
+        part.add(lon[lo : lo + 3_001], lat[lo : lo + 3_001])
+        grid.merge(part.keys, part.counts)
+    # brute force: the finest grid of 0.005 x 2^k degrees with at most max_cells cells
+    ok = np.isfinite(lon)
+    cell = 0.005
+    while True:
+        pairs = np.column_stack([np.floor(lon[ok] / cell), np.floor(lat[ok] / cell)])
+        cells, counts = np.unique(pairs, axis=0, return_counts=True)
+        if len(cells) <= max_cells:
+            break
+        cell *= 2
+    got_cell, ix, iy, got_counts = grid.cells(max_cells)
+    assert got_cell == cell and grid.n_firms == ok.sum()
+    order = np.lexsort((iy, ix))
+    np.testing.assert_array_equal(np.column_stack([ix, iy])[order], cells.astype(np.int64))
+    np.testing.assert_array_equal(got_counts[order], counts)

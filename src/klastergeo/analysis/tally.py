@@ -387,3 +387,63 @@ def _moved(sizes: sdc.Sizes, target: NDArray[np.int64], n: int) -> sdc.Sizes:
     out.total[target[ok]] = sizes.total[: len(target)][ok]
     out.top[target[ok]] = sizes.top[: len(target)][ok]
     return out
+
+
+#: The finest cell of :class:`GridTally`, in degrees (about 550 m at the equator).
+FINEST_CELL = 0.005
+
+
+class GridTally:
+    """Firms counted on a square grid in degrees, block by block: the finest grid of
+    :data:`FINEST_CELL` degrees, coarsened by doubling the cell until few enough cells
+    are occupied (:meth:`cells`). Memory follows the occupied cells, not the firms."""
+
+    def __init__(self) -> None:
+        self.keys = np.empty(0, dtype=np.int64)  # x in the high 32 bits, y in the low
+        self.counts = np.empty(0, dtype=np.int64)
+
+    @property
+    def n_firms(self) -> int:
+        return int(self.counts.sum())
+
+    def add(self, lon: NDArray[np.floating], lat: NDArray[np.floating]) -> None:
+        """Count a block of firms (points with NaN coordinates are not counted)."""
+        lon, lat = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
+        ok = np.isfinite(lon) & np.isfinite(lat)
+        ix = np.floor(lon[ok] / FINEST_CELL).astype(np.int64)
+        iy = np.floor(lat[ok] / FINEST_CELL).astype(np.int64)
+        keys, counts = np.unique(_packed(ix, iy), return_counts=True)
+        self.merge(keys, counts)
+
+    def merge(self, keys: NDArray[np.int64], counts: NDArray[np.int64]) -> None:
+        """Add cells counted elsewhere (another block's ``keys`` and ``counts``)."""
+        both = np.concatenate([self.keys, keys])
+        self.keys, inverse = np.unique(both, return_inverse=True)
+        self.counts = np.bincount(
+            inverse, weights=np.concatenate([self.counts, counts]), minlength=len(self.keys)
+        ).astype(np.int64)
+
+    def cells(
+        self, max_cells: int
+    ) -> tuple[float, NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+        """The grid of the finest cell, doubled until at most ``max_cells`` cells are
+        occupied: the cell size in degrees, each occupied cell's column and row
+        (``floor(lon / cell)``, ``floor(lat / cell)``) and its firms."""
+        ix, iy, counts, cell = (
+            self.keys >> 32,
+            (self.keys & 0xFFFFFFFF) - 2**31,
+            self.counts,
+            FINEST_CELL,
+        )
+        while len(counts) > max_cells and cell < 360.0:  # a cell never spans the globe
+            cell *= 2
+            keys, inverse = np.unique(_packed(ix // 2, iy // 2), return_inverse=True)
+            counts = np.bincount(inverse, weights=counts, minlength=len(keys)).astype(np.int64)
+            ix, iy = keys >> 32, (keys & 0xFFFFFFFF) - 2**31
+        return cell, ix, iy, counts
+
+
+def _packed(ix: NDArray[np.int64], iy: NDArray[np.int64]) -> NDArray[np.int64]:
+    """One int64 key per cell (column in the high bits, row offset in the low): a 1-d
+    unique, many times faster than a unique of rows."""
+    return (ix << 32) | (iy + 2**31)

@@ -46,6 +46,7 @@ import shapely
 
 from klastergeo import kbli
 from klastergeo.analysis.geometry import has_point, to_metric
+from klastergeo.analysis.tally import GridTally
 from klastergeo.errors import ConfigError
 from klastergeo.io.files import atomic_path
 from klastergeo.publish import messages
@@ -279,7 +280,7 @@ class MapInput:
     areas: gpd.GeoDataFrame
     table: pd.DataFrame
     sentra: gpd.GeoDataFrame
-    firms: pd.DataFrame | None = None
+    firms: pd.DataFrame | GridTally | None = None
     outlines: gpd.GeoDataFrame | None = None
     probability: pd.Series | None = None
     sectors: Sequence[str] = ()
@@ -378,7 +379,9 @@ def build_map(data: MapInput, style: MapStyle | None = None) -> folium.Map:
         layers_call.default_js = [*MarkerCluster.default_js, ("leaflet_heat", _HEAT_JS)]
         layers_call.default_css = MarkerCluster.default_css
         payload = _firms_payload(firms, data.related_firms, style)
-        if data.colocation is not None and "names" in payload:  # firms one by one
+        if (
+            data.colocation is not None and "names" in payload and isinstance(firms, pd.DataFrame)
+        ):  # firms one by one
             payload["colocation"] = data.colocation.payload(
                 firms.index, firm_order(firms), style.lang
             )
@@ -444,10 +447,12 @@ def map_title(title: str, lang: str, place: str | None = None, period: str | Non
     return title
 
 
-def _drawn_firms(firms: pd.DataFrame | None) -> pd.DataFrame | None:
+def _drawn_firms(firms: pd.DataFrame | GridTally | None) -> pd.DataFrame | GridTally | None:
     """The firms with a point (None without any): a firm placed by its area's code or
     name has no point, and is not drawn, never at its village's centre (the run notes
-    how many)."""
+    how many). Firms already counted on a grid are drawn as they are."""
+    if isinstance(firms, GridTally):
+        return firms if firms.n_firms else None
     if firms is None or not len(firms):
         return None
     found = has_point(firms)
@@ -462,11 +467,14 @@ def _drawn_firms(firms: pd.DataFrame | None) -> pd.DataFrame | None:
 
 
 def _firms_payload(
-    firms: pd.DataFrame, related_firms: pd.DataFrame | None, style: MapStyle
+    firms: pd.DataFrame | GridTally, related_firms: pd.DataFrame | None, style: MapStyle
 ) -> dict[str, Any]:
     """The firm data block's content: the firms one by one (with the related
-    industries' firms), or, above ``max_firms``, their counts on a grid."""
+    industries' firms), or, above ``max_firms`` (or counted on a grid already), their
+    counts on a grid."""
     max_firms = style.max_firms
+    if isinstance(firms, GridTally):
+        return _density_payload(firms)
     one_by_one = len(firms) <= max_firms
     payload = _firm_payload(firms) if one_by_one else _density_payload(firms)
     # the related industries' firms with the firms drawn one by one (a grid of counts
@@ -1621,40 +1629,34 @@ def _links_payload(points: pd.DataFrame, lang: str) -> dict[str, Any]:
 MAX_GRID_CELLS = 100_000
 
 
-def _density_payload(firms: pd.DataFrame) -> dict[str, Any]:
+def _density_payload(firms: pd.DataFrame | GridTally) -> dict[str, Any]:
     """Firms counted on a square grid in degrees, as delta-encoded cell centres with
     their counts (``w``): the finest grid of 0.005 x 2^k degrees (about 550 m at k = 0)
     with at most :data:`MAX_GRID_CELLS` occupied cells. No names, no single positions.
-    ``firms`` may be points or a plain frame of ``lon`` and ``lat`` (a national registry,
-    without a point object per firm)."""
-    if isinstance(firms, gpd.GeoDataFrame):
-        lon, lat = firms.geometry.x.to_numpy(), firms.geometry.y.to_numpy()
+    ``firms`` may be points, a plain frame of ``lon`` and ``lat``, or the firms already
+    counted block by block (:class:`~klastergeo.analysis.tally.GridTally`: a national
+    registry, whose firms are never held)."""
+    if isinstance(firms, GridTally):
+        grid = firms
     else:
-        lon, lat = firms["lon"].to_numpy(dtype=float), firms["lat"].to_numpy(dtype=float)
-    cell = 0.005
-    while True:
-        # one int64 key per firm (x in the high bits): a 1-d unique, many times faster
-        # than a unique of (x, y) rows
-        ix = np.floor(lon / cell).astype(np.int64)
-        iy = np.floor(lat / cell).astype(np.int64)
-        low = int(iy.min()) if len(iy) else 0
-        packed, weights = np.unique((ix << 32) | (iy - low), return_counts=True)
-        if len(packed) <= MAX_GRID_CELLS:
-            break
-        cell *= 2
-    keys = np.column_stack([packed >> 32, (packed & 0xFFFFFFFF) + low])
-    x = np.round((keys[:, 0] + 0.5) * cell * Q).astype(np.int64)
-    y = np.round((keys[:, 1] + 0.5) * cell * Q).astype(np.int64)
+        grid = GridTally()
+        if isinstance(firms, gpd.GeoDataFrame):
+            grid.add(firms.geometry.x.to_numpy(), firms.geometry.y.to_numpy())
+        else:
+            grid.add(firms["lon"].to_numpy(dtype=float), firms["lat"].to_numpy(dtype=float))
+    cell, ix, iy, weights = grid.cells(MAX_GRID_CELLS)
+    x = np.round((ix + 0.5) * cell * Q).astype(np.int64)
+    y = np.round((iy + 0.5) * cell * Q).astype(np.int64)
     order = np.lexsort((y, x))
     xy = np.column_stack([x[order], y[order]])
     xy[1:] = np.diff(xy, axis=0)
     return {
         "q": Q,
-        "n": len(keys),
+        "n": len(ix),
         "xy": xy.ravel().tolist(),
         "w": weights[order].tolist(),
         "cell": cell,
-        "firms": len(firms),
+        "firms": grid.n_firms,
     }
 
 

@@ -11,11 +11,13 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from klastergeo.analysis.tally import GridTally
 from klastergeo.app.config import RunConfig, run_time
 from klastergeo.app.pipeline._steps import Notes
 from klastergeo.app.pipeline.colocated_firms import firm_colocation
 from klastergeo.app.pipeline.counting import Counts
 from klastergeo.app.pipeline.delineation import Delineation
+from klastergeo.app.pipeline.density import density_grid
 from klastergeo.app.pipeline.firm_columns import FirmColumns
 from klastergeo.app.pipeline.points import with_points
 from klastergeo.app.pipeline.probabilities import Models
@@ -317,15 +319,17 @@ def draw_map(
     columns = result.firm_columns
     # a province's firms are drawn one by one (whole, from the store); a country's
     # are counted on a grid from their coordinates alone
-    few = store is not None and len(columns) <= config.map.max_firms
-    # only firms with a point are drawn (markers) or counted on the grid
-    what = "firm_markers" if few else "density_grid"
-    placed, at = with_points(  # the coordinates alone: a national registry's are many
-        columns[["lon", "lat"]], notes, step="map", what=what
-    )
-    firms: pd.DataFrame | None = placed if len(placed) else None
-    if few and store is not None and firms is not None:
-        firms = store.frame() if at is None else store.frame(at)
+    few = store is not None and len(store) <= config.map.max_firms
+    firms: pd.DataFrame | GridTally | None = None
+    if few and store is not None:  # only firms with a point are drawn
+        placed, at = with_points(columns[["lon", "lat"]], notes, step="map", what="firm_markers")
+        if len(placed):
+            firms = store.frame() if at is None else store.frame(at)
+    elif store is not None:  # counted on the grid block by block
+        firms = density_grid(store, scheduler=config.records.scheduler, notes=notes)
+    else:
+        placed, _ = with_points(columns[["lon", "lat"]], notes, step="map", what="density_grid")
+        firms = placed if len(placed) else None
     probability = None
     if column:
         grouped = columns.groupby("area_code", observed=True)[column]
@@ -346,7 +350,9 @@ def draw_map(
         related_firms=related_points(columns, result.colocated, store) if few else None,
         measures=result.measures or None,
         explore=explore_input(config, result),
-        colocation=_firm_colocation(config, result, firms) if few else None,
+        colocation=(
+            _firm_colocation(config, result, firms) if isinstance(firms, pd.DataFrame) else None
+        ),
     )
     style = maps.MapStyle(
         lang=config.map.lang,
