@@ -202,6 +202,22 @@ def test_the_sample_has_exactly_the_wanted_firms_of_each_stratum(world) -> None:
         assert members[chosen].max() < members[~chosen].min()
 
 
+def test_a_bound_that_keeps_too_few_candidates_is_widened(world, monkeypatch) -> None:
+    """When a stratum's key bound keeps fewer firms than wanted (improbable: about six
+    standard deviations), the pass is made again with that stratum whole: the same
+    sample."""
+    expected = _fit(world, 997, 1_500)[0].fitted["logit"].probability.index
+    passes = []
+
+    def narrow(wanted, sizes):
+        passes.append(1)
+        return np.full(len(sizes), 1e-3)
+
+    monkeypatch.setattr(model_parts, "key_bounds", narrow)
+    models = _fit(world, 997, 1_500)[0]
+    assert passes == [1] and models.fitted["logit"].probability.index.equals(expected)
+
+
 def test_predictions_per_part_are_statsmodels_predict_on_every_firm(world) -> None:
     """Each part's probabilities (the firms output's) are statsmodels' ``predict`` of
     the model refitted on the sample, on the design of every firm at once."""
