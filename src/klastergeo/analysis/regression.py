@@ -116,10 +116,14 @@ class Design:
     scale: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
-def predict(result: ModelResult, data: pd.DataFrame) -> pd.Series:
+def predict(result: ModelResult, data: pd.DataFrame, *, clip: bool = True) -> pd.Series:
     """The model's probability for other rows (e.g. every firm of a registry whose
     model was estimated on a sample): the predictors transformed as in estimation, the
     linear predictor through the model's link (LPM values clipped to [0, 1]).
+
+    Each row's value depends on that row alone (element-wise arithmetic, no matrix
+    product), so predicting the rows in parts of any size gives the same numbers as
+    predicting them at once.
 
     Parameters
     ----------
@@ -128,6 +132,9 @@ def predict(result: ModelResult, data: pd.DataFrame) -> pd.Series:
     data
         Rows with the model's predictors; a row with a missing value, or a categorical
         level the estimation did not see, gets NaN.
+    clip
+        Clip an LPM's values to [0, 1] (its probability); False for its fitted values,
+        whose ``y - fitted`` are its residuals (logit and probit values lie in [0, 1]).
 
     Returns
     -------
@@ -176,7 +183,7 @@ def predict(result: ModelResult, data: pd.DataFrame) -> pd.Series:
 
         p = norm.cdf(eta)
     else:
-        p = np.clip(eta, 0.0, 1.0)
+        p = np.clip(eta, 0.0, 1.0) if clip else eta
     return pd.Series(np.where(complete, p, np.nan), index=data.index, name=f"p_{result.kind}")
 
 

@@ -276,14 +276,14 @@ def run(
         firms = assembly.firms_with_sentra(counts.firms, found, counts)
         profiles = _profile(config, steps, study, counts, stats, found, firms, columns)
         fitted = _fit(config, steps, firms, predictors, weights, records, sentra_only=sentra_only)
-        del predictors  # a number per firm and predictor: only the models read them
         result = _result(
             config, records, counts, stats, weights, found, firms, profiles, fitted,
             ancestors=study.ancestors(counts.areas),
         )  # fmt: skip
         guard = steps(
-            "protect", protect, config, counts, found, result.firm_columns, counts.store, columns
-        )
+            "protect", protect, config, counts, found, result.firm_columns, counts.store,
+            columns, probability_n=fitted.means.cells.get("n"),
+        )  # fmt: skip
         result = guard.public(result)  # what every file, page and workbook shows
         result.candidates = writer.with_reasons(
             result.candidates, config, len(weights.graph.unique_ids)
@@ -296,6 +296,7 @@ def run(
             fmap = steps(
                 "map", assembly.draw_map, config, study, result, parents, fitted.best,
                 counts.store, steps.notes, survey.period if survey else None,
+                means=fitted.means.areas,
             )  # fmt: skip
         head = header(
             "sentra" if sentra_only else "complete", options.seed, timestamp=config.output.timestamp
@@ -348,14 +349,14 @@ def _read_and_count(
     folder: RunFolder,
     study: StudyArea,
     survey: intake.Survey | None,
-) -> tuple[intake.Intake, Counts, dict[str, pd.Series]]:
+) -> tuple[intake.Intake, Counts, probabilities.Predictors]:
     """The ``read``, ``validate`` and ``aggregate`` steps: the validated records, their
-    counts per area and the models' predictors (none for counts per area, which are
-    read, checked and counted in one step)."""
+    counts per area and the models' predictors (checked, not read; none for counts per
+    area, which are read, checked and counted in one step)."""
     if config.counts.given:
         records, counts = steps("read", count_from_file, config, study)
         _stop_at_counts(config, records.validation, counts, steps, survey)
-        return records, counts, {}
+        return records, counts, probabilities.Predictors()
     registry = steps("read", intake.read, config, folder.scratch(), steps.progress)
     records, predictors = steps("validate", _validate, config, registry, study, steps, survey)
     counts = steps("aggregate", count, config, study, records)
@@ -391,7 +392,7 @@ def _fit(
     config: RunConfig,
     steps: Steps,
     firms: gpd.GeoDataFrame,
-    predictors: dict[str, pd.Series],
+    predictors: probabilities.Predictors,
     weights: Weights,
     records: intake.Intake,
     *,
@@ -413,9 +414,10 @@ def _validate(
     study: StudyArea,
     steps: Steps,
     survey: intake.Survey | None,
-) -> tuple[intake.Intake, dict[str, pd.Series]]:
-    """Validate the records (and read the model predictors, failing early on unknown
-    ones); stop where validation keeps nothing, or finds a problem with ``--strict``."""
+) -> tuple[intake.Intake, probabilities.Predictors]:
+    """Validate the records (and check the model predictors, failing early on unknown
+    ones or values that are no numbers); stop where validation keeps nothing, or finds
+    a problem with ``--strict``."""
     records = intake.validate(config, registry, study.polygons, steps.progress)
     predictors = probabilities.predictors(config, records.validation, records.firms)
     _stop_at_validation(config, records.validation, steps, survey, study.source)
@@ -438,7 +440,7 @@ def _sentra(
 def _models(
     config: RunConfig,
     firms: gpd.GeoDataFrame,
-    predictors: dict[str, pd.Series],
+    predictors: probabilities.Predictors,
     weights: Weights,
     records: intake.Intake,
     notes: Notes,
@@ -687,6 +689,7 @@ def _write_files(
             progress=lambda done, total: steps.progress("writing firms", done, total),
             gpkg=config.output.firms_gpkg,
             created=record.created,
+            predict=fitted.predict,  # each part's probabilities, computed as it is written
         )
     writer.run_tables(
         stage,

@@ -219,8 +219,9 @@ def with_probabilities(
     fitted: Models,
     outcome: str,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, gpd.GeoDataFrame]:
-    """Each model's probabilities: per firm, as the mean of an area's firms of a sector,
-    and of a sentra's firms; and the cluster probability ``p_cluster``.
+    """Each model's probabilities: as the mean of an area's firms of a sector, and of a
+    sentra's firms; and the cluster probability ``p_cluster``. The firms are returned
+    as they are (their own probabilities are written with the firms output).
 
     Parameters
     ----------
@@ -231,8 +232,9 @@ def with_probabilities(
     sentra
         The sentra table, indexed by ``sentra_id``.
     fitted
-        The fitted models: each kind adds a column ``p_<kind>``, and the best (logit,
-        else probit, else the LPM) is ``p_cluster``.
+        The fitted models: each kind adds a column ``p_<kind>`` (its mean probabilities,
+        :class:`~.probabilities.Means`), and the best (logit, else probit, else the LPM)
+        is ``p_cluster``.
     outcome
         The models' outcome (``model.outcome``); ``p_cluster`` is added for
         ``in_sentra`` only.
@@ -242,17 +244,15 @@ def with_probabilities(
     firms, table, sentra
         Copies of the inputs with the probability columns added.
     """
-    # new columns only: the inputs' data are shared (copy-on-write), never changed
-    firms, table, sentra = firms.copy(deep=False), table.copy(deep=False), sentra.copy()
-    for kind, probability in fitted.probabilities.items():
+    # new columns only: the inputs' data are shared (copy-on-write), never changed;
+    # the firms' own probabilities are not held (the firms output predicts each part)
+    table, sentra = table.copy(deep=False), sentra.copy()
+    means = fitted.means
+    for kind in fitted.fitted:
         column = f"p_{kind}"
-        firms[column] = probability.to_numpy()
-        per_area = firms.groupby(["area_code", "sector"], observed=True)[column].mean()
-        table[column] = _aligned(per_area, table.index)
+        table[column] = _aligned(means.cells[column], table.index)
         if len(sentra):
-            per_sentra = firms.groupby("sentra_id", observed=True)[column].mean()
-            per_sentra.index = per_sentra.index.astype(object)
-            sentra[column] = per_sentra.reindex(sentra.index).to_numpy()
+            sentra[column] = means.sentra[column].reindex(sentra.index).to_numpy()
     best = fitted.best
     if best and outcome == "in_sentra":
         # the cluster probability: of the firms of a sector in an area, the mean
@@ -281,6 +281,8 @@ def draw_map(
     store: FirmStore | None = None,
     notes: Notes | None = None,
     period: str | None = None,
+    *,
+    means: pd.DataFrame | None = None,
 ) -> Any:
     """The run's web map (the ``map`` step) of a :class:`~klastergeo.app.pipeline.RunResult`.
 
@@ -309,6 +311,9 @@ def draw_map(
         their village's centre); None to note nothing.
     period
         The survey this run is of (a run over surveys), named in the map's title.
+    means
+        The models' mean probabilities per area and how many firms have one
+        (:class:`~.probabilities.Means` ``areas``); None for none.
 
     Returns
     -------
@@ -331,12 +336,10 @@ def draw_map(
         placed, _ = with_points(columns[["lon", "lat"]], notes, step="map", what="density_grid")
         firms = placed if len(placed) else None
     probability = None
-    if column:
-        grouped = columns.groupby("area_code", observed=True)[column]
-        probability = grouped.mean()
+    if column and means is not None and column in means.columns:
+        probability = means[column]
         if config.disclosure.enabled:  # a mean of one or two firms' probabilities is theirs
-            probability = probability.where(grouped.count() >= config.disclosure.min_firms)
-        probability.index = probability.index.astype(object)
+            probability = probability.where(means["n"] >= config.disclosure.min_firms)
     data = maps.MapInput(
         result.areas,
         result.table,

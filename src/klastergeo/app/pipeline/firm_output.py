@@ -2,11 +2,12 @@
 partitioned by province (``firms/province=33/part-0.parquet``).
 
 The firms are streamed part by part from their store (:class:`~.firms.FirmStore`): each
-part gets the columns the run added (``sentra_id``, ``in_sentra``, the models'
-``p_*``; for H3 runs the cell as ``area_code`` and the administrative ``admin_code``)
-and point geometry, is split by province and appended to that province's file in row
-groups of :data:`ROW_GROUP` firms. Memory is set by the part and the row groups, not by
-the number of firms; firms keep the registry's order within a province.
+part gets the columns the run added (``sentra_id``, ``in_sentra``; for H3 runs the cell
+as ``area_code`` and the administrative ``admin_code``), the models' ``p_*`` predicted
+for that part from its own predictors, and point geometry, is split by province and
+appended to that province's file in row groups of :data:`ROW_GROUP` firms. Memory is
+set by the part and the row groups, not by the number of firms; firms keep the
+registry's order within a province.
 
 ``geopandas.read_parquet("firms")`` (or ``pyarrow.dataset``, DuckDB, QGIS with GDAL
 3.8+) reads the folder as one table, with the province as a partition column, and a
@@ -139,6 +140,7 @@ def write_firms(
     progress: Callable[[int, int], None] | None = None,
     gpkg: bool = False,
     created: str | datetime | None = None,
+    predict: Callable[[int, pa.Table], dict[str, NDArray[np.float64]]] | None = None,
 ) -> Path:
     """Write every firm with the run's columns into ``folder / "firms"`` (and, when
     asked, into ``folder / "firms.gpkg"``, layer ``firms``, in the same pass).
@@ -164,6 +166,11 @@ def write_firms(
         are renamed there, with a note (:func:`~klastergeo.publish.gis.gpkg_names`).
     created
         The run's time, the GeoPackage's ``last_change``; None for the time of writing.
+    predict
+        The models' probabilities of a part (``predict(position of its first firm,
+        part)`` -> ``{"p_logit": values, ...}``, :meth:`~.probabilities.Models.predict`),
+        added after ``added``'s columns: computed here, part by part, so that no
+        probability is held for every firm; None for none.
 
     Returns
     -------
@@ -181,7 +188,10 @@ def write_firms(
     with writing(target), fixed_gdal_time(created if gpkg else None):
         try:
             for start, part in store.tables():
-                table = _with_columns(part, added.iloc[start : start + part.num_rows])
+                columns = added.iloc[start : start + part.num_rows]
+                if predict is not None:
+                    columns = columns.assign(**predict(start, part))
+                table = _with_columns(part, columns)
                 if schema is None:
                     schema = _schema(store, table)
                 table = table.cast(schema)

@@ -1,5 +1,11 @@
 """The model steps: predictors from the registry, the firm-level models (LPM, logit,
-probit) of ``[model]``, and the area-level spatial regression."""
+probit) of ``[model]``, and the area-level spatial regression.
+
+The firms' predictors are not held: validation checks them (:func:`predictors`), the
+models step reads them part by part (the sample, then every firm's prediction summed per
+area, sector and sentra), and the firms output predicts each part as it writes it
+(:meth:`Models.predict`); memory is set by a part and ``model.max_firms``, not by the
+number of firms (:mod:`~klastergeo.app.pipeline.model_parts`)."""
 
 from __future__ import annotations
 
@@ -9,17 +15,23 @@ from typing import Any, cast
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from libpysal.graph import Graph
 from numpy.typing import NDArray
 
 from klastergeo.analysis import autocorrelation, regression
 from klastergeo.app.config import RunConfig
+from klastergeo.app.pipeline import model_parts
+from klastergeo.app.pipeline.model_parts import FirmColumns, Predictors
 from klastergeo.errors import ConfigError, ModelError, ValidationError, preview
 from klastergeo.io.registry import records as records_mod
 from klastergeo.io.registry.firms import FirmStore
+from klastergeo.io.registry.numbers import NumberFormat, parse_numbers
 
 __all__ = [
+    "Means",
     "Models",
+    "Predictors",
     "Sample",
     "best_kind",
     "fit_kind",
@@ -34,21 +46,67 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class Means:
+    """Each model's mean probability over groups of firms (``p_<kind>``), and how many
+    firms have a probability (``n``): by area and sector (``cells``, indexed by
+    ``area_code`` and ``sector``), by sentra (``sentra``, by ``sentra_id``) and by area
+    (``areas``, by ``area_code``). These are what the tables, the map and the
+    disclosure rules show of the probabilities; the firms' own are written with the
+    firms output (:meth:`Models.predict`)."""
+
+    cells: pd.DataFrame = field(default_factory=pd.DataFrame)
+    sentra: pd.DataFrame = field(default_factory=pd.DataFrame)
+    areas: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+@dataclass(frozen=True)
 class Models:
-    """Fitted models by kind, per kind its fit statistics or why it was skipped, each
-    kind's probability for every firm (in the firms' order), and the sample the models
-    were estimated on when the firms were too many (``sample``: one row per stratum with
-    ``sector``, ``outcome``, ``n_firms``, ``n_sample`` and ``weight``; None without)."""
+    """Fitted models by kind, per kind its fit statistics or why it was skipped, the
+    mean probabilities over areas and sentra (:class:`Means`), and the sample the
+    models were estimated on when the firms were too many (``sample``: one row per
+    stratum with ``sector``, ``outcome``, ``n_firms``, ``n_sample`` and ``weight``; None
+    without). The firms' own probabilities are not held: :meth:`predict` gives those
+    of a part of the firms (the firms output is written part by part)."""
 
     fitted: dict[str, regression.ModelResult] = field(default_factory=dict)
     notes: dict[str, Any] = field(default_factory=dict)
-    probabilities: dict[str, pd.Series] = field(default_factory=dict)
+    means: Means = field(default_factory=Means)
     sample: pd.DataFrame | None = None
     left_out: list[dict[str, str | None]] = field(default_factory=list)
+    predictors: Predictors = field(default_factory=Predictors)
+    #: without a sample, each kind's fitted probability of every firm (at most
+    #: ``model.max_firms``, held by the fit anyway)
+    held: dict[str, NDArray[np.float64]] = field(default_factory=dict, repr=False)
 
     @property
     def best(self) -> str | None:
         return best_kind(self.fitted)
+
+    def predict(self, start: int, part: pa.Table) -> dict[str, NDArray[np.float64]]:
+        """Each model's probability (``p_<kind>``) of a part of the firms: the fitted
+        one of an estimation on every firm, else the model applied to the part's
+        predictors (:func:`klastergeo.analysis.regression.predict`); the same values
+        whatever the parts.
+
+        Parameters
+        ----------
+        start
+            The position of the part's first firm.
+        part
+            The part, with the predictors' columns (as the firms' store gives it).
+        """
+        if self.held:
+            stop = start + part.num_rows
+            return {f"p_{kind}": values[start:stop] for kind, values in self.held.items()}
+        if not self.fitted:
+            return {}
+        columns = list(dict.fromkeys(self.predictors.columns.values()))
+        raw = model_parts.table_frame(part, columns, self.predictors.dtypes, start=start)
+        data = self.predictors.frame(raw)
+        return {
+            f"p_{kind}": regression.predict(result, data).to_numpy()
+            for kind, result in self.fitted.items()
+        }
 
 
 def best_kind(fitted: dict[str, regression.ModelResult]) -> str | None:
@@ -98,12 +156,13 @@ def predictors(
     config: RunConfig,
     validation: records_mod.ValidationReport,
     store: FirmStore | None = None,
-) -> dict[str, pd.Series]:
-    """Model predictors by the user's name, as numbers (categorical ones as text); fail
-    early on unknown columns.
+) -> Predictors:
+    """The models' predictors, checked at validation without being held: unknown
+    columns, and values that are not numbers, fail early; each numeric predictor's
+    number format is decided on every firm (the models read the values part by part).
 
     Mapped columns (``nilai_produksi`` read as ``output``) keep the user's name in the
-    model tables; other columns are parsed as numbers here (they are kept as read), with
+    model tables; other columns are parsed as numbers (they are kept as read), with
     the file's decimal mark where a column's values fit both.
 
     Parameters
@@ -113,30 +172,72 @@ def predictors(
         investment columns that hold values), ``model.categorical``, ``model.log`` and
         ``model.standardise`` (which may name predictors only), and ``records.decimal``.
     validation
-        The validation report: its kept ``records``, the column mapping, the renamed
-        columns and the decimal mark found in the file.
+        The validation report: its kept ``records`` (or only their columns, with
+        ``store``), the column mapping, the renamed columns and the file's decimal mark.
     store
-        Where the kept firms are read from (their columns only); None to take them from
+        Where the kept firms are read from, part by part; None to take them from
         ``validation.records``.
     """
-    firms: pd.DataFrame = validation.records
-    names = list(firms.columns)
+    names = list(validation.records.columns)
     renamed = _user_columns(validation)
-    if store is not None:  # only the columns a predictor may come from, read from disk
-        roles = [r for r in ("workers", "output", "investment") if r in names]
-        chosen = [renamed.get(n, n) for n in config.model.predictors] or roles
-        firms = store.columns([c for c in chosen if c in names])
+    source = FirmColumns(validation.records, store)
     wanted = list(config.model.predictors)
     for name in wanted:
         why = _not_a_variable(validation, name)
         if why is not None:
             raise ConfigError(f"model predictor {why}; it cannot be a predictor")
+    roles = [r for r in ("workers", "output", "investment") if r in names]
+    if wanted:
+        _check_predictor_names(config, wanted, names, renamed)
+    chosen = [renamed.get(n, n) for n in wanted] if wanted else roles
+    numeric = (
+        [renamed.get(n, n) for n in wanted if n not in config.model.categorical]
+        if wanted
+        else roles
+    )
+    seen = model_parts.scan(
+        source,
+        [c for c in dict.fromkeys(numeric) if c in names],
+        other=[c for c in chosen if c in names],
+        decimal=config.records.decimal,
+        fallback=validation.decimal,
+    )
     if not wanted:
         wanted = [
             next((k for k, v in renamed.items() if v == role), role)
-            for role in ("workers", "output", "investment")
-            if role in firms.columns and firms[role].notna().any()
+            for role in roles
+            if role in seen.filled
         ]
+        _check_predictor_names(config, wanted, names, renamed)
+    for name in wanted:
+        column = renamed.get(name, name)
+        if name in config.model.categorical or column not in seen.invalid:
+            continue
+        count, values = seen.invalid[column]
+        err = model_parts.not_numeric(name, seen.formats[column], count, values)
+        raise ConfigError(
+            f"model predictor {name!r} cannot be used: {err}; if it holds categories, "
+            "name it in model.categorical (--categorical)"
+        )
+    return Predictors(
+        names=tuple(wanted),
+        columns={name: renamed.get(name, name) for name in wanted},
+        categorical=frozenset(n for n in wanted if n in config.model.categorical),
+        formats={
+            name: seen.formats[renamed.get(name, name)]
+            for name in wanted
+            if name not in config.model.categorical
+        },
+        dtypes={c: seen.dtypes[c] for c in (renamed.get(n, n) for n in wanted) if c in seen.dtypes},
+    )
+
+
+def _check_predictor_names(
+    config: RunConfig, wanted: list[str], names: list[str], renamed: dict[str, str]
+) -> None:
+    """Refuse predictors that are no column of the records, and ``model.log``,
+    ``model.categorical`` or ``model.standardise`` naming a column that is no
+    predictor."""
     reserved = {"row", "lat", "lon", "geometry", "kbli", "sector", "name", "area_code"}
     usable = [c for c in names if c not in reserved]
     unknown = [name for name in wanted if renamed.get(name, name) not in usable]
@@ -159,31 +260,12 @@ def predictors(
             f"model predictor(s) {preview(unknown)} are not columns of the records; "
             f"available: {', '.join(map(str, usable))}"
         )
-    out = {}
-    for name in wanted:
-        column = firms[renamed.get(name, name)]
-        if name in config.model.categorical:
-            out[name] = column.astype("string")
-            continue
-        try:
-            out[name] = records_mod.numeric_column(
-                column,
-                name=name,
-                decimal=config.records.decimal,
-                fallback=validation.decimal,
-            )
-        except ValidationError as err:
-            raise ConfigError(
-                f"model predictor {name!r} cannot be used: {err}; if it holds categories, "
-                "name it in model.categorical (--categorical)"
-            ) from None
-    return out
 
 
 def left_out(
     config: RunConfig,
     validation: records_mod.ValidationReport,
-    chosen: dict[str, pd.Series],
+    chosen: Predictors,
 ) -> list[dict[str, str | None]]:
     """The default predictors (workers, output, investment) the models go without, and
     why: the registry has no column for one (``no_column``), or its column holds no
@@ -238,7 +320,7 @@ def left_out_text(item: dict[str, Any]) -> str:
 def fit_models(
     config: RunConfig,
     firms: pd.DataFrame,
-    predictors: dict[str, pd.Series],
+    predictors: Predictors,
     graph: Graph | None,
     validation: records_mod.ValidationReport,
     store: FirmStore | None = None,
@@ -248,8 +330,10 @@ def fit_models(
     per area is added to its fit (``residual_moran_*``).
 
     With more than ``model.max_firms`` firms the models are estimated on a seeded sample
-    stratified by sector and outcome, proportional (:func:`stratified_sample`), and every
-    firm is predicted with them (:func:`klastergeo.analysis.regression.predict`).
+    stratified by sector and outcome, proportional (:func:`stratified_sample`, drawn part
+    by part), and every firm is predicted with them part by part: the mean probabilities
+    and residuals are summed per group, and no number is held per firm beyond a part
+    and the sample. The results are the same whatever the parts' size.
 
     Parameters
     ----------
@@ -259,83 +343,136 @@ def fit_models(
         ``records.decimal``, and ``analysis.permutations`` and ``analysis.seed`` (the
         residuals' Moran's I and the sample).
     firms
-        The firms: ``in_sentra`` when that is the outcome, else the outcome's registry
-        column (or read from ``store``); ``area_code`` for the residuals' Moran's I and
-        ``sector`` for the sample's strata.
+        The firms by position: ``in_sentra`` when that is the outcome, else the
+        outcome's registry column (or read from ``store``); ``area_code`` (and
+        ``sector``, ``sentra_id``) for the mean probabilities and the residuals' Moran's
+        I, and ``sector`` for the sample's strata.
     predictors
-        The predictors by name, aligned with ``firms`` (:func:`predictors`).
+        The predictors (:func:`predictors`).
     graph
         The area weights of the residuals' Moran's I; None to leave it out.
     validation
         The validation report: its column mapping (the id, coordinate, sector and name
         columns cannot be the outcome) and the file's decimal mark.
     store
-        Where an outcome column that ``firms`` lack is read from; None for none.
+        Where the predictors (and an outcome column that ``firms`` lack) are read from,
+        part by part; None to read them from ``validation.records``.
     """
     options = config.model
-    # the predictors' arrays are shared, not copied (a national registry's are 0.6 GB)
-    data = pd.DataFrame(predictors, index=firms.index, copy=False)
-    data[options.outcome] = _outcome(config, firms, validation, store)
+    source = FirmColumns(validation.records, store)
+    outcome = _outcome(config, firms, validation, source)
     sample = None
-    if len(data) > options.max_firms:
-        sample = stratified_sample(
-            firms["sector"] if "sector" in firms else pd.Series(0, index=firms.index),
-            data[options.outcome],
-            size=options.max_firms,
-            seed=config.analysis.seed,
-        )
+    if len(firms) > options.max_firms:
+        sample, data = _sampled(config, firms, predictors, source, outcome)
         logger.info(
-            "models: %d firms; estimated on a stratified sample of %d", len(data), options.max_firms
+            "models: %d firms; estimated on a stratified sample of %d", len(firms), len(data)
         )
+    else:
+        data = _every_firm(predictors, source, outcome)
     fitted: dict[str, regression.ModelResult] = {}
     notes: dict[str, Any] = {}
-    probabilities: dict[str, pd.Series] = {}
-    used = data if sample is None else data.iloc[sample.positions]
     for kind in options.kinds:
         try:
-            result = fit_kind(config, used, list(predictors), kind)
+            result = fit_kind(config, data, list(predictors), kind)
         except ModelError as err:
             logger.warning("%s model skipped: %s", kind, err)
             notes[kind] = {"skipped": str(err)}
             continue
-        if sample is None:
-            probabilities[kind] = result.probability
-        else:
-            result.fit.update(n_firms=len(data), sampled=True)
-            probabilities[kind] = _predict_all(result, data)
-        _residual_moran(config, result, firms, graph)
+        if sample is not None:
+            result.fit.update(n_firms=len(firms), sampled=True)
         fitted[kind] = result
         notes[kind] = result.fit
-    return Models(fitted, notes, probabilities, None if sample is None else sample.strata)
+    del data
+    held: dict[str, NDArray[np.float64]] = {}
+    if sample is None:
+        held = {k: model.probability.to_numpy() for k, model in fitted.items()}
+        means, residuals = _whole_means(firms, fitted, held)
+    else:
+        means, residuals = _part_means(firms, predictors, source, outcome, fitted)
+    for name, model in fitted.items():
+        _residual_moran(config, model, residuals.get(name), graph)
+    return Models(
+        fitted,
+        notes,
+        means=means,
+        sample=None if sample is None else sample.strata,
+        predictors=predictors,
+        held=held,
+    )
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """How the models' 0/1 outcome of some firms is read: from the firms' frame
+    (``whole``: ``in_sentra``, or a column it has), else a registry column part by part
+    in its number format."""
+
+    name: str
+    whole: pd.Series | None = None
+    column: str | None = None
+    fmt: NumberFormat | None = None
+
+    @property
+    def columns(self) -> list[str]:
+        return [] if self.column is None else [self.column]
+
+    def values(self, raw: pd.DataFrame) -> pd.Series:
+        """The outcome of the firms of ``raw`` (indexed by position)."""
+        if self.whole is not None:
+            return pd.Series(self.whole.iloc[raw.index].to_numpy(), index=raw.index)
+        assert self.column is not None and self.fmt is not None
+        numbers = parse_numbers(raw[self.column], fmt=self.fmt)[0]
+        return pd.Series(numbers, index=raw.index)
 
 
 def _outcome(
     config: RunConfig,
     firms: pd.DataFrame,
     validation: records_mod.ValidationReport,
-    store: FirmStore | None,
-) -> pd.Series:
-    """The models' 0/1 outcome of every firm: ``in_sentra``, or a registry column."""
+    source: FirmColumns,
+) -> _Outcome:
+    """The models' 0/1 outcome: ``in_sentra``, or a registry column (its values checked,
+    its number format decided on every firm)."""
     outcome = config.model.outcome
     if outcome == "in_sentra":
-        return firms["in_sentra"]
+        return _Outcome(outcome, whole=firms["in_sentra"])
     why = _not_a_variable(validation, outcome)
     if why is not None:
         raise ConfigError(f"model.outcome: {why}; the outcome must be a 0/1 column")
     column = _user_columns(validation).get(outcome, outcome)
-    if column not in firms.columns and store is not None and column in store.names:
-        firms = store.columns([column])
-    if column not in firms.columns:
+    if column in firms.columns:
+        whole = records_mod.numeric_column(
+            firms[column],
+            name=outcome,
+            decimal=config.records.decimal,
+            fallback=validation.decimal,
+        )
+        return _Outcome(outcome, whole=whole)
+    if column not in source.names:
         raise ConfigError(
             f"model.outcome={outcome!r} is not a column of the records; use 'in_sentra' "
             "(the firm lies in a sentra) or a 0/1 column"
         )
-    return records_mod.numeric_column(
-        firms[column],
-        name=outcome,
-        decimal=config.records.decimal,
-        fallback=validation.decimal,
+    seen = model_parts.scan(
+        source, [column], decimal=config.records.decimal, fallback=validation.decimal
     )
+    if column in seen.invalid:
+        count, values = seen.invalid[column]
+        raise ValidationError(model_parts.not_numeric(outcome, seen.formats[column], count, values))
+    return _Outcome(outcome, column=column, fmt=seen.formats[column])
+
+
+def _every_firm(predictors: Predictors, source: FirmColumns, outcome: _Outcome) -> pd.DataFrame:
+    """The predictors and outcome of every firm (no more than ``model.max_firms``)."""
+    columns = [*predictors.columns.values(), *outcome.columns]
+    frames = []
+    for _, raw in source.read(columns, dtypes=predictors.dtypes):
+        frame = predictors.frame(raw)
+        frame[outcome.name] = outcome.values(raw)
+        frames.append(frame)
+    if not frames:
+        return pd.DataFrame(columns=[*predictors, outcome.name])
+    return frames[0] if len(frames) == 1 else pd.concat(frames)
 
 
 def fit_kind(
@@ -370,28 +507,22 @@ def fit_kind(
     )
 
 
-def _predict_all(result: regression.ModelResult, data: pd.DataFrame) -> pd.Series:
-    """The model's probability for every row, a million rows at a time."""
-    step = 1_000_000
-    parts = [regression.predict(result, data.iloc[i : i + step]) for i in range(0, len(data), step)]
-    return pd.concat(parts) if parts else pd.Series(dtype=float)
-
-
 def _residual_moran(
-    config: RunConfig, result: regression.ModelResult, firms: pd.DataFrame, graph: Graph | None
+    config: RunConfig,
+    result: regression.ModelResult,
+    per_area: pd.Series | None,
+    graph: Graph | None,
 ) -> None:
-    """Moran's I of the model's mean residual per area, added to its fit."""
+    """Moran's I of the model's mean residual per area (``per_area``), added to its
+    fit."""
     from klastergeo.analysis import spatial_regression
 
     if (
         graph is None
-        or "area_code" not in firms.columns
+        or per_area is None
         or len(graph.unique_ids) < autocorrelation.MIN_AREAS_GLOBAL
     ):
         return
-    residuals = result.residuals
-    areas = firms["area_code"].reindex(residuals.index)
-    per_area = residuals.groupby(areas.to_numpy(), observed=True).mean()
     # areas without firms carry no residual: 0, the model's expectation
     filled = per_area.reindex(pd.Index(graph.unique_ids)).fillna(0.0)
     moran = spatial_regression.residual_moran(
@@ -403,6 +534,150 @@ def _residual_moran(
     result.fit.update({f"residual_moran_{k}": v for k, v in moran.items()})
 
 
+def _whole_means(
+    firms: pd.DataFrame,
+    fitted: dict[str, regression.ModelResult],
+    held: dict[str, NDArray[np.float64]],
+) -> tuple[Means, dict[str, pd.Series]]:
+    """The mean probabilities and the mean residual per area of models estimated on
+    every firm (no more than ``model.max_firms``), from their fitted values."""
+    residuals: dict[str, pd.Series] = {}
+    if "area_code" not in firms.columns:
+        return Means(), residuals
+    areas = firms["area_code"]
+    for kind, result in fitted.items():
+        values = result.residuals.to_numpy()
+        residuals[kind] = pd.Series(values).groupby(areas.to_numpy(), observed=True).mean()
+    keys = [c for c in ("area_code", "sector", "sentra_id") if c in firms.columns]
+    frame = firms[keys].copy(deep=False)
+    columns = [f"p_{kind}" for kind in held]
+    for kind, values in held.items():
+        frame[f"p_{kind}"] = values
+    known = frame[columns].notna().any(axis=1)
+    cells = pd.DataFrame()
+    if "sector" in frame.columns:
+        by_cell = frame.groupby(["area_code", "sector"], observed=True)
+        cells = by_cell[columns].mean()
+        cells["n"] = known.groupby([frame["area_code"], frame["sector"]], observed=True).sum()
+        cells["n"] = cells["n"].astype(float)
+        cells.index = _plain(cast(pd.MultiIndex, cells.index))
+    sentra = pd.DataFrame(columns=columns, dtype=float)
+    if "sentra_id" in frame.columns:
+        sentra = frame.groupby("sentra_id", observed=True)[columns].mean()
+        sentra.index = sentra.index.astype(object)
+    by_area = frame.groupby("area_code", observed=True)
+    per_area = by_area[columns].mean()
+    per_area["n"] = known.groupby(frame["area_code"], observed=True).sum().astype(float)
+    per_area.index = per_area.index.astype(object)
+    return Means(cells=cells, sentra=sentra, areas=per_area), residuals
+
+
+def _plain(index: pd.MultiIndex) -> pd.MultiIndex:
+    """A (area_code, sector) index with plain (object) levels, as the area table's."""
+    return pd.MultiIndex.from_arrays(
+        [index.get_level_values(i).astype(object) for i in range(index.nlevels)],
+        names=["area_code", "sector"],
+    )
+
+
+def _part_means(
+    firms: pd.DataFrame,
+    predictors: Predictors,
+    source: FirmColumns,
+    outcome: _Outcome,
+    fitted: dict[str, regression.ModelResult],
+) -> tuple[Means, dict[str, pd.Series]]:
+    """The mean probabilities and the mean residual per area of models estimated on a
+    sample, every firm predicted part by part: sums and counts per group, added in the
+    firms' order (the same whatever the parts)."""
+    kinds = list(fitted)
+    if not kinds or "area_code" not in firms.columns:
+        return Means(), {}
+    keys = {c: model_parts.Keys() for c in ("area_code", "sector", "sentra_id", "cell")}
+    sums = {c: model_parts.GroupSums(len(kinds) + 1) for c in ("cell", "sentra_id", "area")}
+    residual_sums = model_parts.GroupSums(len(kinds))
+    columns = [*predictors.columns.values(), *outcome.columns]
+    for lo, raw in source.read(columns, dtypes=predictors.dtypes):
+        hi = lo + len(raw)
+        data = predictors.frame(raw)
+        # the fitted values (an LPM's unclipped, as its residuals are), and the
+        # probabilities the firms output has (:meth:`Models.predict`: clipped alike)
+        raw_fit = np.column_stack(
+            [regression.predict(fitted[k], data, clip=False).to_numpy() for k in kinds]
+        )
+        p = np.clip(raw_fit, 0.0, 1.0)
+        y = pd.to_numeric(outcome.values(raw), errors="coerce").to_numpy(dtype=float)
+        del data
+        values = np.column_stack([p, np.where(np.isfinite(p).any(axis=1), 1.0, np.nan)])
+        codes = {c: keys[c].codes(firms[c].iloc[lo:hi]) for c in keys if c in firms.columns}
+        area = codes["area_code"]
+        residual_sums.add(area, y[:, None] - raw_fit)
+        sums["area"].add(area, values)
+        if "sentra_id" in codes:
+            sums["sentra_id"].add(codes["sentra_id"], values)
+        if "sector" in codes:
+            sums["cell"].add(_cell_codes(keys["cell"], area, codes["sector"]), values)
+    return _means_from_sums(keys, sums, kinds), _residuals_from_sums(
+        keys["area_code"], residual_sums, kinds
+    )
+
+
+#: Sectors a cell's key leaves room for (area code * this + sector code).
+_SECTOR_ROOM = 1 << 24
+
+
+def _cell_codes(
+    cells: model_parts.Keys, area: NDArray[np.int64], sector: NDArray[np.int64]
+) -> NDArray[np.int64]:
+    """The (area, sector) cell of each firm, numbered in order of first appearance."""
+    out = np.full(len(area), -1, dtype=np.int64)
+    valid = (area >= 0) & (sector >= 0)
+    out[valid] = cells.codes(area[valid] * _SECTOR_ROOM + sector[valid])
+    return out
+
+
+def _means_from_sums(
+    keys: dict[str, model_parts.Keys],
+    sums: dict[str, model_parts.GroupSums],
+    kinds: list[str],
+) -> Means:
+    """The :class:`Means` tables from the sums per cell, sentra and area."""
+    columns = [f"p_{kind}" for kind in kinds]
+
+    def table(
+        values: NDArray[np.float64], counts: NDArray[np.int64], index: pd.Index
+    ) -> pd.DataFrame:
+        out = pd.DataFrame(values[:, :-1], columns=columns, index=index)
+        out["n"] = counts[:, -1].astype(float)
+        return out
+
+    areas = keys["area_code"].values
+    n = len(areas)
+    per_area = table(sums["area"].means(n), sums["area"].totals(n)[1], areas)
+    cell_keys = keys["cell"].values.to_numpy(dtype=np.int64)
+    sectors = keys["sector"].values
+    index = pd.MultiIndex.from_arrays(
+        [
+            areas[cell_keys // _SECTOR_ROOM].astype(object),
+            sectors[cell_keys % _SECTOR_ROOM].astype(object),
+        ],
+        names=["area_code", "sector"],
+    )
+    m = len(cell_keys)
+    cells = table(sums["cell"].means(m), sums["cell"].totals(m)[1], index)
+    ids = keys["sentra_id"].values
+    sentra = table(sums["sentra_id"].means(len(ids)), sums["sentra_id"].totals(len(ids))[1], ids)
+    return Means(cells=cells, sentra=sentra[columns], areas=per_area)
+
+
+def _residuals_from_sums(
+    areas: model_parts.Keys, sums: model_parts.GroupSums, kinds: list[str]
+) -> dict[str, pd.Series]:
+    """Each model's mean residual per area (NaN where no firm has one)."""
+    means = sums.means(len(areas.values))
+    return {kind: pd.Series(means[:, j], index=areas.values) for j, kind in enumerate(kinds)}
+
+
 @dataclass(frozen=True)
 class Sample:
     """A stratified sample: the sampled positions (sorted) and one row per stratum."""
@@ -411,18 +686,50 @@ class Sample:
     strata: pd.DataFrame
 
 
+def _strata(
+    sectors: model_parts.Keys, sector: pd.Series | None, outcome: pd.Series
+) -> NDArray[np.int64]:
+    """Each firm's stratum: its sector's number times 3 plus its outcome (0, 1, or 2
+    where missing)."""
+    y = pd.to_numeric(outcome, errors="coerce").to_numpy(dtype=float)
+    y_codes = np.where(np.isnan(y), 2, (y > 0).astype(np.int64))
+    s_codes = np.zeros(len(y), np.int64) if sector is None else sectors.codes(sector)
+    return s_codes * 3 + y_codes
+
+
+def _strata_table(
+    sectors: model_parts.Keys, sizes: NDArray[np.int64], wanted: NDArray[np.int64]
+) -> pd.DataFrame:
+    """One row per stratum with firms: ``sector``, ``outcome``, ``n_firms``, ``n_sample``
+    and ``weight`` (firms each sampled firm stands for)."""
+    present = np.flatnonzero(sizes)
+    names = np.asarray(sectors.values, dtype=object) if len(sectors.values) else np.array([0])
+    return pd.DataFrame(
+        {
+            "sector": names[present // 3],
+            "outcome": np.array([0, 1, np.nan])[present % 3],
+            "n_firms": sizes[present],
+            "n_sample": wanted[present],
+            "weight": sizes[present] / wanted[present],
+        }
+    )
+
+
 def stratified_sample(
-    sector: pd.Series, outcome: pd.Series, *, size: int, seed: int | None
+    sector: pd.Series | None, outcome: pd.Series, *, size: int, seed: int | None
 ) -> Sample:
     """A seeded sample of about ``size`` firms, stratified by sector and outcome with
     proportional allocation: every stratum gives the same fraction of its firms
     (rounded, at least one), so every sampled firm stands for about ``n / size`` firms
-    and estimates need no weights. The positions are sorted (file order).
+    and estimates need no weights. In each stratum the firms with the smallest keys
+    are taken, a key being a uniform number of the firm's position and the seed
+    (:func:`~klastergeo.app.pipeline.model_parts.sample_keys`): the models step draws
+    the same sample part by part. The positions are sorted (file order).
 
     Parameters
     ----------
     sector
-        Each firm's sector.
+        Each firm's sector (by position); None for one sector.
     outcome
         Each firm's outcome (missing values form their own stratum).
     size
@@ -436,27 +743,81 @@ def stratified_sample(
         ``positions`` of the sampled firms, and ``strata``: ``sector``, ``outcome``,
         ``n_firms``, ``n_sample`` and ``weight`` (firms each sampled firm stands for).
     """
-    n = len(sector)
-    s_codes, s_names = pd.factorize(sector, use_na_sentinel=False)
-    y = pd.to_numeric(outcome, errors="coerce").to_numpy(dtype=float)
-    y_codes = np.where(np.isnan(y), 2, (y > 0).astype(np.int64))
-    stratum = s_codes.astype(np.int64) * 3 + y_codes
-    sizes = np.bincount(stratum, minlength=len(s_names) * 3)
-    wanted = np.where(sizes > 0, np.maximum(1, np.round(sizes * (size / n))), 0).astype(np.int64)
-    wanted = np.minimum(wanted, sizes)
-    rng = np.random.default_rng(seed)
-    order = np.lexsort((rng.random(n), stratum))
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    rank = np.arange(n) - starts[stratum[order]]
-    positions = np.sort(order[rank < wanted[stratum[order]]])
-    present = np.flatnonzero(sizes)
-    strata = pd.DataFrame(
-        {
-            "sector": np.asarray(s_names, dtype=object)[present // 3],
-            "outcome": np.array([0, 1, np.nan])[present % 3],
-            "n_firms": sizes[present],
-            "n_sample": wanted[present],
-            "weight": sizes[present] / wanted[present],
-        }
+    sectors = model_parts.Keys(missing=True)
+    strata = _strata(sectors, sector, outcome)
+    sizes = np.bincount(strata, minlength=3 * max(len(sectors.values), 1))
+    wanted = model_parts.strata_wanted(sizes, size=size)
+    positions = np.arange(len(strata), dtype=np.int64)
+    keys = model_parts.sample_keys(positions, seed=model_parts.sample_seed(seed))
+    chosen = model_parts.smallest(strata, keys, positions, wanted)
+    return Sample(positions=positions[chosen], strata=_strata_table(sectors, sizes, wanted))
+
+
+def _sampled(
+    config: RunConfig,
+    firms: pd.DataFrame,
+    predictors: Predictors,
+    source: FirmColumns,
+    outcome: _Outcome,
+) -> tuple[Sample, pd.DataFrame]:
+    """:func:`stratified_sample` drawn part by part, and the sampled firms' predictors
+    and outcome: one pass counts the strata, a second keeps each stratum's firms whose
+    key lies below a bound (a few more than wanted), of which those with the smallest
+    keys are the sample. Only the sample's rows (and a part) are held."""
+    sectors = model_parts.Keys(missing=True)
+    sector = firms["sector"] if "sector" in firms.columns else None
+    seed = model_parts.sample_seed(config.analysis.seed)
+    sizes = np.zeros(3, dtype=np.int64)
+    for lo, raw in source.read(outcome.columns):
+        strata = _strata(sectors, _part(sector, lo, len(raw)), outcome.values(raw))
+        counted = np.bincount(strata, minlength=max(len(sizes), 3 * len(sectors.values)))
+        sizes = np.concatenate([sizes, np.zeros(len(counted) - len(sizes), np.int64)]) + counted
+    wanted = model_parts.strata_wanted(sizes, size=config.model.max_firms)
+    bounds = model_parts.key_bounds(wanted, sizes)
+    columns = [*predictors.columns.values(), *outcome.columns]
+    while True:  # once, unless a stratum's bound kept too few (twice at most)
+        kept = _candidates(source, columns, predictors, outcome, sectors, sector, bounds, seed)
+        found = np.bincount(kept[_STRATUM].to_numpy(), minlength=len(sizes))
+        short = found < wanted
+        if not short.any():
+            break
+        bounds[short] = 1.0
+    chosen = model_parts.smallest(
+        kept[_STRATUM].to_numpy(), kept[_KEY].to_numpy(), kept.index.to_numpy(np.int64), wanted
     )
-    return Sample(positions=positions.astype(np.int64), strata=strata)
+    data = kept.loc[chosen].drop(columns=[_STRATUM, _KEY])
+    sample = Sample(data.index.to_numpy(np.int64), _strata_table(sectors, sizes, wanted))
+    return sample, data
+
+
+#: The columns of a sample candidate's stratum and key (no registry column's name).
+_STRATUM, _KEY = "\x00stratum", "\x00key"
+
+
+def _part(series: pd.Series | None, start: int, size: int) -> pd.Series | None:
+    return None if series is None else series.iloc[start : start + size]
+
+
+def _candidates(
+    source: FirmColumns,
+    columns: list[str],
+    predictors: Predictors,
+    outcome: _Outcome,
+    sectors: model_parts.Keys,
+    sector: pd.Series | None,
+    bounds: NDArray[np.float64],
+    seed: int,
+) -> pd.DataFrame:
+    """The firms whose sample key lies below their stratum's bound: predictors,
+    outcome, ``stratum`` and ``key``, indexed by position."""
+    frames = []
+    for lo, raw in source.read(columns, dtypes=predictors.dtypes):
+        strata = _strata(sectors, _part(sector, lo, len(raw)), outcome.values(raw))
+        keys = model_parts.sample_keys(np.arange(lo, lo + len(raw)), seed=seed)
+        keep = np.flatnonzero(keys <= bounds[strata])
+        rows = raw.iloc[keep]
+        frame = predictors.frame(rows)
+        frame[outcome.name] = outcome.values(rows)
+        frame[_STRATUM], frame[_KEY] = strata[keep], keys[keep]
+        frames.append(frame)
+    return pd.concat(frames) if len(frames) > 1 else frames[0]

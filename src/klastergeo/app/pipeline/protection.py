@@ -352,6 +352,8 @@ def protect(
     firms: pd.DataFrame,
     store: FirmStore | None = None,
     columns: FirmColumns | None = None,
+    *,
+    probability_n: pd.Series | None = None,
 ) -> Protection:
     """Decide what the run's files may show (the ``protect`` step).
 
@@ -371,6 +373,9 @@ def protect(
         Where the sentra's firms are read whole (typology and diagnosis columns).
     columns
         Which firms are in which sentra, found block by block (None: from ``firms``).
+    probability_n
+        Firms with a predicted probability per (area_code, sector) (the models'
+        :class:`~.probabilities.Means`); None to count the ``p_*`` columns of ``firms``.
 
     Returns
     -------
@@ -407,7 +412,11 @@ def protect(
         regencies=pd.DataFrame(sums.regencies, index=groups.regency_index),
         typology=typology_flags if enabled else typology_flags.iloc[:0],
         diagnosis=diagnosis_flags if enabled else diagnosis_flags.iloc[:0],
-        probability_n=_probability_counts(firms) if enabled else _all_counts(cell_index),
+        probability_n=(
+            (_probability_counts(firms) if probability_n is None else probability_n)
+            if enabled
+            else _all_counts(cell_index)
+        ),
         lq_measure=lq_measure if enabled else None,
         concentration_sectors=concentration_sectors,
         plant_sectors=plant_sectors,

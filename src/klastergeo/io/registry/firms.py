@@ -212,11 +212,25 @@ class FirmStore:
             yield start, frame
             start += len(frame)
 
-    def tables(self) -> Iterator[tuple[int, pa.Table]]:
+    def tables(self, columns: Sequence[str] | None = None) -> Iterator[tuple[int, pa.Table]]:
         """Every firm as Arrow, one part at a time: ``(position of its first firm,
         table)``, with the record id as a column and the pandas metadata (no pandas
-        object is made: the firms output is written from these)."""
+        object is made: the firms output is written from these).
+
+        Parameters
+        ----------
+        columns
+            Only these columns (names the firms have; no record id, no pandas
+            metadata): what a step reads part by part (the models' predictors); None
+            for every column.
+        """
         memory = self.validation.memory
+        if columns is not None:
+            start = 0
+            for table in self._tables([c for c in columns if c in self.names]):
+                yield start, table
+                start += table.num_rows
+            return
         if memory is not None:
             yield 0, pa.Table.from_pandas(memory, preserve_index=True)
             return
