@@ -39,9 +39,9 @@ from klastergeo.io.registry.numbers import (
 )
 
 __all__ = [
-    "FirmColumns",
     "GroupSums",
     "Keys",
+    "PartColumns",
     "Predictors",
     "Scan",
     "key_bounds",
@@ -73,7 +73,7 @@ def column_values(column: pa.ChunkedArray, dtype: Any = None) -> Any:
     return column.to_pandas().array
 
 
-class FirmColumns:
+class PartColumns:
     """Some columns of the kept firms, one part at a time, by position.
 
     Parameters
@@ -191,7 +191,7 @@ class Predictors:
 
     def frame(self, raw: pd.DataFrame) -> pd.DataFrame:
         """The predictors of some firms by name (numbers as floats, NaN where empty;
-        categories as text), from their columns as :class:`FirmColumns` reads them.
+        categories as text), from their columns as :class:`PartColumns` reads them.
 
         Parameters
         ----------
@@ -223,7 +223,7 @@ class Scan:
 
 
 def scan(
-    source: FirmColumns,
+    source: PartColumns,
     numeric: Sequence[str],
     *,
     other: Sequence[str] = (),

@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 from klastergeo.analysis import autocorrelation, regression
 from klastergeo.app.config import RunConfig
 from klastergeo.app.pipeline import model_parts
-from klastergeo.app.pipeline.model_parts import FirmColumns, Predictors
+from klastergeo.app.pipeline.model_parts import PartColumns, Predictors
 from klastergeo.errors import ConfigError, ModelError, ValidationError, preview
 from klastergeo.io.registry import records as records_mod
 from klastergeo.io.registry.firms import FirmStore
@@ -180,7 +180,7 @@ def predictors(
     """
     names = list(validation.records.columns)
     renamed = _user_columns(validation)
-    source = FirmColumns(validation.records, store)
+    source = PartColumns(validation.records, store)
     wanted = list(config.model.predictors)
     for name in wanted:
         why = _not_a_variable(validation, name)
@@ -359,7 +359,7 @@ def fit_models(
         part by part; None to read them from ``validation.records``.
     """
     options = config.model
-    source = FirmColumns(validation.records, store)
+    source = PartColumns(validation.records, store)
     outcome = _outcome(config, firms, validation, source)
     sample = None
     if len(firms) > options.max_firms:
@@ -429,7 +429,7 @@ def _outcome(
     config: RunConfig,
     firms: pd.DataFrame,
     validation: records_mod.ValidationReport,
-    source: FirmColumns,
+    source: PartColumns,
 ) -> _Outcome:
     """The models' 0/1 outcome: ``in_sentra``, or a registry column (its values checked,
     its number format decided on every firm)."""
@@ -462,7 +462,7 @@ def _outcome(
     return _Outcome(outcome, column=column, fmt=seen.formats[column])
 
 
-def _every_firm(predictors: Predictors, source: FirmColumns, outcome: _Outcome) -> pd.DataFrame:
+def _every_firm(predictors: Predictors, source: PartColumns, outcome: _Outcome) -> pd.DataFrame:
     """The predictors and outcome of every firm (no more than ``model.max_firms``)."""
     columns = [*predictors.columns.values(), *outcome.columns]
     frames = []
@@ -583,7 +583,7 @@ def _plain(index: pd.MultiIndex) -> pd.MultiIndex:
 def _part_means(
     firms: pd.DataFrame,
     predictors: Predictors,
-    source: FirmColumns,
+    source: PartColumns,
     outcome: _Outcome,
     fitted: dict[str, regression.ModelResult],
 ) -> tuple[Means, dict[str, pd.Series]]:
@@ -757,7 +757,7 @@ def _sampled(
     config: RunConfig,
     firms: pd.DataFrame,
     predictors: Predictors,
-    source: FirmColumns,
+    source: PartColumns,
     outcome: _Outcome,
 ) -> tuple[Sample, pd.DataFrame]:
     """:func:`stratified_sample` drawn part by part, and the sampled firms' predictors
@@ -799,7 +799,7 @@ def _part(series: pd.Series | None, start: int, size: int) -> pd.Series | None:
 
 
 def _candidates(
-    source: FirmColumns,
+    source: PartColumns,
     columns: list[str],
     predictors: Predictors,
     outcome: _Outcome,
