@@ -7,7 +7,7 @@ import pytest
 
 from klastergeo.analysis import aggregate
 from klastergeo.analysis import disclosure as sdc
-from klastergeo.analysis.tally import CellTally
+from klastergeo.analysis.tally import CellTally, block_tally
 
 AREAS = [f"33{i:02d}" for i in range(12)]
 
@@ -95,7 +95,9 @@ def test_merged_tallies_equal_one_tally():
     whole = _tally(firms, [1000, 2000, 3000])
     first = _tally(firms.iloc[:1000], [])
     for lo in (1000, 2000, 3000):
-        first.merge(_tally(firms.iloc[lo : lo + 1000], [], areas=None).block())
+        block = firms.iloc[lo : lo + 1000]
+        values = {m: block[m].to_numpy(dtype=float) for m in ("workers", "output")}
+        first.merge(block_tally(block["area_code"], block["sector"], values, top=3))
     pd.testing.assert_frame_equal(first.counts(AREAS), whole.counts(AREAS))
     sectors = sorted(firms["sector"].dropna().unique())
     for m in ("workers", "output"):
@@ -110,8 +112,10 @@ def test_a_block_sent_is_small_and_negative_values_keep_their_place():
     whole = _tally(firms, [1000, 2000])
     merged = _tally(firms.iloc[:0], [])
     for lo in (0, 1000, 2000):
-        block = _tally(firms.iloc[lo : lo + 1000], []).block()
-        assert len(block.area) <= 10 * 5  # cells with firms, not every area x sector
+        part = firms.iloc[lo : lo + 1000]
+        values = {m: part[m].to_numpy(dtype=float) for m in ("workers", "output")}
+        block = block_tally(part["area_code"], part["sector"], values, top=3)
+        assert len(block.area) <= 11 * 5  # cells with firms, not every area x sector
         merged.merge(block)
     sectors = sorted(firms["sector"].dropna().unique())
     a, b = merged.sizes("output", AREAS, sectors), whole.sizes("output", AREAS, sectors)

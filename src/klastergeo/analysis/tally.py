@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 
 from klastergeo.analysis import disclosure as sdc
 
-__all__ = ["BlockTally", "CellTally", "Vocabulary"]
+__all__ = ["BlockTally", "CellTally", "GridTally", "Vocabulary", "block_tally"]
 
 VALUE_COLUMNS = ("workers", "output", "investment")
 
@@ -135,7 +135,7 @@ class CellTally:
         sector: ArrayLikeLabels,
         values: Mapping[str, NDArray[np.floating]],
     ) -> None:
-        """Count a block of firms.
+        """Count a block of firms (:func:`block_tally`, then :meth:`merge`).
 
         Parameters
         ----------
@@ -145,71 +145,36 @@ class CellTally:
         values
             The block's value columns it has (NaN where a firm reports none).
         """
-        a_values, a_index = _distinct(area)
-        a = self.areas.numbered(a_values, a_index)
-        s = self.sectors.codes(sector)
-        self._grow(len(self.areas), len(self.sectors))
-        # a firm with an area label names its sector (count_by_area lists it) even when
-        # its area is not one of the areas of analysis
-        self._listed[s[(a_index >= 0) & (s >= 0)]] = True
-        n_a, n_s = self._shape
-        cell = np.where((a >= 0) & (s >= 0), a * n_s + s, -1)
-        placed = cell >= 0
-        self.n_firms += np.bincount(cell[placed], minlength=n_a * n_s).reshape(n_a, n_s)
-        for m in self.measures:
-            if m not in values:
-                continue
-            self.present.add(m)
-            v = np.asarray(values[m], dtype=np.float64)
-            block = sdc.sizes(v, cell, n_a * n_s, top=self.top)
-            self.cells[m] = _added(self.cells[m], block)
-            squares = sdc.sizes(v * v, np.where(placed, s, -1), n_s, top=self.top)
-            self.squares[m] = _added(self.squares[m], squares)
-            known = placed & np.isfinite(v)
-            self.cell_squares[m] += np.bincount(
-                cell[known], weights=v[known] * v[known], minlength=n_a * n_s
-            )
-
-    def block(self) -> BlockTally:
-        """What this tally counted, cells with firms only (small enough to send from a
-        worker: a block's cells, not every area x every sector)."""
-        n_s = self._shape[1]
-        cell = np.flatnonzero(self.n_firms.ravel())
-        return BlockTally(
-            areas=list(self.areas.labels),
-            sectors=list(self.sectors.labels),
-            listed=self._listed[: len(self.sectors)].copy(),
-            area=(cell // max(n_s, 1)).astype(np.int64),
-            sector=(cell % max(n_s, 1)).astype(np.int64),
-            n_firms=self.n_firms.ravel()[cell],
-            cells={m: _taken(self.cells[m], cell) for m in self.present},
-            cell_squares={m: self.cell_squares[m][cell] for m in self.present},
-            squares={
-                m: _taken(self.squares[m], np.arange(len(self.sectors))) for m in self.present
-            },
-        )
+        areas = self.areas.labels if self.areas.fixed else None
+        tally = block_tally(area, sector, values, areas=areas, measures=self.measures, top=self.top)
+        self.merge(tally)
 
     def merge(self, later: BlockTally) -> None:
-        """Add what the block that follows this tally's blocks counted (a worker's
-        :meth:`block`).
+        """Add what the block that follows this tally's blocks counted
+        (:func:`block_tally`, a worker's).
 
         Sums are added as they come: merging the tallies of single blocks in block order
-        gives, to the last bit, the sums one tally of every block gives.
+        gives, to the last bit, the sums one tally of every block gives. Only the block's
+        cells are touched.
         """
         a = self.areas.codes(np.asarray(later.areas, dtype=object))
         s = self.sectors.codes(np.asarray(later.sectors, dtype=object))
         self._grow(len(self.areas), len(self.sectors))
         self._listed[s[later.listed & (s >= 0)]] = True
-        n_a, n_s = self._shape
+        n_s = self._shape[1]
         ca, cs = a[later.area], s[later.sector]
-        target = np.where((ca >= 0) & (cs >= 0), ca * n_s + cs, -1)
-        ok = target >= 0
-        self.n_firms.ravel()[target[ok]] += later.n_firms[ok]
+        ok = (ca >= 0) & (cs >= 0)
+        rows = (ca * n_s + cs)[ok]  # distinct: a block's cells are
+        self.n_firms.ravel()[rows] += later.n_firms[ok]
         self.present |= set(later.cells)
         for m, sizes in later.cells.items():
-            self.cells[m] = _added(self.cells[m], _moved(sizes, target, n_a * n_s))
+            mine = self.cells[m]
+            merged = _merged_top(mine.n[rows], mine.top[rows], sizes.n[ok], sizes.top[ok])
+            mine.n[rows] += sizes.n[ok]
+            mine.total[rows] += sizes.total[ok]
+            mine.top[rows] = merged
+            self.cell_squares[m][rows] += later.cell_squares[m][ok]
             self.squares[m] = _added(self.squares[m], _moved(later.squares[m], s, n_s))
-            self.cell_squares[m][target[ok]] += later.cell_squares[m][ok]
 
     def _grow(self, n_areas: int, n_sectors: int) -> None:
         """Make room for new areas and sectors (a cell keeps its counts)."""
@@ -339,6 +304,86 @@ class CellTally:
         return np.asarray(out)
 
 
+def block_tally(
+    area: ArrayLikeLabels,
+    sector: ArrayLikeLabels,
+    values: Mapping[str, NDArray[np.floating]],
+    *,
+    areas: Sequence[Any] | None = None,
+    measures: Sequence[str] = VALUE_COLUMNS,
+    top: int = 2,
+) -> BlockTally:
+    """A block of firms counted per (area, sector) cell: its cells with firms only (a
+    worker sends these, never every area x every sector).
+
+    Parameters
+    ----------
+    area, sector
+        Each firm's area and sector label (missing: not counted).
+    areas
+        The areas of analysis: a firm of another area is in no cell (its sector is still
+        listed); None for any area.
+    values
+        The block's value columns it has (NaN where a firm reports none).
+    measures
+        The value columns tallied.
+    top
+        Largest values kept per cell and sector.
+    """
+    a_labels, a = _distinct(area)
+    s_labels, s = _distinct(sector)
+    listed = np.zeros(len(s_labels), dtype=bool)
+    listed[s[(a >= 0) & (s >= 0)]] = True  # named by firms with an area label
+    if areas is not None:  # a firm of another area is in no cell
+        known = pd.Index(a_labels, dtype=object).isin(list(areas))
+        inside = np.append(np.asarray(known, dtype=bool), False)  # the last: missing (-1)
+        a = np.where(inside[a], a, -1)
+    placed = (a >= 0) & (s >= 0)
+    key = a * max(len(s_labels), 1) + s
+    cells, group = np.unique(key[placed], return_inverse=True)
+    g = np.full(len(key), -1, dtype=np.int64)
+    g[placed] = group
+    sector_group = np.where(placed, s, -1)
+    out = BlockTally(
+        areas=a_labels,
+        sectors=s_labels,
+        listed=listed,
+        area=cells // max(len(s_labels), 1),
+        sector=cells % max(len(s_labels), 1),
+        n_firms=np.bincount(group, minlength=len(cells)).astype(np.int64),
+        cells={},
+        squares={},
+        cell_squares={},
+    )
+    for m in measures:
+        if m not in values:
+            continue
+        v = np.asarray(values[m], dtype=np.float64)
+        out.cells[m] = sdc.sizes(v, g, len(cells), top=top)
+        out.squares[m] = sdc.sizes(v * v, sector_group, len(s_labels), top=top)
+        known = placed & np.isfinite(v)
+        out.cell_squares[m] = np.bincount(
+            g[known], weights=v[known] * v[known], minlength=len(cells)
+        ).astype(np.float64)
+    return out
+
+
+def _merged_top(
+    n_before: NDArray[np.int64],
+    before: NDArray[np.float64],
+    n_block: NDArray[np.int64],
+    block: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """The largest values of groups before and of a block's (slots beyond a group's
+    firms are padding, 0, never compared with a negative value)."""
+    k = before.shape[1]
+    slots = np.arange(k)
+    old = np.where(slots < n_before[:, None], before, -np.inf)
+    new = np.where(slots < n_block[:, None], block, -np.inf)
+    merged = -np.sort(-np.concatenate([old, new], axis=1), axis=1)[:, :k]
+    return np.where(np.isfinite(merged), merged, 0.0)
+
+
 def _room(n: int) -> int:
     """Capacity for ``n`` labels (doubling, so growth is rare)."""
     return 0 if n == 0 else 1 << int(np.ceil(np.log2(n)))
@@ -359,19 +404,14 @@ def _empty(n: int, top: int) -> sdc.Sizes:
 
 
 def _added(before: sdc.Sizes, block: sdc.Sizes) -> sdc.Sizes:
-    """The contributions of the firms before and of a block (the same groups). The
-    largest values are merged as values: a group's slots beyond its firms are padding
-    (0), never compared with a negative value."""
+    """The contributions of the firms before and of a block (the same groups)."""
     top = before.top
     touched = np.flatnonzero(block.n > 0)
     if len(touched):
-        k = top.shape[1]
-        slots = np.arange(k)
-        old = np.where(slots < before.n[touched, None], top[touched], -np.inf)
-        new = np.where(slots < block.n[touched, None], block.top[touched], -np.inf)
-        merged = -np.sort(-np.concatenate([old, new], axis=1), axis=1)[:, :k]
         top = top.copy()
-        top[touched] = np.where(np.isfinite(merged), merged, 0.0)
+        top[touched] = _merged_top(
+            before.n[touched], before.top[touched], block.n[touched], block.top[touched]
+        )
     return sdc.Sizes(n=before.n + block.n, total=before.total + block.total, top=top)
 
 

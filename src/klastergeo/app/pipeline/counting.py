@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from klastergeo.analysis import aggregate, concentration
 from klastergeo.analysis.geometry import has_point
-from klastergeo.analysis.tally import BlockTally, CellTally
+from klastergeo.analysis.tally import BlockTally, CellTally, block_tally
 from klastergeo.app.config import RunConfig
 from klastergeo.app.pipeline.intake import Intake
 from klastergeo.app.pipeline.spread import over_blocks
@@ -181,19 +181,19 @@ def tally_block(
     top
         Largest values kept per cell (the dominance rule's ``dominance_n``).
     """
-    tally = CellTally(areas=areas, top=top)
+    if len(only) != 1:
+        raise ValueError(f"tally_block counts one block at a time, not {len(only)}")
     fields = ("area_code", "sector", *aggregate.VALUE_COLUMNS, "lon", "lat")
-    for _, block in store.blocks(fields, only=only, size=size):
-        if resolution is not None:
-            firms = pd.DataFrame(
-                {c: _floats(block, c) for c in ("lon", "lat") if c in block.column_names}
-            )
-            area: Any = _cells(firms, resolution)
-        else:
-            area = block.column("area_code")
-        values = {c: _floats(block, c) for c in aggregate.VALUE_COLUMNS if c in block.column_names}
-        tally.add(area, block.column("sector"), values)
-    return tally.block()
+    ((_, block),) = store.blocks(fields, only=only, size=size)
+    if resolution is not None:
+        firms = pd.DataFrame(
+            {c: _floats(block, c) for c in ("lon", "lat") if c in block.column_names}
+        )
+        area: Any = _cells(firms, resolution)
+    else:
+        area = block.column("area_code")
+    values = {c: _floats(block, c) for c in aggregate.VALUE_COLUMNS if c in block.column_names}
+    return block_tally(area, block.column("sector"), values, areas=areas, top=top)
 
 
 def _floats(block: pa.Table, column: str) -> NDArray[np.float64]:

@@ -146,7 +146,10 @@ class FirmColumns:
     def members(self) -> tuple[NDArray[np.int64], NDArray[np.int32]]:
         """The positions of the firms in a sentra (in file order) and their codes (one
         pass over the firms, kept: the sentra's firms are few)."""
-        positions, codes = [], []
+        positions: list[NDArray[np.int64]] = [np.empty(0, np.int64)]
+        codes: list[NDArray[np.int32]] = [np.empty(0, np.int32)]
+        if not len(self.store):  # no firm (a counts file's run)
+            return positions[0], codes[0]
         for start, block in self.store.blocks(self.needs):
             code = self.sentra_codes(start, block)
             inside = np.flatnonzero(code >= 0)
