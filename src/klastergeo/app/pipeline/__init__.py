@@ -211,6 +211,7 @@ class RunParts:
     profiles: Profiles
     fitted: probabilities.Models
     fmap: Any = None  # a folium Map
+    columns: FirmColumns | None = None  # the run's columns of every firm, made per part
 
 
 def run(
@@ -275,6 +276,10 @@ def run(
         columns = assembly.firm_columns(found, counts)
         firms = assembly.firms_with_sentra(counts.firms, found, counts)
         profiles = _profile(config, steps, study, counts, stats, found, firms, columns)
+        located = profiles.colocation
+        columns = columns.with_related(
+            assembly.related_firms(located.firms if located is not None else None)
+        )
         fitted = _fit(config, steps, firms, predictors, weights, records, sentra_only=sentra_only)
         result = _result(
             config, records, counts, stats, weights, found, firms, profiles, fitted,
@@ -301,7 +306,7 @@ def run(
         head = header(
             "sentra" if sentra_only else "complete", options.seed, timestamp=config.output.timestamp
         )
-        parts = RunParts(study, counts, weights, stats, profiles, fitted, fmap)
+        parts = RunParts(study, counts, weights, stats, profiles, fitted, fmap, columns)
         result.record = _write_run(folder, config, steps, head, result, parts)
     logger.info("run finished: %d sentra, outputs in %s", len(result.sentra), config.out)
     # the steps work on the sentra indexed by their id; the result gives the id as a
@@ -684,7 +689,9 @@ def _write_files(
         firm_output.write_firms(
             stage,
             counts.store,
-            writer.firm_columns(result.firm_columns),
+            writer.firm_columns(result.firm_columns)
+            if parts.columns is None
+            else parts.columns.added,
             by_province=parts.study.nested,
             progress=lambda done, total: steps.progress("writing firms", done, total),
             gpkg=config.output.firms_gpkg,

@@ -35,6 +35,7 @@ __all__ = [
     "firm_columns",
     "firms_with_sentra",
     "profiled_sentra",
+    "related_firms",
     "table_with_sentra",
     "with_probabilities",
 ]
@@ -89,13 +90,21 @@ def firm_columns(
         row_sentra=found.cell_codes(index) if point is None else None,
         point_sentra=point,
         resolution=counts.resolution,
-        colocated=_related(colocated),
+        colocated=related_firms(colocated),
     )
 
 
-def _related(colocated: pd.DataFrame | None) -> tuple[NDArray[np.int64], pd.Categorical] | None:
+def related_firms(
+    colocated: pd.DataFrame | None,
+) -> tuple[NDArray[np.int64], pd.Categorical] | None:
     """The firms of related industries (sorted positions) and the ``;``-joined sentra
-    each is related to."""
+    each is related to (:class:`~.firm_columns.FirmColumns` ``colocated``).
+
+    Parameters
+    ----------
+    colocated
+        The related industries' firms (``sentra_id``, ``firm``), or None.
+    """
     if colocated is None:
         return None
     if not len(colocated):

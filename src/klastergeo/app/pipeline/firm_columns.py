@@ -11,6 +11,7 @@ of firms read from the store: each firm's cell comes from its ``area_code`` and
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -87,6 +88,16 @@ class FirmColumns:
     def __len__(self) -> int:
         return len(self.store)
 
+    def with_related(
+        self, colocated: tuple[NDArray[np.int64], pd.Categorical] | None
+    ) -> FirmColumns:
+        """These columns with the firms of related industries (the members found
+        already are kept)."""
+        out = dataclasses.replace(self, colocated=colocated)
+        if "members" in self.__dict__:
+            out.__dict__["members"] = self.__dict__["members"]
+        return out
+
     def cells(self, block: pa.Table) -> NDArray[np.int64]:
         """Each firm's cell (row of the counts; -1 for none) of a block read with
         ``area_code`` and ``sector`` (an H3 run: ``lon`` and ``lat``)."""
@@ -124,7 +135,7 @@ class FirmColumns:
             out["area_code"] = pd.Categorical(_h3(block, self.resolution))
             out["admin_code"] = block.column("area_code").to_pandas().to_numpy()
         out["sentra_id"] = pd.Categorical.from_codes(codes, categories=self.sentra_ids)
-        out["in_sentra"] = (codes >= 0).astype(np.int8)
+        out["in_sentra"] = (codes >= 0).astype(np.int64)
         if self.colocated is not None:
             out["colocated_with"] = _colocated(self.colocated, start, n)
         for kind, values in self.probabilities.items():

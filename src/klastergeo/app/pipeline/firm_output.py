@@ -134,7 +134,7 @@ class _Province:
 def write_firms(
     folder: Path,
     store: FirmStore,
-    added: pd.DataFrame,
+    added: pd.DataFrame | Callable[[int, pa.Table], pd.DataFrame],
     *,
     by_province: bool = True,
     progress: Callable[[int, int], None] | None = None,
@@ -153,7 +153,9 @@ def write_firms(
         The kept firms.
     added
         The run's columns of every firm, in the store's order (``sentra_id``,
-        ``in_sentra``, ``p_*``; ``area_code`` and ``admin_code`` replace the store's).
+        ``in_sentra``, ``p_*``; ``area_code`` and ``admin_code`` replace the store's); or
+        what makes them for a part (``added(position of its first firm, part)``, e.g.
+        :meth:`~.firm_columns.FirmColumns.added`: nothing held for every firm).
     by_province
         Partition by province (the first two characters of the Kemendagri area code,
         or of ``admin_code`` in an H3 run); False for one file (custom polygons).
@@ -182,13 +184,17 @@ def write_firms(
     schema: pa.Schema | None = None
     provinces: dict[str, _Province] = {}
     total = len(store)
-    ours = frozenset({*RESERVED_FIRM_COLUMNS, *added.columns})
+    ours: frozenset[str] = frozenset()
     nul = 0  # texts whose NUL characters firms.gpkg holds as escapes
     # a full disk: Arrow's error names no file, so the folder is named
     with writing(target), fixed_gdal_time(created if gpkg else None):
         try:
             for start, part in store.tables():
-                columns = added.iloc[start : start + part.num_rows]
+                if callable(added):
+                    columns = added(start, part)
+                else:
+                    columns = added.iloc[start : start + part.num_rows]
+                ours = ours or frozenset({*RESERVED_FIRM_COLUMNS, *columns.columns})
                 if predict is not None:
                     columns = columns.assign(**predict(start, part))
                 table = _with_columns(part, columns)
