@@ -40,7 +40,7 @@ from klastergeo.app.pipeline._steps import Notes, Reporter, Steps, arrow_pool, h
 from klastergeo.app.pipeline.commands import run_area_model, run_models, validate_run
 from klastergeo.app.pipeline.counting import Counts, check_counts, count, count_from_file
 from klastergeo.app.pipeline.delineation import Delineation, find_sentra
-from klastergeo.app.pipeline.firm_columns import FirmColumns
+from klastergeo.app.pipeline.firm_columns import FirmColumns, LazyFirms, frame_of
 from klastergeo.app.pipeline.intake import rejection_folder, validate_only, validation_problem
 from klastergeo.app.pipeline.profiling import (
     Profiles,
@@ -122,7 +122,6 @@ class RunResult:
 
     out: Path
     validation: records_mod.ValidationReport
-    firm_columns: pd.DataFrame
     areas: gpd.GeoDataFrame
     table: pd.DataFrame
     sentra: gpd.GeoDataFrame
@@ -149,6 +148,8 @@ class RunResult:
     #: The run's record, as its ``summary.json`` holds it (without the file manifest).
     record: RunRecord = field(default_factory=RunRecord)
     _firms: gpd.GeoDataFrame | None = field(default=None, repr=False)
+    #: The few columns of every firm the steps used, made when first asked for.
+    lazy_columns: LazyFirms | pd.DataFrame | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         """One line: the study area, the firms, areas, sectors and sentra, the folder."""
@@ -188,6 +189,15 @@ class RunResult:
         rows = self.table.loc[sectors == str(code)].droplevel("sector")
         shapes = self.areas[["name", self.areas.geometry.name]]
         return gpd.GeoDataFrame(shapes.join(rows, how="left"), crs=self.areas.crs)
+
+    @property
+    def firm_columns(self) -> pd.DataFrame:
+        """The few columns of every firm the steps used (area, sector, sizes,
+        coordinates, sentra), by position: made when first asked for (a national
+        registry's are many)."""
+        if self.lazy_columns is None:
+            return pd.DataFrame()
+        return frame_of(self.lazy_columns)
 
     @property
     def firms(self) -> gpd.GeoDataFrame:
@@ -274,13 +284,19 @@ def run(
             "sentra", _sentra, config, study, counts, stats, weights, steps.notes
         )
         columns = assembly.firm_columns(found, counts)
-        firms = assembly.firms_with_sentra(counts.firms, found, counts)
+        # the firms' frame, made only when a step asks for it (a registry of more than
+        # model.max_firms firms works block by block: none asks)
+        firms = LazyFirms(
+            lambda: assembly.firms_with_sentra(counts.firms, found, counts), len(counts.store)
+        )
         profiles = _profile(config, steps, study, counts, stats, found, firms, columns)
         located = profiles.colocation
         columns = columns.with_related(
             assembly.related_firms(located.firms if located is not None else None)
         )
-        fitted = _fit(config, steps, firms, predictors, weights, records, sentra_only=sentra_only)
+        fitted = _fit(
+            config, steps, firms, predictors, weights, records, columns, sentra_only=sentra_only
+        )
         result = _result(
             config, records, counts, stats, weights, found, firms, profiles, fitted,
             ancestors=study.ancestors(counts.areas),
@@ -396,10 +412,11 @@ def _profile(
 def _fit(
     config: RunConfig,
     steps: Steps,
-    firms: gpd.GeoDataFrame,
+    firms: LazyFirms,
     predictors: probabilities.Predictors,
     weights: Weights,
     records: intake.Intake,
+    columns: FirmColumns,
     *,
     sentra_only: bool,
 ) -> probabilities.Models:
@@ -410,7 +427,9 @@ def _fit(
     if config.counts.given:
         steps.notes.add("models", "firm_models", "counts_models", warn=False)
         return probabilities.Models()
-    return steps("models", _models, config, firms, predictors, weights, records, steps.notes)
+    return steps(
+        "models", _models, config, firms, predictors, weights, records, steps.notes, columns
+    )
 
 
 def _validate(
@@ -444,15 +463,16 @@ def _sentra(
 
 def _models(
     config: RunConfig,
-    firms: gpd.GeoDataFrame,
+    firms: LazyFirms,
     predictors: probabilities.Predictors,
     weights: Weights,
     records: intake.Intake,
     notes: Notes,
+    columns: FirmColumns | None = None,
 ) -> probabilities.Models:
     """The firm-level models of ``[model]``; a kind that cannot be estimated is noted."""
     fitted = probabilities.fit_models(
-        config, firms, predictors, weights.graph, records.validation, records.firms
+        config, firms, predictors, weights.graph, records.validation, records.firms, run=columns
     )
     for kind, fit in fitted.notes.items():
         if "skipped" in fit:
@@ -481,17 +501,18 @@ def _result(
     """The tables of the run, every step's columns in place (``ancestors``: the names
     of each area's parents, :meth:`~.study.StudyArea.ancestors`)."""
     located = profiles.colocation
-    firms, table, sentra = assembly.with_probabilities(
-        assembly.with_colocated(firms, located.firms if located is not None else None),
+    related = located.firms if located is not None else None
+    table, sentra = assembly.with_probabilities(
         assembly.table_with_sentra(stats.table, found),
         assembly.profiled_sentra(found.sentra, profiles),
         fitted,
         config.model.outcome,
     )
+    columns = LazyFirms(lambda: assembly.with_colocated(frame_of(firms), related), len(firms))
     return RunResult(
         out=Path(config.out),
         validation=records.validation,
-        firm_columns=firms,
+        lazy_columns=columns,
         areas=gis.areas_layer(counts.areas, table, stats.analysed, parents=ancestors),
         table=table,
         sentra=sentra,

@@ -222,20 +222,17 @@ def related_points(
 
 
 def with_probabilities(
-    firms: gpd.GeoDataFrame,
     table: pd.DataFrame,
     sentra: gpd.GeoDataFrame,
     fitted: Models,
     outcome: str,
-) -> tuple[gpd.GeoDataFrame, pd.DataFrame, gpd.GeoDataFrame]:
+) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
     """Each model's probabilities: as the mean of an area's firms of a sector, and of a
-    sentra's firms; and the cluster probability ``p_cluster``. The firms are returned
-    as they are (their own probabilities are written with the firms output).
+    sentra's firms; and the cluster probability ``p_cluster`` (the firms' own are
+    written with the firms output).
 
     Parameters
     ----------
-    firms
-        The firms with ``area_code``, ``sector`` and ``sentra_id``.
     table
         The area x sector table (indexed by ``area_code`` and ``sector``).
     sentra
@@ -250,7 +247,7 @@ def with_probabilities(
 
     Returns
     -------
-    firms, table, sentra
+    table, sentra
         Copies of the inputs with the probability columns added.
     """
     # new columns only: the inputs' data are shared (copy-on-write), never changed;
@@ -269,7 +266,7 @@ def with_probabilities(
         table["p_cluster"] = table[f"p_{best}"]
         if len(sentra):
             sentra["p_cluster"] = sentra[f"p_{best}"]
-    return firms, table, sentra
+    return table, sentra
 
 
 def _aligned(values: pd.Series, index: pd.Index) -> np.ndarray:

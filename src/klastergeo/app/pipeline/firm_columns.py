@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -27,7 +27,7 @@ from klastergeo.analysis import aggregate
 from klastergeo.analysis.tally import Vocabulary
 from klastergeo.io.registry.firms import FirmStore
 
-__all__ = ["FirmColumns", "cell_codes"]
+__all__ = ["FirmColumns", "LazyFirms", "cell_codes", "frame_of"]
 
 logger = logging.getLogger(__name__)
 
@@ -116,6 +116,30 @@ class FirmColumns:
         cell = self.cells(block)
         return np.where(cell >= 0, self.row_sentra[np.maximum(cell, 0)], -1).astype(np.int32)
 
+    def keys_of(self, raw: pd.DataFrame) -> pd.DataFrame:
+        """``area_code`` (an H3 run: the cell), ``sector``, ``sentra_id`` (a category)
+        and ``in_sentra`` (0/1) of some firms read with :attr:`needs` (``raw``, indexed
+        by their positions, in any order)."""
+        table = pa.Table.from_pandas(raw[list(self.needs)], preserve_index=False)
+        positions = raw.index.to_numpy(dtype=np.int64)
+        if self.point_sentra is not None:
+            codes = self.point_sentra[positions]
+        elif self.row_sentra is None or not len(self.row_sentra):
+            codes = np.full(len(raw), -1, dtype=np.int32)
+        else:
+            cell = self.cells(table)
+            codes = np.where(cell >= 0, self.row_sentra[np.maximum(cell, 0)], -1)
+        area = _h3(table, self.resolution) if self.resolution is not None else raw["area_code"]
+        return pd.DataFrame(
+            {
+                "area_code": np.asarray(area, dtype=object),
+                "sector": raw["sector"].to_numpy(dtype=object),
+                "sentra_id": pd.Categorical.from_codes(codes, categories=self.sentra_ids),
+                "in_sentra": (codes >= 0).astype(np.int8),
+            },
+            index=raw.index,
+        )
+
     @property
     def needs(self) -> tuple[str, ...]:
         """The store's columns :meth:`added` reads."""
@@ -167,6 +191,46 @@ class FirmColumns:
             positions.append(start + inside)
             codes.append(code[inside])
         return np.concatenate(positions).astype(np.int64), np.concatenate(codes).astype(np.int32)
+
+
+class LazyFirms:
+    """The firms' frame some steps read (area, sector, sizes, coordinates and the run's
+    columns, by position), made when a step first asks for it: the steps of a registry
+    above ``model.max_firms`` firms work block by block and never ask.
+
+    Parameters
+    ----------
+    make
+        Makes the frame (read from the store).
+    size
+        How many firms the frame has (known without making it).
+    """
+
+    def __init__(self, make: Callable[[], pd.DataFrame], size: int) -> None:
+        self._make: Callable[[], pd.DataFrame] | None = make
+        self._frame: pd.DataFrame | None = None
+        self.size = size
+
+    def __len__(self) -> int:
+        return self.size
+
+    @property
+    def made(self) -> bool:
+        """Whether a step asked for the frame."""
+        return self._frame is not None
+
+    def get(self) -> pd.DataFrame:
+        """The frame (made on the first call)."""
+        if self._frame is None:
+            assert self._make is not None
+            logger.info("reading the %d firms' columns as one frame", self.size)
+            self._frame, self._make = self._make(), None
+        return self._frame
+
+
+def frame_of(firms: pd.DataFrame | LazyFirms) -> pd.DataFrame:
+    """The frame of ``firms`` (made now when it is a :class:`LazyFirms`)."""
+    return firms.get() if isinstance(firms, LazyFirms) else firms
 
 
 def _colocated(

@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 from klastergeo.analysis import autocorrelation, regression
 from klastergeo.app.config import RunConfig
 from klastergeo.app.pipeline import model_parts
+from klastergeo.app.pipeline.firm_columns import FirmColumns, LazyFirms, frame_of
 from klastergeo.app.pipeline.model_parts import PartColumns, Predictors
 from klastergeo.errors import ConfigError, ModelError, ValidationError, preview
 from klastergeo.io.registry import records as records_mod
@@ -319,11 +320,13 @@ def left_out_text(item: dict[str, Any]) -> str:
 
 def fit_models(
     config: RunConfig,
-    firms: pd.DataFrame,
+    firms: pd.DataFrame | LazyFirms,
     predictors: Predictors,
     graph: Graph | None,
     validation: records_mod.ValidationReport,
     store: FirmStore | None = None,
+    *,
+    run: FirmColumns | None = None,
 ) -> Models:
     """Every model kind of ``[model]`` on the firms; a kind that cannot be estimated is
     skipped with its reason. With area weights, Moran's I of each model's mean residual
@@ -357,13 +360,19 @@ def fit_models(
     store
         Where the predictors (and an outcome column that ``firms`` lack) are read from,
         part by part; None to read them from ``validation.records``.
+    run
+        How each firm's area, sector and sentra are made part by part
+        (:class:`~.firm_columns.FirmColumns`): above ``model.max_firms`` they are, and
+        ``firms`` (a :class:`~.firm_columns.LazyFirms`) is never made.
     """
     options = config.model
     source = PartColumns(validation.records, store)
-    outcome = _outcome(config, firms, validation, source)
+    big = len(firms) > options.max_firms
+    keys = _FirmKeys(None, run) if big and run is not None else _FirmKeys(frame_of(firms), None)
+    outcome = _outcome(config, keys, validation, source)
     sample = None
-    if len(firms) > options.max_firms:
-        sample, data = _sampled(config, firms, predictors, source, outcome)
+    if big:
+        sample, data = _sampled(config, keys, predictors, source, outcome)
         logger.info(
             "models: %d firms; estimated on a stratified sample of %d", len(firms), len(data)
         )
@@ -386,9 +395,9 @@ def fit_models(
     held: dict[str, NDArray[np.float64]] = {}
     if sample is None:
         held = {k: model.probability.to_numpy() for k, model in fitted.items()}
-        means, residuals = _whole_means(firms, fitted, held)
+        means, residuals = _whole_means(frame_of(firms), fitted, held)
     else:
-        means, residuals = _part_means(firms, predictors, source, outcome, fitted)
+        means, residuals = _part_means(keys, predictors, source, outcome, fitted)
     for name, model in fitted.items():
         _residual_moran(config, model, residuals.get(name), graph)
     return Models(
@@ -411,13 +420,18 @@ class _Outcome:
     whole: pd.Series | None = None
     column: str | None = None
     fmt: NumberFormat | None = None
+    keys: _FirmKeys | None = None  # ``in_sentra`` made part by part
 
     @property
     def columns(self) -> list[str]:
+        if self.keys is not None:
+            return self.keys.columns
         return [] if self.column is None else [self.column]
 
     def values(self, raw: pd.DataFrame) -> pd.Series:
         """The outcome of the firms of ``raw`` (indexed by position)."""
+        if self.keys is not None:
+            return self.keys.of(raw)["in_sentra"]
         if self.whole is not None:
             return pd.Series(self.whole.iloc[raw.index].to_numpy(), index=raw.index)
         assert self.column is not None and self.fmt is not None
@@ -427,7 +441,7 @@ class _Outcome:
 
 def _outcome(
     config: RunConfig,
-    firms: pd.DataFrame,
+    keys: _FirmKeys,
     validation: records_mod.ValidationReport,
     source: PartColumns,
 ) -> _Outcome:
@@ -435,11 +449,14 @@ def _outcome(
     its number format decided on every firm)."""
     outcome = config.model.outcome
     if outcome == "in_sentra":
-        return _Outcome(outcome, whole=firms["in_sentra"])
+        if keys.frame is None:
+            return _Outcome(outcome, keys=keys)
+        return _Outcome(outcome, whole=keys.frame["in_sentra"])
     why = _not_a_variable(validation, outcome)
     if why is not None:
         raise ConfigError(f"model.outcome: {why}; the outcome must be a 0/1 column")
     column = _user_columns(validation).get(outcome, outcome)
+    firms = keys.frame if keys.frame is not None else pd.DataFrame()
     if column in firms.columns:
         whole = records_mod.numeric_column(
             firms[column],
@@ -581,7 +598,7 @@ def _plain(index: pd.MultiIndex) -> pd.MultiIndex:
 
 
 def _part_means(
-    firms: pd.DataFrame,
+    firms: _FirmKeys,
     predictors: Predictors,
     source: PartColumns,
     outcome: _Outcome,
@@ -591,14 +608,14 @@ def _part_means(
     sample, every firm predicted part by part: sums and counts per group, added in the
     firms' order (the same whatever the parts)."""
     kinds = list(fitted)
-    if not kinds or "area_code" not in firms.columns:
+    if not kinds or "area_code" not in firms.names:
         return Means(), {}
     keys = {c: model_parts.Keys() for c in ("area_code", "sector", "sentra_id", "cell")}
     sums = {c: model_parts.GroupSums(len(kinds) + 1) for c in ("cell", "sentra_id", "area")}
     residual_sums = model_parts.GroupSums(len(kinds))
-    columns = [*predictors.columns.values(), *outcome.columns]
-    for lo, raw in source.read(columns, dtypes=predictors.dtypes):
-        hi = lo + len(raw)
+    columns = [*predictors.columns.values(), *outcome.columns, *firms.columns]
+    for _, raw in source.read(columns, dtypes=predictors.dtypes):
+        part = firms.of(raw)
         data = predictors.frame(raw)
         # the fitted values (an LPM's unclipped, as its residuals are), and the
         # probabilities the firms output has (:meth:`Models.predict`: clipped alike)
@@ -609,7 +626,7 @@ def _part_means(
         y = pd.to_numeric(outcome.values(raw), errors="coerce").to_numpy(dtype=float)
         del data
         values = np.column_stack([p, np.where(np.isfinite(p).any(axis=1), 1.0, np.nan)])
-        codes = {c: keys[c].codes(firms[c].iloc[lo:hi]) for c in keys if c in firms.columns}
+        codes = {c: keys[c].codes(part[c]) for c in keys if c in part.columns}
         area = codes["area_code"]
         residual_sums.add(area, y[:, None] - raw_fit)
         sums["area"].add(area, values)
@@ -755,7 +772,7 @@ def stratified_sample(
 
 def _sampled(
     config: RunConfig,
-    firms: pd.DataFrame,
+    firms: _FirmKeys,
     predictors: Predictors,
     source: PartColumns,
     outcome: _Outcome,
@@ -765,18 +782,17 @@ def _sampled(
     key lies below a bound (a few more than wanted), of which those with the smallest
     keys are the sample. Only the sample's rows (and a part) are held."""
     sectors = model_parts.Keys(missing=True)
-    sector = firms["sector"] if "sector" in firms.columns else None
     seed = model_parts.sample_seed(config.analysis.seed)
     sizes = np.zeros(3, dtype=np.int64)
-    for lo, raw in source.read(outcome.columns):
-        strata = _strata(sectors, _part(sector, lo, len(raw)), outcome.values(raw))
+    for _, raw in source.read([*outcome.columns, *firms.columns]):
+        strata = _strata(sectors, firms.sector(raw), outcome.values(raw))
         counted = np.bincount(strata, minlength=max(len(sizes), 3 * len(sectors.values)))
         sizes = np.concatenate([sizes, np.zeros(len(counted) - len(sizes), np.int64)]) + counted
     wanted = model_parts.strata_wanted(sizes, size=config.model.max_firms)
     bounds = model_parts.key_bounds(wanted, sizes)
-    columns = [*predictors.columns.values(), *outcome.columns]
+    columns = [*predictors.columns.values(), *outcome.columns, *firms.columns]
     while True:  # once, unless a stratum's bound kept too few (twice at most)
-        kept = _candidates(source, columns, predictors, outcome, sectors, sector, bounds, seed)
+        kept = _candidates(source, columns, predictors, outcome, sectors, firms, bounds, seed)
         found = np.bincount(kept[_STRATUM].to_numpy(), minlength=len(sizes))
         short = found < wanted
         if not short.any():
@@ -794,8 +810,38 @@ def _sampled(
 _STRATUM, _KEY = "\x00stratum", "\x00key"
 
 
-def _part(series: pd.Series | None, start: int, size: int) -> pd.Series | None:
-    return None if series is None else series.iloc[start : start + size]
+@dataclass(frozen=True)
+class _FirmKeys:
+    """Each firm's ``area_code``, ``sector``, ``sentra_id`` and ``in_sentra``, part by
+    part: taken from the firms' frame, or made from each part's own columns
+    (:meth:`~.firm_columns.FirmColumns.keys_of`: nothing held for every firm)."""
+
+    frame: pd.DataFrame | None
+    run: FirmColumns | None
+
+    @property
+    def columns(self) -> list[str]:
+        """The store's columns each part is read with."""
+        return list(self.run.needs) if self.run is not None else []
+
+    @property
+    def names(self) -> list[str]:
+        if self.frame is not None:
+            return list(self.frame.columns)
+        return ["area_code", "sector", "sentra_id", "in_sentra"]
+
+    def of(self, raw: pd.DataFrame) -> pd.DataFrame:
+        """The keys of the firms of ``raw`` (indexed by position)."""
+        if self.run is not None:
+            return self.run.keys_of(raw)
+        assert self.frame is not None
+        return self.frame.iloc[raw.index.to_numpy(dtype=np.int64)].set_axis(raw.index)
+
+    def sector(self, raw: pd.DataFrame) -> pd.Series | None:
+        """The sectors of the firms of ``raw`` (None when the firms have none)."""
+        if "sector" not in self.names:
+            return None
+        return self.of(raw)["sector"]
 
 
 def _candidates(
@@ -804,7 +850,7 @@ def _candidates(
     predictors: Predictors,
     outcome: _Outcome,
     sectors: model_parts.Keys,
-    sector: pd.Series | None,
+    firms: _FirmKeys,
     bounds: NDArray[np.float64],
     seed: int,
 ) -> pd.DataFrame:
@@ -812,7 +858,7 @@ def _candidates(
     outcome, ``stratum`` and ``key``, indexed by position."""
     frames = []
     for lo, raw in source.read(columns, dtypes=predictors.dtypes):
-        strata = _strata(sectors, _part(sector, lo, len(raw)), outcome.values(raw))
+        strata = _strata(sectors, firms.sector(raw), outcome.values(raw))
         keys = model_parts.sample_keys(np.arange(lo, lo + len(raw)), seed=seed)
         keep = np.flatnonzero(keys <= bounds[strata])
         rows = raw.iloc[keep]

@@ -18,7 +18,7 @@ from klastergeo.analysis.tally import CellTally
 from klastergeo.app.config import ColocationOptions, RunConfig
 from klastergeo.app.pipeline._steps import Notes, memory_for
 from klastergeo.app.pipeline.counting import lq_column
-from klastergeo.app.pipeline.firm_columns import FirmColumns
+from klastergeo.app.pipeline.firm_columns import FirmColumns, LazyFirms, frame_of
 from klastergeo.app.pipeline.points import with_points
 from klastergeo.app.pipeline.study import StudyArea
 from klastergeo.app.pipeline.thinning import thinned_firms
@@ -80,7 +80,7 @@ def check_colocation(config: RunConfig) -> None:
 def profile(
     config: RunConfig,
     study: StudyArea,
-    firms: pd.DataFrame,
+    firms: pd.DataFrame | LazyFirms,
     sentra: gpd.GeoDataFrame,
     analysed: tuple[str, ...],
     notes: Notes,
@@ -214,7 +214,7 @@ def profile_counts(
 
 
 def _concentration(
-    config: RunConfig, study: StudyArea, firms: pd.DataFrame, tally: CellTally | None
+    config: RunConfig, study: StudyArea, firms: pd.DataFrame | LazyFirms, tally: CellTally | None
 ) -> pd.DataFrame:
     """The concentration indices of every sector at each region level: from the cells
     counted block by block, or from the firms (an H3 run's are of their ``admin_code``)."""
@@ -226,20 +226,21 @@ def _concentration(
             raise DataError(f"measure {measure!r} is not a column of the firms")
         cells = tally.plant_sums(measure, list(tally.areas.labels))
         return concentration.indices_from_plant_sums(cells, levels=levels, measure=measure)
+    firms = frame_of(firms)
     admin = firms.assign(area_code=firms["admin_code"]) if "admin_code" in firms else firms
     return concentration.indices_by_level(admin, measure=measure, levels=levels)
 
 
 def _sector_firms(
-    config: RunConfig, firms: pd.DataFrame, store: FirmStore | None, notes: Notes
+    config: RunConfig, firms: pd.DataFrame | LazyFirms, store: FirmStore | None, notes: Notes
 ) -> pd.DataFrame:
     """The firms the sector point patterns are measured on: drawn block by block from
     the store (:func:`~.thinning.thinned_firms`), or from ``firms`` when they are whole."""
     if not config.pointpattern.enabled:
-        return firms
+        return pd.DataFrame()
     if store is not None:
         return thinned_firms(config, store, notes)
-    return _thinned(config, _placed(config, firms, notes), notes)
+    return _thinned(config, _placed(config, frame_of(firms), notes), notes)
 
 
 def _placed(config: RunConfig, firms: pd.DataFrame, notes: Notes) -> pd.DataFrame:
@@ -309,7 +310,7 @@ def _member_columns(config: RunConfig) -> list[str]:
 
 
 def _members(
-    firms: pd.DataFrame,
+    firms: pd.DataFrame | LazyFirms,
     store: FirmStore | None,
     columns: Sequence[str],
     run_columns: FirmColumns | None = None,
@@ -321,11 +322,13 @@ def _members(
         inside, codes = run_columns.members
         ids = run_columns.sentra_ids.to_numpy(dtype=object)[codes]
     else:
+        firms = frame_of(firms)
         inside = np.flatnonzero(firms["sentra_id"].notna().to_numpy())
         ids = firms["sentra_id"].iloc[inside].to_numpy(dtype=object)
     # read in file order, as the positions are
-    members = firms.iloc[inside] if store is None else store.frame(inside, columns=columns)
-    return members.assign(sentra_id=ids)
+    if store is None:
+        return frame_of(firms).iloc[inside].assign(sentra_id=ids)
+    return store.frame(inside, columns=columns).assign(sentra_id=ids)
 
 
 def _typology(
@@ -357,7 +360,9 @@ def _typology(
     return classified.assign(label=messages.typology_labels(classified, config.map.lang))
 
 
-def _colocation(config: RunConfig, firms: pd.DataFrame, notes: Notes) -> Colocation | None:
+def _colocation(
+    config: RunConfig, firms: pd.DataFrame | LazyFirms, notes: Notes
+) -> Colocation | None:
     """Global co-location quotients and each sentra's related industries and missing
     links (None when ``[colocation] enabled`` is false). Only sectors with
     ``min_firms`` firms are measured; the global table keeps the significant pairs and
@@ -365,6 +370,7 @@ def _colocation(config: RunConfig, firms: pd.DataFrame, notes: Notes) -> Colocat
     options = config.colocation
     if not options.enabled:
         return None
+    firms = frame_of(firms)
     # firms placed by their area's code or name have no point: left out (and noted), and
     # the positions of the related firms found are mapped back to every firm's
     used = [c for c in ("lon", "lat", "sector", "sentra_id") if c in firms]
