@@ -43,12 +43,25 @@ class Vocabulary:
         return len(self.labels)
 
     def codes(self, labels: ArrayLikeLabels) -> NDArray[np.int64]:
-        """The number of each label (-1 for a missing one, or one outside a fixed list)."""
+        """The number of each label (-1 for a missing one, or one outside a fixed list).
+
+        Parameters
+        ----------
+        labels
+            The labels (a NumPy array, a pandas Series or Categorical, an Arrow array).
+        """
         return self.numbered(*_distinct(labels))
 
     def numbered(self, values: list[Any], inverse: NDArray[np.int64]) -> NDArray[np.int64]:
-        """The numbers of labels given as distinct ``values`` and each label's index into
-        them (-1: missing)."""
+        """The numbers of labels given as their distinct values and indices.
+
+        Parameters
+        ----------
+        values
+            The distinct labels.
+        inverse
+            Each label's index into ``values`` (-1: missing).
+        """
         mapping = np.empty(len(values) + 1, dtype=np.int64)
         for i, value in enumerate(values):  # distinct labels only (areas, sectors)
             if value not in self.position and not self.fixed:
@@ -156,6 +169,11 @@ class CellTally:
         Sums are added as they come: merging the tallies of single blocks in block order
         gives, to the last bit, the sums one tally of every block gives. Only the block's
         cells are touched.
+
+        Parameters
+        ----------
+        later
+            The block's counts.
         """
         a = self.areas.codes(np.asarray(later.areas, dtype=object))
         s = self.sectors.codes(np.asarray(later.sectors, dtype=object))
@@ -208,7 +226,15 @@ class CellTally:
         """The counts as :func:`klastergeo.analysis.aggregate.count_by_area` gives them:
         ``n_firms`` and the measures' sums per (``area_code``, ``sector``), every area x
         every sector (default: the sectors counted, sorted); a sum is missing where a
-        cell's firms report no value, and everywhere when no firm reports one."""
+        cell's firms report no value, and everywhere when no firm reports one.
+
+        Parameters
+        ----------
+        areas
+            The areas of the table, in its order.
+        sectors
+            Its sectors, in order; None for the sectors counted, sorted.
+        """
         a, s, index = self._cells(areas, sectors)
         out = pd.DataFrame({"n_firms": self._take(self.n_firms.ravel(), a, s, 0)}, index=index)
         for m in VALUE_COLUMNS:
@@ -225,7 +251,15 @@ class CellTally:
 
     def sizes(self, measure: str, areas: Sequence[Any], sectors: Sequence[Any]) -> sdc.Sizes:
         """The contributions to every cell of (``areas`` x ``sectors``, areas outer) of the
-        firms' ``measure`` (no contribution anywhere when no firm has the column)."""
+        firms' ``measure`` (no contribution anywhere when no firm has the column).
+
+        Parameters
+        ----------
+        measure
+            A value column (``workers``, ``output``, ``investment``).
+        areas, sectors
+            The cells' areas and sectors, in order.
+        """
         a, s, _ = self._cells(areas, sectors)
         n = len(a) * len(s)
         if measure not in self.present:
@@ -246,6 +280,15 @@ class CellTally:
         (:func:`klastergeo.analysis.concentration.indices_from_plant_sums`): ``area``,
         ``sector``, ``n`` firms, ``w`` their summed ``measure`` (a value not reported
         counts 0) and ``w2`` its summed squares; ``measure="n_firms"`` counts each firm 1.
+
+        Parameters
+        ----------
+        measure
+            ``n_firms`` or a value column.
+        areas
+            The areas of analysis, in order.
+        sectors
+            The sectors, in order; None for those counted, sorted.
         """
         a, s, index = self._cells(areas, sectors)
         n = self._take(self.n_firms.ravel(), a, s, 0).astype(np.int64)
@@ -268,7 +311,15 @@ class CellTally:
         )
 
     def sector_squares(self, measure: str, sectors: Sequence[Any]) -> sdc.Sizes:
-        """The contributions of the firms' squared ``measure`` to each of ``sectors``."""
+        """The contributions of the firms' squared ``measure`` to each of ``sectors``.
+
+        Parameters
+        ----------
+        measure
+            A value column.
+        sectors
+            The sectors, in order.
+        """
         s = np.asarray(self.sectors.codes(np.asarray(list(sectors), dtype=object)), np.int64)
         if measure not in self.present:
             return _empty(len(s), self.top)
@@ -447,7 +498,13 @@ class GridTally:
         return int(self.counts.sum())
 
     def add(self, lon: NDArray[np.floating], lat: NDArray[np.floating]) -> None:
-        """Count a block of firms (points with NaN coordinates are not counted)."""
+        """Count a block of firms (points with NaN coordinates are not counted).
+
+        Parameters
+        ----------
+        lon, lat
+            The firms' coordinates in degrees.
+        """
         lon, lat = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
         ok = np.isfinite(lon) & np.isfinite(lat)
         ix = np.floor(lon[ok] / FINEST_CELL).astype(np.int64)
@@ -456,7 +513,15 @@ class GridTally:
         self.merge(keys, counts)
 
     def merge(self, keys: NDArray[np.int64], counts: NDArray[np.int64]) -> None:
-        """Add cells counted elsewhere (another block's ``keys`` and ``counts``)."""
+        """Add cells counted elsewhere (another block's).
+
+        Parameters
+        ----------
+        keys
+            The cells' keys (column in the high 32 bits, row offset in the low).
+        counts
+            The firms in each cell.
+        """
         both = np.concatenate([self.keys, keys])
         self.keys, inverse = np.unique(both, return_inverse=True)
         self.counts = np.bincount(
@@ -468,7 +533,13 @@ class GridTally:
     ) -> tuple[float, NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
         """The grid of the finest cell, doubled until at most ``max_cells`` cells are
         occupied: the cell size in degrees, each occupied cell's column and row
-        (``floor(lon / cell)``, ``floor(lat / cell)``) and its firms."""
+        (``floor(lon / cell)``, ``floor(lat / cell)``) and its firms.
+
+        Parameters
+        ----------
+        max_cells
+            The most cells the grid may have occupied.
+        """
         ix, iy, counts, cell = (
             self.keys >> 32,
             (self.keys & 0xFFFFFFFF) - 2**31,

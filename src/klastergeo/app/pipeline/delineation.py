@@ -46,8 +46,13 @@ class Delineation:
         return pd.Index(self.sentra.index.astype(str), name="sentra_id")
 
     def cell_codes(self, index: pd.MultiIndex) -> NDArray[np.int32]:
-        """The sentra code of every (area, sector) row of ``index`` (the counts'; -1:
-        none)."""
+        """The sentra code of every (area, sector) row (-1: none).
+
+        Parameters
+        ----------
+        index
+            The rows (the counts' (area, sector) index).
+        """
         ids = self.area_sentra["sentra_id"].reindex(index).to_numpy(dtype=object)
         codes = self.sentra_ids.get_indexer(pd.Index(ids).astype(object))
         return np.where(pd.isna(ids), -1, codes).astype(np.int32)

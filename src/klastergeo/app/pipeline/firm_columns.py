@@ -92,15 +92,27 @@ class FirmColumns:
         self, colocated: tuple[NDArray[np.int64], pd.Categorical] | None
     ) -> FirmColumns:
         """These columns with the firms of related industries (the members found
-        already are kept)."""
+        already are kept).
+
+        Parameters
+        ----------
+        colocated
+            The related firms' sorted positions and the ``;``-joined sentra of each
+            (:func:`~.assembly.related_firms`); None when not measured.
+        """
         out = dataclasses.replace(self, colocated=colocated)
         if "members" in self.__dict__:
             out.__dict__["members"] = self.__dict__["members"]
         return out
 
     def cells(self, block: pa.Table) -> NDArray[np.int64]:
-        """Each firm's cell (row of the counts; -1 for none) of a block read with
-        ``area_code`` and ``sector`` (an H3 run: ``lon`` and ``lat``)."""
+        """Each firm's cell (row of the counts; -1 for none) of a block.
+
+        Parameters
+        ----------
+        block
+            The firms, read with :attr:`needs`.
+        """
         if self.resolution is not None:
             area: Any = _h3(block, self.resolution)
         else:
@@ -108,7 +120,15 @@ class FirmColumns:
         return cell_codes(area, block.column("sector"), self.areas, self.sectors)
 
     def sentra_codes(self, start: int, block: pa.Table) -> NDArray[np.int32]:
-        """Each firm's sentra code (-1: none) of a block starting at ``start``."""
+        """Each firm's sentra code (-1: none) of a block.
+
+        Parameters
+        ----------
+        start
+            The position of the block's first firm.
+        block
+            The firms, read with :attr:`needs`.
+        """
         if self.point_sentra is not None:
             return self.point_sentra[start : start + block.num_rows]
         if self.row_sentra is None or not len(self.row_sentra):
@@ -118,8 +138,14 @@ class FirmColumns:
 
     def keys_of(self, raw: pd.DataFrame) -> pd.DataFrame:
         """``area_code`` (an H3 run: the cell), ``sector``, ``sentra_id`` (a category)
-        and ``in_sentra`` (0/1) of some firms read with :attr:`needs` (``raw``, indexed
-        by their positions, in any order)."""
+        and ``in_sentra`` (0/1) of some firms.
+
+        Parameters
+        ----------
+        raw
+            The firms read with :attr:`needs`, indexed by their positions (in any
+            order).
+        """
         table = pa.Table.from_pandas(raw[list(self.needs)], preserve_index=False)
         positions = raw.index.to_numpy(dtype=np.int64)
         if self.point_sentra is not None:
@@ -148,10 +174,18 @@ class FirmColumns:
         return ("area_code", "sector")
 
     def added(self, start: int, block: pa.Table) -> pd.DataFrame:
-        """The run's columns of a block of firms (read with :attr:`needs`) starting at
-        position ``start``: ``sentra_id`` (a category), ``in_sentra`` (0/1),
-        ``colocated_with`` (when measured), ``p_<kind>``; in an H3 run the cell as
-        ``area_code`` and the administrative ``admin_code``. Indexed by position."""
+        """The run's columns of a block of firms: ``sentra_id`` (a category),
+        ``in_sentra`` (0/1), ``colocated_with`` (when measured), ``p_<kind>``; in an H3
+        run the cell as ``area_code`` and the administrative ``admin_code``. Indexed by
+        position.
+
+        Parameters
+        ----------
+        start
+            The position of the block's first firm.
+        block
+            The firms, read with :attr:`needs` (or every column).
+        """
         n = block.num_rows
         codes = self.sentra_codes(start, block)
         out = pd.DataFrame(index=pd.RangeIndex(start, start + n))
@@ -167,8 +201,14 @@ class FirmColumns:
         return out
 
     def blocks(self, columns: Sequence[str] = ()) -> Iterator[tuple[int, pd.DataFrame]]:
-        """Every firm block by block: the store's ``columns`` and the run's
-        (:meth:`added`), indexed by position."""
+        """Every firm block by block: the store's columns and the run's
+        (:meth:`added`), indexed by position.
+
+        Parameters
+        ----------
+        columns
+            The store's columns wanted besides the run's.
+        """
         wanted = [*dict.fromkeys([*self.needs, *columns])]
         for start, block in self.store.blocks(wanted):
             frame = self.added(start, block)
@@ -229,7 +269,13 @@ class LazyFirms:
 
 
 def frame_of(firms: pd.DataFrame | LazyFirms) -> pd.DataFrame:
-    """The frame of ``firms`` (made now when it is a :class:`LazyFirms`)."""
+    """The frame of some firms.
+
+    Parameters
+    ----------
+    firms
+        A frame, or a :class:`LazyFirms` (made now).
+    """
     return firms.get() if isinstance(firms, LazyFirms) else firms
 
 

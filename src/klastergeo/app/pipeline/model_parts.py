@@ -66,7 +66,15 @@ def _numeric_type(kind: pa.DataType) -> bool:
 def column_values(column: pa.ChunkedArray, dtype: Any = None) -> Any:
     """An Arrow column as :meth:`FirmStore.columns` reads it: numbers and booleans as a
     NumPy array (nulls of integers as NaN), cast to ``dtype`` (the whole column's type,
-    so that a part without nulls reads as the others), text as a pandas array."""
+    so that a part without nulls reads as the others), text as a pandas array.
+
+    Parameters
+    ----------
+    column
+        A column of a part of the firms.
+    dtype
+        The NumPy type of its numbers over every part; None to keep the part's.
+    """
     if _numeric_type(column.type):
         values = column.to_numpy()
         return values if dtype is None else values.astype(dtype, copy=False)
@@ -313,7 +321,19 @@ def _decided(formats: list[NumberFormat], *, decimal: str, fallback: str | None)
 
 def not_numeric(name: str, fmt: NumberFormat, count: int, values: Sequence[Any]) -> str:
     """What :func:`~klastergeo.io.registry.numbers.numeric_column` says of a column with
-    ``count`` values (``values``, distinct) that are not numbers in its format."""
+    values that are not numbers in its format.
+
+    Parameters
+    ----------
+    name
+        The column's name as the user gave it.
+    fmt
+        Its number format.
+    count
+        How many of its values are not numbers.
+    values
+        Some of them, distinct.
+    """
     mark = {".": "a decimal point", ",": "a decimal comma"}[fmt.decimal]
     return (
         f"column {name!r} is not numeric: {count} value(s) such as {preview(values)} are not "

@@ -241,7 +241,13 @@ class FirmStore:
             start += table.num_rows
 
     def n_blocks(self, size: int = BLOCK) -> int:
-        """How many blocks of ``size`` firms :meth:`blocks` gives (at least one)."""
+        """How many blocks :meth:`blocks` gives (at least one).
+
+        Parameters
+        ----------
+        size
+            Firms per block.
+        """
         return max(1, -(-len(self) // size))
 
     def blocks(
