@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from klastergeo.errors import ValidationError, preview
-from klastergeo.io.registry import coordinates
+from klastergeo.io.registry import coordinates, kernels
 from klastergeo.io.registry.columns import Columns
 from klastergeo.io.registry.mapping import NUMERIC_ROLES
 from klastergeo.io.registry.reading import NA_TOKENS
@@ -174,11 +174,31 @@ def number_format(
     """
     if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
         return NumberFormat(decimal=".", decided_by="typed")
-    text, empty = _prepare(values)
+    array = _arrow_text(values)
+    n_comma, n_point = _coordinate_evidence(array) if coordinate else _counts(array)
+    return _decide(n_comma, n_point, decimal=decimal, fallback=fallback, delimiter=delimiter)
+
+
+def _counts(array: pa.Array, coordinate: bool = False) -> tuple[int, int]:
+    """Values that can only be read with a decimal comma, and with a decimal point."""
+    text = _clean_text(array)
+    empty = _np(pc.is_in(pc.utf8_lower(text), value_set=pa.array(NA_TOKENS)))
     comma, point = _evidence(text, empty, coordinate=coordinate)
-    return _decide(
-        int(comma.sum()), int(point.sum()), decimal=decimal, fallback=fallback, delimiter=delimiter
-    )
+    return int(comma.sum()), int(point.sum())
+
+
+def _coordinate_evidence(array: pa.Array) -> tuple[int, int]:
+    """:func:`_counts` of a coordinate column: a plain decimal with one mark shows that
+    mark (:func:`klastergeo.io.registry.kernels.decimals`, in one pass); the other
+    values are looked at one by one."""
+    _, mark = kernels.decimals(array)
+    rest = np.flatnonzero(mark < 0)
+    n_comma, n_point = int((mark == 2).sum()), int((mark == 1).sum())
+    if len(rest):
+        taken = array.take(pa.array(rest))
+        comma, point = _counts(taken, coordinate=True)
+        n_comma, n_point = n_comma + comma, n_point + point
+    return n_comma, n_point
 
 
 def _decide(
