@@ -341,25 +341,27 @@ class Registry:
         )
         log = logging.getLogger(__package__)
         with _once(log):
-            if remote:
-                checks = distributed.check_batches(
+            if self.source.whole is not None:  # one batch, read whole: here
+                for batch in self.source.batches(self.batch_size):
+                    checker.check(batch)
+                    tell("check", checker.done, self.source.n_rows)
+            else:
+                where = distributed.check_batches if remote else distributed.check_here
+                options = {"scheduler": scheduler} if remote else {}
+                checks = where(
                     self,
-                    scheduler=scheduler,
                     areas=areas,
                     snap_m=snap_m,
                     sector_digits=sector_digits,
                     places=places,
                     parts=checker.part,
                     progress=tell,
+                    **options,
                 )
                 for done in checks:
                     for level, message in done.messages:
                         log.log(level, "%s", message)
                     checker.add(done)
-            else:
-                for batch in self.source.batches(self.batch_size):
-                    checker.check(batch)
-                    tell("check", checker.done, self.source.n_rows)
         return checker.commit(checker.duplicates(), tell)
 
 

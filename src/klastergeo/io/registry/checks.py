@@ -34,6 +34,7 @@ __all__ = [
     "check_rows",
     "sample_outside",
     "sector_lengths",
+    "warm_index",
 ]
 
 #: The ingest engine's one logger (what the batches' de-duplication of messages and the
@@ -849,6 +850,25 @@ class Checks:
         return reason, detail
 
 
+def _degrees(areas: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    """The study area's polygons in degrees (the same object while ``areas`` is WGS84)."""
+    if areas.crs is None or areas.crs.is_geographic:
+        return areas.geometry
+    return areas.geometry.to_crs(4326)
+
+
+def warm_index(areas: gpd.GeoDataFrame) -> None:
+    """Build the point index of the study area now (it is kept with the polygons, and
+    processes forked later share it).
+
+    Parameters
+    ----------
+    areas
+        The study area's polygons.
+    """
+    locate_points(np.zeros(1), np.zeros(1), _degrees(areas))
+
+
 def _check_study_area(
     lat: NDArray[np.float64],
     lon: NDArray[np.float64],
@@ -859,11 +879,7 @@ def _check_study_area(
     snap_m: float,
 ) -> tuple[NDArray[np.int64], NDArray[np.bool_], NDArray[np.bool_]]:
     """Locate points in the study area; try the swapped point for those that miss."""
-    geoms = (
-        areas.geometry
-        if areas.crs is None or areas.crs.is_geographic
-        else areas.geometry.to_crs(4326)
-    )
+    geoms = _degrees(areas)
     n = len(lat)
     pos = np.full(n, -1, dtype=np.int64)
     idx = np.flatnonzero(usable)

@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
-from klastergeo.io.registry import headers, placement, sheets
+from klastergeo.io.registry import headers, kernels, placement, sheets
 from klastergeo.io.registry.checks import REASONS, REPAIRS, Checked, check_rows
 from klastergeo.io.registry.columns import Columns
 from klastergeo.io.registry.mapping import (
@@ -37,8 +37,10 @@ from klastergeo.io.registry.sources import SCRATCH, Source
 
 __all__ = [
     "ValidationReport",
+    "arrow_part",
     "duplicate_keys",
     "find_duplicates",
+    "key_hashes",
     "locate",
     "placements",
     "rejected_frame",
@@ -249,6 +251,34 @@ def duplicate_keys(checked: Checked) -> pd.DataFrame:
     return pd.DataFrame(
         {"lat": checked.place.lat, "lon": checked.place.lon}, index=checked.raw.frame.index
     )
+
+
+def key_hashes(checked: Checked, rows: NDArray[np.bool_]) -> NDArray[np.uint64]:
+    """A 64-bit hash of the duplicate key (:func:`duplicate_keys`) of each row of
+    ``rows``: equal keys, equal hashes (the same in every batch and process), so rows
+    whose hash repeats are the only ones compared.
+
+    Parameters
+    ----------
+    checked
+        The checked records.
+    rows
+        Which rows (the usable ones).
+
+    Returns
+    -------
+    ndarray
+        One ``uint64`` per row of ``rows``.
+    """
+    ids = checked.ids
+    if checked.cols.id is not None and isinstance(ids.dtype, pd.StringDtype):
+        text = pa.array(ids.array, from_pandas=True)
+        if isinstance(text, pa.ChunkedArray):
+            text = text.combine_chunks()
+        if pa.types.is_string(text.type) or pa.types.is_large_string(text.type):
+            return kernels.hash_text(text.filter(pa.array(rows)))
+    keys = duplicate_keys(checked).iloc[np.flatnonzero(rows)]
+    return np.asarray(pd.util.hash_pandas_object(keys, index=False), dtype=np.uint64)
 
 
 def find_duplicates(
@@ -484,11 +514,9 @@ def check_batch(
     )
     if part is not None:
         pq.write_table(arrow_part(kept), part, **SCRATCH)
-    keys = duplicate_keys(checked).iloc[np.flatnonzero(alive)]
-    hashed = pd.util.hash_pandas_object(keys, index=False)
     return BatchCheck(
         n_rows=len(raw.frame),
-        hashes=np.asarray(hashed, dtype=np.uint64),
+        hashes=key_hashes(checked, alive),
         positions=raw.frame.index.to_numpy()[alive].astype(np.int64),
         rejected=rejected_frame(raw, reason, detail),
         repaired=checked.repaired(alive),
