@@ -31,6 +31,8 @@ import logging
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from itertools import repeat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,6 +84,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+#: Threads that write the kept firms' parts at the commit.
+COMMIT_THREADS = 2
 
 #: Records per batch: about 0.5-1 GB of working memory for a registry of 10-20 columns.
 DEFAULT_BATCH_SIZE = 500_000
@@ -547,25 +552,14 @@ class _Checker:
         n_kept = 0
         placed: dict[str, int] = {}
         schema = _common_schema(self.candidates)
-        for i, candidate in enumerate(self.candidates):
-            target = self.work / "firms" / candidate.name
-            read = pq.read_table(candidate, columns=["row", "placement"])
-            rows = read["row"].to_numpy()
-            drop = np.isin(rows, gone) if len(gone) else np.zeros(len(rows), dtype=bool)
-            _tally(placed, read["placement"].to_pandas().loc[~drop])
-            if drop.any() or not pq.read_schema(candidate).equals(schema):
-                # the duplicates left out, and a batch whose column was empty (every
-                # record rejected, or a text column blank throughout it) typed as the
-                # others: a part's column of Arrow's null type breaks every reader
-                table = pq.read_table(candidate)
-                table = table.filter(pa.array(~drop)) if drop.any() else table
-                pq.write_table(table.cast(schema), target, **SCRATCH)
-                candidate.unlink()
-            else:
-                candidate.rename(target)
-            parts.append(target)
-            n_kept += int((~drop).sum())
-            tell("commit", i + 1, len(self.candidates))
+        targets = [self.work / "firms" / c.name for c in self.candidates]
+        with ThreadPoolExecutor(COMMIT_THREADS) as pool:  # Parquet reads and writes in C++
+            done = pool.map(_commit_part, self.candidates, targets, repeat(gone), repeat(schema))
+            for i, (target, (kept, placements)) in enumerate(zip(targets, done, strict=True)):
+                _add(placed, placements)
+                parts.append(target)
+                n_kept += kept
+                tell("commit", i + 1, len(self.candidates))
         shutil.rmtree(self.work / "candidates", ignore_errors=True)
         memory = self.memory
         if memory is not None:
@@ -626,9 +620,35 @@ class _Checker:
         return rejected_frame(empty, np.empty(0, dtype=object), pd.Series([], dtype="string"))
 
 
+def _commit_part(
+    candidate: Path, target: Path, gone: NDArray[np.int64], schema: pa.Schema
+) -> tuple[int, pd.Series]:
+    """Move a batch's candidates to the kept firms' part ``target``, less the rows of
+    ``gone`` (duplicates found across batches): their number and placements."""
+    table = pq.read_table(candidate)
+    rows = table["row"].to_numpy()
+    drop = np.isin(rows, gone) if len(gone) else np.zeros(len(rows), dtype=bool)
+    placements = table["placement"].to_pandas().loc[~drop]
+    if drop.any() or not table.schema.equals(schema):
+        # the duplicates left out, and a batch whose column was empty (every record
+        # rejected, or a text column blank throughout it) typed as the others: a part's
+        # column of Arrow's null type breaks every reader
+        table = table.filter(pa.array(~drop)) if drop.any() else table
+        pq.write_table(table.cast(schema), target, **SCRATCH)
+        candidate.unlink()
+    else:
+        candidate.rename(target)
+    return int((~drop).sum()), placements.value_counts()
+
+
 def _tally(counts: dict[str, int], placement: pd.Series) -> None:
     """Add the kept firms' placements (``point``, ``code``, ``name``) to ``counts``."""
-    for how, n in placement.value_counts().items():
+    _add(counts, placement.value_counts())
+
+
+def _add(counts: dict[str, int], counted: pd.Series) -> None:
+    """Add the placements' ``value_counts`` to ``counts``."""
+    for how, n in counted.items():
         counts[str(how)] = counts.get(str(how), 0) + int(n)
 
 

@@ -62,11 +62,13 @@ class _Categories:
         encoded = pc.dictionary_encode(column).combine_chunks()
         dictionary = encoded.dictionary.to_pylist()
         mapping = np.empty(len(dictionary) + 1, dtype=np.int32)
-        for i, value in enumerate(dictionary):  # distinct values only (areas, sectors)
-            if value not in self.position:
-                self.position[value] = len(self.values)
-                self.values.append(value)
-            mapping[i] = self.position[value]
+        known = pd.Index(self.values, dtype=object).get_indexer(pd.Index(dictionary, dtype=object))
+        new = np.flatnonzero(known < 0)  # in order of first appearance, as they come
+        for i in new:  # distinct values not seen in an earlier part only
+            self.position[dictionary[i]] = len(self.values)
+            self.values.append(dictionary[i])
+        known[new] = len(self.values) - len(new) + np.arange(len(new))
+        mapping[:-1] = known
         mapping[-1] = -1
         indices = encoded.indices.to_numpy(zero_copy_only=False)
         indices = np.where(encoded.indices.is_null().to_numpy(zero_copy_only=False), -1, indices)
