@@ -2,7 +2,7 @@
 read in one pass over the bytes, where a chain of Arrow regular expressions would pass
 over the column a dozen times.
 
-- :func:`decimals` reads a plain decimal number with at most one mark (``-7.710251``,
+- :func:`scan` and :func:`decimals` read a plain decimal number with at most one mark (``-7.710251``,
   ``-7,710251``, ``110``), blanks around it, as :mod:`klastergeo.io.registry.coordinates`
   reads it. Values with more digits than a double holds exactly, or of any other form,
   are left to the callers' general path.
@@ -15,12 +15,14 @@ division is the correctly rounded value, the value Arrow's cast (and ``float()``
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pyarrow as pa
 from numba import njit
 from numpy.typing import NDArray
 
-__all__ = ["decimals", "hash_text"]
+__all__ = ["MAX_DIGITS", "Scanned", "decimals", "hash_text", "scan"]
 
 #: 10**k as exact doubles, k = 0..22.
 _POWERS = np.array([10.0**k for k in range(23)])
@@ -52,19 +54,53 @@ def _buffers(
     return offsets.astype(np.int64), data, valid
 
 
+@dataclass(frozen=True)
+class Scanned:
+    """Plain decimal numbers as written: the integer of the digits, the digits before
+    (``whole``) and after (``fraction``) the mark, the ``mark`` (0 none, 1 a point, 2 a
+    comma, -1 where the value is not of this form: blank, null, words, groups,
+    exponents, more than :data:`MAX_DIGITS` digits) and a minus sign."""
+
+    number: NDArray[np.int64]
+    whole: NDArray[np.int8]
+    fraction: NDArray[np.int8]
+    mark: NDArray[np.int8]
+    negative: NDArray[np.bool_]
+
+    def value(self, grouped: NDArray[np.bool_] | None = None) -> NDArray[np.float64]:
+        """Each number with its mark read as decimal (where ``grouped``, as grouping
+        thousands: the integer of its digits), correctly rounded as Arrow's cast of the
+        text reads it: the integer and the power of ten are exact doubles (below 2**53
+        and 10**22), so one division rounds once; a minus zero keeps its sign.
+
+        Parameters
+        ----------
+        grouped
+            Values whose mark groups thousands (None: none).
+        """
+        fraction = self.fraction.astype(np.intp)
+        if grouped is not None:
+            fraction = np.where(grouped, 0, fraction)
+        value = self.number.astype(np.float64) / _POWERS[fraction]
+        return np.where(self.negative, -value, value)
+
+
 @njit(cache=True, nogil=True)
-def _decimals(
+def _scan(
     offsets: NDArray[np.int64],
     data: NDArray[np.uint8],
     valid: NDArray[np.bool_],
-    powers: NDArray[np.float64],
-    values: NDArray[np.float64],
+    number: NDArray[np.int64],
+    whole: NDArray[np.int8],
+    fraction: NDArray[np.int8],
     mark: NDArray[np.int8],
+    negative: NDArray[np.bool_],
 ) -> None:  # pragma: no cover - compiled; tested through decimals
-    """``values[i]`` and ``mark[i]`` (0 none, 1 a point, 2 a comma) where value i is
-    ``[+-]?\\d+([.,]\\d+)?`` between ASCII blanks (space, tab, CR, LF), with at most
-    MAX_DIGITS digits; ``mark[i] = -1`` elsewhere."""
-    for i in range(len(values)):
+    """Where value i is ``[+-]?\\d+([.,]\\d+)?`` between ASCII blanks (space, tab, CR,
+    LF) with at most MAX_DIGITS digits: the integer of its digits, how many digits come
+    before and after the mark, the mark (0 none, 1 a point, 2 a comma) and a minus sign;
+    ``mark[i] = -1`` elsewhere."""
+    for i in range(len(mark)):
         mark[i] = -1
         if not valid[i]:
             continue
@@ -75,33 +111,51 @@ def _decimals(
             data[e - 1] == 32 or data[e - 1] == 9 or data[e - 1] == 10 or data[e - 1] == 13
         ):
             e -= 1
-        negative = False
+        minus = False
         if s < e and (data[s] == 43 or data[s] == 45):
-            negative = data[s] == 45
+            minus = data[s] == 45
             s += 1
-        whole, fraction, seen, number, good = 0, 0, 0, 0, True
-        for j in range(s, e):
+        before, after, seen, value, good = 0, 0, 0, 0, e - s <= MAX_DIGITS + 1
+        for j in range(s, e if good else s):
             c = data[j]
             if 48 <= c <= 57:
-                number = number * 10 + (c - 48)
+                value = value * 10 + (c - 48)
                 if seen:
-                    fraction += 1
+                    after += 1
                 else:
-                    whole += 1
+                    before += 1
             elif (c == 46 or c == 44) and seen == 0:
                 seen = 1 if c == 46 else 2
             else:
                 good = False
                 break
-        if not good or whole == 0 or (seen and fraction == 0) or whole + fraction > 15:
+        if not good or before == 0 or (seen and after == 0) or before + after > MAX_DIGITS:
             continue
-        value = number / powers[fraction]
-        values[i] = -value if negative else value
-        mark[i] = seen
+        number[i], negative[i] = value, minus
+        whole[i], fraction[i], mark[i] = before, after, seen
+
+
+def scan(text: pa.Array) -> Scanned:
+    """Plain decimal numbers of a text column, as written (see :class:`Scanned`).
+
+    Parameters
+    ----------
+    text
+        Arrow ``string`` or ``large_string`` values (nulls allowed).
+    """
+    offsets, data, valid = _buffers(text)
+    n = len(valid)
+    out = Scanned(
+        np.zeros(n, dtype=np.int64),
+        *(np.zeros(n, dtype=np.int8) for _ in range(3)),
+        np.zeros(n, dtype=bool),
+    )
+    _scan(offsets, data, valid, out.number, out.whole, out.fraction, out.mark, out.negative)
+    return out
 
 
 def decimals(text: pa.Array) -> tuple[NDArray[np.float64], NDArray[np.int8]]:
-    """Plain decimal numbers of a text column, read in one pass.
+    """Plain decimal numbers of a text column, each mark read as decimal.
 
     Parameters
     ----------
@@ -111,9 +165,8 @@ def decimals(text: pa.Array) -> tuple[NDArray[np.float64], NDArray[np.int8]]:
     Returns
     -------
     tuple
-        ``(values, mark)``: each value (NaN where not read) and its mark: 0 for none,
-        1 a decimal point, 2 a decimal comma, -1 where the value is not of this form
-        (blank, null, words, groups, exponents, more than :data:`MAX_DIGITS` digits).
+        ``(values, mark)``: each value (NaN where not read) and its mark, as
+        :func:`scan` gives it.
 
     Examples
     --------
@@ -121,11 +174,8 @@ def decimals(text: pa.Array) -> tuple[NDArray[np.float64], NDArray[np.int8]]:
     >>> values.tolist()[:3], mark.tolist()
     ([-7.75, 110.5, 12.0], [2, 1, 0, -1, -1, -1])
     """
-    offsets, data, valid = _buffers(text)
-    values = np.full(len(valid), np.nan)
-    mark = np.empty(len(valid), dtype=np.int8)
-    _decimals(offsets, data, valid, _POWERS, values, mark)
-    return values, mark
+    scanned = scan(text)
+    return np.where(scanned.mark >= 0, scanned.value(), np.nan), scanned.mark
 
 
 @njit(cache=True, nogil=True)
