@@ -50,7 +50,7 @@ def dirty_registry(rng: np.random.Generator, n: int) -> pd.DataFrame:
         return np.flatnonzero((kind >= lo) & (kind < hi))
 
     for i in some(0.00, 0.02):  # degrees, minutes, seconds
-        d, m = divmod(abs(lat[i]) * 60, 60)
+        _, m = divmod(abs(lat[i]) * 60, 60)
         word = rng.choice(["S", "LS", "Lintang Selatan", "selatan"])
         lat_text[i] = f"{int(abs(lat[i]))}°{int(m)}'{(m % 1) * 60:.1f}\" {word}"
         lon_text[i] = f"{int(lon[i])} {int((lon[i] % 1) * 60)} {((lon[i] * 60) % 1) * 60:.2f} BT"

@@ -32,8 +32,8 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from itertools import repeat
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 
 import geopandas as gpd
@@ -351,18 +351,18 @@ class Registry:
                     checker.check(batch)
                     tell("check", checker.done, self.source.n_rows)
             else:
-                where = distributed.check_batches if remote else distributed.check_here
-                options = {"scheduler": scheduler} if remote else {}
-                checks = where(
-                    self,
-                    areas=areas,
-                    snap_m=snap_m,
-                    sector_digits=sector_digits,
-                    places=places,
-                    parts=checker.part,
-                    progress=tell,
-                    **options,
-                )
+                checks = (
+                    distributed.check_batches(
+                        self, scheduler=scheduler, areas=areas, snap_m=snap_m,
+                        sector_digits=sector_digits, places=places, parts=checker.part,
+                        progress=tell,
+                    )
+                    if remote
+                    else distributed.check_here(
+                        self, areas=areas, snap_m=snap_m, sector_digits=sector_digits,
+                        places=places, parts=checker.part, progress=tell,
+                    )
+                )  # fmt: skip
                 for done in checks:
                     for level, message in done.messages:
                         log.log(level, "%s", message)

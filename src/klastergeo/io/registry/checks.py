@@ -631,8 +631,8 @@ def _check_sectors(
     )
     long_enough = unique_codes.astype("string").str.len().fillna(0).to_numpy() >= sector_digits
     unique_bad = ~(kbli.is_valid(unique_codes).to_numpy() & long_enough) | unique_ambiguous
-    distinct = unique_codes.to_numpy(dtype=object)
-    codes = pd.Series(distinct[position], index=frame.index, dtype=object)
+    as_kept = unique_codes.to_numpy(dtype=object)
+    codes = pd.Series(as_kept[position], index=frame.index, dtype=object)
     restored = unique_restored[position]
     ambiguous = unique_ambiguous[position]
     bad = unique_bad[position]
@@ -655,7 +655,7 @@ def _check_sectors(
         return doubt.where(pd.Series(ambiguous, index=frame.index).loc[rows], plain)
 
     checks.add("invalid_sector", bad, text)
-    return _Sectors(codes, restored, typed, distinct, position)
+    return _Sectors(codes, restored, typed, as_kept, position)
 
 
 def _check_values(
@@ -994,9 +994,7 @@ def _column(text: pa.Array | None, objects: Callable[[], NDArray[Any]]) -> Any:
     return text.to_pandas().array
 
 
-def _kept_codes(
-    sectors: _Sectors, keep: NDArray[np.bool_], sector_digits: int
-) -> dict[str, Any]:
+def _kept_codes(sectors: _Sectors, keep: NDArray[np.bool_], sector_digits: int) -> dict[str, Any]:
     """The kept rows' KBLI codes and sectors, each decided once per distinct code."""
     codes = sectors.codes
     if sectors.distinct is None or sectors.position is None:

@@ -46,8 +46,8 @@ from typing import Any, Literal, Protocol
 import geopandas as gpd
 
 from klastergeo.errors import ConfigError
-from klastergeo.io.registry.sources import Progress, Source
 from klastergeo.io.registry.checks import warm_index
+from klastergeo.io.registry.sources import Progress, Source
 from klastergeo.io.registry.validation import BatchCheck, check_batch
 
 __all__ = [

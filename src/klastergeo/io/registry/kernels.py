@@ -2,9 +2,10 @@
 read in one pass over the bytes, where a chain of Arrow regular expressions would pass
 over the column a dozen times.
 
-- :func:`scan` and :func:`decimals` read a plain decimal number with at most one mark (``-7.710251``,
-  ``-7,710251``, ``110``), blanks around it, as :mod:`klastergeo.io.registry.coordinates`
-  reads it. Values with more digits than a double holds exactly, or of any other form,
+- :func:`scan` and :func:`decimals` read a plain decimal number with at most one mark
+  (``-7.710251``, ``-7,710251``, ``110``), blanks around it, as
+  :mod:`klastergeo.io.registry.coordinates` and :mod:`klastergeo.io.registry.numbers`
+  read it. Values with more digits than a double holds exactly, or of any other form,
   are left to the callers' general path.
 - :func:`hash_text` gives each value a 64-bit hash (the duplicate keys of a batch).
 
@@ -146,9 +147,11 @@ def scan(text: pa.Array) -> Scanned:
     offsets, data, valid = _buffers(text)
     n = len(valid)
     out = Scanned(
-        np.zeros(n, dtype=np.int64),
-        *(np.zeros(n, dtype=np.int8) for _ in range(3)),
-        np.zeros(n, dtype=bool),
+        number=np.zeros(n, dtype=np.int64),
+        whole=np.zeros(n, dtype=np.int8),
+        fraction=np.zeros(n, dtype=np.int8),
+        mark=np.zeros(n, dtype=np.int8),
+        negative=np.zeros(n, dtype=bool),
     )
     _scan(offsets, data, valid, out.number, out.whole, out.fraction, out.mark, out.negative)
     return out

@@ -552,8 +552,8 @@ def arrow_part(kept: pd.DataFrame) -> pa.Table:
         return pa.Table.from_pandas(kept)
     schema = pa.Table.from_pandas(kept.iloc[:1]).schema
     values = [kept[c].array for c in kept.columns]
-    arrays = [
-        pa.array(v, from_pandas=True) if isinstance(v.dtype, pd.StringDtype) else v.to_numpy()
+    arrays = [  # from_pandas: NaN as null, as pandas writes it
+        pa.array(v if isinstance(v.dtype, pd.StringDtype) else v.to_numpy(), from_pandas=True)
         for v in [*values, kept.index.array]
     ]
     try:
