@@ -85,6 +85,11 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+#: The duplicate keys spill into 2**KEY_BITS buckets (a 65-million-record registry:
+#: about 16 MB a bucket).
+KEY_BITS = 6
+KEY_BUCKETS = 1 << KEY_BITS
+
 #: Threads that write the kept firms' parts at the commit.
 COMMIT_THREADS = 2
 
@@ -467,8 +472,8 @@ class _Checker:
         self.places = places
         self.done = 0
         self.n_batches = 0
-        self.hashes: list[NDArray[np.uint64]] = []
-        self.positions: list[NDArray[np.int64]] = []
+        # a file read whole is one batch, its keys held; others' keys spill by bucket
+        self.keys = _Keys(None if source.whole is not None else work / "keys")
         self.rejected: list[pd.DataFrame] = []
         self.repaired: list[pd.DataFrame] = []
         self.skipped: list[pd.DataFrame] = []
@@ -509,8 +514,7 @@ class _Checker:
             part = self.part(self.n_batches)
             assert part is not None
             self.candidates.append(part)
-        self.hashes.append(done.hashes)
-        self.positions.append(done.positions)
+        self.keys.add(done.hashes, done.positions)
         self.rejected.append(done.rejected)
         self.repaired.append(done.repaired)
         self.outside = sample_outside(self.outside, done.outside)  # memory: flat
@@ -522,17 +526,7 @@ class _Checker:
 
     def duplicates(self) -> pd.DataFrame:
         """``reason``, ``detail`` and the raw row of every duplicate, by record number."""
-        hashes = np.concatenate(self.hashes) if self.hashes else np.empty(0, np.uint64)
-        positions = np.concatenate(self.positions) if self.positions else np.empty(0, np.int64)
-        self.hashes, self.positions = [], []
-        order = np.argsort(hashes, kind="stable")
-        ordered = hashes[order]
-        repeats = np.zeros(len(ordered), dtype=bool)
-        if len(ordered) > 1:
-            same = ordered[1:] == ordered[:-1]
-            repeats[1:] |= same
-            repeats[:-1] |= same
-        suspects = np.sort(positions[order[repeats]])
+        suspects = self.keys.suspects()
         logger.debug("%d record(s) share a duplicate key hash", len(suspects))
         raw = self.source.take(suspects)
         ids = check_missing_ids(raw, self.source.cols, Checks(raw.frame))
@@ -639,6 +633,51 @@ def _commit_part(
     else:
         candidate.rename(target)
     return int((~drop).sum()), placements.value_counts()
+
+
+class _Keys:
+    """The duplicate-key hashes and positions of the usable records (16 bytes each),
+    held, or spilled to ``folder`` batch by batch in :data:`KEY_BUCKETS` files by the
+    hash's top bits: equal hashes share a bucket, so the repeats are found bucket by
+    bucket, and memory holds one bucket, not every record."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self.held: list[NDArray[np.uint64]] = []
+        if folder is not None:
+            folder.mkdir()
+
+    def add(self, hashes: NDArray[np.uint64], positions: NDArray[np.int64]) -> None:
+        pairs = np.column_stack([hashes, positions.astype(np.uint64)])
+        if self.folder is None:
+            self.held.append(pairs)
+            return
+        bucket = (hashes >> np.uint64(64 - KEY_BITS)).astype(np.intp)
+        order = np.argsort(bucket, kind="stable")
+        bounds = np.searchsorted(bucket[order], np.arange(KEY_BUCKETS + 1))
+        for b in np.flatnonzero(np.diff(bounds)):
+            with (self.folder / f"{b:04x}.keys").open("ab") as handle:
+                pairs[order[bounds[b] : bounds[b + 1]]].tofile(handle)
+
+    def suspects(self) -> NDArray[np.int64]:
+        """Sorted positions of the records whose key hash repeats."""
+        if self.folder is None:
+            pairs = np.concatenate(self.held) if self.held else np.empty((0, 2), np.uint64)
+            self.held = []
+            found = [_repeated(pairs)]
+        else:
+            files = sorted(self.folder.glob("*.keys"))
+            found = [_repeated(np.fromfile(f, dtype=np.uint64).reshape(-1, 2)) for f in files]
+            shutil.rmtree(self.folder, ignore_errors=True)
+        return np.sort(np.concatenate([np.empty(0, np.int64), *found]))
+
+
+def _repeated(pairs: NDArray[np.uint64]) -> NDArray[np.int64]:
+    """Positions (column 1) of the rows whose hash (column 0) repeats."""
+    ordered = np.sort(pairs[:, 0])
+    same = ordered[1:] == ordered[:-1]
+    repeats = np.unique(ordered[1:][same])
+    return pairs[np.isin(pairs[:, 0], repeats), 1].astype(np.int64)
 
 
 def _tally(counts: dict[str, int], placement: pd.Series) -> None:
