@@ -10,14 +10,14 @@ batch. Both give the same verdicts (kept firms, rejections, repairs and messages
    it is. Excel and GIS files (small by nature) are read whole, as one batch. On the way,
    each numeric column's number-format evidence is counted, so the decimal mark is
    decided for the whole file.
-2. **Check** (:func:`klastergeo.io.registry.validation.check_batch`, here or on Dask:
-   :mod:`klastergeo.io.registry.distributed`). Each batch gets every check of one row
-   alone (:func:`klastergeo.io.registry.checks.check_rows`). Usable rows are spilled as
-   candidates, rejected ones with their reason. The spill keeps the 64-bit hash of each
-   usable row's duplicate key (its id, or its coordinates) with its position: 16 bytes
-   per record.
-3. **Duplicates.** Keys whose hash repeats are the suspects. Their rows are fetched by
-   position and compared exactly
+2. **Check** (:func:`klastergeo.io.registry.validation.check_batch`, on this machine's
+   cores or on Dask: :mod:`klastergeo.io.registry.distributed`). Each batch gets every
+   check of one row alone (:func:`klastergeo.io.registry.checks.check_rows`). Usable rows
+   are spilled as candidates, rejected ones with their reason. The 64-bit hash of each
+   usable row's duplicate key (its id, or its coordinates) and its position (16 bytes a
+   record) are spilled too, into buckets by the hash's top bits.
+3. **Duplicates.** Keys whose hash repeats are the suspects, found bucket by bucket.
+   Their rows are fetched by position and compared exactly
    (:func:`klastergeo.io.registry.validation.find_duplicates`), so a hash collision
    costs a comparison, never a wrong verdict.
 4. **Commit.** The candidates less the duplicates are the kept firms. They are written as

@@ -1,5 +1,7 @@
-"""The batch checks on Dask: the ``check`` stage of :mod:`klastergeo.io.registry.batches` run by
-Dask's threads or processes, or by the workers of a running ``dask.distributed`` cluster.
+"""The batch checks in parallel: the ``check`` stage of :mod:`klastergeo.io.registry.batches`
+run by processes forked on this machine (:func:`check_here`, the default), or on Dask: its
+threads or processes, or the workers of a running ``dask.distributed`` cluster
+(:func:`check_batches`).
 
 What runs where:
 
@@ -30,6 +32,7 @@ import dataclasses
 import importlib
 import logging
 import multiprocessing
+import os
 import pickle
 import re
 import socket
@@ -234,8 +237,8 @@ def check_here(
     areas, snap_m, sector_digits, places, parts, progress
         As for :func:`check_batches`.
     workers
-        Processes; where fewer batches, or no ``fork`` (Windows, macOS), they are
-        checked here one after another.
+        Processes (at most one per core this process may use); with one, or without
+        ``fork`` (Windows, macOS), the batches are checked here one after another.
 
     Yields
     ------
@@ -250,7 +253,8 @@ def check_here(
         for i in range(n)
     ]  # fmt: skip
     tally = _Tally(registry.source.n_rows, progress)
-    count = min(workers, n)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    count = min(workers, n, cores or 1)
     if count < 2 or "fork" not in multiprocessing.get_all_start_methods():
         for job in jobs:
             done = _task(registry.source, areas, dataclasses.replace(job, capture=False))
