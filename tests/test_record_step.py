@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 import pytest
 import shapely
 
-from klastergeo.io.registry import batches, checks, kernels, numbers, validation
+from klastergeo.io.registry import batches, checks, kernels, numbers, sheets, validation
 from tests.worlds.records import dirty_registry
 
 
@@ -206,3 +206,40 @@ def test_a_batchs_part_is_the_table_pandas_gives(tmp_path: Path) -> None:
     # a frame of Python objects goes through pandas itself
     objects = done.kept.astype({"placement": object})
     assert validation.arrow_part(objects).equals(pa.Table.from_pandas(objects), check_metadata=True)
+
+
+def test_rows_that_are_not_firms_are_found_as_by_the_general_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    frame = dirty_registry(np.random.default_rng(8), 3_000)
+    header = [str(c) for c in frame.columns]
+    planted = [
+        ["Jumlah", "", "", "", "", "1.234", "56.789,5", ""],  # a total
+        ["", "", "", "", "", "120", "4.500", ""],  # a sum
+        header,  # the header repeated
+        [h.upper() + " " for h in header],
+        [f"({i})" for i in range(1, 9)],  # column numbers
+        ["Sumber: BPS Kabupaten Klaten", "", "", "", "", "", "", ""],  # a footnote
+        [""] * 8,  # blank
+        ["", "", "", "", "", "", "", "Klaten, 5 Desember 2026"],  # a note
+        ["U9", "Total Jaya", "-7,75", "110,55", "31001", "3", "12", ""],  # a firm
+    ]
+    rows = pd.DataFrame(planted, columns=frame.columns)
+    mixed = pd.concat([frame, rows, frame.iloc[:50], rows], ignore_index=True).astype("str")
+    options = {"identifying": ["id", "nama", "kbli", "lintang", "bujur"],
+               "placing": ["kbli", "lintang", "bujur"]}  # fmt: skip
+    fast = sheets.classify_rows(mixed, **options)
+    with monkeypatch.context() as patch:
+        patch.setattr(
+            sheets,
+            "_numbers",
+            lambda text: np.asarray(pc.match_substring_regex(text, sheets._ARROW_NUMBER)),
+        )
+        patch.setattr(
+            sheets, "_named", lambda text, name: np.asarray(pc.equal(pc.utf8_lower(text), name))
+        )
+        general = sheets.classify_rows(mixed, **options)
+    assert fast.tolist() == general.tolist()
+    kinds = fast[len(frame) : len(frame) + len(planted)].tolist()
+    assert kinds == ["total", "total", "header", "header", "column_numbers", "footnote",
+                     "blank", "note", ""]  # fmt: skip
