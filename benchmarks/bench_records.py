@@ -103,7 +103,7 @@ def _dask(path: Path, villages: gpd.GeoDataFrame, batch_size: int, repeat: int) 
     ) as cluster:
         print(f"LocalCluster of 2 workers started in {time.perf_counter() - start:.1f} s")
         where = {
-            "here, one batch after another": "",
+            "here: 2 forked processes (no scheduler)": "",
             "Dask processes (2, started per call)": "processes",
             "LocalCluster, 2 workers x 1 thread": cluster.scheduler_address,
         }

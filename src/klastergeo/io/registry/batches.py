@@ -10,14 +10,14 @@ batch. Both give the same verdicts (kept firms, rejections, repairs and messages
    it is. Excel and GIS files (small by nature) are read whole, as one batch. On the way,
    each numeric column's number-format evidence is counted, so the decimal mark is
    decided for the whole file.
-2. **Check** (:func:`klastergeo.io.registry.validation.check_batch`, here or on Dask:
-   :mod:`klastergeo.io.registry.distributed`). Each batch gets every check of one row
-   alone (:func:`klastergeo.io.registry.checks.check_rows`). Usable rows are spilled as
-   candidates, rejected ones with their reason. The spill keeps the 64-bit hash of each
-   usable row's duplicate key (its id, or its coordinates) with its position: 16 bytes
-   per record.
-3. **Duplicates.** Keys whose hash repeats are the suspects. Their rows are fetched by
-   position and compared exactly
+2. **Check** (:func:`klastergeo.io.registry.validation.check_batch`, on this machine's
+   cores or on Dask: :mod:`klastergeo.io.registry.distributed`). Each batch gets every
+   check of one row alone (:func:`klastergeo.io.registry.checks.check_rows`). Usable rows
+   are spilled as candidates, rejected ones with their reason. The 64-bit hash of each
+   usable row's duplicate key (its id, or its coordinates) and its position (16 bytes a
+   record) are spilled too, into buckets by the hash's top bits.
+3. **Duplicates.** Keys whose hash repeats are the suspects, found bucket by bucket.
+   Their rows are fetched by position and compared exactly
    (:func:`klastergeo.io.registry.validation.find_duplicates`), so a hash collision
    costs a comparison, never a wrong verdict.
 4. **Commit.** The candidates less the duplicates are the kept firms. They are written as
@@ -31,7 +31,9 @@ import logging
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 
 import geopandas as gpd
@@ -82,6 +84,14 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+#: The duplicate keys spill into 2**KEY_BITS buckets (a 65-million-record registry:
+#: about 16 MB a bucket).
+KEY_BITS = 6
+KEY_BUCKETS = 1 << KEY_BITS
+
+#: Threads that write the kept firms' parts at the commit.
+COMMIT_THREADS = 2
 
 #: Records per batch: about 0.5-1 GB of working memory for a registry of 10-20 columns.
 DEFAULT_BATCH_SIZE = 500_000
@@ -341,25 +351,27 @@ class Registry:
         )
         log = logging.getLogger(__package__)
         with _once(log):
-            if remote:
-                checks = distributed.check_batches(
-                    self,
-                    scheduler=scheduler,
-                    areas=areas,
-                    snap_m=snap_m,
-                    sector_digits=sector_digits,
-                    places=places,
-                    parts=checker.part,
-                    progress=tell,
-                )
+            if self.source.whole is not None:  # one batch, read whole: here
+                for batch in self.source.batches(self.batch_size):
+                    checker.check(batch)
+                    tell("check", checker.done, self.source.n_rows)
+            else:
+                checks = (
+                    distributed.check_batches(
+                        self, scheduler=scheduler, areas=areas, snap_m=snap_m,
+                        sector_digits=sector_digits, places=places, parts=checker.part,
+                        progress=tell,
+                    )
+                    if remote
+                    else distributed.check_here(
+                        self, areas=areas, snap_m=snap_m, sector_digits=sector_digits,
+                        places=places, parts=checker.part, progress=tell,
+                    )
+                )  # fmt: skip
                 for done in checks:
                     for level, message in done.messages:
                         log.log(level, "%s", message)
                     checker.add(done)
-            else:
-                for batch in self.source.batches(self.batch_size):
-                    checker.check(batch)
-                    tell("check", checker.done, self.source.n_rows)
         return checker.commit(checker.duplicates(), tell)
 
 
@@ -460,8 +472,8 @@ class _Checker:
         self.places = places
         self.done = 0
         self.n_batches = 0
-        self.hashes: list[NDArray[np.uint64]] = []
-        self.positions: list[NDArray[np.int64]] = []
+        # a file read whole is one batch, its keys held; others' keys spill by bucket
+        self.keys = _Keys(None if source.whole is not None else work / "keys")
         self.rejected: list[pd.DataFrame] = []
         self.repaired: list[pd.DataFrame] = []
         self.skipped: list[pd.DataFrame] = []
@@ -502,8 +514,7 @@ class _Checker:
             part = self.part(self.n_batches)
             assert part is not None
             self.candidates.append(part)
-        self.hashes.append(done.hashes)
-        self.positions.append(done.positions)
+        self.keys.add(done.hashes, done.positions)
         self.rejected.append(done.rejected)
         self.repaired.append(done.repaired)
         self.outside = sample_outside(self.outside, done.outside)  # memory: flat
@@ -515,17 +526,7 @@ class _Checker:
 
     def duplicates(self) -> pd.DataFrame:
         """``reason``, ``detail`` and the raw row of every duplicate, by record number."""
-        hashes = np.concatenate(self.hashes) if self.hashes else np.empty(0, np.uint64)
-        positions = np.concatenate(self.positions) if self.positions else np.empty(0, np.int64)
-        self.hashes, self.positions = [], []
-        order = np.argsort(hashes, kind="stable")
-        ordered = hashes[order]
-        repeats = np.zeros(len(ordered), dtype=bool)
-        if len(ordered) > 1:
-            same = ordered[1:] == ordered[:-1]
-            repeats[1:] |= same
-            repeats[:-1] |= same
-        suspects = np.sort(positions[order[repeats]])
+        suspects = self.keys.suspects()
         logger.debug("%d record(s) share a duplicate key hash", len(suspects))
         raw = self.source.take(suspects)
         ids = check_missing_ids(raw, self.source.cols, Checks(raw.frame))
@@ -545,25 +546,14 @@ class _Checker:
         n_kept = 0
         placed: dict[str, int] = {}
         schema = _common_schema(self.candidates)
-        for i, candidate in enumerate(self.candidates):
-            target = self.work / "firms" / candidate.name
-            read = pq.read_table(candidate, columns=["row", "placement"])
-            rows = read["row"].to_numpy()
-            drop = np.isin(rows, gone) if len(gone) else np.zeros(len(rows), dtype=bool)
-            _tally(placed, read["placement"].to_pandas().loc[~drop])
-            if drop.any() or not pq.read_schema(candidate).equals(schema):
-                # the duplicates left out, and a batch whose column was empty (every
-                # record rejected, or a text column blank throughout it) typed as the
-                # others: a part's column of Arrow's null type breaks every reader
-                table = pq.read_table(candidate)
-                table = table.filter(pa.array(~drop)) if drop.any() else table
-                pq.write_table(table.cast(schema), target, **SCRATCH)
-                candidate.unlink()
-            else:
-                candidate.rename(target)
-            parts.append(target)
-            n_kept += int((~drop).sum())
-            tell("commit", i + 1, len(self.candidates))
+        targets = [self.work / "firms" / c.name for c in self.candidates]
+        with ThreadPoolExecutor(COMMIT_THREADS) as pool:  # Parquet reads and writes in C++
+            done = pool.map(_commit_part, self.candidates, targets, repeat(gone), repeat(schema))
+            for i, (target, (kept, placements)) in enumerate(zip(targets, done, strict=True)):
+                _add(placed, placements)
+                parts.append(target)
+                n_kept += kept
+                tell("commit", i + 1, len(self.candidates))
         shutil.rmtree(self.work / "candidates", ignore_errors=True)
         memory = self.memory
         if memory is not None:
@@ -624,9 +614,80 @@ class _Checker:
         return rejected_frame(empty, np.empty(0, dtype=object), pd.Series([], dtype="string"))
 
 
+def _commit_part(
+    candidate: Path, target: Path, gone: NDArray[np.int64], schema: pa.Schema
+) -> tuple[int, pd.Series]:
+    """Move a batch's candidates to the kept firms' part ``target``, less the rows of
+    ``gone`` (duplicates found across batches): their number and placements."""
+    table = pq.read_table(candidate)
+    rows = table["row"].to_numpy()
+    drop = np.isin(rows, gone) if len(gone) else np.zeros(len(rows), dtype=bool)
+    placements = table["placement"].to_pandas().loc[~drop]
+    if drop.any() or not table.schema.equals(schema):
+        # the duplicates left out, and a batch whose column was empty (every record
+        # rejected, or a text column blank throughout it) typed as the others: a part's
+        # column of Arrow's null type breaks every reader
+        table = table.filter(pa.array(~drop)) if drop.any() else table
+        pq.write_table(table.cast(schema), target, **SCRATCH)
+        candidate.unlink()
+    else:
+        candidate.rename(target)
+    return int((~drop).sum()), placements.value_counts()
+
+
+class _Keys:
+    """The duplicate-key hashes and positions of the usable records (16 bytes each),
+    held, or spilled to ``folder`` batch by batch in :data:`KEY_BUCKETS` files by the
+    hash's top bits: equal hashes share a bucket, so the repeats are found bucket by
+    bucket, and memory holds one bucket, not every record."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self.held: list[NDArray[np.uint64]] = []
+        if folder is not None:
+            folder.mkdir()
+
+    def add(self, hashes: NDArray[np.uint64], positions: NDArray[np.int64]) -> None:
+        pairs = np.column_stack([hashes, positions.astype(np.uint64)])
+        if self.folder is None:
+            self.held.append(pairs)
+            return
+        bucket = (hashes >> np.uint64(64 - KEY_BITS)).astype(np.intp)
+        order = np.argsort(bucket, kind="stable")
+        bounds = np.searchsorted(bucket[order], np.arange(KEY_BUCKETS + 1))
+        for b in np.flatnonzero(np.diff(bounds)):
+            with (self.folder / f"{b:04x}.keys").open("ab") as handle:
+                pairs[order[bounds[b] : bounds[b + 1]]].tofile(handle)
+
+    def suspects(self) -> NDArray[np.int64]:
+        """Sorted positions of the records whose key hash repeats."""
+        if self.folder is None:
+            pairs = np.concatenate(self.held) if self.held else np.empty((0, 2), np.uint64)
+            self.held = []
+            found = [_repeated(pairs)]
+        else:
+            files = sorted(self.folder.glob("*.keys"))
+            found = [_repeated(np.fromfile(f, dtype=np.uint64).reshape(-1, 2)) for f in files]
+            shutil.rmtree(self.folder, ignore_errors=True)
+        return np.sort(np.concatenate([np.empty(0, np.int64), *found]))
+
+
+def _repeated(pairs: NDArray[np.uint64]) -> NDArray[np.int64]:
+    """Positions (column 1) of the rows whose hash (column 0) repeats."""
+    ordered = np.sort(pairs[:, 0])
+    same = ordered[1:] == ordered[:-1]
+    repeats = np.unique(ordered[1:][same])
+    return pairs[np.isin(pairs[:, 0], repeats), 1].astype(np.int64)
+
+
 def _tally(counts: dict[str, int], placement: pd.Series) -> None:
     """Add the kept firms' placements (``point``, ``code``, ``name``) to ``counts``."""
-    for how, n in placement.value_counts().items():
+    _add(counts, placement.value_counts())
+
+
+def _add(counts: dict[str, int], counted: pd.Series) -> None:
+    """Add the placements' ``value_counts`` to ``counts``."""
+    for how, n in counted.items():
         counts[str(how)] = counts.get(str(how), 0) + int(n)
 
 

@@ -5,13 +5,14 @@ missing id; each rejected row keeps one ``reason`` (the first that applies, in
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from numpy.typing import NDArray
 
 from klastergeo import kbli
@@ -33,6 +34,7 @@ __all__ = [
     "check_rows",
     "sample_outside",
     "sector_lengths",
+    "warm_index",
 ]
 
 #: The ingest engine's one logger (what the batches' de-duplication of messages and the
@@ -153,6 +155,9 @@ class _Sectors:
     codes: pd.Series
     restored: NDArray[np.bool_]
     typed: bool
+    #: the distinct codes as kept, and each row's position among them (None: no sector)
+    distinct: NDArray[np.object_] | None = None
+    position: NDArray[np.intp] | None = None
 
 
 @dataclass(frozen=True)
@@ -198,7 +203,7 @@ class Checked:
             self.ids,
             self.place.lat,
             self.place.lon,
-            self.sectors.codes,
+            self.sectors,
             self.numbers,
             sector_digits,
             self.raw.rows,
@@ -206,9 +211,19 @@ class Checked:
             points,
         )
         if areas is not None:
-            kept["area_code"] = np.asarray(areas.index, dtype=object)[self.place.area_pos[keep]]
+            code = _text_of(pa.array(np.asarray(areas.index, dtype=object), from_pandas=True))
+            kept["area_code"] = _column(
+                code.take(pa.array(self.place.area_pos[keep])) if code is not None else None,
+                lambda: np.asarray(areas.index, dtype=object)[self.place.area_pos[keep]],
+            )
         how = self.place.how
-        kept["placement"] = how[keep] if how is not None else "point"
+        if how is not None:
+            kept["placement"] = how[keep]
+        else:
+            kept["placement"] = _column(
+                pa.repeat(pa.scalar("point", pa.large_string()), len(kept)),
+                lambda: np.full(len(kept), "point", dtype=object),
+            )
         return kept, renamed
 
     def outside(self, reason: NDArray[np.object_]) -> NDArray[np.float64]:
@@ -616,9 +631,8 @@ def _check_sectors(
     )
     long_enough = unique_codes.astype("string").str.len().fillna(0).to_numpy() >= sector_digits
     unique_bad = ~(kbli.is_valid(unique_codes).to_numpy() & long_enough) | unique_ambiguous
-    codes = pd.Series(
-        unique_codes.to_numpy(dtype=object)[position], index=frame.index, dtype=object
-    )
+    as_kept = unique_codes.to_numpy(dtype=object)
+    codes = pd.Series(as_kept[position], index=frame.index, dtype=object)
     restored = unique_restored[position]
     ambiguous = unique_ambiguous[position]
     bad = unique_bad[position]
@@ -641,7 +655,7 @@ def _check_sectors(
         return doubt.where(pd.Series(ambiguous, index=frame.index).loc[rows], plain)
 
     checks.add("invalid_sector", bad, text)
-    return _Sectors(codes, restored, typed)
+    return _Sectors(codes, restored, typed, as_kept, position)
 
 
 def _check_values(
@@ -836,6 +850,25 @@ class Checks:
         return reason, detail
 
 
+def _degrees(areas: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    """The study area's polygons in degrees (the same object while ``areas`` is WGS84)."""
+    if areas.crs is None or areas.crs.is_geographic:
+        return areas.geometry
+    return areas.geometry.to_crs(4326)
+
+
+def warm_index(areas: gpd.GeoDataFrame) -> None:
+    """Build the point index of the study area now (it is kept with the polygons, and
+    processes forked later share it).
+
+    Parameters
+    ----------
+    areas
+        The study area's polygons.
+    """
+    locate_points(np.zeros(1), np.zeros(1), _degrees(areas))
+
+
 def _check_study_area(
     lat: NDArray[np.float64],
     lon: NDArray[np.float64],
@@ -846,11 +879,7 @@ def _check_study_area(
     snap_m: float,
 ) -> tuple[NDArray[np.int64], NDArray[np.bool_], NDArray[np.bool_]]:
     """Locate points in the study area; try the swapped point for those that miss."""
-    geoms = (
-        areas.geometry
-        if areas.crs is None or areas.crs.is_geographic
-        else areas.geometry.to_crs(4326)
-    )
+    geoms = _degrees(areas)
     n = len(lat)
     pos = np.full(n, -1, dtype=np.int64)
     idx = np.flatnonzero(usable)
@@ -872,7 +901,7 @@ def _kept_frame(
     ids: pd.Series,
     lat: NDArray[np.float64],
     lon: NDArray[np.float64],
-    codes: pd.Series,
+    sectors: _Sectors,
     numbers: dict[str, NDArray[np.float64]],
     sector_digits: int,
     rows: NDArray[np.int64],
@@ -882,21 +911,27 @@ def _kept_frame(
     # the area columns that placed a record stay as the file wrote them
     mapped = {v for k, v in vars(cols).items() if v is not None and k not in PLACEMENT_ROLES}
     n_kept = int(keep.sum())
+    index = pd.Index(
+        _column(_kept_text(ids, keep), lambda: ids[keep].to_numpy(dtype=object)),
+        name="record_id",
+    )
     data: dict[str, Any] = {
         "row": rows[keep],
         "lat": lat[keep],
         "lon": lon[keep],
-        "kbli": codes[keep].to_numpy(dtype=object),
-        "sector": kbli.sector_of(codes[keep], digits=sector_digits).to_numpy(dtype=object),
+        **_kept_codes(sectors, keep, sector_digits),
     }
     for role in NUMERIC_ROLES:
         data[role] = numbers[role][keep] if role in numbers else np.full(n_kept, np.nan)
     data["name"] = (
-        frame.loc[keep, cols.name].to_numpy(dtype=object)
+        _column(
+            _kept_text(frame[cols.name], keep),
+            lambda: frame.loc[keep, cols.name].to_numpy(dtype=object),
+        )
         if cols.name
         else np.full(n_kept, None, dtype=object)
     )
-    kept = pd.DataFrame(data, index=pd.Index(ids[keep].to_numpy(dtype=object), name="record_id"))
+    kept = pd.DataFrame(data, index=index)
     # The file's other columns, as read (one take keeps Arrow-backed text as it is). A
     # column named like one of the tool's own is kept as <name>_input, never clobbered.
     # (A GIS file's geometry became lat/lon; a text file's "geometry" column is data.)
@@ -930,3 +965,55 @@ def _kept_frame(
         return kept, renamed
     shapes = firm_points(kept["lon"], kept["lat"])  # none where placed by area
     return gpd.GeoDataFrame(kept, geometry=shapes, crs=4326), renamed
+
+
+def _text_of(array: pa.Array | pa.ChunkedArray) -> pa.Array | None:
+    """Arrow text as one ``large_string`` array; None where the values are not text."""
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if pa.types.is_string(array.type):
+        return array.cast(pa.large_string())
+    return array if pa.types.is_large_string(array.type) else None
+
+
+def _kept_text(values: pd.Series, keep: NDArray[np.bool_]) -> pa.Array | None:
+    """The kept rows of a pandas text column (``str`` or ``string``) as Arrow text, with
+    no copy to Python strings; None for a column of any other type."""
+    if not isinstance(values.dtype, pd.StringDtype):
+        return None
+    text = _text_of(pa.array(values.array, from_pandas=True))
+    return text.filter(pa.array(keep)) if text is not None else None
+
+
+def _column(text: pa.Array | None, objects: Callable[[], NDArray[Any]]) -> Any:
+    """A kept text column as pandas ``str`` straight from Arrow; where the column is not
+    text, or has no value, the Python objects ``objects()`` gives, for pandas to type
+    (as every kept column was built before Arrow)."""
+    if text is None or len(text) == 0 or text.null_count == len(text):
+        return objects()
+    return text.to_pandas().array
+
+
+def _kept_codes(sectors: _Sectors, keep: NDArray[np.bool_], sector_digits: int) -> dict[str, Any]:
+    """The kept rows' KBLI codes and sectors, each decided once per distinct code."""
+    codes = sectors.codes
+    if sectors.distinct is None or sectors.position is None:
+        return {
+            "kbli": codes[keep].to_numpy(dtype=object),
+            "sector": kbli.sector_of(codes[keep], digits=sector_digits).to_numpy(dtype=object),
+        }
+    at = pa.array(sectors.position[keep])
+    distinct = pd.Series(sectors.distinct, dtype=object)
+    sector = kbli.sector_of(distinct, digits=sector_digits).to_numpy(dtype=object)
+    code_text = _text_of(pa.array(sectors.distinct, from_pandas=True))
+    sector_text = _text_of(pa.array(sector, from_pandas=True))
+    return {
+        "kbli": _column(
+            code_text.take(at) if code_text is not None else None,
+            lambda: codes[keep].to_numpy(dtype=object),
+        ),
+        "sector": _column(
+            sector_text.take(at) if sector_text is not None else None,
+            lambda: kbli.sector_of(codes[keep], digits=sector_digits).to_numpy(dtype=object),
+        ),
+    }

@@ -31,6 +31,7 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from klastergeo.errors import ConfigError, ValidationError
+from klastergeo.io.registry import kernels
 
 __all__ = [
     "ACCEPTED",
@@ -182,8 +183,8 @@ def _np(array: pa.Array | pa.ChunkedArray) -> NDArray[Any]:
     return np.asarray(array.to_numpy(zero_copy_only=False))
 
 
-def _text(values: pd.Series | pa.Array) -> pa.Array:
-    """The values as trimmed Arrow text, nulls as ''."""
+def _arrow_strings(values: pd.Series | pa.Array) -> pa.Array:
+    """The values as one Arrow text array, nulls kept."""
     if isinstance(values, pd.Series):
         try:
             array = pa.array(values, from_pandas=True)
@@ -200,7 +201,17 @@ def _text(values: pd.Series | pa.Array) -> pa.Array:
             array = pa.array(
                 pd.Series(values).astype(str).to_numpy(dtype=object), type=pa.large_string()
             )
+    return array
+
+
+def _trimmed(array: pa.Array) -> pa.Array:
+    """Text trimmed of blanks, nulls as ''."""
     return pc.utf8_trim(array.fill_null(""), characters=" \t\r\n\u00a0\u202f")
+
+
+def _text(values: pd.Series | pa.Array) -> pa.Array:
+    """The values as trimmed Arrow text, nulls as ''."""
+    return _trimmed(_arrow_strings(values))
 
 
 def _strings(n: int, value: str) -> NDArray[np.object_]:
@@ -450,7 +461,26 @@ def read_values(
         numbers[bad] = np.nan
         why = np.where(bad, "is not a finite number", "").astype(object)
         return numbers, empty, why, np.zeros(len(numbers), dtype=np.int8)
-    text = _text(values)
+    array = _arrow_strings(values)
+    if not degrees:
+        return _read_text(_trimmed(array), degrees=degrees, decimal=decimal)
+    # the common case in one compiled pass; the rest by the general path below
+    numbers, mark = kernels.decimals(array)
+    rest = np.flatnonzero(mark < 0)
+    n = len(numbers)
+    empty, why, axis = np.zeros(n, dtype=bool), _strings(n, ""), np.zeros(n, dtype=np.int8)
+    if len(rest):
+        taken = _trimmed(_take(array, rest))
+        numbers[rest], empty[rest], why[rest], axis[rest] = _read_text(
+            taken, degrees=degrees, decimal=decimal
+        )
+    return numbers, empty, why, axis
+
+
+def _read_text(
+    text: pa.Array, *, degrees: bool, decimal: str | None
+) -> tuple[NDArray[np.float64], NDArray[np.bool_], NDArray[np.object_], NDArray[np.int8]]:
+    """:func:`read_values` of trimmed text, each value by the general path."""
     n = len(text)
     empty = _empty(text)
     numbers, read = _numbers(text, degrees=degrees, decimal=decimal)

@@ -1,5 +1,7 @@
-"""The batch checks on Dask: the ``check`` stage of :mod:`klastergeo.io.registry.batches` run by
-Dask's threads or processes, or by the workers of a running ``dask.distributed`` cluster.
+"""The batch checks in parallel: the ``check`` stage of :mod:`klastergeo.io.registry.batches`
+run by processes forked on this machine (:func:`check_here`, the default), or on Dask: its
+threads or processes, or the workers of a running ``dask.distributed`` cluster
+(:func:`check_batches`).
 
 What runs where:
 
@@ -29,12 +31,15 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import logging
+import multiprocessing
+import os
 import pickle
 import re
 import socket
 import threading
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,10 +49,19 @@ from typing import Any, Literal, Protocol
 import geopandas as gpd
 
 from klastergeo.errors import ConfigError
+from klastergeo.io.registry.checks import warm_index
 from klastergeo.io.registry.sources import Progress, Source
 from klastergeo.io.registry.validation import BatchCheck, check_batch
 
-__all__ = ["INSTALL_HINT", "check_batches", "reach", "require", "scheduler_kind"]
+__all__ = [
+    "INSTALL_HINT",
+    "LOCAL_WORKERS",
+    "check_batches",
+    "check_here",
+    "reach",
+    "require",
+    "scheduler_kind",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +71,10 @@ INSTALL_HINT = "pip install 'klastergeo[dask]'"
 CONNECT_TIMEOUT_S = 30
 
 Kind = Literal["none", "threads", "processes", "tcp"]
+
+#: Processes that check the batches of a registry on this machine when no scheduler is
+#: given (each holds one batch at a time: about 0.5-1 GB at the default batch size).
+LOCAL_WORKERS = 2
 
 
 class Opened(Protocol):
@@ -194,6 +212,64 @@ def check_batches(
     if kind == "tcp":
         return _on_cluster(scheduler.strip(), registry, anywhere, areas, jobs, tally)
     return _on_dask(kind, scheduler, registry, anywhere, areas, jobs, tally)
+
+
+def check_here(
+    registry: Opened,
+    *,
+    areas: gpd.GeoDataFrame | None,
+    snap_m: float,
+    sector_digits: int,
+    parts: Callable[[int], Path | None],
+    progress: Progress | None = None,
+    places: Any = None,
+    workers: int = LOCAL_WORKERS,
+) -> Iterator[BatchCheck]:
+    """Check every batch of ``registry`` on this machine's cores, without Dask: a pool
+    of ``workers`` processes forked from this one (so the source, the areas and their
+    point index, built here first, are shared, not sent), each reading its batch from
+    the staged file. The checks come back in file order, as the batches were read.
+
+    Parameters
+    ----------
+    registry
+        The registry as opened, staged or Parquet (more than one batch).
+    areas, snap_m, sector_digits, places, parts, progress
+        As for :func:`check_batches`.
+    workers
+        Processes (at most one per core this process may use); with one, or without
+        ``fork`` (Windows, macOS), the batches are checked here one after another.
+
+    Yields
+    ------
+    BatchCheck
+        The check of each batch, in file order.
+    """
+    n = registry.source.n_batches(registry.batch_size)
+    level = logging.getLogger(__package__).getEffectiveLevel()
+    jobs = [
+        _Job(i, _absolute(parts(i)), registry.batch_size, snap_m, sector_digits, places, level,
+             capture=True)
+        for i in range(n)
+    ]  # fmt: skip
+    tally = _Tally(registry.source.n_rows, progress)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    count = min(workers, n, cores or 1)
+    if count < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        for job in jobs:
+            done = _task(registry.source, areas, dataclasses.replace(job, capture=False))
+            tally.add(done)
+            yield done
+        return
+    if areas is not None:
+        warm_index(areas)  # built once, here: the forked processes inherit it
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(
+        count, mp_context=context, initializer=_share, initargs=(registry.source, areas)
+    ) as pool:
+        for done in pool.map(_shared_task, jobs):
+            tally.add(done)
+            yield done
 
 
 @dataclass(frozen=True)
@@ -447,6 +523,18 @@ def _task(source: Source, areas: gpd.GeoDataFrame | Path | None, job: _Job) -> B
             places=job.places,
         )
     return dataclasses.replace(done, messages=tuple(messages)) if messages else done
+
+
+#: What the processes of :func:`check_here` share with the one that forked them.
+_SHARED: dict[str, Any] = {}
+
+
+def _share(source: Source, areas: gpd.GeoDataFrame | None) -> None:
+    _SHARED.update(source=source, areas=areas)
+
+
+def _shared_task(job: _Job) -> BatchCheck:
+    return _task(_SHARED["source"], _SHARED["areas"], job)
 
 
 #: The areas a worker process read from the work folder, by path: read once, and the

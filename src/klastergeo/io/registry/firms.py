@@ -60,19 +60,25 @@ class _Categories:
 
     def __init__(self) -> None:
         self.values: list[Any] = []
-        self.position: dict[Any, int] = {}
+        self.known: pa.Array | None = None  # the same values, as Arrow
 
     def codes(self, column: pa.ChunkedArray) -> NDArray[np.int32]:
         import pyarrow.compute as pc
 
         encoded = pc.dictionary_encode(column).combine_chunks()
-        dictionary = encoded.dictionary.to_pylist()
+        dictionary = encoded.dictionary
         mapping = np.empty(len(dictionary) + 1, dtype=np.int32)
-        for i, value in enumerate(dictionary):  # distinct values only (areas, sectors)
-            if value not in self.position:
-                self.position[value] = len(self.values)
-                self.values.append(value)
-            mapping[i] = self.position[value]
+        known = np.full(len(dictionary), -1, dtype=np.int64)
+        if self.known is not None and len(dictionary):
+            found = pc.index_in(dictionary, value_set=self.known).fill_null(-1)
+            known = np.asarray(found.to_numpy(zero_copy_only=False), dtype=np.int64)
+        new = np.flatnonzero(known < 0)  # in order of first appearance, as they come
+        if len(new):  # distinct values not seen in an earlier part
+            added = dictionary.take(pa.array(new))
+            self.values.extend(added.to_pylist())
+            self.known = added if self.known is None else pa.concat_arrays([self.known, added])
+        known[new] = len(self.values) - len(new) + np.arange(len(new))
+        mapping[:-1] = known
         mapping[-1] = -1
         indices = encoded.indices.to_numpy(zero_copy_only=False)
         indices = np.where(encoded.indices.is_null().to_numpy(zero_copy_only=False), -1, indices)

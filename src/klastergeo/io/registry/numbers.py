@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from klastergeo.errors import ValidationError, preview
-from klastergeo.io.registry import coordinates
+from klastergeo.io.registry import coordinates, kernels
 from klastergeo.io.registry.columns import Columns
 from klastergeo.io.registry.mapping import NUMERIC_ROLES
 from klastergeo.io.registry.reading import NA_TOKENS
@@ -174,11 +174,34 @@ def number_format(
     """
     if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
         return NumberFormat(decimal=".", decided_by="typed")
-    text, empty = _prepare(values)
+    array = _arrow_text(values)
+    n_comma, n_point = _plain_counts(array, coordinate)
+    return _decide(n_comma, n_point, decimal=decimal, fallback=fallback, delimiter=delimiter)
+
+
+def _counts(array: pa.Array, coordinate: bool = False) -> tuple[int, int]:
+    """Values that can only be read with a decimal comma, and with a decimal point."""
+    text = _clean_text(array)
+    empty = _np(pc.is_in(pc.utf8_lower(text), value_set=pa.array(NA_TOKENS)))
     comma, point = _evidence(text, empty, coordinate=coordinate)
-    return _decide(
-        int(comma.sum()), int(point.sum()), decimal=decimal, fallback=fallback, delimiter=delimiter
-    )
+    return int(comma.sum()), int(point.sum())
+
+
+def _plain_counts(array: pa.Array, coordinate: bool) -> tuple[int, int]:
+    """:func:`_counts` in one compiled pass over the plain decimals
+    (:func:`klastergeo.io.registry.kernels.scan`): one mark shows itself, but in an
+    amount ``1.234`` (one to three digits, a mark, three digits) fits both; the other
+    values are looked at one by one."""
+    scanned = kernels.scan(array)
+    mark = scanned.mark
+    shows = ~_three(scanned) if not coordinate else np.ones(len(mark), dtype=bool)
+    n_comma, n_point = int(((mark == 2) & shows).sum()), int(((mark == 1) & shows).sum())
+    rest = np.flatnonzero(mark < 0)
+    if len(rest):
+        taken = array if len(rest) == len(array) else array.take(pa.array(rest))
+        comma, point = _counts(taken, coordinate=coordinate)
+        n_comma, n_point = n_comma + comma, n_point + point
+    return n_comma, n_point
 
 
 def _decide(
@@ -267,8 +290,37 @@ def parse_numbers(
         return numbers, empty, invalid
     if fmt is None:
         fmt = number_format(values, decimal=decimal, delimiter=delimiter)
-    text, empty = _prepare(values)
-    numbers = np.full(len(values), np.nan)
+    # the common case in one compiled pass: digits with at most the column's decimal
+    # mark, or its thousands mark before three digits; the rest as below
+    array = _arrow_text(values)
+    scanned = kernels.scan(array)
+    own = 2 if fmt.decimal == "," else 1
+    grouped = (scanned.mark == 3 - own) & _three(scanned)
+    plain = (scanned.mark == 0) | (scanned.mark == own) | grouped
+    numbers = np.where(plain, scanned.value(grouped), np.nan)
+    empty = np.zeros(len(numbers), dtype=bool)
+    rest = np.flatnonzero(~plain)
+    if len(rest):
+        taken = array if len(rest) == len(array) else array.take(pa.array(rest))
+        numbers[rest], empty[rest], _ = _parse_text(taken, fmt)
+    invalid = ~empty & ~np.isfinite(numbers)
+    numbers[invalid] = np.nan
+    return numbers, empty, invalid
+
+
+def _three(scanned: kernels.Scanned) -> NDArray[np.bool_]:
+    """Values with one to three digits, a mark and three digits (``1.234``): a decimal,
+    or thousands grouped."""
+    return (scanned.whole <= 3) & (scanned.fraction == 3)
+
+
+def _parse_text(
+    array: pa.Array, fmt: NumberFormat
+) -> tuple[NDArray[np.float64], NDArray[np.bool_], NDArray[np.bool_]]:
+    """:func:`parse_numbers` of text (nulls as ''), each value by the general path."""
+    text = _clean_text(array)
+    empty = _np(pc.is_in(pc.utf8_lower(text), value_set=pa.array(NA_TOKENS)))
+    numbers = np.full(len(text), np.nan)
     n_comma = _np(pc.count_substring(text, ","))
     n_dot = _np(pc.count_substring(text, "."))
     if not n_comma.any() and (fmt.decimal == "." or not n_dot.any()):

@@ -42,6 +42,7 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from klastergeo.errors import ValidationError, preview
+from klastergeo.io.registry import kernels
 
 __all__ = [
     "SCAN_ROWS",
@@ -459,6 +460,29 @@ def _np(array: Any) -> NDArray[Any]:
     return np.asarray(array.to_numpy(zero_copy_only=False))
 
 
+def _numbers(text: pa.Array) -> NDArray[np.bool_]:
+    """Cells that are numbers (:data:`_ARROW_NUMBER`): plain decimals found by the
+    compiled scan (:func:`klastergeo.io.registry.kernels.scan`, all of them numbers),
+    the regular expression for the others where the column is mostly numbers."""
+    plain = kernels.scan(text).mark >= 0
+    if plain.sum() * 2 < len(plain):  # a column of words: one pass of the expression
+        return np.asarray(_np(pc.match_substring_regex(text, _ARROW_NUMBER)), dtype=bool)
+    rest = np.flatnonzero(~plain)
+    if len(rest):
+        plain[rest] = _np(pc.match_substring_regex(text.take(pa.array(rest)), _ARROW_NUMBER))
+    return plain
+
+
+def _named(text: pa.Array, name: str) -> NDArray[np.bool_]:
+    """Cells whose text in lower case is ``name`` (the column's header repeated): only
+    cells of its length are lowered (Arrow lowers a character to one character)."""
+    out = np.zeros(len(text), dtype=bool)
+    rows = np.flatnonzero(_np(pc.equal(pc.utf8_length(text), len(name))))
+    if len(rows):
+        out[rows] = _np(pc.equal(pc.utf8_lower(text.take(pa.array(rows))), name))
+    return out
+
+
 def classify_rows(
     frame: pd.DataFrame,
     *,
@@ -508,11 +532,11 @@ def classify_rows(
     for column, name in zip(frame.columns, names, strict=True):
         text = _arrow(frame[column])
         empty = _np(pc.equal(text, ""))
-        number = _np(pc.match_substring_regex(text, _ARROW_NUMBER)) & ~empty
+        number = _numbers(text) & ~empty
         empties[str(column)] = empty
         filled += ~empty
         words += ~empty & ~number
-        repeats += _np(pc.equal(pc.utf8_lower(text), name.strip().lower())) & ~empty
+        repeats += _named(text, name.strip().lower()) & ~empty
         numbered &= empty | _np(pc.match_substring_regex(text, r"^\(\s*\d{1,3}\s*\)$"))
         texts.append(text)
         first = text if first is None else pc.if_else(pc.equal(first, ""), text, first)

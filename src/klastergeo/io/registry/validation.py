@@ -15,9 +15,11 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
-from klastergeo.io.registry import headers, placement, sheets
+from klastergeo.io.registry import headers, kernels, placement, sheets
 from klastergeo.io.registry.checks import REASONS, REPAIRS, Checked, check_rows
 from klastergeo.io.registry.columns import Columns
 from klastergeo.io.registry.mapping import (
@@ -35,8 +37,10 @@ from klastergeo.io.registry.sources import SCRATCH, Source
 
 __all__ = [
     "ValidationReport",
+    "arrow_part",
     "duplicate_keys",
     "find_duplicates",
+    "key_hashes",
     "locate",
     "placements",
     "rejected_frame",
@@ -247,6 +251,34 @@ def duplicate_keys(checked: Checked) -> pd.DataFrame:
     return pd.DataFrame(
         {"lat": checked.place.lat, "lon": checked.place.lon}, index=checked.raw.frame.index
     )
+
+
+def key_hashes(checked: Checked, rows: NDArray[np.bool_]) -> NDArray[np.uint64]:
+    """A 64-bit hash of the duplicate key (:func:`duplicate_keys`) of each row of
+    ``rows``: equal keys, equal hashes (the same in every batch and process), so rows
+    whose hash repeats are the only ones compared.
+
+    Parameters
+    ----------
+    checked
+        The checked records.
+    rows
+        Which rows (the usable ones).
+
+    Returns
+    -------
+    ndarray
+        One ``uint64`` per row of ``rows``.
+    """
+    ids = checked.ids
+    if checked.cols.id is not None and isinstance(ids.dtype, pd.StringDtype):
+        text = pa.array(ids.array, from_pandas=True)
+        if isinstance(text, pa.ChunkedArray):
+            text = text.combine_chunks()
+        if pa.types.is_string(text.type) or pa.types.is_large_string(text.type):
+            return kernels.hash_text(text.filter(pa.array(rows)))
+    keys = duplicate_keys(checked).iloc[np.flatnonzero(rows)]
+    return np.asarray(pd.util.hash_pandas_object(keys, index=False), dtype=np.uint64)
 
 
 def find_duplicates(
@@ -481,12 +513,10 @@ def check_batch(
         "placement",
     )
     if part is not None:
-        kept.to_parquet(part, **SCRATCH)
-    keys = duplicate_keys(checked).iloc[np.flatnonzero(alive)]
-    hashed = pd.util.hash_pandas_object(keys, index=False)
+        pq.write_table(arrow_part(kept), part, **SCRATCH)
     return BatchCheck(
         n_rows=len(raw.frame),
-        hashes=np.asarray(hashed, dtype=np.uint64),
+        hashes=key_hashes(checked, alive),
         positions=raw.frame.index.to_numpy()[alive].astype(np.int64),
         rejected=rejected_frame(raw, reason, detail),
         repaired=checked.repaired(alive),
@@ -498,3 +528,42 @@ def check_batch(
         outside=checked.outside(reason),
         skipped=skipped,
     )
+
+
+def arrow_part(kept: pd.DataFrame) -> pa.Table:
+    """``kept`` as ``pa.Table.from_pandas`` makes it (its ``record_id`` index a column,
+    pandas' metadata included), column by column without a copy where its columns are
+    numbers or pandas ``str`` text: the metadata depends only on their types, so it is
+    taken from the first row (from_pandas over the whole frame spends most of its time
+    looking at values it then passes through unchanged).
+
+    Parameters
+    ----------
+    kept
+        The kept firms of a batch (:meth:`klastergeo.io.registry.checks.Checked.kept`).
+
+    Returns
+    -------
+    pyarrow.Table
+        The table ``pa.Table.from_pandas(kept)`` gives.
+    """
+    plain = all(_plain(kind) for kind in kept.dtypes) and not kept.columns.has_duplicates
+    if not (len(kept) and plain and isinstance(kept.index.dtype, pd.StringDtype)):
+        return pa.Table.from_pandas(kept)
+    schema = pa.Table.from_pandas(kept.iloc[:1]).schema
+    values = [kept[c].array for c in kept.columns]
+    arrays = [  # from_pandas: NaN as null, as pandas writes it
+        pa.array(v if isinstance(v.dtype, pd.StringDtype) else v.to_numpy(), from_pandas=True)
+        for v in [*values, kept.index.array]
+    ]
+    try:
+        return pa.Table.from_arrays(arrays, schema=schema)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError):
+        return pa.Table.from_pandas(kept)
+
+
+def _plain(kind: Any) -> bool:
+    """Numbers, booleans or pandas ``str`` text (no objects, categories or dates)."""
+    if isinstance(kind, pd.StringDtype):
+        return True
+    return isinstance(kind, np.dtype) and kind.kind in "biuf"
