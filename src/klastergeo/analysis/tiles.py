@@ -142,6 +142,22 @@ def halo_mask(
     return inside
 
 
+def boxes_near(boxes: NDArray[np.float64], tile: int, width: float) -> NDArray[np.int64]:
+    """The tiles other than ``tile`` whose boxes meet the box of ``tile`` grown by
+    ``width`` degrees (longitudes modulo 360): those that may hold its halo."""
+    others = np.flatnonzero(np.arange(len(boxes)) != tile)
+    if not np.isfinite(width):
+        return others
+    x0, x1, y0, y1 = (float(v) for v in boxes[tile])
+    b = boxes[others]
+    meets = (b[:, 3] >= y0 - width) & (b[:, 2] <= y1 + width)
+    span = x1 - x0 + 2 * width
+    if span < 360:  # the other box's longitudes, from the grown box's west edge
+        start = (b[:, 0] - (x0 - width)) % 360.0
+        meets &= (start <= span) | (start + (b[:, 1] - b[:, 0]) >= 360.0)
+    return others[meets]
+
+
 def outside_distance(
     lon: ArrayLike, lat: ArrayLike, box: NDArray[np.float64], width: float
 ) -> NDArray[np.float64]:
@@ -227,8 +243,13 @@ class GridTiling:
 
     def halo(self, tile: int, width: float) -> TileFirms:
         """The firms of the other tiles within ``width`` degrees of the box of ``tile``."""
-        near = halo_mask(self.lon, self.lat, self._boxes[tile], width) & (self.tile != tile)
-        return self._firms(np.flatnonzero(near))
+        parts = [
+            self._order[self._start[t] : self._start[t + 1]]
+            for t in boxes_near(self._boxes, tile, width)
+        ]
+        at = np.concatenate([np.zeros(0, dtype=np.int64), *parts])
+        near = halo_mask(self.lon[at], self.lat[at], self._boxes[tile], width)
+        return self._firms(at[near])
 
 
 def tile_sizes(tiling: Tiling) -> pd.Series:

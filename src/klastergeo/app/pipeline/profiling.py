@@ -16,6 +16,7 @@ from klastergeo.analysis import colocation, concentration, diagnosis, pointpatte
 from klastergeo.analysis.geometry import has_point
 from klastergeo.app.config import ColocationOptions, RunConfig
 from klastergeo.app.pipeline._steps import Notes, memory_for
+from klastergeo.app.pipeline.colocation_tiles import measure_by_tiles, point_chunks
 from klastergeo.app.pipeline.counting import lq_column
 from klastergeo.app.pipeline.points import with_points
 from klastergeo.app.pipeline.study import StudyArea
@@ -356,16 +357,17 @@ def _colocation(config: RunConfig, firms: pd.DataFrame, notes: Notes) -> Colocat
             pairs=len(tested) ** 2,
             most=colocation.MAX_ALL_PAIRS,
         )
-    table = colocation.global_clq(
-        lon,
-        lat,
+    # by tiles (a k-d tree per tile and its halo, shared by the global and the local
+    # quotients): the trees and neighbour pairs held are a tile's, not every firm's
+    table, links = measure_by_tiles(
+        point_chunks(lon, lat),
         sectors,
-        permutations=options.permutations,
+        sentra_of,
+        options,
         seed=seed,
-        max_permuted=options.max_permuted_firms,
-        min_firms=options.min_firms,
         pairs="all" if every else "observed",
         also=zip(linked["sector"], linked["related_sector"], strict=True),
+        linkages=linkages,
     )
     table = _marked(table, linked, options.alpha)
     written = table if every else table.loc[table["significant"] | table["linked"]]
@@ -381,19 +383,6 @@ def _colocation(config: RunConfig, firms: pd.DataFrame, notes: Notes) -> Colocat
         "written": "all" if every else "significant and linked",
         "significance": _significance(options, len(firms)),
     }
-    links = colocation.sentra_related(
-        lon,
-        lat,
-        sectors,
-        sentra_of,
-        k=options.k,
-        permutations=options.permutations,
-        seed=seed,
-        alpha=options.alpha,
-        min_firms=options.min_firms,
-        min_related_firms=options.min_related_firms,
-        linkages=linkages,
-    )
     related, missing = links.related, links.missing
     logger.info(
         "co-location: %d of %d sectors tested (min_firms %d); %d sector pairs computed, "
