@@ -1704,7 +1704,7 @@ class _MeanCLQ:
         size = np.bincount(focal_group, minlength=m).astype(np.float64)
         return cls(group * s, weight, size, expected)
 
-    def __call__(self, labels_at: NDArray[np.int64]) -> NDArray[np.float64]:
+    def __call__(self, labels_at: NDArray[np.integer[Any]]) -> NDArray[np.float64]:
         m, s = self.expected.shape
         total = np.bincount(self.slots + labels_at, weights=self.weights, minlength=m * s)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -1750,7 +1750,7 @@ class _Pool:
 
     @classmethod
     def of(
-        cls, codes: NDArray[np.int64], own: NDArray[np.int64], group: NDArray[np.int64]
+        cls, codes: NDArray[np.integer[Any]], own: NDArray[np.int64], group: NDArray[np.int64]
     ) -> _Pool:
         """The pool of the neighbours of sentra ``group``, sentra whose sector is ``own``."""
         n = len(codes)
@@ -1809,7 +1809,7 @@ def _first_of_shuffled(
 
 
 def _own_sector(
-    codes: NDArray[np.int64], group: NDArray[np.int64], m: int, s: int
+    codes: NDArray[np.integer[Any]], group: NDArray[np.int64], m: int, s: int
 ) -> NDArray[np.int64]:
     """The sector of most of each sentra's firms."""
     table = np.bincount(group * s + codes, minlength=m * s).reshape(m, s)
@@ -1819,7 +1819,7 @@ def _own_sector(
 def _related_firms(
     group: NDArray[np.int64],
     firm: NDArray[np.int64],
-    codes: NDArray[np.int64],
+    codes: NDArray[np.integer[Any]],
     m: int,
     s: int,
     n: int,
@@ -1836,7 +1836,7 @@ def _firms_of(
     related: pd.DataFrame,
     names: NDArray[Any],
     sectors: pd.Index,
-    codes: NDArray[np.int64],
+    codes: NDArray[np.integer[Any]],
     n: int,
 ) -> pd.DataFrame:
     """The (sentra, firm) neighbour pairs whose firm's sector is a row of ``related``
@@ -2194,7 +2194,8 @@ class _GlobalTiles:
             return met.astype(np.int64), np.asarray(self.totals[met])
         keys, weights = (np.concatenate(p) for p in zip(*self.totals, strict=True))
         present, inverse = np.unique(keys, return_inverse=True)
-        return present.astype(np.int64), np.bincount(inverse.reshape(-1), weights=weights)
+        summed = np.bincount(inverse.reshape(-1), weights=weights)
+        return present.astype(np.int64), np.asarray(summed, dtype=np.float64)
 
     def graph(self, rank: NDArray[np.int64]) -> _Pairs:
         """Every tile's pairs as one :class:`_Pairs`, firms renumbered by ``rank``."""

@@ -96,9 +96,9 @@ class SpilledTiling:
             record["position"], record["lon"], record["lat"] = positions, lon, lat
             by = np.argsort(tile, kind="stable")
             bounds = np.searchsorted(tile[by], np.arange(len(boxes) + 1))
-            for t in np.flatnonzero(np.diff(bounds)):
-                with out._path(int(t)).open("ab") as handle:
-                    record[by[bounds[t] : bounds[t + 1]]].tofile(handle)
+            for held in np.flatnonzero(np.diff(bounds)):
+                with out._path(int(held)).open("ab") as handle:
+                    record[by[bounds[held] : bounds[held + 1]]].tofile(handle)
         logger.info("co-location: %d firms in %d tiles below %s", n, len(boxes), folder)
         return out
 
