@@ -139,3 +139,29 @@ def test_tiles_spilled_to_files_are_those_in_memory(tmp_path: Path):
         assert np.array_equal(memory.core(t).lat, spilled.core(t).lat)
     options = {"permutations": 9, "max_permuted": 10**7, "k": 8}
     _same(_whole(lon, lat, sector, sentra, **options), _tiled(spilled, sector, sentra, **options))
+
+
+def test_the_pipeline_measures_categories_by_tiles_as_the_whole_set(tmp_path: Path):
+    from klastergeo.app.config import ColocationOptions
+    from klastergeo.app.pipeline.colocation_tiles import measure_by_tiles
+
+    lon, lat, sector, sentra = tiled_firms.firms("market", seed=3)
+    sentra[sentra == "S1"] = ""  # an empty id is no sentra
+    options = ColocationOptions(permutations=9, min_firms=2, k=4)
+    linkages = colocation.read_linkages()
+    table, links = measure_by_tiles(
+        point_chunks(lon, lat), pd.Categorical(sector), pd.Series(pd.Categorical(sentra)),
+        options, seed=5, pairs="observed", also=[("10", "11")], linkages=linkages,
+        scratch=tmp_path,
+    )  # fmt: skip
+    assert list(tmp_path.iterdir()) == []  # the tiles' files are gone
+    whole = colocation.global_clq(
+        lon, lat, sector, permutations=9, pairs="observed", also=[("10", "11")], **OPTIONS
+    )
+    related = colocation.sentra_related(
+        lon, lat, sector, sentra, k=4, permutations=9, linkages=linkages, **OPTIONS
+    )
+    assert set(links.related["sentra_id"]) == {"S0", "S2", "S3", "S4"}
+    pd.testing.assert_frame_equal(whole, table, rtol=1e-9)
+    pd.testing.assert_frame_equal(related.related, links.related, rtol=1e-9)
+    pd.testing.assert_frame_equal(related.missing, links.missing)

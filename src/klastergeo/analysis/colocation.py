@@ -62,6 +62,18 @@ cost about what 60,000 scattered firms cost, with the same quotients as firm by 
 local quotient finds a firm's neighbours as places too (a place's tied firms are one
 entry whatever their number). Distances within :data:`TIE_M` (a micrometre) are tied.
 
+**By tiles.** :func:`tiled_colocation` finds the same neighbours tile by tile
+(:mod:`klastergeo.analysis.tiles`): each tile's firms with a halo of the firms around it,
+one k-d tree for both quotients. A firm's search (its nearest distance, or its k-th, plus
+:data:`TIE_M`) is kept only when it stays inside what the halo is known to hold (a lower
+bound of the distance to any firm beyond it); the others are searched again on a wider
+halo, up to every firm. The global counts and the five sums of the exact moments are
+added tile by tile (a pair whose reverse lies in another tile is matched at the end; each
+place's incoming weight is kept at its first firm, a number per firm); only the
+relabellings (at most ``max_permuted`` firms) hold every pair. The local entries are
+those of the sentra's focal firms. The results are the whole-set functions': the same
+pairs, quotients and, for the same seed, p-values.
+
 **Sectors tested.** With ``min_firms``, sectors with fewer firms get no quotient (their
 firms are still firms and neighbours), and ``pairs="observed"`` gives only the pairs that
 are nearest neighbours at least once (the others have CLQ 0 and p = 1) and those asked

@@ -189,15 +189,14 @@ def measure_by_tiles(
         The run's scratch folder.
     """
     codes, names = colocation.sector_codes(sectors)
-    given = pd.Series(np.asarray(sentra_of, dtype=object))
-    inside = np.flatnonzero((given.notna() & (given.astype(str) != "")).to_numpy())
+    inside, ids = _members(sentra_of)
     with tempfile.TemporaryDirectory(dir=scratch, prefix="colocation-") as folder:
         tiling = SpilledTiling.write(chunks, Path(folder), firms=TILE_FIRMS)
         found = colocation.tiled_colocation(
             tiling,
             codes,
             names,
-            sentra=(inside, given.iloc[inside].to_numpy(dtype=object)),
+            sentra=(inside, ids),
             k=options.k,
             permutations=options.permutations,
             seed=seed,
@@ -211,3 +210,19 @@ def measure_by_tiles(
         )
     assert found.table is not None and found.links is not None
     return found.table, found.links
+
+
+def _members(sentra_of: Any) -> tuple[NDArray[np.int64], NDArray[Any]]:
+    """The positions and sentra ids of the firms in a sentra (an id neither missing nor
+    empty); a categorical is read by its codes, with no text per firm."""
+    values = sentra_of.array if isinstance(sentra_of, pd.Series) else sentra_of
+    if isinstance(values, pd.Categorical):
+        text = np.asarray(values.categories.astype(str), dtype=object)
+        codes = np.asarray(values.codes)
+        named = codes >= 0
+        named[named] = text[codes[named]] != ""
+        inside = np.flatnonzero(named)
+        return inside, text[codes[inside]]
+    given = pd.Series(np.asarray(sentra_of, dtype=object))
+    inside = np.flatnonzero((given.notna() & (given.astype(str) != "")).to_numpy())
+    return inside, given.iloc[inside].to_numpy(dtype=object)
