@@ -137,6 +137,12 @@ def test_tiles_spilled_to_files_are_those_in_memory(tmp_path: Path):
             a, b = memory.halo(t, width), spilled.halo(t, width)
             assert np.array_equal(a.positions, b.positions) and np.array_equal(a.lon, b.lon)
         assert np.array_equal(memory.core(t).lat, spilled.core(t).lat)
+    box = np.array([179.5, 179.9, -0.5, 0.6])  # across the antimeridian once grown
+    for width in (0.05, 0.3, np.inf):
+        a, b = memory.within(box, width), spilled.within(box, width)
+        inside = np.flatnonzero(tiles.halo_mask(lon, lat, box, width))
+        assert np.array_equal(a.positions, inside) and np.array_equal(b.positions, inside)
+    assert (tiles.wrapped(lon[memory.within(box, 0.3).positions]) < 0).any()
     options = {"permutations": 9, "max_permuted": 10**7, "k": 8}
     _same(_whole(lon, lat, sector, sentra, **options), _tiled(spilled, sector, sentra, **options))
 

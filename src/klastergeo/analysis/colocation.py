@@ -104,7 +104,14 @@ from scipy.spatial import cKDTree
 from scipy.stats import norm
 
 from klastergeo._docstrings import fill
-from klastergeo.analysis.tiles import CELL_DEG, TileFirms, Tiling, halo_needed, outside_distance
+from klastergeo.analysis.tiles import (
+    CELL_DEG,
+    TileFirms,
+    Tiling,
+    halo_needed,
+    outside_distance,
+    wrapped,
+)
 from klastergeo.errors import ConfigError, DataError, preview
 
 __all__ = [
@@ -2045,52 +2052,79 @@ def _round(core: TileFirms, halo: TileFirms, n: int) -> _Round:
     )
 
 
-#: A tile's work on one of its trees: given the tree, the core places or firms still to
-#: do (None: the first tree) and each core place's distance to the halo's edge, what is
-#: left, at which core places, and how far their searches reached (metres).
+#: A tile's work on one of its trees: given the tree, what is still to do (positions:
+#: of the places' first firms, or of the focal firms; None on the first tree: the
+#: core's) and each core place's distance to the halo's edge, what is left (positions),
+#: at which places of the tree, and how far their searches reached (metres).
 _Step = Callable[
     [_Round, NDArray[np.int64] | None, NDArray[np.float64]],
     tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]],
 ]
+#: Trees on the searches left of a tile before its last one holds every firm.
+_RETRIES = 3
 
 
 def _tile(tiling: Tiling, tile: int, n: int, least: int, steps: list[_Step]) -> int:
-    """Run ``steps`` on the trees of ``tile``, its halo growing (four times, or as far
-    as the searches left reached) until each step is done; the trees built."""
+    """Run ``steps`` on the trees of ``tile``: first its firms and a halo of
+    :data:`~klastergeo.analysis.tiles.CELL_DEG`; then, for the searches that went
+    beyond what the halo holds (far neighbours), their places and every firm within
+    the reach found (an upper bound of the true one) of them, until each step is done.
+    Gives the number of trees built."""
     core = tiling.core(tile)
     if not len(core):
         return 0
-    box = tiling.boxes[tile]
-    width = CELL_DEG
+    box, width = tiling.boxes[tile], CELL_DEG
+    halo = tiling.halo(tile, width)
+    while len(core) + len(halo) < min(n, least) and np.isfinite(width):
+        width = width * 4 if width < 360 else np.inf  # too few firms to search among
+        halo = tiling.halo(tile, width)
     todo: list[NDArray[np.int64] | None] = [None] * len(steps)
     rounds = 0
     while True:
-        halo = tiling.halo(tile, width)
-        if len(core) + len(halo) < min(n, least) and np.isfinite(width):
-            width = width * 4 if width < 360 else np.inf  # too few firms to search among
-            continue
         now = _round(core, halo, n)
         rounds += 1
         lead_local = now.places.firm(np.arange(now.core))
         bound = outside_distance(now.lon[lead_local], now.lat[lead_local], box, width)
         if now.everything:
             bound = np.full(now.core, np.inf)
-        lats, reaches = [], []
+        places, reaches = [np.zeros(0, dtype=np.int64)], [np.zeros(0)]
         for i, step in enumerate(steps):
             given = todo[i]
             if given is not None and not len(given):
                 continue
-            left, at, reach = step(now, given, bound)
-            todo[i] = left
-            lats.append(now.lat[now.places.firm(at)])
+            todo[i], at, reach = step(now, given, bound)
+            places.append(at)
             reaches.append(reach)
-        lat, reach = np.concatenate(lats), np.concatenate(reaches)
-        if not len(reach):
+        at, reach = np.concatenate(places), np.concatenate(reaches)
+        if not len(at):
             return rounds
-        need = halo_needed(lat, reach + TIE_M + 2 * _SAFE_M)
-        width = max(4 * width, need * 1.01 + 1e-9) if np.isfinite(need) else np.inf
-        if width > 360:
-            width = np.inf
+        lead_local = now.places.firm(at)
+        x, y = wrapped(now.lon[lead_local]), now.lat[lead_local]
+        box = np.array([x.min(), x.max(), y.min(), y.max()])
+        need = halo_needed(y, reach + TIE_M + 2 * _SAFE_M)
+        width = need * 1.05 + 1e-9 if np.isfinite(need) and rounds <= _RETRIES else np.inf
+        core = _place_firms(now, np.unique(at))
+        every = tiling.within(box, width)
+        other = ~np.isin(every.positions, core.positions)
+        halo = TileFirms(every.positions[other], every.lon[other], every.lat[other])
+
+
+def _place_firms(now: _Round, places: NDArray[np.int64]) -> TileFirms:
+    """The firms of ``places`` of the tree ``now``, by position."""
+    if now.places.order is None or now.places.start is None:
+        local = places
+    else:
+        many = now.size[places]
+        within = np.arange(int(many.sum())) - np.repeat(np.cumsum(many) - many, many)
+        local = now.places.order[np.repeat(now.places.start[places], many) + within]
+    local = local[np.argsort(now.positions[local])]
+    return TileFirms(now.positions[local], now.lon[local], now.lat[local])
+
+
+def _place_of_lead(now: _Round, leads: NDArray[np.int64]) -> NDArray[np.int64]:
+    """The core places of ``now`` whose first firms are at ``leads`` (positions)."""
+    order = np.argsort(now.lead[: now.core])
+    return np.asarray(order[np.searchsorted(now.lead[: now.core][order], leads)])
 
 
 class _GlobalTiles:
@@ -2116,16 +2150,18 @@ class _GlobalTiles:
         self, now: _Round, given: NDArray[np.int64] | None, bound: NDArray[np.float64]
     ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
         if given is None:
-            given = np.arange(now.core)
+            sources = np.arange(now.core)
             shared = now.size[: now.core] > 1
             self.multi.append((now.lead[: now.core][shared], now.size[: now.core][shared]))
-        src, dst, w, done, reach = _nearest(now.places, now.tree, given)
+        else:
+            sources = _place_of_lead(now, given)
+        src, dst, w, done, reach = _nearest(now.places, now.tree, sources)
         ok = (reach + TIE_M + _SAFE_M < bound[done]) | now.everything
         accepted = np.zeros(len(now.places.xyz), dtype=bool)
         accepted[done[ok]] = True
         keep = accepted[src]
         self._add(now, src[keep].astype(np.int64), dst[keep].astype(np.int64), w[keep], accepted)
-        return done[~ok], done[~ok], reach[~ok]
+        return now.lead[done[~ok]], done[~ok], reach[~ok]
 
     def _add(
         self,
@@ -2244,10 +2280,12 @@ class _LocalTiles:
     def __call__(
         self, now: _Round, given: NDArray[np.int64] | None, bound: NDArray[np.float64]
     ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+        core = now.positions[: now.core_firms]  # sorted
         if given is None:
-            core = now.positions[: now.core_firms]
             at = np.minimum(np.searchsorted(self.focal, core), max(len(self.focal) - 1, 0))
             given = np.flatnonzero(self.focal[at] == core) if len(self.focal) else at[:0]
+        else:
+            given = np.searchsorted(core, given)
         of = np.arange(len(now.positions)) if now.places.of is None else now.places.of
         home = of[given]
         found, band = _around_on(now.places, now.tree, self.k, home)
@@ -2267,7 +2305,7 @@ class _LocalTiles:
                 now.places.order[np.repeat(now.places.start[used], many) + within]
             ]
         self.met.append((now.lead[used], now.lon[lead_local], now.lat[lead_local], many, firms))
-        return given[~ok], home[~ok], band[~ok]
+        return now.positions[given[~ok]], home[~ok], band[~ok]
 
     def neighbours(
         self,

@@ -79,6 +79,10 @@ class Tiling(Protocol):
         (every other firm when ``width`` is infinite)."""
         ...
 
+    def within(self, box: NDArray[np.float64], width: float) -> TileFirms:
+        """Every firm within ``width`` degrees of ``box`` (``lon0, lon1, lat0, lat1``)."""
+        ...
+
 
 def wrapped(lon: ArrayLike) -> NDArray[np.float64]:
     """Longitudes in [-180, 180)."""
@@ -142,20 +146,28 @@ def halo_mask(
     return inside
 
 
-def boxes_near(boxes: NDArray[np.float64], tile: int, width: float) -> NDArray[np.int64]:
-    """The tiles other than ``tile`` whose boxes meet the box of ``tile`` grown by
-    ``width`` degrees (longitudes modulo 360): those that may hold its halo."""
-    others = np.flatnonzero(np.arange(len(boxes)) != tile)
+def boxes_meeting(
+    boxes: NDArray[np.float64], box: NDArray[np.float64], width: float
+) -> NDArray[np.int64]:
+    """The tiles whose boxes meet ``box`` grown by ``width`` degrees (longitudes modulo
+    360): those that may hold firms in it."""
+    every = np.arange(len(boxes))
     if not np.isfinite(width):
-        return others
-    x0, x1, y0, y1 = (float(v) for v in boxes[tile])
-    b = boxes[others]
-    meets = (b[:, 3] >= y0 - width) & (b[:, 2] <= y1 + width)
+        return every
+    x0, x1, y0, y1 = (float(v) for v in box)
+    meets = (boxes[:, 3] >= y0 - width) & (boxes[:, 2] <= y1 + width)
     span = x1 - x0 + 2 * width
     if span < 360:  # the other box's longitudes, from the grown box's west edge
-        start = (b[:, 0] - (x0 - width)) % 360.0
-        meets &= (start <= span) | (start + (b[:, 1] - b[:, 0]) >= 360.0)
-    return others[meets]
+        start = (boxes[:, 0] - (x0 - width)) % 360.0
+        meets &= (start <= span) | (start + (boxes[:, 1] - boxes[:, 0]) >= 360.0)
+    return every[meets]
+
+
+def boxes_near(boxes: NDArray[np.float64], tile: int, width: float) -> NDArray[np.int64]:
+    """The tiles other than ``tile`` whose boxes meet the box of ``tile`` grown by
+    ``width`` degrees: those that may hold its halo."""
+    near = boxes_meeting(boxes, boxes[tile], width)
+    return near[near != tile]
 
 
 def outside_distance(
@@ -250,6 +262,15 @@ class GridTiling:
         at = np.concatenate([np.zeros(0, dtype=np.int64), *parts])
         near = halo_mask(self.lon[at], self.lat[at], self._boxes[tile], width)
         return self._firms(at[near])
+
+    def within(self, box: NDArray[np.float64], width: float) -> TileFirms:
+        """Every firm within ``width`` degrees of ``box``."""
+        parts = [
+            self._order[self._start[t] : self._start[t + 1]]
+            for t in boxes_meeting(self._boxes, box, width)
+        ]
+        at = np.concatenate([np.zeros(0, dtype=np.int64), *parts])
+        return self._firms(at[halo_mask(self.lon[at], self.lat[at], box, width)])
 
 
 def tile_sizes(tiling: Tiling) -> pd.Series:

@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 from klastergeo.analysis import colocation
 from klastergeo.analysis.tiles import (
     TileFirms,
+    boxes_meeting,
     boxes_near,
     cell_of,
     halo_mask,
@@ -138,6 +139,16 @@ class SpilledTiling:
 
         def near() -> Iterator[NDArray[np.void]]:
             for t in boxes_near(self._boxes, tile, width):
+                records = self._read(int(t))
+                yield records[halo_mask(records["lon"], records["lat"], box, width)]
+
+        return self._firms(near())
+
+    def within(self, box: NDArray[np.float64], width: float) -> TileFirms:
+        """Every firm within ``width`` degrees of ``box``."""
+
+        def near() -> Iterator[NDArray[np.void]]:
+            for t in boxes_meeting(self._boxes, box, width):
                 records = self._read(int(t))
                 yield records[halo_mask(records["lon"], records["lat"], box, width)]
 
