@@ -2345,6 +2345,14 @@ def sector_codes(labels: ArrayLike) -> tuple[NDArray[np.integer[Any]], pd.Index]
     >>> codes.tolist(), sectors.tolist(), codes.dtype.name
     ([1, 0, 1], ['16', '31'], 'int16')
     """
+    cat = _categorical(labels)
+    if cat is not None and not (cat.codes < 0).any():
+        # a code per firm in the categorical's own small type, ranked by a small table
+        names = np.asarray(cat.categories.astype(str), dtype=object)
+        rank = _ranks(names)
+        if rank is not None:
+            table = _small(rank, max(len(names), 1))
+            return table[cat.codes], pd.Index(names[np.argsort(rank)], name="sector")
     codes, sectors = _labels(labels)
     return _small(codes, max(len(sectors), 1)), sectors
 
@@ -2412,7 +2420,7 @@ def tiled_colocation(
         remap = np.full(len(sectors), width - 1, dtype=np.int64)
         remap[tested] = np.arange(width - 1)
         keep = bool(permutations) and n <= max_permuted
-        acc = _GlobalTiles(_small(remap[code], width), width, keep=keep)
+        acc = _GlobalTiles(_small(remap, width)[code], width, keep=keep)
         steps.append(acc)
     focus = _focus(code, len(sectors), sentra, k, n)
     if focus is not None:
