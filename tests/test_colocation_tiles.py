@@ -171,3 +171,19 @@ def test_the_pipeline_measures_categories_by_tiles_as_the_whole_set(tmp_path: Pa
     pd.testing.assert_frame_equal(whole, table, rtol=1e-9)
     pd.testing.assert_frame_equal(related.related, links.related, rtol=1e-9)
     pd.testing.assert_frame_equal(related.missing, links.missing)
+
+
+def test_sector_codes_are_the_sorted_sectors_and_need_every_sector():
+    from klastergeo.errors import DataError
+
+    rng = np.random.default_rng(4)
+    text = rng.choice(["46", "10", "31", "16"], 3_000_000)  # more than a million: chunks
+    given = pd.Categorical(text, categories=["99", "46", "31", "16", "10"])  # 99 unused
+    codes, sectors = colocation.sector_codes(pd.Series(given))
+    assert codes.dtype == np.int16 and sectors.tolist() == ["10", "16", "31", "46"]
+    assert np.array_equal(sectors[codes], text)
+    plain, names = colocation.sector_codes(text)
+    assert np.array_equal(plain, codes) and names.equals(sectors)
+    for missing in (pd.Categorical(["10", None, "16"]), np.array(["10", None], dtype=object)):
+        with pytest.raises(DataError, match="1 labels are missing"):
+            colocation.sector_codes(missing)

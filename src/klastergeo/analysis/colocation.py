@@ -2344,15 +2344,37 @@ def sector_codes(labels: ArrayLike) -> tuple[NDArray[np.integer[Any]], pd.Index]
     >>> codes, sectors = sector_codes(["31", "16", "31"])
     >>> codes.tolist(), sectors.tolist(), codes.dtype.name
     ([1, 0, 1], ['16', '31'], 'int16')
+
+    Raises
+    ------
+    DataError
+        A firm has no sector.
     """
-    cat = _categorical(labels)
-    if cat is not None and not (cat.codes < 0).any():
-        # a code per firm in the categorical's own small type, ranked by a small table
-        names = np.asarray(cat.categories.astype(str), dtype=object)
+    values = labels.array if isinstance(labels, pd.Series) else labels
+    if isinstance(values, pd.Categorical):
+        # the categorical's own small codes, read a million at a time (pandas' removal
+        # of unused categories makes int64 copies of every code), ranked by a table
+        raw = np.asarray(values.codes)
+        used = np.zeros(len(values.categories), dtype=bool)
+        least = 0
+        for start in range(0, len(raw), 1 << 20):
+            seen = np.unique(raw[start : start + (1 << 20)])
+            least = min(least, int(seen.min(initial=0)))
+            used[seen[seen >= 0]] = True
+        if least < 0:
+            missing = np.flatnonzero(raw < 0)
+            raise DataError(
+                f"co-location needs a sector for every firm: {len(missing)} labels are "
+                f"missing (rows {preview(missing.tolist(), quote=False)})"
+            )
+        names = np.asarray(values.categories.astype(str), dtype=object)[used]
         rank = _ranks(names)
         if rank is not None:
-            table = _small(rank, max(len(names), 1))
-            return table[cat.codes], pd.Index(names[np.argsort(rank)], name="sector")
+            table = np.full(len(used), -1, dtype=np.int64)
+            table[used] = rank
+            small = _small(table, max(len(names), 1))
+            return small[raw], pd.Index(names[np.argsort(rank)], name="sector")
+    _check_firms(np.zeros(np.shape(labels)[0]), np.zeros(np.shape(labels)[0]), labels)
     codes, sectors = _labels(labels)
     return _small(codes, max(len(sectors), 1)), sectors
 
