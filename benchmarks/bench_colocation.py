@@ -17,6 +17,11 @@ Tied coordinates: ``python benchmarks/bench_colocation.py --tied 60000`` times o
 on that many firms at one point (a market building) among 3,000 firms scattered over 50 km,
 20 sectors and a sentra of 50 firms inside the market (firm by firm, the ties of one
 point made the global quotient quadratic in them: 77 s and 2.8 GB for 6,000).
+
+Tiles: ``python benchmarks/bench_colocation.py --tiles [--firms 26700000] [--repeat 2]``
+times the whole-set functions against the pipeline's path
+(:func:`~klastergeo.analysis.colocation.tiled_colocation` on points spilled to a file per
+tile), alternately, each in a process of its own, with the peak memory above the inputs.
 """
 
 from __future__ import annotations

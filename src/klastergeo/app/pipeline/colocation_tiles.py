@@ -234,6 +234,7 @@ def _members(sentra_of: Any) -> tuple[NDArray[np.int64], NDArray[Any]]:
         named[named] = text[codes[named]] != ""
         inside = np.flatnonzero(named)
         return inside, text[codes[inside]]
-    given = pd.Series(np.asarray(sentra_of, dtype=object))
-    inside = np.flatnonzero((given.notna() & (given.astype(str) != "")).to_numpy())
-    return inside, given.iloc[inside].to_numpy(dtype=object)
+    given = np.asarray(sentra_of, dtype=object)
+    inside = np.flatnonzero(pd.notna(given))  # text only for the firms with an id
+    named = pd.Series(given[inside]).astype(str).to_numpy() != ""
+    return inside[named], given[inside[named]]
