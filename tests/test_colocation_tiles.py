@@ -187,3 +187,28 @@ def test_sector_codes_are_the_sorted_sectors_and_need_every_sector():
     for missing in (pd.Categorical(["10", None, "16"]), np.array(["10", None], dtype=object)):
         with pytest.raises(DataError, match="1 labels are missing"):
             colocation.sector_codes(missing)
+
+
+def test_the_store_gives_the_points_part_by_part_in_the_order_of_the_pointed_firms(
+    tmp_path: Path,
+):
+    from types import SimpleNamespace
+
+    from klastergeo.app.pipeline.colocation_tiles import store_chunks
+    from klastergeo.io.registry.firms import FirmStore
+
+    lon, lat, _, _ = tiled_firms.firms("market", seed=4)
+    lon, lat = lon.copy(), lat.copy()
+    lon[::7] = np.nan  # placed by their area: no point
+    frame = pd.DataFrame({"lon": lon, "lat": lat})
+    store = FirmStore(SimpleNamespace(memory=frame, parts=(), order=["lon", "lat"]))
+    pointed = np.isfinite(lon)
+    parts = list(store_chunks(store)())
+    positions = np.concatenate([p for p, _, _ in parts])
+    assert np.array_equal(positions, np.arange(pointed.sum()))
+    assert np.array_equal(np.concatenate([x for _, x, _ in parts]), lon[pointed])
+    spilled = SpilledTiling.write(store_chunks(store), tmp_path, firms=400)
+    memory = tiles.GridTiling(lon[pointed], lat[pointed], firms=400)
+    assert spilled.n == pointed.sum() and np.array_equal(spilled.boxes, memory.boxes)
+    for t in range(len(memory.boxes)):
+        assert np.array_equal(spilled.core(t).positions, memory.core(t).positions)

@@ -31,8 +31,16 @@ from klastergeo.analysis.tiles import (
 
 if TYPE_CHECKING:
     from klastergeo.app.config import ColocationOptions
+    from klastergeo.io.registry.firms import FirmStore
 
-__all__ = ["RECORD", "TILE_FIRMS", "SpilledTiling", "measure_by_tiles", "point_chunks"]
+__all__ = [
+    "RECORD",
+    "TILE_FIRMS",
+    "SpilledTiling",
+    "measure_by_tiles",
+    "point_chunks",
+    "store_chunks",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -238,3 +246,27 @@ def _members(sentra_of: Any) -> tuple[NDArray[np.int64], NDArray[Any]]:
     inside = np.flatnonzero(pd.notna(given))  # text only for the firms with an id
     named = pd.Series(given[inside]).astype(str).to_numpy() != ""
     return inside[named], given[inside[named]]
+
+
+def store_chunks(store: FirmStore) -> Chunks:
+    """The firms of ``store`` that have a point, part by part, as :data:`Chunks`: their
+    positions among those firms (the order of :func:`~.points.with_points`), longitudes
+    and latitudes; only a part's coordinates are read at a time.
+
+    Parameters
+    ----------
+    store
+        The kept firms (Parquet parts, or a frame read whole).
+    """
+
+    def chunks() -> Iterator[tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]]:
+        done = 0
+        for _, part in store.parts(columns=["lon", "lat"]):
+            lon = part["lon"].to_numpy(dtype=np.float64, na_value=np.nan)
+            lat = part["lat"].to_numpy(dtype=np.float64, na_value=np.nan)
+            found = np.isfinite(lon) & np.isfinite(lat)
+            many = int(found.sum())
+            yield np.arange(done, done + many, dtype=np.int64), lon[found], lat[found]
+            done += many
+
+    return chunks
