@@ -2130,12 +2130,19 @@ def _place_of_lead(now: _Round, leads: NDArray[np.int64]) -> NDArray[np.int64]:
 class _GlobalTiles:
     """The global quotient's nearest-neighbour pairs, tile by tree (a :data:`_Step`):
     their sector-pair counts and the graph's sums of :class:`_GraphSums`, and, when the
-    firms are relabelled (``keep``), the pairs themselves. ``mine`` is every firm's
-    tested sector (``width - 1``: untested)."""
+    firms are relabelled (``keep``), the pairs themselves. ``codes`` is every firm's
+    sector and ``tested`` each sector's tested code (``width - 1``: untested)."""
 
-    def __init__(self, mine: NDArray[np.integer[Any]], width: int, *, keep: bool) -> None:
-        n = len(mine)
-        self.mine, self.width, self.keep = mine, width, keep
+    def __init__(
+        self,
+        codes: NDArray[np.integer[Any]],
+        tested: NDArray[np.integer[Any]],
+        width: int,
+        *,
+        keep: bool,
+    ) -> None:
+        n = len(codes)
+        self.codes, self.tested, self.width, self.keep = codes, tested, width, keep
         self.dense = width * width <= _DENSE_PAIRS
         self.totals: Any = np.zeros(width * width) if self.dense else []
         self.sums = dict.fromkeys(("w_total", "w_sq", "shared_source", "mutual", "chain"), 0.0)
@@ -2198,21 +2205,23 @@ class _GlobalTiles:
         )
         away = ~accepted[dst]
         self.open.append((now.lead[src[away]], now.lead[dst[away]], w[away], firms[away]))
-        graph = _pairs(now.places, src, dst, w)
-        graph = dataclasses.replace(
-            graph,
-            rows=now.positions[graph.rows],
-            cols=now.positions[graph.cols],
-            members=now.positions[graph.members],
-        )
-        keys, weights = _sector_pairs(self.mine, graph, self.width)
+        graph = _pairs(now.places, src, dst, w)  # firms of the tree
+        mine = self.tested[self.codes[now.positions]]  # the tree's tested sectors
+        keys, weights = _sector_pairs(mine, graph, self.width)
         if self.dense:
             self.totals += np.bincount(keys, weights=weights, minlength=self.width**2)
         else:
             present, inverse = np.unique(keys, return_inverse=True)
             self.totals.append((present, np.bincount(inverse.reshape(-1), weights=weights)))
         if self.keep:
-            self.graphs.append(graph)
+            self.graphs.append(
+                dataclasses.replace(
+                    graph,
+                    rows=now.positions[graph.rows],
+                    cols=now.positions[graph.cols],
+                    members=now.positions[graph.members],
+                )
+            )
 
     def graph_sums(self, n: int) -> _GraphSums:
         """The sums of every tile's pairs (:class:`_GraphSums`)."""
@@ -2442,7 +2451,7 @@ def tiled_colocation(
         remap = np.full(len(sectors), width - 1, dtype=np.int64)
         remap[tested] = np.arange(width - 1)
         keep = bool(permutations) and n <= max_permuted
-        acc = _GlobalTiles(_small(remap, width)[code], width, keep=keep)
+        acc = _GlobalTiles(code, _small(remap, width), width, keep=keep)
         steps.append(acc)
     focus = _focus(code, len(sectors), sentra, k, n)
     if focus is not None:
@@ -2457,6 +2466,8 @@ def tiled_colocation(
         counts = every[tested].astype(np.float64)
         options = (permutations, seed, max_permuted, pairs, also)
         table = _tiled_table(acc, tiling, code, remap, names, counts, options)
+        steps.remove(acc)
+        acc = None  # its weight per firm is not needed for the sentra's tables
     links = None
     if sentra is not None:
         links = SentraLinks(_empty_related(), _empty_missing(), _empty_firms())
