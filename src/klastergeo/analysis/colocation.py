@@ -66,13 +66,14 @@ entry whatever their number). Distances within :data:`TIE_M` (a micrometre) are 
 (:mod:`klastergeo.analysis.tiles`): each tile's firms with a halo of the firms around it,
 one k-d tree for both quotients. A firm's search (its nearest distance, or its k-th, plus
 :data:`TIE_M`) is kept only when it stays inside what the halo is known to hold (a lower
-bound of the distance to any firm beyond it); the others are searched again on a wider
-halo, up to every firm. The global counts and the five sums of the exact moments are
-added tile by tile (a pair whose reverse lies in another tile is matched at the end; each
-place's incoming weight is kept at its first firm, a number per firm); only the
-relabellings (at most ``max_permuted`` firms) hold every pair. The local entries are
-those of the sentra's focal firms. The results are the whole-set functions': the same
-pairs, quotients and, for the same seed, p-values.
+bound of the distance to any firm beyond it); the others are searched again among
+every firm within the radius first found (an upper bound of the true one). The global
+counts and the five sums of the exact moments are added tile by tile (a pair whose
+reverse lies in another tile is matched at the end; each place's incoming weight is kept
+at its first firm, a number per firm); only the relabellings (at most
+``max_permuted`` firms) hold every pair. The local entries are those of the sentra's
+focal firms. The results are the whole-set functions': the same pairs, quotients and,
+for the same seed, p-values.
 
 **Sectors tested.** With ``min_firms``, sectors with fewer firms get no quotient (their
 firms are still firms and neighbours), and ``pairs="observed"`` gives only the pairs that
@@ -2408,10 +2409,11 @@ def tiled_colocation(
 ) -> TiledColocation:
     """The global quotients (:func:`global_clq`) and each sentra's related industries
     (:func:`sentra_related`) of firms cut into tiles: one k-d tree per tile and its
-    halo (:mod:`klastergeo.analysis.tiles`), shared by both, the halo grown until every
-    firm's search is inside it. The coordinates, trees and neighbour pairs held at a
-    time are a tile's; the results are those of the whole-set functions (the same
-    pairs and quotients; the same p-values for the same seed).
+    halo (:mod:`klastergeo.analysis.tiles`), shared by both; a search that may reach
+    beyond the halo is done again among every firm within its radius. The
+    coordinates, trees and neighbour pairs held at a time are a tile's; the results
+    are those of the whole-set functions (the same pairs and quotients; the same
+    p-values for the same seed).
 
     Parameters
     ----------

@@ -8,7 +8,8 @@ degrees of its box (longitudes modulo 360). :func:`outside_distance` gives, for 
 of the core, a lower bound of the distance (chord metres, as
 :mod:`klastergeo.analysis.colocation` measures) to any firm outside the box grown by the
 halo, so a neighbour search on core and halo is known exact for the points whose search
-radius stays below it; the others ask for a wider halo.
+radius stays below it; the others are searched again among every firm within the
+radius found (:meth:`Tiling.within`).
 
 :class:`GridTiling` holds the tiles of firms in memory (arrays); the pipeline's spill
 files give the same tiles part by part (:class:`Tiling` is what both offer).
