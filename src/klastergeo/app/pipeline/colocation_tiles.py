@@ -49,7 +49,7 @@ RECORD = np.dtype([("position", "<i8"), ("lon", "<f8"), ("lat", "<f8")])
 #: Firms per tile, about (a tile's tree, halo and pairs: some 100 MB at this size).
 TILE_FIRMS = 500_000
 #: Firms read from a frame at a time.
-CHUNK = 1 << 20
+CHUNK = 1 << 18
 
 #: The firms, part by part: (positions, longitudes, latitudes), a fresh pass per call.
 Chunks = Callable[[], Iterable[tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]]]
@@ -86,15 +86,14 @@ class SpilledTiling:
             Firms per tile, about.
         """
         folder.mkdir(parents=True, exist_ok=True)
-        seen: list[pd.Series] = []
+        cells, counts = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         n = 0
-        for _, lon, lat in chunks():  # pass 1: firms per grid cell
-            seen.append(pd.Series(cell_of(lon, lat)).value_counts())
+        for _, lon, lat in chunks():  # pass 1: firms per grid cell, a running count
+            here, many = np.unique(cell_of(lon, lat), return_counts=True)
+            cells, at = np.unique(np.concatenate([cells, here]), return_inverse=True)
+            counts = np.bincount(at.reshape(-1), np.concatenate([counts, many]))
+            counts = counts.astype(np.int64)
             n += len(lon)
-        total = pd.concat(seen).groupby(level=0).sum() if seen else pd.Series(dtype=np.int64)
-        cells = total.index.to_numpy(dtype=np.int64)
-        order = np.argsort(cells)
-        cells, counts = cells[order], total.to_numpy(dtype=np.int64)[order]
         tile_of, boxes = plan_tiles(cells, counts, max(int(firms), 1))
         out = cls(folder, boxes, n)
         for t in range(len(boxes)):
