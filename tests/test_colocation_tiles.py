@@ -212,3 +212,21 @@ def test_the_store_gives_the_points_part_by_part_in_the_order_of_the_pointed_fir
     assert spilled.n == pointed.sum() and np.array_equal(spilled.boxes, memory.boxes)
     for t in range(len(memory.boxes)):
         assert np.array_equal(spilled.core(t).positions, memory.core(t).positions)
+
+
+def test_the_sentra_alone_or_no_sentra():
+    lon, lat, sector, sentra = tiled_firms.firms("lattice", seed=1)
+    codes, names = colocation.sector_codes(sector)
+    tiling = tiles.GridTiling(lon, lat, firms=300)
+    alone = colocation.tiled_colocation(
+        tiling, codes, names, sentra=tiled_firms.members(sentra), globally=False,
+        permutations=9, **OPTIONS,
+    )  # fmt: skip
+    whole = colocation.sentra_related(lon, lat, sector, sentra, permutations=9, **OPTIONS)
+    assert alone.table is None
+    pd.testing.assert_frame_equal(whole.related, alone.links.related, rtol=1e-9)
+    none = colocation.tiled_colocation(tiling, codes, names, permutations=0, **OPTIONS)
+    assert none.links is None and "p_value" not in none.table
+    pd.testing.assert_frame_equal(
+        none.table, colocation.global_clq(lon, lat, sector, permutations=0, **OPTIONS), rtol=1e-9
+    )
