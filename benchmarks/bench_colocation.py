@@ -17,6 +17,11 @@ Tied coordinates: ``python benchmarks/bench_colocation.py --tied 60000`` times o
 on that many firms at one point (a market building) among 3,000 firms scattered over 50 km,
 20 sectors and a sentra of 50 firms inside the market (firm by firm, the ties of one
 point made the global quotient quadratic in them: 77 s and 2.8 GB for 6,000).
+
+Tiles: ``python benchmarks/bench_colocation.py --tiles [--firms 26700000] [--repeat 2]``
+times the whole-set functions against the pipeline's path
+(:func:`~klastergeo.analysis.colocation.tiled_colocation` on points spilled to a file per
+tile), alternately, each in a process of its own, with the peak memory above the inputs.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import resource
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -108,6 +114,88 @@ def ours(firms: int, permutations: int, at_one_point: int = 0) -> dict[str, floa
     }
 
 
+def _inputs_held() -> float:
+    """Forget the peak memory so far (the inputs' making: ``clear_refs`` 5 resets
+    ``VmHWM``) and give the memory held now (the inputs), MB."""
+    Path("/proc/self/clear_refs").write_text("5")
+    return _rss_mb("VmRSS")
+
+
+def _rss_mb(field: str) -> float:
+    """This process's resident memory (``VmRSS``) or its peak (``VmHWM``), MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def whole(firms: int, permutations: int) -> dict[str, float]:
+    """The whole-set functions (one k-d tree over every firm), with the peak memory
+    above that of the inputs."""
+    from klastergeo.analysis import colocation
+
+    lon, lat, labels, sentra = synthetic(firms)
+    labels = pd.Categorical(labels)  # as the pipeline holds sectors
+    base = _inputs_held()
+    start = time.perf_counter()
+    table = colocation.global_clq(lon, lat, labels, permutations=permutations)
+    middle = time.perf_counter()
+    links = colocation.sentra_related(
+        lon, lat, labels, sentra, permutations=permutations,
+        linkages=colocation.read_linkages(),
+    )  # fmt: skip
+    end = time.perf_counter()
+    return {
+        "global": middle - start, "related": end - middle, "total": end - start,
+        "pairs": len(table), "rows": len(links.related),
+        "above_inputs_mb": _rss_mb("VmHWM") - base, "peak_mb": _rss_mb("VmHWM"),
+    }  # fmt: skip
+
+
+def tiled(firms: int, permutations: int, tile_firms: int) -> dict[str, float]:
+    """The pipeline's path: the points spilled to per-tile files part by part, then one
+    pass of a k-d tree per tile and halo for both quotients."""
+    import tempfile
+
+    from klastergeo.analysis import colocation
+    from klastergeo.app.pipeline.colocation_tiles import SpilledTiling, point_chunks
+
+    lon, lat, labels, sentra = synthetic(firms)
+    labels = pd.Categorical(labels)
+    base = _inputs_held()
+    start = time.perf_counter()
+    codes, names = colocation.sector_codes(labels)
+    inside = np.flatnonzero(pd.notna(sentra))
+    with tempfile.TemporaryDirectory() as folder:
+        tiling = SpilledTiling.write(point_chunks(lon, lat), Path(folder), firms=tile_firms)
+        middle = time.perf_counter()
+        found = colocation.tiled_colocation(
+            tiling, codes, names, sentra=(inside, sentra[inside]), permutations=permutations,
+            min_firms=5, linkages=colocation.read_linkages(),
+        )  # fmt: skip
+    end = time.perf_counter()
+    assert found.table is not None and found.links is not None
+    return {
+        "spill": middle - start, "pass": end - middle, "total": end - start,
+        "tiles": found.tiles, "trees": found.rounds,
+        "pairs": len(found.table), "rows": len(found.links.related),
+        "above_inputs_mb": _rss_mb("VmHWM") - base, "peak_mb": _rss_mb("VmHWM"),
+    }  # fmt: skip
+
+
+def compare(firms: int, permutations: int, tile_firms: int, repeat: int) -> None:
+    """Whole set against tiles, alternately, each run in a process of its own."""
+    print(f"{firms:,} firms, 24 sectors, 2,000 sentra, {permutations} permutations, "
+          f"tiles of about {tile_firms:,} firms")  # fmt: skip
+    for _ in range(repeat):
+        for side in ("whole", "tiles"):
+            command = [sys.executable, __file__, "--side", side, "--firms", str(firms),
+                       "--permutations", str(permutations),
+                       "--tile-firms", str(tile_firms)]  # fmt: skip
+            done = subprocess.run(command, check=True, capture_output=True, text=True)
+            print(side, done.stdout.strip().splitlines()[-1], flush=True)
+
+
 def theirs(firms: int, permutations: int) -> dict[str, float]:
     lon, lat, labels, _ = synthetic(firms)
     start = time.perf_counter()
@@ -126,10 +214,24 @@ def main() -> None:
     parser.add_argument(
         "--tied", type=int, default=0, help="firms at one point among 3,000 (ours alone)"
     )
-    parser.add_argument("--side", choices=["ours", "peer"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--tiles", action="store_true", help="the whole-set functions against the tiled pass"
+    )
+    parser.add_argument("--tile-firms", type=int, default=500_000)
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument(
+        "--side", choices=["ours", "peer", "whole", "tiles"], help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
+    if args.tiles:
+        compare(args.firms, args.permutations, args.tile_firms, args.repeat)
+        return
     if args.side:  # one side in a process of its own: its own peak memory
-        if args.side == "ours":
+        if args.side == "whole":
+            print(json.dumps(whole(args.firms, args.permutations)))
+        elif args.side == "tiles":
+            print(json.dumps(tiled(args.firms, args.permutations, args.tile_firms)))
+        elif args.side == "ours":
             print(json.dumps(ours(args.firms, args.permutations, args.tied)))
         else:
             print(json.dumps(theirs(args.firms, args.permutations)))

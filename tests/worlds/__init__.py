@@ -13,6 +13,7 @@ module              what it makes
 ``disclosure``      a fictional province whose cells break every disclosure rule
 ``demo_truth``      the demo's planted truth against what a run found (``make demo``)
 ``records``         random registries with repeated rows and ids
+``tiled_firms``     registries where a co-location tile's halo could miss a neighbour
 ``browser``         the headless Chromium the browser tests drive
 ==================  ========================================================================
 

@@ -62,6 +62,19 @@ cost about what 60,000 scattered firms cost, with the same quotients as firm by 
 local quotient finds a firm's neighbours as places too (a place's tied firms are one
 entry whatever their number). Distances within :data:`TIE_M` (a micrometre) are tied.
 
+**By tiles.** :func:`tiled_colocation` finds the same neighbours tile by tile
+(:mod:`klastergeo.analysis.tiles`): each tile's firms with a halo of the firms around it,
+one k-d tree for both quotients. A firm's search (its nearest distance, or its k-th, plus
+:data:`TIE_M`) is kept only when it stays inside what the halo is known to hold (a lower
+bound of the distance to any firm beyond it); the others are searched again among
+every firm within the radius first found (an upper bound of the true one). The global
+counts and the five sums of the exact moments are added tile by tile (a pair whose
+reverse lies in another tile is matched at the end; each place's incoming weight is kept
+at its first firm, a number per firm); only the relabellings (at most
+``max_permuted`` firms) hold every pair. The local entries are those of the sentra's
+focal firms. The results are the whole-set functions': the same pairs, quotients and,
+for the same seed, p-values.
+
 **Sectors tested.** With ``min_firms``, sectors with fewer firms get no quotient (their
 firms are still firms and neighbours), and ``pairs="observed"`` gives only the pairs that
 are nearest neighbours at least once (the others have CLQ 0 and p = 1) and those asked
@@ -79,7 +92,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -92,6 +105,14 @@ from scipy.spatial import cKDTree
 from scipy.stats import norm
 
 from klastergeo._docstrings import fill
+from klastergeo.analysis.tiles import (
+    CELL_DEG,
+    TileFirms,
+    Tiling,
+    halo_needed,
+    outside_distance,
+    wrapped,
+)
 from klastergeo.errors import ConfigError, DataError, preview
 
 __all__ = [
@@ -102,11 +123,14 @@ __all__ = [
     "TIE_M",
     "LocalCLQ",
     "SentraLinks",
+    "TiledColocation",
     "global_clq",
     "linked_pairs",
     "local_clq",
     "read_linkages",
+    "sector_codes",
     "sentra_related",
+    "tiled_colocation",
 ]
 
 logger = logging.getLogger(__name__)
@@ -314,9 +338,24 @@ _NEAREST_CHUNK = 1 << 20
 def _ties(
     places: _Places,
 ) -> tuple[NDArray[np.integer[Any]], NDArray[np.integer[Any]], NDArray[np.float64]]:
-    """Each place's nearest places with ties: (place, neighbour place, weight of each
-    neighbour firm), positions in int32 when they fit; looked up
-    :data:`_NEAREST_CHUNK` places at a time.
+    """Each place's nearest places with ties (see :func:`_nearest`)."""
+    src, dst, w, _, _ = _nearest(places, cKDTree(places.xyz, balanced_tree=False))
+    return src, dst, w
+
+
+def _nearest(
+    places: _Places, tree: cKDTree, sources: NDArray[np.int64] | None = None
+) -> tuple[
+    NDArray[np.integer[Any]],
+    NDArray[np.integer[Any]],
+    NDArray[np.float64],
+    NDArray[np.int64],
+    NDArray[np.float64],
+]:
+    """The nearest places with ties of the places ``sources`` (default: all) on
+    ``tree`` (of ``places.xyz``): (place, neighbour place, weight of each neighbour
+    firm), positions in int32 when they fit, and each source (in the order done) with
+    its nearest distance; looked up :data:`_NEAREST_CHUNK` places at a time.
 
     A firm's nearest neighbours are every firm at the smallest distance from it (within
     :data:`TIE_M`), each weighing ``1 / ties``. For a place of one firm these are the
@@ -325,12 +364,16 @@ def _ties(
     neighbour)."""
     xyz, size = places.xyz, places.size
     u = len(xyz)
-    tree = cKDTree(xyz, balanced_tree=False)
     kind = np.int32 if u <= np.iinfo(np.int32).max else np.int64
-    src, dst, weights = [], [], []
+    src, dst, weights, done_at, reach = [], [], [], [], []
     # in the tree's order: neighbouring queries walk the same nodes (4x faster at 8 M)
-    for start in range(0, u, _NEAREST_CHUNK):
-        todo = tree.indices[start : start + _NEAREST_CHUNK].astype(np.int64)
+    walk = tree.indices.astype(np.int64)
+    if sources is not None:
+        rank = np.empty(u, dtype=np.int64)
+        rank[walk] = np.arange(u)
+        walk = sources[np.argsort(rank[sources])]
+    for start in range(0, len(walk), _NEAREST_CHUNK):
+        todo = walk[start : start + _NEAREST_CHUNK]
         k = 2  # most places have one nearest place: a tie of two asks for more
         while len(todo):  # a few rounds: places whose k neighbours all tie ask for more
             if size is None:  # a place per firm: its k nearest others, compact
@@ -360,8 +403,19 @@ def _ties(
             src.append(todo[done][r].astype(kind))
             dst.append(idx[done][r, c].astype(kind))
             weights.append((1.0 / firms)[r])
+            done_at.append(todo[done])
+            reach.append(nearest[done, 0])
             todo, k = todo[more], k * 4
-    return np.concatenate(src), np.concatenate(dst), np.concatenate(weights)
+    if not src:
+        none = np.zeros(0, dtype=np.int64)
+        return none.astype(kind), none.astype(kind), np.zeros(0), none, np.zeros(0)
+    return (
+        np.concatenate(src),
+        np.concatenate(dst),
+        np.concatenate(weights),
+        np.concatenate(done_at),
+        np.concatenate(reach),
+    )
 
 
 @dataclass(frozen=True)
@@ -855,20 +909,30 @@ def _around(places: _Places, k: int, rows: NDArray[np.int64]) -> _Around:
     """The neighbours of the firms ``rows`` (see :class:`_Around`): the firms nearer
     than the k-th distance D_k count fully, the t firms at D_k (within :data:`TIE_M`)
     share the m < k slots left, (k - m) / t each, and every firm weighs
-    exp(-0.5 d^2 / D_k^2) (1 when D_k is 0) times its membership. Found between
-    places: k + 2 nearest places at first, more (four times) only for the firms whose
-    places at D_k may go on beyond those found."""
-    n, u = places.n, len(places.xyz)
-    k = min(k, n - 1)
-    of = np.arange(n) if places.of is None else places.of
-    size = np.ones(n, dtype=np.int64) if places.size is None else places.size
+    exp(-0.5 d^2 / D_k^2) (1 when D_k is 0) times its membership (see
+    :func:`_around_on`)."""
+    of = np.arange(places.n) if places.of is None else places.of
     tree = cKDTree(places.xyz, balanced_tree=False)
-    home = of[rows]
+    found, _ = _around_on(places, tree, min(k, places.n - 1), of[rows])
+    return found
+
+
+def _around_on(
+    places: _Places, tree: cKDTree, k: int, home: NDArray[np.int64]
+) -> tuple[_Around, NDArray[np.float64]]:
+    """The neighbours (:class:`_Around`, ``row`` a position in ``home``) of firms at
+    the places ``home`` among the places of ``tree``, with ``k`` slots, and each firm's
+    k-th distance D_k (infinite when the tree holds fewer than ``k`` other firms).
+    Found between places: k + 2 nearest places at first, more (four times) only for
+    the firms whose places at D_k may go on beyond those found."""
+    u = len(places.xyz)
+    size = np.ones(u, dtype=np.int64) if places.size is None else places.size
     parts: list[tuple[NDArray[Any], ...]] = [
         (np.zeros(0, np.int64),) * 3 + (np.zeros(0),) + (np.zeros(0, bool),)
     ]
-    for begin in range(0, len(rows), _FOCAL_CHUNK):  # chunks of focal firms: memory bounded
-        todo = np.arange(begin, min(begin + _FOCAL_CHUNK, len(rows)))
+    bands = np.full(len(home), np.inf)
+    for begin in range(0, len(home), _FOCAL_CHUNK):  # chunks of focal firms: memory bounded
+        todo = np.arange(begin, min(begin + _FOCAL_CHUNK, len(home)))
         # k + 1 places hold k other firms; one more tells whether the k-th distance
         # goes on beyond them (else every firm would need a second, wider round)
         q = min(k + 2, u)
@@ -876,11 +940,13 @@ def _around(places: _Places, k: int, rows: NDArray[np.int64]) -> _Around:
             dist, near = tree.query(places.xyz[home[todo]], k=q, workers=-1)
             dist, near = dist.reshape(len(todo), q), near.reshape(len(todo), q)
             avail = size[near] - (near == home[todo][:, None])
-            kth = np.argmax(np.cumsum(avail, axis=1) >= k, axis=1)
+            enough = np.cumsum(avail, axis=1) >= k
+            kth = np.argmax(enough, axis=1)
             band = dist[np.arange(len(todo)), kth][:, None]
-            more = (dist[:, -1] <= band[:, 0] + TIE_M) & (q < u)
-            done = ~more
+            more = ((dist[:, -1] <= band[:, 0] + TIE_M) | ~enough[:, -1]) & (q < u)
+            done = ~more & enough[:, -1]
             dist, near, avail, band = dist[done], near[done], avail[done], band[done]
+            bands[todo[done]] = band[:, 0]
             inner = dist < band - TIE_M
             tied = ~inner & (dist <= band + TIE_M) & (avail > 0)
             inner &= avail > 0
@@ -897,13 +963,14 @@ def _around(places: _Places, k: int, rows: NDArray[np.int64]) -> _Around:
             todo, q = todo[more], min(q * 4, u)
     row, place, firms, weight, is_tied = (np.concatenate(p) for p in zip(*parts, strict=True))
     order = np.argsort(row, kind="stable")  # by focal row, each nearest first
-    return _Around(
+    found = _Around(
         row[order].astype(np.int64),
         place[order].astype(np.int64),
         firms[order].astype(np.int64),
         weight[order],
         is_tied[order],
     )
+    return found, bands
 
 
 def _place_sectors(
@@ -1530,8 +1597,39 @@ def sentra_related(
     group, firm, weight = _sentra_neighbours(
         places, _around(places, k, focal), focal_group, codes, own, lon, lat
     )
+    return _sentra_links(
+        (codes, sectors),
+        (names, own, focal_group),
+        (group, firm, weight),
+        permutations=permutations,
+        seed=seed,
+        alpha=alpha,
+        min_firms=min_firms,
+        min_related_firms=min_related_firms,
+        linkages=linkages,
+    )
+
+
+def _sentra_links(
+    labelled: tuple[NDArray[np.integer[Any]], pd.Index],
+    sentra: tuple[NDArray[Any], NDArray[np.int64], NDArray[np.int64]],
+    neighbours: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]],
+    *,
+    permutations: int,
+    seed: int,
+    alpha: float,
+    min_firms: int,
+    min_related_firms: int,
+    linkages: pd.DataFrame | None,
+) -> SentraLinks:
+    """The tables of :func:`sentra_related` from every firm's sector code and the
+    sectors (``labelled``), the sentra (names, sector, each focal firm's sentra) and
+    the firms around them (:func:`_sentra_neighbours`)."""
+    codes, sectors = labelled
+    names, own, focal_group = sentra
+    group, firm, weight = neighbours
+    n, s, m = len(codes), len(sectors), len(names)
     counts = np.bincount(codes, minlength=s).astype(np.float64)
-    m = len(names)
     mean_clq = _MeanCLQ.of(counts, own, focal_group, group, weight)
     observed = mean_clq(codes[firm])
     pool = _Pool.of(codes, own, group)
@@ -1626,7 +1724,7 @@ class _MeanCLQ:
         size = np.bincount(focal_group, minlength=m).astype(np.float64)
         return cls(group * s, weight, size, expected)
 
-    def __call__(self, labels_at: NDArray[np.int64]) -> NDArray[np.float64]:
+    def __call__(self, labels_at: NDArray[np.integer[Any]]) -> NDArray[np.float64]:
         m, s = self.expected.shape
         total = np.bincount(self.slots + labels_at, weights=self.weights, minlength=m * s)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -1672,7 +1770,7 @@ class _Pool:
 
     @classmethod
     def of(
-        cls, codes: NDArray[np.int64], own: NDArray[np.int64], group: NDArray[np.int64]
+        cls, codes: NDArray[np.integer[Any]], own: NDArray[np.int64], group: NDArray[np.int64]
     ) -> _Pool:
         """The pool of the neighbours of sentra ``group``, sentra whose sector is ``own``."""
         n = len(codes)
@@ -1731,7 +1829,7 @@ def _first_of_shuffled(
 
 
 def _own_sector(
-    codes: NDArray[np.int64], group: NDArray[np.int64], m: int, s: int
+    codes: NDArray[np.integer[Any]], group: NDArray[np.int64], m: int, s: int
 ) -> NDArray[np.int64]:
     """The sector of most of each sentra's firms."""
     table = np.bincount(group * s + codes, minlength=m * s).reshape(m, s)
@@ -1741,7 +1839,7 @@ def _own_sector(
 def _related_firms(
     group: NDArray[np.int64],
     firm: NDArray[np.int64],
-    codes: NDArray[np.int64],
+    codes: NDArray[np.integer[Any]],
     m: int,
     s: int,
     n: int,
@@ -1758,7 +1856,7 @@ def _firms_of(
     related: pd.DataFrame,
     names: NDArray[Any],
     sectors: pd.Index,
-    codes: NDArray[np.int64],
+    codes: NDArray[np.integer[Any]],
     n: int,
 ) -> pd.DataFrame:
     """The (sentra, firm) neighbour pairs whose firm's sector is a row of ``related``
@@ -1891,3 +1989,565 @@ def _empty_missing() -> pd.DataFrame:
     return pd.DataFrame(
         columns=["sentra_id", "sector", "related_sector", "role", "clq", "p_value", "reason"]
     )
+
+
+# --- by tiles -------------------------------------------------------------------------
+#: Search radius (metres) kept clear of the halo's edge beyond a tie (a search found
+#: within a tile's core and halo is the whole registry's when its radius, plus this,
+#: stays inside).
+_SAFE_M = 1e-3
+
+
+@dataclass(frozen=True)
+class TiledColocation:
+    """What :func:`tiled_colocation` found: the global quotients (as
+    :func:`global_clq`; None when not asked for) and each sentra's related industries
+    (as :func:`sentra_related`; None without sentra)."""
+
+    table: pd.DataFrame | None
+    links: SentraLinks | None
+    tiles: int = 0
+    rounds: int = 0
+
+
+@dataclass(frozen=True)
+class _Round:
+    """One k-d tree of a tile: its core and halo firms (``positions`` in the registry,
+    core first), their places, each place's first firm (``lead``, a position) and
+    size, and the number of the core's places (numbered first)."""
+
+    places: _Places
+    tree: cKDTree
+    positions: NDArray[np.int64]
+    lon: NDArray[np.float64]
+    lat: NDArray[np.float64]
+    lead: NDArray[np.int64]
+    size: NDArray[np.int64]
+    core: int
+    core_firms: int
+    everything: bool
+
+
+def _round(core: TileFirms, halo: TileFirms, n: int) -> _Round:
+    """The tree of a tile's ``core`` and ``halo`` firms (of ``n`` in all)."""
+    positions = np.concatenate([core.positions, halo.positions]).astype(np.int64)
+    lon = np.concatenate([core.lon, halo.lon])
+    lat = np.concatenate([core.lat, halo.lat])
+    places = _places(lon, lat)
+    u = len(places.xyz)
+    first = places.firm(np.arange(u))
+    size = np.ones(u, dtype=np.int64) if places.size is None else places.size
+    of = np.arange(len(positions)) if places.of is None else places.of
+    core_places = int(of[: len(core)].max()) + 1 if len(core) else 0
+    return _Round(
+        places=places,
+        tree=cKDTree(places.xyz, balanced_tree=False),
+        positions=positions,
+        lon=lon,
+        lat=lat,
+        lead=positions[first],
+        size=size,
+        core=core_places,
+        core_firms=len(core),
+        everything=len(positions) >= n,
+    )
+
+
+#: A tile's work on one of its trees: given the tree, what is still to do (positions:
+#: of the places' first firms, or of the focal firms; None on the first tree: the
+#: core's) and each core place's distance to the halo's edge, what is left (positions),
+#: at which places of the tree, and how far their searches reached (metres).
+_Step = Callable[
+    [_Round, NDArray[np.int64] | None, NDArray[np.float64]],
+    tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]],
+]
+#: Trees on the searches left of a tile before its last one holds every firm.
+_RETRIES = 3
+
+
+def _tile(tiling: Tiling, tile: int, n: int, least: int, steps: list[_Step]) -> int:
+    """Run ``steps`` on the trees of ``tile``: first its firms and a halo of
+    :data:`~klastergeo.analysis.tiles.CELL_DEG`; then, for the searches that went
+    beyond what the halo holds (far neighbours), their places and every firm within
+    the reach found (an upper bound of the true one) of them, until each step is done.
+    Gives the number of trees built."""
+    core = tiling.core(tile)
+    if not len(core):
+        return 0
+    box, width = tiling.boxes[tile], CELL_DEG
+    halo = tiling.halo(tile, width)
+    while len(core) + len(halo) < min(n, least) and np.isfinite(width):
+        width = width * 4 if width < 360 else np.inf  # too few firms to search among
+        halo = tiling.halo(tile, width)
+    todo: list[NDArray[np.int64] | None] = [None] * len(steps)
+    rounds = 0
+    while True:
+        now = _round(core, halo, n)
+        rounds += 1
+        lead_local = now.places.firm(np.arange(now.core))
+        bound = outside_distance(now.lon[lead_local], now.lat[lead_local], box, width)
+        if now.everything:
+            bound = np.full(now.core, np.inf)
+        places, reaches = [np.zeros(0, dtype=np.int64)], [np.zeros(0)]
+        for i, step in enumerate(steps):
+            given = todo[i]
+            if given is not None and not len(given):
+                continue
+            todo[i], at, reach = step(now, given, bound)
+            places.append(at)
+            reaches.append(reach)
+        at, reach = np.concatenate(places), np.concatenate(reaches)
+        if not len(at):
+            return rounds
+        lead_local = now.places.firm(at)
+        x, y = wrapped(now.lon[lead_local]), now.lat[lead_local]
+        box = np.array([x.min(), x.max(), y.min(), y.max()])
+        need = halo_needed(y, reach + TIE_M + 2 * _SAFE_M)
+        width = need * 1.05 + 1e-9 if np.isfinite(need) and rounds <= _RETRIES else np.inf
+        core = _place_firms(now, np.unique(at))
+        every = tiling.within(box, width)
+        other = ~np.isin(every.positions, core.positions)
+        halo = TileFirms(every.positions[other], every.lon[other], every.lat[other])
+
+
+def _place_firms(now: _Round, places: NDArray[np.int64]) -> TileFirms:
+    """The firms of ``places`` of the tree ``now``, by position."""
+    if now.places.order is None or now.places.start is None:
+        local = places
+    else:
+        many = now.size[places]
+        within = np.arange(int(many.sum())) - np.repeat(np.cumsum(many) - many, many)
+        local = now.places.order[np.repeat(now.places.start[places], many) + within]
+    local = local[np.argsort(now.positions[local])]
+    return TileFirms(now.positions[local], now.lon[local], now.lat[local])
+
+
+def _place_of_lead(now: _Round, leads: NDArray[np.int64]) -> NDArray[np.int64]:
+    """The core places of ``now`` whose first firms are at ``leads`` (positions)."""
+    order = np.argsort(now.lead[: now.core])
+    return np.asarray(order[np.searchsorted(now.lead[: now.core][order], leads)])
+
+
+class _GlobalTiles:
+    """The global quotient's nearest-neighbour pairs, tile by tree (a :data:`_Step`):
+    their sector-pair counts and the graph's sums of :class:`_GraphSums`, and, when the
+    firms are relabelled (``keep``), the pairs themselves. ``codes`` is every firm's
+    sector and ``tested`` each sector's tested code (``width - 1``: untested)."""
+
+    def __init__(
+        self,
+        codes: NDArray[np.integer[Any]],
+        tested: NDArray[np.integer[Any]],
+        width: int,
+        *,
+        keep: bool,
+    ) -> None:
+        n = len(codes)
+        self.codes, self.tested, self.width, self.keep = codes, tested, width, keep
+        self.dense = width * width <= _DENSE_PAIRS
+        self.totals: Any = np.zeros(width * width) if self.dense else []
+        self.sums = dict.fromkeys(("w_total", "w_sq", "shared_source", "mutual", "chain"), 0.0)
+        self.into = np.zeros(n)  # each place's incoming weight, at its first firm
+        none = np.zeros(0, dtype=np.int64)
+        self.multi: list[tuple[NDArray[np.int64], NDArray[np.int64]]] = [(none, none)]
+        # pairs whose twin (if any) is on another tree
+        self.open: list[tuple[NDArray[Any], ...]] = [(none, none, np.zeros(0), np.zeros(0))]
+        self.graphs: list[_Pairs] = []
+
+    def __call__(
+        self, now: _Round, given: NDArray[np.int64] | None, bound: NDArray[np.float64]
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+        if given is None:
+            sources = np.arange(now.core)
+            shared = now.size[: now.core] > 1
+            self.multi.append((now.lead[: now.core][shared], now.size[: now.core][shared]))
+        else:
+            sources = _place_of_lead(now, given)
+        src, dst, w, done, reach = _nearest(now.places, now.tree, sources)
+        ok = (reach + TIE_M + _SAFE_M < bound[done]) | now.everything
+        accepted = np.zeros(len(now.places.xyz), dtype=bool)
+        accepted[done[ok]] = True
+        keep = accepted[src]
+        self._add(now, src[keep].astype(np.int64), dst[keep].astype(np.int64), w[keep], accepted)
+        return now.lead[done[~ok]], done[~ok], reach[~ok]
+
+    def _add(
+        self,
+        now: _Round,
+        src: NDArray[np.int64],
+        dst: NDArray[np.int64],
+        w: NDArray[np.float64],
+        accepted: NDArray[np.bool_],
+    ) -> None:
+        """Count the pairs of the sources ``accepted`` on the tree ``now``."""
+        size = now.size.astype(np.float64)
+        s_src, loop = size[src], src == dst
+        others = size[dst] - loop
+        self.sums["w_total"] += float((s_src * w * others).sum())
+        w_sq = float((s_src * w**2 * others).sum())
+        self.sums["w_sq"] += w_sq
+        out = np.bincount(src, weights=w * others, minlength=len(size))
+        self.sums["shared_source"] += float((size * out**2).sum()) - w_sq
+        incoming = w * (s_src - loop)
+        self.sums["chain"] += float((incoming * size[dst]).sum())  # each firm's out is 1
+        into = np.bincount(dst, weights=incoming, minlength=len(size))
+        met = np.flatnonzero(into)
+        self.into[now.lead[met]] += into[met]
+        firms = s_src * size[dst]
+        self.sums["mutual"] += float((s_src * (s_src - 1) * w**2)[loop].sum())
+        here = accepted[dst] & ~loop  # both ends done on this tree: their twins are here
+        u = len(size)
+        key = np.minimum(src[here], dst[here]) * u + np.maximum(src[here], dst[here])
+        order = np.argsort(key)
+        twin = np.flatnonzero(key[order][1:] == key[order][:-1])
+        first, second = order[twin], order[twin + 1]
+        self.sums["mutual"] += 2.0 * float(
+            (firms[here][first] * w[here][first] * w[here][second]).sum()
+        )
+        away = ~accepted[dst]
+        self.open.append((now.lead[src[away]], now.lead[dst[away]], w[away], firms[away]))
+        graph = _pairs(now.places, src, dst, w)  # firms of the tree
+        mine = self.tested[self.codes[now.positions]]  # the tree's tested sectors
+        keys, weights = _sector_pairs(mine, graph, self.width)
+        if self.dense:
+            self.totals += np.bincount(keys, weights=weights, minlength=self.width**2)
+        else:
+            present, inverse = np.unique(keys, return_inverse=True)
+            self.totals.append((present, np.bincount(inverse.reshape(-1), weights=weights)))
+        if self.keep:
+            self.graphs.append(
+                dataclasses.replace(
+                    graph,
+                    rows=now.positions[graph.rows],
+                    cols=now.positions[graph.cols],
+                    members=now.positions[graph.members],
+                )
+            )
+
+    def graph_sums(self, n: int) -> _GraphSums:
+        """The sums of every tile's pairs (:class:`_GraphSums`)."""
+        a, b, w, firms = (np.concatenate(p) for p in zip(*self.open, strict=True))
+        key = np.minimum(a, b) * n + np.maximum(a, b)
+        order = np.argsort(key)
+        twin = np.flatnonzero(key[order][1:] == key[order][:-1])
+        first, second = order[twin], order[twin + 1]
+        mutual = self.sums["mutual"] + 2.0 * float((firms[first] * w[first] * w[second]).sum())
+        lead, size = (np.concatenate(p) for p in zip(*self.multi, strict=True))
+        into_sq = float((self.into**2).sum()) + float(((size - 1) * self.into[lead] ** 2).sum())
+        w_sq = self.sums["w_sq"]
+        return _GraphSums(
+            n=float(n),
+            w_total=self.sums["w_total"],
+            w_sq=w_sq,
+            shared_source=self.sums["shared_source"],
+            shared_target=into_sq - w_sq,
+            mutual=mutual,
+            chain=self.sums["chain"] - mutual,
+        )
+
+    def counts(self) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """The sector pairs met (keys) and their summed weights."""
+        if self.dense:
+            met = np.flatnonzero(self.totals)
+            return met.astype(np.int64), np.asarray(self.totals[met])
+        keys, weights = (np.concatenate(p) for p in zip(*self.totals, strict=True))
+        present, inverse = np.unique(keys, return_inverse=True)
+        summed = np.bincount(inverse.reshape(-1), weights=weights)
+        return present.astype(np.int64), np.asarray(summed, dtype=np.float64)
+
+    def graph(self, rank: NDArray[np.int64]) -> _Pairs:
+        """Every tile's pairs as one :class:`_Pairs`, firms renumbered by ``rank``."""
+        parts, offset = [], 0
+        for g in self.graphs:
+            parts.append(
+                dataclasses.replace(
+                    g,
+                    rows=rank[g.rows],
+                    cols=rank[g.cols],
+                    members=rank[g.members],
+                    src=g.src + offset,
+                    dst=g.dst + offset,
+                    member_place=g.member_place + offset,
+                )
+            )
+            offset += g.groups
+        fields = ("rows", "cols", "weights", "src", "dst", "w", "loop", "members", "member_place")
+        joined = {f: np.concatenate([getattr(p, f) for p in parts]) for f in fields}
+        return _Pairs(**joined, groups=offset)
+
+
+class _LocalTiles:
+    """The neighbours of the sentra's focal firms (positions ``focal``, sorted) with
+    ``k`` slots, tile by tree (a :data:`_Step`): one entry per (focal firm, neighbour
+    place) and the places met (their first firm, coordinates and firms)."""
+
+    def __init__(self, focal: NDArray[np.int64], k: int) -> None:
+        self.focal, self.k = focal, k
+        none = np.zeros(0, dtype=np.int64)
+        self.entries: list[tuple[NDArray[Any], ...]] = [(none, none, np.zeros(0))]
+        self.met: list[tuple[NDArray[Any], ...]] = [(none, np.zeros(0), np.zeros(0), none, none)]
+
+    def __call__(
+        self, now: _Round, given: NDArray[np.int64] | None, bound: NDArray[np.float64]
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+        core = now.positions[: now.core_firms]  # sorted
+        if given is None:
+            at = np.minimum(np.searchsorted(self.focal, core), max(len(self.focal) - 1, 0))
+            given = np.flatnonzero(self.focal[at] == core) if len(self.focal) else at[:0]
+        else:
+            given = np.searchsorted(core, given)
+        of = np.arange(len(now.positions)) if now.places.of is None else now.places.of
+        home = of[given]
+        found, band = _around_on(now.places, now.tree, self.k, home)
+        ok = (band + TIE_M + _SAFE_M < bound[home]) | (now.everything & np.isfinite(band))
+        take = ok[found.row]
+        row, place = found.row[take], found.place[take]
+        which = np.searchsorted(self.focal, now.positions[given[row]])
+        self.entries.append((which, now.lead[place], found.weight[take]))
+        used = np.unique(place)
+        many = now.size[used]
+        lead_local = now.places.firm(used)
+        if now.places.order is None or now.places.start is None:
+            firms = now.positions[used]
+        else:
+            within = np.arange(int(many.sum())) - np.repeat(np.cumsum(many) - many, many)
+            firms = now.positions[
+                now.places.order[np.repeat(now.places.start[used], many) + within]
+            ]
+        self.met.append((now.lead[used], now.lon[lead_local], now.lat[lead_local], many, firms))
+        return now.positions[given[~ok]], home[~ok], band[~ok]
+
+    def neighbours(
+        self,
+        focal_group: NDArray[np.int64],
+        codes: NDArray[np.integer[Any]],
+        own: NDArray[np.int64],
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+        """The firms around each sentra as :func:`_sentra_neighbours` gives them (the
+        same entries, in the same order)."""
+        which, lead, weight = (np.concatenate(p) for p in zip(*self.entries, strict=True))
+        leads, x, y, many, firms = (np.concatenate(p) for p in zip(*self.met, strict=True))
+        begin = np.cumsum(many) - many
+        used, first = np.unique(leads, return_index=True)  # a place met on several trees
+        local = np.searchsorted(used, lead)
+        u = max(len(used), 1)
+        by_place = np.lexsort((y[first] + 0.0, x[first] + 0.0))
+        rank = np.empty(len(used), dtype=np.int64)
+        rank[by_place] = np.arange(len(used))
+        key, inverse = np.unique(focal_group[which] * u + rank[local], return_inverse=True)
+        total = np.bincount(inverse.reshape(-1), weights=weight, minlength=len(key))
+        group, place = key // u, first[by_place[key % u]]
+        size = many[place]
+        entry = np.repeat(np.arange(len(key)), size)
+        within = np.arange(len(entry)) - np.repeat(np.cumsum(size) - size, size)
+        firm = firms[begin[place][entry] + within]
+        keep = codes[firm] != own[group[entry]]
+        return group[entry][keep], firm[keep].astype(np.int64), total[entry][keep]
+
+
+def sector_codes(labels: ArrayLike) -> tuple[NDArray[np.integer[Any]], pd.Index]:
+    """Each firm's sector as a small code (int16 for up to 32,767 sectors) into the
+    sorted sector names, and those names: what :func:`tiled_colocation` takes.
+
+    Examples
+    --------
+    >>> codes, sectors = sector_codes(["31", "16", "31"])
+    >>> codes.tolist(), sectors.tolist(), codes.dtype.name
+    ([1, 0, 1], ['16', '31'], 'int16')
+
+    Raises
+    ------
+    DataError
+        A firm has no sector.
+    """
+    values = labels.array if isinstance(labels, pd.Series) else labels
+    if isinstance(values, pd.Categorical):
+        # the categorical's own small codes, read a million at a time (pandas' removal
+        # of unused categories makes int64 copies of every code), ranked by a table
+        raw = np.asarray(values.codes)
+        used = np.zeros(len(values.categories), dtype=bool)
+        least = 0
+        for start in range(0, len(raw), 1 << 20):
+            seen = np.unique(raw[start : start + (1 << 20)])
+            least = min(least, int(seen.min(initial=0)))
+            used[seen[seen >= 0]] = True
+        if least < 0:
+            missing = np.flatnonzero(raw < 0)
+            raise DataError(
+                f"co-location needs a sector for every firm: {len(missing)} labels are "
+                f"missing (rows {preview(missing.tolist(), quote=False)})"
+            )
+        names = np.asarray(values.categories.astype(str), dtype=object)[used]
+        rank = _ranks(names)
+        if rank is not None:
+            table = np.full(len(used), -1, dtype=np.int64)
+            table[used] = rank
+            small = _small(table, max(len(names), 1))
+            return small[raw], pd.Index(names[np.argsort(rank)], name="sector")
+    _check_firms(np.zeros(np.shape(labels)[0]), np.zeros(np.shape(labels)[0]), labels)
+    codes, sectors = _labels(labels)
+    return _small(codes, max(len(sectors), 1)), sectors
+
+
+def tiled_colocation(
+    tiling: Tiling,
+    codes: ArrayLike,
+    sectors: pd.Index,
+    *,
+    sentra: tuple[ArrayLike, ArrayLike] | None = None,
+    globally: bool = True,
+    k: int = 8,
+    permutations: int = 99,
+    seed: int = 0,
+    max_permuted: int = 2_000_000,
+    min_firms: int = 1,
+    pairs: str = "all",
+    also: Iterable[tuple[str, str]] = (),
+    alpha: float = 0.05,
+    min_related_firms: int = 3,
+    linkages: pd.DataFrame | None = None,
+) -> TiledColocation:
+    """The global quotients (:func:`global_clq`) and each sentra's related industries
+    (:func:`sentra_related`) of firms cut into tiles: one k-d tree per tile and its
+    halo (:mod:`klastergeo.analysis.tiles`), shared by both; a search that may reach
+    beyond the halo is done again among every firm within its radius. The
+    coordinates, trees and neighbour pairs held at a time are a tile's; the results
+    are those of the whole-set functions (the same pairs and quotients; the same
+    p-values for the same seed).
+
+    Parameters
+    ----------
+    tiling
+        The firms' positions and coordinates, tile by tile (:class:`Tiling`).
+    codes
+        Every firm's sector, a code into ``sectors`` (:func:`sector_codes`), by position.
+    sectors
+        The sector names, sorted.
+    sentra
+        The firms in a sentra: their positions and sentra ids; None for no
+        ``links``.
+    globally
+        Whether to measure the global quotients (``table``).
+    k, alpha, min_related_firms, linkages
+        As :func:`sentra_related`.
+    permutations, seed, max_permuted, pairs, also
+        As :func:`global_clq` (``permutations`` and ``seed`` for both).
+    min_firms
+        Sectors with fewer firms are not tested (both).
+
+    Returns
+    -------
+    TiledColocation
+        ``table`` as :func:`global_clq` gives it, ``links`` as :func:`sentra_related`.
+    """
+    _check_options(permutations=(permutations, 0), max_permuted=(max_permuted, 0), seed=(seed, 0))
+    n = tiling.n
+    code = np.asarray(codes)
+    if code.shape != (n,):
+        raise DataError(f"co-location by tiles: {code.size} sector codes for {n} firms")
+    steps: list[_Step] = []
+    acc = local = None
+    if globally:
+        every, tested = _tested_sectors(code, len(sectors), min_firms, pairs)
+        width = len(tested) + 1
+        remap = np.full(len(sectors), width - 1, dtype=np.int64)
+        remap[tested] = np.arange(width - 1)
+        keep = bool(permutations) and n <= max_permuted
+        acc = _GlobalTiles(code, _small(remap, width), width, keep=keep)
+        steps.append(acc)
+    focus = _focus(code, len(sectors), sentra, k, n)
+    if focus is not None:
+        local = _LocalTiles(focus[3], min(k, n - 1))
+        steps.append(local)
+    tiles = len(tiling.boxes)
+    rounds = sum(_tile(tiling, t, n, k + 2, steps) for t in range(tiles)) if steps else 0
+    logger.info("co-location by tiles: %d firms, %d tiles, %d k-d trees", n, tiles, rounds)
+    table = None
+    if acc is not None:
+        names = sectors[tested]
+        counts = every[tested].astype(np.float64)
+        options = (permutations, seed, max_permuted, pairs, also)
+        table = _tiled_table(acc, tiling, code, remap, names, counts, options)
+        steps.remove(acc)
+        acc = None  # its weight per firm is not needed for the sentra's tables
+    links = None
+    if sentra is not None:
+        links = SentraLinks(_empty_related(), _empty_missing(), _empty_firms())
+    if focus is not None and local is not None:
+        names_s, own, focal_group, _ = focus
+        links = _sentra_links(
+            (code, sectors),
+            (names_s, own, focal_group),
+            local.neighbours(focal_group, code, own),
+            permutations=permutations,
+            seed=seed,
+            alpha=alpha,
+            min_firms=min_firms,
+            min_related_firms=min_related_firms,
+            linkages=linkages,
+        )
+    return TiledColocation(table, links, tiles, rounds)
+
+
+def _focus(
+    codes: NDArray[np.integer[Any]],
+    s: int,
+    sentra: tuple[ArrayLike, ArrayLike] | None,
+    k: int,
+    n: int,
+) -> tuple[NDArray[Any], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]] | None:
+    """The sentra (names, sector) and their focal firms (each one's sentra, and their
+    positions, sorted) from the members' positions and sentra ids; None without any."""
+    if sentra is None:
+        return None
+    positions = np.asarray(sentra[0], dtype=np.int64)
+    ids = pd.Series(np.asarray(sentra[1], dtype=object))
+    order = np.argsort(positions, kind="stable")
+    positions, ids = positions[order], ids.iloc[order].reset_index(drop=True)
+    member, names, group = _groups(ids)
+    positions = positions[member]
+    own = _own_sector(codes[positions], group, len(names), s)
+    mine = codes[positions] == own[group]
+    if not mine.any():
+        return None
+    if k < 1:
+        raise ConfigError(f"colocation.k={k!r} must be at least 1")
+    if n < 2:
+        raise DataError(f"co-location needs at least 2 firms, got {n}")
+    return names, own, group[mine], positions[mine]
+
+
+def _tiled_table(
+    acc: _GlobalTiles,
+    tiling: Tiling,
+    codes: NDArray[np.integer[Any]],
+    remap: NDArray[np.int64],
+    names: pd.Index,
+    counts: NDArray[np.float64],
+    options: tuple[int, int, int, str, Iterable[tuple[str, str]]],
+) -> pd.DataFrame:
+    """The global table of :func:`tiled_colocation` from the tiles' counts and sums."""
+    permutations, seed, max_permuted, pairs, also = options
+    n, width = len(codes), acc.width
+    keys, weights = acc.counts()
+    wanted = _wanted(keys, weights, pairs, also, names, width - 1)
+    observed = _count_at(keys, weights, wanted, width)
+    out, scale = _clq_table(observed, wanted, width, counts, n, acc.graph_sums(n), names)
+    if not permutations:
+        return out
+    if n > max_permuted:
+        undefined = out["clq"].isna().to_numpy()
+        out["p_value"] = np.where(undefined, np.nan, norm.sf(out["z"].to_numpy()))
+        out["p_isolation"] = np.where(undefined, np.nan, norm.cdf(out["z"].to_numpy()))
+        return out
+    # the relabellings of global_clq: firms in the order of their longitude, latitude
+    # and sector (a few million at most: max_permuted)
+    x, y = np.zeros(n), np.zeros(n)
+    for t in range(len(tiling.boxes)):
+        core = tiling.core(t)
+        x[core.positions], y[core.positions] = core.lon, core.lat
+    order = np.lexsort((codes, y, x))
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    labels = remap[codes][order]
+    return _permutation_p(out, labels, acc.graph(rank), (wanted, width, scale), permutations, seed)

@@ -17,6 +17,11 @@ from klastergeo.analysis.geometry import has_point
 from klastergeo.analysis.tally import CellTally
 from klastergeo.app.config import ColocationOptions, RunConfig
 from klastergeo.app.pipeline._steps import Notes, memory_for
+from klastergeo.app.pipeline.colocation_tiles import (
+    measure_by_tiles,
+    point_chunks,
+    store_chunks,
+)
 from klastergeo.app.pipeline.counting import lq_column
 from klastergeo.app.pipeline.firm_columns import FirmColumns, LazyFirms, frame_of
 from klastergeo.app.pipeline.points import with_points
@@ -131,7 +136,7 @@ def profile(
         "leave co-location out (--no-colocation), or lower [colocation] permutations "
         f"(now {config.colocation.permutations}), or run it on a machine with more memory",
     ):
-        located = _colocation(config, firms, notes)
+        located = _colocation(config, firms, notes, store)
     types = _typology(config, members, sentra, notes.add)
     diagnosed = _with_links(_diagnosis(config, members, sentra), located)
     with memory_for(
@@ -361,12 +366,16 @@ def _typology(
 
 
 def _colocation(
-    config: RunConfig, firms: pd.DataFrame | LazyFirms, notes: Notes
+    config: RunConfig,
+    firms: pd.DataFrame | LazyFirms,
+    notes: Notes,
+    store: FirmStore | None = None,
 ) -> Colocation | None:
     """Global co-location quotients and each sentra's related industries and missing
     links (None when ``[colocation] enabled`` is false). Only sectors with
     ``min_firms`` firms are measured; the global table keeps the significant pairs and
-    those the linkage table names (``[colocation] pairs``)."""
+    those the linkage table names (``[colocation] pairs``). The points are read part by
+    part from ``store`` when given (its firms are ``firms``' rows)."""
     options = config.colocation
     if not options.enabled:
         return None
@@ -374,13 +383,13 @@ def _colocation(
     # firms placed by their area's code or name have no point: left out (and noted), and
     # the positions of the related firms found are mapped back to every firm's
     used = [c for c in ("lon", "lat", "sector", "sentra_id") if c in firms]
+    every_firm = len(firms)  # the store's firms, when it holds these
     firms, at = with_points(firms[used], notes, step="profile", what="colocation")
     if not len(firms):
         return None  # noted: no firm has a point
     if len(firms) < 3:
         notes.add("profile", "co_location", "too_few_points", firms=len(firms))
         return None
-    lon, lat = firms["lon"].to_numpy(float), firms["lat"].to_numpy(float)
     sectors = firms["sector"]  # categories: a small code per firm, no text per firm
     seed = config.analysis.seed
     sentra_of: Any = np.full(len(firms), None, dtype=object)
@@ -403,16 +412,21 @@ def _colocation(
             pairs=len(tested) ** 2,
             most=colocation.MAX_ALL_PAIRS,
         )
-    table = colocation.global_clq(
-        lon,
-        lat,
+    # by tiles (a k-d tree per tile and its halo, shared by the global and the local
+    # quotients): the trees and neighbour pairs held are a tile's, not every firm's
+    table, links = measure_by_tiles(
+        (
+            store_chunks(store)
+            if store is not None and len(store) == every_firm
+            else point_chunks(firms["lon"].to_numpy(float), firms["lat"].to_numpy(float))
+        ),
         sectors,
-        permutations=options.permutations,
+        sentra_of,
+        options,
         seed=seed,
-        max_permuted=options.max_permuted_firms,
-        min_firms=options.min_firms,
         pairs="all" if every else "observed",
         also=zip(linked["sector"], linked["related_sector"], strict=True),
+        linkages=linkages,
     )
     table = _marked(table, linked, options.alpha)
     written = table if every else table.loc[table["significant"] | table["linked"]]
@@ -428,19 +442,6 @@ def _colocation(
         "written": "all" if every else "significant and linked",
         "significance": _significance(options, len(firms)),
     }
-    links = colocation.sentra_related(
-        lon,
-        lat,
-        sectors,
-        sentra_of,
-        k=options.k,
-        permutations=options.permutations,
-        seed=seed,
-        alpha=options.alpha,
-        min_firms=options.min_firms,
-        min_related_firms=options.min_related_firms,
-        linkages=linkages,
-    )
     related, missing = links.related, links.missing
     logger.info(
         "co-location: %d of %d sectors tested (min_firms %d); %d sector pairs computed, "
