@@ -37,6 +37,7 @@ from klastergeo.app.pipeline import (
     writer,
 )
 from klastergeo.app.pipeline._steps import Notes, Reporter, Steps, arrow_pool, header
+from klastergeo.app.pipeline.beside import Beside
 from klastergeo.app.pipeline.commands import run_area_model, run_models, validate_run
 from klastergeo.app.pipeline.counting import Counts, check_counts, count, count_from_file
 from klastergeo.app.pipeline.delineation import Delineation, find_sentra
@@ -262,6 +263,7 @@ def run(
         check_colocation(config)
     with RunFolder(config.out) as folder, arrow_pool():  # checked, locked, then computing
         study = steps("boundaries", study_area, config)
+        study.prefetch_outlines()  # dissolved on a second core while the records are read
         records, counts, predictors = _read_and_count(config, steps, folder, study, survey)
         h3, options = study.kind == "h3", config.analysis
         weights = steps(
@@ -288,16 +290,19 @@ def run(
             result._firms = counts.store.frame()
         profiles = _published_profiles(profiles, result)
         fmap = None
-        if not (sentra_only or skip_map):
-            fmap = steps(
-                "map", assembly.draw_map, config, study, result, parents, fitted.best,
-                counts.store, steps.notes, survey.period if survey else None,
-            )  # fmt: skip
-        head = header(
-            "sentra" if sentra_only else "complete", options.seed, timestamp=config.output.timestamp
-        )
-        parts = RunParts(study, counts, weights, stats, profiles, fitted, fmap)
-        result.record = _write_run(folder, config, steps, head, result, parts)
+        with _figures(folder.path, config, result, study, counts, weights, stats) as drawn:
+            if not (sentra_only or skip_map):
+                fmap = steps(
+                    "map", assembly.draw_map, config, study, result, parents, fitted.best,
+                    counts.store, steps.notes, survey.period if survey else None,
+                )  # fmt: skip
+            head = header(
+                "sentra" if sentra_only else "complete",
+                options.seed,
+                timestamp=config.output.timestamp,
+            )
+            parts = RunParts(study, counts, weights, stats, profiles, fitted, fmap)
+            result.record = _write_run(folder, config, steps, head, result, parts, drawn)
     logger.info("run finished: %d sentra, outputs in %s", len(result.sentra), config.out)
     # the steps work on the sentra indexed by their id; the result gives the id as a
     # column, as every file does
@@ -574,14 +579,18 @@ def _write_run(
     head: dict[str, Any],
     result: RunResult,
     parts: RunParts,
+    drawn: Beside[list[report_mod.Figure]],
 ) -> RunRecord:
-    """The report, every output file and the record, then the commit (the ``report``
-    and ``write`` steps). Returns the record (``summary.json`` without the manifest)."""
+    """Every output file, the report and the record, then the commit (the ``write``
+    and ``report`` steps; the figures, ``drawn`` beside, collected by the report).
+    Returns the record (``summary.json`` without the manifest)."""
     record = _record(config, steps, head, result, parts)
+    with steps.timed("write"):  # while the figures are drawn beside
+        _write_files(folder, config, steps, record, result, parts)
     with steps.timed("report"):
-        shown = _report(folder.path, config, record, result, parts)
-    with steps.timed("write"):
-        _write_files(folder, config, steps, record, result, parts, shown)
+        shown = _report(folder.path, config, record, result, parts, drawn)
+        folder.sync()  # the figures' files, written by matplotlib
+        writer.index_page(folder.path, config, record, shown)
     record = record.replace(timings=dict(steps.timings), peak_rss_mb=dict(steps.memory))
     if folder.notes:  # what the writers changed to fit a format (a column renamed, a cell cut)
         record = record.replace(output_notes=[OutputNote(**n) for n in folder.notes])
@@ -620,23 +629,43 @@ def _record(
     )
 
 
-def _report(
-    stage: Path, config: RunConfig, record: RunRecord, result: RunResult, parts: RunParts
-) -> list[report_mod.Figure]:
-    """The figures and ``report.html`` (the ``report`` step); returns the figures."""
-    shown = writer.figures(
+def _figures(
+    stage: Path,
+    config: RunConfig,
+    result: RunResult,
+    study: StudyArea,
+    counts: Counts,
+    weights: Weights,
+    stats: Statistics,
+) -> Beside[list[report_mod.Figure]]:
+    """The report's figures, started beside the map and the files
+    (:func:`~klastergeo.app.pipeline.writer.figures_beside`)."""
+    return writer.figures_beside(
         stage,
         config,
         areas=result.areas,
         table=result.table,
         sentra=result.sentra,
-        counts=parts.counts.counts,
-        graph=parts.weights.graph,
-        analysed=parts.stats.analysed,
-        outlines=parts.study.figure_outlines(),
+        counts=counts.counts,
+        graph=weights.graph,
+        analysed=stats.analysed,
+        outlines=study.figure_outlines(),
         global_stats=result.global_stats,
-        place=parts.study.name(),
+        place=study.name(),
     )
+
+
+def _report(
+    stage: Path,
+    config: RunConfig,
+    record: RunRecord,
+    result: RunResult,
+    parts: RunParts,
+    drawn: Beside[list[report_mod.Figure]],
+) -> list[report_mod.Figure]:
+    """The figures (drawn beside) and ``report.html`` (the ``report`` step); returns the
+    figures."""
+    shown = drawn.result()
     writer.report_page(
         stage,
         config,
@@ -660,10 +689,9 @@ def _write_files(
     record: RunRecord,
     result: RunResult,
     parts: RunParts,
-    shown: list[report_mod.Figure],
 ) -> None:
-    """Every data file, layer, workbook, model table, the map and the start page (the
-    ``write`` step)."""
+    """Every data file, layer, workbook, model table and the map (the ``write`` step;
+    the start page, which links what is there, comes after the report)."""
     from klastergeo.publish import maps
 
     stage, counts, fitted = folder.path, parts.counts, parts.fitted
@@ -708,8 +736,6 @@ def _write_files(
     if parts.fmap is not None:
         maps.save_map(parts.fmap, stage / "map.html")
     writer.radar_charts(stage, config, parts.profiles.diagnosis, result.sentra)
-    folder.sync()
-    writer.index_page(stage, config, record, shown)
 
 
 def _layers_and_workbook(

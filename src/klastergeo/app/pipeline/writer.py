@@ -26,6 +26,7 @@ import pandas as pd
 from klastergeo import __version__, kbli
 from klastergeo.analysis import aggregate, regression
 from klastergeo.app.config import RunConfig
+from klastergeo.app.pipeline.beside import Beside
 from klastergeo.io.files import RunFolder, atomic_path, write_csv, write_json, write_text
 from klastergeo.io.registry import records as records_mod
 from klastergeo.publish import model_tables, radar, sentences
@@ -52,6 +53,7 @@ __all__ = [
     "area_model_outputs",
     "csv",
     "figures",
+    "figures_beside",
     "firm_columns",
     "global_table",
     "measure_rows",
@@ -564,6 +566,44 @@ def figures(
         title = static.FIGURE_TITLES[config.map.lang]["moran"]
         out.append(report_mod.Figure(f"figures/{path.name}", f"{title}: {sector}"))
     return out
+
+
+#: Areas from which :func:`figures_beside` draws the figures in a child process (fewer
+#: draw in well under a second: a fresh interpreter's imports would cost more).
+BESIDE_MIN_AREAS = 2_000
+#: The area x sector table's columns the figures read (the rest stays in this process).
+FIGURE_COLUMNS = ("spec_bin", "gi_bin", "lisa_quadrant", "lisa_p_sim", "lisa_p")
+
+
+def figures_beside(
+    folder: Path,
+    config: RunConfig,
+    *,
+    areas: gpd.GeoDataFrame,
+    table: pd.DataFrame,
+    **inputs: Any,
+) -> Beside[list[report_mod.Figure]]:
+    """:func:`figures`, started in a child process to be drawn while the run draws its
+    map and writes its files (:class:`~klastergeo.app.pipeline.beside.Beside`), for
+    :data:`BESIDE_MIN_AREAS` areas or more and a spare core; otherwise drawn inline when
+    the result is asked for. The figures are the same either way.
+
+    Parameters
+    ----------
+    folder, config, areas, table, **inputs
+        As :func:`figures` takes them (``table`` is sent with only
+        :data:`FIGURE_COLUMNS`).
+
+    Returns
+    -------
+    Beside
+        Whose ``result()`` is what :func:`figures` returns.
+    """
+    inline = config.report.figures == "none" or len(areas) < BESIDE_MIN_AREAS
+    if not inline:  # what the child is sent: the areas' shapes and the columns drawn
+        table = table[[c for c in FIGURE_COLUMNS if c in table.columns]]
+        areas = gpd.GeoDataFrame(geometry=areas.geometry, crs=areas.crs)
+    return Beside(figures, folder, config, areas=areas, table=table, inline=inline, **inputs)
 
 
 def _sentra_figure(
