@@ -1,4 +1,4 @@
-"""Work drawn beside a run in a child process (:mod:`klastergeo.app.pipeline.beside`):
+"""Work drawn beside a run in a child process (:mod:`klastergeo.app.beside`):
 the result of the call, the child's log records and warnings re-issued in the run's
 process, its errors raised there, a cancelled child stopped; and a run whose figures are
 drawn beside writes the same files as a run drawing them inline."""
@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from klastergeo.app import pipeline
+from klastergeo.app.beside import Beside, spare_cores
 from klastergeo.app.config import load_config
 from klastergeo.app.pipeline import writer
-from klastergeo.app.pipeline.beside import Beside, spare_cores
 from klastergeo.errors import DataError
 from tests.worlds import children
 from tests.worlds.lattice import custom_study

@@ -1,4 +1,4 @@
-"""Functions a child process runs in the tests of klastergeo.app.pipeline.beside (a child
+"""Functions a child process runs in the tests of klastergeo.app.beside (a child
 imports what it runs by name, so they live in a module of their own)."""
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ import geopandas as gpd
 import pandas as pd
 
 from klastergeo.analysis import regression
+from klastergeo.app.beside import Beside
 from klastergeo.app.config import RunConfig
 from klastergeo.app.pipeline import (
     assembly,
@@ -37,7 +38,6 @@ from klastergeo.app.pipeline import (
     writer,
 )
 from klastergeo.app.pipeline._steps import Notes, Reporter, Steps, arrow_pool, header
-from klastergeo.app.pipeline.beside import Beside
 from klastergeo.app.pipeline.commands import run_area_model, run_models, validate_run
 from klastergeo.app.pipeline.counting import Counts, check_counts, count, count_from_file
 from klastergeo.app.pipeline.delineation import Delineation, find_sentra

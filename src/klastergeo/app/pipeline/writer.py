@@ -25,8 +25,8 @@ import pandas as pd
 
 from klastergeo import __version__, kbli
 from klastergeo.analysis import aggregate, regression
+from klastergeo.app.beside import Beside
 from klastergeo.app.config import RunConfig
-from klastergeo.app.pipeline.beside import Beside
 from klastergeo.io.files import RunFolder, atomic_path, write_csv, write_json, write_text
 from klastergeo.io.registry import records as records_mod
 from klastergeo.publish import model_tables, radar, sentences
@@ -584,7 +584,7 @@ def figures_beside(
     **inputs: Any,
 ) -> Beside[list[report_mod.Figure]]:
     """:func:`figures`, started in a child process to be drawn while the run draws its
-    map and writes its files (:class:`~klastergeo.app.pipeline.beside.Beside`), for
+    map and writes its files (:class:`~klastergeo.app.beside.Beside`), for
     :data:`BESIDE_MIN_AREAS` areas or more and a spare core; otherwise drawn inline when
     the result is asked for. The figures are the same either way.
 

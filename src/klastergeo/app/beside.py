@@ -2,22 +2,29 @@
 beside the map and the output files (matplotlib holds the interpreter's lock while it
 draws, so a thread would not run them side by side).
 
-The child is started with ``spawn`` (a fresh interpreter: no lock of the run's threads,
-rich's progress display, numba's or Arrow's pools, is copied into it half taken, as
-``fork`` would). Its log records and warnings are handed back and re-issued in the run's
-process when the result is collected, so they reach the run's log and pytest's filters as
-if the work had run inline. A child that dies (killed, out of memory) is replaced by the
-work run inline; a run that stops before collecting the result terminates the child.
+The child is a fresh interpreter (``python -m klastergeo.app.beside``), not a fork: no
+lock of the run's threads (rich's progress display, numba's or Arrow's pools) is copied
+into it half taken, and, unlike :mod:`multiprocessing`'s ``spawn``, it never runs the
+caller's ``__main__`` again (a user's script without an ``if __name__ == "__main__"``
+guard would start a second run). It reads the call (pickled) on its standard input and
+writes the outcome on its standard output; its log records and warnings are handed back
+and re-issued in the run's process when the result is collected, so they reach the
+run's log and pytest's filters as if the work had run inline. A child that dies
+(killed, out of memory) is replaced by the work run inline; a run that stops before
+collecting the result stops the child.
 """
 
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
+import pickle
+import subprocess
+import sys
+import threading
 import warnings
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Any, BinaryIO, Generic, TypeVar
 
 __all__ = ["Beside", "spare_cores"]
 
@@ -59,18 +66,29 @@ class Beside(Generic[T]):
         self, fn: Callable[..., T], /, *args: Any, inline: bool = False, **kwargs: Any
     ) -> None:
         self._call = (fn, args, kwargs)
-        self._process: Any = None
-        self._inbox: Any = None
+        self._process: subprocess.Popen[bytes] | None = None
         if inline or not spare_cores():
             return
-        context = multiprocessing.get_context("spawn")
-        self._inbox, outbox = context.Pipe(duplex=False)
-        level = logging.getLogger().getEffectiveLevel()
-        self._process = context.Process(
-            target=_child, args=(outbox, fn, args, kwargs, level), daemon=True
+        # Pickled here, as the inputs are now (the run goes on with them once this
+        # returns), and written from a thread: a pipe takes 64 kB until the child, still
+        # importing, reads.
+        head = pickle.dumps((sys.path, logging.getLogger().getEffectiveLevel()))
+        call = pickle.dumps((fn, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
+        # the child finds klastergeo (and the callers' modules) where this process does
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", __name__],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
         )
-        self._process.start()
-        outbox.close()  # the child holds the sending end: its death ends our reading
+        assert self._process.stdin is not None
+        threading.Thread(target=_post, args=(self._process.stdin, head + call), daemon=True).start()
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id while it runs (None inline or once collected)."""
+        return None if self._process is None else self._process.pid
 
     def result(self) -> T:
         """The value of the call; the child's log records and warnings re-issued here, its
@@ -78,21 +96,21 @@ class Beside(Generic[T]):
         fn, args, kwargs = self._call
         if self._process is None:
             return fn(*args, **kwargs)
+        process, self._process = self._process, None
+        assert process.stdout is not None
         try:
-            message = self._inbox.recv()
-        except EOFError:  # the child died without a word (killed, out of memory)
-            self._process.join()
+            message = pickle.load(process.stdout)
+        except (EOFError, pickle.UnpicklingError):  # it died (killed, out of memory)
+            process.wait()
             logger.warning(
-                "the child process drawing %s stopped (exit code %s): drawn here instead",
+                "the child process computing %s stopped (exit code %s): computed here",
                 getattr(fn, "__name__", "its work"),
-                self._process.exitcode,
+                process.returncode,
             )
-            self._process = None
             return fn(*args, **kwargs)
         finally:
-            self._inbox.close()
-        self._process.join()
-        self._process = None
+            process.stdout.close()
+        process.wait()
         outcome, value, records, caught = message
         for record in records:
             logging.getLogger(record.name).handle(record)
@@ -104,24 +122,29 @@ class Beside(Generic[T]):
             raise value
         return value
 
-    @property
-    def pid(self) -> int | None:
-        """The child's process id while it runs (None inline or once collected)."""
-        return None if self._process is None else int(self._process.pid)
-
     def cancel(self) -> None:
         """Stop the child if it still runs (a run that stopped before its result)."""
         if self._process is not None:
-            self._process.terminate()
-            self._process.join()
-            self._inbox.close()
-            self._process = None
+            process, self._process = self._process, None
+            process.kill()
+            process.wait()
+            if process.stdout is not None:
+                process.stdout.close()
 
     def __enter__(self) -> Beside[T]:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.cancel()
+
+
+def _post(stdin: BinaryIO, data: bytes) -> None:
+    """Write the pickled call to the child (a child that died leaves it unread)."""
+    try:
+        stdin.write(data)
+        stdin.close()
+    except OSError:  # the child is gone: result() computes inline
+        pass
 
 
 class _Kept(logging.Handler):
@@ -139,8 +162,15 @@ class _Kept(logging.Handler):
         self.records.append(record)
 
 
-def _child(outbox: Any, fn: Callable[..., Any], args: Any, kwargs: Any, level: int) -> None:
-    """The child's work: the call, its records and warnings, sent whole or as an error."""
+def _serve() -> None:
+    """The child: read the call, run it, write the outcome (the value or the error, the
+    log records and the warnings)."""
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # what the work prints goes to the run's standard error, not the outcome
+    sys.stdout = sys.stderr
+    source = sys.stdin.buffer
+    path, level = pickle.load(source)
+    sys.path[:] = path
     kept = _Kept()
     root = logging.getLogger()
     root.handlers[:] = [kept]
@@ -148,12 +178,19 @@ def _child(outbox: Any, fn: Callable[..., Any], args: Any, kwargs: Any, level: i
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
+            fn, args, kwargs = pickle.load(source)
             value, outcome = fn(*args, **kwargs), "ok"
         except BaseException as err:  # the run's process raises it
             value, outcome = err, "error"
     shown = [warnings.WarningMessage(w.message, w.category, w.filename, w.lineno) for w in caught]
     try:
-        outbox.send((outcome, value, kept.records, shown))
+        data = pickle.dumps((outcome, value, kept.records, shown))
     except Exception as err:  # an exception that does not pickle: its text does
-        outbox.send(("error", RuntimeError(f"{type(value).__name__}: {value} ({err})"), [], []))
-    outbox.close()
+        problem = RuntimeError(f"{type(value).__name__}: {value} ({err})")
+        data = pickle.dumps(("error", problem, kept.records, []))
+    out.write(data)
+    out.close()
+
+
+if __name__ == "__main__":
+    _serve()
