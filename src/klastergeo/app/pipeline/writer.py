@@ -532,18 +532,11 @@ def figures(
     )
     target = folder / "figures"
     source = Path(str(config.records.path or config.counts.path)).name
-    out = _sentra_figure(target, config.map.lang, areas, sentra, outlines, source, place)
+    out, written = _area_figures(
+        target, config.map.lang, areas, table, sentra, sectors, outlines, source, place
+    )
     if not sectors:
         return out
-    written = static.sector_figures(
-        areas,
-        table,
-        sectors,
-        target,
-        lang=config.map.lang,
-        outlines=outlines,
-        source=source,
-    )
     matrix = aggregate.wide(counts, "n_firms")
     for path in written:
         kind, sector = path.stem.rsplit("_", 1)
@@ -606,6 +599,44 @@ def figures_beside(
     return Beside(figures, folder, config, areas=areas, table=table, inline=inline, **inputs)
 
 
+def _area_figures(
+    target: Path,
+    lang: str,
+    areas: gpd.GeoDataFrame,
+    table: pd.DataFrame,
+    sentra: pd.DataFrame,
+    sectors: list[str],
+    outlines: gpd.GeoDataFrame | None,
+    source: str,
+    place: str | None,
+) -> tuple[list[report_mod.Figure], list[Path]]:
+    """The map of the sentra (as a figure) and the maps of ``sectors`` (their files),
+    drawn on one canvas of the areas (drawing a province's villages takes a second)."""
+    from klastergeo.publish import figures as static
+
+    mapped = bool(len(sentra)) and isinstance(sentra, gpd.GeoDataFrame)
+    if not (mapped or sectors):
+        return [], []
+    canvas = static.AreaCanvas(areas, outlines=outlines)
+    try:
+        out = _sentra_figure(target, lang, areas, sentra, outlines, source, place, canvas)
+        if not sectors:
+            return out, []
+        written = static.sector_figures(
+            areas,
+            table,
+            sectors,
+            target,
+            lang=lang,
+            outlines=outlines,
+            source=source,
+            canvas=canvas,
+        )
+    finally:
+        canvas.close()
+    return out, written
+
+
 def _sentra_figure(
     target: Path,
     lang: str,
@@ -614,9 +645,10 @@ def _sentra_figure(
     outlines: gpd.GeoDataFrame | None,
     source: str,
     place: str | None = None,
+    canvas: Any = None,
 ) -> list[report_mod.Figure]:
     """The static map of the sentra (``figures/sentra.png``), as the one figure of a list;
-    none without sentra polygons."""
+    none without sentra polygons. Drawn on ``canvas`` when given (left as it was)."""
     from klastergeo.publish import figures as static
 
     if not len(sentra) or not isinstance(sentra, gpd.GeoDataFrame):
@@ -631,6 +663,7 @@ def _sentra_figure(
         legend=t["sentra"],
         outlines=outlines,
         note=source,
+        canvas=canvas,
     )
     return [report_mod.Figure(f"figures/{path.name}", t["sentra_map"], kind="sentra")]
 
