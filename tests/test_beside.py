@@ -1,12 +1,13 @@
 """Work drawn beside a run in a child process (:mod:`klastergeo.app.beside`):
 the result of the call, the child's log records and warnings re-issued in the run's
-process, its errors raised there, a cancelled child stopped; and a run whose figures are
-drawn beside writes the same files as a run drawing them inline."""
+process, its errors raised there, a cancelled child stopped; and a run whose figures and
+workbook are made beside writes the same files as a run making them inline."""
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -47,6 +48,26 @@ def test_the_childs_error_is_raised_here() -> None:
         work.result()
 
 
+@pytest.mark.parametrize("inline", [False, True])
+def test_later_arguments_are_computed_by_the_sender(inline: bool) -> None:
+    sent = threading.Event()
+
+    def second() -> str:  # called in the thread that posts the call (or by result())
+        sent.set()
+        return "B"
+
+    work = Beside(children.joined, "A", later={"second": second}, inline=inline)
+    # inline, it is called only once the result is asked for
+    assert (not sent.is_set()) if inline else sent.wait(60)
+    assert work.result() == "AB"
+
+    def failing() -> str:
+        raise DataError("outlines: no kabupaten level")
+
+    with pytest.raises(DataError, match="no kabupaten level"):
+        Beside(children.joined, "A", later={"second": failing}, inline=inline).result()
+
+
 def test_a_cancelled_child_is_stopped() -> None:
     with Beside(time.sleep, 300) as work:
         child = work.pid
@@ -58,7 +79,7 @@ def test_a_cancelled_child_is_stopped() -> None:
 
 
 @pytest.mark.slow
-def test_figures_drawn_beside_are_the_figures_drawn_inline(
+def test_figures_and_workbook_made_beside_are_those_made_inline(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     registry = custom_study(tmp_path, (8, 8), {"r3c3": 45, "r3c4": 30}, seed=5)
@@ -79,7 +100,22 @@ def test_figures_drawn_beside_are_the_figures_drawn_inline(
         files[where] = {
             p.relative_to(out).as_posix(): p.read_bytes()
             for p in out.rglob("*")
-            if p.suffix in (".png", ".html")
+            if p.is_file() and p.suffix not in (".xlsx", ".json")  # zip entries carry a time
         }
+        files[where]["results.xlsx"] = _cells(out / "results.xlsx")
     assert any(name.startswith("figures/gi_") for name in files["inline"])
-    assert files["beside"] == files["inline"]
+    assert len(files["inline"]["results.xlsx"]) >= 5  # sheets
+    assert files["beside"].keys() == files["inline"].keys()
+    for name, content in files["inline"].items():
+        assert files["beside"][name] == content, name
+
+
+def _cells(path: Path) -> list[list[tuple]]:
+    """Every sheet's values, row by row."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(path)
+    try:
+        return [[tuple(row) for row in sheet.iter_rows(values_only=True)] for sheet in book]
+    finally:
+        book.close()

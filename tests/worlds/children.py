@@ -21,3 +21,8 @@ def noisy(n: int) -> int:
 def fails(value: str) -> None:
     """Raises the DataError a bad input raises."""
     raise DataError(f"column 'x' has a {value} value; give numbers")
+
+
+def joined(first: str, *, second: str) -> str:
+    """The two texts, one after the other."""
+    return first + second

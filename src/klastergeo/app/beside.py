@@ -23,7 +23,7 @@ import subprocess
 import sys
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, BinaryIO, Generic, TypeVar
 
 __all__ = ["Beside", "spare_cores"]
@@ -54,6 +54,10 @@ class Beside(Generic[T]):
         are pickled.
     inline
         Run ``fn`` in this process, when :meth:`result` is called.
+    later
+        Keyword arguments of ``fn`` given as functions of no argument, called (and their
+        values pickled) by the thread that posts the call: a value still being computed
+        (the outlines dissolved in a thread) does not hold the run up.
 
     Examples
     --------
@@ -63,9 +67,16 @@ class Beside(Generic[T]):
     """
 
     def __init__(
-        self, fn: Callable[..., T], /, *args: Any, inline: bool = False, **kwargs: Any
+        self,
+        fn: Callable[..., T],
+        /,
+        *args: Any,
+        inline: bool = False,
+        later: Mapping[str, Callable[[], Any]] | None = None,
+        **kwargs: Any,
     ) -> None:
         self._call = (fn, args, kwargs)
+        self._later = dict(later or {})
         self._process: subprocess.Popen[bytes] | None = None
         if inline or not spare_cores():
             return
@@ -83,7 +94,8 @@ class Beside(Generic[T]):
             env=env,
         )
         assert self._process.stdin is not None
-        threading.Thread(target=_post, args=(self._process.stdin, head + call), daemon=True).start()
+        post = (self._process.stdin, head + call, self._later)
+        threading.Thread(target=_post, args=post, daemon=True).start()
 
     @property
     def pid(self) -> int | None:
@@ -95,7 +107,7 @@ class Beside(Generic[T]):
         exception raised here."""
         fn, args, kwargs = self._call
         if self._process is None:
-            return fn(*args, **kwargs)
+            return fn(*args, **kwargs, **{k: f() for k, f in self._later.items()})
         process, self._process = self._process, None
         assert process.stdout is not None
         try:
@@ -107,7 +119,7 @@ class Beside(Generic[T]):
                 getattr(fn, "__name__", "its work"),
                 process.returncode,
             )
-            return fn(*args, **kwargs)
+            return fn(*args, **kwargs, **{k: f() for k, f in self._later.items()})
         finally:
             process.stdout.close()
         process.wait()
@@ -138,10 +150,18 @@ class Beside(Generic[T]):
         self.cancel()
 
 
-def _post(stdin: BinaryIO, data: bytes) -> None:
-    """Write the pickled call to the child (a child that died leaves it unread)."""
+def _post(stdin: BinaryIO, data: bytes, later: dict[str, Callable[[], Any]]) -> None:
+    """Write the pickled call to the child, then the ``later`` arguments once computed
+    (a child that died leaves them unread)."""
     try:
         stdin.write(data)
+        stdin.flush()
+        values: dict[str, Any] = {}
+        try:
+            values = {name: f() for name, f in later.items()}
+        except Exception as err:  # the child raises it as the call's error
+            values = {"": err}
+        stdin.write(pickle.dumps(values, protocol=pickle.HIGHEST_PROTOCOL))
         stdin.close()
     except OSError:  # the child is gone: result() computes inline
         pass
@@ -179,7 +199,10 @@ def _serve() -> None:
         warnings.simplefilter("always")
         try:
             fn, args, kwargs = pickle.load(source)
-            value, outcome = fn(*args, **kwargs), "ok"
+            values = pickle.load(source)
+            if "" in values:  # computing a later argument failed
+                raise values[""]
+            value, outcome = fn(*args, **kwargs, **values), "ok"
         except BaseException as err:  # the run's process raises it
             value, outcome = err, "error"
     shown = [warnings.WarningMessage(w.message, w.category, w.filename, w.lineno) for w in caught]

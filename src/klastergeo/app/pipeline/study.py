@@ -5,6 +5,7 @@ analysis, their names and parents, the map's outlines)."""
 from __future__ import annotations
 
 import logging
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,8 @@ DISSOLVE_MAX_AREAS = 20_000
 _OUTLINES: dict[tuple[int, str], tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]] = {}
 #: Outlines being dissolved in a thread (:meth:`StudyArea.prefetch_outlines`), same keys.
 _PENDING: dict[tuple[int, str], tuple[gpd.GeoDataFrame, Future[gpd.GeoDataFrame]]] = {}
+#: Held while outlines are looked up or dissolved (the map and the figures' sender ask).
+_DISSOLVING = threading.Lock()
 
 AreaKind = Literal["admin", "h3", "custom"]
 
@@ -176,19 +179,21 @@ class StudyArea:
         return self.kind == "admin" and len(self.polygons) <= DISSOLVE_MAX_AREAS
 
     def _dissolved(self, level: str) -> gpd.GeoDataFrame:
-        """:meth:`_dissolve` once per study area (or the prefetched one)."""
+        """:meth:`_dissolve` once per study area (or the prefetched one); a second
+        thread asking waits for the first."""
         key = (id(self.polygons), level)
-        cached = _OUTLINES.get(key)
-        if cached is not None and cached[0] is self.polygons:
-            return cached[1]
-        pending = _PENDING.pop(key, None)
-        if pending is not None and pending[0] is self.polygons:
-            out = pending[1].result()  # its error, if any, raised here as inline
-        else:
-            out = self._dissolve(level)
-        _OUTLINES.clear()  # one study area at a time: a national dissolve is large
-        _OUTLINES[key] = (self.polygons, out)
-        return out
+        with _DISSOLVING:
+            cached = _OUTLINES.get(key)
+            if cached is not None and cached[0] is self.polygons:
+                return cached[1]
+            pending = _PENDING.pop(key, None)
+            if pending is not None and pending[0] is self.polygons:
+                out = pending[1].result()  # its error, if any, raised here as inline
+            else:
+                out = self._dissolve(level)
+            _OUTLINES.clear()  # one study area at a time: a national dissolve is large
+            _OUTLINES[key] = (self.polygons, out)
+            return out
 
     def _dissolve(self, level: str) -> gpd.GeoDataFrame:
         """The areas of ``level`` made of the study's own areas (villages dissolved by

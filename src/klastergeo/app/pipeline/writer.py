@@ -14,7 +14,7 @@ folder, so a run's outputs appear all at once or not at all.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -574,6 +574,7 @@ def figures_beside(
     *,
     areas: gpd.GeoDataFrame,
     table: pd.DataFrame,
+    outlines: Callable[[], gpd.GeoDataFrame | None],
     **inputs: Any,
 ) -> Beside[list[report_mod.Figure]]:
     """:func:`figures`, started in a child process to be drawn while the run draws its
@@ -586,6 +587,9 @@ def figures_beside(
     folder, config, areas, table, **inputs
         As :func:`figures` takes them (``table`` is sent with only
         :data:`FIGURE_COLUMNS`).
+    outlines
+        Gives the ``outlines`` of :func:`figures`, called by the thread that sends the
+        call to the child (they may still be being dissolved).
 
     Returns
     -------
@@ -596,7 +600,16 @@ def figures_beside(
     if not inline:  # what the child is sent: the areas' shapes and the columns drawn
         table = table[[c for c in FIGURE_COLUMNS if c in table.columns]]
         areas = gpd.GeoDataFrame(geometry=areas.geometry, crs=areas.crs)
-    return Beside(figures, folder, config, areas=areas, table=table, inline=inline, **inputs)
+    return Beside(
+        figures,
+        folder,
+        config,
+        areas=areas,
+        table=table,
+        inline=inline,
+        later={"outlines": outlines},
+        **inputs,
+    )
 
 
 def _area_figures(
