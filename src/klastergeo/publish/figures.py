@@ -444,63 +444,13 @@ def sentra_map(
     Path
         ``path``.
     """
-    from matplotlib.collections import PathCollection
-    from matplotlib.path import Path as MplPath
-
     from klastergeo.publish.maps import SENTRA_COLOUR
 
     owned = canvas is None
     canvas = AreaCanvas(areas, outlines=outlines) if canvas is None else canvas
     before = set(canvas.axes.get_children())
     try:
-        shown = sentra.reset_index() if "sentra_id" not in sentra.columns else sentra
-        shown = shown.loc[~shown.geometry.is_empty & shown.geometry.notna()]
-        shapes = shown.geometry.to_crs(canvas.crs).to_numpy()
-        parts = shapely.get_parts(shapes)
-        paths = [
-            MplPath.make_compound_path(
-                *(
-                    MplPath(np.asarray(ring.coords)[:, :2], closed=True)
-                    for ring in (part.exterior, *part.interiors)
-                )
-            )
-            for part in parts
-            if isinstance(part, shapely.Polygon)
-        ]
-        canvas.axes.add_collection(
-            PathCollection(
-                paths,
-                facecolors=SENTRA_COLOUR + "55",
-                edgecolors=SENTRA_COLOUR,
-                linewidths=1.5,
-                zorder=3,
-            )
-        )
-        named = len(shown) <= MAX_NAMED_SENTRA
-        ids = shown["sentra_id"].astype(str).tolist()
-        names = shown["name"].astype(str).tolist() if "name" in shown else [""] * len(shown)
-        at = shapely.point_on_surface(shapes)
-        x, y = shapely.get_x(at), shapely.get_y(at)
-        # a dot per sentra: a village-sized sentra is a speck on a province's map
-        canvas.axes.scatter(x, y, s=28, c=SENTRA_COLOUR, edgecolors="white", zorder=4)
-        texts = [f"{i} {n}" if named and n else i for i, n in zip(ids, names, strict=True)]
-        for (tx, ty), (px, py), text in zip(
-            _label_places(canvas.axes, x, y, texts), zip(x, y, strict=True), texts, strict=True
-        ):  # sentra (tens)
-            canvas.axes.annotate(
-                text,
-                xy=(px, py),
-                xytext=(tx, ty),
-                ha="left",
-                va="center",
-                fontsize=7,
-                zorder=5,
-                annotation_clip=False,
-                bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none", "pad": 1.0},
-                arrowprops={"arrowstyle": "-", "color": "#555555", "linewidth": 0.5}
-                if ty != py  # moved down: a line back to its dot
-                else None,
-            )
+        _draw_sentra(canvas, sentra)
         return canvas.paint(
             pd.Series(dtype=object), path, title=title, legend={legend: SENTRA_COLOUR}, note=note
         )
@@ -510,6 +460,63 @@ def sentra_map(
         else:  # the sentra, their dots and labels off again
             for artist in set(canvas.axes.get_children()) - before:
                 artist.remove()
+
+
+def _draw_sentra(canvas: AreaCanvas, sentra: gpd.GeoDataFrame) -> None:
+    """The sentra on ``canvas``: filled and outlined, a dot each and their labels."""
+    from matplotlib.collections import PathCollection
+    from matplotlib.path import Path as MplPath
+
+    from klastergeo.publish.maps import SENTRA_COLOUR
+
+    shown = sentra.reset_index() if "sentra_id" not in sentra.columns else sentra
+    shown = shown.loc[~shown.geometry.is_empty & shown.geometry.notna()]
+    shapes = shown.geometry.to_crs(canvas.crs).to_numpy()
+    parts = shapely.get_parts(shapes)
+    paths = [
+        MplPath.make_compound_path(
+            *(
+                MplPath(np.asarray(ring.coords)[:, :2], closed=True)
+                for ring in (part.exterior, *part.interiors)
+            )
+        )
+        for part in parts
+        if isinstance(part, shapely.Polygon)
+    ]
+    canvas.axes.add_collection(
+        PathCollection(
+            paths,
+            facecolors=SENTRA_COLOUR + "55",
+            edgecolors=SENTRA_COLOUR,
+            linewidths=1.5,
+            zorder=3,
+        )
+    )
+    named = len(shown) <= MAX_NAMED_SENTRA
+    ids = shown["sentra_id"].astype(str).tolist()
+    names = shown["name"].astype(str).tolist() if "name" in shown else [""] * len(shown)
+    at = shapely.point_on_surface(shapes)
+    x, y = shapely.get_x(at), shapely.get_y(at)
+    # a dot per sentra: a village-sized sentra is a speck on a province's map
+    canvas.axes.scatter(x, y, s=28, c=SENTRA_COLOUR, edgecolors="white", zorder=4)
+    texts = [f"{i} {n}" if named and n else i for i, n in zip(ids, names, strict=True)]
+    for (tx, ty), (px, py), text in zip(
+        _label_places(canvas.axes, x, y, texts), zip(x, y, strict=True), texts, strict=True
+    ):  # sentra (tens)
+        canvas.axes.annotate(
+            text,
+            xy=(px, py),
+            xytext=(tx, ty),
+            ha="left",
+            va="center",
+            fontsize=7,
+            zorder=5,
+            annotation_clip=False,
+            bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none", "pad": 1.0},
+            arrowprops={"arrowstyle": "-", "color": "#555555", "linewidth": 0.5}
+            if ty != py  # moved down: a line back to its dot
+            else None,
+        )
 
 
 def _label_places(
