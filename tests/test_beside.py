@@ -93,6 +93,7 @@ def test_figures_and_workbook_made_beside_are_those_made_inline(
     )
     config = load_config(tmp_path / "klastergeo.toml")
     files = {}
+    assert not writer.beside(64) and writer.beside(8_563) and not writer.beside(83_402)
     for where, least in (("inline", 10**9), ("beside", 0)):
         monkeypatch.setattr(writer, "BESIDE_MIN_AREAS", least)
         out = tmp_path / where

@@ -671,14 +671,14 @@ def _workbook(
     result: RunResult,
     parts: RunParts,
 ) -> Beside[Any]:
-    """``results.xlsx``, started beside the map and the other files for
-    :data:`~.writer.BESIDE_MIN_AREAS` areas or more (its summary sheet reads nothing the
-    map adds to the record)."""
+    """``results.xlsx``, started beside the map and the other files where
+    :func:`~.writer.beside` says so (its summary sheet reads nothing the map adds to the
+    record)."""
     layer, fitted = result.areas, parts.fitted
     return Beside(
         workbook.write_workbook,
         stage / "results.xlsx",
-        inline=len(layer) < writer.BESIDE_MIN_AREAS,
+        inline=not writer.beside(len(layer)),
         summary=_record(config, steps, head, result, parts),
         sentra=result.sentra,
         areas=workbook.key_columns(pd.DataFrame(layer.drop(columns=layer.geometry.name))),

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "area_model_outputs",
+    "beside",
     "csv",
     "figures",
     "figures_beside",
@@ -564,6 +565,24 @@ def figures(
 #: Areas from which :func:`figures_beside` draws the figures in a child process (fewer
 #: draw in well under a second: a fresh interpreter's imports would cost more).
 BESIDE_MIN_AREAS = 2_000
+#: Areas beyond which the figures and the workbook are made inline again: a country's
+#: 83,402 villages would put a second copy of their shapes (8.8 million vertices) and
+#: tables into the child, where a national run's memory counts more than its seconds.
+BESIDE_MAX_AREAS = 20_000
+
+
+def beside(n_areas: int) -> bool:
+    """Whether a run of ``n_areas`` areas makes its figures and workbook in child
+    processes (:data:`BESIDE_MIN_AREAS` to :data:`BESIDE_MAX_AREAS`).
+
+    Parameters
+    ----------
+    n_areas
+        The run's areas of analysis.
+    """
+    return BESIDE_MIN_AREAS <= n_areas <= BESIDE_MAX_AREAS
+
+
 #: The area x sector table's columns the figures read (the rest stays in this process).
 FIGURE_COLUMNS = ("spec_bin", "gi_bin", "lisa_quadrant", "lisa_p_sim", "lisa_p")
 
@@ -578,9 +597,9 @@ def figures_beside(
     **inputs: Any,
 ) -> Beside[list[report_mod.Figure]]:
     """:func:`figures`, started in a child process to be drawn while the run draws its
-    map and writes its files (:class:`~klastergeo.app.beside.Beside`), for
-    :data:`BESIDE_MIN_AREAS` areas or more and a spare core; otherwise drawn inline when
-    the result is asked for. The figures are the same either way.
+    map and writes its files (:class:`~klastergeo.app.beside.Beside`), where
+    :func:`beside` says so and a core is spare; otherwise drawn inline when the result
+    is asked for. The figures are the same either way.
 
     Parameters
     ----------
@@ -596,7 +615,7 @@ def figures_beside(
     Beside
         Whose ``result()`` is what :func:`figures` returns.
     """
-    inline = config.report.figures == "none" or len(areas) < BESIDE_MIN_AREAS
+    inline = config.report.figures == "none" or not beside(len(areas))
     if not inline:  # what the child is sent: the areas' shapes and the columns drawn
         table = table[[c for c in FIGURE_COLUMNS if c in table.columns]]
         areas = gpd.GeoDataFrame(geometry=areas.geometry, crs=areas.crs)
