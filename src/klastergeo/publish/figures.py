@@ -2,12 +2,12 @@
 sector with legend, scale bar and north arrow, and Moran scatterplots.
 
 Up to :data:`RASTER_PARTS` polygon parts, the areas are drawn once into one
-``PathCollection`` in a projected CRS, and every further map of the same areas only
-recolours that collection and saves the figure. Beyond that (a country's 83,402
-villages: 8.8 million vertices, 3.5 s per ``savefig``), the areas are rasterised once at
-twice the figure's resolution with the compiled point locator, and each map is an image
-of the areas' colours with their borders traced between pixels of different areas, at
-0.1-0.2 s per figure whatever the number of areas.
+``PathCollection`` in a projected CRS (simplified to an eighth of a pixel), and every
+further map of the same areas only recolours that collection and saves the figure.
+Beyond that (a country's 83,402 villages: 8.8 million vertices, 3.5 s per ``savefig``),
+the areas are rasterised once at twice the figure's resolution with the compiled point
+locator, and each map is an image of the areas' colours with their borders traced
+between pixels of different areas, at 0.1-0.2 s per figure whatever the number of areas.
 """
 
 from __future__ import annotations
@@ -92,11 +92,12 @@ def _matplotlib() -> Any:
 
 
 def _below_a_pixel(geometry: gpd.GeoSeries) -> gpd.GeoSeries:
-    """The areas simplified to a quarter of an image pixel (in raster mode, where the
-    image is :data:`_SUPERSAMPLE` times the figure's pixels): what a figure of the whole
-    country can show of a village border, at a fraction of the vertices to project and
-    index. The tolerance is in the areas' own units, from the larger side of their box
-    spread over the figure's width (its smallest scale), so it is never coarser."""
+    """The areas simplified to a quarter of an image pixel of raster mode (where the
+    image is :data:`_SUPERSAMPLE` times the figure's pixels), an eighth of a figure
+    pixel: what a figure can show of a village border, at a fraction of the vertices to
+    project, index and draw (a country's 8.8 million, a province's 774,000 to 315,000).
+    The tolerance is in the areas' own units, from the larger side of their box spread
+    over the figure's width (its smallest scale), so it is never coarser."""
     minx, miny, maxx, maxy = geometry.total_bounds
     pixels = _FIGURE_SIZE[0] * _DPI * _SUPERSAMPLE
     tolerance = max(maxx - minx, maxy - miny) / pixels / 4
@@ -130,8 +131,9 @@ class AreaCanvas:
         self.index = pd.Index(areas.index)
         geometry = areas.geometry
         self.raster = int(shapely.get_num_geometries(geometry.to_numpy()).sum()) > raster_parts
-        if self.raster:
-            geometry = _below_a_pixel(geometry)
+        # an eighth of a pixel: no line moves visibly, and a province's villages keep 40 %
+        # of their vertices, which every figure transforms and draws again
+        geometry = _below_a_pixel(geometry)
         metric = to_metric(gpd.GeoDataFrame(geometry=geometry))
         #: The CRS the figure is drawn in (the areas' UTM zone).
         self.crs = metric.crs
@@ -308,6 +310,7 @@ def sector_figures(
     lang: str = "id",
     outlines: gpd.GeoDataFrame | None = None,
     source: str = "",
+    canvas: AreaCanvas | None = None,
 ) -> list[Path]:
     """Maps of each sector in ``folder``: specialisation and Gi* hot spots by
     confidence (``spec_<sector>.png``, ``gi_<sector>.png``), LISA clusters
@@ -331,6 +334,9 @@ def sector_figures(
         Coarser boundaries drawn on top as lines; or None.
     source
         The note at the bottom of every figure (the data source).
+    canvas
+        The areas already drawn (with ``outlines``), to draw on and leave open; by
+        default a canvas of ``areas`` is drawn and closed.
 
     Returns
     -------
@@ -342,7 +348,8 @@ def sector_figures(
     t = messages.text("figures", lang)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    canvas = AreaCanvas(areas, outlines=outlines)
+    owned = canvas is None
+    canvas = AreaCanvas(areas, outlines=outlines) if canvas is None else canvas
     written = []
     gi, lisa = messages.hot_spot_labels(lang), _lisa_labels(lang)
     try:
@@ -373,7 +380,8 @@ def sector_figures(
                     )
                 )
     finally:
-        canvas.close()
+        if owned:
+            canvas.close()
     return written
 
 
@@ -402,6 +410,7 @@ def sentra_map(
     legend: str,
     outlines: gpd.GeoDataFrame | None = None,
     note: str = "",
+    canvas: AreaCanvas | None = None,
 ) -> Path:
     """A static map of the sentra (for the printed report): the study area's areas in
     light grey, each sentra filled and outlined in the web map's sentra colour and
@@ -425,72 +434,89 @@ def sentra_map(
         Coarser boundaries drawn on top as lines; or None.
     note
         A line of small text at the bottom (the data source).
+    canvas
+        The areas already drawn (with ``outlines``), to draw on and leave as they were
+        (the sentra taken off again); by default a canvas of ``areas`` is drawn and
+        closed.
 
     Returns
     -------
     Path
         ``path``.
     """
+    from klastergeo.publish.maps import SENTRA_COLOUR
+
+    owned = canvas is None
+    canvas = AreaCanvas(areas, outlines=outlines) if canvas is None else canvas
+    before = set(canvas.axes.get_children())
+    try:
+        _draw_sentra(canvas, sentra)
+        return canvas.paint(
+            pd.Series(dtype=object), path, title=title, legend={legend: SENTRA_COLOUR}, note=note
+        )
+    finally:
+        if owned:
+            canvas.close()
+        else:  # the sentra, their dots and labels off again
+            for artist in set(canvas.axes.get_children()) - before:
+                artist.remove()
+
+
+def _draw_sentra(canvas: AreaCanvas, sentra: gpd.GeoDataFrame) -> None:
+    """The sentra on ``canvas``: filled and outlined, a dot each and their labels."""
     from matplotlib.collections import PathCollection
     from matplotlib.path import Path as MplPath
 
     from klastergeo.publish.maps import SENTRA_COLOUR
 
-    canvas = AreaCanvas(areas, outlines=outlines)
-    try:
-        shown = sentra.reset_index() if "sentra_id" not in sentra.columns else sentra
-        shown = shown.loc[~shown.geometry.is_empty & shown.geometry.notna()]
-        shapes = shown.geometry.to_crs(canvas.crs).to_numpy()
-        parts = shapely.get_parts(shapes)
-        paths = [
-            MplPath.make_compound_path(
-                *(
-                    MplPath(np.asarray(ring.coords)[:, :2], closed=True)
-                    for ring in (part.exterior, *part.interiors)
-                )
-            )
-            for part in parts
-            if isinstance(part, shapely.Polygon)
-        ]
-        canvas.axes.add_collection(
-            PathCollection(
-                paths,
-                facecolors=SENTRA_COLOUR + "55",
-                edgecolors=SENTRA_COLOUR,
-                linewidths=1.5,
-                zorder=3,
+    shown = sentra.reset_index() if "sentra_id" not in sentra.columns else sentra
+    shown = shown.loc[~shown.geometry.is_empty & shown.geometry.notna()]
+    shapes = shown.geometry.to_crs(canvas.crs).to_numpy()
+    parts = shapely.get_parts(shapes)
+    paths = [
+        MplPath.make_compound_path(
+            *(
+                MplPath(np.asarray(ring.coords)[:, :2], closed=True)
+                for ring in (part.exterior, *part.interiors)
             )
         )
-        named = len(shown) <= MAX_NAMED_SENTRA
-        ids = shown["sentra_id"].astype(str).tolist()
-        names = shown["name"].astype(str).tolist() if "name" in shown else [""] * len(shown)
-        at = shapely.point_on_surface(shapes)
-        x, y = shapely.get_x(at), shapely.get_y(at)
-        # a dot per sentra: a village-sized sentra is a speck on a province's map
-        canvas.axes.scatter(x, y, s=28, c=SENTRA_COLOUR, edgecolors="white", zorder=4)
-        texts = [f"{i} {n}" if named and n else i for i, n in zip(ids, names, strict=True)]
-        for (tx, ty), (px, py), text in zip(
-            _label_places(canvas.axes, x, y, texts), zip(x, y, strict=True), texts, strict=True
-        ):  # sentra (tens)
-            canvas.axes.annotate(
-                text,
-                xy=(px, py),
-                xytext=(tx, ty),
-                ha="left",
-                va="center",
-                fontsize=7,
-                zorder=5,
-                annotation_clip=False,
-                bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none", "pad": 1.0},
-                arrowprops={"arrowstyle": "-", "color": "#555555", "linewidth": 0.5}
-                if ty != py  # moved down: a line back to its dot
-                else None,
-            )
-        return canvas.paint(
-            pd.Series(dtype=object), path, title=title, legend={legend: SENTRA_COLOUR}, note=note
+        for part in parts
+        if isinstance(part, shapely.Polygon)
+    ]
+    canvas.axes.add_collection(
+        PathCollection(
+            paths,
+            facecolors=SENTRA_COLOUR + "55",
+            edgecolors=SENTRA_COLOUR,
+            linewidths=1.5,
+            zorder=3,
         )
-    finally:
-        canvas.close()
+    )
+    named = len(shown) <= MAX_NAMED_SENTRA
+    ids = shown["sentra_id"].astype(str).tolist()
+    names = shown["name"].astype(str).tolist() if "name" in shown else [""] * len(shown)
+    at = shapely.point_on_surface(shapes)
+    x, y = shapely.get_x(at), shapely.get_y(at)
+    # a dot per sentra: a village-sized sentra is a speck on a province's map
+    canvas.axes.scatter(x, y, s=28, c=SENTRA_COLOUR, edgecolors="white", zorder=4)
+    texts = [f"{i} {n}" if named and n else i for i, n in zip(ids, names, strict=True)]
+    for (tx, ty), (px, py), text in zip(
+        _label_places(canvas.axes, x, y, texts), zip(x, y, strict=True), texts, strict=True
+    ):  # sentra (tens)
+        canvas.axes.annotate(
+            text,
+            xy=(px, py),
+            xytext=(tx, ty),
+            ha="left",
+            va="center",
+            fontsize=7,
+            zorder=5,
+            annotation_clip=False,
+            bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none", "pad": 1.0},
+            arrowprops={"arrowstyle": "-", "color": "#555555", "linewidth": 0.5}
+            if ty != py  # moved down: a line back to its dot
+            else None,
+        )
 
 
 def _label_places(

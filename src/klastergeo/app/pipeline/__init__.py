@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,7 @@ import geopandas as gpd
 import pandas as pd
 
 from klastergeo.analysis import regression
+from klastergeo.app.beside import Beside
 from klastergeo.app.config import RunConfig
 from klastergeo.app.pipeline import (
     assembly,
@@ -272,8 +274,10 @@ def run(
     else:
         intake.check_records(config)  # before the output folder, boundaries or the registry
         check_colocation(config)
-    with RunFolder(config.out) as folder, arrow_pool():  # checked, locked, then computing
+    # checked, locked, then computing; the work started beside stopped if the run stops
+    with RunFolder(config.out) as folder, arrow_pool(), ExitStack() as beside:
         study = steps("boundaries", study_area, config)
+        study.prefetch_outlines()  # dissolved on a second core while the records are read
         records, counts, predictors = _read_and_count(config, steps, folder, study, survey)
         h3, options = study.kind == "h3", config.analysis
         weights = steps(
@@ -282,6 +286,9 @@ def run(
         stats = steps("statistics", analyse, options, counts, weights, steps.notes, steps.progress)
         parents, found = steps(
             "sentra", _sentra, config, study, counts, stats, weights, steps.notes
+        )
+        drawn = beside.enter_context(
+            _figures(folder.path, config, study, counts, weights, stats, found)
         )
         columns = assembly.firm_columns(found, counts)
         # the firms' frame, made only when a step asks for it (a registry of more than
@@ -312,6 +319,11 @@ def run(
         if counts.source is not None:  # no firms output to read them from: there are none
             result._firms = counts.store.frame()
         profiles = _published_profiles(profiles, result)
+        head = header(
+            "sentra" if sentra_only else "complete", options.seed, timestamp=config.output.timestamp
+        )
+        parts = RunParts(study, counts, weights, stats, profiles, fitted, columns=columns)
+        book = beside.enter_context(_workbook(folder.path, config, steps, head, result, parts))
         fmap = None
         if not (sentra_only or skip_map):
             fmap = steps(
@@ -319,11 +331,8 @@ def run(
                 counts.store, steps.notes, survey.period if survey else None,
                 means=fitted.means.areas,
             )  # fmt: skip
-        head = header(
-            "sentra" if sentra_only else "complete", options.seed, timestamp=config.output.timestamp
-        )
-        parts = RunParts(study, counts, weights, stats, profiles, fitted, fmap, columns)
-        result.record = _write_run(folder, config, steps, head, result, parts)
+        parts = dataclasses.replace(parts, fmap=fmap)
+        result.record = _write_run(folder, config, steps, head, result, parts, (drawn, book))
     logger.info("run finished: %d sentra, outputs in %s", len(result.sentra), config.out)
     # the steps work on the sentra indexed by their id; the result gives the id as a
     # column, as every file does
@@ -608,14 +617,20 @@ def _write_run(
     head: dict[str, Any],
     result: RunResult,
     parts: RunParts,
+    beside: tuple[Beside[list[report_mod.Figure]], Beside[Any]],
 ) -> RunRecord:
-    """The report, every output file and the record, then the commit (the ``report``
-    and ``write`` steps). Returns the record (``summary.json`` without the manifest)."""
+    """Every output file, the report and the record, then the commit (the ``write``
+    and ``report`` steps; the figures and the workbook, started ``beside``, collected
+    by the report and by the files). Returns the record (``summary.json`` without the
+    manifest)."""
+    drawn, book = beside
     record = _record(config, steps, head, result, parts)
+    with steps.timed("write"):  # while the figures are drawn beside
+        _write_files(folder, config, steps, record, result, parts, book)
     with steps.timed("report"):
-        shown = _report(folder.path, config, record, result, parts)
-    with steps.timed("write"):
-        _write_files(folder, config, steps, record, result, parts, shown)
+        shown = _report(folder.path, config, record, result, parts, drawn)
+        folder.sync()  # the figures' files, written by matplotlib
+        writer.index_page(folder.path, config, record, shown)
     record = record.replace(timings=dict(steps.timings), peak_rss_mb=dict(steps.memory))
     if folder.notes:  # what the writers changed to fit a format (a column renamed, a cell cut)
         record = record.replace(output_notes=[OutputNote(**n) for n in folder.notes])
@@ -654,23 +669,75 @@ def _record(
     )
 
 
-def _report(
-    stage: Path, config: RunConfig, record: RunRecord, result: RunResult, parts: RunParts
-) -> list[report_mod.Figure]:
-    """The figures and ``report.html`` (the ``report`` step); returns the figures."""
-    shown = writer.figures(
+def _figures(
+    stage: Path,
+    config: RunConfig,
+    study: StudyArea,
+    counts: Counts,
+    weights: Weights,
+    stats: Statistics,
+    found: Delineation,
+) -> Beside[list[report_mod.Figure]]:
+    """The report's figures, started beside the run from the sentra step on
+    (:func:`~klastergeo.app.pipeline.writer.figures_beside`): what they show (the
+    statistics' classes, the sentra's shapes and names, the counts) is final there, and
+    the protection of small cells changes none of it."""
+    return writer.figures_beside(
         stage,
         config,
-        areas=result.areas,
-        table=result.table,
-        sentra=result.sentra,
-        counts=parts.counts.counts,
-        graph=parts.weights.graph,
-        analysed=parts.stats.analysed,
-        outlines=parts.study.figure_outlines(),
-        global_stats=result.global_stats,
-        place=parts.study.name(),
+        areas=counts.areas,
+        table=stats.table,
+        sentra=found.sentra,
+        counts=counts.counts,
+        graph=weights.graph,
+        analysed=stats.analysed,
+        outlines=study.figure_outlines,
+        global_stats=stats.global_stats,
+        place=study.name(),
     )
+
+
+def _workbook(
+    stage: Path,
+    config: RunConfig,
+    steps: Steps,
+    head: dict[str, Any],
+    result: RunResult,
+    parts: RunParts,
+) -> Beside[Any]:
+    """``results.xlsx``, started beside the map and the other files where
+    :func:`~.writer.beside` says so (its summary sheet reads nothing the map adds to the
+    record)."""
+    layer, fitted = result.areas, parts.fitted
+    return Beside(
+        workbook.write_workbook,
+        stage / "results.xlsx",
+        inline=not writer.beside(len(layer)),
+        summary=_record(config, steps, head, result, parts),
+        sentra=result.sentra,
+        areas=workbook.key_columns(pd.DataFrame(layer.drop(columns=layer.geometry.name))),
+        global_stats=writer.global_table(
+            result.global_stats, parts.counts.counts, result.table, result.sentra
+        ),
+        coefficients={k: m.coefficients for k, m in fitted.fitted.items()},
+        rejected=result.validation.rejected,
+        lang=config.map.lang,
+        measures=writer.measure_rows(result.measures) if result.measures else None,
+        roles=writer.model_roles(result.validation),
+    )
+
+
+def _report(
+    stage: Path,
+    config: RunConfig,
+    record: RunRecord,
+    result: RunResult,
+    parts: RunParts,
+    drawn: Beside[list[report_mod.Figure]],
+) -> list[report_mod.Figure]:
+    """The figures (drawn beside) and ``report.html`` (the ``report`` step); returns the
+    figures."""
+    shown = drawn.result()
     writer.report_page(
         stage,
         config,
@@ -694,10 +761,11 @@ def _write_files(
     record: RunRecord,
     result: RunResult,
     parts: RunParts,
-    shown: list[report_mod.Figure],
+    book: Beside[Any],
 ) -> None:
-    """Every data file, layer, workbook, model table, the map and the start page (the
-    ``write`` step)."""
+    """Every data file, layer, workbook (``book``, started beside), model table and the
+    map (the ``write`` step; the start page, which links what is there, comes after the
+    report)."""
     from klastergeo.publish import maps
 
     stage, counts, fitted = folder.path, parts.counts, parts.fitted
@@ -732,7 +800,7 @@ def _write_files(
         measures=result.measures,
         lang=config.map.lang,
     )
-    _layers_and_workbook(stage, config, record, result, fitted, global_rows)
+    _layers_and_workbook(stage, config, record, result, book)
     writer.model_outputs(
         stage,
         None,
@@ -745,17 +813,10 @@ def _write_files(
     if parts.fmap is not None:
         maps.save_map(parts.fmap, stage / "map.html")
     writer.radar_charts(stage, config, parts.profiles.diagnosis, result.sentra)
-    folder.sync()
-    writer.index_page(stage, config, record, shown)
 
 
 def _layers_and_workbook(
-    stage: Path,
-    config: RunConfig,
-    record: RunRecord,
-    result: RunResult,
-    fitted: probabilities.Models,
-    global_rows: pd.DataFrame,
+    stage: Path, config: RunConfig, record: RunRecord, result: RunResult, book: Beside[Any]
 ) -> None:
     """``areas.gpkg`` and ``sentra.gpkg`` (GIS), and ``results.xlsx`` (spreadsheet)."""
     layer = result.areas
@@ -764,15 +825,4 @@ def _layers_and_workbook(
     gis.write_measure_layers(
         stage, areas=layer, measures=result.measures, created=record.created, lang=lang
     )
-    workbook.write_workbook(
-        stage / "results.xlsx",
-        summary=record,
-        sentra=result.sentra,
-        areas=workbook.key_columns(pd.DataFrame(layer.drop(columns=layer.geometry.name))),
-        global_stats=global_rows,
-        coefficients={k: m.coefficients for k, m in fitted.fitted.items()},
-        rejected=result.validation.rejected,
-        lang=config.map.lang,
-        measures=writer.measure_rows(result.measures) if result.measures else None,
-        roles=writer.model_roles(result.validation),
-    )
+    book.result()

@@ -254,6 +254,11 @@ class LazyFirms:
     def __len__(self) -> int:
         return self.size
 
+    def __getstate__(self) -> dict[str, Any]:
+        # sent to a child process (the workbook, the figures): the frame if it was made,
+        # never the function that makes it (a closure over the run's steps)
+        return {"_frame": self._frame, "_make": None, "size": self.size}
+
     @property
     def made(self) -> bool:
         """Whether a step asked for the frame."""

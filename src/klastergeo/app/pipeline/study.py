@@ -5,6 +5,8 @@ analysis, their names and parents, the map's outlines)."""
 from __future__ import annotations
 
 import logging
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -32,6 +34,10 @@ DISSOLVE_MAX_AREAS = 20_000
 #: The last dissolved outlines (:meth:`StudyArea.outlines`, asked for by the map and the
 #: figures), keyed by the identity of the study's polygons and the level.
 _OUTLINES: dict[tuple[int, str], tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]] = {}
+#: Outlines being dissolved in a thread (:meth:`StudyArea.prefetch_outlines`), same keys.
+_PENDING: dict[tuple[int, str], tuple[gpd.GeoDataFrame, Future[gpd.GeoDataFrame]]] = {}
+#: Held while outlines are looked up or dissolved (the map and the figures' sender ask).
+_DISSOLVING = threading.Lock()
 
 AreaKind = Literal["admin", "h3", "custom"]
 
@@ -126,20 +132,11 @@ class StudyArea:
         For administrative areas (up to :data:`DISSOLVE_MAX_AREAS` of them) these are the
         areas themselves dissolved by their parent's code, so that the lines follow
         their borders; for H3 grids and larger studies, the boundaries' own polygons."""
-        if not self.source.is_dir():
+        wanted = self._outline_level()
+        if wanted is None:
             return None
-        depth = len(self.code.split(".")) if self.code else 0
-        if self.kind == "h3":
-            # One level below the study area: kabupaten within a province, and so on.
-            wanted = ADMIN_LEVELS[min(depth, len(ADMIN_LEVELS) - 1)]
-        else:
-            parent = _parent_level(self.level)
-            if parent is None:
-                return None
-            # Within a province, kabupaten outlines read better than 576 kecamatan.
-            wanted = "kabupaten" if parent == "kecamatan" and depth <= 1 else parent
         try:
-            if self.kind == "admin" and len(self.polygons) <= DISSOLVE_MAX_AREAS:
+            if self._dissolves():
                 return self._dissolved(wanted)
             return boundaries.load_areas(wanted, area=self.code, source=self.source)
         except MemoryError:  # not the file's fault: the guard says which step ran out
@@ -148,15 +145,61 @@ class StudyArea:
             logger.warning("no %s outlines for the map: %s", wanted, err)
             return None
 
+    def prefetch_outlines(self) -> None:
+        """Start dissolving the outlines (:meth:`outlines`) in a thread, while the run
+        reads and analyses its records: GEOS releases the interpreter's lock, so a
+        province's seconds of unions run on a second core. Nothing starts where the
+        outlines are read rather than dissolved."""
+        wanted = self._outline_level()
+        if wanted is None or not self._dissolves():
+            return
+        key = (id(self.polygons), wanted)
+        if key in _OUTLINES or key in _PENDING:
+            return
+        _PENDING.clear()  # one study area at a time
+        pool = ThreadPoolExecutor(1, thread_name_prefix="klastergeo-outlines")
+        _PENDING[key] = (self.polygons, pool.submit(self._dissolve, wanted))
+        pool.shutdown(wait=False)  # the thread ends with its one task
+
+    def _outline_level(self) -> str | None:
+        """The level of :meth:`outlines`, or None where there are none."""
+        if not self.source.is_dir():
+            return None
+        depth = len(self.code.split(".")) if self.code else 0
+        if self.kind == "h3":
+            # One level below the study area: kabupaten within a province, and so on.
+            return ADMIN_LEVELS[min(depth, len(ADMIN_LEVELS) - 1)]
+        parent = _parent_level(self.level)
+        if parent is None:
+            return None
+        # Within a province, kabupaten outlines read better than 576 kecamatan.
+        return "kabupaten" if parent == "kecamatan" and depth <= 1 else parent
+
+    def _dissolves(self) -> bool:
+        return self.kind == "admin" and len(self.polygons) <= DISSOLVE_MAX_AREAS
+
     def _dissolved(self, level: str) -> gpd.GeoDataFrame:
+        """:meth:`_dissolve` once per study area (or the prefetched one); a second
+        thread asking waits for the first."""
+        key = (id(self.polygons), level)
+        with _DISSOLVING:
+            cached = _OUTLINES.get(key)
+            if cached is not None and cached[0] is self.polygons:
+                return cached[1]
+            pending = _PENDING.pop(key, None)
+            if pending is not None and pending[0] is self.polygons:
+                out = pending[1].result()  # its error, if any, raised here as inline
+            else:
+                out = self._dissolve(level)
+            _OUTLINES.clear()  # one study area at a time: a national dissolve is large
+            _OUTLINES[key] = (self.polygons, out)
+            return out
+
+    def _dissolve(self, level: str) -> gpd.GeoDataFrame:
         """The areas of ``level`` made of the study's own areas (villages dissolved by
         their kecamatan or kabupaten code), so that their lines follow the areas'
         borders: the boundaries' coarser levels are simplified on their own, up to
-        hundreds of metres off the villages they hold (503 m in Klaten). Computed once
-        per study area."""
-        cached = _OUTLINES.get((id(self.polygons), level))
-        if cached is not None and cached[0] is self.polygons:
-            return cached[1]
+        hundreds of metres off the villages they hold (503 m in Klaten)."""
         depth = ADMIN_LEVELS.index(level) + 1
         codes = pd.Series(self.polygons.index.astype(str), dtype=object)
         keys = codes.str.split(".").str[:depth].str.join(".")
@@ -164,15 +207,12 @@ class StudyArea:
         names = boundaries.load_names(
             level, area=self.code[:2] if self.code else None, source=self.source
         )
-        out = gpd.GeoDataFrame(
+        return gpd.GeoDataFrame(
             {"name": names.reindex(shapes.index).to_numpy(dtype=object)},
             geometry=shapes.to_numpy(),
             index=pd.Index(shapes.index, name="area_code"),
             crs=self.polygons.crs,
         )
-        _OUTLINES.clear()  # one study area at a time: a national dissolve is large
-        _OUTLINES[(id(self.polygons), level)] = (self.polygons, out)
-        return out
 
     def provinces(self) -> gpd.GeoDataFrame | None:
         """The provinces of the study area (drawn by a split national map), or None for

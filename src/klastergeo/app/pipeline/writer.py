@@ -14,7 +14,7 @@ folder, so a run's outputs appear all at once or not at all.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +25,7 @@ import pandas as pd
 
 from klastergeo import __version__, kbli
 from klastergeo.analysis import aggregate, regression
+from klastergeo.app.beside import Beside
 from klastergeo.app.config import RunConfig
 from klastergeo.io.files import RunFolder, atomic_path, write_csv, write_json, write_text
 from klastergeo.io.registry import records as records_mod
@@ -50,8 +51,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "area_model_outputs",
+    "beside",
     "csv",
     "figures",
+    "figures_beside",
     "firm_columns",
     "global_table",
     "measure_rows",
@@ -530,18 +533,11 @@ def figures(
     )
     target = folder / "figures"
     source = Path(str(config.records.path or config.counts.path)).name
-    out = _sentra_figure(target, config.map.lang, areas, sentra, outlines, source, place)
+    out, written = _area_figures(
+        target, config.map.lang, areas, table, sentra, sectors, outlines, source, place
+    )
     if not sectors:
         return out
-    written = static.sector_figures(
-        areas,
-        table,
-        sectors,
-        target,
-        lang=config.map.lang,
-        outlines=outlines,
-        source=source,
-    )
     matrix = aggregate.wide(counts, "n_firms")
     for path in written:
         kind, sector = path.stem.rsplit("_", 1)
@@ -566,6 +562,113 @@ def figures(
     return out
 
 
+#: Areas from which :func:`figures_beside` draws the figures in a child process (fewer
+#: draw in well under a second: a fresh interpreter's imports would cost more).
+BESIDE_MIN_AREAS = 2_000
+#: Areas beyond which the figures and the workbook are made inline again: a country's
+#: 83,402 villages would put a second copy of their shapes (8.8 million vertices) and
+#: tables into the child, where a national run's memory counts more than its seconds.
+BESIDE_MAX_AREAS = 20_000
+
+
+def beside(n_areas: int) -> bool:
+    """Whether a run of ``n_areas`` areas makes its figures and workbook in child
+    processes (:data:`BESIDE_MIN_AREAS` to :data:`BESIDE_MAX_AREAS`).
+
+    Parameters
+    ----------
+    n_areas
+        The run's areas of analysis.
+    """
+    return BESIDE_MIN_AREAS <= n_areas <= BESIDE_MAX_AREAS
+
+
+#: The area x sector table's columns the figures read (the rest stays in this process).
+FIGURE_COLUMNS = ("spec_bin", "gi_bin", "lisa_quadrant", "lisa_p_sim", "lisa_p")
+
+
+def figures_beside(
+    folder: Path,
+    config: RunConfig,
+    *,
+    areas: gpd.GeoDataFrame,
+    table: pd.DataFrame,
+    outlines: Callable[[], gpd.GeoDataFrame | None],
+    **inputs: Any,
+) -> Beside[list[report_mod.Figure]]:
+    """:func:`figures`, started in a child process to be drawn while the run draws its
+    map and writes its files (:class:`~klastergeo.app.beside.Beside`), where
+    :func:`beside` says so and a core is spare; otherwise drawn inline when the result
+    is asked for. The figures are the same either way.
+
+    Parameters
+    ----------
+    folder, config, areas, table, **inputs
+        As :func:`figures` takes them (``table`` is sent with only
+        :data:`FIGURE_COLUMNS`).
+    outlines
+        Gives the ``outlines`` of :func:`figures`, called by the thread that sends the
+        call to the child (they may still be being dissolved).
+
+    Returns
+    -------
+    Beside
+        Whose ``result()`` is what :func:`figures` returns.
+    """
+    inline = config.report.figures == "none" or not beside(len(areas))
+    if not inline:  # what the child is sent: the areas' shapes and the columns drawn
+        table = table[[c for c in FIGURE_COLUMNS if c in table.columns]]
+        areas = gpd.GeoDataFrame(geometry=areas.geometry, crs=areas.crs)
+    return Beside(
+        figures,
+        folder,
+        config,
+        areas=areas,
+        table=table,
+        inline=inline,
+        later={"outlines": outlines},
+        **inputs,
+    )
+
+
+def _area_figures(
+    target: Path,
+    lang: str,
+    areas: gpd.GeoDataFrame,
+    table: pd.DataFrame,
+    sentra: pd.DataFrame,
+    sectors: list[str],
+    outlines: gpd.GeoDataFrame | None,
+    source: str,
+    place: str | None,
+) -> tuple[list[report_mod.Figure], list[Path]]:
+    """The map of the sentra (as a figure) and the maps of ``sectors`` (their files),
+    drawn on one canvas of the areas (drawing a province's villages takes a second)."""
+    from klastergeo.publish import figures as static
+
+    mapped = bool(len(sentra)) and isinstance(sentra, gpd.GeoDataFrame)
+    if not (mapped or sectors):
+        return [], []
+    canvas = static.AreaCanvas(areas, outlines=outlines)
+    try:
+        out = _sentra_figure(target, lang, areas, sentra, outlines, source, place, canvas)
+        if not sectors:
+            return out, []
+        written = static.sector_figures(
+            areas,
+            table,
+            sectors,
+            target,
+            lang=lang,
+            outlines=outlines,
+            source=source,
+            canvas=canvas,
+        )
+    finally:
+        canvas.close()
+    return out, written
+
+
 def _sentra_figure(
     target: Path,
     lang: str,
@@ -574,9 +677,10 @@ def _sentra_figure(
     outlines: gpd.GeoDataFrame | None,
     source: str,
     place: str | None = None,
+    canvas: Any = None,
 ) -> list[report_mod.Figure]:
     """The static map of the sentra (``figures/sentra.png``), as the one figure of a list;
-    none without sentra polygons."""
+    none without sentra polygons. Drawn on ``canvas`` when given (left as it was)."""
     from klastergeo.publish import figures as static
 
     if not len(sentra) or not isinstance(sentra, gpd.GeoDataFrame):
@@ -591,6 +695,7 @@ def _sentra_figure(
         legend=t["sentra"],
         outlines=outlines,
         note=source,
+        canvas=canvas,
     )
     return [report_mod.Figure(f"figures/{path.name}", t["sentra_map"], kind="sentra")]
 
