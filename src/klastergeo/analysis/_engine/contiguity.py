@@ -167,8 +167,16 @@ def unique_pairs(i: NDArray[np.int64], j: NDArray[np.int64], n: int) -> Pairs:
     return rows, matrix.indices.astype(np.int64)
 
 
-def shared_vertex_pairs(geoms: NDArray[np.object_]) -> Pairs:
+def shared_vertex_pairs(
+    geoms: NDArray[np.object_],
+    *,
+    coords: NDArray[np.float64] | None = None,
+    counts: NDArray[np.int64] | None = None,
+) -> Pairs:
     """Queen contiguity: ordered pairs of polygons that share at least one vertex.
+
+    ``coords`` and ``counts`` (``shapely.get_coordinates(geoms)`` and
+    ``shapely.get_num_coordinates(geoms)``) are read from ``geoms`` unless given.
 
     Examples
     --------
@@ -176,9 +184,12 @@ def shared_vertex_pairs(geoms: NDArray[np.object_]) -> Pairs:
     >>> [a.tolist() for a in shared_vertex_pairs(squares)]
     [[0, 1], [1, 0]]
     """
-    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    if coords is None or counts is None:
+        coords = shapely.get_coordinates(geoms)
+        counts = shapely.get_num_coordinates(geoms)
+    owner = np.repeat(np.arange(len(geoms), dtype=np.int64), counts)
     group = _group_ids(_bits(coords[:, 0]), _bits(coords[:, 1]), _x_buckets(coords[:, 0]), BUCKETS)
-    i, j = _pairs_from_groups(group, owner.astype(np.int64), len(geoms))
+    i, j = _pairs_from_groups(group, owner, len(geoms))
     return unique_pairs(i, j, len(geoms))
 
 
