@@ -98,10 +98,20 @@ def _boxes(
 
 
 @njit(cache=True)
-def _meets(box: NDArray[np.float64], window: NDArray[np.float64]) -> bool:
+def _meets(boxes: NDArray[np.float64], k: int, window: tuple[float, float, float, float]) -> bool:
+    """Whether box ``k`` meets ``window`` (x0, y0, x1, y1)."""
     return (
-        box[2] >= window[0] and box[0] <= window[2] and box[3] >= window[1] and box[1] <= window[3]
+        boxes[k, 2] >= window[0]
+        and boxes[k, 0] <= window[2]
+        and boxes[k, 3] >= window[1]
+        and boxes[k, 1] <= window[3]
     )
+
+
+@njit(cache=True)
+def _grow(boxes: NDArray[np.float64], k: int, by: float) -> tuple[float, float, float, float]:
+    """Box ``k`` grown by ``by`` on every side."""
+    return boxes[k, 0] - by, boxes[k, 1] - by, boxes[k, 2] + by, boxes[k, 3] + by
 
 
 @njit(cache=True)
@@ -109,14 +119,14 @@ def _window_chunks(
     chunks: NDArray[np.float64],
     start: int,
     stop: int,
-    window: NDArray[np.float64],
+    window: tuple[float, float, float, float],
     out: NDArray[np.int64],
 ) -> int:
     """Chunks holding segments among vertices ``start .. stop - 1`` whose box meets
     ``window``, stored in ``out``; returns how many."""
     count = 0
     for k in range(start // CHUNK, (stop - 2) // CHUNK + 1):
-        if _meets(chunks[k], window):
+        if _meets(chunks, k, window):
             out[count] = k
             count += 1
     return count
@@ -185,8 +195,7 @@ def _in_some_ring(
         odd = False
         start, stop = ring_start[r], ring_start[r + 1]
         for k in range(start // CHUNK, (stop - 2) // CHUNK + 1):
-            box = chunks[k]
-            if box[1] > y or box[3] < y or box[2] < x:  # no segment here crosses the ray
+            if chunks[k, 1] > y or chunks[k, 3] < y or chunks[k, 2] < x:  # no crossing here
                 continue
             for t in range(max(k * CHUNK + 1, start + 1), min((k + 1) * CHUNK + 1, stop)):
                 px, py, qx, qy = xy[t - 1, 0], xy[t - 1, 1], xy[t, 0], xy[t, 1]
@@ -211,12 +220,11 @@ def _inside_other(
     """Whether a ring of ``a`` has its first vertex inside a ring of ``b`` (checked only
     for the rings of ``a`` inside ``b``'s box)."""
     for r in range(geom_ring[a], geom_ring[a + 1]):
-        box = rings[r]
         if (
-            box[0] >= boxes[b, 0]
-            and box[2] <= boxes[b, 2]
-            and box[1] >= boxes[b, 1]
-            and box[3] <= boxes[b, 3]
+            rings[r, 0] >= boxes[b, 0]
+            and rings[r, 2] <= boxes[b, 2]
+            and rings[r, 1] >= boxes[b, 1]
+            and rings[r, 3] <= boxes[b, 3]
         ):
             t = ring_start[r]
             if _in_some_ring(
@@ -245,23 +253,17 @@ def _pair_status(
     ring of the other (containment, or a hole)."""
     low2 = (reach * (1 - MARGIN)) ** 2
     high = reach * (1 + MARGIN)
-    grown = np.empty(4)
-    for k in range(4):
-        grown[k] = boxes[b, k] + (high if k >= 2 else -high)
     a0, a1 = ring_start[geom_ring[a]], ring_start[geom_ring[a + 1]]
     b0, b1 = ring_start[geom_ring[b]], ring_start[geom_ring[b + 1]]
-    na = _window_chunks(chunks, a0, a1, grown, buffers[0])
-    for k in range(4):
-        grown[k] = boxes[a, k] + (high if k >= 2 else -high)
-    nb = _window_chunks(chunks, b0, b1, grown, buffers[1])
+    na = _window_chunks(chunks, a0, a1, _grow(boxes, b, high), buffers[0])
+    nb = _window_chunks(chunks, b0, b1, _grow(boxes, a, high), buffers[1])
     status = 0
     for p in range(na):
         ka = buffers[0, p]
-        for k in range(4):
-            grown[k] = chunks[ka, k] + (high if k >= 2 else -high)
+        window = _grow(chunks, ka, high)
         for q in range(nb):
             kb = buffers[1, q]
-            if not _meets(chunks[kb], grown):
+            if not _meets(chunks, kb, window):
                 continue
             found = _chunks_within2(
                 xy, opens, chunks, ka, (a0, a1), kb, (b0, b1), high, low2, buffers[2]
@@ -349,10 +351,10 @@ def _near_candidates(
 
 
 @njit(cache=True)
-def _gap2(a: NDArray[np.float64], b: NDArray[np.float64]) -> float:
-    """Squared distance between boxes ``a`` and ``b`` (x0, y0, x1, y1)."""
-    dx = max(0.0, b[0] - a[2], a[0] - b[2])
-    dy = max(0.0, b[1] - a[3], a[1] - b[3])
+def _gap2(a: NDArray[np.float64], i: int, b: NDArray[np.float64], j: int) -> float:
+    """Squared distance between boxes ``a[i]`` and ``b[j]`` (x0, y0, x1, y1)."""
+    dx = max(0.0, b[j, 0] - a[i, 2], a[i, 0] - b[j, 2])
+    dy = max(0.0, b[j, 1] - a[i, 3], a[i, 1] - b[j, 3])
     return dx * dx + dy * dy
 
 
@@ -366,11 +368,19 @@ def _distance2(
     bound2: float,
 ) -> float:
     """Squared least distance between the segments of vertices ``a_span`` and ``b_span``
-    when at most ``bound2``; ``bound2`` itself (or more) otherwise."""
+    when at most ``bound2``; ``bound2`` itself (or more) otherwise.
+
+    The farthest corners of two chunk boxes bound the distance from above (each box holds
+    a vertex of its border), so that far chunks are skipped from the start."""
     best = bound2
     for ka in range(a_span[0] // CHUNK, (a_span[1] - 2) // CHUNK + 1):
         for kb in range(b_span[0] // CHUNK, (b_span[1] - 2) // CHUNK + 1):
-            if _gap2(chunks[ka], chunks[kb]) > best:
+            dx = max(abs(chunks[ka, 2] - chunks[kb, 0]), abs(chunks[kb, 2] - chunks[ka, 0]))
+            dy = max(abs(chunks[ka, 3] - chunks[kb, 1]), abs(chunks[kb, 3] - chunks[ka, 1]))
+            best = min(best, dx * dx + dy * dy)
+    for ka in range(a_span[0] // CHUNK, (a_span[1] - 2) // CHUNK + 1):
+        for kb in range(b_span[0] // CHUNK, (b_span[1] - 2) // CHUNK + 1):
+            if _gap2(chunks, ka, chunks, kb) > best:
                 continue
             for t in range(
                 max(ka * CHUNK + 1, a_span[0] + 1), min((ka + 1) * CHUNK + 1, a_span[1])
@@ -402,18 +412,28 @@ def _nearest_candidates(
     """For every ``focal`` polygon, the polygons nearest to it, within :data:`MARGIN` of the
     least distance: (focal position, polygon, whether GEOS must measure the distance because
     a ring of one may lie inside the other). Candidates are visited by the distance of their
-    boxes and dropped once that exceeds the best distance found."""
+    boxes and dropped once that exceeds the best distance found; a first distance, to a
+    polygon next in west-edge order, limits the boxes to look at."""
     n = boxes.shape[0]
     slack = (1 + MARGIN) ** 2
     out_f, out_h, out_u = [], [], []
+    order = np.argsort(boxes[:, 0])
+    west = boxes[order, 0]
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    widths = boxes[:, 2] - boxes[:, 0]
+    usual = np.sort(widths)[(99 * (n - 1)) // 100]  # wider boxes are visited every time
+    wide = np.flatnonzero(widths > usual)
     gaps = np.empty(n)
+    near = np.empty(n, dtype=np.int64)
     for f in range(focal.shape[0]):
         g = focal[f]
         span = (ring_start[geom_ring[g]], ring_start[geom_ring[g + 1]])
-        for h in range(n):
-            gaps[h] = _gap2(boxes[g], boxes[h])
-        gaps[g] = np.inf
-        first = np.argmin(gaps)
+        first, first_gap = -1, np.inf  # a start: the box nearest among its west-edge peers
+        for q in range(max(0, rank[g] - 8), min(n, rank[g] + 9)):
+            h = order[q]
+            if h != g and _gap2(boxes, g, boxes, h) < first_gap:
+                first, first_gap = h, _gap2(boxes, g, boxes, h)
         best = _distance2(
             xy,
             opens,
@@ -422,16 +442,29 @@ def _nearest_candidates(
             (ring_start[geom_ring[first]], ring_start[geom_ring[first + 1]]),
             np.inf,
         )
-        near = np.flatnonzero(gaps <= best * slack)
-        near = near[np.argsort(gaps[near], kind="mergesort")]
-        found = np.empty(near.shape[0])
-        inside = np.zeros(near.shape[0], dtype=np.bool_)
-        for k in range(near.shape[0]):
-            h = near[k]
-            found[k] = np.inf
-            if gaps[h] > best * slack:
+        reach = np.sqrt(best * slack) * (1 + 1e-9)
+        count = 0
+        lo = np.searchsorted(west, boxes[g, 0] - reach - usual)
+        hi = np.searchsorted(west, boxes[g, 2] + reach, side="right")
+        for q in range(lo, hi):  # boxes within reach (the wide ones below)
+            h = order[q]
+            if h != g and widths[h] <= usual:
+                gaps[count], near[count] = _gap2(boxes, g, boxes, h), h
+                count += gaps[count] <= best * slack
+        for h in wide:
+            if h != g:
+                gaps[count], near[count] = _gap2(boxes, g, boxes, h), h
+                count += gaps[count] <= best * slack
+        ranked = np.argsort(gaps[:count], kind="mergesort")
+        nearest = near[:count][ranked]
+        near_gaps = gaps[:count][ranked]
+        found = np.full(count, np.inf)
+        inside = np.zeros(count, dtype=np.bool_)
+        for k in range(count):
+            h = nearest[k]
+            if near_gaps[k] > best * slack:
                 break
-            if gaps[h] == 0 and (
+            if near_gaps[k] == 0 and (
                 _inside_other(xy, ring_start, geom_ring, chunks, rings, boxes, g, h)
                 or _inside_other(xy, ring_start, geom_ring, chunks, rings, boxes, h, g)
             ):
@@ -439,12 +472,15 @@ def _nearest_candidates(
                 found[k] = 0.0
             else:
                 other = (ring_start[geom_ring[h]], ring_start[geom_ring[h + 1]])
-                found[k] = _distance2(xy, opens, chunks, span, other, best * slack)
+                bound = best * slack
+                found[k] = _distance2(xy, opens, chunks, span, other, bound)
+                if found[k] >= bound and found[k] > best:  # beyond the margin
+                    found[k] = np.inf
             best = min(best, found[k])
-        for k in range(near.shape[0]):
+        for k in range(count):
             if found[k] <= best * slack or inside[k]:
                 out_f.append(f)
-                out_h.append(near[k])
+                out_h.append(nearest[k])
                 out_u.append(inside[k])
     return np.array(out_f, dtype=np.int64), np.array(out_h, dtype=np.int64), np.array(out_u)
 
