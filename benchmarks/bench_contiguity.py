@@ -35,12 +35,12 @@ OURS = """
     import geopandas as gpd
     from klastergeo.analysis import weights
     areas = gpd.read_parquet({path!r}).set_index("kode")
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     graph = weights.contiguity(areas{options})
-    first = time.perf_counter() - start
+    first, first_cpu = time.perf_counter() - start, time.process_time() - cpu
     start = time.perf_counter()
     weights.contiguity(areas{options})
-    print(first, time.perf_counter() - start, graph.n_edges)
+    print(first, time.perf_counter() - start, graph.n_edges, first_cpu)
 """
 
 GEODA = """
@@ -49,13 +49,14 @@ GEODA = """
     import pygeoda
     areas = gpd.read_parquet({path!r}).set_index("kode")
     data = pygeoda.open(areas.reset_index())
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     queen = pygeoda.queen_weights(data)
-    first = time.perf_counter() - start
+    first, first_cpu = time.perf_counter() - start, time.process_time() - cpu
     start = time.perf_counter()
     pygeoda.queen_weights(data)
+    second = time.perf_counter() - start
     links = sum(len(queen.get_neighbors(i)) for i in range(queen.num_obs))
-    print(first, time.perf_counter() - start, links)
+    print(first, second, links, first_cpu)
 """
 
 SIDES = {
@@ -65,8 +66,9 @@ SIDES = {
 }
 
 
-def run(side: str, path: Path, options: str) -> tuple[float, float, int]:
-    """First and second call (seconds) and the number of links, from a new interpreter."""
+def run(side: str, path: Path, options: str) -> tuple[float, float, int, float]:
+    """First and second call (seconds), the number of links and the first call's CPU time
+    (seconds), from a new interpreter."""
     script = (OURS if side == "ours" else GEODA).format(path=str(path), options=options)
     out = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(script)],
@@ -74,8 +76,8 @@ def run(side: str, path: Path, options: str) -> tuple[float, float, int]:
         text=True,
         check=True,
     ).stdout
-    first, second, links = out.strip().splitlines()[-1].split()
-    return float(first), float(second), int(links)
+    first, second, links, cpu = out.strip().splitlines()[-1].split()
+    return float(first), float(second), int(links), float(cpu)
 
 
 def load() -> str:
@@ -93,27 +95,36 @@ def main() -> None:
     path = Path(args.boundaries) / "desa.parquet"
     run("ours", path, "")  # fill numba's cache, untimed
     before = load()
-    times: dict[str, list[tuple[float, float, int]]] = {name: [] for name in SIDES}
+    times: dict[str, list[tuple[float, float, int, float]]] = {name: [] for name in SIDES}
     names = list(SIDES)
     for round_ in range(args.rounds):
         order = names[round_ % len(names) :] + names[: round_ % len(names)]
         for name in order:
             side, options = SIDES[name]
             times[name].append(run(side, path, options))
-        print(f"round {round_ + 1}: " + ", ".join(f"{times[n][-1][0]:.2f}" for n in names))
-    geoda = [first for first, _, _ in times["pygeoda queen_weights"]]
+        print(
+            f"round {round_ + 1}: " + ", ".join(f"{times[n][-1][0]:.2f}" for n in names), flush=True
+        )
+    geoda = [run_[0] for run_ in times["pygeoda queen_weights"]]
+    geoda_cpu = [run_[3] for run_ in times["pygeoda queen_weights"]]
     print(f"\n{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; load before {before}, after {load()}")
     print(f"{args.rounds} rounds, each side in a fresh process per round, order rotating\n")
-    print("| side | first call (median, min) | warm call (median) | links | ratio to pygeoda |")
-    print("|---|---|---|---|---|")
+    print(
+        "| side | first call: wall (median, min) | ratio to pygeoda (rounds) "
+        "| first call: CPU (median) | CPU ratio | warm call (median) | links |"
+    )
+    print("|---|---|---|---|---|---|---|")
     for name in names:
-        firsts = [first for first, _, _ in times[name]]
-        warm = statistics.median(second for _, second, _ in times[name])
+        firsts = [run_[0] for run_ in times[name]]
+        cpus = [run_[3] for run_ in times[name]]
+        warm = statistics.median(run_[1] for run_ in times[name])
         ratios = [first / other for first, other in zip(firsts, geoda, strict=True)]
+        cpu_ratios = [cpu / other for cpu, other in zip(cpus, geoda_cpu, strict=True)]
         print(
-            f"| {name} | {statistics.median(firsts):.2f} s, {min(firsts):.2f} s | {warm:.2f} s | "
-            f"{times[name][0][2]:,} | {statistics.median(ratios):.2f}x "
-            f"(rounds {min(ratios):.2f}-{max(ratios):.2f}) |"
+            f"| {name} | {statistics.median(firsts):.2f} s, {min(firsts):.2f} s "
+            f"| {statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f}) "
+            f"| {statistics.median(cpus):.2f} s | {statistics.median(cpu_ratios):.2f}x "
+            f"| {warm:.2f} s | {times[name][0][2]:,} |"
         )
 
 

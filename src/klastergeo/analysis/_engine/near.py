@@ -309,6 +309,10 @@ def _near_candidates(
         )
     buffers = np.empty((3, max(longest, CHUNK + 1)), dtype=np.int64)
     order = np.argsort(boxes[:, 0])
+    swept = np.empty((n, 4))  # the boxes in sweep order, read one after the other
+    for p in range(n):
+        for k in range(4):
+            swept[p, k] = boxes[order[p], k]
     high = distance * (1 + MARGIN)
     capacity = 1024
     out_a = np.empty(capacity, dtype=np.int64)
@@ -316,13 +320,13 @@ def _near_candidates(
     out_s = np.empty(capacity, dtype=np.int64)
     count = 0
     for p in range(n):
-        g = order[p]
+        east, south, north = swept[p, 2] + high, swept[p, 1] - high, swept[p, 3] + high
         for q in range(p + 1, n):
-            h = order[q]
-            if boxes[h, 0] > boxes[g, 2] + high:
+            if swept[q, 0] > east:
                 break
-            if boxes[h, 1] > boxes[g, 3] + high or boxes[h, 3] < boxes[g, 1] - high:
+            if swept[q, 1] > north or swept[q, 3] < south:
                 continue
+            g, h = order[p], order[q]
             a, b = min(g, h), max(g, h)
             lo, hi = indptr[a], indptr[a + 1]
             while lo < hi:  # is b already a neighbour of a?
@@ -371,29 +375,50 @@ def _distance2(
     when at most ``bound2``; ``bound2`` itself (or more) otherwise.
 
     The farthest corners of two chunk boxes bound the distance from above (each box holds
-    a vertex of its border), so that far chunks are skipped from the start."""
+    a vertex of its border), so that far chunks are skipped from the start; the others are
+    visited nearest first, so that the bound falls quickly, and a segment is compared only
+    when its box comes within the bound."""
     best = bound2
-    for ka in range(a_span[0] // CHUNK, (a_span[1] - 2) // CHUNK + 1):
-        for kb in range(b_span[0] // CHUNK, (b_span[1] - 2) // CHUNK + 1):
+    first_a, first_b = a_span[0] // CHUNK, b_span[0] // CHUNK
+    na = (a_span[1] - 2) // CHUNK + 1 - first_a
+    nb = (b_span[1] - 2) // CHUNK + 1 - first_b
+    if na <= 0 or nb <= 0:
+        return best
+    for ka in range(first_a, first_a + na):
+        for kb in range(first_b, first_b + nb):
             dx = max(abs(chunks[ka, 2] - chunks[kb, 0]), abs(chunks[kb, 2] - chunks[ka, 0]))
             dy = max(abs(chunks[ka, 3] - chunks[kb, 1]), abs(chunks[kb, 3] - chunks[ka, 1]))
             best = min(best, dx * dx + dy * dy)
-    for ka in range(a_span[0] // CHUNK, (a_span[1] - 2) // CHUNK + 1):
-        for kb in range(b_span[0] // CHUNK, (b_span[1] - 2) // CHUNK + 1):
-            if _gap2(chunks, ka, chunks, kb) > best:
+    gaps = np.empty(na * nb)
+    which = np.empty(na * nb, dtype=np.int64)
+    count = 0
+    for ka in range(first_a, first_a + na):
+        for kb in range(first_b, first_b + nb):
+            gap = _gap2(chunks, ka, chunks, kb)
+            if gap <= best:
+                gaps[count], which[count] = gap, (ka - first_a) * nb + kb - first_b
+                count += 1
+    for k in np.argsort(gaps[:count]):
+        if gaps[k] > best:
+            break
+        ka, kb = first_a + which[k] // nb, first_b + which[k] % nb
+        for t in range(max(ka * CHUNK + 1, a_span[0] + 1), min((ka + 1) * CHUNK + 1, a_span[1])):
+            if opens[t]:
                 continue
-            for t in range(
-                max(ka * CHUNK + 1, a_span[0] + 1), min((ka + 1) * CHUNK + 1, a_span[1])
+            ax, ay, bx, by = xy[t - 1, 0], xy[t - 1, 1], xy[t, 0], xy[t, 1]
+            gx = max(0.0, chunks[kb, 0] - max(ax, bx), min(ax, bx) - chunks[kb, 2])
+            gy = max(0.0, chunks[kb, 1] - max(ay, by), min(ay, by) - chunks[kb, 3])
+            if gx * gx + gy * gy > best:
+                continue
+            for u in range(
+                max(kb * CHUNK + 1, b_span[0] + 1), min((kb + 1) * CHUNK + 1, b_span[1])
             ):
-                if opens[t]:
+                if opens[u]:
                     continue
-                ax, ay, bx, by = xy[t - 1, 0], xy[t - 1, 1], xy[t, 0], xy[t, 1]
-                for u in range(
-                    max(kb * CHUNK + 1, b_span[0] + 1), min((kb + 1) * CHUNK + 1, b_span[1])
-                ):
-                    if opens[u]:
-                        continue
-                    cx, cy, dx, dy = xy[u - 1, 0], xy[u - 1, 1], xy[u, 0], xy[u, 1]
+                cx, cy, dx, dy = xy[u - 1, 0], xy[u - 1, 1], xy[u, 0], xy[u, 1]
+                gx = max(0.0, min(cx, dx) - max(ax, bx), min(ax, bx) - max(cx, dx))
+                gy = max(0.0, min(cy, dy) - max(ay, by), min(ay, by) - max(cy, dy))
+                if gx * gx + gy * gy <= best:
                     best = min(best, _segment_distance2(ax, ay, bx, by, cx, cy, dx, dy))
     return best
 
