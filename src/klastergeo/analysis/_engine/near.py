@@ -478,7 +478,7 @@ def _nearest_candidates(
                 count += gaps[count] <= best * slack
         for h in wide:
             if h != g:
-                gaps[count], near[count] = _gap2(boxes, g, boxes, h), h
+                gaps[count], near[count] = _gap2(boxes, g, boxes, int(h)), h
                 count += gaps[count] <= best * slack
         ranked = np.argsort(gaps[:count], kind="mergesort")
         nearest = near[:count][ranked]
@@ -555,17 +555,6 @@ class Borders(NamedTuple):
     chunks: NDArray[np.float64]  # box of every chunk of CHUNK segments
     rings: NDArray[np.float64]  # box of every ring
 
-    def kernel_args(self) -> tuple[NDArray[np.generic], ...]:
-        return (
-            self.xy,
-            self.ring_start,
-            self.geom_ring,
-            self.boxes,
-            self.opens,
-            self.chunks,
-            self.rings,
-        )
-
 
 def borders(geoms: NDArray[np.object_]) -> Borders | None:
     """The borders of ``geoms`` for the kernels, or None unless every geometry is a
@@ -614,7 +603,16 @@ def near_pairs_beyond(
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(i, minlength=n), out=indptr[1:])
     a, b, status = _near_candidates(
-        *shape.kernel_args(), indptr, np.asarray(j, dtype=np.int64), float(distance)
+        shape.xy,
+        shape.ring_start,
+        shape.geom_ring,
+        shape.boxes,
+        shape.opens,
+        shape.chunks,
+        shape.rings,
+        indptr,
+        np.asarray(j, dtype=np.int64),
+        float(distance),
     )
     unsure = status == 2
     if unsure.any():
@@ -649,7 +647,16 @@ def nearest_polygons(
     >>> nearest_polygons(squares, borders(squares), np.array([0, 2])).tolist()
     [1, 1]
     """
-    f, h, unsure = _nearest_candidates(*shape.kernel_args(), np.asarray(focal, dtype=np.int64))
+    f, h, unsure = _nearest_candidates(
+        shape.xy,
+        shape.ring_start,
+        shape.geom_ring,
+        shape.boxes,
+        shape.opens,
+        shape.chunks,
+        shape.rings,
+        np.asarray(focal, dtype=np.int64),
+    )
     nearest = np.full(len(focal), -1, dtype=np.int64)
     single = np.bincount(f, minlength=len(focal)) == 1
     sure = single[f] & ~unsure
