@@ -18,6 +18,8 @@ import shapely
 from numba import njit
 from numpy.typing import NDArray
 
+from klastergeo.errors import DataError
+
 __all__ = ["near_pairs", "shared_edge_pairs", "shared_vertex_pairs", "unique_pairs"]
 
 Pairs = tuple[NDArray[np.int64], NDArray[np.int64]]
@@ -176,7 +178,7 @@ def _vertex_pairs(
     n_groups = 0
     for v in range(m):
         n_groups = max(n_groups, group[v] + 1)
-    start = np.zeros(n_groups + 1, dtype=np.int64)
+    start = np.zeros(n_groups + 1, dtype=np.int32)  # the vertices of a national map fit
     for v in range(m):
         start[group[v] + 1] += 1
     for g in range(n_groups):
@@ -209,7 +211,6 @@ def _vertex_pairs(
                         last[a] = b
                         count += 1
     return out_i, out_j
-
 
 
 def _x_buckets(x: NDArray[np.float64]) -> NDArray[np.int64]:
@@ -308,6 +309,8 @@ def shared_vertex_pairs(
         coords = shapely.get_coordinates(geoms)
         counts = shapely.get_num_coordinates(geoms)
     coords = np.ascontiguousarray(coords, dtype=np.float64)
+    if len(coords) >= 2**31 - 1:  # the kernels count vertices in 32 bits
+        raise DataError(f"{len(coords):,} vertices are too many for contiguity (at most 2**31)")
     vertex_start = np.zeros(len(geoms) + 1, dtype=np.int64)
     np.cumsum(counts, out=vertex_start[1:])
     group = _vertex_groups(coords, coords.view(np.uint64))

@@ -13,6 +13,9 @@ borders meeting.
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import NamedTuple
 
 import numpy as np
@@ -510,6 +513,19 @@ def _nearest_candidates(
     return np.array(out_f, dtype=np.int64), np.array(out_h, dtype=np.int64), np.array(out_u)
 
 
+@contextmanager
+def _collection_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector: objects made by the thousand (and freed by
+    reference counting) would otherwise trigger full collections over a large heap."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _ring_starts(
     geoms: NDArray[np.object_], counts: NDArray[np.int64], kinds: NDArray[np.int32]
 ) -> Pairs:
@@ -525,8 +541,9 @@ def _ring_starts(
     per_geom = np.ones(n, dtype=np.int64)
     ring_sizes = np.zeros(0, dtype=np.int64)
     if len(which):
-        parts, part_of = shapely.get_parts(geoms[which], return_index=True)
-        rings, ring_of = shapely.get_rings(parts, return_index=True)
+        with _collection_paused():  # tens of thousands of short-lived ring objects
+            parts, part_of = shapely.get_parts(geoms[which], return_index=True)
+            rings, ring_of = shapely.get_rings(parts, return_index=True)
         per_geom[which] = np.bincount(part_of[ring_of], minlength=len(which))
         ring_sizes = shapely.get_num_coordinates(rings).astype(np.int64)
     geom_ring = np.zeros(n + 1, dtype=np.int64)
