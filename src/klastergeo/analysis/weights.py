@@ -1,11 +1,14 @@
 """Spatial weights as ``libpysal.graph.Graph``, built fast for real, imperfect borders.
 
 Contiguity is built by :mod:`klastergeo.analysis._engine.contiguity` (shared vertices or edges
-found with a
-hash table, as GeoDa defines them; identical to pygeoda's queen and rook weights and about
-40 times faster than libpysal's builder on Indonesia's 83,402 villages). Real boundaries are
-simplified independently per unit, so neighbours often do not share vertices exactly:
-``tolerance`` (metres) also links areas whose borders come that close.
+found with a hash table, as GeoDa defines them; identical to pygeoda's queen and rook weights
+and about 40 times faster than libpysal's builder on Indonesia's 83,402 villages). Real
+boundaries are simplified independently per unit, so neighbours often do not share vertices
+exactly: ``tolerance`` (metres) also links areas whose borders come that close. Those pairs,
+and the nearest area of an island, are found by the compiled border search of
+:mod:`klastergeo.analysis._engine.near`, which gives what GEOS's distance and STR-tree
+nearest-neighbour search give (GEOS still decides the rare pairs at the very threshold and
+ties between equally near areas).
 
 **Islands policy.** Areas with no neighbour at all (small islands) are handled by
 ``islands=``:
