@@ -74,11 +74,11 @@ def _segment_distance2(
 
 @njit(cache=True)
 def _boxes(
-    xy: NDArray[np.float64], ring_start: NDArray[np.int64]
-) -> tuple[NDArray[np.bool_], NDArray[np.float64], NDArray[np.float64]]:
+    xy: NDArray[np.float64], ring_start: NDArray[np.int64], geom_ring: NDArray[np.int64]
+) -> tuple[NDArray[np.bool_], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """Whether each vertex opens a ring (no segment ends there), and the boxes (x0, y0,
     x1, y1) of every chunk of vertices ``k * CHUNK .. (k + 1) * CHUNK`` (inclusive: the
-    segments ending in the chunk) and of every ring."""
+    segments ending in the chunk), of every ring and of every polygon."""
     m = xy.shape[0]
     opens = np.zeros(m + 1, dtype=np.bool_)
     for r in range(ring_start.shape[0] - 1):
@@ -97,7 +97,14 @@ def _boxes(
             x, y = xy[t, 0], xy[t, 1]
             x0, y0, x1, y1 = min(x0, x), min(y0, y), max(x1, x), max(y1, y)
         rings[r, 0], rings[r, 1], rings[r, 2], rings[r, 3] = x0, y0, x1, y1
-    return opens, chunks, rings
+    boxes = np.empty((geom_ring.shape[0] - 1, 4))
+    for g in range(boxes.shape[0]):
+        x0, y0, x1, y1 = np.inf, np.inf, -np.inf, -np.inf
+        for r in range(geom_ring[g], geom_ring[g + 1]):
+            x0, y0 = min(x0, rings[r, 0]), min(y0, rings[r, 1])
+            x1, y1 = max(x1, rings[r, 2]), max(y1, rings[r, 3])
+        boxes[g, 0], boxes[g, 1], boxes[g, 2], boxes[g, 3] = x0, y0, x1, y1
+    return opens, chunks, rings, boxes
 
 
 @njit(cache=True)
@@ -577,13 +584,14 @@ def borders(geoms: NDArray[np.object_]) -> Borders | None:
     """The borders of ``geoms`` for the kernels, or None unless every geometry is a
     non-empty polygon or multipolygon."""
     kinds = shapely.get_type_id(geoms)
-    if len(geoms) < 2 or not np.isin(kinds, (3, 6)).all() or shapely.is_empty(geoms).any():
+    if len(geoms) < 2 or not np.isin(kinds, (3, 6)).all():
         return None
     counts = shapely.get_num_coordinates(geoms).astype(np.int64)
+    if (counts == 0).any():  # empty
+        return None
     xy = shapely.get_coordinates(geoms)
     ring_start, geom_ring = _ring_starts(geoms, counts, kinds)
-    opens, chunks, rings = _boxes(xy, ring_start)
-    boxes = np.ascontiguousarray(shapely.bounds(geoms))
+    opens, chunks, rings, boxes = _boxes(xy, ring_start, geom_ring)
     return Borders(xy, counts, ring_start, geom_ring, boxes, opens, chunks, rings)
 
 
