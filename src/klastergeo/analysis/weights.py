@@ -144,12 +144,20 @@ def _link_isolates(
     return i, j, len(focal)
 
 
-def _degrees(metres: float, frame: gpd.GeoDataFrame | gpd.GeoSeries) -> float:
-    """Metres as CRS units: itself in a projected CRS, degrees at the widest latitude else."""
+def _degrees(
+    metres: float,
+    frame: gpd.GeoDataFrame | gpd.GeoSeries,
+    boxes: NDArray[np.float64] | None = None,
+) -> float:
+    """Metres as CRS units: itself in a projected CRS, degrees at the widest latitude else
+    (from the geometries' ``boxes`` when given, else from their bounds)."""
     if frame.crs is not None and not frame.crs.is_geographic:
         factor = frame.crs.axis_info[0].unit_conversion_factor if frame.crs.axis_info else 1.0
         return metres / factor
-    _, miny, _, maxy = frame.total_bounds
+    if boxes is not None:
+        miny, maxy = float(boxes[:, 1].min()), float(boxes[:, 3].max())
+    else:
+        _, miny, _, maxy = frame.total_bounds
     widest = min(max(abs(miny), abs(maxy)), 80.0)  # a degree of longitude is shortest there
     return metres / (METRES_PER_DEGREE * np.cos(np.radians(widest)))
 
@@ -214,7 +222,8 @@ def contiguity(
         coords = (shape.xy, shape.counts) if shape is not None else (None, None)
         i, j = _contiguity.shared_vertex_pairs(geoms, coords=coords[0], counts=coords[1])
     if tolerance > 0 and not rook:
-        i, j = _add_near_pairs(geoms, shape, i, j, _degrees(tolerance, areas))
+        reach = _degrees(tolerance, areas, shape.boxes if shape is not None else None)
+        i, j = _add_near_pairs(geoms, shape, i, j, reach)
     linked = 0
     if islands == "nearest":
         i, j, linked = _link_isolates(i, j, geoms, shape)
