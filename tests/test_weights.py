@@ -231,3 +231,128 @@ def test_default_tolerance_finds_more_real_neighbours(data_dir: Path) -> None:
     tolerant_pairs = set(tolerant.adjacency[tolerant.adjacency > 0].index)
     assert strict_pairs <= tolerant_pairs
     assert np.isclose(tolerant.cardinalities.mean(), tolerant.n_edges / tolerant.n)
+
+
+def _geos_queen(
+    areas: gpd.GeoDataFrame, tolerance: float, *, link: bool = True
+) -> dict[str, set[str]]:
+    """Reference of queen contiguity with a tolerance, from GEOS directly: neighbours are the
+    areas within ``tolerance`` (CRS units; a shared vertex is distance 0), and (``link``) an
+    area with none is linked both ways to the area the STR tree finds nearest."""
+    geoms = np.asarray(areas.geometry.values, dtype=object)
+    tree = shapely.STRtree(geoms)
+    i, j = tree.query(geoms, predicate="dwithin", distance=tolerance)
+    keep = i != j
+    i, j = i[keep], j[keep]
+    alone = np.setdiff1d(np.arange(len(geoms)), i) if link else np.zeros(0, dtype=int)
+    near = tree.query_nearest(geoms[alone], exclusive=True, all_matches=False)
+    focal, nearest = alone[near[0]], near[1]
+    ids = areas.index.to_numpy()
+    sets: dict[str, set[str]] = {code: set() for code in ids}
+    for a, b in zip(
+        np.concatenate([i, focal, nearest]), np.concatenate([j, nearest, focal]), strict=True
+    ):
+        sets[ids[a]].add(ids[b])
+    return sets
+
+
+def _sets(graph) -> dict[str, set[str]]:
+    found = _neighbour_sets(graph)
+    return {code: found.get(code, set()) for code in graph.unique_ids}
+
+
+def _odd_world() -> gpd.GeoDataFrame:
+    """Villages where borders meet in every way the tolerance must handle (metres, UTM):
+    a 3 x 3 lattice with gaps of 9.99 m and 10.01 m, an enclave in a hole with a 4 m ring of
+    sea around it, a village lying inside another without a hole (no border within reach),
+    a village of two islands, a sliver 10 m from a long concave border, and two islands
+    as far from two villages each (a tie for the nearest)."""
+    x0, y0 = 400_000.0, 9_100_000.0
+    cells = {}
+    for r in range(3):
+        for c in range(3):
+            gap = 9.99 if r < 2 else 10.01
+            cells[f"r{r}c{c}"] = shapely.box(
+                x0 + c * 1000 + gap / 2,
+                y0 + r * 1000,
+                x0 + (c + 1) * 1000 - gap / 2,
+                y0 + (r + 1) * 1000 - 0.5,
+            )
+    hole = shapely.box(x0 + 5000, y0, x0 + 5200, y0 + 200)
+    cells["holed"] = shapely.box(x0 + 4500, y0 - 500, x0 + 5700, y0 + 700).difference(hole)
+    cells["enclave"] = hole.buffer(-4.0, join_style="mitre")
+    cells["big"] = shapely.box(x0 + 8000, y0, x0 + 9000, y0 + 1000)
+    cells["inside"] = shapely.box(
+        x0 + 8400, y0 + 400, x0 + 8600, y0 + 600
+    )  # overlaps, no border near
+    cells["two_islands"] = shapely.MultiPolygon(
+        [
+            shapely.box(x0, y0 - 2000, x0 + 300, y0 - 1700),
+            shapely.box(x0 + 2500, y0 - 2000, x0 + 2800, y0 - 1700),
+        ]
+    )
+    cells["comb"] = shapely.Polygon(
+        [
+            (x0 + 12000, y0),
+            (x0 + 13000, y0),
+            (x0 + 13000, y0 + 1000),
+            (x0 + 12900, y0 + 1000),
+            (x0 + 12900, y0 + 100),
+            (x0 + 12100, y0 + 100),
+            (x0 + 12100, y0 + 1000),
+            (x0 + 12000, y0 + 1000),
+        ]
+    )
+    cells["sliver"] = shapely.box(x0 + 12110, y0 + 110, x0 + 12890, y0 + 900)  # 10 m from the comb
+    cells["tie_a"] = shapely.box(x0 + 20000, y0, x0 + 20100, y0 + 100)
+    cells["tie_b"] = shapely.box(x0 + 20300, y0, x0 + 20400, y0 + 100)
+    cells["tie_island"] = shapely.box(
+        x0 + 20150, y0 + 3000, x0 + 20250, y0 + 3100
+    )  # as far from both
+    cells["far_island"] = shapely.box(x0 + 30000, y0 + 30000, x0 + 30050, y0 + 30050)
+    return gpd.GeoDataFrame(
+        geometry=list(cells.values()), index=pd.Index(list(cells), name="area_code"), crs=32749
+    )
+
+
+@pytest.mark.parametrize("tolerance", [1e-6, 4.0, 9.999, 10.0, 10.005, 10.02, 25.0])
+def test_tolerance_and_islands_equal_geos_on_odd_borders(tolerance: float) -> None:
+    """The compiled search finds what GEOS finds (distance within the tolerance, nearest
+    area of the tree for areas left alone), on borders built to be hard: gaps on either side
+    of the tolerance, holes, containment, multipolygons, concave borders and ties. (At zero
+    tolerance neighbours share a vertex, as GeoDa's: see the pygeoda test.)"""
+    areas = _odd_world()
+    kept = _sets(weights.contiguity(areas, tolerance=tolerance, islands="keep"))
+    assert kept == _geos_queen(areas, tolerance, link=False)
+    assert "big" in kept["inside"]  # containment: distance 0 though no border is near
+    found = _sets(weights.contiguity(areas, tolerance=tolerance))
+    assert found == _geos_queen(areas, tolerance)
+    if tolerance >= 4.0:
+        assert "holed" in found["enclave"]  # the ring of sea is bridged
+    assert len(found["tie_island"] & {"tie_a", "tie_b"}) == 1  # the tree settles the tie
+    assert found["far_island"] == {"tie_island"}
+
+
+@pytest.mark.boundaries
+def test_default_contiguity_equals_geos_on_real_villages(data_dir: Path) -> None:
+    """Jawa Tengah's 8,563 villages (UTM metres, Karimunjawa's islands included): the
+    default tolerance and islands policy give GEOS's neighbours exactly."""
+    areas = boundaries.load_areas("desa", area="33", source=data_dir).to_crs(32749)
+    for tolerance in (10.0, 50.0):
+        found = _sets(weights.contiguity(areas, tolerance=tolerance))
+        assert found == _geos_queen(areas, tolerance)
+
+
+@pytest.mark.slow
+@pytest.mark.boundaries
+def test_default_contiguity_equals_geos_on_all_villages(data_dir: Path) -> None:
+    """All 83,402 villages in longitude/latitude at the default 10 m: the same neighbours as
+    GEOS's distance test and nearest-area search (what contiguity was built on before)."""
+    areas = gpd.read_parquet(data_dir / "desa.parquet").set_index("kode")
+    _, south, _, north = areas.total_bounds
+    from klastergeo.analysis.geometry import METRES_PER_DEGREE
+
+    widest = max(abs(south), abs(north))
+    degrees = 10.0 / (METRES_PER_DEGREE * np.cos(np.radians(widest)))
+    found = _sets(weights.contiguity(areas))
+    assert found == _geos_queen(areas, degrees)

@@ -1,11 +1,14 @@
 """Spatial weights as ``libpysal.graph.Graph``, built fast for real, imperfect borders.
 
 Contiguity is built by :mod:`klastergeo.analysis._engine.contiguity` (shared vertices or edges
-found with a
-hash table, as GeoDa defines them; identical to pygeoda's queen and rook weights and about
-40 times faster than libpysal's builder on Indonesia's 83,402 villages). Real boundaries are
-simplified independently per unit, so neighbours often do not share vertices exactly:
-``tolerance`` (metres) also links areas whose borders come that close.
+found with a hash table, as GeoDa defines them; identical to pygeoda's queen and rook weights
+and about 40 times faster than libpysal's builder on Indonesia's 83,402 villages). Real
+boundaries are simplified independently per unit, so neighbours often do not share vertices
+exactly: ``tolerance`` (metres) also links areas whose borders come that close. Those pairs,
+and the nearest area of an island, are found by the compiled border search of
+:mod:`klastergeo.analysis._engine.near`, which gives what GEOS's distance and STR-tree
+nearest-neighbour search give (GEOS still decides the rare pairs at the very threshold and
+ties between equally near areas).
 
 **Islands policy.** Areas with no neighbour at all (small islands) are handled by
 ``islands=``:
@@ -34,6 +37,7 @@ from libpysal.graph import Graph
 from numpy.typing import NDArray
 
 from klastergeo.analysis._engine import contiguity as _contiguity
+from klastergeo.analysis._engine import near as _near
 from klastergeo.analysis.geometry import METRES_PER_DEGREE
 from klastergeo.errors import ConfigError, DataError
 
@@ -112,18 +116,27 @@ def from_pairs(
 
 
 def _link_isolates(
-    i: NDArray[np.int64], j: NDArray[np.int64], geoms: NDArray[np.object_]
+    i: NDArray[np.int64],
+    j: NDArray[np.int64],
+    geoms: NDArray[np.object_],
+    shape: _near.Borders | None = None,
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], int]:
-    """Add a link (both ways) from every geometry without a pair to its nearest one."""
+    """Add a link (both ways) from every geometry without a pair to its nearest one.
+
+    With the polygons' ``shape`` (:func:`klastergeo.analysis._engine.near.borders`) the
+    compiled search finds them; the tree query gives the same areas, more slowly."""
     n = len(geoms)
     has_pair = np.zeros(n, dtype=bool)
     has_pair[i] = True
     isolates = np.flatnonzero(~has_pair)
     if len(isolates) == 0 or n < 2:
         return i, j, 0
-    pairs = shapely.STRtree(geoms).query_nearest(geoms[isolates], exclusive=True, all_matches=False)
-    focal = isolates[pairs[0]].astype(np.int64)
-    nearest = pairs[1].astype(np.int64)
+    if shape is not None:
+        focal, nearest = isolates.astype(np.int64), _near.nearest_polygons(geoms, shape, isolates)
+    else:
+        tree = shapely.STRtree(geoms)
+        pairs = tree.query_nearest(geoms[isolates], exclusive=True, all_matches=False)
+        focal, nearest = isolates[pairs[0]].astype(np.int64), pairs[1].astype(np.int64)
     i, j = _contiguity.unique_pairs(
         np.concatenate([i, focal, nearest]), np.concatenate([j, nearest, focal]), n
     )
@@ -131,12 +144,20 @@ def _link_isolates(
     return i, j, len(focal)
 
 
-def _degrees(metres: float, frame: gpd.GeoDataFrame | gpd.GeoSeries) -> float:
-    """Metres as CRS units: itself in a projected CRS, degrees at the widest latitude else."""
+def _degrees(
+    metres: float,
+    frame: gpd.GeoDataFrame | gpd.GeoSeries,
+    boxes: NDArray[np.float64] | None = None,
+) -> float:
+    """Metres as CRS units: itself in a projected CRS, degrees at the widest latitude else
+    (from the geometries' ``boxes`` when given, else from their bounds)."""
     if frame.crs is not None and not frame.crs.is_geographic:
         factor = frame.crs.axis_info[0].unit_conversion_factor if frame.crs.axis_info else 1.0
         return metres / factor
-    _, miny, _, maxy = frame.total_bounds
+    if boxes is not None:
+        miny, maxy = float(boxes[:, 1].min()), float(boxes[:, 3].max())
+    else:
+        _, miny, _, maxy = frame.total_bounds
     widest = min(max(abs(miny), abs(maxy)), 80.0)  # a degree of longitude is shortest there
     return metres / (METRES_PER_DEGREE * np.cos(np.radians(widest)))
 
@@ -190,17 +211,22 @@ def contiguity(
         dupes = areas.index[areas.index.duplicated()].unique()[:3].tolist()
         raise DataError(f"area ids must be unique to build weights; repeated: {dupes}")
     geoms = np.asarray(areas.geometry.values, dtype=object)
+    if islands not in ("nearest", "keep"):
+        raise ConfigError(f"islands={islands!r} is not accepted; use 'nearest' or 'keep'")
+    shape = None
     if rook:
         i, j = _contiguity.shared_edge_pairs(geoms)
     else:
-        i, j = _contiguity.shared_vertex_pairs(geoms)
+        if tolerance > 0 or islands == "nearest":  # the compiled searches read borders
+            shape = _near.borders(geoms)
+        coords = (shape.xy, shape.counts) if shape is not None else (None, None)
+        i, j = _contiguity.shared_vertex_pairs(geoms, coords=coords[0], counts=coords[1])
     if tolerance > 0 and not rook:
-        i, j = _add_near_pairs(geoms, i, j, _degrees(tolerance, areas))
-    if islands not in ("nearest", "keep"):
-        raise ConfigError(f"islands={islands!r} is not accepted; use 'nearest' or 'keep'")
+        reach = _degrees(tolerance, areas, shape.boxes if shape is not None else None)
+        i, j = _add_near_pairs(geoms, shape, i, j, reach)
     linked = 0
     if islands == "nearest":
-        i, j, linked = _link_isolates(i, j, geoms)
+        i, j, linked = _link_isolates(i, j, geoms, shape)
     logger.info(
         "contiguity: %d areas, %d links, %d linked to their nearest area",
         len(areas),
@@ -211,29 +237,38 @@ def contiguity(
 
 
 def _add_near_pairs(
-    geoms: NDArray[np.object_], i: NDArray[np.int64], j: NDArray[np.int64], distance: float
+    geoms: NDArray[np.object_],
+    shape: _near.Borders | None,
+    i: NDArray[np.int64],
+    j: NDArray[np.int64],
+    distance: float,
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Add pairs whose borders come within ``distance`` but share no vertex.
 
-    Only pairs whose bounding boxes (grown by ``distance``) overlap and that are not
-    already neighbours are tested, with GEOS's distance on prepared geometries.
+    Polygons (``shape`` given) go through the compiled sweep
+    (:func:`klastergeo.analysis._engine.near.near_pairs_beyond`); other geometries through
+    GEOS's distance on prepared geometries, for the pairs whose bounding boxes (grown by
+    ``distance``) overlap and that are not already neighbours. Both find the same pairs.
     """
     n = len(geoms)
-    bounds = shapely.bounds(geoms)
-    boxes = shapely.box(
-        bounds[:, 0] - distance,
-        bounds[:, 1] - distance,
-        bounds[:, 2] + distance,
-        bounds[:, 3] + distance,
-    )
-    a, b = shapely.STRtree(boxes).query(boxes)
-    candidate = a < b
-    a, b = a[candidate].astype(np.int64), b[candidate].astype(np.int64)
-    known = np.isin(a * n + b, i * n + j, assume_unique=False)
-    a, b = a[~known], b[~known]
-    shapely.prepare(geoms)
-    near = shapely.dwithin(geoms[a], geoms[b], distance)
-    a, b = a[near], b[near]
+    if shape is not None:
+        a, b = _near.near_pairs_beyond(geoms, shape, i, j, distance)
+    else:
+        bounds = shapely.bounds(geoms)
+        boxes = shapely.box(
+            bounds[:, 0] - distance,
+            bounds[:, 1] - distance,
+            bounds[:, 2] + distance,
+            bounds[:, 3] + distance,
+        )
+        a, b = shapely.STRtree(boxes).query(boxes)
+        candidate = a < b
+        a, b = a[candidate].astype(np.int64), b[candidate].astype(np.int64)
+        known = np.isin(a * n + b, i * n + j, assume_unique=False)
+        a, b = a[~known], b[~known]
+        shapely.prepare(geoms)
+        near = shapely.dwithin(geoms[a], geoms[b], distance)
+        a, b = a[near], b[near]
     logger.debug("tolerance %.3g added %d pairs", distance, len(a))
     return _contiguity.unique_pairs(np.concatenate([i, a, b]), np.concatenate([j, b, a]), n)
 

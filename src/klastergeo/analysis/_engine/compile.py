@@ -38,6 +38,10 @@ def compile_kernels() -> float:
     queen = weights.contiguity(areas)
     weights.contiguity(areas, rook=True)
     weights.contiguity(areas, tolerance=0.5)
+    island = gpd.GeoDataFrame(
+        geometry=[shapely.box(90, 90, 91, 91)], index=["island"], crs=areas.crs
+    )
+    weights.contiguity(pd.concat([areas, island]))  # the nearest-area search of islands
     values = pd.DataFrame(
         np.random.default_rng(0).poisson(3.0, (len(areas), 2)).astype(float), index=areas.index
     )
