@@ -217,6 +217,35 @@ class FirmColumns:
                     frame[name] = block.column(name).to_numpy(zero_copy_only=False)
             yield start, frame
 
+    def placed(self) -> tuple[NDArray[np.int64] | None, pd.Categorical, pd.Categorical, int]:
+        """The firms with a point, block by block: their positions (None when every firm
+        has one), sectors and sentra (categories: a small code a firm), and how many
+        firms there are in all. What co-location measures, without a frame of the firms.
+        """
+        at: list[NDArray[np.int64]] = [np.empty(0, np.int64)]
+        sectors: list[NDArray[np.int64]] = [np.empty(0, np.int64)]
+        sentra: list[NDArray[np.int32]] = [np.empty(0, np.int32)]
+        vocabulary = Vocabulary()
+        for start, block in self.store.blocks([*self.needs, "lon", "lat"]):
+            lon = np.asarray(block.column("lon").to_numpy(zero_copy_only=False), np.float64)
+            lat = np.asarray(block.column("lat").to_numpy(zero_copy_only=False), np.float64)
+            inside = np.flatnonzero(np.isfinite(lon) & np.isfinite(lat))
+            at.append(start + inside)
+            codes = vocabulary.codes(block.column("sector"))[inside]
+            sectors.append(codes)
+            sentra.append(self.sentra_codes(start, block)[inside])
+        positions = np.concatenate(at)
+        n = len(self.store)
+        width = np.int16 if len(vocabulary) < 2**15 else np.int32
+        return (
+            None if len(positions) == n else positions,
+            pd.Categorical.from_codes(
+                np.concatenate(sectors).astype(width), categories=pd.Index(vocabulary.labels)
+            ),
+            pd.Categorical.from_codes(np.concatenate(sentra), categories=self.sentra_ids),
+            n,
+        )
+
     @cached_property
     def members(self) -> tuple[NDArray[np.int64], NDArray[np.int32]]:
         """The positions of the firms in a sentra (in file order) and their codes (one

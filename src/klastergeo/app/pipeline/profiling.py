@@ -11,6 +11,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from klastergeo.analysis import colocation, concentration, diagnosis, pointpattern, typology
 from klastergeo.analysis.geometry import has_point
@@ -24,7 +25,7 @@ from klastergeo.app.pipeline.colocation_tiles import (
 )
 from klastergeo.app.pipeline.counting import lq_column
 from klastergeo.app.pipeline.firm_columns import FirmColumns, LazyFirms, frame_of
-from klastergeo.app.pipeline.points import with_points
+from klastergeo.app.pipeline.points import note_pointless, with_points
 from klastergeo.app.pipeline.study import StudyArea
 from klastergeo.app.pipeline.thinning import thinned_firms
 from klastergeo.errors import DataError
@@ -136,7 +137,7 @@ def profile(
         "leave co-location out (--no-colocation), or lower [colocation] permutations "
         f"(now {config.colocation.permutations}), or run it on a machine with more memory",
     ):
-        located = _colocation(config, firms, notes, store)
+        located = _colocation(config, firms, notes, store, columns)
     types = _typology(config, members, sentra, notes.add)
     diagnosed = _with_links(_diagnosis(config, members, sentra), located)
     with memory_for(
@@ -370,6 +371,7 @@ def _colocation(
     firms: pd.DataFrame | LazyFirms,
     notes: Notes,
     store: FirmStore | None = None,
+    columns: FirmColumns | None = None,
 ) -> Colocation | None:
     """Global co-location quotients and each sentra's related industries and missing
     links (None when ``[colocation] enabled`` is false). Only sectors with
@@ -379,22 +381,31 @@ def _colocation(
     options = config.colocation
     if not options.enabled:
         return None
-    firms = frame_of(firms)
     # firms placed by their area's code or name have no point: left out (and noted), and
     # the positions of the related firms found are mapped back to every firm's
-    used = [c for c in ("lon", "lat", "sector", "sentra_id") if c in firms]
-    every_firm = len(firms)  # the store's firms, when it holds these
-    firms, at = with_points(firms[used], notes, step="profile", what="colocation")
-    if not len(firms):
+    sentra_of: Any
+    sectors: Any
+    if columns is not None and store is not None and len(store):  # block by block
+        at, sectors, sentra_of, every_firm = columns.placed()
+        n_placed = len(sectors)
+        note_pointless(notes, every_firm - n_placed, every_firm, step="profile", what="colocation")
+        frame = None
+    else:
+        frame = frame_of(firms)
+        used = [c for c in ("lon", "lat", "sector", "sentra_id") if c in frame]
+        every_firm = len(frame)  # the store's firms, when it holds these
+        frame, at = with_points(frame[used], notes, step="profile", what="colocation")
+        n_placed = len(frame)
+        sectors = frame["sector"]  # categories: a small code per firm, no text per firm
+        sentra_of = np.full(len(frame), None, dtype=object)
+        if "sentra_id" in frame:
+            sentra_of = frame["sentra_id"]
+    if not n_placed:
         return None  # noted: no firm has a point
-    if len(firms) < 3:
-        notes.add("profile", "co_location", "too_few_points", firms=len(firms))
+    if n_placed < 3:
+        notes.add("profile", "co_location", "too_few_points", firms=n_placed)
         return None
-    sectors = firms["sector"]  # categories: a small code per firm, no text per firm
     seed = config.analysis.seed
-    sentra_of: Any = np.full(len(firms), None, dtype=object)
-    if "sentra_id" in firms:
-        sentra_of = firms["sentra_id"]
     linkages = colocation.read_linkages(options.linkage_table)
     sizes = sectors.value_counts()  # per category: no text per firm
     sizes = pd.Series(sizes.to_numpy(), index=sizes.index.astype(str)).loc[lambda v: v > 0]
@@ -418,7 +429,7 @@ def _colocation(
         (
             store_chunks(store)
             if store is not None and len(store) == every_firm
-            else point_chunks(firms["lon"].to_numpy(float), firms["lat"].to_numpy(float))
+            else point_chunks(_coordinates(frame, "lon"), _coordinates(frame, "lat"))
         ),
         sectors,
         sentra_of,
@@ -440,7 +451,7 @@ def _colocation(
         "pairs_linked": int(table["linked"].sum()),
         "pairs_written": len(written),
         "written": "all" if every else "significant and linked",
-        "significance": _significance(options, len(firms)),
+        "significance": _significance(options, n_placed),
     }
     related, missing = links.related, links.missing
     logger.info(
@@ -462,6 +473,11 @@ def _colocation(
     if at is not None:  # positions among the firms with a point -> among every firm
         firms_of["firm"] = at[firms_of["firm"].to_numpy(dtype=np.int64)]
     return Colocation(table=written, related=related, missing=missing, firms=firms_of, info=info)
+
+
+def _coordinates(frame: pd.DataFrame | None, name: str) -> NDArray[np.float64]:
+    assert frame is not None
+    return np.asarray(frame[name].to_numpy(float), dtype=np.float64)
 
 
 def _significance(options: ColocationOptions, n: int) -> str:

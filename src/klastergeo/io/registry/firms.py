@@ -273,7 +273,7 @@ class FirmStore:
             The blocks wanted (their numbers, ascending); None for all. Only the parts
             they overlap are read (a worker reads its blocks this way).
         """
-        wanted = [c for c in columns if c in self.names]
+        wanted = [c for c in dict.fromkeys(columns) if c in self.names]
         n, offsets = len(self), np.concatenate([[0], np.cumsum(self.sizes)])
         memory = self.validation.memory
         for b in range(self.n_blocks(size)) if only is None else only:
