@@ -309,7 +309,8 @@ def run(
             ancestors=study.ancestors(counts.areas),
         )  # fmt: skip
         guard = steps(
-            "protect", protect, config, counts, found, result.firm_columns, counts.store,
+            "protect", protect, config, counts, found, _frame_or_lazy(result),
+            counts.store,
             columns, probability_n=fitted.means.cells.get("n"),
         )  # fmt: skip
         result = guard.public(result)  # what every file, page and workbook shows
@@ -338,6 +339,11 @@ def run(
     # column, as every file does
     result.sentra = result.sentra.rename_axis(SENTRA_INDEX).reset_index()
     return result
+
+
+def _frame_or_lazy(result: RunResult) -> pd.DataFrame | LazyFirms:
+    """The firms' frame as the steps hold it (made only if a step asks)."""
+    return result.lazy_columns if result.lazy_columns is not None else pd.DataFrame()
 
 
 def _published_profiles(profiles: Profiles, result: RunResult) -> Profiles:

@@ -327,10 +327,10 @@ def draw_map(
         The map (:func:`klastergeo.publish.maps.build_map`).
     """
     column = f"p_{best}" if best and config.model.outcome == "in_sentra" else None
-    columns = result.firm_columns
     # a province's firms are drawn one by one (whole, from the store); a country's
-    # are counted on a grid from their coordinates alone
-    few = store is not None and len(store) <= config.map.max_firms
+    # are counted on a grid from their coordinates alone (its frame is never made)
+    few = store is None or len(store) <= config.map.max_firms
+    columns = result.firm_columns if few else pd.DataFrame()
     firms: pd.DataFrame | GridTally | None = None
     if few and store is not None:  # only firms with a point are drawn
         placed, at = with_points(columns[["lon", "lat"]], notes, step="map", what="firm_markers")

@@ -31,7 +31,7 @@ from klastergeo.analysis.geometry import has_point, to_metric
 from klastergeo.app.config import RunConfig
 from klastergeo.app.pipeline.counting import Counts, lq_column
 from klastergeo.app.pipeline.delineation import Delineation
-from klastergeo.app.pipeline.firm_columns import FirmColumns
+from klastergeo.app.pipeline.firm_columns import FirmColumns, LazyFirms, frame_of
 from klastergeo.io.registry.firms import FirmStore
 
 if TYPE_CHECKING:
@@ -349,7 +349,7 @@ def protect(
     config: RunConfig,
     counts: Counts,
     found: Delineation,
-    firms: pd.DataFrame,
+    firms: pd.DataFrame | LazyFirms,
     store: FirmStore | None = None,
     columns: FirmColumns | None = None,
     *,
@@ -466,7 +466,9 @@ class _Groups:
         return [g for g in (self.regency_cells, self.sentra_cells) if g is not None]
 
 
-def _groups(config: RunConfig, counts: Counts, found: Delineation, firms: pd.DataFrame) -> _Groups:
+def _groups(
+    config: RunConfig, counts: Counts, found: Delineation, firms: pd.DataFrame | LazyFirms
+) -> _Groups:
     """The cells of ``counts`` and the groups of them a run publishes."""
     cell_index = cast(pd.MultiIndex, counts.counts.index)
     sentra_ids = pd.Index(found.sentra.index.astype(str), name="sentra_id")
@@ -478,7 +480,7 @@ def _groups(config: RunConfig, counts: Counts, found: Delineation, firms: pd.Dat
     return _Groups(
         index=cell_index,
         sentra_ids=sentra_ids,
-        firm_sentra=_codes(firms["sentra_id"], sentra_ids) if point else None,
+        firm_sentra=_codes(frame_of(firms)["sentra_id"], sentra_ids) if point else None,
         regency_cells=regency_cells,
         regency_index=regency_index,
         sentra_cells=None if point else _sentra_cells(cell_index, found, sentra_ids),
@@ -652,9 +654,12 @@ def _sentra_cells(
     return out
 
 
-def _probability_counts(firms: pd.DataFrame) -> pd.Series:
+def _probability_counts(firms: pd.DataFrame | LazyFirms) -> pd.Series:
     """Firms with a predicted probability per (area_code, sector): a mean of fewer than
-    ``min_firms`` of them is not published."""
+    ``min_firms`` of them is not published. (The firms' frame of a run holds no
+    probability: it is not made for this.)"""
+    if isinstance(firms, LazyFirms):
+        return pd.Series(dtype=float)
     columns = [c for c in firms.columns if str(c).startswith("p_")]
     if not columns:
         return pd.Series(dtype=float)
@@ -674,7 +679,7 @@ def _all_counts(index: pd.MultiIndex) -> pd.Series:
 
 def _profile_flags(
     config: RunConfig,
-    firms: pd.DataFrame,
+    firms: pd.DataFrame | LazyFirms,
     store: FirmStore | None,
     sentra_ids: pd.Index,
     rules: sdc.Rules,
@@ -687,6 +692,7 @@ def _profile_flags(
         inside, codes = columns.members
         group = codes.astype(np.int64)
     else:
+        firms = frame_of(firms)
         inside = np.flatnonzero(firms["sentra_id"].notna().to_numpy())
         group = _codes(firms["sentra_id"].iloc[inside].reset_index(drop=True), sentra_ids)
     if not len(sentra_ids) or not len(inside):
@@ -698,7 +704,8 @@ def _profile_flags(
         members = store.frame(inside, columns=[c for c in dict.fromkeys(wanted) if c in names])
         members = pd.DataFrame(members.drop(columns="geometry", errors="ignore"))
     else:
-        members = pd.DataFrame(firms.iloc[inside][[c for c in wanted if c in firms]])
+        whole = frame_of(firms)
+        members = pd.DataFrame(whole.iloc[inside][[c for c in wanted if c in whole]])
     members = members.reset_index(drop=True)
     return (
         _typology_flags(members, group, sentra_ids, typology.ownership, rules),
