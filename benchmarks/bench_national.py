@@ -54,7 +54,9 @@ def _rss_mb(pid: int) -> float:
     return total
 
 
-def run_pipeline(records: Path, out: Path, *, limit_gb: float, env: dict[str, str]) -> dict:
+def run_pipeline(
+    records: Path, out: Path, *, limit_gb: float, env: dict[str, str], scheduler: str = ""
+) -> dict:
     """One ``klastergeo run`` in a child process, watched for memory."""
     command = [
         str(Path(sys.executable).with_name("klastergeo")),
@@ -65,6 +67,7 @@ def run_pipeline(records: Path, out: Path, *, limit_gb: float, env: dict[str, st
         "desa",
         "--out",
         str(out),
+        *(["--scheduler", scheduler] if scheduler else []),
     ]
     start = time.perf_counter()
     log = out.parent / f"{out.name}.log"
@@ -209,6 +212,11 @@ def main() -> None:
     parser.add_argument("--memory-limit-gb", type=float, default=20.0)
     parser.add_argument("--no-peer", action="store_true")
     parser.add_argument(
+        "--dask",
+        action="store_true",
+        help="the Dask row: the same run again with --scheduler on a 2-worker LocalCluster",
+    )
+    parser.add_argument(
         "--record-step",
         type=int,
         default=0,
@@ -234,6 +242,10 @@ def main() -> None:
             result = run_pipeline(
                 folder / f"registry.{fmt}", out, limit_gb=args.memory_limit_gb, env=env
             )
+            if args.dask:
+                _table(rows, f"{fmt}, one process", result)
+                result = _on_cluster(folder / f"registry.{fmt}", args.memory_limit_gb, env)
+                fmt = f"{fmt}, 2-worker LocalCluster"
             _table(rows, fmt, result)
             if result["code"] == 0 and fmt == "parquet" and not args.no_peer and rows <= 3_000_000:
                 theirs = peer(folder / "registry.parquet", boundaries)
@@ -244,6 +256,23 @@ def main() -> None:
                     f"{theirs['seconds'] / ours:.2f}x the peer's speed"
                 )
             shutil.rmtree(out.parent, ignore_errors=True)
+
+
+def _on_cluster(records: Path, limit_gb: float, env: dict[str, str]) -> dict:
+    """The run with ``--scheduler`` on a two-worker ``distributed.LocalCluster`` (one
+    thread each) started here. The peak memory is the run's (the client's): the
+    workers are this script's processes, not the run's children."""
+    from distributed import LocalCluster
+
+    out = Path(tempfile.mkdtemp(prefix="bench-national-dask-")) / "run"
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address="127.0.0.1:0"
+    ) as cluster:
+        result = run_pipeline(
+            records, out, limit_gb=limit_gb, env=env, scheduler=cluster.scheduler_address
+        )
+    shutil.rmtree(out.parent, ignore_errors=True)
+    return result
 
 
 if __name__ == "__main__":
