@@ -2349,6 +2349,12 @@ def sector_codes(labels: ArrayLike) -> tuple[NDArray[np.integer[Any]], pd.Index]
     """Each firm's sector as a small code (int16 for up to 32,767 sectors) into the
     sorted sector names, and those names: what :func:`tiled_colocation` takes.
 
+    Parameters
+    ----------
+    labels
+        Each firm's sector label (a sequence, array, Series or categorical; a
+        categorical is read by its own codes).
+
     Examples
     --------
     >>> codes, sectors = sector_codes(["31", "16", "31"])

@@ -72,26 +72,61 @@ class Tiling(Protocol):
         ...
 
     def core(self, tile: int) -> TileFirms:
-        """The firms of ``tile``."""
+        """The firms of ``tile``.
+
+        Parameters
+        ----------
+        tile
+            The tile's number (a row of :attr:`boxes`).
+        """
         ...
 
     def halo(self, tile: int, width: float) -> TileFirms:
         """The firms of the other tiles within ``width`` degrees of the box of ``tile``
-        (every other firm when ``width`` is infinite)."""
+        (every other firm when ``width`` is infinite).
+
+        Parameters
+        ----------
+        tile
+            The tile's number (a row of :attr:`boxes`).
+        width
+            The halo's width, degrees (infinite: every other firm).
+        """
         ...
 
     def within(self, box: NDArray[np.float64], width: float) -> TileFirms:
-        """Every firm within ``width`` degrees of ``box`` (``lon0, lon1, lat0, lat1``)."""
+        """Every firm within ``width`` degrees of ``box`` (``lon0, lon1, lat0, lat1``).
+
+        Parameters
+        ----------
+        box
+            ``lon0, lon1, lat0, lat1`` (degrees).
+        width
+            How far around ``box``, degrees (infinite: every firm).
+        """
         ...
 
 
 def wrapped(lon: ArrayLike) -> NDArray[np.float64]:
-    """Longitudes in [-180, 180)."""
+    """Longitudes in [-180, 180).
+
+    Parameters
+    ----------
+    lon
+        Longitudes, degrees (any range).
+    """
     return np.asarray((np.asarray(lon, dtype=np.float64) + 180.0) % 360.0 - 180.0)
 
 
 def cell_of(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.int64]:
-    """Each point's grid cell (``row * columns + column`` of :data:`CELL_DEG` cells)."""
+    """Each point's grid cell (``row * columns + column`` of :data:`CELL_DEG` cells).
+
+    Parameters
+    ----------
+    lon, lat
+        The points' coordinates, degrees (longitudes modulo 360; a point beyond the
+        poles is put in the first or last row).
+    """
     col = np.floor((wrapped(lon) + 180.0) / CELL_DEG).astype(np.int64)
     row = np.floor((np.asarray(lat, dtype=np.float64) + 90.0) / CELL_DEG).astype(np.int64)
     return np.clip(row, 0, int(180 / CELL_DEG) - 1) * _COLUMNS + np.clip(col, 0, _COLUMNS - 1)
@@ -102,7 +137,17 @@ def plan_tiles(
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
     """Tiles of about ``firms`` firms from the firms per occupied cell: each cell's tile
     and each tile's box (see :class:`Tiling`), by halving the cells at the weighted
-    median of the longer side of their box, a cell never cut."""
+    median of the longer side of their box, a cell never cut.
+
+    Parameters
+    ----------
+    cells
+        The occupied cells (as :func:`cell_of`), distinct.
+    counts
+        The firms in each of ``cells``.
+    firms
+        Firms per tile, about (a tile of a single cell may hold more).
+    """
     col, row = cells % _COLUMNS, cells // _COLUMNS
     tile_of = np.zeros(len(cells), dtype=np.int64)
     boxes: list[tuple[int, int, int, int]] = []
@@ -135,7 +180,17 @@ def plan_tiles(
 def halo_mask(
     lon: ArrayLike, lat: ArrayLike, box: NDArray[np.float64], width: float
 ) -> NDArray[np.bool_]:
-    """Which points lie in ``box`` grown by ``width`` degrees (longitudes modulo 360)."""
+    """Which points lie in ``box`` grown by ``width`` degrees (longitudes modulo 360).
+
+    Parameters
+    ----------
+    lon, lat
+        The points' coordinates, degrees.
+    box
+        ``lon0, lon1, lat0, lat1`` (degrees).
+    width
+        The margin around ``box``, degrees (infinite: every point).
+    """
     if not np.isfinite(width):
         return np.ones(np.shape(lon), dtype=bool)
     x0, x1, y0, y1 = (float(v) for v in box)
@@ -151,7 +206,17 @@ def boxes_meeting(
     boxes: NDArray[np.float64], box: NDArray[np.float64], width: float
 ) -> NDArray[np.int64]:
     """The tiles whose boxes meet ``box`` grown by ``width`` degrees (longitudes modulo
-    360): those that may hold firms in it."""
+    360): those that may hold firms in it.
+
+    Parameters
+    ----------
+    boxes
+        Each tile's box, one row per tile (see :class:`Tiling`).
+    box
+        ``lon0, lon1, lat0, lat1`` (degrees).
+    width
+        The margin around ``box``, degrees (infinite: every tile).
+    """
     every = np.arange(len(boxes))
     if not np.isfinite(width):
         return every
@@ -166,7 +231,17 @@ def boxes_meeting(
 
 def boxes_near(boxes: NDArray[np.float64], tile: int, width: float) -> NDArray[np.int64]:
     """The tiles other than ``tile`` whose boxes meet the box of ``tile`` grown by
-    ``width`` degrees: those that may hold its halo."""
+    ``width`` degrees: those that may hold its halo.
+
+    Parameters
+    ----------
+    boxes
+        Each tile's box, one row per tile (see :class:`Tiling`).
+    tile
+        The tile's number (a row of ``boxes``).
+    width
+        The halo's width, degrees (infinite: every other tile).
+    """
     near = boxes_meeting(boxes, boxes[tile], width)
     return near[near != tile]
 
@@ -179,7 +254,17 @@ def outside_distance(
     a point outside differs in latitude by at least the margin on that side (a great
     circle is at least that arc) or in longitude (modulo 360) by at least the margin
     there (the chord is at least the distance between the points' projections on the
-    equator's plane)."""
+    equator's plane).
+
+    Parameters
+    ----------
+    lon, lat
+        The points' coordinates, degrees (inside ``box``).
+    box
+        ``lon0, lon1, lat0, lat1`` (degrees).
+    width
+        The halo's width around ``box``, degrees (infinite: every distance infinite).
+    """
     x, y = wrapped(lon), np.asarray(lat, dtype=np.float64)
     if not np.isfinite(width):
         return np.full(len(x), np.inf)
@@ -201,7 +286,15 @@ def outside_distance(
 def halo_needed(lat: ArrayLike, reach: ArrayLike) -> float:
     """A halo (degrees) wide enough that points at latitudes ``lat`` anywhere in their
     box have no point outside it nearer than ``reach`` metres (infinite when no halo
-    short of the whole sphere is)."""
+    short of the whole sphere is).
+
+    Parameters
+    ----------
+    lat
+        The points' latitudes, degrees.
+    reach
+        Each point's search radius, chord metres (one per ``lat``); none: a halo of 0.
+    """
     r = np.asarray(reach, dtype=np.float64) / _EARTH_RADIUS_M
     if not len(r):
         return 0.0
@@ -251,11 +344,25 @@ class GridTiling:
         return TileFirms(at, self.lon[at], self.lat[at])
 
     def core(self, tile: int) -> TileFirms:
-        """The firms of ``tile``."""
+        """The firms of ``tile``.
+
+        Parameters
+        ----------
+        tile
+            The tile's number (a row of :attr:`boxes`).
+        """
         return self._firms(self._order[self._start[tile] : self._start[tile + 1]])
 
     def halo(self, tile: int, width: float) -> TileFirms:
-        """The firms of the other tiles within ``width`` degrees of the box of ``tile``."""
+        """The firms of the other tiles within ``width`` degrees of the box of ``tile``.
+
+        Parameters
+        ----------
+        tile
+            The tile's number (a row of :attr:`boxes`).
+        width
+            The halo's width, degrees (infinite: every other firm).
+        """
         parts = [
             self._order[self._start[t] : self._start[t + 1]]
             for t in boxes_near(self._boxes, tile, width)
@@ -265,7 +372,15 @@ class GridTiling:
         return self._firms(at[near])
 
     def within(self, box: NDArray[np.float64], width: float) -> TileFirms:
-        """Every firm within ``width`` degrees of ``box``."""
+        """Every firm within ``width`` degrees of ``box``.
+
+        Parameters
+        ----------
+        box
+            ``lon0, lon1, lat0, lat1`` (degrees).
+        width
+            How far around ``box``, degrees (infinite: every firm).
+        """
         parts = [
             self._order[self._start[t] : self._start[t + 1]]
             for t in boxes_meeting(self._boxes, box, width)
@@ -275,5 +390,11 @@ class GridTiling:
 
 
 def tile_sizes(tiling: Tiling) -> pd.Series:
-    """Firms per tile (for logging and tests)."""
+    """Firms per tile (for logging and tests).
+
+    Parameters
+    ----------
+    tiling
+        The tiles (a :class:`Tiling`).
+    """
     return pd.Series([len(tiling.core(t)) for t in range(len(tiling.boxes))])

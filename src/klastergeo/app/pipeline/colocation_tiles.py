@@ -137,11 +137,25 @@ class SpilledTiling:
         )
 
     def core(self, tile: int) -> TileFirms:
-        """The firms of ``tile``."""
+        """The firms of ``tile``.
+
+        Parameters
+        ----------
+        tile
+            The tile's number (a row of :attr:`boxes`).
+        """
         return self._firms([self._read(tile)])
 
     def halo(self, tile: int, width: float) -> TileFirms:
-        """The firms of the other tiles within ``width`` degrees of its box."""
+        """The firms of the other tiles within ``width`` degrees of its box.
+
+        Parameters
+        ----------
+        tile
+            The tile's number (a row of :attr:`boxes`).
+        width
+            The halo's width, degrees (infinite: every other firm).
+        """
         box = self._boxes[tile]
 
         def near() -> Iterator[NDArray[np.void]]:
@@ -152,7 +166,15 @@ class SpilledTiling:
         return self._firms(near())
 
     def within(self, box: NDArray[np.float64], width: float) -> TileFirms:
-        """Every firm within ``width`` degrees of ``box``."""
+        """Every firm within ``width`` degrees of ``box``.
+
+        Parameters
+        ----------
+        box
+            ``lon0, lon1, lat0, lat1`` (degrees).
+        width
+            How far around ``box``, degrees (infinite: every firm).
+        """
 
         def near() -> Iterator[NDArray[np.void]]:
             for t in boxes_meeting(self._boxes, box, width):
@@ -164,7 +186,13 @@ class SpilledTiling:
 
 def point_chunks(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> Chunks:
     """The firms of ``lon``/``lat`` (positions their order) as :data:`Chunks` of
-    :data:`CHUNK` firms."""
+    :data:`CHUNK` firms.
+
+    Parameters
+    ----------
+    lon, lat
+        Each firm's coordinates, degrees (the arrays are sliced, not copied).
+    """
 
     def chunks() -> Iterator[tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]]:
         for start in range(0, len(lon), CHUNK):
