@@ -307,7 +307,7 @@ def _no_arrow_memory(*args: object, **kwargs: object) -> None:
     ("target", "raiser", "message"),
     [
         (
-            "klastergeo.analysis.colocation.global_clq",
+            "klastergeo.app.pipeline.profiling.measure_by_tiles",
             _no_memory,
             r"not enough memory for measuring co-location \(step 'profile'\); leave "
             r"co-location out \(--no-colocation\)",

@@ -279,28 +279,14 @@ def run(
         study = steps("boundaries", study_area, config)
         study.prefetch_outlines()  # dissolved on a second core while the records are read
         records, counts, predictors = _read_and_count(config, steps, folder, study, survey)
-        h3, options = study.kind == "h3", config.analysis
-        weights = steps(
-            "weights", build_weights, options, counts.areas, counts.firms_per_area, h3=h3
-        )
-        stats = steps("statistics", analyse, options, counts, weights, steps.notes, steps.progress)
-        parents, found = steps(
-            "sentra", _sentra, config, study, counts, stats, weights, steps.notes
-        )
+        options = config.analysis
+        weights, stats, parents, found = _of_areas(config, steps, study, counts)
         drawn = beside.enter_context(
             _figures(folder.path, config, study, counts, weights, stats, found)
         )
-        columns = assembly.firm_columns(found, counts)
-        # the firms' frame, made only when a step asks for it (a registry of more than
-        # model.max_firms firms works block by block: none asks)
-        firms = LazyFirms(
-            lambda: assembly.firms_with_sentra(counts.firms, found, counts), len(counts.store)
-        )
+        columns, firms = _firm_columns(counts, found)
         profiles = _profile(config, steps, study, counts, stats, found, firms, columns)
-        located = profiles.colocation
-        columns = columns.with_related(
-            assembly.related_firms(located.firms if located is not None else None)
-        )
+        columns = columns.with_related(assembly.related_firms(_related(profiles)))
         fitted = _fit(
             config, steps, firms, predictors, weights, records, columns, sentra_only=sentra_only
         )
@@ -309,8 +295,7 @@ def run(
             ancestors=study.ancestors(counts.areas),
         )  # fmt: skip
         guard = steps(
-            "protect", protect, config, counts, found, _frame_or_lazy(result),
-            counts.store,
+            "protect", protect, config, counts, found, _frame_or_lazy(result), counts.store,
             columns, probability_n=fitted.means.cells.get("n"),
         )  # fmt: skip
         result = guard.public(result)  # what every file, page and workbook shows
@@ -335,10 +320,39 @@ def run(
         parts = dataclasses.replace(parts, fmap=fmap)
         result.record = _write_run(folder, config, steps, head, result, parts, (drawn, book))
     logger.info("run finished: %d sentra, outputs in %s", len(result.sentra), config.out)
-    # the steps work on the sentra indexed by their id; the result gives the id as a
-    # column, as every file does
+    # the steps work on the sentra indexed by their id; the result gives it as a column
     result.sentra = result.sentra.rename_axis(SENTRA_INDEX).reset_index()
     return result
+
+
+def _of_areas(
+    config: RunConfig, steps: Steps, study: StudyArea, counts: Counts
+) -> tuple[Weights, Statistics, pd.Series | None, Delineation]:
+    """The ``weights``, ``statistics`` and ``sentra`` steps (of the areas' counts)."""
+    options = config.analysis
+    weights = steps(
+        "weights", build_weights, options, counts.areas, counts.firms_per_area,
+        h3=study.kind == "h3",
+    )  # fmt: skip
+    stats = steps("statistics", analyse, options, counts, weights, steps.notes, steps.progress)
+    parents, found = steps("sentra", _sentra, config, study, counts, stats, weights, steps.notes)
+    return weights, stats, parents, found
+
+
+def _firm_columns(counts: Counts, found: Delineation) -> tuple[FirmColumns, LazyFirms]:
+    """What the run's columns of every firm are made of, and the firms' frame, made only
+    when a step asks for it (a registry of more than ``model.max_firms`` firms works
+    block by block: none asks)."""
+    columns = assembly.firm_columns(found, counts)
+    firms = LazyFirms(
+        lambda: assembly.firms_with_sentra(counts.firms, found, counts), len(counts.store)
+    )
+    return columns, firms
+
+
+def _related(profiles: Profiles) -> pd.DataFrame | None:
+    """The firms of the sentra's related industries (None without co-location)."""
+    return profiles.colocation.firms if profiles.colocation is not None else None
 
 
 def _frame_or_lazy(result: RunResult) -> pd.DataFrame | LazyFirms:

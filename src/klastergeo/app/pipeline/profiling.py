@@ -381,25 +381,8 @@ def _colocation(
     options = config.colocation
     if not options.enabled:
         return None
-    # firms placed by their area's code or name have no point: left out (and noted), and
-    # the positions of the related firms found are mapped back to every firm's
-    sentra_of: Any
-    sectors: Any
-    if columns is not None and store is not None and len(store):  # block by block
-        at, sectors, sentra_of, every_firm = columns.placed()
-        n_placed = len(sectors)
-        note_pointless(notes, every_firm - n_placed, every_firm, step="profile", what="colocation")
-        frame = None
-    else:
-        frame = frame_of(firms)
-        used = [c for c in ("lon", "lat", "sector", "sentra_id") if c in frame]
-        every_firm = len(frame)  # the store's firms, when it holds these
-        frame, at = with_points(frame[used], notes, step="profile", what="colocation")
-        n_placed = len(frame)
-        sectors = frame["sector"]  # categories: a small code per firm, no text per firm
-        sentra_of = np.full(len(frame), None, dtype=object)
-        if "sentra_id" in frame:
-            sentra_of = frame["sentra_id"]
+    frame, at, sectors, sentra_of, every_firm = _placed_firms(firms, notes, store, columns)
+    n_placed = len(sectors)
     if not n_placed:
         return None  # noted: no firm has a point
     if n_placed < 3:
@@ -473,6 +456,30 @@ def _colocation(
     if at is not None:  # positions among the firms with a point -> among every firm
         firms_of["firm"] = at[firms_of["firm"].to_numpy(dtype=np.int64)]
     return Colocation(table=written, related=related, missing=missing, firms=firms_of, info=info)
+
+
+def _placed_firms(
+    firms: pd.DataFrame | LazyFirms,
+    notes: Notes,
+    store: FirmStore | None,
+    columns: FirmColumns | None,
+) -> tuple[pd.DataFrame | None, NDArray[np.int64] | None, Any, Any, int]:
+    """The firms co-location measures: those with a point (the others left out and
+    noted), block by block (no frame: None) or from the frame; the positions of those
+    firms among every firm (None: all have one), their sectors and sentra (categories),
+    and how many firms there are in all (the related firms found are mapped back)."""
+    if columns is not None and store is not None and len(store):  # block by block
+        at, sectors, codes, n = columns.placed()
+        note_pointless(notes, n - len(sectors), n, step="profile", what="colocation")
+        return None, at, sectors, codes, n
+    whole = frame_of(firms)
+    used = [c for c in ("lon", "lat", "sector", "sentra_id") if c in whole]
+    frame, positions = with_points(whole[used], notes, step="profile", what="colocation")
+    sentra_of: Any = np.full(len(frame), None, dtype=object)
+    if "sentra_id" in frame:
+        sentra_of = frame["sentra_id"]
+    # categories: a small code per firm, no text per firm
+    return frame, positions, frame["sector"], sentra_of, len(whole)
 
 
 def _coordinates(frame: pd.DataFrame | None, name: str) -> NDArray[np.float64]:
