@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from klastergeo.app.cli import app
 from klastergeo.io.registry import firms as firm_store
+from tests.worlds.cluster import local_cluster
 from tests.worlds.lattice import lattice, lattice_args
 
 #: Files whose bytes hold the run's own times or options (the scheduler, the batch size).
@@ -104,16 +105,8 @@ def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[str]:
     """A local dask.distributed cluster of two worker processes, one thread each."""
-    local = pytest.importorskip("distributed").LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address="127.0.0.1:0",
-        scheduler_kwargs={"dashboard": False},
-    )
-    with local:
-        yield local.scheduler_address
+    with local_cluster() as address:
+        yield address
 
 
 @pytest.mark.slow

@@ -25,6 +25,7 @@ from klastergeo.app.cli import app
 from klastergeo.app.config import ReadOptions
 from klastergeo.errors import ConfigError
 from klastergeo.io.registry import batches, distributed
+from tests.worlds.cluster import local_cluster
 from tests.worlds.lattice import lattice, lattice_args
 
 N_RECORDS = 3_500
@@ -80,18 +81,8 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[str]:
     """A local dask.distributed cluster of two worker processes, one thread each."""
-    local = pytest.importorskip("distributed").LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        # no dashboard; the scheduler's own HTTP server (always started) on a free port
-        # rather than 8787, which another cluster may hold (distributed warns then)
-        dashboard_address="127.0.0.1:0",
-        scheduler_kwargs={"dashboard": False},
-    )
-    with local:
-        yield local.scheduler_address
+    with local_cluster() as address:
+        yield address
 
 
 def _validate(

@@ -14,6 +14,8 @@ module              what it makes
 ``demo_truth``      the demo's planted truth against what a run found (``make demo``)
 ``records``         random registries with repeated rows and ids
 ``tiled_firms``     registries where a co-location tile's halo could miss a neighbour
+``stores``          kept firms as a validation leaves them (Parquet parts or one frame)
+``cluster``         a two-worker ``distributed.LocalCluster`` on 127.0.0.1
 ``browser``         the headless Chromium the browser tests drive
 ==================  ========================================================================
 
