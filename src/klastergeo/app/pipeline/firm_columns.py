@@ -117,7 +117,14 @@ class FirmColumns:
             area: Any = _h3(block, self.resolution)
         else:
             area = block.column("area_code")
-        return cell_codes(area, block.column("sector"), self.areas, self.sectors)
+        a = self._vocabularies[0].codes(area)
+        s = self._vocabularies[1].codes(block.column("sector"))
+        return np.where((a >= 0) & (s >= 0), a * len(self.sectors) + s, -1)
+
+    @cached_property
+    def _vocabularies(self) -> tuple[Vocabulary, Vocabulary]:
+        """The areas and sectors numbered once (a look-up per block, not a new table)."""
+        return Vocabulary(self.areas), Vocabulary(self.sectors)
 
     def sentra_codes(self, start: int, block: pa.Table) -> NDArray[np.int32]:
         """Each firm's sentra code (-1: none) of a block.
