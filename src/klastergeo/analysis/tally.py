@@ -141,6 +141,7 @@ class CellTally:
         self.cell_squares: dict[str, NDArray[np.float64]] = {}  # summed squares per cell
         self._shape = (0, 0)
         self._listed = np.zeros(0, dtype=bool)  # sectors of firms with an area label
+        self._area_index: pd.Index | None = None
 
     def add(
         self,
@@ -175,30 +176,45 @@ class CellTally:
         later
             The block's counts.
         """
-        a = self.areas.codes(np.asarray(later.areas, dtype=object))
+        a = self._area_codes(later.areas)
         s = self.sectors.codes(np.asarray(later.sectors, dtype=object))
         self._grow(len(self.areas), len(self.sectors))
         self._listed[s[later.listed & (s >= 0)]] = True
         n_s = self._shape[1]
         ca, cs = a[later.area], s[later.sector]
         ok = (ca >= 0) & (cs >= 0)
-        rows = (ca * n_s + cs)[ok]  # distinct: a block's cells are
-        self.n_firms.ravel()[rows] += later.n_firms[ok]
+        every = bool(ok.all())  # the usual case: no copy of the block's columns
+        rows = ca * n_s + cs if every else (ca * n_s + cs)[ok]  # distinct: a block's cells
+
+        def kept(values: NDArray[Any]) -> NDArray[Any]:
+            return values if every else values[ok]
+
+        self.n_firms.ravel()[rows] += kept(later.n_firms)
         self.present |= set(later.cells)
         for m, sizes in later.cells.items():
-            mine = self.cells[m]
-            merged = _merged_top(mine.n[rows], mine.top[rows], sizes.n[ok], sizes.top[ok])
-            mine.n[rows] += sizes.n[ok]
-            mine.total[rows] += sizes.total[ok]
+            mine, n = self.cells[m], kept(sizes.n)
+            merged = _merged_top(mine.n[rows], mine.top[rows], n, kept(sizes.top))
+            mine.n[rows] += n
+            mine.total[rows] += kept(sizes.total)
             mine.top[rows] = merged
-            self.cell_squares[m][rows] += later.cell_squares[m][ok]
+            self.cell_squares[m][rows] += kept(later.cell_squares[m])
             self.squares[m] = _added(self.squares[m], _moved(later.squares[m], s, n_s))
+
+    def _area_codes(self, labels: list[Any]) -> NDArray[np.int64]:
+        """The numbers of a block's area labels: one hash look-up for the areas of
+        analysis (a fixed list), else numbered as they come (H3 cells)."""
+        if not self.areas.fixed:
+            return self.areas.codes(np.asarray(labels, dtype=object))
+        if self._area_index is None:
+            self._area_index = pd.Index(self.areas.labels)
+        return np.asarray(self._area_index.get_indexer(pd.Index(labels, dtype=object)), dtype=np.int64)
 
     def _grow(self, n_areas: int, n_sectors: int) -> None:
         """Make room for new areas and sectors (a cell keeps its counts)."""
         old_a, old_s = self._shape
         new_a = n_areas if self.areas.fixed else max(old_a, _room(n_areas))
-        new_s = max(old_s, _room(n_sectors))
+        # the first block names nearly every sector: room for just those, doubled later
+        new_s = n_sectors if old_s == 0 else max(old_s, _room(n_sectors))
         if (new_a, new_s) == (old_a, old_s) and self.cells:
             return
         self.n_firms = _padded(self.n_firms.reshape(old_a, old_s), new_a, new_s)
