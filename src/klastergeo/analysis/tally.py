@@ -207,7 +207,9 @@ class CellTally:
             return self.areas.codes(np.asarray(labels, dtype=object))
         if self._area_index is None:
             self._area_index = pd.Index(self.areas.labels)
-        return np.asarray(self._area_index.get_indexer(pd.Index(labels, dtype=object)), dtype=np.int64)
+        return np.asarray(
+            self._area_index.get_indexer(pd.Index(labels, dtype=object)), dtype=np.int64
+        )
 
     def _grow(self, n_areas: int, n_sectors: int) -> None:
         """Make room for new areas and sectors (a cell keeps its counts)."""
