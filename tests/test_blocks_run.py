@@ -11,12 +11,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
-from klastergeo.app.cli import app
 from klastergeo.io.registry import firms as firm_store
 from tests.worlds.cluster import local_cluster
-from tests.worlds.lattice import lattice, lattice_args
+from tests.worlds.lattice import lattice, quick_run
 
 #: Files whose bytes hold the run's own times or options (the scheduler, the batch size).
 VARYING = {"summary.json", "run.log"}
@@ -58,28 +56,11 @@ def _study(folder: Path) -> Path:
 
 
 def _run(study: Path, out: Path, batch: int, *options: str) -> Path:
-    result = CliRunner().invoke(
-        app,
-        lattice_args(
-            "run",
-            study,
-            out,
-            "--permutations",
-            "99",
-            "--tiles",
-            "none",
-            "--batch-size",
-            str(batch),
-            "--timestamp",
-            "2026-12-07T10:00:00",
-            "--lang",
-            "en",
-            "--set",
-            "map.max_firms=1000",  # a grid of counts, counted block by block
-            *options,
-        ),
-        catch_exceptions=False,
-    )
+    result = quick_run(
+        study, out, "--timestamp", "2026-12-07T10:00:00", "--lang", "en",
+        "--set", "map.max_firms=1000",  # a grid of counts, counted block by block
+        *options, batch=batch,
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
     return out
 

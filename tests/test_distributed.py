@@ -26,7 +26,7 @@ from klastergeo.app.config import ReadOptions
 from klastergeo.errors import ConfigError
 from klastergeo.io.registry import batches, distributed
 from tests.worlds.cluster import local_cluster
-from tests.worlds.lattice import lattice, lattice_args
+from tests.worlds.lattice import lattice, quick_run
 
 N_RECORDS = 3_500
 BATCH = 1_000  # four batches: the planted duplicates fall in different ones
@@ -178,22 +178,7 @@ def test_warnings_of_the_workers_reach_the_client_once(
 
 
 def _cli_run(study: Path, out: Path, *options: str) -> object:
-    return CliRunner().invoke(
-        app,
-        lattice_args(
-            "run",
-            study,
-            out,
-            "--permutations",
-            "99",
-            "--tiles",
-            "none",
-            "--batch-size",
-            "150",
-            *options,
-        ),
-        catch_exceptions=False,
-    )
+    return quick_run(study, out, *options)
 
 
 @pytest.mark.slow

@@ -5,6 +5,7 @@ them for the command line."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -152,4 +153,18 @@ def related_firms(found: pd.DataFrame) -> pd.DataFrame:
             "lat": [-7.01, -7.02, -7.011, -7.0123456, -7.022],
             "name": ["</script><b>CV Kayu</b>", "UD Dagang", None, "CV Jati", "UD Niaga"],
         }
+    )
+
+
+def quick_run(folder: Path, out: Path, *options: str, batch: int = 150) -> Any:
+    """``klastergeo run`` through the CLI on a :func:`custom_study` folder with 99
+    permutations, no map tiles and batches of ``batch`` records, then ``options``;
+    returns typer's result (exceptions raised, not caught)."""
+    from typer.testing import CliRunner
+
+    from klastergeo.app.cli import app
+
+    arguments = ["--permutations", "99", "--tiles", "none", "--batch-size", str(batch)]
+    return CliRunner().invoke(
+        app, lattice_args("run", folder, out, *arguments, *options), catch_exceptions=False
     )
