@@ -38,19 +38,26 @@ RECORD_STEP = ("read", "validate", "aggregate")
 
 
 def _rss_mb(pid: int) -> float:
-    """Resident memory of a process and its children, in MB (from /proc)."""
+    """Proportional memory (PSS) of a process and its children, in MB (from /proc).
+
+    Forked workers share the parent's pages; summing their resident sets would count
+    those pages once per worker, so each page is counted by the share of it a process
+    holds (``smaps_rollup``), falling back to the resident set where PSS is not given."""
     total = 0.0
     try:
         pids = [pid, *map(int, Path(f"/proc/{pid}/task/{pid}/children").read_text().split())]
     except OSError:
         return 0.0
     for p in pids:
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) / 1024
-        except OSError:
-            continue
+        for source, key in ((f"/proc/{p}/smaps_rollup", "Pss:"), (f"/proc/{p}/status", "VmRSS:")):
+            try:
+                lines = Path(source).read_text().splitlines()
+            except OSError:
+                continue
+            found = [int(line.split()[1]) for line in lines if line.startswith(key)]
+            if found:
+                total += found[0] / 1024
+                break
     return total
 
 
