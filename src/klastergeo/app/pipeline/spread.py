@@ -7,6 +7,11 @@ small result (a block's cells, not its firms). The client adds the results up in
 order, so a step gives the same bytes whether its blocks ran here, on Dask's threads or
 processes, or on the workers of a ``dask.distributed`` cluster (``--scheduler``).
 
+Without ``--scheduler`` the blocks of a registry in parts run on this machine's cores: a
+few processes forked from this one (:data:`~klastergeo.io.registry.distributed.LOCAL_WORKERS`,
+where ``fork`` exists) each read and work on one block at a time, and the results come
+back in block order as from Dask.
+
 What runs where (``--scheduler`` given):
 
 - **on the workers**: each block's task (reading the block from the Parquet parts of the
@@ -20,9 +25,15 @@ A registry read whole (its firms in memory, not in parts) is small: its block ru
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
+from klastergeo.errors import ConfigError
 from klastergeo.io.registry import distributed
 from klastergeo.io.registry import firms as firm_store
 from klastergeo.io.registry.firms import FirmStore
@@ -42,6 +53,7 @@ def over_blocks(
     kwargs: dict[str, Any] | None = None,
     progress: Callable[[int, int], None] | None = None,
     size: int | None = None,
+    workers: int | None = None,
 ) -> Iterator[T]:
     """``task(store, only=[b], size=size, **kwargs)`` of every block ``b``, in block
     order.
@@ -64,12 +76,22 @@ def over_blocks(
     size
         Firms per block (default :data:`~klastergeo.io.registry.firms.BLOCK`, read
         here and sent to the workers).
+    workers
+        Without a scheduler: processes forked from this one that run the blocks
+        (default :data:`~klastergeo.io.registry.distributed.LOCAL_WORKERS`, at most one
+        per core this process may use); 1 runs them here, one after another.
     """
     size = firm_store.BLOCK if size is None else size
     options = {**(kwargs or {}), "size": size}
     n = store.n_blocks(size)
     kind = distributed.scheduler_kind(scheduler) if scheduler else "none"
-    if kind == "none" or store.validation.memory is not None or n == 1:
+    if store.validation.memory is not None or n == 1:
+        kind = "none"  # a registry held whole: small, its block runs here
+    if kind == "none":
+        count = _local_workers(distributed.LOCAL_WORKERS if workers is None else workers, n)
+        if count > 1:
+            yield from _forked(task, store, options, n, count, progress)
+            return
         for b in range(n):
             yield task(store, only=[b], **options)
             if progress is not None:
@@ -87,6 +109,68 @@ def over_blocks(
         if progress is not None:
             progress(b + 1, n)
         yield result
+
+
+def _local_workers(workers: int, n: int) -> int:
+    """How many forked processes run ``n`` blocks: ``workers``, at most one per core
+    this process may use and one per block; 1 where processes cannot be forked."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(workers, n, cores or 1))
+
+
+#: What the processes of :func:`_forked` inherit when forked: per running step (a
+#: token), its task, store and options.
+_SHARED: dict[int, tuple[Callable[..., Any], FirmStore, dict[str, Any]]] = {}
+
+
+def _shared_block(token: int, b: int) -> Any:
+    task, store, options = _SHARED[token]
+    return task(store, only=[b], **options)
+
+
+def _forked(
+    task: Callable[..., T],
+    store: FirmStore,
+    options: dict[str, Any],
+    n: int,
+    count: int,
+    progress: Callable[[int, int], None] | None,
+) -> Iterator[T]:
+    """The blocks on ``count`` processes forked from this one (the task, the store and
+    the options are inherited, not sent); at most two blocks per process are running
+    or waiting to be handed on, so the results held here stay few."""
+    token = id(options)
+    _SHARED[token] = (task, store, options)
+    pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("fork"))
+    waiting: deque[Future[Any]] = deque()
+    done = [0]
+
+    def handed() -> Any:
+        try:
+            result = waiting.popleft().result()
+        except BrokenProcessPool as err:
+            raise ConfigError(
+                f"a process working on the firms' blocks of {task.__name__} stopped "
+                f"(killed, most likely for lack of memory: {err}); run with fewer local "
+                "workers or on a machine with more memory"
+            ) from err
+        done[0] += 1
+        if progress is not None:
+            progress(done[0], n)
+        return result
+
+    try:
+        for b in range(n):
+            waiting.append(pool.submit(_shared_block, token, b))
+            if len(waiting) >= 2 * count:
+                yield handed()
+        while waiting:
+            yield handed()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        _SHARED.pop(token, None)
 
 
 def _on_cluster(
