@@ -193,8 +193,14 @@ class CellTally:
         self.present |= set(later.cells)
         for m, sizes in later.cells.items():
             mine, n = self.cells[m], kept(sizes.n)
-            merged = _merged_top(mine.n[rows], mine.top[rows], n, kept(sizes.top))
-            mine.n[rows] += n
+            before = mine.n[rows]
+            merged = np.array(kept(sizes.top))  # a cell new to the tally: the block's
+            seen = np.flatnonzero(before > 0)
+            if len(seen):
+                merged[seen] = _merged_top(
+                    before[seen], mine.top[rows[seen]], n[seen], merged[seen]
+                )
+            mine.n[rows] = before + n
             mine.total[rows] += kept(sizes.total)
             mine.top[rows] = merged
             self.cell_squares[m][rows] += kept(later.cell_squares[m])
@@ -215,8 +221,9 @@ class CellTally:
         """Make room for new areas and sectors (a cell keeps its counts)."""
         old_a, old_s = self._shape
         new_a = n_areas if self.areas.fixed else max(old_a, _room(n_areas))
-        # the first block names nearly every sector: room for just those, doubled later
-        new_s = n_sectors if old_s == 0 else max(old_s, _room(n_sectors))
+        # the first block names nearly every sector: room for just those, doubled when
+        # a later block names more
+        new_s = n_sectors if old_s == 0 or n_sectors <= old_s else max(old_s, _room(n_sectors))
         if (new_a, new_s) == (old_a, old_s) and self.cells:
             return
         self.n_firms = _padded(self.n_firms.reshape(old_a, old_s), new_a, new_s)
@@ -464,8 +471,10 @@ def _filled(codes: NDArray[np.int64], n: int) -> NDArray[np.int64]:
 
 
 def _padded(array: NDArray[Any], rows: int, columns: int) -> NDArray[Any]:
-    pad = [(0, rows - array.shape[0]), (0, columns - array.shape[1])]
-    return np.pad(array, pad + [(0, 0)] * (array.ndim - 2))
+    """``array`` with zero rows and columns added (its first two axes), in a new array."""
+    out = np.zeros((rows, columns, *array.shape[2:]), dtype=array.dtype)
+    out[: array.shape[0], : array.shape[1]] = array
+    return out
 
 
 def _empty(n: int, top: int) -> sdc.Sizes:
