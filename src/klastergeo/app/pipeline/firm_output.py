@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -203,12 +203,11 @@ def write_firms(
                 table = table.cast(schema)
                 if gpkg:
                     nul += _append_gpkg(folder / GPKG, table, first=start == 0, ours=ours)
-                keys = _province_keys(table, by_province)
-                for key in sorted(set(keys.unique().to_pylist())):
+                for key, rows in _by_province(table, _province_keys(table, by_province)):
                     if key not in provinces:
                         name = f"province={key}" if by_province else "."
                         provinces[key] = _Province(target / name / "part-0.parquet", schema)
-                    provinces[key].add(table.filter(pc.equal(keys, key)))
+                    provinces[key].add(rows)
                 if progress is not None:
                     progress(start + part.num_rows, total)
         finally:
@@ -327,6 +326,26 @@ def _schema(store: FirmStore, first: pa.Table) -> pa.Schema:
     metadata = dict(first.schema.metadata or {})
     metadata[b"geo"] = _geo_metadata()
     return schema.with_metadata(metadata)
+
+
+def _by_province(table: pa.Table, keys: pa.Array) -> Iterator[tuple[str, pa.Table]]:
+    """The rows of ``table`` of each partition ``keys`` name, in the order of the keys
+    and, within one, of the table: one stable sort and a slice per partition, not a
+    pass over the table per partition."""
+    encoded = pc.dictionary_encode(keys)
+    names = encoded.dictionary.to_pylist()
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    if len(names) == 1:
+        yield names[0], table
+        return
+    rank = np.argsort(np.argsort(np.asarray(names, dtype=object)))  # codes by key order
+    order = np.argsort(rank[codes], kind="stable")
+    ordered = table.take(pa.array(order))
+    sizes = np.bincount(rank[codes], minlength=len(names))
+    start = 0
+    for key, size in zip(sorted(names), sizes, strict=True):
+        yield key, ordered.slice(start, int(size))
+        start += int(size)
 
 
 def _province_keys(table: pa.Table, by_province: bool) -> pa.Array:
