@@ -806,6 +806,7 @@ def _write_files(
             gpkg=config.output.firms_gpkg,
             created=record.created,
             predict=fitted.predict,  # each part's probabilities, computed as it is written
+            scheduler=config.records.scheduler,
         )
     writer.run_tables(
         stage,

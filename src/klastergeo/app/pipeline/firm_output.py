@@ -1,13 +1,15 @@
 """The firms output: every kept firm with what the run found about it, as GeoParquet
 partitioned by province (``firms/province=33/part-0.parquet``).
 
-The firms are streamed part by part from their store (:class:`~.firms.FirmStore`): each
-part gets the columns the run added (``sentra_id``, ``in_sentra``; for H3 runs the cell
-as ``area_code`` and the administrative ``admin_code``), the models' ``p_*`` predicted
-for that part from its own predictors, and point geometry, is split by province and
+The firms are streamed block by block from their store (:class:`~.firms.FirmStore`):
+each block gets the columns the run added (``sentra_id``, ``in_sentra``; for H3 runs the
+cell as ``area_code`` and the administrative ``admin_code``), the models' ``p_*``
+predicted for that block from its own predictors, and point geometry (on this machine's
+cores or Dask's workers, :func:`~.spread.over_blocks`); here it is split by province and
 appended to that province's file in row groups of :data:`ROW_GROUP` firms. Memory is
-set by the part and the row groups, not by the number of firms; firms keep the
-registry's order within a province.
+set by a few blocks and the row groups, not by the number of firms; firms keep the
+registry's order within a province, and the files are the same bytes wherever the
+blocks ran.
 
 ``geopandas.read_parquet("firms")`` (or ``pyarrow.dataset``, DuckDB, QGIS with GDAL
 3.8+) reads the folder as one table, with the province as a partition column, and a
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -30,6 +32,7 @@ import pyarrow.parquet as pq
 import pyproj
 from numpy.typing import NDArray
 
+from klastergeo.app.pipeline.spread import over_blocks
 from klastergeo.errors import preview
 from klastergeo.io.files import note, writing
 from klastergeo.io.registry.firms import FirmStore
@@ -141,6 +144,7 @@ def write_firms(
     gpkg: bool = False,
     created: str | datetime | None = None,
     predict: Callable[[int, pa.Table], dict[str, NDArray[np.float64]]] | None = None,
+    scheduler: str = "",
 ) -> Path:
     """Write every firm with the run's columns into ``folder / "firms"`` (and, when
     asked, into ``folder / "firms.gpkg"``, layer ``firms``, in the same pass).
@@ -173,6 +177,10 @@ def write_firms(
         part)`` -> ``{"p_logit": values, ...}``, :meth:`~.probabilities.Models.predict`),
         added after ``added``'s columns: computed here, part by part, so that no
         probability is held for every firm; None for none.
+    scheduler
+        Where the blocks of firms are completed (their columns, probabilities and
+        points): ``""`` on this machine's cores, or a ``records.scheduler`` value
+        (:func:`~.spread.over_blocks`); the files are written here, in the store's order.
 
     Returns
     -------
@@ -184,20 +192,11 @@ def write_firms(
     schema: pa.Schema | None = None
     provinces: dict[str, _Province] = {}
     total = len(store)
-    ours: frozenset[str] = frozenset()
     nul = 0  # texts whose NUL characters firms.gpkg holds as escapes
     # a full disk: Arrow's error names no file, so the folder is named
     with writing(target), fixed_gdal_time(created if gpkg else None):
         try:
-            for start, part in store.tables():
-                if callable(added):
-                    columns = added(start, part)
-                else:
-                    columns = added.iloc[start : start + part.num_rows]
-                ours = ours or frozenset({*RESERVED_FIRM_COLUMNS, *columns.columns})
-                if predict is not None:
-                    columns = columns.assign(**predict(start, part))
-                table = _with_columns(part, columns)
+            for start, table, ours in _completed(store, added, predict, scheduler):
                 if schema is None:
                     schema = _schema(store, table)
                 table = table.cast(schema)
@@ -209,7 +208,7 @@ def write_firms(
                         provinces[key] = _Province(target / name / "part-0.parquet", schema)
                     provinces[key].add(rows)
                 if progress is not None:
-                    progress(start + part.num_rows, total)
+                    progress(start + table.num_rows, total)
         finally:
             for province in provinces.values():
                 province.close()
@@ -219,6 +218,63 @@ def write_firms(
         logger.warning("firms.gpkg: no firm was kept, so there is no layer to write")
     logger.info("firms: %d written in %d file(s)", total, len(provinces))
     return target
+
+
+Added = pd.DataFrame | Callable[[int, pa.Table], pd.DataFrame]
+Predict = Callable[[int, pa.Table], dict[str, NDArray[np.float64]]]
+
+
+def _completed(
+    store: FirmStore, added: Added, predict: Predict | None, scheduler: str
+) -> Iterator[tuple[int, pa.Table, frozenset[str]]]:
+    """Every firm with the run's columns and its point, a block at a time in the
+    store's order (:func:`completed_block`, run here, on this machine's cores or on
+    Dask), with the names of the run's columns."""
+    if not len(store):  # no firm: the store's (empty) tables, for the schema
+        for start, part in store.tables():
+            table, ours = completed_block(
+                store, only=[], size=1, added=added, predict=predict, part=(start, part)
+            )
+            yield start, table, ours
+        return
+    start = 0
+    for table, ours in over_blocks(
+        completed_block, store, scheduler=scheduler, kwargs={"added": added, "predict": predict}
+    ):
+        yield start, table, ours
+        start += table.num_rows
+
+
+def completed_block(
+    store: FirmStore,
+    *,
+    only: Sequence[int],
+    size: int,
+    added: Added,
+    predict: Predict | None,
+    part: tuple[int, pa.Table] | None = None,
+) -> tuple[pa.Table, frozenset[str]]:
+    """A block of the firms (every column, :meth:`~.FirmStore.blocks`) with the run's
+    columns, the models' probabilities and the point geometry (a task of
+    :func:`~.spread.over_blocks`), and the names of the run's columns.
+
+    Parameters
+    ----------
+    store
+        The kept firms.
+    only, size
+        The block and the block size.
+    added, predict
+        As for :func:`write_firms`.
+    part
+        A table to complete instead of a block (its first firm's position, the table).
+    """
+    ((start, table),) = [part] if part is not None else store.blocks(None, only=only, size=size)
+    columns = added(start, table) if callable(added) else added.iloc[start : start + table.num_rows]
+    ours = frozenset({*RESERVED_FIRM_COLUMNS, *columns.columns})
+    if predict is not None:
+        columns = columns.assign(**predict(start, table))
+    return _with_columns(table, columns), ours
 
 
 def _append_gpkg(

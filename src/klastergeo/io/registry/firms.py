@@ -257,7 +257,11 @@ class FirmStore:
         return max(1, -(-len(self) // size))
 
     def blocks(
-        self, columns: Sequence[str], *, size: int = BLOCK, only: Sequence[int] | None = None
+        self,
+        columns: Sequence[str] | None,
+        *,
+        size: int = BLOCK,
+        only: Sequence[int] | None = None,
     ) -> Iterator[tuple[int, pa.Table]]:
         """The firms in blocks of ``size`` positions (the last one shorter), whatever the
         parts they are stored in: ``(position of the block's first firm, table)``, the
@@ -266,21 +270,27 @@ class FirmStore:
         Parameters
         ----------
         columns
-            Columns to read (names the firms lack are left out).
+            Columns to read (names the firms lack are left out); None for every column,
+            the record id and the pandas metadata, as :meth:`tables` gives them.
         size
             Firms per block (:data:`BLOCK`).
         only
             The blocks wanted (their numbers, ascending); None for all. Only the parts
             they overlap are read (a worker reads its blocks this way).
         """
-        wanted = [c for c in dict.fromkeys(columns) if c in self.names]
+        every = columns is None
+        wanted = list(self.names) if columns is None else [
+            c for c in dict.fromkeys(columns) if c in self.names
+        ]  # fmt: skip
         n, offsets = len(self), np.concatenate([[0], np.cumsum(self.sizes)])
         memory = self.validation.memory
         for b in range(self.n_blocks(size)) if only is None else only:
             lo, hi = b * size, min((b + 1) * size, n)
             if memory is not None or hi <= lo:
                 frame = (memory if memory is not None else self._empty(wanted)).iloc[lo:hi]
-                yield lo, pa.Table.from_pandas(frame[wanted], preserve_index=False)
+                yield lo, pa.Table.from_pandas(
+                    frame if every else frame[wanted], preserve_index=every
+                )
                 continue
             first = int(np.searchsorted(offsets, lo, side="right")) - 1
             last = int(np.searchsorted(offsets, hi, side="left"))
@@ -288,7 +298,12 @@ class FirmStore:
             for i in range(first, last):
                 start = max(lo, int(offsets[i]))
                 stop = min(hi, int(offsets[i + 1]))
-                table = pq.read_table(self.validation.parts[i], columns=wanted)
+                part = self.validation.parts[i]
+                table = (
+                    pq.read_table(part, use_pandas_metadata=True)
+                    if every
+                    else pq.read_table(part, columns=wanted)
+                )
                 pieces.append(table.slice(start - int(offsets[i]), stop - start))
             yield lo, pa.concat_tables(pieces).combine_chunks()
 
