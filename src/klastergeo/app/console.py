@@ -422,7 +422,8 @@ class LineReporter:
         rate = done / max(time.perf_counter() - started, 1e-9)
         speed = _rate(rate, self.lang)
         counted = f"{_count(done, self.lang)}/{_count(total, self.lang)}"
-        self._line(f"  {step_name(detail, self.lang)}: {counted} ({tenth * 10}%, {speed})")
+        shown = f"{tenth * 10}%, {speed}" if speed else f"{tenth * 10}%"
+        self._line(f"  {step_name(detail, self.lang)}: {counted} ({shown})")
         self.detail_started[detail] = started
 
     def finish(self) -> None:
@@ -430,9 +431,12 @@ class LineReporter:
 
 
 def _rate(rate: float, lang: str) -> str:
-    """Units per second: one decimal below 10."""
+    """Units per second: one decimal below 10; nothing below one a second (parts that
+    take many seconds each, whose rate would read 0.0/s)."""
     from klastergeo.publish import messages
 
+    if rate < 1:
+        return ""
     return f"{messages.number(rate, lang, 1 if rate < 10 else 0)}/s"
 
 
