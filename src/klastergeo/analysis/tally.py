@@ -373,11 +373,16 @@ class CellTally:
     def _take(
         self, flat: NDArray[Any], a: NDArray[np.int64], s: NDArray[np.int64], fill: float
     ) -> NDArray[Any]:
-        n_s = self._shape[1]
-        cell = (a[:, None] * n_s + s[None, :]).ravel()
-        ok = ((a[:, None] >= 0) & (s[None, :] >= 0)).ravel()
-        out = np.where(ok, flat[np.where(ok, cell, 0)] if len(flat) else fill, fill)
-        return np.asarray(out)
+        if not len(flat):
+            return np.full(len(a) * len(s), fill)
+        ok_a, ok_s = a >= 0, s >= 0
+        grid = flat.reshape(self._shape)  # areas x sectors
+        every_row = len(a) == grid.shape[0] and bool((a == np.arange(len(a))).all())
+        rows = grid if every_row else grid[np.where(ok_a, a, 0)]  # the usual: every area
+        out = rows[:, np.where(ok_s, s, 0)]
+        out[~ok_a] = fill
+        out[:, ~ok_s] = fill
+        return out.ravel()
 
 
 def block_tally(
