@@ -185,3 +185,19 @@ def test_grid_tally_block_by_block_is_the_grid_of_all_points(max_cells):
     order = np.lexsort((iy, ix))
     np.testing.assert_array_equal(np.column_stack([ix, iy])[order], cells.astype(np.int64))
     np.testing.assert_array_equal(got_counts[order], counts)
+
+
+def test_counts_of_chosen_areas_and_sectors_in_any_order():
+    """Areas and sectors asked in another order, or unknown to the tally: the known
+    cells are the whole table's, the unknown ones hold no firm."""
+    firms = _firms(3000, seed=11)
+    tally = _tally(firms, [700, 2100])
+    whole = tally.counts(AREAS)
+    sectors = sorted(firms["sector"].dropna().unique())
+    areas, chosen = [AREAS[2], "nowhere", AREAS[0]], [sectors[-1], "xx", sectors[0]]
+    got = tally.counts(areas, sectors=chosen)
+    assert list(got.index) == [(a, s) for a in areas for s in chosen]
+    known = [(a, s) for a, s in got.index if a != "nowhere" and s != "xx"]
+    pd.testing.assert_frame_equal(got.loc[known], whole.loc[known])
+    unknown = got.drop(index=known)
+    assert (unknown["n_firms"] == 0).all() and (unknown[["workers", "output"]] == 0).all().all()
