@@ -133,8 +133,9 @@ def count(config: RunConfig, study: StudyArea, intake: Intake) -> Counts:
     """
     store, top = intake.firms, config.disclosure.dominance_n
     resolution = study.resolution if study.kind == "h3" else None
-    tally = CellTally(areas=None if resolution else list(study.polygons.index), top=top)
-    options = {"areas": None if resolution else list(study.polygons.index), "top": top}
+    known = None if resolution else study.polygons.index.to_numpy(dtype=object).tolist()
+    tally = CellTally(areas=known, top=top)
+    options = {"areas": known, "top": top}
     for done in over_blocks(
         tally_block, store, scheduler=config.records.scheduler,
         kwargs={**options, "resolution": resolution},
@@ -143,12 +144,15 @@ def count(config: RunConfig, study: StudyArea, intake: Intake) -> Counts:
     areas = study.polygons
     if resolution is not None:
         areas = study.grid(sorted(tally.areas.labels))
-    counts = tally.counts(list(areas.index))
+    counts = tally.counts(areas.index.to_numpy(dtype=object).tolist())
     _check_lq_measure(config, counts)
     matrix = aggregate.wide(counts, lq_column(config))
     lq = concentration.location_quotient(matrix).rename(columns={"p_value": "lq_p"})
     table = counts.join(lq)
-    table["area_name"] = areas["name"].reindex(table.index.get_level_values("area_code")).to_numpy()
+    # each area's name looked up once, then taken for its cells (not one look-up a cell)
+    level = table.index.levels[0]
+    names = areas["name"].reindex(level).to_numpy()
+    table["area_name"] = names[table.index.codes[0]]
     return Counts(
         areas=areas, counts=counts, table=table, store=store, tally=tally, resolution=resolution
     )
@@ -306,7 +310,10 @@ def count_from_file(config: RunConfig, study: StudyArea) -> tuple[Intake, Counts
     matrix = aggregate.wide(cells, measure)
     lq = concentration.location_quotient(matrix).rename(columns={"p_value": "lq_p"})
     table = cells.join(lq)
-    table["area_name"] = areas["name"].reindex(table.index.get_level_values("area_code")).to_numpy()
+    # each area's name looked up once, then taken for its cells (not one look-up a cell)
+    level = table.index.levels[0]
+    names = areas["name"].reindex(level).to_numpy()
+    table["area_name"] = names[table.index.codes[0]]
     firms = pd.DataFrame(
         {
             "area_code": pd.Categorical([], categories=areas.index.astype(str)),
