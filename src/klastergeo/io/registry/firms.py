@@ -288,8 +288,9 @@ class FirmStore:
             lo, hi = b * size, min((b + 1) * size, n)
             if memory is not None or hi <= lo:
                 frame = (memory if memory is not None else self._empty(wanted)).iloc[lo:hi]
-                yield lo, pa.Table.from_pandas(
-                    frame if every else frame[wanted], preserve_index=every
+                yield (
+                    lo,
+                    pa.Table.from_pandas(frame if every else frame[wanted], preserve_index=every),
                 )
                 continue
             first = int(np.searchsorted(offsets, lo, side="right")) - 1
