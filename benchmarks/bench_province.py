@@ -70,6 +70,8 @@ def _watched(command: list[str], log: Path, env: dict[str, str]) -> dict:
     from bench_national import _rss_mb  # the same /proc sampler as the national benchmark
 
     start = time.perf_counter()
+    # CPU of the waited-for children (the run, its workers and its beside processes)
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
     with log.open("w") as handle:
         child = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=env)
         peak = [0.0]
@@ -84,7 +86,14 @@ def _watched(command: list[str], log: Path, env: dict[str, str]) -> dict:
         code = child.wait()
         stop.set()
         watcher.join()
-    return {"code": code, "wall_s": time.perf_counter() - start, "peak_mb_sampled": peak[0]}
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - used.ru_utime - used.ru_stime
+    return {
+        "code": code,
+        "wall_s": time.perf_counter() - start,
+        "cpu_s": cpu,
+        "peak_mb_sampled": peak[0],
+    }
 
 
 def _plant_sentra(villages: gpd.GeoDataFrame, count: int, seed: int) -> pa.Table:
@@ -370,6 +379,26 @@ def peer(records: Path, boundaries: Path, out: Path, *, seed: int = 0, jobs: int
     }
 
 
+def _run_before(records: Path, work: Path, env: dict[str, str], src: Path) -> dict:
+    """``klastergeo run`` of another tree (its ``src`` first on the path)."""
+    path = os.pathsep.join([str(src.resolve()), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    return run_ours(records, work, {**env, "PYTHONPATH": path})
+
+
+def _before_after(before: dict, after: dict, runs: int) -> None:
+    """The steps of the other tree's run (``--before``) beside this tree's."""
+    if before["code"] != 0 or after["code"] != 0:
+        return
+    print(f"\n### before and after (best of {runs} by wall time; steps from summary.json)")
+    print("| step | before s | after s |")
+    print("|---|---|---|")
+    for step in dict.fromkeys([*before["timings"], *after["timings"]]):
+        b, a = before["timings"].get(step, float("nan")), after["timings"].get(step, float("nan"))
+        print(f"| {step} | {b:.2f} | {a:.2f} |")
+    for name, key in (("wall", "wall_s"), ("CPU (process and children)", "cpu_s")):
+        print(f"| **{name}** | **{before[key]:.2f}** | **{after[key]:.2f}** |")
+
+
 def _best(results: list[dict]) -> dict:
     done = [r for r in results if r["code"] == 0]
     return min(done, key=lambda r: r["wall_s"]) if done else results[-1]
@@ -468,6 +497,11 @@ def main() -> None:
     parser.add_argument(
         "--only", choices=["ours", "peer"], help="run one side only (no ratio is printed)"
     )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="another tree's src folder: its klastergeo run too, alternately with this one",
+    )
     parser.add_argument("--peer-child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -481,16 +515,27 @@ def main() -> None:
     folder = registry(args.rows, args.cache, boundaries, args.seed, args.sentra)
     records = folder / f"registry.{args.format}"
     print(f"registry: {records} ({records.stat().st_size / 1e6:.1f} MB)")
-    ours, theirs = [], []
+    ours, theirs, before = [], [], []
     for i in range(args.repeat):
         work = Path(tempfile.mkdtemp(prefix="bench-province-"))
         try:
             # other jobs on a shared machine show in the load average (1 min) around a run
             load = os.getloadavg()[0]
+            if args.before is not None and args.only != "peer":
+                before.append(_run_before(records, work, env, args.before))
+                print(
+                    f"run {i + 1}: before {before[-1]['wall_s']:.1f} s, CPU "
+                    f"{before[-1]['cpu_s']:.1f} s (load {load:.2f} before, "
+                    f"{os.getloadavg()[0]:.2f} after)",
+                    flush=True,
+                )
+                shutil.rmtree(work / "run", ignore_errors=True)
+                load = os.getloadavg()[0]
             if args.only != "peer":
                 ours.append(run_ours(records, work, env))
                 print(
-                    f"run {i + 1}: klastergeo {ours[-1]['wall_s']:.1f} s "
+                    f"run {i + 1}: klastergeo {ours[-1]['wall_s']:.1f} s, CPU "
+                    f"{ours[-1]['cpu_s']:.1f} s "
                     f"(load {load:.2f} before, {os.getloadavg()[0]:.2f} after)",
                     flush=True,
                 )
@@ -504,6 +549,8 @@ def main() -> None:
                 )
         finally:
             shutil.rmtree(work, ignore_errors=True)
+    if before and ours:
+        _before_after(_best(before), _best(ours), args.repeat)
     if ours and theirs:
         _report(_best(ours), _best(theirs), args.repeat)
     elif ours:

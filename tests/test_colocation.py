@@ -981,6 +981,31 @@ def test_local_p_values_are_the_exact_conditional_law_with_ties(
     )
 
 
+@pytest.mark.parametrize(("seed", "n", "wanted"), [(0, 60, ["13"]), (1, 400, ["10", "25"])])
+def test_p_values_of_some_sectors_are_those_of_all(seed: int, n: int, wanted: list[str]) -> None:
+    """``p_sectors`` counts only some sectors among the drawn neighbours: the same draws
+    (firm by firm, large tied groups as counts, sets with a repeat drawn again), so the
+    p-values are those of every sector's, to the bit."""
+    lon, lat, labels = _crowded(seed, n)
+    everything = colocation.local_clq(lon, lat, labels, k=8, permutations=49, seed=seed, chunk=17)
+    some = colocation.local_clq(
+        lon, lat, labels, k=8, permutations=49, seed=seed, chunk=17, p_sectors=wanted
+    )
+    assert everything.p_value is not None and some.p_value is not None
+    assert list(some.p_value.columns) == wanted
+    pd.testing.assert_frame_equal(some.p_value, everything.p_value[wanted])
+    pd.testing.assert_frame_equal(some.clq, everything.clq)
+    assert (everything.p_value < 1).any().any()  # some firms are tested against something
+
+
+def test_repeated_draws_are_found() -> None:
+    sets = np.random.default_rng(0).integers(0, 6, size=(500, 3, 5))
+    brute = np.array([[len(set(s)) < len(s) for s in row] for row in sets])
+    np.testing.assert_array_equal(colocation._repeats(sets), brute)
+    wide = np.random.default_rng(1).integers(0, 400, size=(200, 20))
+    np.testing.assert_array_equal(colocation._repeats(wide), [len(set(s)) < len(s) for s in wide])
+
+
 def test_co_location_inputs_are_checked() -> None:
     from klastergeo.errors import DataError
 

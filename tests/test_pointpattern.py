@@ -151,3 +151,25 @@ def test_projected_xy_equals_geopandas_to_crs() -> None:
     expected = shapely.get_coordinates(points.to_crs(32749).to_numpy())
     assert np.array_equal(projected_xy(points, 32749), expected)
     assert np.array_equal(projected_xy(points.to_crs(32749), 32749), expected)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_nearest_neighbour_mean_is_the_brute_force(seed: int) -> None:
+    """Ripley's mean nearest-neighbour distance (behind ``R_relative`` and ``p_nn``)
+    takes each point's nearest partner among the pairs within the largest distance and
+    looks up only the others: the same mean as the distance matrix's row minima
+    (clusters, isolated points far beyond the largest distance, and duplicates)."""
+    rng = np.random.default_rng(seed)
+    xy = np.vstack(
+        [
+            _thomas(rng, parents=5, children=30),
+            rng.uniform(0, 100_000, (40, 2)),
+            np.repeat(rng.uniform(0, 10_000, (3, 2)), 2, axis=0),
+        ]
+    )
+    distances = np.linspace(20, 500, 6)
+    _, nearest = pointpattern._k(xy, distances, 1e10)
+    gaps = cdist(xy, xy)
+    np.fill_diagonal(gaps, np.inf)
+    assert nearest == pytest.approx(gaps.min(axis=1).mean(), rel=1e-12)
+    assert gaps.min(axis=1).max() > distances[-1]  # some points have no pair within 500 m

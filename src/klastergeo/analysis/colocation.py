@@ -1018,6 +1018,7 @@ def local_clq(
     seed: int = 0,
     chunk: int = 20_000,
     min_firms: int = 1,
+    p_sectors: ArrayLike | None = None,
 ) -> LocalCLQ:
     """The local co-location quotient of each focal firm towards every sector (see the
     module's text), with conditional-permutation p-values.
@@ -1040,12 +1041,18 @@ def local_clq(
         Focal firms simulated at a time (memory: chunk x permutations x sectors).
     min_firms
         Sectors with fewer firms get no column (their firms are still neighbours).
+    p_sectors
+        The sectors whose p-values are wanted (default: every tested sector); the
+        quotients cover every tested sector either way. The permutations are the same
+        draws, so each p-value is the one the default gives; only the others are not
+        counted (most of the time of the permutations goes to counting every sector).
 
     Returns
     -------
     LocalCLQ
         The quotients and p-values, indexed by focal position, a column per tested
-        sector, and the neighbours behind them.
+        sector (of ``p_sectors`` among them for the p-values), and the neighbours behind
+        them.
 
     Examples
     --------
@@ -1081,9 +1088,12 @@ def local_clq(
     columns = sectors[tested]
     p_value = None
     if permutations:
+        wanted = _p_columns(columns, p_sectors)
         draws = _Draws.of(mine, rows, around, min(k, n - 1))
-        above = draws.above(share, permutations, np.random.default_rng(seed), chunk)
-        p_value = pd.DataFrame((above + 1) / (permutations + 1), index=rows, columns=columns)
+        above = draws.above(share, permutations, np.random.default_rng(seed), chunk, wanted)
+        p_value = pd.DataFrame(
+            (above + 1) / (permutations + 1), index=rows, columns=columns[wanted]
+        )
     first = places.firm(around.place)
     neighbours = pd.DataFrame(
         {
@@ -1097,6 +1107,15 @@ def local_clq(
     return LocalCLQ(
         clq=pd.DataFrame(clq, index=rows, columns=columns), p_value=p_value, neighbours=neighbours
     )
+
+
+def _p_columns(columns: pd.Index, p_sectors: ArrayLike | None) -> NDArray[np.int64]:
+    """The positions among the tested sectors ``columns`` of those in ``p_sectors``
+    (all of them for None)."""
+    if p_sectors is None:
+        return np.arange(len(columns))
+    given = pd.Index(np.atleast_1d(np.asarray(p_sectors)))
+    return np.flatnonzero(columns.isin(given))
 
 
 def _check_firms(lon: ArrayLike, lat: ArrayLike, labels: ArrayLike) -> int:
@@ -1208,30 +1227,45 @@ class _Draws:
         return cls(mine, rows, slots, bulk.astype(np.int64), bulk_weight)
 
     def above(
-        self, share: NDArray[np.float64], permutations: int, rng: np.random.Generator, chunk: int
+        self,
+        share: NDArray[np.float64],
+        permutations: int,
+        rng: np.random.Generator,
+        chunk: int,
+        wanted: NDArray[np.int64],
     ) -> NDArray[np.float64]:
-        """How many permutations give each focal firm a share of each tested sector at
-        least its observed ``share`` (focal rows x codes, the last column untested)."""
+        """How many permutations give each focal firm a share of each wanted sector (codes
+        ``wanted``) at least its observed ``share`` (focal rows x codes, the last column
+        untested). Only the wanted sectors are counted among the drawn labels (the
+        draws are the same whichever are wanted); a focal firm among a large tied
+        group counts every sector, which its hypergeometric draw needs."""
         n, width = len(self.mine), share.shape[1]
         total = np.bincount(self.mine, minlength=width)
-        above = np.zeros((len(self.rows), width - 1))
+        # each firm's position among the wanted sectors (-1: not wanted)
+        slot = np.full(width, -1, dtype=np.int64)
+        slot[wanted] = np.arange(len(wanted))
+        firm_slot = slot[self.mine]
+        above = np.zeros((len(self.rows), len(wanted)))
         for start in range(0, len(self.rows), chunk):  # chunks of focal firms
             part = slice(start, start + chunk)
             weights = self.slots[part]
             used = int(max(1, (weights > 0).sum(axis=1).max(initial=0)))
             drawn = _draw_others(rng, self.rows[part], n, used, permutations)
-            labels = self.mine[drawn]
-            sim = _shares(labels, weights[:, None, :used], width)
+            if len(wanted) == width - 1:  # every sector: one count of all the labels
+                sim = _shares(self.mine[drawn], weights[:, None, :used], width)[..., :-1]
+            else:
+                sim = _shares_of(firm_slot[drawn], weights[:, :used], len(wanted))
             bulk = np.flatnonzero(self.bulk[part] > 0)
             if len(bulk):  # the labels left after the firm and its nearer neighbours
-                taken = _shares(
-                    labels[bulk], (weights[bulk, None, :used] > 0).astype(np.float64), width
-                )
+                labels = self.mine[drawn[bulk]]
+                every = _shares(labels, weights[bulk, None, :used], width)
+                taken = _shares(labels, (weights[bulk, None, :used] > 0).astype(np.float64), width)
                 own = self.mine[self.rows[part][bulk]][:, None] == np.arange(width)
                 pool = total - taken - own[:, None, :]
                 counts = _hypergeometric(rng, pool, self.bulk[part][bulk])
-                sim[bulk] += self.bulk_weight[part][bulk, None, None] * counts
-            above[part] = (sim[..., :-1] >= share[part, None, :-1] - 1e-12).sum(axis=1)
+                every += self.bulk_weight[part][bulk, None, None] * counts
+                sim[bulk] = every[..., wanted]
+            above[part] = (sim >= share[part, None, wanted] - 1e-12).sum(axis=1)
         return above
 
 
@@ -1264,6 +1298,23 @@ def _shares(labels: NDArray[np.int64], weights: NDArray[np.float64], s: int) -> 
     return out.reshape(*labels.shape[:-1], s)
 
 
+def _shares_of(
+    slots: NDArray[np.int64], weights: NDArray[np.float64], s: int
+) -> NDArray[np.float64]:
+    """Weighted share of each wanted sector among the drawn neighbours: ``slots``
+    (focal x permutations x k: the drawn firm's position among the ``s`` wanted sectors,
+    -1 for the others) with ``weights`` (focal x k) -> focal x permutations x s. The
+    same sums as :func:`_shares` for those sectors (the same terms, added in the same
+    order), from the drawn firms of a wanted sector only."""
+    m, p, k = slots.shape
+    hit = np.flatnonzero(slots.reshape(-1) >= 0)
+    lead, seat = np.divmod(hit, k)  # (focal, permutation) and the neighbour slot
+    out = np.bincount(
+        lead * s + slots.reshape(-1)[hit], weights=weights[lead // p, seat], minlength=m * p * s
+    )
+    return np.asarray(out, dtype=np.float64).reshape(m, p, s)
+
+
 def _draw_others(
     rng: np.random.Generator, rows: NDArray[np.int64], n: int, k: int, permutations: int
 ) -> NDArray[np.int64]:
@@ -1281,18 +1332,28 @@ def _draw_others(
         drawn = np.concatenate(parts) if parts else np.zeros((0, permutations, k), np.int64)
     else:  # rejection: a set with a repeat is drawn again, so sets are uniform and distinct
         drawn = rng.integers(0, n - 1, size=(m, permutations, k))
-        repeat = np.ones(drawn.shape[:2], dtype=bool)
-        while True:  # rounds: only the sets with a repeat are drawn again
-            ordered = np.sort(drawn[repeat], axis=-1)
-            again = (np.diff(ordered, axis=-1) == 0).any(axis=-1)
-            if not again.any():
-                break
-            where = tuple(w[again] for w in np.nonzero(repeat))
-            drawn[where] = rng.integers(0, n - 1, size=(int(again.sum()), k))
-            repeat = np.zeros_like(repeat)
-            repeat[where] = True
+        where = np.nonzero(_repeats(drawn))
+        while len(where[0]):  # rounds: only the sets with a repeat are drawn again
+            drawn[where] = rng.integers(0, n - 1, size=(len(where[0]), k))
+            again = _repeats(drawn[where])
+            where = tuple(w[again] for w in where)
     # positions 0..n-2 skip the focal firm itself
     return drawn + (drawn >= rows[:, None, None])
+
+
+def _repeats(sets: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """Whether each set (the last axis, a few values) holds a value twice: k(k-1)/2
+    comparisons of whole columns (cheaper than sorting every set for k up to about 16)."""
+    k = sets.shape[-1]
+    if k > 16:
+        ordered = np.sort(sets, axis=-1)
+        return np.asarray((np.diff(ordered, axis=-1) == 0).any(axis=-1))
+    slots = np.ascontiguousarray(np.moveaxis(sets, -1, 0))  # slot by slot, contiguous
+    out = np.zeros(sets.shape[:-1], dtype=bool)
+    for i in range(1, k):  # a loop over the k slots, never over firms
+        for j in range(i):
+            out |= slots[i] == slots[j]
+    return out
 
 
 #: The columns of a linkage table (``note`` optional), as messages name them.

@@ -113,15 +113,25 @@ def _k(
     """Ripley's K at ``distances`` (increasing) and the mean nearest-neighbour distance.
 
     Pairs within the largest distance come from one k-d tree query, then one sort
-    (cheaper than a tree count per distance)."""
+    (cheaper than a tree count per distance). A point's nearest neighbour is its
+    nearest partner in those pairs; only the points without one are looked up in the
+    tree (a nearest-neighbour query of every point cost twice the rest). The distances
+    are computed as the tree computes them (the root of the summed squares), so the
+    mean is the one of a query of every point, to the bit."""
     n = len(points)
     tree = cKDTree(points)
     pairs = tree.query_pairs(float(distances[-1]), output_type="ndarray")
     gap = points[pairs[:, 0]] - points[pairs[:, 1]]
     lengths = np.sort(np.hypot(gap[:, 0], gap[:, 1]))
     within = np.searchsorted(lengths, distances, side="right").astype(float)
-    nearest = float(tree.query(points, k=2)[0][:, 1].mean())
-    return area * 2.0 * within / (n * (n - 1)), nearest  # ordered pairs i != j
+    nearest = np.full(n, np.inf)
+    span = np.sqrt(gap[:, 0] * gap[:, 0] + gap[:, 1] * gap[:, 1])
+    np.minimum.at(nearest, pairs[:, 0], span)
+    np.minimum.at(nearest, pairs[:, 1], span)
+    alone = np.flatnonzero(np.isinf(nearest))
+    if len(alone):
+        nearest[alone] = tree.query(points[alone], k=2)[0][:, 1]
+    return area * 2.0 * within / (n * (n - 1)), float(nearest.mean())  # ordered pairs i != j
 
 
 def _subset(rng: np.random.Generator, size: int, m: int) -> NDArray[np.int64]:

@@ -562,17 +562,20 @@ def _estimate(
     kind: Kind, y: pd.Series, exog: pd.DataFrame, robust: str | None, *, outcome: str
 ) -> Any:
     """The statsmodels result; perfect separation becomes a :class:`ModelError`."""
-    import statsmodels.api as sm
+    # the models' own modules, not statsmodels.api (which imports its graphics, time
+    # series and formula modules too: about a second in a fresh process)
+    from statsmodels.discrete.discrete_model import Logit, Probit
+    from statsmodels.regression.linear_model import OLS
 
     cov = {"cov_type": robust} if robust else {}
     with warnings.catch_warnings():
         try:
             if kind == "lpm":
-                return sm.OLS(y, exog).fit(**cov)
+                return OLS(y, exog).fit(**cov)
             from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
             warnings.simplefilter("error", category=PerfectSeparationWarning)
-            model = sm.Logit(y, exog) if kind == "logit" else sm.Probit(y, exog)
+            model = Logit(y, exog) if kind == "logit" else Probit(y, exog)
             return model.fit(disp=0, maxiter=200, **cov)
         except Exception as err:
             if "separation" in str(err).lower():
@@ -719,9 +722,9 @@ def fit(
         log=log,
         standardise=standardise,
     )
-    import statsmodels.api as sm
+    from statsmodels.tools.tools import add_constant
 
-    exog = sm.add_constant(X, has_constant="add")
+    exog = add_constant(X, has_constant="add")
     if robust == "auto":  # the LPM's errors are heteroskedastic by construction
         robust = "HC1" if kind == "lpm" else None
     result = _estimate(kind, y, exog, robust, outcome=outcome)

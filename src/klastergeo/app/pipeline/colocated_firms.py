@@ -121,6 +121,7 @@ def firm_colocation(
         seed=config.analysis.seed,
         min_firms=options.min_firms,
         chunk=max(1, MEMORY_BYTES // width),
+        p_sectors=sorted(set(chosen["related_sector"].astype(str))),
     )
     k = min(options.k, len(sector) - 1)  # the neighbours of each firm
     sizes = pd.Series(sector).value_counts()
