@@ -260,9 +260,9 @@ def check_here(
     -----
     Python 3.12 and later warn (DeprecationWarning, hidden by default) when a process
     with threads forks: a lock held by another thread at that moment stays held in the
-    child. The threads here are those of Arrow's and the BLAS's pools, idle between
-    calls (both register fork handlers for them); the warning is silenced for the pool's
-    start only.
+    child. The other threads here are libraries' worker pools (Arrow's, the BLAS's),
+    idle while the pool starts; fork is chosen so that the areas and their point index
+    are shared, not sent, and the warning is silenced for the pool's start only.
     """
     if workers < 1:
         raise ConfigError(
