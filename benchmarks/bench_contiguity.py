@@ -14,7 +14,9 @@ islands (GeoDa's definition) and a second, warm call of each side in the same pr
 
 Run: ``python benchmarks/bench_contiguity.py [--rounds 7]`` with ``KLASTERGEO_DATA_DIR``
 set (about a minute per round under load). Prints a Markdown table; the one in
-``benchmarks/README.md`` comes from this script.
+``benchmarks/README.md`` comes from this script. ``--before SRC`` adds the defaults of
+another tree (its ``src`` folder, e.g. from ``git archive``) as a fourth side, in the same
+rotation.
 """
 
 from __future__ import annotations
@@ -66,15 +68,21 @@ SIDES = {
 }
 
 
-def run(side: str, path: Path, options: str) -> tuple[float, float, int, float]:
+def run(
+    side: str, path: Path, options: str, src: str | None = None
+) -> tuple[float, float, int, float]:
     """First and second call (seconds), the number of links and the first call's CPU time
-    (seconds), from a new interpreter."""
+    (seconds), from a new interpreter (importing klastergeo from ``src`` when given)."""
     script = (OURS if side == "ours" else GEODA).format(path=str(path), options=options)
+    env = dict(os.environ)
+    if src is not None:
+        env["PYTHONPATH"] = src
     out = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(script)],
         capture_output=True,
         text=True,
         check=True,
+        env=env,
     ).stdout
     first, second, links, cpu = out.strip().splitlines()[-1].split()
     return float(first), float(second), int(links), float(cpu)
@@ -89,19 +97,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--boundaries", default=os.environ.get("KLASTERGEO_DATA_DIR"))
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--before", help="src folder of another tree: its defaults too")
     args = parser.parse_args()
     if not args.boundaries:
         sys.exit("set KLASTERGEO_DATA_DIR or pass --boundaries")
     path = Path(args.boundaries) / "desa.parquet"
-    run("ours", path, "")  # fill numba's cache, untimed
+    sides: dict[str, tuple[str, str, str | None]] = {
+        name: (side, options, None) for name, (side, options) in SIDES.items()
+    }
+    if args.before:
+        sides["before: defaults (10 m, islands linked)"] = ("ours", "", args.before)
+    for side, options, src in sides.values():  # fill numba's cache, untimed
+        if side == "ours":
+            run(side, path, options, src)
     before = load()
-    times: dict[str, list[tuple[float, float, int, float]]] = {name: [] for name in SIDES}
-    names = list(SIDES)
+    times: dict[str, list[tuple[float, float, int, float]]] = {name: [] for name in sides}
+    names = list(sides)
     for round_ in range(args.rounds):
         order = names[round_ % len(names) :] + names[: round_ % len(names)]
         for name in order:
-            side, options = SIDES[name]
-            times[name].append(run(side, path, options))
+            side, options, src = sides[name]
+            times[name].append(run(side, path, options, src))
         print(
             f"round {round_ + 1}: " + ", ".join(f"{times[n][-1][0]:.2f}" for n in names), flush=True
         )

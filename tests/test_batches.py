@@ -3,6 +3,10 @@ batch size: the reference is :func:`records.validate_records` on the file read w
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import warnings
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import geopandas as gpd
@@ -248,3 +252,66 @@ def test_batches_of_rejected_records_leave_parts_of_one_schema(
     whole = records.validate_records(records.read_records(path), areas=areas).records
     assert columns["area_code"].astype(str).tolist() == whole["area_code"].astype(str).tolist()
     assert columns["name"].astype(str).tolist() == whole["name"].astype(str).tolist()
+
+
+class _CountedPool(ProcessPoolExecutor):
+    """The local check pool, counted: a test of the pool must see it started."""
+
+    started = 0
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        type(self).started += 1
+        super().__init__(*args, **kwargs)
+
+
+@pytest.mark.skipif(
+    len(os.sched_getaffinity(0)) < 2 or "fork" not in multiprocessing.get_all_start_methods(),
+    reason="the local pool needs two cores and fork",
+)
+def test_one_or_two_local_workers_write_the_same_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``records.workers``: the batches checked by a pool of two forked processes or here,
+    one after another, give the same kept firms' files byte for byte and the same
+    verdicts. Python 3.12 warns (DeprecationWarning, an error under pytest) when a process
+    with threads forks: the warning is planted on every fork here, as 3.12 raises it, and
+    must not stop the pool."""
+    from klastergeo.io.registry import distributed
+
+    rng = np.random.default_rng(29)
+    frame = random_registry(rng, 700)
+    path = tmp_path / "r.csv"
+    frame.to_csv(path, index=False)
+    areas = _areas()
+    fork = os.fork
+
+    def warning_fork() -> int:
+        pid = fork()
+        if pid:  # the parent warns, as Python 3.12 does
+            warnings.warn(
+                f"This process (pid={os.getpid()}) is multi-threaded, use of fork() may lead "
+                "to deadlocks in the child.",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+        return pid
+
+    monkeypatch.setattr(distributed, "ProcessPoolExecutor", _CountedPool)
+    monkeypatch.setattr(os, "fork", warning_fork)
+    outcomes = {
+        workers: batches.validate_in_batches(
+            path, workdir=tmp_path / f"w{workers}", batch_size=64, areas=areas, workers=workers
+        )
+        for workers in (1, 2)
+    }
+    assert _CountedPool.started == 1  # workers=2 ran the pool, workers=1 did not
+    one, two = outcomes[1], outcomes[2]
+    assert one.n_batches == two.n_batches == 11
+    assert [p.name for p in one.parts] == [p.name for p in two.parts]
+    for mine, theirs in zip(one.parts, two.parts, strict=True):
+        assert mine.read_bytes() == theirs.read_bytes()
+    pd.testing.assert_frame_equal(one.rejected, two.rejected)
+    pd.testing.assert_frame_equal(one.repaired, two.repaired)
+    assert one.report().summary() == two.report().summary()
+    with pytest.raises(ConfigError, match="workers=0"):
+        batches.validate_in_batches(path, workdir=tmp_path / "w0", batch_size=64, workers=0)

@@ -29,7 +29,7 @@ from klastergeo.app.config import (
     parse_assignment,
     reference,
 )
-from klastergeo.io.registry import batches, records
+from klastergeo.io.registry import batches, distributed, records
 from klastergeo.publish import maps, report
 
 #: (function, parameter, configuration key): a library default that a run takes from
@@ -98,6 +98,9 @@ LIBRARY = [
     (batches.validate_in_batches, "batch_size", "records.batch_size"),
     (batches.validate_in_batches, "scheduler", "records.scheduler"),
     (batches.Registry.validate, "scheduler", "records.scheduler"),
+    (batches.validate_in_batches, "workers", "records.workers"),
+    (batches.Registry.validate, "workers", "records.workers"),
+    (distributed.check_here, "workers", "records.workers"),
     *[
         (function, name, f"pointpattern.{name}")
         for function in (pointpattern.by_sector, pointpattern.by_sentra)
@@ -151,7 +154,7 @@ def test_every_key_has_help_and_a_toml_round_trip(tmp_path: Path) -> None:
 def _sample() -> dict[str, dict[str, object]]:
     """A non-default value for a key of every section."""
     return {
-        "records": {"decimal": ",", "sector_digits": 3, "strict": True},
+        "records": {"decimal": ",", "sector_digits": 3, "strict": True, "workers": 1},
         "columns": {"lat": "lintang"},
         "area": {"code": "33", "snap_m": 50.0},
         "analysis": {"seed": 7, "tolerance_m": 5.0, "sectors": ["31"]},

@@ -4,11 +4,11 @@ Contiguity is built by :mod:`klastergeo.analysis._engine.contiguity` (shared ver
 found with a hash table, as GeoDa defines them; identical to pygeoda's queen and rook weights
 and about 40 times faster than libpysal's builder on Indonesia's 83,402 villages). Real
 boundaries are simplified independently per unit, so neighbours often do not share vertices
-exactly: ``tolerance`` (metres) also links areas whose borders come that close. Those pairs,
-and the nearest area of an island, are found by the compiled border search of
-:mod:`klastergeo.analysis._engine.near`, which gives what GEOS's distance and STR-tree
-nearest-neighbour search give (GEOS still decides the rare pairs at the very threshold and
-ties between equally near areas).
+exactly: ``tolerance`` (metres) also links areas whose borders come that close. With a
+tolerance, all the pairs (a shared vertex is distance 0), and the nearest area of an
+island, are found by the compiled border search of :mod:`klastergeo.analysis._engine.near`,
+which gives what GEOS's distance and STR-tree nearest-neighbour search give (GEOS still
+decides the rare pairs at the very threshold and ties between equally near areas).
 
 **Islands policy.** Areas with no neighbour at all (small islands) are handled by
 ``islands=``:
@@ -54,6 +54,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 IslandPolicy = Literal["nearest", "keep"]
+
+_NONE = np.zeros(0, dtype=np.int64)  # no known pairs
 
 
 def from_pairs(
@@ -213,20 +215,8 @@ def contiguity(
     geoms = np.asarray(areas.geometry.values, dtype=object)
     if islands not in ("nearest", "keep"):
         raise ConfigError(f"islands={islands!r} is not accepted; use 'nearest' or 'keep'")
-    shape = None
-    if rook:
-        i, j = _contiguity.shared_edge_pairs(geoms)
-    else:
-        if tolerance > 0 or islands == "nearest":  # the compiled searches read borders
-            shape = _near.borders(geoms)
-        coords = (shape.xy, shape.counts) if shape is not None else (None, None)
-        i, j = _contiguity.shared_vertex_pairs(geoms, coords=coords[0], counts=coords[1])
-    if tolerance > 0 and not rook:
-        reach = _degrees(tolerance, areas, shape.boxes if shape is not None else None)
-        i, j = _add_near_pairs(geoms, shape, i, j, reach)
-    linked = 0
-    if islands == "nearest":
-        i, j, linked = _link_isolates(i, j, geoms, shape)
+    with _near.small_pages():  # see there: fresh arrays of a first call cost less
+        i, j, linked = _contiguity_pairs(geoms, areas, rook, tolerance, islands)
     logger.info(
         "contiguity: %d areas, %d links, %d linked to their nearest area",
         len(areas),
@@ -236,39 +226,66 @@ def contiguity(
     return from_pairs(areas.index, i, j)
 
 
+def _contiguity_pairs(
+    geoms: NDArray[np.object_],
+    areas: gpd.GeoDataFrame,
+    rook: bool,
+    tolerance: float,
+    islands: IslandPolicy,
+) -> tuple[NDArray[np.int64], NDArray[np.int64], int]:
+    """The pairs of :func:`contiguity` (both ways, sorted) and how many islands were linked."""
+    shape = None
+    if rook:
+        i, j = _contiguity.shared_edge_pairs(geoms)
+    else:
+        if tolerance > 0 or islands == "nearest":  # the compiled searches read borders
+            shape = _near.borders(geoms)
+        if tolerance > 0 and shape is not None:
+            # Borders sharing a vertex are 0 apart: the sweep finds those pairs too.
+            reach = _degrees(tolerance, areas, shape.boxes)
+            a, b = _near.near_pairs_beyond(geoms, shape, _NONE, _NONE, reach)
+            i, j = _contiguity.unique_pairs(
+                np.concatenate([a, b]), np.concatenate([b, a]), len(geoms)
+            )
+        else:
+            coords = (shape.xy, shape.counts) if shape is not None else (None, None)
+            i, j = _contiguity.shared_vertex_pairs(geoms, coords=coords[0], counts=coords[1])
+            if tolerance > 0:
+                i, j = _add_near_pairs(geoms, i, j, _degrees(tolerance, areas))
+    linked = 0
+    if islands == "nearest":
+        i, j, linked = _link_isolates(i, j, geoms, shape)
+    return i, j, linked
+
+
 def _add_near_pairs(
     geoms: NDArray[np.object_],
-    shape: _near.Borders | None,
     i: NDArray[np.int64],
     j: NDArray[np.int64],
     distance: float,
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """Add pairs whose borders come within ``distance`` but share no vertex.
-
-    Polygons (``shape`` given) go through the compiled sweep
-    (:func:`klastergeo.analysis._engine.near.near_pairs_beyond`); other geometries through
+    """Add pairs whose borders come within ``distance`` but share no vertex, for geometries
+    other than polygons (polygons go through the compiled sweep,
+    :func:`klastergeo.analysis._engine.near.near_pairs_beyond`, which finds the same pairs):
     GEOS's distance on prepared geometries, for the pairs whose bounding boxes (grown by
-    ``distance``) overlap and that are not already neighbours. Both find the same pairs.
+    ``distance``) overlap and that are not already neighbours.
     """
     n = len(geoms)
-    if shape is not None:
-        a, b = _near.near_pairs_beyond(geoms, shape, i, j, distance)
-    else:
-        bounds = shapely.bounds(geoms)
-        boxes = shapely.box(
-            bounds[:, 0] - distance,
-            bounds[:, 1] - distance,
-            bounds[:, 2] + distance,
-            bounds[:, 3] + distance,
-        )
-        a, b = shapely.STRtree(boxes).query(boxes)
-        candidate = a < b
-        a, b = a[candidate].astype(np.int64), b[candidate].astype(np.int64)
-        known = np.isin(a * n + b, i * n + j, assume_unique=False)
-        a, b = a[~known], b[~known]
-        shapely.prepare(geoms)
-        near = shapely.dwithin(geoms[a], geoms[b], distance)
-        a, b = a[near], b[near]
+    bounds = shapely.bounds(geoms)
+    boxes = shapely.box(
+        bounds[:, 0] - distance,
+        bounds[:, 1] - distance,
+        bounds[:, 2] + distance,
+        bounds[:, 3] + distance,
+    )
+    a, b = shapely.STRtree(boxes).query(boxes)
+    candidate = a < b
+    a, b = a[candidate].astype(np.int64), b[candidate].astype(np.int64)
+    known = np.isin(a * n + b, i * n + j, assume_unique=False)
+    a, b = a[~known], b[~known]
+    shapely.prepare(geoms)
+    near = shapely.dwithin(geoms[a], geoms[b], distance)
+    a, b = a[near], b[near]
     logger.debug("tolerance %.3g added %d pairs", distance, len(a))
     return _contiguity.unique_pairs(np.concatenate([i, a, b]), np.concatenate([j, b, a]), n)
 

@@ -203,10 +203,17 @@ class ReadOptions(Options):
     )
     scheduler: str = opt(
         "",
-        "Where the batches are checked: here, one after another ('', the default), Dask's "
-        "'threads' or 'processes', or a running dask.distributed scheduler "
-        "('tcp://HOST:PORT'); needs klastergeo[dask].",
+        "Where the batches are checked: on this machine ('', the default: records.workers "
+        "processes), Dask's 'threads' or 'processes', or a running dask.distributed "
+        "scheduler ('tcp://HOST:PORT'); needs klastergeo[dask].",
         flag="--scheduler",
+    )
+    workers: int = opt(
+        2,
+        "Processes that check the batches on this machine when no scheduler is given, "
+        "each holding one batch (at most one per core; 1 checks them one after another "
+        "in this process). The outputs are the same for any number.",
+        flag="--local-workers",
     )
 
     def _problems(self) -> list[str | None]:
@@ -221,6 +228,10 @@ class ReadOptions(Options):
         problems.append(unit_problem("records.investment_unit", self.investment_unit))
         if self.batch_size < 1:
             problems.append(f"records.batch_size={self.batch_size!r} must be at least 1")
+        if self.workers < 1:
+            problems.append(
+                f"records.workers={self.workers!r} must be at least 1 (1: no pool of processes)"
+            )
         return problems + self._reading_problems()
 
     def _period_problems(self) -> list[str]:

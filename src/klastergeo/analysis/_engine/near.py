@@ -2,30 +2,35 @@
 tolerance (:func:`klastergeo.analysis.weights.contiguity`).
 
 Equal to ``shapely.dwithin`` on every pair, about ten times faster on the 83,402 villages
-of Indonesia. A sweep over the polygons' boxes, sorted by their west edge, finds the pairs
-whose boxes come within the distance; for each pair not already known as neighbours, the
-segments of either border near the other's box (found through boxes of 16 segments) are
-compared by exact segment distance, stopping at the first close enough. GEOS decides what
-the sweep cannot: a distance within :data:`MARGIN` of the threshold, or a ring of one polygon
-inside a ring of the other (containment or a hole), where the distance is zero without
-borders meeting.
+of Indonesia; with a tolerance it also finds the pairs that share a vertex (distance 0)
+sooner than hashing every vertex would. A sweep over the polygons' boxes, sorted by their
+west edge, finds the pairs whose boxes come within the distance; for each pair not already
+known as neighbours, the segments of either border near the other's box (found through
+boxes of 16 segments) are compared by exact segment distance, stopping at the first close
+enough. GEOS decides what the sweep cannot: a distance within :data:`MARGIN` of the
+threshold, or a ring of one polygon inside a ring of the other (containment or a hole),
+where the distance is zero without borders meeting.
 """
 
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+import os
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 import shapely
 from numba import njit
 from numpy.typing import NDArray
 
-__all__ = ["Borders", "borders", "near_pairs_beyond", "nearest_polygons"]
+__all__ = ["Borders", "borders", "near_pairs_beyond", "nearest_polygons", "small_pages"]
 
 Pairs = tuple[NDArray[np.int64], NDArray[np.int64]]
+T = TypeVar("T")
 
 #: Relative margin around the distance: segment distances this close to it are left to GEOS.
 MARGIN = 1e-7
@@ -296,7 +301,7 @@ def _grown(values: NDArray[np.int64], capacity: int) -> NDArray[np.int64]:
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _near_candidates(
     xy: NDArray[np.float64],
     ring_start: NDArray[np.int64],
@@ -308,9 +313,12 @@ def _near_candidates(
     indptr: NDArray[np.int64],
     indices: NDArray[np.int64],
     distance: float,
+    part: int,
+    parts: int,
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
     """Pairs (a < b), not among the known pairs (CSR ``indptr``, ``indices``), whose
-    borders come within ``distance``: status 1 (certain) or 2 (for GEOS to decide)."""
+    borders come within ``distance``: status 1 (certain) or 2 (for GEOS to decide). Only
+    the pairs whose first box in sweep order has rank ``part`` modulo ``parts``."""
     n = boxes.shape[0]
     longest = 2
     for g in range(n):
@@ -329,7 +337,7 @@ def _near_candidates(
     out_b = np.empty(capacity, dtype=np.int64)
     out_s = np.empty(capacity, dtype=np.int64)
     count = 0
-    for p in range(n):
+    for p in range(part, n, parts):
         east, south, north = swept[p, 2] + high, swept[p, 1] - high, swept[p, 3] + high
         for q in range(p + 1, n):
             if swept[q, 0] > east:
@@ -433,7 +441,7 @@ def _distance2(
     return best
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _nearest_candidates(
     xy: NDArray[np.float64],
     ring_start: NDArray[np.int64],
@@ -533,6 +541,42 @@ def _collection_paused() -> Iterator[None]:
             gc.enable()
 
 
+_pages = threading.Lock()
+_pages_state = {"depth": 0, "before": True}
+
+
+@contextmanager
+def small_pages() -> Iterator[None]:
+    """Allocate numpy arrays without asking Linux for huge pages (``MADV_HUGEPAGE``).
+
+    numpy asks for them on every array of 4 MB or more. Where the kernel compacts memory
+    on demand for such requests (``transparent_hugepage/defrag`` set to ``madvise``, a
+    common default), the first touch of a fresh array in a new process can cost more
+    system time than the work itself: 0.3 s for the 140 MB of the villages' coordinates
+    on a machine with most of its memory in the page cache, against 0.05 s with normal
+    pages. The setting is global; it is restored when the last user leaves."""
+    try:
+        from numpy._core import multiarray
+    except ImportError:  # numpy 1
+        from numpy.core import multiarray  # type: ignore[no-redef]
+
+    setter = getattr(multiarray, "_set_madvise_hugepage", None)
+    if setter is None:  # another numpy: leave its allocations alone
+        yield
+        return
+    with _pages:
+        if _pages_state["depth"] == 0:
+            _pages_state["before"] = setter(False)
+        _pages_state["depth"] += 1
+    try:
+        yield
+    finally:
+        with _pages:
+            _pages_state["depth"] -= 1
+            if _pages_state["depth"] == 0:
+                setter(_pages_state["before"])
+
+
 def _ring_starts(
     geoms: NDArray[np.object_], counts: NDArray[np.int64], kinds: NDArray[np.int32]
 ) -> Pairs:
@@ -595,6 +639,31 @@ def borders(geoms: NDArray[np.object_]) -> Borders | None:
     return Borders(xy, counts, ring_start, geom_ring, boxes, opens, chunks, rings)
 
 
+#: Polygons below which the searches run in one thread.
+THREADED = 20_000
+
+
+def _threads(n: int) -> int:
+    """Threads for a search over ``n`` polygons: the cores this process may use (at most
+    4), one below :data:`THREADED` polygons."""
+    if n < THREADED:
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 4))
+
+
+def _in_threads(work: Callable[[int], T], parts: int) -> list[T]:
+    """``work(part)`` for every part, in that order, on ``parts`` threads (the kernels
+    release the GIL); the results do not depend on the number of parts."""
+    if parts <= 1:
+        return [work(0)]
+    with ThreadPoolExecutor(parts, thread_name_prefix="klastergeo-near") as pool:
+        return list(pool.map(work, range(parts)))
+
+
 def near_pairs_beyond(
     geoms: NDArray[np.object_],
     shape: Borders,
@@ -627,18 +696,26 @@ def near_pairs_beyond(
     n = len(geoms)
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(i, minlength=n), out=indptr[1:])
-    a, b, status = _near_candidates(
-        shape.xy,
-        shape.ring_start,
-        shape.geom_ring,
-        shape.boxes,
-        shape.opens,
-        shape.chunks,
-        shape.rings,
-        indptr,
-        np.asarray(j, dtype=np.int64),
-        float(distance),
+    known = np.asarray(j, dtype=np.int64)
+    parts = _threads(n)
+    found = _in_threads(
+        lambda part: _near_candidates(
+            shape.xy,
+            shape.ring_start,
+            shape.geom_ring,
+            shape.boxes,
+            shape.opens,
+            shape.chunks,
+            shape.rings,
+            indptr,
+            known,
+            float(distance),
+            part,
+            parts,
+        ),
+        parts,
     )
+    a, b, status = (np.concatenate([piece[k] for piece in found]) for k in range(3))
     unsure = status == 2
     if unsure.any():
         left = geoms[a[unsure]]
@@ -672,16 +749,25 @@ def nearest_polygons(
     >>> nearest_polygons(squares, borders(squares), np.array([0, 2])).tolist()
     [1, 1]
     """
-    f, h, unsure = _nearest_candidates(
-        shape.xy,
-        shape.ring_start,
-        shape.geom_ring,
-        shape.boxes,
-        shape.opens,
-        shape.chunks,
-        shape.rings,
-        np.asarray(focal, dtype=np.int64),
+    focal = np.asarray(focal, dtype=np.int64)
+    parts = _threads(len(geoms)) if len(focal) >= 64 else 1
+    bounds = np.linspace(0, len(focal), parts + 1).astype(np.int64)
+    found = _in_threads(
+        lambda part: _nearest_candidates(
+            shape.xy,
+            shape.ring_start,
+            shape.geom_ring,
+            shape.boxes,
+            shape.opens,
+            shape.chunks,
+            shape.rings,
+            focal[bounds[part] : bounds[part + 1]],
+        ),
+        parts,
     )
+    f = np.concatenate([piece[0] + bounds[part] for part, piece in enumerate(found)])
+    h = np.concatenate([piece[1] for piece in found])
+    unsure = np.concatenate([piece[2] for piece in found])
     nearest = np.full(len(focal), -1, dtype=np.int64)
     single = np.bincount(f, minlength=len(focal)) == 1
     sure = single[f] & ~unsure

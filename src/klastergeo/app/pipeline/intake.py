@@ -188,6 +188,7 @@ def validate(
         snap_m=config.area.snap_m,
         sector_digits=config.records.sector_digits,
         scheduler=config.records.scheduler,
+        workers=config.records.workers,
         progress=_named(progress),
         places=gazetteer(config, areas, registry.source.cols),
     )
@@ -272,6 +273,7 @@ def validate_only(
         snap_m=config.area.snap_m,
         sector_digits=config.records.sector_digits,
         scheduler=config.records.scheduler,
+        workers=config.records.workers,
         places=gazetteer(config, areas, registry.source.cols),
     )
     return outcome.report(whole=whole)

@@ -225,6 +225,7 @@ def validate_in_batches(
     sheet: str | None = None,
     layer: str | None = None,
     scheduler: str = "",
+    workers: int = distributed.LOCAL_WORKERS,
     progress: Progress | None = None,
     crs: str | None = None,
     units: Mapping[str, str | None] | None = None,
@@ -247,6 +248,9 @@ def validate_in_batches(
     scheduler
         Where the batches are checked (:meth:`Registry.validate`): ``""`` here, or a
         Dask scheduler (``"threads"``, ``"processes"``, ``"tcp://HOST:PORT"``).
+    workers
+        Processes that check the batches here when no scheduler is given
+        (:meth:`Registry.validate`).
     progress
         Called as ``progress(stage, done, total)`` after each batch (``stage`` is
         ``"stage"``, with bytes, or ``"check"``/``"commit"``, with records).
@@ -285,6 +289,7 @@ def validate_in_batches(
         snap_m=snap_m,
         sector_digits=sector_digits,
         scheduler=scheduler,
+        workers=workers,
         progress=progress,
         places=places,
     )
@@ -311,6 +316,7 @@ class Registry:
         snap_m: float = 100.0,
         sector_digits: int = 2,
         scheduler: str = "",
+        workers: int = distributed.LOCAL_WORKERS,
         progress: Progress | None = None,
         places: placement.Gazetteer | None = None,
     ) -> BatchValidation:
@@ -321,10 +327,15 @@ class Registry:
         areas, snap_m, sector_digits, places
             As for :func:`klastergeo.io.registry.records.validate_records`.
         scheduler
-            Where the batches are checked: ``""`` (here, one after another), Dask's
-            ``"threads"`` or ``"processes"``, or ``"tcp://HOST:PORT"`` of a running
-            ``dask.distributed`` scheduler, whose workers share the work folder and the
-            registry (:mod:`klastergeo.io.registry.distributed`). The verdicts are the same.
+            Where the batches are checked: ``""`` (on this machine's cores, see
+            ``workers``), Dask's ``"threads"`` or ``"processes"``, or ``"tcp://HOST:PORT"``
+            of a running ``dask.distributed`` scheduler, whose workers share the work
+            folder and the registry (:mod:`klastergeo.io.registry.distributed`). The
+            verdicts are the same.
+        workers
+            Without a scheduler: processes forked from this one that check the batches
+            (at most one per core this process may use; 1 checks them here, one after
+            another). The verdicts and files are the same for any number.
         progress
             Called as ``progress(stage, done, total)`` after each batch.
 
@@ -365,7 +376,7 @@ class Registry:
                     if remote
                     else distributed.check_here(
                         self, areas=areas, snap_m=snap_m, sector_digits=sector_digits,
-                        places=places, parts=checker.part, progress=tell,
+                        places=places, parts=checker.part, progress=tell, workers=workers,
                     )
                 )  # fmt: skip
                 for done in checks:

@@ -38,6 +38,7 @@ import re
 import socket
 import threading
 import uuid
+import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -73,8 +74,13 @@ CONNECT_TIMEOUT_S = 30
 Kind = Literal["none", "threads", "processes", "tcp"]
 
 #: Processes that check the batches of a registry on this machine when no scheduler is
-#: given (each holds one batch at a time: about 0.5-1 GB at the default batch size).
+#: given (each holds one batch at a time: about 0.5-1 GB at the default batch size); the
+#: default of ``records.workers`` (``--local-workers``).
 LOCAL_WORKERS = 2
+
+#: What Python 3.12 and later say on ``fork()`` in a process with threads (a
+#: DeprecationWarning; see :func:`check_here`).
+_FORK_WARNING = r"This process \(pid=\d+\) is multi-threaded, use of fork\(\) may lead to deadlocks"
 
 
 class Opened(Protocol):
@@ -130,8 +136,8 @@ def scheduler_kind(scheduler: str) -> Kind:
     Parameters
     ----------
     scheduler
-        ``""`` or ``"none"`` (no Dask: the batches are checked here, one after another),
-        ``"threads"``, ``"processes"`` or ``"tcp://HOST:PORT"``.
+        ``""`` or ``"none"`` (no Dask: the batches are checked on this machine, see
+        :func:`check_here`), ``"threads"``, ``"processes"`` or ``"tcp://HOST:PORT"``.
 
     Returns
     -------
@@ -244,7 +250,25 @@ def check_here(
     ------
     BatchCheck
         The check of each batch, in file order.
+
+    Raises
+    ------
+    ConfigError
+        ``workers`` is below 1.
+
+    Notes
+    -----
+    Python 3.12 and later warn (DeprecationWarning, hidden by default) when a process
+    with threads forks: a lock held by another thread at that moment stays held in the
+    child. The other threads here are libraries' worker pools (Arrow's, the BLAS's),
+    idle while the pool starts; fork is chosen so that the areas and their point index
+    are shared, not sent, and the warning is silenced for the pool's start only.
     """
+    if workers < 1:
+        raise ConfigError(
+            f"workers={workers!r} must be at least 1 (records.workers, --local-workers; "
+            "1 checks the batches here, one after another)"
+        )
     n = registry.source.n_batches(registry.batch_size)
     level = logging.getLogger(__package__).getEffectiveLevel()
     jobs = [
@@ -267,7 +291,10 @@ def check_here(
     with ProcessPoolExecutor(
         count, mp_context=context, initializer=_share, initargs=(registry.source, areas)
     ) as pool:
-        for done in pool.map(_shared_task, jobs):
+        with warnings.catch_warnings():  # the processes are forked on the first submit
+            warnings.filterwarnings("ignore", _FORK_WARNING, DeprecationWarning)
+            checks = pool.map(_shared_task, jobs)
+        for done in checks:
             tally.add(done)
             yield done
 
