@@ -211,8 +211,9 @@ class ReadOptions(Options):
     workers: int = opt(
         2,
         "Processes that check the batches on this machine when no scheduler is given, "
-        "each holding one batch (at most one per core; 1 checks them one after another "
-        "in this process). The outputs are the same for any number.",
+        "each holding one batch, and that run the later steps' blocks of firms (at most "
+        "one per core; 1 runs them one after another in this process). The outputs are "
+        "the same for any number.",
         flag="--local-workers",
     )
 

@@ -337,7 +337,8 @@ def draw_map(
         if len(placed):
             firms = store.frame() if at is None else store.frame(at)
     elif store is not None:  # counted on the grid block by block
-        firms = density_grid(store, scheduler=config.records.scheduler, notes=notes)
+        where = config.records
+        firms = density_grid(store, scheduler=where.scheduler, workers=where.workers, notes=notes)
     else:
         placed, _ = with_points(columns[["lon", "lat"]], notes, step="map", what="density_grid")
         firms = placed if len(placed) else None

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -138,7 +138,7 @@ def count(config: RunConfig, study: StudyArea, intake: Intake) -> Counts:
     options = {"areas": known, "top": top}
     for done in over_blocks(
         tally_block, store, scheduler=config.records.scheduler,
-        kwargs={**options, "resolution": resolution},
+        workers=config.records.workers, kwargs={**options, "resolution": resolution},
     ):  # fmt: skip
         tally.merge(done)
     areas = study.polygons
@@ -149,13 +149,18 @@ def count(config: RunConfig, study: StudyArea, intake: Intake) -> Counts:
     matrix = aggregate.wide(counts, lq_column(config))
     lq = concentration.location_quotient(matrix).rename(columns={"p_value": "lq_p"})
     table = counts.join(lq)
-    # each area's name looked up once, then taken for its cells (not one look-up a cell)
-    level = table.index.levels[0]
-    names = areas["name"].reindex(level).to_numpy()
-    table["area_name"] = names[table.index.codes[0]]
+    table["area_name"] = _area_names(table.index, areas)
     return Counts(
         areas=areas, counts=counts, table=table, store=store, tally=tally, resolution=resolution
     )
+
+
+def _area_names(index: pd.Index, areas: gpd.GeoDataFrame) -> NDArray[Any]:
+    """The name of each (area, sector) cell's area: each area's looked up once, then
+    taken for its cells (not one look-up a cell)."""
+    cells = cast(pd.MultiIndex, index)
+    names = areas["name"].reindex(cells.levels[0]).to_numpy()
+    return np.asarray(names[cells.codes[0]])
 
 
 def tally_block(
@@ -310,10 +315,7 @@ def count_from_file(config: RunConfig, study: StudyArea) -> tuple[Intake, Counts
     matrix = aggregate.wide(cells, measure)
     lq = concentration.location_quotient(matrix).rename(columns={"p_value": "lq_p"})
     table = cells.join(lq)
-    # each area's name looked up once, then taken for its cells (not one look-up a cell)
-    level = table.index.levels[0]
-    names = areas["name"].reindex(level).to_numpy()
-    table["area_name"] = names[table.index.codes[0]]
+    table["area_name"] = _area_names(table.index, areas)
     firms = pd.DataFrame(
         {
             "area_code": pd.Categorical([], categories=areas.index.astype(str)),

@@ -41,7 +41,9 @@ def grid_block(
     return grid.keys, grid.counts, n
 
 
-def density_grid(store: FirmStore, *, scheduler: str = "", notes: Notes | None = None) -> GridTally:
+def density_grid(
+    store: FirmStore, *, scheduler: str = "", workers: int | None = None, notes: Notes | None = None
+) -> GridTally:
     """Every firm with a point counted on the map's grid, block by block (here or on
     Dask); the firms without a point are noted (``density_grid``).
 
@@ -51,11 +53,13 @@ def density_grid(store: FirmStore, *, scheduler: str = "", notes: Notes | None =
         The kept firms.
     scheduler
         ``records.scheduler``.
+    workers
+        ``records.workers`` (None: :func:`~.spread.over_blocks`' default).
     notes
         The run's notes; None to note nothing.
     """
     grid, total = GridTally(), 0
-    for keys, counts, n in over_blocks(grid_block, store, scheduler=scheduler):
+    for keys, counts, n in over_blocks(grid_block, store, scheduler=scheduler, workers=workers):
         grid.merge(keys, counts)
         total += n
     note_pointless(notes, total - grid.n_firms, total, step="map", what="density_grid")

@@ -145,6 +145,7 @@ def write_firms(
     created: str | datetime | None = None,
     predict: Callable[[int, pa.Table], dict[str, NDArray[np.float64]]] | None = None,
     scheduler: str = "",
+    workers: int | None = None,
 ) -> Path:
     """Write every firm with the run's columns into ``folder / "firms"`` (and, when
     asked, into ``folder / "firms.gpkg"``, layer ``firms``, in the same pass).
@@ -181,6 +182,9 @@ def write_firms(
         Where the blocks of firms are completed (their columns, probabilities and
         points): ``""`` on this machine's cores, or a ``records.scheduler`` value
         (:func:`~.spread.over_blocks`); the files are written here, in the store's order.
+    workers
+        ``records.workers``: the processes of this machine that complete the blocks
+        without a scheduler (None: :func:`~.spread.over_blocks`' default).
 
     Returns
     -------
@@ -196,7 +200,7 @@ def write_firms(
     # a full disk: Arrow's error names no file, so the folder is named
     with writing(target), fixed_gdal_time(created if gpkg else None):
         try:
-            for start, table, ours in _completed(store, added, predict, scheduler):
+            for start, table, ours in _completed(store, added, predict, scheduler, workers):
                 if schema is None:
                     schema = _schema(store, table)
                 table = table.cast(schema)
@@ -225,7 +229,7 @@ Predict = Callable[[int, pa.Table], dict[str, NDArray[np.float64]]]
 
 
 def _completed(
-    store: FirmStore, added: Added, predict: Predict | None, scheduler: str
+    store: FirmStore, added: Added, predict: Predict | None, scheduler: str, workers: int | None
 ) -> Iterator[tuple[int, pa.Table, frozenset[str]]]:
     """Every firm with the run's columns and its point, a block at a time in the
     store's order (:func:`completed_block`, run here, on this machine's cores or on
@@ -239,7 +243,11 @@ def _completed(
         return
     start = 0
     for table, ours in over_blocks(
-        completed_block, store, scheduler=scheduler, kwargs={"added": added, "predict": predict}
+        completed_block,
+        store,
+        scheduler=scheduler,
+        workers=workers,
+        kwargs={"added": added, "predict": predict},
     ):
         yield start, table, ours
         start += table.num_rows

@@ -163,7 +163,8 @@ def _forked(
 
     try:
         for b in range(n):
-            waiting.append(pool.submit(_shared_block, token, b))
+            with distributed.forking():  # a process may be forked at any submission
+                waiting.append(pool.submit(_shared_block, token, b))
             if len(waiting) >= 2 * count:
                 yield handed()
         while waiting:

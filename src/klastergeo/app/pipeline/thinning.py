@@ -101,7 +101,11 @@ def thinned_firms(config: RunConfig, store: FirmStore, notes: Notes | None = Non
     kept = pd.DataFrame({c: [] for c in ("position", "u", "lon", "lat", "sector")})
     total = placed = 0
     for drawn in over_blocks(
-        thin_block, store, scheduler=config.records.scheduler, kwargs={"seed": seed, "cap": cap}
+        thin_block,
+        store,
+        scheduler=config.records.scheduler,
+        workers=config.records.workers,
+        kwargs={"seed": seed, "cap": cap},
     ):
         total += drawn.n_firms
         placed += drawn.n_placed

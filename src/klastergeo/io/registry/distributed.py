@@ -59,6 +59,7 @@ __all__ = [
     "LOCAL_WORKERS",
     "check_batches",
     "check_here",
+    "forking",
     "reach",
     "require",
     "scheduler_kind",
@@ -291,12 +292,21 @@ def check_here(
     with ProcessPoolExecutor(
         count, mp_context=context, initializer=_share, initargs=(registry.source, areas)
     ) as pool:
-        with warnings.catch_warnings():  # the processes are forked on the first submit
-            warnings.filterwarnings("ignore", _FORK_WARNING, DeprecationWarning)
+        with forking():  # the processes are forked on the first submit
             checks = pool.map(_shared_task, jobs)
         for done in checks:
             tally.add(done)
             yield done
+
+
+@contextmanager
+def forking() -> Iterator[None]:
+    """Around the submissions to a pool of forked processes: Python 3.12's warning on
+    ``fork()`` in a process with threads is not shown (see :func:`check_here` for why
+    forking is safe here); every other warning is."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", _FORK_WARNING, DeprecationWarning)
+        yield
 
 
 @dataclass(frozen=True)
