@@ -155,6 +155,7 @@ def _digest(models: object) -> str:
     for frame in (means.cells, means.sentra, means.areas, models.sample):  # type: ignore[attr-defined]
         if isinstance(frame, pd.DataFrame):
             h.update(frame.to_csv().encode())
+            h.update(repr([frame.index.dtype, *frame.dtypes]).encode())
     return h.hexdigest()[:16]
 
 

@@ -40,6 +40,7 @@ from klastergeo.io.registry.numbers import (
 )
 
 __all__ = [
+    "Cells",
     "GroupSums",
     "Keys",
     "Labels",
@@ -518,7 +519,8 @@ class Labels:
         mine = slots < n
         labels[mine] = np.asarray(self.fixed, dtype=object)[slots[mine]]
         labels[~mine] = np.asarray(self.others.values, dtype=object)[slots[~mine] - n]
-        return pd.Index(labels, dtype=object)
+        # the type pandas infers for them, as :class:`Keys` appends them
+        return pd.Index([], dtype=object).append(pd.Index(labels, dtype=object))
 
     def codes(self, column: Any) -> NDArray[np.int64]:
         """Each label's number (as :meth:`Keys.codes`).
@@ -602,6 +604,79 @@ def _is_arrow(values: Any) -> bool:
 def _take(values: Any, rows: NDArray[np.int64]) -> Any:
     """Some values (pandas or NumPy) by row."""
     return values.iloc[rows] if isinstance(values, pd.Series) else np.asarray(values)[rows]
+
+
+class Cells:
+    """(area, sector) cells numbered part by part in order of first appearance, from
+    the numbers of their area and sector (:class:`Keys`, :class:`Labels`): a table of
+    every area x sector met so far, grown as they are met (a look-up per firm, no
+    hashing), or :class:`Keys` of ``area * room + sector`` once that table would pass
+    ``limit`` entries.
+
+    Parameters
+    ----------
+    room
+        Sectors a cell's key leaves room for (:attr:`values`: ``area * room + sector``).
+    limit
+        Most entries of the table.
+    """
+
+    def __init__(self, *, room: int, limit: int = 1 << 25) -> None:
+        self.room, self.limit = room, limit
+        self.table = np.full((0, 0), -1, dtype=np.int64)
+        self.order: list[NDArray[np.int64]] = []  # area * room + sector, numbered
+        self.keys: Keys | None = None  # past the limit
+
+    @property
+    def values(self) -> pd.Index:
+        """The cells' keys (``area * room + sector``) by number (as :attr:`Keys.values`)."""
+        if self.keys is not None:
+            return self.keys.values
+        return pd.Index(np.concatenate([np.empty(0, np.int64), *self.order]), dtype=np.int64)
+
+    def codes(self, area: NDArray[np.int64], sector: NDArray[np.int64]) -> NDArray[np.int64]:
+        """Each firm's cell number (-1 where its area or sector is none).
+
+        Parameters
+        ----------
+        area, sector
+            The numbers of each firm's area and sector (-1: none).
+        """
+        out = np.full(len(area), -1, dtype=np.int64)
+        valid = np.flatnonzero((area >= 0) & (sector >= 0))
+        if not len(valid):
+            return out
+        a, s = area[valid], sector[valid]
+        if self.keys is None:
+            self._grow(int(a.max()) + 1, int(s.max()) + 1)
+        if self.keys is not None:
+            out[valid] = self.keys.codes(a * self.room + s)
+            return out
+        flat = self.table.reshape(-1)  # a view
+        slot = a * self.table.shape[1] + s
+        seen = pd.unique(slot)
+        new = seen[flat[seen] < 0]
+        if len(new):
+            done = sum(len(o) for o in self.order)
+            flat[new] = done + np.arange(len(new))
+            width = self.table.shape[1]
+            self.order.append((new // width) * self.room + new % width)
+        out[valid] = flat[slot]
+        return out
+
+    def _grow(self, areas: int, sectors: int) -> None:
+        rows, columns = self.table.shape
+        if areas <= rows and sectors <= columns:
+            return
+        rows, columns = max(rows, areas, 2 * rows), max(columns, sectors)
+        if rows * columns > self.limit:  # as keys from here
+            keys = Keys(dtype=np.int64)
+            keys.codes(self.values.to_numpy())  # the cells met so far, in order
+            self.keys = keys
+            return
+        table = np.full((rows, columns), -1, dtype=np.int64)
+        table[: self.table.shape[0], : self.table.shape[1]] = self.table
+        self.table = table
 
 
 class GroupSums:

@@ -628,7 +628,7 @@ def _part_means(
         return Means(), {}
     numbering = firms.numbering()
     keys: dict[str, Any] = {**numbering, "sentra_id": model_parts.Keys()}
-    keys["cell"] = model_parts.Keys(dtype=np.int64)
+    keys["cell"] = model_parts.Cells(room=_SECTOR_ROOM)
     sums = {c: model_parts.GroupSums(len(kinds) + 1) for c in ("cell", "sentra_id", "area")}
     residual_sums = model_parts.GroupSums(len(kinds))
     read = [*predictors.columns.values(), *outcome.columns]
@@ -651,7 +651,7 @@ def _part_means(
         if labels.sentra is not None:
             sums["sentra_id"].add(keys["sentra_id"].codes(labels.sentra), values)
         if labels.sector is not None:
-            sums["cell"].add(_cell_codes(keys["cell"], area, labels.sector), values)
+            sums["cell"].add(keys["cell"].codes(area, labels.sector), values)
         del part, labels
     return _means_from_sums(keys, sums, kinds), _residuals_from_sums(
         keys["area_code"], residual_sums, kinds
@@ -662,18 +662,8 @@ def _part_means(
 _SECTOR_ROOM = 1 << 24
 
 
-def _cell_codes(
-    cells: model_parts.Keys, area: NDArray[np.int64], sector: NDArray[np.int64]
-) -> NDArray[np.int64]:
-    """The (area, sector) cell of each firm, numbered in order of first appearance."""
-    out = np.full(len(area), -1, dtype=np.int64)
-    valid = (area >= 0) & (sector >= 0)
-    out[valid] = cells.codes(area[valid] * _SECTOR_ROOM + sector[valid])
-    return out
-
-
 def _means_from_sums(
-    keys: dict[str, model_parts.Keys],
+    keys: dict[str, Any],
     sums: dict[str, model_parts.GroupSums],
     kinds: list[str],
 ) -> Means:
@@ -707,7 +697,7 @@ def _means_from_sums(
 
 
 def _residuals_from_sums(
-    areas: model_parts.Keys, sums: model_parts.GroupSums, kinds: list[str]
+    areas: model_parts.Keys | model_parts.Labels, sums: model_parts.GroupSums, kinds: list[str]
 ) -> dict[str, pd.Series]:
     """Each model's mean residual per area (NaN where no firm has one)."""
     means = sums.means(len(areas.values))
