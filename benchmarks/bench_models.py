@@ -175,21 +175,22 @@ def national_child(folder: Path) -> dict[str, object]:
     firms = LazyFirms(never, state["n"])  # type: ignore[arg-type]
     Path("/proc/self/clear_refs").write_text("5")
     before = _rss("VmRSS:")
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     models = probabilities.fit_models(
         state["config"], firms, state["predictors"], state["graph"], state["validation"],
         state["store"], run=state["columns"],
     )  # fmt: skip
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     peak = (_rss("VmHWM:") - before) / 2**20
-    return {"models": seconds, "peak_mb": peak, "digest": _digest(models)}
+    tree = str(Path(probabilities.__file__).parents[3])
+    return {"models": seconds, "cpu": cpu, "peak_mb": peak, "digest": _digest(models), "tree": tree}
 
 
-def national(folders: list[Path], before: Path | None, rounds: int) -> None:
-    """Time the models step of every snapshot with this tree and ``before``'s."""
-    trees = {"after": ROOT / "src", **({"before": before} if before else {})}
-    print("| snapshot | code | round | models s | peak MB | digest |")
-    print("|---|---|---|---|---|---|")
+def national(folders: list[Path], before: Path | None, rounds: int, after: Path) -> None:
+    """Time the models step of every snapshot with ``after``'s tree and ``before``'s."""
+    trees = {"after": after, **({"before": before} if before else {})}
+    print("| snapshot | code | round | models s | CPU s | peak MB | digest |")
+    print("|---|---|---|---|---|---|---|")
     for folder in folders:
         for r in range(rounds):
             for name, src in trees.items():
@@ -202,7 +203,8 @@ def national(folders: list[Path], before: Path | None, rounds: int) -> None:
                 got = json.loads(done.stdout.strip().splitlines()[-1])
                 print(
                     f"| {folder.name} | {name} | {r + 1} | {got['models']:.1f} | "
-                    f"{got['peak_mb']:.0f} | {got['digest']} |",
+                    f"{got['cpu']:.1f} | {got['peak_mb']:.0f} | {got['digest']} |",
+                    f"<!-- {got['tree']} -->",
                     flush=True,
                 )
 
@@ -219,6 +221,9 @@ def main() -> None:
     parser.add_argument("--national", nargs="+", type=Path, metavar="FOLDER")
     parser.add_argument("--national-child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument(
+        "--after", type=Path, default=ROOT / "src", help="the src folder timed as 'after'"
+    )
     args = parser.parse_args()
     if args.snapshot:
         snapshot(*args.snapshot)
@@ -227,7 +232,7 @@ def main() -> None:
         print(json.dumps(national_child(args.national_child)))
         return
     if args.national:
-        national(args.national, args.before, args.rounds)
+        national(args.national, args.before, args.rounds, args.after)
         return
     if args.child:
         folder, template, max_firms = args.child
