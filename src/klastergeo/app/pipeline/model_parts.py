@@ -588,8 +588,11 @@ class Labels:
             grow = int(slots.max()) + 1 - len(self.number)
             self.number = np.concatenate([self.number, np.full(grow, -1, np.int64)])
         valid = slots >= 0
-        seen = pd.unique(slots[valid])
-        new = seen[self.number[seen] < 0]
+        numbers = np.where(valid, self.number[np.maximum(slots, 0)], -1)
+        fresh = valid & (numbers < 0)
+        if not fresh.any():  # every label met before (most parts)
+            return numbers
+        new = pd.unique(slots[fresh])  # in order of first appearance
         if len(new):
             done = sum(len(o) for o in self.order)
             self.number[new] = done + np.arange(len(new))
@@ -654,8 +657,8 @@ class Cells:
             return out
         flat = self.table.reshape(-1)  # a view
         slot = a * self.table.shape[1] + s
-        seen = pd.unique(slot)
-        new = seen[flat[seen] < 0]
+        fresh = flat[slot] < 0
+        new = pd.unique(slot[fresh]) if fresh.any() else slot[:0]  # in order of appearance
         if len(new):
             done = sum(len(o) for o in self.order)
             flat[new] = done + np.arange(len(new))
@@ -729,11 +732,11 @@ class GroupSums:
             self._sums = np.hstack([self._sums, np.zeros((self.width, grow))])
             self._counts = np.hstack([self._counts, np.zeros((self.width, grow), np.int64)])
         self.groups = max(self.groups, size)
-        known = np.isfinite(values)
-        for j in range(values.shape[1]):  # a column per model kind
-            column = values[:, j]
-            np.add.at(self._sums[j], codes, np.where(known[:, j], column, 0.0))
-            counted = codes if known[:, j].all() else codes[known[:, j]]
+        columns = np.ascontiguousarray(values.T)  # one row per value column
+        known = np.isfinite(columns)
+        for j in range(len(columns)):  # a column per model kind
+            np.add.at(self._sums[j], codes, np.where(known[j], columns[j], 0.0))
+            counted = codes if known[j].all() else codes[known[j]]
             self._counts[j, : self.groups] += np.bincount(counted, minlength=self.groups)
 
     def means(self, groups: int) -> NDArray[np.float64]:
