@@ -133,3 +133,20 @@ def test_dask_threads_and_processes_count_what_one_process_counts(
         counted[where] = tally.counts(areas)
     assert counted[""]["n_firms"].sum() == len(firms)
     pd.testing.assert_frame_equal(counted[scheduler], counted[""], check_exact=True)
+
+
+@pytest.mark.slow
+def test_models_on_a_sample_write_the_same_bytes_for_any_batch_size(
+    study: Path, tmp_path: Path
+) -> None:
+    """Above ``model.max_firms`` the models step reads the firms part by part (the sample
+    drawn in one pass, each part's areas, sectors and sentra made from the part): the
+    same files for batches of 150 and the registry read whole."""
+    sampled = ("--set", "model.max_firms=500")
+    here = _files(_run(study, tmp_path / "here", 150, *sampled))
+    sample = pd.read_csv(tmp_path / "here" / "models" / "sample.csv")
+    assert sample["n_sample"].sum() == pytest.approx(500, abs=20)
+    assert sample["n_firms"].sum() == 2_400
+    there = _files(_run(study, tmp_path / "whole", 100_000, *sampled))
+    assert sorted(there) == sorted(here)
+    assert [f for f in here if here[f] != there[f]] == []

@@ -22,6 +22,7 @@ from libpysal.graph import Graph
 from klastergeo.analysis import spatial_regression
 from klastergeo.app.config import RunConfig
 from klastergeo.app.pipeline import firm_output, model_parts, probabilities
+from klastergeo.app.pipeline.firm_columns import FirmColumns, LazyFirms
 from klastergeo.errors import ConfigError, ValidationError
 from klastergeo.io.registry.firms import FirmStore
 from klastergeo.io.registry.numbers import numeric_column
@@ -178,6 +179,79 @@ def test_the_models_do_not_depend_on_the_parts(world) -> None:
         pd.testing.assert_frame_equal(_predicted(models, store), expected, check_exact=True)
 
 
+def _run_columns(
+    store: FirmStore, *, left_out: int = 0, points: bool = False
+) -> tuple[FirmColumns, pd.DataFrame]:
+    """A run's columns of the firms (:class:`FirmColumns`: seeded sentra of about a
+    third of the cells, or of the firms with ``points``) and the frame of the same
+    columns the firms' frame gives (``area_code``, ``sector``, ``sentra_id``,
+    ``in_sentra``); the first ``left_out`` areas are not in the run's list of areas
+    (their firms in no sentra of cells)."""
+    read = store.columns(["area_code", "sector"])
+    area, sector = read["area_code"].astype(object), read["sector"].astype(object)
+    areas = pd.Index(sorted(area.unique())[left_out:], dtype=object)
+    sectors = pd.Index(sorted(sector.unique()), dtype=object)
+    rng = np.random.default_rng(8)
+    ids = pd.Index([f"S{i}" for i in range(5)], dtype=object)
+    cells = len(areas) * len(sectors)
+    row_sentra = np.where(rng.random(cells) < 0.3, rng.integers(0, 5, cells), -1)
+    a, s = areas.get_indexer(area), sectors.get_indexer(sector)
+    cell = np.where((a >= 0) & (s >= 0), a * len(sectors) + s, -1)
+    codes = np.where(cell >= 0, row_sentra[np.maximum(cell, 0)], -1).astype(np.int32)
+    if points:  # point-based sentra: a code of every firm
+        codes = np.where(rng.random(len(area)) < 0.3, rng.integers(0, 5, len(area)), -1)
+        codes = codes.astype(np.int32)
+    run = FirmColumns(
+        store=store,
+        areas=areas,
+        sectors=sectors,
+        sentra_ids=ids,
+        row_sentra=None if points else row_sentra.astype(np.int32),
+        point_sentra=codes if points else None,
+    )
+    frame = pd.DataFrame(
+        {
+            "area_code": area,
+            "sector": sector,
+            "sentra_id": pd.Categorical.from_codes(codes, categories=ids),
+            "in_sentra": (codes >= 0).astype(np.int8),
+        }
+    )
+    return run, frame
+
+
+@pytest.mark.parametrize(("left_out", "points"), [(0, False), (2, False), (0, True)])
+def test_the_run_columns_give_the_models_of_the_firms_frame(
+    world, left_out: int, points: bool
+) -> None:
+    """Above ``model.max_firms``, each part's area, sector and sentra made from the
+    part itself (:class:`FirmColumns`: looked up per part in the run's lists, areas
+    outside them included) give the sample, fits and mean probabilities of the firms'
+    frame, to the bit, for parts of 997, of 2,500 and one part."""
+    config = _config(1_500)
+    for size, outcome in world["stores"].items():
+        store = FirmStore(outcome)
+        report = outcome.report(whole=False)
+        chosen = probabilities.predictors(config, report, store)
+        run, frame = _run_columns(store, left_out=left_out, points=points)
+        expected = probabilities.fit_models(config, frame, chosen, world["graph"], report, store)
+        lazy = LazyFirms(lambda: pytest.fail("the firms' frame was made"), len(frame))
+        got = probabilities.fit_models(config, lazy, chosen, world["graph"], report, store, run=run)
+        assert got.sample is not None and len(got.means.sentra) == 5
+        pd.testing.assert_frame_equal(got.sample, expected.sample, check_exact=True)
+        assert list(got.fitted) == ["lpm", "logit", "probit"]
+        for kind, result in got.fitted.items():
+            other = expected.fitted[kind]
+            assert result.probability.index.equals(other.probability.index), size
+            pd.testing.assert_frame_equal(result.coefficients, other.coefficients, check_exact=True)
+            assert result.fit == other.fit
+        for name in ("cells", "sentra", "areas"):
+            pd.testing.assert_frame_equal(
+                getattr(got.means, name), getattr(expected.means, name), check_exact=True
+            )
+        assert len(got.means.areas) == 36  # the areas outside the list too
+
+
 def test_the_sample_has_exactly_the_wanted_firms_of_each_stratum(world) -> None:
     """The part-by-part sample is :func:`stratified_sample` of every firm at once: the
     firms with the smallest position keys, ``n_sample`` of each stratum exactly."""
@@ -294,3 +368,52 @@ def test_memory_is_set_by_the_part_and_the_sample_not_the_firms(world, tmp_path:
     large = _peak(tmp_path / "large", template, 800_000)
     held_before = 400_000 * 8 * (3 + 1)  # three predictors and a model's probability
     assert large - small < 0.15 * held_before, (small, large)
+
+
+@pytest.mark.parametrize("missing", [False, True])
+def test_labels_number_as_keys_do_whatever_the_parts(missing: bool) -> None:
+    """:class:`~.model_parts.Labels` (Arrow parts looked up in a fixed list, labels
+    outside it and missing ones included) numbers labels as :class:`Keys` numbers them
+    (brute force: the first appearance of each label over every part), and gives each
+    label's row in the list."""
+    import pyarrow as pa
+
+    rng = np.random.default_rng(4)
+    fixed = pd.Index([f"A{i:02d}" for i in range(30)], dtype=object)
+    pool = np.array([*fixed[::-1], "X1", "X2", None], dtype=object)  # two outside, missing
+    values = pool[rng.integers(0, len(pool), 5_000)]
+    labels, keys = model_parts.Labels(fixed, missing=missing), model_parts.Keys(missing=missing)
+    got, rows, expected = [], [], []
+    for lo, hi in [(0, 7), (7, 1_200), (1_200, 1_201), (1_201, 5_000)]:
+        part = values[lo:hi]
+        kind = pa.large_string()  # as the store's parts hold text
+        chunks = pa.chunked_array([pa.array(part[:3], kind), pa.array(part[3:], kind)])
+        numbers, found = labels.lookup(chunks)
+        got.append(numbers)
+        rows.append(found)
+        expected.append(keys.codes(pd.Series(part, dtype=object).astype("str")))
+    np.testing.assert_array_equal(np.concatenate(got), np.concatenate(expected))
+    pd.testing.assert_index_equal(labels.values, keys.values)
+    first = list(dict.fromkeys(v for v in values if missing or v is not None))
+    assert [None if pd.isna(v) else v for v in labels.values] == first
+    lookup = {label: i for i, label in enumerate(fixed)}
+    np.testing.assert_array_equal(np.concatenate(rows), [lookup.get(v, -1) for v in values])
+
+
+def test_cells_number_as_keys_do_past_their_table() -> None:
+    """:class:`~.model_parts.Cells` numbers (area, sector) pairs in order of first
+    appearance as :class:`Keys` of ``area * room + sector`` do, in its table and once
+    the table would be too large (a limit of 40 entries, passed mid-way)."""
+    rng = np.random.default_rng(6)
+    area, sector = rng.integers(-1, 12, 3_000), rng.integers(-1, 5, 3_000)
+    area[:1_000] %= 4  # few areas first: the table grows, then passes its limit
+    for limit in (1 << 25, 40):
+        cells, keys = model_parts.Cells(room=1 << 24, limit=limit), model_parts.Keys(dtype=np.int64)
+        for lo, hi in [(0, 500), (500, 1_000), (1_000, 3_000)]:
+            a, s = area[lo:hi], sector[lo:hi]
+            valid = (a >= 0) & (s >= 0)
+            expected = np.full(len(a), -1)
+            expected[valid] = keys.codes(a[valid] * (1 << 24) + s[valid])
+            np.testing.assert_array_equal(cells.codes(a, s), expected)
+        pd.testing.assert_index_equal(cells.values, keys.values)
+        assert (cells.keys is None) == (limit > 1_000)

@@ -143,6 +143,21 @@ class FirmColumns:
         cell = self.cells(block)
         return np.where(cell >= 0, self.row_sentra[np.maximum(cell, 0)], -1).astype(np.int32)
 
+    def sentra_of(self, area: NDArray[np.int64], sector: NDArray[np.int64]) -> NDArray[np.int32]:
+        """The sentra code (-1: none) of firms given by their area's row in
+        :attr:`areas` and their sector's in :attr:`sectors` (-1: none): area-based
+        sentra (``row_sentra``), whose firms' cells are their area and sector.
+
+        Parameters
+        ----------
+        area, sector
+            Each firm's rows.
+        """
+        if self.row_sentra is None or not len(self.row_sentra):
+            return np.full(len(area), -1, dtype=np.int32)
+        cell = np.where((area >= 0) & (sector >= 0), area * len(self.sectors) + sector, -1)
+        return np.where(cell >= 0, self.row_sentra[np.maximum(cell, 0)], -1).astype(np.int32)
+
     def keys_of(self, raw: pd.DataFrame) -> pd.DataFrame:
         """``area_code`` (an H3 run: the cell), ``sector``, ``sentra_id`` (a category)
         and ``in_sentra`` (0/1) of some firms.

@@ -10,6 +10,7 @@ number of firms (:mod:`~klastergeo.app.pipeline.model_parts`)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -428,10 +429,24 @@ class _Outcome:
             return self.keys.columns
         return [] if self.column is None else [self.column]
 
+    def of(self, part: model_parts.Part, labels: _Labels) -> pd.Series:
+        """The outcome of the firms of a part (indexed by position), read with
+        :attr:`columns`.
+
+        Parameters
+        ----------
+        part
+            The part.
+        labels
+            Its firms' keys (their ``in_sentra``).
+        """
+        if self.keys is not None:
+            assert labels.in_sentra is not None
+            return labels.in_sentra
+        return self.values(part.frame([] if self.column is None else [self.column]))
+
     def values(self, raw: pd.DataFrame) -> pd.Series:
         """The outcome of the firms of ``raw`` (indexed by position)."""
-        if self.keys is not None:
-            return self.keys.of(raw)["in_sentra"]
         if self.whole is not None:
             return pd.Series(self.whole.iloc[raw.index].to_numpy(), index=raw.index)
         assert self.column is not None and self.fmt is not None
@@ -606,34 +621,38 @@ def _part_means(
 ) -> tuple[Means, dict[str, pd.Series]]:
     """The mean probabilities and the mean residual per area of models estimated on a
     sample, every firm predicted part by part: sums and counts per group, added in the
-    firms' order (the same whatever the parts)."""
+    firms' order (the same whatever the parts). One pass over the parts; the area and
+    sector of a part are numbered per distinct value, its sentra from its cells."""
     kinds = list(fitted)
     if not kinds or "area_code" not in firms.names:
         return Means(), {}
-    keys = {c: model_parts.Keys() for c in ("area_code", "sector", "sentra_id", "cell")}
+    numbering = firms.numbering()
+    keys: dict[str, Any] = {**numbering, "sentra_id": model_parts.Keys()}
+    keys["cell"] = model_parts.Cells(room=_SECTOR_ROOM)
     sums = {c: model_parts.GroupSums(len(kinds) + 1) for c in ("cell", "sentra_id", "area")}
     residual_sums = model_parts.GroupSums(len(kinds))
-    columns = [*predictors.columns.values(), *outcome.columns, *firms.columns]
-    for _, raw in source.read(columns, dtypes=predictors.dtypes):
-        part = firms.of(raw)
-        data = predictors.frame(raw)
+    read = [*predictors.columns.values(), *outcome.columns]
+    for part in source.parts([*read, *firms.columns], dtypes=predictors.dtypes):
+        labels = firms.labels(part, numbering)
+        data = predictors.frame(part.frame(predictors.columns.values()))
         # the fitted values (an LPM's unclipped, as its residuals are), and the
         # probabilities the firms output has (:meth:`Models.predict`: clipped alike)
         raw_fit = np.column_stack(
             [regression.predict(fitted[k], data, clip=False).to_numpy() for k in kinds]
         )
         p = np.clip(raw_fit, 0.0, 1.0)
-        y = pd.to_numeric(outcome.values(raw), errors="coerce").to_numpy(dtype=float)
+        y = pd.to_numeric(outcome.of(part, labels), errors="coerce").to_numpy(dtype=float)
         del data
         values = np.column_stack([p, np.where(np.isfinite(p).any(axis=1), 1.0, np.nan)])
-        codes = {c: keys[c].codes(part[c]) for c in keys if c in part.columns}
-        area = codes["area_code"]
+        area = labels.area
+        assert area is not None
         residual_sums.add(area, y[:, None] - raw_fit)
         sums["area"].add(area, values)
-        if "sentra_id" in codes:
-            sums["sentra_id"].add(codes["sentra_id"], values)
-        if "sector" in codes:
-            sums["cell"].add(_cell_codes(keys["cell"], area, codes["sector"]), values)
+        if labels.sentra is not None:
+            sums["sentra_id"].add(keys["sentra_id"].codes(labels.sentra), values)
+        if labels.sector is not None:
+            sums["cell"].add(keys["cell"].codes(area, labels.sector), values)
+        del part, labels
     return _means_from_sums(keys, sums, kinds), _residuals_from_sums(
         keys["area_code"], residual_sums, kinds
     )
@@ -643,18 +662,8 @@ def _part_means(
 _SECTOR_ROOM = 1 << 24
 
 
-def _cell_codes(
-    cells: model_parts.Keys, area: NDArray[np.int64], sector: NDArray[np.int64]
-) -> NDArray[np.int64]:
-    """The (area, sector) cell of each firm, numbered in order of first appearance."""
-    out = np.full(len(area), -1, dtype=np.int64)
-    valid = (area >= 0) & (sector >= 0)
-    out[valid] = cells.codes(area[valid] * _SECTOR_ROOM + sector[valid])
-    return out
-
-
 def _means_from_sums(
-    keys: dict[str, model_parts.Keys],
+    keys: dict[str, Any],
     sums: dict[str, model_parts.GroupSums],
     kinds: list[str],
 ) -> Means:
@@ -688,7 +697,7 @@ def _means_from_sums(
 
 
 def _residuals_from_sums(
-    areas: model_parts.Keys, sums: model_parts.GroupSums, kinds: list[str]
+    areas: model_parts.Keys | model_parts.Labels, sums: model_parts.GroupSums, kinds: list[str]
 ) -> dict[str, pd.Series]:
     """Each model's mean residual per area (NaN where no firm has one)."""
     means = sums.means(len(areas.values))
@@ -703,19 +712,19 @@ class Sample:
     strata: pd.DataFrame
 
 
-def _strata(
-    sectors: model_parts.Keys, sector: pd.Series | None, outcome: pd.Series
-) -> NDArray[np.int64]:
-    """Each firm's stratum: its sector's number times 3 plus its outcome (0, 1, or 2
-    where missing)."""
+def _strata(sector: NDArray[np.int64] | None, outcome: pd.Series) -> NDArray[np.int64]:
+    """Each firm's stratum: its sector's number (None: one sector) times 3 plus its
+    outcome (0, 1, or 2 where missing)."""
     y = pd.to_numeric(outcome, errors="coerce").to_numpy(dtype=float)
     y_codes = np.where(np.isnan(y), 2, (y > 0).astype(np.int64))
-    s_codes = np.zeros(len(y), np.int64) if sector is None else sectors.codes(sector)
+    s_codes = np.zeros(len(y), np.int64) if sector is None else sector
     return s_codes * 3 + y_codes
 
 
 def _strata_table(
-    sectors: model_parts.Keys, sizes: NDArray[np.int64], wanted: NDArray[np.int64]
+    sectors: model_parts.Keys | model_parts.Labels,
+    sizes: NDArray[np.int64],
+    wanted: NDArray[np.int64],
 ) -> pd.DataFrame:
     """One row per stratum with firms: ``sector``, ``outcome``, ``n_firms``, ``n_sample``
     and ``weight`` (firms each sampled firm stands for)."""
@@ -761,7 +770,7 @@ def stratified_sample(
         ``n_firms``, ``n_sample`` and ``weight`` (firms each sampled firm stands for).
     """
     sectors = model_parts.Keys(missing=True)
-    strata = _strata(sectors, sector, outcome)
+    strata = _strata(None if sector is None else sectors.codes(sector), outcome)
     sizes = np.bincount(strata, minlength=3 * max(len(sectors.values), 1))
     wanted = model_parts.strata_wanted(sizes, size=size)
     positions = np.arange(len(strata), dtype=np.int64)
@@ -778,43 +787,127 @@ def _sampled(
     outcome: _Outcome,
 ) -> tuple[Sample, pd.DataFrame]:
     """:func:`stratified_sample` drawn part by part, and the sampled firms' predictors
-    and outcome: one pass counts the strata, a second keeps each stratum's firms whose
-    key lies below a bound (a few more than wanted), of which those with the smallest
-    keys are the sample. Only the sample's rows (and a part) are held."""
-    sectors = model_parts.Keys(missing=True)
+    and outcome, in one pass: each part's strata are counted and the firms whose key
+    lies below their stratum's bound *so far* (:func:`~.model_parts.running_bounds`:
+    never below the final one) are kept with their predictors; the strata counted, the
+    candidates are cut to the final bounds (:func:`~.model_parts.key_bounds`: a few
+    more than wanted) and those with the smallest keys are the sample. A stratum whose
+    bound so far fell below its final one (never), or whose candidates are fewer than
+    wanted (improbable), is read again. Only the candidates (and a part) are held."""
+    numbering = firms.numbering(missing_sector=True)
+    sectors = numbering["sector"]
     seed = model_parts.sample_seed(config.analysis.seed)
+    size, total = config.model.max_firms, len(source)
     sizes = np.zeros(3, dtype=np.int64)
-    for _, raw in source.read([*outcome.columns, *firms.columns]):
-        strata = _strata(sectors, firms.sector(raw), outcome.values(raw))
+    lowest = np.ones(3)  # each stratum's lowest bound a part was cut at
+    kept: list[_Kept] = []
+    read = [*predictors.columns.values(), *outcome.columns]
+    for part in source.parts([*read, *firms.columns], dtypes=predictors.dtypes):
+        labels = firms.labels(part, numbering, areas=False)
+        y = outcome.of(part, labels)
+        strata = _strata(labels.sector, y)
         counted = np.bincount(strata, minlength=max(len(sizes), 3 * len(sectors.values)))
-        sizes = np.concatenate([sizes, np.zeros(len(counted) - len(sizes), np.int64)]) + counted
-    wanted = model_parts.strata_wanted(sizes, size=config.model.max_firms)
+        sizes, lowest = _grown(sizes, len(counted)) + counted, _grown(lowest, len(counted), 1.0)
+        bounds = model_parts.running_bounds(sizes, size=size, total=total)
+        present = counted > 0
+        lowest[present] = np.minimum(lowest[present], bounds[present])
+        kept.append(_keep(part, predictors, outcome.name, y, strata, bounds, seed))
+        del part, labels
+    wanted = model_parts.strata_wanted(sizes, size=size)
     bounds = model_parts.key_bounds(wanted, sizes)
-    columns = [*predictors.columns.values(), *outcome.columns, *firms.columns]
-    while True:  # once, unless a stratum's bound kept too few (twice at most)
-        kept = _candidates(source, columns, predictors, outcome, sectors, firms, bounds, seed)
-        found = np.bincount(kept[_STRATUM].to_numpy(), minlength=len(sizes))
-        short = found < wanted
-        if not short.any():
+    again = lowest < bounds  # a part was cut below the final bound: read again
+    while True:  # at most twice more, improbably
+        if again.any():
+            redo = np.where(again, bounds, -1.0)
+            kept = [k.without(again) for k in kept]
+            kept += _candidates(source, predictors, outcome, firms, redo, seed)
+        stratum = np.concatenate([k.strata for k in kept])
+        key = np.concatenate([k.keys for k in kept])
+        found = np.bincount(stratum[key <= bounds[stratum]], minlength=len(sizes))
+        again = found < wanted
+        if not again.any():
             break
-        bounds[short] = 1.0
-    chosen = model_parts.smallest(
-        kept[_STRATUM].to_numpy(), kept[_KEY].to_numpy(), kept.index.to_numpy(np.int64), wanted
-    )
-    data = kept.loc[chosen].drop(columns=[_STRATUM, _KEY])
+        bounds[again] = 1.0
+    data = pd.concat([k.frame for k in kept]) if len(kept) > 1 else kept[0].frame
+    inside = key <= bounds[stratum]
+    data, stratum, key = data.iloc[np.flatnonzero(inside)], stratum[inside], key[inside]
+    order = np.argsort(data.index.to_numpy(np.int64), kind="stable")  # file order
+    data, stratum, key = data.iloc[order], stratum[order], key[order]
+    chosen = model_parts.smallest(stratum, key, data.index.to_numpy(np.int64), wanted)
+    data = data.loc[chosen]
     sample = Sample(data.index.to_numpy(np.int64), _strata_table(sectors, sizes, wanted))
     return sample, data
 
 
-#: The columns of a sample candidate's stratum and key (no registry column's name).
-_STRATUM, _KEY = "\x00stratum", "\x00key"
+def _grown(values: NDArray[Any], size: int, fill: float = 0) -> NDArray[Any]:
+    """``values`` with ``fill`` appended up to ``size`` entries."""
+    extra = max(0, size - len(values))
+    return np.concatenate([values, np.full(extra, fill, dtype=values.dtype)])
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """The candidates of a part: predictors and outcome (indexed by position), stratum
+    and key."""
+
+    frame: pd.DataFrame
+    strata: NDArray[np.int64]
+    keys: NDArray[np.float64]
+
+    def without(self, strata: NDArray[np.bool_]) -> _Kept:
+        """These candidates but those of the ``strata`` (a mask)."""
+        keep = np.flatnonzero(~strata[self.strata])
+        return _Kept(self.frame.iloc[keep], self.strata[keep], self.keys[keep])
+
+
+def _keep(
+    part: model_parts.Part,
+    predictors: Predictors,
+    name: str,
+    y: pd.Series,
+    strata: NDArray[np.int64],
+    bounds: NDArray[np.float64],
+    seed: int,
+) -> _Kept:
+    """The firms of a part whose sample key lies below their stratum's bound (a bound
+    below 0 keeps none of the stratum): their predictors (only theirs are read),
+    outcome, stratum and key."""
+    keys = model_parts.sample_keys(np.arange(part.start, part.start + len(part)), seed=seed)
+    rows = np.flatnonzero(keys <= bounds[strata])
+    frame = predictors.frame(part.frame(predictors.columns.values(), rows))
+    frame[name] = y.to_numpy()[rows]
+    return _Kept(frame, strata[rows], keys[rows])
+
+
+@dataclass(frozen=True)
+class _Labels:
+    """A part's firms' area, sector and sentra numbered in order of first appearance
+    (:attr:`_FirmKeys.numbering`; -1: none; None where the firms have none), and
+    ``in_sentra``."""
+
+    area: NDArray[np.int64] | None
+    sector: NDArray[np.int64] | None
+    sentra: pd.Categorical | pd.Series | None
+    in_sentra: pd.Series | None
+
+
+#: How a pass numbers the firms' areas and sectors (:meth:`_FirmKeys.numbering`).
+_Numbering = dict[str, model_parts.Keys | model_parts.Labels]
+
+
+def _arrow(part: model_parts.Part, columns: Sequence[str]) -> pa.Table:
+    """Some columns of a part as Arrow."""
+    if isinstance(part.data, pa.Table):
+        return part.data.select(list(columns))
+    return pa.Table.from_pandas(part.data[list(columns)], preserve_index=False)
 
 
 @dataclass(frozen=True)
 class _FirmKeys:
     """Each firm's ``area_code``, ``sector``, ``sentra_id`` and ``in_sentra``, part by
-    part: taken from the firms' frame, or made from each part's own columns
-    (:meth:`~.firm_columns.FirmColumns.keys_of`: nothing held for every firm)."""
+    part: taken from the firms' frame, or made from each part's own columns (its area
+    and sector looked up per part in the run's lists, its sentra from its cell:
+    nothing held for every firm)."""
 
     frame: pd.DataFrame | None
     run: FirmColumns | None
@@ -830,40 +923,86 @@ class _FirmKeys:
             return list(self.frame.columns)
         return ["area_code", "sector", "sentra_id", "in_sentra"]
 
-    def of(self, raw: pd.DataFrame) -> pd.DataFrame:
-        """The keys of the firms of ``raw`` (indexed by position)."""
-        if self.run is not None:
-            return self.run.keys_of(raw)
-        assert self.frame is not None
-        return self.frame.iloc[raw.index.to_numpy(dtype=np.int64)].set_axis(raw.index)
+    def numbering(self, *, missing_sector: bool = False) -> _Numbering:
+        """How a pass numbers the areas and sectors (:meth:`labels`): in order of first
+        appearance (:class:`~.model_parts.Keys`), a missing sector numbered as any
+        other with ``missing_sector``."""
+        run = self.run
+        sector: model_parts.Keys | model_parts.Labels
+        if run is None:
+            sector = model_parts.Keys(missing=missing_sector)
+            return {"area_code": model_parts.Keys(), "sector": sector}
+        sector = model_parts.Labels(run.sectors, missing=missing_sector)
+        area = model_parts.Keys() if run.resolution is not None else model_parts.Labels(run.areas)
+        return {"area_code": area, "sector": sector}
 
-    def sector(self, raw: pd.DataFrame) -> pd.Series | None:
-        """The sectors of the firms of ``raw`` (None when the firms have none)."""
-        if "sector" not in self.names:
-            return None
-        return self.of(raw)["sector"]
+    def labels(
+        self, part: model_parts.Part, numbering: _Numbering, *, areas: bool = True
+    ) -> _Labels:
+        """The keys of the firms of a part.
+
+        Parameters
+        ----------
+        part
+            The part, read with :attr:`columns`.
+        numbering
+            This pass's :meth:`numbering`.
+        areas
+            False when the areas' numbers are not wanted (None; the sentra are).
+        """
+        n = len(part)
+        run = self.run
+        if run is None:
+            assert self.frame is not None
+            rows = self.frame.iloc[part.start : part.start + n]
+            rows = rows.set_axis(pd.RangeIndex(part.start, part.start + n), axis=0)
+            has = rows.columns
+            return _Labels(
+                numbering["area_code"].codes(rows["area_code"]) if "area_code" in has else None,
+                numbering["sector"].codes(rows["sector"]) if "sector" in has else None,
+                rows["sentra_id"] if "sentra_id" in has else None,
+                rows["in_sentra"] if "in_sentra" in has else None,
+            )
+        area_of, sector_of = numbering["area_code"], numbering["sector"]
+        assert isinstance(sector_of, model_parts.Labels)
+        sector, sector_rows = sector_of.lookup(part.column("sector"))
+        assert sector is not None
+        if isinstance(area_of, model_parts.Labels):
+            area, area_rows = area_of.lookup(part.column("area_code"), numbered=areas)
+            if run.point_sentra is None:
+                codes = run.sentra_of(area_rows, sector_rows)
+            else:
+                codes = run.sentra_codes(part.start, _arrow(part, run.needs))
+        else:  # an H3 run: the firms' cells
+            added = run.added(part.start, _arrow(part, run.needs))
+            area = area_of.codes(added["area_code"])
+            codes = np.asarray(added["sentra_id"].cat.codes, dtype=np.int32)
+        index = pd.RangeIndex(part.start, part.start + n)
+        return _Labels(
+            area,
+            sector,
+            pd.Categorical.from_codes(codes, categories=run.sentra_ids),
+            pd.Series((codes >= 0).astype(np.int8), index=index),
+        )
 
 
 def _candidates(
     source: PartColumns,
-    columns: list[str],
     predictors: Predictors,
     outcome: _Outcome,
-    sectors: model_parts.Keys,
     firms: _FirmKeys,
     bounds: NDArray[np.float64],
     seed: int,
-) -> pd.DataFrame:
-    """The firms whose sample key lies below their stratum's bound: predictors,
-    outcome, ``stratum`` and ``key``, indexed by position."""
-    frames = []
-    for lo, raw in source.read(columns, dtypes=predictors.dtypes):
-        strata = _strata(sectors, firms.sector(raw), outcome.values(raw))
-        keys = model_parts.sample_keys(np.arange(lo, lo + len(raw)), seed=seed)
-        keep = np.flatnonzero(keys <= bounds[strata])
-        rows = raw.iloc[keep]
-        frame = predictors.frame(rows)
-        frame[outcome.name] = outcome.values(rows)
-        frame[_STRATUM], frame[_KEY] = strata[keep], keys[keep]
-        frames.append(frame)
-    return pd.concat(frames) if len(frames) > 1 else frames[0]
+) -> list[_Kept]:
+    """The firms whose sample key lies below their stratum's bound (none of a stratum
+    whose bound is below 0), part by part (the strata numbered as the first pass did:
+    the same order of the parts)."""
+    kept = []
+    numbering = firms.numbering(missing_sector=True)
+    read = [*predictors.columns.values(), *outcome.columns]
+    for part in source.parts([*read, *firms.columns], dtypes=predictors.dtypes):
+        labels = firms.labels(part, numbering, areas=False)
+        y = outcome.of(part, labels)
+        strata = _strata(labels.sector, y)
+        kept.append(_keep(part, predictors, outcome.name, y, strata, bounds, seed))
+    return kept
