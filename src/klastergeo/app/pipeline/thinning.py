@@ -148,8 +148,9 @@ NONE_DRAWN = Drawn(pd.DataFrame({c: [] for c in ("position", "u", "lon", "lat", 
 
 
 def add_drawn(kept: Drawn, one: Drawn, cap: int) -> Drawn:
-    """The ``cap`` smallest draws of ``kept`` and of a further block's (``one``), and
-    their firms counted together.
+    """The draws of ``kept`` and of a further block's (``one``) that may be among the
+    ``cap`` smallest (at most ``2 * cap`` of them: :func:`kept_firms` keeps the ``cap``
+    smallest), and their firms counted together.
 
     Parameters
     ----------
@@ -160,8 +161,14 @@ def add_drawn(kept: Drawn, one: Drawn, cap: int) -> Drawn:
     cap
         Most firms kept.
     """
-    firms = _smallest(pd.concat([kept.firms, one.firms], ignore_index=True), cap)
-    return Drawn(firms, kept.n_firms + one.n_firms, kept.n_placed + one.n_placed)
+    firms = one.firms
+    if len(kept.firms) >= cap and len(firms):  # a draw above cap kept ones cannot enter
+        least = np.partition(kept.firms["u"].to_numpy(), cap - 1)[cap - 1]
+        firms = firms.loc[firms["u"].to_numpy() <= least]
+    joined = pd.concat([kept.firms, firms], ignore_index=True)
+    if len(joined) > 2 * cap:  # sorted now and then, not at every block
+        joined = _smallest(joined, cap)
+    return Drawn(joined, kept.n_firms + one.n_firms, kept.n_placed + one.n_placed)
 
 
 def kept_firms(drawn: Drawn, cap: int, notes: Notes | None = None) -> pd.DataFrame:
@@ -184,7 +191,7 @@ def kept_firms(drawn: Drawn, cap: int, notes: Notes | None = None) -> pd.DataFra
             "profile", "patterns_all", "thinned", warn=False, cap=cap, firms=placed,
             option="pointpattern.max_firms",
         )  # fmt: skip
-    out = drawn.firms.sort_values("position", kind="stable")
+    out = _smallest(drawn.firms, cap).sort_values("position", kind="stable")
     return pd.DataFrame(
         {c: out[c].to_numpy() for c in ("lon", "lat", "sector")},
         index=pd.Index(out["position"].to_numpy(np.int64), name="position"),
@@ -194,8 +201,13 @@ def kept_firms(drawn: Drawn, cap: int, notes: Notes | None = None) -> pd.DataFra
 def _smallest(drawn: pd.DataFrame, cap: int) -> pd.DataFrame:
     """The ``cap`` rows of smallest draw (ties: the earlier position), in their order."""
     if len(drawn) > cap:
-        order = np.lexsort((drawn["position"].to_numpy(), drawn["u"].to_numpy()))[:cap]
-        drawn = drawn.iloc[np.sort(order)].reset_index(drop=True)
+        u = drawn["u"].to_numpy()
+        # those at most the cap-th smallest draw, then the ties at it by position: a
+        # partition and a sort of a few, not a sort of every draw
+        near = np.flatnonzero(u <= np.partition(u, cap - 1)[cap - 1])
+        if len(near) > cap:
+            near = near[np.lexsort((drawn["position"].to_numpy()[near], u[near]))[:cap]]
+        drawn = drawn.iloc[np.sort(near)].reset_index(drop=True)
     return drawn
 
 
