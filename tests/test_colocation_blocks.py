@@ -115,7 +115,7 @@ def test_one_read_of_the_blocks_gives_what_the_passes_of_their_own_give(
     co-location and the grid cells counted from the firms' points."""
     from klastergeo.analysis.tiles import cell_of
     from klastergeo.app.pipeline.firm_scan import scan_firms
-    from klastergeo.app.pipeline.thinning import kept_firms, thinned_firms
+    from klastergeo.app.pipeline.thinning import note_drawn, thinned_firms
 
     if scheduler:
         pytest.importorskip("dask")
@@ -140,9 +140,8 @@ def test_one_read_of_the_blocks_gives_what_the_passes_of_their_own_give(
     assert scan.n == n == len(firms)
     notes_scan, notes_alone = Notes(), Notes()
     assert scan.drawn is not None
-    pd.testing.assert_frame_equal(
-        kept_firms(scan.drawn, 1_000, notes_scan), thinned_firms(config, store, notes_alone)
-    )
+    note_drawn(scan.drawn, 1_000, notes_scan)
+    pd.testing.assert_frame_equal(scan.drawn.firms, thinned_firms(config, store, notes_alone))
     assert notes_scan.items == notes_alone.items and len(notes_scan.items) == 2
     placed = firms.dropna(subset=["lon"])
     cells, counts = np.unique(cell_of(placed["lon"], placed["lat"]), return_counts=True)

@@ -36,6 +36,7 @@ from klastergeo.app.pipeline.thinning import (
     Drawn,
     add_drawn,
     drawn_of,
+    kept_firms,
     thinning_seed,
 )
 from klastergeo.io.registry.firms import FirmStore
@@ -68,8 +69,9 @@ class FirmScan:
     """Every block's :class:`BlockScan` joined: how many firms there are (``n``); the
     positions of those with a point (``at``, None when all have one), their sectors and
     sentra (categories), as :meth:`~.firm_columns.FirmColumns.placed` gives them; the
-    thinning draws (:func:`~.thinning.add_drawn`); the firms per grid cell and the points'
-    files (each block's, in order, and its firms with a point)."""
+    firms of the thinning as :func:`~.thinning.kept_firms` gives them (``drawn.firms``,
+    with the blocks' counts; noted later, in the step's order); the firms per grid cell
+    and the points' files (each block's, in order, and its firms with a point)."""
 
     n: int
     at: NDArray[np.int64] | None
@@ -210,7 +212,9 @@ def scan_firms(
             np.concatenate(sectors).astype(width), categories=pd.Index(vocabulary.labels)
         ),
         sentra=pd.Categorical.from_codes(np.concatenate(sentra), categories=columns.sentra_ids),
-        drawn=drawn if seed is not None else None,
+        drawn=None
+        if seed is None
+        else Drawn(kept_firms(drawn, cap), drawn.n_firms, drawn.n_placed),
         cells=cells,
         counts=counts,
         points=points,

@@ -31,7 +31,7 @@ from klastergeo.app.pipeline.firm_columns import FirmColumns, LazyFirms, frame_o
 from klastergeo.app.pipeline.firm_scan import FirmScan, point_chunks_of, scan_firms
 from klastergeo.app.pipeline.points import note_pointless, with_points
 from klastergeo.app.pipeline.study import StudyArea
-from klastergeo.app.pipeline.thinning import kept_firms, thinned_firms
+from klastergeo.app.pipeline.thinning import note_drawn, thinned_firms
 from klastergeo.errors import DataError
 from klastergeo.io.registry import records as records_mod
 from klastergeo.io.registry.firms import FirmStore
@@ -268,8 +268,9 @@ def _sector_firms(
     or from ``firms`` when they are whole."""
     if not config.pointpattern.enabled:
         return pd.DataFrame()
-    if scan is not None and scan.drawn is not None:
-        return kept_firms(scan.drawn, config.pointpattern.max_firms, notes)
+    if scan is not None and scan.drawn is not None:  # thinned in the read, noted now
+        note_drawn(scan.drawn, config.pointpattern.max_firms, notes)
+        return scan.drawn.firms
     if store is not None:
         return thinned_firms(config, store, notes)
     return _thinned(config, _placed(config, frame_of(firms), notes), notes)

@@ -33,6 +33,7 @@ __all__ = [
     "add_drawn",
     "drawn_of",
     "kept_firms",
+    "note_drawn",
     "thin_block",
     "thinned_firms",
     "thinning_seed",
@@ -184,6 +185,26 @@ def kept_firms(drawn: Drawn, cap: int, notes: Notes | None = None) -> pd.DataFra
     notes
         The run's notes; None to note nothing.
     """
+    note_drawn(drawn, cap, notes)
+    out = _smallest(drawn.firms, cap).sort_values("position", kind="stable")
+    return pd.DataFrame(
+        {c: out[c].to_numpy() for c in ("lon", "lat", "sector")},
+        index=pd.Index(out["position"].to_numpy(np.int64), name="position"),
+    )
+
+
+def note_drawn(drawn: Drawn, cap: int, notes: Notes | None) -> None:
+    """Note the firms without a point and the thinning (when more than ``cap`` have one).
+
+    Parameters
+    ----------
+    drawn
+        Every block's draws, added (only the counts are read).
+    cap
+        ``pointpattern.max_firms``.
+    notes
+        The run's notes; None to note nothing.
+    """
     total, placed = drawn.n_firms, drawn.n_placed
     note_pointless(notes, total - placed, total, step="profile", what="point_patterns")
     if placed > cap and notes is not None:
@@ -191,11 +212,6 @@ def kept_firms(drawn: Drawn, cap: int, notes: Notes | None = None) -> pd.DataFra
             "profile", "patterns_all", "thinned", warn=False, cap=cap, firms=placed,
             option="pointpattern.max_firms",
         )  # fmt: skip
-    out = _smallest(drawn.firms, cap).sort_values("position", kind="stable")
-    return pd.DataFrame(
-        {c: out[c].to_numpy() for c in ("lon", "lat", "sector")},
-        index=pd.Index(out["position"].to_numpy(np.int64), name="position"),
-    )
 
 
 def _smallest(drawn: pd.DataFrame, cap: int) -> pd.DataFrame:
