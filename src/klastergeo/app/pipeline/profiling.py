@@ -135,7 +135,7 @@ def profile(
         notes.add("profile", "concentration", "error", error=str(err))
         table = pd.DataFrame()
     # one read of the firm blocks for the members, co-location's points and the thinning
-    with tempfile.TemporaryDirectory(prefix="profile-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="profile-", dir=_beside(store)) as scratch:
         scan = _scan(config, store, columns, Path(scratch))
         members = _members(
             firms, store, _member_columns(config), None if store is None else columns
@@ -244,6 +244,15 @@ def _concentration(
     firms = frame_of(firms)
     admin = firms.assign(area_code=firms["admin_code"]) if "admin_code" in firms else firms
     return concentration.indices_by_level(admin, measure=measure, levels=levels)
+
+
+def _beside(store: FirmStore | None) -> Path | None:
+    """The folder of the kept firms' Parquet parts (the run's work folder, which a
+    cluster's workers see: they write the blocks' points there), None for firms read
+    whole or none (the system's temporary folder)."""
+    if store is None or store.validation.memory is not None or not store.validation.parts:
+        return None
+    return Path(store.validation.parts[0]).parent
 
 
 def _scan(
