@@ -91,23 +91,40 @@ def _arrow(frame: pd.DataFrame):
     return pa.Table.from_pandas(frame[["area_code", "sector"]], preserve_index=False)
 
 
-def _columns(store, areas: list[str], sectors: list[str]) -> FirmColumns:
+def _columns(store, areas: list[str], sectors: list[str], *, point: bool = False) -> FirmColumns:
     row_sentra = np.full(len(areas) * len(sectors), -1, dtype=np.int32)
     for village in (14, 15):  # the weavers' sentra: villages 14 and 15, sector 13
         row_sentra[village * len(sectors) + sectors.index("13")] = 0
-    return FirmColumns(
+    columns = FirmColumns(
         store=store,
         areas=pd.Index(areas),
         sectors=pd.Index(sectors),
         sentra_ids=pd.Index(["13-01"], name="sentra_id"),
         row_sentra=row_sentra,
     )
+    if not point:
+        return columns
+    # the same sentra as a code per firm (point-based sentra), every 7th firm left out
+    wanted = ["area_code", "sector"]
+    codes = np.concatenate(
+        [columns.sentra_codes(start, block) for start, block in store.blocks(wanted)]
+    )
+    codes[::7] = -1
+    return FirmColumns(
+        store=store,
+        areas=columns.areas,
+        sectors=columns.sectors,
+        sentra_ids=columns.sentra_ids,
+        point_sentra=codes.astype(np.int32),
+    )
 
 
-@pytest.mark.parametrize("scheduler", ["", "threads"])
+@pytest.mark.parametrize(
+    ("scheduler", "point"), [("", False), ("threads", False), ("", True), ("threads", True)]
+)
 @pytest.mark.parametrize(("sizes", "block"), [(None, 1_500), ([997, 2_500, 503], 700)])
 def test_one_read_of_the_blocks_gives_what_the_passes_of_their_own_give(
-    tmp_path: Path, monkeypatch, sizes, block, scheduler
+    tmp_path: Path, monkeypatch, sizes, block, scheduler, point
 ) -> None:
     """The profile step's one read (members, co-location's points, sectors and sentra,
     the thinning, the tiles' cells) against the separate passes: the sentra's members
@@ -127,7 +144,8 @@ def test_one_read_of_the_blocks_gives_what_the_passes_of_their_own_give(
         {"colocation.permutations": 99, "colocation.min_firms": 20, "analysis.seed": 5,
          "pointpattern.max_firms": 1_000, "records.scheduler": scheduler}
     )  # fmt: skip
-    alone, scanned = _columns(store, areas, sectors), _columns(store, areas, sectors)
+    alone = _columns(store, areas, sectors, point=point)
+    scanned = _columns(store, areas, sectors, point=point)
     (tmp_path / "points").mkdir()
     scan = scan_firms(config, store, scanned, tmp_path / "points")
     for got, expected in zip(scanned.members, alone.members, strict=True):

@@ -16,6 +16,7 @@ where the blocks ran.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -172,7 +173,10 @@ def scan_firms(
     """
     cap = config.pointpattern.max_firms
     seed = thinning_seed(config) if config.pointpattern.enabled else None
-    kwargs = {"columns": columns, "seed": seed, "cap": cap, "folder": str(folder or "")}
+    # point-based sentra are a code per firm: taken here, not sent with every block
+    point = columns.point_sentra
+    sent = columns if point is None else dataclasses.replace(columns, point_sentra=None)
+    kwargs = {"columns": sent, "seed": seed, "cap": cap, "folder": str(folder or "")}
     members: list[NDArray[np.int64]] = [np.empty(0, np.int64)]
     member_codes: list[NDArray[np.int32]] = [np.empty(0, np.int32)]
     at: list[NDArray[np.int64]] = [np.empty(0, np.int64)]
@@ -184,6 +188,15 @@ def scan_firms(
     points: list[tuple[str, int]] = []
     blocks = over_blocks(scan_block, store, scheduler=config.records.scheduler, kwargs=kwargs)
     for one in (b for result in blocks for b in result):
+        if point is not None:  # the block's sentra codes, from the firms' own
+            codes = point[one.start : one.start + one.n]
+            inside = np.flatnonzero(codes >= 0)
+            one = dataclasses.replace(
+                one,
+                members=(one.start + inside).astype(np.int64),
+                member_codes=codes[inside].astype(np.int32),
+                sentra=codes[one.placed].astype(np.int32),
+            )
         members.append(one.members)
         member_codes.append(one.member_codes)
         at.append(one.start + one.placed)
