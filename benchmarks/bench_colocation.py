@@ -40,6 +40,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -227,9 +228,9 @@ def profile_step(records: str, out: str) -> dict[str, float]:
 
     parts: dict[str, list[float]] = {}
 
-    def timed(name: str, f):  # type: ignore[no-untyped-def]
+    def timed(name: str, f: Any) -> Any:
         @functools.wraps(f)
-        def g(*args, **kwargs):  # type: ignore[no-untyped-def]
+        def g(*args: Any, **kwargs: Any) -> Any:
             wall, cpu = time.perf_counter(), time.process_time()
             try:
                 return f(*args, **kwargs)
@@ -246,7 +247,7 @@ def profile_step(records: str, out: str) -> dict[str, float]:
     result: dict[str, float] = {}
     step = pipeline.profile
 
-    def stop_after(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def stop_after(*args: Any, **kwargs: Any) -> None:
         before = _inputs_held()
         wall, cpu = time.perf_counter(), time.process_time()
         step(*args, **kwargs)
@@ -256,7 +257,7 @@ def profile_step(records: str, out: str) -> dict[str, float]:
         result.update({f"{k}_cpu": v[1] for k, v in parts.items()})
         raise SystemExit(0)
 
-    pipeline.profile = stop_after  # type: ignore[assignment]
+    pipeline.profile = stop_after
     with contextlib.suppress(SystemExit):  # stopped after the step
         cli(["run", "--records", records, "--level", "desa", "--out", out])
     return result
