@@ -18,6 +18,12 @@ on that many firms at one point (a market building) among 3,000 firms scattered 
 20 sectors and a sentra of 50 firms inside the market (firm by firm, the ties of one
 point made the global quotient quadratic in them: 77 s and 2.8 GB for 6,000).
 
+The profile step: ``python benchmarks/bench_colocation.py --profile-step REGISTRY --before
+SRC [--repeat 2]`` runs ``klastergeo run --level desa`` on a registry up to the end of the
+profile step, in a process of its own, for this checkout and for the one whose ``src``
+folder is SRC, alternately; prints the step's wall and CPU time (every thread), its peak
+memory and its parts' times.
+
 Tiles: ``python benchmarks/bench_colocation.py --tiles [--firms 26700000] [--repeat 2]``
 times the whole-set functions against the pipeline's path
 (:func:`~klastergeo.analysis.colocation.tiled_colocation` on points spilled to a file per
@@ -27,12 +33,14 @@ tile), alternately, each in a process of its own, with the peak memory above the
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -196,6 +204,90 @@ def compare(firms: int, permutations: int, tile_firms: int, repeat: int) -> None
             print(side, done.stdout.strip().splitlines()[-1], flush=True)
 
 
+#: The profile step's parts timed by ``--profile-step`` (those a checkout has).
+PROFILE_PARTS = (
+    "_concentration", "_scan", "_members", "_colocation", "measure_by_tiles",
+    "_sector_firms", "_point_patterns",
+)  # fmt: skip
+
+
+def _rss(field: str) -> float:
+    """This process's ``VmRSS`` or ``VmHWM``, MB."""
+    return _rss_mb(field)
+
+
+def profile_step(records: str, out: str) -> dict[str, float]:
+    """``klastergeo run --level desa`` up to the end of the profile step (then stopped):
+    the step's wall and CPU time (every thread), its peak resident memory, and each of
+    its parts' times (:data:`PROFILE_PARTS`)."""
+    import functools
+
+    import klastergeo.app.pipeline as pipeline
+    from klastergeo.app.cli import main as cli
+    from klastergeo.app.pipeline import profiling
+
+    parts: dict[str, list[float]] = {}
+
+    def timed(name: str, f: Any) -> Any:
+        @functools.wraps(f)
+        def g(*args: Any, **kwargs: Any) -> Any:
+            wall, cpu = time.perf_counter(), time.process_time()
+            try:
+                return f(*args, **kwargs)
+            finally:
+                got = parts.setdefault(name, [0.0, 0.0])
+                got[0] += time.perf_counter() - wall
+                got[1] += time.process_time() - cpu
+
+        return g
+
+    for name in PROFILE_PARTS:
+        if hasattr(profiling, name):
+            setattr(profiling, name, timed(name, getattr(profiling, name)))
+    result: dict[str, float] = {}
+    step = pipeline.profile
+
+    def stop_after(*args: Any, **kwargs: Any) -> None:
+        before = _inputs_held()
+        wall, cpu = time.perf_counter(), time.process_time()
+        step(*args, **kwargs)
+        result.update(wall=time.perf_counter() - wall, cpu=time.process_time() - cpu)
+        result.update(before_mb=before, peak_mb=_rss("VmHWM"))
+        result.update({f"{k}_wall": v[0] for k, v in parts.items()})
+        result.update({f"{k}_cpu": v[1] for k, v in parts.items()})
+        raise SystemExit(0)
+
+    pipeline.profile = stop_after
+    with contextlib.suppress(SystemExit):  # stopped after the step
+        cli(["run", "--records", records, "--level", "desa", "--out", out])
+    return result
+
+
+def compare_profile_step(records: str, before: str, repeat: int) -> None:
+    """The profile step of this checkout and of the one whose ``src`` is ``before``,
+    alternately, each in a process of its own."""
+    import os
+    import tempfile
+
+    here = str(Path(__file__).resolve().parents[1] / "src")
+    print(f"profile step on {records}: ours ({here}) and before ({before}), alternately")
+    for _ in range(repeat):
+        for side, source in (("before", before), ("ours", here)):
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join([source, str(Path(here).parent)])}
+            with tempfile.TemporaryDirectory() as out:
+                command = [sys.executable, __file__, "--side", "profile", "--records", records,
+                           "--out", str(Path(out) / "run")]  # fmt: skip
+                done = subprocess.run(command, check=True, capture_output=True, text=True, env=env)
+            got = json.loads(done.stdout.strip().splitlines()[-1])
+            shown = ", ".join(
+                f"{k.removesuffix('_wall')} {got[k]:.1f}/{got[k[:-5] + '_cpu']:.1f}"
+                for k in got if k.endswith("_wall")
+            )  # fmt: skip
+            print(f"{side:6s} wall {got['wall']:6.1f} s cpu {got['cpu']:6.1f} s, peak "
+                  f"{got['peak_mb']:,.0f} MB ({got['before_mb']:,.0f} before); "
+                  f"wall/cpu s: {shown}", flush=True)  # fmt: skip
+
+
 def theirs(firms: int, permutations: int) -> dict[str, float]:
     lon, lat, labels, _ = synthetic(firms)
     start = time.perf_counter()
@@ -218,11 +310,24 @@ def main() -> None:
         "--tiles", action="store_true", help="the whole-set functions against the tiled pass"
     )
     parser.add_argument("--tile-firms", type=int, default=500_000)
+    parser.add_argument(
+        "--profile-step", metavar="REGISTRY",
+        help="time the pipeline's profile step on this registry, ours against --before",
+    )  # fmt: skip
+    parser.add_argument("--before", help="the src folder of the checkout to compare with")
+    parser.add_argument("--records", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument(
-        "--side", choices=["ours", "peer", "whole", "tiles"], help=argparse.SUPPRESS
+        "--side", choices=["ours", "peer", "whole", "tiles", "profile"], help=argparse.SUPPRESS
     )
     args = parser.parse_args()
+    if args.profile_step:
+        compare_profile_step(args.profile_step, args.before, args.repeat)
+        return
+    if args.side == "profile":
+        print(json.dumps(profile_step(args.records, args.out)))
+        return
     if args.tiles:
         compare(args.firms, args.permutations, args.tile_firms, args.repeat)
         return

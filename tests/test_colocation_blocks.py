@@ -89,3 +89,93 @@ def _arrow(frame: pd.DataFrame):
     import pyarrow as pa
 
     return pa.Table.from_pandas(frame[["area_code", "sector"]], preserve_index=False)
+
+
+def _columns(store, areas: list[str], sectors: list[str], *, point: bool = False) -> FirmColumns:
+    row_sentra = np.full(len(areas) * len(sectors), -1, dtype=np.int32)
+    for village in (14, 15):  # the weavers' sentra: villages 14 and 15, sector 13
+        row_sentra[village * len(sectors) + sectors.index("13")] = 0
+    columns = FirmColumns(
+        store=store,
+        areas=pd.Index(areas),
+        sectors=pd.Index(sectors),
+        sentra_ids=pd.Index(["13-01"], name="sentra_id"),
+        row_sentra=row_sentra,
+    )
+    if not point:
+        return columns
+    # the same sentra as a code per firm (point-based sentra), every 7th firm left out
+    wanted = ["area_code", "sector"]
+    codes = np.concatenate(
+        [columns.sentra_codes(start, block) for start, block in store.blocks(wanted)]
+    )
+    codes[::7] = -1
+    return FirmColumns(
+        store=store,
+        areas=columns.areas,
+        sectors=columns.sectors,
+        sentra_ids=columns.sentra_ids,
+        point_sentra=codes.astype(np.int32),
+    )
+
+
+@pytest.mark.parametrize(
+    ("scheduler", "point"), [("", False), ("threads", False), ("", True), ("threads", True)]
+)
+@pytest.mark.parametrize(("sizes", "block"), [(None, 1_500), ([997, 2_500, 503], 700)])
+def test_one_read_of_the_blocks_gives_what_the_passes_of_their_own_give(
+    tmp_path: Path, monkeypatch, sizes, block, scheduler, point
+) -> None:
+    """The profile step's one read (members, co-location's points, sectors and sentra,
+    the thinning, the tiles' cells) against the separate passes: the sentra's members
+    and firms with a point read block by block, the thinning's own pass, the frame's
+    co-location and the grid cells counted from the firms' points."""
+    from klastergeo.analysis.tiles import cell_of
+    from klastergeo.app.pipeline.firm_scan import scan_firms
+    from klastergeo.app.pipeline.thinning import note_drawn, thinned_firms
+
+    if scheduler:
+        pytest.importorskip("dask")
+    monkeypatch.setattr(firm_store, "BLOCK", block)
+    firms, areas, sectors = _world()
+    (tmp_path / "store").mkdir()
+    store = store_of(firms, sizes, tmp_path / "store")
+    config = RunConfig().with_overrides(
+        {"colocation.permutations": 99, "colocation.min_firms": 20, "analysis.seed": 5,
+         "pointpattern.max_firms": 1_000, "records.scheduler": scheduler}
+    )  # fmt: skip
+    alone = _columns(store, areas, sectors, point=point)
+    scanned = _columns(store, areas, sectors, point=point)
+    (tmp_path / "points").mkdir()
+    scan = scan_firms(config, store, scanned, tmp_path / "points")
+    for got, expected in zip(scanned.members, alone.members, strict=True):
+        np.testing.assert_array_equal(got, expected)
+    assert len(scanned.members[0]) > 100  # the weavers of villages 14 and 15
+    at, sector, sentra, n = alone.placed()
+    np.testing.assert_array_equal(scan.at, at)
+    pd.testing.assert_extension_array_equal(scan.sectors, sector)
+    pd.testing.assert_extension_array_equal(scan.sentra, sentra)
+    assert scan.n == n == len(firms)
+    notes_scan, notes_alone = Notes(), Notes()
+    assert scan.drawn is not None
+    note_drawn(scan.drawn, 1_000, notes_scan)
+    pd.testing.assert_frame_equal(scan.drawn.firms, thinned_firms(config, store, notes_alone))
+    assert notes_scan.items == notes_alone.items and len(notes_scan.items) == 2
+    placed = firms.dropna(subset=["lon"])
+    cells, counts = np.unique(cell_of(placed["lon"], placed["lat"]), return_counts=True)
+    np.testing.assert_array_equal(scan.cells, cells)
+    np.testing.assert_array_equal(scan.counts, counts)
+    frame = firms.assign(
+        sector=pd.Categorical(firms["sector"], categories=pd.unique(firms["sector"])),
+        sentra_id=pd.Categorical.from_codes(
+            alone.sentra_codes(0, _arrow(firms)), categories=alone.sentra_ids
+        ),
+    )[["sector", "lon", "lat", "sentra_id"]]
+    by_scan = _colocation(config, frame, Notes(), store, scanned, scan)
+    by_frame = _colocation(config, frame, Notes(), None, None)
+    assert by_scan is not None and by_frame is not None
+    assert (by_scan.related["related_sector"] == "20").any()  # the dyers are found
+    pd.testing.assert_frame_equal(by_scan.table, by_frame.table)
+    pd.testing.assert_frame_equal(by_scan.related, by_frame.related)
+    pd.testing.assert_frame_equal(by_scan.firms, by_frame.firms)
+    assert list((tmp_path / "points").iterdir()) == []  # each block's points read once

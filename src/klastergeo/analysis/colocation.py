@@ -318,6 +318,8 @@ def _knn(
     k = min(k, len(xyz) - 1)
     dist, idx = tree.query(xyz[rows], k=k + 1, workers=-1)  # every core, as the engine
     dist, idx = dist.reshape(len(rows), k + 1), idx.reshape(len(rows), k + 1)
+    if (idx[:, 0] == rows).all():  # each point first among its own (no other at it)
+        return dist[:, 1:], idx[:, 1:]
     own = idx == rows[:, None]
     # a point not among its own k + 1 neighbours (more than k others at its place): drop
     # the last one instead
@@ -394,17 +396,22 @@ def _nearest(
             nearest = dist.min(axis=1, keepdims=True)
             tied = (dist <= nearest + TIE_M) & valid
             more = (tied == valid).all(axis=1) & (idx.shape[1] < u - (size is None))
-            done = ~more
-            r, c = np.nonzero(tied[done])
+            if more.any():
+                done = ~more
+                tied, idx, nearest = tied[done], idx[done], nearest[done]
+                here, lone = todo[done], lone if size is None else lone[done]
+            else:  # every search done (most rounds): no copies
+                here = todo
+            r, c = np.nonzero(tied)
             if size is None:
-                firms = tied[done].sum(axis=1)
+                firms = tied.sum(axis=1)
             else:  # the firms at the tied places, the place's own firm left out
-                firms = np.where(tied[done], size[idx[done]], 0).sum(axis=1) - ~lone[done]
-            src.append(todo[done][r].astype(kind))
-            dst.append(idx[done][r, c].astype(kind))
+                firms = np.where(tied, size[idx], 0).sum(axis=1) - ~lone
+            src.append(here[r].astype(kind))
+            dst.append(idx[r, c].astype(kind))
             weights.append((1.0 / firms)[r])
-            done_at.append(todo[done])
-            reach.append(nearest[done, 0])
+            done_at.append(here)
+            reach.append(nearest[:, 0])
             todo, k = todo[more], k * 4
     if not src:
         none = np.zeros(0, dtype=np.int64)

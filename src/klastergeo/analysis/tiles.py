@@ -197,8 +197,10 @@ def halo_mask(
     y = np.asarray(lat, dtype=np.float64)
     inside = (y >= y0 - width) & (y <= y1 + width)
     span = x1 - x0 + 2 * width
-    if span < 360:
-        inside &= (wrapped(lon) - (x0 - width)) % 360.0 <= span
+    if span < 360:  # the longitudes of the points in the latitudes' band only
+        at = np.flatnonzero(inside)
+        x = np.asarray(lon, dtype=np.float64)[at]
+        inside[at] = (wrapped(x) - (x0 - width)) % 360.0 <= span
     return inside
 
 

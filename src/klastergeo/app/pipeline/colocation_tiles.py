@@ -72,9 +72,16 @@ class SpilledTiling:
         self.folder, self._boxes, self._n = folder, boxes, n
 
     @classmethod
-    def write(cls, chunks: Chunks, folder: Path, *, firms: int = 500_000) -> SpilledTiling:
-        """Cut the firms of ``chunks`` (two passes) into tiles of about ``firms`` firms
-        written below ``folder``.
+    def write(
+        cls,
+        chunks: Chunks,
+        folder: Path,
+        *,
+        firms: int = 500_000,
+        counted: tuple[NDArray[np.int64], NDArray[np.int64]] | None = None,
+    ) -> SpilledTiling:
+        """Cut the firms of ``chunks`` (two passes, one when ``counted``) into tiles of
+        about ``firms`` firms written below ``folder``.
 
         Parameters
         ----------
@@ -84,16 +91,21 @@ class SpilledTiling:
             An empty folder of the run's scratch space.
         firms
             Firms per tile, about.
+        counted
+            The firms per occupied grid cell (:func:`~klastergeo.analysis.tiles.cell_of`),
+            cells sorted, when known (the first pass is then not made).
         """
         folder.mkdir(parents=True, exist_ok=True)
-        cells, counts = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        n = 0
-        for _, lon, lat in chunks():  # pass 1: firms per grid cell, a running count
-            here, many = np.unique(cell_of(lon, lat), return_counts=True)
-            cells, at = np.unique(np.concatenate([cells, here]), return_inverse=True)
-            counts = np.bincount(at.reshape(-1), np.concatenate([counts, many]))
-            counts = counts.astype(np.int64)
-            n += len(lon)
+        if counted is None:
+            cells, counts = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+            for _, lon, lat in chunks():  # pass 1: firms per grid cell, a running count
+                here, many = np.unique(cell_of(lon, lat), return_counts=True)
+                cells, at = np.unique(np.concatenate([cells, here]), return_inverse=True)
+                counts = np.bincount(at.reshape(-1), np.concatenate([counts, many]))
+                counts = counts.astype(np.int64)
+        else:
+            cells, counts = counted
+        n = int(counts.sum())
         tile_of, boxes = plan_tiles(cells, counts, max(int(firms), 1))
         out = cls(folder, boxes, n)
         for t in range(len(boxes)):
@@ -213,6 +225,7 @@ def measure_by_tiles(
     also: Iterable[tuple[str, str]],
     linkages: pd.DataFrame,
     scratch: Path | None = None,
+    counted: tuple[NDArray[np.int64], NDArray[np.int64]] | None = None,
 ) -> tuple[pd.DataFrame, colocation.SentraLinks]:
     """The global quotients and each sentra's related industries of the firms of
     ``chunks`` (their ``sectors`` and ``sentra_of``, by position), by tiles spilled to
@@ -233,11 +246,13 @@ def measure_by_tiles(
         As :func:`klastergeo.analysis.colocation.tiled_colocation`.
     scratch
         The run's scratch folder.
+    counted
+        The firms per grid cell, when known (:meth:`SpilledTiling.write`).
     """
     codes, names = colocation.sector_codes(sectors)
     inside, ids = _members(sentra_of)
     with tempfile.TemporaryDirectory(dir=scratch, prefix="colocation-") as folder:
-        tiling = SpilledTiling.write(chunks, Path(folder), firms=TILE_FIRMS)
+        tiling = SpilledTiling.write(chunks, Path(folder), firms=TILE_FIRMS, counted=counted)
         found = colocation.tiled_colocation(
             tiling,
             codes,

@@ -283,6 +283,21 @@ class FirmColumns:
             codes.append(code[inside])
         return np.concatenate(positions).astype(np.int64), np.concatenate(codes).astype(np.int32)
 
+    def remember_members(self, positions: NDArray[np.int64], codes: NDArray[np.int32]) -> None:
+        """Keep the firms in a sentra found by another pass over the blocks (the profile
+        step's one read, :mod:`~.firm_scan`) as :attr:`members`, which is then not read
+        again.
+
+        Parameters
+        ----------
+        positions, codes
+            As :attr:`members` gives them.
+        """
+        self.__dict__["members"] = (
+            np.asarray(positions, dtype=np.int64),
+            np.asarray(codes, dtype=np.int32),
+        )
+
 
 class LazyFirms:
     """The firms' frame some steps read (area, sector, sizes, coordinates and the run's

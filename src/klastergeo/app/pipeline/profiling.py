@@ -4,8 +4,10 @@ diagnosis and the point-pattern evidence of every sentra."""
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -19,15 +21,17 @@ from klastergeo.analysis.tally import CellTally
 from klastergeo.app.config import ColocationOptions, RunConfig
 from klastergeo.app.pipeline._steps import Notes, memory_for
 from klastergeo.app.pipeline.colocation_tiles import (
+    Chunks,
     measure_by_tiles,
     point_chunks,
     store_chunks,
 )
 from klastergeo.app.pipeline.counting import lq_column
 from klastergeo.app.pipeline.firm_columns import FirmColumns, LazyFirms, frame_of
+from klastergeo.app.pipeline.firm_scan import FirmScan, point_chunks_of, scan_firms
 from klastergeo.app.pipeline.points import note_pointless, with_points
 from klastergeo.app.pipeline.study import StudyArea
-from klastergeo.app.pipeline.thinning import thinned_firms
+from klastergeo.app.pipeline.thinning import note_drawn, thinned_firms
 from klastergeo.errors import DataError
 from klastergeo.io.registry import records as records_mod
 from klastergeo.io.registry.firms import FirmStore
@@ -130,14 +134,19 @@ def profile(
     except DataError as err:
         notes.add("profile", "concentration", "error", error=str(err))
         table = pd.DataFrame()
-    members = _members(firms, store, _member_columns(config), None if store is None else columns)
-    with memory_for(
-        "profile",
-        "measuring co-location",
-        "leave co-location out (--no-colocation), or lower [colocation] permutations "
-        f"(now {config.colocation.permutations}), or run it on a machine with more memory",
-    ):
-        located = _colocation(config, firms, notes, store, columns)
+    # one read of the firm blocks for the members, co-location's points and the thinning
+    with tempfile.TemporaryDirectory(prefix="profile-", dir=_beside(store)) as scratch:
+        scan = _scan(config, store, columns, Path(scratch))
+        members = _members(
+            firms, store, _member_columns(config), None if store is None else columns
+        )
+        with memory_for(
+            "profile",
+            "measuring co-location",
+            "leave co-location out (--no-colocation), or lower [colocation] permutations "
+            f"(now {config.colocation.permutations}), or run it on a machine with more memory",
+        ):
+            located = _colocation(config, firms, notes, store, columns, scan)
     types = _typology(config, members, sentra, notes.add)
     diagnosed = _with_links(_diagnosis(config, members, sentra), located)
     with memory_for(
@@ -149,7 +158,7 @@ def profile(
     ):
         patterns = _point_patterns(
             config,
-            _sector_firms(config, firms, store, notes),
+            _sector_firms(config, firms, store, notes, scan),
             members.iloc[has_point(members)] if config.pointpattern.enabled else members,
             study.polygons,
             _largest(config, sentra, notes),
@@ -237,13 +246,40 @@ def _concentration(
     return concentration.indices_by_level(admin, measure=measure, levels=levels)
 
 
+def _beside(store: FirmStore | None) -> Path | None:
+    """The folder of the kept firms' Parquet parts (the run's work folder, which a
+    cluster's workers see: they write the blocks' points there), None for firms read
+    whole or none (the system's temporary folder)."""
+    if store is None or store.validation.memory is not None or not store.validation.parts:
+        return None
+    return Path(store.validation.parts[0]).parent
+
+
+def _scan(
+    config: RunConfig, store: FirmStore | None, columns: FirmColumns | None, scratch: Path
+) -> FirmScan | None:
+    """The firm blocks read once (:func:`~.firm_scan.scan_firms`; co-location's points
+    written below ``scratch``), or None when the firms are whole."""
+    if store is None or columns is None or not len(store):
+        return None
+    return scan_firms(config, store, columns, scratch if config.colocation.enabled else None)
+
+
 def _sector_firms(
-    config: RunConfig, firms: pd.DataFrame | LazyFirms, store: FirmStore | None, notes: Notes
+    config: RunConfig,
+    firms: pd.DataFrame | LazyFirms,
+    store: FirmStore | None,
+    notes: Notes,
+    scan: FirmScan | None = None,
 ) -> pd.DataFrame:
     """The firms the sector point patterns are measured on: drawn block by block from
-    the store (:func:`~.thinning.thinned_firms`), or from ``firms`` when they are whole."""
+    the store (in the blocks' one read, ``scan``, or :func:`~.thinning.thinned_firms`),
+    or from ``firms`` when they are whole."""
     if not config.pointpattern.enabled:
         return pd.DataFrame()
+    if scan is not None and scan.drawn is not None:  # thinned in the read, noted now
+        note_drawn(scan.drawn, config.pointpattern.max_firms, notes)
+        return scan.drawn.firms
     if store is not None:
         return thinned_firms(config, store, notes)
     return _thinned(config, _placed(config, frame_of(firms), notes), notes)
@@ -372,16 +408,18 @@ def _colocation(
     notes: Notes,
     store: FirmStore | None = None,
     columns: FirmColumns | None = None,
+    scan: FirmScan | None = None,
 ) -> Colocation | None:
     """Global co-location quotients and each sentra's related industries and missing
     links (None when ``[colocation] enabled`` is false). Only sectors with
     ``min_firms`` firms are measured; the global table keeps the significant pairs and
     those the linkage table names (``[colocation] pairs``). The points are read part by
-    part from ``store`` when given (its firms are ``firms``' rows)."""
+    part from ``store`` when given (its firms are ``firms``' rows), from the files of the
+    blocks' one read when ``scan`` is given."""
     options = config.colocation
     if not options.enabled:
         return None
-    frame, at, sectors, sentra_of, every_firm = _placed_firms(firms, notes, store, columns)
+    frame, at, sectors, sentra_of, every_firm = _placed_firms(firms, notes, store, columns, scan)
     n_placed = len(sectors)
     if not n_placed:
         return None  # noted: no firm has a point
@@ -409,11 +447,7 @@ def _colocation(
     # by tiles (a k-d tree per tile and its halo, shared by the global and the local
     # quotients): the trees and neighbour pairs held are a tile's, not every firm's
     table, links = measure_by_tiles(
-        (
-            store_chunks(store)
-            if store is not None and len(store) == every_firm
-            else point_chunks(_coordinates(frame, "lon"), _coordinates(frame, "lat"))
-        ),
+        _chunks(frame, store, every_firm, scan),
         sectors,
         sentra_of,
         options,
@@ -421,6 +455,7 @@ def _colocation(
         pairs="all" if every else "observed",
         also=zip(linked["sector"], linked["related_sector"], strict=True),
         linkages=linkages,
+        counted=None if scan is None else (scan.cells, scan.counts),
     )
     table = _marked(table, linked, options.alpha)
     written = table if every else table.loc[table["significant"] | table["linked"]]
@@ -458,16 +493,33 @@ def _colocation(
     return Colocation(table=written, related=related, missing=missing, firms=firms_of, info=info)
 
 
+def _chunks(
+    frame: pd.DataFrame | None, store: FirmStore | None, every_firm: int, scan: FirmScan | None
+) -> Chunks:
+    """Co-location's points, part by part: the files of the blocks' one read, the
+    store's parts or the frame."""
+    if scan is not None:
+        points = scan.points
+        return lambda: point_chunks_of(points)
+    if store is not None and len(store) == every_firm:
+        return store_chunks(store)
+    return point_chunks(_coordinates(frame, "lon"), _coordinates(frame, "lat"))
+
+
 def _placed_firms(
     firms: pd.DataFrame | LazyFirms,
     notes: Notes,
     store: FirmStore | None,
     columns: FirmColumns | None,
+    scan: FirmScan | None = None,
 ) -> tuple[pd.DataFrame | None, NDArray[np.int64] | None, Any, Any, int]:
     """The firms co-location measures: those with a point (the others left out and
     noted), block by block (no frame: None) or from the frame; the positions of those
     firms among every firm (None: all have one), their sectors and sentra (categories),
     and how many firms there are in all (the related firms found are mapped back)."""
+    if scan is not None:  # the blocks' one read
+        note_pointless(notes, scan.n - len(scan.sectors), scan.n, step="profile", what="colocation")
+        return None, scan.at, scan.sectors, scan.sentra, scan.n
     if columns is not None and store is not None and len(store):  # block by block
         at, sectors, codes, n = columns.placed()
         note_pointless(notes, n - len(sectors), n, step="profile", what="colocation")

@@ -27,7 +27,17 @@ from klastergeo.app.pipeline.points import note_pointless
 from klastergeo.app.pipeline.spread import over_blocks
 from klastergeo.io.registry.firms import FirmStore
 
-__all__ = ["Drawn", "thin_block", "thinned_firms"]
+__all__ = [
+    "NONE_DRAWN",
+    "Drawn",
+    "add_drawn",
+    "drawn_of",
+    "kept_firms",
+    "note_drawn",
+    "thin_block",
+    "thinned_firms",
+    "thinning_seed",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -57,27 +67,43 @@ def thin_block(store: FirmStore, *, only: Sequence[int], size: int, seed: int, c
     cap
         Most firms kept.
     """
-    kept, n, placed = [], 0, 0
-    for start, block in store.blocks(("lon", "lat", "sector"), only=only, size=size):
-        n += block.num_rows
-        lon, lat = _floats(block, "lon"), _floats(block, "lat")
-        ok = np.isfinite(lon) & np.isfinite(lat)
-        at = np.flatnonzero(ok)
-        placed += len(at)
-        sector = (
-            block.column("sector").take(pa.array(at)) if "sector" in block.column_names else None
-        )
-        drawn = pd.DataFrame(
-            {
-                "position": start + at,
-                "u": position_uniform(start + at, seed=seed),
-                "lon": lon[at],
-                "lat": lat[at],
-                "sector": sector.to_numpy(zero_copy_only=False) if sector is not None else None,
-            }
-        )
-        kept.append(_smallest(drawn, cap))
-    return Drawn(_smallest(pd.concat(kept, ignore_index=True), cap), n, placed)
+    drawn = [
+        drawn_of(start, block, seed=seed, cap=cap)
+        for start, block in store.blocks(("lon", "lat", "sector"), only=only, size=size)
+    ]
+    return Drawn(
+        _smallest(pd.concat([d.firms for d in drawn], ignore_index=True), cap),
+        sum(d.n_firms for d in drawn),
+        sum(d.n_placed for d in drawn),
+    )
+
+
+def drawn_of(start: int, block: pa.Table, *, seed: int, cap: int) -> Drawn:
+    """The firms with a point of one block (read with ``lon``, ``lat`` and ``sector``,
+    other columns allowed), each with its draw: at most ``cap``, the smallest.
+
+    Parameters
+    ----------
+    start
+        The position of the block's first firm.
+    block
+        The block's firms.
+    seed, cap
+        As :func:`thin_block`.
+    """
+    lon, lat = _floats(block, "lon"), _floats(block, "lat")
+    at = np.flatnonzero(np.isfinite(lon) & np.isfinite(lat))
+    sector = block.column("sector").take(pa.array(at)) if "sector" in block.column_names else None
+    drawn = pd.DataFrame(
+        {
+            "position": start + at,
+            "u": position_uniform(start + at, seed=seed),
+            "lon": lon[at],
+            "lat": lat[at],
+            "sector": sector.to_numpy(zero_copy_only=False) if sector is not None else None,
+        }
+    )
+    return Drawn(_smallest(drawn, cap), block.num_rows, len(at))
 
 
 def thinned_firms(config: RunConfig, store: FirmStore, notes: Notes | None = None) -> pd.DataFrame:
@@ -95,39 +121,113 @@ def thinned_firms(config: RunConfig, store: FirmStore, notes: Notes | None = Non
     notes
         The run's notes; None to note nothing.
     """
-    cap, seed = config.pointpattern.max_firms, config.analysis.seed
-    if seed is None:  # one seed for every block, wherever it is drawn
-        seed = int(np.random.default_rng().integers(0, 2**63))
-    kept = pd.DataFrame({c: [] for c in ("position", "u", "lon", "lat", "sector")})
-    total = placed = 0
-    for drawn in over_blocks(
+    cap, seed = config.pointpattern.max_firms, thinning_seed(config)
+    drawn = over_blocks(
         thin_block,
         store,
         scheduler=config.records.scheduler,
         workers=config.records.workers,
         kwargs={"seed": seed, "cap": cap},
-    ):
-        total += drawn.n_firms
-        placed += drawn.n_placed
-        kept = _smallest(pd.concat([kept, drawn.firms], ignore_index=True), cap)
-    note_pointless(notes, total - placed, total, step="profile", what="point_patterns")
-    if placed > cap and notes is not None:
-        notes.add(
-            "profile", "patterns_all", "thinned", warn=False, cap=cap, firms=placed,
-            option="pointpattern.max_firms",
-        )  # fmt: skip
-    out = kept.sort_values("position", kind="stable")
+    )
+    kept = NONE_DRAWN
+    for one in drawn:
+        kept = add_drawn(kept, one, cap)
+    return kept_firms(kept, cap, notes)
+
+
+def thinning_seed(config: RunConfig) -> int:
+    """The seed of the draws: ``analysis.seed``, or a random one (one seed for every
+    block, wherever it is drawn).
+
+    Parameters
+    ----------
+    config
+        ``analysis.seed``.
+    """
+    seed = config.analysis.seed
+    return int(np.random.default_rng().integers(0, 2**63)) if seed is None else seed
+
+
+#: No firm drawn yet (what :func:`add_drawn` starts from).
+NONE_DRAWN = Drawn(pd.DataFrame({c: [] for c in ("position", "u", "lon", "lat", "sector")}), 0, 0)
+
+
+def add_drawn(kept: Drawn, one: Drawn, cap: int) -> Drawn:
+    """The draws of ``kept`` and of a further block's (``one``) that may be among the
+    ``cap`` smallest (at most ``2 * cap`` of them: :func:`kept_firms` keeps the ``cap``
+    smallest), and their firms counted together.
+
+    Parameters
+    ----------
+    kept
+        The blocks before (:data:`NONE_DRAWN` at first).
+    one
+        The next block's draws.
+    cap
+        Most firms kept.
+    """
+    firms = one.firms
+    if len(kept.firms) >= cap and len(firms):  # a draw above cap kept ones cannot enter
+        least = np.partition(kept.firms["u"].to_numpy(), cap - 1)[cap - 1]
+        firms = firms.loc[firms["u"].to_numpy() <= least]
+    joined = pd.concat([kept.firms, firms], ignore_index=True)
+    if len(joined) > 2 * cap:  # sorted now and then, not at every block
+        joined = _smallest(joined, cap)
+    return Drawn(joined, kept.n_firms + one.n_firms, kept.n_placed + one.n_placed)
+
+
+def kept_firms(drawn: Drawn, cap: int, notes: Notes | None = None) -> pd.DataFrame:
+    """The firms of every block's draws (:func:`add_drawn`) as :func:`thinned_firms`
+    gives them; the firms without a point and the thinning noted.
+
+    Parameters
+    ----------
+    drawn
+        Every block's draws, added.
+    cap
+        ``pointpattern.max_firms``.
+    notes
+        The run's notes; None to note nothing.
+    """
+    note_drawn(drawn, cap, notes)
+    out = _smallest(drawn.firms, cap).sort_values("position", kind="stable")
     return pd.DataFrame(
         {c: out[c].to_numpy() for c in ("lon", "lat", "sector")},
         index=pd.Index(out["position"].to_numpy(np.int64), name="position"),
     )
 
 
+def note_drawn(drawn: Drawn, cap: int, notes: Notes | None) -> None:
+    """Note the firms without a point and the thinning (when more than ``cap`` have one).
+
+    Parameters
+    ----------
+    drawn
+        Every block's draws, added (only the counts are read).
+    cap
+        ``pointpattern.max_firms``.
+    notes
+        The run's notes; None to note nothing.
+    """
+    total, placed = drawn.n_firms, drawn.n_placed
+    note_pointless(notes, total - placed, total, step="profile", what="point_patterns")
+    if placed > cap and notes is not None:
+        notes.add(
+            "profile", "patterns_all", "thinned", warn=False, cap=cap, firms=placed,
+            option="pointpattern.max_firms",
+        )  # fmt: skip
+
+
 def _smallest(drawn: pd.DataFrame, cap: int) -> pd.DataFrame:
     """The ``cap`` rows of smallest draw (ties: the earlier position), in their order."""
     if len(drawn) > cap:
-        order = np.lexsort((drawn["position"].to_numpy(), drawn["u"].to_numpy()))[:cap]
-        drawn = drawn.iloc[np.sort(order)].reset_index(drop=True)
+        u = drawn["u"].to_numpy()
+        # those at most the cap-th smallest draw, then the ties at it by position: a
+        # partition and a sort of a few, not a sort of every draw
+        near = np.flatnonzero(u <= np.partition(u, cap - 1)[cap - 1])
+        if len(near) > cap:
+            near = near[np.lexsort((drawn["position"].to_numpy()[near], u[near]))[:cap]]
+        drawn = drawn.iloc[np.sort(near)].reset_index(drop=True)
     return drawn
 
 
