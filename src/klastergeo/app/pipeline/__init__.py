@@ -807,7 +807,6 @@ def _write_files(
             created=record.created,
             predict=fitted.predict,  # each part's probabilities, computed as it is written
             scheduler=config.records.scheduler,
-            workers=config.records.workers,
         )
     writer.run_tables(
         stage,
