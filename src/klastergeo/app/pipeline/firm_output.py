@@ -396,8 +396,9 @@ def _schema(store: FirmStore, first: pa.Table) -> pa.Schema:
 
 def _by_province(table: pa.Table, keys: pa.Array) -> Iterator[tuple[str, pa.Table]]:
     """The rows of ``table`` of each partition ``keys`` name, in the order of the keys
-    and, within one, of the table: one stable sort and a slice per partition, not a
-    pass over the table per partition."""
+    and, within one, of the table: one stable sort, then each partition's rows taken
+    into a table of their own (not a slice, which would keep the whole block alive in a
+    province's buffer), not a pass over the table per partition."""
     encoded = pc.dictionary_encode(keys)
     names = encoded.dictionary.to_pylist()
     codes = encoded.indices.to_numpy(zero_copy_only=False)
@@ -406,11 +407,10 @@ def _by_province(table: pa.Table, keys: pa.Array) -> Iterator[tuple[str, pa.Tabl
         return
     rank = np.argsort(np.argsort(np.asarray(names, dtype=object)))  # codes by key order
     order = np.argsort(rank[codes], kind="stable")
-    ordered = table.take(pa.array(order))
     sizes = np.bincount(rank[codes], minlength=len(names))
     start = 0
     for key, size in zip(sorted(names), sizes, strict=True):
-        yield key, ordered.slice(start, int(size))
+        yield key, table.take(pa.array(order[start : start + int(size)]))
         start += int(size)
 
 
