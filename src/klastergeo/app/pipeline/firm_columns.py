@@ -158,36 +158,6 @@ class FirmColumns:
         cell = np.where((area >= 0) & (sector >= 0), area * len(self.sectors) + sector, -1)
         return np.where(cell >= 0, self.row_sentra[np.maximum(cell, 0)], -1).astype(np.int32)
 
-    def keys_of(self, raw: pd.DataFrame) -> pd.DataFrame:
-        """``area_code`` (an H3 run: the cell), ``sector``, ``sentra_id`` (a category)
-        and ``in_sentra`` (0/1) of some firms.
-
-        Parameters
-        ----------
-        raw
-            The firms read with :attr:`needs`, indexed by their positions (in any
-            order).
-        """
-        table = pa.Table.from_pandas(raw[list(self.needs)], preserve_index=False)
-        positions = raw.index.to_numpy(dtype=np.int64)
-        if self.point_sentra is not None:
-            codes = self.point_sentra[positions]
-        elif self.row_sentra is None or not len(self.row_sentra):
-            codes = np.full(len(raw), -1, dtype=np.int32)
-        else:
-            cell = self.cells(table)
-            codes = np.where(cell >= 0, self.row_sentra[np.maximum(cell, 0)], -1)
-        area = _h3(table, self.resolution) if self.resolution is not None else raw["area_code"]
-        return pd.DataFrame(
-            {
-                "area_code": np.asarray(area, dtype=object),
-                "sector": raw["sector"].to_numpy(dtype=object),
-                "sentra_id": pd.Categorical.from_codes(codes, categories=self.sentra_ids),
-                "in_sentra": (codes >= 0).astype(np.int8),
-            },
-            index=raw.index,
-        )
-
     @property
     def needs(self) -> tuple[str, ...]:
         """The store's columns :meth:`added` reads."""
