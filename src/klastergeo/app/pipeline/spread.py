@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -88,7 +87,9 @@ def over_blocks(
     if store.validation.memory is not None or n == 1:
         kind = "none"  # a registry held whole: small, its block runs here
     if kind == "none":
-        count = _local_workers(distributed.LOCAL_WORKERS if workers is None else workers, n)
+        count = distributed.forked_processes(
+            distributed.LOCAL_WORKERS if workers is None else workers, n
+        )
         if count > 1:
             yield from _forked(task, store, options, n, count, progress)
             return
@@ -109,15 +110,6 @@ def over_blocks(
         if progress is not None:
             progress(b + 1, n)
         yield result
-
-
-def _local_workers(workers: int, n: int) -> int:
-    """How many forked processes run ``n`` blocks: ``workers``, at most one per core
-    this process may use and one per block; 1 where processes cannot be forked."""
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return 1
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, min(workers, n, cores or 1))
 
 
 #: What the processes of :func:`_forked` inherit when forked: per running step (a

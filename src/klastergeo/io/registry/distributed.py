@@ -59,6 +59,7 @@ __all__ = [
     "LOCAL_WORKERS",
     "check_batches",
     "check_here",
+    "forked_processes",
     "forking",
     "reach",
     "require",
@@ -278,9 +279,8 @@ def check_here(
         for i in range(n)
     ]  # fmt: skip
     tally = _Tally(registry.source.n_rows, progress)
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    count = min(workers, n, cores or 1)
-    if count < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    count = forked_processes(workers, n)
+    if count < 2:
         for job in jobs:
             done = _task(registry.source, areas, dataclasses.replace(job, capture=False))
             tally.add(done)
@@ -297,6 +297,24 @@ def check_here(
         for done in checks:
             tally.add(done)
             yield done
+
+
+def forked_processes(workers: int, n: int) -> int:
+    """How many processes forked from this one share ``n`` pieces of work: ``workers``,
+    at most one per core this process may use and one per piece; 1 where processes
+    cannot be forked (Windows, macOS).
+
+    Parameters
+    ----------
+    workers
+        Processes asked for (``records.workers``).
+    n
+        Pieces of work (batches, blocks).
+    """
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(workers, n, cores or 1))
 
 
 @contextmanager
