@@ -19,10 +19,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 import shapely
 
-from klastergeo.io.registry import batches, checks, kernels, numbers, sheets, validation
+from klastergeo.io.registry import batches, checks, kernels, numbers, sheets, sources, validation
 from tests.worlds.records import dirty_registry
 
 
@@ -243,3 +244,35 @@ def test_rows_that_are_not_firms_are_found_as_by_the_general_path(
     kinds = fast[len(frame) : len(frame) + len(planted)].tolist()
     assert kinds == ["total", "total", "header", "header", "column_numbers", "footnote",
                      "blank", "note", ""]  # fmt: skip
+
+
+def test_rows_taken_by_position_are_those_of_the_whole_file(tmp_path: Path) -> None:
+    """Duplicate suspects are read back row group by row group: the same rows as the
+    whole file's ``take``, and Arrow's memory holds about a group, not every group that
+    holds a suspect (one suspect per group read the whole file at once before)."""
+    rng = np.random.default_rng(29)
+    n, group = 200_000, 5_000
+    names = np.array([f"usaha {i:07d} {'x' * 40}" for i in range(n)], dtype=object)
+    table = pa.table({"name": names, "workers": rng.integers(1, 20, n)})
+    path = tmp_path / "registry.parquet"
+    pq.write_table(table, path, row_group_size=group)
+    every_group = np.sort(rng.choice(n, 300, replace=False))
+    for positions in (
+        every_group,
+        np.arange(group - 2, group + 3),  # across one border
+        np.array([n - 1]),
+        np.empty(0, dtype=np.int64),
+    ):
+        got = sources.take_rows(pq.ParquetFile(path), positions)
+        assert got.equals(table.take(pa.array(positions, type=pa.int64())))
+    # Arrow's buffers keep a bare pointer to their pool: what the proxy allocated is
+    # freed before the proxy goes
+    pool, before = pa.proxy_memory_pool(pa.default_memory_pool()), pa.default_memory_pool()
+    pa.set_memory_pool(pool)
+    try:
+        parquet = pq.ParquetFile(path)
+        got = sources.take_rows(parquet, every_group)
+        del got, parquet
+    finally:
+        pa.set_memory_pool(before)
+    assert pool.max_memory() < table.nbytes / 4
