@@ -4,6 +4,7 @@ here or on the workers of a two-worker ``distributed.LocalCluster`` (``--schedul
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -148,5 +149,34 @@ def test_models_on_a_sample_write_the_same_bytes_for_any_batch_size(
     assert sample["n_sample"].sum() == pytest.approx(500, abs=20)
     assert sample["n_firms"].sum() == 2_400
     there = _files(_run(study, tmp_path / "whole", 100_000, *sampled))
+    assert sorted(there) == sorted(here)
+    assert [f for f in here if here[f] != there[f]] == []
+
+
+@pytest.mark.slow
+def test_point_patterns_measured_in_a_forked_process_are_those_measured_here(
+    study: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above ``PATTERNS_BESIDE_FIRMS`` firms the point patterns are measured in a process
+    forked from the run while co-location is measured: the same files as measured in the
+    run's process, one after the other."""
+    from klastergeo.app.pipeline import profiling
+
+    measure = profiling._point_patterns
+    where = tmp_path / "pid"
+
+    def noted(*args, **kwargs):  # which process measured them
+        where.write_text(str(os.getpid()))
+        return measure(*args, **kwargs)
+
+    monkeypatch.setattr(profiling, "_point_patterns", noted)
+    monkeypatch.setattr(profiling, "PATTERNS_BESIDE_FIRMS", 10**9)
+    here = _files(_run(study, tmp_path / "here", 150))
+    assert where.read_text() == str(os.getpid())
+    assert "clark_evans.csv" in here and "ripley.csv" in here
+    monkeypatch.setattr(profiling, "PATTERNS_BESIDE_FIRMS", 0)
+    there = _files(_run(study, tmp_path / "there", 150))
+    if len(os.sched_getaffinity(0)) > 1:
+        assert where.read_text() != str(os.getpid())
     assert sorted(there) == sorted(here)
     assert [f for f in here if here[f] != there[f]] == []

@@ -30,6 +30,7 @@ from klastergeo.app.pipeline.counting import lq_column
 from klastergeo.app.pipeline.firm_columns import FirmColumns, LazyFirms, frame_of
 from klastergeo.app.pipeline.firm_scan import FirmScan, point_chunks_of, scan_firms
 from klastergeo.app.pipeline.points import note_pointless, with_points
+from klastergeo.app.pipeline.spread import Forked
 from klastergeo.app.pipeline.study import StudyArea
 from klastergeo.app.pipeline.thinning import note_drawn, thinned_firms
 from klastergeo.errors import DataError
@@ -140,36 +141,40 @@ def profile(
         members = _members(
             firms, store, _member_columns(config), None if store is None else columns
         )
-        with memory_for(
-            "profile",
-            "measuring co-location",
-            "leave co-location out (--no-colocation), or lower [colocation] permutations "
-            f"(now {config.colocation.permutations}), or run it on a machine with more memory",
-        ):
-            located = _colocation(config, firms, notes, store, columns, scan)
+        with memory_for("profile", "measuring the point patterns", _patterns_hint(config)):
+            # they need nothing co-location finds: measured meanwhile, in a process
+            # forked from this one, where a second core is free and they are worth it
+            placed = _sector_firms(config, firms, store, notes, scan)
+            patterns = Forked(
+                _point_patterns,
+                config,
+                placed,
+                members.iloc[has_point(members)] if config.pointpattern.enabled else members,
+                study.polygons,
+                _largest(config, sentra, notes),
+                analysed,
+                inline=not _patterns_beside(config, len(placed)),
+                workers=config.records.workers,
+            )
+        with patterns:  # stopped if co-location fails
+            with memory_for(
+                "profile",
+                "measuring co-location",
+                "leave co-location out (--no-colocation), or lower [colocation] permutations "
+                f"(now {config.colocation.permutations}), or run it on a machine with more "
+                "memory",
+            ):
+                located = _colocation(config, firms, notes, store, columns, scan)
+            with memory_for("profile", "measuring the point patterns", _patterns_hint(config)):
+                measured = patterns.result()
     types = _typology(config, members, sentra, notes.add)
     diagnosed = _with_links(_diagnosis(config, members, sentra), located)
-    with memory_for(
-        "profile",
-        "measuring the point patterns",
-        "leave them out ([pointpattern] enabled = false) or lower [pointpattern] "
-        f"max_firms (now {config.pointpattern.max_firms:,}), or run it on a machine with "
-        "more memory",
-    ):
-        patterns = _point_patterns(
-            config,
-            _sector_firms(config, firms, store, notes, scan),
-            members.iloc[has_point(members)] if config.pointpattern.enabled else members,
-            study.polygons,
-            _largest(config, sentra, notes),
-            analysed,
-        )
     return Profiles(
         concentration=table,
         typology=types,
         diagnosis=diagnosed,
         colocation=located,
-        patterns=patterns,
+        patterns=measured,
     )
 
 
@@ -225,6 +230,32 @@ def profile_counts(
         diagnosis=_diagnosis(config, members, sentra),
         patterns={},
         colocation=None,
+    )
+
+
+#: Firms with a point from which a run measures its point patterns in a forked process
+#: while co-location is measured (fewer take well under a second).
+PATTERNS_BESIDE_FIRMS = 20_000
+
+
+def _patterns_beside(config: RunConfig, placed: int) -> bool:
+    """Whether the point patterns of ``placed`` firms are measured beside co-location
+    (:class:`~.spread.Forked`): both asked for, enough firms, no Dask scheduler (whose
+    client's threads a fork would copy)."""
+    return (
+        config.pointpattern.enabled
+        and config.colocation.enabled
+        and not config.records.scheduler
+        and placed >= PATTERNS_BESIDE_FIRMS
+    )
+
+
+def _patterns_hint(config: RunConfig) -> str:
+    """What to do when the point patterns do not fit in memory."""
+    return (
+        "leave them out ([pointpattern] enabled = false) or lower [pointpattern] "
+        f"max_firms (now {config.pointpattern.max_firms:,}), or run it on a machine with "
+        "more memory"
     )
 
 

@@ -26,18 +26,20 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import pickle
+import warnings
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from klastergeo.errors import ConfigError
 from klastergeo.io.registry import distributed
 from klastergeo.io.registry import firms as firm_store
 from klastergeo.io.registry.firms import FirmStore
 
-__all__ = ["over_blocks"]
+__all__ = ["Forked", "over_blocks"]
 
 logger = logging.getLogger(__name__)
 
@@ -188,3 +190,136 @@ def _on_cluster(
             if progress is not None:
                 progress(b + 1, n)
             yield result
+
+
+class Forked(Generic[T]):
+    """``fn(*args, **kwargs)`` in a process forked from this one, started now (it
+    inherits the arguments, nothing is sent); :meth:`result` waits for it. Work of a step
+    that needs none of what the step does meanwhile (the point patterns beside
+    co-location) so uses the second core. Its log records and warnings are re-issued here
+    when the result is collected, as if it had run here; a process that dies (killed, out
+    of memory) is replaced by the work run here. With ``inline=True``, or where no second
+    process may run (:func:`~klastergeo.io.registry.distributed.forked_processes`),
+    nothing starts and :meth:`result` calls ``fn`` itself.
+
+    Parameters
+    ----------
+    fn
+        The work; its result is pickled back.
+    inline
+        Run ``fn`` here, when :meth:`result` is called.
+    workers
+        Processes this run may use (``records.workers``): fewer than 2 runs inline.
+
+    Examples
+    --------
+    >>> Forked(sum, [1, 2, 3], inline=True).result()
+    6
+    """
+
+    def __init__(
+        self,
+        fn: Callable[..., T],
+        /,
+        *args: Any,
+        inline: bool = False,
+        workers: int = distributed.LOCAL_WORKERS,
+        **kwargs: Any,
+    ) -> None:
+        self._call = (fn, args, kwargs)
+        self._pool: ProcessPoolExecutor | None = None
+        self._future: Future[Any] | None = None
+        if inline or distributed.forked_processes(workers, 2) < 2:
+            return
+        self._token = id(self)
+        _CALLS[self._token] = (fn, args, kwargs)
+        self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+        with distributed.forking():  # the process is forked at the submission
+            self._future = self._pool.submit(_forked_call, self._token)
+
+    def result(self) -> T:
+        """The value of the call; the child's log records and warnings re-issued here,
+        its exception raised here."""
+        fn, args, kwargs = self._call
+        if self._pool is None or self._future is None:
+            return fn(*args, **kwargs)
+        pool, future, self._pool, self._future = self._pool, self._future, None, None
+        try:
+            outcome, value, records, caught = future.result()
+        except BrokenProcessPool as err:
+            logger.warning(
+                "the process computing %s stopped (%s): computed here",
+                getattr(fn, "__name__", "its work"),
+                err,
+            )
+            return fn(*args, **kwargs)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            _CALLS.pop(self._token, None)
+        for record in records:
+            logging.getLogger(record.name).handle(record)
+        for warning in caught:
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+        if outcome == "error":
+            raise value
+        return value
+
+    def cancel(self) -> None:
+        """Stop the child if it still runs (a step that stopped before its result)."""
+        if self._pool is not None:
+            for process in list(getattr(self._pool, "_processes", {}).values()):
+                process.kill()
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = self._future = None
+            _CALLS.pop(self._token, None)
+
+    def __enter__(self) -> Forked[T]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.cancel()
+
+
+#: The calls of :class:`Forked` by token, inherited by the processes forked for them.
+_CALLS: dict[int, tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = {}
+
+
+class _KeptRecords(logging.Handler):
+    """Keeps a forked process's log records to hand them to the process it came from."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        record.msg, record.args = record.getMessage(), None  # arguments may not pickle
+        if record.exc_info:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+            record.exc_info = None
+        self.records.append(record)
+
+
+def _forked_call(token: int) -> tuple[str, Any, list[logging.LogRecord], list[Any]]:
+    """In the forked process: the call's outcome (its value or error), log records and
+    warnings."""
+    fn, args, kwargs = _CALLS[token]
+    kept = _KeptRecords()
+    root = logging.getLogger()
+    level = root.getEffectiveLevel()
+    root.handlers[:] = [kept]  # this process's copies: the run's handlers are not touched
+    root.setLevel(level)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            value, outcome = fn(*args, **kwargs), "ok"
+        except Exception as err:  # raised in the run's process
+            value, outcome = err, "error"
+    shown = [warnings.WarningMessage(w.message, w.category, w.filename, w.lineno) for w in caught]
+    if outcome == "error":
+        try:
+            pickle.dumps(value)
+        except Exception as err:  # an exception that does not pickle: its text does
+            value = RuntimeError(f"{type(value).__name__}: {value} ({err})")
+    return outcome, value, kept.records, shown
