@@ -49,6 +49,7 @@ it exits).
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import resource
@@ -564,6 +565,7 @@ def main() -> None:
     ours_env = dict(env)  # the peer's process gets no hook (its last line is its result)
     if args.by_process:
         hook = Path(tempfile.mkdtemp(prefix="bench-province-hook-"))
+        atexit.register(shutil.rmtree, hook, True)
         (hook / "sitecustomize.py").write_text(_BY_PROCESS)
         ours_env["PYTHONPATH"] = os.pathsep.join(
             p for p in (str(hook), env.get("PYTHONPATH", "")) if p
