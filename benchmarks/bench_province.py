@@ -40,12 +40,16 @@ wall clock, their resident memory (the process and its children) sampled from /p
 
 Run: ``make bench-province`` or
 ``python benchmarks/bench_province.py --rows 74000 --repeat 2 --format parquet``
-(``--only ours`` or ``--only peer``: one side, no ratio).
+(``--only ours`` or ``--only peer``: one side, no ratio; ``--before SRC``: another tree's
+run too, alternately; ``--by-process``: the CPU of klastergeo's run and of each child
+process it starts, the figures' and the workbook's, each printed by the process itself as
+it exits).
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import resource
@@ -63,6 +67,31 @@ if TYPE_CHECKING:  # imported where used: the peer's child process times its own
     import pyarrow as pa
 
 PROVINCE = "33"
+
+#: ``--by-process``: a ``sitecustomize`` put first on the run's path (its children, which
+#: inherit the path, load it too) that prints each process's CPU when it exits; a child
+#: is named by what it imported (matplotlib: the figures; openpyxl: the workbook).
+_BY_PROCESS = """\
+import atexit, os, sys
+
+
+def _cpu_at_exit():
+    times = os.times()
+    child = "klastergeo.app.beside" in " ".join(sys.orig_argv)
+    role = (
+        "run" if not child
+        else "figures child" if "matplotlib" in sys.modules
+        else "workbook child" if "openpyxl" in sys.modules
+        else "child"
+    )
+    print(f"{MARK}\\t{role}\\t{times.user:.2f}\\t{times.system:.2f}\\t{len(sys.modules)}",
+          file=sys.stderr, flush=True)
+
+
+MARK = "[bench-province-cpu]"
+atexit.register(_cpu_at_exit)
+"""
+_MARK = "[bench-province-cpu]"
 
 
 def _watched(command: list[str], log: Path, env: dict[str, str]) -> dict:
@@ -216,6 +245,11 @@ def run_ours(records: Path, work: Path, env: dict[str, str]) -> dict:
     ]
     log = work / "run.log"
     result = _watched(command, log, env)
+    result["processes"] = [  # --by-process: role, user and system CPU, modules
+        line.split("\t")[1:]
+        for line in log.read_text(errors="replace").splitlines()
+        if line.startswith(_MARK)
+    ]
     summary_path = out / "summary.json"
     if result["code"] == 0 and summary_path.exists():
         summary = json.loads(summary_path.read_text())
@@ -397,6 +431,13 @@ def _before_after(before: dict, after: dict, runs: int) -> None:
         print(f"| {step} | {b:.2f} | {a:.2f} |")
     for name, key in (("wall", "wall_s"), ("CPU (process and children)", "cpu_s")):
         print(f"| **{name}** | **{before[key]:.2f}** | **{after[key]:.2f}** |")
+    by_role = [  # --by-process: each process's user + system CPU
+        {role: float(user) + float(system) for role, user, system, _ in r.get("processes", [])}
+        for r in (before, after)
+    ]
+    for role in dict.fromkeys([*by_role[0], *by_role[1]]):
+        b, a = (cpu.get(role, float("nan")) for cpu in by_role)
+        print(f"| CPU of the {role} | {b:.2f} | {a:.2f} |")
 
 
 def _best(results: list[dict]) -> dict:
@@ -419,6 +460,11 @@ def _steps(ours: dict, runs: int) -> None:
     steps = sum(ours["timings"].values())
     print(f"| start and imports (wall - steps) | {ours['wall_s'] - steps:.2f} | |")
     print(f"| **total (wall)** | **{ours['wall_s']:.2f}** | **{ours['peak_mb']:,.0f}** |")
+    if ours.get("processes"):
+        print("\n| process (--by-process) | user CPU s | system CPU s | modules imported |")
+        print("|---|---|---|---|")
+        for role, user, system, modules in ours["processes"]:
+            print(f"| {role} | {user} | {system} | {int(modules):,} |")
 
 
 def _report(ours: dict, theirs: dict, runs: int) -> None:
@@ -502,6 +548,11 @@ def main() -> None:
         type=Path,
         help="another tree's src folder: its klastergeo run too, alternately with this one",
     )
+    parser.add_argument(
+        "--by-process",
+        action="store_true",
+        help="print the CPU of klastergeo's run and of each of its child processes",
+    )
     parser.add_argument("--peer-child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -511,6 +562,14 @@ def main() -> None:
         return
 
     env = {**os.environ, "KLASTERGEO_DATA_DIR": str(boundaries)}
+    ours_env = dict(env)  # the peer's process gets no hook (its last line is its result)
+    if args.by_process:
+        hook = Path(tempfile.mkdtemp(prefix="bench-province-hook-"))
+        atexit.register(shutil.rmtree, hook, True)
+        (hook / "sitecustomize.py").write_text(_BY_PROCESS)
+        ours_env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(hook), env.get("PYTHONPATH", "")) if p
+        )
     print(f"machine: {os.cpu_count()} cores; boundaries {boundaries}")
     folder = registry(args.rows, args.cache, boundaries, args.seed, args.sentra)
     records = folder / f"registry.{args.format}"
@@ -522,7 +581,7 @@ def main() -> None:
             # other jobs on a shared machine show in the load average (1 min) around a run
             load = os.getloadavg()[0]
             if args.before is not None and args.only != "peer":
-                before.append(_run_before(records, work, env, args.before))
+                before.append(_run_before(records, work, ours_env, args.before))
                 print(
                     f"run {i + 1}: before {before[-1]['wall_s']:.1f} s, CPU "
                     f"{before[-1]['cpu_s']:.1f} s (load {load:.2f} before, "
@@ -532,7 +591,7 @@ def main() -> None:
                 shutil.rmtree(work / "run", ignore_errors=True)
                 load = os.getloadavg()[0]
             if args.only != "peer":
-                ours.append(run_ours(records, work, env))
+                ours.append(run_ours(records, work, ours_env))
                 print(
                     f"run {i + 1}: klastergeo {ours[-1]['wall_s']:.1f} s, CPU "
                     f"{ours[-1]['cpu_s']:.1f} s "

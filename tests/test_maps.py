@@ -490,3 +490,27 @@ def test_the_title_writes_the_day_in_the_pages_language() -> None:
 
     box = maps.title_block("Peta", "data.csv", t, messages.date("2026-12-06", "id"))
     assert "6 Desember 2026" in box and "2026-12-06" not in box
+
+
+@pytest.mark.parametrize("titles", [("Layar penuh", "Keluar"), ("Full {{ 7*7 }}", "<b>x</b>")])
+def test_fullscreen_button_is_folium_plugins_fullscreen(titles: tuple[str, str]) -> None:
+    """The map's full-screen button (built without importing ``folium.plugins``) gives
+    the page folium's ``Fullscreen`` plugin gives: the same script, links and options,
+    and the cluster links are its ``MarkerCluster``'s."""
+    import folium
+    from folium.plugins import Fullscreen, MarkerCluster
+
+    pages = []
+    for make in (
+        lambda: Fullscreen(title=titles[0], title_cancel=titles[1]),
+        lambda: maps.fullscreen_button(*titles),
+    ):
+        fmap = folium.Map(location=[-7.0, 110.0], tiles=None, zoom_start=8)
+        make().add_to(fmap)
+        pages.append(maps.stable_ids(fmap, fmap.get_root().render()))
+    assert pages[0] == pages[1]
+    assert "L.control.fullscreen(" in pages[1] and "Control.FullScreen.min.js" in pages[1]
+    assert list(maps._CLUSTER_JS) == MarkerCluster.default_js
+    assert list(maps._CLUSTER_CSS) == MarkerCluster.default_css
+    assert list(maps._FULLSCREEN_JS) == Fullscreen.default_js
+    assert list(maps._FULLSCREEN_CSS) == Fullscreen.default_css
