@@ -96,8 +96,8 @@ STEPS = (
     "models",
     "protect",
     "map",
-    "report",
     "write",
+    "report",
 )
 #: The steps ``klastergeo sentra`` runs (no models, no map).
 SENTRA_STEPS = tuple(s for s in STEPS if s not in ("models", "map"))
