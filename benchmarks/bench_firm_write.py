@@ -1,0 +1,202 @@
+"""The ``write`` step of a national run, and the firms output in it, before and after.
+
+Runs the whole pipeline in this process on a cached national registry
+(``bench_national.py``'s, ``--level desa``) and, at the ``write`` step:
+
+- times each part of the step (validation reports, firms, run tables, layers and
+  workbook, model tables, map, radar charts) and, with ``--profile``, writes a cProfile
+  of the step (``--profile FILE``; ``python -m pstats FILE``);
+- then writes the firms again ``--repeat`` times with each variant, alternately, into
+  scratch folders, from the same store and the same run's columns: ``main`` (the
+  ``firm_output`` module of ``--base``, default ``main``, loaded from git) and ``ours``
+  (this tree's, with ``threads`` 1 and 2); prints the wall time and the peak resident
+  memory above the call's start (sampled every 0.05 s), and checks that every variant
+  gives the same bytes as the run's own ``firms/``.
+
+Run: ``python benchmarks/bench_firm_write.py --rows 2670000 --repeat 3``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import functools
+import hashlib
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _measured(call: Any) -> tuple[float, float]:
+    """Wall seconds of ``call()`` and its peak resident memory above the start (MB)."""
+    base, peak, stop = _rss_mb(), [0.0], threading.Event()
+
+    def watch() -> None:
+        while not stop.wait(0.05):
+            peak[0] = max(peak[0], _rss_mb())
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    start = time.perf_counter()
+    try:
+        call()
+    finally:
+        seconds = time.perf_counter() - start
+        stop.set()
+        watcher.join()
+    return seconds, max(peak[0], _rss_mb()) - base
+
+
+def _digest(folder: Path) -> str:
+    """One digest of every file under ``folder`` (names and bytes)."""
+    total = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        total.update(str(path.relative_to(folder)).encode())
+        total.update(hashlib.sha256(path.read_bytes()).digest())
+    return total.hexdigest()[:16]
+
+
+def _base_module(base: str) -> Any:
+    """``firm_output`` as it is at git revision ``base``, as a module of its own."""
+    text = subprocess.run(
+        ["git", "show", f"{base}:src/klastergeo/app/pipeline/firm_output.py"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    path = Path(tempfile.mkdtemp(prefix="bench-firm-write-base-")) / "firm_output_base.py"
+    path.write_text(text)
+    spec = importlib.util.spec_from_file_location("firm_output_base", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _timed(owner: Any, name: str, times: dict[str, float]) -> None:
+    """Replace ``owner.name`` by a wrapper adding its wall time to ``times[name]``."""
+    original = getattr(owner, name)
+
+    @functools.wraps(original)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            times[name] = times.get(name, 0.0) + time.perf_counter() - start
+
+    setattr(owner, name, wrapper)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=2_670_000)
+    parser.add_argument(
+        "--cache", type=Path, default=Path(tempfile.gettempdir()) / "klastergeo-national"
+    )
+    parser.add_argument("--repeat", type=int, default=0)
+    parser.add_argument("--base", default="main")
+    parser.add_argument("--profile", type=Path, default=None)
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    args = parser.parse_args()
+
+    from klastergeo.app import pipeline
+    from klastergeo.app.config import RunConfig
+    from klastergeo.app.pipeline import firm_output, writer
+    from klastergeo.publish import gis, maps
+
+    boundaries = Path(os.environ["KLASTERGEO_DATA_DIR"]).resolve()
+    work = Path(tempfile.mkdtemp(prefix="bench-firm-write-"))
+    config = RunConfig().with_overrides(
+        {
+            "records.path": str(args.cache / f"n{args.rows}" / "registry.parquet"),
+            "area.level": "desa",
+            "area.boundaries": str(boundaries),
+            "out": str(work / "run"),
+        }
+    )
+    base = _base_module(args.base) if args.repeat else None
+    times: dict[str, float] = {}
+    for owner, name in (
+        (writer, "validation_reports"),
+        (writer, "run_tables"),
+        (gis, "write_layers"),
+        (gis, "write_measure_layers"),
+        (writer, "model_outputs"),
+        (maps, "save_map"),
+        (writer, "radar_charts"),
+        (pipeline, "_layers_and_workbook"),
+    ):
+        _timed(owner, name, times)
+    original_write = firm_output.write_firms
+    original_step = pipeline._write_files
+
+    def write_firms(folder: Path, *a: Any, **kw: Any) -> Path:
+        seconds, peak = _measured(lambda: original_write(folder, *a, **kw))
+        times["write_firms"] = seconds
+        print(f"run's write_firms: {seconds:.1f} s, +{peak:,.0f} MB", flush=True)
+        if not args.repeat:
+            return folder / firm_output.FOLDER
+        want = _digest(folder / firm_output.FOLDER)
+        variants: list[tuple[str, Any]] = [("main", base.write_firms)]
+        variants += [
+            (f"ours threads={t}", functools.partial(original_write, threads=t))
+            for t in args.threads
+        ]
+        for i in range(args.repeat):
+            for label, write in variants:
+                scratch = work / f"v{i}-{label.replace(' ', '_')}"
+                scratch.mkdir()
+                secs, mb = _measured(lambda w=write, s=scratch: w(s, *a, **kw))
+                same = _digest(scratch / firm_output.FOLDER) == want
+                print(
+                    f"  {i} {label}: {secs:.1f} s, +{mb:,.0f} MB, same bytes: {same}",
+                    flush=True,
+                )
+                shutil.rmtree(scratch)
+        return folder / firm_output.FOLDER
+
+    def step(*a: Any, **kw: Any) -> None:
+        profiler = cProfile.Profile() if args.profile else None
+        start = time.perf_counter()
+        if profiler is not None:
+            profiler.enable()
+        try:
+            original_step(*a, **kw)
+        finally:
+            if profiler is not None:
+                profiler.disable()
+                profiler.dump_stats(args.profile)
+            times["_write_files"] = time.perf_counter() - start
+
+    firm_output.write_firms = write_firms
+    pipeline._write_files = step
+    start = time.perf_counter()
+    try:
+        pipeline.run(config)
+    finally:
+        print(f"run: {time.perf_counter() - start:.1f} s (load {os.getloadavg()})")
+        for name, seconds in times.items():
+            print(f"  {name}: {seconds:.1f} s")
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
