@@ -13,6 +13,10 @@ Runs the whole pipeline in this process on a cached national registry
   memory above the call's start (sampled every 0.05 s), and checks that every variant
   gives the same bytes as the run's own ``firms/``.
 
+``--save DIR`` keeps what the firms output was written from (the store's parts, the
+run's columns and models, pickled) and ``--load DIR`` writes the variants from it again
+without running the pipeline.
+
 Run: ``python benchmarks/bench_firm_write.py --rows 2670000 --repeat 3``.
 """
 
@@ -105,6 +109,64 @@ def _timed(owner: Any, name: str, times: dict[str, float]) -> None:
     setattr(owner, name, wrapper)
 
 
+def _variants(
+    args: Any, base: Any, ours: Any, work: Path, want: str, a: Any, kw: dict[str, Any]
+) -> None:
+    """Write the firms with each variant, alternately, ``args.repeat`` times."""
+    variants: list[tuple[str, Any]] = [("main", base.write_firms)]
+    variants += [(f"ours threads={t}", functools.partial(ours, threads=t)) for t in args.threads]
+    for i in range(args.repeat):
+        for label, write in variants:
+            scratch = work / f"v{i}-{label.replace(' ', '_')}"
+            scratch.mkdir()
+            secs, mb = _measured(lambda w=write, s=scratch: w(s, *a, **kw))
+            same = _digest(scratch / "firms") == want
+            print(
+                f"  {i} {label}: {secs:.1f} s, +{mb:,.0f} MB, same bytes: {same} "
+                f"(load {os.getloadavg()[0]:.1f})",
+                flush=True,
+            )
+            shutil.rmtree(scratch)
+
+
+def _save(folder: Path, written: Path, a: Any, kw: dict[str, Any]) -> None:
+    """Keep the store's parts, the arguments (pickled) and the digest of ``written``."""
+    import cloudpickle
+
+    folder.mkdir(parents=True, exist_ok=True)
+    store = a[0]
+    parts = [Path(p) for p in store.validation.parts]
+    for i, part in enumerate(parts):
+        shutil.copyfile(part, folder / f"part-{i}.parquet")
+    options = {k: v for k, v in kw.items() if k != "progress"}
+    with (folder / "inputs.pkl").open("wb") as handle:
+        cloudpickle.dump({"args": a, "kwargs": options, "parts": parts}, handle)
+    (folder / "digest").write_text(_digest(written))
+    print(f"saved the firms output's inputs in {folder}", flush=True)
+
+
+def _from_saved(args: Any) -> None:
+    """The variants from what ``--save`` kept (the parts put back where they were)."""
+    import pickle
+
+    from klastergeo.app.pipeline import firm_output
+
+    with (args.load / "inputs.pkl").open("rb") as handle:
+        saved = pickle.load(handle)
+    for i, part in enumerate(saved["parts"]):
+        part.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(args.load / f"part-{i}.parquet", part)
+    work = Path(tempfile.mkdtemp(prefix="bench-firm-write-"))
+    try:
+        base = _base_module(args.base)
+        want = (args.load / "digest").read_text()
+        _variants(args, base, firm_output.write_firms, work, want, saved["args"], saved["kwargs"])
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        for part in saved["parts"]:
+            part.unlink(missing_ok=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=2_670_000)
@@ -115,7 +177,11 @@ def main() -> None:
     parser.add_argument("--base", default="main")
     parser.add_argument("--profile", type=Path, default=None)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--save", type=Path, default=None)
+    parser.add_argument("--load", type=Path, default=None)
     args = parser.parse_args()
+    if args.load is not None:
+        return _from_saved(args)
 
     from klastergeo.app import pipeline
     from klastergeo.app.config import RunConfig
@@ -152,25 +218,10 @@ def main() -> None:
         seconds, peak = _measured(lambda: original_write(folder, *a, **kw))
         times["write_firms"] = seconds
         print(f"run's write_firms: {seconds:.1f} s, +{peak:,.0f} MB", flush=True)
-        if not args.repeat:
-            return folder / firm_output.FOLDER
-        want = _digest(folder / firm_output.FOLDER)
-        variants: list[tuple[str, Any]] = [("main", base.write_firms)]
-        variants += [
-            (f"ours threads={t}", functools.partial(original_write, threads=t))
-            for t in args.threads
-        ]
-        for i in range(args.repeat):
-            for label, write in variants:
-                scratch = work / f"v{i}-{label.replace(' ', '_')}"
-                scratch.mkdir()
-                secs, mb = _measured(lambda w=write, s=scratch: w(s, *a, **kw))
-                same = _digest(scratch / firm_output.FOLDER) == want
-                print(
-                    f"  {i} {label}: {secs:.1f} s, +{mb:,.0f} MB, same bytes: {same}",
-                    flush=True,
-                )
-                shutil.rmtree(scratch)
+        if args.save is not None:
+            _save(args.save, folder / firm_output.FOLDER, a, kw)
+        if args.repeat:
+            _variants(args, base, original_write, work, _digest(folder / firm_output.FOLDER), a, kw)
         return folder / firm_output.FOLDER
 
     def step(*a: Any, **kw: Any) -> None:

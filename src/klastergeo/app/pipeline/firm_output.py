@@ -132,6 +132,10 @@ class _Province:
             rest = joined.slice(ROW_GROUP)
             self.buffer, self.rows = [rest], rest.num_rows
 
+    def take(self, table: pa.Table, rows: NDArray[np.intp] | None) -> None:
+        """Add the rows of ``table`` at ``rows`` (None: all)."""
+        self.add(_taken(table, rows))
+
     def close(self, *, rest: bool = True) -> None:
         """Write the last (partial) row group unless ``rest`` is False, and close."""
         try:
@@ -147,9 +151,10 @@ class _Files:
     is completed (Arrow encodes and compresses without holding Python's lock).
 
     A block's partitions are handed over together and run at once, each on one thread
-    (a file is only ever written by one thread at a time); the next block's are handed
-    over once the last block's are written (:meth:`wait`), so the rows of a file keep
-    their order and at most one block is written while the next is completed. With
+    (a file is only ever written by one thread at a time), its rows taken from the
+    block there (Arrow's ``take`` too runs without the lock); the next block is handed
+    over once the last is written (:meth:`wait`), so the rows of a file keep their
+    order and at most one block is written while the next is completed. With
     ``threads=0`` everything is written here, in order.
     """
 
@@ -161,17 +166,21 @@ class _Files:
         )
         self.pending: list[Future[None]] = []
 
-    def add(self, parts: Iterator[tuple[str, pa.Table]]) -> None:
-        """Hand over a block's partitions (after the last block's are written)."""
+    def add(self, table: pa.Table, keys: pa.Array) -> None:
+        """Hand over a block and each row's partition (after the last block is
+        written); each partition's rows are taken from it on the thread that writes
+        them (:func:`_by_province`)."""
+        parts = _partitions(keys)
         self.wait()
         for key, rows in parts:
             if key not in self.provinces:
                 name = f"province={key}" if self.by_province else "."
                 self.provinces[key] = _Province(self.target / name / "part-0.parquet", self.schema)
+            province = self.provinces[key]
             if self.pool is None:
-                self.provinces[key].add(rows)
+                province.add(_taken(table, rows))
             else:
-                self.pending.append(self.pool.submit(self.provinces[key].add, rows))
+                self.pending.append(self.pool.submit(province.take, table, rows))
 
     def wait(self) -> None:
         """Wait until every partition handed over is written; a thread's error is raised
@@ -298,7 +307,7 @@ def write_firms(
                 table = table.cast(files.schema)
                 if gpkg:
                     nul += _append_gpkg(folder / GPKG, table, first=start == 0, ours=ours)
-                files.add(_by_province(table, _province_keys(table, by_province)))
+                files.add(table, _province_keys(table, by_province))
                 if progress is not None and start:  # the last block is written
                     progress(done, total)
                 done = start + table.num_rows
@@ -490,22 +499,34 @@ def _schema(store: FirmStore, first: pa.Table) -> pa.Schema:
 
 def _by_province(table: pa.Table, keys: pa.Array) -> Iterator[tuple[str, pa.Table]]:
     """The rows of ``table`` of each partition ``keys`` name, in the order of the keys
-    and, within one, of the table: one stable sort, then each partition's rows taken
+    and, within one, of the table (:func:`_partitions`), each partition's rows taken
     into a table of their own (not a slice, which would keep the whole block alive in a
-    province's buffer), not a pass over the table per partition."""
+    province's buffer)."""
+    for key, rows in _partitions(keys):
+        yield key, _taken(table, rows)
+
+
+def _partitions(keys: pa.Array) -> list[tuple[str, NDArray[np.intp] | None]]:
+    """Each partition ``keys`` name, in key order, with the positions of its rows in
+    order (None: every row): one stable sort, not a pass over the keys per partition."""
     encoded = pc.dictionary_encode(keys)
     names = encoded.dictionary.to_pylist()
     codes = encoded.indices.to_numpy(zero_copy_only=False)
     if len(names) == 1:
-        yield names[0], table
-        return
+        return [(names[0], None)]
     rank = np.argsort(np.argsort(np.asarray(names, dtype=object)))  # codes by key order
     order = np.argsort(rank[codes], kind="stable")
     sizes = np.bincount(rank[codes], minlength=len(names))
-    start = 0
-    for key, size in zip(sorted(names), sizes, strict=True):
-        yield key, table.take(pa.array(order[start : start + int(size)]))
-        start += int(size)
+    ends = np.cumsum(sizes)
+    return [
+        (key, order[end - size : end])
+        for key, size, end in zip(sorted(names), sizes.tolist(), ends.tolist(), strict=True)
+    ]
+
+
+def _taken(table: pa.Table, rows: NDArray[np.intp] | None) -> pa.Table:
+    """The rows of ``table`` at ``rows`` (None: the table)."""
+    return table if rows is None else table.take(pa.array(rows))
 
 
 def _province_keys(table: pa.Table, by_province: bool) -> pa.Array:
