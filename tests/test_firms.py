@@ -393,3 +393,36 @@ def test_an_error_of_a_writing_thread_is_raised_with_its_class(
             assert raised.value.errno == errno.ENOSPC
             assert raised.value.filename == str(tmp_path / "OSError" / "firms")
         assert closed == [True, True]  # both provinces' files, none left open
+
+
+def test_a_full_disk_met_by_a_writing_thread_leaves_no_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run whose firms' file meets a full disk on a writing thread stops with the
+    full-disk exit (2) and message, and leaves no output folder."""
+    import errno
+    import threading
+
+    from typer.testing import CliRunner
+
+    from klastergeo.app.cli import app
+
+    registry = custom_study(tmp_path, (6, 6), {"r2c2": 30}, background={"10": 3}, seed=2)
+    registry.to_csv(tmp_path / "firms.csv", index=False)
+    threads: list[str] = []
+
+    def full(self: firm_output._Province, table: pa.Table) -> None:
+        threads.append(threading.current_thread().name)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(firm_output._Province, "add", full)
+    out = tmp_path / "out"
+    arguments = ["--permutations", "99", "--tiles", "none", "--batch-size", "100", "--lang", "en"]
+    result = CliRunner().invoke(
+        app, lattice_args("run", tmp_path, out, *arguments), catch_exceptions=False
+    )
+    assert threads and "MainThread" not in threads
+    assert result.exit_code == 2, result.output
+    assert "free some disk space" in result.output
+    assert str(out / "firms") in result.output.replace("\n", "")
+    assert not out.exists()
