@@ -6,10 +6,12 @@ each block gets the columns the run added (``sentra_id``, ``in_sentra``; for H3 
 cell as ``area_code`` and the administrative ``admin_code``), the models' ``p_*``
 predicted for that block from its own predictors, and point geometry (here, or on Dask's
 workers with a scheduler, :func:`~.spread.over_blocks`); here it is split by province and
-appended to that province's file in row groups of :data:`ROW_GROUP` firms. Memory is
-set by a few blocks and the row groups, not by the number of firms; firms keep the
-registry's order within a province, and the files are the same bytes wherever the
-blocks ran.
+appended to that province's file in row groups of :data:`ROW_GROUP` firms, on
+:data:`THREADS` threads while the next block is completed (Arrow takes, encodes and
+compresses the rows without Python's lock, so the write uses both cores of a small
+machine). Memory is set by two blocks and the row groups, not by the number of firms;
+firms keep the registry's order within a province, and the files are the same bytes
+wherever the blocks ran and however many threads wrote them.
 
 ``geopandas.read_parquet("firms")`` (or ``pyarrow.dataset``, DuckDB, QGIS with GDAL
 3.8+) reads the folder as one table, with the province as a partition column, and a
