@@ -160,7 +160,7 @@ class _Files:
     ``threads=0`` everything is written here, in order.
     """
 
-    def __init__(self, target: Path, schema: pa.Schema, *, by_province: bool, threads: int):
+    def __init__(self, target: Path, schema: pa.Schema, by_province: bool, threads: int):
         self.target, self.schema, self.by_province = target, schema, by_province
         self.provinces: dict[str, _Province] = {}
         self.pool = (
@@ -284,8 +284,8 @@ def write_firms(
         the write step faster (57-58 s at 26.7 M firms either way).
     threads
         Threads that write the files (:data:`THREADS`) while the next block is
-        completed here; 0 writes them here, between the blocks. The files are the same
-        bytes either way.
+        completed here; 0 writes them here, between the blocks (as with forked
+        processes, ``workers`` other than 1). The files are the same bytes either way.
 
     Returns
     -------
@@ -294,6 +294,8 @@ def write_firms(
     """
     target = folder / FOLDER
     target.mkdir()
+    if not scheduler and workers != 1:
+        threads = 0  # no thread of ours holds a lock while the blocks' processes are forked
     files: _Files | None = None
     total = len(store)
     nul = 0  # texts whose NUL characters firms.gpkg holds as escapes
@@ -304,8 +306,7 @@ def write_firms(
         try:
             for start, table, ours in _completed(store, added, predict, scheduler, workers):
                 if files is None:
-                    schema = _schema(store, table)
-                    files = _Files(target, schema, by_province=by_province, threads=threads)
+                    files = _Files(target, _schema(store, table), by_province, threads)
                 table = table.cast(files.schema)
                 if gpkg:
                     nul += _append_gpkg(folder / GPKG, table, first=start == 0, ours=ours)
