@@ -134,10 +134,6 @@ class _Province:
             rest = joined.slice(ROW_GROUP)
             self.buffer, self.rows = [rest], rest.num_rows
 
-    def take(self, table: pa.Table, rows: NDArray[np.intp] | None) -> None:
-        """Add the rows of ``table`` at ``rows`` (None: all)."""
-        self.add(_taken(table, rows))
-
     def close(self, *, rest: bool = True) -> None:
         """Write the last (partial) row group unless ``rest`` is False, and close."""
         try:
@@ -152,11 +148,11 @@ class _Files:
     """The files of the partitions, written on ``threads`` threads while the next block
     is completed (Arrow encodes and compresses without holding Python's lock).
 
-    A block's partitions are handed over together and run at once, each on one thread
-    (a file is only ever written by one thread at a time), its rows taken from the
-    block there (Arrow's ``take`` too runs without the lock); the next block is handed
-    over once the last is written (:meth:`wait`), so the rows of a file keep their
-    order and at most one block is written while the next is completed. With
+    A block's partitions are handed over together, their rows taken from the block on
+    the threads (Arrow's ``take`` too runs without the lock), then written, each on one
+    thread (a file is only ever written by one thread at a time); the next block is
+    handed over once the last is written (:meth:`wait`), so the rows of a file keep
+    their order and at most one block is written while the next is completed. With
     ``threads=0`` everything is written here, in order.
     """
 
@@ -170,19 +166,25 @@ class _Files:
 
     def add(self, table: pa.Table, keys: pa.Array) -> None:
         """Hand over a block and each row's partition (after the last block is
-        written); each partition's rows are taken from it on the thread that writes
-        them (:func:`_by_province`)."""
+        written). Every partition's rows are taken from the block first (Arrow's
+        ``take``, a task each, all queued before any write: the block is let go of
+        early), then each partition is written, both on the threads."""
+        if self.pool is None:
+            for key, piece in _by_province(table, keys):
+                self._province(key).add(piece)
+            return
         parts = _partitions(keys)
         self.wait()
-        for key, rows in parts:
-            if key not in self.provinces:
-                name = f"province={key}" if self.by_province else "."
-                self.provinces[key] = _Province(self.target / name / "part-0.parquet", self.schema)
-            province = self.provinces[key]
-            if self.pool is None:
-                province.add(_taken(table, rows))
-            else:
-                self.pending.append(self.pool.submit(province.take, table, rows))
+        taken = [self.pool.submit(_taken, table, rows) for _, rows in parts]
+        for (key, _), piece in zip(parts, taken, strict=True):
+            self.pending.append(self.pool.submit(_add_taken, self._province(key), piece))
+
+    def _province(self, key: str) -> _Province:
+        """The file of partition ``key`` (opened here at its first rows)."""
+        if key not in self.provinces:
+            name = f"province={key}" if self.by_province else "."
+            self.provinces[key] = _Province(self.target / name / "part-0.parquet", self.schema)
+        return self.provinces[key]
 
     def wait(self) -> None:
         """Wait until every partition handed over is written; a thread's error is raised
@@ -214,6 +216,12 @@ class _Files:
         first = next((e for e in [*errors, *(f.exception() for f in closing)] if e), None)
         if first is not None and not failed:
             raise first
+
+
+def _add_taken(province: _Province, piece: Future[pa.Table]) -> None:
+    """Add a partition's rows to its file once taken (a task queued after every
+    partition's ``take``, so its ``take`` has started on the other thread or is done)."""
+    province.add(piece.result())
 
 
 def _done(call: Callable[..., None], **kwargs: bool) -> Future[None]:
