@@ -148,12 +148,12 @@ class _Files:
     """The files of the partitions, written on ``threads`` threads while the next block
     is completed (Arrow encodes and compresses without holding Python's lock).
 
-    A block's partitions are handed over together, their rows taken from the block on
-    the threads (Arrow's ``take`` too runs without the lock), then written, each on one
-    thread (a file is only ever written by one thread at a time); the next block is
-    handed over once the last is written (:meth:`wait`), so the rows of a file keep
-    their order and at most one block is written while the next is completed. With
-    ``threads=0`` everything is written here, in order.
+    A block's partitions, their rows taken from the block here, are handed over
+    together and written at once, each on one thread (a file is only ever written by
+    one thread at a time); the next block is handed over once the last is written
+    (:meth:`wait`), so the rows of a file keep their order and at most one block is
+    written while the next is completed. With ``threads=0`` everything is written
+    here, in order.
     """
 
     def __init__(self, target: Path, schema: pa.Schema, by_province: bool, threads: int):
@@ -166,18 +166,16 @@ class _Files:
 
     def add(self, table: pa.Table, keys: pa.Array) -> None:
         """Hand over a block and each row's partition (after the last block is
-        written). Every partition's rows are taken from the block first (Arrow's
-        ``take``, a task each, all queued before any write: the block is let go of
-        early), then each partition is written, both on the threads."""
+        written): every partition's rows are taken from the block here (Arrow's
+        ``take``; the block is not held after it), then written on the threads."""
+        parts = _by_province(table, keys)
         if self.pool is None:
-            for key, piece in _by_province(table, keys):
+            for key, piece in parts:
                 self._province(key).add(piece)
             return
-        parts = _partitions(keys)
         self.wait()
-        taken = [self.pool.submit(_taken, table, rows) for _, rows in parts]
-        for (key, _), piece in zip(parts, taken, strict=True):
-            self.pending.append(self.pool.submit(_add_taken, self._province(key), piece))
+        for key, piece in parts:
+            self.pending.append(self.pool.submit(self._province(key).add, piece))
 
     def _province(self, key: str) -> _Province:
         """The file of partition ``key`` (opened here at its first rows)."""
@@ -216,12 +214,6 @@ class _Files:
         first = next((e for e in [*errors, *(f.exception() for f in closing)] if e), None)
         if first is not None and not failed:
             raise first
-
-
-def _add_taken(province: _Province, piece: Future[pa.Table]) -> None:
-    """Add a partition's rows to its file once taken (a task queued after every
-    partition's ``take``, so its ``take`` has started on the other thread or is done)."""
-    province.add(piece.result())
 
 
 def _done(call: Callable[..., None], **kwargs: bool) -> Future[None]:
