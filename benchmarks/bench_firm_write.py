@@ -96,6 +96,7 @@ def _base_module(base: str) -> Any:
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    shutil.rmtree(path.parent)  # loaded: the copy is not needed any more
     return module
 
 
