@@ -296,3 +296,133 @@ def test_a_province_of_a_block_holds_its_rows_only():
     assert got["33"]["row"].to_pylist() == list(range(0, n, 100))  # file order kept
     assert got["34"].num_rows == n - n // 100
     assert got["33"].get_total_buffer_size() < table.get_total_buffer_size() / 20
+
+
+def _many_blocks(
+    validated, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threads: int, name: str
+) -> tuple[Path, list[tuple[int, int]]]:
+    """The firms of the registry validated in parts of 64, written in blocks of 100
+    (seven) and row groups of 50 with ``threads`` writing threads."""
+    from klastergeo.io.registry import firms as firm_store
+
+    monkeypatch.setattr(firm_output, "ROW_GROUP", 50)
+    monkeypatch.setattr(firm_store, "BLOCK", 100)
+    store = FirmStore(validated[64])
+    n = len(store)
+    added = pd.DataFrame(
+        {"sentra_id": pd.Categorical(np.where(np.arange(n) % 5 == 0, "31-01", None))}
+    )
+    out = tmp_path / name
+    out.mkdir()
+    seen: list[tuple[int, int]] = []
+    firm_output.write_firms(
+        out, store, added, progress=lambda d, t: seen.append((d, t)), threads=threads
+    )
+    return out, seen
+
+
+def test_writing_threads_give_the_same_bytes_as_writing_here(
+    validated, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The files are written on threads while the next block is completed: the same
+    bytes as written here between the blocks (0 threads), for 1, 2 and 3 threads; the
+    threads did write them; the progress counts every firm once, in order."""
+    import threading
+
+    where: list[str] = []
+    add = firm_output._Province.add
+
+    def noted(self: object, table: pa.Table) -> None:
+        where.append(threading.current_thread().name)
+        add(self, table)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(firm_output._Province, "add", noted)
+    files = {}
+    for threads in (0, 1, 2, 3):
+        where.clear()
+        out, seen = _many_blocks(validated, tmp_path, monkeypatch, threads, f"t{threads}")
+        n = seen[-1][1]
+        assert [d for d, _ in seen] == [*range(100, n, 100), n]
+        assert (set(where) == {"MainThread"}) == (threads == 0)
+        files[threads] = {
+            p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*.parquet"))
+        }
+    assert len(files[0]) == 2 and sum(pq.read_metadata(out / f).num_rows for f in files[3]) == n
+    assert files[0] == files[1] == files[2] == files[3]
+
+
+def test_an_error_of_a_writing_thread_is_raised_with_its_class(
+    validated, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk met by a writing thread is the run's ``OSError`` naming the folder,
+    raised once every file is closed; a bug there stays its own class."""
+    import errno
+    import threading
+
+    add = firm_output._Province.add
+    calls: list[int] = []
+
+    def failing(error: Exception):
+        def add_or_fail(self: object, table: pa.Table) -> None:
+            calls.append(1)
+            if len(calls) == 5 and threading.current_thread().name != "MainThread":
+                raise error
+            add(self, table)  # type: ignore[arg-type]
+
+        return add_or_fail
+
+    closed: list[bool] = []
+    close = firm_output._Province.close
+
+    def noted_close(self: firm_output._Province, *, rest: bool = True) -> None:
+        close(self, rest=rest)
+        closed.append(not self.writer.is_open)
+
+    monkeypatch.setattr(firm_output._Province, "close", noted_close)
+    for error, kind in (
+        (OSError(errno.ENOSPC, "No space left on device"), OSError),
+        (ValueError("a bug"), ValueError),
+    ):
+        calls.clear()
+        closed.clear()
+        monkeypatch.setattr(firm_output._Province, "add", failing(error))
+        with pytest.raises(kind) as raised:
+            _many_blocks(validated, tmp_path, monkeypatch, 2, f"{kind.__name__}")
+        assert raised.value.args[-1] == error.args[-1]
+        if kind is OSError:
+            assert raised.value.errno == errno.ENOSPC
+            assert raised.value.filename == str(tmp_path / "OSError" / "firms")
+        assert closed == [True, True]  # both provinces' files, none left open
+
+
+def test_a_full_disk_met_by_a_writing_thread_leaves_no_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run whose firms' file meets a full disk on a writing thread stops with the
+    full-disk exit (2) and message, and leaves no output folder."""
+    import errno
+    import threading
+
+    from typer.testing import CliRunner
+
+    from klastergeo.app.cli import app
+
+    registry = custom_study(tmp_path, (6, 6), {"r2c2": 30}, background={"10": 3}, seed=2)
+    registry.to_csv(tmp_path / "firms.csv", index=False)
+    threads: list[str] = []
+
+    def full(self: firm_output._Province, table: pa.Table) -> None:
+        threads.append(threading.current_thread().name)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(firm_output._Province, "add", full)
+    out = tmp_path / "out"
+    arguments = ["--permutations", "99", "--tiles", "none", "--batch-size", "100", "--lang", "en"]
+    result = CliRunner().invoke(
+        app, lattice_args("run", tmp_path, out, *arguments), catch_exceptions=False
+    )
+    assert threads and "MainThread" not in threads
+    assert result.exit_code == 2, result.output
+    assert "free some disk space" in result.output
+    assert str(out / "firms") in result.output.replace("\n", "")
+    assert not out.exists()

@@ -6,10 +6,12 @@ each block gets the columns the run added (``sentra_id``, ``in_sentra``; for H3 
 cell as ``area_code`` and the administrative ``admin_code``), the models' ``p_*``
 predicted for that block from its own predictors, and point geometry (here, or on Dask's
 workers with a scheduler, :func:`~.spread.over_blocks`); here it is split by province and
-appended to that province's file in row groups of :data:`ROW_GROUP` firms. Memory is
-set by a few blocks and the row groups, not by the number of firms; firms keep the
-registry's order within a province, and the files are the same bytes wherever the
-blocks ran.
+appended to that province's file in row groups of :data:`ROW_GROUP` firms, on
+:data:`THREADS` threads while the next block is completed (Arrow takes, encodes and
+compresses the rows without Python's lock, so the write uses both cores of a small
+machine). Memory is set by two blocks and the row groups, not by the number of firms;
+firms keep the registry's order within a province, and the files are the same bytes
+wherever the blocks ran and however many threads wrote them.
 
 ``geopandas.read_parquet("firms")`` (or ``pyarrow.dataset``, DuckDB, QGIS with GDAL
 3.8+) reads the folder as one table, with the province as a partition column, and a
@@ -21,6 +23,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import datetime
 from pathlib import Path
 
@@ -55,6 +58,9 @@ FOLDER = "firms"
 GPKG = "firms.gpkg"
 #: Firms per Parquet row group (the unit a reader filters and decompresses).
 ROW_GROUP = 131_072
+#: Threads that encode, compress and write the files of the firms while the next block
+#: is completed (:func:`write_firms`).
+THREADS = 2
 
 
 def point_wkb(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> pa.BinaryArray:
@@ -128,10 +134,98 @@ class _Province:
             rest = joined.slice(ROW_GROUP)
             self.buffer, self.rows = [rest], rest.num_rows
 
-    def close(self) -> None:
-        if self.rows:
-            self.writer.write_table(pa.concat_tables(self.buffer), row_group_size=ROW_GROUP)
-        self.writer.close()
+    def close(self, *, rest: bool = True) -> None:
+        """Write the last (partial) row group unless ``rest`` is False, and close."""
+        try:
+            if self.rows and rest:
+                self.writer.write_table(pa.concat_tables(self.buffer), row_group_size=ROW_GROUP)
+        finally:
+            self.buffer, self.rows = [], 0
+            self.writer.close()
+
+
+class _Files:
+    """The files of the partitions, written on ``threads`` threads while the next block
+    is completed (Arrow encodes and compresses without holding Python's lock).
+
+    A block's partitions, their rows taken from the block here, are handed over
+    together and written at once, each on one thread (a file is only ever written by
+    one thread at a time); the next block is handed over once the last is written
+    (:meth:`wait`), so the rows of a file keep their order and at most one block is
+    written while the next is completed. With ``threads=0`` everything is written
+    here, in order.
+    """
+
+    def __init__(self, target: Path, schema: pa.Schema, by_province: bool, threads: int):
+        self.target, self.schema, self.by_province = target, schema, by_province
+        self.provinces: dict[str, _Province] = {}
+        self.pool = (
+            ThreadPoolExecutor(threads, thread_name_prefix="klastergeo-firms") if threads else None
+        )
+        self.pending: list[Future[None]] = []
+
+    def add(self, table: pa.Table, keys: pa.Array) -> None:
+        """Hand over a block and each row's partition (after the last block is
+        written): every partition's rows are taken from the block here (Arrow's
+        ``take``; the block is not held after it), then written on the threads."""
+        parts = _by_province(table, keys)
+        if self.pool is None:
+            for key, piece in parts:
+                self._province(key).add(piece)
+            return
+        self.wait()
+        for key, piece in parts:
+            self.pending.append(self.pool.submit(self._province(key).add, piece))
+
+    def _province(self, key: str) -> _Province:
+        """The file of partition ``key`` (opened here at its first rows)."""
+        if key not in self.provinces:
+            name = f"province={key}" if self.by_province else "."
+            self.provinces[key] = _Province(self.target / name / "part-0.parquet", self.schema)
+        return self.provinces[key]
+
+    def wait(self) -> None:
+        """Wait until every partition handed over is written; a thread's error is raised
+        here (the first, in the order handed over)."""
+        pending, self.pending = self.pending, []
+        wait(pending)
+        for future in pending:
+            future.result()
+
+    def close(self, *, failed: bool) -> None:
+        """Write every file's last row group and close it; the first error of a thread
+        is raised here. After an error (``failed``, or of a thread) the files are only
+        closed, and nothing is raised over the caller's error."""
+        pending, self.pending = self.pending, []
+        wait(pending)
+        errors = [f.exception() for f in pending]
+        rest = not (failed or any(errors))
+        try:
+            closing = [
+                self.pool.submit(p.close, rest=rest)
+                if self.pool is not None
+                else _done(p.close, rest=rest)
+                for p in self.provinces.values()
+            ]
+            wait(closing)
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown(wait=True, cancel_futures=True)
+        first = next((e for e in [*errors, *(f.exception() for f in closing)] if e), None)
+        if first is not None and not failed:
+            raise first
+
+
+def _done(call: Callable[..., None], **kwargs: bool) -> Future[None]:
+    """``call(**kwargs)`` run now, as a finished future (its error held, not raised)."""
+    future: Future[None] = Future()
+    try:
+        call(**kwargs)
+    except Exception as err:
+        future.set_exception(err)
+    else:
+        future.set_result(None)
+    return future
 
 
 def write_firms(
@@ -146,6 +240,7 @@ def write_firms(
     predict: Callable[[int, pa.Table], dict[str, NDArray[np.float64]]] | None = None,
     scheduler: str = "",
     workers: int | None = 1,
+    threads: int = THREADS,
 ) -> Path:
     """Write every firm with the run's columns into ``folder / "firms"`` (and, when
     asked, into ``folder / "firms.gpkg"``, layer ``firms``, in the same pass).
@@ -187,6 +282,10 @@ def write_firms(
         ``records.workers``' default). One by default: a completed block of a million
         firms is a table of about 200 MB to send back, and two processes did not make
         the write step faster (57-58 s at 26.7 M firms either way).
+    threads
+        Threads that write the files (:data:`THREADS`) while the next block is
+        completed here; 0 writes them here, between the blocks (as with forked
+        processes, ``workers`` other than 1). The files are the same bytes either way.
 
     Returns
     -------
@@ -195,34 +294,39 @@ def write_firms(
     """
     target = folder / FOLDER
     target.mkdir()
-    schema: pa.Schema | None = None
-    provinces: dict[str, _Province] = {}
+    if not scheduler and workers != 1:
+        threads = 0  # no thread of ours holds a lock while the blocks' processes are forked
+    files: _Files | None = None
     total = len(store)
     nul = 0  # texts whose NUL characters firms.gpkg holds as escapes
+    done = 0  # firms handed over in the blocks before the last
     # a full disk: Arrow's error names no file, so the folder is named
     with writing(target), fixed_gdal_time(created if gpkg else None):
+        failed = True
         try:
             for start, table, ours in _completed(store, added, predict, scheduler, workers):
-                if schema is None:
-                    schema = _schema(store, table)
-                table = table.cast(schema)
+                if files is None:
+                    files = _Files(target, _schema(store, table), by_province, threads)
+                table = table.cast(files.schema)
                 if gpkg:
                     nul += _append_gpkg(folder / GPKG, table, first=start == 0, ours=ours)
-                for key, rows in _by_province(table, _province_keys(table, by_province)):
-                    if key not in provinces:
-                        name = f"province={key}" if by_province else "."
-                        provinces[key] = _Province(target / name / "part-0.parquet", schema)
-                    provinces[key].add(rows)
-                if progress is not None:
-                    progress(start + table.num_rows, total)
+                files.add(table, _province_keys(table, by_province))
+                if progress is not None and start:  # the last block is written
+                    progress(done, total)
+                done = start + table.num_rows
+                del table  # only its partitions, being written, while the next is completed
+            failed = False
         finally:
-            for province in provinces.values():
-                province.close()
+            if files is not None:
+                files.close(failed=failed)
+    if progress is not None:
+        progress(done, total)
+    provinces = len(files.provinces) if files is not None else 0
     if nul:
         note_nul(GPKG, nul)
     if gpkg and not total:
         logger.warning("firms.gpkg: no firm was kept, so there is no layer to write")
-    logger.info("firms: %d written in %d file(s)", total, len(provinces))
+    logger.info("firms: %d written in %d file(s)", total, provinces)
     return target
 
 
@@ -251,8 +355,10 @@ def _completed(
         workers=workers,
         kwargs={"added": added, "predict": predict},
     ):
+        n = table.num_rows
         yield start, table, ours
-        start += table.num_rows
+        del table  # not held while the next block is completed
+        start += n
 
 
 def completed_block(
@@ -396,22 +502,34 @@ def _schema(store: FirmStore, first: pa.Table) -> pa.Schema:
 
 def _by_province(table: pa.Table, keys: pa.Array) -> Iterator[tuple[str, pa.Table]]:
     """The rows of ``table`` of each partition ``keys`` name, in the order of the keys
-    and, within one, of the table: one stable sort, then each partition's rows taken
+    and, within one, of the table (:func:`_partitions`), each partition's rows taken
     into a table of their own (not a slice, which would keep the whole block alive in a
-    province's buffer), not a pass over the table per partition."""
+    province's buffer)."""
+    for key, rows in _partitions(keys):
+        yield key, _taken(table, rows)
+
+
+def _partitions(keys: pa.Array) -> list[tuple[str, NDArray[np.intp] | None]]:
+    """Each partition ``keys`` name, in key order, with the positions of its rows in
+    order (None: every row): one stable sort, not a pass over the keys per partition."""
     encoded = pc.dictionary_encode(keys)
     names = encoded.dictionary.to_pylist()
     codes = encoded.indices.to_numpy(zero_copy_only=False)
     if len(names) == 1:
-        yield names[0], table
-        return
+        return [(names[0], None)]
     rank = np.argsort(np.argsort(np.asarray(names, dtype=object)))  # codes by key order
     order = np.argsort(rank[codes], kind="stable")
     sizes = np.bincount(rank[codes], minlength=len(names))
-    start = 0
-    for key, size in zip(sorted(names), sizes, strict=True):
-        yield key, table.take(pa.array(order[start : start + int(size)]))
-        start += int(size)
+    ends = np.cumsum(sizes)
+    return [
+        (key, order[end - size : end])
+        for key, size, end in zip(sorted(names), sizes.tolist(), ends.tolist(), strict=True)
+    ]
+
+
+def _taken(table: pa.Table, rows: NDArray[np.intp] | None) -> pa.Table:
+    """The rows of ``table`` at ``rows`` (None: the table)."""
+    return table if rows is None else table.take(pa.array(rows))
 
 
 def _province_keys(table: pa.Table, by_province: bool) -> pa.Array:
