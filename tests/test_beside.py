@@ -170,6 +170,12 @@ def test_a_countrys_figures_drawn_beside_are_those_drawn_inline(
         assert files[where].keys() == files["whole"].keys()
         for name, content in files["whole"].items():
             assert files[where][name] == content, (where, name)
+    # no figures: no child, nothing simplified, nothing written
+    none = config.with_overrides({"report.figures": "none"})
+    work = writer.figures_beside(
+        tmp_path / "none", none, areas=areas, table=table, outlines=lambda: None, **inputs
+    )
+    assert work.pid is None and work.result() == [] and not (tmp_path / "none").exists()
 
 
 def _village_world(

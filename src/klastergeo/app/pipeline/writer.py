@@ -680,7 +680,7 @@ def figures_beside(
 
     sectors = figure_sectors(config, sentra, analysed)
     mapped = bool(len(sentra)) and isinstance(sentra, gpd.GeoDataFrame)
-    if not (sectors or mapped):  # nothing to draw (or [report] figures = "none")
+    if config.report.figures == "none" or not (sectors or mapped):  # nothing to draw
         return Beside(list, inline=True)
     shapes = areas.geometry
 
