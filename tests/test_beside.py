@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from libpysal.graph import Graph
 
 from klastergeo.analysis import weights
 from klastergeo.app import pipeline
@@ -125,11 +126,10 @@ def test_a_countrys_figures_drawn_beside_are_those_drawn_inline(
     """Past :data:`~writer.BESIDE_MAX_AREAS` (lowered here: a country's 83,402 villages),
     the figures are drawn beside too, from the shapes simplified before they are sent
     and the drawn sector's columns: the same files as :func:`writer.figures` draws from
-    the whole inputs, and as drawn inline. The villages are two parts each, more parts
+    the whole inputs, and as drawn inline. The villages are three parts each, more parts
     than :data:`~static.RASTER_PARTS` (drawn as an image, as a country's are), with
     borders of collinear points the simplification takes off."""
-    areas, table, counts, sentra = _village_world(101, 100, seed=3)
-    graph = weights.contiguity(areas)
+    areas, table, counts, sentra, graph = _village_world(82, 82, seed=3)
     parts = shapely.get_num_geometries(areas.geometry.to_numpy()).sum()
     assert parts > static.RASTER_PARTS
     coordinates = shapely.get_num_coordinates(areas.geometry.to_numpy()).sum()
@@ -180,22 +180,21 @@ def test_a_countrys_figures_drawn_beside_are_those_drawn_inline(
 
 def _village_world(
     n_rows: int, n_cols: int, *, seed: int
-) -> tuple[gpd.GeoDataFrame, pd.DataFrame, pd.DataFrame, gpd.GeoDataFrame]:
-    """A lattice of villages of two parts each (halves 40 m apart, borders with a point
-    every 50 m), the area x sector table's classes drawn at random for sectors 10 and 31
-    (with a column the figures do not read), the counts (every village with both
-    sectors) and a sentra of sector 31."""
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame, pd.DataFrame, gpd.GeoDataFrame, Graph]:
+    """A lattice of villages of three parts each (strips 20 m apart, borders with a point
+    every 100 m), the area x sector table's classes drawn at random for sectors 10 and
+    31 (with a column the figures do not read), the counts (every village with both
+    sectors), a sentra of sector 31 and the lattice's contiguity."""
     rng = np.random.default_rng(seed)
     cells = lattice(n_rows, n_cols)
     minx, miny, maxx, maxy = shapely.bounds(cells.geometry.to_numpy()).T
-    middle = (minx + maxx) / 2
-    halves = shapely.multipolygons(
-        np.column_stack(
-            [shapely.box(minx, miny, middle - 20, maxy), shapely.box(middle + 20, miny, maxx, maxy)]
-        )
-    )
-    areas = gpd.GeoDataFrame(geometry=shapely.segmentize(halves, 50.0), crs=cells.crs)
-    areas.index = cells.index
+    third = (maxx - minx) / 3
+    strips = [
+        shapely.box(minx + k * third + 10, miny, minx + (k + 1) * third - 10, maxy)
+        for k in range(3)
+    ]
+    villages = shapely.segmentize(shapely.multipolygons(np.column_stack(strips)), 100.0)
+    areas = gpd.GeoDataFrame(geometry=villages, crs=cells.crs, index=cells.index)
     index = pd.MultiIndex.from_product([areas.index, ["10", "31"]], names=["area_code", "sector"])
     n = len(index)
     table = pd.DataFrame(
@@ -212,11 +211,11 @@ def _village_world(
     counts = table[["n_firms"]].assign(workers=2.0 * table["n_firms"])
     sentra = gpd.GeoDataFrame(
         {"sector": ["31"], "name": ["Mebel Contoh"]},
-        geometry=[shapely.union_all(areas.geometry.iloc[:300].to_numpy())],
+        geometry=[shapely.union_all(areas.geometry.iloc[:200].to_numpy())],
         crs=areas.crs,
         index=pd.Index(["S31-1"], name="sentra_id"),
     )
-    return areas, table, counts, sentra
+    return areas, table, counts, sentra, weights.contiguity(cells)
 
 
 def _cells(path: Path) -> list[list[tuple]]:
