@@ -656,7 +656,7 @@ def figures_beside(
     (:func:`klastergeo.publish.figures.figure_shapes`, by the thread that sends the call,
     while the run goes on), and of ``table`` and ``counts`` only the columns and the
     sectors drawn (:func:`figure_sectors`). A country's villages are then sent as about
-    100 MB instead of 570 MB.
+    110 MB instead of 570 MB.
 
     Parameters
     ----------
