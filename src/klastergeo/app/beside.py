@@ -94,7 +94,8 @@ class Beside(Generic[T]):
             env=env,
         )
         assert self._process.stdin is not None
-        post = (self._process.stdin, head + call, self._later)
+        post = (self._process.stdin, [head, call], self._later)
+        del head, call  # the thread's list holds them until they are written
         threading.Thread(target=_post, args=post, daemon=True).start()
 
     @property
@@ -150,11 +151,13 @@ class Beside(Generic[T]):
         self.cancel()
 
 
-def _post(stdin: BinaryIO, data: bytes, later: dict[str, Callable[[], Any]]) -> None:
-    """Write the pickled call to the child, then the ``later`` arguments once computed
-    (a child that died leaves them unread)."""
+def _post(stdin: BinaryIO, data: list[bytes], later: dict[str, Callable[[], Any]]) -> None:
+    """Write the pickled call to the child (``data``, emptied as it is written: the
+    bytes of a large call are freed while the ``later`` arguments are computed), then
+    the ``later`` arguments once computed (a child that died leaves them unread)."""
     try:
-        stdin.write(data)
+        while data:
+            stdin.write(data.pop(0))
         stdin.flush()
         values: dict[str, Any] = {}
         try:

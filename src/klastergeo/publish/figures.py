@@ -33,6 +33,7 @@ __all__ = [
     "RASTER_PARTS",
     "TREND_COLOURS",
     "AreaCanvas",
+    "figure_shapes",
     "moran_scatterplot",
     "moran_slope",
     "sector_figures",
@@ -91,13 +92,29 @@ def _matplotlib() -> Any:
     return pyplot
 
 
-def _below_a_pixel(geometry: gpd.GeoSeries) -> gpd.GeoSeries:
+def figure_shapes(geometry: gpd.GeoSeries) -> gpd.GeoSeries:
     """The areas simplified to a quarter of an image pixel of raster mode (where the
     image is :data:`_SUPERSAMPLE` times the figure's pixels), an eighth of a figure
     pixel: what a figure can show of a village border, at a fraction of the vertices to
-    project, index and draw (a country's 8.8 million, a province's 774,000 to 315,000).
-    The tolerance is in the areas' own units, from the larger side of their box spread
-    over the figure's width (its smallest scale), so it is never coarser."""
+    project, index and draw (a country's 8.8 million to 670,000, a province's 774,000 to
+    315,000). The tolerance is in the areas' own units, from the larger side of their
+    box spread over the figure's width (its smallest scale), so it is never coarser.
+
+    :class:`AreaCanvas` simplifies its areas so unless told they already are; a run
+    simplifies them before they are sent to the process that draws its figures (a
+    tenth of the bytes of a country's villages).
+
+    Parameters
+    ----------
+    geometry
+        The areas' polygons (any CRS).
+
+    Returns
+    -------
+    geopandas.GeoSeries
+        The simplified polygons (topology preserved), indexed and in the CRS of
+        ``geometry``.
+    """
     minx, miny, maxx, maxy = geometry.total_bounds
     pixels = _FIGURE_SIZE[0] * _DPI * _SUPERSAMPLE
     tolerance = max(maxx - minx, maxy - miny) / pixels / 4
@@ -118,6 +135,8 @@ class AreaCanvas:
         Optional coarser boundaries (e.g. kabupaten) drawn on top as lines.
     raster_parts
         Polygon parts beyond which the areas are drawn as an image.
+    simplified
+        The areas are already :func:`figure_shapes` (not simplified again).
     """
 
     def __init__(
@@ -126,6 +145,7 @@ class AreaCanvas:
         *,
         outlines: gpd.GeoDataFrame | None = None,
         raster_parts: int = RASTER_PARTS,
+        simplified: bool = False,
     ) -> None:
         plt = _matplotlib()
         self.index = pd.Index(areas.index)
@@ -133,7 +153,8 @@ class AreaCanvas:
         self.raster = int(shapely.get_num_geometries(geometry.to_numpy()).sum()) > raster_parts
         # an eighth of a pixel: no line moves visibly, and a province's villages keep 40 %
         # of their vertices, which every figure transforms and draws again
-        geometry = _below_a_pixel(geometry)
+        if not simplified:
+            geometry = figure_shapes(geometry)
         metric = to_metric(gpd.GeoDataFrame(geometry=geometry))
         #: The CRS the figure is drawn in (the areas' UTM zone).
         self.crs = metric.crs
@@ -269,13 +290,15 @@ class AreaCanvas:
         Path
             ``path``.
         """
+        from matplotlib.colors import to_rgba_array
         from matplotlib.patches import Patch
 
         per_area = colours.reindex(self.index).fillna(_NEUTRAL).to_numpy(dtype=object)
+        # each distinct colour converted once (a country's 83,402 villages have a few)
+        codes, distinct = pd.factorize(per_area)
+        area_rgba = to_rgba_array(list(distinct))[codes]
         if self.raster:
-            from matplotlib.colors import to_rgba_array
-
-            lookup = np.vstack([to_rgba_array(list(per_area)), [[1.0, 1.0, 1.0, 0.0]]])
+            lookup = np.vstack([area_rgba, [[1.0, 1.0, 1.0, 0.0]]])
             rgba = lookup[self._pixels]  # -1 (no area) takes the last, transparent, row
             # borders around neutral areas only: where villages are smaller than a few
             # pixels, a coloured one stays visible instead of vanishing under its border
@@ -283,7 +306,7 @@ class AreaCanvas:
             rgba[self._border & plain] = to_rgba_array([_BORDER])[0]
             self._image.set_data(rgba)
         else:
-            self.collection.set_facecolor(list(per_area[self._owner]))
+            self.collection.set_facecolor(area_rgba[self._owner])
         self._title.set_text(title)
         self._note.set_text(note)
         if self._legend is not None:
@@ -697,14 +720,14 @@ def moran_scatterplot(
     axes = figure.add_subplot()
     order = np.argsort(codes != 0, kind="stable")  # significant areas drawn on top
     inside = order[~outside[order]]
-    axes.scatter(shown_x[inside], shown_y[inside], s=6, c=list(colours[inside]), linewidths=0)
+    axes.scatter(shown_x[inside], shown_y[inside], s=6, c=colours[inside], linewidths=0)
     if outside.any():
         axes.scatter(
             shown_x[outside],
             shown_y[outside],
             s=18,
             marker="^",
-            c=list(colours[outside]),
+            c=colours[outside],
             edgecolors="black",
             linewidths=0.4,
             label=f"{int(outside.sum())} {text['outside']}",
@@ -741,14 +764,18 @@ def _standardised_lag(y: pd.Series, graph: Graph) -> tuple[pd.Index, np.ndarray,
 
 
 def _cluster_colours(codes: np.ndarray) -> np.ndarray:
-    """The colour (RGBA) of each area's point by its LISA cluster code: significant
-    areas solid, the others a light grey (one colour per cluster type)."""
+    """The colour (RGBA, a row per area) of each area's point by its LISA cluster code:
+    significant areas solid, the others a light grey (one colour per cluster type; a
+    code other than 1-4 is not significant)."""
     from matplotlib.colors import to_rgba
 
     from klastergeo.publish.maps import LISA_COLOURS
 
-    palette = {c: to_rgba(LISA_COLOURS.get(c, "#9a9a9a"), 1.0 if c else 0.5) for c in range(5)}
-    return np.array([palette.get(int(c), palette[0]) for c in codes] + [None], dtype=object)[:-1]
+    palette = np.array(
+        [to_rgba(LISA_COLOURS.get(c, "#9a9a9a"), 1.0 if c else 0.5) for c in range(5)]
+    )
+    codes = np.asarray(codes)
+    return palette[np.where((codes >= 0) & (codes < len(palette)), codes, 0)]
 
 
 def _moran_title(title: str, slope: float, p_value: float | None, lang: str) -> str:

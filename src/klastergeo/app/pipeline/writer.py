@@ -53,8 +53,10 @@ __all__ = [
     "area_model_outputs",
     "beside",
     "csv",
+    "figure_sectors",
     "figures",
     "figures_beside",
+    "figures_beside_from",
     "firm_columns",
     "global_table",
     "measure_rows",
@@ -484,10 +486,12 @@ def figures(
     outlines: gpd.GeoDataFrame | None,
     global_stats: pd.DataFrame | None = None,
     place: str | None = None,
+    simplified: bool = False,
 ) -> list[report_mod.Figure]:
     """Static PNGs (``figures/``): a map of the sentra (``sentra.png``, the printed
-    report's map), and for the sectors ``[report] figures`` names, specialisation, Gi*
-    and LISA maps and a Moran scatterplot per sector.
+    report's map), and for the sectors ``[report] figures`` names
+    (:func:`figure_sectors`), specialisation, Gi* and LISA maps and a Moran scatterplot
+    per sector.
 
     Parameters
     ----------
@@ -515,6 +519,10 @@ def figures(
         Global Moran's I per sector (``p_norm``), shown on the scatterplots; or None.
     place
         The study area's name, in the title of the sentra's map; or None.
+    simplified
+        ``areas`` are already simplified to the figures' resolution
+        (:func:`klastergeo.publish.figures.figure_shapes`), as :func:`figures_beside`
+        sends them.
 
     Returns
     -------
@@ -523,18 +531,22 @@ def figures(
     """
     from klastergeo.publish import figures as static
 
-    choice = config.report.figures
-    if choice == "none":
+    if config.report.figures == "none":
         return []
-    sectors = (
-        sorted(str(s) for s in analysed)
-        if choice == "all"
-        else sorted(set(sentra["sector"].astype(str)))
-    )
+    sectors = figure_sectors(config, sentra, analysed)
     target = folder / "figures"
     source = Path(str(config.records.path or config.counts.path)).name
     out, written = _area_figures(
-        target, config.map.lang, areas, table, sentra, sectors, outlines, source, place
+        target,
+        config.map.lang,
+        areas,
+        table,
+        sentra,
+        sectors,
+        outlines,
+        source,
+        place,
+        simplified=simplified,
     )
     if not sectors:
         return out
@@ -562,18 +574,42 @@ def figures(
     return out
 
 
-#: Areas from which :func:`figures_beside` draws the figures in a child process (fewer
-#: draw in well under a second: a fresh interpreter's imports would cost more).
+def figure_sectors(config: RunConfig, sentra: pd.DataFrame, analysed: Sequence[str]) -> list[str]:
+    """The sectors :func:`figures` draws maps and a scatterplot of, by ``[report]
+    figures``: those with a sentra (``sentra``), every analysed sector (``all``) or none.
+
+    Parameters
+    ----------
+    config
+        The configuration (``report.figures``).
+    sentra
+        The sentra table (``sector``).
+    analysed
+        The analysed sectors.
+    """
+    choice = config.report.figures
+    if choice == "none":
+        return []
+    if choice == "all":
+        return sorted(str(s) for s in analysed)
+    return sorted(set(sentra["sector"].astype(str)))
+
+
+#: Areas from which :func:`figures_beside` draws the figures in a child process, and
+#: the workbook is made in one (fewer draw in well under a second: a fresh
+#: interpreter's imports would cost more).
 BESIDE_MIN_AREAS = 2_000
-#: Areas beyond which the figures and the workbook are made inline again: a country's
-#: 83,402 villages would put a second copy of their shapes (8.8 million vertices) and
-#: tables into the child, where a national run's memory counts more than its seconds.
+#: Areas beyond which the workbook is made inline again: a country's 83,402 villages
+#: take about a second, less than a child's imports and the 70 MB of tables it would be
+#: sent. The figures have no such bound: the child gets the areas simplified to the
+#: figures' resolution (a country's 8.8 million vertices down to 670,000, 14 MB) and
+#: only the columns and sectors drawn.
 BESIDE_MAX_AREAS = 20_000
 
 
 def beside(n_areas: int) -> bool:
-    """Whether a run of ``n_areas`` areas makes its figures and workbook in child
-    processes (:data:`BESIDE_MIN_AREAS` to :data:`BESIDE_MAX_AREAS`).
+    """Whether a run of ``n_areas`` areas makes its workbook in a child process
+    (:data:`BESIDE_MIN_AREAS` to :data:`BESIDE_MAX_AREAS`).
 
     Parameters
     ----------
@@ -581,6 +617,18 @@ def beside(n_areas: int) -> bool:
         The run's areas of analysis.
     """
     return BESIDE_MIN_AREAS <= n_areas <= BESIDE_MAX_AREAS
+
+
+def figures_beside_from(n_areas: int) -> bool:
+    """Whether a run of ``n_areas`` areas draws its figures in a child process (from
+    :data:`BESIDE_MIN_AREAS` on).
+
+    Parameters
+    ----------
+    n_areas
+        The run's areas of analysis.
+    """
+    return n_areas >= BESIDE_MIN_AREAS
 
 
 #: The area x sector table's columns the figures read (the rest stays in this process).
@@ -593,19 +641,32 @@ def figures_beside(
     *,
     areas: gpd.GeoDataFrame,
     table: pd.DataFrame,
+    counts: pd.DataFrame,
+    sentra: pd.DataFrame,
+    analysed: Sequence[str],
     outlines: Callable[[], gpd.GeoDataFrame | None],
     **inputs: Any,
 ) -> Beside[list[report_mod.Figure]]:
-    """:func:`figures`, started in a child process to be drawn while the run draws its
-    map and writes its files (:class:`~klastergeo.app.beside.Beside`), where
-    :func:`beside` says so and a core is spare; otherwise drawn inline when the result
-    is asked for. The figures are the same either way.
+    """:func:`figures`, started in a child process to be drawn while the run goes on
+    (:class:`~klastergeo.app.beside.Beside`), where :func:`figures_beside_from` says so
+    and a core is spare; otherwise drawn inline when the result is asked for.
+
+    Either way :func:`figures` is given the same inputs, so the figures are the same:
+    the areas' shapes simplified to the figures' resolution
+    (:func:`klastergeo.publish.figures.figure_shapes`, by the thread that sends the call,
+    while the run goes on), and of ``table`` and ``counts`` only the columns and the
+    sectors drawn (:func:`figure_sectors`). A country's villages are then sent as about
+    110 MB instead of 570 MB.
 
     Parameters
     ----------
-    folder, config, areas, table, **inputs
-        As :func:`figures` takes them (``table`` is sent with only
-        :data:`FIGURE_COLUMNS`).
+    folder, config, areas, sentra, analysed, **inputs
+        As :func:`figures` takes them.
+    table
+        The area x sector table (sent with only :data:`FIGURE_COLUMNS`).
+    counts
+        Firms per (area, sector), every area with every sector (sent with only
+        ``n_firms``).
     outlines
         Gives the ``outlines`` of :func:`figures`, called by the thread that sends the
         call to the child (they may still be being dissolved).
@@ -615,20 +676,37 @@ def figures_beside(
     Beside
         Whose ``result()`` is what :func:`figures` returns.
     """
-    inline = config.report.figures == "none" or not beside(len(areas))
-    if not inline:  # what the child is sent: the areas' shapes and the columns drawn
-        table = table[[c for c in FIGURE_COLUMNS if c in table.columns]]
-        areas = gpd.GeoDataFrame(geometry=areas.geometry, crs=areas.crs)
+    from klastergeo.publish import figures as static
+
+    sectors = figure_sectors(config, sentra, analysed)
+    mapped = bool(len(sentra)) and isinstance(sentra, gpd.GeoDataFrame)
+    if config.report.figures == "none" or not (sectors or mapped):  # nothing to draw
+        return Beside(list, inline=True)
+    shapes = areas.geometry
+
+    def simplified() -> gpd.GeoDataFrame:
+        return gpd.GeoDataFrame(geometry=static.figure_shapes(shapes))
+
     return Beside(
         figures,
         folder,
         config,
-        areas=areas,
-        table=table,
-        inline=inline,
-        later={"outlines": outlines},
+        table=_drawn(table, sectors, FIGURE_COLUMNS),
+        counts=_drawn(counts, sectors, ("n_firms",)),
+        sentra=sentra,
+        analysed=analysed,
+        simplified=True,
+        inline=not figures_beside_from(len(areas)),
+        later={"areas": simplified, "outlines": outlines},
         **inputs,
     )
+
+
+def _drawn(frame: pd.DataFrame, sectors: list[str], columns: Sequence[str]) -> pd.DataFrame:
+    """The rows of an area x sector table of ``sectors``, with those of ``columns`` it
+    has."""
+    rows = frame.index.get_level_values("sector").isin(sectors)
+    return frame.loc[rows, [c for c in columns if c in frame.columns]]
 
 
 def _area_figures(
@@ -641,6 +719,8 @@ def _area_figures(
     outlines: gpd.GeoDataFrame | None,
     source: str,
     place: str | None,
+    *,
+    simplified: bool = False,
 ) -> tuple[list[report_mod.Figure], list[Path]]:
     """The map of the sentra (as a figure) and the maps of ``sectors`` (their files),
     drawn on one canvas of the areas (drawing a province's villages takes a second)."""
@@ -649,7 +729,7 @@ def _area_figures(
     mapped = bool(len(sentra)) and isinstance(sentra, gpd.GeoDataFrame)
     if not (mapped or sectors):
         return [], []
-    canvas = static.AreaCanvas(areas, outlines=outlines)
+    canvas = static.AreaCanvas(areas, outlines=outlines, simplified=simplified)
     try:
         out = _sentra_figure(target, lang, areas, sentra, outlines, source, place, canvas)
         if not sectors:
