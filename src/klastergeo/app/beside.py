@@ -26,7 +26,7 @@ import warnings
 from collections.abc import Callable, Mapping
 from typing import Any, BinaryIO, Generic, TypeVar
 
-__all__ = ["Beside", "spare_cores"]
+__all__ = ["Beside", "KeptRecords", "outcome_here", "spare_cores"]
 
 logger = logging.getLogger(__name__)
 
@@ -124,16 +124,7 @@ class Beside(Generic[T]):
         finally:
             process.stdout.close()
         process.wait()
-        outcome, value, records, caught = message
-        for record in records:
-            logging.getLogger(record.name).handle(record)
-        for warning in caught:
-            warnings.warn_explicit(
-                warning.message, warning.category, warning.filename, warning.lineno
-            )
-        if outcome == "error":
-            raise value
-        return value
+        return outcome_here(*message)
 
     def cancel(self) -> None:
         """Stop the child if it still runs (a run that stopped before its result)."""
@@ -170,8 +161,39 @@ def _post(stdin: BinaryIO, data: list[bytes], later: dict[str, Callable[[], Any]
         pass
 
 
-class _Kept(logging.Handler):
-    """Keeps the child's log records to send them to the run's process."""
+def outcome_here(
+    outcome: str,
+    value: Any,
+    records: list[logging.LogRecord],
+    caught: list[warnings.WarningMessage],
+) -> Any:
+    """What a child process handed back, taken here: its log records and warnings
+    re-issued (they reach the run's log and pytest's filters as if the work had run
+    here), then its value returned or, for ``outcome == "error"``, its error raised.
+
+    Parameters
+    ----------
+    outcome
+        ``"ok"`` or ``"error"``.
+    value
+        The work's value, or its exception.
+    records
+        Its log records (:class:`KeptRecords`).
+    caught
+        Its warnings.
+    """
+    for record in records:
+        logging.getLogger(record.name).handle(record)
+    for warning in caught:
+        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    if outcome == "error":
+        raise value
+    return value
+
+
+class KeptRecords(logging.Handler):
+    """Keeps a child process's log records to hand them to the run's process
+    (:func:`outcome_here`)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -194,7 +216,7 @@ def _serve() -> None:
     source = sys.stdin.buffer
     path, level = pickle.load(source)
     sys.path[:] = path
-    kept = _Kept()
+    kept = KeptRecords()
     root = logging.getLogger()
     root.handlers[:] = [kept]
     root.setLevel(level)

@@ -34,6 +34,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Generic, TypeVar
 
+from klastergeo.app.beside import KeptRecords, outcome_here
 from klastergeo.errors import ConfigError
 from klastergeo.io.registry import distributed
 from klastergeo.io.registry import firms as firm_store
@@ -256,15 +257,7 @@ class Forked(Generic[T]):
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
             _CALLS.pop(self._token, None)
-        for record in records:
-            logging.getLogger(record.name).handle(record)
-        for warning in caught:
-            warnings.warn_explicit(
-                warning.message, warning.category, warning.filename, warning.lineno
-            )
-        if outcome == "error":
-            raise value
-        return value
+        return outcome_here(outcome, value, records, caught)
 
     def cancel(self) -> None:
         """Stop the child if it still runs (a step that stopped before its result)."""
@@ -286,26 +279,11 @@ class Forked(Generic[T]):
 _CALLS: dict[int, tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = {}
 
 
-class _KeptRecords(logging.Handler):
-    """Keeps a forked process's log records to hand them to the process it came from."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        record.msg, record.args = record.getMessage(), None  # arguments may not pickle
-        if record.exc_info:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-            record.exc_info = None
-        self.records.append(record)
-
-
 def _forked_call(token: int) -> tuple[str, Any, list[logging.LogRecord], list[Any]]:
     """In the forked process: the call's outcome (its value or error), log records and
     warnings."""
     fn, args, kwargs = _CALLS[token]
-    kept = _KeptRecords()
+    kept = KeptRecords()
     root = logging.getLogger()
     level = root.getEffectiveLevel()
     root.handlers[:] = [kept]  # this process's copies: the run's handlers are not touched
