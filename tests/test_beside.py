@@ -5,10 +5,12 @@ workbook are made beside writes the same files as a run making them inline."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -20,7 +22,7 @@ from libpysal.graph import Graph
 
 from klastergeo.analysis import weights
 from klastergeo.app import pipeline
-from klastergeo.app.beside import Beside, spare_cores
+from klastergeo.app.beside import SENDER, Beside, spare_cores
 from klastergeo.app.config import RunConfig, load_config
 from klastergeo.app.pipeline import writer
 from klastergeo.errors import DataError
@@ -227,3 +229,18 @@ def _cells(path: Path) -> list[list[tuple]]:
         return [[tuple(row) for row in sheet.iter_rows(values_only=True)] for sheet in book]
     finally:
         book.close()
+
+
+def test_a_child_cancelled_while_its_call_is_sent_leaves_no_pipe_open() -> None:
+    """The sender meets a closed pipe (the child stopped before reading the call): it
+    still closes its end, so nothing warns when the pipe is collected."""
+    with Beside(len, b"x" * 50_000_000):  # more than a pipe holds: the sender waits
+        pass  # cancelled at once
+    for _ in range(200):
+        if not any(t.name == SENDER for t in threading.enumerate()):
+            break
+        time.sleep(0.05)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gc.collect()
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]

@@ -16,6 +16,7 @@ collecting the result stops the child.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import pickle
@@ -29,6 +30,9 @@ from typing import Any, BinaryIO, Generic, TypeVar
 __all__ = ["Beside", "KeptRecords", "outcome_here", "spare_cores"]
 
 logger = logging.getLogger(__name__)
+
+#: The name of the thread that sends a call to its child.
+SENDER = "klastergeo-beside-sender"
 
 T = TypeVar("T")
 
@@ -96,7 +100,7 @@ class Beside(Generic[T]):
         assert self._process.stdin is not None
         post = (self._process.stdin, [head, call], self._later)
         del head, call  # the thread's list holds them until they are written
-        threading.Thread(target=_post, args=post, daemon=True).start()
+        threading.Thread(target=_post, args=post, name=SENDER, daemon=True).start()
 
     @property
     def pid(self) -> int | None:
@@ -156,9 +160,11 @@ def _post(stdin: BinaryIO, data: list[bytes], later: dict[str, Callable[[], Any]
         except Exception as err:  # the child raises it as the call's error
             values = {"": err}
         stdin.write(pickle.dumps(values, protocol=pickle.HIGHEST_PROTOCOL))
-        stdin.close()
     except OSError:  # the child is gone: result() computes inline
         pass
+    finally:  # closed even when the child is gone (an open pipe warns when collected)
+        with contextlib.suppress(OSError):
+            stdin.close()
 
 
 def outcome_here(
