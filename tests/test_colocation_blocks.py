@@ -49,17 +49,8 @@ def test_blocks_give_the_frame_s_co_location(tmp_path: Path, monkeypatch, sizes)
     monkeypatch.setattr(firm_store, "BLOCK", 1_500)
     firms, areas, sectors = _world()
     store = store_of(firms, sizes, tmp_path)
-    sentra_ids = pd.Index(["13-01"], name="sentra_id")
-    row_sentra = np.full(len(areas) * len(sectors), -1, dtype=np.int32)
-    for village in (14, 15):  # the weavers' sentra: villages 14 and 15, sector 13
-        row_sentra[village * len(sectors) + sectors.index("13")] = 0
-    columns = FirmColumns(
-        store=store,
-        areas=pd.Index(areas),
-        sectors=pd.Index(sectors),
-        sentra_ids=sentra_ids,
-        row_sentra=row_sentra,
-    )
+    columns = _columns(store, areas, sectors)
+    sentra_ids = columns.sentra_ids
     codes = columns.sentra_codes(0, pd.DataFrame(firms).pipe(_arrow))
     frame = pd.DataFrame(
         {
